@@ -1,0 +1,57 @@
+/**
+ * npm run kafka -- start [--nodes 1|3] [--node N] | stop [--node N] | status | tool <MainClass> [args…]
+ *
+ * The local Apache Kafka the tests and the bench run against. See scripts/kafka/ for how it is laid out.
+ */
+import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
+import { CLASSPATH, KAFKA_VERSION } from './kafka/config.js';
+import { ensureInstalled } from './kafka/install.js';
+import { start, status, stop } from './kafka/cluster.js';
+
+const { positionals, values } = parseArgs({
+  allowPositionals: true,
+  strict: false,
+  options: { nodes: { type: 'string' }, node: { type: 'string' } },
+});
+const [command, ...rest] = positionals;
+const toInt = (value: string | boolean | undefined): number | undefined =>
+  typeof value === 'string' ? Number.parseInt(value, 10) : undefined;
+
+switch (command) {
+  case 'start': {
+    const nodes = toInt(values.nodes);
+    const node = toInt(values.node);
+    const addresses = await start({ ...(nodes !== undefined && { nodes }), ...(node !== undefined && { node }) });
+    console.log(`Kafka ${KAFKA_VERSION} answers at ${addresses.join(',')}`);
+    break;
+  }
+  case 'stop': {
+    const node = toInt(values.node);
+    await stop(node !== undefined ? { node } : {});
+    break;
+  }
+  case 'status': {
+    const nodes = await status();
+    if (nodes.length === 0) console.log('no local cluster has been formatted');
+    for (const n of nodes) {
+      console.log(`node ${n.nodeId} ${n.address} ${n.running ? `running (pid ${n.pid})` : 'stopped'}${n.running ? (n.answering ? ', answering' : ', not answering') : ''}`);
+    }
+    break;
+  }
+  case 'install':
+    await ensureInstalled();
+    break;
+  case 'tool': {
+    // Runs one of Kafka's own tools from the same jars, e.g. `npm run kafka -- tool org.apache.kafka.tools.TopicCommand --list --bootstrap-server 127.0.0.1:9092`.
+    await ensureInstalled();
+    const [mainClass, ...args] = rest;
+    if (mainClass === undefined) throw new Error('usage: kafka tool <MainClass> [args…]');
+    const child = spawn('java', ['-cp', CLASSPATH, mainClass, ...args], { stdio: 'inherit' });
+    child.on('exit', (code) => process.exit(code ?? 1));
+    break;
+  }
+  default:
+    console.error('usage: npm run kafka -- start [--nodes 1|3] [--node N] | stop [--node N] | status | install | tool <MainClass> [args…]');
+    process.exitCode = 2;
+}

@@ -1,0 +1,237 @@
+/**
+ * Starts, stops and reports the local KRaft cluster: one combined broker+controller node, or three. Each node
+ * keeps its properties, data, log and PID file under .kafka/node-<id>/; stop only ever signals PIDs we wrote.
+ */
+import { spawn, execFile } from 'node:child_process';
+import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CLASSPATH, HOST, KAFKA_DIR, TOOLS, brokerPort, controllerPort, nodeDir } from './config.js';
+import { ensureInstalled } from './install.js';
+import { brokerAnswers } from './probe.js';
+
+const run = promisify(execFile);
+const LAYOUT = join(KAFKA_DIR, 'cluster.json');
+const LOG4J = join(KAFKA_DIR, 'log4j2.properties');
+const START_TIMEOUT_MS = 180_000;
+
+interface Layout {
+  readonly nodes: number;
+  readonly clusterId: string;
+}
+
+export interface NodeStatus {
+  readonly nodeId: number;
+  readonly pid: number | null;
+  readonly running: boolean;
+  readonly answering: boolean;
+  readonly address: string;
+}
+
+const pidFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.pid');
+const logFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.log');
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function readPid(nodeId: number): number | null {
+  try {
+    const pid = Number.parseInt(readFileSync(pidFile(nodeId), 'utf8'), 10);
+    return Number.isInteger(pid) && pid > 0 ? pid : null;
+  } catch {
+    return null;
+  }
+}
+
+/** PID of the node's JVM if we started it and it still runs. */
+export function runningPid(nodeId: number): number | null {
+  const pid = readPid(nodeId);
+  return pid !== null && isAlive(pid) ? pid : null;
+}
+
+async function readLayout(): Promise<Layout | null> {
+  try {
+    return JSON.parse(await readFile(LAYOUT, 'utf8')) as Layout;
+  } catch {
+    return null;
+  }
+}
+
+function serverProperties(nodeId: number, nodes: number): string {
+  const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@${HOST}:${controllerPort(i + 1)}`).join(',');
+  const replication = nodes === 1 ? 1 : 3;
+  const minIsr = nodes === 1 ? 1 : 2;
+  return [
+    'process.roles=broker,controller',
+    `node.id=${nodeId}`,
+    // Static voters: the storage format then needs no --standalone / --initial-controllers.
+    `controller.quorum.voters=${voters}`,
+    `listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)},CONTROLLER://${HOST}:${controllerPort(nodeId)}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)}`,
+    'controller.listener.names=CONTROLLER',
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+    'inter.broker.listener.name=PLAINTEXT',
+    `log.dirs=${join(nodeDir(nodeId), 'data')}`,
+    'num.partitions=1',
+    `default.replication.factor=${replication}`,
+    `min.insync.replicas=${minIsr}`,
+    `offsets.topic.replication.factor=${replication}`,
+    `transaction.state.log.replication.factor=${replication}`,
+    `transaction.state.log.min.isr=${minIsr}`,
+    `share.coordinator.state.topic.replication.factor=${replication}`,
+    `share.coordinator.state.topic.min.isr=${minIsr}`,
+    'group.initial.rebalance.delay.ms=0',
+    'auto.create.topics.enable=true',
+    'delete.topic.enable=true',
+    '',
+  ].join('\n');
+}
+
+const LOG4J_CONFIG = [
+  'status = error',
+  'appender.out.type = Console',
+  'appender.out.name = out',
+  'appender.out.layout.type = PatternLayout',
+  'appender.out.layout.pattern = [%d] %p %m (%c)%n',
+  'rootLogger.level = INFO',
+  'rootLogger.appenderRef.out.ref = out',
+  'logger.request.name = kafka.request.logger',
+  'logger.request.level = WARN',
+  '',
+].join('\n');
+
+function jvmOptions(nodes: number): string[] {
+  // Two cores and 24 GiB: 1 GiB heap for a single node, 768 MiB each for three (KAFKA-NOTES.md).
+  const heap = nodes === 1 ? '1g' : '768m';
+  return [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', `-Dlog4j2.configurationFile=${LOG4J}`];
+}
+
+/** Formats storage for a fresh cluster of `nodes` nodes, wiping any earlier data (only when nothing runs). */
+async function format(nodes: number, log: (line: string) => void): Promise<Layout> {
+  for (let id = 1; id <= 3; id++) {
+    if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before changing its size`);
+  }
+  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
+  const layout: Layout = { nodes, clusterId: randomBytes(16).toString('base64url') };
+  log(`formatting a ${nodes}-node KRaft cluster ${layout.clusterId}`);
+  await writeFile(LOG4J, LOG4J_CONFIG);
+  await Promise.all(
+    Array.from({ length: nodes }, async (_, i) => {
+      const id = i + 1;
+      await rm(nodeDir(id), { recursive: true, force: true });
+      await mkdir(nodeDir(id), { recursive: true });
+      const props = join(nodeDir(id), 'server.properties');
+      await writeFile(props, serverProperties(id, nodes));
+      await run('java', ['-cp', CLASSPATH, `-Dlog4j2.configurationFile=${LOG4J}`, TOOLS.storage, 'format', '-t', layout.clusterId, '-c', props]);
+    }),
+  );
+  await writeFile(LAYOUT, JSON.stringify(layout) + '\n');
+  return layout;
+}
+
+async function startNode(nodeId: number, layout: Layout, log: (line: string) => void): Promise<void> {
+  if (runningPid(nodeId) !== null) return;
+  const out = openSync(logFile(nodeId), 'a');
+  try {
+    const child = spawn(
+      'java',
+      [...jvmOptions(layout.nodes), '-cp', CLASSPATH, TOOLS.broker, join(nodeDir(nodeId), 'server.properties')],
+      { detached: true, stdio: ['ignore', out, out] },
+    );
+    if (child.pid === undefined) throw new Error(`could not start java for node ${nodeId}`);
+    await writeFile(pidFile(nodeId), `${child.pid}\n`);
+    child.unref();
+    log(`node ${nodeId} started (pid ${child.pid}), log ${logFile(nodeId)}`);
+  } finally {
+    closeSync(out);
+  }
+}
+
+async function waitUntilAnswering(nodeId: number): Promise<void> {
+  const deadline = Date.now() + START_TIMEOUT_MS;
+  while (Date.now() < deadline) {
+    if (await brokerAnswers(HOST, brokerPort(nodeId))) return;
+    if (runningPid(nodeId) === null) {
+      throw new Error(`node ${nodeId} exited while starting; last lines of its log:\n${tail(logFile(nodeId), 30)}`);
+    }
+    await sleep(250);
+  }
+  throw new Error(`node ${nodeId} did not answer within ${START_TIMEOUT_MS} ms; log:\n${tail(logFile(nodeId), 30)}`);
+}
+
+function tail(path: string, lines: number): string {
+  if (!existsSync(path)) return '(no log)';
+  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+}
+
+export interface StartOptions {
+  /** Cluster size: 1 (default) or 3. */
+  readonly nodes?: number;
+  /** Start only this node of an existing cluster. */
+  readonly node?: number;
+  readonly log?: (line: string) => void;
+}
+
+/** Starts the cluster (or one node) and resolves once every started broker answers. A running node is left be. */
+export async function start(options: StartOptions = {}): Promise<string[]> {
+  const log = options.log ?? console.log;
+  await ensureInstalled(log);
+  await mkdir(KAFKA_DIR, { recursive: true });
+  let layout = await readLayout();
+  if (options.node !== undefined) {
+    if (layout === null || options.node < 1 || options.node > layout.nodes) {
+      throw new Error(`there is no node ${options.node} in the formatted cluster`);
+    }
+  } else {
+    const nodes = options.nodes ?? 1;
+    if (nodes !== 1 && nodes !== 3) throw new Error(`--nodes must be 1 or 3, got ${nodes}`);
+    if (layout === null || layout.nodes !== nodes || !existsSync(join(nodeDir(1), 'data'))) {
+      layout = await format(nodes, log);
+    }
+  }
+  const ids = options.node !== undefined ? [options.node] : Array.from({ length: layout.nodes }, (_, i) => i + 1);
+  for (const id of ids) await startNode(id, layout, log);
+  await Promise.all(ids.map(waitUntilAnswering));
+  return ids.map((id) => `${HOST}:${brokerPort(id)}`);
+}
+
+/** Stops the nodes we started (or one), by PID: SIGTERM, then SIGKILL after 30 s. */
+export async function stop(options: { node?: number; log?: (line: string) => void } = {}): Promise<void> {
+  const log = options.log ?? console.log;
+  const ids = options.node !== undefined ? [options.node] : [1, 2, 3];
+  await Promise.all(
+    ids.map(async (id) => {
+      const pid = runningPid(id);
+      if (pid !== null) {
+        process.kill(pid, 'SIGTERM');
+        const deadline = Date.now() + 30_000;
+        while (isAlive(pid) && Date.now() < deadline) await sleep(100);
+        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        log(`node ${id} stopped (pid ${pid})`);
+      }
+      await rm(pidFile(id), { force: true });
+    }),
+  );
+}
+
+export async function status(): Promise<NodeStatus[]> {
+  const layout = await readLayout();
+  const nodes = layout?.nodes ?? 0;
+  return Promise.all(
+    Array.from({ length: nodes }, async (_, i) => {
+      const nodeId = i + 1;
+      const pid = runningPid(nodeId);
+      const answering = pid !== null && (await brokerAnswers(HOST, brokerPort(nodeId), 1000));
+      return { nodeId, pid, running: pid !== null, answering, address: `${HOST}:${brokerPort(nodeId)}` };
+    }),
+  );
+}

@@ -1,0 +1,43 @@
+/**
+ * Where the local test broker lives and how it is laid out. The Kafka version is pinned here and nowhere else:
+ * 4.3.1 is the newest 4.x release whose broker *and* tools jars are all published (4.4.0 ships the broker jars but
+ * not kafka-tools, which the tests use as the independent reader).
+ */
+import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+
+export const KAFKA_VERSION = '4.3.1';
+
+export const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const KAFKA_DIR = join(ROOT, '.kafka');
+export const LIBS_DIR = join(KAFKA_DIR, 'libs');
+export const POM = join(ROOT, 'scripts', 'kafka', 'pom.xml');
+/** The classpath every Kafka tool runs with: the JVM expands the wildcard. */
+export const CLASSPATH = join(LIBS_DIR, '*');
+
+export const HOST = '127.0.0.1';
+
+/** Node ids run 1..3; node i listens on 9092 + 2(i-1) for clients and on the next port for the controller. */
+export function brokerPort(nodeId: number): number {
+  return 9092 + 2 * (nodeId - 1);
+}
+
+export function controllerPort(nodeId: number): number {
+  return brokerPort(nodeId) + 1;
+}
+
+export function nodeDir(nodeId: number): string {
+  return join(KAFKA_DIR, `node-${nodeId}`);
+}
+
+/** Main classes of Kafka's own tools, as of 4.3 (DumpLogSegments moved from `kafka.tools` into kafka-tools). */
+export const TOOLS = {
+  broker: 'kafka.Kafka',
+  storage: 'kafka.tools.StorageTool',
+  topics: 'org.apache.kafka.tools.TopicCommand',
+  consoleConsumer: 'org.apache.kafka.tools.consumer.ConsoleConsumer',
+  getOffsetShell: 'org.apache.kafka.tools.GetOffsetShell',
+  dumpLogSegments: 'org.apache.kafka.tools.DumpLogSegments',
+  producerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
+  configCommand: 'kafka.admin.ConfigCommand',
+} as const;

@@ -1,0 +1,48 @@
+/**
+ * `npm test`: every test/**\/*.test.ts under Node's test runner (with tsx, so worker threads load TypeScript
+ * sources too). When KAFKA_BROKERS is not set it starts the local single-node broker first, hands its address to
+ * the tests through KAFKA_BROKERS, and stops it afterwards if it was this run that started it.
+ *
+ *   npm test                      all tests
+ *   npm test -- test/protocol     only files under a folder (or name single files)
+ */
+import { spawn } from 'node:child_process';
+import { readdir, stat } from 'node:fs/promises';
+import { join, relative } from 'node:path';
+import { ROOT } from './kafka/config.js';
+import { runningPid, start, stop } from './kafka/cluster.js';
+
+async function findTests(path: string): Promise<string[]> {
+  const info = await stat(path);
+  if (info.isFile()) return [path];
+  const found: string[] = [];
+  for (const entry of await readdir(path, { withFileTypes: true })) {
+    const full = join(path, entry.name);
+    if (entry.isDirectory()) found.push(...(await findTests(full)));
+    else if (entry.name.endsWith('.test.ts')) found.push(full);
+  }
+  return found.sort();
+}
+
+const targets = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
+const runnerFlags = process.argv.slice(2).filter((arg) => arg.startsWith('-'));
+const files = (await Promise.all((targets.length > 0 ? targets : [join(ROOT, 'test')]).map(findTests))).flat();
+
+let startedHere = false;
+if (!process.env.KAFKA_BROKERS) {
+  const wasRunning = runningPid(1) !== null;
+  const addresses = await start({ nodes: 1, log: (line) => console.log(`# kafka: ${line}`) });
+  startedHere = !wasRunning;
+  process.env.KAFKA_BROKERS = addresses.join(',');
+}
+console.log(`# brokers: ${process.env.KAFKA_BROKERS}`);
+
+const child = spawn(
+  process.execPath,
+  ['--import', 'tsx', '--test', '--test-reporter=spec', ...runnerFlags, ...files.map((file) => relative(ROOT, file))],
+  { cwd: ROOT, stdio: 'inherit', env: process.env },
+);
+const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
+
+if (startedHere) await stop({ log: (line) => console.log(`# kafka: ${line}`) });
+process.exit(code);

@@ -1,0 +1,76 @@
+/**
+ * Every error ringkafka raises. One base class with a stable string `code` and a `retriable` flag, so callers can
+ * branch on `err.code` and errors can cross the thread boundary as plain data and be rebuilt on the main side.
+ */
+
+/** What happened to a record whose caller was released early (DESIGN.md invariant 5). */
+export type Delivery = 'not-sent' | 'unknown';
+
+export interface KafkaProducerErrorOptions {
+  readonly retriable?: boolean;
+  readonly cause?: unknown;
+}
+
+export class KafkaProducerError extends Error {
+  /** A stable identifier: safe to compare, never reworded. */
+  readonly code: string;
+  /** True when the same operation may succeed if tried again. */
+  readonly retriable: boolean;
+
+  constructor(code: string, message: string, options: KafkaProducerErrorOptions = {}) {
+    super(message, options.cause === undefined ? undefined : { cause: options.cause });
+    this.code = code;
+    this.retriable = options.retriable ?? false;
+  }
+
+  override get name(): string {
+    return this.constructor.name;
+  }
+}
+
+/** Bytes from a broker (or anything claiming to be one) that do not follow the Kafka protocol. */
+export class ProtocolError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_PROTOCOL', message, options);
+  }
+}
+
+/** A bad option or a bad argument; the message names the field and what was expected. */
+export class ConfigError extends KafkaProducerError {
+  constructor(message: string) {
+    super('ERR_CONFIG', message);
+  }
+}
+
+/** The broker answered with a Kafka error code. */
+export class BrokerError extends KafkaProducerError {
+  readonly errorCode: number;
+  readonly errorName: string;
+
+  constructor(errorCode: number, errorName: string, retriable: boolean, detail?: string | null) {
+    super('ERR_BROKER', `broker error ${errorCode} ${errorName}${detail ? `: ${detail}` : ''}`, { retriable });
+    this.errorCode = errorCode;
+    this.errorName = errorName;
+  }
+}
+
+/** The TCP (or TLS) connection failed, closed, or a request on it timed out. */
+export class ConnectionError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_CONNECTION', message, { retriable: true, ...options });
+  }
+}
+
+/** A request got no answer within its timeout. */
+export class RequestTimeoutError extends KafkaProducerError {
+  constructor(message: string) {
+    super('ERR_REQUEST_TIMEOUT', message, { retriable: true });
+  }
+}
+
+/** The broker supports no version of an API that ringkafka can speak. */
+export class UnsupportedVersionError extends KafkaProducerError {
+  constructor(message: string) {
+    super('ERR_UNSUPPORTED_VERSION', message);
+  }
+}
