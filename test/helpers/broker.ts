@@ -5,7 +5,7 @@
  * (a no-op when it already runs) and stops it when the process exits, if it was this process that started it.
  */
 import { execFile } from 'node:child_process';
-import { CLASSPATH, TOOLS } from '../../scripts/kafka/config.js';
+import { CLASSPATH, KAFKA_DIR, TOOLS } from '../../scripts/kafka/config.js';
 import { runningPid, start } from '../../scripts/kafka/cluster.js';
 
 export { TOOLS };
@@ -54,4 +54,43 @@ export function runKafkaTool(mainClass: string, args: readonly string[], timeout
 /** A topic name no other test or run uses. */
 export function uniqueTopic(prefix: string): string {
   return `${prefix}-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 8)}`;
+}
+
+/**
+ * Creates a topic through our own CreateTopics (no JVM start per topic) and waits until its metadata lists a
+ * leader for every partition. Replication factor -1 takes the broker's default.
+ */
+export async function createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
+  const [address] = await useBroker();
+  const [host, port] = address!.split(':');
+  const { Connection } = await import('../../src/workers/connection.js');
+  const { CreateTopics } = await import('../../src/protocol/apis/create-topics.js');
+  const { Metadata } = await import('../../src/protocol/apis/metadata.js');
+  const connection = await Connection.connect({ host: host!, port: Number(port), clientId: 'ringkafka-test', requestTimeoutMs: 30_000, maxInFlight: 1 });
+  try {
+    const response = await connection.request(CreateTopics, {
+      topics: [{ name, numPartitions: partitions, replicationFactor: -1, configs: Object.entries(configs).map(([key, value]) => ({ name: key, value })) }],
+      timeoutMs: 30_000,
+      validateOnly: false,
+    });
+    const result = response.topics[0];
+    if (result === undefined || (result.errorCode !== 0 && result.errorCode !== 36)) {
+      throw new Error(`CreateTopics ${name}: error ${result?.errorCode} ${result?.errorMessage ?? ''}`);
+    }
+    for (let attempt = 0; attempt < 100; attempt++) {
+      const metadata = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: false });
+      const topic = metadata.topics.find((t) => t.name === name);
+      if (topic?.errorCode === 0 && topic.partitions.length === partitions && topic.partitions.every((p) => p.leaderId >= 0)) return;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    throw new Error(`topic ${name} has no leader for every partition`);
+  } finally {
+    await connection.close();
+  }
+}
+
+/** Path of a partition's first log segment on the local broker (for DumpLogSegments); null with KAFKA_BROKERS. */
+export function localSegment(topic: string, partition: number): string | null {
+  if (process.env.KAFKA_BROKERS && !process.env.KAFKA_BROKERS.split(',').includes('127.0.0.1:9092')) return null;
+  return `${KAFKA_DIR}/node-1/data/${topic}-${partition}/00000000000000000000.log`;
 }

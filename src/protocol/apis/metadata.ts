@@ -1,0 +1,207 @@
+/**
+ * Metadata (key 3), versions 1–13. v0 is left out: there an empty topic list means "all topics", from v1 it
+ * means "none" and null means "all", and one meaning is enough.
+ *
+ * Topics are always requested by name (v10+ sends the zero UUID as id: brokers resolve ids only from v12, and a
+ * producer knows names). Authorized operations are never requested.
+ */
+import type { ApiDefinition } from '../api.js';
+import type { Reader } from '../reader.js';
+import type { Writer } from '../writer.js';
+import { ProtocolError, UnsupportedVersionError } from '../../shared/errors.js';
+
+const MIN_VERSION = 1;
+const MAX_VERSION = 13;
+const FLEXIBLE_FROM = 9;
+const ZERO_UUID = new Uint8Array(16);
+/** What brokers send in topic/cluster_authorized_operations when they were not requested. */
+const AUTHORIZED_OPERATIONS_UNSET = -2147483648;
+
+export interface MetadataRequest {
+  /** Topic names, or null for every topic in the cluster. */
+  readonly topics: readonly string[] | null;
+  /** v4+: let the broker create unknown topics (if its `auto.create.topics.enable` allows it). */
+  readonly allowAutoTopicCreation: boolean;
+}
+
+export interface MetadataBroker {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export interface MetadataPartition {
+  readonly errorCode: number;
+  readonly partitionIndex: number;
+  /** -1 when the partition has no leader. */
+  readonly leaderId: number;
+  /** v7+; -1 before. */
+  readonly leaderEpoch: number;
+  readonly replicaNodes: readonly number[];
+  readonly isrNodes: readonly number[];
+  /** v5+; empty before. */
+  readonly offlineReplicas: readonly number[];
+}
+
+export interface MetadataTopic {
+  readonly errorCode: number;
+  /** Null only from v12 (a topic asked for by an id the broker does not know). */
+  readonly name: string | null;
+  /** v10+: a 16-byte copy (all zeros when the broker has none); null before v10. */
+  readonly topicId: Uint8Array | null;
+  readonly isInternal: boolean;
+  readonly partitions: readonly MetadataPartition[];
+  /** v8+; -2147483648 when not requested (ringkafka never requests it). */
+  readonly topicAuthorizedOperations: number;
+}
+
+export interface MetadataResponse {
+  /** v3+; 0 before. */
+  readonly throttleTimeMs: number;
+  readonly brokers: readonly MetadataBroker[];
+  /** v2+; null before. */
+  readonly clusterId: string | null;
+  /** -1 when unknown. */
+  readonly controllerId: number;
+  readonly topics: readonly MetadataTopic[];
+  /** v8–v10 only; -2147483648 otherwise. */
+  readonly clusterAuthorizedOperations: number;
+  /** v13+ top-level error (e.g. REBOOTSTRAP_REQUIRED, KIP-1102); 0 before. */
+  readonly errorCode: number;
+}
+
+function checkVersion(version: number): void {
+  if (!(version >= MIN_VERSION && version <= MAX_VERSION)) {
+    throw new UnsupportedVersionError(`Metadata v${version} is not supported (ringkafka speaks v1–v13)`);
+  }
+}
+
+/*
+ * MetadataRequest v1–v8 => topics:nullable[name:string] allow_auto_topic_creation:bool (v4+)
+ *                          include_cluster_authorized_operations:bool (v8) include_topic_authorized_operations:bool (v8)
+ * MetadataRequest v9+   => topics:compact_nullable[topic_id:uuid (v10+) name:compact_string (nullable v10+)
+ *                            tagged_fields]
+ *                          allow_auto_topic_creation:bool include_cluster_authorized_operations:bool (v9–v10)
+ *                          include_topic_authorized_operations:bool tagged_fields
+ */
+function encodeRequest(writer: Writer, version: number, request: MetadataRequest): void {
+  checkVersion(version);
+  const topics = request.topics;
+  if (version < FLEXIBLE_FROM) {
+    writer.array(topics, (w, name) => w.string(name));
+  } else {
+    writer.compactArray(topics, (w, name) => {
+      if (version >= 10) w.uuid(ZERO_UUID);
+      w.compactString(name).taggedFields();
+    });
+  }
+  if (version >= 4) writer.bool(request.allowAutoTopicCreation);
+  if (version >= 8) {
+    if (version <= 10) writer.bool(false); // include_cluster_authorized_operations
+    writer.bool(false); // include_topic_authorized_operations
+  }
+  if (version >= FLEXIBLE_FROM) writer.taggedFields();
+}
+
+/*
+ * MetadataResponse v1–v8 => throttle_time_ms:int32 (v3+)
+ *                           brokers:[node_id:int32 host:string port:int32 rack:nullable_string]
+ *                           cluster_id:nullable_string (v2+) controller_id:int32
+ *                           topics:[error_code:int16 name:string is_internal:bool
+ *                             partitions:[error_code:int16 partition_index:int32 leader_id:int32
+ *                               leader_epoch:int32 (v7+) replica_nodes:[int32] isr_nodes:[int32]
+ *                               offline_replicas:[int32] (v5+)]
+ *                             topic_authorized_operations:int32 (v8+)]
+ *                           cluster_authorized_operations:int32 (v8+)
+ * MetadataResponse v9+   => the same in compact form, tagged_fields closing every struct; v10+ adds
+ *                           topic_id:uuid after each topic name; v11 drops cluster_authorized_operations;
+ *                           v12 makes topic names nullable; v13 appends error_code:int16 after topics
+ */
+function decodeResponse(reader: Reader, version: number): MetadataResponse {
+  checkVersion(version);
+  const flexible = version >= FLEXIBLE_FROM;
+  const throttleTimeMs = version >= 3 ? reader.int32() : 0;
+  const brokers = readArray(reader, flexible, (r) => readBroker(r, flexible), flexible ? 11 : 12, 'brokers');
+  const clusterId = version >= 2 ? readNullableString(reader, flexible) : null;
+  const controllerId = reader.int32();
+  const minTopic = flexible ? 10 + (version >= 10 ? 16 : 0) : 9 + (version >= 8 ? 4 : 0);
+  const topics = readArray(reader, flexible, (r) => readTopic(r, version, flexible), minTopic, 'topics');
+  const clusterAuthorizedOperations = version >= 8 && version <= 10 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
+  const errorCode = version >= 13 ? reader.int16() : 0;
+  if (flexible) reader.taggedFields();
+  return { throttleTimeMs, brokers, clusterId, controllerId, topics, clusterAuthorizedOperations, errorCode };
+}
+
+function readBroker(reader: Reader, flexible: boolean): MetadataBroker {
+  const nodeId = reader.int32();
+  const host = readString(reader, flexible, 'broker host');
+  const port = reader.int32();
+  const rack = readNullableString(reader, flexible);
+  if (flexible) reader.taggedFields();
+  return { nodeId, host, port, rack };
+}
+
+function readTopic(reader: Reader, version: number, flexible: boolean): MetadataTopic {
+  const errorCode = reader.int16();
+  const name = version >= 12 ? readNullableString(reader, flexible) : readString(reader, flexible, 'topic name');
+  const topicId = version >= 10 ? new Uint8Array(reader.uuid()) : null;
+  const isInternal = reader.bool();
+  const minPartition = 10 + (version >= 7 ? 4 : 0) + (flexible ? 3 : 8) + (version >= 5 ? (flexible ? 1 : 4) : 0);
+  const partitions = readArray(reader, flexible, (r) => readPartition(r, version, flexible), minPartition, 'partitions');
+  const topicAuthorizedOperations = version >= 8 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
+  if (flexible) reader.taggedFields();
+  return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations };
+}
+
+function readPartition(reader: Reader, version: number, flexible: boolean): MetadataPartition {
+  const errorCode = reader.int16();
+  const partitionIndex = reader.int32();
+  const leaderId = reader.int32();
+  const leaderEpoch = version >= 7 ? reader.int32() : -1;
+  const replicaNodes = readInt32Array(reader, flexible, 'replica_nodes');
+  const isrNodes = readInt32Array(reader, flexible, 'isr_nodes');
+  const offlineReplicas = version >= 5 ? readInt32Array(reader, flexible, 'offline_replicas') : [];
+  if (flexible) reader.taggedFields();
+  return { errorCode, partitionIndex, leaderId, leaderEpoch, replicaNodes, isrNodes, offlineReplicas };
+}
+
+function readInt32(reader: Reader): number {
+  return reader.int32();
+}
+
+function readInt32Array(reader: Reader, flexible: boolean, what: string): number[] {
+  return readArray(reader, flexible, readInt32, 4, what);
+}
+
+function readArray<T>(
+  reader: Reader,
+  flexible: boolean,
+  readItem: (reader: Reader) => T,
+  minItemBytes: number,
+  what: string,
+): T[] {
+  const items = flexible ? reader.compactArray(readItem, minItemBytes) : reader.array(readItem, minItemBytes);
+  if (items === null) throw new ProtocolError(`Metadata response has a null ${what} array`);
+  return items;
+}
+
+function readString(reader: Reader, flexible: boolean, what: string): string {
+  const value = flexible ? reader.compactString() : reader.string();
+  if (value === null) throw new ProtocolError(`Metadata response has a null ${what}`);
+  return value;
+}
+
+function readNullableString(reader: Reader, flexible: boolean): string | null {
+  return flexible ? reader.compactString() : reader.string();
+}
+
+export const Metadata: ApiDefinition<MetadataRequest, MetadataResponse> = {
+  key: 3,
+  name: 'Metadata',
+  minVersion: MIN_VERSION,
+  maxVersion: MAX_VERSION,
+  flexibleFrom: FLEXIBLE_FROM,
+  encodeRequest,
+  decodeResponse,
+};

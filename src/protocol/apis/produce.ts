@@ -1,0 +1,312 @@
+/**
+ * Produce (key 0), versions 3–13. Kafka 4 closes the connection on v0–2, so v3 is the floor (KAFKA-NOTES.md).
+ *
+ * This is the request encoder of the hot path: it is hand-written as plain loops (no closure per topic or
+ * partition) and `produceRequestSize` gives its exact size, so a connection can size its Writer once and each
+ * record batch is copied exactly once, from the batch encoder's buffer into the request. A test cross-checks the
+ * encoder against a generic, schema-driven decoder.
+ */
+import type { ApiDefinition } from '../api.js';
+import { Reader } from '../reader.js';
+import type { Writer } from '../writer.js';
+import { ProtocolError, UnsupportedVersionError } from '../../shared/errors.js';
+
+const MIN_VERSION = 3;
+const MAX_VERSION = 13;
+const FLEXIBLE_FROM = 9;
+/** From v13 topics are named by id (KIP-516), in the request and in the response. */
+const TOPIC_ID_FROM = 13;
+
+/** 0: no response at all (the connection must not wait for one); 1: leader only; -1: all in-sync replicas. */
+export type Acks = 0 | 1 | -1;
+
+export interface ProducePartitionData {
+  readonly index: number;
+  /** One already-encoded RecordBatch (exactly one batch per partition per request: a broker rule). */
+  readonly records: Uint8Array;
+}
+
+export interface ProduceTopicData {
+  /** Sent up to v12; kept at v13 for the caller's bookkeeping. */
+  readonly name: string;
+  /** 16 bytes, from Metadata v10+; required at v13, ignored before. */
+  readonly topicId?: Uint8Array;
+  readonly partitionData: readonly ProducePartitionData[];
+}
+
+export interface ProduceRequest {
+  /** null (the default) unless the producer is transactional. */
+  readonly transactionalId?: string | null;
+  readonly acks: Acks;
+  /** How long the broker may wait for the acks, in milliseconds. */
+  readonly timeoutMs: number;
+  readonly topicData: readonly ProduceTopicData[];
+}
+
+export interface ProduceRecordError {
+  /** Index of the offending record inside the batch. */
+  readonly batchIndex: number;
+  readonly message: string | null;
+}
+
+export interface LeaderIdAndEpoch {
+  readonly leaderId: number;
+  readonly leaderEpoch: number;
+}
+
+export interface ProducePartitionResponse {
+  readonly index: number;
+  readonly errorCode: number;
+  readonly baseOffset: bigint;
+  /** -1 unless the topic uses LogAppendTime. */
+  readonly logAppendTimeMs: bigint;
+  /** v5+; -1 before. */
+  readonly logStartOffset: bigint;
+  /** v8+; empty before. */
+  readonly recordErrors: readonly ProduceRecordError[];
+  /** v8+; null before. */
+  readonly errorMessage: string | null;
+  /** v10+ tagged field 0, sent with NOT_LEADER_OR_FOLLOWER (KIP-951); null when absent. */
+  readonly currentLeader: LeaderIdAndEpoch | null;
+}
+
+export interface ProduceTopicResponse {
+  /** The topic name up to v12; null at v13. */
+  readonly name: string | null;
+  /** The topic id from v13 (a 16-byte copy); null before. */
+  readonly topicId: Uint8Array | null;
+  readonly partitionResponses: readonly ProducePartitionResponse[];
+}
+
+export interface NodeEndpoint {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
+  readonly rack: string | null;
+}
+
+export interface ProduceResponse {
+  readonly responses: readonly ProduceTopicResponse[];
+  /** KIP-219: from v6 the broker answers at once and then mutes the connection for this long. */
+  readonly throttleTimeMs: number;
+  /** v10+ tagged field 0: endpoints of the leaders named in `currentLeader` fields; empty when absent. */
+  readonly nodeEndpoints: readonly NodeEndpoint[];
+}
+
+function checkVersion(version: number): void {
+  if (!(version >= MIN_VERSION && version <= MAX_VERSION)) {
+    throw new UnsupportedVersionError(`Produce v${version} is not supported (ringkafka speaks v3–v13)`);
+  }
+}
+
+function topicIdOf(topic: ProduceTopicData): Uint8Array {
+  const id = topic.topicId;
+  if (id === undefined || id.length !== 16) {
+    throw new TypeError(`Produce v13 needs a 16-byte topicId for topic ${JSON.stringify(topic.name)}`);
+  }
+  return id;
+}
+
+function uvarintSize(value: number): number {
+  let v = value >>> 0;
+  let size = 1;
+  while (v >= 0x80) {
+    v >>>= 7;
+    size++;
+  }
+  return size;
+}
+
+/**
+ * Exact size of the request body `encodeRequest` writes, so the caller can allocate once (header size is the
+ * connection's business).
+ */
+export function produceRequestSize(version: number, request: ProduceRequest): number {
+  checkVersion(version);
+  const flexible = version >= FLEXIBLE_FROM;
+  const byId = version >= TOPIC_ID_FROM;
+  const transactionalId = request.transactionalId ?? null;
+  const topics = request.topicData;
+  let size = 2 + 4; // acks, timeout_ms
+  if (transactionalId === null) size += flexible ? 1 : 2;
+  else {
+    const n = Buffer.byteLength(transactionalId, 'utf8');
+    size += (flexible ? uvarintSize(n + 1) : 2) + n;
+  }
+  size += flexible ? uvarintSize(topics.length + 1) + 1 : 4; // topic count (+ the final tag section)
+  for (let t = 0; t < topics.length; t++) {
+    const topic = topics[t]!;
+    if (byId) size += 16;
+    else {
+      const n = Buffer.byteLength(topic.name, 'utf8');
+      size += (flexible ? uvarintSize(n + 1) : 2) + n;
+    }
+    const partitions = topic.partitionData;
+    size += flexible ? uvarintSize(partitions.length + 1) + 1 : 4; // partition count (+ the topic's tag section)
+    for (let p = 0; p < partitions.length; p++) {
+      const n = partitions[p]!.records.length;
+      size += 4 + (flexible ? uvarintSize(n + 1) + 1 : 4) + n; // index, records length (+ tag section), records
+    }
+  }
+  return size;
+}
+
+/*
+ * ProduceRequest v3–v8  => transactional_id:nullable_string acks:int16 timeout_ms:int32
+ *                          topic_data:[name:string partition_data:[index:int32 records:nullable_bytes]]
+ * ProduceRequest v9–v12 => transactional_id:compact_nullable_string acks:int16 timeout_ms:int32
+ *                          topic_data:compact[name:compact_string
+ *                            partition_data:compact[index:int32 records:compact_nullable_bytes tagged_fields]
+ *                            tagged_fields]
+ *                          tagged_fields
+ * ProduceRequest v13    => as v9, with topic_id:uuid in place of name
+ */
+function encodeRequest(writer: Writer, version: number, request: ProduceRequest): void {
+  checkVersion(version);
+  const transactionalId = request.transactionalId ?? null;
+  const topics = request.topicData;
+  if (version < FLEXIBLE_FROM) {
+    writer.string(transactionalId).int16(request.acks).int32(request.timeoutMs).int32(topics.length);
+    for (let t = 0; t < topics.length; t++) {
+      const topic = topics[t]!;
+      const partitions = topic.partitionData;
+      writer.string(topic.name).int32(partitions.length);
+      for (let p = 0; p < partitions.length; p++) {
+        const partition = partitions[p]!;
+        writer.int32(partition.index).bytes(partition.records);
+      }
+    }
+    return;
+  }
+  const byId = version >= TOPIC_ID_FROM;
+  writer.compactString(transactionalId).int16(request.acks).int32(request.timeoutMs).uvarint(topics.length + 1);
+  for (let t = 0; t < topics.length; t++) {
+    const topic = topics[t]!;
+    const partitions = topic.partitionData;
+    if (byId) writer.uuid(topicIdOf(topic));
+    else writer.compactString(topic.name);
+    writer.uvarint(partitions.length + 1);
+    for (let p = 0; p < partitions.length; p++) {
+      const partition = partitions[p]!;
+      writer.int32(partition.index).compactBytes(partition.records).uvarint(0); // no partition tags
+    }
+    writer.uvarint(0); // no topic tags
+  }
+  writer.uvarint(0); // no request tags
+}
+
+/*
+ * ProduceResponse v3–v8  => responses:[name:string partition_responses:[index:int32 error_code:int16
+ *                             base_offset:int64 log_append_time_ms:int64 log_start_offset:int64 (v5+)
+ *                             record_errors:[batch_index:int32 batch_index_error_message:nullable_string] (v8+)
+ *                             error_message:nullable_string (v8+)]]
+ *                           throttle_time_ms:int32
+ * ProduceResponse v9–v12 => the same fields in compact form, tagged_fields closing every struct;
+ *                           v10+: partition tag 0 current_leader {leader_id:int32 leader_epoch:int32 tagged_fields},
+ *                           top-level tag 0 node_endpoints compact[node_id:int32 host:compact_string port:int32
+ *                             rack:compact_nullable_string tagged_fields]
+ * ProduceResponse v13    => as v10, with topic_id:uuid in place of name
+ */
+function decodeResponse(reader: Reader, version: number): ProduceResponse {
+  checkVersion(version);
+  const flexible = version >= FLEXIBLE_FROM;
+  // Smallest topic: empty name + empty partition array (+ tags); smallest partition: index, error, base offset,
+  // log append time (+ empty arrays and tags). They bound hostile counts.
+  const responses = flexible
+    ? reader.compactArray((r) => readTopic(r, version, true), version >= TOPIC_ID_FROM ? 18 : 3)
+    : reader.array((r) => readTopic(r, version, false), 6);
+  if (responses === null) throw new ProtocolError('Produce response has a null responses array');
+  const throttleTimeMs = reader.int32();
+  let nodeEndpoints: readonly NodeEndpoint[] = [];
+  if (flexible) {
+    const tags = reader.taggedFields();
+    const endpoints = version >= 10 ? tags.get(0) : undefined;
+    if (endpoints !== undefined) nodeEndpoints = readNodeEndpoints(new Reader(endpoints));
+  }
+  return { responses, throttleTimeMs, nodeEndpoints };
+}
+
+function readTopic(reader: Reader, version: number, flexible: boolean): ProduceTopicResponse {
+  let name: string | null = null;
+  let topicId: Uint8Array | null = null;
+  if (version >= TOPIC_ID_FROM) topicId = new Uint8Array(reader.uuid());
+  else {
+    name = flexible ? reader.compactString() : reader.string();
+    if (name === null) throw new ProtocolError('Produce response has a null topic name');
+  }
+  const minPartition = 22 + (version >= 5 ? 8 : 0) + (flexible ? 3 : version >= 8 ? 6 : 0);
+  const partitionResponses = flexible
+    ? reader.compactArray((r) => readPartition(r, version, true), minPartition)
+    : reader.array((r) => readPartition(r, version, false), minPartition);
+  if (partitionResponses === null) throw new ProtocolError('Produce response has a null partition_responses array');
+  if (flexible) reader.taggedFields();
+  return { name, topicId, partitionResponses };
+}
+
+function readPartition(reader: Reader, version: number, flexible: boolean): ProducePartitionResponse {
+  const index = reader.int32();
+  const errorCode = reader.int16();
+  const baseOffset = reader.int64();
+  const logAppendTimeMs = reader.int64();
+  const logStartOffset = version >= 5 ? reader.int64() : -1n;
+  let recordErrors: readonly ProduceRecordError[] = [];
+  let errorMessage: string | null = null;
+  if (version >= 8) {
+    const errors = flexible ? reader.compactArray(readRecordErrorFlexible, 6) : reader.array(readRecordError, 6);
+    if (errors === null) throw new ProtocolError('Produce response has a null record_errors array');
+    recordErrors = errors;
+    errorMessage = flexible ? reader.compactString() : reader.string();
+  }
+  let currentLeader: LeaderIdAndEpoch | null = null;
+  if (flexible) {
+    const tags = reader.taggedFields();
+    const leader = version >= 10 ? tags.get(0) : undefined;
+    if (leader !== undefined) currentLeader = readLeaderIdAndEpoch(new Reader(leader));
+  }
+  return { index, errorCode, baseOffset, logAppendTimeMs, logStartOffset, recordErrors, errorMessage, currentLeader };
+}
+
+function readRecordError(reader: Reader): ProduceRecordError {
+  const batchIndex = reader.int32();
+  return { batchIndex, message: reader.string() };
+}
+
+function readRecordErrorFlexible(reader: Reader): ProduceRecordError {
+  const batchIndex = reader.int32();
+  const message = reader.compactString();
+  reader.taggedFields();
+  return { batchIndex, message };
+}
+
+function readLeaderIdAndEpoch(reader: Reader): LeaderIdAndEpoch {
+  const leaderId = reader.int32();
+  const leaderEpoch = reader.int32();
+  reader.taggedFields();
+  return { leaderId, leaderEpoch };
+}
+
+function readNodeEndpoints(reader: Reader): NodeEndpoint[] {
+  const endpoints = reader.compactArray(readNodeEndpoint, 11);
+  if (endpoints === null) throw new ProtocolError('Produce response has a null node_endpoints array');
+  return endpoints;
+}
+
+function readNodeEndpoint(reader: Reader): NodeEndpoint {
+  const nodeId = reader.int32();
+  const host = reader.compactString();
+  if (host === null) throw new ProtocolError('Produce response has a null node endpoint host');
+  const port = reader.int32();
+  const rack = reader.compactString();
+  reader.taggedFields();
+  return { nodeId, host, port, rack };
+}
+
+export const Produce: ApiDefinition<ProduceRequest, ProduceResponse> = {
+  key: 0,
+  name: 'Produce',
+  minVersion: MIN_VERSION,
+  maxVersion: MAX_VERSION,
+  flexibleFrom: FLEXIBLE_FROM,
+  encodeRequest,
+  decodeResponse,
+};

@@ -1,0 +1,300 @@
+/**
+ * The record-batch codecs (RecordBatch v2 attributes bits 0-2) and their framing as Kafka expects it:
+ *
+ *   gzip    a plain gzip stream (node:zlib, on the libuv threadpool)
+ *   snappy  xerial snappy-java framing, see snappy-xerial.ts
+ *   lz4     an LZ4 frame with independent blocks, FLG 0x60 (the broker rejects linked blocks)
+ *   zstd    a standard zstd frame, level 3 (Produce v7+)
+ *
+ * Decompression treats its input as hostile: every failure is a `ProtocolError`, and the decompressed size is
+ * bounded before anything large is allocated: gzip by zlib's `maxOutputLength`, snappy by its length preambles,
+ * lz4 by walking every block's sequence headers (exact), zstd by walking its frame and block headers (an upper
+ * bound: a compressed block counts as a full block of up to 128 KiB).
+ */
+import { constants as bufferConstants } from 'node:buffer';
+import { promisify } from 'node:util';
+import * as zlib from 'node:zlib';
+import { compressFrame, decompressFrame } from 'lz4-napi';
+import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { ConfigError, ProtocolError } from '../shared/errors.js';
+import { xerialCompress, xerialDecompress } from './snappy-xerial.js';
+
+export const Codec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
+export type CodecName = keyof typeof Codec;
+export type CodecValue = (typeof Codec)[CodecName];
+
+/** Codec names indexed by their attribute value. */
+export const CODEC_NAMES: readonly CodecName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+
+/** Default bound on one decompressed records section; a producer's own batches are ~1 MiB uncompressed. */
+export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
+
+export interface DecompressOptions {
+  /**
+   * Reject input that would decompress to more than this many bytes. Default `DEFAULT_MAX_DECOMPRESSED_BYTES`.
+   * For zstd the check runs on an upper bound, so a frame within one 128 KiB block of the limit may be refused.
+   */
+  readonly maxBytes?: number;
+}
+
+/** zstd level 3 is Kafka's default (`compression.zstd.level`) and zstd's own. */
+const ZSTD_LEVEL = 3;
+
+const gzipAsync = promisify(zlib.gzip);
+const gunzipAsync = promisify(zlib.gunzip);
+
+export function isCodecValue(value: number): value is CodecValue {
+  return value === 0 || value === 1 || value === 2 || value === 3 || value === 4;
+}
+
+function codecValue(codec: CodecValue | CodecName): CodecValue {
+  const value = typeof codec === 'string' ? Codec[codec] : codec;
+  if (value === undefined || !isCodecValue(value)) {
+    throw new ConfigError(`codec must be one of ${CODEC_NAMES.join(', ')} or 0-4, got ${String(codec)}`);
+  }
+  return value;
+}
+
+function asBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/**
+ * Compress a records section. With `none` the result shares memory with `bytes`. The input must not change until
+ * the promise settles: gzip, lz4 and zstd read it from the libuv threadpool.
+ */
+export async function compress(codec: CodecValue | CodecName, bytes: Uint8Array): Promise<Buffer> {
+  switch (codecValue(codec)) {
+    case Codec.none:
+      return asBuffer(bytes);
+    case Codec.gzip:
+      return gzipAsync(bytes);
+    case Codec.snappy:
+      return xerialCompress(bytes);
+    case Codec.lz4:
+      // lz4-napi's defaults give FLG 0x60: version 1, independent blocks, no block or content checksums.
+      return compressFrame(bytes);
+    case Codec.zstd:
+      // @mongodb-js/zstd 1.x drops its level argument and uses the native default, which is also 3.
+      return zstdCompress(asBuffer(bytes), ZSTD_LEVEL);
+  }
+}
+
+/** Decompress a records section. With `none` the result shares memory with `bytes`. */
+export async function decompress(
+  codec: CodecValue | CodecName,
+  bytes: Uint8Array,
+  options: DecompressOptions = {},
+): Promise<Buffer> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_DECOMPRESSED_BYTES;
+  const value = codecValue(codec);
+  const name = CODEC_NAMES[value]!;
+  let out: Buffer;
+  try {
+    switch (value) {
+      case Codec.none:
+        return asBuffer(bytes);
+      case Codec.gzip:
+        // Beyond maxOutputLength zlib stops inflating and fails, so a gzip bomb never allocates past the limit.
+        out = await gunzipAsync(bytes, { maxOutputLength: Math.min(Math.max(1, maxBytes), bufferConstants.MAX_LENGTH) });
+        break;
+      case Codec.snappy:
+        out = xerialDecompress(bytes, maxBytes);
+        break;
+      case Codec.lz4:
+        checkBound(name, lz4DecompressedSize(bytes), maxBytes);
+        out = await decompressFrame(bytes);
+        break;
+      case Codec.zstd:
+        checkBound(name, zstdDecompressedBound(bytes), maxBytes);
+        out = await zstdDecompress(asBuffer(bytes));
+        break;
+    }
+  } catch (err) {
+    if (err instanceof ProtocolError) throw err;
+    throw new ProtocolError(`${name}: cannot decompress: ${(err as Error)?.message ?? String(err)}`, { cause: err });
+  }
+  if (out.length > maxBytes) {
+    throw new ProtocolError(`${name}: decompressed size ${out.length} exceeds the limit of ${maxBytes} bytes`);
+  }
+  return out;
+}
+
+function checkBound(name: string, bound: number, maxBytes: number): void {
+  if (bound > maxBytes) {
+    throw new ProtocolError(`${name}: frame may decompress to ${bound} bytes, over the limit of ${maxBytes}`);
+  }
+}
+
+const SKIPPABLE_MAGIC_MASK = 0xfffffff0;
+/** Skippable frames (0x184D2A50..5F) share one magic range between LZ4 and zstd. */
+const SKIPPABLE_MAGIC = 0x184d2a50;
+const LZ4_MAGIC = 0x184d2204;
+const ZSTD_MAGIC = 0xfd2fb528;
+/** zstd's Block_Maximum_Size cap, whatever the window. */
+const ZSTD_MAX_BLOCK = 128 * 1024;
+
+/**
+ * Walk the LZ4 frames (lz4 frame format 1.6) and return the size their block and sequence headers add up to.
+ * Throws on framing errors; match offsets and checksums are left to the decoder.
+ */
+function lz4DecompressedSize(b: Uint8Array): number {
+  if (b.length === 0) throw new ProtocolError('lz4: empty input');
+  let pos = 0;
+  let total = 0;
+  while (pos < b.length) {
+    need(b, pos, 4, 'lz4 frame magic');
+    const magic = u32le(b, pos);
+    pos += 4;
+    if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
+      pos = skipSized(b, pos, 'lz4');
+      continue;
+    }
+    if (magic !== LZ4_MAGIC) throw new ProtocolError(`lz4: bad frame magic 0x${magic.toString(16)} at ${pos - 4}`);
+    need(b, pos, 2, 'lz4 frame descriptor');
+    const flg = b[pos]!;
+    const bd = b[pos + 1]!;
+    pos += 2;
+    const sizeCode = (bd >> 4) & 7;
+    if (flg >> 6 !== 1 || (flg & 0x02) !== 0 || (bd & 0x8f) !== 0 || sizeCode < 4) {
+      throw new ProtocolError(`lz4: unsupported frame descriptor FLG 0x${flg.toString(16)} BD 0x${bd.toString(16)}`);
+    }
+    const blockMax = 1 << (2 * sizeCode + 8); // 4 → 64 KiB … 7 → 4 MiB
+    const headerRest = (flg & 0x08 ? 8 : 0) + (flg & 0x01 ? 4 : 0) + 1; // content size, dictionary id, HC
+    need(b, pos, headerRest, 'lz4 frame descriptor');
+    pos += headerRest;
+    const blockChecksum = flg & 0x10 ? 4 : 0;
+    for (;;) {
+      need(b, pos, 4, 'lz4 block size');
+      const word = u32le(b, pos);
+      pos += 4;
+      if (word === 0) break; // EndMark
+      const stored = word >= 0x80000000;
+      const size = word & 0x7fffffff;
+      if (size > blockMax) throw new ProtocolError(`lz4: block of ${size} bytes exceeds the frame's ${blockMax}`);
+      need(b, pos, size + blockChecksum, 'lz4 block');
+      total += stored ? size : lz4BlockOutputSize(b, pos, pos + size, blockMax);
+      pos += size + blockChecksum;
+    }
+    if (flg & 0x04) {
+      need(b, pos, 4, 'lz4 content checksum');
+      pos += 4;
+    }
+  }
+  return total;
+}
+
+/**
+ * The exact output size of one compressed LZ4 block, from its sequence headers alone (token, length extensions,
+ * offset; literals are skipped, nothing is decoded). Linear in the block size, so hostile blocks cannot stall it.
+ */
+function lz4BlockOutputSize(b: Uint8Array, pos: number, end: number, blockMax: number): number {
+  let out = 0;
+  while (pos < end) {
+    const token = b[pos++]!;
+    let literals = token >> 4;
+    if (literals === 15) {
+      let extra: number;
+      do {
+        if (pos >= end) throw new ProtocolError('lz4: truncated literal length');
+        extra = b[pos++]!;
+        literals += extra;
+      } while (extra === 255);
+    }
+    if (literals > end - pos) throw new ProtocolError('lz4: literals run past the block');
+    pos += literals;
+    out += literals;
+    if (pos === end) break; // the last sequence carries literals only
+    if (end - pos < 2) throw new ProtocolError('lz4: truncated match offset');
+    pos += 2;
+    let match = (token & 15) + 4;
+    if (match === 19) {
+      let extra: number;
+      do {
+        if (pos >= end) throw new ProtocolError('lz4: truncated match length');
+        extra = b[pos++]!;
+        match += extra;
+      } while (extra === 255);
+    }
+    out += match;
+    if (out > blockMax) throw new ProtocolError(`lz4: block decodes to more than the frame's ${blockMax} bytes`);
+  }
+  return out;
+}
+
+/** Walk the zstd frames (RFC 8878) and return an upper bound of their decompressed size. */
+function zstdDecompressedBound(b: Uint8Array): number {
+  if (b.length === 0) throw new ProtocolError('zstd: empty input');
+  let pos = 0;
+  let total = 0;
+  while (pos < b.length) {
+    need(b, pos, 4, 'zstd frame magic');
+    const magic = u32le(b, pos);
+    pos += 4;
+    if ((magic & SKIPPABLE_MAGIC_MASK) >>> 0 === SKIPPABLE_MAGIC) {
+      pos = skipSized(b, pos, 'zstd');
+      continue;
+    }
+    if (magic !== ZSTD_MAGIC) throw new ProtocolError(`zstd: bad frame magic 0x${magic.toString(16)} at ${pos - 4}`);
+    need(b, pos, 1, 'zstd frame header');
+    const fhd = b[pos++]!;
+    if (fhd & 0x08) throw new ProtocolError('zstd: reserved frame header bit set');
+    const singleSegment = (fhd & 0x20) !== 0;
+    let windowSize = 0;
+    if (!singleSegment) {
+      need(b, pos, 1, 'zstd window descriptor');
+      const wd = b[pos++]!;
+      const windowBase = 2 ** (10 + (wd >> 3));
+      windowSize = windowBase + (windowBase / 8) * (wd & 7);
+    }
+    const dictBytes = [0, 1, 2, 4][fhd & 3]!;
+    const fcsBytes = [singleSegment ? 1 : 0, 2, 4, 8][fhd >> 6]!;
+    need(b, pos, dictBytes + fcsBytes, 'zstd frame header');
+    pos += dictBytes;
+    let contentSize = -1;
+    if (fcsBytes === 1) contentSize = b[pos]!;
+    else if (fcsBytes === 2) contentSize = (b[pos]! | (b[pos + 1]! << 8)) + 256;
+    else if (fcsBytes === 4) contentSize = u32le(b, pos);
+    else if (fcsBytes === 8) contentSize = u32le(b, pos) + u32le(b, pos + 4) * 2 ** 32;
+    pos += fcsBytes;
+    if (singleSegment) windowSize = contentSize;
+    const blockMax = Math.min(windowSize, ZSTD_MAX_BLOCK);
+    let frameTotal = 0;
+    for (;;) {
+      need(b, pos, 3, 'zstd block header');
+      const header = b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16);
+      pos += 3;
+      const type = (header >> 1) & 3;
+      const size = header >>> 3;
+      if (type === 3) throw new ProtocolError('zstd: reserved block type');
+      if (size > ZSTD_MAX_BLOCK) throw new ProtocolError(`zstd: block size ${size} exceeds 128 KiB`);
+      const stored = type === 1 ? 1 : size; // RLE: one byte repeated `size` times
+      need(b, pos, stored, 'zstd block');
+      pos += stored;
+      frameTotal += type === 2 ? blockMax : size;
+      if (header & 1) break; // Last_Block
+    }
+    if (fhd & 0x04) {
+      need(b, pos, 4, 'zstd content checksum');
+      pos += 4;
+    }
+    // The decoder fails a frame whose output differs from a declared content size, so that bounds it too.
+    total += contentSize >= 0 ? Math.min(contentSize, frameTotal) : frameTotal;
+  }
+  return total;
+}
+
+function skipSized(b: Uint8Array, pos: number, name: string): number {
+  need(b, pos, 4, `${name} skippable frame size`);
+  const size = u32le(b, pos);
+  need(b, pos + 4, size, `${name} skippable frame`);
+  return pos + 4 + size;
+}
+
+function need(b: Uint8Array, pos: number, bytes: number, what: string): void {
+  if (bytes > b.length - pos) throw new ProtocolError(`truncated ${what} at offset ${pos}`);
+}
+
+function u32le(b: Uint8Array, pos: number): number {
+  return (b[pos]! | (b[pos + 1]! << 8) | (b[pos + 2]! << 16) | (b[pos + 3]! << 24)) >>> 0;
+}

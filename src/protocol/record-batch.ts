@@ -1,0 +1,307 @@
+/**
+ * RecordBatch v2 encoder: the produce hot path (clients/.../record/DefaultRecordBatch.java, KAFKA-NOTES.md).
+ *
+ *   batch   = baseOffset int64 · batchLength int32 · partitionLeaderEpoch int32 · magic int8 (2) · crc uint32
+ *             · attributes int16 · lastOffsetDelta int32 · baseTimestamp int64 · maxTimestamp int64
+ *             · producerId int64 · producerEpoch int16 · baseSequence int32 · recordCount int32 · records
+ *   records = record* (uncompressed), or one compressed blob of them
+ *   record  = length varint · attributes int8 (0) · timestampDelta varlong · offsetDelta varint
+ *             · keyLength varint (-1 = null) · key · valueLength varint (-1 = null) · value
+ *             · headerCount varint · (headerKeyLength varint · headerKey · headerValueLength varint · headerValue)*
+ *
+ * varint/varlong are zig-zag, 7 bits a byte, low group first. The CRC-32C covers bytes 21..end (attributes on).
+ *
+ * One pass, one allocation: every record's size is computed first (the record length prefix needs it), then one
+ * buffer is allocated and filled by index, and batchLength and the CRC are patched in at the end. Timestamps are
+ * plain numbers; the per-record loop uses no BigInt, DataView, TextEncoder or temporary arrays.
+ */
+import { ConfigError } from '../shared/errors.js';
+import { Codec, compress, isCodecValue, type CodecValue } from './compression.js';
+import { crc32c } from './crc32c.js';
+
+export interface BatchRecord {
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  /** Header keys arrive already UTF-8 encoded. */
+  headers: ReadonlyArray<readonly [key: Uint8Array, value: Uint8Array | null]>;
+  /** Milliseconds since the epoch (CreateTime). */
+  timestamp: number;
+}
+
+export interface BatchHeader {
+  /** -1n unless idempotent. */
+  producerId: bigint;
+  /** -1 unless idempotent. */
+  producerEpoch: number;
+  /** -1 unless idempotent; otherwise the first record's sequence (later ones are implied by offsetDelta). */
+  baseSequence: number;
+  transactional?: boolean;
+  codec: CodecValue;
+}
+
+/** Byte offsets of the batch header fields. */
+export const BatchOffset = {
+  baseOffset: 0,
+  batchLength: 8,
+  partitionLeaderEpoch: 12,
+  magic: 16,
+  crc: 17,
+  attributes: 21,
+  lastOffsetDelta: 23,
+  baseTimestamp: 27,
+  maxTimestamp: 35,
+  producerId: 43,
+  producerEpoch: 51,
+  baseSequence: 53,
+  recordCount: 57,
+  records: 61,
+} as const;
+
+/** Size of the batch header; records start here. */
+export const RECORD_BATCH_OVERHEAD = 61;
+/** baseOffset + batchLength: the bytes batchLength does not count. */
+export const LOG_OVERHEAD = 12;
+export const RECORD_BATCH_MAGIC = 2;
+
+export const BatchAttribute = {
+  codecMask: 0x07,
+  /** 0 = CreateTime (what producers must send), 1 = LogAppendTime (set by the broker). */
+  timestampType: 0x08,
+  transactional: 0x10,
+  control: 0x20,
+} as const;
+
+/**
+ * Record timestamps must be integers within ±2^51 ms (±71,000 years), so every delta's zig-zag form stays an
+ * exact double (≤ 2^53) and varlongs can be written with number arithmetic.
+ */
+const MAX_ABS_TIMESTAMP = 2 ** 51;
+/** Keeps a record's zig-zag length below 2^31, so int32 arithmetic encodes it. */
+const MAX_RECORD_BODY = 2 ** 30 - 1;
+/** batchLength is an int32. */
+const MAX_BATCH_SIZE = 2 ** 31 - 1;
+
+/** Body size of each record of the batch being encoded (reused; grows, never shrinks). */
+let bodySizes = new Int32Array(1024);
+
+/** Bytes needed for an unsigned 32-bit varint. */
+function sizeOfUvarint(u: number): number {
+  return u < 0x80 ? 1 : u < 0x4000 ? 2 : u < 0x200000 ? 3 : u < 0x10000000 ? 4 : 5;
+}
+
+/** Bytes needed for a zig-zag varint of an int32. */
+function sizeOfVarint(v: number): number {
+  return sizeOfUvarint(((v << 1) ^ (v >> 31)) >>> 0);
+}
+
+/** Bytes needed for a zig-zag varlong of an integer with |v| ≤ 2^52. */
+function sizeOfVarlong(v: number): number {
+  if ((v | 0) === v) return sizeOfVarint(v);
+  let z = v < 0 ? -2 * v - 1 : 2 * v;
+  let size = 1;
+  while (z >= 0x80) {
+    z = Math.floor(z / 0x80);
+    size++;
+  }
+  return size;
+}
+
+/** Bytes a key, value or header value takes: its length varint and its bytes. */
+function sizeOfBytesField(bytes: Uint8Array | null): number {
+  return bytes === null ? 1 : sizeOfVarint(bytes.length) + bytes.length;
+}
+
+function recordBodySize(record: BatchRecord, offsetDelta: number, timestampDelta: number): number {
+  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+  size += sizeOfBytesField(record.key) + sizeOfBytesField(record.value);
+  const headers = record.headers;
+  size += sizeOfVarint(headers.length);
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!;
+    size += sizeOfVarint(header[0].length) + header[0].length + sizeOfBytesField(header[1]);
+  }
+  return size;
+}
+
+/** The encoded size of one record, its length prefix included. */
+export function recordSize(record: BatchRecord, offsetDelta: number, timestampDelta: number): number {
+  const body = recordBodySize(record, offsetDelta, timestampDelta);
+  return sizeOfVarint(body) + body;
+}
+
+function writeUvarint(buf: Uint8Array, pos: number, u: number): number {
+  while (u >= 0x80) {
+    buf[pos++] = (u & 0x7f) | 0x80;
+    u >>>= 7;
+  }
+  buf[pos++] = u;
+  return pos;
+}
+
+function writeVarlong(buf: Uint8Array, pos: number, v: number): number {
+  if ((v | 0) === v) return writeUvarint(buf, pos, ((v << 1) ^ (v >> 31)) >>> 0);
+  let z = v < 0 ? -2 * v - 1 : 2 * v;
+  while (z >= 0x80) {
+    buf[pos++] = (z % 0x80) | 0x80;
+    z = Math.floor(z / 0x80);
+  }
+  buf[pos++] = z;
+  return pos;
+}
+
+/** Below this length a byte loop beats TypedArray#set, whose fixed cost dominates small copies. */
+const SMALL_COPY = 8;
+
+function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null): number {
+  if (bytes === null) {
+    buf[pos] = 1; // zig-zag(-1)
+    return pos + 1;
+  }
+  const length = bytes.length;
+  pos = writeUvarint(buf, pos, length << 1);
+  if (length < SMALL_COPY) {
+    for (let i = 0; i < length; i++) buf[pos + i] = bytes[i]!;
+  } else {
+    buf.set(bytes, pos);
+  }
+  return pos + length;
+}
+
+/** Largest timestamp of the records last measured; read right after measureRecords, before any await. */
+let measuredMaxTimestamp = 0;
+
+/**
+ * First pass: validate timestamps, store each record's body size in `bodySizes`, and return the size of the
+ * records section.
+ */
+function measureRecords(records: ReadonlyArray<BatchRecord>, baseTimestamp: number): number {
+  const count = records.length;
+  if (bodySizes.length < count) bodySizes = new Int32Array(2 ** Math.ceil(Math.log2(count)));
+  const sizes = bodySizes;
+  let maxTimestamp = baseTimestamp;
+  let total = 0;
+  for (let i = 0; i < count; i++) {
+    const record = records[i]!;
+    const timestamp = record.timestamp;
+    if (!(timestamp >= -MAX_ABS_TIMESTAMP && timestamp <= MAX_ABS_TIMESTAMP) || Math.floor(timestamp) !== timestamp) {
+      throw new ConfigError(`records[${i}].timestamp must be an integer number of ms within ±2^51, got ${timestamp}`);
+    }
+    if (timestamp > maxTimestamp) maxTimestamp = timestamp;
+    const body = recordBodySize(record, i, timestamp - baseTimestamp);
+    if (body > MAX_RECORD_BODY) throw new ConfigError(`records[${i}] encodes to ${body} bytes, over 2^30`);
+    sizes[i] = body;
+    total += sizeOfUvarint(body << 1) + body;
+  }
+  if (total > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+    throw new ConfigError(`a batch of ${count} records encodes to ${total} bytes, over the int32 batchLength`);
+  }
+  measuredMaxTimestamp = maxTimestamp;
+  return total;
+}
+
+/** Second pass: write the records measured by measureRecords into `buf` at `pos`; returns the end offset. */
+function writeRecords(buf: Uint8Array, pos: number, records: ReadonlyArray<BatchRecord>, baseTimestamp: number): number {
+  const sizes = bodySizes;
+  for (let i = 0; i < records.length; i++) {
+    const record = records[i]!;
+    pos = writeUvarint(buf, pos, sizes[i]! << 1);
+    buf[pos++] = 0; // record attributes: unused in v2
+    pos = writeVarlong(buf, pos, record.timestamp - baseTimestamp);
+    // The broker requires offset deltas 0..n-1 in order.
+    pos = writeUvarint(buf, pos, i << 1);
+    pos = writeBytesField(buf, pos, record.key);
+    pos = writeBytesField(buf, pos, record.value);
+    const headers = record.headers;
+    pos = writeUvarint(buf, pos, headers.length << 1);
+    for (let j = 0; j < headers.length; j++) {
+      const header = headers[j]!;
+      pos = writeBytesField(buf, pos, header[0]);
+      pos = writeBytesField(buf, pos, header[1]);
+    }
+  }
+  return pos;
+}
+
+function checkBatch(records: ReadonlyArray<BatchRecord>): number {
+  // Kafka has no empty produce batches; lastOffsetDelta would be -1 and there is no baseTimestamp.
+  if (records.length === 0) throw new ConfigError('a record batch needs at least one record');
+  return records[0]!.timestamp;
+}
+
+/** Write the 61-byte header (CRC left for finishBatch). Runs once per batch, so Buffer's checked writers are fine. */
+function writeHeader(
+  out: Buffer,
+  header: Omit<BatchHeader, 'codec'>,
+  codec: CodecValue,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+): void {
+  out.fill(0, 0, 8); // baseOffset: the broker assigns offsets
+  out.writeInt32BE(-1, BatchOffset.partitionLeaderEpoch); // only brokers set it
+  out[BatchOffset.magic] = RECORD_BATCH_MAGIC;
+  // Timestamp type 0 (CreateTime): producers must not claim LogAppendTime; never a control batch.
+  const attributes = codec | (header.transactional === true ? BatchAttribute.transactional : 0);
+  out.writeInt16BE(attributes, BatchOffset.attributes);
+  out.writeInt32BE(count - 1, BatchOffset.lastOffsetDelta);
+  writeInt64(out, BatchOffset.baseTimestamp, baseTimestamp);
+  writeInt64(out, BatchOffset.maxTimestamp, maxTimestamp);
+  out.writeBigInt64BE(header.producerId, BatchOffset.producerId);
+  out.writeInt16BE(header.producerEpoch, BatchOffset.producerEpoch);
+  out.writeInt32BE(header.baseSequence, BatchOffset.baseSequence);
+  // Compressed batches count the records inside the blob too.
+  out.writeInt32BE(count, BatchOffset.recordCount);
+}
+
+/** A safe-integer int64, big-endian, without BigInt. */
+function writeInt64(out: Buffer, pos: number, value: number): void {
+  const high = Math.floor(value / 2 ** 32);
+  out.writeInt32BE(high, pos);
+  out.writeUInt32BE(value - high * 2 ** 32, pos + 4);
+}
+
+/** Patch batchLength and the CRC-32C, which covers everything from the attributes on. */
+function finishBatch(out: Buffer): Buffer {
+  out.writeInt32BE(out.length - LOG_OVERHEAD, BatchOffset.batchLength);
+  out.writeUInt32BE(crc32c(out, BatchOffset.attributes, out.length), BatchOffset.crc);
+  return out;
+}
+
+/** Encode an uncompressed batch synchronously. Ignores any `codec` on `header`: the batch says codec none. */
+export function encodeRecordBatchUncompressed(
+  records: ReadonlyArray<BatchRecord>,
+  header: Omit<BatchHeader, 'codec'>,
+): Buffer {
+  const baseTimestamp = checkBatch(records);
+  const recordsSize = measureRecords(records, baseTimestamp);
+  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + recordsSize);
+  writeHeader(out, header, Codec.none, records.length, baseTimestamp, measuredMaxTimestamp);
+  const end = writeRecords(out, RECORD_BATCH_OVERHEAD, records, baseTimestamp);
+  if (end !== out.length) throw new Error(`record batch encoder wrote ${end} of ${out.length} bytes`);
+  return finishBatch(out);
+}
+
+/**
+ * Encode a batch. With a codec, the records section is encoded, compressed as one blob and placed after the
+ * header; recordCount and lastOffsetDelta still describe the records inside.
+ */
+export async function encodeRecordBatch(records: ReadonlyArray<BatchRecord>, header: BatchHeader): Promise<Buffer> {
+  const codec = header.codec;
+  if (!isCodecValue(codec)) throw new ConfigError(`header.codec must be 0..4, got ${String(codec)}`);
+  if (codec === Codec.none) return encodeRecordBatchUncompressed(records, header);
+  const baseTimestamp = checkBatch(records);
+  const recordsSize = measureRecords(records, baseTimestamp);
+  // Captured before the await: another batch may be measured while this one compresses.
+  const maxTimestamp = measuredMaxTimestamp;
+  const section = Buffer.allocUnsafe(recordsSize);
+  const end = writeRecords(section, 0, records, baseTimestamp);
+  if (end !== recordsSize) throw new Error(`record batch encoder wrote ${end} of ${recordsSize} bytes`);
+  const blob = await compress(codec, section);
+  if (blob.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+    throw new ConfigError(`compressed records section of ${blob.length} bytes exceeds the int32 batchLength`);
+  }
+  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + blob.length);
+  writeHeader(out, header, codec, records.length, baseTimestamp, maxTimestamp);
+  out.set(blob, RECORD_BATCH_OVERHEAD);
+  return finishBatch(out);
+}

@@ -1,0 +1,94 @@
+/**
+ * The producer's own failure modes: buffer limits, cancellation, delivery deadlines, shutdown and worker crashes.
+ * Kept apart from errors.ts (the base class and the protocol/connection errors) so each file stays one concern.
+ *
+ * The `retriable` flag answers "may the same `send` succeed if the caller tries again?". Errors that carry a
+ * `delivery` say what happened to the record when the caller was released early (DESIGN.md invariant 5): a caller
+ * that retries after `'unknown'` may write the record twice.
+ */
+import { KafkaProducerError, type Delivery, type KafkaProducerErrorOptions } from './errors.js';
+
+/** `send` waited `bufferTimeoutMs` for buffer space (Java `max.block.ms`) and took no bytes. */
+export class BufferTimeoutError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_BUFFER_TIMEOUT', message, { retriable: true, ...options });
+  }
+}
+
+/** The buffer is full and the caller asked not to wait (`trySend` policies). */
+export class BufferFullError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_BUFFER_FULL', message, { retriable: true, ...options });
+  }
+}
+
+/**
+ * A record that can never fit: larger than `maxBufferedBytes`, than a ring entry, or than the broker's limit.
+ * Raised at once, never after a wait, and never retriable: the same record fails the same way again.
+ */
+export class RecordTooLargeError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_RECORD_TOO_LARGE', message, { ...options, retriable: false });
+  }
+}
+
+/** The caller's `AbortSignal` fired; `delivery` says whether the record may still reach the broker. */
+export class AbortError extends KafkaProducerError {
+  readonly delivery: Delivery;
+
+  constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_ABORTED', message, { ...options, retriable: false });
+    this.delivery = delivery;
+  }
+}
+
+/** No result within `deliveryTimeoutMs` of `send`; `'unknown'` when a request carrying the record was in flight. */
+export class DeliveryTimeoutError extends KafkaProducerError {
+  readonly delivery: Delivery;
+
+  constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_DELIVERY_TIMEOUT', message, { retriable: true, ...options });
+    this.delivery = delivery;
+  }
+}
+
+/** The producer is closing or closed; records it had not sent are failed with `'not-sent'`. */
+export class ProducerClosedError extends KafkaProducerError {
+  readonly delivery: Delivery;
+
+  constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_PRODUCER_CLOSED', message, { ...options, retriable: false });
+    this.delivery = delivery;
+  }
+}
+
+/** The topic (or partition) does not exist in the cluster's metadata within `bufferTimeoutMs`. */
+export class UnknownTopicError extends KafkaProducerError {
+  readonly topic: string;
+
+  constructor(topic: string, message: string, options: KafkaProducerErrorOptions = {}) {
+    // Retriable as in Java: the topic may be created (or its metadata may propagate) a moment later.
+    super('ERR_UNKNOWN_TOPIC', message, { retriable: true, ...options });
+    this.topic = topic;
+  }
+}
+
+/** SASL or TLS authentication failed; trying again with the same credentials fails the same way. */
+export class AuthenticationError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_AUTHENTICATION', message, { ...options, retriable: false });
+  }
+}
+
+/**
+ * The worker thread that owned the record's partition died. `'not-sent'` records may be sent again safely;
+ * `'unknown'` ones were in a request the broker may have written.
+ */
+export class WorkerCrashedError extends KafkaProducerError {
+  readonly delivery: Delivery;
+
+  constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_WORKER_CRASHED', message, { retriable: delivery === 'not-sent', ...options });
+    this.delivery = delivery;
+  }
+}
