@@ -1,4 +1,21 @@
 /** The public API of ringkafka. Only what is exported here is reachable through the package's `exports` map. */
+export { Producer } from './producer.js';
+export type {
+  RecordMetadata,
+  SendOptions,
+  CloseOptions,
+  ProducerMetrics,
+  ProducerRecord,
+  RecordHeaders,
+  HeaderValue,
+  ProducerOptions,
+  Compression,
+  Serializer,
+  SerializerFunction,
+  PartitionerFunction,
+  PartitionerRecord,
+} from './types.js';
+export { InvalidRecordError } from './serialize.js';
 export {
   KafkaProducerError,
   ProtocolError,
@@ -8,4 +25,15 @@ export {
   RequestTimeoutError,
   UnsupportedVersionError,
 } from '../shared/errors.js';
+export {
+  BufferTimeoutError,
+  BufferFullError,
+  RecordTooLargeError,
+  AbortError,
+  DeliveryTimeoutError,
+  ProducerClosedError,
+  UnknownTopicError,
+  AuthenticationError,
+  WorkerCrashedError,
+} from '../shared/producer-errors.js';
 export type { Delivery, KafkaProducerErrorOptions } from '../shared/errors.js';

@@ -1,0 +1,270 @@
+/**
+ * The byte budget: how many bytes and records the producer holds between `send` and their result
+ * (`maxBufferedBytes`, `maxBufferedRecords`), with a strictly FIFO queue of sends waiting for room.
+ *
+ * DESIGN.md invariant 1 (no lost wake-ups under a byte limit) is the reason this file exists. An established
+ * client woke one waiter per finished record, and only when that record had been over the limit, so with records
+ * of different sizes wake-ups and waiters drifted apart and a producer blocked forever. Here there are no tokens
+ * to drift: every release() re-checks the queue from its head and grants every waiter that now fits, in order.
+ *
+ *  - Strict FIFO: a head that does not fit yet holds back everyone behind it, so a large record is never starved
+ *    by a stream of small ones; and a new request never overtakes the queue (tryAcquire says no while anyone
+ *    waits, acquire joins the tail).
+ *  - A request larger than the whole budget fails at once with RecordTooLargeError; it could never fit.
+ *  - Timeout (BufferTimeoutError) and abort (AbortError, delivery 'not-sent') take no bytes, and re-check the
+ *    queue: if the head left, the next one may fit now (invariant 5).
+ *  - Every waiter is settled on every path, failAll() included; every timer is cleared and every abort listener
+ *    removed (invariant 2).
+ *
+ * The counters are published in the control block so workers can see them; the main thread is their only writer
+ * and keeps the authoritative values here. The queue itself is main-thread state. Granting is synchronous inside release(), which the completion handler calls
+ * once per completed batch, not once per record.
+ */
+import { ConfigError } from '../shared/errors.js';
+import type { ControlBlock } from '../shared/control-block.js';
+import { AbortError, BufferTimeoutError, RecordTooLargeError } from '../shared/producer-errors.js';
+
+export interface ByteBudgetOptions {
+  /** `maxBufferedBytes`: an integer from 1 to 2^31 − 1 (the counter is an Int32 slot). */
+  readonly maxBytes: number;
+  /** `maxBufferedRecords`: an integer from 1 to 2^31 − 1. */
+  readonly maxRecords: number;
+  /**
+   * Called synchronously when the queue goes from empty to non-empty. Workers stop lingering while WAITERS is
+   * non-zero, but one asleep in a long linger only notices when woken: wire this to RingWriter.wake() for each
+   * worker. It must not call back into this budget.
+   */
+  readonly onWaiting?: (() => void) | undefined;
+}
+
+export interface AcquireOptions {
+  /** How long to wait for room (`bufferTimeoutMs`); Infinity or more than 2^31 − 1 ms means no limit. */
+  readonly timeoutMs: number;
+  readonly signal?: AbortSignal | undefined;
+  /** Records this request counts for; default 1. */
+  readonly records?: number | undefined;
+}
+
+/** Beyond this setTimeout fires at once (Node clamps it to 1 ms), so longer waits run without a timer. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const LIMIT = 2 ** 31 - 1;
+
+/** Shared by every immediate grant, so the fast path of acquire() allocates nothing. */
+const GRANTED: Promise<void> = Promise.resolve();
+
+/** One queued request: a node of a doubly linked list, so a timeout or abort leaves from the middle in O(1). */
+class Waiter {
+  prev: Waiter | null = null;
+  next: Waiter | null = null;
+  timer: NodeJS.Timeout | undefined = undefined;
+  onAbort: (() => void) | undefined = undefined;
+
+  constructor(
+    readonly bytes: number,
+    readonly records: number,
+    readonly signal: AbortSignal | undefined,
+    readonly resolve: () => void,
+    readonly reject: (error: Error) => void,
+  ) {}
+}
+
+export class ByteBudget {
+  readonly maxBytes: number;
+  readonly maxRecords: number;
+  readonly #control: ControlBlock;
+  readonly #onWaiting: (() => void) | undefined;
+  /** Authoritative counts; the control block's BUFFERED_* slots mirror them (see ControlBlock.setBuffered). */
+  #bytes = 0;
+  #records = 0;
+  #head: Waiter | null = null;
+  #tail: Waiter | null = null;
+  #length = 0;
+
+  constructor(control: ControlBlock, options: ByteBudgetOptions) {
+    const { maxBytes, maxRecords } = options;
+    if (!Number.isInteger(maxBytes) || maxBytes < 1 || maxBytes > LIMIT) {
+      throw new ConfigError(`maxBufferedBytes must be an integer from 1 to ${LIMIT}, got ${maxBytes}`);
+    }
+    if (!Number.isInteger(maxRecords) || maxRecords < 1 || maxRecords > LIMIT) {
+      throw new ConfigError(`maxBufferedRecords must be an integer from 1 to ${LIMIT}, got ${maxRecords}`);
+    }
+    this.maxBytes = maxBytes;
+    this.maxRecords = maxRecords;
+    this.#control = control;
+    this.#onWaiting = options.onWaiting;
+  }
+
+  /** Requests queued for room. */
+  get waiting(): number {
+    return this.#length;
+  }
+
+  get bufferedBytes(): number {
+    return this.#bytes;
+  }
+
+  get bufferedRecords(): number {
+    return this.#records;
+  }
+
+  /**
+   * Takes room without waiting. False when it does not fit now or when anyone is queued (no overtaking).
+   * Throws RecordTooLargeError when it could never fit.
+   */
+  tryAcquire(bytes: number, records = 1): boolean {
+    if (!(bytes >= 0 && bytes <= this.maxBytes && records >= 0 && records <= this.maxRecords)) {
+      throw this.#invalid(bytes, records);
+    }
+    if (this.#head !== null || !this.#fits(bytes, records)) return false;
+    this.#take(bytes, records);
+    return true;
+  }
+
+  /**
+   * Takes room, waiting in FIFO order when there is none. Rejects at once with RecordTooLargeError when it could
+   * never fit, later with BufferTimeoutError or AbortError('not-sent'); a rejected request holds no bytes.
+   * Callers without a signal may pass one shared options object, keeping the fast path allocation-free.
+   */
+  acquire(bytes: number, options: AcquireOptions): Promise<void> {
+    const { signal, timeoutMs, records = 1 } = options;
+    if (!(bytes >= 0 && bytes <= this.maxBytes && records >= 0 && records <= this.maxRecords)) {
+      return Promise.reject(this.#invalid(bytes, records));
+    }
+    // Before the fast path: an aborted send never takes bytes, room or not (invariant 5).
+    if (signal?.aborted) return Promise.reject(abortError(signal));
+    if (this.#head === null && this.#fits(bytes, records)) {
+      this.#take(bytes, records);
+      return GRANTED;
+    }
+
+    return new Promise<void>((resolve, reject) => {
+      const waiter = new Waiter(bytes, records, signal, resolve, reject);
+      if (signal !== undefined) {
+        waiter.onAbort = () => this.#leave(waiter, abortError(signal));
+        signal.addEventListener('abort', waiter.onAbort, { once: true });
+      }
+      if (timeoutMs <= MAX_TIMER_MS) {
+        // Ref'd on purpose: a waiting send must settle even if nothing else keeps the process alive.
+        waiter.timer = setTimeout(
+          () => this.#leave(waiter, new BufferTimeoutError(
+            `no buffer space for ${bytes} bytes within ${timeoutMs} ms (maxBufferedBytes ${this.maxBytes})`,
+          )),
+          Math.max(0, timeoutMs),
+        );
+      }
+      this.#append(waiter);
+    });
+  }
+
+  /**
+   * Gives back room (once per completed batch, with the batch's totals), then grants queued requests strictly in
+   * order while the head fits. Throws RangeError, changing nothing, when more is released than is held.
+   */
+  release(bytes: number, records = 1): void {
+    if (bytes > this.#bytes || records > this.#records || bytes < 0 || records < 0) {
+      // A bookkeeping bug upstream; going negative would silently raise the limit for everyone after it.
+      throw new RangeError(`released ${bytes} bytes / ${records} records but ${this.#bytes} / ${this.#records} are held`);
+    }
+    this.#bytes -= bytes;
+    this.#records -= records;
+    this.#control.setBuffered(this.#bytes, this.#records);
+    if (this.#head !== null) this.#grant();
+  }
+
+  /** Rejects every queued request with `error` (close, fatal worker failure). Holds nothing for them. */
+  failAll(error: Error): void {
+    let waiter = this.#head;
+    this.#head = this.#tail = null;
+    this.#length = 0;
+    this.#control.setWaiters(0);
+    while (waiter !== null) {
+      const next = waiter.next;
+      waiter.prev = waiter.next = null;
+      cleanUp(waiter);
+      waiter.reject(error);
+      waiter = next;
+    }
+  }
+
+  #fits(bytes: number, records: number): boolean {
+    return this.#bytes + bytes <= this.maxBytes && this.#records + records <= this.maxRecords;
+  }
+
+  #take(bytes: number, records: number): void {
+    this.#bytes += bytes;
+    this.#records += records;
+    this.#control.setBuffered(this.#bytes, this.#records);
+  }
+
+  /** Grants from the head while it fits. Promise settlement is asynchronous, so nothing re-enters this loop. */
+  #grant(): void {
+    let granted = false;
+    let head = this.#head;
+    while (head !== null && this.#fits(head.bytes, head.records)) {
+      this.#take(head.bytes, head.records);
+      this.#unlink(head);
+      cleanUp(head);
+      head.resolve();
+      granted = true;
+      head = this.#head;
+    }
+    if (granted) this.#control.setWaiters(this.#length);
+  }
+
+  /** Timeout or abort: leave the queue holding nothing, then re-check — if this was the head, the next may fit. */
+  #leave(waiter: Waiter, error: Error): void {
+    if (!this.#linked(waiter)) return;
+    this.#unlink(waiter);
+    cleanUp(waiter);
+    waiter.reject(error);
+    this.#control.setWaiters(this.#length);
+    if (this.#head !== null) this.#grant();
+  }
+
+  #append(waiter: Waiter): void {
+    const tail = this.#tail;
+    waiter.prev = tail;
+    if (tail === null) this.#head = waiter;
+    else tail.next = waiter;
+    this.#tail = waiter;
+    this.#length++;
+    this.#control.setWaiters(this.#length);
+    if (this.#length === 1) this.#onWaiting?.();
+  }
+
+  #linked(waiter: Waiter): boolean {
+    return waiter.prev !== null || this.#head === waiter;
+  }
+
+  #unlink(waiter: Waiter): void {
+    const { prev, next } = waiter;
+    if (prev === null) this.#head = next;
+    else prev.next = next;
+    if (next === null) this.#tail = prev;
+    else next.prev = prev;
+    waiter.prev = waiter.next = null;
+    this.#length--;
+  }
+
+  /** Off the hot path: only reached when a request is out of range. */
+  #invalid(bytes: number, records: number): Error {
+    if (bytes > this.maxBytes) {
+      return new RecordTooLargeError(`record of ${bytes} bytes exceeds maxBufferedBytes ${this.maxBytes}`);
+    }
+    if (records > this.maxRecords) {
+      return new RecordTooLargeError(`${records} records exceed maxBufferedRecords ${this.maxRecords}`);
+    }
+    return new ConfigError(`bytes and records must be non-negative numbers, got ${bytes} and ${records}`);
+  }
+}
+
+function cleanUp(waiter: Waiter): void {
+  if (waiter.timer !== undefined) clearTimeout(waiter.timer);
+  waiter.timer = undefined;
+  if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
+  waiter.onAbort = undefined;
+}
+
+function abortError(signal: AbortSignal): AbortError {
+  return new AbortError('not-sent', 'send aborted while waiting for buffer space', { cause: signal.reason });
+}

@@ -1,0 +1,110 @@
+/**
+ * Records between `send` and their result, by record id, kept as columns of typed arrays rather than an object
+ * per record: a record lives for a whole linger and round trip, long enough to be promoted out of V8's young
+ * generation, so per-record objects here would turn into major GC work at a million records a second.
+ *
+ * An id is the index of the record's state byte in the shared record-state table, handed out from a free list and
+ * reused only after the owning worker has reported the record (delivered, failed or dropped), so a late report can
+ * never be mistaken for a newer record. A caller may be released early (abort, delivery timeout, close) while its
+ * record stays here until the worker reports it; its bytes stay counted in the budget until then, so memory stays
+ * bounded by maxBufferedBytes.
+ */
+import type { RecordMetadata } from './types.js';
+
+/** Where a record's outcome goes: a single `send`'s promise, or one slot of a `sendBatch`. */
+export interface OutcomeSink {
+  resolve(slot: number, metadata: RecordMetadata): void;
+  reject(slot: number, error: Error): void;
+}
+
+export class DeliveryTable {
+  readonly size: Int32Array;
+  readonly partition: Int32Array;
+  readonly topicIndex: Uint16Array;
+  readonly worker: Uint16Array;
+  /** 1 once written into the worker's ring (else it waits in the main-side overflow queue). */
+  readonly inRing: Uint8Array;
+  readonly timestamp: Float64Array;
+  readonly deadline: Float64Array;
+  /** Order of the `send` call (for flush); also tells a reused id from its earlier record. */
+  readonly sendSeq: Float64Array;
+  /** Undefined once the caller has been settled (the record may still be here, awaiting its report). */
+  readonly sink: (OutcomeSink | undefined)[];
+  readonly slot: Int32Array;
+  readonly signal: (AbortSignal | undefined)[];
+  readonly #free: Int32Array;
+  #freeCount = 0;
+  #nextFresh = 0;
+  #count = 0;
+  /** Ids in send order with their sendSeq, for the delivery-timeout sweep (stale entries are skipped). */
+  #sweepIds: number[] = [];
+  #sweepSeqs: number[] = [];
+  #sweepHead = 0;
+
+  constructor(capacity: number) {
+    this.size = new Int32Array(capacity);
+    this.partition = new Int32Array(capacity);
+    this.topicIndex = new Uint16Array(capacity);
+    this.worker = new Uint16Array(capacity);
+    this.inRing = new Uint8Array(capacity);
+    this.timestamp = new Float64Array(capacity);
+    this.deadline = new Float64Array(capacity);
+    this.sendSeq = new Float64Array(capacity);
+    this.sink = new Array<OutcomeSink | undefined>(capacity).fill(undefined);
+    this.slot = new Int32Array(capacity);
+    this.signal = new Array<AbortSignal | undefined>(capacity).fill(undefined);
+    this.#free = new Int32Array(capacity);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** A free id, or -1 when every id is taken (the record budget prevents that). */
+  allocate(): number {
+    const id = this.#freeCount > 0 ? this.#free[--this.#freeCount]! : this.#nextFresh < this.size.length ? this.#nextFresh++ : -1;
+    if (id >= 0) this.#count++;
+    return id;
+  }
+
+  /** Call after filling the columns of a new record. */
+  track(id: number): void {
+    this.#sweepIds.push(id);
+    this.#sweepSeqs.push(this.sendSeq[id]!);
+  }
+
+  /** Frees the id; the caller must have been settled already. */
+  free(id: number): void {
+    this.sink[id] = undefined;
+    this.signal[id] = undefined;
+    this.sendSeq[id] = -1;
+    this.#free[this.#freeCount++] = id;
+    this.#count--;
+  }
+
+  /** Ids whose deadline passed and whose caller still waits, oldest first (deadlines grow with send order). */
+  expired(now: number, out: number[]): void {
+    const ids = this.#sweepIds;
+    const seqs = this.#sweepSeqs;
+    while (this.#sweepHead < ids.length) {
+      const id = ids[this.#sweepHead]!;
+      if (this.sendSeq[id] === seqs[this.#sweepHead] && this.sink[id] !== undefined) {
+        if (this.deadline[id]! > now) break;
+        out.push(id);
+      }
+      this.#sweepHead++;
+    }
+    if (this.#sweepHead > 4096 && this.#sweepHead * 2 > ids.length) {
+      this.#sweepIds = ids.slice(this.#sweepHead);
+      this.#sweepSeqs = seqs.slice(this.#sweepHead);
+      this.#sweepHead = 0;
+    }
+  }
+
+  /** Every live id (crash, close). */
+  live(): number[] {
+    const ids: number[] = [];
+    for (let id = 0; id < this.#nextFresh; id++) if (this.sendSeq[id]! >= 0) ids.push(id);
+    return ids;
+  }
+}

@@ -1,0 +1,347 @@
+/**
+ * The producer's options, validated once at construction (STYLE.md): every default is written beside its option,
+ * every rejection is a ConfigError naming the field and what was expected. Where Java has the same setting, the
+ * meaning and the cross-field rules are Java's (named on each field), so users moving from the Java client keep
+ * their intuitions.
+ */
+import { availableParallelism } from 'node:os';
+import { ConfigError } from '../shared/errors.js';
+
+/** What a custom partitioner sees: the record after serialisation, key and value as bytes. */
+export interface PartitionerRecord {
+  readonly topic: string;
+  readonly key: Uint8Array | null;
+  readonly value: Uint8Array | null;
+  readonly headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>;
+  readonly timestamp: number;
+}
+
+/** Returns the partition, an integer from 0 to `partitionCount - 1`, for a record without an explicit partition. */
+export type PartitionerFunction = (record: PartitionerRecord, partitionCount: number) => number;
+
+/** Turns any value into the bytes (or a string, sent as UTF-8) that go on the wire. */
+export type SerializerFunction = (value: unknown) => Uint8Array | string;
+
+export type Serializer = 'msgpack' | 'json' | SerializerFunction;
+export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export type Acks = 0 | 1 | -1 | 'all';
+
+export interface ProducerOptions {
+  /**
+   * Bootstrap brokers, `'host:port'` each (IPv6 as `'[::1]:9092'`), as an array or one comma-separated string.
+   * Default: the `KAFKA_BROKERS` environment variable, else `'127.0.0.1:9092'`.
+   */
+  readonly brokers?: string | readonly string[] | undefined;
+  /** Client id sent in every request header (quotas and broker logs use it). Default `'ringkafka'`. */
+  readonly clientId?: string | undefined;
+  /** Worker threads that encode, compress and send. Default `min(4, max(1, availableParallelism() - 1))`. */
+  readonly workers?: number | undefined;
+  /**
+   * Acknowledgements the leader waits for before answering: `0` none (no response at all), `1` the leader's
+   * own write, `'all'` (or `-1`) every in-sync replica. Default `'all'`.
+   */
+  readonly acks?: Acks | undefined;
+  /**
+   * Idempotent delivery: retries never duplicate or reorder a partition's records. Default `true`. Needs
+   * `acks: 'all'` and `maxInFlight <= 5`; as in Java (since 3.2), when left unset it turns itself off if those are
+   * set otherwise, and when set to `true` it makes them an error.
+   */
+  readonly idempotent?: boolean | undefined;
+  /** Codec applied to each batch. Default `'none'`. */
+  readonly compression?: Compression | undefined;
+  /** How long a partition's batch may wait to fill before it is sent (Java `linger.ms`). Default `5` ms. */
+  readonly lingerMs?: number | undefined;
+  /**
+   * Uncompressed bytes per partition batch (Java `batch.size`); also how many bytes the sticky partitioner
+   * sends to one partition before switching (KIP-794). Default 1 MiB, or `maxRequestBytes` if that is smaller.
+   */
+  readonly batchMaxBytes?: number | undefined;
+  /**
+   * Bytes of records accepted but not yet acknowledged or failed (Java `buffer.memory`); `send` waits beyond it.
+   * Default 64 MiB. Below 2^31, because the counter lives in an Int32 SharedArrayBuffer slot.
+   */
+  readonly maxBufferedBytes?: number | undefined;
+  /** Records accepted but not yet acknowledged or failed; `send` waits beyond it. Default `1_000_000`. */
+  readonly maxBufferedRecords?: number | undefined;
+  /**
+   * How long `send` may wait for buffer space or topic metadata before failing with BufferTimeoutError
+   * (Java `max.block.ms`). Default `60_000` ms.
+   */
+  readonly bufferTimeoutMs?: number | undefined;
+  /**
+   * Upper bound from `send` to its result, retries included (Java `delivery.timeout.ms`). Default `120_000` ms.
+   * Must be at least `lingerMs + requestTimeoutMs`, as in Java.
+   */
+  readonly deliveryTimeoutMs?: number | undefined;
+  /**
+   * How long a request may wait for its answer; also sent to the broker as the Produce timeout
+   * (Java `request.timeout.ms`). Default `30_000` ms.
+   */
+  readonly requestTimeoutMs?: number | undefined;
+  /** Requests in flight per broker connection (Java `max.in.flight.requests.per.connection`). Default `5`. */
+  readonly maxInFlight?: number | undefined;
+  /**
+   * Where a record without an explicit partition goes. `'default'`: murmur2 of the key, Java-compatible, or the
+   * uniform sticky partitioner (KIP-794) for keyless records. A function decides for every record without an
+   * explicit partition. Default `'default'`.
+   */
+  readonly partitioner?: 'default' | PartitionerFunction | undefined;
+  /**
+   * Turns `value` into bytes: `'msgpack'` (standard MessagePack maps, readable by any decoder), `'json'`, or a
+   * function. A null or undefined value stays a null value (a tombstone) whatever the serializer. Default: none,
+   * `value` must then be a Buffer, Uint8Array, string or null.
+   */
+  readonly serializer?: Serializer | undefined;
+  /**
+   * Largest request sent to a broker (Java `max.request.size`); a record bigger than this fails at once with
+   * RecordTooLargeError. Default 1 MiB (1_048_576).
+   */
+  readonly maxRequestBytes?: number | undefined;
+  /** First wait before a retry (Java `retry.backoff.ms`); doubles per attempt. Default `100` ms. */
+  readonly retryBackoffMs?: number | undefined;
+  /**
+   * Ceiling of the retry wait (Java `retry.backoff.max.ms`). Default `1000` ms. As in Java, a `retryBackoffMs`
+   * above it means a constant wait of `retryBackoffMaxMs`.
+   */
+  readonly retryBackoffMaxMs?: number | undefined;
+  /** TCP (and TLS) connection setup limit (Java `socket.connection.setup.timeout.ms`). Default `10_000` ms. */
+  readonly connectTimeoutMs?: number | undefined;
+}
+
+export interface BrokerAddress {
+  readonly host: string;
+  readonly port: number;
+}
+
+/** Every option filled in and checked; `acks: 'all'` is normalised to `-1`, the value on the wire. */
+export interface ResolvedOptions {
+  readonly brokers: readonly BrokerAddress[];
+  readonly clientId: string;
+  readonly workers: number;
+  readonly acks: 0 | 1 | -1;
+  readonly idempotent: boolean;
+  readonly compression: Compression;
+  readonly lingerMs: number;
+  readonly batchMaxBytes: number;
+  readonly maxBufferedBytes: number;
+  readonly maxBufferedRecords: number;
+  readonly bufferTimeoutMs: number;
+  readonly deliveryTimeoutMs: number;
+  readonly requestTimeoutMs: number;
+  readonly maxInFlight: number;
+  readonly partitioner: 'default' | PartitionerFunction;
+  /** null: no serializer, values must already be bytes or strings. */
+  readonly serializer: Serializer | null;
+  readonly maxRequestBytes: number;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export const DEFAULT_BROKER = '127.0.0.1:9092';
+const MIB = 1024 * 1024;
+/** Node's timers take at most 2^31-1 ms; a larger delay silently becomes 1 ms. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+const TIMER_NOTE = " (Node's timer limit)";
+/** Counters shared with workers are Int32 SharedArrayBuffer slots. */
+const MAX_INT32 = 2 ** 31 - 1;
+const INT32_NOTE = ' (an Int32 shared counter)';
+/** The broker keeps the last 5 batches per producer and partition to detect duplicates (KAFKA-NOTES.md). */
+const MAX_IDEMPOTENT_IN_FLIGHT = 5;
+/** The characters the old Scala clients allowed in `client.id` (kafka.common.Config): safe in metric names and logs. */
+const CLIENT_ID = /^[a-zA-Z0-9._-]+$/;
+const COMPRESSIONS: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] satisfies readonly Compression[];
+
+const OPTION_NAMES = [
+  'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'compression', 'lingerMs', 'batchMaxBytes',
+  'maxBufferedBytes', 'maxBufferedRecords', 'bufferTimeoutMs', 'deliveryTimeoutMs', 'requestTimeoutMs',
+  'maxInFlight', 'partitioner', 'serializer', 'maxRequestBytes', 'retryBackoffMs', 'retryBackoffMaxMs',
+  'connectTimeoutMs',
+] as const satisfies ReadonlyArray<keyof ProducerOptions>;
+
+// A compile-time check that OPTION_NAMES lists every option: adding one to the interface without listing it here
+// would make the unknown-option check reject it.
+type Missing = Exclude<keyof ProducerOptions, (typeof OPTION_NAMES)[number]>;
+const allListed: [Missing] extends [never] ? true : Missing = true;
+void allListed;
+
+const KNOWN = new Set<string>(OPTION_NAMES);
+
+/** Checks `options` once and fills in every default. Throws ConfigError naming the first bad field. */
+export function resolveOptions(
+  options: ProducerOptions | undefined,
+  env: Readonly<Record<string, string | undefined>> = process.env,
+): ResolvedOptions {
+  if (options === undefined || options === null) options = {};
+  else if (typeof options !== 'object' || Array.isArray(options)) {
+    throw new ConfigError(`options must be an object, got ${describe(options)}`);
+  }
+  checkNames(options);
+  const o = options;
+
+  const brokers = o.brokers !== undefined
+    ? parseBrokers(o.brokers, 'options.brokers')
+    : env.KAFKA_BROKERS?.trim()
+      ? parseBrokers(env.KAFKA_BROKERS, 'the KAFKA_BROKERS environment variable')
+      : parseBrokers(DEFAULT_BROKER, 'default');
+
+  const clientId = o.clientId ?? 'ringkafka';
+  if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId) || clientId.length > 32767) {
+    throw new ConfigError(
+      `options.clientId must be a non-empty string of letters, digits, '.', '_' or '-', got ${describe(clientId)}`,
+    );
+  }
+
+  const workers = integer(o.workers, 'workers', Math.min(4, Math.max(1, availableParallelism() - 1)), 1, 256);
+
+  const acksIn = o.acks ?? 'all';
+  if (acksIn !== 0 && acksIn !== 1 && acksIn !== -1 && acksIn !== 'all') {
+    throw new ConfigError(`options.acks must be 0, 1, 'all' or -1, got ${describe(acksIn)}`);
+  }
+  const acks = acksIn === 'all' ? -1 : acksIn;
+
+  const compression = o.compression ?? 'none';
+  if (typeof compression !== 'string' || !COMPRESSIONS.includes(compression)) {
+    const expected = COMPRESSIONS.map((c) => `'${c}'`).join(', ');
+    throw new ConfigError(`options.compression must be one of ${expected}, got ${describe(compression)}`);
+  }
+
+  const lingerMs = integer(o.lingerMs, 'lingerMs', 5, 0, MAX_TIMER_MS, '', TIMER_NOTE);
+  const maxRequestBytes = integer(o.maxRequestBytes, 'maxRequestBytes', MIB, 1024, MAX_INT32);
+  const batchMaxBytes = integer(o.batchMaxBytes, 'batchMaxBytes', Math.min(MIB, maxRequestBytes), 1024, maxRequestBytes,
+    '', ' (options.maxRequestBytes)');
+  const maxBufferedBytes = integer(o.maxBufferedBytes, 'maxBufferedBytes', 64 * MIB, 1, MAX_INT32, '', INT32_NOTE);
+  const maxBufferedRecords = integer(o.maxBufferedRecords, 'maxBufferedRecords', 1e6, 1, MAX_INT32, '', INT32_NOTE);
+  const bufferTimeoutMs = integer(o.bufferTimeoutMs, 'bufferTimeoutMs', 60_000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
+  const requestTimeoutMs = integer(o.requestTimeoutMs, 'requestTimeoutMs', 30_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
+  // Java's rule (KIP-91): a record must get at least one full linger and one full request before it may expire.
+  const deliveryTimeoutMs = integer(o.deliveryTimeoutMs, 'deliveryTimeoutMs', 120_000, lingerMs + requestTimeoutMs,
+    MAX_TIMER_MS, ' (options.lingerMs + options.requestTimeoutMs)', TIMER_NOTE);
+  const maxInFlight = integer(o.maxInFlight, 'maxInFlight', 5, 1, 1000);
+  const retryBackoffMs = integer(o.retryBackoffMs, 'retryBackoffMs', 100, 0, MAX_TIMER_MS, '', TIMER_NOTE);
+  const retryBackoffMaxMs = integer(o.retryBackoffMaxMs, 'retryBackoffMaxMs', 1000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
+  const connectTimeoutMs = integer(o.connectTimeoutMs, 'connectTimeoutMs', 10_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
+
+  // Idempotence needs every write acknowledged by all in-sync replicas, and at most as many batches in flight as
+  // the broker remembers for duplicate detection. Java (since 3.2): explicit true + conflict is an error; the
+  // default quietly gives way.
+  let idempotent: boolean;
+  if (o.idempotent === undefined) {
+    idempotent = acks === -1 && maxInFlight <= MAX_IDEMPOTENT_IN_FLIGHT;
+  } else if (typeof o.idempotent !== 'boolean') {
+    throw new ConfigError(`options.idempotent must be a boolean, got ${describe(o.idempotent)}`);
+  } else {
+    idempotent = o.idempotent;
+    if (idempotent && acks !== -1) {
+      throw new ConfigError(`options.idempotent: true requires options.acks 'all', got ${describe(acksIn)}`);
+    }
+    if (idempotent && maxInFlight > MAX_IDEMPOTENT_IN_FLIGHT) {
+      throw new ConfigError(
+        `options.idempotent: true requires options.maxInFlight <= ${MAX_IDEMPOTENT_IN_FLIGHT}, got ${maxInFlight}`,
+      );
+    }
+  }
+
+  const partitioner = o.partitioner ?? 'default';
+  if (partitioner !== 'default' && typeof partitioner !== 'function') {
+    throw new ConfigError(
+      `options.partitioner must be 'default' or a function (record, partitionCount) => number, ` +
+        `got ${describe(partitioner)}`,
+    );
+  }
+
+  const serializer = o.serializer ?? null;
+  if (serializer !== null && serializer !== 'msgpack' && serializer !== 'json' && typeof serializer !== 'function') {
+    throw new ConfigError(
+      `options.serializer must be 'msgpack', 'json' or a function (value) => Uint8Array | string, ` +
+        `got ${describe(serializer)}`,
+    );
+  }
+
+  return {
+    brokers, clientId, workers, acks, idempotent, compression: compression as Compression, lingerMs, batchMaxBytes,
+    maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
+    partitioner, serializer, maxRequestBytes, retryBackoffMs, retryBackoffMaxMs, connectTimeoutMs,
+  };
+}
+
+/** Rejects option names ringkafka does not know: a typo (`lingerMS`) would otherwise silently keep the default. */
+function checkNames(options: object): void {
+  const unknown = Object.keys(options).filter((name) => !KNOWN.has(name));
+  if (unknown.length === 0) return;
+  const described = unknown.map((name) => {
+    const near = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
+    return near === undefined ? `"${name}"` : `"${name}" (did you mean "${near}"?)`;
+  });
+  throw new ConfigError(
+    `unknown option${unknown.length > 1 ? 's' : ''} ${described.join(', ')}; ` +
+      `expected one of ${OPTION_NAMES.join(', ')}`,
+  );
+}
+
+/**
+ * `value` if given, else `fallback`; must be an integer within [min, max]. The notes say where a derived bound comes
+ * from, so the message explains a limit the user did not set directly.
+ */
+function integer(
+  value: unknown,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+  minNote = '',
+  maxNote = '',
+): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new ConfigError(`options.${name} must be an integer >= ${min}${minNote}, got ${describe(value)}`);
+  }
+  if (value > max) throw new ConfigError(`options.${name} must be an integer <= ${max}${maxNote}, got ${value}`);
+  return value;
+}
+
+function parseBrokers(input: unknown, source: string): BrokerAddress[] {
+  const field = source === 'options.brokers' ? source : `brokers (from ${source})`;
+  let list: unknown[];
+  if (typeof input === 'string') list = input.split(',');
+  else if (Array.isArray(input)) list = input;
+  else {
+    throw new ConfigError(
+      `${field} must be an array of 'host:port' strings or one comma-separated string, got ${describe(input)}`,
+    );
+  }
+  if (list.length === 0) throw new ConfigError(`${field} must list at least one 'host:port', got an empty array`);
+  return list.map((entry, i) => {
+    const at = Array.isArray(input) ? `${field}[${i}]` : field;
+    if (typeof entry !== 'string') throw new ConfigError(`${at} must be a 'host:port' string, got ${describe(entry)}`);
+    const address = parseAddress(entry.trim());
+    if (address === null) {
+      throw new ConfigError(
+        `${at} must be 'host:port' with a port from 1 to 65535 (IPv6 as '[::1]:9092'), got ${JSON.stringify(entry)}`,
+      );
+    }
+    return address;
+  });
+}
+
+function parseAddress(text: string): BrokerAddress | null {
+  const colon = text.lastIndexOf(':');
+  if (colon <= 0) return null;
+  let host = text.slice(0, colon);
+  const portText = text.slice(colon + 1);
+  if (host.startsWith('[') && host.endsWith(']')) host = host.slice(1, -1);
+  // An unbracketed IPv6 address cannot be told apart from its port; whitespace inside is a typo.
+  else if (host.includes(':')) return null;
+  if (host.length === 0 || /[\s/]/.test(host) || !/^\d{1,5}$/.test(portText)) return null;
+  const port = Number(portText);
+  return port >= 1 && port <= 65535 ? { host, port } : null;
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value);
+  if (typeof value === 'function') return 'a function';
+  if (Array.isArray(value)) return 'an array';
+  if (value === null) return 'null';
+  if (typeof value === 'object') return 'an object';
+  return String(value);
+}

@@ -1,0 +1,42 @@
+/** The errors a caller receives, built from a worker's completion or from why it was released early. */
+import type { Completion } from '../shared/completion-entry.js';
+import { ClientErrorCode } from '../shared/completion-entry.js';
+import { ConnectionError, ProtocolError, type Delivery } from '../shared/errors.js';
+import { AbortError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError, UnknownTopicError } from '../shared/producer-errors.js';
+import { brokerError } from '../protocol/error-codes.js';
+
+export type ReleaseReason = 'abort' | 'timeout' | 'close';
+
+export function releasedError(reason: ReleaseReason, delivery: Delivery, cause?: unknown): Error {
+  const what = delivery === 'not-sent' ? 'the record was not sent' : 'the record was in a request; the broker may have written it';
+  const options = cause === undefined ? {} : { cause };
+  switch (reason) {
+    case 'abort':
+      return new AbortError(delivery, `aborted: ${what}`, options);
+    case 'timeout':
+      return new DeliveryTimeoutError(delivery, `no result within deliveryTimeoutMs: ${what}`, options);
+    case 'close':
+      return new ProducerClosedError(delivery, `the producer closed: ${what}`, options);
+  }
+}
+
+/** A failed batch: a broker error, or one of the worker's own reasons. Failed batches were never written. */
+export function failureFor(completion: Completion): Error {
+  const { errorCode, message } = completion;
+  switch (errorCode) {
+    case ClientErrorCode.deliveryTimeout:
+      return new DeliveryTimeoutError('not-sent', `no result within deliveryTimeoutMs: ${message}`);
+    case ClientErrorCode.closed:
+      return new ProducerClosedError('not-sent', message || 'the producer closed before the record was sent');
+    case ClientErrorCode.connection:
+      return new ConnectionError(message);
+    case ClientErrorCode.protocol:
+      return new ProtocolError(message);
+    case ClientErrorCode.unknownTopic:
+      return new UnknownTopicError('', message);
+    case ClientErrorCode.tooLarge:
+      return new RecordTooLargeError(message);
+    default:
+      return brokerError(errorCode, message || undefined);
+  }
+}

@@ -1,0 +1,252 @@
+/**
+ * One user record → the bytes the producer buffers. Runs on the main thread for every record, so it checks each
+ * field once, allocates only what the output needs, and never touches the caller's object (STYLE.md). Bad input is
+ * rejected with an InvalidRecordError that names the field; it never leaves the producer broken for other records.
+ */
+import { Packr } from 'msgpackr';
+import { KafkaProducerError, type KafkaProducerErrorOptions } from '../shared/errors.js';
+import type { PartitionerRecord, Serializer } from './options.js';
+
+/** A record the caller gave us that cannot be sent as it is; the message names the field and what was expected. */
+export class InvalidRecordError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_INVALID_RECORD', message, options);
+  }
+}
+
+export type HeaderValue = Uint8Array | string | null;
+
+/** Either an object of header values, or `[key, value]` pairs (keeps order, allows repeated keys). */
+export type RecordHeaders =
+  | Readonly<Record<string, HeaderValue>>
+  | ReadonlyArray<readonly [string, HeaderValue]>;
+
+/**
+ * What a caller passes to `send`. `key` and `value` are bytes or strings (sent as UTF-8); with a serializer,
+ * `value` may be anything. Bytes are not copied here: do not change them until `send` settles.
+ */
+export interface ProducerRecord<V = unknown> {
+  readonly topic: string;
+  readonly key?: Uint8Array | string | null | undefined;
+  readonly value?: V | null | undefined;
+  readonly headers?: RecordHeaders | undefined;
+  /** Explicit partition; else the configured partitioner decides. */
+  readonly partition?: number | undefined;
+  /** Create time in ms since the epoch, or a Date. Default: when `send` was called. */
+  readonly timestamp?: number | Date | undefined;
+}
+
+/** A checked record with its bytes, ready to be placed on a partition and buffered. */
+export interface PreparedRecord extends PartitionerRecord {
+  readonly partition: number | undefined;
+  /** Accounted bytes (DESIGN.md): key + value + header keys + header values; what the byte budget counts. */
+  readonly size: number;
+}
+
+/** Kafka's topic rule (clients/.../common/internals/Topic.java): legal characters, at most 249, not "." or "..". */
+const TOPIC_CHARS = /^[a-zA-Z0-9._-]+$/;
+const MAX_TOPIC_LENGTH = 249;
+const EMPTY_HEADERS: PreparedRecord['headers'] = Object.freeze([]);
+
+/**
+ * Plain MessagePack maps (`useRecords: false`): the record extension would need every consumer to be msgpackr
+ * sharing our structures. One instance for the process, since building one is not free.
+ */
+let packr: Packr | undefined;
+
+/** The last topic that passed the check: most producers write to a handful of topics, so skip the regex. */
+let checkedTopic = '';
+
+/**
+ * Header names repeat on nearly every record (trace ids, content types): encode each once. The bytes are shared
+ * between records, which is safe because nothing downstream writes into record bytes (the ring writer copies).
+ * Cleared when full so a stream of unique names cannot grow it without bound.
+ */
+const headerNames = new Map<string, Uint8Array>();
+const MAX_HEADER_NAMES = 256;
+
+/**
+ * Short ASCII strings (ids, keys, header values) are copied into a shared slab and returned as views: about half
+ * the cost of Buffer.from, which goes through the UTF-8 encoder and its own pool for every string. A slab is
+ * dropped when full; views keep it alive only as long as their records.
+ */
+const SLAB_BYTES = 64 * 1024;
+const SHORT_STRING = 64;
+let slab = new Uint8Array(SLAB_BYTES);
+let slabUsed = 0;
+
+/**
+ * Checks `record` and serialises it. `serializer` is the resolved option (null: none), `now` the time of `send`
+ * in ms, used when the record has no timestamp. Throws InvalidRecordError naming the bad field.
+ */
+export function prepareRecord(record: ProducerRecord, serializer: Serializer | null, now: number): PreparedRecord {
+  if (typeof record !== 'object' || record === null) {
+    throw new InvalidRecordError(`record must be an object with a topic, got ${describe(record)}`);
+  }
+  const { topic, key: keyIn, value: valueIn, headers: headersIn, partition, timestamp: timestampIn } = record;
+
+  if (topic !== checkedTopic) {
+    checkTopic(topic);
+    checkedTopic = topic;
+  }
+
+  if (partition !== undefined && !(Number.isInteger(partition) && partition >= 0 && partition <= 0x7fffffff)) {
+    throw new InvalidRecordError(`record.partition must be a non-negative integer, got ${describe(partition)}`);
+  }
+
+  let timestamp = now;
+  if (timestampIn !== undefined) {
+    timestamp = timestampIn instanceof Date ? timestampIn.getTime() : timestampIn;
+    // A safe integer fits Kafka's int64 and survives the trip through a JS number exactly.
+    if (!(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
+      throw new InvalidRecordError(
+        'record.timestamp must be a non-negative integer of ms since the epoch or a valid Date, ' +
+          `got ${describe(timestampIn)}`,
+      );
+    }
+  }
+
+  const key = toBytes(keyIn, 'record.key');
+  const value = serializer === null ? toBytes(valueIn, 'record.value') : serialize(valueIn, serializer);
+  let size = (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
+
+  let headers = EMPTY_HEADERS;
+  if (headersIn !== undefined && headersIn !== null) {
+    const out: Array<[Uint8Array, Uint8Array | null]> = [];
+    if (Array.isArray(headersIn)) {
+      for (let i = 0; i < headersIn.length; i++) {
+        const pair: unknown = headersIn[i];
+        if (!Array.isArray(pair) || pair.length !== 2) {
+          throw new InvalidRecordError(`record.headers[${i}] must be a [key, value] pair, got ${describe(pair)}`);
+        }
+        const name: unknown = pair[0];
+        if (typeof name !== 'string') {
+          throw new InvalidRecordError(`record.headers[${i}][0] must be a string header key, got ${describe(name)}`);
+        }
+        const bytes = pushHeader(out, name, pair[1]);
+        if (bytes < 0) throw badHeader(`record.headers[${i}][1]`, pair[1]);
+        size += bytes;
+      }
+    } else if (typeof headersIn === 'object' && !(headersIn instanceof Uint8Array) && !(headersIn instanceof Map)) {
+      const object = headersIn as Readonly<Record<string, unknown>>;
+      for (const name of Object.keys(object)) {
+        const bytes = pushHeader(out, name, object[name]);
+        if (bytes < 0) throw badHeader(`record.headers[${JSON.stringify(name)}]`, object[name]);
+        size += bytes;
+      }
+    } else {
+      throw new InvalidRecordError(
+        'record.headers must be an object of header values or an array of [key, value] pairs, ' +
+          `got ${describe(headersIn)}`,
+      );
+    }
+    if (out.length > 0) headers = out;
+  }
+
+  return { topic, partition, key, value, headers, timestamp, size };
+}
+
+function checkTopic(topic: unknown): asserts topic is string {
+  if (typeof topic !== 'string' || topic.length === 0) {
+    throw new InvalidRecordError(`record.topic must be a non-empty string, got ${describe(topic)}`);
+  }
+  if (topic.length > MAX_TOPIC_LENGTH || !TOPIC_CHARS.test(topic) || topic === '.' || topic === '..') {
+    throw new InvalidRecordError(
+      `record.topic must be at most ${MAX_TOPIC_LENGTH} letters, digits, '.', '_' or '-' (and not "." or ".."), ` +
+        `got ${describe(topic)}`,
+    );
+  }
+}
+
+/**
+ * Appends one header and returns its accounted bytes (key + value), or -1 for a bad value: the caller names the
+ * field, so no field string is built for good headers.
+ */
+function pushHeader(out: Array<[Uint8Array, Uint8Array | null]>, name: string, valueIn: unknown): number {
+  if (valueIn !== null && typeof valueIn !== 'string' && !(valueIn instanceof Uint8Array)) return -1;
+  let nameBytes = headerNames.get(name);
+  if (nameBytes === undefined) {
+    if (headerNames.size >= MAX_HEADER_NAMES) headerNames.clear();
+    nameBytes = Buffer.from(name, 'utf8');
+    headerNames.set(name, nameBytes);
+  }
+  const value = valueIn === null ? null : typeof valueIn === 'string' ? utf8(valueIn) : valueIn;
+  out.push([nameBytes, value]);
+  return nameBytes.length + (value === null ? 0 : value.length);
+}
+
+function badHeader(field: string, value: unknown): InvalidRecordError {
+  return new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null, got ${describe(value)}`);
+}
+
+/** Key, or value without a serializer: bytes pass through uncopied, strings become UTF-8, null stays null. */
+function toBytes(input: unknown, field: string): Uint8Array | null {
+  if (input === undefined || input === null) return null;
+  if (input instanceof Uint8Array) return input;
+  if (typeof input === 'string') return utf8(input);
+  const hint = field === 'record.value' ? ' (set options.serializer to send other values)' : '';
+  throw new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null${hint}, got ${describe(input)}`);
+}
+
+/**
+ * With a serializer every value goes through it, bytes and strings included, as with a Java Serializer; only null
+ * and undefined stay null, so tombstones for compacted topics remain possible.
+ */
+function serialize(input: unknown, serializer: Serializer): Uint8Array | null {
+  if (input === undefined || input === null) return null;
+  let out: unknown;
+  try {
+    if (serializer === 'msgpack') out = (packr ??= new Packr({ useRecords: false })).pack(input);
+    else if (serializer === 'json') out = JSON.stringify(input);
+    else out = serializer(input);
+  } catch (error) {
+    const name = typeof serializer === 'string' ? serializer : 'the serializer function';
+    throw new InvalidRecordError(`record.value could not be serialized with ${name}: ${String(error)}`, {
+      cause: error,
+    });
+  }
+  if (typeof out === 'string') return utf8(out);
+  if (out instanceof Uint8Array) return out;
+  // JSON.stringify gives undefined for functions and symbols; a custom function may return anything.
+  const name = typeof serializer === 'string' ? serializer : 'the serializer function';
+  throw new InvalidRecordError(
+    `record.value: ${name} produced ${describe(out)} instead of a Uint8Array or string, ` +
+      `for a value of type ${typeof input}`,
+  );
+}
+
+/**
+ * UTF-8 bytes of `text`. Short ASCII goes to the slab; anything else to Buffer.from (which beats TextEncoder.encode
+ * several times over, since it slices a pool instead of allocating an ArrayBuffer per call).
+ */
+function utf8(text: string): Uint8Array {
+  const length = text.length;
+  if (length > SHORT_STRING) return Buffer.from(text, 'utf8');
+  if (slabUsed + length > SLAB_BYTES) {
+    slab = new Uint8Array(SLAB_BYTES);
+    slabUsed = 0;
+  }
+  const start = slabUsed;
+  for (let i = 0; i < length; i++) {
+    const code = text.charCodeAt(i);
+    // Non-ASCII needs the real encoder; the bytes written so far are simply left unused.
+    if (code >= 0x80) return Buffer.from(text, 'utf8');
+    slab[start + i] = code;
+  }
+  slabUsed = start + length;
+  return slab.subarray(start, slabUsed);
+}
+
+function describe(value: unknown): string {
+  if (typeof value === 'string') {
+    return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}…` : JSON.stringify(value);
+  }
+  if (value === null) return 'null';
+  if (typeof value === 'function') return 'a function';
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return String(value);
+  if (Array.isArray(value)) return `an array of length ${value.length}`;
+  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
+  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'null prototype'})`;
+  return String(value);
+}

@@ -1,0 +1,34 @@
+/**
+ * One abort listener per AbortSignal, however many records it guards. A sendBatch of 100 000 records with one
+ * signal would otherwise add 100 000 listeners to it (and removing each is a linear scan).
+ */
+export class SignalWatch {
+  readonly #watched = new Map<AbortSignal, { ids: Set<number>; listener: () => void }>();
+  readonly #onAbort: (ids: number[], reason: unknown) => void;
+
+  constructor(onAbort: (ids: number[], reason: unknown) => void) {
+    this.#onAbort = onAbort;
+  }
+
+  watch(signal: AbortSignal, id: number): void {
+    let entry = this.#watched.get(signal);
+    if (entry === undefined) {
+      const ids = new Set<number>();
+      const listener = (): void => {
+        this.#watched.delete(signal);
+        this.#onAbort([...ids], signal.reason);
+      };
+      entry = { ids, listener };
+      this.#watched.set(signal, entry);
+      signal.addEventListener('abort', listener, { once: true });
+    }
+    entry.ids.add(id);
+  }
+
+  unwatch(signal: AbortSignal, id: number): void {
+    const entry = this.#watched.get(signal);
+    if (entry === undefined || !entry.ids.delete(id) || entry.ids.size > 0) return;
+    this.#watched.delete(signal);
+    signal.removeEventListener('abort', entry.listener);
+  }
+}

@@ -1,0 +1,142 @@
+/**
+ * The main thread's view of topics: an index for each topic (what records carry through the rings), its partition
+ * count (for the partitioner) and the partitions that have a leader (for the sticky choice). Fetched on first use
+ * with the main thread's own bootstrap connection; a `send` waits for it at most `bufferTimeoutMs`.
+ */
+import { Connection } from '../workers/connection.js';
+import { Metadata } from '../protocol/apis/metadata.js';
+import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
+import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
+import { AbortError, UnknownTopicError } from '../shared/producer-errors.js';
+import type { BrokerAddress } from './options.js';
+
+export interface TopicInfo {
+  readonly index: number;
+  readonly name: string;
+  readonly partitionCount: number;
+  /** Partitions with a leader right now. */
+  readonly available: readonly number[];
+}
+
+export interface RegistrySettings {
+  readonly brokers: readonly BrokerAddress[];
+  readonly clientId: string;
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly retryBackoffMs: number;
+}
+
+/** Topic indexes travel as u16 in ring entries. */
+const MAX_TOPICS = 65_535;
+
+export class TopicRegistry {
+  readonly #settings: RegistrySettings;
+  readonly #topics = new Map<string, TopicInfo>();
+  readonly #byIndex: TopicInfo[] = [];
+  readonly #loading = new Map<string, Promise<TopicInfo>>();
+  #connection: Promise<Connection> | undefined;
+  #closed = false;
+
+  constructor(settings: RegistrySettings) {
+    this.#settings = settings;
+  }
+
+  get(name: string): TopicInfo | undefined {
+    return this.#topics.get(name);
+  }
+
+  byIndex(index: number): TopicInfo | undefined {
+    return this.#byIndex[index];
+  }
+
+  /** A connection to any bootstrap broker, kept for metadata and InitProducerId. */
+  async connection(signal?: AbortSignal): Promise<Connection> {
+    const current = await this.#connection?.catch(() => undefined);
+    if (current !== undefined && !current.isClosed) return current;
+    this.#connection = this.#connect(signal);
+    return this.#connection;
+  }
+
+  async #connect(signal?: AbortSignal): Promise<Connection> {
+    let lastError: unknown;
+    for (const { host, port } of this.#settings.brokers) {
+      if (this.#closed) break;
+      try {
+        return await Connection.connect({
+          host,
+          port,
+          clientId: this.#settings.clientId,
+          requestTimeoutMs: this.#settings.requestTimeoutMs,
+          connectTimeoutMs: this.#settings.connectTimeoutMs,
+          maxInFlight: 5,
+          signal,
+        });
+      } catch (error) {
+        lastError = error;
+        if (signal?.aborted) break;
+      }
+    }
+    throw lastError instanceof KafkaProducerError
+      ? lastError
+      : new ConnectionError('no bootstrap broker could be reached', { cause: lastError });
+  }
+
+  /**
+   * Resolves the topic's metadata, fetching it if needed. Retries while the topic is being created or has no
+   * leader yet; rejects with UnknownTopicError once `timeoutMs` has passed, or AbortError ('not-sent').
+   */
+  load(name: string, options: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<TopicInfo> {
+    const known = this.#topics.get(name);
+    if (known !== undefined) return Promise.resolve(known);
+    let loading = this.#loading.get(name);
+    if (loading === undefined) {
+      loading = this.#fetch(name, Date.now() + options.timeoutMs).finally(() => this.#loading.delete(name));
+      this.#loading.set(name, loading);
+    }
+    const signal = options.signal;
+    if (signal === undefined) return loading;
+    return new Promise<TopicInfo>((resolve, reject) => {
+      const onAbort = (): void => reject(new AbortError('not-sent', `aborted while waiting for metadata of topic ${name}`, { cause: signal.reason }));
+      if (signal.aborted) return onAbort();
+      signal.addEventListener('abort', onAbort, { once: true });
+      loading.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+    });
+  }
+
+  async #fetch(name: string, deadline: number): Promise<TopicInfo> {
+    let reason = 'no answer';
+    for (let attempt = 0; !this.#closed; attempt++) {
+      try {
+        const connection = await this.connection();
+        const response = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: true });
+        const topic = response.topics.find((t) => t.name === name);
+        if (topic !== undefined && topic.errorCode === ErrorCode.NONE && topic.partitions.length > 0) {
+          return this.#register(name, topic.partitions.length, topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partitionIndex).sort((a, b) => a - b));
+        }
+        reason = topic === undefined ? 'not in the answer' : errorInfo(topic.errorCode).name;
+        // Fatal for this topic: a bad name or no permission will not change by waiting.
+        if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
+      } catch (error) {
+        reason = error instanceof Error ? error.message : String(error);
+      }
+      const wait = Math.min(this.#settings.retryBackoffMs * 2 ** Math.min(attempt, 4), deadline - Date.now());
+      if (wait <= 0) break;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${reason}`);
+  }
+
+  #register(name: string, partitionCount: number, available: number[]): TopicInfo {
+    if (this.#byIndex.length >= MAX_TOPICS) throw new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${MAX_TOPICS} topics`);
+    const info: TopicInfo = { index: this.#byIndex.length, name, partitionCount, available };
+    this.#topics.set(name, info);
+    this.#byIndex.push(info);
+    return info;
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const connection = await this.#connection?.catch(() => undefined);
+    await connection?.close();
+  }
+}

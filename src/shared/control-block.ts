@@ -1,0 +1,220 @@
+/**
+ * The control block: a small SharedArrayBuffer of Int32 slots that the main thread and every worker thread share.
+ * Every slot is read and written only with `Atomics`, and every slot has exactly one writing side (DESIGN.md
+ * invariant 3) — the one exception, MAIN_SLEEPING, is a state word whose protocol is spelled out below.
+ *
+ * Slots written by the main thread and slots written by workers sit on different 64-byte cache lines, so a worker
+ * bumping COMPLETION_SEQ does not keep invalidating the line the main thread updates on every `send`.
+ *
+ * Atomics.waitAsync does not keep Node's event loop alive. Whoever waits here (or on a ring) must hold a ref'd
+ * handle — a pending timer, a socket, the Worker object — for as long as work is pending, or the process (or the
+ * worker) may exit with promises unsettled. Nothing in this module holds one.
+ */
+
+/** Slot indices into the control block's Int32Array. */
+export const ControlSlot = {
+  // ── cache line 0: written by the main thread only ───────────────────────────────────────────────────────────
+  /** Bytes accepted but not yet acknowledged or failed. Main writes (ByteBudget); workers read (metrics only). */
+  BUFFERED_BYTES: 0,
+  /** Records accepted but not yet acknowledged or failed. Main writes (ByteBudget); workers read (metrics only). */
+  BUFFERED_RECORDS: 1,
+  /**
+   * Number of `send`s queued for buffer space. Main writes (ByteBudget keeps it equal to its queue length);
+   * workers read it: while it is non-zero they stop lingering and send every batch at once, because only
+   * completed batches give bytes back (DESIGN.md invariant 1).
+   */
+  WAITERS: 2,
+  /** Number of `flush()` calls in progress. Main writes; workers read it and, like WAITERS, stop lingering. */
+  FLUSHES: 3,
+  /** 1 once `close()` has begun. Main writes; workers read it: no more lingering, drain and finish. */
+  CLOSING: 4,
+
+  // ── cache line 1: written by workers ─────────────────────────────────────────────────────────────────────────
+  /**
+   * Event count for the completion rings. Each worker `Atomics.add`s 1 after publishing completions to its ring;
+   * the main thread reads it before draining the rings and waits on it (Atomics.waitAsync) when they are empty.
+   */
+  COMPLETION_SEQ: 16,
+  /**
+   * 1 while the main thread is (about to be) asleep on COMPLETION_SEQ, else 0. Main stores 1 before waiting and 0
+   * after waking; a worker that publishes completions notifies only when it swaps 1 → 0 itself, so a busy main
+   * thread costs workers no notify and a burst of completions costs one (wake-ups only on idle → busy).
+   */
+  MAIN_SLEEPING: 17,
+} as const;
+export type ControlSlot = (typeof ControlSlot)[keyof typeof ControlSlot];
+
+/** Two 64-byte cache lines. */
+export const CONTROL_BLOCK_BYTES = 128;
+
+/** Why a wait ended. `'ok'` and `'not-equal'` mean "look again"; spurious wake-ups are possible. */
+export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out' | 'aborted';
+
+export interface WaitOptions {
+  /** Ends the wait early with `'aborted'`. */
+  readonly signal?: AbortSignal | undefined;
+  /** Ends the wait with `'timed-out'`; default: no limit. */
+  readonly timeoutMs?: number | undefined;
+}
+
+type WaitAsyncResult =
+  | { async: false; value: 'not-equal' | 'timed-out' }
+  | { async: true; value: Promise<'ok' | 'timed-out'> };
+
+/** lib ES2023 has no typing for Atomics.waitAsync (ES2024), but Node 20's V8 has the function. */
+const atomics = Atomics as typeof Atomics & {
+  waitAsync(words: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
+};
+
+/**
+ * Waits without blocking the thread until `words[index]` is notified, unless it no longer holds `expected`.
+ *
+ * A waitAsync cannot be cancelled, so an abort wakes it instead: every wait in this project has exactly one
+ * waiting thread per slot (a ring's reader, a ring's writer, the main thread on COMPLETION_SEQ), so a notify from
+ * the aborting thread can only wake its own waiter (or, at worst, another wait of the same thread, which then
+ * sees a spurious wake-up and looks again). The waiter never lingers in V8's list after the abort.
+ * (A ring's reader and writer each wait on their own sleeping word; the main thread on COMPLETION_SEQ.)
+ */
+export function waitOn(words: Int32Array, index: number, expected: number, options: WaitOptions = {}): Promise<WaitOutcome> {
+  const { signal, timeoutMs } = options;
+  if (signal?.aborted) return Promise.resolve('aborted');
+  const result = atomics.waitAsync(words, index, expected, timeoutMs ?? Infinity);
+  if (!result.async) return Promise.resolve(result.value);
+  if (signal === undefined) return result.value;
+  let aborted = false;
+  const onAbort = (): void => {
+    aborted = true;
+    Atomics.notify(words, index);
+  };
+  signal.addEventListener('abort', onAbort, { once: true });
+  return result.value.then((outcome) => {
+    signal.removeEventListener('abort', onAbort);
+    return aborted ? 'aborted' : outcome;
+  });
+}
+
+/** A typed view of a control block. Construct one per thread over the same SharedArrayBuffer. */
+export class ControlBlock {
+  readonly buffer: SharedArrayBuffer;
+  readonly #slots: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    if (buffer.byteLength !== CONTROL_BLOCK_BYTES) {
+      throw new TypeError(`control block must be ${CONTROL_BLOCK_BYTES} bytes, got ${buffer.byteLength}`);
+    }
+    this.buffer = buffer;
+    this.#slots = new Int32Array(buffer);
+  }
+
+  // ── reads (any thread) ─────────────────────────────────────────────────────────────────────────────────────
+
+  get bufferedBytes(): number {
+    return Atomics.load(this.#slots, ControlSlot.BUFFERED_BYTES);
+  }
+
+  get bufferedRecords(): number {
+    return Atomics.load(this.#slots, ControlSlot.BUFFERED_RECORDS);
+  }
+
+  get waiters(): number {
+    return Atomics.load(this.#slots, ControlSlot.WAITERS);
+  }
+
+  get flushes(): number {
+    return Atomics.load(this.#slots, ControlSlot.FLUSHES);
+  }
+
+  get closing(): boolean {
+    return Atomics.load(this.#slots, ControlSlot.CLOSING) !== 0;
+  }
+
+  /** For workers: true when batches must go out now instead of lingering (someone waits, flushes or closes). */
+  get sendNow(): boolean {
+    const s = this.#slots;
+    return (
+      Atomics.load(s, ControlSlot.WAITERS) !== 0 ||
+      Atomics.load(s, ControlSlot.FLUSHES) !== 0 ||
+      Atomics.load(s, ControlSlot.CLOSING) !== 0
+    );
+  }
+
+  get completionSeq(): number {
+    return Atomics.load(this.#slots, ControlSlot.COMPLETION_SEQ);
+  }
+
+  // ── writes by the main thread ──────────────────────────────────────────────────────────────────────────────
+
+  /**
+   * Main only (ByteBudget): publishes the buffered totals. ByteBudget, the only writer, keeps the authoritative
+   * counts in its own fields and stores every change here, so a `send` costs two atomic stores instead of two
+   * loads and two read-modify-writes (atomics cost ~10 ns each where we measured, against ~1 ns for a field).
+   */
+  setBuffered(bytes: number, records: number): void {
+    Atomics.store(this.#slots, ControlSlot.BUFFERED_BYTES, bytes);
+    Atomics.store(this.#slots, ControlSlot.BUFFERED_RECORDS, records);
+  }
+
+  /** Main only (ByteBudget): the length of its waiter queue. */
+  setWaiters(count: number): void {
+    Atomics.store(this.#slots, ControlSlot.WAITERS, count);
+  }
+
+  /** Main only: a `flush()` began (workers stop lingering) … */
+  beginFlush(): void {
+    Atomics.add(this.#slots, ControlSlot.FLUSHES, 1);
+  }
+
+  /** … and ended, on every path (invariant 2), or workers would never linger again. */
+  endFlush(): void {
+    Atomics.sub(this.#slots, ControlSlot.FLUSHES, 1);
+  }
+
+  /** Main only: `close()` began. */
+  setClosing(): void {
+    Atomics.store(this.#slots, ControlSlot.CLOSING, 1);
+  }
+
+  // ── the completion wake-up, both sides ─────────────────────────────────────────────────────────────────────
+
+  /**
+   * Worker: call after publishing completions to its ring (after RingWriter.commit). Returns true when it had to
+   * wake the main thread.
+   *
+   * Why no wake-up is lost, with the main thread's side in waitForCompletion: all Atomics operations are
+   * sequentially consistent. The worker does [publish ring, add SEQ, read MAIN_SLEEPING]; the main thread does
+   * [read SEQ as `seen`, drain rings, store MAIN_SLEEPING = 1, waitAsync(SEQ, seen)]. If the worker's add comes
+   * before the main thread read `seen`, so did its publish, and the drain sees it. Otherwise the add comes after,
+   * and SEQ ≠ `seen`: either the add also precedes waitAsync's compare (which then returns `'not-equal'` at once)
+   * or it follows it — and then it follows the store of 1, so this read sees 1 and the swap 1 → 0 notifies
+   * (the main thread, or another worker that swapped first and notifies in its place).
+   */
+  signalCompletion(): boolean {
+    const s = this.#slots;
+    Atomics.add(s, ControlSlot.COMPLETION_SEQ, 1);
+    // Plain load first: the common case (main busy) then costs no locked compare-and-swap.
+    if (Atomics.load(s, ControlSlot.MAIN_SLEEPING) === 0) return false;
+    if (Atomics.compareExchange(s, ControlSlot.MAIN_SLEEPING, 1, 0) !== 1) return false;
+    Atomics.notify(s, ControlSlot.COMPLETION_SEQ);
+    return true;
+  }
+
+  /**
+   * Main: sleeps until a worker signals a completion after `seen` was read from `completionSeq`. Read `seen`
+   * BEFORE draining the completion rings; then a completion published during the drain ends the wait at once.
+   */
+  async waitForCompletion(seen: number, options: WaitOptions = {}): Promise<WaitOutcome> {
+    const s = this.#slots;
+    Atomics.store(s, ControlSlot.MAIN_SLEEPING, 1);
+    try {
+      return await waitOn(s, ControlSlot.COMPLETION_SEQ, seen, options);
+    } finally {
+      // Awake (or never slept): workers must not pay for notifies nobody waits for.
+      Atomics.store(s, ControlSlot.MAIN_SLEEPING, 0);
+    }
+  }
+}
+
+/** Allocates a zeroed control block for the main thread; pass `block.buffer` to each worker. */
+export function createControlBlock(): ControlBlock {
+  return new ControlBlock(new SharedArrayBuffer(CONTROL_BLOCK_BYTES));
+}

@@ -1,0 +1,26 @@
+/**
+ * One state byte per in-flight record id, in a SharedArrayBuffer, so that an abort on the main thread and the
+ * sealing of a batch on a worker agree on what happened to a record without a round trip (DESIGN invariant 5):
+ *
+ *   FREE ──main: accept──▶ BUFFERED ──worker: seal (CAS)──▶ SEALED ──main: result──▶ FREE
+ *                              └──main: abort/timeout (CAS)──▶ CANCELLED ──worker: drops it, reports──▶ FREE (main)
+ *
+ * Writers: the main thread stores BUFFERED and FREE and CASes BUFFERED→CANCELLED; the owning worker CASes
+ * BUFFERED→SEALED. Whoever wins the CAS decides: a cancelled record never enters a batch (so no sequence gap), a
+ * sealed one is in a request and the caller is told `delivery: 'unknown'`.
+ */
+export const RecordState = { free: 0, buffered: 1, sealed: 2, cancelled: 3 } as const;
+
+export function createRecordStates(capacity: number): Uint8Array {
+  return new Uint8Array(new SharedArrayBuffer(capacity));
+}
+
+/** Worker side: claim a buffered record for a batch. False when the main thread cancelled it first. */
+export function seal(states: Uint8Array, recordId: number): boolean {
+  return Atomics.compareExchange(states, recordId, RecordState.buffered, RecordState.sealed) === RecordState.buffered;
+}
+
+/** Main side: take a buffered record back. False when a worker sealed it first (it is in a request). */
+export function cancel(states: Uint8Array, recordId: number): boolean {
+  return Atomics.compareExchange(states, recordId, RecordState.buffered, RecordState.cancelled) === RecordState.buffered;
+}

@@ -1,0 +1,330 @@
+/**
+ * A single-producer/single-consumer ring of variable-length entries over a SharedArrayBuffer: main → worker for
+ * records, worker → main for completions. Exactly one RingWriter and one RingReader may exist per ring, each used
+ * by one thread.
+ *
+ * Layout (byte offsets):
+ *
+ *   0    Int32 WRITE_POS        writer stores after filling entries; reader loads
+ *   4    Int32 READER_SLEEPING  reader stores 1 before waiting, 0 after; writer swaps 1 → 0 to wake it
+ *   64   Int32 READ_POS         reader stores when it releases entries; writer loads
+ *   68   Int32 WRITER_SLEEPING  writer stores 1 before waiting, 0 after; reader swaps 1 → 0 to wake it
+ *   128  data area, `capacity` bytes, a power of two
+ *
+ * Positions are free-running 32-bit counters (they wrap from 2^31 - 1 to -2^31 and on): the byte at position p
+ * is data[p & (capacity - 1)] and the bytes in use are (write - read) | 0, both exact in two's complement because
+ * capacity divides 2^32. Entries are an Int32 length prefix, then the payload padded to 4 bytes. An entry that
+ * would cross the end of the data area is preceded by a WRAP marker (length -1) and written at offset 0 instead.
+ * Entries are at most capacity/2 bytes including their prefix, so an empty ring always has room for the largest
+ * one plus the bytes skipped by a wrap — a writer that waits for space always gets it once the reader drains.
+ *
+ * Wake-ups are coalesced with the sleeping words: a side notifies only when it swaps the other side's word 1 → 0,
+ * so a busy reader (or writer) costs its peer one Atomics.load per publish and never a notify. A side sleeps on
+ * its own sleeping word (Atomics.waitAsync, expected value 1), not on a position, so that wake() — which moves no
+ * position — cannot be lost either.
+ *
+ * Atomics.waitAsync does not keep Node's event loop alive: a thread that awaits waitForData or waitForSpace must
+ * hold a ref'd handle (a timer, a socket, a MessagePort) while work is pending, or it may exit mid-wait. This
+ * module holds none, so an idle ring never keeps a process alive by itself.
+ */
+import { ConfigError } from './errors.js';
+import { AbortError, RecordTooLargeError } from './producer-errors.js';
+import { waitOn, type WaitOptions, type WaitOutcome } from './control-block.js';
+
+/** Header slot indices (Int32). The two positions sit on separate cache lines, so neither side's stores keep
+ *  invalidating the line the other side stores to. */
+export const RingSlot = {
+  WRITE_POS: 0,
+  READER_SLEEPING: 1,
+  READ_POS: 16,
+  WRITER_SLEEPING: 17,
+} as const;
+export type RingSlot = (typeof RingSlot)[keyof typeof RingSlot];
+
+export const RING_HEADER_BYTES = 128;
+export const MIN_RING_CAPACITY = 64;
+export const MAX_RING_CAPACITY = 2 ** 30;
+const WRAP = -1;
+
+export interface RingOptions {
+  /** Data area in bytes: a power of two from 64 to 2^30. */
+  readonly capacity: number;
+  /** Starting value of both positions, a multiple of 4 (tests use values near 2^31 and 2^32); default 0. */
+  readonly initialPosition?: number;
+}
+
+/** Allocates a ring. Hand the buffer to both threads; each wraps it in its one RingWriter or RingReader. */
+export function createRing(options: RingOptions): SharedArrayBuffer {
+  const { capacity, initialPosition = 0 } = options;
+  if (!Number.isInteger(capacity) || capacity < MIN_RING_CAPACITY || capacity > MAX_RING_CAPACITY ||
+      (capacity & (capacity - 1)) !== 0) {
+    throw new ConfigError(`ring capacity must be a power of two from ${MIN_RING_CAPACITY} to 2^30, got ${capacity}`);
+  }
+  if (!Number.isInteger(initialPosition) || initialPosition % 4 !== 0) {
+    throw new ConfigError(`ring initialPosition must be an integer multiple of 4, got ${initialPosition}`);
+  }
+  const buffer = new SharedArrayBuffer(RING_HEADER_BYTES + capacity);
+  const header = new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
+  header[RingSlot.WRITE_POS] = initialPosition | 0;
+  header[RingSlot.READ_POS] = initialPosition | 0;
+  return buffer;
+}
+
+/** The largest payload a ring of `capacity` bytes accepts: half the ring, less the length prefix. */
+export function maxEntryBytes(capacity: number): number {
+  return capacity / 2 - 4;
+}
+
+/** Fields both ends derive from the buffer the same way. */
+abstract class RingEnd {
+  /** The data area; payload offsets returned by reserve() and read() index into it. */
+  readonly data: Uint8Array;
+  readonly capacity: number;
+  readonly maxEntryBytes: number;
+  protected readonly header: Int32Array;
+  protected readonly words: Int32Array;
+  protected readonly mask: number;
+
+  constructor(buffer: SharedArrayBuffer) {
+    const capacity = buffer.byteLength - RING_HEADER_BYTES;
+    if (capacity < MIN_RING_CAPACITY || (capacity & (capacity - 1)) !== 0) {
+      throw new ConfigError(`not a ring buffer: ${buffer.byteLength} bytes`);
+    }
+    this.capacity = capacity;
+    this.maxEntryBytes = maxEntryBytes(capacity);
+    this.mask = capacity - 1;
+    this.header = new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
+    this.words = new Int32Array(buffer, RING_HEADER_BYTES, capacity / 4);
+    this.data = new Uint8Array(buffer, RING_HEADER_BYTES, capacity);
+  }
+}
+
+/**
+ * The writing end. Hot path, allocation-free: `const at = writer.reserve(n)` (−1 when full), fill
+ * `writer.data[at … at + n)`, reserve more if you like, then one `commit()` publishes them all with one atomic
+ * store and, only if the reader sleeps, one notify.
+ */
+export class RingWriter extends RingEnd {
+  /** Position after the last reserved entry (private to this thread until commit). */
+  #pending: number;
+  /** Position last stored to WRITE_POS. */
+  #published: number;
+  /** Last READ_POS seen; refreshed only when the ring looks full, so most reserves do no atomic load. */
+  #cachedRead: number;
+
+  constructor(buffer: SharedArrayBuffer) {
+    super(buffer);
+    this.#pending = this.#published = Atomics.load(this.header, RingSlot.WRITE_POS);
+    this.#cachedRead = Atomics.load(this.header, RingSlot.READ_POS);
+  }
+
+  /**
+   * Reserves an entry of `length` payload bytes and returns the offset in `data` where the payload goes, or −1
+   * when the ring has no room now (see waitForSpace). Throws RecordTooLargeError when it never could.
+   * The entry is invisible to the reader until commit().
+   */
+  reserve(length: number): number {
+    if (length >>> 0 !== length || length > this.maxEntryBytes) this.#rejectLength(length);
+    const framed = 4 + ((length + 3) & ~3);
+    let pos = this.#pending;
+    let offset = pos & this.mask;
+    const toEnd = this.capacity - offset;
+    const needed = framed <= toEnd ? framed : toEnd + framed;
+    if (((pos - this.#cachedRead) | 0) + needed > this.capacity) {
+      this.#cachedRead = Atomics.load(this.header, RingSlot.READ_POS);
+      if (((pos - this.#cachedRead) | 0) + needed > this.capacity) return -1;
+    }
+    if (framed > toEnd) {
+      // toEnd ≥ 4 always: offsets are 4-aligned, so the marker fits where the entry does not.
+      this.words[offset >> 2] = WRAP;
+      pos = (pos + toEnd) | 0;
+      offset = 0;
+    }
+    this.words[offset >> 2] = length;
+    this.#pending = (pos + framed) | 0;
+    return offset + 4;
+  }
+
+  /** Publishes every reserved entry. Plain writes to `data` before this are visible to the reader after it. */
+  commit(): void {
+    const pending = this.#pending;
+    if (pending === this.#published) return;
+    this.#published = pending;
+    const h = this.header;
+    Atomics.store(h, RingSlot.WRITE_POS, pending);
+    // Ordering (both sides SeqCst): we store WRITE_POS then load READER_SLEEPING; the reader stores
+    // READER_SLEEPING = 1 then loads WRITE_POS. At least one of the two loads sees the other's store, so either
+    // the reader finds the data before it sleeps or we find it asleep and wake it.
+    if (Atomics.load(h, RingSlot.READER_SLEEPING) !== 0) this.#wakeReader();
+  }
+
+  /** Drops every reserved, uncommitted entry (for a caller that failed while filling one). */
+  discard(): void {
+    this.#pending = this.#published;
+  }
+
+  /** Copies `payload` in as one entry and commits it. Returns false, writing nothing, when there is no room. */
+  tryWrite(payload: Uint8Array): boolean {
+    const at = this.reserve(payload.length);
+    if (at < 0) return false;
+    this.data.set(payload, at);
+    this.commit();
+    return true;
+  }
+
+  /** Bytes not in use, counting uncommitted entries. An entry may still not fit if it would have to wrap. */
+  get freeBytes(): number {
+    return this.capacity - ((this.#pending - Atomics.load(this.header, RingSlot.READ_POS)) | 0);
+  }
+
+  /**
+   * Wakes the reader if it sleeps in waitForData, though nothing new was written: for example so a worker
+   * re-reads the control block (someone began waiting for buffer space, so it must stop lingering). Returns true
+   * when the reader was asleep.
+   */
+  wake(): boolean {
+    return this.#wakeReader();
+  }
+
+  /**
+   * Resolves once an entry of `length` bytes fits. Commits pending entries first: the reader can only free what
+   * it can see. Rejects with AbortError (`'not-sent'`: nothing was written) when `signal` aborts — a supervisor
+   * should abort it when the reader's thread dies, or this would wait forever (DESIGN.md invariant 2).
+   * Not a queue: two callers of one thread waiting here are woken together and the first to reserve wins, so a
+   * producer that must keep record order keeps its own FIFO backlog and lets only its head wait here.
+   */
+  async waitForSpace(length: number, options: { readonly signal?: AbortSignal | undefined } = {}): Promise<void> {
+    if (length >>> 0 !== length || length > this.maxEntryBytes) this.#rejectLength(length);
+    this.commit();
+    const h = this.header;
+    for (;;) {
+      if (this.#fits(length)) return;
+      // Ordering: mirror image of commit(): store our sleeping word, then re-check READ_POS; the reader stores
+      // READ_POS, then loads our word. We wait on our own word with expected value 1, so a wake that lands
+      // between the re-check and the wait makes waitAsync return 'not-equal' instead of being lost.
+      Atomics.store(h, RingSlot.WRITER_SLEEPING, 1);
+      if (this.#fits(length)) {
+        Atomics.store(h, RingSlot.WRITER_SLEEPING, 0);
+        return;
+      }
+      const outcome = await waitOn(h, RingSlot.WRITER_SLEEPING, 1, options);
+      Atomics.store(h, RingSlot.WRITER_SLEEPING, 0);
+      if (outcome === 'aborted') {
+        throw new AbortError('not-sent', 'aborted while waiting for ring space', { cause: options.signal?.reason });
+      }
+    }
+  }
+
+  #fits(length: number): boolean {
+    const framed = 4 + ((length + 3) & ~3);
+    const toEnd = this.capacity - (this.#pending & this.mask);
+    const needed = framed <= toEnd ? framed : toEnd + framed;
+    this.#cachedRead = Atomics.load(this.header, RingSlot.READ_POS);
+    return ((this.#pending - this.#cachedRead) | 0) + needed <= this.capacity;
+  }
+
+  #wakeReader(): boolean {
+    const h = this.header;
+    if (Atomics.compareExchange(h, RingSlot.READER_SLEEPING, 1, 0) !== 1) return false;
+    Atomics.notify(h, RingSlot.READER_SLEEPING);
+    return true;
+  }
+
+  #rejectLength(length: number): never {
+    if (Number.isInteger(length) && length > this.maxEntryBytes) {
+      throw new RecordTooLargeError(
+        `entry of ${length} bytes exceeds the ring's limit of ${this.maxEntryBytes} bytes (half its capacity)`,
+      );
+    }
+    throw new TypeError(`ring entry length must be a non-negative integer, got ${length}`);
+  }
+}
+
+/**
+ * The reading end. Hot path, allocation-free: `for (let n; (n = reader.read()) >= 0;) use(reader.data, reader.offset, n)`,
+ * then one `release()` hands all of their space back to the writer. Entries stay valid until released.
+ */
+export class RingReader extends RingEnd {
+  /** Position after the last entry read (private to this thread until release). */
+  #pos: number;
+  /** Position last stored to READ_POS. */
+  #released: number;
+  /** Last WRITE_POS seen; refreshed only when the ring looks empty. */
+  #cachedWrite: number;
+  #offset = 0;
+
+  constructor(buffer: SharedArrayBuffer) {
+    super(buffer);
+    this.#pos = this.#released = Atomics.load(this.header, RingSlot.READ_POS);
+    this.#cachedWrite = Atomics.load(this.header, RingSlot.WRITE_POS);
+  }
+
+  /** Payload offset in `data` of the entry the last read() returned. */
+  get offset(): number {
+    return this.#offset;
+  }
+
+  /** Reads the next committed entry: returns its payload length (see `offset`), or −1 when there is none. */
+  read(): number {
+    const words = this.words;
+    for (;;) {
+      const pos = this.#pos;
+      if (pos === this.#cachedWrite) {
+        this.#cachedWrite = Atomics.load(this.header, RingSlot.WRITE_POS);
+        if (pos === this.#cachedWrite) return -1;
+      }
+      const offset = pos & this.mask;
+      const length = words[offset >> 2]!;
+      if (length === WRAP) {
+        this.#pos = (pos + this.capacity - offset) | 0;
+        continue;
+      }
+      if (length < 0 || length > this.maxEntryBytes) {
+        // Only a second writer or reader on the same ring can cause this; fail loudly rather than read garbage.
+        throw new Error(`ring corrupted: entry length ${length} at position ${pos}`);
+      }
+      this.#offset = offset + 4;
+      this.#pos = (pos + 4 + ((length + 3) & ~3)) | 0;
+      return length;
+    }
+  }
+
+  /** Hands the space of every entry read so far back to the writer; their bytes may be overwritten after this. */
+  release(): void {
+    const pos = this.#pos;
+    if (pos === this.#released) return;
+    this.#released = pos;
+    const h = this.header;
+    Atomics.store(h, RingSlot.READ_POS, pos);
+    // Same ordering argument as RingWriter.commit, with the roles swapped.
+    if (Atomics.load(h, RingSlot.WRITER_SLEEPING) !== 0 &&
+        Atomics.compareExchange(h, RingSlot.WRITER_SLEEPING, 1, 0) === 1) {
+      Atomics.notify(h, RingSlot.WRITER_SLEEPING);
+    }
+  }
+
+  /**
+   * Releases what was read, then sleeps until the writer commits, calls wake(), `timeoutMs` passes (a linger
+   * deadline) or `signal` aborts. Never rejects; `'ok'`/`'not-equal'` mean "read again" (there may be nothing:
+   * wake() and spurious wake-ups carry no data).
+   */
+  waitForData(options: WaitOptions = {}): Promise<WaitOutcome> {
+    this.release();
+    const h = this.header;
+    if (this.#pos !== this.#cachedWrite) return Promise.resolve('not-equal');
+    // Ordering: see RingWriter.commit. Store our sleeping word, THEN re-check WRITE_POS. We wait on the sleeping
+    // word itself (expected 1), not on WRITE_POS, so that wake() — which changes no position — cannot slip in
+    // between the re-check and the wait: its swap to 0 makes waitAsync return 'not-equal' at once.
+    Atomics.store(h, RingSlot.READER_SLEEPING, 1);
+    this.#cachedWrite = Atomics.load(h, RingSlot.WRITE_POS);
+    if (this.#pos !== this.#cachedWrite) {
+      Atomics.store(h, RingSlot.READER_SLEEPING, 0);
+      return Promise.resolve('not-equal');
+    }
+    return waitOn(h, RingSlot.READER_SLEEPING, 1, options).then((outcome) => {
+      // After 'ok' the waker already swapped the word to 0; after a timeout or an abort we must.
+      Atomics.store(h, RingSlot.READER_SLEEPING, 0);
+      return outcome;
+    });
+  }
+}

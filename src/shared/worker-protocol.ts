@@ -1,0 +1,61 @@
+/**
+ * The contract between the main thread and a producer worker, besides the shared memory itself: what a worker is
+ * started with, and the rare control messages that travel over its MessagePort. Records and completions never
+ * travel here; they go through the SharedArrayBuffer rings (record-entry.ts, completion-entry.ts).
+ */
+import type { MessagePort } from 'node:worker_threads';
+import type { CodecValue } from '../protocol/compression.js';
+
+/** The options a worker needs, already validated on the main thread. */
+export interface WorkerSettings {
+  readonly brokers: readonly string[];
+  readonly clientId: string;
+  /** 0, 1 or -1 (all). */
+  readonly acks: number;
+  readonly idempotent: boolean;
+  readonly codec: CodecValue;
+  readonly lingerMs: number;
+  readonly batchMaxBytes: number;
+  readonly maxRequestBytes: number;
+  readonly requestTimeoutMs: number;
+  readonly deliveryTimeoutMs: number;
+  readonly maxInFlight: number;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly connectTimeoutMs: number;
+}
+
+export interface WorkerInit {
+  /** Which slice of partitions this worker owns: partition p of topic t goes to ownerOf(t, p, workerCount). */
+  readonly workerIndex: number;
+  readonly workerCount: number;
+  readonly settings: WorkerSettings;
+  /** Producer id and epoch from InitProducerId (-1 / -1 without idempotence), shared by every worker. */
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  readonly control: SharedArrayBuffer;
+  readonly recordStates: SharedArrayBuffer;
+  readonly recordRing: SharedArrayBuffer;
+  readonly completionRing: SharedArrayBuffer;
+  readonly port: MessagePort;
+}
+
+/** Main → worker. */
+export type ControlMessage =
+  /** Send every buffered batch now, without lingering (flush, or someone waits for budget). */
+  | { readonly type: 'drain' }
+  /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
+  | { readonly type: 'close'; readonly deadline: number };
+
+/** Worker → main. */
+export type WorkerEvent =
+  | { readonly type: 'metrics'; readonly requests: number; readonly retries: number; readonly throttleMs: number }
+  | { readonly type: 'log'; readonly level: 'warn' | 'error'; readonly message: string };
+
+/**
+ * The owner of a partition for the producer's whole life. Stable and computable on both sides, so a record always
+ * reaches the one worker that holds its partition's sequence numbers (DESIGN invariant 3).
+ */
+export function ownerOf(topicIndex: number, partition: number, workerCount: number): number {
+  return (topicIndex * 31 + partition) % workerCount;
+}

@@ -1,0 +1,154 @@
+/**
+ * One sink per broker a worker talks to: it turns ready batches of many partitions into one Produce request
+ * (exactly one batch per partition, a broker rule), keeps at most `maxInFlight` requests on its connection, and
+ * owns that connection's throttle deadline (KIP-219: from Produce v6 the broker answers at once with
+ * throttle_time_ms and then mutes the connection, so nothing is sent before now + throttle_time_ms; the deadline
+ * never moves backwards, and its timer is cleared on close — DESIGN invariant 4).
+ */
+import { Produce, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks } from '../protocol/apis/produce.js';
+import type { ClusterView } from './cluster-view.js';
+import type { Batch } from './batch.js';
+
+/** A batch on its way, with where it goes. */
+export interface Outgoing {
+  readonly topic: string;
+  readonly topicId: Uint8Array;
+  readonly partition: number;
+  readonly batch: Batch;
+}
+
+export interface PartitionOutcome {
+  readonly errorCode: number;
+  readonly baseOffset: number;
+  readonly logAppendTimeMs: number;
+  readonly errorMessage: string | null;
+}
+
+export interface SinkEvents {
+  /** The broker answered for this batch (errorCode 0 or a Kafka error). */
+  answered(outgoing: Outgoing, outcome: PartitionOutcome): void;
+  /** No definitive answer: the connection failed or the request timed out. */
+  lost(outgoing: Outgoing, error: Error): void;
+  /** The sink can take more: in-flight slot freed or throttle over. */
+  ready(): void;
+  throttled(ms: number): void;
+}
+
+export interface SinkSettings {
+  readonly acks: Acks;
+  readonly requestTimeoutMs: number;
+  readonly maxInFlight: number;
+}
+
+const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
+
+export class Sink {
+  readonly nodeId: number;
+  readonly #view: ClusterView;
+  readonly #settings: SinkSettings;
+  readonly #events: SinkEvents;
+  #inFlight = 0;
+  #throttledUntil = 0;
+  #throttleTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(nodeId: number, view: ClusterView, settings: SinkSettings, events: SinkEvents) {
+    this.nodeId = nodeId;
+    this.#view = view;
+    this.#settings = settings;
+    this.#events = events;
+  }
+
+  get inFlight(): number {
+    return this.#inFlight;
+  }
+
+  /** True when a request may be sent now: a free in-flight slot and no throttle deadline ahead. */
+  canSend(now: number): boolean {
+    return !this.#closed && this.#inFlight < this.#settings.maxInFlight && now >= this.#throttledUntil;
+  }
+
+  /** Sends one Produce request with these batches (one per partition). Outcomes arrive through SinkEvents. */
+  send(outgoing: readonly Outgoing[]): void {
+    this.#inFlight++;
+    void this.#exchange(outgoing).finally(() => {
+      this.#inFlight--;
+      this.#events.ready();
+    });
+  }
+
+  async #exchange(outgoing: readonly Outgoing[]): Promise<void> {
+    const request = this.#request(outgoing);
+    let response: ProduceResponse;
+    try {
+      const connection = await this.#view.connection(this.nodeId);
+      let sizeHint = 0;
+      for (const item of outgoing) sizeHint += item.batch.bytes!.length + 64;
+      if (this.#settings.acks === 0) {
+        // acks=0: the broker sends no response at all; written is all we will ever know.
+        await connection.send(Produce, request, { sizeHint });
+        for (const item of outgoing) this.#events.answered(item, { errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, errorMessage: null });
+        return;
+      }
+      response = await connection.request(Produce, request, { sizeHint });
+    } catch (error) {
+      for (const item of outgoing) this.#events.lost(item, error as Error);
+      return;
+    }
+    if (response.throttleTimeMs > 0) this.#throttle(response.throttleTimeMs);
+    this.#settle(outgoing, response);
+  }
+
+  #request(outgoing: readonly Outgoing[]): ProduceRequest {
+    const byTopic = new Map<string, { name: string; topicId: Uint8Array; partitionData: { index: number; records: Uint8Array }[] }>();
+    for (const item of outgoing) {
+      let topic = byTopic.get(item.topic);
+      if (topic === undefined) {
+        topic = { name: item.topic, topicId: item.topicId, partitionData: [] };
+        byTopic.set(item.topic, topic);
+      }
+      topic.partitionData.push({ index: item.partition, records: item.batch.bytes! });
+    }
+    const topicData: ProduceTopicData[] = [...byTopic.values()];
+    return { acks: this.#settings.acks, timeoutMs: this.#settings.requestTimeoutMs, topicData };
+  }
+
+  #settle(outgoing: readonly Outgoing[], response: ProduceResponse): void {
+    // Responses name topics (up to v12) or carry topic ids (v13); match on both.
+    const outcomes = new Map<string, PartitionOutcome>();
+    for (const topic of response.responses) {
+      const key = topic.name ?? (topic.topicId ? hex(topic.topicId) : '');
+      for (const p of topic.partitionResponses) {
+        outcomes.set(`${key}:${p.index}`, {
+          errorCode: p.errorCode,
+          baseOffset: Number(p.baseOffset),
+          logAppendTimeMs: Number(p.logAppendTimeMs),
+          errorMessage: p.errorMessage,
+        });
+      }
+    }
+    for (const item of outgoing) {
+      const outcome = outcomes.get(`${item.topic}:${item.partition}`) ?? outcomes.get(`${hex(item.topicId)}:${item.partition}`);
+      if (outcome === undefined) this.#events.lost(item, new Error(`the Produce response has no answer for ${item.topic}-${item.partition}`));
+      else this.#events.answered(item, outcome);
+    }
+  }
+
+  #throttle(ms: number): void {
+    const until = Date.now() + ms;
+    this.#events.throttled(ms);
+    if (until <= this.#throttledUntil) return; // never move the deadline backwards
+    this.#throttledUntil = until;
+    clearTimeout(this.#throttleTimer);
+    this.#throttleTimer = setTimeout(() => {
+      this.#throttleTimer = undefined;
+      this.#events.ready();
+    }, ms);
+  }
+
+  close(): void {
+    this.#closed = true;
+    clearTimeout(this.#throttleTimer);
+    this.#throttleTimer = undefined;
+  }
+}

@@ -1,0 +1,230 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { Unpackr } from 'msgpackr';
+import { KafkaProducerError } from '../../src/shared/errors.js';
+import { InvalidRecordError, prepareRecord, type ProducerRecord } from '../../src/main/serialize.js';
+import type { Serializer } from '../../src/main/options.js';
+
+const NOW = 1_700_000_000_123;
+const text = (bytes: Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes).toString('utf8'));
+
+function rejects(record: unknown, pattern: RegExp, serializer: Serializer | null = null): void {
+  assert.throws(
+    () => prepareRecord(record as ProducerRecord, serializer, NOW),
+    (error: unknown) => {
+      assert.ok(error instanceof InvalidRecordError, `expected InvalidRecordError, got ${String(error)}`);
+      assert.ok(error instanceof KafkaProducerError);
+      assert.equal(error.code, 'ERR_INVALID_RECORD');
+      assert.equal(error.retriable, false);
+      assert.match(error.message, pattern);
+      return true;
+    },
+  );
+}
+
+describe('prepareRecord', () => {
+  it('turns strings into UTF-8, passes bytes through uncopied and counts the accounted size', () => {
+    const value = Buffer.from([1, 2, 3, 4]);
+    const r = prepareRecord({ topic: 'events', key: 'clé', value, headers: { 'trace-id': 'ü1', bin: Buffer.alloc(5) } }, null, NOW);
+    assert.equal(r.topic, 'events');
+    assert.equal(text(r.key), 'clé');
+    assert.equal(r.key?.length, 4); // é is two bytes
+    assert.equal(r.value, value, 'bytes are not copied');
+    assert.deepEqual(r.headers.map(([k, v]) => [text(k), v?.length]), [['trace-id', 3], ['bin', 5]]);
+    // key 4 + value 4 + "trace-id" 8 + "ü1" 3 + "bin" 3 + 5
+    assert.equal(r.size, 4 + 4 + 8 + 3 + 3 + 5);
+    assert.equal(r.timestamp, NOW);
+    assert.equal(r.partition, undefined);
+  });
+
+  it('keeps null and absent key and value as null, counting 0 bytes', () => {
+    const r = prepareRecord({ topic: 't' }, null, NOW);
+    assert.equal(r.key, null);
+    assert.equal(r.value, null);
+    assert.deepEqual(r.headers, []);
+    assert.equal(r.size, 0);
+    const n = prepareRecord({ topic: 't', key: null, value: null }, null, NOW);
+    assert.equal(n.size, 0);
+  });
+
+  it('keeps an empty string as an empty, non-null value', () => {
+    const r = prepareRecord({ topic: 't', key: '', value: '' }, null, NOW);
+    assert.equal(r.key?.length, 0);
+    assert.equal(r.value?.length, 0);
+  });
+
+  it('accepts a plain Uint8Array', () => {
+    const key = Uint8Array.of(9, 8, 7);
+    const r = prepareRecord({ topic: 't', key, value: new Uint8Array(10) }, null, NOW);
+    assert.equal(r.key, key);
+    assert.equal(r.size, 13);
+  });
+
+  it('encodes any string exactly as Buffer.from does (ASCII fast path, non-ASCII, lone surrogates)', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 80 }), fc.string({ unit: 'grapheme-ascii', maxLength: 70 }), (a, b) => {
+        const r = prepareRecord({ topic: 't', key: a, value: b, headers: [[b, a]] }, null, NOW);
+        assert.deepEqual(Buffer.from(r.key!), Buffer.from(a, 'utf8'));
+        assert.deepEqual(Buffer.from(r.value!), Buffer.from(b, 'utf8'));
+        assert.deepEqual(Buffer.from(r.headers[0]![0]), Buffer.from(b, 'utf8'));
+        assert.deepEqual(Buffer.from(r.headers[0]![1]!), Buffer.from(a, 'utf8'));
+        assert.equal(r.size, 2 * (Buffer.byteLength(a) + Buffer.byteLength(b)));
+      }),
+    );
+  });
+
+  it('keeps earlier string bytes intact while later records are prepared', () => {
+    const first = Array.from({ length: 100 }, (_, i) => prepareRecord({ topic: 't', key: `key-${i}` }, null, NOW));
+    for (let i = 0; i < 50_000; i++) prepareRecord({ topic: 't', key: `other-${i}`, value: 'v'.repeat(i % 70) }, null, NOW);
+    first.forEach((r, i) => assert.equal(text(r.key), `key-${i}`));
+  });
+
+  it('takes array headers in order, with repeated keys and null values', () => {
+    const r = prepareRecord({ topic: 't', headers: [['a', 'x'], ['a', Buffer.from('yz')], ['n', null]] }, null, NOW);
+    assert.deepEqual(r.headers.map(([k, v]) => [text(k), text(v)]), [['a', 'x'], ['a', 'yz'], ['n', null]]);
+    assert.equal(r.size, 1 + 1 + 1 + 2 + 1);
+  });
+
+  it('takes a timestamp as a number or a Date', () => {
+    assert.equal(prepareRecord({ topic: 't', timestamp: 42 }, null, NOW).timestamp, 42);
+    assert.equal(prepareRecord({ topic: 't', timestamp: 0 }, null, NOW).timestamp, 0);
+    assert.equal(prepareRecord({ topic: 't', timestamp: new Date(1234) }, null, NOW).timestamp, 1234);
+  });
+
+  it('passes an explicit partition through', () => {
+    assert.equal(prepareRecord({ topic: 't', partition: 0 }, null, NOW).partition, 0);
+    assert.equal(prepareRecord({ topic: 't', partition: 17 }, null, NOW).partition, 17);
+  });
+
+  it('accepts every legal topic name up to 249 characters', () => {
+    for (const topic of ['a', 'A.b_c-9', '...', 'x'.repeat(249)]) assert.equal(prepareRecord({ topic }, null, NOW).topic, topic);
+  });
+
+  it('never mutates the caller\'s record', () => {
+    const headers = { h: 'v' };
+    const pairs: Array<[string, string]> = [['p', 'q']];
+    const value = { nested: { n: 1 } };
+    const record = Object.freeze({ topic: 't', key: 'k', value, headers, partition: 1, timestamp: new Date(5) });
+    const snapshot = structuredClone(record);
+    prepareRecord(record, 'msgpack', NOW);
+    prepareRecord(Object.freeze({ topic: 't', headers: pairs }), null, NOW);
+    assert.deepEqual(record, snapshot);
+    assert.deepEqual(pairs, [['p', 'q']]);
+    assert.deepEqual(Object.keys(record), ['topic', 'key', 'value', 'headers', 'partition', 'timestamp']);
+  });
+});
+
+describe('prepareRecord serializers', () => {
+  it('msgpack writes standard maps any decoder reads, and earlier values stay intact', () => {
+    const value = { id: 7, tags: ['a', 'b'], ok: true };
+    const first = prepareRecord({ topic: 't', value }, 'msgpack', NOW).value!;
+    const copy = Buffer.from(first);
+    for (let i = 0; i < 2000; i++) prepareRecord({ topic: 't', value: { i, pad: 'x'.repeat(i) } }, 'msgpack', NOW);
+    assert.deepEqual(Buffer.from(first), copy, 'a later pack must not overwrite an earlier value');
+    // A fresh Unpackr with records off knows nothing of our Packr's state: plain MessagePack.
+    assert.deepEqual(new Unpackr({ useRecords: false }).unpack(first), value);
+    assert.equal(first[0], 0xde, 'a MessagePack map16, not a msgpackr record');
+  });
+
+  it('json writes UTF-8 JSON', () => {
+    const r = prepareRecord({ topic: 't', value: { a: 'é', n: [1, 2] } }, 'json', NOW);
+    assert.equal(text(r.value), '{"a":"é","n":[1,2]}');
+    assert.equal(r.size, Buffer.byteLength('{"a":"é","n":[1,2]}'));
+  });
+
+  it('applies the serializer to strings and bytes too, like a Java Serializer', () => {
+    assert.equal(text(prepareRecord({ topic: 't', value: 'hi' }, 'json', NOW).value), '"hi"');
+  });
+
+  it('a function may return bytes or a string', () => {
+    const bytes = Uint8Array.of(1, 2, 3);
+    assert.equal(prepareRecord({ topic: 't', value: 1 }, () => bytes, NOW).value, bytes);
+    assert.equal(text(prepareRecord({ topic: 't', value: 5 }, (v) => `n=${String(v)}`, NOW).value), 'n=5');
+  });
+
+  it('leaves null and undefined values null (tombstones), without calling the serializer', () => {
+    let calls = 0;
+    const fn = () => (calls++, 'x');
+    assert.equal(prepareRecord({ topic: 't', value: null }, fn, NOW).value, null);
+    assert.equal(prepareRecord({ topic: 't' }, 'msgpack', NOW).value, null);
+    assert.equal(prepareRecord({ topic: 't', value: undefined }, 'json', NOW).value, null);
+    assert.equal(calls, 0);
+  });
+
+  it('never serializes the key', () => {
+    const r = prepareRecord({ topic: 't', key: 'k', value: 1 }, 'json', NOW);
+    assert.equal(text(r.key), 'k');
+  });
+});
+
+describe('prepareRecord rejects bad input, naming the field', () => {
+  it('the record itself', () => {
+    rejects(null, /^record must be an object with a topic, got null$/);
+    rejects('t', /record must be an object/);
+  });
+
+  it('topic', () => {
+    rejects({}, /record\.topic must be a non-empty string, got undefined/);
+    rejects({ topic: '' }, /record\.topic must be a non-empty string, got ""/);
+    rejects({ topic: 5 }, /record\.topic must be a non-empty string, got 5/);
+    rejects({ topic: 'bad topic' }, /record\.topic must be at most 249 letters, digits.*got "bad topic"/);
+    rejects({ topic: 'x'.repeat(250) }, /record\.topic must be at most 249/);
+    rejects({ topic: '.' }, /record\.topic .*not "\." or "\.\."/);
+    rejects({ topic: '..' }, /record\.topic/);
+    rejects({ topic: 'ünï' }, /record\.topic/);
+  });
+
+  it('key', () => {
+    rejects({ topic: 't', key: 5 }, /^record\.key must be a Buffer, Uint8Array, string or null, got 5$/);
+    rejects({ topic: 't', key: { a: 1 } }, /record\.key .*got an object \(Object\)/, 'msgpack');
+    rejects({ topic: 't', key: new ArrayBuffer(4) }, /record\.key .*got an object \(ArrayBuffer\)/);
+  });
+
+  it('value without a serializer', () => {
+    rejects({ topic: 't', value: { a: 1 } }, /record\.value must be a Buffer, Uint8Array, string or null \(set options\.serializer to send other values\), got an object/);
+    rejects({ topic: 't', value: 12 }, /record\.value .*got 12/);
+  });
+
+  it('value the serializer cannot handle', () => {
+    const cyclic: Record<string, unknown> = {};
+    cyclic.self = cyclic;
+    rejects({ topic: 't', value: cyclic }, /record\.value could not be serialized with json: TypeError/, 'json');
+    rejects({ topic: 't', value: 1n }, /record\.value could not be serialized with json/, 'json');
+    rejects({ topic: 't', value: () => 1 }, /record\.value: json produced undefined instead of a Uint8Array or string, for a value of type function/, 'json');
+    rejects({ topic: 't', value: 1 }, /record\.value: the serializer function produced 42 instead of a Uint8Array or string/, () => 42 as unknown as string);
+    rejects({ topic: 't', value: 1 }, /record\.value could not be serialized with the serializer function: Error: nope/, () => {
+      throw new Error('nope');
+    });
+  });
+
+  it('headers', () => {
+    rejects({ topic: 't', headers: { x: 5 } }, /^record\.headers\["x"\] must be a Buffer, Uint8Array, string or null, got 5$/);
+    rejects({ topic: 't', headers: { x: undefined } }, /record\.headers\["x"\] .*got undefined/);
+    rejects({ topic: 't', headers: [['a', 'b'], ['c']] }, /record\.headers\[1\] must be a \[key, value\] pair, got an array of length 1/);
+    rejects({ topic: 't', headers: ['ab'] }, /record\.headers\[0\] must be a \[key, value\] pair, got "ab"/);
+    rejects({ topic: 't', headers: [[1, 'b']] }, /record\.headers\[0\]\[0\] must be a string header key, got 1/);
+    rejects({ topic: 't', headers: [['a', 2]] }, /record\.headers\[0\]\[1\] must be a Buffer, Uint8Array, string or null, got 2/);
+    rejects({ topic: 't', headers: 'a=b' }, /record\.headers must be an object of header values or an array of \[key, value\] pairs, got "a=b"/);
+    rejects({ topic: 't', headers: new Map([['a', 'b']]) }, /record\.headers must be .*got an object \(Map\)/);
+  });
+
+  it('timestamp', () => {
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '123', null]) {
+      rejects({ topic: 't', timestamp: bad }, /^record\.timestamp must be a non-negative integer of ms since the epoch or a valid Date, got /);
+    }
+    rejects({ topic: 't', timestamp: new Date('nope') }, /record\.timestamp .*got an invalid Date/);
+  });
+
+  it('partition', () => {
+    for (const bad of [-1, 0.5, '1', Number.NaN, null, 2 ** 31]) {
+      rejects({ topic: 't', partition: bad }, /^record\.partition must be a non-negative integer, got /);
+    }
+  });
+
+  it('and a rejected record leaves the next one unaffected', () => {
+    rejects({ topic: 'bad topic' }, /record\.topic/);
+    assert.equal(prepareRecord({ topic: 'good', value: 'v' }, null, NOW).topic, 'good');
+    rejects({ topic: 'bad topic' }, /record\.topic/, null);
+  });
+});
