@@ -5,6 +5,8 @@
  * (a no-op when it already runs) and stops it when the process exits, if it was this process that started it.
  */
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { CLASSPATH, KAFKA_DIR, TOOLS } from '../../scripts/kafka/config.js';
 import { runningPid, start } from '../../scripts/kafka/cluster.js';
 
@@ -89,8 +91,11 @@ export async function createTopic(name: string, partitions: number, configs: Rec
   }
 }
 
-/** Path of a partition's first log segment on the local broker (for DumpLogSegments); null with KAFKA_BROKERS. */
+/**
+ * Path of a partition's first log segment on the local broker (for DumpLogSegments), or null when the broker's
+ * files are not here (KAFKA_BROKERS pointing at another cluster): callers then skip that check and say so.
+ */
 export function localSegment(topic: string, partition: number): string | null {
-  if (process.env.KAFKA_BROKERS && !process.env.KAFKA_BROKERS.split(',').includes('127.0.0.1:9092')) return null;
-  return `${KAFKA_DIR}/node-1/data/${topic}-${partition}/00000000000000000000.log`;
+  const path = join(KAFKA_DIR, 'node-1', 'data', `${topic}-${partition}`, '00000000000000000000.log');
+  return existsSync(path) ? path : null;
 }
