@@ -1,0 +1,239 @@
+/**
+ * Micro benchmarks of the produce hot path: RecordBatch v2 encoding per codec, the codecs alone, CRC-32C, and the
+ * main-thread pieces registered from bench/micro/*.bench.ts (byte budget, rings).
+ *
+ *   npx tsx bench/micro.ts            full run (~1 s per task)
+ *   npx tsx bench/micro.ts --quick    short run, for a smoke check
+ *
+ * Values are JSON-like text (realistic, compressible log lines), not random bytes: random data makes every codec
+ * look like `none` plus overhead. Encoding is measured as the worker does it: records in, finished batch out.
+ */
+import { availableParallelism, cpus } from 'node:os';
+import { Bench, type Task } from 'tinybench';
+import { crc32c } from '../src/protocol/crc32c.js';
+import { Codec, CODEC_NAMES, compress, type CodecValue } from '../src/protocol/compression.js';
+import { encodeRecordBatch, RECORD_BATCH_OVERHEAD, recordSize, type BatchRecord } from '../src/protocol/record-batch.js';
+import { crc32cTable } from './micro/crc32c-table.js';
+
+const quick = process.argv.includes('--quick');
+const benchOptions = quick
+  ? { time: 150, warmupTime: 50, iterations: 8, warmupIterations: 4 }
+  : { time: 1000, warmupTime: 250, iterations: 32, warmupIterations: 16 };
+
+const MiB = 1024 * 1024;
+const encoder = new TextEncoder();
+const now = Date.now();
+
+/** Deterministic pseudo-random numbers, so runs compare. */
+function lcg(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+}
+
+const words = ['GET', 'POST', '/api/v1/orders', '/health', 'ok', 'timeout', 'eu-west-1', 'us-east-2', 'checkout', 'cart'];
+
+function makeValue(size: number, random: () => number): Uint8Array {
+  let text = '';
+  while (text.length < size) {
+    const word = words[Math.floor(random() * words.length)]!;
+    text += `{"ts":${now + Math.floor(random() * 1e6)},"user":${Math.floor(random() * 1e6)},"ev":"${word}","ms":${(random() * 100).toFixed(2)}},`;
+  }
+  return encoder.encode(text.slice(0, size));
+}
+
+function makeRecords(count: number, valueSize: number): BatchRecord[] {
+  const random = lcg(count * 31 + valueSize);
+  const records: BatchRecord[] = [];
+  for (let i = 0; i < count; i++) {
+    records.push({
+      key: encoder.encode(`user-${Math.floor(random() * 1e6)}`.padEnd(16, '0')),
+      value: makeValue(valueSize, random),
+      headers: [[encoder.encode('trace'), encoder.encode('0af7651916cd43dd')]],
+      timestamp: now + i,
+    });
+  }
+  return records;
+}
+
+/** Records of `valueSize` bytes until the uncompressed batch reaches `bytes`. */
+function recordsForBatchBytes(bytes: number, valueSize: number): number {
+  const one = recordSize(makeRecords(1, valueSize)[0]!, 0, 0);
+  return Math.max(1, Math.floor((bytes - RECORD_BATCH_OVERHEAD) / one));
+}
+
+interface Row {
+  name: string;
+  records: number;
+  inputBytes: number;
+  outputBytes: number;
+}
+
+function formatRate(value: number, unit: string): string {
+  if (value >= 1e9) return `${(value / 1e9).toFixed(2)} G${unit}`;
+  if (value >= 1e6) return `${(value / 1e6).toFixed(2)} M${unit}`;
+  if (value >= 1e3) return `${(value / 1e3).toFixed(1)} k${unit}`;
+  return `${value.toFixed(0)} ${unit}`;
+}
+
+function mean(task: Task): { opsPerSecond: number; rme: number } {
+  const result = task.result;
+  if (result.state !== 'completed') throw new Error(`${task.name}: ${result.state}${'error' in result ? `: ${result.error}` : ''}`);
+  return { opsPerSecond: 1000 / result.latency.mean, rme: result.latency.rme };
+}
+
+function printTable(title: string, header: string[], rows: string[][]): void {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
+  console.log(`\n${title}`);
+  console.log(line(header));
+  console.log(widths.map((w) => '-'.repeat(w)).join('  '));
+  for (const row of rows) console.log(line(row));
+}
+
+async function benchEncoding(): Promise<void> {
+  const bench = new Bench({ name: 'encode', ...benchOptions });
+  const rows = new Map<string, Row>();
+  const shapes = [
+    { label: '100 B x 1000', valueSize: 100, count: 1000 },
+    { label: '100 B x 1 MiB', valueSize: 100, count: recordsForBatchBytes(MiB, 100) },
+    { label: '1 KiB x 1000', valueSize: 1024, count: 1000 },
+    { label: '1 KiB x 16 KiB', valueSize: 1024, count: recordsForBatchBytes(16 * 1024, 1024) },
+  ];
+  for (const shape of shapes) {
+    const records = makeRecords(shape.count, shape.valueSize);
+    for (const codec of [0, 1, 2, 3, 4] as CodecValue[]) {
+      const header = { producerId: 1234n, producerEpoch: 0, baseSequence: 0, codec };
+      const name = `${shape.label} ${CODEC_NAMES[codec]}`;
+      const sample = await encodeRecordBatch(records, header);
+      const uncompressed = await encodeRecordBatch(records, { ...header, codec: Codec.none });
+      rows.set(name, { name, records: shape.count, inputBytes: uncompressed.length, outputBytes: sample.length });
+      bench.add(name, () => encodeRecordBatch(records, header));
+    }
+  }
+  await bench.run();
+  printTable(
+    'RecordBatch v2 encode (records in, finished batch out; key 16 B, one header)',
+    ['batch', 'records', 'batch KiB', 'ratio', 'batches/s', 'records/s', 'input MB/s', '±%'],
+    bench.tasks.map((task) => {
+      const row = rows.get(task.name)!;
+      const { opsPerSecond, rme } = mean(task);
+      return [
+        row.name,
+        String(row.records),
+        (row.inputBytes / 1024).toFixed(1),
+        (row.inputBytes / row.outputBytes).toFixed(2),
+        formatRate(opsPerSecond, ''),
+        formatRate(opsPerSecond * row.records, ''),
+        ((opsPerSecond * row.inputBytes) / 1e6).toFixed(0),
+        rme.toFixed(1),
+      ];
+    }),
+  );
+}
+
+async function benchCodecs(): Promise<void> {
+  const bench = new Bench({ name: 'codecs', ...benchOptions });
+  const sizes = [64 * 1024, MiB];
+  const inputs = new Map<string, number>();
+  for (const size of sizes) {
+    const section = makeValue(size, lcg(size));
+    for (const codec of [1, 2, 3, 4] as CodecValue[]) {
+      const name = `${CODEC_NAMES[codec]} ${size / 1024} KiB`;
+      inputs.set(name, size);
+      bench.add(name, () => compress(codec, section));
+    }
+  }
+  await bench.run();
+  printTable(
+    'Codecs alone (compress one records section)',
+    ['codec', 'MB/s', '±%'],
+    bench.tasks.map((task) => {
+      const { opsPerSecond, rme } = mean(task);
+      return [task.name, ((opsPerSecond * inputs.get(task.name)!) / 1e6).toFixed(0), rme.toFixed(1)];
+    }),
+  );
+}
+
+async function benchCrc(): Promise<void> {
+  const bench = new Bench({ name: 'crc32c', ...benchOptions });
+  const sizes = [512, MiB];
+  const inputs = new Map<string, number>();
+  for (const size of sizes) {
+    const bytes = makeValue(size + 21, lcg(size));
+    const label = size >= MiB ? `${size / MiB} MiB` : `${size} B`;
+    let sink = 0;
+    inputs.set(`native ${label}`, size);
+    inputs.set(`table ${label}`, size);
+    // Same shape as the encoder's call: a range starting at byte 21.
+    bench.add(`native ${label}`, () => {
+      sink ^= crc32c(bytes, 21, bytes.length);
+    });
+    bench.add(`table ${label}`, () => {
+      sink ^= crc32cTable(bytes, 21, bytes.length);
+    });
+    if (crc32c(bytes, 21, bytes.length) !== crc32cTable(bytes, 21, bytes.length)) throw new Error('CRC mismatch');
+  }
+  await bench.run();
+  printTable(
+    'CRC-32C (native @node-rs/crc32 vs slicing-by-8 TypeScript table)',
+    ['input', 'GB/s', 'ns/call', '±%'],
+    bench.tasks.map((task) => {
+      const { opsPerSecond, rme } = mean(task);
+      return [
+        task.name,
+        ((opsPerSecond * inputs.get(task.name)!) / 1e9).toFixed(2),
+        (1e9 / opsPerSecond).toFixed(0),
+        rme.toFixed(1),
+      ];
+    }),
+  );
+}
+
+/**
+ * Sections living beside the code they measure. Loaded dynamically so that one that fails to load is reported
+ * (and fails the run) without hiding the other numbers.
+ */
+async function benchRegistered(): Promise<void> {
+  const bench = new Bench({ name: 'registered', ...benchOptions });
+  const rows: Array<{ name: string; unitsPerOp: number; unit: string; bytesPerOp: number }> = [];
+  try {
+    const { registerBudgetBench } = await import('./micro/budget.bench.js');
+    for (const t of registerBudgetBench(bench)) rows.push({ name: t.name, unitsPerOp: t.recordsPerOp, unit: 'records', bytesPerOp: 0 });
+  } catch (err) {
+    console.error(`\nbyte budget benchmarks not run: ${String(err)}`);
+    process.exitCode = 1;
+  }
+  try {
+    const { registerRingBench } = await import('./micro/ring.bench.js');
+    for (const t of registerRingBench(bench)) rows.push({ name: t.name, unitsPerOp: t.entriesPerOp, unit: 'entries', bytesPerOp: t.bytesPerOp });
+  } catch (err) {
+    console.error(`\nring benchmarks not run: ${String(err)}`);
+    process.exitCode = 1;
+  }
+  if (rows.length === 0) return;
+  await bench.run();
+  printTable(
+    'Byte budget and rings (one thread)',
+    ['task', 'ops/s', 'per second', 'MB/s', '±%'],
+    rows.map((row) => {
+      const { opsPerSecond, rme } = mean(bench.getTask(row.name)!);
+      return [
+        row.name,
+        formatRate(opsPerSecond, ''),
+        `${formatRate(opsPerSecond * row.unitsPerOp, '')} ${row.unit}`,
+        row.bytesPerOp > 0 ? ((opsPerSecond * row.bytesPerOp) / 1e6).toFixed(0) : '-',
+        rme.toFixed(1),
+      ];
+    }),
+  );
+}
+
+const cpu = cpus()[0]?.model ?? 'unknown CPU';
+console.log(`ringkafka micro benchmarks — node ${process.version}, ${cpu}, ${availableParallelism()} CPUs${quick ? ' (--quick)' : ''}`);
+await benchCrc();
+await benchEncoding();
+await benchCodecs();
+await benchRegistered();
