@@ -43,6 +43,12 @@ export interface AcquireOptions {
   readonly signal?: AbortSignal | undefined;
   /** Records this request counts for; default 1. */
   readonly records?: number | undefined;
+  /**
+   * Called synchronously when a queued request is granted, before anything else can run. The producer hands the
+   * record to its worker right there: a promise continuation runs later, and a new send arriving in between
+   * would find the queue empty and overtake it (send order must be ring order).
+   */
+  readonly onGranted?: (() => void) | undefined;
 }
 
 /** Beyond this setTimeout fires at once (Node clamps it to 1 ms), so longer waits run without a timer. */
@@ -134,11 +140,16 @@ export class ByteBudget {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#head === null && this.#fits(bytes, records)) {
       this.#take(bytes, records);
+      options.onGranted?.();
       return GRANTED;
     }
 
+    const onGranted = options.onGranted;
     return new Promise<void>((resolve, reject) => {
-      const waiter = new Waiter(bytes, records, signal, resolve, reject);
+      const waiter = new Waiter(bytes, records, signal, onGranted === undefined ? resolve : () => {
+        onGranted();
+        resolve();
+      }, reject);
       if (signal !== undefined) {
         waiter.onAbort = () => this.#leave(waiter, abortError(signal));
         signal.addEventListener('abort', waiter.onAbort, { once: true });

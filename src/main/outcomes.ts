@@ -20,7 +20,7 @@ export function releasedError(reason: ReleaseReason, delivery: Delivery, cause?:
   }
 }
 
-/** A failed batch: a broker error, or one of the worker's own reasons. Failed batches were never written. */
+/** A failed batch: a broker error, or one of the worker's own reasons (closedInFlight: it may have been written). */
 export function failureFor(completion: Completion): Error {
   const { errorCode, message } = completion;
   switch (errorCode) {
@@ -28,6 +28,8 @@ export function failureFor(completion: Completion): Error {
       return new DeliveryTimeoutError('not-sent', `no result within deliveryTimeoutMs: ${message}`);
     case ClientErrorCode.closed:
       return new ProducerClosedError('not-sent', message || 'the producer closed before the record was sent');
+    case ClientErrorCode.closedInFlight:
+      return new ProducerClosedError('unknown', message || 'the producer closed before the broker answered');
     case ClientErrorCode.connection:
       return new ConnectionError(message);
     case ClientErrorCode.protocol:

@@ -12,6 +12,7 @@ import { ByteBudget } from './byte-budget.js';
 import { DeliveryTable, type OutcomeSink } from './delivery-table.js';
 import { BatchSink, DetachedSink, SingleSink } from './outcome-sinks.js';
 import { SignalWatch } from './signal-watch.js';
+import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { resolveOptions, type ProducerOptions, type ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition } from './partitioner.js';
 import { prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
@@ -30,6 +31,15 @@ import { Codec } from '../protocol/compression.js';
 import { brokerError } from '../protocol/error-codes.js';
 import { KafkaProducerError } from '../shared/errors.js';
 
+/** A send waiting for the connection or its topic's metadata. */
+interface WaitingSend extends Admission {
+  readonly prepared: PreparedRecord;
+  readonly seq: number;
+  readonly sink: OutcomeSink;
+  readonly slot: number;
+  readonly deadline: number;
+}
+
 /** How often the delivery-timeout sweep runs; its timer is also what keeps the process alive while work is pending. */
 const SWEEP_INTERVAL_MS = 100;
 
@@ -45,6 +55,13 @@ export class Producer extends EventEmitter {
     for (const id of ids) this.#release(id, 'abort', reason);
   });
   readonly #detached = new DetachedSink((error) => this.emit('deliveryError', error));
+  readonly #admissions = new AdmissionQueue<WaitingSend>(
+    (entry) => this.#admit(entry),
+    (entry, error) => {
+      this.#endSend(entry.seq);
+      entry.sink.reject(entry.slot, error);
+    },
+  );
   #pool: WorkerPool | undefined;
   #slots: WorkerSlot[] = [];
   #connecting: Promise<void> | undefined;
@@ -99,6 +116,7 @@ export class Producer extends EventEmitter {
     return new WorkerSlot(index, {
       topicName: (topicIndex) => this.#registry.byIndex(topicIndex)!.name,
       written: (recordId) => (this.#table.inRing[recordId] = 1),
+      discarded: (recordId) => this.#forget(recordId, false),
     });
   }
 
@@ -182,6 +200,7 @@ export class Producer extends EventEmitter {
       this.connect().catch(() => undefined);
       return false;
     }
+    if (!this.#admissions.isEmpty) return false; // earlier sends wait for metadata: never overtake them
     const topic = this.#registry.get(prepared.topic);
     if (topic === undefined) {
       this.#registry.load(prepared.topic, { timeoutMs: this.#options.bufferTimeoutMs }).catch(() => undefined);
@@ -206,7 +225,7 @@ export class Producer extends EventEmitter {
       return;
     }
     const seq = this.#beginSend();
-    const topic = this.#pool === undefined ? undefined : this.#registry.get(prepared.topic);
+    const topic = this.#pool === undefined || !this.#admissions.isEmpty ? undefined : this.#registry.get(prepared.topic);
     if (topic !== undefined) {
       let partition: number;
       try {
@@ -220,27 +239,50 @@ export class Producer extends EventEmitter {
         this.#accept(prepared, topic, partition, seq, sink, slot, signal);
         return;
       }
+      // Join the budget's queue now, not after an await: a send made right after this one must find it queued.
+      void this.#waitForBudget(prepared, topic, partition, Date.now() + this.#options.bufferTimeoutMs, seq, sink, slot, signal);
+      return;
     }
-    void this.#submitWaiting(prepared, seq, sink, slot, signal);
+    this.#admissions.push({ prepared, seq, sink, slot, signal, deadline: Date.now() + this.#options.bufferTimeoutMs, settled: false, onAbort: undefined });
   }
 
-  /** The waiting path: for the connection, the topic's metadata and buffer space, all within bufferTimeoutMs. */
-  async #submitWaiting(prepared: PreparedRecord, seq: number, sink: OutcomeSink, slot: number, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Admits a send that had to wait for the connection or its topic's metadata, in call order, within
+   * bufferTimeoutMs. It ends accepted or queued for buffer space (the budget keeps order from there).
+   */
+  async #admit(entry: WaitingSend): Promise<void> {
+    await this.connect();
+    const { prepared } = entry;
+    const topic =
+      this.#registry.get(prepared.topic) ??
+      (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, entry.deadline - Date.now()) }));
+    if (entry.settled) return; // aborted meanwhile
+    if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic');
+    const partition = this.#partition(prepared, topic);
+    // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
+    entry.settled = true;
+    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
+    if (this.#budget.tryAcquire(prepared.size)) this.#accept(prepared, topic, partition, entry.seq, entry.sink, entry.slot, entry.signal);
+    else void this.#waitForBudget(prepared, topic, partition, entry.deadline, entry.seq, entry.sink, entry.slot, entry.signal);
+  }
+
+  /** Queues for buffer space; the record is accepted inside the grant, so nothing can slip into the ring first. */
+  async #waitForBudget(
+    prepared: PreparedRecord,
+    topic: TopicInfo,
+    partition: number,
+    deadline: number,
+    seq: number,
+    sink: OutcomeSink,
+    slot: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
     try {
-      const deadline = Date.now() + this.#options.bufferTimeoutMs;
-      await this.connect();
-      const topic =
-        this.#registry.get(prepared.topic) ??
-        (await this.#registry.load(prepared.topic, { timeoutMs: this.#options.bufferTimeoutMs, signal }));
-      const partition = this.#partition(prepared, topic);
-      if (!this.#budget.tryAcquire(prepared.size)) {
-        await this.#budget.acquire(prepared.size, { timeoutMs: Math.max(0, deadline - Date.now()), signal });
-      }
-      if (this.#closed) {
-        this.#budget.release(prepared.size);
-        throw new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space');
-      }
-      this.#accept(prepared, topic, partition, seq, sink, slot, signal);
+      await this.#budget.acquire(prepared.size, {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        signal,
+        onGranted: () => this.#accept(prepared, topic, partition, seq, sink, slot, signal),
+      });
     } catch (error) {
       this.#endSend(seq);
       sink.reject(slot, error as Error);
@@ -288,9 +330,13 @@ export class Producer extends EventEmitter {
   #release(id: number, reason: ReleaseReason, cause?: unknown): void {
     const t = this.#table;
     if (t.sink[id] === undefined) return;
-    if (t.inRing[id] === 0 && this.#slots[t.worker[id]!]!.unqueue(id)) {
+    if (t.inRing[id] === 0) {
+      // Still queued for ring space: never reaches the worker. Its bytes go back now; its id once the queue has
+      // passed it (WorkerSlot calls `discarded`), so the id cannot be reused while the queue still holds it.
+      this.#slots[t.worker[id]!]!.unqueue(id);
       this.#settleFailed(id, releasedError(reason, 'not-sent', cause));
-      this.#forget(id, true);
+      this.#budget.release(t.size[id]!, 1);
+      t.size[id] = 0;
       return;
     }
     const delivery = cancel(this.#states, id) ? 'not-sent' : 'unknown';
@@ -456,6 +502,7 @@ export class Producer extends EventEmitter {
     this.#closed = true;
     this.#control.setClosing();
     this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
+    this.#admissions.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic'));
     const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
     const connecting = this.#connecting?.catch(() => undefined);
     await connecting;
@@ -472,19 +519,22 @@ export class Producer extends EventEmitter {
     }
     this.#drainCompletions();
     // Anything still unsettled (records queued for a full ring, a worker gone) fails now.
-    for (const slot of this.#slots) {
-      slot.stop();
-      for (const id of slot.takeQueued()) {
-        this.#settleFailed(id, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
-        this.#forget(id, true);
-      }
-    }
+    for (const slot of this.#slots) this.#failQueued(slot, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
     this.#failLive(() => true, (delivery) => new ProducerClosedError(delivery, 'the producer closed before the record had a result'));
     this.#stopLoop.abort();
     clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
     await this.#pool?.destroy();
     await this.#registry.close();
+  }
+
+  /** Stops a slot's queue and fails the records still waiting in it for ring space: they never reached a worker. */
+  #failQueued(slot: WorkerSlot, error: Error): void {
+    slot.stop();
+    for (const id of slot.takeQueued()) {
+      this.#settleFailed(id, error);
+      this.#forget(id, true);
+    }
   }
 
   /** Fails every live record `which` selects; sealed ones may have been written ('unknown'), others were not. */
@@ -501,8 +551,8 @@ export class Producer extends EventEmitter {
     if (this.#closed) return;
     this.emit('workerCrash', error, slot.index);
     this.#drainCompletions();
-    slot.stop();
     const message = `worker ${slot.index} crashed: ${String(error)}`;
+    this.#failQueued(slot, new WorkerCrashedError('not-sent', message, { cause: error }));
     this.#failLive(
       (id) => this.#table.worker[id] === slot.index,
       (delivery) => new WorkerCrashedError(delivery, message, { cause: error }),

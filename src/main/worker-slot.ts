@@ -24,6 +24,8 @@ export interface WorkerSlotHooks {
   topicName(topicIndex: number): string;
   /** A record queued for space reached the ring. */
   written(recordId: number): void;
+  /** A record taken back with unqueue() has left the queue: its id may be reused now, not before. */
+  discarded(recordId: number): void;
 }
 
 export class WorkerSlot {
@@ -35,7 +37,10 @@ export class WorkerSlot {
   running: RunningWorker | undefined;
   readonly #hooks: WorkerSlotHooks;
   readonly #announced = new Set<number>();
-  readonly #overflow: QueuedRecord[] = [];
+  /** Records waiting for ring space, oldest first from #overflowHead (shift() would make a long queue quadratic). */
+  #overflow: QueuedRecord[] = [];
+  #overflowHead = 0;
+  readonly #removed = new Set<number>();
   #draining = false;
   #commitQueued = false;
   readonly #stop = new AbortController();
@@ -47,23 +52,31 @@ export class WorkerSlot {
 
   /** Writes the record if the ring has room and nothing is queued before it (true), else queues it (false). */
   write(recordId: number, topicIndex: number, partition: number, record: PreparedRecord): boolean {
-    if (this.#overflow.length === 0 && this.#tryWrite(recordId, topicIndex, partition, record)) return true;
+    if (this.#overflowHead === this.#overflow.length && this.#tryWrite(recordId, topicIndex, partition, record)) return true;
     this.#overflow.push({ recordId, topicIndex, partition, record });
     if (!this.#draining) void this.#drain();
     return false;
   }
 
-  /** Removes a record still waiting for ring space; true when it was found (it never reached the worker). */
-  unqueue(recordId: number): boolean {
-    const at = this.#overflow.findIndex((entry) => entry.recordId === recordId);
-    if (at < 0) return false;
-    this.#overflow.splice(at, 1);
-    return true;
+  /**
+   * Takes back a record still waiting for ring space (the caller knows it is queued: it has not been written).
+   * Marked, not searched for, so aborting a large queued sendBatch stays linear.
+   */
+  unqueue(recordId: number): void {
+    this.#removed.add(recordId);
   }
 
   /** Ids of the records still waiting for ring space (for crash and close). */
   takeQueued(): number[] {
-    return this.#overflow.splice(0).map((entry) => entry.recordId);
+    const ids: number[] = [];
+    for (let i = this.#overflowHead; i < this.#overflow.length; i++) {
+      const id = this.#overflow[i]!.recordId;
+      if (this.#removed.delete(id)) this.#hooks.discarded(id);
+      else ids.push(id);
+    }
+    this.#overflow = [];
+    this.#overflowHead = 0;
+    return ids;
   }
 
   #tryWrite(recordId: number, topicIndex: number, partition: number, record: PreparedRecord): boolean {
@@ -97,16 +110,27 @@ export class WorkerSlot {
   async #drain(): Promise<void> {
     this.#draining = true;
     try {
-      while (this.#overflow.length > 0) {
-        const head = this.#overflow[0]!;
+      while (this.#overflowHead < this.#overflow.length) {
+        const head = this.#overflow[this.#overflowHead]!;
+        if (this.#removed.delete(head.recordId)) {
+          this.#overflowHead++;
+          this.#hooks.discarded(head.recordId);
+          continue;
+        }
         if (this.#tryWrite(head.recordId, head.topicIndex, head.partition, head.record)) {
-          this.#overflow.shift();
+          this.#overflowHead++;
           this.#hooks.written(head.recordId);
           continue;
+        }
+        if (this.#overflowHead > 1024) {
+          this.#overflow = this.#overflow.slice(this.#overflowHead);
+          this.#overflowHead = 0;
         }
         const { key, value, headers } = head.record;
         await this.writer.waitForSpace(recordEntrySize(key, value, headers) + 64, { signal: this.#stop.signal });
       }
+      this.#overflow = [];
+      this.#overflowHead = 0;
     } catch {
       // Stopped (crash or close): whoever stopped us settles what is queued.
     } finally {

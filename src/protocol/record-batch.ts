@@ -84,18 +84,20 @@ const MAX_BATCH_SIZE = 2 ** 31 - 1;
 /** Body size of each record of the batch being encoded (reused; grows, never shrinks). */
 let bodySizes = new Int32Array(1024);
 
+/** Varint sizes and writers below are shared with the worker's entry encoder (src/workers/entry-encoder.ts). */
+
 /** Bytes needed for an unsigned 32-bit varint. */
-function sizeOfUvarint(u: number): number {
+export function sizeOfUvarint(u: number): number {
   return u < 0x80 ? 1 : u < 0x4000 ? 2 : u < 0x200000 ? 3 : u < 0x10000000 ? 4 : 5;
 }
 
 /** Bytes needed for a zig-zag varint of an int32. */
-function sizeOfVarint(v: number): number {
+export function sizeOfVarint(v: number): number {
   return sizeOfUvarint(((v << 1) ^ (v >> 31)) >>> 0);
 }
 
 /** Bytes needed for a zig-zag varlong of an integer with |v| ≤ 2^52. */
-function sizeOfVarlong(v: number): number {
+export function sizeOfVarlong(v: number): number {
   if ((v | 0) === v) return sizeOfVarint(v);
   let z = v < 0 ? -2 * v - 1 : 2 * v;
   let size = 1;
@@ -129,7 +131,7 @@ export function recordSize(record: BatchRecord, offsetDelta: number, timestampDe
   return sizeOfVarint(body) + body;
 }
 
-function writeUvarint(buf: Uint8Array, pos: number, u: number): number {
+export function writeUvarint(buf: Uint8Array, pos: number, u: number): number {
   while (u >= 0x80) {
     buf[pos++] = (u & 0x7f) | 0x80;
     u >>>= 7;
@@ -138,7 +140,7 @@ function writeUvarint(buf: Uint8Array, pos: number, u: number): number {
   return pos;
 }
 
-function writeVarlong(buf: Uint8Array, pos: number, v: number): number {
+export function writeVarlong(buf: Uint8Array, pos: number, v: number): number {
   if ((v | 0) === v) return writeUvarint(buf, pos, ((v << 1) ^ (v >> 31)) >>> 0);
   let z = v < 0 ? -2 * v - 1 : 2 * v;
   while (z >= 0x80) {
@@ -267,18 +269,51 @@ function finishBatch(out: Buffer): Buffer {
   return out;
 }
 
+/**
+ * The part every encoder shares: header, records section, batchLength and CRC. `writeSection(buf, pos)` writes the
+ * `sectionSize` bytes of records at `pos` and returns the end; without a codec it writes straight into the batch
+ * buffer (one allocation), with one into a scratch section that is then compressed as one blob.
+ */
+export function assembleBatch(
+  header: BatchHeader,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  sectionSize: number,
+  writeSection: (buf: Buffer, pos: number) => number,
+): Buffer | Promise<Buffer> {
+  const codec = header.codec;
+  if (!isCodecValue(codec)) throw new ConfigError(`header.codec must be 0..4, got ${String(codec)}`);
+  if (sectionSize > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+    throw new ConfigError(`a batch of ${count} records encodes to ${sectionSize} bytes, over the int32 batchLength`);
+  }
+  if (codec === Codec.none) {
+    const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + sectionSize);
+    writeHeader(out, header, Codec.none, count, baseTimestamp, maxTimestamp);
+    const end = writeSection(out, RECORD_BATCH_OVERHEAD);
+    if (end !== out.length) throw new Error(`record batch encoder wrote ${end} of ${out.length} bytes`);
+    return finishBatch(out);
+  }
+  const section = Buffer.allocUnsafe(sectionSize);
+  const end = writeSection(section, 0);
+  if (end !== sectionSize) throw new Error(`record batch encoder wrote ${end} of ${sectionSize} bytes`);
+  return compress(codec, section).then((blob) => {
+    if (blob.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+      throw new ConfigError(`compressed records section of ${blob.length} bytes exceeds the int32 batchLength`);
+    }
+    const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + blob.length);
+    writeHeader(out, header, codec, count, baseTimestamp, maxTimestamp);
+    out.set(blob, RECORD_BATCH_OVERHEAD);
+    return finishBatch(out);
+  });
+}
+
 /** Encode an uncompressed batch synchronously. Ignores any `codec` on `header`: the batch says codec none. */
 export function encodeRecordBatchUncompressed(
   records: ReadonlyArray<BatchRecord>,
   header: Omit<BatchHeader, 'codec'>,
 ): Buffer {
-  const baseTimestamp = checkBatch(records);
-  const recordsSize = measureRecords(records, baseTimestamp);
-  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + recordsSize);
-  writeHeader(out, header, Codec.none, records.length, baseTimestamp, measuredMaxTimestamp);
-  const end = writeRecords(out, RECORD_BATCH_OVERHEAD, records, baseTimestamp);
-  if (end !== out.length) throw new Error(`record batch encoder wrote ${end} of ${out.length} bytes`);
-  return finishBatch(out);
+  return encodeWith(records, { ...header, codec: Codec.none }) as Buffer;
 }
 
 /**
@@ -286,22 +321,14 @@ export function encodeRecordBatchUncompressed(
  * header; recordCount and lastOffsetDelta still describe the records inside.
  */
 export async function encodeRecordBatch(records: ReadonlyArray<BatchRecord>, header: BatchHeader): Promise<Buffer> {
-  const codec = header.codec;
-  if (!isCodecValue(codec)) throw new ConfigError(`header.codec must be 0..4, got ${String(codec)}`);
-  if (codec === Codec.none) return encodeRecordBatchUncompressed(records, header);
+  return encodeWith(records, header);
+}
+
+function encodeWith(records: ReadonlyArray<BatchRecord>, header: BatchHeader): Buffer | Promise<Buffer> {
+  if (!isCodecValue(header.codec)) throw new ConfigError(`header.codec must be 0..4, got ${String(header.codec)}`);
   const baseTimestamp = checkBatch(records);
-  const recordsSize = measureRecords(records, baseTimestamp);
-  // Captured before the await: another batch may be measured while this one compresses.
-  const maxTimestamp = measuredMaxTimestamp;
-  const section = Buffer.allocUnsafe(recordsSize);
-  const end = writeRecords(section, 0, records, baseTimestamp);
-  if (end !== recordsSize) throw new Error(`record batch encoder wrote ${end} of ${recordsSize} bytes`);
-  const blob = await compress(codec, section);
-  if (blob.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
-    throw new ConfigError(`compressed records section of ${blob.length} bytes exceeds the int32 batchLength`);
-  }
-  const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + blob.length);
-  writeHeader(out, header, codec, records.length, baseTimestamp, maxTimestamp);
-  out.set(blob, RECORD_BATCH_OVERHEAD);
-  return finishBatch(out);
+  const sectionSize = measureRecords(records, baseTimestamp);
+  return assembleBatch(header, records.length, baseTimestamp, measuredMaxTimestamp, sectionSize, (buf, pos) =>
+    writeRecords(buf, pos, records, baseTimestamp),
+  );
 }

@@ -22,6 +22,8 @@ export const ClientErrorCode = {
   unknownTopic: -1004,
   closed: -1005,
   tooLarge: -1006,
+  /** The producer closed while a request with the batch had no answer: the broker may have written it. */
+  closedInFlight: -1007,
 } as const;
 
 export interface Completion {

@@ -1,16 +1,10 @@
 /**
- * A partition's records on their way to the broker, from the open (still filling) list to the sealed, encoded
- * batch that may be sent, retried byte for byte, split, or failed.
+ * A sealed batch on its way to the broker: its record ids (for the completion) and its encoded bytes, which are
+ * sent, retried byte for byte, split, or failed. The records themselves live only inside `bytes`.
  */
-import type { BatchRecord } from '../protocol/record-batch.js';
-
-export interface QueuedRecord extends BatchRecord {
-  readonly recordId: number;
-}
-
 export interface Batch {
-  readonly records: QueuedRecord[];
-  /** Encoded RecordBatch v2; resolved asynchronously when compressing. Sequence fields are patched at first send. */
+  readonly recordIds: Uint32Array;
+  /** Encoded RecordBatch v2; set once encoding (compression) finished. Sequence fields are patched at first send. */
   bytes: Buffer | undefined;
   encoding: Promise<void> | undefined;
   /** Idempotent base sequence, assigned when the batch is first sent (-1 before). */
@@ -27,6 +21,6 @@ export interface Batch {
   ambiguous: boolean;
 }
 
-export function newBatch(records: QueuedRecord[], deadline: number): Batch {
-  return { records, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, retryAt: 0, deadline, ambiguous: false };
+export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
+  return { recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, retryAt: 0, deadline, ambiguous: false };
 }

@@ -1,9 +1,10 @@
 /**
- * Everything a worker keeps for one partition it owns: the open list still filling, the sealed batches in order,
+ * Everything a worker keeps for one partition it owns: the records still filling (copied from the ring into a
+ * reused arena, with their offsets and ids in typed arrays: no object per record), the sealed batches in order,
  * whether the head is in flight, and the next idempotent sequence. Owned by exactly one worker for the producer's
  * life (DESIGN invariant 3), so none of it is shared or locked.
  */
-import type { Batch, QueuedRecord } from './batch.js';
+import type { Batch } from './batch.js';
 
 export interface TopicState {
   readonly index: number;
@@ -14,10 +15,14 @@ export interface TopicState {
 export class PartitionState {
   readonly topic: TopicState;
   readonly partition: number;
-  open: QueuedRecord[] = [];
-  /** Estimated encoded bytes of `open` (for batchMaxBytes). */
-  openBytes = 0;
-  /** When the first record of `open` arrived, epoch ms. */
+  /** Record entries of the open batch, back to back, exactly as they came through the ring. */
+  arena: Buffer = Buffer.allocUnsafe(64 * 1024);
+  arenaUsed = 0;
+  offsets = new Int32Array(256);
+  recordIds = new Uint32Array(256);
+  /** Records in the open batch. */
+  count = 0;
+  /** When the first record of the open batch arrived, epoch ms. */
   openSince = 0;
   /** Sealed batches, oldest first; only the head may be in flight (one batch per partition on the wire). */
   readonly sealed: Batch[] = [];
@@ -31,7 +36,35 @@ export class PartitionState {
   }
 
   get idle(): boolean {
-    return this.open.length === 0 && this.sealed.length === 0;
+    return this.count === 0 && this.sealed.length === 0;
+  }
+
+  /** Copies one ring entry into the open batch. */
+  append(data: Uint8Array, at: number, length: number, recordId: number): void {
+    if (this.arenaUsed + length > this.arena.length) {
+      const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, this.arenaUsed + length));
+      this.arena.copy(grown, 0, 0, this.arenaUsed);
+      this.arena = grown;
+    }
+    if (this.count === this.offsets.length) {
+      const offsets = new Int32Array(this.count * 2);
+      offsets.set(this.offsets);
+      this.offsets = offsets;
+      const ids = new Uint32Array(this.count * 2);
+      ids.set(this.recordIds);
+      this.recordIds = ids;
+    }
+    this.arena.set(data.subarray(at, at + length), this.arenaUsed);
+    this.offsets[this.count] = this.arenaUsed;
+    this.recordIds[this.count] = recordId;
+    this.count++;
+    this.arenaUsed += length;
+  }
+
+  /** Empties the open batch; the arena is reused by the next one. */
+  reset(): void {
+    this.count = 0;
+    this.arenaUsed = 0;
   }
 }
 

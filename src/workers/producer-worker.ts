@@ -9,24 +9,24 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ControlBlock } from '../shared/control-block.js';
 import { RingReader, RingWriter } from '../shared/ring.js';
-import { EntryKind, RECORD_HEADER_BYTES, readF64, readI32, readTopicEntry, readU16, readU32 } from '../shared/record-entry.js';
+import { EntryKind, readI32, readTopicEntry, readU16, readU32 } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { seal } from '../shared/record-states.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
-import { encodeRecordBatch, BatchOffset } from '../protocol/record-batch.js';
+import { encodeRecordBatch, BatchOffset, type BatchHeader } from '../protocol/record-batch.js';
+import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
+import { encodeEntries } from './entry-encoder.js';
 import { crc32c } from '../protocol/crc32c.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
-import { newBatch, type Batch, type QueuedRecord } from './batch.js';
+import { newBatch, type Batch } from './batch.js';
 import { PartitionState, addSequence, type TopicState } from './partition-state.js';
 import { Sink, type Outgoing, type PartitionOutcome } from './sink.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
-/** Per-record overhead estimate used for batchMaxBytes before the exact size is computed at encoding. */
-const RECORD_OVERHEAD_ESTIMATE = 24;
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ProducerWorker {
@@ -118,35 +118,18 @@ export class ProducerWorker {
       topic.partitions.set(partitionIndex, p);
       this.#partitions.push(p);
     }
-    // One copy per record: the ring space is handed back right after this drain.
-    const bytes = data.slice(at + RECORD_HEADER_BYTES, at + length);
-    const keyLength = readI32(data, at + 12);
-    const valueLength = readI32(data, at + 16);
-    const headerCount = readU32(data, at + 20);
-    let pos = 0;
-    const key = keyLength < 0 ? null : bytes.subarray(pos, (pos += keyLength));
-    const value = valueLength < 0 ? null : bytes.subarray(pos, (pos += valueLength));
-    const headers: [Uint8Array, Uint8Array | null][] = [];
-    for (let i = 0; i < headerCount; i++) {
-      const hk = readI32(bytes, pos);
-      const headerKey = bytes.subarray(pos + 4, (pos += 4 + hk));
-      const hv = readI32(bytes, pos);
-      pos += 4;
-      headers.push([headerKey, hv < 0 ? null : bytes.subarray(pos, (pos += hv))]);
-    }
-    const record: QueuedRecord = { recordId: readU32(data, at + 4), key, value, headers, timestamp: readF64(data, at + 24) };
-    const size = bytes.length + RECORD_OVERHEAD_ESTIMATE;
-    if (p.open.length > 0 && p.openBytes + size > this.#settings.batchMaxBytes) this.#seal(p, now);
-    if (p.open.length === 0) {
+    // The arena holds entries (32-byte fixed part + bytes), a fair estimate of the encoded size for batchMaxBytes.
+    if (p.count > 0 && p.arenaUsed + length > this.#settings.batchMaxBytes) this.#seal(p, now);
+    if (p.count === 0) {
       p.openSince = now;
       this.#filling.add(p);
     }
-    p.open.push(record);
-    p.openBytes += size;
-    if (p.openBytes >= this.#settings.batchMaxBytes) this.#seal(p, now);
+    // One copy per record, into the partition's reused arena: the ring space is handed back after this drain.
+    p.append(data, at, length, readU32(data, at + 4));
+    if (p.arenaUsed >= this.#settings.batchMaxBytes) this.#seal(p, now);
   }
 
-  /** Seals open lists whose linger is over, or all of them when someone waits, flushes or closes. */
+  /** Seals open batches whose linger is over, or all of them when someone waits, flushes or closes. */
   #sealDue(): void {
     if (this.#filling.size === 0) return;
     const now = Date.now();
@@ -158,36 +141,49 @@ export class ProducerWorker {
 
   /**
    * Claims each record with a CAS on its state byte; one the main thread cancelled first is left out, so no
-   * sequence number is ever spent on it (DESIGN invariant 5), and its id goes back as `dropped`.
+   * sequence number is ever spent on it (DESIGN invariant 5), and its id goes back as `dropped`. The batch is
+   * encoded at once (the records section synchronously, so the arena is free again when this returns).
    */
   #seal(p: PartitionState, now: number): void {
-    const records = p.open;
-    p.open = [];
-    p.openBytes = 0;
     this.#filling.delete(p);
-    const kept: QueuedRecord[] = [];
+    const offsets = p.offsets;
+    const ids = p.recordIds;
+    let kept = 0;
     let dropped: number[] | undefined;
-    for (const record of records) {
-      if (seal(this.#states, record.recordId)) kept.push(record);
-      else (dropped ??= []).push(record.recordId);
+    for (let i = 0; i < p.count; i++) {
+      const id = ids[i]!;
+      if (seal(this.#states, id)) {
+        offsets[kept] = offsets[i]!;
+        ids[kept++] = id;
+      } else (dropped ??= []).push(id);
     }
-    if (dropped !== undefined) {
-      this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), dropped);
+    if (dropped !== undefined) this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), dropped);
+    if (kept > 0) {
+      const batch = newBatch(ids.slice(0, kept), now + this.#settings.deliveryTimeoutMs);
+      p.sealed.push(batch);
+      this.#encoded(p, batch, encodeEntries(p.arena, offsets, kept, this.#batchHeader()));
     }
-    if (kept.length === 0) return;
-    const batch = newBatch(kept, now + this.#settings.deliveryTimeoutMs);
-    this.#encode(p, batch);
-    p.sealed.push(batch);
+    p.reset();
   }
 
-  #encode(p: PartitionState, batch: Batch): void {
+  #batchHeader(): BatchHeader {
     const { idempotent, codec } = this.#settings;
-    batch.encoding = encodeRecordBatch(batch.records, {
+    // The base sequence is patched in at first send (#prepareAttempt); 0 keeps the header well-formed until then.
+    return {
       producerId: idempotent ? this.#init.producerId : -1n,
       producerEpoch: idempotent ? this.#init.producerEpoch : -1,
       baseSequence: idempotent ? 0 : -1,
       codec,
-    }).then(
+    };
+  }
+
+  /** Attaches encoded bytes to the batch, now or when compression finishes. */
+  #encoded(p: PartitionState, batch: Batch, result: Buffer | Promise<Buffer>): void {
+    if (!(result instanceof Promise)) {
+      batch.bytes = result;
+      return;
+    }
+    batch.encoding = result.then(
       (bytes) => {
         batch.bytes = bytes;
         batch.encoding = undefined;
@@ -262,7 +258,7 @@ export class ProducerWorker {
     batch.attempts++;
     if (!this.#settings.idempotent || batch.baseSequence >= 0) return;
     batch.baseSequence = p.nextSequence;
-    p.nextSequence = addSequence(p.nextSequence, batch.records.length);
+    p.nextSequence = addSequence(p.nextSequence, batch.recordIds.length);
     const bytes = batch.bytes!;
     bytes.writeInt32BE(batch.baseSequence, BatchOffset.baseSequence);
     bytes.writeUInt32BE(crc32c(bytes, BatchOffset.attributes, bytes.length), BatchOffset.crc);
@@ -299,12 +295,12 @@ export class ProducerWorker {
       this.#remove(p, batch);
       this.#completions.publish(
         { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: outcome.logAppendTimeMs },
-        batch.records.map((r) => r.recordId),
+        batch.recordIds,
       );
       return;
     }
     const info = errorInfo(code);
-    if (code === ErrorCode.MESSAGE_TOO_LARGE && batch.records.length > 1) {
+    if (code === ErrorCode.MESSAGE_TOO_LARGE && batch.recordIds.length > 1) {
       this.#split(p, batch);
       return;
     }
@@ -329,15 +325,19 @@ export class ProducerWorker {
     this.#backOff(outgoing.batch);
   }
 
-  /** MESSAGE_TOO_LARGE for a multi-record batch: split it in two, same sequences, and send the halves in order. */
+  /**
+   * MESSAGE_TOO_LARGE for a multi-record batch: split it in two and send the halves in order. Rare, so the records
+   * are recovered by decoding the batch rather than kept around for every batch.
+   */
   #split(p: PartitionState, batch: Batch): void {
-    const half = Math.ceil(batch.records.length / 2);
-    const first = newBatch(batch.records.slice(0, half), batch.deadline);
-    const second = newBatch(batch.records.slice(half), batch.deadline);
     if (this.#settings.idempotent && batch.baseSequence >= 0) p.nextSequence = batch.baseSequence;
+    const half = Math.ceil(batch.recordIds.length / 2);
+    const first = newBatch(batch.recordIds.slice(0, half), batch.deadline);
+    const second = newBatch(batch.recordIds.slice(half), batch.deadline);
     p.sealed.splice(0, 1, first, second);
-    this.#encode(p, first);
-    this.#encode(p, second);
+    const decoded = decodeRecordBatches(batch.bytes!).then((batches) => batches[0]!.records);
+    this.#encoded(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batchHeader())));
+    this.#encoded(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batchHeader())));
   }
 
   #backOff(batch: Batch): void {
@@ -369,7 +369,7 @@ export class ProducerWorker {
   }
 
   #fail(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
-    this.#completions.publish(this.#head(p, CompletionKind.failed, errorCode), batch.records.map((r) => r.recordId), message);
+    this.#completions.publish(this.#head(p, CompletionKind.failed, errorCode), batch.recordIds, message);
   }
 
   #beginClose(deadline: number): void {
@@ -388,7 +388,11 @@ export class ProducerWorker {
   /** The close deadline passed: whatever is still here fails, in flight or not, and the worker finishes. */
   #giveUp(): void {
     for (const p of this.#partitions) {
-      for (const batch of p.sealed.splice(0)) this.#fail(p, batch, ClientErrorCode.closed, 'the producer closed before the broker answered');
+      for (const batch of p.sealed.splice(0)) {
+        // A batch that went out in a request may have been written; one that never did was not.
+        const code = batch.attempts > 0 ? ClientErrorCode.closedInFlight : ClientErrorCode.closed;
+        this.#fail(p, batch, code, batch.attempts > 0 ? 'the producer closed before the broker answered' : 'the producer closed before the batch was sent');
+      }
       p.inFlight = false;
     }
     this.#finish();
