@@ -25,6 +25,7 @@ import { createControlBlock } from '../shared/control-block.js';
 import { CompletionKind, readCompletion, type Completion } from '../shared/completion-entry.js';
 import { RecordState, cancel, createRecordStates } from '../shared/record-states.js';
 import { ownerOf } from '../shared/worker-protocol.js';
+import { WorkerStat } from '../shared/worker-stats.js';
 import { AbortError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError } from '../shared/producer-errors.js';
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { Codec } from '../protocol/compression.js';
@@ -153,6 +154,7 @@ export class Producer extends EventEmitter {
       recordStates: this.#states.buffer as SharedArrayBuffer,
       recordRing: slot.recordRing,
       completionRing: slot.completionRing,
+      stats: slot.statsBuffer,
       settings: {
         brokers: o.brokers.map(({ host, port }) => `${host}:${port}`),
         clientId: o.clientId,
@@ -573,6 +575,18 @@ export class Producer extends EventEmitter {
   }
 
   metrics(): ProducerMetrics {
+    let requestsInFlight = 0;
+    let requests = 0;
+    let retries = 0;
+    let errors = 0;
+    let throttleTimeMs = 0;
+    for (const { stats } of this.#slots) {
+      requestsInFlight += stats.get(WorkerStat.REQUESTS_IN_FLIGHT);
+      requests += stats.get(WorkerStat.REQUESTS);
+      retries += stats.get(WorkerStat.RETRIES);
+      errors += stats.get(WorkerStat.ERRORS);
+      throttleTimeMs += stats.get(WorkerStat.THROTTLE_MS);
+    }
     return {
       bufferedBytes: this.#budget.bufferedBytes,
       bufferedRecords: this.#budget.bufferedRecords,
@@ -581,6 +595,11 @@ export class Producer extends EventEmitter {
       bytesSent: this.#bytesSent,
       batches: this.#batches,
       recordsFailed: this.#recordsFailed,
+      requests,
+      requestsInFlight,
+      retries,
+      batchErrors: errors,
+      throttleTimeMs,
       workers: this.#slots.length,
     };
   }

@@ -30,6 +30,16 @@ export interface ProducerMetrics {
   readonly recordsSent: number;
   readonly bytesSent: number;
   readonly batches: number;
+  /** Records whose send was rejected (broker errors, timeouts, aborts, close). */
   readonly recordsFailed: number;
+  /** Produce requests sent, and those without an answer yet. */
+  readonly requests: number;
+  readonly requestsInFlight: number;
+  /** Batches sent again after a retriable error or a lost connection. */
+  readonly retries: number;
+  /** Batches that failed for good. */
+  readonly batchErrors: number;
+  /** Total throttle_time_ms brokers asked for (KIP-219). */
+  readonly throttleTimeMs: number;
   readonly workers: number;
 }

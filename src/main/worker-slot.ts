@@ -4,6 +4,7 @@
  * are already counted in the byte budget, so this queue is bounded by maxBufferedBytes too.
  */
 import { createRing, RingReader, RingWriter } from '../shared/ring.js';
+import { WorkerStats, createWorkerStats } from '../shared/worker-stats.js';
 import { recordEntrySize, topicEntry, writeRecordEntry } from '../shared/record-entry.js';
 import type { PreparedRecord } from './serialize.js';
 import type { RunningWorker } from './worker-pool.js';
@@ -34,6 +35,8 @@ export class WorkerSlot {
   readonly completionRing = createRing({ capacity: COMPLETION_RING_BYTES });
   readonly writer = new RingWriter(this.recordRing);
   readonly reader = new RingReader(this.completionRing);
+  readonly statsBuffer = createWorkerStats();
+  readonly stats = new WorkerStats(this.statsBuffer);
   running: RunningWorker | undefined;
   readonly #hooks: WorkerSlotHooks;
   readonly #announced = new Set<number>();

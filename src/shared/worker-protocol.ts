@@ -37,6 +37,8 @@ export interface WorkerInit {
   readonly recordStates: SharedArrayBuffer;
   readonly recordRing: SharedArrayBuffer;
   readonly completionRing: SharedArrayBuffer;
+  /** Counters for metrics(), written by this worker (worker-stats.ts). */
+  readonly stats: SharedArrayBuffer;
   readonly port: MessagePort;
 }
 
@@ -46,11 +48,6 @@ export type ControlMessage =
   | { readonly type: 'drain' }
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
   | { readonly type: 'close'; readonly deadline: number };
-
-/** Worker → main. */
-export type WorkerEvent =
-  | { readonly type: 'metrics'; readonly requests: number; readonly retries: number; readonly throttleMs: number }
-  | { readonly type: 'log'; readonly level: 'warn' | 'error'; readonly message: string };
 
 /**
  * The owner of a partition for the producer's whole life. Stable and computable on both sides, so a record always

@@ -12,6 +12,7 @@ import { RingReader, RingWriter } from '../shared/ring.js';
 import { EntryKind, readI32, readTopicEntry, readU16, readU32 } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { seal } from '../shared/record-states.js';
+import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
 import { encodeRecordBatch, BatchOffset, type BatchHeader } from '../protocol/record-batch.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
@@ -37,6 +38,7 @@ export class ProducerWorker {
   readonly #completions: CompletionWriter;
   readonly #states: Uint8Array;
   readonly #port: MessagePort;
+  readonly #stats: WorkerStats;
   readonly #view: ClusterView;
   readonly #topics = new Map<number, TopicState>();
   readonly #partitions: PartitionState[] = [];
@@ -61,6 +63,7 @@ export class ProducerWorker {
     this.#completions = new CompletionWriter(new RingWriter(init.completionRing), this.#control);
     this.#states = new Uint8Array(init.recordStates);
     this.#port = init.port;
+    this.#stats = new WorkerStats(init.stats);
     const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight } = this.#settings;
     this.#view = new ClusterView(this.#settings.brokers, { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight });
   }
@@ -272,7 +275,11 @@ export class ProducerWorker {
         answered: (outgoing, outcome) => this.#answered(outgoing, outcome),
         lost: (outgoing, error) => this.#lost(outgoing, error),
         ready: () => this.#pump(),
-        throttled: () => {},
+        throttled: (ms) => this.#stats.add(WorkerStat.THROTTLE_MS, ms),
+        inFlight: (delta) => {
+          this.#stats.add(WorkerStat.REQUESTS_IN_FLIGHT, delta);
+          if (delta > 0) this.#stats.add(WorkerStat.REQUESTS);
+        },
       });
       this.#sinks.set(nodeId, sink);
     }
@@ -341,6 +348,7 @@ export class ProducerWorker {
   }
 
   #backOff(batch: Batch): void {
+    this.#stats.add(WorkerStat.RETRIES);
     const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
     const exponential = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, batch.attempts - 1));
     // ±20 % jitter, as Java does, so partitions that failed together do not retry in lockstep.
@@ -369,6 +377,7 @@ export class ProducerWorker {
   }
 
   #fail(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
+    this.#stats.add(WorkerStat.ERRORS);
     this.#completions.publish(this.#head(p, CompletionKind.failed, errorCode), batch.recordIds, message);
   }
 

@@ -32,6 +32,8 @@ export interface SinkEvents {
   /** The sink can take more: in-flight slot freed or throttle over. */
   ready(): void;
   throttled(ms: number): void;
+  /** A request went out (+1) or got its answer or failed (-1). */
+  inFlight(delta: 1 | -1): void;
 }
 
 export interface SinkSettings {
@@ -71,8 +73,10 @@ export class Sink {
   /** Sends one Produce request with these batches (one per partition). Outcomes arrive through SinkEvents. */
   send(outgoing: readonly Outgoing[]): void {
     this.#inFlight++;
+    this.#events.inFlight(1);
     void this.#exchange(outgoing).finally(() => {
       this.#inFlight--;
+      this.#events.inFlight(-1);
       this.#events.ready();
     });
   }

@@ -1,0 +1,39 @@
+/**
+ * Counters a worker keeps for `producer.metrics()`, in a small SharedArrayBuffer per worker so the main thread can
+ * read them at any time without a message round trip. Written by the owning worker only (Atomics.add/store),
+ * read by the main thread (Atomics.load); a snapshot is consistent per counter, not across counters.
+ */
+export const WorkerStat = {
+  /** Produce requests written and not yet answered. */
+  REQUESTS_IN_FLIGHT: 0,
+  /** Produce requests sent. */
+  REQUESTS: 1,
+  /** Batches sent again after a retriable error or a lost connection. */
+  RETRIES: 2,
+  /** Batches that failed for good. */
+  ERRORS: 3,
+  /** Sum of throttle_time_ms the brokers asked for (KIP-219). */
+  THROTTLE_MS: 4,
+} as const;
+
+const SLOTS = 8;
+
+export function createWorkerStats(): SharedArrayBuffer {
+  return new SharedArrayBuffer(SLOTS * 4);
+}
+
+export class WorkerStats {
+  readonly #slots: Int32Array;
+
+  constructor(buffer: SharedArrayBuffer) {
+    this.#slots = new Int32Array(buffer);
+  }
+
+  add(stat: (typeof WorkerStat)[keyof typeof WorkerStat], amount = 1): void {
+    Atomics.add(this.#slots, stat, amount);
+  }
+
+  get(stat: (typeof WorkerStat)[keyof typeof WorkerStat]): number {
+    return Atomics.load(this.#slots, stat);
+  }
+}
