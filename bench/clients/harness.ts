@@ -1,0 +1,106 @@
+/**
+ * The common part of the Node client processes (ringkafka, KafkaJS, @platformatic/kafka): read the config, warm
+ * up, run the measured records with the clock, CPU and event-loop delay around them, print one JSON report.
+ *
+ * Each client file supplies a Driver that sends `count` records and resolves once every one of them has its
+ * result; the harness never times individual records itself, so each driver samples latency the way its client
+ * exposes it (per record for ringkafka, per call for clients whose unit of sending is a call).
+ */
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { ClientConfig, ClientReport } from '../lib/contract.js';
+import { readPayloads } from '../lib/payload.js';
+import { percentiles } from '../lib/stats.js';
+
+export interface RunOutcome {
+  readonly errors: number;
+  readonly firstError?: string | undefined;
+}
+
+/** Collects latency samples in milliseconds. */
+export class LatencySamples {
+  readonly #values: number[] = [];
+
+  add(ms: number): void {
+    this.#values.push(ms);
+  }
+
+  get values(): readonly number[] {
+    return this.#values;
+  }
+}
+
+export interface Driver {
+  /** The client's settings as it spells them. */
+  readonly settings: readonly string[];
+  readonly latencyNote: string;
+  /** Sends records `from`..`from + count - 1` (values cycle through `values`); resolves when all have results. */
+  produce(from: number, count: number, values: readonly Buffer[], latency: LatencySamples | undefined): Promise<RunOutcome>;
+  close(): Promise<void>;
+}
+
+export function readConfig(): ClientConfig {
+  const text = process.argv[2];
+  if (text === undefined) throw new Error('usage: <client>.ts <config JSON>');
+  return JSON.parse(text) as ClientConfig;
+}
+
+/** Runs warm-up and measurement with `driver`, prints the report and exits the process. */
+export async function runClient(config: ClientConfig, driver: Driver): Promise<never> {
+  const values = readPayloads(config.payloadFile);
+  try {
+    const warm = await driver.produce(0, config.warmupRecords, values, undefined);
+    if (warm.errors > 0) throw new Error(`${warm.errors} warm-up records failed; first: ${warm.firstError}`);
+
+    const latency = new LatencySamples();
+    const loopDelay = monitorEventLoopDelay({ resolution: 2 });
+    let bytes = 0;
+    for (let i = 0; i < config.records; i++) bytes += values[(config.warmupRecords + i) % values.length]!.length;
+    loopDelay.enable();
+    const cpuBefore = process.cpuUsage();
+    const start = performance.now();
+    const outcome = await driver.produce(config.warmupRecords, config.records, values, latency);
+    const elapsedMs = performance.now() - start;
+    const cpu = process.cpuUsage(cpuBefore);
+    loopDelay.disable();
+
+    const [p50, p99] = percentiles(latency.values, 0.5, 0.99);
+    const report: ClientReport = {
+      records: config.records,
+      bytes,
+      elapsedMs,
+      p50Ms: p50 ?? null,
+      p99Ms: p99 ?? null,
+      cpuSec: (cpu.user + cpu.system) / 1e6,
+      // process-wide, worker threads included; Linux reports KiB
+      rssMB: process.resourceUsage().maxRSS / 1024,
+      eventLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : null,
+      errors: outcome.errors,
+      ...(outcome.firstError !== undefined && { firstError: outcome.firstError }),
+      settings: driver.settings,
+      latencyNote: driver.latencyNote,
+    };
+    process.stdout.write(JSON.stringify(report) + '\n');
+    await driver.close();
+    process.exit(0);
+  } catch (error) {
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  }
+}
+
+/**
+ * Keeps up to `window` calls in flight: `start(i)` begins call i of `calls` and resolves when it has its result.
+ * This is how an ingestion service drives a client for throughput: many requests' records outstanding at once.
+ */
+export async function inWindows(calls: number, window: number, start: (call: number) => Promise<void>): Promise<void> {
+  let next = 0;
+  const lanes = Array.from({ length: Math.min(window, calls) }, async () => {
+    while (next < calls) await start(next++);
+  });
+  await Promise.all(lanes);
+}
+
+/** How many records of `valueBytes` make one call of about `chunkBytes`. */
+export function recordsPerCall(chunkBytes: number, valueBytes: number): number {
+  return Math.max(1, Math.floor(chunkBytes / valueBytes));
+}

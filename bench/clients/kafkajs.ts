@@ -1,0 +1,61 @@
+/**
+ * KafkaJS 2.x in its own process. KafkaJS has no linger and no batch size: a `send` call's messages are the
+ * batch, so it gets calls of about `chunkBytes` (one request's worth, as Java's 1 MiB max.request.size) with up
+ * to `bufferBytes / chunkBytes` calls outstanding. With idempotence KafkaJS serialises requests per broker behind
+ * a lock, so the outstanding calls queue there. KafkaJS ships no LZ4 codec: users register one, and this does the
+ * same with lz4-napi (the LZ4 frame binding ringkafka uses). Latency is each call's, which is every message's in
+ * it (they are handed over together and acknowledged together).
+ */
+import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { peerVersion, requirePeer, type KafkaJsMessage, type KafkaJsModule, type Lz4NapiModule } from './peer-modules.js';
+
+const config = readConfig();
+// KafkaJS 2 logs a warning about its partitioner change at every start unless told not to.
+process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
+const kafkajs = requirePeer<KafkaJsModule>('kafkajs');
+const lz4 = requirePeer<Lz4NapiModule>('lz4-napi');
+kafkajs.CompressionCodecs[kafkajs.CompressionTypes.LZ4] = () => ({
+  compress: (encoder) => lz4.compressFrame(encoder.buffer),
+  decompress: (buffer) => lz4.decompressFrame(buffer),
+});
+
+const kafka = new kafkajs.Kafka({ clientId: 'kafkajs-bench', brokers: [...config.brokers], logLevel: kafkajs.logLevel.ERROR });
+const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
+await producer.connect();
+
+const compression = config.scenario.compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None;
+const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
+const window = Math.max(1, Math.floor(config.bufferBytes / config.chunkBytes));
+
+const driver: Driver = {
+  settings: [
+    `kafkajs ${peerVersion('kafkajs')}`, 'idempotent=true', 'acks=-1', 'maxInFlightRequests=5 (idempotence serialises per broker)',
+    `send() calls of ~${config.chunkBytes} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    'partitioner=DefaultPartitioner (round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
+  ],
+  latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
+
+  async produce(from, count, values, latency): Promise<RunOutcome> {
+    let errors = 0;
+    let firstError: string | undefined;
+    await inWindows(Math.ceil(count / perCall), window, async (call) => {
+      const start = from + call * perCall;
+      const end = Math.min(from + count, start + perCall);
+      const messages: KafkaJsMessage[] = [];
+      for (let i = start; i < end; i++) messages.push({ value: values[i % values.length]! });
+      const sent = performance.now();
+      try {
+        await producer.send({ topic: config.topic, messages, acks: -1, compression });
+        latency?.add(performance.now() - sent);
+      } catch (error) {
+        errors += messages.length;
+        firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      }
+    });
+    return { errors, firstError };
+  },
+
+  close: () => producer.disconnect(),
+};
+
+await runClient(config, driver);

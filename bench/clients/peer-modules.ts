@@ -1,0 +1,81 @@
+/**
+ * Loads the Node peer clients from bench/peers/node/node_modules (installed by the bench with `npm ci`), never
+ * from the library's own dependencies. The specifiers are resolved at run time, so `npm run typecheck` passes on
+ * a fresh clone where the peers are not installed; the small interfaces below are the parts of each client's
+ * API the bench uses.
+ */
+import { readFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { pathToFileURL } from 'node:url';
+
+const peerRequire = createRequire(new URL('../peers/node/package.json', import.meta.url));
+
+/** A CommonJS peer package (KafkaJS, lz4-napi). */
+export function requirePeer<T>(name: string): T {
+  return peerRequire(name) as T;
+}
+
+/** An ESM-only peer package (@platformatic/kafka). */
+export async function importPeer<T>(name: string): Promise<T> {
+  return (await import(pathToFileURL(peerRequire.resolve(name)).href)) as T;
+}
+
+/** The installed version of a peer package (read from disk: not every package exports its package.json). */
+export function peerVersion(name: string): string {
+  const manifest = new URL(`../peers/node/node_modules/${name}/package.json`, import.meta.url);
+  return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
+}
+
+// ── KafkaJS 2.x ───────────────────────────────────────────────────────────────────────────────────────────────
+
+export interface KafkaJsMessage {
+  value: Buffer;
+}
+
+export interface KafkaJsProducer {
+  connect(): Promise<void>;
+  disconnect(): Promise<void>;
+  send(request: { topic: string; messages: KafkaJsMessage[]; acks: number; compression: number }): Promise<unknown>;
+}
+
+export interface KafkaJsCodec {
+  compress(encoder: { buffer: Buffer }): Promise<Buffer>;
+  decompress(buffer: Buffer): Promise<Buffer>;
+}
+
+export interface KafkaJsModule {
+  Kafka: new (config: { clientId: string; brokers: string[]; logLevel: number }) => {
+    producer(config: { idempotent: boolean; maxInFlightRequests: number; allowAutoTopicCreation: boolean }): KafkaJsProducer;
+  };
+  CompressionTypes: { None: number; LZ4: number };
+  CompressionCodecs: Record<number, () => KafkaJsCodec>;
+  logLevel: { ERROR: number };
+}
+
+export interface Lz4NapiModule {
+  compressFrame(data: Buffer): Promise<Buffer>;
+  decompressFrame(data: Buffer): Promise<Buffer>;
+}
+
+// ── @platformatic/kafka 1.x ───────────────────────────────────────────────────────────────────────────────────
+
+export interface PlatformaticMessage {
+  topic: string;
+  value: Buffer;
+}
+
+export interface PlatformaticProducer {
+  send(options: { messages: PlatformaticMessage[] }): Promise<unknown>;
+  close(): Promise<void>;
+}
+
+export interface PlatformaticModule {
+  Producer: new (options: {
+    clientId: string;
+    bootstrapBrokers: string[];
+    idempotent: boolean;
+    acks: number;
+    compression: 'none' | 'lz4';
+    autocreateTopics: boolean;
+  }) => PlatformaticProducer;
+}

@@ -1,0 +1,64 @@
+/**
+ * @platformatic/kafka 1.x (the last line that runs on Node 20) in its own process. Like KafkaJS it has no linger
+ * and no batch size on `send`: a call's messages are the batch, so it gets calls of about `chunkBytes`.
+ *
+ * Calls in flight: with idempotence this client forces one request in flight per connection and advances its
+ * partition sequence numbers only when a call's response arrives, so concurrent `send` calls would reuse
+ * sequence numbers. Its users therefore send one call at a time (the library's own ProducerStream does exactly
+ * that); so does this, unless `RINGKAFKA_BENCH_PLATFORMATIC_WINDOW` says otherwise, for trying it.
+ */
+import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { importPeer, peerVersion, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
+
+const config = readConfig();
+const { Producer } = await importPeer<PlatformaticModule>('@platformatic/kafka');
+const producer = new Producer({
+  clientId: 'platformatic-bench',
+  bootstrapBrokers: [...config.brokers],
+  idempotent: true,
+  acks: -1,
+  compression: config.scenario.compression,
+  autocreateTopics: false,
+});
+
+const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
+const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
+
+const driver: Driver = {
+  settings: [
+    `@platformatic/kafka ${peerVersion('@platformatic/kafka')}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
+    `send() calls of ~${config.chunkBytes} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    'partitioner=default (round-robin for null keys)',
+  ],
+  latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
+
+  async produce(from, count, values, latency): Promise<RunOutcome> {
+    let errors = 0;
+    let firstError: string | undefined;
+    await inWindows(Math.ceil(count / perCall), window, async (call) => {
+      const start = from + call * perCall;
+      const end = Math.min(from + count, start + perCall);
+      const messages: PlatformaticMessage[] = [];
+      for (let i = start; i < end; i++) messages.push({ topic: config.topic, value: values[i % values.length]! });
+      const sent = performance.now();
+      try {
+        await producer.send({ messages });
+        latency?.add(performance.now() - sent);
+      } catch (error) {
+        errors += messages.length;
+        firstError ??= describe(error);
+      }
+    });
+    return { errors, firstError };
+  },
+
+  close: () => producer.close(),
+};
+
+function describe(error: unknown): string {
+  if (!(error instanceof Error)) return String(error);
+  const nested = (error as Error & { errors?: unknown[] }).errors?.[0];
+  return `${error.name}: ${error.message}${nested instanceof Error ? ` (${nested.message})` : ''}`;
+}
+
+await runClient(config, driver);

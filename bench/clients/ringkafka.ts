@@ -1,0 +1,69 @@
+/**
+ * ringkafka in its own process, like every peer, so CPU seconds and peak RSS are its own.
+ *
+ * Driven as an ingestion service would: records arrive in groups of about `chunkBytes` (one request's worth),
+ * each group goes to `sendBatch`, and up to `bufferBytes / chunkBytes` groups are outstanding at once, so the
+ * producer's own byte budget is what pushes back, as the native clients' buffers do for them. One record in
+ * `sampleEvery` goes through `send` instead, timed from the call to its result.
+ */
+import { Producer } from '../../src/main/producer.js';
+import type { ProducerOptions } from '../../src/main/options.js';
+import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+
+const config = readConfig();
+const options: ProducerOptions = {
+  brokers: [...config.brokers],
+  clientId: 'ringkafka-bench',
+  acks: 'all',
+  idempotent: true,
+  compression: config.scenario.compression,
+  lingerMs: config.lingerMs,
+  batchMaxBytes: config.batchBytes,
+  maxBufferedBytes: config.bufferBytes,
+  maxBufferedRecords: config.bufferRecords,
+};
+const producer = new Producer(options);
+await producer.connect();
+
+const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
+const window = Math.max(1, Math.floor(config.bufferBytes / config.chunkBytes));
+const topic = config.topic;
+
+const driver: Driver = {
+  settings: [
+    `lingerMs=${config.lingerMs}`, `batchMaxBytes=${config.batchBytes}`, `maxBufferedBytes=${config.bufferBytes}`,
+    `maxBufferedRecords=${config.bufferRecords}`, "acks='all'", 'idempotent=true', `workers=${producer.metrics().workers}`,
+    `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`, 'partitioner=default (uniform sticky for null keys)',
+  ],
+  latencyNote: `send() to its result, 1 in ${config.sampleEvery} records`,
+
+  async produce(from, count, values, latency): Promise<RunOutcome> {
+    let errors = 0;
+    let firstError: string | undefined;
+    const fail = (reason: unknown): void => {
+      errors++;
+      firstError ??= reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
+    };
+    const calls = Math.ceil(count / perCall);
+    await inWindows(calls, window, async (call) => {
+      const start = from + call * perCall;
+      const end = Math.min(from + count, start + perCall);
+      const batch: { topic: string; value: Buffer }[] = [];
+      const timed: Promise<void>[] = [];
+      for (let i = start; i < end; i++) {
+        const record = { topic, value: values[i % values.length]! };
+        if (latency !== undefined && i % config.sampleEvery === 0) {
+          const sent = performance.now();
+          timed.push(producer.send(record).then(() => latency.add(performance.now() - sent), fail));
+        } else batch.push(record);
+      }
+      const [results] = await Promise.all([producer.sendBatch(batch), ...timed]);
+      for (const result of results) if (result.status === 'rejected') fail(result.reason);
+    });
+    return { errors, firstError };
+  },
+
+  close: () => producer.close(),
+};
+
+await runClient(config, driver);

@@ -1,0 +1,183 @@
+/**
+ * The clients the throughput benchmark compares, how each one is started, and how its output becomes one row of
+ * bench/results/latest.json. Every client runs in a process of its own, ringkafka included, so the CPU seconds
+ * and peak RSS in a row belong to that client alone.
+ */
+import { join } from 'node:path';
+import { ROOT } from '../../scripts/kafka/config.js';
+import { parseReport, type ClientConfig, type ClientReport } from './contract.js';
+import { javaSettings, parseSummaryLine, producerPerformanceArgs } from './java-perf.js';
+import { cpuBetween, watch, type WatchedRun } from './process-watch.js';
+import { BENCH_DIR, FRANZ_GO_BIN, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
+
+/** One client × scenario. The field names up to `skipped` are the issue's; the rest are extra context. */
+export interface RunRow {
+  readonly client: string;
+  readonly scenario: string;
+  readonly recordsPerSec: number | null;
+  /** Value bytes per second, in 10^6 bytes. */
+  readonly mbPerSec: number | null;
+  readonly p50Ms: number | null;
+  readonly p99Ms: number | null;
+  /** User + system CPU seconds of the client process per 10^9 value bytes. */
+  readonly cpuSecPerGB: number | null;
+  /** Peak resident set of the client process, MiB. */
+  readonly rssMB: number | null;
+  /** Node clients only. */
+  readonly eventLoopDelayP99Ms: number | null;
+  /** Why there are no numbers: the client could not run here, or its run failed. */
+  readonly skipped?: string;
+  readonly records?: number;
+  readonly elapsedMs?: number;
+  readonly latencyNote?: string;
+  /** With --repeat: successful repetitions, and the spread of records/s around the median shown. */
+  readonly repeats?: number;
+  readonly recordsPerSecMin?: number;
+  readonly recordsPerSecMax?: number;
+  /** Repetitions that failed although others succeeded, and the first one's reason. */
+  readonly failedRepeats?: number;
+  readonly failure?: string;
+}
+
+export interface ClientSpec {
+  readonly name: string;
+  readonly setup: SetupStep;
+  /** Node clients report event-loop delay. */
+  readonly node: boolean;
+  readonly command: (config: ClientConfig) => { command: string; args: string[] };
+}
+
+const nodeClient = (name: string, file: string, setup: SetupStep): ClientSpec => ({
+  name,
+  setup,
+  node: true,
+  command: (config) => ({
+    command: process.execPath,
+    args: ['--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config)],
+  }),
+});
+
+export const CLIENTS: readonly ClientSpec[] = [
+  nodeClient('ringkafka', 'ringkafka.ts', 'none'),
+  nodeClient('kafkajs', 'kafkajs.ts', 'node-peers'),
+  nodeClient('platformatic', 'platformatic.ts', 'node-peers'),
+  {
+    name: 'franz-go',
+    setup: 'franz-go',
+    node: false,
+    command: (c) => ({
+      command: FRANZ_GO_BIN,
+      args: [
+        '-brokers', c.brokers.join(','), '-topic', c.topic, '-records', String(c.records),
+        '-warmup', String(c.warmupRecords), '-payload-file', c.payloadFile, '-compression', c.scenario.compression,
+        '-linger-ms', String(c.lingerMs), '-batch-bytes', String(c.batchBytes), '-buffer-bytes', String(c.bufferBytes),
+        '-buffer-records', String(c.bufferRecords), '-sample-every', String(c.sampleEvery),
+      ],
+    }),
+  },
+  {
+    name: 'librdkafka',
+    setup: 'librdkafka',
+    node: false,
+    command: (c) => ({
+      command: LIBRDKAFKA_BIN,
+      args: [
+        c.brokers.join(','), c.topic, String(c.records), String(c.warmupRecords), c.payloadFile, c.scenario.compression,
+        String(c.lingerMs), String(c.batchBytes), String(c.bufferBytes), String(c.bufferRecords), String(c.sampleEvery),
+      ],
+    }),
+  },
+  { name: 'java', setup: 'java', node: false, command: (c) => ({ command: 'java', args: producerPerformanceArgs(c) }) },
+];
+
+export function skippedRow(client: string, scenario: string, reason: string): RunRow {
+  return {
+    client, scenario, recordsPerSec: null, mbPerSec: null, p50Ms: null, p99Ms: null, cpuSecPerGB: null, rssMB: null,
+    eventLoopDelayP99Ms: null, skipped: reason,
+  };
+}
+
+export interface ClientRun {
+  readonly row: RunRow;
+  /** The client's settings as it spells them (empty when it did not run). */
+  readonly settings: readonly string[];
+}
+
+/** Runs one client on one scenario and turns what it printed into a row. */
+export async function runOne(spec: ClientSpec, config: ClientConfig, timeoutMs: number): Promise<ClientRun> {
+  const { command, args } = spec.command(config);
+  const run = await watch(command, args, { cwd: ROOT, timeoutMs });
+  const scenario = config.scenario.name;
+  if (run.timedOut) return { row: skippedRow(spec.name, scenario, `run failed: no result within ${Math.round(timeoutMs / 1000)} s`), settings: [] };
+  if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${lastLines(run.stderr)}`), settings: [] };
+  try {
+    return spec.name === 'java' ? javaRow(config, run) : reportRow(spec, config, parseReport(run.stdout), run);
+  } catch (error) {
+    return { row: skippedRow(spec.name, scenario, `run failed: ${String(error)}`), settings: [] };
+  }
+}
+
+function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport, run: WatchedRun): ClientRun {
+  const scenario = config.scenario.name;
+  if (report.errors > 0) {
+    const reason = `run failed: ${report.errors} of ${report.records} records failed (${report.firstError ?? 'no message'})`;
+    return { row: skippedRow(spec.name, scenario, reason), settings: report.settings };
+  }
+  const seconds = report.elapsedMs / 1000;
+  return {
+    row: {
+      client: spec.name,
+      scenario,
+      recordsPerSec: report.records / seconds,
+      mbPerSec: report.bytes / 1e6 / seconds,
+      p50Ms: report.p50Ms,
+      p99Ms: report.p99Ms,
+      cpuSecPerGB: report.cpuSec === null ? null : report.cpuSec / (report.bytes / 1e9),
+      // the client's own figure where it has one; /proc's VmHWM otherwise
+      rssMB: report.rssMB ?? run.peakRssMB ?? null,
+      eventLoopDelayP99Ms: spec.node ? (report.eventLoopDelayP99Ms ?? null) : null,
+      records: report.records,
+      elapsedMs: report.elapsedMs,
+      ...(report.latencyNote !== undefined && { latencyNote: report.latencyNote }),
+    },
+    settings: report.settings,
+  };
+}
+
+/**
+ * ProducerPerformance cannot report its own CPU: the steady-state window ends when its steady-state line is
+ * printed and began `records / rate` seconds before; the CPU spent in that window is read off the /proc samples.
+ */
+function javaRow(config: ClientConfig, run: WatchedRun): ClientRun {
+  const scenario = config.scenario.name;
+  const settings = [...javaSettings(config).filter((s) => !s.startsWith('compression.type=')), 'max.request.size=1048576 (default)', 'partitioner=default (sticky for null keys)', `heap -Xmx512M`];
+  for (const { at, line } of run.lineTimes) {
+    const summary = parseSummaryLine(line);
+    if (summary === undefined || !summary.steady) continue;
+    const seconds = summary.records / summary.recordsPerSec;
+    const bytes = summary.records * config.scenario.valueBytes;
+    const cpu = cpuBetween(run.cpu, at - seconds * 1000, at);
+    return {
+      row: {
+        client: 'java',
+        scenario,
+        recordsPerSec: summary.recordsPerSec,
+        mbPerSec: bytes / 1e6 / seconds,
+        p50Ms: summary.p50Ms,
+        p99Ms: summary.p99Ms,
+        cpuSecPerGB: cpu === undefined ? null : cpu / (bytes / 1e9),
+        rssMB: run.peakRssMB ?? null,
+        eventLoopDelayP99Ms: null,
+        records: summary.records,
+        elapsedMs: seconds * 1000,
+        latencyNote: 'ProducerPerformance: send() to callback, every record, whole ms',
+      },
+      settings,
+    };
+  }
+  return { row: skippedRow('java', scenario, `run failed: no steady-state summary line: ${lastLines(run.stdout + run.stderr)}`), settings };
+}
+
+function lastLines(text: string, lines = 3): string {
+  return text.trim().split('\n').filter(Boolean).slice(-lines).join(' | ').slice(0, 600);
+}

@@ -1,0 +1,123 @@
+/**
+ * Gets each peer ready before the runs: installs the Node peers from their lock file, builds the franz-go program
+ * and the librdkafka C loop, and checks Java and Kafka's tools jar. Each step resolves to ready or to the reason
+ * the peer cannot run, which the bench reports as "skipped" (never dropped silently). Build outputs go to
+ * bench/bin/ and bench/peers/node/node_modules/, both ignored by git. A step is skipped when its outputs are
+ * newer than its inputs.
+ */
+import { execFile } from 'node:child_process';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { LIBS_DIR } from '../../scripts/kafka/config.js';
+
+export type Readiness = { readonly ready: true; readonly note?: string } | { readonly ready: false; readonly reason: string };
+
+export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
+export const BIN_DIR = join(BENCH_DIR, 'bin');
+export const NODE_PEERS = join(BENCH_DIR, 'peers', 'node');
+export const FRANZ_GO_DIR = join(BENCH_DIR, 'peers', 'franz-go');
+export const FRANZ_GO_BIN = join(BIN_DIR, 'franz-go-peer');
+export const LIBRDKAFKA_SOURCE = join(BENCH_DIR, 'peers', 'librdkafka', 'producer.c');
+export const LIBRDKAFKA_BIN = join(BIN_DIR, 'librdkafka-peer');
+
+interface StepResult {
+  readonly ok: boolean;
+  readonly output: string;
+}
+
+function step(command: string, args: readonly string[], cwd: string, timeoutMs: number, env: NodeJS.ProcessEnv = process.env): Promise<StepResult> {
+  return new Promise((resolve) => {
+    execFile(command, args, { cwd, env, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 }, (error, stdout, stderr) => {
+      const output = `${stdout}${stderr}`.trim();
+      resolve({ ok: error === null, output: error === null ? output : `${error.message.split('\n')[0]}\n${output}` });
+    });
+  });
+}
+
+/** Last lines of a failed step's output, for the skip reason. */
+function tail(output: string, lines = 4): string {
+  return output.split('\n').filter(Boolean).slice(-lines).join(' | ');
+}
+
+function mtime(path: string): number {
+  try {
+    return statSync(path).mtimeMs;
+  } catch {
+    return 0;
+  }
+}
+
+function newerThanAll(output: string, inputs: readonly string[]): boolean {
+  const built = mtime(output);
+  return built > 0 && inputs.every((input) => mtime(input) <= built);
+}
+
+async function onPath(command: string): Promise<boolean> {
+  return (await step('sh', ['-c', `command -v ${command}`], BENCH_DIR, 10_000)).ok;
+}
+
+/** `npm ci --prefix bench/peers/node`, unless node_modules already matches the lock file. */
+async function prepareNodePeers(): Promise<Readiness> {
+  const lock = join(NODE_PEERS, 'package-lock.json');
+  const installed = join(NODE_PEERS, 'node_modules', '.package-lock.json');
+  if (newerThanAll(installed, [lock, join(NODE_PEERS, 'package.json')])) return { ready: true };
+  const result = await step('npm', ['ci', '--prefix', NODE_PEERS, '--no-audit', '--no-fund'], BENCH_DIR, 300_000);
+  if (!result.ok) return { ready: false, reason: `npm ci --prefix bench/peers/node failed: ${tail(result.output)}` };
+  return { ready: true };
+}
+
+async function prepareFranzGo(): Promise<Readiness> {
+  if (!(await onPath('go'))) return { ready: false, reason: 'go is not on PATH' };
+  const inputs = ['main.go', 'go.mod', 'go.sum'].map((name) => join(FRANZ_GO_DIR, name));
+  if (newerThanAll(FRANZ_GO_BIN, inputs)) return { ready: true };
+  await mkdir(BIN_DIR, { recursive: true });
+  // -mod=mod lets go fetch the modules go.sum pins on a machine that has not got them yet.
+  const env = { ...process.env, GOFLAGS: '-mod=mod' };
+  const result = await step('go', ['build', '-o', FRANZ_GO_BIN, '.'], FRANZ_GO_DIR, 600_000, env);
+  if (!result.ok) return { ready: false, reason: `go build failed: ${tail(result.output)}` };
+  return { ready: true };
+}
+
+async function prepareLibrdkafka(): Promise<Readiness> {
+  if (!(await onPath('gcc'))) return { ready: false, reason: 'gcc is not on PATH' };
+  if (newerThanAll(LIBRDKAFKA_BIN, [LIBRDKAFKA_SOURCE])) return { ready: true };
+  await mkdir(BIN_DIR, { recursive: true });
+  const result = await step('gcc', ['-O2', '-Wall', '-o', LIBRDKAFKA_BIN, LIBRDKAFKA_SOURCE, '-lrdkafka'], BENCH_DIR, 120_000);
+  if (result.ok) return { ready: true };
+  if (/librdkafka\/rdkafka\.h: No such file/.test(result.output)) {
+    return { ready: false, reason: "librdkafka headers missing: install Debian's librdkafka-dev (apt-get install -y librdkafka-dev)" };
+  }
+  return { ready: false, reason: `gcc failed: ${tail(result.output)}` };
+}
+
+async function prepareJava(): Promise<Readiness> {
+  if (!(await onPath('java'))) return { ready: false, reason: 'java is not on PATH' };
+  const jars = existsSync(LIBS_DIR) ? readdirSync(LIBS_DIR) : [];
+  if (!jars.some((name) => name.startsWith('kafka-tools-') && name.endsWith('.jar'))) {
+    return { ready: false, reason: `no kafka-tools jar in ${LIBS_DIR} (npm run kafka -- install)` };
+  }
+  return { ready: true };
+}
+
+const steps = {
+  'node-peers': prepareNodePeers,
+  'franz-go': prepareFranzGo,
+  librdkafka: prepareLibrdkafka,
+  java: prepareJava,
+  none: async (): Promise<Readiness> => ({ ready: true }),
+} as const;
+export type SetupStep = keyof typeof steps;
+
+const done = new Map<SetupStep, Promise<Readiness>>();
+
+/** Runs a setup step once per process; later calls share its outcome. */
+export function prepare(name: SetupStep): Promise<Readiness> {
+  let outcome = done.get(name);
+  if (outcome === undefined) {
+    outcome = steps[name]().catch((error: unknown) => ({ ready: false as const, reason: `setup failed: ${String(error)}` }));
+    done.set(name, outcome);
+  }
+  return outcome;
+}

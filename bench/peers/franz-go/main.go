@@ -1,0 +1,228 @@
+// The franz-go peer of ringkafka's throughput benchmark (bench/throughput.ts starts it, one run per scenario).
+//
+// It is driven the way franz-go's users drive it for throughput: Produce with a callback, never waiting for one
+// record before the next; the client's own buffer limit (MaxBufferedBytes / MaxBufferedRecords) pushes back. A
+// warm-up runs first against the same topic; the clock covers the measured records from the first Produce until
+// the last callback, so every record is acknowledged before it stops. The result is one JSON line on stdout.
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"math"
+	"os"
+	"runtime/debug"
+	"sort"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kgo"
+)
+
+type result struct {
+	Records     int64    `json:"records"`
+	Bytes       int64    `json:"bytes"`
+	ElapsedMs   float64  `json:"elapsedMs"`
+	P50Ms       *float64 `json:"p50Ms"`
+	P99Ms       *float64 `json:"p99Ms"`
+	CPUSec      float64  `json:"cpuSec"`
+	RSSMB       float64  `json:"rssMB"`
+	Errors      int64    `json:"errors"`
+	FirstError  string   `json:"firstError,omitempty"`
+	Settings    []string `json:"settings"`
+	LatencyNote string   `json:"latencyNote"`
+}
+
+func main() {
+	brokers := flag.String("brokers", "127.0.0.1:9092", "bootstrap brokers, comma separated")
+	topic := flag.String("topic", "", "topic to produce to")
+	records := flag.Int("records", 200_000, "measured records")
+	warmup := flag.Int("warmup", 20_000, "warm-up records, not measured")
+	payloadFile := flag.String("payload-file", "", "values, one per line; record i uses line i mod n")
+	compression := flag.String("compression", "none", "none or lz4")
+	lingerMs := flag.Int("linger-ms", 5, "ProducerLinger")
+	batchBytes := flag.Int("batch-bytes", 1<<20, "ProducerBatchMaxBytes")
+	bufferBytes := flag.Int("buffer-bytes", 64<<20, "MaxBufferedBytes")
+	bufferRecords := flag.Int("buffer-records", 1_000_000, "MaxBufferedRecords")
+	sampleEvery := flag.Int("sample-every", 64, "time one record in this many")
+	flag.Parse()
+
+	values, err := readPayloads(*payloadFile)
+	if err != nil {
+		fail(err)
+	}
+	codec := kgo.NoCompression()
+	if *compression == "lz4" {
+		codec = kgo.Lz4Compression()
+	} else if *compression != "none" {
+		fail(fmt.Errorf("unsupported compression %q", *compression))
+	}
+	// Idempotence is franz-go's default (acks=all is required for it and is also the default); set both anyway
+	// so the settings are visible here.
+	client, err := kgo.NewClient(
+		kgo.SeedBrokers(strings.Split(*brokers, ",")...),
+		kgo.DefaultProduceTopic(*topic),
+		kgo.RequiredAcks(kgo.AllISRAcks()),
+		kgo.ProducerLinger(time.Duration(*lingerMs)*time.Millisecond),
+		kgo.ProducerBatchMaxBytes(int32(*batchBytes)),
+		kgo.ProducerBatchCompression(codec),
+		kgo.MaxBufferedBytes(*bufferBytes),
+		kgo.MaxBufferedRecords(*bufferRecords),
+	)
+	if err != nil {
+		fail(err)
+	}
+	defer client.Close()
+
+	ctx := context.Background()
+	if w := run(ctx, client, values, *warmup, 0); w.errors > 0 {
+		fail(fmt.Errorf("warm-up: %d records failed, first: %w", w.errors, w.firstError))
+	}
+	cpuBefore := cpuSeconds()
+	start := time.Now()
+	m := run(ctx, client, values, *records, *sampleEvery)
+	elapsed := time.Since(start)
+	cpu := cpuSeconds() - cpuBefore
+
+	var usage syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	out := result{
+		Records:   int64(*records),
+		Bytes:     m.bytes,
+		ElapsedMs: float64(elapsed.Nanoseconds()) / 1e6,
+		P50Ms:     percentile(m.latencies, 0.50),
+		P99Ms:     percentile(m.latencies, 0.99),
+		CPUSec:    cpu,
+		RSSMB:     float64(usage.Maxrss) / 1024, // Linux reports KiB
+		Errors:    m.errors,
+		Settings: []string{
+			"franz-go " + moduleVersion("github.com/twmb/franz-go"),
+			fmt.Sprintf("ProducerLinger=%dms", *lingerMs), fmt.Sprintf("ProducerBatchMaxBytes=%d", *batchBytes),
+			fmt.Sprintf("MaxBufferedBytes=%d", *bufferBytes), fmt.Sprintf("MaxBufferedRecords=%d", *bufferRecords),
+			"RequiredAcks=all", "idempotent (default)", "partitioner=default (sticky for null keys)",
+		},
+		LatencyNote: fmt.Sprintf("Produce call to promise, 1 in %d records", *sampleEvery),
+	}
+	if m.firstError != nil {
+		out.FirstError = m.firstError.Error()
+	}
+	if err := json.NewEncoder(os.Stdout).Encode(out); err != nil {
+		fail(err)
+	}
+}
+
+type measured struct {
+	bytes      int64
+	errors     int64
+	firstError error
+	latencies  []float64
+}
+
+// run produces n records and returns once every one of them has its promise called.
+func run(ctx context.Context, client *kgo.Client, values [][]byte, n int, sampleEvery int) measured {
+	var (
+		m       measured
+		wg      sync.WaitGroup
+		errs    atomic.Int64
+		errOnce sync.Once
+		mu      sync.Mutex
+	)
+	if sampleEvery > 0 {
+		m.latencies = make([]float64, 0, n/sampleEvery+1)
+	}
+	wg.Add(n)
+	for i := 0; i < n; i++ {
+		value := values[i%len(values)]
+		m.bytes += int64(len(value))
+		record := &kgo.Record{Value: value}
+		if sampleEvery > 0 && i%sampleEvery == 0 {
+			sent := time.Now()
+			client.Produce(ctx, record, func(_ *kgo.Record, err error) {
+				elapsed := time.Since(sent)
+				mu.Lock()
+				m.latencies = append(m.latencies, float64(elapsed.Nanoseconds())/1e6)
+				mu.Unlock()
+				onResult(err, &errs, &errOnce, &m.firstError)
+				wg.Done()
+			})
+			continue
+		}
+		client.Produce(ctx, record, func(_ *kgo.Record, err error) {
+			onResult(err, &errs, &errOnce, &m.firstError)
+			wg.Done()
+		})
+	}
+	wg.Wait()
+	m.errors = errs.Load()
+	return m
+}
+
+func onResult(err error, errs *atomic.Int64, once *sync.Once, first *error) {
+	if err == nil {
+		return
+	}
+	errs.Add(1)
+	once.Do(func() { *first = err })
+}
+
+func readPayloads(path string) ([][]byte, error) {
+	file, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer file.Close()
+	var values [][]byte
+	scanner := bufio.NewScanner(file)
+	scanner.Buffer(make([]byte, 1<<20), 1<<20)
+	for scanner.Scan() {
+		if line := scanner.Bytes(); len(line) > 0 {
+			values = append(values, append([]byte(nil), line...))
+		}
+	}
+	if len(values) == 0 {
+		return nil, fmt.Errorf("no values in %s", path)
+	}
+	return values, scanner.Err()
+}
+
+func cpuSeconds() float64 {
+	var usage syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	return tv(usage.Utime) + tv(usage.Stime)
+}
+
+func tv(t syscall.Timeval) float64 { return float64(t.Sec) + float64(t.Usec)/1e6 }
+
+func percentile(sorted []float64, q float64) *float64 {
+	if len(sorted) == 0 {
+		return nil
+	}
+	sort.Float64s(sorted)
+	// Nearest rank, the same rule as bench/lib/stats.ts.
+	index := int(math.Ceil(q*float64(len(sorted)))) - 1
+	index = max(0, min(index, len(sorted)-1))
+	return &sorted[index]
+}
+
+// moduleVersion is the version of a dependency compiled into this binary.
+func moduleVersion(path string) string {
+	if info, ok := debug.ReadBuildInfo(); ok {
+		for _, dep := range info.Deps {
+			if dep.Path == path {
+				return dep.Version
+			}
+		}
+	}
+	return "(unknown)"
+}
+
+func fail(err error) {
+	fmt.Fprintln(os.Stderr, "franz-go peer:", err)
+	os.Exit(1)
+}

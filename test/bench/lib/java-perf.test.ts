@@ -1,0 +1,46 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { parseSummaryLine, producerPerformanceArgs } from '../../../bench/lib/java-perf.js';
+import type { ClientConfig } from '../../../bench/lib/contract.js';
+
+// Printed by Kafka 4.3.1's ProducerPerformance on this machine (--warmup-records 100000, --num-records 300000).
+const TOTAL =
+  '300000 records sent, 35236.081748 records/sec (3.36 MB/sec), 91.74 ms avg latency, 1893.00 ms max latency, 63 ms 50th, 310 ms 95th, 365 ms 99th, 373 ms 99.9th.';
+const STEADY =
+  '200000 steady state records sent, 46264.168402 records/sec (4.41 MB/sec), 57.16 ms avg latency, 194.00 ms max latency, 42 ms 50th, 141 ms 95th, 187 ms 99th, 194 ms 99.9th.';
+
+describe('ProducerPerformance summary lines', () => {
+  it('reads the steady-state line', () => {
+    assert.deepEqual(parseSummaryLine(STEADY), {
+      steady: true, records: 200000, recordsPerSec: 46264.168402, avgMs: 57.16, maxMs: 194, p50Ms: 42, p95Ms: 141, p99Ms: 187, p999Ms: 194,
+    });
+  });
+
+  it('tells the whole-run line apart', () => {
+    assert.equal(parseSummaryLine(TOTAL)?.steady, false);
+    assert.equal(parseSummaryLine(TOTAL)?.records, 300000);
+  });
+
+  it('ignores progress and warm-up lines', () => {
+    assert.equal(parseSummaryLine('Warmup first 100000 records. Steady state results will print after the complete test summary.'), undefined);
+    assert.equal(parseSummaryLine('152323 records sent, 30464.6 records/sec (2.91 MB/sec), 350.1 ms avg latency, 901.0 ms max latency.'), undefined);
+  });
+});
+
+describe('ProducerPerformance arguments', () => {
+  it('sends warm-up plus measured records and the shared settings', () => {
+    const config: ClientConfig = {
+      brokers: ['127.0.0.1:9092'], topic: 't', scenario: { name: '100B-lz4', valueBytes: 100, compression: 'lz4' },
+      records: 1000, warmupRecords: 100, payloadFile: '/tmp/p', lingerMs: 5, batchBytes: 1048576, bufferBytes: 67108864,
+      bufferRecords: 1000000, chunkBytes: 1048576, sampleEvery: 64,
+    };
+    const args = producerPerformanceArgs(config);
+    const at = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
+    assert.equal(at('--num-records'), '1100');
+    assert.equal(at('--warmup-records'), '100');
+    assert.equal(at('--throughput'), '-1');
+    for (const setting of ['acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=1048576', 'compression.type=lz4']) {
+      assert.ok(args.includes(setting), setting);
+    }
+  });
+});
