@@ -56,13 +56,11 @@ export class Producer extends EventEmitter {
     for (const id of ids) this.#release(id, 'abort', reason);
   });
   readonly #detached = new DetachedSink((error) => this.emit('deliveryError', error));
-  readonly #admissions = new AdmissionQueue<WaitingSend>(
-    (entry) => this.#admit(entry),
-    (entry, error) => {
-      this.#endSend(entry.seq);
-      entry.sink.reject(entry.slot, error);
-    },
-  );
+  /**
+   * Sends waiting for the connection or their topic's metadata, one FIFO per topic: order matters within a
+   * partition, and a topic whose metadata never comes must not hold up the others for bufferTimeoutMs.
+   */
+  readonly #admissions = new Map<string, AdmissionQueue<WaitingSend>>();
   #pool: WorkerPool | undefined;
   #slots: WorkerSlot[] = [];
   #connecting: Promise<void> | undefined;
@@ -202,7 +200,7 @@ export class Producer extends EventEmitter {
       this.connect().catch(() => undefined);
       return false;
     }
-    if (!this.#admissions.isEmpty) return false; // earlier sends wait for metadata: never overtake them
+    if (this.#admissions.get(prepared.topic)?.isEmpty === false) return false; // never overtake earlier sends
     const topic = this.#registry.get(prepared.topic);
     if (topic === undefined) {
       this.#registry.load(prepared.topic, { timeoutMs: this.#options.bufferTimeoutMs }).catch(() => undefined);
@@ -227,7 +225,8 @@ export class Producer extends EventEmitter {
       return;
     }
     const seq = this.#beginSend();
-    const topic = this.#pool === undefined || !this.#admissions.isEmpty ? undefined : this.#registry.get(prepared.topic);
+    const queued = this.#admissions.get(prepared.topic)?.isEmpty === false;
+    const topic = this.#pool === undefined || queued ? undefined : this.#registry.get(prepared.topic);
     if (topic !== undefined) {
       let partition: number;
       try {
@@ -245,7 +244,18 @@ export class Producer extends EventEmitter {
       void this.#waitForBudget(prepared, topic, partition, Date.now() + this.#options.bufferTimeoutMs, seq, sink, slot, signal);
       return;
     }
-    this.#admissions.push({ prepared, seq, sink, slot, signal, deadline: Date.now() + this.#options.bufferTimeoutMs, settled: false, onAbort: undefined });
+    let queue = this.#admissions.get(prepared.topic);
+    if (queue === undefined) {
+      queue = new AdmissionQueue<WaitingSend>(
+        (entry) => this.#admit(entry),
+        (entry, error) => {
+          this.#endSend(entry.seq);
+          entry.sink.reject(entry.slot, error);
+        },
+      );
+      this.#admissions.set(prepared.topic, queue);
+    }
+    queue.push({ prepared, seq, sink, slot, signal, deadline: Date.now() + this.#options.bufferTimeoutMs, settled: false, onAbort: undefined });
   }
 
   /**
@@ -504,7 +514,8 @@ export class Producer extends EventEmitter {
     this.#closed = true;
     this.#control.setClosing();
     this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
-    this.#admissions.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic'));
+    const closedError = new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic');
+    for (const queue of this.#admissions.values()) queue.failAll(closedError);
     const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
     const connecting = this.#connecting?.catch(() => undefined);
     await connecting;
@@ -513,9 +524,14 @@ export class Producer extends EventEmitter {
     };
     signal?.addEventListener('abort', giveUp, { once: true });
     try {
-      for (const slot of this.#slots) slot.running?.port.postMessage({ type: 'close', deadline: signal?.aborted ? 0 : deadline });
+      for (const slot of this.#slots) {
+        // Ref'd while close waits for the worker's 'closed' message: nothing else may keep the loop alive now.
+        slot.running?.port.ref();
+        slot.running?.port.postMessage({ type: 'close', deadline: signal?.aborted ? 0 : deadline });
+      }
       this.#wakeWorkers();
       await Promise.allSettled(this.#slots.map((slot) => slot.running?.done));
+      for (const slot of this.#slots) slot.running?.port.unref();
     } finally {
       signal?.removeEventListener('abort', giveUp);
     }

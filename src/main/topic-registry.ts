@@ -62,7 +62,7 @@ export class TopicRegistry {
     for (const { host, port } of this.#settings.brokers) {
       if (this.#closed) break;
       try {
-        return await Connection.connect({
+        const connection = await Connection.connect({
           host,
           port,
           clientId: this.#settings.clientId,
@@ -71,6 +71,7 @@ export class TopicRegistry {
           maxInFlight: 5,
           signal,
         });
+        return connection.unref();
       } catch (error) {
         lastError = error;
         if (signal?.aborted) break;

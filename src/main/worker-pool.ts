@@ -1,15 +1,16 @@
 /**
- * Starts and supervises the producer's worker threads through piscina: a fixed-size pool (no idle timeout), each
- * thread running exactly one long task — the worker loop — for the producer's life. The task carries its worker
- * index, so the partitions a record belongs to always reach the one task that owns them, whichever thread piscina
- * chose; the load balancer only makes sure no thread ever gets a second task.
+ * Starts and supervises the producer's worker threads through piscina: a fixed-size pool (no idle timeout). Each
+ * thread gets exactly one task, which starts the worker loop for one worker index and returns; the loop lives on
+ * in that thread. The load balancer hands each start task to a thread that has none yet, so every index has its
+ * own thread, and the records of a partition always reach the one loop that owns them.
  *
- * A task that ends with an error before close means its thread crashed: `onCrash` is told, and the caller decides
- * how to restart it (new rings, a new producer id) with `start` again.
+ * A worker's end is seen on its MessagePort: a 'closed' message after close, or the port closing without one
+ * when the thread died (crash, uncaught error) — then `done` rejects and the caller replaces the worker.
  */
-import { MessageChannel } from 'node:worker_threads';
+import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
+import { WorkerCrashedError } from '../shared/producer-errors.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
 
 /** From source (tests, tsx) the entry is a .ts file next to this one's folder; from dist/ it is .js. */
@@ -20,13 +21,16 @@ function workerEntry(): string {
 
 export interface RunningWorker {
   readonly index: number;
-  readonly port: import('node:worker_threads').MessagePort;
-  /** Settles when the worker loop ends: fulfilled after close, rejected if the thread crashed. */
+  readonly port: MessagePort;
+  /** Fulfilled when the loop finished after close; rejected when the thread died. */
   readonly done: Promise<void>;
 }
 
 export class WorkerPool {
   readonly #pool: Piscina;
+  /** Piscina thread ids that already run a worker loop. */
+  readonly #taken = new Set<number>();
+  #lastError: unknown;
 
   constructor(size: number) {
     this.#pool = new Piscina({
@@ -35,19 +39,39 @@ export class WorkerPool {
       maxThreads: size,
       idleTimeout: Infinity,
       concurrentTasksPerWorker: 1,
-      // The worker loop awaits sockets and Atomics.waitAsync; piscina's blocking Atomics.wait between tasks must
-      // never freeze a thread that owns sockets (STYLE.md).
+      // The loop awaits sockets and Atomics.waitAsync; piscina's blocking Atomics.wait between tasks must never
+      // freeze a thread that owns sockets (STYLE.md).
       atomics: 'disabled',
-      // One task per thread, ever: pick a thread with nothing running.
-      loadBalancer: (_task, workers) => workers.find((w) => w.currentUsage === 0 && !w.terminating && !w.destroyed) ?? null,
+      loadBalancer: (_task, workers) => {
+        const free = workers.find((w) => !this.#taken.has(w.id) && !w.terminating && !w.destroyed && w.currentUsage === 0);
+        if (free === undefined) return null;
+        this.#taken.add(free.id);
+        return free;
+      },
     });
+    // A thread that dies outside a task is reported here; without a listener it would crash the process.
+    this.#pool.on('error', (error: unknown) => (this.#lastError = error));
   }
 
-  /** Starts the worker loop for `init` (without its port: one is created here and handed over). */
+  /** Starts the worker loop for `init` (its port is created here and handed over). */
   start(init: Omit<WorkerInit, 'port'>): RunningWorker {
     const { port1, port2 } = new MessageChannel();
-    const done = this.#pool.run({ ...init, port: port2 }, { transferList: [port2] }) as Promise<void>;
-    // Our side of the port must not keep the process alive on its own; pending work holds a handle elsewhere.
+    let finished = false;
+    const done = new Promise<void>((resolve, reject) => {
+      const died = (cause: unknown): void => {
+        if (finished) return;
+        finished = true;
+        reject(new WorkerCrashedError('unknown', `worker ${init.workerIndex} died: ${String(cause ?? this.#lastError ?? 'its thread exited')}`, { cause }));
+      };
+      port1.on('message', (message: { type?: string }) => {
+        if (message.type !== 'closed' || finished) return;
+        finished = true;
+        resolve();
+      });
+      port1.once('close', () => died(this.#lastError));
+      this.#pool.run({ ...init, port: port2 }, { transferList: [port2] }).catch(died);
+    });
+    // Our end of the port must not keep the process alive; pending work holds the sweep timer instead.
     port1.unref();
     return { index: init.workerIndex, port: port1, done };
   }

@@ -49,6 +49,11 @@ export type ControlMessage =
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
   | { readonly type: 'close'; readonly deadline: number };
 
+/** Worker → main: the loop has finished after a close; every completion is published. */
+export interface ClosedMessage {
+  readonly type: 'closed';
+}
+
 /**
  * The owner of a partition for the producer's whole life. Stable and computable on both sides, so a record always
  * reaches the one worker that holds its partition's sequence numbers (DESIGN invariant 3).

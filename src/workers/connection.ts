@@ -131,6 +131,15 @@ export class Connection {
     }
   }
 
+  /**
+   * Lets the process exit while this connection is open. The main thread's metadata connection is unref'd: an
+   * idle producer must not keep a process alive; pending sends keep it alive through the producer's own timer.
+   */
+  unref(): this {
+    this.#socket.unref();
+    return this;
+  }
+
   /** True once the connection failed or was closed: every later request rejects at once. */
   get isClosed(): boolean {
     return this.#failure !== undefined;

@@ -1,10 +1,24 @@
 /**
- * The worker thread's entry, run by piscina: one long task per worker for the producer's whole life (the pool
- * is fixed-size, so each worker thread runs exactly one of these). It resolves when the producer closes.
+ * The worker thread's entry, run by piscina: one task per thread, which starts the producer loop and returns.
+ * The loop then runs on in the thread's event loop, outside any task, so piscina counts the thread idle and an
+ * idle producer keeps no process alive (only pending work does, through the main thread's sweep timer).
+ *
+ * The loop reports its end with a 'closed' message on its port. A failure of the loop is thrown out of the
+ * thread on purpose: the thread dies, its port closes, and the main thread fails its records and replaces it.
  */
 import { ProducerWorker } from './producer-worker.js';
-import type { WorkerInit } from '../shared/worker-protocol.js';
+import type { ClosedMessage, WorkerInit } from '../shared/worker-protocol.js';
 
-export default async function runProducerWorker(init: WorkerInit): Promise<void> {
-  await new ProducerWorker(init).run();
+export default function startProducerWorker(init: WorkerInit): void {
+  new ProducerWorker(init).run().then(
+    () => {
+      init.port.postMessage({ type: 'closed' } satisfies ClosedMessage);
+      init.port.close();
+    },
+    (error: unknown) => {
+      process.nextTick(() => {
+        throw error;
+      });
+    },
+  );
 }

@@ -84,7 +84,6 @@ export class ProducerWorker {
     await this.#done;
     await this.#completions.drained();
     await this.#view.close();
-    this.#port.close();
   }
 
   /** How long the ring may sleep: until the oldest open batch must be sealed, or indefinitely. */
