@@ -9,9 +9,11 @@
  */
 import { EventEmitter } from 'node:events';
 import { ByteBudget } from './byte-budget.js';
-import { DeliveryTable, type OutcomeSink } from './delivery-table.js';
+import type { OutcomeSink } from './delivery-table.js';
+import { Deliveries } from './deliveries.js';
 import { BatchSink, DetachedSink, SingleSink } from './outcome-sinks.js';
-import { SignalWatch } from './signal-watch.js';
+import { SendTracker } from './send-tracker.js';
+import { NO_PRODUCER_ID, initProducerId, type ProducerIdentity } from './producer-id.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { resolveOptions, type ProducerOptions, type ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition } from './partitioner.js';
@@ -19,18 +21,11 @@ import { prepareRecord, type PreparedRecord, type ProducerRecord } from './seria
 import { TopicRegistry, type TopicInfo } from './topic-registry.js';
 import { WorkerPool } from './worker-pool.js';
 import { WorkerSlot } from './worker-slot.js';
-import { failureFor, releasedError, type ReleaseReason } from './outcomes.js';
 import type { CloseOptions, ProducerMetrics, RecordMetadata, SendOptions } from './types.js';
 import { createControlBlock } from '../shared/control-block.js';
-import { CompletionKind, readCompletion, type Completion } from '../shared/completion-entry.js';
-import { RecordState, cancel, createRecordStates } from '../shared/record-states.js';
-import { ownerOf } from '../shared/worker-protocol.js';
-import { WorkerStat } from '../shared/worker-stats.js';
+import { workerSettings } from './worker-settings.js';
+import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError } from '../shared/producer-errors.js';
-import { InitProducerId } from '../protocol/apis/init-producer-id.js';
-import { Codec } from '../protocol/compression.js';
-import { brokerError } from '../protocol/error-codes.js';
-import { KafkaProducerError } from '../shared/errors.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -48,13 +43,9 @@ export class Producer extends EventEmitter {
   readonly #options: ResolvedOptions;
   readonly #control = createControlBlock();
   readonly #budget: ByteBudget;
-  readonly #states: Uint8Array;
-  readonly #table: DeliveryTable;
+  readonly #deliveries: Deliveries;
   readonly #registry: TopicRegistry;
   readonly #sticky: StickyPartitioner;
-  readonly #signals = new SignalWatch((ids, reason) => {
-    for (const id of ids) this.#release(id, 'abort', reason);
-  });
   readonly #detached = new DetachedSink((error) => this.emit('deliveryError', error));
   /**
    * Sends waiting for the connection or their topic's metadata, one FIFO per topic: order matters within a
@@ -68,13 +59,7 @@ export class Producer extends EventEmitter {
   #closed = false;
   readonly #stopLoop = new AbortController();
   #sweepTimer: NodeJS.Timeout | undefined;
-  #sendSeq = 0;
-  #openSends = 0;
-  #flushes: { target: number; remaining: number; resolve: () => void }[] = [];
-  #recordsSent = 0;
-  #bytesSent = 0;
-  #batches = 0;
-  #recordsFailed = 0;
+  readonly #sends = new SendTracker();
 
   constructor(options?: ProducerOptions) {
     super();
@@ -86,9 +71,15 @@ export class Producer extends EventEmitter {
       // Workers stop lingering while anyone waits; one asleep in a long linger must be woken to notice.
       onWaiting: () => this.#wakeWorkers(),
     });
-    this.#states = createRecordStates(maxBufferedRecords);
-    this.#table = new DeliveryTable(maxBufferedRecords);
     this.#registry = new TopicRegistry(this.#options);
+    this.#deliveries = new Deliveries(maxBufferedRecords, {
+      budget: this.#budget,
+      registry: this.#registry,
+      sends: this.#sends,
+      deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
+      slots: () => this.#slots,
+      emit: (event, payload) => this.emit(event, payload),
+    });
     this.#sticky = new StickyPartitioner({ batchMaxBytes });
   }
 
@@ -114,61 +105,28 @@ export class Producer extends EventEmitter {
   #newSlot(index: number): WorkerSlot {
     return new WorkerSlot(index, {
       topicName: (topicIndex) => this.#registry.byIndex(topicIndex)!.name,
-      written: (recordId) => (this.#table.inRing[recordId] = 1),
-      discarded: (recordId) => this.#forget(recordId, false),
+      written: (recordId) => this.#deliveries.written(recordId),
+      discarded: (recordId) => this.#deliveries.forget(recordId, false),
     });
   }
 
-  async #initProducerId(): Promise<{ producerId: bigint; producerEpoch: number }> {
-    if (!this.#options.idempotent) return { producerId: -1n, producerEpoch: -1 };
-    // A freshly started cluster answers COORDINATOR_LOAD_IN_PROGRESS / NOT_AVAILABLE for a while: retriable errors
-    // and lost connections are retried with backoff for up to bufferTimeoutMs (Java's max.block.ms).
-    const deadline = Date.now() + this.#options.bufferTimeoutMs;
-    for (let attempt = 0; ; attempt++) {
-      let failure: KafkaProducerError;
-      try {
-        const connection = await this.#registry.connection();
-        const response = await connection.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
-        if (response.errorCode === 0) return { producerId: response.producerId, producerEpoch: response.producerEpoch };
-        failure = brokerError(response.errorCode, 'InitProducerId failed');
-      } catch (error) {
-        if (!(error instanceof KafkaProducerError)) throw error;
-        failure = error;
-      }
-      const wait = Math.min(this.#options.retryBackoffMaxMs, this.#options.retryBackoffMs * 2 ** Math.min(attempt, 10));
-      if (!failure.retriable || this.#closed || Date.now() + wait > deadline) throw failure;
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
+  #initProducerId(): Promise<ProducerIdentity> {
+    if (!this.#options.idempotent) return Promise.resolve(NO_PRODUCER_ID);
+    return initProducerId(this.#registry, this.#options, () => this.#closed);
   }
 
   #run(slot: WorkerSlot, producerId: bigint, producerEpoch: number): void {
-    const o = this.#options;
     slot.running = this.#pool!.start({
       workerIndex: slot.index,
       workerCount: this.#slots.length,
       producerId,
       producerEpoch,
       control: this.#control.buffer,
-      recordStates: this.#states.buffer as SharedArrayBuffer,
+      recordStates: this.#deliveries.states.buffer as SharedArrayBuffer,
       recordRing: slot.recordRing,
       completionRing: slot.completionRing,
       stats: slot.statsBuffer,
-      settings: {
-        brokers: o.brokers.map(({ host, port }) => `${host}:${port}`),
-        clientId: o.clientId,
-        acks: o.acks,
-        idempotent: o.idempotent,
-        codec: Codec[o.compression],
-        lingerMs: o.lingerMs,
-        batchMaxBytes: o.batchMaxBytes,
-        maxRequestBytes: o.maxRequestBytes,
-        requestTimeoutMs: o.requestTimeoutMs,
-        deliveryTimeoutMs: o.deliveryTimeoutMs,
-        maxInFlight: o.maxInFlight,
-        retryBackoffMs: o.retryBackoffMs,
-        retryBackoffMaxMs: o.retryBackoffMaxMs,
-        connectTimeoutMs: o.connectTimeoutMs,
-      },
+      settings: workerSettings(this.#options),
     });
     slot.running.done.catch((error: unknown) => this.#onWorkerCrash(slot, error));
   }
@@ -208,7 +166,7 @@ export class Producer extends EventEmitter {
     }
     const partition = this.#partition(prepared, topic);
     if (!this.#budget.tryAcquire(prepared.size)) return false;
-    this.#accept(prepared, topic, partition, this.#beginSend(), this.#detached, 0, undefined);
+    this.#deliveries.accept(prepared, topic, partition, this.#beginSend(), this.#detached, 0, undefined);
     return true;
   }
 
@@ -237,7 +195,7 @@ export class Producer extends EventEmitter {
         return;
       }
       if (this.#budget.tryAcquire(prepared.size)) {
-        this.#accept(prepared, topic, partition, seq, sink, slot, signal);
+        this.#deliveries.accept(prepared, topic, partition, seq, sink, slot, signal);
         return;
       }
       // Join the budget's queue now, not after an await: a send made right after this one must find it queued.
@@ -274,7 +232,7 @@ export class Producer extends EventEmitter {
     // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
     entry.settled = true;
     if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-    if (this.#budget.tryAcquire(prepared.size)) this.#accept(prepared, topic, partition, entry.seq, entry.sink, entry.slot, entry.signal);
+    if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, entry.seq, entry.sink, entry.slot, entry.signal);
     else void this.#waitForBudget(prepared, topic, partition, entry.deadline, entry.seq, entry.sink, entry.slot, entry.signal);
   }
 
@@ -293,7 +251,7 @@ export class Producer extends EventEmitter {
       await this.#budget.acquire(prepared.size, {
         timeoutMs: Math.max(0, deadline - Date.now()),
         signal,
-        onGranted: () => this.#accept(prepared, topic, partition, seq, sink, slot, signal),
+        onGranted: () => this.#deliveries.accept(prepared, topic, partition, seq, sink, slot, signal),
       });
     } catch (error) {
       this.#endSend(seq);
@@ -312,144 +270,22 @@ export class Producer extends EventEmitter {
     return choosePartition(prepared, topic.partitionCount, this.#options.partitioner, this.#sticky, topic.available);
   }
 
-  /** The record has its bytes in the budget: give it an id and hand it to its partition's worker. */
-  #accept(prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, sink: OutcomeSink, slot: number, signal: AbortSignal | undefined): void {
-    const t = this.#table;
-    const id = t.allocate();
-    const worker = ownerOf(topic.index, partition, this.#slots.length);
-    t.size[id] = prepared.size;
-    t.partition[id] = partition;
-    t.topicIndex[id] = topic.index;
-    t.worker[id] = worker;
-    t.timestamp[id] = prepared.timestamp;
-    t.deadline[id] = Date.now() + this.#options.deliveryTimeoutMs;
-    t.sendSeq[id] = seq;
-    t.sink[id] = sink;
-    t.slot[id] = slot;
-    t.signal[id] = signal;
-    t.track(id);
-    Atomics.store(this.#states, id, RecordState.buffered);
-    if (signal !== undefined) this.#signals.watch(signal, id);
-    this.#ensureSweep();
-    t.inRing[id] = this.#slots[worker]!.write(id, topic.index, partition, prepared) ? 1 : 0;
-  }
-
-  /**
-   * Releases a caller before its record's outcome is known (abort, delivery timeout, close), saying honestly
-   * what happened to the record (DESIGN invariant 5). A record the worker has not sealed is taken back with a CAS
-   * and never sent; a sealed one is in a request: the caller hears 'unknown' and the outcome comes as 'lateOutcome'.
-   */
-  #release(id: number, reason: ReleaseReason, cause?: unknown): void {
-    const t = this.#table;
-    if (t.sink[id] === undefined) return;
-    if (t.inRing[id] === 0) {
-      // Still queued for ring space: never reaches the worker. Its bytes go back now; its id once the queue has
-      // passed it (WorkerSlot calls `discarded`), so the id cannot be reused while the queue still holds it.
-      this.#slots[t.worker[id]!]!.unqueue(id);
-      this.#settleFailed(id, releasedError(reason, 'not-sent', cause));
-      this.#budget.release(t.size[id]!, 1);
-      t.size[id] = 0;
-      return;
-    }
-    const delivery = cancel(this.#states, id) ? 'not-sent' : 'unknown';
-    // Bytes stay counted until the worker reports the record (dropped or its outcome): memory stays bounded.
-    this.#settleFailed(id, releasedError(reason, delivery, cause));
-  }
-
-  /** Detaches the caller of record `id` (returns its sink and slot), or undefined when it was settled already. */
-  #detach(id: number): OutcomeSink | undefined {
-    const t = this.#table;
-    const sink = t.sink[id];
-    if (sink === undefined) return undefined;
-    t.sink[id] = undefined;
-    const signal = t.signal[id];
-    if (signal !== undefined) this.#signals.unwatch(signal, id);
-    this.#endSend(t.sendSeq[id]!);
-    return sink;
-  }
-
-  #settleFailed(id: number, error: Error): void {
-    const sink = this.#detach(id);
-    if (sink === undefined) {
-      this.emit('lateOutcome', { error, topic: this.#registry.byIndex(this.#table.topicIndex[id]!)?.name, partition: this.#table.partition[id] });
-      return;
-    }
-    this.#recordsFailed++;
-    sink.reject(this.#table.slot[id]!, error);
-  }
-
-  /** Forgets a reported record: its id is free again, and optionally its bytes go back to the budget at once. */
-  #forget(id: number, releaseBytes: boolean): void {
-    const size = this.#table.size[id]!;
-    this.#table.free(id);
-    Atomics.store(this.#states, id, RecordState.free);
-    if (releaseBytes) this.#budget.release(size, 1);
-  }
-
   async #completionLoop(): Promise<void> {
     const control = this.#control;
     while (!this.#stopLoop.signal.aborted) {
       const seen = control.completionSeq;
-      this.#drainCompletions();
+      this.#deliveries.drain();
       await control.waitForCompletion(seen, { signal: this.#stopLoop.signal });
     }
   }
 
-  #drainCompletions(): void {
-    for (const slot of this.#slots) {
-      const reader = slot.reader;
-      for (let n; (n = reader.read()) >= 0; ) this.#complete(readCompletion(reader.data, reader.offset));
-      reader.release();
-    }
-  }
-
-  /** One batch's outcome: settle its callers, then give its bytes back in one release (one wake-up per batch). */
-  #complete(completion: Completion): void {
-    const ids = completion.recordIds;
-    const t = this.#table;
-    const delivered = completion.kind === CompletionKind.delivered;
-    const failure = completion.kind === CompletionKind.failed ? failureFor(completion) : undefined;
-    const topic = this.#registry.byIndex(completion.topicIndex)?.name ?? '';
-    let bytes = 0;
-    for (let i = 0; i < ids.length; i++) {
-      const id = ids[i]!;
-      bytes += t.size[id]!;
-      if (delivered) {
-        const metadata: RecordMetadata = {
-          topic,
-          partition: completion.partition,
-          offset: completion.baseOffset < 0 ? -1 : completion.baseOffset + i,
-          timestamp: completion.timestamp >= 0 ? completion.timestamp : t.timestamp[id]!,
-        };
-        const sink = this.#detach(id);
-        if (sink !== undefined) sink.resolve(t.slot[id]!, metadata);
-        else this.emit('lateOutcome', { metadata, topic, partition: completion.partition });
-      } else if (failure !== undefined) this.#settleFailed(id, failure);
-      this.#forget(id, false);
-    }
-    if (delivered) {
-      this.#batches++;
-      this.#recordsSent += ids.length;
-      this.#bytesSent += bytes;
-    }
-    if (ids.length > 0) this.#budget.release(bytes, ids.length);
-  }
-
   #beginSend(): number {
-    this.#openSends++;
     this.#ensureSweep();
-    return ++this.#sendSeq;
+    return this.#sends.begin();
   }
 
   #endSend(seq: number): void {
-    this.#openSends--;
-    for (let i = 0; i < this.#flushes.length; i++) {
-      const flush = this.#flushes[i]!;
-      if (seq <= flush.target && --flush.remaining === 0) {
-        this.#flushes.splice(i--, 1);
-        flush.resolve();
-      }
-    }
+    this.#sends.end(seq);
   }
 
   /** The sweep timer runs only while work is pending: it keeps the process alive then, and never when idle. */
@@ -458,10 +294,8 @@ export class Producer extends EventEmitter {
   }
 
   #sweep(): void {
-    const expired: number[] = [];
-    this.#table.expired(Date.now(), expired);
-    for (const id of expired) this.#release(id, 'timeout');
-    if (this.#openSends === 0 && this.#table.count === 0 && this.#flushes.length === 0) {
+    this.#deliveries.expire(Date.now());
+    if (this.#sends.open === 0 && this.#deliveries.count === 0 && !this.#sends.flushing) {
       clearInterval(this.#sweepTimer);
       this.#sweepTimer = undefined;
     }
@@ -475,24 +309,12 @@ export class Producer extends EventEmitter {
   async flush(options: SendOptions = {}): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'flush aborted', { cause: signal.reason });
-    if (this.#openSends === 0) return;
+    if (this.#sends.open === 0) return;
     this.#control.beginFlush();
     this.#wakeWorkers();
-    let onAbort: (() => void) | undefined;
-    const flush = { target: this.#sendSeq, remaining: this.#openSends, resolve: () => {} };
     try {
-      await new Promise<void>((resolve, reject) => {
-        flush.resolve = resolve;
-        this.#flushes.push(flush);
-        if (signal !== undefined) {
-          onAbort = () => reject(new AbortError('not-sent', 'flush aborted; the records it waited for go on', { cause: signal.reason }));
-          signal.addEventListener('abort', onAbort, { once: true });
-        }
-      });
+      await this.#sends.flushed(signal);
     } finally {
-      const at = this.#flushes.indexOf(flush);
-      if (at >= 0) this.#flushes.splice(at, 1);
-      if (onAbort !== undefined) signal?.removeEventListener('abort', onAbort);
       this.#control.endFlush();
     }
   }
@@ -535,10 +357,10 @@ export class Producer extends EventEmitter {
     } finally {
       signal?.removeEventListener('abort', giveUp);
     }
-    this.#drainCompletions();
+    this.#deliveries.drain();
     // Anything still unsettled (records queued for a full ring, a worker gone) fails now.
-    for (const slot of this.#slots) this.#failQueued(slot, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
-    this.#failLive(() => true, (delivery) => new ProducerClosedError(delivery, 'the producer closed before the record had a result'));
+    for (const slot of this.#slots) this.#deliveries.failQueued(slot, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
+    this.#deliveries.failLive(undefined, (delivery) => new ProducerClosedError(delivery, 'the producer closed before the record had a result'));
     this.#stopLoop.abort();
     clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
@@ -546,35 +368,14 @@ export class Producer extends EventEmitter {
     await this.#registry.close();
   }
 
-  /** Stops a slot's queue and fails the records still waiting in it for ring space: they never reached a worker. */
-  #failQueued(slot: WorkerSlot, error: Error): void {
-    slot.stop();
-    for (const id of slot.takeQueued()) {
-      this.#settleFailed(id, error);
-      this.#forget(id, true);
-    }
-  }
-
-  /** Fails every live record `which` selects; sealed ones may have been written ('unknown'), others were not. */
-  #failLive(which: (id: number) => boolean, error: (delivery: 'not-sent' | 'unknown') => Error): void {
-    for (const id of this.#table.live()) {
-      if (!which(id)) continue;
-      this.#settleFailed(id, error(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
-      this.#forget(id, true);
-    }
-  }
-
   /** A worker thread died: its records fail (honestly: sealed ones may have been written), and it is replaced. */
   async #onWorkerCrash(slot: WorkerSlot, error: unknown): Promise<void> {
     if (this.#closed) return;
     this.emit('workerCrash', error, slot.index);
-    this.#drainCompletions();
+    this.#deliveries.drain();
     const message = `worker ${slot.index} crashed: ${String(error)}`;
-    this.#failQueued(slot, new WorkerCrashedError('not-sent', message, { cause: error }));
-    this.#failLive(
-      (id) => this.#table.worker[id] === slot.index,
-      (delivery) => new WorkerCrashedError(delivery, message, { cause: error }),
-    );
+    this.#deliveries.failQueued(slot, new WorkerCrashedError('not-sent', message, { cause: error }));
+    this.#deliveries.failLive(slot.index, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
     const replacement = this.#newSlot(slot.index);
     this.#slots[slot.index] = replacement;
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused.
@@ -591,31 +392,15 @@ export class Producer extends EventEmitter {
   }
 
   metrics(): ProducerMetrics {
-    let requestsInFlight = 0;
-    let requests = 0;
-    let retries = 0;
-    let errors = 0;
-    let throttleTimeMs = 0;
-    for (const { stats } of this.#slots) {
-      requestsInFlight += stats.get(WorkerStat.REQUESTS_IN_FLIGHT);
-      requests += stats.get(WorkerStat.REQUESTS);
-      retries += stats.get(WorkerStat.RETRIES);
-      errors += stats.get(WorkerStat.ERRORS);
-      throttleTimeMs += stats.get(WorkerStat.THROTTLE_MS);
-    }
     return {
       bufferedBytes: this.#budget.bufferedBytes,
       bufferedRecords: this.#budget.bufferedRecords,
       waiters: this.#budget.waiting,
-      recordsSent: this.#recordsSent,
-      bytesSent: this.#bytesSent,
-      batches: this.#batches,
-      recordsFailed: this.#recordsFailed,
-      requests,
-      requestsInFlight,
-      retries,
-      batchErrors: errors,
-      throttleTimeMs,
+      recordsSent: this.#deliveries.recordsSent,
+      bytesSent: this.#deliveries.bytesSent,
+      batches: this.#deliveries.batches,
+      recordsFailed: this.#deliveries.recordsFailed,
+      ...sumWorkerStats(this.#slots.map((slot) => slot.stats)),
       workers: this.#slots.length,
     };
   }

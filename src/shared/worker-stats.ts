@@ -37,3 +37,16 @@ export class WorkerStats {
     return Atomics.load(this.#slots, stat);
   }
 }
+
+/** The counters of all workers, added up (metrics()). */
+export function sumWorkerStats(workers: readonly WorkerStats[]) {
+  const sum = { requests: 0, requestsInFlight: 0, retries: 0, batchErrors: 0, throttleTimeMs: 0 };
+  for (const stats of workers) {
+    sum.requests += stats.get(WorkerStat.REQUESTS);
+    sum.requestsInFlight += stats.get(WorkerStat.REQUESTS_IN_FLIGHT);
+    sum.retries += stats.get(WorkerStat.RETRIES);
+    sum.batchErrors += stats.get(WorkerStat.ERRORS);
+    sum.throttleTimeMs += stats.get(WorkerStat.THROTTLE_MS);
+  }
+  return sum;
+}

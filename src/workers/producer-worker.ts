@@ -238,7 +238,6 @@ export class ProducerWorker {
       if (!sink.canSend(now)) continue;
       let request = requests.get(sink);
       if (request === undefined) {
-        if (sink.inFlight + requests.size >= this.#settings.maxInFlight && requests.size > 0) continue;
         request = { outgoing: [], bytes: 0 };
         requests.set(sink, request);
       }

@@ -1,0 +1,41 @@
+/**
+ * The producer id and epoch of an idempotent producer (InitProducerId with a null transactional id), shared by
+ * every worker. A freshly started cluster answers COORDINATOR_LOAD_IN_PROGRESS or COORDINATOR_NOT_AVAILABLE for a
+ * while: retriable errors and lost connections are retried with backoff for up to bufferTimeoutMs (Java's
+ * max.block.ms).
+ */
+import { InitProducerId } from '../protocol/apis/init-producer-id.js';
+import { brokerError } from '../protocol/error-codes.js';
+import { KafkaProducerError } from '../shared/errors.js';
+import type { ResolvedOptions } from './options.js';
+import type { TopicRegistry } from './topic-registry.js';
+
+export interface ProducerIdentity {
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+}
+
+export const NO_PRODUCER_ID: ProducerIdentity = { producerId: -1n, producerEpoch: -1 };
+
+export async function initProducerId(
+  registry: TopicRegistry,
+  options: Pick<ResolvedOptions, 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>,
+  isClosed: () => boolean,
+): Promise<ProducerIdentity> {
+  const deadline = Date.now() + options.bufferTimeoutMs;
+  for (let attempt = 0; ; attempt++) {
+    let failure: KafkaProducerError;
+    try {
+      const connection = await registry.connection();
+      const response = await connection.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
+      if (response.errorCode === 0) return { producerId: response.producerId, producerEpoch: response.producerEpoch };
+      failure = brokerError(response.errorCode, 'InitProducerId failed');
+    } catch (error) {
+      if (!(error instanceof KafkaProducerError)) throw error;
+      failure = error;
+    }
+    const wait = Math.min(options.retryBackoffMaxMs, options.retryBackoffMs * 2 ** Math.min(attempt, 10));
+    if (!failure.retriable || isClosed() || Date.now() + wait > deadline) throw failure;
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
