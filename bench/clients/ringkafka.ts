@@ -6,8 +6,8 @@
  * producer's own byte budget is what pushes back, as the native clients' buffers do for them. One record in
  * `sampleEvery` goes through `send` instead, timed from the call to its result.
  */
-import { Producer } from '../../src/main/producer.js';
-import type { ProducerOptions } from '../../src/main/options.js';
+// The compiled package, as users run it (`npm run bench` builds it first); not the TypeScript sources.
+import { Producer, type ProducerOptions } from '../../dist/src/main/index.js';
 import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 
 const config = readConfig();

@@ -14,9 +14,33 @@ import { WorkerCrashedError } from '../shared/producer-errors.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
 
 /** From source (tests, tsx) the entry is a .ts file next to this one's folder; from dist/ it is .js. */
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+
 function workerEntry(): string {
-  const ext = import.meta.url.endsWith('.ts') ? '.ts' : '.js';
-  return fileURLToPath(new URL(`../workers/entry${ext}`, import.meta.url));
+  return fileURLToPath(new URL(`../workers/entry${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
+}
+
+/** `tsx`, `tsx/esm`, or a path into tsx's package (what the tsx command line passes). */
+const TSX = /^tsx(\/|$)|[\\/]node_modules[\\/]tsx[\\/]/;
+
+/**
+ * Worker threads inherit the parent's Node flags. From dist/ they need no TypeScript loader, and one inherited
+ * from a parent run under tsx (a bench, a test, an app) would re-transform every worker module on the hot path,
+ * so it is left out; every other flag is kept.
+ */
+function workerExecArgv(): string[] {
+  if (FROM_SOURCE) return process.execArgv;
+  const args: string[] = [];
+  for (let i = 0; i < process.execArgv.length; i++) {
+    const arg = process.execArgv[i]!;
+    if ((arg === '--import' || arg === '--require' || arg === '--loader') && TSX.test(process.execArgv[i + 1] ?? '')) {
+      i++;
+      continue;
+    }
+    if (/^--(import|require|loader)=/.test(arg) && TSX.test(arg.slice(arg.indexOf('=') + 1))) continue;
+    args.push(arg);
+  }
+  return args;
 }
 
 export interface RunningWorker {
@@ -35,6 +59,7 @@ export class WorkerPool {
   constructor(size: number) {
     this.#pool = new Piscina({
       filename: workerEntry(),
+      execArgv: workerExecArgv(),
       minThreads: size,
       maxThreads: size,
       idleTimeout: Infinity,
