@@ -29,10 +29,17 @@ export class PartitionState {
   inFlight = false;
   /** Next idempotent sequence; wraps from 2^31 - 1 to 0 (KAFKA-NOTES.md). */
   nextSequence = 0;
+  /**
+   * This partition's producer epoch: the producer's, until the broker shows it lost our sequence state
+   * (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID); then it is bumped and sequences restart at 0, the broker's
+   * rule for a new epoch. The broker keeps producer state per partition, so the bump concerns this one only.
+   */
+  epoch: number;
 
-  constructor(topic: TopicState, partition: number) {
+  constructor(topic: TopicState, partition: number, epoch: number) {
     this.topic = topic;
     this.partition = partition;
+    this.epoch = epoch;
   }
 
   get idle(): boolean {

@@ -116,7 +116,7 @@ export class ProducerWorker {
     const partitionIndex = readI32(data, at + 8);
     let p = topic.partitions.get(partitionIndex);
     if (p === undefined) {
-      p = new PartitionState(topic, partitionIndex);
+      p = new PartitionState(topic, partitionIndex, this.#init.producerEpoch);
       topic.partitions.set(partitionIndex, p);
       this.#partitions.push(p);
     }
@@ -253,7 +253,7 @@ export class ProducerWorker {
     this.#maybeFinish();
   }
 
-  /** First attempt: the batch takes its sequence now, patched into the bytes (the CRC covers it). */
+  /** First attempt: the batch takes its sequence (and its partition's epoch) now, patched into the bytes (the CRC covers them). */
   #prepareAttempt(p: PartitionState, batch: Batch): void {
     p.inFlight = true;
     batch.attempts++;
@@ -261,6 +261,7 @@ export class ProducerWorker {
     batch.baseSequence = p.nextSequence;
     p.nextSequence = addSequence(p.nextSequence, batch.recordIds.length);
     const bytes = batch.bytes!;
+    bytes.writeInt16BE(p.epoch, BatchOffset.producerEpoch);
     bytes.writeInt32BE(batch.baseSequence, BatchOffset.baseSequence);
     bytes.writeUInt32BE(crc32c(bytes, BatchOffset.attributes, bytes.length), BatchOffset.crc);
   }
@@ -305,6 +306,10 @@ export class ProducerWorker {
       return;
     }
     const info = errorInfo(code);
+    if ((code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID) && this.#bumpEpoch(p, batch)) {
+      this.#backOff(batch);
+      return;
+    }
     if (code === ErrorCode.MESSAGE_TOO_LARGE && batch.recordIds.length > 1) {
       this.#split(p, batch);
       return;
@@ -319,6 +324,21 @@ export class ProducerWorker {
     this.#remove(p, batch);
     if (this.#settings.idempotent && batch.baseSequence >= 0) p.nextSequence = batch.baseSequence;
     this.#fail(p, batch, code, outcome.errorMessage ?? '');
+  }
+
+  /**
+   * The broker's sequence state for this partition does not match ours (a real gap: it lost or expired our
+   * state). It did not write the batch, and nothing after it was sent (one batch per partition in flight), so the
+   * partition moves to the next epoch and its sequences restart at 0 with this batch (KAFKA-NOTES.md). False when
+   * the epoch cannot grow (int16), or without idempotence.
+   */
+  #bumpEpoch(p: PartitionState, batch: Batch): boolean {
+    if (!this.#settings.idempotent || p.epoch >= 32767) return false;
+    p.epoch++;
+    p.nextSequence = 0;
+    for (const queued of p.sealed) queued.baseSequence = -1; // every sealed batch takes a new sequence when sent
+    batch.baseSequence = -1;
+    return true;
   }
 
   /** No answer: the broker may have written it. Retried byte for byte until it answers (or close gives up). */

@@ -18,6 +18,8 @@ export interface ProduceSeen {
   readonly partitions: ReadonlyMap<string, readonly number[]>;
   /** Records per partition, from each batch's record count field. */
   readonly recordCounts: ReadonlyMap<string, number>;
+  /** The RecordBatch bytes per `${topic}-${partition}`, as sent. */
+  readonly batches: ReadonlyMap<string, Buffer>;
 }
 
 const API_VERSIONS = 18;
@@ -208,6 +210,7 @@ export class FakeBroker extends EventEmitter {
     r.int32(); // timeout_ms
     const partitions = new Map<string, number[]>();
     const recordCounts = new Map<string, number>();
+    const batches = new Map<string, Buffer>();
     const topicCount = r.int32();
     for (let t = 0; t < topicCount; t++) {
       const topic = r.string()!;
@@ -219,10 +222,11 @@ export class FakeBroker extends EventEmitter {
         indexes.push(index);
         // RecordBatch v2: records_count is the int32 at byte 57.
         recordCounts.set(`${topic}-${index}`, batch === null ? 0 : batch.readInt32BE(57));
+        if (batch !== null) batches.set(`${topic}-${index}`, Buffer.from(batch));
       }
       partitions.set(topic, indexes);
     }
-    const seen: ProduceSeen = { correlationId, socket, partitions, recordCounts };
+    const seen: ProduceSeen = { correlationId, socket, partitions, recordCounts, batches };
     this.produces.push(seen);
     this.emit('produce', seen);
   }
