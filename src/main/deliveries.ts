@@ -72,7 +72,9 @@ export class Deliveries {
     t.track(id);
     Atomics.store(this.states, id, RecordState.buffered);
     if (signal !== undefined) this.#signals.watch(signal, id);
-    t.inRing[id] = slots[worker]!.write(id, topic.index, partition, prepared) ? 1 : 0;
+    // 0 first: a queued record may reach the ring (and be marked 1 by `written`) before write() returns false.
+    t.inRing[id] = 0;
+    if (slots[worker]!.write(id, topic.index, partition, prepared)) t.inRing[id] = 1;
   }
 
   /** A record that waited for ring space reached the ring. */
@@ -89,12 +91,10 @@ export class Deliveries {
     const t = this.#table;
     if (t.sink[id] === undefined) return;
     if (t.inRing[id] === 0) {
-      // Still queued for ring space: never reaches the worker. Its bytes go back now; its id once the queue has
-      // passed it (WorkerSlot calls `discarded`), so the id cannot be reused while the queue still holds it.
+      // Still queued for ring space: it never reaches the worker. Its id and bytes go back once the queue has
+      // passed it (WorkerSlot calls `discarded`): not before, or the id could be reused while the queue holds it.
       this.#context.slots()[t.worker[id]!]!.unqueue(id);
       this.#settleFailed(id, releasedError(reason, 'not-sent', cause));
-      this.#context.budget.release(t.size[id]!, 1);
-      t.size[id] = 0;
       return;
     }
     const delivery = cancel(this.states, id) ? 'not-sent' : 'unknown';

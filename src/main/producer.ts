@@ -24,6 +24,9 @@ import { WorkerSlot } from './worker-slot.js';
 import type { CloseOptions, ProducerMetrics, RecordMetadata, SendOptions } from './types.js';
 import { createControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
+import { untilDeadline, withDeadline } from './deadlines.js';
+import { MAX_RECORD_ENTRY } from './worker-slot.js';
+import { RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError } from '../shared/producer-errors.js';
 
@@ -85,7 +88,8 @@ export class Producer extends EventEmitter {
 
   /** Connects to the cluster, obtains a producer id (idempotence) and starts the workers. `send` calls it too. */
   connect(): Promise<void> {
-    if (this.#closed) return Promise.reject(new ProducerClosedError('not-sent', 'the producer is closed'));
+    // While closing, sends made before close may still need the connection that is under way; nothing new starts.
+    if (this.#closed && this.#connecting === undefined) return Promise.reject(new ProducerClosedError('not-sent', 'the producer is closed'));
     this.#connecting ??= this.#start().catch((error: unknown) => {
       this.#connecting = undefined; // a later call may try again
       throw error;
@@ -106,7 +110,7 @@ export class Producer extends EventEmitter {
     return new WorkerSlot(index, {
       topicName: (topicIndex) => this.#registry.byIndex(topicIndex)!.name,
       written: (recordId) => this.#deliveries.written(recordId),
-      discarded: (recordId) => this.#deliveries.forget(recordId, false),
+      discarded: (recordId) => this.#deliveries.forget(recordId, true),
     });
   }
 
@@ -153,7 +157,7 @@ export class Producer extends EventEmitter {
   trySend(record: ProducerRecord): boolean {
     if (this.#closed) return false;
     const prepared = prepareRecord(record, this.#options.serializer, Date.now());
-    this.#checkSize(prepared.size);
+    this.#checkSize(prepared);
     if (this.#pool === undefined) {
       this.connect().catch(() => undefined);
       return false;
@@ -177,7 +181,7 @@ export class Producer extends EventEmitter {
       if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
       if (signal?.aborted) throw new AbortError('not-sent', 'aborted before send', { cause: signal.reason });
       prepared = prepareRecord(record, this.#options.serializer, Date.now());
-      this.#checkSize(prepared.size);
+      this.#checkSize(prepared);
     } catch (error) {
       sink.reject(slot, error as Error);
       return;
@@ -221,13 +225,13 @@ export class Producer extends EventEmitter {
    * bufferTimeoutMs. It ends accepted or queued for buffer space (the budget keeps order from there).
    */
   async #admit(entry: WaitingSend): Promise<void> {
-    await this.connect();
+    // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
+    if (this.#pool === undefined) await withDeadline(this.connect(), entry.deadline, 'the connection');
     const { prepared } = entry;
     const topic =
       this.#registry.get(prepared.topic) ??
       (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, entry.deadline - Date.now()) }));
     if (entry.settled) return; // aborted meanwhile
-    if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic');
     const partition = this.#partition(prepared, topic);
     // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
     entry.settled = true;
@@ -259,10 +263,15 @@ export class Producer extends EventEmitter {
     }
   }
 
-  #checkSize(size: number): void {
+  #checkSize(prepared: PreparedRecord): void {
+    const size = prepared.size;
     const limit = Math.min(this.#options.maxBufferedBytes, this.#options.maxRequestBytes);
     if (size > limit) {
       throw new RecordTooLargeError(`record of ${size} bytes exceeds ${size > this.#options.maxBufferedBytes ? 'maxBufferedBytes' : 'maxRequestBytes'} (${limit})`);
+    }
+    // A record travels to its worker as one ring entry, at most half the ring (whatever maxRequestBytes says).
+    if (size + RECORD_HEADER_BYTES + 8 * prepared.headers.length > MAX_RECORD_ENTRY) {
+      throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_RECORD_ENTRY}-byte limit of a worker's record ring`);
     }
   }
 
@@ -324,8 +333,19 @@ export class Producer extends EventEmitter {
    * With `timeoutMs` or `signal`, whatever has no result by then fails with ProducerClosedError.
    */
   close(options: CloseOptions = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options);
+    if (this.#closing === undefined) this.#closing = this.#shutdown(options);
+    else this.#hurryClose(options); // a later close may only bring the deadline forward
     return this.#closing;
+  }
+
+  /** Tells the workers a close deadline (they keep the earliest they were given), now or when `signal` aborts. */
+  #hurryClose({ timeoutMs, signal }: CloseOptions): void {
+    const tell = (deadline: number): void => {
+      for (const slot of this.#slots) slot.running?.port.postMessage({ type: 'close', deadline });
+    };
+    if (timeoutMs !== undefined) tell(Date.now() + timeoutMs);
+    if (signal?.aborted) tell(0);
+    else signal?.addEventListener('abort', () => tell(0), { once: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -333,12 +353,15 @@ export class Producer extends EventEmitter {
   }
 
   async #shutdown({ timeoutMs, signal }: CloseOptions): Promise<void> {
-    this.#closed = true;
+    this.#closed = true; // no new sends from here
     this.#control.setClosing();
+    const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
+    // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
+    // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
+    await untilDeadline(this.flush().catch(() => undefined), deadline, signal);
     this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
     const closedError = new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic');
     for (const queue of this.#admissions.values()) queue.failAll(closedError);
-    const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
     const connecting = this.#connecting?.catch(() => undefined);
     await connecting;
     const giveUp = (): void => {
@@ -346,6 +369,9 @@ export class Producer extends EventEmitter {
     };
     signal?.addEventListener('abort', giveUp, { once: true });
     try {
+      // Records accepted but still queued for ring space are sent too: the workers read their rings until told
+      // to close, so the queues drain first (within the deadline, and unless the signal aborts).
+      await untilDeadline(Promise.all(this.#slots.map((slot) => slot.drained())), deadline, signal);
       for (const slot of this.#slots) {
         // Ref'd while close waits for the worker's 'closed' message: nothing else may keep the loop alive now.
         slot.running?.port.ref();

@@ -3,7 +3,7 @@
  * has been told about, and the records waiting for ring space. Records wait here only while the ring is full; they
  * are already counted in the byte budget, so this queue is bounded by maxBufferedBytes too.
  */
-import { createRing, RingReader, RingWriter } from '../shared/ring.js';
+import { createRing, maxEntryBytes, RingReader, RingWriter } from '../shared/ring.js';
 import { WorkerStats, createWorkerStats } from '../shared/worker-stats.js';
 import { recordEntrySize, topicEntry, writeRecordEntry } from '../shared/record-entry.js';
 import type { PreparedRecord } from './serialize.js';
@@ -12,6 +12,8 @@ import type { RunningWorker } from './worker-pool.js';
 /** Big enough that a burst of 1 MiB batches for many partitions rarely waits; entries are at most half of it. */
 export const RECORD_RING_BYTES = 16 * 1024 * 1024;
 export const COMPLETION_RING_BYTES = 1024 * 1024;
+/** The largest record entry the record ring takes. */
+export const MAX_RECORD_ENTRY = maxEntryBytes(RECORD_RING_BYTES);
 
 interface QueuedRecord {
   readonly recordId: number;
@@ -44,6 +46,7 @@ export class WorkerSlot {
   #overflow: QueuedRecord[] = [];
   #overflowHead = 0;
   readonly #removed = new Set<number>();
+  readonly #onDrained: (() => void)[] = [];
   #draining = false;
   #commitQueued = false;
   readonly #stop = new AbortController();
@@ -134,11 +137,18 @@ export class WorkerSlot {
       }
       this.#overflow = [];
       this.#overflowHead = 0;
+      for (const resolve of this.#onDrained.splice(0)) resolve();
     } catch {
       // Stopped (crash or close): whoever stopped us settles what is queued.
     } finally {
       this.#draining = false;
     }
+  }
+
+  /** Resolves once no record waits for ring space here (at once when none does). */
+  drained(): Promise<void> {
+    if (this.#overflowHead === this.#overflow.length) return Promise.resolve();
+    return new Promise((resolve) => this.#onDrained.push(resolve));
   }
 
   /** Wakes the worker so it re-reads the control block (someone waits, flushes or closes). */
@@ -149,5 +159,6 @@ export class WorkerSlot {
 
   stop(): void {
     this.#stop.abort();
+    for (const resolve of this.#onDrained.splice(0)) resolve(); // nothing more will drain: stop waiting
   }
 }

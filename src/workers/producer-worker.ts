@@ -29,6 +29,8 @@ import { Sink, type Outgoing, type PartitionOutcome } from './sink.js';
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** A batch's completion lists its record ids (4 bytes each) and must fit in half the 1 MiB completion ring. */
+const MAX_BATCH_RECORDS = 65_536;
 
 export class ProducerWorker {
   readonly #init: WorkerInit;
@@ -49,7 +51,7 @@ export class ProducerWorker {
   #rotation = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
-  #closeDeadline = Infinity;
+  #closeDeadline = Number.MAX_SAFE_INTEGER + 1;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
   #finished!: () => void;
@@ -121,7 +123,7 @@ export class ProducerWorker {
       this.#partitions.push(p);
     }
     // The arena holds entries (32-byte fixed part + bytes), a fair estimate of the encoded size for batchMaxBytes.
-    if (p.count > 0 && p.arenaUsed + length > this.#settings.batchMaxBytes) this.#seal(p, now);
+    if (p.count > 0 && (p.arenaUsed + length > this.#settings.batchMaxBytes || p.count >= MAX_BATCH_RECORDS)) this.#seal(p, now);
     if (p.count === 0) {
       p.openSince = now;
       this.#filling.add(p);
@@ -193,6 +195,7 @@ export class ProducerWorker {
       },
       (error: unknown) => {
         batch.encoding = undefined;
+        if (!p.sealed.includes(batch)) return; // close already reported it
         this.#remove(p, batch);
         this.#fail(p, batch, ClientErrorCode.protocol, `encoding failed: ${String(error)}`);
         this.#pump();
@@ -219,6 +222,7 @@ export class ProducerWorker {
         continue;
       }
       if (!batch.ambiguous && (now >= batch.deadline || this.#closeDeadline <= now)) {
+        this.#giveBackSequences(p, batch);
         this.#remove(p, batch);
         this.#fail(p, batch, now >= batch.deadline ? ClientErrorCode.deliveryTimeout : ClientErrorCode.closed, 'not sent before the deadline');
         continue;
@@ -227,6 +231,7 @@ export class ProducerWorker {
       const leader = layout?.leaders[p.partition] ?? -1;
       if (layout === undefined || leader < 0) {
         if (layout !== undefined && this.#view.isUnknownTopic(p.topic.name)) {
+          this.#giveBackSequences(p, batch);
           this.#remove(p, batch);
           this.#fail(p, batch, ClientErrorCode.unknownTopic, `topic ${p.topic.name}: ${this.#view.describeTopicError(p.topic.name)}`);
           continue;
@@ -272,7 +277,7 @@ export class ProducerWorker {
       const { acks, requestTimeoutMs, maxInFlight } = this.#settings;
       sink = new Sink(nodeId, this.#view, { acks: acks as Acks, requestTimeoutMs, maxInFlight }, {
         answered: (outgoing, outcome) => this.#answered(outgoing, outcome),
-        lost: (outgoing, error) => this.#lost(outgoing, error),
+        lost: (outgoing, error, written) => this.#lost(outgoing, error, written),
         ready: () => this.#pump(),
         throttled: (ms) => this.#stats.add(WorkerStat.THROTTLE_MS, ms),
         inFlight: (delta) => {
@@ -295,6 +300,8 @@ export class ProducerWorker {
   #answered(outgoing: Outgoing, outcome: PartitionOutcome): void {
     const p = this.#partitionOf(outgoing);
     const batch = outgoing.batch;
+    // Already reported (close gave up on it): one outcome per record, never two.
+    if (p.sealed[0] !== batch) return;
     p.inFlight = false;
     const code = outcome.errorCode;
     if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
@@ -314,16 +321,27 @@ export class ProducerWorker {
       this.#split(p, batch);
       return;
     }
+    // The leader may have appended the batch before failing these: treat them like a lost answer.
+    if (code === ErrorCode.REQUEST_TIMED_OUT || code === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND || code === ErrorCode.KAFKA_STORAGE_ERROR) {
+      batch.ambiguous = true;
+    }
     if (info.retriable && (batch.ambiguous || Date.now() < batch.deadline) && this.#closeDeadline > Date.now()) {
       if (info.refreshMetadata) void this.#view.refresh();
       this.#backOff(batch);
       return;
     }
-    // A definitive rejection: the broker did not write the batch, and nothing after it was sent (one batch per
-    // partition in flight), so its sequence numbers are handed back and the next batch takes them.
+    this.#giveBackSequences(p, batch);
     this.#remove(p, batch);
-    if (this.#settings.idempotent && batch.baseSequence >= 0) p.nextSequence = batch.baseSequence;
     this.#fail(p, batch, code, outcome.errorMessage ?? '');
+  }
+
+  /**
+   * The head batch fails without having been written: nothing after it was sent (one batch per partition in
+   * flight), so its sequence numbers go back and the next batch takes them — else every later batch would meet
+   * OUT_OF_ORDER_SEQUENCE_NUMBER. Never for an ambiguous batch: the broker may hold those numbers.
+   */
+  #giveBackSequences(p: PartitionState, batch: Batch): void {
+    if (this.#settings.idempotent && batch.baseSequence >= 0 && !batch.ambiguous) p.nextSequence = batch.baseSequence;
   }
 
   /**
@@ -341,11 +359,16 @@ export class ProducerWorker {
     return true;
   }
 
-  /** No answer: the broker may have written it. Retried byte for byte until it answers (or close gives up). */
-  #lost(outgoing: Outgoing, _error: Error): void {
+  /**
+   * No answer. `written` false: the request never left (no connection could be opened), so the batch stays
+   * unambiguous. Otherwise the broker may have written it: retried byte for byte until it answers (or close
+   * gives up), and its sequences are never handed back.
+   */
+  #lost(outgoing: Outgoing, _error: Error, written: boolean): void {
     const p = this.#partitionOf(outgoing);
+    if (p.sealed[0] !== outgoing.batch) return;
     p.inFlight = false;
-    outgoing.batch.ambiguous = true;
+    if (written) outgoing.batch.ambiguous = true;
     void this.#view.refresh().catch(() => undefined);
     this.#backOff(outgoing.batch);
   }
@@ -400,15 +423,18 @@ export class ProducerWorker {
   }
 
   #beginClose(deadline: number): void {
-    if (this.#closing) return;
-    this.#closing = true;
+    // A later close message can only bring the deadline forward (close's signal aborted, or a shorter timeout).
+    if (deadline >= this.#closeDeadline) return;
     this.#closeDeadline = deadline;
-    this.#stop.abort();
-    this.#readRing();
-    this.#sealDue();
+    clearTimeout(this.#closeTimer);
     const wait = Math.max(0, deadline - Date.now());
     // No deadline (close without timeoutMs) arms no timer: Node would clamp a delay over 2^31-1 ms to 1 ms.
     if (wait <= MAX_TIMER_MS) this.#closeTimer = setTimeout(() => this.#giveUp(), wait);
+    if (this.#closing) return;
+    this.#closing = true;
+    this.#stop.abort();
+    this.#readRing();
+    this.#sealDue();
     this.#pump();
   }
 

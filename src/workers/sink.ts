@@ -27,8 +27,11 @@ export interface PartitionOutcome {
 export interface SinkEvents {
   /** The broker answered for this batch (errorCode 0 or a Kafka error). */
   answered(outgoing: Outgoing, outcome: PartitionOutcome): void;
-  /** No definitive answer: the connection failed or the request timed out. */
-  lost(outgoing: Outgoing, error: Error): void;
+  /**
+   * No definitive answer. `written` is false when no connection could be opened, so the request never left;
+   * true when it may have reached the broker (connection lost, request timed out).
+   */
+  lost(outgoing: Outgoing, error: Error, written: boolean): void;
   /** The sink can take more: in-flight slot freed or throttle over. */
   ready(): void;
   throttled(ms: number): void;
@@ -84,8 +87,14 @@ export class Sink {
   async #exchange(outgoing: readonly Outgoing[]): Promise<void> {
     const request = this.#request(outgoing);
     let response: ProduceResponse;
+    let connection: Awaited<ReturnType<ClusterView['connection']>>;
     try {
-      const connection = await this.#view.connection(this.nodeId);
+      connection = await this.#view.connection(this.nodeId);
+    } catch (error) {
+      for (const item of outgoing) this.#events.lost(item, error as Error, false);
+      return;
+    }
+    try {
       let sizeHint = 0;
       for (const item of outgoing) sizeHint += item.batch.bytes!.length + 64;
       if (this.#settings.acks === 0) {
@@ -96,7 +105,7 @@ export class Sink {
       }
       response = await connection.request(Produce, request, { sizeHint });
     } catch (error) {
-      for (const item of outgoing) this.#events.lost(item, error as Error);
+      for (const item of outgoing) this.#events.lost(item, error as Error, true);
       return;
     }
     if (response.throttleTimeMs > 0) this.#throttle(response.throttleTimeMs);
@@ -133,7 +142,7 @@ export class Sink {
     }
     for (const item of outgoing) {
       const outcome = outcomes.get(`${item.topic}:${item.partition}`) ?? outcomes.get(`${hex(item.topicId)}:${item.partition}`);
-      if (outcome === undefined) this.#events.lost(item, new Error(`the Produce response has no answer for ${item.topic}-${item.partition}`));
+      if (outcome === undefined) this.#events.lost(item, new Error(`the Produce response has no answer for ${item.topic}-${item.partition}`), true);
       else this.#events.answered(item, outcome);
     }
   }

@@ -1,0 +1,31 @@
+/** Waiting with a deadline (epoch ms): timers are always cleared, abort listeners always removed. */
+import { BufferTimeoutError } from '../shared/producer-errors.js';
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+/** `promise`, or BufferTimeoutError naming `what` once `deadline` passes. */
+export function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+  const wait = deadline - Date.now();
+  if (wait > MAX_TIMER_MS) return promise;
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs`)), Math.max(0, wait));
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+/** Resolves when `promise` settles, `deadline` passes or `signal` aborts, whichever comes first; never rejects. */
+export function untilDeadline(promise: Promise<unknown>, deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  if (signal?.aborted || deadline <= Date.now()) return Promise.resolve();
+  return new Promise<void>((resolve) => {
+    const wait = deadline - Date.now();
+    const timer = wait <= MAX_TIMER_MS ? setTimeout(done, wait) : undefined;
+    signal?.addEventListener('abort', done, { once: true });
+    void promise.then(done, done);
+    function done(): void {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    }
+  });
+}
