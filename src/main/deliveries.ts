@@ -110,12 +110,22 @@ export class Deliveries {
   }
 
   /** Reads every worker's completion ring and settles what it reports. */
-  drain(): void {
+  /**
+   * Reads the workers' completion rings and settles what they report, stopping after about `maxRecords` records
+   * so one burst of completed batches cannot hold the event loop for long. Returns true when it stopped early
+   * (more is waiting), false when the rings are empty.
+   */
+  drain(maxRecords = Infinity): boolean {
+    let settled = 0;
     for (const slot of this.#context.slots()) {
       const reader = slot.reader;
-      for (let n; (n = reader.read()) >= 0; ) this.#complete(readCompletion(reader.data, reader.offset));
+      for (let n; settled < maxRecords && (n = reader.read()) >= 0; ) {
+        settled += this.#complete(readCompletion(reader.data, reader.offset));
+      }
       reader.release();
+      if (settled >= maxRecords) return true;
     }
+    return false;
   }
 
   /** Fails the records still waiting in a slot's queue for ring space: they never reached a worker. */
@@ -168,7 +178,7 @@ export class Deliveries {
   }
 
   /** One batch's outcome: settle its callers, then give its bytes back in one release (one wake-up per batch). */
-  #complete(completion: Completion): void {
+  #complete(completion: Completion): number {
     const ids = completion.recordIds;
     const t = this.#table;
     const delivered = completion.kind === CompletionKind.delivered;
@@ -197,5 +207,6 @@ export class Deliveries {
       this.bytesSent += bytes;
     }
     if (ids.length > 0) this.#context.budget.release(bytes, ids.length);
+    return ids.length;
   }
 }
