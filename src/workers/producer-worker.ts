@@ -9,31 +9,27 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ControlBlock } from '../shared/control-block.js';
 import { RingReader, RingWriter } from '../shared/ring.js';
-import { EntryKind, readI32, readTopicEntry, readU16, readU32 } from '../shared/record-entry.js';
+import { EntryKind, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
-import { seal } from '../shared/record-states.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
-import { encodeRecordBatch, BatchOffset, type BatchHeader } from '../protocol/record-batch.js';
+import { encodeRecordBatch, BatchOffset } from '../protocol/record-batch.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
-import { encodeEntries } from './entry-encoder.js';
+import { Accumulator } from './accumulator.js';
 import { crc32c } from '../protocol/crc32c.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
 import { newBatch, type Batch } from './batch.js';
-import { PartitionState, addSequence, type TopicState } from './partition-state.js';
+import { addSequence, type PartitionState } from './partition-state.js';
 import { Sink, type Outgoing, type PartitionOutcome } from './sink.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 const MAX_TIMER_MS = 2 ** 31 - 1;
-/** A batch's completion lists its record ids (4 bytes each) and must fit in half the 1 MiB completion ring. */
-const MAX_BATCH_RECORDS = 65_536;
 
 export class ProducerWorker {
-  readonly #init: WorkerInit;
   readonly #settings: WorkerInit['settings'];
   readonly #control: ControlBlock;
   readonly #reader: RingReader;
@@ -42,10 +38,7 @@ export class ProducerWorker {
   readonly #port: MessagePort;
   readonly #stats: WorkerStats;
   readonly #view: ClusterView;
-  readonly #topics = new Map<number, TopicState>();
-  readonly #partitions: PartitionState[] = [];
-  /** Partitions with records in their open list. */
-  readonly #filling = new Set<PartitionState>();
+  readonly #batches: Accumulator;
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
   #rotation = 0;
@@ -58,7 +51,6 @@ export class ProducerWorker {
   readonly #done = new Promise<void>((resolve) => (this.#finished = resolve));
 
   constructor(init: WorkerInit) {
-    this.#init = init;
     this.#settings = init.settings;
     this.#control = new ControlBlock(init.control);
     this.#reader = new RingReader(init.recordRing);
@@ -66,6 +58,15 @@ export class ProducerWorker {
     this.#states = new Uint8Array(init.recordStates);
     this.#port = init.port;
     this.#stats = new WorkerStats(init.stats);
+    this.#batches = new Accumulator(init, this.#states, {
+      dropped: (p, ids) => this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), ids),
+      encoded: () => this.#pump(),
+      failed: (p, batch, message) => {
+        this.#remove(p, batch);
+        this.#fail(p, batch, ClientErrorCode.protocol, message);
+        this.#pump();
+      },
+    });
     const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight } = this.#settings;
     this.#view = new ClusterView(this.#settings.brokers, { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight });
   }
@@ -81,19 +82,11 @@ export class ProducerWorker {
       this.#pump();
       this.#completions.signal();
       if (this.#closing) break;
-      await this.#reader.waitForData({ timeoutMs: this.#lingerWait(), signal: this.#stop.signal });
+      await this.#reader.waitForData({ timeoutMs: this.#batches.lingerWait(), signal: this.#stop.signal });
     }
     await this.#done;
     await this.#completions.drained();
     await this.#view.close();
-  }
-
-  /** How long the ring may sleep: until the oldest open batch must be sealed, or indefinitely. */
-  #lingerWait(): number | undefined {
-    if (this.#filling.size === 0) return undefined;
-    let oldest = Infinity;
-    for (const p of this.#filling) oldest = Math.min(oldest, p.openSince);
-    return Math.max(0, oldest + this.#settings.lingerMs - Date.now());
   }
 
   #readRing(): void {
@@ -104,110 +97,25 @@ export class ProducerWorker {
       const at = reader.offset;
       if (data[at] === EntryKind.topic) {
         const { topicIndex, name } = readTopicEntry(data, at);
-        this.#topics.set(topicIndex, { index: topicIndex, name, partitions: new Map() });
+        this.#batches.addTopic(topicIndex, name);
         void this.#view.refresh(name).then(() => this.#pump(), () => this.#pump());
         continue;
       }
-      this.#addRecord(data, at, length, now);
+      this.#batches.add(data, at, length, now);
     }
     reader.release();
   }
 
-  #addRecord(data: Uint8Array, at: number, length: number, now: number): void {
-    const topic = this.#topics.get(readU16(data, at + 2))!;
-    const partitionIndex = readI32(data, at + 8);
-    let p = topic.partitions.get(partitionIndex);
-    if (p === undefined) {
-      p = new PartitionState(topic, partitionIndex, this.#init.producerEpoch);
-      topic.partitions.set(partitionIndex, p);
-      this.#partitions.push(p);
-    }
-    // The arena holds entries (32-byte fixed part + bytes), a fair estimate of the encoded size for batchMaxBytes.
-    if (p.count > 0 && (p.arenaUsed + length > this.#settings.batchMaxBytes || p.count >= MAX_BATCH_RECORDS)) this.#seal(p, now);
-    if (p.count === 0) {
-      p.openSince = now;
-      this.#filling.add(p);
-    }
-    // One copy per record, into the partition's reused arena: the ring space is handed back after this drain.
-    p.append(data, at, length, readU32(data, at + 4));
-    if (p.arenaUsed >= this.#settings.batchMaxBytes) this.#seal(p, now);
-  }
-
   /** Seals open batches whose linger is over, or all of them when someone waits, flushes or closes. */
   #sealDue(): void {
-    if (this.#filling.size === 0) return;
-    const now = Date.now();
-    const all = this.#closing || this.#settings.lingerMs === 0 || this.#control.sendNow;
-    for (const p of this.#filling) {
-      if (all || now - p.openSince >= this.#settings.lingerMs) this.#seal(p, now);
-    }
-  }
-
-  /**
-   * Claims each record with a CAS on its state byte; one the main thread cancelled first is left out, so no
-   * sequence number is ever spent on it (DESIGN invariant 5), and its id goes back as `dropped`. The batch is
-   * encoded at once (the records section synchronously, so the arena is free again when this returns).
-   */
-  #seal(p: PartitionState, now: number): void {
-    this.#filling.delete(p);
-    const offsets = p.offsets;
-    const ids = p.recordIds;
-    let kept = 0;
-    let dropped: number[] | undefined;
-    for (let i = 0; i < p.count; i++) {
-      const id = ids[i]!;
-      if (seal(this.#states, id)) {
-        offsets[kept] = offsets[i]!;
-        ids[kept++] = id;
-      } else (dropped ??= []).push(id);
-    }
-    if (dropped !== undefined) this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), dropped);
-    if (kept > 0) {
-      const batch = newBatch(ids.slice(0, kept), now + this.#settings.deliveryTimeoutMs);
-      p.sealed.push(batch);
-      this.#encoded(p, batch, encodeEntries(p.arena, offsets, kept, this.#batchHeader()));
-    }
-    p.reset();
-  }
-
-  #batchHeader(): BatchHeader {
-    const { idempotent, codec } = this.#settings;
-    // The base sequence is patched in at first send (#prepareAttempt); 0 keeps the header well-formed until then.
-    return {
-      producerId: idempotent ? this.#init.producerId : -1n,
-      producerEpoch: idempotent ? this.#init.producerEpoch : -1,
-      baseSequence: idempotent ? 0 : -1,
-      codec,
-    };
-  }
-
-  /** Attaches encoded bytes to the batch, now or when compression finishes. */
-  #encoded(p: PartitionState, batch: Batch, result: Buffer | Promise<Buffer>): void {
-    if (!(result instanceof Promise)) {
-      batch.bytes = result;
-      return;
-    }
-    batch.encoding = result.then(
-      (bytes) => {
-        batch.bytes = bytes;
-        batch.encoding = undefined;
-        this.#pump();
-      },
-      (error: unknown) => {
-        batch.encoding = undefined;
-        if (!p.sealed.includes(batch)) return; // close already reported it
-        this.#remove(p, batch);
-        this.#fail(p, batch, ClientErrorCode.protocol, `encoding failed: ${String(error)}`);
-        this.#pump();
-      },
-    );
+    this.#batches.sealDue(this.#closing || this.#control.sendNow);
   }
 
   /** Sends what can go now: for each partition whose head batch is encoded, not in flight and not backing off. */
   #pump(): void {
     const now = Date.now();
     const requests = new Map<Sink, { outgoing: Outgoing[]; bytes: number }>();
-    const partitions = this.#partitions;
+    const partitions = this.#batches.partitions;
     const count = partitions.length;
     let nextRetry = Infinity;
     let needMetadata = false;
@@ -291,7 +199,7 @@ export class ProducerWorker {
   }
 
   #partitionOf(outgoing: Outgoing): PartitionState {
-    for (const topic of this.#topics.values()) {
+    for (const topic of this.#batches.topics.values()) {
       if (topic.name === outgoing.topic) return topic.partitions.get(outgoing.partition)!;
     }
     throw new Error(`no state for ${outgoing.topic}-${outgoing.partition}`);
@@ -384,8 +292,8 @@ export class ProducerWorker {
     const second = newBatch(batch.recordIds.slice(half), batch.deadline);
     p.sealed.splice(0, 1, first, second);
     const decoded = decodeRecordBatches(batch.bytes!).then((batches) => batches[0]!.records);
-    this.#encoded(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batchHeader())));
-    this.#encoded(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batchHeader())));
+    this.#batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batches.batchHeader())));
+    this.#batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batches.batchHeader())));
   }
 
   #backOff(batch: Batch): void {
@@ -440,7 +348,7 @@ export class ProducerWorker {
 
   /** The close deadline passed: whatever is still here fails, in flight or not, and the worker finishes. */
   #giveUp(): void {
-    for (const p of this.#partitions) {
+    for (const p of this.#batches.partitions) {
       for (const batch of p.sealed.splice(0)) {
         // A batch that went out in a request may have been written; one that never did was not.
         const code = batch.attempts > 0 ? ClientErrorCode.closedInFlight : ClientErrorCode.closed;
@@ -453,7 +361,7 @@ export class ProducerWorker {
 
   #maybeFinish(): void {
     if (!this.#closing) return;
-    for (const p of this.#partitions) if (!p.idle || p.inFlight) return;
+    for (const p of this.#batches.partitions) if (!p.idle || p.inFlight) return;
     this.#finish();
   }
 

@@ -1,0 +1,140 @@
+/**
+ * Records in, sealed batches out: the per-partition accumulation of one worker. Records are copied from the ring
+ * into their partition's arena; a partition's open batch is sealed when it reaches batchMaxBytes (or 65,536
+ * records), when its linger is over, or at once while anyone waits for buffer space, flushes or closes. Sealing
+ * claims each record with a CAS on its state byte (a record the main thread cancelled first is dropped, so no
+ * sequence number is spent on it) and encodes the batch straight from the arena.
+ */
+import { readI32, readU16, readU32 } from '../shared/record-entry.js';
+import { seal } from '../shared/record-states.js';
+import type { WorkerInit } from '../shared/worker-protocol.js';
+import type { BatchHeader } from '../protocol/record-batch.js';
+import { newBatch, type Batch } from './batch.js';
+import { encodeEntries } from './entry-encoder.js';
+import { PartitionState, type TopicState } from './partition-state.js';
+
+/** A batch's completion lists its record ids (4 bytes each) and must fit in half the 1 MiB completion ring. */
+const MAX_BATCH_RECORDS = 65_536;
+
+export interface AccumulatorEvents {
+  /** Records cancelled on the main thread before sealing: their ids go back. */
+  dropped(p: PartitionState, recordIds: number[]): void;
+  /** A batch's compression finished: it can be sent. */
+  encoded(): void;
+  /** A batch could not be encoded. */
+  failed(p: PartitionState, batch: Batch, message: string): void;
+}
+
+export class Accumulator {
+  readonly topics = new Map<number, TopicState>();
+  /** Every partition this worker has seen, in first-seen order (the pump rotates over it). */
+  readonly partitions: PartitionState[] = [];
+  /** Partitions with records in their open batch. */
+  readonly #filling = new Set<PartitionState>();
+  readonly #init: WorkerInit;
+  readonly #states: Uint8Array;
+  readonly #events: AccumulatorEvents;
+
+  constructor(init: WorkerInit, states: Uint8Array, events: AccumulatorEvents) {
+    this.#init = init;
+    this.#states = states;
+    this.#events = events;
+  }
+
+  addTopic(index: number, name: string): void {
+    this.topics.set(index, { index, name, partitions: new Map() });
+  }
+
+  /** Copies the record entry at `data[at, at + length)` into its partition's open batch. */
+  add(data: Uint8Array, at: number, length: number, now: number): void {
+    const { batchMaxBytes } = this.#init.settings;
+    const topic = this.topics.get(readU16(data, at + 2))!;
+    const partitionIndex = readI32(data, at + 8);
+    let p = topic.partitions.get(partitionIndex);
+    if (p === undefined) {
+      p = new PartitionState(topic, partitionIndex, this.#init.producerEpoch);
+      topic.partitions.set(partitionIndex, p);
+      this.partitions.push(p);
+    }
+    // The arena holds entries (32-byte fixed part + bytes), a fair estimate of the encoded size for batchMaxBytes.
+    if (p.count > 0 && (p.arenaUsed + length > batchMaxBytes || p.count >= MAX_BATCH_RECORDS)) this.seal(p, now);
+    if (p.count === 0) {
+      p.openSince = now;
+      this.#filling.add(p);
+    }
+    // One copy per record, into the partition's reused arena: the ring space is handed back after this drain.
+    p.append(data, at, length, readU32(data, at + 4));
+    if (p.arenaUsed >= batchMaxBytes) this.seal(p, now);
+  }
+
+  /** How long the worker may sleep: until the oldest open batch must be sealed, or indefinitely. */
+  lingerWait(): number | undefined {
+    if (this.#filling.size === 0) return undefined;
+    let oldest = Infinity;
+    for (const p of this.#filling) oldest = Math.min(oldest, p.openSince);
+    return Math.max(0, oldest + this.#init.settings.lingerMs - Date.now());
+  }
+
+  /** Seals open batches whose linger is over, or all of them when `now` says so (waiters, flush, close). */
+  sealDue(all: boolean): void {
+    if (this.#filling.size === 0) return;
+    const now = Date.now();
+    const { lingerMs } = this.#init.settings;
+    for (const p of this.#filling) {
+      if (all || lingerMs === 0 || now - p.openSince >= lingerMs) this.seal(p, now);
+    }
+  }
+
+  /** Seals the partition's open batch (see the file comment); the arena is free again when this returns. */
+  seal(p: PartitionState, now: number): void {
+    this.#filling.delete(p);
+    const offsets = p.offsets;
+    const ids = p.recordIds;
+    let kept = 0;
+    let dropped: number[] | undefined;
+    for (let i = 0; i < p.count; i++) {
+      const id = ids[i]!;
+      if (seal(this.#states, id)) {
+        offsets[kept] = offsets[i]!;
+        ids[kept++] = id;
+      } else (dropped ??= []).push(id);
+    }
+    if (dropped !== undefined) this.#events.dropped(p, dropped);
+    if (kept > 0) {
+      const batch = newBatch(ids.slice(0, kept), now + this.#init.settings.deliveryTimeoutMs);
+      p.sealed.push(batch);
+      this.attach(p, batch, encodeEntries(p.arena, offsets, kept, this.batchHeader()));
+    }
+    p.reset();
+  }
+
+  batchHeader(): BatchHeader {
+    const { idempotent, codec } = this.#init.settings;
+    // The base sequence (and the partition's epoch) are patched in at first send; 0 keeps the header well-formed.
+    return {
+      producerId: idempotent ? this.#init.producerId : -1n,
+      producerEpoch: idempotent ? this.#init.producerEpoch : -1,
+      baseSequence: idempotent ? 0 : -1,
+      codec,
+    };
+  }
+
+  /** Attaches encoded bytes to the batch, now or when compression finishes. */
+  attach(p: PartitionState, batch: Batch, result: Buffer | Promise<Buffer>): void {
+    if (!(result instanceof Promise)) {
+      batch.bytes = result;
+      return;
+    }
+    batch.encoding = result.then(
+      (bytes) => {
+        batch.bytes = bytes;
+        batch.encoding = undefined;
+        this.#events.encoded();
+      },
+      (error: unknown) => {
+        batch.encoding = undefined;
+        if (p.sealed.includes(batch)) this.#events.failed(p, batch, `encoding failed: ${String(error)}`); // unless close reported it
+      },
+    );
+  }
+}
