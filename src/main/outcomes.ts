@@ -1,8 +1,8 @@
 /** The errors a caller receives, built from a worker's completion or from why it was released early. */
 import type { Completion } from '../shared/completion-entry.js';
 import { ClientErrorCode } from '../shared/completion-entry.js';
-import { ConnectionError, ProtocolError, type Delivery } from '../shared/errors.js';
-import { AbortError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError, UnknownTopicError } from '../shared/producer-errors.js';
+import { ProtocolError, type Delivery } from '../shared/errors.js';
+import { AbortError, DeliveryTimeoutError, ProducerClosedError, UnknownTopicError } from '../shared/producer-errors.js';
 import { brokerError } from '../protocol/error-codes.js';
 
 export type ReleaseReason = 'abort' | 'timeout' | 'close';
@@ -30,14 +30,10 @@ export function failureFor(completion: Completion): Error {
       return new ProducerClosedError('not-sent', message || 'the producer closed before the record was sent');
     case ClientErrorCode.closedInFlight:
       return new ProducerClosedError('unknown', message || 'the producer closed before the broker answered');
-    case ClientErrorCode.connection:
-      return new ConnectionError(message);
     case ClientErrorCode.protocol:
       return new ProtocolError(message);
     case ClientErrorCode.unknownTopic:
       return new UnknownTopicError('', message);
-    case ClientErrorCode.tooLarge:
-      return new RecordTooLargeError(message);
     default:
       return brokerError(errorCode, message || undefined);
   }

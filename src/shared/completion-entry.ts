@@ -17,11 +17,9 @@ export type CompletionKindValue = (typeof CompletionKind)[keyof typeof Completio
 /** Failures that are not Kafka error codes (those are ≥ -1). */
 export const ClientErrorCode = {
   deliveryTimeout: -1001,
-  connection: -1002,
   protocol: -1003,
   unknownTopic: -1004,
   closed: -1005,
-  tooLarge: -1006,
   /** The producer closed while a request with the batch had no answer: the broker may have written it. */
   closedInFlight: -1007,
 } as const;
