@@ -109,7 +109,6 @@ export class Deliveries {
     for (const id of expired) this.release(id, 'timeout');
   }
 
-  /** Reads every worker's completion ring and settles what it reports. */
   /**
    * Reads the workers' completion rings and settles what they report, stopping after about `maxRecords` records
    * so one burst of completed batches cannot hold the event loop for long. Returns true when it stopped early

@@ -284,11 +284,12 @@ export class Producer extends EventEmitter {
 
   async #completionLoop(): Promise<void> {
     const control = this.#control;
+    // The main thread's side of the completion signal (steps of test/shared/models/completion-signal.pml).
     while (!this.#stopLoop.signal.aborted) {
-      const seen = control.completionSeq;
+      const seen = control.completionSeq; // M1 (`snapshot`)
       // Settling is sliced: after a slice, timers and I/O run before the next one (the loop stays free).
-      if (this.#deliveries.drain(SETTLE_SLICE_RECORDS)) await new Promise((resolve) => setImmediate(resolve));
-      else await control.waitForCompletion(seen, { signal: this.#stopLoop.signal });
+      if (this.#deliveries.drain(SETTLE_SLICE_RECORDS)) await new Promise((resolve) => setImmediate(resolve)); // M2 (`drain`)
+      else await control.waitForCompletion(seen, { signal: this.#stopLoop.signal }); // M3–M6
     }
   }
 

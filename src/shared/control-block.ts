@@ -32,13 +32,17 @@ export const ControlSlot = {
   // ── cache line 1: written by workers ─────────────────────────────────────────────────────────────────────────
   /**
    * Event count for the completion rings. Each worker `Atomics.add`s 1 after publishing completions to its ring;
-   * the main thread reads it before draining the rings and waits on it (Atomics.waitAsync) when they are empty.
+   * the main thread reads it before draining the rings and re-checks it after announcing that it will sleep, so a
+   * completion published during the drain keeps it awake. Nobody waits on it.
    */
   COMPLETION_SEQ: 16,
   /**
-   * 1 while the main thread is (about to be) asleep on COMPLETION_SEQ, else 0. Main stores 1 before waiting and 0
-   * after waking; a worker that publishes completions notifies only when it swaps 1 → 0 itself, so a busy main
-   * thread costs workers no notify and a burst of completions costs one (wake-ups only on idle → busy).
+   * The main thread's sleeping word: 1 while it is (about to be) asleep waiting for completions, else 0. The main
+   * thread stores 1, re-checks COMPLETION_SEQ, then waits on THIS word with expected value 1; a worker that has
+   * published swaps 1 → 0 and notifies. Waiting on the word that carries the wake token (and not on
+   * COMPLETION_SEQ) is what makes a swap that lands before the wait count: the wait then sees 0 and returns.
+   * A busy main thread costs workers one load per burst and no notify (wake-ups only on idle → busy).
+   * Protocol and proof: docs/shared-memory.md, model test/shared/models/completion-signal.pml.
    */
   MAIN_SLEEPING: 17,
 } as const;
@@ -70,10 +74,10 @@ const atomics = Atomics as typeof Atomics & {
  * Waits without blocking the thread until `words[index]` is notified, unless it no longer holds `expected`.
  *
  * A waitAsync cannot be cancelled, so an abort wakes it instead: every wait in this project has exactly one
- * waiting thread per slot (a ring's reader, a ring's writer, the main thread on COMPLETION_SEQ), so a notify from
+ * waiting thread per slot (a ring's reader, a ring's writer, the main thread on MAIN_SLEEPING), so a notify from
  * the aborting thread can only wake its own waiter (or, at worst, another wait of the same thread, which then
  * sees a spurious wake-up and looks again). The waiter never lingers in V8's list after the abort.
- * (A ring's reader and writer each wait on their own sleeping word; the main thread on COMPLETION_SEQ.)
+ * (A ring's reader and writer each wait on their own sleeping word; the main thread on MAIN_SLEEPING.)
  */
 export function waitOn(words: Int32Array, index: number, expected: number, options: WaitOptions = {}): Promise<WaitOutcome> {
   const { signal, timeoutMs } = options;
@@ -93,17 +97,41 @@ export function waitOn(words: Int32Array, index: number, expected: number, optio
   });
 }
 
+/**
+ * The steps of the wait/notify protocols at which a test may park a thread: between a side's two halves, where
+ * the other side's moves decide whether a wake-up is lost. Tests force the losing interleavings with real threads
+ * by parking one thread here (blocking in Atomics.wait) and releasing it from the other.
+ *
+ *   completion:counted   worker, after W2 (SEQ counted), before W3 (load SLEEPING)
+ *   completion:sleeping  main, after M3 (SLEEPING = 1), before M4 (re-check)
+ *   reader:idle          ring reader, after it found nothing to do, before it stores READER_SLEEPING
+ *   reader:sleeping      ring reader, after it stored READER_SLEEPING, before its re-checks
+ *   writer:sleeping      ring writer waiting for space, after it stored WRITER_SLEEPING, before its re-check
+ */
+export type ProtocolStep =
+  | 'completion:counted'
+  | 'completion:sleeping'
+  | 'reader:idle'
+  | 'reader:sleeping'
+  | 'writer:sleeping';
+
+/** A test seam: called synchronously at each ProtocolStep. Production code never passes one. */
+export type ProtocolPause = (step: ProtocolStep) => void;
+
 /** A typed view of a control block. Construct one per thread over the same SharedArrayBuffer. */
 export class ControlBlock {
   readonly buffer: SharedArrayBuffer;
   readonly #slots: Int32Array;
+  readonly #pause: ProtocolPause | undefined;
 
-  constructor(buffer: SharedArrayBuffer) {
+  /** `pause` is a test seam (see ProtocolPause); production code passes nothing. */
+  constructor(buffer: SharedArrayBuffer, pause?: ProtocolPause) {
     if (buffer.byteLength !== CONTROL_BLOCK_BYTES) {
       throw new TypeError(`control block must be ${CONTROL_BLOCK_BYTES} bytes, got ${buffer.byteLength}`);
     }
     this.buffer = buffer;
     this.#slots = new Int32Array(buffer);
+    this.#pause = pause;
   }
 
   // ── reads (any thread) ─────────────────────────────────────────────────────────────────────────────────────
@@ -175,41 +203,52 @@ export class ControlBlock {
   }
 
   // ── the completion wake-up, both sides ─────────────────────────────────────────────────────────────────────
+  //
+  // Model: test/shared/models/completion-signal.pml. Each step below names the model's label beside it.
+  //
+  // Why no wake-up is lost (all Atomics operations are sequentially consistent). The worker does
+  // [W1 publish ring, W2 add SEQ, W3 load SLEEPING, W4 swap 1 → 0, W5 notify SLEEPING]; the main thread does
+  // [M1 read SEQ as `seen`, M2 drain rings, M3 store SLEEPING = 1, M4 re-check SEQ, M5 wait on SLEEPING while 1].
+  // If W2 precedes M1, W1 does too and M2 sees the entries. If W2 precedes M4, M4 sees SEQ ≠ seen and the main
+  // thread does not sleep. Otherwise M3 < M4 < W2 < W3, so W3 sees 1 — or some other worker already swapped it
+  // to 0 — and some worker's W4 turns it to 0 after M3. If that swap precedes M5, the wait sees 0 and returns
+  // at once; if it follows M5, its W5 wakes the waiter. A stale swap from an earlier round can only cause a
+  // spurious wake-up, after which the main thread drains and looks again.
+  //
+  // The earlier protocol waited on SEQ instead of SLEEPING (M5' wait on SEQ while `seen`): a worker whose W2 was
+  // already counted in `seen` could do W3–W5 between M3 and M5', spending the token on nobody, and the main
+  // thread slept with SLEEPING = 0, so no later signal woke it. The model keeps that variant as a negative case.
 
   /**
    * Worker: call after publishing completions to its ring (after RingWriter.commit). Returns true when it had to
    * wake the main thread.
-   *
-   * Why no wake-up is lost, with the main thread's side in waitForCompletion: all Atomics operations are
-   * sequentially consistent. The worker does [publish ring, add SEQ, read MAIN_SLEEPING]; the main thread does
-   * [read SEQ as `seen`, drain rings, store MAIN_SLEEPING = 1, waitAsync(SEQ, seen)]. If the worker's add comes
-   * before the main thread read `seen`, so did its publish, and the drain sees it. Otherwise the add comes after,
-   * and SEQ ≠ `seen`: either the add also precedes waitAsync's compare (which then returns `'not-equal'` at once)
-   * or it follows it — and then it follows the store of 1, so this read sees 1 and the swap 1 → 0 notifies
-   * (the main thread, or another worker that swapped first and notifies in its place).
    */
   signalCompletion(): boolean {
     const s = this.#slots;
-    Atomics.add(s, ControlSlot.COMPLETION_SEQ, 1);
+    Atomics.add(s, ControlSlot.COMPLETION_SEQ, 1); // W2 (`count`)
+    this.#pause?.('completion:counted');
     // Plain load first: the common case (main busy) then costs no locked compare-and-swap.
-    if (Atomics.load(s, ControlSlot.MAIN_SLEEPING) === 0) return false;
-    if (Atomics.compareExchange(s, ControlSlot.MAIN_SLEEPING, 1, 0) !== 1) return false;
-    Atomics.notify(s, ControlSlot.COMPLETION_SEQ);
+    if (Atomics.load(s, ControlSlot.MAIN_SLEEPING) === 0) return false; // W3 (`look`)
+    if (Atomics.compareExchange(s, ControlSlot.MAIN_SLEEPING, 1, 0) !== 1) return false; // W4 (`swap`)
+    Atomics.notify(s, ControlSlot.MAIN_SLEEPING); // W5 (`notify`)
     return true;
   }
 
   /**
-   * Main: sleeps until a worker signals a completion after `seen` was read from `completionSeq`. Read `seen`
-   * BEFORE draining the completion rings; then a completion published during the drain ends the wait at once.
+   * Main: sleeps until a worker signals a completion after `seen` was read from `completionSeq` (M1). Read `seen`
+   * BEFORE draining the completion rings (M2); then a completion published during the drain ends the wait at once.
    */
   async waitForCompletion(seen: number, options: WaitOptions = {}): Promise<WaitOutcome> {
     const s = this.#slots;
-    Atomics.store(s, ControlSlot.MAIN_SLEEPING, 1);
+    Atomics.store(s, ControlSlot.MAIN_SLEEPING, 1); // M3 (`sleepy`)
     try {
-      return await waitOn(s, ControlSlot.COMPLETION_SEQ, seen, options);
+      this.#pause?.('completion:sleeping');
+      // M4 (`recheck`): a completion counted after `seen` means there is something to drain.
+      if (Atomics.load(s, ControlSlot.COMPLETION_SEQ) !== seen) return 'not-equal';
+      return await waitOn(s, ControlSlot.MAIN_SLEEPING, 1, options); // M5 (`sleep`)
     } finally {
       // Awake (or never slept): workers must not pay for notifies nobody waits for.
-      Atomics.store(s, ControlSlot.MAIN_SLEEPING, 0);
+      Atomics.store(s, ControlSlot.MAIN_SLEEPING, 0); // M6 (`awake`)
     }
   }
 }

@@ -23,13 +23,17 @@
  * its own sleeping word (Atomics.waitAsync, expected value 1), not on a position, so that wake() — which moves no
  * position — cannot be lost either.
  *
+ * The wake-up protocols are model-checked with Spin: test/shared/models/ring.pml (data and wake(), the reader's
+ * side) and test/shared/models/ring-space.pml (back-pressure, the writer's side). Comments name each model step
+ * (`publish`, `sleepy`, …) at the line it stands for.
+ *
  * Atomics.waitAsync does not keep Node's event loop alive: a thread that awaits waitForData or waitForSpace must
  * hold a ref'd handle (a timer, a socket, a MessagePort) while work is pending, or it may exit mid-wait. This
  * module holds none, so an idle ring never keeps a process alive by itself.
  */
 import { ConfigError } from './errors.js';
 import { AbortError, RecordTooLargeError } from './producer-errors.js';
-import { waitOn, type WaitOptions, type WaitOutcome } from './control-block.js';
+import { waitOn, type ProtocolPause, type WaitOptions, type WaitOutcome } from './control-block.js';
 
 /** Header slot indices (Int32). The two positions sit on separate cache lines, so neither side's stores keep
  *  invalidating the line the other side stores to. */
@@ -84,8 +88,10 @@ abstract class RingEnd {
   protected readonly header: Int32Array;
   protected readonly words: Int32Array;
   protected readonly mask: number;
+  /** Test seam (see ProtocolPause); production code passes nothing. */
+  protected readonly pause: ProtocolPause | undefined;
 
-  constructor(buffer: SharedArrayBuffer) {
+  constructor(buffer: SharedArrayBuffer, pause?: ProtocolPause) {
     const capacity = buffer.byteLength - RING_HEADER_BYTES;
     if (capacity < MIN_RING_CAPACITY || (capacity & (capacity - 1)) !== 0) {
       throw new ConfigError(`not a ring buffer: ${buffer.byteLength} bytes`);
@@ -96,6 +102,7 @@ abstract class RingEnd {
     this.header = new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
     this.words = new Int32Array(buffer, RING_HEADER_BYTES, capacity / 4);
     this.data = new Uint8Array(buffer, RING_HEADER_BYTES, capacity);
+    this.pause = pause;
   }
 }
 
@@ -112,8 +119,8 @@ export class RingWriter extends RingEnd {
   /** Last READ_POS seen; refreshed only when the ring looks full, so most reserves do no atomic load. */
   #cachedRead: number;
 
-  constructor(buffer: SharedArrayBuffer) {
-    super(buffer);
+  constructor(buffer: SharedArrayBuffer, pause?: ProtocolPause) {
+    super(buffer, pause);
     this.#pending = this.#published = Atomics.load(this.header, RingSlot.WRITE_POS);
     this.#cachedRead = Atomics.load(this.header, RingSlot.READ_POS);
   }
@@ -151,11 +158,11 @@ export class RingWriter extends RingEnd {
     if (pending === this.#published) return;
     this.#published = pending;
     const h = this.header;
-    Atomics.store(h, RingSlot.WRITE_POS, pending);
+    Atomics.store(h, RingSlot.WRITE_POS, pending); // model ring.pml: `publish`
     // Ordering (both sides SeqCst): we store WRITE_POS then load READER_SLEEPING; the reader stores
     // READER_SLEEPING = 1 then loads WRITE_POS. At least one of the two loads sees the other's store, so either
     // the reader finds the data before it sleeps or we find it asleep and wake it.
-    if (Atomics.load(h, RingSlot.READER_SLEEPING) !== 0) this.#wakeReader();
+    if (Atomics.load(h, RingSlot.READER_SLEEPING) !== 0) this.#wakeReader(); // ring.pml: `look`
   }
 
   /** Drops every reserved, uncommitted entry (for a caller that failed while filling one). */
@@ -180,7 +187,8 @@ export class RingWriter extends RingEnd {
   /**
    * Wakes the reader if it sleeps in waitForData, though nothing new was written: for example so a worker
    * re-reads the control block (someone began waiting for buffer space, so it must stop lingering). Returns true
-   * when the reader was asleep.
+   * when the reader was asleep. Change the condition the reader re-checks (its `hasWork`) BEFORE calling this:
+   * a reader between its check and its sleep then either sees the change or is woken here (ring.pml: `kick`).
    */
   wake(): boolean {
     return this.#wakeReader();
@@ -202,13 +210,14 @@ export class RingWriter extends RingEnd {
       // Ordering: mirror image of commit(): store our sleeping word, then re-check READ_POS; the reader stores
       // READ_POS, then loads our word. We wait on our own word with expected value 1, so a wake that lands
       // between the re-check and the wait makes waitAsync return 'not-equal' instead of being lost.
-      Atomics.store(h, RingSlot.WRITER_SLEEPING, 1);
-      if (this.#fits(length)) {
+      Atomics.store(h, RingSlot.WRITER_SLEEPING, 1); // ring-space.pml: `sleepy`
+      this.pause?.('writer:sleeping');
+      if (this.#fits(length)) { // ring-space.pml: `recheck`
         Atomics.store(h, RingSlot.WRITER_SLEEPING, 0);
         return;
       }
-      const outcome = await waitOn(h, RingSlot.WRITER_SLEEPING, 1, options);
-      Atomics.store(h, RingSlot.WRITER_SLEEPING, 0);
+      const outcome = await waitOn(h, RingSlot.WRITER_SLEEPING, 1, options); // ring-space.pml: `sleep`
+      Atomics.store(h, RingSlot.WRITER_SLEEPING, 0); // ring-space.pml: `awake`
       if (outcome === 'aborted') {
         throw new AbortError('not-sent', 'aborted while waiting for ring space', { cause: options.signal?.reason });
       }
@@ -225,8 +234,8 @@ export class RingWriter extends RingEnd {
 
   #wakeReader(): boolean {
     const h = this.header;
-    if (Atomics.compareExchange(h, RingSlot.READER_SLEEPING, 1, 0) !== 1) return false;
-    Atomics.notify(h, RingSlot.READER_SLEEPING);
+    if (Atomics.compareExchange(h, RingSlot.READER_SLEEPING, 1, 0) !== 1) return false; // ring.pml: `swap`
+    Atomics.notify(h, RingSlot.READER_SLEEPING); // ring.pml: `notify`
     return true;
   }
 
@@ -253,8 +262,8 @@ export class RingReader extends RingEnd {
   #cachedWrite: number;
   #offset = 0;
 
-  constructor(buffer: SharedArrayBuffer) {
-    super(buffer);
+  constructor(buffer: SharedArrayBuffer, pause?: ProtocolPause) {
+    super(buffer, pause);
     this.#pos = this.#released = Atomics.load(this.header, RingSlot.READ_POS);
     this.#cachedWrite = Atomics.load(this.header, RingSlot.WRITE_POS);
   }
@@ -295,11 +304,11 @@ export class RingReader extends RingEnd {
     if (pos === this.#released) return;
     this.#released = pos;
     const h = this.header;
-    Atomics.store(h, RingSlot.READ_POS, pos);
+    Atomics.store(h, RingSlot.READ_POS, pos); // ring-space.pml: `free`
     // Same ordering argument as RingWriter.commit, with the roles swapped.
-    if (Atomics.load(h, RingSlot.WRITER_SLEEPING) !== 0 &&
-        Atomics.compareExchange(h, RingSlot.WRITER_SLEEPING, 1, 0) === 1) {
-      Atomics.notify(h, RingSlot.WRITER_SLEEPING);
+    if (Atomics.load(h, RingSlot.WRITER_SLEEPING) !== 0 && // ring-space.pml: `look`
+        Atomics.compareExchange(h, RingSlot.WRITER_SLEEPING, 1, 0) === 1) { // `swap`
+      Atomics.notify(h, RingSlot.WRITER_SLEEPING); // `notify`
     }
   }
 
@@ -307,23 +316,30 @@ export class RingReader extends RingEnd {
    * Releases what was read, then sleeps until the writer commits, calls wake(), `timeoutMs` passes (a linger
    * deadline) or `signal` aborts. Never rejects; `'ok'`/`'not-equal'` mean "read again" (there may be nothing:
    * wake() and spurious wake-ups carry no data).
+   *
+   * `hasWork` is the reader's other reason to stay awake (a worker: someone waits for buffer space, flushes or
+   * closes). It is re-checked after the sleeping word is stored, so a writer that changes that condition and
+   * then calls wake() is never lost: checked only before, a wake() landing between the check and the store
+   * would find nobody asleep, and the reader would sleep out its whole timeout (ring.pml's negative variant).
    */
-  waitForData(options: WaitOptions = {}): Promise<WaitOutcome> {
+  waitForData(options: WaitOptions & { readonly hasWork?: (() => boolean) | undefined } = {}): Promise<WaitOutcome> {
     this.release();
     const h = this.header;
     if (this.#pos !== this.#cachedWrite) return Promise.resolve('not-equal');
-    // Ordering: see RingWriter.commit. Store our sleeping word, THEN re-check WRITE_POS. We wait on the sleeping
-    // word itself (expected 1), not on WRITE_POS, so that wake() — which changes no position — cannot slip in
-    // between the re-check and the wait: its swap to 0 makes waitAsync return 'not-equal' at once.
-    Atomics.store(h, RingSlot.READER_SLEEPING, 1);
-    this.#cachedWrite = Atomics.load(h, RingSlot.WRITE_POS);
-    if (this.#pos !== this.#cachedWrite) {
+    this.pause?.('reader:idle');
+    // Ordering: see RingWriter.commit. Store our sleeping word, THEN re-check WRITE_POS and `hasWork`. We wait on
+    // the sleeping word itself (expected 1), not on WRITE_POS, so that wake() — which changes no position —
+    // cannot slip in between the re-check and the wait: its swap to 0 makes waitAsync return 'not-equal' at once.
+    Atomics.store(h, RingSlot.READER_SLEEPING, 1); // ring.pml: `sleepy`
+    this.pause?.('reader:sleeping');
+    this.#cachedWrite = Atomics.load(h, RingSlot.WRITE_POS); // ring.pml: `recheck`
+    if (this.#pos !== this.#cachedWrite || options.hasWork?.() === true) {
       Atomics.store(h, RingSlot.READER_SLEEPING, 0);
       return Promise.resolve('not-equal');
     }
-    return waitOn(h, RingSlot.READER_SLEEPING, 1, options).then((outcome) => {
+    return waitOn(h, RingSlot.READER_SLEEPING, 1, options).then((outcome) => { // ring.pml: `sleep`
       // After 'ok' the waker already swapped the word to 0; after a timeout or an abort we must.
-      Atomics.store(h, RingSlot.READER_SLEEPING, 0);
+      Atomics.store(h, RingSlot.READER_SLEEPING, 0); // ring.pml: `awake`
       return outcome;
     });
   }

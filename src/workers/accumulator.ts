@@ -67,6 +67,11 @@ export class Accumulator {
     if (p.arenaUsed >= batchMaxBytes) this.seal(p, now);
   }
 
+  /** True while some partition has an open (unsealed) batch. */
+  get hasOpen(): boolean {
+    return this.#filling.size > 0;
+  }
+
   /** How long the worker may sleep: until the oldest open batch must be sealed, or indefinitely. */
   lingerWait(): number | undefined {
     if (this.#filling.size === 0) return undefined;

@@ -46,8 +46,8 @@ export class CompletionWriter {
   signal(): void {
     if (!this.#dirty) return;
     this.#dirty = false;
-    this.#ring.commit();
-    this.#control.signalCompletion();
+    this.#ring.commit(); // W1 (`publish`) of test/shared/models/completion-signal.pml
+    this.#control.signalCompletion(); // W2–W5
   }
 
   /** Resolves once the backlog is empty (before a worker exits). */

@@ -82,7 +82,14 @@ export class ProducerWorker {
       this.#pump();
       this.#completions.signal();
       if (this.#closing) break;
-      await this.#reader.waitForData({ timeoutMs: this.#batches.lingerWait(), signal: this.#stop.signal });
+      // `hasWork` is re-checked after the reader announces its sleep: the main thread sets WAITERS/FLUSHES and
+      // then wakes us, and a wake landing between #sealDue's look and the sleep must not be lost (it would hold
+      // an open batch, and a flush, for the whole linger).
+      await this.#reader.waitForData({
+        timeoutMs: this.#batches.lingerWait(),
+        signal: this.#stop.signal,
+        hasWork: () => this.#control.sendNow && this.#batches.hasOpen,
+      });
     }
     await this.#done;
     await this.#completions.drained();

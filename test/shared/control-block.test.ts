@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CONTROL_BLOCK_BYTES, ControlBlock, ControlSlot, createControlBlock } from '../../src/shared/control-block.js';
+import { CONTROL_BLOCK_BYTES, ControlBlock, ControlSlot, createControlBlock, type ProtocolStep } from '../../src/shared/control-block.js';
 import { RingReader, createRing } from '../../src/shared/ring.js';
 import { checkEntry } from './fixtures/ring-pattern.js';
 import { startRingWorker } from './fixtures/start-ring-worker.js';
+import { Gate, startInterleavingWorker } from './fixtures/start-interleaving-worker.js';
 
 async function alive<T>(promise: Promise<T>): Promise<T> {
   const timer = setInterval(() => {}, 1 << 30);
@@ -112,5 +113,54 @@ describe('completion wake-ups', () => {
     assert.equal(result.error, null);
     assert.ok(result.notifies <= sleeps, `${result.notifies} notifies for ${sleeps} sleeps: only idle → busy`);
     assert.ok(result.waits > 0, 'the worker found the ring full at least once');
+  });
+});
+
+describe('completion signal, forced interleaving (test/shared/models/completion-signal.pml)', () => {
+  // The lost wake-up of the earlier protocol, which slept on COMPLETION_SEQ: a worker whose add was already in
+  // `seen` swaps MAIN_SLEEPING 1 → 0 and notifies between the main thread's store of 1 and its wait. The main
+  // thread then slept with MAIN_SLEEPING = 0, so the worker's next signal notified nobody, for good. Here the
+  // worker is parked after its add (W2) and released from inside the main thread's step M3–M4, so this
+  // interleaving happens on every run.
+  it('wakes the main thread for the next completion after a worker spent the token before it slept', { timeout: 60_000 }, async (t) => {
+    const buffer = new SharedArrayBuffer(CONTROL_BLOCK_BYTES);
+    const ring = createRing({ capacity: 256 });
+    const run = startInterleavingWorker({ mode: 'completion-signal', control: buffer, ring }, t.signal);
+    await run.parked(); // worker: entry 1 published and counted (W1, W2), parked before W3
+
+    let spent = false;
+    const main = new ControlBlock(buffer, (step: ProtocolStep) => {
+      if (step !== 'completion:sleeping' || spent) return;
+      spent = true;
+      // Between M3 and M4: let the worker look, swap 1 → 0 and notify (W3–W5), and wait until it has.
+      run.set(Gate.RELEASED);
+      assert.equal(Atomics.wait(run.gate, Gate.STEP_DONE, 0, 30_000), 'ok', 'the worker finished its signal');
+    });
+    const reader = new RingReader(ring);
+    const drain = (): number => {
+      let count = 0;
+      while (reader.read() >= 0) count++;
+      reader.release();
+      return count;
+    };
+
+    const seen = main.completionSeq; // M1: the worker's add is already counted
+    assert.equal(seen, 1);
+    let entries = drain(); // M2
+    assert.equal(entries, 1);
+    const first = main.waitForCompletion(seen, { timeoutMs: 20_000 }); // M3 … M5 (registered when this returns)
+    assert.ok(spent, 'the worker spent the wake token inside the window');
+    run.set(Gate.GO); // the worker publishes entry 2 and signals, while the main thread waits or is about to
+    let outcome = await alive(first);
+    assert.notEqual(outcome, 'timed-out', 'lost wake-up: the main thread slept through entry 2');
+    while (entries < 2) {
+      const again = main.completionSeq;
+      entries += drain();
+      if (entries >= 2) break;
+      outcome = await alive(main.waitForCompletion(again, { timeoutMs: 20_000 }));
+      assert.notEqual(outcome, 'timed-out', 'lost wake-up: the main thread slept through entry 2');
+    }
+    assert.equal((await run.result).error, null);
+    assert.equal(Atomics.load(new Int32Array(buffer), ControlSlot.MAIN_SLEEPING), 0);
   });
 });

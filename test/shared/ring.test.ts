@@ -6,6 +6,8 @@ import { AbortError, RecordTooLargeError } from '../../src/shared/producer-error
 import { RING_HEADER_BYTES, RingReader, RingSlot, RingWriter, createRing } from '../../src/shared/ring.js';
 import { checkEntry, entryLength, fillEntry } from './fixtures/ring-pattern.js';
 import { startRingWorker } from './fixtures/start-ring-worker.js';
+import { Gate, startInterleavingWorker } from './fixtures/start-interleaving-worker.js';
+import { createControlBlock } from '../../src/shared/control-block.js';
 
 /** Positions just below both places a 32-bit counter wraps: int32 sign flip (2^31) and uint32 overflow (2^32). */
 const NEAR_WRAPS = [0, 2 ** 31 - 256, 2 ** 32 - 256];
@@ -309,5 +311,26 @@ describe('ring across threads', () => {
     const result = await run.result;
     assert.equal(result.error, null);
     assert.equal(result.entries, COUNT);
+  });
+});
+
+describe('reader wake-up, forced interleaving (test/shared/models/ring.pml)', () => {
+  // The lost wake-up of the earlier protocol: a worker looked at sendNow (false), then the main thread set
+  // WAITERS and called wake() — which found READER_SLEEPING still 0 and notified nobody — and then the worker
+  // stored READER_SLEEPING, saw no new data and slept for its whole linger. The worker is parked between its
+  // look and its store here, so the wake() lands in that window on every run.
+  it('a wake() between the reader\'s last look and its sleep is not lost', { timeout: 60_000 }, async (t) => {
+    const control = createControlBlock();
+    const ring = createRing({ capacity: 256 });
+    // A linger far longer than the test's limit: a lost wake-up shows as 'timed-out' (or the test timing out).
+    const run = startInterleavingWorker({ mode: 'reader-wake', control: control.buffer, ring, lingerMs: 40_000 }, t.signal);
+    await run.parked(); // worker: no data, sendNow false, about to announce its sleep
+    control.setWaiters(1); // someone waits for buffer space: batches must go out now …
+    const writer = new RingWriter(ring);
+    assert.equal(writer.wake(), false, '… but the worker has not announced its sleep, so nobody is notified');
+    run.set(Gate.RELEASED);
+    const result = await run.result;
+    assert.equal(result.error, null);
+    assert.equal(result.outcome, 'not-equal', `the worker must not sleep out its linger (its wait ended ${result.outcome})`);
   });
 });
