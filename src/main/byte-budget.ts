@@ -69,6 +69,7 @@ class Waiter {
     readonly bytes: number,
     readonly records: number,
     readonly signal: AbortSignal | undefined,
+    readonly onGranted: (() => void) | undefined,
     readonly resolve: () => void,
     readonly reject: (error: Error) => void,
   ) {}
@@ -140,16 +141,18 @@ export class ByteBudget {
     if (signal?.aborted) return Promise.reject(abortError(signal));
     if (this.#head === null && this.#fits(bytes, records)) {
       this.#take(bytes, records);
-      options.onGranted?.();
+      if (options.onGranted === undefined) return GRANTED;
+      try {
+        options.onGranted();
+      } catch (error) {
+        this.#giveBack(bytes, records); // a grant whose taker failed holds nothing (invariant 2)
+        return Promise.reject(error as Error);
+      }
       return GRANTED;
     }
 
-    const onGranted = options.onGranted;
     return new Promise<void>((resolve, reject) => {
-      const waiter = new Waiter(bytes, records, signal, onGranted === undefined ? resolve : () => {
-        onGranted();
-        resolve();
-      }, reject);
+      const waiter = new Waiter(bytes, records, signal, options.onGranted, resolve, reject);
       if (signal !== undefined) {
         waiter.onAbort = () => this.#leave(waiter, abortError(signal));
         signal.addEventListener('abort', waiter.onAbort, { once: true });
@@ -207,7 +210,17 @@ export class ByteBudget {
     this.#control.setBuffered(this.#bytes, this.#records);
   }
 
-  /** Grants from the head while it fits. Promise settlement is asynchronous, so nothing re-enters this loop. */
+  #giveBack(bytes: number, records: number): void {
+    this.#bytes -= bytes;
+    this.#records -= records;
+    this.#control.setBuffered(this.#bytes, this.#records);
+  }
+
+  /**
+   * Grants from the head while it fits. Promise settlement is asynchronous, so nothing re-enters this loop. A
+   * grant callback that throws rejects its own waiter with that error and gives its bytes back; the loop goes on,
+   * so the waiters behind it are granted as if it had left (invariant 2: every path settles and releases).
+   */
   #grant(): void {
     let granted = false;
     let head = this.#head;
@@ -215,8 +228,19 @@ export class ByteBudget {
       this.#take(head.bytes, head.records);
       this.#unlink(head);
       cleanUp(head);
-      head.resolve();
       granted = true;
+      let failure: unknown;
+      let failed = false;
+      try {
+        head.onGranted?.();
+      } catch (error) {
+        failed = true;
+        failure = error;
+      }
+      if (failed) {
+        this.#giveBack(head.bytes, head.records);
+        head.reject(failure instanceof Error ? failure : new Error(String(failure)));
+      } else head.resolve();
       head = this.#head;
     }
     if (granted) this.#control.setWaiters(this.#length);

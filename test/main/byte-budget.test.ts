@@ -236,6 +236,34 @@ describe('ByteBudget', () => {
     await third;
   });
 
+  it('a grant callback that throws fails only its own waiter, holds nothing, and the next waiter is granted', async () => {
+    const { budget, control } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+    const log: string[] = [];
+    budget.tryAcquire(10);
+    const broken = new Error('the taker failed');
+    const a = budget.acquire(4, { ...FOREVER, onGranted: () => { throw broken; } });
+    const b = budget.acquire(6, { ...FOREVER, onGranted: () => log.push('b taken') });
+    const failed = a.then(() => 'granted', (error: unknown) => error);
+    assert.doesNotThrow(() => budget.release(10), 'release must not throw into the completion loop');
+    assert.equal(await failed, broken);
+    await b;
+    assert.deepEqual(log, ['b taken']);
+    assert.equal(budget.bufferedBytes, 6, 'the failed grant gave its 4 bytes back');
+    assert.equal(budget.bufferedRecords, 1);
+    assert.equal(budget.waiting, 0);
+    assert.equal(control.waiters, 0);
+    assert.equal(control.bufferedBytes, 6);
+  });
+
+  it('a grant callback that throws on the fast path rejects and holds nothing', async () => {
+    const { budget, control } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+    const broken = new Error('the taker failed');
+    await assert.rejects(budget.acquire(4, { ...FOREVER, onGranted: () => { throw broken; } }), (error) => error === broken);
+    assert.equal(budget.bufferedBytes, 0);
+    assert.equal(control.bufferedBytes, 0);
+    assert.equal(budget.tryAcquire(10), true);
+  });
+
   for (const seed of [1, 2, 3, 4, 5]) {
     it(`stress (seed ${seed}): random sizes, random release order, aborts — FIFO grants, no deadlock`, async () => {
       const MAX_BYTES = 1000;
