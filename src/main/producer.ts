@@ -383,7 +383,9 @@ export class Producer extends EventEmitter {
         slot.running?.port.postMessage({ type: 'close', deadline: signal?.aborted ? 0 : deadline });
       }
       this.#wakeWorkers();
-      await Promise.allSettled(this.#slots.map((slot) => slot.running?.done));
+      // Bounded like everything else in close: a worker that cannot finish by the deadline (blocked, frozen, its
+      // completion ring never drained) is not waited for. Its records fail below, and destroy() ends its thread.
+      await untilDeadline(Promise.allSettled(this.#slots.map((slot) => slot.running?.done)), deadline, signal);
       for (const slot of this.#slots) slot.running?.port.unref();
     } finally {
       signal?.removeEventListener('abort', giveUp);

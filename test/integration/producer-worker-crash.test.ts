@@ -8,58 +8,15 @@
  * exception, which kills that thread the way a real bug in the worker would.
  */
 import assert from 'node:assert/strict';
-import { Session } from 'node:inspector';
 import { once } from 'node:events';
 import { after, before, describe, test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
-import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
+import { ProducerClosedError, WorkerCrashedError } from '../../src/shared/producer-errors.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { consume, until } from '../helpers/readback.js';
-
-interface AttachedWorker {
-  readonly sessionId: string;
-  readonly workerInfo: { readonly workerId: string; readonly url: string };
-}
-
-/** The inspector's view of this process's worker threads: piscina's threads run node_modules/piscina/…/worker.js. */
-class WorkerThreads {
-  readonly #session = new Session();
-  readonly #attached = new Map<string, AttachedWorker>();
-  readonly #gone = new Set<string>();
-
-  async start(): Promise<void> {
-    this.#session.connect();
-    this.#session.on('NodeWorker.attachedToWorker', ({ params }: { params: AttachedWorker }) => {
-      this.#attached.set(params.sessionId, params);
-    });
-    this.#session.on('NodeWorker.detachedFromWorker', ({ params }: { params: { sessionId: string } }) => {
-      this.#gone.add(params.sessionId);
-    });
-    await new Promise<void>((resolve, reject) =>
-      this.#session.post('NodeWorker.enable', { waitForDebuggerOnStart: false }, (error) => (error ? reject(error) : resolve())));
-  }
-
-  /** Producer worker threads alive now (the ESM loader's thread is not one of them). */
-  producerThreads(): AttachedWorker[] {
-    return [...this.#attached.values()].filter((w) => w.workerInfo.url.includes('piscina') && !this.#gone.has(w.sessionId));
-  }
-
-  /** Makes the thread throw an uncaught exception, as a bug in the worker would, and waits until it is gone. */
-  async crash(worker: AttachedWorker): Promise<void> {
-    const expression = 'setImmediate(() => { throw new Error("worker crashed on purpose by the test") }); 0';
-    this.#session.post('NodeWorker.sendMessageToWorker', {
-      sessionId: worker.sessionId,
-      message: JSON.stringify({ id: 1, method: 'Runtime.evaluate', params: { expression } }),
-    });
-    await until(() => this.#gone.has(worker.sessionId), 'the crashed thread to go away');
-  }
-
-  stop(): void {
-    this.#session.disconnect();
-  }
-}
+import { WorkerThreads } from '../helpers/worker-threads.js';
 
 const threads = new WorkerThreads();
 const open = new Set<Producer>();
@@ -163,5 +120,30 @@ describe('worker crash', { timeout: 90_000 }, () => {
     broker.answer(await broker.nextProduce(1), 5n);
     assert.equal((await next).offset, 5);
     await p.close();
+  });
+});
+
+describe('a frozen worker', { timeout: 90_000 }, () => {
+  // A worker that stops answering — blocked in a call, or on a completion ring nobody drains — must not hold
+  // close({ timeoutMs }) past its deadline: close stops waiting for it there, fails what it held, and ends it.
+  test('close({ timeoutMs }) ends by its deadline and fails the frozen worker\'s records', async () => {
+    const brokers = await useBroker();
+    const topic = uniqueTopic('frozen');
+    await createTopic(topic, 1);
+    const p = new Producer({ brokers, workers: 1, lingerMs: 60_000, clientId: 'frozen-test' });
+    open.add(p);
+    await Promise.all([p.send({ topic, value: 'warm' }), p.flush()]);
+    const [thread] = threads.producerThreads();
+    assert.ok(thread !== undefined);
+    threads.freeze(thread);
+    const stuck = outcome(p.send({ topic, value: 'behind a frozen worker' }));
+    await until(() => p.metrics().bufferedRecords === 1, 'the record buffered');
+
+    const closed = p.close({ timeoutMs: 1_500 }).then(() => 'closed');
+    const error = await stuck;
+    assert.equal(await closed, 'closed');
+    assert.ok(error instanceof ProducerClosedError, `ProducerClosedError, got ${String(error)}`);
+    assert.equal(error.delivery, 'not-sent', 'it never reached a request');
+    await until(() => threads.gone(thread), 'the frozen thread to be ended');
   });
 });
