@@ -11,7 +11,7 @@ import type { WorkerInit } from '../../src/shared/worker-protocol.js';
 /** Never read: the threads in these tests fail before the worker entry runs. */
 const INIT = { workerIndex: 0 } as unknown as Omit<WorkerInit, 'port'>;
 
-test('flags Node refuses in a worker: the constructor throws WorkerStartError with Node's error as cause', () => {
+test('flags Node refuses in a worker: the constructor throws WorkerStartError, the error from Node as cause', () => {
   assert.throws(
     () => new WorkerPool(2, { execArgv: ['--expose-gc'] }),
     (error: unknown) =>
