@@ -35,5 +35,6 @@ export {
   UnknownTopicError,
   AuthenticationError,
   WorkerCrashedError,
+  WorkerStartError,
 } from '../shared/producer-errors.js';
 export type { Delivery, KafkaProducerErrorOptions } from '../shared/errors.js';

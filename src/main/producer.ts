@@ -28,7 +28,7 @@ import { untilDeadline, withDeadline } from './deadlines.js';
 import { MAX_RECORD_ENTRY } from './worker-slot.js';
 import { RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
-import { AbortError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError } from '../shared/producer-errors.js';
+import { AbortError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError, WorkerStartError } from '../shared/producer-errors.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -95,17 +95,31 @@ export class Producer extends EventEmitter {
     if (this.#closed && this.#connecting === undefined) return Promise.reject(new ProducerClosedError('not-sent', 'the producer is closed'));
     this.#connecting ??= this.#start().catch((error: unknown) => {
       this.#connecting = undefined; // a later call may try again
+      // Every send waiting now waited for this attempt: it fails with it, rather than each start its own.
+      if (error instanceof WorkerStartError) for (const queue of this.#admissions.values()) queue.failAll(error);
       throw error;
     });
     return this.#connecting;
   }
 
+  /**
+   * The pool and slots are published only once every worker loop runs: until then sends wait for the connection,
+   * so a start that fails leaves no record behind in a ring nobody reads. A failed start stops the threads that
+   * did start, so nothing is left running.
+   */
   async #start(): Promise<void> {
     const { producerId, producerEpoch } = await this.#initProducerId();
     const count = this.#options.workers;
-    this.#pool = new WorkerPool(count);
-    this.#slots = Array.from({ length: count }, (_, i) => this.#newSlot(i));
-    for (const slot of this.#slots) this.#run(slot, producerId, producerEpoch);
+    const pool = new WorkerPool(count);
+    const slots = Array.from({ length: count }, (_, i) => this.#newSlot(i));
+    try {
+      await Promise.all(slots.map((slot) => this.#run(slot, producerId, producerEpoch, pool)));
+    } catch (error) {
+      await pool.destroy().catch(() => undefined); // the start's error is the one to report
+      throw error;
+    }
+    this.#pool = pool;
+    this.#slots = slots;
     void this.#completionLoop();
   }
 
@@ -122,10 +136,11 @@ export class Producer extends EventEmitter {
     return initProducerId(this.#registry, this.#options, () => this.#closed);
   }
 
-  #run(slot: WorkerSlot, producerId: bigint, producerEpoch: number): void {
-    slot.running = this.#pool!.start({
+  /** Starts the worker loop of `slot`; resolves when it runs, rejects with WorkerStartError if it never does. */
+  #run(slot: WorkerSlot, producerId: bigint, producerEpoch: number, pool = this.#pool!): Promise<void> {
+    const running = pool.start({
       workerIndex: slot.index,
-      workerCount: this.#slots.length,
+      workerCount: this.#options.workers,
       producerId,
       producerEpoch,
       control: this.#control.buffer,
@@ -135,7 +150,10 @@ export class Producer extends EventEmitter {
       stats: slot.statsBuffer,
       settings: workerSettings(this.#options),
     });
-    slot.running.done.catch((error: unknown) => this.#onWorkerCrash(slot, error));
+    slot.running = running;
+    // Only a worker that ran and died is a crash; one that never started is reported through `started`.
+    running.done.catch((error: unknown) => running.started.then(() => this.#onWorkerCrash(slot, error), () => undefined));
+    return running.started;
   }
 
   /** Sends one record; resolves with where it landed. */
@@ -416,7 +434,7 @@ export class Producer extends EventEmitter {
     for (let attempt = 0; !this.#closed; attempt++) {
       try {
         const { producerId, producerEpoch } = await this.#initProducerId();
-        if (!this.#closed) this.#run(replacement, producerId, producerEpoch);
+        if (!this.#closed) await this.#run(replacement, producerId, producerEpoch);
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, this.#options.retryBackoffMaxMs));

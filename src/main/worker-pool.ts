@@ -6,11 +6,17 @@
  *
  * A worker's end is seen on its MessagePort: a 'closed' message after close, or the port closing without one
  * when the thread died (crash, uncaught error) — then `done` rejects and the caller replaces the worker.
+ *
+ * A worker that fails to start is reported by `started`. Node refuses bad flags synchronously, so the constructor
+ * throws; anything that fails inside the new thread before our entry ran (a preload hook that throws, a module
+ * that does not load, a thread Node cannot create) makes piscina reject the start task, and `started` rejects.
+ * Either way the error is a WorkerStartError carrying piscina's or Node's as `cause`.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
 import { Piscina } from 'piscina';
-import { WorkerCrashedError } from '../shared/producer-errors.js';
+import { WorkerCrashedError, WorkerStartError } from '../shared/producer-errors.js';
+import { workerExecArgv } from './worker-exec-argv.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
 
 /** From source (tests, tsx) the entry is a .ts file next to this one's folder; from dist/ it is .js. */
@@ -20,33 +26,17 @@ function workerEntry(): string {
   return fileURLToPath(new URL(`../workers/entry${FROM_SOURCE ? '.ts' : '.js'}`, import.meta.url));
 }
 
-/** `tsx`, `tsx/esm`, or a path into tsx's package (what the tsx command line passes). */
-const TSX = /^tsx(\/|$)|[\\/]node_modules[\\/]tsx[\\/]/;
-
-/**
- * Worker threads inherit the parent's Node flags. From dist/ they need no TypeScript loader, and one inherited
- * from a parent run under tsx (a bench, a test, an app) would re-transform every worker module on the hot path,
- * so it is left out; every other flag is kept.
- */
-function workerExecArgv(): string[] {
-  if (FROM_SOURCE) return process.execArgv;
-  const args: string[] = [];
-  for (let i = 0; i < process.execArgv.length; i++) {
-    const arg = process.execArgv[i]!;
-    if ((arg === '--import' || arg === '--require' || arg === '--loader') && TSX.test(process.execArgv[i + 1] ?? '')) {
-      i++;
-      continue;
-    }
-    if (/^--(import|require|loader)=/.test(arg) && TSX.test(arg.slice(arg.indexOf('=') + 1))) continue;
-    args.push(arg);
-  }
-  return args;
+export interface WorkerPoolOptions {
+  /** The workers' Node flags. Default: the parent's, less those Node refuses in a worker (worker-exec-argv.ts). */
+  readonly execArgv?: readonly string[] | undefined;
 }
 
 export interface RunningWorker {
   readonly index: number;
   readonly port: MessagePort;
-  /** Fulfilled when the loop finished after close; rejected when the thread died. */
+  /** Fulfilled when the worker loop runs; rejected with WorkerStartError when the thread did not get that far. */
+  readonly started: Promise<void>;
+  /** Fulfilled when the loop finished after close; rejected when the thread died (also when it never started). */
   readonly done: Promise<void>;
 }
 
@@ -56,24 +46,31 @@ export class WorkerPool {
   readonly #taken = new Set<number>();
   #lastError: unknown;
 
-  constructor(size: number) {
-    this.#pool = new Piscina({
-      filename: workerEntry(),
-      execArgv: workerExecArgv(),
-      minThreads: size,
-      maxThreads: size,
-      idleTimeout: Infinity,
-      concurrentTasksPerWorker: 1,
-      // The loop awaits sockets and Atomics.waitAsync; piscina's blocking Atomics.wait between tasks must never
-      // freeze a thread that owns sockets (STYLE.md).
-      atomics: 'disabled',
-      loadBalancer: (_task, workers) => {
-        const free = workers.find((w) => !this.#taken.has(w.id) && !w.terminating && !w.destroyed && w.currentUsage === 0);
-        if (free === undefined) return null;
-        this.#taken.add(free.id);
-        return free;
-      },
-    });
+  /** Throws WorkerStartError when Node refuses to create the threads. */
+  constructor(size: number, options: WorkerPoolOptions = {}) {
+    const execArgv = [...(options.execArgv ?? workerExecArgv(process.execArgv, { fromSource: FROM_SOURCE }))];
+    try {
+      // piscina creates the `size` threads in its constructor, so Node's refusal of a flag is thrown from here.
+      this.#pool = new Piscina({
+        filename: workerEntry(),
+        execArgv,
+        minThreads: size,
+        maxThreads: size,
+        idleTimeout: Infinity,
+        concurrentTasksPerWorker: 1,
+        // The loop awaits sockets and Atomics.waitAsync; piscina's blocking Atomics.wait between tasks must never
+        // freeze a thread that owns sockets (STYLE.md).
+        atomics: 'disabled',
+        loadBalancer: (_task, workers) => {
+          const free = workers.find((w) => !this.#taken.has(w.id) && !w.terminating && !w.destroyed && w.currentUsage === 0);
+          if (free === undefined) return null;
+          this.#taken.add(free.id);
+          return free;
+        },
+      });
+    } catch (error) {
+      throw new WorkerStartError(`the worker threads could not be created: ${describe(error)}`, { cause: error });
+    }
     // A thread that dies outside a task is reported here; without a listener it would crash the process.
     this.#pool.on('error', (error: unknown) => (this.#lastError = error));
   }
@@ -82,6 +79,14 @@ export class WorkerPool {
   start(init: Omit<WorkerInit, 'port'>): RunningWorker {
     const { port1, port2 } = new MessageChannel();
     let finished = false;
+    // The start task returns as soon as the worker loop runs (workers/entry.ts).
+    const task = this.#pool.run({ ...init, port: port2 }, { transferList: [port2] });
+    const started = task.then(
+      () => undefined,
+      (cause: unknown) => {
+        throw new WorkerStartError(`worker ${init.workerIndex} did not start: ${describe(cause)}`, { cause });
+      },
+    );
     const done = new Promise<void>((resolve, reject) => {
       const died = (cause: unknown): void => {
         if (finished) return;
@@ -94,14 +99,18 @@ export class WorkerPool {
         resolve();
       });
       port1.once('close', () => died(this.#lastError));
-      this.#pool.run({ ...init, port: port2 }, { transferList: [port2] }).catch(died);
+      task.catch(died);
     });
     // Our end of the port must not keep the process alive; pending work holds the sweep timer instead.
     port1.unref();
-    return { index: init.workerIndex, port: port1, done };
+    return { index: init.workerIndex, port: port1, started, done };
   }
 
   async destroy(): Promise<void> {
     await this.#pool.destroy();
   }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
 }

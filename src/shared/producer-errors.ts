@@ -92,3 +92,15 @@ export class WorkerCrashedError extends KafkaProducerError {
     this.delivery = delivery;
   }
 }
+
+/**
+ * A worker thread could not start: Node refused its flags, a preload hook (`--import`, `--require`) threw in the
+ * thread, its entry module failed to load, or the thread could not be created. `connect()` and the sends waiting
+ * for it fail with this; `cause` is what Node or piscina reported. Not retriable: these causes fail the same way
+ * again (a later `connect()` still tries again).
+ */
+export class WorkerStartError extends KafkaProducerError {
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_WORKER_START', message, { ...options, retriable: false });
+  }
+}

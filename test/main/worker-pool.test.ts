@@ -1,0 +1,40 @@
+/**
+ * How a worker that cannot start is reported, for both ways Node and piscina report it: flags Node refuses throw
+ * from the pool's constructor; a failure inside the new thread rejects the start task.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { WorkerPool } from '../../src/main/worker-pool.js';
+import { WorkerStartError } from '../../src/shared/producer-errors.js';
+import type { WorkerInit } from '../../src/shared/worker-protocol.js';
+
+/** Never read: the threads in these tests fail before the worker entry runs. */
+const INIT = { workerIndex: 0 } as unknown as Omit<WorkerInit, 'port'>;
+
+test('flags Node refuses in a worker: the constructor throws WorkerStartError, the error from Node as cause', () => {
+  assert.throws(
+    () => new WorkerPool(2, { execArgv: ['--expose-gc'] }),
+    (error: unknown) =>
+      error instanceof WorkerStartError &&
+      error.code === 'ERR_WORKER_START' &&
+      (error.cause as { code?: string }).code === 'ERR_WORKER_INVALID_EXEC_ARGV' &&
+      error.message.includes('--expose-gc'),
+  );
+});
+
+test('a thread that fails before the worker loop runs: `started` rejects with WorkerStartError, `done` rejects', async () => {
+  const hook = `data:text/javascript,${encodeURIComponent("throw new Error('refused by the test hook')")}`;
+  const pool = new WorkerPool(1, { execArgv: ['--import', hook] });
+  try {
+    const running = pool.start(INIT);
+    await assert.rejects(running.started, (error: unknown) => {
+      assert.ok(error instanceof WorkerStartError);
+      assert.equal(error.code, 'ERR_WORKER_START');
+      assert.equal((error.cause as Error).message, 'refused by the test hook');
+      return true;
+    });
+    await assert.rejects(running.done);
+  } finally {
+    await pool.destroy();
+  }
+});
