@@ -128,7 +128,7 @@ export async function withHangDetector(h: Harness, work: Promise<unknown>, deadl
   while (!h.drain.idle) await new Promise((resolve) => setTimeout(resolve, 1));
 }
 
-/** DESIGN.md invariant 1's own case, many times over: budget 100 B; A = 100 holds it, B = 50 and C = 50 wait. */
+/** The case behind invariant 1 (docs/invariants.md), many times over: budget 100 B; A = 100 holds it, B = 50 and C = 50 wait. */
 export async function lostWakeUp(plan: Plan): Promise<FairnessRow> {
   const observations = new Observations();
   const started = performance.now();

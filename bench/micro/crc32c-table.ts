@@ -4,7 +4,7 @@
  * code uses src/protocol/crc32c.ts, which measured faster at every batch size we care about.
  */
 
-/** Castagnoli polynomial, bit-reflected (KAFKA-NOTES.md). */
+/** Castagnoli polynomial, bit-reflected (docs/kafka-protocol.md). */
 const POLY = 0x82f63b78;
 
 /** Eight 256-entry tables back to back: table k advances a byte through k further zero bytes. */

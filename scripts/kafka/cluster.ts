@@ -110,7 +110,7 @@ const LOG4J_CONFIG = [
 ].join('\n');
 
 function jvmOptions(nodes: number): string[] {
-  // Two cores and 24 GiB: 1 GiB heap for a single node, 768 MiB each for three (KAFKA-NOTES.md).
+  // Two cores and 24 GiB: 1 GiB heap for a single node, 768 MiB each for three (docs/kafka-protocol.md).
   const heap = nodes === 1 ? '1g' : '768m';
   return [`-Xms${heap}`, `-Xmx${heap}`, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', `-Dlog4j2.configurationFile=${LOG4J}`];
 }

@@ -2,7 +2,7 @@
  * The byte budget: how many bytes and records the producer holds between `send` and their result
  * (`maxBufferedBytes`, `maxBufferedRecords`), with a strictly FIFO queue of sends waiting for room.
  *
- * DESIGN.md invariant 1 (no lost wake-ups under a byte limit) is the reason this file exists. An established
+ * Invariant 1 of docs/invariants.md (no lost wake-ups under a byte limit) is the reason this file exists. An established
  * client woke one waiter per finished record, and only when that record had been over the limit, so with records
  * of different sizes wake-ups and waiters drifted apart and a producer blocked forever. Here there are no tokens
  * to drift: every release() re-checks the queue from its head and grants every waiter that now fits, in order.

@@ -2,7 +2,7 @@
  * Delivery settlement: every accepted record from the moment it has its bytes in the budget until its caller is
  * settled and its id is free again. It hands records to their worker, settles callers from the workers'
  * completions (one per batch, one budget release per batch), and releases callers early — abort, delivery
- * timeout, close, crash — saying honestly what happened to the record (DESIGN invariants 2 and 5).
+ * timeout, close, crash — saying honestly what happened to the record (invariants 2 and 5, docs/invariants.md).
  */
 import type { ByteBudget } from './byte-budget.js';
 import { DeliveryTable, type OutcomeSink } from './delivery-table.js';

@@ -1,5 +1,5 @@
 /**
- * The producer's options, validated once at construction (STYLE.md): every default is written beside its option,
+ * The producer's options, validated once at construction (docs/style.md): every default is written beside its option,
  * every rejection is a ConfigError naming the field and what was expected. Where Java has the same setting, the
  * meaning and the cross-field rules are Java's (named on each field), so users moving from the Java client keep
  * their intuitions.
@@ -146,7 +146,7 @@ const TIMER_NOTE = " (Node's timer limit)";
 /** Counters shared with workers are Int32 SharedArrayBuffer slots. */
 const MAX_INT32 = 2 ** 31 - 1;
 const INT32_NOTE = ' (an Int32 shared counter)';
-/** The broker keeps the last 5 batches per producer and partition to detect duplicates (KAFKA-NOTES.md). */
+/** The broker keeps the last 5 batches per producer and partition to detect duplicates (docs/kafka-protocol.md). */
 const MAX_IDEMPOTENT_IN_FLIGHT = 5;
 /** The characters the old Scala clients allowed in `client.id` (kafka.common.Config): safe in metric names and logs. */
 const CLIENT_ID = /^[a-zA-Z0-9._-]+$/;

@@ -3,7 +3,7 @@
  * bytes, hands them to the worker that owns the partition through a SharedArrayBuffer ring, and settles each
  * caller from the workers' completions (one per batch).
  *
- * Every path settles every promise (DESIGN invariant 2): a send ends resolved, or rejected with an error whose
+ * Every path settles every promise (invariant 2, docs/invariants.md): a send ends resolved, or rejected with an error whose
  * `delivery` says whether the record may still reach the broker; flush and close always end; a crashed worker's
  * records are failed and the worker is replaced.
  */

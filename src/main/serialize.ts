@@ -1,6 +1,6 @@
 /**
  * One user record → the bytes the producer buffers. Runs on the main thread for every record, so it checks each
- * field once, allocates only what the output needs, and never touches the caller's object (STYLE.md). Bad input is
+ * field once, allocates only what the output needs, and never touches the caller's object (docs/style.md). Bad input is
  * rejected with an InvalidRecordError that names the field; it never leaves the producer broken for other records.
  */
 import { Packr } from 'msgpackr';
@@ -39,7 +39,7 @@ export interface ProducerRecord<V = unknown> {
 /** A checked record with its bytes, ready to be placed on a partition and buffered. */
 export interface PreparedRecord extends PartitionerRecord {
   readonly partition: number | undefined;
-  /** Accounted bytes (DESIGN.md): key + value + header keys + header values; what the byte budget counts. */
+  /** Accounted bytes (docs/architecture.md): key + value + header keys + header values; what the byte budget counts. */
   readonly size: number;
 }
 

@@ -59,7 +59,7 @@ export class WorkerPool {
         idleTimeout: Infinity,
         concurrentTasksPerWorker: 1,
         // The loop awaits sockets and Atomics.waitAsync; piscina's blocking Atomics.wait between tasks must never
-        // freeze a thread that owns sockets (STYLE.md).
+        // freeze a thread that owns sockets (docs/style.md).
         atomics: 'disabled',
         loadBalancer: (_task, workers) => {
           const free = workers.find((w) => !this.#taken.has(w.id) && !w.terminating && !w.destroyed && w.currentUsage === 0);

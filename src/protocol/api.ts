@@ -9,7 +9,7 @@ import type { Writer } from './writer.js';
 export interface ApiDefinition<Request, Response> {
   readonly key: number;
   readonly name: string;
-  /** Lowest version ringkafka will send (Produce: 3, KAFKA-NOTES.md). */
+  /** Lowest version ringkafka will send (Produce: 3, docs/kafka-protocol.md). */
   readonly minVersion: number;
   /** Highest version ringkafka can encode and decode. */
   readonly maxVersion: number;

@@ -8,7 +8,7 @@
  * - `refreshMetadata`: the class extends `InvalidMetadataException` (the Java producer requests a metadata update
  *   when a batch fails with one of these).
  * For Produce this gives retriable 2, 3, 5, 6, 7, 13, 19, 20, 56, 74, 100 (3, 5, 6, 13, 56, 74, 100 with a
- * metadata refresh) and not retriable 10, 18, 21, 29, 32, 43, 76, 87 — the lists in KAFKA-NOTES.md. Codes the
+ * metadata refresh) and not retriable 10, 18, 21, 29, 32, 43, 76, 87 — the lists in docs/kafka-protocol.md. Codes the
  * producer must treat specially despite their flag (45 OUT_OF_ORDER_SEQUENCE_NUMBER, 46 DUPLICATE_SEQUENCE_NUMBER,
  * 10 MESSAGE_TOO_LARGE splitting) are decided by the sink, not here.
  */

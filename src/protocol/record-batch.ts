@@ -1,5 +1,5 @@
 /**
- * RecordBatch v2 encoder: the produce hot path (clients/.../record/DefaultRecordBatch.java, KAFKA-NOTES.md).
+ * RecordBatch v2 encoder: the produce hot path (clients/.../record/DefaultRecordBatch.java, docs/kafka-protocol.md).
  *
  *   batch   = baseOffset int64 · batchLength int32 · partitionLeaderEpoch int32 · magic int8 (2) · crc uint32
  *             · attributes int16 · lastOffsetDelta int32 · baseTimestamp int64 · maxTimestamp int64

@@ -1,6 +1,6 @@
 /**
  * Snappy in the xerial snappy-java stream framing, which is what Kafka's `SnappyOutputStream` writes and its
- * `SnappyInputStream` reads (KAFKA-NOTES.md: not raw snappy, not the Google framing format):
+ * `SnappyInputStream` reads (docs/kafka-protocol.md: not raw snappy, not the Google framing format):
  *
  *   stream  = header block*
  *   header  = 0x82 'S' 'N' 'A' 'P' 'P' 'Y' 0x00 · int32 version (1) · int32 min compatible version (1)

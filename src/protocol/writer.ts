@@ -2,7 +2,7 @@
  * A growable big-endian writer for Kafka request bodies. Used for the many small, cold requests (Metadata,
  * ApiVersions, …); the produce hot path encodes record batches with its own one-pass encoder.
  *
- * Grammar reminders (KAFKA-NOTES.md): fixed-width integers are big-endian; classic strings carry an int16 length
+ * Grammar reminders (docs/kafka-protocol.md): fixed-width integers are big-endian; classic strings carry an int16 length
  * (-1 = null) and bytes an int32 length; compact forms carry an unsigned varint of N+1 (0 = null); record fields use
  * zig-zag varints; a tagged-field section is an unsigned varint count, then tag, size and bytes per field.
  */

@@ -1,6 +1,6 @@
 /**
  * The control block: a small SharedArrayBuffer of Int32 slots that the main thread and every worker thread share.
- * Every slot is read and written only with `Atomics`, and every slot has exactly one writing side (DESIGN.md
+ * Every slot is read and written only with `Atomics`, and every slot has exactly one writing side (docs/invariants.md,
  * invariant 3) — the one exception, MAIN_SLEEPING, is a state word whose protocol is spelled out below.
  *
  * Slots written by the main thread and slots written by workers sit on different 64-byte cache lines, so a worker
@@ -21,7 +21,7 @@ export const ControlSlot = {
   /**
    * Number of `send`s queued for buffer space. Main writes (ByteBudget keeps it equal to its queue length);
    * workers read it: while it is non-zero they stop lingering and send every batch at once, because only
-   * completed batches give bytes back (DESIGN.md invariant 1).
+   * completed batches give bytes back (invariant 1, docs/invariants.md).
    */
   WAITERS: 2,
   /** Number of `flush()` calls in progress. Main writes; workers read it and, like WAITERS, stop lingering. */

@@ -3,7 +3,7 @@
  * branch on `err.code` and errors can cross the thread boundary as plain data and be rebuilt on the main side.
  */
 
-/** What happened to a record whose caller was released early (DESIGN.md invariant 5). */
+/** What happened to a record whose caller was released early (invariant 5, docs/invariants.md). */
 export type Delivery = 'not-sent' | 'unknown';
 
 export interface KafkaProducerErrorOptions {

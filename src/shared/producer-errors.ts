@@ -3,7 +3,7 @@
  * Kept apart from errors.ts (the base class and the protocol/connection errors) so each file stays one concern.
  *
  * The `retriable` flag answers "may the same `send` succeed if the caller tries again?". Errors that carry a
- * `delivery` say what happened to the record when the caller was released early (DESIGN.md invariant 5): a caller
+ * `delivery` say what happened to the record when the caller was released early (invariant 5, docs/invariants.md): a caller
  * that retries after `'unknown'` may write the record twice.
  */
 import { KafkaProducerError, type Delivery, type KafkaProducerErrorOptions } from './errors.js';

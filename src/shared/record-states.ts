@@ -1,6 +1,6 @@
 /**
  * One state byte per in-flight record id, in a SharedArrayBuffer, so that an abort on the main thread and the
- * sealing of a batch on a worker agree on what happened to a record without a round trip (DESIGN invariant 5):
+ * sealing of a batch on a worker agree on what happened to a record without a round trip (invariant 5, docs/invariants.md):
  *
  *   FREE ──main: accept──▶ BUFFERED ──worker: seal (CAS)──▶ SEALED ──main: result──▶ FREE
  *                              └──main: abort/timeout (CAS)──▶ CANCELLED ──worker: drops it, reports──▶ FREE (main)

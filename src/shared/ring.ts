@@ -197,7 +197,7 @@ export class RingWriter extends RingEnd {
   /**
    * Resolves once an entry of `length` bytes fits. Commits pending entries first: the reader can only free what
    * it can see. Rejects with AbortError (`'not-sent'`: nothing was written) when `signal` aborts — a supervisor
-   * should abort it when the reader's thread dies, or this would wait forever (DESIGN.md invariant 2).
+   * should abort it when the reader's thread dies, or this would wait forever (invariant 2, docs/invariants.md).
    * Not a queue: two callers of one thread waiting here are woken together and the first to reserve wins, so a
    * producer that must keep record order keeps its own FIFO backlog and lets only its head wait here.
    */

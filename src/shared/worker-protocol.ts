@@ -56,7 +56,7 @@ export interface ClosedMessage {
 
 /**
  * The owner of a partition for the producer's whole life. Stable and computable on both sides, so a record always
- * reaches the one worker that holds its partition's sequence numbers (DESIGN invariant 3).
+ * reaches the one worker that holds its partition's sequence numbers (invariant 3, docs/invariants.md).
  */
 export function ownerOf(topicIndex: number, partition: number, workerCount: number): number {
   return (topicIndex * 31 + partition) % workerCount;

@@ -1,6 +1,6 @@
 /**
  * A worker's view of the cluster: which broker leads each partition it owns, and one connection per broker.
- * Each worker keeps its own (DESIGN: a worker opens its own connection to each broker that leads one of its
+ * Each worker keeps its own (docs/architecture.md: a worker opens its own connection to each broker that leads one of its
  * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state.
  */
 import { Connection } from './connection.js';

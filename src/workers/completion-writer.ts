@@ -2,7 +2,7 @@
  * The worker's end of its completion ring: one entry per batch outcome, then one signal to the main thread per
  * burst (ControlBlock.signalCompletion notifies only when the main thread sleeps). If the ring is full the entry
  * waits in a backlog, in order, until the main thread has drained some: completions are never dropped, or a
- * caller would wait forever (DESIGN invariant 2).
+ * caller would wait forever (invariant 2, docs/invariants.md).
  */
 import type { ControlBlock } from '../shared/control-block.js';
 import type { RingWriter } from '../shared/ring.js';

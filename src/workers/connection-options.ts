@@ -1,5 +1,5 @@
 /**
- * Options of a Connection and of its requests, validated once when connecting (STYLE.md: options are checked at
+ * Options of a Connection and of its requests, validated once when connecting (docs/style.md: options are checked at
  * construction, with the default written beside each one).
  */
 import type tls from 'node:tls';

@@ -11,7 +11,7 @@
  * - An answer whose correlation id is not the oldest one in flight means the stream cannot be trusted: every
  *   pending exchange fails with ProtocolError and the connection closes.
  * - Abort releases the caller at once. A queued request is removed (it was never sent); a written one cannot be
- *   unwritten, so it keeps its in-flight slot until its answer arrives, which is then dropped (DESIGN.md inv. 5).
+ *   unwritten, so it keeps its in-flight slot until its answer arrives, which is then dropped (invariant 5, docs/invariants.md).
  */
 import type net from 'node:net';
 import type { ApiDefinition } from '../protocol/api.js';

@@ -9,7 +9,7 @@ import { AbortError } from '../shared/producer-errors.js';
 
 /**
  * The caller gave up through its AbortSignal. `delivery` says what happened to the request: `'not-sent'` when it
- * never left the queue, `'unknown'` when it was written (the broker may still act on it; DESIGN.md inv. 5).
+ * never left the queue, `'unknown'` when it was written (the broker may still act on it; invariant 5, docs/invariants.md).
  */
 export function abortError(what: string, delivery: Delivery, reason: unknown): AbortError {
   const outcome = delivery === 'not-sent' ? 'it was not sent' : 'it was sent; its outcome is unknown';

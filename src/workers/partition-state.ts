@@ -2,7 +2,7 @@
  * Everything a worker keeps for one partition it owns: the records still filling (copied from the ring into a
  * reused arena, with their offsets and ids in typed arrays: no object per record), the sealed batches in order,
  * whether the head is in flight, and the next idempotent sequence. Owned by exactly one worker for the producer's
- * life (DESIGN invariant 3), so none of it is shared or locked.
+ * life (invariant 3, docs/invariants.md), so none of it is shared or locked.
  */
 import type { Batch } from './batch.js';
 
@@ -27,7 +27,7 @@ export class PartitionState {
   /** Sealed batches, oldest first; only the head may be in flight (one batch per partition on the wire). */
   readonly sealed: Batch[] = [];
   inFlight = false;
-  /** Next idempotent sequence; wraps from 2^31 - 1 to 0 (KAFKA-NOTES.md). */
+  /** Next idempotent sequence; wraps from 2^31 - 1 to 0 (docs/kafka-protocol.md). */
   nextSequence = 0;
   /**
    * This partition's producer epoch: the producer's, until the broker shows it lost our sequence state

@@ -262,7 +262,7 @@ export class ProducerWorker {
   /**
    * The broker's sequence state for this partition does not match ours (a real gap: it lost or expired our
    * state). It did not write the batch, and nothing after it was sent (one batch per partition in flight), so the
-   * partition moves to the next epoch and its sequences restart at 0 with this batch (KAFKA-NOTES.md). False when
+   * partition moves to the next epoch and its sequences restart at 0 with this batch (docs/kafka-protocol.md). False when
    * the epoch cannot grow (int16), or without idempotence.
    */
   #bumpEpoch(p: PartitionState, batch: Batch): boolean {

@@ -3,7 +3,7 @@
  * (exactly one batch per partition, a broker rule), keeps at most `maxInFlight` requests on its connection, and
  * owns that connection's throttle deadline (KIP-219: from Produce v6 the broker answers at once with
  * throttle_time_ms and then mutes the connection, so nothing is sent before now + throttle_time_ms; the deadline
- * never moves backwards, and its timer is cleared on close — DESIGN invariant 4).
+ * never moves backwards, and its timer is cleared on close — invariant 4, docs/invariants.md).
  */
 import { Produce, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';

@@ -1,5 +1,5 @@
 /**
- * The byte budget with the real producer and the real broker (DESIGN.md invariant 1: no lost wake-ups under a
+ * The byte budget with the real producer and the real broker (invariant 1, docs/invariants.md: no lost wake-ups under a
  * byte limit; FIFO; a large record is never starved; a new send never overtakes queued waiters). The budget's own
  * unit tests are in test/main/byte-budget.test.ts; here the releases come from real acknowledgements, one per
  * batch, through the workers and the completion ring.

@@ -1,5 +1,5 @@
 /**
- * Cancellation, shutdown and the API's edges (DESIGN.md invariants 2 and 5): every path settles every promise,
+ * Cancellation, shutdown and the API's edges (invariants 2 and 5, docs/invariants.md): every path settles every promise,
  * an AbortSignal releases its caller at once, and the error says honestly what happened to the record —
  *   waiting for buffer space → 'not-sent', no bytes taken;
  *   buffered, not yet in a request → removed, 'not-sent', and not in the topic afterwards;
@@ -91,7 +91,7 @@ describe('abort while waiting for buffer space', { timeout: 60_000 }, () => {
     small.catch(() => undefined);
     await until(() => p.metrics().waiters >= 1, 'the large send to wait');
     await turn();
-    // A new send never overtakes a queued one (DESIGN invariant 1), even when it would fit.
+    // A new send never overtakes a queued one (invariant 1, docs/invariants.md), even when it would fit.
     assert.equal(p.metrics().bufferedBytes, 900, 'the 50-byte send made after the waiting 500-byte one took bytes before it');
     large.abort();
     assertDelivery(await rejection(big, 'the aborted large send'), AbortError, 'not-sent', 'abort of the head waiter');
@@ -354,7 +354,7 @@ describe('in flight', { timeout: 60_000 }, () => {
 describe('a topic without metadata', { timeout: 60_000 }, () => {
   test('holds up only the sends to that topic, and they fail after bufferTimeoutMs naming it', async () => {
     // Metadata never lists "missing-topic" (as with auto-creation off): sends to it wait bufferTimeoutMs, then fail.
-    // Meanwhile sends to other topics go on (DESIGN: bad input never leaves the producer broken for other records).
+    // Meanwhile sends to other topics go on (docs/architecture.md: bad input never leaves the producer broken for other records).
     const broker = await fake(1, (topic) => topic === 'missing-topic');
     const p = track(new Producer({ brokers: [broker.address], workers: 1, bufferTimeoutMs: 3000 }));
     let missingSettled = false;

@@ -1,5 +1,5 @@
 /**
- * End to end against the real broker, read back by Kafka's own tools (DESIGN.md: never only by code of ours):
+ * End to end against the real broker, read back by Kafka's own tools (docs/architecture.md: never only by code of ours):
  * 200 000 records over 16 partitions with the defaults (acks=all, idempotent), keyed and keyless mixed, then one
  * smaller run per codec. What is checked:
  *  - every send resolves, and the metadata it resolves with is where the record really is;

@@ -1,7 +1,7 @@
 /**
  * KIP-219 on a real broker: with a produce quota on our client id, the broker answers with throttle_time_ms and
  * then mutes the connection; the producer honours it (nothing is lost, the throttle time shows in metrics) and
- * close is not held up by a pending throttle wait (DESIGN invariant 4).
+ * close is not held up by a pending throttle wait (invariant 4, docs/invariants.md).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';

@@ -1,5 +1,5 @@
 /**
- * A worker thread dies (DESIGN invariant 2: a worker crash settles every pending send): its records fail with
+ * A worker thread dies (invariant 2, docs/invariants.md: a worker crash settles every pending send): its records fail with
  * WorkerCrashedError — 'not-sent' for records it had not put in a request, 'unknown' for one in flight — the other
  * workers' records are untouched, the dead worker is replaced, and the producer keeps working.
  *

@@ -14,7 +14,7 @@ const utf8 = (text: string): Uint8Array => Buffer.from(text, 'utf8');
 const EXPECTED = { a: -1563381124, ab: 316155434, abcd: -1323649548, abcde: 461995741, high: -1129327986 };
 
 describe('murmur2', () => {
-  it('matches the Java client on the vectors of its own tests (KAFKA-NOTES.md)', () => {
+  it('matches the Java client on the vectors of its own tests (docs/kafka-protocol.md)', () => {
     assert.equal(murmur2(utf8('21')), -973932308);
     assert.equal(murmur2(utf8('foobar')), -790332482);
     assert.equal(murmur2(utf8('abc')), 479470107);

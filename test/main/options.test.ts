@@ -20,7 +20,7 @@ function rejects(options: unknown, pattern: RegExp, env: Record<string, string> 
 }
 
 describe('resolveOptions defaults', () => {
-  it('match DESIGN.md and the brief', () => {
+  it('match the documented defaults (docs/architecture.md)', () => {
     const resolved = resolveOptions(undefined, NO_ENV);
     assert.deepEqual(resolved, {
       brokers: [{ host: '127.0.0.1', port: 9092 }],

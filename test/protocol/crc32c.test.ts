@@ -1,5 +1,5 @@
 /**
- * CRC-32C. Golden vectors: the check values in KAFKA-NOTES.md, and the iSCSI test patterns of RFC 3720 appendix
+ * CRC-32C. Golden vectors: the check values in docs/kafka-protocol.md, and the iSCSI test patterns of RFC 3720 appendix
  * B.4 (the RFC lists the CRC bytes least significant first; the values below are those bytes read as a number).
  */
 import assert from 'node:assert/strict';

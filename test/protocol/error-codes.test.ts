@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode, brokerError, errorInfo } from '../../src/protocol/error-codes.js';
 import { BrokerError, KafkaProducerError } from '../../src/shared/errors.js';
 
-// KAFKA-NOTES.md, "Idempotence": the produce errors and how the Java producer treats them.
+// docs/kafka-protocol.md, "Produce errors": the produce errors and how the Java producer treats them.
 const PRODUCE_RETRIABLE = [2, 3, 5, 6, 7, 13, 19, 20, 56, 74, 100];
 const PRODUCE_REFRESH = [3, 5, 6, 13, 56, 74, 100];
 const PRODUCE_FATAL = [10, 18, 21, 29, 32, 43, 76, 87];
@@ -30,7 +30,7 @@ describe('error table', () => {
     for (const [name, code] of Object.entries(ErrorCode)) assert.equal(errorInfo(code).name, name);
   });
 
-  it('marks the produce errors of KAFKA-NOTES.md as retriable, refreshing or fatal', () => {
+  it('marks the produce errors of docs/kafka-protocol.md as retriable, refreshing or fatal', () => {
     for (const code of PRODUCE_RETRIABLE) assert.equal(errorInfo(code).retriable, true, `code ${code} retriable`);
     for (const code of PRODUCE_REFRESH) assert.equal(errorInfo(code).refreshMetadata, true, `code ${code} refresh`);
     for (const code of [2, 7, 19, 20]) assert.equal(errorInfo(code).refreshMetadata, false, `code ${code} no refresh`);

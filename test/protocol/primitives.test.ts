@@ -1,6 +1,6 @@
 /**
  * Varint primitives of Writer and Reader. Round trips alone would pass a symmetric bug, so every property also
- * compares the bytes with a reference encoder written straight from the spec (KAFKA-NOTES.md: zig-zag
+ * compares the bytes with a reference encoder written straight from the spec (docs/kafka-protocol.md: zig-zag
  * `(v << 1) ^ (v >> 31)`, 7 bits a byte, low group first, high bit = more bytes follow).
  */
 import assert from 'node:assert/strict';

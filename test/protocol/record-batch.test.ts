@@ -23,7 +23,7 @@ import { CODECS, crc32cBitwise, hex, NOT_IDEMPOTENT, plainInput, plainRecords, u
 describe('golden batches', () => {
   /**
    * One record, key "key", value "value", timestamp 1700000000000, no headers, no compression, not idempotent.
-   * Derived by hand from DefaultRecordBatch's layout (KAFKA-NOTES.md); the CRC is checked below with a bitwise
+   * Derived by hand from DefaultRecordBatch's layout (docs/kafka-protocol.md); the CRC is checked below with a bitwise
    * CRC-32C. Kafka 4.3.1's own MemoryRecordsBuilder (magic 2, CreateTime, producerId -1) writes exactly these
    * 76 bytes for the same record.
    */

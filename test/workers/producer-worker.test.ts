@@ -1,7 +1,7 @@
 /**
  * Idempotence when the broker's sequence state does not match ours. A healthy broker will not stage this, so a
  * fake one answers the first Produce with OUT_OF_ORDER_SEQUENCE_NUMBER (45): the producer must resend the same
- * records under the next producer epoch with their sequences restarted at 0 (KAFKA-NOTES.md), not fail them and
+ * records under the next producer epoch with their sequences restarted at 0 (docs/kafka-protocol.md), not fail them and
  * not reuse the old epoch's numbers.
  */
 import { test } from 'node:test';

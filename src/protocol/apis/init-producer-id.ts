@@ -1,6 +1,6 @@
 /**
  * InitProducerId (key 22), versions 0–5. With a null transactional id it hands an idempotent producer its
- * producer id and epoch (KAFKA-NOTES.md, "Idempotence").
+ * producer id and epoch (docs/kafka-protocol.md, "Idempotence").
  */
 import type { ApiDefinition } from '../api.js';
 import type { Reader } from '../reader.js';

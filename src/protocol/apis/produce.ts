@@ -1,5 +1,5 @@
 /**
- * Produce (key 0), versions 3–13. Kafka 4 closes the connection on v0–2, so v3 is the floor (KAFKA-NOTES.md).
+ * Produce (key 0), versions 3–13. Kafka 4 closes the connection on v0–2, so v3 is the floor (docs/kafka-protocol.md).
  *
  * This is the request encoder of the hot path: it is hand-written as plain loops (no closure per topic or
  * partition) and `produceRequestSize` gives its exact size, so a connection can size its Writer once and each
