@@ -5,9 +5,11 @@
  *   npm run bench:fairness -- --quick      smaller rounds (about 15 s)
  *   npm run bench:fairness -- --synthetic-only
  *
- * Each scenario runs twice: against the ByteBudget with a synthetic in-process drain (numbers that do not depend
- * on the broker) and through the real Producer against the broker. Writes bench/results/fairness-latest.json and
- * prints a table; bench/README.md explains the columns.
+ * The byte-budget scenarios run twice: against the ByteBudget with a synthetic in-process drain (numbers that do
+ * not depend on the broker) and through the real Producer against the broker. Two more guard the wake-up
+ * protocols: a completion-signal stress (worker threads, no broker) and flush latency with a 10-minute linger
+ * (the real Producer). Writes bench/results/fairness-latest.json and prints a table; bench/README.md explains the
+ * columns.
  */
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -17,6 +19,8 @@ import { floodBehindHugeBroker, lostWakeUpBroker, manySendersBroker } from './fa
 import type { FairnessRow } from './fairness/measure.js';
 import { makePlan } from './fairness/plan.js';
 import { floodBehindHuge, lostWakeUp, manySenders } from './fairness/synthetic.js';
+import { completionSignalStress } from './fairness/completion-stress.js';
+import { flushLatencyBroker } from './fairness/flush-latency.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
 import { BENCH_DIR } from './lib/setup.js';
 import { round } from './lib/stats.js';
@@ -36,11 +40,13 @@ const synthetic = [
   ['lost-wake-up', lostWakeUp],
   ['64 senders', manySenders],
   ['flood behind a huge record', floodBehindHuge],
+  ['completion-signal stress', completionSignalStress],
 ] as const;
 const onBroker = [
   ['lost-wake-up', lostWakeUpBroker],
   ['64 senders', manySendersBroker],
   ['flood behind a huge record', floodBehindHugeBroker],
+  ['flush latency, lingerMs 10 min', flushLatencyBroker],
 ] as const;
 const progress = new Progress(synthetic.length + (withBroker ? onBroker.length : 0));
 const rows: FairnessRow[] = [];

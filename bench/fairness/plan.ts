@@ -17,6 +17,15 @@ export interface Plan {
   readonly brokerFloodBefore: number;
   readonly brokerFloodAfter: number;
   readonly brokerDeadlineMs: number;
+  /** Flush latency with a 10-minute linger: how many send + flush rounds, and when one counts as stuck. */
+  readonly flushes: number;
+  readonly flushStuckMs: number;
+  /** Completion-signal stress: completions in all, worker threads, and the longest random pause (µs). */
+  readonly completions: number;
+  readonly completionWorkers: number;
+  readonly completionPauseMaxUs: number;
+  /** A main-thread wait that lasts this long while workers are still publishing is a stall. */
+  readonly completionStallMs: number;
 }
 
 export function makePlan(quick: boolean): Plan {
@@ -33,6 +42,12 @@ export function makePlan(quick: boolean): Plan {
     brokerFloodBefore: quick ? 300 : 1_500,
     brokerFloodAfter: quick ? 1_200 : 6_000,
     brokerDeadlineMs: quick ? 60_000 : 180_000,
+    flushes: quick ? 2_000 : 10_000,
+    flushStuckMs: 2_000,
+    completions: quick ? 200_000 : 1_000_000,
+    completionWorkers: 4,
+    completionPauseMaxUs: 50,
+    completionStallMs: 1_000,
   };
 }
 

@@ -1,0 +1,110 @@
+/**
+ * What the main thread costs per record: the real Producer (built, from dist/) with its real workers, against a
+ * broker in another process that acknowledges everything at once (ack-broker.ts), so the main thread's busy time
+ * is the producer's own. The cost is the main thread's event-loop busy time (performance.eventLoopUtilization)
+ * over the records sent — settlement included — and nothing of the workers or the broker.
+ *
+ *   main-thread/sendBatch-100B        sendBatch of 10,000 records of 100 B, 16 partitions, keyless
+ *   main-thread/send-100B             send() × 10,000, then await them all
+ *   main-thread/sendBatch-1KiB-keyed  sendBatch of 10,000 records of 1 KiB over 1,000 keys (murmur2)
+ *
+ * Record objects are made before the clock starts: they are the application's, not the producer's.
+ */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { performance } from 'node:perf_hooks';
+import { Producer } from '../../dist/src/main/index.js';
+
+export interface MainThreadSuite {
+  readonly name: string;
+  /** Main-thread busy nanoseconds per record (median of the samples). */
+  readonly nsPerOp: number;
+  /** Records per second of wall time (median of the samples). */
+  readonly opsPerSec: number;
+  readonly samples: number;
+}
+
+const BATCH = 10_000;
+const PARTITIONS = 16;
+
+interface Scenario {
+  readonly name: string;
+  readonly records: { topic: string; key: string | null; value: Buffer }[];
+  readonly batch: boolean;
+}
+
+function scenarios(topic: string): Scenario[] {
+  const small = Buffer.alloc(100, 'v');
+  const large = Buffer.alloc(1024, 'w');
+  const keyless = Array.from({ length: BATCH }, () => ({ topic, key: null, value: small }));
+  const keyed = Array.from({ length: BATCH }, (_, i) => ({ topic, key: `key-${i % 1000}`, value: large }));
+  return [
+    { name: 'main-thread/sendBatch-100B', records: keyless, batch: true },
+    { name: 'main-thread/send-100B', records: keyless, batch: false },
+    { name: 'main-thread/sendBatch-1KiB-keyed', records: keyed, batch: true },
+  ];
+}
+
+async function round(producer: Producer, scenario: Scenario): Promise<void> {
+  if (scenario.batch) {
+    const results = await producer.sendBatch(scenario.records);
+    if (results[results.length - 1]!.status !== 'fulfilled') throw new Error(`a record failed: ${String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)}`);
+    return;
+  }
+  const sends = new Array<Promise<unknown>>(scenario.records.length);
+  for (let i = 0; i < scenario.records.length; i++) sends[i] = producer.send(scenario.records[i]!);
+  await Promise.all(sends);
+}
+
+/** Runs each scenario for `rounds` × `samples` batches and returns the medians. */
+export async function benchMainThread(options: { quick: boolean; workers?: number; only?: string }): Promise<MainThreadSuite[]> {
+  const broker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ack-broker.ts', import.meta.url)), String(PARTITIONS)], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+  });
+  const [line] = (await once(broker.stdout!, 'data')) as [Buffer];
+  const address = line.toString().trim();
+  const producer = new Producer({ brokers: [address], clientId: 'ringkafka-micro', workers: options.workers });
+  const topic = 'micro';
+  const samples = options.quick ? 3 : 7;
+  const rounds = options.quick ? 10 : 30;
+  const suites: MainThreadSuite[] = [];
+  try {
+    await producer.send({ topic, value: 'warm-up' });
+    for (const scenario of scenarios(topic).filter((s) => options.only === undefined || s.name.includes(options.only))) {
+      for (let i = 0; i < rounds; i++) await round(producer, scenario); // warm-up: JIT, arenas, connections
+      const ns: number[] = [];
+      const rates: number[] = [];
+      for (let s = 0; s < samples; s++) {
+        const elu = performance.eventLoopUtilization();
+        const started = performance.now();
+        for (let i = 0; i < rounds; i++) await round(producer, scenario);
+        const wallMs = performance.now() - started;
+        const busyMs = performance.eventLoopUtilization(elu).active;
+        const records = rounds * scenario.records.length;
+        ns.push((busyMs * 1e6) / records);
+        rates.push(records / (wallMs / 1000));
+      }
+      suites.push({ name: scenario.name, nsPerOp: median(ns), opsPerSec: median(rates), samples });
+    }
+  } finally {
+    await producer.close({ timeoutMs: 10_000 });
+    broker.stdin!.end();
+    await once(broker, 'exit');
+  }
+  return suites;
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)]!;
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  const quick = process.argv.includes('--quick');
+  const onlyAt = process.argv.indexOf('--only');
+  const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+  for (const suite of await benchMainThread({ quick, only })) {
+    console.log(`${suite.name.padEnd(36)} ${suite.nsPerOp.toFixed(0).padStart(6)} ns/record on the main thread  ${(suite.opsPerSec / 1000).toFixed(0)}k records/s`);
+  }
+}
