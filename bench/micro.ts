@@ -1,6 +1,9 @@
 /**
  * Micro benchmarks of the produce hot path: RecordBatch v2 encoding per codec, the codecs alone, CRC-32C, and the
- * main-thread pieces registered from bench/micro/*.bench.ts (byte budget, rings).
+ * main-thread pieces registered from bench/micro/*.bench.ts (byte budget, rings), and the main thread's cost per
+ * record through the real Producer (bench/micro/main-thread.ts: main-thread/sendBatch-100B, send-100B,
+ * sendBatch-1KiB-keyed). Every suite goes to bench/results/micro-latest.json as { suites: [{ name, nsPerOp,
+ * opsPerSec, samples }] }.
  *
  *   npx tsx bench/micro.ts            full run (~1 s per task)
  *   npx tsx bench/micro.ts --quick    short run, for a smoke check
@@ -14,6 +17,10 @@ import { crc32c } from '../src/protocol/crc32c.js';
 import { Codec, CODEC_NAMES, compress, type CodecValue } from '../src/protocol/compression.js';
 import { encodeRecordBatch, RECORD_BATCH_OVERHEAD, recordSize, type BatchRecord } from '../src/protocol/record-batch.js';
 import { crc32cTable } from './micro/crc32c-table.js';
+import { benchMainThread, type MainThreadSuite } from './micro/main-thread.js';
+import { BENCH_DIR } from './lib/setup.js';
+import { mkdir, writeFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
 
 const quick = process.argv.includes('--quick');
 const benchOptions = quick
@@ -84,6 +91,42 @@ function mean(task: Task): { opsPerSecond: number; rme: number } {
   return { opsPerSecond: 1000 / result.latency.mean, rme: result.latency.rme };
 }
 
+/** Every suite measured in this run, for bench/results/micro-latest.json. */
+const suites: MainThreadSuite[] = [];
+
+/** Records every task of a finished tinybench run as a suite (one op = one task call). */
+function collect(bench: Bench): void {
+  for (const task of bench.tasks) {
+    const result = task.result;
+    if (result.state !== 'completed') continue;
+    suites.push({ name: task.name, nsPerOp: result.latency.mean * 1e6, opsPerSec: 1000 / result.latency.mean, samples: result.latency.samplesCount });
+  }
+}
+
+/** The main thread's cost per record through the real Producer (bench/micro/main-thread.ts). */
+async function benchMainThreadSuites(): Promise<void> {
+  try {
+    const measured = await benchMainThread({ quick });
+    suites.push(...measured);
+    printTable(
+      'Main thread per record, real Producer against a broker that acknowledges at once (busy time / records)',
+      ['suite', 'ns/record', 'records/s'],
+      measured.map((m) => [m.name, m.nsPerOp.toFixed(0), formatRate(m.opsPerSec, '')]),
+    );
+  } catch (err) {
+    console.error(`\nmain-thread benchmarks not run: ${String(err)}`);
+    process.exitCode = 1;
+  }
+}
+
+async function writeResults(): Promise<void> {
+  const out = join(BENCH_DIR, 'results', 'micro-latest.json');
+  await mkdir(dirname(out), { recursive: true });
+  const machine = { cpu: cpus()[0]?.model ?? 'unknown CPU', cores: availableParallelism(), node: process.version };
+  await writeFile(out, JSON.stringify({ machine, date: new Date().toISOString(), quick, suites }, null, 2) + '\n');
+  console.log(`\nwrote ${out}`);
+}
+
 function printTable(title: string, header: string[], rows: string[][]): void {
   const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]!) : c.padStart(widths[i]!))).join('  ');
@@ -114,6 +157,7 @@ async function benchEncoding(): Promise<void> {
     }
   }
   await bench.run();
+  collect(bench);
   printTable(
     'RecordBatch v2 encode (records in, finished batch out; key 16 B, one header)',
     ['batch', 'records', 'batch KiB', 'ratio', 'batches/s', 'records/s', 'input MB/s', '±%'],
@@ -147,6 +191,7 @@ async function benchCodecs(): Promise<void> {
     }
   }
   await bench.run();
+  collect(bench);
   printTable(
     'Codecs alone (compress one records section)',
     ['codec', 'MB/s', '±%'],
@@ -177,6 +222,7 @@ async function benchCrc(): Promise<void> {
     if (crc32c(bytes, 21, bytes.length) !== crc32cTable(bytes, 21, bytes.length)) throw new Error('CRC mismatch');
   }
   await bench.run();
+  collect(bench);
   printTable(
     'CRC-32C (native @node-rs/crc32 vs slicing-by-8 TypeScript table)',
     ['input', 'GB/s', 'ns/call', '±%'],
@@ -215,6 +261,7 @@ async function benchRegistered(): Promise<void> {
   }
   if (rows.length === 0) return;
   await bench.run();
+  collect(bench);
   printTable(
     'Byte budget and rings (one thread)',
     ['task', 'ops/s', 'per second', 'MB/s', '±%'],
@@ -237,3 +284,5 @@ await benchCrc();
 await benchEncoding();
 await benchCodecs();
 await benchRegistered();
+await benchMainThreadSuites();
+await writeResults();

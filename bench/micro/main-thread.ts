@@ -58,7 +58,7 @@ async function round(producer: Producer, scenario: Scenario): Promise<void> {
 }
 
 /** Runs each scenario for `rounds` × `samples` batches and returns the medians. */
-export async function benchMainThread(options: { quick: boolean; workers?: number; only?: string }): Promise<MainThreadSuite[]> {
+export async function benchMainThread(options: { quick: boolean; workers?: number | undefined; only?: string | undefined }): Promise<MainThreadSuite[]> {
   const broker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ack-broker.ts', import.meta.url)), String(PARTITIONS)], {
     stdio: ['pipe', 'pipe', 'inherit'],
   });

@@ -16,9 +16,9 @@
  *  - Every waiter is settled on every path, failAll() included; every timer is cleared and every abort listener
  *    removed (invariant 2).
  *
- * The counters are published in the control block so workers can see them; the main thread is their only writer
- * and keeps the authoritative values here. The queue itself is main-thread state. Granting is synchronous inside release(), which the completion handler calls
- * once per completed batch, not once per record.
+ * The counters and the queue are main-thread state; only the queue's length is published, as WAITERS in the
+ * control block, because workers stop lingering while anyone waits. Granting is synchronous inside release(), which
+ * the completion handler calls once per completed batch, not once per record.
  */
 import { ConfigError } from '../shared/errors.js';
 import type { ControlBlock } from '../shared/control-block.js';
@@ -80,7 +80,7 @@ export class ByteBudget {
   readonly maxRecords: number;
   readonly #control: ControlBlock;
   readonly #onWaiting: (() => void) | undefined;
-  /** Authoritative counts; the control block's BUFFERED_* slots mirror them (see ControlBlock.setBuffered). */
+  /** The counts (main-thread state: nothing on another thread reads them, so they are not published). */
   #bytes = 0;
   #records = 0;
   #head: Waiter | null = null;
@@ -181,7 +181,6 @@ export class ByteBudget {
     }
     this.#bytes -= bytes;
     this.#records -= records;
-    this.#control.setBuffered(this.#bytes, this.#records);
     if (this.#head !== null) this.#grant();
   }
 
@@ -207,13 +206,11 @@ export class ByteBudget {
   #take(bytes: number, records: number): void {
     this.#bytes += bytes;
     this.#records += records;
-    this.#control.setBuffered(this.#bytes, this.#records);
   }
 
   #giveBack(bytes: number, records: number): void {
     this.#bytes -= bytes;
     this.#records -= records;
-    this.#control.setBuffered(this.#bytes, this.#records);
   }
 
   /**

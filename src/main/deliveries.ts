@@ -53,8 +53,14 @@ export class Deliveries {
     return this.#table.count;
   }
 
-  /** The record has its bytes in the budget: give it an id and hand it to its partition's worker. */
-  accept(prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, sink: OutcomeSink, slot: number, signal: AbortSignal | undefined): void {
+  /**
+   * The record has its bytes in the budget: give it an id and hand it to its partition's worker. `now` is the
+   * caller's clock read (one per sendBatch), from which the delivery deadline counts.
+   */
+  accept(
+    prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, sink: OutcomeSink, slot: number,
+    signal: AbortSignal | undefined, now: number,
+  ): void {
     const t = this.#table;
     const id = t.allocate();
     const slots = this.#context.slots();
@@ -64,7 +70,7 @@ export class Deliveries {
     t.topicIndex[id] = topic.index;
     t.worker[id] = worker;
     t.timestamp[id] = prepared.timestamp;
-    t.deadline[id] = Date.now() + this.#context.deliveryTimeoutMs;
+    t.deadline[id] = now + this.#context.deliveryTimeoutMs;
     t.sendSeq[id] = seq;
     t.sink[id] = sink;
     t.slot[id] = slot;

@@ -98,7 +98,7 @@ export class WorkerSlot {
     const { key, value, headers } = record;
     const at = writer.reserve(recordEntrySize(key, value, headers));
     if (at < 0) return false;
-    writeRecordEntry(writer.data, at, recordId, topicIndex, partition, record.timestamp, key, value, headers);
+    writeRecordEntry(writer.data, writer.words, at, recordId, topicIndex, partition, record.timestamp, key, value, headers);
     this.#scheduleCommit();
     return true;
   }

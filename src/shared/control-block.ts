@@ -14,10 +14,8 @@
 /** Slot indices into the control block's Int32Array. */
 export const ControlSlot = {
   // ── cache line 0: written by the main thread only ───────────────────────────────────────────────────────────
-  /** Bytes accepted but not yet acknowledged or failed. Main writes (ByteBudget); workers read (metrics only). */
-  BUFFERED_BYTES: 0,
-  /** Records accepted but not yet acknowledged or failed. Main writes (ByteBudget); workers read (metrics only). */
-  BUFFERED_RECORDS: 1,
+  // Slots 0 and 1 once mirrored the byte budget's counts; nothing on another thread read them, and the two
+  // atomic stores per send were pure cost. Free for reuse.
   /**
    * Number of `send`s queued for buffer space. Main writes (ByteBudget keeps it equal to its queue length);
    * workers read it: while it is non-zero they stop lingering and send every batch at once, because only
@@ -136,14 +134,6 @@ export class ControlBlock {
 
   // ── reads (any thread) ─────────────────────────────────────────────────────────────────────────────────────
 
-  get bufferedBytes(): number {
-    return Atomics.load(this.#slots, ControlSlot.BUFFERED_BYTES);
-  }
-
-  get bufferedRecords(): number {
-    return Atomics.load(this.#slots, ControlSlot.BUFFERED_RECORDS);
-  }
-
   get waiters(): number {
     return Atomics.load(this.#slots, ControlSlot.WAITERS);
   }
@@ -171,16 +161,6 @@ export class ControlBlock {
   }
 
   // ── writes by the main thread ──────────────────────────────────────────────────────────────────────────────
-
-  /**
-   * Main only (ByteBudget): publishes the buffered totals. ByteBudget, the only writer, keeps the authoritative
-   * counts in its own fields and stores every change here, so a `send` costs two atomic stores instead of two
-   * loads and two read-modify-writes (atomics cost ~10 ns each where we measured, against ~1 ns for a field).
-   */
-  setBuffered(bytes: number, records: number): void {
-    Atomics.store(this.#slots, ControlSlot.BUFFERED_BYTES, bytes);
-    Atomics.store(this.#slots, ControlSlot.BUFFERED_RECORDS, records);
-  }
 
   /** Main only (ByteBudget): the length of its waiter queue. */
   setWaiters(count: number): void {

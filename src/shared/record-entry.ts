@@ -19,6 +19,14 @@ const TOPIC_HEADER_BYTES = 8;
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
+const f64Words = new Int32Array(f64.buffer);
+
+/**
+ * On a little-endian host an Int32Array store writes the same four bytes as writeU32, in one store instead of
+ * four: the fixed part of a record entry costs 8 stores instead of 32 (stores into shared memory cost a few ns
+ * each). A big-endian host writes byte by byte.
+ */
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 function writeU32(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value;
@@ -56,9 +64,13 @@ export function recordEntrySize(key: Uint8Array | null, value: Uint8Array | null
   return size;
 }
 
-/** Writes a record entry at `offset`; the fields are passed one by one so the hot path builds no object. */
+/**
+ * Writes a record entry at `offset`, a multiple of 4 (ring payloads are 4-aligned); `words` is an Int32Array over
+ * the same bytes as `bytes` (from byte 0). The fields are passed one by one so the hot path builds no object.
+ */
 export function writeRecordEntry(
   bytes: Uint8Array,
+  words: Int32Array,
   offset: number,
   recordId: number,
   topicIndex: number,
@@ -68,17 +80,29 @@ export function writeRecordEntry(
   value: Uint8Array | null,
   headers: Headers,
 ): void {
-  bytes[offset] = EntryKind.record;
-  bytes[offset + 1] = 0;
-  bytes[offset + 2] = topicIndex;
-  bytes[offset + 3] = topicIndex >>> 8;
-  writeU32(bytes, offset + 4, recordId);
-  writeU32(bytes, offset + 8, partition);
-  writeU32(bytes, offset + 12, key === null ? -1 : key.length);
-  writeU32(bytes, offset + 16, value === null ? -1 : value.length);
-  writeU32(bytes, offset + 20, headers.length);
   f64[0] = timestamp;
-  bytes.set(f64Bytes, offset + 24);
+  if (LITTLE_ENDIAN) {
+    const w = offset >> 2;
+    words[w] = EntryKind.record | (topicIndex << 16);
+    words[w + 1] = recordId;
+    words[w + 2] = partition;
+    words[w + 3] = key === null ? -1 : key.length;
+    words[w + 4] = value === null ? -1 : value.length;
+    words[w + 5] = headers.length;
+    words[w + 6] = f64Words[0]!;
+    words[w + 7] = f64Words[1]!;
+  } else {
+    bytes[offset] = EntryKind.record;
+    bytes[offset + 1] = 0;
+    bytes[offset + 2] = topicIndex;
+    bytes[offset + 3] = topicIndex >>> 8;
+    writeU32(bytes, offset + 4, recordId);
+    writeU32(bytes, offset + 8, partition);
+    writeU32(bytes, offset + 12, key === null ? -1 : key.length);
+    writeU32(bytes, offset + 16, value === null ? -1 : value.length);
+    writeU32(bytes, offset + 20, headers.length);
+    bytes.set(f64Bytes, offset + 24);
+  }
   let at = offset + RECORD_HEADER_BYTES;
   if (key !== null) {
     bytes.set(key, at);

@@ -86,7 +86,8 @@ abstract class RingEnd {
   readonly capacity: number;
   readonly maxEntryBytes: number;
   protected readonly header: Int32Array;
-  protected readonly words: Int32Array;
+  /** The data area as Int32 words (entries are 4-aligned, so an entry's fixed fields can be stored whole). */
+  readonly words: Int32Array;
   protected readonly mask: number;
   /** Test seam (see ProtocolPause); production code passes nothing. */
   protected readonly pause: ProtocolPause | undefined;

@@ -93,21 +93,27 @@ export class FakeBroker extends EventEmitter {
   readonly #sockets = new Set<net.Socket>();
   readonly #partitions: number;
   readonly #missing: (topic: string) => boolean;
+  readonly #autoAck: boolean;
+  /** Next offset per `${topic}-${partition}`, for autoAck. */
+  readonly #offsets = new Map<string, bigint>();
   #port = 0;
 
-  private constructor(partitions: number, missing: (topic: string) => boolean) {
+  private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean) {
     super();
     this.#partitions = partitions;
     this.#missing = missing;
+    this.#autoAck = autoAck;
     this.#server = net.createServer((socket) => this.#accept(socket));
   }
 
   /**
    * Starts listening on 127.0.0.1 on a free port. Every topic asked for has `partitions` partitions, except those
-   * `missing` names: Metadata answers UNKNOWN_TOPIC_OR_PARTITION for them, for ever.
+   * `missing` names: Metadata answers UNKNOWN_TOPIC_OR_PARTITION for them, for ever. With `autoAck` every Produce
+   * is answered at once with success and consecutive offsets per partition, and nothing is recorded (the main-thread
+   * benchmark uses it as a broker that costs the client nothing).
    */
-  static async start(partitions = 1, missing: (topic: string) => boolean = () => false): Promise<FakeBroker> {
-    const broker = new FakeBroker(partitions, missing);
+  static async start(partitions = 1, missing: (topic: string) => boolean = () => false, options: { autoAck?: boolean } = {}): Promise<FakeBroker> {
+    const broker = new FakeBroker(partitions, missing, options.autoAck ?? false);
     broker.#server.listen(0, '127.0.0.1');
     await once(broker.#server, 'listening');
     broker.#port = (broker.#server.address() as net.AddressInfo).port;
@@ -136,6 +142,23 @@ export class FakeBroker extends EventEmitter {
     produce.socket.write(out.frame());
   }
 
+  /** autoAck: every partition of the request succeeds at its next offsets. */
+  #ack(produce: ProduceSeen): void {
+    const out = new Out().int32(produce.correlationId);
+    out.int32(produce.partitions.size);
+    for (const [topic, partitions] of produce.partitions) {
+      out.string(topic).int32(partitions.length);
+      for (const index of partitions) {
+        const key = `${topic}-${index}`;
+        const base = this.#offsets.get(key) ?? 0n;
+        this.#offsets.set(key, base + BigInt(produce.recordCounts.get(key) ?? 0));
+        out.int32(index).int16(0).int64(base).int64(-1n);
+      }
+    }
+    out.int32(0); // throttle_time_ms
+    produce.socket.write(out.frame());
+  }
+
   async close(): Promise<void> {
     for (const socket of this.#sockets) socket.destroy();
     await new Promise<void>((resolve) => this.#server.close(() => resolve()));
@@ -145,13 +168,27 @@ export class FakeBroker extends EventEmitter {
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', () => undefined);
-    let buffered = Buffer.alloc(0);
+    // Chunks are joined only once a whole frame is there: joining on every chunk would be quadratic in the size
+    // of a 1 MiB Produce request.
+    let chunks: Buffer[] = [];
+    let length = 0;
+    let needed = 4;
     socket.on('data', (chunk: Buffer) => {
-      buffered = Buffer.concat([buffered, chunk]);
-      while (buffered.length >= 4 && buffered.length >= 4 + buffered.readInt32BE(0)) {
+      chunks.push(chunk);
+      length += chunk.length;
+      while (length >= needed) {
+        let buffered = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, length);
         const size = buffered.readInt32BE(0);
+        if (buffered.length < 4 + size) {
+          chunks = [buffered];
+          needed = 4 + size;
+          return;
+        }
         const frame = buffered.subarray(4, 4 + size);
         buffered = buffered.subarray(4 + size);
+        chunks = buffered.length > 0 ? [buffered] : [];
+        length = buffered.length;
+        needed = 4;
         this.#request(socket, frame);
       }
     });
@@ -222,11 +259,15 @@ export class FakeBroker extends EventEmitter {
         indexes.push(index);
         // RecordBatch v2: records_count is the int32 at byte 57.
         recordCounts.set(`${topic}-${index}`, batch === null ? 0 : batch.readInt32BE(57));
-        if (batch !== null) batches.set(`${topic}-${index}`, Buffer.from(batch));
+        if (batch !== null && !this.#autoAck) batches.set(`${topic}-${index}`, Buffer.from(batch));
       }
       partitions.set(topic, indexes);
     }
     const seen: ProduceSeen = { correlationId, socket, partitions, recordCounts, batches };
+    if (this.#autoAck) {
+      this.#ack(seen);
+      return;
+    }
     this.produces.push(seen);
     this.emit('produce', seen);
   }

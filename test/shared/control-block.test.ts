@@ -21,8 +21,7 @@ describe('control block layout', () => {
     assert.equal(new Set(indices).size, indices.length);
     for (const index of indices) assert.ok(index >= 0 && index * 4 < CONTROL_BLOCK_BYTES);
     const line = (index: number): number => Math.floor((index * 4) / 64);
-    const mainWritten = [ControlSlot.BUFFERED_BYTES, ControlSlot.BUFFERED_RECORDS, ControlSlot.WAITERS,
-      ControlSlot.FLUSHES, ControlSlot.CLOSING];
+    const mainWritten = [ControlSlot.WAITERS, ControlSlot.FLUSHES, ControlSlot.CLOSING];
     const workerWritten = [ControlSlot.COMPLETION_SEQ, ControlSlot.MAIN_SLEEPING];
     for (const m of mainWritten) for (const w of workerWritten) assert.notEqual(line(m), line(w));
   });
@@ -30,10 +29,7 @@ describe('control block layout', () => {
   it('is one block seen through any number of views', () => {
     const main = createControlBlock();
     const worker = new ControlBlock(main.buffer);
-    main.setBuffered(100, 2);
     main.setWaiters(3);
-    assert.equal(worker.bufferedBytes, 100);
-    assert.equal(worker.bufferedRecords, 2);
     assert.equal(worker.waiters, 3);
     assert.throws(() => new ControlBlock(new SharedArrayBuffer(64)), TypeError);
   });

@@ -23,13 +23,15 @@ const record = fc.record({
 
 /** Lays the records out as the ring does (one entry after another), returning the arena and entry offsets. */
 function toEntries(records: BatchRecord[]): { arena: Uint8Array; offsets: Int32Array } {
-  const sizes = records.map((r) => recordEntrySize(r.key, r.value, r.headers));
+  // Padded to 4 bytes, as ring entries are: the fixed fields are written as aligned words.
+  const sizes = records.map((r) => (recordEntrySize(r.key, r.value, r.headers) + 3) & ~3);
   const arena = new Uint8Array(sizes.reduce((a, b) => a + b, 0));
+  const words = new Int32Array(arena.buffer);
   const offsets = new Int32Array(records.length);
   let at = 0;
   records.forEach((r, i) => {
     offsets[i] = at;
-    writeRecordEntry(arena, at, i, 0, 0, r.timestamp, r.key, r.value, r.headers);
+    writeRecordEntry(arena, words, at, i, 0, 0, r.timestamp, r.key, r.value, r.headers);
     at += sizes[i]!;
   });
   return { arena, offsets };
