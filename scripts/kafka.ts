@@ -1,5 +1,5 @@
 /**
- * npm run kafka -- start [--nodes 1|3] [--node N] | stop [--node N] | status | tool <MainClass> [args…]
+ * npm run kafka -- start [--nodes 1|3] [--node N] [--secure] | stop [--node N] | status | tool <MainClass> [args…]
  *
  * The local Apache Kafka the tests and the bench run against. See scripts/kafka/ for how it is laid out.
  */
@@ -7,12 +7,12 @@ import { parseArgs } from 'node:util';
 import { spawn } from 'node:child_process';
 import { CLASSPATH, KAFKA_VERSION } from './kafka/config.js';
 import { ensureInstalled } from './kafka/install.js';
-import { start, status, stop } from './kafka/cluster.js';
+import { secureAddresses, start, status, stop } from './kafka/cluster.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   strict: false,
-  options: { nodes: { type: 'string' }, node: { type: 'string' } },
+  options: { nodes: { type: 'string' }, node: { type: 'string' }, secure: { type: 'boolean' } },
 });
 const [command, ...rest] = positionals;
 const toInt = (value: string | boolean | undefined): number | undefined =>
@@ -22,7 +22,17 @@ switch (command) {
   case 'start': {
     const nodes = toInt(values.nodes);
     const node = toInt(values.node);
-    const addresses = await start({ ...(nodes !== undefined && { nodes }), ...(node !== undefined && { node }) });
+    const addresses = await start({
+      ...(nodes !== undefined && { nodes }),
+      ...(node !== undefined && { node }),
+      ...(values.secure === true && { secure: true }),
+    });
+    // The secured listeners first: scripts read the plain address from the end of the last line.
+    const { ssl, saslSsl } = await secureAddresses();
+    if (ssl.length > 0) {
+      console.log(`SSL (client certificate required) at ${ssl.join(',')}`);
+      console.log(`SASL_SSL at ${saslSsl.join(',')}`);
+    }
     console.log(`Kafka ${KAFKA_VERSION} answers at ${addresses.join(',')}`);
     break;
   }
@@ -52,6 +62,6 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: npm run kafka -- start [--nodes 1|3] [--node N] | stop [--node N] | status | install | tool <MainClass> [args…]');
+    console.error('usage: npm run kafka -- start [--nodes 1|3] [--node N] [--secure] | stop [--node N] | status | install | tool <MainClass> [args…]');
     process.exitCode = 2;
 }

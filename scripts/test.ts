@@ -1,7 +1,9 @@
 /**
  * `npm test`: every test/**\/*.test.ts under Node's test runner (with tsx, so worker threads load TypeScript
- * sources too). When KAFKA_BROKERS is not set it starts the local single-node broker first, hands its address to
- * the tests through KAFKA_BROKERS, and stops it afterwards if it was this run that started it.
+ * sources too). When KAFKA_BROKERS is not set it starts the local single-node broker first, with its TLS and SASL
+ * listeners (`--secure`), hands its addresses to the tests through KAFKA_BROKERS, KAFKA_SSL_BROKERS and
+ * KAFKA_SASL_SSL_BROKERS, and stops it afterwards if it was this run that started it. With KAFKA_BROKERS set, the
+ * secured addresses are those of the local broker when it runs secured, unless already set.
  *
  *   npm test                      all tests
  *   npm test -- test/protocol     only files under a folder (or name single files)
@@ -10,7 +12,7 @@ import { spawn } from 'node:child_process';
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ROOT } from './kafka/config.js';
-import { runningPid, start, stop } from './kafka/cluster.js';
+import { runningPid, secureAddresses, start, stop } from './kafka/cluster.js';
 
 async function findTests(path: string): Promise<string[]> {
   const info = await stat(path);
@@ -31,11 +33,18 @@ const files = (await Promise.all((targets.length > 0 ? targets : [join(ROOT, 'te
 let startedHere = false;
 if (!process.env.KAFKA_BROKERS) {
   const wasRunning = runningPid(1) !== null;
-  const addresses = await start({ nodes: 1, log: (line) => console.log(`# kafka: ${line}`) });
+  const addresses = await start({ nodes: 1, secure: true, log: (line) => console.log(`# kafka: ${line}`) });
   startedHere = !wasRunning;
   process.env.KAFKA_BROKERS = addresses.join(',');
 }
+const secured = await secureAddresses();
+if (!process.env.KAFKA_SSL_BROKERS && secured.ssl.length > 0) process.env.KAFKA_SSL_BROKERS = secured.ssl.join(',');
+if (!process.env.KAFKA_SASL_SSL_BROKERS && secured.saslSsl.length > 0) {
+  process.env.KAFKA_SASL_SSL_BROKERS = secured.saslSsl.join(',');
+}
 console.log(`# brokers: ${process.env.KAFKA_BROKERS}`);
+if (process.env.KAFKA_SSL_BROKERS) console.log(`# SSL: ${process.env.KAFKA_SSL_BROKERS}`);
+if (process.env.KAFKA_SASL_SSL_BROKERS) console.log(`# SASL_SSL: ${process.env.KAFKA_SASL_SSL_BROKERS}`);
 
 const child = spawn(
   process.execPath,

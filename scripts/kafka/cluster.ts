@@ -1,17 +1,28 @@
 /**
  * Starts, stops and reports the local KRaft cluster: one combined broker+controller node, or three. Each node
  * keeps its properties, data, log and PID file under .kafka/node-<id>/; stop only ever signals PIDs we wrote.
+ *
+ * `secure` adds two listeners per node beside PLAINTEXT, for the TLS and SASL tests (a test set-up, not a
+ * production recipe): SSL with client certificates required, and SASL_SSL with PLAIN, SCRAM-SHA-256,
+ * SCRAM-SHA-512 and OAUTHBEARER. OAUTHBEARER uses Kafka's default validator for unsecured JWS tokens
+ * (`alg: none`, no signature checked); PLAIN's user is listed in the listener's JAAS config; the SCRAM
+ * credentials are written into the cluster metadata when storage is formatted (the StorageTool's --add-scram).
+ * The properties are rewritten at every start, so one formatted cluster starts either way.
  */
 import { spawn, execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLASSPATH, HOST, KAFKA_DIR, TOOLS, brokerPort, controllerPort, nodeDir } from './config.js';
+import {
+  CLASSPATH, HOST, KAFKA_DIR, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
+} from './config.js';
 import { ensureInstalled } from './install.js';
 import { brokerAnswers } from './probe.js';
+import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
 const run = promisify(execFile);
 const LAYOUT = join(KAFKA_DIR, 'cluster.json');
@@ -21,6 +32,8 @@ const START_TIMEOUT_MS = 180_000;
 interface Layout {
   readonly nodes: number;
   readonly clusterId: string;
+  /** The SCRAM user was added at format time; a cluster formatted before that is formatted afresh. */
+  readonly scram?: boolean;
 }
 
 export interface NodeStatus {
@@ -66,7 +79,35 @@ async function readLayout(): Promise<Layout | null> {
   }
 }
 
-function serverProperties(nodeId: number, nodes: number): string {
+/** Listener lines of a secured node: TLS material, client-certificate rule and the SASL mechanisms' JAAS configs. */
+function secureProperties(nodeId: number): string[] {
+  const { username, password } = SASL_USER;
+  return [
+    `listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)},CONTROLLER://${HOST}:${controllerPort(nodeId)},` +
+      `SSL://${HOST}:${sslPort(nodeId)},SASL_SSL://${HOST}:${saslSslPort(nodeId)}`,
+    `advertised.listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)},SSL://${HOST}:${sslPort(nodeId)},` +
+      `SASL_SSL://${HOST}:${saslSslPort(nodeId)}`,
+    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL',
+    'ssl.keystore.type=PKCS12',
+    `ssl.keystore.location=${TLS_FILES.brokerKeystore}`,
+    `ssl.keystore.password=${KEYSTORE_PASSWORD}`,
+    `ssl.key.password=${KEYSTORE_PASSWORD}`,
+    'ssl.truststore.type=PEM',
+    `ssl.truststore.location=${TLS_FILES.ca}`,
+    'listener.name.ssl.ssl.client.auth=required',
+    'listener.name.sasl_ssl.ssl.client.auth=none',
+    'sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER',
+    'listener.name.sasl_ssl.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule ' +
+      `required user_${username}="${password}";`,
+    'listener.name.sasl_ssl.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    'listener.name.sasl_ssl.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;',
+    // No server callback handler configured: Kafka validates OAUTHBEARER tokens with its unsecured JWS validator.
+    'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=' +
+      'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+  ];
+}
+
+function serverProperties(nodeId: number, nodes: number, secure: boolean): string {
   const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@${HOST}:${controllerPort(i + 1)}`).join(',');
   const replication = nodes === 1 ? 1 : 3;
   const minIsr = nodes === 1 ? 1 : 2;
@@ -75,10 +116,14 @@ function serverProperties(nodeId: number, nodes: number): string {
     `node.id=${nodeId}`,
     // Static voters: the storage format then needs no --standalone / --initial-controllers.
     `controller.quorum.voters=${voters}`,
-    `listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)},CONTROLLER://${HOST}:${controllerPort(nodeId)}`,
-    `advertised.listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)}`,
+    ...(secure
+      ? secureProperties(nodeId)
+      : [
+          `listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)},CONTROLLER://${HOST}:${controllerPort(nodeId)}`,
+          `advertised.listeners=PLAINTEXT://${HOST}:${brokerPort(nodeId)}`,
+          'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
+        ]),
     'controller.listener.names=CONTROLLER',
-    'listener.security.protocol.map=PLAINTEXT:PLAINTEXT,CONTROLLER:PLAINTEXT',
     'inter.broker.listener.name=PLAINTEXT',
     `log.dirs=${join(nodeDir(nodeId), 'data')}`,
     'num.partitions=1',
@@ -121,7 +166,11 @@ async function format(nodes: number, log: (line: string) => void): Promise<Layou
     if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before changing its size`);
   }
   // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
-  const layout: Layout = { nodes, clusterId: randomBytes(16).toString('base64url') };
+  const layout: Layout = { nodes, clusterId: randomBytes(16).toString('base64url'), scram: true };
+  const { username, password } = SASL_USER;
+  const scram = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [
+    '--add-scram', `${mechanism}=[name=${username},password=${password}]`,
+  ]);
   log(`formatting a ${nodes}-node KRaft cluster ${layout.clusterId}`);
   await writeFile(LOG4J, LOG4J_CONFIG);
   await Promise.all(
@@ -130,42 +179,78 @@ async function format(nodes: number, log: (line: string) => void): Promise<Layou
       await rm(nodeDir(id), { recursive: true, force: true });
       await mkdir(nodeDir(id), { recursive: true });
       const props = join(nodeDir(id), 'server.properties');
-      await writeFile(props, serverProperties(id, nodes));
-      await run('java', ['-cp', CLASSPATH, `-Dlog4j2.configurationFile=${LOG4J}`, TOOLS.storage, 'format', '-t', layout.clusterId, '-c', props]);
+      await writeFile(props, serverProperties(id, nodes, false));
+      await run('java', [
+        '-cp', CLASSPATH, `-Dlog4j2.configurationFile=${LOG4J}`, TOOLS.storage,
+        'format', '-t', layout.clusterId, '-c', props, ...scram,
+      ]);
     }),
   );
   await writeFile(LAYOUT, JSON.stringify(layout) + '\n');
   return layout;
 }
 
-async function startNode(nodeId: number, layout: Layout, log: (line: string) => void): Promise<void> {
-  if (runningPid(nodeId) !== null) return;
+const propertiesFile = (nodeId: number): string => join(nodeDir(nodeId), 'server.properties');
+
+/** Whether a node's current properties have the secure listeners. */
+function isSecure(nodeId: number): boolean {
+  try {
+    return readFileSync(propertiesFile(nodeId), 'utf8').includes('SASL_SSL://');
+  } catch {
+    return false;
+  }
+}
+
+async function startNode(nodeId: number, layout: Layout, secure: boolean, log: (line: string) => void): Promise<void> {
+  if (runningPid(nodeId) !== null) {
+    if (secure && !isSecure(nodeId)) {
+      throw new Error(`node ${nodeId} runs without the secure listeners; stop it, then start it with --secure`);
+    }
+    return;
+  }
+  await writeFile(propertiesFile(nodeId), serverProperties(nodeId, layout.nodes, secure));
   const out = openSync(logFile(nodeId), 'a');
   try {
     const child = spawn(
       'java',
-      [...jvmOptions(layout.nodes), '-cp', CLASSPATH, TOOLS.broker, join(nodeDir(nodeId), 'server.properties')],
+      [...jvmOptions(layout.nodes), '-cp', CLASSPATH, TOOLS.broker, propertiesFile(nodeId)],
       { detached: true, stdio: ['ignore', out, out] },
     );
     if (child.pid === undefined) throw new Error(`could not start java for node ${nodeId}`);
     await writeFile(pidFile(nodeId), `${child.pid}\n`);
     child.unref();
-    log(`node ${nodeId} started (pid ${child.pid}), log ${logFile(nodeId)}`);
+    log(`node ${nodeId} started${secure ? ' with TLS and SASL listeners' : ''} (pid ${child.pid}), log ${logFile(nodeId)}`);
   } finally {
     closeSync(out);
   }
 }
 
-async function waitUntilAnswering(nodeId: number): Promise<void> {
+async function waitUntilAnswering(nodeId: number, secure: boolean): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
-    if (await brokerAnswers(HOST, brokerPort(nodeId))) return;
+    // Every listener opens at once when the broker starts serving; the TCP check on the TLS ports is for certainty.
+    if (await brokerAnswers(HOST, brokerPort(nodeId)) && (!secure || (await accepts(sslPort(nodeId)) && await accepts(saslSslPort(nodeId))))) {
+      return;
+    }
     if (runningPid(nodeId) === null) {
       throw new Error(`node ${nodeId} exited while starting; last lines of its log:\n${tail(logFile(nodeId), 30)}`);
     }
     await sleep(250);
   }
   throw new Error(`node ${nodeId} did not answer within ${START_TIMEOUT_MS} ms; log:\n${tail(logFile(nodeId), 30)}`);
+}
+
+/** True when a TCP connection to the port opens. */
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect({ host: HOST, port });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
 }
 
 function tail(path: string, lines: number): string {
@@ -178,14 +263,22 @@ export interface StartOptions {
   readonly nodes?: number;
   /** Start only this node of an existing cluster. */
   readonly node?: number;
+  /**
+   * Add the SSL and SASL_SSL listeners (and make the certificates if missing). Default false, except that a single
+   * node (`node`) restarts the way it last ran.
+   */
+  readonly secure?: boolean;
   readonly log?: (line: string) => void;
 }
 
 /** Starts the cluster (or one node) and resolves once every started broker answers. A running node is left be. */
 export async function start(options: StartOptions = {}): Promise<string[]> {
   const log = options.log ?? console.log;
+  // Restarting one node keeps the listeners it had.
+  const secure = options.secure ?? (options.node !== undefined && isSecure(options.node));
   await ensureInstalled(log);
   await mkdir(KAFKA_DIR, { recursive: true });
+  if (secure) await ensureCertificates(log);
   let layout = await readLayout();
   if (options.node !== undefined) {
     if (layout === null || options.node < 1 || options.node > layout.nodes) {
@@ -194,14 +287,21 @@ export async function start(options: StartOptions = {}): Promise<string[]> {
   } else {
     const nodes = options.nodes ?? 1;
     if (nodes !== 1 && nodes !== 3) throw new Error(`--nodes must be 1 or 3, got ${nodes}`);
-    if (layout === null || layout.nodes !== nodes || !existsSync(join(nodeDir(1), 'data'))) {
+    if (layout === null || layout.nodes !== nodes || layout.scram !== true || !existsSync(join(nodeDir(1), 'data'))) {
       layout = await format(nodes, log);
     }
   }
   const ids = options.node !== undefined ? [options.node] : Array.from({ length: layout.nodes }, (_, i) => i + 1);
-  for (const id of ids) await startNode(id, layout, log);
-  await Promise.all(ids.map(waitUntilAnswering));
+  for (const id of ids) await startNode(id, layout, secure, log);
+  await Promise.all(ids.map((id) => waitUntilAnswering(id, secure)));
   return ids.map((id) => `${HOST}:${brokerPort(id)}`);
+}
+
+/** The SSL and SASL_SSL addresses of the running secured nodes (empty lists when none runs secured). */
+export async function secureAddresses(): Promise<{ ssl: string[]; saslSsl: string[] }> {
+  const layout = await readLayout();
+  const ids = Array.from({ length: layout?.nodes ?? 0 }, (_, i) => i + 1).filter((id) => runningPid(id) !== null && isSecure(id));
+  return { ssl: ids.map((id) => `${HOST}:${sslPort(id)}`), saslSsl: ids.map((id) => `${HOST}:${saslSslPort(id)}`) };
 }
 
 /** Stops the nodes we started (or one), by PID: SIGTERM, then SIGKILL after 30 s. */

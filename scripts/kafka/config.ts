@@ -16,6 +16,11 @@ export const POM = join(ROOT, 'scripts', 'kafka', 'pom.xml');
 export const CLASSPATH = join(LIBS_DIR, '*');
 
 export const HOST = '127.0.0.1';
+/** Certificates of the secured broker (tls.ts). */
+export const TLS_DIR = join(KAFKA_DIR, 'tls');
+
+/** The SASL user of the secured broker, for PLAIN and both SCRAM mechanisms (test credentials, documented). */
+export const SASL_USER = { username: 'alice', password: 'alice-secret' } as const;
 
 /** Node ids run 1..3; node i listens on 9092 + 2(i-1) for clients and on the next port for the controller. */
 export function brokerPort(nodeId: number): number {
@@ -24,6 +29,18 @@ export function brokerPort(nodeId: number): number {
 
 export function controllerPort(nodeId: number): number {
   return brokerPort(nodeId) + 1;
+}
+
+/**
+ * With `--secure`, node i also listens on 9192 + 2(i-1) with TLS and client certificates required (SSL), and on
+ * the next port with SASL over TLS (SASL_SSL).
+ */
+export function sslPort(nodeId: number): number {
+  return 9192 + 2 * (nodeId - 1);
+}
+
+export function saslSslPort(nodeId: number): number {
+  return sslPort(nodeId) + 1;
 }
 
 export function nodeDir(nodeId: number): string {

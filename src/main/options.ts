@@ -5,7 +5,9 @@
  * their intuitions.
  */
 import { availableParallelism } from 'node:os';
+import type tls from 'node:tls';
 import { ConfigError } from '../shared/errors.js';
+import { resolveSasl, resolveTls, type SaslOptions } from './security-options.js';
 
 /** What a custom partitioner sees: the record after serialisation, key and value as bytes. */
 export interface PartitionerRecord {
@@ -106,6 +108,17 @@ export interface ProducerOptions {
   readonly retryBackoffMaxMs?: number | undefined;
   /** TCP (and TLS) connection setup limit (Java `socket.connection.setup.timeout.ms`). Default `10_000` ms. */
   readonly connectTimeoutMs?: number | undefined;
+  /**
+   * Connect over TLS: `true` for Node's defaults, or `tls.connect` options (`ca`, `cert` and `key` for a client
+   * certificate, `servername`, …). Host names are verified unless `rejectUnauthorized: false`. The options travel
+   * to the worker threads, so they must be plain data (no functions). Default: no TLS.
+   */
+  readonly tls?: boolean | tls.ConnectionOptions | undefined;
+  /**
+   * Authenticate every connection with SASL: `{ mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512',
+   * username, password }` or `{ mechanism: 'oauthbearer', token, extensions? }`. Default: no SASL.
+   */
+  readonly sasl?: SaslOptions | undefined;
 }
 
 export interface BrokerAddress {
@@ -136,6 +149,10 @@ export interface ResolvedOptions {
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
+  /** null: plain TCP. */
+  readonly tls: tls.ConnectionOptions | null;
+  /** null: no SASL. */
+  readonly sasl: SaslOptions | null;
 }
 
 export const DEFAULT_BROKER = '127.0.0.1:9092';
@@ -156,7 +173,7 @@ const OPTION_NAMES = [
   'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'compression', 'lingerMs', 'batchMaxBytes',
   'maxBufferedBytes', 'maxBufferedRecords', 'bufferTimeoutMs', 'deliveryTimeoutMs', 'requestTimeoutMs',
   'maxInFlight', 'partitioner', 'serializer', 'maxRequestBytes', 'retryBackoffMs', 'retryBackoffMaxMs',
-  'connectTimeoutMs',
+  'connectTimeoutMs', 'tls', 'sasl',
 ] as const satisfies ReadonlyArray<keyof ProducerOptions>;
 
 // A compile-time check that OPTION_NAMES lists every option: adding one to the interface without listing it here
@@ -262,6 +279,7 @@ export function resolveOptions(
     brokers, clientId, workers, acks, idempotent, compression: compression as Compression, lingerMs, batchMaxBytes,
     maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
     partitioner, serializer, maxRequestBytes, retryBackoffMs, retryBackoffMaxMs, connectTimeoutMs,
+    tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
   };
 }
 

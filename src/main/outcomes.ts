@@ -2,7 +2,13 @@
 import type { Completion } from '../shared/completion-entry.js';
 import { ClientErrorCode } from '../shared/completion-entry.js';
 import { ProtocolError, type Delivery } from '../shared/errors.js';
-import { AbortError, DeliveryTimeoutError, ProducerClosedError, UnknownTopicError } from '../shared/producer-errors.js';
+import {
+  AbortError,
+  AuthenticationError,
+  DeliveryTimeoutError,
+  ProducerClosedError,
+  UnknownTopicError,
+} from '../shared/producer-errors.js';
 import { brokerError } from '../protocol/error-codes.js';
 
 export type ReleaseReason = 'abort' | 'timeout' | 'close';
@@ -34,6 +40,8 @@ export function failureFor(completion: Completion): Error {
       return new ProtocolError(message);
     case ClientErrorCode.unknownTopic:
       return new UnknownTopicError('', message);
+    case ClientErrorCode.authentication:
+      return new AuthenticationError(message);
     default:
       return brokerError(errorCode, message || undefined);
   }

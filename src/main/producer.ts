@@ -8,6 +8,7 @@
  * records are failed and the worker is replaced.
  */
 import { EventEmitter } from 'node:events';
+import type { MessagePort } from 'node:worker_threads';
 import { ByteBudget } from './byte-budget.js';
 import type { OutcomeSink } from './delivery-table.js';
 import { Deliveries } from './deliveries.js';
@@ -29,7 +30,12 @@ import { untilDeadline, withDeadline } from './deadlines.js';
 import { MAX_RECORD_ENTRY } from './worker-slot.js';
 import { RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
-import { AbortError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError, WorkerStartError } from '../shared/producer-errors.js';
+import {
+  AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError, WorkerStartError,
+} from '../shared/producer-errors.js';
+import { OAuthTokens } from './oauth-tokens.js';
+import type { SaslCredentials } from '../workers/sasl.js';
+import type { TokenMessage, TokenRequest } from '../shared/worker-protocol.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -84,6 +90,8 @@ export class Producer extends EventEmitter {
   readonly #stopLoop = new AbortController();
   #sweepTimer: NodeJS.Timeout | undefined;
   readonly #sends = new SendTracker();
+  /** OAUTHBEARER only: the token cache both the metadata connection and the workers draw from. */
+  readonly #tokens: OAuthTokens | undefined;
 
   constructor(options?: ProducerOptions) {
     super();
@@ -95,7 +103,20 @@ export class Producer extends EventEmitter {
       // Workers stop lingering while anyone waits; one asleep in a long linger must be woken to notice.
       onWaiting: () => this.#wakeWorkers(),
     });
-    this.#registry = new TopicRegistry(this.#options);
+    const { sasl } = this.#options;
+    let credentials: SaslCredentials | null = null;
+    if (sasl?.mechanism === 'oauthbearer') {
+      const tokens = new OAuthTokens(sasl.token, this.#options.requestTimeoutMs);
+      this.#tokens = tokens;
+      credentials = { mechanism: 'oauthbearer', extensions: sasl.extensions, token: () => tokens.get() };
+      // Each refreshed token goes to every worker before its connections need one.
+      tokens.onRefresh(({ value, expiresAt }) => {
+        for (const slot of this.#slots) slot.running?.port.postMessage({ type: 'token', value, expiresAt } satisfies TokenMessage);
+      });
+    } else {
+      credentials = sasl;
+    }
+    this.#registry = new TopicRegistry({ ...this.#options, sasl: credentials });
     this.#deliveries = new Deliveries(maxBufferedRecords, {
       budget: this.#budget,
       registry: this.#registry,
@@ -114,7 +135,9 @@ export class Producer extends EventEmitter {
     this.#connecting ??= this.#start().catch((error: unknown) => {
       this.#connecting = undefined; // a later call may try again
       // Every send waiting now waited for this attempt: it fails with it, rather than each start its own.
-      if (error instanceof WorkerStartError) for (const queue of this.#admissions.values()) queue.failAll(error);
+      if (error instanceof WorkerStartError || error instanceof AuthenticationError) {
+        for (const queue of this.#admissions.values()) queue.failAll(error);
+      }
       throw error;
     });
     return this.#connecting;
@@ -169,9 +192,23 @@ export class Producer extends EventEmitter {
       settings: workerSettings(this.#options),
     });
     slot.running = running;
+    if (this.#tokens !== undefined) this.#serveTokens(running.port, this.#tokens);
     // Only a worker that ran and died is a crash; one that never started is reported through `started`.
     running.done.catch((error: unknown) => running.started.then(() => this.#onWorkerCrash(slot, error), () => undefined));
     return running.started;
+  }
+
+  /** Answers a worker's token requests from the shared cache (the provider cannot run in a worker). */
+  #serveTokens(port: MessagePort, tokens: OAuthTokens): void {
+    port.on('message', (message: TokenRequest | { type?: string }) => {
+      if (message.type !== 'token-request') return;
+      tokens.get().then(
+        ({ value, expiresAt }) => port.postMessage({ type: 'token', value, expiresAt } satisfies TokenMessage),
+        (error: unknown) => port.postMessage({ type: 'token-error', message: error instanceof Error ? error.message : 'no token' } satisfies TokenMessage),
+      );
+    });
+    // Listening must not keep the process alive (worker-pool.ts unrefs the port for the same reason).
+    port.unref();
   }
 
   /** Sends one record; resolves with where it landed. */
@@ -460,6 +497,7 @@ export class Producer extends EventEmitter {
     clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
     await this.#pool?.destroy();
+    this.#tokens?.close();
     await this.#registry.close();
   }
 

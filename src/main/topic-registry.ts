@@ -3,11 +3,14 @@
  * count (for the partitioner) and the partitions that have a leader (for the sticky choice). Fetched on first use
  * with the main thread's own bootstrap connection; a `send` waits for it at most `bufferTimeoutMs`.
  */
+import type tls from 'node:tls';
+import { AuthGate } from '../workers/auth-gate.js';
 import { Connection } from '../workers/connection.js';
+import type { SaslCredentials } from '../workers/sasl.js';
 import { Metadata } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
-import { AbortError, UnknownTopicError } from '../shared/producer-errors.js';
+import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
 
 export interface TopicInfo {
@@ -24,6 +27,10 @@ export interface RegistrySettings {
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+  readonly tls: tls.ConnectionOptions | null;
+  /** OAUTHBEARER's `token` here returns the main thread's cached token (oauth-tokens.ts). */
+  readonly sasl: SaslCredentials | null;
 }
 
 /** Topic indexes travel as u16 in ring entries. */
@@ -36,9 +43,11 @@ export class TopicRegistry {
   readonly #loading = new Map<string, Promise<TopicInfo>>();
   #connection: Promise<Connection> | undefined;
   #closed = false;
+  readonly #auth: AuthGate;
 
   constructor(settings: RegistrySettings) {
     this.#settings = settings;
+    this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
   }
 
   get(name: string): TopicInfo | undefined {
@@ -59,6 +68,8 @@ export class TopicRegistry {
 
   async #connect(signal?: AbortSignal): Promise<Connection> {
     let lastError: unknown;
+    this.#auth.check();
+    const { tls, sasl } = this.#settings;
     for (const { host, port } of this.#settings.brokers) {
       if (this.#closed) break;
       try {
@@ -70,11 +81,16 @@ export class TopicRegistry {
           connectTimeoutMs: this.#settings.connectTimeoutMs,
           maxInFlight: 5,
           signal,
+          ...(tls !== null && { tls }),
+          ...(sasl !== null && { sasl }),
         });
+        this.#auth.succeeded();
         return connection.unref();
       } catch (error) {
         lastError = error;
-        if (signal?.aborted) break;
+        this.#auth.failed(error);
+        // The same credentials fail on every broker: no point trying the others now.
+        if (signal?.aborted || error instanceof AuthenticationError) break;
       }
     }
     throw lastError instanceof KafkaProducerError
@@ -118,6 +134,7 @@ export class TopicRegistry {
         // Fatal for this topic: a bad name or no permission will not change by waiting.
         if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
       } catch (error) {
+        if (error instanceof AuthenticationError) throw error; // waiting does not fix credentials
         reason = error instanceof Error ? error.message : String(error);
       }
       const wait = Math.min(this.#settings.retryBackoffMs * 2 ** Math.min(attempt, 4), deadline - Date.now());

@@ -22,6 +22,8 @@ export const ClientErrorCode = {
   closed: -1005,
   /** The producer closed while a request with the batch had no answer: the broker may have written it. */
   closedInFlight: -1007,
+  /** The worker's connection failed SASL or TLS authentication; the batch was not sent. */
+  authentication: -1008,
 } as const;
 
 export interface Completion {

@@ -3,6 +3,7 @@
  * started with, and the rare control messages that travel over its MessagePort. Records and completions never
  * travel here; they go through the SharedArrayBuffer rings (record-entry.ts, completion-entry.ts).
  */
+import type tls from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
 import type { CodecValue } from '../protocol/compression.js';
 
@@ -23,7 +24,28 @@ export interface WorkerSettings {
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
+  /** null: plain TCP. Plain data only (checked on the main thread). */
+  readonly tls: tls.ConnectionOptions | null;
+  /**
+   * null: no SASL. OAUTHBEARER carries no token here: the worker asks the main thread for one (TokenRequest) each
+   * time it authenticates, and is sent fresh ones as they are obtained.
+   */
+  readonly sasl: WorkerSasl | null;
 }
+
+export type WorkerSasl =
+  | { readonly mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; readonly username: string; readonly password: string }
+  | { readonly mechanism: 'oauthbearer'; readonly extensions?: Readonly<Record<string, string>> | undefined };
+
+/** Worker → main: the worker needs an OAUTHBEARER token to authenticate a connection. */
+export interface TokenRequest {
+  readonly type: 'token-request';
+}
+
+/** Main → worker: the current OAUTHBEARER token (answering a request, or pushed after a refresh), or why there is none. */
+export type TokenMessage =
+  | { readonly type: 'token'; readonly value: string; readonly expiresAt: number }
+  | { readonly type: 'token-error'; readonly message: string };
 
 export interface WorkerInit {
   /** Which slice of partitions this worker owns: partition p of topic t goes to ownerOf(t, p, workerCount). */
@@ -47,7 +69,8 @@ export type ControlMessage =
   /** Send every buffered batch now, without lingering (flush, or someone waits for budget). */
   | { readonly type: 'drain' }
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
-  | { readonly type: 'close'; readonly deadline: number };
+  | { readonly type: 'close'; readonly deadline: number }
+  | TokenMessage;
 
 /** Worker → main: the loop has finished after a close; every completion is published. */
 export interface ClosedMessage {

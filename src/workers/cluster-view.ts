@@ -3,7 +3,10 @@
  * Each worker keeps its own (docs/architecture.md: a worker opens its own connection to each broker that leads one of its
  * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state.
  */
+import type tls from 'node:tls';
+import { AuthGate } from './auth-gate.js';
 import { Connection } from './connection.js';
+import type { SaslCredentials } from './sasl.js';
 import { Metadata, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
@@ -29,6 +32,10 @@ export interface ConnectionSettings {
   readonly requestTimeoutMs: number;
   readonly connectTimeoutMs: number;
   readonly maxInFlight: number;
+  readonly tls: tls.ConnectionOptions | null;
+  readonly sasl: SaslCredentials | null;
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
 }
 
 /** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
@@ -46,6 +53,7 @@ export class ClusterView {
   #closed = false;
   /** Connection used for metadata; any broker will do. */
   #metadataConnection: Connection | undefined;
+  readonly #auth: AuthGate;
 
   constructor(bootstrap: readonly string[], settings: ConnectionSettings) {
     this.#bootstrap = bootstrap.map((address, i) => {
@@ -53,6 +61,12 @@ export class ClusterView {
       return { nodeId: -1 - i, host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
     });
     this.#settings = settings;
+    this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
+  }
+
+  /** The last authentication failure of this worker's connections, until one succeeds. */
+  get authFailure(): Error | undefined {
+    return this.#auth.failure;
   }
 
   topic(name: string): TopicLayout | undefined {
@@ -130,6 +144,7 @@ export class ClusterView {
         return this.#metadataConnection;
       } catch (error) {
         lastError = error;
+        if (this.#auth.failure === error) break; // the same credentials fail on every broker
       }
     }
     throw lastError instanceof KafkaProducerError
@@ -137,16 +152,27 @@ export class ClusterView {
       : new ConnectionError('no broker could be reached for metadata', { cause: lastError });
   }
 
-  #open(broker: Broker): Promise<Connection> {
-    if (this.#closed) return Promise.reject(new ConnectionError('the producer is closing'));
-    return Connection.connect({
-      host: broker.host,
-      port: broker.port,
-      clientId: this.#settings.clientId,
-      requestTimeoutMs: this.#settings.requestTimeoutMs,
-      connectTimeoutMs: this.#settings.connectTimeoutMs,
-      maxInFlight: this.#settings.maxInFlight,
-    });
+  async #open(broker: Broker): Promise<Connection> {
+    if (this.#closed) throw new ConnectionError('the producer is closing');
+    this.#auth.check();
+    const { tls, sasl } = this.#settings;
+    try {
+      const connection = await Connection.connect({
+        host: broker.host,
+        port: broker.port,
+        clientId: this.#settings.clientId,
+        requestTimeoutMs: this.#settings.requestTimeoutMs,
+        connectTimeoutMs: this.#settings.connectTimeoutMs,
+        maxInFlight: this.#settings.maxInFlight,
+        ...(tls !== null && { tls }),
+        ...(sasl !== null && { sasl }),
+      });
+      this.#auth.succeeded();
+      return connection;
+    } catch (error) {
+      this.#auth.failed(error);
+      throw error;
+    }
   }
 
   /** The live connection to a broker, opened on first use and reopened after it failed. */

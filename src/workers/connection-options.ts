@@ -4,6 +4,7 @@
  */
 import type tls from 'node:tls';
 import { ConfigError } from '../shared/errors.js';
+import type { SaslCredentials } from './sasl.js';
 
 export interface ConnectionOptions {
   readonly host: string;
@@ -20,6 +21,8 @@ export interface ConnectionOptions {
   readonly connectTimeoutMs?: number | undefined;
   /** Connect with TLS using these options (hostname verification stays on unless they turn it off). */
   readonly tls?: tls.ConnectionOptions | undefined;
+  /** Authenticate with SASL after the ApiVersions handshake, before the connection is handed out. */
+  readonly sasl?: SaslCredentials | undefined;
 }
 
 export interface RequestOptions {

@@ -36,7 +36,10 @@ import {
 import { Exchange, abortError } from './exchange.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { apiVersionsHandshake } from './handshake.js';
+import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
+import { saslAuthenticate } from './sasl.js';
 import { openSocket, whenOpen } from './socket.js';
+import { tlsFailure } from './tls-errors.js';
 
 export type { ConnectionOptions, RequestOptions, SendOptions } from './connection-options.js';
 
@@ -69,6 +72,8 @@ export class Connection {
   #ranges: ReadonlyMap<number, VersionRange> = new Map();
   readonly #versions = new Map<number, number>();
   #handshakeVersion = -1;
+  /** From the last SASL authentication (KIP-368): ms the session lasts from then, 0 for no limit. */
+  sessionLifetimeMs = 0;
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.host = options.host;
@@ -86,7 +91,11 @@ export class Connection {
     socket.setNoDelay(true);
     socket.on('data', this.#onData);
     socket.on('error', (error) => {
-      this.#fail(new ConnectionError(`connection to ${this.#address} failed: ${error.message}`, { cause: error }));
+      // TLS 1.3 reports a refused client certificate after the handshake, at the first read.
+      this.#fail(
+        tlsFailure(error, this.#address) ??
+          new ConnectionError(`connection to ${this.#address} failed: ${error.message}`, { cause: error }),
+      );
     });
     // allowHalfOpen is off, so Node ends our side too; fail now rather than wait for 'close'.
     socket.on('end', () => this.#fail(new ConnectionError(`connection to ${this.#address} closed by the broker`)));
@@ -98,8 +107,9 @@ export class Connection {
 
   /**
    * Opens the socket and performs the ApiVersions handshake: ApiVersions v4 first; on UNSUPPORTED_VERSION (in
-   * v0 format, KIP-511) once more at the broker's own maximum. Rejects with ConnectionError, RequestTimeoutError,
-   * UnsupportedVersionError, BrokerError or AbortError (ERR_ABORTED); nothing is left open then.
+   * v0 format, KIP-511) once more at the broker's own maximum; then, with `sasl`, authenticates. Rejects with
+   * ConnectionError, RequestTimeoutError, UnsupportedVersionError, BrokerError, AuthenticationError (SASL refused,
+   * TLS verification failed) or AbortError (ERR_ABORTED); nothing is left open then.
    */
   static async connect(options: ConnectionOptions): Promise<Connection> {
     checkConnectionOptions(options);
@@ -120,12 +130,28 @@ export class Connection {
       );
       connection.#ranges = handshake.ranges;
       connection.#handshakeVersion = handshake.version;
+      if (options.sasl !== undefined) {
+        const session = await saslAuthenticate(
+          (api, request, version) => connection.request(api, request, { version }),
+          options.sasl,
+          connection.versionFor(SaslAuthenticate),
+          address,
+        );
+        connection.sessionLifetimeMs = session.sessionLifetimeMs;
+      }
       return connection;
     } catch (error) {
-      connection.#fail(
-        error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error }),
-      );
-      throw error;
+      let failure =
+        error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error });
+      // A TLS listener reached without TLS answers our ApiVersions with a TLS alert (no Kafka frame) or hangs up.
+      if (!secure && (failure instanceof ProtocolError || (failure instanceof ConnectionError && /closed/.test(failure.message)))) {
+        failure = new ConnectionError(
+          `${failure.message} during the ApiVersions handshake; if ${address} is a TLS (SSL or SASL_SSL) listener, set the tls option`,
+          { cause: failure },
+        );
+      }
+      connection.#fail(failure);
+      throw failure;
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }

@@ -13,6 +13,9 @@ import { EntryKind, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
+import { AuthenticationError } from '../shared/producer-errors.js';
+import type { SaslCredentials } from './sasl.js';
+import { WorkerTokens } from './worker-tokens.js';
 import { encodeRecordBatch, BatchOffset } from '../protocol/record-batch.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
 import { Accumulator } from './accumulator.js';
@@ -41,6 +44,7 @@ export class ProducerWorker {
   readonly #batches: Accumulator;
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
+  readonly #tokens: WorkerTokens;
   #rotation = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
@@ -67,14 +71,24 @@ export class ProducerWorker {
         this.#pump();
       },
     });
-    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight } = this.#settings;
-    this.#view = new ClusterView(this.#settings.brokers, { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight });
+    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, tls, sasl } = this.#settings;
+    this.#tokens = new WorkerTokens(init.port);
+    let credentials: SaslCredentials | null = null;
+    if (sasl?.mechanism === 'oauthbearer') credentials = { ...sasl, token: () => this.#tokens.get() };
+    else if (sasl !== null) credentials = sasl;
+    this.#view = new ClusterView(this.#settings.brokers, {
+      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs,
+      // Structured cloning turned Buffers into plain Uint8Arrays; tls.connect takes both.
+      tls,
+      sasl: credentials,
+    });
   }
 
   /** Runs until close; resolves when every batch has an outcome and every socket and timer is released. */
   async run(): Promise<void> {
     this.#port.on('message', (message: ControlMessage) => {
       if (message.type === 'close') this.#beginClose(message.deadline);
+      else if (message.type === 'token' || message.type === 'token-error') this.#tokens.onMessage(message);
     });
     while (!this.#closing) {
       this.#readRing();
@@ -93,6 +107,7 @@ export class ProducerWorker {
     }
     await this.#done;
     await this.#completions.drained();
+    this.#tokens.close();
     await this.#view.close();
   }
 
@@ -145,6 +160,14 @@ export class ProducerWorker {
       const layout = this.#view.topic(p.topic.name);
       const leader = layout?.leaders[p.partition] ?? -1;
       if (layout === undefined || leader < 0) {
+        const authFailure = this.#view.authFailure;
+        if (authFailure !== undefined) {
+          // No metadata because this worker cannot authenticate: waiting until the delivery timeout fixes nothing.
+          this.#giveBackSequences(p, batch);
+          this.#remove(p, batch);
+          this.#fail(p, batch, ClientErrorCode.authentication, authFailure.message);
+          continue;
+        }
         if (layout !== undefined && this.#view.isUnknownTopic(p.topic.name)) {
           this.#giveBackSequences(p, batch);
           this.#remove(p, batch);
@@ -279,10 +302,18 @@ export class ProducerWorker {
    * unambiguous. Otherwise the broker may have written it: retried byte for byte until it answers (or close
    * gives up), and its sequences are never handed back.
    */
-  #lost(outgoing: Outgoing, _error: Error, written: boolean): void {
+  #lost(outgoing: Outgoing, error: Error, written: boolean): void {
     const p = this.#partitionOf(outgoing);
     if (p.sealed[0] !== outgoing.batch) return;
     p.inFlight = false;
+    if (error instanceof AuthenticationError && !written) {
+      // The connection was refused at authentication: the batch never left, and retrying fails the same way.
+      this.#giveBackSequences(p, outgoing.batch);
+      this.#remove(p, outgoing.batch);
+      this.#fail(p, outgoing.batch, ClientErrorCode.authentication, error.message);
+      this.#pump();
+      return;
+    }
     if (written) outgoing.batch.ambiguous = true;
     void this.#view.refresh().catch(() => undefined);
     this.#backOff(outgoing.batch);

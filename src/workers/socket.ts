@@ -7,6 +7,7 @@ import net from 'node:net';
 import tls from 'node:tls';
 import { ConnectionError, type KafkaProducerError } from '../shared/errors.js';
 import { abortError } from './exchange.js';
+import { tlsFailure } from './tls-errors.js';
 
 export interface SocketOptions {
   readonly host: string;
@@ -55,7 +56,7 @@ export function whenOpen(
     };
     const onOpen = (): void => settle();
     const onError = (error: Error): void => {
-      settle(new ConnectionError(`connecting to ${address} failed: ${error.message}`, { cause: error }));
+      settle(tlsFailure(error, address) ?? new ConnectionError(`connecting to ${address} failed: ${error.message}`, { cause: error }));
     };
     const onClose = (): void => settle(new ConnectionError(`connection to ${address} closed while connecting`));
     const onAbort = (): void => settle(abortError(`connecting to ${address}`, 'not-sent', signal?.reason));

@@ -5,12 +5,14 @@
  * (a no-op when it already runs) and stops it when the process exits, if it was this process that started it.
  */
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CLASSPATH, KAFKA_DIR, TOOLS } from '../../scripts/kafka/config.js';
+import { CLASSPATH, KAFKA_DIR, SASL_USER, TOOLS, saslSslPort, sslPort } from '../../scripts/kafka/config.js';
 import { runningPid, start } from '../../scripts/kafka/cluster.js';
+import { TLS_FILES } from '../../scripts/kafka/tls.js';
 
-export { TOOLS };
+export { SASL_USER, TOOLS };
 
 let brokers: Promise<string[]> | undefined;
 
@@ -20,7 +22,7 @@ export function useBroker(): Promise<string[]> {
     const fromEnv = process.env.KAFKA_BROKERS;
     if (fromEnv) return fromEnv.split(',').map((address) => address.trim()).filter(Boolean);
     const wasRunning = runningPid(1) !== null;
-    const addresses = await start({ nodes: 1, log: () => {} });
+    const addresses = await start({ nodes: 1, secure: true, log: () => {} });
     if (!wasRunning) {
       // process.kill is synchronous, so it still works inside an 'exit' handler.
       process.once('exit', () => {
@@ -31,6 +33,59 @@ export function useBroker(): Promise<string[]> {
     return addresses;
   })();
   return brokers;
+}
+
+/** The secured listeners of the local broker and the PEM material to reach them. */
+export interface SecureBroker {
+  /** TLS with client certificates required. */
+  readonly ssl: readonly string[];
+  /** SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) over TLS. */
+  readonly saslSsl: readonly string[];
+  readonly ca: string;
+  readonly clientCert: string;
+  readonly clientKey: string;
+  readonly wrongHostCert: string;
+  readonly wrongHostKey: string;
+}
+
+function listening(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+const fromEnv = (name: string): string[] | undefined =>
+  process.env[name]?.split(',').map((address) => address.trim()).filter(Boolean);
+
+/**
+ * The secured listeners: KAFKA_SSL_BROKERS and KAFKA_SASL_SSL_BROKERS when set (CI and `npm test` set them), else
+ * the local node's fixed ports. Resolves with a reason to skip only when neither variable is set and nothing
+ * listens on those ports (a plain broker started without `--secure`); a set variable must work.
+ */
+export async function useSecureBroker(): Promise<SecureBroker | { skip: string }> {
+  await useBroker();
+  const ssl = fromEnv('KAFKA_SSL_BROKERS');
+  const saslSsl = fromEnv('KAFKA_SASL_SSL_BROKERS');
+  const chosen = { ssl: ssl ?? [`127.0.0.1:${sslPort(1)}`], saslSsl: saslSsl ?? [`127.0.0.1:${saslSslPort(1)}`] };
+  if ((ssl === undefined || saslSsl === undefined) && !(await listening(chosen.saslSsl[0]!))) {
+    return { skip: 'the broker has no secured listeners (start it with `npm run kafka -- start --secure`)' };
+  }
+  const read = (path: string): string => readFileSync(path, 'utf8');
+  return {
+    ...chosen,
+    ca: read(TLS_FILES.ca),
+    clientCert: read(TLS_FILES.clientCert),
+    clientKey: read(TLS_FILES.clientKey),
+    wrongHostCert: read(TLS_FILES.wrongHostCert),
+    wrongHostKey: read(TLS_FILES.wrongHostKey),
+  };
 }
 
 export interface ToolResult {

@@ -43,6 +43,8 @@ describe('resolveOptions defaults', () => {
       retryBackoffMs: 100,
       retryBackoffMaxMs: 1000,
       connectTimeoutMs: 10_000,
+      tls: null,
+      sasl: null,
     });
     assert.deepEqual(resolveOptions({}, NO_ENV), resolved, '{} is the same as nothing');
   });

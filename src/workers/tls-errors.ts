@@ -1,0 +1,39 @@
+/**
+ * TLS failures that retrying cannot fix, told apart from network trouble: the broker's certificate is not signed by
+ * a trusted CA, does not cover the host name, has expired, or the broker refused our client certificate (or its
+ * absence). Each becomes an AuthenticationError that says which, as Java's SslAuthenticationException does.
+ */
+import { AuthenticationError } from '../shared/producer-errors.js';
+
+const UNTRUSTED = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+]);
+const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
+/** Alerts the broker sends when it wants a client certificate it did not get, or does not trust the one it got. */
+const CLIENT_REFUSED = new Set([
+  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
+  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
+  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
+  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
+  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
+]);
+
+/** An AuthenticationError for a TLS verification failure, or undefined for anything else. */
+export function tlsFailure(error: Error, address: string): AuthenticationError | undefined {
+  const code = (error as NodeJS.ErrnoException).code ?? '';
+  let reason: string | undefined;
+  if (UNTRUSTED.has(code)) reason = `the broker's certificate is not signed by a trusted CA (${code}); set tls.ca`;
+  else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    reason = `the broker's certificate does not cover the host name (${error.message})`;
+  } else if (EXPIRED.has(code)) reason = `the broker's certificate is not valid now (${code})`;
+  else if (CLIENT_REFUSED.has(code)) {
+    reason = `the broker refused the client certificate or its absence (${code}); set tls.cert and tls.key`;
+  }
+  return reason === undefined ? undefined : new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });
+}

@@ -1,0 +1,274 @@
+/**
+ * TLS and SASL against the real secured broker (`npm run kafka -- start --secure`): every mechanism over SASL_SSL
+ * and mutual TLS on the SSL listener, records read back over PLAINTEXT by Kafka's console consumer (exact count and
+ * order); then the failures — wrong password, failing or expired OAUTHBEARER token, unknown CA, wrong host name,
+ * missing client certificate, a TLS listener reached without TLS — each a clear error, promptly, with a bounded
+ * number of connection attempts, and no password or token in anything the producer emits.
+ */
+import assert from 'node:assert/strict';
+import net from 'node:net';
+import { after, before, describe, test } from 'node:test';
+import { Producer } from '../../src/main/producer.js';
+import type { ProducerOptions } from '../../src/main/options.js';
+import { Connection } from '../../src/workers/connection.js';
+import { KafkaProducerError } from '../../src/shared/errors.js';
+import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker, type SecureBroker } from '../helpers/broker.js';
+import { consume } from '../helpers/readback.js';
+
+const RECORDS = 60;
+const WRONG_PASSWORD = 'not-alice-secret-7f3a';
+
+/** An unsecured JWS (`alg: none`, empty signature) as Kafka's default OAUTHBEARER validator accepts it. */
+function unsecuredJws(claims: Record<string, unknown>): string {
+  const part = (value: object): string => Buffer.from(JSON.stringify(value)).toString('base64url');
+  return `${part({ alg: 'none' })}.${part(claims)}.`;
+}
+
+function aliceToken(expiresInS: number): string {
+  const now = Math.floor(Date.now() / 1000);
+  return unsecuredJws({ sub: SASL_USER.username, iat: now - 5, exp: now + expiresInS, scope: 'produce' });
+}
+
+/** Every text an error carries: message, stack and its causes. */
+function errorText(error: unknown): string {
+  const parts: string[] = [];
+  for (let e: unknown = error, depth = 0; e !== undefined && e !== null && depth < 10; depth++) {
+    if (e instanceof Error) {
+      parts.push(e.message, e.stack ?? '');
+      e = e.cause;
+    } else {
+      parts.push(String(e));
+      break;
+    }
+  }
+  return parts.join('\n');
+}
+
+/** A TCP relay in front of a listener that counts the connections made through it. */
+async function countingRelay(target: string): Promise<{ address: string; connections: () => number; close: () => Promise<void> }> {
+  const colon = target.lastIndexOf(':');
+  const sockets = new Set<net.Socket>();
+  let count = 0;
+  const server = net.createServer((client) => {
+    count++;
+    const upstream = net.connect({ host: target.slice(0, colon), port: Number(target.slice(colon + 1)) });
+    for (const socket of [client, upstream]) {
+      sockets.add(socket);
+      socket.on('error', () => undefined);
+      socket.on('close', () => {
+        sockets.delete(socket);
+        client.destroy();
+        upstream.destroy();
+      });
+    }
+    client.pipe(upstream).pipe(client);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    address: `127.0.0.1:${port}`,
+    connections: () => count,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => server.close(resolve));
+    },
+  };
+}
+
+let plain: string[];
+let secure: SecureBroker | undefined;
+let skip: string | false = false;
+/** Everything the producers emitted, for the no-secret check at the end, and the secrets it must not contain. */
+const emitted: string[] = [];
+const secrets: string[] = [SASL_USER.password, WRONG_PASSWORD];
+
+before(async () => {
+  plain = await useBroker();
+  const found = await useSecureBroker();
+  if ('skip' in found) skip = found.skip;
+  else secure = found;
+});
+
+async function produceAndReadBack(name: string, options: ProducerOptions): Promise<void> {
+  const topic = uniqueTopic(`security-${name}`);
+  await createTopic(topic, 1);
+  const producer = new Producer({ workers: 2, lingerMs: 1, ...options });
+  producer.on('deliveryError', (error) => emitted.push(errorText(error)));
+  try {
+    const results = await Promise.all(
+      Array.from({ length: RECORDS }, (_, i) => producer.send({ topic, key: `k${i}`, value: `${name}-${i}` })),
+    );
+    assert.deepEqual(results.map((r) => r.offset), Array.from({ length: RECORDS }, (_, i) => i));
+    emitted.push(JSON.stringify(producer.metrics()));
+  } finally {
+    await producer.close();
+  }
+  const records = await consume(plain, topic, RECORDS);
+  assert.deepEqual(records.map((r) => r.value), Array.from({ length: RECORDS }, (_, i) => `${name}-${i}`));
+}
+
+/** Sends `count` records with a producer that must fail to authenticate; returns the distinct errors. */
+async function expectAuthFailure(options: ProducerOptions, count = 20): Promise<KafkaProducerError> {
+  const producer = new Producer({ workers: 1, bufferTimeoutMs: 60_000, ...options });
+  try {
+    const topic = uniqueTopic('security-refused');
+    const results = await Promise.allSettled(Array.from({ length: count }, (_, i) => producer.send({ topic, value: `v${i}` })));
+    assert.ok(results.every((r) => r.status === 'rejected'), 'every send fails');
+    const reasons = results.map((r) => (r as PromiseRejectedResult).reason as KafkaProducerError);
+    for (const reason of reasons) {
+      emitted.push(errorText(reason));
+      assert.equal(reason.code, 'ERR_AUTHENTICATION', errorText(reason));
+      assert.equal(reason.retriable, false);
+    }
+    emitted.push(JSON.stringify(producer.metrics()));
+    return reasons[0]!;
+  } finally {
+    await producer.close();
+  }
+}
+
+describe('secured broker', () => {
+  test('SASL PLAIN over TLS', async (t) => {
+    if (skip) return t.skip(skip);
+    await produceAndReadBack('plain', { brokers: secure!.saslSsl, tls: { ca: secure!.ca }, sasl: { mechanism: 'plain', ...SASL_USER } });
+  });
+
+  test('SASL SCRAM-SHA-256 over TLS', async (t) => {
+    if (skip) return t.skip(skip);
+    await produceAndReadBack('scram256', { brokers: secure!.saslSsl, tls: { ca: secure!.ca }, sasl: { mechanism: 'scram-sha-256', ...SASL_USER } });
+  });
+
+  test('SASL SCRAM-SHA-512 over TLS', async (t) => {
+    if (skip) return t.skip(skip);
+    await produceAndReadBack('scram512', { brokers: secure!.saslSsl, tls: { ca: secure!.ca }, sasl: { mechanism: 'scram-sha-512', ...SASL_USER } });
+  });
+
+  test('SASL OAUTHBEARER over TLS, one provider call serving the metadata connection and every worker', async (t) => {
+    if (skip) return t.skip(skip);
+    let calls = 0;
+    await produceAndReadBack('oauth', {
+      brokers: secure!.saslSsl,
+      tls: { ca: secure!.ca },
+      sasl: {
+        mechanism: 'oauthbearer',
+        token: async () => {
+          calls++;
+          return { value: aliceToken(3600) };
+        },
+      },
+    });
+    assert.equal(calls, 1);
+  });
+
+  test('mutual TLS on the SSL listener', async (t) => {
+    if (skip) return t.skip(skip);
+    await produceAndReadBack('mtls', { brokers: secure!.ssl, tls: { ca: secure!.ca, cert: secure!.clientCert, key: secure!.clientKey } });
+  });
+
+  test('a wrong PLAIN password fails every send with AuthenticationError, with few connection attempts', async (t) => {
+    if (skip) return t.skip(skip);
+    const relay = await countingRelay(secure!.saslSsl[0]!);
+    try {
+      const options: ProducerOptions = {
+        brokers: [relay.address],
+        tls: { ca: secure!.ca, servername: 'localhost' },
+        sasl: { mechanism: 'plain', username: SASL_USER.username, password: WRONG_PASSWORD },
+      };
+      const error = await expectAuthFailure(options, 50);
+      assert.match(error.message, /PLAIN/);
+      // 50 sends waiting together share one attempt: the failure reaches all of them, none opens its own socket.
+      assert.ok(relay.connections() <= 2, `${relay.connections()} connection attempts for 50 sends`);
+    } finally {
+      await relay.close();
+    }
+  });
+
+  test('a wrong SCRAM password fails with AuthenticationError; the same user with the right one then works', async (t) => {
+    if (skip) return t.skip(skip);
+    for (const mechanism of ['scram-sha-256', 'scram-sha-512'] as const) {
+      const error = await expectAuthFailure({
+        brokers: secure!.saslSsl,
+        tls: { ca: secure!.ca },
+        sasl: { mechanism, username: SASL_USER.username, password: WRONG_PASSWORD },
+      });
+      assert.match(error.message, new RegExp(mechanism, 'i'));
+    }
+    await produceAndReadBack('scram-after-failure', { brokers: secure!.saslSsl, tls: { ca: secure!.ca }, sasl: { mechanism: 'scram-sha-256', ...SASL_USER } });
+  });
+
+  test('an OAUTHBEARER token provider that throws, and an expired token, fail with AuthenticationError', async (t) => {
+    if (skip) return t.skip(skip);
+    const secretToken = aliceToken(3600);
+    const thrown = await expectAuthFailure({
+      brokers: secure!.saslSsl,
+      tls: { ca: secure!.ca },
+      sasl: {
+        mechanism: 'oauthbearer',
+        token: () => {
+          throw new Error(`provider down, last token was ${secretToken}`);
+        },
+      },
+    });
+    assert.match(thrown.message, /token provider/);
+    assert.ok(!errorText(thrown).includes(secretToken));
+    const expired = aliceToken(-60);
+    const refused = await expectAuthFailure({
+      brokers: secure!.saslSsl,
+      tls: { ca: secure!.ca },
+      sasl: { mechanism: 'oauthbearer', token: async () => ({ value: expired }) },
+    });
+    assert.match(refused.message, /OAUTHBEARER/);
+    secrets.push(secretToken, expired);
+  });
+
+  test('TLS failures say which: unknown CA, wrong host name, missing client certificate', async (t) => {
+    if (skip) return t.skip(skip);
+    const unknownCa = await expectAuthFailure({ brokers: secure!.saslSsl, tls: true, sasl: { mechanism: 'plain', ...SASL_USER } }, 5);
+    assert.match(unknownCa.message, /not signed by a trusted CA/);
+    const wrongHost = await expectAuthFailure(
+      { brokers: secure!.saslSsl, tls: { ca: secure!.ca, servername: 'wrong-host.invalid' }, sasl: { mechanism: 'plain', ...SASL_USER } },
+      5,
+    );
+    assert.match(wrongHost.message, /does not cover the host name/);
+    const noClientCert = await expectAuthFailure({ brokers: secure!.ssl, tls: { ca: secure!.ca } }, 5);
+    assert.match(noClientCert.message, /client certificate/);
+  });
+
+  test('a certificate for another host name is refused, even from a trusted CA', async (t) => {
+    if (skip) return t.skip(skip);
+    const tls = await import('node:tls');
+    const server = tls.createServer({ cert: secure!.wrongHostCert, key: secure!.wrongHostKey }, (socket) => socket.destroy());
+    server.on('tlsClientError', () => undefined);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = server.address() as net.AddressInfo;
+      const error = await Connection.connect({
+        host: '127.0.0.1', port, clientId: 'test', requestTimeoutMs: 10_000, maxInFlight: 1, tls: { ca: secure!.ca },
+      }).then(() => assert.fail('connected'), (e: unknown) => e as KafkaProducerError);
+      assert.equal(error.code, 'ERR_AUTHENTICATION');
+      assert.match(error.message, /does not cover the host name/);
+    } finally {
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+
+  test('a TLS listener reached without TLS fails with a ConnectionError that suggests the tls option', async (t) => {
+    if (skip) return t.skip(skip);
+    const [host, port] = secure!.saslSsl[0]!.split(':');
+    const error = await Connection.connect({
+      host: host!, port: Number(port), clientId: 'test', requestTimeoutMs: 10_000, maxInFlight: 1,
+    }).then(() => assert.fail('connected'), (e: unknown) => e as KafkaProducerError);
+    assert.equal(error.code, 'ERR_CONNECTION', errorText(error));
+    assert.match(error.message, /set the tls option/);
+  });
+
+  test('no password or token appears in any error, event or metrics() output above', (t) => {
+    if (skip) return t.skip(skip);
+    assert.ok(emitted.length > 10);
+    const text = emitted.join('\n');
+    for (const secret of secrets) {
+      const at = text.indexOf(secret);
+      assert.equal(at, -1, `a secret appears in: ${text.slice(Math.max(0, at - 200), at)}…`);
+    }
+  });
+});

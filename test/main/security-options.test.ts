@@ -1,0 +1,58 @@
+/** The tls and sasl options: checked at construction, ConfigError naming the field, never quoting a secret. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { resolveOptions, type ProducerOptions } from '../../src/main/options.js';
+import { ConfigError } from '../../src/shared/errors.js';
+
+const SECRET = 'hunter2-secret-value';
+
+function rejects(options: unknown, field: RegExp): void {
+  assert.throws(
+    () => resolveOptions(options as ProducerOptions, {}),
+    (error: unknown) => {
+      assert.ok(error instanceof ConfigError, String(error));
+      assert.match(error.message, field);
+      assert.ok(!error.message.includes(SECRET), `the message quotes a secret: ${error.message}`);
+      return true;
+    },
+  );
+}
+
+test('tls: true, an object of plain data, or absent', () => {
+  assert.deepEqual(resolveOptions({ tls: true }, {}).tls, {});
+  assert.equal(resolveOptions({}, {}).tls, null);
+  assert.equal(resolveOptions({ tls: false }, {}).tls, null);
+  const ca = Buffer.from('-----BEGIN CERTIFICATE-----');
+  assert.deepEqual(resolveOptions({ tls: { ca, servername: 'localhost' } }, {}).tls, { ca, servername: 'localhost' });
+});
+
+test('bad tls options name their field', () => {
+  rejects({ tls: 'yes' }, /options\.tls must be/);
+  rejects({ tls: { ca: 42 } }, /options\.tls\.ca/);
+  rejects({ tls: { rejectUnauthorized: 'no' } }, /options\.tls\.rejectUnauthorized/);
+  rejects({ tls: { checkServerIdentity: () => undefined } }, /options\.tls\.checkServerIdentity cannot be a function/);
+  rejects({ tls: { cert: 'PEM' } }, /options\.tls\.key is missing/);
+  rejects({ tls: { key: SECRET } }, /options\.tls\.cert is missing/);
+  rejects({ tls: { passphrase: 12 } }, /options\.tls\.passphrase/);
+});
+
+test('sasl: each mechanism with its fields', () => {
+  for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
+    assert.deepEqual(resolveOptions({ sasl: { mechanism, username: 'u', password: SECRET } }, {}).sasl, { mechanism, username: 'u', password: SECRET });
+  }
+  const token = async () => ({ value: 'a.b.' });
+  const resolved = resolveOptions({ sasl: { mechanism: 'oauthbearer', token, extensions: { logicalCluster: 'lc-1' } } }, {}).sasl;
+  assert.equal(resolved?.mechanism, 'oauthbearer');
+});
+
+test('bad sasl options name their field and never quote the password', () => {
+  rejects({ sasl: 'plain' }, /options\.sasl must be an object/);
+  rejects({ sasl: { mechanism: 'GSSAPI', username: 'u', password: SECRET } }, /options\.sasl\.mechanism/);
+  rejects({ sasl: { mechanism: 'plain', password: SECRET } }, /options\.sasl\.username/);
+  rejects({ sasl: { mechanism: 'scram-sha-256', username: 'u', password: '' } }, /options\.sasl\.password/);
+  rejects({ sasl: { mechanism: 'scram-sha-512', username: 'u', password: 42 } }, /options\.sasl\.password/);
+  rejects({ sasl: { mechanism: 'plain', username: 'u', password: SECRET, token: () => SECRET } }, /unexpected token/);
+  rejects({ sasl: { mechanism: 'oauthbearer', token: SECRET } }, /options\.sasl\.token must be a function/);
+  rejects({ sasl: { mechanism: 'oauthbearer', token: () => SECRET, extensions: { auth: 'x' } } }, /extensions/);
+  rejects({ sasl: { mechanism: 'oauthbearer', token: () => SECRET, extensions: { ok: `${SECRET}\u0001` } } }, /options\.sasl\.extensions\.ok/);
+});
