@@ -14,20 +14,26 @@ test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch fro
   const broker = await FakeBroker.start(1);
   const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
   try {
+    // Connected and the topic known first: a sendBatch that waits for metadata is admitted record by record, and
+    // with lingerMs 0 its records could then leave in separate batches.
+    const warm = producer.send({ topic: 't', partition: 0, value: 'w' });
+    broker.answer(await broker.nextProduce(0), 0n);
+    await warm;
+
     const first = producer.sendBatch([
       { topic: 't', partition: 0, value: 'a' },
       { topic: 't', partition: 0, value: 'b' },
     ]);
-    const rejected = await broker.nextProduce(0);
+    const rejected = await broker.nextProduce(1);
     const before = (await decodeRecordBatches(rejected.batches.get('t-0')!))[0]!;
     assert.equal(before.producerId, FAKE_PRODUCER_ID);
-    assert.equal(before.baseSequence, 0);
+    assert.equal(before.baseSequence, 1);
     assert.equal(before.producerEpoch, 0);
     broker.answer(rejected, -1n, 45);
 
     // Fails fast if the records are settled (failed) instead of resent.
     const resent = await Promise.race([
-      broker.nextProduce(1),
+      broker.nextProduce(2),
       first.then((results) => assert.fail(`settled without a resend: ${JSON.stringify(results.map((r) => r.status))}`)),
     ]);
     const after = (await decodeRecordBatches(resent.batches.get('t-0')!))[0]!;
@@ -42,7 +48,7 @@ test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch fro
 
     // The next batch continues the new epoch's sequence.
     const next = producer.send({ topic: 't', partition: 0, value: 'c' });
-    const third = await broker.nextProduce(2);
+    const third = await broker.nextProduce(3);
     const batch = (await decodeRecordBatches(third.batches.get('t-0')!))[0]!;
     assert.equal(batch.producerEpoch, 1);
     assert.equal(batch.baseSequence, 2);
