@@ -7,6 +7,8 @@
  *   main-thread/sendBatch-100B        sendBatch of 10,000 records of 100 B, 16 partitions, keyless
  *   main-thread/send-100B             send() × 10,000, then await them all
  *   main-thread/sendBatch-1KiB-keyed  sendBatch of 10,000 records of 1 KiB over 1,000 keys (murmur2)
+ *   main-thread/sendBatch-100B-saturated  as sendBatch-100B with maxBufferedBytes 256 KiB: most records wait for
+ *                                     buffer space (the budget's slow path)
  *
  * Record objects are made before the clock starts: they are the application's, not the producer's.
  */
@@ -32,6 +34,7 @@ interface Scenario {
   readonly name: string;
   readonly records: { topic: string; key: string | null; value: Buffer }[];
   readonly batch: boolean;
+  readonly maxBufferedBytes?: number;
 }
 
 function scenarios(topic: string): Scenario[] {
@@ -43,6 +46,7 @@ function scenarios(topic: string): Scenario[] {
     { name: 'main-thread/sendBatch-100B', records: keyless, batch: true },
     { name: 'main-thread/send-100B', records: keyless, batch: false },
     { name: 'main-thread/sendBatch-1KiB-keyed', records: keyed, batch: true },
+    { name: 'main-thread/sendBatch-100B-saturated', records: keyless, batch: true, maxBufferedBytes: 256 * 1024 },
   ];
 }
 
@@ -64,31 +68,36 @@ export async function benchMainThread(options: { quick: boolean; workers?: numbe
   });
   const [line] = (await once(broker.stdout!, 'data')) as [Buffer];
   const address = line.toString().trim();
-  const producer = new Producer({ brokers: [address], clientId: 'ringkafka-micro', workers: options.workers });
   const topic = 'micro';
   const samples = options.quick ? 3 : 7;
   const rounds = options.quick ? 10 : 30;
   const suites: MainThreadSuite[] = [];
   try {
-    await producer.send({ topic, value: 'warm-up' });
     for (const scenario of scenarios(topic).filter((s) => options.only === undefined || s.name.includes(options.only))) {
-      for (let i = 0; i < rounds; i++) await round(producer, scenario); // warm-up: JIT, arenas, connections
-      const ns: number[] = [];
-      const rates: number[] = [];
-      for (let s = 0; s < samples; s++) {
-        const elu = performance.eventLoopUtilization();
-        const started = performance.now();
-        for (let i = 0; i < rounds; i++) await round(producer, scenario);
-        const wallMs = performance.now() - started;
-        const busyMs = performance.eventLoopUtilization(elu).active;
-        const records = rounds * scenario.records.length;
-        ns.push((busyMs * 1e6) / records);
-        rates.push(records / (wallMs / 1000));
+      const producer = new Producer({
+        brokers: [address], clientId: 'ringkafka-micro', workers: options.workers, maxBufferedBytes: scenario.maxBufferedBytes,
+      });
+      try {
+        await producer.send({ topic, value: 'warm-up' });
+        for (let i = 0; i < rounds; i++) await round(producer, scenario); // warm-up: JIT, arenas, connections
+        const ns: number[] = [];
+        const rates: number[] = [];
+        for (let s = 0; s < samples; s++) {
+          const elu = performance.eventLoopUtilization();
+          const started = performance.now();
+          for (let i = 0; i < rounds; i++) await round(producer, scenario);
+          const wallMs = performance.now() - started;
+          const busyMs = performance.eventLoopUtilization(elu).active;
+          const records = rounds * scenario.records.length;
+          ns.push((busyMs * 1e6) / records);
+          rates.push(records / (wallMs / 1000));
+        }
+        suites.push({ name: scenario.name, nsPerOp: median(ns), opsPerSec: median(rates), samples });
+      } finally {
+        await producer.close({ timeoutMs: 10_000 });
       }
-      suites.push({ name: scenario.name, nsPerOp: median(ns), opsPerSec: median(rates), samples });
     }
   } finally {
-    await producer.close({ timeoutMs: 10_000 });
     broker.stdin!.end();
     await once(broker, 'exit');
   }
