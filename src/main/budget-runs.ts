@@ -26,8 +26,8 @@ export interface BudgetRunsOptions<T> {
   /** Epoch ms by which a slice must be granted (the call's bufferTimeoutMs). */
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
-  /** A granted record: hand it on (called synchronously inside the grant, in order). */
-  readonly accept: (record: T) => void;
+  /** A granted record: hand it on (called synchronously inside the grant, in order; `now` is the grant's time). */
+  readonly accept: (record: T, now: number) => void;
   /** A record whose slice timed out or was aborted: it holds no bytes. */
   readonly fail: (record: T, error: Error) => void;
 }
@@ -70,7 +70,8 @@ export class BudgetRuns<T> {
         timeoutMs: Math.max(0, deadline - Date.now()),
         signal,
         onGranted: () => {
-          for (let i = 0; i < records.length; i++) accept(records[i]!);
+          const now = Date.now();
+          for (let i = 0; i < records.length; i++) accept(records[i]!, now);
         },
       })
       .catch((error: unknown) => {

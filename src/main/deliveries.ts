@@ -55,7 +55,8 @@ export class Deliveries {
 
   /**
    * The record has its bytes in the budget: give it an id and hand it to its partition's worker. `now` is the
-   * caller's clock read (one per sendBatch), from which the delivery deadline counts.
+   * moment it was accepted (one clock read per sendBatch or granted slice), from which the delivery deadline
+   * counts.
    */
   accept(
     prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, sink: OutcomeSink, slot: number,

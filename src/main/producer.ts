@@ -231,7 +231,7 @@ export class Producer extends EventEmitter {
       sliceRecords: Math.max(1, Math.min(SLICE_MAX_RECORDS, Math.floor(maxBufferedRecords / SLICES_PER_BUDGET))),
       deadline: now + bufferTimeoutMs,
       signal,
-      accept: (g) => this.#deliveries.accept(g.prepared, g.topic, g.partition, g.seq, sink, g.slot, signal, now),
+      accept: (g, acceptedAt) => this.#deliveries.accept(g.prepared, g.topic, g.partition, g.seq, sink, g.slot, signal, acceptedAt),
       fail: (g, error) => {
         this.#endSend(g.seq);
         sink.reject(g.slot, error);
