@@ -7,6 +7,7 @@
  * SCRAM-SHA-512 and OAUTHBEARER. OAUTHBEARER uses Kafka's default validator for unsecured JWS tokens
  * (`alg: none`, no signature checked); PLAIN's user is listed in the listener's JAAS config; the SCRAM
  * credentials are written into the cluster metadata when storage is formatted (the StorageTool's --add-scram).
+ * SCRAM-SHA-512 and OAUTHBEARER sessions on SASL_SSL last REAUTH_MS (5 s), so clients must re-authenticate (KIP-368).
  * The properties are rewritten at every start, so one formatted cluster starts either way.
  */
 import { spawn, execFile } from 'node:child_process';
@@ -18,7 +19,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CLASSPATH, HOST, KAFKA_DIR, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
+  CLASSPATH, HOST, KAFKA_DIR, REAUTH_MS, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
 } from './config.js';
 import { ensureInstalled } from './install.js';
 import { brokerAnswers } from './probe.js';
@@ -104,6 +105,9 @@ function secureProperties(nodeId: number): string[] {
     // No server callback handler configured: Kafka validates OAUTHBEARER tokens with its unsecured JWS validator.
     'listener.name.sasl_ssl.oauthbearer.sasl.jaas.config=' +
       'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="broker";',
+    // Short sessions for two mechanisms only (KIP-368 re-authentication test; REAUTH_MS in config.ts says why).
+    `listener.name.sasl_ssl.scram-sha-512.connections.max.reauth.ms=${REAUTH_MS}`,
+    `listener.name.sasl_ssl.oauthbearer.connections.max.reauth.ms=${REAUTH_MS}`,
   ];
 }
 

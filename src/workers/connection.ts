@@ -12,6 +12,14 @@
  *   pending exchange fails with ProtocolError and the connection closes.
  * - Abort releases the caller at once. A queued request is removed (it was never sent); a written one cannot be
  *   unwritten, so it keeps its in-flight slot until its answer arrives, which is then dropped (invariant 5, docs/invariants.md).
+ * - Re-authentication (KIP-368): when SASL authentication gave the session a lifetime, the connection authenticates
+ *   again on the same socket at a random point between 85 % and 95 % of it (as Java's client does). For OAUTHBEARER
+ *   the current token is fetched first, while requests still flow; then new requests wait in the queue, the answers
+ *   in flight are awaited, SaslHandshake + SaslAuthenticate run with the same mechanism, the new lifetime is
+ *   recorded, and the queue resumes. A failed re-authentication fails the connection like any other error
+ *   (AuthenticationError when the broker refused). The timer is unref'd: it never keeps a process alive. Every
+ *   connection re-authenticates, an idle one too (one exchange per session); if it cannot, the broker closes it and
+ *   its owner opens a new one on next use, as after any failure.
  */
 import type net from 'node:net';
 import type { ApiDefinition } from '../protocol/api.js';
@@ -37,13 +45,18 @@ import { Exchange, abortError } from './exchange.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { apiVersionsHandshake } from './handshake.js';
 import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
-import { saslAuthenticate } from './sasl.js';
+import { saslAuthenticate, withCurrentToken, type SaslCredentials } from './sasl.js';
 import { openSocket, whenOpen } from './socket.js';
 import { tlsFailure } from './tls-errors.js';
 
 export type { ConnectionOptions, RequestOptions, SendOptions } from './connection-options.js';
 
 const DEFAULT_BODY_CAPACITY = 256;
+/** Re-authentication starts at a random point of the session lifetime in [MIN, MAX) (Java's 85 %–95 %). */
+const REAUTH_AT_MIN = 0.85;
+const REAUTH_AT_MAX = 0.95;
+/** Node's timers take at most 2^31-1 ms (about 24.8 days); a longer session is renewed that early. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Connection {
   readonly host: string;
@@ -74,6 +87,14 @@ export class Connection {
   #handshakeVersion = -1;
   /** From the last SASL authentication (KIP-368): ms the session lasts from then, 0 for no limit. */
   sessionLifetimeMs = 0;
+  readonly #sasl: SaslCredentials | undefined;
+  /** Armed while a session with a lifetime is open and no re-authentication runs; unref'd. */
+  #reauthTimer: NodeJS.Timeout | undefined;
+  /** True from when a re-authentication stops writing requests until it ends: new requests wait in the queue. */
+  #paused = false;
+  /** Set while a re-authentication waits for the answers in flight; called when none is left or the connection fails. */
+  #drained: (() => void) | undefined;
+  #reauthentications = 0;
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.host = options.host;
@@ -85,6 +106,7 @@ export class Connection {
     this.#maxInFlight = options.maxInFlight;
     this.#headerBytes = 4 + 10 + (options.clientId === null ? 0 : Buffer.byteLength(options.clientId)) + 1;
     this.#decoder = new FrameDecoder(this.#onFrame);
+    this.#sasl = options.sasl;
     let resolveClosed!: (reason: KafkaProducerError) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
 
@@ -137,7 +159,7 @@ export class Connection {
           connection.versionFor(SaslAuthenticate),
           address,
         );
-        connection.sessionLifetimeMs = session.sessionLifetimeMs;
+        connection.#startSession(session.sessionLifetimeMs);
       }
       return connection;
     } catch (error) {
@@ -164,6 +186,16 @@ export class Connection {
   unref(): this {
     this.#socket.unref();
     return this;
+  }
+
+  /** Successful re-authentications of this connection (KIP-368). */
+  get reauthentications(): number {
+    return this.#reauthentications;
+  }
+
+  /** True while a re-authentication holds new requests in the queue (waiting for answers, or authenticating). */
+  get reauthenticating(): boolean {
+    return this.#paused;
   }
 
   /** True once the connection failed or was closed: every later request rejects at once. */
@@ -276,7 +308,11 @@ export class Connection {
   }
 
   #enqueue(exchange: Exchange): void {
-    if (this.#queue.length === 0 && (!exchange.expectsResponse || this.#inFlight.length < this.#maxInFlight)) {
+    if (
+      !this.#paused &&
+      this.#queue.length === 0 &&
+      (!exchange.expectsResponse || this.#inFlight.length < this.#maxInFlight)
+    ) {
       this.#write(exchange);
     } else {
       this.#queue.push(exchange);
@@ -285,7 +321,7 @@ export class Connection {
 
   /** Writes queued exchanges, in order, while slots are free. */
   #pump(): void {
-    while (this.#failure === undefined) {
+    while (this.#failure === undefined && !this.#paused) {
       const next = this.#queue[0];
       if (next === undefined || (next.expectsResponse && this.#inFlight.length >= this.#maxInFlight)) return;
       this.#queue.shift();
@@ -343,7 +379,10 @@ export class Connection {
       return;
     }
     this.#inFlight.shift();
-    if (this.#inFlight.length === 0) this.#clearTimer();
+    if (this.#inFlight.length === 0) {
+      this.#clearTimer();
+      this.#drained?.();
+    }
     if (!exchange.released) this.#settle(exchange, frame);
     this.#pump();
   };
@@ -408,6 +447,71 @@ export class Connection {
     }
   };
 
+  /** Records a new session's lifetime and, when it has one, arms the re-authentication timer. */
+  #startSession(lifetimeMs: number): void {
+    this.sessionLifetimeMs = lifetimeMs > 0 ? lifetimeMs : 0;
+    if (this.sessionLifetimeMs === 0 || this.#failure !== undefined) return;
+    const at = REAUTH_AT_MIN + Math.random() * (REAUTH_AT_MAX - REAUTH_AT_MIN);
+    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(lifetimeMs * at)));
+    this.#reauthTimer = setTimeout(this.#onReauthTimer, delay);
+    this.#reauthTimer.unref();
+  }
+
+  readonly #onReauthTimer = (): void => {
+    this.#reauthTimer = undefined;
+    if (this.#failure !== undefined || this.#sasl === undefined) return;
+    this.#reauthenticate(this.#sasl).catch((error: unknown) => {
+      this.#fail(
+        error instanceof KafkaProducerError
+          ? error
+          : new ConnectionError(`re-authentication with ${this.#address} failed`, { cause: error }),
+      );
+    });
+  };
+
+  /**
+   * One re-authentication. Every await is followed by a check of `#failure`: a close or an error meanwhile has
+   * already settled every caller, and the exchange simply stops. The SASL requests bypass the queue (it holds the
+   * callers' requests until the session is renewed); nothing else is in flight then, so they have the free slots.
+   */
+  async #reauthenticate(sasl: SaslCredentials): Promise<void> {
+    const credentials = await withCurrentToken(sasl);
+    if (this.#failure !== undefined) return;
+    this.#paused = true;
+    if (this.#inFlight.length > 0) {
+      await new Promise<void>((resolve) => (this.#drained = resolve));
+      this.#drained = undefined;
+      if (this.#failure !== undefined) return;
+    }
+    const session = await saslAuthenticate(
+      (api, request, version) => this.#requestNow(api, request, version),
+      credentials,
+      this.versionFor(SaslAuthenticate),
+      this.#address,
+    );
+    if (this.#failure !== undefined) return;
+    this.#reauthentications++;
+    this.#paused = false;
+    this.#startSession(session.sessionLifetimeMs);
+    this.#pump();
+  }
+
+  /** Writes a request at once, ahead of the queue (re-authentication only). */
+  #requestNow<Req, Res>(api: ApiDefinition<Req, Res>, request: Req, version: number): Promise<Res> {
+    let exchange: Exchange;
+    try {
+      exchange = this.#prepare(api, request, version, undefined, true);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    const promise = new Promise<Res>((resolve, reject) => {
+      exchange.resolve = resolve as (value: unknown) => void;
+      exchange.reject = reject;
+    });
+    this.#write(exchange);
+    return promise;
+  }
+
   /**
    * The one way down: records the first reason, clears the timer, destroys the socket and settles everything.
    * Written requests get `reason`; queued ones, never sent, get a ConnectionError (safe to send elsewhere).
@@ -416,6 +520,9 @@ export class Connection {
     if (this.#failure !== undefined) return;
     this.#failure = reason;
     this.#clearTimer();
+    if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
+    this.#reauthTimer = undefined;
+    this.#drained?.();
     this.#decoder.destroy();
     this.#socket.destroy();
     const notSent =

@@ -105,15 +105,7 @@ export async function saslAuthenticate(
       break;
     }
     case 'oauthbearer': {
-      let token: OAuthBearerToken;
-      try {
-        token = await credentials.token();
-      } catch (error) {
-        // The provider's own message may name anything; only its type is reported.
-        throw new AuthenticationError(
-          `the OAUTHBEARER token provider failed (${error instanceof Error ? error.name : typeof error})`,
-        );
-      }
+      const token = await obtainToken(credentials);
       secrets.push(token.value);
       const extensions = Object.entries(credentials.extensions ?? {}).map(([key, value]) => `${key}=${value}${SEP}`).join('');
       const challenge = await step(`n,,${SEP}auth=Bearer ${token.value}${SEP}${extensions}${SEP}`);
@@ -127,4 +119,25 @@ export async function saslAuthenticate(
     }
   }
   return { sessionLifetimeMs: Number(lifetime) };
+}
+
+/** Calls the OAUTHBEARER token provider; rejects with AuthenticationError when it fails. */
+async function obtainToken(credentials: SaslCredentials & { mechanism: 'oauthbearer' }): Promise<OAuthBearerToken> {
+  try {
+    return await credentials.token();
+  } catch (error) {
+    // The provider's own message may name anything; only its type is reported.
+    throw new AuthenticationError(`the OAUTHBEARER token provider failed (${error instanceof Error ? error.name : typeof error})`);
+  }
+}
+
+/**
+ * Credentials for one more authentication with the token obtained now: for OAUTHBEARER the token is fetched at
+ * once (a re-authentication gets it before it stops the connection's writes), other mechanisms are returned as
+ * they are. Rejects with AuthenticationError when the token provider fails.
+ */
+export async function withCurrentToken(credentials: SaslCredentials): Promise<SaslCredentials> {
+  if (credentials.mechanism !== 'oauthbearer') return credentials;
+  const token = await obtainToken(credentials);
+  return { ...credentials, token: () => Promise.resolve(token) };
 }

@@ -6,7 +6,7 @@
  * number of connection attempts, and no password or token in anything the producer emits.
  */
 import assert from 'node:assert/strict';
-import net from 'node:net';
+import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import type { ProducerOptions } from '../../src/main/options.js';
@@ -14,6 +14,7 @@ import { Connection } from '../../src/workers/connection.js';
 import { KafkaProducerError } from '../../src/shared/errors.js';
 import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker, type SecureBroker } from '../helpers/broker.js';
 import { consume } from '../helpers/readback.js';
+import { countingRelay } from '../helpers/counting-relay.js';
 
 const RECORDS = 60;
 const WRONG_PASSWORD = 'not-alice-secret-7f3a';
@@ -42,37 +43,6 @@ function errorText(error: unknown): string {
     }
   }
   return parts.join('\n');
-}
-
-/** A TCP relay in front of a listener that counts the connections made through it. */
-async function countingRelay(target: string): Promise<{ address: string; connections: () => number; close: () => Promise<void> }> {
-  const colon = target.lastIndexOf(':');
-  const sockets = new Set<net.Socket>();
-  let count = 0;
-  const server = net.createServer((client) => {
-    count++;
-    const upstream = net.connect({ host: target.slice(0, colon), port: Number(target.slice(colon + 1)) });
-    for (const socket of [client, upstream]) {
-      sockets.add(socket);
-      socket.on('error', () => undefined);
-      socket.on('close', () => {
-        sockets.delete(socket);
-        client.destroy();
-        upstream.destroy();
-      });
-    }
-    client.pipe(upstream).pipe(client);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  return {
-    address: `127.0.0.1:${port}`,
-    connections: () => count,
-    close: async () => {
-      for (const socket of sockets) socket.destroy();
-      await new Promise((resolve) => server.close(resolve));
-    },
-  };
 }
 
 let plain: string[];
