@@ -215,7 +215,7 @@ try {
         await topics.create(topic, partitionsOf(scenario));
         const tls = scenario.tls && tlsSetup !== undefined && !('skip' in tlsSetup) ? tlsSetup : undefined;
         const config: ClientConfig = {
-          brokers: tls?.brokers ?? brokers, topic, scenario, records, warmupRecords, payloadFile: payloads.get(scenario.valueBytes)!, ...SETTINGS,
+          brokers: tls?.brokers ?? brokers, topic, partitions: partitionsOf(scenario), scenario, records, warmupRecords, payloadFile: payloads.get(scenario.valueBytes)!, ...SETTINGS,
           ...(scenario.keys !== undefined && { keysFile: keyFiles.get(scenario.keys)! }),
           ...(tls !== undefined && { tls: tls.files }),
         };

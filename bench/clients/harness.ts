@@ -9,6 +9,7 @@
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import type { ClientConfig, ClientReport, ThreadCpu } from '../lib/contract.js';
 import { readPayloads } from '../lib/payload.js';
+import { readdirSync, readFileSync } from 'node:fs';
 import { readThreadCpu } from '../lib/process-watch.js';
 import { percentiles } from '../lib/stats.js';
 
@@ -108,6 +109,8 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
 interface ThreadReading {
   readonly main: number;
   readonly workers: ReadonlyMap<number, number>;
+  /** Every other thread of the process: tid → its name (/proc comm) and CPU seconds. */
+  readonly others: ReadonlyMap<number, { readonly name: string; readonly sec: number }>;
   readonly elu: ReturnType<typeof performance.eventLoopUtilization>;
   readonly source: 'schedstat' | 'stat';
 }
@@ -128,7 +131,21 @@ class ThreadWatch {
       const cpu = readThreadCpu(tid);
       if (cpu !== undefined) workers.set(tid, cpu.sec);
     }
-    return { main: main.sec, workers, elu: performance.eventLoopUtilization(), source: main.source };
+    const others = new Map<number, { name: string; sec: number }>();
+    for (const entry of readdirSync('/proc/self/task')) {
+      const tid = Number(entry);
+      if (tid === process.pid || workers.has(tid)) continue;
+      const cpu = readThreadCpu(tid);
+      if (cpu === undefined) continue;
+      let name = '?';
+      try {
+        name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        // gone since the listing
+      }
+      others.set(tid, { name, sec: cpu.sec });
+    }
+    return { main: main.sec, workers, others, elu: performance.eventLoopUtilization(), source: main.source };
   }
 
   /** The CPU by thread since `before`; `totalSec` is the whole process's over the same span. */
@@ -139,9 +156,15 @@ class ThreadWatch {
     // a worker that started or ended inside the window counts from zero, or until it was last seen
     const workerCpuSec = [...after.workers].map(([tid, sec]) => sec - (before.workers.get(tid) ?? 0));
     const named = mainCpuSec + workerCpuSec.reduce((sum, sec) => sum + sec, 0);
+    const otherByName: Record<string, number> = {};
+    for (const [tid, { name, sec }] of after.others) {
+      const spent = sec - (before.others.get(tid)?.sec ?? 0);
+      if (spent > 0) otherByName[name] = (otherByName[name] ?? 0) + spent;
+    }
     return {
       mainCpuSec,
       workerCpuSec,
+      otherByName,
       // two clocks (rusage, schedstat) that agree to a few ms: never below zero
       otherCpuSec: Math.max(0, totalSec - named),
       mainElu: performance.eventLoopUtilization(after.elu, before.elu).utilization,
@@ -160,6 +183,16 @@ export async function inWindows(calls: number, window: number, start: (call: num
     while (next < calls) await start(next++);
   });
   await Promise.all(lanes);
+}
+
+/**
+ * Bytes of records per call for the clients whose call is the batch (KafkaJS, @platformatic/kafka): `chunkBytes`,
+ * but no more than half a batch per partition. With 16 partitions a 1 MiB call is 64 KiB per partition; on one
+ * partition a 1 MiB call would be one batch over the broker's 1 MiB message limit (MESSAGE_TOO_LARGE), so there
+ * the calls are 512 KiB.
+ */
+export function callBytes(config: ClientConfig): number {
+  return Math.min(config.chunkBytes, Math.floor((config.partitions * config.batchBytes) / 2));
 }
 
 /** How many records of `valueBytes` make one call of about `chunkBytes`. */

@@ -7,7 +7,7 @@
  * it (they are handed over together and acknowledged together).
  */
 import { readFileSync } from 'node:fs';
-import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 import { peerVersion, requirePeer, type KafkaJsMessage, type KafkaJsModule, type Lz4NapiModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -32,13 +32,13 @@ const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allo
 await producer.connect();
 
 const compression = config.scenario.compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None;
-const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
-const window = Math.max(1, Math.floor(config.bufferBytes / config.chunkBytes));
+const perCall = recordsPerCall(callBytes(config), config.scenario.valueBytes);
+const window = Math.max(1, Math.floor(config.bufferBytes / callBytes(config)));
 
 const driver: Driver = {
   settings: [
     `kafkajs ${peerVersion('kafkajs')}`, 'idempotent=true', 'acks=-1', 'maxInFlightRequests=5 (idempotence serialises per broker)',
-    `send() calls of ~${config.chunkBytes} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=DefaultPartitioner (murmur2 for keys, round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
     ...(config.tls !== undefined ? ['ssl: { ca, cert, key } (mutual TLS)'] : []),
   ],

@@ -8,7 +8,7 @@
  * that); so does this, unless `RINGKAFKA_BENCH_PLATFORMATIC_WINDOW` says otherwise, for trying it.
  */
 import { readFileSync } from 'node:fs';
-import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 import { importPeer, peerVersion, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -25,13 +25,13 @@ const producer = new Producer({
   }),
 });
 
-const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
+const perCall = recordsPerCall(callBytes(config), config.scenario.valueBytes);
 const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
 
 const driver: Driver = {
   settings: [
     `@platformatic/kafka ${peerVersion('@platformatic/kafka')}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
-    `send() calls of ~${config.chunkBytes} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=default (murmur2 for keys, round-robin for null keys)',
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],

@@ -34,6 +34,8 @@ export interface RunRow {
   readonly mainUsPerRecord?: number;
   readonly workerUsPerRecord?: readonly number[];
   readonly otherUsPerRecord?: number;
+  /** The other threads' CPU µs per record by thread name (/proc comm). */
+  readonly otherUsPerRecordByName?: Readonly<Record<string, number>>;
   /** ringkafka: its worker threads in this run. */
   readonly workers?: number;
   /** Why there are no numbers: the client could not run here, or its run failed. */
@@ -152,7 +154,7 @@ export async function runOne(spec: ClientSpec, config: ClientConfig, timeoutMs: 
   const run = await watch(command, args, { cwd: ROOT, timeoutMs });
   const scenario = config.scenario.name;
   if (run.timedOut) return { row: skippedRow(spec.name, scenario, `run failed: no result within ${Math.round(timeoutMs / 1000)} s`), settings: [] };
-  if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${lastLines(run.stderr)}`), settings: [] };
+  if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${firstLine(run.stderr)}`), settings: [] };
   try {
     return spec.name === 'java' ? javaRow(config, run) : reportRow(spec, config, parseReport(run.stdout), run);
   } catch (error) {
@@ -185,6 +187,11 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
         mainUsPerRecord: (report.threads.mainCpuSec * 1e6) / report.records,
         workerUsPerRecord: report.threads.workerCpuSec.map((sec) => (sec * 1e6) / report.records),
         otherUsPerRecord: (report.threads.otherCpuSec * 1e6) / report.records,
+        ...(report.threads.otherByName !== undefined && {
+          otherUsPerRecordByName: Object.fromEntries(
+            Object.entries(report.threads.otherByName).map(([name, sec]) => [name, Math.round((sec * 1e7) / report.records) / 10]),
+          ),
+        }),
       }),
       ...(spec.workers !== undefined && { workers: spec.workers }),
       records: report.records,
@@ -228,6 +235,11 @@ function javaRow(config: ClientConfig, run: WatchedRun): ClientRun {
     };
   }
   return { row: skippedRow('java', scenario, `run failed: no steady-state summary line: ${lastLines(run.stdout + run.stderr)}`), settings };
+}
+
+/** The first line of a failure: the error's message, not the bottom of its stack trace. */
+function firstLine(text: string): string {
+  return (text.trim().split('\n').find((line) => line.trim().length > 0) ?? '').slice(0, 600);
 }
 
 function lastLines(text: string, lines = 3): string {

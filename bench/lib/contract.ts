@@ -31,6 +31,8 @@ export interface TlsFiles {
 export interface ClientConfig {
   readonly brokers: readonly string[];
   readonly topic: string;
+  /** Partitions of `topic`. */
+  readonly partitions: number;
   readonly scenario: Scenario;
   /** Measured records. */
   readonly records: number;
@@ -70,6 +72,8 @@ export interface ThreadCpu {
   readonly workerCpuSec: readonly number[];
   /** The rest of the process: libuv's thread pool, V8's GC and compiler threads, native add-on threads. */
   readonly otherCpuSec: number;
+  /** The other threads' CPU seconds by thread name (/proc comm, e.g. `libuv-worker`), for the JSON only. */
+  readonly otherByName?: Readonly<Record<string, number>>;
   /** performance.eventLoopUtilization() of the main thread over the measured run, 0..1. */
   readonly mainElu: number;
   /** Where the per-thread times came from. */
