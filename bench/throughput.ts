@@ -43,8 +43,6 @@ const SCENARIOS: readonly Scenario[] = [
   // Mutual TLS to the broker's SSL listener: encryption on every connection.
   { name: '100B-lz4-tls', valueBytes: 100, compression: 'lz4', tls: true },
 ];
-/** What a plain `npm run bench` runs; the others are asked for with --scenarios. */
-const DEFAULT_SCENARIOS = ['100B-none', '100B-lz4', '1KiB-none', '1KiB-lz4'];
 
 /** The same for every client that has the setting (bench/README.md lists where one differs). */
 const SETTINGS = {
@@ -92,7 +90,7 @@ function withWorkerCounts(picked: readonly ClientSpec[], list: string | undefine
 }
 
 const clients = withWorkerCounts(pick(CLIENTS, args.clients, 'client'), args.workers);
-const scenarios = pick(SCENARIOS, args.scenarios ?? DEFAULT_SCENARIOS.join(','), 'scenario');
+const scenarios = pick(SCENARIOS, args.scenarios, 'scenario');
 const records = args.records !== undefined ? Number(args.records) : args.quick ? 200_000 : 1_000_000;
 const warmupRecords = Math.max(10_000, Math.round(records / 10));
 const partitions = Number(args.partitions);
