@@ -6,20 +6,27 @@
  *   npm run bench -- --quick               200,000 records
  *   npm run bench -- --repeat 1            one run per client and scenario instead of the median of 3
  *   npm run bench -- --clients ringkafka,franz-go --scenarios 100B-lz4 --records 500000
+ *   npm run bench -- --broker kfake        against franz-go's in-memory fake cluster instead of Apache Kafka
+ *   npm run bench -- --workers 1,2,4       ringkafka once per worker count (rows `ringkafka (2 workers)` …)
  *
- * Starts the local broker unless KAFKA_BROKERS is set, creates a fresh topic per client and scenario, and writes
- * bench/results/latest.json and latest.svg. Peers that cannot run here are listed as skipped, with the reason.
+ * Starts the local broker unless KAFKA_BROKERS is set (or --broker kfake), creates a fresh topic per client and
+ * scenario, and writes bench/results/latest.json and latest.svg. Peers that cannot run here, or cannot run a
+ * scenario, are listed as skipped, with the reason.
  */
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
+import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { TLS_DIR, sslPort } from '../scripts/kafka/config.js';
 import { useBroker } from '../test/helpers/broker.js';
-import { CLIENTS, runOne, skippedRow, type RunRow } from './lib/clients.js';
-import type { ClientConfig, Scenario } from './lib/contract.js';
-import { writePayloadFile } from './lib/payload.js';
+import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, type ClientSpec, type RunRow } from './lib/clients.js';
+import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
+import { startKfake, type Kfake } from './lib/kfake.js';
+import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
-import { BENCH_DIR, prepare } from './lib/setup.js';
+import { BENCH_DIR, prepare, prepareKfake } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
 import { Topics } from './lib/topics.js';
@@ -29,6 +36,12 @@ const SCENARIOS: readonly Scenario[] = [
   { name: '100B-lz4', valueBytes: 100, compression: 'lz4' },
   { name: '1KiB-none', valueBytes: 1024, compression: 'none' },
   { name: '1KiB-lz4', valueBytes: 1024, compression: 'lz4' },
+  // One partition: one batch in the making at a time, one worker's connection (ringkafka), no spreading.
+  { name: '100B-lz4-1p', valueBytes: 100, compression: 'lz4', partitions: 1 },
+  // 1,000 distinct keys placed by murmur2: the partitioner's hashing on every record.
+  { name: '100B-keyed', valueBytes: 100, compression: 'lz4', keys: 1000 },
+  // Mutual TLS to the broker's SSL listener: encryption on every connection.
+  { name: '100B-lz4-tls', valueBytes: 100, compression: 'lz4', tls: true },
 ];
 
 /** The same for every client that has the setting (bench/README.md lists where one differs). */
@@ -50,8 +63,14 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '16' },
     repeat: { type: 'string', default: '3' },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
+    broker: { type: 'string', default: 'kafka' },
+    workers: { type: 'string' },
+    'tls-dir': { type: 'string' },
+    'tls-brokers': { type: 'string' },
   },
 });
+if (args.broker !== 'kafka' && args.broker !== 'kfake') throw new Error(`--broker must be kafka or kfake, got ${args.broker}`);
+const kfakeBroker = args.broker === 'kfake';
 
 function pick<T extends { name: string }>(all: readonly T[], list: string | undefined, what: string): T[] {
   if (list === undefined) return [...all];
@@ -62,7 +81,15 @@ function pick<T extends { name: string }>(all: readonly T[], list: string | unde
   });
 }
 
-const clients = pick(CLIENTS, args.clients, 'client');
+/** `--workers 1,2,4`: ringkafka's row becomes one row per worker count. */
+function withWorkerCounts(picked: readonly ClientSpec[], list: string | undefined): ClientSpec[] {
+  if (list === undefined) return [...picked];
+  const counts = list.split(',').map((n) => Number(n.trim()));
+  if (!counts.every((n) => Number.isInteger(n) && n > 0)) throw new Error(`--workers must list positive integers, got ${list}`);
+  return picked.flatMap((client) => (client.name === 'ringkafka' ? counts.map(ringkafkaWithWorkers) : [client]));
+}
+
+const clients = withWorkerCounts(pick(CLIENTS, args.clients, 'client'), args.workers);
 const scenarios = pick(SCENARIOS, args.scenarios, 'scenario');
 const records = args.records !== undefined ? Number(args.records) : args.quick ? 200_000 : 1_000_000;
 const warmupRecords = Math.max(10_000, Math.round(records / 10));
@@ -91,9 +118,30 @@ function medianRow(attempts: readonly RunRow[]): RunRow {
     ...(failed.length > 0 && { failedRepeats: failed.length, failure: failed[0]!.skipped! }),
   };
 }
-const external = Boolean(process.env.KAFKA_BROKERS);
-progress.note(external ? `brokers: ${process.env.KAFKA_BROKERS}` : 'starting the local Kafka broker (if it is not running)…');
-const brokers = await useBroker();
+const runId = Date.now().toString(36);
+const topicName = (client: ClientSpec, scenario: Scenario, repeat: number): string =>
+  `bench-${runId}-${slug(client.name)}-${scenario.name}-${repeat}`.toLowerCase();
+const partitionsOf = (scenario: Scenario): number => scenario.partitions ?? partitions;
+
+const external = kfakeBroker || Boolean(process.env.KAFKA_BROKERS);
+let kfake: Kfake | undefined;
+let brokers: string[];
+if (kfakeBroker) {
+  progress.note('building and starting kfake, the in-memory broker…');
+  const built = await prepareKfake();
+  if (!built.ready) throw new Error(`--broker kfake: ${built.reason}`);
+  // Every topic of the run exists from the start, with its scenario's partitions (CreateTopics then finds it).
+  const seeded = new Map<string, number>();
+  for (const scenario of scenarios) {
+    for (const client of clients) for (let r = 1; r <= repeats; r++) seeded.set(topicName(client, scenario, r), partitionsOf(scenario));
+  }
+  kfake = await startKfake(seeded, partitions);
+  brokers = [...kfake.brokers];
+  progress.note(`brokers: ${brokers.join(',')} (${kfake.versions})`);
+} else {
+  progress.note(external ? `brokers: ${process.env.KAFKA_BROKERS}` : 'starting the local Kafka broker (if it is not running)…');
+  brokers = await useBroker();
+}
 
 progress.note(`preparing peers: ${[...new Set(clients.map((c) => c.setup))].filter((s) => s !== 'none').join(', ') || 'none'}…`);
 const readiness = new Map(await Promise.all(clients.map(async (c) => [c.name, await prepare(c.setup)] as const)));
@@ -101,10 +149,51 @@ for (const [name, ready] of readiness) if (!ready.ready) progress.note(`${name}:
 
 const work = await mkdtemp(join(tmpdir(), 'ringkafka-bench-'));
 const payloads = new Map(scenarios.map((s) => [s.valueBytes, writePayloadFile(work, s.valueBytes)]));
+const keyFiles = new Map(scenarios.filter((s) => s.keys !== undefined).map((s) => [s.keys!, writeKeyFile(work, s.keys!)]));
+const tlsSetup = scenarios.some((s) => s.tls) ? await prepareTls() : undefined;
 const topics = await Topics.connect(brokers);
-const runId = Date.now().toString(36);
 const rows: RunRow[] = [];
 const settings: Record<string, readonly string[]> = {};
+
+/**
+ * The TLS scenario's listener and files: `--tls-brokers`, else KAFKA_SSL_BROKERS, else the local broker's SSL
+ * port; `--tls-dir`, else KAFKA_TLS_DIR, else the local broker's .kafka/tls (ca.pem, client.pem, client.key).
+ */
+async function prepareTls(): Promise<{ brokers: string[]; files: TlsFiles } | { skip: string }> {
+  if (kfakeBroker) return { skip: 'kfake: this bench starts it without a TLS listener' };
+  const dir = args['tls-dir'] ?? process.env.KAFKA_TLS_DIR ?? TLS_DIR;
+  const [ca, cert, key] = ['ca.pem', 'client.pem', 'client.key'].map((name) => join(dir, name)) as [string, string, string];
+  const missing = [ca, cert, key].filter((path) => !existsSync(path));
+  if (missing.length > 0) return { skip: `no TLS files: ${missing.join(', ')} (--tls-dir)` };
+  const list = args['tls-brokers'] ?? process.env.KAFKA_SSL_BROKERS ?? `127.0.0.1:${sslPort(1)}`;
+  const tlsBrokers = list.split(',').map((a) => a.trim()).filter(Boolean);
+  if (!(await listening(tlsBrokers[0]!))) return { skip: `nothing listens on ${tlsBrokers[0]} (--tls-brokers)` };
+  const keyAndCert = join(work, 'client-key-and-cert.pem');
+  writeFileSync(keyAndCert, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'), { mode: 0o600 });
+  return { brokers: tlsBrokers, files: { ca, cert, key, keyAndCert } };
+}
+
+function listening(address: string): Promise<boolean> {
+  const colon = address.lastIndexOf(':');
+  return new Promise((resolve) => {
+    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
+    const done = (ok: boolean): void => {
+      socket.destroy();
+      resolve(ok);
+    };
+    socket.setTimeout(5_000, () => done(false));
+    socket.once('connect', () => done(true));
+    socket.once('error', () => done(false));
+  });
+}
+
+/** Why `client` cannot run `scenario` here, or undefined. */
+function cannotRun(client: ClientSpec, scenario: Scenario): string | undefined {
+  const own = client.cannot?.(scenario);
+  if (own !== undefined) return own;
+  if (scenario.tls && tlsSetup !== undefined && 'skip' in tlsSetup) return tlsSetup.skip;
+  return undefined;
+}
 
 try {
   for (const scenario of scenarios) {
@@ -114,15 +203,19 @@ try {
       for (const client of clients) {
         progress.start(`${client.name} ${scenario.name}${repeats > 1 ? ` (${repeat}/${repeats})` : ''}`);
         const ready = readiness.get(client.name)!;
-        if (!ready.ready) {
-          if (repeat === 1) attempts.set(client.name, [skippedRow(client.name, scenario.name, ready.reason)]);
+        const cannot = ready.ready ? cannotRun(client, scenario) : ready.reason;
+        if (cannot !== undefined) {
+          if (repeat === 1) attempts.set(client.name, [skippedRow(client.name, scenario.name, cannot)]);
           progress.step();
           continue;
         }
-        const topic = `bench-${runId}-${client.name}-${scenario.name}-${repeat}`.toLowerCase();
-        await topics.create(topic, partitions);
+        const topic = topicName(client, scenario, repeat);
+        await topics.create(topic, partitionsOf(scenario));
+        const tls = scenario.tls && tlsSetup !== undefined && !('skip' in tlsSetup) ? tlsSetup : undefined;
         const config: ClientConfig = {
-          brokers, topic, scenario, records, warmupRecords, payloadFile: payloads.get(scenario.valueBytes)!, ...SETTINGS,
+          brokers: tls?.brokers ?? brokers, topic, partitions: partitionsOf(scenario), scenario, records, warmupRecords, payloadFile: payloads.get(scenario.valueBytes)!, ...SETTINGS,
+          ...(scenario.keys !== undefined && { keysFile: keyFiles.get(scenario.keys)! }),
+          ...(tls !== undefined && { tls: tls.files }),
         };
         // Generous: at least 1 MB/s after a minute for start-up and warm-up; a stuck client fails, it does not hang.
         const timeoutMs = 60_000 + ((records + warmupRecords) * scenario.valueBytes) / 1000;
@@ -140,33 +233,49 @@ try {
 } finally {
   progress.finish();
   await topics.close();
+  await kfake?.close();
   await rm(work, { recursive: true, force: true });
 }
 
 // ── output ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
-const machine = describeMachine(external);
-const headers = ['client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'RSS MB', 'ELD p99 ms', 'note'];
+const machine = describeMachine(external, kfake !== undefined ? `${kfake.versions}, in memory on this machine (--broker kfake)` : undefined);
+const headers = [
+  'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'main µs/rec',
+  'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'note',
+];
 const cells = rows.map((r) => [
   r.client, r.scenario, cell(r.recordsPerSec),
   r.recordsPerSecMin !== undefined && (r.repeats ?? 1) > 1 ? `${shortNumber(r.recordsPerSecMin)}–${shortNumber(r.recordsPerSecMax!)}` : '',
-  cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.rssMB), cell(r.eventLoopDelayP99Ms),
+  cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.cpuUsPerRecord), cell(r.mainUsPerRecord),
+  // each worker's own, joined with '+' (their sum is the workers' share)
+  r.workerUsPerRecord === undefined || r.workerUsPerRecord.length === 0 ? '—' : r.workerUsPerRecord.map((us) => cell(us)).join('+'),
+  cell(r.otherUsPerRecord), r.mainElu === undefined ? '—' : `${Math.round(r.mainElu * 100)}%`, cell(r.rssMB), cell(r.eventLoopDelayP99Ms),
   (r.skipped !== undefined ? `skipped: ${r.skipped}` : r.failedRepeats !== undefined ? `${r.failedRepeats} repeat(s) failed: ${r.failure}` : '').slice(0, 120),
 ]);
 
 /** Per scenario: ringkafka's records/s as a share of the fastest peer's. */
 const standings = scenarios.map((scenario) => {
   const inScenario = rows.filter((r) => r.scenario === scenario.name && r.recordsPerSec !== null);
-  const ours = inScenario.find((r) => r.client === 'ringkafka');
-  const best = inScenario.filter((r) => r.client !== 'ringkafka').sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
+  const isOurs = (r: RunRow): boolean => r.client === 'ringkafka' || r.client.startsWith('ringkafka (');
+  const ours = inScenario.filter(isOurs).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
+  const best = inScenario.filter((r) => !isOurs(r)).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
   if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
-  return `${scenario.name}: ringkafka ${cell(ours.recordsPerSec)} records/s = ${cell((100 * ours.recordsPerSec!) / best.recordsPerSec!)}% of the fastest peer (${best.client}, ${cell(best.recordsPerSec)})`;
+  return `${scenario.name}: ${ours.client} ${cell(ours.recordsPerSec)} records/s = ${cell((100 * ours.recordsPerSec!) / best.recordsPerSec!)}% of the fastest peer (${best.client}, ${cell(best.recordsPerSec)})`;
 });
 
-const config = { records, warmupRecords, partitions, repeats, scenarios: scenarios.map((s) => s.name), ...SETTINGS };
+const config = {
+  records, warmupRecords, partitions, repeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
+  ...(args.workers !== undefined && { workers: args.workers }), ...SETTINGS,
+};
 await mkdir(args.out, { recursive: true });
 const runs = rows.map((row) =>
-  Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' ? (round(value) ?? null) : value])),
+  Object.fromEntries(
+    Object.entries(row).map(([key, value]) => [
+      key,
+      typeof value === 'number' ? (round(value) ?? null) : Array.isArray(value) ? value.map((v: number) => round(v) ?? null) : value,
+    ]),
+  ),
 );
 await writeFile(join(args.out, 'latest.json'), JSON.stringify({ machine, date: new Date().toISOString(), config, runs, settings }, null, 2) + '\n');
 await writeFile(join(args.out, 'latest.md'), `${markdownTable(headers, cells)}\n`);

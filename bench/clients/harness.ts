@@ -6,10 +6,15 @@
  * result; the harness never times individual records itself, so each driver samples latency the way its client
  * exposes it (per record for ringkafka, per call for clients whose unit of sending is a call).
  */
-import { monitorEventLoopDelay } from 'node:perf_hooks';
-import type { ClientConfig, ClientReport } from '../lib/contract.js';
+import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
+import type { ClientConfig, ClientReport, ThreadCpu } from '../lib/contract.js';
 import { readPayloads } from '../lib/payload.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readThreadCpu } from '../lib/process-watch.js';
 import { percentiles } from '../lib/stats.js';
+
+/** Where thread-tag.mjs, when preloaded, collects the worker threads' Linux thread ids. */
+const WORKER_TIDS = Symbol.for('ringkafka.bench.workerTids');
 
 export interface RunOutcome {
   readonly errors: number;
@@ -33,9 +38,17 @@ export interface Driver {
   /** The client's settings as it spells them. */
   readonly settings: readonly string[];
   readonly latencyNote: string;
-  /** Sends records `from`..`from + count - 1` (values cycle through `values`); resolves when all have results. */
-  produce(from: number, count: number, values: readonly Buffer[], latency: LatencySamples | undefined): Promise<RunOutcome>;
+  /**
+   * Sends records `from`..`from + count - 1` (record i has value i mod values.length and, where `keys` is given,
+   * key i mod keys.length); resolves when all have results.
+   */
+  produce(from: number, count: number, data: RecordData, latency: LatencySamples | undefined): Promise<RunOutcome>;
   close(): Promise<void>;
+}
+
+export interface RecordData {
+  readonly values: readonly Buffer[];
+  readonly keys: readonly Buffer[] | undefined;
 }
 
 export function readConfig(): ClientConfig {
@@ -47,8 +60,10 @@ export function readConfig(): ClientConfig {
 /** Runs warm-up and measurement with `driver`, prints the report and exits the process. */
 export async function runClient(config: ClientConfig, driver: Driver): Promise<never> {
   const values = readPayloads(config.payloadFile);
+  const data: RecordData = { values, keys: config.keysFile === undefined ? undefined : readPayloads(config.keysFile) };
+  const threads = new ThreadWatch();
   try {
-    const warm = await driver.produce(0, config.warmupRecords, values, undefined);
+    const warm = await driver.produce(0, config.warmupRecords, data, undefined);
     if (warm.errors > 0) throw new Error(`${warm.errors} warm-up records failed; first: ${warm.firstError}`);
 
     const latency = new LatencySamples();
@@ -56,11 +71,13 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
     let bytes = 0;
     for (let i = 0; i < config.records; i++) bytes += values[(config.warmupRecords + i) % values.length]!.length;
     loopDelay.enable();
+    const threadsBefore = threads.read();
     const cpuBefore = process.cpuUsage();
     const start = performance.now();
-    const outcome = await driver.produce(config.warmupRecords, config.records, values, latency);
+    const outcome = await driver.produce(config.warmupRecords, config.records, data, latency);
     const elapsedMs = performance.now() - start;
     const cpu = process.cpuUsage(cpuBefore);
+    const threadCpu = threads.since(threadsBefore, (cpu.user + cpu.system) / 1e6);
     loopDelay.disable();
 
     const [p50, p99] = percentiles(latency.values, 0.5, 0.99);
@@ -78,6 +95,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
       ...(outcome.firstError !== undefined && { firstError: outcome.firstError }),
       settings: driver.settings,
       latencyNote: driver.latencyNote,
+      ...(threadCpu !== undefined && { threads: threadCpu }),
     };
     process.stdout.write(JSON.stringify(report) + '\n');
     await driver.close();
@@ -85,6 +103,73 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
   } catch (error) {
     process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
     process.exit(1);
+  }
+}
+
+interface ThreadReading {
+  readonly main: number;
+  readonly workers: ReadonlyMap<number, number>;
+  /** Every other thread of the process: tid → its name (/proc comm) and CPU seconds. */
+  readonly others: ReadonlyMap<number, { readonly name: string; readonly sec: number }>;
+  readonly elu: ReturnType<typeof performance.eventLoopUtilization>;
+  readonly source: 'schedstat' | 'stat';
+}
+
+/**
+ * CPU by thread. The main thread's Linux thread id is the process id; worker threads announce theirs when they
+ * start (thread-tag.mjs, preloaded into the Node clients; only ringkafka starts workers, which inherit the flag). Everything
+ * else the process ran — libuv's pool, V8's GC and compiler threads, native add-ons' threads — is the process
+ * total less those. Undefined where /proc cannot be read.
+ */
+class ThreadWatch {
+  read(): ThreadReading | undefined {
+    const main = readThreadCpu(process.pid);
+    if (main === undefined) return undefined;
+    const workers = new Map<number, number>();
+    const tids = (globalThis as Record<symbol, unknown>)[WORKER_TIDS];
+    for (const tid of Array.isArray(tids) ? (tids as number[]) : []) {
+      const cpu = readThreadCpu(tid);
+      if (cpu !== undefined) workers.set(tid, cpu.sec);
+    }
+    const others = new Map<number, { name: string; sec: number }>();
+    for (const entry of readdirSync('/proc/self/task')) {
+      const tid = Number(entry);
+      if (tid === process.pid || workers.has(tid)) continue;
+      const cpu = readThreadCpu(tid);
+      if (cpu === undefined) continue;
+      let name = '?';
+      try {
+        name = readFileSync(`/proc/self/task/${tid}/comm`, 'utf8').trim();
+      } catch {
+        // gone since the listing
+      }
+      others.set(tid, { name, sec: cpu.sec });
+    }
+    return { main: main.sec, workers, others, elu: performance.eventLoopUtilization(), source: main.source };
+  }
+
+  /** The CPU by thread since `before`; `totalSec` is the whole process's over the same span. */
+  since(before: ThreadReading | undefined, totalSec: number): ThreadCpu | undefined {
+    const after = this.read();
+    if (before === undefined || after === undefined) return undefined;
+    const mainCpuSec = after.main - before.main;
+    // a worker that started or ended inside the window counts from zero, or until it was last seen
+    const workerCpuSec = [...after.workers].map(([tid, sec]) => sec - (before.workers.get(tid) ?? 0));
+    const named = mainCpuSec + workerCpuSec.reduce((sum, sec) => sum + sec, 0);
+    const otherByName: Record<string, number> = {};
+    for (const [tid, { name, sec }] of after.others) {
+      const spent = sec - (before.others.get(tid)?.sec ?? 0);
+      if (spent > 0) otherByName[name] = (otherByName[name] ?? 0) + spent;
+    }
+    return {
+      mainCpuSec,
+      workerCpuSec,
+      otherByName,
+      // two clocks (rusage, schedstat) that agree to a few ms: never below zero
+      otherCpuSec: Math.max(0, totalSec - named),
+      mainElu: performance.eventLoopUtilization(after.elu, before.elu).utilization,
+      source: after.source,
+    };
   }
 }
 
@@ -98,6 +183,16 @@ export async function inWindows(calls: number, window: number, start: (call: num
     while (next < calls) await start(next++);
   });
   await Promise.all(lanes);
+}
+
+/**
+ * Bytes of records per call for the clients whose call is the batch (KafkaJS, @platformatic/kafka): `chunkBytes`,
+ * but no more than half a batch per partition. With 16 partitions a 1 MiB call is 64 KiB per partition; on one
+ * partition a 1 MiB call would be one batch over the broker's 1 MiB message limit (MESSAGE_TOO_LARGE), so there
+ * the calls are 512 KiB.
+ */
+export function callBytes(config: ClientConfig): number {
+  return Math.min(config.chunkBytes, Math.floor((config.partitions * config.batchBytes) / 2));
 }
 
 /** How many records of `valueBytes` make one call of about `chunkBytes`. */

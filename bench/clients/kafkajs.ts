@@ -6,7 +6,8 @@
  * same with lz4-napi (the LZ4 frame binding ringkafka uses). Latency is each call's, which is every message's in
  * it (they are handed over together and acknowledged together).
  */
-import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { readFileSync } from 'node:fs';
+import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 import { peerVersion, requirePeer, type KafkaJsMessage, type KafkaJsModule, type Lz4NapiModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -19,30 +20,40 @@ kafkajs.CompressionCodecs[kafkajs.CompressionTypes.LZ4] = () => ({
   decompress: (buffer) => lz4.decompressFrame(buffer),
 });
 
-const kafka = new kafkajs.Kafka({ clientId: 'kafkajs-bench', brokers: [...config.brokers], logLevel: kafkajs.logLevel.ERROR });
+const kafka = new kafkajs.Kafka({
+  clientId: 'kafkajs-bench',
+  brokers: [...config.brokers],
+  logLevel: kafkajs.logLevel.ERROR,
+  ...(config.tls !== undefined && {
+    ssl: { ca: readFileSync(config.tls.ca), cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
+  }),
+});
 const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, allowAutoTopicCreation: false });
 await producer.connect();
 
 const compression = config.scenario.compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None;
-const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
-const window = Math.max(1, Math.floor(config.bufferBytes / config.chunkBytes));
+const perCall = recordsPerCall(callBytes(config), config.scenario.valueBytes);
+const window = Math.max(1, Math.floor(config.bufferBytes / callBytes(config)));
 
 const driver: Driver = {
   settings: [
     `kafkajs ${peerVersion('kafkajs')}`, 'idempotent=true', 'acks=-1', 'maxInFlightRequests=5 (idempotence serialises per broker)',
-    `send() calls of ~${config.chunkBytes} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
-    'partitioner=DefaultPartitioner (round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
+    `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    'partitioner=DefaultPartitioner (murmur2 for keys, round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
+    ...(config.tls !== undefined ? ['ssl: { ca, cert, key } (mutual TLS)'] : []),
   ],
   latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
 
-  async produce(from, count, values, latency): Promise<RunOutcome> {
+  async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
     let errors = 0;
     let firstError: string | undefined;
     await inWindows(Math.ceil(count / perCall), window, async (call) => {
       const start = from + call * perCall;
       const end = Math.min(from + count, start + perCall);
       const messages: KafkaJsMessage[] = [];
-      for (let i = start; i < end; i++) messages.push({ value: values[i % values.length]! });
+      for (let i = start; i < end; i++) {
+        messages.push(keys === undefined ? { value: values[i % values.length]! } : { key: keys[i % keys.length]!, value: values[i % values.length]! });
+      }
       const sent = performance.now();
       try {
         await producer.send({ topic: config.topic, messages, acks: -1, compression });

@@ -29,6 +29,7 @@ export function peerVersion(name: string): string {
 // ── KafkaJS 2.x ───────────────────────────────────────────────────────────────────────────────────────────────
 
 export interface KafkaJsMessage {
+  key?: Buffer;
   value: Buffer;
 }
 
@@ -44,7 +45,12 @@ export interface KafkaJsCodec {
 }
 
 export interface KafkaJsModule {
-  Kafka: new (config: { clientId: string; brokers: string[]; logLevel: number }) => {
+  Kafka: new (config: {
+    clientId: string;
+    brokers: string[];
+    logLevel: number;
+    ssl?: { ca: Buffer; cert: Buffer; key: Buffer };
+  }) => {
     producer(config: { idempotent: boolean; maxInFlightRequests: number; allowAutoTopicCreation: boolean }): KafkaJsProducer;
   };
   CompressionTypes: { None: number; LZ4: number };
@@ -61,6 +67,7 @@ export interface Lz4NapiModule {
 
 export interface PlatformaticMessage {
   topic: string;
+  key?: Buffer;
   value: Buffer;
 }
 
@@ -77,5 +84,6 @@ export interface PlatformaticModule {
     acks: number;
     compression: 'none' | 'lz4';
     autocreateTopics: boolean;
+    tls?: { ca: Buffer; cert: Buffer; key: Buffer };
   }) => PlatformaticProducer;
 }

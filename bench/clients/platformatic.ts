@@ -7,7 +7,8 @@
  * sequence numbers. Its users therefore send one call at a time (the library's own ProducerStream does exactly
  * that); so does this, unless `RINGKAFKA_BENCH_PLATFORMATIC_WINDOW` says otherwise, for trying it.
  */
-import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { readFileSync } from 'node:fs';
+import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 import { importPeer, peerVersion, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -19,27 +20,34 @@ const producer = new Producer({
   acks: -1,
   compression: config.scenario.compression,
   autocreateTopics: false,
+  ...(config.tls !== undefined && {
+    tls: { ca: readFileSync(config.tls.ca), cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
+  }),
 });
 
-const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
+const perCall = recordsPerCall(callBytes(config), config.scenario.valueBytes);
 const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
 
 const driver: Driver = {
   settings: [
     `@platformatic/kafka ${peerVersion('@platformatic/kafka')}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
-    `send() calls of ~${config.chunkBytes} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
-    'partitioner=default (round-robin for null keys)',
+    `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    'partitioner=default (murmur2 for keys, round-robin for null keys)',
+    ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
   latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
 
-  async produce(from, count, values, latency): Promise<RunOutcome> {
+  async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
     let errors = 0;
     let firstError: string | undefined;
     await inWindows(Math.ceil(count / perCall), window, async (call) => {
       const start = from + call * perCall;
       const end = Math.min(from + count, start + perCall);
       const messages: PlatformaticMessage[] = [];
-      for (let i = start; i < end; i++) messages.push({ topic: config.topic, value: values[i % values.length]! });
+      for (let i = start; i < end; i++) {
+        const value = values[i % values.length]!;
+        messages.push(keys === undefined ? { topic: config.topic, value } : { topic: config.topic, key: keys[i % keys.length]!, value });
+      }
       const sent = performance.now();
       try {
         await producer.send({ messages });

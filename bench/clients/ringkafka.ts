@@ -6,12 +6,17 @@
  * producer's own byte budget is what pushes back, as the native clients' buffers do for them. One record in
  * `sampleEvery` goes through `send` instead, timed from the call to its result.
  */
+import { readFileSync } from 'node:fs';
 // The compiled package, as users run it (`npm run bench` builds it first); not the TypeScript sources.
 import { Producer, type ProducerOptions } from '../../dist/src/main/index.js';
 import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 
 const config = readConfig();
 const options: ProducerOptions = {
+  ...(config.workers !== undefined && { workers: config.workers }),
+  ...(config.tls !== undefined && {
+    tls: { ca: readFileSync(config.tls.ca), cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
+  }),
   brokers: [...config.brokers],
   clientId: 'ringkafka-bench',
   acks: 'all',
@@ -33,11 +38,13 @@ const driver: Driver = {
   settings: [
     `lingerMs=${config.lingerMs}`, `batchMaxBytes=${config.batchBytes}`, `maxBufferedBytes=${config.bufferBytes}`,
     `maxBufferedRecords=${config.bufferRecords}`, "acks='all'", 'idempotent=true', `workers=${producer.metrics().workers}`,
-    `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`, 'partitioner=default (uniform sticky for null keys)',
+    `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
+    "partitioner='default' (murmur2 for keys, uniform sticky for null keys)",
+    ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
   latencyNote: `send() to its result, 1 in ${config.sampleEvery} records`,
 
-  async produce(from, count, values, latency): Promise<RunOutcome> {
+  async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
     let errors = 0;
     let firstError: string | undefined;
     const fail = (reason: unknown): void => {
@@ -48,10 +55,11 @@ const driver: Driver = {
     await inWindows(calls, window, async (call) => {
       const start = from + call * perCall;
       const end = Math.min(from + count, start + perCall);
-      const batch: { topic: string; value: Buffer }[] = [];
+      const batch: { topic: string; key?: Buffer; value: Buffer }[] = [];
       const timed: Promise<void>[] = [];
       for (let i = start; i < end; i++) {
-        const record = { topic, value: values[i % values.length]! };
+        const record =
+          keys === undefined ? { topic, value: values[i % values.length]! } : { topic, key: keys[i % keys.length]!, value: values[i % values.length]! };
         if (latency !== undefined && i % config.sampleEvery === 0) {
           const sent = performance.now();
           timed.push(producer.send(record).then(() => latency.add(performance.now() - sent), fail));

@@ -4,8 +4,9 @@
  * and peak RSS in a row belong to that client alone.
  */
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from '../../scripts/kafka/config.js';
-import { parseReport, type ClientConfig, type ClientReport } from './contract.js';
+import { parseReport, type ClientConfig, type ClientReport, type Scenario } from './contract.js';
 import { javaSettings, parseSummaryLine, producerPerformanceArgs } from './java-perf.js';
 import { cpuBetween, watch, type WatchedRun } from './process-watch.js';
 import { BENCH_DIR, FRANZ_GO_BIN, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
@@ -25,6 +26,18 @@ export interface RunRow {
   readonly rssMB: number | null;
   /** Node clients only. */
   readonly eventLoopDelayP99Ms: number | null;
+  /** User + system CPU of the whole client process per measured record, µs. */
+  readonly cpuUsPerRecord?: number;
+  /** Node clients on Linux: the main thread's event-loop utilisation over the measured run, 0..1. */
+  readonly mainElu?: number;
+  /** Node clients on Linux: CPU µs per record of the main thread, of each worker thread, of all other threads. */
+  readonly mainUsPerRecord?: number;
+  readonly workerUsPerRecord?: readonly number[];
+  readonly otherUsPerRecord?: number;
+  /** The other threads' CPU µs per record by thread name (/proc comm). */
+  readonly otherUsPerRecordByName?: Readonly<Record<string, number>>;
+  /** ringkafka: its worker threads in this run. */
+  readonly workers?: number;
   /** Why there are no numbers: the client could not run here, or its run failed. */
   readonly skipped?: string;
   readonly records?: number;
@@ -45,17 +58,38 @@ export interface ClientSpec {
   /** Node clients report event-loop delay. */
   readonly node: boolean;
   readonly command: (config: ClientConfig) => { command: string; args: string[] };
+  /** Why this client cannot run `scenario` (undefined: it can). */
+  readonly cannot?: (scenario: Scenario) => string | undefined;
+  /** ringkafka at a fixed worker count (`--workers`); unset: the producer's default. */
+  readonly workers?: number;
 }
 
-const nodeClient = (name: string, file: string, setup: SetupStep): ClientSpec => ({
+/**
+ * Preloaded into every Node client (`--import`): it tags worker threads so the harness can read each thread's
+ * CPU time (thread-tag.mjs). ringkafka's workers inherit the flag; the other Node clients start none.
+ */
+const THREAD_TAG = pathToFileURL(join(BENCH_DIR, 'clients', 'thread-tag.mjs')).href;
+
+const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}): ClientSpec => ({
   name,
   setup,
   node: true,
   command: (config) => ({
     command: process.execPath,
-    args: ['--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config)],
+    args: ['--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config)],
   }),
+  ...extra,
 });
+
+/** `ringkafka (2 workers)`: ringkafka with its `workers` option set, for `--workers 1,2,4`. */
+export function ringkafkaWithWorkers(workers: number): ClientSpec {
+  return nodeClient(`ringkafka (${workers} worker${workers === 1 ? '' : 's'})`, 'ringkafka.ts', 'none', { workers });
+}
+
+/** Lower-case letters, digits and dashes: a client's name as part of a topic name. */
+export function slug(name: string): string {
+  return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
+}
 
 export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka.ts', 'none'),
@@ -72,6 +106,8 @@ export const CLIENTS: readonly ClientSpec[] = [
         '-warmup', String(c.warmupRecords), '-payload-file', c.payloadFile, '-compression', c.scenario.compression,
         '-linger-ms', String(c.lingerMs), '-batch-bytes', String(c.batchBytes), '-buffer-bytes', String(c.bufferBytes),
         '-buffer-records', String(c.bufferRecords), '-sample-every', String(c.sampleEvery),
+        ...(c.keysFile !== undefined ? ['-keys-file', c.keysFile] : []),
+        ...(c.tls !== undefined ? ['-tls-ca', c.tls.ca, '-tls-cert', c.tls.cert, '-tls-key', c.tls.key] : []),
       ],
     }),
   },
@@ -84,10 +120,18 @@ export const CLIENTS: readonly ClientSpec[] = [
       args: [
         c.brokers.join(','), c.topic, String(c.records), String(c.warmupRecords), c.payloadFile, c.scenario.compression,
         String(c.lingerMs), String(c.batchBytes), String(c.bufferBytes), String(c.bufferRecords), String(c.sampleEvery),
+        c.keysFile ?? '-', c.tls?.ca ?? '-', c.tls?.cert ?? '-', c.tls?.key ?? '-',
       ],
     }),
   },
-  { name: 'java', setup: 'java', node: false, command: (c) => ({ command: 'java', args: producerPerformanceArgs(c) }) },
+  {
+    name: 'java',
+    setup: 'java',
+    node: false,
+    command: (c) => ({ command: 'java', args: producerPerformanceArgs(c) }),
+    cannot: (scenario) =>
+      scenario.keys !== undefined ? 'ProducerPerformance sends no keys (it has no option for them)' : undefined,
+  },
 ];
 
 export function skippedRow(client: string, scenario: string, reason: string): RunRow {
@@ -105,11 +149,12 @@ export interface ClientRun {
 
 /** Runs one client on one scenario and turns what it printed into a row. */
 export async function runOne(spec: ClientSpec, config: ClientConfig, timeoutMs: number): Promise<ClientRun> {
+  if (spec.workers !== undefined) config = { ...config, workers: spec.workers };
   const { command, args } = spec.command(config);
   const run = await watch(command, args, { cwd: ROOT, timeoutMs });
   const scenario = config.scenario.name;
   if (run.timedOut) return { row: skippedRow(spec.name, scenario, `run failed: no result within ${Math.round(timeoutMs / 1000)} s`), settings: [] };
-  if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${lastLines(run.stderr)}`), settings: [] };
+  if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${firstLine(run.stderr)}`), settings: [] };
   try {
     return spec.name === 'java' ? javaRow(config, run) : reportRow(spec, config, parseReport(run.stdout), run);
   } catch (error) {
@@ -136,6 +181,19 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
       // the client's own figure where it has one; /proc's VmHWM otherwise
       rssMB: report.rssMB ?? run.peakRssMB ?? null,
       eventLoopDelayP99Ms: spec.node ? (report.eventLoopDelayP99Ms ?? null) : null,
+      ...(report.cpuSec !== null && { cpuUsPerRecord: (report.cpuSec * 1e6) / report.records }),
+      ...(report.threads !== undefined && {
+        mainElu: report.threads.mainElu,
+        mainUsPerRecord: (report.threads.mainCpuSec * 1e6) / report.records,
+        workerUsPerRecord: report.threads.workerCpuSec.map((sec) => (sec * 1e6) / report.records),
+        otherUsPerRecord: (report.threads.otherCpuSec * 1e6) / report.records,
+        ...(report.threads.otherByName !== undefined && {
+          otherUsPerRecordByName: Object.fromEntries(
+            Object.entries(report.threads.otherByName).map(([name, sec]) => [name, Math.round((sec * 1e7) / report.records) / 10]),
+          ),
+        }),
+      }),
+      ...(spec.workers !== undefined && { workers: spec.workers }),
       records: report.records,
       elapsedMs: report.elapsedMs,
       ...(report.latencyNote !== undefined && { latencyNote: report.latencyNote }),
@@ -166,6 +224,7 @@ function javaRow(config: ClientConfig, run: WatchedRun): ClientRun {
         p50Ms: summary.p50Ms,
         p99Ms: summary.p99Ms,
         cpuSecPerGB: cpu === undefined ? null : cpu / (bytes / 1e9),
+        ...(cpu !== undefined && { cpuUsPerRecord: (cpu * 1e6) / summary.records }),
         rssMB: run.peakRssMB ?? null,
         eventLoopDelayP99Ms: null,
         records: summary.records,
@@ -176,6 +235,11 @@ function javaRow(config: ClientConfig, run: WatchedRun): ClientRun {
     };
   }
   return { row: skippedRow('java', scenario, `run failed: no steady-state summary line: ${lastLines(run.stdout + run.stderr)}`), settings };
+}
+
+/** The first line of a failure: the error's message, not the bottom of its stack trace. */
+function firstLine(text: string): string {
+  return (text.trim().split('\n').find((line) => line.trim().length > 0) ?? '').slice(0, 600);
 }
 
 function lastLines(text: string, lines = 3): string {

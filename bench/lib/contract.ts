@@ -7,15 +7,32 @@
 export type Compression = 'none' | 'lz4';
 
 export interface Scenario {
-  /** e.g. `100B-lz4`: value size and codec. */
+  /** e.g. `100B-lz4`: value size and codec, then what else differs (`-1p`, `-keyed`, `-tls`). */
   readonly name: string;
   readonly valueBytes: number;
   readonly compression: Compression;
+  /** Partitions of the scenario's topic, where it fixes them (else `--partitions`). */
+  readonly partitions?: number;
+  /** Records carry keys: this many distinct ones, record i the key i mod n, placed by murmur2 (Java's rule). */
+  readonly keys?: number;
+  /** Over the TLS listener with a client certificate (mutual TLS). */
+  readonly tls?: boolean;
+}
+
+/** PEM files for mutual TLS, as paths; each client reads them the way its users would. */
+export interface TlsFiles {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  /** The key, then the certificate, in one PEM file: Java's PEM keystore reads both from one file. */
+  readonly keyAndCert: string;
 }
 
 export interface ClientConfig {
   readonly brokers: readonly string[];
   readonly topic: string;
+  /** Partitions of `topic`. */
+  readonly partitions: number;
   readonly scenario: Scenario;
   /** Measured records. */
   readonly records: number;
@@ -36,6 +53,31 @@ export interface ClientConfig {
   readonly chunkBytes: number;
   /** Latency is timed for one record in this many (or one call in this many, for per-call clients). */
   readonly sampleEvery: number;
+  /** Keyed scenarios: keys, one per line; record i uses line i mod n. */
+  readonly keysFile?: string;
+  /** TLS scenarios: the client certificate and the CA; `brokers` are then the TLS listener's. */
+  readonly tls?: TlsFiles;
+  /** ringkafka only: its `workers` option (unset: the producer's default). */
+  readonly workers?: number;
+}
+
+/**
+ * Node clients: where the CPU went, by thread, during the measured run. Thread CPU times come from Linux's
+ * /proc/self/task/<tid>/schedstat (nanoseconds on the CPU), or its `stat` (10 ms ticks) where schedstat is absent.
+ */
+export interface ThreadCpu {
+  /** The main thread (the one that runs the application and the client's JavaScript API). */
+  readonly mainCpuSec: number;
+  /** Each worker thread the client started (ringkafka's), in the order they announced themselves. */
+  readonly workerCpuSec: readonly number[];
+  /** The rest of the process: libuv's thread pool, V8's GC and compiler threads, native add-on threads. */
+  readonly otherCpuSec: number;
+  /** The other threads' CPU seconds by thread name (/proc comm, e.g. `libuv-worker`), for the JSON only. */
+  readonly otherByName?: Readonly<Record<string, number>>;
+  /** performance.eventLoopUtilization() of the main thread over the measured run, 0..1. */
+  readonly mainElu: number;
+  /** Where the per-thread times came from. */
+  readonly source: 'schedstat' | 'stat';
 }
 
 export interface ClientReport {
@@ -60,6 +102,8 @@ export interface ClientReport {
   readonly settings: readonly string[];
   /** How p50/p99 were measured. */
   readonly latencyNote?: string;
+  /** Node clients on Linux: CPU by thread and the main thread's event-loop utilisation. */
+  readonly threads?: ThreadCpu;
 }
 
 /** Parses and checks one ClientReport line; throws with the text when it is not one. */

@@ -39,6 +39,15 @@ export function javaSettings(config: ClientConfig): string[] {
     `batch.size=${config.batchBytes}`,
     `compression.type=${config.scenario.compression}`,
     `buffer.memory=${config.bufferBytes}`,
+    ...(config.tls === undefined
+      ? []
+      : [
+          'security.protocol=SSL',
+          'ssl.truststore.type=PEM',
+          `ssl.truststore.location=${config.tls.ca}`,
+          'ssl.keystore.type=PEM',
+          `ssl.keystore.location=${config.tls.keyAndCert}`,
+        ]),
   ];
 }
 

@@ -34,3 +34,14 @@ export function readPayloads(path: string): Buffer[] {
   if (values.length === 0) throw new Error(`no values in ${path}`);
   return values;
 }
+
+/**
+ * Writes `count` distinct keys, one per line, into `dir`; returns the file's path. Keys are `key-0000000` …
+ * (11 bytes): short, as keys usually are, and the same for every client, so murmur2 spreads them alike.
+ */
+export function writeKeyFile(dir: string, count: number): string {
+  const lines = Array.from({ length: count }, (_, i) => `key-${String(i).padStart(7, '0')}`);
+  const path = join(dir, `keys-${count}.txt`);
+  writeFileSync(path, lines.join('\n') + '\n');
+  return path;
+}

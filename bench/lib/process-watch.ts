@@ -147,3 +147,26 @@ function interpolate(samples: readonly CpuSample[], at: number): number | undefi
   const span = after.at - before.at;
   return span <= 0 ? after.cpuSec : before.cpuSec + ((after.cpuSec - before.cpuSec) * (at - before.at)) / span;
 }
+
+/** First field of /proc/<pid>/task/<tid>/schedstat: nanoseconds the thread has spent on a CPU. */
+export function parseSchedstatSec(schedstat: string): number {
+  const ns = Number(schedstat.trim().split(/\s+/)[0]);
+  if (!Number.isFinite(ns)) throw new Error(`not a schedstat line: ${schedstat.slice(0, 80)}`);
+  return ns / 1e9;
+}
+
+/**
+ * CPU seconds of one thread of this process: from schedstat (nanoseconds) where the kernel has it, else from
+ * stat (utime + stime, 10 ms ticks). Undefined when the thread is gone or /proc is not there (not Linux).
+ */
+export function readThreadCpu(tid: number, pid = process.pid): { sec: number; source: 'schedstat' | 'stat' } | undefined {
+  try {
+    return { sec: parseSchedstatSec(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')), source: 'schedstat' };
+  } catch {
+    try {
+      return { sec: parseStatCpu(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')), source: 'stat' };
+    } catch {
+      return undefined;
+    }
+  }
+}

@@ -29,7 +29,7 @@ function firstLine(command: string, args: readonly string[]): string | null {
 }
 
 /** The machine, as far as a reader needs it to compare numbers. `external` when KAFKA_BROKERS pointed elsewhere. */
-export function describeMachine(externalBroker: boolean): Machine {
+export function describeMachine(externalBroker: boolean, broker?: string): Machine {
   const list = cpus();
   const javaVersion = (() => {
     try {
@@ -48,7 +48,7 @@ export function describeMachine(externalBroker: boolean): Machine {
     node: process.version,
     java: javaVersion,
     go: firstLine('go', ['version']),
-    kafka: externalBroker ? `external (KAFKA_BROKERS=${process.env.KAFKA_BROKERS})` : `Apache Kafka ${KAFKA_VERSION}, 1 KRaft node on this machine`,
+    kafka: broker !== undefined ? broker : externalBroker ? `external (KAFKA_BROKERS=${process.env.KAFKA_BROKERS})` : `Apache Kafka ${KAFKA_VERSION}, 1 KRaft node on this machine`,
   };
 }
 

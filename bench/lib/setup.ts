@@ -19,6 +19,8 @@ export const BIN_DIR = join(BENCH_DIR, 'bin');
 export const NODE_PEERS = join(BENCH_DIR, 'peers', 'node');
 export const FRANZ_GO_DIR = join(BENCH_DIR, 'peers', 'franz-go');
 export const FRANZ_GO_BIN = join(BIN_DIR, 'franz-go-peer');
+export const KFAKE_DIR = join(BENCH_DIR, 'peers', 'kfake');
+export const KFAKE_BIN = join(BIN_DIR, 'kfake');
 export const LIBRDKAFKA_SOURCE = join(BENCH_DIR, 'peers', 'librdkafka', 'producer.c');
 export const LIBRDKAFKA_BIN = join(BIN_DIR, 'librdkafka-peer');
 
@@ -68,17 +70,23 @@ async function prepareNodePeers(): Promise<Readiness> {
   return { ready: true };
 }
 
-async function prepareFranzGo(): Promise<Readiness> {
+/** `go build` of the Go program in `dir` into `bin`, unless `bin` is newer than its main.go, go.mod and go.sum. */
+async function buildGo(dir: string, bin: string): Promise<Readiness> {
   if (!(await onPath('go'))) return { ready: false, reason: 'go is not on PATH' };
-  const inputs = ['main.go', 'go.mod', 'go.sum'].map((name) => join(FRANZ_GO_DIR, name));
-  if (newerThanAll(FRANZ_GO_BIN, inputs)) return { ready: true };
+  const inputs = ['main.go', 'go.mod', 'go.sum'].map((name) => join(dir, name));
+  if (newerThanAll(bin, inputs)) return { ready: true };
   await mkdir(BIN_DIR, { recursive: true });
   // -mod=mod lets go fetch the modules go.sum pins on a machine that has not got them yet.
   const env = { ...process.env, GOFLAGS: '-mod=mod' };
-  const result = await step('go', ['build', '-o', FRANZ_GO_BIN, '.'], FRANZ_GO_DIR, 600_000, env);
+  const result = await step('go', ['build', '-o', bin, '.'], dir, 600_000, env);
   if (!result.ok) return { ready: false, reason: `go build failed: ${tail(result.output)}` };
   return { ready: true };
 }
+
+const prepareFranzGo = (): Promise<Readiness> => buildGo(FRANZ_GO_DIR, FRANZ_GO_BIN);
+
+/** The in-memory broker for `--broker kfake` (bench/peers/kfake/main.go). */
+export const prepareKfake = (): Promise<Readiness> => buildGo(KFAKE_DIR, KFAKE_BIN);
 
 async function prepareLibrdkafka(): Promise<Readiness> {
   if (!(await onPath('gcc'))) return { ready: false, reason: 'gcc is not on PATH' };

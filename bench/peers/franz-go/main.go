@@ -9,6 +9,8 @@ package main
 import (
 	"bufio"
 	"context"
+	"crypto/tls"
+	"crypto/x509"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -51,11 +53,21 @@ func main() {
 	bufferBytes := flag.Int("buffer-bytes", 64<<20, "MaxBufferedBytes")
 	bufferRecords := flag.Int("buffer-records", 1_000_000, "MaxBufferedRecords")
 	sampleEvery := flag.Int("sample-every", 64, "time one record in this many")
+	keysFile := flag.String("keys-file", "", "keys, one per line; record i uses line i mod n (default: no keys)")
+	tlsCA := flag.String("tls-ca", "", "CA certificate (PEM) for TLS; with -tls-cert and -tls-key: mutual TLS")
+	tlsCert := flag.String("tls-cert", "", "client certificate (PEM)")
+	tlsKey := flag.String("tls-key", "", "client key (PEM)")
 	flag.Parse()
 
 	values, err := readPayloads(*payloadFile)
 	if err != nil {
 		fail(err)
+	}
+	var keys [][]byte
+	if *keysFile != "" {
+		if keys, err = readPayloads(*keysFile); err != nil {
+			fail(err)
+		}
 	}
 	codec := kgo.NoCompression()
 	if *compression == "lz4" {
@@ -65,7 +77,7 @@ func main() {
 	}
 	// Idempotence is franz-go's default (acks=all is required for it and is also the default); set both anyway
 	// so the settings are visible here.
-	client, err := kgo.NewClient(
+	opts := []kgo.Opt{
 		kgo.SeedBrokers(strings.Split(*brokers, ",")...),
 		kgo.DefaultProduceTopic(*topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
@@ -74,19 +86,29 @@ func main() {
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(*bufferBytes),
 		kgo.MaxBufferedRecords(*bufferRecords),
-	)
+	}
+	settings := []string{}
+	if *tlsCA != "" {
+		config, err := tlsConfig(*tlsCA, *tlsCert, *tlsKey)
+		if err != nil {
+			fail(err)
+		}
+		opts = append(opts, kgo.DialTLSConfig(config))
+		settings = append(settings, "DialTLSConfig(RootCAs, Certificates) (mutual TLS)")
+	}
+	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		fail(err)
 	}
 	defer client.Close()
 
 	ctx := context.Background()
-	if w := run(ctx, client, values, *warmup, 0); w.errors > 0 {
+	if w := run(ctx, client, values, keys, *warmup, 0); w.errors > 0 {
 		fail(fmt.Errorf("warm-up: %d records failed, first: %w", w.errors, w.firstError))
 	}
 	cpuBefore := cpuSeconds()
 	start := time.Now()
-	m := run(ctx, client, values, *records, *sampleEvery)
+	m := run(ctx, client, values, keys, *records, *sampleEvery)
 	elapsed := time.Since(start)
 	cpu := cpuSeconds() - cpuBefore
 
@@ -105,10 +127,11 @@ func main() {
 			"franz-go " + moduleVersion("github.com/twmb/franz-go"),
 			fmt.Sprintf("ProducerLinger=%dms", *lingerMs), fmt.Sprintf("ProducerBatchMaxBytes=%d", *batchBytes),
 			fmt.Sprintf("MaxBufferedBytes=%d", *bufferBytes), fmt.Sprintf("MaxBufferedRecords=%d", *bufferRecords),
-			"RequiredAcks=all", "idempotent (default)", "partitioner=default (sticky for null keys)",
+			"RequiredAcks=all", "idempotent (default)", "partitioner=default (murmur2 for keys, sticky for null keys)",
 		},
 		LatencyNote: fmt.Sprintf("Produce call to promise, 1 in %d records", *sampleEvery),
 	}
+	out.Settings = append(out.Settings, settings...)
 	if m.firstError != nil {
 		out.FirstError = m.firstError.Error()
 	}
@@ -125,7 +148,7 @@ type measured struct {
 }
 
 // run produces n records and returns once every one of them has its promise called.
-func run(ctx context.Context, client *kgo.Client, values [][]byte, n int, sampleEvery int) measured {
+func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, sampleEvery int) measured {
 	var (
 		m       measured
 		wg      sync.WaitGroup
@@ -141,6 +164,9 @@ func run(ctx context.Context, client *kgo.Client, values [][]byte, n int, sample
 		value := values[i%len(values)]
 		m.bytes += int64(len(value))
 		record := &kgo.Record{Value: value}
+		if keys != nil {
+			record.Key = keys[i%len(keys)]
+		}
 		if sampleEvery > 0 && i%sampleEvery == 0 {
 			sent := time.Now()
 			client.Produce(ctx, record, func(_ *kgo.Record, err error) {
@@ -189,6 +215,27 @@ func readPayloads(path string) ([][]byte, error) {
 		return nil, fmt.Errorf("no values in %s", path)
 	}
 	return values, scanner.Err()
+}
+
+// tlsConfig trusts the CA in caFile and, given both, presents the client certificate in certFile and keyFile.
+func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
+	ca, err := os.ReadFile(caFile)
+	if err != nil {
+		return nil, err
+	}
+	pool := x509.NewCertPool()
+	if !pool.AppendCertsFromPEM(ca) {
+		return nil, fmt.Errorf("no certificate in %s", caFile)
+	}
+	config := &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
+	if certFile != "" && keyFile != "" {
+		pair, err := tls.LoadX509KeyPair(certFile, keyFile)
+		if err != nil {
+			return nil, err
+		}
+		config.Certificates = []tls.Certificate{pair}
+	}
+	return config, nil
 }
 
 func cpuSeconds() float64 {

@@ -8,7 +8,10 @@
  * report (rd_kafka_flush), so every record is acknowledged before it stops. One JSON line goes to stdout.
  *
  * usage: producer BROKERS TOPIC RECORDS WARMUP PAYLOAD_FILE none|lz4 LINGER_MS BATCH_BYTES BUFFER_BYTES
- *                 BUFFER_RECORDS SAMPLE_EVERY
+ *                 BUFFER_RECORDS SAMPLE_EVERY KEYS_FILE CA_PEM CERT_PEM KEY_PEM
+ *
+ * KEYS_FILE: keys, one per line, record i uses line i mod n, placed by murmur2 as Java does (partitioner
+ * murmur2_random); "-" for no keys. CA_PEM CERT_PEM KEY_PEM: mutual TLS (security.protocol=ssl); "-" for plaintext.
  */
 #include <librdkafka/rdkafka.h>
 
@@ -111,14 +114,20 @@ static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
 }
 
 /* Produces `count` records, then waits until every one has its delivery report. */
-static long produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struct payloads *values, long count,
-                        long *bytes) {
+static long produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struct payloads *values,
+                        const struct payloads *keys, long count, long *bytes) {
   long produced = 0;
   for (long i = 0; i < count; i++) {
     size_t pick = (size_t)i % values->count;
+    const char *key = NULL;
+    size_t key_length = 0;
+    if (keys->count > 0) {
+      key = keys->values[(size_t)i % keys->count];
+      key_length = keys->lengths[(size_t)i % keys->count];
+    }
     for (;;) {
       if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, values->values[pick],
-                           values->lengths[pick], NULL, 0, NULL) == 0) {
+                           values->lengths[pick], key, key_length, NULL) == 0) {
         break;
       }
       rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -156,14 +165,18 @@ static void print_percentile(const char *name, double *sorted, size_t count, dou
 }
 
 int main(int argc, char **argv) {
-  if (argc != 12) die("usage: producer BROKERS TOPIC RECORDS WARMUP PAYLOAD_FILE COMPRESSION LINGER_MS "
-                      "BATCH_BYTES BUFFER_BYTES BUFFER_RECORDS SAMPLE_EVERY", NULL);
+  if (argc != 16) die("usage: producer BROKERS TOPIC RECORDS WARMUP PAYLOAD_FILE COMPRESSION LINGER_MS "
+                      "BATCH_BYTES BUFFER_BYTES BUFFER_RECORDS SAMPLE_EVERY KEYS_FILE CA_PEM CERT_PEM KEY_PEM", NULL);
+  const char *keys_file = argv[12], *ca_pem = argv[13], *cert_pem = argv[14], *key_pem = argv[15];
+  int keyed = strcmp(keys_file, "-") != 0, tls = strcmp(ca_pem, "-") != 0;
   const char *brokers = argv[1], *topic_name = argv[2], *payload_file = argv[5], *compression = argv[6];
   long records = atol(argv[3]), warmup = atol(argv[4]), sample_every = atol(argv[11]);
   long buffer_kbytes = atol(argv[9]) / 1024;
 
   struct payloads values;
   read_payloads(payload_file, &values);
+  struct payloads keys = {0};
+  if (keyed) read_payloads(keys_file, &keys);
 
   struct progress progress = {0};
   progress.sample_every = sample_every;
@@ -186,6 +199,13 @@ int main(int argc, char **argv) {
   snprintf(number, sizeof number, "%ld", buffer_kbytes);
   set(conf, "queue.buffering.max.kbytes", number);
   set(conf, "queue.buffering.max.messages", argv[10]);
+  if (keyed) set(conf, "partitioner", "murmur2_random"); /* Java's placement of keyed records */
+  if (tls) {
+    set(conf, "security.protocol", "ssl");
+    set(conf, "ssl.ca.location", ca_pem);
+    set(conf, "ssl.certificate.location", cert_pem);
+    set(conf, "ssl.key.location", key_pem);
+  }
   rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
   rd_kafka_conf_set_opaque(conf, &progress);
 
@@ -198,7 +218,7 @@ int main(int argc, char **argv) {
   long bytes = 0;
   long sample_saved = progress.sample_every;
   progress.sample_every = 0; /* no latency samples during the warm-up */
-  produce_all(rk, topic, &values, warmup, &bytes);
+  produce_all(rk, topic, &values, &keys, warmup, &bytes);
   if (progress.failed > 0) die("warm-up records failed", progress.first_error);
   progress.sample_every = sample_saved;
   progress.delivered = 0;
@@ -206,7 +226,7 @@ int main(int argc, char **argv) {
   bytes = 0;
   double cpu_before = cpu_seconds();
   double start = now_ms();
-  produce_all(rk, topic, &values, records, &bytes);
+  produce_all(rk, topic, &values, &keys, records, &bytes);
   double elapsed = now_ms() - start;
   double cpu = cpu_seconds() - cpu_before;
 
@@ -223,8 +243,10 @@ int main(int argc, char **argv) {
   printf("\"firstError\":\"%s\",", progress.first_error);
   printf("\"settings\":[\"librdkafka %s\",\"linger.ms=%s\",\"batch.size=%s\",\"batch.num.messages=1000000\","
          "\"message.max.bytes=1048588\",\"queue.buffering.max.kbytes=%ld\",\"queue.buffering.max.messages=%s\","
-         "\"acks=all\",\"enable.idempotence=true\",\"partitioner=consistent_random (default)\"],",
-         rd_kafka_version_str(), argv[7], argv[8], buffer_kbytes, argv[10]);
+         "\"acks=all\",\"enable.idempotence=true\",\"%s\"%s],",
+         rd_kafka_version_str(), argv[7], argv[8], buffer_kbytes, argv[10],
+         keyed ? "partitioner=murmur2_random" : "partitioner=consistent_random (default)",
+         tls ? ",\"security.protocol=ssl, ssl.ca.location, ssl.certificate.location, ssl.key.location\"" : "");
   printf("\"latencyNote\":\"rd_kafka_message_latency (produce call to acknowledgement), 1 in %ld records\"}\n",
          sample_every);
 

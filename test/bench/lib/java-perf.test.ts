@@ -30,7 +30,7 @@ describe('ProducerPerformance summary lines', () => {
 describe('ProducerPerformance arguments', () => {
   it('sends warm-up plus measured records and the shared settings', () => {
     const config: ClientConfig = {
-      brokers: ['127.0.0.1:9092'], topic: 't', scenario: { name: '100B-lz4', valueBytes: 100, compression: 'lz4' },
+      brokers: ['127.0.0.1:9092'], topic: 't', partitions: 16, scenario: { name: '100B-lz4', valueBytes: 100, compression: 'lz4' },
       records: 1000, warmupRecords: 100, payloadFile: '/tmp/p', lingerMs: 5, batchBytes: 1048576, bufferBytes: 67108864,
       bufferRecords: 1000000, chunkBytes: 1048576, sampleEvery: 64,
     };
@@ -40,6 +40,23 @@ describe('ProducerPerformance arguments', () => {
     assert.equal(at('--warmup-records'), '100');
     assert.equal(at('--throughput'), '-1');
     for (const setting of ['acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=1048576', 'compression.type=lz4']) {
+      assert.ok(args.includes(setting), setting);
+    }
+    assert.ok(!args.some((arg) => arg.startsWith('security.protocol=')), 'plaintext unless the scenario is TLS');
+  });
+
+  it('reaches the TLS listener with PEM files: the CA as truststore, key and certificate as one keystore file', () => {
+    const config: ClientConfig = {
+      brokers: ['127.0.0.1:9192'], topic: 't', partitions: 16, scenario: { name: '100B-lz4-tls', valueBytes: 100, compression: 'lz4', tls: true },
+      records: 1000, warmupRecords: 100, payloadFile: '/tmp/p', lingerMs: 5, batchBytes: 1048576, bufferBytes: 67108864,
+      bufferRecords: 1000000, chunkBytes: 1048576, sampleEvery: 64,
+      tls: { ca: '/tls/ca.pem', cert: '/tls/client.pem', key: '/tls/client.key', keyAndCert: '/work/both.pem' },
+    };
+    const args = producerPerformanceArgs(config);
+    for (const setting of [
+      'security.protocol=SSL', 'ssl.truststore.type=PEM', 'ssl.truststore.location=/tls/ca.pem', 'ssl.keystore.type=PEM',
+      'ssl.keystore.location=/work/both.pem',
+    ]) {
       assert.ok(args.includes(setting), setting);
     }
   });

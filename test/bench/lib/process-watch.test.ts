@@ -1,12 +1,23 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cpuBetween, parseStatCpu, parseVmHwmMB, watch } from '../../../bench/lib/process-watch.js';
+import { cpuBetween, parseSchedstatSec, parseStatCpu, parseVmHwmMB, readThreadCpu, watch } from '../../../bench/lib/process-watch.js';
 
 describe('/proc parsing', () => {
   it('reads utime + stime even when the command name has spaces and parentheses', () => {
     // fields 14 and 15 are 250 and 50 ticks
     const stat = '1234 (my (odd) name) S 1 1234 1234 0 -1 4194560 100 0 0 0 250 50 0 0 20 0 3 0 100 1000 200';
     assert.equal(parseStatCpu(stat), 3);
+  });
+
+  it('reads a thread\'s time on the CPU from schedstat, in seconds', () => {
+    assert.equal(parseSchedstatSec('1500000000 2000 30\n'), 1.5);
+    assert.throws(() => parseSchedstatSec('garbage'), /not a schedstat line/);
+  });
+
+  it('reads this process\'s main thread (Linux only)', { skip: process.platform !== 'linux' }, () => {
+    const cpu = readThreadCpu(process.pid);
+    assert.ok(cpu !== undefined && cpu.sec > 0, JSON.stringify(cpu));
+    assert.equal(readThreadCpu(2 ** 30), undefined);
   });
 
   it('reads VmHWM in MiB', () => {

@@ -1,0 +1,79 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { callBytes } from '../../../bench/clients/harness.js';
+import { CLIENTS, ringkafkaWithWorkers, slug } from '../../../bench/lib/clients.js';
+import type { ClientConfig, Scenario } from '../../../bench/lib/contract.js';
+import { writeKeyFile } from '../../../bench/lib/payload.js';
+
+const base: ClientConfig = {
+  brokers: ['127.0.0.1:9092'], topic: 't', partitions: 16, scenario: { name: '100B-lz4', valueBytes: 100, compression: 'lz4' },
+  records: 1000, warmupRecords: 100, payloadFile: '/tmp/p', lingerMs: 5, batchBytes: 1048576, bufferBytes: 67108864,
+  bufferRecords: 1000000, chunkBytes: 1048576, sampleEvery: 64,
+};
+const tls = { ca: '/tls/ca.pem', cert: '/tls/client.pem', key: '/tls/client.key', keyAndCert: '/w/both.pem' };
+const client = (name: string) => CLIENTS.find((c) => c.name === name)!;
+
+describe('--workers', () => {
+  it('names one ringkafka row per worker count, and topic names stay plain', () => {
+    assert.equal(ringkafkaWithWorkers(1).name, 'ringkafka (1 worker)');
+    assert.equal(ringkafkaWithWorkers(4).name, 'ringkafka (4 workers)');
+    assert.equal(ringkafkaWithWorkers(4).workers, 4);
+    assert.equal(slug('ringkafka (4 workers)'), 'ringkafka-4-workers');
+  });
+
+  it('preloads the thread tagger into the Node clients, so worker threads can be told apart', () => {
+    const { args } = ringkafkaWithWorkers(2).command(base);
+    assert.match(args[1]!, /^file:.*thread-tag\.mjs$/);
+    assert.equal(args[0], '--import');
+  });
+});
+
+describe('keys and TLS reach every peer', () => {
+  const keyed: ClientConfig = { ...base, keysFile: '/w/keys.txt', tls };
+
+  it('franz-go gets -keys-file and the three PEM files', () => {
+    const { args } = client('franz-go').command(keyed);
+    const at = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
+    assert.equal(at('-keys-file'), '/w/keys.txt');
+    assert.equal(at('-tls-ca'), '/tls/ca.pem');
+    assert.equal(at('-tls-cert'), '/tls/client.pem');
+    assert.equal(at('-tls-key'), '/tls/client.key');
+    assert.ok(!client('franz-go').command(base).args.includes('-keys-file'));
+  });
+
+  it('librdkafka gets 15 arguments, "-" for what a scenario does not use', () => {
+    assert.deepEqual(client('librdkafka').command(keyed).args.slice(11), ['/w/keys.txt', '/tls/ca.pem', '/tls/client.pem', '/tls/client.key']);
+    assert.deepEqual(client('librdkafka').command(base).args.slice(11), ['-', '-', '-', '-']);
+  });
+
+  it('Java is skipped for keys, with the reason, and runs the rest', () => {
+    const scenario = (extra: Partial<Scenario>): Scenario => ({ name: 's', valueBytes: 100, compression: 'lz4', ...extra });
+    assert.match(client('java').cannot!(scenario({ keys: 1000 }))!, /no keys/);
+    assert.equal(client('java').cannot!(scenario({ tls: true })), undefined);
+    assert.equal(client('java').cannot!(scenario({ partitions: 1 })), undefined);
+  });
+});
+
+describe('per-call clients', () => {
+  it('keep a call at most half a batch per partition', () => {
+    assert.equal(callBytes(base), 1048576);
+    assert.equal(callBytes({ ...base, partitions: 1 }), 524288);
+  });
+});
+
+describe('writeKeyFile', () => {
+  it('writes distinct keys, one a line', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'keys-'));
+    try {
+      const lines = readFileSync(writeKeyFile(dir, 1000), 'utf8').trim().split('\n');
+      assert.equal(lines.length, 1000);
+      assert.equal(new Set(lines).size, 1000);
+      assert.equal(lines[7], 'key-0000007');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
