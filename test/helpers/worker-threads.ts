@@ -46,14 +46,25 @@ export class WorkerThreads {
 
   /**
    * Blocks the thread for good, as a worker stuck in a native call or a busy loop would be: it stops reading its
-   * rings, answering its port and reporting completions, but does not die.
+   * rings, answering its port and reporting completions, but does not die. Resolves once the thread is blocked:
+   * it says so on a BroadcastChannel right before it blocks, so the test never races the freeze.
    */
-  freeze(worker: AttachedWorker): void {
-    const expression = 'setImmediate(() => Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0)); 0';
+  async freeze(worker: AttachedWorker): Promise<void> {
+    const name = `freeze-${worker.sessionId}`;
+    const channel = new BroadcastChannel(name);
+    const frozen = new Promise<void>((resolve) => channel.addEventListener('message', () => resolve(), { once: true }));
+    const expression =
+      `setImmediate(() => { new BroadcastChannel(${JSON.stringify(name)}).postMessage('frozen'); ` +
+      'Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0); }); 0';
     this.#session.post('NodeWorker.sendMessageToWorker', {
       sessionId: worker.sessionId,
       message: JSON.stringify({ id: 2, method: 'Runtime.evaluate', params: { expression } }),
     });
+    try {
+      await frozen;
+    } finally {
+      channel.close();
+    }
   }
 
   /** True once the thread has gone (exited or was terminated). */

@@ -135,7 +135,7 @@ describe('a frozen worker', { timeout: 90_000 }, () => {
     await Promise.all([p.send({ topic, value: 'warm' }), p.flush()]);
     const [thread] = threads.producerThreads();
     assert.ok(thread !== undefined);
-    threads.freeze(thread);
+    await threads.freeze(thread);
     const stuck = outcome(p.send({ topic, value: 'behind a frozen worker' }));
     await until(() => p.metrics().bufferedRecords === 1, 'the record buffered');
 
