@@ -69,6 +69,9 @@ export class Connection {
   #ranges: ReadonlyMap<number, VersionRange> = new Map();
   readonly #versions = new Map<number, number>();
   #handshakeVersion = -1;
+  /** Answers decoded without error; `#answersAtHandshake` of them were the handshake's. */
+  #answers = 0;
+  #answersAtHandshake = Infinity;
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.host = options.host;
@@ -120,6 +123,7 @@ export class Connection {
       );
       connection.#ranges = handshake.ranges;
       connection.#handshakeVersion = handshake.version;
+      connection.#answersAtHandshake = connection.#answers;
       return connection;
     } catch (error) {
       connection.#fail(
@@ -153,6 +157,14 @@ export class Connection {
   /** Requests and sends waiting for a free slot. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /**
+   * True once a request after the handshake got a well-formed answer. A broker that completes the handshake and
+   * then sends garbage is not healthy: whoever reconnects to it should back off rather than retry at once.
+   */
+  get proven(): boolean {
+    return this.#answers > this.#answersAtHandshake;
   }
 
   /** The broker's supported versions by API key, from the handshake. */
@@ -322,7 +334,11 @@ export class Connection {
     this.#pump();
   };
 
-  /** Decodes an answer for its caller. The frame is intact even when the body is not: only this request fails. */
+  /**
+   * Decodes an answer for its caller. A body that does not decode fails its request with ProtocolError and
+   * closes the connection: the frame boundaries held, but a broker that sends a malformed body cannot be trusted
+   * with the requests behind it, and the caller retries it like a network error, on a fresh connection.
+   */
   #settle(exchange: Exchange, frame: Buffer): void {
     let response: unknown;
     try {
@@ -330,13 +346,15 @@ export class Connection {
       readResponseHeaderRest(reader, exchange.api, exchange.version);
       response = exchange.api.decodeResponse(reader, exchange.version);
     } catch (error) {
-      exchange.fail(
+      const reason =
         error instanceof ProtocolError
           ? error
-          : new ProtocolError(`cannot decode ${exchange.api.name} v${exchange.version} response`, { cause: error }),
-      );
+          : new ProtocolError(`cannot decode ${exchange.api.name} v${exchange.version} response`, { cause: error });
+      exchange.fail(reason);
+      this.#fail(reason);
       return;
     }
+    this.#answers++;
     exchange.succeed(response);
   }
 

@@ -42,6 +42,8 @@ export class ProducerWorker {
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
   #rotation = 0;
+  /** Metadata refreshes failed in a row, for their backoff. */
+  #refreshFailures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
   #closeDeadline = Number.MAX_SAFE_INTEGER + 1;
@@ -67,8 +69,10 @@ export class ProducerWorker {
         this.#pump();
       },
     });
-    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight } = this.#settings;
-    this.#view = new ClusterView(this.#settings.brokers, { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight });
+    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs } = this.#settings;
+    this.#view = new ClusterView(this.#settings.brokers, {
+      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs,
+    });
   }
 
   /** Runs until close; resolves when every batch has an outcome and every socket and timer is released. */
@@ -105,7 +109,7 @@ export class ProducerWorker {
       if (data[at] === EntryKind.topic) {
         const { topicIndex, name } = readTopicEntry(data, at);
         this.#batches.addTopic(topicIndex, name);
-        void this.#view.refresh(name).then(() => this.#pump(), () => this.#pump());
+        this.#refresh(name);
         continue;
       }
       this.#batches.add(data, at, length, now);
@@ -167,7 +171,7 @@ export class ProducerWorker {
       request.bytes += batch.bytes.length;
     }
     for (const [sink, request] of requests) sink.send(request.outgoing);
-    if (needMetadata) void this.#view.refresh().then(() => this.#pump(), () => this.#retryLater(now + this.#settings.retryBackoffMs));
+    if (needMetadata) this.#refresh();
     if (nextRetry !== Infinity) this.#retryLater(nextRetry);
     this.#completions.signal();
     this.#maybeFinish();
@@ -241,7 +245,7 @@ export class ProducerWorker {
       batch.ambiguous = true;
     }
     if (info.retriable && (batch.ambiguous || Date.now() < batch.deadline) && this.#closeDeadline > Date.now()) {
-      if (info.refreshMetadata) void this.#view.refresh();
+      if (info.refreshMetadata) this.#refresh();
       this.#backOff(batch);
       return;
     }
@@ -284,7 +288,7 @@ export class ProducerWorker {
     if (p.sealed[0] !== outgoing.batch) return;
     p.inFlight = false;
     if (written) outgoing.batch.ambiguous = true;
-    void this.#view.refresh().catch(() => undefined);
+    this.#refresh();
     this.#backOff(outgoing.batch);
   }
 
@@ -301,6 +305,25 @@ export class ProducerWorker {
     const decoded = decodeRecordBatches(batch.bytes!).then((batches) => batches[0]!.records);
     this.#batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batches.batchHeader())));
     this.#batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batches.batchHeader())));
+  }
+
+  /**
+   * Refreshes metadata and pumps once it is in. A failed refresh is ordinary (the broker is down, or answered
+   * nonsense): it is retried with exponential backoff, and batches waiting on it still fail at their own delivery
+   * deadline in #pump. Never lets the refresh's rejection go unhandled: that would kill this worker thread.
+   */
+  #refresh(topic?: string): void {
+    this.#view.refresh(topic).then(
+      () => {
+        this.#refreshFailures = 0;
+        this.#pump();
+      },
+      () => {
+        const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
+        const wait = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, this.#refreshFailures++));
+        this.#retryLater(Date.now() + wait * (0.8 + Math.random() * 0.4));
+      },
+    );
   }
 
   #backOff(batch: Batch): void {

@@ -77,7 +77,11 @@ export class Sink {
   send(outgoing: readonly Outgoing[]): void {
     this.#inFlight++;
     this.#events.inFlight(1);
-    void this.#exchange(outgoing).finally(() => {
+    // #exchange reports every outcome through the events; a throw in one of them must not become an unhandled
+    // rejection, which would end the worker thread. The batches are then reported lost (ignored if settled).
+    void this.#exchange(outgoing).catch((error: unknown) => {
+      for (const item of outgoing) this.#events.lost(item, error instanceof Error ? error : new Error(String(error)), true);
+    }).catch(() => undefined).finally(() => {
       this.#inFlight--;
       this.#events.inFlight(-1);
       this.#events.ready();

@@ -7,7 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer } from '../../src/main/producer.js';
-import { FakeBroker, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
+import { once } from 'node:events';
+import { FakeBroker, FAKE_API, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 
 test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch from sequence 0, and delivered', { timeout: 30_000 }, async () => {
@@ -50,6 +51,73 @@ test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch fro
     assert.equal((await next).offset, 9);
   } finally {
     await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+/** Offset of the first partition's partition_index in the fake broker's Metadata v1 answer for `topic`. */
+function partitionIndexOffset(frame: Buffer, topic: string): number {
+  // topic: error_code, name, is_internal:int8, partitions count:int32, then error_code:int16, partition_index:int32
+  return frame.indexOf(Buffer.from(topic)) + topic.length + 1 + 4 + 2;
+}
+
+function withPartitionIndex(frame: Buffer, topic: string, index: number): Buffer {
+  const bad = Buffer.from(frame);
+  bad.writeInt32BE(index, partitionIndexOffset(bad, topic));
+  return bad;
+}
+
+test('a failed metadata refresh after a retriable error is retried; the worker lives and the record is delivered', { timeout: 30_000 }, async () => {
+  const topic = 'refresh-topic';
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const crashes: unknown[] = [];
+  producer.on('workerCrash', (error) => crashes.push(error));
+  let corrupt = true;
+  let corrupted = 0;
+  // The main thread's Metadata answer (the first) is honest; the worker's are not, until the test says so.
+  broker.tamper = (apiKey, frame, nth) => {
+    if (apiKey !== FAKE_API.metadata || nth < 2 || !corrupt) return frame;
+    corrupted++;
+    return withPartitionIndex(frame, topic, 922_746_883);
+  };
+  try {
+    const sent = producer.send({ topic, partition: 0, value: 'v' });
+    // NOT_LEADER_OR_FOLLOWER asks for a refresh, which the broker then answers with nonsense.
+    broker.answer(await broker.nextProduce(0), -1n, 6);
+    while (corrupted === 0) await once(broker, 'answered');
+    corrupt = false;
+    // The batch is retried (the refresh is too); the next attempt succeeds.
+    const retried = await Promise.race([broker.nextProduce(1), sent.then(() => assert.fail('settled before the retry'))]);
+    broker.answer(retried, 11n);
+    assert.equal((await sent).offset, 11);
+    assert.deepEqual(crashes, [], 'no worker died');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('a worker whose Metadata answers carry partition_index 922746883 fails the record at its deadline and closes on time', { timeout: 30_000 }, async () => {
+  const topic = 'huge-index-topic';
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 500, deliveryTimeoutMs: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 50,
+  });
+  const crashes: unknown[] = [];
+  producer.on('workerCrash', (error) => crashes.push(error));
+  broker.tamper = (apiKey, frame, nth) => (apiKey === FAKE_API.metadata && nth >= 1 ? withPartitionIndex(frame, topic, 922_746_883) : frame);
+  try {
+    const outcome = await producer.send({ topic, partition: 0, value: 'v' }).then(
+      () => assert.fail('delivered without a leader'),
+      (error: unknown) => error,
+    );
+    assert.equal((outcome as { code?: string }).code, 'ERR_DELIVERY_TIMEOUT', String(outcome));
+    assert.equal(broker.produces.length, 0, 'nothing was sent to a partition the worker could not place');
+    assert.deepEqual(crashes, []);
+  } finally {
+    // Hang detector, not a timing assertion: close must return well within the test's timeout.
+    await producer.close({ timeoutMs: 3000 });
     await broker.close();
   }
 });
