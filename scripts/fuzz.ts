@@ -36,9 +36,19 @@ let mutated = 0;
 let hangs = 0;
 let workerDeaths = 0;
 let failed = 0;
+let setupErrors = 0;
 while (runs < maxRuns && Date.now() < until) {
   const crashesBefore = crashes;
-  const run = await fuzzRun({ seed: seed + runs, broker: broker! });
+  let run;
+  try {
+    run = await fuzzRun({ seed: seed + runs, broker: broker! });
+  } catch (error) {
+    // Setting a run up (its topic, the proxy) needs the real broker; one being restarted is not a finding.
+    setupErrors++;
+    console.error(`run ${seed + runs} not started: ${String(error)}`);
+    await new Promise((resolve) => setTimeout(resolve, 2000));
+    continue;
+  }
   runs++;
   frames += run.frames;
   mutated += run.mutated;
@@ -51,6 +61,6 @@ while (runs < maxRuns && Date.now() < until) {
 }
 console.log(
   `fuzz: runs=${runs} frames=${frames} mutated=${mutated} crashes=${crashes} hangs=${hangs} workerDeaths=${workerDeaths} ` +
-    `failedRuns=${failed} seed=${seed}`,
+    `failedRuns=${failed} setupErrors=${setupErrors} seed=${seed}`,
 );
 process.exit(failed > 0 || crashes > 0 ? 1 : 0);

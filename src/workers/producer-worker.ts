@@ -42,6 +42,8 @@ export class ProducerWorker {
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
   #rotation = 0;
+  /** Topic → whether it uses LogAppendTime, learnt from the first plain (not retried) success; see #appendTime. */
+  readonly #logAppendTime = new Map<string, boolean>();
   /** Metadata refreshes failed in a row, for their backoff. */
   #refreshFailures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -226,7 +228,7 @@ export class ProducerWorker {
     if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
       this.#remove(p, batch);
       this.#completions.publish(
-        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: outcome.logAppendTimeMs },
+        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome, code) },
         batch.recordIds,
       );
       return;
@@ -252,6 +254,28 @@ export class ProducerWorker {
     this.#giveBackSequences(p, batch);
     this.#remove(p, batch);
     this.#fail(p, batch, code, outcome.errorMessage ?? '');
+  }
+
+  /**
+   * The timestamp to report for every record of a delivered batch, or -1 for "each record's own" (CreateTime).
+   * log_append_time_ms is the broker's append time only on a LogAppendTime topic, and only in a first answer: a
+   * deduplicated retry is answered with the batch's stored max timestamp, which on a CreateTime topic is one
+   * record's CreateTime, not anybody's append time. So a first, plain success teaches the topic's type
+   * (log_append_time_ms -1 means CreateTime); until one has, a retried or duplicate answer whose time equals the
+   * batch's own max timestamp is taken as CreateTime.
+   */
+  #appendTime(p: PartitionState, batch: Batch, outcome: PartitionOutcome, code: number): number {
+    const topic = p.topic.name;
+    const reported = outcome.logAppendTimeMs;
+    const deduplicated = batch.attempts > 1 || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER;
+    if (!deduplicated) {
+      this.#logAppendTime.set(topic, reported !== -1);
+      return reported;
+    }
+    const known = this.#logAppendTime.get(topic);
+    if (known !== undefined) return known ? reported : -1;
+    const maxTimestamp = Number(batch.bytes!.readBigInt64BE(BatchOffset.maxTimestamp));
+    return reported === maxTimestamp ? -1 : reported;
   }
 
   /**

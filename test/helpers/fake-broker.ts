@@ -7,6 +7,7 @@
  * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1
  * (every asked-for topic exists with `partitions` partitions led by this broker, unless the test says it is
  * missing), InitProducerId v0, and Produce v3, which it records and never answers unless the test calls `answer()`.
+ * A test may set `tamper` to rewrite, drop or delay any answer (a hostile or slow broker).
  */
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
@@ -91,9 +92,9 @@ class In {
 /**
  * Rewrites an answer before it is written: `frame` is the whole answer (size prefix included), `nth` counts the
  * answers to `apiKey` so far on this broker (from 0). Return the bytes to write instead (anything: a hostile
- * broker), or null to write nothing.
+ * broker), or null to write nothing now; `write` sends bytes on that connection later (a delayed answer).
  */
-export type Tamper = (apiKey: number, frame: Buffer, nth: number) => Buffer | null;
+export type Tamper = (apiKey: number, frame: Buffer, nth: number, write: (bytes: Buffer) => void) => Buffer | null;
 
 export class FakeBroker extends EventEmitter {
   readonly produces: ProduceSeen[] = [];
@@ -137,13 +138,16 @@ export class FakeBroker extends EventEmitter {
     return this.produces[index]!;
   }
 
-  /** Answers a recorded Produce request: every partition in it succeeds at `baseOffset` (or fails with `errorCode`). */
-  answer(produce: ProduceSeen, baseOffset: bigint, errorCode = 0): void {
+  /**
+   * Answers a recorded Produce request: every partition in it succeeds at `baseOffset` (or fails with
+   * `errorCode`), with `logAppendTimeMs` as its log_append_time_ms (-1: a CreateTime answer).
+   */
+  answer(produce: ProduceSeen, baseOffset: bigint, errorCode = 0, logAppendTimeMs = -1n): void {
     const out = new Out().int32(produce.correlationId);
     out.int32(produce.partitions.size);
     for (const [topic, partitions] of produce.partitions) {
       out.string(topic).int32(partitions.length);
-      for (const index of partitions) out.int32(index).int16(errorCode).int64(errorCode === 0 ? baseOffset : -1n).int64(-1n);
+      for (const index of partitions) out.int32(index).int16(errorCode).int64(errorCode === 0 ? baseOffset : -1n).int64(logAppendTimeMs);
     }
     out.int32(0); // throttle_time_ms
     this.#write(produce.socket, PRODUCE, out.frame());
@@ -152,7 +156,8 @@ export class FakeBroker extends EventEmitter {
   #write(socket: net.Socket, apiKey: number, frame: Buffer): void {
     const nth = this.#answered.get(apiKey) ?? 0;
     this.#answered.set(apiKey, nth + 1);
-    const bytes = this.tamper === undefined ? frame : this.tamper(apiKey, frame, nth);
+    const write = (bytes: Buffer): void => void (socket.destroyed || socket.write(bytes));
+    const bytes = this.tamper === undefined ? frame : this.tamper(apiKey, frame, nth, write);
     if (bytes !== null && !socket.destroyed) socket.write(bytes);
     this.emit('answered', apiKey, nth);
   }

@@ -121,3 +121,45 @@ test('a worker whose Metadata answers carry partition_index 922746883 fails the 
     await broker.close();
   }
 });
+
+test('CreateTime: a deduplicated retry answered with the batch max timestamp reports each record its own timestamp', { timeout: 30_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const t1 = Date.now() - 2000;
+  const t2 = t1 + 500;
+  try {
+    const sent = producer.sendBatch([
+      { topic: 'ts', partition: 0, value: 'a', timestamp: t1 },
+      { topic: 'ts', partition: 0, value: 'b', timestamp: t2 },
+    ]);
+    // REQUEST_TIMED_OUT: the leader may have written it; the retry is then answered as a duplicate, which
+    // reports the stored batch's max timestamp (t2) as log_append_time_ms on a CreateTime topic.
+    broker.answer(await broker.nextProduce(0), -1n, 7);
+    broker.answer(await broker.nextProduce(1), 20n, 0, BigInt(t2));
+    const results = await sent;
+    assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? [r.value.offset, r.value.timestamp] : r.reason)), [[20, t1], [21, t2]]);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('LogAppendTime: the broker time is every record timestamp, on a first answer and on a retried one', { timeout: 30_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const t1 = Date.now() - 2000;
+  const appended = BigInt(t1 + 1234);
+  try {
+    const first = producer.sendBatch([{ topic: 'lat', partition: 0, value: 'a', timestamp: t1 }, { topic: 'lat', partition: 0, value: 'b', timestamp: t1 + 1 }]);
+    broker.answer(await broker.nextProduce(0), 0n, 0, appended);
+    assert.deepEqual((await first).map((r) => (r.status === 'fulfilled' ? r.value.timestamp : -2)), [Number(appended), Number(appended)]);
+    const second = producer.send({ topic: 'lat', partition: 0, value: 'c', timestamp: t1 });
+    broker.answer(await broker.nextProduce(1), -1n, 7);
+    // The stored batch's max timestamp is its append time here: the same number a duplicate answer carries.
+    broker.answer(await broker.nextProduce(2), 2n, 0, appended + 5n);
+    assert.equal((await second).timestamp, Number(appended + 5n));
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
