@@ -8,6 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer } from '../../src/main/producer.js';
 import { once } from 'node:events';
+import { until } from '../helpers/readback.js';
+import type { ProducerRecord, RecordMetadata } from '../../src/main/types.js';
 import { FakeBroker, FAKE_API, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 
@@ -122,13 +124,24 @@ test('a worker whose Metadata answers carry partition_index 922746883 fails the 
   }
 });
 
+/**
+ * Sends `records` so they travel in one batch whatever the machine's load: with a long linger nothing is sealed
+ * until every record is buffered, then a flush seals them together.
+ */
+async function inOneBatch(producer: Producer, records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata>[]> {
+  const sent = producer.sendBatch(records);
+  await until(() => producer.metrics().bufferedRecords === records.length, 'every record buffered');
+  void producer.flush();
+  return sent;
+}
+
 test('CreateTime: a deduplicated retry answered with the batch max timestamp reports each record its own timestamp', { timeout: 30_000 }, async () => {
   const broker = await FakeBroker.start(1);
-  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
   const t1 = Date.now() - 2000;
   const t2 = t1 + 500;
   try {
-    const sent = producer.sendBatch([
+    const sent = inOneBatch(producer, [
       { topic: 'ts', partition: 0, value: 'a', timestamp: t1 },
       { topic: 'ts', partition: 0, value: 'b', timestamp: t2 },
     ]);
@@ -146,14 +159,17 @@ test('CreateTime: a deduplicated retry answered with the batch max timestamp rep
 
 test('LogAppendTime: the broker time is every record timestamp, on a first answer and on a retried one', { timeout: 30_000 }, async () => {
   const broker = await FakeBroker.start(1);
-  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
   const t1 = Date.now() - 2000;
   const appended = BigInt(t1 + 1234);
   try {
-    const first = producer.sendBatch([{ topic: 'lat', partition: 0, value: 'a', timestamp: t1 }, { topic: 'lat', partition: 0, value: 'b', timestamp: t1 + 1 }]);
+    const first = inOneBatch(producer, [{ topic: 'lat', partition: 0, value: 'a', timestamp: t1 }, { topic: 'lat', partition: 0, value: 'b', timestamp: t1 + 1 }]);
     broker.answer(await broker.nextProduce(0), 0n, 0, appended);
     assert.deepEqual((await first).map((r) => (r.status === 'fulfilled' ? r.value.timestamp : -2)), [Number(appended), Number(appended)]);
-    const second = producer.send({ topic: 'lat', partition: 0, value: 'c', timestamp: t1 });
+    const second = inOneBatch(producer, [{ topic: 'lat', partition: 0, value: 'c', timestamp: t1 }]).then(([r]) => {
+      assert.equal(r!.status, 'fulfilled');
+      return (r as PromiseFulfilledResult<RecordMetadata>).value;
+    });
     broker.answer(await broker.nextProduce(1), -1n, 7);
     // The stored batch's max timestamp is its append time here: the same number a duplicate answer carries.
     broker.answer(await broker.nextProduce(2), 2n, 0, appended + 5n);
