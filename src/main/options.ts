@@ -66,13 +66,17 @@ export interface ProducerOptions {
   /** Records accepted but not yet acknowledged or failed; `send` waits beyond it. Default `1_000_000`. */
   readonly maxBufferedRecords?: number | undefined;
   /**
-   * How long `send` may wait for buffer space or topic metadata before failing with BufferTimeoutError
-   * (Java `max.block.ms`). Default `60_000` ms.
+   * How long `send` may wait before its record is accepted (Java `max.block.ms`): for the connection or buffer
+   * space (then BufferTimeoutError), or for its topic's metadata (then UnknownTopicError, naming the last reason
+   * seen). Each waiting send fails at its own deadline. Default `60_000` ms.
    */
   readonly bufferTimeoutMs?: number | undefined;
   /**
-   * Upper bound from `send` to its result, retries included (Java `delivery.timeout.ms`). Default `120_000` ms.
-   * Must be at least `lingerMs + requestTimeoutMs`, as in Java.
+   * Upper bound from a record's acceptance to its result, retries included (Java `delivery.timeout.ms`, which
+   * likewise starts when `send()` returns, after at most `max.block.ms`). Acceptance is when the record has its
+   * topic's metadata and buffer space, at most `bufferTimeoutMs` after the call; so a send settles at most
+   * `bufferTimeoutMs + deliveryTimeoutMs` after it was called. Default `120_000` ms. Must be at least
+   * `lingerMs + requestTimeoutMs`, as in Java.
    */
   readonly deliveryTimeoutMs?: number | undefined;
   /**

@@ -7,9 +7,9 @@ import type tls from 'node:tls';
 import { AuthGate } from '../workers/auth-gate.js';
 import { Connection } from '../workers/connection.js';
 import type { SaslCredentials } from '../workers/sasl.js';
-import { Metadata } from '../protocol/apis/metadata.js';
+import { Metadata, checkBrokers, partitionLeaders } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
-import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
+import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
 
@@ -33,6 +33,17 @@ export interface RegistrySettings {
   readonly sasl: SaslCredentials | null;
 }
 
+/** A fetch of one topic's metadata, shared by every caller waiting for it. */
+interface Loading {
+  promise: Promise<TopicInfo>;
+  /** The latest deadline among its callers (epoch ms): no new attempt starts after it. */
+  deadline: number;
+  /** Why the last attempt did not give the topic, for the callers that time out. */
+  reason: string;
+}
+
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 /** Topic indexes travel as u16 in ring entries. */
 const MAX_TOPICS = 65_535;
 
@@ -40,7 +51,7 @@ export class TopicRegistry {
   readonly #settings: RegistrySettings;
   readonly #topics = new Map<string, TopicInfo>();
   readonly #byIndex: TopicInfo[] = [];
-  readonly #loading = new Map<string, Promise<TopicInfo>>();
+  readonly #loading = new Map<string, Loading>();
   #connection: Promise<Connection> | undefined;
   #closed = false;
   readonly #auth: AuthGate;
@@ -100,48 +111,84 @@ export class TopicRegistry {
 
   /**
    * Resolves the topic's metadata, fetching it if needed. Retries while the topic is being created or has no
-   * leader yet; rejects with UnknownTopicError once `timeoutMs` has passed, or AbortError ('not-sent').
+   * leader yet. Each caller has its own deadline: it rejects with UnknownTopicError once its `timeoutMs` has
+   * passed (naming the last reason seen), whoever started the fetch and however long a Metadata request takes;
+   * or with AbortError ('not-sent'). Callers share one fetch.
    */
   load(name: string, options: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<TopicInfo> {
     const known = this.#topics.get(name);
     if (known !== undefined) return Promise.resolve(known);
+    const deadline = Date.now() + options.timeoutMs;
     let loading = this.#loading.get(name);
-    if (loading === undefined) {
-      loading = this.#fetch(name, Date.now() + options.timeoutMs).finally(() => this.#loading.delete(name));
-      this.#loading.set(name, loading);
+    if (loading === undefined || loading.deadline < deadline) {
+      // A fetch runs until the latest deadline of its callers; one that would stop earlier is extended.
+      if (loading !== undefined) loading.deadline = deadline;
+      else {
+        const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet' };
+        fetch.promise = this.#fetch(name, fetch).finally(() => this.#loading.delete(name));
+        fetch.promise.catch(() => undefined); // every caller observes it through its own race below
+        this.#loading.set(name, fetch);
+        loading = fetch;
+      }
     }
+    const fetch = loading;
     const signal = options.signal;
-    if (signal === undefined) return loading;
     return new Promise<TopicInfo>((resolve, reject) => {
-      const onAbort = (): void => reject(new AbortError('not-sent', `aborted while waiting for metadata of topic ${name}`, { cause: signal.reason }));
-      if (signal.aborted) return onAbort();
-      signal.addEventListener('abort', onAbort, { once: true });
-      loading.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+      const onAbort = (): void => {
+        done();
+        reject(new AbortError('not-sent', `aborted while waiting for metadata of topic ${name}`, { cause: signal?.reason }));
+      };
+      const timer = setTimeout(() => {
+        done();
+        reject(new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${fetch.reason}`));
+      }, Math.max(0, Math.min(options.timeoutMs, MAX_TIMER_MS)));
+      function done(): void {
+        clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
+      }
+      if (signal?.aborted) return onAbort();
+      signal?.addEventListener('abort', onAbort, { once: true });
+      fetch.promise.then(
+        (info) => {
+          done();
+          resolve(info);
+        },
+        (error: unknown) => {
+          done();
+          reject(error);
+        },
+      );
     });
   }
 
-  async #fetch(name: string, deadline: number): Promise<TopicInfo> {
-    let reason = 'no answer';
+  async #fetch(name: string, loading: Loading): Promise<TopicInfo> {
     for (let attempt = 0; !this.#closed; attempt++) {
+      let connection: Connection | undefined;
       try {
-        const connection = await this.connection();
+        connection = await this.connection();
         const response = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: true });
+        checkBrokers(response.brokers);
         const topic = response.topics.find((t) => t.name === name);
-        if (topic !== undefined && topic.errorCode === ErrorCode.NONE && topic.partitions.length > 0) {
-          return this.#register(name, topic.partitions.length, topic.partitions.filter((p) => p.leaderId >= 0).map((p) => p.partitionIndex).sort((a, b) => a - b));
+        const leaders = topic === undefined ? [] : partitionLeaders(topic);
+        if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) {
+          const available: number[] = [];
+          for (let p = 0; p < leaders.length; p++) if (leaders[p]! >= 0) available.push(p);
+          return this.#register(name, leaders.length, available);
         }
-        reason = topic === undefined ? 'not in the answer' : errorInfo(topic.errorCode).name;
+        loading.reason = topic === undefined ? 'not in the answer' : errorInfo(topic.errorCode).name;
         // Fatal for this topic: a bad name or no permission will not change by waiting.
         if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
       } catch (error) {
         if (error instanceof AuthenticationError) throw error; // waiting does not fix credentials
-        reason = error instanceof Error ? error.message : String(error);
+        loading.reason = error instanceof Error ? error.message : String(error);
+        // An answer that makes no sense: that connection is not trusted for the next attempt.
+        if (error instanceof ProtocolError) await connection?.close();
       }
-      const wait = Math.min(this.#settings.retryBackoffMs * 2 ** Math.min(attempt, 4), deadline - Date.now());
+      const wait = Math.min(this.#settings.retryBackoffMs * 2 ** Math.min(attempt, 4), loading.deadline - Date.now());
       if (wait <= 0) break;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }
-    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${reason}`);
+    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`);
   }
 
   #register(name: string, partitionCount: number, available: number[]): TopicInfo {

@@ -8,7 +8,12 @@ export interface RecordMetadata {
   readonly partition: number;
   /** The record's offset; -1 with acks=0 (the broker does not answer). */
   readonly offset: number;
-  /** CreateTime (the record's timestamp), or the broker's LogAppendTime when the topic uses it. */
+  /**
+   * On a CreateTime topic, the record's own timestamp (as sent). On a LogAppendTime topic, the broker's append
+   * time from its answer. The broker answers a deduplicated retry with the stored batch's max timestamp in
+   * place of an append time; on a CreateTime topic that is not reported (each record keeps its own), and on a
+   * LogAppendTime topic it is the batch's append time.
+   */
   readonly timestamp: number;
 }
 

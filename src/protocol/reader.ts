@@ -98,6 +98,8 @@ export class Reader {
     for (let shift = 0; shift < 35; shift += 7) {
       this.#need(1, 'varint');
       const byte = this.#buffer[this.#offset++]!;
+      // The fifth byte holds bits 28–31: anything above would be dropped, turning a huge length into a small one.
+      if (shift === 28 && byte > 0x0f) throw new ProtocolError(`varint wider than 32 bits at offset ${this.#offset - 1}`);
       result |= (byte & 0x7f) << shift;
       if ((byte & 0x80) === 0) return result >>> 0;
     }
@@ -190,7 +192,8 @@ export class Reader {
 
   #items<T>(count: number, readItem: (reader: this) => T, minItemBytes: number): T[] {
     if (count < 0) throw new ProtocolError(`negative array length ${count}`);
-    if (count * minItemBytes > this.remaining) {
+    // Every item takes at least one byte, whatever the caller says, so no count is trusted beyond the frame.
+    if (count * Math.max(1, minItemBytes) > this.remaining) {
       throw new ProtocolError(`array of ${count} items cannot fit in ${this.remaining} remaining bytes`);
     }
     const items: T[] = [];

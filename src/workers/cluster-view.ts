@@ -7,8 +7,8 @@ import type tls from 'node:tls';
 import { AuthGate } from './auth-gate.js';
 import { Connection } from './connection.js';
 import type { SaslCredentials } from './sasl.js';
-import { Metadata, type MetadataResponse } from '../protocol/apis/metadata.js';
-import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
+import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
+import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 
 export interface Broker {
@@ -34,8 +34,25 @@ export interface ConnectionSettings {
   readonly maxInFlight: number;
   readonly tls: tls.ConnectionOptions | null;
   readonly sasl: SaslCredentials | null;
+  /** First pause before reconnecting to a broker whose last connection failed unproven; doubles per failure. */
   readonly retryBackoffMs: number;
+  /** Longest such pause. */
   readonly retryBackoffMaxMs: number;
+}
+
+/**
+ * The one connection to a broker and the state of reconnecting to it. Every caller shares the current connection
+ * or the current attempt, so a broken broker costs one attempt per backoff step, not one per queued batch.
+ */
+interface BrokerLink {
+  /** The open connection; it may have closed since (checked on every use). */
+  connection: Connection | undefined;
+  /** The attempt (with its backoff pause) under way, when there is no connection. */
+  attempt: Promise<Connection> | undefined;
+  /** Consecutive connections that failed before proving themselves (see Connection.proven); 0 after a good one. */
+  failures: number;
+  /** When the last connection or attempt ended (Date.now()). */
+  endedAt: number;
 }
 
 /** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
@@ -45,7 +62,9 @@ export class ClusterView {
   readonly #bootstrap: readonly Broker[];
   readonly #settings: ConnectionSettings;
   readonly #brokers = new Map<number, Broker>();
-  readonly #connections = new Map<number, Promise<Connection>>();
+  readonly #links = new Map<number, BrokerLink>();
+  /** Cancels backoff pauses on close, so no timer outlives the view. */
+  readonly #closing = new AbortController();
   readonly #topics = new Map<string, TopicLayout>();
   readonly #wanted = new Set<string>();
   #refreshing: Promise<void> | undefined;
@@ -92,14 +111,32 @@ export class ClusterView {
 
   async #doRefresh(): Promise<void> {
     const wait = this.#lastRefresh + MIN_REFRESH_INTERVAL_MS - Date.now();
-    if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 0) await this.#pause(wait);
     this.#lastRefresh = Date.now();
     const connection = await this.#anyConnection();
-    const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: true });
-    this.#apply(response);
+    try {
+      const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: true });
+      this.#apply(response);
+    } catch (error) {
+      // A well-framed answer that makes no sense: this broker's connection is not trusted for the next refresh.
+      if (error instanceof ProtocolError) await connection.close();
+      throw error;
+    }
   }
 
+  /** Applies an answer only once all of it checked out: a bad topic leaves the previous view whole. */
   #apply(response: MetadataResponse): void {
+    checkBrokers(response.brokers);
+    const layouts: TopicLayout[] = [];
+    for (const topic of response.topics) {
+      if (topic.name === null) continue;
+      layouts.push({
+        name: topic.name,
+        topicId: topic.topicId ?? new Uint8Array(16),
+        leaders: partitionLeaders(topic),
+        errorCode: topic.errorCode,
+      });
+    }
     for (const broker of response.brokers) {
       const known = this.#brokers.get(broker.nodeId);
       if (known !== undefined && (known.host !== broker.host || known.port !== broker.port)) {
@@ -108,18 +145,7 @@ export class ClusterView {
       }
       this.#brokers.set(broker.nodeId, { nodeId: broker.nodeId, host: broker.host, port: broker.port });
     }
-    for (const topic of response.topics) {
-      if (topic.name === null) continue;
-      const leaders: number[] = [];
-      for (const partition of topic.partitions) leaders[partition.partitionIndex] = partition.leaderId;
-      for (let i = 0; i < leaders.length; i++) leaders[i] ??= -1;
-      this.#topics.set(topic.name, {
-        name: topic.name,
-        topicId: topic.topicId ?? new Uint8Array(16),
-        leaders,
-        errorCode: topic.errorCode,
-      });
-    }
+    for (const layout of layouts) this.#topics.set(layout.name, layout);
   }
 
   /** True when the last answer said the topic does not exist (and will not be created). */
@@ -175,38 +201,94 @@ export class ClusterView {
     }
   }
 
-  /** The live connection to a broker, opened on first use and reopened after it failed. */
+  /**
+   * The live connection to a broker, opened on first use and reopened after it failed. Callers share one
+   * connection and one attempt at a time. After a connection that failed before any answer proved it (refused,
+   * handshake failed, a corrupt or mismatched answer), the next attempt waits retryBackoffMs, doubling per such
+   * failure up to retryBackoffMaxMs, with ±20 % jitter; a connection that served answers resets the count.
+   */
   connection(nodeId: number): Promise<Connection> {
-    const existing = this.#connections.get(nodeId);
-    if (existing !== undefined) {
-      return existing.then(
-        (connection) => (connection.isClosed ? this.#reconnect(nodeId) : connection),
-        () => this.#reconnect(nodeId),
-      );
+    let link = this.#links.get(nodeId);
+    if (link === undefined) {
+      link = { connection: undefined, attempt: undefined, failures: 0, endedAt: 0 };
+      this.#links.set(nodeId, link);
     }
-    return this.#reconnect(nodeId);
-  }
-
-  #reconnect(nodeId: number): Promise<Connection> {
+    const open = link.connection;
+    if (open !== undefined) {
+      if (!open.isClosed) return Promise.resolve(open);
+      this.#ended(link, open);
+    }
+    if (link.attempt !== undefined) return link.attempt;
     const broker = this.#brokers.get(nodeId);
     if (broker === undefined) return Promise.reject(new ConnectionError(`broker ${nodeId} is not in the metadata`));
-    const opening = this.#open(broker);
-    // A failed attempt is not cached as a rejection forever: the next call reconnects.
-    opening.catch(() => undefined);
-    this.#connections.set(nodeId, opening);
-    return opening;
+    const attempt = this.#attempt(link, broker);
+    link.attempt = attempt;
+    // Every caller handles the rejection; this keeps an attempt nobody awaits any more from crashing the worker.
+    attempt.catch(() => undefined);
+    return attempt;
+  }
+
+  async #attempt(link: BrokerLink, broker: Broker): Promise<Connection> {
+    try {
+      const wait = this.#backoff(link.failures) - (Date.now() - link.endedAt);
+      if (link.failures > 0 && wait > 0) await this.#pause(wait);
+      const connection = await this.#open(broker);
+      link.connection = connection;
+      void connection.closed.then(() => this.#ended(link, connection));
+      return connection;
+    } catch (error) {
+      link.failures++;
+      link.endedAt = Date.now();
+      throw error;
+    } finally {
+      link.attempt = undefined;
+    }
+  }
+
+  /** Books the end of a link's connection once, whether noticed by its 'closed' or by a caller finding it closed. */
+  #ended(link: BrokerLink, connection: Connection): void {
+    if (link.connection !== connection) return;
+    link.connection = undefined;
+    link.failures = connection.proven ? 0 : link.failures + 1;
+    link.endedAt = Date.now();
+  }
+
+  #backoff(failures: number): number {
+    const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
+    const exponential = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, Math.max(0, failures - 1)));
+    return exponential * (0.8 + Math.random() * 0.4);
+  }
+
+  /** Sleeps `ms`, or rejects with ConnectionError when the view closes first; the timer never outlives close. */
+  #pause(ms: number): Promise<void> {
+    const signal = this.#closing.signal;
+    if (signal.aborted) return Promise.reject(new ConnectionError('the producer is closing'));
+    return new Promise((resolve, reject) => {
+      const onClose = (): void => {
+        clearTimeout(timer);
+        reject(new ConnectionError('the producer is closing'));
+      };
+      const timer = setTimeout(() => {
+        signal.removeEventListener('abort', onClose);
+        resolve();
+      }, ms);
+      signal.addEventListener('abort', onClose, { once: true });
+    });
   }
 
   async #dropConnection(nodeId: number): Promise<void> {
-    const existing = this.#connections.get(nodeId);
-    this.#connections.delete(nodeId);
-    const connection = await existing?.catch(() => undefined);
+    const link = this.#links.get(nodeId);
+    if (link === undefined) return;
+    const { connection, attempt } = link;
+    link.connection = undefined;
     await connection?.close();
+    await (await attempt?.catch(() => undefined))?.close();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
-    const all = [...this.#connections.keys()].map((nodeId) => this.#dropConnection(nodeId));
+    this.#closing.abort();
+    const all = [...this.#links.keys()].map((nodeId) => this.#dropConnection(nodeId));
     await Promise.all(all);
     await this.#metadataConnection?.close();
   }

@@ -95,6 +95,9 @@ export class Connection {
   /** Set while a re-authentication waits for the answers in flight; called when none is left or the connection fails. */
   #drained: (() => void) | undefined;
   #reauthentications = 0;
+  /** Answers decoded without error; `#answersAtHandshake` of them were the handshake's. */
+  #answers = 0;
+  #answersAtHandshake = Infinity;
 
   private constructor(socket: net.Socket, options: ConnectionOptions) {
     this.host = options.host;
@@ -161,6 +164,7 @@ export class Connection {
         );
         connection.#startSession(session.sessionLifetimeMs);
       }
+      connection.#answersAtHandshake = connection.#answers;
       return connection;
     } catch (error) {
       let failure =
@@ -211,6 +215,14 @@ export class Connection {
   /** Requests and sends waiting for a free slot. */
   get queued(): number {
     return this.#queue.length;
+  }
+
+  /**
+   * True once a request after the handshake got a well-formed answer. A broker that completes the handshake and
+   * then sends garbage is not healthy: whoever reconnects to it should back off rather than retry at once.
+   */
+  get proven(): boolean {
+    return this.#answers > this.#answersAtHandshake;
   }
 
   /** The broker's supported versions by API key, from the handshake. */
@@ -387,7 +399,11 @@ export class Connection {
     this.#pump();
   };
 
-  /** Decodes an answer for its caller. The frame is intact even when the body is not: only this request fails. */
+  /**
+   * Decodes an answer for its caller. A body that does not decode fails its request with ProtocolError and
+   * closes the connection: the frame boundaries held, but a broker that sends a malformed body cannot be trusted
+   * with the requests behind it, and the caller retries it like a network error, on a fresh connection.
+   */
   #settle(exchange: Exchange, frame: Buffer): void {
     let response: unknown;
     try {
@@ -395,13 +411,15 @@ export class Connection {
       readResponseHeaderRest(reader, exchange.api, exchange.version);
       response = exchange.api.decodeResponse(reader, exchange.version);
     } catch (error) {
-      exchange.fail(
+      const reason =
         error instanceof ProtocolError
           ? error
-          : new ProtocolError(`cannot decode ${exchange.api.name} v${exchange.version} response`, { cause: error }),
-      );
+          : new ProtocolError(`cannot decode ${exchange.api.name} v${exchange.version} response`, { cause: error });
+      exchange.fail(reason);
+      this.#fail(reason);
       return;
     }
+    this.#answers++;
     exchange.succeed(response);
   }
 

@@ -46,6 +46,10 @@ export class ProducerWorker {
   readonly #stop = new AbortController();
   readonly #tokens: WorkerTokens;
   #rotation = 0;
+  /** Topic → whether it uses LogAppendTime, learnt from the first plain (not retried) success; see #appendTime. */
+  readonly #logAppendTime = new Map<string, boolean>();
+  /** Metadata refreshes failed in a row, for their backoff. */
+  #refreshFailures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
   #closeDeadline = Number.MAX_SAFE_INTEGER + 1;
@@ -120,7 +124,7 @@ export class ProducerWorker {
       if (data[at] === EntryKind.topic) {
         const { topicIndex, name } = readTopicEntry(data, at);
         this.#batches.addTopic(topicIndex, name);
-        void this.#view.refresh(name).then(() => this.#pump(), () => this.#pump());
+        this.#refresh(name);
         continue;
       }
       this.#batches.add(data, at, length, now);
@@ -190,7 +194,7 @@ export class ProducerWorker {
       request.bytes += batch.bytes.length;
     }
     for (const [sink, request] of requests) sink.send(request.outgoing);
-    if (needMetadata) void this.#view.refresh().then(() => this.#pump(), () => this.#retryLater(now + this.#settings.retryBackoffMs));
+    if (needMetadata) this.#refresh();
     if (nextRetry !== Infinity) this.#retryLater(nextRetry);
     this.#completions.signal();
     this.#maybeFinish();
@@ -245,7 +249,7 @@ export class ProducerWorker {
     if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
       this.#remove(p, batch);
       this.#completions.publish(
-        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: outcome.logAppendTimeMs },
+        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome, code) },
         batch.recordIds,
       );
       return;
@@ -264,13 +268,35 @@ export class ProducerWorker {
       batch.ambiguous = true;
     }
     if (info.retriable && (batch.ambiguous || Date.now() < batch.deadline) && this.#closeDeadline > Date.now()) {
-      if (info.refreshMetadata) void this.#view.refresh();
+      if (info.refreshMetadata) this.#refresh();
       this.#backOff(batch);
       return;
     }
     this.#giveBackSequences(p, batch);
     this.#remove(p, batch);
     this.#fail(p, batch, code, outcome.errorMessage ?? '');
+  }
+
+  /**
+   * The timestamp to report for every record of a delivered batch, or -1 for "each record's own" (CreateTime).
+   * log_append_time_ms is the broker's append time only on a LogAppendTime topic, and only in a first answer: a
+   * deduplicated retry is answered with the batch's stored max timestamp, which on a CreateTime topic is one
+   * record's CreateTime, not anybody's append time. So a first, plain success teaches the topic's type
+   * (log_append_time_ms -1 means CreateTime); until one has, a retried or duplicate answer whose time equals the
+   * batch's own max timestamp is taken as CreateTime.
+   */
+  #appendTime(p: PartitionState, batch: Batch, outcome: PartitionOutcome, code: number): number {
+    const topic = p.topic.name;
+    const reported = outcome.logAppendTimeMs;
+    const deduplicated = batch.attempts > 1 || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER;
+    if (!deduplicated) {
+      this.#logAppendTime.set(topic, reported !== -1);
+      return reported;
+    }
+    const known = this.#logAppendTime.get(topic);
+    if (known !== undefined) return known ? reported : -1;
+    const maxTimestamp = Number(batch.bytes!.readBigInt64BE(BatchOffset.maxTimestamp));
+    return reported === maxTimestamp ? -1 : reported;
   }
 
   /**
@@ -315,7 +341,7 @@ export class ProducerWorker {
       return;
     }
     if (written) outgoing.batch.ambiguous = true;
-    void this.#view.refresh().catch(() => undefined);
+    this.#refresh();
     this.#backOff(outgoing.batch);
   }
 
@@ -332,6 +358,25 @@ export class ProducerWorker {
     const decoded = decodeRecordBatches(batch.bytes!).then((batches) => batches[0]!.records);
     this.#batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batches.batchHeader())));
     this.#batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batches.batchHeader())));
+  }
+
+  /**
+   * Refreshes metadata and pumps once it is in. A failed refresh is ordinary (the broker is down, or answered
+   * nonsense): it is retried with exponential backoff, and batches waiting on it still fail at their own delivery
+   * deadline in #pump. Never lets the refresh's rejection go unhandled: that would kill this worker thread.
+   */
+  #refresh(topic?: string): void {
+    this.#view.refresh(topic).then(
+      () => {
+        this.#refreshFailures = 0;
+        this.#pump();
+      },
+      () => {
+        const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
+        const wait = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, this.#refreshFailures++));
+        this.#retryLater(Date.now() + wait * (0.8 + Math.random() * 0.4));
+      },
+    );
   }
 
   #backOff(batch: Batch): void {

@@ -7,6 +7,7 @@
  */
 import { Produce, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
+import { ProtocolError } from '../shared/errors.js';
 import type { Batch } from './batch.js';
 
 /** A batch on its way, with where it goes. */
@@ -45,6 +46,24 @@ export interface SinkSettings {
   readonly maxInFlight: number;
 }
 
+const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
+/**
+ * Why a decoded Produce answer cannot be true, or undefined: a success must carry an offset (0..2^53, so it is
+ * reported exactly) and a timestamp of -1 or 0..2^53; a throttle time is never negative.
+ */
+function impossibleAnswer(response: ProduceResponse): string | undefined {
+  if (response.throttleTimeMs < 0) return `negative throttle_time_ms ${response.throttleTimeMs}`;
+  for (const topic of response.responses) {
+    for (const p of topic.partitionResponses) {
+      if (p.errorCode !== 0) continue;
+      if (p.baseOffset < 0n || p.baseOffset > MAX_OFFSET) return `partition ${p.index} succeeded at base_offset ${p.baseOffset}`;
+      if (p.logAppendTimeMs < -1n || p.logAppendTimeMs > MAX_OFFSET) return `partition ${p.index} has log_append_time_ms ${p.logAppendTimeMs}`;
+    }
+  }
+  return undefined;
+}
+
 const hex = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('hex');
 
 export class Sink {
@@ -77,7 +96,11 @@ export class Sink {
   send(outgoing: readonly Outgoing[]): void {
     this.#inFlight++;
     this.#events.inFlight(1);
-    void this.#exchange(outgoing).finally(() => {
+    // #exchange reports every outcome through the events; a throw in one of them must not become an unhandled
+    // rejection, which would end the worker thread. The batches are then reported lost (ignored if settled).
+    void this.#exchange(outgoing).catch((error: unknown) => {
+      for (const item of outgoing) this.#events.lost(item, error instanceof Error ? error : new Error(String(error)), true);
+    }).catch(() => undefined).finally(() => {
       this.#inFlight--;
       this.#events.inFlight(-1);
       this.#events.ready();
@@ -106,6 +129,15 @@ export class Sink {
       response = await connection.request(Produce, request, { sizeHint });
     } catch (error) {
       for (const item of outgoing) this.#events.lost(item, error as Error, true);
+      return;
+    }
+    const impossible = impossibleAnswer(response);
+    if (impossible !== undefined) {
+      // Not an acknowledgement anyone can report: the connection is dropped and the batches retried, like a
+      // lost answer (an idempotent retry is answered with the original offset).
+      const error = new ProtocolError(`Produce answer from broker ${this.nodeId}: ${impossible}`);
+      await connection.close();
+      for (const item of outgoing) this.#events.lost(item, error, true);
       return;
     }
     if (response.throttleTimeMs > 0) this.#throttle(response.throttleTimeMs);

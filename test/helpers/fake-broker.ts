@@ -7,6 +7,7 @@
  * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1
  * (every asked-for topic exists with `partitions` partitions led by this broker, unless the test says it is
  * missing), InitProducerId v0, and Produce v3, which it records and never answers unless the test calls `answer()`.
+ * A test may set `tamper` to rewrite, drop or delay any answer (a hostile or slow broker).
  */
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
@@ -34,6 +35,7 @@ const RANGES: readonly (readonly [key: number, min: number, max: number])[] = [
   [INIT_PRODUCER_ID, 0, 0],
 ];
 export const FAKE_PRODUCER_ID = 4242n;
+export const FAKE_API = { produce: PRODUCE, metadata: METADATA, apiVersions: API_VERSIONS, initProducerId: INIT_PRODUCER_ID } as const;
 const NODE_ID = 1;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
@@ -87,8 +89,20 @@ class In {
   }
 }
 
+/**
+ * Rewrites an answer before it is written: `frame` is the whole answer (size prefix included), `nth` counts the
+ * answers to `apiKey` so far on this broker (from 0). Return the bytes to write instead (anything: a hostile
+ * broker), or null to write nothing now; `write` sends bytes on that connection later (a delayed answer).
+ */
+export type Tamper = (apiKey: number, frame: Buffer, nth: number, write: (bytes: Buffer) => void) => Buffer | null;
+
 export class FakeBroker extends EventEmitter {
   readonly produces: ProduceSeen[] = [];
+  /** Connections accepted so far. */
+  connections = 0;
+  /** When set, every answer passes through it (see Tamper). */
+  tamper: Tamper | undefined;
+  readonly #answered = new Map<number, number>();
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
   readonly #partitions: number;
@@ -130,16 +144,28 @@ export class FakeBroker extends EventEmitter {
     return this.produces[index]!;
   }
 
-  /** Answers a recorded Produce request: every partition in it succeeds at `baseOffset` (or fails with `errorCode`). */
-  answer(produce: ProduceSeen, baseOffset: bigint, errorCode = 0): void {
+  /**
+   * Answers a recorded Produce request: every partition in it succeeds at `baseOffset` (or fails with
+   * `errorCode`), with `logAppendTimeMs` as its log_append_time_ms (-1: a CreateTime answer).
+   */
+  answer(produce: ProduceSeen, baseOffset: bigint, errorCode = 0, logAppendTimeMs = -1n): void {
     const out = new Out().int32(produce.correlationId);
     out.int32(produce.partitions.size);
     for (const [topic, partitions] of produce.partitions) {
       out.string(topic).int32(partitions.length);
-      for (const index of partitions) out.int32(index).int16(errorCode).int64(errorCode === 0 ? baseOffset : -1n).int64(-1n);
+      for (const index of partitions) out.int32(index).int16(errorCode).int64(errorCode === 0 ? baseOffset : -1n).int64(logAppendTimeMs);
     }
     out.int32(0); // throttle_time_ms
-    produce.socket.write(out.frame());
+    this.#write(produce.socket, PRODUCE, out.frame());
+  }
+
+  #write(socket: net.Socket, apiKey: number, frame: Buffer): void {
+    const nth = this.#answered.get(apiKey) ?? 0;
+    this.#answered.set(apiKey, nth + 1);
+    const write = (bytes: Buffer): void => void (socket.destroyed || socket.write(bytes));
+    const bytes = this.tamper === undefined ? frame : this.tamper(apiKey, frame, nth, write);
+    if (bytes !== null && !socket.destroyed) socket.write(bytes);
+    this.emit('answered', apiKey, nth);
   }
 
   /** autoAck: every partition of the request succeeds at its next offsets. */
@@ -165,6 +191,8 @@ export class FakeBroker extends EventEmitter {
   }
 
   #accept(socket: net.Socket): void {
+    this.connections++;
+    this.emit('connection');
     this.#sockets.add(socket);
     socket.on('close', () => this.#sockets.delete(socket));
     socket.on('error', () => undefined);
@@ -202,13 +230,13 @@ export class FakeBroker extends EventEmitter {
     r.string(); // client id
     switch (apiKey) {
       case API_VERSIONS:
-        socket.write(apiVersionsAnswer(correlationId, version));
+        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version));
         return;
       case METADATA:
-        socket.write(this.#metadataAnswer(correlationId, r));
+        this.#write(socket, apiKey, this.#metadataAnswer(correlationId, r));
         return;
       case INIT_PRODUCER_ID:
-        socket.write(new Out().int32(correlationId).int32(0).int16(0).int64(FAKE_PRODUCER_ID).int16(0).frame());
+        this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).int64(FAKE_PRODUCER_ID).int16(0).frame());
         return;
       case PRODUCE:
         this.#produce(socket, correlationId, r);

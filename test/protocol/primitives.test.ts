@@ -146,3 +146,44 @@ describe('hostile varints', () => {
     );
   });
 });
+
+describe('hostile lengths and counts', () => {
+  const reader = (...bytes: number[]): Reader => new Reader(Uint8Array.from(bytes));
+  const item = (r: Reader): number => r.int8();
+
+  it('a string, bytes, compact string or compact bytes longer than what is left is a ProtocolError', () => {
+    assert.throws(() => reader(0x7f, 0xff, 0x61).string(), ProtocolError);
+    assert.throws(() => reader(0xff, 0xfe).string(), ProtocolError, 'length -2');
+    assert.throws(() => reader(0x7f, 0xff, 0xff, 0xff, 0x61).bytes(), ProtocolError);
+    assert.throws(() => reader(0x80, 0x00, 0x00, 0x00).bytes(), ProtocolError, 'length -2^31');
+    assert.throws(() => reader(0xff, 0xff, 0xff, 0xff, 0x0f, 0x61).compactString(), ProtocolError);
+    assert.throws(() => reader(0x05, 0x61).compactBytes(), ProtocolError);
+  });
+
+  it('an array count that cannot fit in what is left is a ProtocolError before any item is read', () => {
+    let read = 0;
+    const counting = (r: Reader): number => (read++, r.int8());
+    assert.throws(() => reader(0x7f, 0xff, 0xff, 0xff, 1, 2).array(counting), ProtocolError);
+    assert.throws(() => reader(0x80, 0x00, 0x00, 0x00).array(counting), ProtocolError, 'count -2^31');
+    assert.throws(() => reader(0xff, 0xff, 0xff, 0xff, 0x0f, 1).compactArray(counting), ProtocolError);
+    assert.throws(() => reader(0, 0, 0, 3, 1, 2, 3).array(counting, 2), ProtocolError, '3 items of 2 bytes in 3');
+    assert.equal(read, 0);
+  });
+
+  it('a count is bounded by the bytes left even when the caller claims items may be empty', () => {
+    assert.throws(() => reader(0x7f, 0xff, 0xff, 0xff).array(() => 0, 0), ProtocolError);
+    assert.throws(() => reader(0xff, 0xff, 0xff, 0xff, 0x0f).compactArray(() => 0, 0), ProtocolError);
+    assert.deepEqual(reader(0, 0, 0, 2, 7, 8).array(item, 0), [7, 8]);
+  });
+
+  it('a tagged-field count or size beyond what is left is a ProtocolError', () => {
+    assert.throws(() => reader(0xff, 0xff, 0xff, 0xff, 0x0f).taggedFields(), ProtocolError);
+    assert.throws(() => reader(0x01, 0x00, 0xff, 0xff, 0x03).taggedFields(), ProtocolError);
+  });
+
+  it('a five-byte unsigned varint wider than 32 bits is a ProtocolError, not a wrapped small number', () => {
+    // 2^32 + 4 would wrap to 4 if the high bits were dropped, and read as a short compact string.
+    assert.throws(() => reader(0x84, 0x80, 0x80, 0x80, 0x10, 0x61, 0x62, 0x63).compactString(), ProtocolError);
+    assert.equal(reader(0xff, 0xff, 0xff, 0xff, 0x0f).uvarint(), 0xffffffff);
+  });
+});

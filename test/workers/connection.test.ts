@@ -435,13 +435,26 @@ describe('Connection', { timeout: 20_000 }, () => {
     });
   }
 
-  it('fails only the request whose answer body cannot be decoded', async (t) => {
-    const { conn } = await setup(t, (req, b) => {
-      if (req.apiKey === ECHO_KEY) b.reply(req, value(req) === 1 ? Buffer.from([0, 1]) : req.body.subarray(0, 4));
+  it('fails the request whose answer body cannot be decoded with ProtocolError, and closes the connection', async (t) => {
+    // The frame boundaries held, but a broker sending malformed bodies is not trusted with what follows: the
+    // request behind it fails too (it was written, so like a network error), and the caller reconnects.
+    const { broker, conn } = await setup(t, (req, b) => {
+      if (req.apiKey === ECHO_KEY && value(req) === 1) b.reply(req, Buffer.from([0, 1]));
     });
-    await rejects(conn.request(Echo, 1, { version: 0 }), ProtocolError);
-    assert.equal(conn.isClosed, false);
-    assert.equal(await conn.request(Echo, 2), 2);
+    const bad = conn.request(Echo, 1, { version: 0 });
+    const behind = conn.request(Echo, 2, { version: 0 });
+    await rejects(bad, ProtocolError);
+    await rejects(behind, ProtocolError);
+    assert.ok((await conn.closed) instanceof ProtocolError);
+    assert.equal(conn.proven, false, 'no answer after the handshake decoded');
+    await broker.until(() => broker.closedSockets === 1);
+  });
+
+  it('is proven once an answer after the handshake decodes', async (t) => {
+    const { conn } = await setup(t, (req, b) => void (req.apiKey === ECHO_KEY && b.echo(req)));
+    assert.equal(conn.proven, false, 'the handshake alone proves nothing');
+    assert.equal(await conn.request(Echo, 7), 7);
+    assert.equal(conn.proven, true);
   });
 
   it('close() is idempotent, rejects what is pending and closes the socket', async (t) => {

@@ -7,7 +7,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer } from '../../src/main/producer.js';
-import { FakeBroker, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
+import { once } from 'node:events';
+import { until } from '../helpers/readback.js';
+import type { ProducerRecord, RecordMetadata } from '../../src/main/types.js';
+import { FakeBroker, FAKE_API, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 
 test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch from sequence 0, and delivered', { timeout: 30_000 }, async () => {
@@ -54,6 +57,129 @@ test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch fro
     assert.equal(batch.baseSequence, 2);
     broker.answer(third, 9n);
     assert.equal((await next).offset, 9);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+/** Offset of the first partition's partition_index in the fake broker's Metadata v1 answer for `topic`. */
+function partitionIndexOffset(frame: Buffer, topic: string): number {
+  // topic: error_code, name, is_internal:int8, partitions count:int32, then error_code:int16, partition_index:int32
+  return frame.indexOf(Buffer.from(topic)) + topic.length + 1 + 4 + 2;
+}
+
+function withPartitionIndex(frame: Buffer, topic: string, index: number): Buffer {
+  const bad = Buffer.from(frame);
+  bad.writeInt32BE(index, partitionIndexOffset(bad, topic));
+  return bad;
+}
+
+test('a failed metadata refresh after a retriable error is retried; the worker lives and the record is delivered', { timeout: 30_000 }, async () => {
+  const topic = 'refresh-topic';
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const crashes: unknown[] = [];
+  producer.on('workerCrash', (error) => crashes.push(error));
+  let corrupt = true;
+  let corrupted = 0;
+  // The main thread's Metadata answer (the first) is honest; the worker's are not, until the test says so.
+  broker.tamper = (apiKey, frame, nth) => {
+    if (apiKey !== FAKE_API.metadata || nth < 2 || !corrupt) return frame;
+    corrupted++;
+    return withPartitionIndex(frame, topic, 922_746_883);
+  };
+  try {
+    const sent = producer.send({ topic, partition: 0, value: 'v' });
+    // NOT_LEADER_OR_FOLLOWER asks for a refresh, which the broker then answers with nonsense.
+    broker.answer(await broker.nextProduce(0), -1n, 6);
+    while (corrupted === 0) await once(broker, 'answered');
+    corrupt = false;
+    // The batch is retried (the refresh is too); the next attempt succeeds.
+    const retried = await Promise.race([broker.nextProduce(1), sent.then(() => assert.fail('settled before the retry'))]);
+    broker.answer(retried, 11n);
+    assert.equal((await sent).offset, 11);
+    assert.deepEqual(crashes, [], 'no worker died');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('a worker whose Metadata answers carry partition_index 922746883 fails the record at its deadline and closes on time', { timeout: 30_000 }, async () => {
+  const topic = 'huge-index-topic';
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 500, deliveryTimeoutMs: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 50,
+  });
+  const crashes: unknown[] = [];
+  producer.on('workerCrash', (error) => crashes.push(error));
+  broker.tamper = (apiKey, frame, nth) => (apiKey === FAKE_API.metadata && nth >= 1 ? withPartitionIndex(frame, topic, 922_746_883) : frame);
+  try {
+    const outcome = await producer.send({ topic, partition: 0, value: 'v' }).then(
+      () => assert.fail('delivered without a leader'),
+      (error: unknown) => error,
+    );
+    assert.equal((outcome as { code?: string }).code, 'ERR_DELIVERY_TIMEOUT', String(outcome));
+    assert.equal(broker.produces.length, 0, 'nothing was sent to a partition the worker could not place');
+    assert.deepEqual(crashes, []);
+  } finally {
+    // Hang detector, not a timing assertion: close must return well within the test's timeout.
+    await producer.close({ timeoutMs: 3000 });
+    await broker.close();
+  }
+});
+
+/**
+ * Sends `records` so they travel in one batch whatever the machine's load: with a long linger nothing is sealed
+ * until every record is buffered, then a flush seals them together.
+ */
+async function inOneBatch(producer: Producer, records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata>[]> {
+  const sent = producer.sendBatch(records);
+  await until(() => producer.metrics().bufferedRecords === records.length, 'every record buffered');
+  void producer.flush();
+  return sent;
+}
+
+test('CreateTime: a deduplicated retry answered with the batch max timestamp reports each record its own timestamp', { timeout: 30_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const t1 = Date.now() - 2000;
+  const t2 = t1 + 500;
+  try {
+    const sent = inOneBatch(producer, [
+      { topic: 'ts', partition: 0, value: 'a', timestamp: t1 },
+      { topic: 'ts', partition: 0, value: 'b', timestamp: t2 },
+    ]);
+    // REQUEST_TIMED_OUT: the leader may have written it; the retry is then answered as a duplicate, which
+    // reports the stored batch's max timestamp (t2) as log_append_time_ms on a CreateTime topic.
+    broker.answer(await broker.nextProduce(0), -1n, 7);
+    broker.answer(await broker.nextProduce(1), 20n, 0, BigInt(t2));
+    const results = await sent;
+    assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? [r.value.offset, r.value.timestamp] : r.reason)), [[20, t1], [21, t2]]);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('LogAppendTime: the broker time is every record timestamp, on a first answer and on a retried one', { timeout: 30_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const t1 = Date.now() - 2000;
+  const appended = BigInt(t1 + 1234);
+  try {
+    const first = inOneBatch(producer, [{ topic: 'lat', partition: 0, value: 'a', timestamp: t1 }, { topic: 'lat', partition: 0, value: 'b', timestamp: t1 + 1 }]);
+    broker.answer(await broker.nextProduce(0), 0n, 0, appended);
+    assert.deepEqual((await first).map((r) => (r.status === 'fulfilled' ? r.value.timestamp : -2)), [Number(appended), Number(appended)]);
+    const second = inOneBatch(producer, [{ topic: 'lat', partition: 0, value: 'c', timestamp: t1 }]).then(([r]) => {
+      assert.equal(r!.status, 'fulfilled');
+      return (r as PromiseFulfilledResult<RecordMetadata>).value;
+    });
+    broker.answer(await broker.nextProduce(1), -1n, 7);
+    // The stored batch's max timestamp is its append time here: the same number a duplicate answer carries.
+    broker.answer(await broker.nextProduce(2), 2n, 0, appended + 5n);
+    assert.equal((await second).timestamp, Number(appended + 5n));
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();

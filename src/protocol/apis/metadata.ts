@@ -196,6 +196,46 @@ function readNullableString(reader: Reader, flexible: boolean): string | null {
   return flexible ? reader.compactString() : reader.string();
 }
 
+/**
+ * More partitions than any one topic has in practice (Kafka's own guidance stops well short of this). A count
+ * beyond it, though it fits in the frame, is treated as corrupt rather than sized into memory.
+ */
+export const MAX_PARTITIONS_PER_TOPIC = 1 << 20;
+
+/**
+ * The leader of every partition of `topic`, by partition index (-1 when it has none), after checking what the
+ * decoder cannot: that the indexes are exactly 0..n-1, each once (a broker lists every partition of a topic it
+ * knows), that n is sane, and that leader ids are -1 or a node id. A client sizes arrays by these numbers, so a
+ * flipped byte (partition_index 922746883) must be a ProtocolError here, not a 900-million-slot array.
+ */
+export function partitionLeaders(topic: MetadataTopic): number[] {
+  const partitions = topic.partitions;
+  const count = partitions.length;
+  const what = `Metadata for topic ${JSON.stringify(topic.name)}`;
+  if (count > MAX_PARTITIONS_PER_TOPIC) {
+    throw new ProtocolError(`${what} lists ${count} partitions, over the limit of ${MAX_PARTITIONS_PER_TOPIC}`);
+  }
+  const leaders = new Array<number>(count).fill(-2);
+  for (const { partitionIndex, leaderId } of partitions) {
+    if (!Number.isInteger(partitionIndex) || partitionIndex < 0 || partitionIndex >= count) {
+      throw new ProtocolError(`${what}: partition_index ${partitionIndex} is outside 0..${count - 1}`);
+    }
+    if (leaders[partitionIndex] !== -2) throw new ProtocolError(`${what}: partition_index ${partitionIndex} is listed twice`);
+    if (leaderId < -1) throw new ProtocolError(`${what}: partition ${partitionIndex} has leader_id ${leaderId}`);
+    leaders[partitionIndex] = leaderId;
+  }
+  return leaders;
+}
+
+/** Checks the broker list the same way: node ids are not negative and ports are TCP ports. */
+export function checkBrokers(brokers: readonly MetadataBroker[]): void {
+  for (const { nodeId, host, port } of brokers) {
+    if (nodeId < 0 || host.length === 0 || !(port > 0 && port <= 65_535)) {
+      throw new ProtocolError(`Metadata lists an impossible broker: node ${nodeId} at ${JSON.stringify(host)}:${port}`);
+    }
+  }
+}
+
 export const Metadata: ApiDefinition<MetadataRequest, MetadataResponse> = {
   key: 3,
   name: 'Metadata',

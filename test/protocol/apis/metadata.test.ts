@@ -1,10 +1,18 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Metadata, type MetadataRequest } from '../../../src/protocol/apis/metadata.js';
+import {
+  MAX_PARTITIONS_PER_TOPIC,
+  Metadata,
+  checkBrokers,
+  partitionLeaders,
+  type MetadataPartition,
+  type MetadataRequest,
+  type MetadataTopic,
+} from '../../../src/protocol/apis/metadata.js';
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
-import { UnsupportedVersionError } from '../../../src/shared/errors.js';
+import { ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
 import {
   type MessageSpec,
   checkDecoderFuzz,
@@ -226,4 +234,38 @@ describe('Metadata response: every version against the schema, and fuzzed', () =
     it(`v${version}: garbage and truncation raise only ProtocolError`, () =>
       checkDecoderFuzz(Metadata, responseSpec, version));
   }
+});
+
+describe('Metadata answers checked before anything is sized by them', () => {
+  const partition = (partitionIndex: number, leaderId = 1): MetadataPartition => ({
+    errorCode: 0, partitionIndex, leaderId, leaderEpoch: -1, replicaNodes: [], isrNodes: [], offlineReplicas: [],
+  });
+  const topic = (partitions: MetadataPartition[]): MetadataTopic => ({
+    errorCode: 0, name: 't', topicId: null, isInternal: false, partitions, topicAuthorizedOperations: 0,
+  });
+
+  it('gives the leader per partition index, in any listed order, -1 for none', () => {
+    assert.deepEqual(partitionLeaders(topic([partition(2, 3), partition(0, -1), partition(1, 5)])), [-1, 5, 3]);
+    assert.deepEqual(partitionLeaders(topic([])), []);
+  });
+
+  it('refuses an index outside 0..n-1 (the flipped byte of the issue: 922746883), a repeated index, a leader below -1', () => {
+    assert.throws(() => partitionLeaders(topic([partition(922_746_883)])), /partition_index 922746883 is outside 0\.\.0/);
+    assert.throws(() => partitionLeaders(topic([partition(0), partition(-1)])), ProtocolError);
+    assert.throws(() => partitionLeaders(topic([partition(0), partition(0)])), /listed twice/);
+    assert.throws(() => partitionLeaders(topic([partition(0, -2)])), ProtocolError);
+  });
+
+  it('refuses more partitions than the limit', () => {
+    const many = { length: MAX_PARTITIONS_PER_TOPIC + 1 } as unknown as MetadataPartition[];
+    assert.throws(() => partitionLeaders(topic(many)), /over the limit/);
+  });
+
+  it('refuses brokers with a negative node id, an empty host or a port outside 1..65535', () => {
+    const broker = { nodeId: 1, host: 'h', port: 9092, rack: null };
+    checkBrokers([broker]);
+    for (const bad of [{ nodeId: -1 }, { host: '' }, { port: 0 }, { port: 65_536 }, { port: -9092 }]) {
+      assert.throws(() => checkBrokers([{ ...broker, ...bad }]), ProtocolError, JSON.stringify(bad));
+    }
+  });
 });

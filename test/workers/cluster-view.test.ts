@@ -1,0 +1,126 @@
+/**
+ * ClusterView against the in-process fake broker, for what a healthy broker never does: a Metadata answer whose
+ * numbers would size memory (a flipped byte in partition_index), and connections that fail before proving
+ * themselves, which must not be retried once per caller. No test waits on time: each waits for an event or
+ * checks a count after a round trip that is known to come later.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it, type TestContext } from 'node:test';
+import { ClusterView, type ConnectionSettings } from '../../src/workers/cluster-view.js';
+import { ConnectionError, ProtocolError } from '../../src/shared/errors.js';
+import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+
+const TOPIC = 'hostile-topic';
+
+function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettings {
+  return {
+    clientId: 'cluster-view-test',
+    requestTimeoutMs: 10_000,
+    connectTimeoutMs: 10_000,
+    maxInFlight: 5,
+    tls: null,
+    sasl: null,
+    retryBackoffMs: 60_000,
+    retryBackoffMaxMs: 60_000,
+    ...overrides,
+  };
+}
+
+async function setup(t: TestContext, overrides: Partial<ConnectionSettings> = {}): Promise<{ broker: FakeBroker; view: ClusterView }> {
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  const view = new ClusterView([broker.address], settings(overrides));
+  t.after(() => view.close());
+  return { broker, view };
+}
+
+/** Offset of the first partition's partition_index in the fake broker's Metadata v1 answer for TOPIC. */
+function partitionIndexOffset(frame: Buffer): number {
+  // topic: error_code, name, is_internal:int8, partitions count:int32, then error_code:int16, partition_index:int32
+  return frame.indexOf(Buffer.from(TOPIC)) + TOPIC.length + 1 + 4 + 2;
+}
+
+describe('ClusterView: hostile Metadata', () => {
+  it('a partition_index far beyond the partition count is a ProtocolError; nothing is sized by it', async (t) => {
+    const { broker, view } = await setup(t);
+    broker.tamper = (apiKey, frame, nth) => {
+      if (apiKey !== FAKE_API.metadata || nth > 0) return frame;
+      const bad = Buffer.from(frame);
+      bad.writeInt32BE(50_000_000, partitionIndexOffset(bad)); // the issue saw 922746883
+      return bad;
+    };
+    await assert.rejects(view.refresh(TOPIC), (error: unknown) => error instanceof ProtocolError && /partition_index 50000000/.test(error.message));
+    assert.equal(view.topic(TOPIC), undefined, 'the bad answer left no layout behind');
+    // The next refresh (an honest answer) uses a fresh connection: the one that lied is closed.
+    await view.refresh(TOPIC);
+    assert.deepEqual(view.topic(TOPIC)?.leaders, [1]);
+    assert.equal(broker.connections, 2);
+  });
+
+  for (const [name, patch] of [
+    ['negative partition_index', (frame: Buffer) => frame.writeInt32BE(-1, partitionIndexOffset(frame))],
+    ['partition_index equal to the count', (frame: Buffer) => frame.writeInt32BE(1, partitionIndexOffset(frame))],
+    ['leader_id below -1', (frame: Buffer) => frame.writeInt32BE(-7, partitionIndexOffset(frame) + 4)],
+  ] as const) {
+    it(`a ${name} is a ProtocolError`, async (t) => {
+      const { broker, view } = await setup(t);
+      broker.tamper = (apiKey, frame) => {
+        if (apiKey !== FAKE_API.metadata) return frame;
+        const bad = Buffer.from(frame);
+        patch(bad);
+        return bad;
+      };
+      await assert.rejects(view.refresh(TOPIC), ProtocolError);
+      assert.equal(view.topic(TOPIC), undefined);
+    });
+  }
+});
+
+describe('ClusterView: connections to a broker', () => {
+  it('concurrent callers share one connection attempt', async (t) => {
+    const { broker, view } = await setup(t);
+    await view.refresh(TOPIC);
+    const before = broker.connections;
+    const connections = await Promise.all(Array.from({ length: 50 }, () => view.connection(1)));
+    assert.equal(new Set(connections).size, 1, 'one connection for every caller');
+    assert.equal(broker.connections, before + 1);
+  });
+
+  it('after a connection that never proved itself, the next attempt backs off; every caller waits on it', async (t) => {
+    const { broker, view } = await setup(t);
+    await view.refresh(TOPIC);
+    const first = await view.connection(1);
+    const before = broker.connections;
+    // The broker cuts it before any request is answered: like a protocol error right after the handshake.
+    await first.close();
+    const waiting = Array.from({ length: 50 }, () => view.connection(1));
+    // A Metadata round trip on the other connection comes back after any connection attempt started above would
+    // have been accepted: none was (retryBackoffMs is one minute).
+    await view.refresh(TOPIC);
+    assert.equal(broker.connections, before, 'no reconnect during the backoff');
+    // close() ends the pause: every waiting caller is released at once, with no timer left behind.
+    await view.close();
+    const outcomes = await Promise.allSettled(waiting);
+    for (const outcome of outcomes) {
+      assert.equal(outcome.status, 'rejected');
+      assert.ok(outcome.reason instanceof ConnectionError);
+    }
+    assert.equal(broker.connections, before);
+  });
+
+  it('after a connection that served answers, reconnects at once', async (t) => {
+    const { broker, view } = await setup(t);
+    await view.refresh(TOPIC);
+    const first = await view.connection(1);
+    const { Metadata } = await import('../../src/protocol/apis/metadata.js');
+    await first.request(Metadata, { topics: [TOPIC], allowAutoTopicCreation: false });
+    assert.equal(first.proven, true);
+    await first.close();
+    const connected = once(broker, 'connection');
+    const second = await view.connection(1);
+    await connected;
+    assert.notEqual(second, first);
+    assert.equal(second.isClosed, false);
+  });
+});
