@@ -48,7 +48,9 @@ if (process.env.KAFKA_SASL_SSL_BROKERS) console.log(`# SASL_SSL: ${process.env.K
 
 const child = spawn(
   process.execPath,
-  ['--import', 'tsx', '--test', '--test-reporter=spec', ...runnerFlags, ...files.map((file) => relative(ROOT, file))],
+  // A hang must end as a failure that names its test, not as a CI run cut off at its limit: no test here needs
+  // anywhere near 5 minutes.
+  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...runnerFlags, ...files.map((file) => relative(ROOT, file))],
   { cwd: ROOT, stdio: 'inherit', env: process.env },
 );
 const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));

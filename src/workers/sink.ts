@@ -5,6 +5,7 @@
  * throttle_time_ms and then mutes the connection, so nothing is sent before now + throttle_time_ms; the deadline
  * never moves backwards, and its timer is cleared on close — invariant 4, docs/invariants.md).
  */
+import { ThrottleDeadline } from './throttle-deadline.js';
 import { Produce, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
 import { ProtocolError } from '../shared/errors.js';
@@ -72,8 +73,7 @@ export class Sink {
   readonly #settings: SinkSettings;
   readonly #events: SinkEvents;
   #inFlight = 0;
-  #throttledUntil = 0;
-  #throttleTimer: NodeJS.Timeout | undefined;
+  readonly #throttle: ThrottleDeadline;
   #closed = false;
 
   constructor(nodeId: number, view: ClusterView, settings: SinkSettings, events: SinkEvents) {
@@ -81,6 +81,7 @@ export class Sink {
     this.#view = view;
     this.#settings = settings;
     this.#events = events;
+    this.#throttle = new ThrottleDeadline(() => this.#events.ready());
   }
 
   get inFlight(): number {
@@ -89,7 +90,7 @@ export class Sink {
 
   /** True when a request may be sent now: a free in-flight slot and no throttle deadline ahead. */
   canSend(now: number): boolean {
-    return !this.#closed && this.#inFlight < this.#settings.maxInFlight && now >= this.#throttledUntil;
+    return !this.#closed && this.#inFlight < this.#settings.maxInFlight && this.#throttle.isOver(now);
   }
 
   /** Sends one Produce request with these batches (one per partition). Outcomes arrive through SinkEvents. */
@@ -140,7 +141,10 @@ export class Sink {
       for (const item of outgoing) this.#events.lost(item, error, true);
       return;
     }
-    if (response.throttleTimeMs > 0) this.#throttle(response.throttleTimeMs);
+    if (response.throttleTimeMs > 0) {
+      this.#events.throttled(response.throttleTimeMs);
+      this.#throttle.extend(response.throttleTimeMs);
+    }
     this.#settle(outgoing, response);
   }
 
@@ -179,21 +183,8 @@ export class Sink {
     }
   }
 
-  #throttle(ms: number): void {
-    const until = Date.now() + ms;
-    this.#events.throttled(ms);
-    if (until <= this.#throttledUntil) return; // never move the deadline backwards
-    this.#throttledUntil = until;
-    clearTimeout(this.#throttleTimer);
-    this.#throttleTimer = setTimeout(() => {
-      this.#throttleTimer = undefined;
-      this.#events.ready();
-    }, ms);
-  }
-
   close(): void {
     this.#closed = true;
-    clearTimeout(this.#throttleTimer);
-    this.#throttleTimer = undefined;
+    this.#throttle.close();
   }
 }
