@@ -15,14 +15,13 @@ const UNTRUSTED = new Set([
   'CERT_SIGNATURE_FAILURE',
 ]);
 const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
-/** Alerts the broker sends when it wants a client certificate it did not get, or does not trust the one it got. */
-const CLIENT_REFUSED = new Set([
-  'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-  'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
-  'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
-  'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
-  'ERR_SSL_SSLV3_ALERT_CERTIFICATE_UNKNOWN',
-]);
+/**
+ * Alerts the broker sends when it wants a client certificate it did not get, or does not trust the one it got.
+ * Matched on the alert's name: Node builds the code from OpenSSL's reason string, which OpenSSL 3.x spells
+ * differently from 1.1 (`ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE` on Node 22 and 24, `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`
+ * before).
+ */
+const CLIENT_REFUSED = /^ERR_SSL_.*ALERT_(CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)$/;
 
 /** An AuthenticationError for a TLS verification failure, or undefined for anything else. */
 export function tlsFailure(error: Error, address: string): AuthenticationError | undefined {
@@ -32,7 +31,7 @@ export function tlsFailure(error: Error, address: string): AuthenticationError |
   else if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
     reason = `the broker's certificate does not cover the host name (${error.message})`;
   } else if (EXPIRED.has(code)) reason = `the broker's certificate is not valid now (${code})`;
-  else if (CLIENT_REFUSED.has(code)) {
+  else if (CLIENT_REFUSED.test(code)) {
     reason = `the broker refused the client certificate or its absence (${code}); set tls.cert and tls.key`;
   }
   return reason === undefined ? undefined : new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });
