@@ -20,7 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TLS_DIR, sslPort } from '../scripts/kafka/config.js';
-import { useBroker } from '../test/helpers/broker.js';
+import { listening, useBroker } from '../test/helpers/broker.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, type ClientSpec, type RunRow } from './lib/clients.js';
 import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
@@ -171,20 +171,6 @@ async function prepareTls(): Promise<{ brokers: string[]; files: TlsFiles } | { 
   const keyAndCert = join(work, 'client-key-and-cert.pem');
   writeFileSync(keyAndCert, readFileSync(key, 'utf8') + readFileSync(cert, 'utf8'), { mode: 0o600 });
   return { brokers: tlsBrokers, files: { ca, cert, key, keyAndCert } };
-}
-
-function listening(address: string): Promise<boolean> {
-  const colon = address.lastIndexOf(':');
-  return new Promise((resolve) => {
-    const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.setTimeout(5_000, () => done(false));
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 /** Why `client` cannot run `scenario` here, or undefined. */

@@ -48,7 +48,8 @@ export interface SecureBroker {
   readonly wrongHostKey: string;
 }
 
-function listening(address: string): Promise<boolean> {
+/** Whether something accepts TCP connections at `host:port` (given up after 5 s). */
+export function listening(address: string): Promise<boolean> {
   const colon = address.lastIndexOf(':');
   return new Promise((resolve) => {
     const socket = connect({ host: address.slice(0, colon), port: Number(address.slice(colon + 1)) });
@@ -56,6 +57,7 @@ function listening(address: string): Promise<boolean> {
       socket.destroy();
       resolve(ok);
     };
+    socket.setTimeout(5_000, () => done(false));
     socket.once('connect', () => done(true));
     socket.once('error', () => done(false));
   });
