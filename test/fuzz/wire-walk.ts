@@ -3,42 +3,61 @@
  * producer's decoders): the broker ports in a Metadata answer, the record counts in a Produce request.
  */
 
+/** A read position in a frame, with the few Kafka encodings the walks below step over. */
+class Cursor {
+  constructor(
+    readonly frame: Buffer,
+    public pos: number,
+  ) {}
+
+  uvarint(): number {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = this.frame[this.pos++]!;
+      value += (byte & 0x7f) * 2 ** shift;
+      if ((byte & 0x80) === 0) return value;
+    }
+  }
+
+  int16(): number {
+    return this.frame.readInt16BE((this.pos += 2) - 2);
+  }
+
+  int32(): number {
+    return this.frame.readInt32BE((this.pos += 4) - 4);
+  }
+
+  /** Tagged fields of a flexible version: skipped whole. */
+  skipTags(): void {
+    const count = this.uvarint();
+    for (let i = 0; i < count; i++) {
+      this.uvarint();
+      this.pos += this.uvarint();
+    }
+  }
+
+  /** A string, bytes or array length: compact (uvarint + 1) in flexible versions, else int16 or int32. */
+  length(flexible: boolean, classic: 'int16' | 'int32'): number {
+    return flexible ? this.uvarint() - 1 : classic === 'int16' ? this.int16() : this.int32();
+  }
+}
+
 /**
  * Metadata answers name the broker; the producer must come back to the proxy instead. Each broker's port is
  * overwritten in place (same size), walking the answer's header, throttle time and brokers array.
  */
 export function patchBrokerPorts(frame: Buffer, version: number, flexible: boolean, port: number): void {
-  let pos = 8; // size, correlation id
-  const uvarint = (): number => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = frame[pos++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-  };
-  const skipTags = (): void => {
-    const count = uvarint();
-    for (let i = 0; i < count; i++) {
-      uvarint();
-      const size = uvarint();
-      pos += size;
-    }
-  };
-  const int16 = (): number => frame.readInt16BE((pos += 2) - 2);
-  const int32 = (): number => frame.readInt32BE((pos += 4) - 4);
-  if (flexible) skipTags();
-  if (version >= 3) pos += 4; // throttle_time_ms
-  const count = flexible ? uvarint() - 1 : int32();
+  const c = new Cursor(frame, 8); // size, correlation id
+  if (flexible) c.skipTags();
+  if (version >= 3) c.pos += 4; // throttle_time_ms
+  const count = c.length(flexible, 'int32');
   for (let i = 0; i < count; i++) {
-    pos += 4; // node_id
-    const host = flexible ? uvarint() - 1 : int16();
-    pos += host;
-    frame.writeInt32BE(port, pos);
-    pos += 4;
-    const rack = flexible ? uvarint() - 1 : int16(); // -1: null
-    pos += Math.max(0, rack);
-    if (flexible) skipTags();
+    c.pos += 4; // node_id
+    c.pos += c.length(flexible, 'int16'); // host
+    frame.writeInt32BE(port, c.pos);
+    c.pos += 4;
+    c.pos += Math.max(0, c.length(flexible, 'int16')); // rack (-1: null)
+    if (flexible) c.skipTags();
   }
 }
 
@@ -48,47 +67,25 @@ export function patchBrokerPorts(frame: Buffer, version: number, flexible: boole
  */
 export function produceCounts(frame: Buffer, version: number): Map<number, number> {
   const flexible = version >= 9;
-  let pos = 8; // api key, version, correlation id
-  const uvarint = (): number => {
-    let value = 0;
-    for (let shift = 0; ; shift += 7) {
-      const byte = frame[pos++]!;
-      value += (byte & 0x7f) * 2 ** shift;
-      if ((byte & 0x80) === 0) return value;
-    }
-  };
-  const skipTags = (): void => {
-    const count = uvarint();
-    for (let i = 0; i < count; i++) {
-      uvarint();
-      const size = uvarint();
-      pos += size;
-    }
-  };
-  const int16 = (): number => frame.readInt16BE((pos += 2) - 2);
-  const int32 = (): number => frame.readInt32BE((pos += 4) - 4);
-  const skipString = (compact: boolean): void => {
-    const length = compact ? uvarint() - 1 : int16();
-    pos += Math.max(0, length);
-  };
-  skipString(false); // client_id keeps its int16 length in header v2
-  if (flexible) skipTags();
-  skipString(flexible); // transactional_id
-  pos += 2 + 4; // acks, timeout_ms
+  const c = new Cursor(frame, 8); // api key, version, correlation id
+  c.pos += Math.max(0, c.int16()); // client_id keeps its int16 length in header v2
+  if (flexible) c.skipTags();
+  c.pos += Math.max(0, c.length(flexible, 'int16')); // transactional_id
+  c.pos += 2 + 4; // acks, timeout_ms
   const counts = new Map<number, number>();
-  const topics = flexible ? uvarint() - 1 : int32();
+  const topics = c.length(flexible, 'int32');
   for (let t = 0; t < topics; t++) {
-    if (version >= 13) pos += 16;
-    else skipString(flexible);
-    const partitions = flexible ? uvarint() - 1 : int32();
+    if (version >= 13) c.pos += 16;
+    else c.pos += Math.max(0, c.length(flexible, 'int16'));
+    const partitions = c.length(flexible, 'int32');
     for (let p = 0; p < partitions; p++) {
-      const index = int32();
-      const length = flexible ? uvarint() - 1 : int32();
-      if (length >= 61) counts.set(index, frame.readInt32BE(pos + 57));
-      pos += Math.max(0, length);
-      if (flexible) skipTags();
+      const index = c.int32();
+      const length = c.length(flexible, 'int32');
+      if (length >= 61) counts.set(index, frame.readInt32BE(c.pos + 57));
+      c.pos += Math.max(0, length);
+      if (flexible) c.skipTags();
     }
-    if (flexible) skipTags();
+    if (flexible) c.skipTags();
   }
   return counts;
 }
