@@ -4,7 +4,7 @@
  * for a topic still coming up.
  */
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Connection } from '../../src/workers/connection.js';
+import { Connection } from '../../src/net/connection.js';
 import { CreateTopics } from '../../src/protocol/apis/create-topics.js';
 import { DeleteTopics } from '../../src/protocol/apis/delete-topics.js';
 import { Metadata } from '../../src/protocol/apis/metadata.js';

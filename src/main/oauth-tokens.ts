@@ -4,7 +4,7 @@
  * are handed a fresh token before they need it. Concurrent callers share one provider call, which is bounded by
  * `timeoutMs`. The refresh timer is unref'd and cleared on close.
  */
-import type { OAuthBearerToken } from '../workers/sasl.js';
+import type { OAuthBearerToken } from '../net/sasl.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 
 export interface LiveToken {

@@ -34,7 +34,7 @@ import {
   AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError, WorkerStartError,
 } from '../shared/producer-errors.js';
 import { OAuthTokens } from './oauth-tokens.js';
-import type { SaslCredentials } from '../workers/sasl.js';
+import type { SaslCredentials } from '../net/sasl.js';
 import type { TokenMessage, TokenRequest } from '../shared/worker-protocol.js';
 
 /** A send waiting for the connection or its topic's metadata. */

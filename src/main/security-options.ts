@@ -6,9 +6,9 @@
  */
 import type tls from 'node:tls';
 import { ConfigError } from '../shared/errors.js';
-import type { OAuthBearerToken } from '../workers/sasl.js';
+import type { OAuthBearerToken } from '../net/sasl.js';
 
-export type { OAuthBearerToken } from '../workers/sasl.js';
+export type { OAuthBearerToken } from '../net/sasl.js';
 
 /** SASL with a user name and password. */
 export interface SaslPasswordOptions {

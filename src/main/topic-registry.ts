@@ -4,9 +4,9 @@
  * with the main thread's own bootstrap connection; a `send` waits for it at most `bufferTimeoutMs`.
  */
 import type tls from 'node:tls';
-import { AuthGate } from '../workers/auth-gate.js';
-import { Connection } from '../workers/connection.js';
-import type { SaslCredentials } from '../workers/sasl.js';
+import { AuthGate } from '../net/auth-gate.js';
+import { Connection } from '../net/connection.js';
+import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkBrokers, partitionLeaders } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';

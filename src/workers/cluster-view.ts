@@ -4,9 +4,9 @@
  * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state.
  */
 import type tls from 'node:tls';
-import { AuthGate } from './auth-gate.js';
-import { Connection } from './connection.js';
-import type { SaslCredentials } from './sasl.js';
+import { AuthGate } from '../net/auth-gate.js';
+import { Connection } from '../net/connection.js';
+import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';

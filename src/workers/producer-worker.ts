@@ -14,7 +14,7 @@ import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
-import type { SaslCredentials } from './sasl.js';
+import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
 import { encodeRecordBatch, BatchOffset } from '../protocol/record-batch.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';

@@ -7,7 +7,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { ConnectionError } from '../shared/errors.js';
 import type { TokenMessage, TokenRequest } from '../shared/worker-protocol.js';
-import type { OAuthBearerToken } from './sasl.js';
+import type { OAuthBearerToken } from '../net/sasl.js';
 
 interface Waiter {
   resolve(token: OAuthBearerToken): void;

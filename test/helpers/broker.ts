@@ -122,7 +122,7 @@ export function uniqueTopic(prefix: string): string {
 export async function createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
   const [address] = await useBroker();
   const [host, port] = address!.split(':');
-  const { Connection } = await import('../../src/workers/connection.js');
+  const { Connection } = await import('../../src/net/connection.js');
   const { CreateTopics } = await import('../../src/protocol/apis/create-topics.js');
   const { Metadata } = await import('../../src/protocol/apis/metadata.js');
   const connection = await Connection.connect({ host: host!, port: Number(port), clientId: 'ringkafka-test', requestTimeoutMs: 30_000, maxInFlight: 1 });

@@ -10,7 +10,7 @@ import type net from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import type { ProducerOptions } from '../../src/main/options.js';
-import { Connection } from '../../src/workers/connection.js';
+import { Connection } from '../../src/net/connection.js';
 import { KafkaProducerError } from '../../src/shared/errors.js';
 import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker, type SecureBroker } from '../helpers/broker.js';
 import { consume } from '../helpers/readback.js';

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Connection } from '../../src/workers/connection.js';
+import { Connection } from '../../src/net/connection.js';
 import { Produce } from '../../src/protocol/apis/produce.js';
 import { Metadata } from '../../src/protocol/apis/metadata.js';
 import { encodeRecordBatch, type BatchRecord } from '../../src/protocol/record-batch.js';

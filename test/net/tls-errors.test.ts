@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { tlsFailure } from '../../src/workers/tls-errors.js';
+import { tlsFailure } from '../../src/net/tls-errors.js';
 import { AuthenticationError } from '../../src/shared/producer-errors.js';
 
 function failure(code: string): Error {

@@ -9,7 +9,7 @@ import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import type { ApiDefinition } from '../../src/protocol/api.js';
 import { Writer } from '../../src/protocol/writer.js';
-import { Connection, type ConnectionOptions } from '../../src/workers/connection.js';
+import { Connection, type ConnectionOptions } from '../../src/net/connection.js';
 import { AbortError } from '../../src/shared/producer-errors.js';
 import {
   ConfigError,

@@ -7,7 +7,7 @@
 import assert from 'node:assert/strict';
 import { after, describe, it } from 'node:test';
 import type { ApiDefinition } from '../../src/protocol/api.js';
-import { Connection } from '../../src/workers/connection.js';
+import { Connection } from '../../src/net/connection.js';
 import { ConnectionError } from '../../src/shared/errors.js';
 import { AuthenticationError } from '../../src/shared/producer-errors.js';
 import { ECHO_KEY, FakeSaslBroker, until, type SaslRound } from '../helpers/fake-sasl-broker.js';

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { FrameDecoder, MAX_FRAME_BYTES } from '../../src/workers/frame-decoder.js';
+import { FrameDecoder, MAX_FRAME_BYTES } from '../../src/net/frame-decoder.js';
 import { ProtocolError } from '../../src/shared/errors.js';
 
 function frame(body: Buffer): Buffer {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ApiDefinition } from '../../src/protocol/api.js';
 import { ApiVersions, DEFAULT_API_VERSIONS_REQUEST } from '../../src/protocol/apis/api-versions.js';
-import { Connection } from '../../src/workers/connection.js';
+import { Connection } from '../../src/net/connection.js';
 import { useBroker } from '../helpers/broker.js';
 
 /** Only the version range matters here: versionFor never encodes or decodes. */

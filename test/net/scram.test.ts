@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ScramClient } from '../../src/workers/scram.js';
+import { ScramClient } from '../../src/net/scram.js';
 import { AuthenticationError } from '../../src/shared/producer-errors.js';
 
 const RFC7677 = {
