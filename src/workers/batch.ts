@@ -7,9 +7,11 @@ export interface Batch {
   /** Encoded RecordBatch v2; set once encoding (compression) finished. Sequence fields are patched at first send. */
   bytes: Buffer | undefined;
   encoding: Promise<void> | undefined;
-  /** Idempotent base sequence, assigned when the batch is first sent (-1 before). */
+  /** Idempotent base sequence, assigned when the batch is sent (-1 before, and again when its numbers are taken back). */
   baseSequence: number;
   attempts: number;
+  /** Sent and not answered yet. */
+  inFlight: boolean;
   /** Not before this time (retry backoff), epoch ms. */
   retryAt: number;
   /** Epoch ms after which a batch that was never ambiguously sent fails with a delivery timeout. */
@@ -22,5 +24,5 @@ export interface Batch {
 }
 
 export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
-  return { recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, retryAt: 0, deadline, ambiguous: false };
+  return { recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, inFlight: false, retryAt: 0, deadline, ambiguous: false };
 }

@@ -24,9 +24,14 @@ export class PartitionState {
   count = 0;
   /** When the first record of the open batch arrived, epoch ms. */
   openSince = 0;
-  /** Sealed batches, oldest first; only the head may be in flight (one batch per partition on the wire). */
+  /** Sealed batches, oldest first; those in flight are a prefix of it while the partition is not recovering. */
   readonly sealed: Batch[] = [];
-  inFlight = false;
+  /** Batches of this partition on the wire (up to the window, src/workers/delivery-policy.ts). */
+  inFlight = 0;
+  /** Something other than a success came back: nothing more is sent until every batch in flight is answered. */
+  recovering = false;
+  /** The broker lost our sequence state: the epoch moves on once nothing is in flight. */
+  bumpPending = false;
   /** Next idempotent sequence; wraps from 2^31 - 1 to 0 (docs/kafka-protocol.md). */
   nextSequence = 0;
   /**

@@ -2,9 +2,10 @@
  * A producer worker: reads records from its ring, accumulates them per owned partition, seals batches (lingerMs,
  * batchMaxBytes), sends them through one sink per broker, retries, and reports one completion per batch.
  *
- * Ordering and idempotence need no locks because a partition lives here and nowhere else. At most one batch per
- * partition is on the wire at a time: a retry is then always the oldest unacknowledged batch, so it can be resent
- * byte for byte with its sequence, and a batch the broker definitively rejected can hand its sequence back.
+ * Ordering and idempotence need no locks because a partition lives here and nowhere else. With idempotence up to
+ * `maxInFlight` batches of a partition are on the wire at once (one without: nothing else keeps a retry in order);
+ * what an answer does to a partition's batches and sequences is the delivery policy's (./delivery-policy.ts): this
+ * file reads the ring, seals, pumps batches to their leaders, and carries out the policy's verdicts.
  */
 import type { MessagePort } from 'node:worker_threads';
 import { ControlBlock } from '../shared/control-block.js';
@@ -20,13 +21,14 @@ import { encodeRecordBatch, BatchOffset } from '../protocol/record-batch.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
 import { Accumulator } from './accumulator.js';
 import { crc32c } from '../protocol/crc32c.js';
-import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
 import { newBatch, type Batch } from './batch.js';
-import { addSequence, type PartitionState } from './partition-state.js';
+import type { PartitionState } from './partition-state.js';
 import { Sink, type Outgoing, type PartitionOutcome } from './sink.js';
+import * as policy from './delivery-policy.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -34,6 +36,8 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ProducerWorker {
   readonly #settings: WorkerInit['settings'];
+  /** Batches of one partition that may be in flight at once. */
+  readonly #window: number;
   readonly #control: ControlBlock;
   readonly #reader: RingReader;
   readonly #completions: CompletionWriter;
@@ -60,6 +64,7 @@ export class ProducerWorker {
 
   constructor(init: WorkerInit) {
     this.#settings = init.settings;
+    this.#window = policy.partitionWindow(init.settings.idempotent, init.settings.maxInFlight);
     this.#control = new ControlBlock(init.control);
     this.#reader = new RingReader(init.recordRing);
     this.#completions = new CompletionWriter(new RingWriter(init.completionRing), this.#control);
@@ -70,7 +75,7 @@ export class ProducerWorker {
       dropped: (p, ids) => this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), ids),
       encoded: () => this.#pump(),
       failed: (p, batch, message) => {
-        this.#remove(p, batch);
+        policy.abandon(p, batch, this.#settings);
         this.#fail(p, batch, ClientErrorCode.protocol, message);
         this.#pump();
       },
@@ -137,76 +142,79 @@ export class ProducerWorker {
     this.#batches.sealDue(this.#closing || this.#control.sendNow);
   }
 
-  /** Sends what can go now: for each partition whose head batch is encoded, not in flight and not backing off. */
+  /**
+   * Sends what can go now, in rounds: each round takes, from every partition, the next batch its window lets go
+   * (oldest first, not backing off) into one request per leader (a broker takes one batch per partition per
+   * request), until no partition has one ready or no leader's connection can take another request.
+   */
   #pump(): void {
     const now = Date.now();
-    const requests = new Map<Sink, { outgoing: Outgoing[]; bytes: number }>();
     const partitions = this.#batches.partitions;
     const count = partitions.length;
     let nextRetry = Infinity;
     let needMetadata = false;
     const start = this.#rotation++ % Math.max(1, count);
-    for (let i = 0; i < count; i++) {
-      // Starting at a rotating index, so one busy partition cannot always fill the request first.
-      const p = partitions[(start + i) % count]!;
-      const batch = p.sealed[0];
-      if (batch === undefined || p.inFlight || batch.bytes === undefined) continue;
-      if (batch.retryAt > now) {
-        nextRetry = Math.min(nextRetry, batch.retryAt);
-        continue;
-      }
-      if (!batch.ambiguous && (now >= batch.deadline || this.#closeDeadline <= now)) {
-        this.#giveBackSequences(p, batch);
-        this.#remove(p, batch);
-        this.#fail(p, batch, now >= batch.deadline ? ClientErrorCode.deliveryTimeout : ClientErrorCode.closed, 'not sent before the deadline');
-        continue;
-      }
-      const layout = this.#view.topic(p.topic.name);
-      const leader = layout?.leaders[p.partition] ?? -1;
-      if (layout === undefined || leader < 0) {
-        const authFailure = this.#view.authFailure;
-        if (authFailure !== undefined) {
-          // No metadata because this worker cannot authenticate: waiting until the delivery timeout fixes nothing.
-          this.#giveBackSequences(p, batch);
-          this.#remove(p, batch);
-          this.#fail(p, batch, ClientErrorCode.authentication, authFailure.message);
+    for (let progress = true; progress; ) {
+      progress = false;
+      const requests = new Map<Sink, { outgoing: Outgoing[]; bytes: number }>();
+      for (let i = 0; i < count; i++) {
+        // Starting at a rotating index, so one busy partition cannot always fill the request first.
+        const p = partitions[(start + i) % count]!;
+        const batch = policy.nextToSend(p, this.#window);
+        if (batch === undefined) continue;
+        if (batch.retryAt > now) {
+          nextRetry = Math.min(nextRetry, batch.retryAt);
           continue;
         }
-        if (layout !== undefined && this.#view.isUnknownTopic(p.topic.name)) {
-          this.#giveBackSequences(p, batch);
-          this.#remove(p, batch);
-          this.#fail(p, batch, ClientErrorCode.unknownTopic, `topic ${p.topic.name}: ${this.#view.describeTopicError(p.topic.name)}`);
+        if (!batch.ambiguous && (now >= batch.deadline || this.#closeDeadline <= now)) {
+          const unknown = this.#view.isUnknownTopic(p.topic.name);
+          if (now < batch.deadline) this.#abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
+          else if (unknown) this.#abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${p.topic.name}: ${this.#view.describeTopicError(p.topic.name)}`);
+          else this.#abandon(p, batch, ClientErrorCode.deliveryTimeout, 'not sent before the delivery timeout');
+          progress = true; // the batch behind it may go now
           continue;
         }
-        needMetadata = true;
-        continue;
+        const layout = this.#view.topic(p.topic.name);
+        const leader = layout?.leaders[p.partition] ?? -1;
+        if (layout === undefined || leader < 0) {
+          const authFailure = this.#view.authFailure;
+          if (authFailure !== undefined) {
+            // No metadata because this worker cannot authenticate: waiting until the delivery timeout fixes nothing.
+            this.#abandon(p, batch, ClientErrorCode.authentication, authFailure.message);
+            progress = true;
+            continue;
+          }
+          // No leader yet, or the topic is unknown (being created, or deleted): retried within the delivery timeout
+          // as Java does, and reported as unknown if it still is then.
+          needMetadata = true;
+          continue;
+        }
+        const sink = this.#sink(leader);
+        if (!sink.canSend(now)) continue;
+        let request = requests.get(sink);
+        if (request === undefined) {
+          request = { outgoing: [], bytes: 0 };
+          requests.set(sink, request);
+        }
+        if (request.bytes > 0 && request.bytes + batch.bytes!.length > MAX_REQUEST_BYTES) continue;
+        this.#prepareAttempt(p, batch);
+        request.outgoing.push({ topic: p.topic.name, topicId: layout.topicId, partition: p.partition, batch });
+        request.bytes += batch.bytes!.length;
       }
-      const sink = this.#sink(leader);
-      if (!sink.canSend(now)) continue;
-      let request = requests.get(sink);
-      if (request === undefined) {
-        request = { outgoing: [], bytes: 0 };
-        requests.set(sink, request);
+      for (const [sink, request] of requests) {
+        sink.send(request.outgoing);
+        progress = true;
       }
-      if (request.bytes > 0 && request.bytes + batch.bytes.length > MAX_REQUEST_BYTES) continue;
-      this.#prepareAttempt(p, batch);
-      request.outgoing.push({ topic: p.topic.name, topicId: layout.topicId, partition: p.partition, batch });
-      request.bytes += batch.bytes.length;
     }
-    for (const [sink, request] of requests) sink.send(request.outgoing);
     if (needMetadata) this.#refresh();
     if (nextRetry !== Infinity) this.#retryLater(nextRetry);
     this.#completions.signal();
     this.#maybeFinish();
   }
 
-  /** First attempt: the batch takes its sequence (and its partition's epoch) now, patched into the bytes (the CRC covers them). */
+  /** The batch goes out; a new sequence (and the partition's epoch) is patched into its bytes, and the CRC over them. */
   #prepareAttempt(p: PartitionState, batch: Batch): void {
-    p.inFlight = true;
-    batch.attempts++;
-    if (!this.#settings.idempotent || batch.baseSequence >= 0) return;
-    batch.baseSequence = p.nextSequence;
-    p.nextSequence = addSequence(p.nextSequence, batch.recordIds.length);
+    if (!policy.markSent(p, batch, this.#settings)) return;
     const bytes = batch.bytes!;
     bytes.writeInt16BE(p.epoch, BatchOffset.producerEpoch);
     bytes.writeInt32BE(batch.baseSequence, BatchOffset.baseSequence);
@@ -242,39 +250,31 @@ export class ProducerWorker {
   #answered(outgoing: Outgoing, outcome: PartitionOutcome): void {
     const p = this.#partitionOf(outgoing);
     const batch = outgoing.batch;
-    // Already reported (close gave up on it): one outcome per record, never two.
-    if (p.sealed[0] !== batch) return;
-    p.inFlight = false;
-    const code = outcome.errorCode;
-    if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
-      this.#remove(p, batch);
+    const verdict = policy.answered(p, batch, outcome, this.#settings, Date.now(), this.#closeDeadline);
+    if (verdict.action === 'deliver') {
       this.#completions.publish(
-        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome, code) },
+        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome) },
         batch.recordIds,
       );
-      return;
+    } else this.#carryOut(p, batch, verdict);
+  }
+
+  /** Does what the policy decided for a batch that did not succeed. */
+  #carryOut(p: PartitionState, batch: Batch, verdict: policy.Verdict): void {
+    switch (verdict.action) {
+      case 'retry':
+        if (verdict.refreshMetadata) this.#refresh();
+        this.#backOff(batch);
+        return;
+      case 'split':
+        this.#split(p, batch, verdict.index);
+        return;
+      case 'fail':
+        this.#fail(p, batch, verdict.errorCode, verdict.message);
+        return;
+      default:
+        return;
     }
-    const info = errorInfo(code);
-    if ((code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID) && this.#bumpEpoch(p, batch)) {
-      this.#backOff(batch);
-      return;
-    }
-    if (code === ErrorCode.MESSAGE_TOO_LARGE && batch.recordIds.length > 1) {
-      this.#split(p, batch);
-      return;
-    }
-    // The leader may have appended the batch before failing these: treat them like a lost answer.
-    if (code === ErrorCode.REQUEST_TIMED_OUT || code === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND || code === ErrorCode.KAFKA_STORAGE_ERROR) {
-      batch.ambiguous = true;
-    }
-    if (info.retriable && (batch.ambiguous || Date.now() < batch.deadline) && this.#closeDeadline > Date.now()) {
-      if (info.refreshMetadata) this.#refresh();
-      this.#backOff(batch);
-      return;
-    }
-    this.#giveBackSequences(p, batch);
-    this.#remove(p, batch);
-    this.#fail(p, batch, code, outcome.errorMessage ?? '');
   }
 
   /**
@@ -285,10 +285,10 @@ export class ProducerWorker {
    * (log_append_time_ms -1 means CreateTime); until one has, a retried or duplicate answer whose time equals the
    * batch's own max timestamp is taken as CreateTime.
    */
-  #appendTime(p: PartitionState, batch: Batch, outcome: PartitionOutcome, code: number): number {
+  #appendTime(p: PartitionState, batch: Batch, outcome: PartitionOutcome): number {
     const topic = p.topic.name;
     const reported = outcome.logAppendTimeMs;
-    const deduplicated = batch.attempts > 1 || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER;
+    const deduplicated = batch.attempts > 1 || outcome.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER;
     if (!deduplicated) {
       this.#logAppendTime.set(topic, reported !== -1);
       return reported;
@@ -299,62 +299,23 @@ export class ProducerWorker {
     return reported === maxTimestamp ? -1 : reported;
   }
 
-  /**
-   * The head batch fails without having been written: nothing after it was sent (one batch per partition in
-   * flight), so its sequence numbers go back and the next batch takes them — else every later batch would meet
-   * OUT_OF_ORDER_SEQUENCE_NUMBER. Never for an ambiguous batch: the broker may hold those numbers.
-   */
-  #giveBackSequences(p: PartitionState, batch: Batch): void {
-    if (this.#settings.idempotent && batch.baseSequence >= 0 && !batch.ambiguous) p.nextSequence = batch.baseSequence;
-  }
-
-  /**
-   * The broker's sequence state for this partition does not match ours (a real gap: it lost or expired our
-   * state). It did not write the batch, and nothing after it was sent (one batch per partition in flight), so the
-   * partition moves to the next epoch and its sequences restart at 0 with this batch (docs/kafka-protocol.md). False when
-   * the epoch cannot grow (int16), or without idempotence.
-   */
-  #bumpEpoch(p: PartitionState, batch: Batch): boolean {
-    if (!this.#settings.idempotent || p.epoch >= 32767) return false;
-    p.epoch++;
-    p.nextSequence = 0;
-    for (const queued of p.sealed) queued.baseSequence = -1; // every sealed batch takes a new sequence when sent
-    batch.baseSequence = -1;
-    return true;
-  }
-
-  /**
-   * No answer. `written` false: the request never left (no connection could be opened), so the batch stays
-   * unambiguous. Otherwise the broker may have written it: retried byte for byte until it answers (or close
-   * gives up), and its sequences are never handed back.
-   */
   #lost(outgoing: Outgoing, error: Error, written: boolean): void {
     const p = this.#partitionOf(outgoing);
-    if (p.sealed[0] !== outgoing.batch) return;
-    p.inFlight = false;
-    if (error instanceof AuthenticationError && !written) {
-      // The connection was refused at authentication: the batch never left, and retrying fails the same way.
-      this.#giveBackSequences(p, outgoing.batch);
-      this.#remove(p, outgoing.batch);
-      this.#fail(p, outgoing.batch, ClientErrorCode.authentication, error.message);
-      this.#pump();
-      return;
-    }
-    if (written) outgoing.batch.ambiguous = true;
-    this.#refresh();
-    this.#backOff(outgoing.batch);
+    const refusal = error instanceof AuthenticationError ? error.message : undefined;
+    const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#settings);
+    this.#carryOut(p, outgoing.batch, verdict);
+    if (verdict.action === 'fail') this.#pump();
   }
 
   /**
-   * MESSAGE_TOO_LARGE for a multi-record batch: split it in two and send the halves in order. Rare, so the records
-   * are recovered by decoding the batch rather than kept around for every batch.
+   * MESSAGE_TOO_LARGE for a multi-record batch: split it in two, in its place. Rare, so the records are recovered by
+   * decoding the batch rather than kept around for every batch.
    */
-  #split(p: PartitionState, batch: Batch): void {
-    if (this.#settings.idempotent && batch.baseSequence >= 0) p.nextSequence = batch.baseSequence;
+  #split(p: PartitionState, batch: Batch, index: number): void {
     const half = Math.ceil(batch.recordIds.length / 2);
     const first = newBatch(batch.recordIds.slice(0, half), batch.deadline);
     const second = newBatch(batch.recordIds.slice(half), batch.deadline);
-    p.sealed.splice(0, 1, first, second);
+    p.sealed.splice(index, 1, first, second);
     const decoded = decodeRecordBatches(batch.bytes!).then((batches) => batches[0]!.records);
     this.#batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batches.batchHeader())));
     this.#batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batches.batchHeader())));
@@ -399,9 +360,10 @@ export class ProducerWorker {
     }, Math.max(0, at - Date.now()));
   }
 
-  #remove(p: PartitionState, batch: Batch): void {
-    const index = p.sealed.indexOf(batch);
-    if (index >= 0) p.sealed.splice(index, 1);
+  /** Fails a batch that is not in flight and will not be sent; the policy hands its sequences on. */
+  #abandon(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
+    policy.abandon(p, batch, this.#settings);
+    this.#fail(p, batch, errorCode, message);
   }
 
   #head(p: PartitionState, kind: (typeof CompletionKind)[keyof typeof CompletionKind], errorCode: number) {
@@ -432,19 +394,18 @@ export class ProducerWorker {
   /** The close deadline passed: whatever is still here fails, in flight or not, and the worker finishes. */
   #giveUp(): void {
     for (const p of this.#batches.partitions) {
-      for (const batch of p.sealed.splice(0)) {
+      for (const batch of policy.abandonAll(p)) {
         // A batch that went out in a request may have been written; one that never did was not.
         const code = batch.attempts > 0 ? ClientErrorCode.closedInFlight : ClientErrorCode.closed;
         this.#fail(p, batch, code, batch.attempts > 0 ? 'the producer closed before the broker answered' : 'the producer closed before the batch was sent');
       }
-      p.inFlight = false;
     }
     this.#finish();
   }
 
   #maybeFinish(): void {
     if (!this.#closing) return;
-    for (const p of this.#batches.partitions) if (!p.idle || p.inFlight) return;
+    for (const p of this.#batches.partitions) if (!p.idle || p.inFlight > 0) return;
     this.#finish();
   }
 

@@ -1,0 +1,203 @@
+/**
+ * The delivery policy: for one partition, which batch may go next, and what a broker answer, a lost answer or a
+ * passed deadline does to the partition's batches and sequences. No I/O and no clock: the worker passes the time in,
+ * carries out the returned verdict (report, back off, split, refresh metadata) and stamps sequences into the bytes.
+ *
+ * Pipelining (up to `window` batches of a partition on the wire, as the Java client and franz-go do with
+ * idempotence): batches are sent in order and the ones in flight are always a prefix of `sealed`. Anything but a
+ * success stops the partition (`recovering`) until every batch it has in flight is answered; then pending
+ * renumbering or an epoch bump applies, and sending resumes from the oldest batch, each one resent byte for byte with
+ * the sequence it already has. The rules that keep sequences exact (docs/kafka-protocol.md):
+ * - A batch that definitively failed was not written, so nothing after it was either (the broker refuses a sequence
+ *   gap): the batches after it lose their sequences and take new ones from the failed batch's base, in order.
+ * - OUT_OF_ORDER_SEQUENCE_NUMBER for a batch with an older batch still unacknowledged, or whose sequence was just
+ *   taken back, is the consequence of that older batch: it is retried. Only for the oldest batch with its own
+ *   sequence is it a real gap (the broker lost our state): the partition moves to the next epoch, sequences from 0.
+ * - An ambiguous batch (sent, no answer) keeps its sequence for ever: the broker may hold it.
+ */
+import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
+import { ClientErrorCode } from '../shared/completion-entry.js';
+import type { Batch } from './batch.js';
+import { addSequence, type PartitionState } from './partition-state.js';
+
+export interface PolicySettings {
+  readonly idempotent: boolean;
+}
+
+/** A broker's answer for one batch. */
+export interface Answer {
+  readonly errorCode: number;
+  readonly errorMessage: string | null;
+}
+
+export type Verdict =
+  /** Already reported (close gave up on it): nothing to do. */
+  | { readonly action: 'ignore' }
+  /** Report the batch delivered; it has left `sealed`. */
+  | { readonly action: 'deliver' }
+  /** Back off, then resend the batch (still in `sealed`); refresh metadata first when asked. */
+  | { readonly action: 'retry'; readonly refreshMetadata: boolean }
+  /** Replace the batch by its two halves at `index` in `sealed` (MESSAGE_TOO_LARGE). */
+  | { readonly action: 'split'; readonly index: number }
+  /** Report the batch failed with this code; it has left `sealed`. */
+  | { readonly action: 'fail'; readonly errorCode: number; readonly message: string };
+
+const IGNORE: Verdict = { action: 'ignore' };
+const DELIVER: Verdict = { action: 'deliver' };
+const RETRY: Verdict = { action: 'retry', refreshMetadata: false };
+const RETRY_REFRESH: Verdict = { action: 'retry', refreshMetadata: true };
+
+/** The highest producer epoch (int16); a partition at it cannot bump. */
+export const MAX_EPOCH = 32767;
+
+/** How many batches of one partition may be on the wire at once: `maxInFlight` with idempotence, else one. */
+export function partitionWindow(idempotent: boolean, maxInFlight: number): number {
+  // Without sequence numbers the broker cannot refuse a reordering retry: one batch at a time keeps the order.
+  return idempotent ? maxInFlight : 1;
+}
+
+/**
+ * The batch that may be sent next, or undefined: the oldest one not in flight, when the partition is not recovering,
+ * its window has room and the batch is encoded. Whether its backoff or deadline allows it is the caller's to check.
+ */
+export function nextToSend(p: PartitionState, window: number): Batch | undefined {
+  if (p.recovering || p.inFlight >= window) return undefined;
+  const sealed = p.sealed;
+  for (let i = 0; i < sealed.length; i++) {
+    const batch = sealed[i]!;
+    if (!batch.inFlight) return batch.bytes === undefined ? undefined : batch;
+  }
+  return undefined;
+}
+
+/**
+ * The batch goes out now. Returns true when it needs a new sequence stamped into its bytes (its first attempt in
+ * this epoch, or its old numbers were taken back): `batch.baseSequence` and `p.epoch` are then the values to write.
+ */
+export function markSent(p: PartitionState, batch: Batch, settings: PolicySettings): boolean {
+  batch.inFlight = true;
+  batch.attempts++;
+  p.inFlight++;
+  if (!settings.idempotent || batch.baseSequence >= 0) return false;
+  batch.baseSequence = p.nextSequence;
+  p.nextSequence = addSequence(p.nextSequence, batch.recordIds.length);
+  return true;
+}
+
+/** The broker answered for `batch`. `now` and `closeDeadline` are epoch ms. */
+export function answered(p: PartitionState, batch: Batch, answer: Answer, settings: PolicySettings, now: number, closeDeadline: number): Verdict {
+  const index = landed(p, batch);
+  if (index < 0) return IGNORE;
+  const code = answer.errorCode;
+  if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
+    // DUPLICATE_SEQUENCE_NUMBER: the broker already holds this batch (an earlier attempt was written): delivered.
+    p.sealed.splice(index, 1);
+    endRecovery(p);
+    return DELIVER;
+  }
+  p.recovering = true;
+  if (settings.idempotent && (code === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER || code === ErrorCode.UNKNOWN_PRODUCER_ID)) {
+    if (index > 0 || batch.baseSequence < 0) {
+      // An older batch failed or is still unanswered: this one could not be appended after a gap. Not a lost state.
+      endRecovery(p);
+      return RETRY;
+    }
+    if (p.epoch < MAX_EPOCH) {
+      p.bumpPending = true;
+      endRecovery(p);
+      return RETRY;
+    }
+  }
+  if (code === ErrorCode.MESSAGE_TOO_LARGE && batch.recordIds.length > 1) {
+    takeBackSequences(p, index, batch, settings);
+    endRecovery(p);
+    return { action: 'split', index };
+  }
+  // The leader may have appended the batch before failing these: treat them like a lost answer.
+  if (code === ErrorCode.REQUEST_TIMED_OUT || code === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND || code === ErrorCode.KAFKA_STORAGE_ERROR) {
+    batch.ambiguous = true;
+  }
+  const info = errorInfo(code);
+  if (info.retriable && (batch.ambiguous || now < batch.deadline) && now < closeDeadline) {
+    endRecovery(p);
+    return info.refreshMetadata ? RETRY_REFRESH : RETRY;
+  }
+  return failAt(p, index, batch, code, answer.errorMessage ?? '', settings);
+}
+
+/**
+ * No answer for `batch`. `written` false: no connection could be opened, so the request never left and the batch
+ * stays unambiguous; then `refusal` (authentication refused the connection, which a retry would meet again) fails
+ * it. Otherwise the broker may have written it: it is retried with its sequence until the broker answers.
+ */
+export function lost(p: PartitionState, batch: Batch, written: boolean, refusal: string | undefined, settings: PolicySettings): Verdict {
+  const index = landed(p, batch);
+  if (index < 0) return IGNORE;
+  p.recovering = true;
+  if (refusal !== undefined && !written) return failAt(p, index, batch, ClientErrorCode.authentication, refusal, settings);
+  if (written) batch.ambiguous = true;
+  endRecovery(p);
+  return RETRY_REFRESH;
+}
+
+/**
+ * Fails a batch that is not in flight and will not be sent (its deadline passed, close's deadline passed, its topic
+ * cannot be produced to): it leaves `sealed`, and its sequences go to the batches after it.
+ */
+export function abandon(p: PartitionState, batch: Batch, settings: PolicySettings): void {
+  const index = p.sealed.indexOf(batch);
+  if (index < 0 || batch.inFlight) return;
+  takeBackSequences(p, index, batch, settings);
+  p.sealed.splice(index, 1);
+}
+
+/** Close's deadline passed: every batch leaves, in flight or not, and later answers for them are ignored. */
+export function abandonAll(p: PartitionState): Batch[] {
+  const all = p.sealed.splice(0);
+  for (const batch of all) batch.inFlight = false;
+  p.inFlight = 0;
+  p.recovering = false;
+  p.bumpPending = false;
+  return all;
+}
+
+/** Takes the batch out of flight; its index in `sealed`, or -1 when it was already reported. */
+function landed(p: PartitionState, batch: Batch): number {
+  if (!batch.inFlight) return -1;
+  const index = p.sealed.indexOf(batch);
+  if (index < 0) return -1;
+  batch.inFlight = false;
+  p.inFlight--;
+  return index;
+}
+
+function failAt(p: PartitionState, index: number, batch: Batch, errorCode: number, message: string, settings: PolicySettings): Verdict {
+  takeBackSequences(p, index, batch, settings);
+  p.sealed.splice(index, 1);
+  endRecovery(p);
+  return { action: 'fail', errorCode, message };
+}
+
+/**
+ * `batch` (at `index`) was definitively not written, so neither was anything after it: the next batch takes its base
+ * sequence, and every batch after it gives up its numbers for new ones in order (those still in flight will come
+ * back OUT_OF_ORDER_SEQUENCE_NUMBER and be retried). Not for an ambiguous batch: the broker may hold its numbers.
+ */
+function takeBackSequences(p: PartitionState, index: number, batch: Batch, settings: PolicySettings): void {
+  if (!settings.idempotent || batch.baseSequence < 0 || batch.ambiguous) return;
+  p.nextSequence = batch.baseSequence;
+  const sealed = p.sealed;
+  for (let i = index + 1; i < sealed.length; i++) sealed[i]!.baseSequence = -1;
+}
+
+/** Once nothing of a recovering partition is in flight: a pending epoch bump applies and sending resumes. */
+function endRecovery(p: PartitionState): void {
+  if (!p.recovering || p.inFlight > 0) return;
+  p.recovering = false;
+  if (!p.bumpPending) return;
+  // The broker lost our sequence state: the next epoch, sequences from 0, every unacknowledged batch renumbered.
+  p.bumpPending = false;
+  p.epoch++;
+  p.nextSequence = 0;
+  for (const queued of p.sealed) queued.baseSequence = -1;
+}

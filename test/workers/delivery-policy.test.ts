@@ -1,0 +1,304 @@
+/**
+ * The delivery policy on its own: one partition's batches, sequences and epoch through every kind of answer, with up
+ * to five batches in flight. Each test names the rule it checks (src/workers/delivery-policy.ts).
+ */
+import { describe, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
+import { newBatch, type Batch } from '../../src/workers/batch.js';
+import * as policy from '../../src/workers/delivery-policy.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import { ClientErrorCode } from '../../src/shared/completion-entry.js';
+
+const IDEMPOTENT: policy.PolicySettings = { idempotent: true };
+const PLAIN: policy.PolicySettings = { idempotent: false };
+const NOW = 1_000_000;
+const DEADLINE = NOW + 120_000;
+const NO_CLOSE = Number.MAX_SAFE_INTEGER;
+
+function partition(epoch = 0): PartitionState {
+  const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
+  return new PartitionState(topic, 0, epoch);
+}
+
+/** Seals `sizes.length` encoded batches of that many records each. */
+function seal(p: PartitionState, ...sizes: number[]): Batch[] {
+  return sizes.map((size) => {
+    const batch = newBatch(new Uint32Array(size), DEADLINE);
+    batch.bytes = Buffer.alloc(70);
+    p.sealed.push(batch);
+    return batch;
+  });
+}
+
+/** Sends every batch the window lets go, as the worker's pump does; returns them in order. */
+function sendAll(p: PartitionState, window = 5, settings = IDEMPOTENT): Batch[] {
+  const sent: Batch[] = [];
+  for (let batch; (batch = policy.nextToSend(p, window)) !== undefined; ) {
+    policy.markSent(p, batch, settings);
+    sent.push(batch);
+  }
+  return sent;
+}
+
+const ok: policy.Answer = { errorCode: ErrorCode.NONE, errorMessage: null };
+const error = (errorCode: number): policy.Answer => ({ errorCode, errorMessage: `error ${errorCode}` });
+const answer = (p: PartitionState, batch: Batch, a = ok, now = NOW, settings = IDEMPOTENT): policy.Verdict => policy.answered(p, batch, a, settings, now, NO_CLOSE);
+
+describe('delivery policy: the window', () => {
+  test('up to `window` batches go in order, each with the next sequences; the rest wait', () => {
+    const p = partition();
+    const batches = seal(p, 3, 2, 4, 1, 1, 1, 1);
+    const sent = sendAll(p);
+    assert.deepEqual(sent, batches.slice(0, 5));
+    assert.deepEqual(sent.map((b) => b.baseSequence), [0, 3, 5, 9, 10]);
+    assert.equal(p.inFlight, 5);
+    assert.equal(p.nextSequence, 11);
+    assert.equal(policy.nextToSend(p, 5), undefined, 'the window is full');
+    assert.equal(answer(p, batches[0]!).action, 'deliver');
+    assert.equal(policy.nextToSend(p, 5), batches[5], 'one answer frees one place');
+  });
+
+  test('without idempotence one batch at a time, and no sequences', () => {
+    const p = partition();
+    seal(p, 2, 2);
+    const window = policy.partitionWindow(false, 5);
+    assert.equal(window, 1);
+    assert.equal(policy.partitionWindow(true, 5), 5);
+    const sent = sendAll(p, window, PLAIN);
+    assert.equal(sent.length, 1);
+    assert.equal(sent[0]!.baseSequence, -1);
+    assert.equal(policy.markSent(p, seal(p, 1)[0]!, PLAIN), false, 'nothing to stamp');
+  });
+
+  test('a batch still encoding holds back everything behind it', () => {
+    const p = partition();
+    const [first, second] = seal(p, 1, 1);
+    first!.bytes = undefined;
+    assert.equal(policy.nextToSend(p, 5), undefined);
+    first!.bytes = Buffer.alloc(70);
+    assert.deepEqual(sendAll(p), [first, second]);
+  });
+
+  test('a stamped sequence is kept on resend: markSent asks for a new one only when it has none', () => {
+    const p = partition();
+    const [batch] = seal(p, 4);
+    assert.equal(policy.markSent(p, batch!, IDEMPOTENT), true);
+    assert.equal(answer(p, batch!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    assert.equal(policy.markSent(p, batch!, IDEMPOTENT), false);
+    assert.equal(batch!.baseSequence, 0);
+    assert.equal(batch!.attempts, 2);
+    assert.equal(p.nextSequence, 4);
+  });
+
+  test('sequences wrap from 2^31 - 1 to 0', () => {
+    const p = partition();
+    p.nextSequence = 2 ** 31 - 2;
+    const [a, b] = seal(p, 2, 1);
+    sendAll(p);
+    assert.equal(a!.baseSequence, 2 ** 31 - 2);
+    assert.equal(b!.baseSequence, 0);
+  });
+});
+
+describe('delivery policy: success', () => {
+  test('DUPLICATE_SEQUENCE_NUMBER is a success: the broker already holds the batch', () => {
+    const p = partition();
+    const [batch] = seal(p, 2);
+    sendAll(p);
+    assert.equal(answer(p, batch!, error(ErrorCode.DUPLICATE_SEQUENCE_NUMBER)).action, 'deliver');
+    assert.equal(p.sealed.length, 0);
+    assert.equal(p.inFlight, 0);
+  });
+
+  test('an answer for a batch close already reported is ignored', () => {
+    const p = partition();
+    const [batch] = seal(p, 1);
+    sendAll(p);
+    assert.deepEqual(policy.abandonAll(p), [batch]);
+    assert.equal(answer(p, batch!).action, 'ignore');
+    assert.equal(policy.lost(p, batch!, true, undefined, IDEMPOTENT).action, 'ignore');
+    assert.equal(p.inFlight, 0);
+  });
+
+  test('acks 0: the answer on write is a success like any other', () => {
+    const p = partition();
+    const [batch] = seal(p, 1);
+    sendAll(p, 1, PLAIN);
+    assert.equal(answer(p, batch!, { errorCode: 0, errorMessage: null }, NOW, PLAIN).action, 'deliver');
+  });
+});
+
+describe('delivery policy: retries', () => {
+  test('NOT_LEADER_OR_FOLLOWER: retried with a metadata refresh; nothing more is sent until the window is empty', () => {
+    const p = partition();
+    const [a, b, c] = seal(p, 1, 1, 1);
+    sendAll(p, 2);
+    assert.deepEqual(answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)), { action: 'retry', refreshMetadata: true });
+    assert.equal(p.recovering, true);
+    assert.equal(policy.nextToSend(p, 5), undefined, 'b is still in flight');
+    assert.equal(answer(p, b!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    assert.equal(p.recovering, false);
+    // Resent in order with their own sequences, then the new batch takes the next one.
+    assert.deepEqual(sendAll(p), [a, b, c]);
+    assert.deepEqual([a, b, c].map((x) => x!.baseSequence), [0, 1, 2]);
+  });
+
+  test('OUT_OF_ORDER_SEQUENCE_NUMBER behind an unanswered or failed batch is retried, not an epoch bump', () => {
+    const p = partition();
+    const [a, b] = seal(p, 1, 1);
+    sendAll(p);
+    assert.equal(answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    assert.equal(answer(p, b!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)).action, 'retry');
+    assert.equal(p.epoch, 0);
+    assert.deepEqual(sendAll(p).map((x) => x.baseSequence), [0, 1]);
+  });
+
+  test('OUT_OF_ORDER_SEQUENCE_NUMBER for the oldest batch: the next epoch once the window is empty, every batch renumbered from 0', () => {
+    const p = partition(3);
+    const [a, b, c] = seal(p, 2, 2, 2);
+    sendAll(p, 2);
+    p.nextSequence = 40; // as if earlier batches had been delivered
+    assert.equal(answer(p, a!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)).action, 'retry');
+    assert.equal(p.epoch, 3, 'not while b is in flight');
+    assert.equal(answer(p, b!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)).action, 'retry');
+    assert.equal(p.epoch, 4);
+    assert.deepEqual(sendAll(p), [a, b, c]);
+    assert.deepEqual([a, b, c].map((x) => x!.baseSequence), [0, 2, 4]);
+  });
+
+  test('UNKNOWN_PRODUCER_ID for the oldest batch bumps the epoch too', () => {
+    const p = partition();
+    const [a] = seal(p, 1);
+    sendAll(p);
+    assert.equal(answer(p, a!, error(ErrorCode.UNKNOWN_PRODUCER_ID)).action, 'retry');
+    assert.equal(p.epoch, 1);
+    assert.equal(p.nextSequence, 0);
+  });
+
+  test('at the last epoch a sequence gap fails the batch', () => {
+    const p = partition(policy.MAX_EPOCH);
+    const [a] = seal(p, 1);
+    sendAll(p);
+    const verdict = answer(p, a!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER));
+    assert.equal(verdict.action, 'fail');
+    assert.equal(p.epoch, policy.MAX_EPOCH);
+  });
+
+  test('REQUEST_TIMED_OUT is ambiguous: retried past the delivery deadline, and its sequence is never handed back', () => {
+    const p = partition();
+    const [a] = seal(p, 3);
+    sendAll(p);
+    assert.equal(answer(p, a!, error(ErrorCode.REQUEST_TIMED_OUT), DEADLINE + 1).action, 'retry');
+    assert.equal(a!.ambiguous, true);
+    sendAll(p);
+    assert.equal(answer(p, a!, error(ErrorCode.INVALID_RECORD)).action, 'fail');
+    assert.equal(p.nextSequence, 3, 'the broker may hold 0..2');
+  });
+
+  test('a retriable error after the delivery deadline or the close deadline fails the batch', () => {
+    const p = partition();
+    const [a, b] = seal(p, 1, 1);
+    sendAll(p, 1);
+    const late = answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER), DEADLINE);
+    assert.deepEqual(late, { action: 'fail', errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, message: `error ${ErrorCode.NOT_LEADER_OR_FOLLOWER}` });
+    sendAll(p, 1);
+    assert.equal(policy.answered(p, b!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER), IDEMPOTENT, NOW, NOW).action, 'fail');
+  });
+
+  test('a lost answer: written makes the batch ambiguous; not written keeps it clean; both are retried', () => {
+    const p = partition();
+    const [a, b] = seal(p, 1, 1);
+    sendAll(p, 1);
+    assert.deepEqual(policy.lost(p, a!, false, undefined, IDEMPOTENT), { action: 'retry', refreshMetadata: true });
+    assert.equal(a!.ambiguous, false);
+    sendAll(p, 1);
+    assert.equal(policy.lost(p, a!, true, undefined, IDEMPOTENT).action, 'retry');
+    assert.equal(a!.ambiguous, true);
+    assert.equal(b!.attempts, 0);
+  });
+
+  test('a connection refused at authentication fails the batch and hands its sequences on', () => {
+    const p = partition();
+    const [a, b] = seal(p, 2, 1);
+    sendAll(p);
+    assert.deepEqual(policy.lost(p, a!, false, 'bad password', IDEMPOTENT), { action: 'fail', errorCode: ClientErrorCode.authentication, message: 'bad password' });
+    assert.equal(p.nextSequence, 0);
+    assert.equal(b!.baseSequence, -1);
+  });
+});
+
+describe('delivery policy: definitive failures hand their sequences on', () => {
+  test('a failed batch in the middle of the window: the batches after it take new numbers from its base', () => {
+    const p = partition();
+    const [a, b, c, d] = seal(p, 2, 3, 4, 5);
+    sendAll(p, 3); // a 0-1, b 2-4, c 5-8 in flight; d waits
+    assert.equal(answer(p, a!).action, 'deliver');
+    assert.equal(answer(p, b!, error(ErrorCode.INVALID_RECORD)).action, 'fail');
+    assert.equal(p.nextSequence, 2);
+    assert.equal(c!.baseSequence, -1, 'c was sent with 5 and now needs 2');
+    // c comes back refused for the gap b left: its own number was taken back, so no epoch bump.
+    assert.equal(answer(p, c!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)).action, 'retry');
+    assert.equal(p.epoch, 0);
+    assert.deepEqual(sendAll(p), [c, d]);
+    assert.deepEqual([c!.baseSequence, d!.baseSequence], [2, 6]);
+  });
+
+  test('a failure behind an unanswered retry keeps the older batch\'s number', () => {
+    const p = partition();
+    const [a, b, c] = seal(p, 1, 1, 1);
+    sendAll(p);
+    assert.equal(answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    assert.equal(answer(p, b!, error(ErrorCode.INVALID_TIMESTAMP)).action, 'fail');
+    assert.equal(answer(p, c!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)).action, 'retry');
+    assert.deepEqual(sendAll(p), [a, c]);
+    assert.deepEqual([a!.baseSequence, c!.baseSequence], [0, 1]);
+  });
+
+  test('MESSAGE_TOO_LARGE splits a multi-record batch in its place; a single record fails', () => {
+    const p = partition();
+    const [a, b] = seal(p, 4, 1);
+    sendAll(p, 1);
+    assert.deepEqual(answer(p, a!, error(ErrorCode.MESSAGE_TOO_LARGE)), { action: 'split', index: 0 });
+    assert.equal(p.sealed.includes(a!), true, 'the worker replaces it with its halves');
+    assert.equal(p.nextSequence, 0);
+    p.sealed.splice(0, 1);
+    sendAll(p, 1);
+    assert.equal(answer(p, b!, error(ErrorCode.MESSAGE_TOO_LARGE)).action, 'fail');
+  });
+
+  test('abandon (deadline, close, encoding failure) hands the numbers on and ignores a batch in flight', () => {
+    const p = partition();
+    const [a, b] = seal(p, 2, 2);
+    sendAll(p, 5);
+    policy.abandon(p, a!, IDEMPOTENT);
+    assert.equal(p.sealed.length, 2, 'in flight: not abandoned');
+    assert.equal(answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    assert.equal(answer(p, b!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    policy.abandon(p, a!, IDEMPOTENT);
+    assert.deepEqual(p.sealed, [b]);
+    assert.equal(b!.baseSequence, -1);
+    assert.deepEqual(sendAll(p).map((x) => x.baseSequence), [0]);
+  });
+
+  test('an ambiguous batch that is abandoned keeps its numbers taken', () => {
+    const p = partition();
+    const [a, b] = seal(p, 2, 2);
+    sendAll(p, 1);
+    policy.lost(p, a!, true, undefined, IDEMPOTENT);
+    policy.abandon(p, a!, IDEMPOTENT);
+    assert.equal(p.nextSequence, 2);
+    assert.deepEqual(sendAll(p), [b]);
+    assert.equal(b!.baseSequence, 2);
+  });
+
+  test('without idempotence nothing is renumbered', () => {
+    const p = partition();
+    const [a, b] = seal(p, 1, 1);
+    sendAll(p, 1, PLAIN);
+    assert.equal(answer(p, a!, error(ErrorCode.INVALID_RECORD), NOW, PLAIN).action, 'fail');
+    assert.equal(answer(p, a!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER), NOW, PLAIN).action, 'ignore');
+    assert.deepEqual(sendAll(p, 1, PLAIN), [b]);
+    assert.equal(p.nextSequence, 0);
+  });
+});
