@@ -1,0 +1,61 @@
+/**
+ * Command-line parsing for `ringkafka`: Node's own `util.parseArgs` in strict mode, with every mistake reported as a
+ * UsageError that names the flag, and numbers read the way people write them on a command line (`1e6`, `100000`).
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+
+/** A mistake on the command line: the message names the flag; the command exits with status 2 after its usage. */
+export class UsageError extends Error {
+  override readonly name = 'UsageError';
+}
+
+export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
+
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+export function parseFlags(argv: readonly string[], flags: FlagSpec): FlagValues {
+  try {
+    const { values, positionals } = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: true });
+    if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
+    return values as FlagValues;
+  } catch (error) {
+    if (error instanceof UsageError) throw error;
+    // parseArgs names the flag in its message ("Unknown option '--x'", "Option '--topic <value>' argument missing").
+    throw new UsageError((error as Error).message);
+  }
+}
+
+export interface NumberRule {
+  readonly min?: number;
+  readonly max?: number;
+  readonly integer?: boolean;
+}
+
+/** A numeric flag: `1e6` and `1000000` alike; undefined when absent; a UsageError naming the flag when malformed. */
+export function numberFlag(values: FlagValues, name: string, rule: NumberRule = {}): number | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const { min = -Infinity, max = Infinity, integer = false } = rule;
+  if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
+    const kind = integer ? 'an integer' : 'a number';
+    const range = min > -Infinity && max < Infinity ? ` from ${min} to ${max}` : min > -Infinity ? ` ≥ ${min}` : '';
+    throw new UsageError(`--${name} must be ${kind}${range}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+/** A flag that must be one of `choices`. */
+export function choiceFlag<T extends string>(values: FlagValues, name: string, choices: readonly T[]): T | undefined {
+  const raw = values[name];
+  if (raw === undefined) return undefined;
+  if (typeof raw !== 'string' || !(choices as readonly string[]).includes(raw)) {
+    throw new UsageError(`--${name} must be one of ${choices.join(', ')}, got ${JSON.stringify(raw)}`);
+  }
+  return raw as T;
+}
+
+export function stringFlag(values: FlagValues, name: string): string | undefined {
+  const raw = values[name];
+  return typeof raw === 'string' ? raw : undefined;
+}

@@ -1,0 +1,90 @@
+/**
+ * The flags every `ringkafka` command shares to reach a cluster: brokers, client id, TLS and SASL, each also read
+ * from an environment variable so a password need not appear in the process list. A flag wins over its variable.
+ *
+ *   --brokers host:port,…      KAFKA_BROKERS (default 127.0.0.1:9092)
+ *   --tls                      connect over TLS with Node's defaults (system CAs, host-name check)
+ *   --tls-ca FILE              RINGKAFKA_TLS_CA       (implies --tls)
+ *   --tls-cert FILE            RINGKAFKA_TLS_CERT     client certificate, with --tls-key
+ *   --tls-key FILE             RINGKAFKA_TLS_KEY
+ *   --sasl-mechanism M         RINGKAFKA_SASL_MECHANISM   plain, scram-sha-256, scram-sha-512
+ *   --sasl-username U          RINGKAFKA_SASL_USERNAME
+ *   --sasl-password P          RINGKAFKA_SASL_PASSWORD
+ */
+import { readFileSync } from 'node:fs';
+import type { ProducerOptions } from '../main/index.js';
+import { UsageError, choiceFlag, stringFlag, type FlagSpec, type FlagValues } from './args.js';
+
+export const CONNECTION_FLAGS: FlagSpec = {
+  brokers: { type: 'string' },
+  'client-id': { type: 'string' },
+  tls: { type: 'boolean' },
+  'tls-ca': { type: 'string' },
+  'tls-cert': { type: 'string' },
+  'tls-key': { type: 'string' },
+  'sasl-mechanism': { type: 'string' },
+  'sasl-username': { type: 'string' },
+  'sasl-password': { type: 'string' },
+};
+
+export const CONNECTION_USAGE = `Connection (each flag also read from the environment variable after it):
+  --brokers host:port,...   KAFKA_BROKERS; default 127.0.0.1:9092
+  --client-id ID            default ringkafka-cli
+  --tls                     TLS with Node's defaults (system CAs, host-name check)
+  --tls-ca FILE             RINGKAFKA_TLS_CA; PEM CA bundle (implies --tls)
+  --tls-cert FILE           RINGKAFKA_TLS_CERT; PEM client certificate, with --tls-key
+  --tls-key FILE            RINGKAFKA_TLS_KEY
+  --sasl-mechanism M        RINGKAFKA_SASL_MECHANISM; plain, scram-sha-256 or scram-sha-512
+  --sasl-username U         RINGKAFKA_SASL_USERNAME
+  --sasl-password P         RINGKAFKA_SASL_PASSWORD (prefer the variable: flags show in the process list)`;
+
+const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512'] as const;
+
+function fromFlagOrEnv(values: FlagValues, flag: string, variable: string, env: NodeJS.ProcessEnv): string | undefined {
+  return stringFlag(values, flag) ?? (env[variable] === '' ? undefined : env[variable]);
+}
+
+function readPem(path: string, flag: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (error) {
+    throw new UsageError(`--${flag} ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`);
+  }
+}
+
+/** The connection part of ProducerOptions from the flags and the environment. */
+export function connectionOptions(values: FlagValues, env: NodeJS.ProcessEnv = process.env): ProducerOptions {
+  const brokers = (stringFlag(values, 'brokers') ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter((b) => b !== '');
+  if (brokers.length === 0) throw new UsageError('--brokers names no broker');
+
+  const ca = fromFlagOrEnv(values, 'tls-ca', 'RINGKAFKA_TLS_CA', env);
+  const cert = fromFlagOrEnv(values, 'tls-cert', 'RINGKAFKA_TLS_CERT', env);
+  const key = fromFlagOrEnv(values, 'tls-key', 'RINGKAFKA_TLS_KEY', env);
+  if ((cert === undefined) !== (key === undefined)) throw new UsageError(`--${cert === undefined ? 'tls-cert' : 'tls-key'} is missing: a client certificate needs both`);
+  let tls: ProducerOptions['tls'];
+  if (ca !== undefined || cert !== undefined) {
+    tls = {
+      ...(ca !== undefined && { ca: readPem(ca, 'tls-ca') }),
+      ...(cert !== undefined && { cert: readPem(cert, 'tls-cert'), key: readPem(key!, 'tls-key') }),
+    };
+  } else if (values.tls === true) tls = true;
+
+  let sasl: ProducerOptions['sasl'];
+  const mechanism = choiceFlag({ 'sasl-mechanism': fromFlagOrEnv(values, 'sasl-mechanism', 'RINGKAFKA_SASL_MECHANISM', env) }, 'sasl-mechanism', MECHANISMS);
+  const username = fromFlagOrEnv(values, 'sasl-username', 'RINGKAFKA_SASL_USERNAME', env);
+  const password = fromFlagOrEnv(values, 'sasl-password', 'RINGKAFKA_SASL_PASSWORD', env);
+  if (mechanism !== undefined) {
+    if (username === undefined) throw new UsageError('--sasl-username is missing (or RINGKAFKA_SASL_USERNAME)');
+    if (password === undefined) throw new UsageError('--sasl-password is missing (or RINGKAFKA_SASL_PASSWORD)');
+    sasl = { mechanism, username, password };
+  } else if (username !== undefined || password !== undefined) {
+    throw new UsageError('--sasl-mechanism is missing: a SASL username and password need a mechanism');
+  }
+
+  return {
+    brokers,
+    clientId: stringFlag(values, 'client-id') ?? 'ringkafka-cli',
+    ...(tls !== undefined && { tls }),
+    ...(sasl !== undefined && { sasl }),
+  };
+}

@@ -1,0 +1,217 @@
+/**
+ * `ringkafka perf`: how fast this machine produces to a cluster, in the manner of Kafka's ProducerPerformance —
+ * records of a fixed size sent as fast as the producer takes them (or at `--throughput` records/s), progress every
+ * few seconds, and a summary of records/s, MB/s and send → acknowledgement latency.
+ *
+ * Records go out through sendBatch in groups of about 64 KiB (what an ingestion service does with a request's
+ * worth of records); a record's latency is its group's, from the call to the last acknowledgement of the group, so
+ * it is an upper bound for each record in it. Values are random letters, so compression ratios are realistic
+ * rather than flattering.
+ */
+import { Producer, type Compression, type ProducerOptions } from '../main/index.js';
+import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
+import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
+import { Progress } from './progress.js';
+
+export const PERF_USAGE = `Usage: ringkafka perf --topic TOPIC [options]
+
+Sends --records records of --record-size bytes and reports records/s, MB/s and latency (avg, p50, p95, p99,
+p99.9, max), like Kafka's ProducerPerformance. Progress goes to stderr; --json prints the summary as JSON on stdout.
+
+  --topic TOPIC             the topic (must exist, or the cluster must create topics on first use)
+  --records N               records to send (default 1e6; 1e6 and 1000000 alike)
+  --record-size BYTES       value size (default 100)
+  --keys N                  keys key-0 … key-(N-1) in turn (default: no key, sticky partitioning)
+  --throughput N            at most N records/s (default: as fast as possible)
+  --compression C           none, gzip, snappy, lz4, zstd (default none)
+  --acks A                  all, 1, 0 (default all)
+  --linger-ms MS            producer lingerMs (default the producer's, 5)
+  --batch-bytes BYTES       producer batchMaxBytes (default the producer's)
+  --buffer-bytes BYTES      producer maxBufferedBytes (default the producer's)
+  --workers N               worker threads (default the producer's)
+  --report-interval-ms MS   progress every MS (default 5000; on a terminal, one line updated every second)
+  --json                    print the summary as JSON on stdout
+  -h, --help                this help
+
+${CONNECTION_USAGE}`;
+
+const FLAGS = {
+  ...CONNECTION_FLAGS,
+  topic: { type: 'string' },
+  records: { type: 'string' },
+  'record-size': { type: 'string' },
+  keys: { type: 'string' },
+  throughput: { type: 'string' },
+  compression: { type: 'string' },
+  acks: { type: 'string' },
+  'linger-ms': { type: 'string' },
+  'batch-bytes': { type: 'string' },
+  'buffer-bytes': { type: 'string' },
+  workers: { type: 'string' },
+  'report-interval-ms': { type: 'string' },
+  json: { type: 'boolean' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+const GROUP_BYTES = 64 * 1024;
+const DISTINCT_VALUES = 1024;
+/** Pacing granularity under --throughput: a group is at most this long a slice of a second. */
+const PACING_SLICES_PER_SECOND = 100;
+
+export interface PerfSummary {
+  readonly topic: string;
+  readonly records: number;
+  readonly failed: number;
+  readonly firstError: string | null;
+  readonly seconds: number;
+  readonly recordsPerSec: number;
+  readonly mbPerSec: number;
+  readonly latencyMs: LatencySummary;
+}
+
+interface PerfSettings {
+  readonly topic: string;
+  readonly records: number;
+  readonly recordSize: number;
+  readonly keys: number;
+  readonly throughput: number;
+  readonly json: boolean;
+  readonly reportIntervalMs: number | undefined;
+  readonly producer: ProducerOptions;
+}
+
+function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
+  const values = parseFlags(argv, FLAGS);
+  if (values.help === true) return 'help';
+  const topic = stringFlag(values, 'topic');
+  if (topic === undefined || topic === '') throw new UsageError('--topic is required');
+  const compression = choiceFlag(values, 'compression', ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly Compression[]);
+  const acks = choiceFlag(values, 'acks', ['all', '1', '0'] as const);
+  const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
+  const batchMaxBytes = numberFlag(values, 'batch-bytes', { min: 1, integer: true });
+  const maxBufferedBytes = numberFlag(values, 'buffer-bytes', { min: 1, integer: true });
+  const workers = numberFlag(values, 'workers', { min: 1, max: 256, integer: true });
+  return {
+    topic,
+    records: numberFlag(values, 'records', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? 1_000_000,
+    recordSize: numberFlag(values, 'record-size', { min: 0, max: 64 * 1024 * 1024, integer: true }) ?? 100,
+    keys: numberFlag(values, 'keys', { min: 1, integer: true }) ?? 0,
+    throughput: numberFlag(values, 'throughput', { min: 1 }) ?? Infinity,
+    json: values.json === true,
+    reportIntervalMs: numberFlag(values, 'report-interval-ms', { min: 100, integer: true }),
+    producer: {
+      ...connectionOptions(values),
+      ...(compression !== undefined && { compression }),
+      ...(acks !== undefined && { acks: acks === 'all' ? 'all' : Number(acks) as 0 | 1, ...(acks !== 'all' && { idempotent: false }) }),
+      ...(lingerMs !== undefined && { lingerMs }),
+      ...(batchMaxBytes !== undefined && { batchMaxBytes }),
+      ...(maxBufferedBytes !== undefined && { maxBufferedBytes }),
+      ...(workers !== undefined && { workers }),
+    },
+  };
+}
+
+/** Random lowercase letters: compressible about as much as text, unlike a repeated byte. */
+function randomValues(size: number): Buffer[] {
+  return Array.from({ length: DISTINCT_VALUES }, () => {
+    const value = Buffer.allocUnsafe(size);
+    for (let i = 0; i < size; i++) value[i] = 97 + Math.floor(Math.random() * 26);
+    return value;
+  });
+}
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+export async function runPerf(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+  const settings = settingsFrom(argv);
+  if (settings === 'help') {
+    out.write(`${PERF_USAGE}\n`);
+    return 0;
+  }
+  const { topic, records, recordSize, keys, throughput } = settings;
+  const values = randomValues(recordSize);
+  const keyNames = Array.from({ length: keys }, (_, i) => `key-${i}`);
+  let group = Math.max(1, Math.min(records, Math.floor(GROUP_BYTES / Math.max(1, recordSize))));
+  if (throughput !== Infinity) group = Math.max(1, Math.min(group, Math.floor(throughput / PACING_SLICES_PER_SECOND)));
+
+  const producer = new Producer(settings.producer);
+  const stop = new AbortController();
+  const onSignal = (): void => stop.abort();
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  const latency = new LatencyHistogram();
+  const progress = new Progress(err, settings.reportIntervalMs);
+  let failed = 0;
+  let firstError: string | null = null;
+  let started = 0;
+  try {
+    await producer.connect();
+    started = performance.now();
+    progress.start(() => `${latency.records.toLocaleString('en')} records acknowledged, ${failed} failed`);
+    const outstanding = new Set<Promise<void>>();
+    // Enough groups in flight to fill the producer's buffer, so its byte budget is what pushes back.
+    const maxOutstanding = Math.max(2, Math.ceil((settings.producer.maxBufferedBytes ?? 32 * 1024 * 1024) / (group * Math.max(1, recordSize))));
+    for (let sent = 0; sent < records && !stop.signal.aborted; ) {
+      if (throughput !== Infinity) {
+        const due = started + (sent / throughput) * 1000;
+        const ahead = due - performance.now();
+        if (ahead > 1) await sleep(ahead);
+      }
+      const count = Math.min(group, records - sent);
+      const batch = new Array<{ topic: string; key: string | null; value: Buffer }>(count);
+      for (let i = 0; i < count; i++) {
+        const n = sent + i;
+        batch[i] = { topic, key: keys > 0 ? keyNames[n % keys]! : null, value: values[n % DISTINCT_VALUES]! };
+      }
+      sent += count;
+      const calledAt = performance.now();
+      const done = producer.sendBatch(batch).then((results) => {
+        const ms = performance.now() - calledAt;
+        let ok = 0;
+        for (const result of results) {
+          if (result.status === 'fulfilled') ok++;
+          else {
+            failed++;
+            firstError ??= result.reason instanceof Error ? `${result.reason.name}: ${result.reason.message}` : String(result.reason);
+          }
+        }
+        latency.add(ms, ok);
+        progress.tick(ok * recordSize, ok, ms);
+      });
+      outstanding.add(done);
+      void done.finally(() => outstanding.delete(done));
+      if (outstanding.size >= maxOutstanding) await Promise.race(outstanding);
+    }
+    await Promise.all(outstanding);
+  } finally {
+    progress.stop();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
+    await producer.close({ timeoutMs: 30_000 });
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const acknowledged = latency.records;
+  const summary: PerfSummary = {
+    topic,
+    records: acknowledged,
+    failed,
+    firstError,
+    seconds,
+    recordsPerSec: acknowledged / seconds,
+    mbPerSec: (acknowledged * recordSize) / seconds / (1024 * 1024),
+    latencyMs: latency.summary(),
+  };
+  if (settings.json) out.write(`${JSON.stringify(summary)}\n`);
+  else out.write(`${describe(summary)}\n`);
+  if (firstError !== null) err.write(`${failed} records failed; the first: ${firstError}\n`);
+  return failed > 0 || stop.signal.aborted ? 1 : 0;
+}
+
+export function describe(s: PerfSummary): string {
+  const l = s.latencyMs;
+  const ms = (v: number): string => v.toFixed(1);
+  return `${s.records.toLocaleString('en')} records sent, ${Math.round(s.recordsPerSec).toLocaleString('en')} records/sec ` +
+    `(${s.mbPerSec.toFixed(2)} MB/sec), ${ms(l.avg)} ms avg latency, ${ms(l.max)} ms max latency, ` +
+    `${ms(l.p50)} ms 50th, ${ms(l.p95)} ms 95th, ${ms(l.p99)} ms 99th, ${ms(l.p999)} ms 99.9th.`;
+}

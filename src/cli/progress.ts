@@ -1,0 +1,59 @@
+/**
+ * Progress lines on stderr. On a terminal one line is rewritten every second; elsewhere (a log, a pipe) a line is
+ * added every interval, like Kafka's ProducerPerformance: records/s, MB/s and latency since the previous line.
+ * Its timer is unref'd and cleared by stop(), so it never holds the process open.
+ */
+export class Progress {
+  readonly #stream: NodeJS.WriteStream;
+  readonly #intervalMs: number;
+  readonly #tty: boolean;
+  #timer: NodeJS.Timeout | undefined;
+  #status: () => string = () => '';
+  #windowStart = 0;
+  #bytes = 0;
+  #records = 0;
+  #latencySum = 0;
+  #latencyMax = 0;
+
+  constructor(stream: NodeJS.WriteStream, intervalMs: number | undefined) {
+    this.#stream = stream;
+    this.#tty = stream.isTTY === true;
+    this.#intervalMs = intervalMs ?? (this.#tty ? 1000 : 5000);
+  }
+
+  start(status: () => string): void {
+    this.#status = status;
+    this.#windowStart = performance.now();
+    this.#timer = setInterval(() => this.#report(), this.#intervalMs);
+    this.#timer.unref();
+  }
+
+  /** `records` records of `bytes` bytes in all were acknowledged `latencyMs` after they were sent. */
+  tick(bytes: number, records: number, latencyMs: number): void {
+    this.#bytes += bytes;
+    this.#records += records;
+    this.#latencySum += latencyMs * records;
+    if (latencyMs > this.#latencyMax) this.#latencyMax = latencyMs;
+  }
+
+  stop(): void {
+    clearInterval(this.#timer);
+    this.#timer = undefined;
+    if (this.#tty) this.#stream.write('\n');
+  }
+
+  #report(): void {
+    const now = performance.now();
+    const seconds = (now - this.#windowStart) / 1000;
+    const rate = this.#records / seconds;
+    const avg = this.#records > 0 ? this.#latencySum / this.#records : 0;
+    const line = `${Math.round(rate).toLocaleString('en')} records/sec (${(this.#bytes / seconds / (1024 * 1024)).toFixed(2)} MB/sec), ` +
+      `${avg.toFixed(1)} ms avg latency, ${this.#latencyMax.toFixed(1)} ms max latency; ${this.#status()}`;
+    this.#stream.write(this.#tty ? `\r\x1b[2K${line}` : `${line}\n`);
+    this.#windowStart = now;
+    this.#bytes = 0;
+    this.#records = 0;
+    this.#latencySum = 0;
+    this.#latencyMax = 0;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The `ringkafka` command against the real broker, as a user runs it: a child process, its exit status and output;
+ * what it wrote is read back with Kafka's own console consumer.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker } from '../helpers/broker.js';
+import { consume } from '../helpers/readback.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+
+interface Run {
+  readonly code: number | null;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function ringkafka(args: readonly string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: options.env ?? process.env });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    // Only turns a hang into a failure; it measures nothing.
+    const limit = setTimeout(() => child.kill('SIGKILL'), 120_000);
+    child.once('error', reject);
+    child.once('close', (code) => {
+      clearTimeout(limit);
+      resolve({ code, stdout, stderr });
+    });
+    child.stdin.end(options.stdin ?? '');
+  });
+}
+
+let brokers: string[];
+before(async () => {
+  brokers = await useBroker();
+});
+
+test('perf: sends exactly --records records of --record-size over --keys keys, and reports them as JSON', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('cli-perf');
+  await createTopic(topic, 3);
+  const run = await ringkafka(['perf', '--brokers', brokers.join(','), '--topic', topic, '--records', '3e3', '--record-size', '50', '--keys', '10', '--compression', 'lz4', '--json']);
+  assert.equal(run.code, 0, run.stderr);
+  const summary = JSON.parse(run.stdout) as { records: number; failed: number; recordsPerSec: number; latencyMs: { p50: number; max: number } };
+  assert.equal(summary.records, 3000);
+  assert.equal(summary.failed, 0);
+  assert.ok(summary.recordsPerSec > 0 && summary.latencyMs.max >= summary.latencyMs.p50);
+  const read = await consume(brokers, topic, 3000);
+  assert.equal(read.length, 3000);
+  assert.ok(read.every((r) => /^[a-z]{50}$/.test(r.value)), 'values are 50 random letters');
+  assert.deepEqual(new Set(read.map((r) => r.key)), new Set(Array.from({ length: 10 }, (_, i) => `key-${i}`)));
+});
+
+test('produce: NDJSON lines keyed by a field, sent unchanged; bad lines are named by number and skipped; exit 1', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('cli-produce');
+  await createTopic(topic, 1);
+  const stdin = ['{"id":"a","n":1}', 'not json', '', '{"n":2}', '{"id":7,"n":3}', '{"id":"a","n":4}'].join('\n');
+  const run = await ringkafka(['produce', '--brokers', brokers.join(','), '--topic', topic, '--format', 'ndjson', '--key-field', 'id'], { stdin });
+  assert.equal(run.code, 1, 'some lines failed');
+  assert.match(run.stderr, /line 2: not JSON/);
+  assert.match(run.stderr, /line 4: no "id" field/);
+  assert.match(run.stderr, /3 records delivered to .*, 2 failed/);
+  const read = await consume(brokers, topic, 3);
+  assert.deepEqual(read.map((r) => [r.key, r.value]), [['a', '{"id":"a","n":1}'], ['7', '{"id":7,"n":3}'], ['a', '{"id":"a","n":4}']]);
+});
+
+test('produce over SASL_SSL with the password from the environment', { timeout: 300_000 }, async (t) => {
+  const secure = await useSecureBroker();
+  if ('skip' in secure) return t.skip(secure.skip);
+  const plainTopic = uniqueTopic('cli-sasl');
+  await createTopic(plainTopic, 1);
+  const ca = join(mkdtempSync(join(tmpdir(), 'ringkafka-cli-')), 'ca.pem');
+  writeFileSync(ca, secure.ca);
+  const env = { ...process.env, RINGKAFKA_SASL_PASSWORD: SASL_USER.password };
+  const run = await ringkafka(
+    ['produce', '--brokers', secure.saslSsl.join(','), '--topic', plainTopic, '--tls-ca', ca, '--sasl-mechanism', 'scram-sha-256', '--sasl-username', SASL_USER.username],
+    { stdin: 'one\ntwo\n', env },
+  );
+  assert.equal(run.code, 0, run.stderr);
+  assert.deepEqual((await consume(brokers, plainTopic, 2)).map((r) => r.value), ['one', 'two']);
+});
+
+test('--help for each command, and usage mistakes exit 2 naming the flag', { timeout: 120_000 }, async () => {
+  for (const command of ['perf', 'produce']) {
+    const help = await ringkafka([command, '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, new RegExp(`^Usage: ringkafka ${command} --topic TOPIC`));
+  }
+  const top = await ringkafka(['--help']);
+  assert.match(top.stdout, /Commands:\n {2}perf .*\n {2}produce /);
+  const unknown = await ringkafka(['consume']);
+  assert.equal(unknown.code, 2);
+  assert.match(unknown.stderr, /unknown command "consume"/);
+  const missing = await ringkafka(['perf']);
+  assert.equal(missing.code, 2);
+  assert.match(missing.stderr, /ringkafka perf: --topic is required/);
+  const keyField = await ringkafka(['produce', '--topic', 't', '--key-field', 'id']);
+  assert.equal(keyField.code, 2);
+  assert.match(keyField.stderr, /--key-field needs --format ndjson/);
+});

@@ -1,0 +1,39 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { connectionOptions } from '../../src/cli/connection-flags.js';
+
+const NO_ENV = {};
+
+test('brokers from the flag, else KAFKA_BROKERS, else the local default', () => {
+  assert.deepEqual(connectionOptions({ brokers: 'a:1, b:2' }, { KAFKA_BROKERS: 'c:3' }).brokers, ['a:1', 'b:2']);
+  assert.deepEqual(connectionOptions({}, { KAFKA_BROKERS: 'c:3' }).brokers, ['c:3']);
+  assert.deepEqual(connectionOptions({}, NO_ENV).brokers, ['127.0.0.1:9092']);
+  assert.throws(() => connectionOptions({ brokers: ' , ' }, NO_ENV), /--brokers names no broker/);
+});
+
+test('TLS: files from flags or variables are read; --tls alone means Node defaults; cert needs key', () => {
+  const dir = mkdtempSync(join(tmpdir(), 'ringkafka-cli-'));
+  for (const name of ['ca.pem', 'client.pem', 'client.key']) writeFileSync(join(dir, name), `pem of ${name}`);
+  const tls = connectionOptions({ 'tls-cert': join(dir, 'client.pem') }, { RINGKAFKA_TLS_CA: join(dir, 'ca.pem'), RINGKAFKA_TLS_KEY: join(dir, 'client.key') }).tls as Record<string, Buffer>;
+  assert.equal(tls.ca!.toString(), 'pem of ca.pem');
+  assert.equal(tls.cert!.toString(), 'pem of client.pem');
+  assert.equal(tls.key!.toString(), 'pem of client.key');
+  assert.equal(connectionOptions({ tls: true }, NO_ENV).tls, true);
+  assert.equal(connectionOptions({}, NO_ENV).tls, undefined);
+  assert.throws(() => connectionOptions({ 'tls-cert': join(dir, 'client.pem') }, NO_ENV), /--tls-key is missing/);
+  assert.throws(() => connectionOptions({ 'tls-ca': join(dir, 'nope.pem') }, NO_ENV), /--tls-ca .*nope\.pem: ENOENT/);
+});
+
+test('SASL: mechanism, user and password from flags or variables; each missing piece is named', () => {
+  assert.deepEqual(
+    connectionOptions({ 'sasl-mechanism': 'scram-sha-512', 'sasl-username': 'alice' }, { RINGKAFKA_SASL_PASSWORD: 'secret' }).sasl,
+    { mechanism: 'scram-sha-512', username: 'alice', password: 'secret' },
+  );
+  assert.throws(() => connectionOptions({ 'sasl-mechanism': 'plain' }, NO_ENV), /--sasl-username is missing/);
+  assert.throws(() => connectionOptions({ 'sasl-mechanism': 'plain', 'sasl-username': 'a' }, NO_ENV), /--sasl-password is missing/);
+  assert.throws(() => connectionOptions({ 'sasl-username': 'a' }, NO_ENV), /--sasl-mechanism is missing/);
+  assert.throws(() => connectionOptions({ 'sasl-mechanism': 'gssapi' }, NO_ENV), /--sasl-mechanism must be one of plain, scram-sha-256, scram-sha-512/);
+});
