@@ -1,0 +1,97 @@
+/**
+ * The package as users get it: `npm pack`, installed into an empty project, imported with plain ESM and with
+ * TypeScript (`moduleResolution: nodenext`) — the types resolve, a send reaches the real broker — and its
+ * `ringkafka` command runs. Only what `files` and `exports` publish is used: nothing from this repository's tree.
+ */
+import { before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
+import { consume } from '../helpers/readback.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const TSC = join(ROOT, 'node_modules/typescript/bin/tsc');
+const NPM = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+
+interface Run {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+function run(file: string, args: readonly string[], cwd: string, env: NodeJS.ProcessEnv = process.env): Promise<Run> {
+  return new Promise((resolve) => {
+    // The timeout only turns a hang into a failure; it measures nothing.
+    execFile(file, args, { cwd, env, timeout: 240_000, maxBuffer: 64 * 1024 * 1024 }, (error, stdout, stderr) => {
+      resolve({ code: error === null ? 0 : typeof error.code === 'number' ? error.code : 1, stdout, stderr });
+    });
+  });
+}
+
+let project: string;
+let brokers: string[];
+
+before(async () => {
+  brokers = await useBroker();
+  const build = await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json')], ROOT);
+  assert.equal(build.code, 0, `build: ${build.stdout}${build.stderr}`);
+  const packs = mkdtempSync(join(tmpdir(), 'ringkafka-pack-'));
+  const pack = await run(NPM, ['pack', '--json', '--pack-destination', packs], ROOT);
+  assert.equal(pack.code, 0, `npm pack: ${pack.stderr}`);
+  const [{ filename }] = JSON.parse(pack.stdout) as [{ filename: string }];
+  project = mkdtempSync(join(tmpdir(), 'ringkafka-user-'));
+  writeFileSync(join(project, 'package.json'), JSON.stringify({ name: 'user-project', private: true, type: 'module' }));
+  // The dependencies come from npm's cache when this machine already installed them (npm ci did).
+  const install = await run(NPM, ['install', '--no-audit', '--no-fund', '--prefer-offline', join(packs, filename)], project);
+  assert.equal(install.code, 0, `npm install: ${install.stderr}`);
+}, { timeout: 600_000 });
+
+test('the tarball holds the built library, its types, the command and the licence, and none of the sources or tests', () => {
+  const manifest = JSON.parse(readFileSync(join(project, 'node_modules/ringkafka/package.json'), 'utf8')) as { bin: Record<string, string> };
+  assert.equal(manifest.bin.ringkafka, 'dist/src/cli/main.js');
+  const listed = readFileSync(join(project, 'node_modules/ringkafka/dist/src/main/index.d.ts'), 'utf8');
+  assert.match(listed, /export \{ Producer \}/);
+  assert.match(readFileSync(join(project, 'node_modules/ringkafka/LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
+  assert.throws(() => readFileSync(join(project, 'node_modules/ringkafka/src/main/index.ts')), /ENOENT/);
+  assert.throws(() => readFileSync(join(project, 'node_modules/ringkafka/test/package/pack.test.ts')), /ENOENT/);
+});
+
+test('ESM import and TypeScript with nodenext: types resolve, a send reaches the broker, the command runs', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('pack');
+  await createTopic(topic, 1);
+  writeFileSync(join(project, 'send.mjs'), `
+import { Producer } from 'ringkafka';
+const producer = new Producer({ brokers: ${JSON.stringify(brokers)}, clientId: 'pack-test' });
+const metadata = await producer.send({ topic: ${JSON.stringify(topic)}, value: 'from-esm' });
+await producer.close();
+console.log(JSON.stringify(metadata));
+`);
+  writeFileSync(join(project, 'send.mts'), `
+import { Producer, KafkaProducerError, type RecordMetadata, type ProducerOptions } from 'ringkafka';
+const options: ProducerOptions = { brokers: ${JSON.stringify(brokers)}, compression: 'lz4' };
+const producer = new Producer(options);
+const metadata: RecordMetadata = await producer.send({ topic: ${JSON.stringify(topic)}, value: 'from-ts' });
+await producer.close();
+console.log(metadata.offset >= 0 && KafkaProducerError.name === 'KafkaProducerError' ? 'ok' : 'bad');
+`);
+  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
+    files: ['send.mts'],
+  }));
+  const esm = await run(process.execPath, ['send.mjs'], project);
+  assert.equal(esm.code, 0, esm.stderr);
+  assert.equal((JSON.parse(esm.stdout) as { topic: string }).topic, topic);
+  const compiled = await run(process.execPath, [TSC, '-p', 'tsconfig.json'], project);
+  assert.equal(compiled.code, 0, `tsc: ${compiled.stdout}`);
+  const typed = await run(process.execPath, [join('out', 'send.mjs')], project);
+  assert.equal(typed.code, 0, typed.stderr);
+  assert.equal(typed.stdout.trim(), 'ok');
+  const help = await run(join(project, 'node_modules/.bin/ringkafka'), ['perf', '--help'], project);
+  assert.equal(help.code, 0, help.stderr);
+  assert.match(help.stdout, /^Usage: ringkafka perf/);
+  assert.deepEqual((await consume(brokers, topic, 2)).map((r) => r.value).sort(), ['from-esm', 'from-ts']);
+});
