@@ -10,6 +10,9 @@ import { KafkaProducerError, type Delivery, type KafkaProducerErrorOptions } fro
 
 /** `send` waited `bufferTimeoutMs` for buffer space (Java `max.block.ms`) and took no bytes. */
 export class BufferTimeoutError extends KafkaProducerError {
+  /** Always `'not-sent'`: the record never got buffer space (or a connection), so resending it cannot duplicate it. */
+  readonly delivery: Delivery = 'not-sent';
+
   constructor(message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_BUFFER_TIMEOUT', message, { retriable: true, ...options });
   }

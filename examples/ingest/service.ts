@@ -1,0 +1,219 @@
+/**
+ * An HTTP ingestion service on ringkafka, written as an embedder would: Node's own `http` (no framework, so what is
+ * measured is the producer, and nothing here needs a dependency), NDJSON in, Kafka out.
+ *
+ *   POST /topics/:topic[?key=FIELD][&ack=accept]   one record per NDJSON line, sent unchanged
+ *   GET  /healthz                                  200 while serving, 503 once shutting down
+ *   GET  /metrics                                  Prometheus text: producer metrics, requests, event-loop delay
+ *
+ * What it shows:
+ * - Acknowledged (default): the answer waits until every record is acknowledged: 200 with the count, or per-record
+ *   failures. `ack=accept`: 202 as soon as the producer took every record (trySend: no waiting, no promise per
+ *   record); failures after that are counted in /metrics.
+ * - Back-pressure with bounded memory: a request never buffers beyond the producer's byte budget. Acknowledged
+ *   requests wait for room at most the producer's `bufferTimeoutMs`, then get 503 with `Retry-After` and the index
+ *   from which nothing was sent; `ack=accept` requests get 503 at once, with how many were accepted.
+ * - A client that goes away aborts its sends (AbortSignal): records not yet handed to a worker are never sent.
+ * - The whole request is validated before anything is sent: a bad line is a 400 naming it, and nothing goes.
+ * - Graceful shutdown (`shutdown`): stop accepting, let requests finish, flush and close the producer, all within
+ *   one deadline.
+ */
+import http from 'node:http';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import type { Producer, ProducerRecord } from '../../src/main/index.js';
+
+export interface IngestOptions {
+  /** Largest request body accepted (413 beyond). */
+  readonly maxBodyBytes?: number;
+  /** Seconds a client is told to wait in Retry-After when the buffer is full. */
+  readonly retryAfterSeconds?: number;
+}
+
+export interface IngestService {
+  readonly server: http.Server;
+  /** Stops accepting, waits for open requests, then flushes and closes the producer; all within `deadlineMs`. */
+  shutdown(deadlineMs: number): Promise<void>;
+}
+
+const TOPIC_PATH = /^\/topics\/([^/?]+)$/;
+/** Kafka's rule for topic names. */
+const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
+const MAX_REPORTED_FAILURES = 100;
+
+class HttpError extends Error {
+  constructor(readonly status: number, message: string) {
+    super(message);
+  }
+}
+
+function answer(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(`${JSON.stringify(body)}\n`);
+}
+
+async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > limit) throw new HttpError(413, `the body is over ${limit} bytes`);
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+/** NDJSON lines → records, all or nothing: the first bad line is a 400 that names it. */
+function toRecords(topic: string, body: string, keyField: string | null): ProducerRecord[] {
+  const records: ProducerRecord[] = [];
+  const lines = body.split('\n');
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!.trim();
+    if (line === '') continue;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(line);
+    } catch (error) {
+      throw new HttpError(400, `line ${i + 1}: not JSON (${(error as Error).message})`);
+    }
+    let key: string | null = null;
+    if (keyField !== null) {
+      const field = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[keyField] : undefined;
+      if (field === undefined || field === null) throw new HttpError(400, `line ${i + 1}: no "${keyField}" field for the key`);
+      key = typeof field === 'string' ? field : JSON.stringify(field);
+    }
+    records.push({ topic, key, value: line });
+  }
+  return records;
+}
+
+export function createIngestService(producer: Producer, options: IngestOptions = {}): IngestService {
+  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
+  const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const delay = monitorEventLoopDelay({ resolution: 10 });
+  delay.enable();
+  const counts = { requests: new Map<number, number>(), records: 0, lateFailures: 0, aborted: 0 };
+  producer.on('deliveryError', () => counts.lateFailures++);
+  let open = 0;
+  let shuttingDown = false;
+  let idle: (() => void) | undefined;
+
+  const count = (status: number): void => {
+    counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
+  };
+
+  async function produce(req: http.IncomingMessage, res: http.ServerResponse, topic: string, url: URL): Promise<void> {
+    if (!LEGAL_TOPIC.test(topic)) throw new HttpError(400, `topic ${JSON.stringify(topic)} is not a legal Kafka topic name`);
+    const records = toRecords(topic, await readBody(req, maxBodyBytes), url.searchParams.get('key'));
+    const mode = url.searchParams.get('ack') ?? 'all';
+    if (mode !== 'all' && mode !== 'accept') throw new HttpError(400, `ack must be all or accept, got ${JSON.stringify(mode)}`);
+    if (mode === 'accept') {
+      let accepted = 0;
+      while (accepted < records.length && producer.trySend(records[accepted]!)) accepted++;
+      counts.records += accepted;
+      if (accepted < records.length) {
+        count(503);
+        return answer(res, 503, { accepted, total: records.length, error: 'the buffer is full: resend from `accepted`' }, { 'retry-after': retryAfter });
+      }
+      count(202);
+      return answer(res, 202, { accepted });
+    }
+    // The client going away aborts what has not been handed to a worker yet: it will never read the answer.
+    const gone = new AbortController();
+    const onClose = (): void => {
+      if (!res.writableFinished) gone.abort(new Error('the client closed the request'));
+    };
+    res.once('close', onClose);
+    try {
+      const results = await producer.sendBatch(records, { signal: gone.signal });
+      if (gone.signal.aborted) {
+        counts.aborted++;
+        return;
+      }
+      const failures: { index: number; error: string; delivery: string }[] = [];
+      let notSentFrom = -1;
+      let onlyNotSent = true;
+      results.forEach((result, index) => {
+        if (result.status === 'fulfilled') return;
+        const reason = result.reason as Error & { delivery?: string; code?: string };
+        if (reason.delivery !== 'not-sent') onlyNotSent = false;
+        else if (notSentFrom < 0) notSentFrom = index;
+        if (failures.length < MAX_REPORTED_FAILURES) failures.push({ index, error: `${reason.code ?? reason.name}: ${reason.message}`, delivery: reason.delivery ?? 'unknown' });
+      });
+      const delivered = records.length - results.filter((r) => r.status === 'rejected').length;
+      counts.records += delivered;
+      if (failures.length === 0) {
+        count(200);
+        return answer(res, 200, { delivered });
+      }
+      // Nothing of the failed part was written: the client may resend it without duplicating anything.
+      const status = onlyNotSent ? 503 : 502;
+      count(status);
+      return answer(res, status, { delivered, notSentFrom, failures }, onlyNotSent ? { 'retry-after': retryAfter } : {});
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  function metrics(res: http.ServerResponse): void {
+    const m = producer.metrics();
+    const lines = [
+      '# TYPE ringkafka_buffered_bytes gauge', `ringkafka_buffered_bytes ${m.bufferedBytes}`,
+      '# TYPE ringkafka_buffered_records gauge', `ringkafka_buffered_records ${m.bufferedRecords}`,
+      '# TYPE ringkafka_records_sent_total counter', `ringkafka_records_sent_total ${m.recordsSent}`,
+      '# TYPE ringkafka_records_failed_total counter', `ringkafka_records_failed_total ${m.recordsFailed}`,
+      '# TYPE ringkafka_retries_total counter', `ringkafka_retries_total ${m.retries}`,
+      '# TYPE ringkafka_requests_in_flight gauge', `ringkafka_requests_in_flight ${m.requestsInFlight}`,
+      '# TYPE ringkafka_throttle_time_ms_total counter', `ringkafka_throttle_time_ms_total ${m.throttleTimeMs}`,
+      '# TYPE ingest_records_total counter', `ingest_records_total ${counts.records}`,
+      '# TYPE ingest_late_failures_total counter', `ingest_late_failures_total ${counts.lateFailures}`,
+      '# TYPE ingest_aborted_requests_total counter', `ingest_aborted_requests_total ${counts.aborted}`,
+      '# TYPE ingest_requests_total counter',
+      ...[...counts.requests].map(([status, n]) => `ingest_requests_total{code="${status}"} ${n}`),
+      '# TYPE nodejs_eventloop_delay_p99_seconds gauge', `nodejs_eventloop_delay_p99_seconds ${delay.percentile(99) / 1e9}`,
+    ];
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
+    res.end(`${lines.join('\n')}\n`);
+  }
+
+  const server = http.createServer((req, res) => {
+    open++;
+    res.once('close', () => {
+      if (--open === 0) idle?.();
+    });
+    const url = new URL(req.url ?? '/', 'http://ingest');
+    const topic = TOPIC_PATH.exec(url.pathname)?.[1];
+    if (req.method === 'GET' && url.pathname === '/healthz') {
+      return answer(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting down' : 'ok' });
+    }
+    if (req.method === 'GET' && url.pathname === '/metrics') return metrics(res);
+    if (req.method !== 'POST' || topic === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });
+    if (shuttingDown) return answer(res, 503, { error: 'shutting down' }, { 'retry-after': retryAfter, connection: 'close' });
+    produce(req, res, decodeURIComponent(topic), url).catch((error: unknown) => {
+      const status = error instanceof HttpError ? error.status : 500;
+      count(status);
+      answer(res, status, { error: error instanceof Error ? error.message : String(error) });
+    });
+  });
+
+  async function shutdown(deadlineMs: number): Promise<void> {
+    const deadline = Date.now() + deadlineMs;
+    shuttingDown = true;
+    const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+    server.closeIdleConnections();
+    if (open > 0) {
+      const drained = new Promise<void>((resolve) => (idle = resolve));
+      let timer: NodeJS.Timeout | undefined;
+      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+      await Promise.race([drained, late]);
+      clearTimeout(timer);
+      server.closeAllConnections();
+    }
+    await closed;
+    // What was accepted (ack=accept) goes out before the deadline or is reported failed by close.
+    await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
+    delay.disable();
+  }
+
+  return { server, shutdown };
+}

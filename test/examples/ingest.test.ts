@@ -1,0 +1,170 @@
+/**
+ * The ingestion service example (examples/ingest) as its clients see it: HTTP in, records in Kafka (read back with
+ * Kafka's own console consumer), back-pressure as 503 with Retry-After, a departed client's records never sent, and
+ * a graceful shutdown on SIGTERM that exits 0.
+ */
+import { after, before, test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Producer } from '../../src/main/index.js';
+import { createIngestService, type IngestService } from '../../examples/ingest/service.js';
+import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
+import { consume, endOffsets, until } from '../helpers/readback.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../examples/ingest/main.ts', import.meta.url));
+
+async function listen(service: IngestService): Promise<string> {
+  service.server.listen(0, '127.0.0.1');
+  await once(service.server, 'listening');
+  return `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
+}
+
+const ndjson = (...objects: unknown[]): string => objects.map((o) => JSON.stringify(o)).join('\n');
+
+let brokers: string[];
+let producer: Producer;
+let service: IngestService;
+let base: string;
+
+before(async () => {
+  brokers = await useBroker();
+  producer = new Producer({ brokers, clientId: 'ingest-test' });
+  service = createIngestService(producer);
+  base = await listen(service);
+});
+after(() => service.shutdown(10_000));
+
+test('POST NDJSON: 200 once every record is acknowledged, keyed by ?key=, values unchanged', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('ingest');
+  await createTopic(topic, 1);
+  const body = ndjson({ user: 'u1', n: 1 }, { user: 'u2', n: 2 }, { user: 'u1', n: 3 });
+  const res = await fetch(`${base}/topics/${topic}?key=user`, { method: 'POST', body });
+  assert.equal(res.status, 200);
+  assert.deepEqual(await res.json(), { delivered: 3 });
+  const read = await consume(brokers, topic, 3);
+  assert.deepEqual(read.map((r) => [r.key, r.value]), [['u1', '{"user":"u1","n":1}'], ['u2', '{"user":"u2","n":2}'], ['u1', '{"user":"u1","n":3}']]);
+});
+
+test('ack=accept: 202 as soon as the producer took the records; they still reach the broker', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('ingest-accept');
+  await createTopic(topic, 1);
+  // The topic's metadata is loaded by a first acknowledged request: accept mode never waits, not even for that.
+  assert.equal((await fetch(`${base}/topics/${topic}`, { method: 'POST', body: ndjson({ n: 0 }) })).status, 200);
+  const res = await fetch(`${base}/topics/${topic}?ack=accept`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }) });
+  assert.equal(res.status, 202);
+  assert.deepEqual(await res.json(), { accepted: 2 });
+  assert.deepEqual((await consume(brokers, topic, 3)).map((r) => r.value), ['{"n":0}', '{"n":1}', '{"n":2}']);
+});
+
+test('a bad line is a 400 naming it, and nothing of the request is sent', { timeout: 120_000 }, async () => {
+  const topic = uniqueTopic('ingest-bad');
+  await createTopic(topic, 1);
+  const bad = await fetch(`${base}/topics/${topic}`, { method: 'POST', body: `${ndjson({ n: 1 })}\n{"n":\n${ndjson({ n: 3 })}` });
+  assert.equal(bad.status, 400);
+  assert.match(((await bad.json()) as { error: string }).error, /^line 2: not JSON/);
+  const noKey = await fetch(`${base}/topics/${topic}?key=user`, { method: 'POST', body: ndjson({ user: 'a' }, { n: 2 }) });
+  assert.equal(noKey.status, 400);
+  assert.match(((await noKey.json()) as { error: string }).error, /^line 2: no "user" field/);
+  const badTopic = await fetch(`${base}/topics/no%20spaces`, { method: 'POST', body: ndjson({ n: 1 }) });
+  assert.equal(badTopic.status, 400);
+  assert.deepEqual([...(await endOffsets(brokers, topic)).values()], [0], 'nothing reached the topic');
+});
+
+test('GET /metrics counts requests by status and shows the event-loop delay', async () => {
+  const text = await (await fetch(`${base}/metrics`)).text();
+  assert.match(text, /^ingest_requests_total\{code="200"\} [1-9]/m);
+  assert.match(text, /^nodejs_eventloop_delay_p99_seconds [0-9.e-]+$/m);
+  assert.match(text, /^ringkafka_buffered_bytes \d+$/m);
+  assert.equal((await fetch(`${base}/healthz`)).status, 200);
+});
+
+test('a full buffer: 503 with Retry-After and where to resend from; accept mode says how many it took', { timeout: 60_000 }, async () => {
+  // A broker that never answers Produce: the first request fills the budget and nothing frees it.
+  const stalled = await FakeBroker.start(1);
+  // bufferTimeoutMs bounds the wait for the connection too: connected first, so only the budget can time out.
+  const small = new Producer({ brokers: [stalled.address], workers: 1, maxBufferedBytes: 8192, bufferTimeoutMs: 1000, lingerMs: 0 });
+  await small.connect();
+  const full = createIngestService(small, { retryAfterSeconds: 3 });
+  const url = await listen(full);
+  try {
+    // Three records fill most of the 8 KiB budget; not even one more fits.
+    const value = 'x'.repeat(2500);
+    // Never answered (the broker holds it): the shutdown below cuts it.
+    void fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ value }, { value }, { value }) }).catch(() => undefined);
+    await stalled.nextProduce(0);
+    const res = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ value }, { value }, { value }) });
+    const body = (await res.json()) as { delivered: number; notSentFrom: number; failures: { delivery: string }[] };
+    assert.equal(res.status, 503, JSON.stringify(body));
+    assert.equal(res.headers.get('retry-after'), '3');
+    assert.equal(body.delivered, 0);
+    assert.equal(body.notSentFrom, 0);
+    assert.ok(body.failures.every((f) => f.delivery === 'not-sent'));
+    const accept = await fetch(`${url}/topics/t?ack=accept`, { method: 'POST', body: ndjson({ value }) });
+    assert.equal(accept.status, 503);
+    assert.deepEqual(await accept.json(), { accepted: 0, total: 1, error: 'the buffer is full: resend from `accepted`' });
+  } finally {
+    await full.shutdown(500);
+    await stalled.close();
+  }
+});
+
+test('a client that goes away: its waiting records are never sent and the buffer waiters are released', { timeout: 60_000 }, async () => {
+  const stalled = await FakeBroker.start(1);
+  const small = new Producer({ brokers: [stalled.address], workers: 1, maxBufferedBytes: 8192, bufferTimeoutMs: 30_000, lingerMs: 0 });
+  const svc = createIngestService(small);
+  const url = await listen(svc);
+  try {
+    const value = 'y'.repeat(2500);
+    void fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ value }, { value }, { value }) }).catch(() => undefined);
+    await stalled.nextProduce(0);
+    const client = new AbortController();
+    const waiting = fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ value }, { value }), signal: client.signal });
+    await until(() => small.metrics().waiters > 0, 'the second request waits for buffer space');
+    client.abort();
+    await assert.rejects(waiting);
+    await until(() => small.metrics().waiters === 0, 'the departed request stops waiting');
+    let metrics = '';
+    for (let i = 0; i < 100 && !/ingest_aborted_requests_total 1/.test(metrics); i++) {
+      metrics = await (await fetch(`${url}/metrics`)).text();
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.match(metrics, /ingest_aborted_requests_total 1/);
+    const sent = stalled.produces.reduce((sum, p) => sum + [...p.recordCounts.values()].reduce((a, b) => a + b, 0), 0);
+    assert.equal(sent, 3, 'only the first request\'s records went to the broker');
+  } finally {
+    await svc.shutdown(500);
+    await stalled.close();
+  }
+});
+
+test('SIGTERM: the service stops accepting, answers what it holds, closes the producer and exits 0', { timeout: 120_000 }, async () => {
+  const topic = uniqueTopic('ingest-term');
+  await createTopic(topic, 1);
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: { ...process.env, PORT: '0', KAFKA_BROKERS: brokers.join(',') } });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const limit = setTimeout(() => child.kill('SIGKILL'), 100_000);
+  try {
+    await until(() => /listening on \d+/.test(out), 'the service listens', 60_000);
+    const port = /listening on (\d+)/.exec(out)![1];
+    const warm = await fetch(`http://127.0.0.1:${port}/topics/${topic}`, { method: 'POST', body: ndjson({ n: 0 }) });
+    assert.equal(warm.status, 200);
+    // Accepted, not yet acknowledged when the signal comes: the shutdown must flush them.
+    const res = await fetch(`http://127.0.0.1:${port}/topics/${topic}?ack=accept`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }) });
+    assert.equal(res.status, 202);
+    child.kill('SIGTERM');
+    const [code] = (await once(child, 'exit')) as [number | null];
+    assert.equal(code, 0, out);
+    assert.match(out, /SIGTERM: draining\ndrained/);
+    assert.deepEqual((await consume(brokers, topic, 3)).map((r) => r.value), ['{"n":0}', '{"n":1}', '{"n":2}'], 'what was accepted was flushed before exit');
+  } finally {
+    clearTimeout(limit);
+    child.kill('SIGKILL');
+  }
+});
