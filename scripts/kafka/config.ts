@@ -66,4 +66,5 @@ export const TOOLS = {
   dumpLogSegments: 'org.apache.kafka.tools.DumpLogSegments',
   producerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
   configCommand: 'kafka.admin.ConfigCommand',
+  reassignPartitions: 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand',
 } as const;

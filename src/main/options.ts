@@ -113,6 +113,12 @@ export interface ProducerOptions {
   /** TCP (and TLS) connection setup limit (Java `socket.connection.setup.timeout.ms`). Default `10_000` ms. */
   readonly connectTimeoutMs?: number | undefined;
   /**
+   * Age after which known topics' metadata is fetched again even when nothing went wrong (Java
+   * `metadata.max.age.ms`), so partitions added to a topic get used and a partition that lost its leader stops
+   * being chosen for keyless records. The main thread and every worker refresh at this age. Default `300_000` ms.
+   */
+  readonly metadataMaxAgeMs?: number | undefined;
+  /**
    * Connect over TLS: `true` for Node's defaults, or `tls.connect` options (`ca`, `cert` and `key` for a client
    * certificate, `servername`, …). Host names are verified unless `rejectUnauthorized: false`. The options travel
    * to the worker threads, so they must be plain data (no functions). Default: no TLS.
@@ -153,6 +159,7 @@ export interface ResolvedOptions {
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
+  readonly metadataMaxAgeMs: number;
   /** null: plain TCP. */
   readonly tls: tls.ConnectionOptions | null;
   /** null: no SASL. */
@@ -177,7 +184,7 @@ const OPTION_NAMES = [
   'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'compression', 'lingerMs', 'batchMaxBytes',
   'maxBufferedBytes', 'maxBufferedRecords', 'bufferTimeoutMs', 'deliveryTimeoutMs', 'requestTimeoutMs',
   'maxInFlight', 'partitioner', 'serializer', 'maxRequestBytes', 'retryBackoffMs', 'retryBackoffMaxMs',
-  'connectTimeoutMs', 'tls', 'sasl',
+  'connectTimeoutMs', 'metadataMaxAgeMs', 'tls', 'sasl',
 ] as const satisfies ReadonlyArray<keyof ProducerOptions>;
 
 // A compile-time check that OPTION_NAMES lists every option: adding one to the interface without listing it here
@@ -242,6 +249,7 @@ export function resolveOptions(
   const retryBackoffMs = integer(o.retryBackoffMs, 'retryBackoffMs', 100, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const retryBackoffMaxMs = integer(o.retryBackoffMaxMs, 'retryBackoffMaxMs', 1000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const connectTimeoutMs = integer(o.connectTimeoutMs, 'connectTimeoutMs', 10_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
+  const metadataMaxAgeMs = integer(o.metadataMaxAgeMs, 'metadataMaxAgeMs', 300_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
 
   // Idempotence needs every write acknowledged by all in-sync replicas, and at most as many batches in flight as
   // the broker remembers for duplicate detection. Java (since 3.2): explicit true + conflict is an error; the
@@ -283,7 +291,7 @@ export function resolveOptions(
     brokers, clientId, workers, acks, idempotent, compression: compression as Compression, lingerMs, batchMaxBytes,
     maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
     partitioner, serializer, maxRequestBytes, retryBackoffMs, retryBackoffMaxMs, connectTimeoutMs,
-    tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
+    metadataMaxAgeMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
   };
 }
 

@@ -1,15 +1,18 @@
 /**
  * The main thread's view of topics: an index for each topic (what records carry through the rings), its partition
  * count (for the partitioner) and the partitions that have a leader (for the sticky choice). Fetched on first use
- * with the main thread's own bootstrap connection; a `send` waits for it at most `bufferTimeoutMs`.
+ * with the main thread's own bootstrap connection; a `send` waits for it at most `bufferTimeoutMs`. Every known
+ * topic is fetched again once its view is `metadataMaxAgeMs` old (Java's metadata.max.age.ms), so partitions added
+ * later are used and a partition that lost its leader stops being picked for keyless records.
  */
 import type tls from 'node:tls';
 import { AuthGate } from '../net/auth-gate.js';
-import { Connection } from '../net/connection.js';
+import { connectToAny } from '../net/bootstrap.js';
+import type { Connection } from '../net/connection.js';
 import type { SaslCredentials } from '../net/sasl.js';
-import { Metadata, checkBrokers, partitionLeaders } from '../protocol/apis/metadata.js';
+import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
-import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
+import { KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
 
@@ -28,6 +31,8 @@ export interface RegistrySettings {
   readonly connectTimeoutMs: number;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
+  /** Age at which every known topic is fetched again. */
+  readonly metadataMaxAgeMs: number;
   readonly tls: tls.ConnectionOptions | null;
   /** OAUTHBEARER's `token` here returns the main thread's cached token (oauth-tokens.ts). */
   readonly sasl: SaslCredentials | null;
@@ -47,6 +52,9 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 /** Topic indexes travel as u16 in ring entries. */
 const MAX_TOPICS = 65_535;
 
+/** A failed refresh is tried again this soon at the earliest, whatever retryBackoffMaxMs says. */
+const MIN_REFRESH_RETRY_MS = 100;
+
 export class TopicRegistry {
   readonly #settings: RegistrySettings;
   readonly #topics = new Map<string, TopicInfo>();
@@ -55,6 +63,10 @@ export class TopicRegistry {
   #connection: Promise<Connection> | undefined;
   #closed = false;
   readonly #auth: AuthGate;
+  /** The refresh of every known topic under way; callers share it. */
+  #refreshing: Promise<void> | undefined;
+  /** Fires the next refresh; unref'd (it keeps no process alive) and cleared on close. */
+  #refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(settings: RegistrySettings) {
     this.#settings = settings;
@@ -78,35 +90,11 @@ export class TopicRegistry {
   }
 
   async #connect(signal?: AbortSignal): Promise<Connection> {
-    let lastError: unknown;
-    this.#auth.check();
-    const { tls, sasl } = this.#settings;
-    for (const { host, port } of this.#settings.brokers) {
-      if (this.#closed) break;
-      try {
-        const connection = await Connection.connect({
-          host,
-          port,
-          clientId: this.#settings.clientId,
-          requestTimeoutMs: this.#settings.requestTimeoutMs,
-          connectTimeoutMs: this.#settings.connectTimeoutMs,
-          maxInFlight: 5,
-          signal,
-          ...(tls !== null && { tls }),
-          ...(sasl !== null && { sasl }),
-        });
-        this.#auth.succeeded();
-        return connection.unref();
-      } catch (error) {
-        lastError = error;
-        this.#auth.failed(error);
-        // The same credentials fail on every broker: no point trying the others now.
-        if (signal?.aborted || error instanceof AuthenticationError) break;
-      }
-    }
-    throw lastError instanceof KafkaProducerError
-      ? lastError
-      : new ConnectionError('no bootstrap broker could be reached', { cause: lastError });
+    const connection = await connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
+      signal,
+      stopped: () => this.#closed,
+    });
+    return connection.unref();
   }
 
   /**
@@ -171,9 +159,7 @@ export class TopicRegistry {
         const topic = response.topics.find((t) => t.name === name);
         const leaders = topic === undefined ? [] : partitionLeaders(topic);
         if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) {
-          const available: number[] = [];
-          for (let p = 0; p < leaders.length; p++) if (leaders[p]! >= 0) available.push(p);
-          return this.#register(name, leaders.length, available);
+          return this.#register(name, leaders.length, withLeader(leaders));
         }
         loading.reason = topic === undefined ? 'not in the answer' : errorInfo(topic.errorCode).name;
         // Fatal for this topic: a bad name or no permission will not change by waiting.
@@ -196,12 +182,88 @@ export class TopicRegistry {
     const info: TopicInfo = { index: this.#byIndex.length, name, partitionCount, available };
     this.#topics.set(name, info);
     this.#byIndex.push(info);
+    if (this.#refreshTimer === undefined) this.#scheduleRefresh(this.#settings.metadataMaxAgeMs);
     return info;
+  }
+
+  /**
+   * Fetches every known topic again and applies what changed: a new partition count (partitions added; keyed
+   * records then hash over the new count, as in Java) and the partitions that have a leader. A topic missing from
+   * the answer or answered with an error keeps its last view. Concurrent callers share one request. Never
+   * rejects: a failed refresh keeps the whole view and is tried again sooner than the max age.
+   */
+  refresh(): Promise<void> {
+    this.#refreshing ??= this.#refreshKnown().finally(() => {
+      this.#refreshing = undefined;
+    });
+    return this.#refreshing;
+  }
+
+  async #refreshKnown(): Promise<void> {
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
+    const { metadataMaxAgeMs, retryBackoffMaxMs } = this.#settings;
+    let next = metadataMaxAgeMs;
+    let connection: Connection | undefined;
+    try {
+      if (this.#closed || this.#byIndex.length === 0) return;
+      connection = await this.connection();
+      // Not auto-creating: a refresh only observes, it must not bring back a topic someone deleted.
+      const names = this.#byIndex.map((info) => info.name);
+      this.#apply(await connection.request(Metadata, { topics: names, allowAutoTopicCreation: false }));
+    } catch (error) {
+      // An answer that makes no sense: that connection is not trusted for the next attempt.
+      if (error instanceof ProtocolError) await connection?.close();
+      next = Math.min(metadataMaxAgeMs, Math.max(MIN_REFRESH_RETRY_MS, retryBackoffMaxMs));
+    } finally {
+      this.#scheduleRefresh(next);
+    }
+  }
+
+  /** Applies an answer only once all of it checked out: a bad partition list leaves the previous view whole. */
+  #apply(response: MetadataResponse): void {
+    checkBrokers(response.brokers);
+    const changed: TopicInfo[] = [];
+    for (const topic of response.topics) {
+      const known = topic.name === null ? undefined : this.#topics.get(topic.name);
+      if (known === undefined || topic.errorCode !== ErrorCode.NONE) continue;
+      const leaders = partitionLeaders(topic);
+      if (leaders.length === 0) continue;
+      const available = withLeader(leaders);
+      if (leaders.length === known.partitionCount && sameNumbers(available, known.available)) continue;
+      changed.push({ index: known.index, name: known.name, partitionCount: leaders.length, available });
+    }
+    // A new object per change: the sticky partitioner rescans `available` once per array it is given.
+    for (const info of changed) {
+      this.#topics.set(info.name, info);
+      this.#byIndex[info.index] = info;
+    }
+  }
+
+  #scheduleRefresh(ms: number): void {
+    if (this.#closed) return;
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = setTimeout(() => void this.refresh(), ms).unref();
   }
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#refreshTimer);
+    this.#refreshTimer = undefined;
     const connection = await this.#connection?.catch(() => undefined);
     await connection?.close();
+    // Its request failed with the connection, so this is quick; after it no timer is armed again (closed).
+    await this.#refreshing;
   }
+}
+
+/** The partitions that have a leader, in order. */
+function withLeader(leaders: readonly number[]): number[] {
+  const available: number[] = [];
+  for (let p = 0; p < leaders.length; p++) if (leaders[p]! >= 0) available.push(p);
+  return available;
+}
+
+function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((value, i) => value === b[i]);
 }

@@ -24,6 +24,8 @@ export interface WorkerSettings {
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
+  /** Age at which the worker's cluster view fetches its topics' metadata again. */
+  readonly metadataMaxAgeMs: number;
   /** null: plain TCP. Plain data only (checked on the main thread). */
   readonly tls: tls.ConnectionOptions | null;
   /**

@@ -1,14 +1,15 @@
 /**
  * A worker's view of the cluster: which broker leads each partition it owns, and one connection per broker.
  * Each worker keeps its own (docs/architecture.md: a worker opens its own connection to each broker that leads one of its
- * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state.
+ * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state. It learns
+ * them from Metadata (on demand, and every `metadataMaxAgeMs`) and from the leader a Produce answer names (KIP-951).
  */
-import type tls from 'node:tls';
 import { AuthGate } from '../net/auth-gate.js';
-import { Connection } from '../net/connection.js';
-import type { SaslCredentials } from '../net/sasl.js';
-import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
-import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
+import { connectToAny, openConnection, type ClientSettings } from '../net/bootstrap.js';
+import type { Connection } from '../net/connection.js';
+import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
+import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
+import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 
 export interface Broker {
@@ -23,21 +24,19 @@ export interface TopicLayout {
   readonly topicId: Uint8Array;
   /** Leader node id per partition index; -1 when a partition has no leader right now. */
   readonly leaders: readonly number[];
+  /** Leader epoch per partition index; -1 when unknown (Metadata before v7). Orders what we learn about leaders. */
+  readonly leaderEpochs: readonly number[];
   /** Kafka error code of the topic in the last answer (0 when it is known). */
   readonly errorCode: number;
 }
 
-export interface ConnectionSettings {
-  readonly clientId: string;
-  readonly requestTimeoutMs: number;
-  readonly connectTimeoutMs: number;
-  readonly maxInFlight: number;
-  readonly tls: tls.ConnectionOptions | null;
-  readonly sasl: SaslCredentials | null;
+export interface ConnectionSettings extends ClientSettings {
   /** First pause before reconnecting to a broker whose last connection failed unproven; doubles per failure. */
   readonly retryBackoffMs: number;
   /** Longest such pause. */
   readonly retryBackoffMaxMs: number;
+  /** Age at which the topics this worker has seen are fetched again. Default DEFAULT_METADATA_MAX_AGE_MS. */
+  readonly metadataMaxAgeMs?: number | undefined;
 }
 
 /**
@@ -58,6 +57,9 @@ interface BrokerLink {
 /** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
 const MIN_REFRESH_INTERVAL_MS = 100;
 
+/** Java's metadata.max.age.ms default, the producer's metadataMaxAgeMs default (src/main/options.ts). */
+const DEFAULT_METADATA_MAX_AGE_MS = 300_000;
+
 export class ClusterView {
   readonly #bootstrap: readonly Broker[];
   readonly #settings: ConnectionSettings;
@@ -69,6 +71,8 @@ export class ClusterView {
   readonly #wanted = new Set<string>();
   #refreshing: Promise<void> | undefined;
   #lastRefresh = 0;
+  /** Fires the next max-age refresh; unref'd (it keeps no thread alive) and cleared on close. */
+  #maxAgeTimer: NodeJS.Timeout | undefined;
   #closed = false;
   /** Connection used for metadata; any broker will do. */
   #metadataConnection: Connection | undefined;
@@ -113,6 +117,7 @@ export class ClusterView {
     const wait = this.#lastRefresh + MIN_REFRESH_INTERVAL_MS - Date.now();
     if (wait > 0) await this.#pause(wait);
     this.#lastRefresh = Date.now();
+    this.#scheduleMaxAge();
     const connection = await this.#anyConnection();
     try {
       const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: true });
@@ -124,28 +129,82 @@ export class ClusterView {
     }
   }
 
+  /** Refreshes again `metadataMaxAgeMs` after this one started, unless something asks sooner. */
+  #scheduleMaxAge(): void {
+    clearTimeout(this.#maxAgeTimer);
+    if (this.#closed) return;
+    const age = this.#settings.metadataMaxAgeMs ?? DEFAULT_METADATA_MAX_AGE_MS;
+    // A failed refresh is only waited out here: whoever needs a leader asks again with its own backoff.
+    this.#maxAgeTimer = setTimeout(() => void this.refresh().catch(() => undefined), age).unref();
+  }
+
   /** Applies an answer only once all of it checked out: a bad topic leaves the previous view whole. */
   #apply(response: MetadataResponse): void {
     checkBrokers(response.brokers);
     const layouts: TopicLayout[] = [];
     for (const topic of response.topics) {
-      if (topic.name === null) continue;
-      layouts.push({
-        name: topic.name,
-        topicId: topic.topicId ?? new Uint8Array(16),
-        leaders: partitionLeaders(topic),
-        errorCode: topic.errorCode,
-      });
+      if (topic.name !== null) layouts.push(this.#layout(topic.name, topic));
     }
-    for (const broker of response.brokers) {
-      const known = this.#brokers.get(broker.nodeId);
-      if (known !== undefined && (known.host !== broker.host || known.port !== broker.port)) {
-        // The node moved: its old connection must not be reused.
-        void this.#dropConnection(broker.nodeId);
-      }
-      this.#brokers.set(broker.nodeId, { nodeId: broker.nodeId, host: broker.host, port: broker.port });
-    }
+    for (const broker of response.brokers) this.#learnBroker(broker);
     for (const layout of layouts) this.#topics.set(layout.name, layout);
+  }
+
+  /**
+   * The layout an answer gives, except that a partition whose leader we know at a newer epoch keeps it: a broker
+   * whose metadata lags (or an answer overtaken by a KIP-951 hint) must not send batches back to a former leader.
+   * An answer without epochs (Metadata before v7) is taken as it is, as Java does.
+   */
+  #layout(name: string, topic: MetadataTopic): TopicLayout {
+    const leaders = partitionLeaders(topic);
+    const leaderEpochs = new Array<number>(leaders.length).fill(-1);
+    for (const { partitionIndex, leaderEpoch } of topic.partitions) leaderEpochs[partitionIndex] = leaderEpoch;
+    const topicId = topic.topicId ?? new Uint8Array(16);
+    const known = this.#topics.get(name);
+    // Epochs start again in a topic re-created under the same name (a new topic id).
+    if (known !== undefined && sameBytes(known.topicId, topicId)) {
+      const n = Math.min(leaders.length, known.leaders.length);
+      for (let p = 0; p < n; p++) {
+        if (leaderEpochs[p]! >= 0 && known.leaderEpochs[p]! > leaderEpochs[p]!) {
+          leaders[p] = known.leaders[p]!;
+          leaderEpochs[p] = known.leaderEpochs[p]!;
+        }
+      }
+    }
+    return { name, topicId, leaders, leaderEpochs, errorCode: topic.errorCode };
+  }
+
+  #learnBroker(broker: Broker): void {
+    const known = this.#brokers.get(broker.nodeId);
+    if (known !== undefined && (known.host !== broker.host || known.port !== broker.port)) {
+      // The node moved: its old connection must not be reused.
+      void this.#dropConnection(broker.nodeId);
+    }
+    this.#brokers.set(broker.nodeId, { nodeId: broker.nodeId, host: broker.host, port: broker.port });
+  }
+
+  /**
+   * KIP-951: a Produce answer of NOT_LEADER_OR_FOLLOWER (v10+) names the partition's current leader and epoch, and
+   * the answer lists that leader's endpoint. Taken when the epoch is newer than the one known and the leader's
+   * address is known (from `endpoints` or earlier metadata), so the retry goes to the new leader without waiting
+   * for a Metadata round trip. Returns whether the view changed.
+   */
+  applyLeaderHint(topic: string, partition: number, hint: LeaderIdAndEpoch, endpoints: readonly NodeEndpoint[]): boolean {
+    const layout = this.#topics.get(topic);
+    const { leaderId, leaderEpoch } = hint;
+    // -1 / -1: the broker does not know the leader either.
+    if (layout === undefined || leaderId < 0 || leaderEpoch < 0 || !(partition >= 0 && partition < layout.leaders.length)) return false;
+    if (leaderEpoch <= layout.leaderEpochs[partition]!) return false;
+    const endpoint = endpoints.find((e) => e.nodeId === leaderId);
+    if (endpoint !== undefined) {
+      if (endpoint.host.length === 0 || !(endpoint.port > 0 && endpoint.port <= 65_535)) return false;
+      this.#learnBroker(endpoint);
+    } else if (!this.#brokers.has(leaderId)) return false;
+    const leaders = [...layout.leaders];
+    const leaderEpochs = [...layout.leaderEpochs];
+    leaders[partition] = leaderId;
+    leaderEpochs[partition] = leaderEpoch;
+    this.#topics.set(topic, { ...layout, leaders, leaderEpochs });
+    return true;
   }
 
   /** True when the last answer said the topic does not exist (and will not be created). */
@@ -162,43 +221,13 @@ export class ClusterView {
   async #anyConnection(): Promise<Connection> {
     if (this.#metadataConnection !== undefined && !this.#metadataConnection.isClosed) return this.#metadataConnection;
     const candidates = [...this.#brokers.values(), ...this.#bootstrap];
-    let lastError: unknown;
-    for (const broker of candidates) {
-      if (this.#closed) break;
-      try {
-        this.#metadataConnection = await this.#open(broker);
-        return this.#metadataConnection;
-      } catch (error) {
-        lastError = error;
-        if (this.#auth.failure === error) break; // the same credentials fail on every broker
-      }
-    }
-    throw lastError instanceof KafkaProducerError
-      ? lastError
-      : new ConnectionError('no broker could be reached for metadata', { cause: lastError });
+    this.#metadataConnection = await connectToAny(candidates, this.#settings, this.#auth, { stopped: () => this.#closed });
+    return this.#metadataConnection;
   }
 
-  async #open(broker: Broker): Promise<Connection> {
-    if (this.#closed) throw new ConnectionError('the producer is closing');
-    this.#auth.check();
-    const { tls, sasl } = this.#settings;
-    try {
-      const connection = await Connection.connect({
-        host: broker.host,
-        port: broker.port,
-        clientId: this.#settings.clientId,
-        requestTimeoutMs: this.#settings.requestTimeoutMs,
-        connectTimeoutMs: this.#settings.connectTimeoutMs,
-        maxInFlight: this.#settings.maxInFlight,
-        ...(tls !== null && { tls }),
-        ...(sasl !== null && { sasl }),
-      });
-      this.#auth.succeeded();
-      return connection;
-    } catch (error) {
-      this.#auth.failed(error);
-      throw error;
-    }
+  #open(broker: Broker): Promise<Connection> {
+    if (this.#closed) return Promise.reject(new ConnectionError('the producer is closing'));
+    return openConnection(broker, this.#settings, this.#auth);
   }
 
   /**
@@ -287,9 +316,14 @@ export class ClusterView {
 
   async close(): Promise<void> {
     this.#closed = true;
+    clearTimeout(this.#maxAgeTimer);
     this.#closing.abort();
     const all = [...this.#links.keys()].map((nodeId) => this.#dropConnection(nodeId));
     await Promise.all(all);
     await this.#metadataConnection?.close();
   }
+}
+
+function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
+  return a.length === b.length && a.every((byte, i) => byte === b[i]);
 }

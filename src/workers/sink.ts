@@ -6,7 +6,9 @@
  * never moves backwards, and its timer is cleared on close — invariant 4, docs/invariants.md).
  */
 import { ThrottleDeadline } from './throttle-deadline.js';
-import { Produce, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks } from '../protocol/apis/produce.js';
+import {
+  Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks,
+} from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
 import { ProtocolError } from '../shared/errors.js';
 import type { Batch } from './batch.js';
@@ -164,22 +166,25 @@ export class Sink {
 
   #settle(outgoing: readonly Outgoing[], response: ProduceResponse): void {
     // Responses name topics (up to v12) or carry topic ids (v13); match on both.
-    const outcomes = new Map<string, PartitionOutcome>();
+    const answers = new Map<string, ProducePartitionResponse>();
     for (const topic of response.responses) {
       const key = topic.name ?? (topic.topicId ? hex(topic.topicId) : '');
-      for (const p of topic.partitionResponses) {
-        outcomes.set(`${key}:${p.index}`, {
-          errorCode: p.errorCode,
-          baseOffset: Number(p.baseOffset),
-          logAppendTimeMs: Number(p.logAppendTimeMs),
-          errorMessage: p.errorMessage,
-        });
-      }
+      for (const p of topic.partitionResponses) answers.set(`${key}:${p.index}`, p);
     }
     for (const item of outgoing) {
-      const outcome = outcomes.get(`${item.topic}:${item.partition}`) ?? outcomes.get(`${hex(item.topicId)}:${item.partition}`);
-      if (outcome === undefined) this.#events.lost(item, new Error(`the Produce response has no answer for ${item.topic}-${item.partition}`), true);
-      else this.#events.answered(item, outcome);
+      const p = answers.get(`${item.topic}:${item.partition}`) ?? answers.get(`${hex(item.topicId)}:${item.partition}`);
+      if (p === undefined) {
+        this.#events.lost(item, new Error(`the Produce response has no answer for ${item.topic}-${item.partition}`), true);
+        continue;
+      }
+      // KIP-951: the new leader is learnt before the outcome is reported, so the retry already goes there.
+      if (p.currentLeader !== null) this.#view.applyLeaderHint(item.topic, item.partition, p.currentLeader, response.nodeEndpoints);
+      this.#events.answered(item, {
+        errorCode: p.errorCode,
+        baseOffset: Number(p.baseOffset),
+        logAppendTimeMs: Number(p.logAppendTimeMs),
+        errorMessage: p.errorMessage,
+      });
     }
   }
 

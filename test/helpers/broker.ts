@@ -120,13 +120,9 @@ export function uniqueTopic(prefix: string): string {
  * leader for every partition. Replication factor -1 takes the broker's default.
  */
 export async function createTopic(name: string, partitions: number, configs: Record<string, string> = {}): Promise<void> {
-  const [address] = await useBroker();
-  const [host, port] = address!.split(':');
-  const { Connection } = await import('../../src/net/connection.js');
   const { CreateTopics } = await import('../../src/protocol/apis/create-topics.js');
   const { Metadata } = await import('../../src/protocol/apis/metadata.js');
-  const connection = await Connection.connect({ host: host!, port: Number(port), clientId: 'ringkafka-test', requestTimeoutMs: 30_000, maxInFlight: 1 });
-  try {
+  await withConnection(async (connection) => {
     const response = await connection.request(CreateTopics, {
       topics: [{ name, numPartitions: partitions, replicationFactor: -1, configs: Object.entries(configs).map(([key, value]) => ({ name: key, value })) }],
       timeoutMs: 30_000,
@@ -143,6 +139,23 @@ export async function createTopic(name: string, partitions: number, configs: Rec
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     throw new Error(`topic ${name} has no leader for every partition`);
+  });
+}
+
+/** The broker's Metadata answer for `topics` (none: only the brokers), through our own client. */
+export async function metadata(topics: readonly string[]): Promise<import('../../src/protocol/apis/metadata.js').MetadataResponse> {
+  const { Metadata } = await import('../../src/protocol/apis/metadata.js');
+  return withConnection((connection) => connection.request(Metadata, { topics, allowAutoTopicCreation: false }));
+}
+
+/** Runs `use` with a connection to the first broker, closed afterwards whatever happens. */
+async function withConnection<T>(use: (connection: import('../../src/net/connection.js').Connection) => Promise<T>): Promise<T> {
+  const [address] = await useBroker();
+  const [host, port] = address!.split(':');
+  const { Connection } = await import('../../src/net/connection.js');
+  const connection = await Connection.connect({ host: host!, port: Number(port), clientId: 'ringkafka-test', requestTimeoutMs: 30_000, maxInFlight: 1 });
+  try {
+    return await use(connection);
   } finally {
     await connection.close();
   }

@@ -5,8 +5,8 @@
  * It speaks just enough, at the oldest versions the producer accepts, to keep the encoding here small and
  * independent of the code under test (the bytes are written by hand from Kafka's message specs): ApiVersions (any
  * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1
- * (every asked-for topic exists with `partitions` partitions led by this broker, unless the test says it is
- * missing), InitProducerId v0, and Produce v3, which it records and never answers unless the test calls `answer()`.
+ * (every asked-for topic exists with `partitionCount` partitions led by this broker, or by whom `leaderOf` says,
+ * unless the test says it is missing), InitProducerId v0, and Produce v3, which it records and never answers unless the test calls `answer()`.
  * A test may set `tamper` to rewrite, drop or delay any answer (a hostile or slow broker).
  */
 import { EventEmitter, once } from 'node:events';
@@ -102,10 +102,13 @@ export class FakeBroker extends EventEmitter {
   connections = 0;
   /** When set, every answer passes through it (see Tamper). */
   tamper: Tamper | undefined;
+  /** Partitions of every topic in Metadata answers; a test may change it (partitions added to the cluster). */
+  partitionCount: number;
+  /** The leader node id Metadata names for a partition (-1: none right now); default this broker (node 1). */
+  leaderOf: ((topic: string, partition: number) => number) | undefined;
   readonly #answered = new Map<number, number>();
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
-  readonly #partitions: number;
   readonly #missing: (topic: string) => boolean;
   readonly #autoAck: boolean;
   /** Next offset per `${topic}-${partition}`, for autoAck. */
@@ -114,7 +117,7 @@ export class FakeBroker extends EventEmitter {
 
   private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean) {
     super();
-    this.#partitions = partitions;
+    this.partitionCount = partitions;
     this.#missing = missing;
     this.#autoAck = autoAck;
     this.#server = net.createServer((socket) => this.#accept(socket));
@@ -142,6 +145,19 @@ export class FakeBroker extends EventEmitter {
   async nextProduce(index = this.produces.length): Promise<ProduceSeen> {
     while (this.produces.length <= index) await once(this, 'produce');
     return this.produces[index]!;
+  }
+
+  /** Resolves once `count` more answers to `apiKey` have been written (after `tamper`). */
+  answers(apiKey: number, count: number): Promise<void> {
+    return new Promise((resolve) => {
+      let seen = 0;
+      const onAnswer = (key: number): void => {
+        if (key !== apiKey || ++seen < count) return;
+        this.off('answered', onAnswer);
+        resolve();
+      };
+      this.on('answered', onAnswer);
+    });
   }
 
   /**
@@ -260,9 +276,10 @@ export class FakeBroker extends EventEmitter {
         out.int16(UNKNOWN_TOPIC_OR_PARTITION).string(topic).int8(0).int32(0);
         continue;
       }
-      out.int16(0).string(topic).int8(0).int32(this.#partitions);
-      for (let p = 0; p < this.#partitions; p++) {
-        out.int16(0).int32(p).int32(NODE_ID).int32(1).int32(NODE_ID).int32(1).int32(NODE_ID);
+      out.int16(0).string(topic).int8(0).int32(this.partitionCount);
+      for (let p = 0; p < this.partitionCount; p++) {
+        const leader = this.leaderOf?.(topic, p) ?? NODE_ID;
+        out.int16(0).int32(p).int32(leader).int32(1).int32(NODE_ID).int32(1).int32(NODE_ID);
       }
     }
     return out.frame();

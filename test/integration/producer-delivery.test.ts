@@ -19,6 +19,7 @@ import type { RecordMetadata } from '../../src/main/types.js';
 import type { Compression } from '../../src/main/options.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume, dumpBatches, endOffsets, localSegments, type ConsumedRecord, type DumpedBatch } from '../helpers/readback.js';
+import { fulfilled } from '../helpers/results.js';
 
 const PARTITIONS = 16;
 const RECORDS = 200_000;
@@ -55,13 +56,6 @@ function parseValue(value: string, prefix = ''): { index: number; seq: number | 
   if (!value.startsWith(prefix)) assert.fail(`value ${value} does not start with ${prefix}`);
   const [index, seq] = value.slice(prefix.length).split('/');
   return { index: Number(index), seq: seq === '-' ? null : Number(seq) };
-}
-
-/** Every send fulfilled; the first failure is shown if not. */
-function fulfilled(results: PromiseSettledResult<RecordMetadata>[]): RecordMetadata[] {
-  const failed = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-  assert.equal(failed.length, 0, `${failed.length} sends rejected; first: ${String(failed[0]?.reason)}`);
-  return results.map((r) => (r as PromiseFulfilledResult<RecordMetadata>).value);
 }
 
 /**

@@ -43,6 +43,7 @@ describe('resolveOptions defaults', () => {
       retryBackoffMs: 100,
       retryBackoffMaxMs: 1000,
       connectTimeoutMs: 10_000,
+      metadataMaxAgeMs: 300_000,
       tls: null,
       sasl: null,
     });
@@ -145,6 +146,9 @@ describe('resolveOptions rejects each bad option, naming it', () => {
     [{ retryBackoffMs: -1 }, /options\.retryBackoffMs must be an integer >= 0, got -1/],
     [{ retryBackoffMaxMs: Number.NaN }, /options\.retryBackoffMaxMs must be an integer >= 0, got NaN/],
     [{ connectTimeoutMs: 0 }, /options\.connectTimeoutMs must be an integer >= 1, got 0/],
+    [{ metadataMaxAgeMs: 0 }, /options\.metadataMaxAgeMs must be an integer >= 1, got 0/],
+    [{ metadataMaxAgeMs: 1.5 }, /options\.metadataMaxAgeMs must be an integer >= 1, got 1\.5/],
+    [{ metadataMaxAgeMs: 2 ** 31 }, /options\.metadataMaxAgeMs must be an integer <= 2147483647 \(Node's timer limit\), got 2147483648/],
   ];
   for (const [options, pattern] of cases) {
     it(JSON.stringify(options), () => rejects(options, pattern));
@@ -187,6 +191,7 @@ describe('resolveOptions accepts', () => {
         retryBackoffMs: 0,
         retryBackoffMaxMs: 0,
         connectTimeoutMs: 1,
+        metadataMaxAgeMs: 1,
       },
       NO_ENV,
     );

@@ -1,14 +1,17 @@
 /**
- * Sends waiting for a topic's metadata, against the in-process fake broker: it stays silent on Metadata, which
- * a healthy broker will not do on demand. Each waiting send must fail at its own bufferTimeoutMs, not one
- * requestTimeoutMs after the other. The wait on the results is bounded only by the test's timeout, a hang
- * detector: the broker's silence would last a minute (requestTimeoutMs) if a send waited for it.
+ * The main thread's topic registry against the in-process fake broker, for what a healthy broker will not do on
+ * demand: stay silent on Metadata (each waiting send must fail at its own bufferTimeoutMs, not one
+ * requestTimeoutMs after the other; the wait is bounded only by the test's timeout, a hang detector), change a
+ * topic's partition count or leaders between two answers, or answer nonsense. No test waits on time: each waits
+ * for an answer of the broker or for a refresh it asked for.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, it, test, type TestContext } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
+import { TopicRegistry, type RegistrySettings } from '../../src/main/topic-registry.js';
 import { UnknownTopicError } from '../../src/shared/producer-errors.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { trackTimers } from '../helpers/timers.js';
 
 test('sends queued for a topic whose Metadata never comes each fail at their own bufferTimeoutMs, on one Metadata request', { timeout: 20_000 }, async () => {
   const broker = await FakeBroker.start(1);
@@ -31,4 +34,103 @@ test('sends queued for a topic whose Metadata never comes each fail at their own
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
   }
+});
+
+describe('TopicRegistry: the metadata view is refreshed', () => {
+  async function setup(
+    t: TestContext, overrides: Partial<RegistrySettings> = {}, missing?: (topic: string) => boolean,
+  ): Promise<{ broker: FakeBroker; registry: TopicRegistry }> {
+    const broker = await FakeBroker.start(2, missing);
+    t.after(() => broker.close());
+    const [host, port] = broker.address.split(':');
+    const registry = new TopicRegistry({
+      brokers: [{ host: host!, port: Number(port) }],
+      clientId: 'topic-registry-test',
+      requestTimeoutMs: 10_000,
+      connectTimeoutMs: 10_000,
+      retryBackoffMs: 10,
+      retryBackoffMaxMs: 100,
+      // An hour: only the refreshes a test asks for, unless it sets a short age itself.
+      metadataMaxAgeMs: 3_600_000,
+      tls: null,
+      sasl: null,
+      ...overrides,
+    });
+    t.after(() => registry.close());
+    return { broker, registry };
+  }
+
+  it('partitions added to the topic are seen by the next refresh, under the same topic index', async (t) => {
+    const { broker, registry } = await setup(t);
+    const first = await registry.load('grows', { timeoutMs: 10_000 });
+    assert.deepEqual([first.partitionCount, first.available], [2, [0, 1]]);
+    broker.partitionCount = 5;
+    await registry.refresh();
+    const grown = registry.get('grows')!;
+    assert.deepEqual([grown.index, grown.partitionCount, grown.available], [first.index, 5, [0, 1, 2, 3, 4]]);
+    assert.equal(registry.byIndex(first.index), grown);
+  });
+
+  it('a partition without a leader leaves `available` and comes back with one; an unchanged answer keeps the object', async (t) => {
+    const { broker, registry } = await setup(t);
+    await registry.load('leaders', { timeoutMs: 10_000 });
+    broker.partitionCount = 3;
+    broker.leaderOf = (_, partition) => (partition === 1 ? -1 : 1);
+    await registry.refresh();
+    const without = registry.get('leaders')!;
+    assert.deepEqual([without.partitionCount, without.available], [3, [0, 2]]);
+    await registry.refresh();
+    assert.equal(registry.get('leaders'), without, 'nothing changed: same object (the partitioner rescans per array)');
+    broker.leaderOf = undefined;
+    await registry.refresh();
+    assert.deepEqual(registry.get('leaders')!.available, [0, 1, 2]);
+  });
+
+  it('a topic the answer reports with an error keeps its last view', async (t) => {
+    let deleted = false;
+    const { registry } = await setup(t, {}, () => deleted);
+    const before = await registry.load('deleted', { timeoutMs: 10_000 });
+    deleted = true;
+    await registry.refresh();
+    assert.equal(registry.get('deleted'), before);
+  });
+
+  it('a refresh answered with nonsense keeps the whole view and does not reject; the next honest one applies', async (t) => {
+    const { broker, registry } = await setup(t);
+    await registry.load('hostile', { timeoutMs: 10_000 });
+    broker.partitionCount = 4;
+    broker.tamper = (apiKey, frame) => {
+      if (apiKey !== FAKE_API.metadata) return frame;
+      const bad = Buffer.from(frame);
+      // The first partition's partition_index (Metadata v1 layout, see test/workers/cluster-view.test.ts).
+      bad.writeInt32BE(50_000_000, bad.indexOf(Buffer.from('hostile')) + 'hostile'.length + 1 + 4 + 2);
+      return bad;
+    };
+    await registry.refresh();
+    assert.equal(registry.get('hostile')!.partitionCount, 2);
+    broker.tamper = undefined;
+    await registry.refresh();
+    assert.equal(registry.get('hostile')!.partitionCount, 4);
+  });
+
+  it('refreshes on its own once the view is metadataMaxAgeMs old', async (t) => {
+    const { broker, registry } = await setup(t, { metadataMaxAgeMs: 20 });
+    await registry.load('aging', { timeoutMs: 10_000 });
+    broker.partitionCount = 3;
+    // The second answer is asked for only after the first was applied (the timer is re-armed after it).
+    await broker.answers(FAKE_API.metadata, 2);
+    assert.equal(registry.get('aging')!.partitionCount, 3);
+  });
+
+  it('close releases every timer it armed (the max-age timer included) and the refreshes stop', async (t) => {
+    const live = trackTimers(t);
+    const { registry } = await setup(t);
+    await registry.load('closing', { timeoutMs: 10_000 });
+    await registry.refresh(); // re-arms the (hour-long) max-age timer
+    assert.equal(live.size, 1, 'the max-age timer is armed, once');
+    await registry.close();
+    assert.equal(live.size, 0, 'no timer left after close');
+    await registry.refresh();
+    assert.equal(live.size, 0, 'a refresh after close arms nothing');
+  });
 });

@@ -1,7 +1,8 @@
 /**
  * ClusterView against the in-process fake broker, for what a healthy broker never does: a Metadata answer whose
- * numbers would size memory (a flipped byte in partition_index), and connections that fail before proving
- * themselves, which must not be retried once per caller. No test waits on time: each waits for an event or
+ * numbers would size memory (a flipped byte in partition_index), connections that fail before proving
+ * themselves, which must not be retried once per caller, a partition count that changes between two answers, and
+ * KIP-951 leader hints naming brokers the metadata does not list. No test waits on time: each waits for an event or
  * checks a count after a round trip that is known to come later.
  */
 import assert from 'node:assert/strict';
@@ -9,7 +10,9 @@ import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
 import { ClusterView, type ConnectionSettings } from '../../src/workers/cluster-view.js';
 import { ConnectionError, ProtocolError } from '../../src/shared/errors.js';
+import type { NodeEndpoint } from '../../src/protocol/apis/produce.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { trackTimers } from '../helpers/timers.js';
 
 const TOPIC = 'hostile-topic';
 
@@ -23,6 +26,8 @@ function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettin
     sasl: null,
     retryBackoffMs: 60_000,
     retryBackoffMaxMs: 60_000,
+    // An hour: only the refreshes a test asks for, unless it sets a short age itself.
+    metadataMaxAgeMs: 3_600_000,
     ...overrides,
   };
 }
@@ -122,5 +127,64 @@ describe('ClusterView: connections to a broker', () => {
     await connected;
     assert.notEqual(second, first);
     assert.equal(second.isClosed, false);
+  });
+});
+
+describe('ClusterView: the KIP-951 leader hint of a Produce answer', () => {
+  const endpoint = (broker: FakeBroker, nodeId = 2): NodeEndpoint => {
+    const [host, port] = broker.address.split(':');
+    return { nodeId, host: host!, port: Number(port), rack: null };
+  };
+
+  it('a newer leader epoch moves the partition to the named leader, at the endpoint the answer lists', async (t) => {
+    const { view } = await setup(t);
+    const other = await FakeBroker.start(1);
+    t.after(() => other.close());
+    await view.refresh(TOPIC);
+    assert.deepEqual([view.topic(TOPIC)?.leaders, view.topic(TOPIC)?.leaderEpochs], [[1], [-1]]);
+    assert.equal(view.applyLeaderHint(TOPIC, 0, { leaderId: 2, leaderEpoch: 5 }, [endpoint(other)]), true);
+    assert.deepEqual([view.topic(TOPIC)?.leaders, view.topic(TOPIC)?.leaderEpochs], [[2], [5]]);
+    // No Metadata round trip: the connection to node 2 goes to the endpoint from the hint.
+    const connection = await view.connection(2);
+    assert.equal(connection.port, Number(endpoint(other).port));
+    assert.equal(other.connections, 1);
+  });
+
+  it('is ignored when not newer, when the leader has no known address, for -1/-1, or for an unknown partition', async (t) => {
+    const { broker, view } = await setup(t);
+    await view.refresh(TOPIC);
+    assert.equal(view.applyLeaderHint(TOPIC, 0, { leaderId: 1, leaderEpoch: 7 }, []), true, 'node 1 is known from Metadata');
+    for (const [what, partition, hint, endpoints] of [
+      ['an equal epoch', 0, { leaderId: 2, leaderEpoch: 7 }, [endpoint(broker)]],
+      ['an older epoch', 0, { leaderId: 2, leaderEpoch: 6 }, [endpoint(broker)]],
+      ['a leader without an address', 0, { leaderId: 3, leaderEpoch: 8 }, []],
+      ['an impossible endpoint', 0, { leaderId: 2, leaderEpoch: 8 }, [{ ...endpoint(broker), port: 0 }]],
+      ['no leader', 0, { leaderId: -1, leaderEpoch: -1 }, []],
+      ['a partition the topic does not have', 1, { leaderId: 1, leaderEpoch: 8 }, []],
+    ] as const) {
+      assert.equal(view.applyLeaderHint(TOPIC, partition, hint, endpoints), false, what);
+      assert.deepEqual([view.topic(TOPIC)?.leaders, view.topic(TOPIC)?.leaderEpochs], [[1], [7]], what);
+    }
+    assert.equal(view.applyLeaderHint('never-seen', 0, { leaderId: 1, leaderEpoch: 1 }, []), false);
+  });
+});
+
+describe('ClusterView: metadataMaxAgeMs', () => {
+  it('fetches its topics again once its view is metadataMaxAgeMs old: partitions added are seen', async (t) => {
+    const { broker, view } = await setup(t, { metadataMaxAgeMs: 20 });
+    await view.refresh(TOPIC);
+    broker.partitionCount = 3;
+    // The second answer is asked for only after the first was applied (each refresh re-arms the timer).
+    await broker.answers(FAKE_API.metadata, 2);
+    assert.deepEqual(view.topic(TOPIC)?.leaders, [1, 1, 1]);
+  });
+
+  it('close releases the max-age timer (and every other)', async (t) => {
+    const live = trackTimers(t);
+    const { view } = await setup(t);
+    await view.refresh(TOPIC);
+    assert.equal(live.size, 1, 'the max-age timer is armed');
+    await view.close();
+    assert.equal(live.size, 0);
   });
 });

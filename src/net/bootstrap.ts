@@ -1,0 +1,77 @@
+/**
+ * Opening connections the same way on both threads: one broker, through the thread's AuthGate, or the first broker
+ * of a list that accepts (the "any broker will do" connection the main thread's topic registry keeps for Metadata
+ * and InitProducerId, and each worker's cluster view keeps for Metadata).
+ */
+import type tls from 'node:tls';
+import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
+import { AuthenticationError } from '../shared/producer-errors.js';
+import type { AuthGate } from './auth-gate.js';
+import { Connection, type ConnectionOptions } from './connection.js';
+import type { SaslCredentials } from './sasl.js';
+
+type BrokerAddress = Pick<ConnectionOptions, 'host' | 'port'>;
+
+/** What every connection of a producer is opened with. */
+export interface ClientSettings {
+  readonly clientId: string;
+  readonly requestTimeoutMs: number;
+  readonly connectTimeoutMs: number;
+  readonly maxInFlight: number;
+  readonly tls: tls.ConnectionOptions | null;
+  readonly sasl: SaslCredentials | null;
+}
+
+/**
+ * Opens a connection to one broker. While `auth` holds a recent authentication failure this throws that failure
+ * without opening a socket; otherwise the outcome is booked in `auth`.
+ */
+export async function openConnection(
+  broker: BrokerAddress, settings: ClientSettings, auth: AuthGate, signal?: AbortSignal,
+): Promise<Connection> {
+  auth.check();
+  const { tls, sasl } = settings;
+  try {
+    const connection = await Connection.connect({
+      host: broker.host,
+      port: broker.port,
+      clientId: settings.clientId,
+      requestTimeoutMs: settings.requestTimeoutMs,
+      connectTimeoutMs: settings.connectTimeoutMs,
+      maxInFlight: settings.maxInFlight,
+      signal,
+      ...(tls !== null && { tls }),
+      ...(sasl !== null && { sasl }),
+    });
+    auth.succeeded();
+    return connection;
+  } catch (error) {
+    auth.failed(error);
+    throw error;
+  }
+}
+
+/**
+ * A connection to the first of `brokers` that accepts one, tried in order. Stops early at an authentication failure
+ * (the same credentials fail on every broker), when `signal` aborts, or once `stopped()` says the owner is
+ * closing. Rejects with the last KafkaProducerError seen, else a ConnectionError carrying the cause.
+ */
+export async function connectToAny(
+  brokers: readonly BrokerAddress[],
+  settings: ClientSettings,
+  auth: AuthGate,
+  options: { readonly signal?: AbortSignal | undefined; readonly stopped: () => boolean },
+): Promise<Connection> {
+  let lastError: unknown;
+  for (const broker of brokers) {
+    if (options.stopped()) break;
+    try {
+      return await openConnection(broker, settings, auth, options.signal);
+    } catch (error) {
+      lastError = error;
+      if (options.signal?.aborted === true || error instanceof AuthenticationError) break;
+    }
+  }
+  if (lastError instanceof KafkaProducerError) throw lastError;
+  throw new ConnectionError(lastError === undefined ? 'the producer is closing' : 'no broker could be reached', { cause: lastError });
+}

@@ -1,0 +1,81 @@
+/**
+ * What Sink does with a Produce answer that a single local broker never gives: NOT_LEADER_OR_FOLLOWER with the
+ * KIP-951 current_leader and node_endpoints (Produce v10+; their decoding is checked byte by byte in
+ * test/protocol/apis/produce.test.ts). The cluster view is real (its Metadata from the fake broker); only the
+ * Produce exchange is a stand-in connection that answers with the decoded response.
+ */
+import assert from 'node:assert/strict';
+import { describe, it, type TestContext } from 'node:test';
+import type { Connection } from '../../src/net/connection.js';
+import type { ProducePartitionResponse, ProduceResponse } from '../../src/protocol/apis/produce.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
+import type { Batch } from '../../src/workers/batch.js';
+import { ClusterView } from '../../src/workers/cluster-view.js';
+import { Sink, type Outgoing, type PartitionOutcome } from '../../src/workers/sink.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+
+const TOPIC = 'moving-leader';
+
+async function viewAnswering(t: TestContext, response: ProduceResponse): Promise<ClusterView> {
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  const view = new ClusterView([broker.address], {
+    clientId: 'sink-test', requestTimeoutMs: 10_000, connectTimeoutMs: 10_000, maxInFlight: 5, tls: null, sasl: null,
+    retryBackoffMs: 100, retryBackoffMaxMs: 1000, metadataMaxAgeMs: 3_600_000,
+  });
+  t.after(() => view.close());
+  await view.refresh(TOPIC);
+  const connection = { request: () => Promise.resolve(response), close: () => Promise.resolve() } as unknown as Connection;
+  view.connection = () => Promise.resolve(connection);
+  return view;
+}
+
+function partition(fields: Partial<ProducePartitionResponse>): ProducePartitionResponse {
+  return {
+    index: 0, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null,
+    currentLeader: null, ...fields,
+  };
+}
+
+/** Sends one batch for partition 0 and resolves with its outcome and the leaders the view had at that moment. */
+function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leaders: readonly number[] | undefined }> {
+  return new Promise((resolve, reject) => {
+    const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5 }, {
+      answered: (_, outcome) => resolve({ outcome, leaders: view.topic(TOPIC)?.leaders }),
+      lost: (_, error) => reject(error),
+      ready: () => undefined,
+      throttled: () => undefined,
+      inFlight: () => undefined,
+    });
+    const batch = { recordIds: Uint32Array.of(1), bytes: Buffer.from('a record batch') } as unknown as Batch;
+    const outgoing: Outgoing = { topic: TOPIC, topicId: new Uint8Array(16), partition: 0, batch };
+    sink.send([outgoing]);
+  });
+}
+
+describe('Sink: KIP-951 current_leader', () => {
+  it('NOT_LEADER_OR_FOLLOWER with a newer leader: the view leads to it before the outcome is reported', async (t) => {
+    const view = await viewAnswering(t, {
+      responses: [{
+        name: TOPIC, topicId: null,
+        partitionResponses: [partition({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER, currentLeader: { leaderId: 2, leaderEpoch: 3 } })],
+      }],
+      throttleTimeMs: 0,
+      nodeEndpoints: [{ nodeId: 2, host: '127.0.0.1', port: 1, rack: null }],
+    });
+    const { outcome, leaders } = await sendOne(view);
+    assert.equal(outcome.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.deepEqual(leaders, [2]);
+  });
+
+  it('an answer without a hint leaves the leader alone', async (t) => {
+    const view = await viewAnswering(t, {
+      responses: [{ name: TOPIC, topicId: null, partitionResponses: [partition({ errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER })] }],
+      throttleTimeMs: 0,
+      nodeEndpoints: [],
+    });
+    const { outcome, leaders } = await sendOne(view);
+    assert.equal(outcome.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
+    assert.deepEqual(leaders, [1]);
+  });
+});
