@@ -35,8 +35,8 @@ export interface ConnectionSettings extends ClientSettings {
   readonly retryBackoffMs: number;
   /** Longest such pause. */
   readonly retryBackoffMaxMs: number;
-  /** Age at which the topics this worker has seen are fetched again. Default DEFAULT_METADATA_MAX_AGE_MS. */
-  readonly metadataMaxAgeMs?: number | undefined;
+  /** Age at which the topics this worker has seen are fetched again (the producer's metadataMaxAgeMs). */
+  readonly metadataMaxAgeMs: number;
 }
 
 /**
@@ -57,8 +57,6 @@ interface BrokerLink {
 /** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
 const MIN_REFRESH_INTERVAL_MS = 100;
 
-/** Java's metadata.max.age.ms default, the producer's metadataMaxAgeMs default (src/main/options.ts). */
-const DEFAULT_METADATA_MAX_AGE_MS = 300_000;
 
 export class ClusterView {
   readonly #bootstrap: readonly Broker[];
@@ -133,7 +131,7 @@ export class ClusterView {
   #scheduleMaxAge(): void {
     clearTimeout(this.#maxAgeTimer);
     if (this.#closed) return;
-    const age = this.#settings.metadataMaxAgeMs ?? DEFAULT_METADATA_MAX_AGE_MS;
+    const age = this.#settings.metadataMaxAgeMs;
     // A failed refresh is only waited out here: whoever needs a leader asks again with its own backoff.
     this.#maxAgeTimer = setTimeout(() => void this.refresh().catch(() => undefined), age).unref();
   }

@@ -80,13 +80,13 @@ export class ProducerWorker {
         this.#pump();
       },
     });
-    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, tls, sasl } = this.#settings;
+    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs, tls, sasl } = this.#settings;
     this.#tokens = new WorkerTokens(init.port);
     let credentials: SaslCredentials | null = null;
     if (sasl?.mechanism === 'oauthbearer') credentials = { ...sasl, token: () => this.#tokens.get() };
     else if (sasl !== null) credentials = sasl;
     this.#view = new ClusterView(this.#settings.brokers, {
-      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs,
+      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs,
       // Structured cloning turned Buffers into plain Uint8Arrays; tls.connect takes both.
       tls,
       sasl: credentials,
@@ -226,7 +226,7 @@ export class ProducerWorker {
     if (sink === undefined) {
       const { acks, requestTimeoutMs, maxInFlight } = this.#settings;
       sink = new Sink(nodeId, this.#view, { acks: acks as Acks, requestTimeoutMs, maxInFlight }, {
-        answered: (outgoing, outcome) => this.#answered(outgoing, outcome),
+        answered: (outgoing, outcome) => this.#answered(outgoing, outcome, nodeId),
         lost: (outgoing, error, written) => this.#lost(outgoing, error, written),
         ready: () => this.#pump(),
         throttled: (ms) => this.#stats.add(WorkerStat.THROTTLE_MS, ms),
@@ -247,7 +247,7 @@ export class ProducerWorker {
     throw new Error(`no state for ${outgoing.topic}-${outgoing.partition}`);
   }
 
-  #answered(outgoing: Outgoing, outcome: PartitionOutcome): void {
+  #answered(outgoing: Outgoing, outcome: PartitionOutcome, from: number): void {
     const p = this.#partitionOf(outgoing);
     const batch = outgoing.batch;
     const verdict = policy.answered(p, batch, outcome, this.#settings, Date.now(), this.#closeDeadline);
@@ -256,7 +256,18 @@ export class ProducerWorker {
         { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome) },
         batch.recordIds,
       );
+    } else if (verdict.action === 'retry' && verdict.refreshMetadata && this.#movedAway(p, from)) {
+      // KIP-951: the answer named the new leader and the view took it: resend there at once, no backoff and no
+      // Metadata round trip.
+      this.#stats.add(WorkerStat.RETRIES);
+      batch.retryAt = 0;
     } else this.#carryOut(p, batch, verdict);
+  }
+
+  /** Whether the view now leads this partition somewhere other than `from` (a leader hint already applied). */
+  #movedAway(p: PartitionState, from: number): boolean {
+    const leader = this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
+    return leader >= 0 && leader !== from;
   }
 
   /** Does what the policy decided for a batch that did not succeed. */
