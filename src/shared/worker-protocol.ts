@@ -66,8 +66,6 @@ export interface WorkerInit {
 
 /** Main → worker. */
 export type ControlMessage =
-  /** Send every buffered batch now, without lingering (flush, or someone waits for budget). */
-  | { readonly type: 'drain' }
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
   | { readonly type: 'close'; readonly deadline: number }
   | TokenMessage;

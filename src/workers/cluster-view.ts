@@ -92,10 +92,6 @@ export class ClusterView {
     return this.#topics.get(name);
   }
 
-  broker(nodeId: number): Broker | undefined {
-    return this.#brokers.get(nodeId);
-  }
-
   /**
    * Fetches metadata for every topic this worker has seen (plus `topic`). Concurrent callers share one request;
    * calls closer together than MIN_REFRESH_INTERVAL_MS wait out the interval, so a burst of NOT_LEADER answers
