@@ -8,6 +8,7 @@ import { AuthGate } from '../net/auth-gate.js';
 import { Connection } from '../net/connection.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
+import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 
@@ -226,7 +227,7 @@ export class ClusterView {
 
   async #attempt(link: BrokerLink, broker: Broker): Promise<Connection> {
     try {
-      const wait = this.#backoff(link.failures) - (Date.now() - link.endedAt);
+      const wait = backoffMs(link.failures - 1, this.#settings) - (Date.now() - link.endedAt);
       if (link.failures > 0 && wait > 0) await this.#pause(wait);
       const connection = await this.#open(broker);
       link.connection = connection;
@@ -247,12 +248,6 @@ export class ClusterView {
     link.connection = undefined;
     link.failures = connection.proven ? 0 : link.failures + 1;
     link.endedAt = Date.now();
-  }
-
-  #backoff(failures: number): number {
-    const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
-    const exponential = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, Math.max(0, failures - 1)));
-    return exponential * (0.8 + Math.random() * 0.4);
   }
 
   /** Sleeps `ms`, or rejects with ConnectionError when the view closes first; the timer never outlives close. */
