@@ -5,7 +5,7 @@
  */
 import type tls from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
-import type { CodecValue } from '../protocol/compression.js';
+import type { CodecValue } from './codecs.js';
 
 /** The options a worker needs, already validated on the main thread. */
 export interface WorkerSettings {
