@@ -3,11 +3,10 @@
  * copied into a partition's arena: no record object, key view or header array is built per record. The worker's
  * hot path; the object-based encoder in src/protocol/record-batch.ts stays the reference it is tested against.
  *
- * Entry layout it reads (little-endian): kind u8, pad u8, topicIndex u16, recordId u32, partition i32,
- * keyLength i32, valueLength i32, headerCount u32, timestamp f64, key, value, then per header
- * keyLength u32, key, valueLength i32, value (-1 = null).
+ * It reads the entry layout of src/shared/record-entry.ts (RecordEntryOffset): the fixed fields, then key, value and
+ * per header keyLength u32, key, valueLength i32, value (-1 = null).
  */
-import { RECORD_HEADER_BYTES, readF64, readI32 } from '../shared/record-entry.js';
+import { LENGTH_BYTES, RECORD_HEADER_BYTES, RecordEntryOffset, readF64, readI32 } from '../shared/record-entry.js';
 import {
   assembleBatch,
   sizeOfUvarint,
@@ -44,24 +43,24 @@ function fieldSize(length: number): number {
 export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: number, header: BatchHeader): Buffer | Promise<Buffer> {
   if (bodySizes.length < count) bodySizes = new Int32Array(2 ** Math.ceil(Math.log2(count)));
   const sizes = bodySizes;
-  const baseTimestamp = readF64(arena, offsets[0]! + 24);
+  const baseTimestamp = readF64(arena, offsets[0]! + RecordEntryOffset.timestamp);
   let maxTimestamp = baseTimestamp;
   let section = 0;
   for (let i = 0; i < count; i++) {
     const at = offsets[i]!;
-    const keyLength = readI32(arena, at + 12);
-    const valueLength = readI32(arena, at + 16);
-    const headerCount = readI32(arena, at + 20);
-    const timestamp = readF64(arena, at + 24);
+    const keyLength = readI32(arena, at + RecordEntryOffset.keyLength);
+    const valueLength = readI32(arena, at + RecordEntryOffset.valueLength);
+    const headerCount = readI32(arena, at + RecordEntryOffset.headerCount);
+    const timestamp = readF64(arena, at + RecordEntryOffset.timestamp);
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
     let body = 1 + sizeOfVarlong(timestamp - baseTimestamp) + sizeOfVarint(i) + fieldSize(keyLength) + fieldSize(valueLength);
     body += sizeOfVarint(headerCount);
     let pos = at + RECORD_HEADER_BYTES + Math.max(0, keyLength) + Math.max(0, valueLength);
     for (let h = 0; h < headerCount; h++) {
       const hk = readI32(arena, pos);
-      const hv = readI32(arena, pos + 4 + hk);
+      const hv = readI32(arena, pos + LENGTH_BYTES + hk);
       body += fieldSize(hk) + fieldSize(hv);
-      pos += 8 + hk + Math.max(0, hv);
+      pos += 2 * LENGTH_BYTES + hk + Math.max(0, hv);
     }
     sizes[i] = body;
     section += sizeOfUvarint(body << 1) + body;
@@ -69,12 +68,12 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
   return assembleBatch(header, count, baseTimestamp, maxTimestamp, section, (out, pos) => {
     for (let i = 0; i < count; i++) {
       const at = offsets[i]!;
-      const keyLength = readI32(arena, at + 12);
-      const valueLength = readI32(arena, at + 16);
-      const headerCount = readI32(arena, at + 20);
+      const keyLength = readI32(arena, at + RecordEntryOffset.keyLength);
+      const valueLength = readI32(arena, at + RecordEntryOffset.valueLength);
+      const headerCount = readI32(arena, at + RecordEntryOffset.headerCount);
       pos = writeUvarint(out, pos, sizes[i]! << 1);
       out[pos++] = 0; // record attributes: unused in v2
-      pos = writeVarlong(out, pos, readF64(arena, at + 24) - baseTimestamp);
+      pos = writeVarlong(out, pos, readF64(arena, at + RecordEntryOffset.timestamp) - baseTimestamp);
       // The broker requires offset deltas 0..n-1 in order.
       pos = writeUvarint(out, pos, i << 1);
       let from = at + RECORD_HEADER_BYTES;
@@ -85,11 +84,11 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
       pos = writeUvarint(out, pos, headerCount << 1);
       for (let h = 0; h < headerCount; h++) {
         const hk = readI32(arena, from);
-        pos = writeField(out, pos, arena, from + 4, hk);
-        from += 4 + hk;
+        pos = writeField(out, pos, arena, from + LENGTH_BYTES, hk);
+        from += LENGTH_BYTES + hk;
         const hv = readI32(arena, from);
-        pos = writeField(out, pos, arena, from + 4, hv);
-        from += 4 + Math.max(0, hv);
+        pos = writeField(out, pos, arena, from + LENGTH_BYTES, hv);
+        from += LENGTH_BYTES + Math.max(0, hv);
       }
     }
     return pos;
