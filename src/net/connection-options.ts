@@ -41,7 +41,6 @@ export interface SendOptions {
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
-
 export function checkConnectionOptions(options: ConnectionOptions): void {
   const { host, port, clientId, requestTimeoutMs, maxInFlight, connectTimeoutMs } = options;
   if (typeof host !== 'string' || host.length === 0) throw new ConfigError('host must be a non-empty string');

@@ -45,7 +45,6 @@ const RecordEntryWord = {
   timestamp: RecordEntryOffset.timestamp >> 2,
 } as const;
 
-
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
 const f64Words = new Int32Array(f64.buffer);
