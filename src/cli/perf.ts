@@ -8,7 +8,8 @@
  * it is an upper bound for each record in it. Values are random letters, so compression ratios are realistic
  * rather than flattering.
  */
-import { Producer, type Compression, type ProducerOptions } from '../main/index.js';
+import { Producer, type ProducerOptions } from '../main/index.js';
+import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
@@ -86,7 +87,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
   if (values.help === true) return 'help';
   const topic = stringFlag(values, 'topic');
   if (topic === undefined || topic === '') throw new UsageError('--topic is required');
-  const compression = choiceFlag(values, 'compression', ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly Compression[]);
+  const compression = choiceFlag(values, 'compression', CODEC_NAMES);
   const acks = choiceFlag(values, 'acks', ['all', '1', '0'] as const);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
   const batchMaxBytes = numberFlag(values, 'batch-bytes', { min: 1, integer: true });

@@ -5,7 +5,8 @@
  * status is 1 if anything failed. Blank lines are skipped.
  */
 import { createInterface } from 'node:readline';
-import { Producer, type Compression } from '../main/index.js';
+import { Producer } from '../main/index.js';
+import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
 import { Progress } from './progress.js';
@@ -66,7 +67,7 @@ export async function runProduce(
   const keyField = stringFlag(values, 'key-field');
   if (keyField !== undefined && format !== 'ndjson') throw new UsageError('--key-field needs --format ndjson');
   const partition = numberFlag(values, 'partition', { min: 0, integer: true });
-  const compression = choiceFlag(values, 'compression', ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const satisfies readonly Compression[]);
+  const compression = choiceFlag(values, 'compression', CODEC_NAMES);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
   const producer = new Producer({
     ...connectionOptions(values),

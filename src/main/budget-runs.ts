@@ -12,11 +12,6 @@
  */
 import type { ByteBudget } from './byte-budget.js';
 
-export interface RunItem<T> {
-  readonly bytes: number;
-  readonly record: T;
-}
-
 export interface BudgetRunsOptions<T> {
   readonly budget: ByteBudget;
   /** Most bytes per slice; at least 1. */

@@ -23,6 +23,7 @@
 import { ConfigError } from '../shared/errors.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { AbortError, BufferTimeoutError, RecordTooLargeError } from '../shared/producer-errors.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 
 export interface ByteBudgetOptions {
   /** `maxBufferedBytes`: an integer from 1 to 2^31 − 1 (the counter is an Int32 slot). */
@@ -51,8 +52,6 @@ export interface AcquireOptions {
   readonly onGranted?: (() => void) | undefined;
 }
 
-/** Beyond this setTimeout fires at once (Node clamps it to 1 ms), so longer waits run without a timer. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const LIMIT = 2 ** 31 - 1;
 
 /** Shared by every immediate grant, so the fast path of acquire() allocates nothing. */

@@ -1,7 +1,6 @@
 /** Waiting with a deadline (epoch ms): timers are always cleared, abort listeners always removed. */
 import { BufferTimeoutError } from '../shared/producer-errors.js';
-
-const MAX_TIMER_MS = 2 ** 31 - 1;
+import { MAX_TIMER_MS } from '../shared/timers.js';
 
 /** `promise`, or BufferTimeoutError naming `what` once `deadline` passes. */
 export function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {

@@ -27,7 +27,6 @@ export {
 } from '../shared/errors.js';
 export {
   BufferTimeoutError,
-  BufferFullError,
   RecordTooLargeError,
   AbortError,
   DeliveryTimeoutError,

@@ -6,6 +6,7 @@
  */
 import type { OAuthBearerToken } from '../net/sasl.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 
 export interface LiveToken {
   readonly value: string;
@@ -97,7 +98,7 @@ export class OAuthTokens {
 
   #schedule(delayMs: number): void {
     clearTimeout(this.#timer);
-    if (this.#closed || !(delayMs > 0) || delayMs > 2 ** 31 - 1) return;
+    if (this.#closed || !(delayMs > 0) || delayMs > MAX_TIMER_MS) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
       this.#fetch().then(

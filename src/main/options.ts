@@ -6,7 +6,9 @@
  */
 import { availableParallelism } from 'node:os';
 import type tls from 'node:tls';
+import { CODEC_NAMES, type CodecName } from '../shared/codecs.js';
 import { ConfigError } from '../shared/errors.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import { resolveSasl, resolveTls, type SaslOptions } from './security-options.js';
 
 /** What a custom partitioner sees: the record after serialisation, key and value as bytes. */
@@ -25,7 +27,7 @@ export type PartitionerFunction = (record: PartitionerRecord, partitionCount: nu
 export type SerializerFunction = (value: unknown) => Uint8Array | string;
 
 export type Serializer = 'msgpack' | 'json' | SerializerFunction;
-export type Compression = 'none' | 'gzip' | 'snappy' | 'lz4' | 'zstd';
+export type Compression = CodecName;
 export type Acks = 0 | 1 | -1 | 'all';
 
 export interface ProducerOptions {
@@ -169,7 +171,6 @@ export interface ResolvedOptions {
 export const DEFAULT_BROKER = '127.0.0.1:9092';
 const MIB = 1024 * 1024;
 /** Node's timers take at most 2^31-1 ms; a larger delay silently becomes 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 const TIMER_NOTE = " (Node's timer limit)";
 /** Counters shared with workers are Int32 SharedArrayBuffer slots. */
 const MAX_INT32 = 2 ** 31 - 1;
@@ -178,7 +179,7 @@ const INT32_NOTE = ' (an Int32 shared counter)';
 const MAX_IDEMPOTENT_IN_FLIGHT = 5;
 /** The characters the old Scala clients allowed in `client.id` (kafka.common.Config): safe in metric names and logs. */
 const CLIENT_ID = /^[a-zA-Z0-9._-]+$/;
-const COMPRESSIONS: readonly string[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] satisfies readonly Compression[];
+const COMPRESSIONS: readonly string[] = CODEC_NAMES;
 
 const OPTION_NAMES = [
   'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'compression', 'lingerMs', 'batchMaxBytes',

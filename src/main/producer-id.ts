@@ -6,6 +6,7 @@
  */
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { brokerError } from '../protocol/error-codes.js';
+import { backoffMs } from '../shared/backoff.js';
 import { KafkaProducerError } from '../shared/errors.js';
 import type { ResolvedOptions } from './options.js';
 import type { TopicRegistry } from './topic-registry.js';
@@ -34,7 +35,7 @@ export async function initProducerId(
       if (!(error instanceof KafkaProducerError)) throw error;
       failure = error;
     }
-    const wait = Math.min(options.retryBackoffMaxMs, options.retryBackoffMs * 2 ** Math.min(attempt, 10));
+    const wait = backoffMs(attempt, options);
     if (!failure.retriable || isClosed() || Date.now() + wait > deadline) throw failure;
     await new Promise((resolve) => setTimeout(resolve, wait));
   }

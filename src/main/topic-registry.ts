@@ -12,7 +12,9 @@ import type { Connection } from '../net/connection.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
+import { backoffMs } from '../shared/backoff.js';
 import { KafkaProducerError, ProtocolError } from '../shared/errors.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
 
@@ -47,7 +49,6 @@ interface Loading {
   reason: string;
 }
 
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** Topic indexes travel as u16 in ring entries. */
 const MAX_TOPICS = 65_535;
@@ -170,7 +171,7 @@ export class TopicRegistry {
         // An answer that makes no sense: that connection is not trusted for the next attempt.
         if (error instanceof ProtocolError) await connection?.close();
       }
-      const wait = Math.min(this.#settings.retryBackoffMs * 2 ** Math.min(attempt, 4), loading.deadline - Date.now());
+      const wait = Math.min(backoffMs(attempt, this.#settings), loading.deadline - Date.now());
       if (wait <= 0) break;
       await new Promise((resolve) => setTimeout(resolve, wait));
     }

@@ -1,5 +1,5 @@
 /** The worker's share of the producer's options, already validated (src/main/options.ts). */
-import { Codec } from '../protocol/compression.js';
+import { Codec } from '../shared/codecs.js';
 import type { WorkerSettings } from '../shared/worker-protocol.js';
 import type { ResolvedOptions } from './options.js';
 

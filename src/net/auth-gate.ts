@@ -4,6 +4,7 @@
  * failure, as Java's reconnect.backoff.ms → reconnect.backoff.max.ms), rather than open a socket per waiting send.
  * A success clears it. One gate per thread's set of connections: the main thread's registry, each worker's view.
  */
+import { backoffMs } from '../shared/backoff.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 
 const MIN_BACKOFF_MS = 100;
@@ -35,7 +36,7 @@ export class AuthGate {
   failed(error: unknown): void {
     if (!(error instanceof AuthenticationError)) return;
     this.#failure = error;
-    this.#retryAt = Date.now() + Math.min(this.#maxMs, this.#baseMs * 2 ** Math.min(this.#failures, 20));
+    this.#retryAt = Date.now() + backoffMs(this.#failures, { retryBackoffMs: this.#baseMs, retryBackoffMaxMs: this.#maxMs });
     this.#failures++;
   }
 

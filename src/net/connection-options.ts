@@ -4,6 +4,7 @@
  */
 import type tls from 'node:tls';
 import { ConfigError } from '../shared/errors.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import type { SaslCredentials } from './sasl.js';
 
 export interface ConnectionOptions {
@@ -39,9 +40,6 @@ export interface SendOptions {
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-
-/** Node's timers take at most 2^31-1 ms; a larger delay silently becomes 1 ms. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export function checkConnectionOptions(options: ConnectionOptions): void {
   const { host, port, clientId, requestTimeoutMs, maxInFlight, connectTimeoutMs } = options;

@@ -34,6 +34,7 @@ import {
   RequestTimeoutError,
   UnsupportedVersionError,
 } from '../shared/errors.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   checkConnectionOptions,
@@ -55,8 +56,6 @@ const DEFAULT_BODY_CAPACITY = 256;
 /** Re-authentication starts at a random point of the session lifetime in [MIN, MAX) (Java's 85 %–95 %). */
 const REAUTH_AT_MIN = 0.85;
 const REAUTH_AT_MAX = 0.95;
-/** Node's timers take at most 2^31-1 ms (about 24.8 days); a longer session is renewed that early. */
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class Connection {
   readonly host: string;
@@ -470,6 +469,7 @@ export class Connection {
     this.sessionLifetimeMs = lifetimeMs > 0 ? lifetimeMs : 0;
     if (this.sessionLifetimeMs === 0 || this.#failure !== undefined) return;
     const at = REAUTH_AT_MIN + Math.random() * (REAUTH_AT_MAX - REAUTH_AT_MIN);
+    // A session longer than Node's timer limit (about 24.8 days) is renewed that early.
     const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(lifetimeMs * at)));
     this.#reauthTimer = setTimeout(this.#onReauthTimer, delay);
     this.#reauthTimer.unref();

@@ -17,8 +17,6 @@ import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { ScramClient } from './scram.js';
 
-export type SaslMechanism = 'plain' | 'scram-sha-256' | 'scram-sha-512' | 'oauthbearer';
-
 /** An OAUTHBEARER token: the compact JWS (or any token the broker validates) and how long it stays valid. */
 export interface OAuthBearerToken {
   readonly value: string;

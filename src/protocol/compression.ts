@@ -16,15 +16,12 @@ import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
 import { compressFrame, decompressFrame } from 'lz4-napi';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
+import { CODEC_NAMES, Codec, isCodecValue, type CodecName, type CodecValue } from '../shared/codecs.js';
 import { ConfigError, ProtocolError } from '../shared/errors.js';
 import { xerialCompress, xerialDecompress } from './snappy-xerial.js';
 
-export const Codec = { none: 0, gzip: 1, snappy: 2, lz4: 3, zstd: 4 } as const;
-export type CodecName = keyof typeof Codec;
-export type CodecValue = (typeof Codec)[CodecName];
-
-/** Codec names indexed by their attribute value. */
-export const CODEC_NAMES: readonly CodecName[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
+/** The codec list itself lives in src/shared (the worker settings name a codec too); compression is its protocol face. */
+export { CODEC_NAMES, Codec, isCodecValue, type CodecName, type CodecValue };
 
 /** Default bound on one decompressed records section; a producer's own batches are ~1 MiB uncompressed. */
 export const DEFAULT_MAX_DECOMPRESSED_BYTES = 64 * 1024 * 1024;
@@ -42,10 +39,6 @@ const ZSTD_LEVEL = 3;
 
 const gzipAsync = promisify(zlib.gzip);
 const gunzipAsync = promisify(zlib.gunzip);
-
-export function isCodecValue(value: number): value is CodecValue {
-  return value === 0 || value === 1 || value === 2 || value === 3 || value === 4;
-}
 
 function codecValue(codec: CodecValue | CodecName): CodecValue {
   const value = typeof codec === 'string' ? Codec[codec] : codec;

@@ -153,8 +153,6 @@ export const ErrorCode = {
   SHARE_SESSION_LIMIT_REACHED: 133,
 } as const;
 
-export type ErrorCodeName = keyof typeof ErrorCode;
-
 /** Codes whose Java exception extends RetriableException. */
 const RETRIABLE: ReadonlySet<number> = new Set([
   2, 3, 5, 6, 7, 9, 13, 14, 15, 16, 19, 20, 41, 51, 56, 70, 71, 72, 74, 75, 78, 80, 83, 84, 88, 89, 100, 103, 106,

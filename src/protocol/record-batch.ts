@@ -14,6 +14,11 @@
  * One pass, one allocation: every record's size is computed first (the record length prefix needs it), then one
  * buffer is allocated and filled by index, and batchLength and the CRC are patched in at the end. Timestamps are
  * plain numbers; the per-record loop uses no BigInt, DataView, TextEncoder or temporary arrays.
+ *
+ * The encoder core — the batch header, the records section with or without a codec, batchLength and the CRC
+ * (assembleBatch), and each record's framing (sizeOfRecordLead, writeRecordLead, sizeOfField, writeField, the
+ * reused body sizes) — serves two encoders: the object-based one below, the reference, and the worker's, which
+ * reads records straight from ring entries (src/workers/entry-encoder.ts).
  */
 import { ConfigError } from '../shared/errors.js';
 import { Codec, compress, isCodecValue, type CodecValue } from './compression.js';
@@ -84,7 +89,14 @@ const MAX_BATCH_SIZE = 2 ** 31 - 1;
 /** Body size of each record of the batch being encoded (reused; grows, never shrinks). */
 let bodySizes = new Int32Array(1024);
 
-/** Varint sizes and writers below are shared with the worker's entry encoder (src/workers/entry-encoder.ts). */
+/**
+ * The reused body-size array, at least `count` long. Both encoders measure every record, then write them, with no
+ * await in between, so one array serves both.
+ */
+export function bodySizesFor(count: number): Int32Array {
+  if (bodySizes.length < count) bodySizes = new Int32Array(2 ** Math.ceil(Math.log2(count)));
+  return bodySizes;
+}
 
 /** Bytes needed for an unsigned 32-bit varint. */
 export function sizeOfUvarint(u: number): number {
@@ -108,27 +120,40 @@ export function sizeOfVarlong(v: number): number {
   return size;
 }
 
-/** Bytes a key, value or header value takes: its length varint and its bytes. */
-function sizeOfBytesField(bytes: Uint8Array | null): number {
-  return bytes === null ? 1 : sizeOfVarint(bytes.length) + bytes.length;
+/** Bytes a key, value, header key or header value takes: its length varint (-1 = null) and its bytes. */
+export function sizeOfField(length: number): number {
+  return length < 0 ? 1 : sizeOfVarint(length) + length;
+}
+
+function lengthOf(bytes: Uint8Array | null): number {
+  return bytes === null ? -1 : bytes.length;
+}
+
+/** Bytes of a record body before its key: attributes, timestampDelta and offsetDelta. */
+export function sizeOfRecordLead(timestampDelta: number, offsetDelta: number): number {
+  return 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
+}
+
+/** Bytes a record takes in the records section: its length prefix and its body. */
+export function sizeOfFramedRecord(body: number): number {
+  return sizeOfUvarint(body << 1) + body;
 }
 
 function recordBodySize(record: BatchRecord, offsetDelta: number, timestampDelta: number): number {
-  let size = 1 + sizeOfVarlong(timestampDelta) + sizeOfVarint(offsetDelta);
-  size += sizeOfBytesField(record.key) + sizeOfBytesField(record.value);
+  let size = sizeOfRecordLead(timestampDelta, offsetDelta);
+  size += sizeOfField(lengthOf(record.key)) + sizeOfField(lengthOf(record.value));
   const headers = record.headers;
   size += sizeOfVarint(headers.length);
   for (let i = 0; i < headers.length; i++) {
     const header = headers[i]!;
-    size += sizeOfVarint(header[0].length) + header[0].length + sizeOfBytesField(header[1]);
+    size += sizeOfField(header[0].length) + sizeOfField(lengthOf(header[1]));
   }
   return size;
 }
 
 /** The encoded size of one record, its length prefix included. */
 export function recordSize(record: BatchRecord, offsetDelta: number, timestampDelta: number): number {
-  const body = recordBodySize(record, offsetDelta, timestampDelta);
-  return sizeOfVarint(body) + body;
+  return sizeOfFramedRecord(recordBodySize(record, offsetDelta, timestampDelta));
 }
 
 export function writeUvarint(buf: Uint8Array, pos: number, u: number): number {
@@ -151,22 +176,44 @@ export function writeVarlong(buf: Uint8Array, pos: number, v: number): number {
   return pos;
 }
 
-/** Below this length a byte loop beats TypedArray#set, whose fixed cost dominates small copies. */
-const SMALL_COPY = 8;
+/**
+ * A record's length prefix, then the start of its body: attributes (unused in v2), timestampDelta and offsetDelta
+ * (the broker requires offset deltas 0..n-1 in order). Key, value and headers follow.
+ */
+export function writeRecordLead(buf: Uint8Array, pos: number, body: number, timestampDelta: number, offsetDelta: number): number {
+  pos = writeUvarint(buf, pos, body << 1);
+  buf[pos++] = 0;
+  pos = writeVarlong(buf, pos, timestampDelta);
+  return writeUvarint(buf, pos, offsetDelta << 1);
+}
 
-function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null): number {
-  if (bytes === null) {
-    buf[pos] = 1; // zig-zag(-1)
+/** Below this length a byte loop beats TypedArray#set, whose fixed cost dominates small copies. */
+const SMALL_COPY = 16;
+
+function copyBytes(buf: Uint8Array, pos: number, from: Uint8Array, start: number, length: number): void {
+  if (length < SMALL_COPY) {
+    for (let i = 0; i < length; i++) buf[pos + i] = from[start + i]!;
+  } else {
+    // A whole array is copied as it is; a range of one (a ring entry's arena) needs a view.
+    buf.set(start === 0 && length === from.length ? from : from.subarray(start, start + length), pos);
+  }
+}
+
+/** Writes a bytes field: its length varint, then `length` bytes of `from` at `start`; length -1 is null. */
+export function writeField(buf: Uint8Array, pos: number, from: Uint8Array, start: number, length: number): number {
+  if (length < 0) {
+    buf[pos] = 1; // zig-zag(-1): null
     return pos + 1;
   }
-  const length = bytes.length;
   pos = writeUvarint(buf, pos, length << 1);
-  if (length < SMALL_COPY) {
-    for (let i = 0; i < length; i++) buf[pos + i] = bytes[i]!;
-  } else {
-    buf.set(bytes, pos);
-  }
+  copyBytes(buf, pos, from, start, length);
   return pos + length;
+}
+
+const NO_BYTES = new Uint8Array(0);
+
+function writeBytesField(buf: Uint8Array, pos: number, bytes: Uint8Array | null): number {
+  return writeField(buf, pos, bytes ?? NO_BYTES, 0, lengthOf(bytes));
 }
 
 /** Largest timestamp of the records last measured; read right after measureRecords, before any await. */
@@ -178,8 +225,7 @@ let measuredMaxTimestamp = 0;
  */
 function measureRecords(records: ReadonlyArray<BatchRecord>, baseTimestamp: number): number {
   const count = records.length;
-  if (bodySizes.length < count) bodySizes = new Int32Array(2 ** Math.ceil(Math.log2(count)));
-  const sizes = bodySizes;
+  const sizes = bodySizesFor(count);
   let maxTimestamp = baseTimestamp;
   let total = 0;
   for (let i = 0; i < count; i++) {
@@ -192,10 +238,7 @@ function measureRecords(records: ReadonlyArray<BatchRecord>, baseTimestamp: numb
     const body = recordBodySize(record, i, timestamp - baseTimestamp);
     if (body > MAX_RECORD_BODY) throw new ConfigError(`records[${i}] encodes to ${body} bytes, over 2^30`);
     sizes[i] = body;
-    total += sizeOfUvarint(body << 1) + body;
-  }
-  if (total > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
-    throw new ConfigError(`a batch of ${count} records encodes to ${total} bytes, over the int32 batchLength`);
+    total += sizeOfFramedRecord(body);
   }
   measuredMaxTimestamp = maxTimestamp;
   return total;
@@ -206,11 +249,7 @@ function writeRecords(buf: Uint8Array, pos: number, records: ReadonlyArray<Batch
   const sizes = bodySizes;
   for (let i = 0; i < records.length; i++) {
     const record = records[i]!;
-    pos = writeUvarint(buf, pos, sizes[i]! << 1);
-    buf[pos++] = 0; // record attributes: unused in v2
-    pos = writeVarlong(buf, pos, record.timestamp - baseTimestamp);
-    // The broker requires offset deltas 0..n-1 in order.
-    pos = writeUvarint(buf, pos, i << 1);
+    pos = writeRecordLead(buf, pos, sizes[i]!, record.timestamp - baseTimestamp, i);
     pos = writeBytesField(buf, pos, record.key);
     pos = writeBytesField(buf, pos, record.value);
     const headers = record.headers;
@@ -262,11 +301,26 @@ function writeInt64(out: Buffer, pos: number, value: number): void {
   out.writeUInt32BE(value - high * 2 ** 32, pos + 4);
 }
 
-/** Patch batchLength and the CRC-32C, which covers everything from the attributes on. */
+/** The CRC-32C covers everything from the attributes on. */
+function writeCrc(out: Buffer): void {
+  out.writeUInt32BE(crc32c(out, BatchOffset.attributes, out.length), BatchOffset.crc);
+}
+
+/** Patch batchLength and the CRC. */
 function finishBatch(out: Buffer): Buffer {
   out.writeInt32BE(out.length - LOG_OVERHEAD, BatchOffset.batchLength);
-  out.writeUInt32BE(crc32c(out, BatchOffset.attributes, out.length), BatchOffset.crc);
+  writeCrc(out);
   return out;
+}
+
+/**
+ * Gives an encoded batch its producer epoch and base sequence, and the CRC that covers them: an idempotent batch is
+ * encoded when sealed, but takes its sequence numbers only at its first send.
+ */
+export function stampProducer(batch: Buffer, producerEpoch: number, baseSequence: number): void {
+  batch.writeInt16BE(producerEpoch, BatchOffset.producerEpoch);
+  batch.writeInt32BE(baseSequence, BatchOffset.baseSequence);
+  writeCrc(batch);
 }
 
 /**

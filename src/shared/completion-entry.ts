@@ -37,12 +37,28 @@ export interface Completion {
   readonly recordIds: Uint32Array;
 }
 
-const HEADER_BYTES = 36;
+/** Byte offsets of a completion entry's fields from the entry's start; the message follows the record ids. */
+const CompletionOffset = {
+  kind: 0,
+  topicIndex: 2,
+  partition: 4,
+  errorCode: 8,
+  recordCount: 12,
+  baseOffset: 16,
+  timestamp: 24,
+  messageLength: 32,
+  recordIds: 36,
+} as const;
+
+/** Fixed part of a completion entry: everything before the record ids. */
+const HEADER_BYTES = CompletionOffset.recordIds;
+/** Each record id is a u32. */
+const RECORD_ID_BYTES = 4;
 const textEncoder = new TextEncoder();
 const textDecoder = new TextDecoder();
 
 export function completionSize(recordCount: number, messageBytes: Uint8Array | null): number {
-  return HEADER_BYTES + 4 * recordCount + (messageBytes?.length ?? 0);
+  return HEADER_BYTES + RECORD_ID_BYTES * recordCount + (messageBytes?.length ?? 0);
 }
 
 export function encodeMessage(message: string): Uint8Array | null {
@@ -58,34 +74,34 @@ export function writeCompletion(
   messageBytes: Uint8Array | null,
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset);
-  view.setUint8(0, head.kind);
-  view.setUint8(1, 0);
-  view.setUint16(2, head.topicIndex, true);
-  view.setInt32(4, head.partition, true);
-  view.setInt32(8, head.errorCode, true);
-  view.setUint32(12, recordCount, true);
-  view.setFloat64(16, head.baseOffset, true);
-  view.setFloat64(24, head.timestamp, true);
-  view.setUint32(32, messageBytes?.length ?? 0, true);
-  let at = HEADER_BYTES;
-  for (let i = 0; i < recordCount; i++, at += 4) view.setUint32(at, recordIds[i]!, true);
+  view.setUint8(CompletionOffset.kind, head.kind);
+  view.setUint8(CompletionOffset.kind + 1, 0);
+  view.setUint16(CompletionOffset.topicIndex, head.topicIndex, true);
+  view.setInt32(CompletionOffset.partition, head.partition, true);
+  view.setInt32(CompletionOffset.errorCode, head.errorCode, true);
+  view.setUint32(CompletionOffset.recordCount, recordCount, true);
+  view.setFloat64(CompletionOffset.baseOffset, head.baseOffset, true);
+  view.setFloat64(CompletionOffset.timestamp, head.timestamp, true);
+  view.setUint32(CompletionOffset.messageLength, messageBytes?.length ?? 0, true);
+  let at = CompletionOffset.recordIds;
+  for (let i = 0; i < recordCount; i++, at += RECORD_ID_BYTES) view.setUint32(at, recordIds[i]!, true);
   if (messageBytes !== null) bytes.set(messageBytes, offset + at);
 }
 
 export function readCompletion(bytes: Uint8Array, offset: number): Completion {
-  const recordCount = readU32(bytes, offset + 12);
-  const messageLength = readU32(bytes, offset + 32);
-  const idsStart = offset + HEADER_BYTES;
+  const recordCount = readU32(bytes, offset + CompletionOffset.recordCount);
+  const messageLength = readU32(bytes, offset + CompletionOffset.messageLength);
+  const idsStart = offset + CompletionOffset.recordIds;
   const recordIds = new Uint32Array(recordCount);
-  for (let i = 0; i < recordCount; i++) recordIds[i] = readU32(bytes, idsStart + 4 * i);
-  const messageStart = idsStart + 4 * recordCount;
+  for (let i = 0; i < recordCount; i++) recordIds[i] = readU32(bytes, idsStart + RECORD_ID_BYTES * i);
+  const messageStart = idsStart + RECORD_ID_BYTES * recordCount;
   return {
-    kind: bytes[offset] as CompletionKindValue,
-    topicIndex: readU16(bytes, offset + 2),
-    partition: readI32(bytes, offset + 4),
-    errorCode: readI32(bytes, offset + 8),
-    baseOffset: readF64(bytes, offset + 16),
-    timestamp: readF64(bytes, offset + 24),
+    kind: bytes[offset + CompletionOffset.kind] as CompletionKindValue,
+    topicIndex: readU16(bytes, offset + CompletionOffset.topicIndex),
+    partition: readI32(bytes, offset + CompletionOffset.partition),
+    errorCode: readI32(bytes, offset + CompletionOffset.errorCode),
+    baseOffset: readF64(bytes, offset + CompletionOffset.baseOffset),
+    timestamp: readF64(bytes, offset + CompletionOffset.timestamp),
     message: messageLength === 0 ? '' : textDecoder.decode(bytes.subarray(messageStart, messageStart + messageLength)),
     recordIds,
   };

@@ -18,13 +18,6 @@ export class BufferTimeoutError extends KafkaProducerError {
   }
 }
 
-/** The buffer is full and the caller asked not to wait (`trySend` policies). */
-export class BufferFullError extends KafkaProducerError {
-  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
-    super('ERR_BUFFER_FULL', message, { retriable: true, ...options });
-  }
-}
-
 /**
  * A record that can never fit: larger than `maxBufferedBytes`, than a ring entry, or than the broker's limit.
  * Raised at once, never after a wait, and never retriable: the same record fails the same way again.

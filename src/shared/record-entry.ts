@@ -12,10 +12,38 @@
 
 export const EntryKind = { record: 1, topic: 2 } as const;
 
+/** Byte offsets of a record entry's fixed fields from the entry's start, each a multiple of 4 (but topicIndex). */
+export const RecordEntryOffset = {
+  kind: 0,
+  topicIndex: 2,
+  recordId: 4,
+  partition: 8,
+  keyLength: 12,
+  valueLength: 16,
+  headerCount: 20,
+  timestamp: 24,
+} as const;
+
 /** Fixed part of a record entry; key, value and headers follow. */
 export const RECORD_HEADER_BYTES = 32;
+
+/** Each header key and each header value in a record entry is preceded by its length, 4 bytes. */
+export const LENGTH_BYTES = 4;
+
+/** Byte offsets of a topic entry's fields; the name follows at TOPIC_HEADER_BYTES. */
+const TopicEntryOffset = { kind: 0, topicIndex: 2, nameLength: 4 } as const;
 const TOPIC_HEADER_BYTES = 8;
 
+/** Int32 word indices of the record entry's fields, for the little-endian writer: one aligned store per field. */
+const RecordEntryWord = {
+  kindAndTopicIndex: RecordEntryOffset.kind >> 2,
+  recordId: RecordEntryOffset.recordId >> 2,
+  partition: RecordEntryOffset.partition >> 2,
+  keyLength: RecordEntryOffset.keyLength >> 2,
+  valueLength: RecordEntryOffset.valueLength >> 2,
+  headerCount: RecordEntryOffset.headerCount >> 2,
+  timestamp: RecordEntryOffset.timestamp >> 2,
+} as const;
 
 const f64 = new Float64Array(1);
 const f64Bytes = new Uint8Array(f64.buffer);
@@ -27,6 +55,11 @@ const f64Words = new Int32Array(f64.buffer);
  * each). A big-endian host writes byte by byte.
  */
 const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
+function writeU16(bytes: Uint8Array, offset: number, value: number): void {
+  bytes[offset] = value;
+  bytes[offset + 1] = value >>> 8;
+}
 
 function writeU32(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value;
@@ -59,7 +92,7 @@ export function recordEntrySize(key: Uint8Array | null, value: Uint8Array | null
   let size = RECORD_HEADER_BYTES + (key?.length ?? 0) + (value?.length ?? 0);
   for (let i = 0; i < headers.length; i++) {
     const [headerKey, headerValue] = headers[i]!;
-    size += 8 + headerKey.length + (headerValue?.length ?? 0);
+    size += 2 * LENGTH_BYTES + headerKey.length + (headerValue?.length ?? 0);
   }
   return size;
 }
@@ -83,25 +116,25 @@ export function writeRecordEntry(
   f64[0] = timestamp;
   if (LITTLE_ENDIAN) {
     const w = offset >> 2;
-    words[w] = EntryKind.record | (topicIndex << 16);
-    words[w + 1] = recordId;
-    words[w + 2] = partition;
-    words[w + 3] = key === null ? -1 : key.length;
-    words[w + 4] = value === null ? -1 : value.length;
-    words[w + 5] = headers.length;
-    words[w + 6] = f64Words[0]!;
-    words[w + 7] = f64Words[1]!;
+    // kind in byte 0, pad in byte 1, topicIndex in bytes 2-3: one little-endian word.
+    words[w + RecordEntryWord.kindAndTopicIndex] = EntryKind.record | (topicIndex << 16);
+    words[w + RecordEntryWord.recordId] = recordId;
+    words[w + RecordEntryWord.partition] = partition;
+    words[w + RecordEntryWord.keyLength] = key === null ? -1 : key.length;
+    words[w + RecordEntryWord.valueLength] = value === null ? -1 : value.length;
+    words[w + RecordEntryWord.headerCount] = headers.length;
+    words[w + RecordEntryWord.timestamp] = f64Words[0]!;
+    words[w + RecordEntryWord.timestamp + 1] = f64Words[1]!;
   } else {
-    bytes[offset] = EntryKind.record;
-    bytes[offset + 1] = 0;
-    bytes[offset + 2] = topicIndex;
-    bytes[offset + 3] = topicIndex >>> 8;
-    writeU32(bytes, offset + 4, recordId);
-    writeU32(bytes, offset + 8, partition);
-    writeU32(bytes, offset + 12, key === null ? -1 : key.length);
-    writeU32(bytes, offset + 16, value === null ? -1 : value.length);
-    writeU32(bytes, offset + 20, headers.length);
-    bytes.set(f64Bytes, offset + 24);
+    bytes[offset + RecordEntryOffset.kind] = EntryKind.record;
+    bytes[offset + RecordEntryOffset.kind + 1] = 0;
+    writeU16(bytes, offset + RecordEntryOffset.topicIndex, topicIndex);
+    writeU32(bytes, offset + RecordEntryOffset.recordId, recordId);
+    writeU32(bytes, offset + RecordEntryOffset.partition, partition);
+    writeU32(bytes, offset + RecordEntryOffset.keyLength, key === null ? -1 : key.length);
+    writeU32(bytes, offset + RecordEntryOffset.valueLength, value === null ? -1 : value.length);
+    writeU32(bytes, offset + RecordEntryOffset.headerCount, headers.length);
+    bytes.set(f64Bytes, offset + RecordEntryOffset.timestamp);
   }
   let at = offset + RECORD_HEADER_BYTES;
   if (key !== null) {
@@ -115,10 +148,10 @@ export function writeRecordEntry(
   for (let i = 0; i < headers.length; i++) {
     const [headerKey, headerValue] = headers[i]!;
     writeU32(bytes, at, headerKey.length);
-    bytes.set(headerKey, at + 4);
-    at += 4 + headerKey.length;
+    bytes.set(headerKey, at + LENGTH_BYTES);
+    at += LENGTH_BYTES + headerKey.length;
     writeU32(bytes, at, headerValue === null ? -1 : headerValue.length);
-    at += 4;
+    at += LENGTH_BYTES;
     if (headerValue !== null) {
       bytes.set(headerValue, at);
       at += headerValue.length;
@@ -132,16 +165,15 @@ const textDecoder = new TextDecoder();
 export function topicEntry(topicIndex: number, name: string): Uint8Array {
   const nameBytes = textEncoder.encode(name);
   const bytes = new Uint8Array(TOPIC_HEADER_BYTES + nameBytes.length);
-  bytes[0] = EntryKind.topic;
-  bytes[2] = topicIndex;
-  bytes[3] = topicIndex >>> 8;
-  writeU32(bytes, 4, nameBytes.length);
+  bytes[TopicEntryOffset.kind] = EntryKind.topic;
+  writeU16(bytes, TopicEntryOffset.topicIndex, topicIndex);
+  writeU32(bytes, TopicEntryOffset.nameLength, nameBytes.length);
   bytes.set(nameBytes, TOPIC_HEADER_BYTES);
   return bytes;
 }
 
 export function readTopicEntry(bytes: Uint8Array, offset: number): { topicIndex: number; name: string } {
-  const length = readU32(bytes, offset + 4);
+  const length = readU32(bytes, offset + TopicEntryOffset.nameLength);
   const start = offset + TOPIC_HEADER_BYTES;
-  return { topicIndex: readU16(bytes, offset + 2), name: textDecoder.decode(bytes.subarray(start, start + length)) };
+  return { topicIndex: readU16(bytes, offset + TopicEntryOffset.topicIndex), name: textDecoder.decode(bytes.subarray(start, start + length)) };
 }

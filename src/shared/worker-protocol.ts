@@ -5,7 +5,7 @@
  */
 import type tls from 'node:tls';
 import type { MessagePort } from 'node:worker_threads';
-import type { CodecValue } from '../protocol/compression.js';
+import type { CodecValue } from './codecs.js';
 
 /** The options a worker needs, already validated on the main thread. */
 export interface WorkerSettings {
@@ -68,8 +68,6 @@ export interface WorkerInit {
 
 /** Main → worker. */
 export type ControlMessage =
-  /** Send every buffered batch now, without lingering (flush, or someone waits for budget). */
-  | { readonly type: 'drain' }
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
   | { readonly type: 'close'; readonly deadline: number }
   | TokenMessage;

@@ -5,7 +5,7 @@
  * claims each record with a CAS on its state byte (a record the main thread cancelled first is dropped, so no
  * sequence number is spent on it) and encodes the batch straight from the arena.
  */
-import { readI32, readU16, readU32 } from '../shared/record-entry.js';
+import { RecordEntryOffset, readI32, readU16, readU32 } from '../shared/record-entry.js';
 import { seal } from '../shared/record-states.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
 import type { BatchHeader } from '../protocol/record-batch.js';
@@ -48,8 +48,8 @@ export class Accumulator {
   /** Copies the record entry at `data[at, at + length)` into its partition's open batch. */
   add(data: Uint8Array, at: number, length: number, now: number): void {
     const { batchMaxBytes } = this.#init.settings;
-    const topic = this.topics.get(readU16(data, at + 2))!;
-    const partitionIndex = readI32(data, at + 8);
+    const topic = this.topics.get(readU16(data, at + RecordEntryOffset.topicIndex))!;
+    const partitionIndex = readI32(data, at + RecordEntryOffset.partition);
     let p = topic.partitions.get(partitionIndex);
     if (p === undefined) {
       p = new PartitionState(topic, partitionIndex, this.#init.producerEpoch);
@@ -63,7 +63,7 @@ export class Accumulator {
       this.#filling.add(p);
     }
     // One copy per record, into the partition's reused arena: the ring space is handed back after this drain.
-    p.append(data, at, length, readU32(data, at + 4));
+    p.append(data, at, length, readU32(data, at + RecordEntryOffset.recordId));
     if (p.arenaUsed >= batchMaxBytes) this.seal(p, now);
   }
 

@@ -9,6 +9,7 @@ import { connectToAny, openConnection, type ClientSettings } from '../net/bootst
 import type { Connection } from '../net/connection.js';
 import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
+import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 
@@ -92,10 +93,6 @@ export class ClusterView {
 
   topic(name: string): TopicLayout | undefined {
     return this.#topics.get(name);
-  }
-
-  broker(nodeId: number): Broker | undefined {
-    return this.#brokers.get(nodeId);
   }
 
   /**
@@ -257,7 +254,7 @@ export class ClusterView {
 
   async #attempt(link: BrokerLink, broker: Broker): Promise<Connection> {
     try {
-      const wait = this.#backoff(link.failures) - (Date.now() - link.endedAt);
+      const wait = backoffMs(link.failures - 1, this.#settings) - (Date.now() - link.endedAt);
       if (link.failures > 0 && wait > 0) await this.#pause(wait);
       const connection = await this.#open(broker);
       link.connection = connection;
@@ -278,12 +275,6 @@ export class ClusterView {
     link.connection = undefined;
     link.failures = connection.proven ? 0 : link.failures + 1;
     link.endedAt = Date.now();
-  }
-
-  #backoff(failures: number): number {
-    const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
-    const exponential = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, Math.max(0, failures - 1)));
-    return exponential * (0.8 + Math.random() * 0.4);
   }
 
   /** Sleeps `ms`, or rejects with ConnectionError when the view closes first; the timer never outlives close. */

@@ -10,17 +10,18 @@
 import type { MessagePort } from 'node:worker_threads';
 import { ControlBlock } from '../shared/control-block.js';
 import { RingReader, RingWriter } from '../shared/ring.js';
-import { EntryKind, readTopicEntry } from '../shared/record-entry.js';
+import { EntryKind, RecordEntryOffset, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
-import { encodeRecordBatch, BatchOffset } from '../protocol/record-batch.js';
+import { encodeRecordBatch, stampProducer, BatchOffset } from '../protocol/record-batch.js';
+import { backoffMs } from '../shared/backoff.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
 import { Accumulator } from './accumulator.js';
-import { crc32c } from '../protocol/crc32c.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
@@ -32,7 +33,6 @@ import * as policy from './delivery-policy.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
-const MAX_TIMER_MS = 2 ** 31 - 1;
 
 export class ProducerWorker {
   readonly #settings: WorkerInit['settings'];
@@ -126,7 +126,7 @@ export class ProducerWorker {
     const now = Date.now();
     for (let length; (length = reader.read()) >= 0; ) {
       const at = reader.offset;
-      if (data[at] === EntryKind.topic) {
+      if (data[at + RecordEntryOffset.kind] === EntryKind.topic) {
         const { topicIndex, name } = readTopicEntry(data, at);
         this.#batches.addTopic(topicIndex, name);
         this.#refresh(name);
@@ -215,10 +215,7 @@ export class ProducerWorker {
   /** The batch goes out; a new sequence (and the partition's epoch) is patched into its bytes, and the CRC over them. */
   #prepareAttempt(p: PartitionState, batch: Batch): void {
     if (!policy.markSent(p, batch, this.#settings)) return;
-    const bytes = batch.bytes!;
-    bytes.writeInt16BE(p.epoch, BatchOffset.producerEpoch);
-    bytes.writeInt32BE(batch.baseSequence, BatchOffset.baseSequence);
-    bytes.writeUInt32BE(crc32c(bytes, BatchOffset.attributes, bytes.length), BatchOffset.crc);
+    stampProducer(batch.bytes!, p.epoch, batch.baseSequence);
   }
 
   #sink(nodeId: number): Sink {
@@ -344,19 +341,15 @@ export class ProducerWorker {
         this.#pump();
       },
       () => {
-        const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
-        const wait = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, this.#refreshFailures++));
-        this.#retryLater(Date.now() + wait * (0.8 + Math.random() * 0.4));
+        this.#retryLater(Date.now() + backoffMs(this.#refreshFailures++, this.#settings));
       },
     );
   }
 
   #backOff(batch: Batch): void {
     this.#stats.add(WorkerStat.RETRIES);
-    const { retryBackoffMs, retryBackoffMaxMs } = this.#settings;
-    const exponential = Math.min(retryBackoffMaxMs, retryBackoffMs * 2 ** Math.min(20, batch.attempts - 1));
-    // ±20 % jitter, as Java does, so partitions that failed together do not retry in lockstep.
-    batch.retryAt = Date.now() + exponential * (0.8 + Math.random() * 0.4);
+    // Jittered, so partitions that failed together do not retry in lockstep.
+    batch.retryAt = Date.now() + backoffMs(batch.attempts - 1, this.#settings);
     this.#retryLater(batch.retryAt);
   }
 

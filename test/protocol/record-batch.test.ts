@@ -12,6 +12,7 @@ import {
   encodeRecordBatch,
   encodeRecordBatchUncompressed,
   recordSize,
+  stampProducer,
   type BatchHeader,
   type BatchRecord,
 } from '../../src/protocol/record-batch.js';
@@ -387,6 +388,19 @@ describe('Kafka reads our batches', () => {
     },
   );
 });
+
+describe('stampProducer', () => {
+  it('gives a sealed batch the epoch and sequence it would have been encoded with, CRC included', () => {
+    const records = [plainRecord(0), plainRecord(1), plainRecord(2)];
+    const sealed = encodeRecordBatchUncompressed(records, { producerId: 9n, producerEpoch: 0, baseSequence: 0 });
+    stampProducer(sealed, 4, 2_000_000_000);
+    assert.deepEqual(sealed, encodeRecordBatchUncompressed(records, { producerId: 9n, producerEpoch: 4, baseSequence: 2_000_000_000 }));
+  });
+});
+
+function plainRecord(i: number): BatchRecord {
+  return { key: utf8(`k${i}`), value: utf8(`v${i}`), headers: [], timestamp: 1_700_000_000_000 + i };
+}
 
 function runJava(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {

@@ -1,0 +1,24 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { CompletionKind, completionSize, encodeMessage, readCompletion, writeCompletion } from '../../src/shared/completion-entry.js';
+
+describe('completion entry', () => {
+  it('reads back every field, the record ids and the message it was written with', () => {
+    const message = encodeMessage('NOT_LEADER_OR_FOLLOWER: früh');
+    const ids = [5, 0xffffffff, 42];
+    const at = 12;
+    const bytes = new Uint8Array(at + completionSize(ids.length, message));
+    const head = { kind: CompletionKind.failed, topicIndex: 65_000, partition: 17, errorCode: -1004, baseOffset: 2 ** 40 + 3, timestamp: -1 };
+    writeCompletion(bytes, at, head, ids, ids.length, message);
+    assert.deepEqual(readCompletion(bytes, at), { ...head, message: 'NOT_LEADER_OR_FOLLOWER: früh', recordIds: Uint32Array.from(ids) });
+  });
+
+  it('writes only the first recordCount ids, and no message as an empty one', () => {
+    const bytes = new Uint8Array(completionSize(1, null));
+    const head = { kind: CompletionKind.delivered, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 0, timestamp: 0 };
+    writeCompletion(bytes, 0, head, [9, 10], 1, null);
+    const read = readCompletion(bytes, 0);
+    assert.deepEqual([...read.recordIds], [9]);
+    assert.equal(read.message, '');
+  });
+});

@@ -1,0 +1,69 @@
+/**
+ * The record ring's entries: what writeRecordEntry stores is read back at RecordEntryOffset by the worker
+ * (accumulator, entry encoder), so each named offset must find the field it names.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  EntryKind,
+  LENGTH_BYTES,
+  RECORD_HEADER_BYTES,
+  RecordEntryOffset,
+  readF64,
+  readI32,
+  readTopicEntry,
+  readU16,
+  readU32,
+  recordEntrySize,
+  topicEntry,
+  writeRecordEntry,
+} from '../../src/shared/record-entry.js';
+
+const bytes = (...values: number[]): Uint8Array => Uint8Array.from(values);
+
+describe('record entry', () => {
+  const key = bytes(1, 2, 3);
+  const headers = [[bytes(9), null], [bytes(7, 7), bytes(8)]] as const;
+  const size = recordEntrySize(key, null, headers);
+  const arena = new Uint8Array(8 + ((size + 3) & ~3));
+  const at = 8;
+  writeRecordEntry(arena, new Int32Array(arena.buffer), at, 0xfffffffe, 513, 7, 1_700_000_000_123, key, null, headers);
+
+  it('finds each fixed field at its named offset', () => {
+    assert.equal(arena[at + RecordEntryOffset.kind], EntryKind.record);
+    assert.equal(readU16(arena, at + RecordEntryOffset.topicIndex), 513);
+    assert.equal(readU32(arena, at + RecordEntryOffset.recordId), 0xfffffffe);
+    assert.equal(readI32(arena, at + RecordEntryOffset.partition), 7);
+    assert.equal(readI32(arena, at + RecordEntryOffset.keyLength), 3);
+    assert.equal(readI32(arena, at + RecordEntryOffset.valueLength), -1);
+    assert.equal(readI32(arena, at + RecordEntryOffset.headerCount), 2);
+    assert.equal(readF64(arena, at + RecordEntryOffset.timestamp), 1_700_000_000_123);
+  });
+
+  it('lays key, value and length-prefixed headers after the fixed part, and sizes them exactly', () => {
+    let pos = at + RECORD_HEADER_BYTES;
+    assert.deepEqual(arena.subarray(pos, pos + 3), key);
+    pos += 3;
+    assert.equal(readI32(arena, pos), 1);
+    assert.equal(arena[pos + LENGTH_BYTES], 9);
+    pos += LENGTH_BYTES + 1;
+    assert.equal(readI32(arena, pos), -1);
+    pos += LENGTH_BYTES;
+    assert.equal(readI32(arena, pos), 2);
+    pos += LENGTH_BYTES + 2;
+    assert.equal(readI32(arena, pos), 1);
+    assert.equal(arena[pos + LENGTH_BYTES], 8);
+    pos += LENGTH_BYTES + 1;
+    assert.equal(pos - at, size);
+  });
+});
+
+describe('topic entry', () => {
+  it('reads back the index and name it was written with', () => {
+    const entry = topicEntry(300, 'tópico');
+    assert.equal(entry[0], EntryKind.topic);
+    const arena = new Uint8Array(4 + entry.length);
+    arena.set(entry, 4);
+    assert.deepEqual(readTopicEntry(arena, 4), { topicIndex: 300, name: 'tópico' });
+  });
+});
