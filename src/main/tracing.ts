@@ -1,0 +1,51 @@
+/**
+ * `node:diagnostics_channel` for observers (APM agents, the OpenTelemetry instrumentation in src/otel): a tracing
+ * channel around each call a user awaits, and a plain channel per batch outcome. Nothing is paid when nobody
+ * subscribes: `traced` looks at `hasSubscribers` and otherwise calls straight through, with no context object.
+ *
+ *   tracing:ringkafka:send       context { record }            result: RecordMetadata
+ *   tracing:ringkafka:sendBatch  context { records }           result: the settled results
+ *   tracing:ringkafka:flush      context {}
+ *   tracing:ringkafka:close      context {}
+ *   ringkafka:batch              { topic, partition, records, baseOffset, error } per batch outcome the main thread reads
+ *
+ * Each tracing channel publishes start/end/asyncStart/asyncEnd/error as Node documents for `tracePromise`; on
+ * asyncEnd the context holds `result` or `error`.
+ */
+import diagnosticsChannel from 'node:diagnostics_channel';
+import type { ProducerRecord, RecordMetadata } from './types.js';
+
+export interface SendContext {
+  readonly record: ProducerRecord;
+  result?: RecordMetadata;
+  error?: unknown;
+}
+
+export interface SendBatchContext {
+  readonly records: readonly ProducerRecord[];
+  result?: PromiseSettledResult<RecordMetadata>[];
+  error?: unknown;
+}
+
+export interface BatchOutcomeMessage {
+  readonly topic: string;
+  readonly partition: number;
+  readonly records: number;
+  /** The first record's offset, or -1 (failed, or acks 0). */
+  readonly baseOffset: number;
+  readonly error: Error | undefined;
+}
+
+export const channels = {
+  send: diagnosticsChannel.tracingChannel<SendContext>('ringkafka:send'),
+  sendBatch: diagnosticsChannel.tracingChannel<SendBatchContext>('ringkafka:sendBatch'),
+  flush: diagnosticsChannel.tracingChannel<object>('ringkafka:flush'),
+  close: diagnosticsChannel.tracingChannel<object>('ringkafka:close'),
+  batch: diagnosticsChannel.channel('ringkafka:batch'),
+} as const;
+
+/** Runs `call` inside the tracing channel when someone listens, else calls it directly. */
+export function traced<T, C extends object>(channel: diagnosticsChannel.TracingChannel<C>, context: () => C, call: () => Promise<T>): Promise<T> {
+  if (!channel.hasSubscribers) return call();
+  return channel.tracePromise(call, context());
+}
