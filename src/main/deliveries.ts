@@ -28,7 +28,8 @@ const SETTLE_SLICE_RECORDS = 4096;
 
 export interface DeliveriesContext {
   readonly budget: ByteBudget;
-  readonly registry: TopicRegistry;
+  /** Topic names for results and 'lateOutcome' events. */
+  readonly registry: Pick<TopicRegistry, 'byIndex'>;
   readonly sends: SendTracker;
   readonly deliveryTimeoutMs: number;
   /** The record-state table shared with the workers (shared-memory.ts); its size is the number of record ids. */

@@ -29,8 +29,8 @@ interface QueuedRecord {
   record: PreparedRecord | undefined;
 }
 
-/** Slack the queue waits for beyond the head record's entry: room for the topic entry that may precede it. */
-const TOPIC_ENTRY_SLACK = 64;
+/** Framing and padding of two ring entries (a topic entry and its first record) beyond their payloads. */
+const TWO_ENTRIES_FRAMING = 12;
 
 export class RecordFeed {
   readonly #writer: RingWriter;
@@ -147,8 +147,7 @@ export class RecordFeed {
           this.#queue = this.#queue.slice(this.#head);
           this.#head = 0;
         }
-        const { key, value, headers } = record;
-        await this.#writer.waitForSpace(recordEntrySize(key, value, headers) + TOPIC_ENTRY_SLACK, { signal: this.#stop.signal });
+        await this.#writer.waitForSpace(this.#spaceFor(head.topic, record), { signal: this.#stop.signal });
       }
       this.#queue = [];
       this.#head = 0;
@@ -158,6 +157,18 @@ export class RecordFeed {
     } finally {
       this.#writing = false;
     }
+  }
+
+  /**
+   * The room to wait for before the head record can be written: its entry, and its topic's entry when the topic is
+   * not announced yet. Capped at the largest entry the ring takes (waiting for more would be refused, and the
+   * queue would stall): once that much is free the topic entry fits, and the next wait is for the record alone.
+   */
+  #spaceFor(topic: TopicRef, record: PreparedRecord): number {
+    const { key, value, headers } = record;
+    let bytes = recordEntrySize(key, value, headers);
+    if (!this.#announced.has(topic.index)) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
+    return Math.min(bytes, this.#writer.maxEntryBytes);
   }
 
   #emptied(): void {

@@ -17,6 +17,9 @@ import { allocateWorkerMemory } from './shared-memory.js';
 import type { PreparedRecord } from './serialize.js';
 import type { RunningWorker, WorkerPool } from './worker-pool.js';
 
+/** Where a worker's OAUTHBEARER tokens come from (the producer's OAuthTokens cache). */
+export type TokenSource = Pick<OAuthTokens, 'get'>;
+
 /** What every worker is started with besides its own memory and index. */
 export type WorkerLaunch = Omit<WorkerInit, 'port' | 'workerIndex' | 'recordRing' | 'completionRing' | 'stats'>;
 
@@ -48,7 +51,7 @@ export class WorkerHandle {
   }
 
   /** Starts a thread on the current memory; `running.started` resolves when its loop runs. */
-  start(pool: WorkerPool, launch: WorkerLaunch, tokens: OAuthTokens | undefined): RunningWorker {
+  start(pool: Pick<WorkerPool, 'start'>, launch: WorkerLaunch, tokens: TokenSource | undefined): RunningWorker {
     const current = this.#current!;
     const { recordRing, completionRing, stats } = current.memory;
     const running = pool.start({ ...launch, workerIndex: this.index, recordRing, completionRing, stats });
@@ -122,7 +125,7 @@ export class WorkerHandle {
 }
 
 /** Answers a worker's token requests from the shared cache (the provider cannot run in a worker). */
-function serveTokens(port: MessagePort, tokens: OAuthTokens): void {
+function serveTokens(port: MessagePort, tokens: TokenSource): void {
   port.on('message', (message: TokenRequest | { type?: string }) => {
     if (message.type !== 'token-request') return;
     tokens.get().then(
