@@ -1,7 +1,8 @@
 /**
- * The Producer: validates and serialises records on the main thread, picks their partition, accounts for their
- * bytes, hands them to the worker that owns the partition through a SharedArrayBuffer ring, and settles each
- * caller from the workers' completions (one per batch).
+ * The Producer, the public façade: validates and serialises records on the main thread, picks their partition,
+ * accounts for their bytes, and admits them in call order. From acceptance on, a record belongs to the delivery
+ * settlement (deliveries.ts), which hands it to its worker's handle (worker-handle.ts) and settles its caller from
+ * the workers' completions; the workers' threads belong to the worker group (worker-group.ts).
  *
  * Every path settles every promise (invariant 2, docs/invariants.md): a send ends resolved, or rejected with an error whose
  * `delivery` says whether the record may still reach the broker; flush and close always end; a crashed worker's
@@ -304,14 +305,10 @@ export class Producer extends EventEmitter {
     return choosePartition(prepared, topic.partitionCount, this.#options.partitioner, this.#sticky, topic.available);
   }
 
+  /** A send begins. The sweep timer runs only while work is pending: it keeps the process alive then, never when idle. */
   #beginSend(): number {
-    this.#ensureSweep();
-    return this.#sends.begin();
-  }
-
-  /** The sweep timer runs only while work is pending: it keeps the process alive then, and never when idle. */
-  #ensureSweep(): void {
     this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    return this.#sends.begin();
   }
 
   #sweep(): void {
@@ -368,8 +365,7 @@ export class Producer extends EventEmitter {
     this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
     const closedError = new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic');
     for (const queue of this.#admissions.values()) queue.failAll(closedError);
-    const connecting = this.#connecting?.catch(() => undefined);
-    await connecting;
+    await this.#connecting?.catch(() => undefined);
     // Records accepted but still queued for ring space are sent too, before the workers are told to close.
     await this.#workers.close(deadline, signal);
     this.#deliveries.drain();

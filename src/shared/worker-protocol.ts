@@ -64,10 +64,8 @@ export interface WorkerInit {
   readonly port: MessagePort;
 }
 
-/** Main → worker. */
+/** Main → worker. (Flushes and waiting sends reach the workers through the control block, not as messages.) */
 export type ControlMessage =
-  /** Send every buffered batch now, without lingering (flush, or someone waits for budget). */
-  | { readonly type: 'drain' }
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
   | { readonly type: 'close'; readonly deadline: number }
   | TokenMessage;
