@@ -30,11 +30,16 @@ export interface WorkerGroupContext {
   readonly options: Pick<ResolvedOptions, 'idempotent' | 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>;
   /** 'workerCrash', with the error and the worker's index. */
   emit(event: 'workerCrash', error: unknown, index: number): void;
+  /** The thread pool for `size` workers; default a piscina WorkerPool (tests pass one that starts no thread). */
+  readonly pool?: ((size: number) => ThreadPool) | undefined;
 }
+
+/** What the group needs of a pool: start a worker, end them all. */
+export type ThreadPool = Pick<WorkerPool, 'start' | 'destroy'>;
 
 export class WorkerGroup {
   readonly #context: WorkerGroupContext;
-  #pool: WorkerPool | undefined;
+  #pool: ThreadPool | undefined;
   #closed = false;
 
   constructor(context: WorkerGroupContext) {
@@ -62,7 +67,7 @@ export class WorkerGroup {
   async start(): Promise<void> {
     const identity = await this.#identity();
     const { handles } = this.#context;
-    const pool = new WorkerPool(handles.length);
+    const pool = this.#context.pool?.(handles.length) ?? new WorkerPool(handles.length);
     try {
       await Promise.all(
         handles.map((handle) => {
@@ -125,7 +130,7 @@ export class WorkerGroup {
   }
 
   /** Starts `handle`'s thread; resolves when its loop runs, rejects with WorkerStartError if it never does. */
-  #run(handle: WorkerHandle, identity: ProducerIdentity, pool: WorkerPool): Promise<void> {
+  #run(handle: WorkerHandle, identity: ProducerIdentity, pool: ThreadPool): Promise<void> {
     const running = handle.start(pool, { ...this.#context.launch, ...identity }, this.#context.tokens);
     // Only a worker that ran and died is a crash; one that never started is reported through `started`.
     running.done.catch((error: unknown) => running.started.then(() => this.#onCrash(handle, error), () => undefined));

@@ -25,7 +25,7 @@ import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
 import { RecordState, seal } from '../../src/shared/record-states.js';
 import { RingReader, RingWriter } from '../../src/shared/ring.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
-import { FakePool } from './fixtures/fake-pool.js';
+import { FakePool, withFakePool } from './fixtures/fake-pool.js';
 
 test('deliveryTimeoutMs counts from acceptance: a record that waited longer than it for metadata is still delivered', { timeout: 30_000 }, async () => {
   const broker = await FakeBroker.start(1);
@@ -118,15 +118,8 @@ function harness(options: { workers?: number; maxBytes?: number; deliveryTimeout
 }
 
 /** A test body run against a fresh harness, whose ports are closed however it ends. */
-function withHarness(options: Parameters<typeof harness>[0], body: (h: Harness) => Promise<void>): () => Promise<void> {
-  return async () => {
-    const h = harness(options);
-    try {
-      await body(h);
-    } finally {
-      h.pool.close();
-    }
-  };
+function withHarness(options: Parameters<typeof harness>[0], body: (fixture: ReturnType<typeof harness>) => Promise<void>): () => Promise<void> {
+  return withFakePool(() => harness(options), body);
 }
 
 function prepared(valueBytes: number, timestamp = 1000): PreparedRecord {
