@@ -34,7 +34,7 @@ export interface DeliveriesContext {
   readonly deliveryTimeoutMs: number;
   /** The record-state table shared with the workers (shared-memory.ts); its size is the number of record ids. */
   readonly recordStates: SharedArrayBuffer;
-  /** One per worker, for the producer's whole life (a crashed worker's handle renews itself). */
+  /** One per worker, for the producer's whole life (after a crash the group renews what is inside one). */
   readonly handles: readonly WorkerHandle[];
   /** 'lateOutcome' for a record whose caller was released before its outcome came. */
   emit(event: 'lateOutcome', payload: object): void;
