@@ -4,74 +4,74 @@
  * thread in the same situation, so records from one caller keep their order; here a queue does it, and while it
  * holds anything every new send joins its tail rather than overtake.
  *
- * An entry whose signal aborts leaves at once (rejected 'not-sent'); the loop skips it.
+ * A send whose signal aborts leaves at once (rejected 'not-sent'); the loop skips it.
  */
 import { AbortError } from '../shared/producer-errors.js';
 
 export interface Admission {
   readonly signal: AbortSignal | undefined;
-  /** True once the entry was admitted, rejected or aborted. */
+  /** True once the send was admitted, rejected or aborted. */
   settled: boolean;
   onAbort: (() => void) | undefined;
 }
 
-export class AdmissionQueue<Entry extends Admission> {
-  readonly #admit: (entry: Entry) => Promise<void>;
-  readonly #reject: (entry: Entry, error: Error) => void;
-  #entries: Entry[] = [];
+export class AdmissionQueue<Waiting extends Admission> {
+  readonly #admit: (waiting: Waiting) => Promise<void>;
+  readonly #reject: (waiting: Waiting, error: Error) => void;
+  #queue: Waiting[] = [];
   #head = 0;
   #running = false;
 
   /**
-   * `admit` takes an entry to the point where it is accepted or queued for buffer space; `reject` settles one
-   * that failed or aborted. Neither is called for an entry already settled.
+   * `admit` takes a waiting send to the point where it is accepted or queued for buffer space; `reject` settles
+   * one that failed or aborted. Neither is called for a send already settled.
    */
-  constructor(admit: (entry: Entry) => Promise<void>, reject: (entry: Entry, error: Error) => void) {
+  constructor(admit: (waiting: Waiting) => Promise<void>, reject: (waiting: Waiting, error: Error) => void) {
     this.#admit = admit;
     this.#reject = reject;
   }
 
   get isEmpty(): boolean {
-    return this.#head === this.#entries.length;
+    return this.#head === this.#queue.length;
   }
 
-  push(entry: Entry): void {
-    const signal = entry.signal;
+  push(waiting: Waiting): void {
+    const signal = waiting.signal;
     if (signal !== undefined) {
-      entry.onAbort = () => this.#settle(entry, new AbortError('not-sent', 'aborted while waiting for the connection or topic metadata', { cause: signal.reason }));
-      signal.addEventListener('abort', entry.onAbort, { once: true });
+      waiting.onAbort = () => this.#settle(waiting, new AbortError('not-sent', 'aborted while waiting for the connection or topic metadata', { cause: signal.reason }));
+      signal.addEventListener('abort', waiting.onAbort, { once: true });
     }
-    this.#entries.push(entry);
+    this.#queue.push(waiting);
     if (!this.#running) void this.#run();
   }
 
-  /** Rejects every entry still waiting (close): nothing here may outlive the producer. */
+  /** Rejects every send still waiting (close, a failed connection): nothing here may outlive the producer. */
   failAll(error: Error): void {
-    for (let i = this.#head; i < this.#entries.length; i++) this.#settle(this.#entries[i]!, error);
+    for (let i = this.#head; i < this.#queue.length; i++) this.#settle(this.#queue[i]!, error);
   }
 
-  #settle(entry: Entry, error: Error | undefined): void {
-    if (entry.settled) return;
-    entry.settled = true;
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-    if (error !== undefined) this.#reject(entry, error);
+  #settle(waiting: Waiting, error: Error | undefined): void {
+    if (waiting.settled) return;
+    waiting.settled = true;
+    if (waiting.onAbort !== undefined) waiting.signal?.removeEventListener('abort', waiting.onAbort);
+    if (error !== undefined) this.#reject(waiting, error);
   }
 
   async #run(): Promise<void> {
     this.#running = true;
-    while (this.#head < this.#entries.length) {
-      const entry = this.#entries[this.#head]!;
-      if (!entry.settled) {
+    while (this.#head < this.#queue.length) {
+      const waiting = this.#queue[this.#head]!;
+      if (!waiting.settled) {
         try {
-          await this.#admit(entry);
-          this.#settle(entry, undefined);
+          await this.#admit(waiting);
+          this.#settle(waiting, undefined);
         } catch (error) {
-          this.#settle(entry, error as Error);
+          this.#settle(waiting, error as Error);
         }
       }
       this.#head++;
     }
-    this.#entries = [];
+    this.#queue = [];
     this.#head = 0;
     this.#running = false;
   }

@@ -218,13 +218,24 @@ export class ByteBudget {
    * so the waiters behind it are granted as if it had left (invariant 2: every path settles and releases).
    */
   #grant(): void {
-    let granted = false;
+    let changed = false;
     let head = this.#head;
-    while (head !== null && this.#fits(head.bytes, head.records)) {
+    while (head !== null) {
+      if (head.signal?.aborted) {
+        // Bytes can come back inside an abort listener (a record taken back from a ring's queue), before this
+        // waiter's own listener for the same signal has run: it leaves aborted, never granted (invariant 5).
+        this.#unlink(head);
+        cleanUp(head);
+        head.reject(abortError(head.signal));
+        changed = true;
+        head = this.#head;
+        continue;
+      }
+      if (!this.#fits(head.bytes, head.records)) break;
       this.#take(head.bytes, head.records);
       this.#unlink(head);
       cleanUp(head);
-      granted = true;
+      changed = true;
       let failure: unknown;
       let failed = false;
       try {
@@ -239,7 +250,7 @@ export class ByteBudget {
       } else head.resolve();
       head = this.#head;
     }
-    if (granted) this.#control.setWaiters(this.#length);
+    if (changed) this.#control.setWaiters(this.#length);
   }
 
   /** Timeout or abort: leave the queue holding nothing, then re-check — if this was the head, the next may fit. */

@@ -1,30 +1,41 @@
 /**
  * Delivery settlement: every accepted record from the moment it has its bytes in the budget until its caller is
- * settled and its id is free again. It hands records to their worker, settles callers from the workers'
+ * settled and its id is free again. It hands records to their worker's handle, settles callers from the workers'
  * completions (one per batch, one budget release per batch), and releases callers early — abort, delivery
  * timeout, close, crash — saying honestly what happened to the record (invariants 2 and 5, docs/invariants.md).
+ *
+ * It calls down into the worker handles (write, unqueue, read completions) and never the other way: a handle
+ * knows nothing of ids' owners, budgets or callers.
  */
 import type { ByteBudget } from './byte-budget.js';
-import { DeliveryTable, type OutcomeSink } from './delivery-table.js';
+import { DeliveryTable } from './delivery-table.js';
+import type { Settler } from './settlers.js';
 import { SignalWatch } from './signal-watch.js';
 import type { SendTracker } from './send-tracker.js';
 import type { PreparedRecord } from './serialize.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
-import type { WorkerSlot } from './worker-slot.js';
+import type { WorkerHandle } from './worker-handle.js';
 import { failureFor, releasedError, type ReleaseReason } from './outcomes.js';
 import type { RecordMetadata } from './types.js';
 import { CompletionKind, readCompletion, type Completion } from '../shared/completion-entry.js';
-import { RecordState, cancel, createRecordStates } from '../shared/record-states.js';
+import { RecordState, cancel } from '../shared/record-states.js';
 import { ownerOf } from '../shared/worker-protocol.js';
 import type { Delivery } from '../shared/errors.js';
+import type { ControlBlock } from '../shared/control-block.js';
+
+/** Records settled per turn of the event loop before the settle loop yields (about 2–5 ms of work). */
+const SETTLE_SLICE_RECORDS = 4096;
 
 export interface DeliveriesContext {
   readonly budget: ByteBudget;
-  readonly registry: TopicRegistry;
+  /** Topic names for results and 'lateOutcome' events. */
+  readonly registry: Pick<TopicRegistry, 'byIndex'>;
   readonly sends: SendTracker;
   readonly deliveryTimeoutMs: number;
-  /** The current worker slots (replaced when a worker crashes). */
-  slots(): readonly WorkerSlot[];
+  /** The record-state table shared with the workers (shared-memory.ts); its size is the number of record ids. */
+  readonly recordStates: SharedArrayBuffer;
+  /** One per worker, for the producer's whole life (after a crash the group renews what is inside one). */
+  readonly handles: readonly WorkerHandle[];
   /** 'lateOutcome' for a record whose caller was released before its outcome came. */
   emit(event: 'lateOutcome', payload: object): void;
 }
@@ -33,7 +44,7 @@ export class Deliveries {
   readonly #context: DeliveriesContext;
   readonly #table: DeliveryTable;
   /** One state byte per record id, shared with the workers (record-states.ts). */
-  readonly states: Uint8Array;
+  readonly #states: Uint8Array;
   readonly #signals = new SignalWatch((ids, reason) => {
     for (const id of ids) this.release(id, 'abort', reason);
   });
@@ -42,10 +53,10 @@ export class Deliveries {
   batches = 0;
   recordsFailed = 0;
 
-  constructor(capacity: number, context: DeliveriesContext) {
+  constructor(context: DeliveriesContext) {
     this.#context = context;
-    this.#table = new DeliveryTable(capacity);
-    this.states = createRecordStates(capacity);
+    this.#states = new Uint8Array(context.recordStates);
+    this.#table = new DeliveryTable(this.#states.length);
   }
 
   /** Records accepted and not yet reported by their worker. */
@@ -59,13 +70,13 @@ export class Deliveries {
    * counts.
    */
   accept(
-    prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, sink: OutcomeSink, slot: number,
+    prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, settler: Settler, position: number,
     signal: AbortSignal | undefined, now: number,
   ): void {
     const t = this.#table;
     const id = t.allocate();
-    const slots = this.#context.slots();
-    const worker = ownerOf(topic.index, partition, slots.length);
+    const handles = this.#context.handles;
+    const worker = ownerOf(topic.index, partition, handles.length);
     t.size[id] = prepared.size;
     t.partition[id] = partition;
     t.topicIndex[id] = topic.index;
@@ -73,20 +84,13 @@ export class Deliveries {
     t.timestamp[id] = prepared.timestamp;
     t.deadline[id] = now + this.#context.deliveryTimeoutMs;
     t.sendSeq[id] = seq;
-    t.sink[id] = sink;
-    t.slot[id] = slot;
+    t.settler[id] = settler;
+    t.position[id] = position;
     t.signal[id] = signal;
     t.track(id);
-    Atomics.store(this.states, id, RecordState.buffered);
+    Atomics.store(this.#states, id, RecordState.buffered);
     if (signal !== undefined) this.#signals.watch(signal, id);
-    // 0 first: a queued record may reach the ring (and be marked 1 by `written`) before write() returns false.
-    t.inRing[id] = 0;
-    if (slots[worker]!.write(id, topic.index, partition, prepared)) t.inRing[id] = 1;
-  }
-
-  /** A record that waited for ring space reached the ring. */
-  written(id: number): void {
-    this.#table.inRing[id] = 1;
+    handles[worker]!.write(id, topic, partition, prepared);
   }
 
   /**
@@ -96,15 +100,14 @@ export class Deliveries {
    */
   release(id: number, reason: ReleaseReason, cause?: unknown): void {
     const t = this.#table;
-    if (t.sink[id] === undefined) return;
-    if (t.inRing[id] === 0) {
-      // Still queued for ring space: it never reaches the worker. Its id and bytes go back once the queue has
-      // passed it (WorkerSlot calls `discarded`): not before, or the id could be reused while the queue holds it.
-      this.#context.slots()[t.worker[id]!]!.unqueue(id);
+    if (t.settler[id] === undefined) return;
+    if (this.#context.handles[t.worker[id]!]!.unqueue(id)) {
+      // Still queued for ring space: it never reaches the worker, so its id and bytes go back at once.
       this.#settleFailed(id, releasedError(reason, 'not-sent', cause));
+      this.#forget(id, true);
       return;
     }
-    const delivery = cancel(this.states, id) ? 'not-sent' : 'unknown';
+    const delivery = cancel(this.#states, id) ? 'not-sent' : 'unknown';
     // Bytes stay counted until the worker reports the record (dropped or its outcome): memory stays bounded.
     this.#settleFailed(id, releasedError(reason, delivery, cause));
   }
@@ -117,14 +120,28 @@ export class Deliveries {
   }
 
   /**
+   * The main thread's side of the completion signal (steps of test/shared/models/completion-signal.pml): settles
+   * what the workers report, and sleeps while every completion ring is empty, until `stop` aborts.
+   */
+  async settleLoop(control: ControlBlock, stop: AbortSignal): Promise<void> {
+    while (!stop.aborted) {
+      const seen = control.completionSeq; // M1 (`snapshot`)
+      // Settling is sliced: after a slice, timers and I/O run before the next one (the loop stays free).
+      if (this.drain(SETTLE_SLICE_RECORDS)) await new Promise((resolve) => setImmediate(resolve)); // M2 (`drain`)
+      else await control.waitForCompletion(seen, { signal: stop }); // M3–M6
+    }
+  }
+
+  /**
    * Reads the workers' completion rings and settles what they report, stopping after about `maxRecords` records
    * so one burst of completed batches cannot hold the event loop for long. Returns true when it stopped early
    * (more is waiting), false when the rings are empty.
    */
   drain(maxRecords = Infinity): boolean {
     let settled = 0;
-    for (const slot of this.#context.slots()) {
-      const reader = slot.reader;
+    for (const handle of this.#context.handles) {
+      const reader = handle.completions;
+      if (reader === undefined) continue;
       for (let n; settled < maxRecords && (n = reader.read()) >= 0; ) {
         settled += this.#complete(readCompletion(reader.data, reader.offset));
       }
@@ -134,12 +151,17 @@ export class Deliveries {
     return false;
   }
 
-  /** Fails the records still waiting in a slot's queue for ring space: they never reached a worker. */
-  failQueued(slot: WorkerSlot, error: Error): void {
-    slot.stop();
-    for (const id of slot.takeQueued()) {
-      this.#settleFailed(id, error);
-      this.forget(id, true);
+  /**
+   * Stops the ring feed of `worker` (or of all) and fails the records still queued there for ring space: they
+   * never reached a worker.
+   */
+  failQueued(worker: number | undefined, error: Error): void {
+    for (const handle of this.#context.handles) {
+      if (worker !== undefined && handle.index !== worker) continue;
+      for (const id of handle.stopFeed()) {
+        this.#settleFailed(id, error);
+        this.#forget(id, true);
+      }
     }
   }
 
@@ -147,40 +169,40 @@ export class Deliveries {
   failLive(worker: number | undefined, error: (delivery: Delivery) => Error): void {
     for (const id of this.#table.live()) {
       if (worker !== undefined && this.#table.worker[id] !== worker) continue;
-      this.#settleFailed(id, error(Atomics.load(this.states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
-      this.forget(id, true);
+      this.#settleFailed(id, error(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
+      this.#forget(id, true);
     }
   }
 
   /** Forgets a reported record: its id is free again, and optionally its bytes go back to the budget at once. */
-  forget(id: number, releaseBytes: boolean): void {
+  #forget(id: number, releaseBytes: boolean): void {
     const size = this.#table.size[id]!;
     this.#table.free(id);
-    Atomics.store(this.states, id, RecordState.free);
+    Atomics.store(this.#states, id, RecordState.free);
     if (releaseBytes) this.#context.budget.release(size, 1);
   }
 
   /** Detaches the caller of record `id`, or undefined when it was settled already. */
-  #detach(id: number): OutcomeSink | undefined {
+  #detach(id: number): Settler | undefined {
     const t = this.#table;
-    const sink = t.sink[id];
-    if (sink === undefined) return undefined;
-    t.sink[id] = undefined;
+    const settler = t.settler[id];
+    if (settler === undefined) return undefined;
+    t.settler[id] = undefined;
     const signal = t.signal[id];
     if (signal !== undefined) this.#signals.unwatch(signal, id);
     this.#context.sends.end(t.sendSeq[id]!);
-    return sink;
+    return settler;
   }
 
   #settleFailed(id: number, error: Error): void {
-    const sink = this.#detach(id);
-    if (sink === undefined) {
+    const settler = this.#detach(id);
+    if (settler === undefined) {
       const topic = this.#context.registry.byIndex(this.#table.topicIndex[id]!)?.name;
       this.#context.emit('lateOutcome', { error, topic, partition: this.#table.partition[id] });
       return;
     }
     this.recordsFailed++;
-    sink.reject(this.#table.slot[id]!, error);
+    settler.reject(this.#table.position[id]!, error);
   }
 
   /** One batch's outcome: settle its callers, then give its bytes back in one release (one wake-up per batch). */
@@ -201,11 +223,11 @@ export class Deliveries {
           offset: completion.baseOffset < 0 ? -1 : completion.baseOffset + i,
           timestamp: completion.timestamp >= 0 ? completion.timestamp : t.timestamp[id]!,
         };
-        const sink = this.#detach(id);
-        if (sink !== undefined) sink.resolve(t.slot[id]!, metadata);
+        const settler = this.#detach(id);
+        if (settler !== undefined) settler.resolve(t.position[id]!, metadata);
         else this.#context.emit('lateOutcome', { metadata, topic, partition: completion.partition });
       } else if (failure !== undefined) this.#settleFailed(id, failure);
-      this.forget(id, false);
+      this.#forget(id, false);
     }
     if (delivered) {
       this.batches++;

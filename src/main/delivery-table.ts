@@ -9,28 +9,21 @@
  * record stays here until the worker reports it; its bytes stay counted in the budget until then, so memory stays
  * bounded by maxBufferedBytes.
  */
-import type { RecordMetadata } from './types.js';
-
-/** Where a record's outcome goes: a single `send`'s promise, or one slot of a `sendBatch`. */
-export interface OutcomeSink {
-  resolve(slot: number, metadata: RecordMetadata): void;
-  reject(slot: number, error: Error): void;
-}
+import type { Settler } from './settlers.js';
 
 export class DeliveryTable {
   readonly size: Int32Array;
   readonly partition: Int32Array;
   readonly topicIndex: Uint16Array;
   readonly worker: Uint16Array;
-  /** 1 once written into the worker's ring (else it waits in the main-side overflow queue). */
-  readonly inRing: Uint8Array;
   readonly timestamp: Float64Array;
   readonly deadline: Float64Array;
   /** Order of the `send` call (for flush); also tells a reused id from its earlier record. */
   readonly sendSeq: Float64Array;
   /** Undefined once the caller has been settled (the record may still be here, awaiting its report). */
-  readonly sink: (OutcomeSink | undefined)[];
-  readonly slot: Int32Array;
+  readonly settler: (Settler | undefined)[];
+  /** The record's index in its sendBatch call (0 for a send): where its settler puts the result. */
+  readonly position: Int32Array;
   readonly signal: (AbortSignal | undefined)[];
   readonly #free: Int32Array;
   #freeCount = 0;
@@ -46,12 +39,11 @@ export class DeliveryTable {
     this.partition = new Int32Array(capacity);
     this.topicIndex = new Uint16Array(capacity);
     this.worker = new Uint16Array(capacity);
-    this.inRing = new Uint8Array(capacity);
     this.timestamp = new Float64Array(capacity);
     this.deadline = new Float64Array(capacity);
     this.sendSeq = new Float64Array(capacity);
-    this.sink = new Array<OutcomeSink | undefined>(capacity).fill(undefined);
-    this.slot = new Int32Array(capacity);
+    this.settler = new Array<Settler | undefined>(capacity).fill(undefined);
+    this.position = new Int32Array(capacity);
     this.signal = new Array<AbortSignal | undefined>(capacity).fill(undefined);
     this.#free = new Int32Array(capacity);
   }
@@ -75,7 +67,7 @@ export class DeliveryTable {
 
   /** Frees the id; the caller must have been settled already. */
   free(id: number): void {
-    this.sink[id] = undefined;
+    this.settler[id] = undefined;
     this.signal[id] = undefined;
     this.sendSeq[id] = -1;
     this.#free[this.#freeCount++] = id;
@@ -88,7 +80,7 @@ export class DeliveryTable {
     const seqs = this.#sweepSeqs;
     while (this.#sweepHead < ids.length) {
       const id = ids[this.#sweepHead]!;
-      if (this.sendSeq[id] === seqs[this.#sweepHead] && this.sink[id] !== undefined) {
+      if (this.sendSeq[id] === seqs[this.#sweepHead] && this.settler[id] !== undefined) {
         if (this.deadline[id]! > now) break;
         out.push(id);
       }

@@ -1,48 +1,43 @@
 /**
- * The Producer: validates and serialises records on the main thread, picks their partition, accounts for their
- * bytes, hands them to the worker that owns the partition through a SharedArrayBuffer ring, and settles each
- * caller from the workers' completions (one per batch).
+ * The Producer, the public façade: validates and serialises records on the main thread, picks their partition,
+ * accounts for their bytes, and admits them in call order. From acceptance on, a record belongs to the delivery
+ * settlement (deliveries.ts), which hands it to its worker's handle (worker-handle.ts) and settles its caller from
+ * the workers' completions; the workers' threads belong to the worker group (worker-group.ts).
  *
  * Every path settles every promise (invariant 2, docs/invariants.md): a send ends resolved, or rejected with an error whose
  * `delivery` says whether the record may still reach the broker; flush and close always end; a crashed worker's
  * records are failed and the worker is replaced.
  */
 import { EventEmitter } from 'node:events';
-import type { MessagePort } from 'node:worker_threads';
 import { ByteBudget } from './byte-budget.js';
-import type { OutcomeSink } from './delivery-table.js';
 import { Deliveries } from './deliveries.js';
-import { BatchSink, DetachedSink, SingleSink } from './outcome-sinks.js';
+import { BatchSettler, DetachedSettler, SendSettler, type Settler } from './settlers.js';
 import { SendTracker } from './send-tracker.js';
-import { NO_PRODUCER_ID, initProducerId, type ProducerIdentity } from './producer-id.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
 import { resolveOptions, type ProducerOptions, type ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition } from './partitioner.js';
 import { prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
 import { TopicRegistry, type TopicInfo } from './topic-registry.js';
-import { WorkerPool } from './worker-pool.js';
-import { WorkerSlot } from './worker-slot.js';
+import { WorkerGroup } from './worker-group.js';
+import { WorkerHandle } from './worker-handle.js';
 import type { CloseOptions, ProducerMetrics, RecordMetadata, SendOptions } from './types.js';
-import { createControlBlock } from '../shared/control-block.js';
+import { MAX_RECORD_ENTRY, allocateProducerMemory } from './shared-memory.js';
+import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilDeadline, withDeadline } from './deadlines.js';
-import { MAX_RECORD_ENTRY } from './worker-slot.js';
 import { RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
-import {
-  AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerCrashedError, WorkerStartError,
-} from '../shared/producer-errors.js';
+import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
 import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
-import type { TokenMessage, TokenRequest } from '../shared/worker-protocol.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
   readonly prepared: PreparedRecord;
   readonly seq: number;
-  readonly sink: OutcomeSink;
-  readonly slot: number;
+  readonly settler: Settler;
+  readonly position: number;
   readonly deadline: number;
 }
 
@@ -52,7 +47,7 @@ interface GrantedSend {
   readonly topic: TopicInfo;
   readonly partition: number;
   readonly seq: number;
-  readonly slot: number;
+  readonly position: number;
 }
 
 /**
@@ -63,27 +58,23 @@ const SLICES_PER_BUDGET = 8;
 const SLICE_MAX_BYTES = 1024 * 1024;
 const SLICE_MAX_RECORDS = 4096;
 
-/** Records settled per turn of the event loop before the completion loop yields (about 2–5 ms of work). */
-const SETTLE_SLICE_RECORDS = 4096;
-
 /** How often the delivery-timeout sweep runs; its timer is also what keeps the process alive while work is pending. */
 const SWEEP_INTERVAL_MS = 100;
 
 export class Producer extends EventEmitter {
   readonly #options: ResolvedOptions;
-  readonly #control = createControlBlock();
+  readonly #control: ControlBlock;
   readonly #budget: ByteBudget;
   readonly #deliveries: Deliveries;
+  readonly #workers: WorkerGroup;
   readonly #registry: TopicRegistry;
   readonly #sticky: StickyPartitioner;
-  readonly #detached = new DetachedSink((error) => this.emit('deliveryError', error));
+  readonly #detached = new DetachedSettler((error) => this.emit('deliveryError', error));
   /**
    * Sends waiting for the connection or their topic's metadata, one FIFO per topic: order matters within a
    * partition, and a topic whose metadata never comes must not hold up the others for bufferTimeoutMs.
    */
   readonly #admissions = new Map<string, AdmissionQueue<WaitingSend>>();
-  #pool: WorkerPool | undefined;
-  #slots: WorkerSlot[] = [];
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   #closed = false;
@@ -95,35 +86,32 @@ export class Producer extends EventEmitter {
 
   constructor(options?: ProducerOptions) {
     super();
-    this.#options = resolveOptions(options);
-    const { maxBufferedBytes, maxBufferedRecords, batchMaxBytes } = this.#options;
-    this.#budget = new ByteBudget(this.#control, {
+    const resolved = (this.#options = resolveOptions(options));
+    const { maxBufferedBytes, maxBufferedRecords, batchMaxBytes, sasl } = resolved;
+    const { control, recordStates } = allocateProducerMemory(maxBufferedRecords);
+    this.#control = control;
+    this.#budget = new ByteBudget(control, {
       maxBytes: maxBufferedBytes,
       maxRecords: maxBufferedRecords,
       // Workers stop lingering while anyone waits; one asleep in a long linger must be woken to notice.
-      onWaiting: () => this.#wakeWorkers(),
+      onWaiting: () => this.#workers.wake(),
     });
-    const { sasl } = this.#options;
-    let credentials: SaslCredentials | null = null;
+    let credentials: SaslCredentials | null;
     if (sasl?.mechanism === 'oauthbearer') {
-      const tokens = new OAuthTokens(sasl.token, this.#options.requestTimeoutMs);
-      this.#tokens = tokens;
+      const tokens = (this.#tokens = new OAuthTokens(sasl.token, resolved.requestTimeoutMs));
       credentials = { mechanism: 'oauthbearer', extensions: sasl.extensions, token: () => tokens.get() };
-      // Each refreshed token goes to every worker before its connections need one.
-      tokens.onRefresh(({ value, expiresAt }) => {
-        for (const slot of this.#slots) slot.running?.port.postMessage({ type: 'token', value, expiresAt } satisfies TokenMessage);
-      });
-    } else {
-      credentials = sasl;
-    }
-    this.#registry = new TopicRegistry({ ...this.#options, sasl: credentials });
-    this.#deliveries = new Deliveries(maxBufferedRecords, {
-      budget: this.#budget,
-      registry: this.#registry,
-      sends: this.#sends,
-      deliveryTimeoutMs: this.#options.deliveryTimeoutMs,
-      slots: () => this.#slots,
+    } else credentials = sasl;
+    const registry = (this.#registry = new TopicRegistry({ ...resolved, sasl: credentials }));
+    // One handle per worker for the producer's whole life; the settlement and the group both hold them.
+    const handles = Array.from({ length: resolved.workers }, (_, index) => new WorkerHandle(index));
+    const deliveries = (this.#deliveries = new Deliveries({
+      budget: this.#budget, registry, sends: this.#sends, deliveryTimeoutMs: resolved.deliveryTimeoutMs, recordStates, handles,
       emit: (event, payload) => this.emit(event, payload),
+    }));
+    this.#workers = new WorkerGroup({
+      handles, deliveries, registry, options: resolved, tokens: this.#tokens,
+      launch: { workerCount: resolved.workers, control: control.buffer, recordStates, settings: workerSettings(resolved) },
+      emit: (event, error, index) => this.emit(event, error, index),
     });
     this.#sticky = new StickyPartitioner({ batchMaxBytes });
   }
@@ -143,84 +131,22 @@ export class Producer extends EventEmitter {
     return this.#connecting;
   }
 
-  /**
-   * The pool and slots are published only once every worker loop runs: until then sends wait for the connection,
-   * so a start that fails leaves no record behind in a ring nobody reads. A failed start stops the threads that
-   * did start, so nothing is left running.
-   */
+  /** Starts the workers (the group is usable only once every worker loop runs), then settles their reports. */
   async #start(): Promise<void> {
-    const { producerId, producerEpoch } = await this.#initProducerId();
-    const count = this.#options.workers;
-    const pool = new WorkerPool(count);
-    const slots = Array.from({ length: count }, (_, i) => this.#newSlot(i));
-    try {
-      await Promise.all(slots.map((slot) => this.#run(slot, producerId, producerEpoch, pool)));
-    } catch (error) {
-      await pool.destroy().catch(() => undefined); // the start's error is the one to report
-      throw error;
-    }
-    this.#pool = pool;
-    this.#slots = slots;
-    void this.#completionLoop();
-  }
-
-  #newSlot(index: number): WorkerSlot {
-    return new WorkerSlot(index, {
-      topicName: (topicIndex) => this.#registry.byIndex(topicIndex)!.name,
-      written: (recordId) => this.#deliveries.written(recordId),
-      discarded: (recordId) => this.#deliveries.forget(recordId, true),
-    });
-  }
-
-  #initProducerId(): Promise<ProducerIdentity> {
-    if (!this.#options.idempotent) return Promise.resolve(NO_PRODUCER_ID);
-    return initProducerId(this.#registry, this.#options, () => this.#closed);
-  }
-
-  /** Starts the worker loop of `slot`; resolves when it runs, rejects with WorkerStartError if it never does. */
-  #run(slot: WorkerSlot, producerId: bigint, producerEpoch: number, pool = this.#pool!): Promise<void> {
-    const running = pool.start({
-      workerIndex: slot.index,
-      workerCount: this.#options.workers,
-      producerId,
-      producerEpoch,
-      control: this.#control.buffer,
-      recordStates: this.#deliveries.states.buffer as SharedArrayBuffer,
-      recordRing: slot.recordRing,
-      completionRing: slot.completionRing,
-      stats: slot.statsBuffer,
-      settings: workerSettings(this.#options),
-    });
-    slot.running = running;
-    if (this.#tokens !== undefined) this.#serveTokens(running.port, this.#tokens);
-    // Only a worker that ran and died is a crash; one that never started is reported through `started`.
-    running.done.catch((error: unknown) => running.started.then(() => this.#onWorkerCrash(slot, error), () => undefined));
-    return running.started;
-  }
-
-  /** Answers a worker's token requests from the shared cache (the provider cannot run in a worker). */
-  #serveTokens(port: MessagePort, tokens: OAuthTokens): void {
-    port.on('message', (message: TokenRequest | { type?: string }) => {
-      if (message.type !== 'token-request') return;
-      tokens.get().then(
-        ({ value, expiresAt }) => port.postMessage({ type: 'token', value, expiresAt } satisfies TokenMessage),
-        (error: unknown) => port.postMessage({ type: 'token-error', message: error instanceof Error ? error.message : 'no token' } satisfies TokenMessage),
-      );
-    });
-    // Listening must not keep the process alive (worker-pool.ts unrefs the port for the same reason).
-    port.unref();
+    await this.#workers.start();
+    void this.#deliveries.settleLoop(this.#control, this.#stopLoop.signal);
   }
 
   /** Sends one record; resolves with where it landed. */
   send(record: ProducerRecord, options: SendOptions = {}): Promise<RecordMetadata> {
-    const sink = new SingleSink();
-    this.#submit(record, options.signal, sink, 0, Date.now());
-    return sink.promise;
+    const settler = new SendSettler();
+    this.#submit(record, options.signal, settler, 0, Date.now());
+    return settler.promise;
   }
 
   /** Sends many records; one settled result per record, in order. Costs one promise, not one per record. */
   sendBatch(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<PromiseSettledResult<RecordMetadata>[]> {
-    const sink = new BatchSink(records.length);
+    const settler = new BatchSettler(records.length);
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
     const { signal } = options;
@@ -231,15 +157,12 @@ export class Producer extends EventEmitter {
       sliceRecords: Math.max(1, Math.min(SLICE_MAX_RECORDS, Math.floor(maxBufferedRecords / SLICES_PER_BUDGET))),
       deadline: now + bufferTimeoutMs,
       signal,
-      accept: (g, acceptedAt) => this.#deliveries.accept(g.prepared, g.topic, g.partition, g.seq, sink, g.slot, signal, acceptedAt),
-      fail: (g, error) => {
-        this.#endSend(g.seq);
-        sink.reject(g.slot, error);
-      },
+      accept: (g, acceptedAt) => this.#deliveries.accept(g.prepared, g.topic, g.partition, g.seq, settler, g.position, signal, acceptedAt),
+      fail: (g, error) => this.#fail(g.seq, settler, g.position, error),
     });
-    for (let i = 0; i < records.length; i++) this.#submit(records[i]!, signal, sink, i, now, runs);
+    for (let i = 0; i < records.length; i++) this.#submit(records[i]!, signal, settler, i, now, runs);
     runs.flush();
-    return sink.promise;
+    return settler.promise;
   }
 
   /**
@@ -252,7 +175,7 @@ export class Producer extends EventEmitter {
     const now = Date.now();
     const prepared = prepareRecord(record, this.#options.serializer, now);
     this.#checkSize(prepared);
-    if (this.#pool === undefined) {
+    if (!this.#workers.started) {
       this.connect().catch(() => undefined);
       return false;
     }
@@ -270,7 +193,7 @@ export class Producer extends EventEmitter {
 
   /** Checks the record, then takes the fast path (connected, topic known, room in the budget) or the waiting one. */
   #submit(
-    record: ProducerRecord, signal: AbortSignal | undefined, sink: OutcomeSink, slot: number, now: number,
+    record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number,
     runs?: BudgetRuns<GrantedSend>,
   ): void {
     let prepared: PreparedRecord;
@@ -280,66 +203,62 @@ export class Producer extends EventEmitter {
       prepared = prepareRecord(record, this.#options.serializer, now);
       this.#checkSize(prepared);
     } catch (error) {
-      sink.reject(slot, error as Error);
+      settler.reject(position, error as Error);
       return;
     }
     const seq = this.#beginSend();
     // Most of the time no send waits for metadata at all: skip the per-topic lookup then.
     const queued = this.#admissions.size > 0 && this.#admissions.get(prepared.topic)?.isEmpty === false;
-    const topic = this.#pool === undefined || queued ? undefined : this.#registry.get(prepared.topic);
+    const topic = !this.#workers.started || queued ? undefined : this.#registry.get(prepared.topic);
     if (topic !== undefined) {
       let partition: number;
       try {
         partition = this.#partition(prepared, topic);
       } catch (error) {
-        this.#endSend(seq);
-        sink.reject(slot, error as Error);
+        this.#fail(seq, settler, position, error as Error);
         return;
       }
       if (runs?.active !== true && this.#budget.tryAcquire(prepared.size)) {
-        this.#deliveries.accept(prepared, topic, partition, seq, sink, slot, signal, now);
+        this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, now);
         return;
       }
       if (runs !== undefined) {
-        runs.add({ prepared, topic, partition, seq, slot }, prepared.size);
+        runs.add({ prepared, topic, partition, seq, position }, prepared.size);
         return;
       }
       // Join the budget's queue now, not after an await: a send made right after this one must find it queued.
-      void this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, sink, slot, signal);
+      void this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, settler, position, signal);
       return;
     }
     let queue = this.#admissions.get(prepared.topic);
     if (queue === undefined) {
       queue = new AdmissionQueue<WaitingSend>(
-        (entry) => this.#admit(entry),
-        (entry, error) => {
-          this.#endSend(entry.seq);
-          entry.sink.reject(entry.slot, error);
-        },
+        (waiting) => this.#admit(waiting),
+        (waiting, error) => this.#fail(waiting.seq, waiting.settler, waiting.position, error),
       );
       this.#admissions.set(prepared.topic, queue);
     }
-    queue.push({ prepared, seq, sink, slot, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, onAbort: undefined });
+    queue.push({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, onAbort: undefined });
   }
 
   /**
    * Admits a send that had to wait for the connection or its topic's metadata, in call order, within
    * bufferTimeoutMs. It ends accepted or queued for buffer space (the budget keeps order from there).
    */
-  async #admit(entry: WaitingSend): Promise<void> {
+  async #admit(waiting: WaitingSend): Promise<void> {
     // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
-    if (this.#pool === undefined) await withDeadline(this.connect(), entry.deadline, 'the connection');
-    const { prepared } = entry;
+    if (!this.#workers.started) await withDeadline(this.connect(), waiting.deadline, 'the connection');
+    const { prepared, seq, settler, position, signal } = waiting;
     const topic =
       this.#registry.get(prepared.topic) ??
-      (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, entry.deadline - Date.now()) }));
-    if (entry.settled) return; // aborted meanwhile
+      (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, waiting.deadline - Date.now()) }));
+    if (waiting.settled) return; // aborted meanwhile
     const partition = this.#partition(prepared, topic);
     // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
-    entry.settled = true;
-    if (entry.onAbort !== undefined) entry.signal?.removeEventListener('abort', entry.onAbort);
-    if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, entry.seq, entry.sink, entry.slot, entry.signal, Date.now());
-    else void this.#waitForBudget(prepared, topic, partition, entry.deadline, entry.seq, entry.sink, entry.slot, entry.signal);
+    waiting.settled = true;
+    if (waiting.onAbort !== undefined) signal?.removeEventListener('abort', waiting.onAbort);
+    if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now());
+    else void this.#waitForBudget(prepared, topic, partition, waiting.deadline, seq, settler, position, signal);
   }
 
   /** Queues for buffer space; the record is accepted inside the grant, so nothing can slip into the ring first. */
@@ -349,20 +268,25 @@ export class Producer extends EventEmitter {
     partition: number,
     deadline: number,
     seq: number,
-    sink: OutcomeSink,
-    slot: number,
+    settler: Settler,
+    position: number,
     signal: AbortSignal | undefined,
   ): Promise<void> {
     try {
       await this.#budget.acquire(prepared.size, {
         timeoutMs: Math.max(0, deadline - Date.now()),
         signal,
-        onGranted: () => this.#deliveries.accept(prepared, topic, partition, seq, sink, slot, signal, Date.now()),
+        onGranted: () => this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now()),
       });
     } catch (error) {
-      this.#endSend(seq);
-      sink.reject(slot, error as Error);
+      this.#fail(seq, settler, position, error as Error);
     }
+  }
+
+  /** A send that never reached the delivery table failed: it is over for flush, and its caller hears why. */
+  #fail(seq: number, settler: Settler, position: number, error: Error): void {
+    this.#sends.end(seq);
+    settler.reject(position, error);
   }
 
   #checkSize(prepared: PreparedRecord): void {
@@ -381,29 +305,10 @@ export class Producer extends EventEmitter {
     return choosePartition(prepared, topic.partitionCount, this.#options.partitioner, this.#sticky, topic.available);
   }
 
-  async #completionLoop(): Promise<void> {
-    const control = this.#control;
-    // The main thread's side of the completion signal (steps of test/shared/models/completion-signal.pml).
-    while (!this.#stopLoop.signal.aborted) {
-      const seen = control.completionSeq; // M1 (`snapshot`)
-      // Settling is sliced: after a slice, timers and I/O run before the next one (the loop stays free).
-      if (this.#deliveries.drain(SETTLE_SLICE_RECORDS)) await new Promise((resolve) => setImmediate(resolve)); // M2 (`drain`)
-      else await control.waitForCompletion(seen, { signal: this.#stopLoop.signal }); // M3–M6
-    }
-  }
-
+  /** A send begins. The sweep timer runs only while work is pending: it keeps the process alive then, never when idle. */
   #beginSend(): number {
-    this.#ensureSweep();
-    return this.#sends.begin();
-  }
-
-  #endSend(seq: number): void {
-    this.#sends.end(seq);
-  }
-
-  /** The sweep timer runs only while work is pending: it keeps the process alive then, and never when idle. */
-  #ensureSweep(): void {
     this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    return this.#sends.begin();
   }
 
   #sweep(): void {
@@ -414,17 +319,13 @@ export class Producer extends EventEmitter {
     }
   }
 
-  #wakeWorkers(): void {
-    for (const slot of this.#slots) slot.wake();
-  }
-
   /** Resolves when every `send` made before it has its result. Workers stop lingering meanwhile. */
   async flush(options: SendOptions = {}): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'flush aborted', { cause: signal.reason });
     if (this.#sends.open === 0) return;
     this.#control.beginFlush();
-    this.#wakeWorkers();
+    this.#workers.wake();
     try {
       await this.#sends.flushed(signal);
     } finally {
@@ -444,12 +345,9 @@ export class Producer extends EventEmitter {
 
   /** Tells the workers a close deadline (they keep the earliest they were given), now or when `signal` aborts. */
   #hurryClose({ timeoutMs, signal }: CloseOptions): void {
-    const tell = (deadline: number): void => {
-      for (const slot of this.#slots) slot.running?.port.postMessage({ type: 'close', deadline });
-    };
-    if (timeoutMs !== undefined) tell(Date.now() + timeoutMs);
-    if (signal?.aborted) tell(0);
-    else signal?.addEventListener('abort', () => tell(0), { once: true });
+    if (timeoutMs !== undefined) this.#workers.hurry(Date.now() + timeoutMs);
+    if (signal?.aborted) this.#workers.hurry(0);
+    else signal?.addEventListener('abort', () => this.#workers.hurry(0), { once: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
@@ -458,6 +356,7 @@ export class Producer extends EventEmitter {
 
   async #shutdown({ timeoutMs, signal }: CloseOptions): Promise<void> {
     this.#closed = true; // no new sends from here
+    this.#workers.stopReplacing();
     this.#control.setClosing();
     const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
     // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
@@ -466,65 +365,23 @@ export class Producer extends EventEmitter {
     this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
     const closedError = new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic');
     for (const queue of this.#admissions.values()) queue.failAll(closedError);
-    const connecting = this.#connecting?.catch(() => undefined);
-    await connecting;
-    const giveUp = (): void => {
-      for (const slot of this.#slots) slot.running?.port.postMessage({ type: 'close', deadline: 0 });
-    };
-    signal?.addEventListener('abort', giveUp, { once: true });
-    try {
-      // Records accepted but still queued for ring space are sent too: the workers read their rings until told
-      // to close, so the queues drain first (within the deadline, and unless the signal aborts).
-      await untilDeadline(Promise.all(this.#slots.map((slot) => slot.drained())), deadline, signal);
-      for (const slot of this.#slots) {
-        // Ref'd while close waits for the worker's 'closed' message: nothing else may keep the loop alive now.
-        slot.running?.port.ref();
-        slot.running?.port.postMessage({ type: 'close', deadline: signal?.aborted ? 0 : deadline });
-      }
-      this.#wakeWorkers();
-      // Bounded like everything else in close: a worker that cannot finish by the deadline (blocked, frozen, its
-      // completion ring never drained) is not waited for. Its records fail below, and destroy() ends its thread.
-      await untilDeadline(Promise.allSettled(this.#slots.map((slot) => slot.running?.done)), deadline, signal);
-      for (const slot of this.#slots) slot.running?.port.unref();
-    } finally {
-      signal?.removeEventListener('abort', giveUp);
-    }
+    await this.#connecting?.catch(() => undefined);
+    // Records accepted but still queued for ring space are sent too, before the workers are told to close.
+    await this.#workers.close(deadline, signal);
     this.#deliveries.drain();
     // Anything still unsettled (records queued for a full ring, a worker gone) fails now.
-    for (const slot of this.#slots) this.#deliveries.failQueued(slot, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
+    this.#deliveries.failQueued(undefined, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
     this.#deliveries.failLive(undefined, (delivery) => new ProducerClosedError(delivery, 'the producer closed before the record had a result'));
     this.#stopLoop.abort();
     clearInterval(this.#sweepTimer);
     this.#sweepTimer = undefined;
-    await this.#pool?.destroy();
+    await this.#workers.destroy();
     this.#tokens?.close();
     await this.#registry.close();
   }
 
-  /** A worker thread died: its records fail (honestly: sealed ones may have been written), and it is replaced. */
-  async #onWorkerCrash(slot: WorkerSlot, error: unknown): Promise<void> {
-    if (this.#closed) return;
-    this.emit('workerCrash', error, slot.index);
-    this.#deliveries.drain();
-    const message = `worker ${slot.index} crashed: ${String(error)}`;
-    this.#deliveries.failQueued(slot, new WorkerCrashedError('not-sent', message, { cause: error }));
-    this.#deliveries.failLive(slot.index, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
-    const replacement = this.#newSlot(slot.index);
-    this.#slots[slot.index] = replacement;
-    // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused.
-    // Records for its partitions wait in the new ring until it runs; retried until it does or the producer closes.
-    for (let attempt = 0; !this.#closed; attempt++) {
-      try {
-        const { producerId, producerEpoch } = await this.#initProducerId();
-        if (!this.#closed) await this.#run(replacement, producerId, producerEpoch);
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, this.#options.retryBackoffMaxMs));
-      }
-    }
-  }
-
   metrics(): ProducerMetrics {
+    const stats = this.#workers.stats();
     return {
       bufferedBytes: this.#budget.bufferedBytes,
       bufferedRecords: this.#budget.bufferedRecords,
@@ -533,8 +390,8 @@ export class Producer extends EventEmitter {
       bytesSent: this.#deliveries.bytesSent,
       batches: this.#deliveries.batches,
       recordsFailed: this.#deliveries.recordsFailed,
-      ...sumWorkerStats(this.#slots.map((slot) => slot.stats)),
-      workers: this.#slots.length,
+      ...sumWorkerStats(stats),
+      workers: stats.length,
     };
   }
 }

@@ -11,24 +11,24 @@ export class SignalWatch {
   }
 
   watch(signal: AbortSignal, id: number): void {
-    let entry = this.#watched.get(signal);
-    if (entry === undefined) {
+    let watched = this.#watched.get(signal);
+    if (watched === undefined) {
       const ids = new Set<number>();
       const listener = (): void => {
         this.#watched.delete(signal);
         this.#onAbort([...ids], signal.reason);
       };
-      entry = { ids, listener };
-      this.#watched.set(signal, entry);
+      watched = { ids, listener };
+      this.#watched.set(signal, watched);
       signal.addEventListener('abort', listener, { once: true });
     }
-    entry.ids.add(id);
+    watched.ids.add(id);
   }
 
   unwatch(signal: AbortSignal, id: number): void {
-    const entry = this.#watched.get(signal);
-    if (entry === undefined || !entry.ids.delete(id) || entry.ids.size > 0) return;
+    const watched = this.#watched.get(signal);
+    if (watched === undefined || !watched.ids.delete(id) || watched.ids.size > 0) return;
     this.#watched.delete(signal);
-    signal.removeEventListener('abort', entry.listener);
+    signal.removeEventListener('abort', watched.listener);
   }
 }

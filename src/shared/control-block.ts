@@ -24,7 +24,7 @@ export const ControlSlot = {
   WAITERS: 2,
   /** Number of `flush()` calls in progress. Main writes; workers read it and, like WAITERS, stop lingering. */
   FLUSHES: 3,
-  /** 1 once `close()` has begun. Main writes; workers read it: no more lingering, drain and finish. */
+  /** 1 once `close()` has begun. Main writes; workers read it: no more lingering, send what they hold and finish. */
   CLOSING: 4,
 
   // ── cache line 1: written by workers ─────────────────────────────────────────────────────────────────────────

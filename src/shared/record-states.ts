@@ -11,8 +11,9 @@
  */
 export const RecordState = { free: 0, buffered: 1, sealed: 2, cancelled: 3 } as const;
 
-export function createRecordStates(capacity: number): Uint8Array {
-  return new Uint8Array(new SharedArrayBuffer(capacity));
+/** Allocates the table (all FREE); each thread views it as a Uint8Array. Only src/main/shared-memory.ts calls it. */
+export function createRecordStates(capacity: number): SharedArrayBuffer {
+  return new SharedArrayBuffer(capacity);
 }
 
 /** Worker side: claim a buffered record for a batch. False when the main thread cancelled it first. */

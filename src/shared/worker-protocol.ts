@@ -66,7 +66,7 @@ export interface WorkerInit {
   readonly port: MessagePort;
 }
 
-/** Main → worker. */
+/** Main → worker. (Flushes and waiting sends reach the workers through the control block, not as messages.) */
 export type ControlMessage =
   /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
   | { readonly type: 'close'; readonly deadline: number }

@@ -127,6 +127,25 @@ describe('ByteBudget', () => {
     assert.equal(budget.bufferedBytes, 0, '… and takes no bytes even when there is room');
   });
 
+  it('never grants a waiter whose signal has aborted, even when bytes come back before its own abort listener runs', async () => {
+    // Another listener of the same signal, registered first, gives bytes back (as the settlement does when it
+    // takes a queued record back): the grant loop runs before this waiter has heard of the abort.
+    const { budget, control } = budgetOf({ maxBytes: 100, maxRecords: 100 });
+    const controller = new AbortController();
+    await budget.acquire(100, FOREVER);
+    controller.signal.addEventListener('abort', () => budget.release(100), { once: true });
+    let granted = false;
+    const waiting = budget.acquire(60, { ...FOREVER, signal: controller.signal, onGranted: () => (granted = true) });
+    const next = budget.acquire(40, FOREVER);
+    controller.abort();
+    await assert.rejects(waiting, (error: Error) => error instanceof AbortError && error.delivery === 'not-sent');
+    await next;
+    assert.equal(granted, false);
+    assert.equal(budget.bufferedBytes, 40, 'the aborted waiter holds nothing; the one behind it was granted');
+    assert.equal(control.waiters, 0);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  });
+
   it('a granted waiter leaves no abort listener behind', async () => {
     const { budget } = budgetOf({ maxBytes: 100, maxRecords: 100 });
     budget.tryAcquire(100);

@@ -1,13 +1,31 @@
 /**
+ * Delivery settlement (src/main/deliveries.ts): unit tests below, with the test playing the worker on the shared
+ * buffers; first, one end-to-end case against the fake broker.
+ *
  * When deliveryTimeoutMs starts: at acceptance (the record has its topic's metadata and buffer space), as Java's
  * delivery.timeout.ms starts when send() returns after max.block.ms. A send waiting for metadata is bounded by
  * bufferTimeoutMs; once accepted it has the whole deliveryTimeoutMs. The fake broker holds the main thread's
  * Metadata answer until the send's call is older than deliveryTimeoutMs; the record must still be delivered.
  */
 import assert from 'node:assert/strict';
-import { test } from 'node:test';
+import { describe, it, test } from 'node:test';
+import { ByteBudget } from '../../src/main/byte-budget.js';
+import { Deliveries } from '../../src/main/deliveries.js';
 import { Producer } from '../../src/main/producer.js';
+import { SendTracker } from '../../src/main/send-tracker.js';
+import type { PreparedRecord } from '../../src/main/serialize.js';
+import { BatchSettler, SendSettler, type Settler } from '../../src/main/settlers.js';
+import { allocateProducerMemory } from '../../src/main/shared-memory.js';
+import type { TopicInfo } from '../../src/main/topic-registry.js';
+import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
+import { CompletionKind, completionSize, encodeMessage, writeCompletion, type Completion, type CompletionKindValue } from '../../src/shared/completion-entry.js';
+import { BrokerError } from '../../src/shared/errors.js';
+import { AbortError, DeliveryTimeoutError, ProducerClosedError, WorkerCrashedError } from '../../src/shared/producer-errors.js';
+import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
+import { RecordState, seal } from '../../src/shared/record-states.js';
+import { RingReader, RingWriter } from '../../src/shared/ring.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { FakePool, withFakePool } from './fixtures/fake-pool.js';
 
 test('deliveryTimeoutMs counts from acceptance: a record that waited longer than it for metadata is still delivered', { timeout: 30_000 }, async () => {
   const broker = await FakeBroker.start(1);
@@ -39,4 +57,231 @@ test('deliveryTimeoutMs counts from acceptance: a record that waited longer than
     await shortProducer.close({ timeoutMs: 1000 });
     await broker.close();
   }
+});
+
+// ── Unit tests: the settlement against handles whose worker the test plays (no thread, no broker) ─────────────
+
+interface Harness {
+  readonly deliveries: Deliveries;
+  readonly budget: ByteBudget;
+  readonly sends: SendTracker;
+  readonly pool: FakePool;
+  readonly states: Uint8Array;
+  readonly late: object[];
+  /** Record ids in the worker's record ring, in order (what the worker would read). */
+  readRing(worker?: number): number[];
+  /** The worker reports one batch. */
+  complete(kind: CompletionKindValue, ids: number[], extra?: Partial<Omit<Completion, 'recordIds' | 'kind'>>, worker?: number): void;
+}
+
+const TOPICS: TopicInfo[] = [{ index: 0, name: 'alpha', partitionCount: 4, available: [0, 1, 2, 3] }];
+
+function harness(options: { workers?: number; maxBytes?: number; deliveryTimeoutMs?: number } = {}): Harness {
+  const capacity = 64;
+  const memory = allocateProducerMemory(capacity);
+  const budget = new ByteBudget(memory.control, { maxBytes: options.maxBytes ?? 1 << 20, maxRecords: capacity });
+  const sends = new SendTracker();
+  const pool = new FakePool();
+  const handles = Array.from({ length: options.workers ?? 1 }, (_, i) => new WorkerHandle(i));
+  const late: object[] = [];
+  const deliveries = new Deliveries({
+    budget, sends, handles, recordStates: memory.recordStates, deliveryTimeoutMs: options.deliveryTimeoutMs ?? 60_000,
+    registry: { byIndex: (index) => TOPICS[index] },
+    emit: (_event, payload) => late.push(payload),
+  });
+  const launch = { workerCount: handles.length, producerId: -1n, producerEpoch: -1, control: memory.control.buffer, recordStates: memory.recordStates, settings: {} as WorkerLaunch['settings'] };
+  for (const handle of handles) {
+    handle.renew();
+    handle.start(pool, launch, undefined);
+  }
+  const readers = handles.map((_, i) => new RingReader(pool.inits[i]!.recordRing));
+  const writers = handles.map((_, i) => new RingWriter(pool.inits[i]!.completionRing));
+  return {
+    deliveries, budget, sends, pool, late, states: new Uint8Array(memory.recordStates),
+    readRing(worker = 0) {
+      handles[worker]!.wake(); // commit what is pending
+      const reader = readers[worker]!;
+      const ids: number[] = [];
+      while (reader.read() >= 0) if (reader.data[reader.offset] === EntryKind.record) ids.push(readU32(reader.data, reader.offset + 4));
+      reader.release();
+      return ids;
+    },
+    complete(kind, ids, extra = {}, worker = 0) {
+      const message = encodeMessage(extra.message ?? '');
+      const writer = writers[worker]!;
+      const at = writer.reserve(completionSize(ids.length, message));
+      const head = { kind, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 100, timestamp: -1, ...extra };
+      writeCompletion(writer.data, at, head, ids, ids.length, message);
+      writer.commit();
+    },
+  };
+}
+
+/** A test body run against a fresh harness, whose ports are closed however it ends. */
+function withHarness(options: Parameters<typeof harness>[0], body: (fixture: ReturnType<typeof harness>) => Promise<void>): () => Promise<void> {
+  return withFakePool(() => harness(options), body);
+}
+
+function prepared(valueBytes: number, timestamp = 1000): PreparedRecord {
+  return { topic: 'alpha', key: null, value: new Uint8Array(valueBytes), headers: [], timestamp, partition: undefined, size: valueBytes };
+}
+
+/** Takes the bytes from the budget and accepts the record, as the producer's fast path does. */
+function send(h: Harness, settler: Settler, position: number, bytes = 10, signal?: AbortSignal, now = Date.now()): void {
+  assert.ok(h.budget.tryAcquire(bytes));
+  h.deliveries.accept(prepared(bytes), TOPICS[0]!, 0, h.sends.begin(), settler, position, signal, now);
+}
+
+describe('Deliveries', () => {
+  it('settles a delivered batch: offsets and timestamps per record, one budget release, ids freed, counters kept', withHarness({}, async (h) => {
+    const batch = new BatchSettler(3);
+    for (let i = 0; i < 3; i++) send(h, batch, i, 10);
+    const ids = h.readRing();
+    assert.equal(ids.length, 3);
+    assert.equal(h.budget.bufferedBytes, 30);
+    h.complete(CompletionKind.delivered, ids, { baseOffset: 100, timestamp: -1 });
+    assert.equal(h.deliveries.drain(), false);
+    const results = await batch.promise;
+    assert.deepEqual(results.map((r) => r.status === 'fulfilled' && r.value), [
+      { topic: 'alpha', partition: 0, offset: 100, timestamp: 1000 },
+      { topic: 'alpha', partition: 0, offset: 101, timestamp: 1000 },
+      { topic: 'alpha', partition: 0, offset: 102, timestamp: 1000 },
+    ]);
+    assert.equal(h.budget.bufferedBytes, 0);
+    assert.equal(h.deliveries.count, 0);
+    assert.equal(h.sends.open, 0);
+    assert.deepEqual([h.deliveries.batches, h.deliveries.recordsSent, h.deliveries.bytesSent], [1, 3, 30]);
+    assert.deepEqual([...h.states.subarray(0, 3)], [RecordState.free, RecordState.free, RecordState.free]);
+  }));
+
+  it('fails a batch with the broker error the worker reported', withHarness({}, async (h) => {
+    const settler = new SendSettler();
+    send(h, settler, 0);
+    h.complete(CompletionKind.failed, h.readRing(), { errorCode: 6, message: 'not leader' });
+    h.deliveries.drain();
+    await assert.rejects(settler.promise, (error: Error) => error instanceof BrokerError && error.message.includes('not leader'));
+    assert.equal(h.deliveries.recordsFailed, 1);
+    assert.equal(h.budget.bufferedBytes, 0);
+  }));
+
+  it('an abort before sealing takes the record back (not-sent); its bytes stay until the worker reports it dropped', withHarness({}, async (h) => {
+    const controller = new AbortController();
+    const settler = new SendSettler();
+    send(h, settler, 0, 10, controller.signal);
+    const ids = h.readRing();
+    controller.abort();
+    await assert.rejects(settler.promise, (error: Error) => error instanceof AbortError && error.delivery === 'not-sent');
+    assert.equal(h.states[ids[0]!], RecordState.cancelled);
+    assert.equal(h.budget.bufferedBytes, 10, 'counted until the worker reports it');
+    assert.equal(h.sends.open, 0, 'the caller is settled: flush no longer waits for it');
+    h.complete(CompletionKind.dropped, ids);
+    h.deliveries.drain();
+    assert.equal(h.budget.bufferedBytes, 0);
+    assert.equal(h.deliveries.count, 0);
+    assert.deepEqual(h.late, [], 'a dropped record has no late outcome');
+  }));
+
+  it('an abort after sealing says unknown, and the real outcome comes as a late outcome', withHarness({}, async (h) => {
+    const controller = new AbortController();
+    const settler = new SendSettler();
+    send(h, settler, 0, 10, controller.signal);
+    const ids = h.readRing();
+    assert.equal(seal(h.states, ids[0]!), true, 'the worker seals it first');
+    controller.abort();
+    await assert.rejects(settler.promise, (error: Error) => error instanceof AbortError && error.delivery === 'unknown');
+    h.complete(CompletionKind.delivered, ids, { baseOffset: 7, timestamp: 5 });
+    h.deliveries.drain();
+    assert.deepEqual(h.late, [{ metadata: { topic: 'alpha', partition: 0, offset: 7, timestamp: 5 }, topic: 'alpha', partition: 0 }]);
+    assert.equal(h.deliveries.recordsSent, 1);
+    assert.equal(h.budget.bufferedBytes, 0);
+  }));
+
+  it('expire releases every caller past its delivery deadline, and only those', withHarness({ deliveryTimeoutMs: 1000 }, async (h) => {
+    const old = new SendSettler();
+    const fresh = new SendSettler();
+    send(h, old, 0, 10, undefined, 0);
+    send(h, fresh, 0, 10, undefined, 5000);
+    h.deliveries.expire(1001);
+    await assert.rejects(old.promise, (error: Error) => error instanceof DeliveryTimeoutError && error.delivery === 'not-sent');
+    assert.equal(h.sends.open, 1, 'the fresh one still waits');
+    h.complete(CompletionKind.delivered, h.readRing());
+    h.deliveries.drain();
+    assert.equal((await fresh.promise).offset, 101);
+  }));
+
+  it('failLive fails one worker\'s records honestly (sealed: unknown, others: not-sent) and gives their bytes back', withHarness({ workers: 2 }, async (h) => {
+    // ownerOf(0, 0, 2) = 0 and ownerOf(0, 1, 2) = 1.
+    const sealed = new SendSettler();
+    const buffered = new SendSettler();
+    const other = new SendSettler();
+    for (const [settler, partition] of [[sealed, 0], [buffered, 0], [other, 1]] as const) {
+      assert.ok(h.budget.tryAcquire(10));
+      h.deliveries.accept(prepared(10), TOPICS[0]!, partition, h.sends.begin(), settler, 0, undefined, Date.now());
+    }
+    const ids = h.readRing(0);
+    assert.equal(h.readRing(1).length, 1);
+    seal(h.states, ids[0]!);
+    h.deliveries.failLive(0, (delivery) => new WorkerCrashedError(delivery, 'gone'));
+    await assert.rejects(sealed.promise, (error: Error) => error instanceof WorkerCrashedError && error.delivery === 'unknown');
+    await assert.rejects(buffered.promise, (error: Error) => error instanceof WorkerCrashedError && error.delivery === 'not-sent');
+    assert.equal(h.deliveries.count, 1, 'the other worker\'s record lives on');
+    assert.equal(h.budget.bufferedBytes, 10);
+  }));
+
+  it('drain stops after about maxRecords and says more is waiting', withHarness({}, async (h) => {
+    const batch = new BatchSettler(4);
+    for (let i = 0; i < 4; i++) send(h, batch, i);
+    const ids = h.readRing();
+    h.complete(CompletionKind.delivered, ids.slice(0, 2));
+    h.complete(CompletionKind.delivered, ids.slice(2));
+    assert.equal(h.deliveries.drain(2), true);
+    assert.equal(h.deliveries.count, 2);
+    assert.equal(h.deliveries.drain(2), true, 'a full slice may have left the ring empty: the caller looks again');
+    assert.equal(h.deliveries.drain(2), false);
+    assert.equal(h.deliveries.count, 0);
+  }));
+
+  describe('records queued for ring space', () => {
+    const big = 6 * 1024 * 1024; // two fit in a record ring, a third waits
+
+    it('an abort takes a queued record back at once: not-sent, its id and bytes free now, never written', withHarness({ maxBytes: 4 * big }, async (h) => {
+      const controller = new AbortController();
+      const settlers = [new SendSettler(), new SendSettler(), new SendSettler()];
+      send(h, settlers[0]!, 0, big);
+      send(h, settlers[1]!, 0, big);
+      send(h, settlers[2]!, 0, big, controller.signal);
+      controller.abort();
+      await assert.rejects(settlers[2]!.promise, (error: Error) => error instanceof AbortError && error.delivery === 'not-sent');
+      assert.equal(h.budget.bufferedBytes, 2 * big, 'the queued record holds no bytes');
+      assert.equal(h.deliveries.count, 2);
+      const ids = h.readRing();
+      assert.equal(ids.length, 2);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(h.readRing(), [], 'the aborted record never reaches the ring');
+    }));
+
+    it('failQueued fails what still waits (not-sent) and gives its bytes back; the ring\'s records stay live', withHarness({ maxBytes: 4 * big }, async (h) => {
+      const settlers = [new SendSettler(), new SendSettler(), new SendSettler()];
+      for (const settler of settlers) send(h, settler, 0, big);
+      h.deliveries.failQueued(undefined, new ProducerClosedError('not-sent', 'closed'));
+      await assert.rejects(settlers[2]!.promise, (error: Error) => error instanceof ProducerClosedError && error.delivery === 'not-sent');
+      assert.equal(h.budget.bufferedBytes, 2 * big);
+      assert.equal(h.deliveries.count, 2);
+    }));
+
+    it('a queued record is written once the worker frees space, and settles like any other', withHarness({ maxBytes: 4 * big }, async (h) => {
+      const settlers = [new SendSettler(), new SendSettler(), new SendSettler()];
+      for (const settler of settlers) send(h, settler, 0, big);
+      const first = h.readRing(); // the worker reads (and frees) the first two
+      let third: number[] = [];
+      for (let round = 0; round < 10 && third.length === 0; round++) {
+        await new Promise((resolve) => setImmediate(resolve));
+        third = h.readRing();
+      }
+      assert.equal(third.length, 1);
+      h.complete(CompletionKind.delivered, [...first, ...third]);
+      h.deliveries.drain();
+      assert.deepEqual(await Promise.all(settlers.map(async (s) => (await s.promise).offset)), [100, 101, 102]);
+    }));
+  });
 });

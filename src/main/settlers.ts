@@ -1,11 +1,17 @@
 /**
- * Where record outcomes are delivered: one promise per `send`, or one promise per `sendBatch` holding a settled
- * result per record (no promise per record in a batch: a batch of 100 000 records costs one).
+ * Settlers: where a record's outcome goes on the main thread. One promise per `send`, or one promise per
+ * `sendBatch` holding a settled result per record (no promise per record in a batch: a batch of 100 000 records
+ * costs one), or, for `trySend`, an event for failures. A record carries its settler and its position in the call.
  */
-import type { OutcomeSink } from './delivery-table.js';
 import type { RecordMetadata } from './types.js';
 
-export class SingleSink implements OutcomeSink {
+/** Settles the caller of one record; `position` is the record's index in its `sendBatch` (0 for a `send`). */
+export interface Settler {
+  resolve(position: number, metadata: RecordMetadata): void;
+  reject(position: number, error: Error): void;
+}
+
+export class SendSettler implements Settler {
   readonly promise: Promise<RecordMetadata>;
   #resolve!: (metadata: RecordMetadata) => void;
   #reject!: (error: Error) => void;
@@ -17,16 +23,16 @@ export class SingleSink implements OutcomeSink {
     });
   }
 
-  resolve(_slot: number, metadata: RecordMetadata): void {
+  resolve(_position: number, metadata: RecordMetadata): void {
     this.#resolve(metadata);
   }
 
-  reject(_slot: number, error: Error): void {
+  reject(_position: number, error: Error): void {
     this.#reject(error);
   }
 }
 
-export class BatchSink implements OutcomeSink {
+export class BatchSettler implements Settler {
   readonly results: PromiseSettledResult<RecordMetadata>[];
   readonly promise: Promise<PromiseSettledResult<RecordMetadata>[]>;
   #remaining: number;
@@ -39,19 +45,19 @@ export class BatchSink implements OutcomeSink {
     if (count === 0) this.#done(this.results);
   }
 
-  resolve(slot: number, value: RecordMetadata): void {
-    this.results[slot] = { status: 'fulfilled', value };
+  resolve(position: number, value: RecordMetadata): void {
+    this.results[position] = { status: 'fulfilled', value };
     if (--this.#remaining === 0) this.#done(this.results);
   }
 
-  reject(slot: number, reason: Error): void {
-    this.results[slot] = { status: 'rejected', reason };
+  reject(position: number, reason: Error): void {
+    this.results[position] = { status: 'rejected', reason };
     if (--this.#remaining === 0) this.#done(this.results);
   }
 }
 
 /** For trySend: nobody awaits, so failures go to a callback (the producer emits 'deliveryError'). */
-export class DetachedSink implements OutcomeSink {
+export class DetachedSettler implements Settler {
   readonly #onError: (error: Error) => void;
 
   constructor(onError: (error: Error) => void) {
@@ -60,7 +66,7 @@ export class DetachedSink implements OutcomeSink {
 
   resolve(): void {}
 
-  reject(_slot: number, error: Error): void {
+  reject(_position: number, error: Error): void {
     this.#onError(error);
   }
 }

@@ -1,0 +1,177 @@
+/**
+ * The writing end of one worker's record ring, and the overflow queue in front of it. A record goes straight into
+ * the ring when it has room and nothing waits before it; otherwise it waits in the overflow queue, in order, and a
+ * single loop writes the queue into the ring as the worker frees space (the ring-space protocol, docs/shared-memory.md).
+ * Queued records are already counted in the byte budget, so the queue is bounded by maxBufferedBytes too.
+ *
+ * The feed knows which record ids are queued, so a caller released early (abort, delivery timeout) can take its
+ * record back with `unqueue` and free its id at once: a taken-back record is marked, not searched for (aborting a
+ * large queued sendBatch stays linear), and the loop skips the mark, never the id, so a reused id is never confused
+ * with the record that held it before.
+ *
+ * One feed per thread incarnation: a crashed worker's feed is stopped and a new one writes the replacement's ring.
+ */
+import { RingWriter } from '../shared/ring.js';
+import { recordEntrySize, topicEntry, writeRecordEntry } from '../shared/record-entry.js';
+import type { PreparedRecord } from './serialize.js';
+
+/** The topic a record belongs to: its index in the record entry, its name in the topic entry before its first record. */
+export interface TopicRef {
+  readonly index: number;
+  readonly name: string;
+}
+
+interface QueuedRecord {
+  readonly recordId: number;
+  readonly topic: TopicRef;
+  readonly partition: number;
+  /** Undefined once taken back: the loop skips it (and the bytes are not held). */
+  record: PreparedRecord | undefined;
+}
+
+/** Framing and padding of two ring entries (a topic entry and its first record) beyond their payloads. */
+const TWO_ENTRIES_FRAMING = 12;
+
+export class RecordFeed {
+  readonly #writer: RingWriter;
+  readonly #announced = new Set<number>();
+  /** Records waiting for ring space, oldest first from #head (shift() would make a long queue quadratic). */
+  #queue: QueuedRecord[] = [];
+  #head = 0;
+  /** The queued records by id, for unqueue. Empty on the fast path. */
+  readonly #queued = new Map<number, QueuedRecord>();
+  readonly #onEmpty: (() => void)[] = [];
+  #writing = false;
+  #commitQueued = false;
+  readonly #stop = new AbortController();
+
+  constructor(recordRing: SharedArrayBuffer) {
+    this.#writer = new RingWriter(recordRing);
+  }
+
+  /** Records waiting for ring space. */
+  get queued(): number {
+    return this.#queued.size;
+  }
+
+  /** Writes the record into the ring if it has room and nothing is queued before it, else queues it. */
+  write(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): void {
+    if (this.#queued.size === 0 && this.#tryWrite(recordId, topic, partition, record)) return;
+    const queued: QueuedRecord = { recordId, topic, partition, record };
+    this.#queue.push(queued);
+    this.#queued.set(recordId, queued);
+    if (!this.#writing) void this.#writeQueue();
+  }
+
+  /** Takes back a record still waiting for ring space: true when it was queued (it will never reach the ring). */
+  unqueue(recordId: number): boolean {
+    const queued = this.#queued.get(recordId);
+    if (queued === undefined) return false;
+    this.#queued.delete(recordId);
+    queued.record = undefined;
+    if (this.#queued.size === 0) this.#emptied();
+    return true;
+  }
+
+  /**
+   * Stops writing (crash, close): the queue loop ends, whoever waits for an empty queue is released, and the ids
+   * of the records still queued are handed back for their callers to be failed.
+   */
+  stop(): number[] {
+    this.#stop.abort();
+    const ids = [...this.#queued.keys()];
+    this.#queue = [];
+    this.#head = 0;
+    this.#queued.clear();
+    this.#emptied();
+    return ids;
+  }
+
+  /** Resolves once no record waits for ring space (at once when none does, and when the feed is stopped). */
+  whenEmpty(): Promise<void> {
+    if (this.#queued.size === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#onEmpty.push(resolve));
+  }
+
+  /** Wakes the worker so it re-reads the control block (someone waits, flushes or closes): `kick`. */
+  wake(): void {
+    this.#writer.commit();
+    this.#writer.wake();
+  }
+
+  #tryWrite(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): boolean {
+    const writer = this.#writer;
+    if (!this.#announced.has(topic.index)) {
+      // A topic entry precedes the topic's first record in the same ring, so the worker reads them in order.
+      const entry = topicEntry(topic.index, topic.name);
+      const at = writer.reserve(entry.length);
+      if (at < 0) return false;
+      writer.data.set(entry, at);
+      this.#announced.add(topic.index);
+    }
+    const { key, value, headers } = record;
+    const at = writer.reserve(recordEntrySize(key, value, headers));
+    if (at < 0) return false;
+    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record.timestamp, key, value, headers);
+    this.#scheduleCommit();
+    return true;
+  }
+
+  /** One commit per turn of the event loop publishes a whole sendBatch with one atomic store (and ≤ 1 notify). */
+  #scheduleCommit(): void {
+    if (this.#commitQueued) return;
+    this.#commitQueued = true;
+    queueMicrotask(() => {
+      this.#commitQueued = false;
+      this.#writer.commit();
+    });
+  }
+
+  /** The queue loop: writes queued records in order, waiting for ring space (`reserve`, `fits`, `sleep`) between. */
+  async #writeQueue(): Promise<void> {
+    this.#writing = true;
+    try {
+      while (this.#head < this.#queue.length) {
+        const head = this.#queue[this.#head]!;
+        const record = head.record;
+        if (record === undefined) {
+          this.#head++;
+          continue;
+        }
+        if (this.#tryWrite(head.recordId, head.topic, head.partition, record)) {
+          this.#head++;
+          this.#queued.delete(head.recordId);
+          continue;
+        }
+        if (this.#head > 1024) {
+          this.#queue = this.#queue.slice(this.#head);
+          this.#head = 0;
+        }
+        await this.#writer.waitForSpace(this.#spaceFor(head.topic, record), { signal: this.#stop.signal });
+      }
+      this.#queue = [];
+      this.#head = 0;
+      this.#emptied();
+    } catch {
+      // Stopped (crash or close): whoever stopped the feed settles what was queued.
+    } finally {
+      this.#writing = false;
+    }
+  }
+
+  /**
+   * The room to wait for before the head record can be written: its entry, and its topic's entry when the topic is
+   * not announced yet. Capped at the largest entry the ring takes (waiting for more would be refused, and the
+   * queue would stall): once that much is free the topic entry fits, and the next wait is for the record alone.
+   */
+  #spaceFor(topic: TopicRef, record: PreparedRecord): number {
+    const { key, value, headers } = record;
+    let bytes = recordEntrySize(key, value, headers);
+    if (!this.#announced.has(topic.index)) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
+    return Math.min(bytes, this.#writer.maxEntryBytes);
+  }
+
+  #emptied(): void {
+    for (const resolve of this.#onEmpty.splice(0)) resolve();
+  }
+}

@@ -1,0 +1,162 @@
+/**
+ * The producer's worker threads as a group: starting them all (the pool and the handles are usable only once every
+ * worker loop runs), waking them, closing them within a deadline, and replacing one that crashed — after the
+ * delivery settlement has failed its records honestly ('not-sent' for those it never sealed, 'unknown' for the
+ * rest; invariants 2 and 5, docs/invariants.md).
+ *
+ * Dependencies go one way: the group calls the settlement (deliveries.ts) and the handles (worker-handle.ts); the
+ * settlement calls the handles; the handles call nothing above them.
+ */
+import { WorkerCrashedError } from '../shared/producer-errors.js';
+import { untilDeadline } from './deadlines.js';
+import type { Deliveries } from './deliveries.js';
+import type { OAuthTokens } from './oauth-tokens.js';
+import type { ResolvedOptions } from './options.js';
+import { NO_PRODUCER_ID, initProducerId, type ProducerIdentity } from './producer-id.js';
+import type { TopicRegistry } from './topic-registry.js';
+import type { WorkerHandle, WorkerLaunch } from './worker-handle.js';
+import { WorkerPool } from './worker-pool.js';
+import type { WorkerStats } from '../shared/worker-stats.js';
+
+export interface WorkerGroupContext {
+  readonly handles: readonly WorkerHandle[];
+  readonly deliveries: Deliveries;
+  /** Everything a worker starts with but its producer id (one per start: a replacement gets a fresh one). */
+  readonly launch: Omit<WorkerLaunch, 'producerId' | 'producerEpoch'>;
+  /** OAUTHBEARER only: the token cache the workers draw from. */
+  readonly tokens: OAuthTokens | undefined;
+  /** For InitProducerId (its connection) when idempotent. */
+  readonly registry: TopicRegistry;
+  readonly options: Pick<ResolvedOptions, 'idempotent' | 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>;
+  /** 'workerCrash', with the error and the worker's index. */
+  emit(event: 'workerCrash', error: unknown, index: number): void;
+  /** The thread pool for `size` workers; default a piscina WorkerPool (tests pass one that starts no thread). */
+  readonly pool?: ((size: number) => ThreadPool) | undefined;
+}
+
+/** What the group needs of a pool: start a worker, end them all. */
+export type ThreadPool = Pick<WorkerPool, 'start' | 'destroy'>;
+
+export class WorkerGroup {
+  readonly #context: WorkerGroupContext;
+  #pool: ThreadPool | undefined;
+  #closed = false;
+
+  constructor(context: WorkerGroupContext) {
+    this.#context = context;
+    // Each refreshed token goes to every worker before its connections need one.
+    context.tokens?.onRefresh(({ value, expiresAt }) => {
+      for (const handle of context.handles) handle.sendToken(value, expiresAt);
+    });
+  }
+
+  /** True once every worker loop runs; until then sends wait for the connection. */
+  get started(): boolean {
+    return this.#pool !== undefined;
+  }
+
+  /** Counters of the running workers (none before the start). */
+  stats(): WorkerStats[] {
+    return this.started ? this.#context.handles.map((handle) => handle.stats!) : [];
+  }
+
+  /**
+   * Obtains a producer id and starts every worker on fresh memory. A start that fails stops the threads that did
+   * start, so nothing is left running, and leaves the group unstarted: a later call may try again.
+   */
+  async start(): Promise<void> {
+    const identity = await this.#identity();
+    const { handles } = this.#context;
+    const pool = this.#context.pool?.(handles.length) ?? new WorkerPool(handles.length);
+    try {
+      await Promise.all(
+        handles.map((handle) => {
+          handle.renew();
+          return this.#run(handle, identity, pool);
+        }),
+      );
+    } catch (error) {
+      await pool.destroy().catch(() => undefined); // the start's error is the one to report
+      throw error;
+    }
+    this.#pool = pool;
+  }
+
+  /** `kick` for every worker: re-read the control block (someone waits for budget, flushes or closes). */
+  wake(): void {
+    for (const handle of this.#context.handles) handle.wake();
+  }
+
+  /** Tells every worker a close deadline (each keeps the earliest it was given); 0: give up now. */
+  hurry(deadline: number): void {
+    for (const handle of this.#context.handles) handle.close(deadline);
+  }
+
+  /** From here on a crashed worker is not replaced and no producer id is fetched. */
+  stopReplacing(): void {
+    this.#closed = true;
+  }
+
+  /**
+   * Closes every worker by `deadline` (or at once when `signal` aborts): records still queued for ring space are
+   * written first (the workers read their rings until told to close), then each worker sends what it holds and
+   * answers 'closed'. A worker that cannot finish in time (blocked, frozen) is not waited for.
+   */
+  async close(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+    const { handles } = this.#context;
+    const giveUp = (): void => this.hurry(0);
+    signal?.addEventListener('abort', giveUp, { once: true });
+    try {
+      await untilDeadline(Promise.all(handles.map((handle) => handle.whenFeedEmpty())), deadline, signal);
+      // Ports held while close waits for the 'closed' messages: nothing else may keep the loop alive now.
+      for (const handle of handles) handle.close(signal?.aborted ? 0 : deadline, true);
+      this.wake();
+      await untilDeadline(Promise.allSettled(handles.map((handle) => handle.done)), deadline, signal);
+      for (const handle of handles) handle.release();
+    } finally {
+      signal?.removeEventListener('abort', giveUp);
+    }
+  }
+
+  /** Ends the threads (after close, whatever state they are in). */
+  async destroy(): Promise<void> {
+    await this.#pool?.destroy();
+  }
+
+  #identity(): Promise<ProducerIdentity> {
+    const { options, registry } = this.#context;
+    if (!options.idempotent) return Promise.resolve(NO_PRODUCER_ID);
+    return initProducerId(registry, options, () => this.#closed);
+  }
+
+  /** Starts `handle`'s thread; resolves when its loop runs, rejects with WorkerStartError if it never does. */
+  #run(handle: WorkerHandle, identity: ProducerIdentity, pool: ThreadPool): Promise<void> {
+    const running = handle.start(pool, { ...this.#context.launch, ...identity }, this.#context.tokens);
+    // Only a worker that ran and died is a crash; one that never started is reported through `started`.
+    running.done.catch((error: unknown) => running.started.then(() => this.#onCrash(handle, error), () => undefined));
+    return running.started;
+  }
+
+  /** A worker thread died: its records fail (honestly: sealed ones may have been written), and it is replaced. */
+  async #onCrash(handle: WorkerHandle, error: unknown): Promise<void> {
+    if (this.#closed) return;
+    const { deliveries, emit, options } = this.#context;
+    emit('workerCrash', error, handle.index);
+    deliveries.drain();
+    const message = `worker ${handle.index} crashed: ${String(error)}`;
+    deliveries.failQueued(handle.index, new WorkerCrashedError('not-sent', message, { cause: error }));
+    deliveries.failLive(handle.index, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
+    handle.renew();
+    // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused.
+    // Records for its partitions wait in the new ring until it runs; retried until it does or the producer closes.
+    while (!this.#closed) {
+      try {
+        const identity = await this.#identity();
+        if (!this.#closed) await this.#run(handle, identity, this.#pool!);
+        return;
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));
+      }
+    }
+  }
+}

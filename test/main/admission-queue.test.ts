@@ -1,0 +1,103 @@
+/** AdmissionQueue: sends waiting for the connection or their topic's metadata, admitted one at a time in call order. */
+import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
+import { describe, it } from 'node:test';
+import { AdmissionQueue, type Admission } from '../../src/main/admission-queue.js';
+import { AbortError } from '../../src/shared/producer-errors.js';
+
+interface Waiting extends Admission {
+  readonly name: string;
+}
+
+const waiting = (name: string, signal?: AbortSignal): Waiting => ({ name, signal, settled: false, onAbort: undefined });
+
+/** A queue whose admissions the test releases one by one; it logs admissions and rejections. */
+function queue() {
+  const log: string[] = [];
+  const gates: (() => void)[] = [];
+  const fails = new Map<string, Error>();
+  const q = new AdmissionQueue<Waiting>(
+    (w) =>
+      new Promise<void>((resolve, reject) => {
+        log.push(`admit ${w.name}`);
+        gates.push(() => {
+          const error = fails.get(w.name);
+          if (error === undefined) resolve();
+          else reject(error);
+        });
+      }),
+    (w, error) => log.push(`reject ${w.name}: ${error.message}`),
+  );
+  const next = async (): Promise<void> => {
+    for (let i = 0; i < 5 && gates.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
+    gates.shift()!();
+    await new Promise((resolve) => setImmediate(resolve));
+  };
+  return { q, log, next, fails };
+}
+
+describe('AdmissionQueue', () => {
+  it('admits one send at a time, in call order, and is empty once all are through', async () => {
+    const { q, log, next } = queue();
+    assert.equal(q.isEmpty, true);
+    q.push(waiting('a'));
+    q.push(waiting('b'));
+    assert.equal(q.isEmpty, false);
+    assert.deepEqual(log, ['admit a'], 'b waits for a');
+    await next();
+    assert.deepEqual(log, ['admit a', 'admit b']);
+    await next();
+    assert.equal(q.isEmpty, true);
+  });
+
+  it('an admission that fails rejects that send only; the next one is admitted', async () => {
+    const { q, log, next, fails } = queue();
+    fails.set('a', new Error('no metadata'));
+    const a = waiting('a');
+    q.push(a);
+    q.push(waiting('b'));
+    await next();
+    assert.deepEqual(log, ['admit a', 'reject a: no metadata', 'admit b']);
+    assert.equal(a.settled, true);
+    await next();
+  });
+
+  it('an aborted send leaves at once (not-sent), its listener removed, and is never admitted', async () => {
+    const { q, log, next } = queue();
+    const controller = new AbortController();
+    q.push(waiting('a'));
+    const b = waiting('b', controller.signal);
+    q.push(b);
+    q.push(waiting('c'));
+    controller.abort();
+    assert.match(log[1]!, /^reject b: aborted/);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    await next();
+    assert.deepEqual(log.slice(2), ['admit c'], 'b is skipped');
+    await next();
+    assert.equal(q.isEmpty, true);
+  });
+
+  it('failAll rejects every send still waiting, once, and removes their abort listeners', async () => {
+    const { q, log, next } = queue();
+    const controller = new AbortController();
+    q.push(waiting('a'));
+    q.push(waiting('b', controller.signal));
+    q.failAll(new Error('closed'));
+    q.failAll(new Error('closed again'));
+    assert.deepEqual(log, ['admit a', 'reject a: closed', 'reject b: closed']);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    await next(); // a's admission ends after it was failed: nothing more is reported for it
+    assert.equal(log.length, 3);
+    assert.equal(q.isEmpty, true);
+  });
+
+  it('the abort error says not-sent', async () => {
+    const errors: Error[] = [];
+    const q = new AdmissionQueue<Waiting>(() => new Promise(() => {}), (_w, error) => errors.push(error));
+    const controller = new AbortController();
+    q.push(waiting('a', controller.signal));
+    controller.abort();
+    assert.ok(errors[0] instanceof AbortError && errors[0].delivery === 'not-sent');
+  });
+});

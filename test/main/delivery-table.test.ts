@@ -1,0 +1,69 @@
+/** DeliveryTable: record ids, their columns, and the delivery-timeout sweep order. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { DeliveryTable } from '../../src/main/delivery-table.js';
+import { DetachedSettler } from '../../src/main/settlers.js';
+
+const settler = new DetachedSettler(() => {});
+
+/** Allocates an id and fills what the sweep reads, as the settlement does on accept. */
+function add(table: DeliveryTable, seq: number, deadline: number): number {
+  const id = table.allocate();
+  table.sendSeq[id] = seq;
+  table.deadline[id] = deadline;
+  table.settler[id] = settler;
+  table.track(id);
+  return id;
+}
+
+describe('DeliveryTable', () => {
+  it('hands out every id once, then -1; a freed id is handed out again', () => {
+    const table = new DeliveryTable(3);
+    const ids = [add(table, 1, 0), add(table, 2, 0), add(table, 3, 0)];
+    assert.deepEqual(ids, [0, 1, 2]);
+    assert.equal(table.count, 3);
+    assert.equal(table.allocate(), -1);
+    assert.equal(table.count, 3, 'a refused allocation counts nothing');
+    table.free(1);
+    assert.equal(table.count, 2);
+    assert.equal(table.settler[1], undefined);
+    assert.equal(table.sendSeq[1], -1);
+    assert.equal(table.allocate(), 1);
+  });
+
+  it('live lists the ids in use, in id order', () => {
+    const table = new DeliveryTable(4);
+    for (let seq = 1; seq <= 4; seq++) add(table, seq, 0);
+    table.free(0);
+    table.free(2);
+    assert.deepEqual(table.live(), [1, 3]);
+  });
+
+  it('expired returns, oldest first, the ids past their deadline whose caller still waits, each once', () => {
+    const table = new DeliveryTable(8);
+    const a = add(table, 1, 100);
+    const b = add(table, 2, 200);
+    const c = add(table, 3, 300);
+    table.settler[b] = undefined; // released early: nothing left to expire
+    const out: number[] = [];
+    table.expired(250, out);
+    assert.deepEqual(out, [a]);
+    table.expired(250, (out.length = 0, out));
+    assert.deepEqual(out, [], 'not returned twice');
+    table.expired(1000, out);
+    assert.deepEqual(out, [c]);
+  });
+
+  it('a reused id is not expired for the record that held it before', () => {
+    const table = new DeliveryTable(1);
+    const old = add(table, 1, 100);
+    table.free(old);
+    const reused = add(table, 2, 500);
+    assert.equal(reused, old);
+    const out: number[] = [];
+    table.expired(200, out);
+    assert.deepEqual(out, [], 'the stale sweep entry (seq 1) is skipped; the new record is not due');
+    table.expired(600, out);
+    assert.deepEqual(out, [reused]);
+  });
+});

@@ -1,0 +1,53 @@
+/** The errors a caller receives: from a worker's failed completion, or from why it was released early. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { failureFor, releasedError } from '../../src/main/outcomes.js';
+import { ClientErrorCode, CompletionKind, type Completion } from '../../src/shared/completion-entry.js';
+import { BrokerError, ProtocolError } from '../../src/shared/errors.js';
+import {
+  AbortError, AuthenticationError, DeliveryTimeoutError, ProducerClosedError, UnknownTopicError,
+} from '../../src/shared/producer-errors.js';
+
+const failed = (errorCode: number, message = ''): Completion => ({
+  kind: CompletionKind.failed, topicIndex: 0, partition: 0, errorCode, baseOffset: -1, timestamp: -1, message, recordIds: new Uint32Array(0),
+});
+
+describe('outcomes', () => {
+  it('releasedError: the reason picks the class, the delivery and cause are kept', () => {
+    const cause = new Error('why');
+    const cases = [['abort', AbortError], ['timeout', DeliveryTimeoutError], ['close', ProducerClosedError]] as const;
+    for (const [reason, type] of cases) {
+      for (const delivery of ['not-sent', 'unknown'] as const) {
+        const error = releasedError(reason, delivery, cause);
+        assert.ok(error instanceof type, `${reason} → ${type.name}`);
+        assert.equal((error as AbortError).delivery, delivery);
+        assert.equal(error.cause, cause);
+        assert.match(error.message, delivery === 'not-sent' ? /was not sent/ : /may have written it/);
+      }
+    }
+    assert.equal(releasedError('abort', 'not-sent').cause, undefined);
+  });
+
+  it('failureFor: the worker\'s own reasons map to their classes and deliveries', () => {
+    const cases: [number, new (...args: never[]) => Error, string | undefined][] = [
+      [ClientErrorCode.deliveryTimeout, DeliveryTimeoutError, 'not-sent'],
+      [ClientErrorCode.closed, ProducerClosedError, 'not-sent'],
+      [ClientErrorCode.closedInFlight, ProducerClosedError, 'unknown'],
+      [ClientErrorCode.protocol, ProtocolError, undefined],
+      [ClientErrorCode.unknownTopic, UnknownTopicError, undefined],
+      [ClientErrorCode.authentication, AuthenticationError, undefined],
+    ];
+    for (const [code, type, delivery] of cases) {
+      const error = failureFor(failed(code, 'detail'));
+      assert.ok(error instanceof type, `${code} → ${type.name}`);
+      if (delivery !== undefined) assert.equal((error as ProducerClosedError).delivery, delivery);
+    }
+    assert.match(failureFor(failed(ClientErrorCode.closedInFlight)).message, /before the broker answered/, 'a default message');
+  });
+
+  it('failureFor: a Kafka error code becomes a BrokerError carrying it', () => {
+    const error = failureFor(failed(6, 'not leader for partition'));
+    assert.ok(error instanceof BrokerError);
+    assert.equal(error.errorCode, 6);
+  });
+});

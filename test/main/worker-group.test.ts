@@ -1,0 +1,156 @@
+/**
+ * WorkerGroup: starting every worker, closing them, and replacing one that crashed. The pool starts no thread
+ * (test/main/fixtures/fake-pool.ts): the test decides when each worker has started, finished or died.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { describe, it } from 'node:test';
+import { ByteBudget } from '../../src/main/byte-budget.js';
+import { Deliveries } from '../../src/main/deliveries.js';
+import { SendTracker } from '../../src/main/send-tracker.js';
+import { SendSettler } from '../../src/main/settlers.js';
+import { allocateProducerMemory } from '../../src/main/shared-memory.js';
+import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
+import { WorkerGroup } from '../../src/main/worker-group.js';
+import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
+import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
+import { RingSlot } from '../../src/shared/ring.js';
+import { FakePool, withFakePool } from './fixtures/fake-pool.js';
+
+const TOPIC: TopicInfo = { index: 0, name: 'alpha', partitionCount: 2, available: [0, 1] };
+
+/** Lets promise callbacks and immediates run until `done()` holds (a bounded number of turns, no clock). */
+async function until(done: () => boolean, what: string): Promise<void> {
+  for (let turn = 0; turn < 100; turn++) {
+    if (done()) return;
+    await new Promise((resolve) => setImmediate(resolve));
+  }
+  assert.fail(`never happened: ${what}`);
+}
+
+/** Lets promise callbacks and immediates run for a few turns of the event loop. */
+async function turns(count = 5): Promise<void> {
+  for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
+}
+
+function setup(options: { autoStart?: boolean } = {}) {
+  const memory = allocateProducerMemory(16);
+  const budget = new ByteBudget(memory.control, { maxBytes: 1000, maxRecords: 16 });
+  const sends = new SendTracker();
+  const handles = [new WorkerHandle(0), new WorkerHandle(1)];
+  const deliveries = new Deliveries({
+    budget, sends, handles, recordStates: memory.recordStates, deliveryTimeoutMs: 60_000,
+    registry: { byIndex: () => TOPIC }, emit: () => {},
+  });
+  const pool = new FakePool(options);
+  const crashes: [unknown, number][] = [];
+  const launch: Omit<WorkerLaunch, 'producerId' | 'producerEpoch'> = {
+    workerCount: 2, control: memory.control.buffer, recordStates: memory.recordStates, settings: {} as WorkerLaunch['settings'],
+  };
+  const group = new WorkerGroup({
+    handles, deliveries, launch, tokens: undefined,
+    registry: {} as TopicRegistry, // no producer id without idempotence: never asked
+    options: { idempotent: false, bufferTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 1 },
+    emit: (_event, error, index) => crashes.push([error, index]),
+    pool: () => pool,
+  });
+  /** Accepts a record for `partition` (worker = partition here), as the producer's fast path does. */
+  const send = (partition: number): SendSettler => {
+    const settler = new SendSettler();
+    assert.ok(budget.tryAcquire(10));
+    const prepared = { topic: 'alpha', key: null, value: new Uint8Array(10), headers: [], timestamp: 1, partition, size: 10 };
+    deliveries.accept(prepared, TOPIC, partition, sends.begin(), settler, 0, undefined, Date.now());
+    return settler;
+  };
+  return { group, pool, crashes, send, budget, deliveries };
+}
+
+/** A test body run against a fresh setup, whose ports are closed however it ends. */
+function withSetup(options: Parameters<typeof setup>[0], body: (fixture: ReturnType<typeof setup>) => Promise<void>): () => Promise<void> {
+  return withFakePool(() => setup(options), body);
+}
+
+describe('WorkerGroup', () => {
+  it('is started only once every worker loop runs, each on its own memory with its index', withSetup({ autoStart: false }, async ({ group, pool }) => {
+    let started = false;
+    const starting = group.start().then(() => (started = true));
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    pool.workers[0]!.start();
+    await turns();
+    assert.equal(started, false);
+    assert.equal(group.started, false);
+    assert.deepEqual(group.stats(), [], 'no counters before the start');
+    pool.workers[1]!.start();
+    await starting;
+    assert.equal(group.started, true);
+    assert.equal(group.stats().length, 2);
+    assert.deepEqual(pool.inits.map((i) => [i.workerIndex, i.workerCount, i.producerId]), [[0, 2, -1n], [1, 2, -1n]]);
+    assert.notEqual(pool.inits[0]!.recordRing, pool.inits[1]!.recordRing);
+  }));
+
+  it('a start that fails reports its error, ends the threads that did start and leaves the group unstarted', withSetup({ autoStart: false }, async ({ group, pool }) => {
+    const starting = group.start();
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    pool.workers[0]!.start();
+    pool.workers[1]!.start(new Error('no thread for you'));
+    await assert.rejects(starting, /no thread for you/);
+    assert.equal(pool.destroyed, true);
+    assert.equal(group.started, false);
+  }));
+
+  it('a crashed worker\'s records fail, it is reported, and it is replaced on fresh memory; the other worker\'s records live on', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
+    await group.start();
+    const lost = send(0);
+    const kept = send(1);
+    const error = new Error('segfault, say');
+    pool.workers[0]!.crash(error);
+    await assert.rejects(lost.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent' && e.cause === error);
+    assert.deepEqual(crashes, [[error, 0]]);
+    await until(() => pool.workers.length === 3, 'a replacement started');
+    const replacement = pool.inits[2]!;
+    assert.equal(replacement.workerIndex, 0);
+    assert.notEqual(replacement.recordRing, pool.inits[0]!.recordRing, 'the replacement has its own rings');
+    assert.equal(deliveries.count, 1, 'only the other worker\'s record is left');
+    void kept.promise.catch(() => undefined);
+  }));
+
+  it('after stopReplacing a crash is neither reported nor replaced', withSetup({}, async ({ group, pool, crashes }) => {
+    await group.start();
+    group.stopReplacing();
+    pool.workers[1]!.crash(new Error('late'));
+    await turns();
+    assert.deepEqual(crashes, []);
+    assert.equal(pool.workers.length, 2);
+  }));
+
+  it('close tells every worker its deadline and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
+    await group.start();
+    const deadline = Date.now() + 60_000;
+    const messages = pool.workerPorts.map((port) => once(port, 'message'));
+    let closed = false;
+    const closing = group.close(deadline, undefined).then(() => (closed = true));
+    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'close', deadline }, { type: 'close', deadline }]);
+    pool.workers[0]!.finish();
+    await turns();
+    assert.equal(closed, false, 'one worker is still closing');
+    pool.workers[1]!.finish();
+    await closing;
+  }));
+
+  it('an aborted close gives up at once: every worker is told deadline 0', withSetup({}, async ({ group, pool }) => {
+    await group.start();
+    const controller = new AbortController();
+    controller.abort();
+    const messages = pool.workerPorts.map((port) => once(port, 'message'));
+    await group.close(Date.now() + 60_000, controller.signal);
+    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'close', deadline: 0 }, { type: 'close', deadline: 0 }]);
+  }));
+
+  it('wake kicks every worker asleep on its record ring', withSetup({}, async ({ group, pool }) => {
+    await group.start();
+    const sleeping = pool.inits.map((init) => new Int32Array(init.recordRing, 0, 32));
+    for (const words of sleeping) Atomics.store(words, RingSlot.READER_SLEEPING, 1);
+    group.wake();
+    assert.deepEqual(sleeping.map((words) => Atomics.load(words, RingSlot.READER_SLEEPING)), [0, 0]);
+  }));
+});
