@@ -22,6 +22,7 @@ import { RecordState, cancel } from '../shared/record-states.js';
 import { ownerOf } from '../shared/worker-protocol.js';
 import type { Delivery } from '../shared/errors.js';
 import type { ControlBlock } from '../shared/control-block.js';
+import { channels, type BatchOutcomeMessage } from './tracing.js';
 
 /** Records settled per turn of the event loop before the settle loop yields (about 2–5 ms of work). */
 const SETTLE_SLICE_RECORDS = 4096;
@@ -235,6 +236,10 @@ export class Deliveries {
       this.bytesSent += bytes;
     }
     if (ids.length > 0) this.#context.budget.release(bytes, ids.length);
+    if (channels.batch.hasSubscribers && (delivered || failure !== undefined)) {
+      const message: BatchOutcomeMessage = { topic, partition: completion.partition, records: ids.length, baseOffset: delivered ? completion.baseOffset : -1, error: failure };
+      channels.batch.publish(message);
+    }
     return ids.length;
   }
 }

@@ -31,6 +31,7 @@ import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
 import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
+import { channels } from './tracing.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -139,6 +140,12 @@ export class Producer extends EventEmitter {
 
   /** Sends one record; resolves with where it landed. */
   send(record: ProducerRecord, options: SendOptions = {}): Promise<RecordMetadata> {
+    // Checked here, before any closure or context exists: tracing costs nothing while nobody listens.
+    if (channels.send.hasSubscribers) return channels.send.tracePromise(() => this.#send(record, options), { record });
+    return this.#send(record, options);
+  }
+
+  #send(record: ProducerRecord, options: SendOptions): Promise<RecordMetadata> {
     const settler = new SendSettler();
     this.#submit(record, options.signal, settler, 0, Date.now());
     return settler.promise;
@@ -146,6 +153,11 @@ export class Producer extends EventEmitter {
 
   /** Sends many records; one settled result per record, in order. Costs one promise, not one per record. */
   sendBatch(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<PromiseSettledResult<RecordMetadata>[]> {
+    if (channels.sendBatch.hasSubscribers) return channels.sendBatch.tracePromise(() => this.#sendBatch(records, options), { records });
+    return this.#sendBatch(records, options);
+  }
+
+  #sendBatch(records: readonly ProducerRecord[], options: SendOptions): Promise<PromiseSettledResult<RecordMetadata>[]> {
     const settler = new BatchSettler(records.length);
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
@@ -320,7 +332,12 @@ export class Producer extends EventEmitter {
   }
 
   /** Resolves when every `send` made before it has its result. Workers stop lingering meanwhile. */
-  async flush(options: SendOptions = {}): Promise<void> {
+  flush(options: SendOptions = {}): Promise<void> {
+    if (channels.flush.hasSubscribers) return channels.flush.tracePromise(() => this.#flush(options), {});
+    return this.#flush(options);
+  }
+
+  async #flush(options: SendOptions): Promise<void> {
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'flush aborted', { cause: signal.reason });
     if (this.#sends.open === 0) return;
@@ -338,6 +355,11 @@ export class Producer extends EventEmitter {
    * With `timeoutMs` or `signal`, whatever has no result by then fails with ProducerClosedError.
    */
   close(options: CloseOptions = {}): Promise<void> {
+    if (channels.close.hasSubscribers) return channels.close.tracePromise(() => this.#close(options), {});
+    return this.#close(options);
+  }
+
+  #close(options: CloseOptions): Promise<void> {
     if (this.#closing === undefined) this.#closing = this.#shutdown(options);
     else this.#hurryClose(options); // a later close may only bring the deadline forward
     return this.#closing;

@@ -1,7 +1,8 @@
 /**
  * `node:diagnostics_channel` for observers (APM agents, the OpenTelemetry instrumentation in src/otel): a tracing
  * channel around each call a user awaits, and a plain channel per batch outcome. Nothing is paid when nobody
- * subscribes: `traced` looks at `hasSubscribers` and otherwise calls straight through, with no context object.
+ * subscribes: the producer looks at `hasSubscribers` first and otherwise calls straight through, with no context
+ * object or closure.
  *
  *   tracing:ringkafka:send       context { record }            result: RecordMetadata
  *   tracing:ringkafka:sendBatch  context { records }           result: the settled results
@@ -43,9 +44,3 @@ export const channels = {
   close: diagnosticsChannel.tracingChannel<object>('ringkafka:close'),
   batch: diagnosticsChannel.channel('ringkafka:batch'),
 } as const;
-
-/** Runs `call` inside the tracing channel when someone listens, else calls it directly. */
-export function traced<T, C extends object>(channel: diagnosticsChannel.TracingChannel<C>, context: () => C, call: () => Promise<T>): Promise<T> {
-  if (!channel.hasSubscribers) return call();
-  return channel.tracePromise(call, context());
-}

@@ -1,0 +1,78 @@
+/**
+ * The diagnostics channels an observer subscribes to: a tracing channel per awaited call (start, then asyncEnd with
+ * the result, or error), and one message per batch outcome. A fake broker that acknowledges at once stands in for
+ * Kafka: what is checked is what the channels publish, not what the broker stores.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import diagnosticsChannel from 'node:diagnostics_channel';
+import { Producer } from '../../src/main/producer.js';
+import { channels, type BatchOutcomeMessage } from '../../src/main/tracing.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+
+interface Seen {
+  readonly event: string;
+  readonly context: Record<string, unknown>;
+}
+
+function record(name: string, seen: Seen[]): diagnosticsChannel.TracingChannelSubscribers<object> {
+  const push = (event: string) => (context: object) => seen.push({ event: `${name}:${event}`, context: context as Record<string, unknown> });
+  return { start: push('start'), end: push('end'), asyncStart: push('asyncStart'), asyncEnd: push('asyncEnd'), error: push('error') };
+}
+
+test('send, sendBatch, flush and close are traced; every batch outcome is published', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(2, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  const seen: Seen[] = [];
+  const batches: BatchOutcomeMessage[] = [];
+  const subscribers = {
+    send: record('send', seen), sendBatch: record('sendBatch', seen), flush: record('flush', seen), close: record('close', seen),
+  };
+  const onBatch = (message: unknown): void => void batches.push(message as BatchOutcomeMessage);
+  channels.send.subscribe(subscribers.send);
+  channels.sendBatch.subscribe(subscribers.sendBatch);
+  channels.flush.subscribe(subscribers.flush);
+  channels.close.subscribe(subscribers.close);
+  channels.batch.subscribe(onBatch);
+  try {
+    const one = await producer.send({ topic: 't', partition: 0, value: 'a' });
+    const results = await producer.sendBatch([{ topic: 't', partition: 1, value: 'b' }, { topic: 't', partition: 1, value: 'c' }]);
+    await producer.flush();
+    await assert.rejects(producer.send({ topic: '', value: 'x' }), /topic/);
+    await producer.close();
+
+    const events = seen.map((s) => s.event);
+    for (const name of ['send', 'sendBatch', 'flush', 'close']) {
+      assert.ok(events.includes(`${name}:start`), `${name} started`);
+      assert.ok(events.includes(`${name}:asyncEnd`), `${name} ended`);
+    }
+    const sendEnd = seen.find((s) => s.event === 'send:asyncEnd')!.context;
+    assert.deepEqual((sendEnd.record as { value: string }).value, 'a');
+    assert.deepEqual(sendEnd.result, one);
+    const batchEnd = seen.find((s) => s.event === 'sendBatch:asyncEnd')!.context;
+    assert.equal((batchEnd.records as unknown[]).length, 2);
+    assert.equal(batchEnd.result, results);
+    const badInput = seen.filter((s) => s.event === 'send:error');
+    assert.equal(badInput.length, 1, 'a rejected send is traced as an error');
+    assert.match(String((badInput[0]!.context.error as Error).message), /topic/);
+
+    assert.deepEqual(
+      batches.map((b) => [b.topic, b.partition, b.records, b.error]).sort(),
+      [['t', 0, 1, undefined], ['t', 1, 2, undefined]],
+    );
+    assert.ok(batches.every((b) => b.baseOffset >= 0));
+  } finally {
+    channels.send.unsubscribe(subscribers.send);
+    channels.sendBatch.unsubscribe(subscribers.sendBatch);
+    channels.flush.unsubscribe(subscribers.flush);
+    channels.close.unsubscribe(subscribers.close);
+    channels.batch.unsubscribe(onBatch);
+    await producer.close();
+    await broker.close();
+  }
+});
+
+test('nobody subscribed: nothing is published and calls go straight through', async () => {
+  assert.equal(channels.send.hasSubscribers, false);
+  assert.equal(channels.batch.hasSubscribers, false);
+});
