@@ -92,6 +92,7 @@ export class Deliveries {
     Atomics.store(this.#states, id, RecordState.buffered);
     if (signal !== undefined) this.#signals.watch(signal, id);
     handles[worker]!.write(id, topic, partition, prepared);
+    settler.accepted?.(position);
   }
 
   /**

@@ -16,6 +16,7 @@ export type {
   PartitionerRecord,
 } from './types.js';
 export { InvalidRecordError } from './serialize.js';
+export type { RecordWritable, WritableOptions, WritableRecord } from './record-writable.js';
 export {
   KafkaProducerError,
   ProtocolError,

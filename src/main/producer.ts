@@ -32,6 +32,7 @@ import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeErr
 import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { channels } from './tracing.js';
+import { RecordWritable, type WritableOptions } from './record-writable.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -175,6 +176,14 @@ export class Producer extends EventEmitter {
     for (let i = 0; i < records.length; i++) this.#submit(records[i]!, signal, settler, i, now, runs);
     runs.flush();
     return settler.promise;
+  }
+
+  /**
+   * An object-mode Writable of records for `stream.pipeline`: `write()` returns false when a record has to wait for
+   * buffer space, 'finish' comes once every record is acknowledged, a failed record or `signal` destroys it.
+   */
+  writable(options: WritableOptions = {}): RecordWritable {
+    return new RecordWritable((record, signal, settler, position) => this.#submit(record, signal, settler, position, Date.now()), options);
   }
 
   /**

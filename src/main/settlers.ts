@@ -9,6 +9,8 @@ import type { RecordMetadata } from './types.js';
 export interface Settler {
   resolve(position: number, metadata: RecordMetadata): void;
   reject(position: number, error: Error): void;
+  /** The record entered the buffer (a stream's back-pressure waits for this); most settlers need not know. */
+  accepted?(position: number): void;
 }
 
 export class SendSettler implements Settler {

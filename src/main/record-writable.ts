@@ -1,0 +1,122 @@
+/**
+ * `producer.writable()`: an object-mode Writable of records whose back-pressure is the producer's byte budget.
+ * `write()` returns false exactly when the record it was given has to wait (for buffer space, the connection or its
+ * topic's metadata), and 'drain' follows once that record is accepted; the stream itself holds at most that one
+ * record, so memory stays within maxBufferedBytes plus one record. `end()`'s callback (and 'finish') come once every
+ * record is acknowledged; a failed record destroys the stream with its error, as does the `signal`. Destroying it
+ * works like aborting a send's signal for each of its records: those no worker has sealed yet are taken back and
+ * never sent; sealed ones go on, unobserved.
+ *
+ * It is its records' settler: the producer reports acceptance, success and failure per position, so there is no
+ * promise per record.
+ */
+import { Writable } from 'node:stream';
+import { AbortError } from '../shared/producer-errors.js';
+import type { Settler } from './settlers.js';
+import type { ProducerRecord, RecordMetadata } from './types.js';
+
+export interface WritableOptions {
+  /** The topic of records that name none. */
+  readonly topic?: string | undefined;
+  /** Aborting it destroys the stream; records still waiting for buffer space are never sent. */
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** A record for the stream: a ProducerRecord whose topic may come from the stream's options. */
+export type WritableRecord = Omit<ProducerRecord, 'topic'> & { readonly topic?: string };
+
+/** Hands one record to the producer with this stream as its settler. */
+export type SubmitRecord = (record: ProducerRecord, signal: AbortSignal, settler: Settler, position: number) => void;
+
+type Callback = (error?: Error | null) => void;
+
+export class RecordWritable extends Writable implements Settler {
+  readonly #submit: SubmitRecord;
+  readonly #topic: string | undefined;
+  readonly #stop = new AbortController();
+  readonly #signal: AbortSignal | undefined;
+  readonly #onAbort = (): void => void this.destroy(new AbortError('not-sent', 'the stream was aborted', { cause: this.#signal?.reason }));
+  #written = 0;
+  #settled = 0;
+  /** The write callback of the record waiting to be accepted, and its position. */
+  #waiting: Callback | undefined;
+  #waitingPosition = -1;
+  #final: Callback | undefined;
+  #failure: Error | undefined;
+
+  constructor(submit: SubmitRecord, options: WritableOptions = {}) {
+    // One record at a time: the next write waits in Node's buffer only while the previous one waits for budget.
+    super({ objectMode: true, highWaterMark: 1 });
+    this.#submit = submit;
+    this.#topic = options.topic;
+    this.#signal = options.signal;
+    if (this.#signal?.aborted) queueMicrotask(this.#onAbort);
+    else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
+  }
+
+  /** False when this record has to wait: the caller should hold the next one until 'drain'. */
+  override write(chunk: unknown, encoding?: BufferEncoding | Callback, callback?: Callback): boolean {
+    super.write(chunk, encoding as BufferEncoding, callback);
+    // Accepted at once: the record left the stream's buffer inside write() (Node still emits a harmless 'drain').
+    return this.writableLength === 0 && !this.destroyed;
+  }
+
+  override _write(record: WritableRecord, _encoding: BufferEncoding, callback: Callback): void {
+    const position = this.#written++;
+    const full = record.topic === undefined && this.#topic !== undefined ? { ...record, topic: this.#topic } : record;
+    this.#waiting = callback;
+    this.#waitingPosition = position;
+    // accepted() or reject() may run before this returns.
+    this.#submit(full as ProducerRecord, this.#stop.signal, this, position);
+  }
+
+  override _final(callback: Callback): void {
+    if (this.#settled === this.#written) callback(this.#failure ?? null);
+    else this.#final = callback;
+  }
+
+  override _destroy(error: Error | null, callback: Callback): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
+    // Records not sealed yet (waiting for buffer space, or buffered) are taken back, never sent; sealed ones go on.
+    this.#stop.abort(error ?? new AbortError('not-sent', 'the stream was destroyed'));
+    const waiting = this.#waiting;
+    this.#waiting = undefined;
+    waiting?.(error ?? null);
+    callback(error);
+  }
+
+  /** Settler: the producer took the record at `position` into its buffer. */
+  accepted(position: number): void {
+    if (position !== this.#waitingPosition || this.#waiting === undefined) return;
+    const callback = this.#waiting;
+    this.#waiting = undefined;
+    callback();
+  }
+
+  resolve(_position: number, _metadata: RecordMetadata): void {
+    this.#settle();
+  }
+
+  reject(position: number, error: Error): void {
+    this.#failure ??= error;
+    if (position === this.#waitingPosition && this.#waiting !== undefined) {
+      // Refused before it was accepted (bad record, buffer timeout): the write itself fails.
+      const callback = this.#waiting;
+      this.#waiting = undefined;
+      this.#settle();
+      callback(error);
+      return;
+    }
+    this.#settle();
+    if (!this.destroyed) this.destroy(error);
+  }
+
+  #settle(): void {
+    this.#settled++;
+    if (this.#final !== undefined && this.#settled === this.#written) {
+      const final = this.#final;
+      this.#final = undefined;
+      final(this.#failure ?? null);
+    }
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * producer.writable(): records through `stream.pipeline`, back-pressure from the byte budget, acknowledgement before
+ * 'finish', and clean destruction on a bad record or an abort.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { Producer } from '../../src/main/producer.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
+import { consume, until } from '../helpers/readback.js';
+import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+
+test('pipeline into the real broker: every record acknowledged before the pipeline resolves, in order', { timeout: 300_000 }, async () => {
+  const brokers = await useBroker();
+  const topic = uniqueTopic('writable');
+  await createTopic(topic, 1);
+  const producer = new Producer({ brokers, clientId: 'writable-test' });
+  try {
+    await pipeline(Readable.from(Array.from({ length: 1000 }, (_, i) => ({ key: `k${i % 7}`, value: `v${i}` }))), producer.writable({ topic }));
+    assert.equal(producer.metrics().recordsSent, 1000, 'all acknowledged when the pipeline resolved');
+    const read = await consume(brokers, topic, 1000);
+    assert.deepEqual(read.map((r) => r.value), Array.from({ length: 1000 }, (_, i) => `v${i}`));
+  } finally {
+    await producer.close();
+  }
+});
+
+test('a million records: the byte budget holds the source back, so live records stay within the budget', { timeout: 600_000 }, async () => {
+  const broker = await FakeBroker.start(4, () => false, { autoAck: true });
+  const maxBufferedBytes = 256 * 1024;
+  const producer = new Producer({ brokers: [broker.address], workers: 1, maxBufferedBytes });
+  const value = Buffer.alloc(100, 'm');
+  const total = 1_000_000;
+  const stream = producer.writable({ topic: 't' });
+  let refused = 0;
+  let drains = 0;
+  stream.on('drain', () => drains++);
+  let mostAhead = 0;
+  // Records the source made that the broker has not acknowledged: what the application holds in memory.
+  const source = Readable.from((function* () {
+    for (let i = 0; i < total; i++) {
+      const ahead = i - producer.metrics().recordsSent;
+      if (ahead > mostAhead) mostAhead = ahead;
+      yield { value };
+    }
+  })());
+  const write = stream.write.bind(stream);
+  stream.write = ((chunk: unknown, ...rest: never[]) => {
+    const ok = write(chunk, ...rest);
+    if (!ok) refused++;
+    return ok;
+  }) as typeof stream.write;
+  try {
+    await pipeline(source, stream);
+    assert.equal(producer.metrics().recordsSent, total);
+    assert.ok(refused > 0 && drains > 0, `back-pressure was used (${refused} refused writes, ${drains} drains)`);
+    // Each record holds ~100 B of value plus its entry; the budget, the stream's one record and the source's buffer
+    // (16 objects) bound what is alive, whatever the total.
+    const budgetRecords = Math.ceil(maxBufferedBytes / 100);
+    assert.ok(mostAhead <= budgetRecords + 16 + 2, `at most ${mostAhead} records ahead of the broker (budget: ${budgetRecords})`);
+  } finally {
+    await producer.close();
+    await broker.close();
+  }
+});
+
+test('a bad record fails the pipeline with the error naming its field; nothing after it is written', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1 });
+  try {
+    const records = [{ value: 'a' }, { value: 'b' }, { value: 42 }, { value: 'd' }];
+    await assert.rejects(pipeline(Readable.from(records), producer.writable({ topic: 't' })), /record\.value/);
+    await producer.flush();
+    const values: string[] = [];
+    for (const produce of broker.produces) {
+      for (const batch of await decodeRecordBatches(produce.batches.get('t-0')!)) values.push(...batch.records.map((r) => Buffer.from(r.value!).toString()));
+    }
+    // Before it: delivered, or taken back unsealed when the stream was destroyed; never the bad one or any after it.
+    assert.ok(values.every((v) => v === 'a' || v === 'b'), `only records before the bad one reached the broker (${values.join(',')})`);
+  } finally {
+    await producer.close();
+    await broker.close();
+  }
+});
+
+test('an abort destroys the stream and releases the records waiting for buffer space, never sent', { timeout: 60_000 }, async () => {
+  const stalled = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [stalled.address], workers: 1, maxBufferedBytes: 4096, lingerMs: 0 });
+  try {
+    await producer.connect();
+    const abort = new AbortController();
+    const stream = producer.writable({ topic: 't', signal: abort.signal });
+    const value = Buffer.alloc(1000, 'a');
+    const done = pipeline(Readable.from(Array.from({ length: 50 }, () => ({ value }))), stream);
+    await until(() => producer.metrics().waiters > 0, 'a record waits for buffer space');
+    abort.abort();
+    await assert.rejects(done, (error: Error & { code?: string }) => error.code === 'ERR_ABORTED');
+    await until(() => producer.metrics().waiters === 0, 'the waiting record is released');
+    const sent = stalled.produces.reduce((sum, p) => sum + [...p.recordCounts.values()].reduce((a, b) => a + b, 0), 0);
+    assert.ok(sent <= 4, `only what fit in the 4 KiB budget went out (${sent})`);
+  } finally {
+    await producer.close({ timeoutMs: 500 });
+    await stalled.close();
+  }
+});
