@@ -6,15 +6,21 @@
  * independent of the code under test (the bytes are written by hand from Kafka's message specs): ApiVersions (any
  * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1
  * (every asked-for topic exists with `partitionCount` partitions led by this broker, or by whom `leaderOf` says,
- * unless the test says it is missing), InitProducerId v0, and Produce v3, which it records and never answers unless the test calls `answer()`.
- * A test may set `tamper` to rewrite, drop or delay any answer (a hostile or slow broker).
+ * unless the test says it is missing), InitProducerId v0, and Produce v3 (or up to `produceVersion`, v8 at most: the
+ * request layout is v3's throughout, answers grow log_start_offset at v5 and record_errors, error_message at v8),
+ * which it records and never answers unless the test calls `answer()` or `reply()`. A test may set `tamper` to
+ * rewrite, drop or delay any answer (a hostile or slow broker), and read `requests` for when each request arrived.
  */
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
 
 export interface ProduceSeen {
   readonly correlationId: number;
+  /** The Produce version the client chose (v3 unless the broker was started with a higher `produceVersion`). */
+  readonly version: number;
   readonly socket: net.Socket;
+  /** Date.now() when it arrived (see RequestSeen). */
+  readonly at: number;
   /** Topic → partition indexes carried by this request. */
   readonly partitions: ReadonlyMap<string, readonly number[]>;
   /** Records per partition, from each batch's record count field. */
@@ -23,17 +29,39 @@ export interface ProduceSeen {
   readonly batches: ReadonlyMap<string, Buffer>;
 }
 
+/** One request as it arrived: `at` is Date.now() when its last byte was read (the clock the producer throttles by). */
+export interface RequestSeen {
+  readonly apiKey: number;
+  readonly socket: net.Socket;
+  readonly at: number;
+}
+
+/** What one partition of a Produce answer says; anything left out is a plain success at the answer's base offset. */
+export interface PartitionAnswer {
+  readonly errorCode?: number;
+  readonly baseOffset?: bigint;
+  readonly logAppendTimeMs?: bigint;
+}
+
+/** A scripted Produce answer: per partition (see PartitionAnswer), and the throttle_time_ms it asks for. */
+export interface ProduceScript {
+  readonly partitions?: (topic: string, partition: number) => PartitionAnswer;
+  readonly throttleTimeMs?: number;
+}
+
 const API_VERSIONS = 18;
 const METADATA = 3;
 const INIT_PRODUCER_ID = 22;
 const PRODUCE = 0;
-/** Only these, each at one version, so the producer must use the layouts written below. */
-const RANGES: readonly (readonly [key: number, min: number, max: number])[] = [
-  [PRODUCE, 3, 3],
-  [METADATA, 1, 1],
-  [API_VERSIONS, 0, 4],
-  [INIT_PRODUCER_ID, 0, 0],
-];
+/** Only these, each at one version (Produce: from v3 up to the broker's `produceVersion`), so the producer must use the layouts written below. */
+function ranges(produceVersion: number): readonly (readonly [key: number, min: number, max: number])[] {
+  return [
+    [PRODUCE, 3, produceVersion],
+    [METADATA, 1, 1],
+    [API_VERSIONS, 0, 4],
+    [INIT_PRODUCER_ID, 0, 0],
+  ];
+}
 export const FAKE_PRODUCER_ID = 4242n;
 export const FAKE_API = { produce: PRODUCE, metadata: METADATA, apiVersions: API_VERSIONS, initProducerId: INIT_PRODUCER_ID } as const;
 const NODE_ID = 1;
@@ -98,6 +126,8 @@ export type Tamper = (apiKey: number, frame: Buffer, nth: number, write: (bytes:
 
 export class FakeBroker extends EventEmitter {
   readonly produces: ProduceSeen[] = [];
+  /** Every request, in arrival order. */
+  readonly requests: RequestSeen[] = [];
   /** Connections accepted so far. */
   connections = 0;
   /** When set, every answer passes through it (see Tamper). */
@@ -111,15 +141,17 @@ export class FakeBroker extends EventEmitter {
   readonly #sockets = new Set<net.Socket>();
   readonly #missing: (topic: string) => boolean;
   readonly #autoAck: boolean;
+  readonly #produceVersion: number;
   /** Next offset per `${topic}-${partition}`, for autoAck. */
   readonly #offsets = new Map<string, bigint>();
   #port = 0;
 
-  private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean) {
+  private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean, produceVersion: number) {
     super();
     this.partitionCount = partitions;
     this.#missing = missing;
     this.#autoAck = autoAck;
+    this.#produceVersion = produceVersion;
     this.#server = net.createServer((socket) => this.#accept(socket));
   }
 
@@ -127,10 +159,15 @@ export class FakeBroker extends EventEmitter {
    * Starts listening on 127.0.0.1 on a free port. Every topic asked for has `partitions` partitions, except those
    * `missing` names: Metadata answers UNKNOWN_TOPIC_OR_PARTITION for them, for ever. With `autoAck` every Produce
    * is answered at once with success and consecutive offsets per partition, and nothing is recorded (the main-thread
-   * benchmark uses it as a broker that costs the client nothing).
+   * benchmark uses it as a broker that costs the client nothing). `produceVersion` (3 to 8, default 3) is the
+   * highest Produce version offered: from v6 a throttled client must hold back on its own (KIP-219).
    */
-  static async start(partitions = 1, missing: (topic: string) => boolean = () => false, options: { autoAck?: boolean } = {}): Promise<FakeBroker> {
-    const broker = new FakeBroker(partitions, missing, options.autoAck ?? false);
+  static async start(
+    partitions = 1, missing: (topic: string) => boolean = () => false, options: { autoAck?: boolean; produceVersion?: number } = {},
+  ): Promise<FakeBroker> {
+    const produceVersion = options.produceVersion ?? 3;
+    if (!(produceVersion >= 3 && produceVersion <= 8)) throw new RangeError(`the fake broker speaks Produce v3–v8, not v${produceVersion}`);
+    const broker = new FakeBroker(partitions, missing, options.autoAck ?? false, produceVersion);
     broker.#server.listen(0, '127.0.0.1');
     await once(broker.#server, 'listening');
     broker.#port = (broker.#server.address() as net.AddressInfo).port;
@@ -165,14 +202,12 @@ export class FakeBroker extends EventEmitter {
    * `errorCode`), with `logAppendTimeMs` as its log_append_time_ms (-1: a CreateTime answer).
    */
   answer(produce: ProduceSeen, baseOffset: bigint, errorCode = 0, logAppendTimeMs = -1n): void {
-    const out = new Out().int32(produce.correlationId);
-    out.int32(produce.partitions.size);
-    for (const [topic, partitions] of produce.partitions) {
-      out.string(topic).int32(partitions.length);
-      for (const index of partitions) out.int32(index).int16(errorCode).int64(errorCode === 0 ? baseOffset : -1n).int64(logAppendTimeMs);
-    }
-    out.int32(0); // throttle_time_ms
-    this.#write(produce.socket, PRODUCE, out.frame());
+    this.reply(produce, { partitions: () => ({ errorCode, baseOffset: errorCode === 0 ? baseOffset : -1n, logAppendTimeMs }) });
+  }
+
+  /** Answers a recorded Produce request as scripted: each partition's error code and offsets, and a throttle. */
+  reply(produce: ProduceSeen, script: ProduceScript): void {
+    this.#write(produce.socket, PRODUCE, produceAnswer(produce, script));
   }
 
   #write(socket: net.Socket, apiKey: number, frame: Buffer): void {
@@ -186,19 +221,13 @@ export class FakeBroker extends EventEmitter {
 
   /** autoAck: every partition of the request succeeds at its next offsets. */
   #ack(produce: ProduceSeen): void {
-    const out = new Out().int32(produce.correlationId);
-    out.int32(produce.partitions.size);
-    for (const [topic, partitions] of produce.partitions) {
-      out.string(topic).int32(partitions.length);
-      for (const index of partitions) {
-        const key = `${topic}-${index}`;
-        const base = this.#offsets.get(key) ?? 0n;
-        this.#offsets.set(key, base + BigInt(produce.recordCounts.get(key) ?? 0));
-        out.int32(index).int16(0).int64(base).int64(-1n);
-      }
-    }
-    out.int32(0); // throttle_time_ms
-    produce.socket.write(out.frame());
+    const partitions = (topic: string, index: number): PartitionAnswer => {
+      const key = `${topic}-${index}`;
+      const baseOffset = this.#offsets.get(key) ?? 0n;
+      this.#offsets.set(key, baseOffset + BigInt(produce.recordCounts.get(key) ?? 0));
+      return { baseOffset };
+    };
+    produce.socket.write(produceAnswer(produce, { partitions }));
   }
 
   async close(): Promise<void> {
@@ -244,9 +273,11 @@ export class FakeBroker extends EventEmitter {
     const version = r.int16();
     const correlationId = r.int32();
     r.string(); // client id
+    const at = Date.now();
+    this.requests.push({ apiKey, socket, at });
     switch (apiKey) {
       case API_VERSIONS:
-        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version));
+        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, this.#produceVersion));
         return;
       case METADATA:
         this.#write(socket, apiKey, this.#metadataAnswer(correlationId, r));
@@ -255,7 +286,7 @@ export class FakeBroker extends EventEmitter {
         this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).int64(FAKE_PRODUCER_ID).int16(0).frame());
         return;
       case PRODUCE:
-        this.#produce(socket, correlationId, r);
+        this.#produce(socket, correlationId, version, at, r);
         return;
       default:
         socket.destroy(new Error(`the fake broker does not speak API ${apiKey}`));
@@ -286,7 +317,7 @@ export class FakeBroker extends EventEmitter {
   }
 
   /** ProduceRequest v3: transactional_id, acks, timeout, [topic [partition records]]. Recorded, not answered. */
-  #produce(socket: net.Socket, correlationId: number, r: In): void {
+  #produce(socket: net.Socket, correlationId: number, version: number, at: number, r: In): void {
     r.string(); // transactional_id
     r.int16(); // acks
     r.int32(); // timeout_ms
@@ -308,7 +339,7 @@ export class FakeBroker extends EventEmitter {
       }
       partitions.set(topic, indexes);
     }
-    const seen: ProduceSeen = { correlationId, socket, partitions, recordCounts, batches };
+    const seen: ProduceSeen = { correlationId, version, socket, at, partitions, recordCounts, batches };
     if (this.#autoAck) {
       this.#ack(seen);
       return;
@@ -318,16 +349,37 @@ export class FakeBroker extends EventEmitter {
   }
 }
 
+/**
+ * ProduceResponse v3–v8 for every partition of the request: index, error_code, base_offset, log_append_time_ms,
+ * log_start_offset (v5+), record_errors and error_message (v8+); then throttle_time_ms.
+ */
+function produceAnswer(produce: ProduceSeen, script: ProduceScript): Buffer {
+  const out = new Out().int32(produce.correlationId);
+  out.int32(produce.partitions.size);
+  for (const [topic, partitions] of produce.partitions) {
+    out.string(topic).int32(partitions.length);
+    for (const index of partitions) {
+      const { errorCode = 0, baseOffset = 0n, logAppendTimeMs = -1n } = script.partitions?.(topic, index) ?? {};
+      out.int32(index).int16(errorCode).int64(baseOffset).int64(logAppendTimeMs);
+      if (produce.version >= 5) out.int64(-1n); // log_start_offset: unknown
+      if (produce.version >= 8) out.int32(0).string(null); // no record_errors, no error_message
+    }
+  }
+  out.int32(script.throttleTimeMs ?? 0);
+  return out.frame();
+}
+
 /** ApiVersions answer: header v0 always; body in the v3+ (compact) layout for v3+ requests, else v1–v2. */
-function apiVersionsAnswer(correlationId: number, version: number): Buffer {
+function apiVersionsAnswer(correlationId: number, version: number, produceVersion: number): Buffer {
   const out = new Out().int32(correlationId).int16(0);
+  const offered = ranges(produceVersion);
   if (version >= 3) {
-    out.uvarint(RANGES.length + 1);
-    for (const [key, min, max] of RANGES) out.int16(key).int16(min).int16(max).uvarint(0);
+    out.uvarint(offered.length + 1);
+    for (const [key, min, max] of offered) out.int16(key).int16(min).int16(max).uvarint(0);
     out.int32(0).uvarint(0);
   } else {
-    out.int32(RANGES.length);
-    for (const [key, min, max] of RANGES) out.int16(key).int16(min).int16(max);
+    out.int32(offered.length);
+    for (const [key, min, max] of offered) out.int16(key).int16(min).int16(max);
     if (version >= 1) out.int32(0);
   }
   return out.frame();

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer } from '../../src/main/producer.js';
 import { once } from 'node:events';
-import { until } from '../helpers/readback.js';
-import type { ProducerRecord, RecordMetadata } from '../../src/main/types.js';
+import type { RecordMetadata } from '../../src/main/types.js';
+import { inOneBatch } from '../helpers/in-one-batch.js';
 import { FakeBroker, FAKE_API, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 
@@ -129,17 +129,6 @@ test('a worker whose Metadata answers carry partition_index 922746883 fails the 
     await broker.close();
   }
 });
-
-/**
- * Sends `records` so they travel in one batch whatever the machine's load: with a long linger nothing is sealed
- * until every record is buffered, then a flush seals them together.
- */
-async function inOneBatch(producer: Producer, records: ProducerRecord[]): Promise<PromiseSettledResult<RecordMetadata>[]> {
-  const sent = producer.sendBatch(records);
-  await until(() => producer.metrics().bufferedRecords === records.length, 'every record buffered');
-  void producer.flush();
-  return sent;
-}
 
 test('CreateTime: a deduplicated retry answered with the batch max timestamp reports each record its own timestamp', { timeout: 30_000 }, async () => {
   const broker = await FakeBroker.start(1);

@@ -1,0 +1,117 @@
+/**
+ * What the producer does with a Produce answer a healthy broker will not give on demand, staged by the fake broker
+ * (test/helpers/fake-broker.ts) and observed only through the public Producer, so the tests hold whatever the
+ * worker's insides become:
+ * - DUPLICATE_SEQUENCE_NUMBER (46) means the broker already has the batch: the records are delivered, not failed
+ *   and not resent;
+ * - a request the broker never answers is released by the main thread's delivery-timeout sweep, even while the
+ *   worker keeps retrying it (an unanswered request may have been written, so the worker may not give it up);
+ * - throttle_time_ms is honoured by the client itself (KIP-219, from Produce v6): nothing is sent on the throttled
+ *   connection before the answer's arrival + throttle_time_ms.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { Producer } from '../../src/main/producer.js';
+import type { RecordMetadata } from '../../src/main/types.js';
+import { DeliveryTimeoutError } from '../../src/shared/producer-errors.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+import { inOneBatch } from '../helpers/in-one-batch.js';
+
+const DUPLICATE_SEQUENCE_NUMBER = 46;
+
+/**
+ * Rejects once the broker has seen `count` Produce requests: a guard raced against an outcome the test expects
+ * first, so a producer that resends instead of settling fails the test at once rather than hanging it. Aborting
+ * `signal` removes its listener.
+ */
+async function failAtProduce(broker: FakeBroker, count: number, what: string, signal: AbortSignal): Promise<never> {
+  while (broker.produces.length < count) await once(broker, 'produce', { signal });
+  assert.fail(`${what}: the broker saw ${count} Produce requests first`);
+}
+
+/** Races `outcome` against `failAtProduce`, and always removes the guard's listener. */
+async function before<T>(outcome: Promise<T>, broker: FakeBroker, count: number, what: string): Promise<T> {
+  const guard = new AbortController();
+  try {
+    return await Promise.race([outcome, failAtProduce(broker, count, what, guard.signal)]);
+  } finally {
+    guard.abort();
+  }
+}
+
+test('DUPLICATE_SEQUENCE_NUMBER on one partition of an answer: its records are delivered, not failed and not resent', { timeout: 30_000 }, async () => {
+  const broker = await FakeBroker.start(2);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  try {
+    const sent = inOneBatch(producer, [
+      { topic: 'dup', partition: 0, value: 'a' },
+      { topic: 'dup', partition: 1, value: 'b' },
+    ]);
+    const produce = await broker.nextProduce(0);
+    assert.deepEqual([...produce.partitions.get('dup')!].sort(), [0, 1], 'both partitions in the one request');
+    broker.reply(produce, {
+      partitions: (_topic, partition) => (partition === 1 ? { errorCode: DUPLICATE_SEQUENCE_NUMBER, baseOffset: -1n } : { baseOffset: 10n }),
+    });
+    const results = await before(sent, broker, 2, 'a record answered DUPLICATE_SEQUENCE_NUMBER');
+    assert.deepEqual(results.map((r) => (r.status === 'fulfilled' ? 'delivered' : String(r.reason))), ['delivered', 'delivered']);
+    assert.equal((results[0] as PromiseFulfilledResult<RecordMetadata>).value.offset, 10);
+    assert.equal(producer.metrics().recordsFailed, 0);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('a request the broker never answers: the caller gets DeliveryTimeoutError (delivery unknown) at deliveryTimeoutMs', { timeout: 30_000 }, async () => {
+  // The broker reads every Produce and answers none: each attempt times out after requestTimeoutMs and, since it
+  // may have been written, the worker retries it without a deadline. Only the main thread's sweep can release the
+  // caller; without it the fifth unanswered attempt fails the test.
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 5,
+  });
+  try {
+    const sent = producer.send({ topic: 'stalled', partition: 0, value: 'v' }).then(
+      () => assert.fail('delivered, though the broker answered nothing'),
+      (error: unknown) => error,
+    );
+    await broker.nextProduce(0);
+    const error = await before(sent, broker, 5, 'a record whose requests are never answered');
+    assert.ok(error instanceof DeliveryTimeoutError, `expected DeliveryTimeoutError, got ${String(error)}`);
+    assert.equal(error.code, 'ERR_DELIVERY_TIMEOUT');
+    assert.equal(error.delivery, 'unknown', 'it was in a request: the broker may have written it');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('throttle_time_ms (Produce v6+): nothing is sent on the throttled connection before the throttle ends', { timeout: 30_000 }, async () => {
+  const throttleMs = 300;
+  const broker = await FakeBroker.start(1, undefined, { produceVersion: 7 });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  try {
+    const first = producer.send({ topic: 'throttled', partition: 0, value: 'a' });
+    const throttled = await broker.nextProduce(0);
+    assert.ok(throttled.version >= 6, `Produce v${throttled.version}: the client must throttle itself from v6`);
+    // Read before the answer is written, so `deadline` is no later than the client's own deadline (a lower bound).
+    const deadline = Date.now() + throttleMs;
+    broker.reply(throttled, { partitions: () => ({ baseOffset: 0n }), throttleTimeMs: throttleMs });
+    assert.equal((await first).offset, 0);
+
+    // Sent at once by the caller: only the throttle may hold it back.
+    const second = producer.send({ topic: 'throttled', partition: 0, value: 'b' });
+    second.catch(() => undefined); // a failed assertion below closes the producer under it
+    const next = await broker.nextProduce(1);
+    assert.ok(next.at >= deadline, `the next Produce came ${deadline - next.at} ms before the throttle ended`);
+    const early = broker.requests.filter((r) => r.socket === throttled.socket && r.at > throttled.at && r.at < deadline);
+    assert.deepEqual(early.map((r) => r.apiKey), [], 'requests on the throttled connection before the throttle ended');
+    broker.reply(next, { partitions: () => ({ baseOffset: 1n }) });
+    assert.equal((await second).offset, 1);
+    assert.ok(producer.metrics().throttleTimeMs >= throttleMs, 'the throttle time is reported');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
