@@ -31,7 +31,7 @@ import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
 import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
-import { channels } from './tracing.js';
+import { channels, type SendBatchContext, type SendContext } from './tracing.js';
 import { RecordWritable, type WritableOptions } from './record-writable.js';
 
 /** A send waiting for the connection or its topic's metadata. */
@@ -142,7 +142,10 @@ export class Producer extends EventEmitter {
   /** Sends one record; resolves with where it landed. */
   send(record: ProducerRecord, options: SendOptions = {}): Promise<RecordMetadata> {
     // Checked here, before any closure or context exists: tracing costs nothing while nobody listens.
-    if (channels.send.hasSubscribers) return channels.send.tracePromise(() => this.#send(record, options), { record });
+    if (channels.send.hasSubscribers) {
+      const traced: SendContext = { record };
+      return channels.send.tracePromise(() => this.#send(traced.record, options), traced);
+    }
     return this.#send(record, options);
   }
 
@@ -154,7 +157,10 @@ export class Producer extends EventEmitter {
 
   /** Sends many records; one settled result per record, in order. Costs one promise, not one per record. */
   sendBatch(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<PromiseSettledResult<RecordMetadata>[]> {
-    if (channels.sendBatch.hasSubscribers) return channels.sendBatch.tracePromise(() => this.#sendBatch(records, options), { records });
+    if (channels.sendBatch.hasSubscribers) {
+      const traced: SendBatchContext = { records };
+      return channels.sendBatch.tracePromise(() => this.#sendBatch(traced.records, options), traced);
+    }
     return this.#sendBatch(records, options);
   }
 

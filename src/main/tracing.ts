@@ -17,13 +17,15 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import type { ProducerRecord, RecordMetadata } from './types.js';
 
 export interface SendContext {
-  readonly record: ProducerRecord;
+  /** An observer may replace it on `start` (a copy with a trace header): the producer sends what is here then. */
+  record: ProducerRecord;
   result?: RecordMetadata;
   error?: unknown;
 }
 
 export interface SendBatchContext {
-  readonly records: readonly ProducerRecord[];
+  /** As SendContext.record: replaceable on `start`. */
+  records: readonly ProducerRecord[];
   result?: PromiseSettledResult<RecordMetadata>[];
   error?: unknown;
 }

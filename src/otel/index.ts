@@ -1,0 +1,172 @@
+/**
+ * `ringkafka/otel`: OpenTelemetry spans and metrics for the producer, following the messaging semantic conventions
+ * for Kafka producers. It subscribes to the producer's diagnostics channels (src/main/tracing.ts), so a producer
+ * pays nothing until this is enabled, and needs `@opentelemetry/api` (an optional peer dependency) only here.
+ *
+ * - A PRODUCER span per `send` (`send {topic}`) and per `sendBatch` (`send {topic}`, or `send` across topics, with
+ *   `messaging.batch.message_count`), a child of the caller's active span; `messaging.system=kafka`,
+ *   `messaging.operation.name=send`, `messaging.operation.type=send`, `messaging.destination.name`, and on success
+ *   `messaging.destination.partition.id` and `messaging.kafka.offset` (single sends); on failure `error.type` (the
+ *   error's code) and an error status.
+ * - Metrics `messaging.client.operation.duration` (seconds, a histogram per call) and `messaging.client.sent.messages`
+ *   (a counter per record, with `error.type` on the failed ones).
+ * - With `injectTraceContext`, each sent record carries the send span's W3C `traceparent` header (a copy of the
+ *   record gets it; the caller's object is not changed).
+ */
+import { SpanKind, SpanStatusCode, context, metrics, trace, type Attributes, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api';
+import { channels, type SendBatchContext, type SendContext } from '../main/tracing.js';
+import type { ProducerRecord } from '../main/types.js';
+
+export interface InstrumentationOptions {
+  /** Default: the global tracer provider. */
+  readonly tracerProvider?: TracerProvider;
+  /** Default: the global meter provider. */
+  readonly meterProvider?: MeterProvider;
+  /** Add a W3C `traceparent` header to every record sent (default false). */
+  readonly injectTraceContext?: boolean;
+}
+
+export interface Instrumentation {
+  /** Unsubscribes; spans already started still end. */
+  disable(): void;
+}
+
+const SCOPE = 'ringkafka';
+const SPAN = Symbol('ringkafka.otel.span');
+const STARTED = Symbol('ringkafka.otel.started');
+
+interface Traced {
+  [SPAN]?: Span | undefined;
+  [STARTED]?: number;
+}
+
+const ignore = (): void => {};
+
+function traceparent(span: Span): string {
+  const { traceId, spanId, traceFlags } = span.spanContext();
+  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
+}
+
+function withTraceparent(record: ProducerRecord, value: string): ProducerRecord {
+  const headers = record.headers;
+  if (Array.isArray(headers)) return { ...record, headers: [...headers, ['traceparent', value]] } as ProducerRecord;
+  return { ...record, headers: { ...(headers as Record<string, unknown> | undefined), traceparent: value } } as ProducerRecord;
+}
+
+function errorType(error: unknown): string {
+  if (error !== null && typeof error === 'object') {
+    const { code, name } = error as { code?: unknown; name?: unknown };
+    if (typeof code === 'string') return code;
+    if (typeof name === 'string') return name;
+  }
+  return '_OTHER';
+}
+
+export function instrumentRingkafka(options: InstrumentationOptions = {}): Instrumentation {
+  const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
+  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
+  const duration = meter.createHistogram('messaging.client.operation.duration', {
+    unit: 's',
+    description: 'Duration of a send or sendBatch call, until every record has its outcome',
+  });
+  const sent = meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Records the producer sent' });
+  const inject = options.injectTraceContext === true;
+
+  const base = (topic: string | undefined): Attributes => ({
+    'messaging.system': 'kafka',
+    'messaging.operation.name': 'send',
+    'messaging.operation.type': 'send',
+    ...(topic !== undefined && { 'messaging.destination.name': topic }),
+  });
+
+  const start = (ctx: Traced, topic: string | undefined, extra: Attributes): Span => {
+    const span = tracer.startSpan(topic === undefined ? 'send' : `send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...base(topic), ...extra } }, context.active());
+    ctx[SPAN] = span;
+    ctx[STARTED] = performance.now();
+    return span;
+  };
+
+  const finish = (ctx: Traced, topic: string | undefined, failure: unknown, records: number, failed: number): void => {
+    const span = ctx[SPAN];
+    if (span === undefined) return;
+    ctx[SPAN] = undefined;
+    const attributes = base(topic);
+    if (failure !== undefined) {
+      const type = errorType(failure);
+      span.setAttribute('error.type', type);
+      span.setStatus({ code: SpanStatusCode.ERROR, message: failure instanceof Error ? failure.message : String(failure) });
+      duration.record((performance.now() - ctx[STARTED]!) / 1000, { ...attributes, 'error.type': type });
+      if (failed > 0) sent.add(failed, { ...attributes, 'error.type': type });
+    } else duration.record((performance.now() - ctx[STARTED]!) / 1000, attributes);
+    if (records - failed > 0) sent.add(records - failed, attributes);
+    span.end();
+  };
+
+  const send = {
+    start(message: unknown) {
+      const ctx = message as SendContext & Traced;
+      const span = start(ctx, ctx.record.topic, {});
+      if (inject) ctx.record = withTraceparent(ctx.record, traceparent(span));
+    },
+    asyncEnd(message: unknown) {
+      const ctx = message as SendContext & Traced;
+      const span = ctx[SPAN];
+      if (span !== undefined && ctx.result !== undefined) {
+        span.setAttribute('messaging.destination.partition.id', String(ctx.result.partition));
+        if (ctx.result.offset >= 0) span.setAttribute('messaging.kafka.offset', ctx.result.offset);
+      }
+      finish(ctx, ctx.record.topic, ctx.error, 1, ctx.error === undefined ? 0 : 1);
+    },
+    end(message: unknown) {
+      // `end` with an error is a synchronous throw, which never reaches asyncEnd.
+      const ctx = message as SendContext & Traced;
+      if (ctx.error !== undefined) finish(ctx, ctx.record.topic, ctx.error, 1, 1);
+    },
+    asyncStart: ignore,
+    error: ignore,
+  };
+
+  const topicOf = (records: readonly ProducerRecord[]): string | undefined => {
+    const first = records[0]?.topic;
+    for (const record of records) if (record.topic !== first) return undefined;
+    return first;
+  };
+
+  const sendBatch = {
+    start(message: unknown) {
+      const ctx = message as SendBatchContext & Traced;
+      const span = start(ctx, topicOf(ctx.records), { 'messaging.batch.message_count': ctx.records.length });
+      if (inject) {
+        const value = traceparent(span);
+        ctx.records = ctx.records.map((record) => withTraceparent(record, value));
+      }
+    },
+    asyncEnd(message: unknown) {
+      const ctx = message as SendBatchContext & Traced;
+      let failed = 0;
+      let failure: unknown = ctx.error;
+      for (const result of ctx.result ?? []) {
+        if (result.status === 'rejected') {
+          failed++;
+          failure ??= result.reason;
+        }
+      }
+      finish(ctx, topicOf(ctx.records), failure, ctx.records.length, ctx.error === undefined ? failed : ctx.records.length);
+    },
+    end(message: unknown) {
+      const ctx = message as SendBatchContext & Traced;
+      if (ctx.error !== undefined) finish(ctx, topicOf(ctx.records), ctx.error, ctx.records.length, ctx.records.length);
+    },
+    asyncStart: ignore,
+    error: ignore,
+  };
+
+  channels.send.subscribe(send);
+  channels.sendBatch.subscribe(sendBatch);
+  return {
+    disable() {
+      channels.send.unsubscribe(send);
+      channels.sendBatch.unsubscribe(sendBatch);
+    },
+  };
+}

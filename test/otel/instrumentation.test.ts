@@ -1,0 +1,88 @@
+/**
+ * ringkafka/otel with the OpenTelemetry SDK's in-memory exporters: the spans and metrics the messaging semantic
+ * conventions name for a Kafka producer, and the W3C traceparent header on the records the real broker stores.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { SpanKind, SpanStatusCode, context, trace } from '@opentelemetry/api';
+import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
+import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { Producer } from '../../src/main/producer.js';
+import { instrumentRingkafka } from '../../src/otel/index.js';
+import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
+import { consume } from '../helpers/readback.js';
+
+test('spans, metrics and traceparent headers for send and sendBatch', { timeout: 60_000 }, async () => {
+  // What an SDK set-up does: without a context manager there is no active span to be a child of.
+  const contextManager = new AsyncLocalStorageContextManager().enable();
+  context.setGlobalContextManager(contextManager);
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  const metricExporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
+  const reader = new PeriodicExportingMetricReader({ exporter: metricExporter, exportIntervalMillis: 3_600_000 });
+  const meterProvider = new MeterProvider({ readers: [reader] });
+  const instrumentation = instrumentRingkafka({ tracerProvider, meterProvider, injectTraceContext: true });
+  const brokers = await useBroker();
+  const topic = uniqueTopic('otel');
+  await createTopic(topic, 2);
+  const producer = new Producer({ brokers, workers: 1, lingerMs: 0 });
+  try {
+    const parent = tracerProvider.getTracer('app').startSpan('request');
+    const userRecord = { topic, partition: 1, value: 'one', headers: { app: 'x' } };
+    const metadata = await context.with(trace.setSpan(context.active(), parent), () => producer.send(userRecord));
+    parent.end();
+    await producer.sendBatch([{ topic, partition: 0, value: 'a' }, { topic, partition: 0, value: 'b' }, { topic, value: 7 as unknown as string }]);
+    assert.deepEqual(userRecord.headers, { app: 'x' }, "the caller's record is not changed");
+
+    const finished = spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'ringkafka');
+    assert.equal(finished.length, 2);
+    const [single, batch] = finished;
+    assert.equal(single!.name, `send ${topic}`);
+    assert.equal(single!.kind, SpanKind.PRODUCER);
+    assert.equal(single!.parentSpanContext?.spanId, parent.spanContext().spanId, 'a child of the active span');
+    assert.deepEqual(
+      { ...single!.attributes },
+      {
+        'messaging.system': 'kafka', 'messaging.operation.name': 'send', 'messaging.operation.type': 'send',
+        'messaging.destination.name': topic, 'messaging.destination.partition.id': '1', 'messaging.kafka.offset': metadata.offset,
+      },
+    );
+    assert.equal(batch!.attributes['messaging.batch.message_count'], 3);
+    assert.equal(batch!.attributes['error.type'], 'ERR_INVALID_RECORD', 'one record of the batch failed');
+    assert.equal(batch!.status.code, SpanStatusCode.ERROR);
+
+    // The broker holds the send span's trace context in the record's headers, beside the caller's own (read back
+    // by Kafka's console consumer).
+    const { traceId, spanId } = single!.spanContext();
+    const read = await consume(brokers, topic, 3);
+    const one = read.find((r) => r.value === 'one')!;
+    assert.equal(one.headers, `app:x,traceparent:00-${traceId}-${spanId}-01`);
+    const batchSpan = batch!.spanContext();
+    assert.ok(read.filter((r) => r.value !== 'one').every((r) => r.headers === `traceparent:00-${batchSpan.traceId}-${batchSpan.spanId}-01`));
+
+    await reader.forceFlush();
+    const metrics = metricExporter.getMetrics().flatMap((m) => m.scopeMetrics).flatMap((s) => s.metrics);
+    const byName = new Map(metrics.map((m) => [m.descriptor.name, m]));
+    const sent = byName.get('messaging.client.sent.messages')!;
+    const points = sent.dataPoints.map((p) => [p.attributes['error.type'] ?? null, p.value]);
+    assert.deepEqual(points.sort(), [[null, 3], ['ERR_INVALID_RECORD', 1]].sort());
+    const durations = byName.get('messaging.client.operation.duration')!;
+    assert.equal(durations.descriptor.unit, 's');
+    assert.equal(durations.dataPoints.reduce((n, p) => n + (p.value as { count: number }).count, 0), 2);
+  } finally {
+    instrumentation.disable();
+    await producer.close();
+    await meterProvider.shutdown();
+    context.disable();
+  }
+});
+
+test('disable unsubscribes: the producer is back to no tracing at all', async () => {
+  const { channels } = await import('../../src/main/tracing.js');
+  const instrumentation = instrumentRingkafka({ tracerProvider: new BasicTracerProvider(), meterProvider: new MeterProvider() });
+  assert.equal(channels.send.hasSubscribers, true);
+  instrumentation.disable();
+  assert.equal(channels.send.hasSubscribers, false);
+  assert.equal(channels.sendBatch.hasSubscribers, false);
+});
