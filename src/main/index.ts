@@ -17,6 +17,8 @@ export type {
 } from './types.js';
 export { InvalidRecordError } from './serialize.js';
 export type { RecordWritable, WritableOptions, WritableRecord } from './record-writable.js';
+export type { Acks } from './options.js';
+export type { SaslOptions, SaslPasswordOptions, SaslOAuthBearerOptions, OAuthBearerToken } from './security-options.js';
 export {
   KafkaProducerError,
   ProtocolError,

@@ -85,7 +85,7 @@ export class RecordWritable extends Writable implements Settler {
     callback(error);
   }
 
-  /** Settler: the producer took the record at `position` into its buffer. */
+  /** @internal Settler: the producer took the record at `position` into its buffer. */
   accepted(position: number): void {
     if (position !== this.#waitingPosition || this.#waiting === undefined) return;
     const callback = this.#waiting;
@@ -93,10 +93,12 @@ export class RecordWritable extends Writable implements Settler {
     callback();
   }
 
+  /** @internal Settler: the record at this position was acknowledged. */
   resolve(_position: number, _metadata: RecordMetadata): void {
     this.#settle();
   }
 
+  /** @internal Settler: the record at this position failed. */
   reject(position: number, error: Error): void {
     this.#failure ??= error;
     if (position === this.#waitingPosition && this.#waiting !== undefined) {
