@@ -131,7 +131,10 @@ export class WorkerGroup {
 
   /** Starts `handle`'s thread; resolves when its loop runs, rejects with WorkerStartError if it never does. */
   #run(handle: WorkerHandle, identity: ProducerIdentity, pool: ThreadPool): Promise<void> {
-    const running = handle.start(pool, { ...this.#context.launch, ...identity }, this.#context.tokens);
+    const registry = this.#context.registry;
+    // A failed refresh is the registry's to retry; nothing waits on this one.
+    const onStale = (): void => void registry.refresh().catch(() => undefined);
+    const running = handle.start(pool, { ...this.#context.launch, ...identity }, this.#context.tokens, onStale);
     // Only a worker that ran and died is a crash; one that never started is reported through `started`.
     running.done.catch((error: unknown) => running.started.then(() => this.#onCrash(handle, error), () => undefined));
     return running.started;

@@ -10,7 +10,7 @@
 import type { MessagePort } from 'node:worker_threads';
 import { RingReader } from '../shared/ring.js';
 import { WorkerStats } from '../shared/worker-stats.js';
-import type { ControlMessage, TokenMessage, TokenRequest, WorkerInit } from '../shared/worker-protocol.js';
+import type { ControlMessage, MetadataStale, TokenMessage, TokenRequest, WorkerInit } from '../shared/worker-protocol.js';
 import type { OAuthTokens } from './oauth-tokens.js';
 import { RecordFeed, type TopicRef } from './record-feed.js';
 import { allocateWorkerMemory } from './shared-memory.js';
@@ -51,12 +51,19 @@ export class WorkerHandle {
   }
 
   /** Starts a thread on the current memory; `running.started` resolves when its loop runs. */
-  start(pool: Pick<WorkerPool, 'start'>, launch: WorkerLaunch, tokens: TokenSource | undefined): RunningWorker {
+  start(pool: Pick<WorkerPool, 'start'>, launch: WorkerLaunch, tokens: TokenSource | undefined, onMetadataStale?: () => void): RunningWorker {
     const current = this.#current!;
     const { recordRing, completionRing, stats } = current.memory;
     const running = pool.start({ ...launch, workerIndex: this.index, recordRing, completionRing, stats });
     current.running = running;
     if (tokens !== undefined) serveTokens(running.port, tokens);
+    if (onMetadataStale !== undefined) {
+      running.port.on('message', (message: MetadataStale | { type?: string }) => {
+        if (message.type === 'metadata-stale') onMetadataStale();
+      });
+      // Listening must not keep the process alive.
+      running.port.unref();
+    }
     return running;
   }
 

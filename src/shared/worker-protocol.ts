@@ -44,6 +44,14 @@ export interface TokenRequest {
   readonly type: 'token-request';
 }
 
+/**
+ * Worker → main: a produce failed for want of a leader (or was redirected), so the main thread's metadata may be
+ * stale too; it refreshes, so the partitioner stops choosing partitions without a leader before the max age.
+ */
+export interface MetadataStale {
+  readonly type: 'metadata-stale';
+}
+
 /** Main → worker: the current OAUTHBEARER token (answering a request, or pushed after a refresh), or why there is none. */
 export type TokenMessage =
   | { readonly type: 'token'; readonly value: string; readonly expiresAt: number }

@@ -13,7 +13,7 @@ import { RingReader, RingWriter } from '../shared/ring.js';
 import { EntryKind, RecordEntryOffset, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
-import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
+import type { ControlMessage, MetadataStale, WorkerInit } from '../shared/worker-protocol.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
@@ -52,6 +52,8 @@ export class ProducerWorker {
   #rotation = 0;
   /** Topic → whether it uses LogAppendTime, learnt from the first plain (not retried) success; see #appendTime. */
   readonly #logAppendTime = new Map<string, boolean>();
+  /** When the main thread was last told its metadata may be stale. */
+  #staleToldAt = -Infinity;
   /** Metadata refreshes failed in a row, for their backoff. */
   #refreshFailures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -258,6 +260,7 @@ export class ProducerWorker {
       // Metadata round trip.
       this.#stats.add(WorkerStat.RETRIES);
       batch.retryAt = 0;
+      this.#tellMainMetadataStale();
     } else this.#carryOut(p, batch, verdict);
   }
 
@@ -271,7 +274,10 @@ export class ProducerWorker {
   #carryOut(p: PartitionState, batch: Batch, verdict: policy.Verdict): void {
     switch (verdict.action) {
       case 'retry':
-        if (verdict.refreshMetadata) this.#refresh();
+        if (verdict.refreshMetadata) {
+          this.#refresh();
+          this.#tellMainMetadataStale();
+        }
         this.#backOff(batch);
         return;
       case 'split':
@@ -313,6 +319,17 @@ export class ProducerWorker {
     const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#settings);
     this.#carryOut(p, outgoing.batch, verdict);
     if (verdict.action === 'fail') this.#pump();
+  }
+
+  /**
+   * The main thread's metadata may be stale too (its partitioner would keep choosing a partition without a
+   * leader): it is told, at most once per retryBackoffMaxMs, and refreshes its own view.
+   */
+  #tellMainMetadataStale(): void {
+    const now = Date.now();
+    if (now - this.#staleToldAt < this.#settings.retryBackoffMaxMs) return;
+    this.#staleToldAt = now;
+    this.#port.postMessage({ type: 'metadata-stale' } satisfies MetadataStale);
   }
 
   /**

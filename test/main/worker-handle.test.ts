@@ -13,6 +13,7 @@ import { RING_HEADER_BYTES, RingReader, RingWriter } from '../../src/shared/ring
 import { WorkerStat, WorkerStats } from '../../src/shared/worker-stats.js';
 import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
 import { FakePool } from './fixtures/fake-pool.js';
+import { until } from '../helpers/readback.js';
 
 const memory = allocateProducerMemory(16);
 const launch: WorkerLaunch = {
@@ -110,6 +111,25 @@ describe('WorkerHandle', () => {
       handle.wake();
       assert.equal(new RingReader(pool.inits[0]!.recordRing).read(), -1, 'nothing in the dead worker\'s ring');
       assert.ok(new RingReader(pool.inits[1]!.recordRing).read() > 0);
+    } finally {
+      pool.close();
+    }
+  });
+
+  it('tells the main thread when its worker reports stale metadata, and only then', async () => {
+    const pool = new FakePool();
+    try {
+      const handle = new WorkerHandle(0);
+      handle.renew();
+      let stale = 0;
+      handle.start(pool, launch, undefined, () => stale++);
+      const worker = pool.workerPorts[0]!;
+      worker.postMessage({ type: 'token-request' }); // another message: not a staleness report
+      worker.postMessage({ type: 'metadata-stale' });
+      await until(() => stale > 0, 'the report arrives');
+      worker.postMessage({ type: 'metadata-stale' });
+      await until(() => stale > 1, 'each report arrives');
+      assert.equal(stale, 2);
     } finally {
       pool.close();
     }
