@@ -36,6 +36,8 @@ describe('ByteBudget limits', () => {
     budget.release(100, 1);
     await budget.acquire(0, { ...FOREVER, records: 3 });
     budget.release(0, 3);
+    await budget.acquire(1, { ...FOREVER, records: 0 });
+    budget.release(1, 0);
     await budget.acquire(100, FOREVER);
     assert.deepEqual([budget.bufferedBytes, budget.bufferedRecords], [100, 1]);
   });
@@ -43,7 +45,7 @@ describe('ByteBudget limits', () => {
   it('rejects negative requests with ConfigError and requests beyond a limit with RecordTooLargeError naming it', async () => {
     const budget = budgetOf(100, 3);
     const negative = /^bytes and records must be non-negative numbers, got -?\d+ and -?\d+$/;
-    for (const [bytes, records] of [[-1, 1], [1, -1]] as const) {
+    for (const [bytes, records] of [[-1, 1], [1, -1], [-1, 3]] as const) {
       assert.throws(() => budget.tryAcquire(bytes, records), (e: unknown) => e instanceof ConfigError && negative.test(e.message));
       await assert.rejects(budget.acquire(bytes, { ...FOREVER, records }), (e: unknown) => e instanceof ConfigError && negative.test(e.message));
     }

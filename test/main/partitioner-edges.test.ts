@@ -18,10 +18,11 @@ describe('StickyPartitioner edges', () => {
   });
 
   it('treats no list and an empty list of available partitions alike: every partition counts, and it stays', () => {
-    for (const available of [undefined, []]) {
+    // A fresh empty list each time, as a caller passes a new array whenever leaders change.
+    for (const available of [() => undefined, () => []]) {
       const s = sticky(0.5);
-      assert.equal(s.partition('t', 3, 10, available), 1);
-      assert.equal(s.partition('t', 3, 10, available), 1, `stays with ${JSON.stringify(available)}`);
+      assert.equal(s.partition('t', 3, 10, available()), 1);
+      assert.equal(s.partition('t', 3, 10, available()), 1, `stays with ${JSON.stringify(available())}`);
     }
   });
 
@@ -41,6 +42,9 @@ describe('StickyPartitioner edges', () => {
   it('draws among the available partitions, never one outside the topic, and only the previous one when it is alone', () => {
     assert.equal(sticky(0.99).partition('t', 3, 10, [0]), 0, 'partition 0 is a partition');
     assert.equal(sticky(0.99).partition('t', 3, 10, [0, 3]), 0, 'partition 3 does not exist');
+    const moving = sticky(0, 10);
+    assert.equal(moving.partition('t', 3, 10, [2]), 2);
+    assert.equal(moving.partition('t', 3, 10, [-1, 1, 2]), 1, 'partition -1 does not exist');
     const s = sticky(0.99);
     const chosen = s.partition('t', 3, 10, [7]);
     assert.ok(chosen >= 0 && chosen < 3, `nothing listed exists: any real partition, got ${chosen}`);

@@ -46,5 +46,9 @@ describe('record batch encoder edges', () => {
     await assert.rejects(async () => encodeRecordBatch([record(null)], header), refused('header.codec must be 0..4, got 7'));
     assert.throws(() => assembleBatch(header, 1, 0, 0, 0, (_buf, pos) => pos), refused('header.codec must be 0..4, got 7'));
     assert.ok(assembleBatch({ ...NOT_IDEMPOTENT, codec: Codec.none }, 0, 0, 0, 0, (_buf, pos) => pos) instanceof Buffer);
+    // One byte past what the int32 batchLength can describe: refused before anything is allocated or written.
+    const over = 2 ** 31 - 1 - 61 + 1;
+    assert.throws(() => assembleBatch({ ...NOT_IDEMPOTENT, codec: Codec.none }, 1, 0, 0, over, (_buf, pos) => pos),
+      refused(`a batch of 1 records encodes to ${over} bytes, over the int32 batchLength`));
   });
 });
