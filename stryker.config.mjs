@@ -3,12 +3,13 @@
 // is one more row. Only fast tests that need no broker belong here: the tap runner runs every test file that
 // covers a mutant, one node process per file, and the sandbox holds no Kafka (tests that need its jars skip).
 const modules = {
-  'src/main/byte-budget.ts': ['test/main/byte-budget.test.ts', 'test/main/budget-runs.test.ts'],
-  'src/main/partitioner.ts': ['test/main/partitioner.test.ts', 'test/main/murmur2.test.ts'],
+  'src/main/byte-budget.ts': ['test/main/byte-budget.test.ts', 'test/main/byte-budget-bounds.test.ts', 'test/main/budget-runs.test.ts'],
+  'src/main/partitioner.ts': ['test/main/partitioner.test.ts', 'test/main/partitioner-edges.test.ts', 'test/main/murmur2.test.ts'],
   'src/main/murmur2.ts': ['test/main/murmur2.test.ts'],
-  'src/main/options.ts': ['test/main/options.test.ts', 'test/main/security-options.test.ts'],
+  'src/main/options.ts': ['test/main/options.test.ts', 'test/main/options-edges.test.ts', 'test/main/security-options.test.ts'],
   'src/protocol/record-batch.ts': [
-    'test/protocol/record-batch.test.ts', 'test/protocol/record-batch-decoder.test.ts', 'test/workers/entry-encoder.test.ts',
+    'test/protocol/record-batch.test.ts', 'test/protocol/record-batch-edges.test.ts', 'test/protocol/record-batch-decoder.test.ts',
+    'test/workers/entry-encoder.test.ts',
   ],
 };
 
