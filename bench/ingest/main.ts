@@ -4,9 +4,9 @@
  * the same code for all three; each server runs in its own process (bench/ingest/server.ts), so the CPU, peak RSS
  * and event-loop delay reported are its own. See bench/README.md for the method.
  *
- *   npm run bench:ingest                    45 s of load per client after 5 s of warm-up
- *   npm run bench:ingest -- --quick         10 s after 2 s
- *   npm run bench:ingest -- --clients ringkafka --connections 64 --duration 20
+ *   npm run bench:ingest                    per client: 5 s warm-up, 30 s at full load, 30 s at 100 requests/s
+ *   npm run bench:ingest -- --quick         2 s, 10 s and 10 s
+ *   npm run bench:ingest -- --clients ringkafka --connections 64 --duration 20 --rate 0   (no fixed-rate phase)
  *
  * Starts the local broker unless KAFKA_BROKERS is set; a fresh topic per client; writes
  * bench/results/ingest-latest.json and ingest-latest.md.
@@ -38,6 +38,7 @@ const { values: args } = parseArgs({
     clients: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
+    rate: { type: 'string', default: '100' },
     connections: { type: 'string', default: '16' },
     pipelining: { type: 'string', default: '1' },
     'records-per-request': { type: 'string', default: '100' },
@@ -52,7 +53,9 @@ function positive(name: string, text: string): number {
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`--${name} must be a positive integer, got ${text}`);
   return n;
 }
-const durationSec = positive('duration', args.duration ?? (args.quick ? '10' : '45'));
+const durationSec = positive('duration', args.duration ?? (args.quick ? '10' : '30'));
+// 0: no fixed-rate phase.
+const rate = args.rate === '0' ? 0 : positive('rate', args.rate);
 const warmupSec = positive('warmup', args.warmup ?? (args.quick ? '2' : '5'));
 const connections = positive('connections', args.connections);
 const pipelining = positive('pipelining', args.pipelining);
@@ -83,16 +86,23 @@ function nextMessage<T>(child: ChildProcess, accept: (message: unknown) => T | u
   });
 }
 
-/** `duration` seconds of POSTs to `url` with every connection busy. */
-async function load(url: string, duration: number): Promise<autocannon.Result> {
+/** `duration` seconds of POSTs to `url`: every connection busy, or `overallRate` requests/s in all. */
+async function load(url: string, duration: number, overallRate?: number): Promise<autocannon.Result> {
   return autocannon({
     url, method: 'POST', body, headers: { 'content-type': 'application/x-ndjson' }, connections, pipelining, duration,
+    ...(overallRate !== undefined && { overallRate }),
     // A request waits at most the producer's 2 s for buffer space: far beyond that, it is stuck.
     timeout: 30,
   });
 }
 
-async function runClient(client: string, brokers: readonly string[], topic: string): Promise<IngestRow> {
+/** The offered loads, each one measured window: saturation, then (unless --rate 0) a rate every client can serve. */
+const PHASES: readonly { readonly label: string; readonly rate?: number }[] = [
+  { label: 'max' },
+  ...(rate > 0 ? [{ label: `${rate} req/s`, rate }] : []),
+];
+
+async function runClient(client: string, brokers: readonly string[], topic: string): Promise<IngestRow[]> {
   const server = fork(SERVER, [client], {
     env: { ...process.env, KAFKA_BROKERS: brokers.join(',') },
     execArgv: ['--import', 'tsx'],
@@ -103,13 +113,17 @@ async function runClient(client: string, brokers: readonly string[], topic: stri
     const url = `http://127.0.0.1:${port}/topics/${topic}`;
     // Warm-up: connections open, topic metadata loaded, the JIT done with the hot paths.
     await load(url, warmupSec);
-    const reset = nextMessage(server, (m) => (m === 'reset' ? true : undefined));
-    server.send('reset');
-    await reset;
-    const result = await load(url, durationSec);
-    const reported = nextMessage(server, (m) => (typeof m === 'object' && m !== null && 'cpuSec' in m ? (m as ServerReport) : undefined));
-    server.send('report');
-    return summarize(client, result, recordsPerRequest, await reported);
+    const rows: IngestRow[] = [];
+    for (const phase of PHASES) {
+      const reset = nextMessage(server, (m) => (m === 'reset' ? true : undefined));
+      server.send('reset');
+      await reset;
+      const result = await load(url, durationSec, phase.rate);
+      const reported = nextMessage(server, (m) => (typeof m === 'object' && m !== null && 'cpuSec' in m ? (m as ServerReport) : undefined));
+      server.send('report');
+      rows.push(summarize(client, phase.label, result, recordsPerRequest, await reported));
+    }
+    return rows;
   } finally {
     if (server.exitCode === null && server.signalCode === null) {
       const exited = once(server, 'exit');
@@ -134,18 +148,18 @@ try {
     const ready = readiness.get(client.name)!;
     if (!ready.ready) {
       progress.note(`${client.name}: skipped — ${ready.reason}`);
-      rows.push(skippedRow(client.name, ready.reason));
+      rows.push(skippedRow(client.name, '—', ready.reason));
       progress.step();
       continue;
     }
     const topic = `ingest-${runId}-${client.name}`;
     await topics.create(topic, partitions);
     try {
-      rows.push(await runClient(client.name, brokers, topic));
+      rows.push(...(await runClient(client.name, brokers, topic)));
     } catch (error) {
       const reason = `run failed: ${error instanceof Error ? error.message : String(error)}`;
       progress.note(`${client.name}: ${reason}`);
-      rows.push(skippedRow(client.name, reason));
+      rows.push(skippedRow(client.name, '—', reason));
     }
     const failure = await topics.delete(topic);
     if (failure !== undefined) progress.note(failure);
@@ -157,8 +171,8 @@ try {
 }
 
 const machine = describeMachine(Boolean(process.env.KAFKA_BROKERS));
-const config = { durationSec, warmupSec, connections, pipelining, recordsPerRequest, recordBytes, partitions, requestBytes: Buffer.byteLength(body) };
-const method = `${connections} connections × ${pipelining} pipelined, POST of ${recordsPerRequest} NDJSON records of ${recordBytes} B, acknowledged (200 once acks=all); ${durationSec} s measured after ${warmupSec} s warm-up; ${partitions} partitions, LZ4, idempotent`;
+const config = { durationSec, warmupSec, rate, connections, pipelining, recordsPerRequest, recordBytes, partitions, requestBytes: Buffer.byteLength(body) };
+const method = `${connections} connections × ${pipelining} pipelined, POST of ${recordsPerRequest} NDJSON records of ${recordBytes} B, acknowledged (200 once acks=all); ${warmupSec} s warm-up, then ${durationSec} s per load (max: every connection busy${rate > 0 ? `; ${rate} req/s: that rate offered in all` : ''}); ${partitions} partitions, LZ4, idempotent`;
 const runs = rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' ? (round(value) ?? null) : value])));
 await mkdir(args.out, { recursive: true });
 await writeFile(join(args.out, 'ingest-latest.json'), `${JSON.stringify({ machine, date: new Date().toISOString(), config, runs }, null, 2)}\n`);

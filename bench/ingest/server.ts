@@ -11,7 +11,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { Producer } from '../../dist/src/main/index.js';
 import { createIngestService, type IngestProducer } from '../../examples/ingest/service.js';
 import { kafkajsProducer, platformaticProducer } from './adapters.js';
-import type { ServerReport } from './summary.js';
+import { loopDelayMs, type ServerReport } from './summary.js';
 
 const client = process.argv[2];
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((a) => a.trim()).filter(Boolean);
@@ -34,7 +34,8 @@ const tell = process.send.bind(process);
 
 const { server, shutdown } = createIngestService(await make());
 // The service keeps its own histogram for /metrics since it started; this one covers the measured window only.
-const delay = monitorEventLoopDelay({ resolution: 10 });
+const RESOLUTION_MS = 10;
+const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
 delay.enable();
 let cpuAtReset = process.cpuUsage();
 
@@ -46,8 +47,8 @@ process.on('message', (message) => {
   } else if (message === 'report') {
     const cpu = process.cpuUsage(cpuAtReset);
     const report: ServerReport = {
-      eventLoopDelayP99Ms: delay.percentile(99) / 1e6,
-      eventLoopDelayMaxMs: delay.max / 1e6,
+      eventLoopDelayP99Ms: loopDelayMs(delay.percentile(99), RESOLUTION_MS),
+      eventLoopDelayMaxMs: loopDelayMs(delay.max, RESOLUTION_MS),
       cpuSec: (cpu.user + cpu.system) / 1e6,
       peakRssMB: process.resourceUsage().maxRSS / 1024,
     };

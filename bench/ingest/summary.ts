@@ -26,6 +26,8 @@ export interface LoadResult {
 
 export interface IngestRow {
   readonly client: string;
+  /** `max` (every connection busy) or the offered rate, `N req/s`. */
+  readonly load: string;
   readonly requestsPerSec: number | null;
   readonly recordsPerSec: number | null;
   readonly p50Ms: number | null;
@@ -39,6 +41,14 @@ export interface IngestRow {
   readonly cpuUsPerRecord: number | null;
   readonly peakRssMB: number | null;
   readonly note: string;
+}
+
+/**
+ * An event-loop delay in ms from a `monitorEventLoopDelay` figure (ns): each sample is the time between two of
+ * its timer's runs, so the sampling interval (`resolutionMs`) is taken off to leave the delay alone.
+ */
+export function loopDelayMs(nanoseconds: number, resolutionMs: number): number {
+  return Math.max(0, nanoseconds / 1e6 - resolutionMs);
 }
 
 /**
@@ -56,12 +66,13 @@ export function ndjsonBody(records: number, recordBytes: number): string {
 }
 
 /** Only answered requests count: a 2xx carried `recordsPerRequest` acknowledged records; a 503 carried none. */
-export function summarize(client: string, load: LoadResult, recordsPerRequest: number, server: ServerReport): IngestRow {
+export function summarize(client: string, offered: string, load: LoadResult, recordsPerRequest: number, server: ServerReport): IngestRow {
   const ok = load['2xx'];
   const perSec = (n: number): number | null => (load.duration > 0 ? n / load.duration : null);
   const records = ok * recordsPerRequest;
   return {
     client,
+    load: offered,
     requestsPerSec: perSec(ok),
     recordsPerSec: perSec(records),
     p50Ms: load.latency.p50,
@@ -78,20 +89,20 @@ export function summarize(client: string, load: LoadResult, recordsPerRequest: n
 }
 
 /** A client that could not run, with the reason a user can act on. */
-export function skippedRow(client: string, reason: string): IngestRow {
+export function skippedRow(client: string, offered: string, reason: string): IngestRow {
   return {
-    client, requestsPerSec: null, recordsPerSec: null, p50Ms: null, p99Ms: null, non2xx: null, errors: null, eventLoopDelayP99Ms: null,
+    client, load: offered, requestsPerSec: null, recordsPerSec: null, p50Ms: null, p99Ms: null, non2xx: null, errors: null, eventLoopDelayP99Ms: null,
     eventLoopDelayMaxMs: null, cpuSec: null, cpuUsPerRecord: null, peakRssMB: null, note: `skipped: ${reason}`,
   };
 }
 
 export const HEADERS = [
-  'client', 'requests/s', 'records/s', 'p50 ms', 'p99 ms', 'ELD p99 ms', 'ELD max ms', 'CPU s', 'CPU µs/rec', 'RSS MB', 'note',
+  'client', 'load', 'requests/s', 'records/s', 'p50 ms', 'p99 ms', 'ELD p99 ms', 'ELD max ms', 'CPU s', 'CPU µs/rec', 'RSS MB', 'note',
 ] as const;
 
 export function cells(row: IngestRow): string[] {
   return [
-    row.client, cell(row.requestsPerSec), cell(row.recordsPerSec), cell(row.p50Ms), cell(row.p99Ms), cell(row.eventLoopDelayP99Ms),
+    row.client, row.load, cell(row.requestsPerSec), cell(row.recordsPerSec), cell(row.p50Ms), cell(row.p99Ms), cell(row.eventLoopDelayP99Ms),
     cell(row.eventLoopDelayMaxMs), cell(row.cpuSec), cell(row.cpuUsPerRecord), cell(row.peakRssMB), row.note,
   ];
 }

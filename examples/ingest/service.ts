@@ -54,6 +54,8 @@ const TOPIC_PATH = /^\/topics\/([^/?]+)$/;
 /** Kafka's rule for topic names. */
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const MAX_REPORTED_FAILURES = 100;
+/** The event-loop delay histogram's sampling interval: each sample is this interval plus the delay. */
+const DELAY_RESOLUTION_MS = 10;
 
 class HttpError extends Error {
   constructor(readonly status: number, message: string) {
@@ -105,7 +107,7 @@ function toRecords(topic: string, body: string, keyField: string | null): Produc
 export function createIngestService(producer: IngestProducer, options: IngestOptions = {}): IngestService {
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
-  const delay = monitorEventLoopDelay({ resolution: 10 });
+  const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const counts = { requests: new Map<number, number>(), records: 0, lateFailures: 0, aborted: 0 };
   producer.on?.('deliveryError', () => counts.lateFailures++);
@@ -189,7 +191,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       '# TYPE ingest_aborted_requests_total counter', `ingest_aborted_requests_total ${counts.aborted}`,
       '# TYPE ingest_requests_total counter',
       ...[...counts.requests].map(([status, n]) => `ingest_requests_total{code="${status}"} ${n}`),
-      '# TYPE nodejs_eventloop_delay_p99_seconds gauge', `nodejs_eventloop_delay_p99_seconds ${delay.percentile(99) / 1e9}`,
+      '# TYPE nodejs_eventloop_delay_p99_seconds gauge', `nodejs_eventloop_delay_p99_seconds ${Math.max(0, delay.percentile(99) / 1e9 - DELAY_RESOLUTION_MS / 1e3)}`,
     ];
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
     res.end(`${lines.join('\n')}\n`);
