@@ -4,8 +4,8 @@
  * the same code for all three; each server runs in its own process (bench/ingest/server.ts), so the CPU, peak RSS
  * and event-loop delay reported are its own. See bench/README.md for the method.
  *
- *   npm run bench:ingest                    per client: 5 s warm-up, 30 s at full load, 30 s at 100 requests/s
- *   npm run bench:ingest -- --quick         2 s, 10 s and 10 s
+ *   npm run bench:ingest                    per client: 5 s warm-up, then 30 s each idle, at full load, at 100 requests/s
+ *   npm run bench:ingest -- --quick         2 s warm-up, 10 s windows
  *   npm run bench:ingest -- --clients ringkafka --connections 64 --duration 20 --rate 0   (no fixed-rate phase)
  *
  * Starts the local broker unless KAFKA_BROKERS is set; a fresh topic per client; writes
@@ -16,6 +16,7 @@ import { once } from 'node:events';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
 import { useBroker } from '../../test/helpers/broker.js';
@@ -23,7 +24,7 @@ import { describeMachine, markdownTable, Progress, table } from '../lib/report.j
 import { BENCH_DIR, prepare, type SetupStep } from '../lib/setup.js';
 import { round } from '../lib/stats.js';
 import { Topics } from '../lib/topics.js';
-import { cells, HEADERS, ndjsonBody, skippedRow, summarize, type IngestRow, type ServerReport } from './summary.js';
+import { cells, HEADERS, idleRow, ndjsonBody, skippedRow, summarize, type IngestRow, type ServerReport } from './summary.js';
 
 const CLIENTS: readonly { readonly name: string; readonly setup: SetupStep }[] = [
   { name: 'ringkafka', setup: 'none' },
@@ -96,8 +97,12 @@ async function load(url: string, duration: number, overallRate?: number): Promis
   });
 }
 
-/** The offered loads, each one measured window: saturation, then (unless --rate 0) a rate every client can serve. */
-const PHASES: readonly { readonly label: string; readonly rate?: number }[] = [
+/**
+ * The measured windows: no load (the floor the server's event-loop delay stands on, which on a shared machine is
+ * not 0), saturation, then (unless --rate 0) a rate every client can serve.
+ */
+const PHASES: readonly { readonly label: string; readonly rate?: number; readonly idle?: true }[] = [
+  { label: 'idle', idle: true },
   { label: 'max' },
   ...(rate > 0 ? [{ label: `${rate} req/s`, rate }] : []),
 ];
@@ -118,10 +123,11 @@ async function runClient(client: string, brokers: readonly string[], topic: stri
       const reset = nextMessage(server, (m) => (m === 'reset' ? true : undefined));
       server.send('reset');
       await reset;
-      const result = await load(url, durationSec, phase.rate);
+      const result = phase.idle ? await sleep(durationSec * 1000) : await load(url, durationSec, phase.rate);
       const reported = nextMessage(server, (m) => (typeof m === 'object' && m !== null && 'cpuSec' in m ? (m as ServerReport) : undefined));
       server.send('report');
-      rows.push(summarize(client, phase.label, result, recordsPerRequest, await reported));
+      const report = await reported;
+      rows.push(result === undefined ? idleRow(client, report) : summarize(client, phase.label, result, recordsPerRequest, report));
     }
     return rows;
   } finally {
@@ -172,7 +178,7 @@ try {
 
 const machine = describeMachine(Boolean(process.env.KAFKA_BROKERS));
 const config = { durationSec, warmupSec, rate, connections, pipelining, recordsPerRequest, recordBytes, partitions, requestBytes: Buffer.byteLength(body) };
-const method = `${connections} connections × ${pipelining} pipelined, POST of ${recordsPerRequest} NDJSON records of ${recordBytes} B, acknowledged (200 once acks=all); ${warmupSec} s warm-up, then ${durationSec} s per load (max: every connection busy${rate > 0 ? `; ${rate} req/s: that rate offered in all` : ''}); ${partitions} partitions, LZ4, idempotent`;
+const method = `${connections} connections × ${pipelining} pipelined, POST of ${recordsPerRequest} NDJSON records of ${recordBytes} B, acknowledged (200 once acks=all); ${warmupSec} s warm-up, then ${durationSec} s per window (idle: no requests; max: every connection busy${rate > 0 ? `; ${rate} req/s: that rate offered in all` : ''}); ${partitions} partitions, LZ4, idempotent`;
 const runs = rows.map((row) => Object.fromEntries(Object.entries(row).map(([key, value]) => [key, typeof value === 'number' ? (round(value) ?? null) : value])));
 await mkdir(args.out, { recursive: true });
 await writeFile(join(args.out, 'ingest-latest.json'), `${JSON.stringify({ machine, date: new Date().toISOString(), config, runs }, null, 2)}\n`);

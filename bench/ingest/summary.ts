@@ -88,6 +88,14 @@ export function summarize(client: string, offered: string, load: LoadResult, rec
   };
 }
 
+/** The server with no load at all: the floor its event-loop delay and CPU stand on, on this machine, now. */
+export function idleRow(client: string, server: ServerReport): IngestRow {
+  return {
+    ...skippedRow(client, 'idle', ''), note: '', eventLoopDelayP99Ms: server.eventLoopDelayP99Ms, eventLoopDelayMaxMs: server.eventLoopDelayMaxMs,
+    cpuSec: server.cpuSec, peakRssMB: server.peakRssMB,
+  };
+}
+
 /** A client that could not run, with the reason a user can act on. */
 export function skippedRow(client: string, offered: string, reason: string): IngestRow {
   return {

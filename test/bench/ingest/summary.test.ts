@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cells, HEADERS, loopDelayMs, ndjsonBody, skippedRow, summarize, type LoadResult, type ServerReport } from '../../../bench/ingest/summary.js';
+import { cells, HEADERS, idleRow, loopDelayMs, ndjsonBody, skippedRow, summarize, type LoadResult, type ServerReport } from '../../../bench/ingest/summary.js';
 
 const server: ServerReport = { eventLoopDelayP99Ms: 3.5, eventLoopDelayMaxMs: 12, cpuSec: 4, peakRssMB: 200 };
 const load = (over: Partial<LoadResult> = {}): LoadResult => ({ duration: 10, '2xx': 2_000, non2xx: 0, errors: 0, latency: { p50: 7, p99: 40 }, ...over });
@@ -43,6 +43,14 @@ describe('summarize', () => {
     assert.equal(row.recordsPerSec, null);
     assert.equal(row.cpuUsPerRecord, null);
     assert.equal(row.note, '');
+  });
+});
+
+describe('idleRow', () => {
+  it("has the server's figures and no load figures", () => {
+    const row = idleRow('ringkafka', server);
+    assert.deepEqual([row.load, row.eventLoopDelayP99Ms, row.eventLoopDelayMaxMs, row.cpuSec, row.peakRssMB, row.note], ['idle', 3.5, 12, 4, 200, '']);
+    assert.deepEqual([row.requestsPerSec, row.recordsPerSec, row.p99Ms, row.cpuUsPerRecord], [null, null, null, null]);
   });
 });
 
