@@ -8,17 +8,13 @@
  */
 import { readFileSync } from 'node:fs';
 import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
-import { peerVersion, requirePeer, type KafkaJsMessage, type KafkaJsModule, type Lz4NapiModule } from './peer-modules.js';
+import { peerVersion, registerKafkaJsLz4, requirePeer, type KafkaJsMessage, type KafkaJsModule } from './peer-modules.js';
 
 const config = readConfig();
 // KafkaJS 2 logs a warning about its partitioner change at every start unless told not to.
 process.env.KAFKAJS_NO_PARTITIONER_WARNING = '1';
 const kafkajs = requirePeer<KafkaJsModule>('kafkajs');
-const lz4 = requirePeer<Lz4NapiModule>('lz4-napi');
-kafkajs.CompressionCodecs[kafkajs.CompressionTypes.LZ4] = () => ({
-  compress: (encoder) => lz4.compressFrame(encoder.buffer),
-  decompress: (buffer) => lz4.decompressFrame(buffer),
-});
+registerKafkaJsLz4(kafkajs);
 
 const kafka = new kafkajs.Kafka({
   clientId: 'kafkajs-bench',

@@ -63,6 +63,18 @@ export interface Lz4NapiModule {
   decompressFrame(data: Buffer): Promise<Buffer>;
 }
 
+/**
+ * KafkaJS ships no LZ4 codec: users register one, and the benches do the same with lz4-napi (the LZ4 frame binding
+ * ringkafka uses).
+ */
+export function registerKafkaJsLz4(kafkajs: KafkaJsModule): void {
+  const lz4 = requirePeer<Lz4NapiModule>('lz4-napi');
+  kafkajs.CompressionCodecs[kafkajs.CompressionTypes.LZ4] = () => ({
+    compress: (encoder) => lz4.compressFrame(encoder.buffer),
+    decompress: (buffer) => lz4.decompressFrame(buffer),
+  });
+}
+
 // ── @platformatic/kafka 1.x ───────────────────────────────────────────────────────────────────────────────────
 
 export interface PlatformaticMessage {

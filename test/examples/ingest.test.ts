@@ -142,6 +142,35 @@ test('a client that goes away: its waiting records are never sent and the buffer
   }
 });
 
+test('any producer with sendBatch and close serves: ack=accept is 501 without trySend, /metrics has the service\'s own figures', async () => {
+  const batches: string[][] = [];
+  let closedWithin: number | undefined;
+  const svc = createIngestService({
+    sendBatch: async (records) => {
+      batches.push(records.map((r) => `${r.topic}:${String(r.value)}`));
+      return records.map(() => ({ status: 'fulfilled', value: undefined }));
+    },
+    close: async ({ timeoutMs }) => {
+      closedWithin = timeoutMs;
+    },
+  });
+  const url = await listen(svc);
+  try {
+    const res = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }) });
+    assert.deepEqual([res.status, await res.json()], [200, { delivered: 2 }]);
+    assert.deepEqual(batches, [['t:{"n":1}', 't:{"n":2}']]);
+    const accept = await fetch(`${url}/topics/t?ack=accept`, { method: 'POST', body: ndjson({ n: 3 }) });
+    assert.equal(accept.status, 501);
+    assert.equal(batches.length, 1, 'nothing of the refused request was sent');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^ingest_records_total 2$/m);
+    assert.doesNotMatch(metrics, /ringkafka_/);
+  } finally {
+    await svc.shutdown(1000);
+  }
+  assert.ok(closedWithin !== undefined && closedWithin <= 1000, 'shutdown closes the producer within its deadline');
+});
+
 test('SIGTERM: the service stops accepting, answers what it holds, closes the producer and exits 0', { timeout: 120_000 }, async () => {
   const topic = uniqueTopic('ingest-term');
   await createTopic(topic, 1);
