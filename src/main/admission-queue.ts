@@ -7,12 +7,14 @@
  * A send whose signal aborts leaves at once (rejected 'not-sent'); the loop skips it.
  */
 import { AbortError } from '../shared/producer-errors.js';
+import { listenForAbort } from '../shared/abort-listeners.js';
 
 export interface Admission {
   readonly signal: AbortSignal | undefined;
   /** True once the send was admitted, rejected or aborted. */
   settled: boolean;
-  onAbort: (() => void) | undefined;
+  /** Stops listening to the signal's abort (one shared listener per signal: src/shared/abort-listeners.ts). */
+  stopListening: (() => void) | undefined;
 }
 
 export class AdmissionQueue<Waiting extends Admission> {
@@ -38,8 +40,8 @@ export class AdmissionQueue<Waiting extends Admission> {
   push(waiting: Waiting): void {
     const signal = waiting.signal;
     if (signal !== undefined) {
-      waiting.onAbort = () => this.#settle(waiting, new AbortError('not-sent', 'aborted while waiting for the connection or topic metadata', { cause: signal.reason }));
-      signal.addEventListener('abort', waiting.onAbort, { once: true });
+      waiting.stopListening = listenForAbort(signal, () =>
+        this.#settle(waiting, new AbortError('not-sent', 'aborted while waiting for the connection or topic metadata', { cause: signal.reason })));
     }
     this.#queue.push(waiting);
     if (!this.#running) void this.#run();
@@ -53,7 +55,7 @@ export class AdmissionQueue<Waiting extends Admission> {
   #settle(waiting: Waiting, error: Error | undefined): void {
     if (waiting.settled) return;
     waiting.settled = true;
-    if (waiting.onAbort !== undefined) waiting.signal?.removeEventListener('abort', waiting.onAbort);
+    waiting.stopListening?.();
     if (error !== undefined) this.#reject(waiting, error);
   }
 

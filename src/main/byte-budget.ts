@@ -24,6 +24,7 @@ import { ConfigError } from '../shared/errors.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { AbortError, BufferTimeoutError, RecordTooLargeError } from '../shared/producer-errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
+import { listenForAbort } from '../shared/abort-listeners.js';
 
 export interface ByteBudgetOptions {
   /** `maxBufferedBytes`: an integer from 1 to 2^31 − 1 (the counter is an Int32 slot). */
@@ -62,7 +63,8 @@ class Waiter {
   prev: Waiter | null = null;
   next: Waiter | null = null;
   timer: NodeJS.Timeout | undefined = undefined;
-  onAbort: (() => void) | undefined = undefined;
+  /** Stops listening to the signal's abort (one shared listener per signal: src/shared/abort-listeners.ts). */
+  stopListening: (() => void) | undefined = undefined;
 
   constructor(
     readonly bytes: number,
@@ -153,8 +155,7 @@ export class ByteBudget {
     return new Promise<void>((resolve, reject) => {
       const waiter = new Waiter(bytes, records, signal, options.onGranted, resolve, reject);
       if (signal !== undefined) {
-        waiter.onAbort = () => this.#leave(waiter, abortError(signal));
-        signal.addEventListener('abort', waiter.onAbort, { once: true });
+        waiter.stopListening = listenForAbort(signal, () => this.#leave(waiter, abortError(signal)));
       }
       if (timeoutMs <= MAX_TIMER_MS) {
         // Ref'd on purpose: a waiting send must settle even if nothing else keeps the process alive.
@@ -303,8 +304,8 @@ export class ByteBudget {
 function cleanUp(waiter: Waiter): void {
   if (waiter.timer !== undefined) clearTimeout(waiter.timer);
   waiter.timer = undefined;
-  if (waiter.onAbort !== undefined) waiter.signal?.removeEventListener('abort', waiter.onAbort);
-  waiter.onAbort = undefined;
+  waiter.stopListening?.();
+  waiter.stopListening = undefined;
 }
 
 function abortError(signal: AbortSignal): AbortError {

@@ -265,7 +265,7 @@ export class Producer extends EventEmitter {
       );
       this.#admissions.set(prepared.topic, queue);
     }
-    queue.push({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, onAbort: undefined });
+    queue.push({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
   }
 
   /**
@@ -283,7 +283,7 @@ export class Producer extends EventEmitter {
     const partition = this.#partition(prepared, topic);
     // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
     waiting.settled = true;
-    if (waiting.onAbort !== undefined) signal?.removeEventListener('abort', waiting.onAbort);
+    waiting.stopListening?.();
     if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now());
     else void this.#waitForBudget(prepared, topic, partition, waiting.deadline, seq, settler, position, signal);
   }

@@ -9,7 +9,7 @@ interface Waiting extends Admission {
   readonly name: string;
 }
 
-const waiting = (name: string, signal?: AbortSignal): Waiting => ({ name, signal, settled: false, onAbort: undefined });
+const waiting = (name: string, signal?: AbortSignal): Waiting => ({ name, signal, settled: false, stopListening: undefined });
 
 /** A queue whose admissions the test releases one by one; it logs admissions and rejections. */
 function queue() {
