@@ -2,9 +2,10 @@
  * `npm run bench`: ringkafka's throughput against its peers, every client in its own process, in one run against
  * one broker. See bench/README.md for what each column means and where the clients' settings differ.
  *
- *   npm run bench                          1,000,000 records per client and scenario
- *   npm run bench -- --quick               200,000 records
- *   npm run bench -- --repeat 1            one run per client and scenario instead of the median of 3
+ *   npm run bench                          every client and scenario, about ten minutes on two cores (run-plan.ts)
+ *   npm run bench -- --quick               a smoke run: fewer records, one run each
+ *   npm run bench -- --full                1,000,000 records per client and scenario, median of 3
+ *   npm run bench -- --repeat 1            one run per client and scenario instead of the preset's
  *   npm run bench -- --clients ringkafka,franz-go --scenarios 100B-lz4 --records 500000
  *   npm run bench -- --broker kfake        against franz-go's in-memory fake cluster instead of Apache Kafka
  *   npm run bench -- --workers 1,2,4       ringkafka once per worker count (rows `ringkafka (2 workers)` …)
@@ -26,6 +27,7 @@ import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
+import { resolvePlan } from './lib/run-plan.js';
 import { BENCH_DIR, prepare, prepareKfake } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
@@ -57,11 +59,12 @@ const SETTINGS = {
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
     clients: { type: 'string' },
     scenarios: { type: 'string' },
     records: { type: 'string' },
     partitions: { type: 'string', default: '16' },
-    repeat: { type: 'string', default: '3' },
+    repeat: { type: 'string' },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     broker: { type: 'string', default: 'kafka' },
     workers: { type: 'string' },
@@ -91,12 +94,9 @@ function withWorkerCounts(picked: readonly ClientSpec[], list: string | undefine
 
 const clients = withWorkerCounts(pick(CLIENTS, args.clients, 'client'), args.workers);
 const scenarios = pick(SCENARIOS, args.scenarios, 'scenario');
-const records = args.records !== undefined ? Number(args.records) : args.quick ? 200_000 : 1_000_000;
-const warmupRecords = Math.max(10_000, Math.round(records / 10));
+const plan = resolvePlan(args);
+const { records, warmupRecords, repeats } = plan;
 const partitions = Number(args.partitions);
-const repeats = Number(args.repeat);
-if (!(Number.isInteger(repeats) && repeats > 0)) throw new Error(`--repeat must be a positive integer, got ${args.repeat}`);
-if (!(Number.isInteger(records) && records > 0)) throw new Error(`--records must be a positive integer, got ${args.records}`);
 if (!(Number.isInteger(partitions) && partitions > 0)) throw new Error(`--partitions must be a positive integer`);
 
 const progress = new Progress(clients.length * scenarios.length * repeats);
@@ -251,7 +251,7 @@ const standings = scenarios.map((scenario) => {
 });
 
 const config = {
-  records, warmupRecords, partitions, repeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
+  preset: plan.preset, records, warmupRecords, partitions, repeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
   ...(args.workers !== undefined && { workers: args.workers }), ...SETTINGS,
 };
 await mkdir(args.out, { recursive: true });
