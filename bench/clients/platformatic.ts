@@ -8,7 +8,7 @@
  * that); so does this, unless `RINGKAFKA_BENCH_PLATFORMATIC_WINDOW` says otherwise, for trying it.
  */
 import { readFileSync } from 'node:fs';
-import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callBytes, produceInCalls, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 import { importPeer, peerVersion, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -35,29 +35,21 @@ const driver: Driver = {
     'partitioner=default (murmur2 for keys, round-robin for null keys)',
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
-  latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
+  latencyNote:
+    config.scenario.rate !== undefined
+      ? 'each message from its due time to its send() call\'s result, every message (one call per tick of the due messages, one call at a time)'
+      : 'send() call to its result, every call (each message of a call shares its latency)',
 
-  async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
-    let errors = 0;
-    let firstError: string | undefined;
-    await inWindows(Math.ceil(count / perCall), window, async (call) => {
-      const start = from + call * perCall;
-      const end = Math.min(from + count, start + perCall);
+  produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
+    const send = async (start: number, end: number): Promise<void> => {
       const messages: PlatformaticMessage[] = [];
       for (let i = start; i < end; i++) {
         const value = values[i % values.length]!;
         messages.push(keys === undefined ? { topic: config.topic, value } : { topic: config.topic, key: keys[i % keys.length]!, value });
       }
-      const sent = performance.now();
-      try {
-        await producer.send({ messages });
-        latency?.add(performance.now() - sent);
-      } catch (error) {
-        errors += messages.length;
-        firstError ??= describe(error);
-      }
-    });
-    return { errors, firstError };
+      await producer.send({ messages });
+    };
+    return produceInCalls(config, from, count, perCall, window, latency, send, describe);
   },
 
   close: () => producer.close(),

@@ -65,3 +65,38 @@ export function resolvePlan(options: PlanOptions): RunPlan {
     rateWarmupSeconds: Math.max(1, Math.round(rateSeconds / 5)),
   };
 }
+
+export interface RunSize {
+  readonly records: number;
+  readonly warmupRecords: number;
+  readonly repeats: number;
+  /** Time one record in this many: every record at a fixed rate, where the percentiles' tail is the point. */
+  readonly sampleEvery: number;
+  /** After this a client is stopped and its run reported as failed, not waited for. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * One client's run of `scenario` under `plan`. A saturation scenario sends the plan's records; a fixed-rate one
+ * sends `rate × rateSeconds` after `rate × rateWarmupSeconds` of warm-up at the same rate.
+ */
+export function runSize(scenario: { readonly valueBytes: number; readonly rate?: number }, plan: RunPlan, sampleEvery: number): RunSize {
+  if (scenario.rate === undefined) {
+    return {
+      records: plan.records,
+      warmupRecords: plan.warmupRecords,
+      repeats: plan.repeats,
+      sampleEvery,
+      // generous: at least 1 MB/s after a minute for start-up and warm-up; a stuck client fails, it does not hang
+      timeoutMs: 60_000 + ((plan.records + plan.warmupRecords) * scenario.valueBytes) / 1000,
+    };
+  }
+  return {
+    records: Math.round(scenario.rate * plan.rateSeconds),
+    warmupRecords: Math.round(scenario.rate * plan.rateWarmupSeconds),
+    repeats: plan.rateRepeats,
+    sampleEvery: 1,
+    // a paced run takes its schedule's time; twice that, plus a minute for start-up, before it counts as stuck
+    timeoutMs: 60_000 + 2000 * (plan.rateSeconds + plan.rateWarmupSeconds),
+  };
+}

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolvePlan } from '../../../bench/lib/run-plan.js';
+import { resolvePlan, runSize } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
   it('gives the newcomer default without flags: 100,000 records, median of 3, rate scenarios once for 10 s', () => {
@@ -45,5 +45,24 @@ describe('resolvePlan', () => {
     assert.throws(() => resolvePlan({ repeat: '1.5' }), /--repeat/);
     assert.throws(() => resolvePlan({ rateSeconds: 'x' }), /--rate-seconds/);
     assert.throws(() => resolvePlan({ quick: true, full: true }), /exclude/);
+  });
+});
+
+describe('runSize', () => {
+  const plan = resolvePlan({});
+
+  it('gives a saturation scenario the plan’s records and a timeout that grows with its bytes', () => {
+    const small = runSize({ valueBytes: 100 }, plan, 64);
+    const large = runSize({ valueBytes: 1024 }, plan, 64);
+    assert.deepEqual([small.records, small.warmupRecords, small.repeats, small.sampleEvery], [100_000, 10_000, 3, 64]);
+    assert.equal(small.timeoutMs, 60_000 + 11_000);
+    assert.ok(large.timeoutMs > small.timeoutMs);
+  });
+
+  it('gives a rate scenario rate × seconds, warm-up at the same rate, every record timed, its own repeats', () => {
+    const size = runSize({ valueBytes: 100, rate: 20_000 }, plan, 64);
+    assert.deepEqual([size.records, size.warmupRecords, size.repeats, size.sampleEvery], [200_000, 40_000, 1, 1]);
+    assert.equal(size.timeoutMs, 60_000 + 24_000);
+    assert.equal(runSize({ valueBytes: 1024, rate: 2000 }, resolvePlan({ rateSeconds: '3' }), 64).records, 6000);
   });
 });
