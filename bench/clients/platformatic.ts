@@ -1,5 +1,6 @@
 /**
- * @platformatic/kafka 1.x (the last line that runs on Node 20) in its own process. Like KafkaJS it has no linger
+ * @platformatic/kafka in its own process: 1.x (the last line that runs on Node 20), or 2.x (Node >= 22.22) when
+ * argv[3] is `platformatic-2`. Like KafkaJS it has no linger
  * and no batch size on `send`: a call's messages are the batch, so it gets calls of about `chunkBytes`.
  *
  * Calls in flight: with idempotence this client forces one request in flight per connection and advances its
@@ -9,10 +10,12 @@
  */
 import { readFileSync } from 'node:fs';
 import { callBytes, produceInCalls, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
-import { importPeer, peerVersion, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
+import { importPeer, peerVersion, type PeerDir, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
 
 const config = readConfig();
-const { Producer } = await importPeer<PlatformaticModule>('@platformatic/kafka');
+// argv[3]: which install to load, 1.x (bench/peers/node, the default) or 2.x (bench/peers/platformatic-2)
+const dir: PeerDir = process.argv[3] === 'platformatic-2' ? 'platformatic-2' : 'node';
+const { Producer } = await importPeer<PlatformaticModule>('@platformatic/kafka', dir);
 const producer = new Producer({
   clientId: 'platformatic-bench',
   bootstrapBrokers: [...config.brokers],
@@ -30,7 +33,7 @@ const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
 
 const driver: Driver = {
   settings: [
-    `@platformatic/kafka ${peerVersion('@platformatic/kafka')}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
+    `@platformatic/kafka ${peerVersion('@platformatic/kafka', dir)}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
     `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=default (murmur2 for keys, round-robin for null keys)',
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),

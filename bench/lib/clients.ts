@@ -73,13 +73,13 @@ export interface ClientSpec {
  */
 const THREAD_TAG = pathToFileURL(join(BENCH_DIR, 'clients', 'thread-tag.mjs')).href;
 
-const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}): ClientSpec => ({
+const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}, extraArgs: readonly string[] = []): ClientSpec => ({
   name,
   setup,
   node: true,
   command: (config) => ({
     command: process.execPath,
-    args: ['--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config)],
+    args: ['--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config), ...extraArgs],
   }),
   ...extra,
 });
@@ -98,6 +98,8 @@ export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka.ts', 'none'),
   nodeClient('kafkajs', 'kafkajs.ts', 'node-peers'),
   nodeClient('platformatic', 'platformatic.ts', 'node-peers'),
+  // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
+  nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', {}, ['platformatic-2']),
   {
     name: 'franz-go',
     setup: 'franz-go',

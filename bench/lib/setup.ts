@@ -9,7 +9,7 @@
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIBS_DIR } from '../../scripts/kafka/config.js';
 
@@ -18,6 +18,10 @@ export type Readiness = { readonly ready: true; readonly note?: string } | { rea
 export const BENCH_DIR = fileURLToPath(new URL('../', import.meta.url));
 export const BIN_DIR = join(BENCH_DIR, 'bin');
 export const NODE_PEERS = join(BENCH_DIR, 'peers', 'node');
+/** @platformatic/kafka 2.x, installed apart from 1.x (bench/peers/node) because it needs a newer Node. */
+export const PLATFORMATIC_2_PEERS = join(BENCH_DIR, 'peers', 'platformatic-2');
+/** The oldest Node @platformatic/kafka 2.x runs on (its `engines`). */
+export const PLATFORMATIC_2_NODE = '22.22.0';
 export const FRANZ_GO_DIR = join(BENCH_DIR, 'peers', 'franz-go');
 export const FRANZ_GO_BIN = join(BIN_DIR, 'franz-go-peer');
 export const KFAKE_DIR = join(BENCH_DIR, 'peers', 'kfake');
@@ -61,14 +65,34 @@ async function onPath(command: string): Promise<boolean> {
   return (await step('sh', ['-c', `command -v ${command}`], BENCH_DIR, 10_000)).ok;
 }
 
-/** `npm ci --prefix bench/peers/node`, unless node_modules already matches the lock file. */
-async function prepareNodePeers(): Promise<Readiness> {
-  const lock = join(NODE_PEERS, 'package-lock.json');
-  const installed = join(NODE_PEERS, 'node_modules', '.package-lock.json');
-  if (newerThanAll(installed, [lock, join(NODE_PEERS, 'package.json')])) return { ready: true };
-  const result = await step('npm', ['ci', '--prefix', NODE_PEERS, '--no-audit', '--no-fund'], BENCH_DIR, 300_000);
-  if (!result.ok) return { ready: false, reason: `npm ci --prefix bench/peers/node failed (run it to see why, then rerun): ${tail(result.output)}` };
+/** `npm ci --prefix <dir>`, unless its node_modules already matches the lock file. */
+async function prepareNodePeers(dir: string): Promise<Readiness> {
+  const lock = join(dir, 'package-lock.json');
+  const installed = join(dir, 'node_modules', '.package-lock.json');
+  if (newerThanAll(installed, [lock, join(dir, 'package.json')])) return { ready: true };
+  const result = await step('npm', ['ci', '--prefix', dir, '--no-audit', '--no-fund'], BENCH_DIR, 300_000);
+  const shown = relative(join(BENCH_DIR, '..'), dir);
+  if (!result.ok) return { ready: false, reason: `npm ci --prefix ${shown} failed (run it to see why, then rerun): ${tail(result.output)}` };
   return { ready: true };
+}
+
+/** Whether Node `version` (`v22.22.0` or `22.22.0`) is at least `minimum`, comparing major, minor and patch. */
+export function nodeAtLeast(version: string, minimum: string): boolean {
+  const parts = (text: string): number[] => text.replace(/^v/, '').split('.').map(Number);
+  const have = parts(version);
+  const need = parts(minimum);
+  for (let i = 0; i < 3; i++) {
+    if ((have[i] ?? 0) !== (need[i] ?? 0)) return (have[i] ?? 0) > (need[i] ?? 0);
+  }
+  return true;
+}
+
+/** @platformatic/kafka 2.x: only on a Node it runs on; elsewhere skipped with the Node to use. */
+async function preparePlatformatic2(): Promise<Readiness> {
+  if (!nodeAtLeast(process.version, PLATFORMATIC_2_NODE)) {
+    return { ready: false, reason: `@platformatic/kafka 2.x needs Node >= ${PLATFORMATIC_2_NODE} and this is ${process.version}: run the bench with Node 22.22+ or 24 to include it` };
+  }
+  return prepareNodePeers(PLATFORMATIC_2_PEERS);
 }
 
 /** The `go` directive of `dir`'s go.mod: the oldest Go that builds it. */
@@ -172,7 +196,8 @@ async function prepareJava(): Promise<Readiness> {
 }
 
 const steps = {
-  'node-peers': prepareNodePeers,
+  'node-peers': () => prepareNodePeers(NODE_PEERS),
+  'platformatic-2': preparePlatformatic2,
   'franz-go': prepareFranzGo,
   librdkafka: prepareLibrdkafka,
   java: prepareJava,

@@ -24,6 +24,14 @@ describe('--workers', () => {
     assert.equal(slug('ringkafka (4 workers)'), 'ringkafka-4-workers');
   });
 
+  it('runs @platformatic/kafka 2.x with the 1.x driver, told its install', () => {
+    const one = client('platformatic').command(base).args;
+    const two = client('platformatic-2').command(base).args;
+    assert.equal(two.at(-1), 'platformatic-2');
+    assert.equal(two.at(-3), one.at(-2));
+    assert.equal(client('platformatic-2').setup, 'platformatic-2');
+  });
+
   it('preloads the thread tagger into the Node clients, so worker threads can be told apart', () => {
     const { args } = ringkafkaWithWorkers(2).command(base);
     assert.match(args[1]!, /^file:.*thread-tag\.mjs$/);

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { goVersionOf, librdkafkaNeeds, noGoReason } from '../../../bench/lib/setup.js';
+import { goVersionOf, librdkafkaNeeds, nodeAtLeast, noGoReason } from '../../../bench/lib/setup.js';
 
 describe('librdkafkaNeeds', () => {
   const all = { gcc: true, headers: true, apt: true, root: true };
@@ -33,5 +33,16 @@ describe('Go missing', () => {
     assert.equal(goVersionOf(goMod), '1.26.0');
     assert.match(noGoReason(goMod), /install Go 1\.26\.0 or later .* add its bin directory to PATH/);
     assert.equal(goVersionOf('module x\n'), undefined);
+  });
+});
+
+describe('nodeAtLeast (@platformatic/kafka 2.x needs Node >= 22.22)', () => {
+  it('compares major, minor and patch as numbers, with or without the v', () => {
+    assert.equal(nodeAtLeast('v20.20.2', '22.22.0'), false);
+    assert.equal(nodeAtLeast('v22.9.0', '22.22.0'), false);
+    assert.equal(nodeAtLeast('v22.22.0', '22.22.0'), true);
+    assert.equal(nodeAtLeast('22.22.1', '22.22.0'), true);
+    assert.equal(nodeAtLeast('v24.1.0', '22.22.0'), true);
+    assert.equal(nodeAtLeast('v22.21.9', '22.22.0'), false);
   });
 });
