@@ -38,7 +38,7 @@ const window = Math.max(1, Math.floor(config.bufferBytes / callBytes(config)));
 const driver: Driver = {
   settings: [
     `kafkajs ${peerVersion('kafkajs')}`, 'idempotent=true', 'acks=-1', 'maxInFlightRequests=5 (idempotence serialises per broker)',
-    `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    config.scenario.rate !== undefined ? `one send() call per tick of the messages due at ${config.scenario.rate}/s, up to ${window} outstanding` : `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=DefaultPartitioner (murmur2 for keys, round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
     ...(config.tls !== undefined ? ['ssl: { ca, cert, key } (mutual TLS)'] : []),
   ],

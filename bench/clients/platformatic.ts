@@ -34,7 +34,7 @@ const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
 const driver: Driver = {
   settings: [
     `@platformatic/kafka ${peerVersion('@platformatic/kafka', dir)}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
-    `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    config.scenario.rate !== undefined ? `one send() call per tick of the messages due at ${config.scenario.rate}/s, ${window} outstanding` : `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=default (murmur2 for keys, round-robin for null keys)',
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],

@@ -39,7 +39,7 @@ const driver: Driver = {
   settings: [
     `lingerMs=${config.lingerMs}`, `batchMaxBytes=${config.batchBytes}`, `maxBufferedBytes=${config.bufferBytes}`,
     `maxBufferedRecords=${config.bufferRecords}`, "acks='all'", 'idempotent=true', `workers=${producer.metrics().workers}`,
-    `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
+    config.scenario.rate !== undefined ? `one send() per record, due at ${config.scenario.rate}/s` : `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
     "partitioner='default' (murmur2 for keys, uniform sticky for null keys)",
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
