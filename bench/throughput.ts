@@ -2,9 +2,10 @@
  * `npm run bench`: ringkafka's throughput against its peers, every client in its own process, in one run against
  * one broker. See bench/README.md for what each column means and where the clients' settings differ.
  *
- *   npm run bench                          1,000,000 records per client and scenario
- *   npm run bench -- --quick               200,000 records
- *   npm run bench -- --repeat 1            one run per client and scenario instead of the median of 3
+ *   npm run bench                          every client and scenario, about ten minutes on two cores (run-plan.ts)
+ *   npm run bench -- --quick               a smoke run: fewer records, one run each
+ *   npm run bench -- --full                1,000,000 records per client and scenario, median of 3
+ *   npm run bench -- --repeat 1            one run per client and scenario instead of the preset's
  *   npm run bench -- --clients ringkafka,franz-go --scenarios 100B-lz4 --records 500000
  *   npm run bench -- --broker kfake        against franz-go's in-memory fake cluster instead of Apache Kafka
  *   npm run bench -- --workers 1,2,4       ringkafka once per worker count (rows `ringkafka (2 workers)` …)
@@ -26,6 +27,7 @@ import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
+import { resolvePlan, runSize, type RunSize } from './lib/run-plan.js';
 import { BENCH_DIR, prepare, prepareKfake } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
@@ -42,7 +44,11 @@ const SCENARIOS: readonly Scenario[] = [
   { name: '100B-keyed', valueBytes: 100, compression: 'lz4', keys: 1000 },
   // Mutual TLS to the broker's SSL listener: encryption on every connection.
   { name: '100B-lz4-tls', valueBytes: 100, compression: 'lz4', tls: true },
+  // At a fixed offered rate, as a service sees it: latency at normal load, not queueing under saturation.
+  { name: 'rate-20k-100B', valueBytes: 100, compression: 'none', rate: 20_000 },
+  { name: 'rate-2k-1KiB-keyed-lz4', valueBytes: 1024, compression: 'lz4', keys: 1000, rate: 2000 },
 ];
+const isRate = (name: string): boolean => SCENARIOS.find((s) => s.name === name)?.rate !== undefined;
 
 /** The same for every client that has the setting (bench/README.md lists where one differs). */
 const SETTINGS = {
@@ -57,11 +63,13 @@ const SETTINGS = {
 const { values: args } = parseArgs({
   options: {
     quick: { type: 'boolean', default: false },
+    full: { type: 'boolean', default: false },
     clients: { type: 'string' },
     scenarios: { type: 'string' },
     records: { type: 'string' },
     partitions: { type: 'string', default: '16' },
-    repeat: { type: 'string', default: '3' },
+    repeat: { type: 'string' },
+    'rate-seconds': { type: 'string' },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     broker: { type: 'string', default: 'kafka' },
     workers: { type: 'string' },
@@ -91,22 +99,22 @@ function withWorkerCounts(picked: readonly ClientSpec[], list: string | undefine
 
 const clients = withWorkerCounts(pick(CLIENTS, args.clients, 'client'), args.workers);
 const scenarios = pick(SCENARIOS, args.scenarios, 'scenario');
-const records = args.records !== undefined ? Number(args.records) : args.quick ? 200_000 : 1_000_000;
-const warmupRecords = Math.max(10_000, Math.round(records / 10));
+const plan = resolvePlan({ ...args, rateSeconds: args['rate-seconds'] });
+const { records, warmupRecords, repeats } = plan;
 const partitions = Number(args.partitions);
-const repeats = Number(args.repeat);
-if (!(Number.isInteger(repeats) && repeats > 0)) throw new Error(`--repeat must be a positive integer, got ${args.repeat}`);
-if (!(Number.isInteger(records) && records > 0)) throw new Error(`--records must be a positive integer, got ${args.records}`);
 if (!(Number.isInteger(partitions) && partitions > 0)) throw new Error(`--partitions must be a positive integer`);
 
-const progress = new Progress(clients.length * scenarios.length * repeats);
+const sizeOf = (scenario: Scenario): RunSize => runSize(scenario, plan, SETTINGS.sampleEvery);
+const progress = new Progress(clients.length * scenarios.reduce((sum, s) => sum + sizeOf(s).repeats, 0));
 
 /**
- * The repetition with the median records/s stands for the client, with the spread beside it. Failed repetitions
- * are counted and their first reason kept; only when every one failed is the client reported as failed.
+ * The repetition with the median records/s (at a fixed rate, where records/s is the rate: the median p99) stands
+ * for the client, with the records/s spread beside it. Failed repetitions are counted and their first reason
+ * kept; only when every one failed is the client reported as failed.
  */
-function medianRow(attempts: readonly RunRow[]): RunRow {
-  const ok = attempts.filter((r) => r.recordsPerSec !== null).sort((a, b) => a.recordsPerSec! - b.recordsPerSec!);
+function medianRow(attempts: readonly RunRow[], rate: boolean): RunRow {
+  const rank = (r: RunRow): number => (rate ? -(r.p99Ms ?? Infinity) : r.recordsPerSec!);
+  const ok = attempts.filter((r) => r.recordsPerSec !== null).sort((a, b) => rank(a) - rank(b));
   const failed = attempts.filter((r) => r.recordsPerSec === null);
   const median = ok[Math.floor((ok.length - 1) / 2)];
   if (median === undefined) return failed[0]!;
@@ -133,7 +141,7 @@ if (kfakeBroker) {
   // Every topic of the run exists from the start, with its scenario's partitions (CreateTopics then finds it).
   const seeded = new Map<string, number>();
   for (const scenario of scenarios) {
-    for (const client of clients) for (let r = 1; r <= repeats; r++) seeded.set(topicName(client, scenario, r), partitionsOf(scenario));
+    for (const client of clients) for (let r = 1; r <= sizeOf(scenario).repeats; r++) seeded.set(topicName(client, scenario, r), partitionsOf(scenario));
   }
   kfake = await startKfake(seeded, partitions);
   brokers = [...kfake.brokers];
@@ -185,6 +193,8 @@ try {
   for (const scenario of scenarios) {
     // Repetitions go round all clients in turn, so a burst of noise on the machine hits every client alike.
     const attempts = new Map<string, RunRow[]>();
+    const size = sizeOf(scenario);
+    const repeats = size.repeats;
     for (let repeat = 1; repeat <= repeats; repeat++) {
       for (const client of clients) {
         progress.start(`${client.name} ${scenario.name}${repeats > 1 ? ` (${repeat}/${repeats})` : ''}`);
@@ -199,13 +209,12 @@ try {
         await topics.create(topic, partitionsOf(scenario));
         const tls = scenario.tls && tlsSetup !== undefined && !('skip' in tlsSetup) ? tlsSetup : undefined;
         const config: ClientConfig = {
-          brokers: tls?.brokers ?? brokers, topic, partitions: partitionsOf(scenario), scenario, records, warmupRecords, payloadFile: payloads.get(scenario.valueBytes)!, ...SETTINGS,
+          brokers: tls?.brokers ?? brokers, topic, partitions: partitionsOf(scenario), scenario, payloadFile: payloads.get(scenario.valueBytes)!, ...SETTINGS,
+          records: size.records, warmupRecords: size.warmupRecords, sampleEvery: size.sampleEvery,
           ...(scenario.keys !== undefined && { keysFile: keyFiles.get(scenario.keys)! }),
           ...(tls !== undefined && { tls: tls.files }),
         };
-        // Generous: at least 1 MB/s after a minute for start-up and warm-up; a stuck client fails, it does not hang.
-        const timeoutMs = 60_000 + ((records + warmupRecords) * scenario.valueBytes) / 1000;
-        const { row, settings: clientSettings } = await runOne(client, config, timeoutMs);
+        const { row, settings: clientSettings } = await runOne(client, config, size.timeoutMs);
         attempts.set(client.name, [...(attempts.get(client.name) ?? []), row]);
         if (clientSettings.length > 0) settings[client.name] ??= clientSettings;
         if (row.skipped !== undefined) progress.note(`${client.name} ${scenario.name}: ${row.skipped}`);
@@ -214,7 +223,7 @@ try {
         progress.step();
       }
     }
-    for (const client of clients) rows.push(medianRow(attempts.get(client.name)!));
+    for (const client of clients) rows.push(medianRow(attempts.get(client.name)!, scenario.rate !== undefined));
   }
 } finally {
   progress.finish();
@@ -230,20 +239,39 @@ const headers = [
   'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'main µs/rec',
   'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'note',
 ];
-const cells = rows.map((r) => [
+const note = (r: RunRow): string =>
+  (r.skipped !== undefined ? `skipped: ${r.skipped}` : r.failedRepeats !== undefined ? `${r.failedRepeats} repeat(s) failed: ${r.failure}` : '').slice(0, 120);
+const saturationRows = rows.filter((r) => !isRate(r.scenario));
+const rateRows = rows.filter((r) => isRate(r.scenario));
+const cells = saturationRows.map((r) => [
   r.client, r.scenario, cell(r.recordsPerSec),
   r.recordsPerSecMin !== undefined && (r.repeats ?? 1) > 1 ? `${shortNumber(r.recordsPerSecMin)}–${shortNumber(r.recordsPerSecMax!)}` : '',
   cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.cpuUsPerRecord), cell(r.mainUsPerRecord),
   // each worker's own, joined with '+' (their sum is the workers' share)
   r.workerUsPerRecord === undefined || r.workerUsPerRecord.length === 0 ? '—' : r.workerUsPerRecord.map((us) => cell(us)).join('+'),
-  cell(r.otherUsPerRecord), r.mainElu === undefined ? '—' : `${Math.round(r.mainElu * 100)}%`, cell(r.rssMB), cell(r.eventLoopDelayP99Ms),
-  (r.skipped !== undefined ? `skipped: ${r.skipped}` : r.failedRepeats !== undefined ? `${r.failedRepeats} repeat(s) failed: ${r.failure}` : '').slice(0, 120),
+  cell(r.otherUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), note(r),
+]);
+function elu(r: RunRow): string {
+  return r.mainElu === undefined ? '—' : `${Math.round(r.mainElu * 100)}%`;
+}
+// Rate scenarios get their own table: records/s there is the offered rate met or not, the latency tail is the point.
+const rateHeaders = ['client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'note'];
+const rateCells = rateRows.map((r) => [
+  r.client, r.scenario, cell(SCENARIOS.find((s) => s.name === r.scenario)!.rate), cell(r.recordsPerSec), cell(r.p50Ms), cell(r.p99Ms),
+  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), note(r),
 ]);
 
-/** Per scenario: ringkafka's records/s as a share of the fastest peer's. */
+/** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside the lowest peer's. */
 const standings = scenarios.map((scenario) => {
   const inScenario = rows.filter((r) => r.scenario === scenario.name && r.recordsPerSec !== null);
   const isOurs = (r: RunRow): boolean => r.client === 'ringkafka' || r.client.startsWith('ringkafka (');
+  if (scenario.rate !== undefined) {
+    const byP99 = (a: RunRow, b: RunRow): number => (a.p99Ms ?? Infinity) - (b.p99Ms ?? Infinity);
+    const ours = inScenario.filter(isOurs).sort(byP99)[0];
+    const best = inScenario.filter((r) => !isOurs(r)).sort(byP99)[0];
+    if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
+    return `${scenario.name}: ${ours.client} p99 ${cell(ours.p99Ms)} ms, p99.9 ${cell(ours.p999Ms)} ms; lowest peer p99 ${cell(best.p99Ms)} ms (${best.client})`;
+  }
   const ours = inScenario.filter(isOurs).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
   const best = inScenario.filter((r) => !isOurs(r)).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
   if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
@@ -251,7 +279,8 @@ const standings = scenarios.map((scenario) => {
 });
 
 const config = {
-  records, warmupRecords, partitions, repeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
+  preset: plan.preset, records, warmupRecords, partitions, repeats, rateSeconds: plan.rateSeconds, rateWarmupSeconds: plan.rateWarmupSeconds,
+  rateRepeats: plan.rateRepeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
   ...(args.workers !== undefined && { workers: args.workers }), ...SETTINGS,
 };
 await mkdir(args.out, { recursive: true });
@@ -264,13 +293,14 @@ const runs = rows.map((row) =>
   ),
 );
 await writeFile(join(args.out, 'latest.json'), JSON.stringify({ machine, date: new Date().toISOString(), config, runs, settings }, null, 2) + '\n');
-await writeFile(join(args.out, 'latest.md'), `${markdownTable(headers, cells)}\n`);
+const rateTables = (render: typeof table): string[] => (rateCells.length > 0 ? ['', render(rateHeaders, rateCells)] : []);
+await writeFile(join(args.out, 'latest.md'), `${[markdownTable(headers, cells), ...rateTables(markdownTable)].join('\n')}\n`);
 await writeFile(
   join(args.out, 'latest.svg'),
   groupedBarChart(
     `records/s by client and scenario (${records.toLocaleString('en-US')} records each)`,
     `${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB; Node ${machine.node}; ${machine.kafka}; acks=all, idempotent`,
-    scenarios.map((scenario) => ({
+    scenarios.filter((scenario) => scenario.rate === undefined).map((scenario) => ({
       label: scenario.name,
       bars: rows
         .filter((r) => r.scenario === scenario.name)
@@ -283,9 +313,13 @@ process.stdout.write(
   [
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}`,
     `node ${machine.node}; ${machine.java ?? 'no java'}; ${machine.go ?? 'no go'}; ${machine.kafka}`,
-    `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up; ${partitions} partitions; acks=all, idempotent`,
+    `${cells.length > 0 ? `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up; ` : ''}${partitions} partitions; acks=all, idempotent`,
     '',
-    table(headers, cells),
+    ...(cells.length > 0 ? [table(headers, cells)] : []),
+    ...(rateCells.length > 0
+      ? [`\nat a fixed offered rate (${plan.rateSeconds} s after ${plan.rateWarmupSeconds} s of warm-up, ${plan.rateRepeats} run(s); latency from each record's due time to its acknowledgement, every record):`]
+      : []),
+    ...rateTables(table),
     '',
     ...standings,
     '',

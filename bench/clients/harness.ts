@@ -11,6 +11,7 @@ import type { ClientConfig, ClientReport, ThreadCpu } from '../lib/contract.js';
 import { readPayloads } from '../lib/payload.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readThreadCpu } from '../lib/process-watch.js';
+import { paced } from '../lib/pacing.js';
 import { percentiles } from '../lib/stats.js';
 
 /** Where thread-tag.mjs, when preloaded, collects the worker threads' Linux thread ids. */
@@ -80,13 +81,14 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
     const threadCpu = threads.since(threadsBefore, (cpu.user + cpu.system) / 1e6);
     loopDelay.disable();
 
-    const [p50, p99] = percentiles(latency.values, 0.5, 0.99);
+    const [p50, p99, p999, max] = percentiles(latency.values, 0.5, 0.99, 0.999, 1);
     const report: ClientReport = {
       records: config.records,
       bytes,
       elapsedMs,
       p50Ms: p50 ?? null,
       p99Ms: p99 ?? null,
+      ...(config.scenario.rate !== undefined && { p999Ms: p999 ?? null, maxMs: max ?? null }),
       cpuSec: (cpu.user + cpu.system) / 1e6,
       // process-wide, worker threads included; Linux reports KiB
       rssMB: process.resourceUsage().maxRSS / 1024,
@@ -198,4 +200,49 @@ export function callBytes(config: ClientConfig): number {
 /** How many records of `valueBytes` make one call of about `chunkBytes`. */
 export function recordsPerCall(chunkBytes: number, valueBytes: number): number {
   return Math.max(1, Math.floor(chunkBytes / valueBytes));
+}
+
+/**
+ * Drives a client whose call is the batch (KafkaJS, @platformatic/kafka): `send(start, end)` sends records
+ * start..end-1 in one call and rejects when it failed (`describe` names the failure). Flat out: calls of `perCall`
+ * records, up to `window` outstanding, each call's latency its messages'. At a fixed rate: on each tick one call of
+ * the records due, at most `window` outstanding, each acknowledged record's latency from its own due time.
+ */
+export async function produceInCalls(
+  config: ClientConfig,
+  from: number,
+  count: number,
+  perCall: number,
+  window: number,
+  latency: LatencySamples | undefined,
+  send: (start: number, end: number) => Promise<void>,
+  describe: (error: unknown) => string,
+): Promise<RunOutcome> {
+  let errors = 0;
+  let firstError: string | undefined;
+  const call = async (start: number, end: number): Promise<boolean> => {
+    try {
+      await send(start, end);
+      return true;
+    } catch (error) {
+      errors += end - start;
+      firstError ??= describe(error);
+      return false;
+    }
+  };
+  const rate = config.scenario.rate;
+  if (rate !== undefined) {
+    await paced(count, rate, window, async (first, end, dueAt) => {
+      if (!(await call(from + first, from + end)) || latency === undefined) return;
+      const now = performance.now();
+      for (let j = first; j < end; j++) latency.add(now - dueAt(j));
+    });
+  } else {
+    await inWindows(Math.ceil(count / perCall), window, async (n) => {
+      const start = from + n * perCall;
+      const sent = performance.now();
+      if (await call(start, Math.min(from + count, start + perCall))) latency?.add(performance.now() - sent);
+    });
+  }
+  return { errors, firstError };
 }

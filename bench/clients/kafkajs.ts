@@ -7,7 +7,7 @@
  * it (they are handed over together and acknowledged together).
  */
 import { readFileSync } from 'node:fs';
-import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callBytes, produceInCalls, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 import { peerVersion, registerKafkaJsLz4, requirePeer, type KafkaJsMessage, type KafkaJsModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -34,32 +34,25 @@ const window = Math.max(1, Math.floor(config.bufferBytes / callBytes(config)));
 const driver: Driver = {
   settings: [
     `kafkajs ${peerVersion('kafkajs')}`, 'idempotent=true', 'acks=-1', 'maxInFlightRequests=5 (idempotence serialises per broker)',
-    `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    config.scenario.rate !== undefined ? `one send() call per tick of the messages due at ${config.scenario.rate}/s, up to ${window} outstanding` : `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=DefaultPartitioner (murmur2 for keys, round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
     ...(config.tls !== undefined ? ['ssl: { ca, cert, key } (mutual TLS)'] : []),
   ],
-  latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
+  latencyNote:
+    config.scenario.rate !== undefined
+      ? 'each message from its due time to its send() call\'s result, every message (one call per tick of the due messages)'
+      : 'send() call to its result, every call (each message of a call shares its latency)',
 
-  async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
-    let errors = 0;
-    let firstError: string | undefined;
-    await inWindows(Math.ceil(count / perCall), window, async (call) => {
-      const start = from + call * perCall;
-      const end = Math.min(from + count, start + perCall);
+  produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
+    const send = async (start: number, end: number): Promise<void> => {
       const messages: KafkaJsMessage[] = [];
       for (let i = start; i < end; i++) {
         messages.push(keys === undefined ? { value: values[i % values.length]! } : { key: keys[i % keys.length]!, value: values[i % values.length]! });
       }
-      const sent = performance.now();
-      try {
-        await producer.send({ topic: config.topic, messages, acks: -1, compression });
-        latency?.add(performance.now() - sent);
-      } catch (error) {
-        errors += messages.length;
-        firstError ??= error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-      }
-    });
-    return { errors, firstError };
+      await producer.send({ topic: config.topic, messages, acks: -1, compression });
+    };
+    const describe = (error: unknown): string => (error instanceof Error ? `${error.name}: ${error.message}` : String(error));
+    return produceInCalls(config, from, count, perCall, window, latency, send, describe);
   },
 
   close: () => producer.disconnect(),

@@ -8,21 +8,24 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 
-const peerRequire = createRequire(new URL('../peers/node/package.json', import.meta.url));
+/** The install each peer comes from: bench/peers/node, or bench/peers/platformatic-2 for @platformatic/kafka 2.x. */
+export type PeerDir = 'node' | 'platformatic-2';
+
+const peerRequire = (dir: PeerDir): NodeJS.Require => createRequire(new URL(`../peers/${dir}/package.json`, import.meta.url));
 
 /** A CommonJS peer package (KafkaJS, lz4-napi). */
-export function requirePeer<T>(name: string): T {
-  return peerRequire(name) as T;
+export function requirePeer<T>(name: string, dir: PeerDir = 'node'): T {
+  return peerRequire(dir)(name) as T;
 }
 
 /** An ESM-only peer package (@platformatic/kafka). */
-export async function importPeer<T>(name: string): Promise<T> {
-  return (await import(pathToFileURL(peerRequire.resolve(name)).href)) as T;
+export async function importPeer<T>(name: string, dir: PeerDir = 'node'): Promise<T> {
+  return (await import(pathToFileURL(peerRequire(dir).resolve(name)).href)) as T;
 }
 
 /** The installed version of a peer package (read from disk: not every package exports its package.json). */
-export function peerVersion(name: string): string {
-  const manifest = new URL(`../peers/node/node_modules/${name}/package.json`, import.meta.url);
+export function peerVersion(name: string, dir: PeerDir = 'node'): string {
+  const manifest = new URL(`../peers/${dir}/node_modules/${name}/package.json`, import.meta.url);
   return (JSON.parse(readFileSync(manifest, 'utf8')) as { version: string }).version;
 }
 

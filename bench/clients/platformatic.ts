@@ -1,5 +1,6 @@
 /**
- * @platformatic/kafka 1.x (the last line that runs on Node 20) in its own process. Like KafkaJS it has no linger
+ * @platformatic/kafka in its own process: 1.x (the last line that runs on Node 20), or 2.x (Node >= 22.22) when
+ * argv[3] is `platformatic-2`. Like KafkaJS it has no linger
  * and no batch size on `send`: a call's messages are the batch, so it gets calls of about `chunkBytes`.
  *
  * Calls in flight: with idempotence this client forces one request in flight per connection and advances its
@@ -8,11 +9,13 @@
  * that); so does this, unless `RINGKAFKA_BENCH_PLATFORMATIC_WINDOW` says otherwise, for trying it.
  */
 import { readFileSync } from 'node:fs';
-import { callBytes, inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
-import { importPeer, peerVersion, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
+import { callBytes, produceInCalls, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { importPeer, peerVersion, type PeerDir, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
 
 const config = readConfig();
-const { Producer } = await importPeer<PlatformaticModule>('@platformatic/kafka');
+// argv[3]: which install to load, 1.x (bench/peers/node, the default) or 2.x (bench/peers/platformatic-2)
+const dir: PeerDir = process.argv[3] === 'platformatic-2' ? 'platformatic-2' : 'node';
+const { Producer } = await importPeer<PlatformaticModule>('@platformatic/kafka', dir);
 const producer = new Producer({
   clientId: 'platformatic-bench',
   bootstrapBrokers: [...config.brokers],
@@ -30,34 +33,26 @@ const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
 
 const driver: Driver = {
   settings: [
-    `@platformatic/kafka ${peerVersion('@platformatic/kafka')}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
-    `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    `@platformatic/kafka ${peerVersion('@platformatic/kafka', dir)}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
+    config.scenario.rate !== undefined ? `one send() call per tick of the messages due at ${config.scenario.rate}/s, ${window} outstanding` : `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=default (murmur2 for keys, round-robin for null keys)',
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
-  latencyNote: 'send() call to its result, every call (each message of a call shares its latency)',
+  latencyNote:
+    config.scenario.rate !== undefined
+      ? 'each message from its due time to its send() call\'s result, every message (one call per tick of the due messages, one call at a time)'
+      : 'send() call to its result, every call (each message of a call shares its latency)',
 
-  async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
-    let errors = 0;
-    let firstError: string | undefined;
-    await inWindows(Math.ceil(count / perCall), window, async (call) => {
-      const start = from + call * perCall;
-      const end = Math.min(from + count, start + perCall);
+  produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
+    const send = async (start: number, end: number): Promise<void> => {
       const messages: PlatformaticMessage[] = [];
       for (let i = start; i < end; i++) {
         const value = values[i % values.length]!;
         messages.push(keys === undefined ? { topic: config.topic, value } : { topic: config.topic, key: keys[i % keys.length]!, value });
       }
-      const sent = performance.now();
-      try {
-        await producer.send({ messages });
-        latency?.add(performance.now() - sent);
-      } catch (error) {
-        errors += messages.length;
-        firstError ??= describe(error);
-      }
-    });
-    return { errors, firstError };
+      await producer.send({ messages });
+    };
+    return produceInCalls(config, from, count, perCall, window, latency, send, describe);
   },
 
   close: () => producer.close(),

@@ -9,6 +9,7 @@
 import { readFileSync } from 'node:fs';
 // The compiled package, as users run it (`npm run bench` builds it first); not the TypeScript sources.
 import { Producer, type ProducerOptions } from '../../dist/src/main/index.js';
+import { paced } from '../lib/pacing.js';
 import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
 
 const config = readConfig();
@@ -38,11 +39,14 @@ const driver: Driver = {
   settings: [
     `lingerMs=${config.lingerMs}`, `batchMaxBytes=${config.batchBytes}`, `maxBufferedBytes=${config.bufferBytes}`,
     `maxBufferedRecords=${config.bufferRecords}`, "acks='all'", 'idempotent=true', `workers=${producer.metrics().workers}`,
-    `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
+    config.scenario.rate !== undefined ? `one send() per record, due at ${config.scenario.rate}/s` : `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
     "partitioner='default' (murmur2 for keys, uniform sticky for null keys)",
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
-  latencyNote: `send() to its result, 1 in ${config.sampleEvery} records`,
+  latencyNote:
+    config.scenario.rate !== undefined
+      ? 'each record from its due time to its send() result, every record (one send() per record)'
+      : `send() to its result, 1 in ${config.sampleEvery} records`,
 
   async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
     let errors = 0;
@@ -51,6 +55,17 @@ const driver: Driver = {
       errors++;
       firstError ??= reason instanceof Error ? `${reason.name}: ${reason.message}` : String(reason);
     };
+    const recordOf = (i: number): { topic: string; key?: Buffer; value: Buffer } =>
+      keys === undefined ? { topic, value: values[i % values.length]! } : { topic, key: keys[i % keys.length]!, value: values[i % values.length]! };
+    if (config.scenario.rate !== undefined) {
+      // a service's way at these rates: one send() per record as it arrives, each awaited on its own
+      await paced(count, config.scenario.rate, Infinity, async (first, end, dueAt) => {
+        const sends: Promise<void>[] = [];
+        for (let j = first; j < end; j++) sends.push(producer.send(recordOf(from + j)).then(() => latency?.add(performance.now() - dueAt(j)), fail));
+        await Promise.all(sends);
+      });
+      return { errors, firstError };
+    }
     const calls = Math.ceil(count / perCall);
     await inWindows(calls, window, async (call) => {
       const start = from + call * perCall;
@@ -58,8 +73,7 @@ const driver: Driver = {
       const batch: { topic: string; key?: Buffer; value: Buffer }[] = [];
       const timed: Promise<void>[] = [];
       for (let i = start; i < end; i++) {
-        const record =
-          keys === undefined ? { topic, value: values[i % values.length]! } : { topic, key: keys[i % keys.length]!, value: values[i % values.length]! };
+        const record = recordOf(i);
         if (latency !== undefined && i % config.sampleEvery === 0) {
           const sent = performance.now();
           timed.push(producer.send(record).then(() => latency.add(performance.now() - sent), fail));

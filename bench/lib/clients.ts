@@ -20,6 +20,9 @@ export interface RunRow {
   readonly mbPerSec: number | null;
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
+  /** Rate scenarios only: p99.9 and the largest latency. */
+  readonly p999Ms?: number | null;
+  readonly maxMs?: number | null;
   /** User + system CPU seconds of the client process per 10^9 value bytes. */
   readonly cpuSecPerGB: number | null;
   /** Peak resident set of the client process, MiB. */
@@ -70,13 +73,13 @@ export interface ClientSpec {
  */
 const THREAD_TAG = pathToFileURL(join(BENCH_DIR, 'clients', 'thread-tag.mjs')).href;
 
-const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}): ClientSpec => ({
+const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}, extraArgs: readonly string[] = []): ClientSpec => ({
   name,
   setup,
   node: true,
   command: (config) => ({
     command: process.execPath,
-    args: ['--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config)],
+    args: ['--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config), ...extraArgs],
   }),
   ...extra,
 });
@@ -95,6 +98,8 @@ export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka.ts', 'none'),
   nodeClient('kafkajs', 'kafkajs.ts', 'node-peers'),
   nodeClient('platformatic', 'platformatic.ts', 'node-peers'),
+  // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
+  nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', {}, ['platformatic-2']),
   {
     name: 'franz-go',
     setup: 'franz-go',
@@ -108,6 +113,7 @@ export const CLIENTS: readonly ClientSpec[] = [
         '-buffer-records', String(c.bufferRecords), '-sample-every', String(c.sampleEvery),
         ...(c.keysFile !== undefined ? ['-keys-file', c.keysFile] : []),
         ...(c.tls !== undefined ? ['-tls-ca', c.tls.ca, '-tls-cert', c.tls.cert, '-tls-key', c.tls.key] : []),
+        ...(c.scenario.rate !== undefined ? ['-rate', String(c.scenario.rate)] : []),
       ],
     }),
   },
@@ -120,7 +126,7 @@ export const CLIENTS: readonly ClientSpec[] = [
       args: [
         c.brokers.join(','), c.topic, String(c.records), String(c.warmupRecords), c.payloadFile, c.scenario.compression,
         String(c.lingerMs), String(c.batchBytes), String(c.bufferBytes), String(c.bufferRecords), String(c.sampleEvery),
-        c.keysFile ?? '-', c.tls?.ca ?? '-', c.tls?.cert ?? '-', c.tls?.key ?? '-',
+        c.keysFile ?? '-', c.tls?.ca ?? '-', c.tls?.cert ?? '-', c.tls?.key ?? '-', String(c.scenario.rate ?? 0),
       ],
     }),
   },
@@ -177,6 +183,7 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
       mbPerSec: report.bytes / 1e6 / seconds,
       p50Ms: report.p50Ms,
       p99Ms: report.p99Ms,
+      ...(config.scenario.rate !== undefined && { p999Ms: report.p999Ms ?? null, maxMs: report.maxMs ?? null }),
       cpuSecPerGB: report.cpuSec === null ? null : report.cpuSec / (report.bytes / 1e9),
       // the client's own figure where it has one; /proc's VmHWM otherwise
       rssMB: report.rssMB ?? run.peakRssMB ?? null,
@@ -223,13 +230,17 @@ function javaRow(config: ClientConfig, run: WatchedRun): ClientRun {
         mbPerSec: bytes / 1e6 / seconds,
         p50Ms: summary.p50Ms,
         p99Ms: summary.p99Ms,
+        ...(config.scenario.rate !== undefined && { p999Ms: summary.p999Ms, maxMs: summary.maxMs }),
         cpuSecPerGB: cpu === undefined ? null : cpu / (bytes / 1e9),
         ...(cpu !== undefined && { cpuUsPerRecord: (cpu * 1e6) / summary.records }),
         rssMB: run.peakRssMB ?? null,
         eventLoopDelayP99Ms: null,
         records: summary.records,
         elapsedMs: seconds * 1000,
-        latencyNote: 'ProducerPerformance: send() to callback, every record, whole ms',
+        latencyNote:
+          config.scenario.rate !== undefined
+            ? 'ProducerPerformance --throughput: send() to callback, every record, whole ms (its throttle sleeps until a send is due)'
+            : 'ProducerPerformance: send() to callback, every record, whole ms',
       },
       settings,
     };

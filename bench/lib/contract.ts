@@ -17,6 +17,12 @@ export interface Scenario {
   readonly keys?: number;
   /** Over the TLS listener with a client certificate (mutual TLS). */
   readonly tls?: boolean;
+  /**
+   * A fixed offered rate, records per second: the client sends record i at `i / rate` s (bench/lib/pacing.ts)
+   * instead of as fast as it can, every record's latency is timed from its due time, and the report carries
+   * p99.9 and max as well. Unset: a saturation scenario.
+   */
+  readonly rate?: number;
 }
 
 /** PEM files for mutual TLS, as paths; each client reads them the way its users would. */
@@ -51,7 +57,7 @@ export interface ClientConfig {
    * about this many bytes; ringkafka is given them in sendBatch-sized groups of the same size.
    */
   readonly chunkBytes: number;
-  /** Latency is timed for one record in this many (or one call in this many, for per-call clients). */
+  /** Latency is timed for one record in this many (or one call in this many, for per-call clients); 1 at a fixed rate. */
   readonly sampleEvery: number;
   /** Keyed scenarios: keys, one per line; record i uses line i mod n. */
   readonly keysFile?: string;
@@ -89,6 +95,9 @@ export interface ClientReport {
   /** Send-to-acknowledgement latency; null where the client does not expose it. */
   readonly p50Ms: number | null;
   readonly p99Ms: number | null;
+  /** Rate scenarios: p99.9 and the largest latency; absent or null elsewhere. */
+  readonly p999Ms?: number | null;
+  readonly maxMs?: number | null;
   /** User + system CPU seconds of the whole client process during the measured run. */
   readonly cpuSec: number | null;
   /** Peak resident set of the client process over its whole life, MiB. */

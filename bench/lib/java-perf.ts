@@ -25,7 +25,8 @@ export function producerPerformanceArgs(config: ClientConfig): string[] {
     '--num-records', String(config.warmupRecords + config.records),
     '--warmup-records', String(config.warmupRecords),
     '--payload-file', config.payloadFile,
-    '--throughput', '-1',
+    // -1: as fast as it can; a rate: its own throttle, which sleeps whenever it is ahead of that rate
+    '--throughput', String(config.scenario.rate ?? -1),
     // --command-property is the current name of the deprecated --producer-props (same meaning).
     '--command-property', ...javaSettings(config),
   ];

@@ -33,6 +33,8 @@ type result struct {
 	ElapsedMs   float64  `json:"elapsedMs"`
 	P50Ms       *float64 `json:"p50Ms"`
 	P99Ms       *float64 `json:"p99Ms"`
+	P999Ms      *float64 `json:"p999Ms,omitempty"`
+	MaxMs       *float64 `json:"maxMs,omitempty"`
 	CPUSec      float64  `json:"cpuSec"`
 	RSSMB       float64  `json:"rssMB"`
 	Errors      int64    `json:"errors"`
@@ -57,6 +59,7 @@ func main() {
 	tlsCA := flag.String("tls-ca", "", "CA certificate (PEM) for TLS; with -tls-cert and -tls-key: mutual TLS")
 	tlsCert := flag.String("tls-cert", "", "client certificate (PEM)")
 	tlsKey := flag.String("tls-key", "", "client key (PEM)")
+	rate := flag.Float64("rate", 0, "records per second on a fixed schedule, every record timed from its due time (0: as fast as it can)")
 	flag.Parse()
 
 	values, err := readPayloads(*payloadFile)
@@ -81,7 +84,7 @@ func main() {
 		kgo.SeedBrokers(strings.Split(*brokers, ",")...),
 		kgo.DefaultProduceTopic(*topic),
 		kgo.RequiredAcks(kgo.AllISRAcks()),
-		kgo.ProducerLinger(time.Duration(*lingerMs)*time.Millisecond),
+		kgo.ProducerLinger(time.Duration(*lingerMs) * time.Millisecond),
 		kgo.ProducerBatchMaxBytes(int32(*batchBytes)),
 		kgo.ProducerBatchCompression(codec),
 		kgo.MaxBufferedBytes(*bufferBytes),
@@ -103,12 +106,12 @@ func main() {
 	defer client.Close()
 
 	ctx := context.Background()
-	if w := run(ctx, client, values, keys, *warmup, 0); w.errors > 0 {
+	if w := run(ctx, client, values, keys, *warmup, 0, *rate); w.errors > 0 {
 		fail(fmt.Errorf("warm-up: %d records failed, first: %w", w.errors, w.firstError))
 	}
 	cpuBefore := cpuSeconds()
 	start := time.Now()
-	m := run(ctx, client, values, keys, *records, *sampleEvery)
+	m := run(ctx, client, values, keys, *records, *sampleEvery, *rate)
 	elapsed := time.Since(start)
 	cpu := cpuSeconds() - cpuBefore
 
@@ -132,6 +135,11 @@ func main() {
 		LatencyNote: fmt.Sprintf("Produce call to promise, 1 in %d records", *sampleEvery),
 	}
 	out.Settings = append(out.Settings, settings...)
+	if *rate > 0 {
+		out.P999Ms = percentile(m.latencies, 0.999)
+		out.MaxMs = percentile(m.latencies, 1)
+		out.LatencyNote = "each record from its due time to its promise, every record (one Produce per record, on schedule)"
+	}
 	if m.firstError != nil {
 		out.FirstError = m.firstError.Error()
 	}
@@ -147,8 +155,10 @@ type measured struct {
 	latencies  []float64
 }
 
-// run produces n records and returns once every one of them has its promise called.
-func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, sampleEvery int) measured {
+// run produces n records and returns once every one of them has its promise called. With rate > 0 record i is
+// due i/rate seconds after the start (bench/lib/pacing.ts's rule): the loop sleeps until then, and a sampled
+// record's latency runs from its due time, so falling behind the schedule shows as latency.
+func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, sampleEvery int, rate float64) measured {
 	var (
 		m       measured
 		wg      sync.WaitGroup
@@ -159,6 +169,7 @@ func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, 
 	if sampleEvery > 0 {
 		m.latencies = make([]float64, 0, n/sampleEvery+1)
 	}
+	start := time.Now()
 	wg.Add(n)
 	for i := 0; i < n; i++ {
 		value := values[i%len(values)]
@@ -167,8 +178,15 @@ func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, 
 		if keys != nil {
 			record.Key = keys[i%len(keys)]
 		}
+		sent := time.Now()
+		if rate > 0 {
+			sent = start.Add(time.Duration(float64(i) * 1e9 / rate))
+			// Never early; when a sleep overshoots, the records now due go without one until the loop catches up.
+			if wait := time.Until(sent); wait > 0 {
+				time.Sleep(wait)
+			}
+		}
 		if sampleEvery > 0 && i%sampleEvery == 0 {
-			sent := time.Now()
 			client.Produce(ctx, record, func(_ *kgo.Record, err error) {
 				elapsed := time.Since(sent)
 				mu.Lock()

@@ -8,10 +8,12 @@
  * report (rd_kafka_flush), so every record is acknowledged before it stops. One JSON line goes to stdout.
  *
  * usage: producer BROKERS TOPIC RECORDS WARMUP PAYLOAD_FILE none|lz4 LINGER_MS BATCH_BYTES BUFFER_BYTES
- *                 BUFFER_RECORDS SAMPLE_EVERY KEYS_FILE CA_PEM CERT_PEM KEY_PEM
+ *                 BUFFER_RECORDS SAMPLE_EVERY KEYS_FILE CA_PEM CERT_PEM KEY_PEM RATE
  *
  * KEYS_FILE: keys, one per line, record i uses line i mod n, placed by murmur2 as Java does (partitioner
  * murmur2_random); "-" for no keys. CA_PEM CERT_PEM KEY_PEM: mutual TLS (security.protocol=ssl); "-" for plaintext.
+ * RATE: records per second on a fixed schedule, record i due i/RATE s after the start (bench/lib/pacing.ts's rule),
+ * each sampled record timed from its due time to its delivery report; 0 for as fast as it can.
  */
 #include <librdkafka/rdkafka.h>
 
@@ -39,6 +41,8 @@ struct progress {
   double *latencies_ms;
   size_t latency_count;
   size_t latency_capacity;
+  double rate;     /* records per second; 0: not paced */
+  double start_ms; /* when record 0 of the current run was due */
 };
 
 static void die(const char *what, const char *detail) {
@@ -103,8 +107,14 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *message, void 
   progress->delivered++;
   if (progress->sample_every > 0 && progress->seen++ % progress->sample_every == 0 &&
       progress->latency_count < progress->latency_capacity) {
-    int64_t micros = rd_kafka_message_latency(message);
-    if (micros >= 0) progress->latencies_ms[progress->latency_count++] = (double)micros / 1e3;
+    if (progress->rate > 0) {
+      /* the record's index rides in its opaque: its due time follows from the schedule */
+      double due = progress->start_ms + (double)(intptr_t)message->_private * 1e3 / progress->rate;
+      progress->latencies_ms[progress->latency_count++] = now_ms() - due;
+    } else {
+      int64_t micros = rd_kafka_message_latency(message);
+      if (micros >= 0) progress->latencies_ms[progress->latency_count++] = (double)micros / 1e3;
+    }
   }
 }
 
@@ -117,7 +127,22 @@ static void set(rd_kafka_conf_t *conf, const char *name, const char *value) {
 static long produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struct payloads *values,
                         const struct payloads *keys, long count, long *bytes) {
   long produced = 0;
+  struct progress *progress = rd_kafka_opaque(rk);
+  progress->start_ms = now_ms();
   for (long i = 0; i < count; i++) {
+    if (progress->rate > 0) {
+      /* wait for record i's due time, serving delivery reports meanwhile so their times are read promptly */
+      double due = progress->start_ms + (double)i * 1e3 / progress->rate;
+      for (double left = due - now_ms(); left > 0; left = due - now_ms()) {
+        if (left >= 1) {
+          rd_kafka_poll(rk, (int)left);
+        } else {
+          rd_kafka_poll(rk, 0);
+          struct timespec pause = {0, (long)(left * 1e6)};
+          nanosleep(&pause, NULL);
+        }
+      }
+    }
     size_t pick = (size_t)i % values->count;
     const char *key = NULL;
     size_t key_length = 0;
@@ -127,7 +152,7 @@ static long produce_all(rd_kafka_t *rk, rd_kafka_topic_t *topic, const struct pa
     }
     for (;;) {
       if (rd_kafka_produce(topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, values->values[pick],
-                           values->lengths[pick], key, key_length, NULL) == 0) {
+                           values->lengths[pick], key, key_length, (void *)(intptr_t)i) == 0) {
         break;
       }
       rd_kafka_resp_err_t err = rd_kafka_last_error();
@@ -165,8 +190,8 @@ static void print_percentile(const char *name, double *sorted, size_t count, dou
 }
 
 int main(int argc, char **argv) {
-  if (argc != 16) die("usage: producer BROKERS TOPIC RECORDS WARMUP PAYLOAD_FILE COMPRESSION LINGER_MS "
-                      "BATCH_BYTES BUFFER_BYTES BUFFER_RECORDS SAMPLE_EVERY KEYS_FILE CA_PEM CERT_PEM KEY_PEM", NULL);
+  if (argc != 17) die("usage: producer BROKERS TOPIC RECORDS WARMUP PAYLOAD_FILE COMPRESSION LINGER_MS "
+                      "BATCH_BYTES BUFFER_BYTES BUFFER_RECORDS SAMPLE_EVERY KEYS_FILE CA_PEM CERT_PEM KEY_PEM RATE", NULL);
   const char *keys_file = argv[12], *ca_pem = argv[13], *cert_pem = argv[14], *key_pem = argv[15];
   int keyed = strcmp(keys_file, "-") != 0, tls = strcmp(ca_pem, "-") != 0;
   const char *brokers = argv[1], *topic_name = argv[2], *payload_file = argv[5], *compression = argv[6];
@@ -180,6 +205,7 @@ int main(int argc, char **argv) {
 
   struct progress progress = {0};
   progress.sample_every = sample_every;
+  progress.rate = atof(argv[16]);
   progress.latency_capacity = sample_every > 0 ? (size_t)(records / sample_every + 1) : 0;
   progress.latencies_ms = calloc(progress.latency_capacity + 1, sizeof(double));
 
@@ -238,6 +264,12 @@ int main(int argc, char **argv) {
   print_percentile("p50Ms", progress.latencies_ms, progress.latency_count, 0.50);
   printf(",");
   print_percentile("p99Ms", progress.latencies_ms, progress.latency_count, 0.99);
+  if (progress.rate > 0) {
+    printf(",");
+    print_percentile("p999Ms", progress.latencies_ms, progress.latency_count, 0.999);
+    printf(",");
+    print_percentile("maxMs", progress.latencies_ms, progress.latency_count, 1);
+  }
   printf(",\"cpuSec\":%.3f,\"rssMB\":%.1f,\"errors\":%ld,\"delivered\":%ld,", cpu, usage.ru_maxrss / 1024.0,
          progress.failed, progress.delivered);
   printf("\"firstError\":\"%s\",", progress.first_error);
@@ -247,8 +279,13 @@ int main(int argc, char **argv) {
          rd_kafka_version_str(), argv[7], argv[8], buffer_kbytes, argv[10],
          keyed ? "partitioner=murmur2_random" : "partitioner=consistent_random (default)",
          tls ? ",\"security.protocol=ssl, ssl.ca.location, ssl.certificate.location, ssl.key.location\"" : "");
-  printf("\"latencyNote\":\"rd_kafka_message_latency (produce call to acknowledgement), 1 in %ld records\"}\n",
-         sample_every);
+  if (progress.rate > 0) {
+    printf("\"latencyNote\":\"each record from its due time to its delivery report, every record (rd_kafka_produce on "
+           "schedule, rd_kafka_poll while waiting)\"}\n");
+  } else {
+    printf("\"latencyNote\":\"rd_kafka_message_latency (produce call to acknowledgement), 1 in %ld records\"}\n",
+           sample_every);
+  }
 
   rd_kafka_topic_destroy(topic);
   rd_kafka_destroy(rk);

@@ -24,6 +24,14 @@ describe('--workers', () => {
     assert.equal(slug('ringkafka (4 workers)'), 'ringkafka-4-workers');
   });
 
+  it('runs @platformatic/kafka 2.x with the 1.x driver, told its install', () => {
+    const one = client('platformatic').command(base).args;
+    const two = client('platformatic-2').command(base).args;
+    assert.equal(two.at(-1), 'platformatic-2');
+    assert.equal(two.at(-3), one.at(-2));
+    assert.equal(client('platformatic-2').setup, 'platformatic-2');
+  });
+
   it('preloads the thread tagger into the Node clients, so worker threads can be told apart', () => {
     const { args } = ringkafkaWithWorkers(2).command(base);
     assert.match(args[1]!, /^file:.*thread-tag\.mjs$/);
@@ -44,9 +52,32 @@ describe('keys and TLS reach every peer', () => {
     assert.ok(!client('franz-go').command(base).args.includes('-keys-file'));
   });
 
-  it('librdkafka gets 15 arguments, "-" for what a scenario does not use', () => {
-    assert.deepEqual(client('librdkafka').command(keyed).args.slice(11), ['/w/keys.txt', '/tls/ca.pem', '/tls/client.pem', '/tls/client.key']);
-    assert.deepEqual(client('librdkafka').command(base).args.slice(11), ['-', '-', '-', '-']);
+  it('librdkafka gets 16 arguments, "-" for what a scenario does not use, rate 0 for flat out', () => {
+    assert.deepEqual(client('librdkafka').command(keyed).args.slice(11), ['/w/keys.txt', '/tls/ca.pem', '/tls/client.pem', '/tls/client.key', '0']);
+    assert.deepEqual(client('librdkafka').command(base).args.slice(11), ['-', '-', '-', '-', '0']);
+  });
+});
+
+describe('a fixed offered rate reaches every peer', () => {
+  const paced: ClientConfig = { ...base, scenario: { ...base.scenario, rate: 20_000 } };
+
+  it('franz-go gets -rate, and none without one', () => {
+    const { args } = client('franz-go').command(paced);
+    assert.equal(args[args.indexOf('-rate') + 1], '20000');
+    assert.ok(!client('franz-go').command(base).args.includes('-rate'));
+  });
+
+  it('librdkafka gets the rate as its last argument', () => {
+    assert.equal(client('librdkafka').command(paced).args.at(-1), '20000');
+  });
+
+  it("Java's ProducerPerformance gets --throughput, -1 without a rate", () => {
+    const at = (config: ClientConfig): string | undefined => {
+      const { args } = client('java').command(config);
+      return args[args.indexOf('--throughput') + 1];
+    };
+    assert.equal(at(paced), '20000');
+    assert.equal(at(base), '-1');
   });
 
   it('Java is skipped for keys, with the reason, and runs the rest', () => {

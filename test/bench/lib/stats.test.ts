@@ -17,6 +17,11 @@ describe('percentiles (nearest rank)', () => {
     assert.deepEqual(values, [100, 9, 20, 3]);
   });
 
+  it('gives p99.9 and the maximum the same way (the rate scenarios\' tail)', () => {
+    const values = Array.from({ length: 2000 }, (_, i) => 2000 - i);
+    assert.deepEqual(percentiles(values, 0.999, 1), [1998, 2000]);
+  });
+
   it('is undefined for no samples', () => {
     assert.deepEqual(percentiles([], 0.5), [undefined]);
   });

@@ -1,0 +1,102 @@
+/**
+ * How long `npm run bench` runs: the preset (default, `--quick`, `--full`) and the explicit options that override
+ * it, turned into records, repetitions and durations. Kept apart from throughput.ts so the arithmetic is tested.
+ *
+ * The default is what a newcomer's `npm ci && npm run bench` should get: every client and scenario, done in about
+ * ten minutes on two cores. `--quick` is a smoke run; `--full` is the million-record runs.
+ */
+
+export type Preset = 'default' | 'quick' | 'full';
+
+export interface RunPlan {
+  readonly preset: Preset;
+  /** Measured records per saturation run. */
+  readonly records: number;
+  /** Records sent first and not measured, per saturation run. */
+  readonly warmupRecords: number;
+  /** Runs per client and saturation scenario (the median is shown). */
+  readonly repeats: number;
+  /** Runs per client and fixed-rate scenario. */
+  readonly rateRepeats: number;
+  /** Measured seconds of each fixed-rate run. */
+  readonly rateSeconds: number;
+  /** Warm-up seconds of each fixed-rate run, at the same rate. */
+  readonly rateWarmupSeconds: number;
+}
+
+const PRESETS: Record<Preset, Omit<RunPlan, 'preset' | 'warmupRecords' | 'rateWarmupSeconds'>> = {
+  // A latency percentile from one run of 10 s at 2,000/s rests on 20,000 samples: one run is enough to read p99.9.
+  default: { records: 100_000, repeats: 3, rateRepeats: 1, rateSeconds: 10 },
+  quick: { records: 50_000, repeats: 1, rateRepeats: 1, rateSeconds: 5 },
+  full: { records: 1_000_000, repeats: 3, rateRepeats: 3, rateSeconds: 60 },
+};
+
+export interface PlanOptions {
+  readonly quick?: boolean | undefined;
+  readonly full?: boolean | undefined;
+  readonly records?: string | undefined;
+  readonly repeat?: string | undefined;
+  readonly rateSeconds?: string | undefined;
+}
+
+function positiveInteger(text: string, option: string): number {
+  const n = Number(text);
+  if (!(Number.isInteger(n) && n > 0)) throw new Error(`${option} must be a positive integer, got ${text}`);
+  return n;
+}
+
+/** The preset the flags name, with `--records`, `--repeat` and `--rate-seconds` applied over it. */
+export function resolvePlan(options: PlanOptions): RunPlan {
+  if (options.quick === true && options.full === true) throw new Error('--quick and --full exclude each other');
+  const preset: Preset = options.quick === true ? 'quick' : options.full === true ? 'full' : 'default';
+  const base = PRESETS[preset];
+  const records = options.records !== undefined ? positiveInteger(options.records, '--records') : base.records;
+  const repeat = options.repeat !== undefined ? positiveInteger(options.repeat, '--repeat') : undefined;
+  const rateSeconds = options.rateSeconds !== undefined ? positiveInteger(options.rateSeconds, '--rate-seconds') : base.rateSeconds;
+  return {
+    preset,
+    records,
+    warmupRecords: Math.max(10_000, Math.round(records / 10)),
+    repeats: repeat ?? base.repeats,
+    // an explicit --repeat means every scenario
+    rateRepeats: repeat ?? base.rateRepeats,
+    rateSeconds,
+    // enough for connections, metadata and JIT; at least 1 s, a fifth of the measured time beyond that
+    rateWarmupSeconds: Math.max(1, Math.round(rateSeconds / 5)),
+  };
+}
+
+export interface RunSize {
+  readonly records: number;
+  readonly warmupRecords: number;
+  readonly repeats: number;
+  /** Time one record in this many: every record at a fixed rate, where the percentiles' tail is the point. */
+  readonly sampleEvery: number;
+  /** After this a client is stopped and its run reported as failed, not waited for. */
+  readonly timeoutMs: number;
+}
+
+/**
+ * One client's run of `scenario` under `plan`. A saturation scenario sends the plan's records; a fixed-rate one
+ * sends `rate × rateSeconds` after `rate × rateWarmupSeconds` of warm-up at the same rate.
+ */
+export function runSize(scenario: { readonly valueBytes: number; readonly rate?: number }, plan: RunPlan, sampleEvery: number): RunSize {
+  if (scenario.rate === undefined) {
+    return {
+      records: plan.records,
+      warmupRecords: plan.warmupRecords,
+      repeats: plan.repeats,
+      sampleEvery,
+      // generous: at least 1 MB/s after a minute for start-up and warm-up; a stuck client fails, it does not hang
+      timeoutMs: 60_000 + ((plan.records + plan.warmupRecords) * scenario.valueBytes) / 1000,
+    };
+  }
+  return {
+    records: Math.round(scenario.rate * plan.rateSeconds),
+    warmupRecords: Math.round(scenario.rate * plan.rateWarmupSeconds),
+    repeats: plan.rateRepeats,
+    sampleEvery: 1,
+    // a paced run takes its schedule's time; twice that, plus a minute for start-up, before it counts as stuck
+    timeoutMs: 60_000 + 2000 * (plan.rateSeconds + plan.rateWarmupSeconds),
+  };
+}

@@ -1,0 +1,68 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { resolvePlan, runSize } from '../../../bench/lib/run-plan.js';
+
+describe('resolvePlan', () => {
+  it('gives the newcomer default without flags: 100,000 records, median of 3, rate scenarios once for 10 s', () => {
+    const plan = resolvePlan({});
+    assert.equal(plan.preset, 'default');
+    assert.equal(plan.records, 100_000);
+    assert.equal(plan.warmupRecords, 10_000);
+    assert.equal(plan.repeats, 3);
+    assert.equal(plan.rateRepeats, 1);
+    assert.equal(plan.rateSeconds, 10);
+    assert.equal(plan.rateWarmupSeconds, 2);
+  });
+
+  it('keeps the million-record runs behind --full', () => {
+    const plan = resolvePlan({ full: true });
+    assert.equal(plan.records, 1_000_000);
+    assert.equal(plan.warmupRecords, 100_000);
+    assert.equal(plan.rateRepeats, 3);
+    assert.equal(plan.rateSeconds, 60);
+  });
+
+  it('makes --quick shorter than the default', () => {
+    const quick = resolvePlan({ quick: true });
+    const normal = resolvePlan({});
+    assert.ok(quick.records < normal.records);
+    assert.ok(quick.repeats < normal.repeats);
+    assert.ok(quick.rateSeconds < normal.rateSeconds);
+    assert.equal(quick.rateWarmupSeconds, 1);
+  });
+
+  it('lets --records, --repeat and --rate-seconds override the preset; --repeat covers every scenario', () => {
+    const plan = resolvePlan({ full: true, records: '500000', repeat: '2', rateSeconds: '7' });
+    assert.equal(plan.records, 500_000);
+    assert.equal(plan.warmupRecords, 50_000);
+    assert.equal(plan.repeats, 2);
+    assert.equal(plan.rateRepeats, 2);
+    assert.equal(plan.rateSeconds, 7);
+  });
+
+  it('refuses what is not a positive integer, and --quick with --full', () => {
+    assert.throws(() => resolvePlan({ records: '0' }), /--records/);
+    assert.throws(() => resolvePlan({ repeat: '1.5' }), /--repeat/);
+    assert.throws(() => resolvePlan({ rateSeconds: 'x' }), /--rate-seconds/);
+    assert.throws(() => resolvePlan({ quick: true, full: true }), /exclude/);
+  });
+});
+
+describe('runSize', () => {
+  const plan = resolvePlan({});
+
+  it('gives a saturation scenario the plan’s records and a timeout that grows with its bytes', () => {
+    const small = runSize({ valueBytes: 100 }, plan, 64);
+    const large = runSize({ valueBytes: 1024 }, plan, 64);
+    assert.deepEqual([small.records, small.warmupRecords, small.repeats, small.sampleEvery], [100_000, 10_000, 3, 64]);
+    assert.equal(small.timeoutMs, 60_000 + 11_000);
+    assert.ok(large.timeoutMs > small.timeoutMs);
+  });
+
+  it('gives a rate scenario rate × seconds, warm-up at the same rate, every record timed, its own repeats', () => {
+    const size = runSize({ valueBytes: 100, rate: 20_000 }, plan, 64);
+    assert.deepEqual([size.records, size.warmupRecords, size.repeats, size.sampleEvery], [200_000, 40_000, 1, 1]);
+    assert.equal(size.timeoutMs, 60_000 + 24_000);
+    assert.equal(runSize({ valueBytes: 1024, rate: 2000 }, resolvePlan({ rateSeconds: '3' }), 64).records, 6000);
+  });
+});
