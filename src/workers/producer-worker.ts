@@ -314,6 +314,7 @@ export class ProducerWorker {
     return reported === maxTimestamp ? -1 : reported;
   }
 
+  /** No answer for a batch (see `lost` in ./delivery-policy.ts); a refused authentication fails it at once. */
   #lost(outgoing: Outgoing, error: Error, written: boolean): void {
     const p = this.#partitionOf(outgoing);
     const refusal = error instanceof AuthenticationError ? error.message : undefined;
