@@ -10,9 +10,11 @@
  *   main-thread/sendBatch-100B-saturated  as sendBatch-100B with maxBufferedBytes 256 KiB: most records wait for
  *                                     buffer space (the budget's slow path)
  *
- * Record objects are made before the clock starts: they are the application's, not the producer's.
+ * Record objects are made before the clock starts: they are the application's, not the producer's. `--traced`
+ * subscribes no-op observers to every diagnostics channel (src/main/tracing.ts), to see what tracing costs.
  */
 import { spawn } from 'node:child_process';
+import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
@@ -113,6 +115,15 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
   const quick = process.argv.includes('--quick');
   const onlyAt = process.argv.indexOf('--only');
   const only = onlyAt > 0 ? process.argv[onlyAt + 1] : undefined;
+  // --traced: what the diagnostics channels cost once someone listens (no-op subscribers on every channel); without
+  // it, nobody listens and they should cost nothing.
+  if (process.argv.includes('--traced')) {
+    const ignore = (): void => {};
+    for (const name of ['send', 'sendBatch', 'flush', 'close']) {
+      diagnosticsChannel.tracingChannel(`ringkafka:${name}`).subscribe({ start: ignore, end: ignore, asyncStart: ignore, asyncEnd: ignore, error: ignore });
+    }
+    for (const name of ['batch', 'worker']) diagnosticsChannel.subscribe(`ringkafka:${name}`, ignore);
+  }
   for (const suite of await benchMainThread({ quick, only })) {
     console.log(`${suite.name.padEnd(36)} ${suite.nsPerOp.toFixed(0).padStart(6)} ns/record on the main thread  ${(suite.opsPerSec / 1000).toFixed(0)}k records/s`);
   }

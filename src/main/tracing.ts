@@ -9,6 +9,9 @@
  *   tracing:ringkafka:flush      context {}
  *   tracing:ringkafka:close      context {}
  *   ringkafka:batch              { topic, partition, records, baseOffset, error } per batch outcome the main thread reads
+ *   ringkafka:worker             { worker, event, … }: 'retry' { topic, partition, errorCode (-1: no answer), attempt },
+ *                                'throttle' { broker, throttleTimeMs }, 'epoch-bump' { topic, partition, epoch },
+ *                                'crash' { error } (the worker is being replaced)
  *
  * Each tracing channel publishes start/end/asyncStart/asyncEnd/error as Node documents for `tracePromise`; on
  * asyncEnd the context holds `result` or `error`.
@@ -45,4 +48,5 @@ export const channels = {
   flush: diagnosticsChannel.tracingChannel<object>('ringkafka:flush'),
   close: diagnosticsChannel.tracingChannel<object>('ringkafka:close'),
   batch: diagnosticsChannel.channel('ringkafka:batch'),
+  worker: diagnosticsChannel.channel('ringkafka:worker'),
 } as const;

@@ -17,6 +17,7 @@ import type { TopicRegistry } from './topic-registry.js';
 import type { WorkerHandle, WorkerLaunch } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import type { WorkerStats } from '../shared/worker-stats.js';
+import { channels } from './tracing.js';
 
 export interface WorkerGroupContext {
   readonly handles: readonly WorkerHandle[];
@@ -145,6 +146,7 @@ export class WorkerGroup {
     if (this.#closed) return;
     const { deliveries, emit, options } = this.#context;
     emit('workerCrash', error, handle.index);
+    if (channels.worker.hasSubscribers) channels.worker.publish({ worker: handle.index, event: 'crash', error });
     deliveries.drain();
     const message = `worker ${handle.index} crashed: ${String(error)}`;
     deliveries.failQueued(handle.index, new WorkerCrashedError('not-sent', message, { cause: error }));

@@ -10,7 +10,8 @@
 import type { MessagePort } from 'node:worker_threads';
 import { RingReader } from '../shared/ring.js';
 import { WorkerStats } from '../shared/worker-stats.js';
-import type { ControlMessage, MetadataStale, TokenMessage, TokenRequest, WorkerInit } from '../shared/worker-protocol.js';
+import type { ControlMessage, MetadataStale, TokenMessage, TokenRequest, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
+import { channels } from './tracing.js';
 import type { OAuthTokens } from './oauth-tokens.js';
 import { RecordFeed, type TopicRef } from './record-feed.js';
 import { allocateWorkerMemory } from './shared-memory.js';
@@ -58,8 +59,12 @@ export class WorkerHandle {
     current.running = running;
     if (tokens !== undefined) serveTokens(running.port, tokens);
     if (onMetadataStale !== undefined) {
-      running.port.on('message', (message: MetadataStale | { type?: string }) => {
+      running.port.on('message', (message: MetadataStale | WorkerEvent | { type?: string }) => {
         if (message.type === 'metadata-stale') onMetadataStale();
+        else if (message.type === 'event' && channels.worker.hasSubscribers) {
+          const { type: _type, ...event } = message as WorkerEvent;
+          channels.worker.publish({ worker: this.index, ...event });
+        }
       });
       // Listening must not keep the process alive.
       running.port.unref();

@@ -13,7 +13,7 @@ import { RingReader, RingWriter } from '../shared/ring.js';
 import { EntryKind, RecordEntryOffset, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
-import type { ControlMessage, MetadataStale, WorkerInit } from '../shared/worker-protocol.js';
+import type { ControlMessage, MetadataStale, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
@@ -229,7 +229,10 @@ export class ProducerWorker {
         answered: (outgoing, outcome) => this.#answered(outgoing, outcome, nodeId),
         lost: (outgoing, error, written) => this.#lost(outgoing, error, written),
         ready: () => this.#pump(),
-        throttled: (ms) => this.#stats.add(WorkerStat.THROTTLE_MS, ms),
+        throttled: (ms) => {
+          this.#stats.add(WorkerStat.THROTTLE_MS, ms);
+          this.#tell({ type: 'event', event: 'throttle', broker: nodeId, throttleTimeMs: ms });
+        },
         inFlight: (delta) => {
           this.#stats.add(WorkerStat.REQUESTS_IN_FLIGHT, delta);
           if (delta > 0) this.#stats.add(WorkerStat.REQUESTS);
@@ -250,7 +253,9 @@ export class ProducerWorker {
   #answered(outgoing: Outgoing, outcome: PartitionOutcome, from: number): void {
     const p = this.#partitionOf(outgoing);
     const batch = outgoing.batch;
+    const epoch = p.epoch;
     const verdict = policy.answered(p, batch, outcome, this.#settings, Date.now(), this.#closeDeadline);
+    this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
     if (verdict.action === 'deliver') {
       this.#completions.publish(
         { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome) },
@@ -269,6 +274,17 @@ export class ProducerWorker {
   #movedAway(p: PartitionState, from: number): boolean {
     const leader = this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
     return leader >= 0 && leader !== from;
+  }
+
+  /** Tells the main thread's diagnostics channel of a retry or an epoch bump (rare: never for a success). */
+  #reportDecision(p: PartitionState, batch: Batch, verdict: policy.Verdict, epochBefore: number, errorCode: number): void {
+    const topic = p.topic.name;
+    if (verdict.action === 'retry') this.#tell({ type: 'event', event: 'retry', topic, partition: p.partition, errorCode, attempt: batch.attempts });
+    if (p.epoch !== epochBefore) this.#tell({ type: 'event', event: 'epoch-bump', topic, partition: p.partition, epoch: p.epoch });
+  }
+
+  #tell(event: WorkerEvent): void {
+    this.#port.postMessage(event);
   }
 
   /** Does what the policy decided for a batch that did not succeed. */
@@ -318,7 +334,9 @@ export class ProducerWorker {
   #lost(outgoing: Outgoing, error: Error, written: boolean): void {
     const p = this.#partitionOf(outgoing);
     const refusal = error instanceof AuthenticationError ? error.message : undefined;
+    const epoch = p.epoch;
     const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#settings);
+    this.#reportDecision(p, outgoing.batch, verdict, epoch, -1);
     this.#carryOut(p, outgoing.batch, verdict);
     if (verdict.action === 'fail') this.#pump();
   }

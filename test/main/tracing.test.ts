@@ -9,6 +9,7 @@ import diagnosticsChannel from 'node:diagnostics_channel';
 import { Producer } from '../../src/main/producer.js';
 import { channels, type BatchOutcomeMessage } from '../../src/main/tracing.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { until } from '../helpers/readback.js';
 
 interface Seen {
   readonly event: string;
@@ -72,7 +73,35 @@ test('send, sendBatch, flush and close are traced; every batch outcome is publis
   }
 });
 
+test('ringkafka:worker: retries (with the broker\'s error code), epoch bumps and throttling, named by worker', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { produceVersion: 7 });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  const events: Record<string, unknown>[] = [];
+  const onWorker = (message: unknown): void => void events.push(message as Record<string, unknown>);
+  channels.worker.subscribe(onWorker);
+  try {
+    const sent = producer.send({ topic: 't', partition: 0, value: 'a' });
+    broker.reply(await broker.nextProduce(0), { partitions: () => ({ errorCode: 6 }) }); // NOT_LEADER_OR_FOLLOWER
+    broker.reply(await broker.nextProduce(1), { partitions: () => ({ errorCode: 45 }) }); // OUT_OF_ORDER: lost state
+    broker.reply(await broker.nextProduce(2), { partitions: () => ({ baseOffset: 7n }), throttleTimeMs: 20 });
+    assert.equal((await sent).offset, 7);
+    await until(() => events.length >= 4, 'four events arrive');
+    assert.deepEqual(events, [
+      { worker: 0, event: 'retry', topic: 't', partition: 0, errorCode: 6, attempt: 1 },
+      { worker: 0, event: 'retry', topic: 't', partition: 0, errorCode: 45, attempt: 2 },
+      { worker: 0, event: 'epoch-bump', topic: 't', partition: 0, epoch: 1 },
+      { worker: 0, event: 'throttle', broker: events[3]!.broker, throttleTimeMs: 20 },
+    ]);
+    assert.equal(typeof events[3]!.broker, 'number');
+  } finally {
+    channels.worker.unsubscribe(onWorker);
+    await producer.close();
+    await broker.close();
+  }
+});
+
 test('nobody subscribed: nothing is published and calls go straight through', async () => {
   assert.equal(channels.send.hasSubscribers, false);
   assert.equal(channels.batch.hasSubscribers, false);
+  assert.equal(channels.worker.hasSubscribers, false);
 });

@@ -16,6 +16,7 @@ import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js
 import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
 import { RingSlot } from '../../src/shared/ring.js';
 import { FakePool, withFakePool } from './fixtures/fake-pool.js';
+import { channels } from '../../src/main/tracing.js';
 
 const TOPIC: TopicInfo = { index: 0, name: 'alpha', partitionCount: 2, available: [0, 1] };
 
@@ -103,9 +104,14 @@ describe('WorkerGroup', () => {
     const lost = send(0);
     const kept = send(1);
     const error = new Error('segfault, say');
+    const published: unknown[] = [];
+    const onWorker = (message: unknown): void => void published.push(message);
+    channels.worker.subscribe(onWorker);
     pool.workers[0]!.crash(error);
     await assert.rejects(lost.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent' && e.cause === error);
     assert.deepEqual(crashes, [[error, 0]]);
+    channels.worker.unsubscribe(onWorker);
+    assert.deepEqual(published, [{ worker: 0, event: 'crash', error }], 'the diagnostics channel heard of it too');
     await until(() => pool.workers.length === 3, 'a replacement started');
     const replacement = pool.inits[2]!;
     assert.equal(replacement.workerIndex, 0);
