@@ -1,9 +1,12 @@
 /**
- * One abort listener per AbortSignal, however many records it guards. A sendBatch of 100 000 records with one
- * signal would otherwise add 100 000 listeners to it (and removing each is a linear scan).
+ * One abort listener per AbortSignal, however many records it guards (src/shared/abort-listeners.ts shares it with
+ * the waiting sends). A sendBatch of 100 000 records with one signal would otherwise add 100 000 listeners to it
+ * (and removing each is a linear scan).
  */
+import { listenForAbort } from '../shared/abort-listeners.js';
+
 export class SignalWatch {
-  readonly #watched = new Map<AbortSignal, { ids: Set<number>; listener: () => void }>();
+  readonly #watched = new Map<AbortSignal, { ids: Set<number>; stop: () => void }>();
   readonly #onAbort: (ids: number[], reason: unknown) => void;
 
   constructor(onAbort: (ids: number[], reason: unknown) => void) {
@@ -14,13 +17,12 @@ export class SignalWatch {
     let watched = this.#watched.get(signal);
     if (watched === undefined) {
       const ids = new Set<number>();
-      const listener = (): void => {
+      const stop = listenForAbort(signal, () => {
         this.#watched.delete(signal);
         this.#onAbort([...ids], signal.reason);
-      };
-      watched = { ids, listener };
+      });
+      watched = { ids, stop };
       this.#watched.set(signal, watched);
-      signal.addEventListener('abort', listener, { once: true });
     }
     watched.ids.add(id);
   }
@@ -29,6 +31,6 @@ export class SignalWatch {
     const watched = this.#watched.get(signal);
     if (watched === undefined || !watched.ids.delete(id) || watched.ids.size > 0) return;
     this.#watched.delete(signal);
-    signal.removeEventListener('abort', watched.listener);
+    watched.stop();
   }
 }
