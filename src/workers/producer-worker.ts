@@ -17,12 +17,12 @@ import type { ControlMessage, MetadataStale, WorkerEvent, WorkerInit } from '../
 import { AuthenticationError } from '../shared/producer-errors.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
-import { encodeRecordBatch, stampProducer, BatchOffset } from '../protocol/record-batch.js';
+import { encodeRecordBatch, stampProducer } from '../protocol/record-batch.js';
 import { backoffMs } from '../shared/backoff.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
 import { Accumulator } from './accumulator.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { AppendTimes } from './append-times.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
@@ -50,8 +50,7 @@ export class ProducerWorker {
   readonly #stop = new AbortController();
   readonly #tokens: WorkerTokens;
   #rotation = 0;
-  /** Topic → whether it uses LogAppendTime, learnt from the first plain (not retried) success; see #appendTime. */
-  readonly #logAppendTime = new Map<string, boolean>();
+  readonly #appendTimes = new AppendTimes();
   /** When the main thread was last told its metadata may be stale. */
   #staleToldAt = -Infinity;
   /** Metadata refreshes failed in a row, for their backoff. */
@@ -258,7 +257,7 @@ export class ProducerWorker {
     this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
     if (verdict.action === 'deliver') {
       this.#completions.publish(
-        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTime(p, batch, outcome) },
+        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTimes.forDelivered(p.topic.name, batch, outcome.logAppendTimeMs, outcome.errorCode) },
         batch.recordIds,
       );
     } else if (verdict.action === 'retry' && verdict.refreshMetadata && this.#movedAway(p, from)) {
@@ -306,28 +305,6 @@ export class ProducerWorker {
       default:
         return;
     }
-  }
-
-  /**
-   * The timestamp to report for every record of a delivered batch, or -1 for "each record's own" (CreateTime).
-   * log_append_time_ms is the broker's append time only on a LogAppendTime topic, and only in a first answer: a
-   * deduplicated retry is answered with the batch's stored max timestamp, which on a CreateTime topic is one
-   * record's CreateTime, not anybody's append time. So a first, plain success teaches the topic's type
-   * (log_append_time_ms -1 means CreateTime); until one has, a retried or duplicate answer whose time equals the
-   * batch's own max timestamp is taken as CreateTime.
-   */
-  #appendTime(p: PartitionState, batch: Batch, outcome: PartitionOutcome): number {
-    const topic = p.topic.name;
-    const reported = outcome.logAppendTimeMs;
-    const deduplicated = batch.attempts > 1 || outcome.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER;
-    if (!deduplicated) {
-      this.#logAppendTime.set(topic, reported !== -1);
-      return reported;
-    }
-    const known = this.#logAppendTime.get(topic);
-    if (known !== undefined) return known ? reported : -1;
-    const maxTimestamp = Number(batch.bytes!.readBigInt64BE(BatchOffset.maxTimestamp));
-    return reported === maxTimestamp ? -1 : reported;
   }
 
   /** No answer for a batch (see `lost` in ./delivery-policy.ts); a refused authentication fails it at once. */
