@@ -9,10 +9,12 @@
  * rather than flattering.
  */
 import { Producer, type ProducerOptions } from '../main/index.js';
+import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
+import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
 
 export const PERF_USAGE = `Usage: ringkafka perf --topic TOPIC [options]
@@ -150,9 +152,9 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
     await producer.connect();
     started = performance.now();
     progress.start(() => `${latency.records.toLocaleString('en')} records acknowledged, ${failed} failed`);
-    const outstanding = new Set<Promise<void>>();
     // Enough groups in flight to fill the producer's buffer, so its byte budget is what pushes back.
-    const maxOutstanding = Math.max(2, Math.ceil((settings.producer.maxBufferedBytes ?? 32 * 1024 * 1024) / (group * Math.max(1, recordSize))));
+    const { maxBufferedBytes } = resolveOptions(settings.producer);
+    const inFlight = new InFlight(Math.max(2, Math.ceil(maxBufferedBytes / (group * Math.max(1, recordSize)))));
     for (let sent = 0; sent < records && !stop.signal.aborted; ) {
       if (throughput !== Infinity) {
         const due = started + (sent / throughput) * 1000;
@@ -180,11 +182,9 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
         latency.add(ms, ok);
         progress.tick(ok * recordSize, ok, ms);
       });
-      outstanding.add(done);
-      void done.finally(() => outstanding.delete(done));
-      if (outstanding.size >= maxOutstanding) await Promise.race(outstanding);
+      await inFlight.add(done);
     }
-    await Promise.all(outstanding);
+    await inFlight.settled();
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);

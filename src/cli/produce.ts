@@ -9,6 +9,7 @@ import { Producer } from '../main/index.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
+import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
@@ -105,18 +106,15 @@ export async function runProduce(
   };
 
   const progress = new Progress(err, err.isTTY === true ? 1000 : 60_000);
-  const outstanding = new Set<Promise<void>>();
-  const send = (group: OutRecord[], lines: number[]): void => {
-    const done = producer.sendBatch(group).then((results) => {
+  const inFlight = new InFlight(MAX_OUTSTANDING);
+  const send = (group: OutRecord[], lines: number[]): Promise<void> =>
+    producer.sendBatch(group).then((results) => {
       results.forEach((result, i) => {
         if (result.status === 'fulfilled') delivered++;
         else report(lines[i]!, result.reason instanceof Error ? `${result.reason.name}: ${result.reason.message}` : String(result.reason));
       });
       progress.tick(0, group.length, 0);
     });
-    outstanding.add(done);
-    void done.finally(() => outstanding.delete(done));
-  };
   try {
     await producer.connect();
     progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed} failed`);
@@ -131,13 +129,13 @@ export async function runProduce(
       group.push(record);
       lines.push(line);
       if (group.length < GROUP_RECORDS) continue;
-      send(group, lines);
+      const full = send(group, lines);
       group = [];
       lines = [];
-      if (outstanding.size >= MAX_OUTSTANDING) await Promise.race(outstanding);
+      await inFlight.add(full);
     }
-    if (group.length > 0) send(group, lines);
-    await Promise.all(outstanding);
+    if (group.length > 0) await inFlight.add(send(group, lines));
+    await inFlight.settled();
   } finally {
     progress.stop();
     await producer.close({ timeoutMs: 30_000 });
