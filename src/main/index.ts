@@ -40,3 +40,13 @@ export {
   WorkerStartError,
 } from '../shared/producer-errors.js';
 export type { Delivery, KafkaProducerErrorOptions } from '../shared/errors.js';
+export {
+  TransactionStateError,
+  TransactionRetriableError,
+  TransactionAbortableError,
+  TransactionFatalError,
+  ProducerFencedError,
+} from '../shared/transaction-errors.js';
+export type { TransactionErrorCategory } from '../shared/transaction-errors.js';
+export type { Transaction, TransactionOptions } from './transactions/transaction.js';
+export type { OffsetsToCommit, OffsetToCommit } from './transactions/offsets.js';

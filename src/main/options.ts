@@ -51,6 +51,18 @@ export interface ProducerOptions {
    * set otherwise, and when set to `true` it makes them an error.
    */
   readonly idempotent?: boolean | undefined;
+  /**
+   * Makes the producer transactional (Java `transactional.id`): records are sent inside transactions that commit or
+   * abort as a whole (`transaction()`, docs/transactions.md). The same id in a new producer fences this one.
+   * Implies idempotence, so it needs `acks: 'all'` and `maxInFlight <= 5`. Default none.
+   */
+  readonly transactionalId?: string | undefined;
+  /**
+   * How long the transaction coordinator lets a transaction stay open before it aborts it (Java
+   * `transaction.timeout.ms`); at most the broker's `transaction.max.timeout.ms` (15 minutes by default). Default
+   * `60000`.
+   */
+  readonly transactionTimeoutMs?: number | undefined;
   /** Codec applied to each batch. Default `'none'`. */
   readonly compression?: Compression | undefined;
   /** How long a partition's batch may wait to fill before it is sent (Java `linger.ms`). Default `5` ms. */
@@ -145,6 +157,9 @@ export interface ResolvedOptions {
   readonly workers: number;
   readonly acks: 0 | 1 | -1;
   readonly idempotent: boolean;
+  /** null unless transactional. */
+  readonly transactionalId: string | null;
+  readonly transactionTimeoutMs: number;
   readonly compression: Compression;
   readonly lingerMs: number;
   readonly batchMaxBytes: number;
@@ -182,7 +197,7 @@ const CLIENT_ID = /^[a-zA-Z0-9._-]+$/;
 const COMPRESSIONS: readonly string[] = CODEC_NAMES;
 
 const OPTION_NAMES = [
-  'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'compression', 'lingerMs', 'batchMaxBytes',
+  'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'transactionalId', 'transactionTimeoutMs', 'compression', 'lingerMs', 'batchMaxBytes',
   'maxBufferedBytes', 'maxBufferedRecords', 'bufferTimeoutMs', 'deliveryTimeoutMs', 'requestTimeoutMs',
   'maxInFlight', 'partitioner', 'serializer', 'maxRequestBytes', 'retryBackoffMs', 'retryBackoffMaxMs',
   'connectTimeoutMs', 'metadataMaxAgeMs', 'tls', 'sasl',
@@ -255,8 +270,23 @@ export function resolveOptions(
   // Idempotence needs every write acknowledged by all in-sync replicas, and at most as many batches in flight as
   // the broker remembers for duplicate detection. Java (since 3.2): explicit true + conflict is an error; the
   // default quietly gives way.
+  const transactionalId = o.transactionalId ?? null;
+  if (transactionalId !== null && (typeof transactionalId !== 'string' || transactionalId.length === 0 || Buffer.byteLength(transactionalId) > 32767)) {
+    throw new ConfigError(`options.transactionalId must be a non-empty string of at most 32767 bytes, got ${describe(transactionalId)}`);
+  }
+  const transactionTimeoutMs = integer(o.transactionTimeoutMs, 'transactionTimeoutMs', 60_000, 1, MAX_INT32);
+  if (transactionalId !== null && o.idempotent === false) {
+    throw new ConfigError('options.idempotent: false contradicts options.transactionalId (a transactional producer is idempotent)');
+  }
   let idempotent: boolean;
-  if (o.idempotent === undefined) {
+  if (o.idempotent === undefined && transactionalId !== null) {
+    // Java's rule: a transactional producer is idempotent, and the settings idempotence needs are errors otherwise.
+    if (acks !== -1) throw new ConfigError(`options.transactionalId requires options.acks 'all', got ${describe(acksIn)}`);
+    if (maxInFlight > MAX_IDEMPOTENT_IN_FLIGHT) {
+      throw new ConfigError(`options.transactionalId requires options.maxInFlight <= ${MAX_IDEMPOTENT_IN_FLIGHT}, got ${maxInFlight}`);
+    }
+    idempotent = true;
+  } else if (o.idempotent === undefined) {
     idempotent = acks === -1 && maxInFlight <= MAX_IDEMPOTENT_IN_FLIGHT;
   } else if (typeof o.idempotent !== 'boolean') {
     throw new ConfigError(`options.idempotent must be a boolean, got ${describe(o.idempotent)}`);
@@ -289,7 +319,7 @@ export function resolveOptions(
   }
 
   return {
-    brokers, clientId, workers, acks, idempotent, compression: compression as Compression, lingerMs, batchMaxBytes,
+    brokers, clientId, workers, acks, idempotent, transactionalId, transactionTimeoutMs, compression: compression as Compression, lingerMs, batchMaxBytes,
     maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
     partitioner, serializer, maxRequestBytes, retryBackoffMs, retryBackoffMaxMs, connectTimeoutMs,
     metadataMaxAgeMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),

@@ -33,6 +33,12 @@ import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { channels, type SendBatchContext, type SendContext } from './tracing.js';
 import { RecordWritable, type WritableOptions } from './record-writable.js';
+import { ProducerIdentityView } from '../shared/producer-identity.js';
+import { TransactionStateError } from '../shared/transaction-errors.js';
+import { Coordinators } from './transactions/coordinators.js';
+import { TransactionManager } from './transactions/transaction-manager.js';
+import { checkOffsetsRequest, type OffsetsToCommit } from './transactions/offsets.js';
+import type { Transaction, TransactionOptions } from './transactions/transaction.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -85,12 +91,15 @@ export class Producer extends EventEmitter {
   readonly #sends = new SendTracker();
   /** OAUTHBEARER only: the token cache both the metadata connection and the workers draw from. */
   readonly #tokens: OAuthTokens | undefined;
+  /** A transactional producer's transaction state (docs/transactions.md); undefined otherwise. */
+  readonly #transactions: TransactionManager | undefined;
+  readonly #coordinators: Coordinators | undefined;
 
   constructor(options?: ProducerOptions) {
     super();
     const resolved = (this.#options = resolveOptions(options));
-    const { maxBufferedBytes, maxBufferedRecords, batchMaxBytes, sasl } = resolved;
-    const { control, recordStates } = allocateProducerMemory(maxBufferedRecords);
+    const { maxBufferedBytes, maxBufferedRecords, batchMaxBytes, sasl, transactionalId } = resolved;
+    const { control, recordStates, identity } = allocateProducerMemory(maxBufferedRecords, transactionalId !== null);
     this.#control = control;
     this.#budget = new ByteBudget(control, {
       maxBytes: maxBufferedBytes,
@@ -104,6 +113,13 @@ export class Producer extends EventEmitter {
       credentials = { mechanism: 'oauthbearer', extensions: sasl.extensions, token: () => tokens.get() };
     } else credentials = sasl;
     const registry = (this.#registry = new TopicRegistry({ ...resolved, sasl: credentials }));
+    if (transactionalId !== null && identity !== null) {
+      const coordinators = (this.#coordinators = new Coordinators(registry, resolved));
+      this.#transactions = new TransactionManager(
+        { transactionalId, transactionTimeoutMs: resolved.transactionTimeoutMs, blockMs: resolved.bufferTimeoutMs },
+        coordinators, new ProducerIdentityView(identity),
+      );
+    }
     // One handle per worker for the producer's whole life; the settlement and the group both hold them.
     const handles = Array.from({ length: resolved.workers }, (_, index) => new WorkerHandle(index));
     const deliveries = (this.#deliveries = new Deliveries({
@@ -111,8 +127,8 @@ export class Producer extends EventEmitter {
       emit: (event, payload) => this.emit(event, payload),
     }));
     this.#workers = new WorkerGroup({
-      handles, deliveries, registry, options: resolved, tokens: this.#tokens,
-      launch: { workerCount: resolved.workers, control: control.buffer, recordStates, settings: workerSettings(resolved) },
+      handles, deliveries, registry, options: resolved, tokens: this.#tokens, transactions: this.#transactions,
+      launch: { workerCount: resolved.workers, control: control.buffer, recordStates, identity, settings: workerSettings(resolved) },
       emit: (event, error, index) => this.emit(event, error, index),
     });
     this.#sticky = new StickyPartitioner({ batchMaxBytes });
@@ -151,7 +167,18 @@ export class Producer extends EventEmitter {
 
   #send(record: ProducerRecord, options: SendOptions): Promise<RecordMetadata> {
     const settler = new SendSettler();
-    this.#submit(record, options.signal, settler, 0, Date.now());
+    const transactions = this.#transactions;
+    if (transactions === undefined) {
+      this.#submit(record, options.signal, settler, 0, Date.now());
+      return settler.promise;
+    }
+    try {
+      transactions.checkSend();
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    this.#submit(record, inTransaction(options.signal, transactions), settler, 0, Date.now());
+    transactions.track(settler.promise, () => undefined);
     return settler.promise;
   }
 
@@ -165,10 +192,19 @@ export class Producer extends EventEmitter {
   }
 
   #sendBatch(records: readonly ProducerRecord[], options: SendOptions): Promise<PromiseSettledResult<RecordMetadata>[]> {
+    const transactions = this.#transactions;
+    let signal = options.signal;
+    if (transactions !== undefined) {
+      try {
+        transactions.checkSend();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      signal = inTransaction(signal, transactions);
+    }
     const settler = new BatchSettler(records.length);
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
-    const { signal } = options;
     const { maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs } = this.#options;
     const runs = new BudgetRuns<GrantedSend>({
       budget: this.#budget,
@@ -181,6 +217,7 @@ export class Producer extends EventEmitter {
     });
     for (let i = 0; i < records.length; i++) this.#submit(records[i]!, signal, settler, i, now, runs);
     runs.flush();
+    transactions?.track(settler.promise, firstRejection);
     return settler.promise;
   }
 
@@ -189,6 +226,7 @@ export class Producer extends EventEmitter {
    * buffer space, 'finish' comes once every record is acknowledged, a failed record or `signal` destroys it.
    */
   writable(options: WritableOptions = {}): RecordWritable {
+    if (this.#transactions !== undefined) throw new TransactionStateError('writable() is not available on a transactional producer: send inside transaction()');
     return new RecordWritable((record, signal, settler, position) => this.#submit(record, signal, settler, position, Date.now()), options);
   }
 
@@ -198,6 +236,7 @@ export class Producer extends EventEmitter {
    * call may succeed). Bad input throws; a delivery failure is emitted as 'deliveryError'.
    */
   trySend(record: ProducerRecord): boolean {
+    if (this.#transactions !== undefined) throw new TransactionStateError('trySend() is not available on a transactional producer: send inside transaction()');
     if (this.#closed) return false;
     const now = Date.now();
     const prepared = prepareRecord(record, this.#options.serializer, now);
@@ -245,6 +284,11 @@ export class Producer extends EventEmitter {
         this.#fail(seq, settler, position, error as Error);
         return;
       }
+      // Transaction protocol v1: a partition new to the transaction is added first, on the admission path.
+      if (this.#transactions?.isAdded(prepared.topic, partition) === false) {
+        this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+        return;
+      }
       if (runs?.active !== true && this.#budget.tryAcquire(prepared.size)) {
         this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, now);
         return;
@@ -257,15 +301,20 @@ export class Producer extends EventEmitter {
       void this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, settler, position, signal);
       return;
     }
-    let queue = this.#admissions.get(prepared.topic);
+    this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+  }
+
+  /** Queues a send behind its topic's earlier waiting sends (admitted in call order by #admit). */
+  #queue(waiting: WaitingSend): void {
+    let queue = this.#admissions.get(waiting.prepared.topic);
     if (queue === undefined) {
       queue = new AdmissionQueue<WaitingSend>(
-        (waiting) => this.#admit(waiting),
-        (waiting, error) => this.#fail(waiting.seq, waiting.settler, waiting.position, error),
+        (next) => this.#admit(next),
+        (next, error) => this.#fail(next.seq, next.settler, next.position, error),
       );
-      this.#admissions.set(prepared.topic, queue);
+      this.#admissions.set(waiting.prepared.topic, queue);
     }
-    queue.push({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+    queue.push(waiting);
   }
 
   /**
@@ -281,6 +330,8 @@ export class Producer extends EventEmitter {
       (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, waiting.deadline - Date.now()) }));
     if (waiting.settled) return; // aborted meanwhile
     const partition = this.#partition(prepared, topic);
+    await this.#transactions?.addPartition(prepared.topic, partition);
+    if (waiting.settled) return;
     // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
     waiting.settled = true;
     waiting.stopListening?.();
@@ -366,6 +417,73 @@ export class Producer extends EventEmitter {
   }
 
   /**
+   * Runs `fn` in a transaction: commits when it resolves, aborts when it throws or `signal` aborts (then rejects
+   * with what went wrong). Records sent through `tx` become visible to read_committed consumers only on commit.
+   * Needs `transactionalId`; one transaction at a time.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    const { signal } = options;
+    if (signal?.aborted) throw new AbortError('not-sent', 'transaction aborted before it began', { cause: signal.reason });
+    await this.beginTransaction();
+    const transactions = this.#transactions!;
+    const tx: Transaction = {
+      send: (record, sendOptions) => this.send(record, sendOptions),
+      sendBatch: (records, sendOptions) => this.sendBatch(records, sendOptions),
+      sendOffsets: (request, sendOptions) => this.sendOffsets(request, sendOptions),
+      signal: transactions.signal,
+    };
+    let result: T;
+    try {
+      result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal);
+      await this.commitTransaction({ signal });
+    } catch (error) {
+      // Whatever went wrong, the transaction must not stay open; a fatal state has nothing left to abort.
+      if (transactions.state === 'open' || transactions.state === 'abortable') await this.abortTransaction().catch(() => undefined);
+      throw error;
+    }
+    return result;
+  }
+
+  /** Opens a transaction (connecting first if needed). Sends are refused outside one on a transactional producer. */
+  async beginTransaction(): Promise<void> {
+    const transactions = this.#requireTransactions('beginTransaction');
+    if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
+    await this.connect();
+    transactions.begin();
+  }
+
+  /** Commits the open transaction once every record sent in it is acknowledged (workers stop lingering meanwhile). */
+  async commitTransaction(options: SendOptions = {}): Promise<void> {
+    const transactions = this.#requireTransactions('commitTransaction');
+    this.#hurrySends();
+    await transactions.commit(options.signal);
+  }
+
+  /** Aborts the open transaction: unsent records are dropped, written ones are never visible to read_committed readers. */
+  async abortTransaction(options: SendOptions = {}): Promise<void> {
+    const transactions = this.#requireTransactions('abortTransaction');
+    this.#hurrySends();
+    await transactions.abort(options.signal);
+  }
+
+  /** A flush nobody waits for: the workers send what they hold at once instead of lingering (a transaction ends). */
+  #hurrySends(): void {
+    this.#flush({}).catch(() => undefined);
+  }
+
+  /** Commits consumed offsets with the open transaction (consume-transform-produce, exactly once). */
+  async sendOffsets(request: OffsetsToCommit, options: SendOptions = {}): Promise<void> {
+    const transactions = this.#requireTransactions('sendOffsets');
+    checkOffsetsRequest(request);
+    await transactions.sendOffsets(request, options.signal);
+  }
+
+  #requireTransactions(method: string): TransactionManager {
+    if (this.#transactions === undefined) throw new TransactionStateError(`${method}() needs options.transactionalId`);
+    return this.#transactions;
+  }
+
+  /**
    * Sends what is buffered and waits for it, then releases workers, sockets and timers so the process can exit.
    * With `timeoutMs` or `signal`, whatever has no result by then fails with ProducerClosedError.
    */
@@ -396,6 +514,8 @@ export class Producer extends EventEmitter {
     this.#workers.stopReplacing();
     this.#control.setClosing();
     const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
+    // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
+    if (this.#transactions !== undefined) await untilDeadline(this.#transactions.closeOpen(signal).catch(() => undefined), deadline, signal);
     // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
     // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
     await untilDeadline(this.flush().catch(() => undefined), deadline, signal);
@@ -414,6 +534,7 @@ export class Producer extends EventEmitter {
     this.#sweepTimer = undefined;
     await this.#workers.destroy();
     this.#tokens?.close();
+    await this.#coordinators?.close();
     await this.#registry.close();
   }
 
@@ -431,4 +552,25 @@ export class Producer extends EventEmitter {
       workers: stats.length,
     };
   }
+}
+
+/** A send in a transaction listens to the transaction's signal too, so aborting the transaction drops it if unsent. */
+function inTransaction(signal: AbortSignal | undefined, transactions: TransactionManager): AbortSignal {
+  return signal === undefined ? transactions.signal : AbortSignal.any([signal, transactions.signal]);
+}
+
+/** The first failed record of a sendBatch, for the transaction's bookkeeping. */
+function firstRejection(results: PromiseSettledResult<RecordMetadata>[]): unknown {
+  for (const result of results) if (result.status === 'rejected') return result.reason as unknown;
+  return undefined;
+}
+
+/** `work`, unless `signal` aborts first (then an AbortError; the work itself goes on, its result unused). */
+function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError('not-sent', 'the transaction was aborted', { cause: signal.reason }));
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
+  });
 }

@@ -9,6 +9,7 @@
  * counters (allocateWorkerMemory again), so nothing the dead thread left half-written can reach its successor.
  */
 import { ControlBlock, createControlBlock } from '../shared/control-block.js';
+import { createProducerIdentity } from '../shared/producer-identity.js';
 import { createRecordStates } from '../shared/record-states.js';
 import { createRing, maxEntryBytes } from '../shared/ring.js';
 import { createWorkerStats } from '../shared/worker-stats.js';
@@ -24,6 +25,8 @@ export interface ProducerMemory {
   readonly control: ControlBlock;
   /** One state byte per record id (record-states.ts); ids are the delivery table's. */
   readonly recordStates: SharedArrayBuffer;
+  /** A transactional producer's id and epoch (producer-identity.ts), written by main between transactions; else null. */
+  readonly identity: SharedArrayBuffer | null;
 }
 
 /** One worker thread's own buffers; a replacement thread gets new ones. */
@@ -37,8 +40,8 @@ export interface WorkerMemory {
 }
 
 /** `maxRecords` is maxBufferedRecords: the budget never lets more records be live, so ids never run out. */
-export function allocateProducerMemory(maxRecords: number): ProducerMemory {
-  return { control: createControlBlock(), recordStates: createRecordStates(maxRecords) };
+export function allocateProducerMemory(maxRecords: number, transactional = false): ProducerMemory {
+  return { control: createControlBlock(), recordStates: createRecordStates(maxRecords), identity: transactional ? createProducerIdentity() : null };
 }
 
 export function allocateWorkerMemory(): WorkerMemory {

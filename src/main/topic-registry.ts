@@ -7,13 +7,13 @@
  */
 import type tls from 'node:tls';
 import { AuthGate } from '../net/auth-gate.js';
-import { connectToAny } from '../net/bootstrap.js';
+import { connectToAny, openConnection } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { backoffMs } from '../shared/backoff.js';
-import { KafkaProducerError, ProtocolError } from '../shared/errors.js';
+import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
@@ -88,6 +88,16 @@ export class TopicRegistry {
     if (current !== undefined && !current.isClosed) return current;
     this.#connection = this.#connect(signal);
     return this.#connection;
+  }
+
+  /**
+   * A connection to one broker (a transaction or group coordinator), opened with the same settings and
+   * authentication gate as the registry's own; the caller owns it and closes it.
+   */
+  async connectTo(broker: BrokerAddress, signal?: AbortSignal): Promise<Connection> {
+    if (this.#closed) throw new ConnectionError('the producer is closing');
+    const connection = await openConnection(broker, { ...this.#settings, maxInFlight: 5 }, this.#auth, signal);
+    return connection.unref();
   }
 
   async #connect(signal?: AbortSignal): Promise<Connection> {

@@ -31,8 +31,21 @@ export interface WorkerGroupContext {
   readonly options: Pick<ResolvedOptions, 'idempotent' | 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>;
   /** 'workerCrash', with the error and the worker's index. */
   emit(event: 'workerCrash', error: unknown, index: number): void;
+  /**
+   * A transactional producer's transaction state: it obtains the one producer id every worker shares (a
+   * replacement worker too: a new id would fence the transaction) and says which Produce versions fit its protocol.
+   */
+  readonly transactions?: TransactionIdentity | undefined;
   /** The thread pool for `size` workers; default a piscina WorkerPool (tests pass one that starts no thread). */
   readonly pool?: ((size: number) => ThreadPool) | undefined;
+}
+
+/** What the group needs of the transaction manager (src/main/transactions/transaction-manager.ts). */
+export interface TransactionIdentity {
+  /** InitProducerId with the transactional id; a no-op once done. */
+  init(): Promise<void>;
+  readonly identity: ProducerIdentity;
+  readonly maxProduceVersion: number;
 }
 
 /** What the group needs of a pool: start a worker, end them all. */
@@ -124,9 +137,13 @@ export class WorkerGroup {
     await this.#pool?.destroy();
   }
 
-  #identity(): Promise<ProducerIdentity> {
-    const { options, registry } = this.#context;
-    if (!options.idempotent) return Promise.resolve(NO_PRODUCER_ID);
+  async #identity(): Promise<ProducerIdentity> {
+    const { options, registry, transactions } = this.#context;
+    if (transactions !== undefined) {
+      await transactions.init();
+      return transactions.identity;
+    }
+    if (!options.idempotent) return NO_PRODUCER_ID;
     return initProducerId(registry, options, () => this.#closed);
   }
 
@@ -135,7 +152,9 @@ export class WorkerGroup {
     const registry = this.#context.registry;
     // A failed refresh is the registry's to retry; nothing waits on this one.
     const onStale = (): void => void registry.refresh().catch(() => undefined);
-    const running = handle.start(pool, { ...this.#context.launch, ...identity }, this.#context.tokens, onStale);
+    const { launch, transactions } = this.#context;
+    const settings = transactions === undefined ? launch.settings : { ...launch.settings, maxProduceVersion: transactions.maxProduceVersion };
+    const running = handle.start(pool, { ...launch, ...identity, settings }, this.#context.tokens, onStale);
     // Only a worker that ran and died is a crash; one that never started is reported through `started`.
     running.done.catch((error: unknown) => running.started.then(() => this.#onCrash(handle, error), () => undefined));
     return running.started;

@@ -9,6 +9,10 @@ export function workerSettings(o: ResolvedOptions): WorkerSettings {
     clientId: o.clientId,
     acks: o.acks,
     idempotent: o.idempotent,
+    transactionalId: o.transactionalId,
+    // Transaction protocol v1 needs Produce v11 at most; the transaction manager lowers this before the workers
+    // start when the cluster does not finalize v2 (src/main/transactions/).
+    maxProduceVersion: Number.MAX_SAFE_INTEGER,
     codec: Codec[o.compression],
     lingerMs: o.lingerMs,
     batchMaxBytes: o.batchMaxBytes,

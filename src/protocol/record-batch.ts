@@ -315,9 +315,11 @@ function finishBatch(out: Buffer): Buffer {
 
 /**
  * Gives an encoded batch its producer epoch and base sequence, and the CRC that covers them: an idempotent batch is
- * encoded when sealed, but takes its sequence numbers only at its first send.
+ * encoded when sealed, but takes its sequence numbers only at its first send. A transactional batch takes its
+ * producer id then too: KIP-890's epoch bump at the end of a transaction may come with a new id.
  */
-export function stampProducer(batch: Buffer, producerEpoch: number, baseSequence: number): void {
+export function stampProducer(batch: Buffer, producerEpoch: number, baseSequence: number, producerId?: bigint): void {
+  if (producerId !== undefined) batch.writeBigInt64BE(producerId, BatchOffset.producerId);
   batch.writeInt16BE(producerEpoch, BatchOffset.producerEpoch);
   batch.writeInt32BE(baseSequence, BatchOffset.baseSequence);
   writeCrc(batch);

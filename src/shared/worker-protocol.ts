@@ -14,6 +14,16 @@ export interface WorkerSettings {
   /** 0, 1 or -1 (all). */
   readonly acks: number;
   readonly idempotent: boolean;
+  /**
+   * Set for a transactional producer: its batches carry the transactional attribute and its Produce requests the
+   * id, and the producer id and epoch come from the shared identity block (WorkerInit.identity), not from here.
+   */
+  readonly transactionalId: string | null;
+  /**
+   * The highest Produce version to send: 11 for a transactional producer on transaction protocol v1 (v12 and later
+   * tell a Kafka 4 broker the client adds partitions implicitly, KIP-890); otherwise the highest both sides speak.
+   */
+  readonly maxProduceVersion: number;
   readonly codec: CodecValue;
   readonly lingerMs: number;
   readonly batchMaxBytes: number;
@@ -74,6 +84,11 @@ export interface WorkerInit {
   /** Producer id and epoch from InitProducerId (-1 / -1 without idempotence), shared by every worker. */
   readonly producerId: bigint;
   readonly producerEpoch: number;
+  /**
+   * A transactional producer's id and epoch, published by the main thread between transactions
+   * (src/shared/producer-identity.ts); null otherwise.
+   */
+  readonly identity: SharedArrayBuffer | null;
   readonly control: SharedArrayBuffer;
   readonly recordStates: SharedArrayBuffer;
   readonly recordRing: SharedArrayBuffer;

@@ -114,12 +114,14 @@ export class Accumulator {
   }
 
   batchHeader(): BatchHeader {
-    const { idempotent, codec } = this.#init.settings;
-    // The base sequence (and the partition's epoch) are patched in at first send; 0 keeps the header well-formed.
+    const { idempotent, codec, transactionalId } = this.#init.settings;
+    // The base sequence (and the partition's epoch, and a transactional producer's id) are patched in at first
+    // send; 0 keeps the header well-formed.
     return {
       producerId: idempotent ? this.#init.producerId : -1n,
       producerEpoch: idempotent ? this.#init.producerEpoch : -1,
       baseSequence: idempotent ? 0 : -1,
+      transactional: transactionalId !== null,
       codec,
     };
   }

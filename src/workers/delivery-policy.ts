@@ -22,6 +22,11 @@ import { addSequence, type PartitionState } from './partition-state.js';
 
 export interface PolicySettings {
   readonly idempotent: boolean;
+  /**
+   * Set for a transactional producer: its epoch is the transaction coordinator's, so a lost sequence state is never
+   * answered with a local epoch bump; the batch fails and the transaction must abort (KIP-1050's abortable errors).
+   */
+  readonly transactionalId?: string | null | undefined;
 }
 
 /** A broker's answer for one batch. */
@@ -102,7 +107,7 @@ export function answered(p: PartitionState, batch: Batch, answer: Answer, settin
       endRecovery(p);
       return RETRY;
     }
-    if (p.epoch < MAX_EPOCH) {
+    if (!settings.transactionalId && p.epoch < MAX_EPOCH) {
       p.bumpPending = true;
       endRecovery(p);
       return RETRY;
@@ -149,6 +154,23 @@ export function abandon(p: PartitionState, batch: Batch, settings: PolicySetting
   if (index < 0 || batch.inFlight) return;
   takeBackSequences(p, index, batch, settings);
   p.sealed.splice(index, 1);
+}
+
+/**
+ * A transactional producer's epoch moved on between transactions (published by the main thread): the partition
+ * takes it once nothing of it is in flight, and its sequences restart at 0 (the broker's rule for a new epoch).
+ * Returns whether it did. Nothing of an earlier transaction is left by then: every record had its result before
+ * the transaction ended.
+ */
+export function adoptEpoch(p: PartitionState, epoch: number): boolean {
+  if (p.epoch === epoch) return true;
+  if (p.inFlight > 0) return false;
+  p.epoch = epoch;
+  p.nextSequence = 0;
+  p.recovering = false;
+  p.bumpPending = false;
+  for (const queued of p.sealed) queued.baseSequence = -1;
+  return true;
 }
 
 /** Close's deadline passed: every batch leaves, in flight or not, and later answers for them are ignored. */

@@ -30,6 +30,7 @@ import { newBatch, type Batch } from './batch.js';
 import type { PartitionState } from './partition-state.js';
 import { Sink, type Outgoing, type PartitionOutcome } from './sink.js';
 import * as policy from './delivery-policy.js';
+import { ProducerIdentityView } from '../shared/producer-identity.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
 const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
@@ -49,6 +50,8 @@ export class ProducerWorker {
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
   readonly #tokens: WorkerTokens;
+  /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
+  readonly #identity: ProducerIdentityView | undefined;
   #rotation = 0;
   readonly #appendTimes = new AppendTimes();
   /** When the main thread was last told its metadata may be stale. */
@@ -72,6 +75,7 @@ export class ProducerWorker {
     this.#states = new Uint8Array(init.recordStates);
     this.#port = init.port;
     this.#stats = new WorkerStats(init.stats);
+    this.#identity = init.identity === null ? undefined : new ProducerIdentityView(init.identity);
     this.#batches = new Accumulator(init, this.#states, {
       dropped: (p, ids) => this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), ids),
       encoded: () => this.#pump(),
@@ -159,12 +163,14 @@ export class ProducerWorker {
     let nextRetry = Infinity;
     let needMetadata = false;
     const start = this.#rotation++ % Math.max(1, count);
+    const epoch = this.#identity?.epoch;
     for (let progress = true; progress; ) {
       progress = false;
       const requests = new Map<Sink, { outgoing: Outgoing[]; bytes: number }>();
       for (let i = 0; i < count; i++) {
         // Starting at a rotating index, so one busy partition cannot always fill the request first.
         const p = partitions[(start + i) % count]!;
+        if (epoch !== undefined && !policy.adoptEpoch(p, epoch)) continue;
         const batch = policy.nextToSend(p, this.#window);
         if (batch === undefined) continue;
         if (batch.retryAt > now) {
@@ -217,14 +223,14 @@ export class ProducerWorker {
   /** The batch goes out; a new sequence (and the partition's epoch) is patched into its bytes, and the CRC over them. */
   #prepareAttempt(p: PartitionState, batch: Batch): void {
     if (!policy.markSent(p, batch, this.#settings)) return;
-    stampProducer(batch.bytes!, p.epoch, batch.baseSequence);
+    stampProducer(batch.bytes!, p.epoch, batch.baseSequence, this.#identity?.producerId);
   }
 
   #sink(nodeId: number): Sink {
     let sink = this.#sinks.get(nodeId);
     if (sink === undefined) {
-      const { acks, requestTimeoutMs, maxInFlight } = this.#settings;
-      sink = new Sink(nodeId, this.#view, { acks: acks as Acks, requestTimeoutMs, maxInFlight }, {
+      const { acks, requestTimeoutMs, maxInFlight, transactionalId, maxProduceVersion } = this.#settings;
+      sink = new Sink(nodeId, this.#view, { acks: acks as Acks, requestTimeoutMs, maxInFlight, transactionalId, maxProduceVersion }, {
         answered: (outgoing, outcome) => this.#answered(outgoing, outcome, nodeId),
         lost: (outgoing, error, written) => this.#lost(outgoing, error, written),
         ready: () => this.#pump(),

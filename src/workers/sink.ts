@@ -47,6 +47,10 @@ export interface SinkSettings {
   readonly acks: Acks;
   readonly requestTimeoutMs: number;
   readonly maxInFlight: number;
+  /** A transactional producer's id, sent with every request; null otherwise. */
+  readonly transactionalId: string | null;
+  /** The highest Produce version to send (WorkerSettings.maxProduceVersion). */
+  readonly maxProduceVersion: number;
 }
 
 const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
@@ -123,13 +127,14 @@ export class Sink {
     try {
       let sizeHint = 0;
       for (const item of outgoing) sizeHint += item.batch.bytes!.length + 64;
+      const version = Math.min(connection.versionFor(Produce), this.#settings.maxProduceVersion);
       if (this.#settings.acks === 0) {
         // acks=0: the broker sends no response at all; written is all we will ever know.
-        await connection.send(Produce, request, { sizeHint });
+        await connection.send(Produce, request, { sizeHint, version });
         for (const item of outgoing) this.#events.answered(item, { errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, errorMessage: null });
         return;
       }
-      response = await connection.request(Produce, request, { sizeHint });
+      response = await connection.request(Produce, request, { sizeHint, version });
     } catch (error) {
       for (const item of outgoing) this.#events.lost(item, error as Error, true);
       return;
@@ -161,7 +166,7 @@ export class Sink {
       topic.partitionData.push({ index: item.partition, records: item.batch.bytes! });
     }
     const topicData: ProduceTopicData[] = [...byTopic.values()];
-    return { acks: this.#settings.acks, timeoutMs: this.#settings.requestTimeoutMs, topicData };
+    return { transactionalId: this.#settings.transactionalId, acks: this.#settings.acks, timeoutMs: this.#settings.requestTimeoutMs, topicData };
   }
 
   #settle(outgoing: readonly Outgoing[], response: ProduceResponse): void {

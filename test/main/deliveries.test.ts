@@ -89,7 +89,7 @@ function harness(options: { workers?: number; maxBytes?: number; deliveryTimeout
     registry: { byIndex: (index) => TOPICS[index] },
     emit: (_event, payload) => late.push(payload),
   });
-  const launch = { workerCount: handles.length, producerId: -1n, producerEpoch: -1, control: memory.control.buffer, recordStates: memory.recordStates, settings: {} as WorkerLaunch['settings'] };
+  const launch = { workerCount: handles.length, producerId: -1n, producerEpoch: -1, control: memory.control.buffer, recordStates: memory.recordStates, identity: null, settings: {} as WorkerLaunch['settings'] };
   for (const handle of handles) {
     handle.renew();
     handle.start(pool, launch, undefined);

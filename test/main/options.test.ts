@@ -28,6 +28,8 @@ describe('resolveOptions defaults', () => {
       workers: Math.min(4, Math.max(1, availableParallelism() - 1)),
       acks: -1,
       idempotent: true,
+      transactionalId: null,
+      transactionTimeoutMs: 60_000,
       compression: 'none',
       lingerMs: 5,
       batchMaxBytes: 1_048_576,
@@ -48,6 +50,13 @@ describe('resolveOptions defaults', () => {
       sasl: null,
     });
     assert.deepEqual(resolveOptions({}, NO_ENV), resolved, '{} is the same as nothing');
+  });
+
+  it('make a transactional producer idempotent, as Java does', () => {
+    const resolved = resolveOptions({ transactionalId: 'orders-1', transactionTimeoutMs: 30_000 }, NO_ENV);
+    assert.equal(resolved.transactionalId, 'orders-1');
+    assert.equal(resolved.transactionTimeoutMs, 30_000);
+    assert.equal(resolved.idempotent, true);
   });
 
   it('treat an explicitly undefined option as absent', () => {
@@ -127,6 +136,12 @@ describe('resolveOptions rejects each bad option, naming it', () => {
     [{ idempotent: 'yes' }, /options\.idempotent must be a boolean, got "yes"/],
     [{ idempotent: true, acks: 1 }, /options\.idempotent: true requires options\.acks 'all', got 1/],
     [{ idempotent: true, maxInFlight: 6 }, /options\.idempotent: true requires options\.maxInFlight <= 5, got 6/],
+    [{ transactionalId: '' }, /options\.transactionalId must be a non-empty string of at most 32767 bytes, got ""/],
+    [{ transactionalId: 5 }, /options\.transactionalId must be a non-empty string .*got 5/],
+    [{ transactionalId: 't', idempotent: false }, /options\.idempotent: false contradicts options\.transactionalId/],
+    [{ transactionalId: 't', acks: 1 }, /options\.transactionalId requires options\.acks 'all', got 1/],
+    [{ transactionalId: 't', maxInFlight: 6 }, /options\.transactionalId requires options\.maxInFlight <= 5, got 6/],
+    [{ transactionTimeoutMs: 0 }, /options\.transactionTimeoutMs must be an integer >= 1, got 0/],
     [{ compression: 'brotli' }, /options\.compression must be one of 'none', 'gzip', 'snappy', 'lz4', 'zstd', got "brotli"/],
     [{ lingerMs: -1 }, /^options\.lingerMs must be an integer >= 0, got -1$/],
     [{ lingerMs: 2 ** 31 }, /options\.lingerMs must be an integer <= 2147483647 \(Node's timer limit\), got 2147483648/],

@@ -46,7 +46,7 @@ function setup(options: { autoStart?: boolean } = {}) {
   const pool = new FakePool(options);
   const crashes: [unknown, number][] = [];
   const launch: Omit<WorkerLaunch, 'producerId' | 'producerEpoch'> = {
-    workerCount: 2, control: memory.control.buffer, recordStates: memory.recordStates, settings: {} as WorkerLaunch['settings'],
+    workerCount: 2, control: memory.control.buffer, recordStates: memory.recordStates, identity: null, settings: {} as WorkerLaunch['settings'],
   };
   const group = new WorkerGroup({
     handles, deliveries, launch, tokens: undefined,

@@ -17,7 +17,7 @@ import { until } from '../helpers/readback.js';
 
 const memory = allocateProducerMemory(16);
 const launch: WorkerLaunch = {
-  workerCount: 2, producerId: 7n, producerEpoch: 1, control: memory.control.buffer, recordStates: memory.recordStates,
+  workerCount: 2, producerId: 7n, producerEpoch: 1, control: memory.control.buffer, recordStates: memory.recordStates, identity: null,
   settings: {} as WorkerLaunch['settings'],
 };
 

@@ -302,3 +302,51 @@ describe('delivery policy: definitive failures hand their sequences on', () => {
     assert.equal(p.nextSequence, 0);
   });
 });
+
+describe('a transactional producer (its epoch is the coordinator\'s)', () => {
+  const TRANSACTIONAL: policy.PolicySettings = { idempotent: true, transactionalId: 'tx' };
+
+  test('a lost sequence state fails the batch: no local epoch bump, the transaction must abort', () => {
+    for (const code of [ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER, ErrorCode.UNKNOWN_PRODUCER_ID]) {
+      const p = partition(3);
+      const [a] = seal(p, 1);
+      sendAll(p, 5, TRANSACTIONAL);
+      const verdict = answer(p, a!, error(code), NOW, TRANSACTIONAL);
+      assert.equal(verdict.action, 'fail');
+      assert.equal(p.epoch, 3, 'the epoch stays the coordinator\'s');
+    }
+  });
+
+  test('behind an older failed batch it is still retried (the older batch is the one that failed)', () => {
+    const p = partition();
+    const [, b] = seal(p, 1, 1);
+    sendAll(p, 5, TRANSACTIONAL);
+    assert.equal(answer(p, b!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER), NOW, TRANSACTIONAL).action, 'retry');
+  });
+
+  test('a fenced answer fails the batch', () => {
+    const p = partition();
+    const [a] = seal(p, 1);
+    sendAll(p, 5, TRANSACTIONAL);
+    const verdict = answer(p, a!, error(ErrorCode.INVALID_PRODUCER_EPOCH), NOW, TRANSACTIONAL);
+    assert.deepEqual(verdict.action, 'fail');
+  });
+
+  test('adoptEpoch: a new published epoch restarts sequences at 0, but only once nothing is in flight', () => {
+    const p = partition(5);
+    const [a, b] = seal(p, 2, 2);
+    sendAll(p, 1, TRANSACTIONAL);
+    assert.equal(p.nextSequence, 2);
+    assert.equal(policy.adoptEpoch(p, 6), false, 'a batch is in flight');
+    assert.equal(p.epoch, 5);
+    assert.equal(answer(p, a!, ok, NOW, TRANSACTIONAL).action, 'deliver');
+    assert.equal(policy.adoptEpoch(p, 6), true);
+    assert.equal(p.epoch, 6);
+    assert.equal(p.nextSequence, 0);
+    assert.equal(b!.baseSequence, -1, 'the waiting batch takes a new number');
+    sendAll(p, 1, TRANSACTIONAL);
+    assert.equal(b!.baseSequence, 0);
+    assert.equal(policy.adoptEpoch(p, 6), true, 'the same epoch is a no-op');
+    assert.equal(p.nextSequence, 2);
+  });
+});

@@ -40,7 +40,7 @@ function partition(fields: Partial<ProducePartitionResponse>): ProducePartitionR
 /** Sends one batch for partition 0 and resolves with its outcome and the leaders the view had at that moment. */
 function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leaders: readonly number[] | undefined }> {
   return new Promise((resolve, reject) => {
-    const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5 }, {
+    const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
       answered: (_, outcome) => resolve({ outcome, leaders: view.topic(TOPIC)?.leaders }),
       lost: (_, error) => reject(error),
       ready: () => undefined,

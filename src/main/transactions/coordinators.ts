@@ -1,0 +1,167 @@
+/**
+ * Requests to a coordinator: the transaction coordinator of a transactional id, or the group coordinator of a
+ * consumer group (for TxnOffsetCommit). Finds it with FindCoordinator through the registry's bootstrap connection,
+ * keeps one connection to it, and retries what the coordinator protocol says to retry, with backoff, until the
+ * caller's deadline:
+ * - NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, or a lost connection: find the coordinator again (it moved);
+ * - COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS: ask again (the previous transaction is still ending).
+ * Any other code is the caller's to judge; running out of time is a TransactionRetriableError (the call may be
+ * made again).
+ */
+import type { Connection } from '../../net/connection.js';
+import type { ApiDefinition } from '../../protocol/api.js';
+import { FindCoordinator } from '../../protocol/apis/find-coordinator.js';
+import { ErrorCode, errorInfo } from '../../protocol/error-codes.js';
+import { backoffMs } from '../../shared/backoff.js';
+import { KafkaProducerError } from '../../shared/errors.js';
+import { AbortError } from '../../shared/producer-errors.js';
+import { TransactionRetriableError } from '../../shared/transaction-errors.js';
+import type { TopicRegistry } from '../topic-registry.js';
+
+export const CoordinatorType = { group: 0, transaction: 1 } as const;
+export type CoordinatorType = (typeof CoordinatorType)[keyof typeof CoordinatorType];
+
+export interface CallOptions<Res> {
+  /** Epoch ms after which no new attempt starts. */
+  readonly deadline: number;
+  readonly signal?: AbortSignal | undefined;
+  /** The answer's error code (the first failed partition's, for per-partition answers). */
+  readonly errorOf: (response: Res) => number;
+  /** The request version to send, when the caller must cap it (transaction protocol v1). */
+  readonly maxVersion?: number | undefined;
+}
+
+interface Backoff {
+  readonly retryBackoffMs: number;
+  readonly retryBackoffMaxMs: number;
+}
+
+/** Codes that mean the coordinator is elsewhere now. */
+const MOVED = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
+/** Codes that mean: the same coordinator, later. */
+const BUSY = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.CONCURRENT_TRANSACTIONS]);
+
+export class Coordinators {
+  readonly #registry: TopicRegistry;
+  readonly #backoff: Backoff;
+  readonly #connections = new Map<string, Promise<Connection>>();
+  #closed = false;
+
+  constructor(registry: TopicRegistry, backoff: Backoff) {
+    this.#registry = registry;
+    this.#backoff = backoff;
+  }
+
+  /** The connection to the coordinator of `key`, found if need be (one lookup shared by concurrent callers). */
+  async connection(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<Connection> {
+    const id = `${type}:${key}`;
+    let found = this.#connections.get(id);
+    if (found !== undefined) {
+      const connection = await found.catch(() => undefined);
+      if (connection !== undefined && !connection.isClosed) return connection;
+      if (this.#connections.get(id) === found) this.#connections.delete(id);
+      found = undefined;
+    }
+    found = this.#connections.get(id) ?? this.#find(type, key, signal);
+    this.#connections.set(id, found);
+    try {
+      return await found;
+    } catch (error) {
+      if (this.#connections.get(id) === found) this.#connections.delete(id);
+      throw error;
+    }
+  }
+
+  async #find(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<Connection> {
+    const bootstrap = await this.#registry.connection(signal);
+    const answer = await bootstrap.request(FindCoordinator, { keyType: type, key }, { signal });
+    if (answer.errorCode !== ErrorCode.NONE) {
+      const info = errorInfo(answer.errorCode);
+      throw new CoordinatorError(answer.errorCode, `FindCoordinator for ${key}: ${info.name}${answer.errorMessage ? ` (${answer.errorMessage})` : ''}`);
+    }
+    const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port }, signal);
+    if (this.#closed) {
+      await connection.close();
+      throw new AbortError('not-sent', 'the producer is closing');
+    }
+    return connection;
+  }
+
+  /** Forgets the coordinator of `key`: the next call finds it again. */
+  #forget(type: CoordinatorType, key: string): void {
+    const id = `${type}:${key}`;
+    const found = this.#connections.get(id);
+    this.#connections.delete(id);
+    void found?.then((connection) => connection.close()).catch(() => undefined);
+  }
+
+  /**
+   * Sends `request` to the coordinator of `key` until its answer carries no error to retry, and returns it (its
+   * error code, if any, is the caller's to judge).
+   */
+  async call<Req, Res>(type: CoordinatorType, key: string, api: ApiDefinition<Req, Res>, request: Req, options: CallOptions<Res>): Promise<Res> {
+    const { deadline, signal, errorOf } = options;
+    let lastCode: number = ErrorCode.UNKNOWN_SERVER_ERROR;
+    let lastError: unknown;
+    for (let attempt = 0; ; attempt++) {
+      if (signal?.aborted) throw new AbortError('not-sent', `${api.name} aborted`, { cause: signal.reason });
+      if (this.#closed) throw new AbortError('not-sent', 'the producer is closing');
+      try {
+        const connection = await this.connection(type, key, signal);
+        const version = options.maxVersion === undefined ? undefined : Math.min(options.maxVersion, connection.versionFor(api));
+        const response = await connection.request(api, request, { signal, ...(version !== undefined && { version }) });
+        const code = errorOf(response);
+        if (!MOVED.has(code) && !BUSY.has(code)) return response;
+        lastCode = code;
+        lastError = undefined;
+        if (MOVED.has(code)) this.#forget(type, key);
+      } catch (error) {
+        // Answers that could not be had: a lost connection, a coordinator not found yet. Anything else (a bug, a
+        // refused authentication, an abort) goes to the caller.
+        if (error instanceof AbortError || !(error instanceof KafkaProducerError) || !error.retriable) throw error;
+        lastError = error;
+        lastCode = error instanceof CoordinatorError ? error.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR;
+        this.#forget(type, key);
+      }
+      // CONCURRENT_TRANSACTIONS clears within milliseconds (the markers of the previous transaction are written):
+      // the first retries come quickly, as the Java client's 20 ms for it.
+      const wait = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
+      if (Date.now() + wait > deadline) {
+        const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
+        throw new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
+      }
+      await sleep(wait, signal);
+    }
+  }
+
+  async close(): Promise<void> {
+    this.#closed = true;
+    const all = [...this.#connections.values()];
+    this.#connections.clear();
+    await Promise.all(all.map((found) => found.then((connection) => connection.close(), () => undefined)));
+  }
+}
+
+/** FindCoordinator answered with an error code (retriable when the coordinator is only not ready yet). */
+class CoordinatorError extends KafkaProducerError {
+  readonly errorCode: number;
+
+  constructor(errorCode: number, message: string) {
+    super('ERR_BROKER', message, { retriable: MOVED.has(errorCode) || BUSY.has(errorCode) });
+    this.errorCode = errorCode;
+  }
+}
+
+function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onAbort = (): void => {
+      clearTimeout(timer);
+      reject(new AbortError('not-sent', 'aborted while waiting to retry', { cause: signal?.reason }));
+    };
+    const timer = setTimeout(() => {
+      signal?.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+}

@@ -1,0 +1,266 @@
+/**
+ * The transaction state machine against a scripted coordinator (no broker, no clock): when EndTxn goes out, what a
+ * failed record does, which epoch the workers are shown, and which calls are refused in which state.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { Coordinators } from '../../../src/main/transactions/coordinators.js';
+import { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
+import { ErrorCode } from '../../../src/protocol/error-codes.js';
+import { BrokerError } from '../../../src/shared/errors.js';
+import { createProducerIdentity, ProducerIdentityView } from '../../../src/shared/producer-identity.js';
+import {
+  ProducerFencedError, TransactionAbortableError, TransactionRetriableError, TransactionStateError,
+} from '../../../src/shared/transaction-errors.js';
+
+interface Call {
+  readonly api: string;
+  readonly request: Record<string, unknown>;
+  readonly maxVersion: number | undefined;
+}
+
+type Answer = Record<string, unknown> | Error;
+
+/** A coordinator that answers each API from a queue of scripted answers (default: success) and records every call. */
+class ScriptedCoordinators {
+  readonly calls: Call[] = [];
+  readonly answers = new Map<string, Answer[]>();
+  constructor(readonly transactionVersion: number) {}
+
+  script(api: string, ...answers: Answer[]): void {
+    this.answers.set(api, [...(this.answers.get(api) ?? []), ...answers]);
+  }
+
+  async connection(): Promise<{ finalizedFeature(name: string): number }> {
+    return { finalizedFeature: (name) => (name === 'transaction.version' ? this.transactionVersion : 0) };
+  }
+
+  async call(_type: number, _key: string, api: { name: string }, request: Record<string, unknown>, options: { maxVersion?: number }): Promise<unknown> {
+    this.calls.push({ api: api.name, request, maxVersion: options.maxVersion });
+    const next = this.answers.get(api.name)?.shift();
+    if (next instanceof Error) throw next;
+    if (next !== undefined) return next;
+    switch (api.name) {
+      case 'InitProducerId': return { errorCode: 0, producerId: 42n, producerEpoch: 7 };
+      case 'EndTxn': return { errorCode: 0, producerId: -1n, producerEpoch: -1 };
+      case 'TxnOffsetCommit': return { topics: [{ name: 'in', partitions: [{ partition: 0, errorCode: 0 }] }] };
+      case 'AddPartitionsToTxn': return { topics: [{ name: 't', partitions: [{ partition: 0, errorCode: 0 }] }] };
+      default: return { errorCode: 0 };
+    }
+  }
+}
+
+async function setUp(transactionVersion = 2) {
+  const coordinators = new ScriptedCoordinators(transactionVersion);
+  const view = new ProducerIdentityView(createProducerIdentity());
+  const manager = new TransactionManager(
+    { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, blockMs: 1000 },
+    coordinators as unknown as Coordinators,
+    view,
+  );
+  await manager.init();
+  return { coordinators, view, manager };
+}
+
+/** A promise and the functions that settle it. */
+function deferred<T>() {
+  let resolve!: (value: T) => void;
+  let reject!: (error: unknown) => void;
+  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
+  return { promise, resolve, reject };
+}
+
+const turns = async (n = 5): Promise<void> => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('TransactionManager', () => {
+  it('publishes the InitProducerId identity to the workers and is ready', async () => {
+    const { view, manager, coordinators } = await setUp();
+    assert.equal(manager.state, 'ready');
+    assert.equal(manager.protocol, 2);
+    assert.equal(view.producerId, 42n);
+    assert.equal(view.epoch, 7);
+    assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId']);
+    assert.equal(coordinators.calls[0]!.request.transactionalId, 'tx-1');
+  });
+
+  it('sends EndTxn(commit) only once every record of the transaction has its result', async () => {
+    const { manager, coordinators } = await setUp();
+    manager.begin();
+    const record = deferred<number>();
+    manager.track(record.promise, () => undefined);
+    const committed = manager.commit();
+    await turns();
+    assert.ok(!coordinators.calls.some((c) => c.api === 'EndTxn'), 'EndTxn waits for the outstanding record');
+    record.resolve(1);
+    await committed;
+    const end = coordinators.calls.find((c) => c.api === 'EndTxn')!;
+    assert.equal(end.request.committed, true);
+    assert.equal(manager.state, 'ready');
+  });
+
+  it('protocol v2: the epoch EndTxn returns is what the workers stamp next', async () => {
+    const { manager, coordinators, view } = await setUp();
+    coordinators.script('EndTxn', { errorCode: 0, producerId: 42n, producerEpoch: 8 });
+    manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await manager.commit();
+    assert.equal(view.epoch, 8);
+    assert.equal(manager.maxProduceVersion, Number.MAX_SAFE_INTEGER);
+  });
+
+  it('a failed record makes the transaction abortable: commit refuses, abort ends it, the next one commits', async () => {
+    const { manager, coordinators } = await setUp();
+    manager.begin();
+    manager.track(Promise.reject(new BrokerError(ErrorCode.NOT_ENOUGH_REPLICAS, 'NOT_ENOUGH_REPLICAS', true)), () => undefined);
+    await turns();
+    assert.equal(manager.state, 'abortable');
+    assert.throws(() => manager.checkSend(), TransactionAbortableError);
+    await assert.rejects(manager.commit(), TransactionAbortableError);
+    assert.ok(!coordinators.calls.some((c) => c.api === 'EndTxn'), 'nothing is committed');
+    await manager.abort();
+    assert.equal(coordinators.calls.find((c) => c.api === 'EndTxn')!.request.committed, false);
+    assert.equal(manager.state, 'ready');
+    manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await manager.commit();
+    assert.equal(coordinators.calls.filter((c) => c.api === 'EndTxn').at(-1)!.request.committed, true);
+  });
+
+  it('a failed record found in a sendBatch result counts too', async () => {
+    const { manager } = await setUp();
+    manager.begin();
+    manager.track(Promise.resolve(['ok', 'failed']), (results) => (results.includes('failed') ? new Error('one failed') : undefined));
+    await assert.rejects(manager.commit(), TransactionAbortableError);
+  });
+
+  it('a record fenced by the broker makes the producer fatal: every later call throws ProducerFencedError', async () => {
+    const { manager } = await setUp();
+    manager.begin();
+    manager.track(Promise.reject(new BrokerError(ErrorCode.INVALID_PRODUCER_EPOCH, 'INVALID_PRODUCER_EPOCH', false)), () => undefined);
+    await turns();
+    assert.equal(manager.state, 'fatal');
+    await assert.rejects(manager.commit(), ProducerFencedError);
+    await assert.rejects(manager.abort(), ProducerFencedError);
+    assert.throws(() => manager.begin(), ProducerFencedError);
+  });
+
+  it('EndTxn answered PRODUCER_FENCED: fatal, with the Kafka code', async () => {
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn', { errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
+    manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    const error = await manager.commit().then(() => undefined, (e: unknown) => e);
+    assert.ok(error instanceof ProducerFencedError);
+    assert.equal(error.errorCode, ErrorCode.PRODUCER_FENCED);
+    assert.equal(error.code, 'ERR_PRODUCER_FENCED');
+    assert.equal(manager.state, 'fatal');
+  });
+
+  it('an empty transaction ends without EndTxn (the coordinator never heard of it)', async () => {
+    const { manager, coordinators } = await setUp();
+    manager.begin();
+    await manager.commit();
+    manager.begin();
+    await manager.abort();
+    assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId']);
+  });
+
+  it('refuses sends and ends outside a transaction, and a second begin', async () => {
+    const { manager } = await setUp();
+    assert.throws(() => manager.checkSend(), TransactionStateError);
+    await assert.rejects(manager.commit(), TransactionStateError);
+    await assert.rejects(manager.abort(), TransactionStateError);
+    manager.begin();
+    assert.throws(() => manager.begin(), TransactionStateError);
+    manager.checkSend();
+  });
+
+  it('abort fires the transaction signal (unsent records are dropped) before waiting for the rest', async () => {
+    const { manager } = await setUp();
+    manager.begin();
+    const signal = manager.signal;
+    const record = deferred<number>();
+    manager.track(record.promise, () => undefined);
+    const aborted = manager.abort();
+    assert.equal(signal.aborted, true);
+    assert.throws(() => manager.checkSend(), TransactionStateError, 'no sends while ending');
+    record.reject(new Error('dropped'));
+    await aborted;
+    assert.equal(manager.state, 'ready');
+    manager.begin();
+    assert.equal(manager.signal.aborted, false, 'each transaction has its own signal');
+  });
+
+  it('EndTxn that runs out of time is retriable: the transaction stays open, and commit may be called again', async () => {
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn', new TransactionRetriableError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, 'not in time'));
+    manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await assert.rejects(manager.commit(), TransactionRetriableError);
+    assert.equal(manager.state, 'open');
+    await manager.commit();
+    assert.equal(manager.state, 'ready');
+  });
+
+  it('sendOffsets (v2) sends TxnOffsetCommit alone; a group error makes the transaction abortable', async () => {
+    const { manager, coordinators } = await setUp();
+    manager.begin();
+    await manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 10 }] });
+    assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId', 'TxnOffsetCommit']);
+    const commit = coordinators.calls[1]!.request;
+    assert.equal(commit.groupId, 'g');
+    assert.deepEqual(commit.topics, [{ name: 'in', partitions: [{ partition: 0, offset: 10n, leaderEpoch: -1, metadata: null }] }]);
+    coordinators.script('TxnOffsetCommit', { topics: [{ name: 'in', partitions: [{ partition: 0, errorCode: ErrorCode.ILLEGAL_GENERATION }] }] });
+    await assert.rejects(manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 11 }] }), TransactionAbortableError);
+    assert.equal(manager.state, 'abortable');
+  });
+
+  describe('protocol v1 (transaction.version 1)', () => {
+    it('caps Produce at v11 and EndTxn at v4; sendOffsets goes through AddOffsetsToTxn first', async () => {
+      const { manager, coordinators } = await setUp(1);
+      assert.equal(manager.protocol, 1);
+      assert.equal(manager.maxProduceVersion, 11);
+      manager.begin();
+      await manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 1 }] });
+      await manager.commit();
+      assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn']);
+      assert.equal(coordinators.calls[2]!.maxVersion, 4);
+      assert.equal(coordinators.calls[3]!.maxVersion, 4);
+    });
+
+    it('adds a partition once per transaction, before its records may go', async () => {
+      const { manager, coordinators } = await setUp(1);
+      manager.begin();
+      assert.equal(manager.isAdded('t', 0), false);
+      await Promise.all([manager.addPartition('t', 0), manager.addPartition('t', 1)]);
+      assert.equal(manager.isAdded('t', 0), true);
+      assert.equal(manager.isAdded('t', 1), true);
+      const adds = coordinators.calls.filter((c) => c.api === 'AddPartitionsToTxn');
+      assert.equal(adds.length, 1, 'one request for the adds of one tick');
+      assert.deepEqual(adds[0]!.request.topics, [{ name: 't', partitions: [0, 1] }]);
+      await manager.commit();
+      manager.begin();
+      assert.equal(manager.isAdded('t', 0), false, 'a new transaction starts with no partitions');
+    });
+
+    it('the epoch stays across a commit; an abort after a failed record bumps it with InitProducerId', async () => {
+      const { manager, coordinators, view } = await setUp(1);
+      manager.begin();
+      manager.track(Promise.resolve(1), () => undefined);
+      await manager.commit();
+      assert.equal(view.epoch, 7, 'commit keeps the epoch');
+      manager.begin();
+      manager.track(Promise.reject(new Error('lost')), () => undefined);
+      await turns();
+      coordinators.script('InitProducerId', { errorCode: 0, producerId: 42n, producerEpoch: 8 });
+      await manager.abort();
+      const bump = coordinators.calls.at(-1)!;
+      assert.equal(bump.api, 'InitProducerId');
+      assert.equal(bump.request.producerId, 42n);
+      assert.equal(bump.request.producerEpoch, 7);
+      assert.equal(view.epoch, 8);
+    });
+  });
+});
