@@ -28,7 +28,7 @@ import { startKfake, type Kfake } from './lib/kfake.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
 import { resolvePlan, runSize, type RunSize } from './lib/run-plan.js';
-import { BENCH_DIR, prepare, prepareKfake } from './lib/setup.js';
+import { BENCH_DIR, prepare, prepareKfake, type SetupStep } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
 import { Topics } from './lib/topics.js';
@@ -47,7 +47,14 @@ const SCENARIOS: readonly Scenario[] = [
   // At a fixed offered rate, as a service sees it: latency at normal load, not queueing under saturation.
   { name: 'rate-20k-100B', valueBytes: 100, compression: 'none', rate: 20_000 },
   { name: 'rate-2k-1KiB-keyed-lz4', valueBytes: 1024, compression: 'lz4', keys: 1000, rate: 2000 },
+  // Transactions of 10,000 records, each committed: what the transaction protocol costs on top of 100B-lz4.
+  { name: '100B-txn', valueBytes: 100, compression: 'lz4', transactionRecords: 10_000 },
 ];
+/**
+ * Run only when `--scenarios` names them: not every client has a transactional driver, and the default run's
+ * length (bench/README.md) is kept.
+ */
+const OPT_IN = new Set(['100B-txn']);
 const isRate = (name: string): boolean => SCENARIOS.find((s) => s.name === name)?.rate !== undefined;
 
 /** The same for every client that has the setting (bench/README.md lists where one differs). */
@@ -81,7 +88,7 @@ if (args.broker !== 'kafka' && args.broker !== 'kfake') throw new Error(`--broke
 const kfakeBroker = args.broker === 'kfake';
 
 function pick<T extends { name: string }>(all: readonly T[], list: string | undefined, what: string): T[] {
-  if (list === undefined) return [...all];
+  if (list === undefined) return all.filter((item) => !OPT_IN.has(item.name));
   return list.split(',').map((name) => {
     const found = all.find((item) => item.name === name.trim());
     if (found === undefined) throw new Error(`unknown ${what} '${name}'; known: ${all.map((i) => i.name).join(', ')}`);
@@ -151,9 +158,15 @@ if (kfakeBroker) {
   brokers = await useBroker();
 }
 
-progress.note(`preparing peers: ${[...new Set(clients.map((c) => c.setup))].filter((s) => s !== 'none').join(', ') || 'none'}…`);
-const readiness = new Map(await Promise.all(clients.map(async (c) => [c.name, await prepare(c.setup)] as const)));
-for (const [name, ready] of readiness) if (!ready.ready) progress.note(`${name}: skipped — ${ready.reason}`);
+// Per client and scenario, since a scenario may need a setup of its own (Java's transactional driver).
+const setupOf = (client: ClientSpec, scenario: Scenario): SetupStep => client.setupFor?.(scenario) ?? client.setup;
+const neededSteps = [...new Set(clients.flatMap((c) => scenarios.map((s) => setupOf(c, s))))];
+progress.note(`preparing peers: ${neededSteps.filter((s) => s !== 'none').join(', ') || 'none'}…`);
+const readiness = new Map(await Promise.all(neededSteps.map(async (step) => [step, await prepare(step)] as const)));
+for (const client of clients) {
+  const reasons = new Set(scenarios.map((s) => readiness.get(setupOf(client, s))!).flatMap((r) => (r.ready ? [] : [r.reason])));
+  for (const reason of reasons) progress.note(`${client.name}: skipped — ${reason}`);
+}
 
 const work = await mkdtemp(join(tmpdir(), 'ringkafka-bench-'));
 const payloads = new Map(scenarios.map((s) => [s.valueBytes, writePayloadFile(work, s.valueBytes)]));
@@ -198,7 +211,7 @@ try {
     for (let repeat = 1; repeat <= repeats; repeat++) {
       for (const client of clients) {
         progress.start(`${client.name} ${scenario.name}${repeats > 1 ? ` (${repeat}/${repeats})` : ''}`);
-        const ready = readiness.get(client.name)!;
+        const ready = readiness.get(setupOf(client, scenario))!;
         const cannot = ready.ready ? cannotRun(client, scenario) : ready.reason;
         if (cannot !== undefined) {
           if (repeat === 1) attempts.set(client.name, [skippedRow(client.name, scenario.name, cannot)]);

@@ -1,6 +1,9 @@
 /**
- * npm run kafka -- start [--nodes 1|3] [--node N] [--secure] | stop [--node N] | status | tool <MainClass> [args…]
+ * npm run kafka -- start [--nodes 1|3] [--node N] [--secure] [--transaction-version 0|1|2] | stop [--node N] | status
+ *   | tool <MainClass> [args…]
  *
+ * `--transaction-version` formats the cluster with that transaction.version finalized (afresh when it was formatted
+ * at another level, so stop it first); without it a formatted cluster keeps its level (scripts/kafka/format-args.ts).
  * The local Apache Kafka the tests and the bench run against. See scripts/kafka/ for how it is laid out.
  */
 import { parseArgs } from 'node:util';
@@ -8,11 +11,12 @@ import { spawn } from 'node:child_process';
 import { CLASSPATH, KAFKA_VERSION } from './kafka/config.js';
 import { ensureInstalled } from './kafka/install.js';
 import { secureAddresses, start, status, stop } from './kafka/cluster.js';
+import { parseTransactionVersion } from './kafka/format-args.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   strict: false,
-  options: { nodes: { type: 'string' }, node: { type: 'string' }, secure: { type: 'boolean' } },
+  options: { nodes: { type: 'string' }, node: { type: 'string' }, secure: { type: 'boolean' }, 'transaction-version': { type: 'string' } },
 });
 const [command, ...rest] = positionals;
 const toInt = (value: string | boolean | undefined): number | undefined =>
@@ -22,7 +26,11 @@ switch (command) {
   case 'start': {
     const nodes = toInt(values.nodes);
     const node = toInt(values.node);
+    const level = values['transaction-version'];
+    // strict: false reads a bare `--transaction-version` as true: rejected, not taken as the default
+    const transactionVersion = level === undefined ? undefined : parseTransactionVersion(typeof level === 'string' ? level : '');
     const addresses = await start({
+      ...(transactionVersion !== undefined && { transactionVersion }),
       ...(nodes !== undefined && { nodes }),
       ...(node !== undefined && { node }),
       ...(values.secure === true && { secure: true }),
@@ -62,6 +70,6 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: npm run kafka -- start [--nodes 1|3] [--node N] [--secure] | stop [--node N] | status | install | tool <MainClass> [args…]');
+    console.error('usage: npm run kafka -- start [--nodes 1|3] [--node N] [--secure] [--transaction-version 0|1|2] | stop [--node N] | status | install | tool <MainClass> [args…]');
     process.exitCode = 2;
 }

@@ -58,6 +58,18 @@ export function readConfig(): ClientConfig {
   return JSON.parse(text) as ClientConfig;
 }
 
+/**
+ * Prints a report that says the client cannot run this scenario (bench/lib/contract.ts, `unsupported`) and exits:
+ * for an API this build lacks, found only at run time. The bench shows the row as skipped with the reason.
+ */
+export function reportUnsupported(reason: string): never {
+  const report: ClientReport = {
+    records: 0, bytes: 0, elapsedMs: 0, p50Ms: null, p99Ms: null, cpuSec: null, rssMB: null, errors: 0, settings: [], unsupported: reason,
+  };
+  process.stdout.write(JSON.stringify(report) + '\n');
+  process.exit(0);
+}
+
 /** Runs warm-up and measurement with `driver`, prints the report and exits the process. */
 export async function runClient(config: ClientConfig, driver: Driver): Promise<never> {
   const values = readPayloads(config.payloadFile);

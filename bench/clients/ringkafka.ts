@@ -10,10 +10,18 @@ import { readFileSync } from 'node:fs';
 // The compiled package, as users run it (`npm run bench` builds it first); not the TypeScript sources.
 import { Producer, type ProducerOptions } from '../../dist/src/main/index.js';
 import { paced } from '../lib/pacing.js';
-import { inWindows, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { inWindows, readConfig, recordsPerCall, reportUnsupported, runClient, type Driver, type RunOutcome } from './harness.js';
+import { produceInTransactions, transactionSupport } from './ringkafka-txn.js';
 
 const config = readConfig();
+const perTransaction = config.scenario.transactionRecords;
+if (perTransaction !== undefined) {
+  // checked before construction: a build without transactions rejects the transactionalId option as unknown
+  const unsupported = transactionSupport(Producer);
+  if (unsupported !== undefined) reportUnsupported(unsupported);
+}
 const options: ProducerOptions = {
+  ...(perTransaction !== undefined && { transactionalId: `${config.topic}-txn` }),
   ...(config.workers !== undefined && { workers: config.workers }),
   ...(config.tls !== undefined && {
     tls: { ca: readFileSync(config.tls.ca), cert: readFileSync(config.tls.cert), key: readFileSync(config.tls.key) },
@@ -39,16 +47,21 @@ const driver: Driver = {
   settings: [
     `lingerMs=${config.lingerMs}`, `batchMaxBytes=${config.batchBytes}`, `maxBufferedBytes=${config.bufferBytes}`,
     `maxBufferedRecords=${config.bufferRecords}`, "acks='all'", 'idempotent=true', `workers=${producer.metrics().workers}`,
-    config.scenario.rate !== undefined ? `one send() per record, due at ${config.scenario.rate}/s` : `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
+    perTransaction !== undefined
+      ? `producer.transaction() per ${perTransaction} records, committed, its records in tx.sendBatch calls of ~${config.chunkBytes} B`
+      : config.scenario.rate !== undefined ? `one send() per record, due at ${config.scenario.rate}/s` : `sendBatch calls of ~${config.chunkBytes} B of records, up to ${window} outstanding`,
     "partitioner='default' (murmur2 for keys, uniform sticky for null keys)",
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
   latencyNote:
-    config.scenario.rate !== undefined
+    perTransaction !== undefined
+      ? 'per transaction: producer.transaction() called to resolved (committed), every transaction'
+      : config.scenario.rate !== undefined
       ? 'each record from its due time to its send() result, every record (one send() per record)'
       : `send() to its result, 1 in ${config.sampleEvery} records`,
 
   async produce(from, count, { values, keys }, latency): Promise<RunOutcome> {
+    if (perTransaction !== undefined) return produceInTransactions(producer, topic, { from, count, perTransaction, perCall }, { values, keys }, latency);
     let errors = 0;
     let firstError: string | undefined;
     const fail = (reason: unknown): void => {

@@ -5,11 +5,11 @@
  */
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { ROOT } from '../../scripts/kafka/config.js';
+import { CLASSPATH, ROOT } from '../../scripts/kafka/config.js';
 import { parseReport, type ClientConfig, type ClientReport, type Scenario } from './contract.js';
-import { javaSettings, parseSummaryLine, producerPerformanceArgs } from './java-perf.js';
+import { JAVA_HEAP, javaSettings, parseSummaryLine, producerPerformanceArgs } from './java-perf.js';
 import { cpuBetween, watch, type WatchedRun } from './process-watch.js';
-import { BENCH_DIR, FRANZ_GO_BIN, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
+import { BENCH_DIR, FRANZ_GO_BIN, JAVA_TXN_DIR, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
 
 /** One client × scenario. The field names up to `skipped` are the issue's; the rest are extra context. */
 export interface RunRow {
@@ -58,6 +58,8 @@ export interface RunRow {
 export interface ClientSpec {
   readonly name: string;
   readonly setup: SetupStep;
+  /** The setup a scenario needs when it is not `setup` (Java's transactional driver is compiled apart). */
+  readonly setupFor?: (scenario: Scenario) => SetupStep;
   /** Node clients report event-loop delay. */
   readonly node: boolean;
   readonly command: (config: ClientConfig) => { command: string; args: string[] };
@@ -89,6 +91,13 @@ export function ringkafkaWithWorkers(workers: number): ClientSpec {
   return nodeClient(`ringkafka (${workers} worker${workers === 1 ? '' : 's'})`, 'ringkafka.ts', 'none', { workers });
 }
 
+/** The transactional id of a run: its topic is unique per client, scenario and repetition, and so is this. */
+export const transactionalIdOf = (config: ClientConfig): string => `${config.topic}-txn`;
+
+/** Why a client without a transactional driver in this bench skips the transactional scenario. */
+const noTransactions = (why: string) => (scenario: Scenario): string | undefined =>
+  scenario.transactionRecords !== undefined ? `no transactional driver in this bench: ${why}` : undefined;
+
 /** Lower-case letters, digits and dashes: a client's name as part of a topic name. */
 export function slug(name: string): string {
   return name.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
@@ -96,10 +105,10 @@ export function slug(name: string): string {
 
 export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka.ts', 'none'),
-  nodeClient('kafkajs', 'kafkajs.ts', 'node-peers'),
-  nodeClient('platformatic', 'platformatic.ts', 'node-peers'),
+  nodeClient('kafkajs', 'kafkajs.ts', 'node-peers', { cannot: noTransactions('KafkaJS has transactions, not yet driven here') }),
+  nodeClient('platformatic', 'platformatic.ts', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka') }),
   // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
-  nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', {}, ['platformatic-2']),
+  nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', { cannot: noTransactions('not yet written for @platformatic/kafka') }, ['platformatic-2']),
   {
     name: 'franz-go',
     setup: 'franz-go',
@@ -114,6 +123,9 @@ export const CLIENTS: readonly ClientSpec[] = [
         ...(c.keysFile !== undefined ? ['-keys-file', c.keysFile] : []),
         ...(c.tls !== undefined ? ['-tls-ca', c.tls.ca, '-tls-cert', c.tls.cert, '-tls-key', c.tls.key] : []),
         ...(c.scenario.rate !== undefined ? ['-rate', String(c.scenario.rate)] : []),
+        ...(c.scenario.transactionRecords !== undefined
+          ? ['-transaction-records', String(c.scenario.transactionRecords), '-transactional-id', transactionalIdOf(c)]
+          : []),
       ],
     }),
   },
@@ -129,16 +141,33 @@ export const CLIENTS: readonly ClientSpec[] = [
         c.keysFile ?? '-', c.tls?.ca ?? '-', c.tls?.cert ?? '-', c.tls?.key ?? '-', String(c.scenario.rate ?? 0),
       ],
     }),
+    cannot: noTransactions('the C loop does not call rd_kafka_init_transactions yet'),
   },
   {
     name: 'java',
     setup: 'java',
+    setupFor: (scenario) => (scenario.transactionRecords !== undefined ? 'java-txn' : 'java'),
     node: false,
-    command: (c) => ({ command: 'java', args: producerPerformanceArgs(c) }),
+    command: (c) => ({ command: 'java', args: c.scenario.transactionRecords !== undefined ? javaTxnArgs(c) : producerPerformanceArgs(c) }),
     cannot: (scenario) =>
       scenario.keys !== undefined ? 'ProducerPerformance sends no keys (it has no option for them)' : undefined,
   },
 ];
+
+/**
+ * The transactional scenario's Java driver (bench/peers/java/TxnPerf.java): ProducerPerformance can only commit by
+ * elapsed time (`--transaction-duration-ms`), not every N records. The same producer settings as ProducerPerformance
+ * gets, and a JSON report like the other peers'.
+ */
+export function javaTxnArgs(c: ClientConfig): string[] {
+  return [
+    JAVA_HEAP, '-cp', `${JAVA_TXN_DIR}:${CLASSPATH}`, 'TxnPerf',
+    '--brokers', c.brokers.join(','), '--topic', c.topic, '--records', String(c.records), '--warmup', String(c.warmupRecords),
+    '--payload-file', c.payloadFile, '--compression', c.scenario.compression, '--linger-ms', String(c.lingerMs),
+    '--batch-bytes', String(c.batchBytes), '--buffer-bytes', String(c.bufferBytes),
+    '--transaction-records', String(c.scenario.transactionRecords ?? c.records), '--transactional-id', transactionalIdOf(c),
+  ];
+}
 
 export function skippedRow(client: string, scenario: string, reason: string): RunRow {
   return {
@@ -162,7 +191,9 @@ export async function runOne(spec: ClientSpec, config: ClientConfig, timeoutMs: 
   if (run.timedOut) return { row: skippedRow(spec.name, scenario, `run failed: no result within ${Math.round(timeoutMs / 1000)} s`), settings: [] };
   if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${firstLine(run.stderr)}`), settings: [] };
   try {
-    return spec.name === 'java' ? javaRow(config, run) : reportRow(spec, config, parseReport(run.stdout), run);
+    // ProducerPerformance prints its own summary; the transactional Java driver prints a report like the others.
+    const summaryLines = spec.name === 'java' && config.scenario.transactionRecords === undefined;
+    return summaryLines ? javaRow(config, run) : reportRow(spec, config, parseReport(run.stdout), run);
   } catch (error) {
     return { row: skippedRow(spec.name, scenario, `run failed: ${String(error)}`), settings: [] };
   }
@@ -170,6 +201,7 @@ export async function runOne(spec: ClientSpec, config: ClientConfig, timeoutMs: 
 
 function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport, run: WatchedRun): ClientRun {
   const scenario = config.scenario.name;
+  if (report.unsupported !== undefined) return { row: skippedRow(spec.name, scenario, `unsupported: ${report.unsupported}`), settings: [] };
   if (report.errors > 0) {
     const reason = `run failed: ${report.errors} of ${report.records} records failed (${report.firstError ?? 'no message'})`;
     return { row: skippedRow(spec.name, scenario, reason), settings: report.settings };

@@ -23,6 +23,11 @@ export interface Scenario {
    * p99.9 and max as well. Unset: a saturation scenario.
    */
   readonly rate?: number;
+  /**
+   * Transactional: the client commits one transaction per this many records (the last one of a run takes what is
+   * left), one transaction open at a time, warm-up included. Latency is then per transaction, begin to commit.
+   */
+  readonly transactionRecords?: number;
 }
 
 /** PEM files for mutual TLS, as paths; each client reads them the way its users would. */
@@ -113,6 +118,11 @@ export interface ClientReport {
   readonly latencyNote?: string;
   /** Node clients on Linux: CPU by thread and the main thread's event-loop utilisation. */
   readonly threads?: ThreadCpu;
+  /**
+   * The client found, at run time, that it cannot run the scenario (an API it lacks in this build): the run sends
+   * nothing and its row is skipped with this reason. The counting fields are then 0.
+   */
+  readonly unsupported?: string;
 }
 
 /** Parses and checks one ClientReport line; throws with the text when it is not one. */

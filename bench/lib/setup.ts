@@ -28,6 +28,9 @@ export const KFAKE_DIR = join(BENCH_DIR, 'peers', 'kfake');
 export const KFAKE_BIN = join(BIN_DIR, 'kfake');
 export const LIBRDKAFKA_SOURCE = join(BENCH_DIR, 'peers', 'librdkafka', 'producer.c');
 export const LIBRDKAFKA_BIN = join(BIN_DIR, 'librdkafka-peer');
+/** The transactional scenario's Java driver (KafkaProducer directly): its source, and where javac puts its class. */
+export const JAVA_TXN_SOURCE = join(BENCH_DIR, 'peers', 'java', 'TxnPerf.java');
+export const JAVA_TXN_DIR = join(BIN_DIR, 'java');
 
 interface StepResult {
   readonly ok: boolean;
@@ -195,12 +198,27 @@ async function prepareJava(): Promise<Readiness> {
   return { ready: true };
 }
 
+/** javac of the transactional driver against the broker's jars, unless its class is newer than its source. */
+async function prepareJavaTxn(): Promise<Readiness> {
+  const java = await prepare('java');
+  if (!java.ready) return java;
+  if (!(await onPath('javac'))) {
+    return { ready: false, reason: 'javac is not on PATH: the transactional driver is compiled at bench time; install a JDK 17+ (Debian: apt-get install -y default-jdk-headless) and rerun' };
+  }
+  if (newerThanAll(join(JAVA_TXN_DIR, 'TxnPerf.class'), [JAVA_TXN_SOURCE])) return { ready: true };
+  await mkdir(JAVA_TXN_DIR, { recursive: true });
+  const result = await step('javac', ['-cp', join(LIBS_DIR, '*'), '-d', JAVA_TXN_DIR, JAVA_TXN_SOURCE], BENCH_DIR, 120_000);
+  if (!result.ok) return { ready: false, reason: `javac failed: ${tail(result.output)}` };
+  return { ready: true };
+}
+
 const steps = {
   'node-peers': () => prepareNodePeers(NODE_PEERS),
   'platformatic-2': preparePlatformatic2,
   'franz-go': prepareFranzGo,
   librdkafka: prepareLibrdkafka,
   java: prepareJava,
+  'java-txn': prepareJavaTxn,
   none: async (): Promise<Readiness> => ({ ready: true }),
 } as const;
 export type SetupStep = keyof typeof steps;

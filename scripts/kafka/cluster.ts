@@ -22,6 +22,7 @@ import {
   CLASSPATH, HOST, KAFKA_DIR, REAUTH_MS, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
 } from './config.js';
 import { ensureInstalled } from './install.js';
+import { storageFormatArgs, type TransactionVersion } from './format-args.js';
 import { brokerAnswers } from './probe.js';
 import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
@@ -35,6 +36,8 @@ interface Layout {
   readonly clusterId: string;
   /** The SCRAM user was added at format time; a cluster formatted before that is formatted afresh. */
   readonly scram?: boolean;
+  /** transaction.version finalized at format time; absent: the release's default (2). */
+  readonly transactionVersion?: TransactionVersion;
 }
 
 export interface NodeStatus {
@@ -165,17 +168,19 @@ function jvmOptions(nodes: number): string[] {
 }
 
 /** Formats storage for a fresh cluster of `nodes` nodes, wiping any earlier data (only when nothing runs). */
-async function format(nodes: number, log: (line: string) => void): Promise<Layout> {
+async function format(nodes: number, transactionVersion: TransactionVersion | undefined, log: (line: string) => void): Promise<Layout> {
   for (let id = 1; id <= 3; id++) {
-    if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before changing its size`);
+    if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before formatting it afresh (size or transaction.version)`);
   }
   // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
-  const layout: Layout = { nodes, clusterId: randomBytes(16).toString('base64url'), scram: true };
+  const layout: Layout = {
+    nodes, clusterId: randomBytes(16).toString('base64url'), scram: true, ...(transactionVersion !== undefined && { transactionVersion }),
+  };
   const { username, password } = SASL_USER;
   const scram = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [
     '--add-scram', `${mechanism}=[name=${username},password=${password}]`,
   ]);
-  log(`formatting a ${nodes}-node KRaft cluster ${layout.clusterId}`);
+  log(`formatting a ${nodes}-node KRaft cluster ${layout.clusterId}${transactionVersion !== undefined ? ` with transaction.version=${transactionVersion}` : ''}`);
   await writeFile(LOG4J, LOG4J_CONFIG);
   await Promise.all(
     Array.from({ length: nodes }, async (_, i) => {
@@ -186,7 +191,7 @@ async function format(nodes: number, log: (line: string) => void): Promise<Layou
       await writeFile(props, serverProperties(id, nodes, false));
       await run('java', [
         '-cp', CLASSPATH, `-Dlog4j2.configurationFile=${LOG4J}`, TOOLS.storage,
-        'format', '-t', layout.clusterId, '-c', props, ...scram,
+        ...storageFormatArgs({ clusterId: layout.clusterId, properties: props, scram, transactionVersion }),
       ]);
     }),
   );
@@ -272,6 +277,12 @@ export interface StartOptions {
    * node (`node`) restarts the way it last ran.
    */
   readonly secure?: boolean;
+  /**
+   * Format with this transaction.version finalized (format-args.ts). A formatted cluster at another level is
+   * formatted afresh (only while nothing runs); unset: a formatted cluster is started at whatever level it has,
+   * and a fresh one gets the release's default.
+   */
+  readonly transactionVersion?: TransactionVersion;
   readonly log?: (line: string) => void;
 }
 
@@ -291,8 +302,10 @@ export async function start(options: StartOptions = {}): Promise<string[]> {
   } else {
     const nodes = options.nodes ?? 1;
     if (nodes !== 1 && nodes !== 3) throw new Error(`--nodes must be 1 or 3, got ${nodes}`);
-    if (layout === null || layout.nodes !== nodes || layout.scram !== true || !existsSync(join(nodeDir(1), 'data'))) {
-      layout = await format(nodes, log);
+    const wanted = options.transactionVersion;
+    const otherLevel = wanted !== undefined && (layout?.transactionVersion ?? 2) !== wanted;
+    if (layout === null || layout.nodes !== nodes || layout.scram !== true || otherLevel || !existsSync(join(nodeDir(1), 'data'))) {
+      layout = await format(nodes, wanted, log);
     }
   }
   const ids = options.node !== undefined ? [options.node] : Array.from({ length: layout.nodes }, (_, i) => i + 1);

@@ -67,4 +67,5 @@ export const TOOLS = {
   producerPerformance: 'org.apache.kafka.tools.ProducerPerformance',
   configCommand: 'kafka.admin.ConfigCommand',
   reassignPartitions: 'org.apache.kafka.tools.reassign.ReassignPartitionsCommand',
+  consumerGroups: 'org.apache.kafka.tools.consumer.group.ConsumerGroupCommand',
 } as const;

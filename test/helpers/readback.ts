@@ -1,8 +1,12 @@
 /**
- * The independent readers the producer integration tests check with — Kafka's console consumer, GetOffsetShell and
- * DumpLogSegments from the same jars as the broker — with their output parsed, and a polling wait.
+ * The independent readers the producer integration tests check with — Kafka's console consumer, GetOffsetShell,
+ * DumpLogSegments and the consumer-group tool from the same jars as the broker — with their output parsed, and a
+ * polling wait.
  */
 import { TOOLS, localSegment, runKafkaTool } from './broker.js';
+import { groupToolError, parseControlRecords, parseGroupOffsets, type ControlMarker } from './tool-output.js';
+
+export type { ControlMarker };
 
 /** End offset of each partition, from Kafka's GetOffsetShell (`topic:partition:offset` lines). */
 export async function endOffsets(brokers: readonly string[], topic: string): Promise<Map<number, number>> {
@@ -25,19 +29,32 @@ export interface ConsumedRecord {
   readonly value: string;
 }
 
+export interface ConsumeOptions {
+  /** Give up after this long without a new record (default 20 s). */
+  readonly idleMs?: number;
+  /**
+   * `read_committed` hides the records of aborted and still open transactions, and stops at the first open one
+   * (the last stable offset); `read_uncommitted`, the tool's default, returns every record. Unset: the default.
+   */
+  readonly isolationLevel?: 'read_committed' | 'read_uncommitted';
+}
+
 /**
  * Reads `expected` records from the beginning of the topics matching `include` (a topic name is a regex matching
  * itself when it has no special characters) with Kafka's console consumer, in the order it delivers them (per
  * partition, that is offset order). Stops after `expected` records or after `idleMs` without a new one, so a
  * missing record makes the test fail on the count, not hang. Values and keys must not contain tabs or newlines.
+ * The fourth argument is the idle limit in ms, or options with the isolation level as well.
  */
 export async function consume(
   brokers: readonly string[],
   include: string,
   expected: number,
-  idleMs = 20_000,
+  options: number | ConsumeOptions = {},
 ): Promise<ConsumedRecord[]> {
+  const { idleMs = 20_000, isolationLevel } = typeof options === 'number' ? { idleMs: options } : options;
   const { stdout } = await runKafkaTool(TOOLS.consoleConsumer, [
+    ...(isolationLevel !== undefined ? ['--isolation-level', isolationLevel] : []),
     '--bootstrap-server', brokers.join(','),
     '--include', include,
     '--from-beginning',
@@ -121,6 +138,28 @@ export async function dumpBatches(files: readonly string[]): Promise<Map<string,
     });
   }
   return byFile;
+}
+
+/**
+ * The offsets group `groupId` has committed (a consumer's commit, or a transaction's sendOffsets once committed),
+ * by `topic:partition`, from Kafka's consumer-group tool. A group that does not exist yet has none.
+ */
+export async function groupOffsets(brokers: readonly string[], groupId: string): Promise<Map<string, number>> {
+  const { stdout, stderr } = await runKafkaTool(TOOLS.consumerGroups, ['--bootstrap-server', brokers.join(','), '--describe', '--group', groupId]);
+  const error = groupToolError(`${stdout}\n${stderr}`);
+  if (error?.missing === true) return new Map();
+  if (error !== undefined) throw new Error(`${TOOLS.consumerGroups} --describe --group ${groupId}: ${error.message}`);
+  return parseGroupOffsets(stdout);
+}
+
+/**
+ * The transaction markers (COMMIT, ABORT) in each segment file, in file order, from DumpLogSegments with deep
+ * iteration: the proof that a transaction ended as the test expects, on the partitions it wrote to. The files come
+ * from `localSegments` (which says when the broker's files are not on this machine).
+ */
+export async function dumpControlRecords(files: readonly string[]): Promise<Map<string, ControlMarker[]>> {
+  const { stdout } = await runKafkaTool(TOOLS.dumpLogSegments, ['--deep-iteration', '--files', files.join(',')], 300_000);
+  return parseControlRecords(stdout);
 }
 
 /** Polls `condition` until it holds; a wait, not an assertion on time: it throws only past a generous limit. */

@@ -60,7 +60,12 @@ func main() {
 	tlsCert := flag.String("tls-cert", "", "client certificate (PEM)")
 	tlsKey := flag.String("tls-key", "", "client key (PEM)")
 	rate := flag.Float64("rate", 0, "records per second on a fixed schedule, every record timed from its due time (0: as fast as it can)")
+	txnRecords := flag.Int("transaction-records", 0, "commit one transaction per this many records (0: no transactions)")
+	txnID := flag.String("transactional-id", "", "TransactionalID, with -transaction-records")
 	flag.Parse()
+	if (*txnRecords > 0) != (*txnID != "") {
+		fail(fmt.Errorf("-transaction-records and -transactional-id go together"))
+	}
 
 	values, err := readPayloads(*payloadFile)
 	if err != nil {
@@ -99,6 +104,10 @@ func main() {
 		opts = append(opts, kgo.DialTLSConfig(config))
 		settings = append(settings, "DialTLSConfig(RootCAs, Certificates) (mutual TLS)")
 	}
+	if *txnRecords > 0 {
+		opts = append(opts, kgo.TransactionalID(*txnID))
+		settings = append(settings, "TransactionalID="+*txnID, fmt.Sprintf("one transaction per %d records, committed", *txnRecords))
+	}
 	client, err := kgo.NewClient(opts...)
 	if err != nil {
 		fail(err)
@@ -106,12 +115,18 @@ func main() {
 	defer client.Close()
 
 	ctx := context.Background()
-	if w := run(ctx, client, values, keys, *warmup, 0, *rate); w.errors > 0 {
+	produce := func(n, sample int) measured {
+		if *txnRecords > 0 {
+			return runTransactions(ctx, client, values, keys, n, *txnRecords)
+		}
+		return run(ctx, client, values, keys, n, sample, *rate)
+	}
+	if w := produce(*warmup, 0); w.errors > 0 {
 		fail(fmt.Errorf("warm-up: %d records failed, first: %w", w.errors, w.firstError))
 	}
 	cpuBefore := cpuSeconds()
 	start := time.Now()
-	m := run(ctx, client, values, keys, *records, *sampleEvery, *rate)
+	m := produce(*records, *sampleEvery)
 	elapsed := time.Since(start)
 	cpu := cpuSeconds() - cpuBefore
 
@@ -139,6 +154,9 @@ func main() {
 		out.P999Ms = percentile(m.latencies, 0.999)
 		out.MaxMs = percentile(m.latencies, 1)
 		out.LatencyNote = "each record from its due time to its promise, every record (one Produce per record, on schedule)"
+	}
+	if *txnRecords > 0 {
+		out.LatencyNote = "per transaction: BeginTransaction to EndTransaction(TryCommit) returned, every transaction"
 	}
 	if m.firstError != nil {
 		out.FirstError = m.firstError.Error()

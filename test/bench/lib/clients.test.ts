@@ -108,3 +108,36 @@ describe('writeKeyFile', () => {
     }
   });
 });
+
+describe('the transactional scenario', () => {
+  const txn: ClientConfig = { ...base, topic: 'bench-x', scenario: { name: '100B-txn', valueBytes: 100, compression: 'lz4', transactionRecords: 10_000 } };
+
+  it('runs Java through its own driver, compiled apart, with a count per transaction instead of ProducerPerformance', () => {
+    const java = client('java');
+    assert.equal(java.setupFor!(txn.scenario), 'java-txn');
+    assert.equal(java.setupFor!(base.scenario), 'java');
+    const { args } = java.command(txn);
+    const at = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
+    assert.ok(args.includes('TxnPerf'));
+    assert.ok(!args.includes('--throughput'));
+    assert.equal(at('--transaction-records'), '10000');
+    assert.equal(at('--transactional-id'), 'bench-x-txn');
+    assert.equal(at('--records'), '1000');
+    assert.equal(at('--warmup'), '100');
+  });
+
+  it('gives franz-go the count and a transactional id of its own run', () => {
+    const { args } = client('franz-go').command(txn);
+    assert.equal(args[args.indexOf('-transaction-records') + 1], '10000');
+    assert.equal(args[args.indexOf('-transactional-id') + 1], 'bench-x-txn');
+    assert.ok(!client('franz-go').command(base).args.includes('-transactional-id'));
+  });
+
+  it('skips the clients without a transactional driver, with the reason, and only for that scenario', () => {
+    for (const name of ['kafkajs', 'platformatic', 'platformatic-2', 'librdkafka']) {
+      assert.match(client(name).cannot!(txn.scenario)!, /no transactional driver/, name);
+      assert.equal(client(name).cannot!(base.scenario), undefined, name);
+    }
+    assert.equal(client('ringkafka').cannot, undefined, 'ringkafka decides at run time (unsupported in a build without transactions)');
+  });
+});
