@@ -29,6 +29,12 @@ export interface ConnectionOptions {
 export interface RequestOptions {
   /** Version to send; default the negotiated one (`versionFor`). */
   readonly version?: number | undefined;
+  /**
+   * Highest version to negotiate when `version` is not given: the highest both sides speak, at most this. For a
+   * version that changes meaning rather than layout, e.g. Produce at most v11 while the producer uses transaction
+   * protocol v1 (Produce v12+ tells a Kafka 4 broker the client adds partitions implicitly, KIP-890 part 2).
+   */
+  readonly maxVersion?: number | undefined;
   readonly signal?: AbortSignal | undefined;
   /** Expected body size in bytes, so the frame is allocated once even for large bodies (Produce). */
   readonly sizeHint?: number | undefined;
@@ -36,6 +42,8 @@ export interface RequestOptions {
 
 export interface SendOptions {
   readonly version?: number | undefined;
+  /** As in RequestOptions. */
+  readonly maxVersion?: number | undefined;
   readonly sizeHint?: number | undefined;
 }
 

@@ -23,7 +23,7 @@
  */
 import type net from 'node:net';
 import type { ApiDefinition } from '../protocol/api.js';
-import { negotiateVersion, type VersionRange } from '../protocol/apis/api-versions.js';
+import { negotiateVersion, type FinalizedFeature, type VersionRange } from '../protocol/apis/api-versions.js';
 import { readResponseHeaderRest, writeRequestHeader } from '../protocol/headers.js';
 import { Reader } from '../protocol/reader.js';
 import { Writer } from '../protocol/writer.js';
@@ -82,6 +82,8 @@ export class Connection {
   #timer: NodeJS.Timeout | undefined;
   #failure: KafkaProducerError | undefined;
   #ranges: ReadonlyMap<number, VersionRange> = new Map();
+  #features: ReadonlyMap<string, FinalizedFeature> = new Map();
+  #featuresEpoch = -1n;
   readonly #versions = new Map<number, number>();
   #handshakeVersion = -1;
   /** From the last SASL authentication (KIP-368): ms the session lasts from then, 0 for no limit. */
@@ -153,6 +155,8 @@ export class Connection {
         address,
       );
       connection.#ranges = handshake.ranges;
+      connection.#features = handshake.finalizedFeatures;
+      connection.#featuresEpoch = handshake.finalizedFeaturesEpoch;
       connection.#handshakeVersion = handshake.version;
       if (options.sasl !== undefined) {
         const session = await saslAuthenticate(
@@ -234,14 +238,38 @@ export class Connection {
     return this.#handshakeVersion;
   }
 
-  /** The version to send `api` at: the highest both sides speak. Throws UnsupportedVersionError. */
-  versionFor(api: ApiDefinition<unknown, unknown>): number {
+  /** The cluster's finalized features (KIP-584) as this broker reported them in the handshake. */
+  get finalizedFeatures(): ReadonlyMap<string, FinalizedFeature> {
+    return this.#features;
+  }
+
+  /** The epoch of `finalizedFeatures`; -1 when the broker sent none. The highest epoch seen is the freshest. */
+  get finalizedFeaturesEpoch(): bigint {
+    return this.#featuresEpoch;
+  }
+
+  /**
+   * The finalized max level of one feature, 0 when the broker did not list it: Kafka treats an absent feature as
+   * level 0. E.g. `transaction.version` >= 2 is what makes the Java client use transaction protocol v2
+   * (`TransactionManager.maybeUpdateTransactionV2Enabled`).
+   */
+  finalizedFeature(name: string): number {
+    return this.#features.get(name)?.maxVersion ?? 0;
+  }
+
+  /**
+   * The version to send `api` at: the highest both sides speak, and at most `maxVersion` when given. Throws
+   * UnsupportedVersionError when no version is left.
+   */
+  versionFor(api: ApiDefinition<unknown, unknown>, maxVersion?: number): number {
     let version = this.#versions.get(api.key);
     if (version === undefined) {
       version = negotiateVersion(api, this.#ranges);
       this.#versions.set(api.key, version);
     }
-    return version;
+    if (maxVersion === undefined || version <= maxVersion) return version;
+    // Not cached: the cap belongs to this call, not to the connection.
+    return negotiateVersion({ ...api, maxVersion: Math.min(api.maxVersion, maxVersion) }, this.#ranges);
   }
 
   /** Sends a request and resolves with its decoded answer. */
@@ -250,7 +278,7 @@ export class Connection {
     let exchange: Exchange;
     try {
       if (signal?.aborted) throw abortError(`${api.name} request`, 'not-sent', signal.reason);
-      exchange = this.#prepare(api, request, options.version, options.sizeHint, true);
+      exchange = this.#prepare(api, request, options, true);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -270,7 +298,7 @@ export class Connection {
   send<Req>(api: ApiDefinition<Req, unknown>, request: Req, options: SendOptions = {}): Promise<void> {
     let exchange: Exchange;
     try {
-      exchange = this.#prepare(api, request, options.version, options.sizeHint, false);
+      exchange = this.#prepare(api, request, options, false);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -294,14 +322,13 @@ export class Connection {
   #prepare(
     api: ApiDefinition<unknown, unknown>,
     request: unknown,
-    requestedVersion: number | undefined,
-    sizeHint: number | undefined,
+    { version: requestedVersion, maxVersion, sizeHint }: SendOptions,
     expectsResponse: boolean,
   ): Exchange {
     if (this.#failure !== undefined) {
       throw new ConnectionError(`connection to ${this.#address} is closed`, { cause: this.#failure });
     }
-    const version = requestedVersion ?? this.versionFor(api);
+    const version = requestedVersion ?? this.versionFor(api, maxVersion);
     if (!Number.isInteger(version) || version < api.minVersion || version > api.maxVersion) {
       throw new UnsupportedVersionError(
         `${api.name} v${version} is outside the versions ringkafka speaks (${api.minVersion}–${api.maxVersion})`,
@@ -518,7 +545,7 @@ export class Connection {
   #requestNow<Req, Res>(api: ApiDefinition<Req, Res>, request: Req, version: number): Promise<Res> {
     let exchange: Exchange;
     try {
-      exchange = this.#prepare(api, request, version, undefined, true);
+      exchange = this.#prepare(api, request, { version }, true);
     } catch (error) {
       return Promise.reject(error);
     }

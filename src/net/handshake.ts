@@ -9,6 +9,7 @@ import {
   DEFAULT_API_VERSIONS_REQUEST,
   UNSUPPORTED_VERSION_ERROR,
   versionRanges,
+  type FinalizedFeature,
   type VersionRange,
 } from '../protocol/apis/api-versions.js';
 import { brokerError } from '../protocol/error-codes.js';
@@ -18,6 +19,10 @@ export interface HandshakeResult {
   /** The ApiVersions version the broker accepted. */
   readonly version: number;
   readonly ranges: Map<number, VersionRange>;
+  /** The cluster's finalized features as this broker knows them (empty below ApiVersions v3). */
+  readonly finalizedFeatures: ReadonlyMap<string, FinalizedFeature>;
+  /** Their epoch; -1 when the broker sent none. */
+  readonly finalizedFeaturesEpoch: bigint;
 }
 
 /** What the handshake needs of a connection: one way to send a request at a given version. */
@@ -40,5 +45,10 @@ export async function apiVersionsHandshake(send: Requester, address: string): Pr
     throw new UnsupportedVersionError(`${address} refused ApiVersions v${version} after listing it`);
   }
   if (response.errorCode !== 0) throw brokerError(response.errorCode, `ApiVersions handshake with ${address}`);
-  return { version, ranges: versionRanges(response) };
+  return {
+    version,
+    ranges: versionRanges(response),
+    finalizedFeatures: response.finalizedFeatures,
+    finalizedFeaturesEpoch: response.finalizedFeaturesEpoch,
+  };
 }

@@ -2,8 +2,8 @@
  * The Kafka error table: error code → name, whether retrying may help, whether the client's metadata is stale.
  *
  * Names and codes follow `Errors.java` in apache/kafka (clients/src/main/java/org/apache/kafka/common/protocol),
- * codes -1..128 as of Kafka 3.9/4.0 and 129..133 added by Kafka 4.0/4.1. The two flags follow the Java exception
- * class of each code:
+ * codes -1..128 as of Kafka 3.9/4.0 and 129..133 added by Kafka 4.0/4.1 (still the whole table in Kafka 4.3). The
+ * two flags follow the Java exception class of each code:
  * - `retriable`: the class extends `RetriableException`;
  * - `refreshMetadata`: the class extends `InvalidMetadataException` (the Java producer requests a metadata update
  *   when a batch fails with one of these).
@@ -190,4 +190,91 @@ export function errorInfo(code: number): ErrorInfo {
 export function brokerError(code: number, message?: string | null): BrokerError {
   const info = errorInfo(code);
   return new BrokerError(code, info.name, info.retriable, message);
+}
+
+/**
+ * What a transactional producer does about an error, in the categories of KIP-1050 (consistent error handling for
+ * transactions):
+ * - `retriable`: send the same request again after a backoff (the Java exception extends RetriableException). A
+ *   Produce batch that exhausts its retries fails, which makes the transaction abortable.
+ * - `refresh-coordinator`: find the coordinator again (FindCoordinator), then resend (KIP-1050's
+ *   RefreshRetriableException: NotCoordinatorException, CoordinatorNotAvailableException).
+ * - `abortable`: the transaction cannot commit; abort it (EndTxn with committed=false), and the producer goes on.
+ * - `fatal`: the producer cannot go on (KIP-1050's application-recoverable and invalid-configuration errors, and
+ *   anything unexpected): it must be closed, and a new one created.
+ */
+export type TransactionErrorCategory = 'retriable' | 'refresh-coordinator' | 'abortable' | 'fatal';
+
+/**
+ * Where the code came from: a transaction or group coordinator (FindCoordinator, InitProducerId,
+ * AddPartitionsToTxn, AddOffsetsToTxn, TxnOffsetCommit, EndTxn), or a partition leader (Produce). Some codes mean
+ * different things in the two: INVALID_PRODUCER_EPOCH from a coordinator means another producer took over the
+ * transactional id, from a leader that the coordinator aborted a timed-out transaction (KIP-588).
+ */
+export type TransactionErrorOrigin = 'coordinator' | 'produce';
+
+/**
+ * Fatal wherever they come from. The Java client's `TransactionManager.maybeTransitionToErrorState` makes these
+ * five fatal for a failed batch (ClusterAuthorizationException, TransactionalIdAuthorizationException,
+ * ProducerFencedException, UnsupportedVersionException, InvalidPidMappingException), and every coordinator handler
+ * in `TransactionManager` calls `fatalError` for them.
+ */
+const TXN_FATAL_ANYWHERE: ReadonlySet<number> = new Set([
+  ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+  ErrorCode.UNSUPPORTED_VERSION,
+  ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+  ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+  ErrorCode.PRODUCER_FENCED,
+]);
+
+/**
+ * The coordinator answers `TransactionManager`'s handlers turn into `abortableError` (or `abortableErrorIfPossible`):
+ * - TRANSACTION_ABORTABLE (KIP-890), in every handler;
+ * - UNKNOWN_PRODUCER_ID (AddPartitionsToTxn, AddOffsetsToTxn, EndTxn): abortable when the epoch can be bumped
+ *   (InitProducerId v3+ at the coordinator, KIP-360, or transaction protocol v2), fatal otherwise;
+ * - TOPIC_AUTHORIZATION_FAILED and OPERATION_NOT_ATTEMPTED (AddPartitionsToTxn: the topic is not allowed, or
+ *   another partition of the same request failed);
+ * - GROUP_AUTHORIZATION_FAILED, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, FENCED_INSTANCE_ID (AddOffsetsToTxn,
+ *   TxnOffsetCommit, FindCoordinator for a group: the consumer's offsets cannot be committed with this transaction).
+ * Every other non-retriable coordinator answer is fatal there, INVALID_TXN_STATE, INVALID_PRODUCER_EPOCH,
+ * TRANSACTION_COORDINATOR_FENCED and INVALID_TRANSACTION_TIMEOUT included ("Unexpected error" → `fatalError`).
+ */
+const TXN_COORDINATOR_ABORTABLE: ReadonlySet<number> = new Set([
+  ErrorCode.TRANSACTION_ABORTABLE,
+  ErrorCode.UNKNOWN_PRODUCER_ID,
+  ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+  ErrorCode.OPERATION_NOT_ATTEMPTED,
+  ErrorCode.GROUP_AUTHORIZATION_FAILED,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.FENCED_INSTANCE_ID,
+]);
+
+/** KIP-1050's refresh-retriable coordinator errors: look the coordinator up again (every `TxnRequestHandler`). */
+const TXN_REFRESH_COORDINATOR: ReadonlySet<number> = new Set([
+  ErrorCode.COORDINATOR_NOT_AVAILABLE,
+  ErrorCode.NOT_COORDINATOR,
+]);
+
+/**
+ * The KIP-1050 category of a non-zero error code for a transactional producer; throws RangeError for 0 (not an
+ * error). Unknown codes are fatal, as the Java client's "Unexpected error" branches are.
+ *
+ * From a Produce answer (`origin` 'produce'), every code that is neither retriable nor in the five fatal ones is
+ * abortable: `TransactionManager.maybeTransitionToErrorState` aborts the transaction for any other failed batch,
+ * OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID, INVALID_TXN_STATE (the broker's partition verification,
+ * KIP-890 part 1) and INVALID_PRODUCER_EPOCH (KIP-588) included. DUPLICATE_SEQUENCE_NUMBER is not a failure to the
+ * Java Sender (the batch was already written) and MESSAGE_TOO_LARGE first splits the batch: those the sink decides
+ * before asking here. Retriable codes with `errorInfo(code).refreshMetadata` need a metadata refresh first.
+ */
+export function transactionErrorCategory(
+  code: number,
+  origin: TransactionErrorOrigin = 'coordinator',
+): TransactionErrorCategory {
+  if (code === ErrorCode.NONE) throw new RangeError('error code 0 (NONE) is not an error');
+  if (TXN_FATAL_ANYWHERE.has(code)) return 'fatal';
+  if (TXN_REFRESH_COORDINATOR.has(code)) return 'refresh-coordinator';
+  if (RETRIABLE.has(code)) return 'retriable';
+  if (origin === 'produce') return 'abortable';
+  return TXN_COORDINATOR_ABORTABLE.has(code) ? 'abortable' : 'fatal';
 }

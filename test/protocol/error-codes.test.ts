@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ErrorCode, brokerError, errorInfo } from '../../src/protocol/error-codes.js';
+import { ErrorCode, brokerError, errorInfo, transactionErrorCategory } from '../../src/protocol/error-codes.js';
 import { BrokerError, KafkaProducerError } from '../../src/shared/errors.js';
 
 // docs/kafka-protocol.md, "Produce errors": the produce errors and how the Java producer treats them.
@@ -76,5 +76,100 @@ describe('brokerError', () => {
     assert.equal(fatal.retriable, false);
     assert.equal(fatal.message, 'broker error 10 MESSAGE_TOO_LARGE');
     assert.equal(brokerError(500, null).errorName, 'UNKNOWN_ERROR_CODE_500');
+  });
+});
+
+describe('transaction error codes', () => {
+  it('has every transaction error at its Errors.java number', () => {
+    const expected: Record<string, number> = {
+      COORDINATOR_LOAD_IN_PROGRESS: 14,
+      COORDINATOR_NOT_AVAILABLE: 15,
+      NOT_COORDINATOR: 16,
+      OUT_OF_ORDER_SEQUENCE_NUMBER: 45,
+      DUPLICATE_SEQUENCE_NUMBER: 46,
+      INVALID_PRODUCER_EPOCH: 47,
+      INVALID_TXN_STATE: 48,
+      INVALID_PRODUCER_ID_MAPPING: 49,
+      INVALID_TRANSACTION_TIMEOUT: 50,
+      CONCURRENT_TRANSACTIONS: 51,
+      TRANSACTION_COORDINATOR_FENCED: 52,
+      TRANSACTIONAL_ID_AUTHORIZATION_FAILED: 53,
+      OPERATION_NOT_ATTEMPTED: 55,
+      UNKNOWN_PRODUCER_ID: 59,
+      PRODUCER_FENCED: 90,
+      TRANSACTIONAL_ID_NOT_FOUND: 105,
+      TRANSACTION_ABORTABLE: 120,
+    };
+    for (const [name, code] of Object.entries(expected)) {
+      assert.equal(ErrorCode[name as keyof typeof ErrorCode], code, name);
+    }
+  });
+});
+
+describe('transactionErrorCategory (KIP-1050, the Java TransactionManager)', () => {
+  it('sends the coordinator errors to a new FindCoordinator', () => {
+    assert.equal(transactionErrorCategory(ErrorCode.NOT_COORDINATOR), 'refresh-coordinator');
+    assert.equal(transactionErrorCategory(ErrorCode.COORDINATOR_NOT_AVAILABLE), 'refresh-coordinator');
+  });
+
+  it('retries what the Java client re-enqueues', () => {
+    for (const code of [ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.CONCURRENT_TRANSACTIONS, ErrorCode.REQUEST_TIMED_OUT]) {
+      assert.equal(transactionErrorCategory(code), 'retriable', errorInfo(code).name);
+      assert.equal(transactionErrorCategory(code, 'produce'), 'retriable', errorInfo(code).name);
+    }
+    assert.equal(transactionErrorCategory(ErrorCode.NOT_LEADER_OR_FOLLOWER, 'produce'), 'retriable');
+  });
+
+  it('is fatal for fencing, authorization of the transactional id and version errors, wherever they come from', () => {
+    const fatal = [
+      ErrorCode.PRODUCER_FENCED,
+      ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED,
+      ErrorCode.INVALID_PRODUCER_ID_MAPPING,
+      ErrorCode.UNSUPPORTED_VERSION,
+      ErrorCode.CLUSTER_AUTHORIZATION_FAILED,
+    ];
+    for (const code of fatal) {
+      assert.equal(transactionErrorCategory(code), 'fatal', errorInfo(code).name);
+      assert.equal(transactionErrorCategory(code, 'produce'), 'fatal', errorInfo(code).name);
+    }
+  });
+
+  it('tells coordinator answers from Produce answers where the Java client does', () => {
+    // From a coordinator: another producer owns the id, or the state machine is broken; from a leader: abort.
+    for (const code of [ErrorCode.INVALID_PRODUCER_EPOCH, ErrorCode.INVALID_TXN_STATE]) {
+      assert.equal(transactionErrorCategory(code), 'fatal', errorInfo(code).name);
+      assert.equal(transactionErrorCategory(code, 'produce'), 'abortable', errorInfo(code).name);
+    }
+    assert.equal(transactionErrorCategory(ErrorCode.TRANSACTION_COORDINATOR_FENCED), 'fatal');
+    assert.equal(transactionErrorCategory(ErrorCode.INVALID_TRANSACTION_TIMEOUT), 'fatal');
+  });
+
+  it('aborts on the abortable coordinator answers and on any other failed batch', () => {
+    const coordinator = [
+      ErrorCode.TRANSACTION_ABORTABLE,
+      ErrorCode.UNKNOWN_PRODUCER_ID,
+      ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      ErrorCode.OPERATION_NOT_ATTEMPTED,
+      ErrorCode.GROUP_AUTHORIZATION_FAILED,
+      ErrorCode.UNKNOWN_MEMBER_ID,
+      ErrorCode.ILLEGAL_GENERATION,
+      ErrorCode.FENCED_INSTANCE_ID,
+    ];
+    for (const code of coordinator) assert.equal(transactionErrorCategory(code), 'abortable', errorInfo(code).name);
+    const produce = [
+      ErrorCode.TRANSACTION_ABORTABLE,
+      ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
+      ErrorCode.UNKNOWN_PRODUCER_ID,
+      ErrorCode.TOPIC_AUTHORIZATION_FAILED,
+      ErrorCode.MESSAGE_TOO_LARGE,
+      ErrorCode.INVALID_RECORD,
+    ];
+    for (const code of produce) assert.equal(transactionErrorCategory(code, 'produce'), 'abortable', errorInfo(code).name);
+  });
+
+  it('is fatal for unknown codes and refuses NONE', () => {
+    assert.equal(transactionErrorCategory(9999), 'fatal');
+    assert.equal(transactionErrorCategory(ErrorCode.UNKNOWN_SERVER_ERROR), 'fatal');
+    assert.throws(() => transactionErrorCategory(ErrorCode.NONE), RangeError);
   });
 });

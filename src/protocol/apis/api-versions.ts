@@ -8,8 +8,10 @@
  *   ApiVersionsResponse v0   => error_code:int16 [api_key:int16 min_version:int16 max_version:int16]
  *   ApiVersionsResponse v1–2 => v0 + throttle_time_ms:int32
  *   ApiVersionsResponse v3+  => error_code:int16 compact[api_key min_version max_version tagged_fields]
- *                               throttle_time_ms:int32 tagged_fields   (0 supported_features,
- *                               1 finalized_features_epoch, 2 finalized_features, 3 zk_migration_ready: ignored)
+ *                               throttle_time_ms:int32 tagged_fields   (1 finalized_features_epoch:int64,
+ *                               2 finalized_features:compact[name:compact_string max_version_level:int16
+ *                               min_version_level:int16 tagged_fields]; 0 supported_features and
+ *                               3 zk_migration_ready: ignored)
  *
  * The response header is always v0 (no tagged fields), whatever the body version (see headers.ts).
  *
@@ -43,11 +45,24 @@ export interface ApiVersionRange {
   readonly maxVersion: number;
 }
 
+/** A cluster-wide finalized feature level range (KIP-584), e.g. `transaction.version`. */
+export interface FinalizedFeature {
+  readonly minVersion: number;
+  readonly maxVersion: number;
+}
+
 export interface ApiVersionsResponse {
   readonly errorCode: number;
   readonly apiKeys: readonly ApiVersionRange[];
   /** 0 when the body had no such field (v0, or the v0-format UNSUPPORTED_VERSION answer). */
   readonly throttleTimeMs: number;
+  /**
+   * v3+: the epoch of `finalizedFeatures`, -1 when the broker sent none. Brokers learn feature changes at different
+   * times; the Java client keeps the features of the answer with the highest epoch (`ApiVersions.update`).
+   */
+  readonly finalizedFeaturesEpoch: bigint;
+  /** v3+: cluster-wide finalized features by name; empty when the broker sent none (and below v3). */
+  readonly finalizedFeatures: ReadonlyMap<string, FinalizedFeature>;
   /** The version whose format the body was actually read in: 0 for a KIP-511 fallback answer. */
   readonly bodyVersion: number;
 }
@@ -67,6 +82,11 @@ const FLEXIBLE_FROM = 3;
 /** Smallest api_keys item: int16 ×3 (+ one tagged-field byte when flexible); bounds hostile counts. */
 const ITEM_BYTES_CLASSIC = 6;
 const ITEM_BYTES_FLEXIBLE = 7;
+/** Smallest finalized_features item: empty name, two int16 levels, tag section. */
+const FEATURE_ITEM_BYTES = 6;
+const TAG_FINALIZED_FEATURES_EPOCH = 1;
+const TAG_FINALIZED_FEATURES = 2;
+const NO_FEATURES: ReadonlyMap<string, FinalizedFeature> = new Map();
 
 export const ApiVersions: ApiDefinition<ApiVersionsRequest, ApiVersionsResponse> = {
   key: 18,
@@ -132,8 +152,40 @@ function decodeBody(reader: Reader, version: number, errorCode: number): ApiVers
     : reader.array(readRangeClassic, ITEM_BYTES_CLASSIC);
   if (apiKeys === null) throw new ProtocolError('ApiVersions response has a null api_keys array');
   const throttleTimeMs = version >= 1 ? reader.int32() : 0;
-  if (flexible) reader.taggedFields(); // supported/finalized features: not needed by a producer
-  return { errorCode, apiKeys, throttleTimeMs, bodyVersion: version };
+  let finalizedFeaturesEpoch = -1n;
+  let finalizedFeatures = NO_FEATURES;
+  if (flexible) {
+    // Supported features (tag 0) are not needed: what the cluster finalized is what a client may rely on.
+    const tags = reader.taggedFields();
+    const epoch = tags.get(TAG_FINALIZED_FEATURES_EPOCH);
+    if (epoch !== undefined) finalizedFeaturesEpoch = readWhole(epoch, (r) => r.int64(), 'finalized_features_epoch');
+    const features = tags.get(TAG_FINALIZED_FEATURES);
+    if (features !== undefined) finalizedFeatures = readWhole(features, readFinalizedFeatures, 'finalized_features');
+  }
+  return { errorCode, apiKeys, throttleTimeMs, finalizedFeaturesEpoch, finalizedFeatures, bodyVersion: version };
+}
+
+/** Reads a tagged field's bytes, which must hold exactly one value. */
+function readWhole<T>(bytes: Uint8Array, read: (reader: Reader) => T, what: string): T {
+  const reader = new Reader(bytes);
+  const value = read(reader);
+  if (reader.remaining !== 0) throw new ProtocolError(`ApiVersions ${what} has ${reader.remaining} bytes left over`);
+  return value;
+}
+
+function readFinalizedFeatures(reader: Reader): Map<string, FinalizedFeature> {
+  const features = new Map<string, FinalizedFeature>();
+  const items = reader.compactArray((r) => {
+    const name = r.compactString();
+    if (name === null) throw new ProtocolError('ApiVersions finalized feature with a null name');
+    // The schema puts the max level before the min level (FinalizedFeatureKey in ApiVersionsResponse.json).
+    const maxVersion = r.int16();
+    const minVersion = r.int16();
+    r.taggedFields();
+    features.set(name, { minVersion, maxVersion });
+  }, FEATURE_ITEM_BYTES);
+  if (items === null) throw new ProtocolError('ApiVersions response has a null finalized_features array');
+  return features;
 }
 
 function readRangeClassic(reader: Reader): ApiVersionRange {

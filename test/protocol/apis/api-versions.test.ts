@@ -17,6 +17,7 @@ import {
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
 import { ConfigError, ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
+import { hex } from './wire-schema.js';
 
 /** A broker-side encoder, written from ApiVersionsResponse.json (apache/kafka), independent of the decoder. */
 function encodeResponse(
@@ -48,6 +49,9 @@ function encodeRequest(version: number, request = DEFAULT_API_VERSIONS_REQUEST):
   ApiVersions.encodeRequest(w, version, request);
   return Buffer.from(w.finish());
 }
+
+/** What a response without finalized features decodes to (every version below v3, and v3+ without tags 1 and 2). */
+const NO_FEATURES = { finalizedFeaturesEpoch: -1n, finalizedFeatures: new Map() };
 
 const RANGES: ApiVersionRange[] = [
   { apiKey: 0, minVersion: 3, maxVersion: 13 },
@@ -100,22 +104,60 @@ describe('ApiVersions response', () => {
       apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }],
       throttleTimeMs: 0,
       bodyVersion: 0,
+      ...NO_FEATURES,
     });
   });
 
   it('decodes v1 and v2 with throttle time', () => {
     for (const version of [1, 2]) {
       const response = decode(encodeResponse(version, 0, RANGES, 250), version);
-      assert.deepEqual(response, { errorCode: 0, apiKeys: RANGES, throttleTimeMs: 250, bodyVersion: version });
+      assert.deepEqual(response, { errorCode: 0, apiKeys: RANGES, throttleTimeMs: 250, bodyVersion: version, ...NO_FEATURES });
     }
   });
 
   it('decodes v3 and v4, skipping item and top-level tagged fields it does not use', () => {
     const features = new Uint8Array([2, 0x0e, ...Buffer.from('metadata.ver'), 0, 1, 0, 27, 0]); // tag 0, opaque here
-    const epoch = new Uint8Array([0, 0, 0, 0, 0, 0, 0, 7]);
     for (const version of [3, 4]) {
-      const bytes = encodeResponse(version, 0, RANGES, 9, [[0, features], [1, epoch], [99, new Uint8Array([1, 2, 3])]], [[5, new Uint8Array([42])]]);
-      assert.deepEqual(decode(bytes, version), { errorCode: 0, apiKeys: RANGES, throttleTimeMs: 9, bodyVersion: version });
+      const bytes = encodeResponse(version, 0, RANGES, 9, [[0, features], [99, new Uint8Array([1, 2, 3])]], [[5, new Uint8Array([42])]]);
+      assert.deepEqual(decode(bytes, version), { errorCode: 0, apiKeys: RANGES, throttleTimeMs: 9, bodyVersion: version, ...NO_FEATURES });
+    }
+  });
+
+  it('decodes the finalized features (tag 2) and their epoch (tag 1) from v3', () => {
+    // Hand-built from ApiVersionsResponse.json: FinalizedFeatureKey is name, max_version_level, min_version_level.
+    const finalized = hex(`
+      03                                    // compact array: 2 items
+      14 7472616e73616374696f6e2e76657273696f6e // "transaction.version" (19 bytes + 1)
+      0002 0000 00                          // max level 2, min level 0, no tags
+      11 6d657461646174612e76657273696f6e    // "metadata.version" (16 bytes + 1)
+      001b 0001 00                          // max level 27, min level 1, no tags
+    `);
+    const epoch = hex('0000000000000007');
+    for (const version of [3, 4]) {
+      const bytes = encodeResponse(version, 0, RANGES, 0, [[1, epoch], [2, finalized]]);
+      const response = decode(bytes, version);
+      assert.equal(response.finalizedFeaturesEpoch, 7n);
+      assert.deepEqual(
+        response.finalizedFeatures,
+        new Map([
+          ['transaction.version', { minVersion: 0, maxVersion: 2 }],
+          ['metadata.version', { minVersion: 1, maxVersion: 27 }],
+        ]),
+      );
+    }
+  });
+
+  it('refuses malformed finalized features with ProtocolError (the v0 fallback cannot explain them either)', () => {
+    const bad: [string, [number, Uint8Array]][] = [
+      ['a null array', [2, hex('00')]],
+      ['a null name', [2, hex('02 00 0002 0000 00')]],
+      ['a truncated item', [2, hex('02 02 61 0002')]],
+      ['a hostile count', [2, hex('ffffffff0f')]],
+      ['bytes left over', [2, hex('01 00')]],
+      ['a short epoch', [1, hex('000000')]],
+    ];
+    for (const [what, tag] of bad) {
+      assert.throws(() => decode(encodeResponse(3, 0, RANGES, 0, [tag]), 3), ProtocolError, what);
     }
   });
 
@@ -127,6 +169,7 @@ describe('ApiVersions response', () => {
         apiKeys: [{ apiKey: 18, minVersion: 0, maxVersion: 3 }],
         throttleTimeMs: 0,
         bodyVersion: 0,
+        ...NO_FEATURES,
       });
     }
   });
@@ -171,6 +214,7 @@ describe('ApiVersions response', () => {
             apiKeys,
             throttleTimeMs: version >= 1 ? throttle : 0,
             bodyVersion: version,
+            ...NO_FEATURES,
           });
         },
       ),
@@ -222,7 +266,7 @@ describe('negotiateVersion', () => {
   });
 
   it('picks the highest version both sides speak', () => {
-    const ranges = versionRanges({ errorCode: 0, apiKeys: RANGES, throttleTimeMs: 0, bodyVersion: 4 });
+    const ranges = versionRanges({ errorCode: 0, apiKeys: RANGES, throttleTimeMs: 0, bodyVersion: 4, ...NO_FEATURES });
     assert.equal(negotiateVersion(api(0, 3, 11), ranges), 11); // ours lower
     assert.equal(negotiateVersion(api(0, 3, 20), ranges), 13); // the broker's lower
     assert.equal(negotiateVersion(ApiVersions, ranges), 4);
