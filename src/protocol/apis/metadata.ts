@@ -9,6 +9,7 @@ import type { ApiDefinition } from '../api.js';
 import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
 import { ProtocolError, UnsupportedVersionError } from '../../shared/errors.js';
+import { readArray, readNullableString, readString } from './fields.js';
 
 const MIN_VERSION = 1;
 const MAX_VERSION = 13;
@@ -122,11 +123,11 @@ function decodeResponse(reader: Reader, version: number): MetadataResponse {
   checkVersion(version);
   const flexible = version >= FLEXIBLE_FROM;
   const throttleTimeMs = version >= 3 ? reader.int32() : 0;
-  const brokers = readArray(reader, flexible, (r) => readBroker(r, flexible), flexible ? 11 : 12, 'brokers');
+  const brokers = readArray(reader, flexible, (r) => readBroker(r, flexible), flexible ? 11 : 12, 'Metadata response brokers');
   const clusterId = version >= 2 ? readNullableString(reader, flexible) : null;
   const controllerId = reader.int32();
   const minTopic = flexible ? 10 + (version >= 10 ? 16 : 0) : 9 + (version >= 8 ? 4 : 0);
-  const topics = readArray(reader, flexible, (r) => readTopic(r, version, flexible), minTopic, 'topics');
+  const topics = readArray(reader, flexible, (r) => readTopic(r, version, flexible), minTopic, 'Metadata response topics');
   const clusterAuthorizedOperations = version >= 8 && version <= 10 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
   const errorCode = version >= 13 ? reader.int16() : 0;
   if (flexible) reader.taggedFields();
@@ -135,7 +136,7 @@ function decodeResponse(reader: Reader, version: number): MetadataResponse {
 
 function readBroker(reader: Reader, flexible: boolean): MetadataBroker {
   const nodeId = reader.int32();
-  const host = readString(reader, flexible, 'broker host');
+  const host = readString(reader, flexible, 'Metadata response broker host');
   const port = reader.int32();
   const rack = readNullableString(reader, flexible);
   if (flexible) reader.taggedFields();
@@ -144,11 +145,11 @@ function readBroker(reader: Reader, flexible: boolean): MetadataBroker {
 
 function readTopic(reader: Reader, version: number, flexible: boolean): MetadataTopic {
   const errorCode = reader.int16();
-  const name = version >= 12 ? readNullableString(reader, flexible) : readString(reader, flexible, 'topic name');
+  const name = version >= 12 ? readNullableString(reader, flexible) : readString(reader, flexible, 'Metadata response topic name');
   const topicId = version >= 10 ? new Uint8Array(reader.uuid()) : null;
   const isInternal = reader.bool();
   const minPartition = 10 + (version >= 7 ? 4 : 0) + (flexible ? 3 : 8) + (version >= 5 ? (flexible ? 1 : 4) : 0);
-  const partitions = readArray(reader, flexible, (r) => readPartition(r, version, flexible), minPartition, 'partitions');
+  const partitions = readArray(reader, flexible, (r) => readPartition(r, version, flexible), minPartition, 'Metadata response partitions');
   const topicAuthorizedOperations = version >= 8 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
   if (flexible) reader.taggedFields();
   return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations };
@@ -171,29 +172,7 @@ function readInt32(reader: Reader): number {
 }
 
 function readInt32Array(reader: Reader, flexible: boolean, what: string): number[] {
-  return readArray(reader, flexible, readInt32, 4, what);
-}
-
-function readArray<T>(
-  reader: Reader,
-  flexible: boolean,
-  readItem: (reader: Reader) => T,
-  minItemBytes: number,
-  what: string,
-): T[] {
-  const items = flexible ? reader.compactArray(readItem, minItemBytes) : reader.array(readItem, minItemBytes);
-  if (items === null) throw new ProtocolError(`Metadata response has a null ${what} array`);
-  return items;
-}
-
-function readString(reader: Reader, flexible: boolean, what: string): string {
-  const value = flexible ? reader.compactString() : reader.string();
-  if (value === null) throw new ProtocolError(`Metadata response has a null ${what}`);
-  return value;
-}
-
-function readNullableString(reader: Reader, flexible: boolean): string | null {
-  return flexible ? reader.compactString() : reader.string();
+  return readArray(reader, flexible, readInt32, 4, `Metadata response ${what}`);
 }
 
 /**

@@ -422,6 +422,28 @@ export function checkDecoderFuzz(api: ApiDefinition<unknown, unknown>, spec: Mes
   );
 }
 
+/**
+ * `throttle_time_ms topics:[name partitions:[partition_index error_code]]`: the response of AddPartitionsToTxn
+ * v0–v3 (ResultsByTopicV3AndBelow) and of TxnOffsetCommit, field for field.
+ */
+export function topicPartitionErrorsSpec(flexibleFrom: number): MessageSpec {
+  const partition: FieldSpec[] = [
+    { name: 'partitionIndex', type: 'int32', versions: '0+' },
+    { name: 'errorCode', type: 'int16', versions: '0+' },
+  ];
+  const topic: FieldSpec[] = [
+    { name: 'name', type: 'string', versions: '0+' },
+    { name: 'partitions', type: partition, versions: '0+' },
+  ];
+  return {
+    flexibleFrom,
+    fields: [
+      { name: 'throttleTimeMs', type: 'int32', versions: '0+' },
+      { name: 'topics', type: topic, versions: '0+' },
+    ],
+  };
+}
+
 /** Hex with spaces and `//` comments allowed, for golden byte fixtures. */
 export function hex(text: string): Uint8Array {
   const digits = text.replace(/\/\/[^\n]*/g, '').replace(/\s+/g, '');
