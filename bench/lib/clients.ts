@@ -97,6 +97,12 @@ export function slug(name: string): string {
 export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka.ts', 'none'),
   nodeClient('kafkajs', 'kafkajs.ts', 'node-peers'),
+  // the KafkaJS driver unchanged over ringkafka/kafkajs; its lz4-napi codec registration needs the peers installed
+  nodeClient('kafkajs-facade', 'kafkajs.ts', 'node-peers', {
+    cannot: (scenario) => scenario.compression === 'none'
+      ? undefined
+      : 'the driver asks for its codec per send() call, which the facade refuses unless the producer was set to it',
+  }, ['facade']),
   nodeClient('platformatic', 'platformatic.ts', 'node-peers'),
   // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
   nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', {}, ['platformatic-2']),
