@@ -54,7 +54,7 @@ export interface KafkaJsModule {
     logLevel: number;
     ssl?: { ca: Buffer; cert: Buffer; key: Buffer };
   }) => {
-    producer(config: { idempotent: boolean; maxInFlightRequests: number; allowAutoTopicCreation: boolean }): KafkaJsProducer;
+    producer(config: { idempotent: boolean; maxInFlightRequests: number; allowAutoTopicCreation?: boolean }): KafkaJsProducer;
   };
   CompressionTypes: { None: number; LZ4: number };
   CompressionCodecs: Record<number, () => KafkaJsCodec>;

@@ -106,6 +106,14 @@ export function slug(name: string): string {
 export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka.ts', 'none'),
   nodeClient('kafkajs', 'kafkajs.ts', 'node-peers', { cannot: noTransactions('KafkaJS has transactions, not yet driven here') }),
+  // the KafkaJS driver unchanged over ringkafka/kafkajs; its lz4-napi codec registration needs the peers installed
+  nodeClient('kafkajs-facade', 'kafkajs.ts', 'node-peers', {
+    cannot: (scenario) => scenario.transactionRecords !== undefined
+      ? 'KafkaJS has transactions, not yet driven here'
+      : scenario.compression === 'none'
+        ? undefined
+        : 'the driver asks for its codec per send() call, which the facade refuses unless the producer was set to it',
+  }, ['facade']),
   nodeClient('platformatic', 'platformatic.ts', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka') }),
   // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
   nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', { cannot: noTransactions('not yet written for @platformatic/kafka') }, ['platformatic-2']),

@@ -95,3 +95,27 @@ console.log(metadata.offset >= 0 && KafkaProducerError.name === 'KafkaProducerEr
   assert.match(help.stdout, /^Usage: ringkafka perf/);
   assert.deepEqual((await consume(brokers, topic, 2)).map((r) => r.value).sort(), ['from-esm', 'from-ts']);
 });
+
+test('ringkafka/kafkajs: the KafkaJS facade imports from the tarball, types resolve, a send reaches the broker', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('pack-kafkajs');
+  await createTopic(topic, 1);
+  writeFileSync(join(project, 'kafkajs.mts'), `
+import { Kafka, CompressionTypes, KafkaJSError, type RecordMetadata } from 'ringkafka/kafkajs';
+const kafka = new Kafka({ clientId: 'pack-test', brokers: ${JSON.stringify(brokers)} });
+const producer = kafka.producer();
+await producer.connect();
+const result: RecordMetadata[] = await producer.send({ topic: ${JSON.stringify(topic)}, compression: CompressionTypes.None, messages: [{ key: 'k', value: 'from-kafkajs' }] });
+await producer.disconnect();
+console.log(result[0]?.baseOffset === '0' && new KafkaJSError('x').retriable ? 'ok' : 'bad');
+`);
+  writeFileSync(join(project, 'tsconfig.kafkajs.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
+    files: ['kafkajs.mts'],
+  }));
+  const compiled = await run(process.execPath, [TSC, '-p', 'tsconfig.kafkajs.json'], project);
+  assert.equal(compiled.code, 0, `tsc: ${compiled.stdout}`);
+  const ran = await run(process.execPath, [join('out', 'kafkajs.mjs')], project);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stdout.trim(), 'ok');
+  assert.deepEqual((await consume(brokers, topic, 1)).map((r) => r.value), ['from-kafkajs']);
+});

@@ -1,0 +1,48 @@
+/**
+ * ringkafka's errors → KafkaJS's. The class chosen is the one KafkaJS raises for the same situation, so its
+ * `retriable` flag is KafkaJS's too; the ringkafka error stays reachable as `cause` (its `code` and `delivery`
+ * say more than KafkaJS's classes can).
+ */
+import { BrokerError, ConfigError, ConnectionError, KafkaProducerError, RequestTimeoutError } from '../shared/errors.js';
+import {
+  AuthenticationError, BufferTimeoutError, DeliveryTimeoutError, RecordTooLargeError, UnknownTopicError,
+} from '../shared/producer-errors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import {
+  KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError,
+  KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError, KafkaJSTimeout,
+} from './errors.js';
+
+/** A protocol error for a Kafka error code ringkafka raises under its own class (a missing topic, a record too large). */
+function protocolError(error: Error, type: keyof typeof ErrorCode, retriable: boolean): KafkaJSProtocolError {
+  return new KafkaJSProtocolError(error.message, { type, code: ErrorCode[type], retriable, cause: error });
+}
+
+/** The KafkaJS error for `error`; KafkaJS errors pass through unchanged. */
+export function toKafkaJSError(error: unknown): Error {
+  if (error instanceof KafkaJSError) return error;
+  if (!(error instanceof Error)) return new KafkaJSNonRetriableError(String(error), { cause: error });
+  if (error instanceof BrokerError) {
+    return new KafkaJSProtocolError(error.message, { type: error.errorName, code: error.errorCode, retriable: error.retriable, cause: error });
+  }
+  if (error instanceof ConnectionError) return new KafkaJSConnectionError(error.message, { cause: error });
+  if (error instanceof RequestTimeoutError) return new KafkaJSRequestTimeoutError(error.message, { cause: error });
+  // ringkafka retries until the delivery timeout, where KafkaJS counts retries: both mean "retrying gave up".
+  if (error instanceof DeliveryTimeoutError) return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: error });
+  if (error instanceof BufferTimeoutError) return new KafkaJSTimeout(error.message, { cause: error });
+  if (error instanceof UnknownTopicError) return protocolError(error, 'UNKNOWN_TOPIC_OR_PARTITION', true);
+  if (error instanceof RecordTooLargeError) return protocolError(error, 'MESSAGE_TOO_LARGE', false);
+  if (error instanceof AuthenticationError) return new KafkaJSSASLAuthenticationError(error.message, { cause: error });
+  if (error instanceof ConfigError) return new KafkaJSNonRetriableError(error.message, { cause: error });
+  if (error instanceof KafkaProducerError && error.retriable) return new KafkaJSError(error.message, { cause: error });
+  return new KafkaJSNonRetriableError(error.message, { cause: error });
+}
+
+/** Runs `fn`, rethrowing what it throws as a KafkaJS error. */
+export async function asKafkaJS<T>(fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (error) {
+    throw toKafkaJSError(error);
+  }
+}

@@ -1,0 +1,61 @@
+/**
+ * KafkaJS's instrumentation events for a producer: the names, the `{ id, type, timestamp, payload }` shape, and
+ * `on()` returning the function that removes the listener. ringkafka makes its requests on worker threads, so the
+ * three `producer.network.*` events have no source on the main thread: listening to one is refused rather than
+ * left silent forever (the `ringkafka:worker` diagnostics channel reports retries and throttling instead).
+ */
+import { EventEmitter } from 'node:events';
+import { KafkaJSNonRetriableError } from './errors.js';
+
+/** The producer's event names, KafkaJS's `producer.events`. */
+export const PRODUCER_EVENTS = Object.freeze({
+  CONNECT: 'producer.connect',
+  DISCONNECT: 'producer.disconnect',
+  REQUEST: 'producer.network.request',
+  REQUEST_TIMEOUT: 'producer.network.request_timeout',
+  REQUEST_QUEUE_SIZE: 'producer.network.request_queue_size',
+} as const);
+
+/** The names in {@link PRODUCER_EVENTS}. */
+export type ProducerEvents = typeof PRODUCER_EVENTS;
+
+/** What a listener receives. */
+export interface InstrumentationEvent<T> {
+  id: string;
+  type: string;
+  /** Milliseconds since the epoch. */
+  timestamp: number;
+  payload: T;
+}
+
+/** Removes the listener `on()` added. */
+export type RemoveInstrumentationEventListener = () => void;
+
+const EMITTED: ReadonlySet<string> = new Set([PRODUCER_EVENTS.CONNECT, PRODUCER_EVENTS.DISCONNECT]);
+const NAMES: ReadonlySet<string> = new Set(Object.values(PRODUCER_EVENTS));
+
+/** Process-wide, as event ids are unique per process in KafkaJS. */
+let nextId = 0;
+
+/** One producer's listeners. */
+export class Instrumentation {
+  readonly #emitter = new EventEmitter();
+
+  on(eventName: string, listener: (event: InstrumentationEvent<unknown>) => void): RemoveInstrumentationEventListener {
+    if (!NAMES.has(eventName)) {
+      throw new KafkaJSNonRetriableError(`Event name should be one of ${[...NAMES].join(', ')}, got ${String(eventName)}`);
+    }
+    if (!EMITTED.has(eventName)) {
+      throw new KafkaJSNonRetriableError(
+        `ringkafka/kafkajs does not emit ${eventName}: requests are made on worker threads; subscribe to the ringkafka:worker diagnostics channel instead`,
+      );
+    }
+    this.#emitter.on(eventName, listener);
+    return () => void this.#emitter.off(eventName, listener);
+  }
+
+  emit(type: (typeof PRODUCER_EVENTS)['CONNECT' | 'DISCONNECT']): void {
+    const event: InstrumentationEvent<null> = { id: String(nextId++), type, timestamp: Date.now(), payload: null };
+    this.#emitter.emit(type, event);
+  }
+}

@@ -1,0 +1,43 @@
+/**
+ * KafkaJS's client object. ringkafka is a producer, so `producer()` is the one factory; `consumer()` and `admin()`
+ * exist so that a service which calls them learns why at once instead of from a missing method.
+ */
+import { KafkaJSNonRetriableError } from './errors.js';
+import { consoleLogCreator, createLogger, logLevel, type Logger } from './logger.js';
+import { mapProducerConfig } from './options.js';
+import { KafkaJSProducer } from './producer.js';
+import { transactionsAvailable } from './transaction.js';
+import type { KafkaConfig, ProducerConfig } from './types.js';
+
+/** `new Kafka(config)`: the entry point of a KafkaJS service. */
+export class Kafka {
+  readonly #config: KafkaConfig;
+  readonly #logger: Logger;
+
+  constructor(config: KafkaConfig) {
+    if (typeof config !== 'object' || config === null) throw new KafkaJSNonRetriableError('new Kafka() needs a config object');
+    if (config.brokers === undefined) throw new KafkaJSNonRetriableError('Failed to connect: expected brokers array and got nothing');
+    this.#config = config;
+    this.#logger = createLogger(config.logCreator ?? consoleLogCreator, config.logLevel ?? logLevel.INFO);
+  }
+
+  /** A producer; every setting is mapped to ringkafka's or refused by name now (docs/kafkajs.md). */
+  producer(config: ProducerConfig = {}): KafkaJSProducer {
+    return new KafkaJSProducer(mapProducerConfig(this.#config, config, transactionsAvailable()), this.#config.brokers, this.#logger);
+  }
+
+  /** Not provided: ringkafka is a producer. */
+  consumer(): never {
+    throw new KafkaJSNonRetriableError('ringkafka/kafkajs provides the producer only; keep a consumer library for consuming');
+  }
+
+  /** Not provided: ringkafka is a producer. */
+  admin(): never {
+    throw new KafkaJSNonRetriableError('ringkafka/kafkajs provides the producer only; keep an admin client for topics and groups');
+  }
+
+  /** The client's logger. */
+  logger(): Logger {
+    return this.#logger;
+  }
+}

@@ -1,0 +1,68 @@
+/**
+ * KafkaJS's logger: levels, `logCreator`, namespaces. The facade logs what the producer reports outside any call
+ * (a crashed worker, a late outcome), so services that route KafkaJS logs somewhere keep seeing those problems.
+ */
+import type { logCreator } from './types.js';
+
+/** KafkaJS's log levels (their numbers are KafkaJS's). */
+export const logLevel = { NOTHING: 0, ERROR: 1, WARN: 2, INFO: 4, DEBUG: 5 } as const;
+/** One of the {@link logLevel} values. */
+export type logLevel = (typeof logLevel)[keyof typeof logLevel];
+
+/** What a log creator's function receives. */
+export interface LogEntry {
+  namespace: string;
+  level: logLevel;
+  label: string;
+  log: LoggerEntryContent;
+}
+
+/** The entry's message, its time (ISO 8601) and any extra fields. */
+export interface LoggerEntryContent {
+  readonly timestamp: string;
+  readonly message: string;
+  [key: string]: unknown;
+}
+
+/** A KafkaJS-shaped logger. */
+export interface Logger {
+  info: (message: string, extra?: object) => void;
+  error: (message: string, extra?: object) => void;
+  warn: (message: string, extra?: object) => void;
+  debug: (message: string, extra?: object) => void;
+  namespace: (namespace: string, level?: logLevel) => Logger;
+  setLogLevel: (level: logLevel) => void;
+}
+
+const LABELS: Readonly<Record<number, string>> = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 5: 'DEBUG' };
+
+/** Without a `logCreator`: one JSON line per entry on the console, errors and warnings on stderr. */
+export const consoleLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
+  const line = JSON.stringify({ level: label, ...log, logger: 'ringkafka/kafkajs', namespace });
+  if (level <= logLevel.WARN) console.error(line);
+  else console.log(line);
+};
+
+/** The client's root logger; `namespace()` loggers share its level unless given their own. */
+export function createLogger(creator: logCreator, initial: logLevel): Logger {
+  const shared = { level: initial };
+  const write = creator(initial);
+  const make = (namespace: string, own?: { level: logLevel }): Logger => {
+    const levelOf = (): logLevel => (own ?? shared).level;
+    const at = (level: logLevel) => (message: string, extra: object = {}): void => {
+      if (level > levelOf()) return;
+      write({ namespace, level, label: LABELS[level]!, log: { ...extra, timestamp: new Date().toISOString(), message } });
+    };
+    return {
+      error: at(logLevel.ERROR),
+      warn: at(logLevel.WARN),
+      info: at(logLevel.INFO),
+      debug: at(logLevel.DEBUG),
+      namespace: (name, level) => make(name, level === undefined ? own : { level }),
+      setLogLevel: (level) => {
+        (own ?? shared).level = level;
+      },
+    };
+  };
+  return make('');
+}

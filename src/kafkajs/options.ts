@@ -1,0 +1,131 @@
+/**
+ * `new Kafka(config)` + `kafka.producer(config)` → ringkafka's ProducerOptions. Each KafkaJS setting either maps to
+ * the ringkafka option with the same meaning or is refused by name (refuse.ts); docs/kafkajs.md has the table.
+ * Defaults that differ between the two libraries follow KafkaJS where the difference is visible to the caller
+ * (idempotence off unless asked for), ringkafka's elsewhere (timeouts, buffer sizes).
+ */
+import { resolveOptions, type ProducerOptions, type ResolvedOptions } from '../main/options.js';
+import type { SaslOptions } from '../main/security-options.js';
+import { Partitioners } from './constants.js';
+import { refuse } from './refuse.js';
+import { retryOptions } from './retry.js';
+import type { KafkaConfig, ProducerConfig, SASLOptions } from './types.js';
+
+/** The options the transactional Producer takes on top of today's ProducerOptions. */
+export interface TransactionalOptions {
+  readonly transactionalId?: string;
+  readonly transactionTimeoutMs?: number;
+}
+
+/** What `kafka.producer()` builds a ringkafka Producer from. */
+export interface MappedProducer {
+  /** Everything but the brokers, which may come from a function called at each `connect()`. */
+  readonly options: ProducerOptions & TransactionalOptions;
+  /** The options as ringkafka resolved them: the acks, codec and request timeout that per-call fields must match. */
+  readonly resolved: ResolvedOptions;
+}
+
+/** The broker's duplicate window: more idempotent batches in flight than this could be written twice. */
+const MAX_IDEMPOTENT_IN_FLIGHT = 5;
+
+const CLIENT_FIELDS = new Set([
+  'brokers', 'ssl', 'sasl', 'clientId', 'connectionTimeout', 'authenticationTimeout', 'reauthenticationThreshold',
+  'requestTimeout', 'enforceRequestTimeout', 'retry', 'socketFactory', 'logLevel', 'logCreator',
+]);
+const PRODUCER_FIELDS = new Set([
+  'createPartitioner', 'retry', 'metadataMaxAge', 'allowAutoTopicCreation', 'idempotent', 'transactionalId',
+  'transactionTimeout', 'maxInFlightRequests', 'ringkafka',
+]);
+
+function checkFields(config: object, known: ReadonlySet<string>, where: string): void {
+  for (const name of Object.keys(config)) if (!known.has(name)) refuse(`${where}.${name}`, 'is not a KafkaJS setting');
+}
+
+/** Maps both configurations and checks the result with ringkafka's own validation; throws KafkaJS errors only. */
+export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig, transactionsAvailable: boolean): MappedProducer {
+  checkFields(client, CLIENT_FIELDS, 'kafka config');
+  checkFields(config, PRODUCER_FIELDS, 'producer config');
+  const connection = clientOptions(client);
+  const producer = producerOptions(config, transactionsAvailable);
+  const extra = config.ringkafka ?? {};
+  const base: ProducerOptions = { ...connection, ...producer.options, ...extra };
+  const retryField = config.retry !== undefined ? 'producer config retry' : 'kafka config retry';
+  // ringkafka's own options win over what the retry settings imply, as over every mapped setting.
+  const options: ProducerOptions = { ...base, ...retryOptions({ ...client.retry, ...config.retry }, retryField, base), ...extra };
+  let resolved: ResolvedOptions;
+  try {
+    // The brokers are checked at connect(), where a function gives them; the rest is checked now, as in ringkafka.
+    resolved = resolveOptions({ ...options, brokers: Array.isArray(client.brokers) ? client.brokers : undefined }, {});
+  } catch (error) {
+    refuse('config', `is not valid for ringkafka: ${(error as Error).message}`);
+  }
+  return { options: { ...options, ...producer.transactional }, resolved };
+}
+
+/** The connection settings of `new Kafka(config)`. */
+function clientOptions(c: KafkaConfig): ProducerOptions {
+  if (c.authenticationTimeout !== undefined) refuse('authenticationTimeout', 'has no ringkafka counterpart: authentication is bounded by requestTimeout');
+  if (c.reauthenticationThreshold !== undefined) refuse('reauthenticationThreshold', 'has no ringkafka counterpart: sessions are renewed at 85–95 % of their lifetime, as in the Java client');
+  if (c.socketFactory !== undefined) refuse('socketFactory', 'is not supported: connections are made on worker threads, which a function cannot reach');
+  if (c.enforceRequestTimeout === false) refuse('enforceRequestTimeout: false', 'is not supported: ringkafka always enforces the request timeout');
+  return {
+    ...(c.clientId !== undefined && { clientId: c.clientId }),
+    ...(c.ssl !== undefined && { tls: c.ssl }),
+    ...(c.sasl !== undefined && { sasl: saslOptions(c.sasl) }),
+    ...(c.connectionTimeout !== undefined && { connectTimeoutMs: c.connectionTimeout }),
+    ...(c.requestTimeout !== undefined && { requestTimeoutMs: c.requestTimeout }),
+  };
+}
+
+function saslOptions(sasl: SASLOptions): SaslOptions {
+  if (typeof sasl !== 'object' || sasl === null || typeof sasl.mechanism !== 'string') refuse('sasl', 'must be an object with a mechanism');
+  const raw = sasl as unknown as Record<string, unknown>;
+  if (raw.authenticationProvider !== undefined) refuse('sasl.authenticationProvider', 'is not supported: ringkafka implements PLAIN, SCRAM-SHA-256/512 and OAUTHBEARER itself');
+  const mechanism = sasl.mechanism.toLowerCase();
+  if (mechanism === 'oauthbearer') {
+    const { oauthBearerProvider } = sasl as { oauthBearerProvider?: unknown };
+    if (typeof oauthBearerProvider !== 'function') refuse('sasl.oauthBearerProvider', 'must be a function');
+    return { mechanism: 'oauthbearer', token: async () => ({ value: (await (oauthBearerProvider as () => Promise<{ value: string }>)()).value }) };
+  }
+  if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') {
+    const { username, password } = sasl as { username: string; password: string };
+    return { mechanism, username, password };
+  }
+  return refuse(`sasl.mechanism '${sasl.mechanism}'`, 'is not supported: use plain, scram-sha-256, scram-sha-512 or oauthbearer');
+}
+
+/** The settings of `kafka.producer(config)` but retry. */
+function producerOptions(p: ProducerConfig, transactionsAvailable: boolean): { options: ProducerOptions; transactional: TransactionalOptions } {
+  const partitioner = p.createPartitioner;
+  if (partitioner === Partitioners.LegacyPartitioner) {
+    refuse('createPartitioner: LegacyPartitioner', "is not supported: ringkafka places keyed messages as the Java client does (DefaultPartitioner); LegacyPartitioner's placement differs for some keys");
+  }
+  if (partitioner !== undefined && partitioner !== Partitioners.DefaultPartitioner) {
+    refuse('createPartitioner', 'accepts only Partitioners.DefaultPartitioner (the Java-compatible placement ringkafka uses); a custom partitioner is not supported, set a partition per message or ringkafka.partitioner');
+  }
+  // ringkafka's Metadata requests let the broker create a missing topic (its auto.create.topics.enable decides), as
+  // Java's producer and KafkaJS by default do; it has no setting to forbid that.
+  if (p.allowAutoTopicCreation === false) {
+    refuse('allowAutoTopicCreation: false', "is not supported: ringkafka lets the broker decide (auto.create.topics.enable), as KafkaJS's default does; leave it out, and disable auto-creation on the broker to forbid it");
+  }
+  const transactional = p.transactionalId !== undefined;
+  if (transactional && !transactionsAvailable) refuse('transactionalId', 'needs a ringkafka with transactions, which this one is not');
+  if (transactional && p.idempotent === false) refuse('idempotent: false', 'contradicts transactionalId: a transactional producer is idempotent');
+  if (!transactional && p.transactionTimeout !== undefined) refuse('transactionTimeout', 'applies only with a transactionalId');
+  // KafkaJS's default is a producer without idempotence; a transactional one always has it.
+  const idempotent = transactional || p.idempotent === true;
+  const inFlight = p.maxInFlightRequests ?? undefined;
+  if (idempotent && inFlight !== undefined && inFlight > MAX_IDEMPOTENT_IN_FLIGHT) {
+    refuse('maxInFlightRequests', `must be at most ${MAX_IDEMPOTENT_IN_FLIGHT} for an idempotent producer (the broker detects duplicates among the last 5 batches), got ${inFlight}`);
+  }
+  return {
+    options: {
+      idempotent,
+      ...(inFlight !== undefined && { maxInFlight: inFlight }),
+      ...(p.metadataMaxAge !== undefined && { metadataMaxAgeMs: p.metadataMaxAge }),
+    },
+    transactional: transactional
+      ? { transactionalId: p.transactionalId!, ...(p.transactionTimeout !== undefined && { transactionTimeoutMs: p.transactionTimeout }) }
+      : {},
+  };
+}

@@ -1,0 +1,145 @@
+/**
+ * KafkaJS's producer over one ringkafka Producer. KafkaJS may connect again after `disconnect()`, which a closed
+ * ringkafka Producer cannot, so each `connect()` builds a fresh one from the mapped options; sends before
+ * `connect()` or after `disconnect()` fail as KafkaJS's do.
+ */
+import { Producer as RingProducer } from '../main/producer.js';
+import type { ProducerOptions } from '../main/options.js';
+import type { RecordMetadata as RingMetadata } from '../main/types.js';
+import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
+import { KafkaJSError, KafkaJSNonRetriableError } from './errors.js';
+import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js';
+import type { Logger } from './logger.js';
+import type { MappedProducer } from './options.js';
+import { checkCallSettings, toRecordMetadata, toRecords } from './records.js';
+import { openTransaction, type Transaction, type TransactionalProducer } from './transaction.js';
+import type { KafkaConfig, ProducerBatch, ProducerRecord, RecordMetadata } from './types.js';
+
+/** The KafkaJS producer, `kafka.producer(config)`. */
+export class KafkaJSProducer {
+  /** The event names `on()` takes. */
+  readonly events = PRODUCER_EVENTS;
+  readonly #mapped: MappedProducer;
+  readonly #brokers: KafkaConfig['brokers'];
+  readonly #logger: Logger;
+  readonly #instrumentation = new Instrumentation();
+  #producer: RingProducer | undefined;
+  #connecting: Promise<void> | undefined;
+  #transaction: Transaction | undefined;
+
+  /** @internal Built by `Kafka.producer()`. */
+  constructor(mapped: MappedProducer, brokers: KafkaConfig['brokers'], logger: Logger) {
+    this.#mapped = mapped;
+    this.#brokers = brokers;
+    this.#logger = logger.namespace('Producer');
+  }
+
+  /** Starts a ringkafka Producer (its workers and, when idempotent, its producer id) and emits `producer.connect`. */
+  connect(): Promise<void> {
+    if (this.#producer !== undefined) return Promise.resolve();
+    this.#connecting ??= asKafkaJS(async () => {
+      const brokers = typeof this.#brokers === 'function' ? await this.#brokers() : this.#brokers;
+      const producer = new RingProducer({ ...this.#mapped.options, brokers } as ProducerOptions);
+      this.#report(producer);
+      try {
+        await producer.connect();
+      } catch (error) {
+        await producer.close().catch(() => {}); // its own failure is the one worth reporting
+        throw error;
+      }
+      this.#producer = producer;
+      this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
+    }).finally(() => {
+      this.#connecting = undefined;
+    });
+    return this.#connecting;
+  }
+
+  /** Waits for every message sent to settle, closes the ringkafka Producer and emits `producer.disconnect`. */
+  async disconnect(): Promise<void> {
+    await this.#connecting?.catch(() => {});
+    const producer = this.#producer;
+    if (producer === undefined) return;
+    this.#producer = undefined;
+    this.#transaction = undefined;
+    await asKafkaJS(() => producer.close());
+    this.#instrumentation.emit(PRODUCER_EVENTS.DISCONNECT);
+  }
+
+  /** Sends one topic's messages; resolves with one entry per partition written. */
+  send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    const { topic, messages, acks, timeout, compression } = record;
+    return this.sendBatch({
+      topicMessages: [{ topic, messages }],
+      ...(acks !== undefined && { acks }),
+      ...(timeout !== undefined && { timeout }),
+      ...(compression !== undefined && { compression }),
+    });
+  }
+
+  /** Sends several topics' messages in one call; resolves with one entry per partition written. */
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return asKafkaJS(async () => {
+      checkCallSettings(batch, this.#mapped.resolved);
+      const records = toRecords(batch.topicMessages);
+      const producer = this.#connected();
+      const results = await producer.sendBatch(records);
+      const failed = results.find((result) => result.status === 'rejected');
+      if (failed !== undefined) throw failed.reason;
+      return toRecordMetadata(results.map((result) => (result as PromiseFulfilledResult<RingMetadata>).value));
+    });
+  }
+
+  /** Adds a listener for `producer.connect` or `producer.disconnect`; returns the function that removes it. */
+  on(eventName: string, listener: (event: InstrumentationEvent<unknown>) => void): RemoveInstrumentationEventListener {
+    return this.#instrumentation.on(eventName, listener);
+  }
+
+  /** The producer's logger (namespace `Producer`). */
+  logger(): Logger {
+    return this.#logger;
+  }
+
+  /** Whether the producer is idempotent: asked for, or transactional. */
+  isIdempotent(): boolean {
+    return this.#mapped.resolved.idempotent;
+  }
+
+  /** Begins a transaction; needs a `transactionalId` and no other transaction open. */
+  async transaction(): Promise<Transaction> {
+    if (this.#mapped.options.transactionalId === undefined) {
+      throw new KafkaJSNonRetriableError('A transaction needs a producer with a transactionalId');
+    }
+    if (this.#transaction?.isActive()) {
+      throw new KafkaJSNonRetriableError('This producer has a transaction open already: commit or abort it first');
+    }
+    const producer = this.#connected() as unknown as TransactionalProducer;
+    await asKafkaJS(() => producer.beginTransaction());
+    const transaction = openTransaction(producer, this, () => {
+      if (this.#transaction === transaction) this.#transaction = undefined;
+    });
+    this.#transaction = transaction;
+    return transaction;
+  }
+
+  #connected(): RingProducer {
+    // KafkaJS's wording and class: a producer that is not connected is retriable (connect, then try again).
+    if (this.#producer === undefined) throw new KafkaJSError('The producer is disconnected');
+    return this.#producer;
+  }
+
+  /** What ringkafka reports outside any call goes to the KafkaJS logger, where a KafkaJS service looks for it. */
+  #report(producer: RingProducer): void {
+    producer.on('workerCrash', (error: unknown, index: number) => {
+      this.#logger.error('A ringkafka worker thread crashed and was replaced', { worker: index, error: toKafkaJSError(error).message });
+    });
+    // A message whose caller the delivery timeout released may be written after all: resending it duplicates it.
+    producer.on('lateOutcome', (outcome: { topic: string; partition: number; error?: unknown }) => {
+      const what = outcome.error === undefined ? 'was written after all' : `failed: ${toKafkaJSError(outcome.error).message}`;
+      this.#logger.warn(`A message released early by its timeout ${what}`, { topic: outcome.topic, partition: outcome.partition });
+    });
+    producer.on('deliveryError', (error: unknown) => {
+      this.#logger.error('A message sent without a caller failed', { error: toKafkaJSError(error).message });
+    });
+  }
+}

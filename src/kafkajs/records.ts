@@ -1,0 +1,91 @@
+/**
+ * One KafkaJS send or sendBatch call → ringkafka records, and their results → KafkaJS's RecordMetadata: one entry per
+ * partition the call wrote to, with that call's first offset in it, as KafkaJS reports one entry per partition of
+ * its Produce requests. The per-call `acks`, `compression` and `timeout` must be what the producer was configured
+ * with: ringkafka fixes them per producer, and sending with other settings than the call asked for would be wrong
+ * without a word.
+ */
+import type { ResolvedOptions } from '../main/options.js';
+import type { ProducerRecord as RingRecord, RecordHeaders } from '../main/serialize.js';
+import type { RecordMetadata as RingMetadata } from '../main/types.js';
+import { codecName } from './constants.js';
+import { KafkaJSNonRetriableError } from './errors.js';
+import { refuse } from './refuse.js';
+import type { IHeaders, Message, ProducerBatch, RecordMetadata, TopicMessages } from './types.js';
+
+/** KafkaJS's code for "no error" and its string for a time or offset the answer did not carry. */
+const NO_ERROR = 0;
+const UNKNOWN = '-1';
+
+/** Refuses a per-call setting that differs from the producer's; a left-out one means the producer's. */
+export function checkCallSettings(batch: ProducerBatch, producer: ResolvedOptions): void {
+  const { acks, compression, timeout } = batch;
+  if (acks !== undefined && acks !== producer.acks) {
+    refuse(`acks: ${String(acks)}`, `differs from this producer's acks (${producer.acks}); ringkafka fixes acks per producer: set it with kafka.producer({ ringkafka: { acks } })`);
+  }
+  if (compression !== undefined) {
+    const codec = codecName(compression);
+    if (codec === undefined) refuse(`compression: ${String(compression)}`, 'is not one of the CompressionTypes');
+    if (codec !== producer.compression) {
+      refuse(`compression: ${String(compression)} (${codec})`, `differs from this producer's compression (${producer.compression}); ringkafka fixes the codec per producer: set it with kafka.producer({ ringkafka: { compression: '${codec}' } })`);
+    }
+  }
+  if (timeout !== undefined && timeout !== producer.requestTimeoutMs) {
+    refuse(`timeout: ${String(timeout)}`, `differs from this producer's request timeout (${producer.requestTimeoutMs} ms); set requestTimeout in new Kafka() instead`);
+  }
+}
+
+/** The records of a call, in order; a missing topic or a message without a value is refused as KafkaJS does. */
+export function toRecords(topicMessages: readonly TopicMessages[] | undefined): RingRecord[] {
+  const records: RingRecord[] = [];
+  for (const { topic, messages } of topicMessages ?? []) {
+    if (typeof topic !== 'string' || topic.length === 0) throw new KafkaJSNonRetriableError('Invalid topic');
+    if (!Array.isArray(messages)) throw new KafkaJSNonRetriableError(`Invalid messages array for topic "${topic}"`);
+    for (const message of messages as readonly Message[]) {
+      if (message.value === undefined) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}"`);
+      records.push(toRecord(topic, message));
+    }
+  }
+  return records;
+}
+
+function toRecord(topic: string, { key, value, partition, headers, timestamp }: Message): RingRecord {
+  return {
+    topic,
+    key,
+    value,
+    ...(partition !== undefined && partition !== null && { partition }),
+    ...(headers !== undefined && headers !== null && { headers: toHeaders(headers) }),
+    ...(timestamp !== undefined && timestamp !== null && { timestamp: Number(timestamp) }),
+  };
+}
+
+/** KafkaJS's header object, where an array value means the header repeated, → ringkafka's ordered pairs. */
+function toHeaders(headers: IHeaders): RecordHeaders {
+  const pairs: Array<readonly [string, Buffer | string]> = [];
+  for (const [name, value] of Object.entries(headers)) {
+    if (value === undefined) continue;
+    for (const one of Array.isArray(value) ? value : [value]) pairs.push([name, one]);
+  }
+  return pairs;
+}
+
+/** One entry per topic-partition, in the order the call first wrote to each, with the call's lowest offset there. */
+export function toRecordMetadata(results: readonly RingMetadata[]): RecordMetadata[] {
+  const byPartition = new Map<string, { topic: string; partition: number; offset: number }>();
+  for (const { topic, partition, offset } of results) {
+    const id = `${partition}:${topic}`;
+    const seen = byPartition.get(id);
+    if (seen === undefined) byPartition.set(id, { topic, partition, offset });
+    else if (offset < seen.offset) seen.offset = offset;
+  }
+  return [...byPartition.values()].map(({ topic, partition, offset }) => ({
+    topicName: topic,
+    partition,
+    errorCode: NO_ERROR,
+    baseOffset: String(offset),
+    // ringkafka does not tell the caller whether a timestamp is the broker's append time, nor the log start offset.
+    logAppendTime: UNKNOWN,
+    logStartOffset: UNKNOWN,
+  }));
+}

@@ -1,0 +1,58 @@
+/**
+ * KafkaJS's `retry` settings → ringkafka's backoff and delivery timeout. KafkaJS counts retries per request;
+ * ringkafka, like the Java client, retries until `deliveryTimeoutMs` runs out. `retries: n` therefore becomes the
+ * longest time n retries could take under KafkaJS's own schedule: n + 1 requests that each wait out the request
+ * timeout, the n backoff waits between them, and one linger before the first.
+ */
+import type { ProducerOptions } from '../main/options.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
+import { refuse } from './refuse.js';
+import type { RetryOptions } from './types.js';
+
+/** ringkafka's backoff doubles with ±20 % jitter: the KafkaJS settings that say the same are accepted. */
+const MULTIPLIER = 2;
+const FACTOR = 0.2;
+/** The defaults the timeout sum uses when a setting is left out: ringkafka's, which are what applies then. */
+const DEFAULTS = { lingerMs: 5, requestTimeoutMs: 30_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 };
+
+const KNOWN = new Set(['maxRetryTime', 'initialRetryTime', 'factor', 'multiplier', 'retries', 'restartOnFailure']);
+
+/** The ringkafka options for `retry`, given the rest of the producer's options (for the request timeout and linger). */
+export function retryOptions(retry: RetryOptions | undefined, field: string, base: ProducerOptions): ProducerOptions {
+  if (retry === undefined) return {};
+  for (const name of Object.keys(retry)) if (!KNOWN.has(name)) refuse(`${field}.${name}`, 'is not a KafkaJS retry setting');
+  if (retry.restartOnFailure !== undefined) refuse(`${field}.restartOnFailure`, 'is a consumer setting; a producer has nothing to restart');
+  if (retry.multiplier !== undefined && retry.multiplier !== MULTIPLIER) {
+    refuse(`${field}.multiplier`, `must be ${MULTIPLIER} (ringkafka doubles the wait per retry), got ${String(retry.multiplier)}`);
+  }
+  if (retry.factor !== undefined && retry.factor !== FACTOR) {
+    refuse(`${field}.factor`, `must be ${FACTOR} (ringkafka's jitter is ±20 %), got ${String(retry.factor)}`);
+  }
+  const backoff: { retryBackoffMs?: number; retryBackoffMaxMs?: number } = {
+    ...(retry.initialRetryTime !== undefined && { retryBackoffMs: retry.initialRetryTime }),
+    ...(retry.maxRetryTime !== undefined && { retryBackoffMaxMs: retry.maxRetryTime }),
+  };
+  if (retry.retries === undefined) return backoff;
+  if (typeof retry.retries !== 'number' || !(retry.retries >= 0)) {
+    refuse(`${field}.retries`, `must be a number >= 0, got ${String(retry.retries)}`);
+  }
+  return { ...backoff, deliveryTimeoutMs: deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...definedOnly(base), ...backoff }) };
+}
+
+function deliveryTimeoutFor(
+  retries: number,
+  s: { lingerMs: number; requestTimeoutMs: number; retryBackoffMs: number; retryBackoffMaxMs: number },
+): number {
+  let total = s.lingerMs + s.requestTimeoutMs;
+  for (let i = 0; i < retries && total < MAX_TIMER_MS; i++) {
+    total += s.requestTimeoutMs + Math.min(s.retryBackoffMaxMs, s.retryBackoffMs * MULTIPLIER ** Math.min(i, 30));
+  }
+  return Math.min(MAX_TIMER_MS, Math.ceil(total));
+}
+
+function definedOnly(options: ProducerOptions): Partial<typeof DEFAULTS> {
+  const { lingerMs, requestTimeoutMs, retryBackoffMs, retryBackoffMaxMs } = options;
+  return Object.fromEntries(
+    Object.entries({ lingerMs, requestTimeoutMs, retryBackoffMs, retryBackoffMaxMs }).filter(([, v]) => typeof v === 'number'),
+  );
+}

@@ -1,0 +1,112 @@
+/**
+ * ringkafka's errors become KafkaJS's classes with KafkaJS's names and retriable flags, the original kept as
+ * `cause`; per-call settings that differ from the producer's are refused by name; events and the logger.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import {
+  BrokerError, ConfigError, ConnectionError, RequestTimeoutError, ProtocolError,
+} from '../../src/shared/errors.js';
+import {
+  AuthenticationError, BufferTimeoutError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError, UnknownTopicError,
+  WorkerCrashedError,
+} from '../../src/shared/producer-errors.js';
+import { toKafkaJSError } from '../../src/kafkajs/error-mapping.js';
+import {
+  CompressionTypes, Kafka, KafkaJSAggregateError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel,
+  type LogEntry,
+} from '../../src/kafkajs/index.js';
+import { checkCallSettings, toRecordMetadata, toRecords } from '../../src/kafkajs/records.js';
+import { mapProducerConfig } from '../../src/kafkajs/options.js';
+
+const cases: Array<[Error, string, boolean]> = [
+  [new ConnectionError('closed'), 'KafkaJSConnectionError', true],
+  [new RequestTimeoutError('no answer'), 'KafkaJSRequestTimeoutError', true],
+  [new DeliveryTimeoutError('unknown', 'late'), 'KafkaJSNumberOfRetriesExceeded', false],
+  [new BufferTimeoutError('full'), 'KafkaJSTimeout', false],
+  [new AuthenticationError('refused'), 'KafkaJSSASLAuthenticationError', false],
+  [new ConfigError('bad'), 'KafkaJSNonRetriableError', false],
+  [new ProducerClosedError('not-sent', 'closed'), 'KafkaJSNonRetriableError', false],
+  [new ProtocolError('garbage'), 'KafkaJSNonRetriableError', false],
+  [new WorkerCrashedError('not-sent', 'crashed'), 'KafkaJSError', true],
+  [new Error('anything else'), 'KafkaJSNonRetriableError', false],
+];
+
+test('each ringkafka error maps to the KafkaJS class for the same situation, keeping it as cause', () => {
+  for (const [error, name, retriable] of cases) {
+    const mapped = toKafkaJSError(error);
+    assert.equal(mapped.name, name, error.name);
+    assert.ok(mapped instanceof KafkaJSError);
+    assert.equal(mapped.retriable, retriable, error.name);
+    assert.equal(mapped.cause, error);
+    assert.equal(mapped.message, error.message);
+  }
+});
+
+test('Kafka error codes become KafkaJSProtocolError with type and code', () => {
+  const broker = toKafkaJSError(new BrokerError(6, 'NOT_LEADER_OR_FOLLOWER', true)) as KafkaJSProtocolError;
+  assert.equal(broker.name, 'KafkaJSProtocolError');
+  assert.deepEqual([broker.type, broker.code, broker.retriable], ['NOT_LEADER_OR_FOLLOWER', 6, true]);
+  const topic = toKafkaJSError(new UnknownTopicError('t', 'no such topic')) as KafkaJSProtocolError;
+  assert.deepEqual([topic.name, topic.type, topic.code, topic.retriable], ['KafkaJSProtocolError', 'UNKNOWN_TOPIC_OR_PARTITION', 3, true]);
+  const large = toKafkaJSError(new RecordTooLargeError('too big')) as KafkaJSProtocolError;
+  assert.deepEqual([large.type, large.code, large.retriable], ['MESSAGE_TOO_LARGE', 10, false]);
+  const kafkajs = new KafkaJSNonRetriableError('already');
+  assert.equal(toKafkaJSError(kafkajs), kafkajs);
+  assert.equal(new KafkaJSAggregateError('two', ['a', 'b']).name, 'KafkaJSAggregateError');
+});
+
+test('per-call acks, compression and timeout must match the producer; left out, they mean the producer\'s', () => {
+  const { resolved } = mapProducerConfig({ brokers: ['127.0.0.1:9092'] }, { ringkafka: { compression: 'gzip' } }, false);
+  checkCallSettings({}, resolved);
+  checkCallSettings({ acks: -1, compression: CompressionTypes.GZIP, timeout: 30_000 }, resolved);
+  const refuses = (batch: Parameters<typeof checkCallSettings>[0], field: RegExp): void =>
+    assert.throws(() => checkCallSettings(batch, resolved), (e: Error) => e instanceof KafkaJSNonRetriableError && field.test(e.message));
+  refuses({ acks: 1 }, /^ringkafka\/kafkajs: acks: 1 differs from this producer's acks \(-1\)/);
+  refuses({ compression: CompressionTypes.LZ4 }, /compression: 3 \(lz4\) differs .* \(gzip\)/);
+  refuses({ compression: 9 as CompressionTypes }, /compression: 9 is not one of the CompressionTypes/);
+  refuses({ timeout: 1000 }, /timeout: 1000 differs/);
+});
+
+test('messages become records; results become one RecordMetadata per partition with the call\'s first offset', () => {
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, timestamp: '1700000000000', headers: { a: 'x', b: ['y', Buffer.from('z')], c: undefined } }] }]), [
+    { topic: 't', key: 'k', value: 'v', partition: 1, timestamp: 1_700_000_000_000, headers: [['a', 'x'], ['b', 'y'], ['b', Buffer.from('z')]] },
+  ]);
+  assert.throws(() => toRecords([{ topic: '', messages: [] }]), /Invalid topic/);
+  assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }]), /without value for topic "t"/);
+  const metadata = toRecordMetadata([
+    { topic: 't', partition: 1, offset: 7, timestamp: 0 },
+    { topic: 't', partition: 0, offset: 3, timestamp: 0 },
+    { topic: 't', partition: 1, offset: 5, timestamp: 0 },
+    { topic: 'u', partition: 1, offset: 9, timestamp: 0 },
+  ]);
+  assert.deepEqual(metadata, [
+    { topicName: 't', partition: 1, errorCode: 0, baseOffset: '5', logAppendTime: '-1', logStartOffset: '-1' },
+    { topicName: 't', partition: 0, errorCode: 0, baseOffset: '3', logAppendTime: '-1', logStartOffset: '-1' },
+    { topicName: 'u', partition: 1, errorCode: 0, baseOffset: '9', logAppendTime: '-1', logStartOffset: '-1' },
+  ]);
+});
+
+test('events: the network events are refused by name, unknown names too; on() returns a remover', () => {
+  const producer = new Kafka({ brokers: ['127.0.0.1:9092'] }).producer();
+  assert.throws(() => producer.on(producer.events.REQUEST, () => {}), /does not emit producer.network.request/);
+  assert.throws(() => producer.on('producer.nonsense', () => {}), /Event name should be one of/);
+  assert.equal(typeof producer.on(producer.events.CONNECT, () => {}), 'function');
+});
+
+test('sends before connect() fail as KafkaJS\'s do, with a retriable KafkaJSError', async () => {
+  const producer = new Kafka({ brokers: ['127.0.0.1:9092'] }).producer();
+  await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'v' }] }), (e: Error) => e.name === 'KafkaJSError' && (e as KafkaJSError).retriable);
+});
+
+test('the logger goes through logCreator at the client\'s level; namespaces and setLogLevel', () => {
+  const entries: LogEntry[] = [];
+  const kafka = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.WARN, logCreator: () => (entry) => entries.push(entry) });
+  const logger = kafka.producer().logger();
+  logger.info('hidden');
+  logger.warn('shown', { extra: 1 });
+  kafka.logger().setLogLevel(logLevel.DEBUG);
+  logger.debug('now shown');
+  assert.deepEqual(entries.map((e) => [e.namespace, e.label, e.log.message]), [['Producer', 'WARN', 'shown'], ['Producer', 'DEBUG', 'now shown']]);
+  assert.equal(entries[0]!.log.extra, 1);
+});

@@ -1,0 +1,105 @@
+/**
+ * The KafkaJS → ringkafka option mapping: each mapped setting lands on the right ringkafka option, and each setting
+ * that cannot be honoured is refused with a KafkaJSNonRetriableError naming it (never dropped).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Kafka, KafkaJSNonRetriableError, Partitioners, type KafkaConfig, type ProducerConfig } from '../../src/kafkajs/index.js';
+import { mapProducerConfig } from '../../src/kafkajs/options.js';
+
+const BROKERS = ['127.0.0.1:9092'];
+
+function mapped(producer: ProducerConfig = {}, client: Partial<KafkaConfig> = {}, transactions = false) {
+  return mapProducerConfig({ brokers: BROKERS, ...client }, producer, transactions);
+}
+
+function refused(fn: () => unknown, field: RegExp): void {
+  assert.throws(fn, (error: unknown) => {
+    assert.ok(error instanceof KafkaJSNonRetriableError, `got ${String(error)}`);
+    assert.equal(error.name, 'KafkaJSNonRetriableError');
+    assert.equal(error.retriable, false);
+    assert.match(error.message, field);
+    return true;
+  });
+}
+
+test('client settings map to the connection options', () => {
+  const { options, resolved } = mapped({}, {
+    clientId: 'my-app', ssl: true, connectionTimeout: 3000, requestTimeout: 25_000,
+    sasl: { mechanism: 'scram-sha-512', username: 'alice', password: 'secret' },
+  });
+  assert.equal(options.clientId, 'my-app');
+  assert.deepEqual(options.tls, true);
+  assert.equal(options.connectTimeoutMs, 3000);
+  assert.equal(options.requestTimeoutMs, 25_000);
+  assert.deepEqual(options.sasl, { mechanism: 'scram-sha-512', username: 'alice', password: 'secret' });
+  assert.equal(resolved.requestTimeoutMs, 25_000);
+});
+
+test('the OAUTHBEARER provider becomes a token function', async () => {
+  const { options } = mapped({}, { sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 'tok' }) } });
+  assert.equal(options.sasl?.mechanism, 'oauthbearer');
+  assert.deepEqual(await (options.sasl as { token: () => Promise<unknown> }).token(), { value: 'tok' });
+});
+
+test('producer settings: idempotence off unless asked (KafkaJS default), in-flight limit, metadata age, default partitioner', () => {
+  assert.equal(mapped().resolved.idempotent, false);
+  assert.equal(mapped().resolved.acks, -1);
+  const { options, resolved } = mapped({ idempotent: true, maxInFlightRequests: 3, metadataMaxAge: 60_000, createPartitioner: Partitioners.DefaultPartitioner });
+  assert.equal(resolved.idempotent, true);
+  assert.equal(options.maxInFlight, 3);
+  assert.equal(options.metadataMaxAgeMs, 60_000);
+  assert.equal(resolved.partitioner, 'default');
+  assert.equal(mapped({ createPartitioner: Partitioners.JavaCompatiblePartitioner, maxInFlightRequests: null, allowAutoTopicCreation: true }).resolved.maxInFlight, 5);
+});
+
+test('retry: initialRetryTime and maxRetryTime are the backoff; retries bound the delivery time by KafkaJS\'s schedule', () => {
+  const { options } = mapped({ retry: { retries: 2, initialRetryTime: 100, maxRetryTime: 150 } }, { requestTimeout: 1000 });
+  assert.equal(options.retryBackoffMs, 100);
+  assert.equal(options.retryBackoffMaxMs, 150);
+  // linger 5 + 3 requests of 1000 + waits of 100 and 150
+  assert.equal(options.deliveryTimeoutMs, 5 + 3000 + 100 + 150);
+  // the producer's retry overrides the client's field by field
+  assert.equal(mapped({ retry: { initialRetryTime: 50 } }, { retry: { maxRetryTime: 500 } }).options.retryBackoffMaxMs, 500);
+  // a huge retry count (KafkaJS's idempotent default) stays within Node's timer limit
+  assert.equal(mapped({ retry: { retries: Number.MAX_SAFE_INTEGER } }).options.deliveryTimeoutMs, 2 ** 31 - 1);
+});
+
+test('ringkafka options set what KafkaJS sets per call and win over mapped ones', () => {
+  const { resolved } = mapped({ ringkafka: { compression: 'gzip', acks: 1, lingerMs: 20 } });
+  assert.equal(resolved.compression, 'gzip');
+  assert.equal(resolved.acks, 1);
+  assert.equal(resolved.lingerMs, 20);
+});
+
+test('each setting that cannot be honoured is refused by name', () => {
+  refused(() => mapped({ createPartitioner: Partitioners.LegacyPartitioner }), /createPartitioner: LegacyPartitioner/);
+  refused(() => mapped({ createPartitioner: () => () => 0 }), /createPartitioner accepts only Partitioners.DefaultPartitioner/);
+  refused(() => mapped({ idempotent: true, maxInFlightRequests: 6 }), /maxInFlightRequests must be at most 5/);
+  refused(() => mapped({ allowAutoTopicCreation: false }), /allowAutoTopicCreation: false/);
+  refused(() => mapped({ transactionalId: 'tx' }, {}, false), /transactionalId needs a ringkafka with transactions/);
+  refused(() => mapped({ transactionalId: 'tx', idempotent: false }, {}, true), /idempotent: false contradicts transactionalId/);
+  refused(() => mapped({ transactionTimeout: 1000 }), /transactionTimeout applies only with a transactionalId/);
+  refused(() => mapped({ retry: { multiplier: 3 } }), /producer config retry.multiplier must be 2/);
+  refused(() => mapped({}, { retry: { factor: 0.5 } }), /kafka config retry.factor must be 0.2/);
+  refused(() => mapped({}, { retry: { restartOnFailure: async () => true } }), /restartOnFailure is a consumer setting/);
+  refused(() => mapped({}, { authenticationTimeout: 1000 }), /authenticationTimeout/);
+  refused(() => mapped({}, { reauthenticationThreshold: 1000 }), /reauthenticationThreshold/);
+  refused(() => mapped({}, { socketFactory: () => null }), /socketFactory/);
+  refused(() => mapped({}, { enforceRequestTimeout: false }), /enforceRequestTimeout: false/);
+  refused(() => mapped({}, { sasl: { mechanism: 'aws', authorizationIdentity: 'a', accessKeyId: 'b', secretAccessKey: 'c' } }), /sasl.mechanism 'aws'/);
+  refused(() => mapped({ idempotnt: true } as ProducerConfig), /producer config.idempotnt is not a KafkaJS setting/);
+  refused(() => mapped({}, { clientid: 'x' } as Partial<KafkaConfig>), /kafka config.clientid is not a KafkaJS setting/);
+  // ringkafka's own validation, reported as a KafkaJS error that quotes it
+  refused(() => mapped({ idempotent: true, ringkafka: { acks: 1 } }), /config is not valid for ringkafka: options.idempotent: true requires options.acks 'all'/);
+  refused(() => mapped({}, { clientId: 'has spaces' }), /options.clientId/);
+});
+
+test('kafka.producer() refuses at once; consumer() and admin() say the facade is a producer', () => {
+  const kafka = new Kafka({ brokers: BROKERS, logLevel: 0 });
+  refused(() => kafka.producer({ allowAutoTopicCreation: false }), /allowAutoTopicCreation/);
+  refused(() => kafka.consumer(), /producer only/);
+  refused(() => kafka.admin(), /producer only/);
+  assert.equal(kafka.producer({ idempotent: true }).isIdempotent(), true);
+  assert.equal(kafka.producer().isIdempotent(), false);
+});
