@@ -8,7 +8,7 @@ export type { KafkaJSProducer as Producer } from './producer.js';
 export { CompressionTypes, CompressionCodecs, Partitioners, type CompressionCodec } from './constants.js';
 export { logLevel, type LogEntry, type Logger, type LoggerEntryContent } from './logger.js';
 export { PRODUCER_EVENTS, type InstrumentationEvent, type ProducerEvents, type RemoveInstrumentationEventListener } from './events.js';
-export type { Transaction, Sender, TransactionalProducer, SendOffsetsRequest, OffsetToCommit } from './transaction.js';
+export type { Transaction, Sender } from './transaction.js';
 export {
   KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSConnectionError, KafkaJSRequestTimeoutError,
   KafkaJSNumberOfRetriesExceeded, KafkaJSTimeout, KafkaJSSASLAuthenticationError, KafkaJSAggregateError,

@@ -6,7 +6,6 @@ import { KafkaJSNonRetriableError } from './errors.js';
 import { consoleLogCreator, createLogger, logLevel, type Logger } from './logger.js';
 import { mapProducerConfig } from './options.js';
 import { KafkaJSProducer } from './producer.js';
-import { transactionsAvailable } from './transaction.js';
 import type { KafkaConfig, ProducerConfig } from './types.js';
 
 /** `new Kafka(config)`: the entry point of a KafkaJS service. */
@@ -23,7 +22,7 @@ export class Kafka {
 
   /** A producer; every setting is mapped to ringkafka's or refused by name now (docs/kafkajs.md). */
   producer(config: ProducerConfig = {}): KafkaJSProducer {
-    return new KafkaJSProducer(mapProducerConfig(this.#config, config, transactionsAvailable()), this.#config.brokers, this.#logger);
+    return new KafkaJSProducer(mapProducerConfig(this.#config, config), this.#config.brokers, this.#logger);
   }
 
   /** Not provided: ringkafka is a producer. */

@@ -11,16 +11,10 @@ import { refuse } from './refuse.js';
 import { retryOptions } from './retry.js';
 import type { KafkaConfig, ProducerConfig, SASLOptions } from './types.js';
 
-/** The options the transactional Producer takes on top of today's ProducerOptions. */
-export interface TransactionalOptions {
-  readonly transactionalId?: string;
-  readonly transactionTimeoutMs?: number;
-}
-
 /** What `kafka.producer()` builds a ringkafka Producer from. */
 export interface MappedProducer {
   /** Everything but the brokers, which may come from a function called at each `connect()`. */
-  readonly options: ProducerOptions & TransactionalOptions;
+  readonly options: ProducerOptions;
   /** The options as ringkafka resolved them: the acks, codec and request timeout that per-call fields must match. */
   readonly resolved: ResolvedOptions;
 }
@@ -42,13 +36,13 @@ function checkFields(config: object, known: ReadonlySet<string>, where: string):
 }
 
 /** Maps both configurations and checks the result with ringkafka's own validation; throws KafkaJS errors only. */
-export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig, transactionsAvailable: boolean): MappedProducer {
+export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig): MappedProducer {
   checkFields(client, CLIENT_FIELDS, 'kafka config');
   checkFields(config, PRODUCER_FIELDS, 'producer config');
   const connection = clientOptions(client);
-  const producer = producerOptions(config, transactionsAvailable);
+  const producer = producerOptions(config);
   const extra = config.ringkafka ?? {};
-  const base: ProducerOptions = { ...connection, ...producer.options, ...extra };
+  const base: ProducerOptions = { ...connection, ...producer, ...extra };
   const retryField = config.retry !== undefined ? 'producer config retry' : 'kafka config retry';
   // ringkafka's own options win over what the retry settings imply, as over every mapped setting.
   const options: ProducerOptions = { ...base, ...retryOptions({ ...client.retry, ...config.retry }, retryField, base), ...extra };
@@ -59,7 +53,7 @@ export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig, t
   } catch (error) {
     refuse('config', `is not valid for ringkafka: ${(error as Error).message}`);
   }
-  return { options: { ...options, ...producer.transactional }, resolved };
+  return { options, resolved };
 }
 
 /** The connection settings of `new Kafka(config)`. */
@@ -95,7 +89,7 @@ function saslOptions(sasl: SASLOptions): SaslOptions {
 }
 
 /** The settings of `kafka.producer(config)` but retry. */
-function producerOptions(p: ProducerConfig, transactionsAvailable: boolean): { options: ProducerOptions; transactional: TransactionalOptions } {
+function producerOptions(p: ProducerConfig): ProducerOptions {
   const partitioner = p.createPartitioner;
   if (partitioner === Partitioners.LegacyPartitioner) {
     refuse('createPartitioner: LegacyPartitioner', "is not supported: ringkafka places keyed messages as the Java client does (DefaultPartitioner); LegacyPartitioner's placement differs for some keys");
@@ -109,7 +103,6 @@ function producerOptions(p: ProducerConfig, transactionsAvailable: boolean): { o
     refuse('allowAutoTopicCreation: false', "is not supported: ringkafka lets the broker decide (auto.create.topics.enable), as KafkaJS's default does; leave it out, and disable auto-creation on the broker to forbid it");
   }
   const transactional = p.transactionalId !== undefined;
-  if (transactional && !transactionsAvailable) refuse('transactionalId', 'needs a ringkafka with transactions, which this one is not');
   if (transactional && p.idempotent === false) refuse('idempotent: false', 'contradicts transactionalId: a transactional producer is idempotent');
   if (!transactional && p.transactionTimeout !== undefined) refuse('transactionTimeout', 'applies only with a transactionalId');
   // KafkaJS's default is a producer without idempotence; a transactional one always has it.
@@ -119,13 +112,10 @@ function producerOptions(p: ProducerConfig, transactionsAvailable: boolean): { o
     refuse('maxInFlightRequests', `must be at most ${MAX_IDEMPOTENT_IN_FLIGHT} for an idempotent producer (the broker detects duplicates among the last 5 batches), got ${inFlight}`);
   }
   return {
-    options: {
-      idempotent,
-      ...(inFlight !== undefined && { maxInFlight: inFlight }),
-      ...(p.metadataMaxAge !== undefined && { metadataMaxAgeMs: p.metadataMaxAge }),
-    },
-    transactional: transactional
-      ? { transactionalId: p.transactionalId!, ...(p.transactionTimeout !== undefined && { transactionTimeoutMs: p.transactionTimeout }) }
-      : {},
+    idempotent,
+    ...(inFlight !== undefined && { maxInFlight: inFlight }),
+    ...(p.metadataMaxAge !== undefined && { metadataMaxAgeMs: p.metadataMaxAge }),
+    ...(transactional && { transactionalId: p.transactionalId! }),
+    ...(transactional && p.transactionTimeout !== undefined && { transactionTimeoutMs: p.transactionTimeout }),
   };
 }

@@ -12,7 +12,7 @@ import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type Remov
 import type { Logger } from './logger.js';
 import type { MappedProducer } from './options.js';
 import { checkCallSettings, toRecordMetadata, toRecords } from './records.js';
-import { openTransaction, type Transaction, type TransactionalProducer } from './transaction.js';
+import { openTransaction, type Transaction } from './transaction.js';
 import type { KafkaConfig, ProducerBatch, ProducerRecord, RecordMetadata } from './types.js';
 
 /** The KafkaJS producer, `kafka.producer(config)`. */
@@ -113,7 +113,7 @@ export class KafkaJSProducer {
     if (this.#transaction?.isActive()) {
       throw new KafkaJSNonRetriableError('This producer has a transaction open already: commit or abort it first');
     }
-    const producer = this.#connected() as unknown as TransactionalProducer;
+    const producer = this.#connected();
     await asKafkaJS(() => producer.beginTransaction());
     const transaction = openTransaction(producer, this, () => {
       if (this.#transaction === transaction) this.#transaction = undefined;

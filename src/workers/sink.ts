@@ -127,14 +127,14 @@ export class Sink {
     try {
       let sizeHint = 0;
       for (const item of outgoing) sizeHint += item.batch.bytes!.length + 64;
-      const version = Math.min(connection.versionFor(Produce), this.#settings.maxProduceVersion);
+      const maxVersion = this.#settings.maxProduceVersion;
       if (this.#settings.acks === 0) {
         // acks=0: the broker sends no response at all; written is all we will ever know.
-        await connection.send(Produce, request, { sizeHint, version });
+        await connection.send(Produce, request, { sizeHint, maxVersion });
         for (const item of outgoing) this.#events.answered(item, { errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, errorMessage: null });
         return;
       }
-      response = await connection.request(Produce, request, { sizeHint, version });
+      response = await connection.request(Produce, request, { sizeHint, maxVersion });
     } catch (error) {
       for (const item of outgoing) this.#events.lost(item, error as Error, true);
       return;

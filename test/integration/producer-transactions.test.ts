@@ -184,10 +184,12 @@ describe('transactions', { timeout: 180_000 }, () => {
     const topic = uniqueTopic('txn-crash');
     await createTopic(topic, 2);
     // Two workers, one partition each; a long linger keeps the records buffered until the crash.
+    const others = new Set(threads.producerThreads().map((w) => w.sessionId)); // earlier tests' producers
     const p = producer({ brokers, transactionalId: `crash-${run}`, workers: 2, lingerMs: 60_000 });
     await p.connect();
-    const workers = threads.producerThreads();
-    assert.equal(workers.length, 2);
+    const ours = () => threads.producerThreads().filter((w) => !others.has(w.sessionId));
+    await until(() => ours().length === 2, "this producer's two worker threads");
+    const workers = ours();
     const outcome = await p.transaction(async (tx) => {
       const results = tx.sendBatch([...values('half-0', 5, topic, 0), ...values('half-1', 5, topic, 1)]);
       await until(() => p.metrics().bufferedRecords === 10, 'ten records buffered');
@@ -200,7 +202,9 @@ describe('transactions', { timeout: 180_000 }, () => {
     }).then(() => 'committed', (error: unknown) => error);
     assert.ok(outcome instanceof TransactionAbortableError, `the commit is refused as abortable, got ${String(outcome)}`);
 
-    await p.transaction(async (tx) => void (await tx.sendBatch([...values('whole-0', 5, topic, 0), ...values('whole-1', 5, topic, 1)])));
+    // Not awaited in the function: the commit itself makes the workers send what lingers, then waits for it.
+    const whole = p.transaction(async (tx) => tx.sendBatch([...values('whole-0', 5, topic, 0), ...values('whole-1', 5, topic, 1)]));
+    assert.ok((await (await whole)).every((r) => r.status === 'fulfilled'));
     const visible = await committed(brokers, topic, 10);
     assert.deepEqual(visible.map((r) => r.value).sort(), [...values('whole-0', 5, topic), ...values('whole-1', 5, topic)].map((r) => r.value).sort());
   });

@@ -57,7 +57,7 @@ test('Kafka error codes become KafkaJSProtocolError with type and code', () => {
 });
 
 test('per-call acks, compression and timeout must match the producer; left out, they mean the producer\'s', () => {
-  const { resolved } = mapProducerConfig({ brokers: ['127.0.0.1:9092'] }, { ringkafka: { compression: 'gzip' } }, false);
+  const { resolved } = mapProducerConfig({ brokers: ['127.0.0.1:9092'] }, { ringkafka: { compression: 'gzip' } });
   checkCallSettings({}, resolved);
   checkCallSettings({ acks: -1, compression: CompressionTypes.GZIP, timeout: 30_000 }, resolved);
   const refuses = (batch: Parameters<typeof checkCallSettings>[0], field: RegExp): void =>

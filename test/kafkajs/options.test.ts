@@ -9,8 +9,8 @@ import { mapProducerConfig } from '../../src/kafkajs/options.js';
 
 const BROKERS = ['127.0.0.1:9092'];
 
-function mapped(producer: ProducerConfig = {}, client: Partial<KafkaConfig> = {}, transactions = false) {
-  return mapProducerConfig({ brokers: BROKERS, ...client }, producer, transactions);
+function mapped(producer: ProducerConfig = {}, client: Partial<KafkaConfig> = {}) {
+  return mapProducerConfig({ brokers: BROKERS, ...client }, producer);
 }
 
 function refused(fn: () => unknown, field: RegExp): void {
@@ -77,8 +77,7 @@ test('each setting that cannot be honoured is refused by name', () => {
   refused(() => mapped({ createPartitioner: () => () => 0 }), /createPartitioner accepts only Partitioners.DefaultPartitioner/);
   refused(() => mapped({ idempotent: true, maxInFlightRequests: 6 }), /maxInFlightRequests must be at most 5/);
   refused(() => mapped({ allowAutoTopicCreation: false }), /allowAutoTopicCreation: false/);
-  refused(() => mapped({ transactionalId: 'tx' }, {}, false), /transactionalId needs a ringkafka with transactions/);
-  refused(() => mapped({ transactionalId: 'tx', idempotent: false }, {}, true), /idempotent: false contradicts transactionalId/);
+  refused(() => mapped({ transactionalId: 'tx', idempotent: false }), /idempotent: false contradicts transactionalId/);
   refused(() => mapped({ transactionTimeout: 1000 }), /transactionTimeout applies only with a transactionalId/);
   refused(() => mapped({ retry: { multiplier: 3 } }), /producer config retry.multiplier must be 2/);
   refused(() => mapped({}, { retry: { factor: 0.5 } }), /kafka config retry.factor must be 0.2/);

@@ -108,8 +108,7 @@ export class Coordinators {
       if (this.#closed) throw new AbortError('not-sent', 'the producer is closing');
       try {
         const connection = await this.connection(type, key, signal);
-        const version = options.maxVersion === undefined ? undefined : Math.min(options.maxVersion, connection.versionFor(api));
-        const response = await connection.request(api, request, { signal, ...(version !== undefined && { version }) });
+        const response = await connection.request(api, request, { signal, maxVersion: options.maxVersion });
         const code = errorOf(response);
         if (!MOVED.has(code) && !BUSY.has(code)) return response;
         lastCode = code;

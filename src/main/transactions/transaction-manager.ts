@@ -28,7 +28,7 @@ import { ConfigError } from '../../shared/errors.js';
 import { AbortError } from '../../shared/producer-errors.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
 import {
-  TransactionAbortableError, TransactionFatalError, TransactionStateError,
+  TransactionAbortableError, TransactionFatalError, TransactionRetriableError, TransactionStateError,
 } from '../../shared/transaction-errors.js';
 import { CoordinatorType, type Coordinators } from './coordinators.js';
 import { recordFailure, transactionError } from './transaction-errors.js';
@@ -117,7 +117,7 @@ export class TransactionManager {
     if (answer.errorCode === ErrorCode.INVALID_TRANSACTION_TIMEOUT) {
       throw new ConfigError(`options.transactionTimeoutMs ${transactionTimeoutMs} is more than the broker's transaction.max.timeout.ms allows`);
     }
-    if (answer.errorCode !== ErrorCode.NONE) throw this.#fail(transactionError(answer.errorCode, 'InitProducerId'));
+    if (answer.errorCode !== ErrorCode.NONE) this.#judge(answer.errorCode, 'InitProducerId');
     this.#publish(answer.producerId, answer.producerEpoch);
     this.#state = 'ready';
   }
@@ -279,9 +279,11 @@ export class TransactionManager {
       throw error;
     }
     if (answer.errorCode !== ErrorCode.NONE) {
-      const failure = this.#fail(transactionError(answer.errorCode, what));
-      if (failure instanceof TransactionAbortableError) this.#state = 'abortable';
-      throw failure;
+      const error = transactionError(answer.errorCode, what);
+      // Still ours to end: a retriable answer leaves it as it was, an abortable one leaves only abort.
+      if (!(error instanceof TransactionFatalError)) this.#state = commit && error instanceof TransactionRetriableError ? 'open' : 'abortable';
+      if (error instanceof TransactionRetriableError) throw error;
+      throw this.#fail(error);
     }
     if (this.#protocol === 2 && answer.producerEpoch >= 0) {
       this.#publish(answer.producerId, answer.producerEpoch);
@@ -289,11 +291,21 @@ export class TransactionManager {
       // Protocol v1: a failed record may have left a partition's sequence state in doubt; a new epoch clears it.
       const bumped = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
         { transactionalId, transactionTimeoutMs, ...this.#ids() }, { deadline, signal, errorOf: (r) => r.errorCode });
-      if (bumped.errorCode !== ErrorCode.NONE) throw this.#fail(transactionError(bumped.errorCode, 'InitProducerId (epoch bump)'));
+      if (bumped.errorCode !== ErrorCode.NONE) {
+        this.#state = 'abortable';
+        this.#judge(bumped.errorCode, 'InitProducerId (epoch bump)');
+      }
       this.#publish(bumped.producerId, bumped.producerEpoch);
     }
     this.#adds = undefined;
     this.#state = 'ready';
+  }
+
+  /** Throws the error `code` means, recorded first when it is abortable or fatal. */
+  #judge(code: number, what: string): never {
+    const error = transactionError(code, what);
+    if (error instanceof TransactionRetriableError) throw error;
+    throw this.#fail(error);
   }
 
   #ids(): { producerId: bigint; producerEpoch: number } {

@@ -135,10 +135,18 @@ describe('TransactionManager', () => {
     await assert.rejects(manager.commit(), TransactionAbortableError);
   });
 
-  it('a record fenced by the broker makes the producer fatal: every later call throws ProducerFencedError', async () => {
+  it('INVALID_PRODUCER_EPOCH on a record is abortable (the coordinator aborted a timed-out transaction, KIP-588)', async () => {
     const { manager } = await setUp();
     manager.begin();
     manager.track(Promise.reject(new BrokerError(ErrorCode.INVALID_PRODUCER_EPOCH, 'INVALID_PRODUCER_EPOCH', false)), () => undefined);
+    await turns();
+    assert.equal(manager.state, 'abortable');
+  });
+
+  it('a record fenced by the broker makes the producer fatal: every later call throws ProducerFencedError', async () => {
+    const { manager } = await setUp();
+    manager.begin();
+    manager.track(Promise.reject(new BrokerError(ErrorCode.PRODUCER_FENCED, 'PRODUCER_FENCED', false)), () => undefined);
     await turns();
     assert.equal(manager.state, 'fatal');
     await assert.rejects(manager.commit(), ProducerFencedError);
