@@ -203,8 +203,11 @@ describe('transactions', { timeout: 180_000 }, () => {
     assert.ok(outcome instanceof TransactionAbortableError, `the commit is refused as abortable, got ${String(outcome)}`);
 
     // Not awaited in the function: the commit itself makes the workers send what lingers, then waits for it.
-    const whole = p.transaction(async (tx) => tx.sendBatch([...values('whole-0', 5, topic, 0), ...values('whole-1', 5, topic, 1)]));
-    assert.ok((await (await whole)).every((r) => r.status === 'fulfilled'));
+    let whole: Promise<PromiseSettledResult<unknown>[]> | undefined;
+    await p.transaction(async (tx) => {
+      whole = tx.sendBatch([...values('whole-0', 5, topic, 0), ...values('whole-1', 5, topic, 1)]);
+    });
+    assert.ok((await whole!).every((r) => r.status === 'fulfilled'));
     const visible = await committed(brokers, topic, 10);
     assert.deepEqual(visible.map((r) => r.value).sort(), [...values('whole-0', 5, topic), ...values('whole-1', 5, topic)].map((r) => r.value).sort());
   });

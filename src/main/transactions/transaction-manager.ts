@@ -48,8 +48,6 @@ export interface TransactionSettings {
   readonly transactionTimeoutMs: number;
   /** How long init, commit, abort and sendOffsets may keep retrying (the producer's bufferTimeoutMs). */
   readonly blockMs: number;
-  /** Tests only: speak protocol v1 even where the cluster finalizes v2. */
-  readonly forceProtocolV1?: boolean | undefined;
 }
 
 export class TransactionManager {
@@ -110,10 +108,12 @@ export class TransactionManager {
   async init(): Promise<void> {
     if (this.#state !== 'uninitialized') return;
     const { transactionalId, transactionTimeoutMs } = this.#settings;
-    const connection = await this.#coordinators.connection(CoordinatorType.transaction, transactionalId);
-    this.#protocol = !this.#settings.forceProtocolV1 && connection.finalizedFeature('transaction.version') >= 2 ? 2 : 1;
+    // InitProducerId is the same in both protocols; its retries also ride out a coordinator not ready yet (a fresh
+    // cluster creates its transaction state topic on first use).
     const answer = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
       { transactionalId, transactionTimeoutMs }, { deadline: Date.now() + this.#settings.blockMs, errorOf: (r) => r.errorCode });
+    const connection = await this.#coordinators.connection(CoordinatorType.transaction, transactionalId);
+    this.#protocol = connection.finalizedFeature('transaction.version') >= 2 ? 2 : 1;
     if (answer.errorCode === ErrorCode.INVALID_TRANSACTION_TIMEOUT) {
       throw new ConfigError(`options.transactionTimeoutMs ${transactionTimeoutMs} is more than the broker's transaction.max.timeout.ms allows`);
     }
