@@ -4,8 +4,9 @@
  * each handing its records over in sendBatch calls of about `chunkBytes`, all outstanding together. Latency is per
  * transaction, from the call until the commit resolved, as the Java and franz-go drivers time theirs.
  *
- * The transaction API lands in parallel with this bench, so it is reached through the structural types below, not
- * the package's declarations: a build without it is reported as unsupported (`transactionSupport`), never a failure.
+ * The transaction API is reached through the structural types below, not the package's declarations, so the bench
+ * can still run an older build (comparing two builds): one without it is reported as unsupported
+ * (`transactionSupport`), never a failure.
  */
 import type { Producer } from '../../dist/src/main/index.js';
 import type { LatencySamples, RecordData, RunOutcome } from './harness.js';

@@ -21,7 +21,7 @@ import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
 import { ProducerFencedError, TransactionAbortableError, TransactionStateError } from '../../src/shared/transaction-errors.js';
 import { ROOT } from '../../scripts/kafka/config.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
-import { consume, dumpBatches, groupOffsets, localSegments, until } from '../helpers/readback.js';
+import { consume, dumpBatches, dumpControlRecords, groupOffsets, localSegments, until } from '../helpers/readback.js';
 import { WorkerThreads } from '../helpers/worker-threads.js';
 
 const threads = new WorkerThreads();
@@ -177,6 +177,35 @@ describe('transactions', { timeout: 180_000 }, () => {
     const out = await committed(brokers, output, 30);
     assert.equal(out.length, 30, 'each input record transformed exactly once');
     assert.deepEqual(out.map((r) => r.value).sort(), consumed.map((r) => `T(${r.value})`).sort());
+  });
+
+  test("close aborts an open transaction, and transaction()'s signal aborts one: neither's records become visible", async () => {
+    const brokers = await useBroker();
+    const topic = uniqueTopic('txn-close');
+    await createTopic(topic, 1);
+    const transactionalId = `close-${run}`;
+    const first = producer({ brokers, transactionalId });
+    await first.beginTransaction();
+    await first.sendBatch(values('closed', 10, topic));
+    await first.close(); // with the transaction open
+
+    const second = producer({ brokers, transactionalId });
+    const controller = new AbortController();
+    const aborted = second.transaction(async (tx) => {
+      await tx.sendBatch(values('cancelled', 10, topic));
+      controller.abort(new Error('the caller gave up'));
+      await new Promise<void>((resolve) => tx.signal.addEventListener('abort', () => resolve(), { once: true }));
+    }, { signal: controller.signal });
+    await assert.rejects(aborted, (error: Error) => error.name === 'AbortError');
+    await second.transaction(async (tx) => void (await tx.sendBatch(values('kept', 5, topic))));
+
+    const visible = await committed(brokers, topic, 5);
+    assert.deepEqual(visible.map((r) => r.value), values('kept', 5, topic).map((r) => r.value));
+    const segments = localSegments(topic, 1);
+    if ('files' in segments) {
+      const markers = [...(await dumpControlRecords(segments.files)).values()].flat().map((m) => m.type);
+      assert.deepEqual(markers, ['ABORT', 'ABORT', 'COMMIT'], 'close and the signal each wrote an abort marker');
+    }
   });
 
   test('a transaction over two workers where one crashes: it aborts, never commits half; the next one commits', async () => {
