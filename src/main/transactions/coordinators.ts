@@ -24,6 +24,7 @@ export type CoordinatorType = (typeof CoordinatorType)[keyof typeof CoordinatorT
 export interface CallOptions<Res> {
   /** Epoch ms after which no new attempt starts. */
   readonly deadline: number;
+  /** Stops the retries (an AbortError); a request already sent is still answered first. */
   readonly signal?: AbortSignal | undefined;
   /** The answer's error code (the first failed partition's, for per-partition answers). */
   readonly errorOf: (response: Res) => number;
@@ -52,8 +53,11 @@ export class Coordinators {
     this.#backoff = backoff;
   }
 
-  /** The connection to the coordinator of `key`, found if need be (one lookup shared by concurrent callers). */
-  async connection(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<Connection> {
+  /**
+   * The connection to the coordinator of `key`, found if need be: one lookup shared by concurrent callers, so no
+   * caller's signal cuts it short (each is bounded by the request timeout).
+   */
+  async connection(type: CoordinatorType, key: string): Promise<Connection> {
     const id = `${type}:${key}`;
     let found = this.#connections.get(id);
     if (found !== undefined) {
@@ -62,7 +66,7 @@ export class Coordinators {
       if (this.#connections.get(id) === found) this.#connections.delete(id);
       found = undefined;
     }
-    found = this.#connections.get(id) ?? this.#find(type, key, signal);
+    found = this.#connections.get(id) ?? this.#find(type, key);
     this.#connections.set(id, found);
     try {
       return await found;
@@ -72,14 +76,14 @@ export class Coordinators {
     }
   }
 
-  async #find(type: CoordinatorType, key: string, signal?: AbortSignal): Promise<Connection> {
-    const bootstrap = await this.#registry.connection(signal);
-    const answer = await bootstrap.request(FindCoordinator, { keyType: type, key }, { signal });
+  async #find(type: CoordinatorType, key: string): Promise<Connection> {
+    const bootstrap = await this.#registry.connection();
+    const answer = await bootstrap.request(FindCoordinator, { keyType: type, key });
     if (answer.errorCode !== ErrorCode.NONE) {
       const info = errorInfo(answer.errorCode);
       throw new CoordinatorError(answer.errorCode, `FindCoordinator for ${key}: ${info.name}${answer.errorMessage ? ` (${answer.errorMessage})` : ''}`);
     }
-    const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port }, signal);
+    const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port });
     if (this.#closed) {
       await connection.close();
       throw new AbortError('not-sent', 'the producer is closing');
@@ -107,8 +111,10 @@ export class Coordinators {
       if (signal?.aborted) throw new AbortError('not-sent', `${api.name} aborted`, { cause: signal.reason });
       if (this.#closed) throw new AbortError('not-sent', 'the producer is closing');
       try {
-        const connection = await this.connection(type, key, signal);
-        const response = await connection.request(api, request, { signal, maxVersion: options.maxVersion });
+        const connection = await this.connection(type, key);
+        // The signal is honoured between attempts, never by dropping a request already sent: an EndTxn the
+        // coordinator may have applied must get its answer, or the caller would not know the transaction's fate.
+        const response = await connection.request(api, request, { maxVersion: options.maxVersion });
         const code = errorOf(response);
         if (!MOVED.has(code) && !BUSY.has(code)) return response;
         lastCode = code;
