@@ -7,7 +7,8 @@ import { BrokerError, ConfigError, ConnectionError, KafkaProducerError, RequestT
 import {
   AuthenticationError, BufferTimeoutError, DeliveryTimeoutError, RecordTooLargeError, UnknownTopicError,
 } from '../shared/producer-errors.js';
-import { ErrorCode } from '../protocol/error-codes.js';
+import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
+import { TransactionAbortableError, TransactionFatalError, TransactionRetriableError } from '../shared/transaction-errors.js';
 import {
   KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError,
   KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError, KafkaJSTimeout,
@@ -24,6 +25,11 @@ export function toKafkaJSError(error: unknown): Error {
   if (!(error instanceof Error)) return new KafkaJSNonRetriableError(String(error), { cause: error });
   if (error instanceof BrokerError) {
     return new KafkaJSProtocolError(error.message, { type: error.errorName, code: error.errorCode, retriable: error.retriable, cause: error });
+  }
+  // A transaction error with a Kafka code behind it (PRODUCER_FENCED, TRANSACTION_ABORTABLE, …) is what KafkaJS
+  // reports as that code's protocol error: code that handles fencing tests `type`.
+  if ((error instanceof TransactionAbortableError || error instanceof TransactionFatalError || error instanceof TransactionRetriableError) && error.errorCode > 0) {
+    return new KafkaJSProtocolError(error.message, { type: errorInfo(error.errorCode).name, code: error.errorCode, retriable: error.retriable, cause: error });
   }
   if (error instanceof ConnectionError) return new KafkaJSConnectionError(error.message, { cause: error });
   if (error instanceof RequestTimeoutError) return new KafkaJSRequestTimeoutError(error.message, { cause: error });

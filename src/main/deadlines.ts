@@ -1,5 +1,5 @@
-/** Waiting with a deadline (epoch ms): timers are always cleared, abort listeners always removed. */
-import { BufferTimeoutError } from '../shared/producer-errors.js';
+/** Waiting with a deadline (epoch ms) or a signal: timers are always cleared, abort listeners always removed. */
+import { AbortError, BufferTimeoutError } from '../shared/producer-errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 
 /** `promise`, or BufferTimeoutError naming `what` once `deadline` passes. */
@@ -26,5 +26,19 @@ export function untilDeadline(promise: Promise<unknown>, deadline: number, signa
       signal?.removeEventListener('abort', done);
       resolve();
     }
+  });
+}
+
+/**
+ * `work`, unless `signal` aborts first: then an AbortError ('not-sent') saying `what` was aborted; the wait is
+ * dropped, the work goes on. The abort listener is always removed.
+ */
+export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
+  if (signal === undefined) return work;
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(new AbortError('not-sent', what, { cause: signal.reason }));
+    if (signal.aborted) return onAbort();
+    signal.addEventListener('abort', onAbort, { once: true });
+    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

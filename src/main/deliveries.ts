@@ -44,6 +44,8 @@ export interface DeliveriesContext {
 export class Deliveries {
   readonly #context: DeliveriesContext;
   readonly #table: DeliveryTable;
+  /** Who waits for every accepted record to be reported (whenEmpty). */
+  #emptyWaiters: (() => void)[] = [];
   /** One state byte per record id, shared with the workers (record-states.ts). */
   readonly #states: Uint8Array;
   readonly #signals = new SignalWatch((ids, reason) => {
@@ -63,6 +65,16 @@ export class Deliveries {
   /** Records accepted and not yet reported by their worker. */
   get count(): number {
     return this.#table.count;
+  }
+
+  /**
+   * Resolves once every record accepted so far has been reported by its worker (delivered, failed or dropped): then
+   * no worker holds a batch of them, sent or not. A released caller ('unknown') does not count as reported. What a
+   * transaction waits for before EndTxn (src/main/transactions/transaction-manager.ts).
+   */
+  whenEmpty(): Promise<void> {
+    if (this.#table.count === 0) return Promise.resolve();
+    return new Promise((resolve) => this.#emptyWaiters.push(resolve));
   }
 
   /**
@@ -182,6 +194,11 @@ export class Deliveries {
     this.#table.free(id);
     Atomics.store(this.#states, id, RecordState.free);
     if (releaseBytes) this.#context.budget.release(size, 1);
+    if (this.#emptyWaiters.length > 0 && this.#table.count === 0) {
+      const waiters = this.#emptyWaiters;
+      this.#emptyWaiters = [];
+      for (const resolve of waiters) resolve();
+    }
   }
 
   /** Detaches the caller of record `id`, or undefined when it was settled already. */

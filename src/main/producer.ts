@@ -25,7 +25,7 @@ import type { CloseOptions, ProducerMetrics, RecordMetadata, SendOptions } from 
 import { MAX_RECORD_ENTRY, allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
-import { untilDeadline, withDeadline } from './deadlines.js';
+import { untilAborted, untilDeadline, withDeadline } from './deadlines.js';
 import { RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
@@ -117,7 +117,7 @@ export class Producer extends EventEmitter {
       const coordinators = (this.#coordinators = new Coordinators(registry, resolved));
       this.#transactions = new TransactionManager(
         { transactionalId, transactionTimeoutMs: resolved.transactionTimeoutMs, blockMs: resolved.bufferTimeoutMs },
-        coordinators, new ProducerIdentityView(identity),
+        coordinators, new ProducerIdentityView(identity), () => this.#deliveries.whenEmpty(),
       );
     }
     // One handle per worker for the producer's whole life; the settlement and the group both hold them.
@@ -426,22 +426,41 @@ export class Producer extends EventEmitter {
     if (signal?.aborted) throw new AbortError('not-sent', 'transaction aborted before it began', { cause: signal.reason });
     await this.beginTransaction();
     const transactions = this.#transactions!;
-    const tx: Transaction = {
-      send: (record, sendOptions) => this.send(record, sendOptions),
-      sendBatch: (records, sendOptions) => this.sendBatch(records, sendOptions),
-      sendOffsets: (request, sendOptions) => this.sendOffsets(request, sendOptions),
-      signal: transactions.signal,
-    };
+    const tx = this.#handle(transactions);
     let result: T;
     try {
-      result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal);
+      result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal, 'the transaction was aborted');
       await this.commitTransaction({ signal });
     } catch (error) {
-      // Whatever went wrong, the transaction must not stay open; a fatal state has nothing left to abort.
+      // The transaction must not stay open: abort it, unless a commit may have been applied ('committing': only
+      // commitTransaction() again can end it) or the producer is fatal. A fatal failure is what the caller hears.
       if (transactions.state === 'open' || transactions.state === 'abortable') await this.abortTransaction().catch(() => undefined);
+      if (transactions.state === 'fatal') throw transactions.failure!;
       throw error;
     }
     return result;
+  }
+
+  /** The `tx` of one transaction: its calls are refused once that transaction has ended, even if another is open. */
+  #handle(transactions: TransactionManager): Transaction {
+    const generation = transactions.generation;
+    const check = (): void => {
+      if (transactions.generation !== generation) throw new TransactionStateError('this transaction has ended; its tx can no longer be used');
+    };
+    const bound = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
+      try {
+        check();
+      } catch (error) {
+        return Promise.reject(error as Error);
+      }
+      return method(...args);
+    };
+    return {
+      send: bound((record: ProducerRecord, options?: SendOptions) => this.send(record, options)),
+      sendBatch: bound((records: readonly ProducerRecord[], options?: SendOptions) => this.sendBatch(records, options)),
+      sendOffsets: bound((request: OffsetsToCommit, options?: SendOptions) => this.sendOffsets(request, options)),
+      signal: transactions.signal,
+    };
   }
 
   /** Opens a transaction (connecting first if needed). Sends are refused outside one on a transactional producer. */
@@ -449,7 +468,7 @@ export class Producer extends EventEmitter {
     const transactions = this.#requireTransactions('beginTransaction');
     if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
     await this.connect();
-    transactions.begin();
+    await transactions.begin();
   }
 
   /** Commits the open transaction once every record sent in it is acknowledged (workers stop lingering meanwhile). */
@@ -563,14 +582,4 @@ function inTransaction(signal: AbortSignal | undefined, transactions: Transactio
 function firstRejection(results: PromiseSettledResult<RecordMetadata>[]): unknown {
   for (const result of results) if (result.status === 'rejected') return result.reason as unknown;
   return undefined;
-}
-
-/** `work`, unless `signal` aborts first (then an AbortError; the work itself goes on, its result unused). */
-function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError('not-sent', 'the transaction was aborted', { cause: signal.reason }));
-    signal.addEventListener('abort', onAbort, { once: true });
-    work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
-  });
 }

@@ -46,6 +46,8 @@ export interface TransactionIdentity {
   init(): Promise<void>;
   readonly identity: ProducerIdentity;
   readonly maxProduceVersion: number;
+  /** A worker died: the sequence state of its partitions is lost at this epoch (an open transaction must abort). */
+  workerCrashed(error: unknown): void;
 }
 
 /** What the group needs of a pool: start a worker, end them all. */
@@ -167,11 +169,14 @@ export class WorkerGroup {
     emit('workerCrash', error, handle.index);
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: handle.index, event: 'crash', error });
     deliveries.drain();
+    this.#context.transactions?.workerCrashed(error);
     const message = `worker ${handle.index} crashed: ${String(error)}`;
     deliveries.failQueued(handle.index, new WorkerCrashedError('not-sent', message, { cause: error }));
     deliveries.failLive(handle.index, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
     handle.renew();
-    // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused.
+    // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
+    // transactional producer keeps its one id instead (a new one would fence it): the transaction manager was told
+    // of the crash, and moves the epoch on before sequences matter again.
     // Records for its partitions wait in the new ring until it runs; retried until it does or the producer closes.
     while (!this.#closed) {
       try {

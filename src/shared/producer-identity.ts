@@ -2,8 +2,9 @@
  * The producer id and epoch of a transactional producer, shared by every worker (src/main/transactions/).
  *
  * One writer, the main thread's transaction manager, and it writes only between transactions: after InitProducerId
- * and after each EndTxn, when every record of the previous transaction has its result and the next transaction has
- * not begun, so no worker holds a batch that could be stamped with either value. Workers read both fields each time
+ * and after each EndTxn, when every record of the previous transaction has been reported by its worker (not only
+ * answered to its caller) and the next transaction has not begun, so no worker holds a batch that could be stamped
+ * with either value. Workers read both fields each time
  * they stamp a batch. The values reach a worker before the first record of the next transaction does: the main
  * thread publishes them before it accepts that record, and the record travels through the worker's ring, whose
  * Atomics store/load pair orders everything written before it (docs/shared-memory.md). Stores and loads are atomic

@@ -11,6 +11,7 @@ import {
   AuthenticationError, BufferTimeoutError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError, UnknownTopicError,
   WorkerCrashedError,
 } from '../../src/shared/producer-errors.js';
+import { ProducerFencedError, TransactionAbortableError } from '../../src/shared/transaction-errors.js';
 import { toKafkaJSError } from '../../src/kafkajs/error-mapping.js';
 import {
   CompressionTypes, Kafka, KafkaJSAggregateError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel,
@@ -31,6 +32,18 @@ const cases: Array<[Error, string, boolean]> = [
   [new WorkerCrashedError('not-sent', 'crashed'), 'KafkaJSError', true],
   [new Error('anything else'), 'KafkaJSNonRetriableError', false],
 ];
+
+test('a transaction error with a Kafka code becomes that protocol error (PRODUCER_FENCED, TRANSACTION_ABORTABLE)', () => {
+  const fenced = toKafkaJSError(new ProducerFencedError(90, 'EndTxn(commit): PRODUCER_FENCED'));
+  assert.ok(fenced instanceof KafkaJSProtocolError);
+  assert.equal(fenced.type, 'PRODUCER_FENCED');
+  assert.equal(fenced.code, 90);
+  assert.equal(fenced.retriable, false);
+  const abortable = toKafkaJSError(new TransactionAbortableError(120, 'TRANSACTION_ABORTABLE'));
+  assert.ok(abortable instanceof KafkaJSProtocolError);
+  assert.equal(abortable.type, 'TRANSACTION_ABORTABLE');
+  assert.equal(toKafkaJSError(new TransactionAbortableError(-1, 'a record failed')).name, 'KafkaJSNonRetriableError');
+});
 
 test('each ringkafka error maps to the KafkaJS class for the same situation, keeping it as cause', () => {
   for (const [error, name, retriable] of cases) {

@@ -196,6 +196,24 @@ describe('Deliveries', () => {
     assert.equal(h.budget.bufferedBytes, 0);
   }));
 
+  it('whenEmpty waits for the worker to report a record whose caller was released early (a transaction ends only then)', withHarness({}, async (h) => {
+    const controller = new AbortController();
+    const settler = new SendSettler();
+    send(h, settler, 0, 10, controller.signal);
+    const ids = h.readRing();
+    assert.equal(seal(h.states, ids[0]!), true);
+    let empty = false;
+    void h.deliveries.whenEmpty().then(() => (empty = true));
+    controller.abort();
+    await assert.rejects(settler.promise, (error: Error) => error instanceof AbortError && error.delivery === 'unknown');
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(empty, false, 'the caller was answered, but the batch is still the worker\'s');
+    h.complete(CompletionKind.delivered, ids, { baseOffset: 7, timestamp: 5 });
+    h.deliveries.drain();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(empty, true, 'reported: nothing of it is left');
+  }));
+
   it('expire releases every caller past its delivery deadline, and only those', withHarness({ deliveryTimeoutMs: 1000 }, async (h) => {
     const old = new SendSettler();
     const fresh = new SendSettler();

@@ -4,20 +4,24 @@
  * shared identity block, src/shared/producer-identity.ts, and only between transactions).
  *
  *   uninitialized ─init→ ready ─begin→ open ─commit/abort→ ending ─→ ready
- *                                       │ a record failed, or an abortable answer
+ *                                       │ a record failed, a worker crashed, an abortable answer
  *                                       └──────────────→ abortable ─abort→ ending ─→ ready
+ *   EndTxn(commit) sent, its outcome unknown (no answer in time) ─→ committing: only commit again
  *   any fenced or fatal answer ─→ fatal (only close remains)
  *
- * A transaction ends only once every record sent in it has its result: the workers acknowledge a batch only after
- * the broker did, so when the last send settles nothing of the transaction is left on any worker or on the wire, and
- * EndTxn can never commit half of it. A record that failed (a worker crash, a delivery timeout, a broker error)
- * makes the transaction abortable; a fenced one makes the producer fatal (docs/transactions.md).
+ * A transaction ends only once every send made in it has its result AND every record the workers were given has
+ * been reported by its worker (delivered, failed, or dropped unsent): a caller released early (an abort, a delivery
+ * timeout) does not count, since its record may still be in a batch. Then nothing of the transaction is left on any
+ * worker or on the wire, EndTxn cannot commit half of it, and no batch of it can be stamped with the next epoch.
+ * A record that failed makes the transaction abortable; a fenced answer makes the producer fatal
+ * (docs/transactions.md).
  *
  * Transaction protocol v2 (KIP-890, finalized `transaction.version` >= 2): Produce v12+ adds partitions implicitly,
  * TxnOffsetCommit needs no AddOffsetsToTxn, and every EndTxn bumps the epoch (its answer carries the new producer
- * id and epoch; sequences restart at 0). Protocol v1: AddPartitionsToTxn before a partition's first batch, the epoch
- * stays across commits, and after an abort in which a record failed the epoch is bumped with InitProducerId (KIP-360)
- * so no partition's sequence state is left in doubt.
+ * id and epoch; sequences restart at 0). Protocol v1: AddPartitionsToTxn before a partition's first batch in the
+ * transaction, the epoch stays across commits, and after an abort in which a record failed (or a worker crashed)
+ * the epoch is bumped with InitProducerId (KIP-360) before the next transaction, so no partition's sequence state is
+ * left in doubt.
  */
 import { AddOffsetsToTxn } from '../../protocol/apis/add-offsets-to-txn.js';
 import { EndTxn } from '../../protocol/apis/end-txn.js';
@@ -25,18 +29,18 @@ import { InitProducerId } from '../../protocol/apis/init-producer-id.js';
 import { TxnOffsetCommit } from '../../protocol/apis/txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { ConfigError } from '../../shared/errors.js';
-import { AbortError } from '../../shared/producer-errors.js';
+import { untilAborted } from '../deadlines.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
 import {
   TransactionAbortableError, TransactionFatalError, TransactionRetriableError, TransactionStateError,
 } from '../../shared/transaction-errors.js';
 import { CoordinatorType, type Coordinators } from './coordinators.js';
-import { recordFailure, transactionError } from './transaction-errors.js';
+import { recordFailure, transactionError, type TransactionFailure } from './transaction-errors.js';
 import { PartitionAdds } from './partition-adds.js';
 import type { OffsetsToCommit } from './offsets.js';
 import { toOffsetTopics } from './offsets.js';
 
-export type TransactionState = 'uninitialized' | 'ready' | 'open' | 'ending' | 'abortable' | 'fatal';
+export type TransactionState = 'uninitialized' | 'ready' | 'open' | 'ending' | 'committing' | 'abortable' | 'fatal';
 
 /** Produce v12 and EndTxn/TxnOffsetCommit v5 are what tell the broker the client speaks transaction protocol v2. */
 const V1_MAX_PRODUCE = 11;
@@ -54,37 +58,56 @@ export class TransactionManager {
   readonly #settings: TransactionSettings;
   readonly #coordinators: Coordinators;
   readonly #identity: ProducerIdentityView;
+  /** Resolves once every record given to the workers has been reported by them (Deliveries.whenEmpty). */
+  readonly #drained: () => Promise<void>;
   #state: TransactionState = 'uninitialized';
   #protocol: 1 | 2 = 2;
   #producerId = -1n;
   #epoch = -1;
+  /** Counts the transactions begun: a Transaction handle works only while its generation is the open one. */
+  #generation = 0;
   /** Why the open transaction cannot commit, or why the producer is done. */
-  #failure: TransactionAbortableError | TransactionFatalError | undefined;
-  /** Sends of the open transaction without a result yet, and who waits for there to be none. */
+  #failure: TransactionFailure | undefined;
+  /** Operations of the open transaction without a result yet (sends, sendOffsets), and who waits for none. */
   #pending = 0;
   #idle: (() => void)[] = [];
-  /** Whether the open transaction wrote anything the coordinator knows of (a record, offsets). */
+  /** Whether the coordinator may know of the open transaction (so EndTxn is needed to end it). */
   #touched = false;
   /** Whether a record of the open transaction failed (protocol v1 then bumps the epoch after the abort). */
   #recordFailed = false;
+  /** Protocol v1: sequences may be in doubt at this epoch; InitProducerId bumps it before the next transaction. */
+  #bumpNeeded = false;
   /** Aborts the open transaction's sends that have not gone out yet, when it aborts. */
   #cancel = new AbortController();
   /** Protocol v1 only: the partitions added to the open transaction. */
   #adds: PartitionAdds | undefined;
+  /** The commit or abort under way, for close to wait for. */
+  #ending: Promise<void> | undefined;
 
-  constructor(settings: TransactionSettings, coordinators: Coordinators, identity: ProducerIdentityView) {
+  constructor(settings: TransactionSettings, coordinators: Coordinators, identity: ProducerIdentityView, drained: () => Promise<void>) {
     this.#settings = settings;
     this.#coordinators = coordinators;
     this.#identity = identity;
+    this.#drained = drained;
   }
 
   get state(): TransactionState {
     return this.#state;
   }
 
+  /** Why the producer is fatal or the open transaction abortable; undefined otherwise. */
+  get failure(): TransactionFailure | undefined {
+    return this.#failure;
+  }
+
   /** 1 or 2: the transaction protocol in use (known after init). */
   get protocol(): 1 | 2 {
     return this.#protocol;
+  }
+
+  /** The number of the open (or last) transaction. */
+  get generation(): number {
+    return this.#generation;
   }
 
   /** The highest Produce version the workers may send. */
@@ -103,7 +126,7 @@ export class TransactionManager {
 
   /**
    * InitProducerId with the transactional id: fences any earlier producer with the same id and has the
-   * coordinator abort the transaction it left open. Learns the transaction protocol version first.
+   * coordinator abort the transaction it left open. Then learns the transaction protocol version.
    */
   async init(): Promise<void> {
     if (this.#state !== 'uninitialized') return;
@@ -112,19 +135,30 @@ export class TransactionManager {
     // cluster creates its transaction state topic on first use).
     const answer = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
       { transactionalId, transactionTimeoutMs }, { deadline: Date.now() + this.#settings.blockMs, errorOf: (r) => r.errorCode });
-    const connection = await this.#coordinators.connection(CoordinatorType.transaction, transactionalId);
-    this.#protocol = connection.finalizedFeature('transaction.version') >= 2 ? 2 : 1;
     if (answer.errorCode === ErrorCode.INVALID_TRANSACTION_TIMEOUT) {
       throw new ConfigError(`options.transactionTimeoutMs ${transactionTimeoutMs} is more than the broker's transaction.max.timeout.ms allows`);
     }
     if (answer.errorCode !== ErrorCode.NONE) this.#judge(answer.errorCode, 'InitProducerId');
+    const connection = await this.#coordinators.connection(CoordinatorType.transaction, transactionalId);
+    this.#protocol = connection.finalizedFeature('transaction.version') >= 2 ? 2 : 1;
     this.#publish(answer.producerId, answer.producerEpoch);
     this.#state = 'ready';
   }
 
-  begin(): void {
+  /** Opens a transaction; with protocol v1, first bumps the epoch if an earlier failure left sequences in doubt. */
+  async begin(): Promise<void> {
     this.#check('begin a transaction', ['ready']);
+    if (this.#bumpNeeded) {
+      this.#state = 'ending'; // nothing else starts while the epoch moves
+      try {
+        await this.#bump();
+      } finally {
+        if (this.#state === 'ending') this.#state = 'ready';
+      }
+      this.#check('begin a transaction', ['ready']);
+    }
     this.#state = 'open';
+    this.#generation++;
     this.#failure = undefined;
     this.#touched = false;
     this.#recordFailed = false;
@@ -137,7 +171,7 @@ export class TransactionManager {
     if (this.#state === 'open') return;
     if (this.#state === 'abortable' || this.#state === 'fatal') throw this.#failure!;
     throw new TransactionStateError(
-      this.#state === 'ending'
+      this.#state === 'ending' || this.#state === 'committing'
         ? 'the transaction is ending: records cannot be sent until the next one begins'
         : 'a transactional producer sends records inside a transaction: call transaction() or beginTransaction() first',
     );
@@ -152,7 +186,7 @@ export class TransactionManager {
   async addPartition(topic: string, partition: number): Promise<void> {
     const adds = this.#adds;
     if (adds === undefined || adds.has(topic, partition)) return;
-    this.#touched = true;
+    this.#touched = true; // the request may reach the coordinator whatever its answer
     try {
       await adds.add(topic, partition, Date.now() + this.#settings.blockMs);
     } catch (error) {
@@ -162,20 +196,26 @@ export class TransactionManager {
 
   /** Follows a send of the open transaction until it has its result; a failed record makes the transaction abortable. */
   track<T>(result: Promise<T>, failures: (value: T) => unknown): void {
-    this.#pending++;
-    this.#touched = true;
-    result.then(
+    // Protocol v2: the partition leader adds partitions, so any send may have told the coordinator of the
+    // transaction. Protocol v1: only AddPartitionsToTxn does (addPartition), and an EndTxn for a transaction the
+    // coordinator never heard of would be refused (INVALID_TXN_STATE, fatal).
+    if (this.#protocol === 2) this.#touched = true;
+    this.#hold(result.then(
       (value) => {
         const failure = failures(value);
         if (failure !== undefined) this.#onRecordFailed(failure);
       },
       (error: unknown) => this.#onRecordFailed(error),
-    ).finally(() => {
-      if (--this.#pending > 0) return;
-      const idle = this.#idle;
-      this.#idle = [];
-      for (const resolve of idle) resolve();
-    });
+    ));
+  }
+
+  /** A worker thread died: its partitions' sequence state at this epoch is lost, and a transaction open fails. */
+  workerCrashed(error: unknown): void {
+    if (this.#protocol === 1) this.#bumpNeeded = true;
+    if (this.#state === 'open' || this.#state === 'ending' || this.#state === 'abortable') {
+      this.#recordFailed = true;
+      this.#fail(new TransactionAbortableError(-1, 'a worker thread crashed during the transaction, so it must abort', { cause: error }));
+    }
   }
 
   #onRecordFailed(error: unknown): void {
@@ -183,18 +223,28 @@ export class TransactionManager {
     this.#fail(recordFailure(error));
   }
 
-  /** Commits the open transaction once every record sent in it is acknowledged. */
-  async commit(signal?: AbortSignal): Promise<void> {
-    this.#check('commit', ['open']);
+  /**
+   * Commits the open transaction once all of it is acknowledged. After a commit whose outcome stayed unknown
+   * (state 'committing'), sends the same EndTxn(commit) again.
+   */
+  commit(signal?: AbortSignal): Promise<void> {
+    const ending = this.#commit(signal);
+    this.#ending = ending.catch(() => undefined);
+    return ending;
+  }
+
+  async #commit(signal: AbortSignal | undefined): Promise<void> {
+    this.#check('commit', ['open', 'committing']);
+    if (this.#state === 'committing') return this.#end(true, signal);
     this.#state = 'ending';
     try {
       await this.#settled(signal);
     } catch (error) {
-      this.#state = 'open'; // aborted while records were still out: the caller may commit again, or abort
+      if (this.#state === 'ending') this.#state = 'open'; // aborted while records were still out: commit again, or abort
       throw error;
     }
     if (this.#failure !== undefined) {
-      this.#state = 'abortable';
+      if (this.#state === 'ending') this.#state = 'abortable';
       throw this.#failure;
     }
     if (!this.#touched) {
@@ -205,20 +255,26 @@ export class TransactionManager {
   }
 
   /**
-   * Aborts the open transaction: records not sent yet are dropped (their sends reject 'not-sent'), those in flight
-   * are waited for, then EndTxn(abort) discards what was written.
+   * Aborts the open transaction: records not sent yet are dropped (their sends reject 'not-sent'), those in batches
+   * already are waited for, then EndTxn(abort) discards what was written.
    */
-  async abort(signal?: AbortSignal): Promise<void> {
+  abort(signal?: AbortSignal): Promise<void> {
+    const ending = this.#abort(signal);
+    this.#ending = ending.catch(() => undefined);
+    return ending;
+  }
+
+  async #abort(signal: AbortSignal | undefined): Promise<void> {
     this.#check('abort', ['open', 'abortable']);
-    const before = this.#state;
     this.#state = 'ending';
     this.#cancel.abort(new TransactionStateError('the transaction was aborted'));
     try {
       await this.#settled(signal);
     } catch (error) {
-      this.#state = before;
+      if (this.#state === 'ending') this.#toAbortable(error);
       throw error;
     }
+    if ((this.#state as TransactionState) === 'fatal') throw this.#failure!;
     if (!this.#touched) {
       this.#state = 'ready';
       return;
@@ -227,11 +283,18 @@ export class TransactionManager {
   }
 
   /** Adds consumed offsets to the open transaction: they commit (or not) with its records. */
-  async sendOffsets(offsets: OffsetsToCommit, signal?: AbortSignal): Promise<void> {
+  sendOffsets(offsets: OffsetsToCommit, signal?: AbortSignal): Promise<void> {
     this.#check('send offsets', ['open']);
+    this.#touched = true;
+    const work = this.#sendOffsets(offsets, signal);
+    // Commit and abort wait for it like for a send: EndTxn must not overtake the offsets of its transaction.
+    this.#hold(work.catch(() => undefined));
+    return work;
+  }
+
+  async #sendOffsets(offsets: OffsetsToCommit, signal: AbortSignal | undefined): Promise<void> {
     const { transactionalId } = this.#settings;
     const deadline = Date.now() + this.#settings.blockMs;
-    this.#touched = true;
     try {
       if (this.#protocol === 1) {
         const added = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, AddOffsetsToTxn,
@@ -253,52 +316,72 @@ export class TransactionManager {
       const code = firstPartitionError(answer);
       if (code !== ErrorCode.NONE) throw transactionError(code, `TxnOffsetCommit for group ${offsets.groupId}`);
     } catch (error) {
-      if (error instanceof TransactionAbortableError || error instanceof TransactionFatalError) throw this.#fail(error);
-      throw error;
+      // Whatever the reason, offsets the caller asked for are not in the transaction for sure: it cannot commit.
+      throw this.#fail(error instanceof TransactionAbortableError || error instanceof TransactionFatalError
+        ? error
+        : new TransactionAbortableError(-1, `sendOffsets for group ${offsets.groupId} did not complete, so the transaction must abort`, { cause: error }));
     }
   }
 
-  /** Close with a transaction open: abort it (unless fatal), so its records never become visible before the timeout. */
+  /**
+   * Close: lets a commit or abort under way finish, completes a commit whose outcome stayed unknown, and aborts a
+   * transaction still open (unless fatal), so its records never wait for the coordinator's timeout.
+   */
   async closeOpen(signal?: AbortSignal): Promise<void> {
+    await this.#ending;
+    if (this.#state === 'committing') await this.commit(signal).catch(() => undefined);
     if (this.#state === 'open' || this.#state === 'abortable') await this.abort(signal);
   }
 
   async #end(commit: boolean, signal: AbortSignal | undefined): Promise<void> {
-    const { transactionalId, transactionTimeoutMs } = this.#settings;
-    const deadline = Date.now() + this.#settings.blockMs;
+    const { transactionalId } = this.#settings;
     const what = commit ? 'EndTxn(commit)' : 'EndTxn(abort)';
     let answer;
     try {
       answer = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, EndTxn,
         { transactionalId, ...this.#ids(), committed: commit },
-        { deadline, signal, errorOf: (r) => r.errorCode, ...(this.#protocol === 1 && { maxVersion: V1_MAX_END_TXN }) });
+        { deadline: Date.now() + this.#settings.blockMs, signal, errorOf: (r) => r.errorCode, ...(this.#protocol === 1 && { maxVersion: V1_MAX_END_TXN }) });
     } catch (error) {
-      // Not ended in time, or the caller gave up: the transaction is still ours to commit or abort.
-      this.#state = commit ? 'open' : 'abortable';
-      this.#failure ??= commit ? undefined : new TransactionAbortableError(-1, 'the abort did not complete; abort again');
+      // No answer: the coordinator may or may not have ended it. A commit can only be sent again (an abort now
+      // could meet a commit already applied); an abort can be.
+      if (commit) this.#state = 'committing';
+      else this.#toAbortable(error);
       throw error;
     }
     if (answer.errorCode !== ErrorCode.NONE) {
       const error = transactionError(answer.errorCode, what);
-      // Still ours to end: a retriable answer leaves it as it was, an abortable one leaves only abort.
-      if (!(error instanceof TransactionFatalError)) this.#state = commit && error instanceof TransactionRetriableError ? 'open' : 'abortable';
-      if (error instanceof TransactionRetriableError) throw error;
-      throw this.#fail(error);
-    }
-    if (this.#protocol === 2 && answer.producerEpoch >= 0) {
-      this.#publish(answer.producerId, answer.producerEpoch);
-    } else if (!commit && this.#recordFailed) {
-      // Protocol v1: a failed record may have left a partition's sequence state in doubt; a new epoch clears it.
-      const bumped = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
-        { transactionalId, transactionTimeoutMs, ...this.#ids() }, { deadline, signal, errorOf: (r) => r.errorCode });
-      if (bumped.errorCode !== ErrorCode.NONE) {
+      if (error instanceof TransactionFatalError) throw this.#fail(error);
+      if (commit && error instanceof TransactionRetriableError) this.#state = 'committing';
+      else {
         this.#state = 'abortable';
-        this.#judge(bumped.errorCode, 'InitProducerId (epoch bump)');
+        if (error instanceof TransactionAbortableError) this.#failure ??= error;
+        else this.#toAbortable(error);
       }
-      this.#publish(bumped.producerId, bumped.producerEpoch);
+      throw error;
     }
+    if (this.#protocol === 2 && answer.producerEpoch >= 0) this.#publish(answer.producerId, answer.producerEpoch);
+    else if (!commit && this.#recordFailed) this.#bumpNeeded = true;
     this.#adds = undefined;
     this.#state = 'ready';
+    // Protocol v1: the bump is made now if it can be; begin() makes it otherwise, before any record of the next one.
+    if (this.#bumpNeeded) await this.#bump().catch(() => undefined);
+  }
+
+  /** Protocol v1: InitProducerId with the current id and epoch (KIP-360) moves to the next epoch. */
+  async #bump(): Promise<void> {
+    const { transactionalId, transactionTimeoutMs } = this.#settings;
+    const bumped = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
+      { transactionalId, transactionTimeoutMs, ...this.#ids() },
+      { deadline: Date.now() + this.#settings.blockMs, errorOf: (r) => r.errorCode });
+    if (bumped.errorCode !== ErrorCode.NONE) this.#judge(bumped.errorCode, 'InitProducerId (epoch bump)');
+    this.#publish(bumped.producerId, bumped.producerEpoch);
+    this.#bumpNeeded = false;
+  }
+
+  /** An abort that did not complete: only abort remains, and the reason is what later calls are told. */
+  #toAbortable(cause: unknown): void {
+    this.#state = 'abortable';
+    this.#failure ??= new TransactionAbortableError(-1, 'the abort did not complete: call abortTransaction() again', { cause });
   }
 
   /** Throws the error `code` means, recorded first when it is abortable or fatal. */
@@ -319,7 +402,7 @@ export class TransactionManager {
   }
 
   /** Records the failure: fatal ones end the producer, abortable ones the open transaction. Returns it. */
-  #fail<E extends TransactionAbortableError | TransactionFatalError>(failure: E): E {
+  #fail<E extends TransactionFailure>(failure: E): E {
     if (failure instanceof TransactionFatalError) {
       this.#state = 'fatal';
       this.#failure = failure;
@@ -332,35 +415,35 @@ export class TransactionManager {
 
   #check(action: string, allowed: readonly TransactionState[]): void {
     if (allowed.includes(this.#state)) return;
-    if (this.#state === 'fatal') throw this.#failure!;
-    if (this.#state === 'abortable') throw this.#failure!;
+    if (this.#state === 'fatal' || this.#state === 'abortable') throw this.#failure!;
     const why: Record<TransactionState, string> = {
       uninitialized: 'the producer is not connected yet',
       ready: 'no transaction is open',
       open: 'a transaction is already open',
       ending: 'the transaction is already ending',
+      committing: 'a commit whose outcome is unknown is pending: call commitTransaction() again',
       abortable: '',
       fatal: '',
     };
     throw new TransactionStateError(`cannot ${action}: ${why[this.#state]}`);
   }
 
-  /** Resolves once every send of the transaction has its result. */
-  #settled(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#pending === 0) return Promise.resolve();
-    return new Promise((resolve, reject) => {
-      const done = (): void => {
-        signal?.removeEventListener('abort', onAbort);
-        resolve();
-      };
-      const onAbort = (): void => {
-        this.#idle = this.#idle.filter((waiter) => waiter !== done);
-        reject(new AbortError('not-sent', 'aborted while the transaction\'s records were still out', { cause: signal?.reason }));
-      };
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      this.#idle.push(done);
+  /** Counts `work` as an operation of the open transaction until it settles (it must not reject). */
+  #hold(work: Promise<void>): void {
+    this.#pending++;
+    void work.finally(() => {
+      if (--this.#pending > 0) return;
+      const idle = this.#idle;
+      this.#idle = [];
+      for (const resolve of idle) resolve();
     });
+  }
+
+  /** Resolves once every operation of the transaction has its result and every record its worker's report. */
+  async #settled(signal: AbortSignal | undefined): Promise<void> {
+    const what = "aborted while the transaction's records were still out";
+    if (this.#pending > 0) await untilAborted(new Promise<void>((resolve) => this.#idle.push(resolve)), signal, what);
+    await untilAborted(this.#drained(), signal, what);
   }
 }
 

@@ -51,15 +51,17 @@ class ScriptedCoordinators {
 }
 
 async function setUp(transactionVersion = 2) {
+  const drained = { promise: Promise.resolve() };
   const coordinators = new ScriptedCoordinators(transactionVersion);
   const view = new ProducerIdentityView(createProducerIdentity());
   const manager = new TransactionManager(
     { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, blockMs: 1000 },
     coordinators as unknown as Coordinators,
     view,
+    () => drained.promise,
   );
   await manager.init();
-  return { coordinators, view, manager };
+  return { coordinators, view, manager, drained };
 }
 
 /** A promise and the functions that settle it. */
@@ -87,7 +89,7 @@ describe('TransactionManager', () => {
 
   it('sends EndTxn(commit) only once every record of the transaction has its result', async () => {
     const { manager, coordinators } = await setUp();
-    manager.begin();
+    await manager.begin();
     const record = deferred<number>();
     manager.track(record.promise, () => undefined);
     const committed = manager.commit();
@@ -103,7 +105,7 @@ describe('TransactionManager', () => {
   it('protocol v2: the epoch EndTxn returns is what the workers stamp next', async () => {
     const { manager, coordinators, view } = await setUp();
     coordinators.script('EndTxn', { errorCode: 0, producerId: 42n, producerEpoch: 8 });
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.resolve(1), () => undefined);
     await manager.commit();
     assert.equal(view.epoch, 8);
@@ -112,7 +114,7 @@ describe('TransactionManager', () => {
 
   it('a failed record makes the transaction abortable: commit refuses, abort ends it, the next one commits', async () => {
     const { manager, coordinators } = await setUp();
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.reject(new BrokerError(ErrorCode.NOT_ENOUGH_REPLICAS, 'NOT_ENOUGH_REPLICAS', true)), () => undefined);
     await turns();
     assert.equal(manager.state, 'abortable');
@@ -122,7 +124,7 @@ describe('TransactionManager', () => {
     await manager.abort();
     assert.equal(coordinators.calls.find((c) => c.api === 'EndTxn')!.request.committed, false);
     assert.equal(manager.state, 'ready');
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.resolve(1), () => undefined);
     await manager.commit();
     assert.equal(coordinators.calls.filter((c) => c.api === 'EndTxn').at(-1)!.request.committed, true);
@@ -130,14 +132,14 @@ describe('TransactionManager', () => {
 
   it('a failed record found in a sendBatch result counts too', async () => {
     const { manager } = await setUp();
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.resolve(['ok', 'failed']), (results) => (results.includes('failed') ? new Error('one failed') : undefined));
     await assert.rejects(manager.commit(), TransactionAbortableError);
   });
 
   it('INVALID_PRODUCER_EPOCH on a record is abortable (the coordinator aborted a timed-out transaction, KIP-588)', async () => {
     const { manager } = await setUp();
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.reject(new BrokerError(ErrorCode.INVALID_PRODUCER_EPOCH, 'INVALID_PRODUCER_EPOCH', false)), () => undefined);
     await turns();
     assert.equal(manager.state, 'abortable');
@@ -145,19 +147,19 @@ describe('TransactionManager', () => {
 
   it('a record fenced by the broker makes the producer fatal: every later call throws ProducerFencedError', async () => {
     const { manager } = await setUp();
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.reject(new BrokerError(ErrorCode.PRODUCER_FENCED, 'PRODUCER_FENCED', false)), () => undefined);
     await turns();
     assert.equal(manager.state, 'fatal');
     await assert.rejects(manager.commit(), ProducerFencedError);
     await assert.rejects(manager.abort(), ProducerFencedError);
-    assert.throws(() => manager.begin(), ProducerFencedError);
+    await assert.rejects(manager.begin(), ProducerFencedError);
   });
 
   it('EndTxn answered PRODUCER_FENCED: fatal, with the Kafka code', async () => {
     const { manager, coordinators } = await setUp();
     coordinators.script('EndTxn', { errorCode: ErrorCode.PRODUCER_FENCED, producerId: -1n, producerEpoch: -1 });
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.resolve(1), () => undefined);
     const error = await manager.commit().then(() => undefined, (e: unknown) => e);
     assert.ok(error instanceof ProducerFencedError);
@@ -168,9 +170,9 @@ describe('TransactionManager', () => {
 
   it('an empty transaction ends without EndTxn (the coordinator never heard of it)', async () => {
     const { manager, coordinators } = await setUp();
-    manager.begin();
+    await manager.begin();
     await manager.commit();
-    manager.begin();
+    await manager.begin();
     await manager.abort();
     assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId']);
   });
@@ -180,14 +182,14 @@ describe('TransactionManager', () => {
     assert.throws(() => manager.checkSend(), TransactionStateError);
     await assert.rejects(manager.commit(), TransactionStateError);
     await assert.rejects(manager.abort(), TransactionStateError);
-    manager.begin();
-    assert.throws(() => manager.begin(), TransactionStateError);
+    await manager.begin();
+    await assert.rejects(manager.begin(), TransactionStateError);
     manager.checkSend();
   });
 
   it('abort fires the transaction signal (unsent records are dropped) before waiting for the rest', async () => {
     const { manager } = await setUp();
-    manager.begin();
+    await manager.begin();
     const signal = manager.signal;
     const record = deferred<number>();
     manager.track(record.promise, () => undefined);
@@ -197,24 +199,69 @@ describe('TransactionManager', () => {
     record.reject(new Error('dropped'));
     await aborted;
     assert.equal(manager.state, 'ready');
-    manager.begin();
+    await manager.begin();
     assert.equal(manager.signal.aborted, false, 'each transaction has its own signal');
   });
 
-  it('EndTxn that runs out of time is retriable: the transaction stays open, and commit may be called again', async () => {
+  it('an EndTxn(commit) whose outcome is unknown leaves only commit: no sends, no abort; commit again sends it again', async () => {
     const { manager, coordinators } = await setUp();
     coordinators.script('EndTxn', new TransactionRetriableError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, 'not in time'));
-    manager.begin();
+    await manager.begin();
     manager.track(Promise.resolve(1), () => undefined);
     await assert.rejects(manager.commit(), TransactionRetriableError);
-    assert.equal(manager.state, 'open');
+    assert.equal(manager.state, 'committing');
+    assert.throws(() => manager.checkSend(), TransactionStateError);
+    await assert.rejects(manager.abort(), /a commit whose outcome is unknown is pending/);
     await manager.commit();
+    assert.equal(manager.state, 'ready');
+    const ends = coordinators.calls.filter((c) => c.api === 'EndTxn');
+    assert.deepEqual(ends.map((c) => c.request.committed), [true, true], 'the same EndTxn(commit), twice');
+  });
+
+  it('ends only once the workers reported every record, not when the callers were answered', async () => {
+    const { manager, coordinators, drained } = await setUp();
+    const workers = deferred<void>();
+    drained.promise = workers.promise;
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined); // the caller was answered (say, released 'unknown')
+    const aborted = manager.abort();
+    await turns();
+    assert.ok(!coordinators.calls.some((c) => c.api === 'EndTxn'), 'a batch of the transaction may still be in a worker');
+    workers.resolve();
+    await aborted;
+    assert.equal(coordinators.calls.at(-1)!.api, 'EndTxn');
+  });
+
+  it('commit waits for a sendOffsets under way: EndTxn never overtakes the offsets of its transaction', async () => {
+    const { manager, coordinators } = await setUp();
+    const answer = deferred<Record<string, unknown>>();
+    const original = coordinators.call.bind(coordinators);
+    coordinators.call = async (type, key, api, request, options) =>
+      api.name === 'TxnOffsetCommit' ? (coordinators.calls.push({ api: api.name, request, maxVersion: undefined }), answer.promise) : original(type, key, api, request, options);
+    await manager.begin();
+    const offsets = manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 5 }] });
+    const committed = manager.commit();
+    await turns();
+    assert.ok(!coordinators.calls.some((c) => c.api === 'EndTxn'));
+    answer.resolve({ topics: [{ name: 'in', partitions: [{ partitionIndex: 0, errorCode: 0 }] }] });
+    await offsets;
+    await committed;
+    assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId', 'TxnOffsetCommit', 'EndTxn']);
+  });
+
+  it('a worker crash makes the open transaction abortable', async () => {
+    const { manager } = await setUp();
+    await manager.begin();
+    manager.workerCrashed(new Error('worker 0 died'));
+    assert.equal(manager.state, 'abortable');
+    await assert.rejects(manager.commit(), TransactionAbortableError);
+    await manager.abort();
     assert.equal(manager.state, 'ready');
   });
 
   it('sendOffsets (v2) sends TxnOffsetCommit alone; a group error makes the transaction abortable', async () => {
     const { manager, coordinators } = await setUp();
-    manager.begin();
+    await manager.begin();
     await manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 10 }] });
     assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId', 'TxnOffsetCommit']);
     const commit = coordinators.calls[1]!.request;
@@ -230,7 +277,7 @@ describe('TransactionManager', () => {
       const { manager, coordinators } = await setUp(1);
       assert.equal(manager.protocol, 1);
       assert.equal(manager.maxProduceVersion, 11);
-      manager.begin();
+      await manager.begin();
       await manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 1 }] });
       await manager.commit();
       assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId', 'AddOffsetsToTxn', 'TxnOffsetCommit', 'EndTxn']);
@@ -240,7 +287,7 @@ describe('TransactionManager', () => {
 
     it('adds a partition once per transaction, before its records may go', async () => {
       const { manager, coordinators } = await setUp(1);
-      manager.begin();
+      await manager.begin();
       assert.equal(manager.isAdded('t', 0), false);
       await Promise.all([manager.addPartition('t', 0), manager.addPartition('t', 1)]);
       assert.equal(manager.isAdded('t', 0), true);
@@ -249,17 +296,19 @@ describe('TransactionManager', () => {
       assert.equal(adds.length, 1, 'one request for the adds of one tick');
       assert.deepEqual(adds[0]!.request.topics, [{ name: 't', partitions: [0, 1] }]);
       await manager.commit();
-      manager.begin();
+      await manager.begin();
       assert.equal(manager.isAdded('t', 0), false, 'a new transaction starts with no partitions');
     });
 
     it('the epoch stays across a commit; an abort after a failed record bumps it with InitProducerId', async () => {
       const { manager, coordinators, view } = await setUp(1);
-      manager.begin();
+      await manager.begin();
+      await manager.addPartition('t', 0);
       manager.track(Promise.resolve(1), () => undefined);
       await manager.commit();
       assert.equal(view.epoch, 7, 'commit keeps the epoch');
-      manager.begin();
+      await manager.begin();
+      await manager.addPartition('t', 0);
       manager.track(Promise.reject(new Error('lost')), () => undefined);
       await turns();
       coordinators.script('InitProducerId', { errorCode: 0, producerId: 42n, producerEpoch: 8 });
@@ -269,6 +318,27 @@ describe('TransactionManager', () => {
       assert.equal(bump.request.producerId, 42n);
       assert.equal(bump.request.producerEpoch, 7);
       assert.equal(view.epoch, 8);
+    });
+
+    it('an abort before any partition was added sends no EndTxn (the coordinator would refuse it, fatally)', async () => {
+      const { manager, coordinators } = await setUp(1);
+      await manager.begin();
+      manager.track(Promise.reject(new Error('record too large')), () => undefined);
+      await turns();
+      await manager.abort();
+      assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId']);
+      assert.equal(manager.state, 'ready');
+    });
+
+    it('a worker crash between transactions: the next transaction begins on a new epoch', async () => {
+      const { manager, coordinators, view } = await setUp(1);
+      manager.workerCrashed(new Error('worker 1 died'));
+      assert.equal(manager.state, 'ready');
+      coordinators.script('InitProducerId', { errorCode: 0, producerId: 42n, producerEpoch: 8 });
+      await manager.begin();
+      assert.equal(coordinators.calls.at(-1)!.api, 'InitProducerId');
+      assert.equal(view.epoch, 8);
+      assert.equal(manager.state, 'open');
     });
   });
 });
