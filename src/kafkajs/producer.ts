@@ -117,7 +117,7 @@ export class KafkaJSProducer {
     await asKafkaJS(() => producer.beginTransaction());
     const transaction = openTransaction(producer, this, () => {
       if (this.#transaction === transaction) this.#transaction = undefined;
-    });
+    }, () => this.#producer === producer);
     this.#transaction = transaction;
     return transaction;
   }

@@ -18,11 +18,15 @@ export interface Transaction extends Sender {
   isActive(): boolean;
 }
 
-/** A transaction already begun on `producer`; `onEnd` runs once it commits or aborts. */
-export function openTransaction(producer: Producer, sender: Sender, onEnd: () => void): Transaction {
+/**
+ * A transaction already begun on `producer`; `onEnd` runs once it commits or aborts. `current` says whether
+ * `producer` is still the one the facade sends through: after a disconnect (and a reconnect, with a new ringkafka
+ * Producer) this transaction is over, and its calls must not reach the new producer's transaction.
+ */
+export function openTransaction(producer: Producer, sender: Sender, onEnd: () => void, current: () => boolean): Transaction {
   let active = true;
   const guard = <A extends unknown[], R>(fn: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
-    active ? fn(...args) : Promise.reject(new KafkaJSNonRetriableError('The transaction has ended; begin another with producer.transaction()'));
+    active && current() ? fn(...args) : Promise.reject(new KafkaJSNonRetriableError('The transaction has ended; begin another with producer.transaction()'));
   const end = (finish: () => Promise<void>) => guard(() => asKafkaJS(async () => {
     await finish();
     active = false;
@@ -38,6 +42,6 @@ export function openTransaction(producer: Producer, sender: Sender, onEnd: () =>
       }))),
     commit: end(() => producer.commitTransaction()),
     abort: end(() => producer.abortTransaction()),
-    isActive: () => active,
+    isActive: () => active && current(),
   };
 }

@@ -7,6 +7,8 @@ import assert from 'node:assert/strict';
 import { Kafka, KafkaJSNonRetriableError, logLevel } from '../../src/kafkajs/index.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume, groupOffsets } from '../helpers/readback.js';
+import { openTransaction } from '../../src/kafkajs/transaction.js';
+import type { Producer } from '../../src/main/producer.js';
 
 let brokers: string[];
 let kafka: Kafka;
@@ -55,4 +57,17 @@ test('consumed offsets committed with the transaction; abort ends one too', { ti
 
 test('transaction() without a transactionalId is refused', async () => {
   await assert.rejects(kafka.producer().transaction(), /transactionalId/);
+});
+
+test('a transaction object ends with its ringkafka producer: after a disconnect its calls are refused', async () => {
+  let current = true;
+  const sent: unknown[] = [];
+  const sender = { send: async (r: unknown) => (sent.push(r), []), sendBatch: async (b: unknown) => (sent.push(b), []) };
+  const transaction = openTransaction({} as Producer, sender, () => undefined, () => current);
+  await transaction.send({ topic: 't', messages: [{ value: 'a' }] });
+  assert.equal(transaction.isActive(), true);
+  current = false; // disconnect(), maybe a reconnect with a new producer
+  assert.equal(transaction.isActive(), false);
+  await assert.rejects(transaction.send({ topic: 't', messages: [{ value: 'b' }] }), KafkaJSNonRetriableError);
+  assert.equal(sent.length, 1, 'nothing reached the new producer');
 });
