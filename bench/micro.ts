@@ -1,6 +1,6 @@
 /**
  * Micro benchmarks of the produce hot path: RecordBatch v2 encoding per codec, the codecs alone, CRC-32C, and the
- * main-thread pieces registered from bench/micro/*.bench.ts (byte budget, rings), and the main thread's cost per
+ * main-thread pieces registered from bench/micro/*.bench.ts (byte budget, rings, copies into shared memory), and the main thread's cost per
  * record through the real Producer (bench/micro/main-thread.ts: main-thread/sendBatch-100B, send-100B,
  * sendBatch-1KiB-keyed). Every suite goes to bench/results/micro-latest.json as { suites: [{ name, nsPerOp,
  * opsPerSec, samples }] }.
@@ -259,11 +259,18 @@ async function benchRegistered(): Promise<void> {
     console.error(`\nring benchmarks not run: ${String(err)}`);
     process.exitCode = 1;
   }
+  try {
+    const { registerSharedCopyBench } = await import('./micro/shared-copy.bench.js');
+    for (const t of registerSharedCopyBench(bench)) rows.push({ name: t.name, unitsPerOp: 1, unit: 'copies', bytesPerOp: t.bytesPerOp });
+  } catch (err) {
+    console.error(`\nshared-copy benchmarks not run: ${String(err)}`);
+    process.exitCode = 1;
+  }
   if (rows.length === 0) return;
   await bench.run();
   collect(bench);
   printTable(
-    'Byte budget and rings (one thread)',
+    'Byte budget, rings and copies into shared memory (one thread)',
     ['task', 'ops/s', 'per second', 'MB/s', '±%'],
     rows.map((row) => {
       const { opsPerSecond, rme } = mean(bench.getTask(row.name)!);

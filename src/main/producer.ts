@@ -26,7 +26,7 @@ import { MAX_RECORD_ENTRY, allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilAborted, untilDeadline, withDeadline } from './deadlines.js';
-import { RECORD_HEADER_BYTES } from '../shared/record-entry.js';
+import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
 import { OAuthTokens } from './oauth-tokens.js';
@@ -374,7 +374,7 @@ export class Producer extends EventEmitter {
       throw new RecordTooLargeError(`record of ${size} bytes exceeds ${size > this.#options.maxBufferedBytes ? 'maxBufferedBytes' : 'maxRequestBytes'} (${limit})`);
     }
     // A record travels to its worker as one ring entry, at most half the ring (whatever maxRequestBytes says).
-    if (size + RECORD_HEADER_BYTES + 8 * prepared.headers.length > MAX_RECORD_ENTRY) {
+    if (size + RECORD_HEADER_BYTES + MAX_VALUE_PAD + 8 * prepared.headers.length > MAX_RECORD_ENTRY) {
       throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_RECORD_ENTRY}-byte limit of a worker's record ring`);
     }
   }

@@ -4,8 +4,8 @@
  * hot path; the object-based encoder in src/protocol/record-batch.ts stays the reference it is tested against, and
  * lends it the encoder core (batch header, codec, CRC, record framing), so only the reading of entries is here.
  *
- * It reads the entry layout of src/shared/record-entry.ts (RecordEntryOffset): the fixed fields, then key, value and
- * per header keyLength u32, key, valueLength i32, value (-1 = null).
+ * It reads the entry layout of src/shared/record-entry.ts (RecordEntryOffset): the fixed fields, then key, the value's
+ * alignment pad, value and per header keyLength u32, key, valueLength i32, value (-1 = null).
  */
 import { LENGTH_BYTES, RECORD_HEADER_BYTES, RecordEntryOffset, readF64, readI32 } from '../shared/record-entry.js';
 import {
@@ -23,7 +23,7 @@ import {
 
 // Local copies of the layout's constants: an imported binding is read through its module cell on every use in the
 // hot loops, a local constant is not (about 10 % on small records with headers, measured).
-const { keyLength: KEY_LENGTH, valueLength: VALUE_LENGTH, headerCount: HEADER_COUNT, timestamp: TIMESTAMP } = RecordEntryOffset;
+const { valuePad: VALUE_PAD, keyLength: KEY_LENGTH, valueLength: VALUE_LENGTH, headerCount: HEADER_COUNT, timestamp: TIMESTAMP } = RecordEntryOffset;
 const FIXED_BYTES = RECORD_HEADER_BYTES;
 const LENGTH = LENGTH_BYTES;
 
@@ -45,7 +45,7 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
     if (timestamp > maxTimestamp) maxTimestamp = timestamp;
     let body = sizeOfRecordLead(timestamp - baseTimestamp, i) + sizeOfField(keyLength) + sizeOfField(valueLength);
     body += sizeOfVarint(headerCount);
-    let pos = at + FIXED_BYTES + Math.max(0, keyLength) + Math.max(0, valueLength);
+    let pos = at + FIXED_BYTES + Math.max(0, keyLength) + arena[at + VALUE_PAD]! + Math.max(0, valueLength);
     for (let h = 0; h < headerCount; h++) {
       const hk = readI32(arena, pos);
       const hv = readI32(arena, pos + LENGTH + hk);
@@ -64,7 +64,7 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
       pos = writeRecordLead(out, pos, sizes[i]!, readF64(arena, at + TIMESTAMP) - baseTimestamp, i);
       let from = at + FIXED_BYTES;
       pos = writeField(out, pos, arena, from, keyLength);
-      from += Math.max(0, keyLength);
+      from += Math.max(0, keyLength) + arena[at + VALUE_PAD]!;
       pos = writeField(out, pos, arena, from, valueLength);
       from += Math.max(0, valueLength);
       pos = writeUvarint(out, pos, headerCount << 1);

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RecordFeed } from '../../src/main/record-feed.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
-import { EntryKind, readI32, readTopicEntry, readU16, readU32 } from '../../src/shared/record-entry.js';
+import { EntryKind, MAX_VALUE_PAD, readI32, readTopicEntry, readU16, readU32 } from '../../src/shared/record-entry.js';
 import { RingReader, createRing } from '../../src/shared/ring.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -79,7 +79,7 @@ describe('RecordFeed', () => {
     const ring = createRing({ capacity: 256 });
     const feed = new RecordFeed(ring);
     const reader = new RingReader(ring);
-    const largest = 124 - 32; // the ring's largest entry, less the record entry's fixed part
+    const largest = 124 - 32 - MAX_VALUE_PAD; // the ring's largest entry, less the record entry's fixed part and value pad
     feed.write(0, TOPIC, 0, record(largest));
     feed.write(1, TOPIC, 0, record(largest));
     assert.equal(feed.queued, 1);

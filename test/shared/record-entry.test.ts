@@ -8,6 +8,7 @@ import {
   EntryKind,
   LENGTH_BYTES,
   RECORD_HEADER_BYTES,
+  MAX_VALUE_PAD,
   RecordEntryOffset,
   readF64,
   readI32,
@@ -55,6 +56,25 @@ describe('record entry', () => {
     assert.equal(arena[pos + LENGTH_BYTES], 8);
     pos += LENGTH_BYTES + 1;
     assert.equal(pos - at, size);
+  });
+});
+
+describe('record entry value alignment', () => {
+  it('puts the value at the address its source has modulo 8 (V8 copies shared memory word by word only then)', () => {
+    const ring = new Uint8Array(new SharedArrayBuffer(256));
+    for (const sourceOffset of [0, 1, 3, 7]) {
+      const value = new Uint8Array(new ArrayBuffer(64), sourceOffset, 40).fill(5);
+      const key = bytes(1, 2, 3);
+      const size = recordEntrySize(key, value, []);
+      assert.equal(size, RECORD_HEADER_BYTES + 3 + MAX_VALUE_PAD + 40, 'the pad is counted at its most');
+      writeRecordEntry(ring, new Int32Array(ring.buffer), 16, 1, 0, 0, 0, key, value, []);
+      const pad = ring[16 + RecordEntryOffset.valuePad]!;
+      assert.ok(pad <= MAX_VALUE_PAD);
+      const valueAt = 16 + RECORD_HEADER_BYTES + 3 + pad;
+      assert.equal(valueAt % 8, sourceOffset % 8, `source offset ${sourceOffset}`);
+      assert.deepEqual(ring.subarray(valueAt, valueAt + 40), value);
+      assert.deepEqual(ring.subarray(16 + RECORD_HEADER_BYTES, 16 + RECORD_HEADER_BYTES + 3), key);
+    }
   });
 });
 
