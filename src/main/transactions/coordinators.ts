@@ -4,22 +4,20 @@
  * keeps one connection to it, and retries what the coordinator protocol says to retry, with backoff, until the
  * caller's deadline:
  * - NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE, or a lost connection: find the coordinator again (it moved);
- * - COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS: ask again (the previous transaction is still ending).
+ * - a retriable code (COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS while the previous transaction is still
+ *   ending, …): ask again.
  * Any other code is the caller's to judge; running out of time is a TransactionRetriableError (the call may be
  * made again).
  */
 import type { Connection } from '../../net/connection.js';
 import type { ApiDefinition } from '../../protocol/api.js';
-import { FindCoordinator } from '../../protocol/apis/find-coordinator.js';
-import { ErrorCode, errorInfo } from '../../protocol/error-codes.js';
+import { CoordinatorType, FindCoordinator } from '../../protocol/apis/find-coordinator.js';
+import { ErrorCode, errorInfo, transactionErrorCategory } from '../../protocol/error-codes.js';
 import { backoffMs } from '../../shared/backoff.js';
 import { KafkaProducerError } from '../../shared/errors.js';
 import { AbortError } from '../../shared/producer-errors.js';
 import { TransactionRetriableError } from '../../shared/transaction-errors.js';
 import type { TopicRegistry } from '../topic-registry.js';
-
-export const CoordinatorType = { group: 0, transaction: 1 } as const;
-export type CoordinatorType = (typeof CoordinatorType)[keyof typeof CoordinatorType];
 
 export interface CallOptions<Res> {
   /** Epoch ms after which no new attempt starts. */
@@ -37,10 +35,16 @@ interface Backoff {
   readonly retryBackoffMaxMs: number;
 }
 
-/** Codes that mean the coordinator is elsewhere now. */
-const MOVED = new Set<number>([ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE]);
-/** Codes that mean: the same coordinator, later. */
-const BUSY = new Set<number>([ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, ErrorCode.CONCURRENT_TRANSACTIONS]);
+/**
+ * What a coordinator's answer asks of the caller, by KIP-1050's categories (transactionErrorCategory): find the
+ * coordinator again ('refresh-coordinator': NOT_COORDINATOR, COORDINATOR_NOT_AVAILABLE), ask again later
+ * ('retriable': COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS, …), or nothing more ('done').
+ */
+function retryOf(code: number): 'refresh-coordinator' | 'retriable' | 'done' {
+  if (code === ErrorCode.NONE) return 'done';
+  const category = transactionErrorCategory(code);
+  return category === 'refresh-coordinator' || category === 'retriable' ? category : 'done';
+}
 
 export class Coordinators {
   readonly #registry: TopicRegistry;
@@ -116,10 +120,11 @@ export class Coordinators {
         // coordinator may have applied must get its answer, or the caller would not know the transaction's fate.
         const response = await connection.request(api, request, { maxVersion: options.maxVersion });
         const code = errorOf(response);
-        if (!MOVED.has(code) && !BUSY.has(code)) return response;
+        const retry = retryOf(code);
+        if (retry === 'done') return response;
         lastCode = code;
         lastError = undefined;
-        if (MOVED.has(code)) this.#forget(type, key);
+        if (retry === 'refresh-coordinator') this.#forget(type, key);
       } catch (error) {
         // Answers that could not be had: a lost connection, a coordinator not found yet. Anything else (a bug, a
         // refused authentication, an abort) goes to the caller.
@@ -152,7 +157,7 @@ class CoordinatorError extends KafkaProducerError {
   readonly errorCode: number;
 
   constructor(errorCode: number, message: string) {
-    super('ERR_BROKER', message, { retriable: MOVED.has(errorCode) || BUSY.has(errorCode) });
+    super('ERR_BROKER', message, { retriable: retryOf(errorCode) !== 'done' });
     this.errorCode = errorCode;
   }
 }

@@ -5,7 +5,8 @@
  */
 import { AddPartitionsToTxn } from '../../protocol/apis/add-partitions-to-txn.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
-import { CoordinatorType, type Coordinators } from './coordinators.js';
+import { CoordinatorType } from '../../protocol/apis/find-coordinator.js';
+import type { Coordinators } from './coordinators.js';
 import { transactionError } from './transaction-errors.js';
 
 interface PendingAdd {
@@ -49,7 +50,7 @@ export class PartitionAdds {
   async #send(partitions: Map<string, Set<number>>): Promise<void> {
     this.#next = undefined;
     const topics = [...partitions].map(([name, set]) => ({ name, partitions: [...set] }));
-    const answer = await this.#coordinators.call(CoordinatorType.transaction, this.#transactionalId, AddPartitionsToTxn,
+    const answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, this.#transactionalId, AddPartitionsToTxn,
       { transactionalId: this.#transactionalId, ...this.#ids(), topics },
       { deadline: this.#deadline, errorOf: firstError });
     const code = firstError(answer);

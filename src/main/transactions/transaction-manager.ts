@@ -34,7 +34,8 @@ import type { ProducerIdentityView } from '../../shared/producer-identity.js';
 import {
   TransactionAbortableError, TransactionFatalError, TransactionRetriableError, TransactionStateError,
 } from '../../shared/transaction-errors.js';
-import { CoordinatorType, type Coordinators } from './coordinators.js';
+import { CoordinatorType } from '../../protocol/apis/find-coordinator.js';
+import type { Coordinators } from './coordinators.js';
 import { recordFailure, transactionError, type TransactionFailure } from './transaction-errors.js';
 import { PartitionAdds } from './partition-adds.js';
 import type { OffsetsToCommit } from './offsets.js';
@@ -133,13 +134,13 @@ export class TransactionManager {
     const { transactionalId, transactionTimeoutMs } = this.#settings;
     // InitProducerId is the same in both protocols; its retries also ride out a coordinator not ready yet (a fresh
     // cluster creates its transaction state topic on first use).
-    const answer = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
+    const answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, InitProducerId,
       { transactionalId, transactionTimeoutMs }, { deadline: Date.now() + this.#settings.blockMs, errorOf: (r) => r.errorCode });
     if (answer.errorCode === ErrorCode.INVALID_TRANSACTION_TIMEOUT) {
       throw new ConfigError(`options.transactionTimeoutMs ${transactionTimeoutMs} is more than the broker's transaction.max.timeout.ms allows`);
     }
     if (answer.errorCode !== ErrorCode.NONE) this.#judge(answer.errorCode, 'InitProducerId');
-    const connection = await this.#coordinators.connection(CoordinatorType.transaction, transactionalId);
+    const connection = await this.#coordinators.connection(CoordinatorType.TRANSACTION, transactionalId);
     this.#protocol = connection.finalizedFeature('transaction.version') >= 2 ? 2 : 1;
     this.#publish(answer.producerId, answer.producerEpoch);
     this.#state = 'ready';
@@ -297,11 +298,11 @@ export class TransactionManager {
     const deadline = Date.now() + this.#settings.blockMs;
     try {
       if (this.#protocol === 1) {
-        const added = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, AddOffsetsToTxn,
+        const added = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, AddOffsetsToTxn,
           { transactionalId, ...this.#ids(), groupId: offsets.groupId }, { deadline, signal, errorOf: (r) => r.errorCode });
         if (added.errorCode !== ErrorCode.NONE) throw transactionError(added.errorCode, `AddOffsetsToTxn for group ${offsets.groupId}`);
       }
-      const answer = await this.#coordinators.call(CoordinatorType.group, offsets.groupId, TxnOffsetCommit, {
+      const answer = await this.#coordinators.call(CoordinatorType.GROUP, offsets.groupId, TxnOffsetCommit, {
         transactionalId,
         groupId: offsets.groupId,
         ...this.#ids(),
@@ -338,7 +339,7 @@ export class TransactionManager {
     const what = commit ? 'EndTxn(commit)' : 'EndTxn(abort)';
     let answer;
     try {
-      answer = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, EndTxn,
+      answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, EndTxn,
         { transactionalId, ...this.#ids(), committed: commit },
         { deadline: Date.now() + this.#settings.blockMs, signal, errorOf: (r) => r.errorCode, ...(this.#protocol === 1 && { maxVersion: V1_MAX_END_TXN }) });
     } catch (error) {
@@ -370,7 +371,7 @@ export class TransactionManager {
   /** Protocol v1: InitProducerId with the current id and epoch (KIP-360) moves to the next epoch. */
   async #bump(): Promise<void> {
     const { transactionalId, transactionTimeoutMs } = this.#settings;
-    const bumped = await this.#coordinators.call(CoordinatorType.transaction, transactionalId, InitProducerId,
+    const bumped = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, InitProducerId,
       { transactionalId, transactionTimeoutMs, ...this.#ids() },
       { deadline: Date.now() + this.#settings.blockMs, errorOf: (r) => r.errorCode });
     if (bumped.errorCode !== ErrorCode.NONE) this.#judge(bumped.errorCode, 'InitProducerId (epoch bump)');
