@@ -25,7 +25,7 @@ import type { CloseOptions, ProducerMetrics, RecordMetadata, SendOptions } from 
 import { MAX_RECORD_ENTRY, allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
-import { untilAborted, untilDeadline, withDeadline } from './deadlines.js';
+import { untilDeadline, withDeadline } from './deadlines.js';
 import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
@@ -39,6 +39,7 @@ import { Coordinators } from './transactions/coordinators.js';
 import { TransactionManager } from './transactions/transaction-manager.js';
 import { checkOffsetsRequest, type OffsetsToCommit } from './transactions/offsets.js';
 import type { Transaction, TransactionOptions } from './transactions/transaction.js';
+import { firstRejection, inTransaction, runTransaction } from './transactions/run-transaction.js';
 
 /** A send waiting for the connection or its topic's metadata. */
 interface WaitingSend extends Admission {
@@ -425,42 +426,7 @@ export class Producer extends EventEmitter {
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'transaction aborted before it began', { cause: signal.reason });
     await this.beginTransaction();
-    const transactions = this.#transactions!;
-    const tx = this.#handle(transactions);
-    let result: T;
-    try {
-      result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal, 'the transaction was aborted');
-      await this.commitTransaction({ signal });
-    } catch (error) {
-      // The transaction must not stay open: abort it, unless a commit may have been applied ('committing': only
-      // commitTransaction() again can end it) or the producer is fatal. A fatal failure is what the caller hears.
-      if (transactions.state === 'open' || transactions.state === 'abortable') await this.abortTransaction().catch(() => undefined);
-      if (transactions.state === 'fatal') throw transactions.failure!;
-      throw error;
-    }
-    return result;
-  }
-
-  /** The `tx` of one transaction: its calls are refused once that transaction has ended, even if another is open. */
-  #handle(transactions: TransactionManager): Transaction {
-    const generation = transactions.generation;
-    const check = (): void => {
-      if (transactions.generation !== generation) throw new TransactionStateError('this transaction has ended; its tx can no longer be used');
-    };
-    const bound = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> => {
-      try {
-        check();
-      } catch (error) {
-        return Promise.reject(error as Error);
-      }
-      return method(...args);
-    };
-    return {
-      send: bound((record: ProducerRecord, options?: SendOptions) => this.send(record, options)),
-      sendBatch: bound((records: readonly ProducerRecord[], options?: SendOptions) => this.sendBatch(records, options)),
-      sendOffsets: bound((request: OffsetsToCommit, options?: SendOptions) => this.sendOffsets(request, options)),
-      signal: transactions.signal,
-    };
+    return runTransaction(this, this.#transactions!, fn, signal);
   }
 
   /** Opens a transaction (connecting first if needed). Sends are refused outside one on a transactional producer. */
@@ -571,15 +537,4 @@ export class Producer extends EventEmitter {
       workers: stats.length,
     };
   }
-}
-
-/** A send in a transaction listens to the transaction's signal too, so aborting the transaction drops it if unsent. */
-function inTransaction(signal: AbortSignal | undefined, transactions: TransactionManager): AbortSignal {
-  return signal === undefined ? transactions.signal : AbortSignal.any([signal, transactions.signal]);
-}
-
-/** The first failed record of a sendBatch, for the transaction's bookkeeping. */
-function firstRejection(results: PromiseSettledResult<RecordMetadata>[]): unknown {
-  for (const result of results) if (result.status === 'rejected') return result.reason as unknown;
-  return undefined;
 }

@@ -1,0 +1,68 @@
+/**
+ * `producer.transaction(fn)` and the pieces the Producer's sends use inside a transaction, kept apart from the
+ * Producer so it stays about sending: running a function in a transaction (commit, or abort on any failure), the `tx`
+ * bound to one transaction, and the signal and failure bookkeeping of a send in a transaction.
+ */
+import { TransactionStateError } from '../../shared/transaction-errors.js';
+import { untilAborted } from '../deadlines.js';
+import type { ProducerRecord } from '../serialize.js';
+import type { RecordMetadata, SendOptions } from '../types.js';
+import type { OffsetsToCommit } from './offsets.js';
+import type { Transaction } from './transaction.js';
+import type { TransactionManager } from './transaction-manager.js';
+
+/** What running a transaction needs of the producer: its transactional calls. */
+export interface TransactionalCalls {
+  send(record: ProducerRecord, options?: SendOptions): Promise<RecordMetadata>;
+  sendBatch(records: readonly ProducerRecord[], options?: SendOptions): Promise<PromiseSettledResult<RecordMetadata>[]>;
+  sendOffsets(request: OffsetsToCommit, options?: SendOptions): Promise<void>;
+  commitTransaction(options?: SendOptions): Promise<void>;
+  abortTransaction(options?: SendOptions): Promise<void>;
+}
+
+/**
+ * Runs `fn` in the transaction just begun: commits when it resolves; when it throws, `signal` aborts or the commit
+ * fails, aborts and rethrows — unless a commit may have been applied ('committing': only commitTransaction() again
+ * can end it) or the producer is fatal (then the fatal failure is what the caller hears).
+ */
+export async function runTransaction<T>(
+  producer: TransactionalCalls, transactions: TransactionManager, fn: (tx: Transaction) => Promise<T>, signal: AbortSignal | undefined,
+): Promise<T> {
+  const tx = transactionHandle(producer, transactions);
+  let result: T;
+  try {
+    result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal, 'the transaction was aborted');
+    await producer.commitTransaction({ signal });
+  } catch (error) {
+    if (transactions.state === 'open' || transactions.state === 'abortable') await producer.abortTransaction().catch(() => undefined);
+    if (transactions.state === 'fatal') throw transactions.failure!;
+    throw error;
+  }
+  return result;
+}
+
+/** The `tx` of the open transaction: its calls are refused once that transaction has ended, even if another is open. */
+function transactionHandle(producer: TransactionalCalls, transactions: TransactionManager): Transaction {
+  const generation = transactions.generation;
+  const bound = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
+    transactions.generation === generation
+      ? method(...args)
+      : Promise.reject(new TransactionStateError('this transaction has ended; its tx can no longer be used'));
+  return {
+    send: bound((record: ProducerRecord, options?: SendOptions) => producer.send(record, options)),
+    sendBatch: bound((records: readonly ProducerRecord[], options?: SendOptions) => producer.sendBatch(records, options)),
+    sendOffsets: bound((request: OffsetsToCommit, options?: SendOptions) => producer.sendOffsets(request, options)),
+    signal: transactions.signal,
+  };
+}
+
+/** A send in a transaction listens to the transaction's signal too, so aborting the transaction drops it if unsent. */
+export function inTransaction(signal: AbortSignal | undefined, transactions: TransactionManager): AbortSignal {
+  return signal === undefined ? transactions.signal : AbortSignal.any([signal, transactions.signal]);
+}
+
+/** The first failed record of a sendBatch, for the transaction's bookkeeping. */
+export function firstRejection(results: PromiseSettledResult<RecordMetadata>[]): unknown {
+  for (const result of results) if (result.status === 'rejected') return result.reason as unknown;
+  return undefined;
+}
