@@ -16,14 +16,20 @@
 import { spawn } from 'node:child_process';
 import diagnosticsChannel from 'node:diagnostics_channel';
 import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { performance } from 'node:perf_hooks';
 import { Producer } from '../../dist/src/main/index.js';
 
 export interface MainThreadSuite {
   readonly name: string;
-  /** Main-thread busy nanoseconds per record (median of the samples). */
+  /** Main-thread busy nanoseconds per record (event-loop utilisation; median of the samples). */
   readonly nsPerOp: number;
+  /**
+   * Main-thread CPU nanoseconds per record (Linux schedstat of the main thread; median of the samples), undefined
+   * off Linux. Unlike busy time it leaves out the time the thread was runnable but another thread had the core.
+   */
+  readonly cpuNsPerOp: number | undefined;
   /** Records per second of wall time (median of the samples). */
   readonly opsPerSec: number;
   readonly samples: number;
@@ -83,18 +89,23 @@ export async function benchMainThread(options: { quick: boolean; workers?: numbe
         await producer.send({ topic, value: 'warm-up' });
         for (let i = 0; i < rounds; i++) await round(producer, scenario); // warm-up: JIT, arenas, connections
         const ns: number[] = [];
+        const cpuNs: number[] = [];
         const rates: number[] = [];
         for (let s = 0; s < samples; s++) {
           const elu = performance.eventLoopUtilization();
+          const cpuBefore = mainThreadCpuNs();
           const started = performance.now();
           for (let i = 0; i < rounds; i++) await round(producer, scenario);
           const wallMs = performance.now() - started;
+          const cpuAfter = mainThreadCpuNs();
           const busyMs = performance.eventLoopUtilization(elu).active;
           const records = rounds * scenario.records.length;
           ns.push((busyMs * 1e6) / records);
+          if (cpuBefore !== undefined && cpuAfter !== undefined) cpuNs.push((cpuAfter - cpuBefore) / records);
           rates.push(records / (wallMs / 1000));
         }
-        suites.push({ name: scenario.name, nsPerOp: median(ns), opsPerSec: median(rates), samples });
+        const cpuNsPerOp = cpuNs.length === samples ? median(cpuNs) : undefined;
+        suites.push({ name: scenario.name, nsPerOp: median(ns), cpuNsPerOp, opsPerSec: median(rates), samples });
       } finally {
         await producer.close({ timeoutMs: 10_000 });
       }
@@ -104,6 +115,15 @@ export async function benchMainThread(options: { quick: boolean; workers?: numbe
     await once(broker, 'exit');
   }
   return suites;
+}
+
+/** Nanoseconds the calling (main) thread has spent on a CPU: schedstat's first field; undefined off Linux. */
+function mainThreadCpuNs(): number | undefined {
+  try {
+    return Number(readFileSync('/proc/thread-self/schedstat', 'utf8').split(' ')[0]);
+  } catch {
+    return undefined;
+  }
 }
 
 function median(values: number[]): number {
@@ -125,6 +145,7 @@ if (process.argv[1] === fileURLToPath(import.meta.url)) {
     for (const name of ['batch', 'worker']) diagnosticsChannel.subscribe(`ringkafka:${name}`, ignore);
   }
   for (const suite of await benchMainThread({ quick, only })) {
-    console.log(`${suite.name.padEnd(36)} ${suite.nsPerOp.toFixed(0).padStart(6)} ns/record on the main thread  ${(suite.opsPerSec / 1000).toFixed(0)}k records/s`);
+    const cpu = suite.cpuNsPerOp === undefined ? '' : `  ${suite.cpuNsPerOp.toFixed(0).padStart(6)} ns CPU`;
+    console.log(`${suite.name.padEnd(36)} ${suite.nsPerOp.toFixed(0).padStart(6)} ns/record busy on the main thread${cpu}  ${(suite.opsPerSec / 1000).toFixed(0)}k records/s`);
   }
 }

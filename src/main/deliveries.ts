@@ -101,7 +101,10 @@ export class Deliveries {
     t.position[id] = position;
     t.signal[id] = signal;
     t.track(id);
-    Atomics.store(this.#states, id, RecordState.buffered);
+    // A plain store: the worker first looks at this byte after reading the record's entry, which the ring's commit
+    // (an atomic store after this one) publishes, so it cannot see an older value; an Atomics.store here would add
+    // a full fence per record (record-states.ts).
+    this.#states[id] = RecordState.buffered;
     if (signal !== undefined) this.#signals.watch(signal, id);
     handles[worker]!.write(id, topic, partition, prepared);
     settler.accepted?.(position);
@@ -192,7 +195,9 @@ export class Deliveries {
   #forget(id: number, releaseBytes: boolean): void {
     const size = this.#table.size[id]!;
     this.#table.free(id);
-    Atomics.store(this.#states, id, RecordState.free);
+    // Plain, like the store on accept: the worker reported this id and touches its byte again only after the id's
+    // next record entry, published by the ring after the next accept's store.
+    this.#states[id] = RecordState.free;
     if (releaseBytes) this.#context.budget.release(size, 1);
     if (this.#emptyWaiters.length > 0 && this.#table.count === 0) {
       const waiters = this.#emptyWaiters;

@@ -29,10 +29,15 @@ export class DeliveryTable {
   #freeCount = 0;
   #nextFresh = 0;
   #count = 0;
-  /** Ids in send order with their sendSeq, for the delivery-timeout sweep (stale entries are skipped). */
-  #sweepIds: number[] = [];
-  #sweepSeqs: number[] = [];
+  /**
+   * Ids in send order with their sendSeq, for the delivery-timeout sweep (an entry whose id was freed or reused
+   * meanwhile is stale and skipped): a ring of typed arrays from #sweepHead to #sweepTail (both counting up, the
+   * slot is the count modulo the length, a power of two), grown by doubling; no JS array push per record.
+   */
+  #sweepIds: Int32Array;
+  #sweepSeqs: Float64Array;
   #sweepHead = 0;
+  #sweepTail = 0;
 
   constructor(capacity: number) {
     this.size = new Int32Array(capacity);
@@ -46,6 +51,9 @@ export class DeliveryTable {
     this.position = new Int32Array(capacity);
     this.signal = new Array<AbortSignal | undefined>(capacity).fill(undefined);
     this.#free = new Int32Array(capacity);
+    // A power of two, so a count maps to its slot with a mask (exact while counts stay below 2^53).
+    this.#sweepIds = new Int32Array(2 ** Math.ceil(Math.log2(Math.max(16, capacity))));
+    this.#sweepSeqs = new Float64Array(this.#sweepIds.length);
   }
 
   get count(): number {
@@ -61,8 +69,26 @@ export class DeliveryTable {
 
   /** Call after filling the columns of a new record. */
   track(id: number): void {
-    this.#sweepIds.push(id);
-    this.#sweepSeqs.push(this.sendSeq[id]!);
+    if (this.#sweepTail - this.#sweepHead === this.#sweepIds.length) this.#growSweep();
+    const slot = this.#sweepTail++ & (this.#sweepIds.length - 1);
+    this.#sweepIds[slot] = id;
+    this.#sweepSeqs[slot] = this.sendSeq[id]!;
+  }
+
+  /** Doubles the sweep ring, its entries moved to the front in order. */
+  #growSweep(): void {
+    const length = this.#sweepIds.length;
+    const ids = new Int32Array(length * 2);
+    const seqs = new Float64Array(length * 2);
+    for (let i = 0; i < length; i++) {
+      const slot = (this.#sweepHead + i) & (length - 1);
+      ids[i] = this.#sweepIds[slot]!;
+      seqs[i] = this.#sweepSeqs[slot]!;
+    }
+    this.#sweepIds = ids;
+    this.#sweepSeqs = seqs;
+    this.#sweepTail = length;
+    this.#sweepHead = 0;
   }
 
   /** Frees the id; the caller must have been settled already. */
@@ -78,18 +104,14 @@ export class DeliveryTable {
   expired(now: number, out: number[]): void {
     const ids = this.#sweepIds;
     const seqs = this.#sweepSeqs;
-    while (this.#sweepHead < ids.length) {
-      const id = ids[this.#sweepHead]!;
-      if (this.sendSeq[id] === seqs[this.#sweepHead] && this.settler[id] !== undefined) {
+    while (this.#sweepHead < this.#sweepTail) {
+      const slot = this.#sweepHead & (ids.length - 1);
+      const id = ids[slot]!;
+      if (this.sendSeq[id] === seqs[slot] && this.settler[id] !== undefined) {
         if (this.deadline[id]! > now) break;
         out.push(id);
       }
       this.#sweepHead++;
-    }
-    if (this.#sweepHead > 4096 && this.#sweepHead * 2 > ids.length) {
-      this.#sweepIds = ids.slice(this.#sweepHead);
-      this.#sweepSeqs = seqs.slice(this.#sweepHead);
-      this.#sweepHead = 0;
     }
   }
 

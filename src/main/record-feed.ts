@@ -34,7 +34,8 @@ const TWO_ENTRIES_FRAMING = 12;
 
 export class RecordFeed {
   readonly #writer: RingWriter;
-  readonly #announced = new Set<number>();
+  /** One byte per topic index (indexes are u16): 1 once the topic's entry is in this ring. Checked per record. */
+  readonly #announced = new Uint8Array(0x10000);
   /** Records waiting for ring space, oldest first from #head (shift() would make a long queue quadratic). */
   #queue: QueuedRecord[] = [];
   #head = 0;
@@ -101,13 +102,13 @@ export class RecordFeed {
 
   #tryWrite(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): boolean {
     const writer = this.#writer;
-    if (!this.#announced.has(topic.index)) {
+    if (this.#announced[topic.index] === 0) {
       // A topic entry precedes the topic's first record in the same ring, so the worker reads them in order.
       const entry = topicEntry(topic.index, topic.name);
       const at = writer.reserve(entry.length);
       if (at < 0) return false;
       writer.data.set(entry, at);
-      this.#announced.add(topic.index);
+      this.#announced[topic.index] = 1;
     }
     const { key, value, headers } = record;
     const at = writer.reserve(recordEntrySize(key, value, headers));
@@ -167,7 +168,7 @@ export class RecordFeed {
   #spaceFor(topic: TopicRef, record: PreparedRecord): number {
     const { key, value, headers } = record;
     let bytes = recordEntrySize(key, value, headers);
-    if (!this.#announced.has(topic.index)) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
+    if (this.#announced[topic.index] === 0) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
     return Math.min(bytes, this.#writer.maxEntryBytes);
   }
 

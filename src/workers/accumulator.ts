@@ -46,7 +46,7 @@ export class Accumulator {
   }
 
   /** Copies the record entry at `data[at, at + length)` into its partition's open batch. */
-  add(data: Uint8Array, at: number, length: number, now: number): void {
+  add(data: Buffer, at: number, length: number, now: number): void {
     const { batchMaxBytes } = this.#init.settings;
     const topic = this.topics.get(readU16(data, at + RecordEntryOffset.topicIndex))!;
     const partitionIndex = readI32(data, at + RecordEntryOffset.partition);

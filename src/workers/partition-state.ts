@@ -51,8 +51,8 @@ export class PartitionState {
     return this.count === 0 && this.sealed.length === 0;
   }
 
-  /** Copies one ring entry into the open batch. */
-  append(data: Uint8Array, at: number, length: number, recordId: number): void {
+  /** Copies one ring entry (`data` is the ring's data area) into the open batch. */
+  append(data: Buffer, at: number, length: number, recordId: number): void {
     // The entry lands at the same address modulo 8 as in the ring: V8 copies out of a SharedArrayBuffer word by word
     // only when source and target share that alignment, and byte by byte otherwise (about 3x slower for 1 KiB;
     // `npx tsx bench/micro/shared-copy.ts`). Up to 7 bytes of the arena are skipped for it.
@@ -70,7 +70,7 @@ export class PartitionState {
       ids.set(this.recordIds);
       this.recordIds = ids;
     }
-    this.arena.set(data.subarray(at, at + length), this.arenaUsed);
+    data.copy(this.arena, this.arenaUsed, at, at + length);
     this.offsets[this.count] = this.arenaUsed;
     this.recordIds[this.count] = recordId;
     this.count++;

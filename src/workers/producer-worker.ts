@@ -41,6 +41,11 @@ export class ProducerWorker {
   readonly #window: number;
   readonly #control: ControlBlock;
   readonly #reader: RingReader;
+  /**
+   * The record ring's data area as a Buffer, so entries leave it by Buffer#copy: a native memory copy on Node 22
+   * and later (V8's TypedArray#set copies out of shared memory element by element), and no view object per record.
+   */
+  readonly #ringBytes: Buffer;
   readonly #completions: CompletionWriter;
   readonly #states: Uint8Array;
   readonly #port: MessagePort;
@@ -71,6 +76,7 @@ export class ProducerWorker {
     this.#window = policy.partitionWindow(init.settings.idempotent, init.settings.maxInFlight);
     this.#control = new ControlBlock(init.control);
     this.#reader = new RingReader(init.recordRing);
+    this.#ringBytes = Buffer.from(this.#reader.data.buffer, this.#reader.data.byteOffset, this.#reader.data.byteLength);
     this.#completions = new CompletionWriter(new RingWriter(init.completionRing), this.#control);
     this.#states = new Uint8Array(init.recordStates);
     this.#port = init.port;
@@ -127,7 +133,7 @@ export class ProducerWorker {
 
   #readRing(): void {
     const reader = this.#reader;
-    const data = reader.data;
+    const data = this.#ringBytes;
     const now = Date.now();
     for (let length; (length = reader.read()) >= 0; ) {
       const at = reader.offset;

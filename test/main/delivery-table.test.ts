@@ -66,4 +66,29 @@ describe('DeliveryTable', () => {
     table.expired(600, out);
     assert.deepEqual(out, [reused]);
   });
+
+  it('the sweep keeps send order when its ring grows while its head is mid-ring', () => {
+    // Capacity 4 gives a sweep ring of 16 entries; stale entries (freed ids) keep their place until swept.
+    const table = new DeliveryTable(4);
+    const out: number[] = [];
+    let seq = 0;
+    // Move the ring's head to slot 10: ten records come and go, each swept past once its id was freed.
+    for (let i = 0; i < 10; i++) table.free(add(table, ++seq, 1000 + seq));
+    table.expired(0, out);
+    assert.deepEqual(out, [], 'nothing due');
+    // 4 live records, each freed and re-added 5 times: 20 entries from slot 10 on, past the 16 slots: the ring has wrapped, then doubles.
+    const deadlines = new Map<number, number>();
+    for (let round = 0; round < 5; round++) {
+      for (let i = 0; i < 4; i++) {
+        if (round > 0) table.free(i);
+        const id = add(table, ++seq, 2000 + seq);
+        deadlines.set(id, 2000 + seq);
+      }
+    }
+    table.expired(2000 + seq - 2, out);
+    const due = [...deadlines].filter(([, deadline]) => deadline <= 2000 + seq - 2).sort((x, y) => x[1] - y[1]).map(([id]) => id);
+    assert.deepEqual(out, due, 'the live records due, oldest first; every stale entry skipped');
+    table.expired(Infinity, (out.length = 0, out));
+    assert.deepEqual(out, [...deadlines].sort((x, y) => x[1] - y[1]).map(([id]) => id).filter((id) => !due.includes(id)));
+  });
 });
