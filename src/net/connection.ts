@@ -342,7 +342,7 @@ export class Connection {
     writeRequestHeader(writer, api, version, correlationId, this.#clientId);
     api.encodeRequest(writer, version, request);
     writer.patchInt32(0, writer.length - 4);
-    return new Exchange(api, version, correlationId, writer.finish(), expectsResponse, this.#onAbort);
+    return new Exchange(api, version, correlationId, writer.chunks(), expectsResponse, this.#onAbort);
   }
 
   #enqueue(exchange: Exchange): void {
@@ -372,12 +372,25 @@ export class Connection {
     if (exchange.expectsResponse) {
       exchange.deadline = performance.now() + this.#requestTimeoutMs;
       this.#inFlight.push(exchange);
-      this.#socket.write(frame);
+      this.#writeChunks(frame, undefined);
       if (this.#timer === undefined) this.#armTimer(this.#requestTimeoutMs);
     } else {
       this.#unflushed.add(exchange);
-      this.#socket.write(frame, (error) => this.#flushed(exchange, error));
+      this.#writeChunks(frame, (error) => this.#flushed(exchange, error));
     }
+  }
+
+  /**
+   * Writes a frame's pieces back to back; several go out corked, as one writev. `onFlushed` follows the last piece
+   * (a stream calls back in order, and every pending callback with the error when it fails).
+   */
+  #writeChunks(chunks: Uint8Array[], onFlushed: ((error: Error | null | undefined) => void) | undefined): void {
+    const socket = this.#socket;
+    const last = chunks.length - 1;
+    if (last > 0) socket.cork();
+    for (let i = 0; i < last; i++) socket.write(chunks[i]!);
+    socket.write(chunks[last]!, onFlushed);
+    if (last > 0) socket.uncork();
   }
 
   #flushed(exchange: Exchange, error: Error | null | undefined): void {

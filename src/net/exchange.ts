@@ -30,7 +30,8 @@ export class Exchange {
   released = false;
   resolve: (value: unknown) => void = unset;
   reject: (error: unknown) => void = unset;
-  #frame: Buffer | null;
+  /** The frame as pieces to write in order (a Produce frame's record batches are their own pieces: Writer#chunks). */
+  #frame: Uint8Array[] | null;
   #signal: AbortSignal | undefined;
   readonly #onAbort: (exchange: Exchange, reason: unknown) => void;
 
@@ -38,7 +39,7 @@ export class Exchange {
     api: ApiDefinition<unknown, unknown>,
     version: number,
     correlationId: number,
-    frame: Buffer,
+    frame: Uint8Array[],
     expectsResponse: boolean,
     onAbort: (exchange: Exchange, reason: unknown) => void,
   ) {
@@ -51,7 +52,7 @@ export class Exchange {
   }
 
   /** The encoded frame, once: the exchange drops it so a long wait for the answer does not pin the bytes. */
-  takeFrame(): Buffer {
+  takeFrame(): Uint8Array[] {
     const frame = this.#frame;
     if (frame === null) throw new Error('frame already written');
     this.#frame = null;

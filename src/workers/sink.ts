@@ -6,6 +6,7 @@
  * never moves backwards, and its timer is cleared on close — invariant 4, docs/invariants.md).
  */
 import { ThrottleDeadline } from './throttle-deadline.js';
+import { BY_REFERENCE_MIN_BYTES } from '../protocol/writer.js';
 import {
   Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks,
 } from '../protocol/apis/produce.js';
@@ -125,8 +126,12 @@ export class Sink {
       return;
     }
     try {
+      // The frame's own bytes: a batch from BY_REFERENCE_MIN_BYTES on is written by reference, not into the frame.
       let sizeHint = 0;
-      for (const item of outgoing) sizeHint += item.batch.bytes!.length + 64;
+      for (const item of outgoing) {
+        const length = item.batch.bytes!.length;
+        sizeHint += 64 + (length < BY_REFERENCE_MIN_BYTES ? length : 0);
+      }
       const maxVersion = this.#settings.maxProduceVersion;
       if (this.#settings.acks === 0) {
         // acks=0: the broker sends no response at all; written is all we will ever know.

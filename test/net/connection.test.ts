@@ -8,7 +8,7 @@ import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import type { ApiDefinition } from '../../src/protocol/api.js';
-import { Writer } from '../../src/protocol/writer.js';
+import { BY_REFERENCE_MIN_BYTES, Writer } from '../../src/protocol/writer.js';
 import { Connection, type ConnectionOptions } from '../../src/net/connection.js';
 import { AbortError } from '../../src/shared/producer-errors.js';
 import {
@@ -420,6 +420,24 @@ describe('Connection', { timeout: 20_000 }, () => {
     assert.equal(await conn.request(Echo, 8), 8);
     assert.deepEqual(broker.calls.map(value), [-1, 7, 1, 2, -2, 8]);
     assert.equal(new Set(broker.calls.map((r) => r.correlationId)).size, 6);
+  });
+
+  it('writes a frame whose large byte arrays are kept by reference, byte for byte and in order', async (t) => {
+    // Blob's request is an int32 and two large arrays (bytes fields): Writer keeps both by reference, so the frame
+    // goes out as five pieces, corked; the broker must read exactly one frame with them in place.
+    const Blob: ApiDefinition<readonly [Buffer, Buffer], number> = {
+      ...Echo,
+      encodeRequest: (writer, _version, [first, second]) => void writer.int32(3).bytes(first).bytes(second),
+    };
+    const first = Buffer.alloc(BY_REFERENCE_MIN_BYTES, 0xa1);
+    const second = Buffer.alloc(3 * BY_REFERENCE_MIN_BYTES + 5, 0xb2);
+    const { broker, conn } = await setup(t, (req, b) => {
+      if (req.apiKey === ECHO_KEY) b.echo(req);
+    });
+    assert.equal(await conn.request(Blob, [first, second]), 3);
+    const [call] = broker.calls;
+    assert.deepEqual(call!.body, Buffer.concat([int32(3), int32(first.length), first, int32(second.length), second]));
+    assert.equal(await conn.request(Echo, 4), 4, 'the next frame starts where that one ended');
   });
 
   for (const [name, bytes] of [
