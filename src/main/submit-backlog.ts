@@ -1,0 +1,105 @@
+/**
+ * Calls whose records are submitted over several turns of the event loop, so that one large `sendBatch` does not
+ * hold the loop: a call submits at most `sliceRecords` records at once, and the rest, a slice per turn, from
+ * `setImmediate`, where timers and I/O run between slices. Submitting 100,000 records at once held the loop for
+ * 50–100 ms (about 0.5–1 µs each), and a service's timers and sockets with it.
+ *
+ * Order is kept across calls (invariant 1, docs/invariants.md): while anything waits here, every new call, `send`
+ * included, queues behind it, so records reach the partitioner, the byte budget and the rings in call order.
+ */
+
+/** A call with records still to submit. */
+export interface PendingSubmission {
+  /** Submits up to `max` of its next records, in order; returns how many it submitted (at least 1 while any remain). */
+  submitSome(max: number): number;
+  /** True once every record has been submitted. */
+  readonly done: boolean;
+  /** Fails every record not yet submitted (close gave up on them); they never took bytes or ids. */
+  failRest(error: Error): void;
+}
+
+export class SubmitBacklog {
+  readonly #sliceRecords: number;
+  #queue: PendingSubmission[] = [];
+  #head = 0;
+  #scheduled = false;
+  /** Calls queued and calls fully submitted since the start, for whenSubmitted. */
+  #queuedCalls = 0;
+  #submittedCalls = 0;
+  #waiters: { readonly target: number; readonly resolve: () => void }[] = [];
+
+  constructor(sliceRecords: number) {
+    this.#sliceRecords = sliceRecords;
+  }
+
+  /** Records of one call submitted at once, and per turn of the event loop. */
+  get sliceRecords(): number {
+    return this.#sliceRecords;
+  }
+
+  get isEmpty(): boolean {
+    return this.#head === this.#queue.length;
+  }
+
+  /** Queues a call behind those already waiting; its records go in later turns. */
+  push(submission: PendingSubmission): void {
+    this.#queue.push(submission);
+    this.#queuedCalls++;
+    if (!this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#run);
+    }
+  }
+
+  /** Resolves once every call queued before this one has submitted all its records (at once when none waits). */
+  whenSubmitted(): Promise<void> {
+    if (this.isEmpty) return Promise.resolve();
+    return new Promise((resolve) => this.#waiters.push({ target: this.#queuedCalls, resolve }));
+  }
+
+  /** Fails what every waiting call has not submitted yet, and releases whoever waits for them. */
+  failAll(error: Error): void {
+    const queue = this.#queue;
+    const head = this.#head;
+    this.#queue = [];
+    this.#head = 0;
+    for (let i = head; i < queue.length; i++) {
+      queue[i]!.failRest(error);
+      this.#submittedCalls++;
+    }
+    this.#release();
+  }
+
+  readonly #run = (): void => {
+    this.#scheduled = false;
+    let left = this.#sliceRecords;
+    while (left > 0 && this.#head < this.#queue.length) {
+      const submission = this.#queue[this.#head]!;
+      left -= submission.submitSome(left);
+      if (submission.done) {
+        this.#head++;
+        this.#submittedCalls++;
+      }
+    }
+    if (this.#head === this.#queue.length) {
+      this.#queue = [];
+      this.#head = 0;
+    } else if (this.#head > 1024) {
+      this.#queue = this.#queue.slice(this.#head);
+      this.#head = 0;
+    }
+    this.#release();
+    if (!this.isEmpty && !this.#scheduled) {
+      this.#scheduled = true;
+      setImmediate(this.#run);
+    }
+  };
+
+  #release(): void {
+    if (this.#waiters.length === 0) return;
+    const due = this.#waiters.filter((w) => w.target <= this.#submittedCalls);
+    if (due.length === 0) return;
+    this.#waiters = this.#waiters.filter((w) => w.target > this.#submittedCalls);
+    for (const waiter of due) waiter.resolve();
+  }
+}

@@ -1,0 +1,70 @@
+/** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { SubmitBacklog, type PendingSubmission } from '../../src/main/submit-backlog.js';
+
+/** A call of `count` records that logs "name:index" as each is submitted, and "name!index" as each is failed. */
+function call(name: string, count: number, log: string[]): PendingSubmission {
+  let next = 0;
+  return {
+    submitSome(max) {
+      const start = next;
+      const end = Math.min(count, next + max);
+      for (; next < end; next++) log.push(`${name}:${next}`);
+      return next - start;
+    },
+    get done() {
+      return next >= count;
+    },
+    failRest() {
+      for (; next < count; next++) log.push(`${name}!${next}`);
+    },
+  };
+}
+
+const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
+
+describe('SubmitBacklog', () => {
+  it('submits at most sliceRecords a turn, calls in the order they were queued', async () => {
+    const backlog = new SubmitBacklog(3);
+    const log: string[] = [];
+    backlog.push(call('a', 4, log));
+    backlog.push(call('b', 1, log));
+    backlog.push(call('c', 2, log));
+    assert.deepEqual(log, [], 'nothing in the turn that queued them');
+    const perTurn: string[][] = [];
+    while (!backlog.isEmpty) {
+      await turn();
+      perTurn.push(log.splice(0));
+    }
+    assert.deepEqual(perTurn, [['a:0', 'a:1', 'a:2'], ['a:3', 'b:0', 'c:0'], ['c:1']]);
+  });
+
+  it('whenSubmitted waits for the calls queued before it, not for later ones', async () => {
+    const backlog = new SubmitBacklog(2);
+    const log: string[] = [];
+    backlog.push(call('a', 3, log));
+    const submitted = backlog.whenSubmitted().then(() => log.push('flushed'));
+    backlog.push(call('b', 4, log));
+    await submitted;
+    assert.deepEqual(log, ['a:0', 'a:1', 'a:2', 'b:0', 'flushed'], "resolved in the turn a's last record went, before the rest of b");
+    await backlog.whenSubmitted();
+    assert.equal(backlog.isEmpty, true);
+    assert.equal(log.at(-1), 'b:3');
+  });
+
+  it('failAll fails every record not yet submitted and releases the waiters', async () => {
+    const backlog = new SubmitBacklog(2);
+    const log: string[] = [];
+    backlog.push(call('a', 3, log));
+    backlog.push(call('b', 2, log));
+    const submitted = backlog.whenSubmitted();
+    await turn();
+    backlog.failAll(new Error('closed'));
+    await submitted;
+    assert.deepEqual(log, ['a:0', 'a:1', 'a!2', 'b!0', 'b!1']);
+    assert.equal(backlog.isEmpty, true);
+    await turn();
+    assert.equal(log.length, 5, 'no turn submits anything after failAll');
+  });
+});
