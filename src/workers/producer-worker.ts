@@ -226,7 +226,12 @@ export class ProducerWorker {
     this.#maybeFinish();
   }
 
-  /** The batch goes out; a new sequence (and the partition's epoch) is patched into its bytes, and the CRC over them. */
+  /**
+   * The batch goes out; a new sequence (and the partition's epoch) is patched into its bytes, and the CRC over them.
+   * A Produce frame holds the batch's bytes by reference until they are written (Writer#chunks): patching them is
+   * safe because a new attempt starts only once the last one was answered or its connection destroyed, which drops
+   * whatever that connection had not written.
+   */
   #prepareAttempt(p: PartitionState, batch: Batch): void {
     if (!policy.markSent(p, batch, this.#settings)) return;
     stampProducer(batch.bytes!, p.epoch, batch.baseSequence, this.#identity?.producerId);
