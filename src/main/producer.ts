@@ -15,7 +15,7 @@ import { BatchSettler, DetachedSettler, SendSettler, type Settler } from './sett
 import { SendTracker } from './send-tracker.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
-import { SubmitBacklog } from './submit-backlog.js';
+import { SubmitBacklog, pendingRecords } from './submit-backlog.js';
 import { resolveOptions, type ProducerOptions, type ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition } from './partitioner.js';
 import { prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
@@ -253,30 +253,12 @@ export class Producer extends EventEmitter {
   ): void {
     const prepared = new Array<PreparedRecord | undefined>(records.length - first);
     for (let i = first; i < records.length; i++) prepared[i - first] = this.#prepare(records[i]!, signal, settler, i, now);
-    let next = first;
-    this.#backlog.push({
-      submitSome: (max) => {
-        const end = Math.min(records.length, next + max);
-        for (let i = next; i < end; i++) {
-          const record = prepared[i - first];
-          if (record === undefined) continue; // failed its check: settled already
-          prepared[i - first] = undefined;
-          this.#place(record, signal, settler, i, now, runs);
-        }
-        const submitted = end - next;
-        next = end;
-        runs.flush();
-        return submitted;
-      },
-      get done() {
-        return next >= records.length;
-      },
-      failRest: (error) => {
-        for (; next < records.length; next++) {
-          if (prepared[next - first] !== undefined) settler.reject(next, error);
-        }
-      },
-    });
+    this.#backlog.push(pendingRecords(
+      prepared, first,
+      (record, position) => this.#place(record, signal, settler, position, now, runs),
+      (position, error) => settler.reject(position, error),
+      () => runs.flush(),
+    ));
   }
 
   /**
@@ -294,23 +276,11 @@ export class Producer extends EventEmitter {
    * pay an allocation per send (measured: `main-thread/send-100B` 30 % slower).
    */
   #submitBehind(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number): void {
-    let prepared = this.#prepare(record, signal, settler, position, now);
-    this.#backlog.push({
-      submitSome: () => {
-        const ready = prepared;
-        prepared = undefined;
-        if (ready !== undefined) this.#place(ready, signal, settler, position, now);
-        return 1;
-      },
-      get done() {
-        return prepared === undefined;
-      },
-      failRest: (error) => {
-        if (prepared === undefined) return;
-        prepared = undefined;
-        settler.reject(position, error);
-      },
-    });
+    this.#backlog.push(pendingRecords(
+      [this.#prepare(record, signal, settler, position, now)], position,
+      (prepared) => this.#place(prepared, signal, settler, position, now),
+      (_, error) => settler.reject(position, error),
+    ));
   }
 
   /**

@@ -18,6 +18,46 @@ export interface PendingSubmission {
   failRest(error: Error): void;
 }
 
+/**
+ * A call's records as a pending submission: `records[i]` is the checked record at position `first + i`, undefined
+ * where its check failed (its caller was told already). `place` takes each in order; `afterSlice` runs after each
+ * slice (a sendBatch queues its budget slice there); `reject` fails those never placed.
+ */
+export function pendingRecords<T>(
+  records: (T | undefined)[],
+  first: number,
+  place: (record: T, position: number) => void,
+  reject: (position: number, error: Error) => void,
+  afterSlice?: () => void,
+): PendingSubmission {
+  let next = 0;
+  return {
+    submitSome(max) {
+      const end = Math.min(records.length, next + max);
+      for (let i = next; i < end; i++) {
+        const record = records[i];
+        if (record === undefined) continue;
+        records[i] = undefined;
+        place(record, first + i);
+      }
+      const submitted = end - next;
+      next = end;
+      afterSlice?.();
+      return submitted;
+    },
+    get done() {
+      return next >= records.length;
+    },
+    failRest(error) {
+      for (; next < records.length; next++) {
+        if (records[next] === undefined) continue;
+        records[next] = undefined;
+        reject(first + next, error);
+      }
+    },
+  };
+}
+
 export class SubmitBacklog {
   readonly #sliceRecords: number;
   #queue: PendingSubmission[] = [];

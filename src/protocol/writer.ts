@@ -212,8 +212,8 @@ export class Writer {
 
   /** The bytes written so far, in one buffer (copying what was kept by reference). The writer must not be used afterwards. */
   finish(): Buffer {
-    const bytes = this.#buffer.subarray(0, this.#offset);
-    return this.#references === undefined ? bytes : Buffer.concat(this.chunks(), this.length);
+    if (this.#references === undefined) return this.#buffer.subarray(0, this.#offset);
+    return Buffer.concat(this.chunks(), this.length);
   }
 
   /** The bytes written so far as pieces to write in order: the buffer's, and the byte arrays kept by reference. */

@@ -1,25 +1,16 @@
-/** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll. */
+/** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll; pendingRecords. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SubmitBacklog, type PendingSubmission } from '../../src/main/submit-backlog.js';
+import { SubmitBacklog, pendingRecords, type PendingSubmission } from '../../src/main/submit-backlog.js';
 
-/** A call of `count` records that logs "name:index" as each is submitted, and "name!index" as each is failed. */
+/** A call of `count` records that logs "name:position" as each is placed, and "name!position" as each is failed. */
 function call(name: string, count: number, log: string[]): PendingSubmission {
-  let next = 0;
-  return {
-    submitSome(max) {
-      const start = next;
-      const end = Math.min(count, next + max);
-      for (; next < end; next++) log.push(`${name}:${next}`);
-      return next - start;
-    },
-    get done() {
-      return next >= count;
-    },
-    failRest() {
-      for (; next < count; next++) log.push(`${name}!${next}`);
-    },
-  };
+  return pendingRecords(
+    Array.from({ length: count }, (_, i) => i),
+    0,
+    (_, position) => log.push(`${name}:${position}`),
+    (position) => log.push(`${name}!${position}`),
+  );
 }
 
 const turn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -66,5 +57,15 @@ describe('SubmitBacklog', () => {
     assert.equal(backlog.isEmpty, true);
     await turn();
     assert.equal(log.length, 5, 'no turn submits anything after failAll');
+  });
+
+  it('pendingRecords counts positions from `first`, skips the records whose check failed, and runs afterSlice per slice', () => {
+    const log: string[] = [];
+    const pending = pendingRecords(['a', undefined, 'c', 'd', undefined], 10, (record, position) => log.push(`${record}@${position}`), (position) => log.push(`failed@${position}`), () => log.push('slice'));
+    assert.equal(pending.submitSome(3), 3, 'a hole counts as submitted: its caller was told already');
+    assert.equal(pending.done, false);
+    pending.failRest(new Error('closed'));
+    assert.deepEqual(log, ['a@10', 'c@12', 'slice', 'failed@13']);
+    assert.equal(pending.done, true);
   });
 });
