@@ -75,13 +75,22 @@ export interface ClientSpec {
  */
 const THREAD_TAG = pathToFileURL(join(BENCH_DIR, 'clients', 'thread-tag.mjs')).href;
 
+/**
+ * `BENCH_CPU_PROF=DIR`: every Node client runs under `--cpu-prof`, one .cpuprofile per thread in DIR (worker
+ * threads inherit the flag), to explain a run's numbers. Node refuses the flag in NODE_OPTIONS, hence this.
+ */
+const profileArgs = (): string[] => {
+  const dir = process.env.BENCH_CPU_PROF;
+  return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
+};
+
 const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}, extraArgs: readonly string[] = []): ClientSpec => ({
   name,
   setup,
   node: true,
   command: (config) => ({
     command: process.execPath,
-    args: ['--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config), ...extraArgs],
+    args: [...profileArgs(), '--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config), ...extraArgs],
   }),
   ...extra,
 });

@@ -39,6 +39,9 @@ export interface PlanOptions {
   readonly rateSeconds?: string | undefined;
 }
 
+/** The least warm-up of a saturation run, whatever its size. */
+export const WARMUP_MIN_RECORDS = 100_000;
+
 function positiveInteger(text: string, option: string): number {
   const n = Number(text);
   if (!(Number.isInteger(n) && n > 0)) throw new Error(`${option} must be a positive integer, got ${text}`);
@@ -56,7 +59,9 @@ export function resolvePlan(options: PlanOptions): RunPlan {
   return {
     preset,
     records,
-    warmupRecords: Math.max(10_000, Math.round(records / 10)),
+    // Enough for a JIT to reach its steady state: after 10,000 records ringkafka's measured 100,000 still paid for
+    // tier-up compiles and the first old-generation collections, ~1 µs of background CPU per record (bench/README.md).
+    warmupRecords: Math.max(WARMUP_MIN_RECORDS, Math.round(records / 10)),
     repeats: repeat ?? base.repeats,
     // an explicit --repeat means every scenario
     rateRepeats: repeat ?? base.rateRepeats,

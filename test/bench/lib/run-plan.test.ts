@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { resolvePlan, runSize } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
-  it('gives the newcomer default without flags: 100,000 records, median of 3, rate scenarios once for 10 s', () => {
+  it('gives the newcomer default without flags: 100,000 records after 100,000 of warm-up, median of 3, rate scenarios once for 10 s', () => {
     const plan = resolvePlan({});
     assert.equal(plan.preset, 'default');
     assert.equal(plan.records, 100_000);
-    assert.equal(plan.warmupRecords, 10_000);
+    assert.equal(plan.warmupRecords, 100_000);
     assert.equal(plan.repeats, 3);
     assert.equal(plan.rateRepeats, 1);
     assert.equal(plan.rateSeconds, 10);
@@ -34,7 +34,8 @@ describe('resolvePlan', () => {
   it('lets --records, --repeat and --rate-seconds override the preset; --repeat covers every scenario', () => {
     const plan = resolvePlan({ full: true, records: '500000', repeat: '2', rateSeconds: '7' });
     assert.equal(plan.records, 500_000);
-    assert.equal(plan.warmupRecords, 50_000);
+    assert.equal(plan.warmupRecords, 100_000, 'never under 100,000, whatever --records says');
+    assert.equal(resolvePlan({ records: '3000000' }).warmupRecords, 300_000, 'a tenth of a larger run');
     assert.equal(plan.repeats, 2);
     assert.equal(plan.rateRepeats, 2);
     assert.equal(plan.rateSeconds, 7);
@@ -54,8 +55,8 @@ describe('runSize', () => {
   it('gives a saturation scenario the plan’s records and a timeout that grows with its bytes', () => {
     const small = runSize({ valueBytes: 100 }, plan, 64);
     const large = runSize({ valueBytes: 1024 }, plan, 64);
-    assert.deepEqual([small.records, small.warmupRecords, small.repeats, small.sampleEvery], [100_000, 10_000, 3, 64]);
-    assert.equal(small.timeoutMs, 60_000 + 11_000);
+    assert.deepEqual([small.records, small.warmupRecords, small.repeats, small.sampleEvery], [100_000, 100_000, 3, 64]);
+    assert.equal(small.timeoutMs, 60_000 + 20_000);
     assert.ok(large.timeoutMs > small.timeoutMs);
   });
 
