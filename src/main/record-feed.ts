@@ -5,29 +5,17 @@
  * Queued records are already counted in the byte budget, so the queue is bounded by maxBufferedBytes too.
  *
  * The feed knows which record ids are queued, so a caller released early (abort, delivery timeout) can take its
- * record back with `unqueue` and free its id at once: a taken-back record is marked, not searched for (aborting a
- * large queued sendBatch stays linear), and the loop skips the mark, never the id, so a reused id is never confused
- * with the record that held it before.
+ * record back with `unqueue` and free its id at once: in O(1), so aborting a large queued sendBatch stays linear,
+ * and a reused id is never confused with the record that held it before (overflow-queue.ts).
  *
  * One feed per thread incarnation: a crashed worker's feed is stopped and a new one writes the replacement's ring.
  */
 import { RingWriter } from '../shared/ring.js';
 import { recordEntrySize, topicEntry, writeRecordEntry } from '../shared/record-entry.js';
+import { OverflowQueue, type TopicRef } from './overflow-queue.js';
 import type { PreparedRecord } from './serialize.js';
 
-/** The topic a record belongs to: its index in the record entry, its name in the topic entry before its first record. */
-export interface TopicRef {
-  readonly index: number;
-  readonly name: string;
-}
-
-interface QueuedRecord {
-  readonly recordId: number;
-  readonly topic: TopicRef;
-  readonly partition: number;
-  /** Undefined once taken back: the loop skips it (and the bytes are not held). */
-  record: PreparedRecord | undefined;
-}
+export type { TopicRef };
 
 /** Framing and padding of two ring entries (a topic entry and its first record) beyond their payloads. */
 const TWO_ENTRIES_FRAMING = 12;
@@ -36,11 +24,8 @@ export class RecordFeed {
   readonly #writer: RingWriter;
   /** One byte per topic index (indexes are u16): 1 once the topic's entry is in this ring. Checked per record. */
   readonly #announced = new Uint8Array(0x10000);
-  /** Records waiting for ring space, oldest first from #head (shift() would make a long queue quadratic). */
-  #queue: QueuedRecord[] = [];
-  #head = 0;
-  /** The queued records by id, for unqueue. Empty on the fast path. */
-  readonly #queued = new Map<number, QueuedRecord>();
+  /** Records waiting for ring space, oldest first. Empty on the fast path. */
+  readonly #queue = new OverflowQueue();
   readonly #onEmpty: (() => void)[] = [];
   #writing = false;
   #commitQueued = false;
@@ -52,25 +37,20 @@ export class RecordFeed {
 
   /** Records waiting for ring space. */
   get queued(): number {
-    return this.#queued.size;
+    return this.#queue.size;
   }
 
   /** Writes the record into the ring if it has room and nothing is queued before it, else queues it. */
   write(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): void {
-    if (this.#queued.size === 0 && this.#tryWrite(recordId, topic, partition, record)) return;
-    const queued: QueuedRecord = { recordId, topic, partition, record };
-    this.#queue.push(queued);
-    this.#queued.set(recordId, queued);
+    if (this.#queue.size === 0 && this.#tryWrite(recordId, topic, partition, record)) return;
+    this.#queue.push(recordId, topic, partition, record);
     if (!this.#writing) void this.#writeQueue();
   }
 
   /** Takes back a record still waiting for ring space: true when it was queued (it will never reach the ring). */
   unqueue(recordId: number): boolean {
-    const queued = this.#queued.get(recordId);
-    if (queued === undefined) return false;
-    this.#queued.delete(recordId);
-    queued.record = undefined;
-    if (this.#queued.size === 0) this.#emptied();
+    if (!this.#queue.remove(recordId)) return false;
+    if (this.#queue.size === 0) this.#emptied();
     return true;
   }
 
@@ -80,17 +60,14 @@ export class RecordFeed {
    */
   stop(): number[] {
     this.#stop.abort();
-    const ids = [...this.#queued.keys()];
-    this.#queue = [];
-    this.#head = 0;
-    this.#queued.clear();
+    const ids = this.#queue.clear();
     this.#emptied();
     return ids;
   }
 
   /** Resolves once no record waits for ring space (at once when none does, and when the feed is stopped). */
   whenEmpty(): Promise<void> {
-    if (this.#queued.size === 0) return Promise.resolve();
+    if (this.#queue.size === 0) return Promise.resolve();
     return new Promise((resolve) => this.#onEmpty.push(resolve));
   }
 
@@ -132,26 +109,15 @@ export class RecordFeed {
   async #writeQueue(): Promise<void> {
     this.#writing = true;
     try {
-      while (this.#head < this.#queue.length) {
-        const head = this.#queue[this.#head]!;
-        const record = head.record;
-        if (record === undefined) {
-          this.#head++;
+      const queue = this.#queue;
+      while (queue.advance()) {
+        const record = queue.headRecord;
+        if (this.#tryWrite(queue.headId, queue.headTopic, queue.headPartition, record)) {
+          queue.shift();
           continue;
         }
-        if (this.#tryWrite(head.recordId, head.topic, head.partition, record)) {
-          this.#head++;
-          this.#queued.delete(head.recordId);
-          continue;
-        }
-        if (this.#head > 1024) {
-          this.#queue = this.#queue.slice(this.#head);
-          this.#head = 0;
-        }
-        await this.#writer.waitForSpace(this.#spaceFor(head.topic, record), { signal: this.#stop.signal });
+        await this.#writer.waitForSpace(this.#spaceFor(queue.headTopic, record), { signal: this.#stop.signal });
       }
-      this.#queue = [];
-      this.#head = 0;
       this.#emptied();
     } catch {
       // Stopped (crash or close): whoever stopped the feed settles what was queued.
