@@ -31,6 +31,9 @@ export class Accumulator {
   readonly partitions: PartitionState[] = [];
   /** Partitions with records in their open batch. */
   readonly #filling = new Set<PartitionState>();
+  /** Partitions whose arena may wait for a run of entries still in the ring (`copyPending`). */
+  readonly #copyList: PartitionState[] = [];
+  #last: PartitionState | undefined;
   readonly #init: WorkerInit;
   readonly #states: Uint8Array;
   readonly #events: AccumulatorEvents;
@@ -42,29 +45,55 @@ export class Accumulator {
   }
 
   addTopic(index: number, name: string): void {
+    this.#last = undefined;
     this.topics.set(index, { index, name, partitions: new Map() });
   }
 
-  /** Copies the record entry at `data[at, at + length)` into its partition's open batch. */
+  /**
+   * Adds the record entry at `data[at, at + length)` to its partition's open batch. Its bytes may stay in the ring
+   * until `copyPending` (PartitionState.append copies runs of entries at once): call it before the ring space is
+   * released.
+   */
   add(data: Buffer, at: number, length: number, now: number): void {
     const { batchMaxBytes } = this.#init.settings;
-    const topic = this.topics.get(readU16(data, at + RecordEntryOffset.topicIndex))!;
-    const partitionIndex = readI32(data, at + RecordEntryOffset.partition);
-    let p = topic.partitions.get(partitionIndex);
-    if (p === undefined) {
-      p = new PartitionState(topic, partitionIndex, this.#init.producerEpoch);
-      topic.partitions.set(partitionIndex, p);
-      this.partitions.push(p);
-    }
+    const p = this.#partitionOf(readU16(data, at + RecordEntryOffset.topicIndex), readI32(data, at + RecordEntryOffset.partition));
     // The arena holds entries (32-byte fixed part + bytes), a fair estimate of the encoded size for batchMaxBytes.
     if (p.count > 0 && (p.arenaUsed + length > batchMaxBytes || p.count >= MAX_BATCH_RECORDS)) this.seal(p, now);
     if (p.count === 0) {
       p.openSince = now;
       this.#filling.add(p);
     }
-    // One copy per record, into the partition's reused arena: the ring space is handed back after this drain.
+    if (!p.copyListed) {
+      p.copyListed = true;
+      this.#copyList.push(p);
+    }
     p.append(data, at, length, readU32(data, at + RecordEntryOffset.recordId));
     if (p.arenaUsed >= batchMaxBytes) this.seal(p, now);
+  }
+
+  /** Copies every entry still in the ring into its partition's arena: the ring space can be handed back after. */
+  copyPending(): void {
+    const list = this.#copyList;
+    for (let i = 0; i < list.length; i++) {
+      list[i]!.copyPending();
+      list[i]!.copyListed = false;
+    }
+    list.length = 0;
+  }
+
+  /** The partition's state, made on its first record; the last one is remembered (records come in runs). */
+  #partitionOf(topicIndex: number, partition: number): PartitionState {
+    const last = this.#last;
+    if (last !== undefined && last.partition === partition && last.topic.index === topicIndex) return last;
+    const topic = this.topics.get(topicIndex)!;
+    let p = topic.partitions.get(partition);
+    if (p === undefined) {
+      p = new PartitionState(topic, partition, this.#init.producerEpoch);
+      topic.partitions.set(partition, p);
+      this.partitions.push(p);
+    }
+    this.#last = p;
+    return p;
   }
 
   /** True while some partition has an open (unsealed) batch. */
@@ -92,6 +121,7 @@ export class Accumulator {
 
   /** Seals the partition's open batch (see the file comment); the arena is free again when this returns. */
   seal(p: PartitionState, now: number): void {
+    p.copyPending();
     this.#filling.delete(p);
     const offsets = p.offsets;
     const ids = p.recordIds;

@@ -138,6 +138,7 @@ export class ProducerWorker {
     for (let length; (length = reader.read()) >= 0; ) {
       const at = reader.offset;
       if (data[at + RecordEntryOffset.kind] === EntryKind.topic) {
+        this.#batches.copyPending();
         const { topicIndex, name } = readTopicEntry(data, at);
         this.#batches.addTopic(topicIndex, name);
         this.#refresh(name);
@@ -145,6 +146,8 @@ export class ProducerWorker {
       }
       this.#batches.add(data, at, length, now);
     }
+    // The entries' bytes leave the ring before its space is handed back (Accumulator.add copies in runs).
+    this.#batches.copyPending();
     reader.release();
   }
 

@@ -1,0 +1,110 @@
+/**
+ * PartitionState.append copies ring entries into the partition's arena in runs: entries next to each other in the
+ * ring become one copy at `copyPending`. Whatever the interleaving of partitions, wraps and arena growth, every
+ * entry must end up byte for byte at the offset recorded for it, at the ring's address modulo 8.
+ */
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import fc from 'fast-check';
+import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
+
+const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
+
+interface Entry {
+  readonly partition: number;
+  readonly at: number;
+  readonly length: number;
+}
+
+/**
+ * Lays entries out as the ring does (a 4-byte length prefix, the payload padded to 4 bytes), in a buffer over shared
+ * memory like the ring's data area, wrapping to offset 0 where `wrapAfter` says.
+ */
+function layOut(lengths: number[], partitions: number[], wrapAfter: number): { data: Buffer; entries: Entry[] } {
+  const total = lengths.reduce((sum, n) => sum + 4 + ((n + 3) & ~3), 0);
+  const data = Buffer.from(new SharedArrayBuffer(2 * total + 64), 12);
+  const entries: Entry[] = [];
+  let at = total; // the first entries sit late in the ring, the ones after the wrap at its start
+  lengths.forEach((length, i) => {
+    if (i === wrapAfter) at = 0;
+    at += 4;
+    for (let b = 0; b < length; b++) data[at + b] = (i * 31 + b * 7) & 0xff;
+    entries.push({ partition: partitions[i]!, at, length });
+    at += (length + 3) & ~3;
+  });
+  return { data, entries };
+}
+
+function appendAll(data: Buffer, entries: Entry[], states: PartitionState[]): void {
+  entries.forEach((e, id) => states[e.partition]!.append(data, e.at, e.length, id));
+}
+
+function assertCopied(data: Buffer, entries: Entry[], states: PartitionState[]): void {
+  const seen = states.map(() => 0);
+  entries.forEach((e, id) => {
+    const p = states[e.partition]!;
+    const i = seen[e.partition]!++;
+    assert.equal(p.recordIds[i], id);
+    const offset = p.offsets[i]!;
+    assert.ok(p.arena.subarray(offset, offset + e.length).equals(data.subarray(e.at, e.at + e.length)), `entry ${id} byte for byte`);
+    assert.equal((p.arena.byteOffset + offset) % 8, (data.byteOffset + e.at) % 8, `entry ${id} keeps its alignment`);
+  });
+  states.forEach((p, n) => assert.equal(p.count, seen[n]));
+}
+
+describe('PartitionState.append', () => {
+  it('puts every entry at its offset, byte for byte, however partitions interleave and the ring wraps', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 3000 }), fc.integer({ min: 0, max: 2 })), { minLength: 1, maxLength: 120 }),
+        fc.nat(),
+        (spec, wrap) => {
+          const { data, entries } = layOut(spec.map(([n]) => n), spec.map(([, p]) => p), wrap % (spec.length + 1));
+          const states = [0, 1, 2].map((n) => new PartitionState(topic, n, 0));
+          appendAll(data, entries, states);
+          for (const p of states) p.copyPending();
+          assertCopied(data, entries, states);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('copies a run of neighbouring entries at copyPending, not before: the bytes stay in the ring until then', () => {
+    const { data, entries } = layOut([100, 100, 100], [0, 0, 0], 3);
+    const p = new PartitionState(topic, 0, 0);
+    appendAll(data, entries, [p]);
+    const before = Buffer.from(p.arena.subarray(p.offsets[0]!, p.offsets[0]! + 100));
+    assert.ok(!before.equals(data.subarray(entries[0]!.at, entries[0]!.at + 100)), 'not copied yet');
+    p.copyPending();
+    assertCopied(data, entries, [p]);
+  });
+
+  it('keeps what was copied and places the run when the arena grows in the middle of a run', () => {
+    // 64 KiB to start with: the second batch of large entries outgrows it while its run is pending
+    const lengths = [...Array<number>(10).fill(5000), ...Array<number>(20).fill(6000)];
+    const partitions = [...Array<number>(10).fill(0), ...Array<number>(20).fill(0)];
+    const { data, entries } = layOut(lengths, partitions, 10);
+    const p = new PartitionState(topic, 0, 0);
+    appendAll(data, entries, [p]);
+    p.copyPending();
+    assert.ok(p.arena.length > 64 * 1024);
+    assertCopied(data, entries, [p]);
+  });
+
+  it('reset forgets a pending run: the next batch starts on its own', () => {
+    const { data, entries } = layOut([50, 50, 50], [0, 0, 0], 3);
+    const p = new PartitionState(topic, 0, 0);
+    p.append(data, entries[0]!.at, 50, 0);
+    p.reset();
+    p.append(data, entries[1]!.at, 50, 1);
+    p.append(data, entries[2]!.at, 50, 2);
+    p.copyPending();
+    assert.equal(p.count, 2);
+    assert.deepEqual([...p.recordIds.subarray(0, 2)], [1, 2]);
+    for (let i = 0; i < 2; i++) {
+      const { at } = entries[i + 1]!;
+      assert.ok(p.arena.subarray(p.offsets[i]!, p.offsets[i]! + 50).equals(data.subarray(at, at + 50)));
+    }
+  });
+});
