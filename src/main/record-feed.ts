@@ -15,8 +15,6 @@ import { recordEntrySize, topicEntry, writeRecordEntry } from '../shared/record-
 import { OverflowQueue, type TopicRef } from './overflow-queue.js';
 import type { PreparedRecord } from './serialize.js';
 
-export type { TopicRef };
-
 /** Framing and padding of two ring entries (a topic entry and its first record) beyond their payloads. */
 const TWO_ENTRIES_FRAMING = 12;
 
