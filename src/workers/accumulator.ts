@@ -44,7 +44,9 @@ export class Accumulator {
     this.#events = events;
   }
 
+  /** A topic entry: the runs read before it are copied first, so no run spans a change of the topic table. */
   addTopic(index: number, name: string): void {
+    this.copyPending();
     this.#last = undefined;
     this.topics.set(index, { index, name, partitions: new Map() });
   }

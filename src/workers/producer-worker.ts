@@ -138,7 +138,6 @@ export class ProducerWorker {
     for (let length; (length = reader.read()) >= 0; ) {
       const at = reader.offset;
       if (data[at + RecordEntryOffset.kind] === EntryKind.topic) {
-        this.#batches.copyPending();
         const { topicIndex, name } = readTopicEntry(data, at);
         this.#batches.addTopic(topicIndex, name);
         this.#refresh(name);
