@@ -148,13 +148,14 @@ export class Accumulator {
   batchHeader(): BatchHeader {
     const { idempotent, codec, transactionalId } = this.#init.settings;
     // The base sequence (and the partition's epoch, and a transactional producer's id) are patched in at first
-    // send; 0 keeps the header well-formed.
+    // send, with the CRC over them (delivery-policy.ts markSent, stampProducer); 0 keeps the header well-formed.
     return {
       producerId: idempotent ? this.#init.producerId : -1n,
       producerEpoch: idempotent ? this.#init.producerEpoch : -1,
       baseSequence: idempotent ? 0 : -1,
       transactional: transactionalId !== null,
       codec,
+      crcAtSend: idempotent,
     };
   }
 

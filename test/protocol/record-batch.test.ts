@@ -9,6 +9,7 @@ import fc from 'fast-check';
 import { Codec, CODEC_NAMES, type CodecValue } from '../../src/protocol/compression.js';
 import { Reader } from '../../src/protocol/reader.js';
 import {
+  BatchOffset,
   encodeRecordBatch,
   encodeRecordBatchUncompressed,
   recordSize,
@@ -390,6 +391,17 @@ describe('Kafka reads our batches', () => {
 });
 
 describe('stampProducer', () => {
+  it('completes a batch encoded with crcAtSend: zero CRC before, the bytes of one encoded with its CRC after', async () => {
+    const records = [plainRecord(0), plainRecord(1), plainRecord(2)];
+    for (const codec of [Codec.none, Codec.lz4]) {
+      const header: BatchHeader = { producerId: 9n, producerEpoch: 0, baseSequence: 0, codec };
+      const deferred = await encodeRecordBatch(records, { ...header, crcAtSend: true });
+      assert.equal(deferred.readUInt32BE(BatchOffset.crc), 0, `codec ${codec}: no CRC computed`);
+      stampProducer(deferred, 3, 17);
+      assert.deepEqual(deferred, await encodeRecordBatch(records, { ...header, producerEpoch: 3, baseSequence: 17 }), `codec ${codec}`);
+    }
+  });
+
   it('gives a sealed batch the epoch and sequence it would have been encoded with, CRC included', () => {
     const records = [plainRecord(0), plainRecord(1), plainRecord(2)];
     const sealed = encodeRecordBatchUncompressed(records, { producerId: 9n, producerEpoch: 0, baseSequence: 0 });

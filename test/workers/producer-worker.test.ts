@@ -75,6 +75,33 @@ function withPartitionIndex(frame: Buffer, topic: string, index: number): Buffer
   return bad;
 }
 
+test('the CRC of every batch on the wire is valid: computed when encoded, or at first send for an idempotent batch', { timeout: 30_000 }, async () => {
+  // An idempotent batch is encoded with a zero CRC (BatchHeader.crcAtSend) and stamped with its sequence, and the CRC
+  // over it, when it first goes out: a send path that skipped the stamp would put a zero CRC on the wire.
+  for (const idempotent of [true, false]) {
+    const broker = await FakeBroker.start(1);
+    const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, idempotent, ...(!idempotent && { acks: 1 as const }) });
+    try {
+      for (let n = 0; n < 3; n++) {
+        const result = producer.sendBatch([
+          { topic: 't', partition: 0, value: `a${n}` },
+          { topic: 't', partition: 0, value: `b${n}`, headers: { h: 'v' } },
+        ]);
+        const seen = await broker.nextProduce(n);
+        for (const batch of await decodeRecordBatches(seen.batches.get('t-0')!)) {
+          assert.equal(batch.crcValid, true, `idempotent ${idempotent}, request ${n}`);
+          assert.notEqual(batch.crc, 0);
+        }
+        broker.answer(seen, BigInt(10 * n));
+        await result;
+      }
+    } finally {
+      await producer.close({ timeoutMs: 1000 });
+      await broker.close();
+    }
+  }
+});
+
 test('a failed metadata refresh after a retriable error is retried; the worker lives and the record is delivered', { timeout: 30_000 }, async () => {
   const topic = 'refresh-topic';
   const broker = await FakeBroker.start(1);
