@@ -85,10 +85,9 @@ export class RecordFeed {
       writer.data.set(entry, at);
       this.#announced[topic.index] = 1;
     }
-    const { key, value, headers } = record;
-    const at = writer.reserve(recordEntrySize(key, value, headers));
+    const at = writer.reserve(recordEntrySize(record.key, record.value, record.headers));
     if (at < 0) return false;
-    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record.timestamp, key, value, headers);
+    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record);
     this.#scheduleCommit();
     return true;
   }

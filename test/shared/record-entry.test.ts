@@ -28,7 +28,7 @@ describe('record entry', () => {
   const size = recordEntrySize(key, null, headers);
   const arena = new Uint8Array(8 + ((size + 3) & ~3));
   const at = 8;
-  writeRecordEntry(arena, new Int32Array(arena.buffer), at, 0xfffffffe, 513, 7, 1_700_000_000_123, key, null, headers);
+  writeRecordEntry(arena, new Int32Array(arena.buffer), at, 0xfffffffe, 513, 7, { timestamp: 1_700_000_000_123, key, value: null, headers });
 
   it('finds each fixed field at its named offset', () => {
     assert.equal(arena[at + RecordEntryOffset.kind], EntryKind.record);
@@ -67,7 +67,7 @@ describe('record entry value alignment', () => {
       const key = bytes(1, 2, 3);
       const size = recordEntrySize(key, value, []);
       assert.equal(size, RECORD_HEADER_BYTES + 3 + MAX_VALUE_PAD + 40, 'the pad is counted at its most');
-      writeRecordEntry(ring, new Int32Array(ring.buffer), 16, 1, 0, 0, 0, key, value, []);
+      writeRecordEntry(ring, new Int32Array(ring.buffer), 16, 1, 0, 0, { timestamp: 0, key, value, headers: [] });
       const pad = ring[16 + RecordEntryOffset.valuePad]!;
       assert.ok(pad <= MAX_VALUE_PAD);
       const valueAt = 16 + RECORD_HEADER_BYTES + 3 + pad;

@@ -31,7 +31,7 @@ function toEntries(records: BatchRecord[]): { arena: Uint8Array; offsets: Int32A
   let at = 0;
   records.forEach((r, i) => {
     offsets[i] = at;
-    writeRecordEntry(arena, words, at, i, 0, 0, r.timestamp, r.key, r.value, r.headers);
+    writeRecordEntry(arena, words, at, i, 0, 0, r);
     at += sizes[i]!;
   });
   return { arena, offsets };
