@@ -28,6 +28,20 @@ const FIXED_BYTES = RECORD_HEADER_BYTES;
 const LENGTH = LENGTH_BYTES;
 
 /**
+ * Values up to this many bytes are copied four bytes at a time through DataViews instead of `TypedArray#set` of a
+ * subarray, whose fixed cost (a Buffer view allocated per record, then the call) is ~100 ns whatever the length:
+ * 68 vs 100 ns at 100 bytes, level at ~160 (both loops over 400,000 copies, median of 9 rounds, Node 20).
+ */
+const SMALL_VALUE = 128;
+
+/** Copies `length` bytes from `from` at `start` into `to` at `pos`; unaligned 4-byte reads and writes, then bytes. */
+function copySmall(to: DataView, pos: number, from: DataView, start: number, length: number): void {
+  let i = 0;
+  for (; i + 4 <= length; i += 4) to.setInt32(pos + i, from.getInt32(start + i, true), true);
+  for (; i < length; i++) to.setUint8(pos + i, from.getUint8(start + i));
+}
+
+/**
  * Encodes the entries at `offsets[0..count)` of `arena` as one batch. Returns a Buffer at once without a codec,
  * a Promise with one (the compression runs off the event loop in the codec's native binding).
  */
@@ -56,6 +70,9 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
     section += sizeOfFramedRecord(body);
   }
   return assembleBatch(header, count, baseTimestamp, maxTimestamp, section, (out, pos) => {
+    // One pair of views per batch, for the small copies (copySmall).
+    const outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
+    const arenaView = new DataView(arena.buffer, arena.byteOffset, arena.byteLength);
     for (let i = 0; i < count; i++) {
       const at = offsets[i]!;
       const keyLength = readI32(arena, at + KEY_LENGTH);
@@ -65,7 +82,11 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
       let from = at + FIXED_BYTES;
       pos = writeField(out, pos, arena, from, keyLength);
       from += Math.max(0, keyLength) + arena[at + VALUE_PAD]!;
-      pos = writeField(out, pos, arena, from, valueLength);
+      if (valueLength >= 0 && valueLength <= SMALL_VALUE) {
+        pos = writeUvarint(out, pos, valueLength << 1);
+        copySmall(outView, pos, arenaView, from, valueLength);
+        pos += valueLength;
+      } else pos = writeField(out, pos, arena, from, valueLength);
       from += Math.max(0, valueLength);
       pos = writeUvarint(out, pos, headerCount << 1);
       for (let h = 0; h < headerCount; h++) {
