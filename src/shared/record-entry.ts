@@ -60,9 +60,10 @@ const f64Words = new Int32Array(f64.buffer);
 /**
  * On a little-endian host an Int32Array store writes the same four bytes as writeU32, in one store instead of
  * four: the fixed part of a record entry costs 8 stores instead of 32 (stores into shared memory cost a few ns
- * each). A big-endian host writes byte by byte.
+ * each). A big-endian host writes byte by byte. Either way the int32 fields are little-endian and the timestamp
+ * is a float64 in the host's byte order (readers: readI32, readF64, or a DataView read with LITTLE_ENDIAN).
  */
-const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+export const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
 
 function writeU16(bytes: Uint8Array, offset: number, value: number): void {
   bytes[offset] = value;
