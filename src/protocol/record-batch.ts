@@ -333,6 +333,18 @@ export function stampProducer(batch: Buffer, producerEpoch: number, baseSequence
 }
 
 /**
+ * Where assembleBatch gets the batch buffer and the scratch records section (a worker reuses them, see
+ * src/workers/batch-buffers.ts); the section is given back as soon as its codec is done with it.
+ */
+export interface BatchBufferSource {
+  take(size: number): Buffer;
+  give(buffer: Uint8Array): void;
+}
+
+/** Fresh buffers; nothing given back is kept. */
+export const FRESH_BUFFERS: BatchBufferSource = { take: (size) => Buffer.allocUnsafe(size), give: () => {} };
+
+/**
  * The part every encoder shares: header, records section, batchLength and CRC. `writeSection(buf, pos)` writes the
  * `sectionSize` bytes of records at `pos` and returns the end; without a codec it writes straight into the batch
  * buffer (one allocation), with one into a scratch section that is then compressed as one blob.
@@ -344,6 +356,7 @@ export function assembleBatch(
   maxTimestamp: number,
   sectionSize: number,
   writeSection: (buf: Buffer, pos: number) => number,
+  buffers: BatchBufferSource = FRESH_BUFFERS,
 ): Buffer | Promise<Buffer> {
   const codec = header.codec;
   if (!isCodecValue(codec)) throw new ConfigError(`header.codec must be 0..4, got ${String(codec)}`);
@@ -351,24 +364,32 @@ export function assembleBatch(
     throw new ConfigError(`a batch of ${count} records encodes to ${sectionSize} bytes, over the int32 batchLength`);
   }
   if (codec === Codec.none) {
-    const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + sectionSize);
+    const out = buffers.take(RECORD_BATCH_OVERHEAD + sectionSize);
     writeHeader(out, header, Codec.none, count, baseTimestamp, maxTimestamp);
     const end = writeSection(out, RECORD_BATCH_OVERHEAD);
     if (end !== out.length) throw new Error(`record batch encoder wrote ${end} of ${out.length} bytes`);
     return finishBatch(out, header);
   }
-  const section = Buffer.allocUnsafe(sectionSize);
+  const section = buffers.take(sectionSize);
   const end = writeSection(section, 0);
   if (end !== sectionSize) throw new Error(`record batch encoder wrote ${end} of ${sectionSize} bytes`);
-  return compress(codec, section).then((blob) => {
-    if (blob.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
-      throw new ConfigError(`compressed records section of ${blob.length} bytes exceeds the int32 batchLength`);
-    }
-    const out = Buffer.allocUnsafe(RECORD_BATCH_OVERHEAD + blob.length);
-    writeHeader(out, header, codec, count, baseTimestamp, maxTimestamp);
-    out.set(blob, RECORD_BATCH_OVERHEAD);
-    return finishBatch(out, header);
-  });
+  // Every codec writes its output into new memory and reads `section` only until its promise settles.
+  return compress(codec, section).then(
+    (blob) => {
+      buffers.give(section);
+      if (blob.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+        throw new ConfigError(`compressed records section of ${blob.length} bytes exceeds the int32 batchLength`);
+      }
+      const out = buffers.take(RECORD_BATCH_OVERHEAD + blob.length);
+      writeHeader(out, header, codec, count, baseTimestamp, maxTimestamp);
+      out.set(blob, RECORD_BATCH_OVERHEAD);
+      return finishBatch(out, header);
+    },
+    (error: unknown) => {
+      buffers.give(section);
+      throw error;
+    },
+  );
 }
 
 /** Encode an uncompressed batch synchronously. Ignores any `codec` on `header`: the batch says codec none. */

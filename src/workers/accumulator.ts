@@ -8,7 +8,7 @@
 import { RecordEntryOffset, readI32, readU16, readU32 } from '../shared/record-entry.js';
 import { seal } from '../shared/record-states.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
-import type { BatchHeader } from '../protocol/record-batch.js';
+import { FRESH_BUFFERS, type BatchBufferSource, type BatchHeader } from '../protocol/record-batch.js';
 import { newBatch, type Batch } from './batch.js';
 import { encodeEntries } from './entry-encoder.js';
 import { PartitionState, type TopicState } from './partition-state.js';
@@ -37,11 +37,14 @@ export class Accumulator {
   readonly #init: WorkerInit;
   readonly #states: Uint8Array;
   readonly #events: AccumulatorEvents;
+  /** Where sealed batches get their buffers (batch-buffers.ts); the worker gives delivered batches' back. */
+  readonly #buffers: BatchBufferSource;
 
-  constructor(init: WorkerInit, states: Uint8Array, events: AccumulatorEvents) {
+  constructor(init: WorkerInit, states: Uint8Array, events: AccumulatorEvents, buffers: BatchBufferSource = FRESH_BUFFERS) {
     this.#init = init;
     this.#states = states;
     this.#events = events;
+    this.#buffers = buffers;
   }
 
   /** A topic entry: the runs read before it are copied first, so no run spans a change of the topic table. */
@@ -140,7 +143,7 @@ export class Accumulator {
     if (kept > 0) {
       const batch = newBatch(ids.slice(0, kept), now + this.#init.settings.deliveryTimeoutMs);
       p.sealed.push(batch);
-      this.attach(p, batch, encodeEntries(p.arena, offsets, kept, this.batchHeader()));
+      this.attach(p, batch, encodeEntries(p.arena, offsets, kept, this.batchHeader(), this.#buffers));
     }
     p.reset();
   }

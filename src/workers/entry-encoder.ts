@@ -18,6 +18,8 @@ import {
   writeField,
   writeRecordLead,
   writeUvarint,
+  FRESH_BUFFERS,
+  type BatchBufferSource,
   type BatchHeader,
 } from '../protocol/record-batch.js';
 
@@ -46,7 +48,9 @@ function copySmall(to: DataView, pos: number, from: DataView, start: number, len
  * Encodes the entries at `offsets[0..count)` of `arena` as one batch. Returns a Buffer at once without a codec,
  * a Promise with one (the compression runs off the event loop in the codec's native binding).
  */
-export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: number, header: BatchHeader): Buffer | Promise<Buffer> {
+export function encodeEntries(
+  arena: Uint8Array, offsets: Int32Array, count: number, header: BatchHeader, buffers: BatchBufferSource = FRESH_BUFFERS,
+): Buffer | Promise<Buffer> {
   // The entries' fixed fields are read through a DataView: one load each, where readI32 and readF64 assemble them
   // byte by byte (int32 fields little-endian, the timestamp in the host's order: record-entry.ts). The view also
   // serves the small copies (copySmall).
@@ -102,5 +106,5 @@ export function encodeEntries(arena: Uint8Array, offsets: Int32Array, count: num
       }
     }
     return pos;
-  });
+  }, buffers);
 }

@@ -22,6 +22,7 @@ import { backoffMs } from '../shared/backoff.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
 import { Accumulator } from './accumulator.js';
+import { BatchBufferPool } from './batch-buffers.js';
 import { AppendTimes } from './append-times.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
@@ -37,6 +38,8 @@ const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 
 export class ProducerWorker {
   readonly #settings: WorkerInit['settings'];
+  /** Reused batch buffers (batch-buffers.ts). */
+  readonly #buffers = new BatchBufferPool();
   /** Batches of one partition that may be in flight at once. */
   readonly #window: number;
   readonly #control: ControlBlock;
@@ -90,7 +93,7 @@ export class ProducerWorker {
         this.#fail(p, batch, ClientErrorCode.protocol, message);
         this.#pump();
       },
-    });
+    }, this.#buffers);
     const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs, tls, sasl } = this.#settings;
     this.#tokens = new WorkerTokens(init.port);
     let credentials: SaslCredentials | null = null;
@@ -279,6 +282,11 @@ export class ProducerWorker {
         { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTimes.forDelivered(p.topic.name, batch, outcome.logAppendTimeMs, outcome.errorCode) },
         batch.recordIds,
       );
+      // Answered, so written in full: no socket holds the bytes any more (with acks=0 nothing tells us that).
+      if (this.#settings.acks !== 0) {
+        this.#buffers.give(batch.bytes!);
+        batch.bytes = undefined;
+      }
     } else if (verdict.action === 'retry' && verdict.refreshMetadata && this.#movedAway(p, from)) {
       // KIP-951: the answer named the new leader and the view took it: resend there at once, no backoff and no
       // Metadata round trip.

@@ -102,6 +102,45 @@ test('the CRC of every batch on the wire is valid: computed when encoded, or at 
   }
 });
 
+test('a batch buffer is reused only after its batch is delivered: a batch waiting to be retried resends its own bytes', { timeout: 30_000 }, async () => {
+  // Batches of ~200 KB take their buffers from the worker's pool (src/workers/batch-buffers.ts). b is refused with a
+  // retriable error and waits out a long backoff; d is sealed and encoded meanwhile. Had b's buffer gone back on
+  // that answer, d would be written into it and b's resend would carry d's records.
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 2000, retryBackoffMaxMs: 2000 });
+  const records = (tag: string) => Array.from({ length: 200 }, (_, i) => ({ topic: 't', partition: 0, value: `${tag}${i}:`.padEnd(1000, tag) }));
+  const valuesOf = async (seen: Awaited<ReturnType<FakeBroker['nextProduce']>>) =>
+    (await decodeRecordBatches(seen.batches.get('t-0')!)).flatMap((batch) => {
+      assert.equal(batch.crcValid, true);
+      return batch.records.map((r) => Buffer.from(r.value!).toString());
+    });
+  try {
+    // Connected and the topic known first, so that each sendBatch below leaves as one batch.
+    const warm = producer.send({ topic: 't', partition: 0, value: 'w' });
+    broker.answer(await broker.nextProduce(0), 0n);
+    await warm;
+    const a = producer.sendBatch(records('a'));
+    const seenA = await broker.nextProduce(1);
+    broker.answer(seenA, 1n); // delivered: a's buffer is free for b
+    await a;
+    const b = producer.sendBatch(records('b'));
+    const seenB = await broker.nextProduce(2);
+    broker.answer(seenB, -1n, 19); // NOT_ENOUGH_REPLICAS: retriable, b keeps its bytes
+    const d = producer.sendBatch(records('d'));
+    const resentB = await broker.nextProduce(3);
+    assert.deepEqual(await valuesOf(resentB), records('b').map((r) => r.value), "b's resend is b");
+    broker.answer(resentB, 200n);
+    const seenD = await broker.nextProduce(4);
+    assert.deepEqual(await valuesOf(seenD), records('d').map((r) => r.value));
+    broker.answer(seenD, 400n);
+    assert.deepEqual((await b).map((r) => (r.status === 'fulfilled' ? r.value.offset : -1)).slice(0, 2), [200, 201]);
+    assert.equal((await d).every((r) => r.status === 'fulfilled'), true);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 test('a failed metadata refresh after a retriable error is retried; the worker lives and the record is delivered', { timeout: 30_000 }, async () => {
   const topic = 'refresh-topic';
   const broker = await FakeBroker.start(1);

@@ -1,0 +1,63 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { BatchBufferPool, POOLED_MIN_BYTES } from '../../src/workers/batch-buffers.js';
+
+const MiB = 1024 * 1024;
+
+test('a large buffer has exactly the size asked for, and its memory is lent again once given back', () => {
+  const pool = new BatchBufferPool();
+  const first = pool.take(1_000_000);
+  assert.equal(first.length, 1_000_000);
+  assert.equal(first.byteOffset, 0);
+  assert.equal(pool.lent, 1);
+  pool.give(first);
+  assert.equal(pool.lent, 0);
+  assert.equal(pool.idleBytes, MiB, 'kept at its capacity, a multiple of 64 KiB');
+  // Another size in the same 64 KiB step gets the same memory.
+  const second = pool.take(1_040_000);
+  assert.equal(second.length, 1_040_000);
+  assert.equal(second.buffer, first.buffer);
+  assert.equal(pool.idleBytes, 0);
+  // A size in another step does not.
+  const third = pool.take(2 * MiB);
+  assert.notEqual(third.buffer, first.buffer);
+});
+
+test('small buffers are not pooled', () => {
+  const pool = new BatchBufferPool();
+  const small = pool.take(POOLED_MIN_BYTES - 1);
+  assert.equal(small.length, POOLED_MIN_BYTES - 1);
+  assert.equal(pool.lent, 0);
+  pool.give(small);
+  assert.equal(pool.idleBytes, 0);
+});
+
+test('a buffer given twice is taken back once: two later takes never share memory', () => {
+  const pool = new BatchBufferPool();
+  const buffer = pool.take(300_000);
+  pool.give(buffer);
+  pool.give(buffer);
+  assert.equal(pool.idleBytes, 5 * 64 * 1024);
+  const a = pool.take(300_000);
+  const b = pool.take(300_000);
+  assert.notEqual(a.buffer, b.buffer);
+});
+
+test('buffers the pool did not lend are never taken in', () => {
+  const pool = new BatchBufferPool();
+  pool.give(Buffer.allocUnsafe(300_000));
+  pool.give(Buffer.allocUnsafe(100)); // a slice of Node's shared slab: lending it out would share it
+  pool.give(Buffer.allocUnsafeSlow(MiB));
+  assert.equal(pool.idleBytes, 0);
+  const lent = pool.take(MiB);
+  pool.give(lent.subarray(0, 10)); // a view of lent memory is the lent memory: taken back
+  assert.equal(pool.idleBytes, MiB);
+});
+
+test('at most 16 MiB wait idle; the rest is left to the garbage collector', () => {
+  const pool = new BatchBufferPool();
+  const lent = Array.from({ length: 20 }, () => pool.take(MiB));
+  for (const buffer of lent) pool.give(buffer);
+  assert.equal(pool.idleBytes, 16 * MiB);
+  assert.equal(pool.lent, 0);
+});
