@@ -9,7 +9,8 @@
  * the scratch section once its codec has finished, a batch once the broker acknowledged it (the answer comes after
  * the broker read the whole request, so no socket still holds its bytes). Everything else — failed, split, acks=0
  * or abandoned batches — is left to the garbage collector. Only buffers this pool lent are taken back, each once:
- * a Buffer from Node's shared slab, or one given twice, is ignored, never lent again.
+ * a Buffer from Node's shared slab, or one given twice, is ignored, never lent again; one never given back stays
+ * collectable (the pool remembers what it lent weakly).
  *
  * One pool per worker thread; nothing here is shared between threads.
  */
@@ -26,8 +27,11 @@ export class BatchBufferPool implements BatchBufferSource {
   /** Idle buffers by capacity. */
   readonly #idle = new Map<number, ArrayBuffer[]>();
   #idleBytes = 0;
-  /** Buffers lent and not given back: only these are taken back, and each once. */
-  readonly #lent = new Set<ArrayBuffer>();
+  /**
+   * Buffers lent and not given back: only these are taken back, and each once. Weak: a batch that fails, is split
+   * or is abandoned never comes back, and its buffer must stay collectable.
+   */
+  readonly #lent = new WeakSet<ArrayBuffer>();
 
   take(size: number): Buffer {
     if (size < POOLED_MIN_BYTES) return Buffer.allocUnsafe(size);
@@ -54,10 +58,5 @@ export class BatchBufferPool implements BatchBufferSource {
   /** Bytes held idle, for tests. */
   get idleBytes(): number {
     return this.#idleBytes;
-  }
-
-  /** Buffers lent and not given back, for tests. */
-  get lent(): number {
-    return this.#lent.size;
   }
 }
