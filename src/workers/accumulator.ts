@@ -8,7 +8,7 @@
 import { RecordEntryOffset, readI32, readU16, readU32 } from '../shared/record-entry.js';
 import { seal } from '../shared/record-states.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
-import { FRESH_BUFFERS, type BatchBufferSource, type BatchHeader } from '../protocol/record-batch.js';
+import type { BatchBufferSource, BatchHeader } from '../protocol/record-batch.js';
 import { newBatch, type Batch } from './batch.js';
 import { encodeEntries } from './entry-encoder.js';
 import { PartitionState, type TopicState } from './partition-state.js';
@@ -40,7 +40,7 @@ export class Accumulator {
   /** Where sealed batches get their buffers (batch-buffers.ts); the worker gives delivered batches' back. */
   readonly #buffers: BatchBufferSource;
 
-  constructor(init: WorkerInit, states: Uint8Array, events: AccumulatorEvents, buffers: BatchBufferSource = FRESH_BUFFERS) {
+  constructor(init: WorkerInit, states: Uint8Array, events: AccumulatorEvents, buffers: BatchBufferSource) {
     this.#init = init;
     this.#states = states;
     this.#events = events;
