@@ -108,11 +108,10 @@ export async function runProduce(
   const progress = new Progress(err, err.isTTY === true ? 1000 : 60_000);
   const inFlight = new InFlight(MAX_OUTSTANDING);
   const send = (group: OutRecord[], lines: number[]): Promise<void> =>
-    producer.sendBatch(group).then((results) => {
-      results.forEach((result, i) => {
-        if (result.status === 'fulfilled') delivered++;
-        else report(lines[i]!, result.reason instanceof Error ? `${result.reason.name}: ${result.reason.message}` : String(result.reason));
-      });
+    // Only failures are reported, so no result object is made per delivered line.
+    producer.sendBatch(group, { results: 'failures' }).then(({ failures }) => {
+      delivered += group.length - failures.length;
+      for (const { index, reason } of failures) report(lines[index]!, `${reason.name}: ${reason.message}`);
       progress.tick(0, group.length, 0);
     });
   try {

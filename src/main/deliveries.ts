@@ -48,6 +48,11 @@ export class Deliveries {
   #emptyWaiters: (() => void)[] = [];
   /** One state byte per record id, shared with the workers (record-states.ts). */
   readonly #states: Uint8Array;
+  /**
+   * The metadata lent to each delivered record's settler, refilled for the next (settlers.ts): a settler that needs
+   * none, like a sendBatch's with `results: 'failures'`, then costs no allocation per record.
+   */
+  readonly #delivered: { -readonly [K in keyof RecordMetadata]: RecordMetadata[K] } = { topic: '', partition: 0, offset: 0, timestamp: 0 };
   readonly #signals = new SignalWatch((ids, reason) => {
     for (const id of ids) this.release(id, 'abort', reason);
   });
@@ -241,15 +246,14 @@ export class Deliveries {
       const id = ids[i]!;
       bytes += t.size[id]!;
       if (delivered) {
-        const metadata: RecordMetadata = {
-          topic,
-          partition: completion.partition,
-          offset: completion.baseOffset < 0 ? -1 : completion.baseOffset + i,
-          timestamp: completion.timestamp >= 0 ? completion.timestamp : t.timestamp[id]!,
-        };
+        const metadata = this.#delivered;
+        metadata.topic = topic;
+        metadata.partition = completion.partition;
+        metadata.offset = completion.baseOffset < 0 ? -1 : completion.baseOffset + i;
+        metadata.timestamp = completion.timestamp >= 0 ? completion.timestamp : t.timestamp[id]!;
         const settler = this.#detach(id);
         if (settler !== undefined) settler.resolve(t.position[id]!, metadata);
-        else this.#context.emit('lateOutcome', { metadata, topic, partition: completion.partition });
+        else this.#context.emit('lateOutcome', { metadata: { ...metadata }, topic, partition: completion.partition });
       } else if (failure !== undefined) this.#settleFailed(id, failure);
       this.#forget(id, false);
     }

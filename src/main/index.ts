@@ -3,6 +3,10 @@ export { Producer } from './producer.js';
 export type {
   RecordMetadata,
   SendOptions,
+  SendBatchOptions,
+  SendBatchFailures,
+  SendBatchResult,
+  RecordFailure,
   CloseOptions,
   ProducerMetrics,
   ProducerRecord,

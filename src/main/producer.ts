@@ -11,7 +11,7 @@
 import { EventEmitter } from 'node:events';
 import { ByteBudget } from './byte-budget.js';
 import { Deliveries } from './deliveries.js';
-import { BatchSettler, DetachedSettler, SendSettler, type Settler } from './settlers.js';
+import { BatchSettler, DetachedSettler, FailureSettler, SendSettler, type Settler } from './settlers.js';
 import { SendTracker } from './send-tracker.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
@@ -22,7 +22,7 @@ import { prepareRecord, type PreparedRecord, type ProducerRecord } from './seria
 import { TopicRegistry, type TopicInfo } from './topic-registry.js';
 import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
-import type { CloseOptions, ProducerMetrics, RecordMetadata, SendOptions } from './types.js';
+import type { CloseOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
 import { MAX_RECORD_ENTRY, allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
@@ -30,6 +30,7 @@ import { untilAborted, untilDeadline, withDeadline } from './deadlines.js';
 import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, RecordTooLargeError, WorkerStartError } from '../shared/producer-errors.js';
+import { ConfigError } from '../shared/errors.js';
 import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { channels, type SendBatchContext, type SendContext } from './tracing.js';
@@ -193,11 +194,15 @@ export class Producer extends EventEmitter {
   }
 
   /**
-   * Sends many records; one settled result per record, in order. Costs one promise, not one per record. Every
-   * record is checked and serialised during the call; beyond the first 2,048 they are placed in later turns of the
-   * event loop, a slice per turn, so a large call does not hold the loop (later calls keep their place behind it).
+   * Sends many records; one settled result per record, in order, or with `results: 'failures'` only the failed
+   * records (SendBatchOptions). Costs one promise, not one per record. Every record is checked and serialised
+   * during the call; beyond the first 2,048 they are placed in later turns of the event loop, a slice per turn, so a
+   * large call does not hold the loop (later calls keep their place behind it).
    */
-  sendBatch(records: readonly ProducerRecord[], options: SendOptions = {}): Promise<PromiseSettledResult<RecordMetadata>[]> {
+  sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions & { readonly results: 'failures' }): Promise<SendBatchFailures>;
+  sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions & { readonly results?: 'all' | undefined }): Promise<PromiseSettledResult<RecordMetadata>[]>;
+  sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions): Promise<SendBatchResult>;
+  sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions = {}): Promise<SendBatchResult> {
     if (channels.sendBatch.hasSubscribers) {
       const traced: SendBatchContext = { records };
       return channels.sendBatch.tracePromise(() => this.#sendBatch(traced.records, options), traced);
@@ -205,7 +210,11 @@ export class Producer extends EventEmitter {
     return this.#sendBatch(records, options);
   }
 
-  #sendBatch(records: readonly ProducerRecord[], options: SendOptions): Promise<PromiseSettledResult<RecordMetadata>[]> {
+  #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions): Promise<SendBatchResult> {
+    const results = options.results;
+    if (results !== undefined && results !== 'all' && results !== 'failures') {
+      return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
+    }
     const transactions = this.#transactions;
     let signal = options.signal;
     if (transactions !== undefined) {
@@ -216,7 +225,7 @@ export class Producer extends EventEmitter {
       }
       signal = inTransaction(signal, transactions);
     }
-    const settler = new BatchSettler(records.length);
+    const settler = results === 'failures' ? new FailureSettler(records.length) : new BatchSettler(records.length);
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
     const { maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs } = this.#options;
@@ -248,7 +257,7 @@ export class Producer extends EventEmitter {
    * context).
    */
   #submitRestBehind(
-    records: readonly ProducerRecord[], first: number, signal: AbortSignal | undefined, settler: BatchSettler, now: number,
+    records: readonly ProducerRecord[], first: number, signal: AbortSignal | undefined, settler: Settler, now: number,
     runs: BudgetRuns<GrantedSend>,
   ): void {
     const prepared = new Array<PreparedRecord | undefined>(records.length - first);

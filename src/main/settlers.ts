@@ -1,11 +1,15 @@
 /**
  * Settlers: where a record's outcome goes on the main thread. One promise per `send`, or one promise per
  * `sendBatch` holding a settled result per record (no promise per record in a batch: a batch of 100 000 records
- * costs one), or, for `trySend`, an event for failures. A record carries its settler and its position in the call.
+ * costs one) or, with `results: 'failures'`, only its failed records, or, for `trySend`, an event for failures. A record carries its settler and its position in the call.
  */
-import type { RecordMetadata } from './types.js';
+import type { RecordFailure, RecordMetadata, SendBatchFailures } from './types.js';
 
-/** Settles the caller of one record; `position` is the record's index in its `sendBatch` (0 for a `send`). */
+/**
+ * Settles the caller of one record; `position` is the record's index in its `sendBatch` (0 for a `send`). The
+ * `metadata` given to `resolve` is lent, not given: the producer fills the same object for every delivered record
+ * (so a settler that needs none costs no allocation), and a settler that keeps it makes its own copy.
+ */
 export interface Settler {
   resolve(position: number, metadata: RecordMetadata): void;
   reject(position: number, error: Error): void;
@@ -26,7 +30,7 @@ export class SendSettler implements Settler {
   }
 
   resolve(_position: number, metadata: RecordMetadata): void {
-    this.#resolve(metadata);
+    this.#resolve(copyOf(metadata));
   }
 
   reject(_position: number, error: Error): void {
@@ -47,8 +51,8 @@ export class BatchSettler implements Settler {
     if (count === 0) this.#done(this.results);
   }
 
-  resolve(position: number, value: RecordMetadata): void {
-    this.results[position] = { status: 'fulfilled', value };
+  resolve(position: number, metadata: RecordMetadata): void {
+    this.results[position] = { status: 'fulfilled', value: copyOf(metadata) };
     if (--this.#remaining === 0) this.#done(this.results);
   }
 
@@ -56,6 +60,45 @@ export class BatchSettler implements Settler {
     this.results[position] = { status: 'rejected', reason };
     if (--this.#remaining === 0) this.#done(this.results);
   }
+}
+
+/**
+ * A sendBatch with `results: 'failures'`: counts its records down and keeps only the failed ones, so a delivered
+ * record costs no object at all. Failures come in the order their batches are answered; they are put in index
+ * order once, at the end.
+ */
+export class FailureSettler implements Settler {
+  readonly promise: Promise<SendBatchFailures>;
+  readonly #records: number;
+  #remaining: number;
+  readonly #failures: RecordFailure[] = [];
+  #done!: (outcome: SendBatchFailures) => void;
+
+  constructor(count: number) {
+    this.#records = count;
+    this.#remaining = count;
+    this.promise = new Promise((resolve) => (this.#done = resolve));
+    if (count === 0) this.#finish();
+  }
+
+  resolve(_position: number, _metadata: RecordMetadata): void {
+    if (--this.#remaining === 0) this.#finish();
+  }
+
+  reject(position: number, reason: Error): void {
+    this.#failures.push({ index: position, reason });
+    if (--this.#remaining === 0) this.#finish();
+  }
+
+  #finish(): void {
+    this.#failures.sort((a, b) => a.index - b.index);
+    this.#done({ records: this.#records, failures: this.#failures });
+  }
+}
+
+/** A settler's own copy of lent metadata (see Settler). */
+function copyOf(metadata: RecordMetadata): RecordMetadata {
+  return { topic: metadata.topic, partition: metadata.partition, offset: metadata.offset, timestamp: metadata.timestamp };
 }
 
 /** For trySend: nobody awaits, so failures go to a callback (the producer emits 'deliveryError'). */

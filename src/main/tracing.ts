@@ -5,7 +5,7 @@
  * object or closure.
  *
  *   tracing:ringkafka:send       context { record }            result: RecordMetadata
- *   tracing:ringkafka:sendBatch  context { records }           result: the settled results
+ *   tracing:ringkafka:sendBatch  context { records }           result: the settled results, or SendBatchFailures
  *   tracing:ringkafka:flush      context {}
  *   tracing:ringkafka:close      context {}
  *   ringkafka:batch              { topic, partition, records, baseOffset, error } per batch outcome the main thread reads
@@ -17,7 +17,7 @@
  * asyncEnd the context holds `result` or `error`.
  */
 import diagnosticsChannel from 'node:diagnostics_channel';
-import type { ProducerRecord, RecordMetadata } from './types.js';
+import type { ProducerRecord, RecordMetadata, SendBatchResult } from './types.js';
 
 export interface SendContext {
   /** An observer may replace it on `start` (a copy with a trace header): the producer sends what is here then. */
@@ -29,7 +29,8 @@ export interface SendContext {
 export interface SendBatchContext {
   /** As SendContext.record: replaceable on `start`. */
   records: readonly ProducerRecord[];
-  result?: PromiseSettledResult<RecordMetadata>[];
+  /** In the form the call asked for (`results: 'all'` or `'failures'`). */
+  result?: SendBatchResult;
   error?: unknown;
 }
 

@@ -21,6 +21,33 @@ export interface SendOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+export interface SendBatchOptions extends SendOptions {
+  /**
+   * What the call resolves to. 'all' (the default): one PromiseSettledResult per record, in order. 'failures': a
+   * SendBatchFailures holding only the records that failed, for callers that read nothing of a delivered record
+   * (as librdkafka's `delivery.report.only.error`): no result object is made per delivered record, which at
+   * hundreds of thousands of records a second is a large part of the main thread's work and of its garbage.
+   */
+  readonly results?: 'all' | 'failures' | undefined;
+}
+
+/** A record of a sendBatch that failed: its index in the call's `records`, and why. */
+export interface RecordFailure {
+  readonly index: number;
+  readonly reason: Error;
+}
+
+/** What `sendBatch(records, { results: 'failures' })` resolves to once every record has its outcome. */
+export interface SendBatchFailures {
+  /** Records in the call. */
+  readonly records: number;
+  /** The failed ones, by index, in order; empty when every record was delivered. */
+  readonly failures: readonly RecordFailure[];
+}
+
+/** A sendBatch's outcome in either form (`results: 'all'` or `'failures'`). */
+export type SendBatchResult = PromiseSettledResult<RecordMetadata>[] | SendBatchFailures;
+
 export interface CloseOptions {
   /** How long close may wait for outstanding records; what is left then fails with ProducerClosedError. */
   readonly timeoutMs?: number | undefined;

@@ -145,10 +145,17 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
       const ctx = message as SendBatchContext & Traced;
       let failed = 0;
       let failure: unknown = ctx.error;
-      for (const result of ctx.result ?? []) {
-        if (result.status === 'rejected') {
-          failed++;
-          failure ??= result.reason;
+      const result = ctx.result;
+      if (result !== undefined && !Array.isArray(result)) {
+        // results: 'failures'
+        failed = result.failures.length;
+        failure ??= result.failures[0]?.reason;
+      } else {
+        for (const settled of result ?? []) {
+          if (settled.status === 'rejected') {
+            failed++;
+            failure ??= settled.reason;
+          }
         }
       }
       finish(ctx, topicOf(ctx.records), failure, ctx.records.length, ctx.error === undefined ? failed : ctx.records.length);

@@ -221,6 +221,30 @@ describe('producer delivery against the real broker', { timeout: 300_000 }, () =
     }
   });
 
+  test("sendBatch with results: 'failures': every good record is read back by the console consumer, only the bad ones are reported, by index", async () => {
+    const brokers = await useBroker();
+    const topic = uniqueTopic('failures-only');
+    await createTopic(topic, 4);
+    const producer = new Producer({ brokers, workers: 1, clientId: 'failures-only' });
+    try {
+      const count = 5000;
+      // Bad records before and after the first slice of 2,048 (those after it are placed in later turns).
+      const bad = new Set([10, 4500]);
+      const records = Array.from({ length: count }, (_, i) => ({ topic, value: bad.has(i) ? (7 as unknown as string) : `v${i}` }));
+      const outcome = await producer.sendBatch(records, { results: 'failures' });
+      assert.equal(outcome.records, count);
+      assert.deepEqual(outcome.failures.map((f) => [f.index, f.reason.name]), [[10, 'InvalidRecordError'], [4500, 'InvalidRecordError']]);
+      await assert.rejects(producer.sendBatch(records, { results: 'some' as 'all' }), { name: 'ConfigError', message: /options\.results must be 'all' or 'failures', got "some"/ });
+
+      const consumed = await consume(brokers, topic, count - bad.size);
+      assert.equal(consumed.length, count - bad.size, 'the console consumer read every good record, and only those');
+      const expected = records.flatMap((r, i) => (bad.has(i) ? [] : [r.value])).sort();
+      assert.deepEqual(consumed.map((r) => r.value).sort(), expected);
+    } finally {
+      await producer.close();
+    }
+  });
+
   test('every codec: records read back by the console consumer, batches stored compressed and valid', async (t) => {
     const brokers = await useBroker();
     const codecs: Compression[] = ['gzip', 'snappy', 'lz4', 'zstd'];

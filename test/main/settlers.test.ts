@@ -1,9 +1,9 @@
 /** Settlers: where a record's outcome goes (a send's promise, a sendBatch's results, trySend's event). */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BatchSettler, DetachedSettler, SendSettler } from '../../src/main/settlers.js';
+import { BatchSettler, DetachedSettler, FailureSettler, SendSettler } from '../../src/main/settlers.js';
 
-const metadata = (offset: number) => ({ topic: 't', partition: 0, offset, timestamp: 1 });
+const metadata = (offset: number, topic = 't', partition = 0) => ({ topic, partition, offset, timestamp: 1 });
 
 describe('settlers', () => {
   it('SendSettler resolves or rejects its one promise', async () => {
@@ -27,6 +27,44 @@ describe('settlers', () => {
     const results = await batch.promise;
     assert.equal(results[0]!.status, 'rejected');
     assert.deepEqual(results.slice(1), [{ status: 'fulfilled', value: metadata(1) }, { status: 'fulfilled', value: metadata(2) }]);
+  });
+
+  it('the metadata a settler is given is lent: SendSettler and BatchSettler keep copies of their own', async () => {
+    const lent = { ...metadata(1) };
+    const one = new SendSettler();
+    const batch = new BatchSettler(2);
+    one.resolve(0, lent);
+    batch.resolve(0, lent);
+    Object.assign(lent, metadata(2, 'other', 5)); // the producer refills it for the next record
+    batch.resolve(1, lent);
+    lent.offset = 99;
+    assert.deepEqual(await one.promise, metadata(1));
+    assert.deepEqual(await batch.promise, [{ status: 'fulfilled', value: metadata(1) }, { status: 'fulfilled', value: metadata(2, 'other', 5) }]);
+  });
+
+  it('FailureSettler resolves once every position has its outcome, with the failures alone in index order', async () => {
+    const failures = new FailureSettler(5);
+    let done = false;
+    void failures.promise.then(() => (done = true));
+    // outcomes come batch by batch, not in index order
+    failures.reject(3, new Error('three'));
+    failures.resolve(0, metadata(0));
+    failures.reject(1, new Error('one'));
+    failures.resolve(4, metadata(4));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(done, false, 'one position is still open');
+    failures.resolve(2, metadata(2));
+    const outcome = await failures.promise;
+    assert.equal(outcome.records, 5);
+    assert.deepEqual(outcome.failures.map((f) => [f.index, f.reason.message]), [[1, 'one'], [3, 'three']]);
+  });
+
+  it('FailureSettler of all delivered records, and of none, resolves with no failures', async () => {
+    const delivered = new FailureSettler(2);
+    delivered.resolve(1, metadata(1));
+    delivered.resolve(0, metadata(0));
+    assert.deepEqual(await delivered.promise, { records: 2, failures: [] });
+    assert.deepEqual(await new FailureSettler(0).promise, { records: 0, failures: [] });
   });
 
   it('an empty BatchSettler is settled from the start', async () => {

@@ -33,11 +33,14 @@ test('spans, metrics and traceparent headers for send and sendBatch', { timeout:
     const metadata = await context.with(trace.setSpan(context.active(), parent), () => producer.send(userRecord));
     parent.end();
     await producer.sendBatch([{ topic, partition: 0, value: 'a' }, { topic, partition: 0, value: 'b' }, { topic, value: 7 as unknown as string }]);
+    // The same, with only the failures as its result.
+    const failuresOnly = await producer.sendBatch([{ topic, value: 7 as unknown as string }, { topic, partition: 0, value: 'c' }], { results: 'failures' });
+    assert.deepEqual(failuresOnly.failures.map((f) => f.index), [0]);
     assert.deepEqual(userRecord.headers, { app: 'x' }, "the caller's record is not changed");
 
     const finished = spans.getFinishedSpans().filter((s) => s.instrumentationScope.name === 'ringkafka');
-    assert.equal(finished.length, 2);
-    const [single, batch] = finished;
+    assert.equal(finished.length, 3);
+    const [single, batch, failuresBatch] = finished;
     assert.equal(single!.name, `send ${topic}`);
     assert.equal(single!.kind, SpanKind.PRODUCER);
     assert.equal(single!.parentSpanContext?.spanId, parent.spanContext().spanId, 'a child of the active span');
@@ -51,25 +54,28 @@ test('spans, metrics and traceparent headers for send and sendBatch', { timeout:
     assert.equal(batch!.attributes['messaging.batch.message_count'], 3);
     assert.equal(batch!.attributes['error.type'], 'ERR_INVALID_RECORD', 'one record of the batch failed');
     assert.equal(batch!.status.code, SpanStatusCode.ERROR);
+    assert.equal(failuresBatch!.attributes['messaging.batch.message_count'], 2);
+    assert.equal(failuresBatch!.attributes['error.type'], 'ERR_INVALID_RECORD', "a results: 'failures' call's failure is seen too");
+    assert.equal(failuresBatch!.status.code, SpanStatusCode.ERROR);
 
     // The broker holds the send span's trace context in the record's headers, beside the caller's own (read back
     // by Kafka's console consumer).
     const { traceId, spanId } = single!.spanContext();
-    const read = await consume(brokers, topic, 3);
+    const read = await consume(brokers, topic, 4);
     const one = read.find((r) => r.value === 'one')!;
     assert.equal(one.headers, `app:x,traceparent:00-${traceId}-${spanId}-01`);
     const batchSpan = batch!.spanContext();
-    assert.ok(read.filter((r) => r.value !== 'one').every((r) => r.headers === `traceparent:00-${batchSpan.traceId}-${batchSpan.spanId}-01`));
+    assert.ok(read.filter((r) => r.value === 'a' || r.value === 'b').every((r) => r.headers === `traceparent:00-${batchSpan.traceId}-${batchSpan.spanId}-01`));
 
     await reader.forceFlush();
     const metrics = metricExporter.getMetrics().flatMap((m) => m.scopeMetrics).flatMap((s) => s.metrics);
     const byName = new Map(metrics.map((m) => [m.descriptor.name, m]));
     const sent = byName.get('messaging.client.sent.messages')!;
     const points = sent.dataPoints.map((p) => [p.attributes['error.type'] ?? null, p.value]);
-    assert.deepEqual(points.sort(), [[null, 3], ['ERR_INVALID_RECORD', 1]].sort());
+    assert.deepEqual(points.sort(), [[null, 4], ['ERR_INVALID_RECORD', 2]].sort());
     const durations = byName.get('messaging.client.operation.duration')!;
     assert.equal(durations.descriptor.unit, 's');
-    assert.equal(durations.dataPoints.reduce((n, p) => n + (p.value as { count: number }).count, 0), 2);
+    assert.equal(durations.dataPoints.reduce((n, p) => n + (p.value as { count: number }).count, 0), 3);
   } finally {
     instrumentation.disable();
     await producer.close();

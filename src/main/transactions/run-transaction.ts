@@ -6,7 +6,7 @@
 import { TransactionStateError } from '../../shared/transaction-errors.js';
 import { untilAborted } from '../deadlines.js';
 import type { ProducerRecord } from '../serialize.js';
-import type { RecordMetadata, SendOptions } from '../types.js';
+import type { RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from '../types.js';
 import type { OffsetsToCommit } from './offsets.js';
 import type { Transaction } from './transaction.js';
 import type { TransactionManager } from './transaction-manager.js';
@@ -14,7 +14,9 @@ import type { TransactionManager } from './transaction-manager.js';
 /** What running a transaction needs of the producer: its transactional calls. */
 export interface TransactionalCalls {
   send(record: ProducerRecord, options?: SendOptions): Promise<RecordMetadata>;
-  sendBatch(records: readonly ProducerRecord[], options?: SendOptions): Promise<PromiseSettledResult<RecordMetadata>[]>;
+  sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions & { readonly results: 'failures' }): Promise<SendBatchFailures>;
+  sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions & { readonly results?: 'all' | undefined }): Promise<PromiseSettledResult<RecordMetadata>[]>;
+  sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions): Promise<SendBatchResult>;
   sendOffsets(request: OffsetsToCommit, options?: SendOptions): Promise<void>;
   commitTransaction(options?: SendOptions): Promise<void>;
   abortTransaction(options?: SendOptions): Promise<void>;
@@ -50,7 +52,8 @@ function transactionHandle(producer: TransactionalCalls, transactions: Transacti
       : Promise.reject(new TransactionStateError('this transaction has ended; its tx can no longer be used'));
   return {
     send: bound((record: ProducerRecord, options?: SendOptions) => producer.send(record, options)),
-    sendBatch: bound((records: readonly ProducerRecord[], options?: SendOptions) => producer.sendBatch(records, options)),
+    // The overloads' implementation: the result's form follows options.results, as the producer's own.
+    sendBatch: bound((records: readonly ProducerRecord[], options?: SendBatchOptions) => producer.sendBatch(records, options)) as Transaction['sendBatch'],
     sendOffsets: bound((request: OffsetsToCommit, options?: SendOptions) => producer.sendOffsets(request, options)),
     signal: transactions.signal,
   };
@@ -61,8 +64,9 @@ export function inTransaction(signal: AbortSignal | undefined, transactions: Tra
   return signal === undefined ? transactions.signal : AbortSignal.any([signal, transactions.signal]);
 }
 
-/** The first failed record of a sendBatch, for the transaction's bookkeeping. */
-export function firstRejection(results: PromiseSettledResult<RecordMetadata>[]): unknown {
+/** The first failed record of a sendBatch (either form of its results), for the transaction's bookkeeping. */
+export function firstRejection(results: SendBatchResult): unknown {
+  if (!Array.isArray(results)) return results.failures[0]?.reason;
   for (const result of results) if (result.status === 'rejected') return result.reason as unknown;
   return undefined;
 }
