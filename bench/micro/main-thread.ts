@@ -5,6 +5,7 @@
  * over the records sent — settlement included — and nothing of the workers or the broker.
  *
  *   main-thread/sendBatch-100B        sendBatch of 10,000 records of 100 B, 16 partitions, keyless
+ *   main-thread/sendBatch-100B-failures  the same with `results: 'failures'` (no result object per record)
  *   main-thread/send-100B             send() × 10,000, then await them all
  *   main-thread/sendBatch-1KiB-keyed  sendBatch of 10,000 records of 1 KiB over 1,000 keys (murmur2)
  *   main-thread/sendBatch-100B-saturated  as sendBatch-100B with maxBufferedBytes 256 KiB: most records wait for
@@ -42,6 +43,8 @@ interface Scenario {
   readonly name: string;
   readonly records: { topic: string; key: string | null; value: Buffer }[];
   readonly batch: boolean;
+  /** sendBatch's `results` option. */
+  readonly results?: 'failures';
   readonly maxBufferedBytes?: number;
 }
 
@@ -52,6 +55,7 @@ function scenarios(topic: string): Scenario[] {
   const keyed = Array.from({ length: BATCH }, (_, i) => ({ topic, key: `key-${i % 1000}`, value: large }));
   return [
     { name: 'main-thread/sendBatch-100B', records: keyless, batch: true },
+    { name: 'main-thread/sendBatch-100B-failures', records: keyless, batch: true, results: 'failures' },
     { name: 'main-thread/send-100B', records: keyless, batch: false },
     { name: 'main-thread/sendBatch-1KiB-keyed', records: keyed, batch: true },
     { name: 'main-thread/sendBatch-100B-saturated', records: keyless, batch: true, maxBufferedBytes: 256 * 1024 },
@@ -59,6 +63,11 @@ function scenarios(topic: string): Scenario[] {
 }
 
 async function round(producer: Producer, scenario: Scenario): Promise<void> {
+  if (scenario.results === 'failures') {
+    const { failures } = await producer.sendBatch(scenario.records, { results: 'failures' });
+    if (failures.length > 0) throw new Error(`a record failed: ${String(failures[0]!.reason)}`);
+    return;
+  }
   if (scenario.batch) {
     const results = await producer.sendBatch(scenario.records);
     if (results[results.length - 1]!.status !== 'fulfilled') throw new Error(`a record failed: ${String((results.find((r) => r.status === 'rejected') as PromiseRejectedResult).reason)}`);
