@@ -12,6 +12,7 @@ import type { RecordMetadata } from '../../src/main/types.js';
 import { inOneBatch } from '../helpers/in-one-batch.js';
 import { FakeBroker, FAKE_API, FAKE_PRODUCER_ID } from '../helpers/fake-broker.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+import { channels } from '../../src/main/tracing.js';
 
 test('OUT_OF_ORDER_SEQUENCE_NUMBER: the batch is resent under the next epoch from sequence 0, and delivered', { timeout: 30_000 }, async () => {
   const broker = await FakeBroker.start(1);
@@ -130,9 +131,22 @@ test('a batch buffer is reused only after its batch is delivered: a batch waitin
     await a;
     const b = producer.sendBatch(records('b'));
     const seenB = await broker.nextProduce(2);
+    // d must be encoded while b waits out its backoff, so it is sent only once the worker has taken b's answer in:
+    // sent earlier, d would simply be pipelined behind b (what the worker's 'retry' event rules out).
+    const retryDecided = new Promise<void>((resolve) => {
+      const onWorker = (message: unknown): void => {
+        if ((message as { event?: string }).event !== 'retry') return;
+        channels.worker.unsubscribe(onWorker);
+        resolve();
+      };
+      channels.worker.subscribe(onWorker);
+    });
     broker.answer(seenB, -1n, 19); // NOT_ENOUGH_REPLICAS: retriable, b keeps its bytes
+    await retryDecided;
     const d = producer.sendBatch(records('d'));
     const resentB = await broker.nextProduce(3);
+    const [firstB, resentFirst] = [...(await decodeRecordBatches(seenB.batches.get('t-0')!)), ...(await decodeRecordBatches(resentB.batches.get('t-0')!))];
+    assert.equal(resentFirst!.baseSequence, firstB!.baseSequence, "the resend is b's batch, its sequence unchanged");
     assert.deepEqual(await valuesOf(resentB), records('b').map((r) => r.value), "b's resend is b");
     broker.answer(resentB, 200n);
     const seenD = await broker.nextProduce(4);
