@@ -1,7 +1,8 @@
 /**
  * Settlers: where a record's outcome goes on the main thread. One promise per `send`, or one promise per
  * `sendBatch` holding a settled result per record (no promise per record in a batch: a batch of 100 000 records
- * costs one) or, with `results: 'failures'`, only its failed records, or, for `trySend`, an event for failures. A record carries its settler and its position in the call.
+ * costs one) or, with `results: 'failures'`, only its failed records, or, for `trySend`, an event for failures. A
+ * record carries its settler and its position in the call.
  */
 import type { RecordFailure, RecordMetadata, SendBatchFailures } from './types.js';
 

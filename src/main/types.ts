@@ -25,8 +25,9 @@ export interface SendBatchOptions extends SendOptions {
   /**
    * What the call resolves to. 'all' (the default): one PromiseSettledResult per record, in order. 'failures': a
    * SendBatchFailures holding only the records that failed, for callers that read nothing of a delivered record
-   * (as librdkafka's `delivery.report.only.error`): no result object is made per delivered record, which at
-   * hundreds of thousands of records a second is a large part of the main thread's work and of its garbage.
+   * (as librdkafka's `delivery.report.only.error`): no result object is made per delivered record. At hundreds of
+   * thousands of records a second those objects were most of what outlived the main thread's young generation, and
+   * a tenth or more of its time (README, Benchmark).
    */
   readonly results?: 'all' | 'failures' | undefined;
 }
