@@ -6,7 +6,8 @@
  * - a producer killed (kill -9) mid-transaction is fenced by its successor, and its open transaction aborted;
  * - of two live producers with the same transactionalId, the older one gets ProducerFencedError;
  * - consume-transform-produce: committed group offsets match the output records exactly across an injected abort;
- * - a transaction spanning partitions of two workers, one of which crashes, aborts and never commits half.
+ * - a transaction spanning partitions of two workers, one of which crashes, aborts and never commits half;
+ * - a record failed in a failures-only `tx.sendBatch` refuses the commit, as one in a full result does.
  * With KAFKA_TRANSACTION_VERSION=1 (a cluster finalizing transaction protocol v1, .ci/run's three-node step) the same
  * tests run through the v1 path (AddPartitionsToTxn, AddOffsetsToTxn, Produce v11).
  */
@@ -100,6 +101,26 @@ describe('transactions', { timeout: 180_000 }, () => {
       if (process.env.KAFKA_TRANSACTION_VERSION === '1') assert.equal(epochs.size, 1, `v1: one epoch for all three transactions, got ${[...epochs]}`);
       else assert.ok(epochs.size >= 3, `v2: a new epoch per transaction, got ${[...epochs]}`);
     }
+  });
+
+  test("tx.sendBatch with results: 'failures': a failed record refuses the commit; none of the transaction's records become visible", async () => {
+    const brokers = await useBroker();
+    const topic = uniqueTopic('txn-failures');
+    await createTopic(topic, 1);
+    const p = producer({ brokers, transactionalId: `failures-${run}`, workers: 1 });
+    const bad = { topic, value: 7 as unknown as string };
+    const outcome = await p.transaction(async (tx) => {
+      // The function does not throw: the failure is seen in the failures-only result, by the transaction itself.
+      const { failures } = await tx.sendBatch([...values('doomed', 20, topic), bad], { results: 'failures' });
+      assert.deepEqual(failures.map((f) => f.index), [20]);
+    }).then(() => 'committed', (error: unknown) => error);
+    assert.ok(outcome instanceof TransactionAbortableError, `the commit is refused as abortable, got ${String(outcome)}`);
+    await p.transaction(async (tx) => {
+      const { failures } = await tx.sendBatch(values('kept', 10, topic), { results: 'failures' });
+      assert.deepEqual(failures, []);
+    });
+    const visible = await committed(brokers, topic, 10);
+    assert.deepEqual(visible.map((r) => r.value), values('kept', 10, topic).map((r) => r.value), 'only the committed transaction, in order');
   });
 
   test('two producers with one transactionalId: the newer one fences the older, which gets ProducerFencedError', async () => {
