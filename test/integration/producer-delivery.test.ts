@@ -9,7 +9,8 @@
  *  - keyed records sit on the partition Java's partitioner picks (partitionForKey is cross-checked against Java
  *    in test/main/murmur2.test.ts);
  *  - idempotence as the broker stored it (DumpLogSegments): one producer id, and in every partition sequences
- *    starting at 0 with each batch's baseSequence = the previous batch's lastSequence + 1.
+ *    starting at 0 with each batch's baseSequence = the previous batch's lastSequence + 1;
+ *  - a sendBatch with `results: 'failures'` reports exactly its bad records, by index, and delivers the rest.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
