@@ -10,6 +10,7 @@
  * handle — a pending timer, a socket, the Worker object — for as long as work is pending, or the process (or the
  * worker) may exit with promises unsettled. Nothing in this module holds one.
  */
+import { waitOn, type WaitOptions, type WaitOutcome } from './wait-on.js';
 
 /** Slot indices into the control block's Int32Array. */
 export const ControlSlot = {
@@ -48,52 +49,6 @@ export type ControlSlot = (typeof ControlSlot)[keyof typeof ControlSlot];
 
 /** Two 64-byte cache lines. */
 export const CONTROL_BLOCK_BYTES = 128;
-
-/** Why a wait ended. `'ok'` and `'not-equal'` mean "look again"; spurious wake-ups are possible. */
-export type WaitOutcome = 'ok' | 'not-equal' | 'timed-out' | 'aborted';
-
-export interface WaitOptions {
-  /** Ends the wait early with `'aborted'`. */
-  readonly signal?: AbortSignal | undefined;
-  /** Ends the wait with `'timed-out'`; default: no limit. */
-  readonly timeoutMs?: number | undefined;
-}
-
-type WaitAsyncResult =
-  | { async: false; value: 'not-equal' | 'timed-out' }
-  | { async: true; value: Promise<'ok' | 'timed-out'> };
-
-/** lib ES2023 has no typing for Atomics.waitAsync (ES2024), but Node 20's V8 has the function. */
-const atomics = Atomics as typeof Atomics & {
-  waitAsync(words: Int32Array, index: number, value: number, timeoutMs?: number): WaitAsyncResult;
-};
-
-/**
- * Waits without blocking the thread until `words[index]` is notified, unless it no longer holds `expected`.
- *
- * A waitAsync cannot be cancelled, so an abort wakes it instead: every wait in this project has exactly one
- * waiting thread per slot (a ring's reader, a ring's writer, the main thread on MAIN_SLEEPING), so a notify from
- * the aborting thread can only wake its own waiter (or, at worst, another wait of the same thread, which then
- * sees a spurious wake-up and looks again). The waiter never lingers in V8's list after the abort.
- * (A ring's reader and writer each wait on their own sleeping word; the main thread on MAIN_SLEEPING.)
- */
-export function waitOn(words: Int32Array, index: number, expected: number, options: WaitOptions = {}): Promise<WaitOutcome> {
-  const { signal, timeoutMs } = options;
-  if (signal?.aborted) return Promise.resolve('aborted');
-  const result = atomics.waitAsync(words, index, expected, timeoutMs ?? Infinity);
-  if (!result.async) return Promise.resolve(result.value);
-  if (signal === undefined) return result.value;
-  let aborted = false;
-  const onAbort = (): void => {
-    aborted = true;
-    Atomics.notify(words, index);
-  };
-  signal.addEventListener('abort', onAbort, { once: true });
-  return result.value.then((outcome) => {
-    signal.removeEventListener('abort', onAbort);
-    return aborted ? 'aborted' : outcome;
-  });
-}
 
 /**
  * The steps of the wait/notify protocols at which a test may park a thread: between a side's two halves, where

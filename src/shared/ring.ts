@@ -33,7 +33,8 @@
  */
 import { ConfigError } from './errors.js';
 import { AbortError, RecordTooLargeError } from './producer-errors.js';
-import { waitOn, type ProtocolPause, type WaitOptions, type WaitOutcome } from './control-block.js';
+import type { ProtocolPause } from './control-block.js';
+import { waitOn, type WaitOptions, type WaitOutcome } from './wait-on.js';
 
 /** Header slot indices (Int32). The two positions sit on separate cache lines, so neither side's stores keep
  *  invalidating the line the other side stores to. */

@@ -5,15 +5,7 @@ import { RingReader, createRing } from '../../src/shared/ring.js';
 import { checkEntry } from './fixtures/ring-pattern.js';
 import { startRingWorker } from './fixtures/start-ring-worker.js';
 import { Gate, startInterleavingWorker } from './fixtures/start-interleaving-worker.js';
-
-async function alive<T>(promise: Promise<T>): Promise<T> {
-  const timer = setInterval(() => {}, 1 << 30);
-  try {
-    return await promise;
-  } finally {
-    clearInterval(timer);
-  }
-}
+import { alive } from './fixtures/alive.js';
 
 describe('control block layout', () => {
   it('gives every slot its own index, main-written and worker-written slots on different cache lines', () => {

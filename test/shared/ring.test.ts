@@ -8,6 +8,7 @@ import { checkEntry, entryLength, fillEntry } from './fixtures/ring-pattern.js';
 import { startRingWorker } from './fixtures/start-ring-worker.js';
 import { Gate, startInterleavingWorker } from './fixtures/start-interleaving-worker.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
+import { alive } from './fixtures/alive.js';
 
 /** Positions just below both places a 32-bit counter wraps: int32 sign flip (2^31) and uint32 overflow (2^32). */
 const NEAR_WRAPS = [0, 2 ** 31 - 256, 2 ** 32 - 256];
@@ -21,16 +22,6 @@ function mulberry32(seed: number): () => number {
     t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
     return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
   };
-}
-
-/** Atomics.waitAsync keeps nothing alive; hold the loop open while a single-thread test awaits one. */
-async function alive<T>(promise: Promise<T>): Promise<T> {
-  const timer = setInterval(() => {}, 1 << 30);
-  try {
-    return await promise;
-  } finally {
-    clearInterval(timer);
-  }
 }
 
 function header(buffer: SharedArrayBuffer): Int32Array {
