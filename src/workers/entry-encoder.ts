@@ -45,8 +45,9 @@ function copySmall(to: DataView, pos: number, from: DataView, start: number, len
 }
 
 /**
- * Encodes the entries at `offsets[0..count)` of `arena` as one batch. Returns a Buffer at once without a codec,
- * a Promise with one (the compression runs off the event loop in the codec's native binding).
+ * Encodes the entries at `offsets[0..count)` of `arena` as one batch. Returns a Buffer at once without a codec or
+ * when the section is small enough to compress in place, else a Promise (the compression runs off the event loop
+ * in the codec's native binding).
  */
 export function encodeEntries(
   arena: Uint8Array, offsets: Int32Array, count: number, header: BatchHeader, buffers: BatchBufferSource = FRESH_BUFFERS,

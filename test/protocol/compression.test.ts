@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { compressSync as rawSnappyCompress } from 'snappy';
-import { Codec, CODEC_NAMES, compress, decompress, type CodecValue } from '../../src/protocol/compression.js';
+import { Codec, CODEC_NAMES, COMPRESS_NOW_MAX_BYTES, compress, compressNow, decompress, type CodecValue } from '../../src/protocol/compression.js';
 import { ConfigError, ProtocolError } from '../../src/shared/errors.js';
 
 const CODECS = [Codec.none, Codec.gzip, Codec.snappy, Codec.lz4, Codec.zstd] as const;
@@ -81,6 +81,22 @@ describe('compress/decompress round trip', () => {
       }),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('compressNow (small sections, on the calling thread)', () => {
+  it('gives what compress gives, in the framing Kafka expects, for every codec with a synchronous binding; zstd has none', async () => {
+    for (const size of [0, 1, 1000, COMPRESS_NOW_MAX_BYTES]) {
+      const input = text(size);
+      for (const codec of [Codec.none, Codec.gzip, Codec.snappy, Codec.lz4]) {
+        const packed = compressNow(codec, input);
+        assert.ok(packed instanceof Buffer, `${CODEC_NAMES[codec]} at ${size} bytes`);
+        assert.deepEqual(await decompress(codec, packed), input);
+        // The same frame (or stream) as the threadpool's: lz4's FLG/BD and gzip's header are what the broker reads.
+        assert.deepEqual([...packed.subarray(0, 6)], [...(await compress(codec, input)).subarray(0, 6)], `${CODEC_NAMES[codec]} header`);
+      }
+      assert.equal(compressNow(Codec.zstd, input), undefined);
+    }
   });
 });
 

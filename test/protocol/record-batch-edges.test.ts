@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { Codec, type CodecValue } from '../../src/protocol/compression.js';
+import { Codec, COMPRESS_NOW_MAX_BYTES, type CodecValue } from '../../src/protocol/compression.js';
 import { assembleBatch, encodeRecordBatch, encodeRecordBatchUncompressed, type BatchRecord } from '../../src/protocol/record-batch.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 import { ConfigError } from '../../src/shared/errors.js';
@@ -50,5 +50,21 @@ describe('record batch encoder edges', () => {
     const over = 2 ** 31 - 1 - 61 + 1;
     assert.throws(() => assembleBatch({ ...NOT_IDEMPOTENT, codec: Codec.none }, 1, 0, 0, over, (_buf, pos) => pos),
       refused(`a batch of 1 records encodes to ${over} bytes, over the int32 batchLength`));
+  });
+
+  it('compresses a small section in this turn (a Buffer back) and a larger one on the threadpool (a Promise)', async () => {
+    const section = (size: number) => (buf: Buffer, pos: number) => {
+      buf.fill(0x41, pos, pos + size); // not records: only where the compression runs is checked here
+      return pos + size;
+    };
+    for (const codec of [Codec.gzip, Codec.snappy, Codec.lz4]) {
+      const small = assembleBatch({ ...NOT_IDEMPOTENT, codec }, 1, 0, 0, COMPRESS_NOW_MAX_BYTES, section(COMPRESS_NOW_MAX_BYTES));
+      assert.ok(small instanceof Buffer, `${codec}: small section compressed at once`);
+      const large = assembleBatch({ ...NOT_IDEMPOTENT, codec }, 1, 0, 0, COMPRESS_NOW_MAX_BYTES + 1, section(COMPRESS_NOW_MAX_BYTES + 1));
+      assert.ok(large instanceof Promise, `${codec}: larger section compressed off the thread`);
+      await large;
+      assert.equal((small.readInt16BE(21) & 0x07), codec, 'the attributes name the codec');
+    }
+    assert.ok(assembleBatch({ ...NOT_IDEMPOTENT, codec: Codec.zstd }, 1, 0, 0, 10, section(10)) instanceof Promise, 'zstd: always off the thread');
   });
 });
