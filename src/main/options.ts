@@ -65,7 +65,10 @@ export interface ProducerOptions {
   readonly transactionTimeoutMs?: number | undefined;
   /** Codec applied to each batch. Default `'none'`. */
   readonly compression?: Compression | undefined;
-  /** How long a partition's batch may wait to fill before it is sent (Java `linger.ms`). Default `5` ms. */
+  /**
+   * How long a partition's batch may wait to fill before it is sent (Java `linger.ms`). Default `5` ms. A batch
+   * may leave sooner: with a batch of another partition on the same broker whose linger is over, as in Java.
+   */
   readonly lingerMs?: number | undefined;
   /**
    * Uncompressed bytes per partition batch (Java `batch.size`); also how many bytes the sticky partitioner

@@ -114,14 +114,30 @@ export class Accumulator {
     return Math.max(0, oldest + this.#init.settings.lingerMs - Date.now());
   }
 
-  /** Seals open batches whose linger is over, or all of them when `now` says so (waiters, flush, close). */
-  sealDue(all: boolean): void {
+  /**
+   * Seals every open batch when `all` says so (waiters, flush, close). Otherwise, when some batch's linger is over,
+   * seals it and every other open batch whose partition `leaderOf` puts on the same broker: a request is going to
+   * that broker anyway, and the batches that ride along would each have cost a request of their own a moment
+   * later — as the Java producer drains every partition of a node that one ready partition made ready. A modest
+   * rate spread over many partitions otherwise sends a request per partition per linger (rate-2k-1KiB-keyed-lz4 in
+   * the bench: 16 partitions, about one record per batch).
+   */
+  sealDue(all: boolean, now: number, leaderOf: (p: PartitionState) => number): void {
     if (this.#filling.size === 0) return;
-    const now = Date.now();
     const { lingerMs } = this.#init.settings;
-    for (const p of this.#filling) {
-      if (all || lingerMs === 0 || now - p.openSince >= lingerMs) this.seal(p, now);
+    if (all || lingerMs === 0) {
+      for (const p of this.#filling) this.seal(p, now);
+      return;
     }
+    let leaders: number[] | undefined;
+    for (const p of this.#filling) {
+      if (now - p.openSince < lingerMs) continue;
+      const leader = leaderOf(p);
+      if (leaders === undefined) leaders = [leader];
+      else if (!leaders.includes(leader)) leaders.push(leader);
+    }
+    if (leaders === undefined) return;
+    for (const p of this.#filling) if (leaders.includes(leaderOf(p))) this.seal(p, now);
   }
 
   /** Seals the partition's open batch (see the file comment); the arena is free again when this returns. */

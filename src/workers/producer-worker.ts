@@ -153,10 +153,13 @@ export class ProducerWorker {
     reader.release();
   }
 
-  /** Seals open batches whose linger is over, or all of them when someone waits, flushes or closes. */
+  /** Seals open batches whose linger is over with those of their brokers, or all when someone waits, flushes or closes. */
   #sealDue(): void {
-    this.#batches.sealDue(this.#closing || this.#control.sendNow);
+    this.#batches.sealDue(this.#closing || this.#control.sendNow, Date.now(), this.#leaderOf);
   }
+
+  /** The partition's leader as this worker knows it, -1 while unknown (such partitions are sealed together). */
+  readonly #leaderOf = (p: PartitionState): number => this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
 
   /**
    * Sends what can go now: from every partition, the next batch its window lets go (oldest first, not backing off),
