@@ -6,9 +6,11 @@
  * Layout (byte offsets):
  *
  *   0    Int32 WRITE_POS        writer stores after filling entries; reader loads
- *   4    Int32 READER_SLEEPING  reader stores 1 before waiting, 0 after; writer swaps 1 → 0 to wake it
+ *   4    Int32 READER_SLEEPING  reader stores 1 (or 2, lingering) before waiting, 0 after; writer swaps it to 0
+ *                               to wake it
  *   64   Int32 READ_POS         reader stores when it releases entries; writer loads
  *   68   Int32 WRITER_SLEEPING  writer stores 1 before waiting, 0 after; reader swaps 1 → 0 to wake it
+ *   72   Int32 WAKE_AT          reader stores before it lingers: the WRITE_POS from which the writer must wake it
  *   128  data area, `capacity` bytes, a power of two
  *
  * Positions are free-running 32-bit counters (they wrap from 2^31 - 1 to -2^31 and on): the byte at position p
@@ -18,9 +20,13 @@
  * Entries are at most capacity/2 bytes including their prefix, so an empty ring always has room for the largest
  * one plus the bytes skipped by a wrap — a writer that waits for space always gets it once the reader drains.
  *
- * Wake-ups are coalesced with the sleeping words: a side notifies only when it swaps the other side's word 1 → 0,
- * so a busy reader (or writer) costs its peer one Atomics.load per publish and never a notify. A side sleeps on
- * its own sleeping word (Atomics.waitAsync, expected value 1), not on a position, so that wake() — which moves no
+ * Wake-ups are coalesced with the sleeping words: a side notifies only when it swaps the other side's word to 0,
+ * so a busy reader (or writer) costs its peer one Atomics.load per publish and never a notify. A reader that has
+ * a deadline of its own to wake at (a worker with open batches, its linger) may sleep *lingering*
+ * (READER_SLEEPING = 2): then the writer wakes it only once WRITE_POS reaches WAKE_AT (enough bytes that a batch
+ * could be full), and wake() always does. At a modest rate that is one wake-up per linger instead of one per
+ * turn of the writer's event loop. A side sleeps on
+ * its own sleeping word (Atomics.waitAsync, expected value 1 or 2), not on a position, so that wake() — which moves no
  * position — cannot be lost either.
  *
  * The wake-up protocols are model-checked with Spin: test/shared/models/ring.pml (data and wake(), the reader's
@@ -43,6 +49,7 @@ export const RingSlot = {
   READER_SLEEPING: 1,
   READ_POS: 16,
   WRITER_SLEEPING: 17,
+  WAKE_AT: 18,
 } as const;
 export type RingSlot = (typeof RingSlot)[keyof typeof RingSlot];
 
@@ -50,6 +57,8 @@ export const RING_HEADER_BYTES = 128;
 export const MIN_RING_CAPACITY = 64;
 export const MAX_RING_CAPACITY = 2 ** 30;
 const WRAP = -1;
+/** READER_SLEEPING while the reader lingers: asleep, to be woken by wake() or once WRITE_POS reaches WAKE_AT. */
+const LINGERING = 2;
 
 export interface RingOptions {
   /** Data area in bytes: a power of two from 64 to 2^30. */
@@ -162,9 +171,14 @@ export class RingWriter extends RingEnd {
     const h = this.header;
     Atomics.store(h, RingSlot.WRITE_POS, pending); // model ring.pml: `publish`
     // Ordering (both sides SeqCst): we store WRITE_POS then load READER_SLEEPING; the reader stores
-    // READER_SLEEPING = 1 then loads WRITE_POS. At least one of the two loads sees the other's store, so either
-    // the reader finds the data before it sleeps or we find it asleep and wake it.
-    if (Atomics.load(h, RingSlot.READER_SLEEPING) !== 0) this.#wakeReader(); // ring.pml: `look`
+    // READER_SLEEPING (after WAKE_AT) then loads WRITE_POS. At least one of the two loads sees the other's store,
+    // so either the reader finds the data (or, lingering, finds WAKE_AT reached) before it sleeps, or we find it
+    // asleep, with the WAKE_AT it stored, and wake it.
+    const sleeping = Atomics.load(h, RingSlot.READER_SLEEPING); // ring.pml: `look`
+    if (sleeping === 0) return;
+    // Lingering, and not yet the bytes it asked to be woken for: it reads them at its deadline.
+    if (sleeping === LINGERING && ((pending - Atomics.load(h, RingSlot.WAKE_AT)) | 0) < 0) return; // `lookat`
+    this.#wakeReader();
   }
 
   /** Drops every reserved, uncommitted entry (for a caller that failed while filling one). */
@@ -218,6 +232,9 @@ export class RingWriter extends RingEnd {
         Atomics.store(h, RingSlot.WRITER_SLEEPING, 0);
         return;
       }
+      // A lingering reader would read (and free) nothing before its deadline unless the bytes it waits for have
+      // come; an entry that needs more room than that would wait out the linger. We need it to drain now.
+      this.#wakeReader(); // ring.pml: `kick`
       const outcome = await waitOn(h, RingSlot.WRITER_SLEEPING, 1, options); // ring-space.pml: `sleep`
       Atomics.store(h, RingSlot.WRITER_SLEEPING, 0); // ring-space.pml: `awake`
       if (outcome === 'aborted') {
@@ -236,7 +253,10 @@ export class RingWriter extends RingEnd {
 
   #wakeReader(): boolean {
     const h = this.header;
-    if (Atomics.compareExchange(h, RingSlot.READER_SLEEPING, 1, 0) !== 1) return false; // ring.pml: `swap`
+    // Whichever way it sleeps (1, or 2 lingering). The swap fails if the reader woke meanwhile; if it went back to
+    // sleep, its own re-check after storing its word sees what we published (ring.pml: `swap`).
+    const sleeping = Atomics.load(h, RingSlot.READER_SLEEPING);
+    if (sleeping === 0 || Atomics.compareExchange(h, RingSlot.READER_SLEEPING, sleeping, 0) !== sleeping) return false;
     Atomics.notify(h, RingSlot.READER_SLEEPING); // ring.pml: `notify`
     return true;
   }
@@ -323,23 +343,38 @@ export class RingReader extends RingEnd {
    * closes). It is re-checked after the sleeping word is stored, so a writer that changes that condition and
    * then calls wake() is never lost: checked only before, a wake() landing between the check and the store
    * would find nobody asleep, and the reader would sleep out its whole timeout (ring.pml's negative variant).
+   *
+   * `lingerBytes` (at least 1) makes the sleep lingering: new entries wake the reader only once `lingerBytes` more
+   * bytes than it has read are published (wake(), the timeout and the signal as usual). For a reader with a
+   * `timeoutMs` of its own that need not see every entry at once: entries left unread then wait up to that
+   * timeout.
    */
-  waitForData(options: WaitOptions & { readonly hasWork?: (() => boolean) | undefined } = {}): Promise<WaitOutcome> {
+  waitForData(options: WaitOptions & { readonly hasWork?: (() => boolean) | undefined; readonly lingerBytes?: number | undefined } = {}): Promise<WaitOutcome> {
     this.release();
     const h = this.header;
-    if (this.#pos !== this.#cachedWrite) return Promise.resolve('not-equal');
+    const pos = this.#pos;
+    if (pos !== this.#cachedWrite) return Promise.resolve('not-equal');
     this.pause?.('reader:idle');
-    // Ordering: see RingWriter.commit. Store our sleeping word, THEN re-check WRITE_POS and `hasWork`. We wait on
-    // the sleeping word itself (expected 1), not on WRITE_POS, so that wake() — which changes no position —
-    // cannot slip in between the re-check and the wait: its swap to 0 makes waitAsync return 'not-equal' at once.
-    Atomics.store(h, RingSlot.READER_SLEEPING, 1); // ring.pml: `sleepy`
+    // Ordering: see RingWriter.commit. Store our sleeping word (after WAKE_AT, which the writer reads once it sees
+    // the word), THEN re-check WRITE_POS and `hasWork`. We wait on the sleeping word itself, not on WRITE_POS, so
+    // that wake() — which changes no position — cannot slip in between the re-check and the wait: its swap to 0
+    // makes waitAsync return 'not-equal' at once.
+    const linger = options.lingerBytes;
+    if (linger !== undefined && !(Number.isInteger(linger) && linger >= 1 && linger <= this.capacity)) {
+      // 0 would make every re-check find "enough" and the caller's loop spin without yielding.
+      throw new RangeError(`lingerBytes must be an integer from 1 to the ring's capacity, got ${linger}`);
+    }
+    const word = linger === undefined ? 1 : LINGERING;
+    if (linger !== undefined) Atomics.store(h, RingSlot.WAKE_AT, (pos + linger) | 0); // ring.pml: `wakeat`
+    Atomics.store(h, RingSlot.READER_SLEEPING, word); // ring.pml: `sleepy`
     this.pause?.('reader:sleeping');
-    this.#cachedWrite = Atomics.load(h, RingSlot.WRITE_POS); // ring.pml: `recheck`
-    if (this.#pos !== this.#cachedWrite || options.hasWork?.() === true) {
+    const write = (this.#cachedWrite = Atomics.load(h, RingSlot.WRITE_POS)); // ring.pml: `recheck`
+    const wake = linger === undefined ? write !== pos : ((write - pos - linger) | 0) >= 0;
+    if (wake || options.hasWork?.() === true) {
       Atomics.store(h, RingSlot.READER_SLEEPING, 0);
       return Promise.resolve('not-equal');
     }
-    return waitOn(h, RingSlot.READER_SLEEPING, 1, options).then((outcome) => { // ring.pml: `sleep`
+    return waitOn(h, RingSlot.READER_SLEEPING, word, options).then((outcome) => { // ring.pml: `sleep`
       // After 'ok' the waker already swapped the word to 0; after a timeout or an abort we must.
       Atomics.store(h, RingSlot.READER_SLEEPING, 0); // ring.pml: `awake`
       return outcome;

@@ -5,7 +5,7 @@
  * claims each record with a CAS on its state byte (a record the main thread cancelled first is dropped, so no
  * sequence number is spent on it) and encodes the batch straight from the arena.
  */
-import { RecordEntryOffset, readI32, readU16, readU32 } from '../shared/record-entry.js';
+import { RECORD_HEADER_BYTES, RecordEntryOffset, readI32, readU16, readU32 } from '../shared/record-entry.js';
 import { seal } from '../shared/record-states.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
 import type { BatchBufferSource, BatchHeader } from '../protocol/record-batch.js';
@@ -104,6 +104,20 @@ export class Accumulator {
   /** True while some partition has an open (unsealed) batch. */
   get hasOpen(): boolean {
     return this.#filling.size > 0;
+  }
+
+  /**
+   * The fewest ring bytes after which some batch could be full: the smallest room left in an open batch (a record
+   * takes at least as many ring bytes as arena bytes, and at least a header), or a whole batch for a partition not
+   * yet open. A worker that lingers need not look at the ring before that many bytes have come.
+   */
+  roomBeforeFull(): number {
+    const { batchMaxBytes } = this.#init.settings;
+    let room = batchMaxBytes;
+    for (const p of this.#filling) {
+      room = Math.min(room, batchMaxBytes - p.arenaUsed, (MAX_BATCH_RECORDS - p.count) * RECORD_HEADER_BYTES);
+    }
+    return Math.max(0, room);
   }
 
   /** How long the worker may sleep: until the oldest open batch must be sealed, or indefinitely. */

@@ -57,6 +57,10 @@ export class ProducerWorker {
   readonly #batches: Accumulator;
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
+  /** The loop last slept lingering (entries may have waited in the ring since #lastReadAt). */
+  #lingered = false;
+  /** When #readRing last began: every entry it left unread was published after that. */
+  #lastReadAt = 0;
   readonly #tokens: WorkerTokens;
   /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
   readonly #identity: ProducerIdentityView | undefined;
@@ -122,10 +126,16 @@ export class ProducerWorker {
       // `hasWork` is re-checked after the reader announces its sleep: the main thread sets WAITERS/FLUSHES and
       // then wakes us, and a wake landing between #sealDue's look and the sleep must not be lost (it would hold
       // an open batch, and a flush, for the whole linger).
+      // With batches open the loop wakes at their linger deadline anyway: new records need not wake it before
+      // then, unless they could fill a batch (roomBeforeFull) or the ring (a quarter of it: the writer must never
+      // wait for space behind a sleeping reader). One wake-up per linger instead of one per turn of the main
+      // thread's loop: at 20,000 records/s of 100 B it took a fifth off the worker's CPU.
+      this.#lingered = this.#batches.hasOpen && !this.#control.sendNow;
       await this.#reader.waitForData({
         timeoutMs: this.#batches.lingerWait(),
         signal: this.#stop.signal,
         hasWork: () => this.#control.sendNow && this.#batches.hasOpen,
+        lingerBytes: this.#lingered ? Math.max(1, Math.min(this.#batches.roomBeforeFull(), this.#reader.capacity / 4)) : undefined,
       });
     }
     await this.#done;
@@ -138,6 +148,11 @@ export class ProducerWorker {
     const reader = this.#reader;
     const data = this.#ringBytes;
     const now = Date.now();
+    // A record that waited in the ring while the loop lingered opens its batch as of the last read, not now: its
+    // linger counts from (no later than) when it was sent, so no record waits much past lingerMs for a seal.
+    const since = this.#lingered ? this.#lastReadAt : now;
+    this.#lastReadAt = now;
+    this.#lingered = false;
     for (let length; (length = reader.read()) >= 0; ) {
       const at = reader.offset;
       if (data[at + RecordEntryOffset.kind] === EntryKind.topic) {
@@ -146,7 +161,7 @@ export class ProducerWorker {
         this.#refresh(name);
         continue;
       }
-      this.#batches.add(data, at, length, now);
+      this.#batches.add(data, at, length, since);
     }
     // The entries' bytes leave the ring before its space is handed back (Accumulator.add copies in runs).
     this.#batches.copyPending();

@@ -184,6 +184,75 @@ describe('ring round trips', () => {
   }
 });
 
+describe('a lingering reader (one thread)', () => {
+  // An entry of 4 payload bytes takes 8 ring bytes (length prefix + payload).
+  const four = Uint8Array.of(1, 2, 3, 4);
+
+  it('sleeps through entries short of lingerBytes and wakes once they reach it', async () => {
+    const buffer = createRing({ capacity: 256 });
+    const writer = new RingWriter(buffer);
+    const reader = new RingReader(buffer);
+    const waiting = reader.waitForData({ lingerBytes: 16, timeoutMs: 60_000 });
+    assert.equal(Atomics.load(header(buffer), RingSlot.READER_SLEEPING), 2, 'asleep, lingering');
+    assert.equal(Atomics.load(header(buffer), RingSlot.WAKE_AT), 16);
+    writer.tryWrite(four);
+    assert.equal(Atomics.load(header(buffer), RingSlot.READER_SLEEPING), 2, '8 of 16 bytes: not woken');
+    writer.tryWrite(four);
+    assert.equal(Atomics.load(header(buffer), RingSlot.READER_SLEEPING), 0, '16 of 16 bytes: woken');
+    assert.equal(await alive(waiting), 'ok');
+    assert.equal(reader.read(), 4);
+    assert.equal(reader.read(), 4);
+  });
+
+  it('does not sleep when the bytes it lingers for came between its last look and its sleep', async () => {
+    // The writer publishes while the reader is between `idle` and `sleepy` (ring.pml: BUGGY_LINGER's interleaving):
+    // it finds READER_SLEEPING still 0 and wakes nobody, so the reader's re-check must see WAKE_AT reached.
+    const buffer = createRing({ capacity: 256 });
+    const writer = new RingWriter(buffer);
+    const reader = new RingReader(buffer, (step) => {
+      if (step === 'reader:idle') writer.tryWrite(four);
+    });
+    assert.equal(await alive(reader.waitForData({ lingerBytes: 8, timeoutMs: 10_000 })), 'not-equal');
+    assert.equal(Atomics.load(header(buffer), RingSlot.READER_SLEEPING), 0);
+    assert.equal(reader.read(), 4);
+  });
+
+  it('sleeps on when fewer bytes than it lingers for came between its last look and its sleep', async () => {
+    const buffer = createRing({ capacity: 256 });
+    const writer = new RingWriter(buffer);
+    let published = false;
+    const reader = new RingReader(buffer, (step) => {
+      if (step === 'reader:idle' && !published) published = writer.tryWrite(four);
+    });
+    assert.equal(await alive(reader.waitForData({ lingerBytes: 16, timeoutMs: 1 })), 'timed-out', 'it slept out its timeout');
+    assert.equal(reader.read(), 4, 'and the entry waited for it');
+  });
+
+  it('is woken by wake(), and by a writer that has to wait for room', async () => {
+    const buffer = createRing({ capacity: 64 });
+    const writer = new RingWriter(buffer);
+    const reader = new RingReader(buffer);
+    const kicked = reader.waitForData({ lingerBytes: 64, timeoutMs: 60_000 });
+    assert.equal(writer.wake(), true);
+    assert.equal(await alive(kicked), 'ok');
+
+    // 40 bytes published, short of the 64 it lingers for; an entry of 28 (32 with its prefix) does not fit in the
+    // 24 left, so the writer must wait for room, and only its kick can end the reader's sleep before the timeout.
+    const lingering = reader.waitForData({ lingerBytes: 64, timeoutMs: 5_000 });
+    for (let i = 0; i < 5; i++) assert.ok(writer.reserve(4) >= 0);
+    const room = writer.waitForSpace(28);
+    assert.equal(await alive(lingering), 'ok', 'the writer needing room woke it');
+    while (reader.read() >= 0);
+    reader.release();
+    await alive(room);
+  });
+
+  it('refuses a lingerBytes below 1 (its re-check would never let it sleep)', () => {
+    const reader = new RingReader(createRing({ capacity: 64 }));
+    assert.throws(() => reader.waitForData({ lingerBytes: 0 }), RangeError);
+  });
+});
+
 describe('ring wake-ups (one thread)', () => {
   it('waitForData returns at once when data is there, and wakes on commit or wake() when it is not', async () => {
     const buffer = createRing({ capacity: 64 });

@@ -11,27 +11,36 @@
  *                  WorkerSlot.wake() for every worker, i.e. RingWriter.wake() on every record ring.
  *   worker (reader) src/workers/producer-worker.ts  ProducerWorker.run(): #readRing (RingReader.read/release),
  *                  #sealDue (Accumulator.sealDue(sendNow)), then RingReader.waitForData({ hasWork: () =>
- *                  control.sendNow && batches.hasOpen }) in src/shared/ring.ts.
+ *                  control.sendNow && batches.hasOpen, lingerBytes }) in src/shared/ring.ts; lingerBytes is set
+ *                  (the sleep is lingering) while the worker has open batches and sendNow is off.
  *
  * Steps (labels below) and the code they stand for; each step is one Atomics operation, executed atomically.
  *   Main    publish  RingWriter.commit: Atomics.store(WRITE_POS)
  *           look     RingWriter.commit: Atomics.load(READER_SLEEPING); 0 -> done
- *           swap     #wakeReader: Atomics.compareExchange(READER_SLEEPING, 1, 0); failed -> done
+ *           lookat   RingWriter.commit, when it loaded 2 (lingering): Atomics.load(WAKE_AT); WRITE_POS short of it
+ *                    -> done
+ *           reload   #wakeReader: Atomics.load(READER_SLEEPING) again, the value v its swap expects
+ *           swap     #wakeReader: Atomics.compareExchange(READER_SLEEPING, v, 0) for v = 1 or 2; 0 or failed -> done
  *           notify   #wakeReader: Atomics.notify(READER_SLEEPING)
  *           demand   ControlBlock.setWaiters(n > 0) or beginFlush(): sendNow becomes true. WAITERS, FLUSHES and
  *                    CLOSING are folded into one flag `sendNow`: the worker only asks whether any is non-zero.
- *           kick     #wakeWorkers: WorkerSlot.wake() on each ring in turn, i.e. RingWriter.wake(): `swap` (and
- *                    `notify` when the swap succeeded) without a `look`. WorkerSlot.wake() first commits records
- *                    still pending, which is an ordinary `publish`; the model publishes them separately.
+ *           kick     #wakeWorkers: WorkerSlot.wake() on each ring in turn, i.e. RingWriter.wake(): `reload`,
+ *                    `swap` (and `notify` when the swap succeeded) without a `look`. WorkerSlot.wake() first
+ *                    commits records still pending, which is an ordinary `publish`; the model publishes them
+ *                    separately. (RingWriter.waitForSpace kicks the same way before the writer sleeps for room.)
  *   Worker  read     #readRing: RingReader.read loads WRITE_POS and reads every record up to it; the records join
  *                    the open batch (the model only counts them)
  *           seal     #sealDue: loads sendNow; if set, the open batch is sealed (linger is infinite in the model:
  *                    a batch is sealed only because of sendNow)
  *           idle     waitForData: nothing left to read (#pos == #cachedWrite) — ProtocolStep 'reader:idle'
- *           sleepy   waitForData: Atomics.store(READER_SLEEPING, 1)
- *           recheck  waitForData: Atomics.load(WRITE_POS) differs from #pos, or hasWork() = sendNow && open
- *                    batch; either -> Atomics.store(READER_SLEEPING, 0) and loop ('not-equal')
- *           sleep    waitOn(READER_SLEEPING, 1): Atomics.waitAsync
+ *           linger   run(): lingering when a batch is open and sendNow is off (loads sendNow)
+ *           wakeat   waitForData, lingering: Atomics.store(WAKE_AT, #pos + lingerBytes); the model's lingerBytes
+ *                    is one record or two (roomBeforeFull varies), chosen freely
+ *           sleepy   waitForData: Atomics.store(READER_SLEEPING, 1, or 2 when lingering)
+ *           recheck  waitForData: Atomics.load(WRITE_POS) differs from #pos (lingering: has reached WAKE_AT), or
+ *                    hasWork() = sendNow && open batch; either -> Atomics.store(READER_SLEEPING, 0) and loop
+ *                    ('not-equal')
+ *           sleep    waitOn(READER_SLEEPING, 1 or 2): Atomics.waitAsync
  *           awake    Atomics.store(READER_SLEEPING, 0) after the wait
  *
  * Atomics.waitAsync(word, expected) is one atomic step: if the word is not `expected` it returns at once,
@@ -41,9 +50,9 @@
  *
  * The main thread publishes K records to each of NW rings in any order and, at any point, makes its demand and
  * kicks every worker. A worker stops (in the model) once it has read all K records and has no open batch.
- * K = 1 by default keeps the search near 3 million states (seconds); with spin -DK=2 -a it is about 42 million
- * states (a minute, 3 GB), also without error. With K = 1 a ring still sees two wake-ups (`publish` and `kick`),
- * so a token taken in an earlier round (a stale swap) is covered either way.
+ * K = 2 (a worker can linger: it has read a record and one more is to come) and NW = 2 keep the search near 7
+ * million states (seconds). A ring sees up to three wake-ups (two `publish`es and a `kick`), so a token taken in
+ * an earlier round (a stale swap) is covered.
  *
  * Property checked (safety run, pan -DSAFETY): no invalid end state — no worker stays blocked in `sleep` with
  * records unread or a batch open once the main thread is done — and an assertion that each worker read all K
@@ -54,21 +63,31 @@
  * hasWork). Lost wake-up: the worker reads its records and `seal` sees sendNow = 0 (the batch stays open); main
  * does `demand` and `kick`, whose `swap` fails because READER_SLEEPING is still 0; the worker does `idle`,
  * `sleepy`, `recheck` (WRITE_POS unchanged) and `sleep`s forever with its batch open.
+ *
+ * Configuration NODEMAND (spin -DNODEMAND -a): the main thread never demands, so nothing but the records wakes
+ * a lingering worker (the demand's kick would hide a lost one). A worker may then end asleep only lingering with
+ * WRITE_POS short of its WAKE_AT — the linger timeout, which the model leaves out, would wake it — taken as the
+ * branch `timeout && …` (Spin's `timeout`: no process can move); asleep any other way is an invalid end state.
+ * Its negative variant BUGGY_LINGER (spin -DNODEMAND -DBUGGY_LINGER -a): the lingering `recheck` ignores
+ * WAKE_AT. Lost wake-up: the worker reads a record (`read`, batch open), `linger`s with `wakeat` one record on;
+ * main does `publish` and its `look` sees READER_SLEEPING still 0; the worker does `sleepy`, `recheck` (blind to
+ * the record) and `sleep`s for good with WAKE_AT reached.
  */
 
-#define NW 3          /* workers, one record ring each; the choice of ring below names each */
+#define NW 2          /* workers, one record ring each; the choice of ring below names each */
 #ifndef K
-#define K 1           /* records per ring (see the comment above for -DK=2) */
+#define K 2           /* records per ring: a lingering sleep needs a record read (an open batch) and one to come */
 #endif
 #define ALL (NW * K)
 
 byte wpos[NW];        /* WRITE_POS of each record ring, counted in records */
-bit rsleep[NW];       /* READER_SLEEPING of each ring */
+byte rsleep[NW];      /* READER_SLEEPING of each ring: 0 awake, 1 asleep, 2 lingering */
+byte wakeAt[NW];      /* WAKE_AT of each ring, counted in records */
 bit rwait[NW];        /* worker i is a registered waiter on its READER_SLEEPING */
 bit sendNow;          /* WAITERS != 0 || FLUSHES != 0 || CLOSING != 0 */
 
 active proctype Main() {
-  byte r, sent;
+  byte r, sent, v;
   byte kicking = NW;  /* < NW while #wakeWorkers runs: the next ring to wake */
   bit demanded, won;
 next:
@@ -76,13 +95,13 @@ next:
   :: kicking < NW ->
 kick:
     d_step { r = kicking; kicking++ }
+    goto reload
   :: kicking == NW && sent < ALL ->
 publish:
     atomic {
       if
       :: wpos[0] < K -> r = 0
       :: wpos[1] < K -> r = 1
-      :: wpos[2] < K -> r = 2
       fi;
       wpos[r]++;
       sent++
@@ -90,19 +109,36 @@ publish:
 look:
     if
     :: rsleep[r] == 0 -> goto next
+    :: rsleep[r] == 1 -> v = 1
+    :: rsleep[r] == 2 -> v = 2
+    fi;
+    if
+    :: v == 2 ->
+lookat:
+      if
+      :: wpos[r] < wakeAt[r] -> goto next
+      :: else -> skip
+      fi
     :: else -> skip
     fi
+#ifndef NODEMAND
   :: kicking == NW && !demanded ->
 demand:
     d_step { sendNow = 1; demanded = 1; kicking = 0 }
     goto next
   :: kicking == NW && sent == ALL && demanded ->
     goto done
+#else
+  :: kicking == NW && sent == ALL ->
+    goto done
+#endif
   fi;
+reload:
+  v = rsleep[r];
 swap:
   d_step {
     if
-    :: rsleep[r] == 1 -> rsleep[r] = 0; won = 1
+    :: v != 0 && rsleep[r] == v -> rsleep[r] = 0; won = 1
     :: else -> won = 0
     fi
   }
@@ -119,6 +155,7 @@ done:
 
 proctype Worker(byte me) {
   byte rpos, cw;      /* RingReader #pos and #cachedWrite */
+  byte word;          /* the value it sleeps on: 1, or 2 when lingering */
   bit open;           /* an open (unsealed) batch holds records */
 read:
   atomic {
@@ -141,12 +178,30 @@ idle:
   :: rpos != cw -> goto read                /* never taken: #readRing read up to cw */
   :: else -> skip
   fi;
+linger:
+  if
+  :: open && sendNow == 0 -> word = 2
+  :: else -> word = 1
+  fi;
+  if
+  :: word == 2 ->
+    /* roomBeforeFull: one more record, or two, may fill a batch */
+wakeat:
+    if
+    :: wakeAt[me] = rpos + 1
+    :: wakeAt[me] = rpos + 2
+    fi
+  :: else -> skip
+  fi;
 sleepy:
-  rsleep[me] = 1;
+  rsleep[me] = word;
 recheck:
   cw = wpos[me];
   if
-  :: cw != rpos -> rsleep[me] = 0; goto read
+  :: word == 1 && cw != rpos -> rsleep[me] = 0; goto read
+#ifndef BUGGY_LINGER
+  :: word == 2 && cw >= wakeAt[me] -> rsleep[me] = 0; goto read
+#endif
   :: else -> skip
   fi;
 #ifndef BUGGY
@@ -158,22 +213,34 @@ recheck:
 sleep:
   d_step {
     if
-    :: rsleep[me] == 1 -> rwait[me] = 1
+    :: rsleep[me] == word -> rwait[me] = 1
     :: else -> skip
     fi
   }
+#ifndef NODEMAND
   rwait[me] == 0;                           /* blocked until a notify on READER_SLEEPING */
+#else
+  if
+  :: rwait[me] == 0 -> skip                 /* woken by a notify on READER_SLEEPING */
+  :: timeout && word == 2 && wpos[me] < wakeAt[me] ->
+    goto lingered                           /* nothing it must be woken for: it sleeps out its linger */
+  fi;
+#endif
 awake:
   rsleep[me] = 0;
   goto read;
 finished:
-  assert(rpos == K && !open)
+  assert(rpos == K && !open);
+  goto end_worker;
+lingered:
+  assert(open);                             /* only a worker with an open batch lingers */
+end_worker:
+  skip
 }
 
 init {
   atomic {
     run Worker(0);
-    run Worker(1);
-    run Worker(2)
+    run Worker(1)
   }
 }
