@@ -21,13 +21,14 @@
  * one plus the bytes skipped by a wrap — a writer that waits for space always gets it once the reader drains.
  *
  * Wake-ups are coalesced with the sleeping words: a side notifies only when it swaps the other side's word to 0,
- * so a busy reader (or writer) costs its peer one Atomics.load per publish and never a notify. A reader that has
- * a deadline of its own to wake at (a worker with open batches, its linger) may sleep *lingering*
- * (READER_SLEEPING = 2): then the writer wakes it only once WRITE_POS reaches WAKE_AT (enough bytes that a batch
- * could be full), and wake() always does. At a modest rate that is one wake-up per linger instead of one per
- * turn of the writer's event loop. A side sleeps on
- * its own sleeping word (Atomics.waitAsync, expected value 1 or 2), not on a position, so that wake() — which moves no
- * position — cannot be lost either.
+ * so a busy reader (or writer) costs its peer one Atomics.load per publish and never a notify. A side sleeps on
+ * its own sleeping word (Atomics.waitAsync, expected value 1 or 2), not on a position, so that wake() — which
+ * moves no position — cannot be lost either.
+ *
+ * A reader with a deadline of its own to wake at (a worker with open batches: their linger) may sleep
+ * *lingering* (READER_SLEEPING = 2): then the writer wakes it only once WRITE_POS reaches WAKE_AT (enough bytes
+ * that a batch could be full), and wake() always does. At a modest rate that is one wake-up per linger instead of
+ * one per turn of the writer's event loop.
  *
  * The wake-up protocols are model-checked with Spin: test/shared/models/ring.pml (data and wake(), the reader's
  * side) and test/shared/models/ring-space.pml (back-pressure, the writer's side). Comments name each model step
@@ -59,6 +60,13 @@ export const MAX_RING_CAPACITY = 2 ** 30;
 const WRAP = -1;
 /** READER_SLEEPING while the reader lingers: asleep, to be woken by wake() or once WRITE_POS reaches WAKE_AT. */
 const LINGERING = 2;
+
+export interface WaitForDataOptions extends WaitOptions {
+  /** Another reason to stay awake, re-checked after the sleeping word is stored (RingReader.waitForData). */
+  readonly hasWork?: (() => boolean) | undefined;
+  /** Sleep lingering: new entries wake the reader only once this many more bytes are published (at least 1). */
+  readonly lingerBytes?: number | undefined;
+}
 
 export interface RingOptions {
   /** Data area in bytes: a power of two from 64 to 2^30. */
@@ -254,9 +262,10 @@ export class RingWriter extends RingEnd {
   #wakeReader(): boolean {
     const h = this.header;
     // Whichever way it sleeps (1, or 2 lingering). The swap fails if the reader woke meanwhile; if it went back to
-    // sleep, its own re-check after storing its word sees what we published (ring.pml: `swap`).
-    const sleeping = Atomics.load(h, RingSlot.READER_SLEEPING);
-    if (sleeping === 0 || Atomics.compareExchange(h, RingSlot.READER_SLEEPING, sleeping, 0) !== sleeping) return false;
+    // sleep, its own re-check after storing its word sees what we published.
+    const sleeping = Atomics.load(h, RingSlot.READER_SLEEPING); // ring.pml: `reload`
+    if (sleeping === 0) return false;
+    if (Atomics.compareExchange(h, RingSlot.READER_SLEEPING, sleeping, 0) !== sleeping) return false; // `swap`
     Atomics.notify(h, RingSlot.READER_SLEEPING); // ring.pml: `notify`
     return true;
   }
@@ -349,7 +358,7 @@ export class RingReader extends RingEnd {
    * `timeoutMs` of its own that need not see every entry at once: entries left unread then wait up to that
    * timeout.
    */
-  waitForData(options: WaitOptions & { readonly hasWork?: (() => boolean) | undefined; readonly lingerBytes?: number | undefined } = {}): Promise<WaitOutcome> {
+  waitForData(options: WaitForDataOptions = {}): Promise<WaitOutcome> {
     this.release();
     const h = this.header;
     const pos = this.#pos;

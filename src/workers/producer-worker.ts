@@ -39,9 +39,9 @@ const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
 /**
  * The most ring bytes a lingering worker lets pile up before records wake it. A rate that brings this much within
  * a linger is a busy one, where the worker best keeps reading as it did without lingering: with the cap at a
- * quarter of the ring (4 MiB) the kfake bench at 100B-none was slower in two of three pairs (716k vs 861k, 653k vs
- * 798k records/s; worker 0.64 vs 0.50 µs per record), at 64 KiB level with it. Far below a ring's quarter, so a
- * writer never waits for room behind a lingering reader for want of a wake-up (it kicks the reader anyway).
+ * quarter of the ring (4 MiB), the kfake bench at 100B-none was slower lingering than not in two pairs of three
+ * (716k vs 861k and 653k vs 798k records/s; worker 0.64 vs 0.50 µs per record); with it at 64 KiB the pairs were
+ * level.
  */
 const LINGER_WAKE_BYTES = 64 * 1024;
 
@@ -144,13 +144,18 @@ export class ProducerWorker {
         timeoutMs: this.#batches.lingerWait(),
         signal: this.#stop.signal,
         hasWork: () => this.#control.sendNow && this.#batches.hasOpen,
-        lingerBytes: this.#lingered ? Math.max(1, Math.min(this.#batches.roomBeforeFull(), LINGER_WAKE_BYTES)) : undefined,
+        lingerBytes: this.#lingered ? this.#lingerBytes() : undefined,
       });
     }
     await this.#done;
     await this.#completions.drained();
     this.#tokens.close();
     await this.#view.close();
+  }
+
+  /** How many bytes of new records may wait in the ring while the loop lingers (at least 1). */
+  #lingerBytes(): number {
+    return Math.max(1, Math.min(this.#batches.roomBeforeFull(), LINGER_WAKE_BYTES, this.#reader.capacity / 4));
   }
 
   #readRing(): void {
@@ -177,7 +182,7 @@ export class ProducerWorker {
     reader.release();
   }
 
-  /** Seals open batches whose linger is over with those of their brokers, or all when someone waits, flushes or closes. */
+  /** Seals batches whose linger is over (with their brokers' others), or all while anyone waits, flushes or closes. */
   #sealDue(): void {
     this.#batches.sealDue(this.#closing || this.#control.sendNow, Date.now(), this.#leaderOf);
   }
