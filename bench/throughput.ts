@@ -250,7 +250,7 @@ try {
 const machine = describeMachine(external, kfake !== undefined ? `${kfake.versions}, in memory on this machine (--broker kfake)` : undefined);
 const headers = [
   'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'main µs/rec',
-  'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'note',
+  'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'main waited', 'GC max ms', 'note',
 ];
 const note = (r: RunRow): string =>
   (r.skipped !== undefined ? `skipped: ${r.skipped}` : r.failedRepeats !== undefined ? `${r.failedRepeats} repeat(s) failed: ${r.failure}` : '').slice(0, 120);
@@ -262,16 +262,24 @@ const cells = saturationRows.map((r) => [
   cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.cpuUsPerRecord), cell(r.mainUsPerRecord),
   // each worker's own, joined with '+' (their sum is the workers' share)
   r.workerUsPerRecord === undefined || r.workerUsPerRecord.length === 0 ? '—' : r.workerUsPerRecord.map((us) => cell(us)).join('+'),
-  cell(r.otherUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), note(r),
+  cell(r.otherUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), waited(r), cell(r.mainGcMaxMs), note(r),
 ]);
 function elu(r: RunRow): string {
   return r.mainElu === undefined ? '—' : `${Math.round(r.mainElu * 100)}%`;
 }
+/** What of the event-loop delay was not the client's own doing: the main thread waiting for a core. */
+function waited(r: RunRow): string {
+  return r.mainWaitShare === undefined ? '—' : `${Math.round(r.mainWaitShare * 100)}%`;
+}
 // Rate scenarios get their own table: records/s there is the offered rate met or not, the latency tail is the point.
-const rateHeaders = ['client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'note'];
+const rateHeaders = [
+  'client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms',
+  'main waited', 'GC max ms', 'note',
+];
 const rateCells = rateRows.map((r) => [
   r.client, r.scenario, cell(SCENARIOS.find((s) => s.name === r.scenario)!.rate), cell(r.recordsPerSec), cell(r.p50Ms), cell(r.p99Ms),
-  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), note(r),
+  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), waited(r), cell(r.mainGcMaxMs),
+  note(r),
 ]);
 
 /** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside the lowest peer's. */

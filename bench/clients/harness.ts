@@ -6,8 +6,8 @@
  * result; the harness never times individual records itself, so each driver samples latency the way its client
  * exposes it (per record for ringkafka, per call for clients whose unit of sending is a call).
  */
-import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
-import type { ClientConfig, ClientReport, ThreadCpu } from '../lib/contract.js';
+import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
+import type { ClientConfig, ClientReport, GcPauses, ThreadCpu } from '../lib/contract.js';
 import { readPayloads } from '../lib/payload.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { readThreadCpu } from '../lib/process-watch.js';
@@ -84,6 +84,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
     let bytes = 0;
     for (let i = 0; i < config.records; i++) bytes += values[(config.warmupRecords + i) % values.length]!.length;
     loopDelay.enable();
+    const gc = new GcWatch();
     const threadsBefore = threads.read();
     const cpuBefore = process.cpuUsage();
     const start = performance.now();
@@ -92,6 +93,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
     const cpu = process.cpuUsage(cpuBefore);
     const threadCpu = threads.since(threadsBefore, (cpu.user + cpu.system) / 1e6);
     loopDelay.disable();
+    const mainGc = gc.stop();
 
     const [p50, p99, p999, max] = percentiles(latency.values, 0.5, 0.99, 0.999, 1);
     const report: ClientReport = {
@@ -105,6 +107,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
       // process-wide, worker threads included; Linux reports KiB
       rssMB: process.resourceUsage().maxRSS / 1024,
       eventLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : null,
+      mainGc,
       errors: outcome.errors,
       ...(outcome.firstError !== undefined && { firstError: outcome.firstError }),
       settings: driver.settings,
@@ -120,8 +123,33 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
   }
 }
 
+/**
+ * The main thread's garbage-collection pauses while it runs: what of the event-loop delay the collector holds.
+ * A PerformanceObserver sees only its own thread's heap, so a worker's collections are not counted here.
+ */
+export class GcWatch {
+  readonly #pauses: number[] = [];
+  readonly #observer = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) this.#pauses.push(entry.duration);
+  });
+
+  constructor() {
+    this.#observer.observe({ entryTypes: ['gc'] });
+  }
+
+  /** Stops watching; the pauses seen (entries still buffered are taken too). */
+  stop(): GcPauses {
+    for (const entry of this.#observer.takeRecords()) this.#pauses.push(entry.duration);
+    this.#observer.disconnect();
+    const pauses = this.#pauses;
+    return { count: pauses.length, totalMs: pauses.reduce((sum, ms) => sum + ms, 0), maxMs: pauses.reduce((max, ms) => Math.max(max, ms), 0) };
+  }
+}
+
 interface ThreadReading {
   readonly main: number;
+  /** Seconds the main thread waited for a CPU (schedstat only). */
+  readonly mainWait: number | undefined;
   readonly workers: ReadonlyMap<number, number>;
   /** Every other thread of the process: tid → its name (/proc comm) and CPU seconds. */
   readonly others: ReadonlyMap<number, { readonly name: string; readonly sec: number }>;
@@ -159,7 +187,7 @@ class ThreadWatch {
       }
       others.set(tid, { name, sec: cpu.sec });
     }
-    return { main: main.sec, workers, others, elu: performance.eventLoopUtilization(), source: main.source };
+    return { main: main.sec, mainWait: main.waitSec, workers, others, elu: performance.eventLoopUtilization(), source: main.source };
   }
 
   /** The CPU by thread since `before`; `totalSec` is the whole process's over the same span. */
@@ -182,6 +210,7 @@ class ThreadWatch {
       // two clocks (rusage, schedstat) that agree to a few ms: never below zero
       otherCpuSec: Math.max(0, totalSec - named),
       mainElu: performance.eventLoopUtilization(after.elu, before.elu).utilization,
+      ...(after.mainWait !== undefined && before.mainWait !== undefined && { mainWaitSec: after.mainWait - before.mainWait }),
       source: after.source,
     };
   }

@@ -33,6 +33,14 @@ export interface RunRow {
   readonly cpuUsPerRecord?: number;
   /** Node clients on Linux: the main thread's event-loop utilisation over the measured run, 0..1. */
   readonly mainElu?: number;
+  /**
+   * Node clients on Linux: the share of the measured run the main thread was runnable but waited for a CPU, 0..1
+   * (other threads and processes had the cores). Its event loop was held meanwhile: part of the event-loop delay.
+   */
+  readonly mainWaitShare?: number;
+  /** Node clients: the main thread's longest garbage-collection pause in the measured run, and their sum, ms. */
+  readonly mainGcMaxMs?: number;
+  readonly mainGcTotalMs?: number;
   /** Node clients on Linux: CPU µs per record of the main thread, of each worker thread, of all other threads. */
   readonly mainUsPerRecord?: number;
   readonly workerUsPerRecord?: readonly number[];
@@ -238,6 +246,8 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
       rssMB: report.rssMB ?? run.peakRssMB ?? null,
       eventLoopDelayP99Ms: spec.node ? (report.eventLoopDelayP99Ms ?? null) : null,
       ...(report.cpuSec !== null && { cpuUsPerRecord: (report.cpuSec * 1e6) / report.records }),
+      ...(report.mainGc !== undefined && { mainGcMaxMs: report.mainGc.maxMs, mainGcTotalMs: report.mainGc.totalMs }),
+      ...(report.threads?.mainWaitSec !== undefined && report.elapsedMs > 0 && { mainWaitShare: (report.threads.mainWaitSec * 1000) / report.elapsedMs }),
       ...(report.threads !== undefined && {
         mainElu: report.threads.mainElu,
         mainUsPerRecord: (report.threads.mainCpuSec * 1e6) / report.records,

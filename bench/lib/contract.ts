@@ -87,8 +87,17 @@ export interface ThreadCpu {
   readonly otherByName?: Readonly<Record<string, number>>;
   /** performance.eventLoopUtilization() of the main thread over the measured run, 0..1. */
   readonly mainElu: number;
+  /** Seconds the main thread was runnable but waited for a CPU (schedstat only): time its loop was held by others. */
+  readonly mainWaitSec?: number;
   /** Where the per-thread times came from. */
   readonly source: 'schedstat' | 'stat';
+}
+
+/** Garbage-collection pauses of one thread: how many, their sum and the longest, in ms. */
+export interface GcPauses {
+  readonly count: number;
+  readonly totalMs: number;
+  readonly maxMs: number;
 }
 
 export interface ClientReport {
@@ -109,6 +118,8 @@ export interface ClientReport {
   readonly rssMB: number | null;
   /** Node clients: p99 of the main thread's event-loop delay during the measured run. */
   readonly eventLoopDelayP99Ms?: number | null;
+  /** Node clients: the main thread's garbage-collection pauses during the measured run (perf_hooks 'gc' entries). */
+  readonly mainGc?: GcPauses;
   /** Records that failed; a run with failures is reported as failed, not as a throughput. */
   readonly errors: number;
   readonly firstError?: string;

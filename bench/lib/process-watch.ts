@@ -156,12 +156,25 @@ export function parseSchedstatSec(schedstat: string): number {
 }
 
 /**
+ * Second field of schedstat: nanoseconds the thread was runnable but waited for a CPU (on a run queue), in
+ * seconds. A thread that waited was not running although it had work: on a loaded machine this, not the thread's
+ * own work, is part of its event-loop delay.
+ */
+export function parseSchedstatWaitSec(schedstat: string): number {
+  const ns = Number(schedstat.trim().split(/\s+/)[1]);
+  if (!Number.isFinite(ns)) throw new Error(`not a schedstat line: ${schedstat.slice(0, 80)}`);
+  return ns / 1e9;
+}
+
+/**
  * CPU seconds of one thread of this process: from schedstat (nanoseconds) where the kernel has it, else from
  * stat (utime + stime, 10 ms ticks). Undefined when the thread is gone or /proc is not there (not Linux).
+ * `waitSec` (schedstat only): seconds it was runnable and waited for a CPU.
  */
-export function readThreadCpu(tid: number, pid = process.pid): { sec: number; source: 'schedstat' | 'stat' } | undefined {
+export function readThreadCpu(tid: number, pid = process.pid): { sec: number; waitSec?: number; source: 'schedstat' | 'stat' } | undefined {
   try {
-    return { sec: parseSchedstatSec(readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8')), source: 'schedstat' };
+    const schedstat = readFileSync(`/proc/${pid}/task/${tid}/schedstat`, 'utf8');
+    return { sec: parseSchedstatSec(schedstat), waitSec: parseSchedstatWaitSec(schedstat), source: 'schedstat' };
   } catch {
     try {
       return { sec: parseStatCpu(readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8')), source: 'stat' };

@@ -3,8 +3,8 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { callBytes } from '../../../bench/clients/harness.js';
-import { CLIENTS, ringkafkaWithWorkers, slug } from '../../../bench/lib/clients.js';
+import { callBytes, GcWatch } from '../../../bench/clients/harness.js';
+import { CLIENTS, ringkafkaWithWorkers, runOne, slug } from '../../../bench/lib/clients.js';
 import type { ClientConfig, Scenario } from '../../../bench/lib/contract.js';
 import { writeKeyFile } from '../../../bench/lib/payload.js';
 
@@ -139,5 +139,31 @@ describe('the transactional scenario', () => {
       assert.equal(client(name).cannot!(base.scenario), undefined, name);
     }
     assert.equal(client('ringkafka').cannot, undefined, 'ringkafka decides at run time (unsupported in a build without transactions)');
+  });
+});
+
+describe('the main thread\'s waits and pauses', () => {
+  it('turns a report\'s main-thread wait for a CPU into a share of the run, and keeps its GC pauses', async () => {
+    const report = {
+      records: 1000, bytes: 100_000, elapsedMs: 2000, p50Ms: 1, p99Ms: 2, cpuSec: 1, rssMB: 100, eventLoopDelayP99Ms: 12, errors: 0, settings: [],
+      mainGc: { count: 3, totalMs: 21, maxMs: 11 },
+      threads: { mainCpuSec: 0.5, workerCpuSec: [0.3], otherCpuSec: 0.2, mainElu: 0.9, mainWaitSec: 0.5, source: 'schedstat' },
+    };
+    const fake = { name: 'fake', setup: 'none' as const, node: true, command: () => ({ command: process.execPath, args: ['-e', `console.log(${JSON.stringify(JSON.stringify(report))})`] }) };
+    const { row } = await runOne(fake, base, 30_000);
+    assert.equal(row.mainWaitShare, 0.25);
+    assert.equal(row.mainGcMaxMs, 11);
+    assert.equal(row.mainGcTotalMs, 21);
+    assert.equal(row.eventLoopDelayP99Ms, 12);
+  });
+
+  it('counts this thread\'s garbage-collection pauses while it watches', async () => {
+    const watch = new GcWatch();
+    let kept: unknown[] = [];
+    for (let i = 0; i < 2_000_000; i++) kept = [i, kept.length > 1000 ? [] : kept]; // young garbage: scavenges
+    await new Promise((resolve) => setTimeout(resolve, 10)); // entries are delivered after the pause
+    const pauses = watch.stop();
+    assert.ok(pauses.count > 0, JSON.stringify(pauses));
+    assert.ok(pauses.maxMs > 0 && pauses.maxMs <= pauses.totalMs, JSON.stringify(pauses));
   });
 });

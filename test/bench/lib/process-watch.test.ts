@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { cpuBetween, parseSchedstatSec, parseStatCpu, parseVmHwmMB, readThreadCpu, watch } from '../../../bench/lib/process-watch.js';
+import { cpuBetween, parseSchedstatSec, parseSchedstatWaitSec, parseStatCpu, parseVmHwmMB, readThreadCpu, watch } from '../../../bench/lib/process-watch.js';
 
 describe('/proc parsing', () => {
   it('reads utime + stime even when the command name has spaces and parentheses', () => {
@@ -14,9 +14,15 @@ describe('/proc parsing', () => {
     assert.throws(() => parseSchedstatSec('garbage'), /not a schedstat line/);
   });
 
+  it('reads the time a thread waited for a CPU from schedstat\'s second field, in seconds', () => {
+    assert.equal(parseSchedstatWaitSec('1500000000 250000000 30\n'), 0.25);
+    assert.throws(() => parseSchedstatWaitSec('1500000000'), /not a schedstat line/);
+  });
+
   it('reads this process\'s main thread (Linux only)', { skip: process.platform !== 'linux' }, () => {
     const cpu = readThreadCpu(process.pid);
     assert.ok(cpu !== undefined && cpu.sec > 0, JSON.stringify(cpu));
+    if (cpu.source === 'schedstat') assert.ok(cpu.waitSec !== undefined && cpu.waitSec >= 0, JSON.stringify(cpu));
     assert.equal(readThreadCpu(2 ** 30), undefined);
   });
 
