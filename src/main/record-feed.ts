@@ -20,6 +20,8 @@ const TWO_ENTRIES_FRAMING = 12;
 
 export class RecordFeed {
   readonly #writer: RingWriter;
+  /** The ring data's byteOffset, read once (writeRecordEntry: reading it per record costs). */
+  readonly #dataByteOffset: number;
   /** One byte per topic index (indexes are u16): 1 once the topic's entry is in this ring. Checked per record. */
   readonly #announced = new Uint8Array(0x10000);
   /** Records waiting for ring space, oldest first. Empty on the fast path. */
@@ -31,6 +33,7 @@ export class RecordFeed {
 
   constructor(recordRing: SharedArrayBuffer) {
     this.#writer = new RingWriter(recordRing);
+    this.#dataByteOffset = this.#writer.data.byteOffset;
   }
 
   /** Records waiting for ring space. */
@@ -87,7 +90,7 @@ export class RecordFeed {
     }
     const at = writer.reserve(recordEntrySize(record.key, record.value, record.headers));
     if (at < 0) return false;
-    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record);
+    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record, this.#dataByteOffset);
     this.#scheduleCommit();
     return true;
   }

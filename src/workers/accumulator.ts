@@ -33,6 +33,9 @@ export class Accumulator {
   readonly #filling = new Set<PartitionState>();
   /** Partitions whose arena may wait for a run of entries still in the ring (`copyPending`). */
   readonly #copyList: PartitionState[] = [];
+  /** The ring bytes records last came from, and their byteOffset (read once: about 15 ns per read on Node 20). */
+  #ringData: Buffer | undefined;
+  #ringByteOffset = 0;
   #last: PartitionState | undefined;
   readonly #init: WorkerInit;
   readonly #states: Uint8Array;
@@ -72,7 +75,11 @@ export class Accumulator {
       p.copyListed = true;
       this.#copyList.push(p);
     }
-    p.append(data, at, length, readU32(data, at + RecordEntryOffset.recordId));
+    if (data !== this.#ringData) {
+      this.#ringData = data;
+      this.#ringByteOffset = data.byteOffset;
+    }
+    p.append(data, at, length, readU32(data, at + RecordEntryOffset.recordId), this.#ringByteOffset);
     if (p.arenaUsed >= batchMaxBytes) this.seal(p, now);
   }
 

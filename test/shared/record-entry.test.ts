@@ -76,6 +76,19 @@ describe('record entry value alignment', () => {
       assert.deepEqual(ring.subarray(16 + RECORD_HEADER_BYTES, 16 + RECORD_HEADER_BYTES + 3), key);
     }
   });
+
+  it('aligns to the buffer, not the view, with the view\'s byteOffset passed in (a ring\'s data starts after its header)', () => {
+    const shared = new SharedArrayBuffer(512);
+    const data = new Uint8Array(shared, 12, 256);
+    const words = new Int32Array(shared, 12, 64);
+    for (const sourceOffset of [0, 2, 5]) {
+      const value = new Uint8Array(new ArrayBuffer(64), sourceOffset, 40).fill(9);
+      writeRecordEntry(data, words, 16, 1, 0, 0, { timestamp: 0, key: null, value, headers: [] }, data.byteOffset);
+      const valueAt = 16 + RECORD_HEADER_BYTES + data[16 + RecordEntryOffset.valuePad]!;
+      assert.equal((data.byteOffset + valueAt) % 8, sourceOffset % 8, `source offset ${sourceOffset}`);
+      assert.deepEqual(data.subarray(valueAt, valueAt + 40), value);
+    }
+  });
 });
 
 describe('topic entry', () => {
