@@ -2,7 +2,9 @@
  * What Sink does with a Produce answer that a single local broker never gives: NOT_LEADER_OR_FOLLOWER with the
  * KIP-951 current_leader and node_endpoints (Produce v10+; their decoding is checked byte by byte in
  * test/protocol/apis/produce.test.ts). The cluster view is real (its Metadata from the fake broker); only the
- * Produce exchange is a stand-in connection that answers with the decoded response.
+ * Produce exchange is a stand-in connection that answers with the decoded response. Also a Produce v13 answer, which
+ * names topics by id only, leaving one batch out (a real broker never does): each batch finds its own topic's answer,
+ * and the one left out is lost.
  */
 import assert from 'node:assert/strict';
 import { describe, it, type TestContext } from 'node:test';
@@ -77,5 +79,50 @@ describe('Sink: KIP-951 current_leader', () => {
     const { outcome, leaders } = await sendOne(view);
     assert.equal(outcome.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.deepEqual(leaders, [1]);
+  });
+});
+
+describe('Sink: answers by topic id (Produce v13)', () => {
+  it('matches each batch to its topic\'s answer by id when the answer names no topic; a batch without one is lost', async (t) => {
+    const idA = new Uint8Array(16).fill(0xa1);
+    const idB = new Uint8Array(16).fill(0xb2);
+    const idC = new Uint8Array(16).fill(0xc3);
+    const view = await viewAnswering(t, {
+      responses: [
+        { name: null, topicId: idB, partitionResponses: [partition({ index: 0, baseOffset: 200n }), partition({ index: 1, baseOffset: 210n })] },
+        { name: null, topicId: idA, partitionResponses: [partition({ index: 0, baseOffset: 100n })] },
+      ],
+      throttleTimeMs: 0,
+      nodeEndpoints: [],
+    });
+    const answered = new Map<string, number>();
+    const lost: string[] = [];
+    const items: Outgoing[] = [
+      { topic: 'a', topicId: Uint8Array.from(idA), partition: 0 },
+      { topic: 'b', topicId: idB, partition: 1 },
+      { topic: 'b', topicId: idB, partition: 0 },
+      { topic: 'c', topicId: idC, partition: 0 },
+    ].map((item) => ({ ...item, batch: { recordIds: Uint32Array.of(1), bytes: Buffer.from('a record batch') } as unknown as Batch }));
+    await new Promise<void>((resolve) => {
+      const settled = (): void => {
+        if (answered.size + lost.length === items.length) resolve();
+      };
+      const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
+        answered: (item, outcome) => {
+          answered.set(`${item.topic}-${item.partition}`, outcome.baseOffset);
+          settled();
+        },
+        lost: (item) => {
+          lost.push(`${item.topic}-${item.partition}`);
+          settled();
+        },
+        ready: () => undefined,
+        throttled: () => undefined,
+        inFlight: () => undefined,
+      });
+      sink.send(items);
+    });
+    assert.deepEqual(Object.fromEntries(answered), { 'a-0': 100, 'b-1': 210, 'b-0': 200 });
+    assert.deepEqual(lost, ['c-0']);
   });
 });
