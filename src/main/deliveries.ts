@@ -102,9 +102,8 @@ export class Deliveries {
     t.timestamp[id] = prepared.timestamp;
     t.deadline[id] = now + this.#context.deliveryTimeoutMs;
     t.sendSeq[id] = seq;
-    t.settler[id] = settler;
     t.position[id] = position;
-    t.signal[id] = signal;
+    t.attach(id, settler, signal);
     t.track(id);
     // A plain store: the worker first looks at this byte after reading the record's entry, which the ring's commit
     // (an atomic store after this one) publishes, so it cannot see an older value; an Atomics.store here would add
@@ -122,7 +121,7 @@ export class Deliveries {
    */
   release(id: number, reason: ReleaseReason, cause?: unknown): void {
     const t = this.#table;
-    if (t.settler[id] === undefined) return;
+    if (t.settlerOf(id) === undefined) return;
     if (this.#context.handles[t.worker[id]!]!.unqueue(id)) {
       // Still queued for ring space: it never reaches the worker, so its id and bytes go back at once.
       this.#settleFailed(id, releasedError(reason, 'not-sent', cause));
@@ -214,10 +213,10 @@ export class Deliveries {
   /** Detaches the caller of record `id`, or undefined when it was settled already. */
   #detach(id: number): Settler | undefined {
     const t = this.#table;
-    const settler = t.settler[id];
+    const settler = t.settlerOf(id);
     if (settler === undefined) return undefined;
-    t.settler[id] = undefined;
-    const signal = t.signal[id];
+    const signal = t.signalOf(id);
+    t.detach(id);
     if (signal !== undefined) this.#signals.unwatch(signal, id);
     this.#context.sends.end(t.sendSeq[id]!);
     return settler;

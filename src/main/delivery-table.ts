@@ -8,8 +8,27 @@
  * never be mistaken for a newer record. A caller may be released early (abort, delivery timeout, close) while its
  * record stays here until the worker reports it; its bytes stay counted in the budget until then, so memory stays
  * bounded by maxBufferedBytes.
+ *
+ * A record's caller (its settler and AbortSignal) is not stored per record either: records accepted one after the
+ * other for the same caller share one entry of a small registry, and each record holds the entry's number in an
+ * Int32Array. An array of references per record id (a million slots by default) cost ~20 ms and 16 MB to create,
+ * every major GC had to mark it, and every accepted record stored a pointer to a young settler into it: a write
+ * barrier, and a slot the next scavenge had to visit.
  */
 import type { Settler } from './settlers.js';
+
+/**
+ * The records of one caller accepted in a row: who settles them, what aborts them, how many are still attached.
+ * Up to MAX_POOLED_CALLERS free ones are kept for reuse, so a `send` per record does not cost one of these per record,
+ * and a burst of a million single sends does not leave a million of them behind.
+ */
+const MAX_POOLED_CALLERS = 4096;
+
+interface CallerEntry {
+  settler: Settler | undefined;
+  signal: AbortSignal | undefined;
+  attached: number;
+}
 
 export class DeliveryTable {
   readonly size: Int32Array;
@@ -20,11 +39,19 @@ export class DeliveryTable {
   readonly deadline: Float64Array;
   /** Order of the `send` call (for flush); also tells a reused id from its earlier record. */
   readonly sendSeq: Float64Array;
-  /** Undefined once the caller has been settled (the record may still be here, awaiting its report). */
-  readonly settler: (Settler | undefined)[];
   /** The record's index in its sendBatch call (0 for a send): where its settler puts the result. */
   readonly position: Int32Array;
-  readonly signal: (AbortSignal | undefined)[];
+  /** 1 + the record's CallerEntry number, 0 once its caller has been settled (or before it had one). */
+  readonly #caller: Int32Array;
+  /**
+   * Caller entries by number. A number in #freeCallers is free: its entry is undefined, or a pooled one (no settler,
+   * nothing attached; #pooledCallers of them).
+   */
+  readonly #callers: (CallerEntry | undefined)[] = [];
+  readonly #freeCallers: number[] = [];
+  #pooledCallers = 0;
+  /** The entry the last attached record joined: the next record of the same caller and signal joins it too. */
+  #lastCaller = -1;
   readonly #free: Int32Array;
   #freeCount = 0;
   #nextFresh = 0;
@@ -47,9 +74,8 @@ export class DeliveryTable {
     this.timestamp = new Float64Array(capacity);
     this.deadline = new Float64Array(capacity);
     this.sendSeq = new Float64Array(capacity);
-    this.settler = new Array<Settler | undefined>(capacity).fill(undefined);
     this.position = new Int32Array(capacity);
-    this.signal = new Array<AbortSignal | undefined>(capacity).fill(undefined);
+    this.#caller = new Int32Array(capacity);
     this.#free = new Int32Array(capacity);
     // A power of two, so a count maps to its slot with a mask (exact while counts stay below 2^53).
     this.#sweepIds = new Int32Array(2 ** Math.ceil(Math.log2(Math.max(16, capacity))));
@@ -91,10 +117,57 @@ export class DeliveryTable {
     this.#sweepHead = 0;
   }
 
+  /** Gives the record its caller: the settler that hears its outcome and the signal that may abort it. */
+  attach(id: number, settler: Settler, signal: AbortSignal | undefined): void {
+    let number = this.#lastCaller;
+    const last = number < 0 ? undefined : this.#callers[number]!;
+    if (last !== undefined && last.settler === settler && last.signal === signal) last.attached++;
+    else {
+      number = this.#freeCallers.length > 0 ? this.#freeCallers.pop()! : this.#callers.length;
+      const pooled = this.#callers[number];
+      if (pooled !== undefined) {
+        this.#pooledCallers--;
+        pooled.settler = settler;
+        pooled.signal = signal;
+        pooled.attached = 1;
+      } else this.#callers[number] = { settler, signal, attached: 1 };
+      this.#lastCaller = number;
+    }
+    this.#caller[id] = number + 1;
+  }
+
+  /** The record's settler, or undefined once it has been settled (detach). */
+  settlerOf(id: number): Settler | undefined {
+    const number = this.#caller[id]!;
+    return number === 0 ? undefined : this.#callers[number - 1]!.settler;
+  }
+
+  /** The signal the record's caller passed, or undefined (none, or settled already). */
+  signalOf(id: number): AbortSignal | undefined {
+    const number = this.#caller[id]!;
+    return number === 0 ? undefined : this.#callers[number - 1]!.signal;
+  }
+
+  /** Takes the record's caller away (it is being settled); nothing when it had none left. */
+  detach(id: number): void {
+    const number = this.#caller[id]! - 1;
+    if (number < 0) return;
+    this.#caller[id] = 0;
+    const entry = this.#callers[number]!;
+    if (--entry.attached > 0) return;
+    // Its last record: the number is free for another caller, and the settler for the garbage collector.
+    if (this.#pooledCallers < MAX_POOLED_CALLERS) {
+      this.#pooledCallers++;
+      entry.settler = undefined;
+      entry.signal = undefined;
+    } else this.#callers[number] = undefined;
+    this.#freeCallers.push(number);
+    if (this.#lastCaller === number) this.#lastCaller = -1;
+  }
+
   /** Frees the id; the caller must have been settled already. */
   free(id: number): void {
-    this.settler[id] = undefined;
-    this.signal[id] = undefined;
+    this.detach(id);
     this.sendSeq[id] = -1;
     this.#free[this.#freeCount++] = id;
     this.#count--;
@@ -107,7 +180,7 @@ export class DeliveryTable {
     while (this.#sweepHead < this.#sweepTail) {
       const slot = this.#sweepHead & (ids.length - 1);
       const id = ids[slot]!;
-      if (this.sendSeq[id] === seqs[slot] && this.settler[id] !== undefined) {
+      if (this.sendSeq[id] === seqs[slot] && this.#caller[id] !== 0) {
         if (this.deadline[id]! > now) break;
         out.push(id);
       }

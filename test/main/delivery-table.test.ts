@@ -11,7 +11,7 @@ function add(table: DeliveryTable, seq: number, deadline: number): number {
   const id = table.allocate();
   table.sendSeq[id] = seq;
   table.deadline[id] = deadline;
-  table.settler[id] = settler;
+  table.attach(id, settler, undefined);
   table.track(id);
   return id;
 }
@@ -26,7 +26,7 @@ describe('DeliveryTable', () => {
     assert.equal(table.count, 3, 'a refused allocation counts nothing');
     table.free(1);
     assert.equal(table.count, 2);
-    assert.equal(table.settler[1], undefined);
+    assert.equal(table.settlerOf(1), undefined);
     assert.equal(table.sendSeq[1], -1);
     assert.equal(table.allocate(), 1);
   });
@@ -44,7 +44,7 @@ describe('DeliveryTable', () => {
     const a = add(table, 1, 100);
     const b = add(table, 2, 200);
     const c = add(table, 3, 300);
-    table.settler[b] = undefined; // released early: nothing left to expire
+    table.detach(b); // released early: nothing left to expire
     const out: number[] = [];
     table.expired(250, out);
     assert.deepEqual(out, [a]);
@@ -90,5 +90,61 @@ describe('DeliveryTable', () => {
     assert.deepEqual(out, due, 'the live records due, oldest first; every stale entry skipped');
     table.expired(Infinity, (out.length = 0, out));
     assert.deepEqual(out, [...deadlines].sort((x, y) => x[1] - y[1]).map(([id]) => id).filter((id) => !due.includes(id)));
+  });
+
+  it('records of one caller in a row share its entry; each keeps its settler and signal until detached', () => {
+    const table = new DeliveryTable(8);
+    const first = new DetachedSettler(() => {});
+    const second = new DetachedSettler(() => {});
+    const signal = new AbortController().signal;
+    const ids = [0, 1, 2, 3].map(() => table.allocate());
+    table.attach(ids[0]!, first, undefined);
+    table.attach(ids[1]!, first, undefined);
+    table.attach(ids[2]!, first, signal); // same settler, other signal: its own entry
+    table.attach(ids[3]!, second, undefined);
+    assert.deepEqual(ids.map((id) => table.settlerOf(id)), [first, first, first, second]);
+    assert.deepEqual(ids.map((id) => table.signalOf(id)), [undefined, undefined, signal, undefined]);
+    table.detach(ids[0]!);
+    assert.equal(table.settlerOf(ids[0]!), undefined);
+    assert.equal(table.settlerOf(ids[1]!), first, 'its neighbour of the same caller keeps it');
+    table.detach(ids[0]!); // a second detach is nothing
+    assert.equal(table.settlerOf(ids[1]!), first);
+  });
+
+  it('an entry whose records are all detached is reused for another caller, never joined by a later record of the old one', () => {
+    const table = new DeliveryTable(8);
+    const old = new DetachedSettler(() => {});
+    const next = new DetachedSettler(() => {});
+    const a = table.allocate();
+    table.attach(a, old, undefined);
+    table.detach(a);
+    const b = table.allocate();
+    table.attach(b, next, undefined);
+    const c = table.allocate();
+    table.attach(c, old, undefined); // the old caller again: not the entry `next` now holds
+    assert.equal(table.settlerOf(b), next);
+    assert.equal(table.settlerOf(c), old);
+    table.detach(c);
+    assert.equal(table.settlerOf(b), next, 'detaching one caller leaves the other');
+    table.free(b);
+    assert.equal(table.settlerOf(b), undefined, 'free detaches');
+  });
+
+  it('thousands of single-record callers at once: each keeps its own settler, before and after their entries are reused', () => {
+    const count = 5000; // beyond the entries kept for reuse, so both kinds of free number are handed out again
+    const table = new DeliveryTable(count);
+    const round = (): void => {
+      const settlers = Array.from({ length: count }, () => new DetachedSettler(() => {}));
+      const ids = settlers.map((s) => {
+        const id = table.allocate();
+        table.attach(id, s, undefined);
+        return id;
+      });
+      ids.forEach((id, i) => assert.equal(table.settlerOf(id), settlers[i]));
+      for (const id of ids) table.free(id);
+      ids.forEach((id) => assert.equal(table.settlerOf(id), undefined));
+    };
+    round();
+    round();
   });
 });
