@@ -18,12 +18,12 @@
 import type { Settler } from './settlers.js';
 
 /**
- * The records of one caller accepted in a row: who settles them, what aborts them, how many are still attached.
- * Up to MAX_POOLED_CALLERS free ones are kept for reuse, so a `send` per record does not cost one of these per record,
- * and a burst of a million single sends does not leave a million of them behind.
+ * Free caller entries kept for reuse: enough that a `send` per record allocates none, few enough that a burst of a
+ * million single sends does not leave a million of them behind.
  */
 const MAX_POOLED_CALLERS = 4096;
 
+/** The records of one caller accepted in a row: who settles them, what aborts them, how many are still attached. */
 interface CallerEntry {
   settler: Settler | undefined;
   signal: AbortSignal | undefined;
