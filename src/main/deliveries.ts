@@ -213,10 +213,9 @@ export class Deliveries {
   /** Detaches the caller of record `id`, or undefined when it was settled already. */
   #detach(id: number): Settler | undefined {
     const t = this.#table;
-    const settler = t.settlerOf(id);
-    if (settler === undefined) return undefined;
     const signal = t.signalOf(id);
-    t.detach(id);
+    const settler = t.detach(id);
+    if (settler === undefined) return undefined;
     if (signal !== undefined) this.#signals.unwatch(signal, id);
     this.#context.sends.end(t.sendSeq[id]!);
     return settler;

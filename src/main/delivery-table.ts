@@ -148,13 +148,14 @@ export class DeliveryTable {
     return number === 0 ? undefined : this.#callers[number - 1]!.signal;
   }
 
-  /** Takes the record's caller away (it is being settled); nothing when it had none left. */
-  detach(id: number): void {
+  /** Takes the record's caller away (it is being settled): its settler, or undefined when it had none left. */
+  detach(id: number): Settler | undefined {
     const number = this.#caller[id]! - 1;
-    if (number < 0) return;
+    if (number < 0) return undefined;
     this.#caller[id] = 0;
     const entry = this.#callers[number]!;
-    if (--entry.attached > 0) return;
+    const settler = entry.settler;
+    if (--entry.attached > 0) return settler;
     // Its last record: the number is free for another caller, and the settler for the garbage collector.
     if (this.#pooledCallers < MAX_POOLED_CALLERS) {
       this.#pooledCallers++;
@@ -163,6 +164,7 @@ export class DeliveryTable {
     } else this.#callers[number] = undefined;
     this.#freeCallers.push(number);
     if (this.#lastCaller === number) this.#lastCaller = -1;
+    return settler;
   }
 
   /** Frees the id; the caller must have been settled already. */

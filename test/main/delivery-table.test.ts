@@ -104,10 +104,10 @@ describe('DeliveryTable', () => {
     table.attach(ids[3]!, second, undefined);
     assert.deepEqual(ids.map((id) => table.settlerOf(id)), [first, first, first, second]);
     assert.deepEqual(ids.map((id) => table.signalOf(id)), [undefined, undefined, signal, undefined]);
-    table.detach(ids[0]!);
+    assert.equal(table.detach(ids[0]!), first, 'detach hands back the settler it takes away');
     assert.equal(table.settlerOf(ids[0]!), undefined);
     assert.equal(table.settlerOf(ids[1]!), first, 'its neighbour of the same caller keeps it');
-    table.detach(ids[0]!); // a second detach is nothing
+    assert.equal(table.detach(ids[0]!), undefined, 'a second detach is nothing');
     assert.equal(table.settlerOf(ids[1]!), first);
   });
 
