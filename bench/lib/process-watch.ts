@@ -148,11 +148,16 @@ function interpolate(samples: readonly CpuSample[], at: number): number | undefi
   return span <= 0 ? after.cpuSec : before.cpuSec + ((after.cpuSec - before.cpuSec) * (at - before.at)) / span;
 }
 
-/** First field of /proc/<pid>/task/<tid>/schedstat: nanoseconds the thread has spent on a CPU. */
-export function parseSchedstatSec(schedstat: string): number {
-  const ns = Number(schedstat.trim().split(/\s+/)[0]);
+/** Field `index` of a schedstat line (nanoseconds), in seconds. */
+function schedstatSec(schedstat: string, index: number): number {
+  const ns = Number(schedstat.trim().split(/\s+/)[index]);
   if (!Number.isFinite(ns)) throw new Error(`not a schedstat line: ${schedstat.slice(0, 80)}`);
   return ns / 1e9;
+}
+
+/** First field of /proc/<pid>/task/<tid>/schedstat: nanoseconds the thread has spent on a CPU. */
+export function parseSchedstatSec(schedstat: string): number {
+  return schedstatSec(schedstat, 0);
 }
 
 /**
@@ -161,9 +166,7 @@ export function parseSchedstatSec(schedstat: string): number {
  * own work, is part of its event-loop delay.
  */
 export function parseSchedstatWaitSec(schedstat: string): number {
-  const ns = Number(schedstat.trim().split(/\s+/)[1]);
-  if (!Number.isFinite(ns)) throw new Error(`not a schedstat line: ${schedstat.slice(0, 80)}`);
-  return ns / 1e9;
+  return schedstatSec(schedstat, 1);
 }
 
 /**
