@@ -262,14 +262,12 @@ const cells = saturationRows.map((r) => [
   cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.cpuUsPerRecord), cell(r.mainUsPerRecord),
   // each worker's own, joined with '+' (their sum is the workers' share)
   r.workerUsPerRecord === undefined || r.workerUsPerRecord.length === 0 ? '—' : r.workerUsPerRecord.map((us) => cell(us)).join('+'),
-  cell(r.otherUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), waited(r), cell(r.mainGcMaxMs), note(r),
+  // main waited: what of the event-loop delay was not the client's own doing (its main thread waiting for a core)
+  cell(r.otherUsPerRecord), percent(r.mainElu), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), percent(r.mainWaitShare), cell(r.mainGcMaxMs), note(r),
 ]);
-function elu(r: RunRow): string {
-  return r.mainElu === undefined ? '—' : `${Math.round(r.mainElu * 100)}%`;
-}
-/** What of the event-loop delay was not the client's own doing: the main thread waiting for a core. */
-function waited(r: RunRow): string {
-  return r.mainWaitShare === undefined ? '—' : `${Math.round(r.mainWaitShare * 100)}%`;
+/** A share from 0 to 1 as a whole percentage; '—' where the client has none. */
+function percent(share: number | undefined): string {
+  return share === undefined ? '—' : `${Math.round(share * 100)}%`;
 }
 // Rate scenarios get their own table: records/s there is the offered rate met or not, the latency tail is the point.
 const rateHeaders = [
@@ -278,8 +276,8 @@ const rateHeaders = [
 ];
 const rateCells = rateRows.map((r) => [
   r.client, r.scenario, cell(SCENARIOS.find((s) => s.name === r.scenario)!.rate), cell(r.recordsPerSec), cell(r.p50Ms), cell(r.p99Ms),
-  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), elu(r), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), waited(r), cell(r.mainGcMaxMs),
-  note(r),
+  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), percent(r.mainElu), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), percent(r.mainWaitShare),
+  cell(r.mainGcMaxMs), note(r),
 ]);
 
 /** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside the lowest peer's. */
