@@ -4,33 +4,32 @@
  *
  * Ordering and idempotence need no locks because a partition lives here and nowhere else. With idempotence up to
  * `maxInFlight` batches of a partition are on the wire at once (one without: nothing else keeps a retry in order);
- * what an answer does to a partition's batches and sequences is the delivery policy's (./delivery-policy.ts): this
- * file reads the ring, seals, pumps batches to their leaders, and carries out the policy's verdicts.
+ * what an answer does to a partition's batches and sequences is the delivery policy's (./delivery-policy.ts), and
+ * carrying its verdicts out is ./batch-outcomes.ts's: this file reads the ring, seals, pumps batches to their
+ * leaders, and owns the worker's lifecycle (timers, sinks, close).
  */
 import type { MessagePort } from 'node:worker_threads';
 import { ControlBlock } from '../shared/control-block.js';
 import { RingReader, RingWriter } from '../shared/ring.js';
 import { EntryKind, RecordEntryOffset, readTopicEntry } from '../shared/record-entry.js';
-import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
+import { ClientErrorCode } from '../shared/completion-entry.js';
 import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
-import type { ControlMessage, MetadataStale, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
-import { AuthenticationError } from '../shared/producer-errors.js';
+import type { ControlMessage, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
-import { encodeRecordBatch, stampProducer } from '../protocol/record-batch.js';
+import { stampProducer } from '../protocol/record-batch.js';
 import { backoffMs } from '../shared/backoff.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
-import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
 import { Accumulator } from './accumulator.js';
 import { BatchBufferPool } from './batch-buffers.js';
-import { AppendTimes } from './append-times.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
-import { newBatch, type Batch } from './batch.js';
+import type { Batch } from './batch.js';
 import type { PartitionState } from './partition-state.js';
-import { Sink, type Outgoing, type PartitionOutcome } from './sink.js';
+import { Sink, type Outgoing } from './sink.js';
 import * as policy from './delivery-policy.js';
+import { BatchOutcomes } from './batch-outcomes.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
@@ -64,6 +63,7 @@ export class ProducerWorker {
   readonly #stats: WorkerStats;
   readonly #view: ClusterView;
   readonly #batches: Accumulator;
+  readonly #outcomes: BatchOutcomes;
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
   /** The loop last slept lingering (entries may have waited in the ring since #lastReadAt). */
@@ -74,9 +74,6 @@ export class ProducerWorker {
   /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
   readonly #identity: ProducerIdentityView | undefined;
   #rotation = 0;
-  readonly #appendTimes = new AppendTimes();
-  /** When the main thread was last told its metadata may be stale. */
-  #staleToldAt = -Infinity;
   /** Metadata refreshes failed in a row, for their backoff. */
   #refreshFailures = 0;
   #retryTimer: NodeJS.Timeout | undefined;
@@ -99,11 +96,10 @@ export class ProducerWorker {
     this.#stats = new WorkerStats(init.stats);
     this.#identity = init.identity === null ? undefined : new ProducerIdentityView(init.identity);
     this.#batches = new Accumulator(init, this.#states, {
-      dropped: (p, ids) => this.#completions.publish(this.#head(p, CompletionKind.dropped, 0), ids),
+      dropped: (p, ids) => this.#outcomes.dropped(p, ids),
       encoded: () => this.#pump(),
       failed: (p, batch, message) => {
-        policy.abandon(p, batch, this.#settings);
-        this.#fail(p, batch, ClientErrorCode.protocol, message);
+        this.#outcomes.abandon(p, batch, ClientErrorCode.protocol, message);
         this.#pump();
       },
     }, this.#buffers);
@@ -118,6 +114,15 @@ export class ProducerWorker {
       tls,
       sasl: credentials,
     });
+    this.#outcomes = new BatchOutcomes(
+      { settings: this.#settings, completions: this.#completions, stats: this.#stats, port: this.#port, view: this.#view, batches: this.#batches, buffers: this.#buffers },
+      {
+        refresh: () => this.#refresh(),
+        retryLater: (at) => this.#retryLater(at),
+        pump: () => this.#pump(),
+        closeDeadline: () => this.#closeDeadline,
+      },
+    );
   }
 
   /** Runs until close; resolves when every batch has an outcome and every socket and timer is released. */
@@ -222,9 +227,9 @@ export class ProducerWorker {
         }
         if (!batch.ambiguous && (now >= batch.deadline || this.#closeDeadline <= now)) {
           const unknown = this.#view.isUnknownTopic(p.topic.name);
-          if (now < batch.deadline) this.#abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
-          else if (unknown) this.#abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${p.topic.name}: ${this.#view.describeTopicError(p.topic.name)}`);
-          else this.#abandon(p, batch, ClientErrorCode.deliveryTimeout, 'not sent before the delivery timeout');
+          if (now < batch.deadline) this.#outcomes.abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
+          else if (unknown) this.#outcomes.abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${p.topic.name}: ${this.#view.describeTopicError(p.topic.name)}`);
+          else this.#outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, 'not sent before the delivery timeout');
           progress = true; // the batch behind it may go now
           continue;
         }
@@ -234,7 +239,7 @@ export class ProducerWorker {
           const authFailure = this.#view.authFailure;
           if (authFailure !== undefined) {
             // No metadata because this worker cannot authenticate: waiting until the delivery timeout fixes nothing.
-            this.#abandon(p, batch, ClientErrorCode.authentication, authFailure.message);
+            this.#outcomes.abandon(p, batch, ClientErrorCode.authentication, authFailure.message);
             progress = true;
             continue;
           }
@@ -279,12 +284,12 @@ export class ProducerWorker {
     if (sink === undefined) {
       const { acks, requestTimeoutMs, maxInFlight, transactionalId, maxProduceVersion } = this.#settings;
       sink = new Sink(nodeId, this.#view, { acks: acks as Acks, requestTimeoutMs, maxInFlight, transactionalId, maxProduceVersion }, {
-        answered: (outgoing, outcome) => this.#answered(outgoing, outcome, nodeId),
-        lost: (outgoing, error, written) => this.#lost(outgoing, error, written),
+        answered: (outgoing, outcome) => this.#outcomes.answered(outgoing, outcome, nodeId),
+        lost: (outgoing, error, written) => this.#outcomes.lost(outgoing, error, written),
         ready: () => this.#pump(),
         throttled: (ms) => {
           this.#stats.add(WorkerStat.THROTTLE_MS, ms);
-          this.#tell({ type: 'event', event: 'throttle', broker: nodeId, throttleTimeMs: ms });
+          this.#port.postMessage({ type: 'event', event: 'throttle', broker: nodeId, throttleTimeMs: ms } satisfies WorkerEvent);
         },
         inFlight: (delta) => {
           this.#stats.add(WorkerStat.REQUESTS_IN_FLIGHT, delta);
@@ -294,112 +299,6 @@ export class ProducerWorker {
       this.#sinks.set(nodeId, sink);
     }
     return sink;
-  }
-
-  #partitionOf(outgoing: Outgoing): PartitionState {
-    for (const topic of this.#batches.topics.values()) {
-      if (topic.name === outgoing.topic) return topic.partitions.get(outgoing.partition)!;
-    }
-    throw new Error(`no state for ${outgoing.topic}-${outgoing.partition}`);
-  }
-
-  #answered(outgoing: Outgoing, outcome: PartitionOutcome, from: number): void {
-    const p = this.#partitionOf(outgoing);
-    const batch = outgoing.batch;
-    const epoch = p.epoch;
-    const verdict = policy.answered(p, batch, outcome, this.#settings, Date.now(), this.#closeDeadline);
-    this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
-    if (verdict.action === 'deliver') {
-      this.#completions.publish(
-        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTimes.forDelivered(p.topic.name, batch, outcome.logAppendTimeMs, outcome.errorCode) },
-        batch.recordIds,
-      );
-      // Answered, so written in full: no socket holds the bytes any more (with acks=0 nothing tells us that).
-      if (this.#settings.acks !== 0) {
-        this.#buffers.give(batch.bytes!);
-        batch.bytes = undefined;
-      }
-    } else if (verdict.action === 'retry' && verdict.refreshMetadata && this.#movedAway(p, from)) {
-      // KIP-951: the answer named the new leader and the view took it: resend there at once, no backoff and no
-      // Metadata round trip.
-      this.#stats.add(WorkerStat.RETRIES);
-      batch.retryAt = 0;
-      this.#tellMainMetadataStale();
-    } else this.#carryOut(p, batch, verdict);
-  }
-
-  /** Whether the view now leads this partition somewhere other than `from` (a leader hint already applied). */
-  #movedAway(p: PartitionState, from: number): boolean {
-    const leader = this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
-    return leader >= 0 && leader !== from;
-  }
-
-  /** Tells the main thread's diagnostics channel of a retry or an epoch bump (rare: never for a success). */
-  #reportDecision(p: PartitionState, batch: Batch, verdict: policy.Verdict, epochBefore: number, errorCode: number): void {
-    const topic = p.topic.name;
-    if (verdict.action === 'retry') this.#tell({ type: 'event', event: 'retry', topic, partition: p.partition, errorCode, attempt: batch.attempts });
-    if (p.epoch !== epochBefore) this.#tell({ type: 'event', event: 'epoch-bump', topic, partition: p.partition, epoch: p.epoch });
-  }
-
-  #tell(event: WorkerEvent): void {
-    this.#port.postMessage(event);
-  }
-
-  /** Does what the policy decided for a batch that did not succeed. */
-  #carryOut(p: PartitionState, batch: Batch, verdict: policy.Verdict): void {
-    switch (verdict.action) {
-      case 'retry':
-        if (verdict.refreshMetadata) {
-          this.#refresh();
-          this.#tellMainMetadataStale();
-        }
-        this.#backOff(batch);
-        return;
-      case 'split':
-        this.#split(p, batch, verdict.index);
-        return;
-      case 'fail':
-        this.#fail(p, batch, verdict.errorCode, verdict.message);
-        return;
-      default:
-        return;
-    }
-  }
-
-  /** No answer for a batch (see `lost` in ./delivery-policy.ts); a refused authentication fails it at once. */
-  #lost(outgoing: Outgoing, error: Error, written: boolean): void {
-    const p = this.#partitionOf(outgoing);
-    const refusal = error instanceof AuthenticationError ? error.message : undefined;
-    const epoch = p.epoch;
-    const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#settings);
-    this.#reportDecision(p, outgoing.batch, verdict, epoch, -1);
-    this.#carryOut(p, outgoing.batch, verdict);
-    if (verdict.action === 'fail') this.#pump();
-  }
-
-  /**
-   * The main thread's metadata may be stale too (its partitioner would keep choosing a partition without a
-   * leader): it is told, at most once per retryBackoffMaxMs, and refreshes its own view.
-   */
-  #tellMainMetadataStale(): void {
-    const now = Date.now();
-    if (now - this.#staleToldAt < this.#settings.retryBackoffMaxMs) return;
-    this.#staleToldAt = now;
-    this.#port.postMessage({ type: 'metadata-stale' } satisfies MetadataStale);
-  }
-
-  /**
-   * MESSAGE_TOO_LARGE for a multi-record batch: split it in two, in its place. Rare, so the records are recovered by
-   * decoding the batch rather than kept around for every batch.
-   */
-  #split(p: PartitionState, batch: Batch, index: number): void {
-    const half = Math.ceil(batch.recordIds.length / 2);
-    const first = newBatch(batch.recordIds.slice(0, half), batch.deadline);
-    const second = newBatch(batch.recordIds.slice(half), batch.deadline);
-    p.sealed.splice(index, 1, first, second);
-    const decoded = decodeRecordBatches(batch.bytes!).then((batches) => batches[0]!.records);
-    this.#batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), this.#batches.batchHeader())));
-    this.#batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), this.#batches.batchHeader())));
   }
 
   /**
@@ -419,13 +318,6 @@ export class ProducerWorker {
     );
   }
 
-  #backOff(batch: Batch): void {
-    this.#stats.add(WorkerStat.RETRIES);
-    // Jittered, so partitions that failed together do not retry in lockstep.
-    batch.retryAt = Date.now() + backoffMs(batch.attempts - 1, this.#settings);
-    this.#retryLater(batch.retryAt);
-  }
-
   #retryLater(at: number): void {
     if (at >= this.#retryAt) return;
     clearTimeout(this.#retryTimer);
@@ -435,21 +327,6 @@ export class ProducerWorker {
       this.#retryAt = Infinity;
       this.#pump();
     }, Math.max(0, at - Date.now()));
-  }
-
-  /** Fails a batch that is not in flight and will not be sent; the policy hands its sequences on. */
-  #abandon(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
-    policy.abandon(p, batch, this.#settings);
-    this.#fail(p, batch, errorCode, message);
-  }
-
-  #head(p: PartitionState, kind: (typeof CompletionKind)[keyof typeof CompletionKind], errorCode: number) {
-    return { kind, topicIndex: p.topic.index, partition: p.partition, errorCode, baseOffset: -1, timestamp: -1 };
-  }
-
-  #fail(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
-    this.#stats.add(WorkerStat.ERRORS);
-    this.#completions.publish(this.#head(p, CompletionKind.failed, errorCode), batch.recordIds, message);
   }
 
   #beginClose(deadline: number): void {
@@ -474,7 +351,7 @@ export class ProducerWorker {
       for (const batch of policy.abandonAll(p)) {
         // A batch that went out in a request may have been written; one that never did was not.
         const code = batch.attempts > 0 ? ClientErrorCode.closedInFlight : ClientErrorCode.closed;
-        this.#fail(p, batch, code, batch.attempts > 0 ? 'the producer closed before the broker answered' : 'the producer closed before the batch was sent');
+        this.#outcomes.fail(p, batch, code, batch.attempts > 0 ? 'the producer closed before the broker answered' : 'the producer closed before the batch was sent');
       }
     }
     this.#finish();

@@ -1,0 +1,198 @@
+/**
+ * What becomes of a batch once the broker answered it, its request was lost, or the worker gives up on it. The
+ * delivery policy (./delivery-policy.ts) decides; this carries the verdict out — a completion for the main thread, a
+ * backoff, a split, a metadata refresh — and tells the main thread's diagnostics channel of retries and epoch bumps.
+ * The producer worker (./producer-worker.ts) owns the loop that sends; its sinks report here. Worker thread only.
+ */
+import type { MessagePort } from 'node:worker_threads';
+import { CompletionKind } from '../shared/completion-entry.js';
+import { WorkerStat, type WorkerStats } from '../shared/worker-stats.js';
+import type { MetadataStale, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
+import { AuthenticationError } from '../shared/producer-errors.js';
+import { backoffMs } from '../shared/backoff.js';
+import { encodeRecordBatch } from '../protocol/record-batch.js';
+import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
+import type { Accumulator } from './accumulator.js';
+import { AppendTimes } from './append-times.js';
+import type { BatchBufferPool } from './batch-buffers.js';
+import type { ClusterView } from './cluster-view.js';
+import type { CompletionWriter } from './completion-writer.js';
+import { newBatch, type Batch } from './batch.js';
+import type { PartitionState } from './partition-state.js';
+import type { Outgoing, PartitionOutcome } from './sink.js';
+import * as policy from './delivery-policy.js';
+
+/** The worker's parts an outcome touches. */
+export interface OutcomeParts {
+  readonly settings: WorkerInit['settings'];
+  readonly completions: CompletionWriter;
+  readonly stats: WorkerStats;
+  readonly port: MessagePort;
+  readonly view: ClusterView;
+  readonly batches: Accumulator;
+  readonly buffers: BatchBufferPool;
+}
+
+/** What the worker's loop does for an outcome. */
+export interface OutcomeHooks {
+  /** Refreshes the worker's metadata (and pumps once it is in). */
+  refresh(): void;
+  /** Pumps again at `at` (ms since the epoch), unless a pump is due sooner. */
+  retryLater(at: number): void;
+  /** Sends what can go now: a failed batch may let the one behind it go. */
+  pump(): void;
+  /** The close deadline in ms since the epoch; beyond any time before close. */
+  closeDeadline(): number;
+}
+
+type CompletionKindValue = (typeof CompletionKind)[keyof typeof CompletionKind];
+
+export class BatchOutcomes {
+  readonly #parts: OutcomeParts;
+  readonly #hooks: OutcomeHooks;
+  readonly #appendTimes = new AppendTimes();
+  /** When the main thread was last told its metadata may be stale. */
+  #staleToldAt = -Infinity;
+
+  constructor(parts: OutcomeParts, hooks: OutcomeHooks) {
+    this.#parts = parts;
+    this.#hooks = hooks;
+  }
+
+  /** The broker answered for `outgoing`'s partition (sent to broker `from`). */
+  answered(outgoing: Outgoing, outcome: PartitionOutcome, from: number): void {
+    const { settings, completions, buffers, stats } = this.#parts;
+    const p = this.#partitionOf(outgoing);
+    const batch = outgoing.batch;
+    const epoch = p.epoch;
+    const verdict = policy.answered(p, batch, outcome, settings, Date.now(), this.#hooks.closeDeadline());
+    this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
+    if (verdict.action === 'deliver') {
+      completions.publish(
+        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTimes.forDelivered(p.topic.name, batch, outcome.logAppendTimeMs, outcome.errorCode) },
+        batch.recordIds,
+      );
+      // Answered, so written in full: no socket holds the bytes any more (with acks=0 nothing tells us that).
+      if (settings.acks !== 0) {
+        buffers.give(batch.bytes!);
+        batch.bytes = undefined;
+      }
+    } else if (verdict.action === 'retry' && verdict.refreshMetadata && this.#movedAway(p, from)) {
+      // KIP-951: the answer named the new leader and the view took it: resend there at once, no backoff and no
+      // Metadata round trip.
+      stats.add(WorkerStat.RETRIES);
+      batch.retryAt = 0;
+      this.#tellMainMetadataStale();
+    } else this.#carryOut(p, batch, verdict);
+  }
+
+  /** No answer for a batch (see `lost` in ./delivery-policy.ts); a refused authentication fails it at once. */
+  lost(outgoing: Outgoing, error: Error, written: boolean): void {
+    const p = this.#partitionOf(outgoing);
+    const refusal = error instanceof AuthenticationError ? error.message : undefined;
+    const epoch = p.epoch;
+    const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#parts.settings);
+    this.#reportDecision(p, outgoing.batch, verdict, epoch, -1);
+    this.#carryOut(p, outgoing.batch, verdict);
+    if (verdict.action === 'fail') this.#hooks.pump();
+  }
+
+  /** Fails a batch that is not in flight and will not be sent; the policy hands its sequences on. */
+  abandon(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
+    policy.abandon(p, batch, this.#parts.settings);
+    this.fail(p, batch, errorCode, message);
+  }
+
+  /** Tells the main thread that the batch's records failed with `errorCode`. */
+  fail(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
+    this.#parts.stats.add(WorkerStat.ERRORS);
+    this.#parts.completions.publish(this.#head(p, CompletionKind.failed, errorCode), batch.recordIds, message);
+  }
+
+  /** Tells the main thread that records of `p` were dropped before they joined a batch. */
+  dropped(p: PartitionState, ids: readonly number[]): void {
+    this.#parts.completions.publish(this.#head(p, CompletionKind.dropped, 0), ids);
+  }
+
+  #head(p: PartitionState, kind: CompletionKindValue, errorCode: number) {
+    return { kind, topicIndex: p.topic.index, partition: p.partition, errorCode, baseOffset: -1, timestamp: -1 };
+  }
+
+  #partitionOf(outgoing: Outgoing): PartitionState {
+    for (const topic of this.#parts.batches.topics.values()) {
+      if (topic.name === outgoing.topic) return topic.partitions.get(outgoing.partition)!;
+    }
+    throw new Error(`no state for ${outgoing.topic}-${outgoing.partition}`);
+  }
+
+  /** Whether the view now leads this partition somewhere other than `from` (a leader hint already applied). */
+  #movedAway(p: PartitionState, from: number): boolean {
+    const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
+    return leader >= 0 && leader !== from;
+  }
+
+  /** Tells the main thread's diagnostics channel of a retry or an epoch bump (rare: never for a success). */
+  #reportDecision(p: PartitionState, batch: Batch, verdict: policy.Verdict, epochBefore: number, errorCode: number): void {
+    const topic = p.topic.name;
+    if (verdict.action === 'retry') this.#tell({ type: 'event', event: 'retry', topic, partition: p.partition, errorCode, attempt: batch.attempts });
+    if (p.epoch !== epochBefore) this.#tell({ type: 'event', event: 'epoch-bump', topic, partition: p.partition, epoch: p.epoch });
+  }
+
+  #tell(event: WorkerEvent): void {
+    this.#parts.port.postMessage(event);
+  }
+
+  /** Does what the policy decided for a batch that did not succeed. */
+  #carryOut(p: PartitionState, batch: Batch, verdict: policy.Verdict): void {
+    switch (verdict.action) {
+      case 'retry':
+        if (verdict.refreshMetadata) {
+          this.#hooks.refresh();
+          this.#tellMainMetadataStale();
+        }
+        this.#backOff(batch);
+        return;
+      case 'split':
+        this.#split(p, batch, verdict.index);
+        return;
+      case 'fail':
+        this.fail(p, batch, verdict.errorCode, verdict.message);
+        return;
+      default:
+        return;
+    }
+  }
+
+  /**
+   * The main thread's metadata may be stale too (its partitioner would keep choosing a partition without a
+   * leader): it is told, at most once per retryBackoffMaxMs, and refreshes its own view.
+   */
+  #tellMainMetadataStale(): void {
+    const now = Date.now();
+    if (now - this.#staleToldAt < this.#parts.settings.retryBackoffMaxMs) return;
+    this.#staleToldAt = now;
+    this.#parts.port.postMessage({ type: 'metadata-stale' } satisfies MetadataStale);
+  }
+
+  /**
+   * MESSAGE_TOO_LARGE for a multi-record batch: split it in two, in its place. Rare, so the records are recovered by
+   * decoding the batch rather than kept around for every batch.
+   */
+  #split(p: PartitionState, batch: Batch, index: number): void {
+    const { batches } = this.#parts;
+    const half = Math.ceil(batch.recordIds.length / 2);
+    const first = newBatch(batch.recordIds.slice(0, half), batch.deadline);
+    const second = newBatch(batch.recordIds.slice(half), batch.deadline);
+    p.sealed.splice(index, 1, first, second);
+    const decoded = decodeRecordBatches(batch.bytes!).then((decodedBatches) => decodedBatches[0]!.records);
+    batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), batches.batchHeader())));
+    batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), batches.batchHeader())));
+  }
+
+  #backOff(batch: Batch): void {
+    this.#parts.stats.add(WorkerStat.RETRIES);
+    // Jittered, so partitions that failed together do not retry in lockstep.
+    batch.retryAt = Date.now() + backoffMs(batch.attempts - 1, this.#parts.settings);
+    this.#hooks.retryLater(batch.retryAt);
+  }
+}
