@@ -10,7 +10,7 @@ import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:pe
 import type { ClientConfig, ClientReport, GcPauses, ThreadCpu } from '../lib/contract.js';
 import { readPayloads } from '../lib/payload.js';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readThreadCpu } from '../lib/process-watch.js';
+import { ownPeakRssMB, readThreadCpu } from '../lib/process-watch.js';
 import { paced } from '../lib/pacing.js';
 import { percentiles } from '../lib/stats.js';
 
@@ -104,8 +104,8 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
       p99Ms: p99 ?? null,
       ...(config.scenario.rate !== undefined && { p999Ms: p999 ?? null, maxMs: max ?? null }),
       cpuSec: (cpu.user + cpu.system) / 1e6,
-      // process-wide, worker threads included; Linux reports KiB
-      rssMB: process.resourceUsage().maxRSS / 1024,
+      // process-wide, worker threads included; the program's own, not the bench's (process-watch.ts)
+      rssMB: ownPeakRssMB(),
       eventLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : null,
       mainGc,
       errors: outcome.errors,

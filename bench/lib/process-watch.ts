@@ -119,6 +119,23 @@ export function parseStatCpu(stat: string): number {
   return (utime + stime) / CLOCK_TICKS;
 }
 
+/**
+ * This process's peak resident set in MiB: VmHWM from /proc/self/status, never getrusage's maxrss (Node's
+ * `process.resourceUsage().maxRSS`). Linux hands a parent's resident set over to the maxrss of a child it spawns: a
+ * client started by a bench process of 342 MB reported a maxRSS of 304 MB and a VmHWM of 39, so every client
+ * reported at least the bench's own size. VmHWM belongs to the memory of the program itself, set up afresh by exec.
+ * Falls back to maxRSS only where /proc cannot be read (not Linux).
+ */
+export function ownPeakRssMB(): number {
+  try {
+    const hwm = parseVmHwmMB(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm !== undefined) return hwm;
+  } catch {
+    // no /proc: below
+  }
+  return process.resourceUsage().maxRSS / 1024; // KiB
+}
+
 /** VmHWM (peak resident set) from /proc/<pid>/status, in MiB. */
 export function parseVmHwmMB(status: string): number | undefined {
   const match = /^VmHWM:\s+(\d+)\s+kB/m.exec(status);

@@ -130,8 +130,6 @@ func main() {
 	elapsed := time.Since(start)
 	cpu := cpuSeconds() - cpuBefore
 
-	var usage syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
 	out := result{
 		Records:   int64(*records),
 		Bytes:     m.bytes,
@@ -139,7 +137,7 @@ func main() {
 		P50Ms:     percentile(m.latencies, 0.50),
 		P99Ms:     percentile(m.latencies, 0.99),
 		CPUSec:    cpu,
-		RSSMB:     float64(usage.Maxrss) / 1024, // Linux reports KiB
+		RSSMB:     peakRSSMB(),
 		Errors:    m.errors,
 		Settings: []string{
 			"franz-go " + moduleVersion("github.com/twmb/franz-go"),
@@ -272,6 +270,23 @@ func tlsConfig(caFile, certFile, keyFile string) (*tls.Config, error) {
 		config.Certificates = []tls.Certificate{pair}
 	}
 	return config, nil
+}
+
+// peakRSSMB is this program's peak resident set in MiB: VmHWM from /proc/self/status. Not getrusage's maxrss,
+// which Linux carries over from the process that spawned this one (the bench's own size). Falls back to maxrss
+// without /proc.
+func peakRSSMB() float64 {
+	if status, err := os.ReadFile("/proc/self/status"); err == nil {
+		for _, line := range strings.Split(string(status), "\n") {
+			var kib float64
+			if _, err := fmt.Sscanf(line, "VmHWM: %f kB", &kib); err == nil {
+				return kib / 1024
+			}
+		}
+	}
+	var usage syscall.Rusage
+	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &usage)
+	return float64(usage.Maxrss) / 1024 // Linux reports KiB
 }
 
 func cpuSeconds() float64 {

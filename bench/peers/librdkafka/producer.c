@@ -56,6 +56,24 @@ static double now_ms(void) {
   return (double)ts.tv_sec * 1e3 + (double)ts.tv_nsec / 1e6;
 }
 
+/* This program's peak resident set in MiB: VmHWM from /proc/self/status. Not getrusage's ru_maxrss, which Linux
+ * carries over from the process that spawned this one (the bench's own size). Falls back to it without /proc. */
+static double peak_rss_mb(void) {
+  FILE *status = fopen("/proc/self/status", "r");
+  if (status != NULL) {
+    char line[256];
+    long kib = -1;
+    while (fgets(line, sizeof line, status) != NULL) {
+      if (sscanf(line, "VmHWM: %ld kB", &kib) == 1) break;
+    }
+    fclose(status);
+    if (kib >= 0) return kib / 1024.0;
+  }
+  struct rusage usage;
+  getrusage(RUSAGE_SELF, &usage);
+  return usage.ru_maxrss / 1024.0; /* KiB on Linux */
+}
+
 static double cpu_seconds(void) {
   struct rusage usage;
   getrusage(RUSAGE_SELF, &usage);
@@ -256,8 +274,6 @@ int main(int argc, char **argv) {
   double elapsed = now_ms() - start;
   double cpu = cpu_seconds() - cpu_before;
 
-  struct rusage usage;
-  getrusage(RUSAGE_SELF, &usage);
   qsort(progress.latencies_ms, progress.latency_count, sizeof(double), compare);
 
   printf("{\"records\":%ld,\"bytes\":%ld,\"elapsedMs\":%.3f,", records, bytes, elapsed);
@@ -270,7 +286,7 @@ int main(int argc, char **argv) {
     printf(",");
     print_percentile("maxMs", progress.latencies_ms, progress.latency_count, 1);
   }
-  printf(",\"cpuSec\":%.3f,\"rssMB\":%.1f,\"errors\":%ld,\"delivered\":%ld,", cpu, usage.ru_maxrss / 1024.0,
+  printf(",\"cpuSec\":%.3f,\"rssMB\":%.1f,\"errors\":%ld,\"delivered\":%ld,", cpu, peak_rss_mb(),
          progress.failed, progress.delivered);
   printf("\"firstError\":\"%s\",", progress.first_error);
   printf("\"settings\":[\"librdkafka %s\",\"linger.ms=%s\",\"batch.size=%s\",\"batch.num.messages=1000000\","

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { spawnSync } from 'node:child_process';
 import { cpuBetween, parseSchedstatSec, parseSchedstatWaitSec, parseStatCpu, parseVmHwmMB, readThreadCpu, watch } from '../../../bench/lib/process-watch.js';
 
 describe('/proc parsing', () => {
@@ -68,3 +69,17 @@ describe('watch', () => {
     assert.equal(run.signal, 'SIGKILL');
   });
 });
+
+describe('ownPeakRssMB', () => {
+  it('is the peak of the program itself, not the resident set of the process that spawned it', { skip: process.platform !== 'linux' && 'reads /proc' }, () => {
+    // 256 MiB written, so resident in this process when it spawns the child (getrusage's maxrss would carry it over)
+    const ballast = Buffer.alloc(256 * 1024 * 1024, 1);
+    const module = new URL('../../../bench/lib/process-watch.ts', import.meta.url).href;
+    const code = `import(${JSON.stringify(module)}).then((m) => console.log(JSON.stringify({ own: m.ownPeakRssMB(), maxRss: process.resourceUsage().maxRSS / 1024 })))`;
+    const child = spawnSync(process.execPath, ['--import', 'tsx', '-e', code], { encoding: 'utf8' });
+    assert.equal(child.status, 0, child.stderr);
+    const { own, maxRss } = JSON.parse(child.stdout) as { own: number; maxRss: number };
+    assert.ok(own > 0 && own < 200, `a small Node program's own peak, got ${own} MiB (its getrusage maxrss: ${maxRss} MiB; ballast ${ballast.length >> 20} MiB)`);
+  });
+});
+
