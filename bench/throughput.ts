@@ -9,6 +9,7 @@
  *   npm run bench -- --clients ringkafka,franz-go --scenarios 100B-lz4 --records 500000
  *   npm run bench -- --broker kfake        against franz-go's in-memory fake cluster instead of Apache Kafka
  *   npm run bench -- --workers 1,2,4       ringkafka once per worker count (rows `ringkafka (2 workers)` …)
+ *   npm run bench -- --broker-warmup 0     no producing to Apache Kafka before the first run (default 30 s)
  *
  * Starts the local broker unless KAFKA_BROKERS is set (or --broker kfake), creates a fresh topic per client and
  * scenario, and writes bench/results/latest.json and latest.svg. Peers that cannot run here, or cannot run a
@@ -25,6 +26,7 @@ import { listening, useBroker } from '../test/helpers/broker.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, type ClientSpec, type RunRow } from './lib/clients.js';
 import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
+import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
 import { resolvePlan, runSize, type RunSize } from './lib/run-plan.js';
@@ -77,6 +79,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '16' },
     repeat: { type: 'string' },
     'rate-seconds': { type: 'string' },
+    'broker-warmup': { type: 'string' },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     broker: { type: 'string', default: 'kafka' },
     workers: { type: 'string' },
@@ -106,7 +109,7 @@ function withWorkerCounts(picked: readonly ClientSpec[], list: string | undefine
 
 const clients = withWorkerCounts(pick(CLIENTS, args.clients, 'client'), args.workers);
 const scenarios = pick(SCENARIOS, args.scenarios, 'scenario');
-const plan = resolvePlan({ ...args, rateSeconds: args['rate-seconds'] });
+const plan = resolvePlan({ ...args, rateSeconds: args['rate-seconds'], brokerWarmup: args['broker-warmup'] });
 const { records, warmupRecords, repeats } = plan;
 const partitions = Number(args.partitions);
 if (!(Number.isInteger(partitions) && partitions > 0)) throw new Error(`--partitions must be a positive integer`);
@@ -202,7 +205,15 @@ function cannotRun(client: ClientSpec, scenario: Scenario): string | undefined {
   return undefined;
 }
 
+/** The broker warm-up's rounds (broker-warmup.ts); none against kfake, or with `--broker-warmup 0`. */
+let brokerWarmup: WarmupRound[] = [];
+
 try {
+  if (!kfakeBroker && plan.brokerWarmupSeconds > 0) {
+    progress.note(`warming the broker up: producing for ${plan.brokerWarmupSeconds} s before the first measured run…`);
+    brokerWarmup = await warmBroker(brokers, topics, `bench-${runId}-broker-warmup`, plan.brokerWarmupSeconds);
+    progress.note(`broker warm-up, records/s by round: ${brokerWarmup.map((r) => `${r.shape} ${shortNumber(r.recordsPerSec)}`).join(', ')}`);
+  }
   for (const scenario of scenarios) {
     // Repetitions go round all clients in turn, so a burst of noise on the machine hits every client alike.
     const attempts = new Map<string, RunRow[]>();
@@ -300,6 +311,7 @@ const standings = scenarios.map((scenario) => {
 const config = {
   preset: plan.preset, records, warmupRecords, partitions, repeats, rateSeconds: plan.rateSeconds, rateWarmupSeconds: plan.rateWarmupSeconds,
   rateRepeats: plan.rateRepeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
+  brokerWarmupSeconds: kfakeBroker ? 0 : plan.brokerWarmupSeconds, brokerWarmup,
   ...(args.workers !== undefined && { workers: args.workers }), ...SETTINGS,
 };
 await mkdir(args.out, { recursive: true });
@@ -332,7 +344,7 @@ process.stdout.write(
   [
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}`,
     `node ${machine.node}; ${machine.java ?? 'no java'}; ${machine.go ?? 'no go'}; ${machine.kafka}`,
-    `${cells.length > 0 ? `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up; ` : ''}${partitions} partitions; acks=all, idempotent`,
+    `${cells.length > 0 ? `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up; ` : ''}${partitions} partitions; acks=all, idempotent${brokerWarmup.length > 0 ? `; the broker warmed up first (${plan.brokerWarmupSeconds} s of producing)` : ''}`,
     '',
     ...(cells.length > 0 ? [table(headers, cells)] : []),
     ...(rateCells.length > 0

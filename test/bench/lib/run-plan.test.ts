@@ -12,6 +12,7 @@ describe('resolvePlan', () => {
     assert.equal(plan.rateRepeats, 1);
     assert.equal(plan.rateSeconds, 10);
     assert.equal(plan.rateWarmupSeconds, 2);
+    assert.equal(plan.brokerWarmupSeconds, 30);
   });
 
   it('keeps the million-record runs behind --full', () => {
@@ -29,6 +30,13 @@ describe('resolvePlan', () => {
     assert.ok(quick.repeats < normal.repeats);
     assert.ok(quick.rateSeconds < normal.rateSeconds);
     assert.equal(quick.rateWarmupSeconds, 1);
+    assert.ok(quick.brokerWarmupSeconds > 0 && quick.brokerWarmupSeconds < normal.brokerWarmupSeconds);
+  });
+
+  it('lets --broker-warmup set the broker warm-up, 0 for none', () => {
+    assert.equal(resolvePlan({ brokerWarmup: '0' }).brokerWarmupSeconds, 0);
+    assert.equal(resolvePlan({ quick: true, brokerWarmup: '45' }).brokerWarmupSeconds, 45);
+    assert.equal(resolvePlan({ full: true }).brokerWarmupSeconds, 30);
   });
 
   it('lets --records, --repeat and --rate-seconds override the preset; --repeat covers every scenario', () => {
@@ -46,6 +54,7 @@ describe('resolvePlan', () => {
     assert.throws(() => resolvePlan({ repeat: '1.5' }), /--repeat/);
     assert.throws(() => resolvePlan({ rateSeconds: 'x' }), /--rate-seconds/);
     assert.throws(() => resolvePlan({ quick: true, full: true }), /exclude/);
+    for (const bad of ['-1', '2.5', 'x', '']) assert.throws(() => resolvePlan({ brokerWarmup: bad }), /--broker-warmup must be a non-negative integer/, bad);
   });
 });
 
