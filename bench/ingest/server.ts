@@ -12,6 +12,7 @@ import { Producer } from '../../dist/src/main/index.js';
 import { createIngestService, type IngestProducer } from '../../examples/ingest/service.js';
 import { kafkajsProducer, platformaticProducer } from './adapters.js';
 import { loopDelayMs, type ServerReport } from './summary.js';
+import { ownPeakRssMB } from '../lib/process-watch.js';
 
 const client = process.argv[2];
 const brokers = (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((a) => a.trim()).filter(Boolean);
@@ -50,7 +51,8 @@ process.on('message', (message) => {
       eventLoopDelayP99Ms: loopDelayMs(delay.percentile(99), RESOLUTION_MS),
       eventLoopDelayMaxMs: loopDelayMs(delay.max, RESOLUTION_MS),
       cpuSec: (cpu.user + cpu.system) / 1e6,
-      peakRssMB: process.resourceUsage().maxRSS / 1024,
+      // the server's own peak, not its parent's (process-watch.ts: getrusage's maxrss inherits the bench's size)
+      peakRssMB: ownPeakRssMB(),
     };
     tell(report);
   } else if (message === 'stop') {

@@ -43,7 +43,7 @@ const ROUND_MS = 2000;
  * handled, not bytes, and the bytes stay behind. Flat out, 30 s wrote about 7 GB to the broker's log (2.6M records/s
  * of 100 B, 470k of 1 KiB): the kernel wrote that back to disk, and deleted it a minute later
  * (`file.delete.delay.ms`), while the first scenarios ran; 100B-lz4, the second, then measured ringkafka at 283k and
- * librdkafka at 394k records/s (medians of 3), against 550–740k and 1.45M before and after.
+ * librdkafka at 394k records/s (medians of 3), against 683k and 1.72M with the rounds capped.
  */
 const ROUND_VALUE_BYTES = 64 * 1024 * 1024;
 /** About one request's worth per sendBatch, as the ringkafka driver sends. */
