@@ -211,7 +211,9 @@ let brokerWarmup: WarmupRound[] = [];
 try {
   if (!kfakeBroker && plan.brokerWarmupSeconds > 0) {
     progress.note(`warming the broker up: producing for ${plan.brokerWarmupSeconds} s before the first measured run…`);
-    brokerWarmup = await warmBroker(brokers, topics, `bench-${runId}-broker-warmup`, plan.brokerWarmupSeconds);
+    brokerWarmup = await warmBroker(brokers, topics, `bench-${runId}-broker-warmup`, plan.brokerWarmupSeconds).catch((error: unknown) => {
+      throw new Error(`the broker warm-up failed (--broker-warmup 0 skips it): ${String(error)}`, { cause: error });
+    });
     progress.note(`broker warm-up, records/s by round: ${brokerWarmup.map((r) => `${r.shape} ${shortNumber(r.recordsPerSec)}`).join(', ')}`);
   }
   for (const scenario of scenarios) {

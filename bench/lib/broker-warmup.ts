@@ -68,10 +68,11 @@ export async function warmBroker(
       producers.set(compression, producer);
       await producer.connect();
     }
+    const values = new Map(SHAPES.map((shape) => [shape.valueBytes, letters(shape.valueBytes)]));
     const roundCount = Math.max(1, Math.round((seconds * 1000) / roundMs));
     for (let i = 0; i < roundCount; i++) {
       const shape = SHAPES[i % SHAPES.length]!;
-      rounds.push(await round(producers.get(shape.compression)!, topic, shape, roundMs));
+      rounds.push(await round(producers.get(shape.compression)!, topic, shape, values.get(shape.valueBytes)!, roundMs));
     }
   } finally {
     await Promise.all([...producers.values()].map((p) => p.close()));
@@ -84,8 +85,7 @@ export async function warmBroker(
  * Sends `shape` records flat out for `roundMs` or ROUND_VALUE_BYTES, whichever ends first (the calls in flight then
  * finish), and idles out the rest of `roundMs`; the rate is over the sending part. Fails if any record failed.
  */
-async function round(producer: Producer, topic: string, shape: Shape, roundMs: number): Promise<WarmupRound> {
-  const values = letters(shape.valueBytes);
+async function round(producer: Producer, topic: string, shape: Shape, values: readonly Buffer[], roundMs: number): Promise<WarmupRound> {
   const perCall = Math.max(1, Math.floor(CALL_BYTES / shape.valueBytes));
   const batch = Array.from({ length: perCall }, (_, i) => ({ topic, value: values[i % values.length]! }));
   const started = performance.now();

@@ -41,7 +41,7 @@ export interface OutcomeHooks {
   retryLater(at: number): void;
   /** Sends what can go now: a failed batch may let the one behind it go. */
   pump(): void;
-  /** The close deadline in ms since the epoch; beyond any time before close. */
+  /** The close deadline in ms since the epoch: later than any clock reading until close sets one. */
   closeDeadline(): number;
 }
 
