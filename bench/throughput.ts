@@ -29,7 +29,7 @@ import { startKfake, type Kfake } from './lib/kfake.js';
 import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
-import { resolvePlan, runSize, type RunSize } from './lib/run-plan.js';
+import { resolvePlan, runSize, WARMUP_MAX_BYTES, type RunSize } from './lib/run-plan.js';
 import { BENCH_DIR, prepare, prepareKfake, type SetupStep } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
@@ -311,7 +311,7 @@ const standings = scenarios.map((scenario) => {
 });
 
 const config = {
-  preset: plan.preset, records, warmupRecords, partitions, repeats, rateSeconds: plan.rateSeconds, rateWarmupSeconds: plan.rateWarmupSeconds,
+  preset: plan.preset, records, warmupRecords, warmupMaxBytes: WARMUP_MAX_BYTES, partitions, repeats, rateSeconds: plan.rateSeconds, rateWarmupSeconds: plan.rateWarmupSeconds,
   rateRepeats: plan.rateRepeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
   brokerWarmupSeconds: kfakeBroker ? 0 : plan.brokerWarmupSeconds, brokerWarmup,
   ...(args.workers !== undefined && { workers: args.workers }), ...SETTINGS,
@@ -346,7 +346,7 @@ process.stdout.write(
   [
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}`,
     `node ${machine.node}; ${machine.java ?? 'no java'}; ${machine.go ?? 'no go'}; ${machine.kafka}`,
-    `${cells.length > 0 ? `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up; ` : ''}${partitions} partitions; acks=all, idempotent${brokerWarmup.length > 0 ? `; the broker warmed up first (${plan.brokerWarmupSeconds} s of producing)` : ''}`,
+    `${cells.length > 0 ? `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up (at most ${WARMUP_MAX_BYTES / 1024 / 1024} MiB of values); ` : ''}${partitions} partitions; acks=all, idempotent${brokerWarmup.length > 0 ? `; the broker warmed up first (${plan.brokerWarmupSeconds} s of producing)` : ''}`,
     '',
     ...(cells.length > 0 ? [table(headers, cells)] : []),
     ...(rateCells.length > 0

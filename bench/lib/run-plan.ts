@@ -12,7 +12,7 @@ export interface RunPlan {
   readonly preset: Preset;
   /** Measured records per saturation run. */
   readonly records: number;
-  /** Records sent first and not measured, per saturation run. */
+  /** Records sent first and not measured, per saturation run of small records (runSize caps it by bytes). */
   readonly warmupRecords: number;
   /** Runs per client and saturation scenario (the median is shown). */
   readonly repeats: number;
@@ -43,7 +43,16 @@ export interface PlanOptions {
   readonly brokerWarmup?: string | undefined;
 }
 
-/** The least warm-up of a saturation run, whatever its size. */
+/** The warm-up of a saturation run of small records, whatever its size. */
+export const WARMUP_RECORDS = 300_000;
+/**
+ * At most this many bytes of values are sent as warm-up, and never fewer than WARMUP_MIN_RECORDS records: a JIT
+ * warms with records handled, the broker's disk fills with bytes. 300,000 records of 1 KiB per run (400 MB with
+ * the measured ones, 18 runs a scenario) made the 1 KiB scenarios disk-bound on the bench machine, every client
+ * slower and ringkafka most (1KiB-none 191k against 491k records/s with 100,000 of warm-up), as the kernel held
+ * the broker's writes back.
+ */
+export const WARMUP_MAX_BYTES = 100 * 1024 * 1024;
 export const WARMUP_MIN_RECORDS = 100_000;
 
 function positiveInteger(text: string, option: string): number {
@@ -70,8 +79,10 @@ export function resolvePlan(options: PlanOptions): RunPlan {
     preset,
     records,
     // Enough for a JIT to reach its steady state: after 10,000 records ringkafka's measured 100,000 still paid for
-    // tier-up compiles and the first old-generation collections, ~1 µs of background CPU per record (bench/README.md).
-    warmupRecords: Math.max(WARMUP_MIN_RECORDS, Math.round(records / 10)),
+    // tier-up compiles and the first old-generation collections, ~1 µs of background CPU per record; after 100,000
+    // its 100B-none was 896k records/s on kfake against 1.40M after 300,000, and 1,000,000 added nothing more
+    // (bench/README.md).
+    warmupRecords: Math.max(WARMUP_RECORDS, Math.round(records / 10)),
     repeats: repeat ?? base.repeats,
     // an explicit --repeat means every scenario
     rateRepeats: repeat ?? base.rateRepeats,
@@ -93,18 +104,20 @@ export interface RunSize {
 }
 
 /**
- * One client's run of `scenario` under `plan`. A saturation scenario sends the plan's records; a fixed-rate one
- * sends `rate × rateSeconds` after `rate × rateWarmupSeconds` of warm-up at the same rate.
+ * One client's run of `scenario` under `plan`. A saturation scenario sends the plan's records after its warm-up
+ * (at most WARMUP_MAX_BYTES of values, at least WARMUP_MIN_RECORDS records); a fixed-rate one sends
+ * `rate × rateSeconds` after `rate × rateWarmupSeconds` of warm-up at the same rate.
  */
 export function runSize(scenario: { readonly valueBytes: number; readonly rate?: number }, plan: RunPlan, sampleEvery: number): RunSize {
   if (scenario.rate === undefined) {
+    const warmupRecords = Math.max(WARMUP_MIN_RECORDS, Math.min(plan.warmupRecords, Math.floor(WARMUP_MAX_BYTES / scenario.valueBytes)));
     return {
       records: plan.records,
-      warmupRecords: plan.warmupRecords,
+      warmupRecords,
       repeats: plan.repeats,
       sampleEvery,
       // generous: at least 1 MB/s after a minute for start-up and warm-up; a stuck client fails, it does not hang
-      timeoutMs: 60_000 + ((plan.records + plan.warmupRecords) * scenario.valueBytes) / 1000,
+      timeoutMs: 60_000 + ((plan.records + warmupRecords) * scenario.valueBytes) / 1000,
     };
   }
   return {

@@ -3,11 +3,11 @@ import { describe, it } from 'node:test';
 import { resolvePlan, runSize } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
-  it('gives the newcomer default without flags: 100,000 records after 100,000 of warm-up, median of 3, rate scenarios once for 10 s', () => {
+  it('gives the newcomer default without flags: 100,000 records after 300,000 of warm-up, median of 3, rate scenarios once for 10 s', () => {
     const plan = resolvePlan({});
     assert.equal(plan.preset, 'default');
     assert.equal(plan.records, 100_000);
-    assert.equal(plan.warmupRecords, 100_000);
+    assert.equal(plan.warmupRecords, 300_000);
     assert.equal(plan.repeats, 3);
     assert.equal(plan.rateRepeats, 1);
     assert.equal(plan.rateSeconds, 10);
@@ -18,7 +18,7 @@ describe('resolvePlan', () => {
   it('keeps the million-record runs behind --full', () => {
     const plan = resolvePlan({ full: true });
     assert.equal(plan.records, 1_000_000);
-    assert.equal(plan.warmupRecords, 100_000);
+    assert.equal(plan.warmupRecords, 300_000);
     assert.equal(plan.rateRepeats, 3);
     assert.equal(plan.rateSeconds, 60);
   });
@@ -42,8 +42,8 @@ describe('resolvePlan', () => {
   it('lets --records, --repeat and --rate-seconds override the preset; --repeat covers every scenario', () => {
     const plan = resolvePlan({ full: true, records: '500000', repeat: '2', rateSeconds: '7' });
     assert.equal(plan.records, 500_000);
-    assert.equal(plan.warmupRecords, 100_000, 'never under 100,000, whatever --records says');
-    assert.equal(resolvePlan({ records: '3000000' }).warmupRecords, 300_000, 'a tenth of a larger run');
+    assert.equal(plan.warmupRecords, 300_000, 'never under 300,000, whatever --records says');
+    assert.equal(resolvePlan({ records: '5000000' }).warmupRecords, 500_000, 'a tenth of a larger run');
     assert.equal(plan.repeats, 2);
     assert.equal(plan.rateRepeats, 2);
     assert.equal(plan.rateSeconds, 7);
@@ -64,9 +64,17 @@ describe('runSize', () => {
   it('gives a saturation scenario the plan’s records and a timeout that grows with its bytes', () => {
     const small = runSize({ valueBytes: 100 }, plan, 64);
     const large = runSize({ valueBytes: 1024 }, plan, 64);
-    assert.deepEqual([small.records, small.warmupRecords, small.repeats, small.sampleEvery], [100_000, 100_000, 3, 64]);
-    assert.equal(small.timeoutMs, 60_000 + 20_000);
+    assert.deepEqual([small.records, small.warmupRecords, small.repeats, small.sampleEvery], [100_000, 300_000, 3, 64]);
+    assert.equal(small.timeoutMs, 60_000 + 40_000);
     assert.ok(large.timeoutMs > small.timeoutMs);
+  });
+
+  it('caps a saturation warm-up at 100 MiB of values, never under 100,000 records', () => {
+    assert.equal(runSize({ valueBytes: 1024 }, plan, 64).warmupRecords, 102_400, '1 KiB: 100 MiB of values');
+    assert.equal(runSize({ valueBytes: 100 }, plan, 64).warmupRecords, 300_000, '100 B: the plan’s 300,000 (29 MiB)');
+    assert.equal(runSize({ valueBytes: 10 * 1024 }, plan, 64).warmupRecords, 100_000, '10 KiB: the floor, though over the cap');
+    const large = runSize({ valueBytes: 1024 }, plan, 64);
+    assert.equal(large.timeoutMs, 60_000 + ((100_000 + 102_400) * 1024) / 1000, 'the timeout counts the capped warm-up');
   });
 
   it('gives a rate scenario rate × seconds, warm-up at the same rate, every record timed, its own repeats', () => {
