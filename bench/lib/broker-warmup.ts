@@ -14,8 +14,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Producer, type Compression } from '../../dist/src/main/index.js';
-import { PAYLOAD_VALUES } from './payload.js';
-import { seededRandom } from './stats.js';
+import { payloadValues } from './payload.js';
 import type { Topics } from './topics.js';
 
 /** A warm-up round: one shape of records, sent flat out for a while. */
@@ -68,7 +67,8 @@ export async function warmBroker(
       producers.set(compression, producer);
       await producer.connect();
     }
-    const values = new Map(SHAPES.map((shape) => [shape.valueBytes, letters(shape.valueBytes)]));
+    // The values the scenarios send (payload.ts), as Buffers.
+    const values = new Map(SHAPES.map((shape) => [shape.valueBytes, payloadValues(shape.valueBytes).map((v) => Buffer.from(v, 'latin1'))]));
     const roundCount = Math.max(1, Math.round((seconds * 1000) / roundMs));
     for (let i = 0; i < roundCount; i++) {
       const shape = SHAPES[i % SHAPES.length]!;
@@ -110,14 +110,4 @@ async function round(producer: Producer, topic: string, shape: Shape, values: re
   const sendingMs = performance.now() - started;
   if (sendingMs < roundMs) await sleep(roundMs - sendingMs);
   return { shape: shape.name, records, recordsPerSec: Math.round(records / (sendingMs / 1000)) };
-}
-
-/** Values of random uppercase letters, as the scenarios' payload files hold. */
-function letters(valueBytes: number): Buffer[] {
-  const random = seededRandom(0x3a7 + valueBytes);
-  return Array.from({ length: PAYLOAD_VALUES }, () => {
-    const value = Buffer.allocUnsafe(valueBytes);
-    for (let j = 0; j < valueBytes; j++) value[j] = 65 + Math.floor(random() * 26);
-    return value;
-  });
 }

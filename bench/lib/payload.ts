@@ -11,17 +11,22 @@ import { seededRandom } from './stats.js';
 /** Distinct values: enough that a 64 KiB lz4 block of 100 B records holds few repeats. */
 export const PAYLOAD_VALUES = 1024;
 
-/** Writes `count` values of `valueBytes` letters, one per line, into `dir`; returns the file's path. */
-export function writePayloadFile(dir: string, valueBytes: number, count = PAYLOAD_VALUES, seed = 0x5eed): string {
+/** `count` values of `valueBytes` random uppercase letters, the same for a given size and seed. */
+export function payloadValues(valueBytes: number, count = PAYLOAD_VALUES, seed = 0x5eed): string[] {
   const random = seededRandom(seed + valueBytes);
-  const lines: string[] = [];
+  const values: string[] = [];
   for (let i = 0; i < count; i++) {
     let value = '';
     for (let j = 0; j < valueBytes; j++) value += String.fromCharCode(65 + Math.floor(random() * 26));
-    lines.push(value);
+    values.push(value);
   }
+  return values;
+}
+
+/** Writes `count` values of `valueBytes` letters (payloadValues), one per line, into `dir`; returns the file's path. */
+export function writePayloadFile(dir: string, valueBytes: number, count = PAYLOAD_VALUES, seed = 0x5eed): string {
   const path = join(dir, `payload-${valueBytes}.txt`);
-  writeFileSync(path, lines.join('\n') + '\n');
+  writeFileSync(path, payloadValues(valueBytes, count, seed).join('\n') + '\n');
   return path;
 }
 
