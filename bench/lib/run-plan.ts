@@ -55,15 +55,12 @@ export const WARMUP_RECORDS = 300_000;
 export const WARMUP_MAX_BYTES = 100 * 1024 * 1024;
 export const WARMUP_MIN_RECORDS = 100_000;
 
-function positiveInteger(text: string, option: string): number {
+/** `text` as an integer of at least `min`, or an error naming `option`. */
+function integerOption(text: string, option: string, min: 0 | 1): number {
   const n = Number(text);
-  if (!(Number.isInteger(n) && n > 0)) throw new Error(`${option} must be a positive integer, got ${text}`);
-  return n;
-}
-
-function nonNegativeInteger(text: string, option: string): number {
-  const n = Number(text);
-  if (!(text.trim() !== '' && Number.isInteger(n) && n >= 0)) throw new Error(`${option} must be a non-negative integer, got ${text}`);
+  if (!(text.trim() !== '' && Number.isInteger(n) && n >= min)) {
+    throw new Error(`${option} must be a ${min === 0 ? 'non-negative' : 'positive'} integer, got ${text}`);
+  }
   return n;
 }
 
@@ -72,9 +69,9 @@ export function resolvePlan(options: PlanOptions): RunPlan {
   if (options.quick === true && options.full === true) throw new Error('--quick and --full exclude each other');
   const preset: Preset = options.quick === true ? 'quick' : options.full === true ? 'full' : 'default';
   const base = PRESETS[preset];
-  const records = options.records !== undefined ? positiveInteger(options.records, '--records') : base.records;
-  const repeat = options.repeat !== undefined ? positiveInteger(options.repeat, '--repeat') : undefined;
-  const rateSeconds = options.rateSeconds !== undefined ? positiveInteger(options.rateSeconds, '--rate-seconds') : base.rateSeconds;
+  const records = options.records !== undefined ? integerOption(options.records, '--records', 1) : base.records;
+  const repeat = options.repeat !== undefined ? integerOption(options.repeat, '--repeat', 1) : undefined;
+  const rateSeconds = options.rateSeconds !== undefined ? integerOption(options.rateSeconds, '--rate-seconds', 1) : base.rateSeconds;
   return {
     preset,
     records,
@@ -89,7 +86,7 @@ export function resolvePlan(options: PlanOptions): RunPlan {
     rateSeconds,
     // enough for connections, metadata and JIT; at least 1 s, a fifth of the measured time beyond that
     rateWarmupSeconds: Math.max(1, Math.round(rateSeconds / 5)),
-    brokerWarmupSeconds: options.brokerWarmup !== undefined ? nonNegativeInteger(options.brokerWarmup, '--broker-warmup') : base.brokerWarmupSeconds,
+    brokerWarmupSeconds: options.brokerWarmup !== undefined ? integerOption(options.brokerWarmup, '--broker-warmup', 0) : base.brokerWarmupSeconds,
   };
 }
 
