@@ -13,6 +13,8 @@
  */
 import { availableParallelism, cpus } from 'node:os';
 import { Bench, type Task } from 'tinybench';
+import { compressFrame } from 'lz4-napi';
+import { lz4Frame } from '../src/protocol/lz4-frame.js';
 import { crc32c } from '../src/protocol/crc32c.js';
 import { Codec, CODEC_NAMES, compress, type CodecValue } from '../src/protocol/compression.js';
 import { encodeRecordBatch, RECORD_BATCH_OVERHEAD, recordSize, type BatchRecord } from '../src/protocol/record-batch.js';
@@ -178,6 +180,24 @@ async function benchEncoding(): Promise<void> {
   );
 }
 
+/** About 1 MiB of records whose values are random uppercase letters, like the throughput bench's: LZ4 finds little to match in them. */
+function letterRecords(valueSize: number): BatchRecord[] {
+  const random = lcg(valueSize);
+  const records: BatchRecord[] = [];
+  for (let bytes = 0; bytes < MiB - valueSize; bytes += valueSize + 8) {
+    const value = new Uint8Array(valueSize);
+    for (let i = 0; i < valueSize; i++) value[i] = 65 + Math.floor(random() * 26);
+    records.push({ key: null, value, headers: [], timestamp: now + (records.length >> 6) });
+  }
+  return records;
+}
+
+/** The records section a worker would compress for these records: the uncompressed batch without its header. */
+async function sectionOf(records: BatchRecord[]): Promise<Buffer> {
+  const batch = await encodeRecordBatch(records, { producerId: 1234n, producerEpoch: 0, baseSequence: 0, codec: Codec.none });
+  return batch.subarray(RECORD_BATCH_OVERHEAD);
+}
+
 async function benchCodecs(): Promise<void> {
   const bench = new Bench({ name: 'codecs', ...benchOptions });
   const sizes = [64 * 1024, MiB];
@@ -189,6 +209,26 @@ async function benchCodecs(): Promise<void> {
       inputs.set(name, size);
       bench.add(name, () => compress(codec, section));
     }
+  }
+  // lz4 as src/protocol/lz4-frame.ts frames it, against the binding's own frame encoder (64 KiB blocks) that it
+  // replaced, on 1 MiB records sections of JSON-like and of random-letter values.
+  const sections: Array<[string, Buffer]> = [
+    ['JSON-like 100 B values', await sectionOf(makeRecords(recordsForBatchBytes(MiB, 100), 100))],
+    ['JSON-like 1 KiB values', await sectionOf(makeRecords(recordsForBatchBytes(MiB, 1024), 1024))],
+    ['random-letter 100 B values', await sectionOf(letterRecords(100))],
+    ['random-letter 1 KiB values', await sectionOf(letterRecords(1024))],
+  ];
+  // Each output lands in a reused batch buffer, as in a worker (a fresh mebibyte would add its page faults).
+  const batchBuffer = Buffer.allocUnsafeSlow(2 * MiB).fill(0);
+  for (const [label, section] of sections) {
+    inputs.set(`lz4 1 MiB section, ${label}`, section.length);
+    bench.add(`lz4 1 MiB section, ${label}`, async () => {
+      (await lz4Frame(section)).writeTo(batchBuffer, RECORD_BATCH_OVERHEAD);
+    });
+    inputs.set(`lz4 1 MiB section, ${label}, binding's frame encoder`, section.length);
+    bench.add(`lz4 1 MiB section, ${label}, binding's frame encoder`, async () => {
+      batchBuffer.set(await compressFrame(section), RECORD_BATCH_OVERHEAD);
+    });
   }
   await bench.run();
   collect(bench);

@@ -3,7 +3,7 @@
  *
  *   gzip    a plain gzip stream (node:zlib, on the libuv threadpool)
  *   snappy  xerial snappy-java framing, see snappy-xerial.ts
- *   lz4     an LZ4 frame with independent blocks, FLG 0x60 (the broker rejects linked blocks)
+ *   lz4     an LZ4 frame with independent blocks, FLG 0x60 (the broker rejects linked blocks), see lz4-frame.ts
  *   zstd    a standard zstd frame, level 3 (Produce v7+)
  *
  * Decompression treats its input as hostile: every failure is a `ProtocolError`, and the decompressed size is
@@ -14,11 +14,12 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { compressFrame, compressFrameSync, decompressFrame } from 'lz4-napi';
+import { decompressFrame } from 'lz4-napi';
 import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import { CODEC_NAMES, Codec, isCodecValue, type CodecName, type CodecValue } from '../shared/codecs.js';
 import { ConfigError, ProtocolError } from '../shared/errors.js';
 import { xerialCompress, xerialDecompress } from './snappy-xerial.js';
+import { lz4Frame, lz4FrameNow } from './lz4-frame.js';
 
 /** The codec list itself lives in src/shared (the worker settings name a codec too); compression is its protocol face. */
 export { CODEC_NAMES, Codec, isCodecValue, type CodecName, type CodecValue };
@@ -63,45 +64,87 @@ function asBuffer(bytes: Uint8Array): Buffer {
 export const COMPRESS_NOW_MAX_BYTES = 8 * 1024;
 
 /**
- * Compress a records section on this thread, or return undefined for a codec whose binding only compresses on the
- * threadpool (zstd): then use compress(). Meant for sections up to COMPRESS_NOW_MAX_BYTES, which it does not
- * enforce. With `none` the result shares memory with `bytes`.
+ * A compressed records section, written by `writeTo` straight where it belongs (the batch buffer): an LZ4 frame
+ * is assembled there from its blocks, with no copy of the whole frame in between.
  */
-export function compressNow(codec: CodecValue | CodecName, bytes: Uint8Array): Buffer | undefined {
+export interface CompressedSection {
+  readonly length: number;
+  /** Writes the section at `at`; returns the end. */
+  writeTo(out: Uint8Array, at: number): number;
+}
+
+/**
+ * Compress a records section on this thread, or return undefined for a codec whose binding only compresses on the
+ * threadpool (zstd): then use compressSection(). Meant for sections up to COMPRESS_NOW_MAX_BYTES, which it does
+ * not enforce. With `none` the result shares memory with `bytes`, and an LZ4 frame may too (a block that does not
+ * shrink is written from `bytes`): write it before `bytes` changes.
+ */
+export function compressSectionNow(codec: CodecValue | CodecName, bytes: Uint8Array): CompressedSection | undefined {
   switch (codecValue(codec)) {
     case Codec.none:
-      return asBuffer(bytes);
+      return new WholeSection(asBuffer(bytes));
     case Codec.gzip:
-      return zlib.gzipSync(bytes);
+      return new WholeSection(zlib.gzipSync(bytes));
     case Codec.snappy:
-      return xerialCompress(bytes);
+      return new WholeSection(xerialCompress(bytes));
     case Codec.lz4:
-      // The same frame as compressFrame below (FLG 0x60).
-      return compressFrameSync(asBuffer(bytes));
+      return lz4FrameNow(bytes);
     case Codec.zstd:
       return undefined;
   }
 }
 
 /**
- * Compress a records section. With `none` the result shares memory with `bytes`. The input must not change until
- * the promise settles: gzip, lz4 and zstd read it from the libuv threadpool.
+ * Compress a records section. With `none` the result shares memory with `bytes`, and an LZ4 frame may too. The
+ * input must not change until the result is written: gzip, lz4 and zstd read it from the libuv threadpool.
  */
-export async function compress(codec: CodecValue | CodecName, bytes: Uint8Array): Promise<Buffer> {
+export async function compressSection(codec: CodecValue | CodecName, bytes: Uint8Array): Promise<CompressedSection> {
   switch (codecValue(codec)) {
     case Codec.none:
-      return asBuffer(bytes);
+      return new WholeSection(asBuffer(bytes));
     case Codec.gzip:
-      return gzipAsync(bytes);
+      return new WholeSection(await gzipAsync(bytes));
     case Codec.snappy:
-      return xerialCompress(bytes);
+      return new WholeSection(xerialCompress(bytes));
     case Codec.lz4:
-      // lz4-napi's defaults give FLG 0x60: version 1, independent blocks, no block or content checksums.
-      return compressFrame(bytes);
+      return lz4Frame(bytes);
     case Codec.zstd:
       // @mongodb-js/zstd 1.x drops its level argument and uses the native default, which is also 3.
-      return zstdCompress(asBuffer(bytes), ZSTD_LEVEL);
+      return new WholeSection(await zstdCompress(asBuffer(bytes), ZSTD_LEVEL));
   }
+}
+
+/** compressSectionNow, as a buffer of its own (shared with `bytes` for `none`). */
+export function compressNow(codec: CodecValue | CodecName, bytes: Uint8Array): Buffer | undefined {
+  const section = compressSectionNow(codec, bytes);
+  return section === undefined ? undefined : toBuffer(section);
+}
+
+/** compressSection, as a buffer of its own (shared with `bytes` for `none`). */
+export async function compress(codec: CodecValue | CodecName, bytes: Uint8Array): Promise<Buffer> {
+  return toBuffer(await compressSection(codec, bytes));
+}
+
+/** A codec's output that is one buffer already. */
+class WholeSection implements CompressedSection {
+  readonly bytes: Buffer;
+  constructor(bytes: Buffer) {
+    this.bytes = bytes;
+  }
+  get length(): number {
+    return this.bytes.length;
+  }
+  writeTo(out: Uint8Array, at: number): number {
+    out.set(this.bytes, at);
+    return at + this.bytes.length;
+  }
+}
+
+function toBuffer(section: CompressedSection): Buffer {
+  if (section instanceof WholeSection) return section.bytes;
+  const out = Buffer.allocUnsafe(section.length);
+  section.writeTo(out, 0);
+  return out;
 }
 
 /** Decompress a records section. With `none` the result shares memory with `bytes`. */

@@ -21,7 +21,7 @@
  * reads records straight from ring entries (src/workers/entry-encoder.ts).
  */
 import { ConfigError } from '../shared/errors.js';
-import { COMPRESS_NOW_MAX_BYTES, Codec, compress, compressNow, isCodecValue, type CodecValue } from './compression.js';
+import { COMPRESS_NOW_MAX_BYTES, Codec, compressSection, compressSectionNow, isCodecValue, type CodecValue, type CompressedSection } from './compression.js';
 import { crc32c } from './crc32c.js';
 
 export interface BatchRecord {
@@ -373,34 +373,44 @@ export function assembleBatch(
   const section = buffers.take(sectionSize);
   const end = writeSection(section, 0);
   if (end !== sectionSize) throw new Error(`record batch encoder wrote ${end} of ${sectionSize} bytes`);
-  const place = (blob: Buffer): Buffer => {
-    if (blob.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
-      throw new ConfigError(`compressed records section of ${blob.length} bytes exceeds the int32 batchLength`);
+  // The scratch section goes back only once its codec's output is in the batch: an LZ4 block that did not shrink
+  // is written from it (lz4-frame.ts).
+  const place = (compressed: CompressedSection): Buffer => {
+    if (compressed.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+      throw new ConfigError(`compressed records section of ${compressed.length} bytes exceeds the int32 batchLength`);
     }
-    const out = buffers.take(RECORD_BATCH_OVERHEAD + blob.length);
+    const out = buffers.take(RECORD_BATCH_OVERHEAD + compressed.length);
     writeHeader(out, header, codec, count, baseTimestamp, maxTimestamp);
-    out.set(blob, RECORD_BATCH_OVERHEAD);
+    compressed.writeTo(out, RECORD_BATCH_OVERHEAD);
     return finishBatch(out, header);
   };
   // A small section is compressed here and now (compression.ts: COMPRESS_NOW_MAX_BYTES says why); the batch is
   // then ready in this turn, to go out in the same request as its neighbours.
-  let now: Buffer | undefined;
-  try {
-    if (sectionSize <= COMPRESS_NOW_MAX_BYTES) now = compressNow(codec, section);
-  } catch (error) {
-    // As a failure on the threadpool would be: the batch fails, the thread goes on.
-    buffers.give(section);
-    return Promise.reject(error as Error);
-  }
-  if (now !== undefined) {
-    buffers.give(section);
-    return place(now);
-  }
-  // Every codec writes its output into new memory and reads `section` only until its promise settles.
-  return compress(codec, section).then(
-    (blob) => {
+  if (sectionSize <= COMPRESS_NOW_MAX_BYTES) {
+    let now: CompressedSection | undefined;
+    try {
+      now = compressSectionNow(codec, section);
+    } catch (error) {
+      // As a failure on the threadpool would be: the batch fails, the thread goes on.
       buffers.give(section);
-      return place(blob);
+      return Promise.reject(error as Error);
+    }
+    if (now !== undefined) {
+      try {
+        return place(now);
+      } finally {
+        buffers.give(section);
+      }
+    }
+  }
+  // Every codec reads `section` only until its promise settles, and an LZ4 frame until it is placed.
+  return compressSection(codec, section).then(
+    (compressed) => {
+      try {
+        return place(compressed);
+      } finally {
+        buffers.give(section);
+      }
     },
     (error: unknown) => {
       buffers.give(section);

@@ -4,27 +4,10 @@ import fc from 'fast-check';
 import { compressSync as rawSnappyCompress } from 'snappy';
 import { Codec, CODEC_NAMES, COMPRESS_NOW_MAX_BYTES, compress, compressNow, decompress, type CodecValue } from '../../src/protocol/compression.js';
 import { ConfigError, ProtocolError } from '../../src/shared/errors.js';
+import { noise, text } from './section-fixtures.js';
 
 const CODECS = [Codec.none, Codec.gzip, Codec.snappy, Codec.lz4, Codec.zstd] as const;
 const COMPRESSING = [Codec.gzip, Codec.snappy, Codec.lz4, Codec.zstd] as const;
-
-function text(size: number): Buffer {
-  let s = '';
-  for (let i = 0; s.length < size; i++) s += `{"i":${i},"user":"u${(i * 7919) % 1000}","ok":${i % 3 === 0}}\n`;
-  return Buffer.from(s.slice(0, size));
-}
-
-function noise(size: number, seed: number): Buffer {
-  const out = Buffer.alloc(size);
-  let x = seed >>> 0 || 1;
-  for (let i = 0; i < size; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    out[i] = x & 0xff;
-  }
-  return out;
-}
 
 /** Succeeds, or fails with a ProtocolError: anything else (RangeError, TypeError, a library Error) fails the test. */
 async function decompressOrProtocolError(codec: CodecValue, bytes: Uint8Array, maxBytes?: number): Promise<void> {
