@@ -54,14 +54,30 @@ function asBuffer(bytes: Uint8Array): Buffer {
 }
 
 /**
- * Records sections up to this size are compressed on the calling thread (compressNow): below it, handing the work
- * to the libuv threadpool and back costs more CPU than the compression. Per call on this project's bench machine
- * (`node`, random letters like the bench's values, thread-pool calls awaited one by one): lz4 21.6 µs through the
- * pool against 6.5 µs in place at 1 KiB, 21.1 against 5.8 at 4 KiB, even at 16 KiB; gzip 72 against 22 µs at 1
- * KiB, 89 against 46 at 4 KiB, even at 16 KiB. Small sections are what a modest rate spread over many partitions
- * seals every linger.
+ * Records sections up to this size are compressed on the calling thread with any codec but zstd: below it, handing the
+ * work to the libuv threadpool and back costs more CPU than the compression. Per call on this project's bench machine
+ * (`node`, random letters like the bench's values, thread-pool calls awaited one by one): lz4 21.6 µs through the pool
+ * against 6.5 µs in place at 1 KiB, 21.1 against 5.8 at 4 KiB, even at 16 KiB; gzip 72 against 22 µs at 1 KiB, 89
+ * against 46 at 4 KiB, even at 16 KiB. Small sections are what a modest rate spread over many partitions seals every
+ * linger.
  */
 export const COMPRESS_NOW_MAX_BYTES = 8 * 1024;
+
+/**
+ * Whether a records section of `size` bytes is compressed on the calling thread (compressSectionNow) rather than on the
+ * libuv threadpool (compressSection). lz4 always: the block compressor does about 1 GB/s on the bench's values (a 1 MiB
+ * section costs a worker about 1 ms of its own thread), and the threadpool would add up to four more threads competing
+ * with the main thread, the workers and the broker for the cores, and a section and an output buffer per queued
+ * compression. Against the threadpool on the real broker (one KRaft node on the same 2 cores, 1,000,000 records,
+ * ringkafka alone, alternated pairs): 100B-lz4 1.59M/1.72M/1.25M/994k/877k vs 1.71M/864k/847k/764k/773k records/s, with
+ * 0.80–1.23 vs 0.86–1.57 µs of CPU per record; 1KiB-lz4 538k/435k vs 447k/250k, peak RSS 439–448 vs 582–587 MB. Against
+ * the in-memory kfake, where the broker costs nothing, 1KiB-lz4 gains 8 % and 100B-lz4 loses 9 % (the one worker of a
+ * 2-core machine becomes the busier thread). gzip and snappy up to COMPRESS_NOW_MAX_BYTES (a mebibyte of gzip takes 15
+ * ms); zstd never (its binding has no synchronous call).
+ */
+export function compressesNow(codec: CodecValue, size: number): boolean {
+  return codec === Codec.lz4 || (codec !== Codec.zstd && size <= COMPRESS_NOW_MAX_BYTES);
+}
 
 /**
  * A compressed records section, written by `writeTo` straight where it belongs (the batch buffer): an LZ4 frame
@@ -75,7 +91,7 @@ export interface CompressedSection {
 
 /**
  * Compress a records section on this thread, or return undefined for a codec whose binding only compresses on the
- * threadpool (zstd): then use compressSection(). Meant for sections up to COMPRESS_NOW_MAX_BYTES, which it does
+ * threadpool (zstd): then use compressSection(). Meant for the sections compressesNow() says, which it does
  * not enforce. With `none` the result shares memory with `bytes`, and an LZ4 frame may too (a block that does not
  * shrink is written from `bytes`): write it before `bytes` changes.
  */

@@ -21,7 +21,7 @@
  * reads records straight from ring entries (src/workers/entry-encoder.ts).
  */
 import { ConfigError } from '../shared/errors.js';
-import { COMPRESS_NOW_MAX_BYTES, Codec, compressSection, compressSectionNow, isCodecValue, type CodecValue, type CompressedSection } from './compression.js';
+import { Codec, compressSection, compressSectionNow, compressesNow, isCodecValue, type CodecValue, type CompressedSection } from './compression.js';
 import { crc32c } from './crc32c.js';
 
 export interface BatchRecord {
@@ -384,9 +384,9 @@ export function assembleBatch(
     compressed.writeTo(out, RECORD_BATCH_OVERHEAD);
     return finishBatch(out, header);
   };
-  // A small section is compressed here and now (compression.ts: COMPRESS_NOW_MAX_BYTES says why); the batch is
-  // then ready in this turn, to go out in the same request as its neighbours.
-  if (sectionSize <= COMPRESS_NOW_MAX_BYTES) {
+  // A small section, or any with lz4, is compressed here and now (compression.ts: compressesNow says why); the
+  // batch is then ready in this turn, to go out in the same request as its neighbours.
+  if (compressesNow(codec, sectionSize)) {
     let now: CompressedSection | undefined;
     try {
       now = compressSectionNow(codec, section);
