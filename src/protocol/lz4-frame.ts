@@ -6,8 +6,8 @@
  * Why not the binding's own frame encoder: it cuts the input into 64 KiB blocks and hands back a whole frame
  * that the batch then copies; here one call compresses the section and its block is written straight
  * into the batch buffer. On 1 MiB records sections (`npm run bench:micro`, codecs table, MB/s, ours against the
- * binding's frame): JSON-like values 735 vs 712 (100 B) and 668 vs 663 (1 KiB), random-letter values 1,052 vs 983
- * and 3,912 vs 3,124. LZ4 matches reach back at most 64 KiB, so one large block compresses as well. Every reader
+ * binding's frame, two runs): JSON-like values 735 vs 712 and 576 vs 519 (100 B), 668 vs 663 and 502 vs 400 (1 KiB);
+ * random-letter values 1,052 vs 983 and 574 vs 454 (100 B), 3,912 vs 3,124 and 2,483 vs 1,571 (1 KiB). LZ4 matches reach back at most 64 KiB, so one large block compresses as well. Every reader
  * takes blocks of up to 4 MiB: the frame says which maximum (BD) it uses, the smallest that holds its largest block,
  * so a consumer sizes its buffer to the batch, not to 4 MiB.
  *
