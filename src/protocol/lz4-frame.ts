@@ -68,6 +68,10 @@ export class Lz4Frame {
     let length = HEADER_BYTES + END_MARK_BYTES;
     let largest = 0;
     for (const block of blocks) {
+      // A binding whose block output lost its length prefix would make every frame corrupt: fail the batch instead.
+      if (block.output.length < BINDING_PREFIX_BYTES || block.output.readUInt32LE(0) !== block.input.length) {
+        throw new Error(`lz4: the block compressor's output does not start with the input's length (${block.input.length})`);
+      }
       length += BLOCK_SIZE_BYTES + storedBytes(block);
       largest = Math.max(largest, block.input.length);
     }

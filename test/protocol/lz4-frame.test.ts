@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decompressFrameSync } from 'lz4-napi';
-import { LZ4_MAX_BLOCK_INPUT, lz4Frame, lz4FrameNow, type Lz4Frame } from '../../src/protocol/lz4-frame.js';
+import { LZ4_MAX_BLOCK_INPUT, Lz4Frame, lz4Frame, lz4FrameNow } from '../../src/protocol/lz4-frame.js';
 import { Codec, decompress } from '../../src/protocol/compression.js';
 import { noise, text } from './section-fixtures.js';
 
@@ -82,6 +82,12 @@ describe('lz4Frame', () => {
     const frame = bytesOf(await lz4Frame(new Uint8Array(0)));
     assert.equal(frame.length, 11);
     assert.equal(decompressFrameSync(frame).length, 0);
+  });
+
+  it('refuses block output without the length prefix the frame relies on, rather than write a corrupt frame', () => {
+    const input = Buffer.from('abcabcabcabcabcabcabc');
+    assert.throws(() => new Lz4Frame([{ input, output: Buffer.from([0x3b, 0x61, 0x62, 0x63]) }]), /does not start with the input's length/);
+    assert.throws(() => new Lz4Frame([{ input, output: Buffer.alloc(2) }]), /does not start with the input's length/);
   });
 
   it('a wrong header checksum is refused by the decoder the checksum tests rely on', async () => {
