@@ -101,7 +101,10 @@ export class Lz4Frame {
   }
 }
 
-/** Compresses `input` into an LZ4 frame on this thread (sections small enough that the threadpool costs more). */
+/**
+ * Compresses `input` into an LZ4 frame on this thread, as a worker does every lz4 section (compression.ts,
+ * compressesNow). `input` must not change until the frame is written: a stored block is written from it.
+ */
 export function lz4FrameNow(input: Uint8Array): Lz4Frame {
   // The binding's synchronous call is typed for Buffers; a view over the same bytes costs no copy.
   return new Lz4Frame(blocksOf(input).map((block) => ({ input: block, output: compressBlockSync(Buffer.from(block.buffer, block.byteOffset, block.length)) })));
