@@ -72,7 +72,8 @@ export class Lz4Frame {
       if (block.output.length < BINDING_PREFIX_BYTES || block.output.readUInt32LE(0) !== block.input.length) {
         throw new Error(`lz4: the block compressor's output does not start with the input's length (${block.input.length})`);
       }
-      length += BLOCK_SIZE_BYTES + storedBytes(block);
+      const compressed = compressedBytes(block);
+      length += BLOCK_SIZE_BYTES + (compressed >= 0 ? compressed : block.input.length);
       largest = Math.max(largest, block.input.length);
     }
     this.length = length;
@@ -86,8 +87,8 @@ export class Lz4Frame {
     out[pos++] = this.#bd.bd;
     out[pos++] = this.#bd.headerChecksum;
     for (const block of this.#blocks) {
-      const compressed = block.output.length - BINDING_PREFIX_BYTES;
-      if (compressed < block.input.length) {
+      const compressed = compressedBytes(block);
+      if (compressed >= 0) {
         pos = writeU32LE(out, pos, compressed);
         out.set(block.output.subarray(BINDING_PREFIX_BYTES), pos);
         pos += compressed;
@@ -117,9 +118,10 @@ export async function lz4Frame(input: Uint8Array): Promise<Lz4Frame> {
   return new Lz4Frame(blocks.map((block, i) => ({ input: block, output: outputs[i]! })));
 }
 
-function storedBytes(block: Block): number {
+/** The block's compressed size, or -1 when it did not shrink (it is then stored as it is). */
+function compressedBytes(block: Block): number {
   const compressed = block.output.length - BINDING_PREFIX_BYTES;
-  return compressed < block.input.length ? compressed : block.input.length;
+  return compressed < block.input.length ? compressed : -1;
 }
 
 /** The input cut into blocks of at most LZ4_MAX_BLOCK_INPUT bytes; none for an empty input. */
