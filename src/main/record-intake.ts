@@ -1,0 +1,391 @@
+/**
+ * The way in for every record, from the caller's object to an accepted delivery: it is checked and serialised
+ * during the call, then placed — its partition, its bytes in the byte budget, its worker — or it waits for what is
+ * missing (the connection, its topic's metadata, buffer space), always in call order (invariant 1,
+ * docs/invariants.md). From acceptance on, the record belongs to the delivery settlement (deliveries.ts).
+ *
+ * The main thread's hot path: every method a record passes through is here, in one class, so V8 sees one shape and
+ * inlines the chain (a send that can be placed at once allocates nothing but its prepared record). Every way out
+ * settles the caller: placed, failed with the reason, or failed when the producer closes (invariant 2).
+ */
+import type { ByteBudget } from './byte-budget.js';
+import type { Deliveries } from './deliveries.js';
+import type { Settler } from './settlers.js';
+import type { SendTracker } from './send-tracker.js';
+import { AdmissionQueue, type Admission } from './admission-queue.js';
+import { BudgetRuns } from './budget-runs.js';
+import { SubmitBacklog, pendingRecords } from './submit-backlog.js';
+import type { ResolvedOptions } from './options.js';
+import { StickyPartitioner, choosePartition } from './partitioner.js';
+import { prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
+import type { TopicInfo, TopicRegistry } from './topic-registry.js';
+import type { WorkerGroup } from './worker-group.js';
+import { MAX_RECORD_ENTRY } from './shared-memory.js';
+import { withDeadline } from './deadlines.js';
+import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
+import { AbortError, ProducerClosedError, RecordTooLargeError } from '../shared/producer-errors.js';
+import type { TransactionManager } from './transactions/transaction-manager.js';
+
+/** A send waiting for the connection or its topic's metadata. */
+interface WaitingSend extends Admission {
+  readonly prepared: PreparedRecord;
+  readonly seq: number;
+  readonly settler: Settler;
+  readonly position: number;
+  readonly deadline: number;
+}
+
+/** A sendBatch record that waits for buffer space with the rest of its slice (budget-runs.ts). */
+interface GrantedSend {
+  readonly prepared: PreparedRecord;
+  readonly topic: TopicInfo;
+  readonly partition: number;
+  readonly seq: number;
+  readonly position: number;
+}
+
+/**
+ * Slices of a sendBatch that waits for buffer space: an eighth of the budget (so several are in flight while the
+ * next one waits), at most 1 MiB and 4096 records.
+ */
+const SLICES_PER_BUDGET = 8;
+const SLICE_MAX_BYTES = 1024 * 1024;
+const SLICE_MAX_RECORDS = 4096;
+
+/**
+ * Records of one call submitted at once, and per turn of the event loop after that (submit-backlog.ts): about
+ * 1–2 ms of main-thread work, so a large sendBatch leaves room for timers and I/O between its slices.
+ */
+const SUBMIT_SLICE_RECORDS = 2048;
+
+/** How often the delivery-timeout sweep runs; its timer is also what keeps the process alive while work is pending. */
+const SWEEP_INTERVAL_MS = 100;
+
+export interface IntakeContext {
+  readonly options: ResolvedOptions;
+  readonly budget: ByteBudget;
+  readonly deliveries: Deliveries;
+  readonly registry: TopicRegistry;
+  /** Whether every worker runs (records are placed only then); `connect` starts them. */
+  readonly workers: Pick<WorkerGroup, 'started'>;
+  readonly sends: SendTracker;
+  /** A transactional producer's transaction state; undefined otherwise. */
+  readonly transactions: TransactionManager | undefined;
+  /** Connects the producer (one attempt shared by every caller). */
+  connect(): Promise<void>;
+}
+
+export class RecordIntake {
+  readonly #context: IntakeContext;
+  readonly #options: ResolvedOptions;
+  readonly #budget: ByteBudget;
+  readonly #deliveries: Deliveries;
+  readonly #registry: TopicRegistry;
+  readonly #workers: Pick<WorkerGroup, 'started'>;
+  readonly #sends: SendTracker;
+  readonly #transactions: TransactionManager | undefined;
+  readonly #sticky: StickyPartitioner;
+  /**
+   * Sends waiting for the connection or their topic's metadata, one FIFO per topic: order matters within a
+   * partition, and a topic whose metadata never comes must not hold up the others for bufferTimeoutMs.
+   */
+  readonly #admissions = new Map<string, AdmissionQueue<WaitingSend>>();
+  /** Calls whose records are still being submitted, a slice per turn; later calls queue behind them. */
+  readonly #backlog = new SubmitBacklog(SUBMIT_SLICE_RECORDS);
+  #sweepTimer: NodeJS.Timeout | undefined;
+  #closed = false;
+
+  constructor(context: IntakeContext) {
+    this.#context = context;
+    this.#options = context.options;
+    this.#budget = context.budget;
+    this.#deliveries = context.deliveries;
+    this.#registry = context.registry;
+    this.#workers = context.workers;
+    this.#sends = context.sends;
+    this.#transactions = context.transactions;
+    this.#sticky = new StickyPartitioner({ batchMaxBytes: context.options.batchMaxBytes });
+  }
+
+  /** True once the producer began to close: every record from then on is refused. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  /** Refuses every record from now on (the producer is closing). */
+  close(): void {
+    this.#closed = true;
+  }
+
+  /** Calls still being submitted, or undefined when none is: what a flush waits for first. */
+  whenSubmitted(): Promise<void> | undefined {
+    return this.#backlog.isEmpty ? undefined : this.#backlog.whenSubmitted();
+  }
+
+  /** Every send waiting for the connection fails with why it will not come (a worker failed to start, the credentials). */
+  failWaiting(error: Error): void {
+    for (const queue of this.#admissions.values()) queue.failAll(error);
+  }
+
+  /** Close gave up waiting: every record still being submitted, waiting for buffer space or for its topic fails. */
+  failPending(): void {
+    this.#backlog.failAll(new ProducerClosedError('not-sent', 'the producer closed before the record was submitted'));
+    this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
+    this.failWaiting(new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic'));
+  }
+
+  /** Stops the delivery-timeout sweep (close, once nothing is pending any more). */
+  stopSweep(): void {
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+  }
+
+  /**
+   * Takes a sendBatch's records. Every record is checked and serialised now (the caller may reuse its objects once
+   * this returns); beyond the first slice, or behind an earlier call still being submitted, they are placed in
+   * later turns.
+   */
+  submitBatch(records: readonly ProducerRecord[], signal: AbortSignal | undefined, settler: Settler): void {
+    // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
+    const now = Date.now();
+    const { maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs } = this.#options;
+    const runs = new BudgetRuns<GrantedSend>({
+      budget: this.#budget,
+      sliceBytes: Math.max(1, Math.min(SLICE_MAX_BYTES, Math.floor(maxBufferedBytes / SLICES_PER_BUDGET))),
+      sliceRecords: Math.max(1, Math.min(SLICE_MAX_RECORDS, Math.floor(maxBufferedRecords / SLICES_PER_BUDGET))),
+      deadline: now + bufferTimeoutMs,
+      signal,
+      accept: (g, acceptedAt) => this.#deliveries.accept(g.prepared, g.topic, g.partition, g.seq, settler, g.position, signal, acceptedAt),
+      fail: (g, error) => this.#fail(g.seq, settler, g.position, error),
+    });
+    let placed = 0;
+    if (this.#backlog.isEmpty) {
+      placed = Math.min(records.length, this.#backlog.sliceRecords);
+      for (let i = 0; i < placed; i++) this.#submit(records[i]!, signal, settler, i, now, runs);
+      runs.flush();
+    }
+    if (placed < records.length) this.#submitRestBehind(records, placed, signal, settler, now, runs);
+  }
+
+  /**
+   * Checks and serialises `records[first…]` now and queues them to be placed a slice per turn, behind the calls
+   * still being submitted (apart from submitBatch so that its loop does not read its variables from a closure's
+   * context).
+   */
+  #submitRestBehind(
+    records: readonly ProducerRecord[], first: number, signal: AbortSignal | undefined, settler: Settler, now: number,
+    runs: BudgetRuns<GrantedSend>,
+  ): void {
+    const prepared = new Array<PreparedRecord | undefined>(records.length - first);
+    for (let i = first; i < records.length; i++) prepared[i - first] = this.#prepare(records[i]!, signal, settler, i, now);
+    this.#backlog.push(pendingRecords(
+      prepared, first,
+      (record, position) => this.#place(record, signal, settler, position, now, runs),
+      (position, error) => settler.reject(position, error),
+      () => runs.flush(),
+    ));
+  }
+
+  /**
+   * Takes one record (send, a writable's write): placed at once, or behind the calls still being submitted. It is
+   * checked and serialised now either way.
+   */
+  submitOne(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number): void {
+    if (this.#backlog.isEmpty) this.#submit(record, signal, settler, position, Date.now());
+    else this.#submitBehind(record, signal, settler, position, Date.now());
+  }
+
+  /**
+   * Queues one record behind the calls still being submitted. Apart from submitOne on purpose: V8 allocates the
+   * closures' context on entry to the function that makes them, whichever branch runs, so the common path would
+   * pay an allocation per send (measured: `main-thread/send-100B` 30 % slower).
+   */
+  #submitBehind(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number): void {
+    this.#backlog.push(pendingRecords(
+      [this.#prepare(record, signal, settler, position, now)], position,
+      (prepared) => this.#place(prepared, signal, settler, position, now),
+      (_, error) => settler.reject(position, error),
+    ));
+  }
+
+  /**
+   * Accepts the record only if that needs no waiting (trySend): the producer is connected, the topic's metadata is
+   * known and the buffer has room; false otherwise, having started the connection or the metadata fetch so that a
+   * later call may succeed. Bad input throws; `settler` hears the delivery's outcome.
+   */
+  trySubmit(record: ProducerRecord, settler: Settler): boolean {
+    if (this.#closed) return false;
+    const now = Date.now();
+    const prepared = prepareRecord(record, this.#options.serializer, now);
+    this.#checkSize(prepared);
+    if (!this.#workers.started) {
+      this.#context.connect().catch(() => undefined);
+      return false;
+    }
+    if (!this.#backlog.isEmpty || this.#admissions.get(prepared.topic)?.isEmpty === false) return false; // never overtake earlier sends
+    const topic = this.#registry.get(prepared.topic);
+    if (topic === undefined) {
+      this.#registry.load(prepared.topic, { timeoutMs: this.#options.bufferTimeoutMs }).catch(() => undefined);
+      return false;
+    }
+    const partition = this.#partition(prepared, topic);
+    if (!this.#budget.tryAcquire(prepared.size)) return false;
+    this.#deliveries.accept(prepared, topic, partition, this.#beginSend(), settler, 0, undefined, now);
+    return true;
+  }
+
+  /** Checks the record, then takes the fast path (connected, topic known, room in the budget) or the waiting one. */
+  #submit(
+    record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number,
+    runs?: BudgetRuns<GrantedSend>,
+  ): void {
+    const prepared = this.#prepare(record, signal, settler, position, now);
+    if (prepared !== undefined) this.#place(prepared, signal, settler, position, now, runs);
+  }
+
+  /** Checks and serialises the record; undefined (and the caller rejected) when it cannot be sent. */
+  #prepare(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number): PreparedRecord | undefined {
+    try {
+      if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
+      if (signal?.aborted) throw new AbortError('not-sent', 'aborted before send', { cause: signal.reason });
+      const prepared = prepareRecord(record, this.#options.serializer, now);
+      this.#checkSize(prepared);
+      return prepared;
+    } catch (error) {
+      settler.reject(position, error as Error);
+      return undefined;
+    }
+  }
+
+  /** Places a checked record: its partition, its bytes in the budget, its worker; or queues it to wait for them. */
+  #place(
+    prepared: PreparedRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number,
+    runs?: BudgetRuns<GrantedSend>,
+  ): void {
+    // Placed in a later turn than its call (submit-backlog.ts): the signal may have fired meanwhile.
+    if (signal?.aborted) {
+      settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
+      return;
+    }
+    const seq = this.#beginSend();
+    // Most of the time no send waits for metadata at all: skip the per-topic lookup then.
+    const queued = this.#admissions.size > 0 && this.#admissions.get(prepared.topic)?.isEmpty === false;
+    const topic = !this.#workers.started || queued ? undefined : this.#registry.get(prepared.topic);
+    if (topic !== undefined) {
+      let partition: number;
+      try {
+        partition = this.#partition(prepared, topic);
+      } catch (error) {
+        this.#fail(seq, settler, position, error as Error);
+        return;
+      }
+      // Transaction protocol v1: a partition new to the transaction is added first, on the admission path.
+      if (this.#transactions?.isAdded(prepared.topic, partition) === false) {
+        this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+        return;
+      }
+      if (runs?.active !== true && this.#budget.tryAcquire(prepared.size)) {
+        this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, now);
+        return;
+      }
+      if (runs !== undefined) {
+        runs.add({ prepared, topic, partition, seq, position }, prepared.size);
+        return;
+      }
+      // Join the budget's queue now, not after an await: a send made right after this one must find it queued.
+      void this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, settler, position, signal);
+      return;
+    }
+    this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+  }
+
+  /** Queues a send behind its topic's earlier waiting sends (admitted in call order by #admit). */
+  #queue(waiting: WaitingSend): void {
+    let queue = this.#admissions.get(waiting.prepared.topic);
+    if (queue === undefined) {
+      queue = new AdmissionQueue<WaitingSend>(
+        (next) => this.#admit(next),
+        (next, error) => this.#fail(next.seq, next.settler, next.position, error),
+      );
+      this.#admissions.set(waiting.prepared.topic, queue);
+    }
+    queue.push(waiting);
+  }
+
+  /**
+   * Admits a send that had to wait for the connection or its topic's metadata, in call order, within
+   * bufferTimeoutMs. It ends accepted or queued for buffer space (the budget keeps order from there).
+   */
+  async #admit(waiting: WaitingSend): Promise<void> {
+    // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
+    if (!this.#workers.started) await withDeadline(this.#context.connect(), waiting.deadline, 'the connection');
+    const { prepared, seq, settler, position, signal } = waiting;
+    const topic =
+      this.#registry.get(prepared.topic) ??
+      (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, waiting.deadline - Date.now()) }));
+    if (waiting.settled) return; // aborted meanwhile
+    const partition = this.#partition(prepared, topic);
+    await this.#transactions?.addPartition(prepared.topic, partition);
+    if (waiting.settled) return;
+    // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
+    waiting.settled = true;
+    waiting.stopListening?.();
+    if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now());
+    else void this.#waitForBudget(prepared, topic, partition, waiting.deadline, seq, settler, position, signal);
+  }
+
+  /** Queues for buffer space; the record is accepted inside the grant, so nothing can slip into the ring first. */
+  async #waitForBudget(
+    prepared: PreparedRecord,
+    topic: TopicInfo,
+    partition: number,
+    deadline: number,
+    seq: number,
+    settler: Settler,
+    position: number,
+    signal: AbortSignal | undefined,
+  ): Promise<void> {
+    try {
+      await this.#budget.acquire(prepared.size, {
+        timeoutMs: Math.max(0, deadline - Date.now()),
+        signal,
+        onGranted: () => this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now()),
+      });
+    } catch (error) {
+      this.#fail(seq, settler, position, error as Error);
+    }
+  }
+
+  /** A send that never reached the delivery table failed: it is over for flush, and its caller hears why. */
+  #fail(seq: number, settler: Settler, position: number, error: Error): void {
+    this.#sends.end(seq);
+    settler.reject(position, error);
+  }
+
+  #checkSize(prepared: PreparedRecord): void {
+    const size = prepared.size;
+    const limit = Math.min(this.#options.maxBufferedBytes, this.#options.maxRequestBytes);
+    if (size > limit) {
+      throw new RecordTooLargeError(`record of ${size} bytes exceeds ${size > this.#options.maxBufferedBytes ? 'maxBufferedBytes' : 'maxRequestBytes'} (${limit})`);
+    }
+    // A record travels to its worker as one ring entry, at most half the ring (whatever maxRequestBytes says).
+    if (size + RECORD_HEADER_BYTES + MAX_VALUE_PAD + 8 * prepared.headers.length > MAX_RECORD_ENTRY) {
+      throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_RECORD_ENTRY}-byte limit of a worker's record ring`);
+    }
+  }
+
+  #partition(prepared: PreparedRecord, topic: TopicInfo): number {
+    return choosePartition(prepared, topic.partitionCount, this.#options.partitioner, this.#sticky, topic.available);
+  }
+
+  /** A send begins. The sweep timer runs only while work is pending: it keeps the process alive then, never when idle. */
+  #beginSend(): number {
+    this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    return this.#sends.begin();
+  }
+
+  #sweep(): void {
+    this.#deliveries.expire(Date.now());
+    if (this.#sends.open === 0 && this.#deliveries.count === 0 && !this.#sends.flushing) this.stopSweep();
+  }
+}
