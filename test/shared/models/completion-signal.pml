@@ -4,7 +4,7 @@
  * Code modelled
  *   worker side  src/workers/completion-writer.ts  CompletionWriter.signal(): RingWriter.commit() on the worker's
  *                completion ring, then ControlBlock.signalCompletion() (src/shared/control-block.ts).
- *   main side    src/main/producer.ts  Producer#completionLoop(): reads ControlBlock.completionSeq, drains every
+ *   main side    src/main/deliveries.ts  Deliveries.settleLoop(): reads ControlBlock.completionSeq, drains every
  *                completion ring (Deliveries.drain in src/main/deliveries.ts), then
  *                ControlBlock.waitForCompletion(seen) when there was nothing left to drain.
  *
@@ -14,7 +14,7 @@
  *           look     signalCompletion: Atomics.load(MAIN_SLEEPING); 0 -> done                           (W3)
  *           swap     signalCompletion: Atomics.compareExchange(MAIN_SLEEPING, 1, 0); failed -> done     (W4)
  *           notify   signalCompletion: Atomics.notify(MAIN_SLEEPING)                                    (W5)
- *   Main    snapshot #completionLoop: seen = control.completionSeq                                      (M1)
+ *   Main    snapshot settleLoop: seen = control.completionSeq                                          (M1)
  *           drain    Deliveries.drain: for each ring, RingReader.read loads WRITE_POS, consumes entries (M2)
  *           sleepy   waitForCompletion: Atomics.store(MAIN_SLEEPING, 1)                                 (M3)
  *           recheck  waitForCompletion: Atomics.load(COMPLETION_SEQ) != seen -> 'not-equal'            (M4)

@@ -4,7 +4,7 @@
  * Code modelled
  *   writer  src/shared/ring.ts  RingWriter.reserve() (returns -1 when full) and RingWriter.waitForSpace().
  *           Callers: each worker's CompletionWriter#drainBacklog (src/workers/completion-writer.ts) on its
- *           completion ring, and the main thread's WorkerSlot#drain (src/main/worker-slot.ts) on each record ring.
+ *           completion ring, and the main thread's RecordFeed#writeQueue (src/main/record-feed.ts) on each record ring.
  *   reader  src/shared/ring.ts  RingReader.read() and RingReader.release(). Callers: the main thread's
  *           Deliveries.drain (src/main/deliveries.ts) on every completion ring, and each worker's #readRing /
  *           waitForData (src/workers/producer-worker.ts) on its record ring.

@@ -4,11 +4,12 @@
  *
  * Code modelled
  *   main (writer)  src/shared/ring.ts  RingWriter.commit() and RingWriter.wake() (#wakeReader), called by
- *                  WorkerSlot (src/main/worker-slot.ts: #scheduleCommit, wake). The demand for sending at once:
+ *                  RecordFeed (src/main/record-feed.ts: #scheduleCommit, wake). The demand for sending at once:
  *                  ByteBudget#append (src/main/byte-budget.ts) stores WAITERS (ControlBlock.setWaiters) and
- *                  then calls onWaiting = Producer#wakeWorkers; Producer.flush (src/main/producer.ts) does
- *                  ControlBlock.beginFlush (FLUSHES++) and then #wakeWorkers. #wakeWorkers calls
- *                  WorkerSlot.wake() for every worker, i.e. RingWriter.wake() on every record ring.
+ *                  then calls onWaiting = WorkerGroup.wake; Producer.flush (src/main/producer.ts) does
+ *                  ControlBlock.beginFlush (FLUSHES++) and then WorkerGroup.wake. WorkerGroup.wake
+ *                  (src/main/worker-group.ts) calls WorkerHandle.wake() for every worker, i.e. RecordFeed.wake()
+ *                  and RingWriter.wake() on every record ring.
  *   worker (reader) src/workers/producer-worker.ts  ProducerWorker.run(): #readRing (RingReader.read/release),
  *                  #sealDue (Accumulator.sealDue(sendNow)), then RingReader.waitForData({ hasWork: () =>
  *                  control.sendNow && batches.hasOpen, lingerBytes }) in src/shared/ring.ts; lingerBytes is set
@@ -24,8 +25,8 @@
  *           notify   #wakeReader: Atomics.notify(READER_SLEEPING)
  *           demand   ControlBlock.setWaiters(n > 0) or beginFlush(): sendNow becomes true. WAITERS, FLUSHES and
  *                    CLOSING are folded into one flag `sendNow`: the worker only asks whether any is non-zero.
- *           kick     #wakeWorkers: WorkerSlot.wake() on each ring in turn, i.e. RingWriter.wake(): `reload`,
- *                    `swap` (and `notify` when the swap succeeded) without a `look`. WorkerSlot.wake() first
+ *           kick     WorkerGroup.wake: RecordFeed.wake() on each ring in turn, i.e. RingWriter.wake(): `reload`,
+ *                    `swap` (and `notify` when the swap succeeded) without a `look`. RecordFeed.wake() first
  *                    commits records still pending, which is an ordinary `publish`; the model publishes them
  *                    separately. (RingWriter.waitForSpace kicks the same way before the writer sleeps for room.)
  *   Worker  read     #readRing: RingReader.read loads WRITE_POS and reads every record up to it; the records join
@@ -88,7 +89,7 @@ bit sendNow;          /* WAITERS != 0 || FLUSHES != 0 || CLOSING != 0 */
 
 active proctype Main() {
   byte r, sent, v;
-  byte kicking = NW;  /* < NW while #wakeWorkers runs: the next ring to wake */
+  byte kicking = NW;  /* < NW while WorkerGroup.wake runs: the next ring to wake */
   bit demanded, won;
 next:
   if
