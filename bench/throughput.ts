@@ -293,6 +293,19 @@ const rateCells = rateRows.map((r) => [
   cell(r.mainGcMaxMs), note(r),
 ]);
 
+// Where a Node client's peak resident set was (harness.ts, MemoryWatch): the main thread's heap (reserved, garbage
+// not yet collected included) and ArrayBuffers (ringkafka's rings and tables among them; their allocated size, of
+// which only the pages touched are resident), and the rest of the process (Node itself, worker threads' heaps and
+// buffers, code): at least the difference. Saturation scenarios only: at a fixed rate memory is not the point.
+const memoryHeaders = ['client', 'scenario', 'RSS at start', 'peak RSS (sampled)', 'main heap', 'main ArrayBuffers (allocated)', 'rest (at least)', 'peak RSS (VmHWM)'];
+const memoryCells = saturationRows
+  .filter((r) => r.peakSampleRssMB !== undefined && r.peakHeapMB !== undefined && r.peakArrayBuffersMB !== undefined)
+  .map((r) => [
+    r.client, r.scenario, cell(r.startRssMB), cell(r.peakSampleRssMB), cell(r.peakHeapMB), cell(r.peakArrayBuffersMB),
+    cell(r.peakSampleRssMB! - r.peakHeapMB! - r.peakArrayBuffersMB!), cell(r.rssMB),
+  ]);
+const memoryTables = (render: typeof table): string[] => (memoryCells.length > 0 ? ['', render(memoryHeaders, memoryCells)] : []);
+
 /** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside the lowest peer's. */
 const standings = scenarios.map((scenario) => {
   const inScenario = rows.filter((r) => r.scenario === scenario.name && r.recordsPerSec !== null);
@@ -327,7 +340,7 @@ const runs = rows.map((row) =>
 );
 await writeFile(join(args.out, 'latest.json'), JSON.stringify({ machine, date: new Date().toISOString(), config, runs, settings }, null, 2) + '\n');
 const rateTables = (render: typeof table): string[] => (rateCells.length > 0 ? ['', render(rateHeaders, rateCells)] : []);
-await writeFile(join(args.out, 'latest.md'), `${[markdownTable(headers, cells), ...rateTables(markdownTable)].join('\n')}\n`);
+await writeFile(join(args.out, 'latest.md'), `${[markdownTable(headers, cells), ...rateTables(markdownTable), ...memoryTables(markdownTable)].join('\n')}\n`);
 await writeFile(
   join(args.out, 'latest.svg'),
   groupedBarChart(
@@ -353,6 +366,8 @@ process.stdout.write(
       ? [`\nat a fixed offered rate (${plan.rateSeconds} s after ${plan.rateWarmupSeconds} s of warm-up, ${plan.rateRepeats} run(s); latency from each record's due time to its acknowledgement, every record):`]
       : []),
     ...rateTables(table),
+    ...(memoryCells.length > 0 ? ['\nmemory of the Node clients, MiB: at start (connected, before warm-up), and where the sampled peak of the measured run was:'] : []),
+    ...memoryTables(table),
     '',
     ...standings,
     '',

@@ -7,7 +7,7 @@
  * exposes it (per record for ringkafka, per call for clients whose unit of sending is a call).
  */
 import { monitorEventLoopDelay, performance, PerformanceObserver } from 'node:perf_hooks';
-import type { ClientConfig, ClientReport, GcPauses, ThreadCpu } from '../lib/contract.js';
+import type { ClientConfig, ClientReport, GcPauses, MemoryAtPeak, ThreadCpu } from '../lib/contract.js';
 import { readPayloads } from '../lib/payload.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ownPeakRssMB, readThreadCpu } from '../lib/process-watch.js';
@@ -75,6 +75,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
   const values = readPayloads(config.payloadFile);
   const data: RecordData = { values, keys: config.keysFile === undefined ? undefined : readPayloads(config.keysFile) };
   const threads = new ThreadWatch();
+  const startRss = process.memoryUsage.rss();
   try {
     const warm = await driver.produce(0, config.warmupRecords, data, undefined);
     if (warm.errors > 0) throw new Error(`${warm.errors} warm-up records failed; first: ${warm.firstError}`);
@@ -85,6 +86,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
     for (let i = 0; i < config.records; i++) bytes += values[(config.warmupRecords + i) % values.length]!.length;
     loopDelay.enable();
     const gc = new GcWatch();
+    const memory = new MemoryWatch(startRss);
     const threadsBefore = threads.read();
     const cpuBefore = process.cpuUsage();
     const start = performance.now();
@@ -94,6 +96,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
     const threadCpu = threads.since(threadsBefore, (cpu.user + cpu.system) / 1e6);
     loopDelay.disable();
     const mainGc = gc.stop();
+    const memoryAtPeak = memory.stop();
 
     const [p50, p99, p999, max] = percentiles(latency.values, 0.5, 0.99, 0.999, 1);
     const report: ClientReport = {
@@ -108,6 +111,7 @@ export async function runClient(config: ClientConfig, driver: Driver): Promise<n
       rssMB: ownPeakRssMB(),
       eventLoopDelayP99Ms: loopDelay.count > 0 ? loopDelay.percentile(99) / 1e6 : null,
       mainGc,
+      memory: memoryAtPeak,
       errors: outcome.errors,
       ...(outcome.firstError !== undefined && { firstError: outcome.firstError }),
       settings: driver.settings,
@@ -143,6 +147,45 @@ export class GcWatch {
     this.#observer.disconnect();
     const pauses = this.#pauses;
     return { count: pauses.length, totalMs: pauses.reduce((sum, ms) => sum + ms, 0), maxMs: pauses.reduce((max, ms) => Math.max(max, ms), 0) };
+  }
+}
+
+const MiB = 1024 * 1024;
+
+/**
+ * Samples process.memoryUsage() every 50 ms and keeps the sample with the largest resident set: how much of the peak
+ * is the main thread's heap and ArrayBuffers (the ring buffers included), and how much the rest of the process.
+ */
+export class MemoryWatch {
+  readonly #startRss: number;
+  readonly #read: () => NodeJS.MemoryUsage;
+  #peak: NodeJS.MemoryUsage;
+  readonly #timer = setInterval(() => this.#sample(), 50).unref();
+
+  /** `startRss`: the resident set before the client produced anything, in bytes. `read`: for tests. */
+  constructor(startRss: number, read: () => NodeJS.MemoryUsage = () => process.memoryUsage()) {
+    this.#startRss = startRss;
+    this.#read = read;
+    this.#peak = read();
+  }
+
+  #sample(): void {
+    const usage = this.#read();
+    if (usage.rss > this.#peak.rss) this.#peak = usage;
+  }
+
+  /** Stops sampling (one last sample first); the peak seen. */
+  stop(): MemoryAtPeak {
+    this.#sample();
+    clearInterval(this.#timer);
+    const peak = this.#peak;
+    return {
+      startRssMB: this.#startRss / MiB,
+      rssMB: peak.rss / MiB,
+      heapUsedMB: peak.heapUsed / MiB,
+      heapTotalMB: peak.heapTotal / MiB,
+      arrayBuffersMB: peak.arrayBuffers / MiB,
+    };
   }
 }
 

@@ -41,6 +41,14 @@ export interface RunRow {
   /** Node clients: the main thread's longest garbage-collection pause in the measured run, and their sum, ms. */
   readonly mainGcMaxMs?: number;
   readonly mainGcTotalMs?: number;
+  /**
+   * Node clients: resident set before producing, and at the sampled peak of the measured run with what of it was the
+   * main thread's V8 heap (reserved) and its ArrayBuffers (harness.ts, MemoryWatch), MiB.
+   */
+  readonly startRssMB?: number;
+  readonly peakSampleRssMB?: number;
+  readonly peakHeapMB?: number;
+  readonly peakArrayBuffersMB?: number;
   /** Node clients on Linux: CPU µs per record of the main thread, of each worker thread, of all other threads. */
   readonly mainUsPerRecord?: number;
   readonly workerUsPerRecord?: readonly number[];
@@ -247,6 +255,12 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
       eventLoopDelayP99Ms: spec.node ? (report.eventLoopDelayP99Ms ?? null) : null,
       ...(report.cpuSec !== null && { cpuUsPerRecord: (report.cpuSec * 1e6) / report.records }),
       ...(report.mainGc !== undefined && { mainGcMaxMs: report.mainGc.maxMs, mainGcTotalMs: report.mainGc.totalMs }),
+      ...(report.memory !== undefined && {
+        startRssMB: report.memory.startRssMB,
+        peakSampleRssMB: report.memory.rssMB,
+        peakHeapMB: report.memory.heapTotalMB,
+        peakArrayBuffersMB: report.memory.arrayBuffersMB,
+      }),
       ...(report.threads?.mainWaitSec !== undefined && report.elapsedMs > 0 && { mainWaitShare: (report.threads.mainWaitSec * 1000) / report.elapsedMs }),
       ...(report.threads !== undefined && {
         mainElu: report.threads.mainElu,

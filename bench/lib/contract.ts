@@ -100,6 +100,23 @@ export interface GcPauses {
   readonly maxMs: number;
 }
 
+/**
+ * Where a Node client's memory was when its resident set peaked during the measured run (process.memoryUsage(),
+ * sampled every 50 ms), and its resident set before it produced anything: what of the peak RSS is the main thread's
+ * V8 heap and its ArrayBuffers, and what is the rest (Node itself, worker threads' heaps and buffers, code).
+ */
+export interface MemoryAtPeak {
+  /** Resident set once the client was connected, before its warm-up, MiB. */
+  readonly startRssMB: number;
+  /** The largest resident set sampled during the measured run, MiB (VmHWM, `rssMB`, may be higher: it is not sampled). */
+  readonly rssMB: number;
+  /** At that sample: the main thread's V8 heap, used and reserved, MiB. */
+  readonly heapUsedMB: number;
+  readonly heapTotalMB: number;
+  /** At that sample: ArrayBuffers and SharedArrayBuffers the main thread allocated (Buffers included), MiB. */
+  readonly arrayBuffersMB: number;
+}
+
 export interface ClientReport {
   readonly records: number;
   /** Value bytes of the measured records. */
@@ -120,6 +137,8 @@ export interface ClientReport {
   readonly eventLoopDelayP99Ms?: number | null;
   /** Node clients: the main thread's garbage-collection pauses during the measured run (perf_hooks 'gc' entries). */
   readonly mainGc?: GcPauses;
+  /** Node clients: the memory at the sampled peak of the measured run. */
+  readonly memory?: MemoryAtPeak;
   /** Records that failed; a run with failures is reported as failed, not as a throughput. */
   readonly errors: number;
   readonly firstError?: string;

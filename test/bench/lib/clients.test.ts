@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
-import { callBytes, GcWatch } from '../../../bench/clients/harness.js';
+import { callBytes, GcWatch, MemoryWatch } from '../../../bench/clients/harness.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, slug } from '../../../bench/lib/clients.js';
 import type { ClientConfig, Scenario } from '../../../bench/lib/contract.js';
 import { writeKeyFile } from '../../../bench/lib/payload.js';
@@ -147,6 +147,7 @@ describe('the main thread\'s waits and pauses', () => {
     const report = {
       records: 1000, bytes: 100_000, elapsedMs: 2000, p50Ms: 1, p99Ms: 2, cpuSec: 1, rssMB: 100, eventLoopDelayP99Ms: 12, errors: 0, settings: [],
       mainGc: { count: 3, totalMs: 21, maxMs: 11 },
+      memory: { startRssMB: 60, rssMB: 300, heapUsedMB: 120, heapTotalMB: 150, arrayBuffersMB: 40 },
       threads: { mainCpuSec: 0.5, workerCpuSec: [0.3], otherCpuSec: 0.2, mainElu: 0.9, mainWaitSec: 0.5, source: 'schedstat' },
     };
     const fake = { name: 'fake', setup: 'none' as const, node: true, command: () => ({ command: process.execPath, args: ['-e', `console.log(${JSON.stringify(JSON.stringify(report))})`] }) };
@@ -155,6 +156,10 @@ describe('the main thread\'s waits and pauses', () => {
     assert.equal(row.mainGcMaxMs, 11);
     assert.equal(row.mainGcTotalMs, 21);
     assert.equal(row.eventLoopDelayP99Ms, 12);
+    assert.equal(row.startRssMB, 60);
+    assert.equal(row.peakSampleRssMB, 300);
+    assert.equal(row.peakHeapMB, 150, 'the heap reserved at the peak, garbage included, is what the resident set holds');
+    assert.equal(row.peakArrayBuffersMB, 40);
   });
 
   it('counts this thread\'s garbage-collection pauses while it watches', async () => {
@@ -165,5 +170,30 @@ describe('the main thread\'s waits and pauses', () => {
     const pauses = watch.stop();
     assert.ok(pauses.count > 0, JSON.stringify(pauses));
     assert.ok(pauses.maxMs > 0 && pauses.maxMs <= pauses.totalMs, JSON.stringify(pauses));
+  });
+
+  it('keeps the memory of the sample with the largest resident set, whichever sample that was', () => {
+    const MiB = 1024 * 1024;
+    const usage = (rss: number, heapTotal: number, arrayBuffers: number): NodeJS.MemoryUsage =>
+      ({ rss: rss * MiB, heapTotal: heapTotal * MiB, heapUsed: heapTotal * MiB / 2, external: 0, arrayBuffers: arrayBuffers * MiB });
+    for (const [readings, peak] of [
+      [[usage(100, 40, 10), usage(300, 150, 30)], { rssMB: 300, heapTotalMB: 150, heapUsedMB: 75, arrayBuffersMB: 30 }],
+      [[usage(300, 150, 30), usage(200, 90, 20)], { rssMB: 300, heapTotalMB: 150, heapUsedMB: 75, arrayBuffersMB: 30 }],
+    ] as const) {
+      const next = [...readings];
+      const memory = new MemoryWatch(60 * MiB, () => next.shift()!).stop(); // one reading at the start, one at stop
+      assert.deepEqual(memory, { startRssMB: 60, ...peak });
+    }
+  });
+
+  it('samples on its own while it watches', async () => {
+    let reads = 0;
+    const watch = new MemoryWatch(0, () => {
+      reads++;
+      return process.memoryUsage();
+    });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    watch.stop();
+    assert.ok(reads >= 4, `${reads} readings in 300 ms: the 50 ms sampler did not run`);
   });
 });
