@@ -1,7 +1,8 @@
 /**
- * A sendBatch larger than one slice (2,048 records) is placed a slice per turn of the event loop
- * (src/main/submit-backlog.ts): the loop runs between slices, later calls keep their place behind it, and flush,
- * close and an abort account for the records not placed yet. Against the fake broker that acknowledges everything.
+ * The record intake (src/main/record-intake.ts), through the Producer: a sendBatch larger than one slice (2,048
+ * records) is placed a slice per turn of the event loop (its submit backlog, src/main/submit-backlog.ts): the loop
+ * runs between slices, later calls keep their place behind it, and flush, close and an abort account for the records
+ * not placed yet. Against the fake broker that acknowledges everything.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
