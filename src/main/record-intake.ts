@@ -118,7 +118,11 @@ export class RecordIntake {
     this.#closed = true;
   }
 
-  /** Calls still being submitted, or undefined when none is: what a flush waits for first. */
+  /**
+   * Resolves once every call being submitted now is through its records (placed, or failed when the producer
+   * closed); undefined when none is being submitted. What a flush waits for first: those records are sends made
+   * before it.
+   */
   whenSubmitted(): Promise<void> | undefined {
     return this.#backlog.isEmpty ? undefined : this.#backlog.whenSubmitted();
   }
