@@ -21,8 +21,8 @@ export interface BudgetRunsOptions<T> {
   /** Epoch ms by which a slice must be granted (the call's bufferTimeoutMs). */
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
-  /** A granted record: hand it on (called synchronously inside the grant, in order; `now` is the grant's time). */
-  readonly accept: (record: T, now: number) => void;
+  /** A granted slice: hand its records on, in order (called synchronously inside the grant; `now` is its time). */
+  readonly accept: (records: readonly T[], now: number) => void;
   /** A record whose slice timed out or was aborted: it holds no bytes. */
   readonly fail: (record: T, error: Error) => void;
 }
@@ -64,10 +64,7 @@ export class BudgetRuns<T> {
         records: records.length,
         timeoutMs: Math.max(0, deadline - Date.now()),
         signal,
-        onGranted: () => {
-          const now = Date.now();
-          for (let i = 0; i < records.length; i++) accept(records[i]!, now);
-        },
+        onGranted: () => accept(records, Date.now()),
       })
       .catch((error: unknown) => {
         for (let i = 0; i < records.length; i++) fail(records[i]!, error as Error);

@@ -15,6 +15,7 @@ import type { Settler } from './settlers.js';
 import type { SendTracker } from './send-tracker.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
+import { PartitionGrouping } from './partition-grouping.js';
 import { SubmitBacklog, pendingRecords } from './submit-backlog.js';
 import type { ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition } from './partitioner.js';
@@ -93,6 +94,12 @@ export class RecordIntake {
   readonly #admissions = new Map<string, AdmissionQueue<WaitingSend>>();
   /** Calls whose records are still being submitted, a slice per turn; later calls queue behind them. */
   readonly #backlog = new SubmitBacklog(SUBMIT_SLICE_RECORDS);
+  /**
+   * A sendBatch slice's records that had room in the budget at once, and a granted slice's records: each handed on
+   * grouped by partition (partition-grouping.ts). Two, so that a grant never finds the other's records staged.
+   */
+  readonly #placed = new PartitionGrouping();
+  readonly #granted = new PartitionGrouping();
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -160,13 +167,17 @@ export class RecordIntake {
       sliceRecords: Math.max(1, Math.min(SLICE_MAX_RECORDS, Math.floor(maxBufferedRecords / SLICES_PER_BUDGET))),
       deadline: now + bufferTimeoutMs,
       signal,
-      accept: (g, acceptedAt) => this.#deliveries.accept(g.prepared, g.topic, g.partition, g.seq, settler, g.position, signal, acceptedAt),
+      accept: (granted, acceptedAt) => {
+        for (const g of granted) this.#granted.add(g.prepared, g.topic, g.partition, g.seq, g.position);
+        this.#granted.acceptAll(this.#deliveries, settler, signal, acceptedAt);
+      },
       fail: (g, error) => this.#fail(g.seq, settler, g.position, error),
     });
     let placed = 0;
     if (this.#backlog.isEmpty) {
       placed = Math.min(records.length, this.#backlog.sliceRecords);
       for (let i = 0; i < placed; i++) this.#submit(records[i]!, signal, settler, i, now, runs);
+      this.#placed.acceptAll(this.#deliveries, settler, signal, now);
       runs.flush();
     }
     if (placed < records.length) this.#submitRestBehind(records, placed, signal, settler, now, runs);
@@ -187,7 +198,10 @@ export class RecordIntake {
       prepared, first,
       (record, position) => this.#place(record, signal, settler, position, now, runs),
       (position, error) => settler.reject(position, error),
-      () => runs.flush(),
+      () => {
+        this.#placed.acceptAll(this.#deliveries, settler, signal, now);
+        runs.flush();
+      },
     ));
   }
 
@@ -289,12 +303,19 @@ export class RecordIntake {
         this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
         return;
       }
-      if (runs?.active !== true && this.#budget.tryAcquire(prepared.size)) {
-        this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, now);
+      if (runs !== undefined) {
+        // A sendBatch: staged, and handed on grouped by partition at the end of the slice (#placed).
+        if (!runs.active && this.#budget.tryAcquire(prepared.size)) {
+          this.#placed.add(prepared, topic, partition, seq, position);
+          return;
+        }
+        // The staged records precede this one, which waits: they go to the rings first.
+        this.#placed.acceptAll(this.#deliveries, settler, signal, now);
+        runs.add({ prepared, topic, partition, seq, position }, prepared.size);
         return;
       }
-      if (runs !== undefined) {
-        runs.add({ prepared, topic, partition, seq, position }, prepared.size);
+      if (this.#budget.tryAcquire(prepared.size)) {
+        this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, now);
         return;
       }
       // Join the budget's queue now, not after an await: a send made right after this one must find it queued.

@@ -17,7 +17,7 @@ function setup(maxBytes: number, options: { sliceBytes: number; sliceRecords?: n
     sliceRecords: options.sliceRecords ?? 1000,
     deadline: options.deadline ?? Date.now() + 60_000,
     signal: options.signal,
-    accept: (r) => accepted.push(r),
+    accept: (records) => accepted.push(...records),
     fail: (r, e) => failed.push([r, e]),
   });
   return { budget, runs, accepted, failed };

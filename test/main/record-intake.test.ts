@@ -2,11 +2,22 @@
  * The record intake (src/main/record-intake.ts), through the Producer: a sendBatch larger than one slice (2,048
  * records) is placed a slice per turn of the event loop (its submit backlog, src/main/submit-backlog.ts): the loop
  * runs between slices, later calls keep their place behind it, and flush, close and an abort account for the records
- * not placed yet. Against the fake broker that acknowledges everything.
+ * not placed yet. Against the fake broker that acknowledges everything. Then on its own, with a delivery settlement
+ * that only records what it is handed: a sendBatch's records reach it grouped by partition, in call order within
+ * each (src/main/partition-grouping.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { ByteBudget } from '../../src/main/byte-budget.js';
+import type { Deliveries } from '../../src/main/deliveries.js';
+import { resolveOptions } from '../../src/main/options.js';
 import { Producer } from '../../src/main/producer.js';
+import { RecordIntake } from '../../src/main/record-intake.js';
+import { SendTracker } from '../../src/main/send-tracker.js';
+import type { PreparedRecord } from '../../src/main/serialize.js';
+import type { Settler } from '../../src/main/settlers.js';
+import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
+import { createControlBlock } from '../../src/shared/control-block.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 const SLICE = 2048;
@@ -92,4 +103,55 @@ test('an abort after a large sendBatch returned fails its records not placed yet
     for (const r of rejected) assert.equal((r.reason as { delivery?: string }).delivery, 'not-sent');
     assert.ok(results.slice(SLICE).every((r) => r.status === 'rejected'), 'nothing after the first slice was sent');
   });
+});
+
+/** A record intake whose delivery settlement notes `partition:value` of every record it is handed, in order. */
+function groupingIntake(maxBytes: number) {
+  const budget = new ByteBudget(createControlBlock(), { maxBytes, maxRecords: 1000 });
+  const handed: string[] = [];
+  const deliveries = {
+    accept: (prepared: PreparedRecord, _topic: TopicInfo, partition: number) => {
+      handed.push(`${partition}:${Buffer.from(prepared.value!).toString()}`);
+    },
+  } as unknown as Deliveries;
+  const topic: TopicInfo = { index: 0, name: 't', partitionCount: 4, available: [0, 1, 2, 3] };
+  const registry = { get: (name: string) => (name === 't' ? topic : undefined) } as unknown as TopicRegistry;
+  const intake = new RecordIntake({
+    options: resolveOptions({ brokers: '127.0.0.1:9' }),
+    budget, deliveries, registry, workers: { started: true }, sends: new SendTracker(), transactions: undefined,
+    connect: () => Promise.resolve(),
+  });
+  const rejected: Error[] = [];
+  const settler: Settler = { resolve: () => {}, reject: (_, error) => rejected.push(error) };
+  const send = (labels: [string, number][]) =>
+    intake.submitBatch(labels.map(([value, partition]) => ({ topic: 't', value, partition })), undefined, settler);
+  return { intake, budget, handed, rejected, send };
+}
+
+test('a sendBatch\'s records reach the delivery settlement grouped by partition, in call order within each', () => {
+  const { intake, handed, rejected, send } = groupingIntake(1 << 20);
+  try {
+    send([['a', 2], ['b', 0], ['c', 2], ['d', 1], ['e', 0], ['f', 2]]);
+    assert.deepEqual(handed, ['2:a', '2:c', '2:f', '0:b', '0:e', '1:d'], 'handed on before the call returned');
+    send([['g', 0], ['h', 2]]);
+    assert.deepEqual(handed.slice(6), ['0:g', '2:h'], 'the next call after all of the first');
+    assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('records that had room go on before the call\'s first record that waits; a granted slice is grouped too', () => {
+  const size = 1; // a one-byte value is one accounted byte
+  const { intake, budget, handed, rejected, send } = groupingIntake(100);
+  try {
+    assert.equal(budget.tryAcquire(100 - 3 * size), true); // room for three records
+    send([['a', 1], ['b', 0], ['c', 1], ['d', 0], ['e', 1], ['f', 0]]);
+    assert.deepEqual(handed, ['1:a', '1:c', '0:b'], 'the three with room, grouped; d waits, and e and f behind it');
+    budget.release(100 - 3 * size);
+    assert.deepEqual(handed.slice(3), ['0:d', '0:f', '1:e'], 'the granted slice, grouped, after the first three');
+    assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
 });
