@@ -23,7 +23,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { TLS_DIR, sslPort } from '../scripts/kafka/config.js';
 import { listening, useBroker } from '../test/helpers/broker.js';
-import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, type ClientSpec, type RunRow } from './lib/clients.js';
+import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, standingOf, type ClientSpec, type RunRow } from './lib/clients.js';
 import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
 import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
@@ -309,16 +309,17 @@ const memoryTables = (render: typeof table): string[] => (memoryCells.length > 0
 /** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside the lowest peer's. */
 const standings = scenarios.map((scenario) => {
   const inScenario = rows.filter((r) => r.scenario === scenario.name && r.recordsPerSec !== null);
-  const isOurs = (r: RunRow): boolean => r.client === 'ringkafka' || r.client.startsWith('ringkafka (');
+  const isOurs = (r: RunRow): boolean => standingOf(r.client) === 'ours';
+  const isPeer = (r: RunRow): boolean => standingOf(r.client) === 'peer';
   if (scenario.rate !== undefined) {
     const byP99 = (a: RunRow, b: RunRow): number => (a.p99Ms ?? Infinity) - (b.p99Ms ?? Infinity);
     const ours = inScenario.filter(isOurs).sort(byP99)[0];
-    const best = inScenario.filter((r) => !isOurs(r)).sort(byP99)[0];
+    const best = inScenario.filter(isPeer).sort(byP99)[0];
     if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
     return `${scenario.name}: ${ours.client} p99 ${cell(ours.p99Ms)} ms, p99.9 ${cell(ours.p999Ms)} ms; lowest peer p99 ${cell(best.p99Ms)} ms (${best.client})`;
   }
   const ours = inScenario.filter(isOurs).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
-  const best = inScenario.filter((r) => !isOurs(r)).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
+  const best = inScenario.filter(isPeer).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
   if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
   return `${scenario.name}: ${ours.client} ${cell(ours.recordsPerSec)} records/s = ${cell((100 * ours.recordsPerSec!) / best.recordsPerSec!)}% of the fastest peer (${best.client}, ${cell(best.recordsPerSec)})`;
 });

@@ -83,6 +83,8 @@ export interface ClientSpec {
   readonly cannot?: (scenario: Scenario) => string | undefined;
   /** ringkafka at a fixed worker count (`--workers`); unset: the producer's default. */
   readonly workers?: number;
+  /** ringkafka itself behind another client's API (the KafkaJS facade): not a peer to compare ringkafka with. */
+  readonly ringkafkaInside?: boolean;
 }
 
 /**
@@ -116,6 +118,16 @@ export function ringkafkaWithWorkers(workers: number): ClientSpec {
   return nodeClient(`ringkafka (${workers} worker${workers === 1 ? '' : 's'})`, 'ringkafka.ts', 'none', { workers });
 }
 
+/**
+ * A row's side in the standings (ringkafka's records/s as a share of the fastest peer's): ringkafka, at its default
+ * or a set worker count; a peer; or neither, for ringkafka behind another API (the KafkaJS facade), which is
+ * ringkafka again and no client to beat.
+ */
+export function standingOf(client: string): 'ours' | 'peer' | 'neither' {
+  if (client === 'ringkafka' || client.startsWith('ringkafka (')) return 'ours';
+  return CLIENTS.find((c) => c.name === client)?.ringkafkaInside === true ? 'neither' : 'peer';
+}
+
 /** The transactional id of a run: its topic is unique per client, scenario and repetition, and so is this. */
 export const transactionalIdOf = (config: ClientConfig): string => `${config.topic}-txn`;
 
@@ -138,6 +150,7 @@ export const CLIENTS: readonly ClientSpec[] = [
       : scenario.compression === 'none'
         ? undefined
         : 'the driver asks for its codec per send() call, which the facade refuses unless the producer was set to it',
+    ringkafkaInside: true,
   }, ['facade']),
   nodeClient('platformatic', 'platformatic.ts', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka') }),
   // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { callBytes, GcWatch, MemoryWatch } from '../../../bench/clients/harness.js';
-import { CLIENTS, ringkafkaWithWorkers, runOne, slug } from '../../../bench/lib/clients.js';
+import { CLIENTS, ringkafkaWithWorkers, runOne, slug, standingOf } from '../../../bench/lib/clients.js';
 import type { ClientConfig, Scenario } from '../../../bench/lib/contract.js';
 import { writeKeyFile } from '../../../bench/lib/payload.js';
 
@@ -195,5 +195,17 @@ describe('the main thread\'s waits and pauses', () => {
     await new Promise((resolve) => setTimeout(resolve, 300));
     watch.stop();
     assert.ok(reads >= 4, `${reads} readings in 300 ms: the 50 ms sampler did not run`);
+  });
+});
+
+describe('the standings', () => {
+  it('compare ringkafka with the other clients, never with ringkafka behind the KafkaJS API', () => {
+    assert.equal(standingOf('ringkafka'), 'ours');
+    assert.equal(standingOf(ringkafkaWithWorkers(2).name), 'ours');
+    assert.equal(standingOf('kafkajs-facade'), 'neither', 'the facade is ringkafka: no peer to beat');
+    for (const peer of ['kafkajs', 'platformatic', 'platformatic-2', 'franz-go', 'librdkafka', 'java']) {
+      assert.ok(CLIENTS.some((c) => c.name === peer), `${peer} is a client of the bench`);
+      assert.equal(standingOf(peer), 'peer', peer);
+    }
   });
 });
