@@ -7,7 +7,8 @@
  * sat between other partitions' entries, so its worker copied the entries into their partitions' arenas one at a
  * time (a fixed ~80 ns per copy, src/workers/partition-state.ts) instead of in runs, and the ids of one batch were
  * scattered over the delivery table, so settling a batch missed the cache about once per record. Grouped, a
- * partition's records of a slice sit next to each other in the ring and take ids one after the other.
+ * partition's records of a slice sit next to each other in the ring and take their ids one after another, which the
+ * free list hands out mostly as neighbours (the ids a settled batch gave back together).
  *
  * Order: Kafka orders records within a partition only, and within each partition the call order is kept here
  * (invariant 1, docs/invariants.md). Across calls nothing changes: a slice is handed on before its call returns or
