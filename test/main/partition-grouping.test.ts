@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import type { Deliveries } from '../../src/main/deliveries.js';
 import { PartitionGrouping } from '../../src/main/partition-grouping.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import type { Settler } from '../../src/main/settlers.js';
@@ -23,7 +24,8 @@ interface Accepted {
   now: number;
 }
 
-function recorder(): { accepted: Accepted[]; deliveries: { accept: (...args: Parameters<import('../../src/main/deliveries.js').Deliveries['accept']>) => void } } {
+/** A delivery settlement that notes every record it is handed, in order. */
+function recorder(): { accepted: Accepted[]; deliveries: Pick<Deliveries, 'accept'> } {
   const accepted: Accepted[] = [];
   return {
     accepted,
