@@ -34,9 +34,9 @@ export class PartitionGrouping {
   /** The next staged record of the same partition; -1 for a group's last. */
   #next = new Int32Array(INITIAL_RECORDS);
   #count = 0;
-  /** Each group's first record, and the tails entry that points at its last one. */
+  /** Each group's first record, and its topic index and partition (where its tails entry is). */
   #groupHeads = new Int32Array(INITIAL_GROUPS);
-  #groupTails: Int32Array[] = [];
+  #groupTopics = new Int32Array(INITIAL_GROUPS);
   #groupPartitions = new Int32Array(INITIAL_GROUPS);
   #groups = 0;
   /** By topic index: the last staged record of each partition, -1 where there is none. */
@@ -61,7 +61,7 @@ export class PartitionGrouping {
     let tails = this.#tails[topic.index];
     if (tails === undefined || partition >= tails.length) tails = this.#growTails(topic.index, partition);
     const tail = tails[partition]!;
-    if (tail < 0) this.#openGroup(i, tails, partition);
+    if (tail < 0) this.#openGroup(i, topic.index, partition);
     else this.#next[tail] = i;
     tails[partition] = i;
   }
@@ -76,7 +76,7 @@ export class PartitionGrouping {
     if (count === 0) return;
     this.#groups = 0;
     this.#count = 0;
-    for (let g = 0; g < groups; g++) this.#groupTails[g]![this.#groupPartitions[g]!] = -1;
+    for (let g = 0; g < groups; g++) this.#tails[this.#groupTopics[g]!]![this.#groupPartitions[g]!] = -1;
     const prepared = this.#prepared;
     const topics = this.#topics;
     try {
@@ -92,14 +92,15 @@ export class PartitionGrouping {
     }
   }
 
-  #openGroup(first: number, tails: Int32Array, partition: number): void {
+  #openGroup(first: number, topicIndex: number, partition: number): void {
     const g = this.#groups++;
     if (g === this.#groupHeads.length) {
       this.#groupHeads = grown(this.#groupHeads);
+      this.#groupTopics = grown(this.#groupTopics);
       this.#groupPartitions = grown(this.#groupPartitions);
     }
     this.#groupHeads[g] = first;
-    this.#groupTails[g] = tails;
+    this.#groupTopics[g] = topicIndex;
     this.#groupPartitions[g] = partition;
   }
 
@@ -116,11 +117,7 @@ export class PartitionGrouping {
   #growTails(topicIndex: number, partition: number): Int32Array {
     const old = this.#tails[topicIndex];
     const tails = new Int32Array(Math.max(partition + 1, 2 * (old?.length ?? 8))).fill(-1);
-    if (old !== undefined) {
-      tails.set(old);
-      // Groups open in this slice point at the old array: move them to the new one.
-      for (let g = 0; g < this.#groups; g++) if (this.#groupTails[g] === old) this.#groupTails[g] = tails;
-    }
+    if (old !== undefined) tails.set(old);
     this.#tails[topicIndex] = tails;
     return tails;
   }
