@@ -12,7 +12,12 @@
  */
 import type { ByteBudget } from './byte-budget.js';
 
-export interface BudgetRunsOptions<T> {
+/** What a slice of waiting records is to the runs: its records are the caller's to keep (waiting-slice.ts). */
+export interface RunSlice {
+  readonly length: number;
+}
+
+export interface BudgetRunsOptions<S extends RunSlice> {
   readonly budget: ByteBudget;
   /** Most bytes per slice; at least 1. */
   readonly sliceBytes: number;
@@ -21,20 +26,22 @@ export interface BudgetRunsOptions<T> {
   /** Epoch ms by which a slice must be granted (the call's bufferTimeoutMs). */
   readonly deadline: number;
   readonly signal: AbortSignal | undefined;
+  /** An empty slice, for the records that follow a full one. */
+  readonly newSlice: () => S;
   /** A granted slice: hand its records on, in order (called synchronously inside the grant; `now` is its time). */
-  readonly accept: (records: readonly T[], now: number) => void;
-  /** A record whose slice timed out or was aborted: it holds no bytes. */
-  readonly fail: (record: T, error: Error) => void;
+  readonly accept: (slice: S, now: number) => void;
+  /** A slice that timed out or was aborted: each of its records fails; they hold no bytes. */
+  readonly fail: (slice: S, error: Error) => void;
 }
 
-export class BudgetRuns<T> {
-  readonly #options: BudgetRunsOptions<T>;
-  #records: T[] = [];
+export class BudgetRuns<S extends RunSlice> {
+  readonly #options: BudgetRunsOptions<S>;
+  #slice: S | undefined;
   #bytes = 0;
   /** True once any record of the call has waited: every later one follows it. */
   #waiting = false;
 
-  constructor(options: BudgetRunsOptions<T>) {
+  constructor(options: BudgetRunsOptions<S>) {
     this.#options = options;
   }
 
@@ -43,31 +50,38 @@ export class BudgetRuns<T> {
     return this.#waiting;
   }
 
-  add(record: T, bytes: number): void {
+  /**
+   * The slice that a record of `bytes` joins: the caller appends the record to it, at once. A full slice is queued
+   * first, and the record starts a new one.
+   */
+  sliceFor(bytes: number): S {
     this.#waiting = true;
     const { sliceBytes, sliceRecords } = this.#options;
-    if (this.#records.length > 0 && (this.#bytes + bytes > sliceBytes || this.#records.length >= sliceRecords)) this.flush();
-    this.#records.push(record);
+    let slice = this.#slice;
+    if (slice !== undefined && slice.length > 0 && (this.#bytes + bytes > sliceBytes || slice.length >= sliceRecords)) {
+      this.flush();
+      slice = undefined;
+    }
+    slice ??= this.#slice = this.#options.newSlice();
     this.#bytes += bytes;
+    return slice;
   }
 
   /** Queues the pending slice in the budget (call once more after the last record of the call). */
   flush(): void {
-    const records = this.#records;
-    if (records.length === 0) return;
+    const slice = this.#slice;
+    if (slice === undefined || slice.length === 0) return;
     const bytes = this.#bytes;
-    this.#records = [];
+    this.#slice = undefined;
     this.#bytes = 0;
     const { budget, deadline, signal, accept, fail } = this.#options;
     budget
       .acquire(bytes, {
-        records: records.length,
+        records: slice.length,
         timeoutMs: Math.max(0, deadline - Date.now()),
         signal,
-        onGranted: () => accept(records, Date.now()),
+        onGranted: () => accept(slice, Date.now()),
       })
-      .catch((error: unknown) => {
-        for (let i = 0; i < records.length; i++) fail(records[i]!, error as Error);
-      });
+      .catch((error: unknown) => fail(slice, error as Error));
   }
 }

@@ -142,6 +142,21 @@ export function choosePartition(
     }
     return chosen;
   }
-  if (record.key !== null) return partitionForKey(record.key, partitionCount);
-  return sticky.partition(record.topic, partitionCount, record.size, available);
+  return defaultPartition(record.topic, record.key, record.size, partitionCount, sticky, available);
+}
+
+/**
+ * The default partitioner's choice for a record that asked for no partition: murmur2 of its key when it has one,
+ * else `sticky`. Apart from choosePartition so that a sendBatch's records, kept in columns, need no object for it.
+ */
+export function defaultPartition(
+  topic: string,
+  key: Uint8Array | null,
+  size: number,
+  partitionCount: number,
+  sticky: StickyPartitioner,
+  available?: readonly number[],
+): number {
+  if (key !== null) return partitionForKey(key, partitionCount);
+  return sticky.partition(topic, partitionCount, size, available);
 }

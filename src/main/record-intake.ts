@@ -15,11 +15,13 @@ import type { Settler } from './settlers.js';
 import type { SendTracker } from './send-tracker.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
+import { CallRecords } from './call-records.js';
 import { PartitionGrouping } from './partition-grouping.js';
-import { SubmitBacklog, pendingRecords } from './submit-backlog.js';
+import { SubmitBacklog, pendingCall, pendingRecords } from './submit-backlog.js';
+import { WaitingSlices, type WaitingSlice } from './waiting-slice.js';
 import type { ResolvedOptions } from './options.js';
-import { StickyPartitioner, choosePartition } from './partitioner.js';
-import { prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
+import { StickyPartitioner, choosePartition, defaultPartition } from './partitioner.js';
+import { checkRecord, prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerGroup } from './worker-group.js';
 import { MAX_RECORD_ENTRY } from './shared-memory.js';
@@ -35,15 +37,6 @@ interface WaitingSend extends Admission {
   readonly settler: Settler;
   readonly position: number;
   readonly deadline: number;
-}
-
-/** A sendBatch record that waits for buffer space with the rest of its slice (budget-runs.ts). */
-interface GrantedSend {
-  readonly prepared: PreparedRecord;
-  readonly topic: TopicInfo;
-  readonly partition: number;
-  readonly seq: number;
-  readonly position: number;
 }
 
 /**
@@ -100,6 +93,8 @@ export class RecordIntake {
    */
   readonly #placed = new PartitionGrouping();
   readonly #granted = new PartitionGrouping();
+  /** Reused lists of the positions of a sendBatch's records that wait for buffer space (waiting-slice.ts). */
+  readonly #slices = new WaitingSlices();
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -153,56 +148,155 @@ export class RecordIntake {
   }
 
   /**
-   * Takes a sendBatch's records. Every record is checked and serialised now (the caller may reuse its objects once
-   * this returns); beyond the first slice, or behind an earlier call still being submitted, they are placed in
-   * later turns.
+   * Takes a sendBatch's records. Every record is checked and serialised now, into the call's columns
+   * (call-records.ts: no object per record while it waits), so the caller may reuse its objects once this returns;
+   * beyond the first slice, or behind an earlier call still being submitted, they are placed in later turns.
    */
   submitBatch(records: readonly ProducerRecord[], signal: AbortSignal | undefined, settler: Settler): void {
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
+    const call = new CallRecords(records.length);
+    this.#checkAll(records, call, signal, settler, now);
     const { maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs } = this.#options;
-    const runs = new BudgetRuns<GrantedSend>({
+    const runs = new BudgetRuns<WaitingSlice>({
       budget: this.#budget,
       sliceBytes: Math.max(1, Math.min(SLICE_MAX_BYTES, Math.floor(maxBufferedBytes / SLICES_PER_BUDGET))),
       sliceRecords: Math.max(1, Math.min(SLICE_MAX_RECORDS, Math.floor(maxBufferedRecords / SLICES_PER_BUDGET))),
       deadline: now + bufferTimeoutMs,
       signal,
-      accept: (granted, acceptedAt) => {
-        for (const g of granted) this.#granted.add(g.prepared, g.topic, g.partition, g.seq, g.position);
-        this.#granted.acceptAll(this.#deliveries, settler, signal, acceptedAt);
-      },
-      fail: (g, error) => this.#fail(g.seq, settler, g.position, error),
+      newSlice: () => this.#slices.take(call),
+      accept: (slice, acceptedAt) => this.#acceptGranted(slice, settler, signal, acceptedAt),
+      fail: (slice, error) => this.#failWaiting(slice, settler, error),
     });
     let placed = 0;
     if (this.#backlog.isEmpty) {
       placed = Math.min(records.length, this.#backlog.sliceRecords);
-      for (let i = 0; i < placed; i++) this.#submit(records[i]!, signal, settler, i, now, runs);
-      this.#placed.acceptAll(this.#deliveries, settler, signal, now);
-      runs.flush();
+      this.#placeSlice(call, 0, placed, signal, settler, now, runs);
     }
-    if (placed < records.length) this.#submitRestBehind(records, placed, signal, settler, now, runs);
+    if (placed < records.length) {
+      this.#backlog.push(pendingCall(
+        call, placed,
+        (position) => this.#placeAt(call, position, signal, settler, now, runs),
+        (position, error) => settler.reject(position, error),
+        () => {
+          this.#placed.acceptAll(this.#deliveries, settler, signal, now);
+          runs.flush();
+        },
+      ));
+    }
+  }
+
+  /** Checks every record of a sendBatch into its columns; a record that fails its check is rejected at once. */
+  #checkAll(records: readonly ProducerRecord[], call: CallRecords, signal: AbortSignal | undefined, settler: Settler, now: number): void {
+    const serializer = this.#options.serializer;
+    for (let i = 0; i < records.length; i++) {
+      try {
+        if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
+        if (signal?.aborted) throw new AbortError('not-sent', 'aborted before send', { cause: signal.reason });
+        const checked = checkRecord(records[i]!, serializer, now);
+        this.#checkSize(checked);
+        call.set(i, checked);
+      } catch (error) {
+        settler.reject(i, error as Error);
+      }
+    }
+  }
+
+  /** Places the call's records at positions [from, to), then hands on those that had room and queues the rest's slice. */
+  #placeSlice(
+    call: CallRecords, from: number, to: number, signal: AbortSignal | undefined, settler: Settler, now: number,
+    runs: BudgetRuns<WaitingSlice>,
+  ): void {
+    for (let i = from; i < to; i++) if (call.has(i)) this.#placeAt(call, i, signal, settler, now, runs);
+    this.#placed.acceptAll(this.#deliveries, settler, signal, now);
+    runs.flush();
   }
 
   /**
-   * Checks and serialises `records[first…]` now and queues them to be placed a slice per turn, behind the calls
-   * still being submitted (apart from submitBatch so that its loop does not read its variables from a closure's
-   * context).
+   * Places a sendBatch record from its call's columns, as #place does a record object: staged with the slice's
+   * records that had room (#placed), or noted in the call and added to the call's run of waiting records.
    */
-  #submitRestBehind(
-    records: readonly ProducerRecord[], first: number, signal: AbortSignal | undefined, settler: Settler, now: number,
-    runs: BudgetRuns<GrantedSend>,
+  #placeAt(
+    call: CallRecords, position: number, signal: AbortSignal | undefined, settler: Settler, now: number,
+    runs: BudgetRuns<WaitingSlice>,
   ): void {
-    const prepared = new Array<PreparedRecord | undefined>(records.length - first);
-    for (let i = first; i < records.length; i++) prepared[i - first] = this.#prepare(records[i]!, signal, settler, i, now);
-    this.#backlog.push(pendingRecords(
-      prepared, first,
-      (record, position) => this.#place(record, signal, settler, position, now, runs),
-      (position, error) => settler.reject(position, error),
-      () => {
-        this.#placed.acceptAll(this.#deliveries, settler, signal, now);
-        runs.flush();
-      },
-    ));
+    // Placed in a later turn than its call (submit-backlog.ts): the signal may have fired meanwhile.
+    if (signal?.aborted) {
+      call.forget(position);
+      settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
+      return;
+    }
+    const seq = this.#beginSend();
+    const topicName = call.topicName(position);
+    const queued = this.#admissions.size > 0 && this.#admissions.get(topicName)?.isEmpty === false;
+    const topic = !this.#workers.started || queued ? undefined : this.#registry.get(topicName);
+    if (topic === undefined) {
+      // Waiting for the connection or the topic's metadata: the rare path, with a record object.
+      this.#queueFromCall(call, position, seq, settler, signal, now);
+      return;
+    }
+    let partition: number;
+    try {
+      partition = this.#partitionAt(call, position, topic);
+    } catch (error) {
+      call.forget(position);
+      this.#fail(seq, settler, position, error as Error);
+      return;
+    }
+    // Transaction protocol v1: a partition new to the transaction is added first, on the admission path.
+    if (this.#transactions?.isAdded(topicName, partition) === false) {
+      this.#queueFromCall(call, position, seq, settler, signal, now);
+      return;
+    }
+    const size = call.size(position);
+    if (!runs.active && this.#budget.tryAcquire(size)) {
+      // Staged, and handed on grouped by partition at the end of the slice (#placed).
+      this.#placed.add(call.record(position), topic, partition, seq, position);
+      call.forget(position);
+      return;
+    }
+    // The staged records precede this one, which waits: they go to the rings first.
+    this.#placed.acceptAll(this.#deliveries, settler, signal, now);
+    call.place(position, topic, partition, seq);
+    runs.sliceFor(size).add(position);
+  }
+
+  /** The partition of a call's record: the default partitioner's choice needs no record object. */
+  #partitionAt(call: CallRecords, position: number, topic: TopicInfo): number {
+    if (call.askedPartition(position) >= 0 || this.#options.partitioner !== 'default') {
+      return this.#partition(call.record(position), topic);
+    }
+    return defaultPartition(call.topicName(position), call.key(position), call.size(position), topic.partitionCount, this.#sticky, topic.available);
+  }
+
+  /** A call's record that has to wait for the connection, its topic or its partition's transaction: as a send would. */
+  #queueFromCall(call: CallRecords, position: number, seq: number, settler: Settler, signal: AbortSignal | undefined, now: number): void {
+    const prepared = call.record(position);
+    call.forget(position);
+    this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+  }
+
+  /** A slice of a call's waiting records was granted its bytes: each is handed on, grouped by partition. */
+  #acceptGranted(slice: WaitingSlice, settler: Settler, signal: AbortSignal | undefined, acceptedAt: number): void {
+    const call = slice.call!;
+    for (let i = 0; i < slice.length; i++) {
+      const p = slice.positionAt(i);
+      this.#granted.add(call.record(p), call.placedTopic(p), call.placedPartition(p), call.seq(p), p);
+      call.forget(p);
+    }
+    this.#slices.give(slice);
+    this.#granted.acceptAll(this.#deliveries, settler, signal, acceptedAt);
+  }
+
+  /** A slice of a call's waiting records timed out or was aborted: each fails, holding no bytes. */
+  #failWaiting(slice: WaitingSlice, settler: Settler, error: Error): void {
+    const call = slice.call!;
+    for (let i = 0; i < slice.length; i++) {
+      const p = slice.positionAt(i);
+      this.#fail(call.seq(p), settler, p, error);
+      call.forget(p);
+    }
+    this.#slices.give(slice);
   }
 
   /**
@@ -254,12 +348,9 @@ export class RecordIntake {
   }
 
   /** Checks the record, then takes the fast path (connected, topic known, room in the budget) or the waiting one. */
-  #submit(
-    record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number,
-    runs?: BudgetRuns<GrantedSend>,
-  ): void {
+  #submit(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number): void {
     const prepared = this.#prepare(record, signal, settler, position, now);
-    if (prepared !== undefined) this.#place(prepared, signal, settler, position, now, runs);
+    if (prepared !== undefined) this.#place(prepared, signal, settler, position, now);
   }
 
   /** Checks and serialises the record; undefined (and the caller rejected) when it cannot be sent. */
@@ -277,10 +368,7 @@ export class RecordIntake {
   }
 
   /** Places a checked record: its partition, its bytes in the budget, its worker; or queues it to wait for them. */
-  #place(
-    prepared: PreparedRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number,
-    runs?: BudgetRuns<GrantedSend>,
-  ): void {
+  #place(prepared: PreparedRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number): void {
     // Placed in a later turn than its call (submit-backlog.ts): the signal may have fired meanwhile.
     if (signal?.aborted) {
       settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
@@ -301,17 +389,6 @@ export class RecordIntake {
       // Transaction protocol v1: a partition new to the transaction is added first, on the admission path.
       if (this.#transactions?.isAdded(prepared.topic, partition) === false) {
         this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
-        return;
-      }
-      if (runs !== undefined) {
-        // A sendBatch: staged, and handed on grouped by partition at the end of the slice (#placed).
-        if (!runs.active && this.#budget.tryAcquire(prepared.size)) {
-          this.#placed.add(prepared, topic, partition, seq, position);
-          return;
-        }
-        // The staged records precede this one, which waits: they go to the rings first.
-        this.#placed.acceptAll(this.#deliveries, settler, signal, now);
-        runs.add({ prepared, topic, partition, seq, position }, prepared.size);
         return;
       }
       if (this.#budget.tryAcquire(prepared.size)) {
@@ -388,7 +465,7 @@ export class RecordIntake {
     settler.reject(position, error);
   }
 
-  #checkSize(prepared: PreparedRecord): void {
+  #checkSize(prepared: Pick<PreparedRecord, 'size' | 'headers'>): void {
     const size = prepared.size;
     const limit = Math.min(this.#options.maxBufferedBytes, this.#options.maxRequestBytes);
     if (size > limit) {

@@ -58,6 +58,50 @@ export function pendingRecords<T>(
   };
 }
 
+/** What pendingCall needs of a call's records (call-records.ts). */
+export interface CallPositions {
+  readonly length: number;
+  /** Whether a record waits at `position` (false where its check failed: its caller was told already). */
+  has(position: number): boolean;
+  /** Drops the record at `position`. */
+  forget(position: number): void;
+}
+
+/**
+ * A sendBatch's records from `first` on as a pending submission: `place(position)` takes each record the call
+ * still has, in order; `afterSlice` runs after each slice (the call queues its budget slice there); `reject` fails
+ * those never placed.
+ */
+export function pendingCall(
+  call: CallPositions,
+  first: number,
+  place: (position: number) => void,
+  reject: (position: number, error: Error) => void,
+  afterSlice: () => void,
+): PendingSubmission {
+  let next = first;
+  return {
+    submitSome(max) {
+      const end = Math.min(call.length, next + max);
+      for (let i = next; i < end; i++) if (call.has(i)) place(i);
+      const submitted = end - next;
+      next = end;
+      afterSlice();
+      return submitted;
+    },
+    get done() {
+      return next >= call.length;
+    },
+    failRest(error) {
+      for (; next < call.length; next++) {
+        if (!call.has(next)) continue;
+        call.forget(next);
+        reject(next, error);
+      }
+    },
+  };
+}
+
 export class SubmitBacklog {
   readonly #sliceRecords: number;
   #queue: PendingSubmission[] = [];

@@ -11,23 +11,28 @@ function setup(maxBytes: number, options: { sliceBytes: number; sliceRecords?: n
   const budget = new ByteBudget(createControlBlock(), { maxBytes, maxRecords: 1000 });
   const accepted: string[] = [];
   const failed: [string, Error][] = [];
-  const runs = new BudgetRuns<string>({
+  const runs = new BudgetRuns<string[]>({
     budget,
     sliceBytes: options.sliceBytes,
     sliceRecords: options.sliceRecords ?? 1000,
     deadline: options.deadline ?? Date.now() + 60_000,
     signal: options.signal,
-    accept: (records) => accepted.push(...records),
-    fail: (r, e) => failed.push([r, e]),
+    newSlice: () => [],
+    accept: (slice) => accepted.push(...slice),
+    fail: (slice, e) => failed.push(...slice.map((r): [string, Error] => [r, e])),
   });
-  return { budget, runs, accepted, failed };
+  /** Appends a record of `bytes` to the slice the runs give it. */
+  const add = (record: string, bytes: number): void => {
+    runs.sliceFor(bytes).push(record);
+  };
+  return { budget, runs, add, accepted, failed };
 }
 
 describe('BudgetRuns', () => {
   it('asks in slices of at most sliceBytes, granted in order as bytes come back', async () => {
-    const { budget, runs, accepted } = setup(100, { sliceBytes: 30 });
+    const { budget, runs, add, accepted } = setup(100, { sliceBytes: 30 });
     assert.equal(budget.tryAcquire(100, 0), true); // full (bytes only)
-    for (let i = 0; i < 7; i++) runs.add(`r${i}`, 10);
+    for (let i = 0; i < 7; i++) add(`r${i}`, 10);
     runs.flush();
     assert.equal(budget.waiting, 3, 'three slices: 30 + 30 + 10 bytes');
     budget.release(30, 0);
@@ -39,22 +44,32 @@ describe('BudgetRuns', () => {
   });
 
   it('keeps every later record of the call behind one that waited, and nothing overtakes the queued slices', async () => {
-    const { budget, runs, accepted } = setup(100, { sliceBytes: 50 });
+    const { budget, runs, add, accepted } = setup(100, { sliceBytes: 50 });
     budget.tryAcquire(90);
-    runs.add('big', 20); // does not fit now: the run is active
+    add('big', 20); // does not fit now: the run is active
     assert.equal(runs.active, true);
-    runs.add('small', 5); // would fit, but must stay behind 'big'
+    add('small', 5); // would fit, but must stay behind 'big'
     runs.flush();
     assert.equal(budget.tryAcquire(5), false, 'a new send cannot overtake the queued slice');
     budget.release(90);
     assert.deepEqual(accepted, ['big', 'small']);
   });
 
+  it('a slice holds at most sliceRecords records, whatever their bytes', () => {
+    const { budget, runs, add, accepted } = setup(100, { sliceBytes: 100, sliceRecords: 2 });
+    budget.tryAcquire(100);
+    for (let i = 0; i < 5; i++) add(`r${i}`, 1);
+    runs.flush();
+    assert.equal(budget.waiting, 3, 'slices of 2 + 2 + 1 records');
+    budget.release(2, 0);
+    assert.deepEqual(accepted, ['r0', 'r1'], 'one slice of two granted');
+  });
+
   it('a record larger than a slice is a slice of its own', () => {
-    const { budget, runs, accepted } = setup(100, { sliceBytes: 10 });
-    runs.add('a', 5);
-    runs.add('huge', 80);
-    runs.add('b', 5);
+    const { budget, runs, add, accepted } = setup(100, { sliceBytes: 10 });
+    add('a', 5);
+    add('huge', 80);
+    add('b', 5);
     runs.flush();
     assert.deepEqual(accepted, ['a', 'huge', 'b'], 'room for all: granted at once');
     assert.equal(budget.waiting, 0);
@@ -62,10 +77,10 @@ describe('BudgetRuns', () => {
 
   it('a slice that times out or is aborted fails each of its records and holds nothing', async () => {
     const controller = new AbortController();
-    const { budget, runs, accepted, failed } = setup(100, { sliceBytes: 100, signal: controller.signal });
+    const { budget, runs, add, accepted, failed } = setup(100, { sliceBytes: 100, signal: controller.signal });
     budget.tryAcquire(100);
-    runs.add('x', 10);
-    runs.add('y', 10);
+    add('x', 10);
+    add('y', 10);
     runs.flush();
     controller.abort();
     await settle();
@@ -77,7 +92,7 @@ describe('BudgetRuns', () => {
 
     const late = setup(100, { sliceBytes: 100, deadline: Date.now() });
     late.budget.tryAcquire(100);
-    late.runs.add('z', 10);
+    late.add('z', 10);
     late.runs.flush();
     await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(late.failed.length, 1);

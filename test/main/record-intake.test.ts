@@ -10,7 +10,8 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ByteBudget } from '../../src/main/byte-budget.js';
 import type { Deliveries } from '../../src/main/deliveries.js';
-import { resolveOptions } from '../../src/main/options.js';
+import { resolveOptions, type PartitionerFunction } from '../../src/main/options.js';
+import { partitionForKey } from '../../src/main/partitioner.js';
 import { Producer } from '../../src/main/producer.js';
 import { RecordIntake } from '../../src/main/record-intake.js';
 import { SendTracker } from '../../src/main/send-tracker.js';
@@ -106,7 +107,7 @@ test('an abort after a large sendBatch returned fails its records not placed yet
 });
 
 /** A record intake whose delivery settlement notes `partition:value` of every record it is handed, in order. */
-function groupingIntake(maxBytes: number) {
+function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction) {
   const budget = new ByteBudget(createControlBlock(), { maxBytes, maxRecords: 1000 });
   const handed: string[] = [];
   const deliveries = {
@@ -117,7 +118,7 @@ function groupingIntake(maxBytes: number) {
   const topic: TopicInfo = { index: 0, name: 't', partitionCount: 4, available: [0, 1, 2, 3] };
   const registry = { get: (name: string) => (name === 't' ? topic : undefined) } as unknown as TopicRegistry;
   const intake = new RecordIntake({
-    options: resolveOptions({ brokers: '127.0.0.1:9' }),
+    options: resolveOptions({ brokers: '127.0.0.1:9', ...(partitioner !== undefined && { partitioner }) }),
     budget, deliveries, registry, workers: { started: true }, sends: new SendTracker(), transactions: undefined,
     connect: () => Promise.resolve(),
   });
@@ -151,6 +152,47 @@ test('records that had room go on before the call\'s first record that waits; a 
     budget.release(100 - 3 * size);
     assert.deepEqual(handed.slice(3), ['0:d', '0:f', '1:e'], 'the granted slice, grouped, after the first three');
     assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a sendBatch\'s records without a partition are placed by the partitioner from their columns: by key, else sticky', () => {
+  const { intake, handed, rejected } = groupingIntake(1 << 20);
+  const settler: Settler = { resolve: () => {}, reject: (_, error) => rejected.push(error) };
+  try {
+    const keys = ['k0', 'k1', 'k2', 'k3', 'k4', 'k5'];
+    intake.submitBatch(keys.map((key) => ({ topic: 't', key, value: key })), undefined, settler);
+    const byValue = new Map(handed.map((h) => [h.split(':')[1], Number(h.split(':')[0])]));
+    for (const key of keys) assert.equal(byValue.get(key), partitionForKey(Buffer.from(key), 4), `murmur2 of ${key}`);
+    handed.length = 0;
+    intake.submitBatch([{ topic: 't', value: 'x' }, { topic: 't', value: 'y' }], undefined, settler);
+    assert.equal(handed.length, 2);
+    assert.equal(handed[0]!.split(':')[0], handed[1]!.split(':')[0], 'keyless records stick to one partition');
+    assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a partitioner function sees each sendBatch record whole, and a bad record fails alone', () => {
+  const seen: string[] = [];
+  const partitioner: PartitionerFunction = (record, count) => {
+    seen.push(`${record.topic}/${Buffer.from(record.key!).toString()}/${Buffer.from(record.value!).toString()}/${record.timestamp}`);
+    return Number(Buffer.from(record.key!).toString()) % count;
+  };
+  const { intake, handed, rejected } = groupingIntake(1 << 20, partitioner);
+  const settler: Settler = { resolve: () => {}, reject: (position, error) => rejected.push(new Error(`${position}: ${error.message}`)) };
+  try {
+    intake.submitBatch(
+      [{ topic: 't', key: '5', value: 'a', timestamp: 7 }, { topic: 't', key: '2', value: 42 as unknown as string }, { topic: 't', key: '3', value: 'c', timestamp: 9 }],
+      undefined,
+      settler,
+    );
+    assert.deepEqual(seen, ['t/5/a/7', 't/3/c/9']);
+    assert.deepEqual(handed, ['1:a', '3:c']);
+    assert.equal(rejected.length, 1);
+    assert.match(rejected[0]!.message, /^1: record\.value/);
   } finally {
     intake.stopSweep();
   }

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import { Unpackr } from 'msgpackr';
 import { KafkaProducerError } from '../../src/shared/errors.js';
-import { InvalidRecordError, prepareRecord, type ProducerRecord } from '../../src/main/serialize.js';
+import { InvalidRecordError, PreparedFields, checkRecord, prepareRecord, type ProducerRecord } from '../../src/main/serialize.js';
 import type { Serializer } from '../../src/main/options.js';
 
 const NOW = 1_700_000_000_123;
@@ -226,5 +226,21 @@ describe('prepareRecord rejects bad input, naming the field', () => {
     rejects({ topic: 'bad topic' }, /record\.topic/);
     assert.equal(prepareRecord({ topic: 'good', value: 'v' }, null, NOW).topic, 'good');
     rejects({ topic: 'bad topic' }, /record\.topic/, null);
+  });
+});
+
+describe('checkRecord', () => {
+  it('checks as prepareRecord does and gives the same fields, in one reused object', () => {
+    const record = { topic: 'events', key: 'k', value: 'v', partition: 2, timestamp: 5, headers: { a: 'b' } };
+    const first = checkRecord(record, null, NOW);
+    assert.deepEqual({ ...first }, { ...prepareRecord(record, null, NOW) });
+    const second = checkRecord({ topic: 't', value: null }, null, NOW);
+    assert.equal(second, first, 'the same object, refilled');
+    assert.deepEqual({ ...second }, { ...prepareRecord({ topic: 't', value: null }, null, NOW) });
+    assert.throws(() => checkRecord({ topic: '' } as ProducerRecord, null, NOW), /record\.topic/);
+  });
+
+  it('prepareRecord makes every record an instance of one class (V8 never pretenures those)', () => {
+    assert.ok(prepareRecord({ topic: 't', value: 'v' }, null, NOW) instanceof PreparedFields);
   });
 });

@@ -1,7 +1,7 @@
-/** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll; pendingRecords. */
+/** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll; pendingRecords and pendingCall. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { SubmitBacklog, pendingRecords, type PendingSubmission } from '../../src/main/submit-backlog.js';
+import { SubmitBacklog, pendingCall, pendingRecords, type PendingSubmission } from '../../src/main/submit-backlog.js';
 
 /** A call of `count` records that logs "name:position" as each is placed, and "name!position" as each is failed. */
 function call(name: string, count: number, log: string[]): PendingSubmission {
@@ -66,6 +66,19 @@ describe('SubmitBacklog', () => {
     assert.equal(pending.done, false);
     pending.failRest(new Error('closed'));
     assert.deepEqual(log, ['a@10', 'c@12', 'slice', 'failed@13']);
+    assert.equal(pending.done, true);
+  });
+
+  it('pendingCall places a call\'s records from `first` on, skips positions with none, and fails and forgets the rest', () => {
+    const log: string[] = [];
+    const kept = new Set([2, 3, 5, 6]); // 4 failed its check; 0 and 1 were placed by the call itself
+    const call = { length: 7, has: (p: number) => kept.has(p), forget: (p: number) => void kept.delete(p) };
+    const pending = pendingCall(call, 2, (position) => log.push(`placed@${position}`), (position) => log.push(`failed@${position}`), () => log.push('slice'));
+    assert.equal(pending.submitSome(3), 3, 'a position with no record counts as submitted: its caller was told already');
+    assert.equal(pending.done, false);
+    pending.failRest(new Error('closed'));
+    assert.deepEqual(log, ['placed@2', 'placed@3', 'slice', 'failed@5', 'failed@6']);
+    assert.deepEqual([...kept], [2, 3], 'the failed ones are forgotten');
     assert.equal(pending.done, true);
   });
 });

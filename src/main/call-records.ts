@@ -1,0 +1,128 @@
+/**
+ * A sendBatch's checked records, kept field by field in columns from the call until each is accepted: no object per
+ * record while it waits its turn in the submit backlog or for buffer space. A record becomes a PreparedRecord only
+ * when it is handed to the delivery settlement (or when it takes a rare path: its topic's metadata, a transaction,
+ * an explicit partition or a partitioner function), and that object dies young.
+ *
+ * Why: the records of a large sendBatch, or of calls queued behind it, wait for hundreds of milliseconds when the
+ * producer is the slower side. As one object each they outlived two scavenges, so V8 allocated them straight into
+ * the old generation (it pretenures an allocation site whose objects mostly survive), where each died and waited
+ * for a full collection: in a `--cpu-prof` of the kfake bench at 100 B the record object's allocation was 80 % of
+ * the check-and-serialise step, and the collector 10 % of the main thread.
+ *
+ * Indexed by position in the call. Besides the checked fields, each record's placement (its topic, partition and
+ * send sequence) is kept here once it is placed, for a record that then waits for buffer space (waiting-slice.ts).
+ */
+import { PreparedFields, type CheckedRecord, type PreparedRecord } from './serialize.js';
+import type { TopicInfo } from './topic-registry.js';
+
+/** References per record: topic name (undefined: no record here), key, value, headers, placed topic. */
+const REFS = 5;
+const TOPIC = 0;
+const KEY = 1;
+const VALUE = 2;
+const HEADERS = 3;
+const PLACED_TOPIC = 4;
+/** Numbers per record: partition asked for (-1: none), timestamp, size, placed partition, send seq. */
+const NUMBERS = 5;
+const ASKED = 0;
+const TIMESTAMP = 1;
+const SIZE = 2;
+const PLACED_PARTITION = 3;
+const SEQ = 4;
+
+export class CallRecords {
+  /**
+   * One array for every reference: one object for the collector, and for a call of more than a few thousand
+   * records one large enough to be allocated where the scavenger never copies it.
+   */
+  readonly #refs: unknown[];
+  /** Off the heap: nothing for the collector to copy, no boxed double per timestamp. */
+  readonly #numbers: Float64Array;
+
+  constructor(readonly length: number) {
+    this.#refs = new Array<unknown>(length * REFS).fill(undefined);
+    this.#numbers = new Float64Array(length * NUMBERS);
+  }
+
+  /** Keeps the checked record at `index` (checkRecord's fields, copied out here). */
+  set(index: number, record: Readonly<CheckedRecord>): void {
+    const r = index * REFS;
+    const refs = this.#refs;
+    refs[r + TOPIC] = record.topic;
+    refs[r + KEY] = record.key;
+    refs[r + VALUE] = record.value;
+    refs[r + HEADERS] = record.headers;
+    const n = index * NUMBERS;
+    const numbers = this.#numbers;
+    numbers[n + ASKED] = record.partition ?? -1;
+    numbers[n + TIMESTAMP] = record.timestamp;
+    numbers[n + SIZE] = record.size;
+  }
+
+  /** Whether a record is kept at `index`: false where its check failed, and once it is forgotten. */
+  has(index: number): boolean {
+    return this.#refs[index * REFS + TOPIC] !== undefined;
+  }
+
+  topicName(index: number): string {
+    return this.#refs[index * REFS + TOPIC] as string;
+  }
+
+  key(index: number): Uint8Array | null {
+    return this.#refs[index * REFS + KEY] as Uint8Array | null;
+  }
+
+  /** The partition the record asked for, or -1 for none. */
+  askedPartition(index: number): number {
+    return this.#numbers[index * NUMBERS + ASKED]!;
+  }
+
+  size(index: number): number {
+    return this.#numbers[index * NUMBERS + SIZE]!;
+  }
+
+  /** Notes where the record was placed, for when its slice of buffer space is granted. */
+  place(index: number, topic: TopicInfo, partition: number, seq: number): void {
+    this.#refs[index * REFS + PLACED_TOPIC] = topic;
+    const n = index * NUMBERS;
+    this.#numbers[n + PLACED_PARTITION] = partition;
+    this.#numbers[n + SEQ] = seq;
+  }
+
+  placedTopic(index: number): TopicInfo {
+    return this.#refs[index * REFS + PLACED_TOPIC] as TopicInfo;
+  }
+
+  placedPartition(index: number): number {
+    return this.#numbers[index * NUMBERS + PLACED_PARTITION]!;
+  }
+
+  seq(index: number): number {
+    return this.#numbers[index * NUMBERS + SEQ]!;
+  }
+
+  /** The record at `index` as a PreparedRecord (made as prepareRecord makes it: one shape for every reader). */
+  record(index: number): PreparedRecord {
+    const r = index * REFS;
+    const n = index * NUMBERS;
+    const refs = this.#refs;
+    const numbers = this.#numbers;
+    const asked = numbers[n + ASKED]!;
+    return new PreparedFields(
+      refs[r + TOPIC] as string,
+      asked < 0 ? undefined : asked,
+      refs[r + KEY] as Uint8Array | null,
+      refs[r + VALUE] as Uint8Array | null,
+      refs[r + HEADERS] as PreparedRecord['headers'],
+      numbers[n + TIMESTAMP]!,
+      numbers[n + SIZE]!,
+    );
+  }
+
+  /** Forgets the record at `index` (accepted, failed or handed on as an object): its bytes are not kept alive here. */
+  forget(index: number): void {
+    const r = index * REFS;
+    this.#refs.fill(undefined, r, r + REFS);
+  }
+}

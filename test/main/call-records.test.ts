@@ -1,0 +1,66 @@
+/** CallRecords: a sendBatch's checked records kept in columns, each made a record object only when handed on. */
+import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { describe, it } from 'node:test';
+import { CallRecords } from '../../src/main/call-records.js';
+import { PreparedFields, checkRecord, prepareRecord } from '../../src/main/serialize.js';
+import type { TopicInfo } from '../../src/main/topic-registry.js';
+
+const NOW = 1_700_000_000_123;
+const topic: TopicInfo = { index: 3, name: 'b', partitionCount: 16, available: [] };
+
+describe('CallRecords', () => {
+  it('gives back each kept record with every field it was checked with, as prepareRecord makes it', () => {
+    const plain = { topic: 'a', value: 'v1' };
+    const full = { topic: 'b', key: 'k', value: 'v2', partition: 7, timestamp: 42, headers: [['h', 'x'], ['n', null]] as [string, string | null][] };
+    const call = new CallRecords(3);
+    call.set(0, checkRecord(plain, null, NOW));
+    call.set(2, checkRecord(full, null, NOW));
+    assert.equal(call.has(0), true);
+    assert.equal(call.has(1), false, 'a position never set (its check failed) has no record');
+    assert.equal(call.topicName(2), 'b');
+    assert.equal(Buffer.from(call.key(2)!).toString(), 'k');
+    assert.equal(call.key(0), null);
+    assert.equal(call.askedPartition(0), -1, 'no partition asked for');
+    assert.equal(call.askedPartition(2), 7);
+    assert.equal(call.size(2), 1 + 2 + 2 + 1, 'key, value and headers (h=x, n=null)');
+    for (const [position, record] of [[0, plain], [2, full]] as const) {
+      const made = call.record(position);
+      assert.ok(made instanceof PreparedFields, 'one class for every record (never an object literal)');
+      assert.deepEqual({ ...made }, { ...prepareRecord(record, null, NOW) });
+    }
+    assert.equal(call.record(0).partition, undefined);
+    assert.equal(call.record(2).timestamp, 42);
+  });
+
+  it('keeps where a record was placed, apart from what it asked for', () => {
+    const call = new CallRecords(1);
+    call.set(0, checkRecord({ topic: 'b', value: 'v' }, null, NOW));
+    call.place(0, topic, 11, 123_456);
+    assert.equal(call.placedTopic(0), topic);
+    assert.equal(call.placedPartition(0), 11);
+    assert.equal(call.seq(0), 123_456);
+    assert.equal(call.askedPartition(0), -1);
+  });
+
+  it('forgets a record, and no longer keeps its bytes alive', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const call = new CallRecords(2);
+    let value: Uint8Array | undefined = new Uint8Array(1024);
+    const memory = new WeakRef(value);
+    call.set(0, checkRecord({ topic: 'a', value }, null, NOW));
+    call.place(0, topic, 0, 1);
+    call.set(1, checkRecord({ topic: 'a', value: 'still waiting' }, null, NOW));
+    checkRecord({ topic: 'a', value: 'the next check' }, null, NOW); // the reused check output lets go of it too
+    value = undefined;
+    call.forget(0);
+    assert.equal(call.has(0), false);
+    assert.equal(call.has(1), true, 'its neighbour is kept');
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(memory.deref(), undefined);
+  });
+});
