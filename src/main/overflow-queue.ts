@@ -7,11 +7,16 @@
  * delete) and an array slot cost about 500 ns per record together, against about 90 ns for this ring (300,000
  * records queued, then written). The ring keeps the largest size it grew to, which maxBufferedRecords bounds.
  *
+ * Nor is the record object kept: only the fields its ring entry needs (key, value, headers, timestamp), and the head
+ * record is read through one reused object. A record can wait here for long (the first fill of the buffer at
+ * 100B-keyed queued ~490,000 records), long enough for an object to outlive two scavenges and be copied by both:
+ * at 100B-keyed those copies made the event loop's longest pauses.
+ *
  * Take-back (`remove`) is by id, O(1): `#slotOf[id]` is the record's slot sequence + 1 (0: not queued). A removed
  * record leaves its slot with no record, and the reader skips it; the id can be reused at once by a later record,
  * whose later slot is the one `#slotOf` names, so a reused id is never confused with the record that held it.
  */
-import type { PreparedRecord } from './serialize.js';
+import type { EntryFields } from '../shared/record-entry.js';
 
 /** The topic a record belongs to: its index in the record entry, its name in the topic entry before its first record. */
 export interface TopicRef {
@@ -20,14 +25,20 @@ export interface TopicRef {
 }
 
 const INITIAL_CAPACITY = 1024;
+/** Key, value, headers. */
+const FIELDS = 3;
 
 export class OverflowQueue {
   #mask = INITIAL_CAPACITY - 1;
   #ids = new Int32Array(INITIAL_CAPACITY);
   #partitions = new Int32Array(INITIAL_CAPACITY);
-  #topics: (TopicRef | undefined)[] = new Array<TopicRef | undefined>(INITIAL_CAPACITY).fill(undefined);
   /** Undefined in a slot whose record was removed, or written. */
-  #records: (PreparedRecord | undefined)[] = new Array<PreparedRecord | undefined>(INITIAL_CAPACITY).fill(undefined);
+  #topics: (TopicRef | undefined)[] = new Array<TopicRef | undefined>(INITIAL_CAPACITY).fill(undefined);
+  /** Each record's key, value and headers (three slots per record), and its timestamp. */
+  #fields: unknown[] = new Array<unknown>(INITIAL_CAPACITY * FIELDS).fill(undefined);
+  #timestamps = new Float64Array(INITIAL_CAPACITY);
+  /** The head record's fields, refilled by `headRecord`. */
+  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [] };
   /** Slot sequences: the oldest slot still held, and the next to fill. Slot `s` lives at index `s & #mask`. */
   #head = 0;
   #tail = 0;
@@ -40,13 +51,18 @@ export class OverflowQueue {
     return this.#size;
   }
 
-  push(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): void {
+  /** Queues the record's fields (the record object is not kept). */
+  push(recordId: number, topic: TopicRef, partition: number, record: EntryFields): void {
     if (this.#tail - this.#head > this.#mask) this.#grow();
     const at = this.#tail & this.#mask;
     this.#ids[at] = recordId;
     this.#partitions[at] = partition;
     this.#topics[at] = topic;
-    this.#records[at] = record;
+    const f = at * FIELDS;
+    this.#fields[f] = record.key;
+    this.#fields[f + 1] = record.value;
+    this.#fields[f + 2] = record.headers;
+    this.#timestamps[at] = record.timestamp;
     if (recordId >= this.#slotOf.length) this.#growIds(recordId);
     this.#slotOf[recordId] = ++this.#tail;
     this.#size++;
@@ -55,7 +71,7 @@ export class OverflowQueue {
   /** Skips removed slots; false when nothing is queued. Then `head*` describe the oldest queued record. */
   advance(): boolean {
     while (this.#head < this.#tail) {
-      if (this.#records[this.#head & this.#mask] !== undefined) return true;
+      if (this.#topics[this.#head & this.#mask] !== undefined) return true;
       this.#head++;
     }
     return false;
@@ -73,8 +89,16 @@ export class OverflowQueue {
     return this.#partitions[this.#head & this.#mask]!;
   }
 
-  get headRecord(): PreparedRecord {
-    return this.#records[this.#head & this.#mask]!;
+  /** The head record's fields, in one object reused for every head: read them before anything else calls the queue. */
+  get headRecord(): EntryFields {
+    const at = this.#head & this.#mask;
+    const f = at * FIELDS;
+    const head = this.#headFields;
+    head.key = this.#fields[f] as Uint8Array | null;
+    head.value = this.#fields[f + 1] as Uint8Array | null;
+    head.headers = this.#fields[f + 2] as EntryFields['headers'];
+    head.timestamp = this.#timestamps[at]!;
+    return head;
   }
 
   /** The head record was written into the ring: forget it (call after `advance` returned true). */
@@ -102,7 +126,7 @@ export class OverflowQueue {
     const ids: number[] = [];
     for (let s = this.#head; s < this.#tail; s++) {
       const at = s & this.#mask;
-      if (this.#records[at] === undefined) continue;
+      if (this.#topics[at] === undefined) continue;
       ids.push(this.#ids[at]!);
       this.#slotOf[this.#ids[at]!] = 0;
       this.#clear(at);
@@ -114,8 +138,8 @@ export class OverflowQueue {
 
   /** Drops the references a slot holds, so a written or removed record's bytes are not kept alive. */
   #clear(at: number): void {
-    this.#records[at] = undefined;
     this.#topics[at] = undefined;
+    this.#fields.fill(undefined, at * FIELDS, at * FIELDS + FIELDS);
   }
 
   /** Doubles the ring, oldest slot first at index 0 of the new arrays (slot sequences are renumbered from 0). */
@@ -124,20 +148,23 @@ export class OverflowQueue {
     const ids = new Int32Array(capacity);
     const partitions = new Int32Array(capacity);
     const topics = new Array<TopicRef | undefined>(capacity).fill(undefined);
-    const records = new Array<PreparedRecord | undefined>(capacity).fill(undefined);
+    const fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
+    const timestamps = new Float64Array(capacity);
     const count = this.#tail - this.#head;
     for (let i = 0; i < count; i++) {
       const from = (this.#head + i) & this.#mask;
       ids[i] = this.#ids[from]!;
       partitions[i] = this.#partitions[from]!;
       topics[i] = this.#topics[from];
-      records[i] = this.#records[from];
-      if (records[i] !== undefined) this.#slotOf[ids[i]!] = i + 1;
+      for (let k = 0; k < FIELDS; k++) fields[i * FIELDS + k] = this.#fields[from * FIELDS + k];
+      timestamps[i] = this.#timestamps[from]!;
+      if (topics[i] !== undefined) this.#slotOf[ids[i]!] = i + 1;
     }
     this.#ids = ids;
     this.#partitions = partitions;
     this.#topics = topics;
-    this.#records = records;
+    this.#fields = fields;
+    this.#timestamps = timestamps;
     this.#mask = capacity - 1;
     this.#head = 0;
     this.#tail = count;

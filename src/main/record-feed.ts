@@ -11,7 +11,7 @@
  * One feed per thread incarnation: a crashed worker's feed is stopped and a new one writes the replacement's ring.
  */
 import { RingWriter } from '../shared/ring.js';
-import { recordEntrySize, topicEntry, writeRecordEntry } from '../shared/record-entry.js';
+import { recordEntrySize, topicEntry, writeRecordEntry, type EntryFields } from '../shared/record-entry.js';
 import { OverflowQueue, type TopicRef } from './overflow-queue.js';
 import type { PreparedRecord } from './serialize.js';
 
@@ -78,7 +78,7 @@ export class RecordFeed {
     this.#writer.wake();
   }
 
-  #tryWrite(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): boolean {
+  #tryWrite(recordId: number, topic: TopicRef, partition: number, record: EntryFields): boolean {
     const writer = this.#writer;
     if (this.#announced[topic.index] === 0) {
       // A topic entry precedes the topic's first record in the same ring, so the worker reads them in order.
@@ -131,7 +131,7 @@ export class RecordFeed {
    * not announced yet. Capped at the largest entry the ring takes (waiting for more would be refused, and the
    * queue would stall): once that much is free the topic entry fits, and the next wait is for the record alone.
    */
-  #spaceFor(topic: TopicRef, record: PreparedRecord): number {
+  #spaceFor(topic: TopicRef, record: EntryFields): number {
     const { key, value, headers } = record;
     let bytes = recordEntrySize(key, value, headers);
     if (this.#announced[topic.index] === 0) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;

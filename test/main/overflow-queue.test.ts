@@ -1,5 +1,7 @@
-/** The ring feed's overflow queue: order, take-back by id, reused ids, growth while wrapped, clear. */
+/** The ring feed's overflow queue: order, take-back by id, reused ids, growth while wrapped, clear, what it keeps alive. */
 import assert from 'node:assert/strict';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
 import { OverflowQueue, type TopicRef } from '../../src/main/overflow-queue.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
@@ -85,5 +87,30 @@ describe('OverflowQueue', () => {
     assert.equal(queue.remove(4), false);
     queue.push(4, topic, 0, record(9));
     assert.deepEqual(drain(queue), [[4, 0, 9]]);
+  });
+
+  it('keeps a record\'s entry fields, not the record object, and lets go of the bytes of a record written or taken back', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const queue = new OverflowQueue();
+    const headers = [[Buffer.from('h'), null]] as const;
+    let first: PreparedRecord | undefined = { topic: 't', key: Buffer.from('k'), value: Buffer.from('v1'), headers, timestamp: 1234.5, size: 3 } as unknown as PreparedRecord;
+    let second: Uint8Array | undefined = Buffer.from('v2');
+    const objectGone = new WeakRef(first);
+    const secondGone = new WeakRef(second);
+    queue.push(1, topic, 0, first);
+    queue.push(2, topic, 0, { ...record(2), value: second } as unknown as PreparedRecord);
+    first = undefined;
+    second = undefined;
+    assert.equal(queue.advance(), true);
+    const head = queue.headRecord;
+    assert.deepEqual([Buffer.from(head.key!).toString(), Buffer.from(head.value!).toString(), head.headers, head.timestamp], ['k', 'v1', headers, 1234.5]);
+    assert.equal(queue.remove(2), true);
+    // A WeakRef holds its target until the current job ends.
+    await new Promise((resolve) => setImmediate(resolve));
+    gc();
+    assert.equal(objectGone.deref(), undefined, 'the queued record\'s object is not kept');
+    assert.equal(secondGone.deref(), undefined, 'a record taken back leaves nothing behind');
+    assert.equal(Buffer.from(queue.headRecord.value!).toString(), 'v1', 'the queued one is still there');
   });
 });
