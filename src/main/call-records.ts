@@ -122,7 +122,13 @@ export class CallRecords {
 
   /** Forgets the record at `index` (accepted, failed or handed on as an object): its bytes are not kept alive here. */
   forget(index: number): void {
+    // Five stores, not refs.fill(undefined, r, r + REFS): a builtin call per record costs more on this hot path.
     const r = index * REFS;
-    this.#refs.fill(undefined, r, r + REFS);
+    const refs = this.#refs;
+    refs[r + TOPIC] = undefined;
+    refs[r + KEY] = undefined;
+    refs[r + VALUE] = undefined;
+    refs[r + HEADERS] = undefined;
+    refs[r + PLACED_TOPIC] = undefined;
   }
 }

@@ -139,7 +139,10 @@ export class OverflowQueue {
   /** Drops the references a slot holds, so a written or removed record's bytes are not kept alive. */
   #clear(at: number): void {
     this.#topics[at] = undefined;
-    this.#fields.fill(undefined, at * FIELDS, at * FIELDS + FIELDS);
+    const f = at * FIELDS;
+    this.#fields[f] = undefined;
+    this.#fields[f + 1] = undefined;
+    this.#fields[f + 2] = undefined;
   }
 
   /** Doubles the ring, oldest slot first at index 0 of the new arrays (slot sequences are renumbered from 0). */

@@ -4,10 +4,10 @@
  * missing (the connection, its topic's metadata, buffer space), always in call order (invariant 1,
  * docs/invariants.md). From acceptance on, the record belongs to the delivery settlement (deliveries.ts).
  *
- * The main thread's hot path: every method a record passes through on its way to acceptance is in this one class,
- * as it was in the Producer before (moved, not changed: the main-thread micro suites and kfake runs measured level in
- * alternated pairs). Every way out settles the caller: placed, failed with the reason, or failed when the producer
- * closes (invariant 2).
+ * The main thread's hot path: every method a record passes through on its way to acceptance is in this one class. A
+ * send's record goes through it as an object (#place); a sendBatch's records from their call's columns (#placeAt,
+ * call-records.ts), with no object per record until each is handed on. Every way out settles the caller: placed,
+ * failed with the reason, or failed when the producer closes (invariant 2).
  */
 import type { ByteBudget } from './byte-budget.js';
 import type { Deliveries } from './deliveries.js';
