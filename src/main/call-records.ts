@@ -41,7 +41,9 @@ export class CallRecords {
   readonly #numbers: Float64Array;
 
   constructor(readonly length: number) {
-    this.#refs = new Array<unknown>(length * REFS).fill(undefined);
+    // Holes read as undefined (no record); filling the array first cost ~6 % of the main thread's busy time in the
+    // sendBatch-100B micro suite.
+    this.#refs = new Array<unknown>(length * REFS);
     this.#numbers = new Float64Array(length * NUMBERS);
   }
 
