@@ -15,7 +15,7 @@ import type { Settler } from './settlers.js';
 import type { SendTracker } from './send-tracker.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
-import { CallRecords } from './call-records.js';
+import { CallColumnsPool, CallRecords } from './call-records.js';
 import { PartitionGrouping } from './partition-grouping.js';
 import { SubmitBacklog, pendingCall, pendingRecords } from './submit-backlog.js';
 import { WaitingSlices, type WaitingSlice } from './waiting-slice.js';
@@ -95,6 +95,8 @@ export class RecordIntake {
   readonly #granted = new PartitionGrouping();
   /** Reused lists of the positions of a sendBatch's records that wait for buffer space (waiting-slice.ts). */
   readonly #slices = new WaitingSlices();
+  /** Reused columns for the calls' records (call-records.ts). */
+  readonly #columns = new CallColumnsPool();
   #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
@@ -155,7 +157,7 @@ export class RecordIntake {
   submitBatch(records: readonly ProducerRecord[], signal: AbortSignal | undefined, settler: Settler): void {
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
-    const call = new CallRecords(records.length);
+    const call = new CallRecords(records.length, this.#columns);
     this.#checkAll(records, call, signal, settler, now);
     const { maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs } = this.#options;
     const runs = new BudgetRuns<WaitingSlice>({
@@ -173,7 +175,8 @@ export class RecordIntake {
       placed = Math.min(records.length, this.#backlog.sliceRecords);
       this.#placeSlice(call, 0, placed, signal, settler, now, runs);
     }
-    if (placed < records.length) {
+    if (placed === records.length) call.donePlacing();
+    else {
       this.#backlog.push(pendingCall(
         call, placed,
         (position) => this.#placeAt(call, position, signal, settler, now, runs),

@@ -65,6 +65,8 @@ export interface CallPositions {
   has(position: number): boolean;
   /** Drops the record at `position`. */
   forget(position: number): void;
+  /** Every position was placed or failed: the call's records are no longer read by position. */
+  donePlacing(): void;
 }
 
 /**
@@ -87,6 +89,7 @@ export function pendingCall(
       const submitted = end - next;
       next = end;
       afterSlice();
+      if (next >= call.length) call.donePlacing();
       return submitted;
     },
     get done() {
@@ -98,6 +101,7 @@ export function pendingCall(
         call.forget(next);
         reject(next, error);
       }
+      call.donePlacing();
     },
   };
 }

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { describe, it } from 'node:test';
-import { CallRecords } from '../../src/main/call-records.js';
+import { CallColumnsPool, CallRecords } from '../../src/main/call-records.js';
 import { PreparedFields, checkRecord, prepareRecord } from '../../src/main/serialize.js';
 import type { TopicInfo } from '../../src/main/topic-registry.js';
 
@@ -62,5 +62,30 @@ describe('CallRecords', () => {
     await new Promise((resolve) => setImmediate(resolve));
     gc();
     assert.equal(memory.deref(), undefined);
+  });
+
+  it('gives its columns back to the pool only once placing is done and every record is forgotten', () => {
+    const pool = new CallColumnsPool();
+    const first = new CallRecords(3, pool);
+    first.set(0, checkRecord({ topic: 'a', value: 'v0' }, null, NOW));
+    first.set(2, checkRecord({ topic: 'a', value: 'v2' }, null, NOW)); // position 1 failed its check
+    first.forget(0);
+    first.donePlacing();
+    assert.equal(pool.kept, 0, 'position 2 is still held');
+    const meanwhile = new CallRecords(3, pool);
+    first.forget(2);
+    assert.equal(pool.kept, 1, 'given back with its last record');
+    first.forget(2); // twice: nothing more to give back
+    assert.equal(pool.kept, 1);
+    const reused = new CallRecords(2, pool); // smaller: fits in the columns given back
+    assert.equal(pool.kept, 0, 'taken again');
+    const fresh = new CallRecords(2, pool);
+    for (const call of [meanwhile, reused, fresh]) {
+      for (let i = 0; i < call.length; i++) assert.equal(call.has(i), false, 'no record of an earlier call shows through');
+    }
+    // Exactly one set of columns came back: the second call of two after it needed new ones.
+    reused.set(1, checkRecord({ topic: 'b', value: 'x' }, null, NOW));
+    assert.equal(Buffer.from(reused.record(1).value!).toString(), 'x');
+    assert.equal(fresh.has(1), false, 'the reused and the fresh call do not share columns');
   });
 });

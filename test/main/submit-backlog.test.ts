@@ -72,13 +72,23 @@ describe('SubmitBacklog', () => {
   it('pendingCall places a call\'s records from `first` on, skips positions with none, and fails and forgets the rest', () => {
     const log: string[] = [];
     const kept = new Set([2, 3, 5, 6]); // 4 failed its check; 0 and 1 were placed by the call itself
-    const call = { length: 7, has: (p: number) => kept.has(p), forget: (p: number) => void kept.delete(p) };
+    const call = { length: 7, has: (p: number) => kept.has(p), forget: (p: number) => void kept.delete(p), donePlacing: () => void log.push('done') };
     const pending = pendingCall(call, 2, (position) => log.push(`placed@${position}`), (position) => log.push(`failed@${position}`), () => log.push('slice'));
     assert.equal(pending.submitSome(3), 3, 'a position with no record counts as submitted: its caller was told already');
     assert.equal(pending.done, false);
     pending.failRest(new Error('closed'));
-    assert.deepEqual(log, ['placed@2', 'placed@3', 'slice', 'failed@5', 'failed@6']);
+    assert.deepEqual(log, ['placed@2', 'placed@3', 'slice', 'failed@5', 'failed@6', 'done']);
     assert.deepEqual([...kept], [2, 3], 'the failed ones are forgotten');
     assert.equal(pending.done, true);
+  });
+
+  it('pendingCall says when the call is done placing, after its last slice', () => {
+    const log: string[] = [];
+    const call = { length: 4, has: () => true, forget: () => {}, donePlacing: () => void log.push('done') };
+    const pending = pendingCall(call, 1, (position) => log.push(`placed@${position}`), () => {}, () => log.push('slice'));
+    pending.submitSome(2);
+    assert.deepEqual(log, ['placed@1', 'placed@2', 'slice']);
+    pending.submitSome(2);
+    assert.deepEqual(log.slice(3), ['placed@3', 'slice', 'done']);
   });
 });
