@@ -34,7 +34,8 @@ const SEQ = 4;
 /**
  * The columns of finished calls, kept for the next calls: a call of 10,000 records needs 800 KB of them, and fresh
  * ones cost page faults and the filling of new pages every call (about 5 % of the main thread's busy time in the
- * sendBatch-100B micro suite). At most MAX_KEPT sets are kept.
+ * sendBatch-100B micro suite). At most MAX_KEPT sets of at most MAX_KEPT_RECORDS records are kept (10.5 MB at most,
+ * whatever the calls): a rare huge call's columns are left to the collector.
  */
 export class CallColumnsPool {
   readonly #free: Columns[] = [];
@@ -62,11 +63,12 @@ export class CallColumnsPool {
 
   /** Keeps columns whose every reference is undefined again (each record was forgotten). */
   give(columns: Columns): void {
-    if (this.#free.length < MAX_KEPT) this.#free.push(columns);
+    if (this.#free.length < MAX_KEPT && columns.capacity <= MAX_KEPT_RECORDS) this.#free.push(columns);
   }
 }
 
 const MAX_KEPT = 8;
+const MAX_KEPT_RECORDS = 16_384;
 
 interface Columns {
   readonly refs: unknown[];

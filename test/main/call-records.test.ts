@@ -88,4 +88,17 @@ describe('CallRecords', () => {
     assert.equal(Buffer.from(reused.record(1).value!).toString(), 'x');
     assert.equal(fresh.has(1), false, 'the reused and the fresh call do not share columns');
   });
+
+  it('keeps at most eight sets of columns, none of a huge call', () => {
+    const pool = new CallColumnsPool();
+    const done = (call: CallRecords): void => call.donePlacing();
+    const calls = Array.from({ length: 10 }, () => new CallRecords(100, pool));
+    calls.forEach(done);
+    assert.equal(pool.kept, 8);
+    const emptied = new CallColumnsPool();
+    done(new CallRecords(16_385, emptied));
+    assert.equal(emptied.kept, 0, 'a call of more than 16,384 records leaves its columns to the collector');
+    done(new CallRecords(16_384, emptied));
+    assert.equal(emptied.kept, 1);
+  });
 });
