@@ -41,6 +41,14 @@ const BLOCK_MAXIMUMS = [
 ] as const;
 
 /**
+ * Bytes a frame of one block has before the block's data (frame header, block size word) and after it (EndMark). A
+ * section written this many bytes into a buffer is where the frame's one block would sit if stored: assembleBatch
+ * writes it there, so a section that does not shrink becomes its frame without being copied.
+ */
+export const LZ4_ONE_BLOCK_LEAD_BYTES = HEADER_BYTES + BLOCK_SIZE_BYTES;
+export const LZ4_END_BYTES = END_MARK_BYTES;
+
+/**
  * Input bytes per block. LZ4's worst case is n + n/255 + 16 bytes, but a block that would not shrink is stored, so
  * a block holds at most this many bytes either way; 64 KiB under 4 MiB leaves the worst case room regardless.
  */
@@ -94,7 +102,8 @@ export class Lz4Frame {
         pos += compressed;
       } else {
         pos = writeU32LE(out, pos, (STORED | block.input.length) >>> 0);
-        out.set(block.input, pos);
+        // A block already where it belongs (LZ4_ONE_BLOCK_LEAD_BYTES) is not copied onto itself.
+        if (!isAt(block.input, out, pos)) out.set(block.input, pos);
         pos += block.input.length;
       }
     }
@@ -129,6 +138,11 @@ function blocksOf(input: Uint8Array): Uint8Array[] {
   const blocks: Uint8Array[] = [];
   for (let at = 0; at < input.length; at += LZ4_MAX_BLOCK_INPUT) blocks.push(input.subarray(at, at + LZ4_MAX_BLOCK_INPUT));
   return blocks;
+}
+
+/** Whether `bytes` is the memory of `out` from `at` on. */
+function isAt(bytes: Uint8Array, out: Uint8Array, at: number): boolean {
+  return bytes.buffer === out.buffer && bytes.byteOffset === out.byteOffset + at;
 }
 
 function writeU32LE(out: Uint8Array, at: number, value: number): number {

@@ -23,6 +23,7 @@
 import { ConfigError } from '../shared/errors.js';
 import { Codec, compressSection, compressSectionNow, compressesNow, isCodecValue, type CodecValue, type CompressedSection } from './compression.js';
 import { crc32c } from './crc32c.js';
+import { LZ4_END_BYTES, LZ4_MAX_BLOCK_INPUT, LZ4_ONE_BLOCK_LEAD_BYTES, lz4FrameNow, type Lz4Frame } from './lz4-frame.js';
 
 export interface BatchRecord {
   key: Uint8Array | null;
@@ -370,20 +371,13 @@ export function assembleBatch(
     if (end !== out.length) throw new Error(`record batch encoder wrote ${end} of ${out.length} bytes`);
     return finishBatch(out, header);
   }
+  if (codec === Codec.lz4 && sectionSize <= LZ4_MAX_BLOCK_INPUT) return assembleLz4Batch(header, count, baseTimestamp, maxTimestamp, sectionSize, writeSection, buffers);
   const section = buffers.take(sectionSize);
   const end = writeSection(section, 0);
   if (end !== sectionSize) throw new Error(`record batch encoder wrote ${end} of ${sectionSize} bytes`);
   // The scratch section goes back only once its codec's output is in the batch: an LZ4 block that did not shrink
   // is written from it (lz4-frame.ts).
-  const place = (compressed: CompressedSection): Buffer => {
-    if (compressed.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
-      throw new ConfigError(`compressed records section of ${compressed.length} bytes exceeds the int32 batchLength`);
-    }
-    const out = buffers.take(RECORD_BATCH_OVERHEAD + compressed.length);
-    writeHeader(out, header, codec, count, baseTimestamp, maxTimestamp);
-    compressed.writeTo(out, RECORD_BATCH_OVERHEAD);
-    return finishBatch(out, header);
-  };
+  const place = (compressed: CompressedSection): Buffer => placeCompressed(header, count, baseTimestamp, maxTimestamp, compressed, buffers);
   // A small section, or any with lz4, is compressed here and now (compression.ts: compressesNow says why); the
   // batch is then ready in this turn, to go out in the same request as its neighbours.
   if (compressesNow(codec, sectionSize)) {
@@ -417,6 +411,64 @@ export function assembleBatch(
       throw error;
     },
   );
+}
+
+/**
+ * assembleBatch for lz4 and a records section of one block (any up to 4 MiB less 64 KiB; a batch is ~1 MiB): the
+ * section is written into the batch buffer where the frame's block sits when stored, so a section that does not
+ * shrink (values already compressed or random) becomes its batch with no copy: the frame's header and EndMark go
+ * around it. One that shrinks goes into a batch buffer of its size, and the first buffer, its scratch, goes back.
+ */
+function assembleLz4Batch(
+  header: BatchHeader,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  sectionSize: number,
+  writeSection: (buf: Buffer, pos: number) => number,
+  buffers: BatchBufferSource,
+): Buffer | Promise<Buffer> {
+  const sectionAt = RECORD_BATCH_OVERHEAD + LZ4_ONE_BLOCK_LEAD_BYTES;
+  const out = buffers.take(sectionAt + sectionSize + LZ4_END_BYTES);
+  const end = writeSection(out, sectionAt);
+  if (end !== sectionAt + sectionSize) throw new Error(`record batch encoder wrote ${end - sectionAt} of ${sectionSize} bytes`);
+  let frame: Lz4Frame;
+  try {
+    frame = lz4FrameNow(out.subarray(sectionAt, end));
+  } catch (error) {
+    // As a failure on the threadpool would be: the batch fails, the thread goes on.
+    buffers.give(out);
+    return Promise.reject(error as Error);
+  }
+  // A stored block makes the frame exactly the room left after the header; a compressed one is shorter.
+  if (RECORD_BATCH_OVERHEAD + frame.length === out.length) {
+    writeHeader(out, header, Codec.lz4, count, baseTimestamp, maxTimestamp);
+    frame.writeTo(out, RECORD_BATCH_OVERHEAD);
+    return finishBatch(out, header);
+  }
+  try {
+    return placeCompressed(header, count, baseTimestamp, maxTimestamp, frame, buffers);
+  } finally {
+    buffers.give(out);
+  }
+}
+
+/** A compressed records section after the header in a batch buffer of its size, batchLength and CRC done. */
+function placeCompressed(
+  header: BatchHeader,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  compressed: CompressedSection,
+  buffers: BatchBufferSource,
+): Buffer {
+  if (compressed.length > MAX_BATCH_SIZE - RECORD_BATCH_OVERHEAD) {
+    throw new ConfigError(`compressed records section of ${compressed.length} bytes exceeds the int32 batchLength`);
+  }
+  const out = buffers.take(RECORD_BATCH_OVERHEAD + compressed.length);
+  writeHeader(out, header, header.codec, count, baseTimestamp, maxTimestamp);
+  compressed.writeTo(out, RECORD_BATCH_OVERHEAD);
+  return finishBatch(out, header);
 }
 
 /** Encode an uncompressed batch synchronously. Ignores any `codec` on `header`: the batch says codec none. */

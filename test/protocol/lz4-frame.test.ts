@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { decompressFrameSync } from 'lz4-napi';
-import { LZ4_MAX_BLOCK_INPUT, Lz4Frame, lz4Frame, lz4FrameNow } from '../../src/protocol/lz4-frame.js';
+import { LZ4_END_BYTES, LZ4_MAX_BLOCK_INPUT, LZ4_ONE_BLOCK_LEAD_BYTES, Lz4Frame, lz4Frame, lz4FrameNow } from '../../src/protocol/lz4-frame.js';
 import { Codec, decompress } from '../../src/protocol/compression.js';
 import { noise, text } from './section-fixtures.js';
 
@@ -70,6 +70,18 @@ describe('lz4Frame', () => {
       assert.ok(frame.subarray(11, 11 + size).equals(input));
       assert.ok(decompressFrameSync(frame).equals(input));
     }
+  });
+
+  it('writes a stored block that already sits where the frame puts it around it: the same bytes as written elsewhere', () => {
+    const size = 64 * KiB;
+    const input = noise(size, 11);
+    const buffer = Buffer.alloc(5 + LZ4_ONE_BLOCK_LEAD_BYTES + size + LZ4_END_BYTES, 0xee);
+    input.copy(buffer, 5 + LZ4_ONE_BLOCK_LEAD_BYTES);
+    const frame = lz4FrameNow(buffer.subarray(5 + LZ4_ONE_BLOCK_LEAD_BYTES, 5 + LZ4_ONE_BLOCK_LEAD_BYTES + size));
+    assert.equal(frame.length, LZ4_ONE_BLOCK_LEAD_BYTES + size + LZ4_END_BYTES, 'stored: the frame fills the room');
+    assert.equal(frame.writeTo(buffer, 5), buffer.length);
+    assert.deepEqual(buffer.subarray(5), bytesOf(lz4FrameNow(input)));
+    assert.ok(decompressFrameSync(buffer.subarray(5)).equals(input));
   });
 
   it('writes the header Kafka reads: magic, FLG 0x60 (version 1, independent blocks, no checksums), EndMark', async () => {

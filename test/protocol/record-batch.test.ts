@@ -6,20 +6,25 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
+import { decompressFrameSync } from 'lz4-napi';
 import { Codec, CODEC_NAMES, type CodecValue } from '../../src/protocol/compression.js';
 import { Reader } from '../../src/protocol/reader.js';
 import {
+  assembleBatch,
   BatchOffset,
   encodeRecordBatch,
   encodeRecordBatchUncompressed,
   recordSize,
   stampProducer,
+  RECORD_BATCH_OVERHEAD,
+  type BatchBufferSource,
   type BatchHeader,
   type BatchRecord,
 } from '../../src/protocol/record-batch.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 import { ConfigError } from '../../src/shared/errors.js';
 import { CLASSPATH, LIBS_DIR, TOOLS } from '../../scripts/kafka/config.js';
+import { noise, text } from './section-fixtures.js';
 import { CODECS, crc32cBitwise, hex, NOT_IDEMPOTENT, plainInput, plainRecords, utf8 } from './record-batch-fixtures.js';
 
 describe('golden batches', () => {
@@ -326,6 +331,18 @@ describe('round trips', () => {
  */
 const haveKafka = existsSync(LIBS_DIR) && spawnSync('java', ['-version']).status === 0;
 
+/** `length` letters and digits from a 64-character alphabet, seeded: too few repeats for lz4 to shrink them. */
+function randomLetters(length: number, seed: number): string {
+  const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
+  let x = seed;
+  let out = '';
+  for (let i = 0; i < length; i++) {
+    x = (Math.imul(x, 1_103_515_245) + 12_345) >>> 0;
+    out += alphabet[x >>> 26]!;
+  }
+  return out;
+}
+
 describe('Kafka reads our batches', () => {
   it(
     'DumpLogSegments: every batch valid, every field and record as written',
@@ -336,10 +353,13 @@ describe('Kafka reads our batches', () => {
         const batches: Buffer[] = [];
         const expected: string[] = [];
         let offset = 0;
-        for (const codec of CODECS) {
+        // Every codec, then lz4 once more with values it cannot shrink: that frame's block is stored as it is, written
+        // around the records section in place (assembleLz4Batch).
+        const cases = [...CODECS.map((codec) => ({ codec, incompressible: false })), { codec: Codec.lz4, incompressible: true }];
+        for (const { codec, incompressible } of cases) {
           const records: BatchRecord[] = Array.from({ length: 4 }, (_, i) => ({
             key: i === 1 ? null : utf8(`key-${codec}-${i}`),
-            value: i === 2 ? null : utf8(`value-${codec}-${i}-`.repeat(1 + i * 700)),
+            value: i === 2 ? null : incompressible ? utf8(randomLetters(64 + i * 2000, i + 1)) : utf8(`value-${codec}-${i}-`.repeat(1 + i * 700)),
             headers: i === 3 ? [[utf8('h1'), utf8('v')], [utf8('h2'), null]] : [],
             timestamp: 1_700_000_000_000 + (i === 3 ? -7 : i),
           }));
@@ -351,6 +371,7 @@ describe('Kafka reads our batches', () => {
             transactional: codec === Codec.zstd,
             codec,
           });
+          if (incompressible) assert.ok(batch.readUInt32LE(61 + 7) >= 0x80000000, 'the lz4 block is stored');
           batch.writeBigInt64BE(BigInt(offset), 0); // baseOffset is outside the CRC, as a broker assigns it
           batches.push(batch);
           expected.push(
@@ -372,10 +393,10 @@ describe('Kafka reads our batches', () => {
         await writeFile(file, Buffer.concat(batches));
         const output = await runJava([TOOLS.dumpLogSegments, '--files', file, '--deep-iteration', '--print-data-log']);
         const batchLines = output.split('\n').filter((l) => l.startsWith('baseOffset:'));
-        assert.equal(batchLines.length, CODECS.length, output);
+        assert.equal(batchLines.length, cases.length, output);
         for (const [i, line] of batchLines.entries()) {
           assert.match(line, / isvalid: true$/, line);
-          assert.match(line, new RegExp(` compresscodec: ${CODEC_NAMES[CODECS[i]!]} `), line);
+          assert.match(line, new RegExp(` compresscodec: ${CODEC_NAMES[cases[i]!.codec]} `), line);
           assert.match(line, / magic: 2 /);
         }
         const seen = output
@@ -388,6 +409,67 @@ describe('Kafka reads our batches', () => {
       }
     },
   );
+});
+
+describe('assembleBatch with lz4: the records section written where a stored block sits', () => {
+  /** A BatchBufferSource that lends fresh buffers and notes what it lent and got back. */
+  class CountingBuffers implements BatchBufferSource {
+    readonly lent: Buffer[] = [];
+    readonly given: Uint8Array[] = [];
+    take(size: number): Buffer {
+      const buffer = Buffer.alloc(size);
+      this.lent.push(buffer);
+      return buffer;
+    }
+    give(buffer: Uint8Array): void {
+      this.given.push(buffer);
+    }
+  }
+
+  const header: BatchHeader = { producerId: 7n, producerEpoch: 1, baseSequence: 5, codec: Codec.lz4 };
+  const assemble = (section: Buffer, buffers: BatchBufferSource): Buffer =>
+    assembleBatch(header, 3, 1_700_000_000_000, 1_700_000_000_002, section.length, (out, pos) => {
+      out.set(section, pos);
+      return pos + section.length;
+    }, buffers) as Buffer;
+  /** The records section inside an lz4 batch, decompressed. */
+  const sectionOf = (batch: Buffer): Buffer => decompressFrameSync(batch.subarray(RECORD_BATCH_OVERHEAD));
+
+  it('a section lz4 cannot shrink becomes its batch in the buffer it was written into: no copy, nothing given back', () => {
+    for (const size of [100, 300 * 1024, 1024 * 1024]) {
+      const section = noise(size, size);
+      const buffers = new CountingBuffers();
+      const batch = assemble(section, buffers);
+      assert.equal(buffers.lent.length, 1, `${size} B: one buffer taken`);
+      assert.equal(batch.buffer, buffers.lent[0]!.buffer, `${size} B: the batch is that buffer`);
+      assert.equal(buffers.given.length, 0);
+      assert.equal(batch.length, RECORD_BATCH_OVERHEAD + size + 15, 'header, then the frame: the section plus 15 bytes');
+      assert.ok(batch.readUInt32LE(RECORD_BATCH_OVERHEAD + 7) >= 0x80000000, 'its block is stored');
+      assert.ok(sectionOf(batch).equals(section));
+      assert.equal(batch.readUInt32BE(BatchOffset.crc), crc32cBitwise(batch.subarray(BatchOffset.attributes)));
+    }
+  });
+
+  it('a section that shrinks goes into a batch of its size, and the buffer it was written into goes back', () => {
+    const section = text(1024 * 1024);
+    const buffers = new CountingBuffers();
+    const batch = assemble(section, buffers);
+    assert.equal(buffers.lent.length, 2);
+    assert.equal(batch.buffer, buffers.lent[1]!.buffer);
+    assert.equal(batch.length, buffers.lent[1]!.length);
+    assert.ok(batch.length < section.length / 2, `compressed to ${batch.length} bytes`);
+    assert.deepEqual(buffers.given, [buffers.lent[0]]);
+    assert.ok(sectionOf(batch).equals(section));
+  });
+
+  it('either way the batch is byte for byte what encodeRecordBatch writes for the same records', async () => {
+    for (const value of [noise(5000, 3), text(5000)]) {
+      const records: BatchRecord[] = [0, 1, 2].map((i) => ({ key: null, value: value.subarray(i * 1000, i * 1000 + 1000 + i), headers: [], timestamp: 1_700_000_000_000 + i }));
+      const reference = await encodeRecordBatch(records, header);
+      const section = sectionOf(reference);
+      assert.deepEqual(assemble(section, new CountingBuffers()), reference);
+    }
+  });
 });
 
 describe('stampProducer', () => {
