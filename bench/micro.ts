@@ -1,6 +1,7 @@
 /**
- * Micro benchmarks of the produce hot path: RecordBatch v2 encoding per codec, the codecs alone, CRC-32C, and the
- * main-thread pieces registered from bench/micro/*.bench.ts (byte budget, rings, copies into shared memory), and the main thread's cost per
+ * Micro benchmarks of the produce hot path: RecordBatch v2 encoding per codec, the codecs alone, CRC-32C, the
+ * pieces registered from bench/micro/*.bench.ts (byte budget, rings, copies into shared memory, the worker's batch
+ * encoder from its arena), and the main thread's cost per
  * record through the real Producer (bench/micro/main-thread.ts: main-thread/sendBatch-100B, send-100B,
  * sendBatch-1KiB-keyed). Every suite goes to bench/results/micro-latest.json as { suites: [{ name, nsPerOp,
  * opsPerSec, samples }] }.
@@ -308,11 +309,18 @@ async function benchRegistered(): Promise<void> {
     console.error(`\nshared-copy benchmarks not run: ${String(err)}`);
     process.exitCode = 1;
   }
+  try {
+    const { registerEntryEncoderBench } = await import('./micro/entry-encoder.bench.js');
+    for (const t of registerEntryEncoderBench(bench)) rows.push({ name: t.name, unitsPerOp: t.recordsPerOp, unit: 'records', bytesPerOp: t.bytesPerOp });
+  } catch (err) {
+    console.error(`\nentry-encoder benchmarks not run: ${String(err)}`);
+    process.exitCode = 1;
+  }
   if (rows.length === 0) return;
   await bench.run();
   collect(bench);
   printTable(
-    'Byte budget, rings and copies into shared memory (one thread)',
+    "Byte budget, rings, copies into shared memory and the worker's batch encoder (one thread)",
     ['task', 'ops/s', 'per second', 'MB/s', '±%'],
     rows.map((row) => {
       const { opsPerSecond, rme } = mean(bench.getTask(row.name)!);

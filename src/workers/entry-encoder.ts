@@ -79,6 +79,11 @@ export function encodeEntries(
     sizes[i] = body;
     section += sizeOfFramedRecord(body);
   }
+  // The fields are copied out of a plain Uint8Array over the arena, not the arena Buffer itself: each copy takes a
+  // view of its range, and a Buffer's subarray builds a Buffer through its class constructor where a Uint8Array's
+  // is the engine's own: 97–104 → 80 ns per 1 KiB record for `encodeEntries` alone (1 MiB batches, hot caches,
+  // three alternated runs; 100 B records, copied by copySmall, level).
+  const bytes = new Uint8Array(arena.buffer, arena.byteOffset, arena.byteLength);
   return assembleBatch(header, count, baseTimestamp, maxTimestamp, section, (out, pos) => {
     const outView = new DataView(out.buffer, out.byteOffset, out.byteLength);
     for (let i = 0; i < count; i++) {
@@ -88,21 +93,21 @@ export function encodeEntries(
       const headerCount = view.getInt32(at + HEADER_COUNT, true);
       pos = writeRecordLead(out, pos, sizes[i]!, view.getFloat64(at + TIMESTAMP, HOST_LE) - baseTimestamp, i);
       let from = at + FIXED_BYTES;
-      pos = writeField(out, pos, arena, from, keyLength);
-      from += Math.max(0, keyLength) + arena[at + VALUE_PAD]!;
+      pos = writeField(out, pos, bytes, from, keyLength);
+      from += Math.max(0, keyLength) + bytes[at + VALUE_PAD]!;
       if (valueLength >= 0 && valueLength <= SMALL_VALUE) {
         pos = writeUvarint(out, pos, valueLength << 1);
         copySmall(outView, pos, view, from, valueLength);
         pos += valueLength;
-      } else pos = writeField(out, pos, arena, from, valueLength);
+      } else pos = writeField(out, pos, bytes, from, valueLength);
       from += Math.max(0, valueLength);
       pos = writeUvarint(out, pos, headerCount << 1);
       for (let h = 0; h < headerCount; h++) {
         const hk = view.getInt32(from, true);
-        pos = writeField(out, pos, arena, from + LENGTH, hk);
+        pos = writeField(out, pos, bytes, from + LENGTH, hk);
         from += LENGTH + hk;
         const hv = view.getInt32(from, true);
-        pos = writeField(out, pos, arena, from + LENGTH, hv);
+        pos = writeField(out, pos, bytes, from + LENGTH, hv);
         from += LENGTH + Math.max(0, hv);
       }
     }
