@@ -348,7 +348,8 @@ export const FRESH_BUFFERS: BatchBufferSource = { take: (size) => Buffer.allocUn
 /**
  * The part every encoder shares: header, records section, batchLength and CRC. `writeSection(buf, pos)` writes the
  * `sectionSize` bytes of records at `pos` and returns the end; without a codec it writes straight into the batch
- * buffer (one allocation), with one into a scratch section that is then compressed as one blob.
+ * buffer (one allocation), with one into a scratch section that is then compressed as one blob; with lz4 and a
+ * section of one block, into the batch buffer where that block sits when stored (assembleLz4Batch).
  */
 export function assembleBatch(
   header: BatchHeader,
