@@ -10,7 +10,7 @@
  * handle — a pending timer, a socket, the Worker object — for as long as work is pending, or the process (or the
  * worker) may exit with promises unsettled. Nothing in this module holds one.
  */
-import { waitOn, type WaitOptions, type WaitOutcome } from './wait-on.js';
+import { WordWaiter, type WaitOptions, type WaitOutcome } from './wait-on.js';
 
 /** Slot indices into the control block's Int32Array. */
 export const ControlSlot = {
@@ -75,6 +75,8 @@ export type ProtocolPause = (step: ProtocolStep) => void;
 export class ControlBlock {
   readonly buffer: SharedArrayBuffer;
   readonly #slots: Int32Array;
+  /** The main thread's waits for completions, on MAIN_SLEEPING (workers never wait on it). */
+  readonly #completionSleep: WordWaiter;
   readonly #pause: ProtocolPause | undefined;
 
   /** `pause` is a test seam (see ProtocolPause); production code passes nothing. */
@@ -84,6 +86,7 @@ export class ControlBlock {
     }
     this.buffer = buffer;
     this.#slots = new Int32Array(buffer);
+    this.#completionSleep = new WordWaiter(this.#slots, ControlSlot.MAIN_SLEEPING);
     this.#pause = pause;
   }
 
@@ -180,7 +183,7 @@ export class ControlBlock {
       this.#pause?.('completion:sleeping');
       // M4 (`recheck`): a completion counted after `seen` means there is something to drain.
       if (Atomics.load(s, ControlSlot.COMPLETION_SEQ) !== seen) return 'not-equal';
-      return await waitOn(s, ControlSlot.MAIN_SLEEPING, 1, options); // M5 (`sleep`)
+      return await this.#completionSleep.wait(1, options); // M5 (`sleep`)
     } finally {
       // Awake (or never slept): workers must not pay for notifies nobody waits for.
       Atomics.store(s, ControlSlot.MAIN_SLEEPING, 0); // M6 (`awake`)

@@ -41,7 +41,7 @@
 import { ConfigError } from './errors.js';
 import { AbortError, RecordTooLargeError } from './producer-errors.js';
 import type { ProtocolPause } from './control-block.js';
-import { waitOn, type WaitOptions, type WaitOutcome } from './wait-on.js';
+import { WordWaiter, type WaitOptions, type WaitOutcome } from './wait-on.js';
 
 /** Header slot indices (Int32). The two positions sit on separate cache lines, so neither side's stores keep
  *  invalidating the line the other side stores to. */
@@ -137,9 +137,12 @@ export class RingWriter extends RingEnd {
   #published: number;
   /** Last READ_POS seen; refreshed only when the ring looks full, so most reserves do no atomic load. */
   #cachedRead: number;
+  /** This thread's waits for room, on WRITER_SLEEPING. */
+  readonly #sleep: WordWaiter;
 
   constructor(buffer: SharedArrayBuffer, pause?: ProtocolPause) {
     super(buffer, pause);
+    this.#sleep = new WordWaiter(this.header, RingSlot.WRITER_SLEEPING);
     this.#pending = this.#published = Atomics.load(this.header, RingSlot.WRITE_POS);
     this.#cachedRead = Atomics.load(this.header, RingSlot.READ_POS);
   }
@@ -243,7 +246,7 @@ export class RingWriter extends RingEnd {
       // A lingering reader would read (and free) nothing before its deadline unless the bytes it waits for have
       // come; an entry that needs more room than that would wait out the linger. We need it to drain now.
       this.#wakeReader(); // ring.pml: `kick`
-      const outcome = await waitOn(h, RingSlot.WRITER_SLEEPING, 1, options); // ring-space.pml: `sleep`
+      const outcome = await this.#sleep.wait(1, options); // ring-space.pml: `sleep`
       Atomics.store(h, RingSlot.WRITER_SLEEPING, 0); // ring-space.pml: `awake`
       if (outcome === 'aborted') {
         throw new AbortError('not-sent', 'aborted while waiting for ring space', { cause: options.signal?.reason });
@@ -292,9 +295,12 @@ export class RingReader extends RingEnd {
   /** Last WRITE_POS seen; refreshed only when the ring looks empty. */
   #cachedWrite: number;
   #offset = 0;
+  /** This thread's waits for data, on READER_SLEEPING. */
+  readonly #sleep: WordWaiter;
 
   constructor(buffer: SharedArrayBuffer, pause?: ProtocolPause) {
     super(buffer, pause);
+    this.#sleep = new WordWaiter(this.header, RingSlot.READER_SLEEPING);
     this.#pos = this.#released = Atomics.load(this.header, RingSlot.READ_POS);
     this.#cachedWrite = Atomics.load(this.header, RingSlot.WRITE_POS);
   }
@@ -383,7 +389,7 @@ export class RingReader extends RingEnd {
       Atomics.store(h, RingSlot.READER_SLEEPING, 0);
       return Promise.resolve('not-equal');
     }
-    return waitOn(h, RingSlot.READER_SLEEPING, word, options).then((outcome) => { // ring.pml: `sleep`
+    return this.#sleep.wait(word, options).then((outcome) => { // ring.pml: `sleep`
       // After 'ok' the waker already swapped the word to 0; after a timeout or an abort we must.
       Atomics.store(h, RingSlot.READER_SLEEPING, 0); // ring.pml: `awake`
       return outcome;

@@ -2,17 +2,31 @@
  * Waiting on a shared word without blocking the thread: Atomics.waitAsync, with a timeout and an AbortSignal that
  * cost little per wait, because a worker waits on its ring up to a thousand times a second at a modest rate.
  *
- * - The timeout is a Node timer that notifies the word, not waitAsync's own: V8 hands a waitAsync timeout to
- *   Node's platform as a delayed task, which takes a lock, wakes the thread's event loop to start a libuv timer for
- *   it, and fires that timer later even when a notify ended the wait long before.
+ * - The timeout is a Node timer, not waitAsync's own: V8 hands a waitAsync timeout to Node's platform as a
+ *   delayed task, which takes a lock, wakes the thread's event loop to start a libuv timer for it, and fires that
+ *   timer later even when a notify ended the wait long before.
  * - A signal gets one 'abort' listener for as long as it lives, not one per wait: Node's EventTarget allocates and
  *   validates on every addEventListener, and a removeEventListener walks the list.
+ * - A timeout or an abort ends the wait where it fires, and leaves the thread's registration on the word in
+ *   place for its next wait there, which rides on it. Ending it with a notify of the thread's own, as this did
+ *   before, cost a turn of the event loop per timeout (the notify posts a task that wakes the loop once more to
+ *   resolve the wait) and the notify itself: at 20,000 records/s the lingering worker's timer, its most frequent
+ *   wake-up, was the top entry of its profile (README, Benchmark).
  *
- * Both wake the wait with Atomics.notify from the waiting thread itself. That is safe because every wait in this
- * project has exactly one waiting thread per word (a ring's reader, a ring's writer, the main thread on
- * MAIN_SLEEPING): the notify can only wake its own wait (or, at worst, a later wait of the same thread on the same
- * word, which then sees a spurious wake-up and looks again). The waiter never lingers in V8's list after a timeout
- * or an abort.
+ * Why riding on a registration loses no wake-up. A registration is made by waitAsync in one atomic step (the
+ * word still holds the value expected, or it returns at once) and stays in V8's list for the word until a
+ * notify takes it out, whatever happens to the waits riding on it. A later wait that rides on it first loads the
+ * word and returns 'not-equal' unless it holds the value that wait expects, just as waitAsync would. Every notify
+ * after that load finds the registration still listed, or finds that an earlier notify took it out; either way
+ * the registration resolves, and with it every wait riding on it. A notify that came before the load (and after
+ * the wait it was meant for had ended) ends the new wait too: a spurious wake-up, which every caller already
+ * takes as "look again". So a wait ends at every notify after its check, as a fresh waitAsync would — the `sleep`
+ * step of the models in test/shared/models — and the protocols built on it are unchanged (docs/shared-memory.md,
+ * "How waiting works").
+ *
+ * Each word has one waiting thread in this project (a ring's reader, a ring's writer, the main thread on
+ * MAIN_SLEEPING), and that thread one WordWaiter for it. A WordWaiter takes several waits at once
+ * (RingWriter.waitForSpace may have two callers); one registration serves them all.
  *
  * Atomics.waitAsync does not keep Node's event loop alive, and neither does the timer here (it is unref'd): whoever
  * waits must hold a ref'd handle for as long as work is pending (control-block.ts).
@@ -40,23 +54,29 @@ const atomics = Atomics as typeof Atomics & {
 /** Node clamps a longer delay to 1 ms; a wait that long is a wait without a limit. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-/** One wait in progress that a timer or an abort may end. */
+/** One wait in progress: a notify, its timer or its signal ends it, whichever comes first. */
 class PendingWait {
-  readonly words: Int32Array;
-  readonly index: number;
+  readonly #waits: Set<PendingWait>;
+  readonly #settle: (outcome: WaitOutcome) => void;
+  readonly signal: AbortSignal | undefined;
   timer: NodeJS.Timeout | undefined;
-  timedOut = false;
-  aborted = false;
 
-  constructor(words: Int32Array, index: number) {
-    this.words = words;
-    this.index = index;
+  constructor(waits: Set<PendingWait>, settle: (outcome: WaitOutcome) => void, signal: AbortSignal | undefined) {
+    this.#waits = waits;
+    this.#settle = settle;
+    this.signal = signal;
+  }
+
+  end(outcome: WaitOutcome): void {
+    if (!this.#waits.delete(this)) return; // already ended
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.signal !== undefined) waitsBySignal.get(this.signal)?.delete(this);
+    this.#settle(outcome);
   }
 }
 
 function onTimeout(wait: PendingWait): void {
-  // Nobody woken: a notify ended the wait first, and that is its outcome.
-  if (Atomics.notify(wait.words, wait.index) > 0) wait.timedOut = true;
+  wait.end('timed-out');
 }
 
 /** The waits in progress of each signal, and the one listener that ends them all. */
@@ -69,35 +89,58 @@ function watch(signal: AbortSignal, wait: PendingWait): void {
     waits = pending;
     waitsBySignal.set(signal, pending);
     signal.addEventListener('abort', () => {
-      for (const w of pending) {
-        w.aborted = true;
-        Atomics.notify(w.words, w.index);
-      }
+      for (const w of [...pending]) w.end('aborted');
       pending.clear();
     }, { once: true });
   }
   waits.add(wait);
 }
 
-/**
- * Waits without blocking the thread until `words[index]` is notified, unless it no longer holds `expected`, the
- * timeout passes or the signal aborts. Never rejects.
- */
-export function waitOn(words: Int32Array, index: number, expected: number, options: WaitOptions = {}): Promise<WaitOutcome> {
-  const { signal, timeoutMs } = options;
-  if (signal?.aborted) return Promise.resolve('aborted');
-  const limited = timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS;
-  // A wait that may not last at all does not start a timer (or return a turn of the loop later).
-  if (limited && timeoutMs <= 0) return Promise.resolve(Atomics.load(words, index) === expected ? 'timed-out' : 'not-equal');
-  const result = atomics.waitAsync(words, index, expected);
-  if (!result.async) return Promise.resolve(result.value);
-  if (signal === undefined && !limited) return result.value;
-  const wait = new PendingWait(words, index);
-  if (limited) wait.timer = setTimeout(onTimeout, timeoutMs, wait).unref();
-  if (signal !== undefined) watch(signal, wait);
-  return result.value.then((outcome) => {
-    if (wait.timer !== undefined) clearTimeout(wait.timer);
-    if (signal !== undefined) waitsBySignal.get(signal)?.delete(wait);
-    return wait.aborted ? 'aborted' : wait.timedOut ? 'timed-out' : outcome;
-  });
+/** One thread's waits on one shared word (see the file comment). */
+export class WordWaiter {
+  readonly #words: Int32Array;
+  readonly #index: number;
+  /** This thread's waitAsync on the word is listed and not yet resolved: the next wait rides on it. */
+  #registered = false;
+  readonly #waits = new Set<PendingWait>();
+
+  constructor(words: Int32Array, index: number) {
+    this.#words = words;
+    this.#index = index;
+  }
+
+  /**
+   * Waits without blocking the thread until the word is notified, unless it no longer holds `expected`, the
+   * timeout passes or the signal aborts. Never rejects.
+   */
+  wait(expected: number, options: WaitOptions = {}): Promise<WaitOutcome> {
+    const { signal, timeoutMs } = options;
+    if (signal?.aborted) return Promise.resolve('aborted');
+    const words = this.#words;
+    const index = this.#index;
+    const limited = timeoutMs !== undefined && timeoutMs < MAX_TIMER_MS;
+    // A wait that may not last at all does not start a timer (or return a turn of the loop later).
+    if (limited && timeoutMs <= 0) return Promise.resolve(Atomics.load(words, index) === expected ? 'timed-out' : 'not-equal');
+    if (this.#registered) {
+      // The check waitAsync would make; every notify after it resolves the registration (see the file comment).
+      if (Atomics.load(words, index) !== expected) return Promise.resolve('not-equal');
+    } else {
+      const result = atomics.waitAsync(words, index, expected);
+      if (!result.async) return Promise.resolve(result.value);
+      this.#registered = true;
+      void result.value.then(this.#notified);
+    }
+    return new Promise<WaitOutcome>((resolve) => {
+      const wait = new PendingWait(this.#waits, resolve, signal);
+      this.#waits.add(wait);
+      if (limited) wait.timer = setTimeout(onTimeout, timeoutMs, wait).unref();
+      if (signal !== undefined) watch(signal, wait);
+    });
+  }
+
+  /** The registration resolved: a notify took it out of V8's list. */
+  readonly #notified = (): void => {
+    this.#registered = false;
+    for (const wait of [...this.#waits]) wait.end('ok');
+  };
 }

@@ -30,6 +30,7 @@ import type { PartitionState } from './partition-state.js';
 import { Sink, type Outgoing } from './sink.js';
 import * as policy from './delivery-policy.js';
 import { BatchOutcomes } from './batch-outcomes.js';
+import { planSleep } from './sleep-plan.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
 
 /** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
@@ -70,6 +71,10 @@ export class ProducerWorker {
   #lingered = false;
   /** When #readRing last began: every entry it left unread was published after that. */
   #lastReadAt = 0;
+  /** The last #readRing read records (not only topic entries, or nothing). */
+  #readRecords = false;
+  /** The sleeping loop's `hasWork` while batches are open or it lingers: the main thread's demand to send now. */
+  readonly #sendNow = (): boolean => this.#control.sendNow;
   readonly #tokens: WorkerTokens;
   /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
   readonly #identity: ProducerIdentityView | undefined;
@@ -144,12 +149,20 @@ export class ProducerWorker {
       // then, unless they could fill a batch (roomBeforeFull) or LINGER_WAKE_BYTES have come. One wake-up per
       // linger instead of one per turn of the main thread's loop: at 20,000 records/s of 100 B it took a fifth
       // to a quarter off the worker's CPU.
-      this.#lingered = this.#batches.hasOpen && !this.#control.sendNow;
+      // With none open, it lingers on after a turn that read records (./sleep-plan.ts).
+      const plan = planSleep({
+        hasOpen: this.#batches.hasOpen,
+        readRecords: this.#readRecords,
+        sendNow: this.#control.sendNow,
+        lingerMs: this.#settings.lingerMs,
+        lingerWait: this.#batches.lingerWait(),
+      });
+      this.#lingered = plan.lingering;
       await this.#reader.waitForData({
-        timeoutMs: this.#batches.lingerWait(),
+        timeoutMs: plan.timeoutMs,
         signal: this.#stop.signal,
-        hasWork: () => this.#control.sendNow && this.#batches.hasOpen,
-        lingerBytes: this.#lingered ? this.#lingerBytes() : undefined,
+        hasWork: plan.wakeOnDemand ? this.#sendNow : undefined,
+        lingerBytes: plan.lingering ? this.#lingerBytes() : undefined,
       });
     }
     await this.#done;
@@ -172,6 +185,7 @@ export class ProducerWorker {
     const since = this.#lingered ? this.#lastReadAt : now;
     this.#lastReadAt = now;
     this.#lingered = false;
+    this.#readRecords = false;
     for (let length; (length = reader.read()) >= 0; ) {
       const at = reader.offset;
       if (data[at + RecordEntryOffset.kind] === EntryKind.topic) {
@@ -181,6 +195,7 @@ export class ProducerWorker {
         continue;
       }
       this.#batches.add(data, at, length, since);
+      this.#readRecords = true;
     }
     // The entries' bytes leave the ring before its space is handed back (Accumulator.add copies in runs).
     this.#batches.copyPending();

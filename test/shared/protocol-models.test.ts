@@ -25,21 +25,39 @@ interface Model {
   readonly file: string;
   /** Defines of this configuration of the model, for both runs (e.g. ring.pml without the main thread's demand). */
   readonly defines?: readonly string[];
-  /** The define that makes the negative variant; default BUGGY. */
-  readonly buggy?: string;
-  /** Steps every counterexample of the negative variant must pass through (labels in the model). */
+  /** Its negative variants: each must be rejected with a lost wake-up. */
+  readonly negatives: readonly Negative[];
+}
+
+interface Negative {
+  /** The define that makes the variant. */
+  readonly define: string;
+  /** Steps every counterexample of the variant must pass through (labels in the model). */
   readonly lostWakeUp: readonly string[];
 }
 
 const models: readonly Model[] = [
-  { file: 'completion-signal.pml', lostWakeUp: ['count', 'snapshot', 'drain', 'sleepy', 'swap', 'notify', 'sleep'] },
-  { file: 'ring.pml', lostWakeUp: ['read', 'seal', 'demand', 'kick', 'idle', 'sleepy', 'recheck', 'sleep'] },
+  {
+    file: 'completion-signal.pml',
+    negatives: [{ define: '-DBUGGY', lostWakeUp: ['count', 'snapshot', 'drain', 'sleepy', 'swap', 'notify', 'sleep'] }],
+  },
+  {
+    file: 'ring.pml',
+    negatives: [
+      { define: '-DBUGGY', lostWakeUp: ['read', 'seal', 'demand', 'kick', 'idle', 'sleepy', 'recheck', 'sleep'] },
+      // A worker lingering with no batch open (records just read) must still heed the demand.
+      { define: '-DBUGGY_IDLE', lostWakeUp: ['read', 'seal', 'linger', 'wakeat', 'demand', 'kick', 'sleepy', 'recheck', 'sleep'] },
+    ],
+  },
   // Without the demand that wakes every worker at the end, a lingering worker must be woken by the records alone.
   {
-    file: 'ring.pml', defines: ['-DNODEMAND'], buggy: '-DBUGGY_LINGER',
-    lostWakeUp: ['read', 'linger', 'wakeat', 'publish', 'look', 'sleepy', 'recheck', 'sleep'],
+    file: 'ring.pml', defines: ['-DNODEMAND'],
+    negatives: [{ define: '-DBUGGY_LINGER', lostWakeUp: ['read', 'linger', 'wakeat', 'publish', 'look', 'sleepy', 'recheck', 'sleep'] }],
   },
-  { file: 'ring-space.pml', lostWakeUp: ['publish', 'fits', 'consume', 'free', 'look', 'sleepy', 'sleep'] },
+  {
+    file: 'ring-space.pml',
+    negatives: [{ define: '-DBUGGY', lostWakeUp: ['publish', 'fits', 'consume', 'free', 'look', 'sleepy', 'sleep'] }],
+  },
 ];
 
 function nameOf(model: Model): string {
@@ -89,11 +107,12 @@ interface Verdict {
 }
 
 /** spin -a, gcc, pan in a fresh directory; then, if pan wrote a trail, spin -t -p to replay it. */
-async function verify(model: Model, buggy: boolean): Promise<Verdict> {
+async function verify(model: Model, negative?: Negative): Promise<Verdict> {
   await requireTools();
+  const buggy = negative !== undefined;
   const dir = await mkdtemp(join(tmpdir(), 'ringkafka-spin-'));
   try {
-    const defines = [...(model.defines ?? []), ...(buggy ? [model.buggy ?? '-DBUGGY'] : [])];
+    const defines = [...(model.defines ?? []), ...(buggy ? [negative.define] : [])];
     await copyFile(join(MODELS, model.file), join(dir, model.file));
     const generated = await output('spin', [...defines, '-a', model.file], dir);
     await access(join(dir, 'pan.c')).catch(() => assert.fail(`spin -a ${model.file} generated no verifier:\n${generated}`));
@@ -124,7 +143,7 @@ async function verify(model: Model, buggy: boolean): Promise<Verdict> {
 }
 
 /** Labels that only structure a model's control flow; they name no step of the protocol. */
-const JUMP_TARGETS = new Set(['next', 'done', 'finished', 'lingered', 'end_worker']);
+const JUMP_TARGETS = new Set(['next', 'done', 'finished', 'end_worker']);
 
 /**
  * The labelled steps of a replayed trail, one entry per step ("Worker[2] count"). spin -p names the source line
@@ -163,7 +182,7 @@ function summary(verdict: Verdict): string {
 describe('Spin models of the wait/notify protocols', { concurrency: true }, () => {
   for (const model of models) {
     it(`${nameOf(model)}: the protocol as coded loses no wake-up (exhaustive search, 0 errors)`, async (t: TestContext) => {
-      const verdict = await verify(model, false);
+      const verdict = await verify(model);
       t.diagnostic(summary(verdict));
       assert.doesNotMatch(verdict.report, /max search depth too small/, `search truncated by depth:\n${verdict.report}`);
       assert.doesNotMatch(verdict.report, /out of memory|search not completed/i, `search incomplete:\n${verdict.report}`);
@@ -177,18 +196,20 @@ describe('Spin models of the wait/notify protocols', { concurrency: true }, () =
       assert.equal(verdict.trail, undefined, 'pan wrote a trail although it reported no error');
     });
 
-    it(`${nameOf(model)} ${model.buggy ?? '-DBUGGY'}: the negative variant is rejected with a lost wake-up counterexample`, async (t: TestContext) => {
-      const verdict = await verify(model, true);
-      t.diagnostic(summary(verdict));
-      assert.ok(verdict.errors >= 1, `the BUGGY variant verified, so the model checks nothing:\n${verdict.report}`);
-      assert.match(verdict.report, /invalid end state/, `expected a process blocked for good:\n${verdict.report}`);
-      assert.ok(verdict.trail !== undefined, `pan wrote no trail file:\n${verdict.report}`);
-      const trail = verdict.trail;
-      t.diagnostic(`counterexample: ${trail.join(' → ')}`);
-      const taken = new Set(trail.map((step) => step.split(' ')[1]));
-      for (const step of model.lostWakeUp) {
-        assert.ok(taken.has(step), `counterexample lacks step \`${step}\`:\n${trail.join('\n')}`);
-      }
-    });
+    for (const negative of model.negatives) {
+      it(`${nameOf(model)} ${negative.define}: the negative variant is rejected with a lost wake-up counterexample`, async (t: TestContext) => {
+        const verdict = await verify(model, negative);
+        t.diagnostic(summary(verdict));
+        assert.ok(verdict.errors >= 1, `the BUGGY variant verified, so the model checks nothing:\n${verdict.report}`);
+        assert.match(verdict.report, /invalid end state/, `expected a process blocked for good:\n${verdict.report}`);
+        assert.ok(verdict.trail !== undefined, `pan wrote no trail file:\n${verdict.report}`);
+        const trail = verdict.trail;
+        t.diagnostic(`counterexample: ${trail.join(' → ')}`);
+        const taken = new Set(trail.map((step) => step.split(' ')[1]));
+        for (const step of negative.lostWakeUp) {
+          assert.ok(taken.has(step), `counterexample lacks step \`${step}\`:\n${trail.join('\n')}`);
+        }
+      });
+    }
   }
 });

@@ -393,4 +393,24 @@ describe('reader wake-up, forced interleaving (test/shared/models/ring.pml)', ()
     assert.equal(result.error, null);
     assert.equal(result.outcome, 'not-equal', `the worker must not sleep out its linger (its wait ended ${result.outcome})`);
   });
+
+  // A worker that read records on its last turn lingers even with no batch open (src/workers/sleep-plan.ts), and
+  // records may then wait unread in the ring. A flush that comes between its last look and its sleep must still
+  // wake it: had it asked for sendNow only with a batch open (ring.pml -DBUGGY_IDLE), it would sleep out the
+  // whole linger with the flushed record unread.
+  it('a flush between the last look and the sleep of a worker lingering with no batch open is not lost', { timeout: 60_000 }, async (t) => {
+    const control = createControlBlock();
+    const ring = createRing({ capacity: 256 });
+    const writer = new RingWriter(ring);
+    assert.ok(writer.tryWrite(Uint8Array.of(1)), 'the record its last turn reads');
+    const run = startInterleavingWorker({ mode: 'reader-linger-idle', control: control.buffer, ring, lingerMs: 40_000 }, t.signal);
+    await run.parked(); // worker: read the record, no batch open, sendNow false, about to announce a lingering sleep
+    assert.ok(writer.tryWrite(Uint8Array.of(2)), 'a record to flush, short of the bytes it lingers for');
+    control.beginFlush();
+    assert.equal(writer.wake(), false, 'the worker has not announced its sleep, so nobody is notified');
+    run.set(Gate.RELEASED);
+    const result = await run.result;
+    assert.equal(result.error, null);
+    assert.equal(result.outcome, 'not-equal', `the worker must not sleep out its linger (its wait ended ${result.outcome})`);
+  });
 });

@@ -19,7 +19,7 @@
  *           sleepy   waitForCompletion: Atomics.store(MAIN_SLEEPING, 1)                                 (M3)
  *           recheck  waitForCompletion: Atomics.load(COMPLETION_SEQ) != seen -> 'not-equal'            (M4)
  *                    (the `finally` stores MAIN_SLEEPING = 0 and the loop starts over)
- *           sleep    waitOn(MAIN_SLEEPING, 1): Atomics.waitAsync                                        (M5)
+ *           sleep    WordWaiter.wait(1) on MAIN_SLEEPING: Atomics.waitAsync                               (M5)
  *           awake    waitForCompletion's `finally`: Atomics.store(MAIN_SLEEPING, 0)                     (M6)
  *
  * Atomics.waitAsync(word, expected) is modelled as one atomic step: if the word no longer holds `expected` the

@@ -18,7 +18,7 @@
  *           fits     waitForSpace: #fits loads READ_POS; room -> return (and reserve again)
  *           sleepy   waitForSpace: Atomics.store(WRITER_SLEEPING, 1)
  *           recheck  waitForSpace: #fits loads READ_POS; room -> Atomics.store(WRITER_SLEEPING, 0), return
- *           sleep    waitOn(WRITER_SLEEPING, 1): Atomics.waitAsync
+ *           sleep    WordWaiter.wait(1) on WRITER_SLEEPING: Atomics.waitAsync
  *           awake    Atomics.store(WRITER_SLEEPING, 0), then the loop's #fits again (`fits`)
  *   Reader  consume  RingReader.read: Atomics.load(WRITE_POS), reads one entry
  *           free     RingReader.release: Atomics.store(READ_POS)

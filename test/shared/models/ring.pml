@@ -11,9 +11,10 @@
  *                  (src/main/worker-group.ts) calls WorkerHandle.wake() for every worker, i.e. RecordFeed.wake()
  *                  and RingWriter.wake() on every record ring.
  *   worker (reader) src/workers/producer-worker.ts  ProducerWorker.run(): #readRing (RingReader.read/release),
- *                  #sealDue (Accumulator.sealDue(sendNow)), then RingReader.waitForData({ hasWork: () =>
- *                  control.sendNow && batches.hasOpen, lingerBytes }) in src/shared/ring.ts; lingerBytes is set
- *                  (the sleep is lingering) while the worker has open batches and sendNow is off.
+ *                  #sealDue (Accumulator.sealDue(sendNow)), then RingReader.waitForData({ hasWork, lingerBytes })
+ *                  in src/shared/ring.ts as planSleep (src/workers/sleep-plan.ts) says: the sleep is lingering
+ *                  (lingerBytes set) while sendNow is off and the worker has open batches or its last read found
+ *                  records; hasWork is `control.sendNow` whenever it has open batches or lingers, else none.
  *
  * Steps (labels below) and the code they stand for; each step is one Atomics operation, executed atomically.
  *   Main    publish  RingWriter.commit: Atomics.store(WRITE_POS)
@@ -30,24 +31,28 @@
  *                    commits records still pending, which is an ordinary `publish`; the model publishes them
  *                    separately. (RingWriter.waitForSpace kicks the same way before the writer sleeps for room.)
  *   Worker  read     #readRing: RingReader.read loads WRITE_POS and reads every record up to it; the records join
- *                    the open batch (the model only counts them)
- *           seal     #sealDue: loads sendNow; if set, the open batch is sealed (linger is infinite in the model:
- *                    a batch is sealed only because of sendNow)
+ *                    the open batch (the model only counts them); `fresh` records whether it found any
+ *           seal     #sealDue: loads sendNow; if set, the open batch is sealed. Otherwise its linger may be over
+ *                    (the model has no clock: a choice), and then it is sealed too
  *           idle     waitForData: nothing left to read (#pos == #cachedWrite) — ProtocolStep 'reader:idle'
- *           linger   run(): lingering when a batch is open and sendNow is off (loads sendNow)
+ *           linger   planSleep: lingering when sendNow is off and a batch is open or the last read found
+ *                    records (loads sendNow)
  *           wakeat   waitForData, lingering: Atomics.store(WAKE_AT, #pos + lingerBytes); the model's lingerBytes
  *                    is one record or two (roomBeforeFull varies), chosen freely
  *           sleepy   waitForData: Atomics.store(READER_SLEEPING, 1, or 2 when lingering)
  *           recheck  waitForData: Atomics.load(WRITE_POS) differs from #pos (lingering: has reached WAKE_AT), or
- *                    hasWork() = sendNow && open batch; either -> Atomics.store(READER_SLEEPING, 0) and loop
- *                    ('not-equal')
- *           sleep    waitOn(READER_SLEEPING, 1 or 2): Atomics.waitAsync
+ *                    hasWork() = sendNow, asked when a batch is open or it lingers; either ->
+ *                    Atomics.store(READER_SLEEPING, 0) and loop ('not-equal')
+ *           sleep    WordWaiter.wait(1 or 2) on READER_SLEEPING (src/shared/wait-on.ts): Atomics.waitAsync
+ *           expire   (-DNODEMAND only) the linger timeout ends the wait; the registration stays listed
  *           awake    Atomics.store(READER_SLEEPING, 0) after the wait
  *
- * Atomics.waitAsync(word, expected) is one atomic step: if the word is not `expected` it returns at once,
- * otherwise the worker registers as a waiter on its READER_SLEEPING and blocks until a notify on that word
- * clears the registration. The linger is infinite (no timeout), which is the case where a lost wake-up keeps a
- * batch, and the flush waiting for it, open forever.
+ * A sleep is one atomic step: if the word is not `expected` it returns at once, otherwise the worker is a
+ * registered waiter on its READER_SLEEPING (rwait) and blocks until a notify on that word clears the
+ * registration. WordWaiter registers with Atomics.waitAsync, or rides on the registration an earlier wait left
+ * listed when its timeout ended it (loading the word first, as waitAsync would): either way rwait is 1 from the
+ * check until a notify. With the main thread's demand the linger timeout is left out (a sleep lasts until a
+ * notify), which is the case where a lost wake-up keeps a batch, and the flush waiting for it, open forever.
  *
  * The main thread publishes K records to each of NW rings in any order and, at any point, makes its demand and
  * kicks every worker. A worker stops (in the model) once it has read all K records and has no open batch.
@@ -57,18 +62,27 @@
  *
  * Property checked (safety run, pan -DSAFETY): no invalid end state — no worker stays blocked in `sleep` with
  * records unread or a batch open once the main thread is done — and an assertion that each worker read all K
- * records and sealed its batch. Every loop of a worker that does not block consumes a record or a main-thread
- * step, so the model has no cycles and a wake-up lost for good is exactly a reachable deadlock.
+ * records and sealed its batch. With the demand, every loop of a worker that does not block consumes a record
+ * or a main-thread step, so the model has no cycles and a wake-up lost for good is exactly a reachable deadlock.
+ * (With -DNODEMAND a worker may sleep out its linger over and over; a lost wake-up is still a deadlock there,
+ * since `expire` is only taken short of WAKE_AT.)
  *
  * Variant BUGGY (spin -DBUGGY -a): `recheck` looks at WRITE_POS only, not at sendNow (waitForData without
  * hasWork). Lost wake-up: the worker reads its records and `seal` sees sendNow = 0 (the batch stays open); main
  * does `demand` and `kick`, whose `swap` fails because READER_SLEEPING is still 0; the worker does `idle`,
  * `sleepy`, `recheck` (WRITE_POS unchanged) and `sleep`s forever with its batch open.
  *
+ * Variant BUGGY_IDLE (spin -DBUGGY_IDLE -a): hasWork is asked only with a batch open, as before the worker
+ * lingered without one. Lost wake-up: the worker reads a record, `seal`s it (its linger was over) and `linger`s
+ * with no batch open, `wakeat` two records on; main does `publish` (its `look` sees READER_SLEEPING still 0),
+ * `demand` and `kick` (its `swap` fails); the worker does `sleepy`, `recheck` (one record short of WAKE_AT, and
+ * no batch open, so sendNow is not asked) and `sleep`s forever with the flushed record unread.
+ *
  * Configuration NODEMAND (spin -DNODEMAND -a): the main thread never demands, so nothing but the records wakes
  * a lingering worker (the demand's kick would hide a lost one). A worker may then end asleep only lingering with
- * WRITE_POS short of its WAKE_AT — the linger timeout, which the model leaves out, would wake it — taken as the
- * branch `timeout && …` (Spin's `timeout`: no process can move); asleep any other way is an invalid end state.
+ * WRITE_POS short of its WAKE_AT: then its linger timeout ends the wait (`expire`, taken under Spin's `timeout`:
+ * no process can move), leaving the registration listed as WordWaiter does, and it goes round its loop, reading
+ * what came; asleep any other way is an invalid end state.
  * Its negative variant BUGGY_LINGER (spin -DNODEMAND -DBUGGY_LINGER -a): the lingering `recheck` ignores
  * WAKE_AT. Lost wake-up: the worker reads a record (`read`, batch open), `linger`s with `wakeat` one record on;
  * main does `publish` and its `look` sees READER_SLEEPING still 0; the worker does `sleepy`, `recheck` (blind to
@@ -158,21 +172,21 @@ proctype Worker(byte me) {
   byte rpos, cw;      /* RingReader #pos and #cachedWrite */
   byte word;          /* the value it sleeps on: 1, or 2 when lingering */
   bit open;           /* an open (unsealed) batch holds records */
+  bit fresh;          /* the last read found records (ProducerWorker #readRecords) */
 read:
   atomic {
     cw = wpos[me];
     if
-    :: cw != rpos -> rpos = cw; open = 1
-    :: else -> skip
+    :: cw != rpos -> rpos = cw; open = 1; fresh = 1
+    :: else -> fresh = 0
     fi
   }
 seal:
-  d_step {
-    if
-    :: sendNow != 0 && open -> open = 0
-    :: else -> skip
-    fi
-  }
+  if
+  :: sendNow != 0 && open -> open = 0
+  :: open -> open = 0                       /* its linger is over */
+  :: else -> skip
+  fi;
 idle:
   if
   :: rpos == K && !open -> goto finished    /* the model's end: nothing more will come */
@@ -181,7 +195,7 @@ idle:
   fi;
 linger:
   if
-  :: open && sendNow == 0 -> word = 2
+  :: (open || fresh) && sendNow == 0 -> word = 2
   :: else -> word = 1
   fi;
   if
@@ -205,9 +219,16 @@ recheck:
 #endif
   :: else -> skip
   fi;
-#ifndef BUGGY
+#if defined(BUGGY)
+  skip;
+#elif defined(BUGGY_IDLE)
   if
   :: sendNow != 0 && open -> rsleep[me] = 0; goto read
+  :: else -> skip
+  fi;
+#else
+  if
+  :: sendNow != 0 && (open || word == 2) -> rsleep[me] = 0; goto read
   :: else -> skip
   fi;
 #endif
@@ -224,7 +245,9 @@ sleep:
   if
   :: rwait[me] == 0 -> skip                 /* woken by a notify on READER_SLEEPING */
   :: timeout && word == 2 && wpos[me] < wakeAt[me] ->
-    goto lingered                           /* nothing it must be woken for: it sleeps out its linger */
+expire:                                     /* nothing it must be woken for: it sleeps out its linger */
+    assert(open || fresh);                  /* only a worker with a batch open, or records just read, lingers */
+    goto awake                              /* rwait[me] stays 1: the registration rides on (WordWaiter) */
   fi;
 #endif
 awake:
@@ -232,9 +255,6 @@ awake:
   goto read;
 finished:
   assert(rpos == K && !open);
-  goto end_worker;
-lingered:
-  assert(open);                             /* only a worker with an open batch lingers */
 end_worker:
   skip
 }

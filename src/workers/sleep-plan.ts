@@ -1,0 +1,47 @@
+/**
+ * How a producer worker's loop sleeps between turns (ProducerWorker.run): until when, whether lingering (new
+ * records wake it only once enough bytes have come, RingReader.waitForData's `lingerBytes`), and whether the main
+ * thread's demand to send at once (ControlBlock.sendNow: someone waits for buffer space, flushes or closes) must
+ * keep it awake.
+ *
+ * A worker lingers while batches are open, and also, with none open, after a turn that read records: traffic is
+ * flowing, so it sleeps a whole lingerMs and reads what came meanwhile in one turn, as one batch opened when it
+ * last read (no record waits longer than lingerMs for its seal). Without that, the first record after each seal
+ * woke it — a notify from the main thread, a wake-up of the worker's loop, a turn that only opened a batch and
+ * armed its linger timer — about one wake-up in five of a steady stream's (docs/shared-memory.md, "Lingering").
+ * A turn that read nothing ends it: an idle worker sleeps until a record comes, not from linger to linger.
+ */
+
+export interface LoopState {
+  /** Batches are open (Accumulator.hasOpen). */
+  readonly hasOpen: boolean;
+  /** The turn just over read records from the ring. */
+  readonly readRecords: boolean;
+  /** ControlBlock.sendNow as the turn saw it. */
+  readonly sendNow: boolean;
+  readonly lingerMs: number;
+  /** Until the oldest open batch must be sealed (Accumulator.lingerWait); undefined with none open. */
+  readonly lingerWait: number | undefined;
+}
+
+export interface SleepPlan {
+  /** Sleep lingering: new records wake the loop only once enough bytes have come. */
+  readonly lingering: boolean;
+  /** How long it may sleep; undefined: until woken. */
+  readonly timeoutMs: number | undefined;
+  /**
+   * The demand to send at once, set after this turn looked, must wake it: there are batches to seal, or records
+   * may wait unread in the ring (lingering). Re-checked after the sleep is announced (ring.pml: `recheck`); a
+   * worker lingering with no batch open that ignored the demand would hold a flush for a whole linger.
+   */
+  readonly wakeOnDemand: boolean;
+}
+
+export function planSleep(state: LoopState): SleepPlan {
+  const lingering = !state.sendNow && (state.hasOpen || (state.readRecords && state.lingerMs > 0));
+  return {
+    lingering,
+    timeoutMs: state.lingerWait ?? (lingering ? state.lingerMs : undefined),
+    wakeOnDemand: state.hasOpen || lingering,
+  };
+}
