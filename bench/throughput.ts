@@ -10,6 +10,7 @@
  *   npm run bench -- --broker kfake        against franz-go's in-memory fake cluster instead of Apache Kafka
  *   npm run bench -- --workers 1,2,4       ringkafka once per worker count (rows `ringkafka (2 workers)` …)
  *   npm run bench -- --broker-warmup 0     no producing to Apache Kafka before the first run (default 30 s)
+ *   npm run bench -- --rate-warmup 2       2 s of warm-up before each fixed-rate run's measured seconds (default 10)
  *
  * Starts the local broker unless KAFKA_BROKERS is set (or --broker kfake), creates a fresh topic per client and
  * scenario, and writes bench/results/latest.json and latest.svg. Peers that cannot run here, or cannot run a
@@ -79,6 +80,7 @@ const { values: args } = parseArgs({
     partitions: { type: 'string', default: '16' },
     repeat: { type: 'string' },
     'rate-seconds': { type: 'string' },
+    'rate-warmup': { type: 'string' },
     'broker-warmup': { type: 'string' },
     out: { type: 'string', default: join(BENCH_DIR, 'results') },
     broker: { type: 'string', default: 'kafka' },
@@ -109,7 +111,7 @@ function withWorkerCounts(picked: readonly ClientSpec[], list: string | undefine
 
 const clients = withWorkerCounts(pick(CLIENTS, args.clients, 'client'), args.workers);
 const scenarios = pick(SCENARIOS, args.scenarios, 'scenario');
-const plan = resolvePlan({ ...args, rateSeconds: args['rate-seconds'], brokerWarmup: args['broker-warmup'] });
+const plan = resolvePlan({ ...args, rateSeconds: args['rate-seconds'], rateWarmup: args['rate-warmup'], brokerWarmup: args['broker-warmup'] });
 const { records, warmupRecords, repeats } = plan;
 const partitions = Number(args.partitions);
 if (!(Number.isInteger(partitions) && partitions > 0)) throw new Error(`--partitions must be a positive integer`);

@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import { resolvePlan, runSize } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
-  it('gives the newcomer default without flags: 100,000 records after 300,000 of warm-up, median of 3, rate scenarios once for 10 s', () => {
+  it('gives the newcomer default without flags: 100,000 records after 300,000 of warm-up, median of 3, rate scenarios once for 10 s after 10 s', () => {
     const plan = resolvePlan({});
     assert.equal(plan.preset, 'default');
     assert.equal(plan.records, 100_000);
@@ -11,7 +11,7 @@ describe('resolvePlan', () => {
     assert.equal(plan.repeats, 3);
     assert.equal(plan.rateRepeats, 1);
     assert.equal(plan.rateSeconds, 10);
-    assert.equal(plan.rateWarmupSeconds, 2);
+    assert.equal(plan.rateWarmupSeconds, 10);
     assert.equal(plan.brokerWarmupSeconds, 30);
   });
 
@@ -21,6 +21,7 @@ describe('resolvePlan', () => {
     assert.equal(plan.warmupRecords, 300_000);
     assert.equal(plan.rateRepeats, 3);
     assert.equal(plan.rateSeconds, 60);
+    assert.equal(plan.rateWarmupSeconds, 15);
   });
 
   it('makes --quick shorter than the default', () => {
@@ -29,7 +30,7 @@ describe('resolvePlan', () => {
     assert.ok(quick.records < normal.records);
     assert.ok(quick.repeats < normal.repeats);
     assert.ok(quick.rateSeconds < normal.rateSeconds);
-    assert.equal(quick.rateWarmupSeconds, 1);
+    assert.equal(quick.rateWarmupSeconds, 2);
     assert.ok(quick.brokerWarmupSeconds > 0 && quick.brokerWarmupSeconds < normal.brokerWarmupSeconds);
   });
 
@@ -49,10 +50,17 @@ describe('resolvePlan', () => {
     assert.equal(plan.rateSeconds, 7);
   });
 
+  it('lets --rate-warmup set the fixed-rate warm-up, whatever the preset and --rate-seconds', () => {
+    assert.equal(resolvePlan({ rateWarmup: '3' }).rateWarmupSeconds, 3);
+    assert.equal(resolvePlan({ quick: true, rateWarmup: '20' }).rateWarmupSeconds, 20);
+    assert.equal(resolvePlan({ rateSeconds: '30' }).rateWarmupSeconds, 10, 'the preset\'s warm-up, not a share of --rate-seconds');
+  });
+
   it('refuses what is not a positive integer, and --quick with --full', () => {
     assert.throws(() => resolvePlan({ records: '0' }), /--records/);
     assert.throws(() => resolvePlan({ repeat: '1.5' }), /--repeat/);
     assert.throws(() => resolvePlan({ rateSeconds: 'x' }), /--rate-seconds/);
+    assert.throws(() => resolvePlan({ rateWarmup: '0' }), /--rate-warmup/);
     assert.throws(() => resolvePlan({ quick: true, full: true }), /exclude/);
     for (const bad of ['-1', '2.5', 'x', '']) assert.throws(() => resolvePlan({ brokerWarmup: bad }), /--broker-warmup must be a non-negative integer/, bad);
   });
@@ -79,8 +87,8 @@ describe('runSize', () => {
 
   it('gives a rate scenario rate × seconds, warm-up at the same rate, every record timed, its own repeats', () => {
     const size = runSize({ valueBytes: 100, rate: 20_000 }, plan, 64);
-    assert.deepEqual([size.records, size.warmupRecords, size.repeats, size.sampleEvery], [200_000, 40_000, 1, 1]);
-    assert.equal(size.timeoutMs, 60_000 + 24_000);
+    assert.deepEqual([size.records, size.warmupRecords, size.repeats, size.sampleEvery], [200_000, 200_000, 1, 1]);
+    assert.equal(size.timeoutMs, 60_000 + 40_000);
     assert.equal(runSize({ valueBytes: 1024, rate: 2000 }, resolvePlan({ rateSeconds: '3' }), 64).records, 6000);
   });
 });
