@@ -7,11 +7,15 @@
  *   timer later even when a notify ended the wait long before.
  * - A signal gets one 'abort' listener for as long as it lives, not one per wait: Node's EventTarget allocates and
  *   validates on every addEventListener, and a removeEventListener walks the list.
- * - A timeout or an abort ends the wait where it fires, and leaves the thread's registration on the word in
- *   place for its next wait there, which rides on it. Ending it with a notify of the thread's own, as this did
- *   before, cost a turn of the event loop per timeout (the notify posts a task that wakes the loop once more to
- *   resolve the wait) and the notify itself: at 20,000 records/s the lingering worker's timer, its most frequent
- *   wake-up, was the top entry of its profile (README, Benchmark).
+ * - A timeout ends the wait where it fires, and leaves the thread's registration on the word in place for its
+ *   next wait there, which rides on it. Ending it with a notify of the thread's own, as this did before, cost a
+ *   turn of the event loop per timeout (the notify posts a task that wakes the loop once more to resolve the wait)
+ *   and the notify itself: at 20,000 records/s the lingering worker's timer, its most frequent wake-up, was the
+ *   top entry of its profile (README, Benchmark). A registration holds its SharedArrayBuffer until a notify or
+ *   the thread's end; timeouts are the worker's ring reader's, whose thread ends with its producer.
+ * - An abort (how a wait ends at close, or when a worker dies) ends the wait where it fires too, and then drops
+ *   the registration with a notify of its own once no other wait rides on it: the thread may never wait on the
+ *   word again, and a registration left listed on the main thread would keep a closed producer's ring alive.
  *
  * Why riding on a registration loses no wake-up. A registration is made by waitAsync in one atomic step (the
  * word still holds the value expected, or it returns at once) and stays in V8's list for the word until a
@@ -56,22 +60,23 @@ const MAX_TIMER_MS = 2 ** 31 - 1;
 
 /** One wait in progress: a notify, its timer or its signal ends it, whichever comes first. */
 class PendingWait {
-  readonly #waits: Set<PendingWait>;
+  readonly #waiter: WordWaiter;
   readonly #settle: (outcome: WaitOutcome) => void;
   readonly signal: AbortSignal | undefined;
   timer: NodeJS.Timeout | undefined;
 
-  constructor(waits: Set<PendingWait>, settle: (outcome: WaitOutcome) => void, signal: AbortSignal | undefined) {
-    this.#waits = waits;
+  constructor(waiter: WordWaiter, settle: (outcome: WaitOutcome) => void, signal: AbortSignal | undefined) {
+    this.#waiter = waiter;
     this.#settle = settle;
     this.signal = signal;
   }
 
   end(outcome: WaitOutcome): void {
-    if (!this.#waits.delete(this)) return; // already ended
+    if (!this.#waiter.forget(this)) return; // already ended
     if (this.timer !== undefined) clearTimeout(this.timer);
     if (this.signal !== undefined) waitsBySignal.get(this.signal)?.delete(this);
     this.#settle(outcome);
+    if (outcome === 'aborted') this.#waiter.dropRegistration();
   }
 }
 
@@ -131,11 +136,25 @@ export class WordWaiter {
       void result.value.then(this.#notified);
     }
     return new Promise<WaitOutcome>((resolve) => {
-      const wait = new PendingWait(this.#waits, resolve, signal);
+      const wait = new PendingWait(this, resolve, signal);
       this.#waits.add(wait);
       if (limited) wait.timer = setTimeout(onTimeout, timeoutMs, wait).unref();
       if (signal !== undefined) watch(signal, wait);
     });
+  }
+
+  /** Takes an ended wait off the list; false if it was not on it (it had ended already). */
+  forget(wait: PendingWait): boolean {
+    return this.#waits.delete(wait);
+  }
+
+  /**
+   * Takes the registration out of V8's list with a notify of this thread's own, unless a wait still rides on it.
+   * Only this thread waits on the word, so the notify wakes nobody else; its resolution comes back as a spurious
+   * wake-up to any wait that rides on the registration meanwhile.
+   */
+  dropRegistration(): void {
+    if (this.#registered && this.#waits.size === 0) Atomics.notify(this.#words, this.#index);
   }
 
   /** The registration resolved: a notify took it out of V8's list. */

@@ -73,6 +73,8 @@ export class ProducerWorker {
   #lastReadAt = 0;
   /** The last #readRing read records (not only topic entries, or nothing). */
   #readRecords = false;
+  /** The loop's last sleep ended with its timeout. */
+  #timedOut = false;
   /** The sleeping loop's `hasWork` while batches are open or it lingers: the main thread's demand to send now. */
   readonly #sendNow = (): boolean => this.#control.sendNow;
   readonly #tokens: WorkerTokens;
@@ -149,21 +151,23 @@ export class ProducerWorker {
       // then, unless they could fill a batch (roomBeforeFull) or LINGER_WAKE_BYTES have come. One wake-up per
       // linger instead of one per turn of the main thread's loop: at 20,000 records/s of 100 B it took a fifth
       // to a quarter off the worker's CPU.
-      // With none open, it lingers on after a turn that read records (./sleep-plan.ts).
+      // With none open, it lingers on after a turn its linger timeout began that read records (./sleep-plan.ts).
       const plan = planSleep({
         hasOpen: this.#batches.hasOpen,
         readRecords: this.#readRecords,
+        timedOut: this.#timedOut,
         sendNow: this.#control.sendNow,
         lingerMs: this.#settings.lingerMs,
         lingerWait: this.#batches.lingerWait(),
       });
       this.#lingered = plan.lingering;
-      await this.#reader.waitForData({
+      const outcome = await this.#reader.waitForData({
         timeoutMs: plan.timeoutMs,
         signal: this.#stop.signal,
         hasWork: plan.wakeOnDemand ? this.#sendNow : undefined,
         lingerBytes: plan.lingering ? this.#lingerBytes() : undefined,
       });
+      this.#timedOut = outcome === 'timed-out';
     }
     await this.#done;
     await this.#completions.drained();

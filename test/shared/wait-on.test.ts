@@ -95,7 +95,21 @@ describe('WordWaiter', () => {
     assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
     controller.abort();
     assert.deepEqual(await alive(Promise.all(waits)), ['aborted', 'aborted']);
+    assert.equal(Atomics.notify(a, 0) + Atomics.notify(b, 0), 0, 'no registration was left behind');
     assert.equal(await new WordWaiter(a, 0).wait(0, { signal: controller.signal }), 'aborted', 'an aborted signal ends a wait at once');
+  });
+
+  it('an abort leaves a registration that another wait rides on, and drops it with the last', async () => {
+    const w = words();
+    const waiter = new WordWaiter(w, 0);
+    const first = new AbortController();
+    const second = new AbortController();
+    const waits = [waiter.wait(0, { signal: first.signal }), waiter.wait(0, { signal: second.signal })];
+    first.abort();
+    assert.equal(await alive(waits[0]!), 'aborted');
+    second.abort();
+    assert.equal(await alive(waits[1]!), 'aborted');
+    assert.equal(Atomics.notify(w, 0), 0, 'nothing left listed to hold the buffer');
   });
 
   it('forgets a wait that ended, so a later abort of its signal does not end another wait on the word', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { planSleep, type LoopState } from '../../src/workers/sleep-plan.js';
 
-const quiet: LoopState = { hasOpen: false, readRecords: false, sendNow: false, lingerMs: 5, lingerWait: undefined };
+const quiet: LoopState = { hasOpen: false, readRecords: false, timedOut: false, sendNow: false, lingerMs: 5, lingerWait: undefined };
 
 describe('planSleep', () => {
   it('an idle worker (nothing open, nothing read) sleeps until woken, not lingering', () => {
@@ -13,16 +13,20 @@ describe('planSleep', () => {
     assert.deepEqual(planSleep({ ...quiet, hasOpen: true, readRecords: true, lingerWait: 3 }), { lingering: true, timeoutMs: 3, wakeOnDemand: true });
   });
 
-  it('with none open after a turn that read records it lingers a whole lingerMs, and the demand wakes it', () => {
-    assert.deepEqual(planSleep({ ...quiet, readRecords: true }), { lingering: true, timeoutMs: 5, wakeOnDemand: true });
+  it('with none open after a turn its linger timeout began that read records, it lingers a whole lingerMs, and the demand wakes it', () => {
+    assert.deepEqual(planSleep({ ...quiet, readRecords: true, timedOut: true }), { lingering: true, timeoutMs: 5, wakeOnDemand: true });
+  });
+
+  it('with none open after a turn a wake-up began (bytes, an answer: a busy worker), it does not linger', () => {
+    assert.deepEqual(planSleep({ ...quiet, readRecords: true }), { lingering: false, timeoutMs: undefined, wakeOnDemand: false });
   });
 
   it('does not linger while sendNow is set; open batches still make the demand wake it', () => {
-    assert.deepEqual(planSleep({ ...quiet, readRecords: true, sendNow: true }), { lingering: false, timeoutMs: undefined, wakeOnDemand: false });
+    assert.deepEqual(planSleep({ ...quiet, readRecords: true, timedOut: true, sendNow: true }), { lingering: false, timeoutMs: undefined, wakeOnDemand: false });
     assert.deepEqual(planSleep({ ...quiet, hasOpen: true, sendNow: true, lingerWait: 0 }), { lingering: false, timeoutMs: 0, wakeOnDemand: true });
   });
 
   it('with lingerMs 0 a turn that read records does not make it linger', () => {
-    assert.deepEqual(planSleep({ ...quiet, lingerMs: 0, readRecords: true }), { lingering: false, timeoutMs: undefined, wakeOnDemand: false });
+    assert.deepEqual(planSleep({ ...quiet, lingerMs: 0, readRecords: true, timedOut: true }), { lingering: false, timeoutMs: undefined, wakeOnDemand: false });
   });
 });

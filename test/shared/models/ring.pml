@@ -14,7 +14,9 @@
  *                  #sealDue (Accumulator.sealDue(sendNow)), then RingReader.waitForData({ hasWork, lingerBytes })
  *                  in src/shared/ring.ts as planSleep (src/workers/sleep-plan.ts) says: the sleep is lingering
  *                  (lingerBytes set) while sendNow is off and the worker has open batches or its last read found
- *                  records; hasWork is `control.sendNow` whenever it has open batches or lingers, else none.
+ *                  records (the code also asks that its linger timeout began that turn; the model, without
+ *                  timeouts, lets any such read count: more behaviours than the code has, none fewer); hasWork is
+ *                  `control.sendNow` whenever it has open batches or lingers, else none.
  *
  * Steps (labels below) and the code they stand for; each step is one Atomics operation, executed atomically.
  *   Main    publish  RingWriter.commit: Atomics.store(WRITE_POS)
