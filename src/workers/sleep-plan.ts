@@ -5,9 +5,9 @@
  * keep it awake.
  *
  * A worker lingers while batches are open, and also, with none open, after a turn that its linger timeout began
- * and that read records: a steady stream of fewer bytes per linger than wake a lingering worker, so it sleeps a
- * whole lingerMs and reads what came meanwhile in one turn, as one batch opened when it last read (no record
- * waits longer than lingerMs for its seal). Without that, the first record after each seal woke it — a notify from
+ * and that read records: the sign of a steady stream bringing fewer bytes per linger than wake a lingering worker.
+ * It sleeps a whole lingerMs and reads what came meanwhile in one turn, as one batch opened when it last read (no
+ * record waits longer than lingerMs for its seal). Without that, the first record after each seal woke it — a notify from
  * the main thread, a wake-up of the worker's loop, a turn that only opened a batch and armed its linger timer —
  * about one wake-up in five of such a stream's (docs/shared-memory.md, section 2).
  *
