@@ -146,7 +146,7 @@ export class ProducerWorker {
       if (this.#closing) break;
       // `hasWork` is re-checked after the reader announces its sleep: the main thread sets WAITERS/FLUSHES and
       // then wakes us, and a wake landing between #sealDue's look and the sleep must not be lost (it would hold
-      // an open batch, and a flush, for the whole linger).
+      // an open batch, or records left unread while lingering, and a flush, for the whole linger).
       // With batches open the loop wakes at their linger deadline anyway: new records need not wake it before
       // then, unless they could fill a batch (roomBeforeFull) or LINGER_WAKE_BYTES have come. One wake-up per
       // linger instead of one per turn of the main thread's loop: at 20,000 records/s of 100 B it took a fifth

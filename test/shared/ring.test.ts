@@ -394,8 +394,8 @@ describe('reader wake-up, forced interleaving (test/shared/models/ring.pml)', ()
     assert.equal(result.outcome, 'not-equal', `the worker must not sleep out its linger (its wait ended ${result.outcome})`);
   });
 
-  // A worker that read records on its last turn lingers even with no batch open (src/workers/sleep-plan.ts), and
-  // records may then wait unread in the ring. A flush that comes between its last look and its sleep must still
+  // A worker whose linger timeout began a turn that read records lingers on even with no batch open
+  // (src/workers/sleep-plan.ts), and records may then wait unread in the ring. A flush that comes between its last look and its sleep must still
   // wake it: had it asked for sendNow only with a batch open (ring.pml -DBUGGY_IDLE), it would sleep out the
   // whole linger with the flushed record unread.
   it('a flush between the last look and the sleep of a worker lingering with no batch open is not lost', { timeout: 60_000 }, async (t) => {
