@@ -15,10 +15,12 @@
  * its turn of the event loop ends, and before any later record of the same call waits for buffer space, so no other
  * record can reach the rings in between.
  *
- * No object per record: the staged records live in reused columns, and the groups are linked lists through them.
+ * No object per record: a staged record stays in its call's columns (call-records.ts) and is staged by reference
+ * to its call and its position there, in reused columns, and the groups are linked lists through them. Each record
+ * is handed on through one reused object (CallRecords.lend).
  */
+import { clearLentRecord, newLentRecord, type CallRecords } from './call-records.js';
 import type { Deliveries } from './deliveries.js';
-import type { PreparedRecord } from './serialize.js';
 import type { Settler } from './settlers.js';
 import type { TopicInfo } from './topic-registry.js';
 
@@ -26,7 +28,8 @@ const INITIAL_RECORDS = 256;
 const INITIAL_GROUPS = 16;
 
 export class PartitionGrouping {
-  #prepared: (PreparedRecord | undefined)[] = [];
+  /** The call each staged record is in; it stays there (CallRecords) until it is handed on. */
+  #calls: (CallRecords | undefined)[] = [];
   #topics: (TopicInfo | undefined)[] = [];
   #partitions = new Int32Array(INITIAL_RECORDS);
   #seqs = new Float64Array(INITIAL_RECORDS);
@@ -41,17 +44,22 @@ export class PartitionGrouping {
   #groups = 0;
   /** By topic index: the last staged record of each partition, -1 where there is none. */
   readonly #tails: (Int32Array | undefined)[] = [];
+  /** The object every staged record is lent through to `deliveries.accept`. */
+  readonly #lent = newLentRecord();
 
   /** Records staged and not handed on yet. */
   get size(): number {
     return this.#count;
   }
 
-  /** Stages a record that has its bytes in the budget. */
-  add(prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, position: number): void {
+  /**
+   * Stages the record at `position` of `call`, which has its bytes in the budget. The call keeps it until
+   * `acceptAll` lends it on (and the call forgets it then).
+   */
+  add(call: CallRecords, topic: TopicInfo, partition: number, seq: number, position: number): void {
     const i = this.#count;
     if (i === this.#next.length) this.#growRecords();
-    this.#prepared[i] = prepared;
+    this.#calls[i] = call;
     this.#topics[i] = topic;
     this.#partitions[i] = partition;
     this.#seqs[i] = seq;
@@ -67,8 +75,9 @@ export class PartitionGrouping {
   }
 
   /**
-   * Hands every staged record to `deliveries.accept`, partition by partition, and empties the slice. Never re-entered:
-   * accepting calls down into the delivery table and the workers' rings, none of which calls back into the intake.
+   * Hands every staged record to `deliveries.accept`, partition by partition, and empties the slice. Each is lent
+   * through one reused object that `accept` reads and keeps none of (CallRecords.lend). Never re-entered: accepting
+   * calls down into the delivery table and the workers' rings, none of which calls back into the intake.
    */
   acceptAll(deliveries: Pick<Deliveries, 'accept'>, settler: Settler, signal: AbortSignal | undefined, now: number): void {
     const groups = this.#groups;
@@ -77,18 +86,21 @@ export class PartitionGrouping {
     this.#groups = 0;
     this.#count = 0;
     for (let g = 0; g < groups; g++) this.#tails[this.#groupTopics[g]!]![this.#groupPartitions[g]!] = -1;
-    const prepared = this.#prepared;
+    const calls = this.#calls;
     const topics = this.#topics;
+    const lent = this.#lent;
     try {
       for (let g = 0; g < groups; g++) {
         for (let i = this.#groupHeads[g]!; i >= 0; i = this.#next[i]!) {
-          deliveries.accept(prepared[i]!, topics[i]!, this.#partitions[i]!, this.#seqs[i]!, settler, this.#positions[i]!, signal, now);
+          const position = this.#positions[i]!;
+          deliveries.accept(calls[i]!.lend(position, lent), topics[i]!, this.#partitions[i]!, this.#seqs[i]!, settler, position, signal, now);
         }
       }
     } finally {
-      // The staged records are garbage once accepted: drop the references (the columns are reused).
-      prepared.fill(undefined, 0, count);
+      // Drop the references (the columns are reused): the calls are done with once their records are accepted.
+      calls.fill(undefined, 0, count);
       topics.fill(undefined, 0, count);
+      clearLentRecord(lent);
     }
   }
 

@@ -253,9 +253,8 @@ export class RecordIntake {
     }
     const size = call.size(position);
     if (!runs.active && this.#budget.tryAcquire(size)) {
-      // Staged, and handed on grouped by partition at the end of the slice (#placed).
-      this.#placed.add(call.record(position), topic, partition, seq, position);
-      call.forget(position);
+      // Staged, and handed on grouped by partition at the end of the slice (#placed), which forgets it then.
+      this.#placed.add(call, topic, partition, seq, position);
       return;
     }
     // The staged records precede this one, which waits: they go to the rings first.
@@ -284,8 +283,7 @@ export class RecordIntake {
     const call = slice.call!;
     for (let i = 0; i < slice.length; i++) {
       const p = slice.positionAt(i);
-      this.#granted.add(call.record(p), call.placedTopic(p), call.placedPartition(p), call.seq(p), p);
-      call.forget(p);
+      this.#granted.add(call, call.placedTopic(p), call.placedPartition(p), call.seq(p), p);
     }
     this.#slices.give(slice);
     this.#granted.acceptAll(this.#deliveries, settler, signal, acceptedAt);
