@@ -89,12 +89,24 @@ describe('CallRecords', () => {
     assert.equal(fresh.has(1), false, 'the reused and the fresh call do not share columns');
   });
 
-  it('keeps at most eight sets of columns, none of a huge call', () => {
-    const pool = new CallColumnsPool();
+  it('keeps sets of columns up to 20 MiB in all and 64 sets, none of a huge call', () => {
     const done = (call: CallRecords): void => call.donePlacing();
-    const calls = Array.from({ length: 10 }, () => new CallRecords(100, pool));
+    const small = new CallColumnsPool();
+    Array.from({ length: 70 }, () => new CallRecords(100, small)).forEach(done);
+    assert.equal(small.kept, 64, 'at most 64 sets, however small');
+    // 16,384 records × 10 columns × 8 bytes = 1.25 MiB a set: 16 of them in 20 MiB.
+    const large = new CallColumnsPool();
+    const calls = Array.from({ length: 20 }, () => new CallRecords(16_384, large));
     calls.forEach(done);
-    assert.equal(pool.kept, 8);
+    assert.equal(large.kept, 16, 'at most 20 MiB of columns');
+    const again = new CallRecords(16_384, large);
+    assert.equal(large.kept, 15, 'a kept set taken');
+    done(again);
+    assert.equal(large.kept, 16, 'and kept again when given back: taking it made room');
+    const nearly = new CallColumnsPool();
+    done(new CallRecords(10_321, nearly));
+    new CallRecords(10_322, nearly);
+    assert.equal(nearly.kept, 0, 'a call a record longer than the last reuses its columns (capacities are rounded up)');
     const emptied = new CallColumnsPool();
     done(new CallRecords(16_385, emptied));
     assert.equal(emptied.kept, 0, 'a call of more than 16,384 records leaves its columns to the collector');
