@@ -484,8 +484,17 @@ export class RecordIntake {
 
   /** A send begins. The sweep timer runs only while work is pending: it keeps the process alive then, never when idle. */
   #beginSend(): number {
-    this.#sweepTimer ??= setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
+    if (this.#sweepTimer === undefined) this.#startSweep();
     return this.#sends.begin();
+  }
+
+  /**
+   * Apart from #beginSend, which runs per record: V8 allocates the context of a function that makes a closure on
+   * every call to it, whichever branch runs (in a sampling allocation profile of the kfake bench at 100B-none, with
+   * inlining off, #beginSend's was two fifths of what the main thread allocated).
+   */
+  #startSweep(): void {
+    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
   }
 
   #sweep(): void {
