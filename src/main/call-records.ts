@@ -46,7 +46,7 @@ const SEQ = 4;
  * columns; a tenth do now, besides the first burst of each run. Four alternated pairs of 6,000,000 records against
  * the pool of before (`npx tsx bench/throughput.ts --broker kfake --clients ringkafka --scenarios 100B-none
  * --records 6000000 --repeat 1`): main thread 0.47 → 0.42 µs per record and 1.64M → 1.82M records/s (medians; better
- * in each pair), collector's time level, peak RSS about 30 MB higher (the kept columns).
+ * in each pair), collector's time level, peak RSS about 45 MB higher (medians; it spreads over 550–665 MB).
  */
 export class CallColumnsPool {
   readonly #free: Columns[] = [];
