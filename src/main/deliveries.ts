@@ -85,7 +85,8 @@ export class Deliveries {
   /**
    * The record has its bytes in the budget: give it an id and hand it to its partition's worker. `now` is the
    * moment it was accepted (one clock read per sendBatch or granted slice), from which the delivery deadline
-   * counts.
+   * counts. `prepared` may be lent (a sendBatch's records come through one reused object, CallRecords.lend): its
+   * fields are read here and copied on, and nothing keeps the object.
    */
   accept(
     prepared: PreparedRecord, topic: TopicInfo, partition: number, seq: number, settler: Settler, position: number,

@@ -142,6 +142,7 @@ describe('PartitionGrouping', () => {
     grouping.acceptAll(deliveries, settler, undefined, 0);
     assert.deepEqual(accepted.map((a) => a.label), ['c', 'd'], 'no group of the failed slice survives');
   });
+
   it('lends every record through one object, with that record\'s fields when it is handed on, and keeps none after', () => {
     const grouping = new PartitionGrouping();
     const { accepted, lent, deliveries } = recorder();
