@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolvePlan, runSize } from '../../../bench/lib/run-plan.js';
+import { resolvePlan, runSize, warmupCalls } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
   it('gives the newcomer default without flags: 100,000 records after 300,000 of warm-up, median of 3, rate scenarios once for 10 s after 10 s', () => {
@@ -90,5 +90,17 @@ describe('runSize', () => {
     assert.deepEqual([size.records, size.warmupRecords, size.repeats, size.sampleEvery], [200_000, 200_000, 1, 1]);
     assert.equal(size.timeoutMs, 60_000 + 40_000);
     assert.equal(runSize({ valueBytes: 1024, rate: 2000 }, resolvePlan({ rateSeconds: '3' }), 64).records, 6000);
+  });
+});
+
+describe('warmupCalls', () => {
+  it('sends the warm-up in two driver calls that cover its records once, in order, so the measured call is the third', () => {
+    assert.deepEqual(warmupCalls(300_000), [{ from: 0, count: 150_000 }, { from: 150_000, count: 150_000 }]);
+    assert.deepEqual(warmupCalls(102_401), [{ from: 0, count: 51_200 }, { from: 51_200, count: 51_201 }]);
+  });
+
+  it('makes one call of a single record and none of an empty warm-up', () => {
+    assert.deepEqual(warmupCalls(1), [{ from: 0, count: 1 }]);
+    assert.deepEqual(warmupCalls(0), []);
   });
 });
