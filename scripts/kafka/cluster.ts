@@ -14,7 +14,6 @@ import { spawn, execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
-import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -22,7 +21,7 @@ import {
   CLASSPATH, HOST, KAFKA_DIR, REAUTH_MS, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
 } from './config.js';
 import { ensureInstalled } from './install.js';
-import { storageFormatArgs, type TransactionVersion } from './format-args.js';
+import { newClusterId, storageFormatArgs, type TransactionVersion } from './format-args.js';
 import { brokerAnswers } from './probe.js';
 import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
@@ -172,9 +171,8 @@ async function format(nodes: number, transactionVersion: TransactionVersion | un
   for (let id = 1; id <= 3; id++) {
     if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before formatting it afresh (size or transaction.version)`);
   }
-  // A Kafka cluster id is 16 random bytes in URL-safe base64 without padding.
   const layout: Layout = {
-    nodes, clusterId: randomBytes(16).toString('base64url'), scram: true, ...(transactionVersion !== undefined && { transactionVersion }),
+    nodes, clusterId: newClusterId(), scram: true, ...(transactionVersion !== undefined && { transactionVersion }),
   };
   const { username, password } = SASL_USER;
   const scram = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [

@@ -9,6 +9,8 @@
  * once against each (.ci/run).
  */
 
+import { randomBytes } from 'node:crypto';
+
 /** The feature levels Kafka 4.3's StorageTool accepts for transaction.version. */
 export const TRANSACTION_VERSIONS = [0, 1, 2] as const;
 export type TransactionVersion = (typeof TRANSACTION_VERSIONS)[number];
@@ -33,10 +35,25 @@ export interface FormatOptions {
   readonly transactionVersion?: TransactionVersion | undefined;
 }
 
-/** Arguments after the StorageTool's main class. */
+/**
+ * A new cluster id: 16 random bytes in URL-safe base64 without padding, drawn again while it starts with '-', as
+ * Kafka's own generator does: the StorageTool's argument parser reads `-t -pv6Z…` as a flag with its value missing,
+ * and one format in 64 failed so (a CI run did).
+ */
+export function newClusterId(random: (size: number) => Uint8Array = randomBytes): string {
+  for (;;) {
+    const id = Buffer.from(random(16)).toString('base64url');
+    if (!id.startsWith('-')) return id;
+  }
+}
+
+/**
+ * Arguments after the StorageTool's main class. The id is given as `--cluster-id=<id>`, so a cluster formatted with
+ * an id that starts with '-' (before newClusterId) is read as the value it is.
+ */
 export function storageFormatArgs(options: FormatOptions): string[] {
   return [
-    'format', '-t', options.clusterId, '-c', options.properties, ...options.scram,
+    'format', `--cluster-id=${options.clusterId}`, '-c', options.properties, ...options.scram,
     ...(options.transactionVersion !== undefined ? ['--feature', `transaction.version=${options.transactionVersion}`] : []),
   ];
 }
