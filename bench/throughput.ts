@@ -22,6 +22,7 @@ import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { status as localNodes } from '../scripts/kafka/cluster.js';
 import { TLS_DIR, sslPort } from '../scripts/kafka/config.js';
 import { listening, useBroker } from '../test/helpers/broker.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, standingOf, type ClientSpec, type RunRow } from './lib/clients.js';
@@ -262,7 +263,12 @@ try {
 
 // ── output ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
-const machine = describeMachine(external, kfake !== undefined ? `${kfake.versions}, in memory on this machine (--broker kfake)` : undefined);
+// The local broker's log dirs, when the bench ran against it: on disk or in memory (npm run kafka -- start
+// --log-dirs memory) changes the 1 KiB scenarios' numbers (scripts/kafka/log-dirs.ts), so the report says which.
+const localLogDir = kfake === undefined ? (await localNodes()).find((n) => n.running && brokers.includes(n.address))?.logDir : undefined;
+const machine = describeMachine(
+  external, kfake !== undefined ? `${kfake.versions}, in memory on this machine (--broker kfake)` : undefined, localLogDir,
+);
 const headers = [
   'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'main µs/rec',
   'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'main waited', 'GC max ms', 'note',

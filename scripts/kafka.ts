@@ -1,9 +1,11 @@
 /**
- * npm run kafka -- start [--nodes 1|3] [--node N] [--secure] [--transaction-version 0|1|2] | stop [--node N] | status
- *   | tool <MainClass> [args…]
+ * npm run kafka -- start [--nodes 1|3] [--node N] [--secure] [--transaction-version 0|1|2] [--log-dirs disk|memory]
+ *   | stop [--node N] | status | tool <MainClass> [args…]
  *
  * `--transaction-version` formats the cluster with that transaction.version finalized (afresh when it was formatted
  * at another level, so stop it first); without it a formatted cluster keeps its level (scripts/kafka/format-args.ts).
+ * `--log-dirs memory` formats it with its partitions' logs on tmpfs, for the bench (scripts/kafka/log-dirs.ts says
+ * why); the same rule applies.
  * The local Apache Kafka the tests and the bench run against. See scripts/kafka/ for how it is laid out.
  */
 import { parseArgs } from 'node:util';
@@ -12,11 +14,15 @@ import { CLASSPATH, KAFKA_VERSION } from './kafka/config.js';
 import { ensureInstalled } from './kafka/install.js';
 import { secureAddresses, start, status, stop } from './kafka/cluster.js';
 import { parseTransactionVersion } from './kafka/format-args.js';
+import { parseLogDirPlace } from './kafka/log-dirs.js';
 
 const { positionals, values } = parseArgs({
   allowPositionals: true,
   strict: false,
-  options: { nodes: { type: 'string' }, node: { type: 'string' }, secure: { type: 'boolean' }, 'transaction-version': { type: 'string' } },
+  options: {
+    nodes: { type: 'string' }, node: { type: 'string' }, secure: { type: 'boolean' }, 'transaction-version': { type: 'string' },
+    'log-dirs': { type: 'string' },
+  },
 });
 const [command, ...rest] = positionals;
 const toInt = (value: string | boolean | undefined): number | undefined =>
@@ -29,7 +35,10 @@ switch (command) {
     const level = values['transaction-version'];
     // strict: false reads a bare `--transaction-version` as true: rejected, not taken as the default
     const transactionVersion = level === undefined ? undefined : parseTransactionVersion(typeof level === 'string' ? level : '');
+    const place = values['log-dirs'];
+    const logDirs = place === undefined ? undefined : parseLogDirPlace(typeof place === 'string' ? place : '');
     const addresses = await start({
+      ...(logDirs !== undefined && { logDirs }),
       ...(transactionVersion !== undefined && { transactionVersion }),
       ...(nodes !== undefined && { nodes }),
       ...(node !== undefined && { node }),
@@ -53,7 +62,10 @@ switch (command) {
     const nodes = await status();
     if (nodes.length === 0) console.log('no local cluster has been formatted');
     for (const n of nodes) {
-      console.log(`node ${n.nodeId} ${n.address} ${n.running ? `running (pid ${n.pid})` : 'stopped'}${n.running ? (n.answering ? ', answering' : ', not answering') : ''}`);
+      console.log(
+        `node ${n.nodeId} ${n.address} ${n.running ? `running (pid ${n.pid})` : 'stopped'}${n.running ? (n.answering ? ', answering' : ', not answering') : ''}` +
+          `, logs in ${n.logDir}`,
+      );
     }
     break;
   }
@@ -70,6 +82,9 @@ switch (command) {
     break;
   }
   default:
-    console.error('usage: npm run kafka -- start [--nodes 1|3] [--node N] [--secure] [--transaction-version 0|1|2] | stop [--node N] | status | install | tool <MainClass> [args…]');
+    console.error(
+      'usage: npm run kafka -- start [--nodes 1|3] [--node N] [--secure] [--transaction-version 0|1|2] [--log-dirs disk|memory]' +
+        ' | stop [--node N] | status | install | tool <MainClass> [args…]',
+    );
     process.exitCode = 2;
 }

@@ -28,8 +28,11 @@ function firstLine(command: string, args: readonly string[]): string | null {
   }
 }
 
-/** The machine, as far as a reader needs it to compare numbers. `external` when KAFKA_BROKERS pointed elsewhere. */
-export function describeMachine(externalBroker: boolean, broker?: string): Machine {
+/**
+ * The machine, as far as a reader needs it to compare numbers. `external` when KAFKA_BROKERS pointed elsewhere;
+ * `logDir`: the local broker's log dirs, when the bench ran against it (on disk or in memory).
+ */
+export function describeMachine(externalBroker: boolean, broker?: string, logDir?: string): Machine {
   const list = cpus();
   const javaVersion = (() => {
     try {
@@ -48,7 +51,8 @@ export function describeMachine(externalBroker: boolean, broker?: string): Machi
     node: process.version,
     java: javaVersion,
     go: firstLine('go', ['version']),
-    kafka: broker !== undefined ? broker : externalBroker ? `external (KAFKA_BROKERS=${process.env.KAFKA_BROKERS})` : `Apache Kafka ${KAFKA_VERSION}, 1 KRaft node on this machine`,
+    kafka: (broker !== undefined ? broker : externalBroker ? `external (KAFKA_BROKERS=${process.env.KAFKA_BROKERS})` : `Apache Kafka ${KAFKA_VERSION}, 1 KRaft node on this machine`) +
+      (logDir !== undefined ? `, its logs in ${logDir}` : ''),
   };
 }
 

@@ -18,10 +18,11 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CLASSPATH, HOST, KAFKA_DIR, REAUTH_MS, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
+  CLASSPATH, HOST, KAFKA_DIR, REAUTH_MS, ROOT, SASL_USER, TOOLS, brokerPort, controllerPort, nodeDir, saslSslPort, sslPort,
 } from './config.js';
 import { ensureInstalled } from './install.js';
 import { newClusterId, storageFormatArgs, type TransactionVersion } from './format-args.js';
+import { memoryRoot, nodeLogDir, type LogDirPlace } from './log-dirs.js';
 import { brokerAnswers } from './probe.js';
 import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
@@ -37,6 +38,8 @@ interface Layout {
   readonly scram?: boolean;
   /** transaction.version finalized at format time; absent: the release's default (2). */
   readonly transactionVersion?: TransactionVersion;
+  /** Where the partitions' logs are (log-dirs.ts); absent: on disk. */
+  readonly logDirs?: LogDirPlace;
 }
 
 export interface NodeStatus {
@@ -45,10 +48,14 @@ export interface NodeStatus {
   readonly running: boolean;
   readonly answering: boolean;
   readonly address: string;
+  /** Its `log.dirs`. */
+  readonly logDir: string;
 }
 
 const pidFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.pid');
 const logFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.log');
+const MEMORY_ROOT = memoryRoot(ROOT);
+const logDirOf = (layout: Layout, nodeId: number): string => nodeLogDir(layout.logDirs ?? 'disk', nodeId, nodeDir(nodeId), MEMORY_ROOT);
 
 function isAlive(pid: number): boolean {
   try {
@@ -113,7 +120,7 @@ function secureProperties(nodeId: number): string[] {
   ];
 }
 
-function serverProperties(nodeId: number, nodes: number, secure: boolean): string {
+function serverProperties(nodeId: number, nodes: number, secure: boolean, logDir: string): string {
   const voters = Array.from({ length: nodes }, (_, i) => `${i + 1}@${HOST}:${controllerPort(i + 1)}`).join(',');
   const replication = nodes === 1 ? 1 : 3;
   const minIsr = nodes === 1 ? 1 : 2;
@@ -131,7 +138,7 @@ function serverProperties(nodeId: number, nodes: number, secure: boolean): strin
         ]),
     'controller.listener.names=CONTROLLER',
     'inter.broker.listener.name=PLAINTEXT',
-    `log.dirs=${join(nodeDir(nodeId), 'data')}`,
+    `log.dirs=${logDir}`,
     'num.partitions=1',
     `default.replication.factor=${replication}`,
     `min.insync.replicas=${minIsr}`,
@@ -167,26 +174,35 @@ function jvmOptions(nodes: number): string[] {
 }
 
 /** Formats storage for a fresh cluster of `nodes` nodes, wiping any earlier data (only when nothing runs). */
-async function format(nodes: number, transactionVersion: TransactionVersion | undefined, log: (line: string) => void): Promise<Layout> {
+async function format(
+  nodes: number, transactionVersion: TransactionVersion | undefined, place: LogDirPlace, log: (line: string) => void,
+): Promise<Layout> {
   for (let id = 1; id <= 3; id++) {
-    if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before formatting it afresh (size or transaction.version)`);
+    if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before formatting it afresh (size, transaction.version or log dirs)`);
   }
   const layout: Layout = {
     nodes, clusterId: newClusterId(), scram: true, ...(transactionVersion !== undefined && { transactionVersion }),
+    ...(place === 'memory' && { logDirs: place }),
   };
   const { username, password } = SASL_USER;
   const scram = ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((mechanism) => [
     '--add-scram', `${mechanism}=[name=${username},password=${password}]`,
   ]);
-  log(`formatting a ${nodes}-node KRaft cluster ${layout.clusterId}${transactionVersion !== undefined ? ` with transaction.version=${transactionVersion}` : ''}`);
+  log(
+    `formatting a ${nodes}-node KRaft cluster ${layout.clusterId}${transactionVersion !== undefined ? ` with transaction.version=${transactionVersion}` : ''}` +
+      `${place === 'memory' ? `, its logs in memory under ${MEMORY_ROOT}` : ''}`,
+  );
   await writeFile(LOG4J, LOG4J_CONFIG);
+  // An earlier in-memory cluster's logs go too, whichever way this one keeps them: they hold the machine's memory.
+  await rm(MEMORY_ROOT, { recursive: true, force: true });
   await Promise.all(
     Array.from({ length: nodes }, async (_, i) => {
       const id = i + 1;
       await rm(nodeDir(id), { recursive: true, force: true });
       await mkdir(nodeDir(id), { recursive: true });
+      await mkdir(logDirOf(layout, id), { recursive: true });
       const props = join(nodeDir(id), 'server.properties');
-      await writeFile(props, serverProperties(id, nodes, false));
+      await writeFile(props, serverProperties(id, nodes, false, logDirOf(layout, id)));
       await run('java', [
         '-cp', CLASSPATH, `-Dlog4j2.configurationFile=${LOG4J}`, TOOLS.storage,
         ...storageFormatArgs({ clusterId: layout.clusterId, properties: props, scram, transactionVersion }),
@@ -215,7 +231,7 @@ async function startNode(nodeId: number, layout: Layout, secure: boolean, log: (
     }
     return;
   }
-  await writeFile(propertiesFile(nodeId), serverProperties(nodeId, layout.nodes, secure));
+  await writeFile(propertiesFile(nodeId), serverProperties(nodeId, layout.nodes, secure, logDirOf(layout, nodeId)));
   const out = openSync(logFile(nodeId), 'a');
   try {
     const child = spawn(
@@ -281,6 +297,11 @@ export interface StartOptions {
    * and a fresh one gets the release's default.
    */
   readonly transactionVersion?: TransactionVersion;
+  /**
+   * Keep the partitions' logs on disk or in memory (log-dirs.ts). A cluster formatted the other way is formatted
+   * afresh (only while nothing runs); unset: a formatted cluster keeps its place, and a fresh one is on disk.
+   */
+  readonly logDirs?: LogDirPlace;
   readonly log?: (line: string) => void;
 }
 
@@ -302,8 +323,11 @@ export async function start(options: StartOptions = {}): Promise<string[]> {
     if (nodes !== 1 && nodes !== 3) throw new Error(`--nodes must be 1 or 3, got ${nodes}`);
     const wanted = options.transactionVersion;
     const otherLevel = wanted !== undefined && (layout?.transactionVersion ?? 2) !== wanted;
-    if (layout === null || layout.nodes !== nodes || layout.scram !== true || otherLevel || !existsSync(join(nodeDir(1), 'data'))) {
-      layout = await format(nodes, wanted, log);
+    const place = options.logDirs ?? layout?.logDirs ?? 'disk';
+    const otherPlace = (layout?.logDirs ?? 'disk') !== place;
+    // A tmpfs is empty after a reboot: the in-memory cluster is then formatted again.
+    if (layout === null || layout.nodes !== nodes || layout.scram !== true || otherLevel || otherPlace || !existsSync(logDirOf(layout, 1))) {
+      layout = await format(nodes, wanted, place, log);
     }
   }
   const ids = options.node !== undefined ? [options.node] : Array.from({ length: layout.nodes }, (_, i) => i + 1);
@@ -346,7 +370,7 @@ export async function status(): Promise<NodeStatus[]> {
       const nodeId = i + 1;
       const pid = runningPid(nodeId);
       const answering = pid !== null && (await brokerAnswers(HOST, brokerPort(nodeId), 1000));
-      return { nodeId, pid, running: pid !== null, answering, address: `${HOST}:${brokerPort(nodeId)}` };
+      return { nodeId, pid, running: pid !== null, answering, address: `${HOST}:${brokerPort(nodeId)}`, logDir: logDirOf(layout!, nodeId) };
     }),
   );
 }
