@@ -2,9 +2,11 @@
  * PartitionState.append copies ring entries into the partition's arena in runs: entries next to each other in the
  * ring become one copy at `copyPending`. Whatever the interleaving of partitions, wraps and arena growth, every
  * entry must end up byte for byte at the offset recorded for it, at the ring's address modulo 8.
+ * Two of its fields start the way the worker's optimised code needs them (partition-state.ts says why).
  */
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
 import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
 
@@ -106,5 +108,24 @@ describe('PartitionState.append', () => {
       const { at } = entries[i + 1]!;
       assert.ok(p.arena.subarray(p.offsets[i]!, p.offsets[i]! + 50).equals(data.subarray(at, at + 50)));
     }
+  });
+});
+
+describe('PartitionState fields the optimised worker code depends on', () => {
+  /** V8's own test intrinsic, enabled for this process only: whether an array's elements are (any) objects. */
+  function hasObjectElements(list: readonly unknown[]): boolean {
+    setFlagsFromString('--allow-natives-syntax');
+    // A Function, not code in this file: the intrinsic's syntax is accepted only in code parsed after the flag.
+    return (new Function('list', 'return %HasObjectElements(list)') as (list: readonly unknown[]) => boolean)(list);
+  }
+
+  it('keeps sealed batches in a list whose elements are objects from the start, so the first batch pushed changes no elements kind', () => {
+    assert.equal(hasObjectElements([]), false, 'an empty literal starts with small-integer elements');
+    assert.equal(hasObjectElements(new PartitionState(topic, 0, 0).sealed), true);
+    assert.equal(new PartitionState(topic, 1, 0).sealed.length, 0);
+  });
+
+  it('starts openSince as a non-integer, so the field holds doubles before the first epoch time is stored', () => {
+    assert.equal(Number.isInteger(new PartitionState(topic, 0, 0).openSince), false);
   });
 });
