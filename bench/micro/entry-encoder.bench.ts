@@ -27,7 +27,7 @@ export interface EntryEncoderTask {
 
 export function registerEntryEncoderBench(bench: Bench): EntryEncoderTask[] {
   const tasks: EntryEncoderTask[] = [];
-  const buffers = new BatchBufferPool();
+  const buffers = new BatchBufferPool(64 * 1024 * 1024);
   for (const size of [100, 1024]) {
     const values = payloadValues(size).map((value) => Buffer.from(value, 'latin1'));
     const arena = Buffer.allocUnsafe(2 * BATCH_BYTES);

@@ -16,6 +16,7 @@ export function workerSettings(o: ResolvedOptions): WorkerSettings {
     codec: Codec[o.compression],
     lingerMs: o.lingerMs,
     batchMaxBytes: o.batchMaxBytes,
+    maxBufferedBytes: o.maxBufferedBytes,
     maxRequestBytes: o.maxRequestBytes,
     requestTimeoutMs: o.requestTimeoutMs,
     deliveryTimeoutMs: o.deliveryTimeoutMs,

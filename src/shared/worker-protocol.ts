@@ -27,6 +27,8 @@ export interface WorkerSettings {
   readonly codec: CodecValue;
   readonly lingerMs: number;
   readonly batchMaxBytes: number;
+  /** The producer's byte budget: how many idle bytes of batch buffers a worker keeps (batch-buffers.ts). */
+  readonly maxBufferedBytes: number;
   readonly maxRequestBytes: number;
   readonly requestTimeoutMs: number;
   readonly deliveryTimeoutMs: number;

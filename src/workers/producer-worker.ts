@@ -21,7 +21,7 @@ import { stampProducer } from '../protocol/record-batch.js';
 import { backoffMs } from '../shared/backoff.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { Accumulator } from './accumulator.js';
-import { BatchBufferPool } from './batch-buffers.js';
+import { BatchBufferPool, idleMaxBytesFor } from './batch-buffers.js';
 import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
@@ -48,7 +48,7 @@ const LINGER_WAKE_BYTES = 64 * 1024;
 export class ProducerWorker {
   readonly #settings: WorkerInit['settings'];
   /** Reused batch buffers (batch-buffers.ts). */
-  readonly #buffers = new BatchBufferPool();
+  readonly #buffers: BatchBufferPool;
   /** Batches of one partition that may be in flight at once. */
   readonly #window: number;
   readonly #control: ControlBlock;
@@ -94,6 +94,7 @@ export class ProducerWorker {
   constructor(init: WorkerInit) {
     this.#settings = init.settings;
     this.#window = policy.partitionWindow(init.settings.idempotent, init.settings.maxInFlight);
+    this.#buffers = new BatchBufferPool(idleMaxBytesFor(init.settings.maxBufferedBytes));
     this.#control = new ControlBlock(init.control);
     this.#reader = new RingReader(init.recordRing);
     this.#ringBytes = Buffer.from(this.#reader.data.buffer, this.#reader.data.byteOffset, this.#reader.data.byteLength);

@@ -17,6 +17,11 @@ describe('workerSettings', () => {
     assert.equal(settings.tls, null);
   });
 
+  it('gives the worker the byte budget, which bounds the batch buffers it keeps idle', () => {
+    assert.equal(workerSettings(resolveOptions({ maxBufferedBytes: 5_000_000 })).maxBufferedBytes, 5_000_000);
+    assert.equal(workerSettings(resolveOptions({})).maxBufferedBytes, 64 * 1024 * 1024);
+  });
+
   it('keeps the OAUTHBEARER token provider on the main thread: the worker gets the mechanism and extensions only', () => {
     const token = () => ({ value: 't', lifetimeMs: 1000 });
     const settings = workerSettings(resolveOptions({ sasl: { mechanism: 'oauthbearer', token, extensions: { k: 'v' } } }));

@@ -2,12 +2,12 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { BatchBufferPool, POOLED_MIN_BYTES } from '../../src/workers/batch-buffers.js';
+import { BatchBufferPool, POOLED_MIN_BYTES, idleMaxBytesFor } from '../../src/workers/batch-buffers.js';
 
 const MiB = 1024 * 1024;
 
 test('a large buffer has exactly the size asked for, and its memory is lent again once given back', () => {
-  const pool = new BatchBufferPool();
+  const pool = new BatchBufferPool(16 * MiB);
   const first = pool.take(1_000_000);
   assert.equal(first.length, 1_000_000);
   assert.equal(first.byteOffset, 0);
@@ -24,7 +24,7 @@ test('a large buffer has exactly the size asked for, and its memory is lent agai
 });
 
 test('small buffers are not pooled', () => {
-  const pool = new BatchBufferPool();
+  const pool = new BatchBufferPool(16 * MiB);
   const small = pool.take(POOLED_MIN_BYTES - 1);
   assert.equal(small.length, POOLED_MIN_BYTES - 1);
   pool.give(small);
@@ -32,7 +32,7 @@ test('small buffers are not pooled', () => {
 });
 
 test('a buffer given twice is taken back once: two later takes never share memory', () => {
-  const pool = new BatchBufferPool();
+  const pool = new BatchBufferPool(16 * MiB);
   const buffer = pool.take(300_000);
   pool.give(buffer);
   pool.give(buffer);
@@ -43,7 +43,7 @@ test('a buffer given twice is taken back once: two later takes never share memor
 });
 
 test('buffers the pool did not lend are never taken in', () => {
-  const pool = new BatchBufferPool();
+  const pool = new BatchBufferPool(16 * MiB);
   pool.give(Buffer.allocUnsafe(300_000));
   pool.give(Buffer.allocUnsafe(100)); // a slice of Node's shared slab: lending it out would share it
   pool.give(Buffer.allocUnsafeSlow(MiB));
@@ -53,17 +53,27 @@ test('buffers the pool did not lend are never taken in', () => {
   assert.equal(pool.idleBytes, MiB);
 });
 
-test('at most 16 MiB wait idle; the rest is left to the garbage collector', () => {
-  const pool = new BatchBufferPool();
+test('at most the given bytes wait idle; the rest is left to the garbage collector', () => {
+  const pool = new BatchBufferPool(16 * MiB);
   const lent = Array.from({ length: 20 }, () => pool.take(MiB));
   for (const buffer of lent) pool.give(buffer);
   assert.equal(pool.idleBytes, 16 * MiB);
+  const roomier = new BatchBufferPool(64 * MiB);
+  const burst = Array.from({ length: 64 }, () => roomier.take(MiB));
+  for (const buffer of burst) roomier.give(buffer);
+  assert.equal(roomier.idleBytes, 64 * MiB, 'a burst as large as the budget is kept whole for the next one');
+});
+
+test("a worker keeps idle as many bytes as the producer's byte budget, and never less than the smallest pooled buffer", () => {
+  assert.equal(idleMaxBytesFor(64 * MiB), 64 * MiB);
+  assert.equal(idleMaxBytesFor(300 * MiB), 300 * MiB);
+  assert.equal(idleMaxBytesFor(1000), POOLED_MIN_BYTES);
 });
 
 test('a buffer never given back (a failed, split or acks=0 batch) is not kept alive by the pool', async () => {
   v8.setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
-  const pool = new BatchBufferPool();
+  const pool = new BatchBufferPool(16 * MiB);
   let lent: Buffer | undefined = pool.take(MiB);
   const memory = new WeakRef(lent.buffer);
   lent = undefined;
