@@ -13,6 +13,18 @@
  *
  * A block that would not shrink is stored as it is (the block size's high bit), as the reference encoder does: a
  * one-block frame is then never more than 15 bytes longer than its section, and a block never outgrows its BD maximum.
+ *
+ * What this costs beyond compressing: the binding returns every block in memory of its own allocator (mimalloc,
+ * linked into the addon), which asks the kernel for transparent huge pages and hands freed memory back, so a later
+ * block faults in and zeroes a fresh 2 MiB page. On the 2-core bench VM that zeroing was at times 30-60 times
+ * slower than usual: a loop compressing 1 MiB sections of the bench's 1 KiB values took 0.16-0.27 ms per MiB in
+ * most runs and 5-11 ms in others, with 1.4-3.1 s of system time in `clear_page_erms` under
+ * `do_huge_pmd_anonymous_page` over 300 sections (`perf record -g`); with the addon's huge pages turned off
+ * (MIMALLOC_ALLOW_LARGE_OS_PAGES=0, an experiment, not a setting of ours) a steady 0.6 ms, every output page
+ * faulted in afresh. In a slow bench run at 1KiB-lz4 (314k records/s, the worker at 2.04 µs per record against
+ * 1.0-1.4 in the runs beside it; `perf record -a -g`) 49 % of the worker's samples were such huge-page faults under
+ * the addon's allocator. A binding that compressed into a buffer of the caller's would avoid both; the block size
+ * does not (64 KiB blocks: the same).
  */
 import { compress as compressBlock, compressSync as compressBlockSync } from 'lz4-napi';
 
