@@ -163,6 +163,16 @@ if (kfakeBroker) {
   progress.note(external ? `brokers: ${process.env.KAFKA_BROKERS}` : 'starting the local Kafka broker (if it is not running)…');
   brokers = await useBroker();
 }
+// The local broker's log dirs, when the bench runs against it: on disk or in memory (npm run kafka -- start
+// --log-dirs memory) changes the 1 KiB scenarios' numbers (scripts/kafka/log-dirs.ts), so the report says which.
+const localNode = kfake === undefined ? (await localNodes()).find((n) => n.running && brokers.includes(n.address)) : undefined;
+const localLogDir = localNode?.logDir;
+if (localNode?.logDirPlace === 'disk') {
+  progress.note(
+    `the local broker keeps its logs on disk (${localNode.logDir}): the disk's writeback may decide the 1 KiB scenarios; ` +
+      '`npm run kafka -- stop`, then `npm run kafka -- start --secure --log-dirs memory` (bench/README.md, Method)',
+  );
+}
 
 // Per client and scenario, since a scenario may need a setup of its own (Java's transactional driver).
 const setupOf = (client: ClientSpec, scenario: Scenario): SetupStep => client.setupFor?.(scenario) ?? client.setup;
@@ -263,9 +273,6 @@ try {
 
 // ── output ─────────────────────────────────────────────────────────────────────────────────────────────────────
 
-// The local broker's log dirs, when the bench ran against it: on disk or in memory (npm run kafka -- start
-// --log-dirs memory) changes the 1 KiB scenarios' numbers (scripts/kafka/log-dirs.ts), so the report says which.
-const localLogDir = kfake === undefined ? (await localNodes()).find((n) => n.running && brokers.includes(n.address))?.logDir : undefined;
 const machine = describeMachine(
   external, kfake !== undefined ? `${kfake.versions}, in memory on this machine (--broker kfake)` : undefined, localLogDir,
 );

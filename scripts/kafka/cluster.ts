@@ -48,8 +48,9 @@ export interface NodeStatus {
   readonly running: boolean;
   readonly answering: boolean;
   readonly address: string;
-  /** Its `log.dirs`. */
+  /** Its `log.dirs`, and whether they are on disk or in memory (log-dirs.ts). */
   readonly logDir: string;
+  readonly logDirPlace: LogDirPlace;
 }
 
 const pidFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.pid');
@@ -370,7 +371,9 @@ export async function status(): Promise<NodeStatus[]> {
       const nodeId = i + 1;
       const pid = runningPid(nodeId);
       const answering = pid !== null && (await brokerAnswers(HOST, brokerPort(nodeId), 1000));
-      return { nodeId, pid, running: pid !== null, answering, address: `${HOST}:${brokerPort(nodeId)}`, logDir: logDirOf(layout!, nodeId) };
+      return { nodeId, pid, running: pid !== null, answering, address: `${HOST}:${brokerPort(nodeId)}`,
+        logDir: logDirOf(layout!, nodeId), logDirPlace: layout!.logDirs ?? 'disk',
+      };
     }),
   );
 }
