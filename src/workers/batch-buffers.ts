@@ -21,16 +21,18 @@ export const POOLED_MIN_BYTES = 128 * 1024;
 /** Pooled capacities are multiples of this, so batches of about the same size share buffers. */
 const GRANULE = 64 * 1024;
 /**
- * The idle bytes a worker's pool keeps: the producer's byte budget (maxBufferedBytes), since a burst that fills the
- * budget has as many bytes of batches alive, and the next burst needs as many again. With 16 MiB kept against a
- * 64 MiB budget, 144 buffers of one bench run at 1 KiB (`--clients ringkafka --scenarios 1KiB-none --records
- * 100000`: three bursts, the warm-up's two calls and the measured one; about 200 batches of 1 MiB) were fresh
- * memory; kept up to the budget, 77 to 84, most of them in the first burst. The worker's CPU per record moved
- * within the machine's noise (1KiB-lz4, medians of five alternated pairs: 1.58 -> 0.97 and 1.33 -> 1.38 µs on the
- * broker, 1.64 -> 1.26 on kfake). Buffers given back beyond it are dropped for the collector.
+ * The idle bytes a worker's pool keeps: its share of the producer's byte budget (maxBufferedBytes over the
+ * workers), since a burst that fills the budget has as many bytes of batches alive, and the next burst needs as
+ * many again; the share, so that all workers together keep no more idle than the budget, however bursts fell on
+ * them. With 16 MiB kept against a 64 MiB budget, 144 buffers of one bench run at 1 KiB (`--clients ringkafka
+ * --scenarios 1KiB-none --records 100000`, one worker: three bursts, the warm-up's two calls and the measured one;
+ * about 200 batches of 1 MiB) were fresh memory; kept up to the budget, 77 to 84, most of them in the first burst.
+ * The worker's CPU per record moved within the machine's noise (1KiB-lz4, medians of five alternated pairs: 1.58 ->
+ * 0.97 and 1.33 -> 1.38 µs on the broker, 1.64 -> 1.26 on kfake). Buffers given back beyond it are dropped for the
+ * collector.
  */
-export function idleMaxBytesFor(maxBufferedBytes: number): number {
-  return Math.max(maxBufferedBytes, POOLED_MIN_BYTES);
+export function idleMaxBytesFor(maxBufferedBytes: number, workerCount: number): number {
+  return Math.max(Math.ceil(maxBufferedBytes / workerCount), POOLED_MIN_BYTES);
 }
 
 export class BatchBufferPool implements BatchBufferSource {

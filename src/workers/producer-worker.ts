@@ -94,7 +94,7 @@ export class ProducerWorker {
   constructor(init: WorkerInit) {
     this.#settings = init.settings;
     this.#window = policy.partitionWindow(init.settings.idempotent, init.settings.maxInFlight);
-    this.#buffers = new BatchBufferPool(idleMaxBytesFor(init.settings.maxBufferedBytes));
+    this.#buffers = new BatchBufferPool(idleMaxBytesFor(init.settings.maxBufferedBytes, init.workerCount));
     this.#control = new ControlBlock(init.control);
     this.#reader = new RingReader(init.recordRing);
     this.#ringBytes = Buffer.from(this.#reader.data.buffer, this.#reader.data.byteOffset, this.#reader.data.byteLength);

@@ -17,7 +17,7 @@ describe('workerSettings', () => {
     assert.equal(settings.tls, null);
   });
 
-  it('gives the worker the byte budget, which bounds the batch buffers it keeps idle', () => {
+  it('gives the workers the byte budget, whose share bounds the batch buffers each keeps idle', () => {
     assert.equal(workerSettings(resolveOptions({ maxBufferedBytes: 5_000_000 })).maxBufferedBytes, 5_000_000);
     assert.equal(workerSettings(resolveOptions({})).maxBufferedBytes, 64 * 1024 * 1024);
   });

@@ -64,10 +64,11 @@ test('at most the given bytes wait idle; the rest is left to the garbage collect
   assert.equal(roomier.idleBytes, 64 * MiB, 'a burst as large as the budget is kept whole for the next one');
 });
 
-test("a worker keeps idle as many bytes as the producer's byte budget, and never less than the smallest pooled buffer", () => {
-  assert.equal(idleMaxBytesFor(64 * MiB), 64 * MiB);
-  assert.equal(idleMaxBytesFor(300 * MiB), 300 * MiB);
-  assert.equal(idleMaxBytesFor(1000), POOLED_MIN_BYTES);
+test("a worker keeps idle its share of the producer's byte budget, and never less than the smallest pooled buffer", () => {
+  assert.equal(idleMaxBytesFor(64 * MiB, 1), 64 * MiB);
+  assert.equal(idleMaxBytesFor(64 * MiB, 4), 16 * MiB, 'four workers together keep no more than the budget');
+  assert.equal(idleMaxBytesFor(300 * MiB, 3), 100 * MiB);
+  assert.equal(idleMaxBytesFor(1000, 1), POOLED_MIN_BYTES);
 });
 
 test('a buffer never given back (a failed, split or acks=0 batch) is not kept alive by the pool', async () => {
