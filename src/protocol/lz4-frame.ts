@@ -22,9 +22,9 @@
  * `do_huge_pmd_anonymous_page` over 300 sections (`perf record -g`); with the addon's huge pages turned off
  * (MIMALLOC_ALLOW_LARGE_OS_PAGES=0, an experiment, not a setting of ours) a steady 0.6 ms, every output page
  * faulted in afresh. In a slow bench run at 1KiB-lz4 (314k records/s, the worker at 2.04 µs per record against
- * 1.0-1.4 in the runs beside it; `perf record -a -g`) 49 % of the worker's samples were such huge-page faults under
- * the addon's allocator. A binding that compressed into a buffer of the caller's would avoid both; the block size
- * does not (64 KiB blocks: the same).
+ * 1.37-1.41 in the three runs after it; `perf record -a -g`) 49 % of the worker's samples were such huge-page
+ * faults under the addon's allocator. A binding that compressed into a buffer of the caller's would avoid both; the
+ * block size does not (64 KiB blocks: the same).
  */
 import { compress as compressBlock, compressSync as compressBlockSync } from 'lz4-napi';
 

@@ -27,7 +27,7 @@ export interface WorkerSettings {
   readonly codec: CodecValue;
   readonly lingerMs: number;
   readonly batchMaxBytes: number;
-  /** The producer's byte budget: how many idle bytes of batch buffers a worker keeps (batch-buffers.ts). */
+  /** The producer's byte budget: a worker's share of it bounds the batch buffers it keeps idle (batch-buffers.ts). */
   readonly maxBufferedBytes: number;
   readonly maxRequestBytes: number;
   readonly requestTimeoutMs: number;
