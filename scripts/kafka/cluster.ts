@@ -22,7 +22,7 @@ import {
 } from './config.js';
 import { ensureInstalled } from './install.js';
 import { newClusterId, storageFormatArgs, type TransactionVersion } from './format-args.js';
-import { memoryRoot, nodeLogDir, type LogDirPlace } from './log-dirs.js';
+import { memoryPlaceProblem, memoryRoot, nodeLogDir, type LogDirPlace } from './log-dirs.js';
 import { brokerAnswers } from './probe.js';
 import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
@@ -181,6 +181,8 @@ async function format(
   for (let id = 1; id <= 3; id++) {
     if (runningPid(id) !== null) throw new Error(`node ${id} is running; stop the cluster before formatting it afresh (size, transaction.version or log dirs)`);
   }
+  const problem = place === 'memory' ? memoryPlaceProblem() : undefined;
+  if (problem !== undefined) throw new Error(problem);
   const layout: Layout = {
     nodes, clusterId: newClusterId(), scram: true, ...(transactionVersion !== undefined && { transactionVersion }),
     ...(place === 'memory' && { logDirs: place }),

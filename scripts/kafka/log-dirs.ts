@@ -14,6 +14,7 @@
  */
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
+import { statSync } from 'node:fs';
 
 export const LOG_DIR_PLACES = ['disk', 'memory'] as const;
 export type LogDirPlace = (typeof LOG_DIR_PLACES)[number];
@@ -37,4 +38,17 @@ export function memoryRoot(checkout: string, shm = '/dev/shm'): string {
 /** A node's `log.dirs`. */
 export function nodeLogDir(place: LogDirPlace, nodeId: number, nodeDir: string, memory: string): string {
   return place === 'memory' ? join(memory, `node-${nodeId}`) : join(nodeDir, 'data');
+}
+
+/**
+ * Why the logs cannot be kept in memory here, or undefined: the place is a tmpfs folder under `shm`, which Linux has
+ * and macOS, for one, does not. Checked before a format, so the flag fails with its name rather than with a mkdir.
+ */
+export function memoryPlaceProblem(shm = '/dev/shm'): string | undefined {
+  try {
+    if (statSync(shm).isDirectory()) return undefined;
+  } catch {
+    // missing: said below
+  }
+  return `--log-dirs memory keeps the logs under ${shm}, which this machine does not have (a tmpfs there, as on Linux)`;
 }

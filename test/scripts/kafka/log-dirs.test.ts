@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { memoryRoot, nodeLogDir, parseLogDirPlace } from '../../../scripts/kafka/log-dirs.js';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { memoryPlaceProblem, memoryRoot, nodeLogDir, parseLogDirPlace } from '../../../scripts/kafka/log-dirs.js';
 
 describe('--log-dirs', () => {
   it('accepts disk and memory', () => {
@@ -29,5 +32,19 @@ describe('memoryRoot', () => {
     assert.equal(memoryRoot('/work/a', '/dev/shm'), memoryRoot('/work/a', '/dev/shm'));
     assert.notEqual(memoryRoot('/work/a', '/dev/shm'), memoryRoot('/work/b', '/dev/shm'));
     assert.match(memoryRoot('/work/a', '/dev/shm'), /^\/dev\/shm\/ringkafka-kafka-[0-9a-f]{12}$/);
+  });
+});
+
+describe('memoryPlaceProblem', () => {
+  it('accepts a folder, and names the flag and the path when there is none or it is a file', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'shm-'));
+    try {
+      assert.equal(memoryPlaceProblem(dir), undefined);
+      assert.match(memoryPlaceProblem(join(dir, 'missing')) ?? '', /--log-dirs memory .*missing/);
+      writeFileSync(join(dir, 'file'), '');
+      assert.match(memoryPlaceProblem(join(dir, 'file')) ?? '', /--log-dirs memory .*file/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
