@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { Codec } from '../../src/protocol/compression.js';
-import { RecordState } from '../../src/shared/record-states.js';
+import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+import { RecordState, cancel } from '../../src/shared/record-states.js';
 import { recordEntrySize, writeRecordEntry } from '../../src/shared/record-entry.js';
 import type { WorkerInit } from '../../src/shared/worker-protocol.js';
 import { Accumulator } from '../../src/workers/accumulator.js';
@@ -10,15 +11,20 @@ import type { PartitionState } from '../../src/workers/partition-state.js';
 const LINGER_MS = 100;
 const TOPIC = 0;
 
-/** An accumulator of one topic, lingering LINGER_MS, with what it needs of a worker's init and nothing more. */
-function accumulator(): { batches: Accumulator; add: (partition: number, now: number) => void } {
+/**
+ * An accumulator of one topic, lingering LINGER_MS, with what it needs of a worker's init and nothing more. `add`
+ * writes each record's entry at the same place of a scratch ring, as a ring reused after every read would, with
+ * the record id as its value; the record states and the ids reported dropped are returned too.
+ */
+function accumulator(): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
   const init = {
     settings: { lingerMs: LINGER_MS, batchMaxBytes: 1 << 20, deliveryTimeoutMs: 120_000, idempotent: false, codec: Codec.none, transactionalId: null },
     producerId: -1n,
     producerEpoch: -1,
   } as unknown as WorkerInit;
   const states = new Uint8Array(64).fill(RecordState.buffered);
-  const batches = new Accumulator(init, states, { dropped: () => {}, encoded: () => {}, failed: () => {} }, {
+  const dropped: number[] = [];
+  const batches = new Accumulator(init, states, { dropped: (_, ids) => dropped.push(...ids), encoded: () => {}, failed: () => {} }, {
     take: (size) => Buffer.allocUnsafe(size),
     give: () => {},
   });
@@ -28,12 +34,12 @@ function accumulator(): { batches: Accumulator; add: (partition: number, now: nu
   const words = new Int32Array(ring);
   let recordId = 0;
   const add = (partition: number, now: number): void => {
-    const record = { timestamp: now, key: null, value: Buffer.from('v'), headers: [] };
+    const record = { timestamp: now, key: null, value: Buffer.from(`v${recordId}`), headers: [] };
     writeRecordEntry(bytes, words, 0, recordId++, TOPIC, partition, record);
     batches.add(bytes, 0, recordEntrySize(record.key, record.value, record.headers), now);
     batches.copyPending();
   };
-  return { batches, add };
+  return { batches, add, states, dropped };
 }
 
 /** Partitions with a sealed batch, in order. */
@@ -72,5 +78,58 @@ describe('Accumulator.sealDue', () => {
     batches.sealDue(true, 1001, (p) => p.partition);
     assert.deepEqual(sealed(batches), [0, 1]);
     assert.equal(batches.hasOpen, false);
+  });
+});
+
+describe('Accumulator.seal', () => {
+  /** The values of the records in a sealed batch, decoded from its bytes. */
+  async function values(batch: { bytes: Buffer | undefined }): Promise<string[]> {
+    const [decoded] = await decodeRecordBatches(batch.bytes!);
+    assert.equal(decoded!.crcValid, true);
+    return decoded!.records.map((r) => Buffer.from(r.value!).toString());
+  }
+
+  it("keeps each record's bytes once copyPending returns, so the ring's space may be reused", async () => {
+    // Every record's entry was written over the one before (accumulator() reuses the ring's first bytes).
+    const { batches, add } = accumulator();
+    for (let i = 0; i < 5; i++) add(0, 1000 + i);
+    batches.sealDue(true, 1010, () => 1);
+    const [batch] = batches.partitions[0]!.sealed;
+    assert.deepEqual([...batch!.recordIds], [0, 1, 2, 3, 4]);
+    assert.deepEqual(await values(batch!), ['v0', 'v1', 'v2', 'v3', 'v4']);
+  });
+
+  it('leaves out the records the main thread cancelled before the seal, reports their ids and numbers the rest from 0', async () => {
+    const { batches, add, states, dropped } = accumulator();
+    for (let i = 0; i < 6; i++) add(0, 1000 + i);
+    assert.equal(cancel(states, 0), true);
+    assert.equal(cancel(states, 3), true);
+    batches.sealDue(true, 1010, () => 1);
+    assert.deepEqual(dropped, [0, 3]);
+    const [batch] = batches.partitions[0]!.sealed;
+    assert.deepEqual([...batch!.recordIds], [1, 2, 4, 5]);
+    const [decoded] = await decodeRecordBatches(batch!.bytes!);
+    assert.deepEqual(decoded!.records.map((r) => [Buffer.from(r.value!).toString(), r.offsetDelta, r.timestamp]), [
+      ['v1', 0, 1001],
+      ['v2', 1, 1002],
+      ['v4', 2, 1004],
+      ['v5', 3, 1005],
+    ]);
+    assert.equal(decoded!.baseTimestamp, 1001, 'the first kept record sets the base timestamp');
+  });
+
+  it('seals no batch when every record of it was cancelled', () => {
+    const { batches, add, states, dropped } = accumulator();
+    add(0, 1000);
+    add(0, 1001);
+    cancel(states, 0);
+    cancel(states, 1);
+    batches.sealDue(true, 1010, () => 1);
+    assert.deepEqual(dropped, [0, 1]);
+    assert.equal(batches.partitions[0]!.sealed.length, 0);
+    assert.equal(batches.hasOpen, false);
+    add(0, 1020); // the partition's next batch starts afresh
+    batches.sealDue(true, 1030, () => 1);
+    assert.deepEqual([...batches.partitions[0]!.sealed[0]!.recordIds], [2]);
   });
 });
