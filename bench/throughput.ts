@@ -28,6 +28,7 @@ import { listening, useBroker } from '../test/helpers/broker.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, standingOf, type ClientSpec, type RunRow } from './lib/clients.js';
 import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
+import { brokerUsPerRecord, processCpuSec } from './lib/broker-cpu.js';
 import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
@@ -167,6 +168,8 @@ if (kfakeBroker) {
 // --log-dirs memory) changes the 1 KiB scenarios' numbers (scripts/kafka/log-dirs.ts), so the report says which.
 const localNode = kfake === undefined ? (await localNodes()).find((n) => n.running && brokers.includes(n.address)) : undefined;
 const localLogDir = localNode?.logDir;
+/** The broker process on this machine whose CPU each run reports (broker-cpu.ts): kfake, or the local cluster's node. */
+const brokerPid = kfake?.pid ?? localNode?.pid ?? undefined;
 if (localNode?.logDirPlace === 'disk') {
   progress.note(
     `the local broker keeps its logs on disk (${localNode.logDir}): the disk's writeback may decide the 1 KiB scenarios; ` +
@@ -253,7 +256,11 @@ try {
           ...(scenario.keys !== undefined && { keysFile: keyFiles.get(scenario.keys)! }),
           ...(tls !== undefined && { tls: tls.files }),
         };
-        const { row, settings: clientSettings } = await runOne(client, config, size.timeoutMs);
+        const brokerBefore = processCpuSec(brokerPid);
+        const run = await runOne(client, config, size.timeoutMs);
+        const brokerUs = brokerUsPerRecord(brokerBefore, processCpuSec(brokerPid), size.records + size.warmupRecords);
+        const { settings: clientSettings } = run;
+        const row: RunRow = run.row.skipped === undefined && brokerUs !== undefined ? { ...run.row, brokerUsPerRecord: brokerUs } : run.row;
         attempts.set(client.name, [...(attempts.get(client.name) ?? []), row]);
         if (clientSettings.length > 0) settings[client.name] ??= clientSettings;
         if (row.skipped !== undefined) progress.note(`${client.name} ${scenario.name}: ${row.skipped}`);
@@ -277,7 +284,7 @@ const machine = describeMachine(
   external, kfake !== undefined ? `${kfake.versions}, in memory on this machine (--broker kfake)` : undefined, localLogDir,
 );
 const headers = [
-  'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'main µs/rec',
+  'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'broker µs/rec', 'main µs/rec',
   'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'main waited', 'GC max ms', 'note',
 ];
 const note = (r: RunRow): string =>
@@ -287,7 +294,7 @@ const rateRows = rows.filter((r) => isRate(r.scenario));
 const cells = saturationRows.map((r) => [
   r.client, r.scenario, cell(r.recordsPerSec),
   r.recordsPerSecMin !== undefined && (r.repeats ?? 1) > 1 ? `${shortNumber(r.recordsPerSecMin)}–${shortNumber(r.recordsPerSecMax!)}` : '',
-  cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.cpuUsPerRecord), cell(r.mainUsPerRecord),
+  cell(r.mbPerSec), cell(r.p50Ms), cell(r.p99Ms), cell(r.cpuSecPerGB), cell(r.cpuUsPerRecord), cell(r.brokerUsPerRecord), cell(r.mainUsPerRecord),
   // each worker's own, joined with '+' (their sum is the workers' share)
   r.workerUsPerRecord === undefined || r.workerUsPerRecord.length === 0 ? '—' : r.workerUsPerRecord.map((us) => cell(us)).join('+'),
   // main waited: what of the event-loop delay was not the client's own doing (its main thread waiting for a core)
@@ -299,12 +306,12 @@ function percent(share: number | undefined): string {
 }
 // Rate scenarios get their own table: records/s there is the offered rate met or not, the latency tail is the point.
 const rateHeaders = [
-  'client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms',
+  'client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'broker µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms',
   'main waited', 'GC max ms', 'note',
 ];
 const rateCells = rateRows.map((r) => [
   r.client, r.scenario, cell(SCENARIOS.find((s) => s.name === r.scenario)!.rate), cell(r.recordsPerSec), cell(r.p50Ms), cell(r.p99Ms),
-  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), percent(r.mainElu), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), percent(r.mainWaitShare),
+  cell(r.p999Ms), cell(r.maxMs), cell(r.cpuUsPerRecord), cell(r.brokerUsPerRecord), percent(r.mainElu), cell(r.rssMB), cell(r.eventLoopDelayP99Ms), percent(r.mainWaitShare),
   cell(r.mainGcMaxMs), note(r),
 ]);
 

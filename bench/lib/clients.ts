@@ -53,6 +53,11 @@ export interface RunRow {
   readonly mainUsPerRecord?: number;
   readonly workerUsPerRecord?: readonly number[];
   readonly otherUsPerRecord?: number;
+  /**
+   * The broker's CPU µs per record over the client's whole run, warm-up included (broker-cpu.ts); set by the bench
+   * around the run, for a broker process on this machine.
+   */
+  readonly brokerUsPerRecord?: number;
   /** The other threads' CPU µs per record by thread name (/proc comm). */
   readonly otherUsPerRecordByName?: Readonly<Record<string, number>>;
   /** ringkafka: its worker threads in this run. */

@@ -11,6 +11,8 @@ export interface Kfake {
   readonly brokers: readonly string[];
   /** The kfake and franz-go module versions compiled in. */
   readonly versions: string;
+  /** Its process id, for its CPU time (broker-cpu.ts). */
+  readonly pid: number | undefined;
   close(): Promise<void>;
 }
 
@@ -47,6 +49,7 @@ export function startKfake(topics: ReadonlyMap<string, number>, partitions: numb
       resolve({
         brokers: line.addresses,
         versions: `kfake ${line.kfake} (franz-go ${line.franzGo})${line.blackhole ? ', BlackholeProduce' : ''}`,
+        pid: child.pid,
         close: () => stop(child),
       });
     });
