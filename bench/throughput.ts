@@ -259,10 +259,9 @@ try {
         const brokerBefore = processCpuSec(brokerPid);
         const run = await runOne(client, config, size.timeoutMs);
         const brokerUs = brokerUsPerRecord(brokerBefore, processCpuSec(brokerPid), size.records + size.warmupRecords);
-        const { settings: clientSettings } = run;
         const row: RunRow = run.row.skipped === undefined && brokerUs !== undefined ? { ...run.row, brokerUsPerRecord: brokerUs } : run.row;
         attempts.set(client.name, [...(attempts.get(client.name) ?? []), row]);
-        if (clientSettings.length > 0) settings[client.name] ??= clientSettings;
+        if (run.settings.length > 0) settings[client.name] ??= run.settings;
         if (row.skipped !== undefined) progress.note(`${client.name} ${scenario.name}: ${row.skipped}`);
         const failure = await topics.delete(topic);
         if (failure !== undefined) progress.note(failure);
