@@ -14,7 +14,7 @@ const TOPIC = 0;
 /**
  * An accumulator of one topic, lingering LINGER_MS, with what it needs of a worker's init and nothing more. `add`
  * writes each record's entry at the same place of a scratch ring, as a ring reused after every read would, with
- * the record id as its value; the record states and the ids reported dropped are returned too.
+ * `v` and the record id as its value; the record states and the ids reported dropped are returned too.
  */
 function accumulator(): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
   const init = {
