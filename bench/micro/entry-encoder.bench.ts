@@ -4,7 +4,10 @@
  * RecordBatch v2, with the worker's reused batch buffers (src/workers/batch-buffers.ts), as a worker seals a full
  * batch. No key, no header: the shape of the throughput bench's records.
  *
- *   entry-encoder/<size>/none   1 MiB of records of <size>-byte values, uncompressed
+ *   entry-encoder/<size>/none   1 MiB of records of <size>-byte values, uncompressed, into a batch buffer of its
+ *                               own: the path of a batch filling under half its arena (a full one is written
+ *                               over its own entries, which a loop could do only once per arena; the throughput
+ *                               bench measures that)
  *   entry-encoder/<size>/lz4    the same, lz4 (random uppercase letters, the throughput bench's values: lz4 finds
  *                               little to match at 1 KiB, so that section is stored)
  */

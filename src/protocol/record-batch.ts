@@ -367,10 +367,9 @@ export function assembleBatch(
   }
   if (codec === Codec.none) {
     const out = buffers.take(RECORD_BATCH_OVERHEAD + sectionSize);
-    writeHeader(out, header, Codec.none, count, baseTimestamp, maxTimestamp);
     const end = writeSection(out, RECORD_BATCH_OVERHEAD);
     if (end !== out.length) throw new Error(`record batch encoder wrote ${end} of ${out.length} bytes`);
-    return finishBatch(out, header);
+    return frameUncompressedBatch(out, header, count, baseTimestamp, maxTimestamp);
   }
   if (codec === Codec.lz4 && sectionSize <= LZ4_MAX_BLOCK_INPUT) return assembleLz4Batch(header, count, baseTimestamp, maxTimestamp, sectionSize, writeSection, buffers);
   const section = buffers.take(sectionSize);
@@ -412,6 +411,23 @@ export function assembleBatch(
       throw error;
     },
   );
+}
+
+/**
+ * Writes the header of an uncompressed batch whose records section is already in `out` from offset
+ * RECORD_BATCH_OVERHEAD to its end, then batchLength and the CRC (or the CRC's place, with crcAtSend). For a
+ * section written where it will be sent: assembleBatch's own buffer, or an arena rewritten in place
+ * (src/workers/entry-encoder.ts).
+ */
+export function frameUncompressedBatch(
+  out: Buffer,
+  header: Omit<BatchHeader, 'codec'>,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+): Buffer {
+  writeHeader(out, header, Codec.none, count, baseTimestamp, maxTimestamp);
+  return finishBatch(out, header);
 }
 
 /**

@@ -11,7 +11,7 @@ import type { WorkerInit } from '../shared/worker-protocol.js';
 import type { BatchBufferSource, BatchHeader } from '../protocol/record-batch.js';
 import { newBatch, type Batch } from './batch.js';
 import { encodeEntries } from './entry-encoder.js';
-import { PartitionState, type TopicState } from './partition-state.js';
+import { ARENA_GAP_MAX, PartitionState, type TopicState } from './partition-state.js';
 
 /** A batch's completion lists its record ids (4 bytes each) and must fit in half the 1 MiB completion ring. */
 const MAX_BATCH_RECORDS = 65_536;
@@ -65,8 +65,10 @@ export class Accumulator {
   add(data: Buffer, at: number, length: number, now: number): void {
     const { batchMaxBytes } = this.#init.settings;
     const p = this.#partitionOf(readU16(data, at + RecordEntryOffset.topicIndex), readI32(data, at + RecordEntryOffset.partition));
-    // The arena holds entries (32-byte fixed part + bytes), a fair estimate of the encoded size for batchMaxBytes.
-    if (p.count > 0 && (p.arenaUsed + length > batchMaxBytes || p.count >= MAX_BATCH_RECORDS)) this.seal(p, now);
+    // The arena holds the header's room and entries (32-byte fixed part + bytes), a fair estimate of the encoded
+    // size for batchMaxBytes. The entry's gap counts too: a batch never outgrows an arena of batchMaxBytes, which
+    // would double it for every batch to come (an arena that became a batch is replaced by one of its size).
+    if (p.count > 0 && (p.arenaUsed + ARENA_GAP_MAX + length > batchMaxBytes || p.count >= MAX_BATCH_RECORDS)) this.seal(p, now);
     if (p.count === 0) {
       p.openSince = now;
       this.#filling.add(p);
@@ -100,7 +102,7 @@ export class Accumulator {
     const topic = this.topics.get(topicIndex)!;
     let p = topic.partitions.get(partition);
     if (p === undefined) {
-      p = new PartitionState(topic, partition, this.#init.producerEpoch);
+      p = new PartitionState(topic, partition, this.#init.producerEpoch, this.#buffers);
       topic.partitions.set(partition, p);
       this.partitions.push(p);
     }
@@ -180,7 +182,12 @@ export class Accumulator {
     if (kept > 0) {
       const batch = newBatch(ids.slice(0, kept), now + this.#init.settings.deliveryTimeoutMs);
       p.sealed.push(batch);
-      this.attach(p, batch, encodeEntries(p.arena, offsets, kept, this.batchHeader(), this.#buffers));
+      const arena = p.arena;
+      // Written over its own entries only when the batch fills at least half its arena, so that a batch never
+      // holds much more memory than its own bytes while it waits for its acknowledgement.
+      const bytes = encodeEntries(arena, offsets, kept, this.batchHeader(), this.#buffers, 2 * p.arenaUsed >= arena.length);
+      if (!(bytes instanceof Promise) && bytes.buffer === arena.buffer) p.replaceArena();
+      this.attach(p, batch, bytes);
     }
     p.reset();
   }

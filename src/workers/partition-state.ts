@@ -4,6 +4,7 @@
  * whether the head is in flight, and the next idempotent sequence. Owned by exactly one worker for the producer's
  * life (invariant 3, docs/invariants.md), so none of it is shared or locked.
  */
+import { FRESH_BUFFERS, RECORD_BATCH_OVERHEAD, type BatchBufferSource } from '../protocol/record-batch.js';
 import type { Batch } from './batch.js';
 
 export interface TopicState {
@@ -17,6 +18,21 @@ export interface TopicState {
  * 4-byte alignment (src/shared/ring.ts). A larger gap means a wrap, or another partition's entries in between.
  */
 const RING_FRAMING_MAX = 8;
+
+/**
+ * Most bytes an entry lands after `arenaUsed`: its gap in the ring within a run (under RING_FRAMING_MAX), or the
+ * alignment a new run gets (see `append`).
+ */
+export const ARENA_GAP_MAX = 7;
+
+/**
+ * Bytes kept free at the start of every arena, before its first entry: room for the batch header, so a full
+ * uncompressed batch can be written over its own entries and sent from the arena (src/workers/entry-encoder.ts).
+ */
+export const ARENA_HEAD = RECORD_BATCH_OVERHEAD;
+
+/** A new partition's arena; it grows by doubling, and a replacement keeps the size reached. */
+const FIRST_ARENA_BYTES = 64 * 1024;
 
 /**
  * An empty list whose elements are objects from the start. An empty literal holds small integers until the first
@@ -34,11 +50,15 @@ function emptyBatchList(): Batch[] {
 export class PartitionState {
   readonly topic: TopicState;
   readonly partition: number;
-  /** Record entries of the open batch, back to back, exactly as they came through the ring. */
-  arena: Buffer = Buffer.allocUnsafe(64 * 1024);
+  /**
+   * Record entries of the open batch, back to back, exactly as they came through the ring, after ARENA_HEAD free
+   * bytes. From the worker's buffer pool, so an arena that became a batch comes back to it once delivered.
+   */
+  arena: Buffer;
   /** `arena.byteOffset`, kept beside it: reading a typed array's byteOffset costs about 15 ns on Node 20. */
-  #arenaByteOffset = this.arena.byteOffset;
-  arenaUsed = 0;
+  #arenaByteOffset: number;
+  /** Where the next entry may go: ARENA_HEAD plus the entries' bytes and alignment gaps so far. */
+  arenaUsed = ARENA_HEAD;
   offsets = new Int32Array(256);
   recordIds = new Uint32Array(256);
   /** Records in the open batch. */
@@ -73,10 +93,16 @@ export class PartitionState {
   #pendingTo = 0;
   #pendingArenaAt = 0;
 
-  constructor(topic: TopicState, partition: number, epoch: number) {
+  readonly #buffers: BatchBufferSource;
+
+  /** `buffers`: where arenas come from and where outgrown ones go back (the worker's BatchBufferPool). */
+  constructor(topic: TopicState, partition: number, epoch: number, buffers: BatchBufferSource = FRESH_BUFFERS) {
     this.topic = topic;
     this.partition = partition;
     this.epoch = epoch;
+    this.#buffers = buffers;
+    this.arena = buffers.take(FIRST_ARENA_BYTES);
+    this.#arenaByteOffset = this.arena.byteOffset;
   }
 
   get idle(): boolean {
@@ -133,18 +159,28 @@ export class PartitionState {
 
   /** A larger arena; what is copied already moves over (the pending run is copied later, to its place). */
   #growArena(needed: number): void {
-    const grown = Buffer.allocUnsafe(Math.max(this.arena.length * 2, needed));
+    const grown = this.#buffers.take(Math.max(this.arena.length * 2, needed));
     const copied = this.#pendingData === undefined ? this.arenaUsed : this.#pendingArenaAt;
     this.arena.copy(grown, 0, 0, copied);
+    this.#buffers.give(this.arena);
     this.arena = grown;
     this.#arenaByteOffset = grown.byteOffset;
+  }
+
+  /**
+   * The arena has become a sealed batch (encoded over its own entries): the partition takes a new one of the same
+   * size, and the old one is the batch's, to go back to the pool when the batch is delivered. Call before `reset`.
+   */
+  replaceArena(): void {
+    this.arena = this.#buffers.take(this.arena.length);
+    this.#arenaByteOffset = this.arena.byteOffset;
   }
 
   /** Empties the open batch; the arena is reused by the next one. */
   reset(): void {
     this.#pendingData = undefined;
     this.count = 0;
-    this.arenaUsed = 0;
+    this.arenaUsed = ARENA_HEAD;
   }
 }
 

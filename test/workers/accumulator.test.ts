@@ -14,27 +14,28 @@ const TOPIC = 0;
 /**
  * An accumulator of one topic, lingering LINGER_MS, with what it needs of a worker's init and nothing more. `add`
  * writes each record's entry at the same place of a scratch ring, as a ring reused after every read would, with
- * `v` and the record id as its value; the record states and the ids reported dropped are returned too.
+ * `v` and the record id as its value (padded with dots to `valueBytes`); the record states and the ids reported
+ * dropped are returned too.
  */
-function accumulator(): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
+function accumulator({ codec = Codec.none as number, valueBytes = 0 } = {}): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
   const init = {
-    settings: { lingerMs: LINGER_MS, batchMaxBytes: 1 << 20, deliveryTimeoutMs: 120_000, idempotent: false, codec: Codec.none, transactionalId: null },
+    settings: { lingerMs: LINGER_MS, batchMaxBytes: 1 << 20, deliveryTimeoutMs: 120_000, idempotent: false, codec, transactionalId: null },
     producerId: -1n,
     producerEpoch: -1,
   } as unknown as WorkerInit;
-  const states = new Uint8Array(64).fill(RecordState.buffered);
+  const states = new Uint8Array(256).fill(RecordState.buffered);
   const dropped: number[] = [];
   const batches = new Accumulator(init, states, { dropped: (_, ids) => dropped.push(...ids), encoded: () => {}, failed: () => {} }, {
     take: (size) => Buffer.allocUnsafe(size),
     give: () => {},
   });
   batches.addTopic(TOPIC, 't');
-  const ring = new ArrayBuffer(4096);
+  const ring = new ArrayBuffer(8192);
   const bytes = Buffer.from(ring);
   const words = new Int32Array(ring);
   let recordId = 0;
   const add = (partition: number, now: number): void => {
-    const record = { timestamp: now, key: null, value: Buffer.from(`v${recordId}`), headers: [] };
+    const record = { timestamp: now, key: null, value: Buffer.from(`v${recordId}`.padEnd(valueBytes, '.')), headers: [] };
     writeRecordEntry(bytes, words, 0, recordId++, TOPIC, partition, record);
     batches.add(bytes, 0, recordEntrySize(record.key, record.value, record.headers), now);
     batches.copyPending();
@@ -131,5 +132,56 @@ describe('Accumulator.seal', () => {
     add(0, 1020); // the partition's next batch starts afresh
     batches.sealDue(true, 1030, () => 1);
     assert.deepEqual([...batches.partitions[0]!.sealed[0]!.recordIds], [2]);
+  });
+});
+
+describe('Accumulator.seal and the arena', () => {
+  /** The values of a batch's records, decoded. */
+  async function valuesOf(bytes: Buffer): Promise<string[]> {
+    const [decoded] = await decodeRecordBatches(bytes);
+    assert.equal(decoded!.crcValid, true);
+    return decoded!.records.map((r) => Buffer.from(r.value!).toString());
+  }
+  const expected = (from: number, count: number, valueBytes: number): string[] =>
+    Array.from({ length: count }, (_, i) => `v${from + i}`.padEnd(valueBytes, '.'));
+
+  it('writes an uncompressed batch filling half its arena or more over its own entries, and gives the partition another arena', async () => {
+    const { batches, add } = accumulator({ valueBytes: 1000 });
+    for (let i = 0; i < 40; i++) add(0, 1000 + i); // ~41 KB of entries in the first arena of 64 KiB
+    const p = batches.partitions[0]!;
+    const arena = p.arena;
+    batches.sealDue(true, 1100, () => 1);
+    const bytes = p.sealed[0]!.bytes!;
+    assert.equal(bytes.buffer, arena.buffer, 'the batch is the arena');
+    assert.notEqual(p.arena.buffer, arena.buffer, 'the partition fills another');
+    assert.equal(p.arena.length, arena.length);
+    for (let i = 0; i < 40; i++) add(0, 1200 + i); // the next batch must leave the first one as it was
+    assert.deepEqual(await valuesOf(bytes), expected(0, 40, 1000));
+    batches.sealDue(true, 1300, () => 1);
+    assert.deepEqual(await valuesOf(p.sealed[1]!.bytes!), expected(40, 40, 1000));
+  });
+
+  it('copies a batch filling less than half its arena into a buffer of its own, and keeps the arena', async () => {
+    const { batches, add } = accumulator({ valueBytes: 1000 });
+    for (let i = 0; i < 5; i++) add(0, 1000 + i);
+    const p = batches.partitions[0]!;
+    const arena = p.arena;
+    batches.sealDue(true, 1100, () => 1);
+    assert.notEqual(p.sealed[0]!.bytes!.buffer, arena.buffer);
+    assert.equal(p.arena, arena);
+    assert.deepEqual(await valuesOf(p.sealed[0]!.bytes!), expected(0, 5, 1000));
+  });
+
+  it('compresses a batch out of its arena, which the partition keeps', async () => {
+    const { batches, add } = accumulator({ codec: Codec.lz4, valueBytes: 1000 });
+    for (let i = 0; i < 40; i++) add(0, 1000 + i);
+    const p = batches.partitions[0]!;
+    const arena = p.arena;
+    batches.sealDue(true, 1100, () => 1);
+    const batch = p.sealed[0]!;
+    await batch.encoding;
+    assert.notEqual(batch.bytes!.buffer, arena.buffer);
+    assert.equal(p.arena, arena);
+    assert.deepEqual(await valuesOf(batch.bytes!), expected(0, 40, 1000));
   });
 });

@@ -8,7 +8,8 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { setFlagsFromString } from 'node:v8';
 import fc from 'fast-check';
-import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
+import { ARENA_HEAD, PartitionState, type TopicState } from '../../src/workers/partition-state.js';
+import type { BatchBufferSource } from '../../src/protocol/record-batch.js';
 
 const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
 
@@ -108,6 +109,68 @@ describe('PartitionState.append', () => {
       const { at } = entries[i + 1]!;
       assert.ok(p.arena.subarray(p.offsets[i]!, p.offsets[i]! + 50).equals(data.subarray(at, at + 50)));
     }
+  });
+});
+
+describe('PartitionState arenas', () => {
+  /** A buffer source that records what it lent and what came back. */
+  function recordingSource(): BatchBufferSource & { lent: Buffer[]; given: Uint8Array[] } {
+    const lent: Buffer[] = [];
+    const given: Uint8Array[] = [];
+    return {
+      lent,
+      given,
+      take: (size) => {
+        const buffer = Buffer.alloc(size);
+        lent.push(buffer);
+        return buffer;
+      },
+      give: (buffer) => void given.push(buffer),
+    };
+  }
+
+  it('keeps ARENA_HEAD bytes before the first entry of every batch: room for the batch header', () => {
+    const { data, entries } = layOut([50, 50, 50], [0, 0, 0], 3);
+    const p = new PartitionState(topic, 0, 0);
+    p.append(data, entries[0]!.at, 50, 0);
+    assert.ok(p.offsets[0]! >= ARENA_HEAD);
+    assert.ok(p.offsets[0]! < ARENA_HEAD + 8, 'no more than the alignment beyond it');
+    p.reset();
+    assert.equal(p.arenaUsed, ARENA_HEAD);
+    p.append(data, entries[1]!.at, 50, 1);
+    assert.ok(p.offsets[0]! >= ARENA_HEAD);
+  });
+
+  it('takes its arenas from its buffer source, and gives an outgrown one back once its entries moved over', () => {
+    const source = recordingSource();
+    const { data, entries } = layOut(Array<number>(30).fill(5000), Array<number>(30).fill(0), 30);
+    const p = new PartitionState(topic, 0, 0, source);
+    assert.deepEqual(source.lent, [p.arena]);
+    appendAll(data, entries, [p]);
+    p.copyPending();
+    assertCopied(data, entries, [p]);
+    assert.equal(source.lent.at(-1), p.arena, 'the grown arena is from the source');
+    assert.deepEqual(source.given, source.lent.slice(0, -1), 'every outgrown one went back, the current one did not');
+  });
+
+  it('replaceArena takes a new arena of the same size and leaves the old one, now a batch\'s, untouched', () => {
+    const source = recordingSource();
+    const { data, entries } = layOut([50, 50, 50], [0, 0, 0], 3);
+    const p = new PartitionState(topic, 0, 0, source);
+    p.append(data, entries[0]!.at, 50, 0);
+    p.copyPending();
+    const old = p.arena;
+    const before = Buffer.from(old);
+    p.replaceArena();
+    p.reset();
+    assert.notEqual(p.arena, old);
+    assert.equal(p.arena.length, old.length);
+    assert.equal(source.lent.at(-1), p.arena);
+    assert.deepEqual(source.given, [], 'the old arena is not the partition\'s to give back');
+    p.append(data, entries[1]!.at, 50, 1);
+    p.append(data, entries[2]!.at, 50, 2);
+    p.copyPending();
+    assert.deepEqual(old, before);
   });
 });
 
