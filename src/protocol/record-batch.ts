@@ -432,9 +432,10 @@ export function frameUncompressedBatch(
 
 /**
  * assembleBatch for lz4 and a records section of one block (any up to 4 MiB less 64 KiB; a batch is ~1 MiB): the
- * section is written into the batch buffer where the frame's block sits when stored, so a section that does not
- * shrink (values already compressed or random) becomes its batch with no copy: the frame's header and EndMark go
- * around it. One that shrinks goes into a batch buffer of its size, and the first buffer, its scratch, goes back.
+ * section is written into the batch buffer where the frame's block sits when stored (LZ4_SECTION_AT), so a section
+ * that does not shrink (values already compressed or random) becomes its batch with no copy: the frame's header and
+ * EndMark go around it. One that shrinks goes into a batch buffer of its size, and the first buffer, its scratch,
+ * goes back.
  */
 function assembleLz4Batch(
   header: BatchHeader,
@@ -445,16 +446,37 @@ function assembleLz4Batch(
   writeSection: (buf: Buffer, pos: number) => number,
   buffers: BatchBufferSource,
 ): Buffer | Promise<Buffer> {
-  const sectionAt = RECORD_BATCH_OVERHEAD + LZ4_ONE_BLOCK_LEAD_BYTES;
-  const out = buffers.take(sectionAt + sectionSize + LZ4_END_BYTES);
-  const end = writeSection(out, sectionAt);
-  if (end !== sectionAt + sectionSize) throw new Error(`record batch encoder wrote ${end - sectionAt} of ${sectionSize} bytes`);
+  const out = buffers.take(LZ4_SECTION_AT + sectionSize + LZ4_END_BYTES);
+  const end = writeSection(out, LZ4_SECTION_AT);
+  if (end !== LZ4_SECTION_AT + sectionSize) throw new Error(`record batch encoder wrote ${end - LZ4_SECTION_AT} of ${sectionSize} bytes`);
+  return frameLz4Section(out, header, count, baseTimestamp, maxTimestamp, buffers, true);
+}
+
+/** Where an lz4 batch's records section sits when its one block is stored: after the batch and frame headers. */
+export const LZ4_SECTION_AT = RECORD_BATCH_OVERHEAD + LZ4_ONE_BLOCK_LEAD_BYTES;
+
+/**
+ * Compresses the records section that `out` holds from LZ4_SECTION_AT to LZ4_END_BYTES before its end (one block)
+ * into an lz4 batch. A block that does not shrink is stored: the batch is `out` itself, its frame written around
+ * the section. One that shrinks is placed in a batch buffer of its size; `out` is then only scratch, and goes back
+ * to `buffers` when `giveBack` says it came from there (an arena written in place stays its partition's:
+ * src/workers/entry-encoder.ts).
+ */
+export function frameLz4Section(
+  out: Buffer,
+  header: BatchHeader,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  buffers: BatchBufferSource,
+  giveBack: boolean,
+): Buffer | Promise<Buffer> {
   let frame: Lz4Frame;
   try {
-    frame = lz4FrameNow(out.subarray(sectionAt, end));
+    frame = lz4FrameNow(out.subarray(LZ4_SECTION_AT, out.length - LZ4_END_BYTES));
   } catch (error) {
     // As a failure on the threadpool would be: the batch fails, the thread goes on.
-    buffers.give(out);
+    if (giveBack) buffers.give(out);
     return Promise.reject(error as Error);
   }
   // A stored block makes the frame exactly the room left after the header; a compressed one is shorter.
@@ -466,7 +488,7 @@ function assembleLz4Batch(
   try {
     return placeCompressed(header, count, baseTimestamp, maxTimestamp, frame, buffers);
   } finally {
-    buffers.give(out);
+    if (giveBack) buffers.give(out);
   }
 }
 

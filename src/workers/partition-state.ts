@@ -4,7 +4,7 @@
  * whether the head is in flight, and the next idempotent sequence. Owned by exactly one worker for the producer's
  * life (invariant 3, docs/invariants.md), so none of it is shared or locked.
  */
-import { FRESH_BUFFERS, RECORD_BATCH_OVERHEAD, type BatchBufferSource } from '../protocol/record-batch.js';
+import { FRESH_BUFFERS, LZ4_SECTION_AT, type BatchBufferSource } from '../protocol/record-batch.js';
 import type { Batch } from './batch.js';
 
 export interface TopicState {
@@ -26,10 +26,11 @@ const RING_FRAMING_MAX = 8;
 export const ARENA_GAP_MAX = 7;
 
 /**
- * Bytes kept free at the start of every arena, before its first entry: room for the batch header, so a full
- * uncompressed batch can be written over its own entries and sent from the arena (src/workers/entry-encoder.ts).
+ * Bytes kept free at the start of every arena, before its first entry: room for the batch header and an lz4 frame's
+ * lead, so a full batch, uncompressed or lz4, can be written over its own entries and sent from the arena
+ * (src/workers/entry-encoder.ts).
  */
-export const ARENA_HEAD = RECORD_BATCH_OVERHEAD;
+export const ARENA_HEAD = LZ4_SECTION_AT;
 
 /** A new partition's arena; it grows by doubling, and a replacement keeps the size reached. */
 const FIRST_ARENA_BYTES = 64 * 1024;

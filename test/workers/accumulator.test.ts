@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { randomFillSync } from 'node:crypto';
 import { describe, it } from 'node:test';
 import { Codec } from '../../src/protocol/compression.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
@@ -14,10 +15,10 @@ const TOPIC = 0;
 /**
  * An accumulator of one topic, lingering LINGER_MS, with what it needs of a worker's init and nothing more. `add`
  * writes each record's entry at the same place of a scratch ring, as a ring reused after every read would, with
- * `v` and the record id as its value (padded with dots to `valueBytes`); the record states and the ids reported
- * dropped are returned too.
+ * `v` and the record id as its value (padded with dots to `valueBytes`, or with random bytes after the first four);
+ * the record states and the ids reported dropped are returned too.
  */
-function accumulator({ codec = Codec.none as number, valueBytes = 0 } = {}): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
+function accumulator({ codec = Codec.none as number, valueBytes = 0, random = false } = {}): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
   const init = {
     settings: { lingerMs: LINGER_MS, batchMaxBytes: 1 << 20, deliveryTimeoutMs: 120_000, idempotent: false, codec, transactionalId: null },
     producerId: -1n,
@@ -35,7 +36,9 @@ function accumulator({ codec = Codec.none as number, valueBytes = 0 } = {}): { b
   const words = new Int32Array(ring);
   let recordId = 0;
   const add = (partition: number, now: number): void => {
-    const record = { timestamp: now, key: null, value: Buffer.from(`v${recordId}`.padEnd(valueBytes, '.')), headers: [] };
+    const value = Buffer.from(`v${recordId}`.padEnd(valueBytes, '.'));
+    if (random) randomFillSync(value, 4); // incompressible after its first 4 bytes
+    const record = { timestamp: now, key: null, value, headers: [] };
     writeRecordEntry(bytes, words, 0, recordId++, TOPIC, partition, record);
     batches.add(bytes, 0, recordEntrySize(record.key, record.value, record.headers), now);
     batches.copyPending();
@@ -172,7 +175,21 @@ describe('Accumulator.seal and the arena', () => {
     assert.deepEqual(await valuesOf(p.sealed[0]!.bytes!), expected(0, 5, 1000));
   });
 
-  it('compresses a batch out of its arena, which the partition keeps', async () => {
+  it('sends an lz4 batch whose block did not shrink from its arena too, and gives the partition another', async () => {
+    const { batches, add } = accumulator({ codec: Codec.lz4, valueBytes: 1000, random: true });
+    for (let i = 0; i < 40; i++) add(0, 1000 + i);
+    const p = batches.partitions[0]!;
+    const arena = p.arena;
+    batches.sealDue(true, 1100, () => 1);
+    const batch = p.sealed[0]!;
+    assert.equal(batch.bytes!.buffer, arena.buffer);
+    assert.notEqual(p.arena.buffer, arena.buffer);
+    const [decoded] = await decodeRecordBatches(batch.bytes!);
+    assert.equal(decoded!.crcValid, true);
+    assert.deepEqual(decoded!.records.map((r) => Buffer.from(r.value!).subarray(0, 4).toString()), expected(0, 40, 4).map((v) => v.slice(0, 4)));
+  });
+
+  it('compresses an lz4 batch whose block shrinks into a buffer of its own; the partition keeps its arena', async () => {
     const { batches, add } = accumulator({ codec: Codec.lz4, valueBytes: 1000 });
     for (let i = 0; i < 40; i++) add(0, 1000 + i);
     const p = batches.partitions[0]!;
