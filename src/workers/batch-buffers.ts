@@ -1,10 +1,11 @@
 /**
  * Reused memory for a worker's large batch buffers: the encoded batch, the scratch records section a codec reads,
- * and the partitions' arenas (an uncompressed batch is written over its arena's entries and sent from it; the
- * partition takes another arena here, and the batch's goes back when it is delivered, as any batch's does). A fresh buffer of a mebibyte is fresh pages from the kernel (the allocator maps and unmaps blocks that
- * large), and the first write to each page faults: a fresh 1 MiB buffer filled by one copy cost 300–480 µs on the
- * bench machine against 70 µs for the same copy into a buffer used before (`node` loop of 200 rounds), about
- * 0.3 µs per 1 KiB record a worker encodes.
+ * and the partitions' arenas (a full uncompressed batch is written over its arena's entries and sent from it; the
+ * partition takes another arena here, and the batch's goes back when it is delivered, as any batch's does). A fresh
+ * buffer of a mebibyte is fresh pages from the kernel (the allocator maps and unmaps blocks that large), and the
+ * first write to each page faults: a fresh 1 MiB buffer filled by one copy cost 300–480 µs on the bench machine
+ * against 70 µs for the same copy into a buffer used before (`node` loop of 200 rounds), about 0.3 µs per 1 KiB
+ * record a worker encodes.
  *
  * A buffer comes back only when nothing can still read it (the worker decides; src/workers/producer-worker.ts):
  * the scratch section once its codec has finished, a batch once the broker acknowledged it (the answer comes after
