@@ -2,7 +2,8 @@
  * The worker's hot-path encoder (batches straight from ring entries) against the reference encoder in
  * src/protocol/record-batch.ts, which is tested field by field and against Kafka's own builder: for random
  * records — null and empty keys and values, null header values, negative and large timestamp deltas — both must
- * produce the same bytes, with every codec decoding back to the same records.
+ * produce the same bytes, with every codec decoding back to the same records; and so must a batch written in place,
+ * over its own entries in the arena, which is then the batch (uncompressed, or lz4 with a stored block).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -82,7 +83,8 @@ const movedRecord = fc.record({
   key: movedBytes,
   value: movedBytes,
   headers: fc.array(fc.tuple(fc.uint8Array({ maxLength: 200 }), movedBytes), { maxLength: 3 }),
-  // Deltas of up to ten varint bytes, either way: the longest record leads an entry's 32 fixed bytes must hold.
+  // Deltas of up to ten varint bytes, either way: the longest leads a record can have before its key, which must
+  // still land within the entry's 32 fixed bytes for the batch to be written in place.
   timestamp: fc.integer({ min: -(2 ** 51), max: 2 ** 51 }),
 });
 
