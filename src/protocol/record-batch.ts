@@ -71,6 +71,8 @@ export const BatchOffset = {
 
 /** Size of the batch header; records start here. */
 export const RECORD_BATCH_OVERHEAD = 61;
+/** Where an lz4 batch's records section sits when its one block is stored: after the batch and frame headers. */
+export const LZ4_SECTION_AT = RECORD_BATCH_OVERHEAD + LZ4_ONE_BLOCK_LEAD_BYTES;
 /** baseOffset + batchLength: the bytes batchLength does not count. */
 export const LOG_OVERHEAD = 12;
 export const RECORD_BATCH_MAGIC = 2;
@@ -451,9 +453,6 @@ function assembleLz4Batch(
   if (end !== LZ4_SECTION_AT + sectionSize) throw new Error(`record batch encoder wrote ${end - LZ4_SECTION_AT} of ${sectionSize} bytes`);
   return frameLz4Section(out, header, count, baseTimestamp, maxTimestamp, buffers, true);
 }
-
-/** Where an lz4 batch's records section sits when its one block is stored: after the batch and frame headers. */
-export const LZ4_SECTION_AT = RECORD_BATCH_OVERHEAD + LZ4_ONE_BLOCK_LEAD_BYTES;
 
 /**
  * Compresses the records section that `out` holds from LZ4_SECTION_AT to LZ4_END_BYTES before its end (one block)
