@@ -17,7 +17,7 @@ export function workerSettings(o: ResolvedOptions): WorkerSettings {
     lingerMs: o.lingerMs,
     batchMaxBytes: o.batchMaxBytes,
     maxBufferedBytes: o.maxBufferedBytes,
-    maxRequestBytes: o.maxRequestBytes,
+    requestGatherBytes: o.requestGatherBytes,
     requestTimeoutMs: o.requestTimeoutMs,
     deliveryTimeoutMs: o.deliveryTimeoutMs,
     maxInFlight: o.maxInFlight,

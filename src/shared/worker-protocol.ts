@@ -29,7 +29,8 @@ export interface WorkerSettings {
   readonly batchMaxBytes: number;
   /** The producer's byte budget: a worker's share of it bounds the batch buffers it keeps idle (batch-buffers.ts). */
   readonly maxBufferedBytes: number;
-  readonly maxRequestBytes: number;
+  /** The batch bytes one Produce request gathers at most (one batch always goes): ResolvedOptions.requestGatherBytes. */
+  readonly requestGatherBytes: number;
   readonly requestTimeoutMs: number;
   readonly deliveryTimeoutMs: number;
   readonly maxInFlight: number;

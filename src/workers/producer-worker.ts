@@ -33,9 +33,6 @@ import { BatchOutcomes } from './batch-outcomes.js';
 import { planSleep } from './sleep-plan.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
 
-/** Upper bound on the batches gathered into one Produce request (the broker takes up to 100 MiB). */
-const MAX_REQUEST_BYTES = 16 * 1024 * 1024;
-
 /**
  * The most ring bytes a lingering worker lets pile up before records wake it. A rate that brings this much within
  * a linger is a busy one, where the worker best keeps reading as it did without lingering: with the cap at a
@@ -232,6 +229,7 @@ export class ProducerWorker {
     let needMetadata = false;
     const start = this.#rotation++ % Math.max(1, count);
     const epoch = this.#identity?.epoch;
+    const { requestGatherBytes } = this.#settings;
     for (let progress = true; progress; ) {
       progress = false;
       const requests = new Map<Sink, { outgoing: Outgoing[]; bytes: number }>();
@@ -275,7 +273,10 @@ export class ProducerWorker {
           request = { outgoing: [], bytes: 0 };
           requests.set(sink, request);
         }
-        if (request.bytes > 0 && request.bytes + batch.bytes!.length > MAX_REQUEST_BYTES) continue;
+        // The batches one request gathers are bounded as Java's max.request.size bounds them: a broker drops the
+        // connection of a request over its socket.request.max.bytes, and maxRequestBytes is how a user stays under
+        // it. A batch alone always goes (batchMaxBytes ≤ maxRequestBytes, and a larger record is refused).
+        if (request.bytes > 0 && request.bytes + batch.bytes!.length > requestGatherBytes) continue;
         this.#prepareAttempt(p, batch);
         request.outgoing.push({ topic: p.topic.name, topicId: layout.topicId, partition: p.partition, batch });
         request.bytes += batch.bytes!.length;

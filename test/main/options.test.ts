@@ -42,6 +42,7 @@ describe('resolveOptions defaults', () => {
       partitioner: 'default',
       serializer: null,
       maxRequestBytes: 1_048_576,
+      requestGatherBytes: 16 * 1_048_576,
       retryBackoffMs: 100,
       retryBackoffMaxMs: 1000,
       connectTimeoutMs: 10_000,
@@ -65,6 +66,12 @@ describe('resolveOptions defaults', () => {
 
   it('keep a smaller maxRequestBytes consistent with the default batchMaxBytes', () => {
     assert.equal(resolveOptions({ maxRequestBytes: 65_536 }, NO_ENV).batchMaxBytes, 65_536);
+  });
+
+  it('let requests gather 16 MiB of batches unless maxRequestBytes is set, then that many', () => {
+    assert.equal(resolveOptions({}, NO_ENV).requestGatherBytes, 16 * 1_048_576);
+    assert.equal(resolveOptions({ maxRequestBytes: 65_536 }, NO_ENV).requestGatherBytes, 65_536);
+    assert.equal(resolveOptions({ maxRequestBytes: 32 * 1_048_576 }, NO_ENV).requestGatherBytes, 32 * 1_048_576);
   });
 
   it('follow Java when idempotence is left unset: acks 1 or maxInFlight > 5 turn it off quietly', () => {

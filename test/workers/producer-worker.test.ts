@@ -329,3 +329,35 @@ test('pipelining: a batch refused for good in the middle of the window hands its
     broker.answer(d.seen, 22n);
     await d.result;
   }));
+
+test('maxRequestBytes caps a Produce request: batches sealed together leave in several requests, none over the limit', { timeout: 30_000 }, async () => {
+  // Java's max.request.size: a broker refuses (and disconnects) a request over its socket.request.max.bytes, and this
+  // is how a user keeps under it. Eight batches of ~10 KB, sealed in one turn by a flush, are ready at once.
+  const partitions = 8;
+  const maxRequestBytes = 40 * 1024;
+  const broker = await FakeBroker.start(partitions);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, maxRequestBytes, batchMaxBytes: 16 * 1024 });
+  try {
+    const records = [];
+    for (let p = 0; p < partitions; p++) for (let i = 0; i < 10; i++) records.push({ topic: 't', partition: p, value: Buffer.alloc(1000, 65 + p) });
+    const sent = inOneBatch(producer, records);
+    const requests: number[][] = [];
+    const carried = new Set<string>();
+    while (carried.size < partitions) {
+      const produce = await broker.nextProduce(requests.length);
+      requests.push([...produce.batches.values()].map((batch) => batch.length));
+      for (const key of produce.batches.keys()) carried.add(key);
+      broker.answer(produce, 0n);
+    }
+    for (const [n, sizes] of requests.entries()) {
+      const bytes = sizes.reduce((sum, size) => sum + size, 0);
+      assert.ok(bytes <= maxRequestBytes, `request ${n} carries ${bytes} bytes of batches, over maxRequestBytes ${maxRequestBytes}`);
+    }
+    assert.ok(requests.some((sizes) => sizes.length > 1), 'batches ready together still share a request');
+    const results = await sent;
+    assert.equal(results.filter((r) => r.status === 'fulfilled').length, records.length, 'every record delivered');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
