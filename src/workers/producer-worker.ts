@@ -275,8 +275,13 @@ export class ProducerWorker {
         }
         // The batches one request gathers are bounded as Java's max.request.size bounds them: a broker drops the
         // connection of a request over its socket.request.max.bytes, and maxRequestBytes is how a user stays under
-        // it. A batch alone always goes (batchMaxBytes ≤ maxRequestBytes, and a larger record is refused).
-        if (request.bytes > 0 && request.bytes + batch.bytes!.length > requestGatherBytes) continue;
+        // it. A batch alone always goes (batchMaxBytes ≤ maxRequestBytes, and a larger record is refused). One left
+        // out goes in another request in the next pass, while the connection takes more in flight: nothing else
+        // may pump before an answer comes back, a round trip later.
+        if (request.bytes > 0 && request.bytes + batch.bytes!.length > requestGatherBytes) {
+          progress = true;
+          continue;
+        }
         this.#prepareAttempt(p, batch);
         request.outgoing.push({ topic: p.topic.name, topicId: layout.topicId, partition: p.partition, batch });
         request.bytes += batch.bytes!.length;
