@@ -9,7 +9,7 @@
  *   npm test -- test/protocol     only files under a folder (or name single files)
  */
 import { spawn } from 'node:child_process';
-import { readdir, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { ROOT } from './kafka/config.js';
 import { runningPid, secureAddresses, start, stop } from './kafka/cluster.js';
@@ -45,6 +45,16 @@ if (!process.env.KAFKA_SASL_SSL_BROKERS && secured.saslSsl.length > 0) {
 console.log(`# brokers: ${process.env.KAFKA_BROKERS}`);
 if (process.env.KAFKA_SSL_BROKERS) console.log(`# SSL: ${process.env.KAFKA_SSL_BROKERS}`);
 if (process.env.KAFKA_SASL_SSL_BROKERS) console.log(`# SASL_SSL: ${process.env.KAFKA_SASL_SSL_BROKERS}`);
+
+// dist/ once for the whole run when more than one selected file uses the built package: each would otherwise
+// rebuild it while another reads it (test/helpers/build-dist.ts).
+const usingDist = (await Promise.all(files.map(async (file) => (await readFile(file, 'utf8')).includes('helpers/build-dist.js')))).filter(Boolean);
+if (usingDist.length > 1) {
+  const build = spawn(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { cwd: ROOT, stdio: 'inherit' });
+  const built = await new Promise<boolean>((resolve) => build.on('exit', (exitCode) => resolve(exitCode === 0)));
+  if (built) process.env.DIST_BUILT_BY_TEST_RUN = '1';
+  else console.log('# build of dist/ failed: the tests that use it build it again and report the error');
+}
 
 const child = spawn(
   process.execPath,

@@ -4,8 +4,8 @@
  * `--cpu-prof`, `--enable-source-maps`, `--import tsx`) — and under `node --test`, whose children carry many flags
  * of their own on Node 24. Each case is a child process that sends one record; the records are read back at the end.
  *
- * The built package is what applications run, so most cases use dist/, built here first (CI builds it too; this
- * keeps a stale dist/ from being tested). A few run the sources under tsx.
+ * The built package is what applications run, so most cases use dist/, built first (by `npm test` once for all
+ * files, or here when this file runs alone), so a stale dist/ is never tested. A few run the sources under tsx.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
+import { ensureDist } from '../helpers/build-dist.js';
 import { consume } from '../helpers/readback.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -42,8 +43,8 @@ const sent: string[] = [];
 const profiles = mkdtempSync(join(tmpdir(), 'ringkafka-cpu-prof-'));
 
 before(async () => {
-  const build = await node([join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')]);
-  assert.equal(build.code, 0, `npm run build: ${build.stdout}${build.stderr}`);
+  const build = await ensureDist();
+  assert.equal(build.code, 0, `npm run build: ${build.output}`);
   brokers = await useBroker();
   topic = uniqueTopic('node-flags');
   await createTopic(topic, 1);

@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
+import { ensureDist } from '../helpers/build-dist.js';
 import { consume } from '../helpers/readback.js';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -37,8 +38,8 @@ let brokers: string[];
 
 before(async () => {
   brokers = await useBroker();
-  const build = await run(process.execPath, [TSC, '-p', join(ROOT, 'tsconfig.build.json')], ROOT);
-  assert.equal(build.code, 0, `build: ${build.stdout}${build.stderr}`);
+  const build = await ensureDist();
+  assert.equal(build.code, 0, `build: ${build.output}`);
   const packs = mkdtempSync(join(tmpdir(), 'ringkafka-pack-'));
   const pack = await run(NPM, ['pack', '--json', '--pack-destination', packs], ROOT);
   assert.equal(pack.code, 0, `npm pack: ${pack.stderr}`);
