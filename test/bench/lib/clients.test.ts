@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { callBytes, GcWatch, MemoryWatch } from '../../../bench/clients/harness.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, slug, standingOf } from '../../../bench/lib/clients.js';
@@ -164,9 +165,18 @@ describe('the main thread\'s waits and pauses', () => {
 
   it('counts this thread\'s garbage-collection pauses while it watches', async () => {
     const watch = new GcWatch();
-    let kept: unknown[] = [];
-    for (let i = 0; i < 2_000_000; i++) kept = [i, kept.length > 1000 ? [] : kept]; // young garbage: scavenges
-    await new Promise((resolve) => setTimeout(resolve, 10)); // entries are delivered after the pause
+    // A second observer says when a collection's entry has been delivered (entries come after the pause, on a later
+    // turn): short-lived garbage is made until then, so no fixed wait decides the outcome on a loaded machine.
+    let collected = false;
+    const witness = new PerformanceObserver(() => { collected = true; });
+    witness.observe({ entryTypes: ['gc'] });
+    let last: unknown[] = [];
+    for (let round = 0; round < 200 && !collected; round++) {
+      for (let i = 0; i < 200_000; i++) last = [i, []]; // dropped at once: young garbage, scavenges
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+    witness.disconnect();
+    assert.ok(collected && last.length === 2, 'no collection was seen at all');
     const pauses = watch.stop();
     assert.ok(pauses.count > 0, JSON.stringify(pauses));
     assert.ok(pauses.maxMs > 0 && pauses.maxMs <= pauses.totalMs, JSON.stringify(pauses));
@@ -186,15 +196,20 @@ describe('the main thread\'s waits and pauses', () => {
     }
   });
 
-  it('samples on its own while it watches', async () => {
+  it('samples on its own while it watches', { timeout: 10_000 }, async () => {
     let reads = 0;
     const watch = new MemoryWatch(0, () => {
       reads++;
       return process.memoryUsage();
     });
-    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Waits for the sampler's readings (the one at construction, then one every 50 ms), however slow the machine:
+    // a sampler that never runs fails this test at its timeout.
+    while (reads < 4) await new Promise((resolve) => setTimeout(resolve, 50));
+    const before = reads;
     watch.stop();
-    assert.ok(reads >= 4, `${reads} readings in 300 ms: the 50 ms sampler did not run`);
+    assert.equal(reads, before + 1, 'stop takes one last reading, and the sampler stops');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.equal(reads, before + 1, 'no reading after stop');
   });
 });
 
