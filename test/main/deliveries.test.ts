@@ -31,7 +31,7 @@ test('deliveryTimeoutMs counts from acceptance: a record that waited longer than
   const broker = await FakeBroker.start(1);
   const deliveryTimeoutMs = 1000;
   const shortProducer = new Producer({
-    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 500, deliveryTimeoutMs, bufferTimeoutMs: 20_000,
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs, bufferTimeoutMs: 20_000,
   });
   const timers = new Set<NodeJS.Timeout>();
   try {
