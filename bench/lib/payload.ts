@@ -16,9 +16,9 @@ export const PAYLOAD_VALUES = 1024;
  * 100 B, 4,096 of 1 KiB). Record i takes value i mod n, so a batch of consecutive records repeats no value within
  * lz4's 64 KiB window; but a client whose partitioner moves on every 64 KiB (franz-go's default) fills a batch with
  * runs from different points of the cycle, and with 1,024 values of 100 B those runs repeated one another: 200,000
- * records lz4-compressed by franz-go took 16.9 MB on the broker's disk against ringkafka's 21.6 MB (in two of its
- * batches 18 and 42 % of the records repeated a value within 64 KiB; each ringkafka batch was one run), and its
- * compressor ran faster on them. With 4 MiB of values franz-go's records stayed at 108 B each, like everyone's.
+ * records lz4-compressed by franz-go took 16.9 MB on the broker's disk against ringkafka's 21.6 MB (in two franz-go
+ * batches 18 and 42 % of the records repeated a value within 64 KiB; each ringkafka batch was one run), and
+ * franz-go's compressor ran faster on them. With 4 MiB of values its records stayed at 108 B each, like everyone's.
  * Java picks a value at random per record: a repeat within 600 records is 1.4 % likely now, 44 % with 1,024.
  */
 export function payloadCount(valueBytes: number): number {
