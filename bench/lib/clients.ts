@@ -29,6 +29,11 @@ export interface RunRow {
   readonly rssMB: number | null;
   /** Node clients only. */
   readonly eventLoopDelayP99Ms: number | null;
+  /**
+   * Node clients on Linux: p99 of the event-loop delay less the main thread's wait for a CPU in the same interval:
+   * what the client's own work held the loop (bench/lib/loop-delay-split.ts).
+   */
+  readonly eventLoopDelayOwnP99Ms?: number;
   /** User + system CPU of the whole client process per measured record, µs. */
   readonly cpuUsPerRecord?: number;
   /** Node clients on Linux: the main thread's event-loop utilisation over the measured run, 0..1. */
@@ -271,6 +276,7 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
       // the client's own figure where it has one; /proc's VmHWM otherwise
       rssMB: report.rssMB ?? run.peakRssMB ?? null,
       eventLoopDelayP99Ms: spec.node ? (report.eventLoopDelayP99Ms ?? null) : null,
+      ...(spec.node && report.eventLoopDelayOwnP99Ms !== undefined && { eventLoopDelayOwnP99Ms: report.eventLoopDelayOwnP99Ms }),
       ...(report.cpuSec !== null && { cpuUsPerRecord: (report.cpuSec * 1e6) / report.records }),
       ...(report.mainGc !== undefined && { mainGcMaxMs: report.mainGc.maxMs, mainGcTotalMs: report.mainGc.totalMs }),
       ...(report.memory !== undefined && {

@@ -135,6 +135,11 @@ export interface ClientReport {
   readonly rssMB: number | null;
   /** Node clients: p99 of the main thread's event-loop delay during the measured run. */
   readonly eventLoopDelayP99Ms?: number | null;
+  /**
+   * Node clients on Linux: the same delay less the main thread's run-queue wait, tick by tick (loop-delay-split.ts):
+   * what the process's own work held the loop, p99, ms.
+   */
+  readonly eventLoopDelayOwnP99Ms?: number;
   /** Node clients: the main thread's garbage-collection pauses during the measured run (perf_hooks 'gc' entries). */
   readonly mainGc?: GcPauses;
   /** Node clients: the memory at the sampled peak of the measured run. */

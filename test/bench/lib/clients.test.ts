@@ -146,7 +146,7 @@ describe('the transactional scenario', () => {
 describe('the main thread\'s waits and pauses', () => {
   it('turns a report\'s main-thread wait for a CPU into a share of the run, and keeps its GC pauses', async () => {
     const report = {
-      records: 1000, bytes: 100_000, elapsedMs: 2000, p50Ms: 1, p99Ms: 2, cpuSec: 1, rssMB: 100, eventLoopDelayP99Ms: 12, errors: 0, settings: [],
+      records: 1000, bytes: 100_000, elapsedMs: 2000, p50Ms: 1, p99Ms: 2, cpuSec: 1, rssMB: 100, eventLoopDelayP99Ms: 12, eventLoopDelayOwnP99Ms: 3, errors: 0, settings: [],
       mainGc: { count: 3, totalMs: 21, maxMs: 11 },
       memory: { startRssMB: 60, rssMB: 300, heapUsedMB: 120, heapTotalMB: 150, arrayBuffersMB: 40 },
       threads: { mainCpuSec: 0.5, workerCpuSec: [0.3], otherCpuSec: 0.2, mainElu: 0.9, mainWaitSec: 0.5, source: 'schedstat' },
@@ -157,6 +157,7 @@ describe('the main thread\'s waits and pauses', () => {
     assert.equal(row.mainGcMaxMs, 11);
     assert.equal(row.mainGcTotalMs, 21);
     assert.equal(row.eventLoopDelayP99Ms, 12);
+    assert.equal(row.eventLoopDelayOwnP99Ms, 3, 'the delay less the wait for a CPU, as the client measured it');
     assert.equal(row.startRssMB, 60);
     assert.equal(row.peakSampleRssMB, 300);
     assert.equal(row.peakHeapMB, 150, 'the heap reserved at the peak, garbage included, is what the resident set holds');
