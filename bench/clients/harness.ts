@@ -292,9 +292,9 @@ class ThreadWatch {
  * This is how an ingestion service drives a client for throughput: many requests' records outstanding at once.
  *
  * Calls begin one per turn of the event loop, as a service's requests arrive (each from its socket, in a callback
- * of its own), never many in one synchronous stretch: started together, the first 64 calls of 1 MiB held the loop
- * 20–36 ms in one turn (every record of a ringkafka call is checked when the call is made), and calls whose
- * predecessors resolved together began together again. A service meets that only if its requests do.
+ * of its own), never many in one synchronous stretch: started together, a run's first calls (up to 64 of 1 MiB)
+ * held the loop 20–36 ms in one turn (every record of a ringkafka call is checked when the call is made), and calls
+ * whose predecessors resolved together began together again. A service meets that only if its requests do.
  */
 export async function inWindows(calls: number, window: number, start: (call: number) => Promise<void>): Promise<void> {
   const turns = new OnePerTurn();
