@@ -58,11 +58,13 @@ const LIMIT = 2 ** 31 - 1;
 /** Shared by every immediate grant, so the fast path of acquire() allocates nothing. */
 const GRANTED: Promise<void> = Promise.resolve();
 
+/** What a waiter of wait() is told once granted: nothing beyond its onGranted. */
+const NOTHING = (): void => {};
+
 /** One queued request: a node of a doubly linked list, so a timeout or abort leaves from the middle in O(1). */
 class Waiter {
   prev: Waiter | null = null;
   next: Waiter | null = null;
-  timer: NodeJS.Timeout | undefined = undefined;
   /** Stops listening to the signal's abort (one shared listener per signal: src/shared/abort-listeners.ts). */
   stopListening: (() => void) | undefined = undefined;
 
@@ -70,6 +72,9 @@ class Waiter {
     readonly bytes: number,
     readonly records: number,
     readonly signal: AbortSignal | undefined,
+    /** Date.now() past which it times out; Infinity for none. */
+    readonly deadline: number,
+    readonly timeoutMs: number,
     readonly onGranted: (() => void) | undefined,
     readonly resolve: () => void,
     readonly reject: (error: Error) => void,
@@ -87,6 +92,15 @@ export class ByteBudget {
   #head: Waiter | null = null;
   #tail: Waiter | null = null;
   #length = 0;
+  /**
+   * One timer for every waiter's timeout, due at the earliest deadline it knew of when armed. A timer per waiter cost
+   * each waiting send about 350 of the 1,540 bytes its wait held (its Timeout and closure; measured with
+   * `--expose-gc` over 100,000 waiters), and a send that waits at full throughput lives through scavenges, so all of
+   * it was copied and promoted. Ref'd on purpose: a waiting send must settle even if nothing else keeps the process
+   * alive; cleared whenever the queue empties.
+   */
+  #timer: NodeJS.Timeout | undefined = undefined;
+  #timerAt = Infinity;
 
   constructor(control: ControlBlock, options: ByteBudgetOptions) {
     const { maxBytes, maxRecords } = options;
@@ -153,21 +167,53 @@ export class ByteBudget {
     }
 
     return new Promise<void>((resolve, reject) => {
-      const waiter = new Waiter(bytes, records, signal, options.onGranted, resolve, reject);
-      if (signal !== undefined) {
-        waiter.stopListening = listenForAbort(signal, () => this.#leave(waiter, abortError(signal)));
-      }
-      if (timeoutMs <= MAX_TIMER_MS) {
-        // Ref'd on purpose: a waiting send must settle even if nothing else keeps the process alive.
-        waiter.timer = setTimeout(
-          () => this.#leave(waiter, new BufferTimeoutError(
-            `no buffer space for ${bytes} bytes within ${timeoutMs} ms (maxBufferedBytes ${this.maxBytes})`,
-          )),
-          Math.max(0, timeoutMs),
-        );
-      }
-      this.#append(waiter);
+      this.#enqueue(bytes, records, timeoutMs, signal, options.onGranted, resolve, reject);
     });
+  }
+
+  /**
+   * acquire() without a promise, for a single send that has to wait: `onGranted` runs inside the grant, as
+   * acquire's does; `onFailed` runs instead when the request could never fit, its signal aborts, it times out,
+   * `onGranted` throws (holding nothing then) or failAll() gives up on it. Exactly one of the two runs, once; either
+   * may run before wait() returns. A waiting send costs its Waiter and the caller's two callbacks, no promise.
+   */
+  wait(
+    bytes: number, records: number, timeoutMs: number, signal: AbortSignal | undefined, onGranted: () => void,
+    onFailed: (error: Error) => void,
+  ): void {
+    if (!(bytes >= 0 && bytes <= this.maxBytes && records >= 0 && records <= this.maxRecords)) {
+      onFailed(this.#invalid(bytes, records));
+      return;
+    }
+    // Before the fast path: an aborted send never takes bytes, room or not (invariant 5).
+    if (signal?.aborted) {
+      onFailed(abortError(signal));
+      return;
+    }
+    if (this.#head === null && this.#fits(bytes, records)) {
+      this.#take(bytes, records);
+      try {
+        onGranted();
+      } catch (error) {
+        this.#giveBack(bytes, records); // a grant whose taker failed holds nothing (invariant 2)
+        onFailed(error as Error);
+      }
+      return;
+    }
+    this.#enqueue(bytes, records, timeoutMs, signal, onGranted, NOTHING, onFailed);
+  }
+
+  #enqueue(
+    bytes: number, records: number, timeoutMs: number, signal: AbortSignal | undefined, onGranted: (() => void) | undefined,
+    resolve: () => void, reject: (error: Error) => void,
+  ): void {
+    const deadline = timeoutMs <= MAX_TIMER_MS ? Date.now() + Math.max(0, timeoutMs) : Infinity;
+    const waiter = new Waiter(bytes, records, signal, deadline, timeoutMs, onGranted, resolve, reject);
+    if (signal !== undefined) {
+      waiter.stopListening = listenForAbort(signal, () => this.#leave(waiter, abortError(signal)));
+    }
+    this.#append(waiter);
+    if (deadline < this.#timerAt) this.#armTimer(deadline);
   }
 
   /**
@@ -190,6 +236,7 @@ export class ByteBudget {
     this.#head = this.#tail = null;
     this.#length = 0;
     this.#control.setWaiters(0);
+    this.#disarmTimer();
     while (waiter !== null) {
       const next = waiter.next;
       waiter.prev = waiter.next = null;
@@ -286,8 +333,53 @@ export class ByteBudget {
     if (next === null) this.#tail = prev;
     else next.prev = prev;
     waiter.prev = waiter.next = null;
-    this.#length--;
+    if (--this.#length === 0) this.#disarmTimer();
   }
+
+  #armTimer(at: number): void {
+    clearTimeout(this.#timer);
+    this.#timerAt = at;
+    this.#timer = setTimeout(this.#expire, Math.max(0, at - Date.now()));
+  }
+
+  #disarmTimer(): void {
+    clearTimeout(this.#timer);
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+  }
+
+  /**
+   * The timer fell due: every waiter whose deadline has passed leaves with BufferTimeoutError, holding nothing, and
+   * the queue is re-checked (if the head left, the next may fit); then the timer is armed for the earliest deadline
+   * left. One walk of the queue per firing, and it fires only when some deadline comes (or a waiter it was armed
+   * for was granted before it): at most once per bufferTimeoutMs while sends are granted in time.
+   */
+  readonly #expire = (): void => {
+    this.#timer = undefined;
+    this.#timerAt = Infinity;
+    const now = Date.now();
+    const expired: Waiter[] = [];
+    for (let waiter = this.#head; waiter !== null; ) {
+      const next = waiter.next;
+      if (waiter.deadline <= now) {
+        this.#unlink(waiter);
+        cleanUp(waiter);
+        expired.push(waiter);
+      }
+      waiter = next;
+    }
+    // Told after the walk: a waiter's reject may run code that queues again (a stream's next write).
+    if (expired.length > 0) this.#control.setWaiters(this.#length);
+    for (const waiter of expired) {
+      waiter.reject(new BufferTimeoutError(
+        `no buffer space for ${waiter.bytes} bytes within ${waiter.timeoutMs} ms (maxBufferedBytes ${this.maxBytes})`,
+      ));
+    }
+    if (expired.length > 0 && this.#head !== null) this.#grant();
+    let earliest = Infinity;
+    for (let waiter = this.#head; waiter !== null; waiter = waiter.next) earliest = Math.min(earliest, waiter.deadline);
+    if (earliest < this.#timerAt) this.#armTimer(earliest);
+  };
 
   /** Off the hot path: only reached when a request is out of range. */
   #invalid(bytes: number, records: number): Error {
@@ -302,8 +394,6 @@ export class ByteBudget {
 }
 
 function cleanUp(waiter: Waiter): void {
-  if (waiter.timer !== undefined) clearTimeout(waiter.timer);
-  waiter.timer = undefined;
   waiter.stopListening?.();
   waiter.stopListening = undefined;
 }

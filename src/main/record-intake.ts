@@ -397,7 +397,7 @@ export class RecordIntake {
         return;
       }
       // Join the budget's queue now, not after an await: a send made right after this one must find it queued.
-      void this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, settler, position, signal);
+      this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, settler, position, signal);
       return;
     }
     this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
@@ -435,11 +435,18 @@ export class RecordIntake {
     waiting.settled = true;
     waiting.stopListening?.();
     if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now());
-    else void this.#waitForBudget(prepared, topic, partition, waiting.deadline, seq, settler, position, signal);
+    else this.#waitForBudget(prepared, topic, partition, waiting.deadline, seq, settler, position, signal);
   }
 
-  /** Queues for buffer space; the record is accepted inside the grant, so nothing can slip into the ring first. */
-  async #waitForBudget(
+  /**
+   * Queues for buffer space; the record is accepted inside the grant, so nothing can slip into the ring first.
+   * Through the budget's wait(), not an async function around acquire(): a send that waits at full throughput lives
+   * through scavenges, and what its wait holds is copied and promoted with it: 280 bytes now, 1,540 with the async
+   * function, its promises and a timer of its own (`--expose-gc`, 100,000 waiters). A failure is told in a
+   * microtask, as the awaited rejection told it: wait() may report one before it returns, while the send is still
+   * being placed.
+   */
+  #waitForBudget(
     prepared: PreparedRecord,
     topic: TopicInfo,
     partition: number,
@@ -448,16 +455,12 @@ export class RecordIntake {
     settler: Settler,
     position: number,
     signal: AbortSignal | undefined,
-  ): Promise<void> {
-    try {
-      await this.#budget.acquire(prepared.size, {
-        timeoutMs: Math.max(0, deadline - Date.now()),
-        signal,
-        onGranted: () => this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now()),
-      });
-    } catch (error) {
-      this.#fail(seq, settler, position, error as Error);
-    }
+  ): void {
+    this.#budget.wait(
+      prepared.size, 1, Math.max(0, deadline - Date.now()), signal,
+      () => this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now()),
+      (error) => queueMicrotask(() => this.#fail(seq, settler, position, error)),
+    );
   }
 
   /** A send that never reached the delivery table failed: it is over for flush, and its caller hears why. */

@@ -157,7 +157,8 @@ describe('ByteBudget', () => {
   });
 
   it('timeout takes no bytes, clears its timer, and lets the next waiter in', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+    // Date too: the one timer of the queue compares each waiter's deadline with the clock when it fires.
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const { budget, control } = budgetOf({ maxBytes: 100, maxRecords: 100 });
     const log: string[] = [];
     budget.tryAcquire(50);
@@ -185,7 +186,7 @@ describe('ByteBudget', () => {
     assert.deepEqual(log, ['head!', 'behind']);
   });
 
-  it('clears the timer of every waiter on grant, abort and failAll', async () => {
+  it('holds one timer for all its waiters, and none once grant, abort and failAll have emptied the queue', async () => {
     // Real timers: a leftover one would keep the process alive for a minute after the producer is done.
     const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const before = timers();
@@ -195,7 +196,7 @@ describe('ByteBudget', () => {
     const granted = budget.acquire(5, { timeoutMs: 60_000 });
     const aborted = budget.acquire(10, { timeoutMs: 60_000, signal: controller.signal });
     const failed = budget.acquire(5, { timeoutMs: 60_000 });
-    assert.equal(timers(), before + 3);
+    assert.equal(timers(), before + 1, 'one timer for the three, not one each');
     budget.release(5);
     await granted;
     controller.abort();
@@ -206,7 +207,7 @@ describe('ByteBudget', () => {
   });
 
   it('failAll rejects every waiter, holds nothing for them, and cleans up', async (t) => {
-    t.mock.timers.enable({ apis: ['setTimeout'] });
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
     const { budget, control } = budgetOf({ maxBytes: 10, maxRecords: 100 });
     budget.tryAcquire(10);
     const controller = new AbortController();
@@ -279,6 +280,109 @@ describe('ByteBudget', () => {
     await assert.rejects(budget.acquire(4, { ...FOREVER, onGranted: () => { throw broken; } }), (error) => error === broken);
     assert.equal(budget.bufferedBytes, 0);
     assert.equal(budget.tryAcquire(10), true);
+  });
+
+  it('times each waiter out at its own deadline with one timer, whatever order the deadlines come in', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+    const { budget } = budgetOf({ maxBytes: 100, maxRecords: 100 });
+    budget.tryAcquire(100);
+    const log: string[] = [];
+    const slow = track(log, 'slow', budget.acquire(10, { timeoutMs: 5000 }));
+    // Queued behind `slow` with an earlier deadline: the one timer is brought forward for it.
+    const quick = track(log, 'quick', budget.acquire(10, { timeoutMs: 1000 }));
+    const third = track(log, 'third', budget.acquire(10, { timeoutMs: 3000 }));
+    t.mock.timers.tick(999);
+    await settle();
+    assert.deepEqual(log, []);
+    t.mock.timers.tick(1);
+    await quick;
+    assert.deepEqual(log, ['quick!']);
+    budget.release(10); // `slow`, the head, is granted: the timer is then due for `third`, not for it
+    await slow;
+    t.mock.timers.tick(1999);
+    await settle();
+    assert.deepEqual(log, ['quick!', 'slow']);
+    t.mock.timers.tick(1);
+    await third;
+    assert.deepEqual(log, ['quick!', 'slow', 'third!']);
+    assert.equal(budget.waiting, 0);
+    assert.equal(budget.bufferedBytes, 100, 'the granted 10 replaced the released 10; the timed-out hold nothing');
+  });
+
+  describe('wait (a send\'s wait, without a promise)', () => {
+    /** Calls wait() and notes which callback ran: `name` on grant, `name!<error name>` on failure. */
+    const waitFor = (
+      budget: ByteBudget, log: string[], name: string, bytes: number, timeoutMs = Infinity, signal?: AbortSignal,
+      onGranted: () => void = () => {},
+    ): void => budget.wait(bytes, 1, timeoutMs, signal, () => { onGranted(); log.push(name); }, (error) => void log.push(`${name}!${error.name}`));
+
+    it('grants at once when there is room and nobody waits, before it returns', () => {
+      const { budget } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+      const log: string[] = [];
+      waitFor(budget, log, 'a', 6);
+      assert.deepEqual(log, ['a']);
+      assert.equal(budget.bufferedBytes, 6);
+    });
+
+    it('queues in FIFO order with acquire()\'s waiters and is granted inside release()', async () => {
+      const { budget } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+      budget.tryAcquire(10);
+      const log: string[] = [];
+      const first = track(log, 'first', budget.acquire(5, FOREVER));
+      waitFor(budget, log, 'second', 5);
+      waitFor(budget, log, 'third', 1);
+      assert.equal(budget.waiting, 3);
+      budget.release(10);
+      assert.deepEqual(log, ['second'], 'called inside the grant; the promise of `first` settles later');
+      await first;
+      assert.deepEqual(log, ['second', 'first']);
+      assert.equal(budget.waiting, 1, '5 + 5 fill it: `third` waits');
+    });
+
+    it('fails, holding nothing, when it could never fit or its signal has already aborted', () => {
+      const { budget } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+      const log: string[] = [];
+      waitFor(budget, log, 'huge', 11);
+      waitFor(budget, log, 'aborted', 1, Infinity, AbortSignal.abort());
+      assert.deepEqual(log, ['huge!RecordTooLargeError', 'aborted!AbortError']);
+      assert.equal(budget.bufferedBytes, 0);
+    });
+
+    it('fails on timeout, on abort and on failAll, each exactly once and holding nothing', async (t) => {
+      t.mock.timers.enable({ apis: ['setTimeout', 'Date'] });
+      const { budget } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+      budget.tryAcquire(10);
+      const log: string[] = [];
+      const controller = new AbortController();
+      waitFor(budget, log, 'timed', 5, 1000);
+      waitFor(budget, log, 'aborted', 5, Infinity, controller.signal);
+      waitFor(budget, log, 'closed', 5);
+      t.mock.timers.tick(1000);
+      controller.abort();
+      budget.failAll(new ProducerClosedError('not-sent', 'closed'));
+      t.mock.timers.tick(10_000);
+      budget.release(10);
+      await settle();
+      assert.deepEqual(log, ['timed!BufferTimeoutError', 'aborted!AbortError', 'closed!ProducerClosedError']);
+      assert.equal(budget.bufferedBytes, 0);
+      assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    });
+
+    it('fails a waiter whose grant callback throws, gives its bytes back, and grants the next', () => {
+      const { budget } = budgetOf({ maxBytes: 10, maxRecords: 100 });
+      budget.tryAcquire(10);
+      const log: string[] = [];
+      waitFor(budget, log, 'broken', 4, Infinity, undefined, () => { throw new TypeError('the taker failed'); });
+      waitFor(budget, log, 'next', 6);
+      budget.release(10);
+      assert.deepEqual(log, ['broken!TypeError', 'next']);
+      assert.equal(budget.bufferedBytes, 6);
+      // and on the fast path
+      const idle = budgetOf({ maxBytes: 10, maxRecords: 100 }).budget;
+      waitFor(idle, log, 'fast', 4, Infinity, undefined, () => { throw new TypeError('the taker failed'); });
+      assert.equal(log.at(-1), 'fast!TypeError');
+      assert.equal(idle.bufferedBytes, 0);
+    });
   });
 
   for (const seed of [1, 2, 3, 4, 5]) {

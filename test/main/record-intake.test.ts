@@ -20,6 +20,7 @@ import type { Settler } from '../../src/main/settlers.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { AbortError, BufferTimeoutError } from '../../src/shared/producer-errors.js';
 
 const SLICE = 2048;
 const value = Buffer.alloc(100, 'v');
@@ -128,6 +129,33 @@ function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction) {
     intake.submitBatch(labels.map(([value, partition]) => ({ topic: 't', value, partition })), undefined, settler);
   return { intake, budget, handed, rejected, send };
 }
+
+test('a send waiting for buffer space fails alone on its abort and on its timeout, holding nothing; one granted later is delivered', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1); // holds every Produce until the test answers it
+  // Room for one record: every send after the first waits for buffer space (the budget's wait, record-intake.ts).
+  const producer = new Producer({ brokers: [broker.address], workers: 1, maxBufferedRecords: 1, bufferTimeoutMs: 1000, lingerMs: 0 });
+  try {
+    await producer.connect();
+    const first = producer.send({ topic: 't', partition: 0, value: 'first' });
+    const produce = await broker.nextProduce(0);
+    const controller = new AbortController();
+    const aborted = producer.send({ topic: 't', partition: 0, value: 'aborted' }, { signal: controller.signal });
+    const timedOut = producer.send({ topic: 't', partition: 0, value: 'timed out' });
+    controller.abort();
+    await assert.rejects(aborted, (error: unknown) => error instanceof AbortError && error.delivery === 'not-sent');
+    await assert.rejects(timedOut, (error: unknown) => error instanceof BufferTimeoutError && error.delivery === 'not-sent');
+    assert.equal(producer.metrics().bufferedRecords, 1, 'only the first record holds room');
+    const granted = producer.send({ topic: 't', partition: 0, value: 'granted' });
+    broker.answer(produce, 7n);
+    assert.equal((await first).offset, 7);
+    broker.answer(await broker.nextProduce(1), 8n); // the waiting send took the room the first gave back
+    assert.equal((await granted).offset, 8);
+    assert.equal(broker.produces.length, 2, 'neither failed send reached the broker');
+  } finally {
+    await producer.close({ timeoutMs: 5000 });
+    await broker.close();
+  }
+});
 
 test('a sendBatch\'s records reach the delivery settlement grouped by partition, in call order within each', () => {
   const { intake, handed, rejected, send } = groupingIntake(1 << 20);
