@@ -13,6 +13,7 @@
  */
 import { closeSync, openSync, readSync } from 'node:fs';
 import { createHistogram } from 'node:perf_hooks';
+import { parseSchedstatWaitSec } from './process-watch.js';
 
 /** One tick: when it ran (ms, performance.now()) and the main thread's run-queue wait so far (ms). */
 export interface LoopTick {
@@ -57,8 +58,7 @@ export function threadWaitReader(): { read: () => number; close: () => void } | 
   return {
     read: () => {
       const length = readSync(fd, buffer, 0, buffer.length, 0);
-      // "<ns on CPU> <ns waiting on a run queue> <timeslices>"
-      return Number(buffer.toString('latin1', 0, length).split(' ')[1]) / 1e6;
+      return parseSchedstatWaitSec(buffer.toString('latin1', 0, length)) * 1000;
     },
     close: () => closeSync(fd),
   };
