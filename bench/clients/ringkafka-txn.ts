@@ -8,7 +8,7 @@
  * can still run an older build (comparing two builds): one without it is reported as unsupported
  * (`transactionSupport`), never a failure.
  */
-import type { Producer } from '../../dist/src/main/index.js';
+import type { Producer } from 'ringkafka';
 import type { LatencySamples, RecordData, RunOutcome } from './harness.js';
 
 interface BenchRecord {

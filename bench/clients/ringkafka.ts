@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 // The compiled package, as users run it (`npm run bench` builds it first); not the TypeScript sources.
-import { Producer, type ProducerOptions } from '../../dist/src/main/index.js';
+import { Producer, type ProducerOptions } from 'ringkafka';
 import { paced } from '../lib/pacing.js';
 import { inWindows, readConfig, recordsPerCall, reportUnsupported, runClient, type Driver, type RunOutcome } from './harness.js';
 import { produceInTransactions, transactionSupport } from './ringkafka-txn.js';

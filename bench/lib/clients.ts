@@ -9,6 +9,7 @@ import { CLASSPATH, ROOT } from '../../scripts/kafka/config.js';
 import { parseReport, type ClientConfig, type ClientReport, type Scenario } from './contract.js';
 import { JAVA_HEAP, javaSettings, parseSummaryLine, producerPerformanceArgs } from './java-perf.js';
 import { cpuBetween, watch, type WatchedRun } from './process-watch.js';
+import { clientBundle, type NodeDriver } from './client-bundles.js';
 import { BENCH_DIR, FRANZ_GO_BIN, JAVA_TXN_DIR, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
 
 /** One client × scenario. The field names up to `skipped` are the issue's; the rest are extra context. */
@@ -112,20 +113,20 @@ const profileArgs = (): string[] => {
   return dir === undefined || dir === '' ? [] : ['--cpu-prof', `--cpu-prof-dir=${dir}`];
 };
 
-const nodeClient = (name: string, file: string, setup: SetupStep, extra: Partial<ClientSpec> = {}, extraArgs: readonly string[] = []): ClientSpec => ({
+const nodeClient = (name: string, driver: NodeDriver, setup: SetupStep, extra: Partial<ClientSpec> = {}, extraArgs: readonly string[] = []): ClientSpec => ({
   name,
   setup,
   node: true,
   command: (config) => ({
     command: process.execPath,
-    args: [...profileArgs(), '--import', THREAD_TAG, '--import', 'tsx', join(BENCH_DIR, 'clients', file), JSON.stringify(config), ...extraArgs],
+    args: [...profileArgs(), '--import', THREAD_TAG, clientBundle(driver), JSON.stringify(config), ...extraArgs],
   }),
   ...extra,
 });
 
 /** `ringkafka (2 workers)`: ringkafka with its `workers` option set, for `--workers 1,2,4`. */
 export function ringkafkaWithWorkers(workers: number): ClientSpec {
-  return nodeClient(`ringkafka (${workers} worker${workers === 1 ? '' : 's'})`, 'ringkafka.ts', 'none', { workers });
+  return nodeClient(`ringkafka (${workers} worker${workers === 1 ? '' : 's'})`, 'ringkafka', 'node-clients', { workers });
 }
 
 /**
@@ -151,10 +152,10 @@ export function slug(name: string): string {
 }
 
 export const CLIENTS: readonly ClientSpec[] = [
-  nodeClient('ringkafka', 'ringkafka.ts', 'none'),
-  nodeClient('kafkajs', 'kafkajs.ts', 'node-peers', { cannot: noTransactions('KafkaJS has transactions, not yet driven here') }),
+  nodeClient('ringkafka', 'ringkafka', 'node-clients'),
+  nodeClient('kafkajs', 'kafkajs', 'node-peers', { cannot: noTransactions('KafkaJS has transactions, not yet driven here') }),
   // the KafkaJS driver unchanged over ringkafka/kafkajs; its lz4-napi codec registration needs the peers installed
-  nodeClient('kafkajs-facade', 'kafkajs.ts', 'node-peers', {
+  nodeClient('kafkajs-facade', 'kafkajs', 'node-peers', {
     cannot: (scenario) => scenario.transactionRecords !== undefined
       ? 'KafkaJS has transactions, not yet driven here'
       : scenario.compression === 'none'
@@ -162,9 +163,9 @@ export const CLIENTS: readonly ClientSpec[] = [
         : 'the driver asks for its codec per send() call, which the facade refuses unless the producer was set to it',
     ringkafkaInside: true,
   }, ['facade']),
-  nodeClient('platformatic', 'platformatic.ts', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka') }),
+  nodeClient('platformatic', 'platformatic', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka') }),
   // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
-  nodeClient('platformatic-2', 'platformatic.ts', 'platformatic-2', { cannot: noTransactions('not yet written for @platformatic/kafka') }, ['platformatic-2']),
+  nodeClient('platformatic-2', 'platformatic', 'platformatic-2', { cannot: noTransactions('not yet written for @platformatic/kafka') }, ['platformatic-2']),
   {
     name: 'franz-go',
     setup: 'franz-go',

@@ -12,6 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { LIBS_DIR } from '../../scripts/kafka/config.js';
+import { bundleNodeClients } from './client-bundles.js';
 
 export type Readiness = { readonly ready: true; readonly note?: string } | { readonly ready: false; readonly reason: string };
 
@@ -68,8 +69,20 @@ async function onPath(command: string): Promise<boolean> {
   return (await step('sh', ['-c', `command -v ${command}`], BENCH_DIR, 10_000)).ok;
 }
 
-/** `npm ci --prefix <dir>`, unless its node_modules already matches the lock file. */
+/** The Node drivers as plain JavaScript (client-bundles.ts); every Node client's step begins with it. */
+async function prepareNodeClients(): Promise<Readiness> {
+  try {
+    await bundleNodeClients();
+    return { ready: true };
+  } catch (error) {
+    return { ready: false, reason: `bundling the Node drivers failed: ${tail(String(error))}` };
+  }
+}
+
+/** `npm ci --prefix <dir>`, unless its node_modules already matches the lock file; the drivers bundled first. */
 async function prepareNodePeers(dir: string): Promise<Readiness> {
+  const clients = await prepare('node-clients');
+  if (!clients.ready) return clients;
   const lock = join(dir, 'package-lock.json');
   const installed = join(dir, 'node_modules', '.package-lock.json');
   if (newerThanAll(installed, [lock, join(dir, 'package.json')])) return { ready: true };
@@ -213,6 +226,7 @@ async function prepareJavaTxn(): Promise<Readiness> {
 }
 
 const steps = {
+  'node-clients': prepareNodeClients,
   'node-peers': () => prepareNodePeers(NODE_PEERS),
   'platformatic-2': preparePlatformatic2,
   'franz-go': prepareFranzGo,

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
 import { callBytes, GcWatch, MemoryWatch } from '../../../bench/clients/harness.js';
+import { clientBundle } from '../../../bench/lib/client-bundles.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, slug, standingOf } from '../../../bench/lib/clients.js';
 import type { ClientConfig, Scenario } from '../../../bench/lib/contract.js';
 import { writeKeyFile } from '../../../bench/lib/payload.js';
@@ -37,6 +38,16 @@ describe('--workers', () => {
     const { args } = ringkafkaWithWorkers(2).command(base);
     assert.match(args[1]!, /^file:.*thread-tag\.mjs$/);
     assert.equal(args[0], '--import');
+  });
+
+  it('runs every Node client from its bundle, as plain JavaScript without tsx, once the drivers are bundled', () => {
+    for (const name of ['ringkafka', 'kafkajs', 'kafkajs-facade', 'platformatic', 'platformatic-2']) {
+      const spec = client(name);
+      const { args } = spec.command(base);
+      assert.ok(!args.includes('tsx'), name);
+      assert.equal(args[2], clientBundle(name.startsWith('platformatic') ? 'platformatic' : name === 'ringkafka' ? 'ringkafka' : 'kafkajs'), name);
+      assert.notEqual(spec.setup, 'none', `${name} has a setup step that bundles the drivers`);
+    }
   });
 });
 
