@@ -13,31 +13,22 @@ import type { ByteBudget } from './byte-budget.js';
 import type { Deliveries } from './deliveries.js';
 import type { Settler } from './settlers.js';
 import type { SendTracker } from './send-tracker.js';
-import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { BudgetRuns } from './budget-runs.js';
 import { CallColumnsPool, CallRecords } from './call-records.js';
 import { PartitionGrouping } from './partition-grouping.js';
 import { SubmitBacklog, pendingCall, pendingRecords } from './submit-backlog.js';
 import { WaitingSlices, type WaitingSlice } from './waiting-slice.js';
+import { WaitingSends, type WaitingSend } from './waiting-sends.js';
+import { DeliverySweep } from './delivery-sweep.js';
 import type { ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition, defaultPartition } from './partitioner.js';
 import { checkRecord, prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerGroup } from './worker-group.js';
 import { MAX_RECORD_ENTRY } from './shared-memory.js';
-import { withDeadline } from './deadlines.js';
 import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { AbortError, ProducerClosedError, RecordTooLargeError } from '../shared/producer-errors.js';
 import type { TransactionManager } from './transactions/transaction-manager.js';
-
-/** A send waiting for the connection or its topic's metadata. */
-interface WaitingSend extends Admission {
-  readonly prepared: PreparedRecord;
-  readonly seq: number;
-  readonly settler: Settler;
-  readonly position: number;
-  readonly deadline: number;
-}
 
 /**
  * Slices of a sendBatch that waits for buffer space: an eighth of the budget (so several are in flight while the
@@ -52,9 +43,6 @@ const SLICE_MAX_RECORDS = 4096;
  * 1–2 ms of main-thread work, so a large sendBatch leaves room for timers and I/O between its slices.
  */
 const SUBMIT_SLICE_RECORDS = 2048;
-
-/** How often the delivery-timeout sweep runs; its timer is also what keeps the process alive while work is pending. */
-const SWEEP_INTERVAL_MS = 100;
 
 export interface IntakeContext {
   readonly options: ResolvedOptions;
@@ -80,11 +68,10 @@ export class RecordIntake {
   readonly #sends: SendTracker;
   readonly #transactions: TransactionManager | undefined;
   readonly #sticky: StickyPartitioner;
-  /**
-   * Sends waiting for the connection or their topic's metadata, one FIFO per topic: order matters within a
-   * partition, and a topic whose metadata never comes must not hold up the others for bufferTimeoutMs.
-   */
-  readonly #admissions = new Map<string, AdmissionQueue<WaitingSend>>();
+  /** Sends waiting for the connection, their topic's metadata or their partition's place in the transaction. */
+  readonly #waiting: WaitingSends;
+  /** The delivery-timeout sweep; every send begins there. */
+  readonly #sweep: DeliverySweep;
   /** Calls whose records are still being submitted, a slice per turn; later calls queue behind them. */
   readonly #backlog = new SubmitBacklog(SUBMIT_SLICE_RECORDS);
   /**
@@ -97,7 +84,6 @@ export class RecordIntake {
   readonly #slices = new WaitingSlices();
   /** Reused columns for the calls' records (call-records.ts). */
   readonly #columns = new CallColumnsPool();
-  #sweepTimer: NodeJS.Timeout | undefined;
   #closed = false;
 
   constructor(context: IntakeContext) {
@@ -110,6 +96,16 @@ export class RecordIntake {
     this.#sends = context.sends;
     this.#transactions = context.transactions;
     this.#sticky = new StickyPartitioner({ batchMaxBytes: context.options.batchMaxBytes });
+    this.#waiting = new WaitingSends({
+      workers: context.workers,
+      connect: () => context.connect(),
+      registry: context.registry,
+      transactions: context.transactions,
+      partition: (prepared, topic) => this.#partition(prepared, topic),
+      admitted: (waiting, topic, partition) => this.#admitted(waiting, topic, partition),
+      failed: (waiting, error) => this.#fail(waiting.seq, waiting.settler, waiting.position, error),
+    });
+    this.#sweep = new DeliverySweep(context.deliveries, context.sends);
   }
 
   /** True once the producer began to close: every record from then on is refused. */
@@ -133,7 +129,7 @@ export class RecordIntake {
 
   /** Every send waiting for the connection fails with why it will not come (a worker failed to start, the credentials). */
   failWaiting(error: Error): void {
-    for (const queue of this.#admissions.values()) queue.failAll(error);
+    this.#waiting.failAll(error);
   }
 
   /** Close gave up waiting: every record still being submitted, waiting for buffer space or for its topic fails. */
@@ -145,8 +141,7 @@ export class RecordIntake {
 
   /** Stops the delivery-timeout sweep (close, once nothing is pending any more). */
   stopSweep(): void {
-    clearInterval(this.#sweepTimer);
-    this.#sweepTimer = undefined;
+    this.#sweep.stop();
   }
 
   /**
@@ -229,10 +224,9 @@ export class RecordIntake {
       settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
       return;
     }
-    const seq = this.#beginSend();
+    const seq = this.#sweep.beginSend();
     const topicName = call.topicName(position);
-    const queued = this.#admissions.size > 0 && this.#admissions.get(topicName)?.isEmpty === false;
-    const topic = !this.#workers.started || queued ? undefined : this.#registry.get(topicName);
+    const topic = !this.#workers.started || this.#waiting.has(topicName) ? undefined : this.#registry.get(topicName);
     if (topic === undefined) {
       // Waiting for the connection or the topic's metadata: the rare path, with a record object.
       this.#queueFromCall(call, position, seq, settler, signal, now);
@@ -275,7 +269,7 @@ export class RecordIntake {
   #queueFromCall(call: CallRecords, position: number, seq: number, settler: Settler, signal: AbortSignal | undefined, now: number): void {
     const prepared = call.record(position);
     call.forget(position);
-    this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+    this.#queue(prepared, seq, settler, position, signal, now);
   }
 
   /** A slice of a call's waiting records was granted its bytes: each is handed on, grouped by partition. */
@@ -336,7 +330,7 @@ export class RecordIntake {
       this.#context.connect().catch(() => undefined);
       return false;
     }
-    if (!this.#backlog.isEmpty || this.#admissions.get(prepared.topic)?.isEmpty === false) return false; // never overtake earlier sends
+    if (!this.#backlog.isEmpty || this.#waiting.has(prepared.topic)) return false; // never overtake earlier sends
     const topic = this.#registry.get(prepared.topic);
     if (topic === undefined) {
       this.#registry.load(prepared.topic, { timeoutMs: this.#options.bufferTimeoutMs }).catch(() => undefined);
@@ -344,7 +338,7 @@ export class RecordIntake {
     }
     const partition = this.#partition(prepared, topic);
     if (!this.#budget.tryAcquire(prepared.size)) return false;
-    this.#deliveries.accept(prepared, topic, partition, this.#beginSend(), settler, 0, undefined, now);
+    this.#deliveries.accept(prepared, topic, partition, this.#sweep.beginSend(), settler, 0, undefined, now);
     return true;
   }
 
@@ -375,10 +369,8 @@ export class RecordIntake {
       settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
       return;
     }
-    const seq = this.#beginSend();
-    // Most of the time no send waits for metadata at all: skip the per-topic lookup then.
-    const queued = this.#admissions.size > 0 && this.#admissions.get(prepared.topic)?.isEmpty === false;
-    const topic = !this.#workers.started || queued ? undefined : this.#registry.get(prepared.topic);
+    const seq = this.#sweep.beginSend();
+    const topic = !this.#workers.started || this.#waiting.has(prepared.topic) ? undefined : this.#registry.get(prepared.topic);
     if (topic !== undefined) {
       let partition: number;
       try {
@@ -389,7 +381,7 @@ export class RecordIntake {
       }
       // Transaction protocol v1: a partition new to the transaction is added first, on the admission path.
       if (this.#transactions?.isAdded(prepared.topic, partition) === false) {
-        this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+        this.#queue(prepared, seq, settler, position, signal, now);
         return;
       }
       if (this.#budget.tryAcquire(prepared.size)) {
@@ -400,40 +392,18 @@ export class RecordIntake {
       this.#waitForBudget(prepared, topic, partition, now + this.#options.bufferTimeoutMs, seq, settler, position, signal);
       return;
     }
-    this.#queue({ prepared, seq, settler, position, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined });
+    this.#queue(prepared, seq, settler, position, signal, now);
   }
 
-  /** Queues a send behind its topic's earlier waiting sends (admitted in call order by #admit). */
-  #queue(waiting: WaitingSend): void {
-    let queue = this.#admissions.get(waiting.prepared.topic);
-    if (queue === undefined) {
-      queue = new AdmissionQueue<WaitingSend>(
-        (next) => this.#admit(next),
-        (next, error) => this.#fail(next.seq, next.settler, next.position, error),
-      );
-      this.#admissions.set(waiting.prepared.topic, queue);
-    }
-    queue.push(waiting);
+  /** A send that waits for the connection, its topic's metadata or its partition's place in the transaction. */
+  #queue(prepared: PreparedRecord, seq: number, settler: Settler, position: number, signal: AbortSignal | undefined, now: number): void {
+    const deadline = now + this.#options.bufferTimeoutMs;
+    this.#waiting.push({ prepared, seq, settler, position, signal, deadline, settled: false, stopListening: undefined });
   }
 
-  /**
-   * Admits a send that had to wait for the connection or its topic's metadata, in call order, within
-   * bufferTimeoutMs. It ends accepted or queued for buffer space (the budget keeps order from there).
-   */
-  async #admit(waiting: WaitingSend): Promise<void> {
-    // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
-    if (!this.#workers.started) await withDeadline(this.#context.connect(), waiting.deadline, 'the connection');
+  /** A waiting send was admitted, its topic and partition known: accepted now, or it waits for buffer space. */
+  #admitted(waiting: WaitingSend, topic: TopicInfo, partition: number): void {
     const { prepared, seq, settler, position, signal } = waiting;
-    const topic =
-      this.#registry.get(prepared.topic) ??
-      (await this.#registry.load(prepared.topic, { timeoutMs: Math.max(0, waiting.deadline - Date.now()) }));
-    if (waiting.settled) return; // aborted meanwhile
-    const partition = this.#partition(prepared, topic);
-    await this.#transactions?.addPartition(prepared.topic, partition);
-    if (waiting.settled) return;
-    // Settled from here by the budget wait (grant, timeout or abort), not by the admission queue.
-    waiting.settled = true;
-    waiting.stopListening?.();
     if (this.#budget.tryAcquire(prepared.size)) this.#deliveries.accept(prepared, topic, partition, seq, settler, position, signal, Date.now());
     else this.#waitForBudget(prepared, topic, partition, waiting.deadline, seq, settler, position, signal);
   }
@@ -483,25 +453,5 @@ export class RecordIntake {
 
   #partition(prepared: PreparedRecord, topic: TopicInfo): number {
     return choosePartition(prepared, topic.partitionCount, this.#options.partitioner, this.#sticky, topic.available);
-  }
-
-  /** A send begins. The sweep timer runs only while work is pending: it keeps the process alive then, never when idle. */
-  #beginSend(): number {
-    if (this.#sweepTimer === undefined) this.#startSweep();
-    return this.#sends.begin();
-  }
-
-  /**
-   * Apart from #beginSend, which runs per record: V8 allocates the context of a function that makes a closure on
-   * every call to it, whichever branch runs (in a sampling allocation profile of the kfake bench at 100B-none, with
-   * inlining off, #beginSend's was two fifths of what the main thread allocated).
-   */
-  #startSweep(): void {
-    this.#sweepTimer = setInterval(() => this.#sweep(), SWEEP_INTERVAL_MS);
-  }
-
-  #sweep(): void {
-    this.#deliveries.expire(Date.now());
-    if (this.#sends.open === 0 && this.#deliveries.count === 0 && !this.#sends.flushing) this.stopSweep();
   }
 }

@@ -21,9 +21,16 @@ import { Codec } from '../shared/codecs.js';
 import { LZ4_END_BYTES, LZ4_MAX_BLOCK_INPUT } from '../protocol/lz4-frame.js';
 import {
   assembleBatch,
-  bodySizesFor,
   frameLz4Section,
   frameUncompressedBatch,
+  FRESH_BUFFERS,
+  LZ4_SECTION_AT,
+  RECORD_BATCH_OVERHEAD,
+  type BatchBufferSource,
+  type BatchHeader,
+} from '../protocol/record-batch.js';
+import {
+  bodySizesFor,
   sizeOfField,
   sizeOfFramedRecord,
   sizeOfRecordLead,
@@ -32,12 +39,7 @@ import {
   writeField,
   writeRecordLead,
   writeUvarint,
-  FRESH_BUFFERS,
-  LZ4_SECTION_AT,
-  RECORD_BATCH_OVERHEAD,
-  type BatchBufferSource,
-  type BatchHeader,
-} from '../protocol/record-batch.js';
+} from '../protocol/record-fields.js';
 
 // Local copies of the layout's constants: an imported binding is read through its module cell on every use in the
 // hot loops, a local constant is not (about 10 % on small records with headers, measured).

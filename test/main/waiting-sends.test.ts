@@ -1,0 +1,117 @@
+/** WaitingSends: sends that wait for the connection, their topic's metadata or their partition's transaction. */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { WaitingSends, type WaitingSend } from '../../src/main/waiting-sends.js';
+import type { PreparedRecord } from '../../src/main/serialize.js';
+import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
+
+const topicInfo = (name: string): TopicInfo => ({ index: 0, name, partitionCount: 1, available: [0] });
+
+function send(topic: string, seq: number, deadline = Date.now() + 60_000): WaitingSend {
+  const prepared = { topic } as PreparedRecord;
+  return { prepared, seq, settler: { resolve: () => {}, reject: () => {} }, position: 0, signal: undefined, deadline, settled: false, stopListening: undefined };
+}
+
+/** Waiting sends over a registry whose topics the test makes known (`learn`), and a connection it completes. */
+function waitingSends() {
+  const log: string[] = [];
+  const known = new Map<string, TopicInfo>();
+  const loads = new Map<string, (info: TopicInfo) => void>();
+  const workers = { started: false };
+  let connected!: () => void;
+  const connecting = new Promise<void>((resolve) => (connected = resolve));
+  const registry = {
+    get: (name: string) => known.get(name),
+    load: (name: string) => new Promise<TopicInfo>((resolve) => loads.set(name, resolve)),
+  } as unknown as TopicRegistry;
+  const sends = new WaitingSends({
+    workers,
+    connect: () => connecting,
+    registry,
+    transactions: undefined,
+    partition: () => 0,
+    admitted: (waiting, topic) => log.push(`admitted ${waiting.seq} to ${topic.name}`),
+    failed: (waiting, error) => log.push(`failed ${waiting.seq}: ${error.message}`),
+  });
+  const connect = () => {
+    workers.started = true;
+    connected();
+  };
+  const learn = (name: string) => {
+    known.set(name, topicInfo(name));
+    loads.get(name)?.(known.get(name)!);
+  };
+  return { sends, log, connect, learn };
+}
+
+const turns = async (n = 5) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+describe('WaitingSends', () => {
+  it('says a topic has waiting sends from its first push until its last is admitted', async () => {
+    const { sends, connect, learn } = waitingSends();
+    assert.equal(sends.has('a'), false);
+    sends.push(send('a', 1));
+    assert.equal(sends.has('a'), true, 'a later send to the topic must queue behind it');
+    assert.equal(sends.has('b'), false, 'other topics are not held up');
+    connect();
+    learn('a');
+    await turns();
+    assert.equal(sends.has('a'), false);
+  });
+
+  it('admits in call order per topic, once connected and the metadata is known, and a slow topic holds up no other', async () => {
+    const { sends, log, connect, learn } = waitingSends();
+    sends.push(send('slow', 1));
+    sends.push(send('fast', 2));
+    sends.push(send('slow', 3));
+    sends.push(send('fast', 4));
+    await turns();
+    assert.deepEqual(log, [], 'nothing before the connection');
+    connect();
+    learn('fast');
+    await turns();
+    assert.deepEqual(log, ['admitted 2 to fast', 'admitted 4 to fast']);
+    learn('slow');
+    await turns();
+    assert.deepEqual(log.slice(2), ['admitted 1 to slow', 'admitted 3 to slow']);
+  });
+
+  it('marks an admitted send settled, so the queue never fails it later', async () => {
+    const { sends, connect, learn } = waitingSends();
+    const waiting = send('a', 1);
+    sends.push(waiting);
+    connect();
+    learn('a');
+    await turns();
+    assert.equal(waiting.settled, true);
+  });
+
+  it('failAll fails every send still waiting, on every topic, none twice, and none is admitted afterwards', async () => {
+    const { sends, log, connect, learn } = waitingSends();
+    sends.push(send('a', 1));
+    sends.push(send('b', 2));
+    sends.push(send('a', 3));
+    sends.failAll(new Error('credentials refused'));
+    sends.failAll(new Error('again'));
+    await turns();
+    assert.deepEqual(log.sort(), ['failed 1: credentials refused', 'failed 2: credentials refused', 'failed 3: credentials refused']);
+    // The connection the first sends were waiting for comes after all: nothing failed goes on.
+    connect();
+    learn('a');
+    learn('b');
+    await turns();
+    assert.equal(log.length, 3);
+    assert.equal(sends.has('a'), false);
+    assert.equal(sends.has('b'), false);
+  });
+
+  it('a send whose deadline passes while the connection is pending fails with the connection named', async () => {
+    const { sends, log } = waitingSends();
+    sends.push(send('a', 1, Date.now() + 20));
+    for (let i = 0; i < 200 && log.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.equal(log.length, 1);
+    assert.match(log[0]!, /^failed 1: .*the connection/);
+  });
+});
