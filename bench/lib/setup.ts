@@ -1,10 +1,11 @@
 /**
- * Gets each peer ready before the runs: installs the Node peers from their lock file, builds the franz-go program
+ * Gets each client ready before the runs: bundles the Node drivers into plain JavaScript (client-bundles.ts),
+ * installs the Node peers from their lock file, builds the franz-go program
  * and the librdkafka C loop (installing Debian's gcc and librdkafka-dev first when it runs as root with apt-get),
  * and checks Java and Kafka's tools jar. Each step resolves to ready or to the reason
  * the peer cannot run, which the bench reports as "skipped" (never dropped silently). Build outputs go to
  * bench/bin/ and bench/peers/node/node_modules/, both ignored by git. A step is skipped when its outputs are
- * newer than its inputs.
+ * newer than its inputs, but for the bundling, which takes about 0.1 s and is always redone.
  */
 import { execFile } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
