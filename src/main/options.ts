@@ -192,6 +192,11 @@ export interface ResolvedOptions {
 
 export const DEFAULT_BROKER = '127.0.0.1:9092';
 const MIB = 1024 * 1024;
+/** The largest record a producer with these options accepts: no more than a request, nor than the whole buffer. */
+export function largestRecordBytes(options: Pick<ResolvedOptions, 'maxBufferedBytes' | 'maxRequestBytes'>): number {
+  return Math.min(options.maxBufferedBytes, options.maxRequestBytes);
+}
+
 /** The batch bytes a Produce request gathers when maxRequestBytes is not set (see ProducerOptions.maxRequestBytes). */
 const DEFAULT_REQUEST_GATHER_BYTES = 16 * MIB;
 /** Node's timers take at most 2^31-1 ms; a larger delay silently becomes 1 ms. */
