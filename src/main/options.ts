@@ -119,7 +119,9 @@ export interface ProducerOptions {
    * Largest request sent to a broker (Java `max.request.size`): a record bigger than this fails at once with
    * RecordTooLargeError, and a Produce request gathers at most this many bytes of batches (one batch always goes).
    * Default: records up to 1 MiB (1_048_576), and requests, when this is not set, up to 16 MiB of batches, well under
-   * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less.
+   * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less. It also sizes each
+   * worker's record ring, four times the largest record (4 MiB by default, at most 16 MiB): a record of more than
+   * about 8 MiB is refused whatever this says.
    */
   readonly maxRequestBytes?: number | undefined;
   /** First wait before a retry (Java `retry.backoff.ms`); doubles per attempt. Default `100` ms. */

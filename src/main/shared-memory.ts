@@ -18,11 +18,13 @@ import { createWorkerStats } from '../shared/worker-stats.js';
  * A record ring holds what its worker has not read yet, so it needs to be only as large as a burst the worker is
  * behind by, and to take the largest record the producer accepts (an entry is at most half a ring). Its pages are
  * written all over as the ring turns, so all of it is resident once records flow: a fixed 16 MiB ring was 12 MiB
- * more resident memory per worker than 4 MiB, for no more records per second. Alternated kfake runs against
- * 16 MiB, medians of the pairs' ratios: 0.98x records/s at 1KiB-lz4 and 1.00x at 1KiB-none (five pairs of
- * 3,000,000 records), 0.96x at 100B-none (three pairs of 1,000,000; 100B-lz4 spread too widely to say more than
- * "not slower"); peak RSS 10–28 MB lower at 1 KiB and 28 MB at 100B-none. At 2 MiB the main thread waited for
- * ring space at 1 KiB (event-loop utilisation 0.61 against 0.73–0.78).
+ * more resident memory per worker than 4 MiB. Alternated kfake runs of 4 MiB against 16 MiB (`npx tsx
+ * bench/throughput.ts --broker kfake --clients ringkafka --scenarios S --records N --repeat 1`, 1,000,000 or
+ * 3,000,000 records; medians of the pairs' ratios): records/s 1.3x at 100B-lz4 (14 pairs, 11 higher; the worker's
+ * CPU per record about 15 % lower, a cause not pinned down), 0.94x at 1KiB-lz4 (21 pairs), 0.97x at 1KiB-none (19)
+ * and 100B-none (7), 1.02x keyed and 1.07x at 1p (4 and 3); peak RSS 8–28 MB lower at 1 KiB and 100B-none, 86 MB at
+ * 100B-lz4. 8 MiB was between the two (five rounds of three). At 2 MiB the main thread waited for ring space at
+ * 1 KiB (event-loop utilisation 0.61 against 0.73–0.78).
  */
 export const MIN_RECORD_RING_BYTES = 4 * 1024 * 1024;
 /** The ring of a producer that accepts records of several MiB (a large `maxRequestBytes`); entries up to 8 MiB. */
