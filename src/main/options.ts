@@ -119,9 +119,7 @@ export interface ProducerOptions {
    * Largest request sent to a broker (Java `max.request.size`): a record bigger than this fails at once with
    * RecordTooLargeError, and a Produce request gathers at most this many bytes of batches (one batch always goes).
    * Default: records up to 1 MiB (1_048_576), and requests, when this is not set, up to 16 MiB of batches, well under
-   * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less. It also sizes each
-   * worker's record ring, four times the largest record (4 MiB by default, at most 16 MiB): a record of more than
-   * about 8 MiB is refused whatever this says.
+   * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less.
    */
   readonly maxRequestBytes?: number | undefined;
   /** First wait before a retry (Java `retry.backoff.ms`); doubles per attempt. Default `100` ms. */
@@ -194,11 +192,6 @@ export interface ResolvedOptions {
 
 export const DEFAULT_BROKER = '127.0.0.1:9092';
 const MIB = 1024 * 1024;
-/** The largest record a producer with these options accepts: no more than a request, nor than the whole buffer. */
-export function largestRecordBytes(options: Pick<ResolvedOptions, 'maxBufferedBytes' | 'maxRequestBytes'>): number {
-  return Math.min(options.maxBufferedBytes, options.maxRequestBytes);
-}
-
 /** The batch bytes a Produce request gathers when maxRequestBytes is not set (see ProducerOptions.maxRequestBytes). */
 const DEFAULT_REQUEST_GATHER_BYTES = 16 * MIB;
 /** Node's timers take at most 2^31-1 ms; a larger delay silently becomes 1 ms. */

@@ -15,13 +15,13 @@ import { Deliveries } from './deliveries.js';
 import { BatchSettler, DetachedSettler, FailureSettler, SendSettler } from './settlers.js';
 import { SendTracker } from './send-tracker.js';
 import { RecordIntake } from './record-intake.js';
-import { largestRecordBytes, resolveOptions, type ProducerOptions } from './options.js';
+import { resolveOptions, type ProducerOptions } from './options.js';
 import type { ProducerRecord } from './serialize.js';
 import { TopicRegistry } from './topic-registry.js';
 import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { CloseOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
-import { allocateProducerMemory, recordRingBytes } from './shared-memory.js';
+import { allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilAborted, untilDeadline } from './deadlines.js';
@@ -84,8 +84,7 @@ export class Producer extends EventEmitter {
       );
     }
     // One handle per worker for the producer's whole life; the settlement and the group both hold them.
-    const ringBytes = recordRingBytes(largestRecordBytes(resolved));
-    const handles = Array.from({ length: resolved.workers }, (_, index) => new WorkerHandle(index, ringBytes));
+    const handles = Array.from({ length: resolved.workers }, (_, index) => new WorkerHandle(index));
     const deliveries = (this.#deliveries = new Deliveries({
       budget: this.#budget, registry, sends: this.#sends, deliveryTimeoutMs: resolved.deliveryTimeoutMs, recordStates, handles,
       emit: (event, payload) => this.emit(event, payload),
@@ -96,7 +95,7 @@ export class Producer extends EventEmitter {
       emit: (event, error, index) => this.emit(event, error, index),
     });
     this.#intake = new RecordIntake({
-      options: resolved, recordRingBytes: ringBytes, budget: this.#budget, deliveries, registry, workers: this.#workers, sends: this.#sends,
+      options: resolved, budget: this.#budget, deliveries, registry, workers: this.#workers, sends: this.#sends,
       transactions: this.#transactions, connect: () => this.connect(),
     });
   }

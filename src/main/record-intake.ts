@@ -20,12 +20,12 @@ import { SubmitBacklog, pendingCall, pendingRecords } from './submit-backlog.js'
 import { WaitingSlices, type WaitingSlice } from './waiting-slice.js';
 import { WaitingSends, type WaitingSend } from './waiting-sends.js';
 import { DeliverySweep } from './delivery-sweep.js';
-import { largestRecordBytes, type ResolvedOptions } from './options.js';
+import type { ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition, defaultPartition } from './partitioner.js';
 import { checkRecord, prepareRecord, type PreparedRecord, type ProducerRecord } from './serialize.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerGroup } from './worker-group.js';
-import { maxEntryBytes } from '../shared/ring.js';
+import { MAX_RECORD_ENTRY } from './shared-memory.js';
 import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { AbortError, ProducerClosedError, RecordTooLargeError } from '../shared/producer-errors.js';
 import type { TransactionManager } from './transactions/transaction-manager.js';
@@ -46,8 +46,6 @@ const SUBMIT_SLICE_RECORDS = 2048;
 
 export interface IntakeContext {
   readonly options: ResolvedOptions;
-  /** The size of every worker's record ring: a record travels as one entry, at most half of it. */
-  readonly recordRingBytes: number;
   readonly budget: ByteBudget;
   readonly deliveries: Deliveries;
   readonly registry: TopicRegistry;
@@ -63,8 +61,6 @@ export interface IntakeContext {
 export class RecordIntake {
   readonly #context: IntakeContext;
   readonly #options: ResolvedOptions;
-  /** The largest record entry a worker's ring takes. */
-  readonly #maxRecordEntry: number;
   readonly #budget: ByteBudget;
   readonly #deliveries: Deliveries;
   readonly #registry: TopicRegistry;
@@ -93,7 +89,6 @@ export class RecordIntake {
   constructor(context: IntakeContext) {
     this.#context = context;
     this.#options = context.options;
-    this.#maxRecordEntry = maxEntryBytes(context.recordRingBytes);
     this.#budget = context.budget;
     this.#deliveries = context.deliveries;
     this.#registry = context.registry;
@@ -446,18 +441,13 @@ export class RecordIntake {
 
   #checkSize(prepared: Pick<PreparedRecord, 'size' | 'headers'>): void {
     const size = prepared.size;
-    const limit = largestRecordBytes(this.#options);
+    const limit = Math.min(this.#options.maxBufferedBytes, this.#options.maxRequestBytes);
     if (size > limit) {
       throw new RecordTooLargeError(`record of ${size} bytes exceeds ${size > this.#options.maxBufferedBytes ? 'maxBufferedBytes' : 'maxRequestBytes'} (${limit})`);
     }
-    // A record travels to its worker as one ring entry, at most half the ring: the ring is sized for records of
-    // `limit` bytes with room to spare (recordRingBytes), so only a record with very many headers, or one over 8 MiB
-    // (the largest ring's half), is refused here.
-    const entry = size + RECORD_HEADER_BYTES + MAX_VALUE_PAD + 8 * prepared.headers.length;
-    if (entry > this.#maxRecordEntry) {
-      throw new RecordTooLargeError(
-        `record of ${size} bytes with ${prepared.headers.length} headers takes a ${entry}-byte entry, over the ${this.#maxRecordEntry}-byte limit of a worker's record ring`,
-      );
+    // A record travels to its worker as one ring entry, at most half the ring (whatever maxRequestBytes says).
+    if (size + RECORD_HEADER_BYTES + MAX_VALUE_PAD + 8 * prepared.headers.length > MAX_RECORD_ENTRY) {
+      throw new RecordTooLargeError(`record of ${size} bytes exceeds the ${MAX_RECORD_ENTRY}-byte limit of a worker's record ring`);
     }
   }
 

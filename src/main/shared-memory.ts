@@ -11,38 +11,25 @@
 import { ControlBlock, createControlBlock } from '../shared/control-block.js';
 import { createProducerIdentity } from '../shared/producer-identity.js';
 import { createRecordStates } from '../shared/record-states.js';
-import { createRing } from '../shared/ring.js';
+import { createRing, maxEntryBytes } from '../shared/ring.js';
 import { createWorkerStats } from '../shared/worker-stats.js';
 
 /**
- * A record ring holds what its worker has not read yet, so it needs to be only as large as a burst the worker is
- * behind by, and to take the largest record the producer accepts (an entry is at most half a ring). Its pages are
- * written all over as the ring turns, so all of it is resident once records flow: a fixed 16 MiB ring was 12 MiB
- * more resident memory per worker than 4 MiB. Alternated kfake runs of 4 MiB against 16 MiB (`npx tsx
- * bench/throughput.ts --broker kfake --clients ringkafka --scenarios S --records N --repeat 1`, 1,000,000 or
- * 3,000,000 records; medians of the pairs' ratios): records/s 1.3x at 100B-lz4 (14 pairs, 11 higher; the worker's
- * CPU per record about 15 % lower, a cause not pinned down), 0.94x at 1KiB-lz4 (21 pairs), 0.97x at 1KiB-none (19)
- * and 100B-none (7), 1.02x keyed and 1.07x at 1p (4 and 3); peak RSS 8–28 MB lower at 1 KiB and 100B-none, 86 MB at
- * 100B-lz4. 8 MiB was between the two (five rounds of three). At 2 MiB the main thread waited for ring space at
- * 1 KiB (event-loop utilisation 0.61 against 0.73–0.78).
+ * Big enough that a burst of 1 MiB batches for many partitions rarely waits; entries are at most half of it.
+ *
+ * Why not smaller, though every page of a ring turns resident as it wraps (4 MiB would be 12 MiB less per worker):
+ * a ring of 4 MiB was measured against this one in alternated kfake runs (`npx tsx bench/throughput.ts --broker
+ * kfake --clients ringkafka --scenarios S --records N --repeat 1`, medians of the pairs' ratios) and cost
+ * records/s at 1 KiB: 0.94x at 1KiB-lz4 (21 pairs), 0.97x at 1KiB-none (19) and at 100B-none (7), and 0.8–0.85x for
+ * 1 KiB lz4 values that compress well (a standalone producer, two pairs), though 1.3x at 100B-lz4 (14 pairs, 11
+ * higher). 8 MiB did no better at 1 KiB. The batches were smaller with the smaller ring (568 against 618 records of
+ * 1 KiB on average): while anyone waits for buffer space a worker seals every open batch each time it has read the
+ * ring (accumulator.ts), so what one read takes, at most a ring, bounds the batches at saturation.
  */
-export const MIN_RECORD_RING_BYTES = 4 * 1024 * 1024;
-/** The ring of a producer that accepts records of several MiB (a large `maxRequestBytes`); entries up to 8 MiB. */
-export const MAX_RECORD_RING_BYTES = 16 * 1024 * 1024;
+export const RECORD_RING_BYTES = 16 * 1024 * 1024;
 export const COMPLETION_RING_BYTES = 1024 * 1024;
-
-/**
- * The record ring's size for a producer whose largest record is `largestRecord` bytes (largestRecordBytes in
- * options.ts): the smallest power of two from MIN_RECORD_RING_BYTES that is four times that, up to
- * MAX_RECORD_RING_BYTES. An entry may take half the ring, so the largest record leaves as many bytes again for its
- * entry's fixed fields and header lengths (record-entry.ts). A record whose entry still does not fit is refused with
- * RecordTooLargeError (RecordIntake#checkSize).
- */
-export function recordRingBytes(largestRecord: number): number {
-  let capacity = MIN_RECORD_RING_BYTES;
-  while (capacity < MAX_RECORD_RING_BYTES && capacity < 4 * largestRecord) capacity *= 2;
-  return capacity;
-}
+/** The largest record entry a record ring takes. */
+export const MAX_RECORD_ENTRY = maxEntryBytes(RECORD_RING_BYTES);
 
 /** Shared by the main thread and every worker, for the producer's whole life. */
 export interface ProducerMemory {
@@ -68,10 +55,9 @@ export function allocateProducerMemory(maxRecords: number, transactional = false
   return { control: createControlBlock(), recordStates: createRecordStates(maxRecords), identity: transactional ? createProducerIdentity() : null };
 }
 
-/** `recordRingBytes`: the producer's record ring size (recordRingBytes()). */
-export function allocateWorkerMemory(recordRingBytes: number): WorkerMemory {
+export function allocateWorkerMemory(): WorkerMemory {
   return {
-    recordRing: createRing({ capacity: recordRingBytes }),
+    recordRing: createRing({ capacity: RECORD_RING_BYTES }),
     completionRing: createRing({ capacity: COMPLETION_RING_BYTES }),
     stats: createWorkerStats(),
   };

@@ -15,7 +15,7 @@ import { channels } from './tracing.js';
 import type { OAuthTokens } from './oauth-tokens.js';
 import { RecordFeed } from './record-feed.js';
 import type { TopicRef } from './overflow-queue.js';
-import { allocateWorkerMemory, type WorkerMemory } from './shared-memory.js';
+import { allocateWorkerMemory } from './shared-memory.js';
 import type { PreparedRecord } from './serialize.js';
 import type { RunningWorker, WorkerPool } from './worker-pool.js';
 
@@ -27,30 +27,20 @@ export type WorkerLaunch = Omit<WorkerInit, 'port' | 'workerIndex' | 'recordRing
 
 /** One thread's worth of memory and the ends of it the main thread holds. */
 class Incarnation {
-  readonly memory: WorkerMemory;
-  readonly feed: RecordFeed;
-  readonly completions: RingReader;
-  readonly stats: WorkerStats;
+  readonly memory = allocateWorkerMemory();
+  readonly feed = new RecordFeed(this.memory.recordRing);
+  readonly completions = new RingReader(this.memory.completionRing);
+  readonly stats = new WorkerStats(this.memory.stats);
   running: RunningWorker | undefined;
-
-  constructor(recordRingBytes: number) {
-    this.memory = allocateWorkerMemory(recordRingBytes);
-    this.feed = new RecordFeed(this.memory.recordRing);
-    this.completions = new RingReader(this.memory.completionRing);
-    this.stats = new WorkerStats(this.memory.stats);
-  }
 }
 
 export class WorkerHandle {
   readonly index: number;
-  /** The size of each incarnation's record ring (recordRingBytes in shared-memory.ts). */
-  readonly #recordRingBytes: number;
   /** Undefined until the first renew(); replaced after a crash. */
   #current: Incarnation | undefined;
 
-  constructor(index: number, recordRingBytes: number) {
+  constructor(index: number) {
     this.index = index;
-    this.#recordRingBytes = recordRingBytes;
   }
 
   /**
@@ -59,7 +49,7 @@ export class WorkerHandle {
    * Call stopFeed() on the old incarnation first.
    */
   renew(): void {
-    this.#current = new Incarnation(this.#recordRingBytes);
+    this.#current = new Incarnation();
   }
 
   /** Starts a thread on the current memory; `running.started` resolves when its loop runs. */

@@ -31,7 +31,7 @@ test('close() sends the records still queued for ring space, not only those alre
   await createTopic(topic, 2);
   const producer = new Producer({ brokers, workers: 1 });
   await producer.connect();
-  // 300 × 100 KiB is about seven times the 4 MiB record ring: most records wait in the main-thread queue at close.
+  // 300 × 100 KiB is about twice the 16 MiB record ring: most records wait in the main-thread queue at close.
   const value = Buffer.alloc(100 * 1024, 'v');
   const sent = producer.sendBatch(Array.from({ length: 300 }, () => ({ topic, value })));
   await producer.close();

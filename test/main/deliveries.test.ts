@@ -15,7 +15,7 @@ import { Producer } from '../../src/main/producer.js';
 import { SendTracker } from '../../src/main/send-tracker.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import { BatchSettler, SendSettler, type Settler } from '../../src/main/settlers.js';
-import { allocateProducerMemory, MAX_RECORD_RING_BYTES } from '../../src/main/shared-memory.js';
+import { allocateProducerMemory } from '../../src/main/shared-memory.js';
 import type { TopicInfo } from '../../src/main/topic-registry.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
 import { CompletionKind, completionSize, encodeMessage, writeCompletion, type Completion, type CompletionKindValue } from '../../src/shared/completion-entry.js';
@@ -82,7 +82,7 @@ function harness(options: { workers?: number; maxBytes?: number; deliveryTimeout
   const budget = new ByteBudget(memory.control, { maxBytes: options.maxBytes ?? 1 << 20, maxRecords: capacity });
   const sends = new SendTracker();
   const pool = new FakePool();
-  const handles = Array.from({ length: options.workers ?? 1 }, (_, i) => new WorkerHandle(i, MAX_RECORD_RING_BYTES));
+  const handles = Array.from({ length: options.workers ?? 1 }, (_, i) => new WorkerHandle(i));
   const late: object[] = [];
   const deliveries = new Deliveries({
     budget, sends, handles, recordStates: memory.recordStates, deliveryTimeoutMs: options.deliveryTimeoutMs ?? 60_000,
@@ -260,7 +260,7 @@ describe('Deliveries', () => {
   }));
 
   describe('records queued for ring space', () => {
-    const big = 6 * 1024 * 1024; // two fit in a record ring of the largest size (16 MiB), a third waits
+    const big = 6 * 1024 * 1024; // two fit in a record ring, a third waits
 
     it('an abort takes a queued record back at once: not-sent, its id and bytes free now, never written', withHarness({ maxBytes: 4 * big }, async (h) => {
       const controller = new AbortController();

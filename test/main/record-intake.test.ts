@@ -10,18 +10,17 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ByteBudget } from '../../src/main/byte-budget.js';
 import type { Deliveries } from '../../src/main/deliveries.js';
-import { largestRecordBytes, resolveOptions, type PartitionerFunction, type ProducerOptions } from '../../src/main/options.js';
+import { resolveOptions, type PartitionerFunction } from '../../src/main/options.js';
 import { partitionForKey } from '../../src/main/partitioner.js';
 import { Producer } from '../../src/main/producer.js';
 import { RecordIntake } from '../../src/main/record-intake.js';
 import { SendTracker } from '../../src/main/send-tracker.js';
-import { recordRingBytes } from '../../src/main/shared-memory.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import type { Settler } from '../../src/main/settlers.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
-import { AbortError, BufferTimeoutError, RecordTooLargeError } from '../../src/shared/producer-errors.js';
+import { AbortError, BufferTimeoutError } from '../../src/shared/producer-errors.js';
 
 const SLICE = 2048;
 const value = Buffer.alloc(100, 'v');
@@ -109,7 +108,7 @@ test('an abort after a large sendBatch returned fails its records not placed yet
 });
 
 /** A record intake whose delivery settlement notes `partition:value` of every record it is handed, in order. */
-function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction, more: Partial<ProducerOptions> = {}) {
+function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction) {
   const budget = new ByteBudget(createControlBlock(), { maxBytes, maxRecords: 1000 });
   const handed: string[] = [];
   const deliveries = {
@@ -119,9 +118,8 @@ function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction, mor
   } as unknown as Deliveries;
   const topic: TopicInfo = { index: 0, name: 't', partitionCount: 4, available: [0, 1, 2, 3] };
   const registry = { get: (name: string) => (name === 't' ? topic : undefined) } as unknown as TopicRegistry;
-  const options = resolveOptions({ brokers: '127.0.0.1:9', ...(partitioner !== undefined && { partitioner }), ...more });
   const intake = new RecordIntake({
-    options, recordRingBytes: recordRingBytes(largestRecordBytes(options)),
+    options: resolveOptions({ brokers: '127.0.0.1:9', ...(partitioner !== undefined && { partitioner }) }),
     budget, deliveries, registry, workers: { started: true }, sends: new SendTracker(), transactions: undefined,
     connect: () => Promise.resolve(),
   });
@@ -227,33 +225,3 @@ test('a partitioner function sees each sendBatch record whole, and a bad record 
     intake.stopSweep();
   }
 });
-
-test('a record is refused when its ring entry is over half the ring, naming the ring; one just under it is handed on', () => {
-  // maxRequestBytes of 16 MiB: records up to 16 MiB pass that check, and the ring is the largest, 16 MiB.
-  const { intake, handed, rejected, send } = groupingIntake(64 * MiB, undefined, { maxRequestBytes: 16 * MiB });
-  try {
-    const just = 8 * MiB - 64;
-    send([['a'.repeat(just), 0], ['b'.repeat(8 * MiB), 1]]);
-    assert.deepEqual(handed.map((h) => h.length), [2 + just], 'the record whose entry fits');
-    assert.equal(rejected.length, 1);
-    assert.ok(rejected[0] instanceof RecordTooLargeError);
-    assert.match(rejected[0]!.message, /record of 8388608 bytes with 0 headers takes a 8388647-byte entry, over the 8388604-byte limit of a worker's record ring/);
-  } finally {
-    intake.stopSweep();
-  }
-});
-
-test('with the default options, a record of maxRequestBytes with many headers still fits the 4 MiB ring', () => {
-  const { handed, rejected, intake } = groupingIntake(8 * MiB);
-  const headers = Array.from({ length: 100_000 }, (): [string, null] => ['', null]);
-  const settler: Settler = { resolve: () => {}, reject: (_, error) => rejected.push(error) };
-  try {
-    intake.submitBatch([{ topic: 't', partition: 0, value: Buffer.alloc(MiB), headers }], undefined, settler);
-    assert.deepEqual(rejected, []);
-    assert.equal(handed.length, 1);
-  } finally {
-    intake.stopSweep();
-  }
-});
-
-const MiB = 1024 * 1024;

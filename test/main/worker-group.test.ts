@@ -9,7 +9,7 @@ import { ByteBudget } from '../../src/main/byte-budget.js';
 import { Deliveries } from '../../src/main/deliveries.js';
 import { SendTracker } from '../../src/main/send-tracker.js';
 import { SendSettler } from '../../src/main/settlers.js';
-import { allocateProducerMemory, MIN_RECORD_RING_BYTES } from '../../src/main/shared-memory.js';
+import { allocateProducerMemory } from '../../src/main/shared-memory.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { WorkerGroup } from '../../src/main/worker-group.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
@@ -38,7 +38,7 @@ function setup(options: { autoStart?: boolean } = {}) {
   const memory = allocateProducerMemory(16);
   const budget = new ByteBudget(memory.control, { maxBytes: 1000, maxRecords: 16 });
   const sends = new SendTracker();
-  const handles = [new WorkerHandle(0, MIN_RECORD_RING_BYTES), new WorkerHandle(1, MIN_RECORD_RING_BYTES)];
+  const handles = [new WorkerHandle(0), new WorkerHandle(1)];
   const deliveries = new Deliveries({
     budget, sends, handles, recordStates: memory.recordStates, deliveryTimeoutMs: 60_000,
     registry: { byIndex: () => TOPIC }, emit: () => {},

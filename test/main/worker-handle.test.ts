@@ -7,7 +7,7 @@ import { once } from 'node:events';
 import { describe, it } from 'node:test';
 import type { MessagePort } from 'node:worker_threads';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
-import { COMPLETION_RING_BYTES, MIN_RECORD_RING_BYTES, allocateProducerMemory } from '../../src/main/shared-memory.js';
+import { COMPLETION_RING_BYTES, RECORD_RING_BYTES, allocateProducerMemory } from '../../src/main/shared-memory.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import { RING_HEADER_BYTES, RingReader, RingWriter } from '../../src/shared/ring.js';
 import { WorkerStat, WorkerStats } from '../../src/shared/worker-stats.js';
@@ -30,7 +30,7 @@ async function nextMessage(port: MessagePort): Promise<unknown> {
 
 describe('WorkerHandle', () => {
   it('before its first incarnation it holds nothing and every operation is a no-op', async () => {
-    const handle = new WorkerHandle(0, MIN_RECORD_RING_BYTES);
+    const handle = new WorkerHandle(0);
     assert.equal(handle.completions, undefined);
     assert.equal(handle.stats, undefined);
     assert.equal(handle.done, undefined);
@@ -46,7 +46,7 @@ describe('WorkerHandle', () => {
   it('starts its worker on its own fresh memory, with the launch settings and its index', () => {
     const pool = new FakePool();
     try {
-      const handle = new WorkerHandle(1, MIN_RECORD_RING_BYTES);
+      const handle = new WorkerHandle(1);
       handle.renew();
       handle.start(pool, launch, undefined);
       handle.renew();
@@ -55,7 +55,7 @@ describe('WorkerHandle', () => {
       assert.equal(first!.workerIndex, 1);
       assert.equal(first!.producerId, 7n);
       assert.equal(first!.control, memory.control.buffer);
-      assert.equal(first!.recordRing.byteLength, RING_HEADER_BYTES + MIN_RECORD_RING_BYTES);
+      assert.equal(first!.recordRing.byteLength, RING_HEADER_BYTES + RECORD_RING_BYTES);
       assert.equal(first!.completionRing.byteLength, RING_HEADER_BYTES + COMPLETION_RING_BYTES);
       assert.notEqual(first!.recordRing, second!.recordRing, 'a new incarnation gets new rings');
       assert.notEqual(first!.completionRing, second!.completionRing);
@@ -68,7 +68,7 @@ describe('WorkerHandle', () => {
   it('writes records into the ring its worker reads, and reads the completions and counters its worker writes', () => {
     const pool = new FakePool();
     try {
-      const handle = new WorkerHandle(0, MIN_RECORD_RING_BYTES);
+      const handle = new WorkerHandle(0);
       handle.renew();
       handle.start(pool, launch, undefined);
       const init = pool.inits[0]!;
@@ -101,7 +101,7 @@ describe('WorkerHandle', () => {
   it('after renew, records go to the new ring; the old feed was stopped and handed back its queue', () => {
     const pool = new FakePool();
     try {
-      const handle = new WorkerHandle(0, MIN_RECORD_RING_BYTES);
+      const handle = new WorkerHandle(0);
       handle.renew();
       handle.start(pool, launch, undefined);
       assert.deepEqual(handle.stopFeed(), []);
@@ -119,7 +119,7 @@ describe('WorkerHandle', () => {
   it('tells the main thread when its worker reports stale metadata, and only then', async () => {
     const pool = new FakePool();
     try {
-      const handle = new WorkerHandle(0, MIN_RECORD_RING_BYTES);
+      const handle = new WorkerHandle(0);
       handle.renew();
       let stale = 0;
       handle.start(pool, launch, undefined, () => stale++);
@@ -138,7 +138,7 @@ describe('WorkerHandle', () => {
   it('posts close deadlines and pushed tokens to its worker, and answers token requests from the token source', async () => {
     const pool = new FakePool();
     try {
-      const handle = new WorkerHandle(0, MIN_RECORD_RING_BYTES);
+      const handle = new WorkerHandle(0);
       handle.renew();
       let calls = 0;
       const tokens = {
