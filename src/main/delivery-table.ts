@@ -23,6 +23,9 @@ import type { Settler } from './settlers.js';
  */
 const MAX_POOLED_CALLERS = 4096;
 
+/** The sweep ring's first size (entries); it doubles whenever it is full. */
+const INITIAL_SWEEP_SLOTS = 1024;
+
 /** The records of one caller accepted in a row: who settles them, what aborts them, how many are still attached. */
 interface CallerEntry {
   settler: Settler | undefined;
@@ -77,13 +80,21 @@ export class DeliveryTable {
     this.position = new Int32Array(capacity);
     this.#caller = new Int32Array(capacity);
     this.#free = new Int32Array(capacity);
-    // A power of two, so a count maps to its slot with a mask (exact while counts stay below 2^53).
-    this.#sweepIds = new Int32Array(2 ** Math.ceil(Math.log2(Math.max(16, capacity))));
+    // A power of two, so a count maps to its slot with a mask (exact while counts stay below 2^53). Small at first
+    // and grown by #growSweep to what is outstanding: its slots are written all round as the ring turns, so a ring
+    // sized for `capacity` (12 MB for the default million ids) became resident in full after that many sends, however
+    // few were ever outstanding at once.
+    this.#sweepIds = new Int32Array(2 ** Math.ceil(Math.log2(Math.min(INITIAL_SWEEP_SLOTS, Math.max(16, capacity)))));
     this.#sweepSeqs = new Float64Array(this.#sweepIds.length);
   }
 
   get count(): number {
     return this.#count;
+  }
+
+  /** Entries the delivery-timeout sweep's ring has room for now (it grows with what is outstanding). */
+  get sweepSlots(): number {
+    return this.#sweepIds.length;
   }
 
   /** A free id, or -1 when every id is taken (the record budget prevents that). */
@@ -95,25 +106,52 @@ export class DeliveryTable {
 
   /** Call after filling the columns of a new record. */
   track(id: number): void {
-    if (this.#sweepTail - this.#sweepHead === this.#sweepIds.length) this.#growSweep();
+    if (this.#sweepTail - this.#sweepHead === this.#sweepIds.length) this.#makeSweepRoom();
     const slot = this.#sweepTail++ & (this.#sweepIds.length - 1);
     this.#sweepIds[slot] = id;
     this.#sweepSeqs[slot] = this.sendSeq[id]!;
   }
 
+  /**
+   * The sweep ring is full: drops its stale entries (ids freed or settled since), then doubles it if the records
+   * still waiting fill more than three quarters of it. The head stays at the oldest record not due yet, so while one
+   * record waits long (a partition whose leader is away, up to deliveryTimeoutMs) every entry sent after it stays
+   * behind it; kept whole, the ring grew with every record sent meanwhile (12 bytes each: 1.5 GB over two minutes
+   * at a million records a second). Compacted, it grows only with the records outstanding, and a pass over it
+   * comes at most once per quarter of its length of new entries.
+   */
+  #makeSweepRoom(): void {
+    const ids = this.#sweepIds;
+    const seqs = this.#sweepSeqs;
+    const mask = ids.length - 1;
+    // In place, in order: the write position never passes the read position, so nothing unread is overwritten.
+    let write = this.#sweepHead;
+    for (let read = this.#sweepHead; read < this.#sweepTail; read++) {
+      const id = ids[read & mask]!;
+      const seq = seqs[read & mask]!;
+      if (this.sendSeq[id] !== seq || this.#caller[id] === 0) continue;
+      ids[write & mask] = id;
+      seqs[write & mask] = seq;
+      write++;
+    }
+    this.#sweepTail = write;
+    if (write - this.#sweepHead > (ids.length * 3) / 4) this.#growSweep();
+  }
+
   /** Doubles the sweep ring, its entries moved to the front in order. */
   #growSweep(): void {
     const length = this.#sweepIds.length;
+    const count = this.#sweepTail - this.#sweepHead;
     const ids = new Int32Array(length * 2);
     const seqs = new Float64Array(length * 2);
-    for (let i = 0; i < length; i++) {
+    for (let i = 0; i < count; i++) {
       const slot = (this.#sweepHead + i) & (length - 1);
       ids[i] = this.#sweepIds[slot]!;
       seqs[i] = this.#sweepSeqs[slot]!;
     }
     this.#sweepIds = ids;
     this.#sweepSeqs = seqs;
-    this.#sweepTail = length;
+    this.#sweepTail = count;
     this.#sweepHead = 0;
   }
 

@@ -67,29 +67,69 @@ describe('DeliveryTable', () => {
     assert.deepEqual(out, [reused]);
   });
 
-  it('the sweep keeps send order when its ring grows while its head is mid-ring', () => {
-    // Capacity 4 gives a sweep ring of 16 entries; stale entries (freed ids) keep their place until swept.
-    const table = new DeliveryTable(4);
+  it('the sweep keeps send order when its ring is compacted and grows while its head is mid-ring', () => {
+    // Capacity 32 gives a sweep ring of 32 entries; stale entries (freed ids) keep their place until swept or dropped.
+    const table = new DeliveryTable(32);
     const out: number[] = [];
     let seq = 0;
-    // Move the ring's head to slot 10: ten records come and go, each swept past once its id was freed.
-    for (let i = 0; i < 10; i++) table.free(add(table, ++seq, 1000 + seq));
+    // Move the ring's head to slot 20: twenty records come and go, each swept past once its id was freed.
+    for (let i = 0; i < 20; i++) table.free(add(table, ++seq, 1000 + seq));
     table.expired(0, out);
     assert.deepEqual(out, [], 'nothing due');
-    // 4 live records, each freed and re-added 5 times: 20 entries from slot 10 on, past the 16 slots: the ring has wrapped, then doubles.
+    assert.equal(table.sweepSlots, 32);
+    // 26 records stay outstanding; 4 more are freed and added again 5 times: 46 entries from slot 20 on, past the 32
+    // slots: the ring wraps, drops its stale entries, and with more than three quarters of it still outstanding, doubles.
     const deadlines = new Map<number, number>();
+    for (let i = 0; i < 26; i++) {
+      const id = add(table, ++seq, 2000 + seq);
+      deadlines.set(id, 2000 + seq);
+    }
+    let churn: number[] = [];
     for (let round = 0; round < 5; round++) {
+      for (const id of churn) {
+        table.free(id);
+        deadlines.delete(id);
+      }
+      churn = [];
       for (let i = 0; i < 4; i++) {
-        if (round > 0) table.free(i);
         const id = add(table, ++seq, 2000 + seq);
         deadlines.set(id, 2000 + seq);
+        churn.push(id);
       }
     }
+    assert.equal(table.sweepSlots, 64);
     table.expired(2000 + seq - 2, out);
     const due = [...deadlines].filter(([, deadline]) => deadline <= 2000 + seq - 2).sort((x, y) => x[1] - y[1]).map(([id]) => id);
-    assert.deepEqual(out, due, 'the live records due, oldest first; every stale entry skipped');
+    assert.deepEqual(out, due, 'the outstanding records due, oldest first; every stale entry skipped');
     table.expired(Infinity, (out.length = 0, out));
     assert.deepEqual(out, [...deadlines].sort((x, y) => x[1] - y[1]).map(([id]) => id).filter((id) => !due.includes(id)));
+  });
+
+  it('the sweep ring stays within its first size while one record stays outstanding and a million others come and go', () => {
+    // One record not due for long (a partition whose leader is away) holds the sweep's head: every entry after it
+    // stays until the head passes. The ring drops the stale ones (freed ids) instead of keeping them all.
+    const table = new DeliveryTable(64);
+    const stuck = add(table, 1, 1e12);
+    let seq = 1;
+    for (let i = 0; i < 1_000_000; i++) table.free(add(table, ++seq, 1000 + seq));
+    assert.equal(table.sweepSlots, 64, 'at most two records outstanding at once: the stale entries are dropped, not kept')
+    const late = [add(table, ++seq, 5), add(table, ++seq, 6)];
+    const out: number[] = [];
+    table.expired(10, out);
+    assert.deepEqual(out, [], 'the head waits at the outstanding record, whose deadline is far');
+    table.expired(Infinity, out);
+    assert.deepEqual(out, [stuck, ...late], 'then every outstanding record, in send order');
+  });
+
+  it('the sweep ring starts small whatever the ids, and grows to what is outstanding, in send order', () => {
+    const table = new DeliveryTable(1_000_000);
+    assert.equal(table.sweepSlots, 1024, 'not a slot per id: the ring\'s slots turn resident as it wraps');
+    const ids: number[] = [];
+    for (let seq = 1; seq <= 3000; seq++) ids.push(add(table, seq, seq));
+    assert.equal(table.sweepSlots, 4096);
+    const out: number[] = [];
+    table.expired(Infinity, out);
+    assert.deepEqual(out, ids);
   });
 
   it('records of one caller in a row share its entry; each keeps its settler and signal until detached', () => {
