@@ -23,7 +23,7 @@ import type { Settler } from './settlers.js';
  */
 const MAX_POOLED_CALLERS = 4096;
 
-/** The sweep ring's first size (entries); it doubles whenever it is full. */
+/** The sweep ring's first size (entries); when full it drops its stale entries, and doubles if that was not enough. */
 const INITIAL_SWEEP_SLOTS = 1024;
 
 /** The records of one caller accepted in a row: who settles them, what aborts them, how many are still attached. */

@@ -20,9 +20,9 @@ import { createWorkerStats } from '../shared/worker-stats.js';
  * Why not smaller, though every page of a ring turns resident as it wraps (4 MiB would be 12 MiB less per worker):
  * a ring of 4 MiB was measured against this one in alternated kfake runs (`npx tsx bench/throughput.ts --broker
  * kfake --clients ringkafka --scenarios S --records N --repeat 1`, medians of the pairs' ratios) and cost
- * records/s at 1 KiB: 0.94x at 1KiB-lz4 (21 pairs), 0.97x at 1KiB-none (19) and at 100B-none (7), and 0.8–0.85x for
- * 1 KiB lz4 values that compress well (a standalone producer, two pairs), though 1.3x at 100B-lz4 (14 pairs, 11
- * higher). 8 MiB did no better at 1 KiB. The batches were smaller with the smaller ring (568 against 618 records of
+ * records/s at 1 KiB: 0.94x at 1KiB-lz4 (21 pairs), 0.97x at 1KiB-none (19) and at 100B-none (7), and 0.80–0.84x
+ * for 1 KiB lz4 values that compress well (a standalone producer, two pairs), though 1.3x at 100B-lz4 (14 pairs, 11
+ * higher). 8 MiB was no better with such values (0.78–0.89x, two pairs). The batches were smaller with the smaller ring (568 against 618 records of
  * 1 KiB on average): while anyone waits for buffer space a worker seals every open batch each time it has read the
  * ring (accumulator.ts), so what one read takes, at most a ring, bounds the batches at saturation.
  */
