@@ -17,10 +17,11 @@
  * 60 bytes a record: three references (key, value, headers) and 36 bytes of numbers, the topic and the placed topic
  * as slots in the call's own short lists. The columns were 80 bytes (those two as references too, and every number a
  * double), close to a 100 B record's value again: on kfake at 100B-none the driver keeps 64 calls of ~10,500
- * records in flight, each holding its columns until its last record is handed on. Alternated runs there, eleven with the 80-byte columns and seventeen with these (`npx
- * tsx bench/throughput.ts --broker kfake --clients ringkafka --scenarios 100B-none --records 3000000 --repeat 1`,
- * medians): the main thread's peak heap 159 → 136 MB, peak RSS 406 → 387 MB, its collector's time 230 → 209 ms;
- * records/s (1.19–1.85M and 1.28–1.85M) and CPU per record within the noise.
+ * records in flight, each holding its columns until its last record is handed on. Alternated runs there, eleven
+ * with the 80-byte columns and seventeen with these (`npx tsx bench/throughput.ts --broker kfake --clients ringkafka
+ * --scenarios 100B-none --records 3000000 --repeat 1`, medians): the main thread's peak heap 159 → 136 MB, peak RSS
+ * 406 → 387 MB, its collector's time 230 → 209 ms; records/s (1.19–1.85M and 1.28–1.85M) and CPU per record within
+ * the noise.
  */
 import { PreparedFields, type CheckedRecord, type PreparedRecord } from './serialize.js';
 import type { TopicInfo } from './topic-registry.js';
