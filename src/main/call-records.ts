@@ -327,18 +327,25 @@ export class CallRecords {
 
 /**
  * Distinct values, each at a slot that stays its own. Most calls write to one topic, so the last value is compared
- * first; the map finds the others (a call may write to thousands of topics).
+ * first, and the map that finds the others is made only once a second value comes (a call may write to thousands of
+ * topics; most calls never need it).
  */
 class Slots<T> {
   readonly #values: T[] = [];
-  readonly #slots = new Map<T, number>();
+  #slots: Map<T, number> | undefined;
   #last: T | undefined;
   #lastSlot = 0;
 
   slotOf(value: T): number {
     if (value === this.#last) return this.#lastSlot;
-    let slot = this.#slots.get(value);
-    if (slot === undefined) this.#slots.set(value, (slot = this.#values.push(value) - 1));
+    const values = this.#values;
+    let slot: number | undefined;
+    if (values.length === 0) slot = values.push(value) - 1;
+    else {
+      this.#slots ??= new Map([[values[0]!, 0]]);
+      slot = this.#slots.get(value);
+      if (slot === undefined) this.#slots.set(value, (slot = values.push(value) - 1));
+    }
     this.#last = value;
     this.#lastSlot = slot;
     return slot;
