@@ -129,13 +129,21 @@ export class DeliveryTable {
     for (let read = this.#sweepHead; read < this.#sweepTail; read++) {
       const id = ids[read & mask]!;
       const seq = seqs[read & mask]!;
-      if (this.sendSeq[id] !== seq || this.#caller[id] === 0) continue;
+      if (!this.#waits(id, seq)) continue;
       ids[write & mask] = id;
       seqs[write & mask] = seq;
       write++;
     }
     this.#sweepTail = write;
     if (write - this.#sweepHead > (ids.length * 3) / 4) this.#growSweep();
+  }
+
+  /**
+   * Whether a sweep entry still stands for a record whose caller waits: not if its id was freed or reused since
+   * (another sendSeq), nor once its caller was settled.
+   */
+  #waits(id: number, seq: number): boolean {
+    return this.sendSeq[id] === seq && this.#caller[id] !== 0;
   }
 
   /** Doubles the sweep ring, its entries moved to the front in order. */
@@ -220,7 +228,7 @@ export class DeliveryTable {
     while (this.#sweepHead < this.#sweepTail) {
       const slot = this.#sweepHead & (ids.length - 1);
       const id = ids[slot]!;
-      if (this.sendSeq[id] === seqs[slot] && this.#caller[id] !== 0) {
+      if (this.#waits(id, seqs[slot]!)) {
         if (this.deadline[id]! > now) break;
         out.push(id);
       }
