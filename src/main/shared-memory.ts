@@ -22,9 +22,10 @@ import { createWorkerStats } from '../shared/worker-stats.js';
  * kfake --clients ringkafka --scenarios S --records N --repeat 1`, medians of the pairs' ratios) and cost
  * records/s at 1 KiB: 0.94x at 1KiB-lz4 (21 pairs), 0.97x at 1KiB-none (19) and at 100B-none (7), and 0.80–0.84x
  * for 1 KiB lz4 values that compress well (a standalone producer, two pairs), though 1.3x at 100B-lz4 (14 pairs, 11
- * higher). 8 MiB was no better with such values (0.78–0.89x, two pairs). The batches were smaller with the smaller ring (568 against 618 records of
- * 1 KiB on average): while anyone waits for buffer space a worker seals every open batch each time it has read the
- * ring (accumulator.ts), so what one read takes, at most a ring, bounds the batches at saturation.
+ * higher). 8 MiB was no better with such values (0.78–0.89x, two pairs). The batches were smaller with the smaller
+ * ring (568 against 618 records of 1 KiB on average): while anyone waits for buffer space a worker seals every open
+ * batch each time it has read the ring (accumulator.ts), so what one read takes, at most a ring, bounds the batches
+ * at saturation.
  */
 export const RECORD_RING_BYTES = 16 * 1024 * 1024;
 export const COMPLETION_RING_BYTES = 1024 * 1024;
