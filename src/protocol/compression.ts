@@ -14,10 +14,9 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { promisify } from 'node:util';
 import * as zlib from 'node:zlib';
-import { decompressFrame } from 'lz4-napi';
-import { compress as zstdCompress, decompress as zstdDecompress } from '@mongodb-js/zstd';
 import { CODEC_NAMES, Codec, isCodecValue, type CodecName, type CodecValue } from '../shared/codecs.js';
 import { ConfigError, ProtocolError } from '../shared/errors.js';
+import { lz4Binding, zstdBinding } from './codec-bindings.js';
 import { xerialCompress, xerialDecompress } from './snappy-xerial.js';
 import { lz4Frame, lz4FrameNow } from './lz4-frame.js';
 
@@ -126,7 +125,7 @@ export async function compressSection(codec: CodecValue | CodecName, bytes: Uint
       return lz4Frame(bytes);
     case Codec.zstd:
       // @mongodb-js/zstd 1.x drops its level argument and uses the native default, which is also 3.
-      return new WholeSection(await zstdCompress(asBuffer(bytes), ZSTD_LEVEL));
+      return new WholeSection(await zstdBinding().compress(asBuffer(bytes), ZSTD_LEVEL));
   }
 }
 
@@ -186,15 +185,16 @@ export async function decompress(
         break;
       case Codec.lz4:
         checkBound(name, lz4DecompressedSize(bytes), maxBytes);
-        out = await decompressFrame(bytes);
+        out = await lz4Binding().decompressFrame(bytes);
         break;
       case Codec.zstd:
         checkBound(name, zstdDecompressedBound(bytes), maxBytes);
-        out = await zstdDecompress(asBuffer(bytes));
+        out = await zstdBinding().decompress(asBuffer(bytes));
         break;
     }
   } catch (err) {
-    if (err instanceof ProtocolError) throw err;
+    // A ConfigError is a binding that did not load, not bad input.
+    if (err instanceof ProtocolError || err instanceof ConfigError) throw err;
     throw new ProtocolError(`${name}: cannot decompress: ${(err as Error)?.message ?? String(err)}`, { cause: err });
   }
   if (out.length > maxBytes) {

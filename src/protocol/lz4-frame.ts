@@ -26,7 +26,7 @@
  * faults under the addon's allocator. A binding that compressed into a buffer of the caller's would avoid both; the
  * block size does not (64 KiB blocks: the same).
  */
-import { compress as compressBlock, compressSync as compressBlockSync } from 'lz4-napi';
+import { lz4Binding } from './codec-bindings.js';
 
 const MAGIC = 0x184d2204;
 /** Version 01, independent blocks, no block checksums, no content size, no content checksum, no dictionary id. */
@@ -129,13 +129,13 @@ export class Lz4Frame {
  */
 export function lz4FrameNow(input: Uint8Array): Lz4Frame {
   // The binding's synchronous call is typed for Buffers; a view over the same bytes costs no copy.
-  return new Lz4Frame(blocksOf(input).map((block) => ({ input: block, output: compressBlockSync(Buffer.from(block.buffer, block.byteOffset, block.length)) })));
+  return new Lz4Frame(blocksOf(input).map((block) => ({ input: block, output: lz4Binding().compressSync(Buffer.from(block.buffer, block.byteOffset, block.length)) })));
 }
 
 /** Compresses `input` into an LZ4 frame on the libuv threadpool. `input` must not change until the frame is written. */
 export async function lz4Frame(input: Uint8Array): Promise<Lz4Frame> {
   const blocks = blocksOf(input);
-  const outputs = await Promise.all(blocks.map((block) => compressBlock(block)));
+  const outputs = await Promise.all(blocks.map((block) => lz4Binding().compress(block)));
   return new Lz4Frame(blocks.map((block, i) => ({ input: block, output: outputs[i]! })));
 }
 

@@ -37,8 +37,8 @@ export class ProtocolError extends KafkaProducerError {
 
 /** A bad option or a bad argument; the message names the field and what was expected. */
 export class ConfigError extends KafkaProducerError {
-  constructor(message: string) {
-    super('ERR_CONFIG', message);
+  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_CONFIG', message, options);
   }
 }
 

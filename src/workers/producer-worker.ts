@@ -18,6 +18,7 @@ import type { ControlMessage, WorkerEvent, WorkerInit } from '../shared/worker-p
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
 import { stampProducer } from '../protocol/record-batch.js';
+import { loadCodecBinding } from '../protocol/codec-bindings.js';
 import { backoffMs } from '../shared/backoff.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { Accumulator } from './accumulator.js';
@@ -89,6 +90,8 @@ export class ProducerWorker {
   readonly #done = new Promise<void>((resolve) => (this.#finished = resolve));
 
   constructor(init: WorkerInit) {
+    // The one codec this producer writes with, now: a binding that cannot load fails the worker's start.
+    loadCodecBinding(init.settings.codec);
     this.#settings = init.settings;
     this.#window = policy.partitionWindow(init.settings.idempotent, init.settings.maxInFlight);
     this.#buffers = new BatchBufferPool(idleMaxBytesFor(init.settings.maxBufferedBytes, init.workerCount));
