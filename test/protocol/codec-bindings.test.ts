@@ -100,9 +100,11 @@ describe('codec bindings are loaded when a codec needs them', () => {
     assert.equal(out, '- snappy');
   });
 
-  it('importing the producer maps no native addon: msgpackr without its unpacking extension, no codec', () => {
+  it("importing the package's entries maps no native addon: msgpackr without its unpacking extension, no codec", () => {
     const out = inFreshProcess(`
       const { Producer } = await import(${JSON.stringify(src('main/index.ts'))});
+      await import(${JSON.stringify(src('kafkajs/index.ts'))});
+      await import(${JSON.stringify(src('otel/index.ts'))});
       const { prepareRecord } = await import(${JSON.stringify(src('main/serialize.ts'))});
       const before = loaded();
       const value = prepareRecord({ topic: 't', value: { a: 1, b: 'two' } }, 'msgpack', 0).value;
