@@ -10,8 +10,7 @@ import { createRequire } from 'node:module';
 
 /**
  * Required, not imported: an ES module's `import` of a CommonJS package makes Node parse the package for its export
- * names with cjs-module-lexer, a WebAssembly module instantiated once per thread, and this is the only CommonJS
- * package a worker loads. A worker loading only this package added 8–11 MB of resident memory to the process when it
+ * names with cjs-module-lexer, in each thread that does it, and this is the only CommonJS package a worker loads. A worker loading only this package added 8–11 MB of resident memory to the process when it
  * imported it, 3 MB when it required it; a worker that imported the whole worker entry, 52.8–53.0 MB against 53.7–56.3
  * (`node`, two and five runs each).
  */

@@ -11,15 +11,18 @@ const src = (path: string): string => new URL(`../../src/${path}`, import.meta.u
 
 /**
  * Runs `body` (an ES module's text, with `loaded()` in scope) in a fresh Node process, where nothing has mapped a
- * native addon yet, and returns what it printed. `loaded()` names the codec addons mapped into that process, read
+ * native addon yet, and returns what it printed. `loaded()` names the addons mapped into that process, read
  * from the process report's shared objects: what the kernel has mapped, not what a module cache remembers.
  */
 function inFreshProcess(body: string): string {
   const script = `
-    const addons = { lz4: /lz4-napi/, snappy: /snappy/, zstd: /zstd/, 'msgpackr-extract': /msgpackr-extract/ };
-    const loaded = () => Object.entries(addons)
-      .filter(([, pattern]) => process.report.getReport().sharedObjects.some((path) => pattern.test(path)))
-      .map(([name]) => name).join(',') || '-';
+    // Addons only (.node files), so a shared library of Node's own (a distribution's libzstd) is not counted.
+    const addons = ['lz4-napi', 'snappy', 'zstd', 'msgpackr-extract'];
+    const loaded = () => {
+      const mapped = process.report.getReport().sharedObjects.filter((path) => path.endsWith('.node'));
+      return addons.filter((name) => mapped.some((path) => path.includes(name)))
+        .map((name) => name === 'lz4-napi' ? 'lz4' : name).join(',') || '-';
+    };
     ${body}`;
   // A file, not --eval: worker threads inherit the process's flags, and --input-type would stop them starting.
   const dir = mkdtempSync(join(tmpdir(), 'ringkafka-codec-bindings-'));
