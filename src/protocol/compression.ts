@@ -17,6 +17,7 @@ import * as zlib from 'node:zlib';
 import { CODEC_NAMES, Codec, isCodecValue, type CodecName, type CodecValue } from '../shared/codecs.js';
 import { ConfigError, ProtocolError } from '../shared/errors.js';
 import { lz4Binding, zstdBinding } from './codec-bindings.js';
+import { releaseOutput } from './output-release.js';
 import { xerialCompress, xerialDecompress } from './snappy-xerial.js';
 import { lz4Frame, lz4FrameNow } from './lz4-frame.js';
 
@@ -86,6 +87,11 @@ export interface CompressedSection {
   readonly length: number;
   /** Writes the section at `at`; returns the end. */
   writeTo(out: Uint8Array, at: number): number;
+  /**
+   * Hands the codec's output memory back now (output-release.ts): call once the section is written for the last
+   * time. Writing it afterwards throws.
+   */
+  release(): void;
 }
 
 /**
@@ -97,11 +103,11 @@ export interface CompressedSection {
 export function compressSectionNow(codec: CodecValue | CodecName, bytes: Uint8Array): CompressedSection | undefined {
   switch (codecValue(codec)) {
     case Codec.none:
-      return new WholeSection(asBuffer(bytes));
+      return new WholeSection(asBuffer(bytes), false);
     case Codec.gzip:
-      return new WholeSection(zlib.gzipSync(bytes));
+      return new WholeSection(zlib.gzipSync(bytes), true);
     case Codec.snappy:
-      return new WholeSection(xerialCompress(bytes));
+      return new WholeSection(xerialCompress(bytes), true);
     case Codec.lz4:
       return lz4FrameNow(bytes);
     case Codec.zstd:
@@ -116,16 +122,16 @@ export function compressSectionNow(codec: CodecValue | CodecName, bytes: Uint8Ar
 export async function compressSection(codec: CodecValue | CodecName, bytes: Uint8Array): Promise<CompressedSection> {
   switch (codecValue(codec)) {
     case Codec.none:
-      return new WholeSection(asBuffer(bytes));
+      return new WholeSection(asBuffer(bytes), false);
     case Codec.gzip:
-      return new WholeSection(await gzipAsync(bytes));
+      return new WholeSection(await gzipAsync(bytes), true);
     case Codec.snappy:
-      return new WholeSection(xerialCompress(bytes));
+      return new WholeSection(xerialCompress(bytes), true);
     case Codec.lz4:
       return lz4Frame(bytes);
     case Codec.zstd:
       // @mongodb-js/zstd 1.x drops its level argument and uses the native default, which is also 3.
-      return new WholeSection(await zstdBinding().compress(asBuffer(bytes), ZSTD_LEVEL));
+      return new WholeSection(await zstdBinding().compress(asBuffer(bytes), ZSTD_LEVEL), true);
   }
 }
 
@@ -140,18 +146,26 @@ export async function compress(codec: CodecValue | CodecName, bytes: Uint8Array)
   return toBuffer(await compressSection(codec, bytes));
 }
 
-/** A codec's output that is one buffer already. */
+/** A codec's output that is one buffer already; `owned` when the codec made it (not `none`'s view of the input). */
 class WholeSection implements CompressedSection {
   readonly bytes: Buffer;
-  constructor(bytes: Buffer) {
+  readonly #owned: boolean;
+  #released = false;
+  constructor(bytes: Buffer, owned: boolean) {
     this.bytes = bytes;
+    this.#owned = owned;
   }
   get length(): number {
     return this.bytes.length;
   }
   writeTo(out: Uint8Array, at: number): number {
+    if (this.#released) throw new Error('a compressed section was written after its release');
     out.set(this.bytes, at);
     return at + this.bytes.length;
+  }
+  release(): void {
+    this.#released = true;
+    if (this.#owned) releaseOutput(this.bytes);
   }
 }
 
@@ -159,6 +173,7 @@ function toBuffer(section: CompressedSection): Buffer {
   if (section instanceof WholeSection) return section.bytes;
   const out = Buffer.allocUnsafe(section.length);
   section.writeTo(out, 0);
+  section.release();
   return out;
 }
 

@@ -27,6 +27,7 @@
  * block size does not (64 KiB blocks: the same).
  */
 import { lz4Binding } from './codec-bindings.js';
+import { releaseOutput } from './output-release.js';
 
 const MAGIC = 0x184d2204;
 /** Version 01, independent blocks, no block checksums, no content size, no content checksum, no dictionary id. */
@@ -79,6 +80,7 @@ interface Block {
  */
 export class Lz4Frame {
   readonly #blocks: readonly Block[];
+  #released = false;
   readonly #bd: (typeof BLOCK_MAXIMUMS)[number];
   /** The frame's size in bytes. */
   readonly length: number;
@@ -102,6 +104,7 @@ export class Lz4Frame {
 
   /** Writes the frame at `at`; returns the end. */
   writeTo(out: Uint8Array, at: number): number {
+    if (this.#released) throw new Error('lz4: a frame was written after its release');
     let pos = writeU32LE(out, at, MAGIC);
     out[pos++] = FLG;
     out[pos++] = this.#bd.bd;
@@ -120,6 +123,15 @@ export class Lz4Frame {
       }
     }
     return writeU32LE(out, pos, 0); // EndMark
+  }
+
+  /**
+   * Hands the binding's block outputs back now (output-release.ts), not at the worker's next full collection: call
+   * once the frame is written for the last time.
+   */
+  release(): void {
+    this.#released = true;
+    for (const block of this.#blocks) releaseOutput(block.output);
   }
 }
 

@@ -389,6 +389,7 @@ export function frameLz4Section(
   if (RECORD_BATCH_OVERHEAD + frame.length === out.length) {
     writeHeader(out, header, Codec.lz4, count, baseTimestamp, maxTimestamp);
     frame.writeTo(out, RECORD_BATCH_OVERHEAD);
+    frame.release();
     return finishBatch(out, header);
   }
   try {
@@ -413,6 +414,7 @@ function placeCompressed(
   const out = buffers.take(RECORD_BATCH_OVERHEAD + compressed.length);
   writeHeader(out, header, header.codec, count, baseTimestamp, maxTimestamp);
   compressed.writeTo(out, RECORD_BATCH_OVERHEAD);
+  compressed.release();
   return finishBatch(out, header);
 }
 
