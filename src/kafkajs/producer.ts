@@ -3,15 +3,15 @@
  * ringkafka Producer cannot, so each `connect()` builds a fresh one from the mapped options; sends before
  * `connect()` or after `disconnect()` fail as KafkaJS's do.
  */
-import { Producer as RingProducer } from '../main/producer.js';
+import { Producer as RingProducer, sendBatchThrough } from '../main/producer.js';
 import type { ProducerOptions } from '../main/options.js';
-import type { RecordMetadata as RingMetadata } from '../main/types.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
 import { KafkaJSError, KafkaJSNonRetriableError } from './errors.js';
 import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js';
 import type { Logger } from './logger.js';
 import type { MappedProducer } from './options.js';
 import { checkCallSettings, toRecordMetadata, toRecords } from './records.js';
+import { PartitionOffsets } from './partition-offsets.js';
 import { openTransaction, type Transaction } from './transaction.js';
 import type { KafkaConfig, ProducerBatch, ProducerRecord, RecordMetadata } from './types.js';
 
@@ -83,10 +83,11 @@ export class KafkaJSProducer {
       checkCallSettings(batch, this.#mapped.resolved);
       const records = toRecords(batch.topicMessages);
       const producer = this.#connected();
-      const results = await producer.sendBatch(records);
-      const failed = results.find((result) => result.status === 'rejected');
-      if (failed !== undefined) throw failed.reason;
-      return toRecordMetadata(results.map((result) => (result as PromiseFulfilledResult<RingMetadata>).value));
+      const offsets = new PartitionOffsets(records.length);
+      const { failures } = await sendBatchThrough(producer, records, offsets);
+      // KafkaJS fails the call with its first failed message; failures are in the order of the call.
+      if (failures.length > 0) throw failures[0]!.reason;
+      return toRecordMetadata(offsets.partitions());
     });
   }
 

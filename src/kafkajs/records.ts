@@ -7,9 +7,9 @@
  */
 import type { ResolvedOptions } from '../main/options.js';
 import type { ProducerRecord as RingRecord, RecordHeaders } from '../main/serialize.js';
-import type { RecordMetadata as RingMetadata } from '../main/types.js';
 import { codecName } from './constants.js';
 import { KafkaJSNonRetriableError } from './errors.js';
+import type { PartitionOffset } from './partition-offsets.js';
 import { refuse } from './refuse.js';
 import type { IHeaders, Message, ProducerBatch, RecordMetadata, TopicMessages } from './types.js';
 
@@ -50,6 +50,8 @@ export function toRecords(topicMessages: readonly TopicMessages[] | undefined): 
 }
 
 function toRecord(topic: string, { key, value, partition, headers, timestamp }: Message): RingRecord {
+  // Most messages have only a key and a value: one literal, not three conditional spreads per message.
+  if ((partition ?? headers ?? timestamp) == null) return { topic, key, value };
   return {
     topic,
     key,
@@ -70,16 +72,9 @@ function toHeaders(headers: IHeaders): RecordHeaders {
   return pairs;
 }
 
-/** One entry per topic-partition, in the order the call first wrote to each, with the call's lowest offset there. */
-export function toRecordMetadata(results: readonly RingMetadata[]): RecordMetadata[] {
-  const byPartition = new Map<string, { topic: string; partition: number; offset: number }>();
-  for (const { topic, partition, offset } of results) {
-    const id = `${partition}:${topic}`;
-    const seen = byPartition.get(id);
-    if (seen === undefined) byPartition.set(id, { topic, partition, offset });
-    else if (offset < seen.offset) seen.offset = offset;
-  }
-  return [...byPartition.values()].map(({ topic, partition, offset }) => ({
+/** One entry per topic-partition the call wrote to, in the order given (PartitionOffsets), with its first offset. */
+export function toRecordMetadata(partitions: readonly Pick<PartitionOffset, 'topic' | 'partition' | 'offset'>[]): RecordMetadata[] {
+  return partitions.map(({ topic, partition, offset }) => ({
     topicName: topic,
     partition,
     errorCode: NO_ERROR,

@@ -40,6 +40,23 @@ import { checkOffsetsRequest, type OffsetsToCommit } from './transactions/offset
 import type { Transaction, TransactionOptions } from './transactions/transaction.js';
 import { firstRejection, inTransaction, runTransaction } from './transactions/run-transaction.js';
 
+let batchThrough: (
+  producer: Producer, records: readonly ProducerRecord[], settler: FailureSettler, signal: AbortSignal | undefined,
+) => Promise<SendBatchFailures>;
+
+/**
+ * `producer.sendBatch(records, { results: 'failures', signal })`, settled through `settler`, made for
+ * `records.length` records: a FailureSettler whose subclass notes what its caller needs of each delivered record as
+ * it is reported. For this package's KafkaJS layer, which answers a send with each partition's first offset and
+ * would otherwise need a result object per record to find them (src/kafkajs/partition-offsets.ts). Not exported
+ * by the package; the Producer's static block, the one place that can reach #sendBatch, sets it.
+ */
+export function sendBatchThrough(
+  producer: Producer, records: readonly ProducerRecord[], settler: FailureSettler, signal?: AbortSignal,
+): Promise<SendBatchFailures> {
+  return batchThrough(producer, records, settler, signal);
+}
+
 export class Producer extends EventEmitter {
   readonly #control: ControlBlock;
   readonly #budget: ByteBudget;
@@ -156,14 +173,24 @@ export class Producer extends EventEmitter {
   sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions & { readonly results?: 'all' | undefined }): Promise<PromiseSettledResult<RecordMetadata>[]>;
   sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions): Promise<SendBatchResult>;
   sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions = {}): Promise<SendBatchResult> {
-    if (channels.sendBatch.hasSubscribers) {
-      const traced: SendBatchContext = { records };
-      return channels.sendBatch.tracePromise(() => this.#sendBatch(traced.records, options), traced);
-    }
-    return this.#sendBatch(records, options);
+    return this.#tracedBatch(records, options, undefined);
   }
 
-  #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions): Promise<SendBatchResult> {
+  static {
+    batchThrough = (producer, records, settler, signal) =>
+      producer.#tracedBatch(records, { results: 'failures', signal }, settler) as Promise<SendBatchFailures>;
+  }
+
+  /** sendBatch, settled through `settler` when one is given (sendBatchThrough), else through the one `options` asks for. */
+  #tracedBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settler: FailureSettler | undefined): Promise<SendBatchResult> {
+    if (channels.sendBatch.hasSubscribers) {
+      const traced: SendBatchContext = { records };
+      return channels.sendBatch.tracePromise(() => this.#sendBatch(traced.records, options, settler), traced);
+    }
+    return this.#sendBatch(records, options, settler);
+  }
+
+  #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions, given: FailureSettler | undefined): Promise<SendBatchResult> {
     const results = options.results;
     if (results !== undefined && results !== 'all' && results !== 'failures') {
       return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
@@ -178,7 +205,7 @@ export class Producer extends EventEmitter {
       }
       signal = inTransaction(signal, transactions);
     }
-    const settler = results === 'failures' ? new FailureSettler(records.length) : new BatchSettler(records.length);
+    const settler = given ?? (results === 'failures' ? new FailureSettler(records.length) : new BatchSettler(records.length));
     this.#intake.submitBatch(records, signal, settler);
     transactions?.track(settler.promise, firstRejection);
     return settler.promise;

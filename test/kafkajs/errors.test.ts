@@ -81,17 +81,22 @@ test('per-call acks, compression and timeout must match the producer; left out, 
   refuses({ timeout: 1000 }, /timeout: 1000 differs/);
 });
 
-test('messages become records; results become one RecordMetadata per partition with the call\'s first offset', () => {
+test('messages become records; each partition written becomes one RecordMetadata with the call\'s first offset', () => {
   assert.deepEqual(toRecords([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, timestamp: '1700000000000', headers: { a: 'x', b: ['y', Buffer.from('z')], c: undefined } }] }]), [
     { topic: 't', key: 'k', value: 'v', partition: 1, timestamp: 1_700_000_000_000, headers: [['a', 'x'], ['b', 'y'], ['b', Buffer.from('z')]] },
+  ]);
+  // Partition 0 is a partition (a message with only a key and a value takes the short way, this one must not).
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'v' }, { key: 'k', value: 'w', partition: 0 }, { value: 'x', partition: null, headers: null, timestamp: null } as never] }]), [
+    { topic: 't', key: undefined, value: 'v' },
+    { topic: 't', key: 'k', value: 'w', partition: 0 },
+    { topic: 't', key: undefined, value: 'x' },
   ]);
   assert.throws(() => toRecords([{ topic: '', messages: [] }]), /Invalid topic/);
   assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }]), /without value for topic "t"/);
   const metadata = toRecordMetadata([
-    { topic: 't', partition: 1, offset: 7, timestamp: 0 },
-    { topic: 't', partition: 0, offset: 3, timestamp: 0 },
-    { topic: 't', partition: 1, offset: 5, timestamp: 0 },
-    { topic: 'u', partition: 1, offset: 9, timestamp: 0 },
+    { topic: 't', partition: 1, offset: 5 },
+    { topic: 't', partition: 0, offset: 3 },
+    { topic: 'u', partition: 1, offset: 9 },
   ]);
   assert.deepEqual(metadata, [
     { topicName: 't', partition: 1, errorCode: 0, baseOffset: '5', logAppendTime: '-1', logStartOffset: '-1' },

@@ -4,6 +4,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { tracingChannel } from 'node:diagnostics_channel';
 import { Kafka, CompressionTypes, KafkaJSNonRetriableError, logLevel, type Producer } from '../../src/kafkajs/index.js';
 import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker } from '../helpers/broker.js';
 import { consume } from '../helpers/readback.js';
@@ -56,6 +57,32 @@ test('send with keys and values; one RecordMetadata per partition written, on th
     assert.equal(entry.baseOffset, String(Math.min(...read.filter((r) => r.partition === entry.partition).map((r) => r.offset))));
     assert.equal(typeof entry.logAppendTime, 'string');
   }
+});
+
+test('a send is one traced sendBatch that keeps no result per record, and answers per partition all the same', { timeout: 120_000 }, async () => {
+  // The layer reads each partition's first offset as records are reported (PartitionOffsets), so the call it makes
+  // is a sendBatch with results 'failures': observers still see it, with that form of result.
+  const topic = await topicFor('traced');
+  const results: unknown[] = [];
+  const channel = tracingChannel<object, { result?: unknown }>('ringkafka:sendBatch');
+  const observer = { start() {}, end() {}, asyncStart() {}, asyncEnd(context: { result?: unknown }) { results.push(context.result); }, error() {} };
+  channel.subscribe(observer);
+  let answer;
+  try {
+    answer = await withProducer(kafka.producer(), (producer) =>
+      producer.send({ topic, messages: Array.from({ length: 30 }, (_, i) => ({ key: `key-${i}`, value: `value-${i}` })) }),
+    );
+  } finally {
+    channel.unsubscribe(observer);
+  }
+  assert.deepEqual(results, [{ records: 30, failures: [] }]);
+  const read = await consume(brokers, topic, 30);
+  const firstByPartition = new Map<number, number>();
+  for (const record of read) firstByPartition.set(record.partition, Math.min(record.offset, firstByPartition.get(record.partition) ?? Infinity));
+  assert.deepEqual(
+    answer.map((entry) => [entry.partition, entry.baseOffset]).sort(),
+    [...firstByPartition].map(([partition, offset]) => [partition, String(offset)]).sort(),
+  );
 });
 
 test('headers and an explicit partition', { timeout: 120_000 }, async () => {

@@ -1,0 +1,66 @@
+/**
+ * The settler of a KafkaJS send: KafkaJS answers with one entry per partition the call wrote to, holding the call's
+ * first offset there, and fails the whole call when any record failed. So this settler keeps, per partition, the
+ * lowest offset and the position of the call's first record there, and otherwise counts down and keeps the failures
+ * as a `results: 'failures'` sendBatch does (FailureSettler): no object per delivered record.
+ *
+ * Why: the layer used to ask for a result per record (`results: 'all'`: a settled result and a copy of the metadata
+ * per record), then grouped them by a `partition:topic` string in a Map. On kfake, 1,000,000 records of 100 B in
+ * calls of 10,000, that cost the main thread about 300 ns a record more than the native `sendBatch` with
+ * `results: 'failures'` (880–1,060 against 570–600 ns busy), and records/s fell to 0.92–1.13M from 1.62–1.74M.
+ *
+ * A batch's records are reported one after another, so the partition of the record before is the one to check
+ * first: one comparison per record, and a lookup only when the partition changes.
+ */
+import { FailureSettler } from '../main/settlers.js';
+import type { RecordMetadata } from '../main/types.js';
+
+/** One partition a call wrote to: the lowest offset of its records there, and the position of the first of them. */
+export interface PartitionOffset {
+  readonly topic: string;
+  readonly partition: number;
+  offset: number;
+  first: number;
+}
+
+export class PartitionOffsets extends FailureSettler {
+  /** By topic, then by partition number. */
+  readonly #byTopic = new Map<string, (PartitionOffset | undefined)[]>();
+  readonly #entries: PartitionOffset[] = [];
+  /** The entry of the record reported last. */
+  #last: PartitionOffset | undefined;
+
+  override resolve(position: number, metadata: RecordMetadata): void {
+    let entry = this.#last;
+    if (entry === undefined || entry.partition !== metadata.partition || entry.topic !== metadata.topic) {
+      entry = this.#entry(metadata.topic, metadata.partition);
+    }
+    if (metadata.offset < entry.offset) entry.offset = metadata.offset;
+    if (position < entry.first) entry.first = position;
+    super.resolve(position, metadata);
+  }
+
+  /**
+   * Every partition the call's delivered records went to, in the order of the call's first record in each (the
+   * order KafkaJS's answers keep). Complete once the promise has resolved.
+   */
+  partitions(): readonly PartitionOffset[] {
+    return this.#entries.sort((a, b) => a.first - b.first);
+  }
+
+  #entry(topic: string, partition: number): PartitionOffset {
+    let byPartition = this.#byTopic.get(topic);
+    if (byPartition === undefined) {
+      byPartition = [];
+      this.#byTopic.set(topic, byPartition);
+    }
+    let entry = byPartition[partition];
+    if (entry === undefined) {
+      entry = { topic, partition, offset: Infinity, first: Infinity };
+      byPartition[partition] = entry;
+      this.#entries.push(entry);
+    }
+    this.#last = entry;
+    return entry;
+  }
+}

@@ -1,0 +1,46 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { PartitionOffsets } from '../../src/kafkajs/partition-offsets.js';
+
+/** The producer lends one metadata object to every delivered record and refills it: the settler must copy. */
+const lent = { topic: '', partition: 0, offset: 0, timestamp: 0 };
+function deliver(settler: PartitionOffsets, position: number, topic: string, partition: number, offset: number): void {
+  lent.topic = topic;
+  lent.partition = partition;
+  lent.offset = offset;
+  settler.resolve(position, lent);
+}
+
+test('each partition written, in the order of the call\'s first record there, with the lowest offset of its records', async () => {
+  const settler = new PartitionOffsets(6);
+  // Batches are answered in any order; within one, records come one after another.
+  deliver(settler, 4, 't', 0, 21);
+  deliver(settler, 5, 't', 0, 22);
+  deliver(settler, 1, 't', 2, 7);
+  deliver(settler, 3, 't', 2, 8);
+  deliver(settler, 0, 'u', 2, 40);
+  deliver(settler, 2, 't', 0, 20);
+  assert.deepEqual(await settler.promise, { records: 6, failures: [] });
+  assert.deepEqual(settler.partitions(), [
+    { topic: 'u', partition: 2, offset: 40, first: 0 },
+    { topic: 't', partition: 2, offset: 7, first: 1 },
+    { topic: 't', partition: 0, offset: 20, first: 2 },
+  ]);
+});
+
+test('failures are kept in the order of the call, as a results: \'failures\' sendBatch keeps them', async () => {
+  const settler = new PartitionOffsets(3);
+  const late = new Error('second');
+  const early = new Error('first');
+  settler.reject(2, late);
+  deliver(settler, 1, 't', 0, 5);
+  settler.reject(0, early);
+  assert.deepEqual(await settler.promise, { records: 3, failures: [{ index: 0, reason: early }, { index: 2, reason: late }] });
+  assert.deepEqual(settler.partitions(), [{ topic: 't', partition: 0, offset: 5, first: 1 }]);
+});
+
+test('a call without records resolves at once, with no partition', async () => {
+  const settler = new PartitionOffsets(0);
+  assert.deepEqual(await settler.promise, { records: 0, failures: [] });
+  assert.deepEqual(settler.partitions(), []);
+});
