@@ -6,6 +6,8 @@
  *
  *   main-thread/sendBatch-100B        sendBatch of 10,000 records of 100 B, 16 partitions, keyless
  *   main-thread/sendBatch-100B-failures  the same with `results: 'failures'` (no result object per record)
+ *   main-thread/sendBatch-100B-signal    the same, each call with a `signal` (`AbortSignal.timeout`, as a service
+ *                                     passes its request's deadline): what guarding records with a signal costs
  *   main-thread/send-100B             send() × 10,000, then await them all
  *   main-thread/sendBatch-1KiB-keyed  sendBatch of 10,000 records of 1 KiB over 1,000 keys (murmur2)
  *   main-thread/sendBatch-100B-saturated  as sendBatch-100B with maxBufferedBytes 256 KiB: most records wait for
@@ -37,6 +39,8 @@ export interface MainThreadSuite {
 }
 
 const BATCH = 10_000;
+/** The signal scenario's timeout: far beyond any call, so it only guards. */
+const SIGNAL_TIMEOUT_MS = 600_000;
 const PARTITIONS = 16;
 
 interface Scenario {
@@ -45,6 +49,8 @@ interface Scenario {
   readonly batch: boolean;
   /** sendBatch's `results` option. */
   readonly results?: 'failures';
+  /** Each call passes a fresh `AbortSignal.timeout` (never due during the run). */
+  readonly signal?: true;
   readonly maxBufferedBytes?: number;
 }
 
@@ -56,6 +62,7 @@ function scenarios(topic: string): Scenario[] {
   return [
     { name: 'main-thread/sendBatch-100B', records: keyless, batch: true },
     { name: 'main-thread/sendBatch-100B-failures', records: keyless, batch: true, results: 'failures' },
+    { name: 'main-thread/sendBatch-100B-signal', records: keyless, batch: true, results: 'failures', signal: true },
     { name: 'main-thread/send-100B', records: keyless, batch: false },
     { name: 'main-thread/sendBatch-1KiB-keyed', records: keyed, batch: true },
     { name: 'main-thread/sendBatch-100B-saturated', records: keyless, batch: true, maxBufferedBytes: 256 * 1024 },
@@ -64,7 +71,8 @@ function scenarios(topic: string): Scenario[] {
 
 async function round(producer: Producer, scenario: Scenario): Promise<void> {
   if (scenario.results === 'failures') {
-    const { failures } = await producer.sendBatch(scenario.records, { results: 'failures' });
+    const signal = scenario.signal === true ? AbortSignal.timeout(SIGNAL_TIMEOUT_MS) : undefined;
+    const { failures } = await producer.sendBatch(scenario.records, { results: 'failures', signal });
     if (failures.length > 0) throw new Error(`a record failed: ${String(failures[0]!.reason)}`);
     return;
   }

@@ -53,9 +53,7 @@ export class Deliveries {
    * none, like a sendBatch's with `results: 'failures'`, then costs no allocation per record.
    */
   readonly #delivered: { -readonly [K in keyof RecordMetadata]: RecordMetadata[K] } = { topic: '', partition: 0, offset: 0, timestamp: 0 };
-  readonly #signals = new SignalWatch((ids, reason) => {
-    for (const id of ids) this.release(id, 'abort', reason);
-  });
+  readonly #signals: SignalWatch;
   recordsSent = 0;
   bytesSent = 0;
   batches = 0;
@@ -65,6 +63,9 @@ export class Deliveries {
     this.#context = context;
     this.#states = new Uint8Array(context.recordStates);
     this.#table = new DeliveryTable(this.#states.length);
+    this.#signals = new SignalWatch(this.#states.length, (ids, reason) => {
+      for (const id of ids) this.release(id, 'abort', reason);
+    });
   }
 
   /** Records accepted and not yet reported by their worker. */

@@ -4,10 +4,12 @@ import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { SignalWatch } from '../../src/main/signal-watch.js';
 
+const CAPACITY = 1024;
+
 describe('SignalWatch', () => {
   it('adds one listener per signal and reports every id still watched when it aborts, once', () => {
     const aborted: [number[], unknown][] = [];
-    const watch = new SignalWatch((ids, reason) => aborted.push([ids, reason]));
+    const watch = new SignalWatch(CAPACITY, (ids, reason) => aborted.push([ids, reason]));
     const controller = new AbortController();
     for (let id = 0; id < 1000; id++) watch.watch(controller.signal, id);
     assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
@@ -20,7 +22,7 @@ describe('SignalWatch', () => {
   });
 
   it('removes the listener when the last id is unwatched, and a later watch adds it again', () => {
-    const watch = new SignalWatch(() => assert.fail('nothing is watched when it aborts'));
+    const watch = new SignalWatch(CAPACITY, () => assert.fail('nothing is watched when it aborts'));
     const controller = new AbortController();
     watch.watch(controller.signal, 1);
     watch.watch(controller.signal, 2);
@@ -35,7 +37,7 @@ describe('SignalWatch', () => {
 
   it('signals are watched apart', () => {
     const aborted: number[][] = [];
-    const watch = new SignalWatch((ids) => aborted.push(ids));
+    const watch = new SignalWatch(CAPACITY, (ids) => aborted.push(ids));
     const a = new AbortController();
     const b = new AbortController();
     watch.watch(a.signal, 1);
@@ -44,5 +46,47 @@ describe('SignalWatch', () => {
     assert.deepEqual(aborted, [[2]]);
     a.abort();
     assert.deepEqual(aborted, [[2], [1]]);
+  });
+  it('reports the ids still watched in the order they were watched, after unwatching the first, a middle and the last', () => {
+    const aborted: number[][] = [];
+    const watch = new SignalWatch(CAPACITY, (ids) => aborted.push(ids));
+    const controller = new AbortController();
+    for (const id of [5, 9, 2, 7, 1, 8]) watch.watch(controller.signal, id);
+    watch.unwatch(controller.signal, 5); // the first
+    watch.unwatch(controller.signal, 7); // in the middle
+    watch.unwatch(controller.signal, 8); // the last
+    watch.unwatch(controller.signal, 7); // again: no effect
+    watch.watch(controller.signal, 7); // watched again: at the end
+    controller.abort();
+    assert.deepEqual(aborted, [[9, 2, 1, 7]]);
+  });
+
+  it('records of two signals watched in turns stay apart, and each signal keeps its order', () => {
+    const aborted: number[][] = [];
+    const watch = new SignalWatch(CAPACITY, (ids) => aborted.push(ids));
+    const a = new AbortController();
+    const b = new AbortController();
+    for (let id = 0; id < 10; id++) watch.watch(id % 3 === 0 ? b.signal : a.signal, id);
+    watch.unwatch(b.signal, 3);
+    watch.unwatch(a.signal, 4);
+    a.abort();
+    b.abort();
+    assert.deepEqual(aborted, [[1, 2, 5, 7, 8], [0, 6, 9]]);
+  });
+
+  it('the releases an abort causes unwatch their ids, and find nothing left to unlink', () => {
+    const released: number[] = [];
+    let watch!: SignalWatch;
+    const controller = new AbortController();
+    watch = new SignalWatch(CAPACITY, (ids) => {
+      for (const id of ids) {
+        watch.unwatch(controller.signal, id); // what Deliveries.release does, through #detach
+        released.push(id);
+      }
+    });
+    for (let id = 0; id < 4; id++) watch.watch(controller.signal, id);
+    controller.abort();
+    assert.deepEqual(released, [0, 1, 2, 3]);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
   });
 });
