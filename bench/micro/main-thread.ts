@@ -8,6 +8,7 @@
  *   main-thread/sendBatch-100B-failures  the same with `results: 'failures'` (no result object per record)
  *   main-thread/sendBatch-100B-signal    the same, each call with a `signal` (`AbortSignal.timeout`, as a service
  *                                     passes its request's deadline): what guarding records with a signal costs
+ *   main-thread/sendBatch-100B-string    as `-failures`, each value a string of 100 characters (as a JSON text is)
  *   main-thread/send-100B             send() × 10,000, then await them all
  *   main-thread/sendBatch-1KiB-keyed  sendBatch of 10,000 records of 1 KiB over 1,000 keys (murmur2)
  *   main-thread/sendBatch-100B-saturated  as sendBatch-100B with maxBufferedBytes 256 KiB: most records wait for
@@ -45,7 +46,7 @@ const PARTITIONS = 16;
 
 interface Scenario {
   readonly name: string;
-  readonly records: { topic: string; key: string | null; value: Buffer }[];
+  readonly records: { topic: string; key: string | null; value: Buffer | string }[];
   readonly batch: boolean;
   /** sendBatch's `results` option. */
   readonly results?: 'failures';
@@ -58,11 +59,14 @@ function scenarios(topic: string): Scenario[] {
   const small = Buffer.alloc(100, 'v');
   const large = Buffer.alloc(1024, 'w');
   const keyless = Array.from({ length: BATCH }, () => ({ topic, key: null, value: small }));
+  // Distinct strings, as an application's are: one string for every record would measure a cache, not the encoding.
+  const texts = Array.from({ length: BATCH }, (_, i) => ({ topic, key: null, value: `${'t'.repeat(92)}${String(10_000_000 + i)}` }));
   const keyed = Array.from({ length: BATCH }, (_, i) => ({ topic, key: `key-${i % 1000}`, value: large }));
   return [
     { name: 'main-thread/sendBatch-100B', records: keyless, batch: true },
     { name: 'main-thread/sendBatch-100B-failures', records: keyless, batch: true, results: 'failures' },
     { name: 'main-thread/sendBatch-100B-signal', records: keyless, batch: true, results: 'failures', signal: true },
+    { name: 'main-thread/sendBatch-100B-string', records: texts, batch: true, results: 'failures' },
     { name: 'main-thread/send-100B', records: keyless, batch: false },
     { name: 'main-thread/sendBatch-1KiB-keyed', records: keyed, batch: true },
     { name: 'main-thread/sendBatch-100B-saturated', records: keyless, batch: true, maxBufferedBytes: 256 * 1024 },

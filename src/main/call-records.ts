@@ -25,6 +25,7 @@
  */
 import { PreparedFields, type CheckedRecord, type PreparedRecord } from './serialize.js';
 import type { TopicInfo } from './topic-registry.js';
+import type { EntryValue } from '../shared/record-entry.js';
 
 /** References per record: key, value, headers. */
 const REFS = 3;
@@ -268,7 +269,7 @@ export class CallRecords {
       this.#topicNames.at(ints[i + TOPIC]! - 1),
       asked < 0 ? undefined : asked,
       refs[r + KEY] as Uint8Array | null,
-      refs[r + VALUE] as Uint8Array | null,
+      refs[r + VALUE] as EntryValue,
       refs[r + HEADERS] as PreparedRecord['headers'],
       this.#doubles[index * DOUBLES + TIMESTAMP]!,
       ints[i + SIZE]!,
@@ -294,7 +295,7 @@ export class CallRecords {
     view.topic = this.#topicNames.at(ints[i + TOPIC]! - 1);
     view.partition = asked < 0 ? undefined : asked;
     view.key = refs[r + KEY] as Uint8Array | null;
-    view.value = refs[r + VALUE] as Uint8Array | null;
+    view.value = refs[r + VALUE] as EntryValue;
     view.headers = refs[r + HEADERS] as PreparedRecord['headers'];
     view.timestamp = this.#doubles[index * DOUBLES + TIMESTAMP]!;
     view.size = ints[i + SIZE]!;

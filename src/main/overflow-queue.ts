@@ -16,7 +16,7 @@
  * record leaves its slot with no record, and the reader skips it; the id can be reused at once by a later record,
  * whose later slot is the one `#slotOf` names, so a reused id is never confused with the record that held it.
  */
-import type { EntryFields } from '../shared/record-entry.js';
+import type { EntryFields, EntryValue } from '../shared/record-entry.js';
 
 /** The topic a record belongs to: its index in the record entry, its name in the topic entry before its first record. */
 export interface TopicRef {
@@ -37,8 +37,10 @@ export class OverflowQueue {
   /** Each record's key, value and headers (three slots per record), and its timestamp. */
   #fields: unknown[] = new Array<unknown>(INITIAL_CAPACITY * FIELDS).fill(undefined);
   #timestamps = new Float64Array(INITIAL_CAPACITY);
+  /** Each record's accounted size (EntryFields.size). */
+  #sizes = new Int32Array(INITIAL_CAPACITY);
   /** The head record's fields, refilled by `headRecord`. */
-  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [] };
+  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [], size: 0 };
   /** Slot sequences: the oldest slot still held, and the next to fill. Slot `s` lives at index `s & #mask`. */
   #head = 0;
   #tail = 0;
@@ -52,7 +54,7 @@ export class OverflowQueue {
   }
 
   /** Queues the record's fields (the record object is not kept). */
-  push(recordId: number, topic: TopicRef, partition: number, record: EntryFields): void {
+  push(recordId: number, topic: TopicRef, partition: number, record: Required<EntryFields>): void {
     if (this.#tail - this.#head > this.#mask) this.#grow();
     const at = this.#tail & this.#mask;
     this.#ids[at] = recordId;
@@ -63,6 +65,7 @@ export class OverflowQueue {
     this.#fields[f + 1] = record.value;
     this.#fields[f + 2] = record.headers;
     this.#timestamps[at] = record.timestamp;
+    this.#sizes[at] = record.size;
     if (recordId >= this.#slotOf.length) this.#growIds(recordId);
     this.#slotOf[recordId] = ++this.#tail;
     this.#size++;
@@ -95,9 +98,10 @@ export class OverflowQueue {
     const f = at * FIELDS;
     const head = this.#headFields;
     head.key = this.#fields[f] as Uint8Array | null;
-    head.value = this.#fields[f + 1] as Uint8Array | null;
+    head.value = this.#fields[f + 1] as EntryValue;
     head.headers = this.#fields[f + 2] as EntryFields['headers'];
     head.timestamp = this.#timestamps[at]!;
+    head.size = this.#sizes[at]!;
     return head;
   }
 
@@ -153,6 +157,7 @@ export class OverflowQueue {
     const topics = new Array<TopicRef | undefined>(capacity).fill(undefined);
     const fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
     const timestamps = new Float64Array(capacity);
+    const sizes = new Int32Array(capacity);
     const count = this.#tail - this.#head;
     for (let i = 0; i < count; i++) {
       const from = (this.#head + i) & this.#mask;
@@ -161,6 +166,7 @@ export class OverflowQueue {
       topics[i] = this.#topics[from];
       for (let k = 0; k < FIELDS; k++) fields[i * FIELDS + k] = this.#fields[from * FIELDS + k];
       timestamps[i] = this.#timestamps[from]!;
+      sizes[i] = this.#sizes[from]!;
       if (topics[i] !== undefined) this.#slotOf[ids[i]!] = i + 1;
     }
     this.#ids = ids;
@@ -168,6 +174,7 @@ export class OverflowQueue {
     this.#topics = topics;
     this.#fields = fields;
     this.#timestamps = timestamps;
+    this.#sizes = sizes;
     this.#mask = capacity - 1;
     this.#head = 0;
     this.#tail = count;

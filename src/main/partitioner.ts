@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../shared/errors.js';
 import { murmur2 } from './murmur2.js';
-import type { PartitionerFunction } from './options.js';
+import type { PartitionerFunction, PartitionerRecord } from './options.js';
 import { InvalidRecordError, type PreparedRecord } from './serialize.js';
 
 /**
@@ -132,7 +132,7 @@ export function choosePartition(
     return explicit;
   }
   if (partitioner !== 'default') {
-    const chosen = partitioner(record, partitionCount);
+    const chosen = partitioner(asPartitionerRecord(record), partitionCount);
     if (!(Number.isInteger(chosen) && chosen >= 0 && chosen < partitionCount)) {
       const topic = JSON.stringify(record.topic);
       throw new ConfigError(
@@ -159,4 +159,11 @@ export function defaultPartition(
 ): number {
   if (key !== null) return partitionForKey(key, partitionCount);
   return sticky.partition(topic, partitionCount, size, available);
+}
+
+/** What a partitioner function is given: the record, its value as bytes even where it is still a string (PreparedRecord). */
+function asPartitionerRecord(record: PreparedRecord): PartitionerRecord {
+  const { value } = record;
+  if (typeof value !== 'string') return record as PartitionerRecord;
+  return { topic: record.topic, key: record.key, value: Buffer.from(value, 'utf8'), headers: record.headers, timestamp: record.timestamp };
 }

@@ -11,7 +11,7 @@
  * One feed per thread incarnation: a crashed worker's feed is stopped and a new one writes the replacement's ring.
  */
 import { RingWriter } from '../shared/ring.js';
-import { recordEntrySize, topicEntry, writeRecordEntry, type EntryFields } from '../shared/record-entry.js';
+import { entryValueBytes, recordEntrySize, topicEntry, writeRecordEntry, type EntryFields } from '../shared/record-entry.js';
 import { OverflowQueue, type TopicRef } from './overflow-queue.js';
 import type { PreparedRecord } from './serialize.js';
 
@@ -22,6 +22,8 @@ export class RecordFeed {
   readonly #writer: RingWriter;
   /** The ring data's byteOffset, read once (writeRecordEntry: reading it per record costs). */
   readonly #dataByteOffset: number;
+  /** A Buffer over the ring's data, through which writeRecordEntry encodes string values in place. */
+  readonly #text: Buffer;
   /** One byte per topic index (indexes are u16): 1 once the topic's entry is in this ring. Checked per record. */
   readonly #announced = new Uint8Array(0x10000);
   /** Records waiting for ring space, oldest first. Empty on the fast path. */
@@ -34,6 +36,8 @@ export class RecordFeed {
   constructor(recordRing: SharedArrayBuffer) {
     this.#writer = new RingWriter(recordRing);
     this.#dataByteOffset = this.#writer.data.byteOffset;
+    const data = this.#writer.data;
+    this.#text = Buffer.from(data.buffer, data.byteOffset, data.byteLength);
   }
 
   /** Records waiting for ring space. */
@@ -88,9 +92,9 @@ export class RecordFeed {
       writer.data.set(entry, at);
       this.#announced[topic.index] = 1;
     }
-    const at = writer.reserve(recordEntrySize(record.key, record.value, record.headers));
+    const at = writer.reserve(recordEntrySize(record.key, record.value, record.headers, entryValueBytes(record)));
     if (at < 0) return false;
-    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record, this.#dataByteOffset);
+    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record, this.#dataByteOffset, this.#text);
     this.#scheduleCommit();
     return true;
   }
@@ -141,7 +145,7 @@ export class RecordFeed {
    */
   #spaceFor(topic: TopicRef, record: EntryFields): number {
     const { key, value, headers } = record;
-    let bytes = recordEntrySize(key, value, headers);
+    let bytes = recordEntrySize(key, value, headers, entryValueBytes(record));
     if (this.#announced[topic.index] === 0) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
     return Math.min(bytes, this.#writer.maxEntryBytes);
   }

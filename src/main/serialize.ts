@@ -8,6 +8,7 @@
 import { Packr } from 'msgpackr/pack';
 import { KafkaProducerError, type KafkaProducerErrorOptions } from '../shared/errors.js';
 import type { PartitionerRecord, Serializer } from './options.js';
+import { valueByteLength, type EntryValue } from '../shared/record-entry.js';
 
 /** A record the caller gave us that cannot be sent as it is; the message names the field and what was expected. */
 export class InvalidRecordError extends KafkaProducerError {
@@ -38,8 +39,13 @@ export interface ProducerRecord<V = unknown> {
   readonly timestamp?: number | Date | undefined;
 }
 
-/** A checked record with its bytes, ready to be placed on a partition and buffered. */
-export interface PreparedRecord extends PartitionerRecord {
+/**
+ * A checked record with its bytes, ready to be placed on a partition and buffered. Its value may still be a string
+ * (one longer than SHORT_STRING, or what a serializer returned): it is encoded as UTF-8 straight into the ring when
+ * its entry is written (writeRecordEntry). A partitioner function is given it as bytes (choosePartition).
+ */
+export interface PreparedRecord extends Omit<PartitionerRecord, 'value'> {
+  readonly value: EntryValue;
   readonly partition: number | undefined;
   /** Accounted bytes (docs/architecture.md): key + value + header keys + header values; what the byte budget counts. */
   readonly size: number;
@@ -57,7 +63,7 @@ export class PreparedFields implements PreparedRecord {
   declare readonly topic: string;
   declare readonly partition: number | undefined;
   declare readonly key: Uint8Array | null;
-  declare readonly value: Uint8Array | null;
+  declare readonly value: EntryValue;
   declare readonly headers: PreparedRecord['headers'];
   declare readonly timestamp: number;
   declare readonly size: number;
@@ -66,7 +72,7 @@ export class PreparedFields implements PreparedRecord {
     topic: string,
     partition: number | undefined,
     key: Uint8Array | null,
-    value: Uint8Array | null,
+    value: EntryValue,
     headers: PreparedRecord['headers'],
     timestamp: number,
     size: number,
@@ -89,7 +95,7 @@ export interface CheckedRecord {
   topic: string;
   partition: number | undefined;
   key: Uint8Array | null;
-  value: Uint8Array | null;
+  value: EntryValue;
   headers: PreparedRecord['headers'];
   timestamp: number;
   size: number;
@@ -171,8 +177,8 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   }
 
   const key = toBytes(keyIn, 'record.key');
-  const value = serializer === null ? toBytes(valueIn, 'record.value') : serialize(valueIn, serializer);
-  let size = (key === null ? 0 : key.length) + (value === null ? 0 : value.length);
+  const value = serializer === null ? toValue(valueIn) : serialize(valueIn, serializer);
+  let size = (key === null ? 0 : key.length) + (value === null ? 0 : valueByteLength(value));
 
   let headers = EMPTY_HEADERS;
   if (headersIn !== undefined && headersIn !== null) {
@@ -251,20 +257,37 @@ function badHeader(field: string, value: unknown): InvalidRecordError {
   return new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null, got ${describe(value)}`);
 }
 
-/** Key, or value without a serializer: bytes pass through uncopied, strings become UTF-8, null stays null. */
+/** A key: bytes pass through uncopied, strings become UTF-8, null stays null. */
 function toBytes(input: unknown, field: string): Uint8Array | null {
   if (input === undefined || input === null) return null;
   if (input instanceof Uint8Array) return input;
   if (typeof input === 'string') return utf8(input);
-  const hint = field === 'record.value' ? ' (set options.serializer to send other values)' : '';
-  throw new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null${hint}, got ${describe(input)}`);
+  throw new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null, got ${describe(input)}`);
+}
+
+/** A value without a serializer: as a key, but a string longer than SHORT_STRING stays a string (textValue). */
+function toValue(input: unknown): EntryValue {
+  if (input === undefined || input === null) return null;
+  if (input instanceof Uint8Array) return input;
+  if (typeof input === 'string') return textValue(input);
+  throw new InvalidRecordError(
+    `record.value must be a Buffer, Uint8Array, string or null (set options.serializer to send other values), got ${describe(input)}`,
+  );
+}
+
+/**
+ * A string value: a short one into the slab like a key (cheaper than measuring it twice and a native write), a longer
+ * one kept as it is, for writeRecordEntry to encode into the ring.
+ */
+function textValue(text: string): EntryValue {
+  return text.length > SHORT_STRING ? text : utf8(text);
 }
 
 /**
  * With a serializer every value goes through it, bytes and strings included, as with a Java Serializer; only null
  * and undefined stay null, so tombstones for compacted topics remain possible.
  */
-function serialize(input: unknown, serializer: Serializer): Uint8Array | null {
+function serialize(input: unknown, serializer: Serializer): EntryValue {
   if (input === undefined || input === null) return null;
   let out: unknown;
   try {
@@ -277,7 +300,7 @@ function serialize(input: unknown, serializer: Serializer): Uint8Array | null {
       cause: error,
     });
   }
-  if (typeof out === 'string') return utf8(out);
+  if (typeof out === 'string') return textValue(out);
   if (out instanceof Uint8Array) return out;
   // JSON.stringify gives undefined for functions and symbols; a custom function may return anything.
   const name = typeof serializer === 'string' ? serializer : 'the serializer function';

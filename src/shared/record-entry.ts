@@ -96,9 +96,44 @@ export function readF64(bytes: Uint8Array, offset: number): number {
 
 type Headers = ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>;
 
-/** Bytes the entry for a record takes in the ring. */
-export function recordEntrySize(key: Uint8Array | null, value: Uint8Array | null, headers: Headers): number {
-  let size = RECORD_HEADER_BYTES + (key?.length ?? 0) + (value === null ? 0 : MAX_VALUE_PAD + value.length);
+/**
+ * A record's value as the main thread keeps it until its entry is written: bytes, or a string that the entry writer
+ * encodes as UTF-8 straight into the ring (no Buffer of its own in between; see writeRecordEntry).
+ */
+export type EntryValue = Uint8Array | string | null;
+
+/**
+ * The UTF-8 length of a value: its bytes, or its string encoded (lone surrogates as U+FFFD, as Buffer.from does).
+ * Measured once, when the record is checked; later steps take a string's length from the record's `size`.
+ */
+export function valueByteLength(value: Uint8Array | string): number {
+  return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
+}
+
+/**
+ * The bytes of a record's value in its entry, -1 for null. A string's is what is left of the record's accounted
+ * `size` (key + value + header keys and values, as checkRecord counts them) without the key and headers: measuring
+ * the string again costs a native call (about 35–80 ns for 100 characters on Node 20), and this runs twice per record.
+ */
+export function entryValueBytes(record: EntryFields): number {
+  const { value, size } = record;
+  if (value === null) return -1;
+  if (typeof value !== 'string') return value.length;
+  if (size === undefined) return Buffer.byteLength(value, 'utf8');
+  const { key, headers } = record;
+  let bytes = size - (key === null ? 0 : key.length);
+  for (let i = 0; i < headers.length; i++) {
+    const header = headers[i]!;
+    bytes -= header[0].length + (header[1]?.length ?? 0);
+  }
+  return bytes;
+}
+
+/** Bytes the entry for a record takes in the ring; `valueBytes` is the value's (entryValueBytes), -1 for null. */
+export function recordEntrySize(
+  key: Uint8Array | null, value: EntryValue, headers: Headers, valueBytes = value === null ? -1 : valueByteLength(value),
+): number {
+  let size = RECORD_HEADER_BYTES + (key?.length ?? 0) + (valueBytes < 0 ? 0 : MAX_VALUE_PAD + valueBytes);
   for (let i = 0; i < headers.length; i++) {
     // Not `const [headerKey, headerValue]`: that local would be the third, as `headers` is the third parameter, and V8
     // would give `headers.length` and `headerKey.length` one feedback slot (see Deliveries.accept).
@@ -112,8 +147,13 @@ export function recordEntrySize(key: Uint8Array | null, value: Uint8Array | null
 export interface EntryFields {
   readonly timestamp: number;
   readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
+  readonly value: EntryValue;
   readonly headers: Headers;
+  /**
+   * Accounted bytes: key + value (UTF-8, for a string) + header keys and values (PreparedRecord.size, which every
+   * record on the main thread has). Without it a string value is measured again.
+   */
+  readonly size?: number;
 }
 
 /**
@@ -125,6 +165,11 @@ export interface EntryFields {
  * array passes once known: on Node 20 each read of a typed array's byteOffset costs about 15 ns (this function
  * for a 100 B record: 84 ns reading it, 68 passed in). The value's own byteOffset, which its alignment needs, is
  * read once per record.
+ *
+ * A string value is encoded as UTF-8 into its place through `text`, a Buffer over the same memory as `bytes` (made
+ * here when not given). Encoded at check time instead, into a Buffer of its own that lived until this copy, a 100-char
+ * value cost the main thread about 450 ns more than the same value given as bytes (a Buffer and pool slice per
+ * record, and their collection); this way it costs its UTF-8 length and one native write.
  */
 export function writeRecordEntry(
   bytes: Uint8Array,
@@ -135,11 +180,18 @@ export function writeRecordEntry(
   partition: number,
   record: EntryFields,
   bytesByteOffset = bytes.byteOffset,
+  text?: Buffer,
 ): void {
   const { key, value, headers } = record;
   f64[0] = record.timestamp;
   let at = offset + RECORD_HEADER_BYTES + (key === null ? 0 : key.length);
-  const valuePad = value === null ? 0 : (value.byteOffset - bytesByteOffset - at) & MAX_VALUE_PAD;
+  let valueLength = -1;
+  let valuePad = 0;
+  if (typeof value === 'string') valueLength = entryValueBytes(record);
+  else if (value !== null) {
+    valueLength = value.length;
+    valuePad = (value.byteOffset - bytesByteOffset - at) & MAX_VALUE_PAD;
+  }
   if (LITTLE_ENDIAN) {
     const w = offset >> 2;
     // kind in byte 0, valuePad in byte 1, topicIndex in bytes 2-3: one little-endian word.
@@ -147,7 +199,7 @@ export function writeRecordEntry(
     words[w + RecordEntryWord.recordId] = recordId;
     words[w + RecordEntryWord.partition] = partition;
     words[w + RecordEntryWord.keyLength] = key === null ? -1 : key.length;
-    words[w + RecordEntryWord.valueLength] = value === null ? -1 : value.length;
+    words[w + RecordEntryWord.valueLength] = valueLength;
     words[w + RecordEntryWord.headerCount] = headers.length;
     words[w + RecordEntryWord.timestamp] = f64Words[0]!;
     words[w + RecordEntryWord.timestamp + 1] = f64Words[1]!;
@@ -158,15 +210,18 @@ export function writeRecordEntry(
     writeU32(bytes, offset + RecordEntryOffset.recordId, recordId);
     writeU32(bytes, offset + RecordEntryOffset.partition, partition);
     writeU32(bytes, offset + RecordEntryOffset.keyLength, key === null ? -1 : key.length);
-    writeU32(bytes, offset + RecordEntryOffset.valueLength, value === null ? -1 : value.length);
+    writeU32(bytes, offset + RecordEntryOffset.valueLength, valueLength);
     writeU32(bytes, offset + RecordEntryOffset.headerCount, headers.length);
     bytes.set(f64Bytes, offset + RecordEntryOffset.timestamp);
   }
   if (key !== null) bytes.set(key, offset + RECORD_HEADER_BYTES);
-  if (value !== null) {
+  if (typeof value === 'string') {
+    writeText(text ?? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), value, at, valueLength);
+    at += valueLength;
+  } else if (value !== null) {
     at += valuePad;
     bytes.set(value, at);
-    at += value.length;
+    at += valueLength;
   }
   for (let i = 0; i < headers.length; i++) {
     const [headerKey, headerValue] = headers[i]!;
@@ -180,6 +235,17 @@ export function writeRecordEntry(
       at += headerValue.length;
     }
   }
+}
+
+/**
+ * Encodes `value` as exactly `length` bytes of UTF-8 at `at`, `length` being its UTF-8 length (entryValueBytes), and
+ * never more: `write` stops at `length`. Buffer.byteLength, which checkRecord measured it with, and write encode alike
+ * (lone surrogates as U+FFFD), so a short write would mean a record whose `size` miscounts its bytes; the entry's
+ * length field would then lie to the worker, so it throws instead.
+ */
+function writeText(target: Buffer, value: string, at: number, length: number): void {
+  const written = target.write(value, at, length, 'utf8');
+  if (written !== length) throw new Error(`a value of ${length} UTF-8 bytes was written as ${written}`);
 }
 
 const textEncoder = new TextEncoder();

@@ -100,7 +100,8 @@ export function runKafkaTool(mainClass: string, args: readonly string[], timeout
   return new Promise((resolve, reject) => {
     execFile(
       'java',
-      ['-Xmx512m', '-cp', CLASSPATH, mainClass, ...args],
+      // The tools print records as UTF-8 text; Java 17 would otherwise print in the locale's charset (ASCII in CI).
+      ['-Xmx512m', '-Dfile.encoding=UTF-8', '-Dsun.stdout.encoding=UTF-8', '-Dstdout.encoding=UTF-8', '-cp', CLASSPATH, mainClass, ...args],
       { timeout: timeoutMs, maxBuffer: 256 * 1024 * 1024 },
       (error, stdout, stderr) => {
         if (error) reject(new Error(`${mainClass} failed: ${error.message}\n${stderr}`, { cause: error }));

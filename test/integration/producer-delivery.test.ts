@@ -249,6 +249,36 @@ describe('producer delivery against the real broker', { timeout: 300_000 }, () =
     }
   });
 
+  test('string values, short and long, ASCII and not, are written as their UTF-8: read back by the console consumer', async () => {
+    const brokers = await useBroker();
+    const topic = uniqueTopic('string-values');
+    await createTopic(topic, 4);
+    // Longer than 64 characters a value stays a string until its ring entry is written (writeRecordEntry encodes it
+    // there); shorter, it is encoded at once. Both, in one batch, through sendBatch and send, lz4 and not.
+    const shapes = [
+      (i: number) => `ascii-${i}-${'x'.repeat(120)}`,
+      (i: number) => `multi-${i}-${'é€😀'.repeat(30)}`,
+      (i: number) => `short-${i}-ü`,
+      (i: number) => `lone-${i}-\ud800-${'y'.repeat(70)}`,
+      (i: number) => `json-${JSON.stringify({ i, text: 'z'.repeat(80) })}`,
+    ];
+    const values = Array.from({ length: 3000 }, (_, i) => shapes[i % shapes.length]!(i));
+    for (const compression of ['none', 'lz4'] as const) {
+      const producer = new Producer({ brokers, workers: 1, clientId: `string-values-${compression}`, compression });
+      try {
+        const half = values.length / 2;
+        fulfilled(await producer.sendBatch(values.slice(0, half).map((value) => ({ topic, value: `${compression}:${value}` }))));
+        await Promise.all(values.slice(half).map((value) => producer.send({ topic, value: `${compression}:${value}` })));
+      } finally {
+        await producer.close();
+      }
+    }
+    const consumed = await consume(brokers, topic, 2 * values.length);
+    // A lone surrogate has no UTF-8 form: like Buffer.from, the producer writes U+FFFD for it.
+    const expected = ['none', 'lz4'].flatMap((codec) => values.map((value) => Buffer.from(`${codec}:${value}`, 'utf8').toString('utf8')));
+    assert.deepEqual(consumed.map((r) => r.value).sort(), expected.sort());
+  });
+
   test('every codec: records read back by the console consumer, batches stored compressed and valid', async (t) => {
     const brokers = await useBroker();
     const codecs: Compression[] = ['gzip', 'snappy', 'lz4', 'zstd'];

@@ -13,7 +13,7 @@ const record = (n: number) => ({ topic: 't', value: Buffer.from([n]), size: 1 })
 function drain(queue: OverflowQueue): [number, number, number][] {
   const out: [number, number, number][] = [];
   while (queue.advance()) {
-    out.push([queue.headId, queue.headPartition, queue.headRecord.value![0]!]);
+    out.push([queue.headId, queue.headPartition, (queue.headRecord.value as Uint8Array)[0]!]);
     assert.equal(queue.headTopic, topic);
     queue.shift();
   }

@@ -128,6 +128,21 @@ describe('choosePartition', () => {
     assert.equal(calls[0]![1], 5);
   });
 
+  it('gives a custom partitioner a long string value as its UTF-8 bytes, as PartitionerRecord promises', () => {
+    const calls: PartitionerRecord[] = [];
+    const value = 'ü'.repeat(70);
+    const record = prepared({ topic: 't', key: 'k', value, headers: { h: 'x' }, timestamp: 5 });
+    assert.equal(typeof record.value, 'string', 'kept as a string until its entry is written');
+    choosePartition(record, 5, (r) => (calls.push(r), 1), sticky());
+    const seen = calls[0]!;
+    assert.ok(seen.value instanceof Uint8Array);
+    assert.deepEqual(Buffer.from(seen.value), Buffer.from(value, 'utf8'));
+    assert.equal(seen.key, record.key);
+    assert.equal(seen.headers, record.headers);
+    assert.equal(seen.timestamp, 5);
+    assert.equal(seen.topic, 't');
+  });
+
   it('rejects what a custom partitioner returns outside the topic, naming options.partitioner', () => {
     const record = prepared({ topic: 't', value: 'v' });
     for (const bad of [5, -1, 1.5, Number.NaN]) {

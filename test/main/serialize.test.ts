@@ -7,7 +7,7 @@ import { InvalidRecordError, PreparedFields, checkRecord, prepareRecord, type Pr
 import type { Serializer } from '../../src/main/options.js';
 
 const NOW = 1_700_000_000_123;
-const text = (bytes: Uint8Array | null): string | null => (bytes === null ? null : Buffer.from(bytes).toString('utf8'));
+const text = (value: Uint8Array | string | null): string | null => (value === null || typeof value === 'string' ? value : Buffer.from(value).toString('utf8'));
 
 function rejects(record: unknown, pattern: RegExp, serializer: Serializer | null = null): void {
   assert.throws(
@@ -74,6 +74,19 @@ describe('prepareRecord', () => {
     );
   });
 
+  it('keeps a value string longer than 64 characters as it is, counting its UTF-8 bytes; a shorter one becomes bytes', () => {
+    const long = 'é'.repeat(40) + 'x'.repeat(30) + '\ud800';
+    const r = prepareRecord({ topic: 't', key: 'k', value: long }, null, NOW);
+    assert.equal(r.value, long, 'written into the ring as UTF-8 when its entry is (writeRecordEntry)');
+    assert.equal(r.size, 1 + Buffer.byteLength(long, 'utf8'));
+    assert.equal(Buffer.byteLength(long, 'utf8'), 80 + 30 + 3);
+    const short = prepareRecord({ topic: 't', value: 'x'.repeat(64) }, null, NOW);
+    assert.ok(short.value instanceof Uint8Array);
+    const json = prepareRecord({ topic: 't', value: { text: 'y'.repeat(80) } }, 'json', NOW);
+    assert.equal(json.value, JSON.stringify({ text: 'y'.repeat(80) }), 'a serializer\'s long string stays a string too');
+    assert.equal(json.size, 91);
+  });
+
   it('keeps earlier string bytes intact while later records are prepared', () => {
     const first = Array.from({ length: 100 }, (_, i) => prepareRecord({ topic: 't', key: `key-${i}` }, null, NOW));
     for (let i = 0; i < 50_000; i++) prepareRecord({ topic: 't', key: `other-${i}`, value: 'v'.repeat(i % 70) }, null, NOW);
@@ -118,7 +131,7 @@ describe('prepareRecord', () => {
 describe('prepareRecord serializers', () => {
   it('msgpack writes standard maps any decoder reads, and earlier values stay intact', () => {
     const value = { id: 7, tags: ['a', 'b'], ok: true };
-    const first = prepareRecord({ topic: 't', value }, 'msgpack', NOW).value!;
+    const first = prepareRecord({ topic: 't', value }, 'msgpack', NOW).value as Uint8Array;
     const copy = Buffer.from(first);
     for (let i = 0; i < 2000; i++) prepareRecord({ topic: 't', value: { i, pad: 'x'.repeat(i) } }, 'msgpack', NOW);
     assert.deepEqual(Buffer.from(first), copy, 'a later pack must not overwrite an earlier value');

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   EntryKind,
+  entryValueBytes,
   LENGTH_BYTES,
   RECORD_HEADER_BYTES,
   MAX_VALUE_PAD,
@@ -88,6 +89,49 @@ describe('record entry value alignment', () => {
       assert.equal((data.byteOffset + valueAt) % 8, sourceOffset % 8, `source offset ${sourceOffset}`);
       assert.deepEqual(data.subarray(valueAt, valueAt + 40), value);
     }
+  });
+});
+
+describe('record entry string value', () => {
+  it('encodes a string value as UTF-8 in its place, as Buffer.from does, lone surrogates included', () => {
+    const shared = new SharedArrayBuffer(1024);
+    const data = new Uint8Array(shared, 12, 960);
+    const words = new Int32Array(shared, 12, 240);
+    const through = Buffer.from(shared, 12, 960);
+    for (const value of ['x'.repeat(100), 'é€😀 '.repeat(20), 'lone \ud800 and \udc00 halves', '']) {
+      for (const text of [through, undefined]) {
+        data.fill(0xaa);
+        const key = bytes(1, 2);
+        const headers = [[bytes(4), bytes(5, 6)]] as const;
+        const utf8 = Buffer.from(value, 'utf8');
+        const size = recordEntrySize(key, value, headers);
+        assert.equal(size, RECORD_HEADER_BYTES + 2 + MAX_VALUE_PAD + utf8.length + 2 * LENGTH_BYTES + 3);
+        // With the record's accounted size (as every record on the main thread has) and without it.
+        const record = text === undefined ? { timestamp: 0, key, value, headers } : { timestamp: 0, key, value, headers, size: 2 + utf8.length + 3 };
+        assert.equal(entryValueBytes(record), utf8.length);
+        writeRecordEntry(data, words, 16, 1, 0, 0, record, data.byteOffset, text);
+        assert.equal(data[16 + RecordEntryOffset.valuePad], 0, 'nothing to align a string to');
+        assert.equal(readI32(data, 16 + RecordEntryOffset.valueLength), utf8.length);
+        const valueAt = 16 + RECORD_HEADER_BYTES + 2;
+        assert.deepEqual(Buffer.from(data.subarray(valueAt, valueAt + utf8.length)), utf8);
+        const headerAt = valueAt + utf8.length;
+        assert.equal(readI32(data, headerAt), 1);
+        assert.equal(data[headerAt + LENGTH_BYTES], 4);
+        assert.ok(headerAt + 2 * LENGTH_BYTES + 3 <= 16 + size, 'within the space reserved for it');
+      }
+    }
+  });
+});
+
+describe('record entry string value, miscounted', () => {
+  it('refuses to write a string whose accounted size does not match its UTF-8 length, rather than lie to the worker', () => {
+    const data = new Uint8Array(new SharedArrayBuffer(512));
+    const words = new Int32Array(data.buffer);
+    const value = 'é'.repeat(40);
+    assert.throws(
+      () => writeRecordEntry(data, words, 0, 1, 0, 0, { timestamp: 0, key: null, value, headers: [], size: 81 }),
+      /a value of 81 UTF-8 bytes was written as 80/,
+    );
   });
 });
 
