@@ -37,10 +37,8 @@ export class OverflowQueue {
   /** Each record's key, value and headers (three slots per record), and its timestamp. */
   #fields: unknown[] = new Array<unknown>(INITIAL_CAPACITY * FIELDS).fill(undefined);
   #timestamps = new Float64Array(INITIAL_CAPACITY);
-  /** Each record's accounted size (EntryFields.size). */
-  #sizes = new Int32Array(INITIAL_CAPACITY);
   /** The head record's fields, refilled by `headRecord`. */
-  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [], size: 0 };
+  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [] };
   /** Slot sequences: the oldest slot still held, and the next to fill. Slot `s` lives at index `s & #mask`. */
   #head = 0;
   #tail = 0;
@@ -54,7 +52,7 @@ export class OverflowQueue {
   }
 
   /** Queues the record's fields (the record object is not kept). */
-  push(recordId: number, topic: TopicRef, partition: number, record: Required<EntryFields>): void {
+  push(recordId: number, topic: TopicRef, partition: number, record: EntryFields): void {
     if (this.#tail - this.#head > this.#mask) this.#grow();
     const at = this.#tail & this.#mask;
     this.#ids[at] = recordId;
@@ -65,7 +63,6 @@ export class OverflowQueue {
     this.#fields[f + 1] = record.value;
     this.#fields[f + 2] = record.headers;
     this.#timestamps[at] = record.timestamp;
-    this.#sizes[at] = record.size;
     if (recordId >= this.#slotOf.length) this.#growIds(recordId);
     this.#slotOf[recordId] = ++this.#tail;
     this.#size++;
@@ -101,7 +98,6 @@ export class OverflowQueue {
     head.value = this.#fields[f + 1] as EntryValue;
     head.headers = this.#fields[f + 2] as EntryFields['headers'];
     head.timestamp = this.#timestamps[at]!;
-    head.size = this.#sizes[at]!;
     return head;
   }
 
@@ -157,7 +153,6 @@ export class OverflowQueue {
     const topics = new Array<TopicRef | undefined>(capacity).fill(undefined);
     const fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
     const timestamps = new Float64Array(capacity);
-    const sizes = new Int32Array(capacity);
     const count = this.#tail - this.#head;
     for (let i = 0; i < count; i++) {
       const from = (this.#head + i) & this.#mask;
@@ -166,7 +161,6 @@ export class OverflowQueue {
       topics[i] = this.#topics[from];
       for (let k = 0; k < FIELDS; k++) fields[i * FIELDS + k] = this.#fields[from * FIELDS + k];
       timestamps[i] = this.#timestamps[from]!;
-      sizes[i] = this.#sizes[from]!;
       if (topics[i] !== undefined) this.#slotOf[ids[i]!] = i + 1;
     }
     this.#ids = ids;
@@ -174,7 +168,6 @@ export class OverflowQueue {
     this.#topics = topics;
     this.#fields = fields;
     this.#timestamps = timestamps;
-    this.#sizes = sizes;
     this.#mask = capacity - 1;
     this.#head = 0;
     this.#tail = count;

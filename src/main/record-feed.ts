@@ -11,7 +11,7 @@
  * One feed per thread incarnation: a crashed worker's feed is stopped and a new one writes the replacement's ring.
  */
 import { RingWriter } from '../shared/ring.js';
-import { entryValueBytes, recordEntrySize, topicEntry, writeRecordEntry, type EntryFields } from '../shared/record-entry.js';
+import { recordEntrySize, topicEntry, valueByteLength, writeRecordEntry, type EntryFields } from '../shared/record-entry.js';
 import { OverflowQueue, type TopicRef } from './overflow-queue.js';
 import type { PreparedRecord } from './serialize.js';
 
@@ -92,9 +92,12 @@ export class RecordFeed {
       writer.data.set(entry, at);
       this.#announced[topic.index] = 1;
     }
-    const at = writer.reserve(recordEntrySize(record.key, record.value, record.headers, entryValueBytes(record)));
+    // A string value is measured here once, for the room and the entry alike (writeRecordEntry).
+    const { value } = record;
+    const valueBytes = value === null ? -1 : valueByteLength(value);
+    const at = writer.reserve(recordEntrySize(record.key, value, record.headers, valueBytes));
     if (at < 0) return false;
-    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record, this.#dataByteOffset, this.#text);
+    writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record, this.#dataByteOffset, this.#text, valueBytes);
     this.#scheduleCommit();
     return true;
   }
@@ -145,7 +148,7 @@ export class RecordFeed {
    */
   #spaceFor(topic: TopicRef, record: EntryFields): number {
     const { key, value, headers } = record;
-    let bytes = recordEntrySize(key, value, headers, entryValueBytes(record));
+    let bytes = recordEntrySize(key, value, headers);
     if (this.#announced[topic.index] === 0) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
     return Math.min(bytes, this.#writer.maxEntryBytes);
   }

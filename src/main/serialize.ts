@@ -41,8 +41,8 @@ export interface ProducerRecord<V = unknown> {
 
 /**
  * A checked record with its bytes, ready to be placed on a partition and buffered. Its value may still be a string
- * (one longer than SHORT_STRING, or what a serializer returned): it is encoded as UTF-8 straight into the ring when
- * its entry is written (writeRecordEntry). A partitioner function is given it as bytes (choosePartition).
+ * (one longer than SHORT_STRING, given or returned by a serializer): it is encoded as UTF-8 straight into the ring
+ * when its entry is written (writeRecordEntry). A partitioner function is given it as bytes (choosePartition).
  */
 export interface PreparedRecord extends Omit<PartitionerRecord, 'value'> {
   readonly value: EntryValue;

@@ -104,32 +104,16 @@ export type EntryValue = Uint8Array | string | null;
 
 /**
  * The UTF-8 length of a value: its bytes, or its string encoded (lone surrogates as U+FFFD, as Buffer.from does).
- * Measured once, when the record is checked; later steps take a string's length from the record's `size`.
+ * A string is measured when its record is checked (its size) and once more when its entry is written (RecordFeed
+ * passes that to recordEntrySize and writeRecordEntry). Not derived from the record's size: that would take the
+ * key's and headers' lengths again, which are the caller's bytes and may have changed (a detached buffer), and
+ * an entry must agree with itself whatever the caller did.
  */
 export function valueByteLength(value: Uint8Array | string): number {
   return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
 }
 
-/**
- * The bytes of a record's value in its entry, -1 for null. A string's is what is left of the record's accounted
- * `size` (key + value + header keys and values, as checkRecord counts them) without the key and headers: measuring
- * the string again costs a native call (about 35–80 ns for 100 characters on Node 20), and this runs twice per record.
- */
-export function entryValueBytes(record: EntryFields): number {
-  const { value, size } = record;
-  if (value === null) return -1;
-  if (typeof value !== 'string') return value.length;
-  if (size === undefined) return Buffer.byteLength(value, 'utf8');
-  const { key, headers } = record;
-  let bytes = size - (key === null ? 0 : key.length);
-  for (let i = 0; i < headers.length; i++) {
-    const header = headers[i]!;
-    bytes -= header[0].length + (header[1]?.length ?? 0);
-  }
-  return bytes;
-}
-
-/** Bytes the entry for a record takes in the ring; `valueBytes` is the value's (entryValueBytes), -1 for null. */
+/** Bytes the entry for a record takes in the ring; `valueBytes` is the value's (valueByteLength), -1 for null. */
 export function recordEntrySize(
   key: Uint8Array | null, value: EntryValue, headers: Headers, valueBytes = value === null ? -1 : valueByteLength(value),
 ): number {
@@ -149,11 +133,6 @@ export interface EntryFields {
   readonly key: Uint8Array | null;
   readonly value: EntryValue;
   readonly headers: Headers;
-  /**
-   * Accounted bytes: key + value (UTF-8, for a string) + header keys and values (PreparedRecord.size, which every
-   * record on the main thread has). Without it a string value is measured again.
-   */
-  readonly size?: number;
 }
 
 /**
@@ -181,13 +160,14 @@ export function writeRecordEntry(
   record: EntryFields,
   bytesByteOffset = bytes.byteOffset,
   text?: Buffer,
+  valueBytes = record.value === null ? -1 : valueByteLength(record.value),
 ): void {
   const { key, value, headers } = record;
   f64[0] = record.timestamp;
   let at = offset + RECORD_HEADER_BYTES + (key === null ? 0 : key.length);
   let valueLength = -1;
   let valuePad = 0;
-  if (typeof value === 'string') valueLength = entryValueBytes(record);
+  if (typeof value === 'string') valueLength = valueBytes;
   else if (value !== null) {
     valueLength = value.length;
     valuePad = (value.byteOffset - bytesByteOffset - at) & MAX_VALUE_PAD;
@@ -214,13 +194,17 @@ export function writeRecordEntry(
     writeU32(bytes, offset + RecordEntryOffset.headerCount, headers.length);
     bytes.set(f64Bytes, offset + RecordEntryOffset.timestamp);
   }
-  if (key !== null) bytes.set(key, offset + RECORD_HEADER_BYTES);
+  // Caller bytes (key, value, header values) are copied only when not empty: a view whose buffer the caller detached
+  // after the check (misuse: they must not change until the send settles) reads as empty, was sized as empty, and
+  // `set` from it would throw halfway through an entry whose room is reserved, leaving the ring to publish a torn
+  // entry and the record's caller unsettled. Written as empty, the entry agrees with itself.
+  if (key !== null && key.length > 0) bytes.set(key, offset + RECORD_HEADER_BYTES);
   if (typeof value === 'string') {
     writeText(text ?? Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength), value, at, valueLength);
     at += valueLength;
   } else if (value !== null) {
     at += valuePad;
-    bytes.set(value, at);
+    if (valueLength > 0) bytes.set(value, at);
     at += valueLength;
   }
   for (let i = 0; i < headers.length; i++) {
@@ -230,7 +214,7 @@ export function writeRecordEntry(
     at += LENGTH_BYTES + headerKey.length;
     writeU32(bytes, at, headerValue === null ? -1 : headerValue.length);
     at += LENGTH_BYTES;
-    if (headerValue !== null) {
+    if (headerValue !== null && headerValue.length > 0) {
       bytes.set(headerValue, at);
       at += headerValue.length;
     }
@@ -238,10 +222,10 @@ export function writeRecordEntry(
 }
 
 /**
- * Encodes `value` as exactly `length` bytes of UTF-8 at `at`, `length` being its UTF-8 length (entryValueBytes), and
- * never more: `write` stops at `length`. Buffer.byteLength, which checkRecord measured it with, and write encode alike
- * (lone surrogates as U+FFFD), so a short write would mean a record whose `size` miscounts its bytes; the entry's
- * length field would then lie to the worker, so it throws instead.
+ * Encodes `value` as exactly `length` bytes of UTF-8 at `at`, `length` being its UTF-8 length (valueByteLength of
+ * the same string, which cannot change), and never more: `write` stops at `length`. Buffer.byteLength and write encode
+ * alike (lone surrogates as U+FFFD), so a short write cannot happen; were a caller to pass a wrong length, the entry's
+ * length field would lie to the worker, so it throws instead.
  */
 function writeText(target: Buffer, value: string, at: number, length: number): void {
   const written = target.write(value, at, length, 'utf8');

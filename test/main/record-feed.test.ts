@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { RecordFeed } from '../../src/main/record-feed.js';
-import type { PreparedRecord } from '../../src/main/serialize.js';
-import { EntryKind, MAX_VALUE_PAD, readI32, readTopicEntry, readU16, readU32 } from '../../src/shared/record-entry.js';
+import { prepareRecord, type PreparedRecord } from '../../src/main/serialize.js';
+import { EntryKind, MAX_VALUE_PAD, RECORD_HEADER_BYTES, RecordEntryOffset, readI32, readTopicEntry, readU16, readU32 } from '../../src/shared/record-entry.js';
 import { RingReader, createRing } from '../../src/shared/ring.js';
 
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -51,6 +51,50 @@ describe('RecordFeed', () => {
     feed.write(12, TOPIC, 2, record(8));
     await settle();
     assert.deepEqual(readAll(reader), [{ kind: 'record', recordId: 12, topicIndex: 3, partition: 2 }], 'a topic is announced once');
+  });
+
+  it('writes a string value as UTF-8 measured at the write, so the entry agrees with itself though the caller detached its key', async () => {
+    // The caller's bytes are not copied before the entry is written; a key detached meanwhile (misuse) is written as
+    // empty. The string value, measured again here, must still fill exactly the length its entry states.
+    const ring = createRing({ capacity: 4096 });
+    const feed = new RecordFeed(ring);
+    const reader = new RingReader(ring);
+    const key = Uint8Array.of(1, 2, 3, 4, 5);
+    const value = `${'é'.repeat(50)}-${'x'.repeat(40)}`;
+    const prepared = prepareRecord({ topic: 'orders', key, value }, null, 1);
+    assert.equal(typeof prepared.value, 'string');
+    structuredClone(key.buffer, { transfer: [key.buffer] });
+    assert.equal(key.length, 0, 'the key is detached');
+    feed.write(20, TOPIC, 1, prepared);
+    await settle();
+    assert.ok(reader.read() >= 0);
+    assert.ok(reader.read() >= 0, 'the topic entry, then the record');
+    const at = reader.offset;
+    const utf8 = Buffer.from(value, 'utf8');
+    assert.equal(readI32(reader.data, at + RecordEntryOffset.keyLength), 0);
+    assert.equal(readI32(reader.data, at + RecordEntryOffset.valueLength), utf8.length);
+    const valueAt = at + RECORD_HEADER_BYTES;
+    assert.deepEqual(Buffer.from(reader.data.subarray(valueAt, valueAt + utf8.length)), utf8);
+    reader.release();
+
+    // A value and a header value detached the same way are written as empty too, and the next record still follows.
+    const bytesValue = Uint8Array.of(7, 7, 7);
+    const headerValue = Uint8Array.of(8, 8);
+    const detached = prepareRecord({ topic: 'orders', value: bytesValue, headers: [['h', headerValue]] }, null, 1);
+    for (const view of [bytesValue, headerValue]) structuredClone(view.buffer, { transfer: [view.buffer] });
+    feed.write(21, TOPIC, 1, detached);
+    feed.write(22, TOPIC, 1, prepareRecord({ topic: 'orders', value: 'after' }, null, 1));
+    await settle();
+    assert.ok(reader.read() >= 0);
+    const second = reader.offset;
+    assert.equal(readU32(reader.data, second + RecordEntryOffset.recordId), 21);
+    assert.equal(readI32(reader.data, second + RecordEntryOffset.valueLength), 0);
+    const headerAt = second + RECORD_HEADER_BYTES;
+    assert.equal(readI32(reader.data, headerAt), 1, "the header's key, ours, is whole");
+    assert.equal(readI32(reader.data, headerAt + 4 + 1), 0, "the header's value is empty");
+    assert.ok(reader.read() >= 0);
+    assert.equal(readU32(reader.data, reader.offset + RecordEntryOffset.recordId), 22);
+    reader.release();
   });
 
   it('queues what does not fit, and everything after it, then writes the queue in order as the reader frees space', async () => {

@@ -6,7 +6,6 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import {
   EntryKind,
-  entryValueBytes,
   LENGTH_BYTES,
   RECORD_HEADER_BYTES,
   MAX_VALUE_PAD,
@@ -106,10 +105,9 @@ describe('record entry string value', () => {
         const utf8 = Buffer.from(value, 'utf8');
         const size = recordEntrySize(key, value, headers);
         assert.equal(size, RECORD_HEADER_BYTES + 2 + MAX_VALUE_PAD + utf8.length + 2 * LENGTH_BYTES + 3);
-        // With the record's accounted size (as every record on the main thread has) and without it.
-        const record = text === undefined ? { timestamp: 0, key, value, headers } : { timestamp: 0, key, value, headers, size: 2 + utf8.length + 3 };
-        assert.equal(entryValueBytes(record), utf8.length);
-        writeRecordEntry(data, words, 16, 1, 0, 0, record, data.byteOffset, text);
+        // With its UTF-8 length given (as RecordFeed gives it) and measured here.
+        const record = { timestamp: 0, key, value, headers };
+        writeRecordEntry(data, words, 16, 1, 0, 0, record, data.byteOffset, text, text === undefined ? undefined : utf8.length);
         assert.equal(data[16 + RecordEntryOffset.valuePad], 0, 'nothing to align a string to');
         assert.equal(readI32(data, 16 + RecordEntryOffset.valueLength), utf8.length);
         const valueAt = 16 + RECORD_HEADER_BYTES + 2;
@@ -124,12 +122,12 @@ describe('record entry string value', () => {
 });
 
 describe('record entry string value, miscounted', () => {
-  it('refuses to write a string whose accounted size does not match its UTF-8 length, rather than lie to the worker', () => {
+  it('refuses to write a string with a length that is not its UTF-8 length, rather than lie to the worker', () => {
     const data = new Uint8Array(new SharedArrayBuffer(512));
     const words = new Int32Array(data.buffer);
     const value = 'é'.repeat(40);
     assert.throws(
-      () => writeRecordEntry(data, words, 0, 1, 0, 0, { timestamp: 0, key: null, value, headers: [], size: 81 }),
+      () => writeRecordEntry(data, words, 0, 1, 0, 0, { timestamp: 0, key: null, value, headers: [] }, 0, undefined, 81),
       /a value of 81 UTF-8 bytes was written as 80/,
     );
   });
