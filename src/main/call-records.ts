@@ -14,8 +14,9 @@
  * Indexed by position in the call. Besides the checked fields, each record's placement (its topic, partition and
  * send sequence) is kept here once it is placed, for a record that then waits for buffer space (waiting-slice.ts).
  *
- * 60 bytes a record: three references (key, value, headers) and 36 bytes of numbers, the topic and the placed topic
- * as slots in the call's own short lists. The columns were 80 bytes (those two as references too, and every number a
+ * 64 bytes a record: three references (key, value, headers) and 40 bytes of numbers, the topic and the placed topic
+ * as slots in the call's own short lists (60 before a string value's UTF-8 length was kept too, 2026-12-04: measured
+ * at the check, it saves measuring the string again at the ring). The columns were 80 bytes (those two as references too, and every number a
  * double), close to a 100 B record's value again: on kfake at 100B-none the driver keeps 64 calls of ~10,500
  * records in flight, each holding its columns until its last record is handed on. Alternated runs there, eleven
  * with the 80-byte columns and seventeen with these (`npx tsx bench/throughput.ts --broker kfake --clients ringkafka
@@ -39,19 +40,20 @@ const SEQ = 1;
 /**
  * Int32 numbers per record: its topic (1 + a slot in the call's topic names; 0: no record here), partition asked
  * for (-1: none), size (checked to fit a ring entry first, so far below 2^31), placed partition, placed topic (a slot
- * in the call's placed topics).
+ * in the call's placed topics), the value's bytes (PreparedRecord.valueBytes).
  */
-const INTS = 5;
+const INTS = 6;
 const TOPIC = 0;
 const ASKED = 1;
 const SIZE = 2;
 const PLACED_PARTITION = 3;
 const PLACED_TOPIC = 4;
+const VALUE_BYTES = 5;
 /** Bytes of a record's numbers. */
 const NUMBER_BYTES = DOUBLES * 8 + INTS * 4;
 
 /**
- * The columns of finished calls, kept for the next calls: a call of 10,000 records needs 600 KB of them, and fresh
+ * The columns of finished calls, kept for the next calls: a call of 10,000 records needs 640 KB of them, and fresh
  * ones cost page faults and the filling of new pages every call (about 5 % of the main thread's busy time in the
  * sendBatch-100B micro suite). Kept while the sets together hold at most MAX_KEPT_BYTES (and at most MAX_KEPT sets,
  * so `take`'s search stays short), each of at most MAX_KEPT_RECORDS records: a rare huge call's columns are left to
@@ -147,7 +149,7 @@ const NO_HEADERS: PreparedRecord['headers'] = Object.freeze([]);
  * every record (a millisecond timestamp is no small integer): no change of representation when the first is lent.
  */
 export function newLentRecord(): LentRecord {
-  return new PreparedFields('', undefined, null, null, NO_HEADERS, 0.5, 0);
+  return new PreparedFields('', undefined, null, null, NO_HEADERS, 0.5, 0, -1);
 }
 
 /** Drops what `view` references of the last record lent, so a slice's last record is not kept alive by it. */
@@ -213,6 +215,7 @@ export class CallRecords {
     ints[i + TOPIC] = 1 + this.#topicNames.slotOf(record.topic);
     ints[i + ASKED] = record.partition ?? -1;
     ints[i + SIZE] = record.size;
+    ints[i + VALUE_BYTES] = record.valueBytes;
   }
 
   /** Whether a record is kept at `index`: false where its check failed, and once it is forgotten. */
@@ -273,6 +276,7 @@ export class CallRecords {
       refs[r + HEADERS] as PreparedRecord['headers'],
       this.#doubles[index * DOUBLES + TIMESTAMP]!,
       ints[i + SIZE]!,
+      ints[i + VALUE_BYTES]!,
     );
   }
 
@@ -299,6 +303,7 @@ export class CallRecords {
     view.headers = refs[r + HEADERS] as PreparedRecord['headers'];
     view.timestamp = this.#doubles[index * DOUBLES + TIMESTAMP]!;
     view.size = ints[i + SIZE]!;
+    view.valueBytes = ints[i + VALUE_BYTES]!;
     this.forget(index);
     return view;
   }

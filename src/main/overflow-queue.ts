@@ -7,7 +7,7 @@
  * delete) and an array slot cost about 500 ns per record together, against about 90 ns for this ring (300,000
  * records queued, then written). The ring keeps the largest size it grew to, which maxBufferedRecords bounds.
  *
- * Nor is the record object kept: only the fields its ring entry needs (key, value, headers, timestamp), and the head
+ * Nor is the record object kept: only the fields its ring entry needs (key, value, headers, timestamp, value bytes), and the head
  * record is read through one reused object. A record can wait here for long (the first fill of the buffer at
  * 100B-keyed queued ~490,000 records), long enough for an object to outlive two scavenges and be copied by both:
  * at 100B-keyed those copies made the event loop's longest pauses.
@@ -25,6 +25,8 @@ export interface TopicRef {
 }
 
 const INITIAL_CAPACITY = 1024;
+/** A record that came without its value's bytes (EntryFields.valueBytes): measured when written. */
+const UNKNOWN_BYTES = -2;
 /** Key, value, headers. */
 const FIELDS = 3;
 
@@ -37,8 +39,10 @@ export class OverflowQueue {
   /** Each record's key, value and headers (three slots per record), and its timestamp. */
   #fields: unknown[] = new Array<unknown>(INITIAL_CAPACITY * FIELDS).fill(undefined);
   #timestamps = new Float64Array(INITIAL_CAPACITY);
+  /** Each record's value bytes (EntryFields.valueBytes; -2: not known, measured when written). */
+  #valueBytes = new Int32Array(INITIAL_CAPACITY);
   /** The head record's fields, refilled by `headRecord`. */
-  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [] };
+  readonly #headFields: { -readonly [K in keyof EntryFields]: EntryFields[K] } = { timestamp: 0.5, key: null, value: null, headers: [], valueBytes: -1 };
   /** Slot sequences: the oldest slot still held, and the next to fill. Slot `s` lives at index `s & #mask`. */
   #head = 0;
   #tail = 0;
@@ -63,6 +67,7 @@ export class OverflowQueue {
     this.#fields[f + 1] = record.value;
     this.#fields[f + 2] = record.headers;
     this.#timestamps[at] = record.timestamp;
+    this.#valueBytes[at] = record.valueBytes ?? UNKNOWN_BYTES;
     if (recordId >= this.#slotOf.length) this.#growIds(recordId);
     this.#slotOf[recordId] = ++this.#tail;
     this.#size++;
@@ -98,6 +103,8 @@ export class OverflowQueue {
     head.value = this.#fields[f + 1] as EntryValue;
     head.headers = this.#fields[f + 2] as EntryFields['headers'];
     head.timestamp = this.#timestamps[at]!;
+    const valueBytes = this.#valueBytes[at]!;
+    head.valueBytes = valueBytes === UNKNOWN_BYTES ? undefined : valueBytes;
     return head;
   }
 
@@ -153,6 +160,7 @@ export class OverflowQueue {
     const topics = new Array<TopicRef | undefined>(capacity).fill(undefined);
     const fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
     const timestamps = new Float64Array(capacity);
+    const valueBytes = new Int32Array(capacity);
     const count = this.#tail - this.#head;
     for (let i = 0; i < count; i++) {
       const from = (this.#head + i) & this.#mask;
@@ -161,6 +169,7 @@ export class OverflowQueue {
       topics[i] = this.#topics[from];
       for (let k = 0; k < FIELDS; k++) fields[i * FIELDS + k] = this.#fields[from * FIELDS + k];
       timestamps[i] = this.#timestamps[from]!;
+      valueBytes[i] = this.#valueBytes[from]!;
       if (topics[i] !== undefined) this.#slotOf[ids[i]!] = i + 1;
     }
     this.#ids = ids;
@@ -168,6 +177,7 @@ export class OverflowQueue {
     this.#topics = topics;
     this.#fields = fields;
     this.#timestamps = timestamps;
+    this.#valueBytes = valueBytes;
     this.#mask = capacity - 1;
     this.#head = 0;
     this.#tail = count;

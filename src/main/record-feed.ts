@@ -92,9 +92,10 @@ export class RecordFeed {
       writer.data.set(entry, at);
       this.#announced[topic.index] = 1;
     }
-    // A string value is measured here once, for the room and the entry alike (writeRecordEntry).
+    // A string value's UTF-8 length comes with the record, measured at its check (strings cannot change); bytes are
+    // measured now, as the caller's buffer is now.
     const { value } = record;
-    const valueBytes = value === null ? -1 : valueByteLength(value);
+    const valueBytes = value === null ? -1 : typeof value === 'string' ? (record.valueBytes ?? valueByteLength(value)) : value.length;
     const at = writer.reserve(recordEntrySize(record.key, value, record.headers, valueBytes));
     if (at < 0) return false;
     writeRecordEntry(writer.data, writer.words, at, recordId, topic.index, partition, record, this.#dataByteOffset, this.#text, valueBytes);

@@ -49,6 +49,11 @@ export interface PreparedRecord extends Omit<PartitionerRecord, 'value'> {
   readonly partition: number | undefined;
   /** Accounted bytes (docs/architecture.md): key + value + header keys + header values; what the byte budget counts. */
   readonly size: number;
+  /**
+   * The value's bytes: its length, or a string's UTF-8 length, measured once at the check and carried to the ring
+   * writer (measuring a string is a native call, 35–80 ns for 100 characters on Node 20); -1 for null.
+   */
+  readonly valueBytes: number;
 }
 
 /**
@@ -67,6 +72,7 @@ export class PreparedFields implements PreparedRecord {
   declare readonly headers: PreparedRecord['headers'];
   declare readonly timestamp: number;
   declare readonly size: number;
+  declare readonly valueBytes: number;
 
   constructor(
     topic: string,
@@ -76,6 +82,7 @@ export class PreparedFields implements PreparedRecord {
     headers: PreparedRecord['headers'],
     timestamp: number,
     size: number,
+    valueBytes: number,
   ) {
     this.topic = topic;
     this.partition = partition;
@@ -84,6 +91,7 @@ export class PreparedFields implements PreparedRecord {
     this.headers = headers;
     this.timestamp = timestamp;
     this.size = size;
+    this.valueBytes = valueBytes;
   }
 }
 
@@ -99,6 +107,7 @@ export interface CheckedRecord {
   headers: PreparedRecord['headers'];
   timestamp: number;
   size: number;
+  valueBytes: number;
 }
 
 /** Kafka's topic rule (clients/.../common/internals/Topic.java): legal characters, at most 249, not "." or "..". */
@@ -134,7 +143,7 @@ let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
 /** The one CheckedRecord that checkRecord fills (timestamp a number from the start: its field stays a double). */
-const checked: CheckedRecord = { topic: '', partition: undefined, key: null, value: null, headers: [], timestamp: 0.5, size: 0 };
+const checked: CheckedRecord = { topic: '', partition: undefined, key: null, value: null, headers: [], timestamp: 0.5, size: 0, valueBytes: -1 };
 
 /**
  * Checks `record` and serialises it. `serializer` is the resolved option (null: none), `now` the time of `send`
@@ -142,7 +151,7 @@ const checked: CheckedRecord = { topic: '', partition: undefined, key: null, val
  */
 export function prepareRecord(record: ProducerRecord, serializer: Serializer | null, now: number): PreparedRecord {
   const c = checkRecord(record, serializer, now);
-  return new PreparedFields(c.topic, c.partition, c.key, c.value, c.headers, c.timestamp, c.size);
+  return new PreparedFields(c.topic, c.partition, c.key, c.value, c.headers, c.timestamp, c.size, c.valueBytes);
 }
 
 /**
@@ -178,7 +187,8 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
 
   const key = toBytes(keyIn, 'record.key');
   const value = serializer === null ? toValue(valueIn) : serialize(valueIn, serializer);
-  let size = (key === null ? 0 : key.length) + (value === null ? 0 : valueByteLength(value));
+  const valueBytes = value === null ? -1 : valueByteLength(value);
+  let size = (key === null ? 0 : key.length) + (valueBytes < 0 ? 0 : valueBytes);
 
   let headers = EMPTY_HEADERS;
   if (headersIn !== undefined && headersIn !== null) {
@@ -221,6 +231,7 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   out.headers = headers;
   out.timestamp = timestamp;
   out.size = size;
+  out.valueBytes = valueBytes;
   return out;
 }
 

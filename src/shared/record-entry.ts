@@ -104,10 +104,10 @@ export type EntryValue = Uint8Array | string | null;
 
 /**
  * The UTF-8 length of a value: its bytes, or its string encoded (lone surrogates as U+FFFD, as Buffer.from does).
- * A string is measured when its record is checked (its size) and once more when its entry is written (RecordFeed
- * passes that to recordEntrySize and writeRecordEntry). Not derived from the record's size: that would take the
- * key's and headers' lengths again, which are the caller's bytes and may have changed (a detached buffer), and
- * an entry must agree with itself whatever the caller did.
+ * A string is measured once, when its record is checked, and the length travels with the record (valueBytes) to
+ * the ring writer: strings cannot change. Not derived from the record's size: that would take the key's and
+ * headers' lengths again, which are the caller's bytes and may have changed (a detached buffer), and an entry must
+ * agree with itself whatever the caller did.
  */
 export function valueByteLength(value: Uint8Array | string): number {
   return typeof value === 'string' ? Buffer.byteLength(value, 'utf8') : value.length;
@@ -133,6 +133,8 @@ export interface EntryFields {
   readonly key: Uint8Array | null;
   readonly value: EntryValue;
   readonly headers: Headers;
+  /** The value's bytes when known (PreparedRecord.valueBytes: a string measured at its check); else measured here. */
+  readonly valueBytes?: number | undefined;
 }
 
 /**

@@ -123,7 +123,7 @@ function withHarness(options: Parameters<typeof harness>[0], body: (fixture: Ret
 }
 
 function prepared(valueBytes: number, timestamp = 1000): PreparedRecord {
-  return { topic: 'alpha', key: null, value: new Uint8Array(valueBytes), headers: [], timestamp, partition: undefined, size: valueBytes };
+  return { topic: 'alpha', key: null, value: new Uint8Array(valueBytes), headers: [], timestamp, partition: undefined, size: valueBytes, valueBytes };
 }
 
 /** Takes the bytes from the budget and accepts the record, as the producer's fast path does. */

@@ -12,7 +12,7 @@ import { RingReader, createRing } from '../../src/shared/ring.js';
 const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
 function record(valueBytes: number): PreparedRecord {
-  return { topic: 't', key: null, value: new Uint8Array(valueBytes).fill(7), headers: [], timestamp: 1, partition: undefined, size: valueBytes };
+  return { topic: 't', key: null, value: new Uint8Array(valueBytes).fill(7), headers: [], timestamp: 1, partition: undefined, size: valueBytes, valueBytes };
 }
 
 const TOPIC = { index: 3, name: 'orders' };

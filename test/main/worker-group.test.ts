@@ -59,7 +59,7 @@ function setup(options: { autoStart?: boolean } = {}) {
   const send = (partition: number): SendSettler => {
     const settler = new SendSettler();
     assert.ok(budget.tryAcquire(10));
-    const prepared = { topic: 'alpha', key: null, value: new Uint8Array(10), headers: [], timestamp: 1, partition, size: 10 };
+    const prepared = { topic: 'alpha', key: null, value: new Uint8Array(10), headers: [], timestamp: 1, partition, size: 10, valueBytes: 10 };
     deliveries.accept(prepared, TOPIC, partition, sends.begin(), settler, 0, undefined, Date.now());
     return settler;
   };

@@ -21,7 +21,7 @@ const launch: WorkerLaunch = {
   settings: {} as WorkerLaunch['settings'],
 };
 
-const record: PreparedRecord = { topic: 't', key: null, value: new Uint8Array(4), headers: [], timestamp: 1, partition: undefined, size: 4 };
+const record: PreparedRecord = { topic: 't', key: null, value: new Uint8Array(4), headers: [], timestamp: 1, partition: undefined, size: 4, valueBytes: 4 };
 
 async function nextMessage(port: MessagePort): Promise<unknown> {
   const [message] = (await once(port, 'message')) as [unknown];
