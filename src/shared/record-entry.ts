@@ -149,8 +149,9 @@ export interface EntryFields {
  *
  * A string value is encoded as UTF-8 into its place through `text`, a Buffer over the same memory as `bytes` (made
  * here when not given). Encoded at check time instead, into a Buffer of its own that lived until this copy, a 100-char
- * value cost the main thread about 450 ns more than the same value given as bytes (a Buffer and pool slice per
- * record, and their collection); this way it costs its UTF-8 length and one native write.
+ * value cost the main thread 200–450 ns more than the same value given as bytes under load (`npx tsx
+ * bench/handover.ts --modes bytes,string`: a Buffer and pool slice per record, and their collection); this way it
+ * costs one native write, its UTF-8 length having been measured at the check.
  */
 export function writeRecordEntry(
   bytes: Uint8Array,
