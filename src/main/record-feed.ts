@@ -149,7 +149,7 @@ export class RecordFeed {
    */
   #spaceFor(topic: TopicRef, record: EntryFields): number {
     const { key, value, headers } = record;
-    let bytes = recordEntrySize(key, value, headers);
+    let bytes = recordEntrySize(key, value, headers, typeof value === 'string' ? record.valueBytes : undefined);
     if (this.#announced[topic.index] === 0) bytes += topicEntry(topic.index, topic.name).length + TWO_ENTRIES_FRAMING;
     return Math.min(bytes, this.#writer.maxEntryBytes);
   }

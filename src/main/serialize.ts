@@ -50,8 +50,9 @@ export interface PreparedRecord extends Omit<PartitionerRecord, 'value'> {
   /** Accounted bytes (docs/architecture.md): key + value + header keys + header values; what the byte budget counts. */
   readonly size: number;
   /**
-   * The value's bytes: its length, or a string's UTF-8 length, measured once at the check and carried to the ring
-   * writer (measuring a string is a native call, 35–80 ns for 100 characters on Node 20); -1 for null.
+   * The value's bytes at the check: its length, or a string's UTF-8 length; -1 for null. The ring writer takes a
+   * string's from here (measuring a string is a native call, 35–80 ns for 100 characters on Node 20) and reads a
+   * byte value's length from the live buffer, as it copies it.
    */
   readonly valueBytes: number;
 }

@@ -53,9 +53,9 @@ describe('RecordFeed', () => {
     assert.deepEqual(readAll(reader), [{ kind: 'record', recordId: 12, topicIndex: 3, partition: 2 }], 'a topic is announced once');
   });
 
-  it('writes a string value as UTF-8 measured at the write, so the entry agrees with itself though the caller detached its key', async () => {
+  it('writes a string value as UTF-8 of the length measured at its check, so the entry agrees with itself though the caller detached its key', async () => {
     // The caller's bytes are not copied before the entry is written; a key detached meanwhile (misuse) is written as
-    // empty. The string value, measured again here, must still fill exactly the length its entry states.
+    // empty. The string value, whose length came with the record, must still fill exactly the length its entry states.
     const ring = createRing({ capacity: 4096 });
     const feed = new RecordFeed(ring);
     const reader = new RingReader(ring);
