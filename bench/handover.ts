@@ -22,6 +22,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startKfake } from './lib/kfake.js';
+import { payloadCount } from './lib/payload.js';
 import { prepareKfake } from './lib/setup.js';
 
 const MODES = ['bytes', 'all', 'signal', 'string', 'kafkajs'] as const;
@@ -86,8 +87,8 @@ async function runMode(mode: Mode): Promise<void> {
   const dist = args.dist;
   const brokers = [args.brokers!];
   const valueBytes = Number(args['value-bytes']);
-  const count = Math.max(1024, Math.ceil((4 << 20) / valueBytes));
-  // Distinct values, about 4 MiB of them, as the throughput bench's payload file holds.
+  // Distinct values, about 4 MiB of them, as many as the throughput bench's payload file holds.
+  const count = payloadCount(valueBytes);
   const buffers = Array.from({ length: count }, (_, i) => Buffer.alloc(valueBytes, 65 + (i % 26)));
   const strings = Array.from({ length: count }, (_, i) => String.fromCharCode(65 + (i % 26)).repeat(Math.max(0, valueBytes - 8)) + String(10_000_000 + i));
   const settings = { lingerMs: 5, batchMaxBytes: 1 << 20, maxBufferedBytes: 64 << 20, maxBufferedRecords: 1_000_000 };
