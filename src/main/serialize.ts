@@ -186,7 +186,7 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
     }
   }
 
-  const key = toBytes(keyIn, 'record.key');
+  const key = toKey(keyIn);
   const value = serializer === null ? toValue(valueIn) : serialize(valueIn, serializer);
   const valueBytes = value === null ? -1 : valueByteLength(value);
   let size = (key === null ? 0 : key.length) + (valueBytes < 0 ? 0 : valueBytes);
@@ -270,14 +270,14 @@ function badHeader(field: string, value: unknown): InvalidRecordError {
 }
 
 /** A key: bytes pass through uncopied, strings become UTF-8, null stays null. */
-function toBytes(input: unknown, field: string): Uint8Array | null {
+function toKey(input: unknown): Uint8Array | null {
   if (input === undefined || input === null) return null;
   if (input instanceof Uint8Array) return input;
   if (typeof input === 'string') return utf8(input);
-  throw new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null, got ${describe(input)}`);
+  throw new InvalidRecordError(`record.key must be a Buffer, Uint8Array, string or null, got ${describe(input)}`);
 }
 
-/** A value without a serializer: as a key, but a string longer than SHORT_STRING stays a string (textValue). */
+/** A value without a serializer: as a key (toKey), but a string longer than SHORT_STRING stays a string (textValue). */
 function toValue(input: unknown): EntryValue {
   if (input === undefined || input === null) return null;
   if (input instanceof Uint8Array) return input;
