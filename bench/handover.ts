@@ -7,7 +7,8 @@
  * outlives the young generation then, which the main-thread micro suites (one call at a time) do not show.
  *
  * Each mode runs in its own process, after 600,000 records of warm-up, and prints records/s, the main thread's busy
- * time per record (event-loop utilisation) and the process's CPU per record. Modes alternate round by round
+ * time per record (event-loop utilisation), the process's CPU per record and its peak resident set (VmHWM, Linux;
+ * warm-up included). Modes alternate round by round
  * (`--rounds N`, default 2), since this VM's speed drifts:
  *
  *   bytes      sendBatch(records, { results: 'failures' }), Buffer values
@@ -23,6 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { startKfake } from './lib/kfake.js';
 import { payloadCount } from './lib/payload.js';
+import { readProc } from './lib/process-watch.js';
 import { prepareKfake } from './lib/setup.js';
 
 const MODES = ['bytes', 'all', 'signal', 'string', 'kafkajs'] as const;
@@ -137,6 +139,7 @@ async function runMode(mode: Mode): Promise<void> {
   const perRecord = (ms: number): string => `${((ms * 1e6) / records).toFixed(0)} ns`;
   console.log(
     `${mode.padEnd(8)} ${Math.round((records / wallMs) * 1000).toLocaleString('en-US').padStart(10)} records/s` +
-      `   main busy ${perRecord(busyMs).padStart(7)}/record   process CPU ${perRecord((used.user + used.system) / 1000).padStart(7)}/record`,
+      `   main busy ${perRecord(busyMs).padStart(7)}/record   process CPU ${perRecord((used.user + used.system) / 1000).padStart(7)}/record` +
+      `   peak RSS ${String(Math.round(readProc(process.pid)?.hwmMB ?? Number.NaN)).padStart(5)} MiB`,
   );
 }
