@@ -20,7 +20,11 @@ export interface Admission {
 export class AdmissionQueue<Waiting extends Admission> {
   readonly #admit: (waiting: Waiting) => Promise<void>;
   readonly #reject: (waiting: Waiting, error: Error) => void;
-  #queue: Waiting[] = [];
+  /**
+   * Sends from `#head` on wait; each slot is emptied once its send is through, since the queue empties only when
+   * no send arrives while one is admitted, and an admitted send holds its record (the caller's bytes) and settler.
+   */
+  #queue: (Waiting | undefined)[] = [];
   #head = 0;
   #running = false;
 
@@ -71,7 +75,7 @@ export class AdmissionQueue<Waiting extends Admission> {
           this.#settle(waiting, error as Error);
         }
       }
-      this.#head++;
+      this.#queue[this.#head++] = undefined;
     }
     this.#queue = [];
     this.#head = 0;

@@ -2,6 +2,8 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { AdmissionQueue, type Admission } from '../../src/main/admission-queue.js';
 import { AbortError } from '../../src/shared/producer-errors.js';
 
@@ -46,6 +48,26 @@ describe('AdmissionQueue', () => {
     assert.deepEqual(log, ['admit a'], 'b waits for a');
     await next();
     assert.deepEqual(log, ['admit a', 'admit b']);
+    await next();
+    assert.equal(q.isEmpty, true);
+  });
+
+  it('lets go of an admitted send while later ones still wait', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { q, log, next } = queue();
+    // A waiting send holds its record (the caller's bytes) and its settler: once admitted, the queue must not keep
+    // them for as long as later sends keep it from emptying.
+    let first: Waiting | undefined = waiting('a');
+    const firstGone = new WeakRef(first);
+    q.push(first);
+    q.push(waiting('b'));
+    first = undefined;
+    await next();
+    assert.deepEqual(log, ['admit a', 'admit b'], 'a is through, b waits');
+    assert.equal(q.isEmpty, false);
+    gc();
+    assert.equal(firstGone.deref(), undefined, 'the admitted send is not kept by the queue');
     await next();
     assert.equal(q.isEmpty, true);
   });

@@ -1,6 +1,8 @@
 /** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll; pendingRecords and pendingCall. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import v8 from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { SubmitBacklog, pendingCall, pendingRecords, type PendingSubmission } from '../../src/main/submit-backlog.js';
 
 /** A call of `count` records that logs "name:position" as each is placed, and "name!position" as each is failed. */
@@ -57,6 +59,29 @@ describe('SubmitBacklog', () => {
     assert.equal(backlog.isEmpty, true);
     await turn();
     assert.equal(log.length, 5, 'no turn submits anything after failAll');
+  });
+
+  it('lets go of a call once it has submitted every record, while later calls still wait', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const backlog = new SubmitBacklog(3);
+    const log: string[] = [];
+    // What a finished call's submission holds (its columns, its settler with a result per record) must not outlive
+    // it: under sustained load the backlog never empties, and every finished call stayed in it until a compaction.
+    let first: PendingSubmission | undefined = call('a', 1, log);
+    const firstGone = new WeakRef(first);
+    backlog.push(first);
+    backlog.push(call('b', 10, log));
+    first = undefined;
+    await turn();
+    assert.deepEqual(log, ['a:0', 'b:0', 'b:1'], 'a is through, b is not');
+    assert.equal(backlog.isEmpty, false);
+    // A WeakRef holds its target until the current job ends.
+    await turn();
+    gc();
+    assert.equal(firstGone.deref(), undefined, 'the finished call is not kept by the backlog');
+    while (!backlog.isEmpty) await turn();
+    assert.equal(log.length, 11, 'b goes on to its end');
   });
 
   it('pendingRecords counts positions from `first`, skips the records whose check failed, and runs afterSlice per slice', () => {
