@@ -122,9 +122,12 @@ export class Deliveries {
     // (an atomic store after this one) publishes, so it cannot see an older value; an Atomics.store here would add
     // a full fence per record (record-states.ts).
     this.#states[id] = RecordState.buffered;
-    if (signal !== undefined) this.#signals.watch(signal, id);
+    const watched = signal === undefined || this.#signals.watch(signal, id);
     handles[worker]!.write(id, topic, partition, prepared);
     settler.accepted?.(position);
+    // Its signal aborted after the record was checked and placed, before this (a partitioner or serializer of the
+    // same sendBatch may abort it): taken back at once, as an abort a moment later would (invariant 5).
+    if (!watched) this.release(id, 'abort', signal.reason);
   }
 
   /**
@@ -146,11 +149,17 @@ export class Deliveries {
     this.#settleFailed(id, releasedError(reason, delivery, cause));
   }
 
-  /** Releases every caller whose delivery deadline has passed. */
+  /**
+   * Releases every caller whose delivery deadline has passed. Each id is checked to still hold the record that was
+   * due: a settler can run code at once (a RecordWritable's destroys its stream, whose signal releases the stream's
+   * other records), which may free a later id of the list and let a new record take it.
+   */
   expire(now: number): void {
-    const expired: number[] = [];
-    this.#table.expired(now, expired);
-    for (const id of expired) this.release(id, 'timeout');
+    const ids: number[] = [];
+    const seqs: number[] = [];
+    const t = this.#table;
+    t.expired(now, ids, seqs);
+    for (let i = 0; i < ids.length; i++) if (t.sendSeq[ids[i]!] === seqs[i]) this.release(ids[i]!, 'timeout');
   }
 
   /**
@@ -201,8 +210,14 @@ export class Deliveries {
 
   /** Fails every live record of `worker` (or all): sealed ones may have been written ('unknown'), others not. */
   failLive(worker: number | undefined, error: (delivery: Delivery) => Error): void {
-    for (const id of this.#table.live()) {
-      if (worker !== undefined && this.#table.worker[id] !== worker) continue;
+    const t = this.#table;
+    const ids = t.live();
+    // The record each id held when listed: a settler may run code at once that frees a later id of the list and
+    // lets a new record take it (see expire).
+    const seqs = ids.map((id) => t.sendSeq[id]!);
+    for (let i = 0; i < ids.length; i++) {
+      const id = ids[i]!;
+      if (t.sendSeq[id] !== seqs[i] || (worker !== undefined && t.worker[id] !== worker)) continue;
       this.#settleFailed(id, error(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
       this.#forget(id, true);
     }

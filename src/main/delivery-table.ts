@@ -221,16 +221,22 @@ export class DeliveryTable {
     this.#count--;
   }
 
-  /** Ids whose deadline passed and whose caller still waits, oldest first (deadlines grow with send order). */
-  expired(now: number, out: number[]): void {
+  /**
+   * Ids whose deadline passed and whose caller still waits, oldest first (deadlines grow with send order), each with
+   * its record's send sequence in `outSeqs`: the record an id stands for, should the id be freed and reused before
+   * the caller gets to it.
+   */
+  expired(now: number, out: number[], outSeqs?: number[]): void {
     const ids = this.#sweepIds;
     const seqs = this.#sweepSeqs;
     while (this.#sweepHead < this.#sweepTail) {
       const slot = this.#sweepHead & (ids.length - 1);
       const id = ids[slot]!;
-      if (this.#waits(id, seqs[slot]!)) {
+      const seq = seqs[slot]!;
+      if (this.#waits(id, seq)) {
         if (this.deadline[id]! > now) break;
         out.push(id);
+        outSeqs?.push(seq);
       }
       this.#sweepHead++;
     }

@@ -40,10 +40,20 @@ export class SignalWatch {
     this.#onAbort = onAbort;
   }
 
-  /** Record `id` is released when `signal` aborts, unless it is unwatched first. An id is watched under one signal at a time. */
-  watch(signal: AbortSignal, id: number): void {
+  /**
+   * Record `id` is released when `signal` aborts, unless it is unwatched first. An id is watched under one signal at
+   * a time. Returns false, watching nothing, when `signal` has aborted already: its listener would never be called,
+   * so the caller releases the record itself. That is checked only where the signal has no list, which is always so
+   * after an abort (its listener drops the list at once).
+   */
+  watch(signal: AbortSignal, id: number): boolean {
     let watched = this.#last;
-    if (watched === undefined || watched.signal !== signal) watched = this.#watched.get(signal) ?? this.#start(signal);
+    if (watched === undefined || watched.signal !== signal) {
+      const listed = this.#watched.get(signal);
+      if (listed !== undefined) watched = listed;
+      else if (signal.aborted) return false;
+      else watched = this.#start(signal);
+    }
     this.#last = watched;
     const next = (this.#next ??= new Int32Array(this.#capacity));
     const prev = (this.#prev ??= new Int32Array(this.#capacity));
@@ -52,6 +62,7 @@ export class SignalWatch {
     if (watched.tail === NONE) watched.head = id;
     else next[watched.tail] = id;
     watched.tail = id;
+    return true;
   }
 
   /** Record `id` no longer depends on `signal`; nothing when it is not watched (unwatched already, or aborted). */

@@ -8,6 +8,7 @@
  * Metadata answer until the send's call is older than deliveryTimeoutMs; the record must still be delivered.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it, test } from 'node:test';
 import { ByteBudget } from '../../src/main/byte-budget.js';
 import { Deliveries } from '../../src/main/deliveries.js';
@@ -132,6 +133,23 @@ function send(h: Harness, settler: Settler, position: number, bytes = 10, signal
   h.deliveries.accept(prepared(bytes), TOPICS[0]!, 0, h.sends.begin(), settler, position, signal, now);
 }
 
+/**
+ * A settler whose rejection, at once, has the second of the records `listed` reported delivered (its id freed) and
+ * sends `next` (accepted at `now`), which takes that id: what a caller's synchronous settlement can set off.
+ */
+function freesSecondThenSends(h: Harness, next: Settler, now: number): { settler: Settler; listed: (ids: number[]) => number[] } {
+  let ids: number[] = [];
+  const settler: Settler = {
+    resolve() {},
+    reject() {
+      h.complete(CompletionKind.delivered, [ids[1]!]);
+      h.deliveries.drain();
+      send(h, next, 0, 10, undefined, now);
+    },
+  };
+  return { settler, listed: (read) => (ids = read) };
+}
+
 describe('Deliveries', () => {
   it('settles a delivered batch: offsets and timestamps per record, one budget release, ids freed, counters kept', withHarness({}, async (h) => {
     const batch = new BatchSettler(3);
@@ -181,6 +199,23 @@ describe('Deliveries', () => {
     assert.deepEqual(h.late, [], 'a dropped record has no late outcome');
   }));
 
+  it('a record accepted after its signal aborted is taken back at once (not-sent), as an abort a moment later would', withHarness({}, async (h) => {
+    // A sendBatch's partitioner or serializer may abort the call's signal after earlier records of the slice were
+    // placed and before they are accepted: the signal's listener has fired already and would not fire again.
+    const controller = new AbortController();
+    controller.abort('stop');
+    const settler = new SendSettler();
+    send(h, settler, 0, 10, controller.signal);
+    const ids = h.readRing();
+    await assert.rejects(settler.promise, (error: Error) => error instanceof AbortError && error.delivery === 'not-sent');
+    assert.equal(h.states[ids[0]!], RecordState.cancelled, 'the worker drops it');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'no listener left on the aborted signal');
+    h.complete(CompletionKind.dropped, ids);
+    h.deliveries.drain();
+    assert.equal(h.budget.bufferedBytes, 0);
+    assert.equal(h.deliveries.count, 0);
+  }));
+
   it('an abort after sealing says unknown, and the real outcome comes as a late outcome', withHarness({}, async (h) => {
     const controller = new AbortController();
     const settler = new SendSettler();
@@ -227,6 +262,27 @@ describe('Deliveries', () => {
     assert.equal((await fresh.promise).offset, 101);
   }));
 
+  it('expire releases only the records that were due: not a new record that took the id of one freed meanwhile', withHarness({ deliveryTimeoutMs: 1000 }, async (h) => {
+    // Settling a timed-out caller can run code at once that frees another due record's id and accepts a new record
+    // on it: a RecordWritable's settler destroys the stream, which aborts its signal, which releases its other record
+    // still queued for ring space (id freed, bytes released), and the bytes grant a waiting send. Here the first
+    // caller's rejection does the same in short: the second record is reported delivered, then a new one sent.
+    const late = new SendSettler();
+    const { settler: first, listed } = freesSecondThenSends(h, late, 5000);
+    const second = new SendSettler();
+    send(h, first, 0, 10, undefined, 0);
+    send(h, second, 0, 10, undefined, 0);
+    const ids = listed(h.readRing());
+    h.deliveries.expire(1001);
+    assert.equal((await second.promise).offset, 100, 'the second record was delivered inside the sweep');
+    const [reused] = h.readRing();
+    assert.equal(reused, ids[1], 'the new record took the freed id');
+    assert.equal(h.deliveries.count, 2, 'the new record is live: its deadline is 6000');
+    h.complete(CompletionKind.delivered, [reused!]);
+    h.deliveries.drain();
+    assert.equal((await late.promise).offset, 100);
+  }));
+
   it('failLive fails one worker\'s records honestly (sealed: unknown, others: not-sent) and gives their bytes back', withHarness({ workers: 2 }, async (h) => {
     // ownerOf(0, 0, 2) = 0 and ownerOf(0, 1, 2) = 1.
     const sealed = new SendSettler();
@@ -244,6 +300,23 @@ describe('Deliveries', () => {
     await assert.rejects(buffered.promise, (error: Error) => error instanceof WorkerCrashedError && error.delivery === 'not-sent');
     assert.equal(h.deliveries.count, 1, 'the other worker\'s record lives on');
     assert.equal(h.budget.bufferedBytes, 10);
+  }));
+
+  it('failLive fails only the records it listed: not a new record that took the id of one freed meanwhile', withHarness({}, async (h) => {
+    // As for expire: settling the first record runs code that frees the second's id and sends a new record on it.
+    const fresh = new SendSettler();
+    const { settler: first, listed } = freesSecondThenSends(h, fresh, Date.now());
+    const second = new SendSettler();
+    send(h, first, 0);
+    send(h, second, 0);
+    const ids = listed(h.readRing());
+    h.deliveries.failLive(0, (delivery) => new WorkerCrashedError(delivery, 'gone'));
+    assert.equal((await second.promise).offset, 100, 'the second record was delivered inside the loop');
+    assert.deepEqual(h.readRing(), [ids[1]], 'the new record took the freed id');
+    assert.equal(h.deliveries.count, 1, 'the new record is live');
+    h.complete(CompletionKind.delivered, [ids[1]!]);
+    h.deliveries.drain();
+    assert.equal((await fresh.promise).offset, 100);
   }));
 
   it('drain stops after about maxRecords and says more is waiting', withHarness({}, async (h) => {

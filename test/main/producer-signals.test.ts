@@ -37,3 +37,35 @@ test('a sendBatch waiting in many slices adds a bounded number of listeners to i
     await stalled.close();
   }
 });
+
+test('a partitioner that aborts its sendBatch\'s signal: records placed before the abort are taken back too, none is written', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(2, () => false, { autoAck: true });
+  const controller = new AbortController();
+  let calls = 0;
+  // The second record's partitioning aborts the call: the first was placed already (partition and buffer space)
+  // and waits in the slice to be handed to its worker, after the signal's abort has been dispatched.
+  const partitioner = (): number => {
+    if (++calls === 2) controller.abort('stop');
+    return 0;
+  };
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, partitioner });
+  try {
+    await producer.connect();
+    await producer.send({ topic: 't', value: 'warm-up' }); // the topic's metadata is known: the call takes the fast path
+    calls = 0;
+    const sent = producer.metrics().recordsSent;
+    assert.equal(sent, 1);
+    const results = await producer.sendBatch([{ topic: 't', value: 'a' }, { topic: 't', value: 'b' }, { topic: 't', value: 'c' }], { signal: controller.signal });
+    for (const result of results) {
+      assert.equal(result.status, 'rejected');
+      assert.equal((result.reason as Error).name, 'AbortError');
+      assert.equal((result.reason as { delivery?: string }).delivery, 'not-sent');
+    }
+    await producer.flush();
+    assert.equal(producer.metrics().recordsSent, sent, 'none of the call\'s records was sent');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});

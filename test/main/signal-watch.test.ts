@@ -21,6 +21,23 @@ describe('SignalWatch', () => {
     assert.equal(aborted[0]![1], 'stop');
   });
 
+  it('refuses a watch under a signal that has aborted already, adding no listener that could never be called', () => {
+    const aborted: number[][] = [];
+    const watch = new SignalWatch(CAPACITY, (ids) => aborted.push(ids));
+    const controller = new AbortController();
+    assert.equal(watch.watch(controller.signal, 1), true);
+    controller.abort();
+    assert.deepEqual(aborted, [[1]]);
+    assert.equal(watch.watch(controller.signal, 2), false, 'the caller releases the record itself');
+    assert.equal(watch.watch(AbortSignal.abort(), 3), false, 'nor a signal aborted before its first watch');
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
+    watch.unwatch(controller.signal, 2); // its release unwatches it: no effect
+    const other = new AbortController();
+    assert.equal(watch.watch(other.signal, 4), true);
+    other.abort();
+    assert.deepEqual(aborted, [[1], [4]], 'nothing of the refused ids leaks into another list');
+  });
+
   it('removes the listener when the last id is unwatched, and a later watch adds it again', () => {
     const watch = new SignalWatch(CAPACITY, () => assert.fail('nothing is watched when it aborts'));
     const controller = new AbortController();
