@@ -36,7 +36,11 @@ export class PartitionOffsets extends FailureSettler {
     if (entry === undefined || entry.partition !== metadata.partition || entry.topic !== metadata.topic) {
       entry = this.#entry(metadata.topic, metadata.partition);
     }
-    if (metadata.offset < entry.offset) entry.offset = metadata.offset;
+    // -1 is no offset (a batch the broker answered without one: an old broker's DUPLICATE_SEQUENCE_NUMBER): it stands
+    // only until a batch of the partition with an offset is reported.
+    const offset = metadata.offset;
+    const lowest = entry.offset;
+    if (offset >= 0 ? lowest < 0 || offset < lowest : lowest === Infinity) entry.offset = offset;
     if (position < entry.first) entry.first = position;
     super.resolve(position, metadata);
   }

@@ -83,11 +83,13 @@ export class KafkaJSProducer {
       checkCallSettings(batch, this.#mapped.resolved);
       const records = toRecords(batch.topicMessages);
       const producer = this.#connected();
-      const offsets = new PartitionOffsets(records.length);
-      const { failures } = await sendBatchThrough(producer, records, offsets);
+      let offsets: PartitionOffsets | undefined;
+      const { failures } = await sendBatchThrough(producer, records, (count) => (offsets = new PartitionOffsets(count)));
       // KafkaJS fails the call with its first failed message; failures are in the order of the call.
       if (failures.length > 0) throw failures[0]!.reason;
-      return toRecordMetadata(offsets.partitions());
+      // With acks 0 no broker answers, and KafkaJS answers the call with no entries.
+      if (this.#mapped.resolved.acks === 0) return [];
+      return toRecordMetadata(offsets!.partitions());
     });
   }
 

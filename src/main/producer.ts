@@ -41,20 +41,23 @@ import type { Transaction, TransactionOptions } from './transactions/transaction
 import { firstRejection, inTransaction, runTransaction } from './transactions/run-transaction.js';
 
 let batchThrough: (
-  producer: Producer, records: readonly ProducerRecord[], settler: FailureSettler, signal: AbortSignal | undefined,
+  producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal: AbortSignal | undefined,
 ) => Promise<SendBatchFailures>;
 
 /**
- * `producer.sendBatch(records, { results: 'failures', signal })`, settled through `settler`, made for
- * `records.length` records: a FailureSettler whose subclass notes what its caller needs of each delivered record as
- * it is reported. For this package's KafkaJS layer, which answers a send with each partition's first offset and
- * would otherwise need a result object per record to find them (src/kafkajs/partition-offsets.ts). Not exported
- * by the package; the Producer's static block, the one place that can reach #sendBatch, sets it.
+ * `producer.sendBatch(records, { results: 'failures', signal })`, settled through the settler `settlerFor` makes:
+ * a FailureSettler whose subclass notes what its caller needs of each delivered record as it is reported. For this
+ * package's KafkaJS layer, which answers a send with each partition's first offset and would otherwise need a
+ * result object per record to find them (src/kafkajs/partition-offsets.ts). Not exported by the package; the
+ * Producer's static block, the one place that can reach #sendBatch, sets it.
+ *
+ * Made for the records actually submitted, not for `records`: a tracing observer may hand on other records (the
+ * sendBatch channel's `records`), and a settler counting down from the caller's count would then never finish.
  */
 export function sendBatchThrough(
-  producer: Producer, records: readonly ProducerRecord[], settler: FailureSettler, signal?: AbortSignal,
+  producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal?: AbortSignal,
 ): Promise<SendBatchFailures> {
-  return batchThrough(producer, records, settler, signal);
+  return batchThrough(producer, records, settlerFor, signal);
 }
 
 export class Producer extends EventEmitter {
@@ -177,20 +180,20 @@ export class Producer extends EventEmitter {
   }
 
   static {
-    batchThrough = (producer, records, settler, signal) =>
-      producer.#tracedBatch(records, { results: 'failures', signal }, settler) as Promise<SendBatchFailures>;
+    batchThrough = (producer, records, settlerFor, signal) =>
+      producer.#tracedBatch(records, { results: 'failures', signal }, settlerFor) as Promise<SendBatchFailures>;
   }
 
-  /** sendBatch, settled through `settler` when one is given (sendBatchThrough), else through the one `options` asks for. */
-  #tracedBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settler: FailureSettler | undefined): Promise<SendBatchResult> {
+  /** sendBatch, settled through the settler `settlerFor` makes when given (sendBatchThrough), else through the one `options` asks for. */
+  #tracedBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settlerFor: ((count: number) => FailureSettler) | undefined): Promise<SendBatchResult> {
     if (channels.sendBatch.hasSubscribers) {
       const traced: SendBatchContext = { records };
-      return channels.sendBatch.tracePromise(() => this.#sendBatch(traced.records, options, settler), traced);
+      return channels.sendBatch.tracePromise(() => this.#sendBatch(traced.records, options, settlerFor), traced);
     }
-    return this.#sendBatch(records, options, settler);
+    return this.#sendBatch(records, options, settlerFor);
   }
 
-  #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions, given: FailureSettler | undefined): Promise<SendBatchResult> {
+  #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settlerFor: ((count: number) => FailureSettler) | undefined): Promise<SendBatchResult> {
     const results = options.results;
     if (results !== undefined && results !== 'all' && results !== 'failures') {
       return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
@@ -205,7 +208,7 @@ export class Producer extends EventEmitter {
       }
       signal = inTransaction(signal, transactions);
     }
-    const settler = given ?? (results === 'failures' ? new FailureSettler(records.length) : new BatchSettler(records.length));
+    const settler = settlerFor !== undefined ? settlerFor(records.length) : results === 'failures' ? new FailureSettler(records.length) : new BatchSettler(records.length);
     this.#intake.submitBatch(records, signal, settler);
     transactions?.track(settler.promise, firstRejection);
     return settler.promise;

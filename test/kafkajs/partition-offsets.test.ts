@@ -44,3 +44,18 @@ test('a call without records resolves at once, with no partition', async () => {
   assert.deepEqual(await settler.promise, { records: 0, failures: [] });
   assert.deepEqual(settler.partitions(), []);
 });
+
+test('a batch answered without an offset (-1) does not hide the offsets of the partition\'s other batches', async () => {
+  const settler = new PartitionOffsets(5);
+  // An old broker answers a duplicate batch with DUPLICATE_SEQUENCE_NUMBER and offset -1: delivered, but no offset.
+  deliver(settler, 0, 't', 0, -1);
+  deliver(settler, 1, 't', 0, -1);
+  deliver(settler, 2, 't', 0, 57);
+  deliver(settler, 3, 't', 0, 58);
+  deliver(settler, 4, 't', 1, -1);
+  await settler.promise;
+  assert.deepEqual(settler.partitions(), [
+    { topic: 't', partition: 0, offset: 57, first: 0 },
+    { topic: 't', partition: 1, offset: -1, first: 4 },
+  ], 'the lowest real offset, and -1 only where no batch had one');
+});

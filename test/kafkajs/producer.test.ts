@@ -85,6 +85,16 @@ test('a send is one traced sendBatch that keeps no result per record, and answer
   );
 });
 
+test('acks 0: the call resolves with no entries, as KafkaJS\'s does, and the messages are written', { timeout: 120_000 }, async () => {
+  const topic = await topicFor('acks0');
+  // No broker answers with acks 0: there is no offset to report, and KafkaJS answers such a call with [].
+  const result = await withProducer(kafka.producer({ ringkafka: { acks: 0 } }), (producer) =>
+    producer.send({ topic, acks: 0, messages: [{ value: 'one' }, { value: 'two' }, { value: 'three' }] }));
+  assert.deepEqual(result, []);
+  const read = await consume(brokers, topic, 3);
+  assert.deepEqual(read.map((r) => r.value).sort(), ['one', 'three', 'two']);
+});
+
 test('headers and an explicit partition', { timeout: 120_000 }, async () => {
   const topic = await topicFor('headers');
   await withProducer(kafka.producer(), async (producer) => {

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { Producer } from '../../src/main/producer.js';
+import { Producer, sendBatchThrough } from '../../src/main/producer.js';
+import { FailureSettler } from '../../src/main/settlers.js';
 import { channels, type BatchOutcomeMessage } from '../../src/main/tracing.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { until } from '../helpers/readback.js';
@@ -95,6 +96,33 @@ test('ringkafka:worker: retries (with the broker\'s error code), epoch bumps and
     assert.equal(typeof events[3]!.broker, 'number');
   } finally {
     channels.worker.unsubscribe(onWorker);
+    await producer.close();
+    await broker.close();
+  }
+});
+
+test('an observer that hands on other records than the caller\'s: a sendBatchThrough call still settles, for what was sent', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(2, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  // Outside the channel's contract (a copy of the same records), but a call must not hang on it: the KafkaJS layer's
+  // settler counted down from the caller's two records, and only one was ever submitted.
+  const dropFirst = { ...record('sendBatch', []), start: (context: { records: readonly unknown[] }) => void (context.records = context.records.slice(1)) };
+  channels.sendBatch.subscribe(dropFirst);
+  try {
+    let counted = -1;
+    let settled = false;
+    const call = sendBatchThrough(producer, [{ topic: 't', partition: 0, value: 'a' }, { topic: 't', partition: 1, value: 'b' }], (count) => {
+      counted = count;
+      return new FailureSettler(count);
+    });
+    void call.then(() => (settled = true));
+    await producer.flush();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(counted, 1, 'the settler is made for the records submitted');
+    assert.equal(settled, true, 'every record sent has its result, so the call has settled');
+    assert.deepEqual(await call, { records: 1, failures: [] });
+  } finally {
+    channels.sendBatch.unsubscribe(dropFirst);
     await producer.close();
     await broker.close();
   }
