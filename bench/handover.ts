@@ -8,8 +8,7 @@
  *
  * Each mode runs in its own process, after 600,000 records of warm-up, and prints records/s, the main thread's busy
  * time per record (event-loop utilisation), the process's CPU per record and its peak resident set (VmHWM, Linux;
- * warm-up included). Modes alternate round by round
- * (`--rounds N`, default 2), since this VM's speed drifts:
+ * warm-up included). Modes alternate round by round (`--rounds N`, default 2), since this VM's speed drifts:
  *
  *   bytes      sendBatch(records, { results: 'failures' }), Buffer values
  *   all        the same with results: 'all' (a settled result per record)
