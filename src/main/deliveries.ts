@@ -41,6 +41,12 @@ export interface DeliveriesContext {
   emit(event: 'lateOutcome', payload: object): void;
 }
 
+/** Records listed by Deliveries.listLive: ids, and the send sequence each held then. */
+export interface LiveRecords {
+  readonly ids: readonly number[];
+  readonly seqs: readonly number[];
+}
+
 export class Deliveries {
   readonly #context: DeliveriesContext;
   readonly #table: DeliveryTable;
@@ -201,23 +207,41 @@ export class Deliveries {
   failQueued(worker: number | undefined, error: Error): void {
     for (const handle of this.#context.handles) {
       if (worker !== undefined && handle.index !== worker) continue;
-      for (const id of handle.stopFeed()) {
-        this.#settleFailed(id, error);
-        this.#forget(id, true);
-      }
+      this.failUnqueued(handle.stopFeed(), error);
+    }
+  }
+
+  /** Fails the records a stopped feed handed back (WorkerHandle.stopFeed): they never reached a worker. */
+  failUnqueued(ids: readonly number[], error: Error): void {
+    for (const id of ids) {
+      this.#settleFailed(id, error);
+      this.#forget(id, true);
     }
   }
 
   /** Fails every live record of `worker` (or all): sealed ones may have been written ('unknown'), others not. */
   failLive(worker: number | undefined, error: (delivery: Delivery) => Error): void {
+    this.failListed(this.listLive(worker), error);
+  }
+
+  /** The live records of `worker` (or all) now, for failListed: each id with the send sequence of its record. */
+  listLive(worker: number | undefined): LiveRecords {
     const t = this.#table;
-    const ids = t.live();
-    // The record each id held when listed: a settler may run code at once that frees a later id of the list and
-    // lets a new record take it (see expire).
-    const seqs = ids.map((id) => t.sendSeq[id]!);
+    const ids = t.live().filter((id) => worker === undefined || t.worker[id] === worker);
+    return { ids, seqs: ids.map((id) => t.sendSeq[id]!) };
+  }
+
+  /**
+   * Fails the listed records (sealed ones 'unknown', others 'not-sent') that are still live. Each id is checked to
+   * hold the record listed: settling a caller can run code at once that frees a later id of the list and lets a
+   * new record take it (see expire), and a record accepted after the list was made is not failed.
+   */
+  failListed(list: LiveRecords, error: (delivery: Delivery) => Error): void {
+    const t = this.#table;
+    const { ids, seqs } = list;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
-      if (t.sendSeq[id] !== seqs[i] || (worker !== undefined && t.worker[id] !== worker)) continue;
+      if (t.sendSeq[id] !== seqs[i]) continue;
       this.#settleFailed(id, error(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
       this.#forget(id, true);
     }

@@ -171,9 +171,15 @@ export class WorkerGroup {
     deliveries.drain();
     this.#context.transactions?.workerCrashed(error);
     const message = `worker ${handle.index} crashed: ${String(error)}`;
-    deliveries.failQueued(handle.index, new WorkerCrashedError('not-sent', message, { cause: error }));
-    deliveries.failLive(handle.index, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
+    // In this order. Failing a record gives its bytes back, and the budget grants a waiting send at once: one for
+    // this worker's partitions must go to the new ring, where it waits for the replacement, not to the dead
+    // thread's stopped feed, where nothing would ever read it or free its id and bytes. So the dead thread's
+    // records are listed first (one accepted later is not failed), and its memory is renewed before any fails.
+    const live = deliveries.listLive(handle.index);
+    const queued = handle.stopFeed();
     handle.renew();
+    deliveries.failUnqueued(queued, new WorkerCrashedError('not-sent', message, { cause: error }));
+    deliveries.failListed(live, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
     // transactional producer keeps its one id instead (a new one would fence it): the transaction manager was told
     // of the crash, and moves the epoch on before sequences matter again.

@@ -14,7 +14,8 @@ import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js'
 import { WorkerGroup } from '../../src/main/worker-group.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
 import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
-import { RingSlot } from '../../src/shared/ring.js';
+import { RingReader, RingSlot } from '../../src/shared/ring.js';
+import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
 import { FakePool, withFakePool } from './fixtures/fake-pool.js';
 import { channels } from '../../src/main/tracing.js';
 
@@ -34,16 +35,16 @@ async function turns(count = 5): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(options: { autoStart?: boolean } = {}) {
+function setup(options: { autoStart?: boolean; maxBytes?: number } = {}) {
   const memory = allocateProducerMemory(16);
-  const budget = new ByteBudget(memory.control, { maxBytes: 1000, maxRecords: 16 });
+  const budget = new ByteBudget(memory.control, { maxBytes: options.maxBytes ?? 1000, maxRecords: 16 });
   const sends = new SendTracker();
   const handles = [new WorkerHandle(0), new WorkerHandle(1)];
   const deliveries = new Deliveries({
     budget, sends, handles, recordStates: memory.recordStates, deliveryTimeoutMs: 60_000,
     registry: { byIndex: () => TOPIC }, emit: () => {},
   });
-  const pool = new FakePool(options);
+  const pool = new FakePool(options.autoStart === undefined ? {} : { autoStart: options.autoStart });
   const crashes: [unknown, number][] = [];
   const launch: Omit<WorkerLaunch, 'producerId' | 'producerEpoch'> = {
     workerCount: 2, control: memory.control.buffer, recordStates: memory.recordStates, identity: null, settings: {} as WorkerLaunch['settings'],
@@ -63,7 +64,14 @@ function setup(options: { autoStart?: boolean } = {}) {
     deliveries.accept(prepared, TOPIC, partition, sends.begin(), settler, 0, undefined, Date.now());
     return settler;
   };
-  return { group, pool, crashes, send, budget, deliveries };
+  /** A record for `partition` that waits for buffer space, accepted when granted, as a waiting send is. */
+  const sendWhenRoom = (partition: number): SendSettler => {
+    const settler = new SendSettler();
+    const prepared = { topic: 'alpha', key: null, value: new Uint8Array(10), headers: [], timestamp: 1, partition, size: 10, valueBytes: 10 };
+    budget.wait(10, 1, 60_000, undefined, () => deliveries.accept(prepared, TOPIC, partition, sends.begin(), settler, 0, undefined, Date.now()), (error) => settler.reject(0, error));
+    return settler;
+  };
+  return { group, pool, crashes, send, sendWhenRoom, budget, deliveries };
 }
 
 /** A test body run against a fresh setup, whose ports are closed however it ends. */
@@ -118,6 +126,25 @@ describe('WorkerGroup', () => {
     assert.notEqual(replacement.recordRing, pool.inits[0]!.recordRing, 'the replacement has its own rings');
     assert.equal(deliveries.count, 1, 'only the other worker\'s record is left');
     void kept.promise.catch(() => undefined);
+  }));
+
+  it('a send granted buffer space while a crashed worker\'s records fail goes to the replacement\'s ring, not the dead one\'s', withSetup({ maxBytes: 20 }, async ({ group, pool, send, sendWhenRoom, budget, deliveries }) => {
+    await group.start();
+    const lost = [send(0), send(0)];
+    // The budget is full: this one waits, and failing the crashed worker's records grants it at once.
+    const waiting = sendWhenRoom(0);
+    let settled = false;
+    void waiting.promise.then(() => (settled = true), () => (settled = true));
+    pool.workers[0]!.crash(new Error('gone'));
+    for (const settler of lost) await assert.rejects(settler.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent');
+    assert.equal(deliveries.count, 1, 'the granted record is live');
+    assert.equal(budget.bufferedBytes, 10);
+    await until(() => pool.workers.length === 3, 'a replacement started');
+    const ring = new RingReader(pool.inits[2]!.recordRing);
+    const entries: number[] = [];
+    while (ring.read() >= 0) if (ring.data[ring.offset] === EntryKind.record) entries.push(readU32(ring.data, ring.offset + 4));
+    assert.equal(entries.length, 1, 'the granted record waits in the replacement\'s ring');
+    assert.equal(settled, false, 'and its caller waits for its outcome');
   }));
 
   it('after stopReplacing a crash is neither reported nor replaced', withSetup({}, async ({ group, pool, crashes }) => {
