@@ -20,6 +20,7 @@ export interface Admission {
 export class AdmissionQueue<Waiting extends Admission> {
   readonly #admit: (waiting: Waiting) => Promise<void>;
   readonly #reject: (waiting: Waiting, error: Error) => void;
+  readonly #drained: (() => void) | undefined;
   /**
    * Sends from `#head` on wait; each slot is emptied once its send is through, since the queue empties only when
    * no send arrives while one is admitted, and an admitted send holds its record (the caller's bytes) and settler.
@@ -30,11 +31,13 @@ export class AdmissionQueue<Waiting extends Admission> {
 
   /**
    * `admit` takes a waiting send to the point where it is accepted or queued for buffer space; `reject` settles
-   * one that failed or aborted. Neither is called for a send already settled.
+   * one that failed or aborted. Neither is called for a send already settled. `drained` hears that the queue
+   * emptied: every send pushed so far is through.
    */
-  constructor(admit: (waiting: Waiting) => Promise<void>, reject: (waiting: Waiting, error: Error) => void) {
+  constructor(admit: (waiting: Waiting) => Promise<void>, reject: (waiting: Waiting, error: Error) => void, drained?: () => void) {
     this.#admit = admit;
     this.#reject = reject;
+    this.#drained = drained;
   }
 
   get isEmpty(): boolean {
@@ -80,5 +83,6 @@ export class AdmissionQueue<Waiting extends Admission> {
     this.#queue = [];
     this.#head = 0;
     this.#running = false;
+    this.#drained?.();
   }
 }

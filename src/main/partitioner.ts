@@ -48,6 +48,9 @@ export class StickyPartitioner {
   readonly #batchMaxBytes: number;
   readonly #random: () => number;
   readonly #topics = new Map<string, StickyState>();
+  /** The last topic's state and name: a run of records to one topic compares a string instead of a map lookup each. */
+  #lastTopic: string | undefined;
+  #lastState: StickyState | undefined;
 
   constructor(options: StickyPartitionerOptions) {
     this.#batchMaxBytes = options.batchMaxBytes;
@@ -61,11 +64,13 @@ export class StickyPartitioner {
    * current partition is still in it runs once per array, not once per record. `partitionCount` is an integer >= 1.
    */
   partition(topic: string, partitionCount: number, recordBytes: number, available?: readonly number[]): number {
-    let state = this.#topics.get(topic);
+    let state = topic === this.#lastTopic ? this.#lastState! : this.#topics.get(topic);
     if (state === undefined) {
       state = { partition: -1, due: true, bytes: 0, checkedIn: undefined };
       this.#topics.set(topic, state);
     }
+    this.#lastTopic = topic;
+    this.#lastState = state;
     const candidates = available !== undefined && available.length > 0 ? available : undefined;
     let current = state.partition;
     // Pick again when due, when the topic shrank (re-created), or when the partition lost its leader: records

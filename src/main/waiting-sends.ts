@@ -1,7 +1,8 @@
 /**
  * Sends that wait for what placing them needs first: the connection, their topic's metadata, or (transaction
  * protocol v1) their partition's place in the transaction. The rare path: once connected and warm, no send waits
- * here, and the intake's check for it (`has`) costs one size test.
+ * here, and the intake's check for it (`has`) costs one size test: a topic's queue is dropped once it drains, so
+ * the map is empty again after the first sends of a producer's life have waited for the connection.
  *
  * One FIFO per topic (admission-queue.ts): order matters within a partition, and a topic whose metadata never comes
  * must not hold up the others for bufferTimeoutMs. Each send is admitted in call order, within its own
@@ -56,15 +57,26 @@ export class WaitingSends {
     return this.#queues.size > 0 && this.#queues.get(topic)?.isEmpty === false;
   }
 
+  /** Topics with a queue, drained or not: for tests. */
+  get queuedTopics(): number {
+    return this.#queues.size;
+  }
+
   /** Queues a send behind its topic's earlier waiting sends. */
   push(waiting: WaitingSend): void {
     let queue = this.#queues.get(waiting.prepared.topic);
     if (queue === undefined) {
-      queue = new AdmissionQueue<WaitingSend>(
+      const topic = waiting.prepared.topic;
+      const created: AdmissionQueue<WaitingSend> = new AdmissionQueue<WaitingSend>(
         (next) => this.#admit(next),
         (next, error) => this.#context.failed(next, error),
+        // A queue kept after it drained would cost every later send of the producer's life a lookup in `has`.
+        () => {
+          if (this.#queues.get(topic) === created && created.isEmpty) this.#queues.delete(topic);
+        },
       );
-      this.#queues.set(waiting.prepared.topic, queue);
+      queue = created;
+      this.#queues.set(topic, queue);
     }
     queue.push(waiting);
   }

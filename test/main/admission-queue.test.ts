@@ -29,6 +29,7 @@ function queue() {
         });
       }),
     (w, error) => log.push(`reject ${w.name}: ${error.message}`),
+    () => log.push('drained'),
   );
   const next = async (): Promise<void> => {
     for (let i = 0; i < 5 && gates.length === 0; i++) await new Promise((resolve) => setImmediate(resolve));
@@ -49,6 +50,20 @@ describe('AdmissionQueue', () => {
     await next();
     assert.deepEqual(log, ['admit a', 'admit b']);
     await next();
+    assert.equal(q.isEmpty, true);
+  });
+
+  it('says it drained once every send pushed is through, not while one is still being admitted', async () => {
+    const { q, log, next } = queue();
+    q.push(waiting('a'));
+    await next();
+    assert.deepEqual(log, ['admit a', 'drained']);
+    q.push(waiting('b'));
+    q.push(waiting('c'));
+    await next();
+    assert.deepEqual(log.slice(2), ['admit b', 'admit c'], 'c is being admitted: not drained');
+    await next();
+    assert.deepEqual(log.slice(4), ['drained']);
     assert.equal(q.isEmpty, true);
   });
 
@@ -110,7 +125,7 @@ describe('AdmissionQueue', () => {
     assert.deepEqual(log, ['admit a', 'reject a: closed', 'reject b: closed']);
     assert.equal(getEventListeners(controller.signal, 'abort').length, 0);
     await next(); // a's admission ends after it was failed: nothing more is reported for it
-    assert.equal(log.length, 3);
+    assert.deepEqual(log.slice(3), ['drained']);
     assert.equal(q.isEmpty, true);
   });
 

@@ -61,6 +61,25 @@ describe('WaitingSends', () => {
     assert.equal(sends.has('a'), false);
   });
 
+  it('drops a topic\'s queue once it drains (so `has` is a size test again), and a later wait gets a new one', async () => {
+    const { sends, log, connect, learn } = waitingSends();
+    sends.push(send('a', 1));
+    sends.push(send('b', 2));
+    assert.equal(sends.queuedTopics, 2);
+    connect();
+    learn('a');
+    await turns();
+    assert.equal(sends.queuedTopics, 1, 'a drained; b still waits for its metadata');
+    learn('b');
+    await turns();
+    assert.equal(sends.queuedTopics, 0);
+    sends.push(send('a', 3));
+    assert.equal(sends.has('a'), true);
+    await turns();
+    assert.deepEqual(log, ['admitted 1 to a', 'admitted 2 to b', 'admitted 3 to a']);
+    assert.equal(sends.queuedTopics, 0);
+  });
+
   it('admits in call order per topic, once connected and the metadata is known, and a slow topic holds up no other', async () => {
     const { sends, log, connect, learn } = waitingSends();
     sends.push(send('slow', 1));
