@@ -31,13 +31,17 @@ export function untilDeadline(promise: Promise<unknown>, deadline: number, signa
 
 /**
  * `work`, unless `signal` aborts first: then an AbortError ('not-sent') saying `what` was aborted; the wait is
- * dropped, the work goes on. The abort listener is always removed.
+ * dropped, the work goes on. The abort listener is always removed, and the work's own failure is always observed
+ * (nobody else may be left to: an unhandled rejection ends the process).
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
   if (signal === undefined) return work;
   return new Promise<T>((resolve, reject) => {
     const onAbort = (): void => reject(new AbortError('not-sent', what, { cause: signal.reason }));
-    if (signal.aborted) return onAbort();
+    if (signal.aborted) {
+      work.catch(() => undefined);
+      return onAbort();
+    }
     signal.addEventListener('abort', onAbort, { once: true });
     void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });

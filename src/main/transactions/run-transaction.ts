@@ -3,6 +3,7 @@
  * Producer so it stays about sending: running a function in a transaction (commit, or abort on any failure), the `tx`
  * bound to one transaction, and the signal and failure bookkeeping of a send in a transaction.
  */
+import { AbortError } from '../../shared/producer-errors.js';
 import { TransactionStateError } from '../../shared/transaction-errors.js';
 import { untilAborted } from '../deadlines.js';
 import type { ProducerRecord } from '../serialize.js';
@@ -33,6 +34,8 @@ export async function runTransaction<T>(
   const tx = transactionHandle(producer, transactions);
   let result: T;
   try {
+    // The signal may have aborted while the transaction began (the connection, InitProducerId): fn never runs then.
+    if (signal?.aborted) throw new AbortError('not-sent', 'the transaction was aborted', { cause: signal.reason });
     result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal, 'the transaction was aborted');
     await producer.commitTransaction({ signal });
   } catch (error) {

@@ -39,7 +39,7 @@ import type { Coordinators } from './coordinators.js';
 import { recordFailure, transactionError, type TransactionFailure } from './transaction-errors.js';
 import { PartitionAdds } from './partition-adds.js';
 import type { OffsetsToCommit } from './offsets.js';
-import { toOffsetTopics } from './offsets.js';
+import { toOffsetTopics, type OffsetTopic } from './offsets.js';
 
 export type TransactionState = 'uninitialized' | 'ready' | 'open' | 'ending' | 'committing' | 'abortable' | 'fatal';
 
@@ -229,19 +229,22 @@ export class TransactionManager {
    * (state 'committing'), sends the same EndTxn(commit) again.
    */
   commit(signal?: AbortSignal): Promise<void> {
+    // A refused call is not the ending close waits for: the commit or abort under way still is.
+    const refused = this.#refusal('commit', ['open', 'committing']);
+    if (refused !== undefined) return Promise.reject(refused);
     const ending = this.#commit(signal);
     this.#ending = ending.catch(() => undefined);
     return ending;
   }
 
   async #commit(signal: AbortSignal | undefined): Promise<void> {
-    this.#check('commit', ['open', 'committing']);
     if (this.#state === 'committing') return this.#end(true, signal);
     this.#state = 'ending';
     try {
       await this.#settled(signal);
     } catch (error) {
-      if (this.#state === 'ending') this.#state = 'open'; // aborted while records were still out: commit again, or abort
+      // Aborted while records were still out: commit again, or abort; only abort if one of them failed meanwhile.
+      if (this.#state === 'ending') this.#state = this.#failure === undefined ? 'open' : 'abortable';
       throw error;
     }
     if (this.#failure !== undefined) {
@@ -260,13 +263,14 @@ export class TransactionManager {
    * already are waited for, then EndTxn(abort) discards what was written.
    */
   abort(signal?: AbortSignal): Promise<void> {
+    const refused = this.#refusal('abort', ['open', 'abortable']);
+    if (refused !== undefined) return Promise.reject(refused);
     const ending = this.#abort(signal);
     this.#ending = ending.catch(() => undefined);
     return ending;
   }
 
   async #abort(signal: AbortSignal | undefined): Promise<void> {
-    this.#check('abort', ['open', 'abortable']);
     this.#state = 'ending';
     this.#cancel.abort(new TransactionStateError('the transaction was aborted'));
     try {
@@ -286,14 +290,16 @@ export class TransactionManager {
   /** Adds consumed offsets to the open transaction: they commit (or not) with its records. */
   sendOffsets(offsets: OffsetsToCommit, signal?: AbortSignal): Promise<void> {
     this.#check('send offsets', ['open']);
+    // Bad input is the caller's error, before anything reaches a coordinator: the transaction stays open.
+    const topics = toOffsetTopics(offsets.offsets);
     this.#touched = true;
-    const work = this.#sendOffsets(offsets, signal);
+    const work = this.#sendOffsets(offsets, topics, signal);
     // Commit and abort wait for it like for a send: EndTxn must not overtake the offsets of its transaction.
     this.#hold(work.catch(() => undefined));
     return work;
   }
 
-  async #sendOffsets(offsets: OffsetsToCommit, signal: AbortSignal | undefined): Promise<void> {
+  async #sendOffsets(offsets: OffsetsToCommit, topics: OffsetTopic[], signal: AbortSignal | undefined): Promise<void> {
     const { transactionalId } = this.#settings;
     const deadline = Date.now() + this.#settings.blockMs;
     try {
@@ -309,7 +315,7 @@ export class TransactionManager {
         generationId: offsets.generationId ?? -1,
         memberId: offsets.memberId ?? '',
         groupInstanceId: offsets.groupInstanceId ?? null,
-        topics: toOffsetTopics(offsets.offsets),
+        topics,
       }, {
         deadline, signal, errorOf: firstPartitionError,
         ...(this.#protocol === 1 && { maxVersion: V1_MAX_TXN_OFFSET_COMMIT }),
@@ -415,8 +421,14 @@ export class TransactionManager {
   }
 
   #check(action: string, allowed: readonly TransactionState[]): void {
-    if (allowed.includes(this.#state)) return;
-    if (this.#state === 'fatal' || this.#state === 'abortable') throw this.#failure!;
+    const refused = this.#refusal(action, allowed);
+    if (refused !== undefined) throw refused;
+  }
+
+  /** Why `action` is refused in the current state; undefined when it is allowed. */
+  #refusal(action: string, allowed: readonly TransactionState[]): Error | undefined {
+    if (allowed.includes(this.#state)) return undefined;
+    if (this.#state === 'fatal' || this.#state === 'abortable') return this.#failure!;
     const why: Record<TransactionState, string> = {
       uninitialized: 'the producer is not connected yet',
       ready: 'no transaction is open',
@@ -426,7 +438,7 @@ export class TransactionManager {
       abortable: '',
       fatal: '',
     };
-    throw new TransactionStateError(`cannot ${action}: ${why[this.#state]}`);
+    return new TransactionStateError(`cannot ${action}: ${why[this.#state]}`);
   }
 
   /** Counts `work` as an operation of the open transaction until it settles (it must not reject). */

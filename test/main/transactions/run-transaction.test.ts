@@ -1,7 +1,13 @@
-/** run-transaction.ts: the first failed record of a sendBatch, in either form of its results, fails the transaction. */
+/**
+ * run-transaction.ts: the first failed record of a sendBatch, in either form of its results, fails the transaction;
+ * `transaction(fn)` against a scripted coordinator.
+ */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { firstRejection } from '../../../src/main/transactions/run-transaction.js';
+import { firstRejection, runTransaction, type TransactionalCalls } from '../../../src/main/transactions/run-transaction.js';
+import type { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
+import { AbortError } from '../../../src/shared/producer-errors.js';
+import { setUp } from '../../helpers/scripted-coordinators.js';
 
 const value = { topic: 't', partition: 0, offset: 1, timestamp: 1 };
 
@@ -18,3 +24,30 @@ describe('firstRejection', () => {
     assert.equal(firstRejection({ records: 3, failures: [] }), undefined);
   });
 });
+
+/** The producer's transactional calls, reduced to the manager's: enough for runTransaction when fn sends nothing. */
+function calls(manager: TransactionManager): TransactionalCalls {
+  return {
+    commitTransaction: (options) => manager.commit(options?.signal),
+    abortTransaction: () => manager.abort(),
+  } as TransactionalCalls;
+}
+
+describe('runTransaction', () => {
+  it('never runs fn once the signal aborted while the transaction began: it aborts and says AbortError', async () => {
+    const { manager } = await setUp();
+    const controller = new AbortController();
+    // Producer.transaction checks the signal, then awaits beginTransaction(); the abort lands during that await.
+    await manager.begin();
+    controller.abort(new Error('shutdown'));
+    let ran = false;
+    const fn = async (): Promise<number> => {
+      ran = true;
+      throw new Error('its sends were dropped by the abort');
+    };
+    await assert.rejects(runTransaction(calls(manager), manager, fn, controller.signal), (e: unknown) => e instanceof AbortError && e.delivery === 'not-sent');
+    assert.equal(ran, false, 'fn ran: its failure would reach nobody (an unhandled rejection ends the process)');
+    assert.equal(manager.state, 'ready');
+  });
+});
+

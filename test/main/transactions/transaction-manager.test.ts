@@ -4,77 +4,12 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { Coordinators } from '../../../src/main/transactions/coordinators.js';
-import { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
-import { BrokerError } from '../../../src/shared/errors.js';
-import { createProducerIdentity, ProducerIdentityView } from '../../../src/shared/producer-identity.js';
+import { BrokerError, ConfigError } from '../../../src/shared/errors.js';
 import {
   ProducerFencedError, TransactionAbortableError, TransactionRetriableError, TransactionStateError,
 } from '../../../src/shared/transaction-errors.js';
-
-interface Call {
-  readonly api: string;
-  readonly request: Record<string, unknown>;
-  readonly maxVersion: number | undefined;
-}
-
-type Answer = Record<string, unknown> | Error;
-
-/** A coordinator that answers each API from a queue of scripted answers (default: success) and records every call. */
-class ScriptedCoordinators {
-  readonly calls: Call[] = [];
-  readonly answers = new Map<string, Answer[]>();
-  constructor(readonly transactionVersion: number) {}
-
-  script(api: string, ...answers: Answer[]): void {
-    this.answers.set(api, [...(this.answers.get(api) ?? []), ...answers]);
-  }
-
-  async connection(): Promise<{ finalizedFeature(name: string): number }> {
-    return { finalizedFeature: (name) => (name === 'transaction.version' ? this.transactionVersion : 0) };
-  }
-
-  async call(_type: number, _key: string, api: { name: string }, request: Record<string, unknown>, options: { maxVersion?: number }): Promise<unknown> {
-    this.calls.push({ api: api.name, request, maxVersion: options.maxVersion });
-    const next = this.answers.get(api.name)?.shift();
-    if (next instanceof Error) throw next;
-    if (next !== undefined) return next;
-    switch (api.name) {
-      case 'InitProducerId': return { errorCode: 0, producerId: 42n, producerEpoch: 7 };
-      case 'EndTxn': return { errorCode: 0, producerId: -1n, producerEpoch: -1 };
-      case 'TxnOffsetCommit': return { topics: [{ name: 'in', partitions: [{ partition: 0, errorCode: 0 }] }] };
-      case 'AddPartitionsToTxn': return { topics: [{ name: 't', partitions: [{ partition: 0, errorCode: 0 }] }] };
-      default: return { errorCode: 0 };
-    }
-  }
-}
-
-async function setUp(transactionVersion = 2) {
-  const drained = { promise: Promise.resolve() };
-  const coordinators = new ScriptedCoordinators(transactionVersion);
-  const view = new ProducerIdentityView(createProducerIdentity());
-  const manager = new TransactionManager(
-    { transactionalId: 'tx-1', transactionTimeoutMs: 60_000, blockMs: 1000 },
-    coordinators as unknown as Coordinators,
-    view,
-    () => drained.promise,
-  );
-  await manager.init();
-  return { coordinators, view, manager, drained };
-}
-
-/** A promise and the functions that settle it. */
-function deferred<T>() {
-  let resolve!: (value: T) => void;
-  let reject!: (error: unknown) => void;
-  const promise = new Promise<T>((res, rej) => ((resolve = res), (reject = rej)));
-  return { promise, resolve, reject };
-}
-
-const turns = async (n = 5): Promise<void> => {
-  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
-};
+import { deferred, setUp, turns } from '../../helpers/scripted-coordinators.js';
 
 describe('TransactionManager', () => {
   it('publishes the InitProducerId identity to the workers and is ready', async () => {
@@ -341,4 +276,58 @@ describe('TransactionManager', () => {
       assert.equal(manager.state, 'open');
     });
   });
+
+  describe('calls at awkward moments', () => {
+    it('a refused abort while a commit waits does not let close stop waiting for that commit', async () => {
+      const { manager, coordinators } = await setUp();
+      await manager.begin();
+      const record = deferred<number>();
+      manager.track(record.promise, () => undefined);
+      const committing = manager.commit();
+      await assert.rejects(manager.abort(), TransactionStateError, 'the transaction is already ending');
+      let closed = false;
+      const closing = manager.closeOpen().then(() => (closed = true));
+      await turns();
+      assert.equal(closed, false, 'close waits for the commit under way');
+      record.resolve(1);
+      await committing;
+      await closing;
+      assert.deepEqual(coordinators.calls.filter((c) => c.api === 'EndTxn').map((c) => c.request.committed), [true]);
+      assert.equal(manager.state, 'ready');
+    });
+
+    it('sendOffsets with a bad offset is a ConfigError naming it; nothing reaches a coordinator and the transaction stays open', async () => {
+      for (const version of [1, 2]) {
+        const { manager, coordinators } = await setUp(version);
+        await manager.begin();
+        const bad = { groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: -5 }] };
+        assert.throws(() => manager.sendOffsets(bad), (e: unknown) => e instanceof ConfigError && e.message.includes('offsets[0].offset'));
+        assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId'], `protocol ${version}`);
+        assert.equal(manager.state, 'open');
+        await manager.commit();
+        assert.equal(manager.state, 'ready', 'nothing was touched: the commit needs no EndTxn');
+      }
+    });
+
+    it('a commit whose signal aborts after a record failed leaves the transaction abortable, not open', async () => {
+      const { manager } = await setUp();
+      await manager.begin();
+      const failed = deferred<number>();
+      const other = deferred<number>();
+      manager.track(failed.promise, () => undefined);
+      manager.track(other.promise, () => undefined);
+      const controller = new AbortController();
+      const committing = manager.commit(controller.signal);
+      failed.reject(new Error('NOT_ENOUGH_REPLICAS after its retries'));
+      await turns();
+      controller.abort();
+      await assert.rejects(committing);
+      assert.equal(manager.state, 'abortable');
+      assert.throws(() => manager.checkSend(), TransactionAbortableError, 'no new record joins a transaction that cannot commit');
+      other.resolve(1);
+      await manager.abort();
+      assert.equal(manager.state, 'ready');
+    });
+  });
 });
+
