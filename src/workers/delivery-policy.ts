@@ -14,6 +14,12 @@
  *   taken back, is the consequence of that older batch: it is retried. Only for the oldest batch with its own
  *   sequence is it a real gap (the broker lost our state): the partition moves to the next epoch, sequences from 0.
  * - An ambiguous batch (sent, no answer) keeps its sequence for ever: the broker may hold it.
+ * - The broker refuses a gap only once it holds state for the producer on that partition. Without state (a new
+ *   producer id, a partition it never wrote to, an epoch bumped because the broker lost the state) it accepts any
+ *   sequence: if it refused the first batch before looking at sequences (NOT_ENOUGH_REPLICAS, INVALID_TIMESTAMP,
+ *   INVALID_RECORD) and a batch behind it was already on the wire, that one would be written first, and numbers
+ *   taken back would later be reused for other records, which the broker then drops as duplicates of those it
+ *   holds. So a partition sends one batch at a time until one is acknowledged in its epoch.
  */
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { ClientErrorCode } from '../shared/completion-entry.js';
@@ -66,7 +72,7 @@ export function partitionWindow(idempotent: boolean, maxInFlight: number): numbe
  * its window has room and the batch is encoded. Whether its backoff or deadline allows it is the caller's to check.
  */
 export function nextToSend(p: PartitionState, window: number): Batch | undefined {
-  if (p.recovering || p.inFlight >= window) return undefined;
+  if (p.recovering || p.inFlight >= (p.acknowledgedInEpoch ? window : 1)) return undefined;
   const sealed = p.sealed;
   for (let i = 0; i < sealed.length; i++) {
     const batch = sealed[i]!;
@@ -97,6 +103,7 @@ export function answered(p: PartitionState, batch: Batch, answer: Answer, settin
   if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
     // DUPLICATE_SEQUENCE_NUMBER: the broker already holds this batch (an earlier attempt was written): delivered.
     p.sealed.splice(index, 1);
+    p.acknowledgedInEpoch = true;
     endRecovery(p);
     return DELIVER;
   }
@@ -168,6 +175,7 @@ export function adoptEpoch(p: PartitionState, epoch: number): boolean {
   if (p.inFlight > 0) return false;
   p.epoch = epoch;
   p.nextSequence = 0;
+  p.acknowledgedInEpoch = false;
   p.recovering = false;
   p.bumpPending = false;
   for (const queued of p.sealed) queued.baseSequence = -1;
@@ -222,5 +230,6 @@ function endRecovery(p: PartitionState): void {
   p.bumpPending = false;
   p.epoch++;
   p.nextSequence = 0;
+  p.acknowledgedInEpoch = false;
   for (const queued of p.sealed) queued.baseSequence = -1;
 }

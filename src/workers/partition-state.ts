@@ -81,6 +81,12 @@ export class PartitionState {
   /** Next idempotent sequence; wraps from 2^31 - 1 to 0 (docs/kafka-protocol.md). */
   nextSequence = 0;
   /**
+   * Whether the broker acknowledged a batch of this partition in the current epoch, so it holds our producer state
+   * here. Until then one batch goes at a time (src/workers/delivery-policy.ts, nextToSend): a broker with no state
+   * for a producer accepts any sequence, so a batch pipelined behind one it refused would be written out of order.
+   */
+  acknowledgedInEpoch = false;
+  /**
    * This partition's producer epoch: the producer's, until the broker shows it lost our sequence state
    * (OUT_OF_ORDER_SEQUENCE_NUMBER, UNKNOWN_PRODUCER_ID); then it is bumped and sequences restart at 0, the broker's
    * rule for a new epoch. The broker keeps producer state per partition, so the bump concerns this one only.

@@ -16,9 +16,15 @@ const NOW = 1_000_000;
 const DEADLINE = NOW + 120_000;
 const NO_CLOSE = Number.MAX_SAFE_INTEGER;
 
-function partition(epoch = 0): PartitionState {
+/**
+ * A partition whose broker already acknowledged one of its batches in this epoch (so it holds our producer state and
+ * refuses sequence gaps): the window is open. `fresh` gives one that has sent nothing yet.
+ */
+function partition(epoch = 0, { fresh = false } = {}): PartitionState {
   const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
-  return new PartitionState(topic, 0, epoch);
+  const p = new PartitionState(topic, 0, epoch);
+  p.acknowledgedInEpoch = !fresh;
+  return p;
 }
 
 /** Seals `sizes.length` encoded batches of that many records each. */
@@ -44,6 +50,53 @@ function sendAll(p: PartitionState, window = 5, settings = IDEMPOTENT): Batch[] 
 const ok: policy.Answer = { errorCode: ErrorCode.NONE, errorMessage: null };
 const error = (errorCode: number): policy.Answer => ({ errorCode, errorMessage: `error ${errorCode}` });
 const answer = (p: PartitionState, batch: Batch, a = ok, now = NOW, settings = IDEMPOTENT): policy.Verdict => policy.answered(p, batch, a, settings, now, NO_CLOSE);
+
+describe('delivery policy: the first batch of an epoch goes alone', () => {
+  test('a fresh partition sends one batch until the broker acknowledged one, then the whole window', () => {
+    const p = partition(0, { fresh: true });
+    const [a, b, c, d] = seal(p, 1, 1, 1, 1);
+    assert.deepEqual(sendAll(p), [a], 'the broker may hold no state for us here: it would take any sequence');
+    assert.equal(answer(p, a!).action, 'deliver');
+    assert.deepEqual(sendAll(p), [b, c, d]);
+    assert.deepEqual([a, b, c, d].map((x) => x!.baseSequence), [0, 1, 2, 3]);
+  });
+
+  test('a first batch refused before the broker looked at its sequence never has a later batch written ahead of it', () => {
+    // Without producer state the broker accepts any sequence: had b been pipelined behind a, a refusal of a for
+    // NOT_ENOUGH_REPLICAS would let b be written first, and a's retry (out of order for the broker, then an epoch
+    // bump) would land after it.
+    const p = partition(0, { fresh: true });
+    const [a, b] = seal(p, 1, 1);
+    assert.deepEqual(sendAll(p), [a]);
+    assert.equal(answer(p, a!, error(ErrorCode.NOT_ENOUGH_REPLICAS)).action, 'retry');
+    assert.deepEqual(sendAll(p), [a], 'a again, alone; b still waits');
+    assert.equal(answer(p, a!).action, 'deliver');
+    assert.deepEqual(sendAll(p), [b]);
+  });
+
+  test('numbers taken back from a refused first batch are never reused while a later batch may hold them', () => {
+    // INVALID_TIMESTAMP fails x for good and hands its numbers on. Had y been pipelined with x's successors'
+    // numbers and written, later records reusing those numbers would be dropped by the broker as duplicates of y.
+    const p = partition(0, { fresh: true });
+    const [x, y, z] = seal(p, 1, 2, 2);
+    assert.deepEqual(sendAll(p), [x]);
+    assert.equal(answer(p, x!, error(ErrorCode.INVALID_TIMESTAMP)).action, 'fail');
+    assert.deepEqual(sendAll(p), [y], 'y takes x\'s base and still goes alone');
+    assert.equal(y!.baseSequence, 0);
+    assert.equal(answer(p, y!).action, 'deliver');
+    assert.deepEqual(sendAll(p), [z]);
+    assert.equal(z!.baseSequence, 2);
+  });
+
+  test('a transactional partition taking a new epoch sends one batch first again', () => {
+    const p = partition(0);
+    assert.equal(policy.adoptEpoch(p, 1), true);
+    const [a, b] = seal(p, 1, 1);
+    assert.deepEqual(sendAll(p), [a]);
+    assert.equal(answer(p, a!).action, 'deliver');
+    assert.deepEqual(sendAll(p), [b]);
+  });
+});
 
 describe('delivery policy: the window', () => {
   test('up to `window` batches go in order, each with the next sequences; the rest wait', () => {
@@ -163,7 +216,9 @@ describe('delivery policy: retries', () => {
     assert.equal(p.epoch, 3, 'not while b is in flight');
     assert.equal(answer(p, b!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)).action, 'retry');
     assert.equal(p.epoch, 4);
-    assert.deepEqual(sendAll(p), [a, b, c]);
+    assert.deepEqual(sendAll(p), [a], 'the broker lost our state: one batch alone until it holds the new epoch');
+    assert.equal(answer(p, a!).action, 'deliver');
+    assert.deepEqual(sendAll(p), [b, c]);
     assert.deepEqual([a, b, c].map((x) => x!.baseSequence), [0, 2, 4]);
   });
 

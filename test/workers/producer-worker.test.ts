@@ -269,11 +269,18 @@ async function sendInFlight(producer: Producer, broker: FakeBroker, value: strin
   return { result, seen, batch };
 }
 
-/** A one-worker producer that sends each record at once, up to five requests in flight, against a fake broker. */
+/**
+ * A one-worker producer that sends each record at once, up to five requests in flight, against a fake broker. Its
+ * first record ('w', Produce 0, sequence 0) is acknowledged before `run`: until the broker holds the producer's state
+ * for a partition, a partition sends one batch at a time (src/workers/delivery-policy.ts).
+ */
 async function withPipelinedProducer(run: (producer: Producer, broker: FakeBroker) => Promise<void>): Promise<void> {
   const broker = await FakeBroker.start(1);
   const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, maxInFlight: 5, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
   try {
+    const warm = await sendInFlight(producer, broker, 'w', 0);
+    broker.answer(warm.seen, 0n);
+    await warm.result;
     await run(producer, broker);
   } finally {
     await producer.close({ timeoutMs: 1000 });
@@ -285,21 +292,21 @@ test('pipelining: three batches of one partition in flight; a NOT_LEADER head an
   withPipelinedProducer(async (producer, broker) => {
     // Each record is sent only once the previous one is on the wire, unanswered: one batch each, all in flight at
     // once. With one batch per partition on the wire the second would never leave and this would time out.
-    const a = await sendInFlight(producer, broker, 'a', 0);
-    const b = await sendInFlight(producer, broker, 'b', 1);
-    const c = await sendInFlight(producer, broker, 'c', 2);
-    assert.deepEqual([a.batch.baseSequence, b.batch.baseSequence, c.batch.baseSequence], [0, 1, 2]);
+    const a = await sendInFlight(producer, broker, 'a', 1);
+    const b = await sendInFlight(producer, broker, 'b', 2);
+    const c = await sendInFlight(producer, broker, 'c', 3);
+    assert.deepEqual([a.batch.baseSequence, b.batch.baseSequence, c.batch.baseSequence], [1, 2, 3]);
     broker.answer(a.seen, -1n, 6); // NOT_LEADER_OR_FOLLOWER
     broker.answer(b.seen, -1n, 45); // OUT_OF_ORDER_SEQUENCE_NUMBER: a is missing
     broker.answer(c.seen, -1n, 45);
 
     const resent = [];
-    for (let nth = 3; nth < 6; nth++) {
+    for (let nth = 4; nth < 7; nth++) {
       const seen = await broker.nextProduce(nth);
       resent.push({ seen, batch: (await decodeRecordBatches(seen.batches.get('t-0')!))[0]! });
     }
     assert.deepEqual(resent.map((r) => Buffer.from(r.batch.records[0]!.value!).toString()), ['a', 'b', 'c'], 'in order');
-    assert.deepEqual(resent.map((r) => r.batch.baseSequence), [0, 1, 2], 'the same sequences: resent byte for byte');
+    assert.deepEqual(resent.map((r) => r.batch.baseSequence), [1, 2, 3], 'the same sequences: resent byte for byte');
     assert.deepEqual(resent.map((r) => r.batch.producerEpoch), [0, 0, 0], 'a gap behind a retried batch is no epoch bump');
     resent.forEach((r, i) => broker.answer(r.seen, BigInt(10 + i)));
     assert.deepEqual(await Promise.all([a.result, b.result, c.result]).then((m) => m.map((r) => r.offset)), [10, 11, 12]);
@@ -307,25 +314,25 @@ test('pipelining: three batches of one partition in flight; a NOT_LEADER head an
 
 test('pipelining: a batch refused for good in the middle of the window hands its sequence to the batch behind it', { timeout: 30_000 }, () =>
   withPipelinedProducer(async (producer, broker) => {
-    const a = await sendInFlight(producer, broker, 'a', 0);
-    const b = await sendInFlight(producer, broker, 'b', 1);
-    const c = await sendInFlight(producer, broker, 'c', 2);
+    const a = await sendInFlight(producer, broker, 'a', 1);
+    const b = await sendInFlight(producer, broker, 'b', 2);
+    const c = await sendInFlight(producer, broker, 'c', 3);
     broker.answer(a.seen, 20n);
     broker.answer(b.seen, -1n, 87); // INVALID_RECORD: not retriable, not written
     broker.answer(c.seen, -1n, 45); // OUT_OF_ORDER_SEQUENCE_NUMBER: b's sequence is missing
     assert.equal((await a.result).offset, 20);
     await assert.rejects(b.result, (error: Error & { code?: string }) => /INVALID_RECORD/.test(`${error.code} ${error.message}`));
-    const retried = await broker.nextProduce(3);
+    const retried = await broker.nextProduce(4);
     const batch = (await decodeRecordBatches(retried.batches.get('t-0')!))[0]!;
     assert.equal(Buffer.from(batch.records[0]!.value!).toString(), 'c');
-    assert.equal(batch.baseSequence, 1, 'c takes the number b gave back');
+    assert.equal(batch.baseSequence, 2, 'c takes the number b gave back');
     assert.equal(batch.producerEpoch, 0);
     assert.equal(batch.crcValid, true);
     broker.answer(retried, 21n);
     assert.equal((await c.result).offset, 21);
     // And the sequence goes on from there.
-    const d = await sendInFlight(producer, broker, 'd', 4);
-    assert.equal(d.batch.baseSequence, 2);
+    const d = await sendInFlight(producer, broker, 'd', 5);
+    assert.equal(d.batch.baseSequence, 3);
     broker.answer(d.seen, 22n);
     await d.result;
   }));
