@@ -8,7 +8,10 @@
  * never sent; sealed ones go on, unobserved.
  *
  * It is its records' settler: the producer reports acceptance, success and failure per position, so there is no
- * promise per record.
+ * promise per record. Those reports come from inside the producer (a byte-budget grant, the settle loop), and Node
+ * runs a stream's user code — the write callback, 'drain' — synchronously from a callback called outside `_write`:
+ * so every callback outside `_write` is called on the next tick, and a throwing listener can never break the
+ * producer's bookkeeping halfway (a grant that took it for a failure gave the bytes of an accepted record back).
  */
 import { Writable } from 'node:stream';
 import { AbortError } from '../shared/producer-errors.js';
@@ -43,6 +46,8 @@ export class RecordWritable extends Writable implements Settler {
   #waitingPosition = -1;
   #final: Callback | undefined;
   #failure: Error | undefined;
+  /** True while `_write` hands its record to the producer: a callback called then runs when Node defers it to. */
+  #inWrite = false;
 
   constructor(submit: SubmitRecord, options: WritableOptions = {}) {
     // One record at a time: the next write waits in Node's buffer only while the previous one waits for budget.
@@ -67,7 +72,12 @@ export class RecordWritable extends Writable implements Settler {
     this.#waiting = callback;
     this.#waitingPosition = position;
     // accepted() or reject() may run before this returns.
-    this.#submit(full as ProducerRecord, this.#stop.signal, this, position);
+    this.#inWrite = true;
+    try {
+      this.#submit(full as ProducerRecord, this.#stop.signal, this, position);
+    } finally {
+      this.#inWrite = false;
+    }
   }
 
   override _final(callback: Callback): void {
@@ -90,7 +100,7 @@ export class RecordWritable extends Writable implements Settler {
     if (position !== this.#waitingPosition || this.#waiting === undefined) return;
     const callback = this.#waiting;
     this.#waiting = undefined;
-    callback();
+    this.#callBack(callback, null);
   }
 
   /** @internal Settler: the record at this position was acknowledged. */
@@ -106,7 +116,7 @@ export class RecordWritable extends Writable implements Settler {
       const callback = this.#waiting;
       this.#waiting = undefined;
       this.#settle();
-      callback(error);
+      this.#callBack(callback, error);
       return;
     }
     this.#settle();
@@ -118,7 +128,13 @@ export class RecordWritable extends Writable implements Settler {
     if (this.#final !== undefined && this.#settled === this.#written) {
       const final = this.#final;
       this.#final = undefined;
-      final(this.#failure ?? null);
+      this.#callBack(final, this.#failure ?? null);
     }
+  }
+
+  /** Calls a stream callback now inside `_write` (Node defers what follows it), else on the next tick. */
+  #callBack(callback: Callback, error: Error | null): void {
+    if (this.#inWrite) callback(error);
+    else process.nextTick(callback, error);
   }
 }

@@ -11,6 +11,11 @@ import type { RecordFailure, RecordMetadata, SendBatchFailures } from './types.j
  * `metadata` given to `resolve` is lent, not given: the producer fills the same object for every delivered record
  * (so a settler that needs none costs no allocation), and a settler that keeps it makes its own copy.
  */
+/**
+ * Each method is called from inside the producer's bookkeeping (a byte-budget grant, the settle loop), which must not
+ * be left halfway: it must not throw, so a settler runs no caller code synchronously (promise reactions are queued
+ * anyway; a stream defers its callbacks, record-writable.ts).
+ */
 export interface Settler {
   resolve(position: number, metadata: RecordMetadata): void;
   reject(position: number, error: Error): void;

@@ -11,6 +11,8 @@ import { FakeBroker } from '../helpers/fake-broker.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume, until } from '../helpers/readback.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+import { RecordWritable } from '../../src/main/record-writable.js';
+import type { Settler } from '../../src/main/settlers.js';
 
 test('pipeline into the real broker: every record acknowledged before the pipeline resolves, in order', { timeout: 300_000 }, async () => {
   const brokers = await useBroker();
@@ -105,3 +107,26 @@ test('an abort destroys the stream and releases the records waiting for buffer s
     await stalled.close();
   }
 });
+
+test('callbacks the producer triggers from outside write() run on the next tick, so user code never runs inside its bookkeeping', async () => {
+  // A record that waited for buffer space is accepted inside the byte budget's grant. Node runs the write callback and
+  // 'drain' synchronously from a callback called outside _write: a listener that threw there made the grant give the
+  // accepted record's bytes back and fail it a second time.
+  const settlers: Settler[] = [];
+  const stream = new RecordWritable((_record, _signal, settler) => void settlers.push(settler), { topic: 't' });
+  stream.on('error', () => undefined);
+  const seen: string[] = [];
+  assert.equal(stream.write({ value: 'a' }, (error) => seen.push(`a ${error?.message ?? 'accepted'}`)), false, 'a waits');
+  stream.once('drain', () => seen.push('drain'));
+  settlers[0]!.accepted!(0);
+  assert.equal(seen.length, 0, 'nothing runs inside accepted()');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([...seen], ['drain', 'a accepted'], 'both, on the next tick');
+
+  stream.write({ value: 'b' }, (error) => seen.push(`b ${error?.message ?? 'accepted'}`));
+  settlers[1]!.reject(1, new Error('buffer timeout'));
+  assert.equal(seen.length, 2, 'nor inside reject()');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen.slice(2), ['b buffer timeout']);
+});
+
