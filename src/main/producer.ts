@@ -334,7 +334,6 @@ export class Producer extends EventEmitter {
 
   async #shutdown({ timeoutMs, signal }: CloseOptions): Promise<void> {
     this.#intake.close(); // no new sends from here
-    this.#workers.stopReplacing();
     this.#control.setClosing();
     const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
     // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
@@ -343,6 +342,9 @@ export class Producer extends EventEmitter {
     // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
     await untilDeadline(this.flush().catch(() => undefined), deadline, signal);
     this.#intake.failPending();
+    // Only now: a worker that crashes while the transaction ends or the flush waits is replaced, so sends granted
+    // buffer space by its failed records go to a thread that sends them. From here nothing waits to be granted.
+    this.#workers.stopReplacing();
     await this.#connecting?.catch(() => undefined);
     // Records accepted but still queued for ring space are sent too, before the workers are told to close.
     await this.#workers.close(deadline, signal);

@@ -108,7 +108,10 @@ export class WorkerGroup {
     for (const handle of this.#context.handles) handle.close(deadline);
   }
 
-  /** From here on a crashed worker is not replaced and no producer id is fetched. */
+  /**
+   * From here on a crashed worker is not replaced and no producer id is fetched; its records still fail at once, so
+   * nothing waits for a thread that will not answer (a close without a deadline would never end).
+   */
   stopReplacing(): void {
     this.#closed = true;
   }
@@ -162,9 +165,11 @@ export class WorkerGroup {
     return running.started;
   }
 
-  /** A worker thread died: its records fail (honestly: sealed ones may have been written), and it is replaced. */
+  /**
+   * A worker thread died: its records fail (honestly: sealed ones may have been written), and it is replaced unless
+   * the producer is closing.
+   */
   async #onCrash(handle: WorkerHandle, error: unknown): Promise<void> {
-    if (this.#closed) return;
     const { deliveries, emit, options } = this.#context;
     emit('workerCrash', error, handle.index);
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: handle.index, event: 'crash', error });
@@ -177,7 +182,8 @@ export class WorkerGroup {
     // records are listed first (one accepted later is not failed), and its memory is renewed before any fails.
     const live = deliveries.listLive(handle.index);
     const queued = handle.stopFeed();
-    handle.renew();
+    // Closing, nothing is granted any more (the waiting sends failed first) and no thread would read new memory.
+    if (!this.#closed) handle.renew();
     deliveries.failUnqueued(queued, new WorkerCrashedError('not-sent', message, { cause: error }));
     deliveries.failListed(live, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A

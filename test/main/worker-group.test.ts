@@ -147,13 +147,20 @@ describe('WorkerGroup', () => {
     assert.equal(settled, false, 'and its caller waits for its outcome');
   }));
 
-  it('after stopReplacing a crash is neither reported nor replaced', withSetup({}, async ({ group, pool, crashes }) => {
+  it('after stopReplacing a crashed worker\'s records still fail at once, and it is not replaced', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
     await group.start();
+    const lost = send(1);
     group.stopReplacing();
-    pool.workers[1]!.crash(new Error('late'));
+    const error = new Error('late');
+    pool.workers[1]!.crash(error);
+    // Nothing else would ever settle it: the dead thread never answers, and a close without a deadline (or a
+    // transaction's abort, which waits for every record) would wait for ever.
+    await assert.rejects(lost.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent');
+    assert.equal(deliveries.count, 0);
+    await deliveries.whenEmpty();
+    assert.deepEqual(crashes, [[error, 1]]);
     await turns();
-    assert.deepEqual(crashes, []);
-    assert.equal(pool.workers.length, 2);
+    assert.equal(pool.workers.length, 2, 'no replacement while closing');
   }));
 
   it('close tells every worker its deadline and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
