@@ -57,6 +57,8 @@ export class WorkerGroup {
   readonly #context: WorkerGroupContext;
   #pool: ThreadPool | undefined;
   #closed = false;
+  /** `close` has returned: its caller fails what the workers hold, and a crash is no longer handled here. */
+  #closeOver = false;
 
   constructor(context: WorkerGroupContext) {
     this.#context = context;
@@ -134,6 +136,9 @@ export class WorkerGroup {
       for (const handle of handles) handle.release();
     } finally {
       signal?.removeEventListener('abort', giveUp);
+      // The caller now fails whatever the workers still hold; a thread that dies after this (ended by destroy, or
+      // given up on) may have reported some of those records meanwhile, and its reports must not be read again.
+      this.#closeOver = true;
     }
   }
 
@@ -170,6 +175,7 @@ export class WorkerGroup {
    * the producer is closing.
    */
   async #onCrash(handle: WorkerHandle, error: unknown): Promise<void> {
+    if (this.#closeOver) return;
     const { deliveries, emit, options } = this.#context;
     emit('workerCrash', error, handle.index);
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: handle.index, event: 'crash', error });

@@ -14,7 +14,9 @@ import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js'
 import { WorkerGroup } from '../../src/main/worker-group.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
 import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
-import { RingReader, RingSlot } from '../../src/shared/ring.js';
+import { RingReader, RingSlot, RingWriter } from '../../src/shared/ring.js';
+import { CompletionKind, completionSize, encodeMessage, writeCompletion } from '../../src/shared/completion-entry.js';
+import { ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
 import { FakePool, withFakePool } from './fixtures/fake-pool.js';
 import { channels } from '../../src/main/tracing.js';
@@ -161,6 +163,34 @@ describe('WorkerGroup', () => {
     assert.deepEqual(crashes, [[error, 1]]);
     await turns();
     assert.equal(pool.workers.length, 2, 'no replacement while closing');
+  }));
+
+  it('a worker that dies once close is over is left alone: what it reported after the producer failed its records is not read', withSetup({}, async ({ group, pool, send, budget, deliveries }) => {
+    await group.start();
+    const held = send(0);
+    group.stopReplacing();
+    await group.close(Date.now(), undefined); // the deadline is over: nobody waits for the workers
+    // As the producer's close goes on: whatever is still live fails, its bytes back in the budget.
+    deliveries.failLive(undefined, (delivery) => new ProducerClosedError(delivery, 'closed'));
+    await assert.rejects(held.promise, ProducerClosedError);
+    assert.equal(budget.bufferedBytes, 0);
+    // Meanwhile the worker, given up on, reported the same record dropped; then its thread is ended.
+    const writer = new RingWriter(pool.inits[0]!.completionRing);
+    const message = encodeMessage('');
+    const at = writer.reserve(completionSize(1, message));
+    writeCompletion(writer.data, at, { kind: CompletionKind.dropped, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: -1, timestamp: -1 }, [0], 1, message);
+    writer.commit();
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      pool.workers[0]!.crash(new Error('ended by destroy'));
+      await turns();
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+    assert.deepEqual(unhandled, [], 'the record\'s bytes were released twice');
+    assert.equal(budget.bufferedBytes, 0);
   }));
 
   it('close tells every worker its deadline and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
