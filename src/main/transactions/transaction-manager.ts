@@ -188,8 +188,13 @@ export class TransactionManager {
     const adds = this.#adds;
     if (adds === undefined || adds.has(topic, partition)) return;
     this.#touched = true; // the request may reach the coordinator whatever its answer
+    const adding = adds.add(topic, partition, Date.now() + this.#settings.blockMs);
+    // Commit and abort wait for it as for a send: the request goes out a tick later and may be retried, and an
+    // EndTxn that overtook it would reach a coordinator that has not heard of the transaction (INVALID_TXN_STATE,
+    // fatal), while the late add opened one the producer no longer knows of.
+    this.#hold(adding.catch(() => undefined));
     try {
-      await adds.add(topic, partition, Date.now() + this.#settings.blockMs);
+      await adding;
     } catch (error) {
       throw this.#fail(recordFailure(error));
     }

@@ -296,6 +296,18 @@ describe('TransactionManager', () => {
       assert.equal(manager.state, 'ready');
     });
 
+    it('protocol v1: an abort right after a send to a new partition waits for its AddPartitionsToTxn before EndTxn', async () => {
+      const { manager, coordinators } = await setUp(1);
+      await manager.begin();
+      // The add goes out a tick later (one request for the tick's partitions); the send it was for is dropped by
+      // the abort at once, so nothing else holds the EndTxn back.
+      const adding = manager.addPartition('t', 0);
+      await manager.abort();
+      await adding;
+      assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId', 'AddPartitionsToTxn', 'EndTxn']);
+      assert.equal(manager.state, 'ready');
+    });
+
     it('sendOffsets with a bad offset is a ConfigError naming it; nothing reaches a coordinator and the transaction stays open', async () => {
       for (const version of [1, 2]) {
         const { manager, coordinators } = await setUp(version);
