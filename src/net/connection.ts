@@ -146,34 +146,51 @@ export class Connection {
     const secure = options.tls !== undefined;
     await whenOpen(socket, address, secure, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal);
     const connection = new Connection(socket, options);
-    // Abort fails the whole connection; the handshake requests then reject with this same error.
-    const onAbort = (): void => connection.#fail(abortError(`connecting to ${address}`, 'not-sent', signal?.reason));
+    // Abort fails the whole connection, so the handshake's requests reject with this same error; and the wait ends
+    // at once even where no request is out (the OAUTHBEARER token provider, SCRAM's key derivation), which the
+    // connection's failure alone would not interrupt.
+    let aborted: KafkaProducerError | undefined;
+    let stopWaiting: (error: Error) => void = () => undefined;
+    const abortWait = new Promise<never>((_, reject) => (stopWaiting = reject));
+    abortWait.catch(() => undefined);
+    const onAbort = (): void => {
+      aborted = abortError(`connecting to ${address}`, 'not-sent', signal?.reason);
+      connection.#fail(aborted);
+      stopWaiting(aborted);
+    };
     signal?.addEventListener('abort', onAbort, { once: true });
+    // Aborted while the socket opened, after whenOpen looked.
+    if (signal?.aborted) onAbort();
+    const unlessAborted = <T>(work: Promise<T>): Promise<T> => {
+      work.catch(() => undefined); // left behind on an abort: its own failure then concerns nobody
+      return Promise.race([work, abortWait]);
+    };
     try {
-      const handshake = await apiVersionsHandshake(
+      const handshake = await unlessAborted(apiVersionsHandshake(
         (api, request, version) => connection.request(api, request, { version }),
         address,
-      );
+      ));
       connection.#ranges = handshake.ranges;
       connection.#features = handshake.finalizedFeatures;
       connection.#featuresEpoch = handshake.finalizedFeaturesEpoch;
       connection.#handshakeVersion = handshake.version;
       if (options.sasl !== undefined) {
-        const session = await saslAuthenticate(
+        const session = await unlessAborted(saslAuthenticate(
           (api, request, version) => connection.request(api, request, { version }),
           options.sasl,
           connection.versionFor(SaslAuthenticate),
           address,
-        );
+        ));
         connection.#startSession(session.sessionLifetimeMs);
       }
       connection.#answersAtHandshake = connection.#answers;
       return connection;
     } catch (error) {
       let failure =
-        error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error });
-      // A TLS listener reached without TLS answers our ApiVersions with a TLS alert (no Kafka frame) or hangs up.
-      if (!secure && (failure instanceof ProtocolError || (failure instanceof ConnectionError && /closed/.test(failure.message)))) {
+        aborted ?? (error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error }));
+      // A TLS listener reached without TLS answers our ApiVersions with a TLS alert (no Kafka frame) or hangs up;
+      // one that answered a request is a Kafka listener, whatever went wrong after.
+      if (!secure && connection.#answers === 0 && (failure instanceof ProtocolError || (failure instanceof ConnectionError && /closed/.test(failure.message)))) {
         failure = new ConnectionError(
           `${failure.message} during the ApiVersions handshake; if ${address} is a TLS (SSL or SASL_SSL) listener, set the tls option`,
           { cause: failure },

@@ -173,8 +173,9 @@ export class FakeSaslBroker extends EventEmitter {
           round++;
           const mechanism = body.toString('utf8', pos + 2, pos + 2 + body.readInt16BE(pos));
           record(mechanism);
-          const ok = mechanism === 'PLAIN';
-          const answer = frame([i32(correlationId), i16(ok ? 0 : 33), i32(1), str('PLAIN')]);
+          // OAUTHBEARER is offered so that a client gets as far as its token provider; no token is accepted.
+          const ok = mechanism === 'PLAIN' || mechanism === 'OAUTHBEARER';
+          const answer = frame([i32(correlationId), i16(ok ? 0 : 33), i32(2), str('PLAIN'), str('OAUTHBEARER')]);
           if (this.#rounds(round).hold) this.#held.push(() => socket.write(answer));
           else socket.write(answer);
         } else if (apiKey === SASL_AUTHENTICATE) {

@@ -10,6 +10,7 @@ import { describe, it, type TestContext } from 'node:test';
 import type { ApiDefinition } from '../../src/protocol/api.js';
 import { BY_REFERENCE_MIN_BYTES, Writer } from '../../src/protocol/writer.js';
 import { Connection, type ConnectionOptions } from '../../src/net/connection.js';
+import { FakeSaslBroker, until } from '../helpers/fake-sasl-broker.js';
 import { AbortError } from '../../src/shared/producer-errors.js';
 import {
   ConfigError,
@@ -507,6 +508,24 @@ describe('Connection', { timeout: 20_000 }, () => {
     assert.equal((await rejects(connecting, AbortError)).code, 'ERR_ABORTED');
     await broker.until(() => broker.closedSockets === 1);
     await rejects(Connection.connect({ ...BASE, port: broker.port, signal: AbortSignal.abort() }), AbortError);
+  });
+
+  it('aborts during SASL while no request is out (the token provider still working): at once, and the socket closes', async (t) => {
+    const broker = await FakeSaslBroker.start(() => ({ lifetimeMs: 0 }));
+    t.after(() => broker.close());
+    const controller = new AbortController();
+    let asked!: () => void;
+    const providerAsked = new Promise<void>((resolve) => (asked = resolve));
+    const token = (): Promise<{ value: string }> => {
+      asked();
+      return new Promise(() => {}); // a provider that never answers
+    };
+    const connecting = Connection.connect({ ...BASE, port: broker.port, signal: controller.signal, sasl: { mechanism: 'oauthbearer', token } });
+    await providerAsked;
+    controller.abort(new Error('the caller gave up'));
+    const error = await rejects(connecting, AbortError);
+    assert.deepEqual([error.code, error.delivery], ['ERR_ABORTED', 'not-sent']);
+    await until(broker, () => broker.closedSockets === 1, 'the socket closed');
   });
 
   it('aborts while the TCP connection is being set up', async (t) => {
