@@ -14,6 +14,9 @@ import type { ClusterView } from './cluster-view.js';
 import { ProtocolError } from '../shared/errors.js';
 import type { Batch } from './batch.js';
 
+/** The first Produce version whose throttled answer comes at once, the client waiting instead (KIP-219). */
+const FIRST_CLIENT_THROTTLED_VERSION = 6;
+
 /** A batch on its way, with where it goes. */
 export interface Outgoing {
   readonly topic: string;
@@ -155,7 +158,9 @@ export class Sink {
     }
     if (response.throttleTimeMs > 0) {
       this.#events.throttled(response.throttleTimeMs);
-      this.#throttle.extend(response.throttleTimeMs);
+      // Before v6 the broker has already held its answer back for the throttle time (KIP-219 moved the wait to the
+      // client), so waiting again would double it; Java throttles on its side only from v6 as well.
+      if (connection.versionFor(Produce, this.#settings.maxProduceVersion) >= FIRST_CLIENT_THROTTLED_VERSION) this.#throttle.extend(response.throttleTimeMs);
     }
     this.#settle(outgoing, response);
   }

@@ -18,7 +18,7 @@ import { FakeBroker } from '../helpers/fake-broker.js';
 
 const TOPIC = 'moving-leader';
 
-async function viewAnswering(t: TestContext, response: ProduceResponse): Promise<ClusterView> {
+async function viewAnswering(t: TestContext, response: ProduceResponse, produceVersion = 13): Promise<ClusterView> {
   const broker = await FakeBroker.start(1);
   t.after(() => broker.close());
   const view = new ClusterView([broker.address], {
@@ -27,7 +27,7 @@ async function viewAnswering(t: TestContext, response: ProduceResponse): Promise
   });
   t.after(() => view.close());
   await view.refresh(TOPIC);
-  const connection = { request: () => Promise.resolve(response), close: () => Promise.resolve() } as unknown as Connection;
+  const connection = { request: () => Promise.resolve(response), close: () => Promise.resolve(), versionFor: () => produceVersion } as unknown as Connection;
   view.connection = () => Promise.resolve(connection);
   return view;
 }
@@ -39,11 +39,14 @@ function partition(fields: Partial<ProducePartitionResponse>): ProducePartitionR
   };
 }
 
-/** Sends one batch for partition 0 and resolves with its outcome and the leaders the view had at that moment. */
-function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leaders: readonly number[] | undefined }> {
+/**
+ * Sends one batch for partition 0 and resolves with its outcome, the leaders the view had at that moment, and whether
+ * the sink could send again at once.
+ */
+function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leaders: readonly number[] | undefined; canSendNow: boolean }> {
   return new Promise((resolve, reject) => {
-    const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
-      answered: (_, outcome) => resolve({ outcome, leaders: view.topic(TOPIC)?.leaders }),
+    const sink: Sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
+      answered: (_, outcome) => resolve({ outcome, leaders: view.topic(TOPIC)?.leaders, canSendNow: sink.canSend(Date.now()) }),
       lost: (_, error) => reject(error),
       ready: () => undefined,
       throttled: () => undefined,
@@ -79,6 +82,26 @@ describe('Sink: KIP-951 current_leader', () => {
     const { outcome, leaders } = await sendOne(view);
     assert.equal(outcome.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.deepEqual(leaders, [1]);
+  });
+});
+
+describe('Sink: throttling (KIP-219)', () => {
+  const throttled: ProduceResponse = {
+    responses: [{ name: TOPIC, topicId: null, partitionResponses: [partition({ baseOffset: 7n })] }],
+    throttleTimeMs: 60_000,
+    nodeEndpoints: [],
+  };
+
+  it('from Produce v6 the client waits out throttle_time_ms: nothing more goes before it is over', async (t) => {
+    const { outcome, canSendNow } = await sendOne(await viewAnswering(t, throttled, 6));
+    assert.equal(outcome.baseOffset, 7);
+    assert.equal(canSendNow, false);
+  });
+
+  it('before v6 the broker already held its answer back for the throttle time: the client does not wait again', async (t) => {
+    const { outcome, canSendNow } = await sendOne(await viewAnswering(t, throttled, 5));
+    assert.equal(outcome.baseOffset, 7);
+    assert.equal(canSendNow, true);
   });
 });
 
