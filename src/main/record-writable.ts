@@ -91,7 +91,8 @@ export class RecordWritable extends Writable implements Settler {
     this.#stop.abort(error ?? new AbortError('not-sent', 'the stream was destroyed'));
     const waiting = this.#waiting;
     this.#waiting = undefined;
-    waiting?.(error ?? null);
+    // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.
+    if (waiting !== undefined) this.#callBack(waiting, error ?? null);
     callback(error);
   }
 

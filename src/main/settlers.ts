@@ -118,6 +118,8 @@ export class DetachedSettler implements Settler {
   resolve(): void {}
 
   reject(_position: number, error: Error): void {
-    this.#onError(error);
+    // The caller's listener runs on the next tick, never inside the bookkeeping that failed the record (a throwing
+    // listener would leave the records after this one unsettled and their bytes held).
+    process.nextTick(this.#onError, error);
   }
 }

@@ -59,6 +59,8 @@ export class WorkerGroup {
   #closed = false;
   /** `close` has returned: its caller fails what the workers hold, and a crash is no longer handled here. */
   #closeOver = false;
+  /** The earliest close deadline `hurry` was given: a worker replaced after it is told too. */
+  #hurriedTo = Infinity;
 
   constructor(context: WorkerGroupContext) {
     this.#context = context;
@@ -107,6 +109,7 @@ export class WorkerGroup {
 
   /** Tells every worker a close deadline (each keeps the earliest it was given); 0: give up now. */
   hurry(deadline: number): void {
+    this.#hurriedTo = Math.min(this.#hurriedTo, deadline);
     for (const handle of this.#context.handles) handle.close(deadline);
   }
 
@@ -199,7 +202,12 @@ export class WorkerGroup {
     while (!this.#closed) {
       try {
         const identity = await this.#identity();
-        if (!this.#closed) await this.#run(handle, identity, this.#pool!);
+        if (this.#closed) return;
+        const running = this.#run(handle, identity, this.#pool!);
+        // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
+        // port until it runs).
+        if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
+        await running;
         return;
       } catch {
         await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));

@@ -130,3 +130,22 @@ test('callbacks the producer triggers from outside write() run on the next tick,
   assert.deepEqual(seen.slice(2), ['b buffer timeout']);
 });
 
+test('a record refused after it was accepted destroys the stream; the write still waiting hears it on the next tick', async () => {
+  const settlers: Settler[] = [];
+  const stream = new RecordWritable((_record, _signal, settler) => void settlers.push(settler), { topic: 't' });
+  const errors: string[] = [];
+  stream.on('error', (error) => errors.push(`stream ${error.message}`));
+  const seen: string[] = [];
+  stream.write({ value: 'a' }, (error) => seen.push(`a ${error?.message ?? 'accepted'}`));
+  settlers[0]!.accepted!(0);
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.write({ value: 'b' }, (error) => seen.push(`b ${error?.message ?? 'accepted'}`));
+  assert.equal(settlers.length, 2, 'b waits for buffer space');
+  // a's broker refusal arrives in the producer's settlement: the stream is destroyed there, with b still waiting.
+  settlers[0]!.reject(0, new Error('refused by the broker'));
+  assert.equal(seen.length, 1, 'b\'s callback does not run inside reject()');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([...seen], ['a accepted', 'b refused by the broker']);
+  assert.deepEqual(errors, ['stream refused by the broker']);
+});
+

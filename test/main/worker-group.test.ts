@@ -193,6 +193,18 @@ describe('WorkerGroup', () => {
     assert.equal(budget.bufferedBytes, 0);
   }));
 
+  it('a worker replaced after close was hurried is told the same deadline', withSetup({}, async ({ group, pool }) => {
+    await group.start();
+    // close({ timeoutMs }) hurried every worker; then worker 0 dies while the flush waits, and is replaced.
+    group.hurry(1234);
+    pool.workers[0]!.crash(new Error('died during close'));
+    await until(() => pool.workers.length === 3, 'a replacement started');
+    const received: unknown[] = [];
+    pool.workers[2]!.port.on('message', (message) => received.push(message));
+    await until(() => received.length > 0, 'the replacement was told the deadline (else it retries up to the delivery timeout)');
+    assert.deepEqual(received, [{ type: 'close', deadline: 1234 }]);
+  }));
+
   it('close tells every worker its deadline and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
     await group.start();
     const deadline = Date.now() + 60_000;
