@@ -1,5 +1,8 @@
-/** Waiting with a deadline (epoch ms) or a signal: timers are always cleared, abort listeners always removed. */
-import { AbortError, BufferTimeoutError } from '../shared/producer-errors.js';
+/**
+ * Waiting with a deadline (epoch ms) or a signal: timers are always cleared, abort listeners always removed. Waiting
+ * for a signal alone is src/shared/until-aborted.ts, which the network layer uses too.
+ */
+import { BufferTimeoutError } from '../shared/producer-errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 
 /** `promise`, or BufferTimeoutError naming `what` once `deadline` passes. */
@@ -26,23 +29,5 @@ export function untilDeadline(promise: Promise<unknown>, deadline: number, signa
       signal?.removeEventListener('abort', done);
       resolve();
     }
-  });
-}
-
-/**
- * `work`, unless `signal` aborts first: then an AbortError ('not-sent') saying `what` was aborted; the wait is
- * dropped, the work goes on. The abort listener is always removed, and the work's own failure is always observed
- * (nobody else may be left to: an unhandled rejection ends the process).
- */
-export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string): Promise<T> {
-  if (signal === undefined) return work;
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = (): void => reject(new AbortError('not-sent', what, { cause: signal.reason }));
-    if (signal.aborted) {
-      work.catch(() => undefined);
-      return onAbort();
-    }
-    signal.addEventListener('abort', onAbort, { once: true });
-    void work.then(resolve, reject).finally(() => signal.removeEventListener('abort', onAbort));
   });
 }

@@ -24,7 +24,8 @@ import type { CloseOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, 
 import { allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
-import { untilAborted, untilDeadline } from './deadlines.js';
+import { untilDeadline } from './deadlines.js';
+import { untilAborted } from '../shared/until-aborted.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, WorkerStartError } from '../shared/producer-errors.js';
 import { ConfigError } from '../shared/errors.js';

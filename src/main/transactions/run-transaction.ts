@@ -5,7 +5,7 @@
  */
 import { AbortError } from '../../shared/producer-errors.js';
 import { TransactionStateError } from '../../shared/transaction-errors.js';
-import { untilAborted } from '../deadlines.js';
+import { untilAborted } from '../../shared/until-aborted.js';
 import type { ProducerRecord } from '../serialize.js';
 import type { RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from '../types.js';
 import type { OffsetsToCommit } from './offsets.js';

@@ -29,7 +29,7 @@ import { InitProducerId } from '../../protocol/apis/init-producer-id.js';
 import { TxnOffsetCommit } from '../../protocol/apis/txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { ConfigError } from '../../shared/errors.js';
-import { untilAborted } from '../deadlines.js';
+import { untilAborted } from '../../shared/until-aborted.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
 import {
   TransactionAbortableError, TransactionFatalError, TransactionRetriableError, TransactionStateError,
