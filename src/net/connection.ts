@@ -43,6 +43,7 @@ import {
   type SendOptions,
 } from './connection-options.js';
 import { Exchange, abortError } from './exchange.js';
+import { untilAborted } from '../shared/until-aborted.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { apiVersionsHandshake } from './handshake.js';
 import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
@@ -150,40 +151,15 @@ export class Connection {
     // at once even where no request is out (the OAUTHBEARER token provider, SCRAM's key derivation), which the
     // connection's failure alone would not interrupt.
     let aborted: KafkaProducerError | undefined;
-    let stopWaiting: (error: Error) => void = () => undefined;
-    const abortWait = new Promise<never>((_, reject) => (stopWaiting = reject));
-    abortWait.catch(() => undefined);
     const onAbort = (): void => {
       aborted = abortError(`connecting to ${address}`, 'not-sent', signal?.reason);
       connection.#fail(aborted);
-      stopWaiting(aborted);
     };
     signal?.addEventListener('abort', onAbort, { once: true });
     // Aborted while the socket opened, after whenOpen looked.
     if (signal?.aborted) onAbort();
-    const unlessAborted = <T>(work: Promise<T>): Promise<T> => {
-      work.catch(() => undefined); // left behind on an abort: its own failure then concerns nobody
-      return Promise.race([work, abortWait]);
-    };
     try {
-      const handshake = await unlessAborted(apiVersionsHandshake(
-        (api, request, version) => connection.request(api, request, { version }),
-        address,
-      ));
-      connection.#ranges = handshake.ranges;
-      connection.#features = handshake.finalizedFeatures;
-      connection.#featuresEpoch = handshake.finalizedFeaturesEpoch;
-      connection.#handshakeVersion = handshake.version;
-      if (options.sasl !== undefined) {
-        const session = await unlessAborted(saslAuthenticate(
-          (api, request, version) => connection.request(api, request, { version }),
-          options.sasl,
-          connection.versionFor(SaslAuthenticate),
-          address,
-        ));
-        connection.#startSession(session.sessionLifetimeMs);
-      }
-      connection.#answersAtHandshake = connection.#answers;
+      await untilAborted(connection.#handshake(options.sasl, address), signal, `connecting to ${address}`);
       return connection;
     } catch (error) {
       let failure =
@@ -201,6 +177,25 @@ export class Connection {
     } finally {
       signal?.removeEventListener('abort', onAbort);
     }
+  }
+
+  /** ApiVersions, then SASL when configured: what `connect` does on the open socket. */
+  async #handshake(sasl: ConnectionOptions['sasl'], address: string): Promise<void> {
+    const handshake = await apiVersionsHandshake((api, request, version) => this.request(api, request, { version }), address);
+    this.#ranges = handshake.ranges;
+    this.#features = handshake.finalizedFeatures;
+    this.#featuresEpoch = handshake.finalizedFeaturesEpoch;
+    this.#handshakeVersion = handshake.version;
+    if (sasl !== undefined) {
+      const session = await saslAuthenticate(
+        (api, request, version) => this.request(api, request, { version }),
+        sasl,
+        this.versionFor(SaslAuthenticate),
+        address,
+      );
+      this.#startSession(session.sessionLifetimeMs);
+    }
+    this.#answersAtHandshake = this.#answers;
   }
 
   /**
