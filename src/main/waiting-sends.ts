@@ -64,21 +64,21 @@ export class WaitingSends {
 
   /** Queues a send behind its topic's earlier waiting sends. */
   push(waiting: WaitingSend): void {
-    let queue = this.#queues.get(waiting.prepared.topic);
-    if (queue === undefined) {
-      const topic = waiting.prepared.topic;
-      const created: AdmissionQueue<WaitingSend> = new AdmissionQueue<WaitingSend>(
-        (next) => this.#admit(next),
-        (next, error) => this.#context.failed(next, error),
-        // A queue kept after it drained would cost every later send of the producer's life a lookup in `has`.
-        () => {
-          if (this.#queues.get(topic) === created && created.isEmpty) this.#queues.delete(topic);
-        },
-      );
-      queue = created;
-      this.#queues.set(topic, queue);
-    }
-    queue.push(waiting);
+    const topic = waiting.prepared.topic;
+    (this.#queues.get(topic) ?? this.#newQueue(topic)).push(waiting);
+  }
+
+  /** A topic's queue, in the map until it drains: kept longer, it would cost every later send a lookup in `has`. */
+  #newQueue(topic: string): AdmissionQueue<WaitingSend> {
+    const queue: AdmissionQueue<WaitingSend> = new AdmissionQueue<WaitingSend>(
+      (next) => this.#admit(next),
+      (next, error) => this.#context.failed(next, error),
+      () => {
+        if (this.#queues.get(topic) === queue && queue.isEmpty) this.#queues.delete(topic);
+      },
+    );
+    this.#queues.set(topic, queue);
+    return queue;
   }
 
   /** Every waiting send fails with `error` (a worker failed to start, the credentials, the producer closed). */
