@@ -78,11 +78,13 @@ export class Producer extends EventEmitter {
   /** A transactional producer's transaction state (docs/transactions.md); undefined otherwise. */
   readonly #transactions: TransactionManager | undefined;
   readonly #coordinators: Coordinators | undefined;
+  readonly #requestTimeoutMs: number;
 
   constructor(options?: ProducerOptions) {
     super();
     const resolved = resolveOptions(options);
     const { maxBufferedBytes, maxBufferedRecords, sasl, transactionalId } = resolved;
+    this.#requestTimeoutMs = resolved.requestTimeoutMs;
     const { control, recordStates, identity } = allocateProducerMemory(maxBufferedRecords, transactionalId !== null);
     this.#control = control;
     this.#budget = new ByteBudget(control, {
@@ -309,7 +311,9 @@ export class Producer extends EventEmitter {
 
   /**
    * Sends what is buffered and waits for it, then releases workers, sockets and timers so the process can exit.
-   * With `timeoutMs` or `signal`, whatever has no result by then fails with ProducerClosedError.
+   * With `timeoutMs` or `signal`, whatever has no result by then fails with ProducerClosedError. Without them it
+   * waits for every send's result (each within deliveryTimeoutMs), then at most requestTimeoutMs more for batches
+   * the broker has not answered, whose callers the delivery timeout released ('lateOutcome' reports them).
    */
   close(options: CloseOptions = {}): Promise<void> {
     if (channels.close.hasSubscribers) return channels.close.tracePromise(() => this.#close(options), {});
@@ -348,7 +352,7 @@ export class Producer extends EventEmitter {
     this.#workers.stopReplacing();
     await this.#connecting?.catch(() => undefined);
     // Records accepted but still queued for ring space are sent too, before the workers are told to close.
-    await this.#workers.close(deadline, signal);
+    await this.#workers.close(timeoutMs === undefined ? this.#afterFlushDeadline() : deadline, signal);
     this.#deliveries.drain();
     // Anything still unsettled (records queued for a full ring, a worker gone) fails now.
     this.#deliveries.failQueued(undefined, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
@@ -359,6 +363,18 @@ export class Producer extends EventEmitter {
     this.#tokens?.close();
     await this.#coordinators?.close();
     await this.#registry.close();
+  }
+
+  /**
+   * The workers' close deadline when close has none of its own. The flush has given every send its result by
+   * now (the delivery timeout bounds it), so a batch a worker still holds is one whose callers that timeout
+   * released: sent, unanswered, and retried with its sequence while the producer runs (invariant 5), for ever if
+   * the broker never comes back. Closing, it is waited for one request timeout more (an answer on its way still
+   * arrives as a 'lateOutcome'), then given up: close without timeoutMs ends, as the Java client's does once its
+   * delivery timeout has passed.
+   */
+  #afterFlushDeadline(): number {
+    return Date.now() + this.#requestTimeoutMs;
   }
 
   metrics(): ProducerMetrics {

@@ -50,7 +50,11 @@ export interface SendBatchFailures {
 export type SendBatchResult = PromiseSettledResult<RecordMetadata>[] | SendBatchFailures;
 
 export interface CloseOptions {
-  /** How long close may wait for outstanding records; what is left then fails with ProducerClosedError. */
+  /**
+   * How long close may wait for outstanding records; what is left then fails with ProducerClosedError. Without it,
+   * close waits for every send's result (each bounded by deliveryTimeoutMs), then up to requestTimeoutMs more for
+   * batches the broker has not answered.
+   */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
 }

@@ -6,6 +6,8 @@
  *   and not resent;
  * - a request the broker never answers is released by the main thread's delivery-timeout sweep, even while the
  *   worker keeps retrying it (an unanswered request may have been written, so the worker may not give it up);
+ * - close() without timeoutMs still ends when the broker never answers: what the delivery timeout released is given
+ *   up one request timeout after the flush;
  * - throttle_time_ms is honoured by the client itself (KIP-219, from Produce v6): nothing is sent on the throttled
  *   connection before the answer's arrival + throttle_time_ms.
  */
@@ -14,7 +16,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
-import { DeliveryTimeoutError } from '../../src/shared/producer-errors.js';
+import { DeliveryTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { inOneBatch } from '../helpers/in-one-batch.js';
 
@@ -83,6 +85,36 @@ test('a request the broker never answers: the caller gets DeliveryTimeoutError (
     assert.equal(error.delivery, 'unknown', 'it was in a request: the broker may have written it');
   } finally {
     await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('close() without timeoutMs ends while the broker never answers: what is still unanswered after the delivery timeout is given up one request timeout later', { timeout: 30_000 }, async () => {
+  // The unanswered batch stays ambiguous, so the worker would retry it for as long as the producer runs. Its caller
+  // was released by the delivery timeout; close must not wait for the broker for ever (it did: every retry below is
+  // one more Produce, and the guard fails the test at the sixth).
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 5,
+  });
+  let closed = false;
+  try {
+    const late: unknown[] = [];
+    producer.on('lateOutcome', (outcome: unknown) => late.push(outcome));
+    const sent = producer.send({ topic: 'stalled', partition: 0, value: 'v' }).then(
+      () => assert.fail('delivered, though the broker answered nothing'),
+      (error: unknown) => error,
+    );
+    await broker.nextProduce(0);
+    assert.ok((await before(sent, broker, 3, 'a record whose requests are never answered')) instanceof DeliveryTimeoutError);
+    await before(producer.close(), broker, broker.produces.length + 3, 'close() without timeoutMs');
+    closed = true;
+    assert.equal(late.length, 1, 'the released record still gets its outcome, as a lateOutcome');
+    const { error } = late[0] as { error?: unknown };
+    assert.ok(error instanceof ProducerClosedError, `expected ProducerClosedError, got ${String(error)}`);
+    assert.equal(error.delivery, 'unknown', 'it was in a request: the broker may have written it');
+  } finally {
+    if (!closed) await producer.close({ timeoutMs: 1000 });
     await broker.close();
   }
 });
