@@ -9,6 +9,21 @@
 const textEncoder = new TextEncoder();
 
 /**
+ * The longest string the protocol carries, in UTF-8 bytes: a classic string's length is an int16, and Kafka holds
+ * compact strings to the same bound (its schema types refuse to write a longer one). Without the check a longer
+ * string's length wrapped (65,539 bytes went out as 3), and the broker read the string's bytes as the next fields.
+ */
+export const MAX_STRING_BYTES = 0x7fff;
+
+function stringBytes(value: string): Uint8Array {
+  const bytes = textEncoder.encode(value);
+  if (bytes.length > MAX_STRING_BYTES) {
+    throw new RangeError(`a protocol string of ${bytes.length} UTF-8 bytes is over the limit of ${MAX_STRING_BYTES}`);
+  }
+  return bytes;
+}
+
+/**
  * Byte arrays at least this long (record batches) are not copied into the writer's buffer: `chunks()` hands them to
  * the socket as they are, between the buffer's pieces. Copying every batch into its Produce frame was 14 % of a
  * worker's time at 1 KiB records (a fresh frame of up to 1 MiB per request, then a copy of the batch into it;
@@ -45,7 +60,8 @@ export class Writer {
   #ensure(extra: number): void {
     const needed = this.#offset + extra;
     if (needed <= this.#buffer.length) return;
-    let capacity = this.#buffer.length * 2;
+    // Never 0, which doubling would keep at 0 for ever (a writer made with no initial capacity).
+    let capacity = Math.max(this.#buffer.length * 2, 64);
     while (capacity < needed) capacity *= 2;
     const next = Buffer.allocUnsafe(capacity);
     this.#buffer.copy(next, 0, 0, this.#offset);
@@ -149,17 +165,17 @@ export class Writer {
     return this.raw(bytes);
   }
 
-  /** Classic nullable string: int16 length (-1 = null), UTF-8 bytes. */
+  /** Classic nullable string: int16 length (-1 = null), UTF-8 bytes; at most MAX_STRING_BYTES of them. */
   string(value: string | null): this {
     if (value === null) return this.int16(-1);
-    const bytes = textEncoder.encode(value);
+    const bytes = stringBytes(value);
     return this.int16(bytes.length).raw(bytes);
   }
 
-  /** Compact nullable string: uvarint N+1 (0 = null), UTF-8 bytes. */
+  /** Compact nullable string: uvarint N+1 (0 = null), UTF-8 bytes; at most MAX_STRING_BYTES of them. */
   compactString(value: string | null): this {
     if (value === null) return this.uvarint(0);
-    const bytes = textEncoder.encode(value);
+    const bytes = stringBytes(value);
     return this.uvarint(bytes.length + 1).raw(bytes);
   }
 

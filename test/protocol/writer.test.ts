@@ -1,7 +1,7 @@
-/** Writer: large byte arrays are kept by reference and come back, in place, from chunks() and finish(). */
+/** Writer: large byte arrays are kept by reference and come back, in place, from chunks() and finish(); strings are bounded. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { BY_REFERENCE_MIN_BYTES, Writer } from '../../src/protocol/writer.js';
+import { BY_REFERENCE_MIN_BYTES, MAX_STRING_BYTES, Writer } from '../../src/protocol/writer.js';
 
 const big = (fill: number): Buffer => Buffer.alloc(BY_REFERENCE_MIN_BYTES, fill);
 
@@ -37,5 +37,19 @@ describe('Writer', () => {
     writer.patchInt32(0, writer.length - 4);
     assert.equal(writer.finish().readInt32BE(0), 1 + BY_REFERENCE_MIN_BYTES);
     assert.throws(() => writer.patchInt32(2, 1), RangeError);
+  });
+});
+
+describe('Writer strings', () => {
+  it('refuses a string over MAX_STRING_BYTES UTF-8 bytes, classic or compact, rather than wrap its length', () => {
+    const longest = 'a'.repeat(MAX_STRING_BYTES);
+    assert.equal(new Writer().string(longest).finish().readInt16BE(0), MAX_STRING_BYTES);
+    assert.throws(() => new Writer().string('a'.repeat(MAX_STRING_BYTES + 1)), RangeError);
+    assert.throws(() => new Writer().string('é'.repeat(MAX_STRING_BYTES / 2 + 1)), RangeError, 'counted in bytes, not characters');
+    assert.throws(() => new Writer().compactString('a'.repeat(MAX_STRING_BYTES + 1)), RangeError);
+  });
+
+  it('grows from an initial capacity of 0', () => {
+    assert.deepEqual([...new Writer(0).int8(7).int32(1).finish()], [7, 0, 0, 0, 1]);
   });
 });

@@ -1,5 +1,15 @@
 /** The consumed offsets a transaction commits with its records (sendOffsets), checked and grouped by topic. */
 import { ConfigError } from '../../shared/errors.js';
+import { MAX_STRING_BYTES } from '../../protocol/writer.js';
+
+const INT32_MAX = 0x7fffffff;
+
+/** Whether `value` fits a protocol string (the requests carry every one of these fields as one). */
+function fitsProtocolString(value: string): boolean {
+  return Buffer.byteLength(value, 'utf8') <= MAX_STRING_BYTES;
+}
+
+const TOO_LONG = `at most ${MAX_STRING_BYTES} UTF-8 bytes`;
 
 export interface OffsetToCommit {
   readonly topic: string;
@@ -30,7 +40,10 @@ export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[
   offsets.forEach((entry, i) => {
     const { topic, partition, offset, metadata } = entry ?? ({} as OffsetToCommit);
     if (typeof topic !== 'string' || topic.length === 0) throw new ConfigError(`sendOffsets: offsets[${i}].topic must be a non-empty string`);
-    if (!Number.isInteger(partition) || partition < 0) throw new ConfigError(`sendOffsets: offsets[${i}].partition must be a non-negative integer`);
+    if (!fitsProtocolString(topic)) throw new ConfigError(`sendOffsets: offsets[${i}].topic must be ${TOO_LONG}`);
+    if (!Number.isInteger(partition) || partition < 0 || partition > INT32_MAX) {
+      throw new ConfigError(`sendOffsets: offsets[${i}].partition must be an integer from 0 to 2^31-1`);
+    }
     let value: bigint;
     try {
       value = BigInt(offset);
@@ -39,6 +52,7 @@ export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[
     }
     if (value < 0n || value > 2n ** 63n - 1n) throw new ConfigError(`sendOffsets: offsets[${i}].offset must be between 0 and 2^63-1`);
     if (metadata !== undefined && typeof metadata !== 'string') throw new ConfigError(`sendOffsets: offsets[${i}].metadata must be a string`);
+    if (metadata !== undefined && !fitsProtocolString(metadata)) throw new ConfigError(`sendOffsets: offsets[${i}].metadata must be ${TOO_LONG}`);
     let group = byTopic.get(topic);
     if (group === undefined) {
       group = { name: topic, partitions: [] };
@@ -52,8 +66,14 @@ export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[
 /** Checks the group fields of a sendOffsets request. */
 export function checkOffsetsRequest(request: OffsetsToCommit): void {
   if (request === null || typeof request !== 'object') throw new ConfigError('sendOffsets: the request must be an object');
-  if (typeof request.groupId !== 'string' || request.groupId.length === 0) throw new ConfigError('sendOffsets: groupId must be a non-empty string');
-  if (request.generationId !== undefined && !Number.isInteger(request.generationId)) throw new ConfigError('sendOffsets: generationId must be an integer');
-  if (request.memberId !== undefined && typeof request.memberId !== 'string') throw new ConfigError('sendOffsets: memberId must be a string');
-  if (request.groupInstanceId != null && typeof request.groupInstanceId !== 'string') throw new ConfigError('sendOffsets: groupInstanceId must be a string or null');
+  const { groupId, generationId, memberId, groupInstanceId } = request;
+  if (typeof groupId !== 'string' || groupId.length === 0) throw new ConfigError('sendOffsets: groupId must be a non-empty string');
+  if (!fitsProtocolString(groupId)) throw new ConfigError(`sendOffsets: groupId must be ${TOO_LONG}`);
+  if (generationId !== undefined && !(Number.isInteger(generationId) && generationId >= -INT32_MAX - 1 && generationId <= INT32_MAX)) {
+    throw new ConfigError('sendOffsets: generationId must be a 32-bit integer');
+  }
+  if (memberId !== undefined && typeof memberId !== 'string') throw new ConfigError('sendOffsets: memberId must be a string');
+  if (memberId !== undefined && !fitsProtocolString(memberId)) throw new ConfigError(`sendOffsets: memberId must be ${TOO_LONG}`);
+  if (groupInstanceId != null && typeof groupInstanceId !== 'string') throw new ConfigError('sendOffsets: groupInstanceId must be a string or null');
+  if (groupInstanceId != null && !fitsProtocolString(groupInstanceId)) throw new ConfigError(`sendOffsets: groupInstanceId must be ${TOO_LONG}`);
 }

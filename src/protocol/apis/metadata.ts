@@ -127,7 +127,8 @@ function decodeResponse(reader: Reader, version: number): MetadataResponse {
   const clusterId = version >= 2 ? readNullableString(reader, flexible) : null;
   const controllerId = reader.int32();
   const minTopic = flexible ? 10 + (version >= 10 ? 16 : 0) : 9 + (version >= 8 ? 4 : 0);
-  const topics = readArray(reader, flexible, (r) => readTopic(r, version, flexible), minTopic, 'Metadata response topics');
+  const budget = { partitions: MAX_PARTITIONS_PER_ANSWER };
+  const topics = readArray(reader, flexible, (r) => readTopic(r, version, flexible, budget), minTopic, 'Metadata response topics');
   const clusterAuthorizedOperations = version >= 8 && version <= 10 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
   const errorCode = version >= 13 ? reader.int16() : 0;
   if (flexible) reader.taggedFields();
@@ -143,13 +144,17 @@ function readBroker(reader: Reader, flexible: boolean): MetadataBroker {
   return { nodeId, host, port, rack };
 }
 
-function readTopic(reader: Reader, version: number, flexible: boolean): MetadataTopic {
+function readTopic(reader: Reader, version: number, flexible: boolean, budget: { partitions: number }): MetadataTopic {
   const errorCode = reader.int16();
   const name = version >= 12 ? readNullableString(reader, flexible) : readString(reader, flexible, 'Metadata response topic name');
   const topicId = version >= 10 ? new Uint8Array(reader.uuid()) : null;
   const isInternal = reader.bool();
   const minPartition = 10 + (version >= 7 ? 4 : 0) + (flexible ? 3 : 8) + (version >= 5 ? (flexible ? 1 : 4) : 0);
-  const partitions = readArray(reader, flexible, (r) => readPartition(r, version, flexible), minPartition, 'Metadata response partitions');
+  const readCounted = (r: Reader): MetadataPartition => {
+    if (--budget.partitions < 0) throw new ProtocolError(`a Metadata answer lists more than ${MAX_PARTITIONS_PER_ANSWER} partitions`);
+    return readPartition(r, version, flexible);
+  };
+  const partitions = readArray(reader, flexible, readCounted, minPartition, 'Metadata response partitions');
   const topicAuthorizedOperations = version >= 8 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
   if (flexible) reader.taggedFields();
   return { errorCode, name, topicId, isInternal, partitions, topicAuthorizedOperations };
@@ -180,6 +185,14 @@ function readInt32Array(reader: Reader, flexible: boolean, what: string): number
  * beyond it, though it fits in the frame, is treated as corrupt rather than sized into memory.
  */
 export const MAX_PARTITIONS_PER_TOPIC = 1 << 20;
+
+/**
+ * The same bound for a whole answer, checked as it is decoded: each partition becomes an object and three arrays,
+ * about eleven times its bytes on the wire, so a 100 MiB frame of several topics, each under the per-topic limit,
+ * grew the heap by over a gigabyte before partitionLeaders looked (and ended a process run with a smaller heap).
+ * A producer asks for the topics it writes to, far fewer partitions than this.
+ */
+export const MAX_PARTITIONS_PER_ANSWER = MAX_PARTITIONS_PER_TOPIC;
 
 /**
  * The leader of every partition of `topic`, by partition index (-1 when it has none), after checking what the

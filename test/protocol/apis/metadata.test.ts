@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  MAX_PARTITIONS_PER_ANSWER,
   MAX_PARTITIONS_PER_TOPIC,
   Metadata,
   checkBrokers,
@@ -178,6 +179,19 @@ describe('Metadata response: hand-built bodies', () => {
       clusterAuthorizedOperations: -2147483648,
       errorCode: 0,
     });
+  });
+
+  it('refuses an answer listing more than MAX_PARTITIONS_PER_ANSWER partitions in all, each topic under its own limit, as it decodes', () => {
+    // v1 partitions of 18 bytes each: two topics of half the limit plus one are a 19 MB frame, which decoded into
+    // over a hundred MB of objects before the whole answer was bounded.
+    const half = MAX_PARTITIONS_PER_ANSWER / 2 + 1;
+    assert.ok(half < MAX_PARTITIONS_PER_TOPIC, 'each topic alone is within the per-topic limit');
+    const w = new Writer(20 * 1024 * 1024).int32(0).int32(1).int32(2); // no brokers, controller_id, topics: 2
+    for (const name of ['a', 'b']) {
+      w.int16(0).string(name).bool(false).int32(half);
+      for (let i = 0; i < half; i++) w.int16(0).int32(i).int32(-1).int32(0).int32(0);
+    }
+    assert.throws(() => decodeAll(Metadata, w.finish(), 1), (e: unknown) => e instanceof ProtocolError && /more than \d+ partitions/.test(e.message));
   });
 
   it('v13 (flexible): topic id, leader epoch, offline replicas and the top-level error code', () => {

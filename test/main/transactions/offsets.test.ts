@@ -1,0 +1,41 @@
+/**
+ * sendOffsets' checks (src/main/transactions/offsets.ts): every field a TxnOffsetCommit carries is refused with a
+ * ConfigError naming it when the protocol cannot carry it, before any request is made. A string over the protocol's
+ * limit used to go out with a wrapped length, and the broker read its bytes as the fields after it.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { checkOffsetsRequest, toOffsetTopics } from '../../../src/main/transactions/offsets.js';
+import { MAX_STRING_BYTES } from '../../../src/protocol/writer.js';
+import { ConfigError } from '../../../src/shared/errors.js';
+
+const tooLong = 'g'.repeat(MAX_STRING_BYTES + 1);
+/** Under the limit in characters, over it in UTF-8 bytes. */
+const tooLongInBytes = 'é'.repeat(MAX_STRING_BYTES / 2 + 1);
+
+function refuses(check: () => unknown, field: string): void {
+  assert.throws(check, (e: unknown) => e instanceof ConfigError && e.message.includes(field), field);
+}
+
+describe('checkOffsetsRequest', () => {
+  it('refuses a groupId, memberId or groupInstanceId the protocol cannot carry, naming it', () => {
+    refuses(() => checkOffsetsRequest({ groupId: tooLong, offsets: [] }), 'groupId');
+    refuses(() => checkOffsetsRequest({ groupId: tooLongInBytes, offsets: [] }), 'groupId');
+    refuses(() => checkOffsetsRequest({ groupId: 'g', memberId: tooLong, offsets: [] }), 'memberId');
+    refuses(() => checkOffsetsRequest({ groupId: 'g', groupInstanceId: tooLong, offsets: [] }), 'groupInstanceId');
+    refuses(() => checkOffsetsRequest({ groupId: 'g', generationId: 2 ** 31, offsets: [] }), 'generationId');
+  });
+
+  it('takes the longest strings the protocol carries', () => {
+    const longest = 'g'.repeat(MAX_STRING_BYTES);
+    checkOffsetsRequest({ groupId: longest, memberId: longest, groupInstanceId: longest, generationId: -1, offsets: [] });
+  });
+});
+
+describe('toOffsetTopics', () => {
+  it('refuses a topic or metadata over the protocol string limit, and a partition over int32, naming the entry', () => {
+    refuses(() => toOffsetTopics([{ topic: tooLong, partition: 0, offset: 1 }]), 'offsets[0].topic');
+    refuses(() => toOffsetTopics([{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 1, metadata: tooLongInBytes }]), 'offsets[1].metadata');
+    refuses(() => toOffsetTopics([{ topic: 't', partition: 2 ** 31, offset: 1 }]), 'offsets[0].partition');
+  });
+});
