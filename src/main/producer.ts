@@ -16,7 +16,7 @@ import { BatchSettler, DetachedSettler, FailureSettler, SendSettler } from './se
 import { SendTracker } from './send-tracker.js';
 import { RecordIntake } from './record-intake.js';
 import { resolveOptions, type ProducerOptions } from './options.js';
-import type { ProducerRecord } from './serialize.js';
+import { InvalidRecordError, type ProducerRecord } from './serialize.js';
 import { TopicRegistry } from './topic-registry.js';
 import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
@@ -59,6 +59,15 @@ export function sendBatchThrough(
   producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal?: AbortSignal,
 ): Promise<SendBatchFailures> {
   return batchThrough(producer, records, settlerFor, signal);
+}
+
+function isObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null;
+}
+
+/** A bad argument as an error message shows it. */
+function describe(value: unknown): string {
+  return value === null ? 'null' : typeof value;
 }
 
 export class Producer extends EventEmitter {
@@ -153,6 +162,7 @@ export class Producer extends EventEmitter {
   }
 
   #send(record: ProducerRecord, options: SendOptions): Promise<RecordMetadata> {
+    if (!isObject(options)) return Promise.reject(new ConfigError(`send options must be an object, got ${describe(options)}`));
     const settler = new SendSettler();
     const transactions = this.#transactions;
     if (transactions === undefined) {
@@ -197,6 +207,9 @@ export class Producer extends EventEmitter {
   }
 
   #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settlerFor: ((count: number) => FailureSettler) | undefined): Promise<SendBatchResult> {
+    // Rejected, not thrown: reading the length of null threw a TypeError out of the call.
+    if (!Array.isArray(records)) return Promise.reject(new InvalidRecordError(`sendBatch records must be an array, got ${describe(records)}`));
+    if (!isObject(options)) return Promise.reject(new ConfigError(`sendBatch options must be an object, got ${describe(options)}`));
     const results = options.results;
     if (results !== undefined && results !== 'all' && results !== 'failures') {
       return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));

@@ -4,7 +4,7 @@
  * SecureContext objects), and the OAUTHBEARER token provider stays on the main thread, which hands its tokens over.
  * No message here ever quotes a password, key or token: only field names and types.
  */
-import type tls from 'node:tls';
+import tls from 'node:tls';
 import { ConfigError } from '../shared/errors.js';
 import type { OAuthBearerToken } from '../net/sasl.js';
 
@@ -56,7 +56,24 @@ export function resolveTls(value: unknown): tls.ConnectionOptions | null {
   if ((o.cert === undefined) !== (o.key === undefined) && o.pfx === undefined) {
     throw new ConfigError(`options.tls.${o.cert === undefined ? 'cert' : 'key'} is missing: a client certificate needs both cert and key`);
   }
-  return { ...(value as tls.ConnectionOptions) };
+  const options = { ...(value as tls.ConnectionOptions) };
+  checkSecureContext(options);
+  return options;
+}
+
+/**
+ * Builds the TLS context the options describe, once, to refuse at construction what every connection would refuse:
+ * an unknown `minVersion`, a cipher list OpenSSL does not know, a key that is not PEM, a wrong passphrase. Otherwise
+ * each connection failed on them, and every send waited for its buffer timeout to report no broker reachable.
+ * Node's and OpenSSL's messages name what is wrong without quoting a key or passphrase.
+ */
+function checkSecureContext(options: tls.ConnectionOptions): void {
+  try {
+    tls.createSecureContext(options);
+  } catch (error) {
+    const { code, message } = error as { code?: unknown; message?: unknown };
+    throw new ConfigError(`options.tls is refused by Node's TLS: ${typeof code === 'string' ? `${code}: ` : ''}${String(message)}`, { cause: error });
+  }
 }
 
 export function resolveSasl(value: unknown): SaslOptions | null {

@@ -122,8 +122,11 @@ const EMPTY_HEADERS: PreparedRecord['headers'] = Object.freeze([]);
  */
 let packr: Packr | undefined;
 
-/** The last topic that passed the check: most producers write to a handful of topics, so skip the regex. */
-let checkedTopic = '';
+/**
+ * The last topic that passed the check: most producers write to a handful of topics, so skip the regex. Undefined
+ * until one has, never a string: starting as '' let the empty topic skip its check.
+ */
+let checkedTopic: string | undefined;
 
 /**
  * Header names repeat on nearly every record (trace ids, content types): encode each once. The bytes are shared

@@ -27,7 +27,7 @@ export interface InstrumentationOptions {
 }
 
 export interface Instrumentation {
-  /** Unsubscribes; spans already started still end. */
+  /** Starts no more spans; those already started still end (the end handlers go once the last has). */
   disable(): void;
 }
 
@@ -47,10 +47,39 @@ function traceparent(span: Span): string {
   return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
 }
 
+/**
+ * The record with a `traceparent` header added, in a copy. A record the producer will refuse (not an object, or
+ * headers neither an array nor a plain object) is passed on as it is, for the producer's own error to name the
+ * field: spread into an object, a Map of headers lost its entries and a string became one header per character.
+ */
 function withTraceparent(record: ProducerRecord, value: string): ProducerRecord {
-  const headers = record.headers;
+  if (record === null || typeof record !== 'object') return record;
+  const headers: unknown = record.headers;
   if (Array.isArray(headers)) return { ...record, headers: [...headers, ['traceparent', value]] } as ProducerRecord;
-  return { ...record, headers: { ...(headers as Record<string, unknown> | undefined), traceparent: value } } as ProducerRecord;
+  if (headers == null) return { ...record, headers: { traceparent: value } };
+  if (Object.getPrototypeOf(headers) !== Object.prototype && Object.getPrototypeOf(headers) !== null) return record;
+  return { ...record, headers: { ...(headers as Record<string, unknown>), traceparent: value } } as ProducerRecord;
+}
+
+/** The record's topic, or undefined when the caller passed something that is not a record (the producer refuses it). */
+function topicOfRecord(record: unknown): string | undefined {
+  if (record === null || typeof record !== 'object') return undefined;
+  const { topic } = record as { topic?: unknown };
+  return typeof topic === 'string' ? topic : undefined;
+}
+
+/**
+ * A channel handler that never throws: Node reports a diagnostics_channel subscriber's exception as an uncaught
+ * exception, so a fault here (or in the SDK it calls) would end the application's process for a telemetry bug.
+ */
+function safely(handler: (message: unknown) => void): (message: unknown) => void {
+  return (message) => {
+    try {
+      handler(message);
+    } catch {
+      // Telemetry is lost for this call; the call itself goes on unharmed.
+    }
+  };
 }
 
 function errorType(error: unknown): string {
@@ -79,10 +108,15 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
     ...(topic !== undefined && { 'messaging.destination.name': topic }),
   });
 
+  /** Spans started and not yet ended: after disable(), the end handlers stay subscribed until this is 0. */
+  let open = 0;
+  let disabled = false;
+
   const start = (ctx: Traced, topic: string | undefined, extra: Attributes): Span => {
     const span = tracer.startSpan(topic === undefined ? 'send' : `send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...base(topic), ...extra } }, context.active());
     ctx[SPAN] = span;
     ctx[STARTED] = performance.now();
+    open++;
     return span;
   };
 
@@ -90,6 +124,7 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
     const span = ctx[SPAN];
     if (span === undefined) return;
     ctx[SPAN] = undefined;
+    if (--open === 0 && disabled) unsubscribeAll();
     const attributes = base(topic);
     if (failure !== undefined) {
       const type = errorType(failure);
@@ -102,46 +137,50 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
     span.end();
   };
 
+  // The context's record and records are the caller's arguments as given: anything at all until the producer has
+  // checked them, which it does after `start`. Every handler reads them as unknown.
   const send = {
-    start(message: unknown) {
+    start: safely((message: unknown) => {
       const ctx = message as SendContext & Traced;
-      const span = start(ctx, ctx.record.topic, {});
+      const span = start(ctx, topicOfRecord(ctx.record), {});
       if (inject) ctx.record = withTraceparent(ctx.record, traceparent(span));
-    },
-    asyncEnd(message: unknown) {
+    }),
+    asyncEnd: safely((message: unknown) => {
       const ctx = message as SendContext & Traced;
       const span = ctx[SPAN];
       if (span !== undefined && ctx.result !== undefined) {
         span.setAttribute('messaging.destination.partition.id', String(ctx.result.partition));
         if (ctx.result.offset >= 0) span.setAttribute('messaging.kafka.offset', ctx.result.offset);
       }
-      finish(ctx, ctx.record.topic, ctx.error, 1, ctx.error === undefined ? 0 : 1);
-    },
-    end(message: unknown) {
+      finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, ctx.error === undefined ? 0 : 1);
+    }),
+    end: safely((message: unknown) => {
       // `end` with an error is a synchronous throw, which never reaches asyncEnd.
       const ctx = message as SendContext & Traced;
-      if (ctx.error !== undefined) finish(ctx, ctx.record.topic, ctx.error, 1, 1);
-    },
+      if (ctx.error !== undefined) finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, 1);
+    }),
     asyncStart: ignore,
     error: ignore,
   };
 
-  const topicOf = (records: readonly ProducerRecord[]): string | undefined => {
-    const first = records[0]?.topic;
-    for (const record of records) if (record.topic !== first) return undefined;
+  const topicOf = (records: unknown): string | undefined => {
+    if (!Array.isArray(records) || records.length === 0) return undefined;
+    const first = topicOfRecord(records[0]);
+    for (const record of records) if (topicOfRecord(record) !== first) return undefined;
     return first;
   };
+  const countOf = (records: unknown): number => (Array.isArray(records) ? records.length : 0);
 
   const sendBatch = {
-    start(message: unknown) {
+    start: safely((message: unknown) => {
       const ctx = message as SendBatchContext & Traced;
-      const span = start(ctx, topicOf(ctx.records), { 'messaging.batch.message_count': ctx.records.length });
-      if (inject) {
+      const span = start(ctx, topicOf(ctx.records), { 'messaging.batch.message_count': countOf(ctx.records) });
+      if (inject && Array.isArray(ctx.records)) {
         const value = traceparent(span);
         ctx.records = ctx.records.map((record) => withTraceparent(record, value));
       }
-    },
-    asyncEnd(message: unknown) {
+    }),
+    asyncEnd: safely((message: unknown) => {
       const ctx = message as SendBatchContext & Traced;
       let failed = 0;
       let failure: unknown = ctx.error;
@@ -158,22 +197,32 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
           }
         }
       }
-      finish(ctx, topicOf(ctx.records), failure, ctx.records.length, ctx.error === undefined ? failed : ctx.records.length);
-    },
-    end(message: unknown) {
+      const count = countOf(ctx.records);
+      finish(ctx, topicOf(ctx.records), failure, count, ctx.error === undefined ? failed : count);
+    }),
+    end: safely((message: unknown) => {
       const ctx = message as SendBatchContext & Traced;
-      if (ctx.error !== undefined) finish(ctx, topicOf(ctx.records), ctx.error, ctx.records.length, ctx.records.length);
-    },
+      if (ctx.error !== undefined) finish(ctx, topicOf(ctx.records), ctx.error, countOf(ctx.records), countOf(ctx.records));
+    }),
     asyncStart: ignore,
     error: ignore,
   };
+
+  function unsubscribeAll(): void {
+    channels.send.unsubscribe(send);
+    channels.sendBatch.unsubscribe(sendBatch);
+  }
 
   channels.send.subscribe(send);
   channels.sendBatch.subscribe(sendBatch);
   return {
     disable() {
-      channels.send.unsubscribe(send);
-      channels.sendBatch.unsubscribe(sendBatch);
+      if (disabled) return;
+      disabled = true;
+      if (open === 0) return unsubscribeAll();
+      // No new spans; the calls under way still end theirs, and the last one unsubscribes the rest (finish).
+      channels.send.start.unsubscribe(send.start);
+      channels.sendBatch.start.unsubscribe(sendBatch.start);
     },
   };
 }

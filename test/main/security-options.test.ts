@@ -36,6 +36,13 @@ test('bad tls options name their field', () => {
   rejects({ tls: { passphrase: 12 } }, /options\.tls\.passphrase/);
 });
 
+test("tls options Node's TLS refuses are refused at construction, naming the setting, never quoting a key", () => {
+  // Each of these passed construction and failed every connection instead: sends then waited for bufferTimeoutMs.
+  rejects({ tls: { minVersion: 'TLSv9' } }, /options\.tls is refused by Node's TLS: .*TLSv9/);
+  rejects({ tls: { ciphers: 'NOT-A-CIPHER' } }, /options\.tls is refused by Node's TLS: .*cipher/i);
+  rejects({ tls: { cert: 'not a certificate', key: SECRET } }, /options\.tls is refused by Node's TLS/);
+});
+
 test('sasl: each mechanism with its fields', () => {
   for (const mechanism of ['plain', 'scram-sha-256', 'scram-sha-512'] as const) {
     assert.deepEqual(resolveOptions({ sasl: { mechanism, username: 'u', password: SECRET } }, {}).sasl, { mechanism, username: 'u', password: SECRET });

@@ -253,6 +253,14 @@ describe('checkRecord', () => {
     assert.throws(() => checkRecord({ topic: '' } as ProducerRecord, null, NOW), /record\.topic/);
   });
 
+  it("refuses the empty topic when it is the first topic the process checks (the last-checked cache starts empty-handed)", async () => {
+    // A module instance of its own, as in a fresh process: no topic has passed its check yet.
+    const url = new URL('../../src/main/serialize.js?first-topic-empty', import.meta.url).href;
+    const fresh = (await import(url)) as typeof import('../../src/main/serialize.js');
+    assert.throws(() => fresh.checkRecord({ topic: '', value: 'v' }, null, NOW), /record\.topic must be a non-empty string, got ""/);
+    assert.throws(() => fresh.prepareRecord({ topic: '', value: 'v' }, null, NOW), /record\.topic/);
+  });
+
   it('prepareRecord makes every record an instance of one class (V8 never pretenures those)', () => {
     assert.ok(prepareRecord({ topic: 't', value: 'v' }, null, NOW) instanceof PreparedFields);
   });

@@ -9,6 +9,8 @@ import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '
 import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
 import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
 import { Producer } from '../../src/main/producer.js';
+import type { ProducerRecord } from '../../src/main/types.js';
+import { InvalidRecordError } from '../../src/main/serialize.js';
 import { instrumentRingkafka } from '../../src/otel/index.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume } from '../helpers/readback.js';
@@ -91,4 +93,61 @@ test('disable unsubscribes: the producer is back to no tracing at all', async ()
   instrumentation.disable();
   assert.equal(channels.send.hasSubscribers, false);
   assert.equal(channels.sendBatch.hasSubscribers, false);
+});
+
+/** A tracer provider whose finished spans the test reads, and the instrumentation over it. */
+function instrumented(injectTraceContext = false) {
+  const spans = new InMemorySpanExporter();
+  const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)] });
+  const instrumentation = instrumentRingkafka({ tracerProvider, meterProvider: new MeterProvider(), injectTraceContext });
+  return { spans, instrumentation };
+}
+
+test('a call with something that is not a record still rejects with the producer\'s own error; the instrumentation throws nothing', async () => {
+  // A subscriber's exception is an uncaught exception to Node: reading `topic` of null here ended the process.
+  const uncaught: unknown[] = [];
+  const onUncaught = (error: unknown): void => void uncaught.push(error);
+  process.on('uncaughtException', onUncaught);
+  const { spans, instrumentation } = instrumented(true);
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  try {
+    for (const bad of [null, 'text', 42]) {
+      await assert.rejects(producer.send(bad as unknown as ProducerRecord), InvalidRecordError);
+      const [result] = await producer.sendBatch([bad as unknown as ProducerRecord]);
+      assert.ok(result?.status === 'rejected' && result.reason instanceof InvalidRecordError);
+    }
+    await assert.rejects(producer.sendBatch(null as unknown as ProducerRecord[]), InvalidRecordError);
+    // Headers the producer refuses are passed on as they are, for it to name them, not turned into other headers.
+    await assert.rejects(producer.send({ topic: 't', value: 'v', headers: new Map([['a', 'b']]) as unknown as Record<string, string> }), InvalidRecordError);
+    await assert.rejects(producer.send({ topic: 't', value: 'v', headers: 'ab' as unknown as Record<string, string> }), InvalidRecordError);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(uncaught, []);
+    const finished = spans.getFinishedSpans();
+    assert.equal(finished.length, 9, 'every call still has its span, ended');
+    assert.ok(finished.every((span) => span.status.code === SpanStatusCode.ERROR));
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    instrumentation.disable();
+    await producer.close({ timeoutMs: 1000 });
+  }
+});
+
+test('disable() while a send is under way: its span still ends, and the handlers go once it has', async () => {
+  const { channels } = await import('../../src/main/tracing.js');
+  const { spans, instrumentation } = instrumented();
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  const abort = new AbortController();
+  try {
+    const pending = producer.send({ topic: 't', value: 'v' }, { signal: abort.signal });
+    instrumentation.disable();
+    assert.equal(channels.send.start.hasSubscribers, false, 'no new spans');
+    await assert.rejects(producer.send({ topic: 't', value: 'v', partition: -1 }), InvalidRecordError);
+    assert.equal(spans.getFinishedSpans().length, 0, 'the call after disable() has no span');
+    abort.abort();
+    await assert.rejects(pending);
+    assert.equal(spans.getFinishedSpans().length, 1, 'the span started before disable() ended');
+    assert.equal(channels.send.hasSubscribers, false, 'the end handlers went with the last span');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+  }
 });

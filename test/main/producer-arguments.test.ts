@@ -1,0 +1,25 @@
+/**
+ * Producer calls given something other than records or options: each rejects with an error naming the argument,
+ * never throws out of the call, and the producer goes on. No broker is needed: nothing here reaches one.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Producer } from '../../src/main/producer.js';
+import { InvalidRecordError, type ProducerRecord } from '../../src/main/serialize.js';
+import type { SendOptions } from '../../src/main/types.js';
+import { ConfigError } from '../../src/shared/errors.js';
+
+test('sendBatch with records that are not an array, or options that are not an object, rejects naming them; send with bad options too', async () => {
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  try {
+    for (const records of [null, undefined, 'abc', { length: 1 }]) {
+      const call = (): Promise<unknown> => producer.sendBatch(records as unknown as ProducerRecord[]);
+      await assert.rejects(call, (e: unknown) => e instanceof InvalidRecordError && e.message.includes('sendBatch records must be an array'));
+    }
+    await assert.rejects(() => producer.sendBatch([], null as unknown as SendOptions), (e: unknown) => e instanceof ConfigError && e.message.includes('sendBatch options'));
+    await assert.rejects(() => producer.send({ topic: 't', value: 'v' }, null as unknown as SendOptions), (e: unknown) => e instanceof ConfigError && e.message.includes('send options'));
+    assert.deepEqual(await producer.sendBatch([]), [], 'the producer goes on');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+  }
+});
