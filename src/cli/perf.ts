@@ -16,6 +16,7 @@ import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connect
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
+import { untilAborted } from '../shared/until-aborted.js';
 
 export const PERF_USAGE = `Usage: ringkafka perf --topic TOPIC [options]
 
@@ -149,7 +150,8 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
   let firstError: string | null = null;
   let started = 0;
   try {
-    await producer.connect();
+    // A signal ends the wait for the connection, and every wait after it: the sends under way are aborted.
+    await untilAborted(producer.connect(), stop.signal, 'interrupted while connecting');
     started = performance.now();
     progress.start(() => `${latency.records.toLocaleString('en')} records acknowledged, ${failed} failed`);
     // Enough groups in flight to fill the producer's buffer, so its byte budget is what pushes back.
@@ -170,7 +172,7 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
       sent += count;
       const calledAt = performance.now();
       // Only failures are counted, so no result object is made per delivered record.
-      const done = producer.sendBatch(batch, { results: 'failures' }).then(({ failures }) => {
+      const done = producer.sendBatch(batch, { results: 'failures', signal: stop.signal }).then(({ failures }) => {
         const ms = performance.now() - calledAt;
         const ok = batch.length - failures.length;
         failed += failures.length;
@@ -186,7 +188,8 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    await producer.close({ timeoutMs: 30_000 });
+    // Interrupted, nothing is left worth waiting for: the records still held fail at once.
+    await producer.close({ timeoutMs: stop.signal.aborted ? 0 : 30_000 });
   }
   const seconds = (performance.now() - started) / 1000;
   const acknowledged = latency.records;

@@ -2,21 +2,24 @@
  * `ringkafka produce`: one record per line of stdin. `--format lines` sends each line as it is; `--format ndjson`
  * checks each line is JSON and sends it unchanged, keyed by `--key-field` when given. A line that cannot be sent as
  * asked (bad JSON, no key field) is reported with its line number and skipped; the others still go, and the exit
- * status is 1 if anything failed. Blank lines are skipped.
+ * status is 1 if anything failed. Blank lines are skipped. Lines go out in groups, each sent at most GROUP_LINGER_MS
+ * after its first line arrived; SIGINT or SIGTERM stops reading, and what was read is still sent.
  */
-import { createInterface } from 'node:readline';
+import { createInterface, type Interface } from 'node:readline';
 import { Producer } from '../main/index.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
 import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
+import { untilAborted } from '../shared/until-aborted.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
 
 Sends one record per line of stdin and waits until every one is acknowledged. Blank lines are skipped. A line that
 cannot be sent (bad JSON, missing key field) is reported on stderr with its number; the rest still go, and the exit
-status is 1.
+status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading: what was read is still sent, and the
+exit status is 1.
 
   --topic TOPIC             the topic
   --format F                lines (default): each line is a value; ndjson: each line must be JSON, sent unchanged
@@ -41,6 +44,11 @@ const FLAGS = {
 
 /** Records per sendBatch and sendBatch calls outstanding: stdin is read no faster than the producer takes it. */
 const GROUP_RECORDS = 1000;
+/**
+ * The longest a line waits for its group to fill before the group is sent as it is: input that trickles in (`tail
+ * -f app.log | ringkafka produce`) is sent as it comes, not once a thousand lines have arrived or stdin closed.
+ */
+const GROUP_LINGER_MS = 10;
 const MAX_OUTSTANDING = 8;
 const MAX_REPORTED_ERRORS = 10;
 
@@ -114,32 +122,58 @@ export async function runProduce(
       for (const { index, reason } of failures) report(lines[index]!, `${reason.name}: ${reason.message}`);
       progress.tick(0, group.length, 0);
     });
+  let group: OutRecord[] = [];
+  let lines: number[] = [];
+  let lingerTimer: NodeJS.Timeout | undefined;
+  /** Sends the group read so far; resolves once fewer than MAX_OUTSTANDING calls are under way. */
+  const sendGroup = (): Promise<void> => {
+    clearTimeout(lingerTimer);
+    lingerTimer = undefined;
+    const call = send(group, lines);
+    group = [];
+    lines = [];
+    return inFlight.add(call);
+  };
+  // SIGINT or SIGTERM stops reading: what was read is still sent and waited for (within close's timeout), the
+  // summary is printed and the status is 1. The handlers are `once`: a second signal ends the process at once.
+  const stop = new AbortController();
+  let reader: Interface | undefined;
+  const onSignal = (): void => {
+    stop.abort();
+    reader?.close();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
   try {
-    await producer.connect();
+    // A signal during the connection (an unreachable cluster is waited for up to bufferTimeoutMs) ends it too.
+    await untilAborted(producer.connect(), stop.signal, 'interrupted while connecting');
     progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed} failed`);
-    let group: OutRecord[] = [];
-    let lines: number[] = [];
+    // Made only now that it is read at once: an interface emits lines as they arrive, waiting or not.
+    reader = createInterface({ input, crlfDelay: Infinity });
     let line = 0;
-    for await (const text of createInterface({ input, crlfDelay: Infinity })) {
+    for await (const text of stop.signal.aborted ? [] : reader) {
       line++;
       if (text.trim() === '') continue;
       const record = toRecord(text, line);
       if (record === undefined) continue;
       group.push(record);
       lines.push(line);
-      if (group.length < GROUP_RECORDS) continue;
-      const full = send(group, lines);
-      group = [];
-      lines = [];
-      await inFlight.add(full);
+      if (group.length >= GROUP_RECORDS) await sendGroup();
+      // The timer's call is waited for with every other (settled() below); a failure of it surfaces there.
+      else lingerTimer ??= setTimeout(() => void sendGroup().catch(() => undefined), GROUP_LINGER_MS);
     }
-    if (group.length > 0) await inFlight.add(send(group, lines));
+    if (group.length > 0) await sendGroup();
     await inFlight.settled();
   } finally {
+    clearTimeout(lingerTimer);
+    reader?.close();
+    process.off('SIGINT', onSignal);
+    process.off('SIGTERM', onSignal);
     progress.stop();
     await producer.close({ timeoutMs: 30_000 });
   }
   if (reported > MAX_REPORTED_ERRORS) err.write(`… and ${reported - MAX_REPORTED_ERRORS} more\n`);
-  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed\n`);
-  return failed > 0 ? 1 : 0;
+  const stopped = stop.signal.aborted ? ' (interrupted: stopped reading)' : '';
+  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${stopped}\n`);
+  return failed > 0 || stop.signal.aborted ? 1 : 0;
 }

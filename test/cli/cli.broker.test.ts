@@ -4,7 +4,7 @@
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,9 +21,10 @@ interface Run {
   readonly stderr: string;
 }
 
-function ringkafka(args: readonly string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env: options.env ?? process.env });
+/** The command as a child process whose stdin the caller writes and ends; `run` settles when it exits. */
+function startRingkafka(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcessWithoutNullStreams; run: Promise<Run> } {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, ...args], { cwd: ROOT, env });
+  const run = new Promise<Run>((resolve, reject) => {
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
@@ -35,8 +36,14 @@ function ringkafka(args: readonly string[], options: { stdin?: string; env?: Nod
       clearTimeout(limit);
       resolve({ code, stdout, stderr });
     });
-    child.stdin.end(options.stdin ?? '');
   });
+  return { child, run };
+}
+
+function ringkafka(args: readonly string[], options: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Run> {
+  const { child, run } = startRingkafka(args, options.env);
+  child.stdin.end(options.stdin ?? '');
+  return run;
 }
 
 let brokers: string[];
@@ -70,6 +77,26 @@ test('produce: NDJSON lines keyed by a field, sent unchanged; bad lines are name
   assert.match(run.stderr, /3 records delivered to .*, 2 failed/);
   const read = await consume(brokers, topic, 3);
   assert.deepEqual(read.map((r) => [r.key, r.value]), [['a', '{"id":"a","n":1}'], ['7', '{"id":7,"n":3}'], ['a', '{"id":"a","n":4}']]);
+});
+
+test('produce sends lines as they arrive, stdin still open; SIGINT stops reading, what was read is delivered, exit 1', { timeout: 300_000 }, async () => {
+  // It used to hold lines until a thousand had arrived or stdin closed: `tail -f log | ringkafka produce` sent
+  // nothing, and Ctrl-C lost what it held.
+  const topic = uniqueTopic('cli-produce-trickle');
+  await createTopic(topic, 1);
+  const { child, run } = startRingkafka(['produce', '--brokers', brokers.join(','), '--topic', topic]);
+  try {
+    child.stdin.write('one\ntwo\nthree\n');
+    const read = await consume(brokers, topic, 3);
+    assert.deepEqual(read.map((r) => r.value), ['one', 'two', 'three'], 'read back while the command still reads stdin');
+    assert.equal(child.exitCode, null, 'the command is still running');
+    child.kill('SIGINT');
+    const { code, stderr } = await run;
+    assert.equal(code, 1, 'interrupted');
+    assert.match(stderr, /3 records delivered to .*, 0 failed \(interrupted: stopped reading\)/);
+  } finally {
+    child.kill('SIGKILL');
+  }
 });
 
 test('produce over SASL_SSL with the password from the environment', { timeout: 300_000 }, async (t) => {
