@@ -15,6 +15,7 @@ import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
+import { pause } from '../shared/pause.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
 
@@ -70,6 +71,8 @@ export class TopicRegistry {
   readonly #loading = new Map<string, Loading>();
   #connection: Promise<Connection> | undefined;
   #closed = false;
+  /** Aborted by close: ends the backoff pauses between metadata attempts. */
+  readonly #closing = new AbortController();
   readonly #auth: AuthGate;
   /** The refresh of every known topic under way; callers share it. */
   #refreshing: Promise<void> | undefined;
@@ -102,12 +105,20 @@ export class TopicRegistry {
     return this.#byIndex[index];
   }
 
-  /** A connection to any bootstrap broker, kept for metadata and InitProducerId. */
-  async connection(signal?: AbortSignal): Promise<Connection> {
-    const current = await this.#connection?.catch(() => undefined);
-    if (current !== undefined && !current.isClosed) return current;
-    this.#connection = this.#connect(signal);
-    return this.#connection;
+  /**
+   * A connection to any bootstrap broker, kept for metadata and InitProducerId. Concurrent callers share one
+   * attempt: each used to wait for the last connection, find it gone, and open one of its own, of which only the
+   * last was kept (and closed by close()); the others stayed open for the process's life.
+   */
+  connection(signal?: AbortSignal): Promise<Connection> {
+    const seen = this.#connection;
+    if (seen === undefined) return (this.#connection = this.#connect(signal));
+    const again = (): Promise<Connection> => {
+      // Only the first caller to find `seen` unusable replaces it; the others share its replacement.
+      if (this.#connection === seen) this.#connection = this.#connect(signal);
+      return this.#connection!;
+    };
+    return seen.then((current) => (current.isClosed ? again() : current), again);
   }
 
   /**
@@ -182,6 +193,8 @@ export class TopicRegistry {
 
   async #fetch(name: string, loading: Loading): Promise<TopicInfo> {
     for (let attempt = 0; !this.#closed; attempt++) {
+      // Before any request: no answer can make room, and retrying turned this into a late UnknownTopicError.
+      if (this.#byIndex.length >= MAX_TOPICS) throw tooManyTopics();
       let connection: Connection | undefined;
       try {
         connection = await this.connection();
@@ -203,13 +216,14 @@ export class TopicRegistry {
       }
       const wait = Math.min(backoffMs(attempt, this.#settings), loading.deadline - Date.now());
       if (wait <= 0) break;
-      await new Promise((resolve) => setTimeout(resolve, wait));
+      // Cut short by close: a plain timer here kept a closed producer's process alive for the rest of the backoff.
+      await pause(wait, this.#closing.signal, () => new ConnectionError('the producer is closing')).catch(() => undefined);
     }
     throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`);
   }
 
   #register(name: string, partitionCount: number, available: number[]): TopicInfo {
-    if (this.#byIndex.length >= MAX_TOPICS) throw new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${MAX_TOPICS} topics`);
+    if (this.#byIndex.length >= MAX_TOPICS) throw tooManyTopics();
     const info: TopicInfo = { index: this.#byIndex.length, name, partitionCount, available };
     this.#set(info);
     this.#byIndex.push(info);
@@ -279,6 +293,7 @@ export class TopicRegistry {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
     const connection = await this.#connection?.catch(() => undefined);
@@ -286,6 +301,10 @@ export class TopicRegistry {
     // Its request failed with the connection, so this is quick; after it no timer is armed again (closed).
     await this.#refreshing;
   }
+}
+
+function tooManyTopics(): KafkaProducerError {
+  return new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${MAX_TOPICS} topics`);
 }
 
 /** The partitions that have a leader, in order. */

@@ -82,7 +82,7 @@ export class BatchOutcomes {
       // Metadata round trip.
       stats.add(WorkerStat.RETRIES);
       batch.retryAt = 0;
-      this.#tellMainMetadataStale();
+      this.metadataStale();
     } else this.#carryOut(p, batch, verdict);
   }
 
@@ -148,7 +148,7 @@ export class BatchOutcomes {
       case 'retry':
         if (verdict.refreshMetadata) {
           this.#hooks.refresh();
-          this.#tellMainMetadataStale();
+          this.metadataStale();
         }
         this.#backOff(batch);
         return;
@@ -165,9 +165,11 @@ export class BatchOutcomes {
 
   /**
    * The main thread's metadata may be stale too (its partitioner would keep choosing a partition without a
-   * leader): it is told, at most once per retryBackoffMaxMs, and refreshes its own view.
+   * leader): it is told, at most once per retryBackoffMaxMs, and refreshes its own view. Called for an answer
+   * that says the leader moved, and by the worker's pump for a batch whose partition its own metadata gives no
+   * leader (the worker may learn that from a refresh of its own, with no answer to say it).
    */
-  #tellMainMetadataStale(): void {
+  metadataStale(): void {
     const now = Date.now();
     if (now - this.#staleToldAt < this.#parts.settings.retryBackoffMaxMs) return;
     this.#staleToldAt = now;

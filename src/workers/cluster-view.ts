@@ -4,6 +4,7 @@
  * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state. It learns
  * them from Metadata (on demand, and every `metadataMaxAgeMs`) and from the leader a Produce answer names (KIP-951).
  */
+import { pause } from '../shared/pause.js';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection, type ClientSettings } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
@@ -115,7 +116,11 @@ export class ClusterView {
     this.#scheduleMaxAge();
     const connection = await this.#anyConnection();
     try {
-      const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: true });
+      // Never creating a topic: the main thread already did for every topic a record was sent to (its first
+      // Metadata request for a topic may create it, as Java's does), and this view keeps every topic it has seen
+      // and refreshes them all every metadataMaxAgeMs: asking to create them brought back, on a cluster that
+      // auto-creates topics, one deleted after the producer stopped writing to it.
+      const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: false });
       this.#apply(response);
     } catch (error) {
       // A well-framed answer that makes no sense: this broker's connection is not trusted for the next refresh.
@@ -216,8 +221,14 @@ export class ClusterView {
   async #anyConnection(): Promise<Connection> {
     if (this.#metadataConnection !== undefined && !this.#metadataConnection.isClosed) return this.#metadataConnection;
     const candidates = [...this.#brokers.values(), ...this.#bootstrap];
-    this.#metadataConnection = await connectToAny(candidates, this.#settings, this.#auth, { stopped: () => this.#closed });
-    return this.#metadataConnection;
+    const connection = await connectToAny(candidates, this.#settings, this.#auth, { signal: this.#closing.signal, stopped: () => this.#closed });
+    if (this.#closed) {
+      // Opened as the view closed: close() has already closed the connection it knew of, so this one is closed here.
+      await connection.close();
+      throw new ConnectionError('the producer is closing');
+    }
+    this.#metadataConnection = connection;
+    return connection;
   }
 
   #open(broker: Broker): Promise<Connection> {
@@ -279,19 +290,7 @@ export class ClusterView {
 
   /** Sleeps `ms`, or rejects with ConnectionError when the view closes first; the timer never outlives close. */
   #pause(ms: number): Promise<void> {
-    const signal = this.#closing.signal;
-    if (signal.aborted) return Promise.reject(new ConnectionError('the producer is closing'));
-    return new Promise((resolve, reject) => {
-      const onClose = (): void => {
-        clearTimeout(timer);
-        reject(new ConnectionError('the producer is closing'));
-      };
-      const timer = setTimeout(() => {
-        signal.removeEventListener('abort', onClose);
-        resolve();
-      }, ms);
-      signal.addEventListener('abort', onClose, { once: true });
-    });
+    return pause(ms, this.#closing.signal, () => new ConnectionError('the producer is closing'));
   }
 
   async #dropConnection(nodeId: number): Promise<void> {

@@ -19,7 +19,6 @@ import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
 import { stampProducer } from '../protocol/record-batch.js';
 import { loadCodecBinding } from '../protocol/codec-bindings.js';
-import { backoffMs } from '../shared/backoff.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { Accumulator } from './accumulator.js';
 import { BatchBufferPool, idleMaxBytesFor } from './batch-buffers.js';
@@ -31,6 +30,7 @@ import type { PartitionState } from './partition-state.js';
 import { Sink, type Outgoing } from './sink.js';
 import * as policy from './delivery-policy.js';
 import { BatchOutcomes } from './batch-outcomes.js';
+import { MetadataRefresher } from './metadata-refresher.js';
 import { planSleep } from './sleep-plan.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
 
@@ -79,8 +79,7 @@ export class ProducerWorker {
   /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
   readonly #identity: ProducerIdentityView | undefined;
   #rotation = 0;
-  /** Metadata refreshes failed in a row, for their backoff. */
-  #refreshFailures = 0;
+  readonly #refresher: MetadataRefresher;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
   #closeDeadline = Number.MAX_SAFE_INTEGER + 1;
@@ -122,6 +121,7 @@ export class ProducerWorker {
       tls,
       sasl: credentials,
     });
+    this.#refresher = new MetadataRefresher(this.#view, { refreshed: () => this.#pump(), retryAt: (at) => this.#retryLater(at) }, this.#settings);
     this.#outcomes = new BatchOutcomes(
       { settings: this.#settings, completions: this.#completions, stats: this.#stats, port: this.#port, view: this.#view, batches: this.#batches, buffers: this.#buffers },
       {
@@ -230,6 +230,7 @@ export class ProducerWorker {
     const count = partitions.length;
     let nextRetry = Infinity;
     let needMetadata = false;
+    let leaderless = false;
     const start = this.#rotation++ % Math.max(1, count);
     const epoch = this.#identity?.epoch;
     const { requestGatherBytes } = this.#settings;
@@ -267,6 +268,8 @@ export class ProducerWorker {
           // No leader yet, or the topic is unknown (being created, or deleted): retried within the delivery timeout
           // as Java does, and reported as unknown if it still is then.
           needMetadata = true;
+          // A known topic's partition without a leader: the main thread's partitioner should stop choosing it.
+          if (layout !== undefined) leaderless = true;
           continue;
         }
         const sink = this.#sink(leader);
@@ -292,6 +295,7 @@ export class ProducerWorker {
       for (const [sink, request] of requests) sink.send(request.outgoing);
     }
     if (needMetadata) this.#refresh();
+    if (leaderless) this.#outcomes.metadataStale();
     if (nextRetry !== Infinity) this.#retryLater(nextRetry);
     this.#completions.signal();
     this.#maybeFinish();
@@ -331,20 +335,12 @@ export class ProducerWorker {
   }
 
   /**
-   * Refreshes metadata and pumps once it is in. A failed refresh is ordinary (the broker is down, or answered
-   * nonsense): it is retried with exponential backoff, and batches waiting on it still fail at their own delivery
-   * deadline in #pump. Never lets the refresh's rejection go unhandled: that would kill this worker thread.
+   * Refreshes metadata and pumps once it is in (MetadataRefresher: one pump per refresh, however many asked). A
+   * failed refresh is retried after a backoff, and batches waiting on it still fail at their own delivery deadline
+   * in #pump.
    */
   #refresh(topic?: string): void {
-    this.#view.refresh(topic).then(
-      () => {
-        this.#refreshFailures = 0;
-        this.#pump();
-      },
-      () => {
-        this.#retryLater(Date.now() + backoffMs(this.#refreshFailures++, this.#settings));
-      },
-    );
+    this.#refresher.request(topic);
   }
 
   #retryLater(at: number): void {

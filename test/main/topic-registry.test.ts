@@ -122,6 +122,35 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.equal(registry.get('aging')!.partitionCount, 3);
   });
 
+  it('callers asking for the connection at once share one: one socket, closed by close()', async (t) => {
+    const { broker, registry } = await setup(t);
+    // Each used to open its own, and only the last was kept (and closed): the others stayed open.
+    const connections = await Promise.all(Array.from({ length: 4 }, () => registry.connection()));
+    assert.equal(new Set(connections).size, 1, 'one connection for every caller');
+    assert.equal(broker.connections, 1);
+    await registry.close();
+    assert.ok(connections[0]!.isClosed);
+    // A closed connection is replaced once, however many ask.
+    const { broker: second, registry: other } = await setup(t);
+    const first = await other.connection();
+    await first.close();
+    const again = await Promise.all(Array.from({ length: 4 }, () => other.connection()));
+    assert.equal(new Set(again).size, 1);
+    assert.notEqual(again[0], first);
+    assert.equal(second.connections, 2);
+  });
+
+  it('close cuts short the backoff between metadata attempts: no timer of it is left', async (t) => {
+    const live = trackTimers(t);
+    const { broker, registry } = await setup(t, { retryBackoffMs: 60_000, retryBackoffMaxMs: 60_000 }, (topic) => topic === 'never');
+    const loading = registry.load('never', { timeoutMs: 120_000 });
+    loading.catch(() => undefined);
+    await broker.answers(FAKE_API.metadata, 1); // refused once: the fetch now waits a minute before the next try
+    await registry.close();
+    assert.equal(live.size, 0, 'the backoff timer went with close (it kept a closed producer\'s process alive)');
+    await assert.rejects(loading, UnknownTopicError);
+  });
+
   it('close releases every timer it armed (the max-age timer included) and the refreshes stop', async (t) => {
     const live = trackTimers(t);
     const { registry } = await setup(t);

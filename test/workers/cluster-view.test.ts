@@ -10,6 +10,7 @@ import { once } from 'node:events';
 import { describe, it, type TestContext } from 'node:test';
 import { ClusterView, type ConnectionSettings } from '../../src/workers/cluster-view.js';
 import { ConnectionError, ProtocolError } from '../../src/shared/errors.js';
+import { Connection } from '../../src/net/connection.js';
 import type { NodeEndpoint } from '../../src/protocol/apis/produce.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
 import { trackTimers } from '../helpers/timers.js';
@@ -177,6 +178,43 @@ describe('ClusterView: metadataMaxAgeMs', () => {
     // The second answer is asked for only after the first was applied (each refresh re-arms the timer).
     await broker.answers(FAKE_API.metadata, 2);
     assert.deepEqual(view.topic(TOPIC)?.leaders, [1, 1, 1]);
+  });
+
+  it('refreshes never ask the broker to create a topic: a deleted topic is not brought back', async (t) => {
+    // The fake broker speaks Metadata v1, which has no such flag: the request is read where the view makes it.
+    const asked: unknown[] = [];
+    const request = Connection.prototype.request;
+    t.after(() => void (Connection.prototype.request = request));
+    Connection.prototype.request = function (this: Connection, ...args: Parameters<Connection['request']>) {
+      const [api, body] = args as unknown as [{ name: string }, { allowAutoTopicCreation?: boolean }];
+      if (api.name === 'Metadata') asked.push(body.allowAutoTopicCreation);
+      return request.apply(this, args);
+    } as Connection['request'];
+    const { broker, view } = await setup(t, { metadataMaxAgeMs: 50 });
+    await view.refresh(TOPIC);
+    await broker.answers(FAKE_API.metadata, 3); // two max-age refreshes after the first
+    assert.ok(asked.length >= 3);
+    assert.deepEqual(new Set(asked), new Set([false]), 'every refresh, the max-age ones included, with allowAutoTopicCreation false');
+  });
+
+  it('close while the metadata connection is being opened: that connection is closed too, and no request is sent on it', async (t) => {
+    const { broker, view } = await setup(t);
+    let release: (() => void) | undefined;
+    broker.tamper = (apiKey, frame, _nth, write) => {
+      if (apiKey !== FAKE_API.apiVersions || release !== undefined) return frame;
+      release = () => write(frame); // the handshake's answer is held back until the view has closed
+      return null;
+    };
+    const refreshing = view.refresh(TOPIC);
+    refreshing.catch(() => undefined);
+    while (release === undefined) await new Promise((resolve) => setImmediate(resolve));
+    const { socket } = broker.requests.find((r) => r.apiKey === FAKE_API.apiVersions)!;
+    await view.close();
+    const closed = once(socket, 'close');
+    release!();
+    await assert.rejects(refreshing); // the attempt is aborted by close
+    await closed; // the connection opened after close() is closed (it used to stay open for the thread's life)
+    assert.equal(broker.requests.filter((r) => r.apiKey === FAKE_API.metadata).length, 0, 'no Metadata request after close');
   });
 
   it('close releases the max-age timer (and every other)', async (t) => {

@@ -8,6 +8,8 @@
  *   worker keeps retrying it (an unanswered request may have been written, so the worker may not give it up);
  * - close() without timeoutMs still ends when the broker never answers: what the delivery timeout released is given
  *   up one request timeout after the flush;
+ * - a partition the worker's own metadata gives no leader is reported to the main thread, whose partitioner then
+ *   avoids it;
  * - throttle_time_ms is honoured by the client itself (KIP-219, from Produce v6): nothing is sent on the throttled
  *   connection before the answer's arrival + throttle_time_ms.
  */
@@ -115,6 +117,34 @@ test('close() without timeoutMs ends while the broker never answers: what is sti
     assert.equal(error.delivery, 'unknown', 'it was in a request: the broker may have written it');
   } finally {
     if (!closed) await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('a partition the worker finds without a leader in its own metadata is reported to the main thread, whose partitioner then leaves it alone', { timeout: 60_000 }, async () => {
+  // The worker learns of the lost leader from a refresh, not from an answer: only an answer used to make it tell
+  // the main thread, whose sticky partitioner then kept sending keyless records there until its next max-age
+  // refresh (5 minutes), each failing at its delivery timeout.
+  const broker = await FakeBroker.start(2, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, batchMaxBytes: 1024, requestTimeoutMs: 500, deliveryTimeoutMs: 1000 });
+  try {
+    const warm = await Promise.all(Array.from({ length: 20 }, () => producer.send({ topic: 't', value: 'x'.repeat(200) })));
+    assert.deepEqual(new Set(warm.map((m) => m.partition)), new Set([0, 1]), 'the main thread knows both partitions, with a leader');
+    broker.leaderOf = (topic, partition) => (topic === 't' && partition === 1 ? -1 : 1);
+    // A new topic makes the worker refresh, 't' included: from then on its metadata gives partition 1 no leader.
+    await producer.send({ topic: 'other', value: 'v' });
+    // The worker meets the leaderless partition through a record addressed to it.
+    await assert.rejects(producer.send({ topic: 't', partition: 1, value: 'to p1' }), DeliveryTimeoutError);
+    // Keyless records, a round at a time: once the main thread has refreshed, a round lands whole on partition 0.
+    // Without the report every round put about half of its records on partition 1, where they failed.
+    let clean = false;
+    for (let round = 0; round < 5 && !clean; round++) {
+      const results = await Promise.allSettled(Array.from({ length: 8 }, () => producer.send({ topic: 't', value: 'x'.repeat(200) })));
+      clean = results.every((r) => r.status === 'fulfilled' && r.value.partition === 0);
+    }
+    assert.ok(clean, 'keyless records kept going to the partition without a leader');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
     await broker.close();
   }
 });
