@@ -37,9 +37,19 @@ const NAMES: ReadonlySet<string> = new Set(Object.values(PRODUCER_EVENTS));
 /** Process-wide, as event ids are unique per process in KafkaJS. */
 let nextId = 0;
 
-/** One producer's listeners. */
+/**
+ * One producer's listeners. As in KafkaJS, a listener's error never reaches the producer: one that throws, or
+ * returns a promise that rejects, is reported to `onListenerError` (the logger) and the others still run. Called
+ * as they were, a throwing listener made `connect()` reject though the producer was connected, and a rejecting one
+ * was an unhandled rejection, which ends the process.
+ */
 export class Instrumentation {
   readonly #emitter = new EventEmitter();
+  readonly #onListenerError: (eventName: string, error: unknown) => void;
+
+  constructor(onListenerError: (eventName: string, error: unknown) => void) {
+    this.#onListenerError = onListenerError;
+  }
 
   on(eventName: string, listener: (event: InstrumentationEvent<unknown>) => void): RemoveInstrumentationEventListener {
     if (!NAMES.has(eventName)) {
@@ -50,8 +60,16 @@ export class Instrumentation {
         `ringkafka/kafkajs does not emit ${eventName}: requests are made on worker threads; subscribe to the ringkafka:worker diagnostics channel instead`,
       );
     }
-    this.#emitter.on(eventName, listener);
-    return () => void this.#emitter.off(eventName, listener);
+    const report = (error: unknown): void => this.#onListenerError(eventName, error);
+    const guarded = (event: InstrumentationEvent<unknown>): void => {
+      try {
+        Promise.resolve(listener(event) as unknown).catch(report);
+      } catch (error) {
+        report(error);
+      }
+    };
+    this.#emitter.on(eventName, guarded);
+    return () => void this.#emitter.off(eventName, guarded);
   }
 
   emit(type: (typeof PRODUCER_EVENTS)['CONNECT' | 'DISCONNECT']): void {

@@ -3,7 +3,7 @@
  * ringkafka Producer cannot, so each `connect()` builds a fresh one from the mapped options; sends before
  * `connect()` or after `disconnect()` fail as KafkaJS's do.
  */
-import { Producer as RingProducer, sendBatchThrough } from '../main/producer.js';
+import { Producer as RingProducer, reachCluster, sendBatchThrough } from '../main/producer.js';
 import type { ProducerOptions } from '../main/options.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
 import { KafkaJSError, KafkaJSNonRetriableError } from './errors.js';
@@ -22,7 +22,9 @@ export class KafkaJSProducer {
   readonly #mapped: MappedProducer;
   readonly #brokers: KafkaConfig['brokers'];
   readonly #logger: Logger;
-  readonly #instrumentation = new Instrumentation();
+  readonly #instrumentation = new Instrumentation((eventName, error) => {
+    this.#logger.error(`Failed to execute listener: ${error instanceof Error ? error.message : String(error)}`, { eventName });
+  });
   #producer: RingProducer | undefined;
   #connecting: Promise<void> | undefined;
   #transaction: Transaction | undefined;
@@ -34,7 +36,10 @@ export class KafkaJSProducer {
     this.#logger = logger.namespace('Producer');
   }
 
-  /** Starts a ringkafka Producer (its workers and, when idempotent, its producer id) and emits `producer.connect`. */
+  /**
+   * Starts a ringkafka Producer (its workers and, when idempotent, its producer id), waits for a broker to answer,
+   * and emits `producer.connect`; rejects (KafkaJSConnectionError) when no broker can be reached.
+   */
   connect(): Promise<void> {
     if (this.#producer !== undefined) return Promise.resolve();
     this.#connecting ??= asKafkaJS(async () => {
@@ -43,6 +48,9 @@ export class KafkaJSProducer {
       this.#report(producer);
       try {
         await producer.connect();
+        // KafkaJS's connect() fails when no broker answers; a ringkafka producer that is not idempotent would only
+        // have started its threads (a health check or fail-fast start-up would pass against a dead cluster).
+        await reachCluster(producer);
       } catch (error) {
         await producer.close().catch(() => {}); // its own failure is the one worth reporting
         throw error;

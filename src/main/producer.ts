@@ -55,6 +55,19 @@ let batchThrough: (
  * Made for the records actually submitted, not for `records`: a tracing observer may hand on other records (the
  * sendBatch channel's `records`), and a settler counting down from the caller's count would then never finish.
  */
+let reach: (producer: Producer, signal: AbortSignal | undefined) => Promise<void>;
+
+/**
+ * Resolves once a broker of the cluster has answered (the producer's metadata connection is open: ApiVersions and
+ * authentication done); rejects as that connection does when none can be reached. For this package's KafkaJS layer,
+ * whose `connect()` fails against an unreachable cluster as KafkaJS's does; a ringkafka producer that is not
+ * idempotent only starts its workers in `connect()`, and its sends wait for the cluster up to bufferTimeoutMs. Not
+ * exported by the package.
+ */
+export function reachCluster(producer: Producer, signal?: AbortSignal): Promise<void> {
+  return reach(producer, signal);
+}
+
 export function sendBatchThrough(
   producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal?: AbortSignal,
 ): Promise<SendBatchFailures> {
@@ -193,6 +206,7 @@ export class Producer extends EventEmitter {
   }
 
   static {
+    reach = async (producer, signal) => void (await producer.#registry.connection(signal));
     batchThrough = (producer, records, settlerFor, signal) =>
       producer.#tracedBatch(records, { results: 'failures', signal }, settlerFor) as Promise<SendBatchFailures>;
   }

@@ -1,0 +1,51 @@
+/**
+ * The facade's instrumentation events: a listener's failure is reported, never thrown at the producer or left
+ * unhandled; `producer.connect` is emitted only once a broker has answered. No broker is needed.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Instrumentation, PRODUCER_EVENTS } from '../../src/kafkajs/events.js';
+import { Kafka, KafkaJSConnectionError, logLevel } from '../../src/kafkajs/index.js';
+
+test('a listener that throws or rejects is reported; the others still run and emit does not throw', async () => {
+  const reported: [string, unknown][] = [];
+  const instrumentation = new Instrumentation((eventName, error) => reported.push([eventName, error]));
+  const unhandled: unknown[] = [];
+  const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+  process.on('unhandledRejection', onUnhandled);
+  try {
+    const heard: string[] = [];
+    instrumentation.on(PRODUCER_EVENTS.CONNECT, () => {
+      throw new Error('sync listener bug');
+    });
+    instrumentation.on(PRODUCER_EVENTS.CONNECT, async () => {
+      throw new Error('async listener bug');
+    });
+    const remove = instrumentation.on(PRODUCER_EVENTS.CONNECT, (event) => void heard.push(event.type));
+    instrumentation.emit(PRODUCER_EVENTS.CONNECT); // used to throw the first listener's error at connect()
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(heard, [PRODUCER_EVENTS.CONNECT], 'the listener after the failing ones ran');
+    assert.deepEqual(reported.map(([name, error]) => [name, (error as Error).message]), [
+      [PRODUCER_EVENTS.CONNECT, 'sync listener bug'],
+      [PRODUCER_EVENTS.CONNECT, 'async listener bug'],
+    ]);
+    assert.deepEqual(unhandled, [], 'a rejecting listener is not an unhandled rejection (it ended the process)');
+    remove();
+    instrumentation.emit(PRODUCER_EVENTS.CONNECT);
+    assert.deepEqual(heard, [PRODUCER_EVENTS.CONNECT], 'the remover still removes a guarded listener');
+  } finally {
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
+
+test('connect() against a cluster that cannot be reached rejects with KafkaJSConnectionError, idempotent or not, and emits nothing', async () => {
+  // It resolved for a producer that is not idempotent (KafkaJS's default): only the worker threads had started.
+  const kafka = new Kafka({ clientId: 'unreachable', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
+  const producer = kafka.producer();
+  const connected: unknown[] = [];
+  producer.on(producer.events.CONNECT, (event) => void connected.push(event));
+  await assert.rejects(producer.connect(), KafkaJSConnectionError);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(connected, []);
+  await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'v' }] }), /connect/i, 'still not connected');
+});
