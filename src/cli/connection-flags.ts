@@ -13,6 +13,8 @@
  */
 import { readFileSync } from 'node:fs';
 import type { ProducerOptions } from '../main/index.js';
+import { resolveOptions } from '../main/options.js';
+import { ConfigError } from '../shared/errors.js';
 import { UsageError, choiceFlag, stringFlag, type FlagSpec, type FlagValues } from './args.js';
 
 export const CONNECTION_FLAGS: FlagSpec = {
@@ -87,4 +89,35 @@ export function connectionOptions(values: FlagValues, env: NodeJS.ProcessEnv = p
     ...(tls !== undefined && { tls }),
     ...(sasl !== undefined && { sasl }),
   };
+}
+
+/** The flag that sets each producer option a command passes on, for naming it when the producer refuses a value. */
+const FLAG_OF: Readonly<Record<string, string>> = {
+  brokers: '--brokers',
+  clientId: '--client-id',
+  tls: '--tls-ca, --tls-cert or --tls-key',
+  sasl: '--sasl-*',
+  compression: '--compression',
+  acks: '--acks',
+  lingerMs: '--linger-ms',
+  batchMaxBytes: '--batch-bytes',
+  maxBufferedBytes: '--buffer-bytes',
+  workers: '--workers',
+};
+
+/**
+ * `options` as the producer would take them, or a UsageError (exit status 2) naming the flag whose value it refuses:
+ * the producer's own ConfigError named `options.batchMaxBytes`, and the command ended with status 1 as if the
+ * cluster had failed.
+ */
+export function checkedProducerOptions(options: ProducerOptions, env: NodeJS.ProcessEnv = process.env): ProducerOptions {
+  try {
+    resolveOptions(options, env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    const option = /options\.([A-Za-z]+)/.exec(error.message)?.[1];
+    const flag = option === undefined ? undefined : FLAG_OF[option];
+    throw new UsageError(flag === undefined ? error.message : `${flag}: ${error.message}`);
+  }
+  return options;
 }

@@ -12,7 +12,7 @@ import { Producer, type ProducerOptions } from '../main/index.js';
 import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
@@ -26,7 +26,7 @@ p99.9, max), like Kafka's ProducerPerformance. Progress goes to stderr; --json p
   --topic TOPIC             the topic (must exist, or the cluster must create topics on first use)
   --records N               records to send (default 1e6; 1e6 and 1000000 alike)
   --record-size BYTES       value size (default 100)
-  --keys N                  keys key-0 … key-(N-1) in turn (default: no key, sticky partitioning)
+  --keys N                  keys key-0 … key-(N-1) in turn, N at most 10,000,000 (default: no key, sticky partitioning)
   --throughput N            at most N records/s (default: as fast as possible)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
   --acks A                  all, 1, 0 (default all)
@@ -60,6 +60,8 @@ const FLAGS = {
 
 const GROUP_BYTES = 64 * 1024;
 const DISTINCT_VALUES = 1024;
+/** Key names are made up front, one string each: --keys 1e10 asked for an array no process can hold. */
+const MAX_KEYS = 10_000_000;
 /** Pacing granularity under --throughput: a group is at most this long a slice of a second. */
 const PACING_SLICES_PER_SECOND = 100;
 
@@ -100,11 +102,11 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
     topic,
     records: numberFlag(values, 'records', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? 1_000_000,
     recordSize: numberFlag(values, 'record-size', { min: 0, max: 64 * 1024 * 1024, integer: true }) ?? 100,
-    keys: numberFlag(values, 'keys', { min: 1, integer: true }) ?? 0,
+    keys: numberFlag(values, 'keys', { min: 1, max: MAX_KEYS, integer: true }) ?? 0,
     throughput: numberFlag(values, 'throughput', { min: 1 }) ?? Infinity,
     json: values.json === true,
     reportIntervalMs: numberFlag(values, 'report-interval-ms', { min: 100, integer: true }),
-    producer: {
+    producer: checkedProducerOptions({
       ...connectionOptions(values),
       ...(compression !== undefined && { compression }),
       ...(acks !== undefined && { acks: acks === 'all' ? 'all' : Number(acks) as 0 | 1, ...(acks !== 'all' && { idempotent: false }) }),
@@ -112,7 +114,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
       ...(batchMaxBytes !== undefined && { batchMaxBytes }),
       ...(maxBufferedBytes !== undefined && { maxBufferedBytes }),
       ...(workers !== undefined && { workers }),
-    },
+    }),
   };
 }
 

@@ -9,7 +9,7 @@ import { createInterface, type Interface } from 'node:readline';
 import { Producer } from '../main/index.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
-import { CONNECTION_FLAGS, CONNECTION_USAGE, connectionOptions } from './connection-flags.js';
+import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
 import { untilAborted } from '../shared/until-aborted.js';
@@ -78,11 +78,11 @@ export async function runProduce(
   const partition = numberFlag(values, 'partition', { min: 0, integer: true });
   const compression = choiceFlag(values, 'compression', CODEC_NAMES);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
-  const producer = new Producer({
+  const producer = new Producer(checkedProducerOptions({
     ...connectionOptions(values),
     ...(compression !== undefined && { compression }),
     ...(lingerMs !== undefined && { lingerMs }),
-  });
+  }));
 
   let failed = 0;
   let reported = 0;

@@ -31,8 +31,36 @@ const PRODUCER_FIELDS = new Set([
   'transactionTimeout', 'maxInFlightRequests', 'ringkafka',
 ]);
 
-function checkFields(config: object, known: ReadonlySet<string>, where: string): void {
+function checkFields(config: unknown, known: ReadonlySet<string>, where: string): void {
+  // A raw TypeError from destructuring null was all a caller got before.
+  if (typeof config !== 'object' || config === null || Array.isArray(config)) refuse(where, `must be an object, got ${config === null ? 'null' : typeof config}`);
   for (const name of Object.keys(config)) if (!known.has(name)) refuse(`${where}.${name}`, 'is not a KafkaJS setting');
+}
+
+/**
+ * The KafkaJS setting each mapped ringkafka option comes from: a value ringkafka refuses is named as the caller
+ * wrote it (`maxInFlightRequests`, not `options.maxInFlight`), unless the caller gave the ringkafka option itself.
+ */
+const KAFKAJS_NAME: Readonly<Record<string, string>> = {
+  clientId: 'clientId',
+  tls: 'ssl',
+  sasl: 'sasl',
+  connectTimeoutMs: 'connectionTimeout',
+  requestTimeoutMs: 'requestTimeout',
+  maxInFlight: 'maxInFlightRequests',
+  metadataMaxAgeMs: 'metadataMaxAge',
+  transactionalId: 'transactionalId',
+  transactionTimeoutMs: 'transactionTimeout',
+  retryBackoffMs: 'retry.initialRetryTime',
+  retryBackoffMaxMs: 'retry.maxRetryTime',
+  deliveryTimeoutMs: 'retry (retries and maxRetryTime)',
+};
+
+/** The setting to name for ringkafka's refusal `message`, which names `options.<field>` first. */
+function refusedSetting(message: string, extra: object): string {
+  const option = /options\.([A-Za-z]+)/.exec(message)?.[1];
+  if (option === undefined || Object.hasOwn(extra, option)) return 'config';
+  return KAFKAJS_NAME[option] ?? 'config';
 }
 
 /** Maps both configurations and checks the result with ringkafka's own validation; throws KafkaJS errors only. */
@@ -51,7 +79,8 @@ export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig): 
     // The brokers are checked at connect(), where a function gives them; the rest is checked now, as in ringkafka.
     resolved = resolveOptions({ ...options, brokers: Array.isArray(client.brokers) ? client.brokers : undefined }, {});
   } catch (error) {
-    refuse('config', `is not valid for ringkafka: ${(error as Error).message}`);
+    const message = (error as Error).message;
+    refuse(refusedSetting(message, extra), `is not valid for ringkafka: ${message}`);
   }
   return { options, resolved };
 }
@@ -101,6 +130,10 @@ function producerOptions(p: ProducerConfig): ProducerOptions {
   // Java's producer and KafkaJS by default do; it has no setting to forbid that.
   if (p.allowAutoTopicCreation === false) {
     refuse('allowAutoTopicCreation: false', "is not supported: ringkafka lets the broker decide (auto.create.topics.enable), as KafkaJS's default does; leave it out, and disable auto-creation on the broker to forbid it");
+  }
+  for (const flag of ['idempotent', 'allowAutoTopicCreation'] as const) {
+    // 'true' (a string from an environment variable) was quietly taken as false.
+    if (p[flag] !== undefined && typeof p[flag] !== 'boolean') refuse(flag, `must be a boolean, got ${typeof p[flag]}`);
   }
   const transactional = p.transactionalId !== undefined;
   if (transactional && p.idempotent === false) refuse('idempotent: false', 'contradicts transactionalId: a transactional producer is idempotent');

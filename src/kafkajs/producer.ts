@@ -76,6 +76,10 @@ export class KafkaJSProducer {
 
   /** Sends one topic's messages; resolves with one entry per partition written. */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    if (typeof record !== 'object' || record === null) {
+      // A rejection, as every other bad call gets; destructuring it threw a TypeError out of send().
+      return Promise.reject(new KafkaJSNonRetriableError(`ringkafka/kafkajs: send() needs a record { topic, messages }, got ${record === null ? 'null' : typeof record}`));
+    }
     const { topic, messages, acks, timeout, compression } = record;
     return this.sendBatch({
       topicMessages: [{ topic, messages }],

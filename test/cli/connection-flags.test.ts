@@ -3,7 +3,9 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { connectionOptions } from '../../src/cli/connection-flags.js';
+import { checkedProducerOptions, connectionOptions } from '../../src/cli/connection-flags.js';
+import { UsageError } from '../../src/cli/args.js';
+import type { ProducerOptions } from '../../src/main/index.js';
 
 const NO_ENV = {};
 
@@ -36,4 +38,14 @@ test('SASL: mechanism, user and password from flags or variables; each missing p
   assert.throws(() => connectionOptions({ 'sasl-mechanism': 'plain', 'sasl-username': 'a' }, NO_ENV), /--sasl-password is missing/);
   assert.throws(() => connectionOptions({ 'sasl-username': 'a' }, NO_ENV), /--sasl-mechanism is missing/);
   assert.throws(() => connectionOptions({ 'sasl-mechanism': 'gssapi' }, NO_ENV), /--sasl-mechanism must be one of plain, scram-sha-256, scram-sha-512/);
+});
+
+test('a value the producer refuses is a usage mistake naming the flag, not a ConfigError naming the option', () => {
+  const refused = (options: ProducerOptions, flag: RegExp): void =>
+    assert.throws(() => checkedProducerOptions(options, {}), (error: unknown) => error instanceof UsageError && flag.test(error.message));
+  refused({ brokers: ['b:9092'], batchMaxBytes: 100 }, /^--batch-bytes: .*batchMaxBytes/);
+  refused({ brokers: ['b:9092'], maxBufferedBytes: 3e9 }, /^--buffer-bytes: /);
+  refused({ brokers: ['b:9092'], clientId: 'a:b' }, /^--client-id: /);
+  const fine: ProducerOptions = { brokers: ['b:9092'], lingerMs: 5 };
+  assert.equal(checkedProducerOptions(fine, {}), fine);
 });

@@ -102,3 +102,16 @@ test('kafka.producer() refuses at once; consumer() and admin() say the facade is
   assert.equal(kafka.producer({ idempotent: true }).isIdempotent(), true);
   assert.equal(kafka.producer().isIdempotent(), false);
 });
+
+test('a value ringkafka refuses is named by its KafkaJS setting, unless the caller gave the ringkafka option itself', () => {
+  refused(() => mapped({ maxInFlightRequests: 0 }), /ringkafka\/kafkajs: maxInFlightRequests is not valid/);
+  refused(() => mapped({ metadataMaxAge: -1 }), /ringkafka\/kafkajs: metadataMaxAge is not valid/);
+  refused(() => mapped({}, { connectionTimeout: '3000' as unknown as number }), /ringkafka\/kafkajs: connectionTimeout is not valid/);
+  refused(() => mapped({ ringkafka: { maxInFlight: 0 } }), /ringkafka\/kafkajs: config is not valid for ringkafka: options\.maxInFlight/);
+});
+
+test('a config that is not an object, or a flag that is not a boolean, is refused by name', () => {
+  const kafka = new Kafka({ brokers: BROKERS });
+  refused(() => kafka.producer(null as unknown as ProducerConfig), /producer config must be an object, got null/);
+  refused(() => mapped({ idempotent: 'true' as unknown as boolean }), /idempotent must be a boolean, got string/);
+});
