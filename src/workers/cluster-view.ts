@@ -146,6 +146,10 @@ export class ClusterView {
       if (topic.name !== null) layouts.push(this.#layout(topic.name, topic));
     }
     for (const broker of response.brokers) this.#learnBroker(broker);
+    // A node the answer no longer lists left the cluster: it is no longer tried first for the metadata connection
+    // (a decommissioned host that accepts and never answers held every reconnect for a request timeout).
+    const listed = new Set(response.brokers.map((broker) => broker.nodeId));
+    for (const nodeId of this.#brokers.keys()) if (!listed.has(nodeId)) this.#brokers.delete(nodeId);
     for (const layout of layouts) this.#topics.set(layout.name, layout);
   }
 

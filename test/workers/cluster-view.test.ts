@@ -7,6 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
+import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { ClusterView, type ConnectionSettings } from '../../src/workers/cluster-view.js';
 import { ConnectionError, ProtocolError } from '../../src/shared/errors.js';
@@ -128,6 +129,52 @@ describe('ClusterView: connections to a broker', () => {
     await connected;
     assert.notEqual(second, first);
     assert.equal(second.isClosed, false);
+  });
+});
+
+describe('ClusterView: nodes that leave the cluster', () => {
+  it('a node the latest answer no longer lists is not tried for the metadata connection', async (t) => {
+    // Node 2 accepts connections and never answers (a decommissioned host). It is listed first in the first answer
+    // only; when the metadata connection must be reopened, it used to be tried first, for a request timeout.
+    const silent = net.createServer((socket) => socket.on('error', () => undefined));
+    silent.listen(0, '127.0.0.1');
+    await once(silent, 'listening');
+    t.after(() => silent.close());
+    let silentConnections = 0;
+    silent.on('connection', () => silentConnections++);
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    const { broker, view } = await setup(t, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+    let phase: 'with node 2' | 'without' | 'corrupt' = 'with node 2';
+    broker.tamper = (apiKey, frame) => {
+      if (apiKey !== FAKE_API.metadata || phase === 'without') return frame;
+      if (phase === 'corrupt') {
+        // Framed, but cut after the broker count: a ProtocolError, and the metadata connection is dropped.
+        const cut = Buffer.from(frame.subarray(0, 12));
+        cut.writeInt32BE(8, 0);
+        return cut;
+      }
+      // Metadata v1: size, correlation id, then the brokers array; node 2 goes in front of node 1.
+      const host = Buffer.from('127.0.0.1');
+      const node2 = Buffer.alloc(4 + 2 + host.length + 4 + 2);
+      let at = node2.writeInt32BE(2, 0);
+      at = node2.writeInt16BE(host.length, at);
+      at += host.copy(node2, at);
+      at = node2.writeInt32BE(silentPort, at);
+      node2.writeInt16BE(-1, at); // rack: null
+      const count = Buffer.alloc(4);
+      count.writeInt32BE(frame.readInt32BE(8) + 1);
+      const out = Buffer.concat([frame.subarray(0, 8), count, node2, frame.subarray(12)]);
+      out.writeInt32BE(out.length - 4, 0);
+      return out;
+    };
+    await view.refresh(TOPIC);
+    phase = 'without';
+    await view.refresh(TOPIC);
+    phase = 'corrupt';
+    await assert.rejects(view.refresh(TOPIC), ProtocolError);
+    phase = 'without';
+    await view.refresh(TOPIC);
+    assert.equal(silentConnections, 0, 'the node that left was tried');
   });
 });
 
