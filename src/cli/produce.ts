@@ -125,6 +125,8 @@ export async function runProduce(
   let group: OutRecord[] = [];
   let lines: number[] = [];
   let lingerTimer: NodeJS.Timeout | undefined;
+  /** The timer's sendGroup, awaited by the read loop before its next line. */
+  let lingerSend: Promise<void> | undefined;
   /** Sends the group read so far; resolves once fewer than MAX_OUTSTANDING calls are under way. */
   const sendGroup = (): Promise<void> => {
     clearTimeout(lingerTimer);
@@ -152,6 +154,13 @@ export async function runProduce(
     reader = createInterface({ input, crlfDelay: Infinity });
     let line = 0;
     for await (const text of stop.signal.aborted ? [] : reader) {
+      // A group the timer sent counts against MAX_OUTSTANDING as any other: nothing more is read until the calls
+      // under way are fewer (without this wait, input slower than a full group per linger was read unbounded).
+      if (lingerSend !== undefined) {
+        const waiting = lingerSend;
+        lingerSend = undefined;
+        await waiting;
+      }
       line++;
       if (text.trim() === '') continue;
       const record = toRecord(text, line);
@@ -160,7 +169,7 @@ export async function runProduce(
       lines.push(line);
       if (group.length >= GROUP_RECORDS) await sendGroup();
       // The timer's call is waited for with every other (settled() below); a failure of it surfaces there.
-      else lingerTimer ??= setTimeout(() => void sendGroup().catch(() => undefined), GROUP_LINGER_MS);
+      else lingerTimer ??= setTimeout(() => (lingerSend = sendGroup().catch(() => undefined)), GROUP_LINGER_MS);
     }
     if (group.length > 0) await sendGroup();
     await inFlight.settled();

@@ -137,7 +137,15 @@ export function choosePartition(
     return explicit;
   }
   if (partitioner !== 'default') {
-    const chosen = partitioner(asPartitionerRecord(record), partitionCount);
+    let chosen: number;
+    try {
+      chosen = partitioner(asPartitionerRecord(record), partitionCount);
+    } catch (error) {
+      // A thrown non-Error (undefined, a string) is made an Error: the record's caller must be failed with
+      // something, and `undefined` read as "no error" left a send unsettled for ever and a writable's record dropped.
+      if (error instanceof Error) throw error;
+      throw new ConfigError(`options.partitioner threw ${String(error)} for topic ${JSON.stringify(record.topic)}`, { cause: error });
+    }
     if (!(Number.isInteger(chosen) && chosen >= 0 && chosen < partitionCount)) {
       const topic = JSON.stringify(record.topic);
       throw new ConfigError(

@@ -45,16 +45,6 @@ let batchThrough: (
   producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal: AbortSignal | undefined,
 ) => Promise<SendBatchFailures>;
 
-/**
- * `producer.sendBatch(records, { results: 'failures', signal })`, settled through the settler `settlerFor` makes:
- * a FailureSettler whose subclass notes what its caller needs of each delivered record as it is reported. For this
- * package's KafkaJS layer, which answers a send with each partition's first offset and would otherwise need a
- * result object per record to find them (src/kafkajs/partition-offsets.ts). Not exported by the package; the
- * Producer's static block, the one place that can reach #sendBatch, sets it.
- *
- * Made for the records actually submitted, not for `records`: a tracing observer may hand on other records (the
- * sendBatch channel's `records`), and a settler counting down from the caller's count would then never finish.
- */
 let reach: (producer: Producer, signal: AbortSignal | undefined) => Promise<void>;
 
 /**
@@ -68,6 +58,16 @@ export function reachCluster(producer: Producer, signal?: AbortSignal): Promise<
   return reach(producer, signal);
 }
 
+/**
+ * `producer.sendBatch(records, { results: 'failures', signal })`, settled through the settler `settlerFor` makes:
+ * a FailureSettler whose subclass notes what its caller needs of each delivered record as it is reported. For this
+ * package's KafkaJS layer, which answers a send with each partition's first offset and would otherwise need a
+ * result object per record to find them (src/kafkajs/partition-offsets.ts). Not exported by the package; the
+ * Producer's static block, the one place that can reach #sendBatch, sets it.
+ *
+ * Made for the records actually submitted, not for `records`: a tracing observer may hand on other records (the
+ * sendBatch channel's `records`), and a settler counting down from the caller's count would then never finish.
+ */
 export function sendBatchThrough(
   producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal?: AbortSignal,
 ): Promise<SendBatchFailures> {
@@ -76,6 +76,18 @@ export function sendBatchThrough(
 
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
+}
+
+/**
+ * Whether a caller's `signal` option is absent or an AbortSignal. Anything else was first used after its record held
+ * budget bytes and an id: the call threw with them never given back, and settling it later threw in the settle loop.
+ */
+function isSignal(signal: unknown): boolean {
+  return signal === undefined || signal instanceof AbortSignal;
+}
+
+function badSignal(method: string): ConfigError {
+  return new ConfigError(`${method} options.signal must be an AbortSignal`);
 }
 
 /** A bad argument as an error message shows it. */
@@ -176,6 +188,7 @@ export class Producer extends EventEmitter {
 
   #send(record: ProducerRecord, options: SendOptions): Promise<RecordMetadata> {
     if (!isObject(options)) return Promise.reject(new ConfigError(`send options must be an object, got ${describe(options)}`));
+    if (!isSignal(options.signal)) return Promise.reject(badSignal('send'));
     const settler = new SendSettler();
     const transactions = this.#transactions;
     if (transactions === undefined) {
@@ -224,6 +237,7 @@ export class Producer extends EventEmitter {
     // Rejected, not thrown: reading the length of null threw a TypeError out of the call.
     if (!Array.isArray(records)) return Promise.reject(new InvalidRecordError(`sendBatch records must be an array, got ${describe(records)}`));
     if (!isObject(options)) return Promise.reject(new ConfigError(`sendBatch options must be an object, got ${describe(options)}`));
+    if (!isSignal(options.signal)) return Promise.reject(badSignal('sendBatch'));
     const results = options.results;
     if (results !== undefined && results !== 'all' && results !== 'failures') {
       return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
@@ -250,6 +264,7 @@ export class Producer extends EventEmitter {
    */
   writable(options: WritableOptions = {}): RecordWritable {
     if (this.#transactions !== undefined) throw new TransactionStateError('writable() is not available on a transactional producer: send inside transaction()');
+    if (!isSignal(options?.signal)) throw badSignal('writable');
     return new RecordWritable((record, signal, settler, position) => this.#intake.submitOne(record, signal, settler, position), options);
   }
 
@@ -270,6 +285,7 @@ export class Producer extends EventEmitter {
   }
 
   async #flush(options: SendOptions): Promise<void> {
+    if (!isSignal(options?.signal)) throw badSignal('flush');
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'flush aborted', { cause: signal.reason });
     // Records of calls made before this flush that are still being submitted count too: they are sends made before it.

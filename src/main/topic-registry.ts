@@ -16,6 +16,7 @@ import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { pause } from '../shared/pause.js';
+import { untilAborted } from '../shared/until-aborted.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
 
@@ -111,11 +112,16 @@ export class TopicRegistry {
    * last was kept (and closed by close()); the others stayed open for the process's life.
    */
   connection(signal?: AbortSignal): Promise<Connection> {
+    return untilAborted(this.#shared(), signal, 'aborted while connecting for metadata');
+  }
+
+  /** The shared attempt, started with no caller's signal: one caller's abort must not fail the others' wait. */
+  #shared(): Promise<Connection> {
     const seen = this.#connection;
-    if (seen === undefined) return (this.#connection = this.#connect(signal));
+    if (seen === undefined) return (this.#connection = this.#connect());
     const again = (): Promise<Connection> => {
       // Only the first caller to find `seen` unusable replaces it; the others share its replacement.
-      if (this.#connection === seen) this.#connection = this.#connect(signal);
+      if (this.#connection === seen) this.#connection = this.#connect();
       return this.#connection!;
     };
     return seen.then((current) => (current.isClosed ? again() : current), again);
@@ -131,9 +137,9 @@ export class TopicRegistry {
     return connection.unref();
   }
 
-  async #connect(signal?: AbortSignal): Promise<Connection> {
+  async #connect(): Promise<Connection> {
     const connection = await connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
-      signal,
+      signal: this.#closing.signal,
       stopped: () => this.#closed,
     });
     return connection.unref();

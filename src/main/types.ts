@@ -52,7 +52,7 @@ export type SendBatchResult = PromiseSettledResult<RecordMetadata>[] | SendBatch
 export interface CloseOptions {
   /**
    * How long close may wait for outstanding records; what is left then fails with ProducerClosedError. Without it,
-   * close waits for every send's result (each bounded by deliveryTimeoutMs), then up to requestTimeoutMs more for
+   * close waits for every send's result (each bounded by bufferTimeoutMs + deliveryTimeoutMs), then up to requestTimeoutMs more for
    * batches the broker has not answered.
    */
   readonly timeoutMs?: number | undefined;

@@ -146,11 +146,13 @@ export class ClusterView {
       if (topic.name !== null) layouts.push(this.#layout(topic.name, topic));
     }
     for (const broker of response.brokers) this.#learnBroker(broker);
-    // A node the answer no longer lists left the cluster: it is no longer tried first for the metadata connection
-    // (a decommissioned host that accepts and never answers held every reconnect for a request timeout).
-    const listed = new Set(response.brokers.map((broker) => broker.nodeId));
-    for (const nodeId of this.#brokers.keys()) if (!listed.has(nodeId)) this.#brokers.delete(nodeId);
     for (const layout of layouts) this.#topics.set(layout.name, layout);
+    // A node the answer no longer lists left the cluster: it is no longer tried first for the metadata connection
+    // (a decommissioned host that accepts and never answers held every reconnect for a request timeout). Unless a
+    // partition still names it as leader: a lagging answer does not list a leader known at a newer epoch (#layout).
+    const kept = new Set(response.brokers.map((broker) => broker.nodeId));
+    for (const { leaders } of this.#topics.values()) for (const leader of leaders) kept.add(leader);
+    for (const nodeId of this.#brokers.keys()) if (!kept.has(nodeId)) this.#brokers.delete(nodeId);
   }
 
   /**

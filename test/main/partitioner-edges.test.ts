@@ -77,4 +77,16 @@ describe('choosePartition range checks', () => {
       );
     }
   });
+
+  it('a custom partitioner that throws something not an Error fails the record with a ConfigError; an Error passes as it is', () => {
+    // A thrown undefined read as "no error" downstream: the send never settled, a writable dropped the record.
+    for (const thrown of [undefined, null, 'bad']) {
+      assert.throws(
+        () => choosePartition(record(undefined), 3, () => { throw thrown; }, sticky(0.5)),
+        (e: unknown) => e instanceof ConfigError && e.message.startsWith('options.partitioner threw') && e.cause === thrown,
+      );
+    }
+    const own = new RangeError('mine');
+    assert.throws(() => choosePartition(record(undefined), 3, () => { throw own; }, sticky(0.5)), (e: unknown) => e === own);
+  });
 });

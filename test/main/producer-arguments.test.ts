@@ -23,3 +23,19 @@ test('sendBatch with records that are not an array, or options that are not an o
     await producer.close({ timeoutMs: 1000 });
   }
 });
+
+test('a signal option that is not an AbortSignal is a ConfigError naming it, before any record holds buffer space', async () => {
+  // It was first used after the record held budget bytes and an id: sendBatch threw with them never given back.
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  const signal = {} as AbortSignal;
+  try {
+    const named = (method: string) => (e: unknown) => e instanceof ConfigError && e.message === `${method} options.signal must be an AbortSignal`;
+    await assert.rejects(() => producer.send({ topic: 't', value: 'v' }, { signal }), named('send'));
+    await assert.rejects(() => producer.sendBatch([{ topic: 't', value: 'v' }], { signal }), named('sendBatch'));
+    await assert.rejects(() => producer.flush({ signal }), named('flush'));
+    assert.throws(() => producer.writable({ signal }), named('writable'));
+    assert.equal(producer.metrics().bufferedBytes, 0, 'no bytes held');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+  }
+});

@@ -140,6 +140,27 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.equal(second.connections, 2);
   });
 
+  it("one caller's abort fails only its own wait for the shared connection", async (t) => {
+    const { broker, registry } = await setup(t);
+    let release: (() => void) | undefined;
+    broker.tamper = (apiKey, frame, _nth, write) => {
+      if (apiKey !== FAKE_API.apiVersions || release !== undefined) return frame;
+      release = () => write(frame); // the handshake waits until both callers are waiting
+      return null;
+    };
+    const abort = new AbortController();
+    const first = registry.connection();
+    const second = registry.connection(abort.signal);
+    const third = registry.connection(abort.signal);
+    abort.abort();
+    // Before, a caller that found an attempt under way waited for it whatever its own signal said.
+    await assert.rejects(second, { name: 'AbortError' });
+    await assert.rejects(third, { name: 'AbortError' });
+    while (release === undefined) await new Promise((resolve) => setImmediate(resolve));
+    release();
+    assert.equal((await first).isClosed, false, 'the caller without a signal still gets the connection');
+  });
+
   it('close cuts short the backoff between metadata attempts: no timer of it is left', async (t) => {
     const live = trackTimers(t);
     const { broker, registry } = await setup(t, { retryBackoffMs: 60_000, retryBackoffMaxMs: 60_000 }, (topic) => topic === 'never');

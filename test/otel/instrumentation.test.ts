@@ -151,3 +151,27 @@ test('disable() while a send is under way: its span still ends, and the handlers
     await producer.close({ timeoutMs: 1000 });
   }
 });
+
+test('injectTraceContext adds traceparent to any headers object the producer takes, class instances included', async () => {
+  const { channels } = await import('../../src/main/tracing.js');
+  const { instrumentation } = instrumented(true);
+  const seen: unknown[] = [];
+  const watch = { start: (message: unknown) => void seen.push((message as { record: ProducerRecord }).record.headers), end() {}, asyncStart() {}, asyncEnd() {}, error() {} };
+  channels.send.subscribe(watch); // after the instrumentation's: it sees the record as handed on
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  class Headers {
+    app = 'x';
+  }
+  try {
+    const abort = new AbortController();
+    const sent = producer.send({ topic: 't', value: 'v', headers: new Headers() as unknown as Record<string, string> }, { signal: abort.signal });
+    abort.abort();
+    await assert.rejects(sent);
+    assert.deepEqual({ ...(seen[0] as object) }, { app: 'x', traceparent: (seen[0] as { traceparent: string }).traceparent });
+    assert.match((seen[0] as { traceparent: string }).traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+  } finally {
+    channels.send.unsubscribe(watch);
+    instrumentation.disable();
+    await producer.close({ timeoutMs: 1000 });
+  }
+});

@@ -178,6 +178,34 @@ describe('ClusterView: nodes that leave the cluster', () => {
   });
 });
 
+describe('ClusterView: a lagging answer', () => {
+  it('a leader kept at its newer epoch stays reachable though the lagging answer does not list its node', async (t) => {
+    const { broker, view } = await setup(t);
+    const [host, portText] = broker.address.split(':');
+    const port = Number(portText);
+    let answer: 'fresh' | 'lagging' = 'fresh';
+    const request = Connection.prototype.request;
+    t.after(() => void (Connection.prototype.request = request));
+    // Metadata at v7+ (leader epochs), which the fake broker does not speak: answered where the view asks.
+    Connection.prototype.request = function (this: Connection, ...args: Parameters<Connection['request']>) {
+      const [api] = args as unknown as [{ name: string }];
+      if (api.name !== 'Metadata') return request.apply(this, args);
+      const fresh = answer === 'fresh';
+      const partition = { errorCode: 0, partitionIndex: 0, leaderId: fresh ? 2 : 1, leaderEpoch: fresh ? 5 : 4, replicaNodes: [1, 2], isrNodes: [1, 2], offlineReplicas: [] };
+      const brokers = [{ nodeId: 1, host: host!, port, rack: null }, ...(fresh ? [{ nodeId: 2, host: host!, port, rack: null }] : [])];
+      return Promise.resolve({
+        throttleTimeMs: 0, brokers, clusterId: null, controllerId: 1, errorCode: 0, clusterAuthorizedOperations: -2147483648,
+        topics: [{ errorCode: 0, name: TOPIC, topicId: new Uint8Array(16), isInternal: false, partitions: [partition], topicAuthorizedOperations: -2147483648 }],
+      });
+    } as Connection['request'];
+    await view.refresh(TOPIC);
+    answer = 'lagging';
+    await view.refresh(TOPIC);
+    assert.equal(view.topic(TOPIC)!.leaders[0], 2, 'the leader known at the newer epoch is kept');
+    await view.connection(2); // rejected "not in the metadata" once the lagging answer made the view forget node 2
+  });
+});
+
 describe('ClusterView: the KIP-951 leader hint of a Produce answer', () => {
   const endpoint = (broker: FakeBroker, nodeId = 2): NodeEndpoint => {
     const [host, port] = broker.address.split(':');
