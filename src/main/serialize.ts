@@ -35,7 +35,7 @@ export interface ProducerRecord<V = unknown> {
   readonly headers?: RecordHeaders | undefined;
   /** Explicit partition; else the configured partitioner decides. */
   readonly partition?: number | undefined;
-  /** Create time in ms since the epoch, or a Date. Default: when `send` was called. */
+  /** Create time in ms since the epoch (0 to 2^51), or a Date. Default: when `send` was called. */
   readonly timestamp?: number | Date | undefined;
 }
 
@@ -146,6 +146,13 @@ const SHORT_STRING = 64;
 let slab = new Uint8Array(SLAB_BYTES);
 let slabUsed = 0;
 
+/**
+ * The latest timestamp a record may carry (about the year 73,000). A batch stores each record's timestamp as a
+ * zig-zag varlong delta from its first, computed in doubles: twice a delta must stay within 2^53 to be exact, or the
+ * broker (and every reader) sees another time than the one sent.
+ */
+export const MAX_TIMESTAMP_MS = 2 ** 51;
+
 /** The one CheckedRecord that checkRecord fills (timestamp a number from the start: its field stays a double). */
 const checked: CheckedRecord = { topic: '', partition: undefined, key: null, value: null, headers: [], timestamp: 0.5, size: 0, valueBytes: -1 };
 
@@ -180,11 +187,10 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   let timestamp = now;
   if (timestampIn !== undefined) {
     timestamp = timestampIn instanceof Date ? timestampIn.getTime() : timestampIn;
-    // A safe integer fits Kafka's int64 and survives the trip through a JS number exactly.
-    if (!(Number.isSafeInteger(timestamp) && timestamp >= 0)) {
+    if (!(Number.isInteger(timestamp) && timestamp >= 0 && timestamp <= MAX_TIMESTAMP_MS)) {
       throw new InvalidRecordError(
-        'record.timestamp must be a non-negative integer of ms since the epoch or a valid Date, ' +
-          `got ${describe(timestampIn)}`,
+        `record.timestamp must be an integer of ms since the epoch from 0 to ${MAX_TIMESTAMP_MS} (2^51), or a valid ` +
+          `Date, got ${describe(timestampIn)}`,
       );
     }
   }

@@ -37,9 +37,10 @@ export class CompletionWriter {
     const entry = new Uint8Array(size);
     writeCompletion(entry, 0, head, recordIds, recordIds.length, messageBytes);
     this.#backlog.push(entry);
-    this.#flushing ??= this.#drainBacklog().finally(() => {
-      this.#flushing = undefined;
-    });
+    // #flushing is cleared by the drain itself, in the same turn in which it finds the backlog empty: cleared one
+    // microtask later (a `.finally`), a publish in between found a drain still "running", queued its entry, and
+    // nothing ever wrote it (a flush then waited out its delivery timeout).
+    this.#flushing ??= this.#drainBacklog();
   }
 
   /** Publishes everything reserved so far and wakes the main thread if it sleeps. */
@@ -57,16 +58,22 @@ export class CompletionWriter {
   }
 
   async #drainBacklog(): Promise<void> {
-    this.signal();
-    while (this.#backlog.length > 0) {
-      const entry = this.#backlog[0]!;
-      await this.#ring.waitForSpace(entry.length);
-      const at = this.#ring.reserve(entry.length);
-      if (at < 0) continue;
-      this.#ring.data.set(entry, at);
-      this.#backlog.shift();
-      this.#dirty = true;
+    try {
       this.signal();
+      while (this.#backlog.length > 0) {
+        const entry = this.#backlog[0]!;
+        await this.#ring.waitForSpace(entry.length);
+        const at = this.#ring.reserve(entry.length);
+        if (at < 0) continue;
+        this.#ring.data.set(entry, at);
+        this.#backlog.shift();
+        this.#dirty = true;
+        this.signal();
+      }
+    } finally {
+      // No await between the loop's last check and here. The first await above comes before publish() stores the
+      // promise, so this never runs before that store.
+      this.#flushing = undefined;
     }
   }
 }

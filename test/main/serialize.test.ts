@@ -223,9 +223,12 @@ describe('prepareRecord rejects bad input, naming the field', () => {
   });
 
   it('timestamp', () => {
-    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 53, '123', null]) {
-      rejects({ topic: 't', timestamp: bad }, /^record\.timestamp must be a non-negative integer of ms since the epoch or a valid Date, got /);
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 51 + 1, 2 ** 53, '123', null]) {
+      rejects({ topic: 't', timestamp: bad }, /^record\.timestamp must be an integer of ms since the epoch from 0 to 2251799813685248 \(2\^51\), or a valid Date, got /);
     }
+    // Date reaches 8.64e15 ms; beyond 2^51 its deltas within a batch would no longer be written exactly.
+    rejects({ topic: 't', timestamp: new Date(8.64e15) }, /^record\.timestamp must be .* got /);
+    assert.equal(prepareRecord({ topic: 't', timestamp: 2 ** 51 }, null, NOW).timestamp, 2 ** 51);
     rejects({ topic: 't', timestamp: new Date('nope') }, /record\.timestamp .*got an invalid Date/);
   });
 

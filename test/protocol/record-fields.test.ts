@@ -28,6 +28,23 @@ describe('varints', () => {
     assert.deepEqual(bytes(-65), [0x81, 0x01]);
   });
 
+  it('writes every delta two timestamps up to 2^51 apart can have exactly, as a 64-bit zig-zag reference does', () => {
+    const reference = (v: number): number[] => {
+      let z = BigInt.asUintN(64, (BigInt(v) << 1n) ^ (BigInt(v) >> 63n));
+      const out: number[] = [];
+      while (z >= 0x80n) {
+        out.push(Number(z & 0x7fn) | 0x80);
+        z >>= 7n;
+      }
+      out.push(Number(z));
+      return out;
+    };
+    // serialize.ts refuses timestamps beyond 2^51 (MAX_TIMESTAMP_MS), so no delta exceeds ±2^51.
+    for (const v of [2 ** 51, -(2 ** 51), 2 ** 51 - 1, -(2 ** 51) + 1, 2 ** 50 + 12345, -(2 ** 49) - 7, 2 ** 32 + 1, -(2 ** 32) - 1]) {
+      assert.deepEqual([...buf.subarray(0, writeVarlong(buf, 0, v))], reference(v), `varlong ${v}`);
+    }
+  });
+
   it('sizes agree with what the writers write, at every byte-count boundary and beyond int32', () => {
     const values = [0, 1, -1, 63, 64, -64, -65, 8191, 8192, 2 ** 20, -(2 ** 20), 2 ** 31 - 1, -(2 ** 31), 2 ** 31, -(2 ** 31) - 1, 2 ** 40, 2 ** 51, -(2 ** 51)];
     for (const v of values) {
