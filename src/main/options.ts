@@ -106,7 +106,8 @@ export interface ProducerOptions {
   /**
    * Where a record without an explicit partition goes. `'default'`: murmur2 of the key, Java-compatible, or the
    * uniform sticky partitioner (KIP-794) for keyless records. A function decides for every record without an
-   * explicit partition. Default `'default'`.
+   * explicit partition; it must not send (a send, sendBatch or trySend it makes fails with a `ConfigError`).
+   * Default `'default'`.
    */
   readonly partitioner?: 'default' | PartitionerFunction | undefined;
   /**

@@ -28,6 +28,7 @@ import type { WorkerGroup } from './worker-group.js';
 import { MAX_RECORD_ENTRY } from './shared-memory.js';
 import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { AbortError, ProducerClosedError, RecordTooLargeError } from '../shared/producer-errors.js';
+import { ConfigError } from '../shared/errors.js';
 import type { TransactionManager } from './transactions/transaction-manager.js';
 
 /**
@@ -85,6 +86,11 @@ export class RecordIntake {
   /** Reused columns for the calls' records (call-records.ts). */
   readonly #columns = new CallColumnsPool();
   #closed = false;
+  /**
+   * True while a custom partitioner runs. A send it makes is refused: placed then, it handed the records its caller's
+   * slice had staged in #placed to its own settler, so they settled into the wrong call and that call never did.
+   */
+  #inPartitioner = false;
 
   constructor(context: IntakeContext) {
     this.#context = context;
@@ -150,6 +156,11 @@ export class RecordIntake {
    * beyond the first slice, or behind an earlier call still being submitted, they are placed in later turns.
    */
   submitBatch(records: readonly ProducerRecord[], signal: AbortSignal | undefined, settler: Settler): void {
+    if (this.#inPartitioner) {
+      const error = sentFromPartitioner();
+      for (let i = 0; i < records.length; i++) settler.reject(i, error);
+      return;
+    }
     // One clock read for the whole call: every record of a sendBatch is sent at the same moment.
     const now = Date.now();
     const call = new CallRecords(records.length, this.#columns);
@@ -299,7 +310,8 @@ export class RecordIntake {
    * checked and serialised now either way.
    */
   submitOne(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number): void {
-    if (this.#backlog.isEmpty) this.#submit(record, signal, settler, position, Date.now());
+    if (this.#inPartitioner) settler.reject(position, sentFromPartitioner());
+    else if (this.#backlog.isEmpty) this.#submit(record, signal, settler, position, Date.now());
     else this.#submitBehind(record, signal, settler, position, Date.now());
   }
 
@@ -322,6 +334,7 @@ export class RecordIntake {
    * later call may succeed. Bad input throws; `settler` hears the delivery's outcome.
    */
   trySubmit(record: ProducerRecord, settler: Settler): boolean {
+    if (this.#inPartitioner) throw sentFromPartitioner();
     if (this.#closed) return false;
     const now = Date.now();
     const prepared = prepareRecord(record, this.#options.serializer, now);
@@ -452,6 +465,18 @@ export class RecordIntake {
   }
 
   #partition(prepared: PreparedRecord, topic: TopicInfo): number {
-    return choosePartition(prepared, topic.partitionCount, this.#options.partitioner, this.#sticky, topic.available);
+    const partitioner = this.#options.partitioner;
+    if (partitioner === 'default') return choosePartition(prepared, topic.partitionCount, partitioner, this.#sticky, topic.available);
+    this.#inPartitioner = true;
+    try {
+      return choosePartition(prepared, topic.partitionCount, partitioner, this.#sticky, topic.available);
+    } finally {
+      this.#inPartitioner = false;
+    }
   }
+}
+
+/** Why a send made from inside a custom partitioner is refused (see RecordIntake's #inPartitioner). */
+function sentFromPartitioner(): ConfigError {
+  return new ConfigError('options.partitioner sent a record: a partitioner only chooses a partition, and sends made from inside it are refused');
 }

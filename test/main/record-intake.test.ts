@@ -111,9 +111,12 @@ test('an abort after a large sendBatch returned fails its records not placed yet
 function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction) {
   const budget = new ByteBudget(createControlBlock(), { maxBytes, maxRecords: 1000 });
   const handed: string[] = [];
+  /** The settler each handed record will settle through, in the order handed. */
+  const handedTo: Settler[] = [];
   const deliveries = {
-    accept: (prepared: PreparedRecord, _topic: TopicInfo, partition: number) => {
+    accept: (prepared: PreparedRecord, _topic: TopicInfo, partition: number, _seq: number, settler: Settler) => {
       handed.push(`${partition}:${Buffer.from(prepared.value!).toString()}`);
+      handedTo.push(settler);
     },
   } as unknown as Deliveries;
   const topic: TopicInfo = { index: 0, name: 't', partitionCount: 4, available: [0, 1, 2, 3] };
@@ -127,7 +130,7 @@ function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction) {
   const settler: Settler = { resolve: () => {}, reject: (_, error) => rejected.push(error) };
   const send = (labels: [string, number][]) =>
     intake.submitBatch(labels.map(([value, partition]) => ({ topic: 't', value, partition })), undefined, settler);
-  return { intake, budget, handed, rejected, send };
+  return { intake, budget, handed, handedTo, rejected, send };
 }
 
 test('a send waiting for buffer space fails alone on its abort and on its timeout, holding nothing; one granted later is delivered', { timeout: 60_000 }, async () => {
@@ -221,6 +224,38 @@ test('a partitioner function sees each sendBatch record whole, and a bad record 
     assert.deepEqual(handed, ['1:a', '3:c']);
     assert.equal(rejected.length, 1);
     assert.match(rejected[0]!.message, /^1: record\.value/);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a send made from inside a custom partitioner is refused, and the call being placed keeps every record', () => {
+  let intake!: RecordIntake;
+  const inner: string[] = [];
+  const innerSettler: Settler = { resolve: () => inner.push('resolved'), reject: (position, error) => inner.push(`${position}: ${error.message}`) };
+  let asked = 0;
+  const partitioner: PartitionerFunction = () => {
+    if (asked++ === 1) {
+      // The call's first record is staged by now; placed, these took it for their own.
+      intake.submitBatch([{ topic: 't', value: 'inner' }], undefined, innerSettler);
+      intake.submitOne({ topic: 't', value: 'inner-one' }, undefined, innerSettler, 0);
+      assert.throws(() => intake.trySubmit({ topic: 't', value: 'inner-try' }, innerSettler), /^ConfigError: options\.partitioner sent a record/);
+    }
+    return 0;
+  };
+  const built = groupingIntake(1 << 20, partitioner);
+  intake = built.intake;
+  const outer: Settler = { resolve: () => {}, reject: (_, error) => built.rejected.push(error) };
+  try {
+    intake.submitBatch(['a', 'b', 'c'].map((value) => ({ topic: 't', value })), undefined, outer);
+    assert.deepEqual(built.handed, ['0:a', '0:b', '0:c']);
+    assert.ok(built.handedTo.every((settler) => settler === outer), "every record settles through its own call's settler");
+    assert.deepEqual(built.rejected, []);
+    const refused = '0: options.partitioner sent a record: a partitioner only chooses a partition, and sends made from inside it are refused';
+    assert.deepEqual(inner, [refused, refused]);
+    // Outside the partitioner the same calls are taken.
+    intake.submitBatch([{ topic: 't', value: 'later' }], undefined, innerSettler);
+    assert.deepEqual(built.handed.slice(3), ['0:later']);
   } finally {
     intake.stopSweep();
   }
