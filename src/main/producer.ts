@@ -90,6 +90,16 @@ function badSignal(method: string): ConfigError {
   return new ConfigError(`${method} options.signal must be an AbortSignal`);
 }
 
+/**
+ * Throws a ConfigError unless `options` is an object whose `signal`, if any, is an AbortSignal: before anything
+ * changes. `abortTransaction({ signal: 'x' })` had cancelled the transaction's sends before the signal threw a
+ * TypeError, and `commitTransaction(null)` threw one reading null.
+ */
+function checkCallOptions(method: string, options: unknown): asserts options is SendOptions {
+  if (!isObject(options)) throw new ConfigError(`${method} options must be an object, got ${describe(options)}`);
+  if (!isSignal((options as SendOptions).signal)) throw badSignal(method);
+}
+
 /** A bad argument as an error message shows it. */
 function describe(value: unknown): string {
   return value === null ? 'null' : typeof value;
@@ -285,7 +295,7 @@ export class Producer extends EventEmitter {
   }
 
   async #flush(options: SendOptions): Promise<void> {
-    if (!isSignal(options?.signal)) throw badSignal('flush');
+    checkCallOptions('flush', options);
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'flush aborted', { cause: signal.reason });
     // Records of calls made before this flush that are still being submitted count too: they are sends made before it.
@@ -307,6 +317,9 @@ export class Producer extends EventEmitter {
    * Needs `transactionalId`; one transaction at a time.
    */
   async transaction<T>(fn: (tx: Transaction) => Promise<T>, options: TransactionOptions = {}): Promise<T> {
+    this.#requireTransactions('transaction');
+    checkCallOptions('transaction', options);
+    if (typeof fn !== 'function') throw new ConfigError(`transaction needs a function (tx) => Promise, got ${describe(fn)}`);
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'transaction aborted before it began', { cause: signal.reason });
     await this.beginTransaction();
@@ -318,12 +331,15 @@ export class Producer extends EventEmitter {
     const transactions = this.#requireTransactions('beginTransaction');
     if (this.#intake.closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
     await this.connect();
+    // close() may have begun while this connected: a transaction opened now would outlive the producer.
+    if (this.#intake.closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
     await transactions.begin();
   }
 
   /** Commits the open transaction once every record sent in it is acknowledged (workers stop lingering meanwhile). */
   async commitTransaction(options: SendOptions = {}): Promise<void> {
     const transactions = this.#requireTransactions('commitTransaction');
+    checkCallOptions('commitTransaction', options);
     this.#hurrySends();
     await transactions.commit(options.signal);
   }
@@ -331,6 +347,7 @@ export class Producer extends EventEmitter {
   /** Aborts the open transaction: unsent records are dropped, written ones are never visible to read_committed readers. */
   async abortTransaction(options: SendOptions = {}): Promise<void> {
     const transactions = this.#requireTransactions('abortTransaction');
+    checkCallOptions('abortTransaction', options);
     this.#hurrySends();
     await transactions.abort(options.signal);
   }
@@ -344,6 +361,7 @@ export class Producer extends EventEmitter {
   async sendOffsets(request: OffsetsToCommit, options: SendOptions = {}): Promise<void> {
     const transactions = this.#requireTransactions('sendOffsets');
     checkOffsetsRequest(request);
+    checkCallOptions('sendOffsets', options);
     await transactions.sendOffsets(request, options.signal);
   }
 

@@ -14,6 +14,14 @@ export interface Call {
 
 export type Answer = Record<string, unknown> | Error;
 
+const sentUnanswered = new WeakSet<Error>();
+
+/** A scripted failure of a request that went to the coordinator and got no answer (Coordinators.call's `unanswered`). */
+export function unanswered(error: Error): Error {
+  sentUnanswered.add(error);
+  return error;
+}
+
 /** A coordinator that answers each API from a queue of scripted answers (default: success) and records every call. */
 export class ScriptedCoordinators {
   readonly calls: Call[] = [];
@@ -28,10 +36,16 @@ export class ScriptedCoordinators {
     return { finalizedFeature: (name) => (name === 'transaction.version' ? this.transactionVersion : 0) };
   }
 
-  async call(_type: number, _key: string, api: { name: string }, request: Record<string, unknown>, options: { maxVersion?: number }): Promise<unknown> {
+  async call(
+    _type: number, _key: string, api: { name: string }, request: Record<string, unknown>,
+    options: { maxVersion?: number; unanswered?: { value: boolean } },
+  ): Promise<unknown> {
     this.calls.push({ api: api.name, request, maxVersion: options.maxVersion });
     const next = this.answers.get(api.name)?.shift();
-    if (next instanceof Error) throw next;
+    if (next instanceof Error) {
+      if (sentUnanswered.has(next) && options.unanswered !== undefined) options.unanswered.value = true;
+      throw next;
+    }
     if (next !== undefined) return next;
     switch (api.name) {
       case 'InitProducerId': return { errorCode: 0, producerId: 42n, producerEpoch: 7 };

@@ -39,3 +39,26 @@ test('a signal option that is not an AbortSignal is a ConfigError naming it, bef
     await producer.close({ timeoutMs: 1000 });
   }
 });
+
+test('the transactional calls and flush refuse options that are not an object, or a signal that is not an AbortSignal, naming the call', async () => {
+  // Checked before anything changes: abortTransaction({ signal: 'x' }) had cancelled the transaction's sends before
+  // the signal threw a TypeError, and commitTransaction(null) threw one reading null.
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1, transactionalId: 'tx-arguments' });
+  const offsets = { groupId: 'g', offsets: [{ topic: 't', partition: 0, offset: 1 }] };
+  const calls: Record<string, (options: unknown) => Promise<unknown>> = {
+    flush: (options) => producer.flush(options as SendOptions),
+    commitTransaction: (options) => producer.commitTransaction(options as SendOptions),
+    abortTransaction: (options) => producer.abortTransaction(options as SendOptions),
+    sendOffsets: (options) => producer.sendOffsets(offsets, options as SendOptions),
+    transaction: (options) => producer.transaction(async () => undefined, options as SendOptions),
+  };
+  try {
+    for (const [method, call] of Object.entries(calls)) {
+      await assert.rejects(() => call(null), (e: unknown) => e instanceof ConfigError && e.message === `${method} options must be an object, got null`, method);
+      await assert.rejects(() => call({ signal: 'x' }), (e: unknown) => e instanceof ConfigError && e.message === `${method} options.signal must be an AbortSignal`, method);
+    }
+    await assert.rejects(() => producer.transaction(null as unknown as () => Promise<void>), (e: unknown) => e instanceof ConfigError && /^transaction needs a function/.test(e.message));
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+  }
+});

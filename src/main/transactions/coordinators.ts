@@ -28,6 +28,12 @@ export interface CallOptions<Res> {
   readonly errorOf: (response: Res) => number;
   /** The request version to send, when the caller must cap it (transaction protocol v1). */
   readonly maxVersion?: number | undefined;
+  /**
+   * Set to true once a request of this call went to the coordinator and no answer came (the connection was lost,
+   * the request timed out): it may have been applied. Left false when every attempt was answered or never sent (no
+   * coordinator found, aborted while waiting to retry), so the caller knows nothing happened.
+   */
+  readonly unanswered?: { value: boolean } | undefined;
 }
 
 interface Backoff {
@@ -114,10 +120,12 @@ export class Coordinators {
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new AbortError('not-sent', `${api.name} aborted`, { cause: signal.reason });
       if (this.#closed) throw new AbortError('not-sent', 'the producer is closing');
+      let requested = false;
       try {
         const connection = await this.connection(type, key);
         // The signal is honoured between attempts, never by dropping a request already sent: an EndTxn the
         // coordinator may have applied must get its answer, or the caller would not know the transaction's fate.
+        requested = true;
         const response = await connection.request(api, request, { maxVersion: options.maxVersion });
         const code = errorOf(response);
         const retry = retryOf(code);
@@ -126,6 +134,8 @@ export class Coordinators {
         lastError = undefined;
         if (retry === 'refresh-coordinator') this.#forget(type, key);
       } catch (error) {
+        // A request handed to the connection may have been written before it failed: its effect is unknown.
+        if (requested && options.unanswered !== undefined) options.unanswered.value = true;
         // Answers that could not be had: a lost connection, a coordinator not found yet. Anything else (a bug, a
         // refused authentication, an abort) goes to the caller.
         if (error instanceof AbortError || !(error instanceof KafkaProducerError) || !error.retriable) throw error;

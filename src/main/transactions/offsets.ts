@@ -44,11 +44,9 @@ export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[
     if (!Number.isInteger(partition) || partition < 0 || partition > INT32_MAX) {
       throw new ConfigError(`sendOffsets: offsets[${i}].partition must be an integer from 0 to 2^31-1`);
     }
-    let value: bigint;
-    try {
-      value = BigInt(offset);
-    } catch {
-      throw new ConfigError(`sendOffsets: offsets[${i}].offset must be an integer, got ${String(offset)}`);
+    const value = offsetValue(offset);
+    if (value === undefined) {
+      throw new ConfigError(`sendOffsets: offsets[${i}].offset must be a bigint, a safe integer or a string of decimal digits, got ${describeOffset(offset)}`);
     }
     if (value < 0n || value > 2n ** 63n - 1n) throw new ConfigError(`sendOffsets: offsets[${i}].offset must be between 0 and 2^63-1`);
     if (metadata !== undefined && typeof metadata !== 'string') throw new ConfigError(`sendOffsets: offsets[${i}].metadata must be a string`);
@@ -61,6 +59,24 @@ export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[
     group.partitions.push({ partition, offset: value, leaderEpoch: -1, metadata: metadata ?? null });
   });
   return [...byTopic.values()];
+}
+
+/**
+ * The offset as a bigint, or undefined unless it is one written plainly. BigInt() alone took '', '  ', [] and false
+ * as 0 (rewinding the group to the start of the partition), true as 1 and '0x10' as 16.
+ */
+function offsetValue(offset: unknown): bigint | undefined {
+  if (typeof offset === 'bigint') return offset;
+  if (typeof offset === 'number') return Number.isSafeInteger(offset) ? BigInt(offset) : undefined;
+  if (typeof offset === 'string' && /^-?\d{1,20}$/.test(offset)) return BigInt(offset);
+  return undefined;
+}
+
+function describeOffset(offset: unknown): string {
+  if (typeof offset === 'string') return JSON.stringify(offset.length > 40 ? `${offset.slice(0, 40)}…` : offset);
+  if (typeof offset === 'bigint') return `${offset}n`;
+  if (offset === null || typeof offset !== 'object') return String(offset);
+  return Array.isArray(offset) ? 'an array' : 'an object';
 }
 
 /** Checks the group fields of a sendOffsets request. */

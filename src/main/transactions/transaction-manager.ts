@@ -84,6 +84,10 @@ export class TransactionManager {
   #adds: PartitionAdds | undefined;
   /** The commit or abort under way, for close to wait for. */
   #ending: Promise<void> | undefined;
+  /** An EndTxn(commit) of the open transaction went out and got no answer: the coordinator may have applied it. */
+  #commitMayHaveApplied = false;
+  /** close() began: no transaction opens any more. */
+  #closing = false;
 
   constructor(settings: TransactionSettings, coordinators: Coordinators, identity: ProducerIdentityView, drained: () => Promise<void>) {
     this.#settings = settings;
@@ -130,6 +134,8 @@ export class TransactionManager {
    * coordinator abort the transaction it left open. Then learns the transaction protocol version.
    */
   async init(): Promise<void> {
+    // A fatal InitProducerId stays the answer: connecting again must not start workers with no producer id.
+    if (this.#state === 'fatal') throw this.#failure!;
     if (this.#state !== 'uninitialized') return;
     const { transactionalId, transactionTimeoutMs } = this.#settings;
     // InitProducerId is the same in both protocols; its retries also ride out a coordinator not ready yet (a fresh
@@ -148,7 +154,7 @@ export class TransactionManager {
 
   /** Opens a transaction; with protocol v1, first bumps the epoch if an earlier failure left sequences in doubt. */
   async begin(): Promise<void> {
-    this.#check('begin a transaction', ['ready']);
+    this.#checkBegin();
     if (this.#bumpNeeded) {
       this.#state = 'ending'; // nothing else starts while the epoch moves
       try {
@@ -156,7 +162,7 @@ export class TransactionManager {
       } finally {
         if (this.#state === 'ending') this.#state = 'ready';
       }
-      this.#check('begin a transaction', ['ready']);
+      this.#checkBegin(); // close() may have begun meanwhile
     }
     this.#state = 'open';
     this.#generation++;
@@ -165,6 +171,13 @@ export class TransactionManager {
     this.#recordFailed = false;
     this.#cancel = new AbortController();
     if (this.#protocol === 1) this.#adds = new PartitionAdds(this.#coordinators, this.#settings.transactionalId, () => this.#ids());
+  }
+
+  /** Throws unless a transaction may open now: none is open or ending, and the producer is not closing. */
+  #checkBegin(): void {
+    this.#check('begin a transaction', ['ready']);
+    // Opened after close() had aborted the open one, it would outlive the producer, open at the coordinator.
+    if (this.#closing) throw new TransactionStateError('cannot begin a transaction: the producer is closing');
   }
 
   /** Throws unless records may be sent now: a transaction is open and can still commit. */
@@ -243,7 +256,12 @@ export class TransactionManager {
   }
 
   async #commit(signal: AbortSignal | undefined): Promise<void> {
-    if (this.#state === 'committing') return this.#end(true, signal);
+    if (this.#state === 'committing') {
+      // 'ending' while it is sent again: a second commit meanwhile is refused, or two EndTxn(commit) would be in
+      // flight, and the late answer of one would end the transaction begun after the other.
+      this.#state = 'ending';
+      return this.#end(true, signal);
+    }
     this.#state = 'ending';
     try {
       await this.#settled(signal);
@@ -340,6 +358,7 @@ export class TransactionManager {
    * transaction still open (unless fatal), so its records never wait for the coordinator's timeout.
    */
   async closeOpen(signal?: AbortSignal): Promise<void> {
+    this.#closing = true;
     await this.#ending;
     if (this.#state === 'committing') await this.commit(signal).catch(() => undefined);
     if (this.#state === 'open' || this.#state === 'abortable') await this.abort(signal);
@@ -349,22 +368,31 @@ export class TransactionManager {
     const { transactionalId } = this.#settings;
     const what = commit ? 'EndTxn(commit)' : 'EndTxn(abort)';
     let answer;
+    const unanswered = { value: false };
     try {
       answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, EndTxn,
         { transactionalId, ...this.#ids(), committed: commit },
-        { deadline: Date.now() + this.#settings.blockMs, signal, errorOf: (r) => r.errorCode, ...(this.#protocol === 1 && { maxVersion: V1_MAX_END_TXN }) });
+        { deadline: Date.now() + this.#settings.blockMs, signal, unanswered, errorOf: (r) => r.errorCode, ...(this.#protocol === 1 && { maxVersion: V1_MAX_END_TXN }) });
     } catch (error) {
-      // No answer: the coordinator may or may not have ended it. A commit can only be sent again (an abort now
-      // could meet a commit already applied); an abort can be.
-      if (commit) this.#state = 'committing';
-      else this.#toAbortable(error);
+      if (!commit) {
+        this.#toAbortable(error); // an abort can always be sent again
+        throw error;
+      }
+      // An EndTxn(commit) sent without an answer may have been applied: only commit can follow (an abort could meet
+      // a commit already applied). One never sent (cancelled, or no coordinator found before the deadline) leaves
+      // the transaction as it was: commit again, or abort. Taken for 'committing', it made close() commit a
+      // transaction its caller had cancelled.
+      this.#commitMayHaveApplied ||= unanswered.value;
+      this.#state = this.#commitMayHaveApplied ? 'committing' : this.#failure === undefined ? 'open' : 'abortable';
       throw error;
     }
     if (answer.errorCode !== ErrorCode.NONE) {
       const error = transactionError(answer.errorCode, what);
       if (error instanceof TransactionFatalError) throw this.#fail(error);
-      if (commit && error instanceof TransactionRetriableError) this.#state = 'committing';
-      else {
+      if (commit && error instanceof TransactionRetriableError) {
+        this.#commitMayHaveApplied = true;
+        this.#state = 'committing';
+      } else {
         this.#state = 'abortable';
         if (error instanceof TransactionAbortableError) this.#failure ??= error;
         else this.#toAbortable(error);
@@ -374,6 +402,7 @@ export class TransactionManager {
     if (this.#protocol === 2 && answer.producerEpoch >= 0) this.#publish(answer.producerId, answer.producerEpoch);
     else if (!commit && this.#recordFailed) this.#bumpNeeded = true;
     this.#adds = undefined;
+    this.#commitMayHaveApplied = false;
     this.#state = 'ready';
     // Protocol v1: the bump is made now if it can be; begin() makes it otherwise, before any record of the next one.
     if (this.#bumpNeeded) await this.#bump().catch(() => undefined);

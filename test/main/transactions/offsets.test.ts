@@ -38,4 +38,21 @@ describe('toOffsetTopics', () => {
     refuses(() => toOffsetTopics([{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 1, metadata: tooLongInBytes }]), 'offsets[1].metadata');
     refuses(() => toOffsetTopics([{ topic: 't', partition: 2 ** 31, offset: 1 }]), 'offsets[0].partition');
   });
+
+  it('takes an offset only as a bigint, a safe integer or decimal digits: nothing is coerced into another offset', () => {
+    // BigInt() read '', '  ', [] and false as 0 (a rewind to the partition's start), true as 1, '0x10' as 16.
+    for (const bad of ['', '   ', '0x10', '1e3', '1.5', ' 7', [], [7], true, false, null, undefined, 1.5, 2 ** 53, Number.NaN, {}]) {
+      refuses(() => toOffsetTopics([{ topic: 't', partition: 0, offset: bad as unknown as string }]), 'offsets[0].offset must be a bigint, a safe integer or a string of decimal digits');
+    }
+    for (const outOfRange of [-1, '-1', -1n, 2n ** 63n, '9223372036854775808']) {
+      refuses(() => toOffsetTopics([{ topic: 't', partition: 0, offset: outOfRange }]), 'offsets[0].offset must be between 0 and 2^63-1');
+    }
+    const taken = toOffsetTopics([
+      { topic: 't', partition: 0, offset: 0 },
+      { topic: 't', partition: 1, offset: '42' },
+      { topic: 't', partition: 2, offset: 2n ** 63n - 1n },
+      { topic: 't', partition: 3, offset: '9223372036854775807' },
+    ]);
+    assert.deepEqual(taken[0]!.partitions.map((p) => p.offset), [0n, 42n, 2n ** 63n - 1n, 2n ** 63n - 1n]);
+  });
 });

@@ -9,7 +9,11 @@ import { BrokerError, ConfigError } from '../../../src/shared/errors.js';
 import {
   ProducerFencedError, TransactionAbortableError, TransactionRetriableError, TransactionStateError,
 } from '../../../src/shared/transaction-errors.js';
-import { deferred, setUp, turns } from '../../helpers/scripted-coordinators.js';
+import { deferred, ScriptedCoordinators, setUp, turns, unanswered } from '../../helpers/scripted-coordinators.js';
+import type { Coordinators } from '../../../src/main/transactions/coordinators.js';
+import { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
+import { createProducerIdentity, ProducerIdentityView } from '../../../src/shared/producer-identity.js';
+import { AbortError } from '../../../src/shared/producer-errors.js';
 
 describe('TransactionManager', () => {
   it('publishes the InitProducerId identity to the workers and is ready', async () => {
@@ -140,7 +144,7 @@ describe('TransactionManager', () => {
 
   it('an EndTxn(commit) whose outcome is unknown leaves only commit: no sends, no abort; commit again sends it again', async () => {
     const { manager, coordinators } = await setUp();
-    coordinators.script('EndTxn', new TransactionRetriableError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, 'not in time'));
+    coordinators.script('EndTxn', unanswered(new TransactionRetriableError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS, 'not in time')));
     await manager.begin();
     manager.track(Promise.resolve(1), () => undefined);
     await assert.rejects(manager.commit(), TransactionRetriableError);
@@ -151,6 +155,86 @@ describe('TransactionManager', () => {
     assert.equal(manager.state, 'ready');
     const ends = coordinators.calls.filter((c) => c.api === 'EndTxn');
     assert.deepEqual(ends.map((c) => c.request.committed), [true, true], 'the same EndTxn(commit), twice');
+  });
+
+  it('a commit cancelled before its EndTxn went out leaves the transaction open: abort ends it, and close aborts, never commits', async () => {
+    for (const notSent of [
+      new AbortError('not-sent', 'aborted while waiting to retry'),
+      new TransactionRetriableError(ErrorCode.COORDINATOR_NOT_AVAILABLE, 'EndTxn for tx-1 did not succeed in time: no coordinator found'),
+    ]) {
+      const { manager, coordinators } = await setUp();
+      coordinators.script('EndTxn', notSent);
+      await manager.begin();
+      manager.track(Promise.resolve(1), () => undefined);
+      await assert.rejects(manager.commit(), (e: unknown) => e === notSent);
+      assert.equal(manager.state, 'open', notSent.message);
+      await manager.closeOpen();
+      const ends = coordinators.calls.filter((c) => c.api === 'EndTxn').map((c) => c.request.committed);
+      assert.deepEqual(ends, [true, false], 'the commit that never went out, then the abort close sends');
+      assert.equal(manager.state, 'ready');
+    }
+  });
+
+  it('a commit sent again after an unknown outcome is the only one in flight: a second commit or an abort meanwhile is refused', async () => {
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn', unanswered(new TransactionRetriableError(ErrorCode.REQUEST_TIMED_OUT, 'no answer')));
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await assert.rejects(manager.commit(), TransactionRetriableError);
+    assert.equal(manager.state, 'committing');
+    const held = deferred<Record<string, unknown>>();
+    const call = coordinators.call.bind(coordinators);
+    coordinators.call = async (...args: Parameters<typeof call>) => (args[2].name === 'EndTxn' ? held.promise : call(...args));
+    const again = manager.commit();
+    await assert.rejects(manager.commit(), /the transaction is already ending/);
+    await assert.rejects(manager.abort(), /the transaction is already ending/);
+    held.resolve({ errorCode: 0, producerId: -1n, producerEpoch: -1 });
+    await again;
+    assert.equal(manager.state, 'ready');
+  });
+
+  it('an EndTxn(commit) sent again that is still not answered keeps only commit, even when the retry itself was never sent', async () => {
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn',
+      unanswered(new TransactionRetriableError(ErrorCode.REQUEST_TIMED_OUT, 'no answer')),
+      new AbortError('not-sent', 'aborted while waiting to retry'));
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await assert.rejects(manager.commit(), TransactionRetriableError);
+    await assert.rejects(manager.commit(), AbortError);
+    assert.equal(manager.state, 'committing', 'the first EndTxn(commit) may still have been applied');
+  });
+
+  it('connecting again after a fatal InitProducerId fails again: no workers start without a producer id', async () => {
+    const coordinators = new ScriptedCoordinators(2);
+    coordinators.script('InitProducerId', { errorCode: ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, producerId: -1n, producerEpoch: -1 });
+    const manager = new TransactionManager({ transactionalId: 'tx-1', transactionTimeoutMs: 60_000, blockMs: 1000 },
+      coordinators as unknown as Coordinators, new ProducerIdentityView(createProducerIdentity()), () => Promise.resolve());
+    const first = await manager.init().then(() => undefined, (e: unknown) => e);
+    assert.ok(first instanceof Error, 'the first init fails');
+    assert.equal(manager.state, 'fatal');
+    await assert.rejects(manager.init(), (e: unknown) => e === first, 'and so does every later one');
+    assert.equal(manager.identity.producerId, -1n);
+  });
+
+  it('no transaction begins once close has begun, not even one that was bumping its epoch when close came', async () => {
+    const { manager } = await setUp();
+    await manager.closeOpen();
+    await assert.rejects(manager.begin(), /cannot begin a transaction: the producer is closing/);
+
+    const v1 = await setUp(1);
+    await v1.manager.begin();
+    v1.manager.workerCrashed(new Error('worker died')); // protocol v1: the next begin bumps the epoch first
+    await v1.manager.abort(); // nothing reached the coordinator: no EndTxn, so no bump after it either
+    const bump = deferred<Record<string, unknown>>();
+    const call = v1.coordinators.call.bind(v1.coordinators);
+    v1.coordinators.call = async (...args: Parameters<typeof call>) => (args[2].name === 'InitProducerId' ? bump.promise : call(...args));
+    const beginning = v1.manager.begin();
+    const closing = v1.manager.closeOpen();
+    bump.resolve({ errorCode: 0, producerId: 42n, producerEpoch: 8 });
+    await closing;
+    await assert.rejects(beginning, /the producer is closing/);
+    assert.equal(v1.manager.state, 'ready');
   });
 
   it('ends only once the workers reported every record, not when the callers were answered', async () => {

@@ -1,0 +1,72 @@
+/**
+ * Coordinators.call (src/main/transactions/coordinators.ts) tells its caller whether a request went out and got no
+ * answer: only then may the coordinator have applied it (an EndTxn(commit) whose fate is unknown).
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { EndTxn } from '../../../src/protocol/apis/end-txn.js';
+import { CoordinatorType } from '../../../src/protocol/apis/find-coordinator.js';
+import { ErrorCode } from '../../../src/protocol/error-codes.js';
+import { Coordinators } from '../../../src/main/transactions/coordinators.js';
+import type { TopicRegistry } from '../../../src/main/topic-registry.js';
+import { ConnectionError } from '../../../src/shared/errors.js';
+import { AbortError } from '../../../src/shared/producer-errors.js';
+import { TransactionRetriableError } from '../../../src/shared/transaction-errors.js';
+
+const FOUND = { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: 1, host: '127.0.0.1', port: 1 };
+const NOT_AVAILABLE = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, nodeId: -1, host: '', port: -1 };
+
+/** A registry whose FindCoordinator answers `found()`, and whose coordinator answers EndTxn with `endTxn()`. */
+function coordinatorsWith(found: () => object, endTxn: () => Promise<object>): Coordinators {
+  const connection = { isClosed: false, request: () => endTxn(), close: async () => undefined };
+  const registry = {
+    connection: async () => ({ request: async () => found() }),
+    connectTo: async () => connection,
+  } as unknown as TopicRegistry;
+  return new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+}
+
+const endTxn = { transactionalId: 'tx', producerId: 1n, producerEpoch: 0, committed: true };
+
+describe('Coordinators.call', () => {
+  it('marks a request that was sent and lost its connection as unanswered', async () => {
+    const coordinators = coordinatorsWith(() => FOUND, () => Promise.reject(new ConnectionError('connection closed by the broker')));
+    const unanswered = { value: false };
+    await assert.rejects(
+      coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 20, errorOf: (r) => r.errorCode, unanswered }),
+      TransactionRetriableError,
+    );
+    assert.equal(unanswered.value, true);
+    await coordinators.close();
+  });
+
+  it('leaves it false when no coordinator was ever found, and when the caller aborted before a request went out', async () => {
+    const notFound = coordinatorsWith(() => NOT_AVAILABLE, () => Promise.reject(new Error('never asked')));
+    const unanswered = { value: false };
+    await assert.rejects(
+      notFound.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 20, errorOf: (r) => r.errorCode, unanswered }),
+      TransactionRetriableError,
+    );
+    assert.equal(unanswered.value, false);
+
+    const controller = new AbortController();
+    controller.abort();
+    await assert.rejects(
+      notFound.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 1000, signal: controller.signal, errorOf: (r) => r.errorCode, unanswered }),
+      AbortError,
+    );
+    assert.equal(unanswered.value, false);
+    await notFound.close();
+  });
+
+  it('leaves it false when every request was answered, with a code to retry', async () => {
+    const busy = coordinatorsWith(() => FOUND, async () => ({ errorCode: ErrorCode.CONCURRENT_TRANSACTIONS, producerId: -1n, producerEpoch: -1 }));
+    const unanswered = { value: false };
+    await assert.rejects(
+      busy.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 30, errorOf: (r) => r.errorCode, unanswered }),
+      TransactionRetriableError,
+    );
+    assert.equal(unanswered.value, false);
+    await busy.close();
+  });
+});
