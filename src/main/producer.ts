@@ -154,7 +154,9 @@ export class Producer extends EventEmitter {
     const handles = Array.from({ length: resolved.workers }, (_, index) => new WorkerHandle(index));
     const deliveries = (this.#deliveries = new Deliveries({
       budget: this.#budget, registry, sends: this.#sends, deliveryTimeoutMs: resolved.deliveryTimeoutMs, recordStates, handles,
-      emit: (event, payload) => this.emit(event, payload),
+      // In a later tick, as 'deliveryError' (DetachedSettler): a listener that throws would otherwise end the settle
+      // loop, and no completion would be read again.
+      emit: (event, payload) => process.nextTick(() => this.emit(event, payload)),
     }));
     this.#workers = new WorkerGroup({
       handles, deliveries, registry, options: resolved, tokens: this.#tokens, transactions: this.#transactions,

@@ -36,8 +36,11 @@ export interface WorkerGroupContext {
    * replacement worker too: a new id would fence the transaction) and says which Produce versions fit its protocol.
    */
   readonly transactions?: TransactionIdentity | undefined;
-  /** The thread pool for `size` workers; default a piscina WorkerPool (tests pass one that starts no thread). */
-  readonly pool?: ((size: number) => ThreadPool) | undefined;
+  /**
+   * A thread pool for one worker (each worker index has its own, and a replacement a fresh one); default a piscina
+   * WorkerPool. Tests pass one that starts no thread.
+   */
+  readonly pool?: (() => ThreadPool) | undefined;
 }
 
 /** What the group needs of the transaction manager (src/main/transactions/transaction-manager.ts). */
@@ -55,7 +58,15 @@ export type ThreadPool = Pick<WorkerPool, 'start' | 'destroy'>;
 
 export class WorkerGroup {
   readonly #context: WorkerGroupContext;
-  #pool: ThreadPool | undefined;
+  /**
+   * Each worker index's pool, from the start under way on. A thread of any other pool (a failed start's, a crashed
+   * worker's) is no longer ours: its death is not a crash to handle. Handled, a start that failed left a loop
+   * retrying on no pool, and a later start ran a second thread on one worker's rings.
+   */
+  #pools: (ThreadPool | undefined)[] = [];
+  #started = false;
+  /** Pools of crashed workers still being ended; `destroy` waits for them too, so no thread outlives close. */
+  readonly #ending = new Set<Promise<void>>();
   #closed = false;
   /** `close` has returned: its caller fails what the workers hold, and a crash is no longer handled here. */
   #closeOver = false;
@@ -72,7 +83,7 @@ export class WorkerGroup {
 
   /** True once every worker loop runs; until then sends wait for the connection. */
   get started(): boolean {
-    return this.#pool !== undefined;
+    return this.#started;
   }
 
   /** Counters of the running workers (none before the start). */
@@ -87,19 +98,26 @@ export class WorkerGroup {
   async start(): Promise<void> {
     const identity = await this.#identity();
     const { handles } = this.#context;
-    const pool = this.#context.pool?.(handles.length) ?? new WorkerPool(handles.length);
+    const pools: ThreadPool[] = [];
+    this.#pools = pools;
     try {
+      for (const handle of handles) pools.push(this.#newPool());
       await Promise.all(
-        handles.map((handle) => {
+        handles.map((handle, index) => {
           handle.renew();
-          return this.#run(handle, identity, pool);
+          return this.#run(handle, identity, pools[index]!);
         }),
       );
     } catch (error) {
-      await pool.destroy().catch(() => undefined); // the start's error is the one to report
+      if (this.#pools === pools) this.#pools = [];
+      await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined))); // the start's error is the one to report
       throw error;
     }
-    this.#pool = pool;
+    this.#started = true;
+  }
+
+  #newPool(): ThreadPool {
+    return this.#context.pool?.() ?? new WorkerPool(1);
   }
 
   /** `kick` for every worker: re-read the control block (someone waits for budget, flushes or closes). */
@@ -147,7 +165,16 @@ export class WorkerGroup {
 
   /** Ends the threads (after close, whatever state they are in). */
   async destroy(): Promise<void> {
-    await this.#pool?.destroy();
+    const pools = this.#pools;
+    this.#pools = [];
+    await Promise.all([...pools.map((pool) => pool?.destroy()), ...this.#ending]);
+  }
+
+  /** Ends a pool the group no longer holds (a crashed worker's: piscina may have started a thread in it again). */
+  #end(pool: ThreadPool | undefined): void {
+    if (pool === undefined) return;
+    const ending = pool.destroy().catch(() => undefined).finally(() => this.#ending.delete(ending));
+    this.#ending.add(ending);
   }
 
   async #identity(): Promise<ProducerIdentity> {
@@ -169,7 +196,9 @@ export class WorkerGroup {
     const settings = transactions === undefined ? launch.settings : { ...launch.settings, maxProduceVersion: transactions.maxProduceVersion };
     const running = handle.start(pool, { ...launch, ...identity, settings }, this.#context.tokens, onStale);
     // Only a worker that ran and died is a crash; one that never started is reported through `started`.
-    running.done.catch((error: unknown) => running.started.then(() => this.#onCrash(handle, error), () => undefined));
+    running.done.catch((error: unknown) => running.started.then(() => {
+      if (this.#pools[handle.index] === pool) return this.#onCrash(handle, error);
+    }, () => undefined));
     return running.started;
   }
 
@@ -180,11 +209,50 @@ export class WorkerGroup {
   async #onCrash(handle: WorkerHandle, error: unknown): Promise<void> {
     if (this.#closeOver) return;
     const { deliveries, emit, options } = this.#context;
-    emit('workerCrash', error, handle.index);
-    if (channels.worker.hasSubscribers) channels.worker.publish({ worker: handle.index, event: 'crash', error });
+    const index = handle.index;
+    // Told after the records are failed and in a later tick: a listener that throws must not stop the bookkeeping.
+    process.nextTick(() => emit('workerCrash', error, index));
+    if (channels.worker.hasSubscribers) channels.worker.publish({ worker: index, event: 'crash', error });
     deliveries.drain();
     this.#context.transactions?.workerCrashed(error);
-    const message = `worker ${handle.index} crashed: ${String(error)}`;
+    this.#failHeld(handle, `worker ${index} crashed: ${String(error)}`, error);
+    // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
+    // transactional producer keeps its one id instead (a new one would fence it): the transaction manager was told
+    // of the crash, and moves the epoch on before sequences matter again.
+    // A fresh pool too: piscina starts no thread again once one failed before it was ready, so a replacement that
+    // could not start would have waited for ever on the old one.
+    // Records for its partitions wait in the new ring until it runs; retried until it does or the producer closes.
+    // Until the group's start failed (its pools are gone then): a crash while others still start is replaced too.
+    while (!this.#closed && this.#pools[index] !== undefined) {
+      const dead = this.#pools[index];
+      const pool = this.#newPool();
+      this.#pools[index] = pool;
+      this.#end(dead);
+      try {
+        const identity = await this.#identity();
+        if (this.#closed || this.#pools[index] !== pool) return;
+        const running = this.#run(handle, identity, pool);
+        // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
+        // port until it runs).
+        if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
+        await running;
+        return;
+      } catch (startError) {
+        if (this.#closeOver || this.#pools[index] !== pool) return;
+        // No thread read this memory: its records fail now and give their bytes back, rather than wait in a ring
+        // nobody reads until their delivery timeout, holding buffer space the other partitions need.
+        this.#failHeld(handle, `worker ${index} could not be restarted after a crash: ${String(startError)}`, startError);
+        await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));
+      }
+    }
+  }
+
+  /**
+   * Fails every record `handle`'s memory holds (sealed ones 'unknown', the rest 'not-sent') and gives the handle
+   * fresh memory for the next thread.
+   */
+  #failHeld(handle: WorkerHandle, message: string, cause: unknown): void {
+    const { deliveries } = this.#context;
     // In this order. Failing a record gives its bytes back, and the budget grants a waiting send at once: one for
     // this worker's partitions must go to the new ring, where it waits for the replacement, not to the dead
     // thread's stopped feed, where nothing would ever read it or free its id and bytes. So the dead thread's
@@ -193,25 +261,7 @@ export class WorkerGroup {
     const queued = handle.stopFeed();
     // Closing, nothing is granted any more (the waiting sends failed first) and no thread would read new memory.
     if (!this.#closed) handle.renew();
-    deliveries.failUnqueued(queued, new WorkerCrashedError('not-sent', message, { cause: error }));
-    deliveries.failListed(live, (delivery) => new WorkerCrashedError(delivery, message, { cause: error }));
-    // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
-    // transactional producer keeps its one id instead (a new one would fence it): the transaction manager was told
-    // of the crash, and moves the epoch on before sequences matter again.
-    // Records for its partitions wait in the new ring until it runs; retried until it does or the producer closes.
-    while (!this.#closed) {
-      try {
-        const identity = await this.#identity();
-        if (this.#closed) return;
-        const running = this.#run(handle, identity, this.#pool!);
-        // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
-        // port until it runs).
-        if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
-        await running;
-        return;
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));
-      }
-    }
+    deliveries.failUnqueued(queued, new WorkerCrashedError('not-sent', message, { cause }));
+    deliveries.failListed(live, (delivery) => new WorkerCrashedError(delivery, message, { cause }));
   }
 }

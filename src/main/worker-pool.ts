@@ -10,7 +10,8 @@
  * A worker that fails to start is reported by `started`. Node refuses bad flags synchronously, so the constructor
  * throws; anything that fails inside the new thread before our entry ran (a preload hook that throws, a module
  * that does not load, a thread Node cannot create) makes piscina reject the start task, and `started` rejects.
- * Either way the error is a WorkerStartError carrying piscina's or Node's as `cause`.
+ * Either way the error is a WorkerStartError carrying piscina's or Node's as `cause`. The producer gives each worker
+ * its own pool of one thread, so such an error is that worker's, and a replacement starts in a fresh pool.
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
@@ -53,6 +54,8 @@ export class WorkerPool {
   /** Piscina thread ids that already run a worker loop. */
   readonly #taken = new Set<number>();
   #lastError: unknown;
+  /** Fails the starts not yet running when a thread dies before it was ready (see the 'error' listener). */
+  readonly #bootFailures = new Set<(cause: unknown) => void>();
 
   /** Throws WorkerStartError when Node refuses to create the threads. */
   constructor(size: number, options: WorkerPoolOptions = {}) {
@@ -79,8 +82,15 @@ export class WorkerPool {
     } catch (error) {
       throw new WorkerStartError(`the worker threads could not be created: ${describe(error)}`, { cause: error });
     }
-    // A thread that dies outside a task is reported here; without a listener it would crash the process.
-    this.#pool.on('error', (error: unknown) => (this.#lastError = error));
+    // A thread that dies outside a task is reported here; without a listener it would crash the process. One that
+    // died before it was ready (a preload that throws, a module missing) is reported here too, with no task failed:
+    // piscina then starts no thread again, and a start still queued would wait for ever. It fails instead.
+    this.#pool.on('error', (error: unknown) => {
+      this.#lastError = error;
+      const failures = [...this.#bootFailures];
+      this.#bootFailures.clear();
+      for (const fail of failures) fail(error);
+    });
   }
 
   /** Starts the worker loop for `init` (its port is created here and handed over). */
@@ -89,9 +99,13 @@ export class WorkerPool {
     let finished = false;
     // The start task returns as soon as the worker loop runs (workers/entry.ts).
     const task = this.#pool.run({ ...init, port: port2 }, { transferList: [port2] });
-    const started = task.then(
-      () => undefined,
+    let bootFailed!: (cause: unknown) => void;
+    const failedBoot = new Promise<never>((_, reject) => (bootFailed = reject));
+    this.#bootFailures.add(bootFailed);
+    const started = Promise.race([task, failedBoot]).then(
+      () => void this.#bootFailures.delete(bootFailed),
       (cause: unknown) => {
+        this.#bootFailures.delete(bootFailed);
         throw new WorkerStartError(`worker ${init.workerIndex} did not start: ${describe(cause)}`, { cause });
       },
     );
@@ -108,6 +122,7 @@ export class WorkerPool {
       });
       port1.once('close', () => died(this.#lastError));
       task.catch(died);
+      failedBoot.catch(died);
     });
     // Our end of the port must not keep the process alive; pending work holds the sweep timer instead.
     port1.unref();

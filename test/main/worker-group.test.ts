@@ -56,7 +56,7 @@ function setup(options: { autoStart?: boolean; maxBytes?: number } = {}) {
     registry: {} as TopicRegistry, // no producer id without idempotence: never asked
     options: { idempotent: false, bufferTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 1 },
     emit: (_event, error, index) => crashes.push([error, index]),
-    pool: () => pool,
+    pool: () => pool.spawn(),
   });
   /** Accepts a record for `partition` (worker = partition here), as the producer's fast path does. */
   const send = (partition: number): SendSettler => {
@@ -105,8 +105,54 @@ describe('WorkerGroup', () => {
     pool.workers[0]!.start();
     pool.workers[1]!.start(new Error('no thread for you'));
     await assert.rejects(starting, /no thread for you/);
-    assert.equal(pool.destroyed, true);
+    assert.equal(pool.spawned.length, 2, 'a pool per worker');
+    assert.ok(pool.spawned.every((spawned) => spawned.destroyed), 'every pool of the start is ended');
     assert.equal(group.started, false);
+  }));
+
+  it('the thread of a failed start that dies when its pool is ended is no crash: nothing is replaced, and a later start runs one thread per worker', withSetup({ autoStart: false }, async ({ group, pool, crashes }) => {
+    const starting = group.start();
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    pool.workers[0]!.start();
+    pool.workers[1]!.start(new Error('no thread for you'));
+    await assert.rejects(starting, /no thread for you/);
+    pool.workers[0]!.crash(new Error('ended by the pool\'s destroy'));
+    await turns(10);
+    assert.deepEqual(crashes, [], 'no crash reported');
+    assert.equal(pool.workers.length, 2, 'no replacement started for a group that failed to start');
+
+    const again = group.start();
+    await until(() => pool.workers.length === 4, 'the second start asked for both workers');
+    pool.workers[2]!.start();
+    pool.workers[3]!.start();
+    await again;
+    await turns(10);
+    assert.deepEqual(pool.inits.slice(2).map((init) => init.workerIndex), [0, 1]);
+    assert.equal(pool.workers.length, 4, 'one thread per worker index, none started by a leftover retry');
+  }));
+
+  it('a replacement that cannot start fails what waits in its ring at once, giving the bytes back, and the next one starts in a fresh pool', withSetup({ autoStart: false }, async ({ group, pool, crashes, send, budget }) => {
+    const starting = group.start();
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    for (const worker of pool.workers) worker.start();
+    await starting;
+    const spawnedBefore = pool.spawned.length;
+    pool.workers[0]!.crash(new Error('segfault, say'));
+    await until(() => pool.workers.length === 3, 'a replacement asked for');
+    // The replacement's thread fails before it is ready; records sent meanwhile wait in its ring.
+    const waiting = send(0);
+    assert.equal(budget.bufferedBytes, 10);
+    pool.workers[2]!.start(new Error('preload refused this thread'));
+    await assert.rejects(waiting.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent' && /could not be restarted/.test(e.message));
+    assert.equal(budget.bufferedBytes, 0, 'its bytes are back');
+    // After retryBackoffMaxMs (1 ms here): a 1 ms timer set after the group's fires after it (timers of one duration
+    // run in the order they were set), so this waits on timers rather than on a number of turns.
+    for (let tick = 0; tick < 100 && pool.workers.length < 4; tick++) await new Promise((resolve) => setTimeout(resolve, 1));
+    assert.equal(pool.workers.length, 4, 'another replacement asked for');
+    assert.equal(pool.inits[3]!.workerIndex, 0);
+    assert.equal(pool.spawned.length, spawnedBefore + 2, 'each replacement in a pool of its own');
+    assert.ok(pool.spawned[0]!.destroyed && pool.spawned[spawnedBefore]!.destroyed, 'the dead pools are ended');
+    await until(() => crashes.length === 1, 'the crash reported once');
   }));
 
   it('a crashed worker\'s records fail, it is reported, and it is replaced on fresh memory; the other worker\'s records live on', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
@@ -119,6 +165,7 @@ describe('WorkerGroup', () => {
     channels.worker.subscribe(onWorker);
     pool.workers[0]!.crash(error);
     await assert.rejects(lost.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent' && e.cause === error);
+    await until(() => crashes.length > 0, "'workerCrash' emitted (in a later tick than the failures)");
     assert.deepEqual(crashes, [[error, 0]]);
     channels.worker.unsubscribe(onWorker);
     assert.deepEqual(published, [{ worker: 0, event: 'crash', error }], 'the diagnostics channel heard of it too');
@@ -160,6 +207,7 @@ describe('WorkerGroup', () => {
     await assert.rejects(lost.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent');
     assert.equal(deliveries.count, 0);
     await deliveries.whenEmpty();
+    await until(() => crashes.length > 0, "'workerCrash' emitted");
     assert.deepEqual(crashes, [[error, 1]]);
     await turns();
     assert.equal(pool.workers.length, 2, 'no replacement while closing');
