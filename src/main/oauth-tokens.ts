@@ -15,6 +15,8 @@ export interface LiveToken {
 }
 
 const REFRESH_AT = 0.8;
+/** How soon a refresh that failed is tried again (Java's login refresh backs off up to 10 s). */
+const REFRESH_RETRY_MS = 10_000;
 const TIMED_OUT = Symbol('timed out');
 const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
 /** What a compact JWS (or any bearer token, RFC 6750 b64token) may contain. */
@@ -52,11 +54,20 @@ export class OAuthTokens {
     this.#listeners.add(listener);
   }
 
-  /** A token that is neither expired nor due for refresh; rejects with AuthenticationError if the provider fails. */
+  /**
+   * A token that is not due for refresh, or a fresh one. When the provider fails, the current token while it has
+   * not expired (as Java keeps its login's token); AuthenticationError when there is none.
+   */
   get(): Promise<LiveToken> {
     const current = this.#current;
-    if (current !== undefined && Date.now() < this.#refreshAt) return Promise.resolve(current);
-    return this.#fetch();
+    if (current === undefined) return this.#fetch();
+    if (Date.now() < this.#refreshAt) return Promise.resolve(current);
+    // Rejected here, a provider outage in the last fifth of a token's life failed new connections and every
+    // re-authentication, while the token they would have sent was still good.
+    return this.#fetch().catch((error: unknown) => {
+      if (Date.now() < current.expiresAt) return current;
+      throw error;
+    });
   }
 
   #fetch(): Promise<LiveToken> {
@@ -105,8 +116,12 @@ export class OAuthTokens {
         (token) => {
           for (const listener of this.#listeners) listener(token);
         },
-        // A failed refresh leaves the current token in use until it expires; the next `get` tries again.
-        () => undefined,
+        // A failed refresh leaves the current token in use until it expires, and is tried again: the workers are
+        // handed only what a refresh brings, so without another try they would keep the old token to its end.
+        () => {
+          const left = (this.#current?.expiresAt ?? 0) - Date.now();
+          if (left > 0) this.#schedule(Math.max(100, Math.min(REFRESH_RETRY_MS, left / 2)));
+        },
       );
     }, delayMs);
     this.#timer.unref();

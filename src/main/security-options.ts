@@ -95,11 +95,12 @@ export function resolveSasl(value: unknown): SaslOptions | null {
       if (!isObject(o.extensions)) throw new ConfigError(`options.sasl.extensions must be an object of strings, got ${typeOf(o.extensions)}`);
       for (const [key, v] of Object.entries(o.extensions)) {
         // RFC 7628 §3.1: key = 1*ALPHA, value = *(VCHAR / SP / HTAB / CR / LF); `auth` is the token's own key.
+        // Kafka's broker asks one character at least of a value: an empty one failed every authentication.
         if (!/^[A-Za-z]+$/.test(key) || key === 'auth') {
           throw new ConfigError(`options.sasl.extensions: key ${JSON.stringify(key)} must be letters only, and not "auth"`);
         }
-        if (typeof v !== 'string' || !/^[\x21-\x7E \t\r\n]*$/.test(v)) {
-          throw new ConfigError(`options.sasl.extensions.${key} must be a string of printable ASCII characters`);
+        if (typeof v !== 'string' || !/^[\x21-\x7E \t\r\n]+$/.test(v)) {
+          throw new ConfigError(`options.sasl.extensions.${key} must be a non-empty string of printable ASCII characters`);
         }
       }
     }

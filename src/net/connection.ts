@@ -32,6 +32,7 @@ import {
   KafkaProducerError,
   ProtocolError,
   RequestTimeoutError,
+  RequestNotSentError,
   UnsupportedVersionError,
 } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
@@ -338,7 +339,7 @@ export class Connection {
     expectsResponse: boolean,
   ): Exchange {
     if (this.#failure !== undefined) {
-      throw new ConnectionError(`connection to ${this.#address} is closed`, { cause: this.#failure });
+      throw new RequestNotSentError(`connection to ${this.#address} is closed`, { cause: this.#failure });
     }
     const version = requestedVersion ?? this.versionFor(api, maxVersion);
     if (!Number.isInteger(version) || version < api.minVersion || version > api.maxVersion) {
@@ -584,7 +585,8 @@ export class Connection {
 
   /**
    * The one way down: records the first reason, clears the timer, destroys the socket and settles everything.
-   * Written requests get `reason`; queued ones, never sent, get a ConnectionError (safe to send elsewhere).
+   * Written requests get `reason`; queued ones, never sent, get a RequestNotSentError (safe to send elsewhere, and
+   * not ambiguous: reported as written, a Produce that never left was retried past its delivery timeout).
    */
   #fail(reason: KafkaProducerError): void {
     if (this.#failure !== undefined) return;
@@ -595,10 +597,10 @@ export class Connection {
     this.#drained?.();
     this.#decoder.destroy();
     this.#socket.destroy();
-    const notSent =
-      reason instanceof ConnectionError
-        ? reason
-        : new ConnectionError(`connection to ${this.#address} closed before the request was sent`, { cause: reason });
+    const notSent = new RequestNotSentError(
+      reason instanceof ConnectionError ? reason.message : `connection to ${this.#address} closed before the request was sent`,
+      { cause: reason },
+    );
     for (const exchange of this.#inFlight.splice(0)) exchange.fail(reason);
     for (const exchange of this.#unflushed) exchange.fail(reason);
     this.#unflushed.clear();

@@ -61,6 +61,12 @@ export class ConnectionError extends KafkaProducerError {
   }
 }
 
+/**
+ * A request that never left: its connection failed or was closed while the request waited in its queue, or was
+ * already closed when it was made. Nothing of it reached the broker, so it may be sent elsewhere as if new.
+ */
+export class RequestNotSentError extends ConnectionError {}
+
 /** A request got no answer within its timeout. */
 export class RequestTimeoutError extends KafkaProducerError {
   constructor(message: string) {

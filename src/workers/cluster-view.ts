@@ -239,7 +239,8 @@ export class ClusterView {
 
   #open(broker: Broker): Promise<Connection> {
     if (this.#closed) return Promise.reject(new ConnectionError('the producer is closing'));
-    return openConnection(broker, this.#settings, this.#auth);
+    // Close aborts it: close() waits for the attempt, which could otherwise wait out a handshake's request timeout.
+    return openConnection(broker, this.#settings, this.#auth, this.#closing.signal);
   }
 
   /**

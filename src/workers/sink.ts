@@ -11,7 +11,7 @@ import {
   Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks,
 } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
-import { ProtocolError } from '../shared/errors.js';
+import { ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../shared/errors.js';
 import type { Batch } from './batch.js';
 
 /** The first Produce version whose throttled answer comes at once, the client waiting instead (KIP-219). */
@@ -144,7 +144,10 @@ export class Sink {
       }
       response = await connection.request(Produce, request, { sizeHint, maxVersion });
     } catch (error) {
-      for (const item of outgoing) this.#events.lost(item, error as Error, true);
+      // A request that never left (queued when its connection went, or refused before it was written) is not
+      // ambiguous: taken as written, its batch was retried with no regard for its delivery timeout.
+      const written = !(error instanceof RequestNotSentError || error instanceof UnsupportedVersionError);
+      for (const item of outgoing) this.#events.lost(item, error as Error, written);
       return;
     }
     const impossible = impossibleAnswer(response);

@@ -62,4 +62,6 @@ test('bad sasl options name their field and never quote the password', () => {
   rejects({ sasl: { mechanism: 'oauthbearer', token: SECRET } }, /options\.sasl\.token must be a function/);
   rejects({ sasl: { mechanism: 'oauthbearer', token: () => SECRET, extensions: { auth: 'x' } } }, /extensions/);
   rejects({ sasl: { mechanism: 'oauthbearer', token: () => SECRET, extensions: { ok: `${SECRET}\u0001` } } }, /options\.sasl\.extensions\.ok/);
+  // Kafka's broker refuses an empty value (at least one character), so every authentication would fail.
+  rejects({ sasl: { mechanism: 'oauthbearer', token: () => SECRET, extensions: { logicalCluster: '' } } }, /options\.sasl\.extensions\.logicalCluster must be a non-empty string/);
 });

@@ -17,6 +17,7 @@ import {
   ConnectionError,
   ProtocolError,
   RequestTimeoutError,
+  RequestNotSentError,
   UnsupportedVersionError,
 } from '../../src/shared/errors.js';
 
@@ -273,7 +274,7 @@ describe('Connection', { timeout: 20_000 }, () => {
     await Promise.all([
       rejects(first, ProtocolError),
       rejects(second, ProtocolError),
-      rejects(queued, ConnectionError), // never sent: safe to send elsewhere
+      rejects(queued, RequestNotSentError), // never sent: safe to send elsewhere
     ]);
     assert.ok((await conn.closed) instanceof ProtocolError);
     await broker.until(() => broker.closedSockets === 1);
@@ -295,9 +296,10 @@ describe('Connection', { timeout: 20_000 }, () => {
     const [, secondError] = await Promise.all([
       rejects(first, RequestTimeoutError),
       rejects(second, ConnectionError),
-      rejects(queued, ConnectionError),
+      rejects(queued, RequestNotSentError),
     ]);
     assert.ok(secondError.cause instanceof RequestTimeoutError);
+    assert.ok(!(secondError instanceof RequestNotSentError), 'the written request may have reached the broker');
     assert.equal(conn.inFlight + conn.queued, 0);
     await conn.closed;
     await broker.until(() => broker.closedSockets === 1);

@@ -292,6 +292,23 @@ describe('ClusterView: metadataMaxAgeMs', () => {
     assert.equal(broker.requests.filter((r) => r.apiKey === FAKE_API.metadata).length, 0, 'no Metadata request after close');
   });
 
+  it('close aborts a connection to a broker still in its handshake, rather than wait for the handshake to time out', { timeout: 30_000 }, async (t) => {
+    // A request timeout the test never reaches: close used to wait for it.
+    const { broker, view } = await setup(t, { requestTimeoutMs: 600_000 });
+    await view.refresh(TOPIC); // node 1 is this broker; the metadata connection is the first
+    let held = false;
+    broker.tamper = (apiKey, frame, nth) => {
+      if (apiKey !== FAKE_API.apiVersions || nth < 1) return frame;
+      held = true; // the second connection's handshake is never answered
+      return null;
+    };
+    const connecting = view.connection(1);
+    connecting.catch(() => undefined);
+    while (!held) await new Promise((resolve) => setImmediate(resolve));
+    await view.close();
+    await assert.rejects(connecting, (error: unknown) => error instanceof Error && error.name === 'AbortError');
+  });
+
   it('close releases the max-age timer (and every other)', async (t) => {
     const live = trackTimers(t);
     const { view } = await setup(t);

@@ -15,6 +15,7 @@ import type { Batch } from '../../src/workers/batch.js';
 import { ClusterView } from '../../src/workers/cluster-view.js';
 import { Sink, type Outgoing, type PartitionOutcome } from '../../src/workers/sink.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { ConnectionError, RequestNotSentError, UnsupportedVersionError } from '../../src/shared/errors.js';
 
 const TOPIC = 'moving-leader';
 
@@ -147,5 +148,29 @@ describe('Sink: answers by topic id (Produce v13)', () => {
     });
     assert.deepEqual(Object.fromEntries(answered), { 'a-0': 100, 'b-1': 210, 'b-0': 200 });
     assert.deepEqual(lost, ['c-0']);
+  });
+});
+
+describe('Sink: a Produce that never left', () => {
+  it('is lost as not written (so not ambiguous); one written and unanswered is lost as written', async (t) => {
+    const view = await viewAnswering(t, { responses: [], throttleTimeMs: 0, nodeEndpoints: [] });
+    const connection = await view.connection(1);
+    const lostAs = async (error: Error): Promise<boolean> => {
+      (connection as unknown as { request: () => Promise<never> }).request = () => Promise.reject(error);
+      return new Promise((resolve) => {
+        const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
+          answered: () => assert.fail('answered'),
+          lost: (_, _error, written) => resolve(written),
+          ready: () => undefined,
+          throttled: () => undefined,
+          inFlight: () => undefined,
+        });
+        const batch = { recordIds: Uint32Array.of(1), bytes: Buffer.from('a record batch') } as unknown as Batch;
+        sink.send([{ topic: TOPIC, topicId: new Uint8Array(16), partition: 0, batch }]);
+      });
+    };
+    assert.equal(await lostAs(new RequestNotSentError('connection closed by the broker')), false, 'queued when the connection went');
+    assert.equal(await lostAs(new UnsupportedVersionError('Produce v3 is not supported')), false, 'refused before it was written');
+    assert.equal(await lostAs(new ConnectionError('connection closed by the broker')), true, 'written: the broker may have it');
   });
 });
