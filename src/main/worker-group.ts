@@ -8,6 +8,7 @@
  * settlement calls the handles; the handles call nothing above them.
  */
 import { WorkerCrashedError } from '../shared/producer-errors.js';
+import { TransactionFatalError } from '../shared/transaction-errors.js';
 import { untilDeadline } from './deadlines.js';
 import type { Deliveries } from './deliveries.js';
 import type { OAuthTokens } from './oauth-tokens.js';
@@ -222,26 +223,35 @@ export class WorkerGroup {
     // A fresh pool too: piscina starts no thread again once one failed before it was ready, so a replacement that
     // could not start would have waited for ever on the old one.
     // Records for its partitions wait in the new ring until it runs; retried until it does or the producer closes.
-    // Until the group's start failed (its pools are gone then): a crash while others still start is replaced too.
-    while (!this.#closed && this.#pools[index] !== undefined) {
-      const dead = this.#pools[index];
-      const pool = this.#newPool();
-      this.#pools[index] = pool;
-      this.#end(dead);
+    // Only while the pool that died is still this worker's, in the pools of the start it belongs to: once that start
+    // failed (its pools are gone) or a later one runs, this loop is over. Tested by generation, not by "some pool
+    // there", or a retry left from a failed start ended a later start's worker and ran a second thread on its rings.
+    const pools = this.#pools;
+    let mine = pools[index];
+    const ours = (): boolean => !this.#closed && this.#pools === pools && pools[index] === mine;
+    while (ours()) {
       try {
         const identity = await this.#identity();
-        if (this.#closed || this.#pools[index] !== pool) return;
-        const running = this.#run(handle, identity, pool);
+        if (!ours()) return;
+        // Made once the identity is in hand: every pool starts a thread, and a loop that cannot get an identity
+        // would have started and ended one per attempt.
+        const dead = mine;
+        mine = this.#newPool();
+        pools[index] = mine;
+        this.#end(dead);
+        const running = this.#run(handle, identity, mine);
         // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
         // port until it runs).
         if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
         await running;
         return;
       } catch (startError) {
-        if (this.#closeOver || this.#pools[index] !== pool) return;
+        if (this.#closeOver || !ours()) return;
         // No thread read this memory: its records fail now and give their bytes back, rather than wait in a ring
         // nobody reads until their delivery timeout, holding buffer space the other partitions need.
         this.#failHeld(handle, `worker ${index} could not be restarted after a crash: ${String(startError)}`, startError);
+        // A fenced or fatal transactional producer never gets an identity again: only close remains.
+        if (startError instanceof TransactionFatalError) return;
         await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));
       }
     }

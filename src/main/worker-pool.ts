@@ -1,8 +1,9 @@
 /**
- * Starts and supervises the producer's worker threads through piscina: a fixed-size pool (no idle timeout). Each
- * thread gets exactly one task, which starts the worker loop for one worker index and returns; the loop lives on
- * in that thread. The load balancer hands each start task to a thread that has none yet, so every index has its
- * own thread, and the records of a partition always reach the one loop that owns them.
+ * Starts and supervises worker threads through piscina: a fixed-size pool (no idle timeout). The producer makes one
+ * pool of one thread per worker index (worker-group.ts), and a fresh one for each replacement. Each thread gets
+ * exactly one task, which starts the worker loop for one worker index and returns; the loop lives on in that thread.
+ * The load balancer hands each start task to a thread that has none yet, so in a larger pool too every index has
+ * its own thread, and the records of a partition always reach the one loop that owns them.
  *
  * A worker's end is seen on its MessagePort: a 'closed' message after close, or the port closing without one
  * when the thread died (crash, uncaught error) — then `done` rejects and the caller replaces the worker.

@@ -4,14 +4,15 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { describe, it } from 'node:test';
+import { describe, it, mock } from 'node:test';
 import { ByteBudget } from '../../src/main/byte-budget.js';
 import { Deliveries } from '../../src/main/deliveries.js';
 import { SendTracker } from '../../src/main/send-tracker.js';
 import { SendSettler } from '../../src/main/settlers.js';
 import { allocateProducerMemory } from '../../src/main/shared-memory.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
-import { WorkerGroup } from '../../src/main/worker-group.js';
+import { WorkerGroup, type TransactionIdentity } from '../../src/main/worker-group.js';
+import { TransactionFatalError } from '../../src/shared/transaction-errors.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
 import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
 import { RingReader, RingSlot, RingWriter } from '../../src/shared/ring.js';
@@ -37,7 +38,7 @@ async function turns(count = 5): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(options: { autoStart?: boolean; maxBytes?: number } = {}) {
+function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?: TransactionIdentity } = {}) {
   const memory = allocateProducerMemory(16);
   const budget = new ByteBudget(memory.control, { maxBytes: options.maxBytes ?? 1000, maxRecords: 16 });
   const sends = new SendTracker();
@@ -57,6 +58,7 @@ function setup(options: { autoStart?: boolean; maxBytes?: number } = {}) {
     options: { idempotent: false, bufferTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 1 },
     emit: (_event, error, index) => crashes.push([error, index]),
     pool: () => pool.spawn(),
+    transactions: options.transactions,
   });
   /** Accepts a record for `partition` (worker = partition here), as the producer's fast path does. */
   const send = (partition: number): SendSettler => {
@@ -130,6 +132,54 @@ describe('WorkerGroup', () => {
     assert.deepEqual(pool.inits.slice(2).map((init) => init.workerIndex), [0, 1]);
     assert.equal(pool.workers.length, 4, 'one thread per worker index, none started by a leftover retry');
   }));
+
+  it('a retry left from a failed start ends with it: it never touches the worker of a later start', withSetup({ autoStart: false }, async ({ group, pool }) => {
+    // The retry's backoff on a mock clock: it is over exactly when the test says.
+    mock.timers.enable({ apis: ['setTimeout'] });
+    try {
+      const first = group.start();
+      await until(() => pool.workers.length === 2, 'both workers asked for');
+      pool.workers[0]!.start();
+      pool.workers[0]!.crash(new Error('crashed while worker 1 still starts'));
+      await until(() => pool.workers.length === 3, 'a replacement for worker 0 asked for');
+      pool.workers[2]!.start(new Error('the replacement could not start')); // its loop now waits out its backoff
+      await turns();
+      pool.workers[1]!.start(new Error('worker 1 could not start'));
+      await assert.rejects(first, /worker 1 could not start/);
+
+      const second = group.start(); // connect() again while the old loop still waits
+      await until(() => pool.workers.length === 5, 'the second start asked for both workers');
+      pool.workers[3]!.start();
+      pool.workers[4]!.start();
+      await second;
+      const secondPool = pool.spawned.at(-2)!;
+      mock.timers.tick(1_000); // the old loop's backoff is over
+      await turns(10);
+      assert.equal(pool.workers.length, 5, 'no thread started by the old loop');
+      assert.equal(secondPool.destroyed, false, "the second start's pool for worker 0 is left alone");
+    } finally {
+      mock.timers.reset();
+    }
+  }));
+
+  it('a transactional producer that can no longer get its identity fails the dead worker\'s records and stops replacing it', async () => {
+    let fatal = false;
+    const transactions: TransactionIdentity = {
+      init: () => (fatal ? Promise.reject(new TransactionFatalError(-1, 'fenced: only close remains')) : Promise.resolve()),
+      identity: { producerId: 1n, producerEpoch: 0 }, maxProduceVersion: 11, workerCrashed: () => undefined,
+    };
+    await withSetup({ transactions }, async ({ group, pool, send, crashes }) => {
+      await group.start();
+      const held = send(0);
+      fatal = true;
+      pool.workers[0]!.crash(new Error('crashed after the producer was fenced'));
+      await assert.rejects(held.promise, WorkerCrashedError);
+      await until(() => crashes.length === 1, 'the crash reported');
+      await turns(10);
+      assert.equal(pool.spawned.length, 2, 'no pool made (each starts a thread) for a replacement that cannot start');
+      assert.equal(pool.workers.length, 2);
+    })();
+  });
 
   it('a replacement that cannot start fails what waits in its ring at once, giving the bytes back, and the next one starts in a fresh pool', withSetup({ autoStart: false }, async ({ group, pool, crashes, send, budget }) => {
     const starting = group.start();
