@@ -123,12 +123,14 @@ export class Producer extends EventEmitter {
   readonly #transactions: TransactionManager | undefined;
   readonly #coordinators: Coordinators | undefined;
   readonly #requestTimeoutMs: number;
+  readonly #deliveryTimeoutMs: number;
 
   constructor(options?: ProducerOptions) {
     super();
     const resolved = resolveOptions(options);
     const { maxBufferedBytes, maxBufferedRecords, sasl, transactionalId } = resolved;
     this.#requestTimeoutMs = resolved.requestTimeoutMs;
+    this.#deliveryTimeoutMs = resolved.deliveryTimeoutMs;
     const { control, recordStates, identity } = allocateProducerMemory(maxBufferedRecords, transactionalId !== null);
     this.#control = control;
     this.#budget = new ByteBudget(control, {
@@ -405,7 +407,14 @@ export class Producer extends EventEmitter {
     this.#control.setClosing();
     const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
     // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
-    if (this.#transactions !== undefined) await untilDeadline(this.#transactions.closeOpen(signal).catch(() => undefined), deadline, signal);
+    // The abort waits for the workers to report every record of it, and a batch the broker never answers is retried
+    // for as long as the producer runs (invariant 5): without timeoutMs that wait is bounded as the flush's below is
+    // (every send has its result within deliveryTimeoutMs, one request timeout more for a late answer). Given up,
+    // the transaction is left to the coordinator's timeout, which aborts it.
+    if (this.#transactions !== undefined) {
+      const endBy = timeoutMs === undefined ? Date.now() + this.#deliveryTimeoutMs + this.#requestTimeoutMs : deadline;
+      await untilDeadline(this.#transactions.closeOpen(signal).catch(() => undefined), endBy, signal);
+    }
     // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
     // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
     await untilDeadline(this.flush().catch(() => undefined), deadline, signal);

@@ -53,7 +53,8 @@ export interface CloseOptions {
   /**
    * How long close may wait for outstanding records; what is left then fails with ProducerClosedError. Without it,
    * close waits for every send's result (each bounded by bufferTimeoutMs + deliveryTimeoutMs), then up to requestTimeoutMs more for
-   * batches the broker has not answered.
+   * batches the broker has not answered. A transactional producer's close first aborts the open transaction, waiting
+   * for that at most deliveryTimeoutMs + requestTimeoutMs.
    */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;

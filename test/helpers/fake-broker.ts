@@ -53,13 +53,21 @@ const API_VERSIONS = 18;
 const METADATA = 3;
 const INIT_PRODUCER_ID = 22;
 const PRODUCE = 0;
-/** Only these, each at one version (Produce: from v3 up to the broker's `produceVersion`), so the producer must use the layouts written below. */
-function ranges(produceVersion: number): readonly (readonly [key: number, min: number, max: number])[] {
+const FIND_COORDINATOR = 10;
+const ADD_PARTITIONS_TO_TXN = 24;
+const END_TXN = 26;
+/**
+ * Only these, each at one version (Produce: from v3 up to the broker's `produceVersion`), so the producer must use the
+ * layouts written below. With `transactions`, also what a transactional producer of protocol v1 needs of its
+ * coordinator (this broker): FindCoordinator v1, AddPartitionsToTxn v0 and EndTxn v0.
+ */
+function ranges(produceVersion: number, transactions: boolean): readonly (readonly [key: number, min: number, max: number])[] {
   return [
     [PRODUCE, 3, produceVersion],
     [METADATA, 1, 1],
     [API_VERSIONS, 0, 4],
     [INIT_PRODUCER_ID, 0, 0],
+    ...(transactions ? [[FIND_COORDINATOR, 1, 1], [ADD_PARTITIONS_TO_TXN, 0, 0], [END_TXN, 0, 0]] as const : []),
   ];
 }
 export const FAKE_PRODUCER_ID = 4242n;
@@ -142,16 +150,18 @@ export class FakeBroker extends EventEmitter {
   readonly #missing: (topic: string) => boolean;
   readonly #autoAck: boolean;
   readonly #produceVersion: number;
+  readonly #transactions: boolean;
   /** Next offset per `${topic}-${partition}`, for autoAck. */
   readonly #offsets = new Map<string, bigint>();
   #port = 0;
 
-  private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean, produceVersion: number) {
+  private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean, produceVersion: number, transactions: boolean) {
     super();
     this.partitionCount = partitions;
     this.#missing = missing;
     this.#autoAck = autoAck;
     this.#produceVersion = produceVersion;
+    this.#transactions = transactions;
     this.#server = net.createServer((socket) => this.#accept(socket));
   }
 
@@ -160,14 +170,16 @@ export class FakeBroker extends EventEmitter {
    * `missing` names: Metadata answers UNKNOWN_TOPIC_OR_PARTITION for them, for ever. With `autoAck` every Produce
    * is answered at once with success and consecutive offsets per partition, and nothing is recorded (the main-thread
    * benchmark uses it as a broker that costs the client nothing). `produceVersion` (3 to 8, default 3) is the
-   * highest Produce version offered: from v6 a throttled client must hold back on its own (KIP-219).
+   * highest Produce version offered: from v6 a throttled client must hold back on its own (KIP-219). With
+   * `transactions` it is its own transaction coordinator too, and answers every coordinator request with success.
    */
   static async start(
-    partitions = 1, missing: (topic: string) => boolean = () => false, options: { autoAck?: boolean; produceVersion?: number } = {},
+    partitions = 1, missing: (topic: string) => boolean = () => false,
+    options: { autoAck?: boolean; produceVersion?: number; transactions?: boolean } = {},
   ): Promise<FakeBroker> {
     const produceVersion = options.produceVersion ?? 3;
     if (!(produceVersion >= 3 && produceVersion <= 8)) throw new RangeError(`the fake broker speaks Produce v3–v8, not v${produceVersion}`);
-    const broker = new FakeBroker(partitions, missing, options.autoAck ?? false, produceVersion);
+    const broker = new FakeBroker(partitions, missing, options.autoAck ?? false, produceVersion, options.transactions ?? false);
     broker.#server.listen(0, '127.0.0.1');
     await once(broker.#server, 'listening');
     broker.#port = (broker.#server.address() as net.AddressInfo).port;
@@ -277,7 +289,7 @@ export class FakeBroker extends EventEmitter {
     this.requests.push({ apiKey, socket, at });
     switch (apiKey) {
       case API_VERSIONS:
-        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, this.#produceVersion));
+        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, this.#produceVersion, this.#transactions));
         return;
       case METADATA:
         this.#write(socket, apiKey, this.#metadataAnswer(correlationId, r));
@@ -287,6 +299,15 @@ export class FakeBroker extends EventEmitter {
         return;
       case PRODUCE:
         this.#produce(socket, correlationId, version, at, r);
+        return;
+      case FIND_COORDINATOR: // v1: throttle, error, error message, node id, host, port
+        this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).string(null).int32(NODE_ID).string('127.0.0.1').int32(this.#port).frame());
+        return;
+      case ADD_PARTITIONS_TO_TXN:
+        this.#write(socket, apiKey, addPartitionsAnswer(correlationId, r));
+        return;
+      case END_TXN: // v0: throttle, error
+        this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).frame());
         return;
       default:
         socket.destroy(new Error(`the fake broker does not speak API ${apiKey}`));
@@ -370,9 +391,27 @@ function produceAnswer(produce: ProduceSeen, script: ProduceScript): Buffer {
 }
 
 /** ApiVersions answer: header v0 always; body in the v3+ (compact) layout for v3+ requests, else v1–v2. */
-function apiVersionsAnswer(correlationId: number, version: number, produceVersion: number): Buffer {
+/** AddPartitionsToTxn v0: every partition asked for is added (request: transactional id, producer id, epoch, topics). */
+function addPartitionsAnswer(correlationId: number, r: In): Buffer {
+  r.string(); // transactional_id
+  r.int32();
+  r.int32(); // producer_id (int64)
+  r.int16(); // producer_epoch
+  const out = new Out().int32(correlationId).int32(0);
+  const topics = r.int32();
+  out.int32(topics);
+  for (let t = 0; t < topics; t++) {
+    out.string(r.string());
+    const partitions = r.int32();
+    out.int32(partitions);
+    for (let p = 0; p < partitions; p++) out.int32(r.int32()).int16(0);
+  }
+  return out.frame();
+}
+
+function apiVersionsAnswer(correlationId: number, version: number, produceVersion: number, transactions: boolean): Buffer {
   const out = new Out().int32(correlationId).int16(0);
-  const offered = ranges(produceVersion);
+  const offered = ranges(produceVersion, transactions);
   if (version >= 3) {
     out.uvarint(offered.length + 1);
     for (const [key, min, max] of offered) out.int16(key).int16(min).int16(max).uvarint(0);

@@ -121,6 +121,33 @@ test('close() without timeoutMs ends while the broker never answers: what is sti
   }
 });
 
+test('close() without timeoutMs of a transactional producer ends while the broker never answers a record of the open transaction', { timeout: 60_000 }, async () => {
+  // The abort close makes waits for the workers to report every record of the transaction, and the unanswered batch
+  // is retried for as long as the producer runs: close waited for ever. Each retry is one more Produce; the guard
+  // fails the test after a few more than the bound allows.
+  const broker = await FakeBroker.start(1, () => false, { transactions: true });
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1000, deliveryTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 5,
+    transactionalId: 'tx-stalled',
+  });
+  let closed = false;
+  try {
+    await producer.beginTransaction();
+    const sent = producer.send({ topic: 'stalled', partition: 0, value: 'v' }).then(
+      () => assert.fail('delivered, though the broker answered nothing'),
+      (error: unknown) => error,
+    );
+    await broker.nextProduce(0);
+    assert.ok((await before(sent, broker, 3, 'a record whose requests are never answered')) instanceof DeliveryTimeoutError);
+    await before(producer.close(), broker, broker.produces.length + 6, 'close() without timeoutMs');
+    closed = true;
+    assert.equal(producer.metrics().bufferedRecords, 0, 'nothing is left held');
+  } finally {
+    if (!closed) await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 test('a partition the worker finds without a leader in its own metadata is reported to the main thread, whose partitioner then leaves it alone', { timeout: 60_000 }, async () => {
   // The worker learns of the lost leader from a refresh, not from an answer: only an answer used to make it tell
   // the main thread, whose sticky partitioner then kept sending keyless records there until its next max-age
