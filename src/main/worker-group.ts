@@ -246,12 +246,14 @@ export class WorkerGroup {
         await running;
         return;
       } catch (startError) {
-        if (this.#closeOver || !ours()) return;
+        // Closing (stopReplacing) still fails what waits here: nothing else would before close's deadline.
+        if (this.#closeOver || this.#pools !== pools || pools[index] !== mine) return;
         // No thread read this memory: its records fail now and give their bytes back, rather than wait in a ring
         // nobody reads until their delivery timeout, holding buffer space the other partitions need.
         this.#failHeld(handle, `worker ${index} could not be restarted after a crash: ${String(startError)}`, startError);
-        // A fenced or fatal transactional producer never gets an identity again: only close remains.
-        if (startError instanceof TransactionFatalError) return;
+        // Closing, no replacement is tried again; a fenced or fatal transactional producer never gets an identity
+        // again: only close remains.
+        if (this.#closed || startError instanceof TransactionFatalError) return;
         await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));
       }
     }

@@ -181,6 +181,22 @@ describe('WorkerGroup', () => {
     })();
   });
 
+  it('a replacement that fails to start once close has begun still fails what waits in its ring at once, and is not tried again', withSetup({ autoStart: false }, async ({ group, pool, send, budget }) => {
+    const starting = group.start();
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    for (const worker of pool.workers) worker.start();
+    await starting;
+    pool.workers[0]!.crash(new Error('segfault, say'));
+    await until(() => pool.workers.length === 3, 'a replacement asked for');
+    const waiting = send(0); // waits in the replacement's ring
+    group.stopReplacing(); // close has flushed and begun to stop the workers
+    pool.workers[2]!.start(new Error('preload refused this thread'));
+    await assert.rejects(waiting.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent' && /could not be restarted/.test(e.message));
+    assert.equal(budget.bufferedBytes, 0, 'its bytes are back');
+    await turns(10);
+    assert.equal(pool.workers.length, 3, 'no replacement tried while closing');
+  }));
+
   it('a replacement that cannot start fails what waits in its ring at once, giving the bytes back, and the next one starts in a fresh pool', withSetup({ autoStart: false }, async ({ group, pool, crashes, send, budget }) => {
     const starting = group.start();
     await until(() => pool.workers.length === 2, 'both workers asked for');
