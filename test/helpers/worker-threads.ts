@@ -34,6 +34,20 @@ export class WorkerThreads {
     return [...this.#attached.values()].filter((w) => w.workerInfo.url.includes('piscina') && !this.#gone.has(w.sessionId));
   }
 
+  /**
+   * The producer threads alive now, by session, for `startedSince`. A test that picks "its" thread out of
+   * `producerThreads()` may otherwise pick an earlier test's: the inspector reports a thread's end some time after
+   * the thread is gone, so a closed producer's threads are still listed for a while, and first.
+   */
+  known(): Set<string> {
+    return new Set(this.producerThreads().map((w) => w.sessionId));
+  }
+
+  /** Producer threads alive now that `earlier` (from `known()`) did not list: those of producers made since. */
+  startedSince(earlier: Set<string>): AttachedWorker[] {
+    return this.producerThreads().filter((w) => !earlier.has(w.sessionId));
+  }
+
   /** Makes the thread throw an uncaught exception, as a bug in the worker would, and waits until it is gone. */
   async crash(worker: AttachedWorker): Promise<void> {
     const expression = 'setImmediate(() => { throw new Error("worker crashed on purpose by the test") }); 0';

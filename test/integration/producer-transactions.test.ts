@@ -234,10 +234,10 @@ describe('transactions', { timeout: 180_000 }, () => {
     const topic = uniqueTopic('txn-crash');
     await createTopic(topic, 2);
     // Two workers, one partition each; a long linger keeps the records buffered until the crash.
-    const others = new Set(threads.producerThreads().map((w) => w.sessionId)); // earlier tests' producers
+    const earlier = threads.known(); // earlier tests' producers
     const p = producer({ brokers, transactionalId: `crash-${run}`, workers: 2, lingerMs: 60_000 });
     await p.connect();
-    const ours = () => threads.producerThreads().filter((w) => !others.has(w.sessionId));
+    const ours = () => threads.startedSince(earlier);
     await until(() => ours().length === 2, "this producer's two worker threads");
     const workers = ours();
     const outcome = await p.transaction(async (tx) => {

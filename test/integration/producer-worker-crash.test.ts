@@ -40,13 +40,14 @@ describe('worker crash', { timeout: 90_000 }, () => {
     const topic = uniqueTopic('crash');
     await createTopic(topic, 2);
     // Two workers, one partition each (ownerOf spreads consecutive partitions); a long linger keeps records buffered.
+    const earlier = threads.known();
     const p = new Producer({ brokers, workers: 2, lingerMs: 60_000, clientId: 'crash-test' });
     open.add(p);
     const crashes: number[] = [];
     p.on('workerCrash', (_error: unknown, index: number) => crashes.push(index));
     await Promise.all([p.send({ topic, partition: 0, value: 'warm-0' }), p.send({ topic, partition: 1, value: 'warm-1' }), p.flush()]);
-    const before = threads.producerThreads();
-    assert.equal(before.length, 2, 'two producer worker threads');
+    await until(() => threads.startedSince(earlier).length === 2, 'two producer worker threads');
+    const before = threads.startedSince(earlier);
 
     const pending = [0, 1].flatMap((partition) =>
       Array.from({ length: 5 }, (_, i) => ({ partition, result: outcome(p.send({ topic, partition, value: `pending-${partition}-${i}` })) })));
@@ -84,7 +85,7 @@ describe('worker crash', { timeout: 90_000 }, () => {
     const [after0, after1] = await Promise.all(later);
     assert.equal(after0!.partition, 0);
     assert.equal(after1!.partition, 1);
-    assert.equal(threads.producerThreads().length, 2, 'the dead thread was replaced');
+    await until(() => threads.startedSince(earlier).length === 2, 'the dead thread to be replaced');
     assert.deepEqual({ bytes: p.metrics().bufferedBytes, records: p.metrics().bufferedRecords }, { bytes: 0, records: 0 });
     await p.close();
 
@@ -101,12 +102,14 @@ describe('worker crash', { timeout: 90_000 }, () => {
     // The fake broker holds the Produce request unanswered, so the record is in flight when the thread dies.
     const broker = await FakeBroker.start(1);
     fakes.add(broker);
+    const earlier = threads.known();
     const p = new Producer({ brokers: [broker.address], workers: 1, requestTimeoutMs: 600_000, deliveryTimeoutMs: 1_200_000 });
     open.add(p);
     const crashed = once(p, 'workerCrash');
     const inFlight = outcome(p.send({ topic: 'crash-in-flight', value: 'in flight' }));
     await broker.nextProduce();
-    const [thread] = threads.producerThreads();
+    await until(() => threads.startedSince(earlier).length === 1, "this producer's worker thread");
+    const [thread] = threads.startedSince(earlier);
     assert.ok(thread !== undefined);
     await threads.crash(thread);
     await crashed;
@@ -130,10 +133,19 @@ describe('a frozen worker', { timeout: 90_000 }, () => {
     const brokers = await useBroker();
     const topic = uniqueTopic('frozen');
     await createTopic(topic, 1);
+    // Another producer's thread, alive and listed before this test's own, as a closed producer's thread may still
+    // be (the inspector reports a thread's end late): the test must freeze its own producer's thread, not the first
+    // one listed, or the record it then sends is simply delivered.
+    const bystander = new Producer({ brokers, workers: 1, clientId: 'frozen-bystander' });
+    open.add(bystander);
+    await bystander.connect();
+    const earlier = threads.known();
+    assert.ok(earlier.size > 0, "the bystander's thread is listed");
     const p = new Producer({ brokers, workers: 1, lingerMs: 60_000, clientId: 'frozen-test' });
     open.add(p);
     await Promise.all([p.send({ topic, value: 'warm' }), p.flush()]);
-    const [thread] = threads.producerThreads();
+    await until(() => threads.startedSince(earlier).length === 1, "this producer's worker thread");
+    const [thread] = threads.startedSince(earlier);
     assert.ok(thread !== undefined);
     await threads.freeze(thread);
     const stuck = outcome(p.send({ topic, value: 'behind a frozen worker' }));
@@ -145,5 +157,8 @@ describe('a frozen worker', { timeout: 90_000 }, () => {
     assert.ok(error instanceof ProducerClosedError, `ProducerClosedError, got ${String(error)}`);
     assert.equal(error.delivery, 'not-sent', 'it never reached a request');
     await until(() => threads.gone(thread), 'the frozen thread to be ended');
+    // The bystander was never touched: it still delivers.
+    assert.equal((await bystander.send({ topic, value: 'bystander' })).topic, topic);
+    await bystander.close();
   });
 });
