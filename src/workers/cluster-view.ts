@@ -4,6 +4,7 @@
  * partitions), so leadership changes are learnt by the worker that hit them, with no cross-thread state. It learns
  * them from Metadata (on demand, and every `metadataMaxAgeMs`) and from the leader a Produce answer names (KIP-951).
  */
+import { listenForAbort } from '../shared/abort-listeners.js';
 import { pause } from '../shared/pause.js';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection, type ClientSettings } from '../net/bootstrap.js';
@@ -240,7 +241,12 @@ export class ClusterView {
   #open(broker: Broker): Promise<Connection> {
     if (this.#closed) return Promise.reject(new ConnectionError('the producer is closing'));
     // Close aborts it: close() waits for the attempt, which could otherwise wait out a handshake's request timeout.
-    return openConnection(broker, this.#settings, this.#auth, this.#closing.signal);
+    // One listener on the view's signal between all attempts, each with a signal of its own: every attempt adds
+    // listeners to the signal it is given, and a worker connecting to six brokers at once went past Node's limit of
+    // ten (MaxListenersExceededWarning in the application's log).
+    const attempt = new AbortController();
+    const stop = listenForAbort(this.#closing.signal, () => attempt.abort(this.#closing.signal.reason));
+    return openConnection(broker, this.#settings, this.#auth, attempt.signal).finally(stop);
   }
 
   /**

@@ -42,6 +42,17 @@ async function setup(t: TestContext, overrides: Partial<ConnectionSettings> = {}
   return { broker, view };
 }
 
+/** A server that accepts connections and never answers (a host gone quiet), closed after the test. */
+async function silentServer(t: TestContext): Promise<{ port: number; accepted: () => number }> {
+  const server = net.createServer((socket) => socket.on('error', () => undefined));
+  let accepted = 0;
+  server.on('connection', () => accepted++);
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  t.after(() => server.close());
+  return { port: (server.address() as net.AddressInfo).port, accepted: () => accepted };
+}
+
 /** Offset of the first partition's partition_index in the fake broker's Metadata v1 answer for TOPIC. */
 function partitionIndexOffset(frame: Buffer): number {
   // topic: error_code, name, is_internal:int8, partitions count:int32, then error_code:int16, partition_index:int32
@@ -136,13 +147,8 @@ describe('ClusterView: nodes that leave the cluster', () => {
   it('a node the latest answer no longer lists is not tried for the metadata connection', async (t) => {
     // Node 2 accepts connections and never answers (a decommissioned host). It is listed first in the first answer
     // only; when the metadata connection must be reopened, it used to be tried first, for a request timeout.
-    const silent = net.createServer((socket) => socket.on('error', () => undefined));
-    silent.listen(0, '127.0.0.1');
-    await once(silent, 'listening');
-    t.after(() => silent.close());
-    let silentConnections = 0;
-    silent.on('connection', () => silentConnections++);
-    const silentPort = (silent.address() as net.AddressInfo).port;
+    const silent = await silentServer(t);
+    const silentPort = silent.port;
     const { broker, view } = await setup(t, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
     let phase: 'with node 2' | 'without' | 'corrupt' = 'with node 2';
     broker.tamper = (apiKey, frame) => {
@@ -174,7 +180,7 @@ describe('ClusterView: nodes that leave the cluster', () => {
     await assert.rejects(view.refresh(TOPIC), ProtocolError);
     phase = 'without';
     await view.refresh(TOPIC);
-    assert.equal(silentConnections, 0, 'the node that left was tried');
+    assert.equal(silent.accepted(), 0, 'the node that left was tried');
   });
 });
 
@@ -307,6 +313,30 @@ describe('ClusterView: metadataMaxAgeMs', () => {
     while (!held) await new Promise((resolve) => setImmediate(resolve));
     await view.close();
     await assert.rejects(connecting, (error: unknown) => error instanceof Error && error.name === 'AbortError');
+  });
+
+  it('connections to many brokers at once listen to close once between them: no MaxListenersExceededWarning', async (t) => {
+    const warnings: Error[] = [];
+    const onWarning = (warning: Error): void => void warnings.push(warning);
+    process.on('warning', onWarning);
+    t.after(() => process.off('warning', onWarning));
+    // Twelve brokers that accept and never answer the handshake: every attempt is still open when the view closes.
+    const { port, accepted } = await silentServer(t);
+    const { view } = await setup(t, { requestTimeoutMs: 600_000 });
+    await view.refresh(TOPIC);
+    const attempts = Array.from({ length: 12 }, (_, i) => {
+      const nodeId = 10 + i;
+      // Each partition-0 hint names a newer leader: the view learns node `nodeId` at the silent server's address.
+      view.applyLeaderHint(TOPIC, 0, { leaderId: nodeId, leaderEpoch: 100 + i }, [{ nodeId, host: '127.0.0.1', port, rack: null }]);
+      const attempt = view.connection(nodeId);
+      attempt.catch(() => undefined);
+      return attempt;
+    });
+    while (accepted() < attempts.length) await new Promise((resolve) => setImmediate(resolve));
+    await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted a tick after the listener that caused it
+    await view.close();
+    for (const outcome of await Promise.allSettled(attempts)) assert.equal(outcome.status, 'rejected', 'close aborts every attempt');
+    assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map((w) => w.message), []);
   });
 
   it('close releases the max-age timer (and every other)', async (t) => {
