@@ -10,7 +10,7 @@ import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
 import type { SaslCredentials } from '../net/sasl.js';
-import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
+import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
@@ -205,7 +205,7 @@ export class TopicRegistry {
       try {
         connection = await this.connection();
         const response = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: true });
-        checkBrokers(response.brokers);
+        checkAnswer(response);
         const topic = response.topics.find((t) => t.name === name);
         const leaders = topic === undefined ? [] : partitionLeaders(topic);
         if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) {
@@ -217,8 +217,9 @@ export class TopicRegistry {
       } catch (error) {
         if (error instanceof AuthenticationError) throw error; // waiting does not fix credentials
         loading.reason = error instanceof Error ? error.message : String(error);
-        // An answer that makes no sense: that connection is not trusted for the next attempt.
-        if (error instanceof ProtocolError) await connection?.close();
+        // An answer that makes no sense: that connection is not trusted for the next attempt. Asked to rebootstrap
+        // (KIP-1102): this connection is always to a bootstrap address, and the next one is opened afresh.
+        if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
       }
       const wait = Math.min(backoffMs(attempt, this.#settings), loading.deadline - Date.now());
       if (wait <= 0) break;
@@ -263,8 +264,8 @@ export class TopicRegistry {
       const names = this.#byIndex.map((info) => info.name);
       this.#apply(await connection.request(Metadata, { topics: names, allowAutoTopicCreation: false }));
     } catch (error) {
-      // An answer that makes no sense: that connection is not trusted for the next attempt.
-      if (error instanceof ProtocolError) await connection?.close();
+      // An answer that makes no sense, or a rebootstrap: that connection is not used for the next attempt.
+      if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
       next = Math.min(metadataMaxAgeMs, Math.max(MIN_REFRESH_RETRY_MS, retryBackoffMaxMs));
     } finally {
       this.#scheduleRefresh(next);
@@ -273,7 +274,7 @@ export class TopicRegistry {
 
   /** Applies an answer only once all of it checked out: a bad partition list leaves the previous view whole. */
   #apply(response: MetadataResponse): void {
-    checkBrokers(response.brokers);
+    checkAnswer(response);
     const changed: TopicInfo[] = [];
     for (const topic of response.topics) {
       const known = topic.name === null ? undefined : this.#topics.get(topic.name);

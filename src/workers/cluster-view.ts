@@ -9,7 +9,7 @@ import { pause } from '../shared/pause.js';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection, type ClientSettings } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
-import { Metadata, checkBrokers, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
+import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
 import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
@@ -63,6 +63,8 @@ const MIN_REFRESH_INTERVAL_MS = 100;
 
 export class ClusterView {
   readonly #bootstrap: readonly Broker[];
+  /** A broker answered REBOOTSTRAP_REQUIRED: the bootstrap addresses come first until an answer is applied. */
+  #rebootstrap = false;
   readonly #settings: ConnectionSettings;
   readonly #brokers = new Map<number, Broker>();
   readonly #links = new Map<number, BrokerLink>();
@@ -125,7 +127,10 @@ export class ClusterView {
       this.#apply(response);
     } catch (error) {
       // A well-framed answer that makes no sense: this broker's connection is not trusted for the next refresh.
-      if (error instanceof ProtocolError) await connection.close();
+      // Asked to rebootstrap (KIP-1102): the next refresh connects to a bootstrap address first. Unlike Java, the
+      // known brokers are kept, after those: their connections carry the batches in flight.
+      if (isRebootstrap(error)) this.#rebootstrap = true;
+      if (error instanceof ProtocolError || isRebootstrap(error)) await connection.close();
       throw error;
     }
   }
@@ -141,7 +146,8 @@ export class ClusterView {
 
   /** Applies an answer only once all of it checked out: a bad topic leaves the previous view whole. */
   #apply(response: MetadataResponse): void {
-    checkBrokers(response.brokers);
+    checkAnswer(response);
+    this.#rebootstrap = false;
     const layouts: TopicLayout[] = [];
     for (const topic of response.topics) {
       if (topic.name !== null) layouts.push(this.#layout(topic.name, topic));
@@ -227,7 +233,8 @@ export class ClusterView {
 
   async #anyConnection(): Promise<Connection> {
     if (this.#metadataConnection !== undefined && !this.#metadataConnection.isClosed) return this.#metadataConnection;
-    const candidates = [...this.#brokers.values(), ...this.#bootstrap];
+    const known = [...this.#brokers.values()];
+    const candidates = this.#rebootstrap ? [...this.#bootstrap, ...known] : [...known, ...this.#bootstrap];
     const connection = await connectToAny(candidates, this.#settings, this.#auth, { signal: this.#closing.signal, stopped: () => this.#closed });
     if (this.#closed) {
       // Opened as the view closed: close() has already closed the connection it knew of, so this one is closed here.

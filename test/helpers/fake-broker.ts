@@ -4,7 +4,7 @@
  *
  * It speaks just enough, at the oldest versions the producer accepts, to keep the encoding here small and
  * independent of the code under test (the bytes are written by hand from Kafka's message specs): ApiVersions (any
- * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1
+ * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1 or v13
  * (every asked-for topic exists with `partitionCount` partitions led by this broker, or by whom `leaderOf` says,
  * unless the test says it is missing), InitProducerId v0, and Produce v3 (or up to `produceVersion`, v8 at most: the
  * request layout is v3's throughout, answers grow log_start_offset at v5 and record_errors, error_message at v8),
@@ -61,10 +61,10 @@ const END_TXN = 26;
  * layouts written below. With `transactions`, also what a transactional producer of protocol v1 needs of its
  * coordinator (this broker): FindCoordinator v1, AddPartitionsToTxn v0 and EndTxn v0.
  */
-function ranges(produceVersion: number, transactions: boolean): readonly (readonly [key: number, min: number, max: number])[] {
+function ranges(produceVersion: number, transactions: boolean, metadataVersion: number): readonly (readonly [key: number, min: number, max: number])[] {
   return [
     [PRODUCE, 3, produceVersion],
-    [METADATA, 1, 1],
+    [METADATA, metadataVersion, metadataVersion],
     [API_VERSIONS, 0, 4],
     [INIT_PRODUCER_ID, 0, 0],
     ...(transactions ? [[FIND_COORDINATOR, 1, 1], [ADD_PARTITIONS_TO_TXN, 0, 0], [END_TXN, 0, 0]] as const : []),
@@ -93,6 +93,11 @@ class Out {
     const b = Buffer.from(s, 'utf8');
     return this.int16(b.length).push(b);
   }
+  compactString(s: string | null): this {
+    if (s === null) return this.uvarint(0);
+    const b = Buffer.from(s, 'utf8');
+    return this.uvarint(b.length + 1).push(b);
+  }
   push(b: Buffer): this { this.#parts.push(b); return this; }
   /** The frame: size prefix, then everything written. */
   frame(): Buffer {
@@ -111,6 +116,21 @@ class In {
   int32(): number { const v = this.b.readInt32BE(this.pos); this.pos += 4; return v; }
   string(): string | null {
     const n = this.int16();
+    if (n < 0) return null;
+    const s = this.b.toString('utf8', this.pos, this.pos + n);
+    this.pos += n;
+    return s;
+  }
+  uvarint(): number {
+    let value = 0;
+    for (let shift = 0; ; shift += 7) {
+      const byte = this.b[this.pos++]!;
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) return value;
+    }
+  }
+  compactString(): string | null {
+    const n = this.uvarint() - 1;
     if (n < 0) return null;
     const s = this.b.toString('utf8', this.pos, this.pos + n);
     this.pos += n;
@@ -144,6 +164,11 @@ export class FakeBroker extends EventEmitter {
   partitionCount: number;
   /** The leader node id Metadata names for a partition (-1: none right now); default this broker (node 1). */
   leaderOf: ((topic: string, partition: number) => number) | undefined;
+  /**
+   * With `metadataVersion` 13: the answer's top-level error_code. Not 0 (REBOOTSTRAP_REQUIRED, KIP-1102), the
+   * answer lists no brokers and no topics, as the error stands instead of a cluster view.
+   */
+  metadataError = 0;
   readonly #answered = new Map<number, number>();
   readonly #server: net.Server;
   readonly #sockets = new Set<net.Socket>();
@@ -151,12 +176,16 @@ export class FakeBroker extends EventEmitter {
   readonly #autoAck: boolean;
   readonly #produceVersion: number;
   readonly #transactions: boolean;
+  readonly #metadataVersion: number;
   /** Next offset per `${topic}-${partition}`, for autoAck. */
   readonly #offsets = new Map<string, bigint>();
   #port = 0;
 
-  private constructor(partitions: number, missing: (topic: string) => boolean, autoAck: boolean, produceVersion: number, transactions: boolean) {
+  private constructor(
+    partitions: number, missing: (topic: string) => boolean, autoAck: boolean, produceVersion: number, transactions: boolean, metadataVersion: number,
+  ) {
     super();
+    this.#metadataVersion = metadataVersion;
     this.partitionCount = partitions;
     this.#missing = missing;
     this.#autoAck = autoAck;
@@ -172,14 +201,18 @@ export class FakeBroker extends EventEmitter {
    * benchmark uses it as a broker that costs the client nothing). `produceVersion` (3 to 8, default 3) is the
    * highest Produce version offered: from v6 a throttled client must hold back on its own (KIP-219). With
    * `transactions` it is its own transaction coordinator too, and answers every coordinator request with success.
+   * `metadataVersion` is 1 (the default) or 13, the only Metadata version offered: v13 has a top-level error_code
+   * (`metadataError`).
    */
   static async start(
     partitions = 1, missing: (topic: string) => boolean = () => false,
-    options: { autoAck?: boolean; produceVersion?: number; transactions?: boolean } = {},
+    options: { autoAck?: boolean; produceVersion?: number; transactions?: boolean; metadataVersion?: 1 | 13 } = {},
   ): Promise<FakeBroker> {
     const produceVersion = options.produceVersion ?? 3;
     if (!(produceVersion >= 3 && produceVersion <= 8)) throw new RangeError(`the fake broker speaks Produce v3–v8, not v${produceVersion}`);
-    const broker = new FakeBroker(partitions, missing, options.autoAck ?? false, produceVersion, options.transactions ?? false);
+    const broker = new FakeBroker(
+      partitions, missing, options.autoAck ?? false, produceVersion, options.transactions ?? false, options.metadataVersion ?? 1,
+    );
     broker.#server.listen(0, '127.0.0.1');
     await once(broker.#server, 'listening');
     broker.#port = (broker.#server.address() as net.AddressInfo).port;
@@ -289,10 +322,10 @@ export class FakeBroker extends EventEmitter {
     this.requests.push({ apiKey, socket, at });
     switch (apiKey) {
       case API_VERSIONS:
-        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, this.#produceVersion, this.#transactions));
+        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, ranges(this.#produceVersion, this.#transactions, this.#metadataVersion)));
         return;
       case METADATA:
-        this.#write(socket, apiKey, this.#metadataAnswer(correlationId, r));
+        this.#write(socket, apiKey, version >= 13 ? this.#metadataAnswerV13(correlationId, r) : this.#metadataAnswer(correlationId, r));
         return;
       case INIT_PRODUCER_ID:
         this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).int64(FAKE_PRODUCER_ID).int16(0).frame());
@@ -334,6 +367,43 @@ export class FakeBroker extends EventEmitter {
         out.int16(0).int32(p).int32(leader).int32(1).int32(NODE_ID).int32(1).int32(NODE_ID);
       }
     }
+    return out.frame();
+  }
+
+  /**
+   * MetadataResponse v13 (flexible: compact strings and arrays, tagged fields, response header v1): the same view as
+   * v1, with leader epoch 1, or, while `metadataError` is set, nothing but that top-level error.
+   * Request (after header v2's client_id): header tagged fields, topics:[topic_id:uuid name:compact_nullable_string
+   * tagged_fields], allow_auto_topic_creation:bool, include_topic_authorized_operations:bool, tagged_fields.
+   */
+  #metadataAnswerV13(correlationId: number, r: In): Buffer {
+    r.uvarint(); // request header tagged fields (none sent)
+    const count = r.uvarint() - 1;
+    const topics: string[] = [];
+    for (let i = 0; i < count; i++) {
+      r.pos += 16; // topic_id
+      topics.push(r.compactString()!);
+      r.uvarint();
+    }
+    const out = new Out().int32(correlationId).uvarint(0).int32(0); // header tagged fields, throttle_time_ms
+    const failed = this.metadataError !== 0;
+    if (failed) out.uvarint(1);
+    else out.uvarint(2).int32(NODE_ID).compactString('127.0.0.1').int32(this.#port).compactString(null).uvarint(0);
+    out.compactString(null).int32(failed ? -1 : NODE_ID); // cluster_id, controller_id
+    out.uvarint(failed ? 1 : topics.length + 1);
+    for (const topic of failed ? [] : topics) {
+      const missing = this.#missing(topic);
+      out.int16(missing ? UNKNOWN_TOPIC_OR_PARTITION : 0).compactString(topic).push(Buffer.alloc(16, 7)).int8(0);
+      const partitions = missing ? 0 : this.partitionCount;
+      out.uvarint(partitions + 1);
+      for (let p = 0; p < partitions; p++) {
+        const leader = this.leaderOf?.(topic, p) ?? NODE_ID;
+        out.int16(0).int32(p).int32(leader).int32(1); // error_code, partition_index, leader_id, leader_epoch
+        out.uvarint(2).int32(NODE_ID).uvarint(2).int32(NODE_ID).uvarint(1).uvarint(0); // replicas, isr, offline
+      }
+      out.int32(-2147483648).uvarint(0); // topic_authorized_operations: not asked for
+    }
+    out.int16(this.metadataError).uvarint(0);
     return out.frame();
   }
 
@@ -409,9 +479,8 @@ function addPartitionsAnswer(correlationId: number, r: In): Buffer {
   return out.frame();
 }
 
-function apiVersionsAnswer(correlationId: number, version: number, produceVersion: number, transactions: boolean): Buffer {
+function apiVersionsAnswer(correlationId: number, version: number, offered: ReturnType<typeof ranges>): Buffer {
   const out = new Out().int32(correlationId).int16(0);
-  const offered = ranges(produceVersion, transactions);
   if (version >= 3) {
     out.uvarint(offered.length + 1);
     for (const [key, min, max] of offered) out.int16(key).int16(min).int16(max).uvarint(0);

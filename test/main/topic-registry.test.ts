@@ -10,6 +10,7 @@ import { describe, it, test, type TestContext } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import { TopicRegistry, type RegistrySettings } from '../../src/main/topic-registry.js';
 import { UnknownTopicError } from '../../src/shared/producer-errors.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
 import { trackTimers } from '../helpers/timers.js';
 
@@ -38,9 +39,9 @@ test('sends queued for a topic whose Metadata never comes each fail at their own
 
 describe('TopicRegistry: the metadata view is refreshed', () => {
   async function setup(
-    t: TestContext, overrides: Partial<RegistrySettings> = {}, missing?: (topic: string) => boolean,
+    t: TestContext, overrides: Partial<RegistrySettings> = {}, missing?: (topic: string) => boolean, metadataVersion: 1 | 13 = 1,
   ): Promise<{ broker: FakeBroker; registry: TopicRegistry }> {
-    const broker = await FakeBroker.start(2, missing);
+    const broker = await FakeBroker.start(2, missing, { metadataVersion });
     t.after(() => broker.close());
     const [host, port] = broker.address.split(':');
     const registry = new TopicRegistry({
@@ -111,6 +112,28 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     broker.tamper = undefined;
     await registry.refresh();
     assert.equal(registry.get('hostile')!.partitionCount, 4);
+  });
+
+  it('REBOOTSTRAP_REQUIRED (KIP-1102): nothing is applied, and the next attempt opens a connection afresh', async (t) => {
+    const { broker, registry } = await setup(t, {}, undefined, 13);
+    let rebootstraps = 1; // the first answer asks for it, then the broker answers as usual
+    broker.metadataError = ErrorCode.REBOOTSTRAP_REQUIRED;
+    broker.tamper = (apiKey, frame) => {
+      if (apiKey === FAKE_API.metadata && --rebootstraps === 0) broker.metadataError = 0; // from the next answer on
+      return frame;
+    };
+    const loaded = await registry.load('rebootstrap', { timeoutMs: 10_000 });
+    assert.deepEqual([loaded.partitionCount, loaded.available], [2, [0, 1]]);
+    assert.equal(broker.connections, 2, 'the connection that answered REBOOTSTRAP_REQUIRED was not asked again');
+
+    rebootstraps = 1;
+    broker.metadataError = ErrorCode.REBOOTSTRAP_REQUIRED;
+    broker.partitionCount = 3;
+    await registry.refresh();
+    assert.equal(registry.get('rebootstrap'), loaded, 'the view is kept');
+    await registry.refresh();
+    assert.equal(registry.get('rebootstrap')!.partitionCount, 3);
+    assert.equal(broker.connections, 3);
   });
 
   it('refreshes on its own once the view is metadataMaxAgeMs old', async (t) => {

@@ -10,7 +10,8 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
 import { ClusterView, type ConnectionSettings } from '../../src/workers/cluster-view.js';
-import { ConnectionError, ProtocolError } from '../../src/shared/errors.js';
+import { BrokerError, ConnectionError, ProtocolError } from '../../src/shared/errors.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { Connection } from '../../src/net/connection.js';
 import type { NodeEndpoint } from '../../src/protocol/apis/produce.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
@@ -181,6 +182,56 @@ describe('ClusterView: nodes that leave the cluster', () => {
     phase = 'without';
     await view.refresh(TOPIC);
     assert.equal(silent.accepted(), 0, 'the node that left was tried');
+  });
+});
+
+describe('ClusterView: answers that stand instead of a cluster view', () => {
+  it('REBOOTSTRAP_REQUIRED (KIP-1102): nothing is applied, and the next refresh connects to a bootstrap address first', async (t) => {
+    // The bootstrap address is broker B; B's answers name node 1 at broker A's address. So the view knows node 1 as
+    // A, and only a connection made from the bootstrap list goes to B again.
+    const a = await FakeBroker.start(1, undefined, { metadataVersion: 13 });
+    const b = await FakeBroker.start(1, undefined, { metadataVersion: 13 });
+    t.after(() => Promise.all([a.close(), b.close()]));
+    const aPort = Number(a.address.split(':')[1]);
+    b.tamper = (apiKey, frame) => {
+      if (apiKey !== FAKE_API.metadata || b.metadataError !== 0) return frame;
+      // v13: size, correlation id, header tagged fields, throttle_time_ms, broker count, node_id, host "127.0.0.1".
+      const named = Buffer.from(frame);
+      named.writeInt32BE(aPort, 4 + 4 + 1 + 4 + 1 + 4 + 1 + '127.0.0.1'.length);
+      return named;
+    };
+    const view = new ClusterView([b.address], settings());
+    t.after(() => view.close());
+    await view.refresh(TOPIC);
+    assert.deepEqual(view.topic(TOPIC)?.leaders, [1]);
+
+    b.metadataError = ErrorCode.REBOOTSTRAP_REQUIRED;
+    await assert.rejects(view.refresh(TOPIC), (error: unknown) => error instanceof BrokerError && error.errorName === 'REBOOTSTRAP_REQUIRED');
+    assert.deepEqual(view.topic(TOPIC)?.leaders, [1], 'the layout from before is kept');
+    assert.equal((await view.connection(1)).isClosed, false, 'node 1 (broker A) is still known: its connection opens');
+
+    b.metadataError = 0;
+    const bConnections = b.connections;
+    await view.refresh(TOPIC);
+    assert.equal(b.connections, bConnections + 1, 'the refresh after it opened a new connection to the bootstrap address');
+    assert.equal(a.requests.filter((r) => r.apiKey === FAKE_API.metadata).length, 0, 'not to the known broker');
+  });
+
+  it('an answer that lists no brokers (a broker still starting) is not applied', async (t) => {
+    const { broker, view } = await setup(t);
+    await view.refresh(TOPIC);
+    broker.tamper = (apiKey, frame) => {
+      if (apiKey !== FAKE_API.metadata) return frame;
+      // Metadata v1: size, correlation id, broker count, then node 1 (node_id, host, port, rack: null); dropped.
+      const brokerBytes = 4 + 2 + '127.0.0.1'.length + 4 + 2;
+      const none = Buffer.concat([frame.subarray(0, 8), Buffer.alloc(4), frame.subarray(12 + brokerBytes)]);
+      none.writeInt32BE(none.length - 4, 0);
+      return none;
+    };
+    await assert.rejects(view.refresh(TOPIC), (error: unknown) => error instanceof ProtocolError && /no brokers/.test(error.message));
+    broker.tamper = undefined;
+    await view.refresh(TOPIC);
+    assert.deepEqual(view.topic(TOPIC)?.leaders, [1]);
   });
 });
 

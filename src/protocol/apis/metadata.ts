@@ -8,7 +8,8 @@
 import type { ApiDefinition } from '../api.js';
 import type { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
-import { ProtocolError, UnsupportedVersionError } from '../../shared/errors.js';
+import { BrokerError, ProtocolError, UnsupportedVersionError } from '../../shared/errors.js';
+import { ErrorCode, brokerError } from '../error-codes.js';
 import { readArray, readNullableString, readString } from './fields.js';
 
 const MIN_VERSION = 1;
@@ -217,6 +218,24 @@ export function partitionLeaders(topic: MetadataTopic): number[] {
     leaders[partitionIndex] = leaderId;
   }
   return leaders;
+}
+
+/**
+ * Throws unless the answer may be applied: no top-level error, at least one broker, and every broker possible.
+ * - A top-level error (v13+) comes instead of a cluster view: REBOOTSTRAP_REQUIRED (KIP-1102) asks the client to
+ *   start again from its bootstrap addresses. Its empty lists, applied, made a worker forget every broker.
+ * - A broker that is still starting may answer with no brokers at all; Java's client ignores such an answer and
+ *   asks again later, as a failed refresh here does.
+ */
+export function checkAnswer(response: MetadataResponse): void {
+  if (response.errorCode !== 0) throw brokerError(response.errorCode, 'a top-level error: nothing in the Metadata answer is applied');
+  if (response.brokers.length === 0) throw new ProtocolError('Metadata lists no brokers');
+  checkBrokers(response.brokers);
+}
+
+/** True when the error asks the client to reconnect from its bootstrap addresses (KIP-1102). */
+export function isRebootstrap(error: unknown): boolean {
+  return error instanceof BrokerError && error.errorCode === ErrorCode.REBOOTSTRAP_REQUIRED;
 }
 
 /** Checks the broker list the same way: node ids are not negative and ports are TCP ports. */

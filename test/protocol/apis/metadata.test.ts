@@ -5,7 +5,9 @@ import {
   MAX_PARTITIONS_PER_ANSWER,
   MAX_PARTITIONS_PER_TOPIC,
   Metadata,
+  checkAnswer,
   checkBrokers,
+  isRebootstrap,
   partitionLeaders,
   type MetadataPartition,
   type MetadataRequest,
@@ -13,7 +15,8 @@ import {
 } from '../../../src/protocol/apis/metadata.js';
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
-import { ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
+import { ErrorCode } from '../../../src/protocol/error-codes.js';
+import { BrokerError, ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
 import {
   type MessageSpec,
   checkDecoderFuzz,
@@ -281,5 +284,23 @@ describe('Metadata answers checked before anything is sized by them', () => {
     for (const bad of [{ nodeId: -1 }, { host: '' }, { port: 0 }, { port: 65_536 }, { port: -9092 }]) {
       assert.throws(() => checkBrokers([{ ...broker, ...bad }]), ProtocolError, JSON.stringify(bad));
     }
+  });
+
+  it('an answer with a top-level error (v13) or no brokers is refused whole; REBOOTSTRAP_REQUIRED is told apart', () => {
+    const broker = { nodeId: 1, host: 'h', port: 9092, rack: null };
+    const answer = { throttleTimeMs: 0, brokers: [broker], clusterId: null, controllerId: 1, topics: [], clusterAuthorizedOperations: -2147483648, errorCode: 0 };
+    checkAnswer(answer);
+    const rebootstrap = (() => {
+      try {
+        checkAnswer({ ...answer, brokers: [], errorCode: ErrorCode.REBOOTSTRAP_REQUIRED });
+      } catch (error) {
+        return error;
+      }
+    })();
+    assert.ok(rebootstrap instanceof BrokerError && rebootstrap.errorCode === ErrorCode.REBOOTSTRAP_REQUIRED, String(rebootstrap));
+    assert.equal(isRebootstrap(rebootstrap), true);
+    assert.equal(isRebootstrap(new ProtocolError('x')), false);
+    assert.throws(() => checkAnswer({ ...answer, brokers: [] }), (error: unknown) => error instanceof ProtocolError && /no brokers/.test(error.message));
+    assert.throws(() => checkAnswer({ ...answer, brokers: [{ ...broker, port: 0 }] }), ProtocolError);
   });
 });
