@@ -6,7 +6,9 @@
  * its own thread, and the records of a partition always reach the one loop that owns them.
  *
  * A worker's end is seen on its MessagePort: a 'closed' message after close, or the port closing without one
- * when the thread died (crash, uncaught error) — then `done` rejects and the caller replaces the worker.
+ * when the thread died (crash, uncaught error) — then `done` rejects and the caller replaces the worker. It rejects
+ * once the thread has exited, not when the port closed: Node tells why a thread died (ERR_WORKER_OUT_OF_MEMORY, an
+ * uncaught error) with its exit, after its port has closed, and the crash's error carries that cause.
  *
  * A worker that fails to start is reported by `started`. Node refuses bad flags synchronously, so the constructor
  * throws; anything that fails inside the new thread before our entry ran (a preload hook that throws, a module
@@ -49,6 +51,14 @@ export interface RunningWorker {
   /** Fulfilled when the loop finished after close; rejected when the thread died (also when it never started). */
   readonly done: Promise<void>;
 }
+
+interface WatchedThread {
+  readonly exited: Promise<void>;
+  error: unknown;
+}
+
+/** A thread that has exited, or never ran the worker loop: nothing more to wait for. */
+const GONE: WatchedThread = Object.freeze({ exited: Promise.resolve(), error: undefined });
 
 export class WorkerPool {
   readonly #pool: Piscina;
@@ -98,8 +108,9 @@ export class WorkerPool {
   start(init: Omit<WorkerInit, 'port'>): RunningWorker {
     const { port1, port2 } = new MessageChannel();
     let finished = false;
-    // The start task returns as soon as the worker loop runs (workers/entry.ts).
-    const task = this.#pool.run({ ...init, port: port2 }, { transferList: [port2] });
+    // The start task returns the thread's id as soon as the worker loop runs (workers/entry.ts).
+    const task = this.#pool.run({ ...init, port: port2 }, { transferList: [port2] }) as Promise<number>;
+    const thread = task.then((threadId) => this.#watch(threadId), () => GONE);
     let bootFailed!: (cause: unknown) => void;
     const failedBoot = new Promise<never>((_, reject) => (bootFailed = reject));
     this.#bootFailures.add(bootFailed);
@@ -121,13 +132,25 @@ export class WorkerPool {
         finished = true;
         resolve();
       });
-      port1.once('close', () => died(this.#lastError));
+      port1.once('close', () => void thread.then(async (watched) => {
+        await watched.exited;
+        died(watched.error ?? this.#lastError);
+      }));
       task.catch(died);
       failedBoot.catch(died);
     });
     // Our end of the port must not keep the process alive; pending work holds the sweep timer instead.
     port1.unref();
     return { index: init.workerIndex, port: port1, started, done };
+  }
+
+  /** The thread's exit, and the error Node reports for it (an OOM is only reported there), once it has exited. */
+  #watch(threadId: number): WatchedThread {
+    const worker = this.#pool.threads.find((thread) => thread.threadId === threadId);
+    if (worker === undefined) return GONE; // exited already (its id is -1 from then on)
+    const watched: WatchedThread = { exited: new Promise((resolve) => worker.once('exit', () => resolve())), error: undefined };
+    worker.on('error', (error: unknown) => (watched.error = error));
+    return watched;
   }
 
   async destroy(): Promise<void> {

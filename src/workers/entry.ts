@@ -6,10 +6,12 @@
  * The loop reports its end with a 'closed' message on its port. A failure of the loop is thrown out of the
  * thread on purpose: the thread dies, its port closes, and the main thread fails its records and replaces it.
  */
+import { threadId } from 'node:worker_threads';
 import { ProducerWorker } from './producer-worker.js';
 import type { ClosedMessage, WorkerInit } from '../shared/worker-protocol.js';
 
-export default function startProducerWorker(init: WorkerInit): void {
+/** Returns this thread's id: the main thread learns from that thread's exit why it died (main/worker-pool.ts). */
+export default function startProducerWorker(init: WorkerInit): number {
   new ProducerWorker(init).run().then(
     () => {
       init.port.postMessage({ type: 'closed' } satisfies ClosedMessage);
@@ -21,4 +23,5 @@ export default function startProducerWorker(init: WorkerInit): void {
       });
     },
   );
+  return threadId;
 }

@@ -1,9 +1,13 @@
 /**
  * How a worker that cannot start is reported, for both ways Node and piscina report it: flags Node refuses throw
- * from the pool's constructor; a failure inside the new thread rejects the start task.
+ * from the pool's constructor; a failure inside the new thread rejects the start task. And why a running worker
+ * died, when Node tells it only as the thread exits (out of memory).
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { execFile } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
 import { WorkerPool } from '../../src/main/worker-pool.js';
 import { WorkerStartError } from '../../src/shared/producer-errors.js';
 import type { WorkerInit } from '../../src/shared/worker-protocol.js';
@@ -37,4 +41,14 @@ test('a thread that fails before the worker loop runs: `started` rejects with Wo
   } finally {
     await pool.destroy();
   }
+});
+
+test("a worker thread that runs out of memory: the crash's cause is Node's ERR_WORKER_OUT_OF_MEMORY", async () => {
+  // Node reports it with the thread's exit, after the thread's port has closed: reported at the port's close, the
+  // crash said only "its thread exited". In a process of its own, with a small heap for its threads too.
+  const fixture = fileURLToPath(new URL('fixtures/worker-out-of-memory.ts', import.meta.url));
+  const { stdout } = await promisify(execFile)(process.execPath, ['--max-old-space-size=64', '--import', 'tsx', fixture]);
+  const crash = JSON.parse(stdout.trim().split('\n').at(-1)!) as { message: string; cause: string | null };
+  assert.equal(crash.cause, 'ERR_WORKER_OUT_OF_MEMORY', crash.message);
+  assert.match(crash.message, /worker 0 died: .*memory limit/);
 });
