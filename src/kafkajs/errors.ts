@@ -19,18 +19,20 @@ export class KafkaJSError extends Error {
   readonly retriable: boolean;
   readonly helpUrl?: string;
 
+  // Each class names itself with a literal, as KafkaJS's do: derived from the constructor, a minified bundle
+  // renamed every error ('n', 'c') and checks of `error.name` failed.
+  override name = 'KafkaJSError';
+
   constructor(e: Error | string, options: KafkaJSErrorOptions = {}) {
     super(messageOf(e), options.cause === undefined ? undefined : { cause: options.cause });
     this.retriable = options.retriable ?? true;
-  }
-
-  override get name(): string {
-    return this.constructor.name;
   }
 }
 
 /** An error retrying cannot fix: bad input, a refused option, a closed producer. */
 export class KafkaJSNonRetriableError extends KafkaJSError {
+  override name = 'KafkaJSNonRetriableError';
+
   constructor(e: Error | string, options: Omit<KafkaJSErrorOptions, 'retriable'> = {}) {
     super(e, { ...options, retriable: false });
   }
@@ -38,6 +40,8 @@ export class KafkaJSNonRetriableError extends KafkaJSError {
 
 /** The broker answered with a Kafka error code: `type` is its name (`'UNKNOWN_TOPIC_OR_PARTITION'`), `code` its number. */
 export class KafkaJSProtocolError extends KafkaJSError {
+  override name = 'KafkaJSProtocolError';
+
   readonly type: string;
   readonly code: number;
 
@@ -50,6 +54,8 @@ export class KafkaJSProtocolError extends KafkaJSError {
 
 /** Retries (for ringkafka: the delivery timeout) ran out; `cause` is what the last attempt met. */
 export class KafkaJSNumberOfRetriesExceeded extends KafkaJSNonRetriableError {
+  override name = 'KafkaJSNumberOfRetriesExceeded';
+
   /** How many retries were made; -1 when ringkafka does not say (it bounds retries by time). */
   readonly retryCount: number;
   /** Milliseconds spent retrying; -1 when unknown. */
@@ -64,6 +70,8 @@ export class KafkaJSNumberOfRetriesExceeded extends KafkaJSNonRetriableError {
 
 /** A connection to a broker failed or closed. */
 export class KafkaJSConnectionError extends KafkaJSError {
+  override name = 'KafkaJSConnectionError';
+
   /** `host:port` when known. */
   readonly broker: string | undefined;
 
@@ -75,6 +83,8 @@ export class KafkaJSConnectionError extends KafkaJSError {
 
 /** A request got no answer in time. */
 export class KafkaJSRequestTimeoutError extends KafkaJSError {
+  override name = 'KafkaJSRequestTimeoutError';
+
   /** `host:port` when known. */
   readonly broker: string | undefined;
 
@@ -85,10 +95,14 @@ export class KafkaJSRequestTimeoutError extends KafkaJSError {
 }
 
 /** An operation did not finish in time (for ringkafka: no buffer space within `bufferTimeoutMs`). Not retriable, as in KafkaJS. */
-export class KafkaJSTimeout extends KafkaJSNonRetriableError {}
+export class KafkaJSTimeout extends KafkaJSNonRetriableError {
+  override name = 'KafkaJSTimeout';
+}
 
 /** SASL or TLS authentication failed. */
-export class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {}
+export class KafkaJSSASLAuthenticationError extends KafkaJSNonRetriableError {
+  override name = 'KafkaJSSASLAuthenticationError';
+}
 
 /** Several errors at once; `errors` holds each. Not a KafkaJSError, as in KafkaJS. */
 export class KafkaJSAggregateError extends Error {
@@ -99,7 +113,5 @@ export class KafkaJSAggregateError extends Error {
     this.errors = errors;
   }
 
-  override get name(): string {
-    return 'KafkaJSAggregateError';
-  }
+  override name = 'KafkaJSAggregateError';
 }

@@ -72,6 +72,11 @@ export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig): 
   const extra = config.ringkafka ?? {};
   const base: ProducerOptions = { ...connection, ...producer, ...extra };
   const retryField = config.retry !== undefined ? 'producer config retry' : 'kafka config retry';
+  // KafkaJS refuses this too: an idempotent producer that may not retry loses the records of a transient error.
+  const retries = config.retry?.retries ?? client.retry?.retries;
+  if (producer.idempotent === true && retries !== undefined && retries < 1) {
+    refuse(`${retryField}.retries: ${retries}`, 'an idempotent producer must allow retries to protect against transient errors');
+  }
   // ringkafka's own options win over what the retry settings imply, as over every mapped setting.
   const options: ProducerOptions = { ...base, ...retryOptions({ ...client.retry, ...config.retry }, retryField, base), ...extra };
   let resolved: ResolvedOptions;
@@ -140,7 +145,8 @@ function producerOptions(p: ProducerConfig): ProducerOptions {
   if (!transactional && p.transactionTimeout !== undefined) refuse('transactionTimeout', 'applies only with a transactionalId');
   // KafkaJS's default is a producer without idempotence; a transactional one always has it.
   const idempotent = transactional || p.idempotent === true;
-  const inFlight = p.maxInFlightRequests ?? undefined;
+  // KafkaJS reads a falsy maxInFlightRequests (0, null) as "no limit": here, ringkafka's default.
+  const inFlight = p.maxInFlightRequests || undefined;
   if (idempotent && inFlight !== undefined && inFlight > MAX_IDEMPOTENT_IN_FLIGHT) {
     refuse('maxInFlightRequests', `must be at most ${MAX_IDEMPOTENT_IN_FLIGHT} for an idempotent producer (the broker detects duplicates among the last 5 batches), got ${inFlight}`);
   }

@@ -27,7 +27,13 @@ export class KafkaJSProducer {
   });
   #producer: RingProducer | undefined;
   #connecting: Promise<void> | undefined;
+  #disconnecting: Promise<void> | undefined;
   #transaction: Transaction | undefined;
+  /** What a transaction's sends go through: the same calls as the producer's, allowed to join the transaction. */
+  readonly #transactionSender = {
+    send: (record: ProducerRecord) => this.#send(record, true),
+    sendBatch: (batch: ProducerBatch) => this.#sendBatch(batch, true),
+  };
 
   /** @internal Built by `Kafka.producer()`. */
   constructor(mapped: MappedProducer, brokers: KafkaConfig['brokers'], logger: Logger) {
@@ -63,8 +69,19 @@ export class KafkaJSProducer {
     return this.#connecting;
   }
 
-  /** Waits for every message sent to settle, closes the ringkafka Producer and emits `producer.disconnect`. */
-  async disconnect(): Promise<void> {
+  /**
+   * Waits for every message sent to settle, closes the ringkafka Producer and emits `producer.disconnect`. Every
+   * caller waits for the same close: a second call resolved at once while the first still flushed, and a shutdown
+   * hook that called it again and then exited lost the messages in flight.
+   */
+  disconnect(): Promise<void> {
+    this.#disconnecting ??= this.#disconnect().finally(() => {
+      this.#disconnecting = undefined;
+    });
+    return this.#disconnecting;
+  }
+
+  async #disconnect(): Promise<void> {
     await this.#connecting?.catch(() => {});
     const producer = this.#producer;
     if (producer === undefined) return;
@@ -76,24 +93,43 @@ export class KafkaJSProducer {
 
   /** Sends one topic's messages; resolves with one entry per partition written. */
   send(record: ProducerRecord): Promise<RecordMetadata[]> {
+    return this.#send(record, false);
+  }
+
+  /** Sends several topics' messages in one call; resolves with one entry per partition written. */
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+    return this.#sendBatch(batch, false);
+  }
+
+  #send(record: ProducerRecord, inTransaction: boolean): Promise<RecordMetadata[]> {
     if (typeof record !== 'object' || record === null) {
       // A rejection, as every other bad call gets; destructuring it threw a TypeError out of send().
       return Promise.reject(new KafkaJSNonRetriableError(`ringkafka/kafkajs: send() needs a record { topic, messages }, got ${record === null ? 'null' : typeof record}`));
     }
     const { topic, messages, acks, timeout, compression } = record;
-    return this.sendBatch({
+    return this.#sendBatch({
       topicMessages: [{ topic, messages }],
       ...(acks !== undefined && { acks }),
       ...(timeout !== undefined && { timeout }),
       ...(compression !== undefined && { compression }),
-    });
+    }, inTransaction);
   }
 
-  /** Sends several topics' messages in one call; resolves with one entry per partition written. */
-  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]> {
+  #sendBatch(batch: ProducerBatch, inTransaction: boolean): Promise<RecordMetadata[]> {
     return asKafkaJS(async () => {
+      if (typeof batch !== 'object' || batch === null) {
+        throw new KafkaJSNonRetriableError(`ringkafka/kafkajs: sendBatch() needs { topicMessages }, got ${batch === null ? 'null' : typeof batch}`);
+      }
+      // In KafkaJS only the transaction's own sends are part of it. A ringkafka transactional producer puts every
+      // record in its open transaction: a plain send would be aborted with it, and without one it cannot be sent.
+      if (!inTransaction && this.#mapped.options.transactionalId !== undefined) {
+        throw new KafkaJSNonRetriableError(
+          'ringkafka/kafkajs: a producer with a transactionalId sends only through its transactions ' +
+            '(producer.transaction(), then transaction.send()); use a producer without one for messages outside a transaction',
+        );
+      }
       checkCallSettings(batch, this.#mapped.resolved);
-      const records = toRecords(batch.topicMessages);
+      const records = toRecords(batch.topicMessages, this.#mapped.resolved.serializer);
       const producer = this.#connected();
       let offsets: PartitionOffsets | undefined;
       const { failures } = await sendBatchThrough(producer, records, (count) => (offsets = new PartitionOffsets(count)));
@@ -130,7 +166,7 @@ export class KafkaJSProducer {
     }
     const producer = this.#connected();
     await asKafkaJS(() => producer.beginTransaction());
-    const transaction = openTransaction(producer, this, () => {
+    const transaction = openTransaction(producer, this.#transactionSender, () => {
       if (this.#transaction === transaction) this.#transaction = undefined;
     }, () => this.#producer === producer);
     this.#transaction = transaction;

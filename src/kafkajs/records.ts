@@ -6,7 +6,8 @@
  * without a word.
  */
 import type { ResolvedOptions } from '../main/options.js';
-import type { ProducerRecord as RingRecord, RecordHeaders } from '../main/serialize.js';
+import { checkRecord, type ProducerRecord as RingRecord, type RecordHeaders } from '../main/serialize.js';
+import type { Serializer } from '../main/options.js';
 import { codecName } from './constants.js';
 import { KafkaJSNonRetriableError } from './errors.js';
 import type { PartitionOffset } from './partition-offsets.js';
@@ -35,16 +36,39 @@ export function checkCallSettings(batch: ProducerBatch, producer: ResolvedOption
   }
 }
 
-/** The records of a call, in order; a missing topic or a message without a value is refused as KafkaJS does. */
-export function toRecords(topicMessages: readonly TopicMessages[] | undefined): RingRecord[] {
+/**
+ * The records of a call, in order, every one of them checked before the call sends any: KafkaJS refuses a call with
+ * one bad message before it writes anything, so a caller that fixes it and sends the call again duplicates nothing.
+ * Checked one by one by ringkafka, the call's other messages were written, and then the call rejected. A missing
+ * topic or a message without a value is refused as KafkaJS does; anything else ringkafka's check refuses (a topic
+ * name Kafka does not allow, a value that is neither a string nor a Buffer, a bad header or timestamp) with its
+ * message, which names the field.
+ */
+export function toRecords(topicMessages: readonly TopicMessages[] | undefined, serializer: Serializer | null): RingRecord[] {
+  if (!Array.isArray(topicMessages)) {
+    throw new KafkaJSNonRetriableError(`Invalid topicMessages: an array of { topic, messages } is needed, got ${describe(topicMessages)}`);
+  }
   const records: RingRecord[] = [];
-  for (const { topic, messages } of topicMessages ?? []) {
+  const now = Date.now();
+  for (const entry of topicMessages as readonly unknown[]) {
+    if (typeof entry !== 'object' || entry === null) throw new KafkaJSNonRetriableError(`Invalid topicMessages entry: ${describe(entry)}`);
+    const { topic, messages } = entry as TopicMessages;
     if (typeof topic !== 'string' || topic.length === 0) throw new KafkaJSNonRetriableError('Invalid topic');
     if (!Array.isArray(messages)) throw new KafkaJSNonRetriableError(`Invalid messages array for topic "${topic}"`);
-    for (const message of messages as readonly Message[]) {
-      if (message.value === undefined) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}"`);
-      records.push(toRecord(topic, message));
-    }
+    (messages as readonly unknown[]).forEach((message, index) => {
+      if (typeof message !== 'object' || message === null) {
+        throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${describe(message)}`);
+      }
+      if ((message as Message).value === undefined) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}"`);
+      const record = toRecord(topic, message as Message);
+      try {
+        // A serializer function of the caller's is not run twice (it may count, or cost): its value is its own to check.
+        checkRecord(typeof serializer === 'function' ? { ...record, value: null } : record, serializer, now);
+      } catch (error) {
+        throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${(error as Error).message}`, { cause: error });
+      }
+      records.push(record);
+    });
   }
   return records;
 }
@@ -58,8 +82,13 @@ function toRecord(topic: string, { key, value, partition, headers, timestamp }: 
     value,
     ...(partition !== undefined && partition !== null && { partition }),
     ...(headers !== undefined && headers !== null && { headers: toHeaders(headers) }),
-    ...(timestamp !== undefined && timestamp !== null && { timestamp: Number(timestamp) }),
+    // KafkaJS writes `timestamp || Date.now()`: '' and 0 mean "now" there, not the epoch (which retention deletes).
+    ...(timestamp ? { timestamp: Number(timestamp) } : undefined),
   };
+}
+
+function describe(value: unknown): string {
+  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
 /** KafkaJS's header object, where an array value means the header repeated, → ringkafka's ordered pairs. */

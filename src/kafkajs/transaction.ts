@@ -35,13 +35,36 @@ export function openTransaction(producer: Producer, sender: Sender, onEnd: () =>
   return {
     send: guard((record: ProducerRecord) => sender.send(record)),
     sendBatch: guard((batch: ProducerBatch) => sender.sendBatch(batch)),
-    sendOffsets: guard(({ consumerGroupId, topics }: Offsets & { consumerGroupId: string }) => asKafkaJS(() =>
-      producer.sendOffsets({
-        groupId: consumerGroupId,
-        offsets: topics.flatMap(({ topic, partitions }) => partitions.map(({ partition, offset }) => ({ topic, partition, offset }))),
-      }))),
+    // A rejection, as KafkaJS's async sendOffsets gives, naming KafkaJS's fields: it threw a TypeError reading them.
+    sendOffsets: guard((offsets: Offsets & { consumerGroupId: string }) => asKafkaJS(async () =>
+      producer.sendOffsets({ groupId: consumerGroupOf(offsets), offsets: offsetsOf(offsets) }))),
     commit: end(() => producer.commitTransaction()),
     abort: end(() => producer.abortTransaction()),
     isActive: () => active && current(),
   };
+}
+
+function consumerGroupOf(offsets: unknown): string {
+  if (typeof offsets !== 'object' || offsets === null) {
+    throw new KafkaJSNonRetriableError(`sendOffsets() needs { consumerGroupId, topics }, got ${offsets === null ? 'null' : typeof offsets}`);
+  }
+  const { consumerGroupId } = offsets as { consumerGroupId?: unknown };
+  if (typeof consumerGroupId !== 'string' || consumerGroupId.length === 0) {
+    throw new KafkaJSNonRetriableError('sendOffsets() needs a consumerGroupId (a non-empty string)');
+  }
+  return consumerGroupId;
+}
+
+function offsetsOf({ topics }: Offsets): { topic: string; partition: number; offset: string }[] {
+  if (!Array.isArray(topics)) throw new KafkaJSNonRetriableError('sendOffsets() needs topics: an array of { topic, partitions }');
+  return topics.flatMap((entry: unknown) => {
+    const { topic, partitions } = (typeof entry === 'object' && entry !== null ? entry : {}) as { topic?: unknown; partitions?: unknown };
+    if (typeof topic !== 'string' || !Array.isArray(partitions)) {
+      throw new KafkaJSNonRetriableError('sendOffsets() needs each of topics to be { topic, partitions: [{ partition, offset }] }');
+    }
+    return (partitions as unknown[]).map((one) => {
+      const { partition, offset } = (typeof one === 'object' && one !== null ? one : {}) as { partition: number; offset: string };
+      return { topic, partition, offset }; // checked by ringkafka's sendOffsets, which names the bad field
+    });
+  });
 }

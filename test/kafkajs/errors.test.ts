@@ -14,8 +14,9 @@ import {
 import { ProducerFencedError, TransactionAbortableError } from '../../src/shared/transaction-errors.js';
 import { toKafkaJSError } from '../../src/kafkajs/error-mapping.js';
 import {
-  CompressionTypes, Kafka, KafkaJSAggregateError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel,
-  type LogEntry,
+  CompressionTypes, Kafka, KafkaJSAggregateError, KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError, KafkaJSRequestTimeoutError, KafkaJSSASLAuthenticationError, KafkaJSTimeout,
+  logLevel, type LogEntry,
 } from '../../src/kafkajs/index.js';
 import { checkCallSettings, toRecordMetadata, toRecords } from '../../src/kafkajs/records.js';
 import { mapProducerConfig } from '../../src/kafkajs/options.js';
@@ -82,17 +83,17 @@ test('per-call acks, compression and timeout must match the producer; left out, 
 });
 
 test('messages become records; each partition written becomes one RecordMetadata with the call\'s first offset', () => {
-  assert.deepEqual(toRecords([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, timestamp: '1700000000000', headers: { a: 'x', b: ['y', Buffer.from('z')], c: undefined } }] }]), [
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, timestamp: '1700000000000', headers: { a: 'x', b: ['y', Buffer.from('z')], c: undefined } }] }], null), [
     { topic: 't', key: 'k', value: 'v', partition: 1, timestamp: 1_700_000_000_000, headers: [['a', 'x'], ['b', 'y'], ['b', Buffer.from('z')]] },
   ]);
   // Partition 0 is a partition (a message with only a key and a value takes the short way, this one must not).
-  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'v' }, { key: 'k', value: 'w', partition: 0 }, { value: 'x', partition: null, headers: null, timestamp: null } as never] }]), [
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'v' }, { key: 'k', value: 'w', partition: 0 }, { value: 'x', partition: null, headers: null, timestamp: null } as never] }], null), [
     { topic: 't', key: undefined, value: 'v' },
     { topic: 't', key: 'k', value: 'w', partition: 0 },
     { topic: 't', key: undefined, value: 'x' },
   ]);
-  assert.throws(() => toRecords([{ topic: '', messages: [] }]), /Invalid topic/);
-  assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }]), /without value for topic "t"/);
+  assert.throws(() => toRecords([{ topic: '', messages: [] }], null), /Invalid topic/);
+  assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }], null), /without value for topic "t"/);
   const metadata = toRecordMetadata([
     { topic: 't', partition: 1, offset: 5 },
     { topic: 't', partition: 0, offset: 3 },
@@ -127,4 +128,40 @@ test('the logger goes through logCreator at the client\'s level; namespaces and 
   logger.debug('now shown');
   assert.deepEqual(entries.map((e) => [e.namespace, e.label, e.log.message]), [['Producer', 'WARN', 'shown'], ['Producer', 'DEBUG', 'now shown']]);
   assert.equal(entries[0]!.log.extra, 1);
+});
+
+test('each error class names itself: a bundle that renames the classes (minified) keeps `name`, an own property', () => {
+  const classes = [
+    KafkaJSError, KafkaJSNonRetriableError, KafkaJSConnectionError, KafkaJSRequestTimeoutError, KafkaJSNumberOfRetriesExceeded,
+    KafkaJSTimeout, KafkaJSSASLAuthenticationError,
+  ] as const;
+  const names = classes.map((c) => c.name);
+  try {
+    for (const c of classes) Object.defineProperty(c, 'name', { value: 'n' }); // what a minifier does to a class
+    classes.forEach((c, i) => {
+      const error = new c('x');
+      assert.equal(error.name, names[i]);
+      assert.ok(Object.hasOwn(error, 'name'), names[i]);
+    });
+    Object.defineProperty(KafkaJSProtocolError, 'name', { value: 'n' });
+    assert.equal(new KafkaJSProtocolError('x', { type: 'T', code: 1 }).name, 'KafkaJSProtocolError');
+  } finally {
+    classes.forEach((c, i) => Object.defineProperty(c, 'name', { value: names[i] }));
+    Object.defineProperty(KafkaJSProtocolError, 'name', { value: 'KafkaJSProtocolError' });
+  }
+});
+
+test('every message of a call is checked before any is sent: a bad one refuses the call, naming its index and field', () => {
+  const bad = (messages: unknown[], topic = 't') => () => toRecords([{ topic, messages: messages as never }], null);
+  assert.throws(bad([{ value: 'a' }, { value: 42 }]), /Invalid message 1 for topic "t": .*value/);
+  assert.throws(bad([{ value: 'a' }], 'bad topic!'), /Invalid message 0 for topic "bad topic!": .*topic/);
+  assert.throws(bad([{ value: 'a', headers: { h: 7 } }]), /Invalid message 0 for topic "t": .*header/);
+  assert.throws(bad([null]), /Invalid message 0 for topic "t": null/);
+  assert.throws(() => toRecords(undefined, null), /Invalid topicMessages/);
+  assert.throws(() => toRecords([null as never], null), /Invalid topicMessages entry: null/);
+  // A falsy timestamp is "now" (KafkaJS's `timestamp || Date.now()`), not the epoch.
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'a', timestamp: '' }, { value: 'b', timestamp: 0 as never }] }], null), [
+    { topic: 't', key: undefined, value: 'a' },
+    { topic: 't', key: undefined, value: 'b' },
+  ]);
 });

@@ -51,6 +51,8 @@ test('producer settings: idempotence off unless asked (KafkaJS default), in-flig
   assert.equal(options.metadataMaxAgeMs, 60_000);
   assert.equal(resolved.partitioner, 'default');
   assert.equal(mapped({ createPartitioner: Partitioners.JavaCompatiblePartitioner, maxInFlightRequests: null, allowAutoTopicCreation: true }).resolved.maxInFlight, 5);
+  // KafkaJS: a falsy maxInFlightRequests is no limit; here ringkafka's default (it was refused as 0).
+  assert.equal(mapped({ idempotent: true, maxInFlightRequests: 0 }).resolved.maxInFlight, 5);
 });
 
 test('retry: initialRetryTime and maxRetryTime are the backoff; retries bound the delivery time by KafkaJS\'s schedule', () => {
@@ -79,6 +81,9 @@ test('each setting that cannot be honoured is refused by name', () => {
   refused(() => mapped({ allowAutoTopicCreation: false }), /allowAutoTopicCreation: false/);
   refused(() => mapped({ transactionalId: 'tx', idempotent: false }), /idempotent: false contradicts transactionalId/);
   refused(() => mapped({ transactionTimeout: 1000 }), /transactionTimeout applies only with a transactionalId/);
+  // As KafkaJS refuses it: an idempotent producer that may not retry (a transactional one is idempotent too).
+  refused(() => mapped({ idempotent: true, retry: { retries: 0 } }), /producer config retry.retries: 0 an idempotent producer must allow retries/);
+  refused(() => mapped({ transactionalId: 'tx' }, { retry: { retries: 0 } }), /kafka config retry.retries: 0 an idempotent producer must allow retries/);
   refused(() => mapped({ retry: { multiplier: 3 } }), /producer config retry.multiplier must be 2/);
   refused(() => mapped({}, { retry: { factor: 0.5 } }), /kafka config retry.factor must be 0.2/);
   refused(() => mapped({}, { retry: { restartOnFailure: async () => true } }), /restartOnFailure is a consumer setting/);
@@ -104,7 +109,7 @@ test('kafka.producer() refuses at once; consumer() and admin() say the facade is
 });
 
 test('a value ringkafka refuses is named by its KafkaJS setting, unless the caller gave the ringkafka option itself', () => {
-  refused(() => mapped({ maxInFlightRequests: 0 }), /ringkafka\/kafkajs: maxInFlightRequests is not valid/);
+  refused(() => mapped({ maxInFlightRequests: -1 }), /ringkafka\/kafkajs: maxInFlightRequests is not valid/);
   refused(() => mapped({ metadataMaxAge: -1 }), /ringkafka\/kafkajs: metadataMaxAge is not valid/);
   refused(() => mapped({}, { connectionTimeout: '3000' as unknown as number }), /ringkafka\/kafkajs: connectionTimeout is not valid/);
   refused(() => mapped({ ringkafka: { maxInFlight: 0 } }), /ringkafka\/kafkajs: config is not valid for ringkafka: options\.maxInFlight/);

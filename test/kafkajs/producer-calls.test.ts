@@ -1,0 +1,97 @@
+/**
+ * The facade's calls where ringkafka's own behaviour differs from KafkaJS's, against the in-process fake broker (a
+ * record count per Produce request, a coordinator that says yes): a call with one bad message writes nothing, a
+ * transactional producer's plain sends stay out of its transactions, and every disconnect() waits for the same close.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { Kafka, KafkaJSNonRetriableError, logLevel, type KafkaConfig, type Producer } from '../../src/kafkajs/index.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+
+/** A fake broker and a facade producer connected to it (see `unanswered`), both ended after the test. */
+async function connected(t: TestContext): Promise<{ broker: FakeBroker; producer: Producer }> {
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  const producer = new Kafka(unanswered(broker)).producer();
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  return { broker, producer };
+}
+
+/**
+ * The client config for a fake broker that answers each Produce only when the test says: one retry at most and a
+ * short request timeout, so a test that fails before answering still disconnects (which waits for every message)
+ * in about a second, rather than at KafkaJS's default delivery bound.
+ */
+function unanswered(broker: FakeBroker): KafkaConfig {
+  return { brokers: [broker.address], logLevel: logLevel.NOTHING, requestTimeout: 1_000, retry: { retries: 0 } };
+}
+
+test('a send with one bad message is refused whole before anything is written, naming the message and its field', async (t) => {
+  const { broker, producer } = await connected(t);
+  await assert.rejects(
+    producer.send({ topic: 'orders', messages: [{ value: 'good-1' }, { value: 42 as never }, { value: 'good-2' }] }),
+    (error: unknown) => error instanceof KafkaJSNonRetriableError && /message 1 for topic "orders": .*value/.test(error.message),
+  );
+  await assert.rejects(
+    producer.sendBatch({ topicMessages: [{ topic: 'payments', messages: [{ value: 'p' }] }, { topic: 'bad topic!', messages: [{ value: 'b' }] }] }),
+    (error: unknown) => error instanceof KafkaJSNonRetriableError && /topic "bad topic!": .*topic/.test(error.message),
+  );
+  // The first Produce the broker sees holds only the call after them: none of their good messages was written.
+  const after = producer.send({ topic: 'orders', messages: [{ value: 'after' }] });
+  const produce = await broker.nextProduce();
+  assert.deepEqual([...produce.recordCounts], [['orders-0', 1]]);
+  broker.answer(produce, 0n);
+  assert.equal((await after)[0]!.baseOffset, '0');
+});
+
+test('a falsy timestamp (0, \'\') means now, as KafkaJS writes `timestamp || Date.now()`, not the epoch', async (t) => {
+  const { broker, producer } = await connected(t);
+  const before = Date.now();
+  const sent = producer.send({ topic: 't', messages: [{ value: 'a', timestamp: '' }, { value: 'b', timestamp: 0 as never }] });
+  const produce = await broker.nextProduce();
+  // RecordBatch v2: first_timestamp is the int64 at byte 27.
+  const first = produce.batches.get('t-0')!.readBigInt64BE(27);
+  assert.ok(first >= BigInt(before), `first_timestamp ${first} is the time of the send, not ${before} or later`);
+  broker.answer(produce, 0n);
+  await sent;
+});
+
+test('disconnect() called twice: both wait for the same close, which waits for the message in flight', async (t) => {
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  const producer = new Kafka(unanswered(broker)).producer();
+  await producer.connect();
+  let delivered = false;
+  const sent = producer.send({ topic: 't', messages: [{ value: 'in flight' }] }).then(() => (delivered = true));
+  const produce = await broker.nextProduce();
+  const first = producer.disconnect();
+  const second = producer.disconnect();
+  const order: string[] = [];
+  void first.then(() => order.push('first'));
+  void second.then(() => order.push(`second, delivered: ${delivered}`));
+  broker.answer(produce, 0n);
+  await Promise.all([first, second, sent]);
+  assert.deepEqual(order.sort(), ['first', 'second, delivered: true']);
+});
+
+test('a transactional producer: a plain send is refused, not put in the open transaction; the transaction\'s own sends go', async (t) => {
+  const broker = await FakeBroker.start(1, undefined, { autoAck: true, transactions: true });
+  t.after(() => broker.close());
+  const producer = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING }).producer({ transactionalId: 'facade-plain-send', maxInFlightRequests: 1 });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const plain = /sends only through its transactions/;
+  await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'no transaction open' }] }), plain);
+  const transaction = await producer.transaction();
+  // KafkaJS: "Only messages sent on the transaction object will participate in the transaction".
+  await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'beside the transaction' }] }), plain);
+  await assert.rejects(producer.sendBatch({ topicMessages: [{ topic: 't', messages: [{ value: 'beside it too' }] }] }), plain);
+  assert.equal((await transaction.send({ topic: 't', messages: [{ value: 'in it' }] })).length, 1);
+  // sendOffsets with bad arguments rejects (KafkaJS's is async), naming the field; it threw a TypeError.
+  let offsets: Promise<void> | undefined;
+  assert.doesNotThrow(() => void (offsets = transaction.sendOffsets(undefined as never)));
+  await assert.rejects(offsets!, (error: unknown) => error instanceof KafkaJSNonRetriableError && /consumerGroupId/.test(error.message));
+  await assert.rejects(transaction.sendOffsets({ consumerGroupId: 'g' } as never), /topics/);
+  await transaction.commit();
+});
