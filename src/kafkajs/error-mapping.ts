@@ -36,7 +36,13 @@ export function toKafkaJSError(error: unknown): Error {
   // ringkafka retries until the delivery timeout, where KafkaJS counts retries: both mean "retrying gave up".
   if (error instanceof DeliveryTimeoutError) return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: error });
   if (error instanceof BufferTimeoutError) return new KafkaJSTimeout(error.message, { cause: error });
-  if (error instanceof UnknownTopicError) return protocolError(error, 'UNKNOWN_TOPIC_OR_PARTITION', true);
+  if (error instanceof UnknownTopicError) {
+    // Not allowed, or a name Kafka refuses: KafkaJS reports each by its own type, not retriable. Retrying an ACL
+    // failure as a missing topic never ends.
+    if (error.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) return protocolError(error, 'TOPIC_AUTHORIZATION_FAILED', false);
+    if (error.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) return protocolError(error, 'INVALID_TOPIC_EXCEPTION', false);
+    return protocolError(error, 'UNKNOWN_TOPIC_OR_PARTITION', true);
+  }
   if (error instanceof RecordTooLargeError) return protocolError(error, 'MESSAGE_TOO_LARGE', false);
   if (error instanceof AuthenticationError) return new KafkaJSSASLAuthenticationError(error.message, { cause: error });
   if (error instanceof ConfigError) return new KafkaJSNonRetriableError(error.message, { cause: error });

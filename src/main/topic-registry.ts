@@ -49,6 +49,8 @@ interface Loading {
   deadline: number;
   /** Why the last attempt did not give the topic, for the callers that time out. */
   reason: string;
+  /** The topic's error code in the last answer (0: none, or no answer named it). */
+  errorCode: number;
 }
 
 
@@ -160,7 +162,7 @@ export class TopicRegistry {
       // A fetch runs until the latest deadline of its callers; one that would stop earlier is extended.
       if (loading !== undefined) loading.deadline = deadline;
       else {
-        const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet' };
+        const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet', errorCode: 0 };
         fetch.promise = this.#fetch(name, fetch).finally(() => this.#loading.delete(name));
         fetch.promise.catch(() => undefined); // every caller observes it through its own race below
         this.#loading.set(name, fetch);
@@ -176,7 +178,7 @@ export class TopicRegistry {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${fetch.reason}`));
+        reject(new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${fetch.reason}`, {}, fetch.errorCode));
       }, Math.max(0, Math.min(options.timeoutMs, MAX_TIMER_MS)));
       function done(): void {
         clearTimeout(timer);
@@ -212,11 +214,13 @@ export class TopicRegistry {
           return this.#register(name, leaders.length, withLeader(leaders));
         }
         loading.reason = topic === undefined ? 'not in the answer' : errorInfo(topic.errorCode).name;
+        loading.errorCode = topic?.errorCode ?? 0;
         // Fatal for this topic: a bad name or no permission will not change by waiting.
         if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
       } catch (error) {
         if (error instanceof AuthenticationError) throw error; // waiting does not fix credentials
         loading.reason = error instanceof Error ? error.message : String(error);
+        loading.errorCode = 0;
         // An answer that makes no sense: that connection is not trusted for the next attempt. Asked to rebootstrap
         // (KIP-1102): this connection is always to a bootstrap address, and the next one is opened afresh.
         if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
@@ -226,7 +230,7 @@ export class TopicRegistry {
       // Cut short by close: a plain timer here kept a closed producer's process alive for the rest of the backoff.
       await pause(wait, this.#closing.signal, () => new ConnectionError('the producer is closing')).catch(() => undefined);
     }
-    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`);
+    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`, {}, loading.errorCode);
   }
 
   #register(name: string, partitionCount: number, available: number[]): TopicInfo {

@@ -6,6 +6,7 @@
  * `delivery` say what happened to the record when the caller was released early (invariant 5, docs/invariants.md): a caller
  * that retries after `'unknown'` may write the record twice.
  */
+import { ErrorCode } from '../protocol/error-codes.js';
 import { KafkaProducerError, type Delivery, type KafkaProducerErrorOptions } from './errors.js';
 
 /** `send` waited `bufferTimeoutMs` for buffer space (Java `max.block.ms`) and took no bytes. */
@@ -61,11 +62,20 @@ export class ProducerClosedError extends KafkaProducerError {
 /** The topic (or partition) does not exist in the cluster's metadata within `bufferTimeoutMs`. */
 export class UnknownTopicError extends KafkaProducerError {
   readonly topic: string;
+  /**
+   * The error code the last Metadata answer gave for the topic (UNKNOWN_TOPIC_OR_PARTITION 3, INVALID_TOPIC_EXCEPTION
+   * 17, TOPIC_AUTHORIZATION_FAILED 29, …); 0 when no answer named it.
+   */
+  readonly errorCode: number;
 
-  constructor(topic: string, message: string, options: KafkaProducerErrorOptions = {}) {
-    // Retriable as in Java: the topic may be created (or its metadata may propagate) a moment later.
-    super('ERR_UNKNOWN_TOPIC', message, { retriable: true, ...options });
+  constructor(topic: string, message: string, options: KafkaProducerErrorOptions = {}, errorCode = 0) {
+    // Retriable as in Java: the topic may be created (or its metadata may propagate) a moment later. Not when the
+    // name is invalid or the topic not allowed: waiting changes neither (Java's InvalidTopicException and
+    // TopicAuthorizationException are not retriable either).
+    const waitingHelps = errorCode !== ErrorCode.INVALID_TOPIC_EXCEPTION && errorCode !== ErrorCode.TOPIC_AUTHORIZATION_FAILED;
+    super('ERR_UNKNOWN_TOPIC', message, { retriable: waitingHelps, ...options });
     this.topic = topic;
+    this.errorCode = errorCode;
   }
 }
 

@@ -63,6 +63,11 @@ test('Kafka error codes become KafkaJSProtocolError with type and code', () => {
   assert.deepEqual([broker.type, broker.code, broker.retriable], ['NOT_LEADER_OR_FOLLOWER', 6, true]);
   const topic = toKafkaJSError(new UnknownTopicError('t', 'no such topic')) as KafkaJSProtocolError;
   assert.deepEqual([topic.name, topic.type, topic.code, topic.retriable], ['KafkaJSProtocolError', 'UNKNOWN_TOPIC_OR_PARTITION', 3, true]);
+  // A topic not allowed, or a name Kafka refuses: their own type, not retriable, as in KafkaJS.
+  for (const [code, type] of [[29, 'TOPIC_AUTHORIZATION_FAILED'], [17, 'INVALID_TOPIC_EXCEPTION']] as const) {
+    const refused = toKafkaJSError(new UnknownTopicError('t', 'not available', {}, code)) as KafkaJSProtocolError;
+    assert.deepEqual([refused.type, refused.code, refused.retriable], [type, code, false]);
+  }
   const large = toKafkaJSError(new RecordTooLargeError('too big')) as KafkaJSProtocolError;
   assert.deepEqual([large.type, large.code, large.retriable], ['MESSAGE_TOO_LARGE', 10, false]);
   const kafkajs = new KafkaJSNonRetriableError('already');

@@ -136,6 +136,25 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.equal(broker.connections, 3);
   });
 
+  it('a topic the broker does not allow: UnknownTopicError carries TOPIC_AUTHORIZATION_FAILED and is not retriable', async (t) => {
+    const { broker, registry } = await setup(t, {}, (topic) => topic === 'not-allowed');
+    broker.tamper = (apiKey, frame) => {
+      if (apiKey !== FAKE_API.metadata) return frame;
+      // Metadata v1 topic entry: error_code, then the name (int16 length, bytes): 3 becomes 29.
+      const refused = Buffer.from(frame);
+      refused.writeInt16BE(ErrorCode.TOPIC_AUTHORIZATION_FAILED, refused.indexOf(Buffer.from('not-allowed')) - 4);
+      return refused;
+    };
+    await assert.rejects(registry.load('not-allowed', { timeoutMs: 10_000 }), (error: unknown) => {
+      assert.ok(error instanceof UnknownTopicError);
+      assert.deepEqual([error.errorCode, error.retriable], [ErrorCode.TOPIC_AUTHORIZATION_FAILED, false]);
+      return true;
+    });
+    broker.tamper = undefined;
+    // A topic merely missing stays retriable.
+    await assert.rejects(registry.load('not-allowed', { timeoutMs: 50 }), (error: unknown) => error instanceof UnknownTopicError && error.retriable);
+  });
+
   it('refreshes on its own once the view is metadataMaxAgeMs old', async (t) => {
     const { broker, registry } = await setup(t, { metadataMaxAgeMs: 20 });
     await registry.load('aging', { timeoutMs: 10_000 });
