@@ -174,7 +174,11 @@ export class KafkaJSProducer {
   }
 
   #connected(): RingProducer {
-    // KafkaJS's wording and class: a producer that is not connected is retriable (connect, then try again).
+    // KafkaJS's wording and classes: a send while disconnecting is not retriable (a retry loop would spin until the
+    // close ends); one to a producer that is not connected is (connect, then try again).
+    if (this.#disconnecting !== undefined) {
+      throw new KafkaJSNonRetriableError("The producer is disconnecting; therefore, it can't safely accept messages anymore");
+    }
     if (this.#producer === undefined) throw new KafkaJSError('The producer is disconnected');
     return this.#producer;
   }

@@ -57,7 +57,7 @@ test('a falsy timestamp (0, \'\') means now, as KafkaJS writes `timestamp || Dat
   await sent;
 });
 
-test('disconnect() called twice: both wait for the same close, which waits for the message in flight', async (t) => {
+test('disconnect() called twice: both wait for the same close, which waits for the message in flight; a send meanwhile is refused', async (t) => {
   const broker = await FakeBroker.start(1);
   t.after(() => broker.close());
   const producer = new Kafka(unanswered(broker)).producer();
@@ -67,6 +67,9 @@ test('disconnect() called twice: both wait for the same close, which waits for t
   const produce = await broker.nextProduce();
   const first = producer.disconnect();
   const second = producer.disconnect();
+  // As in KafkaJS: a send while disconnecting is refused for good, not retriable (a retry loop would spin).
+  await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'late' }] }), (error: unknown) =>
+    error instanceof KafkaJSNonRetriableError && /disconnecting/.test(error.message));
   const order: string[] = [];
   void first.then(() => order.push('first'));
   void second.then(() => order.push(`second, delivered: ${delivered}`));
