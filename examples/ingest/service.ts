@@ -95,7 +95,8 @@ function toRecords(topic: string, body: string, keyField: string | null): Produc
     }
     let key: string | null = null;
     if (keyField !== null) {
-      const field = typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>)[keyField] : undefined;
+      // Own fields only: `?key=toString` found Object's method, and the record went out with no key.
+      const field = typeof parsed === 'object' && parsed !== null && Object.hasOwn(parsed, keyField) ? (parsed as Record<string, unknown>)[keyField] : undefined;
       if (field === undefined || field === null) throw new HttpError(400, `line ${i + 1}: no "${keyField}" field for the key`);
       key = typeof field === 'string' ? field : JSON.stringify(field);
     }
@@ -202,15 +203,25 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     res.once('close', () => {
       if (--open === 0) idle?.();
     });
-    const url = new URL(req.url ?? '/', 'http://ingest');
-    const topic = TOPIC_PATH.exec(url.pathname)?.[1];
+    // A request target that is no URL (`//`) or a topic that is no percent-encoding (`%E0%A4%A`) threw here, outside
+    // any catch: the process died with every accepted request in flight. A 400 instead.
+    let url: URL;
+    let topic: string | undefined;
+    try {
+      url = new URL(req.url ?? '/', 'http://ingest');
+      const encoded = TOPIC_PATH.exec(url.pathname)?.[1];
+      topic = encoded === undefined ? undefined : decodeURIComponent(encoded);
+    } catch {
+      count(400);
+      return answer(res, 400, { error: `not a request target this service reads: ${JSON.stringify(req.url)}` });
+    }
     if (req.method === 'GET' && url.pathname === '/healthz') {
       return answer(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting down' : 'ok' });
     }
     if (req.method === 'GET' && url.pathname === '/metrics') return metrics(res);
     if (req.method !== 'POST' || topic === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });
     if (shuttingDown) return answer(res, 503, { error: 'shutting down' }, { 'retry-after': retryAfter, connection: 'close' });
-    produce(req, res, decodeURIComponent(topic), url).catch((error: unknown) => {
+    produce(req, res, topic, url).catch((error: unknown) => {
       const status = error instanceof HttpError ? error.status : 500;
       count(status);
       answer(res, status, { error: error instanceof Error ? error.message : String(error) });

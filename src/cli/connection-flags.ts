@@ -56,7 +56,10 @@ function readPem(path: string, flag: string): Buffer {
 
 /** The connection part of ProducerOptions from the flags and the environment. */
 export function connectionOptions(values: FlagValues, env: NodeJS.ProcessEnv = process.env): ProducerOptions {
-  const brokers = (stringFlag(values, 'brokers') ?? env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter((b) => b !== '');
+  // An empty or blank KAFKA_BROKERS is unset, as every RINGKAFKA_* variable is: it was refused as "--brokers names
+  // no broker", a flag the user never gave.
+  const brokersFromEnv = env.KAFKA_BROKERS?.trim() ? env.KAFKA_BROKERS : undefined;
+  const brokers = (stringFlag(values, 'brokers') ?? brokersFromEnv ?? '127.0.0.1:9092').split(',').map((b) => b.trim()).filter((b) => b !== '');
   if (brokers.length === 0) throw new UsageError('--brokers names no broker');
 
   const ca = fromFlagOrEnv(values, 'tls-ca', 'RINGKAFKA_TLS_CA', env);

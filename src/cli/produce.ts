@@ -102,7 +102,9 @@ export async function runProduce(
         return undefined;
       }
       if (keyField !== undefined) {
-        const field = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) ? (parsed as Record<string, unknown>)[keyField] : undefined;
+        // Own fields only: `--key-field constructor` found Object's constructor, and the record went out with no key.
+        const field = typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed) && Object.hasOwn(parsed, keyField)
+          ? (parsed as Record<string, unknown>)[keyField] : undefined;
         if (field === undefined || field === null) {
           report(line, `no ${JSON.stringify(keyField)} field for the key (--key-field)`);
           return undefined;

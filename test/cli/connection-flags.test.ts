@@ -14,6 +14,9 @@ test('brokers from the flag, else KAFKA_BROKERS, else the local default', () => 
   assert.deepEqual(connectionOptions({}, { KAFKA_BROKERS: 'c:3' }).brokers, ['c:3']);
   assert.deepEqual(connectionOptions({}, NO_ENV).brokers, ['127.0.0.1:9092']);
   assert.throws(() => connectionOptions({ brokers: ' , ' }, NO_ENV), /--brokers names no broker/);
+  // An empty or blank KAFKA_BROKERS is unset, as every RINGKAFKA_* variable is (it was refused by a flag never given).
+  assert.deepEqual(connectionOptions({}, { KAFKA_BROKERS: '' }).brokers, ['127.0.0.1:9092']);
+  assert.deepEqual(connectionOptions({}, { KAFKA_BROKERS: '  ' }).brokers, ['127.0.0.1:9092']);
 });
 
 test('TLS: files from flags or variables are read; --tls alone means Node defaults; cert needs key', () => {

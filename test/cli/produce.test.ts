@@ -40,3 +40,24 @@ test('groups the linger timer sends count against the limit of calls under way: 
   assert.equal(await status, 0);
   assert.match(summary, /60 records delivered to t, 0 failed/, 'every line was still sent');
 });
+
+test('--key-field takes a field of the line\'s own: one inherited from Object (constructor) is no key, and the line fails', async (t) => {
+  const { connect, sendBatch, close } = Producer.prototype;
+  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
+  const sent: unknown[] = [];
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.close = async () => undefined;
+  Producer.prototype.sendBatch = (async (records: unknown[]) => {
+    sent.push(...records);
+    return { failures: [] };
+  }) as unknown as typeof Producer.prototype.sendBatch;
+  const input = new PassThrough();
+  const err = new PassThrough();
+  let report = '';
+  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--key-field', 'constructor', '--format', 'ndjson'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
+  input.end('{"a":1}\n{"constructor":"own"}\n');
+  await run;
+  assert.deepEqual(sent.map((r) => (r as { key: unknown }).key), ['own'], 'only the line with its own field was sent');
+  assert.match(report, /no "constructor" field for the key/);
+});
