@@ -129,8 +129,21 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       const trySend = producer.trySend?.bind(producer);
       if (trySend === undefined) throw new HttpError(501, 'this producer cannot take records without waiting: use ack=all');
       let accepted = 0;
-      while (accepted < records.length && trySend(records[accepted]!)) accepted++;
+      let refusal: (Error & { code?: string }) | undefined;
+      try {
+        while (accepted < records.length && trySend(records[accepted]!)) accepted++;
+      } catch (error) {
+        refusal = error as Error & { code?: string };
+      }
       counts.records += accepted;
+      if (refusal !== undefined) {
+        // A line the producer refuses (too large, invalid) after it took the lines before it: the answer says how many
+        // it took, as the full-buffer answer does. A bare 500 made the client resend the whole body, and the lines
+        // before this one were written twice.
+        const status = refusal.code === 'ERR_RECORD_TOO_LARGE' ? 413 : refusal.code === 'ERR_INVALID_RECORD' ? 400 : 500;
+        count(status);
+        return answer(res, status, { accepted, total: records.length, error: `line ${accepted + 1}: ${refusal.message}` });
+      }
       if (accepted < records.length) {
         count(503);
         return answer(res, 503, { accepted, total: records.length, error: 'the buffer is full: resend from `accepted`' }, { 'retry-after': retryAfter });

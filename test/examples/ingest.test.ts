@@ -166,6 +166,30 @@ test('a client that goes away: its waiting records are never sent and the buffer
   }
 });
 
+test('ack=accept: a line the producer refuses after taking the lines before it answers how many it took', async () => {
+  const taken: string[] = [];
+  const svc = createIngestService({
+    sendBatch: async (records) => records.map(() => ({ status: 'fulfilled', value: undefined })),
+    trySend: (record) => {
+      if (String(record.value).length > 20) throw Object.assign(new Error('record of 1500010 bytes exceeds maxRequestBytes'), { code: 'ERR_RECORD_TOO_LARGE' });
+      taken.push(String(record.value));
+      return true;
+    },
+    close: async () => undefined,
+  });
+  const url = await listen(svc);
+  try {
+    const res = await fetch(`${url}/topics/t?ack=accept`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }, { big: 'x'.repeat(30) }, { n: 4 }) });
+    // It was a 500 with no count: the client resent the whole body, and the first two were written twice.
+    assert.equal(res.status, 413);
+    assert.deepEqual(await res.json(), { accepted: 2, total: 4, error: 'line 3: record of 1500010 bytes exceeds maxRequestBytes' });
+    assert.deepEqual(taken, ['{"n":1}', '{"n":2}']);
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^ingest_records_total 2$/m);
+  } finally {
+    await svc.shutdown(1000);
+  }
+});
+
 test('any producer with sendBatch and close serves: ack=accept is 501 without trySend, /metrics has the service\'s own figures', async () => {
   const batches: string[][] = [];
   let closedWithin: number | undefined;
