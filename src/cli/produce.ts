@@ -31,6 +31,9 @@ exit status is 1.
 
 ${CONNECTION_USAGE}`;
 
+/** How long close waits for what was read, at the end or after a signal. */
+const CLOSE_TIMEOUT_MS = 30_000;
+
 const FLAGS = {
   ...CONNECTION_FLAGS,
   topic: { type: 'string' },
@@ -138,13 +141,22 @@ export async function runProduce(
     lines = [];
     return inFlight.add(call);
   };
-  // SIGINT or SIGTERM stops reading: what was read is still sent and waited for (within close's timeout), the
+  // SIGINT or SIGTERM stops reading: what was read is still sent and waited for, within close's timeout, the
   // summary is printed and the status is 1. The handlers are `once`: a second signal ends the process at once.
+  // The wait for the calls under way stops at the signal too, and close bounds it: waiting for them to settle on
+  // their own held a stalled broker's records for their whole delivery timeout, past close's, with nothing said.
   const stop = new AbortController();
+  const signalled = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   let reader: Interface | undefined;
   const onSignal = (): void => {
     stop.abort();
     reader?.close();
+    err.write(`stopping: the lines read are sent and waited for up to ${CLOSE_TIMEOUT_MS / 1000} s (a second signal quits at once)\n`);
+  };
+  /** Waits for `call`, or for a signal: then close (below) settles it within its timeout. */
+  const untilStopped = async (call: Promise<void>): Promise<void> => {
+    call.catch(() => undefined); // its failure, if it comes after the signal, is counted by its own handler
+    await Promise.race([call, signalled]);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -169,19 +181,21 @@ export async function runProduce(
       if (record === undefined) continue;
       group.push(record);
       lines.push(line);
-      if (group.length >= GROUP_RECORDS) await sendGroup();
+      if (group.length >= GROUP_RECORDS) await untilStopped(sendGroup());
       // The timer's call is waited for with every other (settled() below); a failure of it surfaces there.
       else lingerTimer ??= setTimeout(() => (lingerSend = sendGroup().catch(() => undefined)), GROUP_LINGER_MS);
     }
-    if (group.length > 0) await sendGroup();
-    await inFlight.settled();
+    if (group.length > 0) await untilStopped(sendGroup());
+    await untilStopped(inFlight.settled());
   } finally {
     clearTimeout(lingerTimer);
     reader?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.stop();
-    await producer.close({ timeoutMs: 30_000 });
+    await producer.close({ timeoutMs: CLOSE_TIMEOUT_MS });
+    // Close settled every call still under way (failing what it could not deliver): the summary counts them all.
+    await inFlight.settled().catch(() => undefined);
   }
   if (reported > MAX_REPORTED_ERRORS) err.write(`… and ${reported - MAX_REPORTED_ERRORS} more\n`);
   const stopped = stop.signal.aborted ? ' (interrupted: stopped reading)' : '';

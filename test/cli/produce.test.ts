@@ -61,3 +61,33 @@ test('--key-field takes a field of the line\'s own: one inherited from Object (c
   assert.deepEqual(sent.map((r) => (r as { key: unknown }).key), ['own'], 'only the line with its own field was sent');
   assert.match(report, /no "constructor" field for the key/);
 });
+
+test('SIGINT while the broker answers nothing: close ends the wait within its timeout, and the summary counts what it failed', { timeout: 20_000 }, async (t) => {
+  const { connect, sendBatch, close } = Producer.prototype;
+  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
+  // A stalled broker: no call settles until close, which fails what is left (as the producer's close does).
+  const pending: { resolve: (result: unknown) => void; count: number }[] = [];
+  let closedWithin: number | undefined;
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.sendBatch = ((records: unknown[]) =>
+    new Promise((resolve) => pending.push({ resolve, count: records.length }))) as unknown as typeof Producer.prototype.sendBatch;
+  Producer.prototype.close = (async (options?: { timeoutMs?: number }) => {
+    closedWithin = options?.timeoutMs;
+    const reason = Object.assign(new Error('closed before the broker answered'), { name: 'ProducerClosedError' });
+    for (const { resolve, count } of pending.splice(0)) resolve({ failures: Array.from({ length: count }, (_, index) => ({ index, reason })) });
+  }) as typeof Producer.prototype.close;
+  const input = new PassThrough();
+  const err = new PassThrough();
+  let report = '';
+  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
+  input.write('a\nb\nc\n');
+  while (pending.length === 0) await new Promise((resolve) => setTimeout(resolve, 5)); // the linger timer sent them
+  // The input stays open, as a terminal's does: only the signal ends the reading. It waited for the calls to settle
+  // on their own before close, for their whole delivery timeout.
+  process.emit('SIGINT');
+  assert.equal(await run, 1);
+  assert.equal(closedWithin, 30_000);
+  assert.match(report, /stopping: the lines read are sent and waited for up to 30 s/);
+  assert.match(report, /0 records delivered to t, 3 failed \(interrupted: stopped reading\)/);
+});
