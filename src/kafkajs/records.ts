@@ -45,12 +45,13 @@ export function checkCallSettings(batch: ProducerBatch, producer: ResolvedOption
  * message, which names the field.
  */
 export function toRecords(topicMessages: readonly TopicMessages[] | undefined, serializer: Serializer | null): RingRecord[] {
-  if (!Array.isArray(topicMessages)) {
+  // Left out, it is none, as KafkaJS's default (`topicMessages = []`) makes it.
+  if (topicMessages !== undefined && !Array.isArray(topicMessages)) {
     throw new KafkaJSNonRetriableError(`Invalid topicMessages: an array of { topic, messages } is needed, got ${describe(topicMessages)}`);
   }
   const records: RingRecord[] = [];
   const now = Date.now();
-  for (const entry of topicMessages as readonly unknown[]) {
+  for (const entry of (topicMessages ?? []) as readonly unknown[]) {
     if (typeof entry !== 'object' || entry === null) throw new KafkaJSNonRetriableError(`Invalid topicMessages entry: ${describe(entry)}`);
     const { topic, messages } = entry as TopicMessages;
     if (typeof topic !== 'string' || topic.length === 0) throw new KafkaJSNonRetriableError('Invalid topic');

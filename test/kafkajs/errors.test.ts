@@ -162,7 +162,8 @@ test('every message of a call is checked before any is sent: a bad one refuses t
   assert.throws(bad([{ value: 'a' }], 'bad topic!'), /Invalid message 0 for topic "bad topic!": .*topic/);
   assert.throws(bad([{ value: 'a', headers: { h: 7 } }]), /Invalid message 0 for topic "t": .*header/);
   assert.throws(bad([null]), /Invalid message 0 for topic "t": null/);
-  assert.throws(() => toRecords(undefined, null), /Invalid topicMessages/);
+  assert.throws(() => toRecords(null as never, null), /Invalid topicMessages/);
+  assert.deepEqual(toRecords(undefined, null), [], 'left out, none (KafkaJS defaults it to [])');
   assert.throws(() => toRecords([null as never], null), /Invalid topicMessages entry: null/);
   // A falsy timestamp is "now" (KafkaJS's `timestamp || Date.now()`), not the epoch.
   assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'a', timestamp: '' }, { value: 'b', timestamp: 0 as never }] }], null), [
