@@ -173,7 +173,7 @@ export async function runProduce(
       if (lingerSend !== undefined) {
         const waiting = lingerSend;
         lingerSend = undefined;
-        await waiting;
+        await untilStopped(waiting);
       }
       line++;
       if (text.trim() === '') continue;
