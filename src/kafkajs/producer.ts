@@ -5,6 +5,7 @@
  */
 import { Producer as RingProducer, reachCluster, sendBatchThrough } from '../main/producer.js';
 import type { ProducerOptions } from '../main/options.js';
+import { describe } from '../main/serialize.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
 import { KafkaJSError, KafkaJSNonRetriableError } from './errors.js';
 import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js';
@@ -118,7 +119,7 @@ export class KafkaJSProducer {
   #sendBatch(batch: ProducerBatch, inTransaction: boolean): Promise<RecordMetadata[]> {
     return asKafkaJS(async () => {
       if (typeof batch !== 'object' || batch === null) {
-        throw new KafkaJSNonRetriableError(`ringkafka/kafkajs: sendBatch() needs { topicMessages }, got ${batch === null ? 'null' : typeof batch}`);
+        throw new KafkaJSNonRetriableError(`ringkafka/kafkajs: sendBatch() needs { topicMessages }, got ${describe(batch)}`);
       }
       // In KafkaJS only the transaction's own sends are part of it. A ringkafka transactional producer puts every
       // record in its open transaction: a plain send would be aborted with it, and without one it cannot be sent.

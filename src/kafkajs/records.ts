@@ -6,7 +6,7 @@
  * without a word.
  */
 import type { ResolvedOptions } from '../main/options.js';
-import { checkRecord, type ProducerRecord as RingRecord, type RecordHeaders } from '../main/serialize.js';
+import { checkRecord, describe, type ProducerRecord as RingRecord, type RecordHeaders } from '../main/serialize.js';
 import type { Serializer } from '../main/options.js';
 import { codecName } from './constants.js';
 import { KafkaJSNonRetriableError } from './errors.js';
@@ -86,10 +86,6 @@ function toRecord(topic: string, { key, value, partition, headers, timestamp }: 
     // KafkaJS writes `timestamp || Date.now()`: '' and 0 mean "now" there, not the epoch (which retention deletes).
     ...(timestamp ? { timestamp: Number(timestamp) } : undefined),
   };
-}
-
-function describe(value: unknown): string {
-  return value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value;
 }
 
 /** KafkaJS's header object, where an array value means the header repeated, → ringkafka's ordered pairs. */

@@ -1,5 +1,6 @@
 /** KafkaJS's transaction object over ringkafka's transactional Producer (docs/transactions.md). */
 import type { Producer } from '../main/producer.js';
+import { describe } from '../main/serialize.js';
 import { asKafkaJS } from './error-mapping.js';
 import { KafkaJSNonRetriableError } from './errors.js';
 import type { Offsets, ProducerBatch, ProducerRecord, RecordMetadata } from './types.js';
@@ -46,7 +47,7 @@ export function openTransaction(producer: Producer, sender: Sender, onEnd: () =>
 
 function consumerGroupOf(offsets: unknown): string {
   if (typeof offsets !== 'object' || offsets === null) {
-    throw new KafkaJSNonRetriableError(`sendOffsets() needs { consumerGroupId, topics }, got ${offsets === null ? 'null' : typeof offsets}`);
+    throw new KafkaJSNonRetriableError(`sendOffsets() needs { consumerGroupId, topics }, got ${describe(offsets)}`);
   }
   const { consumerGroupId } = offsets as { consumerGroupId?: unknown };
   if (typeof consumerGroupId !== 'string' || consumerGroupId.length === 0) {

@@ -353,7 +353,8 @@ function utf8(text: string): Uint8Array {
   return slab.subarray(start, slabUsed);
 }
 
-function describe(value: unknown): string {
+/** A bad value as an error message shows it (also the KafkaJS facade's). */
+export function describe(value: unknown): string {
   if (typeof value === 'string') {
     return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}…` : JSON.stringify(value);
   }
