@@ -155,7 +155,9 @@ export async function runProduce(
   };
   /** Waits for `call`, or for a signal: then close (below) settles it within its timeout. */
   const untilStopped = async (call: Promise<void>): Promise<void> => {
-    call.catch(() => undefined); // its failure, if it comes after the signal, is counted by its own handler
+    // After the signal, close settles the call: its records' failures reach the summary through its results; a
+    // rejection of the whole call then is not reported (before the signal it still ends the command, as before).
+    call.catch(() => undefined);
     await Promise.race([call, signalled]);
   };
   process.once('SIGINT', onSignal);
