@@ -15,7 +15,7 @@ import type { SendTracker } from './send-tracker.js';
 import type { PreparedRecord } from './serialize.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerHandle } from './worker-handle.js';
-import { failureFor, releasedError, type ReleaseReason } from './outcomes.js';
+import { failureFor, releasedError, sharedErrors, type ReleaseReason } from './outcomes.js';
 import type { RecordMetadata } from './types.js';
 import { CompletionKind, readCompletion, type Completion } from '../shared/completion-entry.js';
 import { RecordState, cancel } from '../shared/record-states.js';
@@ -70,7 +70,8 @@ export class Deliveries {
     this.#states = new Uint8Array(context.recordStates);
     this.#table = new DeliveryTable(this.#states.length);
     this.#signals = new SignalWatch(this.#states.length, (ids, reason) => {
-      for (const id of ids) this.release(id, 'abort', reason);
+      const errors = sharedErrors((delivery) => releasedError('abort', delivery, reason));
+      for (const id of ids) this.#release(id, errors);
     });
   }
 
@@ -142,17 +143,22 @@ export class Deliveries {
    * 'unknown' and the outcome comes later as 'lateOutcome'.
    */
   release(id: number, reason: ReleaseReason, cause?: unknown): void {
+    this.#release(id, (delivery) => releasedError(reason, delivery, cause));
+  }
+
+  /** release, with the error for each kind of delivery from `errors` (shared by records released together). */
+  #release(id: number, errors: (delivery: Delivery) => Error): void {
     const t = this.#table;
     if (t.settlerOf(id) === undefined) return;
     if (this.#context.handles[t.worker[id]!]!.unqueue(id)) {
       // Still queued for ring space: it never reaches the worker, so its id and bytes go back at once.
-      this.#settleFailed(id, releasedError(reason, 'not-sent', cause));
+      this.#settleFailed(id, errors('not-sent'));
       this.#forget(id, true);
       return;
     }
     const delivery = cancel(this.#states, id) ? 'not-sent' : 'unknown';
     // Bytes stay counted until the worker reports the record (dropped or its outcome): memory stays bounded.
-    this.#settleFailed(id, releasedError(reason, delivery, cause));
+    this.#settleFailed(id, errors(delivery));
   }
 
   /**
@@ -165,7 +171,8 @@ export class Deliveries {
     const seqs: number[] = [];
     const t = this.#table;
     t.expired(now, ids, seqs);
-    for (let i = 0; i < ids.length; i++) if (t.sendSeq[ids[i]!] === seqs[i]) this.release(ids[i]!, 'timeout');
+    const errors = sharedErrors((delivery) => releasedError('timeout', delivery));
+    for (let i = 0; i < ids.length; i++) if (t.sendSeq[ids[i]!] === seqs[i]) this.#release(ids[i]!, errors);
   }
 
   /**
@@ -237,12 +244,13 @@ export class Deliveries {
    * new record take it (see expire), and a record accepted after the list was made is not failed.
    */
   failListed(list: LiveRecords, error: (delivery: Delivery) => Error): void {
+    const errors = sharedErrors(error);
     const t = this.#table;
     const { ids, seqs } = list;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (t.sendSeq[id] !== seqs[i]) continue;
-      this.#settleFailed(id, error(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
+      this.#settleFailed(id, errors(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
       this.#forget(id, true);
     }
   }

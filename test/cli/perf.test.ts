@@ -1,0 +1,106 @@
+/**
+ * `ringkafka perf` against a stand-in producer (no broker): what it counts, what it holds, and what it times.
+ */
+import { test, type TestContext } from 'node:test';
+import assert from 'node:assert/strict';
+import { PassThrough } from 'node:stream';
+import { runPerf, type PerfSummary } from '../../src/cli/perf.js';
+import { Producer, type ProducerRecord } from '../../src/main/index.js';
+import { AbortError } from '../../src/shared/producer-errors.js';
+
+type SendBatch = (records: readonly ProducerRecord[], options: { signal?: AbortSignal }) => Promise<{ failures: { index: number; reason: Error }[] }>;
+
+/** Replaces the producer's methods for one test: connect and close do nothing unless given, sendBatch as given. */
+function standIn(t: TestContext, sendBatch: SendBatch, close: () => Promise<void> = async () => undefined): void {
+  const { connect, sendBatch: realSendBatch, close: realClose } = Producer.prototype;
+  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch: realSendBatch, close: realClose }));
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.close = close as typeof Producer.prototype.close;
+  Producer.prototype.sendBatch = sendBatch as unknown as typeof Producer.prototype.sendBatch;
+}
+
+async function perf(argv: string[]): Promise<{ status: number; summary: PerfSummary; stderr: string }> {
+  const out = new PassThrough();
+  const err = new PassThrough();
+  let stdout = '';
+  let stderr = '';
+  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const status = await runPerf(['--topic', 't', '--brokers', '127.0.0.1:1', '--json', '--report-interval-ms', '100000', ...argv], out, err as unknown as NodeJS.WriteStream);
+  return { status, summary: JSON.parse(stdout) as PerfSummary, stderr };
+}
+
+test('Ctrl-C: the records its signal released are counted as interrupted, not as failed, and the status is 1', async (t) => {
+  let calls = 0;
+  const waiting: (() => void)[] = [];
+  standIn(t, (records, { signal }) => {
+    calls++;
+    // The first call is acknowledged; the rest wait until the signal releases them, as the producer's sends do.
+    if (calls === 1) return Promise.resolve({ failures: [] });
+    if (calls === 2) {
+      signal!.addEventListener('abort', () => waiting.forEach((release) => release()), { once: true });
+      setImmediate(() => process.emit('SIGINT'));
+    }
+    const reason = new AbortError('unknown', 'aborted: the record was in a request');
+    return new Promise((resolve) => waiting.push(() => resolve({ failures: records.map((_, index) => ({ index, reason })) })));
+  });
+  const { status, summary, stderr } = await perf(['--records', '100000']);
+  assert.equal(status, 1);
+  assert.equal(summary.failed, 0, 'nothing failed: the records were released by the interruption');
+  assert.equal(summary.firstError, null);
+  assert.equal(summary.records, 655, 'the first group (64 KiB of 100 B records) was acknowledged');
+  assert.equal(summary.interrupted, 100_000 - 655, 'the others were released by the interruption');
+  assert.match(stderr, /\d+ records were not acknowledged: interrupted/);
+  assert.doesNotMatch(stderr, /records failed/);
+});
+
+test('a failure that is not the interruption still counts as failed', async (t) => {
+  standIn(t, async (records) => ({ failures: [{ index: records.length - 1, reason: new Error('broker said no') }] }));
+  const { status, summary } = await perf(['--records', '1310']);
+  assert.equal(status, 1);
+  assert.deepEqual([summary.records, summary.failed, summary.interrupted], [1308, 2, 0]);
+  assert.equal(summary.firstError, 'Error: broker said no');
+});
+
+test('the first group is settled before the next call is made: it brings the topic\'s metadata, for which every record of a call made meanwhile waits as an object of its own', async (t) => {
+  let calls = 0;
+  let callsBeforeFirstSettled = 0;
+  let firstSettled = false;
+  standIn(t, async () => {
+    calls++;
+    if (!firstSettled) callsBeforeFirstSettled = calls;
+    if (calls === 1) await new Promise((resolve) => setTimeout(resolve, 20));
+    firstSettled = true;
+    return { failures: [] };
+  });
+  const { summary } = await perf(['--records', '100000']);
+  assert.equal(summary.records, 100_000);
+  assert.equal(callsBeforeFirstSettled, 1);
+});
+
+test('--record-size 1 MiB: at most 16 MiB of distinct values (1,024 of them were made whatever their size: 64 GiB at 64 MiB)', async (t) => {
+  const values = new Set<unknown>();
+  standIn(t, async (records) => {
+    for (const record of records) values.add(record.value);
+    return { failures: [] };
+  });
+  const { summary } = await perf(['--records', '40', '--record-size', String(1024 * 1024)]);
+  assert.equal(summary.records, 40);
+  assert.equal(values.size, 16);
+});
+
+test('records/s runs from the first send to the last acknowledgement: the producer\'s close is not counted', async (t) => {
+  const realNow = performance.now;
+  let skipped = 0;
+  performance.now = () => realNow.call(performance) + skipped;
+  t.after(() => {
+    performance.now = realNow;
+  });
+  // A close that takes 1,000 s by the clock perf reads.
+  standIn(t, async () => ({ failures: [] }), async () => {
+    skipped += 1_000_000;
+  });
+  const { summary } = await perf(['--records', '10000']);
+  assert.equal(summary.records, 10_000);
+  assert.ok(summary.seconds < 100, `${summary.seconds} s: close was counted`);
+});
