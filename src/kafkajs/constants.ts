@@ -30,17 +30,27 @@ export interface CompressionCodec {
 export const CompressionCodecs: Record<number, (() => CompressionCodec) | undefined> = {};
 
 /**
- * The Java client's placement: murmur2 of the key for keyed messages, which is what the producer does for every
- * keyed record; keyless messages go round-robin here. Only its identity matters to `kafka.producer()`; it is
- * callable so that code which calls it directly gets Java's answer.
+ * KafkaJS's default placement, for code that calls the partitioner itself: the message's own `partition` when it
+ * names one (returned as given, the caller's to check), else murmur2 of the key as the Java client computes it, else
+ * round-robin per topic over the partitions that have a leader (over all when none has), from a random start so that
+ * producers started together do not all begin on partition 0. `kafka.producer()` uses only its identity: the
+ * producer honours the same explicit partition and key placement itself, and places keyless messages with the
+ * uniform sticky partitioner (docs/kafkajs.md).
  */
 const DefaultPartitioner: ICustomPartitioner = () => {
-  let next = 0;
-  return ({ partitionMetadata, message }: PartitionerArgs): number => {
+  const counters = new Map<string, number>();
+  return ({ topic, partitionMetadata, message }: PartitionerArgs): number => {
+    const { partition, key } = message;
+    if (partition !== null && partition !== undefined) return partition;
     const count = partitionMetadata.length;
-    const { key } = message;
-    if (key === null || key === undefined) return partitionMetadata[next++ % count]!.partitionId;
-    return partitionForKey(typeof key === 'string' ? Buffer.from(key) : key, count);
+    // KafkaJS hashes a key that is not a Buffer (a number from untyped code) as its string form.
+    if (key !== null && key !== undefined) return partitionForKey(Buffer.isBuffer(key) ? key : Buffer.from(String(key)), count);
+    const next = (counters.get(topic) ?? Math.floor(Math.random() * 0x1_0000_0000)) + 1;
+    counters.set(topic, next % 0x1_0000_0000);
+    const led = partitionMetadata.filter((p) => p.leader >= 0);
+    // With no partition led, one is still named (its send then waits for a leader), as KafkaJS does.
+    if (led.length === 0) return next % count;
+    return led[next % led.length]!.partitionId;
   };
 };
 
