@@ -1,5 +1,5 @@
 /** KafkaJS's transaction object over ringkafka's transactional Producer (docs/transactions.md). */
-import type { Producer } from '../main/producer.js';
+import { transactionStateOf, type Producer } from '../main/producer.js';
 import { describe } from '../main/serialize.js';
 import { asKafkaJS } from './error-mapping.js';
 import { KafkaJSNonRetriableError } from './errors.js';
@@ -41,8 +41,20 @@ export function openTransaction(producer: Producer, sender: Sender, onEnd: () =>
       producer.sendOffsets({ groupId: consumerGroupOf(offsets), offsets: offsetsOf(offsets) }))),
     commit: end(() => producer.commitTransaction()),
     abort: end(() => producer.abortTransaction()),
-    isActive: () => active && current(),
+    isActive: () => active && current() && canEnd(producer),
   };
+}
+
+/**
+ * Whether ringkafka's transaction can still be ended by a call of this one: KafkaJS's isActive follows its
+ * transaction state, which a fatal error (the producer fenced) leaves for good. One that must abort (a message
+ * failed) stays active, as in KafkaJS, for abort() is how it ends; so does one whose commit is in flight or whose
+ * outcome is unknown, for commit() may be called again. The calls themselves are not refused here after a fatal
+ * error: ringkafka rejects them with the error that ended the producer, which says more than "ended".
+ */
+function canEnd(producer: Producer): boolean {
+  const state = transactionStateOf(producer);
+  return state !== 'fatal' && state !== 'ready' && state !== 'uninitialized';
 }
 
 function consumerGroupOf(offsets: unknown): string {

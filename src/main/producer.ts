@@ -36,7 +36,7 @@ import { RecordWritable, type WritableOptions } from './record-writable.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
 import { TransactionStateError } from '../shared/transaction-errors.js';
 import { Coordinators } from './transactions/coordinators.js';
-import { TransactionManager } from './transactions/transaction-manager.js';
+import { TransactionManager, type TransactionState } from './transactions/transaction-manager.js';
 import { checkOffsetsRequest, type OffsetsToCommit } from './transactions/offsets.js';
 import type { Transaction, TransactionOptions } from './transactions/transaction.js';
 import { firstRejection, inTransaction, runTransaction } from './transactions/run-transaction.js';
@@ -46,6 +46,8 @@ let batchThrough: (
 ) => Promise<SendBatchFailures>;
 
 let reach: (producer: Producer, signal: AbortSignal | undefined) => Promise<void>;
+
+let stateOfTransactions: (producer: Producer) => TransactionState | undefined;
 
 /**
  * Resolves once a broker of the cluster has answered (the producer's metadata connection is open: ApiVersions and
@@ -72,6 +74,16 @@ export function sendBatchThrough(
   producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal?: AbortSignal,
 ): Promise<SendBatchFailures> {
   return batchThrough(producer, records, settlerFor, signal);
+}
+
+/**
+ * The state of `producer`'s transactions (src/main/transactions/transaction-manager.ts), undefined without a
+ * `transactionalId`. For this package's KafkaJS layer, whose `transaction.isActive()` must turn false once the
+ * transaction it began can no longer end (the producer fenced, say) though nobody called commit or abort. Not
+ * exported by the package; the Producer's static block sets it.
+ */
+export function transactionStateOf(producer: Producer): TransactionState | undefined {
+  return stateOfTransactions(producer);
 }
 
 function isObject(value: unknown): value is object {
@@ -236,6 +248,7 @@ export class Producer extends EventEmitter {
     reach = async (producer, signal) => void (await producer.#registry.connection(signal));
     batchThrough = (producer, records, settlerFor, signal) =>
       producer.#tracedBatch(records, { results: 'failures', signal }, settlerFor) as Promise<SendBatchFailures>;
+    stateOfTransactions = (producer) => producer.#transactions?.state;
   }
 
   /** sendBatch, settled through the settler `settlerFor` makes when given (sendBatchThrough), else through the one `options` asks for. */

@@ -98,3 +98,29 @@ test('a transactional producer: a plain send is refused, not put in the open tra
   await assert.rejects(transaction.sendOffsets({ consumerGroupId: 'g' } as never), /topics/);
   await transaction.commit();
 });
+
+test('transaction.isActive() turns false once the producer is fenced; a transaction whose message failed stays active until abort()', async (t) => {
+  const broker = await FakeBroker.start(1, undefined, { transactions: true });
+  t.after(() => broker.close());
+  const producer = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING, requestTimeout: 1_000 })
+    .producer({ transactionalId: 'facade-is-active', maxInFlightRequests: 1 });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+
+  // A message the broker refused: the transaction must abort, and abort() is still there to do it, as in KafkaJS.
+  const failing = await producer.transaction();
+  const refused = failing.send({ topic: 't', messages: [{ value: 'refused' }] });
+  broker.answer(await broker.nextProduce(), 0n, 87); // INVALID_RECORD
+  await assert.rejects(refused);
+  assert.equal(failing.isActive(), true);
+  await failing.abort();
+  assert.equal(failing.isActive(), false);
+
+  // PRODUCER_FENCED: another producer took the transactionalId over, and nothing can end this transaction now.
+  const fenced = await producer.transaction();
+  const sent = fenced.send({ topic: 't', messages: [{ value: 'fenced' }] });
+  broker.answer(await broker.nextProduce(), 0n, 90);
+  await assert.rejects(sent);
+  assert.equal(fenced.isActive(), false);
+  await assert.rejects(fenced.commit(), (error: unknown) => (error as { type?: string }).type === 'PRODUCER_FENCED');
+});

@@ -8,7 +8,7 @@ import { Kafka, KafkaJSNonRetriableError, logLevel } from '../../src/kafkajs/ind
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume, groupOffsets } from '../helpers/readback.js';
 import { openTransaction } from '../../src/kafkajs/transaction.js';
-import type { Producer } from '../../src/main/producer.js';
+import { Producer } from '../../src/main/producer.js';
 
 let brokers: string[];
 let kafka: Kafka;
@@ -63,7 +63,7 @@ test('a transaction object ends with its ringkafka producer: after a disconnect 
   let current = true;
   const sent: unknown[] = [];
   const sender = { send: async (r: unknown) => (sent.push(r), []), sendBatch: async (b: unknown) => (sent.push(b), []) };
-  const transaction = openTransaction({} as Producer, sender, () => undefined, () => current);
+  const transaction = openTransaction(new Producer({ brokers }), sender, () => undefined, () => current);
   await transaction.send({ topic: 't', messages: [{ value: 'a' }] });
   assert.equal(transaction.isActive(), true);
   current = false; // disconnect(), maybe a reconnect with a new producer
