@@ -13,14 +13,17 @@
  * A batch's records are reported one after another, so the partition of the record before is the one to check
  * first: one comparison per record, and a lookup only when the partition changes.
  */
-import { FailureSettler } from '../main/settlers.js';
-import type { RecordMetadata } from '../main/types.js';
+import { FailureSettler, type DeliveredMetadata } from '../main/settlers.js';
 
-/** One partition a call wrote to: the lowest offset of its records there, and the position of the first of them. */
+/**
+ * One partition a call wrote to: the lowest offset of its records there, the log append time of the batch that
+ * holds it (-1 on a CreateTime topic), and the position of the first of them.
+ */
 export interface PartitionOffset {
   readonly topic: string;
   readonly partition: number;
   offset: number;
+  logAppendTime: number;
   first: number;
 }
 
@@ -31,7 +34,7 @@ export class PartitionOffsets extends FailureSettler {
   /** The entry of the record reported last. */
   #last: PartitionOffset | undefined;
 
-  override resolve(position: number, metadata: RecordMetadata): void {
+  override resolve(position: number, metadata: DeliveredMetadata): void {
     let entry = this.#last;
     if (entry === undefined || entry.partition !== metadata.partition || entry.topic !== metadata.topic) {
       entry = this.#entry(metadata.topic, metadata.partition);
@@ -40,7 +43,10 @@ export class PartitionOffsets extends FailureSettler {
     // only until a batch of the partition with an offset is reported.
     const offset = metadata.offset;
     const lowest = entry.offset;
-    if (offset >= 0 ? lowest < 0 || offset < lowest : lowest === Infinity) entry.offset = offset;
+    if (offset >= 0 ? lowest < 0 || offset < lowest : lowest === Infinity) {
+      entry.offset = offset;
+      entry.logAppendTime = metadata.logAppendTime;
+    }
     if (position < entry.first) entry.first = position;
     super.resolve(position, metadata);
   }
@@ -61,7 +67,7 @@ export class PartitionOffsets extends FailureSettler {
     }
     let entry = byPartition[partition];
     if (entry === undefined) {
-      entry = { topic, partition, offset: Infinity, first: Infinity };
+      entry = { topic, partition, offset: Infinity, logAppendTime: -1, first: Infinity };
       byPartition[partition] = entry;
       this.#entries.push(entry);
     }

@@ -99,14 +99,17 @@ function toHeaders(headers: IHeaders): RecordHeaders {
 }
 
 /** One entry per topic-partition the call wrote to, in the order given (PartitionOffsets), with its first offset. */
-export function toRecordMetadata(partitions: readonly Pick<PartitionOffset, 'topic' | 'partition' | 'offset'>[]): RecordMetadata[] {
-  return partitions.map(({ topic, partition, offset }) => ({
+export function toRecordMetadata(
+  partitions: readonly Pick<PartitionOffset, 'topic' | 'partition' | 'offset' | 'logAppendTime'>[],
+): RecordMetadata[] {
+  return partitions.map(({ topic, partition, offset, logAppendTime }) => ({
     topicName: topic,
     partition,
     errorCode: NO_ERROR,
     baseOffset: String(offset),
-    // ringkafka does not tell the caller whether a timestamp is the broker's append time, nor the log start offset.
-    logAppendTime: UNKNOWN,
+    // As the broker answered it: -1 unless the topic uses LogAppendTime.
+    logAppendTime: String(logAppendTime),
+    // ringkafka's workers do not hand the log start offset on.
     logStartOffset: UNKNOWN,
   }));
 }

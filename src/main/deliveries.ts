@@ -9,14 +9,13 @@
  */
 import type { ByteBudget } from './byte-budget.js';
 import { DeliveryTable } from './delivery-table.js';
-import type { Settler } from './settlers.js';
+import { copyOf, type DeliveredMetadata, type Settler } from './settlers.js';
 import { SignalWatch } from './signal-watch.js';
 import type { SendTracker } from './send-tracker.js';
 import type { PreparedRecord } from './serialize.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerHandle } from './worker-handle.js';
 import { failureFor, releasedError, sharedErrors, type ReleaseReason } from './outcomes.js';
-import type { RecordMetadata } from './types.js';
 import { CompletionKind, readCompletion, type Completion } from '../shared/completion-entry.js';
 import { RecordState, cancel } from '../shared/record-states.js';
 import { ownerOf } from '../shared/worker-protocol.js';
@@ -58,7 +57,7 @@ export class Deliveries {
    * The metadata lent to each delivered record's settler, refilled for the next (settlers.ts): a settler that needs
    * none, like a sendBatch's with `results: 'failures'`, then costs no allocation per record.
    */
-  readonly #delivered: { -readonly [K in keyof RecordMetadata]: RecordMetadata[K] } = { topic: '', partition: 0, offset: 0, timestamp: 0 };
+  readonly #delivered: { -readonly [K in keyof DeliveredMetadata]: DeliveredMetadata[K] } = { topic: '', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1 };
   readonly #signals: SignalWatch;
   recordsSent = 0;
   bytesSent = 0;
@@ -300,6 +299,8 @@ export class Deliveries {
     const failure = completion.kind === CompletionKind.failed ? failureFor(completion) : undefined;
     const topic = this.#context.registry.byIndex(completion.topicIndex)?.name ?? '';
     let bytes = 0;
+    // The batch's, so set once for all its records: the worker's answer says -1 for CreateTime (src/workers/append-times.ts).
+    if (delivered) this.#delivered.logAppendTime = completion.timestamp;
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       bytes += t.size[id]!;
@@ -311,7 +312,7 @@ export class Deliveries {
         metadata.timestamp = completion.timestamp >= 0 ? completion.timestamp : t.timestamp[id]!;
         const settler = this.#detach(id);
         if (settler !== undefined) settler.resolve(t.position[id]!, metadata);
-        else this.#context.emit('lateOutcome', { metadata: { ...metadata }, topic, partition: completion.partition });
+        else this.#context.emit('lateOutcome', { metadata: copyOf(metadata), topic, partition: completion.partition });
       } else if (failure !== undefined) this.#settleFailed(id, failure);
       this.#forget(id, false);
     }

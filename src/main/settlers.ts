@@ -7,6 +7,16 @@
 import type { RecordFailure, RecordMetadata, SendBatchFailures } from './types.js';
 
 /**
+ * What a delivered record's settler is lent: its RecordMetadata, and the log append time its batch was answered
+ * with. Not in RecordMetadata, whose `timestamp` already is the broker's time on a LogAppendTime topic: only this
+ * package's KafkaJS layer, which reports it per partition as KafkaJS does, needs to know which kind it is.
+ */
+export interface DeliveredMetadata extends RecordMetadata {
+  /** The broker's append time for the record's batch on a LogAppendTime topic; -1 on a CreateTime topic. */
+  readonly logAppendTime: number;
+}
+
+/**
  * Settles the caller of one record; `position` is the record's index in its `sendBatch` (0 for a `send`). The
  * `metadata` given to `resolve` is lent, not given: the producer fills the same object for every delivered record
  * (so a settler that needs none costs no allocation), and a settler that keeps it makes its own copy.
@@ -17,7 +27,7 @@ import type { RecordFailure, RecordMetadata, SendBatchFailures } from './types.j
  * anyway; a stream defers its callbacks, record-writable.ts).
  */
 export interface Settler {
-  resolve(position: number, metadata: RecordMetadata): void;
+  resolve(position: number, metadata: DeliveredMetadata): void;
   reject(position: number, error: Error): void;
   /** The record entered the buffer (a stream's back-pressure waits for this); most settlers need not know. */
   accepted?(position: number): void;
@@ -87,7 +97,7 @@ export class FailureSettler implements Settler {
     if (count === 0) this.#finish();
   }
 
-  resolve(_position: number, _metadata: RecordMetadata): void {
+  resolve(_position: number, _metadata: DeliveredMetadata): void {
     if (--this.#remaining === 0) this.#finish();
   }
 
@@ -102,8 +112,8 @@ export class FailureSettler implements Settler {
   }
 }
 
-/** A settler's own copy of lent metadata (see Settler). */
-function copyOf(metadata: RecordMetadata): RecordMetadata {
+/** A settler's own copy of lent metadata (see Settler): a RecordMetadata, without what only the lent one carries. */
+export function copyOf(metadata: RecordMetadata): RecordMetadata {
   return { topic: metadata.topic, partition: metadata.partition, offset: metadata.offset, timestamp: metadata.timestamp };
 }
 

@@ -3,11 +3,12 @@ import assert from 'node:assert/strict';
 import { PartitionOffsets } from '../../src/kafkajs/partition-offsets.js';
 
 /** The producer lends one metadata object to every delivered record and refills it: the settler must copy. */
-const lent = { topic: '', partition: 0, offset: 0, timestamp: 0 };
-function deliver(settler: PartitionOffsets, position: number, topic: string, partition: number, offset: number): void {
+const lent = { topic: '', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1 };
+function deliver(settler: PartitionOffsets, position: number, topic: string, partition: number, offset: number, logAppendTime = -1): void {
   lent.topic = topic;
   lent.partition = partition;
   lent.offset = offset;
+  lent.logAppendTime = logAppendTime;
   settler.resolve(position, lent);
 }
 
@@ -22,9 +23,9 @@ test('each partition written, in the order of the call\'s first record there, wi
   deliver(settler, 2, 't', 0, 20);
   assert.deepEqual(await settler.promise, { records: 6, failures: [] });
   assert.deepEqual(settler.partitions(), [
-    { topic: 'u', partition: 2, offset: 40, first: 0 },
-    { topic: 't', partition: 2, offset: 7, first: 1 },
-    { topic: 't', partition: 0, offset: 20, first: 2 },
+    { topic: 'u', partition: 2, offset: 40, logAppendTime: -1, first: 0 },
+    { topic: 't', partition: 2, offset: 7, logAppendTime: -1, first: 1 },
+    { topic: 't', partition: 0, offset: 20, logAppendTime: -1, first: 2 },
   ]);
 });
 
@@ -36,7 +37,7 @@ test('failures are kept in the order of the call, as a results: \'failures\' sen
   deliver(settler, 1, 't', 0, 5);
   settler.reject(0, early);
   assert.deepEqual(await settler.promise, { records: 3, failures: [{ index: 0, reason: early }, { index: 2, reason: late }] });
-  assert.deepEqual(settler.partitions(), [{ topic: 't', partition: 0, offset: 5, first: 1 }]);
+  assert.deepEqual(settler.partitions(), [{ topic: 't', partition: 0, offset: 5, logAppendTime: -1, first: 1 }]);
 });
 
 test('a call without records resolves at once, with no partition', async () => {
@@ -55,7 +56,22 @@ test('a batch answered without an offset (-1) does not hide the offsets of the p
   deliver(settler, 4, 't', 1, -1);
   await settler.promise;
   assert.deepEqual(settler.partitions(), [
-    { topic: 't', partition: 0, offset: 57, first: 0 },
-    { topic: 't', partition: 1, offset: -1, first: 4 },
+    { topic: 't', partition: 0, offset: 57, logAppendTime: -1, first: 0 },
+    { topic: 't', partition: 1, offset: -1, logAppendTime: -1, first: 4 },
   ], 'the lowest real offset, and -1 only where no batch had one');
+});
+
+test('each partition has the log append time of the batch that holds its lowest offset, as KafkaJS answers with its one batch\'s', async () => {
+  const settler = new PartitionOffsets(5);
+  // A LogAppendTime topic: each batch has the broker's time; a later batch of the partition may be answered first.
+  deliver(settler, 3, 't', 0, 30, 1_700_000_000_200);
+  deliver(settler, 4, 't', 0, 31, 1_700_000_000_200);
+  deliver(settler, 0, 't', 0, 10, 1_700_000_000_100);
+  deliver(settler, 1, 't', 0, 11, 1_700_000_000_100);
+  deliver(settler, 2, 'created', 0, 5); // a CreateTime topic: -1
+  await settler.promise;
+  assert.deepEqual(settler.partitions(), [
+    { topic: 't', partition: 0, offset: 10, logAppendTime: 1_700_000_000_100, first: 0 },
+    { topic: 'created', partition: 0, offset: 5, logAppendTime: -1, first: 2 },
+  ]);
 });

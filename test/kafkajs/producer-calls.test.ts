@@ -57,6 +57,26 @@ test('a falsy timestamp (0, \'\') means now, as KafkaJS writes `timestamp || Dat
   await sent;
 });
 
+test('each partition\'s logAppendTime is the broker\'s log_append_time_ms for it, as a string; -1 for a CreateTime topic', async (t) => {
+  const { broker, producer } = await connected(t);
+  const sent = producer.sendBatch({ topicMessages: [
+    { topic: 'appended', messages: [{ value: 'a' }, { value: 'b' }] },
+    { topic: 'created', messages: [{ value: 'c' }] },
+  ] });
+  // The two topics may go in one Produce request or in two (one per worker).
+  const script = { partitions: (topic: string) => ({ baseOffset: 7n, logAppendTimeMs: topic === 'appended' ? 1_700_000_000_123n : -1n }) };
+  for (let answered = 0; answered < 2;) {
+    const produce = await broker.nextProduce();
+    broker.reply(produce, script);
+    answered += produce.recordCounts.size;
+  }
+  const metadata = await sent;
+  assert.deepEqual(metadata.map(({ topicName, baseOffset, logAppendTime }) => ({ topicName, baseOffset, logAppendTime })), [
+    { topicName: 'appended', baseOffset: '7', logAppendTime: '1700000000123' },
+    { topicName: 'created', baseOffset: '7', logAppendTime: '-1' },
+  ]);
+});
+
 test('disconnect() called twice: both wait for the same close, which waits for the message in flight; a send meanwhile is refused', async (t) => {
   const broker = await FakeBroker.start(1);
   t.after(() => broker.close());

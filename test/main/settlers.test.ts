@@ -4,6 +4,8 @@ import { describe, it } from 'node:test';
 import { BatchSettler, DetachedSettler, FailureSettler, SendSettler } from '../../src/main/settlers.js';
 
 const metadata = (offset: number, topic = 't', partition = 0) => ({ topic, partition, offset, timestamp: 1 });
+/** What the producer lends a settler: the metadata and its batch's log append time (-1: a CreateTime topic). */
+const reported = (offset: number) => ({ ...metadata(offset), logAppendTime: -1 });
 
 describe('settlers', () => {
   it('SendSettler resolves or rejects its one promise', async () => {
@@ -30,7 +32,8 @@ describe('settlers', () => {
   });
 
   it('the metadata a settler is given is lent: SendSettler and BatchSettler keep copies of their own', async () => {
-    const lent = { ...metadata(1) };
+    // Their copies are RecordMetadata: the log append time the producer lends with it is not passed on.
+    const lent = { ...metadata(1), logAppendTime: 1_700_000_000_000 };
     const one = new SendSettler();
     const batch = new BatchSettler(2);
     one.resolve(0, lent);
@@ -48,12 +51,12 @@ describe('settlers', () => {
     void failures.promise.then(() => (done = true));
     // outcomes come batch by batch, not in index order
     failures.reject(3, new Error('three'));
-    failures.resolve(0, metadata(0));
+    failures.resolve(0, reported(0));
     failures.reject(1, new Error('one'));
-    failures.resolve(4, metadata(4));
+    failures.resolve(4, reported(4));
     await new Promise((resolve) => setImmediate(resolve));
     assert.equal(done, false, 'one position is still open');
-    failures.resolve(2, metadata(2));
+    failures.resolve(2, reported(2));
     const outcome = await failures.promise;
     assert.equal(outcome.records, 5);
     assert.deepEqual(outcome.failures.map((f) => [f.index, f.reason.message]), [[1, 'one'], [3, 'three']]);
@@ -61,8 +64,8 @@ describe('settlers', () => {
 
   it('FailureSettler of all delivered records, and of none, resolves with no failures', async () => {
     const delivered = new FailureSettler(2);
-    delivered.resolve(1, metadata(1));
-    delivered.resolve(0, metadata(0));
+    delivered.resolve(1, reported(1));
+    delivered.resolve(0, reported(0));
     assert.deepEqual(await delivered.promise, { records: 2, failures: [] });
     assert.deepEqual(await new FailureSettler(0).promise, { records: 0, failures: [] });
   });
