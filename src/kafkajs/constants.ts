@@ -49,7 +49,7 @@ const DefaultPartitioner: ICustomPartitioner = () => {
     counters.set(topic, next % 0x1_0000_0000);
     const led = partitionMetadata.filter((p) => p.leader >= 0);
     // With no partition led, one is still named (its send then waits for a leader), as KafkaJS does.
-    if (led.length === 0) return next % count;
+    if (led.length === 0) return partitionMetadata[next % count]!.partitionId;
     return led[next % led.length]!.partitionId;
   };
 };
