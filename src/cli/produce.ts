@@ -5,20 +5,23 @@
  * status is 1 if anything failed. Blank lines are skipped. Lines go out in groups, each sent at most GROUP_LINGER_MS
  * after its first line arrived; SIGINT or SIGTERM stops reading, and what was read is still sent.
  */
-import { createInterface, type Interface } from 'node:readline';
+import { addAbortSignal, type Readable } from 'node:stream';
 import { Producer } from '../main/index.js';
+import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { InFlight } from './in-flight.js';
+import { readLines } from './lines.js';
 import { Progress } from './progress.js';
 import { untilAborted } from '../shared/until-aborted.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
 
-Sends one record per line of stdin and waits until every one is acknowledged. Blank lines are skipped. A line that
-cannot be sent (bad JSON, missing key field) is reported on stderr with its number; the rest still go, and the exit
-status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading: what was read is still sent, and the
+Sends one record per line of stdin and waits until every one is acknowledged. Lines end at \n (a \r before it is
+dropped); blank lines and a UTF-8 byte order mark at the start are skipped. A line that cannot be sent (bad JSON,
+missing key field, longer than the producer's maxRequestBytes) is reported on stderr with its number; the rest still
+go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading: what was read is still sent, and the
 exit status is 1.
 
   --topic TOPIC             the topic
@@ -81,11 +84,14 @@ export async function runProduce(
   const partition = numberFlag(values, 'partition', { min: 0, integer: true });
   const compression = choiceFlag(values, 'compression', CODEC_NAMES);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
-  const producer = new Producer(checkedProducerOptions({
+  const options = checkedProducerOptions({
     ...connectionOptions(values),
     ...(compression !== undefined && { compression }),
     ...(lingerMs !== undefined && { lingerMs }),
-  }));
+  });
+  // A longer line could never be sent (its record is larger still), so it is not even kept while it is read.
+  const maxLineBytes = resolveOptions(options).maxRequestBytes;
+  const producer = new Producer(options);
 
   let failed = 0;
   let reported = 0;
@@ -120,15 +126,23 @@ export async function runProduce(
 
   const progress = new Progress(err, err.isTTY === true ? 1000 : 60_000);
   const inFlight = new InFlight(MAX_OUTSTANDING);
-  const send = (group: OutRecord[], lines: number[]): Promise<void> =>
+  const send = (group: OutRecord[], lines: number[], bytes: number): Promise<void> => {
+    const calledAt = performance.now();
     // Only failures are reported, so no result object is made per delivered line.
-    producer.sendBatch(group, { results: 'failures' }).then(({ failures }) => {
-      delivered += group.length - failures.length;
-      for (const { index, reason } of failures) report(lines[index]!, `${reason.name}: ${reason.message}`);
-      progress.tick(0, group.length, 0);
+    return producer.sendBatch(group, { results: 'failures' }).then(({ failures }) => {
+      const ok = group.length - failures.length;
+      delivered += ok;
+      let deliveredBytes = bytes;
+      for (const { index, reason } of failures) {
+        report(lines[index]!, `${reason.name}: ${reason.message}`);
+        deliveredBytes -= Buffer.byteLength(group[index]!.value);
+      }
+      progress.tick(deliveredBytes, ok, performance.now() - calledAt);
     });
+  };
   let group: OutRecord[] = [];
   let lines: number[] = [];
+  let groupBytes = 0;
   let lingerTimer: NodeJS.Timeout | undefined;
   /** The timer's sendGroup, awaited by the read loop before its next line. */
   let lingerSend: Promise<void> | undefined;
@@ -136,9 +150,10 @@ export async function runProduce(
   const sendGroup = (): Promise<void> => {
     clearTimeout(lingerTimer);
     lingerTimer = undefined;
-    const call = send(group, lines);
+    const call = send(group, lines, groupBytes);
     group = [];
     lines = [];
+    groupBytes = 0;
     return inFlight.add(call);
   };
   // SIGINT or SIGTERM stops reading: what was read is still sent and waited for, within close's timeout, the
@@ -147,10 +162,8 @@ export async function runProduce(
   // their own held a stalled broker's records for their whole delivery timeout, past close's, with nothing said.
   const stop = new AbortController();
   const signalled = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
-  let reader: Interface | undefined;
   const onSignal = (): void => {
     stop.abort();
-    reader?.close();
     err.write(`stopping: the lines read are sent and waited for up to ${CLOSE_TIMEOUT_MS / 1000} s (a second signal quits at once)\n`);
   };
   /** Waits for `call`, or for a signal: then close (below) settles it within its timeout. */
@@ -166,10 +179,11 @@ export async function runProduce(
     // A signal during the connection (an unreachable cluster is waited for up to bufferTimeoutMs) ends it too.
     await untilAborted(producer.connect(), stop.signal, 'interrupted while connecting');
     progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed} failed`);
-    // Made only now that it is read at once: an interface emits lines as they arrive, waiting or not.
-    reader = createInterface({ input, crlfDelay: Infinity });
-    let line = 0;
-    for await (const text of stop.signal.aborted ? [] : reader) {
+    // The signal ends the reading by destroying the input (a pending read of stdin would hold the process open); the
+    // lines read before it are still sent.
+    if (!stop.signal.aborted) addAbortSignal(stop.signal, input as Readable);
+    const lineReader = readLines(stop.signal.aborted ? [] : input as AsyncIterable<Buffer | string>, maxLineBytes);
+    for await (const { number: line, text, bytes, tooLong } of ignoreAbort(lineReader, stop.signal)) {
       // A group the timer sent counts against MAX_OUTSTANDING as any other: nothing more is read until the calls
       // under way are fewer (without this wait, input slower than a full group per linger was read unbounded).
       if (lingerSend !== undefined) {
@@ -177,12 +191,16 @@ export async function runProduce(
         lingerSend = undefined;
         await untilStopped(waiting);
       }
-      line++;
+      if (tooLong) {
+        report(line, `longer than maxRequestBytes (${bytes.toLocaleString('en')} bytes, at most ${maxLineBytes.toLocaleString('en')}): not sent`);
+        continue;
+      }
       if (text.trim() === '') continue;
       const record = toRecord(text, line);
       if (record === undefined) continue;
       group.push(record);
       lines.push(line);
+      groupBytes += bytes;
       if (group.length >= GROUP_RECORDS) await untilStopped(sendGroup());
       // The timer's call is waited for with every other (settled() below); a failure of it surfaces there.
       else lingerTimer ??= setTimeout(() => (lingerSend = sendGroup().catch(() => undefined)), GROUP_LINGER_MS);
@@ -191,7 +209,6 @@ export async function runProduce(
     await untilStopped(inFlight.settled());
   } finally {
     clearTimeout(lingerTimer);
-    reader?.close();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.stop();
@@ -203,4 +220,13 @@ export async function runProduce(
   const stopped = stop.signal.aborted ? ' (interrupted: stopped reading)' : '';
   err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${stopped}\n`);
   return failed > 0 || stop.signal.aborted ? 1 : 0;
+}
+
+/** The lines, until `signal` aborts: the abort's destruction of the input ends them, as the input's end would. */
+async function* ignoreAbort<T>(lines: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  try {
+    yield* lines;
+  } catch (error) {
+    if (!signal.aborted) throw error;
+  }
 }

@@ -7,6 +7,7 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { runProduce } from '../../src/cli/produce.js';
 import { Producer } from '../../src/main/index.js';
+import { Progress } from '../../src/cli/progress.js';
 
 test('groups the linger timer sends count against the limit of calls under way: a producer that never settles stops the reading', async (t) => {
   const { connect, sendBatch, close } = Producer.prototype;
@@ -90,4 +91,61 @@ test('SIGINT while the broker answers nothing: close ends the wait within its ti
   assert.equal(closedWithin, 30_000);
   assert.match(report, /stopping: the lines read are sent and waited for up to 30 s/);
   assert.match(report, /0 records delivered to t, 3 failed \(interrupted: stopped reading\)/);
+});
+
+/** Runs produce over `input` against a stand-in producer that delivers everything; what it sent and reported. */
+async function produceAll(argv: string[], input: string | Buffer): Promise<{ values: string[]; report: string; status: number }> {
+  const { connect, sendBatch, close } = Producer.prototype;
+  const values: string[] = [];
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.close = async () => undefined;
+  Producer.prototype.sendBatch = (async (records: { value: string }[]) => {
+    values.push(...records.map((r) => r.value));
+    return { failures: [] };
+  }) as unknown as typeof Producer.prototype.sendBatch;
+  const stdin = new PassThrough();
+  const err = new PassThrough();
+  let report = '';
+  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  try {
+    const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', ...argv], stdin, new PassThrough(), err as unknown as NodeJS.WriteStream);
+    stdin.end(input);
+    const status = await run;
+    return { values, report, status };
+  } finally {
+    Object.assign(Producer.prototype, { connect, sendBatch, close });
+  }
+}
+
+test('a lone \\r is part of its line (readline cut the record in two there), CRLF ends a line, and a byte order mark does not break line 1', async (t) => {
+  const lines = await produceAll([], 'one\rtwo\r\nthree\n');
+  assert.equal(lines.status, 0, lines.report);
+  assert.deepEqual(lines.values, ['one\rtwo', 'three']);
+  const ndjson = await produceAll(['--format', 'ndjson'], '\uFEFF{"a":1}\r\n{"b":2}\n');
+  assert.equal(ndjson.status, 0, ndjson.report);
+  assert.deepEqual(ndjson.values, ['{"a":1}', '{"b":2}']);
+});
+
+test('a line longer than maxRequestBytes is reported and skipped without being held; the lines after it are sent', async (t) => {
+  // Without a limit, input with no newline grew one string until the process failed (a RangeError at 512 MB).
+  const long = 'x'.repeat(1024 * 1024 + 1);
+  const { values, report, status } = await produceAll([], `first\n${long}\nlast\n`);
+  assert.equal(status, 1);
+  assert.deepEqual(values, ['first', 'last']);
+  assert.match(report, /line 2: longer than maxRequestBytes \(1,048,577 bytes, at most 1,048,576\): not sent/);
+  assert.match(report, /2 records delivered to t, 1 failed/);
+});
+
+test('the progress line is given the bytes and latency of what was delivered, not zeros', async (t) => {
+  const { tick } = Progress.prototype;
+  t.after(() => (Progress.prototype.tick = tick));
+  const ticks: [number, number, number][] = [];
+  Progress.prototype.tick = function (bytes: number, records: number, latencyMs: number) {
+    ticks.push([bytes, records, latencyMs]);
+  };
+  await produceAll([], 'abc\né\n');
+  assert.equal(ticks.length, 1);
+  const [bytes, records, latencyMs] = ticks[0]!;
+  assert.deepEqual([bytes, records], [5, 2], 'three bytes and two (é) in two records');
+  assert.ok(latencyMs > 0);
 });

@@ -1,0 +1,44 @@
+/** The line reader of `ringkafka produce`: where lines end, what is dropped, and what a too-long line becomes. */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readLines, type Line } from '../../src/cli/lines.js';
+
+async function linesOf(chunks: (Buffer | string)[], maxBytes = 100): Promise<Line[]> {
+  const lines: Line[] = [];
+  for await (const line of readLines(chunks, maxBytes)) lines.push(line);
+  return lines;
+}
+
+const texts = (lines: Line[]): string[] => lines.map((l) => (l.tooLong ? `<${l.bytes} bytes>` : l.text));
+
+test('a line ends at \\n alone: a \\r before it is dropped, a lone \\r is part of the line', async () => {
+  assert.deepEqual(texts(await linesOf(['a\r\nb\rc\n\r\nd'])), ['a', 'b\rc', '', 'd']);
+});
+
+test('lines are numbered from 1, blank ones included, and the last one needs no \\n', async () => {
+  const lines = await linesOf(['x\n\ny']);
+  assert.deepEqual(lines.map((l) => [l.number, l.text]), [[1, 'x'], [2, ''], [3, 'y']]);
+  assert.deepEqual(texts(await linesOf(['x\n'])), ['x'], 'a final \\n ends the last line; no empty line after it');
+  assert.deepEqual(texts(await linesOf([])), []);
+});
+
+test('a UTF-8 byte order mark at the start of the input is dropped; one later is kept', async () => {
+  const bom = '\uFEFF';
+  assert.deepEqual(texts(await linesOf([`${bom}{"a":1}\n${bom}b\n`])), ['{"a":1}', `${bom}b`]);
+  assert.deepEqual(texts(await linesOf([Buffer.alloc(0), Buffer.from(`${bom}x`)])), ['x'], 'an empty first chunk is not the start');
+});
+
+test('a line and a character split over chunks are put back together', async () => {
+  const euro = Buffer.from('€'); // three bytes
+  const lines = await linesOf([Buffer.from('ab'), Buffer.concat([Buffer.from('c'), euro.subarray(0, 1)]), euro.subarray(1), Buffer.from('\r'), Buffer.from('\nz')]);
+  assert.deepEqual(texts(lines), ['abc€', 'z']);
+  assert.equal(lines[0]!.bytes, 6);
+});
+
+test('a line longer than maxBytes is reported once with its length and skipped to its end; the next line is read', async () => {
+  const lines = await linesOf(['ok\n', 'x'.repeat(60), 'x'.repeat(60), 'x'.repeat(60), '\nnext\n'], 100);
+  assert.deepEqual(texts(lines), ['ok', '<180 bytes>', 'next']);
+  assert.deepEqual(lines.map((l) => l.number), [1, 2, 3]);
+  assert.deepEqual(texts(await linesOf(['y'.repeat(101)], 100)), ['<101 bytes>'], 'one byte too many, at the end of the input');
+  assert.deepEqual(texts(await linesOf([`${'y'.repeat(100)}\r\n`], 100)), ['y'.repeat(100)], 'the \\r of CRLF is not counted');
+});
