@@ -12,14 +12,8 @@
  *   pending exchange fails with ProtocolError and the connection closes.
  * - Abort releases the caller at once. A queued request is removed (it was never sent); a written one cannot be
  *   unwritten, so it keeps its in-flight slot until its answer arrives, which is then dropped (invariant 5, docs/invariants.md).
- * - Re-authentication (KIP-368): when SASL authentication gave the session a lifetime, the connection authenticates
- *   again on the same socket at a random point between 85 % and 95 % of it (as Java's client does). For OAUTHBEARER
- *   the current token is fetched first, while requests still flow; then new requests wait in the queue, the answers
- *   in flight are awaited, SaslHandshake + SaslAuthenticate run with the same mechanism, the new lifetime is
- *   recorded, and the queue resumes. A failed re-authentication fails the connection like any other error
- *   (AuthenticationError when the broker refused). The timer is unref'd: it never keeps a process alive. Every
- *   connection re-authenticates, an idle one too (one exchange per session); if it cannot, the broker closes it and
- *   its owner opens a new one on next use, as after any failure.
+ * - Re-authentication (KIP-368, session-renewal.ts): when SASL authentication gave the session a lifetime, the
+ *   connection authenticates again on the same socket before it ends, holding new requests in the queue meanwhile.
  */
 import type net from 'node:net';
 import type { ApiDefinition } from '../protocol/api.js';
@@ -35,7 +29,6 @@ import {
   RequestNotSentError,
   UnsupportedVersionError,
 } from '../shared/errors.js';
-import { MAX_TIMER_MS } from '../shared/timers.js';
 import {
   DEFAULT_CONNECT_TIMEOUT_MS,
   checkConnectionOptions,
@@ -48,7 +41,8 @@ import { untilAborted } from '../shared/until-aborted.js';
 import { FrameDecoder } from './frame-decoder.js';
 import { apiVersionsHandshake } from './handshake.js';
 import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
-import { saslAuthenticate, withCurrentToken, type SaslCredentials } from './sasl.js';
+import { saslAuthenticate } from './sasl.js';
+import { SessionRenewal } from './session-renewal.js';
 import { openSocket, whenOpen } from './socket.js';
 import { tlsFailure } from './tls-errors.js';
 
@@ -56,8 +50,6 @@ export type { ConnectionOptions, RequestOptions, SendOptions } from './connectio
 
 const DEFAULT_BODY_CAPACITY = 256;
 /** Re-authentication starts at a random point of the session lifetime in [MIN, MAX) (Java's 85 %–95 %). */
-const REAUTH_AT_MIN = 0.85;
-const REAUTH_AT_MAX = 0.95;
 
 export class Connection {
   readonly host: string;
@@ -88,16 +80,10 @@ export class Connection {
   #featuresEpoch = -1n;
   readonly #versions = new Map<number, number>();
   #handshakeVersion = -1;
-  /** From the last SASL authentication (KIP-368): ms the session lasts from then, 0 for no limit. */
-  sessionLifetimeMs = 0;
-  readonly #sasl: SaslCredentials | undefined;
-  /** Armed while a session with a lifetime is open and no re-authentication runs; unref'd. */
-  #reauthTimer: NodeJS.Timeout | undefined;
-  /** True from when a re-authentication stops writing requests until it ends: new requests wait in the queue. */
-  #paused = false;
+  /** With SASL: re-authentication before the session's lifetime ends (KIP-368). */
+  readonly #renewal: SessionRenewal | undefined;
   /** Set while a re-authentication waits for the answers in flight; called when none is left or the connection fails. */
   #drained: (() => void) | undefined;
-  #reauthentications = 0;
   /** Answers decoded without error; `#answersAtHandshake` of them were the handshake's. */
   #answers = 0;
   #answersAtHandshake = Infinity;
@@ -112,7 +98,18 @@ export class Connection {
     this.#maxInFlight = options.maxInFlight;
     this.#headerBytes = 4 + 10 + (options.clientId === null ? 0 : Buffer.byteLength(options.clientId)) + 1;
     this.#decoder = new FrameDecoder(this.#onFrame);
-    this.#sasl = options.sasl;
+    this.#renewal = options.sasl === undefined ? undefined : new SessionRenewal({
+      address: this.#address,
+      isClosed: () => this.isClosed,
+      whenIdle: () => (this.#inFlight.length === 0 ? Promise.resolve() : new Promise<void>((resolve) => (this.#drained = () => {
+        this.#drained = undefined;
+        resolve();
+      }))),
+      requestNow: (api, request, version) => this.#requestNow(api, request, version),
+      saslAuthenticateVersion: () => this.versionFor(SaslAuthenticate),
+      resume: () => this.#pump(),
+      fail: (reason) => this.#fail(reason),
+    }, options.sasl);
     let resolveClosed!: (reason: KafkaProducerError) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));
 
@@ -194,7 +191,7 @@ export class Connection {
         this.versionFor(SaslAuthenticate),
         address,
       );
-      this.#startSession(session.sessionLifetimeMs);
+      this.#renewal!.start(session.sessionLifetimeMs);
     }
     this.#answersAtHandshake = this.#answers;
   }
@@ -208,14 +205,19 @@ export class Connection {
     return this;
   }
 
+  /** From the last SASL authentication (KIP-368): ms the session lasts from then, 0 for no limit. */
+  get sessionLifetimeMs(): number {
+    return this.#renewal?.lifetimeMs ?? 0;
+  }
+
   /** Successful re-authentications of this connection (KIP-368). */
   get reauthentications(): number {
-    return this.#reauthentications;
+    return this.#renewal?.count ?? 0;
   }
 
   /** True while a re-authentication holds new requests in the queue (waiting for answers, or authenticating). */
   get reauthenticating(): boolean {
-    return this.#paused;
+    return this.#renewal?.pausing === true;
   }
 
   /** True once the connection failed or was closed: every later request rejects at once. */
@@ -360,7 +362,7 @@ export class Connection {
 
   #enqueue(exchange: Exchange): void {
     if (
-      !this.#paused &&
+      !this.reauthenticating &&
       this.#queue.length === 0 &&
       (!exchange.expectsResponse || this.#inFlight.length < this.#maxInFlight)
     ) {
@@ -372,7 +374,7 @@ export class Connection {
 
   /** Writes queued exchanges, in order, while slots are free. */
   #pump(): void {
-    while (this.#failure === undefined && !this.#paused) {
+    while (this.#failure === undefined && !this.reauthenticating) {
       const next = this.#queue[0];
       if (next === undefined || (next.expectsResponse && this.#inFlight.length >= this.#maxInFlight)) return;
       this.#queue.shift();
@@ -517,56 +519,6 @@ export class Connection {
     }
   };
 
-  /** Records a new session's lifetime and, when it has one, arms the re-authentication timer. */
-  #startSession(lifetimeMs: number): void {
-    this.sessionLifetimeMs = lifetimeMs > 0 ? lifetimeMs : 0;
-    if (this.sessionLifetimeMs === 0 || this.#failure !== undefined) return;
-    const at = REAUTH_AT_MIN + Math.random() * (REAUTH_AT_MAX - REAUTH_AT_MIN);
-    // A session longer than Node's timer limit (about 24.8 days) is renewed that early.
-    const delay = Math.min(MAX_TIMER_MS, Math.max(1, Math.floor(lifetimeMs * at)));
-    this.#reauthTimer = setTimeout(this.#onReauthTimer, delay);
-    this.#reauthTimer.unref();
-  }
-
-  readonly #onReauthTimer = (): void => {
-    this.#reauthTimer = undefined;
-    if (this.#failure !== undefined || this.#sasl === undefined) return;
-    this.#reauthenticate(this.#sasl).catch((error: unknown) => {
-      this.#fail(
-        error instanceof KafkaProducerError
-          ? error
-          : new ConnectionError(`re-authentication with ${this.#address} failed`, { cause: error }),
-      );
-    });
-  };
-
-  /**
-   * One re-authentication. Every await is followed by a check of `#failure`: a close or an error meanwhile has
-   * already settled every caller, and the exchange simply stops. The SASL requests bypass the queue (it holds the
-   * callers' requests until the session is renewed); nothing else is in flight then, so they have the free slots.
-   */
-  async #reauthenticate(sasl: SaslCredentials): Promise<void> {
-    const credentials = await withCurrentToken(sasl);
-    if (this.#failure !== undefined) return;
-    this.#paused = true;
-    if (this.#inFlight.length > 0) {
-      await new Promise<void>((resolve) => (this.#drained = resolve));
-      this.#drained = undefined;
-      if (this.#failure !== undefined) return;
-    }
-    const session = await saslAuthenticate(
-      (api, request, version) => this.#requestNow(api, request, version),
-      credentials,
-      this.versionFor(SaslAuthenticate),
-      this.#address,
-    );
-    if (this.#failure !== undefined) return;
-    this.#reauthentications++;
-    this.#paused = false;
-    this.#startSession(session.sessionLifetimeMs);
-    this.#pump();
-  }
-
   /** Writes a request at once, ahead of the queue (re-authentication only). */
   #requestNow<Req, Res>(api: ApiDefinition<Req, Res>, request: Req, version: number): Promise<Res> {
     let exchange: Exchange;
@@ -592,8 +544,7 @@ export class Connection {
     if (this.#failure !== undefined) return;
     this.#failure = reason;
     this.#clearTimer();
-    if (this.#reauthTimer !== undefined) clearTimeout(this.#reauthTimer);
-    this.#reauthTimer = undefined;
+    this.#renewal?.stop();
     this.#drained?.();
     this.#decoder.destroy();
     this.#socket.destroy();
