@@ -1,13 +1,26 @@
 /**
  * Runs the ingestion service: `npx tsx examples/ingest/main.ts` (PORT, default 8080; KAFKA_BROKERS, default
- * 127.0.0.1:9092; SHUTDOWN_MS, default 10000). SIGTERM or SIGINT: graceful shutdown, then exit 0.
+ * 127.0.0.1:9092; SHUTDOWN_MS, default 10000; empty is unset). SIGTERM or SIGINT: graceful shutdown, then exit 0.
  */
 import { once } from 'node:events';
 import { Producer } from '../../src/main/index.js';
 import { createIngestService } from './service.js';
 
-const port = Number(process.env.PORT ?? 8080);
-const shutdownMs = Number(process.env.SHUTDOWN_MS ?? 10_000);
+/**
+ * A number from the environment: empty or blank is unset, as KAFKA_BROKERS is (`SHUTDOWN_MS=` was a 0 ms deadline,
+ * which cut every open request at the first signal); anything else that is no number in range stops the start with
+ * an error naming the variable, before the producer connects.
+ */
+function fromEnv(name: string, fallback: number, valid: (n: number) => boolean, expected: string): number {
+  const text = process.env[name]?.trim();
+  if (text === undefined || text === '') return fallback;
+  const n = Number(text);
+  if (!valid(n)) throw new Error(`${name} must be ${expected}, got ${JSON.stringify(process.env[name])}`);
+  return n;
+}
+
+const port = fromEnv('PORT', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number (0 to 65535)');
+const shutdownMs = fromEnv('SHUTDOWN_MS', 10_000, (n) => Number.isFinite(n) && n >= 0, 'a number of milliseconds, 0 or more');
 // A request waits at most 2 s for buffer space, then gets 503 with Retry-After.
 const producer = new Producer({ clientId: 'ingest', compression: 'lz4', bufferTimeoutMs: 2_000 });
 await producer.connect();
@@ -18,7 +31,7 @@ const address = server.address();
 console.log(`listening on ${typeof address === 'object' && address !== null ? address.port : port}`);
 
 const stop = async (signal: string): Promise<void> => {
-  console.log(`${signal}: draining`);
+  console.log(`${signal}: draining within ${shutdownMs} ms`);
   await shutdown(shutdownMs);
   console.log('drained');
   process.exitCode = 0;

@@ -222,7 +222,8 @@ test('any producer with sendBatch and close serves: ack=accept is 501 without tr
 test('SIGTERM: the service stops accepting, answers what it holds, closes the producer and exits 0', { timeout: 120_000 }, async () => {
   const topic = uniqueTopic('ingest-term');
   await createTopic(topic, 1);
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: { ...process.env, PORT: '0', KAFKA_BROKERS: brokers.join(',') } });
+  // An empty SHUTDOWN_MS is unset, the 10 s default: it was a 0 ms deadline, and the drain cut what it held.
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: { ...process.env, PORT: '0', KAFKA_BROKERS: brokers.join(','), SHUTDOWN_MS: '' } });
   let out = '';
   child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
@@ -238,10 +239,30 @@ test('SIGTERM: the service stops accepting, answers what it holds, closes the pr
     child.kill('SIGTERM');
     const [code] = (await once(child, 'exit')) as [number | null];
     assert.equal(code, 0, out);
-    assert.match(out, /SIGTERM: draining\ndrained/);
+    assert.match(out, /SIGTERM: draining within 10000 ms\ndrained/);
     assert.deepEqual((await consume(brokers, topic, 3)).map((r) => r.value), ['{"n":0}', '{"n":1}', '{"n":2}'], 'what was accepted was flushed before exit');
   } finally {
     clearTimeout(limit);
     child.kill('SIGKILL');
+  }
+});
+
+test('a SHUTDOWN_MS or PORT that is no number in range stops the start with an error naming it', { timeout: 120_000 }, async () => {
+  for (const [name, value] of [['SHUTDOWN_MS', 'soon'], ['SHUTDOWN_MS', '-5'], ['PORT', '80a']] as const) {
+    const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: { ...process.env, PORT: '0', KAFKA_BROKERS: brokers.join(','), [name]: value } });
+    let out = '';
+    child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+    // Taken as NaN, the value started the service instead: it listens, and is ended here.
+    const listening = until(() => /listening on \d+/.test(out) || child.exitCode !== null, 'the service to listen or exit', 60_000).then(() => child.kill('SIGKILL'), () => undefined);
+    try {
+      const [code] = (await once(child, 'exit')) as [number | null];
+      assert.doesNotMatch(out, /listening on/, `${name}=${value}`);
+      assert.notEqual(code, 0);
+      assert.match(out, new RegExp(`${name} must be .*, got "${value}"`));
+    } finally {
+      child.kill('SIGKILL');
+      await listening;
+    }
   }
 });
