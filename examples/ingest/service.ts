@@ -54,6 +54,8 @@ const TOPIC_PATH = /^\/topics\/([^/?]+)$/;
 /** Kafka's rule for topic names. */
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const MAX_REPORTED_FAILURES = 100;
+/** The producer's refusals of a record itself, made before anything is sent, and the status each is answered with. */
+const REFUSALS = new Map([['ERR_RECORD_TOO_LARGE', 413], ['ERR_INVALID_RECORD', 400]]);
 /** The event-loop delay histogram's sampling interval: each sample is this interval plus the delay. */
 const DELAY_RESOLUTION_MS = 10;
 
@@ -140,7 +142,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
         // A line the producer refuses (too large, invalid) after it took the lines before it: the answer says how many
         // it took, as the full-buffer answer does. A bare 500 made the client resend the whole body, and the lines
         // before this one were written twice.
-        const status = refusal.code === 'ERR_RECORD_TOO_LARGE' ? 413 : refusal.code === 'ERR_INVALID_RECORD' ? 400 : 500;
+        const status = REFUSALS.get(refusal.code ?? '') ?? 500;
         count(status);
         return answer(res, status, { accepted, total: records.length, error: `line ${accepted + 1}: ${refusal.message}` });
       }
@@ -166,12 +168,18 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       const failures: { index: number; error: string; delivery: string }[] = [];
       let notSentFrom = -1;
       let onlyNotSent = true;
+      let refused: number | undefined;
       results.forEach((result, index) => {
         if (result.status === 'fulfilled') return;
         const reason = result.reason as Error & { delivery?: string; code?: string };
-        if (reason.delivery !== 'not-sent') onlyNotSent = false;
-        else if (notSentFrom < 0) notSentFrom = index;
-        if (failures.length < MAX_REPORTED_FAILURES) failures.push({ index, error: `${reason.code ?? reason.name}: ${reason.message}`, delivery: reason.delivery ?? 'unknown' });
+        // The producer refuses such a record before it is sent, and its error carries no `delivery`: it was reported
+        // `unknown`, and the client could not tell that nothing of it was written.
+        const refusal = REFUSALS.get(reason.code ?? '');
+        refused ??= refusal;
+        const delivery = refusal !== undefined ? 'not-sent' : reason.delivery ?? 'unknown';
+        if (delivery !== 'not-sent') onlyNotSent = false;
+        else if (refusal === undefined && notSentFrom < 0) notSentFrom = index;
+        if (failures.length < MAX_REPORTED_FAILURES) failures.push({ index, error: `${reason.code ?? reason.name}: ${reason.message}`, delivery });
       });
       const delivered = records.length - results.filter((r) => r.status === 'rejected').length;
       counts.records += delivered;
@@ -179,10 +187,12 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
         count(200);
         return answer(res, 200, { delivered });
       }
-      // Nothing of the failed part was written: the client may resend it without duplicating anything.
-      const status = onlyNotSent ? 503 : 502;
+      // A refused line fails the same way when resent (413 or 400, as in accept mode, never a 503 to retry), and the
+      // lines after it were sent, so it is no place to resend from. Otherwise, when nothing of the failed part was
+      // written, the client may resend from `notSentFrom` without duplicating anything.
+      const status = refused ?? (onlyNotSent ? 503 : 502);
       count(status);
-      return answer(res, status, { delivered, notSentFrom, failures }, onlyNotSent ? { 'retry-after': retryAfter } : {});
+      return answer(res, status, { delivered, notSentFrom, failures }, status === 503 ? { 'retry-after': retryAfter } : {});
     } finally {
       res.off('close', onClose);
     }

@@ -76,6 +76,22 @@ test('a bad line is a 400 naming it, and nothing of the request is sent', { time
   assert.deepEqual([...(await endOffsets(brokers, topic)).values()], [0], 'nothing reached the topic');
 });
 
+test('a line too large for the producer: 413, reported not-sent, and the lines around it are delivered', { timeout: 120_000 }, async () => {
+  const topic = uniqueTopic('ingest-too-large');
+  await createTopic(topic, 1);
+  // Over the producer's maxRequestBytes (1 MiB by default), under the service's 8 MiB body limit.
+  const body = ndjson({ n: 1 }, { big: 'x'.repeat(1_100_000) }, { n: 3 });
+  const res = await fetch(`${base}/topics/${topic}`, { method: 'POST', body });
+  const answer = (await res.json()) as { delivered: number; failures: { index: number; error: string; delivery: string }[] };
+  // It was a 502 with `delivery: "unknown"`, though the producer refused the record before sending anything of it.
+  assert.equal(res.status, 413, JSON.stringify(answer));
+  assert.equal(res.headers.get('retry-after'), null, 'resending the same line fails the same way');
+  assert.equal(answer.delivered, 2);
+  assert.deepEqual(answer.failures.map((f) => [f.index, f.delivery]), [[1, 'not-sent']]);
+  assert.match(answer.failures[0]!.error, /^ERR_RECORD_TOO_LARGE: /);
+  assert.deepEqual([...(await endOffsets(brokers, topic)).values()], [2], 'only the two small lines were written');
+});
+
 test('a request target that is no URL, or a topic that is no percent-encoding, is a 400; the service lives on', async () => {
   for (const path of ['/topics/%E0%A4%A', '//']) {
     // Raw, so the client sends the target as it is (it threw in the service, outside any catch: the process died).
