@@ -245,6 +245,12 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     if (req.method !== 'POST' || topic === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });
     if (shuttingDown) return answer(res, 503, { error: 'shutting down' }, { 'retry-after': retryAfter, connection: 'close' });
     produce(req, res, topic, url).catch((error: unknown) => {
+      // A client that went away mid-upload ends the reading of its body with an error: counted with the other
+      // departed clients, not as a 500, which is for the service's own faults; nobody is left to answer.
+      if (res.destroyed) {
+        counts.aborted++;
+        return;
+      }
       const status = error instanceof HttpError ? error.status : 500;
       count(status);
       answer(res, status, { error: error instanceof Error ? error.message : String(error) });

@@ -182,6 +182,29 @@ test('a client that goes away: its waiting records are never sent and the buffer
   }
 });
 
+test('a client that goes away mid-upload is counted as aborted, not as a server error', async () => {
+  const svc = createIngestService({ sendBatch: async (records) => records.map(() => ({ status: 'fulfilled', value: undefined })), close: async () => undefined });
+  const url = await listen(svc);
+  try {
+    const received = once(svc.server, 'request');
+    const req = http.request(`${url}/topics/t`, { method: 'POST', headers: { 'content-length': '1000' } });
+    req.on('error', () => undefined);
+    req.write('{"n":1}\n');
+    await received;
+    req.destroy();
+    let metrics = '';
+    for (let i = 0; i < 500 && !/ingest_aborted_requests_total 1|code="500"/.test(metrics); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      metrics = await (await fetch(`${url}/metrics`)).text();
+    }
+    // It was a 500: a dashboard of server errors counted every client that gave up.
+    assert.doesNotMatch(metrics, /code="500"/);
+    assert.match(metrics, /^ingest_aborted_requests_total 1$/m);
+  } finally {
+    await svc.shutdown(1000);
+  }
+});
+
 test('ack=accept: a line the producer refuses after taking the lines before it answers how many it took', async () => {
   const taken: string[] = [];
   const svc = createIngestService({
