@@ -12,7 +12,8 @@
  *   record); failures after that are counted in /metrics.
  * - Back-pressure with bounded memory: a request never buffers beyond the producer's byte budget. Acknowledged
  *   requests wait for room at most the producer's `bufferTimeoutMs`, then get 503 with `Retry-After` and the index
- *   from which nothing was sent; `ack=accept` requests get 503 at once, with how many were accepted.
+ *   from which nothing was sent; `ack=accept` requests get 503 at once, with how many were accepted. Beyond
+ *   `maxConcurrentRequests` under way, a request gets 503 with `Retry-After` before its body is read.
  * - A client that goes away aborts its sends (AbortSignal): records not yet handed to a worker are never sent.
  * - The whole request is validated before anything is sent: a bad line is a 400 naming it, and nothing goes.
  * - Graceful shutdown (`shutdown`): stop accepting, let requests finish, flush and close the producer, all within
@@ -42,6 +43,11 @@ export interface IngestOptions {
   readonly maxBodyBytes?: number;
   /** Seconds a client is told to wait in Retry-After when the buffer is full. */
   readonly retryAfterSeconds?: number;
+  /**
+   * Produce requests read or processed at once (default 64); one more is answered 503 with Retry-After at once,
+   * its body unread. Memory stays within the producer's `maxBufferedBytes` plus this many bodies of `maxBodyBytes`.
+   */
+  readonly maxConcurrentRequests?: number;
 }
 
 export interface IngestService {
@@ -110,11 +116,13 @@ function toRecords(topic: string, body: string, keyField: string | null): Produc
 export function createIngestService(producer: IngestProducer, options: IngestOptions = {}): IngestService {
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
+  const maxConcurrent = options.maxConcurrentRequests ?? 64;
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const counts = { requests: new Map<number, number>(), records: 0, lateFailures: 0, aborted: 0 };
   producer.on?.('deliveryError', () => counts.lateFailures++);
   let open = 0;
+  let producing = 0;
   let shuttingDown = false;
   let idle: (() => void) | undefined;
 
@@ -244,6 +252,14 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     if (req.method === 'GET' && url.pathname === '/metrics') return metrics(res);
     if (req.method !== 'POST' || topic === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });
     if (shuttingDown) return answer(res, 503, { error: 'shutting down' }, { 'retry-after': retryAfter, connection: 'close' });
+    // Each request under way holds its body until it is answered: without a limit, memory grew with the number of
+    // clients, past any bound. Refused before its body is read, and the connection closed rather than drained.
+    if (producing >= maxConcurrent) {
+      count(503);
+      return answer(res, 503, { error: `${maxConcurrent} requests are under way: try again later` }, { 'retry-after': retryAfter, connection: 'close' });
+    }
+    producing++;
+    res.once('close', () => producing--);
     produce(req, res, topic, url).catch((error: unknown) => {
       // A client that went away mid-upload ends the reading of its body with an error: counted with the other
       // departed clients, not as a 500, which is for the service's own faults; nobody is left to answer.

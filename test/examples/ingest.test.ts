@@ -205,6 +205,49 @@ test('a client that goes away mid-upload is counted as aborted, not as a server 
   }
 });
 
+test('beyond maxConcurrentRequests under way: 503 with Retry-After at once, the body unread', { timeout: 60_000 }, async () => {
+  let calls = 0;
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const svc = createIngestService({
+    // The first two requests stay under way until released; later ones are answered at once.
+    sendBatch: async (records) => {
+      if (++calls <= 2) await held;
+      return records.map(() => ({ status: 'fulfilled', value: undefined }));
+    },
+    close: async () => undefined,
+  }, { maxConcurrentRequests: 2, retryAfterSeconds: 4 });
+  const url = await listen(svc);
+  try {
+    const first = fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) });
+    const second = fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 2 }) });
+    await until(() => calls === 2, 'two requests under way');
+    // It was taken: requests under way, each holding its body, had no limit, and neither had memory.
+    const third = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 3 }) });
+    assert.equal(third.status, 503);
+    assert.equal(third.headers.get('retry-after'), '4');
+    assert.equal(calls, 2, 'nothing of the refused request was sent');
+    // A body that never comes is not waited for.
+    const unread = await new Promise<number>((resolve, reject) => {
+      const req = http.request(`${url}/topics/t`, { method: 'POST', headers: { 'content-length': '1000' } }, (res) => {
+        res.resume();
+        resolve(res.statusCode!);
+        req.destroy();
+      });
+      req.on('error', reject);
+      req.flushHeaders();
+    });
+    assert.equal(unread, 503);
+    release();
+    assert.deepEqual([(await first).status, (await second).status], [200, 200]);
+    // The released slots are free again.
+    assert.equal((await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 4 }) })).status, 200);
+  } finally {
+    release();
+    await svc.shutdown(1000);
+  }
+});
+
 test('ack=accept: a line the producer refuses after taking the lines before it answers how many it took', async () => {
   const taken: string[] = [];
   const svc = createIngestService({
