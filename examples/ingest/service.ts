@@ -3,7 +3,7 @@
  * measured is the producer, and nothing here needs a dependency), NDJSON in, Kafka out.
  *
  *   POST /topics/:topic[?key=FIELD][&ack=accept]   one record per NDJSON line, sent unchanged
- *   GET  /healthz                                  200 while serving, 503 once shutting down
+ *   GET  /healthz                                  200 while delivering, 503 while deliveries fail or once shutting down
  *   GET  /metrics                                  Prometheus text: producer metrics, requests, event-loop delay
  *
  * What it shows:
@@ -35,7 +35,8 @@ export interface IngestProducer {
   trySend?(record: ProducerRecord): boolean;
   /** For /metrics; without it only the service's own counters are reported. */
   metrics?(): ProducerMetrics;
-  on?(event: 'deliveryError', listener: () => void): unknown;
+  /** A record taken by `trySend` failed; without it such failures are neither counted nor seen by /healthz. */
+  on?(event: 'deliveryError', listener: (error: unknown) => void): unknown;
 }
 
 export interface IngestOptions {
@@ -48,6 +49,8 @@ export interface IngestOptions {
    * its body unread. Memory stays within the producer's `maxBufferedBytes` plus this many bodies of `maxBodyBytes`.
    */
   readonly maxConcurrentRequests?: number;
+  /** How long a delivery failure with no record acknowledged since keeps /healthz at 503 (default 30 s). */
+  readonly unhealthyForMs?: number;
 }
 
 export interface IngestService {
@@ -117,10 +120,33 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const retryAfter = String(options.retryAfterSeconds ?? 1);
   const maxConcurrent = options.maxConcurrentRequests ?? 64;
+  const unhealthyForMs = options.unhealthyForMs ?? 30_000;
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const counts = { requests: new Map<number, number>(), records: 0, lateFailures: 0, aborted: 0 };
-  producer.on?.('deliveryError', () => counts.lateFailures++);
+  /**
+   * /healthz's rule: 503 while the latest delivery outcome the service saw is a failure (a record not acknowledged,
+   * other than one the producer refused as too large or invalid, or one whose client went away) and no record has
+   * been acknowledged since. It answered 200 while every send failed (the cluster unreachable), and a load balancer
+   * kept sending there. An acknowledged request clears it, and so does any record the producer counts as sent (so
+   * accept mode's records clear it too). The failure stops counting after `unhealthyForMs` without a newer one: a
+   * balancer sends no traffic to an instance it took out, so without that its health could never come back.
+   */
+  let failing: { reason: string; at: number; sent: number | undefined } | undefined;
+  const deliveryFailed = (error: unknown): void => {
+    const reason = error instanceof Error ? `${(error as Error & { code?: string }).code ?? error.name}: ${error.message}` : String(error);
+    failing = { reason, at: Date.now(), sent: producer.metrics?.().recordsSent };
+  };
+  const unhealthy = (): string | undefined => {
+    if (failing === undefined) return undefined;
+    const sent = producer.metrics?.().recordsSent;
+    if (Date.now() - failing.at >= unhealthyForMs || (sent !== undefined && failing.sent !== undefined && sent > failing.sent)) failing = undefined;
+    return failing?.reason;
+  };
+  producer.on?.('deliveryError', (error) => {
+    counts.lateFailures++;
+    deliveryFailed(error);
+  });
   let open = 0;
   let producing = 0;
   let shuttingDown = false;
@@ -177,6 +203,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       let notSentFrom = -1;
       let onlyNotSent = true;
       let refused: number | undefined;
+      let cause: unknown;
       results.forEach((result, index) => {
         if (result.status === 'fulfilled') return;
         const reason = result.reason as Error & { delivery?: string; code?: string };
@@ -184,6 +211,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
         // `unknown`, and the client could not tell that nothing of it was written.
         const refusal = REFUSALS.get(reason.code ?? '');
         refused ??= refusal;
+        if (refusal === undefined) cause ??= reason;
         const delivery = refusal !== undefined ? 'not-sent' : reason.delivery ?? 'unknown';
         if (delivery !== 'not-sent') onlyNotSent = false;
         else if (refusal === undefined && notSentFrom < 0) notSentFrom = index;
@@ -191,6 +219,8 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       });
       const delivered = records.length - results.filter((r) => r.status === 'rejected').length;
       counts.records += delivered;
+      if (delivered > 0) failing = undefined;
+      else if (cause !== undefined) deliveryFailed(cause);
       if (failures.length === 0) {
         count(200);
         return answer(res, 200, { delivered });
@@ -247,7 +277,9 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       return answer(res, 400, { error: `not a request target this service reads: ${JSON.stringify(req.url)}` });
     }
     if (req.method === 'GET' && url.pathname === '/healthz') {
-      return answer(res, shuttingDown ? 503 : 200, { status: shuttingDown ? 'shutting down' : 'ok' });
+      if (shuttingDown) return answer(res, 503, { status: 'shutting down' });
+      const reason = unhealthy();
+      return reason === undefined ? answer(res, 200, { status: 'ok' }) : answer(res, 503, { status: 'failing', reason });
     }
     if (req.method === 'GET' && url.pathname === '/metrics') return metrics(res);
     if (req.method !== 'POST' || topic === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });

@@ -6,11 +6,12 @@
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { once } from 'node:events';
+import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
+import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { Producer } from '../../src/main/index.js';
+import { Producer, type ProducerMetrics, type ProducerRecord } from '../../src/main/index.js';
 import { createIngestService, type IngestService } from '../../examples/ingest/service.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume, endOffsets, until } from '../helpers/readback.js';
@@ -245,6 +246,87 @@ test('beyond maxConcurrentRequests under way: 503 with Retry-After at once, the 
   } finally {
     release();
     await svc.shutdown(1000);
+  }
+});
+
+test('GET /healthz: 503 with the reason while the cluster cannot be reached', { timeout: 60_000 }, async () => {
+  // A port nobody listens on: every connection attempt is refused.
+  const probe = net.createServer().listen(0, '127.0.0.1');
+  await once(probe, 'listening');
+  const port = (probe.address() as AddressInfo).port;
+  await new Promise((resolve) => probe.close(resolve));
+  const unreachable = new Producer({ brokers: [`127.0.0.1:${port}`], workers: 1, bufferTimeoutMs: 500 });
+  const svc = createIngestService(unreachable);
+  const url = await listen(svc);
+  try {
+    assert.equal((await fetch(`${url}/healthz`)).status, 200, 'healthy until a delivery fails');
+    const res = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) });
+    // The connection's refusal, or the wait for one that ran past bufferTimeoutMs.
+    assert.ok(res.status === 502 || res.status === 503, await res.text());
+    // It was a 200 while every send failed: a load balancer kept sending there.
+    const health = await fetch(`${url}/healthz`);
+    const body = (await health.json()) as { status: string; reason: string };
+    assert.equal(health.status, 503, JSON.stringify(body));
+    assert.equal(body.status, 'failing');
+    assert.match(body.reason, /^ERR_(CONNECTION|BUFFER_TIMEOUT): /);
+  } finally {
+    await svc.shutdown(1000);
+  }
+});
+
+test('GET /healthz: failing from a failed delivery until a record is acknowledged, or unhealthyForMs passes', { timeout: 60_000 }, async () => {
+  let fail = true;
+  let sent = 0;
+  const emitter = new EventEmitter();
+  const failure = (): Error => Object.assign(new Error('no leader'), { code: 'ERR_DELIVERY_TIMEOUT', delivery: 'unknown' });
+  const stub = {
+    sendBatch: async (records: readonly ProducerRecord[]) => records.map((r): PromiseSettledResult<unknown> => {
+      if (String(r.value).includes('big')) return { status: 'rejected', reason: Object.assign(new Error('too large'), { code: 'ERR_RECORD_TOO_LARGE' }) };
+      return fail ? { status: 'rejected', reason: failure() } : { status: 'fulfilled', value: undefined };
+    }),
+    close: async () => undefined,
+    on: (event: 'deliveryError', listener: (error: unknown) => void) => emitter.on(event, listener),
+    metrics: () => ({ recordsSent: sent }) as ProducerMetrics,
+  };
+  const health = async (url: string): Promise<[number, unknown]> => {
+    const res = await fetch(`${url}/healthz`);
+    return [res.status, await res.json()];
+  };
+  const svc = createIngestService(stub);
+  const url = await listen(svc);
+  try {
+    assert.equal((await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) })).status, 502);
+    assert.deepEqual(await health(url), [503, { status: 'failing', reason: 'ERR_DELIVERY_TIMEOUT: no leader' }]);
+    // A line the producer refuses says nothing of the cluster: it neither fails nor clears the health.
+    assert.equal((await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ big: 1 }) })).status, 413);
+    assert.equal((await health(url))[0], 503);
+    fail = false;
+    assert.equal((await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ big: 2 }) })).status, 413);
+    assert.equal((await health(url))[0], 503);
+    assert.equal((await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 2 }) })).status, 200);
+    assert.deepEqual(await health(url), [200, { status: 'ok' }], 'an acknowledged request clears it');
+    // Accept mode's failures come as deliveryError; a record the producer counts as sent since clears it.
+    emitter.emit('deliveryError', failure());
+    assert.equal((await health(url))[0], 503);
+    sent++;
+    assert.deepEqual(await health(url), [200, { status: 'ok' }], 'a record sent since clears it');
+  } finally {
+    await svc.shutdown(1000);
+  }
+  // With no traffic (a balancer sends none to an instance it took out) the failure stops counting after a while.
+  const brief = createIngestService(stub, { unhealthyForMs: 100 });
+  const briefUrl = await listen(brief);
+  try {
+    emitter.emit('deliveryError', failure());
+    assert.equal((await health(briefUrl))[0], 503);
+    let status = 503;
+    for (let i = 0; i < 500 && status === 503; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      status = (await health(briefUrl))[0];
+    }
+    assert.equal(status, 200);
+  } finally {
+    await brief.shutdown(1000);
   }
 });
 
