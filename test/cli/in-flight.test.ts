@@ -41,3 +41,31 @@ test('a call that rejects frees its place, and the add waiting on it rejects wit
   await next;
   await inFlight.settled();
 });
+
+test('a full set is waited on without a reaction on every call under way: each call is subscribed to once', async () => {
+  // Promise.race over the calls under way subscribed to each of them on every wait: at a limit of a thousand, a
+  // thousand reactions per call added, kept until the calls settled.
+  const limit = 100;
+  const inFlight = new InFlight(limit);
+  const calls: ReturnType<typeof deferred>[] = [];
+  let subscriptions = 0;
+  const add = (): Promise<void> => {
+    const call = deferred();
+    const then = call.promise.then.bind(call.promise);
+    call.promise.then = ((...args: Parameters<typeof then>) => {
+      subscriptions++;
+      return then(...args);
+    }) as typeof call.promise.then;
+    calls.push(call);
+    return inFlight.add(call.promise);
+  };
+  for (let i = 0; i < limit - 1; i++) await add();
+  for (let i = 0; i < 50; i++) {
+    const waiting = add(); // the set is full: this one waits
+    calls[i]!.resolve();
+    await waiting;
+  }
+  for (const call of calls) call.resolve();
+  await inFlight.settled();
+  assert.ok(subscriptions <= 2 * calls.length, `${subscriptions} subscriptions for ${calls.length} calls`);
+});
