@@ -32,9 +32,11 @@ async function perf(argv: string[]): Promise<{ status: number; summary: PerfSumm
 
 test('Ctrl-C: the records its signal released are counted as interrupted, not as failed, and the status is 1', async (t) => {
   let calls = 0;
+  let sent = 0;
   const waiting: (() => void)[] = [];
   standIn(t, (records, { signal }) => {
     calls++;
+    sent += records.length;
     // The first call is acknowledged; the rest wait until the signal releases them, as the producer's sends do.
     if (calls === 1) return Promise.resolve({ failures: [] });
     if (calls === 2) {
@@ -49,7 +51,8 @@ test('Ctrl-C: the records its signal released are counted as interrupted, not as
   assert.equal(summary.failed, 0, 'nothing failed: the records were released by the interruption');
   assert.equal(summary.firstError, null);
   assert.equal(summary.records, 655, 'the first group (64 KiB of 100 B records) was acknowledged');
-  assert.equal(summary.interrupted, 100_000 - 655, 'the others were released by the interruption');
+  assert.ok(sent > 655);
+  assert.equal(summary.interrupted, sent - 655, 'the others were released by the interruption');
   assert.match(stderr, /\d+ records were not acknowledged: interrupted/);
   assert.doesNotMatch(stderr, /records failed/);
 });
