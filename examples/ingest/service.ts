@@ -37,6 +37,8 @@ export interface IngestProducer {
   metrics?(): ProducerMetrics;
   /** A record taken by `trySend` failed; without it such failures are neither counted nor seen by /healthz. */
   on?(event: 'deliveryError', listener: (error: unknown) => void): unknown;
+  /** Removes the listener `on` added, once the service has shut down. */
+  off?(event: 'deliveryError', listener: (error: unknown) => void): unknown;
 }
 
 export interface IngestOptions {
@@ -116,11 +118,22 @@ function toRecords(topic: string, body: string, keyField: string | null): Produc
   return records;
 }
 
+/** An option's value, or its default: a value that is not a number in range is refused, naming the option. */
+function numberOption(options: IngestOptions, name: keyof IngestOptions, fallback: number, min: number): number {
+  const value = options[name];
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min) {
+    throw new RangeError(`options.${name} must be a whole number, ${min} or more; got ${String(value)}`);
+  }
+  return value;
+}
+
 export function createIngestService(producer: IngestProducer, options: IngestOptions = {}): IngestService {
-  const maxBodyBytes = options.maxBodyBytes ?? 8 * 1024 * 1024;
-  const retryAfter = String(options.retryAfterSeconds ?? 1);
-  const maxConcurrent = options.maxConcurrentRequests ?? 64;
-  const unhealthyForMs = options.unhealthyForMs ?? 30_000;
+  // Checked at once: `maxConcurrentRequests: 0` answered every request 503, and NaN never limited anything.
+  const maxBodyBytes = numberOption(options, 'maxBodyBytes', 8 * 1024 * 1024, 1);
+  const retryAfter = String(numberOption(options, 'retryAfterSeconds', 1, 0));
+  const maxConcurrent = numberOption(options, 'maxConcurrentRequests', 64, 1);
+  const unhealthyForMs = numberOption(options, 'unhealthyForMs', 30_000, 0);
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const counts = { requests: new Map<number, number>(), records: 0, lateFailures: 0, aborted: 0 };
@@ -143,10 +156,11 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     if (Date.now() - failing.at >= unhealthyForMs || (sent !== undefined && failing.sent !== undefined && sent > failing.sent)) failing = undefined;
     return failing?.reason;
   };
-  producer.on?.('deliveryError', (error) => {
+  const onDeliveryError = (error: unknown): void => {
     counts.lateFailures++;
     deliveryFailed(error);
-  });
+  };
+  producer.on?.('deliveryError', onDeliveryError);
   let open = 0;
   let producing = 0;
   let shuttingDown = false;
@@ -321,6 +335,8 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     await closed;
     // What was accepted (ack=accept) goes out before the deadline or is reported failed by close.
     await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
+    // After close, which reports the accepted records it failed through this listener: nothing is left to count.
+    producer.off?.('deliveryError', onDeliveryError);
     delay.disable();
   }
 

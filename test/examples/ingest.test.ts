@@ -430,3 +430,25 @@ test('a SHUTDOWN_MS or PORT that is no number in range stops the start with an e
     }
   }
 });
+
+test('an option that is not a whole number in range is refused at once, naming it', () => {
+  const stub = { sendBatch: async () => [], close: async () => undefined };
+  for (const [name, value] of [['maxConcurrentRequests', 0], ['maxConcurrentRequests', Number.NaN], ['maxBodyBytes', -1], ['unhealthyForMs', 1.5], ['retryAfterSeconds', -1]] as const) {
+    assert.throws(() => createIngestService(stub, { [name]: value }), new RegExp(`options\\.${name} must be a whole number`), `${name}: ${value}`);
+  }
+});
+
+test('shutdown removes the deliveryError listener it added to the producer', async () => {
+  const listeners = new Set<unknown>();
+  const stub = {
+    sendBatch: async () => [],
+    close: async () => undefined,
+    on: (_: 'deliveryError', listener: unknown) => listeners.add(listener),
+    off: (_: 'deliveryError', listener: unknown) => listeners.delete(listener),
+  };
+  const stubService = createIngestService(stub);
+  assert.equal(listeners.size, 1);
+  await listen(stubService);
+  await stubService.shutdown(1000);
+  assert.equal(listeners.size, 0);
+});
