@@ -33,7 +33,9 @@ const make = client === undefined ? undefined : makers[client];
 if (make === undefined || process.send === undefined) throw new Error(`usage: forked with IPC, argument one of ${Object.keys(makers).join(', ')}`);
 const tell = process.send.bind(process);
 
-const { server, shutdown } = createIngestService(await make());
+// The load generator's connections × pipelining bound the requests under way; past the service's default limit (64)
+// they would be answered 503 and measure the limit, not the producer.
+const { server, shutdown } = createIngestService(await make(), { maxConcurrentRequests: 4096 });
 // The service keeps its own histogram for /metrics since it started; this one covers the measured window only.
 const RESOLUTION_MS = 10;
 const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
