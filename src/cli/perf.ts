@@ -18,7 +18,7 @@ import { InFlight } from './in-flight.js';
 import { Progress } from './progress.js';
 import { untilAborted } from '../shared/until-aborted.js';
 import { AbortError } from '../shared/producer-errors.js';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 
 export const PERF_USAGE = `Usage: ringkafka perf --topic TOPIC [options]
 
@@ -139,7 +139,8 @@ function randomValues(size: number): Buffer[] {
   });
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** Waits `ms`, or until `signal` aborts: at --throughput 1 a group waits a second, and Ctrl-C must not. */
+const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
 export async function runPerf(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
   const settings = settingsFrom(argv);
@@ -177,7 +178,8 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
       if (throughput !== Infinity) {
         const due = started + (sent / throughput) * 1000;
         const ahead = due - performance.now();
-        if (ahead > 1) await sleep(ahead);
+        if (ahead > 1) await sleep(ahead, stop.signal);
+        if (stop.signal.aborted) break;
       }
       const count = Math.min(group, records - sent);
       const batch = new Array<{ topic: string; key: string | null; value: Buffer }>(count);

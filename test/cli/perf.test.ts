@@ -107,3 +107,17 @@ test('records/s runs from the first send to the last acknowledgement: the produc
   assert.equal(summary.records, 10_000);
   assert.ok(summary.seconds < 100, `${summary.seconds} s: close was counted`);
 });
+
+test('Ctrl-C while --throughput paces the next group ends the wait: no group is sent after the signal', async (t) => {
+  let calls = 0;
+  standIn(t, async () => {
+    calls++;
+    // At 1 record/s the second group is due a second after the first: the signal comes during that wait.
+    if (calls === 1) setTimeout(() => process.emit('SIGINT'), 50);
+    return { failures: [] };
+  });
+  const { status, summary } = await perf(['--records', '3', '--throughput', '1']);
+  assert.equal(status, 1);
+  assert.equal(calls, 1, 'the group due after the signal was not sent');
+  assert.equal(summary.records, 1);
+});
