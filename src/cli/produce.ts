@@ -200,7 +200,8 @@ export async function runProduce(
       if (record === undefined) continue;
       group.push(record);
       lines.push(line);
-      groupBytes += bytes;
+      // The bytes of the value sent (an invalid UTF-8 byte is sent as U+FFFD, three bytes), as failures subtract them.
+      groupBytes += Buffer.byteLength(record.value);
       if (group.length >= GROUP_RECORDS) await untilStopped(sendGroup());
       // The timer's call is waited for with every other (settled() below); a failure of it surfaces there.
       else lingerTimer ??= setTimeout(() => (lingerSend = sendGroup().catch(() => undefined)), GROUP_LINGER_MS);

@@ -143,9 +143,9 @@ test('the progress line is given the bytes and latency of what was delivered, no
   Progress.prototype.tick = function (bytes: number, records: number, latencyMs: number) {
     ticks.push([bytes, records, latencyMs]);
   };
-  await produceAll([], 'abc\né\n');
+  await produceAll([], Buffer.from([0x61, 0x62, 0x63, 0x0a, 0xc3, 0xa9, 0x0a, 0xff, 0x0a]));
   assert.equal(ticks.length, 1);
   const [bytes, records, latencyMs] = ticks[0]!;
-  assert.deepEqual([bytes, records], [5, 2], 'three bytes and two (é) in two records');
+  assert.deepEqual([bytes, records], [8, 3], 'three bytes, two (é) and three (an invalid byte, sent as U+FFFD) in three records');
   assert.ok(latencyMs > 0);
 });
