@@ -44,6 +44,16 @@ export class AdmissionQueue<Waiting extends Admission> {
     return this.#head === this.#queue.length;
   }
 
+  /** Sends waiting, the one being admitted included. */
+  get length(): number {
+    return this.#queue.length - this.#head;
+  }
+
+  /** The send pushed last, while it waits (or is being admitted); undefined when none waits. */
+  get last(): Waiting | undefined {
+    return this.#head === this.#queue.length ? undefined : this.#queue[this.#queue.length - 1];
+  }
+
   push(waiting: Waiting): void {
     const signal = waiting.signal;
     if (signal !== undefined) {

@@ -1,9 +1,9 @@
 /**
  * A sendBatch's checked records, kept field by field in columns from the call until each is accepted: no object per
  * record while it waits its turn in the submit backlog or for buffer space, nor when it is handed to the delivery
- * settlement, which reads it through one reused object (`lend`). A record becomes a PreparedRecord object of its own
- * only when it takes a rare path (its topic's metadata, a transaction, an explicit partition or a partitioner
- * function).
+ * settlement, which reads it through one reused object (`lend`), nor while it waits for its topic's metadata. A record
+ * becomes a PreparedRecord object of its own only when it takes a rare path (a transaction, an explicit partition or
+ * a partitioner function).
  *
  * Why: the records of a large sendBatch, or of calls queued behind it, wait for hundreds of milliseconds when the
  * producer is the slower side. As one object each they outlived two scavenges, so V8 allocated them straight into
@@ -12,7 +12,8 @@
  * the check-and-serialise step, and the collector 10 % of the main thread.
  *
  * Indexed by position in the call. Besides the checked fields, each record's placement (its topic, partition and
- * send sequence) is kept here once it is placed, for a record that then waits for buffer space (waiting-slice.ts).
+ * send sequence) is kept here once it is placed, for a record that then waits for buffer space (waiting-slice.ts),
+ * and its send sequence alone while it waits for its topic's metadata (a run, waiting-sends.ts).
  *
  * 64 bytes a record: three references (key, value, headers) and 40 bytes of numbers, the topic and the placed topic
  * as slots in the call's own short lists (60 before a string value's UTF-8 length was kept too, 2026-12-04: measured
@@ -246,6 +247,11 @@ export class CallRecords {
     const ints = this.#ints;
     ints[i + PLACED_TOPIC] = this.#placedTopics.slotOf(topic);
     ints[i + PLACED_PARTITION] = partition;
+    this.#doubles[index * DOUBLES + SEQ] = seq;
+  }
+
+  /** Keeps the record's send sequence while it waits for its topic, before it is placed. */
+  keepSeq(index: number, seq: number): void {
     this.#doubles[index * DOUBLES + SEQ] = seq;
   }
 

@@ -119,6 +119,11 @@ export class RecordIntake {
     return this.#closed;
   }
 
+  /** Sends, and runs of a call's records, waiting for the connection or their topic (waiting-sends.ts): for tests. */
+  get waitingForAdmission(): number {
+    return this.#waiting.waiting;
+  }
+
   /** Refuses every record from now on (the producer is closing). */
   close(): void {
     this.#closed = true;
@@ -239,10 +244,21 @@ export class RecordIntake {
     const topicName = call.topicName(position);
     const topic = !this.#workers.started || this.#waiting.has(topicName) ? undefined : this.#registry.get(topicName);
     if (topic === undefined) {
-      // Waiting for the connection or the topic's metadata: the rare path, with a record object.
-      this.#queueFromCall(call, position, seq, settler, signal, now);
+      // Waiting for the connection or the topic's metadata: the rare path. In the call's columns, as one run of its
+      // records to this topic; with transactions, as a record object (waiting-sends.ts says why).
+      if (this.#transactions === undefined) this.#waitInRun(call, position, seq, settler, signal, now, runs);
+      else this.#queueFromCall(call, position, seq, settler, signal, now);
       return;
     }
+    this.#placeOnTopic(call, position, seq, topic, signal, settler, now, runs);
+  }
+
+  /** Places a call's record whose topic is known: its partition, then staged with room or queued for buffer space. */
+  #placeOnTopic(
+    call: CallRecords, position: number, seq: number, topic: TopicInfo, signal: AbortSignal | undefined, settler: Settler,
+    now: number, runs: BudgetRuns<WaitingSlice>,
+  ): void {
+    const topicName = topic.name;
     let partition: number;
     try {
       partition = this.#partitionAt(call, position, topic);
@@ -274,6 +290,46 @@ export class RecordIntake {
       return this.#partition(call.record(position), topic);
     }
     return defaultPartition(call.topicName(position), call.key(position), call.size(position), topic.partitionCount, this.#sticky, topic.available);
+  }
+
+  /**
+   * A call's record that waits for the connection or its topic's metadata: added to the call's run of records
+   * waiting for that topic, or the first of a new run. Its send sequence is kept in the columns meanwhile.
+   */
+  #waitInRun(
+    call: CallRecords, position: number, seq: number, settler: Settler, signal: AbortSignal | undefined, now: number,
+    runs: BudgetRuns<WaitingSlice>,
+  ): void {
+    call.keepSeq(position, seq);
+    const topicName = call.topicName(position);
+    const open = this.#waiting.openRun(topicName, call);
+    if (open !== undefined) {
+      open.records.add(position);
+      return;
+    }
+    const records = this.#slices.take(call);
+    records.add(position);
+    this.#waiting.push({
+      topic: topicName, records, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined,
+      place: (topic) => this.#placeRun(records, topic, settler, signal, runs),
+      fail: (error) => this.#failWaiting(records, settler, error),
+    });
+  }
+
+  /**
+   * A run's topic is known: each of its records is placed in call order, as the call's records are, then those that
+   * had room are handed on. Accepted from now, for the delivery timeout, as an admitted send is.
+   */
+  #placeRun(records: WaitingSlice, topic: TopicInfo, settler: Settler, signal: AbortSignal | undefined, runs: BudgetRuns<WaitingSlice>): void {
+    const call = records.call!;
+    const now = Date.now();
+    for (let i = 0; i < records.length; i++) {
+      const p = records.positionAt(i);
+      this.#placeOnTopic(call, p, call.seq(p), topic, signal, settler, now, runs);
+    }
+    this.#slices.give(records);
+    this.#placed.acceptAll(this.#deliveries, settler, signal, now);
+    runs.flush();
   }
 
   /** A call's record that has to wait for the connection, its topic or its partition's transaction: as a send would. */

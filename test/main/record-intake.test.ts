@@ -260,3 +260,136 @@ test('a send made from inside a custom partitioner is refused, and the call bein
     intake.stopSweep();
   }
 });
+
+/**
+ * A record intake as groupingIntake's, with topic 't' known and 'n' known only once the test says (`learn`), or
+ * failing to load (`refuse`): for a sendBatch's records that wait for their topic's metadata.
+ */
+function metadataIntake() {
+  const budget = new ByteBudget(createControlBlock(), { maxBytes: 1 << 20, maxRecords: 1 << 20 });
+  const handed: string[] = [];
+  const deliveries = {
+    accept: (prepared: PreparedRecord, topic: TopicInfo, partition: number) => {
+      handed.push(`${topic.name}/${partition}:${Buffer.from(prepared.value!).toString()}`);
+    },
+    expire: () => {},
+  } as unknown as Deliveries;
+  const known = new Map<string, TopicInfo>([['t', { index: 0, name: 't', partitionCount: 2, available: [0, 1] }]]);
+  const loads: { resolve: (info: TopicInfo) => void; reject: (error: Error) => void }[] = [];
+  const registry = {
+    get: (name: string) => known.get(name),
+    load: () => new Promise<TopicInfo>((resolve, reject) => loads.push({ resolve, reject })),
+  } as unknown as TopicRegistry;
+  const sends = new SendTracker();
+  const intake = new RecordIntake({
+    options: resolveOptions({ brokers: '127.0.0.1:9' }),
+    budget, deliveries, registry, workers: { started: true }, sends, transactions: undefined,
+    connect: () => Promise.resolve(),
+  });
+  const rejected: string[] = [];
+  const settler: Settler = { resolve: () => {}, reject: (position, error) => rejected.push(`${position}: ${error.name} ${(error as { delivery?: string }).delivery}`) };
+  const learn = () => {
+    known.set('n', { index: 1, name: 'n', partitionCount: 2, available: [0, 1] });
+    for (const load of loads.splice(0)) load.resolve(known.get('n')!);
+  };
+  const refuse = (error: Error) => {
+    for (const load of loads.splice(0)) load.reject(error);
+  };
+  const waiting = () => intake.waitingForAdmission;
+  return { intake, budget, handed, rejected, settler, sends, learn, refuse, waiting };
+}
+
+const turns = async (n: number) => {
+  for (let i = 0; i < n; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+test('a sendBatch\'s records to a topic without metadata wait as one run of their call, then go on in call order; a later send to it goes after them', async () => {
+  const { intake, handed, rejected, settler, learn, waiting } = metadataIntake();
+  try {
+    intake.submitBatch([
+      { topic: 'n', value: 'a', partition: 0 }, { topic: 't', value: 'b', partition: 1 },
+      { topic: 'n', value: 'c', partition: 1 }, { topic: 'n', value: 'd', partition: 0 },
+    ], undefined, settler);
+    assert.deepEqual(handed, ['t/1:b'], 'the record to a known topic is not held up');
+    assert.equal(waiting(), 1, 'three records waiting, as one run of their call');
+    intake.submitOne({ topic: 'n', value: 'e', partition: 0 }, undefined, settler, 0);
+    assert.equal(waiting(), 2, 'the later send waits behind the run');
+    learn();
+    await turns(3);
+    assert.deepEqual(handed.slice(1), ['n/0:a', 'n/0:d', 'n/1:c', 'n/0:e'], 'the run grouped by partition, then the send');
+    assert.equal(waiting(), 0);
+    assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a large sendBatch to a topic without metadata stays one run over its turns; the next call is a run of its own, after it', async () => {
+  const { intake, handed, rejected, settler, learn, waiting } = metadataIntake();
+  try {
+    const count = 2 * SLICE + 5;
+    intake.submitBatch(Array.from({ length: count }, (_, i) => ({ topic: 'n', value: `${i}`, partition: 0 })), undefined, settler);
+    await turns(4); // the submit backlog places a slice per turn
+    assert.equal(waiting(), 1);
+    intake.submitBatch([{ topic: 'n', value: 'next', partition: 0 }], undefined, settler);
+    assert.equal(waiting(), 2);
+    learn();
+    await turns(3);
+    assert.deepEqual(handed, [...Array.from({ length: count }, (_, i) => `n/0:${i}`), 'n/0:next']);
+    assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a run aborted while it waits for metadata fails each record not-sent, holds no bytes, and ends its sends for flush', async () => {
+  const { intake, budget, handed, rejected, settler, sends, learn, waiting } = metadataIntake();
+  try {
+    const controller = new AbortController();
+    intake.submitBatch(['a', 'b', 'c'].map((value) => ({ topic: 'n', value })), controller.signal, settler);
+    assert.equal(sends.open, 3);
+    controller.abort();
+    assert.deepEqual(rejected, ['0: AbortError not-sent', '1: AbortError not-sent', '2: AbortError not-sent']);
+    assert.equal(sends.open, 0, 'flush waits for none of them');
+    assert.equal(budget.bufferedBytes, 0);
+    learn();
+    await turns(3);
+    assert.deepEqual(handed, [], 'nothing of the aborted run is placed once the topic is known');
+    assert.equal(waiting(), 0);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a run whose topic\'s metadata fails to load fails each record with that error; close fails a run still waiting', async () => {
+  const { intake, handed, rejected, settler, sends, refuse } = metadataIntake();
+  try {
+    intake.submitBatch(['a', 'b'].map((value) => ({ topic: 'n', value })), undefined, settler);
+    await turns(1);
+    refuse(new BufferTimeoutError('no metadata for topic n in time'));
+    await turns(3);
+    assert.deepEqual(rejected, ['0: BufferTimeoutError not-sent', '1: BufferTimeoutError not-sent']);
+    rejected.length = 0;
+    intake.submitBatch(['c'].map((value) => ({ topic: 'n', value })), undefined, settler);
+    intake.failPending();
+    assert.deepEqual(rejected, ['0: ProducerClosedError not-sent']);
+    assert.equal(sends.open, 0);
+    assert.deepEqual(handed, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a sendBatch made before connect to a topic the producer never saw is delivered whole, in call order', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1 });
+  try {
+    const results = await producer.sendBatch(records(SLICE + 3));
+    assert.ok(results.every((r) => r.status === 'fulfilled'));
+    const offsets = results.map((r) => (r as PromiseFulfilledResult<{ offset: number }>).value.offset);
+    assert.deepEqual(offsets, offsets.map((_, i) => offsets[0]! + i));
+  } finally {
+    await producer.close({ timeoutMs: 5000 });
+    await broker.close();
+  }
+});
