@@ -136,7 +136,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   const unhealthyForMs = numberOption(options, 'unhealthyForMs', 30_000, 0);
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
-  const counts = { requests: new Map<number, number>(), records: 0, lateFailures: 0, aborted: 0 };
+  const counts = { requests: new Map<string, number>(), records: 0, lateFailures: 0, aborted: 0 };
   /**
    * /healthz's rule: 503 while the latest delivery outcome the service saw is a failure (a record not acknowledged,
    * other than one the producer refused as too large or invalid, or one whose client went away) and no record has
@@ -166,8 +166,13 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   let shuttingDown = false;
   let idle: (() => void) | undefined;
 
-  const count = (status: number): void => {
-    counts.requests.set(status, (counts.requests.get(status) ?? 0) + 1);
+  /**
+   * A 503 says which limit refused the request (`reason`): the service's own (`max_concurrent_requests`) or the
+   * producer's (`buffer_full`). Under one `code="503"` an operator could not tell which limit to raise.
+   */
+  const count = (status: number, reason?: 'max_concurrent_requests' | 'buffer_full'): void => {
+    const labels = reason === undefined ? `code="${status}"` : `code="${status}",reason="${reason}"`;
+    counts.requests.set(labels, (counts.requests.get(labels) ?? 0) + 1);
   };
 
   async function produce(req: http.IncomingMessage, res: http.ServerResponse, topic: string, url: URL): Promise<void> {
@@ -195,7 +200,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
         return answer(res, status, { accepted, total: records.length, error: `line ${accepted + 1}: ${refusal.message}` });
       }
       if (accepted < records.length) {
-        count(503);
+        count(503, 'buffer_full');
         return answer(res, 503, { accepted, total: records.length, error: 'the buffer is full: resend from `accepted`' }, { 'retry-after': retryAfter });
       }
       count(202);
@@ -243,7 +248,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       // lines after it were sent, so it is no place to resend from. Otherwise, when nothing of the failed part was
       // written, the client may resend from `notSentFrom` without duplicating anything.
       const status = refused ?? (onlyNotSent ? 503 : 502);
-      count(status);
+      count(status, status === 503 ? 'buffer_full' : undefined);
       return answer(res, status, { delivered, notSentFrom, failures }, status === 503 ? { 'retry-after': retryAfter } : {});
     } finally {
       res.off('close', onClose);
@@ -266,7 +271,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       '# TYPE ingest_late_failures_total counter', `ingest_late_failures_total ${counts.lateFailures}`,
       '# TYPE ingest_aborted_requests_total counter', `ingest_aborted_requests_total ${counts.aborted}`,
       '# TYPE ingest_requests_total counter',
-      ...[...counts.requests].map(([status, n]) => `ingest_requests_total{code="${status}"} ${n}`),
+      ...[...counts.requests].map(([labels, n]) => `ingest_requests_total{${labels}} ${n}`),
       '# TYPE nodejs_eventloop_delay_p99_seconds gauge', `nodejs_eventloop_delay_p99_seconds ${Math.max(0, delay.percentile(99) / 1e9 - DELAY_RESOLUTION_MS / 1e3)}`,
     ];
     res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4' });
@@ -301,7 +306,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     // Each request under way holds its body until it is answered: without a limit, memory grew with the number of
     // clients, past any bound. Refused before its body is read, and the connection closed rather than drained.
     if (producing >= maxConcurrent) {
-      count(503);
+      count(503, 'max_concurrent_requests');
       return answer(res, 503, { error: `${maxConcurrent} requests are under way: try again later` }, { 'retry-after': retryAfter, connection: 'close' });
     }
     producing++;

@@ -145,6 +145,8 @@ test('a full buffer: 503 with Retry-After and where to resend from; accept mode 
     const accept = await fetch(`${url}/topics/t?ack=accept`, { method: 'POST', body: ndjson({ value }) });
     assert.equal(accept.status, 503);
     assert.deepEqual(await accept.json(), { accepted: 0, total: 1, error: 'the buffer is full: resend from `accepted`' });
+    // Both 503s are the producer's limit, counted apart from the request limit's (they shared `code="503"`).
+    assert.match(await (await fetch(`${url}/metrics`)).text(), /^ingest_requests_total\{code="503",reason="buffer_full"\} 2$/m);
   } finally {
     await full.shutdown(500);
     await stalled.close();
@@ -239,6 +241,9 @@ test('beyond maxConcurrentRequests under way: 503 with Retry-After at once, the 
       req.flushHeaders();
     });
     assert.equal(unread, 503);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^ingest_requests_total\{code="503",reason="max_concurrent_requests"\} 2$/m);
+    assert.doesNotMatch(metrics, /buffer_full/);
     release();
     assert.deepEqual([(await first).status, (await second).status], [200, 200]);
     // The released slots are free again.
