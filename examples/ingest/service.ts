@@ -221,10 +221,14 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       const failures: { index: number; error: string; delivery: string }[] = [];
       let notSentFrom = -1;
       let onlyNotSent = true;
+      let sentAfter = false;
       let refused: number | undefined;
       let cause: unknown;
       results.forEach((result, index) => {
-        if (result.status === 'fulfilled') return;
+        if (result.status === 'fulfilled') {
+          if (notSentFrom >= 0) sentAfter = true;
+          return;
+        }
         const reason = result.reason as Error & { delivery?: string; code?: string };
         // The producer refuses such a record before it is sent, and its error carries no `delivery`: it was reported
         // `unknown`, and the client could not tell that nothing of it was written.
@@ -245,8 +249,12 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
         return answer(res, 200, { delivered });
       }
       // A refused line fails the same way when resent (413 or 400, as in accept mode, never a 503 to retry), and the
-      // lines after it were sent, so it is no place to resend from. Otherwise, when nothing of the failed part was
-      // written, the client may resend from `notSentFrom` without duplicating anything.
+      // lines after it were sent, so it is no place to resend from. Resending from `notSentFrom` must neither write a
+      // record twice nor leave one out: every record before it was delivered (or refused), none from it on written.
+      // It was the first `not-sent` failure whatever surrounded it: a record delivered after it (or an `unknown` one,
+      // perhaps written) was sent twice, and an `unknown` one before it, perhaps never written, was left out. -1 when
+      // there is no such place.
+      if (!onlyNotSent || sentAfter) notSentFrom = -1;
       const status = refused ?? (onlyNotSent ? 503 : 502);
       count(status, status === 503 ? 'buffer_full' : undefined);
       return answer(res, status, { delivered, notSentFrom, failures }, status === 503 ? { 'retry-after': retryAfter } : {});

@@ -153,6 +153,29 @@ test('a full buffer: 503 with Retry-After and where to resend from; accept mode 
   }
 });
 
+test('notSentFrom: resending from it writes nothing twice and leaves nothing out, else it is -1', async () => {
+  // Each line's `r` is its outcome: delivered, or failed with that `delivery`.
+  const svc = createIngestService({
+    sendBatch: async (records) => records.map((record): PromiseSettledResult<unknown> => {
+      const { r } = JSON.parse(String(record.value)) as { r: string };
+      return r === 'ok' ? { status: 'fulfilled', value: undefined } : { status: 'rejected', reason: Object.assign(new Error(r), { code: 'ERR_DELIVERY_TIMEOUT', delivery: r }) };
+    }),
+    close: async () => undefined,
+  });
+  const url = await listen(svc);
+  try {
+    // It was the first not-sent failure: resending from 1 in the second case wrote record 2 twice, perhaps; in the
+    // third it left record 0 out, perhaps; in the fourth it wrote record 1 twice.
+    const cases = [[['ok', 'not-sent', 'not-sent'], 503, 1], [['ok', 'not-sent', 'unknown'], 502, -1], [['unknown', 'not-sent'], 502, -1], [['not-sent', 'ok'], 503, -1]] as const;
+    for (const [outcomes, status, notSentFrom] of cases) {
+      const res = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson(...outcomes.map((r) => ({ r }))) });
+      assert.deepEqual([res.status, ((await res.json()) as { notSentFrom: number }).notSentFrom], [status, notSentFrom], outcomes.join());
+    }
+  } finally {
+    await svc.shutdown(1000);
+  }
+});
+
 test('a client that goes away: its waiting records are never sent and the buffer waiters are released', { timeout: 60_000 }, async () => {
   const stalled = await FakeBroker.start(1);
   const small = new Producer({ brokers: [stalled.address], workers: 1, maxBufferedBytes: 8192, bufferTimeoutMs: 30_000, lingerMs: 0 });
