@@ -346,11 +346,15 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       server.closeAllConnections();
     }
     await closed;
-    // What was accepted (ack=accept) goes out before the deadline or is reported failed by close.
-    await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
-    // After close, which reports the accepted records it failed through this listener: nothing is left to count.
-    producer.off?.('deliveryError', onDeliveryError);
-    delay.disable();
+    try {
+      // What was accepted (ack=accept) goes out before the deadline or is reported failed by close.
+      await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
+    } finally {
+      // After close, which reports the accepted records it failed through this listener: nothing is left to count.
+      // Even when close rejects: the listener and the histogram held on to a service that had shut down.
+      producer.off?.('deliveryError', onDeliveryError);
+      delay.disable();
+    }
   }
 
   return { server, shutdown };

@@ -466,7 +466,7 @@ test('an option that is not a whole number in range is refused at once, naming i
   }
 });
 
-test('shutdown removes the deliveryError listener it added to the producer', async () => {
+test('shutdown removes the deliveryError listener it added to the producer, even when close rejects', async () => {
   const listeners = new Set<unknown>();
   const stub = {
     sendBatch: async () => [],
@@ -478,5 +478,10 @@ test('shutdown removes the deliveryError listener it added to the producer', asy
   assert.equal(listeners.size, 1);
   await listen(stubService);
   await stubService.shutdown(1000);
+  assert.equal(listeners.size, 0);
+  // A close that rejects skipped the removal.
+  const closeFails = createIngestService({ ...stub, close: async () => Promise.reject(new Error('close failed')) });
+  await listen(closeFails);
+  await assert.rejects(closeFails.shutdown(1000), /close failed/);
   assert.equal(listeners.size, 0);
 });
