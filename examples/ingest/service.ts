@@ -33,7 +33,11 @@ export interface IngestProducer {
   close(options: { timeoutMs: number }): Promise<void>;
   /** Takes a record without waiting, or says no; without it `ack=accept` is answered 501. */
   trySend?(record: ProducerRecord): boolean;
-  /** For /metrics; without it only the service's own counters are reported. */
+  /**
+   * For /metrics; without it only the service's own counters are reported. For /healthz too: a rise in its
+   * `recordsSent` is the only sign that a record taken by `trySend` was delivered, so without it a failure is ended
+   * only by an acknowledged request or `unhealthyForMs`.
+   */
   metrics?(): ProducerMetrics;
   /** A record taken by `trySend` failed; without it such failures are neither counted nor seen by /healthz. */
   on?(event: 'deliveryError', listener: (error: unknown) => void): unknown;
