@@ -27,7 +27,8 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   let tooLong = false;
   let skipped = 0;
   let number = 0;
-  let start = true;
+  /** The input's first bytes while they may still be a byte order mark; undefined once it is dropped or ruled out. */
+  let head: Buffer | undefined = Buffer.alloc(0);
   const finish = (): Line => {
     number++;
     if (tooLong) {
@@ -64,10 +65,16 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   };
   for await (const chunk of input) {
     let data = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (start) {
-      // The mark may arrive split over chunks: too rare to handle for a terminal's or a file's first read.
-      if (data.length >= BOM.length && data.subarray(0, BOM.length).equals(BOM)) data = data.subarray(BOM.length);
-      start = data.length === 0;
+    if (head !== undefined) {
+      // The mark may arrive split over chunks (a writer whose first write is one or two bytes): its first bytes are held until
+      // the mark is whole or ruled out.
+      data = Buffer.concat([head, data]);
+      if (data.length < BOM.length && data.equals(BOM.subarray(0, data.length))) {
+        head = data;
+        continue;
+      }
+      if (data.subarray(0, BOM.length).equals(BOM)) data = data.subarray(BOM.length);
+      head = undefined;
     }
     let from = 0;
     for (let end = data.indexOf(LF, from); end >= 0; end = data.indexOf(LF, from)) {
@@ -78,5 +85,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
     // Copied: a short rest of a large chunk would keep all of the chunk alive until its line ends.
     if (from < data.length) take(Buffer.from(data.subarray(from)));
   }
+  // Input that ended within what could have been a mark: those bytes are its only line.
+  if (head !== undefined && head.length > 0) take(head);
   if (held > 0 || tooLong) yield finish();
 }

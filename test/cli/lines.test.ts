@@ -28,6 +28,17 @@ test('a UTF-8 byte order mark at the start of the input is dropped; one later is
   assert.deepEqual(texts(await linesOf([Buffer.alloc(0), Buffer.from(`${bom}x`)])), ['x'], 'an empty first chunk is not the start');
 });
 
+test('a byte order mark split over the first chunks is dropped; bytes that only start like one are kept', async () => {
+  const b = (...bytes: (number | string)[]): Buffer => Buffer.concat(bytes.map((x) => (typeof x === 'string' ? Buffer.from(x) : Buffer.from([x]))));
+  assert.deepEqual(texts(await linesOf([b(0xef), b(0xbb, 0xbf, 'a\n')])), ['a']);
+  assert.deepEqual(texts(await linesOf([b(0xef), b(0xbb), b(0xbf, 'b')])), ['b']);
+  assert.deepEqual(texts(await linesOf([b(0xef, 0xbb), Buffer.alloc(0), b(0xbf)])), [], 'the mark alone is no line');
+  const kept = await linesOf([b(0xef), b(0xbb), b('c\n')]);
+  assert.deepEqual(kept.map((l) => [l.text, l.bytes]), [['\uFFFDc', 3]], '0xEF 0xBB then no 0xBF: all three bytes are the line');
+  assert.deepEqual((await linesOf([b(0xef), b('d')])).map((l) => l.bytes), [2]);
+  assert.deepEqual((await linesOf([b(0xef, 0xbb)])).map((l) => l.bytes), [2], 'input that ends within a mark keeps its bytes');
+});
+
 test('a line and a character split over chunks are put back together', async () => {
   const euro = Buffer.from('€'); // three bytes
   const lines = await linesOf([Buffer.from('ab'), Buffer.concat([Buffer.from('c'), euro.subarray(0, 1)]), euro.subarray(1), Buffer.from('\r'), Buffer.from('\nz')]);
