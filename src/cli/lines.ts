@@ -26,13 +26,15 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   /** Bytes of the current line beyond maxBytes were seen: it is skipped to its end, its bytes only counted. */
   let tooLong = false;
   let skipped = 0;
+  /** Whether the last byte of the current line so far is a `\r`: a too-long line's length is told without it. */
+  let endsInCR = false;
   let number = 0;
   /** The input's first bytes while they may still be a byte order mark; undefined once it is dropped or ruled out. */
   let head: Buffer | undefined = Buffer.alloc(0);
   const finish = (): Line => {
     number++;
     if (tooLong) {
-      const line: Line = { number, text: '', bytes: skipped, tooLong: true };
+      const line: Line = { number, text: '', bytes: endsInCR ? skipped - 1 : skipped, tooLong: true };
       tooLong = false;
       skipped = 0;
       return line;
@@ -46,6 +48,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   };
   /** Adds a piece of the current line, or only counts it once the line is too long to keep. */
   const take = (piece: Buffer): void => {
+    if (piece.length > 0) endsInCR = piece[piece.length - 1] === CR;
     if (tooLong) {
       skipped += piece.length;
       return;

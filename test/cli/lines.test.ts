@@ -53,3 +53,10 @@ test('a line longer than maxBytes is reported once with its length and skipped t
   assert.deepEqual(texts(await linesOf(['y'.repeat(101)], 100)), ['<101 bytes>'], 'one byte too many, at the end of the input');
   assert.deepEqual(texts(await linesOf([`${'y'.repeat(100)}\r\n`], 100)), ['y'.repeat(100)], 'the \\r of CRLF is not counted');
 });
+
+test('a too-long line ended by CRLF is reported with its length without the \\r, as a line that is kept is', async () => {
+  assert.deepEqual(texts(await linesOf([`${'y'.repeat(101)}\r\nok\n`], 100)), ['<101 bytes>', 'ok']);
+  assert.deepEqual(texts(await linesOf(['y'.repeat(150), '\r', '\nok\r\n'], 100)), ['<150 bytes>', 'ok'], 'the \\r in a chunk of its own');
+  assert.deepEqual(texts(await linesOf([`${'y'.repeat(150)}\r`], 100)), ['<150 bytes>'], 'at the end of the input, as a kept line drops it there');
+  assert.deepEqual(texts(await linesOf([`${'y'.repeat(150)}\rz\n`], 100)), ['<152 bytes>'], 'a \\r inside the line counts');
+});
