@@ -5,7 +5,7 @@
  * status is 1 if anything failed. Blank lines are skipped. Lines go out in groups, each sent at most GROUP_LINGER_MS
  * after its first line arrived; SIGINT or SIGTERM stops reading, and what was read is still sent.
  */
-import { addAbortSignal, type Readable } from 'node:stream';
+import { addAbortSignal, Readable } from 'node:stream';
 import { Producer } from '../main/index.js';
 import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
@@ -179,10 +179,9 @@ export async function runProduce(
     // A signal during the connection (an unreachable cluster is waited for up to bufferTimeoutMs) ends it too.
     await untilAborted(producer.connect(), stop.signal, 'interrupted while connecting');
     progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed} failed`);
-    // The signal ends the reading by destroying the input (a pending read of stdin would hold the process open); the
-    // lines read before it are still sent.
-    if (!stop.signal.aborted) addAbortSignal(stop.signal, input as Readable);
-    const lineReader = readLines(stop.signal.aborted ? [] : input as AsyncIterable<Buffer | string>, maxLineBytes);
+    // The signal ends the reading (a pending read of stdin would hold the process open); the lines read before it
+    // are still sent.
+    const lineReader = readLines(stop.signal.aborted ? [] : untilSignal(input, stop.signal), maxLineBytes);
     for await (const { number: line, text, bytes, tooLong } of ignoreAbort(lineReader, stop.signal)) {
       // A group the timer sent counts against MAX_OUTSTANDING as any other: nothing more is read until the calls
       // under way are fewer (without this wait, input slower than a full group per linger was read unbounded).
@@ -221,6 +220,44 @@ export async function runProduce(
   const stopped = stop.signal.aborted ? ' (interrupted: stopped reading)' : '';
   err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${stopped}\n`);
   return failed > 0 || stop.signal.aborted ? 1 : 0;
+}
+
+/**
+ * The chunks of `input` until `signal` aborts. A Node Readable is destroyed then, as stdin must be. Any other
+ * NodeJS.ReadableStream (the type asks only for its methods, not for a Readable; addAbortSignal failed on such an
+ * input at the signal, calling the destroy() it need not have) is read through its async iterator, ended by return().
+ */
+function untilSignal(input: NodeJS.ReadableStream, signal: AbortSignal): AsyncIterable<Buffer | string> {
+  return input instanceof Readable ? addAbortSignal(signal, input) : iterateUntil(input, signal);
+}
+
+/**
+ * The items of `iterable` until `signal` aborts, when its iterator's return() is called but not waited for: an async
+ * generator's return() waits behind its pending next(), which may never settle.
+ */
+async function* iterateUntil<T>(iterable: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+  const iterator = iterable[Symbol.asyncIterator]();
+  let stopWaiting = (): void => undefined;
+  const onAbort = (): void => stopWaiting();
+  signal.addEventListener('abort', onAbort, { once: true });
+  let ended = false;
+  try {
+    while (!signal.aborted) {
+      const next = await new Promise<IteratorResult<T> | undefined>((resolve, reject) => {
+        stopWaiting = () => resolve(undefined);
+        iterator.next().then(resolve, reject);
+      });
+      if (next === undefined) break;
+      if (next.done === true) {
+        ended = true;
+        break;
+      }
+      yield next.value;
+    }
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+    if (!ended) iterator.return?.().catch(() => undefined);
+  }
 }
 
 /** The lines, until `signal` aborts: the abort's destruction of the input ends them, as the input's end would. */

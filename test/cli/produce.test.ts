@@ -4,6 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
 import { runProduce } from '../../src/cli/produce.js';
 import { Producer } from '../../src/main/index.js';
@@ -93,8 +94,8 @@ test('SIGINT while the broker answers nothing: close ends the wait within its ti
   assert.match(report, /0 records delivered to t, 3 failed \(interrupted: stopped reading\)/);
 });
 
-/** Runs produce over `input` against a stand-in producer that delivers everything; what it sent and reported. */
-async function produceAll(argv: string[], input: string | Buffer): Promise<{ values: string[]; report: string; status: number }> {
+/** A stand-in producer that delivers everything, until restore(); `values` are those it was given. */
+function deliverAll(): { values: string[]; restore: () => void } {
   const { connect, sendBatch, close } = Producer.prototype;
   const values: string[] = [];
   Producer.prototype.connect = async () => undefined;
@@ -103,6 +104,55 @@ async function produceAll(argv: string[], input: string | Buffer): Promise<{ val
     values.push(...records.map((r) => r.value));
     return { failures: [] };
   }) as unknown as typeof Producer.prototype.sendBatch;
+  return { values, restore: () => Object.assign(Producer.prototype, { connect, sendBatch, close }) };
+}
+
+/** A NodeJS.ReadableStream that is no Readable, as the type allows: its methods but no destroy(); only `chunks` is read. */
+function iteratorOnly(chunks: AsyncIterableIterator<string>): NodeJS.ReadableStream {
+  const unused = (): never => assert.fail('only the async iterator is read');
+  return Object.assign(new EventEmitter(), {
+    readable: true, read: unused, setEncoding: unused, pause: unused, resume: unused, isPaused: unused, pipe: unused,
+    unpipe: unused, unshift: unused, wrap: unused, [Symbol.asyncIterator]: () => chunks,
+  });
+}
+
+test('an input that is a NodeJS.ReadableStream but no Readable is read to its end, lines split over chunks included', { timeout: 10_000 }, async (t) => {
+  const { values, restore } = deliverAll();
+  t.after(restore);
+  const chunks = (async function* () {
+    yield 'a\nb';
+    yield '\nc\n';
+  })();
+  assert.equal(await runProduce(['--topic', 't', '--brokers', '127.0.0.1:1'], iteratorOnly(chunks), new PassThrough(), new PassThrough() as unknown as NodeJS.WriteStream), 0);
+  assert.deepEqual(values, ['a', 'b', 'c']);
+});
+
+test('SIGINT with an input that is a NodeJS.ReadableStream but no Readable: the reading ends by its iterator\'s return(), without an error', { timeout: 10_000 }, async (t) => {
+  const { values, restore } = deliverAll();
+  t.after(restore);
+  // Two lines, then a wait for more that never ends, as a terminal's.
+  let returned = false;
+  let given = false;
+  const chunks: AsyncIterableIterator<string> = {
+    next: async () => (given ? new Promise(() => undefined) : ((given = true), { done: false, value: 'a\nb\n' })),
+    return: async () => ((returned = true), { done: true, value: undefined }),
+    [Symbol.asyncIterator]: () => chunks,
+  };
+  const err = new PassThrough();
+  let report = '';
+  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1'], iteratorOnly(chunks), new PassThrough(), err as unknown as NodeJS.WriteStream);
+  while (values.length < 2) await new Promise((resolve) => setTimeout(resolve, 5));
+  process.emit('SIGINT');
+  assert.equal(await run, 1);
+  assert.deepEqual(values, ['a', 'b']);
+  assert.ok(returned, 'the iterator\'s return() was called');
+  assert.match(report, /2 records delivered to t, 0 failed \(interrupted: stopped reading\)/);
+});
+
+/** Runs produce over `input` against a stand-in producer that delivers everything; what it sent and reported. */
+async function produceAll(argv: string[], input: string | Buffer): Promise<{ values: string[]; report: string; status: number }> {
+  const { values, restore } = deliverAll();
   const stdin = new PassThrough();
   const err = new PassThrough();
   let report = '';
@@ -113,7 +163,7 @@ async function produceAll(argv: string[], input: string | Buffer): Promise<{ val
     const status = await run;
     return { values, report, status };
   } finally {
-    Object.assign(Producer.prototype, { connect, sendBatch, close });
+    restore();
   }
 }
 
