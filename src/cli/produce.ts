@@ -256,7 +256,12 @@ async function* iterateUntil<T>(iterable: AsyncIterable<T>, signal: AbortSignal)
     }
   } finally {
     signal.removeEventListener('abort', onAbort);
-    if (!ended) iterator.return?.().catch(() => undefined);
+    // Through Promise.resolve, in a try: an iterator's return() may answer synchronously, or throw.
+    try {
+      if (!ended) void Promise.resolve(iterator.return?.()).catch(() => undefined);
+    } catch {
+      // It cannot stop: nothing more is read from it either way.
+    }
   }
 }
 
