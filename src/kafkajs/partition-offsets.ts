@@ -16,14 +16,16 @@
 import { FailureSettler, type DeliveredMetadata } from '../main/settlers.js';
 
 /**
- * One partition a call wrote to: the lowest offset of its records there, the log append time of the batch that
- * holds it (-1 on a CreateTime topic), and the position of the first of them.
+ * One partition a call wrote to: the lowest offset of its records there, the log append time (-1 on a CreateTime
+ * topic) and log start offset (-1 if not answered) that the batch holding it was answered with, and the position of
+ * the first of them. Both come from that one answer, as KafkaJS's entry does from its one batch's.
  */
 export interface PartitionOffset {
   readonly topic: string;
   readonly partition: number;
   offset: number;
   logAppendTime: number;
+  logStartOffset: number;
   first: number;
 }
 
@@ -46,6 +48,7 @@ export class PartitionOffsets extends FailureSettler {
     if (offset >= 0 ? lowest < 0 || offset < lowest : lowest === Infinity) {
       entry.offset = offset;
       entry.logAppendTime = metadata.logAppendTime;
+      entry.logStartOffset = metadata.logStartOffset;
     }
     if (position < entry.first) entry.first = position;
     super.resolve(position, metadata);
@@ -67,7 +70,7 @@ export class PartitionOffsets extends FailureSettler {
     }
     let entry = byPartition[partition];
     if (entry === undefined) {
-      entry = { topic, partition, offset: Infinity, logAppendTime: -1, first: Infinity };
+      entry = { topic, partition, offset: Infinity, logAppendTime: -1, logStartOffset: -1, first: Infinity };
       byPartition[partition] = entry;
       this.#entries.push(entry);
     }

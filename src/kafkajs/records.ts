@@ -14,9 +14,8 @@ import type { PartitionOffset } from './partition-offsets.js';
 import { refuse } from './refuse.js';
 import type { IHeaders, Message, ProducerBatch, RecordMetadata, TopicMessages } from './types.js';
 
-/** KafkaJS's code for "no error" and its string for a time or offset the answer did not carry. */
+/** KafkaJS's code for "no error". */
 const NO_ERROR = 0;
-const UNKNOWN = '-1';
 
 /** Refuses a per-call setting that differs from the producer's; a left-out one means the producer's. */
 export function checkCallSettings(batch: ProducerBatch, producer: ResolvedOptions): void {
@@ -100,16 +99,16 @@ function toHeaders(headers: IHeaders): RecordHeaders {
 
 /** One entry per topic-partition the call wrote to, in the order given (PartitionOffsets), with its first offset. */
 export function toRecordMetadata(
-  partitions: readonly Pick<PartitionOffset, 'topic' | 'partition' | 'offset' | 'logAppendTime'>[],
+  partitions: readonly Pick<PartitionOffset, 'topic' | 'partition' | 'offset' | 'logAppendTime' | 'logStartOffset'>[],
 ): RecordMetadata[] {
-  return partitions.map(({ topic, partition, offset, logAppendTime }) => ({
+  return partitions.map(({ topic, partition, offset, logAppendTime, logStartOffset }) => ({
     topicName: topic,
     partition,
     errorCode: NO_ERROR,
     baseOffset: String(offset),
-    // As the broker answered it: -1 unless the topic uses LogAppendTime.
+    // As the broker answered them: -1 unless the topic uses LogAppendTime; -1 where the answer had no log start
+    // offset (Produce before v5), KafkaJS's string for one it was not sent.
     logAppendTime: String(logAppendTime),
-    // ringkafka's workers do not hand the log start offset on.
-    logStartOffset: UNKNOWN,
+    logStartOffset: String(logStartOffset),
   }));
 }

@@ -57,7 +57,9 @@ export class Deliveries {
    * The metadata lent to each delivered record's settler, refilled for the next (settlers.ts): a settler that needs
    * none, like a sendBatch's with `results: 'failures'`, then costs no allocation per record.
    */
-  readonly #delivered: { -readonly [K in keyof DeliveredMetadata]: DeliveredMetadata[K] } = { topic: '', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1 };
+  readonly #delivered: { -readonly [K in keyof DeliveredMetadata]: DeliveredMetadata[K] } = {
+    topic: '', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1, logStartOffset: -1,
+  };
   readonly #signals: SignalWatch;
   recordsSent = 0;
   bytesSent = 0;
@@ -299,8 +301,12 @@ export class Deliveries {
     const failure = completion.kind === CompletionKind.failed ? failureFor(completion) : undefined;
     const topic = this.#context.registry.byIndex(completion.topicIndex)?.name ?? '';
     let bytes = 0;
-    // The batch's, so set once for all its records: the worker's answer says -1 for CreateTime (src/workers/append-times.ts).
-    if (delivered) this.#delivered.logAppendTime = completion.timestamp;
+    // The batch's, so set once for all its records: the worker's answer says -1 for CreateTime (src/workers/append-times.ts),
+    // and -1 for a log start offset the broker did not send.
+    if (delivered) {
+      this.#delivered.logAppendTime = completion.timestamp;
+      this.#delivered.logStartOffset = completion.logStartOffset;
+    }
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       bytes += t.size[id]!;

@@ -7,13 +7,19 @@
 import type { RecordFailure, RecordMetadata, SendBatchFailures } from './types.js';
 
 /**
- * What a delivered record's settler is lent: its RecordMetadata, and the log append time its batch was answered
- * with. Not in RecordMetadata, whose `timestamp` already is the broker's time on a LogAppendTime topic: only this
- * package's KafkaJS layer, which reports it per partition as KafkaJS does, needs to know which kind it is.
+ * What a delivered record's settler is lent: its RecordMetadata, and the log append time and log start offset its
+ * batch was answered with. Not in RecordMetadata, whose `timestamp` already is the broker's time on a LogAppendTime
+ * topic: only this package's KafkaJS layer, which reports both per partition as KafkaJS does, needs them. Kept out
+ * of the copies settlers make (copyOf), so a record's result costs no more for them.
  */
 export interface DeliveredMetadata extends RecordMetadata {
   /** The broker's append time for the record's batch on a LogAppendTime topic; -1 on a CreateTime topic. */
   readonly logAppendTime: number;
+  /**
+   * The partition's log start offset (its earliest offset still kept) in the answer for the record's batch; -1 when
+   * the answer had none (Produce before v5, or acks 0).
+   */
+  readonly logStartOffset: number;
 }
 
 /**

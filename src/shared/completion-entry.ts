@@ -3,11 +3,15 @@
  * carrying the ids of the records it settles.
  *
  *   Completion => kind:u8 pad:u8 topicIndex:u16 partition:i32 errorCode:i32 recordCount:u32
- *                 baseOffset:f64 timestamp:f64 messageLength:u32 recordId:u32{recordCount} message:utf8
+ *                 baseOffset:f64 timestamp:f64 logStartOffset:f64 messageLength:u32 recordId:u32{recordCount}
+ *                 message:utf8
  *
- * kind: delivered (offsets base..base+n-1), failed (errorCode is a Kafka error code, or one of ClientErrorCode
- * below, message says more), dropped (records cancelled on the main thread before sealing: their ids come back so
- * the main thread may reuse them).
+ * kind: delivered (offsets base..base+n-1; timestamp is the broker's append time for the batch, or -1 for each
+ * record's own; logStartOffset is the partition's log start offset in the broker's answer, -1 where it sent none),
+ * failed (errorCode is a Kafka error code, or one of ClientErrorCode below, message says more), dropped (records
+ * cancelled on the main thread before sealing: their ids come back so the main thread may reuse them).
+ *
+ * The per-batch fields live in the entry's fixed part, not beside each record id: one entry settles a whole batch.
  */
 import { readF64, readI32, readU16, readU32 } from './record-entry.js';
 
@@ -33,6 +37,7 @@ export interface Completion {
   readonly errorCode: number;
   readonly baseOffset: number;
   readonly timestamp: number;
+  readonly logStartOffset: number;
   readonly message: string;
   readonly recordIds: Uint32Array;
 }
@@ -46,8 +51,9 @@ const CompletionOffset = {
   recordCount: 12,
   baseOffset: 16,
   timestamp: 24,
-  messageLength: 32,
-  recordIds: 36,
+  logStartOffset: 32,
+  messageLength: 40,
+  recordIds: 44,
 } as const;
 
 /** Fixed part of a completion entry: everything before the record ids. */
@@ -82,6 +88,7 @@ export function writeCompletion(
   view.setUint32(CompletionOffset.recordCount, recordCount, true);
   view.setFloat64(CompletionOffset.baseOffset, head.baseOffset, true);
   view.setFloat64(CompletionOffset.timestamp, head.timestamp, true);
+  view.setFloat64(CompletionOffset.logStartOffset, head.logStartOffset, true);
   view.setUint32(CompletionOffset.messageLength, messageBytes?.length ?? 0, true);
   let at = CompletionOffset.recordIds;
   for (let i = 0; i < recordCount; i++, at += RECORD_ID_BYTES) view.setUint32(at, recordIds[i]!, true);
@@ -102,6 +109,7 @@ export function readCompletion(bytes: Uint8Array, offset: number): Completion {
     errorCode: readI32(bytes, offset + CompletionOffset.errorCode),
     baseOffset: readF64(bytes, offset + CompletionOffset.baseOffset),
     timestamp: readF64(bytes, offset + CompletionOffset.timestamp),
+    logStartOffset: readF64(bytes, offset + CompletionOffset.logStartOffset),
     message: messageLength === 0 ? '' : textDecoder.decode(bytes.subarray(messageStart, messageStart + messageLength)),
     recordIds,
   };

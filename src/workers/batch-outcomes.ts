@@ -69,7 +69,12 @@ export class BatchOutcomes {
     this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
     if (verdict.action === 'deliver') {
       completions.publish(
-        { ...this.#head(p, CompletionKind.delivered, 0), baseOffset: outcome.baseOffset, timestamp: this.#appendTimes.forDelivered(p.topic.name, batch, outcome.logAppendTimeMs, outcome.errorCode) },
+        {
+          ...this.#head(p, CompletionKind.delivered, 0),
+          baseOffset: outcome.baseOffset,
+          timestamp: this.#appendTimes.forDelivered(p.topic.name, batch, outcome.logAppendTimeMs, outcome.errorCode),
+          logStartOffset: outcome.logStartOffset,
+        },
         batch.recordIds,
       );
       // Answered, so written in full: no socket holds the bytes any more (with acks=0 nothing tells us that).
@@ -115,7 +120,7 @@ export class BatchOutcomes {
   }
 
   #head(p: PartitionState, kind: CompletionKindValue, errorCode: number) {
-    return { kind, topicIndex: p.topic.index, partition: p.partition, errorCode, baseOffset: -1, timestamp: -1 };
+    return { kind, topicIndex: p.topic.index, partition: p.partition, errorCode, baseOffset: -1, timestamp: -1, logStartOffset: -1 };
   }
 
   #partitionOf(outgoing: Outgoing): PartitionState {

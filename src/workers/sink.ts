@@ -29,6 +29,8 @@ export interface PartitionOutcome {
   readonly errorCode: number;
   readonly baseOffset: number;
   readonly logAppendTimeMs: number;
+  /** The partition's log start offset as answered (Produce v5+), -1 when the answer has none. */
+  readonly logStartOffset: number;
   readonly errorMessage: string | null;
 }
 
@@ -61,7 +63,7 @@ const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Why a decoded Produce answer cannot be true, or undefined: a success must carry an offset (0..2^53, so it is
- * reported exactly) and a timestamp of -1 or 0..2^53; a throttle time is never negative.
+ * reported exactly), and a timestamp and a log start offset of -1 or 0..2^53; a throttle time is never negative.
  */
 function impossibleAnswer(response: ProduceResponse): string | undefined {
   if (response.throttleTimeMs < 0) return `negative throttle_time_ms ${response.throttleTimeMs}`;
@@ -70,6 +72,7 @@ function impossibleAnswer(response: ProduceResponse): string | undefined {
       if (p.errorCode !== 0) continue;
       if (p.baseOffset < 0n || p.baseOffset > MAX_OFFSET) return `partition ${p.index} succeeded at base_offset ${p.baseOffset}`;
       if (p.logAppendTimeMs < -1n || p.logAppendTimeMs > MAX_OFFSET) return `partition ${p.index} has log_append_time_ms ${p.logAppendTimeMs}`;
+      if (p.logStartOffset < -1n || p.logStartOffset > MAX_OFFSET) return `partition ${p.index} has log_start_offset ${p.logStartOffset}`;
     }
   }
   return undefined;
@@ -139,7 +142,7 @@ export class Sink {
       if (this.#settings.acks === 0) {
         // acks=0: the broker sends no response at all; written is all we will ever know.
         await connection.send(Produce, request, { sizeHint, maxVersion });
-        for (const item of outgoing) this.#events.answered(item, { errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, errorMessage: null });
+        for (const item of outgoing) this.#events.answered(item, { errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null });
         return;
       }
       response = await connection.request(Produce, request, { sizeHint, maxVersion });
@@ -201,6 +204,7 @@ export class Sink {
         errorCode: p.errorCode,
         baseOffset: Number(p.baseOffset),
         logAppendTimeMs: Number(p.logAppendTimeMs),
+        logStartOffset: Number(p.logStartOffset),
         errorMessage: p.errorMessage,
       });
     }

@@ -41,6 +41,8 @@ export interface PartitionAnswer {
   readonly errorCode?: number;
   readonly baseOffset?: bigint;
   readonly logAppendTimeMs?: bigint;
+  /** log_start_offset, sent from Produce v5 on; -1 (unknown) if left out. */
+  readonly logStartOffset?: bigint;
 }
 
 /** A scripted Produce answer: per partition (see PartitionAnswer), and the throttle_time_ms it asks for. */
@@ -450,9 +452,9 @@ function produceAnswer(produce: ProduceSeen, script: ProduceScript): Buffer {
   for (const [topic, partitions] of produce.partitions) {
     out.string(topic).int32(partitions.length);
     for (const index of partitions) {
-      const { errorCode = 0, baseOffset = 0n, logAppendTimeMs = -1n } = script.partitions?.(topic, index) ?? {};
+      const { errorCode = 0, baseOffset = 0n, logAppendTimeMs = -1n, logStartOffset = -1n } = script.partitions?.(topic, index) ?? {};
       out.int32(index).int16(errorCode).int64(baseOffset).int64(logAppendTimeMs);
-      if (produce.version >= 5) out.int64(-1n); // log_start_offset: unknown
+      if (produce.version >= 5) out.int64(logStartOffset);
       if (produce.version >= 8) out.int32(0).string(null); // no record_errors, no error_message
     }
   }

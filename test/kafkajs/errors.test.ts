@@ -100,14 +100,14 @@ test('messages become records; each partition written becomes one RecordMetadata
   assert.throws(() => toRecords([{ topic: '', messages: [] }], null), /Invalid topic/);
   assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }], null), /without value for topic "t"/);
   const metadata = toRecordMetadata([
-    { topic: 't', partition: 1, offset: 5, logAppendTime: -1 },
-    { topic: 't', partition: 0, offset: 3, logAppendTime: -1 },
-    { topic: 'u', partition: 1, offset: 9, logAppendTime: 1_700_000_000_123 },
+    { topic: 't', partition: 1, offset: 5, logAppendTime: -1, logStartOffset: -1 },
+    { topic: 't', partition: 0, offset: 3, logAppendTime: -1, logStartOffset: 2 },
+    { topic: 'u', partition: 1, offset: 9, logAppendTime: 1_700_000_000_123, logStartOffset: 0 },
   ]);
   assert.deepEqual(metadata, [
     { topicName: 't', partition: 1, errorCode: 0, baseOffset: '5', logAppendTime: '-1', logStartOffset: '-1' },
-    { topicName: 't', partition: 0, errorCode: 0, baseOffset: '3', logAppendTime: '-1', logStartOffset: '-1' },
-    { topicName: 'u', partition: 1, errorCode: 0, baseOffset: '9', logAppendTime: '1700000000123', logStartOffset: '-1' },
+    { topicName: 't', partition: 0, errorCode: 0, baseOffset: '3', logAppendTime: '-1', logStartOffset: '2' },
+    { topicName: 'u', partition: 1, errorCode: 0, baseOffset: '9', logAppendTime: '1700000000123', logStartOffset: '0' },
   ]);
 });
 

@@ -3,12 +3,15 @@ import assert from 'node:assert/strict';
 import { PartitionOffsets } from '../../src/kafkajs/partition-offsets.js';
 
 /** The producer lends one metadata object to every delivered record and refills it: the settler must copy. */
-const lent = { topic: '', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1 };
-function deliver(settler: PartitionOffsets, position: number, topic: string, partition: number, offset: number, logAppendTime = -1): void {
+const lent = { topic: '', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1, logStartOffset: -1 };
+function deliver(
+  settler: PartitionOffsets, position: number, topic: string, partition: number, offset: number, logAppendTime = -1, logStartOffset = -1,
+): void {
   lent.topic = topic;
   lent.partition = partition;
   lent.offset = offset;
   lent.logAppendTime = logAppendTime;
+  lent.logStartOffset = logStartOffset;
   settler.resolve(position, lent);
 }
 
@@ -23,9 +26,9 @@ test('each partition written, in the order of the call\'s first record there, wi
   deliver(settler, 2, 't', 0, 20);
   assert.deepEqual(await settler.promise, { records: 6, failures: [] });
   assert.deepEqual(settler.partitions(), [
-    { topic: 'u', partition: 2, offset: 40, logAppendTime: -1, first: 0 },
-    { topic: 't', partition: 2, offset: 7, logAppendTime: -1, first: 1 },
-    { topic: 't', partition: 0, offset: 20, logAppendTime: -1, first: 2 },
+    { topic: 'u', partition: 2, offset: 40, logAppendTime: -1, logStartOffset: -1, first: 0 },
+    { topic: 't', partition: 2, offset: 7, logAppendTime: -1, logStartOffset: -1, first: 1 },
+    { topic: 't', partition: 0, offset: 20, logAppendTime: -1, logStartOffset: -1, first: 2 },
   ]);
 });
 
@@ -37,7 +40,7 @@ test('failures are kept in the order of the call, as a results: \'failures\' sen
   deliver(settler, 1, 't', 0, 5);
   settler.reject(0, early);
   assert.deepEqual(await settler.promise, { records: 3, failures: [{ index: 0, reason: early }, { index: 2, reason: late }] });
-  assert.deepEqual(settler.partitions(), [{ topic: 't', partition: 0, offset: 5, logAppendTime: -1, first: 1 }]);
+  assert.deepEqual(settler.partitions(), [{ topic: 't', partition: 0, offset: 5, logAppendTime: -1, logStartOffset: -1, first: 1 }]);
 });
 
 test('a call without records resolves at once, with no partition', async () => {
@@ -56,8 +59,8 @@ test('a batch answered without an offset (-1) does not hide the offsets of the p
   deliver(settler, 4, 't', 1, -1);
   await settler.promise;
   assert.deepEqual(settler.partitions(), [
-    { topic: 't', partition: 0, offset: 57, logAppendTime: -1, first: 0 },
-    { topic: 't', partition: 1, offset: -1, logAppendTime: -1, first: 4 },
+    { topic: 't', partition: 0, offset: 57, logAppendTime: -1, logStartOffset: -1, first: 0 },
+    { topic: 't', partition: 1, offset: -1, logAppendTime: -1, logStartOffset: -1, first: 4 },
   ], 'the lowest real offset, and -1 only where no batch had one');
 });
 
@@ -71,7 +74,23 @@ test('each partition has the log append time of the batch that holds its lowest 
   deliver(settler, 2, 'created', 0, 5); // a CreateTime topic: -1
   await settler.promise;
   assert.deepEqual(settler.partitions(), [
-    { topic: 't', partition: 0, offset: 10, logAppendTime: 1_700_000_000_100, first: 0 },
-    { topic: 'created', partition: 0, offset: 5, logAppendTime: -1, first: 2 },
+    { topic: 't', partition: 0, offset: 10, logAppendTime: 1_700_000_000_100, logStartOffset: -1, first: 0 },
+    { topic: 'created', partition: 0, offset: 5, logAppendTime: -1, logStartOffset: -1, first: 2 },
+  ]);
+});
+
+test('each partition has the log start offset its lowest offset\'s batch was answered with, -1 where none was sent', async () => {
+  const settler = new PartitionOffsets(5);
+  // The start moved on between the answers (retention): the entry keeps the one answer its offset came from.
+  deliver(settler, 2, 't', 0, 30, -1, 25);
+  deliver(settler, 0, 't', 0, 10, -1, 4);
+  deliver(settler, 1, 't', 0, 11, -1, 4);
+  deliver(settler, 3, 't', 1, 8, 1_700_000_000_300, 0);
+  deliver(settler, 4, 'old', 0, 5); // Produce before v5: no log start offset
+  await settler.promise;
+  assert.deepEqual(settler.partitions(), [
+    { topic: 't', partition: 0, offset: 10, logAppendTime: -1, logStartOffset: 4, first: 0 },
+    { topic: 't', partition: 1, offset: 8, logAppendTime: 1_700_000_000_300, logStartOffset: 0, first: 3 },
+    { topic: 'old', partition: 0, offset: 5, logAppendTime: -1, logStartOffset: -1, first: 4 },
   ]);
 });

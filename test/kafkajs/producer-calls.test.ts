@@ -9,8 +9,8 @@ import { Kafka, KafkaJSNonRetriableError, logLevel, type KafkaConfig, type Produ
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 /** A fake broker and a facade producer connected to it (see `unanswered`), both ended after the test. */
-async function connected(t: TestContext): Promise<{ broker: FakeBroker; producer: Producer }> {
-  const broker = await FakeBroker.start(1);
+async function connected(t: TestContext, produceVersion = 3): Promise<{ broker: FakeBroker; producer: Producer }> {
+  const broker = await FakeBroker.start(1, undefined, { produceVersion });
   t.after(() => broker.close());
   const producer = new Kafka(unanswered(broker)).producer();
   await producer.connect();
@@ -74,6 +74,34 @@ test('each partition\'s logAppendTime is the broker\'s log_append_time_ms for it
   assert.deepEqual(metadata.map(({ topicName, baseOffset, logAppendTime }) => ({ topicName, baseOffset, logAppendTime })), [
     { topicName: 'appended', baseOffset: '7', logAppendTime: '1700000000123' },
     { topicName: 'created', baseOffset: '7', logAppendTime: '-1' },
+  ]);
+});
+
+test('each partition\'s logStartOffset is the broker\'s log_start_offset for it, as a string; -1 from Produce before v5', async (t) => {
+  const sendBoth = async (produceVersion: number) => {
+    const { broker, producer } = await connected(t, produceVersion);
+    const sent = producer.sendBatch({ topicMessages: [
+      { topic: 'kept', messages: [{ value: 'a' }] },
+      { topic: 'trimmed', messages: [{ value: 'b' }, { value: 'c' }] },
+    ] });
+    const starts: Record<string, bigint> = { kept: 0n, trimmed: 2n ** 40n + 3n };
+    // Before v5 the answer has no log_start_offset: the fake broker then leaves it out.
+    const script = { partitions: (topic: string) => ({ baseOffset: 2n ** 40n + 9n, logStartOffset: starts[topic]! }) };
+    for (let answered = 0; answered < 2;) {
+      const produce = await broker.nextProduce();
+      assert.equal(produce.version, produceVersion);
+      broker.reply(produce, script);
+      answered += produce.recordCounts.size;
+    }
+    return (await sent).map(({ topicName, baseOffset, logStartOffset }) => ({ topicName, baseOffset, logStartOffset }));
+  };
+  assert.deepEqual(await sendBoth(5), [
+    { topicName: 'kept', baseOffset: '1099511627785', logStartOffset: '0' },
+    { topicName: 'trimmed', baseOffset: '1099511627785', logStartOffset: '1099511627779' },
+  ]);
+  assert.deepEqual(await sendBoth(3), [
+    { topicName: 'kept', baseOffset: '1099511627785', logStartOffset: '-1' },
+    { topicName: 'trimmed', baseOffset: '1099511627785', logStartOffset: '-1' },
   ]);
 });
 

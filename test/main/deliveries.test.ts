@@ -111,7 +111,7 @@ function harness(options: { workers?: number; maxBytes?: number; deliveryTimeout
       const message = encodeMessage(extra.message ?? '');
       const writer = writers[worker]!;
       const at = writer.reserve(completionSize(ids.length, message));
-      const head = { kind, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 100, timestamp: -1, ...extra };
+      const head = { kind, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 100, timestamp: -1, logStartOffset: -1, ...extra };
       writeCompletion(writer.data, at, head, ids, ids.length, message);
       writer.commit();
     },
@@ -170,6 +170,25 @@ describe('Deliveries', () => {
     assert.equal(h.sends.open, 0);
     assert.deepEqual([h.deliveries.batches, h.deliveries.recordsSent, h.deliveries.bytesSent], [1, 3, 30]);
     assert.deepEqual([...h.states.subarray(0, 3)], [RecordState.free, RecordState.free, RecordState.free]);
+  }));
+
+  it('a delivered record\'s settler is lent its batch\'s log append time and log start offset beside its metadata', withHarness({}, async (h) => {
+    const lent: object[] = [];
+    const settler: Settler = {
+      resolve: (_position, metadata) => lent.push({ offset: metadata.offset, logAppendTime: metadata.logAppendTime, logStartOffset: metadata.logStartOffset }),
+      reject: () => assert.fail('rejected'),
+    };
+    for (let i = 0; i < 3; i++) send(h, settler, i, 10);
+    const ids = h.readRing();
+    h.complete(CompletionKind.delivered, ids.slice(0, 2), { baseOffset: 40, timestamp: 1_700_000_000_123, logStartOffset: 12 });
+    // A later answer for the partition, on a CreateTime topic, after retention moved its start on.
+    h.complete(CompletionKind.delivered, ids.slice(2), { baseOffset: 42, timestamp: -1, logStartOffset: 30 });
+    h.deliveries.drain();
+    assert.deepEqual(lent, [
+      { offset: 40, logAppendTime: 1_700_000_000_123, logStartOffset: 12 },
+      { offset: 41, logAppendTime: 1_700_000_000_123, logStartOffset: 12 },
+      { offset: 42, logAppendTime: -1, logStartOffset: 30 },
+    ]);
   }));
 
   it('fails a batch with the broker error the worker reported', withHarness({}, async (h) => {

@@ -9,7 +9,7 @@ import {
 } from '../../src/shared/producer-errors.js';
 
 const failed = (errorCode: number, message = ''): Completion => ({
-  kind: CompletionKind.failed, topicIndex: 0, partition: 0, errorCode, baseOffset: -1, timestamp: -1, message, recordIds: new Uint32Array(0),
+  kind: CompletionKind.failed, topicIndex: 0, partition: 0, errorCode, baseOffset: -1, timestamp: -1, logStartOffset: -1, message, recordIds: new Uint32Array(0),
 });
 
 describe('outcomes', () => {

@@ -4,8 +4,11 @@ import { describe, it } from 'node:test';
 import { BatchSettler, DetachedSettler, FailureSettler, SendSettler } from '../../src/main/settlers.js';
 
 const metadata = (offset: number, topic = 't', partition = 0) => ({ topic, partition, offset, timestamp: 1 });
-/** What the producer lends a settler: the metadata and its batch's log append time (-1: a CreateTime topic). */
-const reported = (offset: number) => ({ ...metadata(offset), logAppendTime: -1 });
+/**
+ * What the producer lends a settler: the metadata, its batch's log append time (-1: a CreateTime topic) and the
+ * partition's log start offset (-1: not answered).
+ */
+const reported = (offset: number) => ({ ...metadata(offset), logAppendTime: -1, logStartOffset: -1 });
 
 describe('settlers', () => {
   it('SendSettler resolves or rejects its one promise', async () => {
@@ -32,8 +35,8 @@ describe('settlers', () => {
   });
 
   it('the metadata a settler is given is lent: SendSettler and BatchSettler keep copies of their own', async () => {
-    // Their copies are RecordMetadata: the log append time the producer lends with it is not passed on.
-    const lent = { ...metadata(1), logAppendTime: 1_700_000_000_000 };
+    // Their copies are RecordMetadata: the log append time and log start offset lent with it are not passed on.
+    const lent = { ...metadata(1), logAppendTime: 1_700_000_000_000, logStartOffset: 0 };
     const one = new SendSettler();
     const batch = new BatchSettler(2);
     one.resolve(0, lent);

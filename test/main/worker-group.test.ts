@@ -292,7 +292,7 @@ describe('WorkerGroup', () => {
     const writer = new RingWriter(pool.inits[0]!.completionRing);
     const message = encodeMessage('');
     const at = writer.reserve(completionSize(1, message));
-    writeCompletion(writer.data, at, { kind: CompletionKind.dropped, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: -1, timestamp: -1 }, [0], 1, message);
+    writeCompletion(writer.data, at, { kind: CompletionKind.dropped, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: -1, timestamp: -1, logStartOffset: -1 }, [0], 1, message);
     writer.commit();
     const unhandled: unknown[] = [];
     const onUnhandled = (reason: unknown): void => void unhandled.push(reason);

@@ -8,17 +8,30 @@ describe('completion entry', () => {
     const ids = [5, 0xffffffff, 42];
     const at = 12;
     const bytes = new Uint8Array(at + completionSize(ids.length, message));
-    const head = { kind: CompletionKind.failed, topicIndex: 65_000, partition: 17, errorCode: -1004, baseOffset: 2 ** 40 + 3, timestamp: -1 };
+    const head = { kind: CompletionKind.failed, topicIndex: 65_000, partition: 17, errorCode: -1004, baseOffset: 2 ** 40 + 3, timestamp: -1, logStartOffset: -1 };
     writeCompletion(bytes, at, head, ids, ids.length, message);
     assert.deepEqual(readCompletion(bytes, at), { ...head, message: 'NOT_LEADER_OR_FOLLOWER: früh', recordIds: Uint32Array.from(ids) });
   });
 
   it('writes only the first recordCount ids, and no message as an empty one', () => {
     const bytes = new Uint8Array(completionSize(1, null));
-    const head = { kind: CompletionKind.delivered, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 0, timestamp: 0 };
+    const head = { kind: CompletionKind.delivered, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 0, timestamp: 0, logStartOffset: 0 };
     writeCompletion(bytes, 0, head, [9, 10], 1, null);
     const read = readCompletion(bytes, 0);
     assert.deepEqual([...read.recordIds], [9]);
     assert.equal(read.message, '');
+  });
+
+  it('a delivered batch carries its log append time and the partition\'s log start offset, apart from its offset', () => {
+    const ids = [3, 4];
+    const bytes = new Uint8Array(completionSize(ids.length, null));
+    const head = {
+      kind: CompletionKind.delivered, topicIndex: 1, partition: 2, errorCode: 0,
+      baseOffset: 2 ** 41 + 7, timestamp: 1_700_000_000_123, logStartOffset: 2 ** 40 + 5,
+    };
+    writeCompletion(bytes, 0, head, ids, ids.length, null);
+    const read = readCompletion(bytes, 0);
+    assert.deepEqual([read.baseOffset, read.timestamp, read.logStartOffset], [2 ** 41 + 7, 1_700_000_000_123, 2 ** 40 + 5]);
+    assert.deepEqual([...read.recordIds], ids);
   });
 });

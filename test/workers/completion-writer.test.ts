@@ -11,7 +11,7 @@ const CAPACITY = 256;
 const PER_RING = Math.floor(CAPACITY / (4 + completionSize(1, null)));
 
 const head = (partition: number) =>
-  ({ kind: CompletionKind.delivered, topicIndex: 0, partition, errorCode: 0, baseOffset: 0, timestamp: 0 }) as const;
+  ({ kind: CompletionKind.delivered, topicIndex: 0, partition, errorCode: 0, baseOffset: 0, timestamp: 0, logStartOffset: 0 }) as const;
 
 describe('CompletionWriter', () => {
   it('writes what is published after its drain found the backlog empty but before that drain settled', async () => {

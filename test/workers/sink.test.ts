@@ -15,7 +15,7 @@ import type { Batch } from '../../src/workers/batch.js';
 import { ClusterView } from '../../src/workers/cluster-view.js';
 import { Sink, type Outgoing, type PartitionOutcome } from '../../src/workers/sink.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
-import { ConnectionError, RequestNotSentError, UnsupportedVersionError } from '../../src/shared/errors.js';
+import { ConnectionError, ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../../src/shared/errors.js';
 
 const TOPIC = 'moving-leader';
 
@@ -148,6 +148,30 @@ describe('Sink: answers by topic id (Produce v13)', () => {
     });
     assert.deepEqual(Object.fromEntries(answered), { 'a-0': 100, 'b-1': 210, 'b-0': 200 });
     assert.deepEqual(lost, ['c-0']);
+  });
+});
+
+describe('Sink: what a success carries', () => {
+  const answering = (fields: Partial<ProducePartitionResponse>): ProduceResponse => ({
+    responses: [{ name: TOPIC, topicId: null, partitionResponses: [partition({ baseOffset: 7n, ...fields })] }],
+    throttleTimeMs: 0,
+    nodeEndpoints: [],
+  });
+
+  it('the partition\'s log start offset and log append time, as answered', async (t) => {
+    const view = await viewAnswering(t, answering({ logStartOffset: 2n ** 40n + 1n, logAppendTimeMs: 1_700_000_000_123n }));
+    const { outcome } = await sendOne(view);
+    assert.deepEqual(
+      [outcome.baseOffset, outcome.logStartOffset, outcome.logAppendTimeMs],
+      [7, 2 ** 40 + 1, 1_700_000_000_123],
+    );
+  });
+
+  it('a log start offset below -1 or beyond 2^53 is no answer: the batch is lost', async (t) => {
+    for (const logStartOffset of [-2n, 2n ** 53n + 2n]) {
+      const view = await viewAnswering(t, answering({ logStartOffset }));
+      await assert.rejects(sendOne(view), (error: Error) => error instanceof ProtocolError && error.message.includes(`log_start_offset ${logStartOffset}`));
+    }
   });
 });
 
