@@ -128,6 +128,12 @@ export class Producer extends EventEmitter {
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #stopLoop = new AbortController();
+  /**
+   * Aborted by close once nothing waits for the connection: a connection attempt still waiting for its producer id
+   * then ends, rather than wait out requestTimeoutMs on a cluster that does not answer (close({ timeoutMs: 0 })
+   * took 30 s so).
+   */
+  readonly #stopConnecting = new AbortController();
   readonly #sends = new SendTracker();
   /** OAUTHBEARER only: the token cache both the metadata connection and the workers draw from. */
   readonly #tokens: OAuthTokens | undefined;
@@ -198,7 +204,13 @@ export class Producer extends EventEmitter {
 
   /** Starts the workers (the group is usable only once every worker loop runs), then settles their reports. */
   async #start(): Promise<void> {
-    await this.#workers.start();
+    const closing = this.#stopConnecting.signal;
+    try {
+      await this.#workers.start(closing);
+    } catch (error) {
+      if (closing.aborted) throw new ProducerClosedError('not-sent', 'the producer closed while it was connecting', { cause: error });
+      throw error;
+    }
     void this.#deliveries.settleLoop(this.#control, this.#stopLoop.signal);
   }
 
@@ -435,7 +447,11 @@ export class Producer extends EventEmitter {
     // Only now: a worker that crashes while the transaction ends or the flush waits is replaced, so sends granted
     // buffer space by its failed records go to a thread that sends them. From here nothing waits to be granted.
     this.#workers.stopReplacing();
-    await this.#connecting?.catch(() => undefined);
+    // Nothing waits for the connection now. An attempt still waiting for its producer id stops (its request is
+    // ended by the registry's close below); one starting its threads is waited for, within the deadline: past it,
+    // destroy ends the threads it started.
+    this.#stopConnecting.abort();
+    await untilDeadline(this.#connecting?.catch(() => undefined) ?? Promise.resolve(), deadline, signal);
     // Records accepted but still queued for ring space are sent too, before the workers are told to close.
     await this.#workers.close(timeoutMs === undefined ? this.#afterFlushDeadline() : deadline, signal);
     this.#deliveries.drain();

@@ -10,6 +10,7 @@
 import { WorkerCrashedError } from '../shared/producer-errors.js';
 import { TransactionFatalError } from '../shared/transaction-errors.js';
 import { untilDeadline } from './deadlines.js';
+import { untilAborted } from '../shared/until-aborted.js';
 import type { Deliveries } from './deliveries.js';
 import type { OAuthTokens } from './oauth-tokens.js';
 import type { ResolvedOptions } from './options.js';
@@ -94,10 +95,11 @@ export class WorkerGroup {
 
   /**
    * Obtains a producer id and starts every worker on fresh memory. A start that fails stops the threads that did
-   * start, so nothing is left running, and leaves the group unstarted: a later call may try again.
+   * start, so nothing is left running, and leaves the group unstarted: a later call may try again. `signal` (the
+   * producer's close) stops the wait for the producer id, which starts no thread then.
    */
-  async start(): Promise<void> {
-    const identity = await this.#identity();
+  async start(signal?: AbortSignal): Promise<void> {
+    const identity = await untilAborted(this.#identity(), signal, 'the producer closed while it obtained a producer id');
     const { handles } = this.#context;
     const pools: ThreadPool[] = [];
     this.#pools = pools;

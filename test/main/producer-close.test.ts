@@ -1,0 +1,85 @@
+/**
+ * Closing a producer whose connection attempt is still under way (src/main/producer.ts, src/main/worker-group.ts),
+ * against a server on 127.0.0.1 that accepts connections and never answers: a cluster that does not answer. The
+ * attempt's request would wait out requestTimeoutMs (60 s here); close must end by its own deadline, or at once when
+ * nothing waits any more, and leave no connection open.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer, type Server, type Socket } from 'node:net';
+import { test } from 'node:test';
+import { Producer } from '../../src/main/producer.js';
+import { ProducerClosedError } from '../../src/shared/producer-errors.js';
+
+/** A server that accepts and never answers; `closed()` resolves once every connection it took has ended. */
+async function silentServer(): Promise<{ server: Server; address: string; accepted: () => number; closed: () => Promise<void> }> {
+  const sockets: Socket[] = [];
+  const server = createServer((socket) => {
+    sockets.push(socket);
+    socket.on('error', () => undefined);
+    socket.resume(); // reads and drops the requests: a socket whose data is never read never hears its peer's end
+  });
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  return {
+    server,
+    address: `127.0.0.1:${port}`,
+    accepted: () => sockets.length,
+    closed: async () => {
+      await Promise.all(sockets.map((socket) => (socket.closed ? undefined : once(socket, 'close'))));
+    },
+  };
+}
+
+/** Resolves once the server took a connection: the producer's attempt is under way. */
+async function connectionTaken(accepted: () => number): Promise<void> {
+  while (accepted() === 0) await new Promise((resolve) => setTimeout(resolve, 10));
+}
+
+/**
+ * Runs `fn` with a producer pointed at a silent server, once the producer's connection attempt is under way (the
+ * server took its connection); then checks that every connection the server took has ended.
+ */
+async function withSilentCluster<T>(start: (producer: Producer) => T, fn: (producer: Producer, started: T) => Promise<void>): Promise<void> {
+  const silent = await silentServer();
+  const producer = new Producer({ brokers: silent.address, workers: 1, requestTimeoutMs: 60_000, bufferTimeoutMs: 60_000 });
+  try {
+    const started = start(producer);
+    await connectionTaken(silent.accepted);
+    await fn(producer, started);
+    await silent.closed(); // the attempt's connection was closed, not left to its request timeout
+  } finally {
+    silent.server.close();
+  }
+}
+
+/** A promise's rejection, or undefined if it resolved. */
+const failureOf = (promise: Promise<unknown>): Promise<unknown> => promise.then(() => undefined, (error: unknown) => error);
+
+test('close({ timeoutMs: 0 }) while the connection attempt waits for a silent cluster ends, failing the waiting record not-sent', { timeout: 30_000 }, async () => {
+  await withSilentCluster((producer) => failureOf(producer.send({ topic: 't', value: 'v' })), async (producer, sent) => {
+    await producer.close({ timeoutMs: 0 });
+    const error = await sent;
+    assert.ok(error instanceof ProducerClosedError && error.delivery === 'not-sent', String(error));
+  });
+});
+
+test('close() without a deadline, nothing waiting, ends without waiting for a connection attempt nobody needs', { timeout: 30_000 }, async () => {
+  await withSilentCluster((producer) => failureOf(producer.connect()), async (producer, connecting) => {
+    await producer.close();
+    const error = await connecting;
+    assert.ok(error instanceof ProducerClosedError && error.delivery === 'not-sent', String(error));
+  });
+});
+
+test('close({ signal }) aborted while the connection attempt waits ends at the abort', { timeout: 30_000 }, async () => {
+  await withSilentCluster((producer) => producer.sendBatch([{ topic: 't', value: 'a' }, { topic: 't', value: 'b' }]), async (producer, sent) => {
+    const controller = new AbortController();
+    const closing = producer.close({ signal: controller.signal });
+    controller.abort();
+    await closing;
+    const results = await sent;
+    assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as { delivery?: string }).delivery === 'not-sent'));
+  });
+});
