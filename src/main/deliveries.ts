@@ -84,7 +84,7 @@ export class Deliveries {
   /**
    * Resolves once every record accepted so far has been reported by its worker (delivered, failed or dropped): then
    * no worker holds a batch of them, sent or not. A released caller ('unknown') does not count as reported. What a
-   * transaction waits for before EndTxn (src/main/transactions/transaction-manager.ts).
+   * transaction waits for before EndTxn (src/main/transactions/outstanding-work.ts).
    */
   whenEmpty(): Promise<void> {
     if (this.#table.count === 0) return Promise.resolve();

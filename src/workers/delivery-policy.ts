@@ -167,7 +167,7 @@ export function abandon(p: PartitionState, batch: Batch, settings: PolicySetting
  * A transactional producer's epoch moved on between transactions (published by the main thread): the partition
  * takes it once nothing of it is in flight, and its sequences restart at 0 (the broker's rule for a new epoch).
  * Returns whether it did. Nothing of an earlier transaction is left by then: the main thread ends a transaction only
- * once every one of its records was reported by its worker (src/main/transactions/transaction-manager.ts), so the
+ * once every one of its records was reported by its worker (src/main/transactions/outstanding-work.ts), so the
  * batches renumbered here are the next transaction's.
  */
 export function adoptEpoch(p: PartitionState, epoch: number): boolean {

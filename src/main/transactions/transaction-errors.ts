@@ -45,3 +45,9 @@ export function recordFailure(error: unknown): TransactionFailure {
   const reason = error instanceof Error ? error.message : String(error);
   return new TransactionAbortableError(code, `a record of the transaction failed, so it must abort: ${reason}`, { cause: error });
 }
+
+/** What a sendOffsets that did not complete means: whatever the reason, its offsets are not in the transaction for sure. */
+export function offsetsFailure(error: unknown, groupId: string): TransactionFailure {
+  if (error instanceof TransactionAbortableError || error instanceof TransactionFatalError) return error;
+  return new TransactionAbortableError(-1, `sendOffsets for group ${groupId} did not complete, so the transaction must abort`, { cause: error });
+}
