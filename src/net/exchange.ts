@@ -51,6 +51,14 @@ export class Exchange {
     this.#onAbort = onAbort;
   }
 
+  /** The caller's promise, which `succeed` and `fail` settle. */
+  settlement<T>(): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      this.resolve = resolve as (value: unknown) => void;
+      this.reject = reject;
+    });
+  }
+
   /** The encoded frame, once: the exchange drops it so a long wait for the answer does not pin the bytes. */
   takeFrame(): Uint8Array[] {
     const frame = this.#frame;

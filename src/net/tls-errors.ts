@@ -1,8 +1,10 @@
 /**
  * TLS failures that retrying cannot fix, told apart from network trouble: the broker's certificate is not signed by
  * a trusted CA, does not cover the host name, has expired, or the broker refused our client certificate (or its
- * absence). Each becomes an AuthenticationError that says which, as Java's SslAuthenticationException does.
+ * absence). Each becomes an AuthenticationError that says which, as Java's SslAuthenticationException does. And the
+ * opposite mistake, a TLS listener reached without TLS, told apart from a broker that hung up.
  */
+import { ConnectionError, ProtocolError, type KafkaProducerError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 
 const UNTRUSTED = new Set([
@@ -35,4 +37,16 @@ export function tlsFailure(error: Error, address: string): AuthenticationError |
     reason = `the broker refused the client certificate or its absence (${code}); set tls.cert and tls.key`;
   }
   return reason === undefined ? undefined : new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });
+}
+
+/**
+ * `failure` of an ApiVersions handshake over plain TCP that got no Kafka answer at all, with the likely cause named:
+ * a TLS listener answers it with a TLS alert (no Kafka frame) or hangs up.
+ */
+export function tlsListenerHint(failure: KafkaProducerError, address: string): KafkaProducerError {
+  if (!(failure instanceof ProtocolError || (failure instanceof ConnectionError && /closed/.test(failure.message)))) return failure;
+  return new ConnectionError(
+    `${failure.message} during the ApiVersions handshake; if ${address} is a TLS (SSL or SASL_SSL) listener, set the tls option`,
+    { cause: failure },
+  );
 }

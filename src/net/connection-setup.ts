@@ -1,0 +1,81 @@
+/**
+ * Setting a connection up, before it is handed out: its socket opened (socket.ts), then the ApiVersions handshake
+ * (handshake.ts) and, when configured, SASL authentication (sasl.ts), all under the caller's signal. Kept apart from
+ * Connection, which is about requests once it is up, because the rules here are about failing well: an abort fails
+ * the whole connection at once, so the handshake's requests reject with that same error and a wait with no request
+ * out (the OAUTHBEARER token provider, SCRAM's key derivation) ends too; any failure leaves nothing open; and a plain
+ * connection that reached a TLS listener says so rather than look like a broker that hung up.
+ */
+import type net from 'node:net';
+import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
+import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
+import { untilAborted } from '../shared/until-aborted.js';
+import { BrokerVersions } from './broker-versions.js';
+import { DEFAULT_CONNECT_TIMEOUT_MS, type ConnectionOptions } from './connection-options.js';
+import { abortError } from './exchange.js';
+import { apiVersionsHandshake, type Requester } from './handshake.js';
+import { saslAuthenticate } from './sasl.js';
+import { openSocket, whenOpen } from './socket.js';
+import { tlsListenerHint } from './tls-errors.js';
+
+/** What setting up needs of the connection being set up. */
+export interface SetupHost {
+  /** Sends a request at an explicit version, through the connection's queue. */
+  readonly request: Requester;
+  /** What ApiVersions learnt: later requests are sent at versions negotiated from it. */
+  learnt(versions: BrokerVersions): void;
+  /** SASL authenticated the session, which lasts `lifetimeMs` (0: no limit) before it must be renewed. */
+  authenticated(lifetimeMs: number): void;
+  /** The handshake is over: answers from now on are the broker's to requests of the connection's owner. */
+  ready(): void;
+  /** Whether any well-formed answer came: then the other end is a Kafka listener, whatever went wrong after. */
+  answered(): boolean;
+  /** Fails the connection: everything pending is settled and the socket destroyed. */
+  fail(reason: KafkaProducerError): void;
+}
+
+/** Opens the socket (TLS: completes the TLS handshake); rejects having destroyed it. */
+export async function openConnectionSocket(options: ConnectionOptions): Promise<net.Socket> {
+  const { host, port, signal } = options;
+  const address = `${host}:${port}`;
+  if (signal?.aborted) throw abortError(`connecting to ${address}`, 'not-sent', signal.reason);
+  const socket = openSocket(options);
+  await whenOpen(socket, address, options.tls !== undefined, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal);
+  return socket;
+}
+
+/** The handshake on the open socket; on failure the connection is failed with the error it rejects with. */
+export async function setUp(connection: SetupHost, options: ConnectionOptions): Promise<void> {
+  const { host, port, signal } = options;
+  const address = `${host}:${port}`;
+  let aborted: KafkaProducerError | undefined;
+  const onAbort = (): void => {
+    aborted = abortError(`connecting to ${address}`, 'not-sent', signal?.reason);
+    connection.fail(aborted);
+  };
+  signal?.addEventListener('abort', onAbort, { once: true });
+  // Aborted while the socket opened, after whenOpen looked.
+  if (signal?.aborted) onAbort();
+  try {
+    await untilAborted(handshake(connection, options, address), signal, `connecting to ${address}`);
+  } catch (error) {
+    let failure =
+      aborted ?? (error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error }));
+    if (options.tls === undefined && !connection.answered()) failure = tlsListenerHint(failure, address);
+    connection.fail(failure);
+    throw failure;
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+/** ApiVersions, then SASL when configured. */
+async function handshake(connection: SetupHost, { sasl }: ConnectionOptions, address: string): Promise<void> {
+  const versions = new BrokerVersions(await apiVersionsHandshake(connection.request, address));
+  connection.learnt(versions);
+  if (sasl !== undefined) {
+    const session = await saslAuthenticate(connection.request, sasl, versions.versionFor(SaslAuthenticate), address);
+    connection.authenticated(session.sessionLifetimeMs);
+  }
+  connection.ready();
+}
