@@ -3,6 +3,7 @@ export { Producer } from './producer.js';
 export type {
   RecordMetadata,
   SendOptions,
+  ConnectOptions,
   SendBatchOptions,
   SendBatchFailures,
   SendBatchResult,

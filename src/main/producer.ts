@@ -20,7 +20,7 @@ import { InvalidRecordError, type ProducerRecord } from './serialize.js';
 import { TopicRegistry } from './topic-registry.js';
 import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
-import type { CloseOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
+import type { CloseOptions, ConnectOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
 import { allocateProducerMemory } from './shared-memory.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
@@ -185,12 +185,29 @@ export class Producer extends EventEmitter {
     });
     this.#intake = new RecordIntake({
       options: resolved, budget: this.#budget, deliveries, registry, workers: this.#workers, sends: this.#sends,
-      transactions: this.#transactions, connect: () => this.connect(),
+      transactions: this.#transactions, connect: () => this.#connect(),
     });
   }
 
-  /** Connects to the cluster, obtains a producer id (idempotence) and starts the workers. `send` calls it too. */
-  connect(): Promise<void> {
+  /**
+   * Connects to the cluster, obtains a producer id (idempotence) and starts the workers. `send` calls it too. With
+   * `signal`, the caller's wait ends when it aborts (AbortError); the attempt goes on for the sends that wait for it,
+   * as the attempt is one for every caller.
+   */
+  connect(options: ConnectOptions = {}): Promise<void> {
+    try {
+      checkCallOptions('connect', options);
+    } catch (error) {
+      return Promise.reject(error as Error);
+    }
+    const { signal } = options;
+    if (signal === undefined) return this.#connect();
+    if (signal.aborted) return Promise.reject(new AbortError('not-sent', 'connect aborted', { cause: signal.reason }));
+    return untilAborted(this.#connect(), signal, 'connect aborted; the connection attempt goes on for the sends that wait for it');
+  }
+
+  /** The one connection attempt, shared by every caller and every send that waits for it. */
+  #connect(): Promise<void> {
     // While closing, sends made before close may still need the connection that is under way; nothing new starts.
     if (this.#intake.closed && this.#connecting === undefined) return Promise.reject(new ProducerClosedError('not-sent', 'the producer is closed'));
     this.#connecting ??= this.#start().catch((error: unknown) => {
@@ -359,7 +376,7 @@ export class Producer extends EventEmitter {
   async beginTransaction(): Promise<void> {
     const transactions = this.#requireTransactions('beginTransaction');
     if (this.#intake.closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
-    await this.connect();
+    await this.#connect();
     // close() may have begun while this connected: a transaction opened now would outlive the producer.
     if (this.#intake.closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
     await transactions.begin();

@@ -21,6 +21,11 @@ export interface SendOptions {
   readonly signal?: AbortSignal | undefined;
 }
 
+export interface ConnectOptions {
+  /** Ends the caller's wait for the connection (AbortError); the attempt itself goes on for the sends waiting for it. */
+  readonly signal?: AbortSignal | undefined;
+}
+
 export interface SendBatchOptions extends SendOptions {
   /**
    * What the call resolves to. 'all' (the default): one PromiseSettledResult per record, in order. 'failures': a

@@ -1,15 +1,16 @@
 /**
- * Closing a producer whose connection attempt is still under way (src/main/producer.ts, src/main/worker-group.ts),
- * against a server on 127.0.0.1 that accepts connections and never answers: a cluster that does not answer. The
- * attempt's request would wait out requestTimeoutMs (60 s here); close must end by its own deadline, or at once when
- * nothing waits any more, and leave no connection open.
+ * Waiting for a connection attempt that a silent cluster holds up (src/main/producer.ts, src/main/worker-group.ts),
+ * against a server on 127.0.0.1 that accepts connections and never answers. The attempt's request would wait out
+ * requestTimeoutMs (60 s here): close must end by its own deadline, or at once when nothing waits any more, and leave
+ * no connection open; a caller of connect() may stop waiting with its signal, without failing the sends that wait.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createServer, type Server, type Socket } from 'node:net';
 import { test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
-import { ProducerClosedError } from '../../src/shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../../src/shared/producer-errors.js';
+import { ConfigError } from '../../src/shared/errors.js';
 
 /** A server that accepts and never answers; `closed()` resolves once every connection it took has ended. */
 async function silentServer(): Promise<{ server: Server; address: string; accepted: () => number; closed: () => Promise<void> }> {
@@ -82,4 +83,29 @@ test('close({ signal }) aborted while the connection attempt waits ends at the a
     const results = await sent;
     assert.ok(results.every((r) => r.status === 'rejected' && (r.reason as { delivery?: string }).delivery === 'not-sent'));
   });
+});
+
+test('connect({ signal }) stops waiting at the abort; the attempt goes on for a send that waits, which close then fails', { timeout: 30_000 }, async () => {
+  await withSilentCluster((producer) => failureOf(producer.send({ topic: 't', value: 'v' })), async (producer, sent) => {
+    const controller = new AbortController();
+    const connecting = failureOf(producer.connect({ signal: controller.signal }));
+    controller.abort();
+    const error = await connecting;
+    assert.ok(error instanceof AbortError && error.delivery === 'not-sent', String(error));
+    assert.equal(producer.metrics().bufferedRecords, 0);
+    await producer.close({ timeoutMs: 0 });
+    const failure = await sent;
+    assert.ok(failure instanceof ProducerClosedError, `the send waited on, then failed at close: ${String(failure)}`);
+  });
+});
+
+test('connect with a signal already aborted rejects at once; bad options are refused naming connect', async () => {
+  const producer = new Producer({ brokers: '127.0.0.1:9', workers: 1 });
+  try {
+    await assert.rejects(producer.connect({ signal: AbortSignal.abort() }), (error: unknown) => error instanceof AbortError);
+    await assert.rejects(producer.connect({ signal: 'soon' as unknown as AbortSignal }), (error: unknown) => error instanceof ConfigError && /connect/.test(error.message));
+    await assert.rejects(producer.connect(null as unknown as object), (error: unknown) => error instanceof ConfigError && /connect options must be an object/.test(error.message));
+  } finally {
+    await producer.close({ timeoutMs: 0 });
+  }
 });
