@@ -42,9 +42,11 @@ async function connectionTaken(accepted: () => number): Promise<void> {
  * Runs `fn` with a producer pointed at a silent server, once the producer's connection attempt is under way (the
  * server took its connection); then checks that every connection the server took has ended.
  */
-async function withSilentCluster<T>(start: (producer: Producer) => T, fn: (producer: Producer, started: T) => Promise<void>): Promise<void> {
+async function withSilentCluster<T>(
+  start: (producer: Producer) => T, fn: (producer: Producer, started: T) => Promise<void>, transactionalId?: string,
+): Promise<void> {
   const silent = await silentServer();
-  const producer = new Producer({ brokers: silent.address, workers: 1, requestTimeoutMs: 60_000, bufferTimeoutMs: 60_000 });
+  const producer = new Producer({ brokers: silent.address, workers: 1, requestTimeoutMs: 60_000, bufferTimeoutMs: 60_000, transactionalId });
   try {
     const started = start(producer);
     await connectionTaken(silent.accepted);
@@ -108,4 +110,15 @@ test('connect with a signal already aborted rejects at once; bad options are ref
   } finally {
     await producer.close({ timeoutMs: 0 });
   }
+});
+
+test('a transactional producer\'s close({ timeoutMs: 0 }) while transaction() waits for a silent cluster ends, failing it', { timeout: 30_000 }, async () => {
+  const open = (producer: Producer) => failureOf(producer.transaction(async (tx) => {
+    await tx.send({ topic: 't', value: 'v' });
+  }));
+  await withSilentCluster(open, async (producer, opened) => {
+    await producer.close({ timeoutMs: 0 });
+    const error = await opened;
+    assert.ok(error instanceof ProducerClosedError, String(error));
+  }, 'tx-silent');
 });

@@ -57,6 +57,11 @@ export class Coordinators {
   readonly #backoff: Backoff;
   readonly #connections = new Map<string, Promise<Connection>>();
   #closed = false;
+  /**
+   * Aborted by close: a lookup under way stops waiting for the bootstrap connection, the FindCoordinator answer or
+   * the coordinator's connection. Against a cluster that did not answer, close waited out requestTimeoutMs for it.
+   */
+  readonly #closing = new AbortController();
 
   constructor(registry: TopicRegistry, backoff: Backoff) {
     this.#registry = registry;
@@ -87,13 +92,14 @@ export class Coordinators {
   }
 
   async #find(type: CoordinatorType, key: string): Promise<Connection> {
-    const bootstrap = await this.#registry.connection();
-    const answer = await bootstrap.request(FindCoordinator, { keyType: type, key });
+    const closing = this.#closing.signal;
+    const bootstrap = await this.#registry.connection(closing);
+    const answer = await bootstrap.request(FindCoordinator, { keyType: type, key }, { signal: closing });
     if (answer.errorCode !== ErrorCode.NONE) {
       const info = errorInfo(answer.errorCode);
       throw new CoordinatorError(answer.errorCode, `FindCoordinator for ${key}: ${info.name}${answer.errorMessage ? ` (${answer.errorMessage})` : ''}`);
     }
-    const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port });
+    const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port }, closing);
     if (this.#closed) {
       await connection.close();
       throw new AbortError('not-sent', 'the producer is closing');
@@ -156,6 +162,7 @@ export class Coordinators {
 
   async close(): Promise<void> {
     this.#closed = true;
+    this.#closing.abort();
     const all = [...this.#connections.values()];
     this.#connections.clear();
     await Promise.all(all.map((found) => found.then((connection) => connection.close(), () => undefined)));

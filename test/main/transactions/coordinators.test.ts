@@ -70,3 +70,23 @@ describe('Coordinators.call', () => {
     await busy.close();
   });
 });
+
+/** A wait that ends only when `signal` aborts, as the registry's and a connection's waits honour their signal. */
+const untilAbort = (signal: AbortSignal | undefined): Promise<never> =>
+  new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new AbortError('not-sent', 'aborted')), { once: true }));
+
+describe('Coordinators.close', () => {
+  it('ends while a lookup waits for the bootstrap connection or for the coordinator\'s, and the caller is told', async () => {
+    for (const stuck of ['bootstrap', 'coordinator'] as const) {
+      const registry = {
+        connection: (signal?: AbortSignal) => (stuck === 'bootstrap' ? untilAbort(signal) : Promise.resolve({ request: async () => FOUND })),
+        connectTo: (_broker: unknown, signal?: AbortSignal) => untilAbort(signal),
+      } as unknown as TopicRegistry;
+      const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+      const call = coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 60_000, errorOf: (r) => r.errorCode });
+      await new Promise((resolve) => setImmediate(resolve)); // the lookup is under way
+      await coordinators.close();
+      await assert.rejects(call, AbortError, `stuck at the ${stuck} connection`);
+    }
+  });
+});
