@@ -22,6 +22,7 @@ import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { CloseOptions, ConnectOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
 import { allocateProducerMemory } from './shared-memory.js';
+import { badSignal, callOptionsError, checkCallOptions, describe, isSignal } from './call-options.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilDeadline } from './deadlines.js';
@@ -84,37 +85,6 @@ export function sendBatchThrough(
  */
 export function transactionStateOf(producer: Producer): TransactionState | undefined {
   return stateOfTransactions(producer);
-}
-
-function isObject(value: unknown): value is object {
-  return typeof value === 'object' && value !== null;
-}
-
-/**
- * Whether a caller's `signal` option is absent or an AbortSignal. Anything else was first used after its record held
- * budget bytes and an id: the call threw with them never given back, and settling it later threw in the settle loop.
- */
-function isSignal(signal: unknown): boolean {
-  return signal === undefined || signal instanceof AbortSignal;
-}
-
-function badSignal(method: string): ConfigError {
-  return new ConfigError(`${method} options.signal must be an AbortSignal`);
-}
-
-/**
- * Throws a ConfigError unless `options` is an object whose `signal`, if any, is an AbortSignal: before anything
- * changes. `abortTransaction({ signal: 'x' })` had cancelled the transaction's sends before the signal threw a
- * TypeError, and `commitTransaction(null)` threw one reading null.
- */
-function checkCallOptions(method: string, options: unknown): asserts options is SendOptions {
-  if (!isObject(options)) throw new ConfigError(`${method} options must be an object, got ${describe(options)}`);
-  if (!isSignal((options as SendOptions).signal)) throw badSignal(method);
-}
-
-/** A bad argument as an error message shows it. */
-function describe(value: unknown): string {
-  return value === null ? 'null' : typeof value;
 }
 
 export class Producer extends EventEmitter {
@@ -195,11 +165,8 @@ export class Producer extends EventEmitter {
    * as the attempt is one for every caller.
    */
   connect(options: ConnectOptions = {}): Promise<void> {
-    try {
-      checkCallOptions('connect', options);
-    } catch (error) {
-      return Promise.reject(error as Error);
-    }
+    const badOptions = callOptionsError('connect', options);
+    if (badOptions !== undefined) return Promise.reject(badOptions);
     const { signal } = options;
     if (signal === undefined) return this.#connect();
     if (signal.aborted) return Promise.reject(new AbortError('not-sent', 'connect aborted', { cause: signal.reason }));
@@ -242,8 +209,8 @@ export class Producer extends EventEmitter {
   }
 
   #send(record: ProducerRecord, options: SendOptions): Promise<RecordMetadata> {
-    if (!isObject(options)) return Promise.reject(new ConfigError(`send options must be an object, got ${describe(options)}`));
-    if (!isSignal(options.signal)) return Promise.reject(badSignal('send'));
+    const badOptions = callOptionsError('send', options);
+    if (badOptions !== undefined) return Promise.reject(badOptions);
     const settler = new SendSettler();
     const transactions = this.#transactions;
     if (transactions === undefined) {
@@ -292,8 +259,8 @@ export class Producer extends EventEmitter {
   #sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settlerFor: ((count: number) => FailureSettler) | undefined): Promise<SendBatchResult> {
     // Rejected, not thrown: reading the length of null threw a TypeError out of the call.
     if (!Array.isArray(records)) return Promise.reject(new InvalidRecordError(`sendBatch records must be an array, got ${describe(records)}`));
-    if (!isObject(options)) return Promise.reject(new ConfigError(`sendBatch options must be an object, got ${describe(options)}`));
-    if (!isSignal(options.signal)) return Promise.reject(badSignal('sendBatch'));
+    const badOptions = callOptionsError('sendBatch', options);
+    if (badOptions !== undefined) return Promise.reject(badOptions);
     const results = options.results;
     if (results !== undefined && results !== 'all' && results !== 'failures') {
       return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
