@@ -3,7 +3,8 @@
  * ringkafka Producer cannot, so each `connect()` builds a fresh one from the mapped options; sends before
  * `connect()` or after `disconnect()` fail as KafkaJS's do.
  */
-import { Producer as RingProducer, reachCluster, sendBatchThrough } from '../main/producer.js';
+import { Producer as RingProducer } from '../main/producer.js';
+import { reachCluster, sendBatchThrough } from '../main/producer-internals.js';
 import type { ProducerOptions } from '../main/options.js';
 import { describe } from '../main/serialize.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';

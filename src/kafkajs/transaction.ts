@@ -1,5 +1,6 @@
 /** KafkaJS's transaction object over ringkafka's transactional Producer (docs/transactions.md). */
-import { transactionStateOf, type Producer } from '../main/producer.js';
+import type { Producer } from '../main/producer.js';
+import { transactionStateOf } from '../main/producer-internals.js';
 import { describe } from '../main/serialize.js';
 import { asKafkaJS } from './error-mapping.js';
 import { KafkaJSNonRetriableError } from './errors.js';

@@ -3,7 +3,9 @@
  * record goes in through the intake (record-intake.ts), which checks and serialises it, picks its partition,
  * accounts for its bytes and admits it in call order. From acceptance on, it belongs to the delivery settlement
  * (deliveries.ts), which hands it to its worker's handle (worker-handle.ts) and settles its caller from the
- * workers' completions; the workers' threads belong to the worker group (worker-group.ts).
+ * workers' completions; the workers' threads belong to the worker group (worker-group.ts). The order in which
+ * close releases all of it is producer-shutdown.ts's; what the KafkaJS layer reaches beyond the public API,
+ * producer-internals.ts's.
  *
  * Every path settles every promise (invariant 2, docs/invariants.md): a send ends resolved, or rejected with an error whose
  * `delivery` says whether the record may still reach the broker; flush and close always end; a crashed worker's
@@ -22,10 +24,11 @@ import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { CloseOptions, ConnectOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
 import { allocateProducerMemory } from './shared-memory.js';
+import { hurryClose, shutdownProducer } from './producer-shutdown.js';
+import { provideProducerInternals } from './producer-internals.js';
 import { badSignal, callOptionsError, checkCallOptions, describe, isSignal } from './call-options.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
-import { untilDeadline } from './deadlines.js';
 import { untilAborted } from '../shared/until-aborted.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, WorkerStartError } from '../shared/producer-errors.js';
@@ -37,55 +40,10 @@ import { RecordWritable, type WritableOptions } from './record-writable.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
 import { TransactionStateError } from '../shared/transaction-errors.js';
 import { Coordinators } from './transactions/coordinators.js';
-import { TransactionManager, type TransactionState } from './transactions/transaction-manager.js';
+import { TransactionManager } from './transactions/transaction-manager.js';
 import { checkOffsetsRequest, type OffsetsToCommit } from './transactions/offsets.js';
 import type { Transaction, TransactionOptions } from './transactions/transaction.js';
 import { firstRejection, inTransaction, runTransaction } from './transactions/run-transaction.js';
-
-let batchThrough: (
-  producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal: AbortSignal | undefined,
-) => Promise<SendBatchFailures>;
-
-let reach: (producer: Producer, signal: AbortSignal | undefined) => Promise<void>;
-
-let stateOfTransactions: (producer: Producer) => TransactionState | undefined;
-
-/**
- * Resolves once a broker of the cluster has answered (the producer's metadata connection is open: ApiVersions and
- * authentication done); rejects as that connection does when none can be reached. For this package's KafkaJS layer,
- * whose `connect()` fails against an unreachable cluster as KafkaJS's does; a ringkafka producer that is not
- * idempotent only starts its workers in `connect()`, and its sends wait for the cluster up to bufferTimeoutMs. Not
- * exported by the package.
- */
-export function reachCluster(producer: Producer, signal?: AbortSignal): Promise<void> {
-  return reach(producer, signal);
-}
-
-/**
- * `producer.sendBatch(records, { results: 'failures', signal })`, settled through the settler `settlerFor` makes:
- * a FailureSettler whose subclass notes what its caller needs of each delivered record as it is reported. For this
- * package's KafkaJS layer, which answers a send with each partition's first offset and would otherwise need a
- * result object per record to find them (src/kafkajs/partition-offsets.ts). Not exported by the package; the
- * Producer's static block, the one place that can reach #sendBatch, sets it.
- *
- * Made for the records actually submitted, not for `records`: a tracing observer may hand on other records (the
- * sendBatch channel's `records`), and a settler counting down from the caller's count would then never finish.
- */
-export function sendBatchThrough(
-  producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal?: AbortSignal,
-): Promise<SendBatchFailures> {
-  return batchThrough(producer, records, settlerFor, signal);
-}
-
-/**
- * The state of `producer`'s transactions (src/main/transactions/transaction-manager.ts), undefined without a
- * `transactionalId`. For this package's KafkaJS layer, whose `transaction.isActive()` must turn false once the
- * transaction it began can no longer end (the producer fenced, say) though nobody called commit or abort. Not
- * exported by the package; the Producer's static block sets it.
- */
-export function transactionStateOf(producer: Producer): TransactionState | undefined {
-  return stateOfTransactions(producer);
-}
 
 export class Producer extends EventEmitter {
   readonly #control: ControlBlock;
@@ -98,11 +56,7 @@ export class Producer extends EventEmitter {
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
   readonly #stopLoop = new AbortController();
-  /**
-   * Aborted by close once nothing waits for the connection: a connection attempt still waiting for its producer id
-   * then ends, rather than wait out requestTimeoutMs on a cluster that does not answer (close({ timeoutMs: 0 })
-   * took 30 s so).
-   */
+  /** Aborted by close once nothing waits for the connection (ShutdownParts.stopConnecting). */
   readonly #stopConnecting = new AbortController();
   readonly #sends = new SendTracker();
   /** OAUTHBEARER only: the token cache both the metadata connection and the workers draw from. */
@@ -241,10 +195,12 @@ export class Producer extends EventEmitter {
   }
 
   static {
-    reach = async (producer, signal) => void (await producer.#registry.connection(signal));
-    batchThrough = (producer, records, settlerFor, signal) =>
-      producer.#tracedBatch(records, { results: 'failures', signal }, settlerFor) as Promise<SendBatchFailures>;
-    stateOfTransactions = (producer) => producer.#transactions?.state;
+    provideProducerInternals({
+      reach: async (producer, signal) => void (await producer.#registry.connection(signal)),
+      batchThrough: (producer, records, settlerFor, signal) =>
+        producer.#tracedBatch(records, { results: 'failures', signal }, settlerFor) as Promise<SendBatchFailures>,
+      stateOfTransactions: (producer) => producer.#transactions?.state,
+    });
   }
 
   /** sendBatch, settled through the settler `settlerFor` makes when given (sendBatchThrough), else through the one `options` asks for. */
@@ -396,70 +352,21 @@ export class Producer extends EventEmitter {
 
   #close(options: CloseOptions): Promise<void> {
     if (this.#closing === undefined) this.#closing = this.#shutdown(options);
-    else this.#hurryClose(options); // a later close may only bring the deadline forward
+    else hurryClose(this.#workers, options); // a later close may only bring the deadline forward
     return this.#closing;
-  }
-
-  /** Tells the workers a close deadline (they keep the earliest they were given), now or when `signal` aborts. */
-  #hurryClose({ timeoutMs, signal }: CloseOptions): void {
-    if (timeoutMs !== undefined) this.#workers.hurry(Date.now() + timeoutMs);
-    if (signal?.aborted) this.#workers.hurry(0);
-    else signal?.addEventListener('abort', () => this.#workers.hurry(0), { once: true });
   }
 
   async [Symbol.asyncDispose](): Promise<void> {
     await this.close();
   }
 
-  async #shutdown({ timeoutMs, signal }: CloseOptions): Promise<void> {
-    this.#intake.close(); // no new sends from here
-    this.#control.setClosing();
-    const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
-    // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
-    // The abort waits for the workers to report every record of it, and a batch the broker never answers is retried
-    // for as long as the producer runs (invariant 5): without timeoutMs that wait is bounded as the flush's below is
-    // (every send has its result within deliveryTimeoutMs, one request timeout more for a late answer). Given up,
-    // the transaction is left to the coordinator's timeout, which aborts it.
-    if (this.#transactions !== undefined) {
-      const endBy = timeoutMs === undefined ? Date.now() + this.#deliveryTimeoutMs + this.#requestTimeoutMs : deadline;
-      await untilDeadline(this.#transactions.closeOpen(signal).catch(() => undefined), endBy, signal);
-    }
-    // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
-    // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
-    await untilDeadline(this.flush().catch(() => undefined), deadline, signal);
-    this.#intake.failPending();
-    // Only now: a worker that crashes while the transaction ends or the flush waits is replaced, so sends granted
-    // buffer space by its failed records go to a thread that sends them. From here nothing waits to be granted.
-    this.#workers.stopReplacing();
-    // Nothing waits for the connection now. An attempt still waiting for its producer id stops (its request is
-    // ended by the registry's close below); one starting its threads is waited for, within the deadline: past it,
-    // destroy ends the threads it started.
-    this.#stopConnecting.abort();
-    await untilDeadline(this.#connecting?.catch(() => undefined) ?? Promise.resolve(), deadline, signal);
-    // Records accepted but still queued for ring space are sent too, before the workers are told to close.
-    await this.#workers.close(timeoutMs === undefined ? this.#afterFlushDeadline() : deadline, signal);
-    this.#deliveries.drain();
-    // Anything still unsettled (records queued for a full ring, a worker gone) fails now.
-    this.#deliveries.failQueued(undefined, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));
-    this.#deliveries.failLive(undefined, (delivery) => new ProducerClosedError(delivery, 'the producer closed before the record had a result'));
-    this.#stopLoop.abort();
-    this.#intake.stopSweep();
-    await this.#workers.destroy();
-    this.#tokens?.close();
-    await this.#coordinators?.close();
-    await this.#registry.close();
-  }
-
-  /**
-   * The workers' close deadline when close has none of its own. The flush has given every send its result by
-   * now (the delivery timeout bounds it), so a batch a worker still holds is one whose callers that timeout
-   * released: sent, unanswered, and retried with its sequence while the producer runs (invariant 5), for ever if
-   * the broker never comes back. Closing, it is waited for one request timeout more (an answer on its way still
-   * arrives as a 'lateOutcome'), then given up: close without timeoutMs ends, as the Java client's does once its
-   * delivery timeout has passed.
-   */
-  #afterFlushDeadline(): number {
-    return Date.now() + this.#requestTimeoutMs;
+  #shutdown(options: CloseOptions): Promise<void> {
+    return shutdownProducer({
+      intake: this.#intake, control: this.#control, deliveries: this.#deliveries, workers: this.#workers, registry: this.#registry,
+      transactions: this.#transactions, coordinators: this.#coordinators, tokens: this.#tokens,
+      deliveryTimeoutMs: this.#deliveryTimeoutMs, requestTimeoutMs: this.#requestTimeoutMs,
+      flush: () => this.flush(), connecting: () => this.#connecting, stopConnecting: this.#stopConnecting, stopLoop: this.#stopLoop,
+    }, options);
   }
 
   metrics(): ProducerMetrics {

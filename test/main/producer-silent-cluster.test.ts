@@ -1,8 +1,9 @@
 /**
- * Waiting for a connection attempt that a silent cluster holds up (src/main/producer.ts, src/main/worker-group.ts),
- * against a server on 127.0.0.1 that accepts connections and never answers. The attempt's request would wait out
- * requestTimeoutMs (60 s here): close must end by its own deadline, or at once when nothing waits any more, and leave
- * no connection open; a caller of connect() may stop waiting with its signal, without failing the sends that wait.
+ * Waiting for a connection attempt that a silent cluster holds up (src/main/producer.ts, src/main/producer-shutdown.ts,
+ * src/main/worker-group.ts), against a server on 127.0.0.1 that accepts connections and never answers. The attempt's
+ * request would wait out requestTimeoutMs (60 s here): close must end by its own deadline, or at once when nothing
+ * waits any more, and leave no connection open; a caller of connect() may stop waiting with its signal, without
+ * failing the sends that wait.
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';

@@ -6,7 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import diagnosticsChannel from 'node:diagnostics_channel';
-import { Producer, sendBatchThrough } from '../../src/main/producer.js';
+import { Producer } from '../../src/main/producer.js';
+import { sendBatchThrough } from '../../src/main/producer-internals.js';
 import { FailureSettler } from '../../src/main/settlers.js';
 import { channels, type BatchOutcomeMessage } from '../../src/main/tracing.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
