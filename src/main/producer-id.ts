@@ -2,12 +2,13 @@
  * The producer id and epoch of an idempotent producer (InitProducerId with a null transactional id), shared by
  * every worker. A freshly started cluster answers COORDINATOR_LOAD_IN_PROGRESS or COORDINATOR_NOT_AVAILABLE for a
  * while: retriable errors and lost connections are retried with backoff for up to bufferTimeoutMs (Java's
- * max.block.ms).
+ * max.block.ms), until `stop` aborts (the producer closes).
  */
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { brokerError } from '../protocol/error-codes.js';
 import { backoffMs } from '../shared/backoff.js';
 import { KafkaProducerError } from '../shared/errors.js';
+import { pause } from '../shared/pause.js';
 import type { ResolvedOptions } from './options.js';
 import type { TopicRegistry } from './topic-registry.js';
 
@@ -21,7 +22,7 @@ export const NO_PRODUCER_ID: ProducerIdentity = { producerId: -1n, producerEpoch
 export async function initProducerId(
   registry: TopicRegistry,
   options: Pick<ResolvedOptions, 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>,
-  isClosed: () => boolean,
+  stop: AbortSignal,
 ): Promise<ProducerIdentity> {
   const deadline = Date.now() + options.bufferTimeoutMs;
   for (let attempt = 0; ; attempt++) {
@@ -36,7 +37,9 @@ export async function initProducerId(
       failure = error;
     }
     const wait = backoffMs(attempt, options);
-    if (!failure.retriable || isClosed() || Date.now() + wait > deadline) throw failure;
-    await new Promise((resolve) => setTimeout(resolve, wait));
+    if (!failure.retriable || stop.aborted || Date.now() + wait > deadline) throw failure;
+    // Cut short by close: a plain timer here outlived a producer closed while its cluster refused InitProducerId (or
+    // dropped every connection after its handshake), keeping the process alive for up to retryBackoffMaxMs.
+    await pause(wait, stop, () => failure);
   }
 }

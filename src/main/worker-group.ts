@@ -7,7 +7,8 @@
  * Dependencies go one way: the group calls the settlement (deliveries.ts) and the handles (worker-handle.ts); the
  * settlement calls the handles; the handles call nothing above them.
  */
-import { WorkerCrashedError } from '../shared/producer-errors.js';
+import { ProducerClosedError, WorkerCrashedError } from '../shared/producer-errors.js';
+import { pause } from '../shared/pause.js';
 import { TransactionFatalError } from '../shared/transaction-errors.js';
 import { untilDeadline } from './deadlines.js';
 import { untilAborted } from '../shared/until-aborted.js';
@@ -70,6 +71,8 @@ export class WorkerGroup {
   /** Pools of crashed workers still being ended; `destroy` waits for them too, so no thread outlives close. */
   readonly #ending = new Set<Promise<void>>();
   #closed = false;
+  /** Aborted with `#closed` set: ends the waits of a producer id fetch and of a replacement's retry. */
+  readonly #stopping = new AbortController();
   /** `close` has returned: its caller fails what the workers hold, and a crash is no longer handled here. */
   #closeOver = false;
   /** The earliest close deadline `hurry` was given: a worker replaced after it is told too. */
@@ -140,6 +143,7 @@ export class WorkerGroup {
    */
   stopReplacing(): void {
     this.#closed = true;
+    this.#stopping.abort();
   }
 
   /**
@@ -187,7 +191,7 @@ export class WorkerGroup {
       return transactions.identity;
     }
     if (!options.idempotent) return NO_PRODUCER_ID;
-    return initProducerId(registry, options, () => this.#closed);
+    return initProducerId(registry, options, this.#stopping.signal);
   }
 
   /** Starts `handle`'s thread; resolves when its loop runs, rejects with WorkerStartError if it never does. */
@@ -256,7 +260,8 @@ export class WorkerGroup {
         // Closing, no replacement is tried again; a fenced or fatal transactional producer never gets an identity
         // again: only close remains.
         if (this.#closed || startError instanceof TransactionFatalError) return;
-        await new Promise((resolve) => setTimeout(resolve, options.retryBackoffMaxMs));
+        // Cut short by close, as the producer id's backoff is: a plain timer kept a closed producer's process alive.
+        await pause(options.retryBackoffMaxMs, this.#stopping.signal, () => new ProducerClosedError('not-sent', 'the producer is closing')).catch(() => undefined);
       }
     }
   }

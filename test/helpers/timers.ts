@@ -5,8 +5,11 @@
  */
 import type { TestContext } from 'node:test';
 
-/** Timers set through the global setTimeout since the call, and neither fired nor cleared yet. */
-export function trackTimers(t: TestContext): Set<unknown> {
+/**
+ * Timers set through the global setTimeout since the call, and neither fired nor cleared yet; with `minMs`, only
+ * those set for at least that long (a backoff, among the short timers of requests and sweeps).
+ */
+export function trackTimers(t: TestContext, minMs = 0): Set<unknown> {
   const live = new Set<unknown>();
   const realSet = globalThis.setTimeout;
   const realClear = globalThis.clearTimeout;
@@ -15,7 +18,7 @@ export function trackTimers(t: TestContext): Set<unknown> {
       live.delete(handle);
       callback(...args);
     }, ms);
-    live.add(handle);
+    if ((ms ?? 0) >= minMs) live.add(handle);
     return handle;
   });
   t.mock.method(globalThis, 'clearTimeout', (handle: Parameters<typeof clearTimeout>[0]) => {

@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { once } from 'node:events';
-import { describe, it, mock } from 'node:test';
+import { describe, it, mock, type TestContext } from 'node:test';
 import { ByteBudget } from '../../src/main/byte-budget.js';
 import { Deliveries } from '../../src/main/deliveries.js';
 import { SendTracker } from '../../src/main/send-tracker.js';
@@ -21,6 +21,7 @@ import { ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
 import { FakePool, withFakePool } from './fixtures/fake-pool.js';
 import { channels } from '../../src/main/tracing.js';
+import { trackTimers } from '../helpers/timers.js';
 
 const TOPIC: TopicInfo = { index: 0, name: 'alpha', partitionCount: 2, available: [0, 1] };
 
@@ -38,7 +39,7 @@ async function turns(count = 5): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?: TransactionIdentity } = {}) {
+function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?: TransactionIdentity; retryBackoffMaxMs?: number } = {}) {
   const memory = allocateProducerMemory(16);
   const budget = new ByteBudget(memory.control, { maxBytes: options.maxBytes ?? 1000, maxRecords: 16 });
   const sends = new SendTracker();
@@ -55,7 +56,7 @@ function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?:
   const group = new WorkerGroup({
     handles, deliveries, launch, tokens: undefined,
     registry: {} as TopicRegistry, // no producer id without idempotence: never asked
-    options: { idempotent: false, bufferTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: 1 },
+    options: { idempotent: false, bufferTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: options.retryBackoffMaxMs ?? 1 },
     emit: (_event, error, index) => crashes.push([error, index]),
     pool: () => pool.spawn(),
     transactions: options.transactions,
@@ -79,8 +80,8 @@ function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?:
 }
 
 /** A test body run against a fresh setup, whose ports are closed however it ends. */
-function withSetup(options: Parameters<typeof setup>[0], body: (fixture: ReturnType<typeof setup>) => Promise<void>): () => Promise<void> {
-  return withFakePool(() => setup(options), body);
+function withSetup(options: Parameters<typeof setup>[0], body: (fixture: ReturnType<typeof setup>, t: TestContext) => Promise<void>): (t: TestContext) => Promise<void> {
+  return (t) => withFakePool(() => setup(options), (fixture) => body(fixture, t))();
 }
 
 describe('WorkerGroup', () => {
@@ -162,7 +163,7 @@ describe('WorkerGroup', () => {
     }
   }));
 
-  it('a transactional producer that can no longer get its identity fails the dead worker\'s records and stops replacing it', async () => {
+  it('a transactional producer that can no longer get its identity fails the dead worker\'s records and stops replacing it', async (t) => {
     let fatal = false;
     const transactions: TransactionIdentity = {
       init: () => (fatal ? Promise.reject(new TransactionFatalError(-1, 'fenced: only close remains')) : Promise.resolve()),
@@ -178,7 +179,7 @@ describe('WorkerGroup', () => {
       await turns(10);
       assert.equal(pool.spawned.length, 2, 'no pool made (each starts a thread) for a replacement that cannot start');
       assert.equal(pool.workers.length, 2);
-    })();
+    })(t);
   });
 
   it('a replacement that fails to start once close has begun still fails what waits in its ring at once, and is not tried again', withSetup({ autoStart: false }, async ({ group, pool, send, budget }) => {
@@ -219,6 +220,23 @@ describe('WorkerGroup', () => {
     assert.equal(pool.spawned.length, spawnedBefore + 2, 'each replacement in a pool of its own');
     assert.ok(pool.spawned[0]!.destroyed && pool.spawned[spawnedBefore]!.destroyed, 'the dead pools are ended');
     await until(() => crashes.length === 1, 'the crash reported once');
+  }));
+
+  it('stopReplacing ends the wait before the next replacement: no timer of it outlives close', withSetup({ autoStart: false, retryBackoffMaxMs: 60_000 }, async ({ group, pool }, t) => {
+    const starting = group.start();
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    for (const worker of pool.workers) worker.start();
+    await starting;
+    pool.workers[0]!.crash(new Error('segfault, say'));
+    await until(() => pool.workers.length === 3, 'a replacement asked for');
+    // Tracked from here: the replacement cannot start, so the group waits retryBackoffMaxMs (a minute) to try again.
+    const waits = trackTimers(t, 60_000);
+    pool.workers[2]!.start(new Error('preload refused this thread'));
+    await until(() => waits.size === 1, 'the wait before the next replacement');
+    group.stopReplacing(); // close has flushed and begun to stop the workers
+    await until(() => waits.size === 0, 'the wait ended by stopReplacing');
+    await turns(10);
+    assert.equal(pool.workers.length, 3, 'no replacement tried while closing');
   }));
 
   it('a crashed worker\'s records fail, it is reported, and it is replaced on fresh memory; the other worker\'s records live on', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
