@@ -213,7 +213,7 @@ export class TopicRegistry {
         if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) {
           return this.#register(name, leaders.length, withLeader(leaders));
         }
-        loading.reason = topic === undefined ? 'not in the answer' : errorInfo(topic.errorCode).name;
+        loading.reason = topic === undefined ? 'not in the answer' : whyNotUsable(topic.errorCode);
         loading.errorCode = topic?.errorCode ?? 0;
         // Fatal for this topic: a bad name or no permission will not change by waiting.
         if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
@@ -316,6 +316,15 @@ export class TopicRegistry {
 
 function tooManyTopics(): KafkaProducerError {
   return new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${MAX_TOPICS} topics`);
+}
+
+/**
+ * Why an answer that names the topic does not let it be used: its error, or, without one, that it lists no
+ * partitions (a topic being created, as a broker may answer before its partitions exist). Reported as the error's
+ * name alone, that was "not available: NONE".
+ */
+function whyNotUsable(errorCode: number): string {
+  return errorCode === ErrorCode.NONE ? 'the answer lists no partitions for it' : errorInfo(errorCode).name;
 }
 
 /** The partitions that have a leader, in order. */

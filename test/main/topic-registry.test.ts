@@ -155,6 +155,20 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     await assert.rejects(registry.load('not-allowed', { timeoutMs: 50 }), (error: unknown) => error instanceof UnknownTopicError && error.retriable);
   });
 
+  it('a topic answered with no partitions and no error: UnknownTopicError says so (not "NONE"), and stays retriable', async (t) => {
+    const { broker, registry } = await setup(t);
+    broker.partitionCount = 0;
+    await assert.rejects(registry.load('empty', { timeoutMs: 50 }), (error: unknown) => {
+      assert.ok(error instanceof UnknownTopicError);
+      assert.match(error.message, /"empty" is not available: the answer lists no partitions for it$/);
+      assert.deepEqual([error.topic, error.errorCode, error.retriable], ['empty', 0, true]);
+      return true;
+    });
+    // Once the partitions exist, the same topic loads.
+    broker.partitionCount = 2;
+    assert.equal((await registry.load('empty', { timeoutMs: 10_000 })).partitionCount, 2);
+  });
+
   it('refreshes on its own once the view is metadataMaxAgeMs old', async (t) => {
     const { broker, registry } = await setup(t, { metadataMaxAgeMs: 20 });
     await registry.load('aging', { timeoutMs: 10_000 });
