@@ -160,6 +160,25 @@ export class ClusterView {
     const kept = new Set(response.brokers.map((broker) => broker.nodeId));
     for (const { leaders } of this.#topics.values()) for (const leader of leaders) kept.add(leader);
     for (const nodeId of this.#brokers.keys()) if (!kept.has(nodeId)) this.#brokers.delete(nodeId);
+    this.#closeDeparted();
+  }
+
+  /**
+   * Closes the connection to each node that left the cluster (no longer in the view) once nothing is in flight or
+   * queued on it: it leads nothing here, so nothing would use it again, and it stayed open for the worker's life
+   * (one socket per broker that ever left: a broker replaced under a new node id, a leader that moved to a new
+   * broker). A request under way is left to its answer or its time-out rather than made ambiguous; a later answer
+   * closes the connection once it is idle.
+   */
+  #closeDeparted(): void {
+    for (const [nodeId, link] of this.#links) {
+      const connection = link.connection;
+      if (this.#brokers.has(nodeId) || link.attempt !== undefined) continue;
+      if (connection !== undefined && !connection.isClosed && (connection.inFlight > 0 || connection.queued > 0)) continue;
+      this.#links.delete(nodeId);
+      link.connection = undefined;
+      void connection?.close();
+    }
   }
 
   /**

@@ -6,8 +6,9 @@
  * independent of the code under test (the bytes are written by hand from Kafka's message specs): ApiVersions (any
  * version, answered in the v0–v2 or v3+ body layout the request asked for; the header is always v0), Metadata v1 or v13
  * (every asked-for topic exists with `partitionCount` partitions led by this broker, or by whom `leaderOf` says,
- * unless the test says it is missing), InitProducerId v0, and Produce v3 (or up to `produceVersion`, v8 at most: the
- * request layout is v3's throughout, answers grow log_start_offset at v5 and record_errors, error_message at v8),
+ * unless the test says it is missing; the brokers listed are this one as node 1, or those `listedBrokers` names),
+ * InitProducerId v0, and Produce v3 (or up to `produceVersion`, v8 at most: the request layout is v3's throughout,
+ * answers grow log_start_offset at v5 and record_errors, error_message at v8),
  * which it records and never answers unless the test calls `answer()` or `reply()`. A test may set `tamper` to
  * rewrite, drop or delay any answer (a hostile or slow broker), and read `requests` for when each request arrived.
  */
@@ -27,6 +28,13 @@ export interface ProduceSeen {
   readonly recordCounts: ReadonlyMap<string, number>;
   /** The RecordBatch bytes per `${topic}-${partition}`, as sent. */
   readonly batches: ReadonlyMap<string, Buffer>;
+}
+
+/** A node as Metadata lists it. */
+export interface ListedBroker {
+  readonly nodeId: number;
+  readonly host: string;
+  readonly port: number;
 }
 
 /** One request as it arrived: `at` is Date.now() when its last byte was read (the clock the producer throttles by). */
@@ -166,6 +174,11 @@ export class FakeBroker extends EventEmitter {
   partitionCount: number;
   /** The leader node id Metadata names for a partition (-1: none right now); default this broker (node 1). */
   leaderOf: ((topic: string, partition: number) => number) | undefined;
+  /**
+   * The brokers Metadata lists, when set: a cluster of several nodes (another fake broker, a port where nothing
+   * listens) or one whose nodes move. Default: this broker alone, as node 1.
+   */
+  listedBrokers: readonly ListedBroker[] | undefined;
   /**
    * With `metadataVersion` 13: the answer's top-level error_code. Not 0 (REBOOTSTRAP_REQUIRED, KIP-1102), the
    * answer lists no brokers and no topics, as the error stands instead of a cluster view.
@@ -349,13 +362,19 @@ export class FakeBroker extends EventEmitter {
     }
   }
 
+  #listed(): readonly ListedBroker[] {
+    return this.listedBrokers ?? [{ nodeId: NODE_ID, host: '127.0.0.1', port: this.#port }];
+  }
+
   /** MetadataResponse v1: brokers, controller, and each asked-for topic with its partitions, all led by us. */
   #metadataAnswer(correlationId: number, r: In): Buffer {
     const count = r.int32();
     const topics: string[] = [];
     for (let i = 0; i < count; i++) topics.push(r.string()!);
     const out = new Out().int32(correlationId);
-    out.int32(1).int32(NODE_ID).string('127.0.0.1').int32(this.#port).string(null);
+    const brokers = this.#listed();
+    out.int32(brokers.length);
+    for (const { nodeId, host, port } of brokers) out.int32(nodeId).string(host).int32(port).string(null);
     out.int32(NODE_ID); // controller_id
     out.int32(topics.length);
     for (const topic of topics) {
@@ -390,7 +409,11 @@ export class FakeBroker extends EventEmitter {
     const out = new Out().int32(correlationId).uvarint(0).int32(0); // header tagged fields, throttle_time_ms
     const failed = this.metadataError !== 0;
     if (failed) out.uvarint(1);
-    else out.uvarint(2).int32(NODE_ID).compactString('127.0.0.1').int32(this.#port).compactString(null).uvarint(0);
+    else {
+      const brokers = this.#listed();
+      out.uvarint(brokers.length + 1);
+      for (const { nodeId, host, port } of brokers) out.int32(nodeId).compactString(host).int32(port).compactString(null).uvarint(0);
+    }
     out.compactString(null).int32(failed ? -1 : NODE_ID); // cluster_id, controller_id
     out.uvarint(failed ? 1 : topics.length + 1);
     for (const topic of failed ? [] : topics) {

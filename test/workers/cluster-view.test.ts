@@ -14,7 +14,7 @@ import { BrokerError, ConnectionError, ProtocolError } from '../../src/shared/er
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { Connection } from '../../src/net/connection.js';
 import type { NodeEndpoint } from '../../src/protocol/apis/produce.js';
-import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { FAKE_API, FakeBroker, type ListedBroker } from '../helpers/fake-broker.js';
 import { trackTimers } from '../helpers/timers.js';
 
 const TOPIC = 'hostile-topic';
@@ -182,6 +182,44 @@ describe('ClusterView: nodes that leave the cluster', () => {
     phase = 'without';
     await view.refresh(TOPIC);
     assert.equal(silent.accepted(), 0, 'the node that left was tried');
+  });
+});
+
+describe('ClusterView: a leader that moves to another broker', () => {
+  it('the connection to the node that left is closed, once the request in flight on it is answered', async (t) => {
+    const { broker, view } = await setup(t);
+    const other = await FakeBroker.start(1);
+    t.after(() => other.close());
+    const node = (nodeId: number, to: FakeBroker): ListedBroker => ({ nodeId, host: '127.0.0.1', port: Number(to.address.split(':')[1]) });
+    broker.listedBrokers = [node(1, broker), node(2, other)];
+    broker.leaderOf = () => 2;
+    await view.refresh(TOPIC);
+    const toNode2 = await view.connection(2);
+    // A request in flight on it when node 2 leaves: its answer is held until the test releases it.
+    let release: (() => void) | undefined;
+    other.tamper = (apiKey, frame, _nth, write) => {
+      if (apiKey !== FAKE_API.metadata) return frame;
+      release = () => write(frame);
+      return null;
+    };
+    const { Metadata } = await import('../../src/protocol/apis/metadata.js');
+    const inFlight = toNode2.request(Metadata, { topics: [TOPIC], allowAutoTopicCreation: false });
+    while (release === undefined) await new Promise((resolve) => setImmediate(resolve));
+
+    // The leader moves back to node 1 and node 2 leaves the cluster.
+    broker.listedBrokers = [node(1, broker)];
+    broker.leaderOf = () => 1;
+    await view.refresh(TOPIC);
+    assert.deepEqual(view.topic(TOPIC)?.leaders, [1]);
+    assert.equal(toNode2.isClosed, false, 'not closed under the request in flight: it is left to its answer');
+    release!();
+    await inFlight;
+    // The next answer applied finds it idle: it is closed (it stayed open for the worker's life).
+    await view.refresh(TOPIC);
+    assert.equal(toNode2.isClosed, true, 'the connection to the node that left is closed');
+    await toNode2.closed;
+    assert.equal((await view.connection(1)).isClosed, false, 'the leader\'s connection is open');
+    await assert.rejects(view.connection(2), (error: unknown) => error instanceof ConnectionError && /not in the metadata/.test(error.message));
   });
 });
 
