@@ -298,8 +298,8 @@ export class Deliveries {
     const ids = completion.recordIds;
     const t = this.#table;
     const delivered = completion.kind === CompletionKind.delivered;
-    const failure = completion.kind === CompletionKind.failed ? failureFor(completion) : undefined;
     const topic = this.#context.registry.byIndex(completion.topicIndex)?.name ?? '';
+    const failure = completion.kind === CompletionKind.failed ? failureFor(completion, topic) : undefined;
     let bytes = 0;
     // The batch's, so set once for all its records: the worker's answer says -1 for CreateTime (src/workers/append-times.ts),
     // and -1 for a log start offset the broker did not send.

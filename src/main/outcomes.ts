@@ -39,8 +39,11 @@ export function sharedErrors(make: (delivery: Delivery) => Error): (delivery: De
   return (delivery) => delivery === 'not-sent' ? (notSent ??= make(delivery)) : (unknown ??= make(delivery));
 }
 
-/** A failed batch: a broker error, or one of the worker's own reasons (closedInFlight: it may have been written). */
-export function failureFor(completion: Completion): Error {
+/**
+ * A failed batch of `topic`: a broker error, or one of the worker's own reasons (closedInFlight: it may have been
+ * written).
+ */
+export function failureFor(completion: Completion, topic: string): Error {
   const { errorCode, message } = completion;
   switch (errorCode) {
     case ClientErrorCode.deliveryTimeout:
@@ -52,7 +55,8 @@ export function failureFor(completion: Completion): Error {
     case ClientErrorCode.protocol:
       return new ProtocolError(message);
     case ClientErrorCode.unknownTopic:
-      return new UnknownTopicError('', message);
+      // Named, as the main thread's UnknownTopicError is: a caller reading `error.topic` found ''.
+      return new UnknownTopicError(topic, message);
     case ClientErrorCode.authentication:
       return new AuthenticationError(message);
     default:

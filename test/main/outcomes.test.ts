@@ -38,15 +38,21 @@ describe('outcomes', () => {
       [ClientErrorCode.authentication, AuthenticationError, undefined],
     ];
     for (const [code, type, delivery] of cases) {
-      const error = failureFor(failed(code, 'detail'));
+      const error = failureFor(failed(code, 'detail'), 'orders');
       assert.ok(error instanceof type, `${code} → ${type.name}`);
       if (delivery !== undefined) assert.equal((error as ProducerClosedError).delivery, delivery);
     }
-    assert.match(failureFor(failed(ClientErrorCode.closedInFlight)).message, /before the broker answered/, 'a default message');
+    assert.match(failureFor(failed(ClientErrorCode.closedInFlight), 'orders').message, /before the broker answered/, 'a default message');
+  });
+
+  it('failureFor: a topic the worker found unknown at the delivery deadline is named in the UnknownTopicError', () => {
+    const error = failureFor(failed(ClientErrorCode.unknownTopic, 'topic orders: UNKNOWN_TOPIC_OR_PARTITION'), 'orders');
+    assert.ok(error instanceof UnknownTopicError);
+    assert.equal(error.topic, 'orders');
   });
 
   it('failureFor: a Kafka error code becomes a BrokerError carrying it', () => {
-    const error = failureFor(failed(6, 'not leader for partition'));
+    const error = failureFor(failed(6, 'not leader for partition'), 'orders');
     assert.ok(error instanceof BrokerError);
     assert.equal(error.errorCode, 6);
   });
