@@ -14,7 +14,11 @@ import { brokerError } from '../protocol/error-codes.js';
 export type ReleaseReason = 'abort' | 'timeout' | 'close';
 
 export function releasedError(reason: ReleaseReason, delivery: Delivery, cause?: unknown): Error {
-  const what = delivery === 'not-sent' ? 'the record was not sent' : 'the record was in a request; the broker may have written it';
+  // 'unknown' is decided by the record's state byte: sealed into a batch, which may be in a request or about to be
+  // (a batch waiting for a leader that never came is sealed too). "It was in a request" claimed more than is known.
+  const what = delivery === 'not-sent'
+    ? 'the record was not sent'
+    : 'the record was sealed into a batch, which may have been sent; the broker may have written it';
   const options = cause === undefined ? {} : { cause };
   switch (reason) {
     case 'abort':
