@@ -61,3 +61,7 @@ async function closeDuringBackoff(t: TestContext, transactionalId?: string): Pro
 test('an idempotent producer: close during the backoff after the broker hung up on InitProducerId ends it', { timeout: 30_000 }, async (t) => {
   await closeDuringBackoff(t);
 });
+
+test('a transactional producer: close during the backoff after its coordinator hung up on InitProducerId ends it', { timeout: 30_000 }, async (t) => {
+  await closeDuringBackoff(t, 'tx-hangup');
+});

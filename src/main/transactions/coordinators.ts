@@ -156,7 +156,7 @@ export class Coordinators {
         const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
         throw new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
       }
-      await sleep(wait, signal);
+      await sleep(wait, signal, this.#closing.signal);
     }
   }
 
@@ -179,16 +179,33 @@ class CoordinatorError extends KafkaProducerError {
   }
 }
 
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+/**
+ * The pause before the next attempt. Ends early, rejecting with AbortError ('not-sent': no request of the next
+ * attempt was made), when the caller's `signal` aborts or the producer closes (`closing`): a pause close did not end
+ * kept a closed producer's process alive for up to retryBackoffMaxMs after its coordinator hung up.
+ */
+function sleep(ms: number, signal: AbortSignal | undefined, closing: AbortSignal): Promise<void> {
+  if (closing.aborted) return Promise.reject(new AbortError('not-sent', 'the producer is closing'));
+  if (signal?.aborted) return Promise.reject(new AbortError('not-sent', 'aborted while waiting to retry', { cause: signal.reason }));
   return new Promise((resolve, reject) => {
-    const onAbort = (): void => {
+    const end = (): void => {
       clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+      closing.removeEventListener('abort', onClose);
+    };
+    const onAbort = (): void => {
+      end();
       reject(new AbortError('not-sent', 'aborted while waiting to retry', { cause: signal?.reason }));
     };
+    const onClose = (): void => {
+      end();
+      reject(new AbortError('not-sent', 'the producer is closing'));
+    };
     const timer = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
+      end();
       resolve();
     }, ms);
     signal?.addEventListener('abort', onAbort, { once: true });
+    closing.addEventListener('abort', onClose, { once: true });
   });
 }
