@@ -56,12 +56,14 @@ export async function setUp(connection: SetupHost, options: ConnectionOptions): 
   signal?.addEventListener('abort', onAbort, { once: true });
   // Aborted while the socket opened, after whenOpen looked.
   if (signal?.aborted) onAbort();
+  const step = { name: 'the ApiVersions handshake' };
   try {
-    await untilAborted(handshake(connection, options, address), signal, `connecting to ${address}`);
+    await untilAborted(handshake(connection, options, address, step), signal, `connecting to ${address}`);
   } catch (error) {
     let failure =
       aborted ?? (error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error }));
-    if (options.tls === undefined && !connection.answered()) failure = tlsListenerHint(failure, address);
+    const hinted = options.tls === undefined && !connection.answered() ? tlsListenerHint(failure, address) : failure;
+    failure = hinted === failure ? during(failure, step.name) : hinted;
     connection.fail(failure);
     throw failure;
   } finally {
@@ -69,11 +71,22 @@ export async function setUp(connection: SetupHost, options: ConnectionOptions): 
   }
 }
 
-/** ApiVersions, then SASL when configured. */
-async function handshake(connection: SetupHost, { sasl }: ConnectionOptions, address: string): Promise<void> {
+/**
+ * A lost connection with the setup step it ended: "closed by the broker" alone did not say that the broker hung up
+ * during SASL authentication (what a broker that refuses the mechanism or the listener's security may do) rather than
+ * at the handshake. Other failures name their request already (a RequestTimeoutError) or are not the network's.
+ */
+function during(failure: KafkaProducerError, step: string): KafkaProducerError {
+  if (!(failure instanceof ConnectionError)) return failure;
+  return new ConnectionError(`${failure.message} during ${step}`, { cause: failure });
+}
+
+/** ApiVersions, then SASL when configured; `step` names the one under way. */
+async function handshake(connection: SetupHost, { sasl }: ConnectionOptions, address: string, step: { name: string }): Promise<void> {
   const versions = new BrokerVersions(await apiVersionsHandshake(connection.request, address));
   connection.learnt(versions);
   if (sasl !== undefined) {
+    step.name = `SASL ${sasl.mechanism.toUpperCase()} authentication`;
     const session = await saslAuthenticate(connection.request, sasl, versions.versionFor(SaslAuthenticate), address);
     connection.authenticated(session.sessionLifetimeMs);
   }

@@ -530,6 +530,21 @@ describe('Connection', { timeout: 20_000 }, () => {
     await until(broker, () => broker.closedSockets === 1, 'the socket closed');
   });
 
+  it('names the step when the broker hangs up during SASL authentication, and the socket closes', async (t) => {
+    const ranges: Ranges = [[18, 0, 4], [17, 1, 1], [36, 0, 2]];
+    const broker = await new FakeBroker((req) => {
+      if (req.apiKey !== 17) return false;
+      req.socket.destroy(); // hangs up on SaslHandshake, as a broker may that will not take the mechanism here
+      return true;
+    }, ranges).listen();
+    t.after(() => broker.close());
+    const connecting = Connection.connect({ ...BASE, port: broker.port, sasl: { mechanism: 'plain', username: 'alice', password: 'secret-81f2' } });
+    const error = await rejects(connecting, ConnectionError);
+    assert.match(error.message, new RegExp(`^connection to 127\\.0\\.0\\.1:${broker.port} .* during SASL PLAIN authentication$`));
+    assert.doesNotMatch(error.message, /secret-81f2/);
+    await broker.until(() => broker.closedSockets === 1);
+  });
+
   it('aborts while the TCP connection is being set up', async (t) => {
     const broker = await new FakeBroker(() => {}).listen();
     t.after(() => broker.close());
