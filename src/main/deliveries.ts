@@ -140,8 +140,8 @@ export class Deliveries {
 
   /**
    * Releases a caller before its record's outcome is known (abort, delivery timeout, close). A record the worker
-   * has not sealed is taken back with a CAS and never sent; a sealed one is in a request: the caller hears
-   * 'unknown' and the outcome comes later as 'lateOutcome'.
+   * has not sealed is taken back with a CAS and never sent; a sealed one is in a batch that may be sent: the caller
+   * hears 'unknown' and the outcome comes later as 'lateOutcome'.
    */
   release(id: number, reason: ReleaseReason, cause?: unknown): void {
     this.#release(id, (delivery) => releasedError(reason, delivery, cause));

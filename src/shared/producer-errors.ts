@@ -39,7 +39,10 @@ export class AbortError extends KafkaProducerError {
   }
 }
 
-/** No result within `deliveryTimeoutMs` of `send`; `'unknown'` when a request carrying the record was in flight. */
+/**
+ * No result within `deliveryTimeoutMs` of `send`; `'unknown'` when the record was sealed into a batch, which may have
+ * been sent (the outcome then comes as a `'lateOutcome'` event).
+ */
 export class DeliveryTimeoutError extends KafkaProducerError {
   readonly delivery: Delivery;
 
@@ -88,7 +91,7 @@ export class AuthenticationError extends KafkaProducerError {
 
 /**
  * The worker thread that owned the record's partition died. `'not-sent'` records may be sent again safely;
- * `'unknown'` ones were in a request the broker may have written.
+ * `'unknown'` ones were sealed into a batch, which may have been in a request the broker wrote.
  */
 export class WorkerCrashedError extends KafkaProducerError {
   readonly delivery: Delivery;

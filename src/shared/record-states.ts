@@ -7,7 +7,7 @@
  *
  * Writers: the main thread stores BUFFERED and FREE and CASes BUFFERED→CANCELLED; the owning worker CASes
  * BUFFERED→SEALED. Whoever wins the CAS decides: a cancelled record never enters a batch (so no sequence gap), a
- * sealed one is in a request and the caller is told `delivery: 'unknown'`.
+ * sealed one is in a batch, in a request or about to be, and the caller is told `delivery: 'unknown'`.
  *
  * The two stores are plain, not Atomics.store: each happens before the worker can look at the byte. BUFFERED is
  * stored before the record's entry is written to the ring, and the worker reaches the byte only through that
@@ -28,7 +28,7 @@ export function seal(states: Uint8Array, recordId: number): boolean {
   return Atomics.compareExchange(states, recordId, RecordState.buffered, RecordState.sealed) === RecordState.buffered;
 }
 
-/** Main side: take a buffered record back. False when a worker sealed it first (it is in a request). */
+/** Main side: take a buffered record back. False when a worker sealed it first (it is in a batch that may be sent). */
 export function cancel(states: Uint8Array, recordId: number): boolean {
   return Atomics.compareExchange(states, recordId, RecordState.buffered, RecordState.cancelled) === RecordState.buffered;
 }
