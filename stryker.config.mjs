@@ -7,6 +7,7 @@ const modules = {
   'src/main/partitioner.ts': ['test/main/partitioner.test.ts', 'test/main/partitioner-edges.test.ts', 'test/main/murmur2.test.ts'],
   'src/main/murmur2.ts': ['test/main/murmur2.test.ts'],
   'src/main/options.ts': ['test/main/options.test.ts', 'test/main/options-edges.test.ts', 'test/main/security-options.test.ts'],
+  'src/main/producer-shutdown.ts': ['test/main/producer-shutdown.test.ts'],
   'src/workers/delivery-policy.ts': ['test/workers/delivery-policy.test.ts'],
   'src/protocol/record-batch.ts': [
     'test/protocol/record-batch.test.ts', 'test/protocol/record-batch-edges.test.ts', 'test/protocol/record-batch-decoder.test.ts',

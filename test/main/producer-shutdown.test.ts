@@ -5,6 +5,7 @@
  * and the integration tests'.
  */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { hurryClose, shutdownProducer, type ShutdownParts } from '../../src/main/producer-shutdown.js';
 import type { WorkerGroup } from '../../src/main/worker-group.js';
@@ -17,9 +18,14 @@ interface Recorded {
   readonly seen: { workersCloseBy?: number; queuedError?: Error; liveError?: Error };
 }
 
-/** Parts whose every call is noted in `steps`; `flush`, `closeOpen` and `connecting` return what the test gives. */
+/**
+ * Parts whose every call is noted in `steps`; `flush`, `closeOpen` and `connecting` return what the test gives (the
+ * first two given `steps`, to note when they end).
+ */
 function recordingParts(options: {
-  flush?: () => Promise<void>; closeOpen?: () => Promise<void>; connecting?: Promise<void>; transactional?: boolean;
+  flush?: (steps: string[]) => Promise<void>; closeOpen?: (steps: string[]) => Promise<void>; connecting?: Promise<void>;
+  transactional?: boolean;
+  withoutTokens?: boolean;
 } = {}): Recorded {
   const steps: string[] = [];
   const seen: Recorded['seen'] = {};
@@ -47,17 +53,36 @@ function recordingParts(options: {
       destroy: noteAsync('workers.destroy'),
     },
     registry: { close: noteAsync('registry.close') },
-    transactions: transactional ? { closeOpen: options.closeOpen ?? noteAsync('transactions.closeOpen') } : undefined,
+    transactions: transactional ? { closeOpen: options.closeOpen === undefined ? noteAsync('transactions.closeOpen') : () => options.closeOpen!(steps) } : undefined,
     coordinators: transactional ? { close: noteAsync('coordinators.close') } : undefined,
-    tokens: { close: note('tokens.close') },
+    tokens: options.withoutTokens === true ? undefined : { close: note('tokens.close') },
     deliveryTimeoutMs: 120_000,
     requestTimeoutMs: 30_000,
-    flush: options.flush ?? noteAsync('flush'),
+    flush: options.flush === undefined ? noteAsync('flush') : () => options.flush!(steps),
     connecting: () => options.connecting,
     stopConnecting,
     stopLoop,
   };
   return { steps, seen, parts: parts as unknown as ShutdownParts };
+}
+
+/** A step that ends a few turns of the event loop after it began (long before afterTimer's), and notes its end. */
+function afterTurns(step: string): (steps: string[]) => Promise<void> {
+  return async (steps) => {
+    for (let turn = 0; turn < 3; turn++) await new Promise((resolve) => setImmediate(resolve));
+    steps.push(step);
+  };
+}
+
+/**
+ * A step that ends on a 50 ms timer, and notes its end: after a wait that gave up on it at once or a millisecond on
+ * (a deadline already past, or not a number) would have ended. Not a timed assertion: only the order is checked.
+ */
+function afterTimer(step: string): (steps: string[]) => Promise<void> {
+  return (steps) => new Promise((resolve) => setTimeout(() => {
+    steps.push(step);
+    resolve();
+  }, 50));
 }
 
 const AFTER_FLUSH = [
@@ -72,17 +97,44 @@ describe('shutdownProducer', () => {
     await shutdownProducer(parts, {});
     assert.deepEqual(steps, ['intake.close', 'control.setClosing', 'flush', ...AFTER_FLUSH, 'registry.close']);
     // Without timeoutMs the workers get one request timeout after the flush for batches nobody waits for any more.
-    assert.ok(seen.workersCloseBy! >= before + parts.requestTimeoutMs, `workers' close deadline ${seen.workersCloseBy}`);
+    const closeBy = seen.workersCloseBy!;
+    assert.ok(closeBy >= before + parts.requestTimeoutMs && closeBy <= Date.now() + parts.requestTimeoutMs, `workers' close deadline ${closeBy}`);
     assert.ok(seen.queuedError instanceof ProducerClosedError && seen.queuedError.delivery === 'not-sent');
+    assert.match(seen.queuedError.message, /closed before the record was sent/);
     assert.ok(seen.liveError instanceof ProducerClosedError && seen.liveError.delivery === 'unknown');
+    assert.match(seen.liveError.message, /closed before the record had a result/);
   });
 
   it('aborts an open transaction before the flush, and closes the coordinators before the registry', async () => {
-    const { steps, parts } = recordingParts({ transactional: true });
+    const { steps, parts } = recordingParts({ transactional: true, withoutTokens: true });
     await shutdownProducer(parts, {});
     assert.deepEqual(steps, [
-      'intake.close', 'control.setClosing', 'transactions.closeOpen', 'flush', ...AFTER_FLUSH, 'coordinators.close', 'registry.close',
+      'intake.close', 'control.setClosing', 'transactions.closeOpen', 'flush', ...AFTER_FLUSH.filter((step) => step !== 'tokens.close'),
+      'coordinators.close', 'registry.close',
     ]);
+  });
+
+  for (const timeoutMs of [undefined, 60_000]) {
+    const within = timeoutMs === undefined ? 'no deadline' : 'a deadline';
+    it(`waits for a flush that ends later, within ${within}, before it fails anything`, async () => {
+      const { steps, parts } = recordingParts({ flush: afterTimer('flush ended') });
+      await shutdownProducer(parts, { timeoutMs });
+      assert.deepEqual(steps.slice(0, 4), ['intake.close', 'control.setClosing', 'flush ended', 'intake.failPending']);
+    });
+
+    it(`waits for a transaction's abort that ends later, within ${within}, before the flush`, async () => {
+      const { steps, parts } = recordingParts({ transactional: true, closeOpen: afterTimer('closeOpen ended'), flush: afterTurns('flush ended') });
+      await shutdownProducer(parts, { timeoutMs });
+      assert.deepEqual(steps.slice(0, 5), ['intake.close', 'control.setClosing', 'closeOpen ended', 'flush ended', 'intake.failPending']);
+    });
+  }
+
+  it('without a deadline, gives up a transaction\'s abort that never ends after deliveryTimeoutMs + requestTimeoutMs', async () => {
+    const never = new Promise<void>(() => undefined);
+    const recorded = recordingParts({ transactional: true, closeOpen: () => never });
+    const parts = { ...recorded.parts, deliveryTimeoutMs: 20, requestTimeoutMs: 10 };
+    await shutdownProducer(parts, {});
+    assert.deepEqual(recorded.steps, ['intake.close', 'control.setClosing', 'flush', ...AFTER_FLUSH, 'coordinators.close', 'registry.close']);
   });
 
   it('gives up a flush, a transaction\'s abort and a connection attempt that never end at timeoutMs: 0, and still fails and releases everything', async () => {
@@ -129,7 +181,9 @@ describe('hurryClose', () => {
     const controller = new AbortController();
     hurryClose(live.workers, { signal: controller.signal });
     assert.deepEqual(live.deadlines, []);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
     controller.abort();
     assert.deepEqual(live.deadlines, [0]);
+    assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'the listener went with the abort');
   });
 });
