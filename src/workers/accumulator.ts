@@ -110,6 +110,22 @@ export class Accumulator {
     return p;
   }
 
+  /**
+   * Partitions with no open batch whose last batch opened `idleMs` or more before `now` (or that never opened one)
+   * give back their arena (PartitionState.releaseArena); returns how many did. The worker calls it now and then, so
+   * the arenas it holds follow the partitions it writes to now, not every partition it ever wrote to.
+   */
+  releaseIdle(now: number, idleMs: number): number {
+    let released = 0;
+    for (const p of this.partitions) {
+      // openSince is NaN before a partition's first batch: such a partition is idle too.
+      if (p.count > 0 || !p.holdsArena || now - p.openSince < idleMs) continue;
+      p.releaseArena();
+      released++;
+    }
+    return released;
+  }
+
   /** True while some partition has an open (unsealed) batch. */
   get hasOpen(): boolean {
     return this.#filling.size > 0;

@@ -35,6 +35,17 @@ export const ARENA_HEAD = LZ4_SECTION_AT;
 /** A new partition's arena; it grows by doubling, and a replacement keeps the size reached. */
 const FIRST_ARENA_BYTES = 64 * 1024;
 
+/** The records an open batch lists before its offsets and ids grow (by doubling); an idle partition shrinks back. */
+const FIRST_RECORD_SLOTS = 256;
+
+/**
+ * An idle partition's arena once released (`releaseArena`): no memory, so its next record takes a real one. Why:
+ * each partition this worker ever wrote to kept its arena (64 KiB, or the up to batchMaxBytes it grew to) for the
+ * producer's life, so a producer writing to many topics over time held memory that grew with every partition ever
+ * used, outside maxBufferedBytes (2,000 topics of one partition: 135 MB of arenas).
+ */
+const NO_ARENA = Buffer.alloc(0);
+
 /**
  * An empty list whose elements are objects from the start. An empty literal holds small integers until the first
  * object is pushed, and that change threw away the optimized `Accumulator.seal` (which inlines the push) at a
@@ -60,8 +71,8 @@ export class PartitionState {
   #arenaByteOffset: number;
   /** Where the next entry may go: ARENA_HEAD plus the entries' bytes and alignment gaps so far. */
   arenaUsed = ARENA_HEAD;
-  offsets = new Int32Array(256);
-  recordIds = new Uint32Array(256);
+  offsets = new Int32Array(FIRST_RECORD_SLOTS);
+  recordIds = new Uint32Array(FIRST_RECORD_SLOTS);
   /** Records in the open batch. */
   count = 0;
   /**
@@ -166,7 +177,8 @@ export class PartitionState {
 
   /** A larger arena; what is copied already moves over (the pending run is copied later, to its place). */
   #growArena(needed: number): void {
-    const grown = this.#buffers.take(Math.max(this.arena.length * 2, needed));
+    // From no arena (released while idle), a first arena's size at least, not just the one entry's.
+    const grown = this.#buffers.take(Math.max(this.arena.length * 2, needed, FIRST_ARENA_BYTES));
     const copied = this.#pendingData === undefined ? this.arenaUsed : this.#pendingArenaAt;
     this.arena.copy(grown, 0, 0, copied);
     this.#buffers.give(this.arena);
@@ -181,6 +193,29 @@ export class PartitionState {
   replaceArena(): void {
     this.arena = this.#buffers.take(this.arena.length);
     this.#arenaByteOffset = this.arena.byteOffset;
+  }
+
+  /**
+   * The partition is idle (no open batch): its arena goes back to the buffer pool (kept there within the pool's
+   * idle bound, else left to the collector) and its record lists shrink to their first size; the next record takes
+   * an arena again (`append`). Nothing when a batch is open. Sealed batches never hold the arena (`seal` replaces
+   * one that became a batch), so no batch is touched.
+   */
+  releaseArena(): void {
+    if (this.count > 0 || this.arena.length === 0) return;
+    this.#buffers.give(this.arena);
+    this.arena = NO_ARENA;
+    this.#arenaByteOffset = NO_ARENA.byteOffset;
+    this.#pendingData = undefined;
+    if (this.offsets.length > FIRST_RECORD_SLOTS) {
+      this.offsets = new Int32Array(FIRST_RECORD_SLOTS);
+      this.recordIds = new Uint32Array(FIRST_RECORD_SLOTS);
+    }
+  }
+
+  /** Whether the partition holds an arena (false once `releaseArena` gave it back, until its next record). */
+  get holdsArena(): boolean {
+    return this.arena.length > 0;
   }
 
   /** Empties the open batch; the arena is reused by the next one. */

@@ -43,6 +43,14 @@ import { ProducerIdentityView } from '../shared/producer-identity.js';
  */
 const LINGER_WAKE_BYTES = 64 * 1024;
 
+/**
+ * A partition with no batch opened for this long gives its arena back (Accumulator.releaseIdle), looked for at most
+ * this often: without it every partition the worker ever wrote to kept its arena (64 KiB, or what it grew to, up to
+ * batchMaxBytes) for the producer's life, memory growing with the number of topics used over time rather than
+ * bounded by maxBufferedBytes. Long enough that a partition written to every few seconds keeps its warm arena.
+ */
+const ARENA_IDLE_MS = 30_000;
+
 export class ProducerWorker {
   readonly #settings: WorkerInit['settings'];
   /** Reused batch buffers (batch-buffers.ts). */
@@ -79,6 +87,8 @@ export class ProducerWorker {
   /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
   readonly #identity: ProducerIdentityView | undefined;
   #rotation = 0;
+  /** When the loop next looks for idle partitions' arenas to release (ARENA_IDLE_MS). */
+  #nextArenaSweep = 0;
   readonly #refresher: MetadataRefresher;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
@@ -145,6 +155,7 @@ export class ProducerWorker {
       this.#pump();
       this.#completions.signal();
       if (this.#closing) break;
+      this.#releaseIdleArenas();
       // `hasWork` is re-checked after the reader announces its sleep: the main thread sets WAITERS/FLUSHES and
       // then wakes us, and a wake landing between #sealDue's look and the sleep must not be lost (it would hold
       // an open batch, or records left unread while lingering, and a flush, for the whole linger).
@@ -174,6 +185,14 @@ export class ProducerWorker {
     await this.#completions.drained();
     this.#tokens.close();
     await this.#view.close();
+  }
+
+  /** Idle partitions give back their arenas, once per ARENA_IDLE_MS at most (a pass over every partition). */
+  #releaseIdleArenas(): void {
+    const now = Date.now();
+    if (now < this.#nextArenaSweep) return;
+    this.#nextArenaSweep = now + ARENA_IDLE_MS;
+    this.#batches.releaseIdle(now, ARENA_IDLE_MS);
   }
 
   /** How many bytes of new records may wait in the ring while the loop lingers (at least 1). */

@@ -202,3 +202,62 @@ describe('Accumulator.seal and the arena', () => {
     assert.deepEqual(await valuesOf(batch.bytes!), expected(0, 40, 1000));
   });
 });
+
+describe('Accumulator.releaseIdle', () => {
+  /**
+   * Every partition the worker ever wrote to kept its arena for the producer's life: memory grew with the partitions
+   * used over time (a producer writing to thousands of topics), outside maxBufferedBytes. Counted here as arenas
+   * lent by the buffer source and not given back.
+   */
+  it('gives back the arenas of partitions idle for idleMs, keeps the open and the recent ones, and a released one takes an arena again', async () => {
+    let given = 0;
+    const init = {
+      settings: { lingerMs: LINGER_MS, batchMaxBytes: 1 << 20, deliveryTimeoutMs: 120_000, idempotent: false, codec: Codec.none, transactionalId: null },
+      producerId: -1n,
+      producerEpoch: -1,
+    } as unknown as WorkerInit;
+    const batches = new Accumulator(init, new Uint8Array(4096).fill(RecordState.buffered), { dropped: () => {}, encoded: () => {}, failed: () => {} }, {
+      take: (size) => Buffer.allocUnsafe(size),
+      give: () => void given++,
+    });
+    const ring = new ArrayBuffer(8192);
+    const bytes = Buffer.from(ring);
+    const words = new Int32Array(ring);
+    let recordId = 0;
+    const add = (topic: number, now: number): void => {
+      const record = { timestamp: now, key: null, value: Buffer.from(`v${recordId}`), headers: [] };
+      writeRecordEntry(bytes, words, 0, recordId++, topic, 0, record);
+      batches.add(bytes, 0, recordEntrySize(record.key, record.value, record.headers), now);
+      batches.copyPending();
+    };
+    const TOPICS = 200;
+    for (let t = 0; t < TOPICS; t++) {
+      batches.addTopic(t, `t${t}`);
+      add(t, 1000);
+      batches.sealDue(true, 1000, () => 1);
+    }
+    batches.addTopic(TOPICS, 'recent');
+    add(TOPICS, 50_000); // sealed, but opened recently
+    batches.sealDue(true, 50_000, () => 1);
+    batches.addTopic(TOPICS + 1, 'open');
+    add(TOPICS + 1, 1000); // still open
+    const held = (): number => batches.partitions.filter((p) => p.holdsArena).length;
+    assert.equal(held(), TOPICS + 2, 'an arena held per partition ever written to');
+
+    assert.equal(batches.releaseIdle(60_000, 30_000), TOPICS);
+    assert.equal(held(), 2, 'only the open partition and the recent one hold an arena');
+    assert.equal(given, TOPICS, 'every idle arena went back to the buffer source');
+    assert.equal(batches.releaseIdle(60_000, 30_000), 0, 'nothing twice');
+
+    // A released partition's next records take an arena again and seal into a correct batch.
+    add(0, 70_000);
+    add(0, 70_001);
+    batches.sealDue(true, 70_002, () => 1);
+    const p = batches.partitions[0]!;
+    assert.equal(p.holdsArena, true);
+    const batch = p.sealed.at(-1)!;
+    const [decoded] = await decodeRecordBatches(batch.bytes!);
+    assert.equal(decoded!.crcValid, true);
+    assert.deepEqual(decoded!.records.map((r) => Buffer.from(r.value!).toString()), [`v${recordId - 2}`, `v${recordId - 1}`]);
+  });
+});

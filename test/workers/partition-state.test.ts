@@ -175,6 +175,38 @@ describe('PartitionState arenas', () => {
     p.copyPending();
     assert.deepEqual(old, before);
   });
+
+  it('releaseArena gives an idle partition\'s arena back, holds none, and its next record takes one again', () => {
+    const source = recordingSource();
+    const { data, entries } = layOut([50, 50, 50], [0, 0, 0], 3);
+    const p = new PartitionState(topic, 0, 0, source);
+    p.append(data, entries[0]!.at, 50, 0);
+    const open = p.arena;
+    p.releaseArena();
+    assert.equal(p.arena, open, 'a partition with an open batch keeps its arena');
+    assert.deepEqual(source.given, []);
+    p.reset();
+    p.releaseArena();
+    assert.equal(p.holdsArena, false);
+    assert.equal(p.arena.length, 0);
+    assert.deepEqual(source.given, [open], 'the idle arena went back to the source');
+    p.releaseArena();
+    assert.equal(source.given.length, 1, 'given back once');
+    p.append(data, entries[1]!.at, 50, 1);
+    p.append(data, entries[2]!.at, 50, 2);
+    p.copyPending();
+    assert.equal(p.holdsArena, true);
+    assert.equal(source.lent.at(-1), p.arena);
+    assert.ok(p.arena.length >= 64 * 1024, 'a first arena\'s size, not one entry\'s');
+    assert.equal(p.count, 2);
+    for (const i of [0, 1]) {
+      const e = entries[i + 1]!;
+      const offset = p.offsets[i]!;
+      assert.equal(p.recordIds[i], i + 1);
+      assert.ok(p.arena.subarray(offset, offset + e.length).equals(data.subarray(e.at, e.at + e.length)), `entry ${i + 1} byte for byte`);
+      assert.equal((p.arena.byteOffset + offset) % 8, (data.byteOffset + e.at) % 8, `entry ${i + 1} keeps its alignment`);
+    }
+  });
 });
 
 describe('PartitionState fields the optimised worker code depends on', () => {
