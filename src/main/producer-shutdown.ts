@@ -82,11 +82,22 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   await parts.registry.close();
 }
 
-/** Tells the workers a later close's deadline (they keep the earliest they were given), now or when `signal` aborts. */
-export function hurryClose(workers: WorkerGroup, { timeoutMs, signal }: CloseOptions): void {
+/**
+ * Tells the workers a later close's deadline (they keep the earliest they were given), now or when `signal` aborts
+ * before the close under way ends (`closed`). The listener goes when that close ends: a long-lived signal given to
+ * repeated close() calls kept one listener per call, and with it the producer, for as long as the signal lived.
+ */
+export function hurryClose(workers: WorkerGroup, { timeoutMs, signal }: CloseOptions, closed: Promise<void>): void {
   if (timeoutMs !== undefined) workers.hurry(Date.now() + timeoutMs);
-  if (signal?.aborted) workers.hurry(0);
-  else signal?.addEventListener('abort', () => workers.hurry(0), { once: true });
+  if (signal === undefined) return;
+  if (signal.aborted) {
+    workers.hurry(0);
+    return;
+  }
+  const onAbort = (): void => workers.hurry(0);
+  signal.addEventListener('abort', onAbort, { once: true });
+  const stopListening = (): void => signal.removeEventListener('abort', onAbort);
+  closed.then(stopListening, stopListening);
 }
 
 /**

@@ -352,7 +352,7 @@ export class Producer extends EventEmitter {
 
   #close(options: CloseOptions): Promise<void> {
     if (this.#closing === undefined) this.#closing = this.#shutdown(options);
-    else hurryClose(this.#workers, options); // a later close may only bring the deadline forward
+    else hurryClose(this.#workers, options, this.#closing); // a later close may only bring the deadline forward
     return this.#closing;
   }
 

@@ -168,22 +168,36 @@ describe('hurryClose', () => {
   it('hands a later close\'s timeoutMs to the workers as a deadline', () => {
     const { workers, deadlines } = hurriedWorkers();
     const before = Date.now();
-    hurryClose(workers, { timeoutMs: 5_000 });
+    hurryClose(workers, { timeoutMs: 5_000 }, Promise.resolve());
     assert.equal(deadlines.length, 1);
     assert.ok(deadlines[0]! >= before + 5_000 && deadlines[0]! <= Date.now() + 5_000);
   });
 
   it('hurries the workers at once for an aborted signal, and when a live one aborts', () => {
     const aborted = hurriedWorkers();
-    hurryClose(aborted.workers, { signal: AbortSignal.abort() });
+    hurryClose(aborted.workers, { signal: AbortSignal.abort() }, Promise.resolve());
     assert.deepEqual(aborted.deadlines, [0]);
     const live = hurriedWorkers();
     const controller = new AbortController();
-    hurryClose(live.workers, { signal: controller.signal });
+    hurryClose(live.workers, { signal: controller.signal }, new Promise(() => undefined));
     assert.deepEqual(live.deadlines, []);
     assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
     controller.abort();
     assert.deepEqual(live.deadlines, [0]);
     assert.equal(getEventListeners(controller.signal, 'abort').length, 0, 'the listener went with the abort');
+  });
+
+  it('removes its listener once the close under way ends, whether it resolves or rejects: a long-lived signal keeps none', async () => {
+    const { workers, deadlines } = hurriedWorkers();
+    const signal = new AbortController().signal;
+    for (const end of [() => Promise.resolve(), () => Promise.reject(new Error('close failed'))]) {
+      const ended = end();
+      hurryClose(workers, { signal }, ended);
+      assert.equal(getEventListeners(signal, 'abort').length, 1, 'listening while the close runs');
+      await ended.catch(() => undefined);
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.equal(getEventListeners(signal, 'abort').length, 0, 'the listener went with the close');
+    }
+    assert.deepEqual(deadlines, []);
   });
 });
