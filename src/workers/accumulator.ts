@@ -27,8 +27,15 @@ export interface AccumulatorEvents {
 
 export class Accumulator {
   readonly topics = new Map<number, TopicState>();
-  /** Every partition this worker has seen, in first-seen order (the pump rotates over it). */
+  /** Every partition this worker has seen, in first-seen order. */
   readonly partitions: PartitionState[] = [];
+  /**
+   * The partitions with a sealed batch (queued, backing off or in flight), which the pump rotates over, and some
+   * that had one since `pruneSending` last ran. Not every partition: the pump runs after every batch encoded and
+   * every answer, and a pass over every partition this worker ever wrote to made each of them cost more the more
+   * topics the producer had used over its life.
+   */
+  readonly sending: PartitionState[] = [];
   /** Partitions with records in their open batch. */
   readonly #filling = new Set<PartitionState>();
   /** Partitions whose arena may wait for a run of entries still in the ring (`copyPending`). */
@@ -126,6 +133,18 @@ export class Accumulator {
     return released;
   }
 
+  /** Drops from `sending` the partitions left with no sealed batch, keeping the others' order. */
+  pruneSending(): void {
+    const sending = this.sending;
+    let kept = 0;
+    for (let i = 0; i < sending.length; i++) {
+      const p = sending[i]!;
+      if (p.sealed.length > 0) sending[kept++] = p;
+      else p.sending = false;
+    }
+    sending.length = kept;
+  }
+
   /** True while some partition has an open (unsealed) batch. */
   get hasOpen(): boolean {
     return this.#filling.size > 0;
@@ -198,6 +217,10 @@ export class Accumulator {
     if (kept > 0) {
       const batch = newBatch(ids.slice(0, kept), now + this.#init.settings.deliveryTimeoutMs);
       p.sealed.push(batch);
+      if (!p.sending) {
+        p.sending = true;
+        this.sending.push(p);
+      }
       const arena = p.arena;
       // Written over its own entries only when the batch fills at least half its arena, so that a batch never
       // holds much more memory than its own bytes while it waits for its acknowledgement.

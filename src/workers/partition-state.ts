@@ -83,6 +83,8 @@ export class PartitionState {
   openSince = Number.NaN;
   /** Sealed batches, oldest first; those in flight are a prefix of it while the partition is not recovering. */
   readonly sealed: Batch[] = emptyBatchList();
+  /** Listed in the accumulator's `sending` (it had a sealed batch since that list was last pruned). */
+  sending = false;
   /** Batches of this partition on the wire (up to the window, src/workers/delivery-policy.ts). */
   inFlight = 0;
   /** Something other than a success came back: nothing more is sent until every batch in flight is answered. */

@@ -245,7 +245,10 @@ export class ProducerWorker {
    */
   #pump(): void {
     const now = Date.now();
-    const partitions = this.#batches.partitions;
+    // Only the partitions with sealed batches: one with none has nothing to send, and its epoch is adopted (below)
+    // once it has one again, before its first batch goes.
+    this.#batches.pruneSending();
+    const partitions = this.#batches.sending;
     const count = partitions.length;
     let nextRetry = Infinity;
     let needMetadata = false;

@@ -261,3 +261,23 @@ describe('Accumulator.releaseIdle', () => {
     assert.deepEqual(decoded!.records.map((r) => Buffer.from(r.value!).toString()), [`v${recordId - 2}`, `v${recordId - 1}`]);
   });
 });
+
+describe('Accumulator.sending', () => {
+  it('lists the partitions with a sealed batch, in the order they first had one, and prunes those left with none', () => {
+    const { batches, add } = accumulator();
+    for (let partition = 0; partition < 100; partition++) add(partition, 1000);
+    batches.sealDue(true, 1001, () => 1);
+    batches.pruneSending();
+    assert.equal(batches.sending.length, 100, 'each partition once');
+    // Their batches answered (taken out of `sealed`) but for partitions 7 and 42: only those two stay.
+    for (const p of batches.partitions) if (p.partition !== 7 && p.partition !== 42) p.sealed.splice(0);
+    batches.pruneSending();
+    assert.deepEqual(batches.sending.map((p) => p.partition), [7, 42]);
+    assert.equal(batches.partitions.filter((p) => p.sending).length, 2, 'the pruned ones are no longer marked');
+    // A pruned partition sealing again is listed again, after those already there.
+    add(3, 2000);
+    add(7, 2000);
+    batches.sealDue(true, 2001, () => 1);
+    assert.deepEqual(batches.sending.map((p) => p.partition), [7, 42, 3]);
+  });
+});
