@@ -34,6 +34,14 @@ async function until(done: () => boolean, what: string): Promise<void> {
   assert.fail(`never happened: ${what}`);
 }
 
+/** Starts the group and both its workers, as a producer's connect does. */
+async function startBoth(group: WorkerGroup, pool: FakePool): Promise<void> {
+  const starting = group.start();
+  await until(() => pool.workers.length === 2, 'both workers asked for');
+  for (const worker of pool.workers) worker.start();
+  await starting;
+}
+
 /** Lets promise callbacks and immediates run for a few turns of the event loop. */
 async function turns(count = 5): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
@@ -183,10 +191,7 @@ describe('WorkerGroup', () => {
   });
 
   it('a replacement that fails to start once close has begun still fails what waits in its ring at once, and is not tried again', withSetup({ autoStart: false }, async ({ group, pool, send, budget }) => {
-    const starting = group.start();
-    await until(() => pool.workers.length === 2, 'both workers asked for');
-    for (const worker of pool.workers) worker.start();
-    await starting;
+    await startBoth(group, pool);
     pool.workers[0]!.crash(new Error('segfault, say'));
     await until(() => pool.workers.length === 3, 'a replacement asked for');
     const waiting = send(0); // waits in the replacement's ring
@@ -199,10 +204,7 @@ describe('WorkerGroup', () => {
   }));
 
   it('a replacement that cannot start fails what waits in its ring at once, giving the bytes back, and the next one starts in a fresh pool', withSetup({ autoStart: false }, async ({ group, pool, crashes, send, budget }) => {
-    const starting = group.start();
-    await until(() => pool.workers.length === 2, 'both workers asked for');
-    for (const worker of pool.workers) worker.start();
-    await starting;
+    await startBoth(group, pool);
     const spawnedBefore = pool.spawned.length;
     pool.workers[0]!.crash(new Error('segfault, say'));
     await until(() => pool.workers.length === 3, 'a replacement asked for');
@@ -223,10 +225,7 @@ describe('WorkerGroup', () => {
   }));
 
   it('stopReplacing ends the wait before the next replacement: no timer of it outlives close', withSetup({ autoStart: false, retryBackoffMaxMs: 60_000 }, async ({ group, pool }, t) => {
-    const starting = group.start();
-    await until(() => pool.workers.length === 2, 'both workers asked for');
-    for (const worker of pool.workers) worker.start();
-    await starting;
+    await startBoth(group, pool);
     pool.workers[0]!.crash(new Error('segfault, say'));
     await until(() => pool.workers.length === 3, 'a replacement asked for');
     // Tracked from here: the replacement cannot start, so the group waits retryBackoffMaxMs (a minute) to try again.
