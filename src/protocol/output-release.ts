@@ -22,10 +22,20 @@ interface Transferable {
  * buffer, which other views may still read. `bytes` must not be read afterwards.
  */
 export function releaseOutput(bytes: Uint8Array): void {
-  const memory = bytes.buffer as ArrayBufferLike & Transferable;
-  if (bytes.byteOffset !== 0 || memory.byteLength !== bytes.byteLength || typeof memory.transfer !== 'function') return;
+  const memory = bytes.buffer;
+  if (bytes.byteOffset !== 0 || memory.byteLength !== bytes.byteLength) return;
+  releaseMemory(memory);
+}
+
+/**
+ * Detaches `memory`, freeing it at once where Node can (22 and later). Only for memory nothing reads any more, with no
+ * view of it that anything will read again.
+ */
+export function releaseMemory(memory: ArrayBufferLike): void {
+  const transferable = memory as ArrayBufferLike & Transferable;
+  if (typeof transferable.transfer !== 'function') return;
   try {
-    memory.transfer(0);
+    transferable.transfer(0);
   } catch {
     // Not detachable (a binding may pin its memory): the collector frees it, as without this call.
   }

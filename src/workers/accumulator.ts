@@ -133,6 +133,13 @@ export class Accumulator {
     return released;
   }
 
+  /** How many partitions hold an arena (a pass over every partition, for the worker's sweep). */
+  arenasHeld(): number {
+    let held = 0;
+    for (const p of this.partitions) if (p.holdsArena) held++;
+    return held;
+  }
+
   /** Drops from `sending` the partitions left with no sealed batch, keeping the others' order. */
   pruneSending(): void {
     const sending = this.sending;

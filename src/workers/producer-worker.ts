@@ -87,8 +87,14 @@ export class ProducerWorker {
   /** A transactional producer's id and epoch, as the main thread publishes them; undefined otherwise. */
   readonly #identity: ProducerIdentityView | undefined;
   #rotation = 0;
-  /** When the loop next looks for idle partitions' arenas to release (ARENA_IDLE_MS). */
+  /** When the loop next looks for idle partitions' arenas and idle buffers to release (ARENA_IDLE_MS). */
   #nextArenaSweep = 0;
+  /**
+   * Whether a later sweep may release memory: a partition held an arena, the pool kept idle buffers above its floor,
+   * or records came since the last sweep. While it does, an idle loop wakes for the sweep instead of sleeping
+   * until the next record, which may never come: memory a quiet producer no longer needs is given back.
+   */
+  #sweepMayRelease = false;
   readonly #refresher: MetadataRefresher;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
@@ -155,6 +161,7 @@ export class ProducerWorker {
       this.#pump();
       this.#completions.signal();
       if (this.#closing) break;
+      if (this.#readRecords) this.#sweepMayRelease = true;
       this.#releaseIdleArenas();
       // `hasWork` is re-checked after the reader announces its sleep: the main thread sets WAITERS/FLUSHES and
       // then wakes us, and a wake landing between #sealDue's look and the sleep must not be lost (it would hold
@@ -171,6 +178,7 @@ export class ProducerWorker {
         sendNow: this.#control.sendNow,
         lingerMs: this.#settings.lingerMs,
         lingerWait: this.#batches.lingerWait(),
+        sweepWait: this.#sweepMayRelease ? Math.max(0, this.#nextArenaSweep - Date.now()) : undefined,
       });
       this.#lingered = plan.lingering;
       const outcome = await this.#reader.waitForData({
@@ -187,12 +195,17 @@ export class ProducerWorker {
     await this.#view.close();
   }
 
-  /** Idle partitions give back their arenas, once per ARENA_IDLE_MS at most (a pass over every partition). */
+  /**
+   * Idle partitions give back their arenas, once per ARENA_IDLE_MS at most (a pass over every partition), and the
+   * buffer pool ends its window: idle buffers kept for a burst older than the last window go.
+   */
   #releaseIdleArenas(): void {
     const now = Date.now();
     if (now < this.#nextArenaSweep) return;
     this.#nextArenaSweep = now + ARENA_IDLE_MS;
     this.#batches.releaseIdle(now, ARENA_IDLE_MS);
+    this.#buffers.endWindow();
+    this.#sweepMayRelease = this.#batches.arenasHeld() > 0 || this.#buffers.idleAboveFloor;
   }
 
   /** How many bytes of new records may wait in the ring while the loop lingers (at least 1). */

@@ -53,15 +53,52 @@ test('buffers the pool did not lend are never taken in', () => {
   assert.equal(pool.idleBytes, MiB);
 });
 
-test('at most the given bytes wait idle; the rest is left to the garbage collector', () => {
+test('a burst larger than the floor is kept whole, and the next burst as large takes no fresh memory', () => {
   const pool = new BatchBufferPool(16 * MiB);
-  const lent = Array.from({ length: 20 }, () => pool.take(MiB));
-  for (const buffer of lent) pool.give(buffer);
-  assert.equal(pool.idleBytes, 16 * MiB);
-  const roomier = new BatchBufferPool(64 * MiB);
-  const burst = Array.from({ length: 64 }, () => roomier.take(MiB));
-  for (const buffer of burst) roomier.give(buffer);
-  assert.equal(roomier.idleBytes, 64 * MiB, 'a burst as large as the budget is kept whole for the next one');
+  const burst = Array.from({ length: 40 }, () => pool.take(MiB));
+  assert.equal(pool.lentBytes, 40 * MiB);
+  for (const buffer of burst) pool.give(buffer);
+  assert.equal(pool.idleBytes, 40 * MiB, 'the whole burst waits for the next one, not just the 16 MiB floor');
+  assert.equal(pool.lentBytes, 0);
+  const memory = new Set(burst.map((buffer) => buffer.buffer));
+  const next = Array.from({ length: 40 }, () => pool.take(MiB));
+  assert.ok(next.every((buffer) => memory.has(buffer.buffer)), 'every buffer of the next burst is one of the first');
+  assert.equal(pool.idleBytes, 0);
+});
+
+test("the pool's buffers, lent and idle together, stay within its largest burst", () => {
+  const pool = new BatchBufferPool(4 * MiB);
+  const burst = Array.from({ length: 10 }, () => pool.take(MiB));
+  for (const buffer of burst.slice(0, 6)) pool.give(buffer);
+  // Buffers of another size: lent beyond what was idle for them, so they are fresh memory, past the burst.
+  const others = Array.from({ length: 6 }, () => pool.take(2 * MiB));
+  assert.equal(pool.lentBytes, 4 * MiB + 12 * MiB);
+  for (const buffer of [...burst.slice(6), ...others]) pool.give(buffer);
+  assert.equal(pool.lentBytes, 0);
+  assert.equal(pool.idleBytes, 16 * MiB, 'the largest burst lent 16 MiB at once: no more is kept');
+  // Given back in that order, the four 1 MiB buffers and the first 2 MiB one found no room (16 MiB lent, 6 idle):
+  // released, and freed at once where Node can detach them.
+  const detachable = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+  const released = [...burst.slice(6), others[0]!];
+  assert.ok(released.every((buffer) => buffer.buffer.byteLength === (detachable ? 0 : buffer.length)));
+  assert.ok(others.slice(1).every((buffer) => buffer.buffer.byteLength === 2 * MiB), 'kept idle, not released');
+});
+
+test('a window without the burst lets its idle buffers go, down to the floor; where Node can, they are freed at once', () => {
+  const pool = new BatchBufferPool(2 * MiB);
+  const burst = Array.from({ length: 8 }, () => pool.take(MiB));
+  for (const buffer of burst) pool.give(buffer);
+  pool.endWindow();
+  assert.equal(pool.idleBytes, 8 * MiB, 'the burst of the window just ended may come again');
+  const again = pool.take(MiB);
+  pool.give(again);
+  pool.endWindow();
+  assert.equal(pool.idleBytes, 2 * MiB, 'two windows since the burst: the floor only');
+  const released = burst.filter((buffer) => buffer.buffer.byteLength === 0).length;
+  const detachable = typeof (ArrayBuffer.prototype as { transfer?: unknown }).transfer === 'function';
+  assert.equal(released, detachable ? 6 : 0, detachable ? 'released memory is detached' : 'Node 20 cannot detach: the collector frees it');
+  const kept = Array.from({ length: 2 }, () => pool.take(MiB));
+  assert.ok(kept.every((buffer) => buffer.buffer.byteLength === MiB), 'what stayed idle is lent whole');
 });
 
 test("a worker keeps idle its share of the producer's byte budget, and never less than the smallest pooled buffer", () => {
