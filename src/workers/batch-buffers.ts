@@ -24,8 +24,7 @@ const GRANULE = 64 * 1024;
 /**
  * The idle bytes a worker's pool keeps at least: its share of the producer's byte budget (maxBufferedBytes over
  * the workers), since a burst that fills the budget has as many bytes of batches alive, and the next burst needs as
- * many again; the share, so that all workers together keep no more idle than the budget, however bursts fell on
- * them. With 16 MiB kept against a 64 MiB budget, 144 buffers of one bench run at 1 KiB (`--clients ringkafka
+ * many again; the share, so that the workers' floors add up to the budget, however bursts fell on them. With 16 MiB kept against a 64 MiB budget, 144 buffers of one bench run at 1 KiB (`--clients ringkafka
  * --scenarios 1KiB-none --records 100000`, one worker: three bursts, the warm-up's two calls and the measured one;
  * about 200 batches of 1 MiB) were fresh memory; kept up to the budget, 77 to 84, most of them in the first burst.
  * The worker's CPU per record moved within the machine's noise (1KiB-lz4, medians of five alternated pairs: 1.58 ->
@@ -39,17 +38,20 @@ export function idleMaxBytesFor(maxBufferedBytes: number, workerCount: number): 
 /**
  * Lends and takes back a worker's large buffers. What it keeps idle is bounded by the larger of two amounts: the
  * floor (idleMaxBytesFor), and what the worker's bursts need, that is the most bytes it had lent at once in this
- * window or the last one (`endWindow`) less what is lent now. So the pool's buffers, lent and idle together, stay
- * within the worker's largest burst (or the floor), and a burst of that size finds them all idle.
+ * window or the last one (`endWindow`; a window is the time between two of the worker's sweeps, 30 s or more) less
+ * what is lent now. The bound is kept when a buffer comes back, when a window ends, and when a buffer must be taken
+ * fresh: then idle buffers of other sizes go first, so a change of batch size does not leave the old size idle
+ * beside the new. So the pool's buffers, lent and idle together, stay within the worker's largest recent burst (or
+ * the floor plus what is lent), and a burst as large, of the same sizes, finds them all idle.
  *
  * Why not the floor alone: a worker's lent bytes can exceed its share of the budget, since the budget counts the
  * records' own bytes while an arena holds each record with its entry header (32 bytes and padding) and every
  * partition has an open arena besides. At 100 B records on kfake a burst lent 103-109 MiB against a 64 MiB floor;
  * each time it was given back, the 40-45 MiB over the floor was dropped, and the next burst took as much fresh
  * memory again. On Node 20 the dropped buffers stayed allocated until the worker's collector ran, which it seldom
- * does (it allocates little JavaScript): the worker's ArrayBuffers reached 150-177 MiB, against 118-121 MiB with
- * nothing dropped (`process.memoryUsage()` in the worker, a driver outside the repository doing what the bench's
- * does, 3,000,000 records). A buffer that is dropped all the same (past the bound, or at a window's end) is
+ * does (it allocates little JavaScript): the worker's ArrayBuffers peaked at 141-158 MiB, against 122-125 MiB with
+ * this bound (three alternated runs each; `process.memoryUsage()` in the worker, a driver outside the repository
+ * doing what the bench's does, 3,000,000 records). A buffer that is dropped all the same (past the bound, or at a window's end) is
  * detached where Node can (22 and later), which frees it at once.
  *
  * One pool per worker thread; nothing here is shared between threads.
@@ -59,10 +61,11 @@ export class BatchBufferPool implements BatchBufferSource {
   readonly #idle = new Map<number, ArrayBuffer[]>();
   #idleBytes = 0;
   /**
-   * Buffers lent and not given back: only these are taken back, and each once. Weak: a batch that fails, is split
-   * or is abandoned never comes back, and its buffer must stay collectable.
+   * Buffers lent and not given back, with their capacities: only these are taken back, and each once. Weak: a batch
+   * that fails, is split or is abandoned never comes back, and its buffer must stay collectable. The capacity is
+   * kept, not read off the buffer when it comes back: a buffer detached meanwhile would read as 0 bytes.
    */
-  readonly #lent = new WeakSet<ArrayBuffer>();
+  readonly #lent = new WeakMap<ArrayBuffer, number>();
   /** Bytes lent and not given back or collected. */
   #lentBytes = 0;
   /** A lent buffer never given back leaves #lentBytes when it is collected. */
@@ -82,24 +85,28 @@ export class BatchBufferPool implements BatchBufferSource {
   take(size: number): Buffer {
     if (size < POOLED_MIN_BYTES) return Buffer.allocUnsafe(size);
     const capacity = Math.ceil(size / GRANULE) * GRANULE;
-    let memory = this.#idle.get(capacity)?.pop();
-    if (memory !== undefined) this.#idleBytes -= capacity;
+    const reused = this.#idle.get(capacity)?.pop();
+    if (reused !== undefined) this.#idleBytes -= capacity;
     // allocUnsafeSlow: a buffer of its own (never a slice of the shared slab), not zero-filled.
-    else memory = Buffer.allocUnsafeSlow(capacity).buffer as ArrayBuffer;
-    this.#lent.add(memory);
+    const memory = reused ?? (Buffer.allocUnsafeSlow(capacity).buffer as ArrayBuffer);
+    this.#lent.set(memory, capacity);
     this.#collected.register(memory, capacity, memory);
     this.#lentBytes += capacity;
     if (this.#lentBytes > this.#peakLent) this.#peakLent = this.#lentBytes;
+    // Fresh memory while other sizes wait idle: those beyond the bound go, lest both sizes stay. (Taken from idle,
+    // a buffer leaves idle as it joins the lent: the bound still holds.)
+    if (reused === undefined && this.#idleBytes > 0) this.#trimIdle();
     return Buffer.from(memory, 0, size);
   }
 
   give(buffer: Uint8Array): void {
     const memory = buffer.buffer as ArrayBuffer;
-    if (!this.#lent.delete(memory)) return;
+    const capacity = this.#lent.get(memory);
+    if (capacity === undefined) return;
+    this.#lent.delete(memory);
     this.#collected.unregister(memory);
-    const capacity = memory.byteLength;
     this.#lentBytes -= capacity;
-    if (this.#idleBytes + capacity > this.#idleBound()) {
+    if (memory.byteLength !== capacity || this.#idleBytes + capacity > this.#idleBound()) {
       releaseMemory(memory);
       return;
     }
@@ -110,12 +117,17 @@ export class BatchBufferPool implements BatchBufferSource {
   }
 
   /**
-   * Ends a window (the worker calls it every 30 s): a burst older than the last window no longer counts, and idle
+   * Ends a window (the worker calls it at each sweep, 30 s or more apart): a burst older than the last window no longer counts, and idle
    * buffers beyond the bound that leaves are released.
    */
   endWindow(): void {
     this.#lastPeakLent = this.#peakLent;
     this.#peakLent = this.#lentBytes;
+    this.#trimIdle();
+  }
+
+  /** Releases idle buffers until the idle bytes are within the bound. */
+  #trimIdle(): void {
     const bound = this.#idleBound();
     for (const [capacity, list] of this.#idle) {
       while (this.#idleBytes > bound && list.length > 0) {
@@ -141,7 +153,7 @@ export class BatchBufferPool implements BatchBufferSource {
     return this.#idleBytes;
   }
 
-  /** Bytes lent and not given back or collected, for tests. */
+  /** Bytes lent and not given back or collected. */
   get lentBytes(): number {
     return this.#lentBytes;
   }

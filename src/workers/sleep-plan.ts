@@ -24,7 +24,7 @@ export interface LoopState {
   readonly hasOpen: boolean;
   /** The turn just over read records from the ring. */
   readonly readRecords: boolean;
-  /** The sleep before that turn ended with its timeout (the linger), not a wake-up. */
+  /** The sleep before that turn ended with its timeout (the linger's, or rarely the sweep's), not a wake-up. */
   readonly timedOut: boolean;
   /** ControlBlock.sendNow as the turn saw it. */
   readonly sendNow: boolean;
