@@ -24,9 +24,10 @@ const GRANULE = 64 * 1024;
 /**
  * The idle bytes a worker's pool keeps at least: its share of the producer's byte budget (maxBufferedBytes over
  * the workers), since a burst that fills the budget has as many bytes of batches alive, and the next burst needs as
- * many again; the share, so that the workers' floors add up to the budget, however bursts fell on them. With 16 MiB kept against a 64 MiB budget, 144 buffers of one bench run at 1 KiB (`--clients ringkafka
- * --scenarios 1KiB-none --records 100000`, one worker: three bursts, the warm-up's two calls and the measured one;
- * about 200 batches of 1 MiB) were fresh memory; kept up to the budget, 77 to 84, most of them in the first burst.
+ * many again; the share, so that the workers' floors add up to the budget, however bursts fell on them. With
+ * 16 MiB kept against a 64 MiB budget, 144 buffers of one bench run at 1 KiB (`--clients ringkafka --scenarios
+ * 1KiB-none --records 100000`, one worker: three bursts, the warm-up's two calls and the measured one; about 200
+ * batches of 1 MiB) were fresh memory; kept up to the budget, 77 to 84, most of them in the first burst.
  * The worker's CPU per record moved within the machine's noise (1KiB-lz4, medians of five alternated pairs: 1.58 ->
  * 0.97 and 1.33 -> 1.38 µs on the broker, 1.64 -> 1.26 on kfake). More is kept while a burst needs more (see
  * BatchBufferPool).
@@ -51,8 +52,8 @@ export function idleMaxBytesFor(maxBufferedBytes: number, workerCount: number): 
  * memory again. On Node 20 the dropped buffers stayed allocated until the worker's collector ran, which it seldom
  * does (it allocates little JavaScript): the worker's ArrayBuffers peaked at 141-158 MiB, against 122-125 MiB with
  * this bound (three alternated runs each; `process.memoryUsage()` in the worker, a driver outside the repository
- * doing what the bench's does, 3,000,000 records). A buffer that is dropped all the same (past the bound, or at a window's end) is
- * detached where Node can (22 and later), which frees it at once.
+ * doing what the bench's does, 3,000,000 records). A buffer that is dropped all the same (past the bound, or at a
+ * window's end) is detached where Node can (22 and later), which frees it at once.
  *
  * One pool per worker thread; nothing here is shared between threads.
  */
@@ -117,8 +118,8 @@ export class BatchBufferPool implements BatchBufferSource {
   }
 
   /**
-   * Ends a window (the worker calls it at each sweep, 30 s or more apart): a burst older than the last window no longer counts, and idle
-   * buffers beyond the bound that leaves are released.
+   * Ends a window (the worker calls it at each sweep, 30 s or more apart): a burst older than the last window no
+   * longer counts, and idle buffers beyond the bound that leaves are released.
    */
   endWindow(): void {
     this.#lastPeakLent = this.#peakLent;

@@ -91,8 +91,9 @@ export class ProducerWorker {
   #nextArenaSweep = 0;
   /**
    * Whether a later sweep may release memory: a partition held an arena, the pool kept idle buffers above its floor
-   * or had buffers lent, or records came since the last sweep. While it does, an idle loop wakes for the sweep instead of sleeping
-   * until the next record, which may never come: memory a quiet producer no longer needs is given back.
+   * or had buffers lent, or records came since the last sweep. While it does, an idle loop wakes for the sweep
+   * instead of sleeping until the next record, which may never come: memory a quiet producer no longer needs is
+   * given back.
    */
   #sweepMayRelease = false;
   readonly #refresher: MetadataRefresher;
@@ -207,7 +208,8 @@ export class ProducerWorker {
     this.#buffers.endWindow();
     // Lent buffers count too: given back later (a batch acknowledged after a slow retry), they may lift the idle
     // bytes above the floor with no record coming to turn the loop.
-    this.#sweepMayRelease = this.#batches.arenasHeld() > 0 || this.#buffers.idleAboveFloor || this.#buffers.lentBytes > 0;
+    const buffers = this.#buffers;
+    this.#sweepMayRelease = this.#batches.arenasHeld() > 0 || buffers.idleAboveFloor || buffers.lentBytes > 0;
   }
 
   /** How many bytes of new records may wait in the ring while the loop lingers (at least 1). */
