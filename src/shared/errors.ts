@@ -3,7 +3,11 @@
  * branch on `err.code` and errors can cross the thread boundary as plain data and be rebuilt on the main side.
  */
 
-/** What happened to a record whose caller was released early (invariant 5, docs/invariants.md). */
+/**
+ * What happened to a record whose caller was released early, or that timed out (invariant 5, docs/invariants.md):
+ * `'not-sent'`, no broker wrote it and none will, so sending it again cannot duplicate it; `'unknown'`, it was sealed
+ * into a batch that may have been written.
+ */
 export type Delivery = 'not-sent' | 'unknown';
 
 export interface KafkaProducerErrorOptions {

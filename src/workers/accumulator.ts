@@ -9,7 +9,7 @@ import { RECORD_HEADER_BYTES, RecordEntryOffset, readI32, readU16, readU32 } fro
 import { seal } from '../shared/record-states.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
 import type { BatchBufferSource, BatchHeader } from '../protocol/record-batch.js';
-import { newBatch, type Batch } from './batch.js';
+import { expiresAt, newBatch, type Batch } from './batch.js';
 import { encodeEntries } from './entry-encoder.js';
 import { ARENA_GAP_MAX, PartitionState, type TopicState } from './partition-state.js';
 
@@ -222,7 +222,7 @@ export class Accumulator {
     }
     if (dropped !== undefined) this.#events.dropped(p, dropped);
     if (kept > 0) {
-      const batch = newBatch(ids.slice(0, kept), now + this.#init.settings.deliveryTimeoutMs);
+      const batch = newBatch(ids.slice(0, kept), expiresAt(p.openSince, this.#init.settings.deliveryTimeoutMs));
       p.sealed.push(batch);
       if (!p.sending) {
         p.sending = true;

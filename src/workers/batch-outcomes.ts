@@ -12,6 +12,7 @@ import { AuthenticationError } from '../shared/producer-errors.js';
 import { backoffMs } from '../shared/backoff.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
 import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
+import { errorInfo } from '../protocol/error-codes.js';
 import type { Accumulator } from './accumulator.js';
 import { AppendTimes } from './append-times.js';
 import type { BatchBufferPool } from './batch-buffers.js';
@@ -67,6 +68,10 @@ export class BatchOutcomes {
     const epoch = p.epoch;
     const verdict = policy.answered(p, batch, outcome, settings, Date.now(), this.#hooks.closeDeadline());
     this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
+    if (verdict.action === 'retry') {
+      const name = errorInfo(outcome.errorCode).name;
+      batch.lastError = outcome.errorMessage ? `${name} (${outcome.errorMessage}) from broker ${from}` : `${name} from broker ${from}`;
+    }
     if (verdict.action === 'deliver') {
       completions.publish(
         {
@@ -98,6 +103,7 @@ export class BatchOutcomes {
     const epoch = p.epoch;
     const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#parts.settings);
     this.#reportDecision(p, outgoing.batch, verdict, epoch, -1);
+    if (verdict.action === 'retry') outgoing.batch.lastError = error.message;
     this.#carryOut(p, outgoing.batch, verdict);
     if (verdict.action === 'fail') this.#hooks.pump();
   }

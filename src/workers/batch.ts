@@ -14,8 +14,13 @@ export interface Batch {
   inFlight: boolean;
   /** Not before this time (retry backoff), epoch ms. */
   retryAt: number;
-  /** Epoch ms after which a batch that was never ambiguously sent fails with a delivery timeout. */
+  /**
+   * Epoch ms from which a batch that is not in flight and was never ambiguously sent fails with a delivery timeout
+   * (expiresAt).
+   */
   readonly deadline: number;
+  /** Why its last attempt failed (a broker error, or the connection's), for the delivery timeout's message. */
+  lastError: string | undefined;
   /**
    * True once an attempt ended without a definitive answer (connection lost, request timed out): the broker may
    * have written it, so it is retried until the broker answers and its sequence is never reused.
@@ -24,5 +29,25 @@ export interface Batch {
 }
 
 export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
-  return { recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, inFlight: false, retryAt: 0, deadline, ambiguous: false };
+  return {
+    recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, inFlight: false, retryAt: 0, deadline,
+    lastError: undefined, ambiguous: false,
+  };
+}
+
+/** The most a batch's delivery deadline comes before its first record's (see expiresAt). */
+export const EXPIRY_LEAD_MAX_MS = 250;
+
+/**
+ * The delivery deadline of a batch whose first record opened it at `openedAt` (epoch ms): deliveryTimeoutMs from
+ * then, less a lead, so that the worker fails a batch that was never sent before the main thread's sweep releases
+ * its records at their own acceptance + deliveryTimeoutMs. The worker knows whether a batch left; the main thread
+ * only sees that it was sealed, and would say `'unknown'` of records that were certainly not sent, which a caller
+ * may resend with no risk of a duplicate (invariant 5, docs/invariants.md). The lead covers the time between the
+ * main thread's acceptance and the worker's read of the first record (its ring wait), and a late timer on a busy
+ * worker; it is at most an eighth of deliveryTimeoutMs. Counted from the batch's first record, like Java's batch
+ * expiry from the batch's creation: the records after it expire as much earlier as they came later, a linger at most.
+ */
+export function expiresAt(openedAt: number, deliveryTimeoutMs: number): number {
+  return openedAt + deliveryTimeoutMs - Math.min(EXPIRY_LEAD_MAX_MS, deliveryTimeoutMs / 8);
 }

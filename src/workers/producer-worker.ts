@@ -267,7 +267,7 @@ export class ProducerWorker {
     this.#batches.pruneSending();
     const partitions = this.#batches.sending;
     const count = partitions.length;
-    let nextRetry = Infinity;
+    let nextRetry = this.#expireUnsent(now);
     let needMetadata = false;
     let leaderless = false;
     const start = this.#rotation++ % Math.max(1, count);
@@ -287,10 +287,8 @@ export class ProducerWorker {
           continue;
         }
         if (!batch.ambiguous && (now >= batch.deadline || this.#closeDeadline <= now)) {
-          const unknown = this.#view.isUnknownTopic(p.topic.name);
           if (now < batch.deadline) this.#outcomes.abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
-          else if (unknown) this.#outcomes.abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${p.topic.name}: ${this.#view.describeTopicError(p.topic.name)}`);
-          else this.#outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, 'not sent before the delivery timeout');
+          else this.#expire(p, batch);
           progress = true; // the batch behind it may go now
           continue;
         }
@@ -338,6 +336,51 @@ export class ProducerWorker {
     if (nextRetry !== Infinity) this.#retryLater(nextRetry);
     this.#completions.signal();
     this.#maybeFinish();
+  }
+
+  /**
+   * Fails every batch past its delivery deadline that is not in flight and was never ambiguously sent, wherever it
+   * waits: behind batches in flight too, where #pump's pass does not look (a stalled broker fills the partition's
+   * window). No broker wrote such a batch (it never left, or every attempt was refused or never reached a broker):
+   * its records fail `'not-sent'`, with why, before the main thread's sweep would release them as `'unknown'`
+   * (expiresAt in ./batch.ts). A batch that holds no sequence numbers leaves no gap, and one that holds them gives
+   * them to the batches after it (delivery-policy.ts, abandon). Returns the earliest deadline among the batches left
+   * that could expire, for #pump to wake at: nothing else may turn the loop while a broker is away.
+   */
+  #expireUnsent(now: number): number {
+    let next = Infinity;
+    for (const p of this.#batches.sending) {
+      const sealed = p.sealed;
+      for (let i = 0; i < sealed.length; ) {
+        const batch = sealed[i]!;
+        // Still encoding (bytes undefined): the `encoded` hook pumps once it is done.
+        if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
+        else if (now < batch.deadline) {
+          if (batch.deadline < next) next = batch.deadline;
+          i++;
+        } else this.#expire(p, batch); // leaves `sealed`
+      }
+    }
+    return next;
+  }
+
+  /** Fails a batch that was not sent before its delivery deadline, saying why it was not. */
+  #expire(p: PartitionState, batch: Batch): void {
+    const topic = p.topic.name;
+    if (this.#view.isUnknownTopic(topic)) {
+      this.#outcomes.abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${topic}: ${this.#view.describeTopicError(topic)}`);
+    } else this.#outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, `not written by any broker: ${this.#whyNotSent(p, batch)}`);
+  }
+
+  /** What held a batch back, as far as the worker can tell: its last attempt's error, or what it waited for. */
+  #whyNotSent(p: PartitionState, batch: Batch): string {
+    const name = `${p.topic.name}-${p.partition}`;
+    if (batch.lastError !== undefined) return `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
+    const leader = this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
+    if (leader < 0) return `${name} had no leader known to the producer`;
+    if (p.inFlight > 0) return `${p.inFlight} earlier batch(es) of ${name} were awaiting broker ${leader}'s answer`;
+    if (this.#sinks.get(leader)?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
+    return `waiting to be sent to broker ${leader}`;
   }
 
   /**

@@ -15,7 +15,8 @@ import { after, before, describe, test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
 import { ConfigError, KafkaProducerError } from '../../src/shared/errors.js';
-import { AbortError, ProducerClosedError, RecordTooLargeError } from '../../src/shared/producer-errors.js';
+import { AbortError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError } from '../../src/shared/producer-errors.js';
+import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { FakeBroker, deadPort } from '../helpers/fake-broker.js';
 import { consume, dumpBatches, endOffsets, localSegments, until } from '../helpers/readback.js';
@@ -348,6 +349,56 @@ describe('in flight', { timeout: 60_000 }, () => {
     assert.ok(outcomes[0]!.error instanceof KafkaProducerError);
     // The broker holds a request with this record and never answered: it may have written it.
     assertDelivery(await rejection(waiting, 'the in-flight send at close'), ProducerClosedError, 'unknown', 'in flight at close');
+  });
+});
+
+describe('the delivery timeout', { timeout: 60_000 }, () => {
+  /** The values of every record the broker was sent for `topic`-0, in the order the requests came. */
+  async function valuesSent(broker: FakeBroker, topic: string): Promise<string[]> {
+    const values: string[] = [];
+    for (const request of broker.produces) {
+      const bytes = request.batches.get(`${topic}-0`);
+      if (bytes === undefined) continue;
+      for (const batch of await decodeRecordBatches(bytes)) for (const record of batch.records) values.push(Buffer.from(record.value!).toString());
+    }
+    return values;
+  }
+
+  test("a stalled broker: the record in flight times out 'unknown', the one queued behind it 'not-sent', saying why", async () => {
+    // The broker never answers. Before the partition's first acknowledgement one batch at a time is on the wire, so
+    // the second record's batch waits behind the first's until its delivery deadline: the worker knows it was never
+    // sent. The main thread's sweep sees only that it was sealed, and said 'unknown' when it got there first.
+    const broker = await fake();
+    const p = track(new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 2000, deliveryTimeoutMs: 2000 }));
+    const topic = 'stalled';
+    const inFlight = rejection(p.send({ topic, value: 'in flight' }), 'the send in flight');
+    await broker.nextProduce();
+    const queued = rejection(p.send({ topic, value: 'queued' }), 'the send queued behind it');
+
+    const queuedError = await queued;
+    assertDelivery(queuedError, DeliveryTimeoutError, 'not-sent', 'a batch that never left');
+    assert.match((queuedError as Error).message, /earlier batch\(es\) of stalled-0 were awaiting broker 1's answer/);
+    assertDelivery(await inFlight, DeliveryTimeoutError, 'unknown', 'a batch in a request never answered');
+    assert.ok(!(await valuesSent(broker, topic)).includes('queued'), 'the queued record was never sent');
+    await until(() => p.metrics().bufferedBytes === 9, "the queued record's 6 bytes to come back; the 9 in flight stay counted");
+    await p.close({ timeoutMs: 500 });
+  });
+
+  test("a leader that cannot be reached: records fail 'not-sent' at the delivery timeout, with the connection's error", async () => {
+    // Metadata names broker 2 as the leader, at a port where nothing listens: every attempt fails to connect, so
+    // nothing was written, and the error says what the last attempt met.
+    const broker = await fake();
+    const port = await deadPort();
+    broker.listedBrokers = [{ nodeId: 1, host: '127.0.0.1', port: Number(broker.address.split(':')[1]) }, { nodeId: 2, host: '127.0.0.1', port }];
+    broker.leaderOf = () => 2;
+    const p = track(new Producer({
+      brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 2000, deliveryTimeoutMs: 2000, retryBackoffMs: 50, retryBackoffMaxMs: 200,
+    }));
+    const error = await rejection(p.send({ topic: 'unreachable', value: 'v' }), 'the send to an unreachable leader');
+    assertDelivery(error, DeliveryTimeoutError, 'not-sent', 'a leader never reached');
+    assert.match((error as Error).message, new RegExp(`its last attempt \\(of \\d+\\) failed: .*${port}`));
+    assert.equal(broker.produces.length, 0);
+    await p.close({ timeoutMs: 500 });
   });
 });
 

@@ -281,3 +281,16 @@ describe('Accumulator.sending', () => {
     assert.deepEqual(batches.sending.map((p) => p.partition), [7, 42, 3]);
   });
 });
+
+describe('a sealed batch\'s delivery deadline', () => {
+  it('counts from when its first record came, not from the seal, less the lead before the main thread\'s sweep', () => {
+    const { batches, add } = accumulator();
+    add(0, 1000);
+    add(0, 1040);
+    batches.sealDue(false, 1000 + LINGER_MS, () => 1);
+    const [p] = batches.partitions.filter((q) => q.sealed.length > 0);
+    // deliveryTimeoutMs 120 s, lead 250 ms: before the sweep releases the first record (at 1000 + 120 s at the
+    // earliest), and whatever the seal's time.
+    assert.equal(p!.sealed[0]!.deadline, 1000 + 120_000 - 250);
+  });
+});
