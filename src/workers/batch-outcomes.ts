@@ -18,7 +18,7 @@ import { AppendTimes } from './append-times.js';
 import type { BatchBufferPool } from './batch-buffers.js';
 import type { ClusterView } from './cluster-view.js';
 import type { CompletionWriter } from './completion-writer.js';
-import { newBatch, type Batch } from './batch.js';
+import { splitBatch, type Batch } from './batch.js';
 import type { PartitionState } from './partition-state.js';
 import type { Outgoing, PartitionOutcome } from './sink.js';
 import * as policy from './delivery-policy.js';
@@ -193,9 +193,8 @@ export class BatchOutcomes {
    */
   #split(p: PartitionState, batch: Batch, index: number): void {
     const { batches } = this.#parts;
-    const half = Math.ceil(batch.recordIds.length / 2);
-    const first = newBatch(batch.recordIds.slice(0, half), batch.deadline);
-    const second = newBatch(batch.recordIds.slice(half), batch.deadline);
+    const [first, second] = splitBatch(batch);
+    const half = first.recordIds.length;
     p.sealed.splice(index, 1, first, second);
     const decoded = decodeRecordBatches(batch.bytes!).then((decodedBatches) => decodedBatches[0]!.records);
     batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), batches.batchHeader())));

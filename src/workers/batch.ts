@@ -35,6 +35,19 @@ export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
   };
 }
 
+/**
+ * The two halves of a batch the broker found too large (MESSAGE_TOO_LARGE), records in order, each to be encoded
+ * anew. They keep its deadline, and its ambiguity: an earlier attempt of the whole may have been written, so
+ * neither half may be reported as certainly not sent.
+ */
+export function splitBatch(batch: Batch): [Batch, Batch] {
+  const half = Math.ceil(batch.recordIds.length / 2);
+  const first = newBatch(batch.recordIds.slice(0, half), batch.deadline);
+  const second = newBatch(batch.recordIds.slice(half), batch.deadline);
+  first.ambiguous = second.ambiguous = batch.ambiguous;
+  return [first, second];
+}
+
 /** The most a batch's delivery deadline comes before its first record's (see expiresAt). */
 export const EXPIRY_LEAD_MAX_MS = 250;
 
@@ -47,6 +60,7 @@ export const EXPIRY_LEAD_MAX_MS = 250;
  * main thread's acceptance and the worker's read of the first record (its ring wait), and a late timer on a busy
  * worker; it is at most an eighth of deliveryTimeoutMs. Counted from the batch's first record, like Java's batch
  * expiry from the batch's creation: the records after it expire as much earlier as they came later, a linger at most.
+ * So a partition's batches have deadlines in the order they were sealed (halves keep their whole's).
  */
 export function expiresAt(openedAt: number, deliveryTimeoutMs: number): number {
   return openedAt + deliveryTimeoutMs - Math.min(EXPIRY_LEAD_MAX_MS, deliveryTimeoutMs / 8);

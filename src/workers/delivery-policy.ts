@@ -33,6 +33,8 @@ export interface PolicySettings {
    * answered with a local epoch bump; the batch fails and the transaction must abort (KIP-1050's abortable errors).
    */
   readonly transactionalId?: string | null | undefined;
+  /** The producer's acks (-1: all); left out, as -1 were not. */
+  readonly acks?: number | undefined;
 }
 
 /** A broker's answer for one batch. */
@@ -125,8 +127,15 @@ export function answered(p: PartitionState, batch: Batch, answer: Answer, settin
     endRecovery(p);
     return { action: 'split', index };
   }
-  // The leader may have appended the batch before failing these: treat them like a lost answer.
-  if (code === ErrorCode.REQUEST_TIMED_OUT || code === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND || code === ErrorCode.KAFKA_STORAGE_ERROR) {
+  // The leader may have appended the batch before failing these: treat them like a lost answer. With acks=-1 that
+  // includes NOT_LEADER_OR_FOLLOWER: a leader that appended the batch and lost its leadership while it waited for
+  // the replicas answers with it, and a follower that fetched the batch may lead now. Taken as not written, an
+  // expired batch was failed 'not-sent' and its numbers went to the next batch, which a new leader holding the
+  // first could take for a duplicate of it (delivered, its records never written).
+  if (
+    code === ErrorCode.REQUEST_TIMED_OUT || code === ErrorCode.NOT_ENOUGH_REPLICAS_AFTER_APPEND || code === ErrorCode.KAFKA_STORAGE_ERROR
+    || (code === ErrorCode.NOT_LEADER_OR_FOLLOWER && settings.acks === -1)
+  ) {
     batch.ambiguous = true;
   }
   const info = errorInfo(code);

@@ -356,8 +356,10 @@ export class ProducerWorker {
         // Still encoding (bytes undefined): the `encoded` hook pumps once it is done.
         if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
         else if (now < batch.deadline) {
+          // A partition's deadlines come in the order of its batches (expiresAt): none behind this one is due. So
+          // a pass costs about the batches in flight, not every batch a stalled partition has queued.
           if (batch.deadline < next) next = batch.deadline;
-          i++;
+          break;
         } else this.#expire(p, batch); // leaves `sealed`
       }
     }
@@ -378,7 +380,13 @@ export class ProducerWorker {
     if (batch.lastError !== undefined) return `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
     const leader = this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
     if (leader < 0) return `${name} had no leader known to the producer`;
-    if (p.inFlight > 0) return `${p.inFlight} earlier batch(es) of ${name} were awaiting broker ${leader}'s answer`;
+    // In flight, or backing off after an attempt that may have been written: either way unanswered, and ahead.
+    let unanswered = 0;
+    for (const ahead of p.sealed) {
+      if (ahead === batch) break;
+      if (ahead.inFlight || ahead.ambiguous) unanswered++;
+    }
+    if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were awaiting broker ${leader}'s answer`;
     if (this.#sinks.get(leader)?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
     return `waiting to be sent to broker ${leader}`;
   }

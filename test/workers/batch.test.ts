@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { EXPIRY_LEAD_MAX_MS, expiresAt, newBatch } from '../../src/workers/batch.js';
+import { EXPIRY_LEAD_MAX_MS, expiresAt, newBatch, splitBatch } from '../../src/workers/batch.js';
 
 describe('expiresAt', () => {
   it('is deliveryTimeoutMs after the first record came, less a lead of at most 250 ms', () => {
@@ -25,5 +25,17 @@ describe('newBatch', () => {
       { baseSequence: batch.baseSequence, attempts: batch.attempts, inFlight: batch.inFlight, ambiguous: batch.ambiguous, lastError: batch.lastError, deadline: batch.deadline },
       { baseSequence: -1, attempts: 0, inFlight: false, ambiguous: false, lastError: undefined, deadline: 42 },
     );
+  });
+});
+
+describe('splitBatch', () => {
+  it('halves the records in order, and the halves keep the whole batch\'s deadline and ambiguity', () => {
+    const whole = newBatch(Uint32Array.of(1, 2, 3, 4, 5), 42);
+    whole.ambiguous = true; // an earlier attempt of the whole may have been written
+    const [first, second] = splitBatch(whole);
+    assert.deepEqual([[...first.recordIds], [...second.recordIds]], [[1, 2, 3], [4, 5]]);
+    assert.deepEqual([first.deadline, second.deadline, first.ambiguous, second.ambiguous], [42, 42, true, true]);
+    const [clean] = splitBatch(newBatch(Uint32Array.of(1, 2), 42));
+    assert.equal(clean.ambiguous, false);
   });
 });

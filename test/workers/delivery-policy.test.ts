@@ -261,6 +261,26 @@ describe('delivery policy: retries', () => {
     assert.equal(policy.answered(p, b!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER), IDEMPOTENT, NOW, NOW).action, 'fail');
   });
 
+  test("with acks=-1 NOT_LEADER_OR_FOLLOWER makes the batch ambiguous: retried past its deadline, its numbers kept", () => {
+    // A leader that appended the batch and lost its leadership while waiting for the replicas answers so; the
+    // follower leading now may hold it. Handed back, its numbers would go to the next batch, which that leader
+    // could take for a duplicate of this one.
+    const ALL: policy.PolicySettings = { idempotent: true, acks: -1 };
+    const p = partition();
+    const [a] = seal(p, 3);
+    sendAll(p, 1);
+    assert.equal(policy.answered(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER), ALL, DEADLINE, NO_CLOSE).action, 'retry');
+    assert.equal(a!.ambiguous, true);
+    policy.abandon(p, a!, ALL); // not taken back even if it were abandoned
+    assert.equal(p.nextSequence, 3, 'the broker may hold 0..2');
+    // With acks=1 the answer comes from the append itself: a leader that was not leader appended nothing.
+    const q = partition();
+    const [b] = seal(q, 3);
+    sendAll(q, 1);
+    policy.answered(q, b!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER), { idempotent: true, acks: 1 }, NOW, NO_CLOSE);
+    assert.equal(b!.ambiguous, false);
+  });
+
   test('a lost answer: written makes the batch ambiguous; not written keeps it clean; both are retried', () => {
     const p = partition();
     const [a, b] = seal(p, 1, 1);
