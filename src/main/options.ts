@@ -139,6 +139,17 @@ export interface ProducerOptions {
    */
   readonly metadataMaxAgeMs?: number | undefined;
   /**
+   * How long a topic nothing was sent to stays in the metadata the producer refreshes (Java `metadata.max.idle.ms`).
+   * After that its metadata is forgotten, on the main thread and in the workers: refreshes stop asking for it, and
+   * the next record to it fetches it again, as the first did (so a `trySend` to a forgotten topic returns false, as
+   * it does for a topic not fetched yet). Checked at refreshes: a topic is forgotten between this long and this plus
+   * two `metadataMaxAgeMs` after its last record. A service that writes to many short-lived topics keeps its
+   * refreshes to the topics in use. A forgotten topic keeps its index (records carry a 16-bit one), so a producer
+   * writes to at most 65,535 distinct topics over its life (`ERR_TOO_MANY_TOPICS` after that). Default `300_000`
+   * ms; at least `5_000`, as in Java.
+   */
+  readonly metadataMaxIdleMs?: number | undefined;
+  /**
    * Connect over TLS: `true` for Node's defaults, or `tls.connect` options (`ca`, `cert` and `key` for a client
    * certificate, `servername`, …). Host names are verified unless `rejectUnauthorized: false`. The options travel
    * to the worker threads, so they must be plain data (no functions). Default: no TLS.
@@ -185,6 +196,7 @@ export interface ResolvedOptions {
   readonly retryBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
   readonly metadataMaxAgeMs: number;
+  readonly metadataMaxIdleMs: number;
   /** null: plain TCP. */
   readonly tls: tls.ConnectionOptions | null;
   /** null: no SASL. */
@@ -210,7 +222,7 @@ const OPTION_NAMES = [
   'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'transactionalId', 'transactionTimeoutMs', 'compression', 'lingerMs', 'batchMaxBytes',
   'maxBufferedBytes', 'maxBufferedRecords', 'bufferTimeoutMs', 'deliveryTimeoutMs', 'requestTimeoutMs',
   'maxInFlight', 'partitioner', 'serializer', 'maxRequestBytes', 'retryBackoffMs', 'retryBackoffMaxMs',
-  'connectTimeoutMs', 'metadataMaxAgeMs', 'tls', 'sasl',
+  'connectTimeoutMs', 'metadataMaxAgeMs', 'metadataMaxIdleMs', 'tls', 'sasl',
 ] as const satisfies ReadonlyArray<keyof ProducerOptions>;
 
 // A compile-time check that OPTION_NAMES lists every option: adding one to the interface without listing it here
@@ -280,6 +292,9 @@ export function resolveOptions(
   const retryBackoffMaxMs = integer(o.retryBackoffMaxMs, 'retryBackoffMaxMs', 1000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const connectTimeoutMs = integer(o.connectTimeoutMs, 'connectTimeoutMs', 10_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
   const metadataMaxAgeMs = integer(o.metadataMaxAgeMs, 'metadataMaxAgeMs', 300_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
+  // Java's floor: below it a topic written to every few seconds would be forgotten and fetched again between records.
+  // No timer waits this long (refreshes compare it with a topic's idle time), so any safe integer: the largest never forgets.
+  const metadataMaxIdleMs = integer(o.metadataMaxIdleMs, 'metadataMaxIdleMs', 300_000, 5_000, Number.MAX_SAFE_INTEGER);
 
   // Idempotence needs every write acknowledged by all in-sync replicas, and at most as many batches in flight as
   // the broker remembers for duplicate detection. Java (since 3.2): explicit true + conflict is an error; the
@@ -336,7 +351,7 @@ export function resolveOptions(
     brokers, clientId, workers, acks, idempotent, transactionalId, transactionTimeoutMs, compression: compression as Compression, lingerMs, batchMaxBytes,
     maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
     partitioner, serializer, maxRequestBytes, requestGatherBytes, retryBackoffMs, retryBackoffMaxMs, connectTimeoutMs,
-    metadataMaxAgeMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
+    metadataMaxAgeMs, metadataMaxIdleMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
   };
 }
 

@@ -3,7 +3,11 @@
  * count (for the partitioner) and the partitions that have a leader (for the sticky choice). Fetched on first use
  * with the main thread's own bootstrap connection; a `send` waits for it at most `bufferTimeoutMs`. Every known
  * topic is fetched again once its view is `metadataMaxAgeMs` old (Java's metadata.max.age.ms), so partitions added
- * later are used and a partition that lost its leader stops being picked for keyless records.
+ * later are used and a partition that lost its leader stops being picked for keyless records. A topic no record was
+ * placed on for `metadataMaxIdleMs` (Java's metadata.max.idle.ms) is forgotten by a refresh: refreshes stop asking
+ * for it, and its next record fetches it again, as the first did. It keeps its index, which the workers know it by.
+ * Use is read at refreshes, not per record: a topic goes between metadataMaxIdleMs and that plus two
+ * metadataMaxAgeMs after its last record.
  */
 import type tls from 'node:tls';
 import { AuthGate } from '../net/auth-gate.js';
@@ -37,6 +41,10 @@ export interface RegistrySettings {
   readonly retryBackoffMaxMs: number;
   /** Age at which every known topic is fetched again. */
   readonly metadataMaxAgeMs: number;
+  /** Time without a record after which a topic is forgotten (at the next refresh). */
+  readonly metadataMaxIdleMs: number;
+  /** Distinct topics at most, MAX_TOPICS unless given (a test reaches the limit with a few). */
+  readonly maxTopics?: number | undefined;
   readonly tls: tls.ConnectionOptions | null;
   /** OAUTHBEARER's `token` here returns the main thread's cached token (oauth-tokens.ts). */
   readonly sasl: SaslCredentials | null;
@@ -70,7 +78,14 @@ export class TopicRegistry {
    */
   #lastName: string | undefined;
   #lastInfo: TopicInfo | undefined;
+  /** Every topic ever known, by index; a forgotten topic keeps its entry (results of its last records name it). */
   readonly #byIndex: TopicInfo[] = [];
+  /** Forgotten topics' indexes, for their return: the workers know a topic by its index for the producer's life. */
+  readonly #forgotten = new Map<string, number>();
+  /** By index: a record was placed on the topic since the last refresh (get), and when that last refresh saw one. */
+  readonly #usedSinceRefresh: boolean[] = [];
+  readonly #lastUsedAt: number[] = [];
+  readonly #maxTopics: number;
   readonly #loading = new Map<string, Loading>();
   #connection: Promise<Connection> | undefined;
   #closed = false;
@@ -84,20 +99,27 @@ export class TopicRegistry {
 
   constructor(settings: RegistrySettings) {
     this.#settings = settings;
+    this.#maxTopics = Math.min(MAX_TOPICS, settings.maxTopics ?? MAX_TOPICS);
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
   }
 
+  /**
+   * The topic's view, undefined while it has none (never fetched, or forgotten). A topic found here is marked used;
+   * the topic of the record before is returned without a mark, as its last lookup made one, and every refresh
+   * clears that shortcut, so the next record marks it again.
+   */
   get(name: string): TopicInfo | undefined {
     if (name === this.#lastName) return this.#lastInfo;
     const info = this.#topics.get(name);
     if (info !== undefined) {
       this.#lastName = name;
       this.#lastInfo = info;
+      this.#usedSinceRefresh[info.index] = true;
     }
     return info;
   }
 
-  /** Records a topic's new view; every change to `#topics` goes through here. */
+  /** Records a topic's new view; every change to `#topics` goes through here, but forgetting (#keepUsed). */
   #set(info: TopicInfo): void {
     this.#topics.set(info.name, info);
     this.#lastName = undefined;
@@ -201,8 +223,9 @@ export class TopicRegistry {
 
   async #fetch(name: string, loading: Loading): Promise<TopicInfo> {
     for (let attempt = 0; !this.#closed; attempt++) {
-      // Before any request: no answer can make room, and retrying turned this into a late UnknownTopicError.
-      if (this.#byIndex.length >= MAX_TOPICS) throw tooManyTopics();
+      // Before any request: no answer can make room, and retrying turned this into a late UnknownTopicError. A
+      // forgotten topic comes back under its own index, which takes no room.
+      if (!this.#forgotten.has(name) && this.#byIndex.length >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
       let connection: Connection | undefined;
       try {
         connection = await this.connection();
@@ -234,12 +257,39 @@ export class TopicRegistry {
   }
 
   #register(name: string, partitionCount: number, available: number[]): TopicInfo {
-    if (this.#byIndex.length >= MAX_TOPICS) throw tooManyTopics();
-    const info: TopicInfo = { index: this.#byIndex.length, name, partitionCount, available };
+    const index = this.#forgotten.get(name) ?? this.#byIndex.length;
+    if (index >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
+    this.#forgotten.delete(name);
+    const info: TopicInfo = { index, name, partitionCount, available };
     this.#set(info);
-    this.#byIndex.push(info);
+    this.#byIndex[index] = info;
+    this.#usedSinceRefresh[index] = false;
+    this.#lastUsedAt[index] = Date.now();
     if (this.#refreshTimer === undefined) this.#scheduleRefresh(this.#settings.metadataMaxAgeMs);
     return info;
+  }
+
+  /**
+   * Forgets the topics no record was placed on for metadataMaxIdleMs, and returns the names of those kept. The
+   * shortcut of `get` is cleared, so every topic used from now on is marked again.
+   */
+  #keepUsed(now: number): string[] {
+    this.#lastName = undefined;
+    this.#lastInfo = undefined;
+    const kept: string[] = [];
+    for (const info of this.#topics.values()) {
+      const index = info.index;
+      if (this.#usedSinceRefresh[index]) {
+        this.#usedSinceRefresh[index] = false;
+        this.#lastUsedAt[index] = now;
+      }
+      if (now - this.#lastUsedAt[index]! < this.#settings.metadataMaxIdleMs) kept.push(info.name);
+      else {
+        this.#topics.delete(info.name);
+        this.#forgotten.set(info.name, index);
+      }
+    }
+    return kept;
   }
 
   /**
@@ -262,17 +312,22 @@ export class TopicRegistry {
     let next = metadataMaxAgeMs;
     let connection: Connection | undefined;
     try {
-      if (this.#closed || this.#byIndex.length === 0) return;
+      if (this.#closed) return;
+      const names = this.#keepUsed(Date.now());
+      // Nothing left to refresh: the next topic registered starts the timer again.
+      if (names.length === 0) {
+        next = -1;
+        return;
+      }
       connection = await this.connection();
       // Not auto-creating: a refresh only observes, it must not bring back a topic someone deleted.
-      const names = this.#byIndex.map((info) => info.name);
       this.#apply(await connection.request(Metadata, { topics: names, allowAutoTopicCreation: false }));
     } catch (error) {
       // An answer that makes no sense, or a rebootstrap: that connection is not used for the next attempt.
       if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
       next = Math.min(metadataMaxAgeMs, Math.max(MIN_REFRESH_RETRY_MS, retryBackoffMaxMs));
     } finally {
-      this.#scheduleRefresh(next);
+      if (next >= 0) this.#scheduleRefresh(next);
     }
   }
 
@@ -314,8 +369,8 @@ export class TopicRegistry {
   }
 }
 
-function tooManyTopics(): KafkaProducerError {
-  return new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${MAX_TOPICS} topics`);
+function tooManyTopics(max: number): KafkaProducerError {
+  return new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${max} topics`);
 }
 
 /**

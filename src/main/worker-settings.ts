@@ -25,6 +25,7 @@ export function workerSettings(o: ResolvedOptions): WorkerSettings {
     retryBackoffMaxMs: o.retryBackoffMaxMs,
     connectTimeoutMs: o.connectTimeoutMs,
     metadataMaxAgeMs: o.metadataMaxAgeMs,
+    metadataMaxIdleMs: o.metadataMaxIdleMs,
     tls: o.tls,
     // The token provider is a function and stays here; the worker asks for tokens over its port.
     sasl: o.sasl === null ? null : o.sasl.mechanism === 'oauthbearer' ? { mechanism: 'oauthbearer', extensions: o.sasl.extensions } : o.sasl,

@@ -39,6 +39,8 @@ export interface WorkerSettings {
   readonly connectTimeoutMs: number;
   /** Age at which the worker's cluster view fetches its topics' metadata again. */
   readonly metadataMaxAgeMs: number;
+  /** How long a topic the worker wrote nothing to stays in its cluster view (metadataMaxIdleMs). */
+  readonly metadataMaxIdleMs: number;
   /** null: plain TCP. Plain data only (checked on the main thread). */
   readonly tls: tls.ConnectionOptions | null;
   /**

@@ -118,6 +118,24 @@ export class Accumulator {
   }
 
   /**
+   * The names of the topics this worker wrote nothing to for `idleMs`: every partition it has of the topic has no
+   * open batch, no sealed one, and opened its last batch `idleMs` or more before `now`. A topic with no partition
+   * yet (its entry just read, its records not yet) is not idle. The cluster view forgets them (metadataMaxIdleMs).
+   */
+  idleTopics(now: number, idleMs: number): string[] {
+    const idle: string[] = [];
+    for (const topic of this.topics.values()) {
+      let used = topic.partitions.size === 0;
+      for (const p of topic.partitions.values()) {
+        // openSince is NaN before a partition's first batch: not counted idle, whatever the comparison says.
+        if (p.count > 0 || p.sealed.length > 0 || !(now - p.openSince >= idleMs)) used = true;
+      }
+      if (!used) idle.push(topic.name);
+    }
+    return idle;
+  }
+
+  /**
    * Partitions with no open batch whose last batch opened `idleMs` or more before `now` (or that never opened one)
    * give back their arena (PartitionState.releaseArena); returns how many did. The worker calls it now and then, so
    * the arenas it holds follow the partitions it writes to now, not every partition it ever wrote to.

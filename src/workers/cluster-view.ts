@@ -38,8 +38,13 @@ export interface ConnectionSettings extends ClientSettings {
   readonly retryBackoffMs: number;
   /** Longest such pause. */
   readonly retryBackoffMaxMs: number;
-  /** Age at which the topics this worker has seen are fetched again (the producer's metadataMaxAgeMs). */
+  /** Age at which the topics this worker wants are fetched again (the producer's metadataMaxAgeMs). */
   readonly metadataMaxAgeMs: number;
+  /**
+   * The topics the worker wrote nothing to for metadataMaxIdleMs, asked before each refresh: they leave the view
+   * (Java's metadata.max.idle.ms), and a record for one asks for it again (`want`). None when left out.
+   */
+  readonly idleTopics?: (() => Iterable<string>) | undefined;
 }
 
 /**
@@ -100,7 +105,8 @@ export class ClusterView {
   }
 
   /**
-   * Fetches metadata for every topic this worker has seen (plus `topic`). Concurrent callers share one request;
+   * Fetches metadata for every topic this worker wants (plus `topic`): those it has seen, but the ones idle for
+   * metadataMaxIdleMs (`idleTopics`). Concurrent callers share one request;
    * calls closer together than MIN_REFRESH_INTERVAL_MS wait out the interval, so a burst of NOT_LEADER answers
    * causes one refresh, not one per partition.
    */
@@ -112,17 +118,26 @@ export class ClusterView {
     return this.#refreshing;
   }
 
+  /** Asks for `topic` in the next refresh (a record came for a topic the view forgot), without starting one. */
+  want(topic: string): void {
+    this.#wanted.add(topic);
+  }
+
   async #doRefresh(): Promise<void> {
     const wait = this.#lastRefresh + MIN_REFRESH_INTERVAL_MS - Date.now();
     if (wait > 0) await this.#pause(wait);
     this.#lastRefresh = Date.now();
+    for (const idle of this.#settings.idleTopics?.() ?? []) {
+      this.#wanted.delete(idle);
+      this.#topics.delete(idle);
+    }
     this.#scheduleMaxAge();
     const connection = await this.#anyConnection();
     try {
       // Never creating a topic: the main thread already did for every topic a record was sent to (its first
-      // Metadata request for a topic may create it, as Java's does), and this view keeps every topic it has seen
-      // and refreshes them all every metadataMaxAgeMs: asking to create them brought back, on a cluster that
-      // auto-creates topics, one deleted after the producer stopped writing to it.
+      // Metadata request for a topic may create it, as Java's does), and this view refreshes the topics it wants
+      // every metadataMaxAgeMs, one it stopped writing to for up to metadataMaxIdleMs: asking to create them
+      // brought back, on a cluster that auto-creates topics, one deleted after the producer stopped writing to it.
       const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: false });
       this.#apply(response);
     } catch (error) {

@@ -127,13 +127,14 @@ export class ProducerWorker {
         this.#pump();
       },
     }, this.#buffers);
-    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs, tls, sasl } = this.#settings;
+    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs, metadataMaxIdleMs, tls, sasl } = this.#settings;
     this.#tokens = new WorkerTokens(init.port);
     let credentials: SaslCredentials | null = null;
     if (sasl?.mechanism === 'oauthbearer') credentials = { ...sasl, token: () => this.#tokens.get() };
     else if (sasl !== null) credentials = sasl;
     this.#view = new ClusterView(this.#settings.brokers, {
       clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs,
+      idleTopics: () => this.#batches.idleTopics(Date.now(), metadataMaxIdleMs),
       // Structured cloning turned Buffers into plain Uint8Arrays; tls.connect takes both.
       tls,
       sasl: credentials,
@@ -294,6 +295,8 @@ export class ProducerWorker {
         }
         const layout = this.#view.topic(p.topic.name);
         const leader = layout?.leaders[p.partition] ?? -1;
+        // A topic the view forgot, idle for metadataMaxIdleMs until this batch: asked for again by the refresh below.
+        if (layout === undefined) this.#view.want(p.topic.name);
         if (layout === undefined || leader < 0) {
           const authFailure = this.#view.authFailure;
           if (authFailure !== undefined) {

@@ -166,6 +166,8 @@ export class FakeBroker extends EventEmitter {
   readonly produces: ProduceSeen[] = [];
   /** Every request, in arrival order. */
   readonly requests: RequestSeen[] = [];
+  /** The topics each Metadata request asked for, in arrival order. */
+  readonly metadataTopics: (readonly string[])[] = [];
   /** Connections accepted so far. */
   connections = 0;
   /** When set, every answer passes through it (see Tamper). */
@@ -371,6 +373,7 @@ export class FakeBroker extends EventEmitter {
     const count = r.int32();
     const topics: string[] = [];
     for (let i = 0; i < count; i++) topics.push(r.string()!);
+    this.metadataTopics.push(topics);
     const out = new Out().int32(correlationId);
     const brokers = this.#listed();
     out.int32(brokers.length);
@@ -406,6 +409,7 @@ export class FakeBroker extends EventEmitter {
       topics.push(r.compactString()!);
       r.uvarint();
     }
+    this.metadataTopics.push(topics);
     const out = new Out().int32(correlationId).uvarint(0).int32(0); // header tagged fields, throttle_time_ms
     const failed = this.metadataError !== 0;
     if (failed) out.uvarint(1);

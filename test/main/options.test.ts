@@ -47,6 +47,7 @@ describe('resolveOptions defaults', () => {
       retryBackoffMaxMs: 1000,
       connectTimeoutMs: 10_000,
       metadataMaxAgeMs: 300_000,
+      metadataMaxIdleMs: 300_000,
       tls: null,
       sasl: null,
     });
@@ -171,6 +172,8 @@ describe('resolveOptions rejects each bad option, naming it', () => {
     [{ metadataMaxAgeMs: 0 }, /options\.metadataMaxAgeMs must be an integer >= 1, got 0/],
     [{ metadataMaxAgeMs: 1.5 }, /options\.metadataMaxAgeMs must be an integer >= 1, got 1\.5/],
     [{ metadataMaxAgeMs: 2 ** 31 }, /options\.metadataMaxAgeMs must be an integer <= 2147483647 \(Node's timer limit\), got 2147483648/],
+    [{ metadataMaxIdleMs: 4999 }, /options\.metadataMaxIdleMs must be an integer >= 5000, got 4999/],
+    [{ metadataMaxIdleMs: Infinity }, /options\.metadataMaxIdleMs must be an integer >= 5000, got Infinity/],
   ];
   for (const [options, pattern] of cases) {
     it(JSON.stringify(options), () => rejects(options, pattern));
@@ -214,6 +217,7 @@ describe('resolveOptions accepts', () => {
         retryBackoffMaxMs: 0,
         connectTimeoutMs: 1,
         metadataMaxAgeMs: 1,
+        metadataMaxIdleMs: 5000,
       },
       NO_ENV,
     );
@@ -223,6 +227,8 @@ describe('resolveOptions accepts', () => {
     assert.equal(resolveOptions({ acks: -1 }, NO_ENV).acks, -1);
     assert.equal(resolveOptions({ acks: 0, idempotent: false }, NO_ENV).acks, 0);
     assert.equal(resolveOptions({ serializer: 'msgpack' }, NO_ENV).serializer, 'msgpack');
+    // No timer waits metadataMaxIdleMs: the largest safe integer is taken, and means never forgetting a topic.
+    assert.equal(resolveOptions({ metadataMaxIdleMs: Number.MAX_SAFE_INTEGER }, NO_ENV).metadataMaxIdleMs, Number.MAX_SAFE_INTEGER);
     assert.equal(resolveOptions({ idempotent: true, maxInFlight: 5 }, NO_ENV).idempotent, true);
   });
 });

@@ -37,6 +37,32 @@ test('sends queued for a topic whose Metadata never comes each fail at their own
   }
 });
 
+test('a topic idle for metadataMaxIdleMs leaves every refresh, main thread and worker, and its next record is still delivered', { timeout: 40_000 }, async () => {
+  const broker = await FakeBroker.start(1, undefined, { autoAck: true });
+  // Refreshes every 300 ms; 5 s, the least metadataMaxIdleMs may be, without a record to 'quiet'.
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, metadataMaxAgeMs: 300, metadataMaxIdleMs: 5000 });
+  try {
+    await producer.send({ topic: 'quiet', value: 'first' });
+    // Until four refreshes in a row, the main thread's and the worker's (each every 300 ms), ask for 'busy' alone;
+    // with either view keeping 'quiet', that never comes, and the wait gives up long after 5 s.
+    const onlyBusy = (): boolean => {
+      const recent = broker.metadataTopics.slice(-4);
+      return recent.length === 4 && recent.every((topics) => topics.length === 1 && topics[0] === 'busy');
+    };
+    for (const giveUpAt = Date.now() + 20_000; !onlyBusy() && Date.now() < giveUpAt; ) {
+      await producer.send({ topic: 'busy', value: 'tick' });
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.ok(onlyBusy(), JSON.stringify(broker.metadataTopics.slice(-6)));
+    const back = await producer.send({ topic: 'quiet', value: 'again' });
+    assert.equal(back.topic, 'quiet');
+    assert.ok(broker.metadataTopics.slice(-3).some((topics) => topics.includes('quiet')), 'fetched again for its record');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 describe('TopicRegistry: the metadata view is refreshed', () => {
   async function setup(
     t: TestContext, overrides: Partial<RegistrySettings> = {}, missing?: (topic: string) => boolean, metadataVersion: 1 | 13 = 1,
@@ -53,6 +79,7 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
       retryBackoffMaxMs: 100,
       // An hour: only the refreshes a test asks for, unless it sets a short age itself.
       metadataMaxAgeMs: 3_600_000,
+      metadataMaxIdleMs: 3_600_000,
       tls: null,
       sasl: null,
       ...overrides,
@@ -176,6 +203,39 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     // The second answer is asked for only after the first was applied (the timer is re-armed after it).
     await broker.answers(FAKE_API.metadata, 2);
     assert.equal(registry.get('aging')!.partitionCount, 3);
+  });
+
+  it('a topic no record was placed on for metadataMaxIdleMs is forgotten: refreshes stop asking for it, and it comes back under its index', async (t) => {
+    const { broker, registry } = await setup(t, { metadataMaxIdleMs: 500 });
+    const idle = await registry.load('idle', { timeoutMs: 10_000 });
+    const busy = await registry.load('busy', { timeoutMs: 10_000 });
+    registry.get('busy'); // a record placed on it
+    await registry.refresh();
+    assert.deepEqual([...broker.metadataTopics.at(-1)!].sort(), ['busy', 'idle'], 'both are young yet');
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    // The topic of the last lookup again: it must count as used since the refresh, which cleared the shortcut.
+    registry.get('busy');
+    await registry.refresh();
+    assert.deepEqual(broker.metadataTopics.at(-1), ['busy'], 'the refresh asks only for the topic in use');
+    assert.equal(registry.get('idle'), undefined, 'forgotten: its next record fetches it again');
+    assert.equal(registry.get('busy')?.index, busy.index);
+    assert.equal(registry.byIndex(idle.index)?.name, 'idle', 'results of its last records still name it');
+
+    const back = await registry.load('idle', { timeoutMs: 10_000 });
+    assert.equal(back.index, idle.index, 'the workers know it by the same index');
+    assert.deepEqual(broker.metadataTopics.at(-1), ['idle'], 'fetched again, as the first time');
+  });
+
+  it('at the limit of distinct topics, a forgotten one still comes back (under its own index, which takes no room)', async (t) => {
+    const { registry } = await setup(t, { metadataMaxIdleMs: 300, maxTopics: 2 });
+    const a = await registry.load('a', { timeoutMs: 10_000 });
+    await registry.load('b', { timeoutMs: 10_000 });
+    await assert.rejects(registry.load('c', { timeoutMs: 10_000 }), (error: Error & { code?: string }) => error.code === 'ERR_TOO_MANY_TOPICS');
+    await new Promise((resolve) => setTimeout(resolve, 400));
+    registry.get('b');
+    await registry.refresh(); // forgets 'a'
+    assert.equal(registry.get('a'), undefined);
+    assert.equal((await registry.load('a', { timeoutMs: 10_000 })).index, a.index);
   });
 
   it('callers asking for the connection at once share one: one socket, closed by close()', async (t) => {

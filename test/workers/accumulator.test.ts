@@ -294,3 +294,27 @@ describe('a sealed batch\'s delivery deadline', () => {
     assert.equal(p!.sealed[0]!.deadline, 1000 + 120_000 - 250);
   });
 });
+
+describe('Accumulator.idleTopics', () => {
+  it('names a topic whose partitions opened their last batch idleMs ago and hold nothing open or sealed', () => {
+    const { batches, add } = accumulator();
+    add(0, 1000);
+    add(1, 1000);
+    const idleMs = 5000;
+    assert.deepEqual(batches.idleTopics(1000 + idleMs, idleMs), [], 'batches open');
+    batches.sealDue(true, 1000, () => 1);
+    assert.deepEqual(batches.idleTopics(1000 + idleMs, idleMs), [], 'batches sealed, not yet delivered');
+    for (const p of batches.partitions) p.sealed.length = 0; // delivered
+    assert.deepEqual(batches.idleTopics(1000 + idleMs - 1, idleMs), [], 'not idle long enough');
+    assert.deepEqual(batches.idleTopics(1000 + idleMs, idleMs), ['t']);
+    add(1, 1000 + idleMs);
+    assert.deepEqual(batches.idleTopics(1000 + 2 * idleMs - 1, idleMs), [], 'one partition written to since');
+  });
+
+  it('never names a topic whose entry came before any of its records', () => {
+    const { batches } = accumulator();
+    batches.addTopic(7, 'new');
+    // Neither 't' (set up with no record yet) nor 'new' has a partition: the view must keep asking for both.
+    assert.deepEqual(batches.idleTopics(Number.MAX_SAFE_INTEGER, 1), []);
+  });
+});

@@ -437,3 +437,26 @@ describe('ClusterView: metadataMaxAgeMs', () => {
     assert.equal(live.size, 0);
   });
 });
+
+describe('ClusterView: topics idle for metadataMaxIdleMs', () => {
+  it('leave the view at the next refresh, which no longer asks for them; a record for one asks again (want)', async (t) => {
+    let idle: string[] = [];
+    const { broker, view } = await setup(t, { idleTopics: () => idle });
+    await view.refresh('quiet');
+    await view.refresh('busy');
+    assert.deepEqual([...broker.metadataTopics.at(-1)!].sort(), ['busy', 'quiet']);
+    idle = ['quiet'];
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past the view's minimum interval between refreshes
+    await view.refresh();
+    assert.deepEqual(broker.metadataTopics.at(-1), ['busy'], 'the idle topic is not asked for');
+    assert.equal(view.topic('quiet'), undefined, 'and its layout is gone');
+    assert.notEqual(view.topic('busy'), undefined);
+
+    idle = [];
+    view.want('quiet');
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await view.refresh();
+    assert.deepEqual([...broker.metadataTopics.at(-1)!].sort(), ['busy', 'quiet'], 'wanted again');
+    assert.notEqual(view.topic('quiet'), undefined);
+  });
+});
