@@ -131,6 +131,8 @@ export class ClusterView {
       this.#wanted.delete(idle);
       this.#topics.delete(idle);
     }
+    // Every topic idle: nothing to ask, and no max-age timer until a topic is wanted again (refresh(topic), want).
+    if (this.#wanted.size === 0) return;
     this.#scheduleMaxAge();
     const connection = await this.#anyConnection();
     try {

@@ -458,5 +458,11 @@ describe('ClusterView: topics idle for metadataMaxIdleMs', () => {
     await view.refresh();
     assert.deepEqual([...broker.metadataTopics.at(-1)!].sort(), ['busy', 'quiet'], 'wanted again');
     assert.notEqual(view.topic('quiet'), undefined);
+
+    idle = ['busy', 'quiet'];
+    const asked = broker.metadataTopics.length;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await view.refresh();
+    assert.equal(broker.metadataTopics.length, asked, 'every topic idle: no Metadata request at all');
   });
 });
