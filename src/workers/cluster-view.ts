@@ -13,6 +13,7 @@ import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataRe
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
 import { backoffMs } from '../shared/backoff.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
+import { AuthenticationError } from '../shared/producer-errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 
 export interface Broker {
@@ -84,6 +85,7 @@ export class ClusterView {
   #closed = false;
   /** Connection used for metadata; any broker will do. */
   #metadataConnection: Connection | undefined;
+  #refreshAuthFailure: AuthenticationError | undefined;
   readonly #auth: AuthGate;
 
   constructor(bootstrap: readonly string[], settings: ConnectionSettings) {
@@ -95,9 +97,14 @@ export class ClusterView {
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
   }
 
-  /** The last authentication failure of this worker's connections, until one succeeds. */
-  get authFailure(): Error | undefined {
-    return this.#auth.failure;
+  /**
+   * Why the last metadata refresh failed, when it was refused authentication: until a refresh succeeds, or a topic
+   * is wanted that no refresh asked for yet. Not any connection's last failure (the gate's): that one stays until
+   * some later connection succeeds, and could be older than a topic the view forgot and wants again (a broker that
+   * refused once, then a worker idle with no connection opened since), whose batches it failed without a try.
+   */
+  get metadataAuthFailure(): Error | undefined {
+    return this.#refreshAuthFailure;
   }
 
   topic(name: string): TopicLayout | undefined {
@@ -111,7 +118,7 @@ export class ClusterView {
    * causes one refresh, not one per partition.
    */
   refresh(topic?: string): Promise<void> {
-    if (topic !== undefined) this.#wanted.add(topic);
+    if (topic !== undefined) this.want(topic);
     this.#refreshing ??= this.#doRefresh().finally(() => {
       this.#refreshing = undefined;
     });
@@ -120,7 +127,9 @@ export class ClusterView {
 
   /** Asks for `topic` in the next refresh (a record came for a topic the view forgot), without starting one. */
   want(topic: string): void {
+    if (this.#wanted.has(topic)) return;
     this.#wanted.add(topic);
+    this.#refreshAuthFailure = undefined; // the next refresh, asking for it, decides
   }
 
   async #doRefresh(): Promise<void> {
@@ -134,7 +143,13 @@ export class ClusterView {
     // Every topic idle: nothing to ask, and no max-age timer until a topic is wanted again (refresh(topic), want).
     if (this.#wanted.size === 0) return;
     this.#scheduleMaxAge();
-    const connection = await this.#anyConnection();
+    let connection: Connection;
+    try {
+      connection = await this.#anyConnection();
+    } catch (error) {
+      if (error instanceof AuthenticationError) this.#refreshAuthFailure = error;
+      throw error;
+    }
     try {
       // Never creating a topic: the main thread already did for every topic a record was sent to (its first
       // Metadata request for a topic may create it, as Java's does), and this view refreshes the topics it wants
@@ -142,7 +157,9 @@ export class ClusterView {
       // brought back, on a cluster that auto-creates topics, one deleted after the producer stopped writing to it.
       const response = await connection.request(Metadata, { topics: [...this.#wanted], allowAutoTopicCreation: false });
       this.#apply(response);
+      this.#refreshAuthFailure = undefined;
     } catch (error) {
+      if (error instanceof AuthenticationError) this.#refreshAuthFailure = error;
       // A well-framed answer that makes no sense: this broker's connection is not trusted for the next refresh.
       // Asked to rebootstrap (KIP-1102): the next refresh connects to a bootstrap address first. Unlike Java, the
       // known brokers are kept, after those: their connections carry the batches in flight.

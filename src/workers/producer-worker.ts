@@ -298,7 +298,7 @@ export class ProducerWorker {
         // A topic the view forgot, idle for metadataMaxIdleMs until this batch: asked for again by the refresh below.
         if (layout === undefined) this.#view.want(p.topic.name);
         if (layout === undefined || leader < 0) {
-          const authFailure = this.#view.authFailure;
+          const authFailure = this.#view.metadataAuthFailure;
           if (authFailure !== undefined) {
             // No metadata because this worker cannot authenticate: waiting until the delivery timeout fixes nothing.
             this.#outcomes.abandon(p, batch, ClientErrorCode.authentication, authFailure.message);
@@ -389,7 +389,7 @@ export class ProducerWorker {
       if (ahead === batch) break;
       if (ahead.inFlight || ahead.ambiguous) unanswered++;
     }
-    if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were awaiting broker ${leader}'s answer`;
+    if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were unanswered (in flight, or to be retried)`;
     if (this.#sinks.get(leader)?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
     return `waiting to be sent to broker ${leader}`;
   }

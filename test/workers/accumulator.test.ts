@@ -308,7 +308,10 @@ describe('Accumulator.idleTopics', () => {
     assert.deepEqual(batches.idleTopics(1000 + idleMs - 1, idleMs), [], 'not idle long enough');
     assert.deepEqual(batches.idleTopics(1000 + idleMs, idleMs), ['t']);
     add(1, 1000 + idleMs);
-    assert.deepEqual(batches.idleTopics(1000 + 2 * idleMs - 1, idleMs), [], 'one partition written to since');
+    batches.sealDue(true, 1000 + idleMs, () => 1);
+    for (const p of batches.partitions) p.sealed.length = 0; // delivered: only its batch's opening time is left
+    assert.deepEqual(batches.idleTopics(1000 + 2 * idleMs - 1, idleMs), [], 'one partition opened a batch since');
+    assert.deepEqual(batches.idleTopics(1000 + 2 * idleMs, idleMs), ['t']);
   });
 
   it('never names a topic whose entry came before any of its records', () => {

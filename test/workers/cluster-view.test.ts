@@ -15,6 +15,8 @@ import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { Connection } from '../../src/net/connection.js';
 import type { NodeEndpoint } from '../../src/protocol/apis/produce.js';
 import { FAKE_API, FakeBroker, type ListedBroker } from '../helpers/fake-broker.js';
+import { FakeSaslBroker } from '../helpers/fake-sasl-broker.js';
+import { AuthenticationError } from '../../src/shared/producer-errors.js';
 import { trackTimers } from '../helpers/timers.js';
 
 const TOPIC = 'hostile-topic';
@@ -464,5 +466,27 @@ describe('ClusterView: topics idle for metadataMaxIdleMs', () => {
     await new Promise((resolve) => setTimeout(resolve, 150));
     await view.refresh();
     assert.equal(broker.metadataTopics.length, asked, 'every topic idle: no Metadata request at all');
+  });
+});
+
+describe('ClusterView: a refresh refused authentication', () => {
+  it('is what metadataAuthFailure says, until a topic no refresh asked for yet is wanted (its refresh decides)', async (t) => {
+    // A broker that refuses every authentication: the view's refresh fails with AuthenticationError.
+    const broker = await FakeSaslBroker.start(() => ({ lifetimeMs: 0, refuse: true }));
+    t.after(() => broker.close());
+    const view = new ClusterView([`127.0.0.1:${broker.port}`], settings({ sasl: { mechanism: 'plain', username: 'alice', password: 'secret' }, retryBackoffMs: 1, retryBackoffMaxMs: 1 }));
+    t.after(() => view.close());
+    const failure = (): Error | undefined => view.metadataAuthFailure; // read afresh each time (a getter)
+    assert.equal(failure(), undefined);
+    await assert.rejects(view.refresh('t'), AuthenticationError);
+    assert.ok(failure() instanceof AuthenticationError, 'a refresh was refused');
+    view.want('t');
+    assert.ok(failure() instanceof AuthenticationError, "wanting a topic already asked for changes nothing");
+    // A topic the view forgot and wants again: no refresh asked for it since the failure, which may be old.
+    view.want('back');
+    assert.equal(failure(), undefined);
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past the view's minimum interval between refreshes
+    await assert.rejects(view.refresh(), AuthenticationError);
+    assert.ok(failure() instanceof AuthenticationError, 'the refresh asking for it was refused too');
   });
 });
