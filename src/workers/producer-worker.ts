@@ -30,6 +30,7 @@ import type { PartitionState } from './partition-state.js';
 import { Sink, type Outgoing } from './sink.js';
 import * as policy from './delivery-policy.js';
 import { BatchOutcomes } from './batch-outcomes.js';
+import { BatchExpiry } from './batch-expiry.js';
 import { MetadataRefresher } from './metadata-refresher.js';
 import { planSleep } from './sleep-plan.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
@@ -71,6 +72,8 @@ export class ProducerWorker {
   readonly #view: ClusterView;
   readonly #batches: Accumulator;
   readonly #outcomes: BatchOutcomes;
+  /** Fails the batches past their delivery deadline that never left (./batch-expiry.ts). */
+  readonly #expiry: BatchExpiry;
   readonly #sinks = new Map<number, Sink>();
   readonly #stop = new AbortController();
   /** The loop last slept lingering (entries may have waited in the ring since #lastReadAt). */
@@ -149,6 +152,7 @@ export class ProducerWorker {
         closeDeadline: () => this.#closeDeadline,
       },
     );
+    this.#expiry = new BatchExpiry({ batches: this.#batches, view: this.#view, outcomes: this.#outcomes, sinkOf: (nodeId) => this.#sinks.get(nodeId) });
   }
 
   /** Runs until close; resolves when every batch has an outcome and every socket and timer is released. */
@@ -268,7 +272,7 @@ export class ProducerWorker {
     this.#batches.pruneSending();
     const partitions = this.#batches.sending;
     const count = partitions.length;
-    let nextRetry = this.#expireUnsent(now);
+    let nextRetry = this.#expiry.expireDue(now);
     let needMetadata = false;
     let leaderless = false;
     const start = this.#rotation++ % Math.max(1, count);
@@ -287,9 +291,9 @@ export class ProducerWorker {
           nextRetry = Math.min(nextRetry, batch.retryAt);
           continue;
         }
-        if (!batch.ambiguous && (now >= batch.deadline || this.#closeDeadline <= now)) {
-          if (now < batch.deadline) this.#outcomes.abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
-          else this.#expire(p, batch);
+        // Past its delivery deadline it has failed already (#expiry, above): only close's deadline is left to check.
+        if (!batch.ambiguous && this.#closeDeadline <= now) {
+          this.#outcomes.abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
           progress = true; // the batch behind it may go now
           continue;
         }
@@ -339,59 +343,6 @@ export class ProducerWorker {
     if (nextRetry !== Infinity) this.#retryLater(nextRetry);
     this.#completions.signal();
     this.#maybeFinish();
-  }
-
-  /**
-   * Fails every batch past its delivery deadline that is not in flight and was never ambiguously sent, wherever it
-   * waits: behind batches in flight too, where #pump's pass does not look (a stalled broker fills the partition's
-   * window). No broker wrote such a batch (it never left, or every attempt was refused or never reached a broker):
-   * its records fail `'not-sent'`, with why, before the main thread's sweep would release them as `'unknown'`
-   * (expiresAt in ./batch.ts). A batch that holds no sequence numbers leaves no gap, and one that holds them gives
-   * them to the batches after it (delivery-policy.ts, abandon). Returns the earliest deadline among the batches left
-   * that could expire, for #pump to wake at: nothing else may turn the loop while a broker is away.
-   */
-  #expireUnsent(now: number): number {
-    let next = Infinity;
-    for (const p of this.#batches.sending) {
-      const sealed = p.sealed;
-      for (let i = 0; i < sealed.length; ) {
-        const batch = sealed[i]!;
-        // Still encoding (bytes undefined): the `encoded` hook pumps once it is done.
-        if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
-        else if (now < batch.deadline) {
-          // A partition's deadlines come in the order of its batches (expiresAt): none behind this one is due. So
-          // a pass costs about the batches in flight, not every batch a stalled partition has queued.
-          if (batch.deadline < next) next = batch.deadline;
-          break;
-        } else this.#expire(p, batch); // leaves `sealed`
-      }
-    }
-    return next;
-  }
-
-  /** Fails a batch that was not sent before its delivery deadline, saying why it was not. */
-  #expire(p: PartitionState, batch: Batch): void {
-    const topic = p.topic.name;
-    if (this.#view.isUnknownTopic(topic)) {
-      this.#outcomes.abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${topic}: ${this.#view.describeTopicError(topic)}`);
-    } else this.#outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, `not written by any broker: ${this.#whyNotSent(p, batch)}`);
-  }
-
-  /** What held a batch back, as far as the worker can tell: its last attempt's error, or what it waited for. */
-  #whyNotSent(p: PartitionState, batch: Batch): string {
-    const name = `${p.topic.name}-${p.partition}`;
-    if (batch.lastError !== undefined) return `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
-    const leader = this.#view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
-    if (leader < 0) return `${name} had no leader known to the producer`;
-    // In flight, or backing off after an attempt that may have been written: either way unanswered, and ahead.
-    let unanswered = 0;
-    for (const ahead of p.sealed) {
-      if (ahead === batch) break;
-      if (ahead.inFlight || ahead.ambiguous) unanswered++;
-    }
-    if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were unanswered (in flight, or to be retried)`;
-    if (this.#sinks.get(leader)?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
-    return `waiting to be sent to broker ${leader}`;
   }
 
   /**

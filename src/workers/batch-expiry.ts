@@ -1,0 +1,82 @@
+/**
+ * A worker's delivery deadlines: every batch past its deadline (expiresAt in ./batch.ts) that is not in flight and
+ * was never ambiguously sent fails, wherever it waits, including behind batches in flight, which the pump's pass
+ * does not look at (a stalled broker fills the partition's window). No broker wrote such a batch (it never left, or
+ * every attempt was refused or never reached a broker): its records fail `'not-sent'`, with what held the batch back,
+ * before the main thread's sweep would release them as `'unknown'` (invariant 5, docs/invariants.md). A batch that
+ * holds no sequence numbers leaves no gap, and one that holds them gives them to the batches after it
+ * (delivery-policy.ts, abandon). Worker thread only; the producer worker runs it at the start of every pump.
+ */
+import { ClientErrorCode } from '../shared/completion-entry.js';
+import type { Accumulator } from './accumulator.js';
+import type { Batch } from './batch.js';
+import type { BatchOutcomes } from './batch-outcomes.js';
+import type { ClusterView } from './cluster-view.js';
+import type { PartitionState } from './partition-state.js';
+import type { Sink } from './sink.js';
+
+/** The worker's parts a deadline reads or acts through. */
+export interface ExpiryParts {
+  readonly batches: Pick<Accumulator, 'sending'>;
+  readonly view: Pick<ClusterView, 'topic' | 'isUnknownTopic' | 'describeTopicError'>;
+  readonly outcomes: Pick<BatchOutcomes, 'abandon'>;
+  /** The sink to a broker, when the worker has one. */
+  sinkOf(nodeId: number): Sink | undefined;
+}
+
+export class BatchExpiry {
+  readonly #parts: ExpiryParts;
+
+  constructor(parts: ExpiryParts) {
+    this.#parts = parts;
+  }
+
+  /**
+   * Fails every batch due at `now` (see the file comment). Returns the earliest deadline among the batches left that
+   * could expire, for the worker to wake at: nothing else may turn its loop while a broker is away.
+   */
+  expireDue(now: number): number {
+    let next = Infinity;
+    for (const p of this.#parts.batches.sending) {
+      const sealed = p.sealed;
+      for (let i = 0; i < sealed.length; ) {
+        const batch = sealed[i]!;
+        // Still encoding (bytes undefined): the `encoded` hook pumps once it is done.
+        if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
+        else if (now < batch.deadline) {
+          // A partition's deadlines come in the order of its batches (expiresAt): none behind this one is due. So
+          // a pass costs about the batches in flight, not every batch a stalled partition has queued.
+          if (batch.deadline < next) next = batch.deadline;
+          break;
+        } else this.#expire(p, batch); // leaves `sealed`
+      }
+    }
+    return next;
+  }
+
+  /** Fails a batch that was not sent before its delivery deadline, saying why it was not. */
+  #expire(p: PartitionState, batch: Batch): void {
+    const { view, outcomes } = this.#parts;
+    const topic = p.topic.name;
+    if (view.isUnknownTopic(topic)) {
+      outcomes.abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${topic}: ${view.describeTopicError(topic)}`);
+    } else outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, `not written by any broker: ${this.#whyNotSent(p, batch)}`);
+  }
+
+  /** What held a batch back, as far as the worker can tell: its last attempt's error, or what it waited for. */
+  #whyNotSent(p: PartitionState, batch: Batch): string {
+    const name = `${p.topic.name}-${p.partition}`;
+    if (batch.lastError !== undefined) return `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
+    const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
+    if (leader < 0) return `${name} had no leader known to the producer`;
+    // In flight, or backing off after an attempt that may have been written: either way unanswered, and ahead.
+    let unanswered = 0;
+    for (const ahead of p.sealed) {
+      if (ahead === batch) break;
+      if (ahead.inFlight || ahead.ambiguous) unanswered++;
+    }
+    if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were unanswered (in flight, or to be retried)`;
+    if (this.#parts.sinkOf(leader)?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
+    return `waiting to be sent to broker ${leader}`;
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * A worker's delivery deadlines (src/workers/batch-expiry.ts): which sealed batches fail at their deadline, with what
+ * reason, and what the worker is told to wake for. The parts it acts through are played by the test.
+ */
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { ClientErrorCode } from '../../src/shared/completion-entry.js';
+import { BatchExpiry } from '../../src/workers/batch-expiry.js';
+import { newBatch, type Batch } from '../../src/workers/batch.js';
+import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
+import type { TopicLayout } from '../../src/workers/cluster-view.js';
+
+const NOW = 1_000_000;
+
+/** One partition of topic 't' led by broker 1 (or by none), batches sealed with the given deadlines, encoded. */
+function setup({ leader = 1, unknownTopic = false } = {}) {
+  const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
+  const p = new PartitionState(topic, 0, 0);
+  const failed: { batch: Batch; code: number; message: string }[] = [];
+  const layout: TopicLayout = { name: 't', topicId: new Uint8Array(16), leaders: [leader], leaderEpochs: [0], errorCode: 0 };
+  const expiry = new BatchExpiry({
+    batches: { sending: [p] },
+    view: { topic: () => layout, isUnknownTopic: () => unknownTopic, describeTopicError: () => 'UNKNOWN_TOPIC_OR_PARTITION' },
+    outcomes: {
+      abandon: (partition, batch, code, message) => {
+        partition.sealed.splice(partition.sealed.indexOf(batch), 1);
+        failed.push({ batch, code, message });
+      },
+    },
+    sinkOf: () => undefined,
+  });
+  const seal = (...deadlines: number[]): Batch[] => deadlines.map((deadline) => {
+    const batch = newBatch(Uint32Array.of(p.sealed.length), deadline);
+    batch.bytes = Buffer.alloc(70);
+    p.sealed.push(batch);
+    return batch;
+  });
+  return { p, expiry, failed, seal };
+}
+
+describe('BatchExpiry.expireDue', () => {
+  it('fails a due batch queued behind one in flight, saying the batch ahead is unanswered', () => {
+    const { expiry, failed, seal } = setup();
+    const [ahead, queued] = seal(NOW - 10, NOW - 5);
+    ahead!.inFlight = true;
+    expiry.expireDue(NOW);
+    assert.deepEqual(failed.map((f) => [f.batch, f.code]), [[queued, ClientErrorCode.deliveryTimeout]]);
+    assert.equal(failed[0]!.message, 'not written by any broker: 1 earlier batch(es) of t-0 were unanswered (in flight, or to be retried)');
+  });
+
+  it('leaves batches in flight, ambiguous or still encoding, whatever their deadline', () => {
+    const { p, expiry, failed, seal } = setup();
+    const [inFlight, ambiguous, encoding] = seal(NOW - 30, NOW - 20, NOW - 10);
+    inFlight!.inFlight = true;
+    ambiguous!.ambiguous = true;
+    encoding!.bytes = undefined;
+    assert.equal(expiry.expireDue(NOW), Infinity, 'nothing left that could expire');
+    assert.deepEqual(failed, []);
+    assert.equal(p.sealed.length, 3);
+  });
+
+  it('stops at the first batch not yet due and returns its deadline to wake at', () => {
+    const { p, expiry, failed, seal } = setup();
+    const [due] = seal(NOW, NOW + 100, NOW + 200);
+    assert.equal(expiry.expireDue(NOW), NOW + 100);
+    assert.deepEqual(failed.map((f) => f.batch), [due]);
+    assert.equal(p.sealed.length, 2);
+  });
+
+  it("names the last attempt's error, or the missing leader", () => {
+    const tried = setup();
+    const [batch] = tried.seal(NOW);
+    batch!.attempts = 2;
+    batch!.lastError = 'NOT_ENOUGH_REPLICAS from broker 1';
+    tried.expiry.expireDue(NOW);
+    assert.equal(tried.failed[0]!.message, 'not written by any broker: its last attempt (of 2) failed: NOT_ENOUGH_REPLICAS from broker 1');
+    const leaderless = setup({ leader: -1 });
+    leaderless.seal(NOW);
+    leaderless.expiry.expireDue(NOW);
+    assert.equal(leaderless.failed[0]!.message, 'not written by any broker: t-0 had no leader known to the producer');
+  });
+
+  it('fails a batch of a topic the cluster says is unknown as such', () => {
+    const { expiry, failed, seal } = setup({ unknownTopic: true });
+    seal(NOW);
+    expiry.expireDue(NOW);
+    assert.deepEqual([failed[0]!.code, failed[0]!.message], [ClientErrorCode.unknownTopic, 'topic t: UNKNOWN_TOPIC_OR_PARTITION']);
+  });
+});
