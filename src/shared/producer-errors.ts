@@ -40,8 +40,10 @@ export class AbortError extends KafkaProducerError {
 }
 
 /**
- * No result within `deliveryTimeoutMs` of `send`; `'unknown'` when the record was sealed into a batch, which may have
- * been sent (the outcome then comes as a `'lateOutcome'` event).
+ * No result within `deliveryTimeoutMs` of `send`. `'not-sent'` when no broker wrote the record: it was still buffered,
+ * or its batch never left its worker, or every attempt was refused (the message says what held it back).
+ * `'unknown'` when it was sealed into a batch that may have been written (the outcome then comes as a
+ * `'lateOutcome'` event).
  */
 export class DeliveryTimeoutError extends KafkaProducerError {
   readonly delivery: Delivery;
