@@ -63,12 +63,20 @@ export class BatchExpiry {
     } else outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, `not written by any broker: ${this.#whyNotSent(p, batch)}`);
   }
 
-  /** What held a batch back, as far as the worker can tell: its last attempt's error, or what it waited for. */
+  /** What held a batch back, as far as the worker can tell: what it waited for, or its last attempt's error. */
   #whyNotSent(p: PartitionState, batch: Batch): string {
     const name = `${p.topic.name}-${p.partition}`;
-    if (batch.lastError !== undefined) return `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
+    const lastAttempt = batch.lastError === undefined ? undefined : `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
+    const also = lastAttempt === undefined ? '' : `; ${lastAttempt}`;
     const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
-    if (leader < 0) return `${name} had no leader known to the producer`;
+    if (leader < 0) return `${name} had no leader known to the producer${also}`;
+    const sink = this.#parts.sinkOf(leader);
+    // Waiting for a connection (Sink.ensureConnected): the broker refused it, or it never came within the deadline.
+    if (sink !== undefined && !sink.isConnected) {
+      const failure = sink.connectFailure;
+      return `no connection to broker ${leader}${failure === undefined ? ' was open yet' : `: ${failure.message}`}${also}`;
+    }
+    if (lastAttempt !== undefined) return lastAttempt;
     // In flight, or backing off after an attempt that may have been written: either way unanswered, and ahead.
     let unanswered = 0;
     for (const ahead of p.sealed) {
@@ -76,7 +84,7 @@ export class BatchExpiry {
       if (ahead.inFlight || ahead.ambiguous) unanswered++;
     }
     if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were unanswered (in flight, or to be retried)`;
-    if (this.#parts.sinkOf(leader)?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
+    if (sink?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
     return `waiting to be sent to broker ${leader}`;
   }
 }

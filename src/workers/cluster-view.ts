@@ -309,6 +309,12 @@ export class ClusterView {
     return openConnection(broker, this.#settings, this.#auth, attempt.signal).finally(stop);
   }
 
+  /** Whether the connection to a broker is open now: `connection` would hand it out without opening one. */
+  isConnected(nodeId: number): boolean {
+    const open = this.#links.get(nodeId)?.connection;
+    return open !== undefined && !open.isClosed;
+  }
+
   /**
    * The live connection to a broker, opened on first use and reopened after it failed. Callers share one
    * connection and one attempt at a time. After a connection that failed before any answer proved it (refused,

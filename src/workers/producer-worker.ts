@@ -317,7 +317,8 @@ export class ProducerWorker {
           continue;
         }
         const sink = this.#sink(leader);
-        if (!sink.canSend(now)) continue;
+        // Not yet connected: the batch waits unsent (so its delivery deadline can still fail it 'not-sent').
+        if (!sink.canSend(now) || !sink.ensureConnected()) continue;
         let request = requests.get(sink);
         if (request === undefined) {
           request = { outgoing: [], bytes: 0 };
@@ -364,6 +365,11 @@ export class ProducerWorker {
         answered: (outgoing, outcome) => this.#outcomes.answered(outgoing, outcome, nodeId),
         lost: (outgoing, error, written) => this.#outcomes.lost(outgoing, error, written),
         ready: () => this.#pump(),
+        // Refreshed, the metadata may name another leader; the pump after the refresh tries again.
+        unreachable: () => {
+          this.#refresh();
+          this.#outcomes.metadataStale();
+        },
         throttled: (ms) => {
           this.#stats.add(WorkerStat.THROTTLE_MS, ms);
           this.#port.postMessage({ type: 'event', event: 'throttle', broker: nodeId, throttleTimeMs: ms } satisfies WorkerEvent);

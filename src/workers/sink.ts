@@ -12,6 +12,7 @@ import {
 } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
 import { ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../shared/errors.js';
+import { AuthenticationError } from '../shared/producer-errors.js';
 import type { Batch } from './batch.js';
 
 /** The first Produce version whose throttled answer comes at once, the client waiting instead (KIP-219). */
@@ -42,8 +43,13 @@ export interface SinkEvents {
    * true when it may have reached the broker (connection lost, request timed out).
    */
   lost(outgoing: Outgoing, error: Error, written: boolean): void;
-  /** The sink can take more: in-flight slot freed or throttle over. */
+  /** The sink can take more: in-flight slot freed, throttle over, or its connection opened. */
   ready(): void;
+  /**
+   * A connection attempt that batches waited for failed (ensureConnected): they are still unsent, and the broker may
+   * have left the cluster or lost its leadership, so the worker's metadata is worth refreshing.
+   */
+  unreachable(error: Error): void;
   throttled(ms: number): void;
   /** A request went out (+1) or got its answer or failed (-1). */
   inFlight(delta: 1 | -1): void;
@@ -88,6 +94,10 @@ export class Sink {
   #inFlight = 0;
   readonly #throttle: ThrottleDeadline;
   #closed = false;
+  /** A connection attempt of ensureConnected's is under way. */
+  #connecting = false;
+  /** Why the last attempt to connect failed, until one succeeds. */
+  #connectFailure: Error | undefined;
 
   constructor(nodeId: number, view: ClusterView, settings: SinkSettings, events: SinkEvents) {
     this.nodeId = nodeId;
@@ -104,6 +114,44 @@ export class Sink {
   /** True when a request may be sent now: a free in-flight slot and no throttle deadline ahead. */
   canSend(now: number): boolean {
     return !this.#closed && this.#inFlight < this.#settings.maxInFlight && this.#throttle.isOver(now);
+  }
+
+  /** Whether its connection is open now. */
+  get isConnected(): boolean {
+    return this.#view.isConnected(this.nodeId);
+  }
+
+  /** Why the last attempt to connect to this broker failed; undefined once one succeeded, or before any failed. */
+  get connectFailure(): Error | undefined {
+    return this.#connectFailure;
+  }
+
+  /**
+   * True when a request may go on an open connection. Otherwise it opens one (one attempt at a time; the view backs
+   * off between failed attempts) and says `ready` or `unreachable` when the attempt ends, and the batch waits for it
+   * unsent. Marked sent while it waited, a batch was in flight for as long as a connection took: against a broker
+   * that drops packets, a connect timeout or a handshake's request timeout per attempt, so at its delivery deadline a
+   * batch that never left was reported `'unknown'` rather than `'not-sent'` (invariant 5, docs/invariants.md).
+   * After a refused authentication it answers true: the request's own attempt fails the batch at once with that
+   * refusal (the view's AuthGate, while its backoff lasts), where waiting could only end at the delivery timeout.
+   */
+  ensureConnected(): boolean {
+    if (this.isConnected || this.#connectFailure instanceof AuthenticationError) return true;
+    if (this.#connecting || this.#closed) return false;
+    this.#connecting = true;
+    this.#view.connection(this.nodeId).then(
+      () => {
+        this.#connecting = false;
+        this.#connectFailure = undefined;
+        if (!this.#closed) this.#events.ready();
+      },
+      (error: unknown) => {
+        this.#connecting = false;
+        this.#connectFailure = error instanceof Error ? error : new Error(String(error));
+        if (!this.#closed) this.#events.unreachable(this.#connectFailure);
+      },
+    );
+    return false;
   }
 
   /** Sends one Produce request with these batches (one per partition). Outcomes arrive through SinkEvents. */
@@ -126,8 +174,11 @@ export class Sink {
     let response: ProduceResponse;
     let connection: Awaited<ReturnType<ClusterView['connection']>>;
     try {
+      // Open already (ensureConnected), unless it closed since or the broker refused authentication.
       connection = await this.#view.connection(this.nodeId);
+      this.#connectFailure = undefined;
     } catch (error) {
+      this.#connectFailure = error as Error;
       for (const item of outgoing) this.#events.lost(item, error as Error, false);
       return;
     }

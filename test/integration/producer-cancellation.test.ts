@@ -18,7 +18,7 @@ import { ConfigError, KafkaProducerError } from '../../src/shared/errors.js';
 import { AbortError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError } from '../../src/shared/producer-errors.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
-import { FakeBroker, deadPort } from '../helpers/fake-broker.js';
+import { FakeBroker, deadPort, silentListener } from '../helpers/fake-broker.js';
 import { consume, dumpBatches, endOffsets, localSegments, until } from '../helpers/readback.js';
 
 const open = new Set<Producer>();
@@ -396,7 +396,27 @@ describe('the delivery timeout', { timeout: 60_000 }, () => {
     }));
     const error = await rejection(p.send({ topic: 'unreachable', value: 'v' }), 'the send to an unreachable leader');
     assertDelivery(error, DeliveryTimeoutError, 'not-sent', 'a leader never reached');
-    assert.match((error as Error).message, new RegExp(`its last attempt \\(of \\d+\\) failed: .*${port}`));
+    assert.match((error as Error).message, new RegExp(`no connection to broker 2: .*${port}`));
+    assert.equal(broker.produces.length, 0);
+    await p.close({ timeoutMs: 500 });
+  });
+
+  test("a leader whose answers never come (a black-holed host): 'not-sent', the batch having waited for a connection", async (t) => {
+    // Broker 2 takes connections and never answers, so each attempt waits out the handshake's request timeout
+    // (1,200 ms): the first ends at about 1.2 s, the second runs from about 1.25 s to 2.45 s. The batch's deadline
+    // (about 1.75 s) and the main thread's sweep (2 s) both come during the second. A batch marked sent before its
+    // connection was open was in flight then, so the sweep released it as 'unknown'; it waits unsent now.
+    const broker = await fake();
+    const silent = await silentListener();
+    t.after(() => silent.close());
+    broker.listedBrokers = [{ nodeId: 1, host: '127.0.0.1', port: Number(broker.address.split(':')[1]) }, { nodeId: 2, host: '127.0.0.1', port: silent.port }];
+    broker.leaderOf = () => 2;
+    const p = track(new Producer({
+      brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1200, deliveryTimeoutMs: 2000, retryBackoffMs: 50, retryBackoffMaxMs: 50,
+    }));
+    const error = await rejection(p.send({ topic: 'black-holed', value: 'v' }), 'the send to a leader that never answers');
+    assertDelivery(error, DeliveryTimeoutError, 'not-sent', 'a batch that waited for its connection');
+    assert.match((error as Error).message, /no connection to broker 2: .*ApiVersions/);
     assert.equal(broker.produces.length, 0);
     await p.close({ timeoutMs: 500 });
   });

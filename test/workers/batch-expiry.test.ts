@@ -9,11 +9,12 @@ import { BatchExpiry } from '../../src/workers/batch-expiry.js';
 import { newBatch, type Batch } from '../../src/workers/batch.js';
 import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
 import type { TopicLayout } from '../../src/workers/cluster-view.js';
+import type { Sink } from '../../src/workers/sink.js';
 
 const NOW = 1_000_000;
 
 /** One partition of topic 't' led by broker 1 (or by none), batches sealed with the given deadlines, encoded. */
-function setup({ leader = 1, unknownTopic = false } = {}) {
+function setup({ leader = 1, unknownTopic = false, sink = undefined as Sink | undefined } = {}) {
   const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
   const p = new PartitionState(topic, 0, 0);
   const failed: { batch: Batch; code: number; message: string }[] = [];
@@ -27,7 +28,7 @@ function setup({ leader = 1, unknownTopic = false } = {}) {
         failed.push({ batch, code, message });
       },
     },
-    sinkOf: () => undefined,
+    sinkOf: () => sink,
   });
   const seal = (...deadlines: number[]): Batch[] => deadlines.map((deadline) => {
     const batch = newBatch(Uint32Array.of(p.sealed.length), deadline);
@@ -78,6 +79,23 @@ describe('BatchExpiry.expireDue', () => {
     leaderless.seal(NOW);
     leaderless.expiry.expireDue(NOW);
     assert.equal(leaderless.failed[0]!.message, 'not written by any broker: t-0 had no leader known to the producer');
+  });
+
+  it('names the connection it waited for: still opening, or why the last attempt failed', () => {
+    const unconnected = (connectFailure: Error | undefined) => ({ isConnected: false, connectFailure, canSend: () => true }) as unknown as Sink;
+    const opening = setup({ sink: unconnected(undefined) });
+    opening.seal(NOW);
+    opening.expiry.expireDue(NOW);
+    assert.equal(opening.failed[0]!.message, 'not written by any broker: no connection to broker 1 was open yet');
+    const refused = setup({ sink: unconnected(new Error('connect ECONNREFUSED 127.0.0.1:9')) });
+    const [batch] = refused.seal(NOW);
+    batch!.attempts = 1;
+    batch!.lastError = 'NOT_LEADER_OR_FOLLOWER from broker 2';
+    refused.expiry.expireDue(NOW);
+    assert.equal(
+      refused.failed[0]!.message,
+      'not written by any broker: no connection to broker 1: connect ECONNREFUSED 127.0.0.1:9; its last attempt (of 1) failed: NOT_LEADER_OR_FOLLOWER from broker 2',
+    );
   });
 
   it('fails a batch of a topic the cluster says is unknown as such', () => {

@@ -16,6 +16,7 @@ import { ClusterView } from '../../src/workers/cluster-view.js';
 import { Sink, type Outgoing, type PartitionOutcome } from '../../src/workers/sink.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { ConnectionError, ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../../src/shared/errors.js';
+import { AuthenticationError } from '../../src/shared/producer-errors.js';
 
 const TOPIC = 'moving-leader';
 
@@ -50,6 +51,7 @@ function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leader
       answered: (_, outcome) => resolve({ outcome, leaders: view.topic(TOPIC)?.leaders, canSendNow: sink.canSend(Date.now()) }),
       lost: (_, error) => reject(error),
       ready: () => undefined,
+      unreachable: () => undefined,
       throttled: () => undefined,
       inFlight: () => undefined,
     });
@@ -141,6 +143,7 @@ describe('Sink: answers by topic id (Produce v13)', () => {
           settled();
         },
         ready: () => undefined,
+        unreachable: () => undefined,
         throttled: () => undefined,
         inFlight: () => undefined,
       });
@@ -186,6 +189,7 @@ describe('Sink: a Produce that never left', () => {
           answered: () => assert.fail('answered'),
           lost: (_, _error, written) => resolve(written),
           ready: () => undefined,
+          unreachable: () => undefined,
           throttled: () => undefined,
           inFlight: () => undefined,
         });
@@ -196,5 +200,70 @@ describe('Sink: a Produce that never left', () => {
     assert.equal(await lostAs(new RequestNotSentError('connection closed by the broker')), false, 'queued when the connection went');
     assert.equal(await lostAs(new UnsupportedVersionError('Produce v3 is not supported')), false, 'refused before it was written');
     assert.equal(await lostAs(new ConnectionError('connection closed by the broker')), true, 'written: the broker may have it');
+  });
+});
+
+describe('Sink.ensureConnected: a batch waits for its connection unsent', () => {
+  /** A sink on a stand-in view whose connection attempts the test settles by hand. */
+  function sinkOnHeldView() {
+    const attempts: { resolve: (c: Connection) => void; reject: (e: Error) => void }[] = [];
+    let open = false;
+    const view = {
+      isConnected: () => open,
+      connection: () => new Promise<Connection>((resolve, reject) => attempts.push({ resolve, reject })),
+    } as unknown as ClusterView;
+    const events: string[] = [];
+    const sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
+      answered: () => assert.fail('answered'),
+      lost: () => assert.fail('lost'),
+      ready: () => events.push('ready'),
+      unreachable: (error) => events.push(`unreachable: ${error.message}`),
+      throttled: () => undefined,
+      inFlight: () => undefined,
+    });
+    return { sink, attempts, events, setOpen: (value: boolean) => (open = value) };
+  }
+
+  it('opens one connection however often it is asked, and says ready once it is open', async () => {
+    const { sink, attempts, events, setOpen } = sinkOnHeldView();
+    assert.equal(sink.ensureConnected(), false);
+    assert.equal(sink.ensureConnected(), false);
+    assert.equal(attempts.length, 1, 'one attempt at a time');
+    setOpen(true);
+    attempts[0]!.resolve({} as Connection);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, ['ready']);
+    assert.equal(sink.ensureConnected(), true);
+  });
+
+  it('says unreachable with the error when the attempt fails, keeps it, and tries again when next asked', async () => {
+    const { sink, attempts, events } = sinkOnHeldView();
+    sink.ensureConnected();
+    attempts[0]!.reject(new ConnectionError('connect ECONNREFUSED 127.0.0.1:9'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, ['unreachable: connect ECONNREFUSED 127.0.0.1:9']);
+    assert.equal(sink.connectFailure?.message, 'connect ECONNREFUSED 127.0.0.1:9');
+    assert.equal(sink.ensureConnected(), false);
+    assert.equal(attempts.length, 2);
+  });
+
+  it('after a refused authentication lets the batch go, for its own attempt to fail it with the refusal at once', async () => {
+    const { sink, attempts } = sinkOnHeldView();
+    sink.ensureConnected();
+    attempts[0]!.reject(new AuthenticationError('SASL authentication failed: bad password'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(sink.ensureConnected(), true);
+    assert.equal(attempts.length, 1, 'no attempt of its own');
+  });
+
+  it('tells nothing once closed', async () => {
+    const { sink, attempts, events } = sinkOnHeldView();
+    sink.ensureConnected();
+    sink.close();
+    attempts[0]!.reject(new ConnectionError('the producer is closing'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(events, []);
+    assert.equal(sink.ensureConnected(), false);
+    assert.equal(attempts.length, 1);
   });
 });
