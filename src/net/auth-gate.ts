@@ -27,9 +27,15 @@ export class AuthGate {
     return this.#failure;
   }
 
+  /** The last AuthenticationError while its backoff lasts (a new attempt would fail with it at once), else undefined. */
+  get refusing(): AuthenticationError | undefined {
+    return this.#failure !== undefined && Date.now() < this.#retryAt ? this.#failure : undefined;
+  }
+
   /** Throws the last AuthenticationError while its backoff lasts. */
   check(): void {
-    if (this.#failure !== undefined && Date.now() < this.#retryAt) throw this.#failure;
+    const refusal = this.refusing;
+    if (refusal !== undefined) throw refusal;
   }
 
   /** Records the outcome of an attempt; only authentication failures close the gate. */

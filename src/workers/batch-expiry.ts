@@ -70,13 +70,6 @@ export class BatchExpiry {
     const also = lastAttempt === undefined ? '' : `; ${lastAttempt}`;
     const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
     if (leader < 0) return `${name} had no leader known to the producer${also}`;
-    const sink = this.#parts.sinkOf(leader);
-    // Waiting for a connection (Sink.ensureConnected): the broker refused it, or it never came within the deadline.
-    if (sink !== undefined && !sink.isConnected) {
-      const failure = sink.connectFailure;
-      return `no connection to broker ${leader}${failure === undefined ? ' was open yet' : `: ${failure.message}`}${also}`;
-    }
-    if (lastAttempt !== undefined) return lastAttempt;
     // In flight, or backing off after an attempt that may have been written: either way unanswered, and ahead.
     let unanswered = 0;
     for (const ahead of p.sealed) {
@@ -84,6 +77,13 @@ export class BatchExpiry {
       if (ahead.inFlight || ahead.ambiguous) unanswered++;
     }
     if (unanswered > 0) return `${unanswered} earlier batch(es) of ${name} were unanswered (in flight, or to be retried)`;
+    const sink = this.#parts.sinkOf(leader);
+    // Waiting for a connection (Sink.connect): none came within the deadline, or every attempt failed.
+    if (sink !== undefined && !sink.isConnected) {
+      const failure = sink.connectFailure;
+      return `no connection to broker ${leader} was open${failure === undefined ? '' : `; the last attempt to connect failed: ${failure.message}`}${also}`;
+    }
+    if (lastAttempt !== undefined) return lastAttempt;
     if (sink?.canSend(Date.now()) === false) return `broker ${leader} had no room for another request (in flight, or throttling)`;
     return `waiting to be sent to broker ${leader}`;
   }

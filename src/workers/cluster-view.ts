@@ -316,6 +316,14 @@ export class ClusterView {
   }
 
   /**
+   * The authentication failure a new connection attempt would meet at once (its backoff not over, AuthGate), else
+   * undefined. Credentials are the worker's, not a broker's: one broker's refusal holds for every broker.
+   */
+  get authRefusal(): Error | undefined {
+    return this.#auth.refusing;
+  }
+
+  /**
    * The live connection to a broker, opened on first use and reopened after it failed. Callers share one
    * connection and one attempt at a time. After a connection that failed before any answer proved it (refused,
    * handshake failed, a corrupt or mismatched answer), the next attempt waits retryBackoffMs, doubling per such
@@ -333,19 +341,24 @@ export class ClusterView {
       this.#ended(link, open);
     }
     if (link.attempt !== undefined) return link.attempt;
-    const broker = this.#brokers.get(nodeId);
-    if (broker === undefined) return Promise.reject(new ConnectionError(`broker ${nodeId} is not in the metadata`));
-    const attempt = this.#attempt(link, broker);
+    const attempt = this.#attempt(link, nodeId);
     link.attempt = attempt;
     // Every caller handles the rejection; this keeps an attempt nobody awaits any more from crashing the worker.
     attempt.catch(() => undefined);
     return attempt;
   }
 
-  async #attempt(link: BrokerLink, broker: Broker): Promise<Connection> {
+  async #attempt(link: BrokerLink, nodeId: number): Promise<Connection> {
     try {
       const wait = backoffMs(link.failures - 1, this.#settings) - (Date.now() - link.endedAt);
-      if (link.failures > 0 && wait > 0) await this.#pause(wait);
+      // Awaited even with no backoff to wait: the caller records this attempt (link.attempt) once this function first
+      // yields, and the `finally` below must come after that, also for an attempt that fails at once.
+      await (link.failures > 0 && wait > 0 ? this.#pause(wait) : undefined);
+      // Looked up after the backoff, and a failed attempt like any other (so the next one backs off): the sink asks
+      // again after every failure and each failure refreshes metadata, so a leader missing from the broker list cost
+      // a Metadata request per refresh interval until the delivery timeout.
+      const broker = this.#brokers.get(nodeId);
+      if (broker === undefined) throw new ConnectionError(`broker ${nodeId} is not in the metadata`);
       const connection = await this.#open(broker);
       link.connection = connection;
       void connection.closed.then(() => this.#ended(link, connection));

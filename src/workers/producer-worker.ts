@@ -13,8 +13,8 @@ import { ControlBlock } from '../shared/control-block.js';
 import { RingReader, RingWriter } from '../shared/ring.js';
 import { EntryKind, RecordEntryOffset, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode } from '../shared/completion-entry.js';
-import { WorkerStat, WorkerStats } from '../shared/worker-stats.js';
-import type { ControlMessage, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
+import { WorkerStats } from '../shared/worker-stats.js';
+import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
 import { stampProducer } from '../protocol/record-batch.js';
@@ -22,12 +22,12 @@ import { loadCodecBinding } from '../protocol/codec-bindings.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { Accumulator } from './accumulator.js';
 import { BatchBufferPool, idleMaxBytesFor } from './batch-buffers.js';
-import type { Acks } from '../protocol/apis/produce.js';
 import { ClusterView } from './cluster-view.js';
 import { CompletionWriter } from './completion-writer.js';
 import type { Batch } from './batch.js';
 import type { PartitionState } from './partition-state.js';
-import { Sink, type Outgoing } from './sink.js';
+import type { Outgoing, Sink } from './sink.js';
+import { BrokerSinks } from './broker-sinks.js';
 import * as policy from './delivery-policy.js';
 import { BatchOutcomes } from './batch-outcomes.js';
 import { BatchExpiry } from './batch-expiry.js';
@@ -74,7 +74,8 @@ export class ProducerWorker {
   readonly #outcomes: BatchOutcomes;
   /** Fails the batches past their delivery deadline that never left (./batch-expiry.ts). */
   readonly #expiry: BatchExpiry;
-  readonly #sinks = new Map<number, Sink>();
+  /** One sink per broker this worker sends to. */
+  readonly #sinks: BrokerSinks;
   readonly #stop = new AbortController();
   /** The loop last slept lingering (entries may have waited in the ring since #lastReadAt). */
   #lingered = false;
@@ -153,6 +154,10 @@ export class ProducerWorker {
       },
     );
     this.#expiry = new BatchExpiry({ batches: this.#batches, view: this.#view, outcomes: this.#outcomes, sinkOf: (nodeId) => this.#sinks.get(nodeId) });
+    this.#sinks = new BrokerSinks(
+      { settings: this.#settings, view: this.#view, outcomes: this.#outcomes, stats: this.#stats, port: this.#port },
+      { pump: () => this.#pump(), refresh: () => this.#refresh() },
+    );
   }
 
   /** Runs until close; resolves when every batch has an outcome and every socket and timer is released. */
@@ -316,9 +321,20 @@ export class ProducerWorker {
           if (layout !== undefined) leaderless = true;
           continue;
         }
-        const sink = this.#sink(leader);
-        // Not yet connected: the batch waits unsent (so its delivery deadline can still fail it 'not-sent').
-        if (!sink.canSend(now) || !sink.ensureConnected()) continue;
+        const sink = this.#sinks.for(leader);
+        if (!sink.canSend(now)) continue;
+        if (!sink.isConnected) {
+          const refusal = this.#view.authRefusal;
+          if (refusal !== undefined) {
+            // Credentials refused, and a new attempt would fail at once the same way: failed now, never sent.
+            this.#outcomes.abandon(p, batch, ClientErrorCode.authentication, refusal.message);
+            progress = true;
+            continue;
+          }
+          // The batch waits unsent until the connection is open, so its delivery deadline can still fail it 'not-sent'.
+          sink.connect();
+          continue;
+        }
         let request = requests.get(sink);
         if (request === undefined) {
           request = { outgoing: [], bytes: 0 };
@@ -355,33 +371,6 @@ export class ProducerWorker {
   #prepareAttempt(p: PartitionState, batch: Batch): void {
     if (!policy.markSent(p, batch, this.#settings)) return;
     stampProducer(batch.bytes!, p.epoch, batch.baseSequence, this.#identity?.producerId);
-  }
-
-  #sink(nodeId: number): Sink {
-    let sink = this.#sinks.get(nodeId);
-    if (sink === undefined) {
-      const { acks, requestTimeoutMs, maxInFlight, transactionalId, maxProduceVersion } = this.#settings;
-      sink = new Sink(nodeId, this.#view, { acks: acks as Acks, requestTimeoutMs, maxInFlight, transactionalId, maxProduceVersion }, {
-        answered: (outgoing, outcome) => this.#outcomes.answered(outgoing, outcome, nodeId),
-        lost: (outgoing, error, written) => this.#outcomes.lost(outgoing, error, written),
-        ready: () => this.#pump(),
-        // Refreshed, the metadata may name another leader; the pump after the refresh tries again.
-        unreachable: () => {
-          this.#refresh();
-          this.#outcomes.metadataStale();
-        },
-        throttled: (ms) => {
-          this.#stats.add(WorkerStat.THROTTLE_MS, ms);
-          this.#port.postMessage({ type: 'event', event: 'throttle', broker: nodeId, throttleTimeMs: ms } satisfies WorkerEvent);
-        },
-        inFlight: (delta) => {
-          this.#stats.add(WorkerStat.REQUESTS_IN_FLIGHT, delta);
-          if (delta > 0) this.#stats.add(WorkerStat.REQUESTS);
-        },
-      });
-      this.#sinks.set(nodeId, sink);
-    }
-    return sink;
   }
 
   /**
@@ -442,7 +431,7 @@ export class ProducerWorker {
     clearTimeout(this.#closeTimer);
     clearTimeout(this.#retryTimer);
     this.#retryAt = -Infinity; // no timer is armed after this
-    for (const sink of this.#sinks.values()) sink.close();
+    this.#sinks.closeAll();
     this.#completions.signal();
     this.#finished();
   }

@@ -12,7 +12,6 @@ import {
 } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
 import { ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../shared/errors.js';
-import { AuthenticationError } from '../shared/producer-errors.js';
 import type { Batch } from './batch.js';
 
 /** The first Produce version whose throttled answer comes at once, the client waiting instead (KIP-219). */
@@ -46,8 +45,8 @@ export interface SinkEvents {
   /** The sink can take more: in-flight slot freed, throttle over, or its connection opened. */
   ready(): void;
   /**
-   * A connection attempt that batches waited for failed (ensureConnected): they are still unsent, and the broker may
-   * have left the cluster or lost its leadership, so the worker's metadata is worth refreshing.
+   * A connection attempt that batches waited for failed (`connect`): they are still unsent, and the broker may have
+   * left the cluster or lost its leadership, so the worker's metadata is worth refreshing.
    */
   unreachable(error: Error): void;
   throttled(ms: number): void;
@@ -94,7 +93,7 @@ export class Sink {
   #inFlight = 0;
   readonly #throttle: ThrottleDeadline;
   #closed = false;
-  /** A connection attempt of ensureConnected's is under way. */
+  /** A connection attempt of `connect`'s is under way. */
   #connecting = false;
   /** Why the last attempt to connect failed, until one succeeds. */
   #connectFailure: Error | undefined;
@@ -127,17 +126,15 @@ export class Sink {
   }
 
   /**
-   * True when a request may go on an open connection. Otherwise it opens one (one attempt at a time; the view backs
-   * off between failed attempts) and says `ready` or `unreachable` when the attempt ends, and the batch waits for it
-   * unsent. Marked sent while it waited, a batch was in flight for as long as a connection took: against a broker
-   * that drops packets, a connect timeout or a handshake's request timeout per attempt, so at its delivery deadline a
-   * batch that never left was reported `'unknown'` rather than `'not-sent'` (invariant 5, docs/invariants.md).
-   * After a refused authentication it answers true: the request's own attempt fails the batch at once with that
-   * refusal (the view's AuthGate, while its backoff lasts), where waiting could only end at the delivery timeout.
+   * Opens a connection to the broker unless one is open or being opened (one attempt at a time; the view backs off
+   * between failed attempts), and says `ready` or `unreachable` when the attempt ends. The pump sends a batch only on
+   * an open connection and leaves it waiting, unsent, meanwhile: marked sent while it waited, a batch was in flight
+   * for as long as a connection took, against a broker that drops packets a connect timeout or a handshake's request
+   * timeout per attempt, so at its delivery deadline a batch that never left was reported `'unknown'` rather than
+   * `'not-sent'` (invariant 5, docs/invariants.md).
    */
-  ensureConnected(): boolean {
-    if (this.isConnected || this.#connectFailure instanceof AuthenticationError) return true;
-    if (this.#connecting || this.#closed) return false;
+  connect(): void {
+    if (this.#connecting || this.#closed || this.isConnected) return;
     this.#connecting = true;
     this.#view.connection(this.nodeId).then(
       () => {
@@ -151,7 +148,6 @@ export class Sink {
         if (!this.#closed) this.#events.unreachable(this.#connectFailure);
       },
     );
-    return false;
   }
 
   /** Sends one Produce request with these batches (one per partition). Outcomes arrive through SinkEvents. */
@@ -174,11 +170,9 @@ export class Sink {
     let response: ProduceResponse;
     let connection: Awaited<ReturnType<ClusterView['connection']>>;
     try {
-      // Open already (ensureConnected), unless it closed since or the broker refused authentication.
+      // Open already: the pump sends only on an open connection (see connect).
       connection = await this.#view.connection(this.nodeId);
-      this.#connectFailure = undefined;
     } catch (error) {
-      this.#connectFailure = error as Error;
       for (const item of outgoing) this.#events.lost(item, error as Error, false);
       return;
     }

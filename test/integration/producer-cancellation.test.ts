@@ -396,7 +396,7 @@ describe('the delivery timeout', { timeout: 60_000 }, () => {
     }));
     const error = await rejection(p.send({ topic: 'unreachable', value: 'v' }), 'the send to an unreachable leader');
     assertDelivery(error, DeliveryTimeoutError, 'not-sent', 'a leader never reached');
-    assert.match((error as Error).message, new RegExp(`no connection to broker 2: .*${port}`));
+    assert.match((error as Error).message, new RegExp(`no connection to broker 2 was open; the last attempt to connect failed: .*${port}`));
     assert.equal(broker.produces.length, 0);
     await p.close({ timeoutMs: 500 });
   });
@@ -416,7 +416,7 @@ describe('the delivery timeout', { timeout: 60_000 }, () => {
     }));
     const error = await rejection(p.send({ topic: 'black-holed', value: 'v' }), 'the send to a leader that never answers');
     assertDelivery(error, DeliveryTimeoutError, 'not-sent', 'a batch that waited for its connection');
-    assert.match((error as Error).message, /no connection to broker 2: .*ApiVersions/);
+    assert.match((error as Error).message, /no connection to broker 2 was open; the last attempt to connect failed: .*ApiVersions/);
     assert.equal(broker.produces.length, 0);
     await p.close({ timeoutMs: 500 });
   });

@@ -81,12 +81,12 @@ describe('BatchExpiry.expireDue', () => {
     assert.equal(leaderless.failed[0]!.message, 'not written by any broker: t-0 had no leader known to the producer');
   });
 
-  it('names the connection it waited for: still opening, or why the last attempt failed', () => {
+  it('names the connection it waited for, and why the last attempt to open it failed', () => {
     const unconnected = (connectFailure: Error | undefined) => ({ isConnected: false, connectFailure, canSend: () => true }) as unknown as Sink;
     const opening = setup({ sink: unconnected(undefined) });
     opening.seal(NOW);
     opening.expiry.expireDue(NOW);
-    assert.equal(opening.failed[0]!.message, 'not written by any broker: no connection to broker 1 was open yet');
+    assert.equal(opening.failed[0]!.message, 'not written by any broker: no connection to broker 1 was open');
     const refused = setup({ sink: unconnected(new Error('connect ECONNREFUSED 127.0.0.1:9')) });
     const [batch] = refused.seal(NOW);
     batch!.attempts = 1;
@@ -94,7 +94,8 @@ describe('BatchExpiry.expireDue', () => {
     refused.expiry.expireDue(NOW);
     assert.equal(
       refused.failed[0]!.message,
-      'not written by any broker: no connection to broker 1: connect ECONNREFUSED 127.0.0.1:9; its last attempt (of 1) failed: NOT_LEADER_OR_FOLLOWER from broker 2',
+      'not written by any broker: no connection to broker 1 was open; the last attempt to connect failed: connect ECONNREFUSED 127.0.0.1:9; ' +
+        'its last attempt (of 1) failed: NOT_LEADER_OR_FOLLOWER from broker 2',
     );
   });
 

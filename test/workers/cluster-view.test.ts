@@ -146,6 +146,33 @@ describe('ClusterView: connections to a broker', () => {
   });
 });
 
+describe('ClusterView: whether a broker is connected', () => {
+  it('isConnected says whether connection() would hand out an open connection without opening one', async (t) => {
+    const { view } = await setup(t);
+    await view.refresh(TOPIC);
+    assert.equal(view.isConnected(1), false, 'none opened yet');
+    const connection = await view.connection(1);
+    assert.equal(view.isConnected(1), true);
+    await connection.close();
+    assert.equal(view.isConnected(1), false, 'closed');
+  });
+
+  it('a leader missing from the broker list fails like any attempt: the next attempt backs off', async (t) => {
+    // The sink asks again after each failure, and every failure refreshes metadata: without a backoff between
+    // attempts, a worker sent a Metadata request per refresh interval until the delivery timeout.
+    const { view } = await setup(t);
+    await view.refresh(TOPIC);
+    await assert.rejects(view.connection(7), /broker 7 is not in the metadata/);
+    let settled = false;
+    const second = view.connection(7).finally(() => (settled = true));
+    second.catch(() => undefined);
+    await view.refresh(TOPIC); // a round trip: an attempt without a backoff would have failed by now
+    assert.equal(settled, false, 'the second attempt waits out retryBackoffMs (one minute)');
+    await view.close();
+    await assert.rejects(second, ConnectionError);
+  });
+});
+
 describe('ClusterView: nodes that leave the cluster', () => {
   it('a node the latest answer no longer lists is not tried for the metadata connection', async (t) => {
     // Node 2 accepts connections and never answers (a decommissioned host). It is listed first in the first answer
@@ -470,6 +497,18 @@ describe('ClusterView: topics idle for metadataMaxIdleMs', () => {
 });
 
 describe('ClusterView: a refresh refused authentication', () => {
+  it('authRefusal is the refusal a new connection attempt would meet at once, for every broker', async (t) => {
+    const broker = await FakeSaslBroker.start(() => ({ lifetimeMs: 0, refuse: true }));
+    t.after(() => broker.close());
+    // retryBackoffMs of a minute: the refusal holds for the whole test.
+    const view = new ClusterView([`127.0.0.1:${broker.port}`], settings({ sasl: { mechanism: 'plain', username: 'alice', password: 'secret' } }));
+    t.after(() => view.close());
+    const refusal = (): Error | undefined => view.authRefusal; // read afresh each time (a getter)
+    assert.equal(refusal(), undefined);
+    await assert.rejects(view.refresh('t'), AuthenticationError);
+    assert.ok(refusal() instanceof AuthenticationError);
+  });
+
   it('is what metadataAuthFailure says, until a topic no refresh asked for yet is wanted (its refresh decides)', async (t) => {
     // A broker that refuses every authentication: the view's refresh fails with AuthenticationError.
     const broker = await FakeSaslBroker.start(() => ({ lifetimeMs: 0, refuse: true }));

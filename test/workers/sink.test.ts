@@ -16,7 +16,6 @@ import { ClusterView } from '../../src/workers/cluster-view.js';
 import { Sink, type Outgoing, type PartitionOutcome } from '../../src/workers/sink.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { ConnectionError, ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../../src/shared/errors.js';
-import { AuthenticationError } from '../../src/shared/producer-errors.js';
 
 const TOPIC = 'moving-leader';
 
@@ -203,7 +202,7 @@ describe('Sink: a Produce that never left', () => {
   });
 });
 
-describe('Sink.ensureConnected: a batch waits for its connection unsent', () => {
+describe('Sink.connect: a batch waits for its connection unsent', () => {
   /** A sink on a stand-in view whose connection attempts the test settles by hand. */
   function sinkOnHeldView() {
     const attempts: { resolve: (c: Connection) => void; reject: (e: Error) => void }[] = [];
@@ -223,47 +222,41 @@ describe('Sink.ensureConnected: a batch waits for its connection unsent', () => 
     });
     return { sink, attempts, events, setOpen: (value: boolean) => (open = value) };
   }
+  const settled = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
 
-  it('opens one connection however often it is asked, and says ready once it is open', async () => {
+  it('opens one connection however often it is asked, says ready once it is open, and opens none while it is', async () => {
     const { sink, attempts, events, setOpen } = sinkOnHeldView();
-    assert.equal(sink.ensureConnected(), false);
-    assert.equal(sink.ensureConnected(), false);
+    sink.connect();
+    sink.connect();
     assert.equal(attempts.length, 1, 'one attempt at a time');
     setOpen(true);
     attempts[0]!.resolve({} as Connection);
-    await new Promise((resolve) => setImmediate(resolve));
+    await settled();
     assert.deepEqual(events, ['ready']);
-    assert.equal(sink.ensureConnected(), true);
+    assert.equal(sink.isConnected, true);
+    sink.connect();
+    assert.equal(attempts.length, 1, 'no attempt while the connection is open');
   });
 
   it('says unreachable with the error when the attempt fails, keeps it, and tries again when next asked', async () => {
     const { sink, attempts, events } = sinkOnHeldView();
-    sink.ensureConnected();
+    sink.connect();
     attempts[0]!.reject(new ConnectionError('connect ECONNREFUSED 127.0.0.1:9'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await settled();
     assert.deepEqual(events, ['unreachable: connect ECONNREFUSED 127.0.0.1:9']);
     assert.equal(sink.connectFailure?.message, 'connect ECONNREFUSED 127.0.0.1:9');
-    assert.equal(sink.ensureConnected(), false);
+    sink.connect();
     assert.equal(attempts.length, 2);
   });
 
-  it('after a refused authentication lets the batch go, for its own attempt to fail it with the refusal at once', async () => {
-    const { sink, attempts } = sinkOnHeldView();
-    sink.ensureConnected();
-    attempts[0]!.reject(new AuthenticationError('SASL authentication failed: bad password'));
-    await new Promise((resolve) => setImmediate(resolve));
-    assert.equal(sink.ensureConnected(), true);
-    assert.equal(attempts.length, 1, 'no attempt of its own');
-  });
-
-  it('tells nothing once closed', async () => {
+  it('tells nothing once closed, and opens nothing more', async () => {
     const { sink, attempts, events } = sinkOnHeldView();
-    sink.ensureConnected();
+    sink.connect();
     sink.close();
     attempts[0]!.reject(new ConnectionError('the producer is closing'));
-    await new Promise((resolve) => setImmediate(resolve));
+    await settled();
+    sink.connect();
     assert.deepEqual(events, []);
-    assert.equal(sink.ensureConnected(), false);
     assert.equal(attempts.length, 1);
   });
 });
