@@ -7,6 +7,7 @@
  */
 import type { ControlBlock } from '../shared/control-block.js';
 import { ProducerClosedError } from '../shared/producer-errors.js';
+import { reportLead } from '../shared/report-lead.js';
 import { untilDeadline } from './deadlines.js';
 import type { Deliveries } from './deliveries.js';
 import type { OAuthTokens } from './oauth-tokens.js';
@@ -58,7 +59,11 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   }
   // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
   // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
-  await untilDeadline(parts.flush().catch(() => undefined), deadline, signal);
+  // With a deadline the flush ends a lead before it (reportLead): the workers then fail every batch that never left,
+  // and their 'not-sent' reaches this thread before the deadline, where failing what is left it knows only that a
+  // record was sealed, and says 'unknown'.
+  const sendUntil = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : deadline - reportLead(timeoutMs);
+  await untilDeadline(parts.flush().catch(() => undefined), sendUntil, signal);
   intake.failPending();
   // Only now: a worker that crashes while the transaction ends or the flush waits is replaced, so sends granted
   // buffer space by its failed records go to a thread that sends them. From here nothing waits to be granted.
@@ -68,8 +73,9 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   // destroy ends the threads it started.
   parts.stopConnecting.abort();
   await untilDeadline(parts.connecting()?.catch(() => undefined) ?? Promise.resolve(), deadline, signal);
-  // Records accepted but still queued for ring space are sent too, before the workers are told to close.
-  await workers.close(timeoutMs === undefined ? afterFlushDeadline(parts.requestTimeoutMs) : deadline, signal);
+  // Records accepted but still queued for ring space go to the rings first, before the workers are told to close
+  // (until sendUntil: after it they could only fail 'not-sent' in their workers, and failQueued fails them below).
+  await workers.close(timeoutMs === undefined ? afterFlushDeadline(parts.requestTimeoutMs) : deadline, signal, sendUntil);
   deliveries.drain();
   // Anything still unsettled (records queued for a full ring, a worker gone) fails now.
   deliveries.failQueued(undefined, new ProducerClosedError('not-sent', 'the producer closed before the record was sent'));

@@ -149,16 +149,19 @@ export class WorkerGroup {
   /**
    * Closes every worker by `deadline` (or at once when `signal` aborts): records still queued for ring space are
    * written first (the workers read their rings until told to close), then each worker sends what it holds and
-   * answers 'closed'. A worker that cannot finish in time (blocked, frozen) is not waited for.
+   * answers 'closed'. From `sendUntil` on a worker sends nothing new and fails what never left (`'not-sent'`). A
+   * worker that cannot finish in time (blocked, frozen) is not waited for.
    */
-  async close(deadline: number, signal: AbortSignal | undefined): Promise<void> {
+  async close(deadline: number, signal: AbortSignal | undefined, sendUntil = deadline): Promise<void> {
     const { handles } = this.#context;
     const giveUp = (): void => this.hurry(0);
     signal?.addEventListener('abort', giveUp, { once: true });
     try {
-      await untilDeadline(Promise.all(handles.map((handle) => handle.whenFeedEmpty())), deadline, signal);
+      // Not past sendUntil: a record written after it would only fail 'not-sent' in its worker, and what is still
+      // queued then fails so here (failQueued), while the workers must hear of sendUntil before the deadline.
+      await untilDeadline(Promise.all(handles.map((handle) => handle.whenFeedEmpty())), Math.min(deadline, sendUntil), signal);
       // Ports held while close waits for the 'closed' messages: nothing else may keep the loop alive now.
-      for (const handle of handles) handle.close(signal?.aborted ? 0 : deadline, true);
+      for (const handle of handles) handle.close(signal?.aborted ? 0 : deadline, true, signal?.aborted ? 0 : sendUntil);
       this.wake();
       await untilDeadline(Promise.allSettled(handles.map((handle) => handle.done)), deadline, signal);
       for (const handle of handles) handle.release();

@@ -118,13 +118,14 @@ export class WorkerHandle {
   }
 
   /**
-   * Tells the worker to close by `deadline` (epoch ms; 0: give up now). It keeps the earliest deadline it was
-   * given. With `hold`, the port keeps the process alive until the worker answers 'closed' or release() is called.
+   * Tells the worker to close by `deadline` (epoch ms; 0: give up now), sending nothing new from `sendUntil` on.
+   * It keeps the earliest of each it was given. With `hold`, the port keeps the process alive until the worker
+   * answers 'closed' or release() is called.
    */
-  close(deadline: number, hold = false): void {
+  close(deadline: number, hold = false, sendUntil = deadline): void {
     const port = this.#current?.running?.port;
     if (hold) port?.ref();
-    this.#post({ type: 'close', deadline });
+    this.#post({ type: 'close', deadline, sendUntil });
   }
 
   /** Close is over (answered or given up on): the port no longer keeps the process alive. */

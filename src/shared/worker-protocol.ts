@@ -105,8 +105,11 @@ export interface WorkerInit {
 
 /** Main → worker. (Flushes and waiting sends reach the workers through the control block, not as messages.) */
 export type ControlMessage =
-  /** Stop: send what is buffered, wait for answers until `deadline` (epoch ms), then fail the rest and exit. */
-  | { readonly type: 'close'; readonly deadline: number }
+  /**
+   * Stop: send what is buffered until `sendUntil`, then fail every batch that never left (`'not-sent'`); wait for
+   * answers until `deadline` (epoch ms), then fail the rest and exit.
+   */
+  | { readonly type: 'close'; readonly deadline: number; readonly sendUntil: number }
   | TokenMessage;
 
 /** Worker → main: the loop has finished after a close; every completion is published. */

@@ -5,7 +5,8 @@
  * every attempt was refused or never reached a broker): its records fail `'not-sent'`, with what held the batch back,
  * before the main thread's sweep would release them as `'unknown'` (invariant 5, docs/invariants.md). A batch that
  * holds no sequence numbers leaves no gap, and one that holds them gives them to the batches after it
- * (delivery-policy.ts, abandon). Worker thread only; the producer worker runs it at the start of every pump.
+ * (delivery-policy.ts, abandon). Worker thread only; the producer worker runs it at the start of every pump, and
+ * `abandonUnsent` at close's send cut-off.
  */
 import { ClientErrorCode } from '../shared/completion-entry.js';
 import type { Accumulator } from './accumulator.js';
@@ -52,6 +53,22 @@ export class BatchExpiry {
       }
     }
     return next;
+  }
+
+  /**
+   * Close's send cut-off (the close message's `sendUntil`): every batch no broker may hold (not in flight, never
+   * ambiguously sent, encoded) fails now with `errorCode`, wherever it waits, so that its report reaches the main
+   * thread before close's deadline.
+   */
+  abandonUnsent(errorCode: number, message: string): void {
+    for (const p of this.#parts.batches.sending) {
+      const sealed = p.sealed;
+      for (let i = 0; i < sealed.length; ) {
+        const batch = sealed[i]!;
+        if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
+        else this.#parts.outcomes.abandon(p, batch, errorCode, message); // leaves `sealed`
+      }
+    }
   }
 
   /** Fails a batch that was not sent before its delivery deadline, saying why it was not. */

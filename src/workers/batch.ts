@@ -2,6 +2,8 @@
  * A sealed batch on its way to the broker: its record ids (for the completion) and its encoded bytes, which are
  * sent, retried byte for byte, split, or failed. The records themselves live only inside `bytes`.
  */
+import { REPORT_LEAD_MAX_MS, reportLead } from '../shared/report-lead.js';
+
 export interface Batch {
   readonly recordIds: Uint32Array;
   /** Encoded RecordBatch v2; set once encoding (compression) finished. Sequence fields are patched at first send. */
@@ -49,7 +51,7 @@ export function splitBatch(batch: Batch): [Batch, Batch] {
 }
 
 /** The most a batch's delivery deadline comes before its first record's (see expiresAt). */
-export const EXPIRY_LEAD_MAX_MS = 250;
+export const EXPIRY_LEAD_MAX_MS = REPORT_LEAD_MAX_MS;
 
 /**
  * The delivery deadline of a batch whose first record opened it at `openedAt` (epoch ms): deliveryTimeoutMs from
@@ -63,5 +65,5 @@ export const EXPIRY_LEAD_MAX_MS = 250;
  * So a partition's batches have deadlines in the order they were sealed (halves keep their whole's).
  */
 export function expiresAt(openedAt: number, deliveryTimeoutMs: number): number {
-  return openedAt + deliveryTimeoutMs - Math.min(EXPIRY_LEAD_MAX_MS, deliveryTimeoutMs / 8);
+  return openedAt + deliveryTimeoutMs - reportLead(deliveryTimeoutMs);
 }

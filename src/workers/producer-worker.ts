@@ -104,8 +104,11 @@ export class ProducerWorker {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
   #closeDeadline = Number.MAX_SAFE_INTEGER + 1;
+  /** Close's `sendUntil` (no later than its deadline): nothing is sent from then, and what never left has failed. */
+  #sendCutoff = Number.MAX_SAFE_INTEGER + 1;
   #closing = false;
   #closeTimer: NodeJS.Timeout | undefined;
+  #cutoffTimer: NodeJS.Timeout | undefined;
   #finished!: () => void;
   readonly #done = new Promise<void>((resolve) => (this.#finished = resolve));
 
@@ -163,7 +166,7 @@ export class ProducerWorker {
   /** Runs until close; resolves when every batch has an outcome and every socket and timer is released. */
   async run(): Promise<void> {
     this.#port.on('message', (message: ControlMessage) => {
-      if (message.type === 'close') this.#beginClose(message.deadline);
+      if (message.type === 'close') this.#beginClose(message.deadline, Math.min(message.sendUntil, message.deadline));
       else if (message.type === 'token' || message.type === 'token-error') this.#tokens.onMessage(message);
     });
     while (!this.#closing) {
@@ -277,6 +280,9 @@ export class ProducerWorker {
     this.#batches.pruneSending();
     const partitions = this.#batches.sending;
     const count = partitions.length;
+    // Past close's cut-off nothing new is sent, and what no broker may hold fails now, wherever it waits: also a
+    // batch refused after the cut-off and backing off, or one whose encoding ended after it.
+    if (this.#sendCutoff <= now) this.#expiry.abandonUnsent(ClientErrorCode.closed, 'the producer closed before the batch was sent');
     let nextRetry = this.#expiry.expireDue(now);
     let needMetadata = false;
     let leaderless = false;
@@ -296,12 +302,8 @@ export class ProducerWorker {
           nextRetry = Math.min(nextRetry, batch.retryAt);
           continue;
         }
-        // Past its delivery deadline it has failed already (#expiry, above): only close's deadline is left to check.
-        if (!batch.ambiguous && this.#closeDeadline <= now) {
-          this.#outcomes.abandon(p, batch, ClientErrorCode.closed, 'not sent before the close deadline');
-          progress = true; // the batch behind it may go now
-          continue;
-        }
+        // An ambiguous batch past close's cut-off: resent while close lasts, as the broker may hold it. Any other has
+        // failed already (above), and so has one past its delivery deadline (#expiry).
         const layout = this.#view.topic(p.topic.name);
         const leader = layout?.leaders[p.partition] ?? -1;
         // A topic the view forgot, idle for metadataMaxIdleMs until this batch: asked for again by the refresh below.
@@ -393,13 +395,21 @@ export class ProducerWorker {
     }, Math.max(0, at - Date.now()));
   }
 
-  #beginClose(deadline: number): void {
-    // A later close message can only bring the deadline forward (close's signal aborted, or a shorter timeout).
+  #beginClose(deadline: number, sendUntil: number): void {
+    // A later close message can only bring the times forward (close's signal aborted, or a shorter timeout). No
+    // deadline (close without timeoutMs) arms no timer: Node would clamp a delay over 2^31-1 ms to 1 ms.
+    if (sendUntil < this.#sendCutoff) {
+      this.#sendCutoff = sendUntil;
+      clearTimeout(this.#cutoffTimer);
+      const wait = Math.max(0, sendUntil - Date.now());
+      // The pump fails every batch that no broker may hold from then on, so that its 'not-sent' can still reach the
+      // main thread before the deadline (the main thread's close keeps a lead ahead of it, reportLead).
+      if (wait <= MAX_TIMER_MS) this.#cutoffTimer = setTimeout(() => this.#pump(), wait);
+    }
     if (deadline >= this.#closeDeadline) return;
     this.#closeDeadline = deadline;
     clearTimeout(this.#closeTimer);
     const wait = Math.max(0, deadline - Date.now());
-    // No deadline (close without timeoutMs) arms no timer: Node would clamp a delay over 2^31-1 ms to 1 ms.
     if (wait <= MAX_TIMER_MS) this.#closeTimer = setTimeout(() => this.#giveUp(), wait);
     if (this.#closing) return;
     this.#closing = true;
@@ -412,10 +422,12 @@ export class ProducerWorker {
   /** The close deadline passed: whatever is still here fails, in flight or not, and the worker finishes. */
   #giveUp(): void {
     for (const p of this.#batches.partitions) {
+      // In a request now, or in one whose answer never came: the broker may have written it. One that never left, or
+      // whose every attempt was answered with an error, was not.
+      const unanswered = new Set(p.sealed.filter((batch) => batch.inFlight || batch.ambiguous));
       for (const batch of policy.abandonAll(p)) {
-        // A batch that went out in a request may have been written; one that never did was not.
-        const code = batch.attempts > 0 ? ClientErrorCode.closedInFlight : ClientErrorCode.closed;
-        this.#outcomes.fail(p, batch, code, batch.attempts > 0 ? 'the producer closed before the broker answered' : 'the producer closed before the batch was sent');
+        if (unanswered.has(batch)) this.#outcomes.fail(p, batch, ClientErrorCode.closedInFlight, 'the producer closed before the broker answered');
+        else this.#outcomes.fail(p, batch, ClientErrorCode.closed, 'the producer closed before the batch was sent');
       }
     }
     this.#finish();
@@ -429,6 +441,7 @@ export class ProducerWorker {
 
   #finish(): void {
     clearTimeout(this.#closeTimer);
+    clearTimeout(this.#cutoffTimer);
     clearTimeout(this.#retryTimer);
     this.#retryAt = -Infinity; // no timer is armed after this
     this.#sinks.closeAll();

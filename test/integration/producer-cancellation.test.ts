@@ -17,6 +17,7 @@ import type { RecordMetadata } from '../../src/main/types.js';
 import { ConfigError, KafkaProducerError } from '../../src/shared/errors.js';
 import { AbortError, DeliveryTimeoutError, ProducerClosedError, RecordTooLargeError } from '../../src/shared/producer-errors.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { FakeBroker, deadPort, silentListener } from '../helpers/fake-broker.js';
 import { consume, dumpBatches, endOffsets, localSegments, until } from '../helpers/readback.js';
@@ -349,6 +350,41 @@ describe('in flight', { timeout: 60_000 }, () => {
     assert.ok(outcomes[0]!.error instanceof KafkaProducerError);
     // The broker holds a request with this record and never answered: it may have written it.
     assertDelivery(await rejection(waiting, 'the in-flight send at close'), ProducerClosedError, 'unknown', 'in flight at close');
+  });
+});
+
+describe('the close deadline', { timeout: 60_000 }, () => {
+  // A batch the broker refused (NOT_ENOUGH_REPLICAS: definitively not written) backs off for a minute. The workers
+  // used to learn close's deadline only once the flush had waited it out, when the main thread, which knows only that
+  // the record was sealed, said 'unknown'. Now the flush ends a lead before the deadline (125 ms of 1 s, 250 ms of
+  // 4 s), and from then the workers send nothing new and fail what no broker holds.
+  const refusingProducer = async (): Promise<{ broker: FakeBroker; p: Producer; refused: Promise<unknown> }> => {
+    const broker = await fake();
+    const p = track(new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 60_000, retryBackoffMaxMs: 60_000 }));
+    const refused = rejection(p.send({ topic: 'refused', value: 'v' }), 'the send refused');
+    return { broker, p, refused };
+  };
+
+  test("a batch refused before close began and backing off is 'not-sent' at close's deadline", async () => {
+    const { broker, p, refused } = await refusingProducer();
+    broker.answer(await broker.nextProduce(), 0n, ErrorCode.NOT_ENOUGH_REPLICAS);
+    await until(() => p.metrics().retries === 1, 'the batch to back off');
+    await p.close({ timeoutMs: 1000 });
+    assertDelivery(await refused, ProducerClosedError, 'not-sent', 'refused by the broker, then closed');
+    assert.equal(broker.produces.length, 1, 'sent once');
+  });
+
+  test("a batch refused after the workers stopped sending (within the lead) is 'not-sent' too", async () => {
+    // In flight until 3,875 ms into a 4 s close: the flush ended at 3,750, the workers stopped sending then, and the
+    // refusal comes between that and the deadline, 125 ms either side.
+    const { broker, p, refused } = await refusingProducer();
+    const inFlight = await broker.nextProduce();
+    const closed = p.close({ timeoutMs: 4000 });
+    await new Promise((resolve) => setTimeout(resolve, 3875));
+    broker.answer(inFlight, 0n, ErrorCode.NOT_ENOUGH_REPLICAS);
+    await closed;
+    assertDelivery(await refused, ProducerClosedError, 'not-sent', 'refused within the lead, then closed');
+    assert.equal(broker.produces.length, 1, 'not sent again');
   });
 });
 

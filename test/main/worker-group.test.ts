@@ -333,16 +333,17 @@ describe('WorkerGroup', () => {
     const received: unknown[] = [];
     pool.workers[2]!.port.on('message', (message) => received.push(message));
     await until(() => received.length > 0, 'the replacement was told the deadline (else it retries up to the delivery timeout)');
-    assert.deepEqual(received, [{ type: 'close', deadline: 1234 }]);
+    assert.deepEqual(received, [{ type: 'close', deadline: 1234, sendUntil: 1234 }]);
   }));
 
-  it('close tells every worker its deadline and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
+  it('close tells every worker its deadline and when to stop sending, and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
     await group.start();
     const deadline = Date.now() + 60_000;
+    const sendUntil = deadline - 250;
     const messages = pool.workerPorts.map((port) => once(port, 'message'));
     let closed = false;
-    const closing = group.close(deadline, undefined).then(() => (closed = true));
-    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'close', deadline }, { type: 'close', deadline }]);
+    const closing = group.close(deadline, undefined, sendUntil).then(() => (closed = true));
+    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'close', deadline, sendUntil }, { type: 'close', deadline, sendUntil }]);
     pool.workers[0]!.finish();
     await turns();
     assert.equal(closed, false, 'one worker is still closing');
@@ -356,7 +357,7 @@ describe('WorkerGroup', () => {
     controller.abort();
     const messages = pool.workerPorts.map((port) => once(port, 'message'));
     await group.close(Date.now() + 60_000, controller.signal);
-    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'close', deadline: 0 }, { type: 'close', deadline: 0 }]);
+    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'close', deadline: 0, sendUntil: 0 }, { type: 'close', deadline: 0, sendUntil: 0 }]);
   }));
 
   it('wake kicks every worker asleep on its record ring', withSetup({}, async ({ group, pool }) => {

@@ -147,7 +147,7 @@ describe('WorkerHandle', () => {
       handle.start(pool, launch, tokens);
       const worker = pool.workerPorts[0]!;
       handle.close(1234);
-      assert.deepEqual(await nextMessage(worker), { type: 'close', deadline: 1234 });
+      assert.deepEqual(await nextMessage(worker), { type: 'close', deadline: 1234, sendUntil: 1234 });
       handle.sendToken('pushed', 5);
       assert.deepEqual(await nextMessage(worker), { type: 'token', value: 'pushed', expiresAt: 5 });
       worker.postMessage({ type: 'token-request' });
@@ -156,7 +156,7 @@ describe('WorkerHandle', () => {
       assert.deepEqual(await nextMessage(worker), { type: 'token-error', message: 'provider down' });
       worker.postMessage({ type: 'closed' }); // not a token request: ignored
       handle.close(0);
-      assert.deepEqual(await nextMessage(worker), { type: 'close', deadline: 0 });
+      assert.deepEqual(await nextMessage(worker), { type: 'close', deadline: 0, sendUntil: 0 });
       assert.equal(calls, 2);
     } finally {
       pool.close();

@@ -106,3 +106,20 @@ describe('BatchExpiry.expireDue', () => {
     assert.deepEqual([failed[0]!.code, failed[0]!.message], [ClientErrorCode.unknownTopic, 'topic t: UNKNOWN_TOPIC_OR_PARTITION']);
   });
 });
+
+describe('BatchExpiry.abandonUnsent (close\'s send cut-off)', () => {
+  it('fails every batch no broker may hold, whatever its deadline, and leaves the rest', () => {
+    const { p, expiry, failed, seal } = setup();
+    const [inFlight, refused, ambiguous, encoding, queued] = seal(NOW + 10, NOW + 20, NOW + 30, NOW + 40, NOW + 50);
+    inFlight!.inFlight = true;
+    // `refused`: answered with an error and backing off, so neither in flight nor ambiguous.
+    ambiguous!.ambiguous = true;
+    encoding!.bytes = undefined;
+    expiry.abandonUnsent(ClientErrorCode.closed, 'the producer closed before the batch was sent');
+    assert.deepEqual(failed.map((f) => [f.batch, f.code, f.message]), [
+      [refused, ClientErrorCode.closed, 'the producer closed before the batch was sent'],
+      [queued, ClientErrorCode.closed, 'the producer closed before the batch was sent'],
+    ]);
+    assert.deepEqual(p.sealed, [inFlight, ambiguous, encoding]);
+  });
+});
