@@ -25,6 +25,14 @@ export interface ExpiryParts {
   sinkOf(nodeId: number): Sink | undefined;
 }
 
+/**
+ * Whether no broker may hold the batch, so that it can fail `'not-sent'`: not in flight, never ambiguously sent, and
+ * encoded (one still encoding is left to the pump its `encoded` hook runs).
+ */
+function certainlyUnsent(batch: Batch): boolean {
+  return !batch.inFlight && !batch.ambiguous && batch.bytes !== undefined;
+}
+
 export class BatchExpiry {
   readonly #parts: ExpiryParts;
 
@@ -43,7 +51,7 @@ export class BatchExpiry {
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
         // Still encoding (bytes undefined): the `encoded` hook pumps once it is done.
-        if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
+        if (!certainlyUnsent(batch)) i++;
         else if (now < batch.deadline) {
           // A partition's deadlines come in the order of its batches (expiresAt): none behind this one is due. So
           // a pass costs about the batches in flight, not every batch a stalled partition has queued.
@@ -56,16 +64,15 @@ export class BatchExpiry {
   }
 
   /**
-   * Close's send cut-off (the close message's `sendUntil`): every batch no broker may hold (not in flight, never
-   * ambiguously sent, encoded) fails now with `errorCode`, wherever it waits, so that its report reaches the main
-   * thread before close's deadline.
+   * Close's send cut-off (the close message's `sendUntil`): every batch no broker may hold (certainlyUnsent) fails
+   * now with `errorCode`, wherever it waits, so that its report reaches the main thread before close's deadline.
    */
   abandonUnsent(errorCode: number, message: string): void {
     for (const p of this.#parts.batches.sending) {
       const sealed = p.sealed;
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
-        if (batch.inFlight || batch.ambiguous || batch.bytes === undefined) i++;
+        if (!certainlyUnsent(batch)) i++;
         else this.#parts.outcomes.abandon(p, batch, errorCode, message); // leaves `sealed`
       }
     }

@@ -302,8 +302,7 @@ export class ProducerWorker {
           nextRetry = Math.min(nextRetry, batch.retryAt);
           continue;
         }
-        // An ambiguous batch past close's cut-off: resent while close lasts, as the broker may hold it. Any other has
-        // failed already (above), and so has one past its delivery deadline (#expiry).
+        // Past close's cut-off or its delivery deadline only an ambiguous batch is still here (failed above if not).
         const layout = this.#view.topic(p.topic.name);
         const leader = layout?.leaders[p.partition] ?? -1;
         // A topic the view forgot, idle for metadataMaxIdleMs until this batch: asked for again by the refresh below.
