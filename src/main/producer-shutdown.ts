@@ -48,6 +48,11 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   intake.close(); // no new sends from here
   parts.control.setClosing();
   const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
+  // With a deadline the workers stop sending a lead before it (reportLead): from then they fail every batch that
+  // never left, and their 'not-sent' reaches this thread before the deadline, where failing what is left it knows
+  // only that a record was sealed, and says 'unknown'. They hear of it now and keep it by their own clocks.
+  const sendUntil = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : deadline - reportLead(timeoutMs);
+  if (timeoutMs !== undefined) workers.cutOff(sendUntil);
   // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
   // The abort waits for the workers to report every record of it, and a batch the broker never answers is retried
   // for as long as the producer runs (invariant 5): without timeoutMs that wait is bounded as the flush's below is
@@ -59,10 +64,7 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   }
   // Close flushes first: every send made before it — waiting for metadata, for buffer space or for its
   // answer — gets its result, within the deadline and unless the signal aborts. Only then is anything failed.
-  // With a deadline the flush ends a lead before it (reportLead): the workers then fail every batch that never left,
-  // and their 'not-sent' reaches this thread before the deadline, where failing what is left it knows only that a
-  // record was sealed, and says 'unknown'.
-  const sendUntil = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : deadline - reportLead(timeoutMs);
+  // With a deadline the flush ends when the workers stop sending.
   await untilDeadline(parts.flush().catch(() => undefined), sendUntil, signal);
   intake.failPending();
   // Only now: a worker that crashes while the transaction ends or the flush waits is replaced, so sends granted

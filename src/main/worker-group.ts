@@ -77,6 +77,8 @@ export class WorkerGroup {
   #closeOver = false;
   /** The earliest close deadline `hurry` was given: a worker replaced after it is told too. */
   #hurriedTo = Infinity;
+  /** The earliest cut-off `cutOff` was given: a worker replaced after it is told too. */
+  #cutOffAt = Infinity;
 
   constructor(context: WorkerGroupContext) {
     this.#context = context;
@@ -135,6 +137,15 @@ export class WorkerGroup {
   hurry(deadline: number): void {
     this.#hurriedTo = Math.min(this.#hurriedTo, deadline);
     for (const handle of this.#context.handles) handle.close(deadline);
+  }
+
+  /**
+   * Tells every worker, as close begins, when to stop sending (each keeps the earliest it was given): from then on
+   * they fail what never left, by their own clocks, however late the main thread's flush lets `close` below run.
+   */
+  cutOff(sendUntil: number): void {
+    this.#cutOffAt = Math.min(this.#cutOffAt, sendUntil);
+    for (const handle of this.#context.handles) handle.cutOff(sendUntil);
   }
 
   /**
@@ -251,6 +262,7 @@ export class WorkerGroup {
         const running = this.#run(handle, identity, mine);
         // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
         // port until it runs).
+        if (this.#cutOffAt !== Infinity) handle.cutOff(this.#cutOffAt);
         if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
         await running;
         return;

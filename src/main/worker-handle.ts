@@ -128,6 +128,11 @@ export class WorkerHandle {
     this.#post({ type: 'close', deadline, sendUntil });
   }
 
+  /** Tells the worker close's cut-off when close begins: from `sendUntil` on it sends nothing new (the 'cut-off' message). */
+  cutOff(sendUntil: number): void {
+    this.#post({ type: 'cut-off', sendUntil });
+  }
+
   /** Close is over (answered or given up on): the port no longer keeps the process alive. */
   release(): void {
     this.#current?.running?.port.unref();

@@ -110,6 +110,14 @@ export type ControlMessage =
    * answers until `deadline` (epoch ms), then fail the rest and exit.
    */
   | { readonly type: 'close'; readonly deadline: number; readonly sendUntil: number }
+  /**
+   * Close has begun with a deadline: keep reading and sending until `sendUntil` (epoch ms), then send nothing new and
+   * fail every batch that never left (`'not-sent'`), as after 'close'. Posted when close begins, so that a worker
+   * keeps that time by its own clock: the 'close' message leaves only once the main thread's flush is over, late
+   * when that thread is held up (a caller's synchronous work, a long collection), and a worker that heard of
+   * `sendUntil` only then failed nothing before the deadline, when the main thread said 'unknown' of every batch.
+   */
+  | { readonly type: 'cut-off'; readonly sendUntil: number }
   | TokenMessage;
 
 /** Worker → main: the loop has finished after a close; every completion is published. */

@@ -19,7 +19,6 @@ import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
 import { stampProducer } from '../protocol/record-batch.js';
 import { loadCodecBinding } from '../protocol/codec-bindings.js';
-import { MAX_TIMER_MS } from '../shared/timers.js';
 import { Accumulator } from './accumulator.js';
 import { BatchBufferPool, idleMaxBytesFor } from './batch-buffers.js';
 import { ClusterView } from './cluster-view.js';
@@ -31,6 +30,7 @@ import { BrokerSinks } from './broker-sinks.js';
 import * as policy from './delivery-policy.js';
 import { BatchOutcomes } from './batch-outcomes.js';
 import { BatchExpiry } from './batch-expiry.js';
+import { CloseTimes } from './close-times.js';
 import { MetadataRefresher } from './metadata-refresher.js';
 import { planSleep } from './sleep-plan.js';
 import { ProducerIdentityView } from '../shared/producer-identity.js';
@@ -103,12 +103,9 @@ export class ProducerWorker {
   readonly #refresher: MetadataRefresher;
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
-  #closeDeadline = Number.MAX_SAFE_INTEGER + 1;
-  /** Close's `sendUntil` (no later than its deadline): nothing is sent from then, and what never left has failed. */
-  #sendCutoff = Number.MAX_SAFE_INTEGER + 1;
+  /** Close's cut-off and deadline: from the cut-off nothing is sent, and what never left has failed. */
+  readonly #closeTimes = new CloseTimes({ cutOff: () => this.#pump(), giveUp: () => this.#giveUp() });
   #closing = false;
-  #closeTimer: NodeJS.Timeout | undefined;
-  #cutoffTimer: NodeJS.Timeout | undefined;
   #finished!: () => void;
   readonly #done = new Promise<void>((resolve) => (this.#finished = resolve));
 
@@ -153,7 +150,7 @@ export class ProducerWorker {
         refresh: () => this.#refresh(),
         retryLater: (at) => this.#retryLater(at),
         pump: () => this.#pump(),
-        closeDeadline: () => this.#closeDeadline,
+        closeDeadline: () => this.#closeTimes.deadline,
       },
     );
     this.#expiry = new BatchExpiry({ batches: this.#batches, view: this.#view, outcomes: this.#outcomes, sinkOf: (nodeId) => this.#sinks.get(nodeId) });
@@ -167,6 +164,9 @@ export class ProducerWorker {
   async run(): Promise<void> {
     this.#port.on('message', (message: ControlMessage) => {
       if (message.type === 'close') this.#beginClose(message.deadline, Math.min(message.sendUntil, message.deadline));
+      // The pump fails every batch no broker may hold from the cut-off on, so that its 'not-sent' can still reach the
+      // main thread before the deadline (the main thread's close keeps a lead ahead of it, reportLead).
+      else if (message.type === 'cut-off') this.#closeTimes.cutOffAt(message.sendUntil);
       else if (message.type === 'token' || message.type === 'token-error') this.#tokens.onMessage(message);
     });
     while (!this.#closing) {
@@ -282,7 +282,7 @@ export class ProducerWorker {
     const count = partitions.length;
     // Past close's cut-off nothing new is sent, and what no broker may hold fails now, wherever it waits: also a
     // batch refused after the cut-off and backing off, or one whose encoding ended after it.
-    if (this.#sendCutoff <= now) this.#expiry.abandonUnsent(ClientErrorCode.closed, 'the producer closed before the batch was sent');
+    if (this.#closeTimes.sendUntil <= now) this.#expiry.abandonUnsent(ClientErrorCode.closed, 'the producer closed before the batch was sent');
     let nextRetry = this.#expiry.expireDue(now);
     let needMetadata = false;
     let leaderless = false;
@@ -395,22 +395,8 @@ export class ProducerWorker {
   }
 
   #beginClose(deadline: number, sendUntil: number): void {
-    // A later close message can only bring the times forward (close's signal aborted, or a shorter timeout). No
-    // deadline (close without timeoutMs) arms no timer: Node would clamp a delay over 2^31-1 ms to 1 ms.
-    if (sendUntil < this.#sendCutoff) {
-      this.#sendCutoff = sendUntil;
-      clearTimeout(this.#cutoffTimer);
-      const wait = Math.max(0, sendUntil - Date.now());
-      // The pump fails every batch that no broker may hold from then on, so that its 'not-sent' can still reach the
-      // main thread before the deadline (the main thread's close keeps a lead ahead of it, reportLead).
-      if (wait <= MAX_TIMER_MS) this.#cutoffTimer = setTimeout(() => this.#pump(), wait);
-    }
-    if (deadline >= this.#closeDeadline) return;
-    this.#closeDeadline = deadline;
-    clearTimeout(this.#closeTimer);
-    const wait = Math.max(0, deadline - Date.now());
-    if (wait <= MAX_TIMER_MS) this.#closeTimer = setTimeout(() => this.#giveUp(), wait);
-    if (this.#closing) return;
+    this.#closeTimes.cutOffAt(sendUntil);
+    if (!this.#closeTimes.giveUpAt(deadline) || this.#closing) return;
     this.#closing = true;
     this.#stop.abort();
     this.#readRing();
@@ -439,8 +425,7 @@ export class ProducerWorker {
   }
 
   #finish(): void {
-    clearTimeout(this.#closeTimer);
-    clearTimeout(this.#cutoffTimer);
+    this.#closeTimes.clear();
     clearTimeout(this.#retryTimer);
     this.#retryAt = -Infinity; // no timer is armed after this
     this.#sinks.closeAll();

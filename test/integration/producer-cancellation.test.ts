@@ -386,6 +386,23 @@ describe('the close deadline', { timeout: 60_000 }, () => {
     assertDelivery(await refused, ProducerClosedError, 'not-sent', 'refused within the lead, then closed');
     assert.equal(broker.produces.length, 1, 'not sent again');
   });
+
+  test("a main thread held up from before the workers' cut-off until after the deadline: 'not-sent' all the same", async () => {
+    // The cut-off is at 875 ms of a 1 s close; this thread is busy from 800 ms to 1,100 ms (a caller's synchronous
+    // work, a long collection), so its flush ends, and the 'close' message leaves, only after the deadline. Told
+    // the cut-off only by that message, the worker had failed nothing when this thread failed what was left
+    // 'unknown'. Told it when close began, it fails the batch by its own clock, and the report waits in the ring.
+    const { broker, p, refused } = await refusingProducer();
+    broker.answer(await broker.nextProduce(), 0n, ErrorCode.NOT_ENOUGH_REPLICAS);
+    await until(() => p.metrics().retries === 1, 'the batch to back off');
+    const closed = p.close({ timeoutMs: 1000 });
+    await new Promise((resolve) => setTimeout(resolve, 800));
+    const busyUntil = Date.now() + 300;
+    while (Date.now() < busyUntil); // held up: no timer, message or I/O of this thread runs meanwhile
+    await closed;
+    assertDelivery(await refused, ProducerClosedError, 'not-sent', 'refused, then cut off by the worker while this thread was busy');
+    assert.equal(broker.produces.length, 1, 'sent once');
+  });
 });
 
 describe('the delivery timeout', { timeout: 60_000 }, () => {

@@ -14,8 +14,8 @@ import { ProducerClosedError } from '../../src/shared/producer-errors.js';
 interface Recorded {
   readonly steps: string[];
   readonly parts: ShutdownParts;
-  /** The workers' close deadline, and the errors the settlement was given to fail what it still holds. */
-  readonly seen: { workersCloseBy?: number; queuedError?: Error; liveError?: Error };
+  /** The workers' close deadline and cut-off, and the errors the settlement was given to fail what it still holds. */
+  readonly seen: { workersCloseBy?: number; workersCutOffAt?: number; queuedError?: Error; liveError?: Error };
 }
 
 /**
@@ -49,6 +49,7 @@ function recordingParts(options: {
     },
     workers: {
       stopReplacing: note('workers.stopReplacing'),
+      cutOff: (sendUntil: number) => { steps.push('workers.cutOff'); seen.workersCutOffAt = sendUntil; },
       close: async (closeBy: number) => { steps.push('workers.close'); seen.workersCloseBy = closeBy; },
       destroy: noteAsync('workers.destroy'),
     },
@@ -119,13 +120,15 @@ describe('shutdownProducer', () => {
     it(`waits for a flush that ends later, within ${within}, before it fails anything`, async () => {
       const { steps, parts } = recordingParts({ flush: afterTimer('flush ended') });
       await shutdownProducer(parts, { timeoutMs });
-      assert.deepEqual(steps.slice(0, 4), ['intake.close', 'control.setClosing', 'flush ended', 'intake.failPending']);
+      const cutOff = timeoutMs === undefined ? [] : ['workers.cutOff'];
+      assert.deepEqual(steps.slice(0, 4 + cutOff.length), ['intake.close', 'control.setClosing', ...cutOff, 'flush ended', 'intake.failPending']);
     });
 
     it(`waits for a transaction's abort that ends later, within ${within}, before the flush`, async () => {
       const { steps, parts } = recordingParts({ transactional: true, closeOpen: afterTimer('closeOpen ended'), flush: afterTurns('flush ended') });
       await shutdownProducer(parts, { timeoutMs });
-      assert.deepEqual(steps.slice(0, 5), ['intake.close', 'control.setClosing', 'closeOpen ended', 'flush ended', 'intake.failPending']);
+      const cutOff = timeoutMs === undefined ? [] : ['workers.cutOff'];
+      assert.deepEqual(steps.slice(0, 5 + cutOff.length), ['intake.close', 'control.setClosing', ...cutOff, 'closeOpen ended', 'flush ended', 'intake.failPending']);
     });
   }
 
@@ -142,8 +145,18 @@ describe('shutdownProducer', () => {
     const { steps, parts, seen } = recordingParts({ transactional: true, flush: () => never, closeOpen: () => never, connecting: never });
     const before = Date.now();
     await shutdownProducer(parts, { timeoutMs: 0 });
-    assert.deepEqual(steps, ['intake.close', 'control.setClosing', ...AFTER_FLUSH, 'coordinators.close', 'registry.close']);
+    assert.deepEqual(steps, ['intake.close', 'control.setClosing', 'workers.cutOff', ...AFTER_FLUSH, 'coordinators.close', 'registry.close']);
     assert.ok(seen.workersCloseBy! <= Date.now() && seen.workersCloseBy! >= before, 'the workers are given close\'s own deadline');
+  });
+
+  it("tells the workers close's cut-off, a lead before the deadline, as close begins: before the transaction's abort and the flush", async () => {
+    const { steps, parts, seen } = recordingParts({ transactional: true });
+    const before = Date.now();
+    await shutdownProducer(parts, { timeoutMs: 4000 });
+    assert.deepEqual(steps.slice(0, 5), ['intake.close', 'control.setClosing', 'workers.cutOff', 'transactions.closeOpen', 'flush']);
+    // The lead of a 4 s close is 250 ms (src/shared/report-lead.ts).
+    assert.ok(seen.workersCutOffAt! >= before + 3750 && seen.workersCutOffAt! <= Date.now() + 3750, `cut-off at ${seen.workersCutOffAt! - before} ms`);
+    assert.ok(seen.workersCloseBy! - seen.workersCutOffAt! === 250, 'the deadline is the lead after it');
   });
 
   it('gives up what never ends once the signal aborts', async () => {

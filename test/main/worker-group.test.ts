@@ -336,6 +336,20 @@ describe('WorkerGroup', () => {
     assert.deepEqual(received, [{ type: 'close', deadline: 1234, sendUntil: 1234 }]);
   }));
 
+  it('cutOff tells every worker when to stop sending, and a worker replaced after it is told too', withSetup({}, async ({ group, pool }) => {
+    await group.start();
+    // close({ timeoutMs }) began: the workers hear of the cut-off before the flush, by their own clocks.
+    const messages = pool.workerPorts.map((port) => once(port, 'message'));
+    group.cutOff(5678);
+    assert.deepEqual((await Promise.all(messages)).map(([m]) => m), [{ type: 'cut-off', sendUntil: 5678 }, { type: 'cut-off', sendUntil: 5678 }]);
+    pool.workers[0]!.crash(new Error('died during close'));
+    await until(() => pool.workers.length === 3, 'a replacement started');
+    const received: unknown[] = [];
+    pool.workers[2]!.port.on('message', (message) => received.push(message));
+    await until(() => received.length > 0, 'the replacement was told the cut-off (else it sends until the deadline)');
+    assert.deepEqual(received, [{ type: 'cut-off', sendUntil: 5678 }]);
+  }));
+
   it('close tells every worker its deadline and when to stop sending, and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
     await group.start();
     const deadline = Date.now() + 60_000;

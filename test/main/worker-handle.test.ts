@@ -135,7 +135,7 @@ describe('WorkerHandle', () => {
     }
   });
 
-  it('posts close deadlines and pushed tokens to its worker, and answers token requests from the token source', async () => {
+  it('posts close deadlines, the cut-off and pushed tokens to its worker, and answers token requests from the token source', async () => {
     const pool = new FakePool();
     try {
       const handle = new WorkerHandle(0);
@@ -148,6 +148,8 @@ describe('WorkerHandle', () => {
       const worker = pool.workerPorts[0]!;
       handle.close(1234);
       assert.deepEqual(await nextMessage(worker), { type: 'close', deadline: 1234, sendUntil: 1234 });
+      handle.cutOff(1000);
+      assert.deepEqual(await nextMessage(worker), { type: 'cut-off', sendUntil: 1000 });
       handle.sendToken('pushed', 5);
       assert.deepEqual(await nextMessage(worker), { type: 'token', value: 'pushed', expiresAt: 5 });
       worker.postMessage({ type: 'token-request' });
