@@ -11,6 +11,7 @@
  *   ringkafka:batch              { topic, partition, records, baseOffset, error } per batch outcome the main thread reads
  *   ringkafka:worker             { worker, event, … }: 'retry' { topic, partition, errorCode (-1: no answer), attempt },
  *                                'throttle' { broker, throttleTimeMs }, 'epoch-bump' { topic, partition, epoch },
+ *                                'connect-error' { broker, message } (an attempt to connect failed; no retry),
  *                                'crash' { error } (the worker is being replaced)
  *
  * Each tracing channel publishes start/end/asyncStart/asyncEnd/error as Node documents for `tracePromise`; on

@@ -84,5 +84,10 @@ export interface ProducerMetrics {
   readonly batchErrors: number;
   /** Total throttle_time_ms brokers asked for (KIP-219). */
   readonly throttleTimeMs: number;
+  /**
+   * The workers' failed attempts to connect to a broker (refused, timed out, or the handshake or authentication
+   * failed). Such a failure is no retry: nothing was sent, and the batches waiting for that broker stay unsent.
+   */
+  readonly connectErrors: number;
   readonly workers: number;
 }

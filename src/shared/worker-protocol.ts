@@ -69,12 +69,13 @@ export interface MetadataStale {
 
 /**
  * Worker → main: a rare thing a batch or a connection went through, for the `ringkafka:worker` diagnostics channel
- * (retries, throttling, epoch bumps; never one per record or per success). `errorCode` -1: no answer came.
+ * (retries, throttling, epoch bumps, failed connection attempts; never one per record or per success). `errorCode` -1: no answer came.
  */
 export type WorkerEvent =
   | { readonly type: 'event'; readonly event: 'retry'; readonly topic: string; readonly partition: number; readonly errorCode: number; readonly attempt: number }
   | { readonly type: 'event'; readonly event: 'throttle'; readonly broker: number; readonly throttleTimeMs: number }
-  | { readonly type: 'event'; readonly event: 'epoch-bump'; readonly topic: string; readonly partition: number; readonly epoch: number };
+  | { readonly type: 'event'; readonly event: 'epoch-bump'; readonly topic: string; readonly partition: number; readonly epoch: number }
+  | { readonly type: 'event'; readonly event: 'connect-error'; readonly broker: number; readonly message: string };
 
 /** Main → worker: the current OAUTHBEARER token (answering a request, or pushed after a refresh), or why there is none. */
 export type TokenMessage =

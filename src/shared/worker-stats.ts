@@ -14,6 +14,8 @@ export const WorkerStat = {
   ERRORS: 3,
   /** Sum of throttle_time_ms the brokers asked for (KIP-219). */
   THROTTLE_MS: 4,
+  /** Attempts to connect to a broker that failed (refused, timed out, the handshake or authentication failed). */
+  CONNECT_ERRORS: 5,
 } as const;
 
 const SLOTS = 8;
@@ -40,13 +42,14 @@ export class WorkerStats {
 
 /** The counters of all workers, added up (metrics()). */
 export function sumWorkerStats(workers: readonly WorkerStats[]) {
-  const sum = { requests: 0, requestsInFlight: 0, retries: 0, batchErrors: 0, throttleTimeMs: 0 };
+  const sum = { requests: 0, requestsInFlight: 0, retries: 0, batchErrors: 0, throttleTimeMs: 0, connectErrors: 0 };
   for (const stats of workers) {
     sum.requests += stats.get(WorkerStat.REQUESTS);
     sum.requestsInFlight += stats.get(WorkerStat.REQUESTS_IN_FLIGHT);
     sum.retries += stats.get(WorkerStat.RETRIES);
     sum.batchErrors += stats.get(WorkerStat.ERRORS);
     sum.throttleTimeMs += stats.get(WorkerStat.THROTTLE_MS);
+    sum.connectErrors += stats.get(WorkerStat.CONNECT_ERRORS);
   }
   return sum;
 }

@@ -67,6 +67,9 @@ export class BrokerSinks {
       lost: (outgoing, error, written) => outcomes.lost(outgoing, error, written),
       ready: () => this.#hooks.pump(),
       unreachable: (error) => {
+        // No retry (nothing was sent, the batches wait unsent), but an operator needs to see a broker out of reach.
+        stats.add(WorkerStat.CONNECT_ERRORS);
+        port.postMessage({ type: 'event', event: 'connect-error', broker: nodeId, message: error.message } satisfies WorkerEvent);
         // Refused credentials: the pump fails the waiting batches while the refusal holds (ClusterView.authRefusal).
         if (error instanceof AuthenticationError) {
           this.#hooks.pump();

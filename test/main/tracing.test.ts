@@ -10,7 +10,7 @@ import { Producer } from '../../src/main/producer.js';
 import { sendBatchThrough } from '../../src/main/producer-internals.js';
 import { FailureSettler } from '../../src/main/settlers.js';
 import { channels, type BatchOutcomeMessage } from '../../src/main/tracing.js';
-import { FakeBroker } from '../helpers/fake-broker.js';
+import { FakeBroker, deadPort } from '../helpers/fake-broker.js';
 import { until } from '../helpers/readback.js';
 
 interface Seen {
@@ -95,6 +95,38 @@ test('ringkafka:worker: retries (with the broker\'s error code), epoch bumps and
       { worker: 0, event: 'throttle', broker: events[3]!.broker, throttleTimeMs: 20 },
     ]);
     assert.equal(typeof events[3]!.broker, 'number');
+  } finally {
+    channels.worker.unsubscribe(onWorker);
+    await producer.close();
+    await broker.close();
+  }
+});
+
+test('ringkafka:worker: a failed attempt to connect to a leader, named by broker, with its error; counted in metrics().connectErrors, not in retries', { timeout: 60_000 }, async () => {
+  // Metadata names broker 2, where nothing listens, as the leader: each attempt is refused. Nothing is sent, so
+  // it is no retry, and without this event an operator saw nothing until the records' delivery timeout.
+  const broker = await FakeBroker.start(1, () => false);
+  const port = await deadPort();
+  broker.listedBrokers = [{ nodeId: 1, host: '127.0.0.1', port: Number(broker.address.split(':')[1]) }, { nodeId: 2, host: '127.0.0.1', port }];
+  broker.leaderOf = () => 2;
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, retryBackoffMs: 20, retryBackoffMaxMs: 50 });
+  const events: Record<string, unknown>[] = [];
+  const onWorker = (message: unknown): void => void events.push(message as Record<string, unknown>);
+  channels.worker.subscribe(onWorker);
+  try {
+    const sent = producer.send({ topic: 't', partition: 0, value: 'a' }).catch((error: unknown) => error);
+    await until(() => events.length >= 2 && producer.metrics().connectErrors >= 2, 'two failed attempts');
+    for (const event of events.slice(0, 2)) {
+      assert.deepEqual(Object.keys(event).sort(), ['broker', 'event', 'message', 'worker']);
+      assert.equal(event.worker, 0);
+      assert.equal(event.event, 'connect-error');
+      assert.equal(event.broker, 2);
+      assert.match(String(event.message), new RegExp(`${port}`), 'the message names the address');
+    }
+    assert.equal(producer.metrics().retries, 0, 'nothing was sent');
+    assert.equal(broker.produces.length, 0);
+    await producer.close({ timeoutMs: 0 });
+    await sent;
   } finally {
     channels.worker.unsubscribe(onWorker);
     await producer.close();
