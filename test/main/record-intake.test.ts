@@ -1,10 +1,10 @@
 /**
- * The record intake (src/main/record-intake.ts), through the Producer: a sendBatch larger than one slice (2,048
- * records) is placed a slice per turn of the event loop (its submit backlog, src/main/submit-backlog.ts): the loop
- * runs between slices, later calls keep their place behind it, and flush, close and an abort account for the records
- * not placed yet. Against the fake broker that acknowledges everything. Then on its own, with a delivery settlement
- * that only records what it is handed: a sendBatch's records reach it grouped by partition, in call order within
- * each (src/main/partition-grouping.ts).
+ * The record intake (src/main/record-intake.ts, and src/main/call-intake.ts for a sendBatch's records), through the
+ * Producer: a sendBatch larger than one slice (2,048 records) is placed a slice per turn of the event loop (its
+ * submit backlog, src/main/submit-backlog.ts): the loop runs between slices, later calls keep their place behind
+ * it, and flush, close and an abort account for the records not placed yet. Against the fake broker that
+ * acknowledges everything. Then on its own, with a delivery settlement that only records what it is handed: a
+ * sendBatch's records reach it grouped by partition, in call order within each (src/main/partition-grouping.ts).
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
