@@ -42,9 +42,10 @@ function partition(fields: Partial<ProducePartitionResponse>): ProducePartitionR
 
 /**
  * Sends one batch for partition 0 and resolves with its outcome, the leaders the view had at that moment, and whether
- * the sink could send again at once.
+ * the sink could send again at once. The sink is closed when the test ends: a throttle's timer (a minute) kept the
+ * file's process alive until it fired.
  */
-function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leaders: readonly number[] | undefined; canSendNow: boolean }> {
+function sendOne(t: TestContext, view: ClusterView): Promise<{ outcome: PartitionOutcome; leaders: readonly number[] | undefined; canSendNow: boolean }> {
   return new Promise((resolve, reject) => {
     const sink: Sink = new Sink(1, view, { acks: -1, requestTimeoutMs: 10_000, maxInFlight: 5, transactionalId: null, maxProduceVersion: 13 }, {
       answered: (_, outcome) => resolve({ outcome, leaders: view.topic(TOPIC)?.leaders, canSendNow: sink.canSend(Date.now()) }),
@@ -54,6 +55,7 @@ function sendOne(view: ClusterView): Promise<{ outcome: PartitionOutcome; leader
       throttled: () => undefined,
       inFlight: () => undefined,
     });
+    t.after(() => sink.close());
     const batch = { recordIds: Uint32Array.of(1), bytes: Buffer.from('a record batch') } as unknown as Batch;
     const outgoing: Outgoing = { topic: TOPIC, topicId: new Uint8Array(16), partition: 0, batch };
     sink.send([outgoing]);
@@ -70,7 +72,7 @@ describe('Sink: KIP-951 current_leader', () => {
       throttleTimeMs: 0,
       nodeEndpoints: [{ nodeId: 2, host: '127.0.0.1', port: 1, rack: null }],
     });
-    const { outcome, leaders } = await sendOne(view);
+    const { outcome, leaders } = await sendOne(t, view);
     assert.equal(outcome.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.deepEqual(leaders, [2]);
   });
@@ -81,7 +83,7 @@ describe('Sink: KIP-951 current_leader', () => {
       throttleTimeMs: 0,
       nodeEndpoints: [],
     });
-    const { outcome, leaders } = await sendOne(view);
+    const { outcome, leaders } = await sendOne(t, view);
     assert.equal(outcome.errorCode, ErrorCode.NOT_LEADER_OR_FOLLOWER);
     assert.deepEqual(leaders, [1]);
   });
@@ -95,13 +97,13 @@ describe('Sink: throttling (KIP-219)', () => {
   };
 
   it('from Produce v6 the client waits out throttle_time_ms: nothing more goes before it is over', async (t) => {
-    const { outcome, canSendNow } = await sendOne(await viewAnswering(t, throttled, 6));
+    const { outcome, canSendNow } = await sendOne(t, await viewAnswering(t, throttled, 6));
     assert.equal(outcome.baseOffset, 7);
     assert.equal(canSendNow, false);
   });
 
   it('before v6 the broker already held its answer back for the throttle time: the client does not wait again', async (t) => {
-    const { outcome, canSendNow } = await sendOne(await viewAnswering(t, throttled, 5));
+    const { outcome, canSendNow } = await sendOne(t, await viewAnswering(t, throttled, 5));
     assert.equal(outcome.baseOffset, 7);
     assert.equal(canSendNow, true);
   });
@@ -162,7 +164,7 @@ describe('Sink: what a success carries', () => {
 
   it('the partition\'s log start offset and log append time, as answered', async (t) => {
     const view = await viewAnswering(t, answering({ logStartOffset: 2n ** 40n + 1n, logAppendTimeMs: 1_700_000_000_123n }));
-    const { outcome } = await sendOne(view);
+    const { outcome } = await sendOne(t, view);
     assert.deepEqual(
       [outcome.baseOffset, outcome.logStartOffset, outcome.logAppendTimeMs],
       [7, 2 ** 40 + 1, 1_700_000_000_123],
@@ -172,7 +174,7 @@ describe('Sink: what a success carries', () => {
   it('a log start offset below -1 or beyond 2^53 is no answer: the batch is lost', async (t) => {
     for (const logStartOffset of [-2n, 2n ** 53n + 2n]) {
       const view = await viewAnswering(t, answering({ logStartOffset }));
-      await assert.rejects(sendOne(view), (error: Error) => error instanceof ProtocolError && error.message.includes(`log_start_offset ${logStartOffset}`));
+      await assert.rejects(sendOne(t, view), (error: Error) => error instanceof ProtocolError && error.message.includes(`log_start_offset ${logStartOffset}`));
     }
   });
 });
