@@ -38,6 +38,21 @@ export function callOptionsError(method: string, options: unknown): ConfigError 
   return undefined;
 }
 
+/**
+ * What close would reject with: its options as every method's, and a `timeoutMs` that is a finite number of ms, 0
+ * or more. A NaN deadline is no time at all: each of close's waits read it differently (no timer, or past), and a
+ * worker compares it with nothing.
+ */
+export function closeOptionsError(options: unknown): ConfigError | undefined {
+  const error = callOptionsError('close', options);
+  if (error !== undefined) return error;
+  const { timeoutMs } = options as { timeoutMs?: unknown };
+  if (timeoutMs !== undefined && !(typeof timeoutMs === 'number' && Number.isFinite(timeoutMs) && timeoutMs >= 0)) {
+    return new ConfigError(`close options.timeoutMs must be a finite number of ms, 0 or more, got ${typeof timeoutMs === 'number' ? String(timeoutMs) : describe(timeoutMs)}`);
+  }
+  return undefined;
+}
+
 /** A bad argument as an error message shows it. */
 export function describe(value: unknown): string {
   return value === null ? 'null' : typeof value;

@@ -47,10 +47,13 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   const { intake, deliveries, workers, transactions } = parts;
   intake.close(); // no new sends from here
   parts.control.setClosing();
-  const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Date.now() + timeoutMs;
+  // At most 2^53-1: a worker keeps no deadline later than that (src/workers/close-times.ts), and never began to close.
+  const deadline = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : Math.min(Number.MAX_SAFE_INTEGER, Date.now() + timeoutMs);
   // With a deadline the workers stop sending a lead before it (reportLead): from then they fail every batch that
   // never left, and their 'not-sent' reaches this thread before the deadline, where failing what is left it knows
-  // only that a record was sealed, and says 'unknown'. They hear of it now and keep it by their own clocks.
+  // only that a record was sealed, and says 'unknown'. They hear of it now and keep it by their own clocks. It bounds
+  // the open transaction's end below too: a batch of it not sent by then fails 'not-sent', so its abort waits no
+  // longer, and a commit under way whose batches are not all acknowledged by then fails, and close aborts it.
   const sendUntil = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : deadline - reportLead(timeoutMs);
   if (timeoutMs !== undefined) workers.cutOff(sendUntil);
   // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
@@ -96,7 +99,7 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
  * repeated close() calls kept one listener per call, and with it the producer, for as long as the signal lived.
  */
 export function hurryClose(workers: WorkerGroup, { timeoutMs, signal }: CloseOptions, closed: Promise<void>): void {
-  if (timeoutMs !== undefined) workers.hurry(Date.now() + timeoutMs);
+  if (timeoutMs !== undefined) workers.hurry(Math.min(Number.MAX_SAFE_INTEGER, Date.now() + timeoutMs));
   if (signal === undefined) return;
   if (signal.aborted) {
     workers.hurry(0);

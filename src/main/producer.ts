@@ -26,7 +26,7 @@ import type { CloseOptions, ConnectOptions, ProducerMetrics, RecordMetadata, Sen
 import { allocateProducerMemory } from './shared-memory.js';
 import { hurryClose, shutdownProducer } from './producer-shutdown.js';
 import { provideProducerInternals } from './producer-internals.js';
-import { badSignal, callOptionsError, checkCallOptions, describe, isSignal } from './call-options.js';
+import { badSignal, callOptionsError, checkCallOptions, closeOptionsError, describe, isSignal } from './call-options.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilAborted } from '../shared/until-aborted.js';
@@ -346,6 +346,9 @@ export class Producer extends EventEmitter {
    * the broker has not answered, whose callers the delivery timeout released ('lateOutcome' reports them).
    */
   close(options: CloseOptions = {}): Promise<void> {
+    // Checked before anything changes: a close that began with bad options could neither end nor be called again.
+    const badOptions = closeOptionsError(options);
+    if (badOptions !== undefined) return Promise.reject(badOptions);
     if (channels.close.hasSubscribers) return channels.close.tracePromise(() => this.#close(options), {});
     return this.#close(options);
   }

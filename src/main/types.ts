@@ -60,6 +60,11 @@ export interface CloseOptions {
    * close waits for every send's result (each bounded by bufferTimeoutMs + deliveryTimeoutMs), then up to requestTimeoutMs more for
    * batches the broker has not answered. A transactional producer's close first aborts the open transaction, waiting
    * for that at most deliveryTimeoutMs + requestTimeoutMs.
+   *
+   * With it, the workers send nothing new from a lead before the deadline (the lesser of 250 ms and an eighth of
+   * timeoutMs) and fail what no broker holds then as `'not-sent'`, in time for the caller to hear so; a transaction's
+   * batches too, so a commit still under way then fails and close aborts the transaction. A finite number of ms, 0 or
+   * more (a ConfigError otherwise, and the producer stays open).
    */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;
@@ -85,8 +90,9 @@ export interface ProducerMetrics {
   /** Total throttle_time_ms brokers asked for (KIP-219). */
   readonly throttleTimeMs: number;
   /**
-   * The workers' failed attempts to connect to a broker (refused, timed out, or the handshake or authentication
-   * failed). Such a failure is no retry: nothing was sent, and the batches waiting for that broker stay unsent.
+   * The workers' failed attempts to connect to a partition leader (refused, timed out, the handshake or
+   * authentication failed, or a leader missing from the broker list); the connections for metadata are not counted.
+   * Such a failure is no retry: nothing was sent, and the batches waiting for that broker stay unsent.
    */
   readonly connectErrors: number;
   readonly workers: number;

@@ -121,6 +121,9 @@ export class WorkerGroup {
       await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined))); // the start's error is the one to report
       throw error;
     }
+    // Started while close runs (a connection attempt that outlived close's beginning): the cut-off told then reached
+    // no thread, and these workers would hear of it only from the close message, late when this thread is held up.
+    if (this.#cutOffAt !== Infinity) for (const handle of handles) handle.cutOff(this.#cutOffAt);
     this.#started = true;
   }
 

@@ -22,6 +22,8 @@ export class CloseTimes {
   #deadline = NEVER;
   #cutOffTimer: NodeJS.Timeout | undefined;
   #deadlineTimer: NodeJS.Timeout | undefined;
+  /** Cleared: the worker finished, and a message that comes after (a second close's) arms nothing. */
+  #cleared = false;
 
   constructor(hooks: CloseTimesHooks) {
     this.#hooks = hooks;
@@ -36,26 +38,27 @@ export class CloseTimes {
     return this.#deadline;
   }
 
-  /** Brings the cut-off forward to `sendUntil`; false when it was no earlier than the one kept. */
+  /** Brings the cut-off forward to `sendUntil`; false when it was no earlier than the one kept, or after clear. */
   cutOffAt(sendUntil: number): boolean {
-    if (sendUntil >= this.#sendUntil) return false;
+    if (this.#cleared || sendUntil >= this.#sendUntil) return false;
     this.#sendUntil = sendUntil;
     clearTimeout(this.#cutOffTimer);
     this.#cutOffTimer = arm(sendUntil, () => this.#hooks.cutOff());
     return true;
   }
 
-  /** Brings the deadline forward to `deadline`; false when it was no earlier than the one kept. */
+  /** Brings the deadline forward to `deadline`; false when it was no earlier than the one kept, or after clear. */
   giveUpAt(deadline: number): boolean {
-    if (deadline >= this.#deadline) return false;
+    if (this.#cleared || deadline >= this.#deadline) return false;
     this.#deadline = deadline;
     clearTimeout(this.#deadlineTimer);
     this.#deadlineTimer = arm(deadline, () => this.#hooks.giveUp());
     return true;
   }
 
-  /** The worker finished: no timer of close outlives it. */
+  /** The worker finished: no timer of close outlives it, and none is armed from now on. */
   clear(): void {
+    this.#cleared = true;
     clearTimeout(this.#cutOffTimer);
     clearTimeout(this.#deadlineTimer);
   }

@@ -1,13 +1,15 @@
 /**
  * Producer calls given something other than records or options: each rejects with an error naming the argument,
- * never throws out of the call, and the producer goes on. No broker is needed: nothing here reaches one.
+ * never throws out of the call, and the producer goes on. No broker is needed for most: nothing there reaches one;
+ * close's, which show the producer going on, use the fake broker that acknowledges everything.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer } from '../../src/main/producer.js';
 import { InvalidRecordError, type ProducerRecord } from '../../src/main/serialize.js';
-import type { SendOptions } from '../../src/main/types.js';
+import type { CloseOptions, SendOptions } from '../../src/main/types.js';
 import { ConfigError } from '../../src/shared/errors.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
 
 test('sendBatch with records that are not an array, or options that are not an object, rejects naming them; send with bad options too', async () => {
   const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
@@ -60,5 +62,40 @@ test('the transactional calls and flush refuse options that are not an object, o
     await assert.rejects(() => producer.transaction(null as unknown as () => Promise<void>), (e: unknown) => e instanceof ConfigError && /^transaction needs a function/.test(e.message));
   } finally {
     await producer.close({ timeoutMs: 1000 });
+  }
+});
+
+test('close with options it cannot use rejects naming them, before anything changes: the producer goes on, and closes when asked right', async () => {
+  // close(null) threw a TypeError partway, after the producer had stopped taking records, and every later close()
+  // returned that same rejection: the producer was neither open nor closable, its threads running for good.
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  try {
+    await producer.send({ topic: 't', value: 'before' });
+    const refused = (pattern: RegExp) => (e: unknown) => e instanceof ConfigError && pattern.test(e.message);
+    await assert.rejects(() => producer.close(null as unknown as CloseOptions), refused(/^close options must be an object, got null$/));
+    await assert.rejects(() => producer.close({ signal: 'x' as unknown as AbortSignal }), refused(/^close options.signal must be an AbortSignal$/));
+    for (const [timeoutMs, shown] of [[Number.NaN, 'NaN'], [-1, '-1'], [Number.POSITIVE_INFINITY, 'Infinity'], ['500', 'string']] as const) {
+      await assert.rejects(
+        () => producer.close({ timeoutMs: timeoutMs as number }),
+        refused(new RegExp(`^close options.timeoutMs must be a finite number of ms, 0 or more, got ${shown}$`)),
+      );
+    }
+    assert.equal((await producer.send({ topic: 't', value: 'after' })).topic, 't', 'the producer still takes records');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('close with a timeoutMs whose deadline lies beyond 2^53 ms ends: the deadline is capped there', { timeout: 30_000 }, async () => {
+  // A worker keeps no deadline later than 2^53-1 ms; given one beyond, it never began to close, and close never ended.
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  try {
+    await producer.send({ topic: 't', value: 'v' });
+    await producer.close({ timeoutMs: Number.MAX_SAFE_INTEGER });
+  } finally {
+    await broker.close();
   }
 });

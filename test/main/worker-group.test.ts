@@ -350,6 +350,18 @@ describe('WorkerGroup', () => {
     assert.deepEqual(received, [{ type: 'cut-off', sendUntil: 5678 }]);
   }));
 
+  it('workers that start after close began (a connection attempt outliving it) are told the cut-off once they run', withSetup({ autoStart: false }, async ({ group, pool }) => {
+    group.cutOff(5678); // close began while the threads were being started: no thread heard it
+    const starting = group.start();
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    const received: unknown[] = [];
+    for (const worker of pool.workers) worker.port.on('message', (message) => received.push(message));
+    for (const worker of pool.workers) worker.start();
+    await starting;
+    await until(() => received.length >= 2, 'both workers told the cut-off (else only the late close message tells them)');
+    assert.deepEqual(received, [{ type: 'cut-off', sendUntil: 5678 }, { type: 'cut-off', sendUntil: 5678 }]);
+  }));
+
   it('close tells every worker its deadline and when to stop sending, and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
     await group.start();
     const deadline = Date.now() + 60_000;

@@ -61,7 +61,7 @@ describe('CloseTimes', () => {
     assert.deepEqual(fired, ['cut-off'], 'Node clamps an over-long delay to 1 ms: no timer at all is armed');
   });
 
-  it('clear stops both timers: none outlives the worker', (t) => {
+  it('clear stops both timers, and a message after it (a second close, once the worker finished) arms none', (t) => {
     t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
     const { times, fired } = setup();
     times.cutOffAt(100);
@@ -69,5 +69,9 @@ describe('CloseTimes', () => {
     times.clear();
     t.mock.timers.tick(1_000);
     assert.deepEqual(fired, []);
+    assert.equal(times.giveUpAt(0), false);
+    assert.equal(times.cutOffAt(0), false);
+    t.mock.timers.tick(1_000);
+    assert.deepEqual(fired, [], 'a finished worker is not given up on again');
   });
 });
