@@ -53,7 +53,8 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
   // never left, and their 'not-sent' reaches this thread before the deadline, where failing what is left it knows
   // only that a record was sealed, and says 'unknown'. They hear of it now and keep it by their own clocks. It bounds
   // the open transaction's end below too: a batch of it not sent by then fails 'not-sent', so its abort waits no
-  // longer, and a commit under way whose batches are not all acknowledged by then fails, and close aborts it.
+  // longer, and a commit under way with a batch not sent by then fails, and is aborted (by close before the
+  // deadline, or else by the coordinator's timeout).
   const sendUntil = timeoutMs === undefined ? Number.MAX_SAFE_INTEGER : deadline - reportLead(timeoutMs);
   if (timeoutMs !== undefined) workers.cutOff(sendUntil);
   // A transaction still open is aborted rather than left to the coordinator's timeout: its records never show.
@@ -99,7 +100,8 @@ export async function shutdownProducer(parts: ShutdownParts, { timeoutMs, signal
  * repeated close() calls kept one listener per call, and with it the producer, for as long as the signal lived.
  */
 export function hurryClose(workers: WorkerGroup, { timeoutMs, signal }: CloseOptions, closed: Promise<void>): void {
-  if (timeoutMs !== undefined) workers.hurry(Math.min(Number.MAX_SAFE_INTEGER, Date.now() + timeoutMs));
+  // A deadline past 2^53-1 ms brings nothing forward: the first close's is capped there (shutdownProducer).
+  if (timeoutMs !== undefined && Date.now() + timeoutMs < Number.MAX_SAFE_INTEGER) workers.hurry(Date.now() + timeoutMs);
   if (signal === undefined) return;
   if (signal.aborted) {
     workers.hurry(0);

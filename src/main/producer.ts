@@ -346,14 +346,15 @@ export class Producer extends EventEmitter {
    * the broker has not answered, whose callers the delivery timeout released ('lateOutcome' reports them).
    */
   close(options: CloseOptions = {}): Promise<void> {
-    // Checked before anything changes: a close that began with bad options could neither end nor be called again.
-    const badOptions = closeOptionsError(options);
-    if (badOptions !== undefined) return Promise.reject(badOptions);
     if (channels.close.hasSubscribers) return channels.close.tracePromise(() => this.#close(options), {});
     return this.#close(options);
   }
 
   #close(options: CloseOptions): Promise<void> {
+    // Checked before anything changes (and traced, as a bad send is): close(null) rejected before its first step and
+    // left the producer open for good, close({ signal: 'x' }) partway, neither open nor closable.
+    const badOptions = closeOptionsError(options);
+    if (badOptions !== undefined) return Promise.reject(badOptions);
     if (this.#closing === undefined) this.#closing = this.#shutdown(options);
     else hurryClose(this.#workers, options, this.#closing); // a later close may only bring the deadline forward
     return this.#closing;

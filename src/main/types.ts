@@ -63,8 +63,8 @@ export interface CloseOptions {
    *
    * With it, the workers send nothing new from a lead before the deadline (the lesser of 250 ms and an eighth of
    * timeoutMs) and fail what no broker holds then as `'not-sent'`, in time for the caller to hear so; a transaction's
-   * batches too, so a commit still under way then fails and close aborts the transaction. A finite number of ms, 0 or
-   * more (a ConfigError otherwise, and the producer stays open).
+   * batches too, so a commit still under way with a batch not sent by then fails, and the transaction is aborted. A
+   * finite number of ms, 0 or more (a ConfigError otherwise, and the producer stays open).
    */
   readonly timeoutMs?: number | undefined;
   readonly signal?: AbortSignal | undefined;

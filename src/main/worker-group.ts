@@ -121,9 +121,15 @@ export class WorkerGroup {
       await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined))); // the start's error is the one to report
       throw error;
     }
-    // Started while close runs (a connection attempt that outlived close's beginning): the cut-off told then reached
-    // no thread, and these workers would hear of it only from the close message, late when this thread is held up.
-    if (this.#cutOffAt !== Infinity) for (const handle of handles) handle.cutOff(this.#cutOffAt);
+    // Started while close runs (a connection attempt that outlived close's beginning): the cut-off and a later close's
+    // deadline told then reached no thread. Without them these workers would hear of the cut-off only from the close
+    // message, late when this thread is held up, and never of a second close's deadline. Not to a destroyed pool's.
+    if (this.#pools === pools) {
+      for (const handle of handles) {
+        if (this.#cutOffAt !== Infinity) handle.cutOff(this.#cutOffAt);
+        if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
+      }
+    }
     this.#started = true;
   }
 

@@ -66,8 +66,9 @@ test('the transactional calls and flush refuse options that are not an object, o
 });
 
 test('close with options it cannot use rejects naming them, before anything changes: the producer goes on, and closes when asked right', async () => {
-  // close(null) threw a TypeError partway, after the producer had stopped taking records, and every later close()
-  // returned that same rejection: the producer was neither open nor closable, its threads running for good.
+  // close(null) rejected with a TypeError before its first step, and every later close() with that same rejection:
+  // the producer could never be closed, its threads running for good. close({ signal: 'x' }) threw partway, after
+  // the producer had stopped taking records: neither open nor closable. The finally's close shows it closes now.
   const broker = await FakeBroker.start(1, () => false, { autoAck: true });
   const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
   try {

@@ -134,6 +134,21 @@ test('ringkafka:worker: a failed attempt to connect to a leader, named by broker
   }
 });
 
+test('a close refused for its options is traced as an error, as a refused send is', { timeout: 60_000 }, async () => {
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  const seen: Seen[] = [];
+  const subscribers = record('close', seen);
+  channels.close.subscribe(subscribers);
+  try {
+    await assert.rejects(producer.close({ timeoutMs: -1 }));
+    assert.deepEqual(seen.map((s) => s.event), ['close:start', 'close:end', 'close:error', 'close:asyncStart', 'close:asyncEnd']);
+    assert.match(String((seen.find((s) => s.event === 'close:error')!.context.error as Error).message), /close options.timeoutMs/);
+  } finally {
+    channels.close.unsubscribe(subscribers);
+    await producer.close({ timeoutMs: 0 });
+  }
+});
+
 test('an observer that hands on other records than the caller\'s: a sendBatchThrough call still settles, for what was sent', { timeout: 60_000 }, async () => {
   const broker = await FakeBroker.start(2, () => false, { autoAck: true });
   const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });

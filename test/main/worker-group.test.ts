@@ -350,16 +350,20 @@ describe('WorkerGroup', () => {
     assert.deepEqual(received, [{ type: 'cut-off', sendUntil: 5678 }]);
   }));
 
-  it('workers that start after close began (a connection attempt outliving it) are told the cut-off once they run', withSetup({ autoStart: false }, async ({ group, pool }) => {
-    group.cutOff(5678); // close began while the threads were being started: no thread heard it
+  it('workers that start after close began (a connection attempt outliving it) are told the cut-off and a later deadline once they run', withSetup({ autoStart: false }, async ({ group, pool }) => {
+    // close began while the threads were being started, and a second close brought its deadline forward: no thread
+    // heard either.
+    group.cutOff(5678);
+    group.hurry(9999);
     const starting = group.start();
     await until(() => pool.workers.length === 2, 'both workers asked for');
     const received: unknown[] = [];
     for (const worker of pool.workers) worker.port.on('message', (message) => received.push(message));
     for (const worker of pool.workers) worker.start();
     await starting;
-    await until(() => received.length >= 2, 'both workers told the cut-off (else only the late close message tells them)');
-    assert.deepEqual(received, [{ type: 'cut-off', sendUntil: 5678 }, { type: 'cut-off', sendUntil: 5678 }]);
+    await until(() => received.length >= 4, 'both workers told the cut-off and the deadline');
+    const told = { cutOff: { type: 'cut-off', sendUntil: 5678 }, close: { type: 'close', deadline: 9999, sendUntil: 9999 } };
+    assert.deepEqual(received, [told.cutOff, told.close, told.cutOff, told.close]);
   }));
 
   it('close tells every worker its deadline and when to stop sending, and resolves once each has finished', withSetup({}, async ({ group, pool }) => {
