@@ -17,55 +17,69 @@ export interface CloseTimesHooks {
 const NEVER = Number.MAX_SAFE_INTEGER + 1;
 
 export class CloseTimes {
-  readonly #hooks: CloseTimesHooks;
-  #sendUntil = NEVER;
-  #deadline = NEVER;
-  #cutOffTimer: NodeJS.Timeout | undefined;
-  #deadlineTimer: NodeJS.Timeout | undefined;
+  readonly #cutOff: EarliestTime;
+  readonly #deadline: EarliestTime;
   /** Cleared: the worker finished, and a message that comes after (a second close's) arms nothing. */
   #cleared = false;
 
   constructor(hooks: CloseTimesHooks) {
-    this.#hooks = hooks;
+    this.#cutOff = new EarliestTime(() => hooks.cutOff());
+    this.#deadline = new EarliestTime(() => hooks.giveUp());
   }
 
   /** Close's cut-off (epoch ms), or later than any time when none was given. */
   get sendUntil(): number {
-    return this.#sendUntil;
+    return this.#cutOff.at;
   }
 
   get deadline(): number {
-    return this.#deadline;
+    return this.#deadline.at;
   }
 
   /** Brings the cut-off forward to `sendUntil`; false when it was no earlier than the one kept, or after clear. */
   cutOffAt(sendUntil: number): boolean {
-    if (this.#cleared || sendUntil >= this.#sendUntil) return false;
-    this.#sendUntil = sendUntil;
-    clearTimeout(this.#cutOffTimer);
-    this.#cutOffTimer = arm(sendUntil, () => this.#hooks.cutOff());
-    return true;
+    return !this.#cleared && this.#cutOff.bringForward(sendUntil);
   }
 
   /** Brings the deadline forward to `deadline`; false when it was no earlier than the one kept, or after clear. */
   giveUpAt(deadline: number): boolean {
-    if (this.#cleared || deadline >= this.#deadline) return false;
-    this.#deadline = deadline;
-    clearTimeout(this.#deadlineTimer);
-    this.#deadlineTimer = arm(deadline, () => this.#hooks.giveUp());
-    return true;
+    return !this.#cleared && this.#deadline.bringForward(deadline);
   }
 
   /** The worker finished: no timer of close outlives it, and none is armed from now on. */
   clear(): void {
     this.#cleared = true;
-    clearTimeout(this.#cutOffTimer);
-    clearTimeout(this.#deadlineTimer);
+    this.#cutOff.clear();
+    this.#deadline.clear();
   }
 }
 
-/** A timer for epoch ms `at`, or none when it is too far off: Node would clamp a delay over 2^31-1 ms to 1 ms. */
-function arm(at: number, fire: () => void): NodeJS.Timeout | undefined {
-  const wait = Math.max(0, at - Date.now());
-  return wait <= MAX_TIMER_MS ? setTimeout(fire, wait) : undefined;
+/** One time that only ever comes earlier, and its timer. */
+class EarliestTime {
+  #at = NEVER;
+  readonly #fire: () => void;
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(fire: () => void) {
+    this.#fire = fire;
+  }
+
+  get at(): number {
+    return this.#at;
+  }
+
+  /** Keeps `at` and re-arms the timer for it; false when it was no earlier than the time kept. */
+  bringForward(at: number): boolean {
+    if (at >= this.#at) return false;
+    this.#at = at;
+    clearTimeout(this.#timer);
+    // No timer for a time too far off: Node would clamp a delay over 2^31-1 ms to 1 ms.
+    const wait = Math.max(0, at - Date.now());
+    this.#timer = wait <= MAX_TIMER_MS ? setTimeout(this.#fire, wait) : undefined;
+    return true;
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
 }
