@@ -130,6 +130,13 @@ export interface ProducerOptions {
    * above it means a constant wait of `retryBackoffMaxMs`.
    */
   readonly retryBackoffMaxMs?: number | undefined;
+  /**
+   * First wait before connecting again to a broker that could not be reached (Java `reconnect.backoff.ms`); doubles
+   * per failure in a row, ±20 % jitter. Default `50` ms. Apart from retryBackoffMs, so that a retryBackoffMs of `0`
+   * does not open a connection as fast as each one fails while a broker is down. */
+  readonly reconnectBackoffMs?: number | undefined;
+  /** Ceiling of that wait (Java `reconnect.backoff.max.ms`). Default `1000` ms. */
+  readonly reconnectBackoffMaxMs?: number | undefined;
   /** TCP (and TLS) connection setup limit (Java `socket.connection.setup.timeout.ms`). Default `10_000` ms. */
   readonly connectTimeoutMs?: number | undefined;
   /**
@@ -194,6 +201,8 @@ export interface ResolvedOptions {
   readonly requestGatherBytes: number;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
+  readonly reconnectBackoffMs: number;
+  readonly reconnectBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
   readonly metadataMaxAgeMs: number;
   readonly metadataMaxIdleMs: number;
@@ -222,7 +231,7 @@ const OPTION_NAMES = [
   'brokers', 'clientId', 'workers', 'acks', 'idempotent', 'transactionalId', 'transactionTimeoutMs', 'compression', 'lingerMs', 'batchMaxBytes',
   'maxBufferedBytes', 'maxBufferedRecords', 'bufferTimeoutMs', 'deliveryTimeoutMs', 'requestTimeoutMs',
   'maxInFlight', 'partitioner', 'serializer', 'maxRequestBytes', 'retryBackoffMs', 'retryBackoffMaxMs',
-  'connectTimeoutMs', 'metadataMaxAgeMs', 'metadataMaxIdleMs', 'tls', 'sasl',
+  'reconnectBackoffMs', 'reconnectBackoffMaxMs', 'connectTimeoutMs', 'metadataMaxAgeMs', 'metadataMaxIdleMs', 'tls', 'sasl',
 ] as const satisfies ReadonlyArray<keyof ProducerOptions>;
 
 // A compile-time check that OPTION_NAMES lists every option: adding one to the interface without listing it here
@@ -290,6 +299,8 @@ export function resolveOptions(
   const maxInFlight = integer(o.maxInFlight, 'maxInFlight', 5, 1, 1000);
   const retryBackoffMs = integer(o.retryBackoffMs, 'retryBackoffMs', 100, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const retryBackoffMaxMs = integer(o.retryBackoffMaxMs, 'retryBackoffMaxMs', 1000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
+  const reconnectBackoffMs = integer(o.reconnectBackoffMs, 'reconnectBackoffMs', 50, 0, MAX_TIMER_MS, '', TIMER_NOTE);
+  const reconnectBackoffMaxMs = integer(o.reconnectBackoffMaxMs, 'reconnectBackoffMaxMs', 1000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const connectTimeoutMs = integer(o.connectTimeoutMs, 'connectTimeoutMs', 10_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
   const metadataMaxAgeMs = integer(o.metadataMaxAgeMs, 'metadataMaxAgeMs', 300_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
   // Java's floor: below it a topic written to every few seconds would be forgotten and fetched again between records.
@@ -350,8 +361,8 @@ export function resolveOptions(
   return {
     brokers, clientId, workers, acks, idempotent, transactionalId, transactionTimeoutMs, compression: compression as Compression, lingerMs, batchMaxBytes,
     maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
-    partitioner, serializer, maxRequestBytes, requestGatherBytes, retryBackoffMs, retryBackoffMaxMs, connectTimeoutMs,
-    metadataMaxAgeMs, metadataMaxIdleMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
+    partitioner, serializer, maxRequestBytes, requestGatherBytes, retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs,
+    reconnectBackoffMaxMs, connectTimeoutMs, metadataMaxAgeMs, metadataMaxIdleMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
   };
 }
 

@@ -13,10 +13,11 @@ import type tls from 'node:tls';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
+import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
-import { backoffMs } from '../shared/backoff.js';
+import { backoffMs, type ReconnectSettings } from '../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { pause } from '../shared/pause.js';
@@ -32,7 +33,7 @@ export interface TopicInfo {
   readonly available: readonly number[];
 }
 
-export interface RegistrySettings {
+export interface RegistrySettings extends ReconnectSettings {
   readonly brokers: readonly BrokerAddress[];
   readonly clientId: string;
   readonly requestTimeoutMs: number;
@@ -65,6 +66,9 @@ interface Loading {
 /** Topic indexes travel as u16 in ring entries. */
 const MAX_TOPICS = 65_535;
 
+/** The reconnect backoff's key for the connection to any bootstrap broker (a coordinator's is its host:port). */
+const ANY_BOOTSTRAP = 'bootstrap';
+
 /** A failed refresh is tried again this soon at the earliest, whatever retryBackoffMaxMs says. */
 const MIN_REFRESH_RETRY_MS = 100;
 
@@ -92,6 +96,8 @@ export class TopicRegistry {
   /** Aborted by close: ends the backoff pauses between metadata attempts. */
   readonly #closing = new AbortController();
   readonly #auth: AuthGate;
+  /** Where the last attempts to connect failed, for the reconnect backoff (reconnectDelay). */
+  readonly #pacing: ReconnectPacing;
   /** The refresh of every known topic under way; callers share it. */
   #refreshing: Promise<void> | undefined;
   /** Fires the next refresh; unref'd (it keeps no process alive) and cleared on close. */
@@ -101,6 +107,7 @@ export class TopicRegistry {
     this.#settings = settings;
     this.#maxTopics = Math.min(MAX_TOPICS, settings.maxTopics ?? MAX_TOPICS);
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
+    this.#pacing = new ReconnectPacing(settings);
   }
 
   /**
@@ -157,15 +164,40 @@ export class TopicRegistry {
    */
   async connectTo(broker: BrokerAddress, signal?: AbortSignal): Promise<Connection> {
     if (this.#closed) throw new ConnectionError('the producer is closing');
-    const connection = await openConnection(broker, { ...this.#settings, maxInFlight: 5 }, this.#auth, signal);
-    return connection.unref();
+    return this.#paced(`${broker.host}:${broker.port}`, openConnection(broker, { ...this.#settings, maxInFlight: 5 }, this.#auth, signal));
   }
 
-  async #connect(): Promise<Connection> {
-    const connection = await connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
+  /**
+   * How long a loop that failed for want of a connection (this registry's or a coordinator's) waits at least before
+   * its next attempt: the reconnect backoff of the target that waits longest (reconnect-pacing.ts); 0 when every
+   * target's last attempt connected.
+   */
+  reconnectDelay(): number {
+    return this.#pacing.delay();
+  }
+
+  #connect(): Promise<Connection> {
+    return this.#paced(ANY_BOOTSTRAP, connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
       signal: this.#closing.signal,
       stopped: () => this.#closed,
-    });
+    }));
+  }
+
+  /**
+   * The attempt's outcome, booked for the reconnect backoff as a worker books its links': a failed attempt counts,
+   * and so does a connection that ends before it proved itself (Connection.proven: a broker that completes the
+   * handshake and drops every connection after it); one that served answers clears the count. The connection,
+   * unref'd, keeps no process alive.
+   */
+  async #paced(key: string, attempt: Promise<Connection>): Promise<Connection> {
+    let connection: Connection;
+    try {
+      connection = await attempt;
+    } catch (error) {
+      this.#pacing.failed(key);
+      throw error;
+    }
+    void connection.closed.then(() => (connection.proven ? this.#pacing.succeeded(key) : this.#pacing.failed(key)));
     return connection.unref();
   }
 
@@ -248,8 +280,11 @@ export class TopicRegistry {
         // (KIP-1102): this connection is always to a bootstrap address, and the next one is opened afresh.
         if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
       }
-      const wait = Math.min(backoffMs(attempt, this.#settings), loading.deadline - Date.now());
-      if (wait <= 0) break;
+      // The retry backoff, and at least the reconnect backoff while the cluster is out of reach (reconnectDelay). No
+      // attempt at or after the deadline: every caller has been rejected by then, each at its own. (A retryBackoffMs
+      // of 0 made this loop give up after its first failure, however far the deadline was.)
+      const wait = Math.max(backoffMs(attempt, this.#settings), this.#pacing.delay());
+      if (wait >= loading.deadline - Date.now()) break;
       // Cut short by close: a plain timer here kept a closed producer's process alive for the rest of the backoff.
       await pause(wait, this.#closing.signal, () => new ConnectionError('the producer is closing')).catch(() => undefined);
     }

@@ -23,6 +23,8 @@ export function workerSettings(o: ResolvedOptions): WorkerSettings {
     maxInFlight: o.maxInFlight,
     retryBackoffMs: o.retryBackoffMs,
     retryBackoffMaxMs: o.retryBackoffMaxMs,
+    reconnectBackoffMs: o.reconnectBackoffMs,
+    reconnectBackoffMaxMs: o.reconnectBackoffMaxMs,
     connectTimeoutMs: o.connectTimeoutMs,
     metadataMaxAgeMs: o.metadataMaxAgeMs,
     metadataMaxIdleMs: o.metadataMaxIdleMs,

@@ -1,6 +1,7 @@
 /**
  * The one retry backoff of the producer, Java's (ExponentialBackoff with retry.backoff.ms, retry.backoff.max.ms,
- * multiplier 2 and jitter 0.2): every retry loop, on either thread, waits the same way.
+ * multiplier 2 and jitter 0.2): every retry loop, on either thread, waits the same way. Connecting again to a broker
+ * out of reach waits the same way with the reconnect settings (reconnectDelayMs), as Java's reconnect.backoff.ms.
  */
 
 export interface BackoffSettings {
@@ -23,4 +24,15 @@ export function backoffMs(attempt: number, settings: BackoffSettings, random: ()
   const doublings = Math.min(MAX_DOUBLINGS, Math.max(0, attempt));
   const exponential = Math.min(settings.retryBackoffMaxMs, settings.retryBackoffMs * 2 ** doublings);
   return exponential * (1 - JITTER + random() * 2 * JITTER);
+}
+
+/** The producer's reconnect settings (ProducerOptions.reconnectBackoffMs, reconnectBackoffMaxMs). */
+export interface ReconnectSettings {
+  readonly reconnectBackoffMs: number;
+  readonly reconnectBackoffMaxMs: number;
+}
+
+/** The pause before connecting again after `failures` failed attempts in a row (≥ 1): backoffMs with those settings. */
+export function reconnectDelayMs(failures: number, settings: ReconnectSettings, random: () => number = Math.random): number {
+  return backoffMs(failures - 1, { retryBackoffMs: settings.reconnectBackoffMs, retryBackoffMaxMs: settings.reconnectBackoffMaxMs }, random);
 }

@@ -36,6 +36,8 @@ export interface WorkerSettings {
   readonly maxInFlight: number;
   readonly retryBackoffMs: number;
   readonly retryBackoffMaxMs: number;
+  readonly reconnectBackoffMs: number;
+  readonly reconnectBackoffMaxMs: number;
   readonly connectTimeoutMs: number;
   /** Age at which the worker's cluster view fetches its topics' metadata again. */
   readonly metadataMaxAgeMs: number;

@@ -11,7 +11,7 @@ import { connectToAny, openConnection, type ClientSettings } from '../net/bootst
 import type { Connection } from '../net/connection.js';
 import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
-import { backoffMs } from '../shared/backoff.js';
+import { reconnectDelayMs, type ReconnectSettings } from '../shared/backoff.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
@@ -34,10 +34,9 @@ export interface TopicLayout {
   readonly errorCode: number;
 }
 
-export interface ConnectionSettings extends ClientSettings {
-  /** First pause before reconnecting to a broker whose last connection failed unproven; doubles per failure. */
+export interface ConnectionSettings extends ClientSettings, ReconnectSettings {
+  /** The retry backoff, which paces the authentication gate (AuthGate) here. */
   readonly retryBackoffMs: number;
-  /** Longest such pause. */
   readonly retryBackoffMaxMs: number;
   /** Age at which the topics this worker wants are fetched again (the producer's metadataMaxAgeMs). */
   readonly metadataMaxAgeMs: number;
@@ -326,8 +325,8 @@ export class ClusterView {
   /**
    * The live connection to a broker, opened on first use and reopened after it failed. Callers share one
    * connection and one attempt at a time. After a connection that failed before any answer proved it (refused,
-   * handshake failed, a corrupt or mismatched answer), the next attempt waits retryBackoffMs, doubling per such
-   * failure up to retryBackoffMaxMs, with ±20 % jitter; a connection that served answers resets the count.
+   * handshake failed, a corrupt or mismatched answer), the next attempt waits reconnectBackoffMs, doubling per such
+   * failure up to reconnectBackoffMaxMs, with ±20 % jitter; a connection that served answers resets the count.
    */
   connection(nodeId: number): Promise<Connection> {
     let link = this.#links.get(nodeId);
@@ -350,7 +349,7 @@ export class ClusterView {
 
   async #attempt(link: BrokerLink, nodeId: number): Promise<Connection> {
     try {
-      const wait = backoffMs(link.failures - 1, this.#settings) - (Date.now() - link.endedAt);
+      const wait = reconnectDelayMs(link.failures, this.#settings) - (Date.now() - link.endedAt);
       // Awaited even with no backoff to wait: the caller records this attempt (link.attempt) once this function first
       // yields, and the `finally` below must come after that, also for an attempt that fails at once.
       await (link.failures > 0 && wait > 0 ? this.#pause(wait) : undefined);

@@ -131,13 +131,15 @@ export class ProducerWorker {
         this.#pump();
       },
     }, this.#buffers);
-    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs, metadataMaxIdleMs, tls, sasl } = this.#settings;
+    const { clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, metadataMaxAgeMs, metadataMaxIdleMs, tls, sasl } = this.#settings;
+    const { retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs, reconnectBackoffMaxMs } = this.#settings;
     this.#tokens = new WorkerTokens(init.port);
     let credentials: SaslCredentials | null = null;
     if (sasl?.mechanism === 'oauthbearer') credentials = { ...sasl, token: () => this.#tokens.get() };
     else if (sasl !== null) credentials = sasl;
     this.#view = new ClusterView(this.#settings.brokers, {
-      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, metadataMaxAgeMs,
+      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs,
+      reconnectBackoffMaxMs, metadataMaxAgeMs,
       idleTopics: () => this.#batches.idleTopics(Date.now(), metadataMaxIdleMs),
       // Structured cloning turned Buffers into plain Uint8Arrays; tls.connect takes both.
       tls,

@@ -77,6 +77,8 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
       connectTimeoutMs: 10_000,
       retryBackoffMs: 10,
       retryBackoffMaxMs: 100,
+      reconnectBackoffMs: 10,
+      reconnectBackoffMaxMs: 100,
       // An hour: only the refreshes a test asks for, unless it sets a short age itself.
       metadataMaxAgeMs: 3_600_000,
       metadataMaxIdleMs: 3_600_000,
@@ -275,6 +277,15 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     while (release === undefined) await new Promise((resolve) => setImmediate(resolve));
     release();
     assert.equal((await first).isClosed, false, 'the caller without a signal still gets the connection');
+  });
+
+  it('with a retryBackoffMs of 0, a topic the first answer did not have is asked for again at once, not given up', async (t) => {
+    // The loop's pause was the backoff capped by the deadline, and a pause of 0 read as "no time left".
+    let answers = 0;
+    const { registry } = await setup(t, { retryBackoffMs: 0, retryBackoffMaxMs: 0 }, (topic) => topic === 'late' && answers++ === 0);
+    const info = await registry.load('late', { timeoutMs: 60_000 });
+    assert.equal(info.name, 'late');
+    assert.equal(answers, 2, 'missing from the first answer, there in the second');
   });
 
   it('close cuts short the backoff between metadata attempts: no timer of it is left', async (t) => {

@@ -14,7 +14,7 @@ test('leader epochs order what the view learns: an older hint is ignored, a newe
   await createTopic(topic, 1);
   const view = new ClusterView(brokers, {
     clientId: 'cluster-view-broker-test', requestTimeoutMs: 30_000, connectTimeoutMs: 10_000, maxInFlight: 5, tls: null,
-    sasl: null, retryBackoffMs: 100, retryBackoffMaxMs: 1000, metadataMaxAgeMs: 3_600_000,
+    sasl: null, retryBackoffMs: 100, retryBackoffMaxMs: 1000, reconnectBackoffMs: 50, reconnectBackoffMaxMs: 1000, metadataMaxAgeMs: 3_600_000,
   });
   t.after(() => view.close());
   await view.refresh(topic);

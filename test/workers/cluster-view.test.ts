@@ -31,6 +31,8 @@ function settings(overrides: Partial<ConnectionSettings> = {}): ConnectionSettin
     sasl: null,
     retryBackoffMs: 60_000,
     retryBackoffMaxMs: 60_000,
+    reconnectBackoffMs: 60_000,
+    reconnectBackoffMaxMs: 60_000,
     // An hour: only the refreshes a test asks for, unless it sets a short age itself.
     metadataMaxAgeMs: 3_600_000,
     ...overrides,
@@ -117,7 +119,7 @@ describe('ClusterView: connections to a broker', () => {
     await first.close();
     const waiting = Array.from({ length: 50 }, () => view.connection(1));
     // A Metadata round trip on the other connection comes back after any connection attempt started above would
-    // have been accepted: none was (retryBackoffMs is one minute).
+    // have been accepted: none was (reconnectBackoffMs is one minute).
     await view.refresh(TOPIC);
     assert.equal(broker.connections, before, 'no reconnect during the backoff');
     // close() ends the pause: every waiting caller is released at once, with no timer left behind.
@@ -128,6 +130,22 @@ describe('ClusterView: connections to a broker', () => {
       assert.ok(outcome.reason instanceof ConnectionError);
     }
     assert.equal(broker.connections, before);
+  });
+
+  it('the pause is reconnectBackoffMs, whatever retryBackoffMs says: a retry backoff of 0 opens no connection per failure', async (t) => {
+    // With the retry backoff as the pause, retryBackoffMs 0 (quick retries of a failed batch) reconnected to a broker
+    // that cut every connection as fast as each one failed, hundreds of times a second.
+    const { broker, view } = await setup(t, { retryBackoffMs: 0, retryBackoffMaxMs: 0 });
+    await view.refresh(TOPIC);
+    const first = await view.connection(1);
+    const before = broker.connections;
+    await first.close();
+    const waiting = view.connection(1);
+    waiting.catch(() => undefined);
+    await view.refresh(TOPIC); // a round trip: an attempt without a pause would have been accepted by now
+    assert.equal(broker.connections, before, 'no reconnect during reconnectBackoffMs (one minute)');
+    await view.close();
+    await assert.rejects(waiting, ConnectionError);
   });
 
   it('after a connection that served answers, reconnects at once', async (t) => {
@@ -167,7 +185,7 @@ describe('ClusterView: whether a broker is connected', () => {
     const second = view.connection(7).finally(() => (settled = true));
     second.catch(() => undefined);
     await view.refresh(TOPIC); // a round trip: an attempt without a backoff would have failed by now
-    assert.equal(settled, false, 'the second attempt waits out retryBackoffMs (one minute)');
+    assert.equal(settled, false, 'the second attempt waits out reconnectBackoffMs (one minute)');
     await view.close();
     await assert.rejects(second, ConnectionError);
   });
@@ -179,7 +197,7 @@ describe('ClusterView: nodes that leave the cluster', () => {
     // only; when the metadata connection must be reopened, it used to be tried first, for a request timeout.
     const silent = await silentServer(t);
     const silentPort = silent.port;
-    const { broker, view } = await setup(t, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+    const { broker, view } = await setup(t, { retryBackoffMs: 1, retryBackoffMaxMs: 1, reconnectBackoffMs: 1, reconnectBackoffMaxMs: 1 });
     let phase: 'with node 2' | 'without' | 'corrupt' = 'with node 2';
     broker.tamper = (apiKey, frame) => {
       if (apiKey !== FAKE_API.metadata || phase === 'without') return frame;

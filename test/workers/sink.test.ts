@@ -24,7 +24,7 @@ async function viewAnswering(t: TestContext, response: ProduceResponse, produceV
   t.after(() => broker.close());
   const view = new ClusterView([broker.address], {
     clientId: 'sink-test', requestTimeoutMs: 10_000, connectTimeoutMs: 10_000, maxInFlight: 5, tls: null, sasl: null,
-    retryBackoffMs: 100, retryBackoffMaxMs: 1000, metadataMaxAgeMs: 3_600_000,
+    retryBackoffMs: 100, retryBackoffMaxMs: 1000, reconnectBackoffMs: 50, reconnectBackoffMaxMs: 1000, metadataMaxAgeMs: 3_600_000,
   });
   t.after(() => view.close());
   await view.refresh(TOPIC);

@@ -151,7 +151,9 @@ export class Coordinators {
       }
       // CONCURRENT_TRANSACTIONS clears within milliseconds (the markers of the previous transaction are written):
       // the first retries come quickly, as the Java client's 20 ms for it.
-      const wait = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
+      // And at least the reconnect backoff while a coordinator or the cluster is out of reach (topic-registry.ts).
+      const backoff = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
+      const wait = Math.max(backoff, this.#registry.reconnectDelay());
       if (Date.now() + wait > deadline) {
         const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
         throw new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });

@@ -22,6 +22,7 @@ function coordinatorsWith(found: () => object, endTxn: () => Promise<object>): C
   const registry = {
     connection: async () => ({ request: async () => found() }),
     connectTo: async () => connection,
+    reconnectDelay: () => 0,
   } as unknown as TopicRegistry;
   return new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
 }
@@ -71,6 +72,29 @@ describe('Coordinators.call', () => {
   });
 });
 
+describe('Coordinators.call, with a coordinator out of reach', () => {
+  it('waits at least the registry\'s reconnect backoff between attempts, and gives up when that reaches past the deadline', async () => {
+    // A retry backoff of 1 ms: without the reconnect backoff, a connection to the coordinator was tried every
+    // millisecond or so until the deadline.
+    let attempts = 0;
+    const registry = {
+      connection: async () => ({ request: async () => FOUND }),
+      connectTo: async () => {
+        attempts++;
+        throw new ConnectionError('connecting to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1');
+      },
+      reconnectDelay: () => (attempts > 0 ? 60_000 : 0),
+    } as unknown as TopicRegistry;
+    const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+    await assert.rejects(
+      coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 1000, errorOf: (r) => r.errorCode }),
+      (error: unknown) => error instanceof TransactionRetriableError && /ECONNREFUSED/.test(error.message),
+    );
+    assert.equal(attempts, 1, 'the next attempt would have come after the deadline');
+    await coordinators.close();
+  });
+});
+
 /** A wait that ends only when `signal` aborts, as the registry's and a connection's waits honour their signal. */
 const untilAbort = (signal: AbortSignal | undefined): Promise<never> =>
   new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new AbortError('not-sent', 'aborted')), { once: true }));
@@ -81,6 +105,7 @@ describe('Coordinators.close', () => {
       const registry = {
         connection: (signal?: AbortSignal) => (stuck === 'bootstrap' ? untilAbort(signal) : Promise.resolve({ request: async () => FOUND })),
         connectTo: (_broker: unknown, signal?: AbortSignal) => untilAbort(signal),
+        reconnectDelay: () => 0,
       } as unknown as TopicRegistry;
       const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
       const call = coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 60_000, errorOf: (r) => r.errorCode });
