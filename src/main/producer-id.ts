@@ -37,7 +37,7 @@ export async function initProducerId(
       failure = error;
     }
     // At least the reconnect backoff while the cluster is out of reach: a retryBackoffMs of 0 would reconnect at once.
-    const wait = Math.max(backoffMs(attempt, options), registry.reconnectDelay());
+    const wait = Math.max(backoffMs(attempt, options), registry.bootstrapReconnectDelay());
     if (!failure.retriable || stop.aborted || Date.now() + wait > deadline) throw failure;
     // Cut short by close: a plain timer here outlived a producer closed while its cluster refused InitProducerId (or
     // dropped every connection after its handshake), keeping the process alive for up to retryBackoffMaxMs.

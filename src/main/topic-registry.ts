@@ -9,6 +9,7 @@
  * Use is read at refreshes, not per record: a topic goes between metadataMaxIdleMs and that plus two
  * metadataMaxAgeMs after its last record.
  */
+import { setMaxListeners } from 'node:events';
 import type tls from 'node:tls';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection } from '../net/bootstrap.js';
@@ -108,6 +109,8 @@ export class TopicRegistry {
     this.#maxTopics = Math.min(MAX_TOPICS, settings.maxTopics ?? MAX_TOPICS);
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
     this.#pacing = new ReconnectPacing(settings);
+    // Each pausing fetch listens on it, and removes its listener when done: past ten at once is no leak to warn of.
+    setMaxListeners(0, this.#closing.signal);
   }
 
   /**
@@ -149,13 +152,23 @@ export class TopicRegistry {
   /** The shared attempt, started with no caller's signal: one caller's abort must not fail the others' wait. */
   #shared(): Promise<Connection> {
     const seen = this.#connection;
-    if (seen === undefined) return (this.#connection = this.#connect());
-    const again = (): Promise<Connection> => {
-      // Only the first caller to find `seen` unusable replaces it; the others share its replacement.
-      if (this.#connection === seen) this.#connection = this.#connect();
-      return this.#connection!;
-    };
-    return seen.then((current) => (current.isClosed ? again() : current), again);
+    if (seen === undefined) return this.#newAttempt();
+    // Only the first caller to find `seen` closed replaces it; the others share its replacement.
+    return seen.then((current) => (!current.isClosed ? current : this.#connection === seen ? this.#newAttempt() : this.#shared()));
+  }
+
+  /**
+   * An attempt, made once the reconnect backoff is over, shared by every caller until it fails: they hear its
+   * failure, each to retry as its loop decides, and the next caller starts another. Callers that shared a failed
+   * attempt used to start the next at once; behind the reconnect backoff they would wait there past their deadlines.
+   */
+  #newAttempt(): Promise<Connection> {
+    const attempt = this.#connect();
+    this.#connection = attempt;
+    attempt.catch(() => {
+      if (this.#connection === attempt) this.#connection = undefined;
+    });
+    return attempt;
   }
 
   /**
@@ -164,41 +177,31 @@ export class TopicRegistry {
    */
   async connectTo(broker: BrokerAddress, signal?: AbortSignal): Promise<Connection> {
     if (this.#closed) throw new ConnectionError('the producer is closing');
-    return this.#paced(`${broker.host}:${broker.port}`, openConnection(broker, { ...this.#settings, maxInFlight: 5 }, this.#auth, signal));
+    const connection = await this.#pacing.attempt(`${broker.host}:${broker.port}`, [this.#closing.signal, signal], closingError,
+      () => openConnection(broker, { ...this.#settings, maxInFlight: 5 }, this.#auth, signal));
+    return connection.unref();
   }
 
   /**
-   * How long a loop that failed for want of a connection (this registry's or a coordinator's) waits at least before
-   * its next attempt: the reconnect backoff of the target that waits longest (reconnect-pacing.ts); 0 when every
-   * target's last attempt connected.
+   * The reconnect backoff left before a new bootstrap connection may be attempted (reconnect-pacing.ts): what a loop
+   * with a deadline waits at least after failing for want of a connection, so as not to wait for one past it.
    */
-  reconnectDelay(): number {
+  bootstrapReconnectDelay(): number {
+    return this.#pacing.delay(ANY_BOOTSTRAP);
+  }
+
+  /** As bootstrapReconnectDelay, for the target that waits longest: the bootstrap brokers or a coordinator. */
+  longestReconnectDelay(): number {
     return this.#pacing.delay();
   }
 
-  #connect(): Promise<Connection> {
-    return this.#paced(ANY_BOOTSTRAP, connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
-      signal: this.#closing.signal,
-      stopped: () => this.#closed,
-    }));
-  }
-
-  /**
-   * The attempt's outcome, booked for the reconnect backoff as a worker books its links': a failed attempt counts,
-   * and so does a connection that ends before it proved itself (Connection.proven: a broker that completes the
-   * handshake and drops every connection after it); one that served answers clears the count. The connection,
-   * unref'd, keeps no process alive.
-   */
-  async #paced(key: string, attempt: Promise<Connection>): Promise<Connection> {
-    let connection: Connection;
-    try {
-      connection = await attempt;
-    } catch (error) {
-      this.#pacing.failed(key);
-      throw error;
-    }
-    void connection.closed.then(() => (connection.proven ? this.#pacing.succeeded(key) : this.#pacing.failed(key)));
-    return connection.unref();
+  async #connect(): Promise<Connection> {
+    const connection = await this.#pacing.attempt(ANY_BOOTSTRAP, [this.#closing.signal], closingError,
+      () => connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
+        signal: this.#closing.signal,
+        stopped: () => this.#closed,
+      }));
+    return connection.unref(); // it keeps no process alive
   }
 
   /**
@@ -258,6 +261,11 @@ export class TopicRegistry {
       // Before any request: no answer can make room, and retrying turned this into a late UnknownTopicError. A
       // forgotten topic comes back under its own index, which takes no room.
       if (!this.#forgotten.has(name) && this.#byIndex.length >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
+      // A new bootstrap connection waits out the reconnect backoff first (reconnect-pacing.ts): waited here, it ends at
+      // the deadline at the latest, and the callers hear why.
+      const reconnectIn = this.#pacing.delay(ANY_BOOTSTRAP);
+      if (reconnectIn > 0) loading.reason = `waiting to connect again after: ${this.#pacing.lastFailure(ANY_BOOTSTRAP)}`;
+      if (!(await this.#pauseWithin(loading, reconnectIn))) break;
       let connection: Connection | undefined;
       try {
         connection = await this.connection();
@@ -280,15 +288,24 @@ export class TopicRegistry {
         // (KIP-1102): this connection is always to a bootstrap address, and the next one is opened afresh.
         if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
       }
-      // The retry backoff, and at least the reconnect backoff while the cluster is out of reach (reconnectDelay). No
-      // attempt at or after the deadline: every caller has been rejected by then, each at its own. (A retryBackoffMs
-      // of 0 made this loop give up after its first failure, however far the deadline was.)
-      const wait = Math.max(backoffMs(attempt, this.#settings), this.#pacing.delay());
-      if (wait >= loading.deadline - Date.now()) break;
-      // Cut short by close: a plain timer here kept a closed producer's process alive for the rest of the backoff.
-      await pause(wait, this.#closing.signal, () => new ConnectionError('the producer is closing')).catch(() => undefined);
+      // A retryBackoffMs of 0 made this loop give up after its first failure: its pause of 0 read as no time left.
+      if (!(await this.#pauseWithin(loading, backoffMs(attempt, this.#settings)))) break;
     }
     throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`, {}, loading.errorCode);
+  }
+
+  /**
+   * Pauses `ms`, cut short at the fetch's deadline, and cut short by close (a plain timer here kept a closed
+   * producer's process alive for the rest of the backoff). False when the deadline came first, and no caller that
+   * came meanwhile put it later: no attempt starts after it, every caller having been rejected then, each at its own.
+   */
+  async #pauseWithin(loading: Loading, ms: number): Promise<boolean> {
+    if (ms <= 0) return true;
+    const { deadline } = loading;
+    const remaining = deadline - Date.now();
+    if (remaining <= 0) return false;
+    await pause(Math.min(ms, remaining), this.#closing.signal, closingError).catch(() => undefined);
+    return ms < remaining || loading.deadline !== deadline;
   }
 
   #register(name: string, partitionCount: number, available: number[]): TopicInfo {
@@ -426,4 +443,8 @@ function withLeader(leaders: readonly number[]): number[] {
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {
   return a.length === b.length && a.every((value, i) => value === b[i]);
+}
+
+function closingError(): ConnectionError {
+  return new ConnectionError('the producer is closing');
 }

@@ -1,29 +1,38 @@
 /**
- * How long the main thread waits before it connects again where its last attempts failed: to any bootstrap broker,
- * or to a broker by address (a transaction coordinator). Java's reconnect.backoff.ms and reconnect.backoff.max.ms:
- * the first pause after a failure is `reconnectBackoffMs`, doubling per failure in a row up to
- * `reconnectBackoffMaxMs`, ±20 % jitter. What counts as a failure and what clears the count is the owner's to book
- * (src/main/topic-registry.ts).
+ * When a thread may connect again where its last attempts failed: the main thread to any bootstrap broker or to a
+ * transaction coordinator by address, a worker for its metadata (src/workers/cluster-view.ts, whose links to the
+ * partition leaders keep their own count). Java's reconnect.backoff.ms and reconnect.backoff.max.ms: the first pause
+ * after a failure is `reconnectBackoffMs`, doubling per failure in a row up to `reconnectBackoffMaxMs`, ±20 %
+ * jitter, drawn once per failure so that every caller sees the same time. A failed attempt counts, and so does a
+ * connection that ends before it proved itself (Connection.proven: a broker that completes the handshake and drops
+ * every connection after it); one that served answers clears the count, as a worker's links do.
  *
- * Why apart from the retry backoff that the loops asking for connections (metadata, InitProducerId, the
- * coordinators) pause by: a user may set that to 0 for quick retries of a failed batch, and a cluster out of reach
- * then had the main thread open a connection as fast as each one failed (about 650 a second against a port that
- * reset every connection, 39 % of a core) for the whole bufferTimeoutMs. Each loop waits the longer of the two, and
- * never past its own deadline. The workers' links pace the same way (src/workers/cluster-view.ts).
+ * Why apart from the retry backoff of the loops that ask for connections (metadata, InitProducerId, the coordinators):
+ * a user may set that to 0 for quick retries of a failed batch, and a cluster out of reach then had the main thread
+ * open a connection as fast as each one failed (about 650 a second against a port that reset every connection, 39 %
+ * of a core) for the whole bufferTimeoutMs. The owner waits out the pause before each new attempt at a target, so
+ * however many loops ask, a target gets one attempt per pause; a loop with a deadline reads the pause first, so as
+ * not to start a wait that ends past it.
  */
 import { reconnectDelayMs, type ReconnectSettings } from '../shared/backoff.js';
+import { pause } from '../shared/pause.js';
+import type { Connection } from './connection.js';
 
 interface Failures {
   /** Failed attempts in a row. */
   count: number;
-  /** When the last one ended (Date.now()). */
-  endedAt: number;
+  /** Why the last one failed. */
+  reason: string;
+  /** When the next attempt may start (Date.now() scale). */
+  retryAt: number;
 }
 
 export class ReconnectPacing {
   readonly #settings: ReconnectSettings;
   readonly #random: () => number;
   readonly #failures = new Map<string, Failures>();
+  /** Connections `attempt` opened whose end is not booked yet, with their target. */
+  readonly #open = new Map<Connection, string>();
 
   constructor(settings: ReconnectSettings, random: () => number = Math.random) {
     this.#settings = settings;
@@ -31,25 +40,73 @@ export class ReconnectPacing {
   }
 
   /**
-   * The pause still to wait, in ms, before connecting again to the target that waits longest: 0 when no target's
-   * last attempt failed. A loop that failed for want of a connection waits at least this before its next attempt.
+   * The pause left, in ms, before a new attempt at `key` may start; without a key, the longest of every target's.
+   * 0 when its last attempt did not fail, or its pause is over.
    */
-  delay(now = Date.now()): number {
+  delay(key?: string, now = Date.now()): number {
+    this.#bookEnded();
+    if (key !== undefined) return Math.max(0, (this.#failures.get(key)?.retryAt ?? 0) - now);
     let longest = 0;
-    for (const failures of this.#failures.values()) {
-      longest = Math.max(longest, reconnectDelayMs(failures.count, this.#settings, this.#random) - (now - failures.endedAt));
-    }
+    for (const failures of this.#failures.values()) longest = Math.max(longest, failures.retryAt - now);
     return longest;
   }
 
-  /** An attempt at `key` failed: the next one waits longer. */
-  failed(key: string): void {
-    const failures = this.#failures.get(key);
-    if (failures === undefined) this.#failures.set(key, { count: 1, endedAt: Date.now() });
-    else {
-      failures.count++;
-      failures.endedAt = Date.now();
+  /**
+   * Waits out the pause before a new attempt at `key`, if any. Rejects with `closed()` once any of `signals` aborts:
+   * the owner's close, or a caller's own signal, ends the pause, so no timer outlives them.
+   */
+  async before(key: string, signals: readonly (AbortSignal | undefined)[], closed: () => Error): Promise<void> {
+    const delay = this.delay(key);
+    if (delay <= 0) return;
+    const given = signals.filter((signal) => signal !== undefined);
+    await pause(delay, given.length === 1 ? given[0]! : AbortSignal.any(given), closed);
+  }
+
+  /**
+   * Opens a connection to `key` by `connect` once its pause is over (before), and books how the attempt, and later
+   * the connection, ended.
+   */
+  async attempt(
+    key: string, signals: readonly (AbortSignal | undefined)[], closed: () => Error, connect: () => Promise<Connection>,
+  ): Promise<Connection> {
+    await this.before(key, signals, closed);
+    let connection: Connection;
+    try {
+      connection = await connect();
+    } catch (error) {
+      this.failed(key, error instanceof Error ? error.message : String(error));
+      throw error;
     }
+    this.#open.set(connection, key);
+    void connection.closed.then(() => this.#bookEnded());
+    return connection;
+  }
+
+  /**
+   * Books the end of every connection that has closed since. Also called before a delay is read: a request fails
+   * as its connection fails, before the socket's 'close' that resolves `closed`, and a loop reads the delay at once.
+   */
+  #bookEnded(): void {
+    for (const [connection, key] of this.#open) {
+      if (!connection.isClosed) continue;
+      this.#open.delete(connection);
+      if (connection.proven) this.succeeded(key);
+      else this.failed(key, 'the connection ended before it served an answer');
+    }
+  }
+
+  /** An attempt at `key` failed, or its connection ended before it proved itself: the next attempt waits longer. */
+  failed(key: string, reason = 'the attempt failed'): void {
+    const failures = this.#failures.get(key) ?? { count: 0, reason, retryAt: 0 };
+    failures.count++;
+    failures.reason = reason;
+    failures.retryAt = Date.now() + reconnectDelayMs(failures.count, this.#settings, this.#random);
+    this.#failures.set(key, failures);
+  }
+
+  /** Why the last attempt at `key` failed, while a failure is counted. */
+  lastFailure(key: string): string | undefined {
+    return this.#failures.get(key)?.reason;
   }
 
   /** A connection to `key` served answers: the next failure starts from the first pause again. */

@@ -12,6 +12,7 @@ import type { Connection } from '../net/connection.js';
 import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
 import { reconnectDelayMs, type ReconnectSettings } from '../shared/backoff.js';
+import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
@@ -64,6 +65,8 @@ interface BrokerLink {
 
 /** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
 const MIN_REFRESH_INTERVAL_MS = 100;
+/** The metadata connection's key in its reconnect pacing: one target, whichever broker answers. */
+const METADATA_TARGET = 'metadata';
 
 
 export class ClusterView {
@@ -84,6 +87,8 @@ export class ClusterView {
   #closed = false;
   /** Connection used for metadata; any broker will do. */
   #metadataConnection: Connection | undefined;
+  /** The reconnect backoff of the metadata connection (the links keep their own, BrokerLink). */
+  readonly #metadataPacing: ReconnectPacing;
   #refreshAuthFailure: AuthenticationError | undefined;
   readonly #auth: AuthGate;
 
@@ -94,6 +99,7 @@ export class ClusterView {
     });
     this.#settings = settings;
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
+    this.#metadataPacing = new ReconnectPacing(settings);
   }
 
   /**
@@ -287,7 +293,10 @@ export class ClusterView {
     if (this.#metadataConnection !== undefined && !this.#metadataConnection.isClosed) return this.#metadataConnection;
     const known = [...this.#brokers.values()];
     const candidates = this.#rebootstrap ? [...this.#bootstrap, ...known] : [...known, ...this.#bootstrap];
-    const connection = await connectToAny(candidates, this.#settings, this.#auth, { signal: this.#closing.signal, stopped: () => this.#closed });
+    // After attempts that failed (or connections that ended unproven), the next waits the reconnect backoff: the
+    // refreshes' own floor (MIN_REFRESH_INTERVAL_MS) neither doubles nor heeds reconnectBackoffMaxMs.
+    const connection = await this.#metadataPacing.attempt(METADATA_TARGET, [this.#closing.signal], () => new ConnectionError('the producer is closing'),
+      () => connectToAny(candidates, this.#settings, this.#auth, { signal: this.#closing.signal, stopped: () => this.#closed }));
     if (this.#closed) {
       // Opened as the view closed: close() has already closed the connection it knew of, so this one is closed here.
       await connection.close();

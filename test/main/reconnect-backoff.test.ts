@@ -9,6 +9,7 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
+import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
 import { ConnectionError } from '../../src/shared/errors.js';
 import { UnknownTopicError } from '../../src/shared/producer-errors.js';
 
@@ -45,4 +46,49 @@ test('a send to a cluster out of reach with a retry backoff of 1 ms: its topic i
   const error = await producer.send({ topic: 'events', value: 'x' }).then(() => assert.fail('delivered'), (e: unknown) => e);
   assert.ok(error instanceof UnknownTopicError && /ECONNRESET/.test(error.message), String(error));
   assert.equal(server.connections(), 1, 'the second attempt would come after the deadline: none was made');
+});
+
+test('a send after a failed attempt waits out the reconnect backoff before connecting, whichever loop asks', async (t) => {
+  // Each loop paced only itself: a topic asked for after another's failed attempt connected at once.
+  const server = await resettingServer(t);
+  const producer = new Producer({ brokers: server.address, ...OPTIONS, idempotent: false });
+  t.after(() => producer.close({ timeoutMs: 0 }));
+  await assert.rejects(producer.send({ topic: 'first', value: 'x' }), UnknownTopicError);
+  assert.equal(server.connections(), 1);
+  await assert.rejects(producer.send({ topic: 'second', value: 'x' }), UnknownTopicError);
+  assert.equal(server.connections(), 1, 'the second topic\'s fetch waits for the pause that follows the first failure');
+});
+
+test('many topics fetched at once from a cluster out of reach: one attempt, and no listener warning', async (t) => {
+  const warnings: Error[] = [];
+  const onWarning = (warning: Error): number => warnings.push(warning);
+  process.on('warning', onWarning);
+  t.after(() => process.off('warning', onWarning));
+  const server = await resettingServer(t);
+  const producer = new Producer({ brokers: server.address, ...OPTIONS, idempotent: false });
+  t.after(() => producer.close({ timeoutMs: 0 }));
+  const sends = Array.from({ length: 20 }, (_, i) => producer.send({ topic: `topic-${i}`, value: 'x' }));
+  for (const outcome of await Promise.allSettled(sends)) assert.ok(outcome.status === 'rejected' && outcome.reason instanceof UnknownTopicError);
+  assert.equal(server.connections(), 1);
+  await new Promise((resolve) => setImmediate(resolve)); // a warning is emitted on the next tick
+  assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), []);
+});
+
+test('a broker that completes the handshake and drops every connection after it is reconnected to after the backoff', async (t) => {
+  // The connection's end was booked when its socket's 'close' came, after the lost request had failed and its loop had
+  // read the pause: the loop found none and reconnected at once.
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  broker.tamper = (apiKey, frame) => {
+    if (apiKey === FAKE_API.apiVersions) {
+      const { socket } = broker.requests.at(-1)!;
+      setImmediate(() => socket.destroy()); // once the answer is written
+    }
+    return frame;
+  };
+  const producer = new Producer({ brokers: broker.address, ...OPTIONS });
+  t.after(() => producer.close({ timeoutMs: 0 }));
+  const error = await producer.connect().then(() => assert.fail('connected'), (e: unknown) => e);
+  assert.ok(error instanceof ConnectionError, String(error));
+  assert.equal(broker.connections, 1);
 });

@@ -164,6 +164,32 @@ describe('ClusterView: connections to a broker', () => {
   });
 });
 
+describe('ClusterView: the metadata connection', () => {
+  it('after a failed attempt, the next waits out reconnectBackoffMs, not only the refreshes\' 100 ms floor', async (t) => {
+    // Any broker will do for metadata, and that connection was opened at every refresh after a failure, 100 ms
+    // apart at most, whatever reconnectBackoffMs said.
+    const backoffs = trackTimers(t, 40_000); // the pause: a minute, less its jitter (the max-age timer: 30 s here)
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.resetAndDestroy();
+    });
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => server.close());
+    const view = new ClusterView([`127.0.0.1:${(server.address() as net.AddressInfo).port}`], settings({ retryBackoffMs: 0, retryBackoffMaxMs: 0, metadataMaxAgeMs: 30_000 }));
+    t.after(() => view.close());
+    await assert.rejects(view.refresh(TOPIC), ConnectionError);
+    const second = view.refresh(TOPIC);
+    second.catch(() => undefined);
+    while (backoffs.size === 0 && connections === 1) await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(connections, 1, 'no second attempt before the pause ends');
+    await view.close();
+    await assert.rejects(second, ConnectionError);
+    assert.equal(backoffs.size, 0, 'close ended the pause');
+  });
+});
+
 describe('ClusterView: whether a broker is connected', () => {
   it('isConnected says whether connection() would hand out an open connection without opening one', async (t) => {
     const { view } = await setup(t);

@@ -153,7 +153,7 @@ export class Coordinators {
       // the first retries come quickly, as the Java client's 20 ms for it.
       // And at least the reconnect backoff while a coordinator or the cluster is out of reach (topic-registry.ts).
       const backoff = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
-      const wait = Math.max(backoff, this.#registry.reconnectDelay());
+      const wait = Math.max(backoff, this.#registry.longestReconnectDelay());
       if (Date.now() + wait > deadline) {
         const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
         throw new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
