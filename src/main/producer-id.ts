@@ -36,11 +36,14 @@ export async function initProducerId(
       if (!(error instanceof KafkaProducerError)) throw error;
       failure = error;
     }
-    // At least the reconnect backoff while the cluster is out of reach: a retryBackoffMs of 0 would reconnect at once.
-    const wait = Math.max(backoffMs(attempt, options), registry.bootstrapReconnectDelay());
-    if (!failure.retriable || stop.aborted || Date.now() + wait > deadline) throw failure;
+    // At least the reconnect backoff while the cluster is out of reach (a retryBackoffMs of 0 would reconnect at
+    // once), and only up to the deadline, where it gives up with the last failure, its whole time waited.
+    const wait = Math.max(backoffMs(attempt, options), registry.reconnectDelay());
+    const remaining = deadline - Date.now();
+    if (!failure.retriable || stop.aborted || remaining <= 0) throw failure;
     // Cut short by close: a plain timer here outlived a producer closed while its cluster refused InitProducerId (or
     // dropped every connection after its handshake), keeping the process alive for up to retryBackoffMaxMs.
-    await pause(wait, stop, () => failure);
+    await pause(Math.min(wait, remaining), stop, () => failure);
+    if (wait >= remaining) throw failure;
   }
 }

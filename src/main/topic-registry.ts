@@ -183,16 +183,12 @@ export class TopicRegistry {
   }
 
   /**
-   * The reconnect backoff left before a new bootstrap connection may be attempted (reconnect-pacing.ts): what a loop
-   * with a deadline waits at least after failing for want of a connection, so as not to wait for one past it.
+   * The reconnect backoff left before a new connection to `target` (a coordinator), or else to the bootstrap brokers,
+   * may be attempted (reconnect-pacing.ts): what a loop with a deadline that failed for want of a connection waits
+   * at least, up to that deadline, rather than for the connection past it.
    */
-  bootstrapReconnectDelay(): number {
-    return this.#pacing.delay(ANY_BOOTSTRAP);
-  }
-
-  /** As bootstrapReconnectDelay, for the target that waits longest: the bootstrap brokers or a coordinator. */
-  longestReconnectDelay(): number {
-    return this.#pacing.delay();
+  reconnectDelay(target?: BrokerAddress): number {
+    return this.#pacing.delay(target === undefined ? ANY_BOOTSTRAP : `${target.host}:${target.port}`);
   }
 
   async #connect(): Promise<Connection> {
@@ -295,9 +291,9 @@ export class TopicRegistry {
   }
 
   /**
-   * Pauses `ms`, cut short at the fetch's deadline, and cut short by close (a plain timer here kept a closed
-   * producer's process alive for the rest of the backoff). False when the deadline came first, and no caller that
-   * came meanwhile put it later: no attempt starts after it, every caller having been rejected then, each at its own.
+   * Pauses `ms`, cut short at the fetch's deadline, and by close (a plain timer here kept a closed producer's process
+   * alive for the rest of the backoff). False after close, or when the deadline came first and no caller that came
+   * meanwhile put it later: no attempt starts after it, every caller having been rejected then, each at its own.
    */
   async #pauseWithin(loading: Loading, ms: number): Promise<boolean> {
     if (ms <= 0) return true;
@@ -305,7 +301,7 @@ export class TopicRegistry {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return false;
     await pause(Math.min(ms, remaining), this.#closing.signal, closingError).catch(() => undefined);
-    return ms < remaining || loading.deadline !== deadline;
+    return !this.#closing.signal.aborted && (ms < remaining || loading.deadline !== deadline);
   }
 
   #register(name: string, partitionCount: number, available: number[]): TopicInfo {

@@ -144,6 +144,11 @@ export class Connection {
     return this.#failure !== undefined;
   }
 
+  /** Why the connection ended, once it has (what `closed` resolves with). */
+  get failure(): KafkaProducerError | undefined {
+    return this.#failure;
+  }
+
   /** Written requests awaiting their answers (aborted ones included: they hold their slot until answered). */
   get inFlight(): number {
     return this.#inFlight.length;

@@ -10,9 +10,9 @@
  * Why apart from the retry backoff of the loops that ask for connections (metadata, InitProducerId, the coordinators):
  * a user may set that to 0 for quick retries of a failed batch, and a cluster out of reach then had the main thread
  * open a connection as fast as each one failed (about 650 a second against a port that reset every connection, 39 %
- * of a core) for the whole bufferTimeoutMs. The owner waits out the pause before each new attempt at a target, so
- * however many loops ask, a target gets one attempt per pause; a loop with a deadline reads the pause first, so as
- * not to start a wait that ends past it.
+ * of a core) for the whole bufferTimeoutMs. Every new attempt at a target waits out its pause (attempt), so the
+ * loops sharing an attempt (the bootstrap connection's callers) make one per pause; a loop with a deadline reads the
+ * pause first, and waits for it only up to that deadline.
  */
 import { reconnectDelayMs, type ReconnectSettings } from '../shared/backoff.js';
 import { pause } from '../shared/pause.js';
@@ -21,8 +21,9 @@ import type { Connection } from './connection.js';
 interface Failures {
   /** Failed attempts in a row. */
   count: number;
-  /** Why the last one failed. */
+  /** Why the last one failed, and when it was booked. */
   reason: string;
+  at: number;
   /** When the next attempt may start (Date.now() scale). */
   retryAt: number;
 }
@@ -70,11 +71,12 @@ export class ReconnectPacing {
     key: string, signals: readonly (AbortSignal | undefined)[], closed: () => Error, connect: () => Promise<Connection>,
   ): Promise<Connection> {
     await this.before(key, signals, closed);
+    const startedAt = Date.now();
     let connection: Connection;
     try {
       connection = await connect();
     } catch (error) {
-      this.failed(key, error instanceof Error ? error.message : String(error));
+      this.failed(key, error instanceof Error ? error.message : String(error), startedAt);
       throw error;
     }
     this.#open.set(connection, key);
@@ -91,15 +93,21 @@ export class ReconnectPacing {
       if (!connection.isClosed) continue;
       this.#open.delete(connection);
       if (connection.proven) this.succeeded(key);
-      else this.failed(key, 'the connection ended before it served an answer');
+      else this.failed(key, connection.failure?.message ?? 'the connection ended before it served an answer');
     }
   }
 
-  /** An attempt at `key` failed, or its connection ended before it proved itself: the next attempt waits longer. */
-  failed(key: string, reason = 'the attempt failed'): void {
-    const failures = this.#failures.get(key) ?? { count: 0, reason, retryAt: 0 };
-    failures.count++;
+  /**
+   * An attempt at `key` failed, or its connection ended before it proved itself: the next attempt waits longer. An
+   * attempt that started (`startedAt`, when given) no later than the last failure was booked ran beside it (two
+   * coordinators on one broker): its failure is the same outage, and does not double the pause again.
+   */
+  failed(key: string, reason = 'the attempt failed', startedAt = Infinity): void {
+    const failures = this.#failures.get(key) ?? { count: 0, reason, at: -Infinity, retryAt: 0 };
     failures.reason = reason;
+    if (startedAt <= failures.at) return;
+    failures.at = Date.now();
+    failures.count++;
     failures.retryAt = Date.now() + reconnectDelayMs(failures.count, this.#settings, this.#random);
     this.#failures.set(key, failures);
   }

@@ -9,9 +9,10 @@ import assert from 'node:assert/strict';
 import net from 'node:net';
 import { test, type TestContext } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
+import { TopicRegistry } from '../../src/main/topic-registry.js';
+import { AbortError, UnknownTopicError } from '../../src/shared/producer-errors.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
 import { ConnectionError } from '../../src/shared/errors.js';
-import { UnknownTopicError } from '../../src/shared/producer-errors.js';
 
 /** A server that destroys every connection at once; `connections` counts them. */
 async function resettingServer(t: TestContext): Promise<{ address: string; connections: () => number }> {
@@ -29,7 +30,7 @@ async function resettingServer(t: TestContext): Promise<{ address: string; conne
 /** Retries at once, reconnects after a minute: one attempt fits in the deadline, the next would not. */
 const OPTIONS = { workers: 1, retryBackoffMs: 0, retryBackoffMaxMs: 0, reconnectBackoffMs: 60_000, reconnectBackoffMaxMs: 60_000, bufferTimeoutMs: 1_000 };
 
-test('connect with a retry backoff of 0 and a cluster out of reach: one attempt, not one per failure, then its error', async (t) => {
+test('connect with a retry backoff of 0 and a cluster out of reach: one attempt, not one per failure, then its error', { timeout: 30_000 }, async (t) => {
   const server = await resettingServer(t);
   const producer = new Producer({ brokers: server.address, ...OPTIONS });
   t.after(() => producer.close({ timeoutMs: 0 }));
@@ -38,7 +39,7 @@ test('connect with a retry backoff of 0 and a cluster out of reach: one attempt,
   assert.equal(server.connections(), 1, 'the second attempt would come after the deadline: none was made');
 });
 
-test('a send to a cluster out of reach with a retry backoff of 1 ms: its topic is asked for once, not once per failure', async (t) => {
+test('a send to a cluster out of reach with a retry backoff of 1 ms: its topic is asked for once, not once per failure', { timeout: 30_000 }, async (t) => {
   // 1 ms, not 0: with 0, the topic's fetch used to give up after its first failure (topic-registry.test.ts).
   const server = await resettingServer(t);
   const producer = new Producer({ brokers: server.address, ...OPTIONS, retryBackoffMs: 1, retryBackoffMaxMs: 1, idempotent: false });
@@ -48,7 +49,7 @@ test('a send to a cluster out of reach with a retry backoff of 1 ms: its topic i
   assert.equal(server.connections(), 1, 'the second attempt would come after the deadline: none was made');
 });
 
-test('a send after a failed attempt waits out the reconnect backoff before connecting, whichever loop asks', async (t) => {
+test('a send after a failed attempt waits out the reconnect backoff before connecting, whichever loop asks', { timeout: 30_000 }, async (t) => {
   // Each loop paced only itself: a topic asked for after another's failed attempt connected at once.
   const server = await resettingServer(t);
   const producer = new Producer({ brokers: server.address, ...OPTIONS, idempotent: false });
@@ -59,7 +60,7 @@ test('a send after a failed attempt waits out the reconnect backoff before conne
   assert.equal(server.connections(), 1, 'the second topic\'s fetch waits for the pause that follows the first failure');
 });
 
-test('many topics fetched at once from a cluster out of reach: one attempt, and no listener warning', async (t) => {
+test('many topics fetched at once from a cluster out of reach: one attempt, and no listener warning', { timeout: 30_000 }, async (t) => {
   const warnings: Error[] = [];
   const onWarning = (warning: Error): number => warnings.push(warning);
   process.on('warning', onWarning);
@@ -74,7 +75,7 @@ test('many topics fetched at once from a cluster out of reach: one attempt, and 
   assert.deepEqual(warnings.filter((w) => w.name === 'MaxListenersExceededWarning').map(String), []);
 });
 
-test('a broker that completes the handshake and drops every connection after it is reconnected to after the backoff', async (t) => {
+test('a broker that completes the handshake and drops every connection after it is reconnected to after the backoff', { timeout: 30_000 }, async (t) => {
   // The connection's end was booked when its socket's 'close' came, after the lost request had failed and its loop had
   // read the pause: the loop found none and reconnected at once.
   const broker = await FakeBroker.start(1);
@@ -91,4 +92,29 @@ test('a broker that completes the handshake and drops every connection after it 
   const error = await producer.connect().then(() => assert.fail('connected'), (e: unknown) => e);
   assert.ok(error instanceof ConnectionError, String(error));
   assert.equal(broker.connections, 1);
+});
+
+test('a coordinator out of reach is paced by its own address, and holds up neither the bootstrap connection nor others', { timeout: 30_000 }, async (t) => {
+  const server = await resettingServer(t);
+  const [host, port] = server.address.split(':');
+  const coordinator = { host: host!, port: Number(port) };
+  const registry = new TopicRegistry({
+    brokers: [{ host: '127.0.0.1', port: 1 }], clientId: 'reconnect-backoff-test', requestTimeoutMs: 10_000, connectTimeoutMs: 10_000,
+    retryBackoffMs: 0, retryBackoffMaxMs: 0, reconnectBackoffMs: 60_000, reconnectBackoffMaxMs: 60_000,
+    metadataMaxAgeMs: 3_600_000, metadataMaxIdleMs: 3_600_000, tls: null, sasl: null,
+  });
+  t.after(() => registry.close());
+  await assert.rejects(registry.connectTo(coordinator), ConnectionError);
+  assert.equal(server.connections(), 1);
+  assert.ok(registry.reconnectDelay(coordinator) > 40_000, 'a minute, less its jitter');
+  assert.equal(registry.reconnectDelay(), 0, 'the bootstrap brokers were not tried');
+  assert.equal(registry.reconnectDelay({ host: '127.0.0.1', port: 2 }), 0, 'another address');
+  // The next attempt at that address waits out the pause; the caller's signal ends the wait.
+  const stop = new AbortController();
+  const second = registry.connectTo(coordinator, stop.signal);
+  second.catch(() => undefined);
+  await new Promise((resolve) => setImmediate(resolve));
+  stop.abort();
+  await assert.rejects(second, ConnectionError);
+  assert.equal(server.connections(), 1);
 });

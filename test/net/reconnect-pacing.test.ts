@@ -111,6 +111,18 @@ describe('ReconnectPacing.attempt', () => {
     assert.equal(pacing.delay('bootstrap'), 50, 'counted afresh after a connection that served answers');
   });
 
+  it('two attempts side by side that fail count once: one outage, one step of the pause', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000 });
+    const pacing = new ReconnectPacing(SETTINGS, NO_JITTER);
+    const signal = new AbortController().signal;
+    let fail: (error: Error) => void = () => undefined;
+    const refused = new Promise<never>((_, reject) => (fail = reject));
+    const both = [0, 1].map(() => pacing.attempt('127.0.0.1:9093', [signal], closed, () => refused));
+    fail(new ConnectionError('refused'));
+    for (const attempt of both) await assert.rejects(attempt, /refused/);
+    assert.equal(pacing.delay('127.0.0.1:9093'), 50, 'not 100');
+  });
+
   it('does not connect while the pause lasts, and a signal that aborts ends the wait with `closed()`', async () => {
     const pacing = new ReconnectPacing({ reconnectBackoffMs: 60_000, reconnectBackoffMaxMs: 60_000 }, NO_JITTER);
     pacing.failed('bootstrap');

@@ -17,6 +17,7 @@ import { backoffMs } from '../../shared/backoff.js';
 import { KafkaProducerError } from '../../shared/errors.js';
 import { AbortError } from '../../shared/producer-errors.js';
 import { TransactionRetriableError } from '../../shared/transaction-errors.js';
+import type { BrokerAddress } from '../options.js';
 import type { TopicRegistry } from '../topic-registry.js';
 
 export interface CallOptions<Res> {
@@ -56,6 +57,8 @@ export class Coordinators {
   readonly #registry: TopicRegistry;
   readonly #backoff: Backoff;
   readonly #connections = new Map<string, Promise<Connection>>();
+  /** Where FindCoordinator last said each coordinator is, for its reconnect backoff. */
+  readonly #addresses = new Map<string, BrokerAddress>();
   #closed = false;
   /**
    * Aborted by close: a lookup under way stops waiting for the bootstrap connection, the FindCoordinator answer or
@@ -99,6 +102,7 @@ export class Coordinators {
       const info = errorInfo(answer.errorCode);
       throw new CoordinatorError(answer.errorCode, `FindCoordinator for ${key}: ${info.name}${answer.errorMessage ? ` (${answer.errorMessage})` : ''}`);
     }
+    this.#addresses.set(`${type}:${key}`, { host: answer.host, port: answer.port });
     const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port }, closing);
     if (this.#closed) {
       await connection.close();
@@ -150,15 +154,17 @@ export class Coordinators {
         this.#forget(type, key);
       }
       // CONCURRENT_TRANSACTIONS clears within milliseconds (the markers of the previous transaction are written):
-      // the first retries come quickly, as the Java client's 20 ms for it.
-      // And at least the reconnect backoff while a coordinator or the cluster is out of reach (topic-registry.ts).
+      // the first retries come quickly, as the Java client's 20 ms for it. And at least the reconnect backoff of the
+      // bootstrap brokers and of this coordinator while out of reach (topic-registry.ts), up to the deadline only.
       const backoff = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
-      const wait = Math.max(backoff, this.#registry.longestReconnectDelay());
-      if (Date.now() + wait > deadline) {
+      const coordinator = this.#addresses.get(`${type}:${key}`);
+      const wait = Math.max(backoff, this.#registry.reconnectDelay(), coordinator === undefined ? 0 : this.#registry.reconnectDelay(coordinator));
+      const remaining = deadline - Date.now();
+      if (remaining > 0) await sleep(Math.min(wait, remaining), signal, this.#closing.signal);
+      if (wait >= remaining) {
         const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
         throw new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
       }
-      await sleep(wait, signal, this.#closing.signal);
     }
   }
 

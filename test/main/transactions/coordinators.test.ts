@@ -22,7 +22,7 @@ function coordinatorsWith(found: () => object, endTxn: () => Promise<object>): C
   const registry = {
     connection: async () => ({ request: async () => found() }),
     connectTo: async () => connection,
-    longestReconnectDelay: () => 0,
+    reconnectDelay: () => 0,
   } as unknown as TopicRegistry;
   return new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
 }
@@ -83,7 +83,7 @@ describe('Coordinators.call, with a coordinator out of reach', () => {
         attempts++;
         throw new ConnectionError('connecting to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1');
       },
-      longestReconnectDelay: () => (attempts > 0 ? 60_000 : 0),
+      reconnectDelay: () => (attempts > 0 ? 60_000 : 0),
     } as unknown as TopicRegistry;
     const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
     await assert.rejects(
@@ -105,7 +105,7 @@ describe('Coordinators.close', () => {
       const registry = {
         connection: (signal?: AbortSignal) => (stuck === 'bootstrap' ? untilAbort(signal) : Promise.resolve({ request: async () => FOUND })),
         connectTo: (_broker: unknown, signal?: AbortSignal) => untilAbort(signal),
-        longestReconnectDelay: () => 0,
+        reconnectDelay: () => 0,
       } as unknown as TopicRegistry;
       const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
       const call = coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 60_000, errorOf: (r) => r.errorCode });
