@@ -7,7 +7,7 @@
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { brokerError } from '../protocol/error-codes.js';
 import { backoffMs } from '../shared/backoff.js';
-import { KafkaProducerError } from '../shared/errors.js';
+import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
 import { pause } from '../shared/pause.js';
 import type { ResolvedOptions } from './options.js';
 import type { TopicRegistry } from './topic-registry.js';
@@ -25,8 +25,17 @@ export async function initProducerId(
   stop: AbortSignal,
 ): Promise<ProducerIdentity> {
   const deadline = Date.now() + options.bufferTimeoutMs;
+  let failure: KafkaProducerError | undefined;
   for (let attempt = 0; ; attempt++) {
-    let failure: KafkaProducerError;
+    // A new bootstrap connection waits out the reconnect backoff first (topic-registry.ts): waited here, where it
+    // ends at the deadline at the latest (a retryBackoffMs of 0 would reconnect at once).
+    const reconnectIn = registry.reconnectDelay();
+    if (reconnectIn > 0) {
+      const gaveUp = (): KafkaProducerError => failure ?? new ConnectionError(`no broker could be reached: ${registry.reconnectReason()}`);
+      const remaining = deadline - Date.now();
+      if (remaining > 0) await pause(Math.min(reconnectIn, remaining), stop, gaveUp);
+      if (reconnectIn >= remaining) throw gaveUp();
+    }
     try {
       const connection = await registry.connection();
       const response = await connection.request(InitProducerId, { transactionalId: null, transactionTimeoutMs: 60_000 });
@@ -36,14 +45,14 @@ export async function initProducerId(
       if (!(error instanceof KafkaProducerError)) throw error;
       failure = error;
     }
-    // At least the reconnect backoff while the cluster is out of reach (a retryBackoffMs of 0 would reconnect at
-    // once), and only up to the deadline, where it gives up with the last failure, its whole time waited.
-    const wait = Math.max(backoffMs(attempt, options), registry.reconnectDelay());
+    // Only up to the deadline, where it gives up with the last failure, its whole time waited.
+    const wait = backoffMs(attempt, options);
     const remaining = deadline - Date.now();
-    if (!failure.retriable || stop.aborted || remaining <= 0) throw failure;
+    const last = failure;
+    if (!last.retriable || stop.aborted || remaining <= 0) throw last;
     // Cut short by close: a plain timer here outlived a producer closed while its cluster refused InitProducerId (or
     // dropped every connection after its handshake), keeping the process alive for up to retryBackoffMaxMs.
-    await pause(Math.min(wait, remaining), stop, () => failure);
-    if (wait >= remaining) throw failure;
+    await pause(Math.min(wait, remaining), stop, () => last);
+    if (wait >= remaining) throw last;
   }
 }

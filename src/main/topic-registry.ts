@@ -177,18 +177,24 @@ export class TopicRegistry {
    */
   async connectTo(broker: BrokerAddress, signal?: AbortSignal): Promise<Connection> {
     if (this.#closed) throw new ConnectionError('the producer is closing');
-    const connection = await this.#pacing.attempt(`${broker.host}:${broker.port}`, [this.#closing.signal, signal], closingError,
+    const aborted = (): Error =>
+      signal?.aborted === true ? new AbortError('not-sent', 'aborted while waiting to connect', { cause: signal.reason }) : closingError();
+    const connection = await this.#pacing.attempt(`${broker.host}:${broker.port}`, [this.#closing.signal, signal], aborted,
       () => openConnection(broker, { ...this.#settings, maxInFlight: 5 }, this.#auth, signal));
     return connection.unref();
   }
 
   /**
-   * The reconnect backoff left before a new connection to `target` (a coordinator), or else to the bootstrap brokers,
-   * may be attempted (reconnect-pacing.ts): what a loop with a deadline that failed for want of a connection waits
-   * at least, up to that deadline, rather than for the connection past it.
+   * The reconnect backoff left before a new connection to `target` (a coordinator), or else to the bootstrap brokers
+   * (reconnect-pacing.ts): a loop with a deadline waits it out itself, up to that deadline, before it asks for one.
    */
   reconnectDelay(target?: BrokerAddress): number {
     return this.#pacing.delay(target === undefined ? ANY_BOOTSTRAP : `${target.host}:${target.port}`);
+  }
+
+  /** Why the last attempt at `target`, or else at the bootstrap brokers, failed, while its backoff counts. */
+  reconnectReason(target?: BrokerAddress): string | undefined {
+    return this.#pacing.lastFailure(target === undefined ? ANY_BOOTSTRAP : `${target.host}:${target.port}`);
   }
 
   async #connect(): Promise<Connection> {
@@ -257,8 +263,7 @@ export class TopicRegistry {
       // Before any request: no answer can make room, and retrying turned this into a late UnknownTopicError. A
       // forgotten topic comes back under its own index, which takes no room.
       if (!this.#forgotten.has(name) && this.#byIndex.length >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
-      // A new bootstrap connection waits out the reconnect backoff first (reconnect-pacing.ts): waited here, it ends at
-      // the deadline at the latest, and the callers hear why.
+      // A new bootstrap connection waits out the reconnect backoff: waited here, it ends by the deadline, and says why.
       const reconnectIn = this.#pacing.delay(ANY_BOOTSTRAP);
       if (reconnectIn > 0) loading.reason = `waiting to connect again after: ${this.#pacing.lastFailure(ANY_BOOTSTRAP)}`;
       if (!(await this.#pauseWithin(loading, reconnectIn))) break;
@@ -291,9 +296,8 @@ export class TopicRegistry {
   }
 
   /**
-   * Pauses `ms`, cut short at the fetch's deadline, and by close (a plain timer here kept a closed producer's process
-   * alive for the rest of the backoff). False after close, or when the deadline came first and no caller that came
-   * meanwhile put it later: no attempt starts after it, every caller having been rejected then, each at its own.
+   * Pauses `ms`, cut short at the fetch's deadline and by close (a plain timer kept a closed producer's process alive).
+   * False after close, or when the deadline came first and no caller put it later: every caller is rejected by then.
    */
   async #pauseWithin(loading: Loading, ms: number): Promise<boolean> {
     if (ms <= 0) return true;

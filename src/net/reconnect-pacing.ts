@@ -40,16 +40,10 @@ export class ReconnectPacing {
     this.#random = random;
   }
 
-  /**
-   * The pause left, in ms, before a new attempt at `key` may start; without a key, the longest of every target's.
-   * 0 when its last attempt did not fail, or its pause is over.
-   */
-  delay(key?: string, now = Date.now()): number {
+  /** The pause left, in ms, before a new attempt at `key` may start: 0 when its last did not fail, or it is over. */
+  delay(key: string, now = Date.now()): number {
     this.#bookEnded();
-    if (key !== undefined) return Math.max(0, (this.#failures.get(key)?.retryAt ?? 0) - now);
-    let longest = 0;
-    for (const failures of this.#failures.values()) longest = Math.max(longest, failures.retryAt - now);
-    return longest;
+    return Math.max(0, (this.#failures.get(key)?.retryAt ?? 0) - now);
   }
 
   /**

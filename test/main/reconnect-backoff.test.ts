@@ -2,8 +2,8 @@
  * The reconnect backoff on the main thread (src/net/reconnect-pacing.ts), against a server on 127.0.0.1 that resets
  * every connection it accepts: nothing Kafka, so every attempt to connect fails. With a retry backoff of 0 or 1 ms,
  * the loops that wait for the bootstrap connection (the producer id, a topic's metadata) reconnected as fast as each
- * attempt failed, hundreds of times a second, until their deadline; each now waits the reconnect backoff too, and
- * gives up when that pause would reach past its deadline. The workers' links: test/workers/cluster-view.test.ts.
+ * attempt failed, hundreds of times a second, until their deadline; each now waits the reconnect backoff too, up to
+ * its deadline, and gives up there. The workers' links: test/workers/cluster-view.test.ts.
  */
 import assert from 'node:assert/strict';
 import net from 'node:net';
@@ -12,6 +12,7 @@ import { Producer } from '../../src/main/producer.js';
 import { TopicRegistry } from '../../src/main/topic-registry.js';
 import { AbortError, UnknownTopicError } from '../../src/shared/producer-errors.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { trackTimers } from '../helpers/timers.js';
 import { ConnectionError } from '../../src/shared/errors.js';
 
 /** A server that destroys every connection at once; `connections` counts them. */
@@ -115,6 +116,19 @@ test('a coordinator out of reach is paced by its own address, and holds up neith
   second.catch(() => undefined);
   await new Promise((resolve) => setImmediate(resolve));
   stop.abort();
-  await assert.rejects(second, ConnectionError);
+  await assert.rejects(second, AbortError);
   assert.equal(server.connections(), 1);
+});
+
+test('a connect after a failed one waits out the rest of the pause only up to its deadline, then names the failure', { timeout: 10_000 }, async (t) => {
+  // Its first attempt went straight into the shared attempt's pause, which no deadline bounds: a minute here.
+  const pauses = trackTimers(t, 40_000);
+  const server = await resettingServer(t);
+  const producer = new Producer({ brokers: server.address, ...OPTIONS });
+  t.after(() => producer.close({ timeoutMs: 0 }));
+  await assert.rejects(producer.connect(), ConnectionError);
+  const error = await producer.connect().then(() => assert.fail('connected'), (e: unknown) => e);
+  assert.ok(error instanceof ConnectionError && /ECONNRESET/.test(error.message), String(error));
+  assert.equal(server.connections(), 1);
+  assert.equal(pauses.size, 0, 'no pause of the reconnect backoff is left waiting');
 });

@@ -19,39 +19,38 @@ describe('reconnectDelayMs', () => {
 
 describe('ReconnectPacing', () => {
   it('asks for no pause while no attempt has failed', () => {
-    assert.equal(new ReconnectPacing(SETTINGS, NO_JITTER).delay(), 0);
+    assert.equal(new ReconnectPacing(SETTINGS, NO_JITTER).delay('bootstrap'), 0);
   });
 
   it('after failures, the pause left since the last one, growing with each failure in a row', (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: 1_000 });
     const pacing = new ReconnectPacing(SETTINGS, NO_JITTER);
     pacing.failed('bootstrap');
-    assert.equal(pacing.delay(), 50);
+    assert.equal(pacing.delay('bootstrap'), 50);
     t.mock.timers.tick(20);
-    assert.equal(pacing.delay(), 30, 'counted from the failure');
+    assert.equal(pacing.delay('bootstrap'), 30, 'counted from the failure');
     pacing.failed('bootstrap');
-    assert.equal(pacing.delay(), 100, 'the second failure in a row doubles it, from its own time');
+    assert.equal(pacing.delay('bootstrap'), 100, 'the second failure in a row doubles it, from its own time');
     t.mock.timers.tick(100);
-    assert.equal(pacing.delay(), 0, 'waited out');
+    assert.equal(pacing.delay('bootstrap'), 0, 'waited out');
   });
 
-  it('is the longest of its targets, and a target that served answers starts again from the first pause', (t) => {
+  it('keeps each target apart, and a target that served answers starts again from the first pause', (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: 1_000 });
     const pacing = new ReconnectPacing(SETTINGS, NO_JITTER);
     for (let i = 0; i < 3; i++) pacing.failed('127.0.0.1:9093');
     pacing.failed('bootstrap');
-    assert.equal(pacing.delay(), 200, 'the coordinator, after three failures, waits longest');
-    pacing.succeeded('127.0.0.1:9093');
-    assert.equal(pacing.delay(), 50, 'only the bootstrap target is left');
+    assert.equal(pacing.delay('127.0.0.1:9093'), 200, 'the coordinator, after three failures');
+    assert.equal(pacing.delay('bootstrap'), 50);
     pacing.succeeded('bootstrap');
     pacing.failed('bootstrap');
-    assert.equal(pacing.delay(), 50, 'counted afresh');
+    assert.equal(pacing.delay('bootstrap'), 50, 'counted afresh');
   });
 
   it('with reconnectBackoffMs 0, asks for no pause: the user chose to reconnect at once', () => {
     const pacing = new ReconnectPacing({ reconnectBackoffMs: 0, reconnectBackoffMaxMs: 0 }, NO_JITTER);
     pacing.failed('bootstrap');
-    assert.equal(pacing.delay(), 0);
+    assert.equal(pacing.delay('bootstrap'), 0);
   });
 
   it('draws the jitter once per failure: every caller reads the same time to try again', (t) => {

@@ -14,7 +14,7 @@ import type { ApiDefinition } from '../../protocol/api.js';
 import { CoordinatorType, FindCoordinator } from '../../protocol/apis/find-coordinator.js';
 import { ErrorCode, errorInfo, transactionErrorCategory } from '../../protocol/error-codes.js';
 import { backoffMs } from '../../shared/backoff.js';
-import { KafkaProducerError } from '../../shared/errors.js';
+import { ConnectionError, KafkaProducerError } from '../../shared/errors.js';
 import { AbortError } from '../../shared/producer-errors.js';
 import { TransactionRetriableError } from '../../shared/transaction-errors.js';
 import type { BrokerAddress } from '../options.js';
@@ -111,6 +111,23 @@ export class Coordinators {
     return connection;
   }
 
+  /**
+   * The reconnect backoff left before the next call can have its connection: the coordinator's address's, and the
+   * bootstrap brokers' when the coordinator must be found again (no connection to it is kept).
+   */
+  #reconnectDelay(type: CoordinatorType, key: string): number {
+    const id = `${type}:${key}`;
+    const address = this.#addresses.get(id);
+    const coordinator = address === undefined ? 0 : this.#registry.reconnectDelay(address);
+    return this.#connections.has(id) ? coordinator : Math.max(coordinator, this.#registry.reconnectDelay());
+  }
+
+  /** Why no connection could be had, for a call that made no request before its deadline. */
+  #unreachable(type: CoordinatorType, key: string): string {
+    const address = this.#addresses.get(`${type}:${key}`);
+    return (address === undefined ? undefined : this.#registry.reconnectReason(address)) ?? this.#registry.reconnectReason() ?? 'not reached';
+  }
+
   /** Forgets the coordinator of `key`: the next call finds it again. */
   #forget(type: CoordinatorType, key: string): void {
     const id = `${type}:${key}`;
@@ -127,9 +144,24 @@ export class Coordinators {
     const { deadline, signal, errorOf } = options;
     let lastCode: number = ErrorCode.UNKNOWN_SERVER_ERROR;
     let lastError: unknown;
+    const gaveUp = (): TransactionRetriableError => {
+      const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
+      return new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
+    };
     for (let attempt = 0; ; attempt++) {
       if (signal?.aborted) throw new AbortError('not-sent', `${api.name} aborted`, { cause: signal.reason });
       if (this.#closed) throw new AbortError('not-sent', 'the producer is closing');
+      // A new connection, to the bootstrap brokers or the coordinator, waits out its reconnect backoff first
+      // (topic-registry.ts): waited here, where it ends at the deadline at the latest.
+      const reconnectIn = this.#reconnectDelay(type, key);
+      if (reconnectIn > 0) {
+        const remaining = deadline - Date.now();
+        if (remaining > 0) await sleep(Math.min(reconnectIn, remaining), signal, this.#closing.signal);
+        if (reconnectIn >= remaining) {
+          lastError ??= new ConnectionError(`no connection: ${this.#unreachable(type, key)}`);
+          throw gaveUp();
+        }
+      }
       let requested = false;
       try {
         const connection = await this.connection(type, key);
@@ -154,17 +186,11 @@ export class Coordinators {
         this.#forget(type, key);
       }
       // CONCURRENT_TRANSACTIONS clears within milliseconds (the markers of the previous transaction are written):
-      // the first retries come quickly, as the Java client's 20 ms for it. And at least the reconnect backoff of the
-      // bootstrap brokers and of this coordinator while out of reach (topic-registry.ts), up to the deadline only.
-      const backoff = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
-      const coordinator = this.#addresses.get(`${type}:${key}`);
-      const wait = Math.max(backoff, this.#registry.reconnectDelay(), coordinator === undefined ? 0 : this.#registry.reconnectDelay(coordinator));
+      // the first retries come quickly, as the Java client's 20 ms for it. Up to the deadline only.
+      const wait = lastCode === ErrorCode.CONCURRENT_TRANSACTIONS ? Math.min(20 * 2 ** attempt, this.#backoff.retryBackoffMaxMs) : backoffMs(attempt, this.#backoff);
       const remaining = deadline - Date.now();
       if (remaining > 0) await sleep(Math.min(wait, remaining), signal, this.#closing.signal);
-      if (wait >= remaining) {
-        const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
-        throw new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
-      }
+      if (wait >= remaining) throw gaveUp();
     }
   }
 

@@ -23,6 +23,7 @@ function coordinatorsWith(found: () => object, endTxn: () => Promise<object>): C
     connection: async () => ({ request: async () => found() }),
     connectTo: async () => connection,
     reconnectDelay: () => 0,
+    reconnectReason: () => undefined,
   } as unknown as TopicRegistry;
   return new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
 }
@@ -73,7 +74,7 @@ describe('Coordinators.call', () => {
 });
 
 describe('Coordinators.call, with a coordinator out of reach', () => {
-  it('waits at least the registry\'s reconnect backoff between attempts, and gives up when that reaches past the deadline', async () => {
+  it('waits out the coordinator\'s reconnect backoff before connecting again, up to its deadline, and gives up there', async () => {
     // A retry backoff of 1 ms: without the reconnect backoff, a connection to the coordinator was tried every
     // millisecond or so until the deadline.
     let attempts = 0;
@@ -83,7 +84,8 @@ describe('Coordinators.call, with a coordinator out of reach', () => {
         attempts++;
         throw new ConnectionError('connecting to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1');
       },
-      reconnectDelay: () => (attempts > 0 ? 60_000 : 0),
+      reconnectDelay: (target?: object) => (attempts > 0 && target !== undefined ? 60_000 : 0),
+      reconnectReason: (target?: object) => (target === undefined ? undefined : 'refused at 127.0.0.1:1'),
     } as unknown as TopicRegistry;
     const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
     await assert.rejects(
@@ -91,6 +93,12 @@ describe('Coordinators.call, with a coordinator out of reach', () => {
       (error: unknown) => error instanceof TransactionRetriableError && /ECONNREFUSED/.test(error.message),
     );
     assert.equal(attempts, 1, 'the next attempt would have come after the deadline');
+    // A later call waits out the rest of that pause before it connects, up to its own deadline: no attempt at all.
+    await assert.rejects(
+      coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 200, errorOf: (r) => r.errorCode }),
+      (error: unknown) => error instanceof TransactionRetriableError && /did not succeed in time: no connection: refused at 127\.0\.0\.1:1/.test(error.message),
+    );
+    assert.equal(attempts, 1);
     await coordinators.close();
   });
 });
@@ -106,6 +114,7 @@ describe('Coordinators.close', () => {
         connection: (signal?: AbortSignal) => (stuck === 'bootstrap' ? untilAbort(signal) : Promise.resolve({ request: async () => FOUND })),
         connectTo: (_broker: unknown, signal?: AbortSignal) => untilAbort(signal),
         reconnectDelay: () => 0,
+    reconnectReason: () => undefined,
       } as unknown as TopicRegistry;
       const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
       const call = coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 60_000, errorOf: (r) => r.errorCode });
