@@ -50,7 +50,7 @@ export class ReconnectPacing {
    * Waits out the pause before a new attempt at `key`, if any. Rejects with `closed()` once any of `signals` aborts:
    * the owner's close, or a caller's own signal, ends the pause, so no timer outlives them.
    */
-  async before(key: string, signals: readonly (AbortSignal | undefined)[], closed: () => Error): Promise<void> {
+  async #before(key: string, signals: readonly (AbortSignal | undefined)[], closed: () => Error): Promise<void> {
     const delay = this.delay(key);
     if (delay <= 0) return;
     const given = signals.filter((signal) => signal !== undefined);
@@ -58,13 +58,13 @@ export class ReconnectPacing {
   }
 
   /**
-   * Opens a connection to `key` by `connect` once its pause is over (before), and books how the attempt, and later
+   * Opens a connection to `key` by `connect` once its pause is over (#before), and books how the attempt, and later
    * the connection, ended.
    */
   async attempt(
     key: string, signals: readonly (AbortSignal | undefined)[], closed: () => Error, connect: () => Promise<Connection>,
   ): Promise<Connection> {
-    await this.before(key, signals, closed);
+    await this.#before(key, signals, closed);
     const startedAt = Date.now();
     let connection: Connection;
     try {
