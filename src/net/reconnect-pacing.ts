@@ -1,11 +1,11 @@
 /**
  * When a thread may connect again where its last attempts failed: the main thread to any bootstrap broker or to a
- * transaction coordinator by address, a worker for its metadata (src/workers/cluster-view.ts, whose links to the
- * partition leaders keep their own count). Java's reconnect.backoff.ms and reconnect.backoff.max.ms: the first pause
- * after a failure is `reconnectBackoffMs`, doubling per failure in a row up to `reconnectBackoffMaxMs`, ±20 %
- * jitter, drawn once per failure so that every caller sees the same time. A failed attempt counts, and so does a
- * connection that ends before it proved itself (Connection.proven: a broker that completes the handshake and drops
- * every connection after it); one that served answers clears the count, as a worker's links do.
+ * transaction coordinator by address, a worker for its metadata and to each partition leader (ClusterView). Java's
+ * reconnect.backoff.ms and reconnect.backoff.max.ms: the first pause after a failure is `reconnectBackoffMs`,
+ * doubling per failure in a row up to `reconnectBackoffMaxMs`, ±20 % jitter, drawn once per failure so that every
+ * caller sees the same time. A failed attempt counts, and so does a connection that ends before it proved itself
+ * (Connection.proven: a broker that completes the handshake and drops every connection after it); one that served
+ * answers clears the count.
  *
  * Why apart from the retry backoff of the loops that ask for connections (metadata, InitProducerId, the coordinators):
  * a user may set that to 0 for quick retries of a failed batch, and a cluster out of reach then had the main thread

@@ -11,7 +11,7 @@ import { connectToAny, openConnection, type ClientSettings } from '../net/bootst
 import type { Connection } from '../net/connection.js';
 import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
-import { reconnectDelayMs, type ReconnectSettings } from '../shared/backoff.js';
+import type { ReconnectSettings } from '../shared/backoff.js';
 import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
@@ -49,18 +49,20 @@ export interface ConnectionSettings extends ClientSettings, ReconnectSettings {
 }
 
 /**
- * The one connection to a broker and the state of reconnecting to it. Every caller shares the current connection
- * or the current attempt, so a broken broker costs one attempt per backoff step, not one per queued batch.
+ * The one connection to a broker. Every caller shares the current connection or the current attempt, so a broken
+ * broker costs one attempt per backoff step, not one per queued batch; the backoff itself is the view's
+ * ReconnectPacing, under the broker's key (linkKey).
  */
 interface BrokerLink {
   /** The open connection; it may have closed since (checked on every use). */
   connection: Connection | undefined;
   /** The attempt (with its backoff pause) under way, when there is no connection. */
   attempt: Promise<Connection> | undefined;
-  /** Consecutive connections that failed before proving themselves (see Connection.proven); 0 after a good one. */
-  failures: number;
-  /** When the last connection or attempt ended (Date.now()). */
-  endedAt: number;
+}
+
+/** A broker's key in the view's reconnect pacing; the metadata connection has its own (METADATA_TARGET). */
+function linkKey(nodeId: number): string {
+  return `node ${nodeId}`;
 }
 
 /** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
@@ -87,8 +89,8 @@ export class ClusterView {
   #closed = false;
   /** Connection used for metadata; any broker will do. */
   #metadataConnection: Connection | undefined;
-  /** The reconnect backoff of the metadata connection (the links keep their own, BrokerLink). */
-  readonly #metadataPacing: ReconnectPacing;
+  /** The reconnect backoff of the metadata connection and of each broker's link, apart (linkKey, METADATA_TARGET). */
+  readonly #pacing: ReconnectPacing;
   #refreshAuthFailure: AuthenticationError | undefined;
   readonly #auth: AuthGate;
 
@@ -99,7 +101,7 @@ export class ClusterView {
     });
     this.#settings = settings;
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
-    this.#metadataPacing = new ReconnectPacing(settings);
+    this.#pacing = new ReconnectPacing(settings);
   }
 
   /**
@@ -295,7 +297,7 @@ export class ClusterView {
     const candidates = this.#rebootstrap ? [...this.#bootstrap, ...known] : [...known, ...this.#bootstrap];
     // After attempts that failed (or connections that ended unproven), the next waits the reconnect backoff: the
     // refreshes' own floor (MIN_REFRESH_INTERVAL_MS) neither doubles nor heeds reconnectBackoffMaxMs.
-    const connection = await this.#metadataPacing.attempt(METADATA_TARGET, [this.#closing.signal], () => new ConnectionError('the producer is closing'),
+    const connection = await this.#pacing.attempt(METADATA_TARGET, [this.#closing.signal], () => new ConnectionError('the producer is closing'),
       () => connectToAny(candidates, this.#settings, this.#auth, { signal: this.#closing.signal, stopped: () => this.#closed }));
     if (this.#closed) {
       // Opened as the view closed: close() has already closed the connection it knew of, so this one is closed here.
@@ -340,14 +342,12 @@ export class ClusterView {
   connection(nodeId: number): Promise<Connection> {
     let link = this.#links.get(nodeId);
     if (link === undefined) {
-      link = { connection: undefined, attempt: undefined, failures: 0, endedAt: 0 };
+      link = { connection: undefined, attempt: undefined };
       this.#links.set(nodeId, link);
     }
     const open = link.connection;
-    if (open !== undefined) {
-      if (!open.isClosed) return Promise.resolve(open);
-      this.#ended(link, open);
-    }
+    if (open !== undefined && !open.isClosed) return Promise.resolve(open);
+    link.connection = undefined;
     if (link.attempt !== undefined) return link.attempt;
     const attempt = this.#attempt(link, nodeId);
     link.attempt = attempt;
@@ -358,34 +358,22 @@ export class ClusterView {
 
   async #attempt(link: BrokerLink, nodeId: number): Promise<Connection> {
     try {
-      const wait = reconnectDelayMs(link.failures, this.#settings) - (Date.now() - link.endedAt);
-      // Awaited even with no backoff to wait: the caller records this attempt (link.attempt) once this function first
-      // yields, and the `finally` below must come after that, also for an attempt that fails at once.
-      await (link.failures > 0 && wait > 0 ? this.#pause(wait) : undefined);
-      // Looked up after the backoff, and a failed attempt like any other (so the next one backs off): the sink asks
-      // again after every failure and each failure refreshes metadata, so a leader missing from the broker list cost
-      // a Metadata request per refresh interval until the delivery timeout.
-      const broker = this.#brokers.get(nodeId);
-      if (broker === undefined) throw new ConnectionError(`broker ${nodeId} is not in the metadata`);
-      const connection = await this.#open(broker);
+      // The pacing books how the attempt, and later its connection, ends. The broker is looked up after the backoff,
+      // and a missing one is a failed attempt like any other (so the next one backs off): the sink asks again after
+      // every failure and each failure refreshes metadata, so a leader missing from the broker list cost a Metadata
+      // request per refresh interval until the delivery timeout.
+      const connection = await this.#pacing.attempt(linkKey(nodeId), [this.#closing.signal], () => new ConnectionError('the producer is closing'), () => {
+        const broker = this.#brokers.get(nodeId);
+        if (broker === undefined) return Promise.reject(new ConnectionError(`broker ${nodeId} is not in the metadata`));
+        return this.#open(broker);
+      });
       link.connection = connection;
-      void connection.closed.then(() => this.#ended(link, connection));
       return connection;
-    } catch (error) {
-      link.failures++;
-      link.endedAt = Date.now();
-      throw error;
     } finally {
+      // After the caller recorded this attempt (link.attempt): the `await` above yields at least once, even for an
+      // attempt that fails at once.
       link.attempt = undefined;
     }
-  }
-
-  /** Books the end of a link's connection once, whether noticed by its 'closed' or by a caller finding it closed. */
-  #ended(link: BrokerLink, connection: Connection): void {
-    if (link.connection !== connection) return;
-    link.connection = undefined;
-    link.failures = connection.proven ? 0 : link.failures + 1;
-    link.endedAt = Date.now();
   }
 
   /** Sleeps `ms`, or rejects with ConnectionError when the view closes first; the timer never outlives close. */
