@@ -32,7 +32,7 @@ export interface SendBatchOptions extends SendOptions {
    * SendBatchFailures holding only the records that failed, for callers that read nothing of a delivered record
    * (as librdkafka's `delivery.report.only.error`): no result object is made per delivered record. At hundreds of
    * thousands of records a second those objects were most of what outlived the main thread's young generation, and
-   * a tenth or more of its time (README, Benchmark).
+   * a tenth or more of its time (docs/performance.md).
    */
   readonly results?: 'all' | 'failures' | undefined;
 }

@@ -11,7 +11,7 @@
  *   next wait there, which rides on it. Ending it with a notify of the thread's own, as this did before, cost a
  *   turn of the event loop per timeout (the notify posts a task that wakes the loop once more to resolve the wait)
  *   and the notify itself: at 20,000 records/s the lingering worker's timer, its most frequent wake-up, was the
- *   top entry of its profile (README, Benchmark). A registration holds its SharedArrayBuffer until a notify or
+ *   top entry of its profile (docs/performance.md). A registration holds its SharedArrayBuffer until a notify or
  *   the thread's end; timeouts are the worker's ring reader's, whose thread ends with its producer.
  * - An abort (how a wait ends at close, or when a worker dies) ends the wait where it fires too, and then drops
  *   the registration with a notify of its own once no other wait rides on it: the thread may never wait on the
