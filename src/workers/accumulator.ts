@@ -247,10 +247,17 @@ export class Accumulator {
         this.sending.push(p);
       }
       const arena = p.arena;
-      // Written over its own entries only when the batch fills at least half its arena, so that a batch never
-      // holds much more memory than its own bytes while it waits for its acknowledgement.
-      const bytes = encodeEntries(arena, offsets, kept, this.batchHeader(), this.#buffers, 2 * p.arenaUsed >= arena.length);
-      if (!(bytes instanceof Promise) && bytes.buffer === arena.buffer) p.replaceArena();
+      let bytes = encodeEntries(arena, offsets, kept, this.batchHeader(), this.#buffers, true);
+      if (!(bytes instanceof Promise) && bytes.buffer === arena.buffer) {
+        // Written over its own entries, the arena became the batch. One that fills at least half its arena keeps it
+        // (the partition takes another); a smaller one is copied into a buffer of its own size and the arena stays,
+        // so that a batch never holds much more memory than its own bytes while it waits for its acknowledgement.
+        // Written in place and then copied in one piece, a batch costs less than written field by field into a
+        // buffer of its own, which is what a batch under half its arena was until then (the in-place encoding
+        // saves copying every record into a second buffer: src/workers/entry-encoder.ts).
+        if (2 * p.arenaUsed >= arena.length) p.replaceArena();
+        else bytes = copyOut(bytes, this.#buffers);
+      }
       this.attach(p, batch, bytes);
     }
     p.reset();
@@ -288,4 +295,11 @@ export class Accumulator {
       },
     );
   }
+}
+
+/** `bytes` copied into a buffer of exactly its size from `buffers`. */
+function copyOut(bytes: Buffer, buffers: BatchBufferSource): Buffer {
+  const copy = buffers.take(bytes.length);
+  bytes.copy(copy, 0, 0, bytes.length);
+  return copy;
 }

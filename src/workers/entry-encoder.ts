@@ -153,11 +153,11 @@ function measureEntries(view: DataView, arena: Uint8Array, offsets: Int32Array, 
  * read from, in one forward pass, and never over a byte not read yet; the first pass checks exactly that, record by
  * record. An uncompressed batch, or an lz4 one whose block did not shrink (stored, as random values are), is then a
  * view of the arena's own memory (`result.buffer === arena.buffer`): the arena has become the batch, and its owner
- * must take a new one. A compressed lz4 block goes into a buffer of its own, and the arena stays its owner's. This
- * saves copying every record into a second buffer the size of the batch: 215 against 105 ns per 1 KiB record and
- * 50 against 26 per 100 B (`node` loop over 16 arenas of 1 MiB filled from a ring as the worker fills them,
- * medians of six and four alternated rounds). Other codecs may compress on the threadpool while the arena takes
- * new entries, so they always get a section buffer of their own.
+ * must take a new one or copy the batch out (src/workers/accumulator.ts, seal). A compressed lz4 block goes into a
+ * buffer of its own, and the arena stays its owner's. This saves copying every record into a second buffer the
+ * size of the batch: 215 against 105 ns per 1 KiB record and 50 against 26 per 100 B (`node` loop over 16 arenas of
+ * 1 MiB filled from a ring as the worker fills them, medians of six and four alternated rounds). Other codecs may
+ * compress on the threadpool while the arena takes new entries, so they always get a section buffer of their own.
  */
 export function encodeEntries(
   arena: Uint8Array, offsets: Int32Array, count: number, header: BatchHeader, buffers: BatchBufferSource = FRESH_BUFFERS,

@@ -147,6 +147,13 @@ describe('Accumulator.seal and the arena', () => {
   }
   const expected = (from: number, count: number, valueBytes: number): string[] =>
     Array.from({ length: count }, (_, i) => `v${from + i}`.padEnd(valueBytes, '.'));
+  /** The first four bytes of each value of a batch of random values (`random: true`), decoded, after its CRC. */
+  async function randomValuePrefixesOf(bytes: Buffer): Promise<string[]> {
+    const [decoded] = await decodeRecordBatches(bytes);
+    assert.equal(decoded!.crcValid, true);
+    return decoded!.records.map((r) => Buffer.from(r.value!).subarray(0, 4).toString());
+  }
+  const expectedPrefixes = (from: number, count: number): string[] => expected(from, count, 4).map((v) => v.slice(0, 4));
 
   it('writes an uncompressed batch filling half its arena or more over its own entries, and gives the partition another arena', async () => {
     const { batches, add } = accumulator({ valueBytes: 1000 });
@@ -170,9 +177,28 @@ describe('Accumulator.seal and the arena', () => {
     const p = batches.partitions[0]!;
     const arena = p.arena;
     batches.sealDue(true, 1100, () => 1);
-    assert.notEqual(p.sealed[0]!.bytes!.buffer, arena.buffer);
+    const bytes = p.sealed[0]!.bytes!;
+    assert.notEqual(bytes.buffer, arena.buffer);
     assert.equal(p.arena, arena);
-    assert.deepEqual(await valuesOf(p.sealed[0]!.bytes!), expected(0, 5, 1000));
+    // The batch was written over its entries before it was copied: the arena's next batch must not touch it.
+    for (let i = 0; i < 5; i++) add(0, 1200 + i);
+    batches.sealDue(true, 1300, () => 1);
+    assert.deepEqual(await valuesOf(bytes), expected(0, 5, 1000));
+    assert.deepEqual(await valuesOf(p.sealed[1]!.bytes!), expected(5, 5, 1000));
+  });
+
+  it('copies an lz4 batch under half its arena whose block did not shrink, and keeps the arena', async () => {
+    const { batches, add } = accumulator({ codec: Codec.lz4, valueBytes: 1000, random: true });
+    for (let i = 0; i < 5; i++) add(0, 1000 + i);
+    const p = batches.partitions[0]!;
+    const arena = p.arena;
+    batches.sealDue(true, 1100, () => 1);
+    const bytes = p.sealed[0]!.bytes!;
+    assert.notEqual(bytes.buffer, arena.buffer);
+    assert.equal(p.arena, arena);
+    for (let i = 0; i < 5; i++) add(0, 1200 + i);
+    batches.sealDue(true, 1300, () => 1);
+    assert.deepEqual(await randomValuePrefixesOf(bytes), expectedPrefixes(0, 5));
   });
 
   it('sends an lz4 batch whose block did not shrink from its arena too, and gives the partition another', async () => {
@@ -184,9 +210,7 @@ describe('Accumulator.seal and the arena', () => {
     const batch = p.sealed[0]!;
     assert.equal(batch.bytes!.buffer, arena.buffer);
     assert.notEqual(p.arena.buffer, arena.buffer);
-    const [decoded] = await decodeRecordBatches(batch.bytes!);
-    assert.equal(decoded!.crcValid, true);
-    assert.deepEqual(decoded!.records.map((r) => Buffer.from(r.value!).subarray(0, 4).toString()), expected(0, 40, 4).map((v) => v.slice(0, 4)));
+    assert.deepEqual(await randomValuePrefixesOf(batch.bytes!), expectedPrefixes(0, 40));
   });
 
   it('compresses an lz4 batch whose block shrinks into a buffer of its own; the partition keeps its arena', async () => {
