@@ -67,8 +67,26 @@ export function completionSize(recordCount: number, messageBytes: Uint8Array | n
   return HEADER_BYTES + RECORD_ID_BYTES * recordCount + (messageBytes?.length ?? 0);
 }
 
+/**
+ * The most UTF-16 code units of a message an entry carries (at most 12 KiB of UTF-8), the rest cut and counted.
+ * A message may quote the broker (its error_message, a compact string bounded only by the 100 MiB frame), and an
+ * entry must fit in half the completion ring with up to 65,536 record ids (256 KiB): one broker answer with a
+ * message of half a mebibyte threw where the worker published the outcome, so its batch was never reported (the
+ * records' bytes never returned to the budget, their callers told 'unknown' at their delivery timeout), or the
+ * worker died.
+ */
+export const MAX_MESSAGE_UNITS = 4_096;
+
 export function encodeMessage(message: string): Uint8Array | null {
-  return message === '' ? null : textEncoder.encode(message);
+  if (message === '') return null;
+  return textEncoder.encode(message.length > MAX_MESSAGE_UNITS ? shortened(message) : message);
+}
+
+/** The first MAX_MESSAGE_UNITS units of `message` (never half a surrogate pair), and how many more there were. */
+function shortened(message: string): string {
+  const last = message.charCodeAt(MAX_MESSAGE_UNITS - 1);
+  const end = last >= 0xd800 && last <= 0xdbff ? MAX_MESSAGE_UNITS - 1 : MAX_MESSAGE_UNITS;
+  return `${message.slice(0, end)}… (${message.length - end} more characters)`;
 }
 
 export function writeCompletion(

@@ -68,12 +68,16 @@ const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
 
 /**
  * Why a decoded Produce answer cannot be true, or undefined: a success must carry an offset (0..2^53, so it is
- * reported exactly), and a timestamp and a log start offset of -1 or 0..2^53; a throttle time is never negative.
+ * reported exactly), and a timestamp and a log start offset of -1 or 0..2^53; a throttle time is never negative;
+ * Kafka's error codes are -1 and up. Below -1 are the producer's own codes (ClientErrorCode): passed on, a broker's
+ * -1005 read as "the producer closed" and failed a batch 'not-sent' that an earlier, unanswered attempt may have
+ * written, so a caller's resend could write it twice.
  */
 function impossibleAnswer(response: ProduceResponse): string | undefined {
   if (response.throttleTimeMs < 0) return `negative throttle_time_ms ${response.throttleTimeMs}`;
   for (const topic of response.responses) {
     for (const p of topic.partitionResponses) {
+      if (p.errorCode < -1) return `partition ${p.index} has error_code ${p.errorCode}`;
       if (p.errorCode !== 0) continue;
       if (p.baseOffset < 0n || p.baseOffset > MAX_OFFSET) return `partition ${p.index} succeeded at base_offset ${p.baseOffset}`;
       if (p.logAppendTimeMs < -1n || p.logAppendTimeMs > MAX_OFFSET) return `partition ${p.index} has log_append_time_ms ${p.logAppendTimeMs}`;

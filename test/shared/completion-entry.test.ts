@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { CompletionKind, completionSize, encodeMessage, readCompletion, writeCompletion } from '../../src/shared/completion-entry.js';
+import { CompletionKind, completionSize, encodeMessage, MAX_MESSAGE_UNITS, readCompletion, writeCompletion } from '../../src/shared/completion-entry.js';
 
 describe('completion entry', () => {
   it('reads back every field, the record ids and the message it was written with', () => {
@@ -33,5 +33,16 @@ describe('completion entry', () => {
     const read = readCompletion(bytes, 0);
     assert.deepEqual([read.baseOffset, read.timestamp, read.logStartOffset], [2 ** 41 + 7, 1_700_000_000_123, 2 ** 40 + 5]);
     assert.deepEqual([...read.recordIds], ids);
+  });
+
+  it('cuts a message longer than MAX_MESSAGE_UNITS, says how much it cut, and never splits a surrogate pair', () => {
+    const decode = (bytes: Uint8Array | null): string => new TextDecoder().decode(bytes!);
+    const long = 'x'.repeat(600_000);
+    assert.equal(decode(encodeMessage(long)), `${'x'.repeat(MAX_MESSAGE_UNITS)}… (${600_000 - MAX_MESSAGE_UNITS} more characters)`);
+    // A surrogate pair across the cut: the whole pair goes.
+    const pair = `${'x'.repeat(MAX_MESSAGE_UNITS - 1)}😀${'y'.repeat(10)}`;
+    assert.equal(decode(encodeMessage(pair)), `${'x'.repeat(MAX_MESSAGE_UNITS - 1)}… (12 more characters)`);
+    const exact = 'z'.repeat(MAX_MESSAGE_UNITS);
+    assert.equal(decode(encodeMessage(exact)), exact, 'a message of exactly the limit is kept whole');
   });
 });

@@ -82,4 +82,21 @@ describe('CompletionWriter', () => {
     while (reader.read() >= 0) received.push(readCompletion(reader.data, reader.offset).partition);
     assert.deepEqual(received, Array.from({ length: total }, (_, i) => i));
   });
+
+  it('publishes a failure whose message is half a mebibyte, for a batch of 65,536 records, in a ring of 1 MiB', () => {
+    // A broker's error_message is bounded only by the frame: the entry threw RecordTooLargeError where the worker
+    // published the outcome, and the batch was never reported.
+    const buffer = createRing({ capacity: 1024 * 1024 });
+    const reader = new RingReader(buffer);
+    const writer = new CompletionWriter(new RingWriter(buffer), { signalCompletion: () => false } as unknown as ControlBlock);
+    const ids = Array.from({ length: 65_536 }, (_, i) => i);
+    writer.publish({ ...head(3), kind: CompletionKind.failed, errorCode: 87 }, ids, `INVALID_RECORD: ${'x'.repeat(600_000)}`);
+    writer.signal();
+    assert.ok(reader.read() >= 0, 'the entry is in the ring');
+    const completion = readCompletion(reader.data, reader.offset);
+    assert.equal(completion.partition, 3);
+    assert.equal(completion.recordIds.length, 65_536);
+    assert.ok(completion.message.startsWith('INVALID_RECORD: xxx'));
+    assert.ok(completion.message.endsWith(' more characters)'));
+  });
 });

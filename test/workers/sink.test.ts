@@ -89,6 +89,21 @@ describe('Sink: KIP-951 current_leader', () => {
   });
 });
 
+describe('Sink: an answer no broker can give', () => {
+  it('an error code below -1 (the producer\'s own codes) is a broken answer: the batch is lost, like an unanswered one, not failed', async (t) => {
+    // Passed on, -1005 read on the main thread as "the producer closed", and failed 'not-sent' a batch that an
+    // earlier, unanswered attempt may have written.
+    for (const errorCode of [-1005, -1001, -2]) {
+      const view = await viewAnswering(t, {
+        responses: [{ name: TOPIC, topicId: null, partitionResponses: [partition({ errorCode })] }],
+        throttleTimeMs: 0,
+        nodeEndpoints: [],
+      });
+      await assert.rejects(sendOne(t, view), (error: Error) => error instanceof ProtocolError && error.message.includes(`error_code ${errorCode}`));
+    }
+  });
+});
+
 describe('Sink: throttling (KIP-219)', () => {
   const throttled: ProduceResponse = {
     responses: [{ name: TOPIC, topicId: null, partitionResponses: [partition({ baseOffset: 7n })] }],
