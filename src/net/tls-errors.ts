@@ -23,7 +23,13 @@ const EXPIRED = new Set(['CERT_HAS_EXPIRED', 'CERT_NOT_YET_VALID']);
  * differently from 1.1 (`ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE` on Node 22 and 24, `ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE`
  * before).
  */
-const CLIENT_REFUSED = /^ERR_SSL_.*ALERT_(CERTIFICATE_REQUIRED|HANDSHAKE_FAILURE|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)$/;
+const CLIENT_REFUSED = /^ERR_SSL_.*ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|UNKNOWN_CA|CERTIFICATE_UNKNOWN)$/;
+/**
+ * The broker ended the handshake without saying why: no cipher suite, protocol version or signature algorithm in
+ * common, or (from older brokers) a client certificate it wanted. Named as a refused certificate alone, a cipher
+ * mismatch sent the user to tls.cert and tls.key.
+ */
+const HANDSHAKE_REFUSED = /^ERR_SSL_.*ALERT_HANDSHAKE_FAILURE$/;
 
 /** An AuthenticationError for a TLS verification failure, or undefined for anything else. */
 export function tlsFailure(error: Error, address: string): AuthenticationError | undefined {
@@ -35,6 +41,11 @@ export function tlsFailure(error: Error, address: string): AuthenticationError |
   } else if (EXPIRED.has(code)) reason = `the broker's certificate is not valid now (${code})`;
   else if (CLIENT_REFUSED.test(code)) {
     reason = `the broker refused the client certificate or its absence (${code}); set tls.cert and tls.key`;
+  } else if (HANDSHAKE_REFUSED.test(code)) {
+    reason =
+      `the broker refused the handshake (${code}): no TLS version or cipher suite in common (tls.minVersion, ` +
+      `tls.ciphers against the broker's ssl.enabled.protocols, ssl.cipher.suites), or it wants a client certificate ` +
+      `(tls.cert and tls.key)`;
   }
   return reason === undefined ? undefined : new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });
 }

@@ -13,14 +13,21 @@ describe('tlsFailure', () => {
       'ERR_SSL_SSLV3_ALERT_BAD_CERTIFICATE',
       'ERR_SSL_SSL/TLS_ALERT_BAD_CERTIFICATE',
       'ERR_SSL_TLSV13_ALERT_CERTIFICATE_REQUIRED',
-      'ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE',
-      'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE',
       'ERR_SSL_TLSV1_ALERT_UNKNOWN_CA',
       'ERR_SSL_SSL/TLS_ALERT_CERTIFICATE_UNKNOWN',
     ]) {
       const error = tlsFailure(failure(code), '127.0.0.1:9192');
       assert.ok(error instanceof AuthenticationError, code);
       assert.match(error.message, /refused the client certificate/);
+    }
+  });
+
+  it('a handshake_failure alert names both causes: nothing in common (versions, ciphers) or a wanted client certificate', () => {
+    // Named as a refused certificate alone, a cipher mismatch sent the user to tls.cert and tls.key.
+    for (const code of ['ERR_SSL_SSLV3_ALERT_HANDSHAKE_FAILURE', 'ERR_SSL_SSL/TLS_ALERT_HANDSHAKE_FAILURE']) {
+      const error = tlsFailure(failure(code), '127.0.0.1:9192');
+      assert.ok(error instanceof AuthenticationError, code);
+      assert.match(error.message, /refused the handshake .*cipher suite.*client certificate/);
     }
   });
 

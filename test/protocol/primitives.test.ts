@@ -176,6 +176,26 @@ describe('hostile lengths and counts', () => {
     assert.deepEqual(reader(0, 0, 0, 2, 7, 8).array(item, 0), [7, 8]);
   });
 
+  it('a tagged-field section keeps only the fields asked for and skips the rest unread', () => {
+    // Kept, each field of a hostile answer cost a Map entry and a view: millions of empty fields grew the heap 20 to
+    // 30 times the frame.
+    const writer = new Writer().uvarint(2_002);
+    for (let tag = 1; tag <= 1_000; tag++) writer.uvarint(tag).uvarint(0);
+    writer.uvarint(1_001).uvarint(2).int16(7);
+    for (let tag = 1_002; tag <= 2_001; tag++) writer.uvarint(tag).uvarint(1).int8(0);
+    writer.uvarint(5_000).uvarint(1).int8(9);
+    const bytes = writer.int8(42).finish();
+    const none = new Reader(bytes);
+    assert.equal(none.taggedFields().size, 0);
+    assert.equal(none.int8(), 42, 'every field was skipped, none left behind');
+    const two = new Reader(bytes);
+    const fields = two.taggedFields(1_001, 5_000);
+    assert.deepEqual([...fields.keys()], [1_001, 5_000]);
+    assert.equal(new Reader(fields.get(1_001)!).int16(), 7);
+    assert.equal(new Reader(fields.get(5_000)!).int8(), 9);
+    assert.equal(two.int8(), 42);
+  });
+
   it('a tagged-field count or size beyond what is left is a ProtocolError', () => {
     assert.throws(() => reader(0xff, 0xff, 0xff, 0xff, 0x0f).taggedFields(), ProtocolError);
     assert.throws(() => reader(0x01, 0x00, 0xff, 0xff, 0x03).taggedFields(), ProtocolError);

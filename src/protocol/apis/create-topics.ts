@@ -154,7 +154,7 @@ function readTopicFlexible(reader: Reader, version: number): CreatableTopicResul
   const numPartitions = reader.int32();
   const replicationFactor = reader.int16();
   const configs = reader.compactArray(readConfig, 6);
-  const configError = reader.taggedFields().get(0);
+  const configError = reader.taggedFields(0).get(0);
   const topicConfigErrorCode = configError === undefined ? 0 : new Reader(configError).int16();
   return { name, topicId, errorCode, errorMessage, topicConfigErrorCode, numPartitions, replicationFactor, configs };
 }

@@ -219,7 +219,7 @@ function decodeResponse(reader: Reader, version: number): ProduceResponse {
   const throttleTimeMs = reader.int32();
   let nodeEndpoints: readonly NodeEndpoint[] = [];
   if (flexible) {
-    const tags = reader.taggedFields();
+    const tags = reader.taggedFields(0);
     const endpoints = version >= 10 ? tags.get(0) : undefined;
     if (endpoints !== undefined) nodeEndpoints = readNodeEndpoints(new Reader(endpoints));
   }
@@ -259,7 +259,7 @@ function readPartition(reader: Reader, version: number, flexible: boolean): Prod
   }
   let currentLeader: LeaderIdAndEpoch | null = null;
   if (flexible) {
-    const tags = reader.taggedFields();
+    const tags = reader.taggedFields(0);
     const leader = version >= 10 ? tags.get(0) : undefined;
     if (leader !== undefined) currentLeader = readLeaderIdAndEpoch(new Reader(leader));
   }

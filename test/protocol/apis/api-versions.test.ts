@@ -195,6 +195,15 @@ describe('ApiVersions response', () => {
     assert.throws(() => decode(Buffer.from([0, 0, 0, 0, 0, 0, 0, 0, 0]), 3), ProtocolError);
   });
 
+  it('refuses more api_keys than there are api keys (32,768), before reading them', () => {
+    // Bounded only by the frame, a hostile or mistaken answer's list took about 8.5 times its frame in the heap.
+    const many = Array.from({ length: 32_769 }, (_, i) => ({ apiKey: i % 32_768, minVersion: 0, maxVersion: 1 }));
+    for (const version of [0, 3]) {
+      assert.throws(() => decode(encodeResponse(version, 0, many), version), /32769 items, more than the 32768/);
+      assert.equal(decode(encodeResponse(version, 0, many.slice(1)), version).apiKeys.length, 32_768);
+    }
+  });
+
   it('round-trips any ranges at every version (property)', () => {
     const range = fc.record({
       apiKey: fc.integer({ min: -32768, max: 32767 }),
