@@ -73,7 +73,9 @@ export class Connection {
       resume: () => this.#writes.pump(),
       fail: (reason) => this.#fail(reason),
     }, options.sasl);
-    this.#writes = new WriteQueue(socket, this.#address, this.#inFlight, options.maxInFlight, this.#renewal);
+    this.#writes = new WriteQueue(
+      socket, this.#address, this.#inFlight, options.maxInFlight, this.#renewal, options.requestTimeoutMs, (reason) => this.#fail(reason),
+    );
     this.#reader = new ResponseReader(this.#address, this.#inFlight, this.#writes, (reason) => this.#fail(reason));
     let resolveClosed!: (reason: KafkaProducerError) => void;
     this.closed = new Promise((resolve) => (resolveClosed = resolve));

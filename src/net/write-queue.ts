@@ -2,11 +2,13 @@
  * The requests of a connection not written yet, and the writing. Frames leave in call order: a request waits in the
  * queue while `maxInFlight` requests await answers or while a re-authentication holds writing (session-renewal.ts),
  * and acks=0 sends, which get no answer and take no slot, wait behind it rather than overtake it. Those sends are
- * settled once the socket has flushed them. On the produce path: methods only, nothing allocated per request beyond
- * an acks=0 send's flush callback.
+ * settled once the socket has flushed them, and are due within the request timeout like a request's answer: a broker
+ * that stops reading (its TCP window shut) left them pending, and the sink, which counts them in flight, sent nothing
+ * more to it until close (Java's NetworkClient times out a send that has not finished too). On the produce path:
+ * methods only, nothing allocated per request beyond an acks=0 send's flush callback.
  */
 import type net from 'node:net';
-import { ConnectionError, type KafkaProducerError } from '../shared/errors.js';
+import { ConnectionError, RequestTimeoutError, type KafkaProducerError } from '../shared/errors.js';
 import type { Exchange } from './exchange.js';
 import type { InFlight } from './in-flight.js';
 import type { SessionRenewal } from './session-renewal.js';
@@ -20,17 +22,27 @@ export class WriteQueue {
   readonly #renewal: SessionRenewal | undefined;
   /** Not yet written, FIFO; acks=0 sends wait here too, so frames leave in call order. */
   readonly #queue: Exchange[] = [];
-  /** acks=0 sends handed to the socket whose write has not completed. */
+  /** acks=0 sends handed to the socket whose write has not completed, in write order (= the order they flush in). */
   readonly #unflushed = new Set<Exchange>();
   /** Set once the connection failed: nothing is written any more. */
   #closed = false;
+  readonly #timeoutMs: number;
+  /** Fails the connection (an acks=0 send was not flushed in time). */
+  readonly #fail: (reason: KafkaProducerError) => void;
+  /** Armed while acks=0 sends wait to be flushed; fires at (or after) the oldest one's deadline. */
+  #flushTimer: NodeJS.Timeout | undefined;
 
-  constructor(socket: net.Socket, address: string, inFlight: InFlight, maxInFlight: number, renewal: SessionRenewal | undefined) {
+  constructor(
+    socket: net.Socket, address: string, inFlight: InFlight, maxInFlight: number, renewal: SessionRenewal | undefined,
+    timeoutMs: number, fail: (reason: KafkaProducerError) => void,
+  ) {
     this.#socket = socket;
     this.#address = address;
     this.#inFlight = inFlight;
     this.#maxInFlight = maxInFlight;
     this.#renewal = renewal;
+    this.#timeoutMs = timeoutMs;
+    this.#fail = fail;
   }
 
   /** Requests and sends waiting for a free slot. */
@@ -68,7 +80,9 @@ export class WriteQueue {
       this.#inFlight.add(exchange);
       this.#writeChunks(frame, undefined);
     } else {
+      exchange.deadline = performance.now() + this.#timeoutMs;
       this.#unflushed.add(exchange);
+      this.#flushTimer ??= this.#armFlushTimer(this.#timeoutMs);
       this.#writeChunks(frame, (error) => this.#flushed(exchange, error));
     }
   }
@@ -84,6 +98,8 @@ export class WriteQueue {
   /** The connection is down: sends not flushed yet fail with `reason`, queued requests (never sent) with `notSent`. */
   failAll(reason: KafkaProducerError, notSent: KafkaProducerError): void {
     this.#closed = true;
+    clearTimeout(this.#flushTimer);
+    this.#flushTimer = undefined;
     for (const exchange of this.#unflushed) exchange.fail(reason);
     this.#unflushed.clear();
     for (const exchange of this.#queue.splice(0)) exchange.fail(notSent);
@@ -104,10 +120,34 @@ export class WriteQueue {
 
   #flushed(exchange: Exchange, error: Error | null | undefined): void {
     if (!this.#unflushed.delete(exchange)) return; // already failed with the connection
+    if (this.#unflushed.size === 0) {
+      clearTimeout(this.#flushTimer);
+      this.#flushTimer = undefined;
+    }
     if (error) {
       exchange.fail(new ConnectionError(`write to ${this.#address} failed: ${error.message}`, { cause: error }));
     } else {
       exchange.succeed(undefined);
     }
   }
+
+  #armFlushTimer(delayMs: number): NodeJS.Timeout {
+    return setTimeout(this.#onFlushTimer, Math.max(1, Math.ceil(delayMs)));
+  }
+
+  readonly #onFlushTimer = (): void => {
+    this.#flushTimer = undefined;
+    const oldest = this.#unflushed.values().next().value;
+    if (oldest === undefined) return;
+    const left = oldest.deadline - performance.now();
+    if (left > 0) {
+      this.#flushTimer = this.#armFlushTimer(left);
+      return;
+    }
+    const timeout = new RequestTimeoutError(
+      `${oldest.api.name} send (acks=0, correlation id ${oldest.correlationId}) not taken by ${this.#address} within ` +
+        `${this.#timeoutMs} ms`,
+    );
+    this.#fail(new ConnectionError(`connection to ${this.#address} closed after a send was not flushed in time`, { cause: timeout }));
+  };
 }

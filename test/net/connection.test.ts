@@ -425,6 +425,19 @@ describe('Connection', { timeout: 20_000 }, () => {
     assert.equal(new Set(broker.calls.map((r) => r.correlationId)).size, 6);
   });
 
+  it('fails acks=0 sends the broker does not take within requestTimeoutMs, and closes the connection', async (t) => {
+    // A broker that stops reading (its TCP window shut): the sends' writes never completed, so they stayed pending
+    // until close, and the sink, which counts them in flight, sent nothing more to that broker.
+    const Blob: ApiDefinition<Buffer, number> = { ...Echo, encodeRequest: (writer, _version, bytes) => void writer.int32(-3).bytes(bytes) };
+    const { broker, conn } = await setup(t, () => undefined, { requestTimeoutMs: 300 });
+    for (const socket of broker.sockets) socket.pause();
+    // 64 MiB: more than the loopback's socket buffers on both sides hold.
+    const sends = Array.from({ length: 8 }, () => conn.send(Blob, Buffer.alloc(8 * 1024 * 1024)));
+    const errors = await Promise.all(sends.map((send) => rejects(send, ConnectionError)));
+    assert.ok(errors.some((error) => error.cause instanceof RequestTimeoutError && /acks=0/.test(error.cause.message)), String(errors[0]));
+    assert.ok(conn.isClosed);
+  });
+
   it('writes a frame whose large byte arrays are kept by reference, byte for byte and in order', async (t) => {
     // Blob's request is an int32 and two large arrays (bytes fields): Writer keeps both by reference, so the frame
     // goes out as five pieces, corked; the broker must read exactly one frame with them in place.
