@@ -240,7 +240,8 @@ export class Deliveries {
   }
 
   /**
-   * Fails the listed records (sealed ones 'unknown', others 'not-sent') that are still live. Each id is checked to
+   * Fails the listed records (sealed ones 'unknown', others 'not-sent', once claimed from their worker; those a
+   * caller's abort claimed before were reported then) that are still live. Each id is checked to
    * hold the record listed: settling a caller can run code at once that frees a later id of the list and lets a
    * new record take it (see expire), and a record accepted after the list was made is not failed.
    */
@@ -251,7 +252,12 @@ export class Deliveries {
     for (let i = 0; i < ids.length; i++) {
       const id = ids[i]!;
       if (t.sendSeq[id] !== seqs[i]) continue;
-      this.#settleFailed(id, errors(Atomics.load(this.#states, id) === RecordState.sealed ? 'unknown' : 'not-sent'));
+      // Claimed as a caller's abort claims it (#release), not read: at close the workers still run until they read
+      // their cut-off, and one could seal the record between a plain read of 'buffered' and the report, so a record
+      // about to be sent was called 'not-sent' (a caller's resend could write it twice). Harmless for a dead worker.
+      if (cancel(this.#states, id)) this.#settleFailed(id, errors('not-sent'));
+      // A record its caller's abort claimed earlier was reported 'not-sent' then: no outcome left to tell.
+      else if (this.#states[id] !== RecordState.cancelled) this.#settleFailed(id, errors('unknown'));
       this.#forget(id, true);
     }
   }

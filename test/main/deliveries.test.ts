@@ -346,6 +346,41 @@ describe('Deliveries', () => {
     assert.equal(h.budget.bufferedBytes, 10);
   }));
 
+  it('failLive claims a record before it reports it not-sent: a worker sealing it a moment after the look cannot take it', withHarness({}, async (h) => {
+    // At close the workers run until they read their cut-off. The state was read, not claimed: a worker could seal
+    // the record between that read and the report, and a record about to be sent was called 'not-sent'. The
+    // settler seals it at the moment of the report, as that worker would.
+    let id = -1;
+    let delivery: string | undefined;
+    let sealedByWorker: boolean | undefined;
+    const settler: Settler = {
+      resolve() {},
+      reject(_position, error) {
+        delivery = (error as ProducerClosedError).delivery;
+        sealedByWorker = seal(h.states, id);
+      },
+    };
+    send(h, settler, 0);
+    [id] = h.readRing();
+    h.deliveries.failLive(undefined, (d) => new ProducerClosedError(d, 'closed'));
+    assert.equal(delivery, 'not-sent');
+    assert.equal(sealedByWorker, false, 'a record reported not-sent can no longer be sealed');
+    assert.equal(h.deliveries.count, 0);
+  }));
+
+  it('failLive tells nothing more of a record its caller\'s abort already reported not-sent: no lateOutcome', withHarness({}, async (h) => {
+    const controller = new AbortController();
+    const settler = new SendSettler();
+    send(h, settler, 0, 10, controller.signal);
+    h.readRing();
+    controller.abort();
+    await assert.rejects(settler.promise, (error: Error) => error instanceof AbortError && error.delivery === 'not-sent');
+    h.deliveries.failLive(undefined, (d) => new ProducerClosedError(d, 'closed'));
+    assert.deepEqual(h.late, [], 'no late outcome for a record that was never unknown');
+    assert.equal(h.deliveries.count, 0);
+    assert.equal(h.budget.bufferedBytes, 0);
+  }));
+
   it('failLive fails only the records it listed: not a new record that took the id of one freed meanwhile', withHarness({}, async (h) => {
     // As for expire: settling the first record runs code that frees the second's id and sends a new record on it.
     const fresh = new SendSettler();
