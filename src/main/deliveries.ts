@@ -21,6 +21,7 @@ import { RecordState, cancel } from '../shared/record-states.js';
 import { ownerOf } from '../shared/worker-protocol.js';
 import type { Delivery } from '../shared/errors.js';
 import type { ControlBlock } from '../shared/control-block.js';
+import type { RingReader } from '../shared/ring.js';
 import { channels, type BatchOutcomeMessage } from './tracing.js';
 
 /** Records settled per turn of the event loop before the settle loop yields (about 2–5 ms of work). */
@@ -199,13 +200,23 @@ export class Deliveries {
     for (const handle of this.#context.handles) {
       const reader = handle.completions;
       if (reader === undefined) continue;
-      for (let n; settled < maxRecords && (n = reader.read()) >= 0; ) {
-        settled += this.#complete(readCompletion(reader.data, reader.offset));
-      }
-      reader.release();
+      settled += this.drainRing(reader, maxRecords - settled);
       if (settled >= maxRecords) return true;
     }
     return false;
+  }
+
+  /**
+   * Settles what one completion ring holds, up to about `maxRecords`; returns how many records it settled. A crashed
+   * worker's ring is drained so, after its handle has new memory (WorkerGroup).
+   */
+  drainRing(reader: RingReader, maxRecords = Infinity): number {
+    let settled = 0;
+    for (let n; settled < maxRecords && (n = reader.read()) >= 0; ) {
+      settled += this.#complete(readCompletion(reader.data, reader.offset));
+    }
+    reader.release();
+    return settled;
   }
 
   /**

@@ -243,7 +243,6 @@ export class WorkerGroup {
     // Told after the records are failed and in a later tick: a listener that throws must not stop the bookkeeping.
     process.nextTick(() => emit('workerCrash', error, index));
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: index, event: 'crash', error });
-    deliveries.drain();
     this.#context.transactions?.workerCrashed(error);
     this.#failHeld(handle, `worker ${index} crashed: ${String(error)}`, error);
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
@@ -291,19 +290,23 @@ export class WorkerGroup {
   }
 
   /**
-   * Fails every record `handle`'s memory holds (sealed ones 'unknown', the rest 'not-sent') and gives the handle
-   * fresh memory for the next thread.
+   * Settles what `handle`'s thread reported before it died, fails every other record its memory holds (sealed ones
+   * 'unknown', the rest 'not-sent') and gives the handle fresh memory for the next thread.
    */
   #failHeld(handle: WorkerHandle, message: string, cause: unknown): void {
     const { deliveries } = this.#context;
-    // In this order. Failing a record gives its bytes back, and the budget grants a waiting send at once: one for
-    // this worker's partitions must go to the new ring, where it waits for the replacement, not to the dead
-    // thread's stopped feed, where nothing would ever read it or free its id and bytes. So the dead thread's
-    // records are listed first (one accepted later is not failed), and its memory is renewed before any fails.
+    // In this order. Settling or failing a record gives its bytes back, and the budget grants a waiting send at
+    // once: one for this worker's partitions must go to the new ring, where it waits for the replacement, not to
+    // the dead thread's ring, where it was failed as crashed although no thread had seen it, or to its stopped
+    // feed, where nothing would ever read it or free its id and bytes. So the dead thread's records are listed
+    // first (one accepted later is not failed), and its memory is renewed before any is settled: first what the
+    // thread reported before it died (a record it delivered is delivered), read from its old completion ring.
     const live = deliveries.listLive(handle.index);
+    const reported = handle.completions;
     const queued = handle.stopFeed();
     // Closing, nothing is granted any more (the waiting sends failed first) and no thread would read new memory.
     if (!this.#closed) handle.renew();
+    if (reported !== undefined) deliveries.drainRing(reported);
     deliveries.failUnqueued(queued, new WorkerCrashedError('not-sent', message, { cause }));
     deliveries.failListed(live, (delivery) => new WorkerCrashedError(delivery, message, { cause }));
   }

@@ -361,7 +361,7 @@ describe('Deliveries', () => {
       },
     };
     send(h, settler, 0);
-    [id] = h.readRing();
+    id = h.readRing()[0]!;
     h.deliveries.failLive(undefined, (d) => new ProducerClosedError(d, 'closed'));
     assert.equal(delivery, 'not-sent');
     assert.equal(sealedByWorker, false, 'a record reported not-sent can no longer be sealed');

@@ -279,6 +279,31 @@ describe('WorkerGroup', () => {
     assert.equal(settled, false, 'and its caller waits for its outcome');
   }));
 
+  it('a send granted buffer space by what the crashed worker reported before it died goes to the replacement\'s ring', withSetup({ maxBytes: 20 }, async ({ group, pool, send, sendWhenRoom }) => {
+    // The crash read the dead thread's completions before its memory was renewed: the bytes of a record it had
+    // delivered granted the waiting send into the dead ring, and that send then failed as crashed.
+    await group.start();
+    const delivered = send(0);
+    const held = send(0);
+    const waiting = sendWhenRoom(0); // the budget is full
+    let settled = false;
+    void waiting.promise.then(() => (settled = true), () => (settled = true));
+    const writer = new RingWriter(pool.inits[0]!.completionRing);
+    const message = encodeMessage('');
+    const at = writer.reserve(completionSize(1, message));
+    writeCompletion(writer.data, at, { kind: CompletionKind.delivered, topicIndex: 0, partition: 0, errorCode: 0, baseOffset: 5, timestamp: -1, logStartOffset: -1 }, [0], 1, message);
+    writer.commit();
+    pool.workers[0]!.crash(new Error('gone'));
+    assert.equal((await delivered.promise).offset, 5, 'what the thread reported before it died stands');
+    await assert.rejects(held.promise, (e: Error) => e instanceof WorkerCrashedError && e.delivery === 'not-sent');
+    await until(() => pool.workers.length === 3, 'a replacement started');
+    const ring = new RingReader(pool.inits[2]!.recordRing);
+    const entries: number[] = [];
+    while (ring.read() >= 0) if (ring.data[ring.offset] === EntryKind.record) entries.push(readU32(ring.data, ring.offset + 4));
+    assert.equal(entries.length, 1, 'the granted record waits in the replacement\'s ring');
+    assert.equal(settled, false, 'and its caller waits for its outcome');
+  }));
+
   it('after stopReplacing a crashed worker\'s records still fail at once, and it is not replaced', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
     await group.start();
     const lost = send(1);
