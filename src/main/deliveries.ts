@@ -230,10 +230,14 @@ export class Deliveries {
     }
   }
 
-  /** Fails the records a stopped feed handed back (WorkerHandle.stopFeed): they never reached a worker. */
+  /**
+   * Fails the records a stopped feed handed back (WorkerHandle.stopFeed): they never reached a worker. One whose
+   * caller was released meanwhile (a settler's code aborting its signal, once the feed no longer had it) was told
+   * 'not-sent' then, and has no later outcome to report: it is only forgotten.
+   */
   failUnqueued(ids: readonly number[], error: Error): void {
     for (const id of ids) {
-      this.#settleFailed(id, error);
+      if (this.#table.settlerOf(id) !== undefined) this.#settleFailed(id, error);
       this.#forget(id, true);
     }
   }
@@ -278,7 +282,8 @@ export class Deliveries {
     const size = this.#table.size[id]!;
     this.#table.free(id);
     // Plain, like the store on accept: the worker reported this id and touches its byte again only after the id's
-    // next record entry, published by the ring after the next accept's store.
+    // next record entry, published by the ring after the next accept's store. (At close and after a crash a record
+    // is freed unreported: src/shared/record-states.ts says why that holds too.)
     this.#states[id] = RecordState.free;
     if (releaseBytes) this.#context.budget.release(size, 1);
     if (this.#emptyWaiters.length > 0 && this.#table.count === 0) {

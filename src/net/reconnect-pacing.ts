@@ -79,6 +79,15 @@ export class ReconnectPacing {
   }
 
   /**
+   * Its owner closes `connection` on purpose (its broker moved to another address, or left the cluster): how it ends
+   * says nothing of the target, and is not booked. Booked, the close of a connection that had served no answer yet
+   * counted as a failure, and the first connection to the broker's new address waited out a pause.
+   */
+  release(connection: Connection): void {
+    this.#open.delete(connection);
+  }
+
+  /**
    * Books the end of every connection that has closed since. Also called before a delay is read: a request fails
    * as its connection fails, before the socket's 'close' that resolves `closed`, and a loop reads the delay at once.
    */

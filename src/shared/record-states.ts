@@ -13,8 +13,11 @@
  * stored before the record's entry is written to the ring, and the worker reaches the byte only through that
  * entry, which the ring's atomic commit publishes (a release store the worker's atomic load of the write position
  * acquires). FREE is stored after the worker reported the record through the completion ring; the worker holds
- * no reference to the id then, and meets it again only in a later entry published the same way. Only the two
- * CASes can race, and they are atomic. An Atomics.store is a full fence, about 10 ns a record twice over.
+ * no reference to the id then, and meets it again only in a later entry published the same way. The exception is
+ * close, and a crash: the main thread claims (CAS to CANCELLED) and frees records a worker may still hold
+ * (Deliveries.failListed). A live worker there can only try its CAS, which fails on CANCELLED and on FREE alike,
+ * and no id is reused, since no record is accepted once close began (a crashed worker's thread is gone). Only
+ * the two CASes can race, and they are atomic. An Atomics.store is a full fence, about 10 ns a record twice over.
  */
 export const RecordState = { free: 0, buffered: 1, sealed: 2, cancelled: 3 } as const;
 

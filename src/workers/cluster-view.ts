@@ -218,6 +218,7 @@ export class ClusterView {
       if (connection !== undefined && !connection.isClosed && (connection.inFlight > 0 || connection.queued > 0)) continue;
       this.#links.delete(nodeId);
       link.connection = undefined;
+      if (connection !== undefined) this.#pacing.release(connection);
       void connection?.close();
     }
   }
@@ -386,8 +387,12 @@ export class ClusterView {
     if (link === undefined) return;
     const { connection, attempt } = link;
     link.connection = undefined;
+    // Closed on purpose (the broker moved, or the view closes): not a failure of the broker's.
+    if (connection !== undefined) this.#pacing.release(connection);
     await connection?.close();
-    await (await attempt?.catch(() => undefined))?.close();
+    const opened = await attempt?.catch(() => undefined);
+    if (opened !== undefined) this.#pacing.release(opened);
+    await opened?.close();
   }
 
   async close(): Promise<void> {

@@ -381,6 +381,25 @@ describe('Deliveries', () => {
     assert.equal(h.budget.bufferedBytes, 0);
   }));
 
+  it('failQueued tells nothing more of a queued record whose caller was released while the others failed: no lateOutcome', withHarness({ maxBytes: 64 << 20 }, async (h) => {
+    // Two records of 6 MiB fill most of the 16 MiB ring; the next two wait for ring space. The first of those, as
+    // it fails, aborts the second's signal (a stream destroyed by its failure): that caller is told 'not-sent' then,
+    // and failing it again as never sent was a lateOutcome for a record that was never 'unknown'.
+    const BIG = 6 << 20;
+    send(h, new SendSettler(), 0, BIG);
+    send(h, new SendSettler(), 0, BIG);
+    const stream = new AbortController();
+    const first: Settler = { resolve() {}, reject: () => stream.abort(new Error('stream destroyed')) };
+    const second = new SendSettler();
+    send(h, first, 0, BIG);
+    send(h, second, 0, BIG, stream.signal);
+    h.deliveries.failQueued(0, new ProducerClosedError('not-sent', 'closed'));
+    await assert.rejects(second.promise, (error: Error) => error instanceof AbortError && error.delivery === 'not-sent');
+    assert.deepEqual(h.late, []);
+    assert.equal(h.deliveries.count, 2, 'the two records in the ring live on');
+    assert.equal(h.budget.bufferedBytes, 2 * BIG);
+  }));
+
   it('failLive fails only the records it listed: not a new record that took the id of one freed meanwhile', withHarness({}, async (h) => {
     // As for expire: settling the first record runs code that frees the second's id and sends a new record on it.
     const fresh = new SendSettler();

@@ -180,6 +180,7 @@ describe('Accumulator.seal and the arena', () => {
     const bytes = p.sealed[0]!.bytes!;
     assert.notEqual(bytes.buffer, arena.buffer);
     assert.equal(p.arena, arena);
+    assert.ok(arena.subarray(0, bytes.length).equals(bytes), 'written over its own entries, then copied out');
     // The batch was written over its entries before it was copied: the arena's next batch must not touch it.
     for (let i = 0; i < 5; i++) add(0, 1200 + i);
     batches.sealDue(true, 1300, () => 1);
@@ -196,6 +197,7 @@ describe('Accumulator.seal and the arena', () => {
     const bytes = p.sealed[0]!.bytes!;
     assert.notEqual(bytes.buffer, arena.buffer);
     assert.equal(p.arena, arena);
+    assert.ok(arena.subarray(0, bytes.length).equals(bytes), 'framed over its own entries, then copied out');
     for (let i = 0; i < 5; i++) add(0, 1200 + i);
     batches.sealDue(true, 1300, () => 1);
     assert.deepEqual(await randomValuePrefixesOf(bytes), expectedPrefixes(0, 5));

@@ -394,6 +394,21 @@ describe('ClusterView: the KIP-951 leader hint of a Produce answer', () => {
     assert.equal(other.connections, 1);
   });
 
+  it('a leader that moved to another address is connected to there at once: the old connection\'s close is no failure', async (t) => {
+    // Closed on purpose before it served an answer, the old connection was booked as a failure, and the first
+    // attempt at the new address waited out reconnectBackoffMs (a minute here).
+    const { view } = await setup(t);
+    const other = await FakeBroker.start(1);
+    t.after(() => other.close());
+    await view.refresh(TOPIC);
+    const first = await view.connection(1); // only its handshake answered: not proven
+    assert.equal(view.applyLeaderHint(TOPIC, 0, { leaderId: 1, leaderEpoch: 5 }, [endpoint(other, 1)]), true);
+    await first.closed;
+    const moved = await view.connection(1);
+    assert.equal(moved.port, Number(endpoint(other).port));
+    assert.equal(other.connections, 1);
+  });
+
   it('is ignored when not newer, when the leader has no known address, for -1/-1, or for an unknown partition', async (t) => {
     const { broker, view } = await setup(t);
     await view.refresh(TOPIC);
