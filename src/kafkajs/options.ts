@@ -6,6 +6,7 @@
  */
 import { resolveOptions, type ProducerOptions, type ResolvedOptions } from '../main/options.js';
 import type { SaslOptions } from '../main/security-options.js';
+import { expiryOf } from '../main/oauth-tokens.js';
 import { Partitioners } from './constants.js';
 import { refuse } from './refuse.js';
 import { retryOptions } from './retry.js';
@@ -113,13 +114,26 @@ function saslOptions(sasl: SASLOptions): SaslOptions {
   if (mechanism === 'oauthbearer') {
     const { oauthBearerProvider } = sasl as { oauthBearerProvider?: unknown };
     if (typeof oauthBearerProvider !== 'function') refuse('sasl.oauthBearerProvider', 'must be a function');
-    return { mechanism: 'oauthbearer', token: async () => ({ value: (await (oauthBearerProvider as () => Promise<{ value: string }>)()).value }) };
+    const provider = oauthBearerProvider as () => Promise<{ value: string }>;
+    return { mechanism: 'oauthbearer', token: async () => facadeToken((await provider()).value) };
   }
   if (mechanism === 'plain' || mechanism === 'scram-sha-256' || mechanism === 'scram-sha-512') {
     const { username, password } = sasl as { username: string; password: string };
     return { mechanism, username, password };
   }
   return refuse(`sasl.mechanism '${sasl.mechanism}'`, 'is not supported: use plain, scram-sha-256, scram-sha-512 or oauthbearer');
+}
+
+/**
+ * How long a token that is not a JWT with an `exp` claim is used. KafkaJS asks its oauthBearerProvider at every
+ * authentication, so a provider may hand out short-lived opaque tokens (a signed request valid a few minutes, say),
+ * whose expiry nobody can read: kept for the native API's default hour, such a token went stale long before its
+ * refresh, and every authentication and re-authentication after that failed until then.
+ */
+export const OPAQUE_TOKEN_LIFETIME_MS = 60_000;
+
+function facadeToken(value: string): { value: string; lifetimeMs?: number } {
+  return expiryOf(value) === undefined ? { value, lifetimeMs: OPAQUE_TOKEN_LIFETIME_MS } : { value };
 }
 
 /** The settings of `kafka.producer(config)` but retry. */

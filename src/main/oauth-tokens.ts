@@ -22,8 +22,8 @@ const DEFAULT_LIFETIME_MS = 60 * 60 * 1000;
 /** What a compact JWS (or any bearer token, RFC 6750 b64token) may contain. */
 const TOKEN = /^[A-Za-z0-9\-._~+/]+=*$/;
 
-/** The `exp` claim (seconds) of a JWS payload, if the token is one. */
-function expiryOf(value: string): number | undefined {
+/** The `exp` claim of a JWS payload, in epoch ms, if the token is one that has it. */
+export function expiryOf(value: string): number | undefined {
   const payload = value.split('.')[1];
   if (payload === undefined) return undefined;
   try {

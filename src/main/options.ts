@@ -92,8 +92,8 @@ export interface ProducerOptions {
    * Upper bound from a record's acceptance to its result, retries included (Java `delivery.timeout.ms`, which
    * likewise starts when `send()` returns, after at most `max.block.ms`). Acceptance is when the record has its
    * topic's metadata and buffer space, at most `bufferTimeoutMs` after the call; so a send settles at most
-   * `bufferTimeoutMs + deliveryTimeoutMs` after it was called. Default `120_000` ms. Must be at least
-   * `lingerMs + requestTimeoutMs`, as in Java.
+   * `bufferTimeoutMs + deliveryTimeoutMs` after it was called. Default `120_000` ms, or `lingerMs + requestTimeoutMs`
+   * when that is more. Must be at least `lingerMs + requestTimeoutMs`, as in Java.
    */
   readonly deliveryTimeoutMs?: number | undefined;
   /**
@@ -293,9 +293,10 @@ export function resolveOptions(
   const maxBufferedRecords = integer(o.maxBufferedRecords, 'maxBufferedRecords', 1e6, 1, MAX_INT32, '', INT32_NOTE);
   const bufferTimeoutMs = integer(o.bufferTimeoutMs, 'bufferTimeoutMs', 60_000, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const requestTimeoutMs = integer(o.requestTimeoutMs, 'requestTimeoutMs', 30_000, 1, MAX_TIMER_MS, '', TIMER_NOTE);
-  // Java's rule (KIP-91): a record must get at least one full linger and one full request before it may expire.
-  const deliveryTimeoutMs = integer(o.deliveryTimeoutMs, 'deliveryTimeoutMs', 120_000, lingerMs + requestTimeoutMs,
-    MAX_TIMER_MS, ' (options.lingerMs + options.requestTimeoutMs)', TIMER_NOTE);
+  // Java's rule (KIP-91): a record must get at least one full linger and one full request before it may expire; the
+  // default rises to that too (it stayed 120 s, and a record could expire while its request still awaited its answer).
+  const deliveryTimeoutMs = integer(o.deliveryTimeoutMs, 'deliveryTimeoutMs', Math.min(MAX_TIMER_MS, Math.max(120_000, lingerMs + requestTimeoutMs)),
+    lingerMs + requestTimeoutMs, MAX_TIMER_MS, ' (options.lingerMs + options.requestTimeoutMs)', TIMER_NOTE);
   const maxInFlight = integer(o.maxInFlight, 'maxInFlight', 5, 1, 1000);
   const retryBackoffMs = integer(o.retryBackoffMs, 'retryBackoffMs', 100, 0, MAX_TIMER_MS, '', TIMER_NOTE);
   const retryBackoffMaxMs = integer(o.retryBackoffMaxMs, 'retryBackoffMaxMs', 1000, 0, MAX_TIMER_MS, '', TIMER_NOTE);

@@ -15,6 +15,7 @@
  */
 import { Writable } from 'node:stream';
 import { AbortError } from '../shared/producer-errors.js';
+import { describe, InvalidRecordError } from './serialize.js';
 import type { Settler } from './settlers.js';
 import type { ProducerRecord, RecordMetadata } from './types.js';
 
@@ -67,8 +68,15 @@ export class RecordWritable extends Writable implements Settler {
   }
 
   override _write(record: WritableRecord, _encoding: BufferEncoding, callback: Callback): void {
+    // Refused before it takes a position. Spread with the stream's topic, a string, Buffer or number became a record
+    // of its characters or bytes, with no key and no value: sent as an empty record, without a word (a line reader
+    // piped into the stream lost every line); undefined threw a TypeError and left the stream unable to finish.
+    if (typeof record !== 'object' || record === null || ArrayBuffer.isView(record)) {
+      callback(new InvalidRecordError(`a record written to producer.writable() must be an object { key?, value, headers?, topic?, partition?, timestamp? }, got ${describe(record)}`));
+      return;
+    }
     const position = this.#written++;
-    const full = record.topic === undefined && this.#topic !== undefined ? { ...record, topic: this.#topic } : record;
+    const full = record.topic === undefined && this.#topic !== undefined ? withTopic(record, this.#topic) : record;
     this.#waiting = callback;
     this.#waitingPosition = position;
     // accepted() or reject() may run before this returns.
@@ -138,4 +146,13 @@ export class RecordWritable extends Writable implements Settler {
     if (this.#inWrite) callback(error);
     else process.nextTick(callback, error);
   }
+}
+
+/**
+ * `record` with `topic`, field by field: a spread copies own properties only, and a record whose fields are getters
+ * (a class instance) lost its key and value.
+ */
+function withTopic(record: WritableRecord, topic: string): ProducerRecord {
+  const { key, value, headers, partition, timestamp } = record;
+  return { topic, key, value, headers, partition, timestamp };
 }

@@ -5,7 +5,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Kafka, KafkaJSNonRetriableError, Partitioners, type KafkaConfig, type ProducerConfig } from '../../src/kafkajs/index.js';
-import { mapProducerConfig } from '../../src/kafkajs/options.js';
+import { mapProducerConfig, OPAQUE_TOKEN_LIFETIME_MS } from '../../src/kafkajs/options.js';
 
 const BROKERS = ['127.0.0.1:9092'];
 
@@ -36,10 +36,18 @@ test('client settings map to the connection options', () => {
   assert.equal(resolved.requestTimeoutMs, 25_000);
 });
 
-test('the OAUTHBEARER provider becomes a token function', async () => {
+test('the OAUTHBEARER provider becomes a token function; a token whose expiry cannot be read is kept a minute, not an hour', async () => {
+  // KafkaJS asks its provider at every authentication, so an opaque token may be valid only minutes: kept for the
+  // native API's default hour, it went stale long before its refresh.
   const { options } = mapped({}, { sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: 'tok' }) } });
   assert.equal(options.sasl?.mechanism, 'oauthbearer');
-  assert.deepEqual(await (options.sasl as { token: () => Promise<unknown> }).token(), { value: 'tok' });
+  assert.deepEqual(await (options.sasl as { token: () => Promise<unknown> }).token(), { value: 'tok', lifetimeMs: OPAQUE_TOKEN_LIFETIME_MS });
+  assert.equal(OPAQUE_TOKEN_LIFETIME_MS, 60_000);
+  // A JWT with an `exp` claim is refreshed by that claim, as in the native API.
+  const payload = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 900 })).toString('base64url');
+  const jwt = `eyJhbGciOiJub25lIn0.${payload}.`;
+  const { options: withJwt } = mapped({}, { sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: jwt }) } });
+  assert.deepEqual(await (withJwt.sasl as { token: () => Promise<unknown> }).token(), { value: jwt });
 });
 
 test('producer settings: idempotence off unless asked (KafkaJS default), in-flight limit, metadata age, default partitioner', () => {

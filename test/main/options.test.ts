@@ -67,6 +67,14 @@ describe('resolveOptions defaults', () => {
     assert.equal(resolveOptions({ lingerMs: undefined }, NO_ENV).lingerMs, 5);
   });
 
+  it('raise the default deliveryTimeoutMs to lingerMs + requestTimeoutMs when that is more, as Java does', () => {
+    // It stayed 120 s, where the same value given explicitly is refused: a record could expire while its request
+    // still awaited its answer.
+    assert.equal(resolveOptions({ requestTimeoutMs: 200_000 }, NO_ENV).deliveryTimeoutMs, 200_005);
+    assert.equal(resolveOptions({ requestTimeoutMs: 200_000, lingerMs: 0 }, NO_ENV).deliveryTimeoutMs, 200_000);
+    assert.equal(resolveOptions({ requestTimeoutMs: 60_000 }, NO_ENV).deliveryTimeoutMs, 120_000);
+  });
+
   it('keep a smaller maxRequestBytes consistent with the default batchMaxBytes', () => {
     assert.equal(resolveOptions({ maxRequestBytes: 65_536 }, NO_ENV).batchMaxBytes, 65_536);
   });

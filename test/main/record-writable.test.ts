@@ -13,6 +13,9 @@ import { consume, until } from '../helpers/readback.js';
 import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 import { RecordWritable } from '../../src/main/record-writable.js';
 import type { Settler } from '../../src/main/settlers.js';
+import { InvalidRecordError } from '../../src/main/serialize.js';
+import type { ProducerRecord } from '../../src/main/types.js';
+import { once } from 'node:events';
 
 test('pipeline into the real broker: every record acknowledged before the pipeline resolves, in order', { timeout: 300_000 }, async () => {
   const brokers = await useBroker();
@@ -149,3 +152,30 @@ test('a record refused after it was accepted destroys the stream; the write stil
   assert.deepEqual(errors, ['stream refused by the broker']);
 });
 
+
+test('a chunk that is not a record object (a string, a Buffer, a number, undefined) fails the stream, naming what it got', async () => {
+  // Spread with the stream's topic, 'hello' became { 0: 'h', …, topic } with no key and no value: an empty record,
+  // sent without a word (a line reader piped into the stream lost every line); undefined threw a TypeError.
+  for (const chunk of ['hello', Buffer.from('hello'), 42, undefined]) {
+    const submitted: ProducerRecord[] = [];
+    const stream = new RecordWritable((record) => void submitted.push(record), { topic: 't' });
+    const failed = once(stream, 'error');
+    stream.write(chunk);
+    const [error] = (await failed) as [Error];
+    assert.ok(error instanceof InvalidRecordError, String(error));
+    assert.match(error.message, /must be an object/);
+    assert.deepEqual(submitted, [], 'nothing was sent');
+  }
+});
+
+test('a record whose fields are getters (a class instance) keeps them when the stream gives it its topic', () => {
+  class Reading {
+    get key(): string { return 'sensor-1'; }
+    get value(): string { return '21.5'; }
+  }
+  const submitted: ProducerRecord[] = [];
+  const stream = new RecordWritable((record) => void submitted.push(record), { topic: 't' });
+  stream.write(new Reading());
+  assert.equal(submitted.length, 1);
+  assert.deepEqual([submitted[0]!.topic, submitted[0]!.key, submitted[0]!.value], ['t', 'sensor-1', '21.5']);
+});
