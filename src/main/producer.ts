@@ -243,7 +243,11 @@ export class Producer extends EventEmitter {
    */
   writable(options: WritableOptions = {}): RecordWritable {
     if (this.#transactions !== undefined) throw new TransactionStateError('writable() is not available on a transactional producer: send inside transaction()');
-    if (!isSignal(options?.signal)) throw badSignal('writable');
+    // null threw a TypeError from the stream's constructor; a topic that is not a string failed each record later.
+    checkCallOptions('writable', options);
+    if (options.topic !== undefined && typeof options.topic !== 'string') {
+      throw new ConfigError(`writable options.topic must be a string, got ${describe(options.topic)}`);
+    }
     return new RecordWritable((record, signal, settler, position) => this.#intake.submitOne(record, signal, settler, position), options);
   }
 

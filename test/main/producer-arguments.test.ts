@@ -42,6 +42,18 @@ test('a signal option that is not an AbortSignal is a ConfigError naming it, bef
   }
 });
 
+test('writable refuses options that are not an object, and a topic that is not a string, naming them', async () => {
+  // null threw a TypeError from the stream's constructor; a numeric topic failed each record later instead.
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  try {
+    assert.throws(() => producer.writable(null as unknown as object), (e: unknown) => e instanceof ConfigError && e.message === 'writable options must be an object, got null');
+    assert.throws(() => producer.writable({ topic: 5 as unknown as string }), (e: unknown) => e instanceof ConfigError && e.message === 'writable options.topic must be a string, got number');
+    producer.writable({ topic: 't' }).destroy();
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+  }
+});
+
 test('the transactional calls and flush refuse options that are not an object, or a signal that is not an AbortSignal, naming the call', async () => {
   // Checked before anything changes: abortTransaction({ signal: 'x' }) had cancelled the transaction's sends before
   // the signal threw a TypeError, and commitTransaction(null) threw one reading null.
