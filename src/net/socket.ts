@@ -55,10 +55,14 @@ export function whenOpen(
       }
     };
     const onOpen = (): void => settle();
+    // A plaintext listener reads a TLS ClientHello as a request of a few hundred megabytes and hangs up: said so,
+    // rather than only that the connection closed.
+    const hint = secure ? `; if ${address} is a PLAINTEXT or SASL_PLAINTEXT listener, leave out the tls option` : '';
     const onError = (error: Error): void => {
-      settle(tlsFailure(error, address) ?? new ConnectionError(`connecting to ${address} failed: ${error.message}`, { cause: error }));
+      const hangUp = (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? hint : '';
+      settle(tlsFailure(error, address) ?? new ConnectionError(`connecting to ${address} failed: ${error.message}${hangUp}`, { cause: error }));
     };
-    const onClose = (): void => settle(new ConnectionError(`connection to ${address} closed while connecting`));
+    const onClose = (): void => settle(new ConnectionError(`connection to ${address} closed while connecting${hint}`));
     const onAbort = (): void => settle(abortError(`connecting to ${address}`, 'not-sent', signal?.reason));
     const timer = setTimeout(() => {
       settle(new ConnectionError(`connecting to ${address} timed out after ${timeoutMs} ms`));

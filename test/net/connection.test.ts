@@ -425,6 +425,18 @@ describe('Connection', { timeout: 20_000 }, () => {
     assert.equal(new Set(broker.calls.map((r) => r.correlationId)).size, 6);
   });
 
+  it('TLS to a listener that hangs up on the ClientHello (a plaintext one) says to leave out the tls option', async (t) => {
+    // A plaintext Kafka listener reads the ClientHello as a request of hundreds of megabytes and closes the
+    // connection: the error said only that the connection closed while connecting.
+    const server = net.createServer((socket) => socket.once('data', () => socket.resetAndDestroy()));
+    server.listen(0, '127.0.0.1');
+    await once(server, 'listening');
+    t.after(() => server.close());
+    const port = (server.address() as net.AddressInfo).port;
+    const error = await rejects(Connection.connect({ ...BASE, port, tls: { rejectUnauthorized: false } }), ConnectionError);
+    assert.match(error.message, new RegExp(`if 127\\.0\\.0\\.1:${port} is a PLAINTEXT or SASL_PLAINTEXT listener, leave out the tls option`));
+  });
+
   it('fails acks=0 sends the broker does not take within requestTimeoutMs, and closes the connection', async (t) => {
     // A broker that stops reading (its TCP window shut): the sends' writes never completed, so they stayed pending
     // until close, and the sink, which counts them in flight, sent nothing more to that broker.
