@@ -233,7 +233,9 @@ export class Producer extends EventEmitter {
     }
     const settler = settlerFor !== undefined ? settlerFor(records.length) : results === 'failures' ? new FailureSettler(records.length) : new BatchSettler(records.length);
     this.#intake.submitBatch(records, signal, settler);
-    transactions?.track(settler.promise, firstRejection);
+    // No record, nothing sent: tracked, it marked the transaction as known to its coordinator, and under protocol v2
+    // the commit of a transaction whose only call was sendBatch([]) (a poll that left nothing) was refused, fatally.
+    if (records.length > 0) transactions?.track(settler.promise, firstRejection);
     return settler.promise;
   }
 

@@ -7,7 +7,8 @@
  * - of two live producers with the same transactionalId, the older one gets ProducerFencedError;
  * - consume-transform-produce: committed group offsets match the output records exactly across an injected abort;
  * - a transaction spanning partitions of two workers, one of which crashes, aborts and never commits half;
- * - a record failed in a failures-only `tx.sendBatch` refuses the commit, as one in a full result does.
+ * - a record failed in a failures-only `tx.sendBatch` refuses the commit, as one in a full result does;
+ * - a transaction with nothing to send commits.
  * With KAFKA_TRANSACTION_VERSION=1 (a cluster finalizing transaction protocol v1, .ci/run's three-node step) the same
  * tests run through the v1 path (AddPartitionsToTxn, AddOffsetsToTxn, Produce v11).
  */
@@ -121,6 +122,24 @@ describe('transactions', { timeout: 180_000 }, () => {
     });
     const visible = await committed(brokers, topic, 10);
     assert.deepEqual(visible.map((r) => r.value), values('kept', 10, topic).map((r) => r.value), 'only the committed transaction, in order');
+  });
+
+  test('a transaction with nothing to send (sendBatch([]), sendOffsets of no offsets) commits, and so does the next', async () => {
+    // A consume-transform-produce loop whose poll left nothing: the empty sendBatch marked the transaction as known
+    // to its coordinator, and under protocol v2 the broker refused its EndTxn(commit) with INVALID_TXN_STATE, fatal.
+    const brokers = await useBroker();
+    const topic = uniqueTopic('txn-empty');
+    await createTopic(topic, 1);
+    const p = producer({ brokers, transactionalId: `empty-${run}`, workers: 1 });
+    await p.transaction(async (tx) => {
+      assert.deepEqual(await tx.sendBatch([]), []);
+      await tx.sendOffsets({ groupId: `empty-group-${run}`, offsets: [] });
+    });
+    await p.transaction(async (tx) => {
+      await tx.sendBatch(values('after-empty', 5, topic));
+    });
+    const visible = await committed(brokers, topic, 5);
+    assert.deepEqual(visible.map((r) => r.value), values('after-empty', 5, topic).map((r) => r.value));
   });
 
   test('two producers with one transactionalId: the newer one fences the older, which gets ProducerFencedError', async () => {

@@ -18,14 +18,19 @@ export class PartitionAdds {
   readonly #coordinators: Coordinators;
   readonly #transactionalId: string;
   readonly #ids: () => { producerId: bigint; producerEpoch: number };
+  /** Called once an add was accepted, or went out without an answer: the coordinator may know the transaction. */
+  readonly #reached: () => void;
   readonly #added = new Set<string>();
   #next: PendingAdd | undefined;
   #deadline = 0;
 
-  constructor(coordinators: Coordinators, transactionalId: string, ids: () => { producerId: bigint; producerEpoch: number }) {
+  constructor(
+    coordinators: Coordinators, transactionalId: string, ids: () => { producerId: bigint; producerEpoch: number }, reached: () => void,
+  ) {
     this.#coordinators = coordinators;
     this.#transactionalId = transactionalId;
     this.#ids = ids;
+    this.#reached = reached;
   }
 
   has(topic: string, partition: number): boolean {
@@ -50,11 +55,20 @@ export class PartitionAdds {
   async #send(partitions: Map<string, Set<number>>): Promise<void> {
     this.#next = undefined;
     const topics = [...partitions].map(([name, set]) => ({ name, partitions: [...set] }));
-    const answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, this.#transactionalId, AddPartitionsToTxn,
-      { transactionalId: this.#transactionalId, ...this.#ids(), topics },
-      { deadline: this.#deadline, errorOf: firstError });
+    const unanswered = { value: false };
+    let answer;
+    try {
+      answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, this.#transactionalId, AddPartitionsToTxn,
+        { transactionalId: this.#transactionalId, ...this.#ids(), topics },
+        { deadline: this.#deadline, errorOf: firstError, unanswered });
+    } finally {
+      if (unanswered.value) this.#reached();
+    }
+    // Refused (a topic not writable, say), the add left the coordinator as it was: the broker refuses the whole
+    // request, each other partition OPERATION_NOT_ATTEMPTED.
     const code = firstError(answer);
     if (code !== ErrorCode.NONE) throw transactionError(code, 'AddPartitionsToTxn');
+    this.#reached();
     for (const { name, partitions: list } of topics) for (const p of list) this.#added.add(`${name}\u0000${p}`);
   }
 }

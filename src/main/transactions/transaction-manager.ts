@@ -16,7 +16,8 @@ import { CoordinatorType } from '../../protocol/apis/find-coordinator.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
-import { TransactionStateError } from '../../shared/transaction-errors.js';
+import { TransactionRetriableError, TransactionStateError } from '../../shared/transaction-errors.js';
+import { AbortError } from '../../shared/producer-errors.js';
 import type { Coordinators } from './coordinators.js';
 import { toOffsetTopics, type OffsetsToCommit, type OffsetTopic } from './offsets.js';
 import { OutstandingWork } from './outstanding-work.js';
@@ -43,6 +44,10 @@ export class TransactionManager {
   #generation = 0;
   /** Whether the coordinator may know of the open transaction (so EndTxn is needed to end it). */
   #touched = false;
+  /** Protocol v1: an AddPartitionsToTxn or AddOffsetsToTxn was accepted, or went out without an answer. */
+  readonly #reached = (): void => {
+    this.#touched = true;
+  };
   /** Aborts the open transaction's sends that have not gone out yet, when it aborts. */
   #cancel = new AbortController();
   /** Protocol v1 only: the partitions added to the open transaction. */
@@ -130,7 +135,7 @@ export class TransactionManager {
     this.#generation++;
     this.#touched = false;
     this.#cancel = new AbortController();
-    if (this.#protocol === 1) this.#adds = new PartitionAdds(this.#coordinators, this.#settings.transactionalId, () => this.#epoch.ids());
+    if (this.#protocol === 1) this.#adds = new PartitionAdds(this.#coordinators, this.#settings.transactionalId, () => this.#epoch.ids(), this.#reached);
   }
 
   /** Throws unless a transaction may open now: none is open or ending, and the producer is not closing. */
@@ -154,7 +159,9 @@ export class TransactionManager {
   async addPartition(topic: string, partition: number): Promise<void> {
     const adds = this.#adds;
     if (adds === undefined || adds.has(topic, partition)) return;
-    this.#touched = true; // the request may reach the coordinator whatever its answer
+    // The coordinator knows the transaction only once an add was accepted or went out unanswered (PartitionAdds
+    // says, #reached). Taken as known at once, an add refused (a topic not writable) made the abort that followed
+    // send EndTxn to a coordinator with no transaction, whose INVALID_TXN_STATE is fatal.
     const adding = adds.add(topic, partition, Date.now() + this.#settings.blockMs);
     // Commit and abort wait for it as for a send: the request goes out a tick later and may be retried, and an
     // EndTxn that overtook it would reach a coordinator that has not heard of the transaction (INVALID_TXN_STATE,
@@ -263,7 +270,12 @@ export class TransactionManager {
     this.#status.check('send offsets', ['open']);
     // Bad input is the caller's error, before anything reaches a coordinator: the transaction stays open.
     const topics = toOffsetTopics(offsets.offsets);
-    this.#touched = true;
+    // Nothing to commit adds nothing to the transaction (as Java's sendOffsetsToTransaction): under protocol v2 an
+    // EndTxn(commit) for a transaction no request reached is refused with INVALID_TXN_STATE, which is fatal.
+    if (topics.length === 0) return Promise.resolve();
+    // Protocol v2: TxnOffsetCommit itself adds the group to the transaction. Protocol v1: AddOffsetsToTxn does, once
+    // accepted or sent unanswered (#reached).
+    if (this.#protocol === 2) this.#touched = true;
     const work = this.#sendOffsets(offsets, topics, signal);
     // Commit and abort wait for it like for a send: EndTxn must not overtake the offsets of its transaction.
     this.#outstanding.hold(work.catch(() => undefined));
@@ -272,7 +284,7 @@ export class TransactionManager {
 
   async #sendOffsets(offsets: OffsetsToCommit, topics: OffsetTopic[], signal: AbortSignal | undefined): Promise<void> {
     try {
-      await this.#requests.sendOffsets(this.#protocol, () => this.#epoch.ids(), offsets, topics, signal);
+      await this.#requests.sendOffsets(this.#protocol, () => this.#epoch.ids(), offsets, topics, signal, this.#reached);
     } catch (error) {
       throw this.#status.fail(offsetsFailure(error, offsets.groupId));
     }
@@ -297,6 +309,11 @@ export class TransactionManager {
       answer = await this.#requests.endTxn(this.#protocol, this.#epoch.ids(), commit, signal, unanswered);
     } catch (error) {
       this.#status.endFailed(commit, error, unanswered.value);
+      // An EndTxn(commit) that went out unanswered may have been applied: cut short while waiting to retry (the
+      // caller's signal, close), it is no 'not-sent' abort. The commit must be sent again, which the error says.
+      if (this.#status.state === 'committing' && error instanceof AbortError) {
+        throw new TransactionRetriableError(-1, `${what} went out without an answer and may have been applied; its retry was cut short (${error.message}): call commitTransaction() again`, { cause: error });
+      }
       throw error;
     }
     if (answer.errorCode !== ErrorCode.NONE) {

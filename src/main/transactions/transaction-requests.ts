@@ -75,13 +75,22 @@ export class TransactionRequests {
    */
   async sendOffsets(
     protocol: 1 | 2, ids: () => ProducerIds, offsets: OffsetsToCommit, topics: OffsetTopic[], signal: AbortSignal | undefined,
+    reached: () => void,
   ): Promise<void> {
     const { transactionalId } = this.#settings;
     const deadline = Date.now() + this.#settings.blockMs;
     if (protocol === 1) {
-      const added = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, AddOffsetsToTxn,
-        { transactionalId, ...ids(), groupId: offsets.groupId }, { deadline, signal, errorOf: (r) => r.errorCode });
+      // `reached` once the coordinator may know the transaction: AddOffsetsToTxn accepted, or sent unanswered.
+      const unanswered = { value: false };
+      let added;
+      try {
+        added = await this.#coordinators.call(CoordinatorType.TRANSACTION, transactionalId, AddOffsetsToTxn,
+          { transactionalId, ...ids(), groupId: offsets.groupId }, { deadline, signal, unanswered, errorOf: (r) => r.errorCode });
+      } finally {
+        if (unanswered.value) reached();
+      }
       if (added.errorCode !== ErrorCode.NONE) throw transactionError(added.errorCode, `AddOffsetsToTxn for group ${offsets.groupId}`);
+      reached();
     }
     const answer = await this.#coordinators.call(CoordinatorType.GROUP, offsets.groupId, TxnOffsetCommit, {
       transactionalId,

@@ -201,8 +201,64 @@ describe('TransactionManager', () => {
     await manager.begin();
     manager.track(Promise.resolve(1), () => undefined);
     await assert.rejects(manager.commit(), TransactionRetriableError);
-    await assert.rejects(manager.commit(), AbortError);
+    // Cut short while waiting to retry, it is not a 'not-sent' AbortError: the first one may have been applied.
+    await assert.rejects(manager.commit(), (e: unknown) => e instanceof TransactionRetriableError && e.cause instanceof AbortError && /call commitTransaction\(\) again/.test(e.message));
     assert.equal(manager.state, 'committing', 'the first EndTxn(commit) may still have been applied');
+  });
+
+  it('a commit whose unanswered EndTxn may have been applied, cut short by its signal before the retry, is retriable, not not-sent', async () => {
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn',
+      unanswered(new AbortError('not-sent', 'aborted while waiting to retry')));
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await assert.rejects(manager.commit(), (e: unknown) => e instanceof TransactionRetriableError && e.cause instanceof AbortError);
+    assert.equal(manager.state, 'committing');
+    await manager.commit();
+    assert.equal(manager.state, 'ready');
+  });
+
+  it('protocol v1: an add the coordinator refused leaves it without the transaction, so the abort sends no EndTxn', async () => {
+    // Taken as known at once, the abort sent EndTxn(abort) to a coordinator in Empty or CompleteCommit, whose
+    // INVALID_TXN_STATE is fatal: the producer had to be closed, its real error hidden.
+    for (const refused of ['AddPartitionsToTxn', 'AddOffsetsToTxn'] as const) {
+      const { manager, coordinators } = await setUp(1);
+      coordinators.script('EndTxn', { errorCode: ErrorCode.INVALID_TXN_STATE, producerId: -1n, producerEpoch: -1 });
+      await manager.begin();
+      if (refused === 'AddPartitionsToTxn') {
+        coordinators.script('AddPartitionsToTxn', { topics: [{ name: 't', partitions: [{ partition: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }] }] });
+        await assert.rejects(manager.addPartition('t', 0));
+      } else {
+        coordinators.script('AddOffsetsToTxn', { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
+        await assert.rejects(manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 1 }] }));
+      }
+      assert.equal(manager.state, 'abortable', refused);
+      await manager.abort();
+      assert.equal(manager.state, 'ready', refused);
+      assert.deepEqual(coordinators.calls.map((c) => c.api).filter((api) => api === 'EndTxn'), [], `${refused}: no EndTxn`);
+    }
+  });
+
+  it('protocol v1: an add that went out without an answer may have reached the coordinator, so the abort sends EndTxn', async () => {
+    const { manager, coordinators } = await setUp(1);
+    coordinators.script('AddPartitionsToTxn', unanswered(new TransactionRetriableError(ErrorCode.REQUEST_TIMED_OUT, 'no answer')));
+    await manager.begin();
+    await assert.rejects(manager.addPartition('t', 0));
+    await manager.abort();
+    assert.deepEqual(coordinators.calls.map((c) => c.api).filter((api) => api === 'EndTxn'), ['EndTxn']);
+  });
+
+  it('sendOffsets with no offsets sends nothing and adds nothing: the commit of such a transaction sends no EndTxn', async () => {
+    // Under protocol v2 an EndTxn(commit) for a transaction no request reached is refused with INVALID_TXN_STATE,
+    // which is fatal (checked against Kafka 4.3 by test/integration/producer-transactions.test.ts).
+    for (const version of [1, 2]) {
+      const { manager, coordinators } = await setUp(version);
+      await manager.begin();
+      await manager.sendOffsets({ groupId: 'g', offsets: [] });
+      await manager.commit();
+      assert.deepEqual(coordinators.calls.map((c) => c.api), ['InitProducerId'], `v${version}`);
+      assert.equal(manager.state, 'ready');
+    }
   });
 
   it('connecting again after a fatal InitProducerId fails again: no workers start without a producer id', async () => {
