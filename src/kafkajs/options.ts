@@ -133,7 +133,8 @@ function saslOptions(sasl: SASLOptions): SaslOptions {
 export const OPAQUE_TOKEN_LIFETIME_MS = 60_000;
 
 function facadeToken(value: string): { value: string; lifetimeMs?: number } {
-  return expiryOf(value) === undefined ? { value, lifetimeMs: OPAQUE_TOKEN_LIFETIME_MS } : { value };
+  // Not a string: passed on as it is, for the token cache to refuse with its own message.
+  return typeof value === 'string' && expiryOf(value) === undefined ? { value, lifetimeMs: OPAQUE_TOKEN_LIFETIME_MS } : { value };
 }
 
 /** The settings of `kafka.producer(config)` but retry. */

@@ -14,6 +14,7 @@
  * producer's bookkeeping halfway (a grant that took it for a failure gave the bytes of an accepted record back).
  */
 import { Writable } from 'node:stream';
+import { types } from 'node:util';
 import { AbortError } from '../shared/producer-errors.js';
 import { describe, InvalidRecordError } from './serialize.js';
 import type { Settler } from './settlers.js';
@@ -71,12 +72,20 @@ export class RecordWritable extends Writable implements Settler {
     // Refused before it takes a position. Spread with the stream's topic, a string, Buffer or number became a record
     // of its characters or bytes, with no key and no value: sent as an empty record, without a word (a line reader
     // piped into the stream lost every line); undefined threw a TypeError and left the stream unable to finish.
-    if (typeof record !== 'object' || record === null || ArrayBuffer.isView(record)) {
+    // Arrays (a CSV parser's rows), ArrayBuffers, Maps and Sets are objects with no record fields: the same.
+    if (!isRecordObject(record)) {
       callback(new InvalidRecordError(`a record written to producer.writable() must be an object { key?, value, headers?, topic?, partition?, timestamp? }, got ${describe(record)}`));
       return;
     }
+    let full: WritableRecord;
+    try {
+      full = record.topic === undefined && this.#topic !== undefined ? withTopic(record, this.#topic) : record;
+    } catch (error) {
+      // A getter that throws: refused like any bad field, before the record takes a position.
+      callback(new InvalidRecordError(`a record written to producer.writable() could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      return;
+    }
     const position = this.#written++;
-    const full = record.topic === undefined && this.#topic !== undefined ? withTopic(record, this.#topic) : record;
     this.#waiting = callback;
     this.#waitingPosition = position;
     // accepted() or reject() may run before this returns.
@@ -155,4 +164,10 @@ export class RecordWritable extends Writable implements Settler {
 function withTopic(record: WritableRecord, topic: string): ProducerRecord {
   const { key, value, headers, partition, timestamp } = record;
   return { topic, key, value, headers, partition, timestamp };
+}
+
+/** Whether a chunk can be a record: an object, not a primitive, a byte container, an array or a collection. */
+function isRecordObject(chunk: unknown): chunk is WritableRecord {
+  if (typeof chunk !== 'object' || chunk === null) return false;
+  return !(ArrayBuffer.isView(chunk) || types.isAnyArrayBuffer(chunk) || Array.isArray(chunk) || chunk instanceof Map || chunk instanceof Set);
 }

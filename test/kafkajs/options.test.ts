@@ -48,6 +48,9 @@ test('the OAUTHBEARER provider becomes a token function; a token whose expiry ca
   const jwt = `eyJhbGciOiJub25lIn0.${payload}.`;
   const { options: withJwt } = mapped({}, { sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ value: jwt }) } });
   assert.deepEqual(await (withJwt.sasl as { token: () => Promise<unknown> }).token(), { value: jwt });
+  // A provider answer without a string value is passed on, for the token cache to refuse with its own message.
+  const { options: wrong } = mapped({}, { sasl: { mechanism: 'oauthbearer', oauthBearerProvider: async () => ({ token: 'x' }) as unknown as { value: string } } });
+  assert.deepEqual(await (wrong.sasl as { token: () => Promise<unknown> }).token(), { value: undefined });
 });
 
 test('producer settings: idempotence off unless asked (KafkaJS default), in-flight limit, metadata age, default partitioner', () => {

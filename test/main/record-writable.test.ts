@@ -153,10 +153,10 @@ test('a record refused after it was accepted destroys the stream; the write stil
 });
 
 
-test('a chunk that is not a record object (a string, a Buffer, a number, undefined) fails the stream, naming what it got', async () => {
+test('a chunk that is not a record object (a string, a Buffer, a number, undefined, an array, an ArrayBuffer, a Map) fails the stream, naming what it got', async () => {
   // Spread with the stream's topic, 'hello' became { 0: 'h', …, topic } with no key and no value: an empty record,
   // sent without a word (a line reader piped into the stream lost every line); undefined threw a TypeError.
-  for (const chunk of ['hello', Buffer.from('hello'), 42, undefined]) {
+  for (const chunk of ['hello', Buffer.from('hello'), 42, undefined, ['a', 'b'], new ArrayBuffer(4), new Map([['value', 'v']])]) {
     const submitted: ProducerRecord[] = [];
     const stream = new RecordWritable((record) => void submitted.push(record), { topic: 't' });
     const failed = once(stream, 'error');
@@ -178,4 +178,16 @@ test('a record whose fields are getters (a class instance) keeps them when the s
   stream.write(new Reading());
   assert.equal(submitted.length, 1);
   assert.deepEqual([submitted[0]!.topic, submitted[0]!.key, submitted[0]!.value], ['t', 'sensor-1', '21.5']);
+});
+
+test('a record whose getter throws fails the stream with an InvalidRecordError, and the stream still ends', async () => {
+  // Read outside any try, the getter's error escaped write() and left the stream with a record it never settled:
+  // end() never called back.
+  const record = { get value(): string { throw new Error('no reading'); } };
+  const stream = new RecordWritable(() => assert.fail('nothing is submitted'), { topic: 't' });
+  const failed = once(stream, 'error');
+  stream.write(record);
+  const [error] = (await failed) as [Error];
+  assert.ok(error instanceof InvalidRecordError && /no reading/.test(error.message), String(error));
+  assert.ok(stream.destroyed);
 });

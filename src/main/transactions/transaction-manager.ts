@@ -17,7 +17,7 @@ import { ErrorCode } from '../../protocol/error-codes.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
 import { TransactionRetriableError, TransactionStateError } from '../../shared/transaction-errors.js';
-import { AbortError } from '../../shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../../shared/producer-errors.js';
 import type { Coordinators } from './coordinators.js';
 import { toOffsetTopics, type OffsetsToCommit, type OffsetTopic } from './offsets.js';
 import { OutstandingWork } from './outstanding-work.js';
@@ -309,9 +309,11 @@ export class TransactionManager {
       answer = await this.#requests.endTxn(this.#protocol, this.#epoch.ids(), commit, signal, unanswered);
     } catch (error) {
       this.#status.endFailed(commit, error, unanswered.value);
-      // An EndTxn(commit) that went out unanswered may have been applied: cut short while waiting to retry (the
-      // caller's signal, close), it is no 'not-sent' abort. The commit must be sent again, which the error says.
+      // An EndTxn(commit) that went out unanswered may have been applied: cut short while waiting to retry, it is no
+      // 'not-sent' abort. Cut short by the caller's signal, the commit must be sent again, which the error says; by
+      // close, it never can be (every later try meets the closed coordinators at once, and a retry loop would spin).
       if (this.#status.state === 'committing' && error instanceof AbortError) {
+        if (this.#closing) throw new ProducerClosedError('unknown', `the producer closed before the outcome of ${what} was known`, { cause: error });
         throw new TransactionRetriableError(-1, `${what} went out without an answer and may have been applied; its retry was cut short (${error.message}): call commitTransaction() again`, { cause: error });
       }
       throw error;

@@ -13,7 +13,7 @@ import { deferred, ScriptedCoordinators, setUp, turns, unanswered } from '../../
 import type { Coordinators } from '../../../src/main/transactions/coordinators.js';
 import { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
 import { createProducerIdentity, ProducerIdentityView } from '../../../src/shared/producer-identity.js';
-import { AbortError } from '../../../src/shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../../../src/shared/producer-errors.js';
 
 describe('TransactionManager', () => {
   it('publishes the InitProducerId identity to the workers and is ready', async () => {
@@ -216,6 +216,22 @@ describe('TransactionManager', () => {
     assert.equal(manager.state, 'committing');
     await manager.commit();
     assert.equal(manager.state, 'ready');
+  });
+
+  it('once the producer is closing, a commit cut short before its retry is a ProducerClosedError (unknown), not retriable', async () => {
+    // Retriable, it told a caller's retry loop to commit again, and every later try met the closed coordinators at
+    // once: the loop spun without yielding to a timer.
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn',
+      unanswered(new TransactionRetriableError(ErrorCode.REQUEST_TIMED_OUT, 'no answer')),
+      new AbortError('not-sent', 'the producer is closing'),
+      new AbortError('not-sent', 'the producer is closing'));
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await assert.rejects(manager.commit(), TransactionRetriableError);
+    await manager.closeOpen(); // its own commit fails the same way, and is swallowed
+    assert.equal(manager.state, 'committing');
+    await assert.rejects(manager.commit(), (e: unknown) => e instanceof ProducerClosedError && e.delivery === 'unknown' && !e.retriable);
   });
 
   it('protocol v1: an add the coordinator refused leaves it without the transaction, so the abort sends no EndTxn', async () => {
