@@ -53,7 +53,8 @@ export function writeArrayLength(writer: Writer, flexible: boolean, length: numb
 
 /**
  * An array the schema does not allow to be null. `minItemBytes` is the smallest encoding of one item, so a hostile
- * count is refused before anything is allocated for it.
+ * count is refused before anything is allocated for it; `maxItems` bounds arrays whose items cost far more in the
+ * heap than on the wire.
  */
 export function readArray<T>(
   reader: Reader,
@@ -61,8 +62,11 @@ export function readArray<T>(
   readItem: (reader: Reader) => T,
   minItemBytes: number,
   what: string,
+  maxItems = Infinity,
 ): T[] {
-  const items = flexible ? reader.compactArray(readItem, minItemBytes) : reader.array(readItem, minItemBytes);
+  const items = flexible
+    ? reader.compactArray(readItem, minItemBytes, maxItems)
+    : reader.array(readItem, minItemBytes, maxItems);
   if (items === null) throw new ProtocolError(`${what} is null`);
   return items;
 }

@@ -124,12 +124,26 @@ function decodeResponse(reader: Reader, version: number): MetadataResponse {
   checkVersion(version);
   const flexible = version >= FLEXIBLE_FROM;
   const throttleTimeMs = version >= 3 ? reader.int32() : 0;
-  const brokers = readArray(reader, flexible, (r) => readBroker(r, flexible), flexible ? 11 : 12, 'Metadata response brokers');
+  const brokers = readArray(
+    reader,
+    flexible,
+    (r) => readBroker(r, flexible),
+    flexible ? 11 : 12,
+    'Metadata response brokers',
+    MAX_BROKERS_PER_ANSWER,
+  );
   const clusterId = version >= 2 ? readNullableString(reader, flexible) : null;
   const controllerId = reader.int32();
   const minTopic = flexible ? 10 + (version >= 10 ? 16 : 0) : 9 + (version >= 8 ? 4 : 0);
   const budget = { partitions: MAX_PARTITIONS_PER_ANSWER };
-  const topics = readArray(reader, flexible, (r) => readTopic(r, version, flexible, budget), minTopic, 'Metadata response topics');
+  const topics = readArray(
+    reader,
+    flexible,
+    (r) => readTopic(r, version, flexible, budget),
+    minTopic,
+    'Metadata response topics',
+    MAX_TOPICS_PER_ANSWER,
+  );
   const clusterAuthorizedOperations = version >= 8 && version <= 10 ? reader.int32() : AUTHORIZED_OPERATIONS_UNSET;
   const errorCode = version >= 13 ? reader.int16() : 0;
   if (flexible) reader.taggedFields();
@@ -194,6 +208,18 @@ export const MAX_PARTITIONS_PER_TOPIC = 1 << 20;
  * A producer asks for the topics it writes to, far fewer partitions than this.
  */
 export const MAX_PARTITIONS_PER_ANSWER = MAX_PARTITIONS_PER_TOPIC;
+
+/**
+ * Brokers in one answer, far beyond any cluster. A broker is an object of four fields from 11 bytes on the wire:
+ * a 100 MiB frame of them grew the heap by about six times its size before checkAnswer could look.
+ */
+export const MAX_BROKERS_PER_ANSWER = 1 << 16;
+
+/**
+ * Topics in one answer. ringkafka asks by name for at most the 65,535 topics its registry holds, and a broker
+ * answers for those alone; each topic is an object and (v10+) a copied 16-byte id, several times its bytes.
+ */
+export const MAX_TOPICS_PER_ANSWER = 1 << 16;
 
 /**
  * The leader of every partition of `topic`, by partition index (-1 when it has none), after checking what the

@@ -2,7 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
 import {
+  MAX_BROKERS_PER_ANSWER,
   MAX_PARTITIONS_PER_ANSWER,
+  MAX_TOPICS_PER_ANSWER,
   MAX_PARTITIONS_PER_TOPIC,
   Metadata,
   checkAnswer,
@@ -195,6 +197,22 @@ describe('Metadata response: hand-built bodies', () => {
       for (let i = 0; i < half; i++) w.int16(0).int32(i).int32(-1).int32(0).int32(0);
     }
     assert.throws(() => decodeAll(Metadata, w.finish(), 1), (e: unknown) => e instanceof ProtocolError && /more than \d+ partitions/.test(e.message));
+  });
+
+  it('refuses more than MAX_BROKERS_PER_ANSWER brokers or MAX_TOPICS_PER_ANSWER topics before reading them', () => {
+    // Each item is an object (and, for a v10+ topic, a 16-byte copy) several times its bytes on the wire, so the
+    // count is refused at the array's head, not after the heap holds them.
+    const brokers = MAX_BROKERS_PER_ANSWER + 1;
+    const manyBrokers = new Writer(brokers * 12 + 64).int32(brokers);
+    for (let i = 0; i < brokers; i++) manyBrokers.int32(i).string('').int32(9092).string(null);
+    manyBrokers.int32(1).int32(0); // controller_id, no topics
+    const isArrayBound = (e: unknown): boolean => e instanceof ProtocolError && /more than the 65536/.test(e.message);
+    assert.throws(() => decodeAll(Metadata, manyBrokers.finish(), 1), isArrayBound);
+
+    const topics = MAX_TOPICS_PER_ANSWER + 1;
+    const manyTopics = new Writer(topics * 9 + 64).int32(0).int32(1).int32(topics); // no brokers, controller_id
+    for (let i = 0; i < topics; i++) manyTopics.int16(0).string('').bool(false).int32(0);
+    assert.throws(() => decodeAll(Metadata, manyTopics.finish(), 1), isArrayBound);
   });
 
   it('v13 (flexible): topic id, leader epoch, offline replicas and the top-level error code', () => {
