@@ -118,9 +118,22 @@ const EMPTY_HEADERS: PreparedRecord['headers'] = Object.freeze([]);
 
 /**
  * Plain MessagePack maps (`useRecords: false`): the record extension would need every consumer to be msgpackr
- * sharing our structures. One instance for the process, since building one is not free.
+ * sharing our structures. `undefined` (a property, an array slot, a function) is written as nil, not as msgpackr's
+ * own extension, which other decoders read as an unknown ext type; an invalid Date is refused, not written as a
+ * one-byte timestamp extension that other decoders refuse to read. One instance for the process, since building
+ * one is not free.
  */
 let packr: Packr | undefined;
+
+function newPackr(): Packr {
+  return new Packr({
+    useRecords: false,
+    encodeUndefinedAsNil: true,
+    onInvalidDate: () => {
+      throw new RangeError('an invalid Date (its time is NaN)');
+    },
+  });
+}
 
 /**
  * The last topic that passed the check: most producers write to a handful of topics, so skip the regex. Undefined
@@ -312,7 +325,7 @@ function serialize(input: unknown, serializer: Serializer): EntryValue {
   if (input === undefined || input === null) return null;
   let out: unknown;
   try {
-    if (serializer === 'msgpack') out = (packr ??= new Packr({ useRecords: false })).pack(input);
+    if (serializer === 'msgpack') out = (packr ??= newPackr()).pack(input);
     else if (serializer === 'json') out = JSON.stringify(input);
     else out = serializer(input);
   } catch (error) {

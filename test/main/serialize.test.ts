@@ -140,6 +140,24 @@ describe('prepareRecord serializers', () => {
     assert.equal(first[0], 0xde, 'a MessagePack map16, not a msgpackr record');
   });
 
+  it('msgpack writes a typed array or DataView as the bytes it spans, nothing else (msgpackr 1.x wrote one byte per element and stale memory)', () => {
+    const floats = new Float32Array([1.5, 2.5]);
+    const ints = new Int16Array([1, -2, 300]).subarray(1); // a view that starts inside its buffer
+    const view = new DataView(new Uint8Array([9, 8, 7, 6]).buffer, 1, 2);
+    const packed = prepareRecord({ topic: 't', value: { floats, ints, view } }, 'msgpack', NOW).value as Uint8Array;
+    const decoded = new Unpackr({ useRecords: false }).unpack(packed) as Record<string, Uint8Array>;
+    const bytesOf = (v: ArrayBufferView): Buffer => Buffer.from(v.buffer, v.byteOffset, v.byteLength);
+    assert.deepEqual(Buffer.from(decoded.floats!), bytesOf(floats));
+    assert.deepEqual(Buffer.from(decoded.ints!), bytesOf(ints));
+    assert.deepEqual(Buffer.from(decoded.view!), Buffer.from([8, 7]));
+  });
+
+  it('msgpack writes undefined as nil (standard MessagePack), not as an extension other decoders cannot read', () => {
+    const packed = prepareRecord({ topic: 't', value: { a: undefined, list: [1, undefined] } }, 'msgpack', NOW).value as Uint8Array;
+    // de 0002 map16 of 2, a1 'a', c0 nil, a4 'list', 92 array of 2, 01, c0 nil
+    assert.equal(Buffer.from(packed).toString('hex'), 'de0002a161c0a46c697374' + '9201c0');
+  });
+
   it('json writes UTF-8 JSON', () => {
     const r = prepareRecord({ topic: 't', value: { a: 'é', n: [1, 2] } }, 'json', NOW);
     assert.equal(text(r.value), '{"a":"é","n":[1,2]}');
@@ -204,6 +222,7 @@ describe('prepareRecord rejects bad input, naming the field', () => {
     cyclic.self = cyclic;
     rejects({ topic: 't', value: cyclic }, /record\.value could not be serialized with json: TypeError/, 'json');
     rejects({ topic: 't', value: 1n }, /record\.value could not be serialized with json/, 'json');
+    rejects({ topic: 't', value: { at: new Date(Number.NaN) } }, /record\.value could not be serialized with msgpack: RangeError: an invalid Date/, 'msgpack');
     rejects({ topic: 't', value: () => 1 }, /record\.value: json produced undefined instead of a Uint8Array or string, for a value of type function/, 'json');
     rejects({ topic: 't', value: 1 }, /record\.value: the serializer function produced 42 instead of a Uint8Array or string/, () => 42 as unknown as string);
     rejects({ topic: 't', value: 1 }, /record\.value could not be serialized with the serializer function: Error: nope/, () => {
