@@ -117,8 +117,9 @@ export interface ProducerOptions {
    */
   readonly serializer?: Serializer | undefined;
   /**
-   * Largest request sent to a broker (Java `max.request.size`): a record bigger than this fails at once with
-   * RecordTooLargeError, and a Produce request gathers at most this many bytes of batches (one batch always goes).
+   * Largest request sent to a broker (Java `max.request.size`): a record bigger than this in a batch of its own
+   * (its bytes, 61 of batch header, at most 36 of framing and 10 per header) fails at once with RecordTooLargeError,
+   * and a Produce request gathers at most this many bytes of batches (one batch always goes).
    * Default: records up to 1 MiB (1_048_576), and requests, when this is not set, up to 16 MiB of batches, well under
    * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less.
    */

@@ -8,12 +8,32 @@ import type { PreparedRecord } from './serialize.js';
 import { MAX_VALUE_PAD, RECORD_HEADER_BYTES } from '../shared/record-entry.js';
 import { RecordTooLargeError } from '../shared/producer-errors.js';
 
-/** Throws RecordTooLargeError naming the limit a record's size is over. */
+/** A RecordBatch v2's header: what a batch of one record adds around it. */
+const BATCH_HEADER_BYTES = 61;
+/**
+ * A record's own framing at its largest varints: length 5, attributes 1, timestamp delta 10, offset delta 5, key and
+ * value lengths 5 each, header count 5; and 10 per header (its key and value lengths).
+ */
+const RECORD_FRAMING_MAX = 36;
+const HEADER_FRAMING_MAX = 10;
+
+/**
+ * Throws RecordTooLargeError naming the limit a record's size is over. The budget counts the accounted size (key,
+ * value and header bytes); a request must hold the record framed in a batch of its own, counted at its largest as
+ * Java's estimateSizeInBytesUpperBound does. Counting the bytes alone let a 1 MiB value through that no request of
+ * maxRequestBytes can carry, and records of many empty headers (two bytes each on the wire) through at any count:
+ * both met MESSAGE_TOO_LARGE at the broker after a linger and a round trip instead of an error at once.
+ */
 export function checkRecordSize(prepared: Pick<PreparedRecord, 'size' | 'headers'>, options: Pick<ResolvedOptions, 'maxBufferedBytes' | 'maxRequestBytes'>): void {
   const size = prepared.size;
-  const limit = Math.min(options.maxBufferedBytes, options.maxRequestBytes);
-  if (size > limit) {
-    throw new RecordTooLargeError(`record of ${size} bytes exceeds ${size > options.maxBufferedBytes ? 'maxBufferedBytes' : 'maxRequestBytes'} (${limit})`);
+  if (size > options.maxBufferedBytes) {
+    throw new RecordTooLargeError(`record of ${size} bytes exceeds maxBufferedBytes (${options.maxBufferedBytes})`);
+  }
+  const framed = size + BATCH_HEADER_BYTES + RECORD_FRAMING_MAX + HEADER_FRAMING_MAX * prepared.headers.length;
+  if (framed > options.maxRequestBytes) {
+    throw new RecordTooLargeError(
+      `record of ${size} bytes, ${framed} framed in a batch, exceeds maxRequestBytes (${options.maxRequestBytes})`,
+    );
   }
   // A record travels to its worker as one ring entry, at most half the ring (whatever maxRequestBytes says).
   if (size + RECORD_HEADER_BYTES + MAX_VALUE_PAD + 8 * prepared.headers.length > MAX_RECORD_ENTRY) {

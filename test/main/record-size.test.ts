@@ -13,16 +13,24 @@ const record = (size: number, headers = 0) => ({ size, headers: Array.from({ len
 const tooLarge = (pattern: RegExp) => (error: unknown) => error instanceof RecordTooLargeError && pattern.test(error.message);
 
 describe('checkRecordSize', () => {
-  it('takes a record within both limits, up to the lesser', () => {
-    checkRecordSize(record(500), limits);
+  it('takes a record within both limits: framed in a batch of its own (61 + at most 36 bytes) within maxRequestBytes', () => {
+    checkRecordSize(record(500 - 97), limits);
   });
 
-  it('names maxRequestBytes when that is the limit a record is over', () => {
-    assert.throws(() => checkRecordSize(record(501), limits), tooLarge(/^record of 501 bytes exceeds maxRequestBytes \(500\)$/));
+  it('names maxRequestBytes when the record framed in a batch is over it, its headers\' framing counted', () => {
+    assert.throws(() => checkRecordSize(record(500 - 96), limits), tooLarge(/^record of 404 bytes, 501 framed in a batch, exceeds maxRequestBytes \(500\)$/));
+    // Empty headers: no accounted bytes, but up to 10 bytes each on the wire (their two lengths).
+    checkRecordSize(record(0, 40), limits);
+    assert.throws(() => checkRecordSize(record(0, 41), limits), tooLarge(/^record of 0 bytes, 507 framed in a batch, exceeds maxRequestBytes/));
+  });
+
+  it("refuses Java's default case: a value of 1 MiB is over the default maxRequestBytes of 1 MiB once framed", () => {
+    assert.throws(() => checkRecordSize(record(1_048_576), { maxBufferedBytes: 64 << 20, maxRequestBytes: 1_048_576 }), tooLarge(/maxRequestBytes/));
+    checkRecordSize(record(1_048_576 - 97), { maxBufferedBytes: 64 << 20, maxRequestBytes: 1_048_576 });
   });
 
   it('names maxBufferedBytes when the record is over the budget itself', () => {
-    assert.throws(() => checkRecordSize(record(1001), { maxBufferedBytes: 1000, maxRequestBytes: 2000 }), tooLarge(/exceeds maxBufferedBytes \(1000\)$/));
+    assert.throws(() => checkRecordSize(record(1001), { maxBufferedBytes: 1000, maxRequestBytes: 2000 }), tooLarge(/^record of 1001 bytes exceeds maxBufferedBytes \(1000\)$/));
   });
 
   it("refuses a record that would not fit one entry of a worker's record ring, headers counted", () => {
