@@ -3,6 +3,7 @@
  * multiplier 2 and jitter 0.2): every retry loop, on either thread, waits the same way. Connecting again to a broker
  * out of reach waits the same way with the reconnect settings (reconnectDelayMs), as Java's reconnect.backoff.ms.
  */
+import { MAX_TIMER_MS } from './timers.js';
 
 export interface BackoffSettings {
   /** The first pause. */
@@ -19,11 +20,14 @@ const JITTER = 0.2;
 /**
  * The pause before retry number `attempt` (0 for the first retry): retryBackoffMs doubled per earlier attempt, at
  * most retryBackoffMaxMs, then scaled by a random factor in [0.8, 1.2). `random` returns a number in [0, 1).
+ *
+ * Never over MAX_TIMER_MS: the settings may be that large, and the jitter above it made a timer of 1 ms instead
+ * (Node's overflow rule), so a worker with a batch to retry re-armed the same pause every millisecond.
  */
 export function backoffMs(attempt: number, settings: BackoffSettings, random: () => number = Math.random): number {
   const doublings = Math.min(MAX_DOUBLINGS, Math.max(0, attempt));
   const exponential = Math.min(settings.retryBackoffMaxMs, settings.retryBackoffMs * 2 ** doublings);
-  return exponential * (1 - JITTER + random() * 2 * JITTER);
+  return Math.min(MAX_TIMER_MS, exponential * (1 - JITTER + random() * 2 * JITTER));
 }
 
 /** The producer's reconnect settings (ProducerOptions.reconnectBackoffMs, reconnectBackoffMaxMs). */

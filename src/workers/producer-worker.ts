@@ -14,6 +14,7 @@ import { RingReader, RingWriter } from '../shared/ring.js';
 import { EntryKind, RecordEntryOffset, readTopicEntry } from '../shared/record-entry.js';
 import { ClientErrorCode } from '../shared/completion-entry.js';
 import { WorkerStats } from '../shared/worker-stats.js';
+import { MAX_TIMER_MS } from '../shared/timers.js';
 import type { ControlMessage, WorkerInit } from '../shared/worker-protocol.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { WorkerTokens } from './worker-tokens.js';
@@ -393,7 +394,7 @@ export class ProducerWorker {
       this.#retryTimer = undefined;
       this.#retryAt = Infinity;
       this.#pump();
-    }, Math.max(0, at - Date.now()));
+    }, Math.min(MAX_TIMER_MS, Math.max(0, at - Date.now()))); // a timer fired early re-arms in #pump
   }
 
   #beginClose(deadline: number, sendUntil: number): void {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { backoffMs } from '../../src/shared/backoff.js';
+import { MAX_TIMER_MS } from '../../src/shared/timers.js';
 
 const settings = { retryBackoffMs: 100, retryBackoffMaxMs: 1000 };
 /** random() = 0.5 is the middle of the jitter range: the factor is exactly 1. */
@@ -31,6 +32,12 @@ describe('backoffMs', () => {
   it('stays finite when retryBackoffMaxMs does not bound it', () => {
     const unbounded = { retryBackoffMs: 1, retryBackoffMaxMs: Number.MAX_VALUE };
     assert.equal(backoffMs(10_000, unbounded, middle), 2 ** 20);
+  });
+
+  it("never exceeds Node's timer limit, though the settings and jitter may (a longer timer fires after 1 ms)", () => {
+    const largest = { retryBackoffMs: MAX_TIMER_MS, retryBackoffMaxMs: MAX_TIMER_MS };
+    assert.equal(backoffMs(30, largest, () => 1 - Number.EPSILON), MAX_TIMER_MS);
+    assert.equal(backoffMs(0, largest, () => 0), MAX_TIMER_MS * 0.8);
   });
 
   it('uses Math.random by default', () => {
