@@ -54,7 +54,12 @@ export class CloseTimes {
   }
 }
 
-/** One time that only ever comes earlier, and its timer. */
+/**
+ * One time that only ever comes earlier, and its timer. Node runs timers on its own monotonic clock, and one can
+ * fire a millisecond before Date.now() reaches its time: the cut-off's pump then found nothing due and nothing
+ * armed it again, so what never left was failed only at the deadline. The timer checks the clock and waits for the
+ * rest.
+ */
 class EarliestTime {
   #at = NEVER;
   readonly #fire: () => void;
@@ -72,14 +77,25 @@ class EarliestTime {
   bringForward(at: number): boolean {
     if (at >= this.#at) return false;
     this.#at = at;
-    clearTimeout(this.#timer);
-    // No timer for a time too far off: Node would clamp a delay over 2^31-1 ms to 1 ms.
-    const wait = Math.max(0, at - Date.now());
-    this.#timer = wait <= MAX_TIMER_MS ? setTimeout(this.#fire, wait) : undefined;
+    this.#arm();
     return true;
   }
 
   clear(): void {
     clearTimeout(this.#timer);
+    this.#timer = undefined;
+  }
+
+  #arm(): void {
+    clearTimeout(this.#timer);
+    // No timer for a time too far off: Node would clamp a delay over 2^31-1 ms to 1 ms.
+    const wait = Math.max(0, this.#at - Date.now());
+    this.#timer = wait <= MAX_TIMER_MS ? setTimeout(() => this.#due(), wait) : undefined;
+  }
+
+  #due(): void {
+    this.#timer = undefined;
+    if (Date.now() < this.#at) this.#arm();
+    else this.#fire();
   }
 }

@@ -74,4 +74,26 @@ describe('CloseTimes', () => {
     t.mock.timers.tick(1_000);
     assert.deepEqual(fired, [], 'a finished worker is not given up on again');
   });
+
+  it('a timer that fires before the wall clock reaches its time waits for the rest, for the cut-off and the deadline', (t) => {
+    // Node's timers run on their own clock: one armed for 100 ms can fire while Date.now() says 99 ms have passed.
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    let wallClock = 0;
+    t.mock.method(Date, 'now', () => wallClock);
+    const { times, fired } = setup();
+    times.cutOffAt(100);
+    times.giveUpAt(200);
+    wallClock = 99;
+    t.mock.timers.tick(100);
+    assert.deepEqual(fired, [], 'not yet by the wall clock');
+    wallClock = 100;
+    t.mock.timers.tick(1);
+    assert.deepEqual(fired, ['cut-off'], 'armed again for what was left, not dropped');
+    wallClock = 199;
+    t.mock.timers.tick(99);
+    assert.deepEqual(fired, ['cut-off']);
+    wallClock = 200;
+    t.mock.timers.tick(1);
+    assert.deepEqual(fired, ['cut-off', 'give up']);
+  });
 });
