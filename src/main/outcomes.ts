@@ -62,7 +62,9 @@ export function failureFor(completion: Completion, topic: string): Error {
       // Named, as the main thread's UnknownTopicError is: a caller reading `error.topic` found ''.
       return new UnknownTopicError(topic, message);
     case ClientErrorCode.authentication:
-      return new AuthenticationError(message);
+      return new AuthenticationError(message, {}, 'not-sent');
+    case ClientErrorCode.authenticationAfterLoss:
+      return new AuthenticationError(`${message} (an earlier attempt went unanswered: the broker may have written it)`, {}, 'unknown');
     default:
       return brokerError(errorCode, message || undefined);
   }

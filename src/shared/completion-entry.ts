@@ -28,6 +28,11 @@ export const ClientErrorCode = {
   closedInFlight: -1007,
   /** The worker's connection failed SASL or TLS authentication; the batch was not sent. */
   authentication: -1008,
+  /**
+   * The same, for a batch an earlier attempt of which went unanswered (ambiguous): the broker may have written it.
+   * Reported as `authentication` it told its callers 'not-sent', and one that sent again could write it twice.
+   */
+  authenticationAfterLoss: -1009,
 } as const;
 
 export interface Completion {

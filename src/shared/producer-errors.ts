@@ -86,8 +86,15 @@ export class UnknownTopicError extends KafkaProducerError {
 
 /** SASL or TLS authentication failed; trying again with the same credentials fails the same way. */
 export class AuthenticationError extends KafkaProducerError {
-  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+  /**
+   * For a record's failure: `'not-sent'`, or `'unknown'` when an earlier attempt of its batch went unanswered before
+   * authentication was refused, so the broker may have written it. Undefined when no record is concerned (connect).
+   */
+  readonly delivery: Delivery | undefined;
+
+  constructor(message: string, options: KafkaProducerErrorOptions = {}, delivery?: Delivery) {
     super('ERR_AUTHENTICATION', message, { ...options, retriable: false });
+    this.delivery = delivery;
   }
 }
 

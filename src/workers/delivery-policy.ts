@@ -155,10 +155,18 @@ export function lost(p: PartitionState, batch: Batch, written: boolean, refusal:
   const index = landed(p, batch);
   if (index < 0) return IGNORE;
   p.recovering = true;
-  if (refusal !== undefined && !written) return failAt(p, index, batch, ClientErrorCode.authentication, refusal, settings);
+  if (refusal !== undefined && !written) return failAt(p, index, batch, authenticationFailure(batch), refusal, settings);
   if (written) batch.ambiguous = true;
   endRecovery(p);
   return RETRY_REFRESH;
+}
+
+/**
+ * The code for a batch failed because authentication was refused: an ambiguous one (an earlier attempt unanswered)
+ * may have been written, and its callers must be told so.
+ */
+export function authenticationFailure(batch: Batch): number {
+  return batch.ambiguous ? ClientErrorCode.authenticationAfterLoss : ClientErrorCode.authentication;
 }
 
 /**

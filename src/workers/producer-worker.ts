@@ -314,7 +314,7 @@ export class ProducerWorker {
           const authFailure = this.#view.metadataAuthFailure;
           if (authFailure !== undefined) {
             // No metadata because this worker cannot authenticate: waiting until the delivery timeout fixes nothing.
-            this.#outcomes.abandon(p, batch, ClientErrorCode.authentication, authFailure.message);
+            this.#outcomes.abandon(p, batch, policy.authenticationFailure(batch), authFailure.message);
             progress = true;
             continue;
           }
@@ -331,7 +331,7 @@ export class ProducerWorker {
           const refusal = this.#view.authRefusal;
           if (refusal !== undefined) {
             // Credentials refused, and a new attempt would fail at once the same way: failed now, never sent.
-            this.#outcomes.abandon(p, batch, ClientErrorCode.authentication, refusal.message);
+            this.#outcomes.abandon(p, batch, policy.authenticationFailure(batch), refusal.message);
             progress = true;
             continue;
           }

@@ -38,7 +38,8 @@ describe('outcomes', () => {
       [ClientErrorCode.closedInFlight, ProducerClosedError, 'unknown'],
       [ClientErrorCode.protocol, ProtocolError, undefined],
       [ClientErrorCode.unknownTopic, UnknownTopicError, undefined],
-      [ClientErrorCode.authentication, AuthenticationError, undefined],
+      [ClientErrorCode.authentication, AuthenticationError, 'not-sent'],
+      [ClientErrorCode.authenticationAfterLoss, AuthenticationError, 'unknown'],
     ];
     for (const [code, type, delivery] of cases) {
       const error = failureFor(failed(code, 'detail'), 'orders');

@@ -301,6 +301,16 @@ describe('delivery policy: retries', () => {
     assert.equal(p.nextSequence, 0);
     assert.equal(b!.baseSequence, -1);
   });
+
+  test('refused at authentication after an attempt went unanswered: failed as possibly written, its numbers kept', () => {
+    const p = partition();
+    const [a] = seal(p, 2, 1);
+    sendAll(p, 1);
+    assert.equal(policy.lost(p, a!, true, undefined, IDEMPOTENT).action, 'retry', 'the answer was lost');
+    assert.deepEqual(sendAll(p, 1), [a]);
+    assert.deepEqual(policy.lost(p, a!, false, 'bad password', IDEMPOTENT), { action: 'fail', errorCode: ClientErrorCode.authenticationAfterLoss, message: 'bad password' });
+    assert.equal(p.nextSequence, 2, 'the broker may hold 0-1: not handed on');
+  });
 });
 
 describe('delivery policy: definitive failures hand their sequences on', () => {
