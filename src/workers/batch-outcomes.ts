@@ -11,7 +11,8 @@ import type { MetadataStale, WorkerEvent, WorkerInit } from '../shared/worker-pr
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { backoffMs } from '../shared/backoff.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
-import { decodeRecordBatches } from '../protocol/record-batch-decoder.js';
+import { decodeRecordBatches, type DecodedRecord } from '../protocol/record-batch-decoder.js';
+import { DEFAULT_MAX_DECOMPRESSED_BYTES } from '../protocol/compression.js';
 import { errorInfo } from '../protocol/error-codes.js';
 import type { Accumulator } from './accumulator.js';
 import { AppendTimes } from './append-times.js';
@@ -47,6 +48,18 @@ export interface OutcomeHooks {
 }
 
 type CompletionKindValue = (typeof CompletionKind)[keyof typeof CompletionKind];
+
+/**
+ * The records of a batch this worker encoded, to split it. Bounded by what such a batch can hold (batchMaxBytes of
+ * entries, each at least as large as its record), not by the decoder's default for answers from outside: with
+ * `batchMaxBytes` over 64 MiB a compressed batch refused MESSAGE_TOO_LARGE could decompress past that default, and
+ * every record failed "encoding failed" instead of being split.
+ */
+export async function recordsOfOwnBatch(bytes: Uint8Array, batchMaxBytes: number): Promise<DecodedRecord[]> {
+  const maxBytes = Math.max(DEFAULT_MAX_DECOMPRESSED_BYTES, 2 * batchMaxBytes);
+  const [decoded] = await decodeRecordBatches(bytes, { maxBytes });
+  return decoded!.records;
+}
 
 export class BatchOutcomes {
   readonly #parts: OutcomeParts;
@@ -196,7 +209,7 @@ export class BatchOutcomes {
     const [first, second] = splitBatch(batch);
     const half = first.recordIds.length;
     p.sealed.splice(index, 1, first, second);
-    const decoded = decodeRecordBatches(batch.bytes!).then((decodedBatches) => decodedBatches[0]!.records);
+    const decoded = recordsOfOwnBatch(batch.bytes!, this.#parts.settings.batchMaxBytes);
     batches.attach(p, first, decoded.then((records) => encodeRecordBatch(records.slice(0, half), batches.batchHeader())));
     batches.attach(p, second, decoded.then((records) => encodeRecordBatch(records.slice(half), batches.batchHeader())));
   }
