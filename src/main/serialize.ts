@@ -33,10 +33,10 @@ export interface ProducerRecord<V = unknown> {
   readonly key?: Uint8Array | string | null | undefined;
   readonly value?: V | null | undefined;
   readonly headers?: RecordHeaders | undefined;
-  /** Explicit partition; else the configured partitioner decides. */
-  readonly partition?: number | undefined;
-  /** Create time in ms since the epoch (0 to 2^51), or a Date. Default: when `send` was called. */
-  readonly timestamp?: number | Date | undefined;
+  /** Explicit partition; else (undefined or null, as Java's ProducerRecord) the configured partitioner decides. */
+  readonly partition?: number | null | undefined;
+  /** Create time in ms since the epoch (0 to 2^51), or a Date. Default (undefined or null): when `send` was called. */
+  readonly timestamp?: number | Date | null | undefined;
 }
 
 /**
@@ -186,7 +186,9 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   if (typeof record !== 'object' || record === null) {
     throw new InvalidRecordError(`record must be an object with a topic, got ${describe(record)}`);
   }
-  const { topic, key: keyIn, value: valueIn, headers: headersIn, partition, timestamp: timestampIn } = record;
+  const { topic, key: keyIn, value: valueIn, headers: headersIn, partition: partitionIn, timestamp: timestampIn } = record;
+  // null is "not set", as for key and value: records parsed from JSON carry `"partition": null`.
+  const partition = partitionIn ?? undefined;
 
   if (topic !== checkedTopic) {
     checkTopic(topic);
@@ -198,7 +200,7 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   }
 
   let timestamp = now;
-  if (timestampIn !== undefined) {
+  if (timestampIn !== undefined && timestampIn !== null) {
     timestamp = timestampIn instanceof Date ? timestampIn.getTime() : timestampIn;
     if (!(Number.isInteger(timestamp) && timestamp >= 0 && timestamp <= MAX_TIMESTAMP_MS)) {
       throw new InvalidRecordError(

@@ -110,6 +110,12 @@ describe('prepareRecord', () => {
     assert.equal(prepareRecord({ topic: 't', partition: 17 }, null, NOW).partition, 17);
   });
 
+  it('takes a null partition or timestamp as not set, as Java\'s ProducerRecord does (records parsed from JSON)', () => {
+    const prepared = prepareRecord(JSON.parse('{"topic":"t","partition":null,"timestamp":null}') as ProducerRecord, null, NOW);
+    assert.equal(prepared.partition, undefined, 'the partitioner decides');
+    assert.equal(prepared.timestamp, NOW);
+  });
+
   it('accepts every legal topic name up to 249 characters', () => {
     for (const topic of ['a', 'A.b_c-9', '...', 'x'.repeat(249)]) assert.equal(prepareRecord({ topic }, null, NOW).topic, topic);
   });
@@ -242,7 +248,7 @@ describe('prepareRecord rejects bad input, naming the field', () => {
   });
 
   it('timestamp', () => {
-    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 51 + 1, 2 ** 53, '123', null]) {
+    for (const bad of [-1, 1.5, Number.NaN, Number.POSITIVE_INFINITY, 2 ** 51 + 1, 2 ** 53, '123']) {
       rejects({ topic: 't', timestamp: bad }, /^record\.timestamp must be an integer of ms since the epoch from 0 to 2251799813685248 \(2\^51\), or a valid Date, got /);
     }
     // Date reaches 8.64e15 ms; beyond 2^51 its deltas within a batch would no longer be written exactly.
@@ -252,7 +258,7 @@ describe('prepareRecord rejects bad input, naming the field', () => {
   });
 
   it('partition', () => {
-    for (const bad of [-1, 0.5, '1', Number.NaN, null, 2 ** 31]) {
+    for (const bad of [-1, 0.5, '1', Number.NaN, 2 ** 31]) {
       rejects({ topic: 't', partition: bad }, /^record\.partition must be a non-negative integer, got /);
     }
   });
