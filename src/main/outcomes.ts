@@ -52,6 +52,8 @@ export function failureFor(completion: Completion, topic: string): Error {
   switch (errorCode) {
     case ClientErrorCode.deliveryTimeout:
       return new DeliveryTimeoutError('not-sent', `no result within deliveryTimeoutMs: ${message}`);
+    case ClientErrorCode.expiredAfterLoss:
+      return new DeliveryTimeoutError('unknown', `no result within deliveryTimeoutMs: ${message}`);
     case ClientErrorCode.closed:
       return new ProducerClosedError('not-sent', message || 'the producer closed before the record was sent');
     case ClientErrorCode.closedInFlight:

@@ -33,6 +33,8 @@ export const ClientErrorCode = {
    * Reported as `authentication` it told its callers 'not-sent', and one that sent again could write it twice.
    */
   authenticationAfterLoss: -1009,
+  /** Past its delivery deadline, an ambiguous batch of a topic deleted since: the broker may have written it. */
+  expiredAfterLoss: -1010,
 } as const;
 
 export interface Completion {

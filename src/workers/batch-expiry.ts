@@ -50,8 +50,13 @@ export class BatchExpiry {
       const sealed = p.sealed;
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
-        // Still encoding (bytes undefined): the `encoded` hook pumps once it is done.
-        if (!certainlyUnsent(batch)) i++;
+        if (batch.ambiguous && !batch.inFlight && this.#parts.view.isUnknownTopic(p.topic.name)) {
+          if (now >= batch.deadline) this.#expireAfterLoss(p, batch); // leaves `sealed`
+          else {
+            if (batch.deadline < next) next = batch.deadline;
+            i++;
+          }
+        } else if (!certainlyUnsent(batch)) i++; // still encoding (bytes undefined): its `encoded` hook pumps
         else if (now < batch.deadline) {
           // A partition's deadlines come in the order of its batches (expiresAt): none behind this one is due. So
           // a pass costs about the batches in flight, not every batch a stalled partition has queued.
@@ -85,6 +90,19 @@ export class BatchExpiry {
     if (view.isUnknownTopic(topic)) {
       outcomes.abandon(p, batch, ClientErrorCode.unknownTopic, `topic ${topic}: ${view.describeTopicError(topic)}`);
     } else outcomes.abandon(p, batch, ClientErrorCode.deliveryTimeout, `not written by any broker: ${this.#whyNotSent(p, batch)}`);
+  }
+
+  /**
+   * An ambiguous batch (an earlier attempt unanswered: the broker may hold it) is retried past its deadline, as no
+   * report can say it was not written, until a broker answers. Its topic's deletion ends that: no leader will come
+   * to answer, and the worker asked for metadata ten times a second for as long as it ran, the partition blocked
+   * behind the batch (which a topic created again under the name would have taken long after its callers were told
+   * 'unknown'). Failed past its deadline as possibly written.
+   */
+  #expireAfterLoss(p: PartitionState, batch: Batch): void {
+    const topic = p.topic.name;
+    const why = `topic ${topic}: ${this.#parts.view.describeTopicError(topic)}, and an earlier attempt of ${topic}-${p.partition} went unanswered`;
+    this.#parts.outcomes.abandon(p, batch, ClientErrorCode.expiredAfterLoss, why);
   }
 
   /** What held a batch back, as far as the worker can tell: what it waited for, or its last attempt's error. */

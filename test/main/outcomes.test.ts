@@ -34,6 +34,7 @@ describe('outcomes', () => {
   it('failureFor: the worker\'s own reasons map to their classes and deliveries', () => {
     const cases: [number, new (...args: never[]) => Error, string | undefined][] = [
       [ClientErrorCode.deliveryTimeout, DeliveryTimeoutError, 'not-sent'],
+      [ClientErrorCode.expiredAfterLoss, DeliveryTimeoutError, 'unknown'],
       [ClientErrorCode.closed, ProducerClosedError, 'not-sent'],
       [ClientErrorCode.closedInFlight, ProducerClosedError, 'unknown'],
       [ClientErrorCode.protocol, ProtocolError, undefined],

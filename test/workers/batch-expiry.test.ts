@@ -60,6 +60,31 @@ describe('BatchExpiry.expireDue', () => {
     assert.equal(p.sealed.length, 3);
   });
 
+  it('fails an ambiguous batch past its deadline once its topic is unknown (deleted), as possibly written', () => {
+    const { p, expiry, failed, seal } = setup({ unknownTopic: true });
+    const [lost, later] = seal(NOW - 10, NOW + 50);
+    lost!.ambiguous = true;
+    later!.ambiguous = true;
+    assert.equal(expiry.expireDue(NOW), NOW + 50, 'woken at the next such deadline');
+    assert.deepEqual(failed.map((f) => [f.batch, f.code]), [[lost, ClientErrorCode.expiredAfterLoss]]);
+    assert.equal(failed[0]!.message, 'topic t: UNKNOWN_TOPIC_OR_PARTITION, and an earlier attempt of t-0 went unanswered');
+    assert.deepEqual(p.sealed, [later]);
+  });
+
+  it('keeps an ambiguous batch past its deadline while its topic is known, and one in flight whatever the topic', () => {
+    const known = setup();
+    const [kept] = known.seal(NOW - 10);
+    kept!.ambiguous = true;
+    known.expiry.expireDue(NOW);
+    assert.deepEqual(known.failed, [], 'a leader may come back and answer');
+    const deleted = setup({ unknownTopic: true });
+    const [inFlight] = deleted.seal(NOW - 10);
+    inFlight!.ambiguous = true;
+    inFlight!.inFlight = true;
+    deleted.expiry.expireDue(NOW);
+    assert.deepEqual(deleted.failed, [], 'its answer may still come');
+  });
+
   it('stops at the first batch not yet due and returns its deadline to wake at', () => {
     const { p, expiry, failed, seal } = setup();
     const [due] = seal(NOW, NOW + 100, NOW + 200);
