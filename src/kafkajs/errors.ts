@@ -1,8 +1,23 @@
 /**
  * KafkaJS's error classes: the same names and the same `retriable` flags, so `catch` blocks that test
  * `error.name`, `error.retriable`, `error.type` or `instanceof` (against these exports) behave as before. Each
- * error built from a ringkafka error keeps it as `cause` (error-mapping.ts).
+ * error built from a ringkafka error keeps it as `cause` (error-mapping.ts). The constructors take what KafkaJS's
+ * take: a message, an Error, or an error-like object (code ported from KafkaJS builds protocol errors from
+ * `{ message, type, code, retriable }`), then an options object. The classes the facade never throws are in
+ * other-errors.ts.
  */
+
+/** An object shaped like an error: what KafkaJS code passes where a message would do. */
+export interface KafkaJSErrorLike {
+  readonly message?: string;
+  readonly type?: string;
+  readonly code?: number | string;
+  readonly retriable?: boolean;
+  readonly helpUrl?: string;
+}
+
+/** What every constructor takes first: a message, an Error, or an error-like object. */
+export type KafkaJSErrorInput = Error | string | KafkaJSErrorLike;
 
 /** The options every facade error accepts. */
 export interface KafkaJSErrorOptions {
@@ -10,11 +25,25 @@ export interface KafkaJSErrorOptions {
   readonly cause?: unknown;
 }
 
-function messageOf(e: Error | string): string {
-  return typeof e === 'string' ? e : e.message;
+/** `e[key]` when `e` is an object; undefined for a string (or anything else a caller passed). */
+export function fieldOf(e: unknown, key: string): unknown {
+  return typeof e === 'object' && e !== null ? (e as Record<string, unknown>)[key] : undefined;
 }
 
-/** The base of every KafkaJS error; retriable unless told otherwise. */
+/** The message `e` carries: itself when a string, else its `message`. */
+export function messageOf(e: unknown): string {
+  if (typeof e === 'string') return e;
+  const message = fieldOf(e, 'message');
+  if (typeof message === 'string') return message;
+  try {
+    return String(e);
+  } catch {
+    // An object without a prototype has no toString: building the error must not throw instead.
+    return Object.prototype.toString.call(e);
+  }
+}
+
+/** The base of every KafkaJS error; retriable unless told otherwise (not by `e`: KafkaJS reads only the options here). */
 export class KafkaJSError extends Error {
   readonly retriable: boolean;
   readonly helpUrl?: string;
@@ -23,9 +52,11 @@ export class KafkaJSError extends Error {
   // renamed every error ('n', 'c') and checks of `error.name` failed.
   override name = 'KafkaJSError';
 
-  constructor(e: Error | string, options: KafkaJSErrorOptions = {}) {
+  constructor(e: KafkaJSErrorInput, options: KafkaJSErrorOptions = {}) {
     super(messageOf(e), options.cause === undefined ? undefined : { cause: options.cause });
     this.retriable = options.retriable ?? true;
+    const helpUrl = fieldOf(e, 'helpUrl');
+    if (typeof helpUrl === 'string') this.helpUrl = helpUrl;
   }
 }
 
@@ -33,22 +64,28 @@ export class KafkaJSError extends Error {
 export class KafkaJSNonRetriableError extends KafkaJSError {
   override name = 'KafkaJSNonRetriableError';
 
-  constructor(e: Error | string, options: Omit<KafkaJSErrorOptions, 'retriable'> = {}) {
+  constructor(e: KafkaJSErrorInput, options: Omit<KafkaJSErrorOptions, 'retriable'> = {}) {
     super(e, { ...options, retriable: false });
   }
 }
 
-/** The broker answered with a Kafka error code: `type` is its name (`'UNKNOWN_TOPIC_OR_PARTITION'`), `code` its number. */
+/**
+ * The broker answered with a Kafka error code: `type` is its name (`'UNKNOWN_TOPIC_OR_PARTITION'`), `code` its
+ * number. Each of type, code and retriable comes from the options, else from `e` when it is an object carrying it
+ * (KafkaJS's form); retriable defaults to true. `type` and `code` are typed as KafkaJS types them, but are
+ * undefined when neither gives one, as in KafkaJS.
+ */
 export class KafkaJSProtocolError extends KafkaJSError {
   override name = 'KafkaJSProtocolError';
 
   readonly type: string;
   readonly code: number;
 
-  constructor(e: Error | string, options: KafkaJSErrorOptions & { readonly type: string; readonly code: number }) {
-    super(e, options);
-    this.type = options.type;
-    this.code = options.code;
+  constructor(e: KafkaJSErrorInput, options: KafkaJSErrorOptions & { readonly type?: string; readonly code?: number } = {}) {
+    const retriable = options.retriable ?? fieldOf(e, 'retriable');
+    super(e, { ...options, ...(typeof retriable === 'boolean' && { retriable }) });
+    this.type = (options.type ?? fieldOf(e, 'type')) as string;
+    this.code = (options.code ?? fieldOf(e, 'code')) as number;
   }
 }
 
@@ -61,7 +98,7 @@ export class KafkaJSNumberOfRetriesExceeded extends KafkaJSNonRetriableError {
   /** Milliseconds spent retrying; -1 when unknown. */
   readonly retryTime: number;
 
-  constructor(e: Error | string, options: { readonly retryCount?: number; readonly retryTime?: number; readonly cause?: unknown } = {}) {
+  constructor(e: KafkaJSErrorInput, options: { readonly retryCount?: number; readonly retryTime?: number; readonly cause?: unknown } = {}) {
     super(e, { cause: options.cause ?? (typeof e === 'string' ? undefined : e) });
     this.retryCount = options.retryCount ?? -1;
     this.retryTime = options.retryTime ?? -1;
@@ -74,10 +111,13 @@ export class KafkaJSConnectionError extends KafkaJSError {
 
   /** `host:port` when known. */
   readonly broker: string | undefined;
+  /** The socket's error code (`'ECONNREFUSED'`) when known. */
+  readonly code: string | undefined;
 
-  constructor(e: Error | string, options: KafkaJSErrorOptions & { readonly broker?: string } = {}) {
+  constructor(e: KafkaJSErrorInput, options: KafkaJSErrorOptions & { readonly broker?: string; readonly code?: string } = {}) {
     super(e, options);
     this.broker = options.broker;
+    this.code = options.code;
   }
 }
 
@@ -85,12 +125,25 @@ export class KafkaJSConnectionError extends KafkaJSError {
 export class KafkaJSRequestTimeoutError extends KafkaJSError {
   override name = 'KafkaJSRequestTimeoutError';
 
-  /** `host:port` when known. */
+  /** `host:port` when known; the other fields too are KafkaJS's, and undefined unless given. */
   readonly broker: string | undefined;
+  readonly correlationId: number | undefined;
+  readonly createdAt: number | undefined;
+  readonly sentAt: number | undefined;
+  readonly pendingDuration: number | undefined;
 
-  constructor(e: Error | string, options: KafkaJSErrorOptions & { readonly broker?: string } = {}) {
+  constructor(
+    e: KafkaJSErrorInput,
+    options: KafkaJSErrorOptions & {
+      readonly broker?: string; readonly correlationId?: number; readonly createdAt?: number; readonly sentAt?: number; readonly pendingDuration?: number;
+    } = {},
+  ) {
     super(e, options);
     this.broker = options.broker;
+    this.correlationId = options.correlationId;
+    this.createdAt = options.createdAt;
+    this.sentAt = options.sentAt;
+    this.pendingDuration = options.pendingDuration;
   }
 }
 

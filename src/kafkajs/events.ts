@@ -39,9 +39,9 @@ let nextId = 0;
 
 /**
  * One producer's listeners. As in KafkaJS, a listener's error never reaches the producer: one that throws, or
- * returns a promise that rejects, is reported to `onListenerError` (the logger) and the others still run. Called
- * as they were, a throwing listener made `connect()` reject though the producer was connected, and a rejecting one
- * was an unhandled rejection, which ends the process.
+ * returns a promise that rejects, is reported to `onListenerError` (the logger) and the others still run, even when
+ * the report itself throws. Called as they were, a throwing listener made `connect()` reject though the producer
+ * was connected, and a rejecting one was an unhandled rejection, which ends the process.
  */
 export class Instrumentation {
   readonly #emitter = new EventEmitter();
@@ -60,7 +60,15 @@ export class Instrumentation {
         `ringkafka/kafkajs does not emit ${eventName}: requests are made on worker threads; subscribe to the ringkafka:worker diagnostics channel instead`,
       );
     }
-    const report = (error: unknown): void => this.#onListenerError(eventName, error);
+    // The reporter is user code in the end (the logCreator): should it throw too, the error is dropped, since a
+    // report that escaped here would reach connect() or become an unhandled rejection, the harm this guard exists for.
+    const report = (error: unknown): void => {
+      try {
+        this.#onListenerError(eventName, error);
+      } catch {
+        // dropped: see above
+      }
+    };
     const guarded = (event: InstrumentationEvent<unknown>): void => {
       try {
         Promise.resolve(listener(event) as unknown).catch(report);

@@ -12,8 +12,17 @@ export type { Transaction, Sender } from './transaction.js';
 export {
   KafkaJSError, KafkaJSNonRetriableError, KafkaJSProtocolError, KafkaJSConnectionError, KafkaJSRequestTimeoutError,
   KafkaJSNumberOfRetriesExceeded, KafkaJSTimeout, KafkaJSSASLAuthenticationError, KafkaJSAggregateError,
-  type KafkaJSErrorOptions,
+  type KafkaJSErrorOptions, type KafkaJSErrorLike, type KafkaJSErrorInput,
 } from './errors.js';
+export {
+  KafkaJSPartialMessageError, KafkaJSBrokerNotFound, KafkaJSConnectionClosedError, KafkaJSOffsetOutOfRange,
+  KafkaJSMemberIdRequired, KafkaJSGroupCoordinatorNotFound, KafkaJSNotImplemented, KafkaJSMetadataNotLoaded,
+  KafkaJSTopicMetadataNotLoaded, KafkaJSStaleTopicMetadataAssignment, KafkaJSDeleteGroupsError, KafkaJSLockTimeout,
+  KafkaJSServerDoesNotSupportApiKey, KafkaJSUnsupportedMagicByteInMessageSet, KafkaJSDeleteTopicRecordsError,
+  KafkaJSInvariantViolation, KafkaJSInvalidVarIntError, KafkaJSInvalidLongError, KafkaJSCreateTopicError,
+  KafkaJSAlterPartitionReassignmentsError, KafkaJSFetcherRebalanceError, KafkaJSNoBrokerAvailableError,
+  type KafkaJSDeleteGroupsErrorGroups, type KafkaJSDeleteTopicRecordsErrorPartition,
+} from './other-errors.js';
 export type {
   KafkaConfig, ProducerConfig, RetryOptions, SASLOptions, logCreator, Message, IHeaders, ProducerRecord, ProducerBatch,
   TopicMessages, RecordMetadata, Offsets, TopicOffsets, PartitionOffset, ICustomPartitioner, PartitionerArgs,

@@ -43,10 +43,45 @@ export const consoleLogCreator: logCreator = () => ({ namespace, level, label, l
   else console.log(line);
 };
 
-/** The client's root logger; `namespace()` loggers share its level unless given their own. */
+/**
+ * `write`, made safe to call from anywhere: the log function is user code, and the facade logs from places where a
+ * throw does harm (a listener's error reported inside connect() made it reject though connected; a worker crash
+ * reported on process.nextTick became an uncaught exception, which ends the process). What it throws, or an async
+ * one rejects with, is caught. The first failure goes once to console.error, so a broken log sink is seen rather
+ * than every entry vanishing unnoticed; later ones are dropped, as a sink that fails once usually fails for every
+ * entry and repeating would flood stderr.
+ */
+function guardedWrite(write: (entry: LogEntry) => void): (entry: LogEntry) => void {
+  let reported = false;
+  const fail = (error: unknown, entry: LogEntry): void => {
+    if (reported) return;
+    reported = true;
+    try {
+      const reason = error instanceof Error ? error.message : String(error);
+      console.error(
+        `ringkafka/kafkajs: the logCreator's log function failed (${reason}); lost ${entry.label} entry "${entry.log.message}". ` +
+          'Later failures of it are dropped without notice.',
+      );
+    } catch {
+      // Not even the console can take it: nothing is left to tell.
+    }
+  };
+  return (entry) => {
+    try {
+      const result: unknown = write(entry);
+      if (typeof (result as PromiseLike<unknown> | undefined)?.then === 'function') {
+        Promise.resolve(result).catch((error: unknown) => fail(error, entry));
+      }
+    } catch (error) {
+      fail(error, entry);
+    }
+  };
+}
+
+/** The client's root logger; `namespace()` loggers share its level unless given their own. Writing never throws. */
 export function createLogger(creator: logCreator, initial: logLevel): Logger {
   const shared = { level: initial };
-  const write = creator(initial);
+  const write = guardedWrite(creator(initial));
   const make = (namespace: string, own?: { level: logLevel }): Logger => {
     const levelOf = (): logLevel => (own ?? shared).level;
     const at = (level: logLevel) => (message: string, extra: object = {}): void => {

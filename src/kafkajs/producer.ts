@@ -185,7 +185,11 @@ export class KafkaJSProducer {
     return this.#producer;
   }
 
-  /** What ringkafka reports outside any call goes to the KafkaJS logger, where a KafkaJS service looks for it. */
+  /**
+   * What ringkafka reports outside any call goes to the KafkaJS logger, where a KafkaJS service looks for it. These
+   * run on process.nextTick, where a throw is an uncaught exception: they rely on the logger never throwing, even
+   * when the logCreator's function does (logger.ts).
+   */
   #report(producer: RingProducer): void {
     producer.on('workerCrash', (error: unknown, index: number) => {
       this.#logger.error('A ringkafka worker thread crashed and was replaced', { worker: index, error: toKafkaJSError(error).message });
