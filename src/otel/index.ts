@@ -3,26 +3,37 @@
  * for Kafka producers. It subscribes to the producer's diagnostics channels (src/main/tracing.ts), so a producer
  * pays nothing until this is enabled, and needs `@opentelemetry/api` (an optional peer dependency) only here.
  *
+ * What is traced: `send` and `sendBatch` calls (a transaction's included). `writable()` and `trySend()` publish on no
+ * tracing channel, so their records get no span, no metrics and no trace header.
+ *
  * - A PRODUCER span per `send` (`send {topic}`) and per `sendBatch` (`send {topic}`, or `send` across topics, with
  *   `messaging.batch.message_count`), a child of the caller's active span; `messaging.system=kafka`,
  *   `messaging.operation.name=send`, `messaging.operation.type=send`, `messaging.destination.name`, and on success
  *   `messaging.destination.partition.id` and `messaging.kafka.offset` (single sends); on failure `error.type` (the
  *   error's code) and an error status.
  * - Metrics `messaging.client.operation.duration` (seconds, a histogram per call) and `messaging.client.sent.messages`
- *   (a counter per record, with `error.type` on the failed ones).
- * - With `injectTraceContext`, each sent record carries the send span's W3C `traceparent` header (a copy of the
- *   record gets it; the caller's object is not changed).
+ *   (a counter per record, with `error.type` on the failed ones). Without a `meterProvider` option they go to the
+ *   global meter provider of the moment, so an SDK started after `instrumentRingkafka()` still gets them.
+ * - With `injectTraceContext`, each record of a traced call carries the send span's W3C `traceparent` header (and
+ *   its `tracestate`, if any), replacing any the record had (a copy of the record gets them; the caller's object is
+ *   not changed). Nothing is injected while the span has no valid context (no SDK).
  */
-import { SpanKind, SpanStatusCode, context, metrics, trace, type Attributes, type MeterProvider, type Span, type TracerProvider } from '@opentelemetry/api';
+import {
+  SpanKind, SpanStatusCode, context, isSpanContextValid, metrics, trace,
+  type Attributes, type Counter, type Histogram, type MeterProvider, type Span, type TracerProvider,
+} from '@opentelemetry/api';
 import { channels, type SendBatchContext, type SendContext } from '../main/tracing.js';
-import type { ProducerRecord } from '../main/types.js';
+import type { ProducerRecord, RecordHeaders } from '../main/types.js';
 
 export interface InstrumentationOptions {
   /** Default: the global tracer provider. */
   readonly tracerProvider?: TracerProvider;
-  /** Default: the global meter provider. */
+  /** Default: the global meter provider, looked up as each call ends (it may be set after this). */
   readonly meterProvider?: MeterProvider;
-  /** Add a W3C `traceparent` header to every record sent (default false). */
+  /**
+   * Add the send span's W3C `traceparent` header to each record of a `send` or `sendBatch` call (default false);
+   * `writable()` and `trySend()` are not traced.
+   */
   readonly injectTraceContext?: boolean;
 }
 
@@ -32,34 +43,86 @@ export interface Instrumentation {
 }
 
 const SCOPE = 'ringkafka';
-const SPAN = Symbol('ringkafka.otel.span');
-const STARTED = Symbol('ringkafka.otel.started');
 
-interface Traced {
-  [SPAN]?: Span | undefined;
-  [STARTED]?: number;
+/**
+ * The messaging semantic conventions' boundaries, in seconds: without advice the SDK's defaults (0 to 10,000, made
+ * for milliseconds) put nearly every call in the first buckets.
+ */
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.075, 0.1, 0.25, 0.5, 0.75, 1, 2.5, 5, 7.5, 10];
+
+interface Instruments {
+  readonly duration: Histogram;
+  readonly sent: Counter;
+}
+
+function createInstruments(provider: MeterProvider): Instruments {
+  const meter = provider.getMeter(SCOPE);
+  return {
+    duration: meter.createHistogram('messaging.client.operation.duration', {
+      unit: 's',
+      description: 'Duration of a send or sendBatch call, until every record has its outcome',
+      advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+    }),
+    sent: meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Records the producer sent' }),
+  };
+}
+
+/** A traced call's span and start time. */
+interface Call {
+  readonly span: Span;
+  readonly started: number;
 }
 
 const ignore = (): void => {};
 
-function traceparent(span: Span): string {
-  const { traceId, spanId, traceFlags } = span.spanContext();
-  return `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`;
+/** Header names are case-insensitive in W3C trace context: an upstream `Traceparent` would compete with ours. */
+const isTraceHeader = (name: unknown): boolean => typeof name === 'string' && /^trace(?:parent|state)$/i.test(name);
+
+/** The span's W3C trace context as header entries; none for an invalid context (the all-zero ids of a no-op span). */
+function traceHeaders(span: Span): Array<[string, string]> {
+  const spanContext = span.spanContext();
+  if (!isSpanContextValid(spanContext)) return [];
+  const { traceId, spanId, traceFlags, traceState } = spanContext;
+  const headers: Array<[string, string]> = [['traceparent', `00-${traceId}-${spanId}-${traceFlags.toString(16).padStart(2, '0')}`]];
+  const state = traceState?.serialize();
+  if (state) headers.push(['tracestate', state]);
+  return headers;
 }
 
 /**
- * The record with a `traceparent` header added, in a copy. A record the producer will refuse (not an object, or
- * headers a string, a Map or bytes) is passed on as it is, for the producer's own error to name the
- * field: spread into an object, a Map of headers lost its entries and a string became one header per character.
+ * The record with the trace headers, in a copy, and any trace headers it had dropped: a record forwarded from a
+ * consumed message kept its upstream `traceparent` first, and a reader takes the first. A record the producer will
+ * refuse (not an object, or headers a string, a Map or bytes) is passed on as it is, for the producer's own error to
+ * name the field: spread into an object, a Map of headers lost its entries and a string became one header per
+ * character.
  */
-function withTraceparent(record: ProducerRecord, value: string): ProducerRecord {
+function withTraceHeaders(record: ProducerRecord, added: ReadonlyArray<[string, string]>): ProducerRecord {
   if (record === null || typeof record !== 'object') return record;
   const headers: unknown = record.headers;
-  if (Array.isArray(headers)) return { ...record, headers: [...headers, ['traceparent', value]] } as ProducerRecord;
-  if (headers == null) return { ...record, headers: { traceparent: value } };
+  if (Array.isArray(headers)) {
+    const kept: unknown[] = [];
+    // An index loop, not filter(): filter skips holes, and a hole the producer refuses would have become valid.
+    for (let i = 0; i < headers.length; i++) {
+      const entry: unknown = headers[i];
+      if (!(Array.isArray(entry) && isTraceHeader(entry[0]))) kept.push(entry);
+    }
+    return copyRecord(record, [...kept, ...added] as RecordHeaders);
+  }
+  if (headers == null) return copyRecord(record, Object.fromEntries(added));
   // The producer's own test (serialize.ts): any other object is an object of header values, class instances too.
   if (typeof headers !== 'object' || headers instanceof Map || headers instanceof Uint8Array) return record;
-  return { ...record, headers: { ...(headers as Record<string, unknown>), traceparent: value } } as ProducerRecord;
+  // Own enumerable keys, as the producer reads them; fromEntries keeps a `__proto__` key a header.
+  const kept = Object.entries(headers).filter(([name]) => !isTraceHeader(name));
+  return copyRecord(record, Object.fromEntries([...kept, ...added]) as RecordHeaders);
+}
+
+/**
+ * The fields the producer reads, read by name: a spread copies own properties only, so a record whose fields are
+ * getters of its class lost its topic and was refused.
+ */
+function copyRecord(record: ProducerRecord, headers: RecordHeaders): ProducerRecord {
+  const { topic, key, value, partition, timestamp } = record;
+  return { topic, key, value, partition, timestamp, headers };
 }
 
 /** The record's topic, or undefined when the caller passed something that is not a record (the producer refuses it). */
@@ -94,13 +157,20 @@ function errorType(error: unknown): string {
 
 export function instrumentRingkafka(options: InstrumentationOptions = {}): Instrumentation {
   const tracer = (options.tracerProvider ?? trace.getTracerProvider()).getTracer(SCOPE);
-  const meter = (options.meterProvider ?? metrics.getMeterProvider()).getMeter(SCOPE);
-  const duration = meter.createHistogram('messaging.client.operation.duration', {
-    unit: 's',
-    description: 'Duration of a send or sendBatch call, until every record has its outcome',
-  });
-  const sent = meter.createCounter('messaging.client.sent.messages', { unit: '{message}', description: 'Records the producer sent' });
   const inject = options.injectTraceContext === true;
+
+  // The global meter provider is looked up per call, not once: unlike the trace API's, the metrics API hands out no
+  // proxy that follows a later registration, so an SDK started after this ran got no metrics, for good.
+  let instrumentsProvider: MeterProvider | undefined;
+  let instruments: Instruments | undefined;
+  const currentInstruments = (): Instruments => {
+    const provider = options.meterProvider ?? metrics.getMeterProvider();
+    if (instruments === undefined || provider !== instrumentsProvider) {
+      instruments = createInstruments(provider);
+      instrumentsProvider = provider;
+    }
+    return instruments;
+  };
 
   const base = (topic: string | undefined): Attributes => ({
     'messaging.system': 'kafka',
@@ -109,55 +179,67 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
     ...(topic !== undefined && { 'messaging.destination.name': topic }),
   });
 
+  /**
+   * Per instrumentation, keyed by the channel's context object (one object handed to every subscriber): a key on
+   * that object shared by all instances let a second instrumentation's span replace the first's, leaving spans open.
+   */
+  const calls = new WeakMap<object, Call>();
   /** Spans started and not yet ended: after disable(), the end handlers stay subscribed until this is 0. */
   let open = 0;
   let disabled = false;
 
-  const start = (ctx: Traced, topic: string | undefined, extra: Attributes): Span => {
+  const start = (ctx: object, topic: string | undefined, extra: Attributes): Span => {
     const span = tracer.startSpan(topic === undefined ? 'send' : `send ${topic}`, { kind: SpanKind.PRODUCER, attributes: { ...base(topic), ...extra } }, context.active());
-    ctx[SPAN] = span;
-    ctx[STARTED] = performance.now();
+    calls.set(ctx, { span, started: performance.now() });
     open++;
     return span;
   };
 
-  const finish = (ctx: Traced, topic: string | undefined, failure: unknown, records: number, failed: number): void => {
-    const span = ctx[SPAN];
-    if (span === undefined) return;
-    ctx[SPAN] = undefined;
+  const finish = (ctx: object, topic: string | undefined, failure: unknown, records: number, failed: number, outcome: Attributes = {}): void => {
+    const call = calls.get(ctx);
+    if (call === undefined) return;
+    calls.delete(ctx);
     if (--open === 0 && disabled) unsubscribeAll();
-    const attributes = base(topic);
-    if (failure !== undefined) {
-      const type = errorType(failure);
-      span.setAttribute('error.type', type);
-      span.setStatus({ code: SpanStatusCode.ERROR, message: failure instanceof Error ? failure.message : String(failure) });
-      duration.record((performance.now() - ctx[STARTED]!) / 1000, { ...attributes, 'error.type': type });
-      if (failed > 0) sent.add(failed, { ...attributes, 'error.type': type });
-    } else duration.record((performance.now() - ctx[STARTED]!) / 1000, attributes);
-    if (records - failed > 0) sent.add(records - failed, attributes);
-    span.end();
+    const { span, started } = call;
+    try {
+      span.setAttributes(outcome);
+      const { duration, sent } = currentInstruments();
+      const attributes = base(topic);
+      if (failure !== undefined) {
+        const type = errorType(failure);
+        span.setAttribute('error.type', type);
+        span.setStatus({ code: SpanStatusCode.ERROR, message: failure instanceof Error ? failure.message : String(failure) });
+        duration.record((performance.now() - started) / 1000, { ...attributes, 'error.type': type });
+        if (failed > 0) sent.add(failed, { ...attributes, 'error.type': type });
+      } else duration.record((performance.now() - started) / 1000, attributes);
+      if (records - failed > 0) sent.add(records - failed, attributes);
+    } finally {
+      // A throwing meter or attribute call would otherwise leave the span open, never exported.
+      span.end();
+    }
   };
 
   // The context's record and records are the caller's arguments as given: anything at all until the producer has
   // checked them, which it does after `start`. Every handler reads them as unknown.
   const send = {
     start: safely((message: unknown) => {
-      const ctx = message as SendContext & Traced;
+      const ctx = message as SendContext;
       const span = start(ctx, topicOfRecord(ctx.record), {});
-      if (inject) ctx.record = withTraceparent(ctx.record, traceparent(span));
+      const headers = inject ? traceHeaders(span) : [];
+      if (headers.length > 0) ctx.record = withTraceHeaders(ctx.record, headers);
     }),
     asyncEnd: safely((message: unknown) => {
-      const ctx = message as SendContext & Traced;
-      const span = ctx[SPAN];
-      if (span !== undefined && ctx.result !== undefined) {
-        span.setAttribute('messaging.destination.partition.id', String(ctx.result.partition));
-        if (ctx.result.offset >= 0) span.setAttribute('messaging.kafka.offset', ctx.result.offset);
+      const ctx = message as SendContext;
+      const outcome: Attributes = {};
+      if (ctx.result !== undefined) {
+        outcome['messaging.destination.partition.id'] = String(ctx.result.partition);
+        if (ctx.result.offset >= 0) outcome['messaging.kafka.offset'] = ctx.result.offset;
       }
-      finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, ctx.error === undefined ? 0 : 1);
+      finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, ctx.error === undefined ? 0 : 1, outcome);
     }),
     end: safely((message: unknown) => {
       // `end` with an error is a synchronous throw, which never reaches asyncEnd.
-      const ctx = message as SendContext & Traced;
+      const ctx = message as SendContext;
       if (ctx.error !== undefined) finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, 1);
     }),
     asyncStart: ignore,
@@ -174,15 +256,13 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
 
   const sendBatch = {
     start: safely((message: unknown) => {
-      const ctx = message as SendBatchContext & Traced;
+      const ctx = message as SendBatchContext;
       const span = start(ctx, topicOf(ctx.records), { 'messaging.batch.message_count': countOf(ctx.records) });
-      if (inject && Array.isArray(ctx.records)) {
-        const value = traceparent(span);
-        ctx.records = ctx.records.map((record) => withTraceparent(record, value));
-      }
+      const headers = inject ? traceHeaders(span) : [];
+      if (headers.length > 0 && Array.isArray(ctx.records)) ctx.records = ctx.records.map((record) => withTraceHeaders(record, headers));
     }),
     asyncEnd: safely((message: unknown) => {
-      const ctx = message as SendBatchContext & Traced;
+      const ctx = message as SendBatchContext;
       let failed = 0;
       let failure: unknown = ctx.error;
       const result = ctx.result;
@@ -202,7 +282,7 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
       finish(ctx, topicOf(ctx.records), failure, count, ctx.error === undefined ? failed : count);
     }),
     end: safely((message: unknown) => {
-      const ctx = message as SendBatchContext & Traced;
+      const ctx = message as SendBatchContext;
       if (ctx.error !== undefined) finish(ctx, topicOf(ctx.records), ctx.error, countOf(ctx.records), countOf(ctx.records));
     }),
     asyncStart: ignore,
