@@ -136,10 +136,11 @@ function newPackr(): Packr {
 }
 
 /**
- * The last topic that passed the check: most producers write to a handful of topics, so skip the regex. Undefined
- * until one has, never a string: starting as '' let the empty topic skip its check.
+ * The last topic that passed the check: most producers write to a handful of topics, so skip the regex. A symbol
+ * until one has, which no record's topic can equal: starting as '' let the empty topic skip its check, and as
+ * undefined a missing topic (which then waited for metadata of "undefined" and failed as an unknown topic).
  */
-let checkedTopic: string | undefined;
+let checkedTopic: string | symbol = Symbol('no topic checked yet');
 
 /**
  * Header names repeat on nearly every record (trace ids, content types): encode each once. The bytes are shared

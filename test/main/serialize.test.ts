@@ -289,6 +289,13 @@ describe('checkRecord', () => {
     assert.throws(() => fresh.prepareRecord({ topic: '', value: 'v' }, null, NOW), /record\.topic/);
   });
 
+  it('refuses a missing topic when it is the first record the process checks', async () => {
+    const url = new URL('../../src/main/serialize.js?first-topic-missing', import.meta.url).href;
+    const fresh = (await import(url)) as typeof import('../../src/main/serialize.js');
+    const noTopic = { value: 'v' } as unknown as ProducerRecord;
+    assert.throws(() => fresh.checkRecord(noTopic, null, NOW), /record\.topic must be a non-empty string, got undefined/);
+  });
+
   it('prepareRecord makes every record an instance of one class (V8 never pretenures those)', () => {
     assert.ok(prepareRecord({ topic: 't', value: 'v' }, null, NOW) instanceof PreparedFields);
   });
