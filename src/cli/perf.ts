@@ -9,26 +9,30 @@
  * rather than flattering.
  */
 import { Producer, type ProducerOptions } from '../main/index.js';
-import { resolveOptions } from '../main/options.js';
+import { resolveOptions, type ResolvedOptions } from '../main/options.js';
+import { checkRecordSize } from '../main/record-size.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
+import { connectSaying } from './connect-notice.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { InFlight } from './in-flight.js';
+import { isPermanent } from './permanent-failure.js';
 import { Progress } from './progress.js';
-import { untilAborted } from '../shared/until-aborted.js';
-import { AbortError } from '../shared/producer-errors.js';
+import { AbortError, RecordTooLargeError } from '../shared/producer-errors.js';
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
 
 export const PERF_USAGE = `Usage: ringkafka perf --topic TOPIC [options]
 
 Sends --records records of --record-size bytes and reports records/s, MB/s and latency (avg, p50, p95, p99,
 p99.9, max), like Kafka's ProducerPerformance. Progress goes to stderr; --json prints the summary as JSON on stdout.
-Ctrl-C stops at once: the records not yet acknowledged are counted as interrupted, and the exit status is 1.
+Ctrl-C stops at once: the records not yet acknowledged are counted as interrupted, and the exit status is 1. The
+run stops early, with status 1, when none of the first group of records is acknowledged, or on a failure every later
+record would meet too (a topic that does not exist or is not allowed, refused credentials).
 
   --topic TOPIC             the topic (must exist, or the cluster must create topics on first use)
   --records N               records to send (default 1e6; 1e6 and 1000000 alike)
-  --record-size BYTES       value size (default 100)
+  --record-size BYTES       value size (default 100; framed in a batch, with its key, within 1 MiB)
   --keys N                  keys key-0 … key-(N-1) in turn, N at most 10,000,000 (default: no key, sticky partitioning)
   --throughput N            at most N records/s (default: as fast as possible)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
@@ -37,7 +41,7 @@ Ctrl-C stops at once: the records not yet acknowledged are counted as interrupte
   --batch-bytes BYTES       producer batchMaxBytes (default the producer's)
   --buffer-bytes BYTES      producer maxBufferedBytes (default the producer's)
   --workers N               worker threads (default the producer's)
-  --report-interval-ms MS   progress every MS (default 5000; on a terminal, one line updated every second)
+  --report-interval-ms MS   progress every MS, 100 to 2147483647 (default 5000; on a terminal, one line updated every second)
   --json                    print the summary as JSON on stdout
   -h, --help                this help
 
@@ -72,6 +76,16 @@ const VALUES_BYTES = 16 * 1024 * 1024;
 const MAX_KEYS = 10_000_000;
 /** Pacing granularity under --throughput: a group is at most this long a slice of a second. */
 const PACING_SLICES_PER_SECOND = 100;
+/** Node's timers take at most 2^31 − 1 ms: a longer interval fired every millisecond instead. */
+const MAX_REPORT_INTERVAL_MS = 2_147_483_647;
+/**
+ * What a record costs the producer beyond its value, wherever it waits, for sizing the calls in flight: the fixed
+ * 32 bytes of its entry in a worker's ring and up to 7 of alignment, and its framing in a batch (up to 36 bytes at
+ * the largest varints): about 70. The byte budget counts the value alone, so with --record-size 0 or 1 each record
+ * counted as one byte or none, and enough calls to fill 64 MiB were 1,024 calls of 65,536 records: 67 million
+ * records queued as objects of their own.
+ */
+const RECORD_OVERHEAD_BYTES = 70;
 
 export interface PerfSummary {
   readonly topic: string;
@@ -116,7 +130,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
     keys: numberFlag(values, 'keys', { min: 1, max: MAX_KEYS, integer: true }) ?? 0,
     throughput: numberFlag(values, 'throughput', { min: 1 }) ?? Infinity,
     json: values.json === true,
-    reportIntervalMs: numberFlag(values, 'report-interval-ms', { min: 100, integer: true }),
+    reportIntervalMs: numberFlag(values, 'report-interval-ms', { min: 100, max: MAX_REPORT_INTERVAL_MS, integer: true }),
     producer: checkedProducerOptions({
       ...connectionOptions(values),
       ...(compression !== undefined && { compression }),
@@ -125,8 +139,24 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
       ...(batchMaxBytes !== undefined && { batchMaxBytes }),
       ...(maxBufferedBytes !== undefined && { maxBufferedBytes }),
       ...(workers !== undefined && { workers }),
-    }),
+    }, process.env, values),
   };
+}
+
+/**
+ * A UsageError when a record of `settings` can never be sent (the producer's own check, its longest key included):
+ * --record-size is taken up to 64 MiB, but a record that does not fit a Produce request framed in a batch of its own
+ * (maxRequestBytes, 1 MiB) failed every record of the run, after the connection and the topic's metadata.
+ */
+function checkSize(settings: PerfSettings, resolved: ResolvedOptions): void {
+  const keyBytes = settings.keys > 0 ? Buffer.byteLength(`key-${settings.keys - 1}`) : 0;
+  try {
+    checkRecordSize({ size: settings.recordSize + keyBytes, headers: [] }, resolved);
+  } catch (error) {
+    if (!(error instanceof RecordTooLargeError)) throw error;
+    const key = keyBytes > 0 ? ` with its key of ${keyBytes} bytes` : '';
+    throw new UsageError(`--record-size ${settings.recordSize} is too large${key}: ${error.message}`);
+  }
 }
 
 /** Random lowercase letters: compressible about as much as text, unlike a repeated byte. */
@@ -149,6 +179,8 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
     return 0;
   }
   const { topic, records, recordSize, keys, throughput } = settings;
+  const resolved = resolveOptions(settings.producer);
+  checkSize(settings, resolved);
   const values = randomValues(recordSize);
   const keyNames = Array.from({ length: keys }, (_, i) => `key-${i}`);
   let group = Math.max(1, Math.min(records, Math.floor(GROUP_BYTES / Math.max(1, recordSize))));
@@ -164,17 +196,21 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
   let failed = 0;
   let interrupted = 0;
   let firstError: string | null = null;
+  /** Why the run stopped before sending every record, other than a signal. */
+  let stoppedEarly: string | undefined;
+  let sent = 0;
   let started = 0;
   let ended = 0;
+  // Enough groups in flight to fill the producer's buffer, so its budget (bytes, and records) is what pushes back.
+  const { maxBufferedBytes, maxBufferedRecords } = resolved;
+  const byBytes = Math.ceil(maxBufferedBytes / (group * (recordSize + RECORD_OVERHEAD_BYTES)));
+  const inFlight = new InFlight(Math.max(2, Math.min(byBytes, Math.ceil(maxBufferedRecords / group))));
   try {
     // A signal ends the wait for the connection, and every wait after it: the sends under way are aborted.
-    await untilAborted(producer.connect(), stop.signal, 'interrupted while connecting');
+    await connectSaying(producer, settings.producer.brokers, resolved.bufferTimeoutMs, stop.signal, (line) => err.write(`${line}\n`));
     started = performance.now();
     progress.start(() => `${latency.records.toLocaleString('en')} records acknowledged, ${failed} failed`);
-    // Enough groups in flight to fill the producer's buffer, so its byte budget is what pushes back.
-    const { maxBufferedBytes } = resolveOptions(settings.producer);
-    const inFlight = new InFlight(Math.max(2, Math.ceil(maxBufferedBytes / (group * Math.max(1, recordSize)))));
-    for (let sent = 0; sent < records && !stop.signal.aborted; ) {
+    while (sent < records && !stop.signal.aborted && stoppedEarly === undefined) {
       if (throughput !== Infinity) {
         const due = started + (sent / throughput) * 1000;
         const ahead = due - performance.now();
@@ -199,6 +235,10 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
           else {
             failed++;
             firstError ??= `${reason.name}: ${reason.message}`;
+            // Sending on only repeated it, each group after its own wait (a topic that does not exist: 60 s).
+            if (stoppedEarly === undefined && !stop.signal.aborted && isPermanent(reason)) {
+              stoppedEarly = `${reason.name} (${reason.message}) would fail every later record the same way`;
+            }
           }
         }
         latency.add(ms, ok);
@@ -208,22 +248,30 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
       // that wait for it one object each (about 500 bytes a record, where a record waiting for buffer space is
       // 64): with a 64 MiB buffer of 100 B records, 350 MB of heap in the first quarter second, and a third less
       // throughput for the whole run.
-      if (sent === count) await done;
-      else await inFlight.add(done);
+      if (sent === count) {
+        await done;
+        // Nothing of the first group acknowledged: the run would measure only how long each group takes to fail the
+        // same way (a topic that does not exist made each wait 60 s for its metadata, 655 records at a time).
+        if (latency.records === 0 && failed > 0) stoppedEarly ??= `none of the first ${count.toLocaleString('en')} records was acknowledged`;
+      } else await inFlight.add(done);
       // One call per turn of the event loop, as a service's requests come: the producer settles acknowledgements in
       // turns of their own, and a loop of calls that only awaited microtasks held them back until its set was full
       // (1.15–1.18M → 1.23–1.31M records/s, 410 → 350–370 MB peak RSS: 100 B records, local Kafka, alternated runs).
       await nextTurn();
     }
-    await inFlight.settled();
+    // Stopped early, the calls still under way would fail the same way, each after its own wait: close (below)
+    // fails them at once.
+    if (stoppedEarly === undefined) await inFlight.settled();
     ended = performance.now();
   } finally {
     progress.stop();
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
-    // Interrupted, nothing is left worth waiting for: the records still held fail at once.
-    await producer.close({ timeoutMs: stop.signal.aborted ? 0 : 30_000 });
+    // Interrupted or stopped early, nothing is left worth waiting for: the records still held fail at once.
+    await producer.close({ timeoutMs: stop.signal.aborted || stoppedEarly !== undefined ? 0 : 30_000 });
   }
+  // Close settled what was still under way: the summary counts it.
+  if (stoppedEarly !== undefined) await inFlight.settled().catch(() => undefined);
   const seconds = (ended - started) / 1000;
   const acknowledged = latency.records;
   const summary: PerfSummary = {
@@ -241,7 +289,8 @@ export async function runPerf(argv: readonly string[], out: NodeJS.WritableStrea
   else out.write(`${describe(summary)}\n`);
   if (firstError !== null) err.write(`${failed} records failed; the first: ${firstError}\n`);
   if (interrupted > 0) err.write(`${interrupted} records were not acknowledged: interrupted\n`);
-  return failed > 0 || stop.signal.aborted ? 1 : 0;
+  if (stoppedEarly !== undefined) err.write(`stopped after ${sent.toLocaleString('en')} of ${records.toLocaleString('en')} records: ${stoppedEarly}\n`);
+  return failed > 0 || stop.signal.aborted || stoppedEarly !== undefined ? 1 : 0;
 }
 
 export function describe(s: PerfSummary): string {

@@ -11,10 +11,11 @@ import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
+import { connectSaying } from './connect-notice.js';
 import { InFlight } from './in-flight.js';
 import { readLines } from './lines.js';
+import { isPermanent } from './permanent-failure.js';
 import { Progress } from './progress.js';
-import { untilAborted } from '../shared/until-aborted.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
 
@@ -22,7 +23,8 @@ Sends one record per line of stdin and waits until every one is acknowledged. Li
 dropped); blank lines and a UTF-8 byte order mark at the start are skipped. A line that cannot be sent (bad JSON,
 missing key field, longer than the producer's maxRequestBytes) is reported on stderr with its number; the rest still
 go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading: what was read is still sent, and the
-exit status is 1.
+exit status is 1. A failure every later line would meet too (a topic that does not exist or is not allowed, refused
+credentials) is reported once and stops the reading; the exit status is 1.
 
   --topic TOPIC             the topic
   --format F                lines (default): each line is a value; ndjson: each line must be JSON, sent unchanged
@@ -57,6 +59,8 @@ const GROUP_RECORDS = 1000;
 const GROUP_LINGER_MS = 10;
 const MAX_OUTSTANDING = 8;
 const MAX_REPORTED_ERRORS = 10;
+/** Kafka's partition numbers are int32: a larger --partition (1e20 was taken) failed every line instead. */
+const MAX_PARTITION = 2_147_483_647;
 
 interface OutRecord {
   readonly topic: string;
@@ -81,25 +85,33 @@ export async function runProduce(
   const format = choiceFlag(values, 'format', ['lines', 'ndjson'] as const) ?? 'lines';
   const keyField = stringFlag(values, 'key-field');
   if (keyField !== undefined && format !== 'ndjson') throw new UsageError('--key-field needs --format ndjson');
-  const partition = numberFlag(values, 'partition', { min: 0, integer: true });
+  const partition = numberFlag(values, 'partition', { min: 0, max: MAX_PARTITION, integer: true });
   const compression = choiceFlag(values, 'compression', CODEC_NAMES);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
   const options = checkedProducerOptions({
     ...connectionOptions(values),
     ...(compression !== undefined && { compression }),
     ...(lingerMs !== undefined && { lingerMs }),
-  });
+  }, process.env, values);
+  const resolved = resolveOptions(options);
   // A longer line could never be sent (its record is larger still), so it is not even kept while it is read.
-  const maxLineBytes = resolveOptions(options).maxRequestBytes;
+  const maxLineBytes = resolved.maxRequestBytes;
   const producer = new Producer(options);
 
+  const progress = new Progress(err, err.isTTY === true ? 1000 : 60_000);
   let failed = 0;
   let reported = 0;
   let delivered = 0;
   const report = (line: number, message: string): void => {
     failed++;
-    if (reported++ < MAX_REPORTED_ERRORS) err.write(`line ${line}: ${message}\n`);
+    if (reported++ < MAX_REPORTED_ERRORS) progress.print(`line ${line}: ${message}`);
   };
+  /** The first failure every later line would meet too (see permanent-failure.ts): it ends the reading. */
+  let permanent: Error | undefined;
+  /** The number of the last line taken from the input. */
+  let lastLine = 0;
+  /** Set by SIGINT or SIGTERM (not by a permanent failure, which stops the reading too). */
+  let interrupted = false;
   const toRecord = (text: string, line: number): OutRecord | undefined => {
     let key: string | null = null;
     if (format === 'ndjson') {
@@ -124,7 +136,6 @@ export async function runProduce(
     return { topic, key, value: text, ...(partition !== undefined && { partition }) };
   };
 
-  const progress = new Progress(err, err.isTTY === true ? 1000 : 60_000);
   const inFlight = new InFlight(MAX_OUTSTANDING);
   const send = (group: OutRecord[], lines: number[], bytes: number): Promise<void> => {
     const calledAt = performance.now();
@@ -134,8 +145,18 @@ export async function runProduce(
       delivered += ok;
       let deliveredBytes = bytes;
       for (const { index, reason } of failures) {
-        report(lines[index]!, `${reason.name}: ${reason.message}`);
         deliveredBytes -= Buffer.byteLength(group[index]!.value);
+        // After a signal, close fails what is left (ProducerClosedError): each line is reported, as it was.
+        if (interrupted || !isPermanent(reason)) {
+          report(lines[index]!, `${reason.name}: ${reason.message}`);
+          continue;
+        }
+        // Said once, not for every line of every group: all of them would say the same.
+        failed++;
+        if (permanent !== undefined) continue;
+        permanent = reason;
+        progress.print(`line ${lines[index]!}: ${reason.name}: ${reason.message}; every later line would fail the same way: stopping`);
+        stop.abort();
       }
       progress.tick(deliveredBytes, ok, performance.now() - calledAt);
     });
@@ -150,39 +171,51 @@ export async function runProduce(
   const sendGroup = (): Promise<void> => {
     clearTimeout(lingerTimer);
     lingerTimer = undefined;
-    const call = send(group, lines, groupBytes);
+    const [records, numbers, bytes] = [group, lines, groupBytes];
     group = [];
     lines = [];
     groupBytes = 0;
-    return inFlight.add(call);
+    // After a permanent failure the lines read are not sent only to fail the same way (each after its own wait):
+    // they count as failed.
+    if (permanent !== undefined) {
+      failed += records.length;
+      return Promise.resolve();
+    }
+    return inFlight.add(send(records, numbers, bytes));
   };
   // SIGINT or SIGTERM stops reading: what was read is still sent and waited for, within close's timeout, the
   // summary is printed and the status is 1. The handlers are `once`: a second signal ends the process at once.
   // The wait for the calls under way stops at the signal too, and close bounds it: waiting for them to settle on
   // their own held a stalled broker's records for their whole delivery timeout, past close's, with nothing said.
+  // A permanent failure stops the reading through the same controller, without the signal's message.
   const stop = new AbortController();
-  const signalled = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
   const onSignal = (): void => {
+    if (stop.signal.aborted) return; // a permanent failure stopped it already: close is not waited for
+    interrupted = true;
     stop.abort();
-    err.write(`stopping: the lines read are sent and waited for up to ${CLOSE_TIMEOUT_MS / 1000} s (a second signal quits at once)\n`);
+    progress.print(`stopping: the lines read are sent and waited for up to ${CLOSE_TIMEOUT_MS / 1000} s (a second signal quits at once)`);
   };
-  /** Waits for `call`, or for a signal: then close (below) settles it within its timeout. */
+  /** Waits for `call`, or for the stop (a signal, a permanent failure): then close (below) settles it. */
   const untilStopped = async (call: Promise<void>): Promise<void> => {
-    // After the signal, close settles the call: its records' failures reach the summary through its results; a
-    // rejection of the whole call then is not reported (before the signal it still ends the command, as before).
+    // After the stop, close settles the call: its records' failures reach the summary through its results; a
+    // rejection of the whole call then is not reported (before the stop it still ends the command, as before).
     call.catch(() => undefined);
-    await Promise.race([call, signalled]);
+    await Promise.race([call, stopped]);
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
     // A signal during the connection (an unreachable cluster is waited for up to bufferTimeoutMs) ends it too.
-    await untilAborted(producer.connect(), stop.signal, 'interrupted while connecting');
+    await connectSaying(producer, options.brokers, resolved.bufferTimeoutMs, stop.signal, (line) => progress.print(line));
     progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed} failed`);
     // The signal ends the reading (a pending read of stdin would hold the process open); the lines read before it
     // are still sent.
     const lineReader = readLines(stop.signal.aborted ? [] : untilSignal(input, stop.signal), maxLineBytes);
     for await (const { number: line, text, bytes, tooLong } of ignoreAbort(lineReader, stop.signal)) {
+      // The lines still held from the input's last chunk are not taken: they would only fail the same way.
+      if (permanent !== undefined) break;
+      lastLine = line;
       // A group the timer sent counts against MAX_OUTSTANDING as any other: nothing more is read until the calls
       // under way are fewer (without this wait, input slower than a full group per linger was read unbounded).
       if (lingerSend !== undefined) {
@@ -202,9 +235,19 @@ export async function runProduce(
       // The bytes of the value sent (an invalid UTF-8 byte is sent as U+FFFD, three bytes), as failures subtract them.
       groupBytes += Buffer.byteLength(record.value);
       if (group.length >= GROUP_RECORDS) await untilStopped(sendGroup());
-      // The timer's call is waited for with every other (settled() below); a failure of it surfaces there.
-      else lingerTimer ??= setTimeout(() => (lingerSend = sendGroup().catch(() => undefined)), GROUP_LINGER_MS);
+      // The timer's call is waited for with every other (settled() below), and its wait for a place by the loop:
+      // that wait may reject with another call's failure, which a catch here dropped (the command then said
+      // "0 failed" with that call's lines unaccounted for). The catch only keeps an unawaited rejection from ending
+      // the process before the loop awaits it.
+      else {
+        lingerTimer ??= setTimeout(() => {
+          lingerSend = sendGroup();
+          lingerSend.catch(() => undefined);
+        }, GROUP_LINGER_MS);
+      }
     }
+    // The timer may have sent the last group after the last line came: its wait is not left behind.
+    if (lingerSend !== undefined) await untilStopped(lingerSend);
     if (group.length > 0) await untilStopped(sendGroup());
     await untilStopped(inFlight.settled());
   } finally {
@@ -212,14 +255,16 @@ export async function runProduce(
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
     progress.stop();
-    await producer.close({ timeoutMs: CLOSE_TIMEOUT_MS });
+    // After a permanent failure what is still under way meets it too (a missing topic's records wait out their own
+    // bufferTimeoutMs): closing at once fails them now, and the command ends promptly.
+    await producer.close({ timeoutMs: permanent !== undefined && !interrupted ? 0 : CLOSE_TIMEOUT_MS });
     // Close settled every call still under way (failing what it could not deliver): the summary counts them all.
     await inFlight.settled().catch(() => undefined);
   }
   if (reported > MAX_REPORTED_ERRORS) err.write(`… and ${reported - MAX_REPORTED_ERRORS} more\n`);
-  const stopped = stop.signal.aborted ? ' (interrupted: stopped reading)' : '';
-  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${stopped}\n`);
-  return failed > 0 || stop.signal.aborted ? 1 : 0;
+  const why = interrupted ? ' (interrupted: stopped reading)' : permanent !== undefined ? ` (stopped reading after line ${lastLine})` : '';
+  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${why}\n`);
+  return failed > 0 || interrupted || permanent !== undefined ? 1 : 0;
 }
 
 /**

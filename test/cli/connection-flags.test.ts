@@ -52,3 +52,27 @@ test('a value the producer refuses is a usage mistake naming the flag, not a Con
   const fine: ProducerOptions = { brokers: ['b:9092'], lingerMs: 5 };
   assert.equal(checkedProducerOptions(fine, {}), fine);
 });
+
+test('SASL mechanisms in any case, as Kafka spells them (PLAIN, SCRAM-SHA-256), from the flag or the variable', () => {
+  const credentials = { RINGKAFKA_SASL_USERNAME: 'alice', RINGKAFKA_SASL_PASSWORD: 'secret' };
+  assert.equal((connectionOptions({ 'sasl-mechanism': 'PLAIN' }, credentials).sasl as { mechanism: string }).mechanism, 'plain');
+  assert.equal((connectionOptions({}, { ...credentials, RINGKAFKA_SASL_MECHANISM: 'SCRAM-SHA-256' }).sasl as { mechanism: string }).mechanism, 'scram-sha-256');
+  assert.equal((connectionOptions({ 'sasl-mechanism': 'Scram-Sha-512' }, credentials).sasl as { mechanism: string }).mechanism, 'scram-sha-512');
+});
+
+test('a value from an environment variable is named by the variable, not by a flag the user never gave', () => {
+  const usage = (pattern: RegExp) => (error: unknown): boolean => error instanceof UsageError && pattern.test(error.message);
+  // Refused here:
+  assert.throws(() => connectionOptions({}, { RINGKAFKA_SASL_MECHANISM: 'GSSAPI' }), usage(/^RINGKAFKA_SASL_MECHANISM must be one of plain, scram-sha-256, scram-sha-512 .*got "GSSAPI"/));
+  assert.throws(() => connectionOptions({}, { KAFKA_BROKERS: ' , ' }), usage(/^KAFKA_BROKERS names no broker/));
+  assert.throws(() => connectionOptions({}, { RINGKAFKA_TLS_CA: '/nonexistent/ca.pem' }), usage(/^RINGKAFKA_TLS_CA \/nonexistent\/ca\.pem: ENOENT/));
+  assert.throws(() => connectionOptions({}, { RINGKAFKA_SASL_MECHANISM: 'plain' }), usage(/RINGKAFKA_SASL_MECHANISM asks for SASL plain/));
+  assert.throws(() => connectionOptions({}, { RINGKAFKA_SASL_USERNAME: 'alice' }), usage(/^--sasl-mechanism is missing \(or RINGKAFKA_SASL_MECHANISM\): .*\(given: RINGKAFKA_SASL_USERNAME\)$/));
+  // Refused by the producer:
+  const env = { KAFKA_BROKERS: 'foo' };
+  assert.throws(() => checkedProducerOptions(connectionOptions({}, env), env, {}), usage(/^KAFKA_BROKERS: .*brokers\[0\].*"foo"/));
+  // A flag given wins over the variable, and is what is named.
+  const values = { brokers: 'bar' };
+  assert.throws(() => checkedProducerOptions(connectionOptions(values, env), env, values), usage(/^--brokers: .*"bar"/));
+  assert.throws(() => connectionOptions({ 'sasl-mechanism': 'gssapi' }, { RINGKAFKA_SASL_MECHANISM: 'plain' }), usage(/^--sasl-mechanism must be one of/));
+});

@@ -69,3 +69,42 @@ test('a full set is waited on without a reaction on every call under way: each c
   await inFlight.settled();
   assert.ok(subscriptions <= 2 * calls.length, `${subscriptions} subscriptions for ${calls.length} calls`);
 });
+
+test('a call that rejects while nothing waits is not lost: settled() rejects with it (it resolved, and a command said "0 failed")', async () => {
+  const inFlight = new InFlight(8);
+  const a = deferred();
+  await inFlight.add(a.promise);
+  a.reject(new Error('boom'));
+  await new Promise((resolve) => setImmediate(resolve));
+  await assert.rejects(inFlight.settled(), /boom/);
+  await inFlight.settled(); // heard once: the wait after it is a plain one
+});
+
+test('a call that rejects while nothing waits is reported by the next add, which still takes its call', async () => {
+  const inFlight = new InFlight(8);
+  const a = deferred();
+  await inFlight.add(a.promise);
+  a.reject(new Error('boom'));
+  await new Promise((resolve) => setImmediate(resolve));
+  const b = deferred();
+  await assert.rejects(inFlight.add(b.promise), /boom/);
+  let done = false;
+  const all = inFlight.settled().then(() => (done = true));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(done, false, 'b is still under way, and waited for');
+  b.resolve();
+  await all;
+});
+
+test('settled() rejects as soon as a call under way rejects, as Promise.all did, and the failure is not told twice', async () => {
+  const inFlight = new InFlight(8);
+  const a = deferred();
+  const b = deferred();
+  await inFlight.add(a.promise);
+  await inFlight.add(b.promise);
+  const all = inFlight.settled();
+  a.reject(new Error('boom'));
+  await assert.rejects(all, /boom/);
+  b.resolve();
+  await inFlight.settled();
+});

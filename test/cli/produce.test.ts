@@ -9,6 +9,7 @@ import { PassThrough } from 'node:stream';
 import { runProduce } from '../../src/cli/produce.js';
 import { Producer } from '../../src/main/index.js';
 import { Progress } from '../../src/cli/progress.js';
+import { UsageError } from '../../src/cli/args.js';
 
 test('groups the linger timer sends count against the limit of calls under way: a producer that never settles stops the reading', async (t) => {
   const { connect, sendBatch, close } = Producer.prototype;
@@ -198,4 +199,54 @@ test('the progress line is given the bytes and latency of what was delivered, no
   const [bytes, records, latencyMs] = ticks[0]!;
   assert.deepEqual([bytes, records], [8, 3], 'three bytes, two (é) and three (an invalid byte, sent as U+FFFD) in three records');
   assert.ok(latencyMs > 0);
+});
+
+test('a failure the linger timer\'s wait for a place hears (another call\'s rejection) ends the command: it was dropped, and the summary said "0 failed"', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const { connect, sendBatch, close } = Producer.prototype;
+  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
+  const calls: { resolve: (result: unknown) => void; reject: (error: Error) => void }[] = [];
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.close = async () => undefined;
+  Producer.prototype.sendBatch = (() => new Promise((resolve, reject) => calls.push({ resolve, reject }))) as unknown as typeof Producer.prototype.sendBatch;
+  const input = new PassThrough();
+  const err = new PassThrough();
+  let report = '';
+  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
+  run.catch(() => undefined);
+  const turns = async (): Promise<void> => {
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+  };
+  // Eight lines, each sent alone by the linger timer: the eighth call fills the set, and its timer waits for a place.
+  for (let line = 1; line <= 8; line++) {
+    input.write(`line ${line}\n`);
+    await turns();
+    t.mock.timers.tick(10);
+    await turns();
+  }
+  assert.equal(calls.length, 8);
+  calls[0]!.reject(new Error('the first call failed whole'));
+  await turns();
+  for (const call of calls.slice(1)) call.resolve({ failures: [] });
+  input.end();
+  await assert.rejects(run, /the first call failed whole/);
+  assert.doesNotMatch(report, /0 failed/);
+});
+
+test('--partition above 2^31 - 1 (Kafka\'s partitions are int32: 1e20 was taken, and every line failed) is a usage mistake naming the flag', async (t) => {
+  const { values, restore } = deliverAll();
+  t.after(restore);
+  const produce = (partition: string): Promise<number> => {
+    const input = new PassThrough();
+    input.end('a\n');
+    return runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--partition', partition], input, new PassThrough(), new PassThrough() as unknown as NodeJS.WriteStream);
+  };
+  for (const partition of ['1e20', '2147483648']) {
+    await assert.rejects(produce(partition), (error: unknown) =>
+      error instanceof UsageError && error.message === `--partition must be an integer from 0 to 2147483647, got "${partition}"`);
+  }
+  assert.deepEqual(values, [], 'nothing was sent');
+  assert.equal(await produce('2147483647'), 0);
+  assert.deepEqual(values, ['a']);
 });
