@@ -49,7 +49,9 @@ export class WorkerHandle {
    * Call stopFeed() on the old incarnation first.
    */
   renew(): void {
+    const previous = this.#current;
     this.#current = new Incarnation();
+    if (previous !== undefined) this.#current.stats.carryFrom(previous.stats);
   }
 
   /** Starts a thread on the current memory; `running.started` resolves when its loop runs. */

@@ -98,6 +98,26 @@ describe('WorkerHandle', () => {
     }
   });
 
+  it('after renew, the counters go on from the dead worker\'s totals, all but its requests in flight', () => {
+    const pool = new FakePool();
+    try {
+      const handle = new WorkerHandle(0);
+      handle.renew();
+      handle.start(pool, launch, undefined);
+      const first = new WorkerStats(pool.inits[0]!.stats);
+      first.add(WorkerStat.REQUESTS, 7);
+      first.add(WorkerStat.REQUESTS_IN_FLIGHT, 2);
+      handle.stopFeed();
+      handle.renew();
+      handle.start(pool, launch, undefined);
+      new WorkerStats(pool.inits[1]!.stats).add(WorkerStat.REQUESTS, 1);
+      assert.equal(handle.stats!.get(WorkerStat.REQUESTS), 8, 'a crash does not make metrics().requests fall');
+      assert.equal(handle.stats!.get(WorkerStat.REQUESTS_IN_FLIGHT), 0);
+    } finally {
+      pool.close();
+    }
+  });
+
   it('after renew, records go to the new ring; the old feed was stopped and handed back its queue', () => {
     const pool = new FakePool();
     try {
