@@ -385,7 +385,10 @@ export class RingReader extends RingEnd {
     this.pause?.('reader:sleeping');
     const write = (this.#cachedWrite = Atomics.load(h, RingSlot.WRITE_POS)); // ring.pml: `recheck`
     const wake = linger === undefined ? write !== pos : ((write - pos - linger) | 0) >= 0;
-    if (wake || options.hasWork?.() === true) {
+    // A writer waiting for room kicks us (waitForSpace), but a kick that lands before our sleeping word is stored
+    // finds nobody to wake: we look at its word after storing ours, as it looks at ours after storing its own
+    // (ring-linger-space.pml). Unlooked, a lingering reader slept out its whole linger while the writer waited.
+    if (wake || Atomics.load(h, RingSlot.WRITER_SLEEPING) !== 0 || options.hasWork?.() === true) {
       Atomics.store(h, RingSlot.READER_SLEEPING, 0);
       return Promise.resolve('not-equal');
     }

@@ -54,6 +54,11 @@ const models: readonly Model[] = [
     file: 'ring.pml', defines: ['-DNODEMAND'],
     negatives: [{ define: '-DBUGGY_LINGER', lostWakeUp: ['read', 'linger', 'wakeat', 'publish', 'look', 'sleepy', 'recheck', 'sleep'] }],
   },
+  // A writer waiting for room kicks its lingering reader; a kick before the reader's sleeping word must not be lost.
+  {
+    file: 'ring-linger-space.pml',
+    negatives: [{ define: '-DBUGGY', lostWakeUp: ['idle', 'publish', 'fits', 'kick', 'sleepy', 'recheck', 'sleep'] }],
+  },
   {
     file: 'ring-space.pml',
     negatives: [{ define: '-DBUGGY', lostWakeUp: ['publish', 'fits', 'consume', 'free', 'look', 'sleepy', 'sleep'] }],

@@ -247,6 +247,30 @@ describe('a lingering reader (one thread)', () => {
     await alive(room);
   });
 
+  it('stays awake for a writer that waits for room and kicked it before it stored its sleeping word', async () => {
+    // The losing interleaving, forced: between the reader's last look and its sleeping word, the writer publishes
+    // 8 bytes (short of the 16 the reader lingers for), finds no room for an entry that needs a drained ring, and
+    // kicks a reader not yet asleep. Only the reader's recheck of the writer's word can end its sleep before the
+    // timeout.
+    const buffer = createRing({ capacity: 64 });
+    const writer = new RingWriter(buffer);
+    let room: Promise<void> | undefined;
+    const reader = new RingReader(buffer, (step) => {
+      if (step === 'reader:idle' && room === undefined) room = writer.waitForSpace(28);
+    });
+    writer.reserve(24);
+    writer.commit();
+    while (reader.read() >= 0);
+    reader.release();
+    writer.reserve(4);
+    writer.commit(); // unread: the reader last looked before it
+    const outcome = await alive(reader.waitForData({ lingerBytes: 16, timeoutMs: 20_000 }));
+    assert.notEqual(outcome, 'timed-out', 'the writer waiting for room must end the linger');
+    while (reader.read() >= 0);
+    reader.release();
+    await alive(room!);
+  });
+
   it('refuses a lingerBytes below 1 (its re-check would never let it sleep)', () => {
     const reader = new RingReader(createRing({ capacity: 64 }));
     assert.throws(() => reader.waitForData({ lingerBytes: 0 }), RangeError);
