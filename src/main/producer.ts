@@ -24,7 +24,8 @@ import { WorkerGroup } from './worker-group.js';
 import { WorkerHandle } from './worker-handle.js';
 import type { CloseOptions, ConnectOptions, ProducerMetrics, RecordMetadata, SendBatchFailures, SendBatchOptions, SendBatchResult, SendOptions } from './types.js';
 import { allocateProducerMemory } from './shared-memory.js';
-import { hurryClose, shutdownProducer } from './producer-shutdown.js';
+import { closeLimitsFor, hurryClose, shutdownProducer } from './producer-shutdown.js';
+import type { CloseLimits } from './close-limits.js';
 import { provideProducerInternals } from './producer-internals.js';
 import { badSignal, callOptionsError, checkCallOptions, closeOptionsError, describe, isSignal } from './call-options.js';
 import type { ControlBlock } from '../shared/control-block.js';
@@ -55,6 +56,8 @@ export class Producer extends EventEmitter {
   readonly #detached = new DetachedSettler((error) => this.emit('deliveryError', error));
   #connecting: Promise<void> | undefined;
   #closing: Promise<void> | undefined;
+  /** Close's times and signals, from the first close on: a later one brings them forward. */
+  #closeLimits: CloseLimits | undefined;
   readonly #stopLoop = new AbortController();
   /** Aborted by close once nothing waits for the connection (ShutdownParts.stopConnecting). */
   readonly #stopConnecting = new AbortController();
@@ -361,8 +364,10 @@ export class Producer extends EventEmitter {
     // left the producer open for good, close({ signal: 'x' }) partway, neither open nor closable.
     const badOptions = closeOptionsError(options);
     if (badOptions !== undefined) return Promise.reject(badOptions);
-    if (this.#closing === undefined) this.#closing = this.#shutdown(options);
-    else hurryClose(this.#workers, options, this.#closing); // a later close may only bring the deadline forward
+    if (this.#closing === undefined) {
+      this.#closeLimits = closeLimitsFor(options);
+      this.#closing = this.#shutdown(this.#closeLimits, options);
+    } else hurryClose(this.#closeLimits!, this.#workers, options, this.#closing); // only brings close's times forward
     return this.#closing;
   }
 
@@ -370,13 +375,13 @@ export class Producer extends EventEmitter {
     await this.close();
   }
 
-  #shutdown(options: CloseOptions): Promise<void> {
+  #shutdown(limits: CloseLimits, options: CloseOptions): Promise<void> {
     return shutdownProducer({
       intake: this.#intake, control: this.#control, deliveries: this.#deliveries, workers: this.#workers, registry: this.#registry,
       transactions: this.#transactions, coordinators: this.#coordinators, tokens: this.#tokens,
       deliveryTimeoutMs: this.#deliveryTimeoutMs, requestTimeoutMs: this.#requestTimeoutMs,
       flush: () => this.flush(), connecting: () => this.#connecting, stopConnecting: this.#stopConnecting, stopLoop: this.#stopLoop,
-    }, options);
+    }, options, limits);
   }
 
   metrics(): ProducerMetrics {

@@ -76,7 +76,7 @@ export class WorkerGroup {
   /** `close` has returned: its caller fails what the workers hold, and a crash is no longer handled here. */
   #closeOver = false;
   /** The earliest close deadline `hurry` was given: a worker replaced after it is told too. */
-  #hurriedTo = Infinity;
+  #hurriedTo: number | undefined;
   /** The earliest cut-off `cutOff` was given: a worker replaced after it is told too. */
   #cutOffAt = Infinity;
 
@@ -126,8 +126,7 @@ export class WorkerGroup {
     // message, late when this thread is held up, and never of a second close's deadline. Not to a destroyed pool's.
     if (this.#pools === pools) {
       for (const handle of handles) {
-        if (this.#cutOffAt !== Infinity) handle.cutOff(this.#cutOffAt);
-        if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
+        this.#tellCloseTimes(handle);
       }
     }
     this.#started = true;
@@ -142,10 +141,19 @@ export class WorkerGroup {
     for (const handle of this.#context.handles) handle.wake();
   }
 
-  /** Tells every worker a close deadline (each keeps the earliest it was given); 0: give up now. */
-  hurry(deadline: number): void {
-    this.#hurriedTo = Math.min(this.#hurriedTo, deadline);
-    for (const handle of this.#context.handles) handle.close(deadline);
+  /**
+   * Tells every worker a later close's times (each keeps the earliest it was given; 0, 0: give up now), without
+   * telling it to close: it reads its ring on until `close` below.
+   */
+  hurry(sendUntil: number, deadline: number): void {
+    this.#hurriedTo = Math.min(this.#hurriedTo ?? Infinity, deadline);
+    this.#cutOffAt = Math.min(this.#cutOffAt, sendUntil);
+    for (const handle of this.#context.handles) handle.cutOff(sendUntil, deadline);
+  }
+
+  /** A worker started or replaced after close began is told the times the others were. */
+  #tellCloseTimes(handle: WorkerHandle): void {
+    if (this.#cutOffAt !== Infinity || this.#hurriedTo !== undefined) handle.cutOff(this.#cutOffAt, this.#hurriedTo);
   }
 
   /**
@@ -174,7 +182,7 @@ export class WorkerGroup {
    */
   async close(deadline: number, signal: AbortSignal | undefined, sendUntil = deadline): Promise<void> {
     const { handles } = this.#context;
-    const giveUp = (): void => this.hurry(0);
+    const giveUp = (): void => this.hurry(0, 0);
     signal?.addEventListener('abort', giveUp, { once: true });
     try {
       // Not past sendUntil: a record written after it would only fail 'not-sent' in its worker, and what is still
@@ -270,8 +278,7 @@ export class WorkerGroup {
         const running = this.#run(handle, identity, mine);
         // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
         // port until it runs).
-        if (this.#cutOffAt !== Infinity) handle.cutOff(this.#cutOffAt);
-        if (this.#hurriedTo !== Infinity) handle.close(this.#hurriedTo);
+        this.#tellCloseTimes(handle);
         await running;
         return;
       } catch (startError) {

@@ -130,9 +130,12 @@ export class WorkerHandle {
     this.#post({ type: 'close', deadline, sendUntil });
   }
 
-  /** Tells the worker close's cut-off when close begins: from `sendUntil` on it sends nothing new (the 'cut-off' message). */
-  cutOff(sendUntil: number): void {
-    this.#post({ type: 'cut-off', sendUntil });
+  /**
+   * Tells the worker close's cut-off when close begins: from `sendUntil` on it sends nothing new (the 'cut-off'
+   * message); and a later close's `deadline`, when given, which ends it once passed.
+   */
+  cutOff(sendUntil: number, deadline?: number): void {
+    this.#post(deadline === undefined ? { type: 'cut-off', sendUntil } : { type: 'cut-off', sendUntil, deadline });
   }
 
   /** Close is over (answered or given up on): the port no longer keeps the process alive. */

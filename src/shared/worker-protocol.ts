@@ -119,8 +119,10 @@ export type ControlMessage =
    * keeps that time by its own clock: the 'close' message leaves only once the main thread's flush is over, late
    * when that thread is held up (a caller's synchronous work, a long collection), and a worker that heard of
    * `sendUntil` only then failed nothing before the deadline, when the main thread said 'unknown' of every batch.
+   * A later close's `deadline` comes this way too: kept, it ends the worker when it passes, as after 'close', but
+   * the worker reads its ring on until told to close (records the flush still writes there are sent).
    */
-  | { readonly type: 'cut-off'; readonly sendUntil: number }
+  | { readonly type: 'cut-off'; readonly sendUntil: number; readonly deadline?: number }
   | TokenMessage;
 
 /** Worker → main: the loop has finished after a close; every completion is published. */

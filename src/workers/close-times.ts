@@ -46,6 +46,11 @@ export class CloseTimes {
     return !this.#cleared && this.#deadline.bringForward(deadline);
   }
 
+  /** True once the worker finished (clear). */
+  get cleared(): boolean {
+    return this.#cleared;
+  }
+
   /** The worker finished: no timer of close outlives it, and none is armed from now on. */
   clear(): void {
     this.#cleared = true;

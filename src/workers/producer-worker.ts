@@ -105,7 +105,7 @@ export class ProducerWorker {
   #retryTimer: NodeJS.Timeout | undefined;
   #retryAt = Infinity;
   /** Close's cut-off and deadline: from the cut-off nothing is sent, and what never left has failed. */
-  readonly #closeTimes = new CloseTimes({ cutOff: () => this.#pump(), giveUp: () => this.#giveUp() });
+  readonly #closeTimes = new CloseTimes({ cutOff: () => this.#pump(), giveUp: () => this.#deadlinePassed() });
   #closing = false;
   #finished!: () => void;
   readonly #done = new Promise<void>((resolve) => (this.#finished = resolve));
@@ -169,7 +169,11 @@ export class ProducerWorker {
       if (message.type === 'close') this.#beginClose(message.deadline, Math.min(message.sendUntil, message.deadline));
       // The pump fails every batch no broker may hold from the cut-off on, so that its 'not-sent' can still reach the
       // main thread before the deadline (the main thread's close keeps a lead ahead of it, reportLead).
-      else if (message.type === 'cut-off') this.#closeTimes.cutOffAt(message.sendUntil);
+      else if (message.type === 'cut-off') {
+        this.#closeTimes.cutOffAt(message.sendUntil);
+        // A later close's deadline: kept, without closing yet (the main thread's flush may still write records here).
+        if (message.deadline !== undefined) this.#closeTimes.giveUpAt(message.deadline);
+      }
       else if (message.type === 'token' || message.type === 'token-error') this.#tokens.onMessage(message);
     });
     while (!this.#closing) {
@@ -399,12 +403,20 @@ export class ProducerWorker {
 
   #beginClose(deadline: number, sendUntil: number): void {
     this.#closeTimes.cutOffAt(sendUntil);
-    if (!this.#closeTimes.giveUpAt(deadline) || this.#closing) return;
+    this.#closeTimes.giveUpAt(deadline);
+    // Not by giveUpAt's answer: a later close's deadline may have come first ('cut-off'), the same as this one.
+    if (this.#closing || this.#closeTimes.cleared) return;
     this.#closing = true;
     this.#stop.abort();
     this.#readRing();
     this.#sealDue();
     this.#pump();
+  }
+
+  /** Close's deadline passed, before the main thread's 'close' when it was a later close's ('cut-off'). */
+  #deadlinePassed(): void {
+    if (!this.#closing) this.#beginClose(this.#closeTimes.deadline, this.#closeTimes.sendUntil);
+    this.#giveUp();
   }
 
   /** The close deadline passed: whatever is still here fails, in flight or not, and the worker finishes. */

@@ -7,7 +7,8 @@
 import assert from 'node:assert/strict';
 import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
-import { hurryClose, shutdownProducer, type ShutdownParts } from '../../src/main/producer-shutdown.js';
+import { closeLimitsFor, hurryClose, shutdownProducer, type ShutdownParts } from '../../src/main/producer-shutdown.js';
+import type { CloseLimits } from '../../src/main/close-limits.js';
 import type { WorkerGroup } from '../../src/main/worker-group.js';
 import { ProducerClosedError } from '../../src/shared/producer-errors.js';
 
@@ -173,26 +174,50 @@ describe('shutdownProducer', () => {
 });
 
 describe('hurryClose', () => {
-  function hurriedWorkers(): { workers: WorkerGroup; deadlines: number[] } {
+  function hurriedWorkers(): { workers: WorkerGroup; deadlines: number[]; cutOffs: number[] } {
     const deadlines: number[] = [];
-    return { deadlines, workers: { hurry: (deadline: number) => void deadlines.push(deadline) } as unknown as WorkerGroup };
+    const cutOffs: number[] = [];
+    const hurry = (sendUntil: number, deadline: number): void => {
+      cutOffs.push(sendUntil);
+      deadlines.push(deadline);
+    };
+    return { deadlines, cutOffs, workers: { hurry } as unknown as WorkerGroup };
   }
+  const untimed = (): CloseLimits => closeLimitsFor({});
 
-  it('hands a later close\'s timeoutMs to the workers as a deadline', () => {
-    const { workers, deadlines } = hurriedWorkers();
+  it('brings close\'s times forward to a later close\'s timeoutMs, on this thread and in the workers', () => {
+    const { workers, deadlines, cutOffs } = hurriedWorkers();
+    const limits = untimed();
     const before = Date.now();
-    hurryClose(workers, { timeoutMs: 5_000 }, Promise.resolve());
+    hurryClose(limits, workers, { timeoutMs: 5_000 }, Promise.resolve());
     assert.equal(deadlines.length, 1);
     assert.ok(deadlines[0]! >= before + 5_000 && deadlines[0]! <= Date.now() + 5_000);
+    assert.equal(limits.deadline, deadlines[0]);
+    assert.ok(cutOffs[0]! < deadlines[0]!, 'the workers stop sending a lead before it');
+    assert.equal(limits.sendUntil, cutOffs[0]);
+    hurryClose(limits, workers, { timeoutMs: 60_000 }, Promise.resolve());
+    assert.equal(deadlines.length, 1, 'a later deadline brings nothing forward');
+    limits.clear();
+  });
+
+  it('a later close with timeoutMs 0 ends the first close\'s waits at once', () => {
+    const { workers } = hurriedWorkers();
+    const limits = untimed();
+    assert.equal(limits.deadlineSignal.aborted, false);
+    hurryClose(limits, workers, { timeoutMs: 0 }, Promise.resolve());
+    assert.equal(limits.sendSignal.aborted, true);
+    assert.equal(limits.deadlineSignal.aborted, true);
   });
 
   it('hurries the workers at once for an aborted signal, and when a live one aborts', () => {
     const aborted = hurriedWorkers();
-    hurryClose(aborted.workers, { signal: AbortSignal.abort() }, Promise.resolve());
+    const abortedLimits = untimed();
+    hurryClose(abortedLimits, aborted.workers, { signal: AbortSignal.abort() }, Promise.resolve());
+    assert.equal(abortedLimits.deadlineSignal.aborted, true, 'this thread gives up too');
     assert.deepEqual(aborted.deadlines, [0]);
     const live = hurriedWorkers();
     const controller = new AbortController();
-    hurryClose(live.workers, { signal: controller.signal }, new Promise(() => undefined));
+    hurryClose(untimed(), live.workers, { signal: controller.signal }, new Promise(() => undefined));
     assert.deepEqual(live.deadlines, []);
     assert.equal(getEventListeners(controller.signal, 'abort').length, 1);
     controller.abort();
@@ -205,7 +230,7 @@ describe('hurryClose', () => {
     const signal = new AbortController().signal;
     for (const end of [() => Promise.resolve(), () => Promise.reject(new Error('close failed'))]) {
       const ended = end();
-      hurryClose(workers, { signal }, ended);
+      hurryClose(untimed(), workers, { signal }, ended);
       assert.equal(getEventListeners(signal, 'abort').length, 1, 'listening while the close runs');
       await ended.catch(() => undefined);
       await new Promise((resolve) => setImmediate(resolve));

@@ -352,13 +352,13 @@ describe('WorkerGroup', () => {
   it('a worker replaced after close was hurried is told the same deadline', withSetup({}, async ({ group, pool }) => {
     await group.start();
     // close({ timeoutMs }) hurried every worker; then worker 0 dies while the flush waits, and is replaced.
-    group.hurry(1234);
+    group.hurry(1000, 1234);
     pool.workers[0]!.crash(new Error('died during close'));
     await until(() => pool.workers.length === 3, 'a replacement started');
     const received: unknown[] = [];
     pool.workers[2]!.port.on('message', (message) => received.push(message));
     await until(() => received.length > 0, 'the replacement was told the deadline (else it retries up to the delivery timeout)');
-    assert.deepEqual(received, [{ type: 'close', deadline: 1234, sendUntil: 1234 }]);
+    assert.deepEqual(received, [{ type: 'cut-off', sendUntil: 1000, deadline: 1234 }], 'the times, not a close: the worker reads its ring on');
   }));
 
   it('cutOff tells every worker when to stop sending, and a worker replaced after it is told too', withSetup({}, async ({ group, pool }) => {
@@ -379,16 +379,16 @@ describe('WorkerGroup', () => {
     // close began while the threads were being started, and a second close brought its deadline forward: no thread
     // heard either.
     group.cutOff(5678);
-    group.hurry(9999);
+    group.hurry(9000, 9999);
     const starting = group.start();
     await until(() => pool.workers.length === 2, 'both workers asked for');
     const received: unknown[] = [];
     for (const worker of pool.workers) worker.port.on('message', (message) => received.push(message));
     for (const worker of pool.workers) worker.start();
     await starting;
-    await until(() => received.length >= 4, 'both workers told the cut-off and the deadline');
-    const told = { cutOff: { type: 'cut-off', sendUntil: 5678 }, close: { type: 'close', deadline: 9999, sendUntil: 9999 } };
-    assert.deepEqual(received, [told.cutOff, told.close, told.cutOff, told.close]);
+    await until(() => received.length >= 2, 'both workers told the cut-off and the deadline');
+    const told = { type: 'cut-off', sendUntil: 5678, deadline: 9999 };
+    assert.deepEqual(received, [told, told]);
   }));
 
   it('close tells every worker its deadline and when to stop sending, and resolves once each has finished', withSetup({}, async ({ group, pool }) => {

@@ -1,0 +1,97 @@
+/**
+ * Close's two times on the main thread, the send cut-off and the deadline (epoch ms), each as a signal that aborts
+ * when it passes. A later close may only bring them forward (its timeoutMs), and its signal, or the first close's,
+ * aborts both at once. Before, the first close's times were fixed numbers: a second `close({ timeoutMs })` (a
+ * SIGTERM handler beside a graceful close) told only the workers, and the main thread waited out the first
+ * close's times, or for ever without one.
+ */
+import { MAX_TIMER_MS } from '../shared/timers.js';
+
+/** One time that only ever comes earlier, as a signal aborted once it passes. */
+class Limit {
+  #at: number;
+  readonly #passed = new AbortController();
+  #timer: NodeJS.Timeout | undefined;
+
+  constructor(at: number) {
+    this.#at = Number.POSITIVE_INFINITY;
+    this.bringForward(at);
+  }
+
+  get at(): number {
+    return this.#at;
+  }
+
+  get signal(): AbortSignal {
+    return this.#passed.signal;
+  }
+
+  /** Keeps `at` when it is earlier than the time kept; false otherwise. */
+  bringForward(at: number): boolean {
+    if (!(at < this.#at)) return false;
+    this.#at = at;
+    clearTimeout(this.#timer);
+    const wait = at - Date.now();
+    if (wait <= 0) this.pass();
+    // No timer for a time too far off: Node would make a delay over 2^31-1 ms 1 ms.
+    else this.#timer = wait <= MAX_TIMER_MS ? setTimeout(() => this.pass(), wait) : undefined;
+    return true;
+  }
+
+  pass(): void {
+    clearTimeout(this.#timer);
+    this.#passed.abort();
+  }
+
+  clear(): void {
+    clearTimeout(this.#timer);
+  }
+}
+
+export class CloseLimits {
+  readonly #sendUntil: Limit;
+  readonly #deadline: Limit;
+
+  /** Infinite times arm nothing: a close without timeoutMs waits until a signal or a later close ends it. */
+  constructor(sendUntil: number, deadline: number) {
+    this.#sendUntil = new Limit(Math.min(sendUntil, deadline));
+    this.#deadline = new Limit(deadline);
+  }
+
+  get sendUntil(): number {
+    return this.#sendUntil.at;
+  }
+
+  get deadline(): number {
+    return this.#deadline.at;
+  }
+
+  /** Aborted once nothing new may be sent: the flush ends then. */
+  get sendSignal(): AbortSignal {
+    return this.#sendUntil.signal;
+  }
+
+  /** Aborted once close must end: whatever has no result then fails. */
+  get deadlineSignal(): AbortSignal {
+    return this.#deadline.signal;
+  }
+
+  /** Brings either time forward (each keeps the earlier); true when one of them moved. */
+  bringForward(sendUntil: number, deadline: number): boolean {
+    const deadlineMoved = this.#deadline.bringForward(deadline);
+    const sendUntilMoved = this.#sendUntil.bringForward(Math.min(sendUntil, this.#deadline.at));
+    return deadlineMoved || sendUntilMoved;
+  }
+
+  /** A close's signal aborted: both times pass now. */
+  passNow(): void {
+    this.#sendUntil.pass();
+    this.#deadline.pass();
+  }
+
+  /** Close has ended: no timer outlives it. */
+  clear(): void {
+    this.#sendUntil.clear();
+    this.#deadline.clear();
+  }
+}

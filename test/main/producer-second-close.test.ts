@@ -1,0 +1,65 @@
+/**
+ * A second close while the first runs (a SIGTERM handler's close({ timeoutMs }) beside a graceful close()): it may
+ * only bring close's times forward, on the main thread and in the workers, and must not stop the workers before the
+ * first close's flush has written every record to them. A fake broker answers when the test says.
+ */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { Producer } from '../../src/main/producer.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+import { ProducerClosedError } from '../../src/shared/producer-errors.js';
+
+test('a later close({ timeoutMs }) lets a send waiting for buffer space go out once room comes, and close ends when it is answered', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  // Room for one record of 600 bytes: the second waits for the first's bytes.
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, maxBufferedBytes: 1_000 });
+  try {
+    const value = 'x'.repeat(600);
+    const first = producer.send({ topic: 't', partition: 0, value });
+    const inFlight = await broker.nextProduce(0);
+    const second = producer.send({ topic: 't', partition: 0, value });
+    const closing = producer.close(); // waits for both sends (its flush)
+    const hurried = producer.close({ timeoutMs: 30_000 });
+    assert.equal(hurried, closing, 'one close under way');
+    broker.answer(inFlight, 0n); // the first's bytes come back: the second is granted and written to the ring
+    const next = await Promise.race([
+      broker.nextProduce(1),
+      closing.then(() => assert.fail('close ended without sending the record granted after the second close')),
+    ]);
+    broker.answer(next, 1n);
+    assert.equal((await first).offset, 0);
+    assert.equal((await second).offset, 1);
+    await closing;
+  } finally {
+    await producer.close({ timeoutMs: 0 });
+    await broker.close();
+  }
+});
+
+test('a later close({ timeoutMs }) ends a first close without one by its own deadline, on the main thread too', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  // The first close alone would wait for the answer and for buffer space up to deliveryTimeoutMs and
+  // bufferTimeoutMs: far past this test's timeout.
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, maxBufferedBytes: 1_000, deliveryTimeoutMs: 600_000, bufferTimeoutMs: 600_000,
+  });
+  try {
+    const value = 'x'.repeat(600);
+    const outcomes = [producer.send({ topic: 't', partition: 0, value })].map(settled);
+    await broker.nextProduce(0); // never answered
+    outcomes.push(settled(producer.send({ topic: 't', partition: 0, value }))); // waits for buffer space
+    const closing = producer.close();
+    void producer.close({ timeoutMs: 200 });
+    await closing;
+    const [inFlight, waiting] = await Promise.all(outcomes);
+    assert.ok(inFlight instanceof ProducerClosedError && inFlight.delivery === 'unknown', String(inFlight));
+    assert.ok(waiting instanceof ProducerClosedError && waiting.delivery === 'not-sent', String(waiting));
+  } finally {
+    await producer.close({ timeoutMs: 0 });
+    await broker.close();
+  }
+});
+
+function settled(promise: Promise<unknown>): Promise<unknown> {
+  return promise.then(() => undefined, (error: unknown) => error);
+}
