@@ -63,8 +63,8 @@ function transactionHandle(producer: TransactionalCalls, transactions: Transacti
 }
 
 /** A send in a transaction listens to the transaction's signal too, so aborting the transaction drops it if unsent. */
-export function inTransaction(signal: AbortSignal | undefined, transactions: TransactionManager): AbortSignal {
-  return signal === undefined ? transactions.signal : AbortSignal.any([signal, transactions.signal]);
+export function inTransaction(signal: AbortSignal | undefined, transactions: Pick<TransactionManager, 'signalFor'>): AbortSignal {
+  return transactions.signalFor(signal);
 }
 
 /** The first failed record of a sendBatch (either form of its results), for the transaction's bookkeeping. */

@@ -21,6 +21,7 @@ import { AbortError, ProducerClosedError } from '../../shared/producer-errors.js
 import type { Coordinators } from './coordinators.js';
 import { toOffsetTopics, type OffsetsToCommit, type OffsetTopic } from './offsets.js';
 import { OutstandingWork } from './outstanding-work.js';
+import { SendSignals } from './send-signals.js';
 import { PartitionAdds } from './partition-adds.js';
 import { ProducerEpoch } from './producer-epoch.js';
 import { offsetsFailure, recordFailure, transactionError, type TransactionFailure } from './transaction-errors.js';
@@ -50,6 +51,7 @@ export class TransactionManager {
   };
   /** Aborts the open transaction's sends that have not gone out yet, when it aborts. */
   #cancel = new AbortController();
+  #sendSignals = new SendSignals(this.#cancel.signal);
   /** Protocol v1 only: the partitions added to the open transaction. */
   #adds: PartitionAdds | undefined;
   /** The commit or abort under way, for close to wait for. */
@@ -98,6 +100,11 @@ export class TransactionManager {
     return this.#cancel.signal;
   }
 
+  /** What a send in the open transaction listens to: `caller`'s signal and the transaction's together. */
+  signalFor(caller: AbortSignal | undefined): AbortSignal {
+    return this.#sendSignals.for(caller);
+  }
+
   /**
    * InitProducerId with the transactional id: fences any earlier producer with the same id and has the
    * coordinator abort the transaction it left open. Then learns the transaction protocol version.
@@ -134,7 +141,9 @@ export class TransactionManager {
     status.open();
     this.#generation++;
     this.#touched = false;
+    this.#sendSignals.release();
     this.#cancel = new AbortController();
+    this.#sendSignals = new SendSignals(this.#cancel.signal);
     if (this.#protocol === 1) this.#adds = new PartitionAdds(this.#coordinators, this.#settings.transactionalId, () => this.#epoch.ids(), this.#reached);
   }
 
@@ -327,6 +336,7 @@ export class TransactionManager {
     else if (!commit && this.#status.recordFailed) this.#epoch.bumpNeeded = true;
     this.#adds = undefined;
     this.#status.ended();
+    this.#sendSignals.release();
     // Protocol v1: the bump is made now if it can be; begin() makes it otherwise, before any record of the next one.
     if (this.#epoch.bumpNeeded) await this.#epoch.bump().catch(() => undefined);
   }
