@@ -124,6 +124,9 @@ export class Producer extends EventEmitter {
   connect(options: ConnectOptions = {}): Promise<void> {
     const badOptions = callOptionsError('connect', options);
     if (badOptions !== undefined) return Promise.reject(badOptions);
+    // Not by #connect's check, which lets the attempt under way serve sends made before close: a connected producer's
+    // connect() after close() resolved with that attempt's promise.
+    if (this.#closing !== undefined) return Promise.reject(new ProducerClosedError('not-sent', 'the producer is closed'));
     const { signal } = options;
     if (signal === undefined) return this.#connect();
     if (signal.aborted) return Promise.reject(new AbortError('not-sent', 'connect aborted', { cause: signal.reason }));

@@ -6,6 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer } from '../../src/main/producer.js';
+import { ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { InvalidRecordError, type ProducerRecord } from '../../src/main/serialize.js';
 import type { CloseOptions, SendOptions } from '../../src/main/types.js';
 import { ConfigError } from '../../src/shared/errors.js';
@@ -108,6 +109,22 @@ test('close with a timeoutMs whose deadline lies beyond 2^53 ms ends: the deadli
   try {
     await producer.send({ topic: 't', value: 'v' });
     await producer.close({ timeoutMs: Number.MAX_SAFE_INTEGER });
+  } finally {
+    await broker.close();
+  }
+});
+
+test('connect() after close() rejects with ProducerClosedError, whether or not the producer had connected', { timeout: 30_000 }, async () => {
+  // A connected producer kept its connection attempt's resolved promise: connect() after close() resolved, and the
+  // caller went on to send into a closed producer.
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  try {
+    for (const connectFirst of [true, false]) {
+      const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+      if (connectFirst) await producer.connect();
+      await producer.close();
+      await assert.rejects(producer.connect(), (e: unknown) => e instanceof ProducerClosedError && e.delivery === 'not-sent');
+    }
   } finally {
     await broker.close();
   }
