@@ -33,11 +33,27 @@ export interface WorkerExecArgvOptions {
   readonly fromSource: boolean;
 }
 
-/** The flags from `parentArgv` (the parent's `process.execArgv`) that the worker threads start with. */
+/**
+ * The flags from `parentArgv` (the parent's `process.execArgv`) that the worker threads start with.
+ *
+ * From dist/, without the tsx loader, a TypeScript preload (`--import ./instrumentation.ts` under tsx, the usual
+ * OpenTelemetry set-up) loads in a worker only where Node strips types itself (`process.features.typescript`, Node
+ * 22.18 on). Elsewhere it stopped every worker from starting, and the loader kept would not help (on Node 20 the
+ * hooks a worker's `--import tsx` registers do not reach the preloads after it): there it is left out of the
+ * workers' flags. It still runs on the main thread; the workers run only ringkafka's code.
+ */
 export function workerExecArgv(parentArgv: readonly string[], { fromSource }: WorkerExecArgvOptions): string[] {
-  const units = flagUnits(parentArgv).filter((unit) => fromSource || !isTsxLoader(unit));
+  const units = flagUnits(parentArgv).filter(
+    (unit) => fromSource || !(isTsxLoader(unit) || (!NODE_STRIPS_TYPES && TYPESCRIPT_FILE.test(preloaded(unit) ?? ''))),
+  );
   return acceptedInWorker(units).flat();
 }
+
+/** A file a TypeScript loader must transform. */
+const TYPESCRIPT_FILE = /\.[cm]?tsx?$/;
+
+/** Whether Node loads TypeScript files itself (type stripping, on by default from Node 22.18). */
+export const NODE_STRIPS_TYPES = Boolean((process.features as { typescript?: unknown }).typescript);
 
 /**
  * Splits flags into units: a flag with the values that follow it as separate arguments (`--import tsx`,
@@ -54,12 +70,16 @@ export function flagUnits(argv: readonly string[]): string[][] {
 }
 
 function isTsxLoader(unit: readonly string[]): boolean {
+  return TSX.test(preloaded(unit) ?? '');
+}
+
+/** What a preload or loader flag names (`--import x`, `--require=x`, `-r x`…); undefined for any other flag. */
+function preloaded(unit: readonly string[]): string | undefined {
   const [flag, value] = unit;
   if (flag === '--import' || flag === '--require' || flag === '-r' || flag === '--loader' || flag === '--experimental-loader') {
-    return TSX.test(value ?? '');
+    return value;
   }
-  const match = /^--(?:import|require|loader|experimental-loader)=(.*)$/.exec(flag ?? '');
-  return match !== null && TSX.test(match[1]!);
+  return /^--(?:import|require|loader|experimental-loader)=(.*)$/.exec(flag ?? '')?.[1];
 }
 
 /**

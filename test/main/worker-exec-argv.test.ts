@@ -10,7 +10,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { flagUnits, workerExecArgv } from '../../src/main/worker-exec-argv.js';
+import { NODE_STRIPS_TYPES, flagUnits, workerExecArgv } from '../../src/main/worker-exec-argv.js';
+import { writeFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 
 const profiles = mkdtempSync(join(tmpdir(), 'ringkafka-exec-argv-'));
 test.after(() => rmSync(profiles, { recursive: true, force: true }));
@@ -82,6 +84,22 @@ test('from dist/ a tsx loader is left out, in every spelling; from source it is 
   const argv = ['--import', 'tsx', '--import=tsx/esm', '--require', 'tsx/cjs', '--enable-source-maps', '--import', 'file:///app/node_modules/tsx/dist/loader.mjs'];
   assert.deepEqual(workerExecArgv(argv, { fromSource: false }), ['--enable-source-maps']);
   assert.deepEqual(workerExecArgv(argv, { fromSource: true }), argv);
+});
+
+test(`from dist/ a worker starts under a TypeScript preload, which runs in it where Node can (${process.version})`, async () => {
+  // Before, the tsx loader was left out and the preload kept: no worker could load the file, and none started.
+  const preload = fileURLToPath(new URL('./fixtures/typescript-preload.ts', import.meta.url));
+  const flags = workerExecArgv(['--import', 'tsx', '--import', preload], { fromSource: false });
+  const entry = join(profiles, 'report-preload.mjs');
+  writeFileSync(entry, "import { parentPort } from 'node:worker_threads'; parentPort.postMessage(globalThis.typescriptPreload ?? 'none');");
+  const worker = new Worker(entry, { execArgv: flags });
+  const reported = await new Promise<unknown>((resolve, reject) => {
+    worker.once('message', resolve);
+    worker.once('error', reject);
+  });
+  await worker.terminate();
+  assert.equal(reported, NODE_STRIPS_TYPES ? 'typescript preload ran' : 'none');
+  assert.deepEqual(workerExecArgv(['--import', 'tsx', '--import', './otel.mjs'], { fromSource: false }), ['--import', './otel.mjs'], 'a JavaScript preload stays');
 });
 
 test('a flag and its separate value form one unit', () => {
