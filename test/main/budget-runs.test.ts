@@ -63,6 +63,9 @@ describe('BudgetRuns', () => {
     assert.equal(budget.waiting, 3, 'slices of 2 + 2 + 1 records');
     budget.release(2, 0);
     assert.deepEqual(accepted, ['r0', 'r1'], 'one slice of two granted');
+    // The two slices left would hold the process for their minute-long deadline.
+    budget.release(98, 0);
+    assert.equal(budget.waiting, 0);
   });
 
   it('a record larger than a slice is a slice of its own', () => {

@@ -289,7 +289,8 @@ describe('Connection', { timeout: 20_000 }, () => {
   });
 
   it('times out a request that gets no answer, fails everything pending and closes', async (t) => {
-    const { broker, conn } = await setup(t, () => {}, { requestTimeoutMs: 100, maxInFlight: 2 });
+    // 500 ms: the handshake's answers must come within it too, on a loaded machine.
+    const { broker, conn } = await setup(t, () => {}, { requestTimeoutMs: 500, maxInFlight: 2 });
     const first = conn.request(Echo, 1);
     const second = conn.request(Echo, 2);
     const queued = conn.request(Echo, 3);

@@ -572,7 +572,10 @@ describe('ClusterView: a refresh refused authentication', () => {
     // A broker that refuses every authentication: the view's refresh fails with AuthenticationError.
     const broker = await FakeSaslBroker.start(() => ({ lifetimeMs: 0, refuse: true }));
     t.after(() => broker.close());
-    const view = new ClusterView([`127.0.0.1:${broker.port}`], settings({ sasl: { mechanism: 'plain', username: 'alice', password: 'secret' }, retryBackoffMs: 1, retryBackoffMaxMs: 1 }));
+    // Short reconnect pauses too: the last refresh connects again, and a minute's pause made the test wait it out.
+    const view = new ClusterView([`127.0.0.1:${broker.port}`], settings({
+      sasl: { mechanism: 'plain', username: 'alice', password: 'secret' }, retryBackoffMs: 1, retryBackoffMaxMs: 1, reconnectBackoffMs: 1, reconnectBackoffMaxMs: 1,
+    }));
     t.after(() => view.close());
     const failure = (): Error | undefined => view.metadataAuthFailure; // read afresh each time (a getter)
     assert.equal(failure(), undefined);
