@@ -12,6 +12,8 @@ class Limit {
   #at: number;
   readonly #passed = new AbortController();
   #timer: NodeJS.Timeout | undefined;
+  /** Close has ended: a close called after it arms nothing (its timer kept the process alive for its timeout). */
+  #cleared = false;
 
   constructor(at: number) {
     this.#at = Number.POSITIVE_INFINITY;
@@ -28,7 +30,7 @@ class Limit {
 
   /** Keeps `at` when it is earlier than the time kept; false otherwise. */
   bringForward(at: number): boolean {
-    if (!(at < this.#at)) return false;
+    if (this.#cleared || !(at < this.#at)) return false;
     this.#at = at;
     clearTimeout(this.#timer);
     const wait = at - Date.now();
@@ -44,6 +46,7 @@ class Limit {
   }
 
   clear(): void {
+    this.#cleared = true;
     clearTimeout(this.#timer);
   }
 }

@@ -112,8 +112,9 @@ async function shutdownWithin(parts: ShutdownParts, limits: CloseLimits, timed: 
   await untilDeadline(parts.connecting()?.catch(() => undefined) ?? Promise.resolve(), Number.POSITIVE_INFINITY, deadlineSignal);
   // Records accepted but still queued for ring space go to the rings first, before the workers are told to close
   // (until sendUntil: after it they could only fail 'not-sent' in their workers, and failQueued fails them below).
-  // Without a deadline of its own (none given, nor brought by a later close), the workers' is afterFlushDeadline.
-  if (limits.deadline === Number.POSITIVE_INFINITY) limits.bringForward(Number.POSITIVE_INFINITY, afterFlushDeadline(parts.requestTimeoutMs));
+  // A close without timeoutMs gives the workers afterFlushDeadline, whatever a later close said: its times only ever
+  // come earlier (a later close with a long timeout had kept the workers retrying until its own deadline).
+  if (!timed) limits.bringForward(Number.POSITIVE_INFINITY, afterFlushDeadline(parts.requestTimeoutMs));
   await workers.close(limits.deadline, deadlineSignal, limits.sendUntil);
   deliveries.drain();
   // Anything still unsettled (records queued for a full ring, a worker gone) fails now.

@@ -19,11 +19,18 @@ import type { Sink } from './sink.js';
 /** The worker's parts a deadline reads or acts through. */
 export interface ExpiryParts {
   readonly batches: Pick<Accumulator, 'sending'>;
-  readonly view: Pick<ClusterView, 'topic' | 'isUnknownTopic' | 'describeTopicError'>;
+  readonly view: Pick<ClusterView, 'topic' | 'isUnknownTopic' | 'describeTopicError' | 'unknownFor'>;
   readonly outcomes: Pick<BatchOutcomes, 'abandon'>;
   /** The sink to a broker, when the worker has one. */
   sinkOf(nodeId: number): Sink | undefined;
 }
+
+/**
+ * How long every Metadata answer must have said a topic does not exist before an ambiguous batch of it is given up
+ * (#expireAfterLoss): one such answer can come from a broker that has just restarted and not yet caught up with the
+ * cluster's metadata, while a deleted topic stays unknown.
+ */
+export const DELETED_AFTER_MS = 30_000;
 
 /**
  * Whether no broker may hold the batch, so that it can fail `'not-sent'`: not in flight, never ambiguously sent, and
@@ -50,7 +57,7 @@ export class BatchExpiry {
       const sealed = p.sealed;
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
-        if (batch.ambiguous && !batch.inFlight && this.#parts.view.isUnknownTopic(p.topic.name)) {
+        if (batch.ambiguous && !batch.inFlight && this.#parts.view.unknownFor(p.topic.name, now) >= DELETED_AFTER_MS) {
           if (now >= batch.deadline) this.#expireAfterLoss(p, batch); // leaves `sealed`
           else {
             if (batch.deadline < next) next = batch.deadline;
@@ -97,7 +104,7 @@ export class BatchExpiry {
    * report can say it was not written, until a broker answers. Its topic's deletion ends that: no leader will come
    * to answer, and the worker asked for metadata ten times a second for as long as it ran, the partition blocked
    * behind the batch (which a topic created again under the name would have taken long after its callers were told
-   * 'unknown'). Failed past its deadline as possibly written.
+   * 'unknown'). Failed past its deadline as possibly written, once every answer for DELETED_AFTER_MS has said so.
    */
   #expireAfterLoss(p: PartitionState, batch: Batch): void {
     const topic = p.topic.name;

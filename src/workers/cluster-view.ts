@@ -33,6 +33,8 @@ export interface TopicLayout {
   readonly leaderEpochs: readonly number[];
   /** Kafka error code of the topic in the last answer (0 when it is known). */
   readonly errorCode: number;
+  /** Since when (epoch ms) every answer said the topic does not exist; undefined while it is known. */
+  readonly unknownSince?: number | undefined;
 }
 
 export interface ConnectionSettings extends ClientSettings, ReconnectSettings {
@@ -244,7 +246,9 @@ export class ClusterView {
         }
       }
     }
-    return { name, topicId, leaders, leaderEpochs, errorCode: topic.errorCode };
+    const unknown = isUnknown(topic.errorCode);
+    const unknownSince = unknown ? (known?.unknownSince ?? Date.now()) : undefined;
+    return { name, topicId, leaders, leaderEpochs, errorCode: topic.errorCode, unknownSince };
   }
 
   #learnBroker(broker: Broker): void {
@@ -283,8 +287,13 @@ export class ClusterView {
 
   /** True when the last answer said the topic does not exist (and will not be created). */
   isUnknownTopic(name: string): boolean {
-    const code = this.#topics.get(name)?.errorCode;
-    return code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || code === ErrorCode.INVALID_TOPIC_EXCEPTION;
+    return isUnknown(this.#topics.get(name)?.errorCode);
+  }
+
+  /** How long (ms) every answer has said the topic does not exist; 0 while it is known. */
+  unknownFor(name: string, now = Date.now()): number {
+    const since = this.#topics.get(name)?.unknownSince;
+    return since === undefined ? 0 : now - since;
   }
 
   describeTopicError(name: string): string {
@@ -407,4 +416,8 @@ export class ClusterView {
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
   return a.length === b.length && a.every((byte, i) => byte === b[i]);
+}
+
+function isUnknown(code: number | undefined): boolean {
+  return code === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION || code === ErrorCode.INVALID_TOPIC_EXCEPTION;
 }

@@ -63,3 +63,32 @@ test('a later close({ timeoutMs }) ends a first close without one by its own dea
 function settled(promise: Promise<unknown>): Promise<unknown> {
   return promise.then(() => undefined, (error: unknown) => error);
 }
+
+test('a later close with a long timeoutMs does not lengthen a first close without one (the workers still give up a request timeout after the flush)', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1_000, deliveryTimeoutMs: 1_500 });
+  try {
+    const outcome = settled(producer.send({ topic: 't', partition: 0, value: 'never answered' }));
+    await broker.nextProduce(0);
+    const closing = producer.close();
+    void producer.close({ timeoutMs: 600_000 }); // far past this test's timeout
+    await closing;
+    assert.ok(await outcome instanceof Error);
+  } finally {
+    await producer.close({ timeoutMs: 0 });
+    await broker.close();
+  }
+});
+
+test('a close called after close has ended arms no timer (one kept the process alive for its timeoutMs)', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  await producer.connect();
+  await producer.close();
+  await broker.close();
+  const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+  const before = timers();
+  const late = producer.close({ timeoutMs: 5_000 }); // earlier than the first close's deadline (a request timeout after its flush)
+  assert.equal(timers(), before);
+  await late;
+});

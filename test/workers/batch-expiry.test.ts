@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClientErrorCode } from '../../src/shared/completion-entry.js';
-import { BatchExpiry } from '../../src/workers/batch-expiry.js';
+import { BatchExpiry, DELETED_AFTER_MS } from '../../src/workers/batch-expiry.js';
 import { newBatch, type Batch } from '../../src/workers/batch.js';
 import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
 import type { TopicLayout } from '../../src/workers/cluster-view.js';
@@ -14,14 +14,17 @@ import type { Sink } from '../../src/workers/sink.js';
 const NOW = 1_000_000;
 
 /** One partition of topic 't' led by broker 1 (or by none), batches sealed with the given deadlines, encoded. */
-function setup({ leader = 1, unknownTopic = false, sink = undefined as Sink | undefined } = {}) {
+function setup({ leader = 1, unknownTopic = false, unknownForMs = DELETED_AFTER_MS, sink = undefined as Sink | undefined } = {}) {
   const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
   const p = new PartitionState(topic, 0, 0);
   const failed: { batch: Batch; code: number; message: string }[] = [];
   const layout: TopicLayout = { name: 't', topicId: new Uint8Array(16), leaders: [leader], leaderEpochs: [0], errorCode: 0 };
   const expiry = new BatchExpiry({
     batches: { sending: [p] },
-    view: { topic: () => layout, isUnknownTopic: () => unknownTopic, describeTopicError: () => 'UNKNOWN_TOPIC_OR_PARTITION' },
+    view: {
+      topic: () => layout, isUnknownTopic: () => unknownTopic, unknownFor: () => (unknownTopic ? unknownForMs : 0),
+      describeTopicError: () => 'UNKNOWN_TOPIC_OR_PARTITION',
+    },
     outcomes: {
       abandon: (partition, batch, code, message) => {
         partition.sealed.splice(partition.sealed.indexOf(batch), 1);
@@ -69,6 +72,14 @@ describe('BatchExpiry.expireDue', () => {
     assert.deepEqual(failed.map((f) => [f.batch, f.code]), [[lost, ClientErrorCode.expiredAfterLoss]]);
     assert.equal(failed[0]!.message, 'topic t: UNKNOWN_TOPIC_OR_PARTITION, and an earlier attempt of t-0 went unanswered');
     assert.deepEqual(p.sealed, [later]);
+  });
+
+  it('keeps an ambiguous batch past its deadline while its topic has been unknown for less than DELETED_AFTER_MS (one answer of a broker catching up)', () => {
+    const { expiry, failed, seal } = setup({ unknownTopic: true, unknownForMs: DELETED_AFTER_MS - 1 });
+    const [lost] = seal(NOW - 10);
+    lost!.ambiguous = true;
+    expiry.expireDue(NOW);
+    assert.deepEqual(failed, []);
   });
 
   it('keeps an ambiguous batch past its deadline while its topic is known, and one in flight whatever the topic', () => {

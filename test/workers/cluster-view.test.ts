@@ -591,3 +591,24 @@ describe('ClusterView: a refresh refused authentication', () => {
     assert.ok(failure() instanceof AuthenticationError, 'the refresh asking for it was refused too');
   });
 });
+
+describe('ClusterView.unknownFor', () => {
+  it('counts from the first of the answers in a row that say a topic does not exist, and is 0 once one lists it', async (t) => {
+    let missing = true;
+    const broker = await FakeBroker.start(1, (topic) => missing && topic === 'gone');
+    t.after(() => broker.close());
+    const view = new ClusterView([broker.address], settings());
+    t.after(() => view.close());
+    await view.refresh('gone');
+    assert.equal(view.isUnknownTopic('gone'), true);
+    const firstSeen = Date.now();
+    await new Promise((resolve) => setTimeout(resolve, 150)); // past the view's minimum interval between refreshes
+    await view.refresh('gone');
+    const later = Date.now() + 60_000;
+    assert.ok(view.unknownFor('gone', later) >= later - firstSeen, 'the second answer did not start the count again');
+    missing = false;
+    await new Promise((resolve) => setTimeout(resolve, 150));
+    await view.refresh('gone');
+    assert.equal(view.unknownFor('gone', later), 0);
+  });
+});

@@ -239,6 +239,7 @@ export class TransactionManager {
     }
     if (!this.#touched) {
       status.state = 'ready'; // nothing reached the coordinator: there is nothing to end
+      this.#sendSignals.release();
       return;
     }
     await this.#end(true, signal);
@@ -269,6 +270,7 @@ export class TransactionManager {
     if ((status.state as TransactionState) === 'fatal') throw status.failure!;
     if (!this.#touched) {
       status.state = 'ready';
+      this.#sendSignals.release();
       return;
     }
     await this.#end(false, signal);
@@ -318,6 +320,7 @@ export class TransactionManager {
       answer = await this.#requests.endTxn(this.#protocol, this.#epoch.ids(), commit, signal, unanswered);
     } catch (error) {
       this.#status.endFailed(commit, error, unanswered.value);
+      if (this.#status.state === 'fatal') this.#sendSignals.release(); // no transaction follows
       // An EndTxn(commit) that went out unanswered may have been applied: cut short while waiting to retry, it is no
       // 'not-sent' abort. Cut short by the caller's signal, the commit must be sent again, which the error says; by
       // close, it never can be (every later try meets the closed coordinators at once, and a retry loop would spin).
@@ -330,6 +333,7 @@ export class TransactionManager {
     if (answer.errorCode !== ErrorCode.NONE) {
       const error = transactionError(answer.errorCode, what);
       this.#status.endRefused(commit, error);
+      if (this.#status.state === 'fatal') this.#sendSignals.release();
       throw error;
     }
     if (this.#protocol === 2 && answer.producerEpoch >= 0) this.#epoch.publish(answer.producerId, answer.producerEpoch);
