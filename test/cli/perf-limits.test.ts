@@ -5,37 +5,20 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { runPerf, type PerfSummary } from '../../src/cli/perf.js';
+import type { PerfSummary } from '../../src/cli/perf.js';
 import { UsageError } from '../../src/cli/args.js';
-import { Producer, type ProducerRecord } from '../../src/main/index.js';
+import type { ProducerRecord } from '../../src/main/index.js';
+import { standInProducer, startPerf, type Failures, type SendBatch } from './fixtures/stand-in-producer.js';
 import { AbortError, AuthenticationError, DeliveryTimeoutError } from '../../src/shared/producer-errors.js';
 
-type Failures = { failures: { index: number; reason: Error }[] };
-type SendBatch = (records: readonly ProducerRecord[], options: { signal?: AbortSignal }) => Promise<Failures>;
-
+/** The producer stood in for with `sendBatch`; what timeoutMs its close was given. */
 function standIn(t: TestContext, sendBatch: SendBatch): { closedWithin: () => number | undefined } {
-  const { connect, sendBatch: realSendBatch, close } = Producer.prototype;
-  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch: realSendBatch, close }));
   let closedWithin: number | undefined;
-  Producer.prototype.connect = async () => undefined;
-  Producer.prototype.close = (async (options?: { timeoutMs?: number }) => {
-    closedWithin = options?.timeoutMs;
-  }) as typeof Producer.prototype.close;
-  Producer.prototype.sendBatch = sendBatch as unknown as typeof Producer.prototype.sendBatch;
+  standInProducer(t, { sendBatch, close: async (options) => void (closedWithin = options?.timeoutMs) });
   return { closedWithin: () => closedWithin };
 }
 
-function perf(argv: string[]): { run: Promise<number>; stdout: () => string; stderr: () => string } {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const run = runPerf(['--topic', 't', '--brokers', '127.0.0.1:1', '--json', '--report-interval-ms', '100000', ...argv], out, err as unknown as NodeJS.WriteStream);
-  return { run, stdout: () => stdout, stderr: () => stderr };
-}
+const perf = startPerf;
 
 const failAll = (records: readonly ProducerRecord[], reason: Error): Failures => ({ failures: records.map((_, index) => ({ index, reason })) });
 

@@ -3,31 +3,19 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { PassThrough } from 'node:stream';
-import { runPerf, type PerfSummary } from '../../src/cli/perf.js';
-import { Producer, type ProducerRecord } from '../../src/main/index.js';
+import type { PerfSummary } from '../../src/cli/perf.js';
+import { standInProducer, startPerf, type SendBatch } from './fixtures/stand-in-producer.js';
 import { AbortError } from '../../src/shared/producer-errors.js';
 
-type SendBatch = (records: readonly ProducerRecord[], options: { signal?: AbortSignal }) => Promise<{ failures: { index: number; reason: Error }[] }>;
-
 /** Replaces the producer's methods for one test: connect and close do nothing unless given, sendBatch as given. */
-function standIn(t: TestContext, sendBatch: SendBatch, close: () => Promise<void> = async () => undefined): void {
-  const { connect, sendBatch: realSendBatch, close: realClose } = Producer.prototype;
-  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch: realSendBatch, close: realClose }));
-  Producer.prototype.connect = async () => undefined;
-  Producer.prototype.close = close as typeof Producer.prototype.close;
-  Producer.prototype.sendBatch = sendBatch as unknown as typeof Producer.prototype.sendBatch;
+function standIn(t: TestContext, sendBatch: SendBatch, close?: () => Promise<void>): void {
+  standInProducer(t, { sendBatch, ...(close !== undefined && { close }) });
 }
 
 async function perf(argv: string[]): Promise<{ status: number; summary: PerfSummary; stderr: string }> {
-  const out = new PassThrough();
-  const err = new PassThrough();
-  let stdout = '';
-  let stderr = '';
-  out.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-  err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const status = await runPerf(['--topic', 't', '--brokers', '127.0.0.1:1', '--json', '--report-interval-ms', '100000', ...argv], out, err as unknown as NodeJS.WriteStream);
-  return { status, summary: JSON.parse(stdout) as PerfSummary, stderr };
+  const { run, stdout, stderr } = startPerf(argv);
+  const status = await run;
+  return { status, summary: JSON.parse(stdout()) as PerfSummary, stderr: stderr() };
 }
 
 test('Ctrl-C: the records its signal released are counted as interrupted, not as failed, and the status is 1', async (t) => {
