@@ -5,49 +5,42 @@
  * SIGTERM handler beside a graceful close) told only the workers, and the main thread waited out the first
  * close's times, or for ever without one.
  */
-import { MAX_TIMER_MS } from '../shared/timers.js';
+import { EarliestTime } from '../shared/earliest-time.js';
 
-/** One time that only ever comes earlier, as a signal aborted once it passes. */
+/** One time that only ever comes earlier, as a signal aborted once it passes by the wall clock. */
 class Limit {
-  #at: number;
   readonly #passed = new AbortController();
-  #timer: NodeJS.Timeout | undefined;
+  readonly #time = new EarliestTime(() => this.#passed.abort());
   /** Close has ended: a close called after it arms nothing (its timer kept the process alive for its timeout). */
   #cleared = false;
 
   constructor(at: number) {
-    this.#at = Number.POSITIVE_INFINITY;
     this.bringForward(at);
   }
 
   get at(): number {
-    return this.#at;
+    return this.#time.at;
   }
 
   get signal(): AbortSignal {
     return this.#passed.signal;
   }
 
-  /** Keeps `at` when it is earlier than the time kept; false otherwise. */
+  /** Keeps `at` when it is earlier than the time kept; false otherwise. A time already past passes at once. */
   bringForward(at: number): boolean {
-    if (this.#cleared || !(at < this.#at)) return false;
-    this.#at = at;
-    clearTimeout(this.#timer);
-    const wait = at - Date.now();
-    if (wait <= 0) this.pass();
-    // No timer for a time too far off: Node would make a delay over 2^31-1 ms 1 ms.
-    else this.#timer = wait <= MAX_TIMER_MS ? setTimeout(() => this.pass(), wait) : undefined;
+    if (this.#cleared || !this.#time.bringForward(at)) return false;
+    if (at <= Date.now()) this.pass();
     return true;
   }
 
   pass(): void {
-    clearTimeout(this.#timer);
+    this.#time.clear();
     this.#passed.abort();
   }
 
   clear(): void {
     this.#cleared = true;
-    clearTimeout(this.#timer);
+    this.#time.clear();
   }
 }
 

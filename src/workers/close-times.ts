@@ -4,7 +4,7 @@
  * finishes. A later message can only bring either forward (close's signal aborted, a second close with a shorter
  * timeout). Worker thread only.
  */
-import { MAX_TIMER_MS } from '../shared/timers.js';
+import { EarliestTime } from '../shared/earliest-time.js';
 
 export interface CloseTimesHooks {
   /** The cut-off came: the pump fails what never left. */
@@ -23,8 +23,8 @@ export class CloseTimes {
   #cleared = false;
 
   constructor(hooks: CloseTimesHooks) {
-    this.#cutOff = new EarliestTime(() => hooks.cutOff());
-    this.#deadline = new EarliestTime(() => hooks.giveUp());
+    this.#cutOff = new EarliestTime(() => hooks.cutOff(), NEVER);
+    this.#deadline = new EarliestTime(() => hooks.giveUp(), NEVER);
   }
 
   /** Close's cut-off (epoch ms), or later than any time when none was given. */
@@ -56,51 +56,5 @@ export class CloseTimes {
     this.#cleared = true;
     this.#cutOff.clear();
     this.#deadline.clear();
-  }
-}
-
-/**
- * One time that only ever comes earlier, and its timer. Node runs timers on its own monotonic clock, and one can
- * fire a millisecond before Date.now() reaches its time: the cut-off's pump then found nothing due and nothing
- * armed it again, so what never left was failed only at the deadline. The timer checks the clock and waits for the
- * rest.
- */
-class EarliestTime {
-  #at = NEVER;
-  readonly #fire: () => void;
-  #timer: NodeJS.Timeout | undefined;
-
-  constructor(fire: () => void) {
-    this.#fire = fire;
-  }
-
-  get at(): number {
-    return this.#at;
-  }
-
-  /** Keeps `at` and re-arms the timer for it; false when it was no earlier than the time kept. */
-  bringForward(at: number): boolean {
-    if (at >= this.#at) return false;
-    this.#at = at;
-    this.#arm();
-    return true;
-  }
-
-  clear(): void {
-    clearTimeout(this.#timer);
-    this.#timer = undefined;
-  }
-
-  #arm(): void {
-    clearTimeout(this.#timer);
-    // No timer for a time too far off: Node would clamp a delay over 2^31-1 ms to 1 ms.
-    const wait = Math.max(0, this.#at - Date.now());
-    this.#timer = wait <= MAX_TIMER_MS ? setTimeout(() => this.#due(), wait) : undefined;
-  }
-
-  #due(): void {
-    this.#timer = undefined;
-    if (Date.now() < this.#at) this.#arm();
-    else this.#fire();
   }
 }
