@@ -291,7 +291,10 @@ export class WorkerGroup {
         // again: only close remains.
         if (this.#closed || startError instanceof TransactionFatalError) return;
         // Cut short by close, as the producer id's backoff is: a plain timer kept a closed producer's process alive.
-        await pause(options.retryBackoffMaxMs, this.#stopping.signal, () => new ProducerClosedError('not-sent', 'the producer is closing')).catch(() => undefined);
+        // Unref'd: records waiting for the replacement hold the delivery sweep's timer, and an idle producer whose
+        // worker cannot start kept its process alive for ever, retrying.
+        const closing = (): Error => new ProducerClosedError('not-sent', 'the producer is closing');
+        await pause(options.retryBackoffMaxMs, this.#stopping.signal, closing, false).catch(() => undefined);
       }
     }
   }

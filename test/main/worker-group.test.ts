@@ -224,7 +224,7 @@ describe('WorkerGroup', () => {
     await until(() => crashes.length === 1, 'the crash reported once');
   }));
 
-  it('stopReplacing ends the wait before the next replacement: no timer of it outlives close', withSetup({ autoStart: false, retryBackoffMaxMs: 60_000 }, async ({ group, pool }, t) => {
+  it('stopReplacing ends the wait before the next replacement, an unreferenced one: no timer of it outlives close or keeps an idle process alive', withSetup({ autoStart: false, retryBackoffMaxMs: 60_000 }, async ({ group, pool }, t) => {
     await startBoth(group, pool);
     pool.workers[0]!.crash(new Error('segfault, say'));
     await until(() => pool.workers.length === 3, 'a replacement asked for');
@@ -232,6 +232,9 @@ describe('WorkerGroup', () => {
     const waits = trackTimers(t, 60_000);
     pool.workers[2]!.start(new Error('preload refused this thread'));
     await until(() => waits.size === 1, 'the wait before the next replacement');
+    // Nothing waits on the retry: an idle producer's process must be free to exit (records waiting for the
+    // replacement hold the delivery sweep's timer instead).
+    for (const timer of waits) assert.equal((timer as NodeJS.Timeout).hasRef(), false, 'the retry keeps no process alive');
     group.stopReplacing(); // close has flushed and begun to stop the workers
     await until(() => waits.size === 0, 'the wait ended by stopReplacing');
     await turns(10);

@@ -20,4 +20,17 @@ describe('pause', () => {
     await assert.rejects(pause(60_000, closing.signal, () => new Error('closed already')), /closed already/);
     assert.equal(live.size, 0, 'an aborted signal arms nothing');
   });
+
+  it('keeps the process alive while it waits, unless told not to (a background retry nobody waits on)', async (t) => {
+    const live = trackTimers(t);
+    const closing = new AbortController();
+    const held = pause(60_000, closing.signal, () => new Error('closed'));
+    const background = pause(60_000, closing.signal, () => new Error('closed'), false);
+    const [heldTimer, backgroundTimer] = [...live] as NodeJS.Timeout[];
+    assert.equal(heldTimer!.hasRef(), true);
+    assert.equal(backgroundTimer!.hasRef(), false);
+    closing.abort();
+    await assert.rejects(held, /closed/);
+    await assert.rejects(background, /closed/);
+  });
 });
