@@ -194,7 +194,8 @@ export class RecordIntake {
     if (!this.#backlog.isEmpty || this.#waiting.has(prepared.topic)) return false; // never overtake earlier sends
     const topic = this.#registry.get(prepared.topic);
     if (topic === undefined) {
-      this.#registry.load(prepared.topic, { timeoutMs: this.#options.bufferTimeoutMs }).catch(() => undefined);
+      // No promise or timer per call: a trySend loop on a topic that does not exist made one each.
+      this.#registry.prefetch(prepared.topic, now + this.#options.bufferTimeoutMs);
       return false;
     }
     const partition = this.#partition(prepared, topic);

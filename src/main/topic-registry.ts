@@ -17,14 +17,13 @@ import type { Connection } from '../net/connection.js';
 import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
-import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
-import { backoffMs, type ReconnectSettings } from '../shared/backoff.js';
+import { ErrorCode } from '../protocol/error-codes.js';
+import type { ReconnectSettings } from '../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
-import { MAX_TIMER_MS } from '../shared/timers.js';
-import { pause } from '../shared/pause.js';
 import { untilAborted } from '../shared/until-aborted.js';
-import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
+import { AbortError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
+import { TopicFetches } from './topic-fetches.js';
 
 export interface TopicInfo {
   readonly index: number;
@@ -51,18 +50,6 @@ export interface RegistrySettings extends ReconnectSettings {
   /** OAUTHBEARER's `token` here returns the main thread's cached token (oauth-tokens.ts). */
   readonly sasl: SaslCredentials | null;
 }
-
-/** A fetch of one topic's metadata, shared by every caller waiting for it. */
-interface Loading {
-  promise: Promise<TopicInfo>;
-  /** The latest deadline among its callers (epoch ms): no new attempt starts after it. */
-  deadline: number;
-  /** Why the last attempt did not give the topic, for the callers that time out. */
-  reason: string;
-  /** The topic's error code in the last answer (0: none, or no answer named it). */
-  errorCode: number;
-}
-
 
 /** Topic indexes travel as u16 in ring entries. */
 const MAX_TOPICS = 65_535;
@@ -91,7 +78,8 @@ export class TopicRegistry {
   readonly #usedSinceRefresh: boolean[] = [];
   readonly #lastUsedAt: number[] = [];
   readonly #maxTopics: number;
-  readonly #loading = new Map<string, Loading>();
+  /** Fetches of topics not known yet. */
+  readonly #fetches: TopicFetches;
   #connection: Promise<Connection> | undefined;
   #closed = false;
   /** Aborted by close: ends the backoff pauses between metadata attempts. */
@@ -111,6 +99,18 @@ export class TopicRegistry {
     this.#pacing = new ReconnectPacing(settings);
     // Each pausing fetch listens on it, and removes its listener when done: past ten at once is no leak to warn of.
     setMaxListeners(0, this.#closing.signal);
+    this.#fetches = new TopicFetches({
+      backoff: settings,
+      closing: this.#closing.signal,
+      connection: () => this.connection(),
+      reconnectDelay: () => this.#pacing.delay(ANY_BOOTSTRAP),
+      reconnectReason: () => this.#pacing.lastFailure(ANY_BOOTSTRAP),
+      // A forgotten topic comes back under its own index, which takes no room.
+      checkRoom: (name) => {
+        if (!this.#forgotten.has(name) && this.#byIndex.length >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
+      },
+      register: (name, leaders) => this.#register(name, leaders),
+    });
   }
 
   /**
@@ -207,112 +207,27 @@ export class TopicRegistry {
   }
 
   /**
-   * Resolves the topic's metadata, fetching it if needed. Retries while the topic is being created or has no
-   * leader yet. Each caller has its own deadline: it rejects with UnknownTopicError once its `timeoutMs` has
-   * passed (naming the last reason seen), whoever started the fetch and however long a Metadata request takes;
-   * or with AbortError ('not-sent'). Callers share one fetch.
+   * Resolves the topic's metadata, fetching it if needed (topic-fetches.ts): callers share one fetch, and each
+   * rejects with UnknownTopicError once its own `timeoutMs` has passed, or with AbortError ('not-sent').
    */
   load(name: string, options: { timeoutMs: number; signal?: AbortSignal | undefined }): Promise<TopicInfo> {
     const known = this.#topics.get(name);
-    if (known !== undefined) return Promise.resolve(known);
-    const deadline = Date.now() + options.timeoutMs;
-    let loading = this.#loading.get(name);
-    if (loading === undefined || loading.deadline < deadline) {
-      // A fetch runs until the latest deadline of its callers; one that would stop earlier is extended.
-      if (loading !== undefined) loading.deadline = deadline;
-      else {
-        const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet', errorCode: 0 };
-        fetch.promise = this.#fetch(name, fetch).finally(() => this.#loading.delete(name));
-        fetch.promise.catch(() => undefined); // every caller observes it through its own race below
-        this.#loading.set(name, fetch);
-        loading = fetch;
-      }
-    }
-    const fetch = loading;
-    const signal = options.signal;
-    return new Promise<TopicInfo>((resolve, reject) => {
-      const onAbort = (): void => {
-        done();
-        reject(new AbortError('not-sent', `aborted while waiting for metadata of topic ${name}`, { cause: signal?.reason }));
-      };
-      const timer = setTimeout(() => {
-        done();
-        reject(new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${fetch.reason}`, {}, fetch.errorCode));
-      }, Math.max(0, Math.min(options.timeoutMs, MAX_TIMER_MS)));
-      function done(): void {
-        clearTimeout(timer);
-        signal?.removeEventListener('abort', onAbort);
-      }
-      if (signal?.aborted) return onAbort();
-      signal?.addEventListener('abort', onAbort, { once: true });
-      fetch.promise.then(
-        (info) => {
-          done();
-          resolve(info);
-        },
-        (error: unknown) => {
-          done();
-          reject(error);
-        },
-      );
-    });
-  }
-
-  async #fetch(name: string, loading: Loading): Promise<TopicInfo> {
-    for (let attempt = 0; !this.#closed; attempt++) {
-      // Before any request: no answer can make room, and retrying turned this into a late UnknownTopicError. A
-      // forgotten topic comes back under its own index, which takes no room.
-      if (!this.#forgotten.has(name) && this.#byIndex.length >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
-      // A new bootstrap connection waits out the reconnect backoff: waited here, it ends by the deadline, and says why.
-      const reconnectIn = this.#pacing.delay(ANY_BOOTSTRAP);
-      if (reconnectIn > 0) loading.reason = `waiting to connect again after: ${this.#pacing.lastFailure(ANY_BOOTSTRAP)}`;
-      if (!(await this.#pauseWithin(loading, reconnectIn))) break;
-      let connection: Connection | undefined;
-      try {
-        connection = await this.connection();
-        const response = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: true });
-        checkAnswer(response);
-        const topic = response.topics.find((t) => t.name === name);
-        const leaders = topic === undefined ? [] : partitionLeaders(topic);
-        if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) {
-          return this.#register(name, leaders.length, withLeader(leaders));
-        }
-        loading.reason = topic === undefined ? 'not in the answer' : whyNotUsable(topic.errorCode);
-        loading.errorCode = topic?.errorCode ?? 0;
-        // Fatal for this topic: a bad name or no permission will not change by waiting.
-        if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
-      } catch (error) {
-        if (error instanceof AuthenticationError) throw error; // waiting does not fix credentials
-        loading.reason = error instanceof Error ? error.message : String(error);
-        loading.errorCode = 0;
-        // An answer that makes no sense: that connection is not trusted for the next attempt. Asked to rebootstrap
-        // (KIP-1102): this connection is always to a bootstrap address, and the next one is opened afresh.
-        if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
-      }
-      // A retryBackoffMs of 0 made this loop give up after its first failure: its pause of 0 read as no time left.
-      if (!(await this.#pauseWithin(loading, backoffMs(attempt, this.#settings)))) break;
-    }
-    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`, {}, loading.errorCode);
+    return known !== undefined ? Promise.resolve(known) : this.#fetches.wait(name, options);
   }
 
   /**
-   * Pauses `ms`, cut short at the fetch's deadline and by close (a plain timer kept a closed producer's process alive).
-   * False after close, or when the deadline came first and no caller put it later: every caller is rejected by then.
+   * Starts fetching an unknown topic, or keeps its fetch going until `deadline` (epoch ms), for a caller that does
+   * not wait on it: trySend, and sends queued behind others of their topic.
    */
-  async #pauseWithin(loading: Loading, ms: number): Promise<boolean> {
-    if (ms <= 0) return true;
-    const { deadline } = loading;
-    const remaining = deadline - Date.now();
-    if (remaining <= 0) return false;
-    await pause(Math.min(ms, remaining), this.#closing.signal, closingError).catch(() => undefined);
-    return !this.#closing.signal.aborted && (ms < remaining || loading.deadline !== deadline);
+  prefetch(name: string, deadline: number): void {
+    if (!this.#topics.has(name)) this.#fetches.prefetch(name, deadline);
   }
 
-  #register(name: string, partitionCount: number, available: number[]): TopicInfo {
+  #register(name: string, leaders: readonly number[]): TopicInfo {
     const index = this.#forgotten.get(name) ?? this.#byIndex.length;
     if (index >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
     this.#forgotten.delete(name);
-    const info: TopicInfo = { index, name, partitionCount, available };
+    const info: TopicInfo = { index, name, partitionCount: leaders.length, available: withLeader(leaders) };
     this.#set(info);
     this.#byIndex[index] = info;
     this.#usedSinceRefresh[index] = false;
@@ -423,15 +338,6 @@ export class TopicRegistry {
 
 function tooManyTopics(max: number): KafkaProducerError {
   return new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${max} topics`);
-}
-
-/**
- * Why an answer that names the topic does not let it be used: its error, or, without one, that it lists no
- * partitions (a topic being created, as a broker may answer before its partitions exist). Reported as the error's
- * name alone, that was "not available: NONE".
- */
-function whyNotUsable(errorCode: number): string {
-  return errorCode === ErrorCode.NONE ? 'the answer lists no partitions for it' : errorInfo(errorCode).name;
 }
 
 /** The partitions that have a leader, in order. */

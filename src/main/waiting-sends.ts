@@ -16,6 +16,7 @@
  * call's columns, which every sendBatch record has until it is placed, and 4 bytes of position (500,000 records of
  * 100 B waiting for the connection, bench/waiting-memory.ts).
  */
+import { UnknownTopicError } from '../shared/producer-errors.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
 import { withDeadline } from './deadlines.js';
 import type { PreparedRecord } from './serialize.js';
@@ -74,6 +75,12 @@ export interface WaitingSendsContext {
 export class WaitingSends {
   readonly #context: WaitingSendsContext;
   readonly #queues = new Map<string, AdmissionQueue<Waiting>>();
+  /**
+   * By topic, while its queue holds sends: the metadata failure the last send admitted from it met. A send behind
+   * it whose deadline passed meanwhile fails with it too, without a fetch of its own: the shared fetch ended at the
+   * latest deadline, and each such send started another, a Metadata request per send.
+   */
+  readonly #lastFailure = new Map<string, UnknownTopicError>();
 
   constructor(context: WaitingSendsContext) {
     this.#context = context;
@@ -99,9 +106,14 @@ export class WaitingSends {
     return count;
   }
 
-  /** Queues a send, or a run of a call's records, behind its topic's earlier waiting sends. */
+  /**
+   * Queues a send, or a run of a call's records, behind its topic's earlier waiting sends. Its deadline goes to the
+   * topic's fetch at once (a no-op for a known topic): only the queue's head waits on the fetch, and a fetch that
+   * ended at the head's deadline was started again by each send after it, one Metadata request per send.
+   */
   push(waiting: Waiting): void {
     const topic = topicOf(waiting);
+    this.#context.registry.prefetch(topic, waiting.deadline);
     (this.#queues.get(topic) ?? this.#newQueue(topic)).push(waiting);
   }
 
@@ -121,7 +133,9 @@ export class WaitingSends {
       (next) => this.#admit(next),
       (next, error) => ('prepared' in next ? this.#context.failed(next, error) : next.fail(error)),
       () => {
-        if (this.#queues.get(topic) === queue && queue.isEmpty) this.#queues.delete(topic);
+        if (this.#queues.get(topic) !== queue || !queue.isEmpty) return;
+        this.#queues.delete(topic);
+        this.#lastFailure.delete(topic);
       },
     );
     this.#queues.set(topic, queue);
@@ -133,12 +147,24 @@ export class WaitingSends {
     for (const queue of this.#queues.values()) queue.failAll(error);
   }
 
+  /** The topic's metadata for a send due by `deadline`; a send already past it fails as the one before it did. */
+  async #load(name: string, deadline: number): Promise<TopicInfo> {
+    const failed = this.#lastFailure.get(name);
+    if (failed !== undefined && deadline <= Date.now()) throw failed;
+    try {
+      return await this.#context.registry.load(name, { timeoutMs: Math.max(0, deadline - Date.now()) });
+    } catch (error) {
+      if (error instanceof UnknownTopicError) this.#lastFailure.set(name, error);
+      throw error;
+    }
+  }
+
   async #admit(waiting: Waiting): Promise<void> {
     const { workers, registry, transactions } = this.#context;
     // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
     if (!workers.started) await withDeadline(this.#context.connect(), waiting.deadline, 'the connection');
     const name = topicOf(waiting);
-    const topic = registry.get(name) ?? (await registry.load(name, { timeoutMs: Math.max(0, waiting.deadline - Date.now()) }));
+    const topic = registry.get(name) ?? (await this.#load(name, waiting.deadline));
     if (waiting.settled) return; // aborted meanwhile
     if (!('prepared' in waiting)) {
       // Settled here, as an admitted send is below: from now on its records are the intake's to place (and to fail,

@@ -279,6 +279,7 @@ function metadataIntake() {
   const registry = {
     get: (name: string) => known.get(name),
     load: () => new Promise<TopicInfo>((resolve, reject) => loads.push({ resolve, reject })),
+    prefetch: () => undefined,
   } as unknown as TopicRegistry;
   const sends = new SendTracker();
   const intake = new RecordIntake({

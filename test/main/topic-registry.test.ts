@@ -37,6 +37,41 @@ test('sends queued for a topic whose Metadata never comes each fail at their own
   }
 });
 
+test('a trySend loop on a topic that does not exist makes no timer per call, and shares one fetch', { timeout: 20_000 }, async (t) => {
+  const broker = await FakeBroker.start(1, (topic) => topic.startsWith('missing'));
+  const producer = new Producer({ brokers: [broker.address], workers: 1, bufferTimeoutMs: 60_000 });
+  try {
+    await producer.connect();
+    // Timers of at least a minute: the per-call wait that each trySend used to make (the fetch's pauses are shorter).
+    const callerTimers = trackTimers(t, 60_000);
+    for (let i = 0; i < 1000; i++) assert.equal(producer.trySend({ topic: 'missing', value: `${i}` }), false);
+    assert.equal(callerTimers.size, 0, 'no timer of a caller');
+    const metadataRequests = broker.requests.filter((request) => request.apiKey === FAKE_API.metadata).length;
+    assert.ok(metadataRequests <= 2, `the calls share one fetch (${metadataRequests} Metadata requests)`);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('sends queued for a topic that does not exist share one fetch until the last deadline, not one Metadata request each', { timeout: 20_000 }, async () => {
+  const broker = await FakeBroker.start(1, (topic) => topic.startsWith('missing'));
+  // A retry backoff of 100 ms doubling: in the 300 ms of the sends' deadlines a shared fetch asks three or four times.
+  const producer = new Producer({ brokers: [broker.address], workers: 1, bufferTimeoutMs: 300, retryBackoffMs: 100 });
+  try {
+    await producer.connect();
+    const from = broker.requests.length;
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => producer.send({ topic: 'missing', value: `${i}` })));
+    for (const result of results) assert.ok(result.status === 'rejected' && result.reason instanceof UnknownTopicError, String(result));
+    const metadataRequests = broker.requests.slice(from).filter((request) => request.apiKey === FAKE_API.metadata).length;
+    // Each send after the first that gave up started a fetch of its own, whose first request went out at once.
+    assert.ok(metadataRequests <= 10, `${metadataRequests} Metadata requests for 50 sends`);
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 test('a topic idle for metadataMaxIdleMs leaves every refresh, main thread and worker, and its next record is still delivered', { timeout: 40_000 }, async () => {
   const broker = await FakeBroker.start(1, undefined, { autoAck: true });
   // Refreshes every 300 ms; 5 s, the least metadataMaxIdleMs may be, without a record to 'quiet'.
@@ -291,6 +326,22 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     const info = await registry.load('late', { timeoutMs: 60_000 });
     assert.equal(info.name, 'late');
     assert.equal(answers, 2, 'missing from the first answer, there in the second');
+  });
+
+  it('with a retryBackoffMs of 0, a fetch stops asking once its deadline has passed', async (t) => {
+    // With no pause between attempts, nothing checked the deadline: the fetch asked, answer after answer, until the
+    // topic came or the producer closed, long after every caller had given up.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const start = Date.now();
+    let answers = 0;
+    const { broker, registry } = await setup(t, { retryBackoffMs: 0, retryBackoffMaxMs: 0 }, (topic) => {
+      if (topic === 'never' && ++answers === 3) t.mock.timers.setTime(start + 120_000); // the deadline passes
+      return topic === 'never';
+    });
+    const loading = registry.load('never', { timeoutMs: 60_000 });
+    const tooMany = broker.answers(FAKE_API.metadata, 10).then(() => 'still asking');
+    assert.equal(await Promise.race([loading.then(() => 'loaded', (error: Error) => error.name), tooMany]), 'UnknownTopicError');
+    assert.equal(answers, 3, 'no attempt after the deadline');
   });
 
   it('close cuts short the backoff between metadata attempts: no timer of it is left', async (t) => {

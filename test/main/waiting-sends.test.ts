@@ -23,6 +23,7 @@ function waitingSends() {
   const registry = {
     get: (name: string) => known.get(name),
     load: (name: string) => new Promise<TopicInfo>((resolve) => loads.set(name, resolve)),
+    prefetch: () => undefined,
   } as unknown as TopicRegistry;
   const sends = new WaitingSends({
     workers,
