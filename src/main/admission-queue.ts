@@ -17,6 +17,9 @@ export interface Admission {
   stopListening: (() => void) | undefined;
 }
 
+/** Settled or passed slots the queue keeps at most before it drops them (and at most as many as the live ones). */
+const COMPACT_AT = 1024;
+
 export class AdmissionQueue<Waiting extends Admission> {
   readonly #admit: (waiting: Waiting) => Promise<void>;
   readonly #reject: (waiting: Waiting, error: Error) => void;
@@ -28,6 +31,8 @@ export class AdmissionQueue<Waiting extends Admission> {
   #queue: (Waiting | undefined)[] = [];
   #head = 0;
   #running = false;
+  /** Sends behind the head that were settled (aborted, failed) while they waited, still in `#queue`. */
+  #settledBehind = 0;
 
   /**
    * `admit` takes a waiting send to the point where it is accepted or queued for buffer space; `reject` settles
@@ -49,6 +54,11 @@ export class AdmissionQueue<Waiting extends Admission> {
     return this.#queue.length - this.#head;
   }
 
+  /** Slots of the queue's array, those of sends it passed or dropped included: for tests. */
+  get slots(): number {
+    return this.#queue.length;
+  }
+
   /** The send pushed last, while it waits (or is being admitted); undefined when none waits. */
   get last(): Waiting | undefined {
     return this.#head === this.#queue.length ? undefined : this.#queue[this.#queue.length - 1];
@@ -66,7 +76,8 @@ export class AdmissionQueue<Waiting extends Admission> {
 
   /** Rejects every send still waiting (close, a failed connection): nothing here may outlive the producer. */
   failAll(error: Error): void {
-    for (let i = this.#head; i < this.#queue.length; i++) this.#settle(this.#queue[i]!, error);
+    // From a copy: settling compacts the queue as it goes.
+    for (const waiting of this.#queue.slice(this.#head)) this.#settle(waiting!, error);
   }
 
   #settle(waiting: Waiting, error: Error | undefined): void {
@@ -74,6 +85,22 @@ export class AdmissionQueue<Waiting extends Admission> {
     waiting.settled = true;
     waiting.stopListening?.();
     if (error !== undefined) this.#reject(waiting, error);
+    if (waiting !== this.#queue[this.#head] && ++this.#settledBehind > COMPACT_AT && this.#settledBehind * 2 > this.length) this.#compact();
+  }
+
+  /**
+   * Drops the settled sends behind the head. An aborted send stayed in its slot, holding its record (the caller's
+   * key and value), until the loop reached it, up to bufferTimeoutMs later: callers that abort each request after a
+   * while (AbortSignal.timeout) kept every abandoned payload while the broker was down. The slots the loop passed
+   * go too: a queue that never empties (sends to a topic that does not exist, arriving all the time) grew by a slot
+   * per send for the producer's life.
+   */
+  #compact(): void {
+    const kept: (Waiting | undefined)[] = [this.#queue[this.#head]]; // the head stays first: the loop admits it
+    for (let i = this.#head + 1; i < this.#queue.length; i++) if (!this.#queue[i]!.settled) kept.push(this.#queue[i]);
+    this.#queue = kept;
+    this.#head = 0;
+    this.#settledBehind = 0;
   }
 
   async #run(): Promise<void> {
@@ -89,9 +116,13 @@ export class AdmissionQueue<Waiting extends Admission> {
         }
       }
       this.#queue[this.#head++] = undefined;
+      const next = this.#queue[this.#head];
+      if (next?.settled === true) this.#settledBehind--; // the loop passes it now
+      if (this.#head > COMPACT_AT && this.#head * 2 > this.#queue.length) this.#compact();
     }
     this.#queue = [];
     this.#head = 0;
+    this.#settledBehind = 0;
     this.#running = false;
     this.#drained?.();
   }

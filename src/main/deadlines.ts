@@ -9,11 +9,18 @@ import { MAX_TIMER_MS } from '../shared/timers.js';
 export function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
   const wait = deadline - Date.now();
   if (wait > MAX_TIMER_MS) return promise;
+  // Past already: no timer. Sends queued behind one that waited out the connection each paid a timer's turn (a
+  // millisecond or more), so thousands failed seconds after their deadline, one by one.
+  if (wait <= 0) return Promise.race([promise, Promise.reject(expiredError(what))]);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs`)), Math.max(0, wait));
+    timer = setTimeout(() => reject(expiredError(what)), wait);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+function expiredError(what: string): BufferTimeoutError {
+  return new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs`);
 }
 
 /** Resolves when `promise` settles, `deadline` passes or `signal` aborts, whichever comes first; never rejects. */

@@ -87,6 +87,50 @@ describe('AdmissionQueue', () => {
     assert.equal(q.isEmpty, true);
   });
 
+  it('lets go of sends aborted behind the head while the head still waits', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { q, log } = queue();
+    q.push(waiting('head')); // its admission never ends in this test: the broker is down, say
+    // Callers that abort each request after a while: their sends, and the records they hold, must not stay until
+    // the loop reaches them (up to bufferTimeoutMs later).
+    const controller = new AbortController();
+    let aborted: Waiting[] | undefined = Array.from({ length: 3000 }, (_, i) => waiting(`a${i}`, controller.signal));
+    const gone = aborted.map((w) => new WeakRef(w));
+    for (const w of aborted) q.push(w);
+    const live = waiting('live');
+    q.push(live);
+    aborted = undefined;
+    controller.abort();
+    await new Promise((resolve) => setImmediate(resolve)); // a WeakRef keeps its target to the end of the job that made it
+    gc();
+    const kept = gone.filter((ref) => ref.deref() !== undefined).length;
+    assert.ok(kept <= 1024, `${kept} aborted sends still held`);
+    assert.ok(q.length <= 2 + 1024, `the head, the live send and at most 1,024 settled ones stay (${q.length})`);
+    q.failAll(new Error('closed'));
+    assert.deepEqual(log.slice(-2), ['reject head: closed', 'reject live: closed'], 'failAll still reaches every send');
+  });
+
+  it('a queue that never empties keeps no slot for each send it passed', async () => {
+    v8.setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const { q, next } = queue();
+    // Sends to a topic that does not exist, arriving all the time: the queue is never empty, and every send it
+    // let through must go, each with its record.
+    let first: Waiting | undefined = waiting('first');
+    const firstGone = new WeakRef(first);
+    q.push(first);
+    first = undefined;
+    for (let i = 0; i < 3000; i++) {
+      q.push(waiting(`s${i}`));
+      await next();
+    }
+    gc();
+    assert.equal(firstGone.deref(), undefined);
+    assert.equal(q.length, 1, 'one send waits');
+    assert.ok(q.slots <= 2 * 1024 + 1, `${q.slots} slots for 1 waiting send`);
+  });
+
   it('an admission that fails rejects that send only; the next one is admitted', async () => {
     const { q, log, next, fails } = queue();
     fails.set('a', new Error('no metadata'));

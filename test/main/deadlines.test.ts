@@ -4,6 +4,7 @@ import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import { untilDeadline, withDeadline } from '../../src/main/deadlines.js';
 import { BufferTimeoutError } from '../../src/shared/producer-errors.js';
+import { trackTimers } from '../helpers/timers.js';
 
 const FAR = Date.now() + 3_600_000;
 
@@ -16,6 +17,14 @@ describe('deadlines', () => {
   it('withDeadline: BufferTimeoutError naming what was waited for, once the deadline is over', async () => {
     await assert.rejects(withDeadline(new Promise(() => {}), Date.now() - 1, 'the connection'),
       (error: Error) => error instanceof BufferTimeoutError && error.message.includes('the connection'));
+  });
+
+  it('withDeadline: a deadline already past fails at once, with no timer (one per send behind a stalled connection)', async (t) => {
+    const timers = trackTimers(t);
+    const waiting = withDeadline(new Promise(() => {}), Date.now() - 1, 'the connection');
+    assert.equal(timers.size, 0, 'no timer');
+    await assert.rejects(waiting, (e: Error) => e instanceof BufferTimeoutError && /the connection was not ready/.test(e.message));
+    assert.equal(await withDeadline(Promise.resolve('connected'), Date.now() - 1, 'the connection'), 'connected', 'a settled promise still wins');
   });
 
   it('untilDeadline: resolves when the promise settles (either way), at once when the deadline is over or the signal aborted', async () => {
