@@ -32,7 +32,7 @@ export interface FetchSource {
   /** Throws ERR_TOO_MANY_TOPICS when `name` would need a new index and none is left. */
   checkRoom(name: string): void;
   /** Makes the topic known, from an answer that gives it partitions: the leader of each (-1: none). */
-  register(name: string, leaders: readonly number[]): TopicInfo;
+  register(name: string, leaders: readonly number[], topicId: Uint8Array | null): TopicInfo;
 }
 
 /** A fetch of one topic's metadata, shared by every caller waiting for it. */
@@ -125,7 +125,7 @@ export class TopicFetches {
         checkAnswer(response);
         const topic = response.topics.find((t) => t.name === name);
         const leaders = topic === undefined ? [] : partitionLeaders(topic);
-        if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) return source.register(name, leaders);
+        if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) return source.register(name, leaders, topic.topicId);
         loading.reason = topic === undefined ? 'not in the answer' : whyNotUsable(topic.errorCode);
         loading.errorCode = topic?.errorCode ?? 0;
         // Fatal for this topic: a bad name or no permission will not change by waiting.

@@ -77,6 +77,8 @@ export class TopicRegistry {
   /** By index: a record was placed on the topic since the last refresh (get), and when that last refresh saw one. */
   readonly #usedSinceRefresh: boolean[] = [];
   readonly #lastUsedAt: number[] = [];
+  /** By index: the topic id the last answer used gave (Metadata v10+; null before). */
+  readonly #topicIds: (Uint8Array | null)[] = [];
   readonly #maxTopics: number;
   /** Fetches of topics not known yet. */
   readonly #fetches: TopicFetches;
@@ -109,7 +111,7 @@ export class TopicRegistry {
       checkRoom: (name) => {
         if (!this.#forgotten.has(name) && this.#byIndex.length >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
       },
-      register: (name, leaders) => this.#register(name, leaders),
+      register: (name, leaders, topicId) => this.#register(name, leaders, topicId),
     });
   }
 
@@ -223,13 +225,14 @@ export class TopicRegistry {
     if (!this.#topics.has(name)) this.#fetches.prefetch(name, deadline);
   }
 
-  #register(name: string, leaders: readonly number[]): TopicInfo {
+  #register(name: string, leaders: readonly number[], topicId: Uint8Array | null): TopicInfo {
     const index = this.#forgotten.get(name) ?? this.#byIndex.length;
     if (index >= this.#maxTopics) throw tooManyTopics(this.#maxTopics);
     this.#forgotten.delete(name);
     const info: TopicInfo = { index, name, partitionCount: leaders.length, available: withLeader(leaders) };
     this.#set(info);
     this.#byIndex[index] = info;
+    this.#topicIds[index] = topicId;
     this.#usedSinceRefresh[index] = false;
     this.#lastUsedAt[index] = Date.now();
     if (this.#refreshTimer === undefined) this.#scheduleRefresh(this.#settings.metadataMaxAgeMs);
@@ -307,6 +310,11 @@ export class TopicRegistry {
       if (known === undefined || topic.errorCode !== ErrorCode.NONE) continue;
       const leaders = partitionLeaders(topic);
       if (leaders.length === 0) continue;
+      // A topic's partitions are only ever added: fewer under the same id is a broker whose view lags the others'.
+      // Taken, keyed records hashed over the lower count (their order broken) and explicit partitions above it were
+      // refused, until the next refresh. A topic deleted and created again has a new id, and its count is taken.
+      if (leaders.length < known.partitionCount && sameTopic(topic.topicId, this.#topicIds[known.index])) continue;
+      this.#topicIds[known.index] = topic.topicId;
       const available = withLeader(leaders);
       if (leaders.length === known.partitionCount && sameNumbers(available, known.available)) continue;
       changed.push({ index: known.index, name: known.name, partitionCount: leaders.length, available });
@@ -345,6 +353,11 @@ function withLeader(leaders: readonly number[]): number[] {
   const available: number[] = [];
   for (let p = 0; p < leaders.length; p++) if (leaders[p]! >= 0) available.push(p);
   return available;
+}
+
+/** Whether two Metadata answers name one topic by the same id (false when either has none: answers before v10). */
+function sameTopic(a: Uint8Array | null, b: Uint8Array | null | undefined): boolean {
+  return a !== null && b !== null && b !== undefined && Buffer.compare(a, b) === 0;
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

@@ -176,6 +176,8 @@ export class FakeBroker extends EventEmitter {
   partitionCount: number;
   /** The leader node id Metadata names for a partition (-1: none right now); default this broker (node 1). */
   leaderOf: ((topic: string, partition: number) => number) | undefined;
+  /** Every byte of the topic id Metadata v10+ gives every topic; a test changes it for a topic deleted and created again. */
+  topicIdByte = 7;
   /**
    * The brokers Metadata lists, when set: a cluster of several nodes (another fake broker, a port where nothing
    * listens) or one whose nodes move. Default: this broker alone, as node 1.
@@ -422,7 +424,7 @@ export class FakeBroker extends EventEmitter {
     out.uvarint(failed ? 1 : topics.length + 1);
     for (const topic of failed ? [] : topics) {
       const missing = this.#missing(topic);
-      out.int16(missing ? UNKNOWN_TOPIC_OR_PARTITION : 0).compactString(topic).push(Buffer.alloc(16, 7)).int8(0);
+      out.int16(missing ? UNKNOWN_TOPIC_OR_PARTITION : 0).compactString(topic).push(Buffer.alloc(16, this.topicIdByte)).int8(0);
       const partitions = missing ? 0 : this.partitionCount;
       out.uvarint(partitions + 1);
       for (let p = 0; p < partitions; p++) {

@@ -136,6 +136,22 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.equal(registry.byIndex(first.index), grown);
   });
 
+  it('an answer with fewer partitions under the same topic id (a broker behind the others) is not taken; a topic created again is', async (t) => {
+    const { broker, registry } = await setup(t, {}, undefined, 13);
+    broker.partitionCount = 8;
+    const first = await registry.load('lagged', { timeoutMs: 10_000 });
+    assert.equal(first.partitionCount, 8);
+    broker.partitionCount = 4; // the answer of a broker whose view is older
+    await registry.refresh();
+    assert.equal(registry.get('lagged'), first, 'keyed records still hash over 8 partitions');
+    broker.topicIdByte = 8; // deleted and created again with 4 partitions: a new topic id
+    await registry.refresh();
+    assert.deepEqual([registry.get('lagged')!.index, registry.get('lagged')!.partitionCount], [first.index, 4]);
+    broker.partitionCount = 6; // partitions added to it later are still seen
+    await registry.refresh();
+    assert.equal(registry.get('lagged')!.partitionCount, 6);
+  });
+
   it('a partition without a leader leaves `available` and comes back with one; an unchanged answer keeps the object', async (t) => {
     const { broker, registry } = await setup(t);
     await registry.load('leaders', { timeoutMs: 10_000 });
