@@ -67,7 +67,12 @@ function linkKey(nodeId: number): string {
   return `node ${nodeId}`;
 }
 
-/** Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). */
+/**
+ * Metadata is refreshed at most this often, whatever asks for it (Java: metadata.max.age backoff ~100 ms). While
+ * answers in a row change nothing and still leave a wanted partition without a leader or a topic unknown, the floor
+ * doubles up to retryBackoffMaxMs (KIP-580's exponential metadata backoff): each pump that found the partition still
+ * leaderless asked again, ten refreshes a second per worker for as long as the partition had no leader.
+ */
 const MIN_REFRESH_INTERVAL_MS = 100;
 /** The metadata connection's key in its reconnect pacing: one target, whichever broker answers. */
 const METADATA_TARGET = 'metadata';
@@ -86,6 +91,8 @@ export class ClusterView {
   readonly #wanted = new Set<string>();
   #refreshing: Promise<void> | undefined;
   #lastRefresh = 0;
+  /** Answers in a row that changed no leader and left something wanted without one: the refresh floor doubles. */
+  #fruitless = 0;
   /** Fires the next max-age refresh; unref'd (it keeps no thread alive) and cleared on close. */
   #maxAgeTimer: NodeJS.Timeout | undefined;
   #closed = false;
@@ -142,7 +149,7 @@ export class ClusterView {
   }
 
   async #doRefresh(): Promise<void> {
-    const wait = this.#lastRefresh + MIN_REFRESH_INTERVAL_MS - Date.now();
+    const wait = this.#lastRefresh + this.#refreshFloor() - Date.now();
     if (wait > 0) await this.#pause(wait);
     this.#lastRefresh = Date.now();
     for (const idle of this.#settings.idleTopics?.() ?? []) {
@@ -178,6 +185,12 @@ export class ClusterView {
     }
   }
 
+  /** The least time between two refreshes now (MIN_REFRESH_INTERVAL_MS, doubled per fruitless answer). */
+  #refreshFloor(): number {
+    const ceiling = Math.max(MIN_REFRESH_INTERVAL_MS, this.#settings.retryBackoffMaxMs);
+    return Math.min(ceiling, MIN_REFRESH_INTERVAL_MS * 2 ** Math.min(this.#fruitless, 20));
+  }
+
   /** Refreshes again `metadataMaxAgeMs` after this one started, unless something asks sooner. */
   #scheduleMaxAge(): void {
     clearTimeout(this.#maxAgeTimer);
@@ -196,7 +209,15 @@ export class ClusterView {
       if (topic.name !== null) layouts.push(this.#layout(topic.name, topic));
     }
     for (const broker of response.brokers) this.#learnBroker(broker);
-    for (const layout of layouts) this.#topics.set(layout.name, layout);
+    let changed = false;
+    let incomplete = false;
+    for (const layout of layouts) {
+      const known = this.#topics.get(layout.name);
+      changed ||= known === undefined || !sameValues(known.leaders, layout.leaders) || known.errorCode !== layout.errorCode;
+      incomplete ||= layout.errorCode !== 0 || layout.leaders.includes(-1);
+      this.#topics.set(layout.name, layout);
+    }
+    this.#fruitless = incomplete && !changed ? this.#fruitless + 1 : 0;
     // A node the answer no longer lists left the cluster: it is no longer tried first for the metadata connection
     // (a decommissioned host that accepts and never answers held every reconnect for a request timeout). Unless a
     // partition still names it as leader: a lagging answer does not list a leader known at a newer epoch (#layout).
@@ -237,7 +258,7 @@ export class ClusterView {
     const topicId = topic.topicId ?? new Uint8Array(16);
     const known = this.#topics.get(name);
     // Epochs start again in a topic re-created under the same name (a new topic id).
-    if (known !== undefined && sameBytes(known.topicId, topicId)) {
+    if (known !== undefined && sameValues(known.topicId, topicId)) {
       const n = Math.min(leaders.length, known.leaders.length);
       for (let p = 0; p < n; p++) {
         if (leaderEpochs[p]! >= 0 && known.leaderEpochs[p]! > leaderEpochs[p]!) {
@@ -282,6 +303,7 @@ export class ClusterView {
     leaders[partition] = leaderId;
     leaderEpochs[partition] = leaderEpoch;
     this.#topics.set(topic, { ...layout, leaders, leaderEpochs });
+    this.#fruitless = 0; // the cluster is moving: the next refresh may tell more
     return true;
   }
 
@@ -414,8 +436,11 @@ export class ClusterView {
   }
 }
 
-function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && a.every((byte, i) => byte === b[i]);
+/** Whether two topic ids, or two leader lists, hold the same values. */
+function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
 }
 
 function isUnknown(code: number | undefined): boolean {

@@ -592,6 +592,37 @@ describe('ClusterView: a refresh refused authentication', () => {
   });
 });
 
+describe('ClusterView refresh floor', () => {
+  it('doubles, up to retryBackoffMaxMs, while answers change nothing and a partition stays leaderless; falls back once one changes', async (t) => {
+    const broker = await FakeBroker.start(2);
+    t.after(() => broker.close());
+    broker.leaderOf = (_topic, partition) => (partition === 1 ? -1 : 1);
+    const view = new ClusterView([broker.address], settings({ retryBackoffMs: 100, retryBackoffMaxMs: 1000 }));
+    t.after(() => view.close());
+    // The waits between refreshes, as asked of setTimeout; each fires at once so the test takes no time, and the
+    // clock stands still, so each wait is the whole floor.
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    const waits: number[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    t.mock.method(globalThis, 'setTimeout', (callback: () => void, ms = 0) => {
+      if (ms > 5_000) return realSetTimeout(callback, ms); // the max-age timer
+      waits.push(ms);
+      return realSetTimeout(callback, 0);
+    });
+    const floors = async (count: number): Promise<number[]> => {
+      waits.length = 0;
+      for (let i = 0; i < count; i++) await view.refresh('t');
+      return [...waits];
+    };
+    await view.refresh('t'); // the first answer: new to the view
+    // Each later answer leaves partition 1 without a leader and changes nothing: the pump that found it so asked
+    // again ten times a second before.
+    assert.deepEqual(await floors(6), [100, 200, 400, 800, 1000, 1000]);
+    broker.leaderOf = undefined; // a leader is elected: the answer changes the view, and the floor falls back
+    assert.deepEqual(await floors(2), [1000, 100]);
+  });
+});
+
 describe('ClusterView.unknownFor', () => {
   it('counts from the first of the answers in a row that say a topic does not exist, and is 0 once one lists it', async (t) => {
     let missing = true;
