@@ -7,7 +7,8 @@
  * placed on for `metadataMaxIdleMs` (Java's metadata.max.idle.ms) is forgotten by a refresh: refreshes stop asking
  * for it, and its next record fetches it again, as the first did. It keeps its index, which the workers know it by.
  * Use is read at refreshes, not per record: a topic goes between metadataMaxIdleMs and that plus two
- * metadataMaxAgeMs after its last record.
+ * metadataMaxAgeMs after its last record. A topic every refresh for DELETED_TOPIC_AFTER_MS has said does not exist
+ * is forgotten too.
  */
 import { setMaxListeners } from 'node:events';
 import type tls from 'node:tls';
@@ -19,6 +20,7 @@ import type { SaslCredentials } from '../net/sasl.js';
 import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ReconnectSettings } from '../shared/backoff.js';
+import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import { untilAborted } from '../shared/until-aborted.js';
 import { AbortError } from '../shared/producer-errors.js';
@@ -79,6 +81,8 @@ export class TopicRegistry {
   readonly #lastUsedAt: number[] = [];
   /** By index: the topic id the last answer used gave (Metadata v10+; null before). */
   readonly #topicIds: (Uint8Array | null)[] = [];
+  /** By index: since when every refresh has said the topic does not exist (undefined: the last did not). */
+  readonly #unknownSince: (number | undefined)[] = [];
   readonly #maxTopics: number;
   /** Fetches of topics not known yet. */
   readonly #fetches: TopicFetches;
@@ -131,7 +135,7 @@ export class TopicRegistry {
     return info;
   }
 
-  /** Records a topic's new view; every change to `#topics` goes through here, but forgetting (#keepUsed). */
+  /** Records a topic's new view; every change to `#topics` goes through here, but forgetting (#forget). */
   #set(info: TopicInfo): void {
     this.#topics.set(info.name, info);
     this.#lastName = undefined;
@@ -254,10 +258,7 @@ export class TopicRegistry {
         this.#lastUsedAt[index] = now;
       }
       if (now - this.#lastUsedAt[index]! < this.#settings.metadataMaxIdleMs) kept.push(info.name);
-      else {
-        this.#topics.delete(info.name);
-        this.#forgotten.set(info.name, index);
-      }
+      else this.#forget(info);
     }
     return kept;
   }
@@ -305,9 +306,16 @@ export class TopicRegistry {
   #apply(response: MetadataResponse): void {
     checkAnswer(response);
     const changed: TopicInfo[] = [];
+    const deleted: TopicInfo[] = [];
+    const now = Date.now();
     for (const topic of response.topics) {
       const known = topic.name === null ? undefined : this.#topics.get(topic.name);
-      if (known === undefined || topic.errorCode !== ErrorCode.NONE) continue;
+      if (known === undefined) continue;
+      if (topic.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
+        const since = (this.#unknownSince[known.index] ??= now);
+        if (now - since >= DELETED_TOPIC_AFTER_MS) deleted.push(known);
+      } else this.#unknownSince[known.index] = undefined;
+      if (topic.errorCode !== ErrorCode.NONE) continue;
       const leaders = partitionLeaders(topic);
       if (leaders.length === 0) continue;
       // A topic's partitions are only ever added: fewer under the same id is a broker whose view lags the others'.
@@ -324,6 +332,19 @@ export class TopicRegistry {
       this.#set(info);
       this.#byIndex[info.index] = info;
     }
+    // Deleted: a send to it was accepted while sends kept coming, its bytes held until its delivery timeout (two
+    // minutes), filling the buffer the other topics need. Forgotten, its next send waits for its metadata, at most
+    // bufferTimeoutMs, as the first send to a topic does (and may create it again where the cluster creates topics).
+    for (const info of deleted) this.#forget(info);
+  }
+
+  /** Drops a topic from the view; it keeps its index, for its return (#register). */
+  #forget(info: TopicInfo): void {
+    this.#topics.delete(info.name);
+    this.#forgotten.set(info.name, info.index);
+    this.#unknownSince[info.index] = undefined;
+    this.#lastName = undefined;
+    this.#lastInfo = undefined;
   }
 
   #scheduleRefresh(ms: number): void {

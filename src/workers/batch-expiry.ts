@@ -9,6 +9,7 @@
  * `abandonUnsent` at close's send cut-off.
  */
 import { ClientErrorCode } from '../shared/completion-entry.js';
+import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
 import type { Accumulator } from './accumulator.js';
 import type { Batch } from './batch.js';
 import type { BatchOutcomes } from './batch-outcomes.js';
@@ -25,12 +26,8 @@ export interface ExpiryParts {
   sinkOf(nodeId: number): Sink | undefined;
 }
 
-/**
- * How long every Metadata answer must have said a topic does not exist before an ambiguous batch of it is given up
- * (#expireAfterLoss): one such answer can come from a broker that has just restarted and not yet caught up with the
- * cluster's metadata, while a deleted topic stays unknown.
- */
-export const DELETED_AFTER_MS = 30_000;
+/** How long every Metadata answer must have said a topic does not exist before an ambiguous batch of it is given up (#expireAfterLoss). */
+export const DELETED_AFTER_MS = DELETED_TOPIC_AFTER_MS;
 
 /**
  * Whether no broker may hold the batch, so that it can fail `'not-sent'`: not in flight, never ambiguously sent, and

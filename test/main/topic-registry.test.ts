@@ -152,6 +152,42 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.equal(registry.get('lagged')!.partitionCount, 6);
   });
 
+  it('a topic every refresh for 30 s has said does not exist is forgotten: its next send waits for its metadata', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    let deleted = false;
+    const { registry } = await setup(t, {}, (topic) => deleted && topic === 'doomed');
+    const first = await registry.load('doomed', { timeoutMs: 10_000 });
+    deleted = true;
+    await registry.refresh();
+    assert.equal(registry.get('doomed'), first, 'one answer may come from a broker catching up: kept');
+    t.mock.timers.tick(29_999);
+    await registry.refresh();
+    assert.equal(registry.get('doomed'), first, 'kept for 30 s of such answers');
+    t.mock.timers.tick(1);
+    await registry.refresh();
+    // Kept, each send to it was accepted and held its bytes until its delivery timeout.
+    assert.equal(registry.get('doomed'), undefined, 'forgotten');
+    deleted = false; // created again
+    const back = await registry.load('doomed', { timeoutMs: 10_000 });
+    assert.equal(back.index, first.index, 'under its own index');
+  });
+
+  it('an answer that lists the topic again starts the 30 s over', async (t) => {
+    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    let deleted = false;
+    const { registry } = await setup(t, {}, (topic) => deleted && topic === 'flaky');
+    const first = await registry.load('flaky', { timeoutMs: 10_000 });
+    deleted = true;
+    await registry.refresh();
+    t.mock.timers.tick(20_000);
+    deleted = false;
+    await registry.refresh();
+    deleted = true;
+    t.mock.timers.tick(20_000);
+    await registry.refresh();
+    assert.equal(registry.get('flaky'), first, 'unknown for 20 s only');
+  });
+
   it('a partition without a leader leaves `available` and comes back with one; an unchanged answer keeps the object', async (t) => {
     const { broker, registry } = await setup(t);
     await registry.load('leaders', { timeoutMs: 10_000 });
