@@ -203,6 +203,11 @@ export class CallIntake {
     now: number, runs: BudgetRuns<WaitingSlice>,
   ): void {
     const topicName = topic.name;
+    // A partition the view does not have yet waits for a refresh, in call order (waiting-sends.ts).
+    if (call.askedPartition(position) >= topic.partitionCount) {
+      this.#queueFromCall(call, position, seq, settler, signal, now);
+      return;
+    }
     let partition: number;
     try {
       partition = this.#partitionAt(call, position, topic);

@@ -16,7 +16,7 @@ import type { Settler } from './settlers.js';
 import type { SendTracker } from './send-tracker.js';
 import { CallIntake } from './call-intake.js';
 import { SubmitBacklog, pendingRecords } from './submit-backlog.js';
-import { WaitingSends, type WaitingSend } from './waiting-sends.js';
+import { WaitingSends, askedBeyond, type WaitingSend } from './waiting-sends.js';
 import { DeliverySweep } from './delivery-sweep.js';
 import type { ResolvedOptions } from './options.js';
 import { StickyPartitioner, choosePartition } from './partitioner.js';
@@ -198,6 +198,8 @@ export class RecordIntake {
       this.#registry.prefetch(prepared.topic, now + this.#options.bufferTimeoutMs);
       return false;
     }
+    // Refused as bad input still, but a partition added to the topic since the last refresh is seen by a later call.
+    if (askedBeyond(prepared.partition, topic)) void this.#registry.refreshUnlessFresh();
     const partition = this.#partition(prepared, topic);
     if (!this.#budget.tryAcquire(prepared.size)) return false;
     this.#deliveries.accept(prepared, topic, partition, this.#sweep.beginSend(), settler, 0, undefined, now);
@@ -233,7 +235,7 @@ export class RecordIntake {
     }
     const seq = this.#sweep.beginSend();
     const topic = !this.#workers.started || this.#waiting.has(prepared.topic) ? undefined : this.#registry.get(prepared.topic);
-    if (topic !== undefined) {
+    if (topic !== undefined && !askedBeyond(prepared.partition, topic)) {
       let partition: number;
       try {
         partition = this.#partition(prepared, topic);

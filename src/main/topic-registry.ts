@@ -95,6 +95,8 @@ export class TopicRegistry {
   readonly #pacing: ReconnectPacing;
   /** The refresh of every known topic under way; callers share it. */
   #refreshing: Promise<void> | undefined;
+  /** When the last refresh began (epoch ms), for refreshUnlessFresh. */
+  #lastRefreshAt = 0;
   /** Fires the next refresh; unref'd (it keeps no process alive) and cleared on close. */
   #refreshTimer: NodeJS.Timeout | undefined;
 
@@ -276,7 +278,18 @@ export class TopicRegistry {
     return this.#refreshing;
   }
 
+  /**
+   * Refreshes, unless the last refresh began less than MIN_REFRESH_RETRY_MS ago (one under way is shared): for a
+   * send to a partition the view does not have yet, which a stream of such sends must not turn into a Metadata
+   * request each. Never rejects.
+   */
+  refreshUnlessFresh(): Promise<void> {
+    if (this.#refreshing === undefined && Date.now() - this.#lastRefreshAt < MIN_REFRESH_RETRY_MS) return Promise.resolve();
+    return this.refresh();
+  }
+
   async #refreshKnown(): Promise<void> {
+    this.#lastRefreshAt = Date.now();
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
     const { metadataMaxAgeMs, retryBackoffMaxMs } = this.#settings;

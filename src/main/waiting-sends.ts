@@ -18,7 +18,7 @@
  */
 import { UnknownTopicError } from '../shared/producer-errors.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
-import { withDeadline } from './deadlines.js';
+import { untilDeadline, withDeadline } from './deadlines.js';
 import type { PreparedRecord } from './serialize.js';
 import type { Settler } from './settlers.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
@@ -159,6 +159,18 @@ export class WaitingSends {
     }
   }
 
+  /**
+   * The topic's view, refreshed first when the send asks for a partition beyond its partition count: partitions
+   * added to the topic since the last refresh were refused at once, for up to metadataMaxAgeMs (five minutes). One
+   * refresh, within the send's deadline; a partition still missing after it is refused (context.partition).
+   */
+  async #withPartition(prepared: PreparedRecord, topic: TopicInfo, deadline: number): Promise<TopicInfo> {
+    if (!askedBeyond(prepared.partition, topic)) return topic;
+    const { registry } = this.#context;
+    await untilDeadline(registry.refreshUnlessFresh(), deadline, undefined);
+    return registry.get(topic.name) ?? topic;
+  }
+
   async #admit(waiting: Waiting): Promise<void> {
     const { workers, registry, transactions } = this.#context;
     // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
@@ -175,7 +187,7 @@ export class WaitingSends {
       return;
     }
     const { prepared } = waiting;
-    const partition = this.#context.partition(prepared, topic);
+    const partition = this.#context.partition(prepared, await this.#withPartition(prepared, topic, waiting.deadline));
     await transactions?.addPartition(prepared.topic, partition);
     if (waiting.settled) return;
     // Settled from here by the intake (accepted, or by its wait for buffer space), not by the admission queue.
@@ -183,4 +195,9 @@ export class WaitingSends {
     waiting.stopListening?.();
     this.#context.admitted(waiting, topic, partition);
   }
+}
+
+/** Whether a send asks for a partition the topic's view does not have (yet): it waits here for a refresh. */
+export function askedBeyond(partition: number | undefined, topic: TopicInfo): boolean {
+  return partition !== undefined && Number.isInteger(partition) && partition >= topic.partitionCount;
 }

@@ -72,6 +72,27 @@ test('sends queued for a topic that does not exist share one fetch until the las
   }
 });
 
+test('a send to a partition added since the last refresh waits for one refresh and is delivered; one still beyond the count is refused', { timeout: 20_000 }, async () => {
+  const broker = await FakeBroker.start(2, undefined, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  try {
+    await producer.send({ topic: 'growing', partition: 1, value: 'warm' });
+    broker.partitionCount = 4; // an admin added two partitions; the producer's view is five minutes from its refresh
+    // Refused at once before, "must be an integer from 0 to 1", until the next refresh.
+    const added = await producer.send({ topic: 'growing', partition: 3, value: 'new partition' });
+    assert.equal(added.partition, 3);
+    const [batchAdded, beyond] = await producer.sendBatch([
+      { topic: 'growing', partition: 2, value: 'from a batch' },
+      { topic: 'growing', partition: 9, value: 'no such partition' },
+    ]);
+    assert.equal(batchAdded!.status, 'fulfilled');
+    assert.ok(beyond!.status === 'rejected' && /record\.partition must be an integer from 0 to 3/.test(String(beyond.reason)), String(beyond!.status === 'rejected' && beyond.reason));
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 test('a topic idle for metadataMaxIdleMs leaves every refresh, main thread and worker, and its next record is still delivered', { timeout: 40_000 }, async () => {
   const broker = await FakeBroker.start(1, undefined, { autoAck: true });
   // Refreshes every 300 ms; 5 s, the least metadataMaxIdleMs may be, without a record to 'quiet'.
