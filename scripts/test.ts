@@ -3,13 +3,15 @@
  * sources too). When KAFKA_BROKERS is not set it starts the local single-node broker first, with its TLS and SASL
  * listeners (`--secure`), hands its addresses to the tests through KAFKA_BROKERS, KAFKA_SSL_BROKERS and
  * KAFKA_SASL_SSL_BROKERS, and stops it afterwards if it was this run that started it. With KAFKA_BROKERS set, the
- * secured addresses are those of the local broker when it runs secured, unless already set.
+ * secured addresses are those of the local broker when it runs secured, unless already set. Interrupted (SIGINT,
+ * SIGTERM), it stops the broker if this run started it, and exits with the signal's status.
  *
  *   npm test                      all tests
  *   npm test -- test/protocol     only files under a folder (or name single files)
  */
 import { spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import { constants } from 'node:os';
 import { join, relative } from 'node:path';
 import { ROOT } from './kafka/config.js';
 import { runningPid, secureAddresses, start, stop } from './kafka/cluster.js';
@@ -30,12 +32,46 @@ const targets = process.argv.slice(2).filter((arg) => !arg.startsWith('-'));
 const runnerFlags = process.argv.slice(2).filter((arg) => arg.startsWith('-'));
 const files = (await Promise.all((targets.length > 0 ? targets : [join(ROOT, 'test')]).map(findTests))).flat();
 
+const kafkaLog = (line: string): void => console.log(`# kafka: ${line}`);
+/** Set before start, not after: a signal while the broker starts must stop it too. Never set for a broker that ran already. */
 let startedHere = false;
+let child: ReturnType<typeof spawn> | undefined;
+let interrupted = false;
+/** After a signal: waits (keeping the process alive) while its handler stops the broker and exits. */
+const untilHandlerExits = (): Promise<never> => new Promise(() => setInterval(() => {}, 60_000));
+
+// A Ctrl-C or CI's own time limit (TERM) must not leave behind a broker this run started: stopped here, then the
+// run exits as the signal would have ended it. The test runner, in the same process group, usually has the signal
+// already; it is passed on in case it was sent to this process alone. A second signal exits at once.
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    const status = 128 + constants.signals[signal];
+    if (interrupted) process.exit(status);
+    interrupted = true;
+    if (child !== undefined && child.exitCode === null && child.signalCode === null) child.kill(signal);
+    if (!startedHere) process.exit(status);
+    console.log(`# ${signal}: stopping the broker this run started (${signal} again to leave it running)`);
+    stop({ log: kafkaLog }).then(
+      () => process.exit(status),
+      (error: unknown) => {
+        console.error(`# could not stop the broker: ${String(error)}`);
+        process.exit(status);
+      },
+    );
+  });
+}
+
 if (!process.env.KAFKA_BROKERS) {
-  const wasRunning = runningPid(1) !== null;
-  const addresses = await start({ nodes: 1, secure: true, log: (line) => console.log(`# kafka: ${line}`) });
-  startedHere = !wasRunning;
-  process.env.KAFKA_BROKERS = addresses.join(',');
+  startedHere = runningPid(1) === null;
+  try {
+    const addresses = await start({ nodes: 1, secure: true, log: kafkaLog });
+    process.env.KAFKA_BROKERS = addresses.join(',');
+  } catch (error) {
+    if (interrupted) await untilHandlerExits();
+    // A broker spawned but never answering is not left running either (stop signals only a PID this checkout wrote).
+    if (startedHere) await stop({ log: kafkaLog });
+    throw error;
+  }
 }
 const secured = await secureAddresses();
 if (!process.env.KAFKA_SSL_BROKERS && secured.ssl.length > 0) process.env.KAFKA_SSL_BROKERS = secured.ssl.join(',');
@@ -56,14 +92,31 @@ if (usingDist.length > 1) {
   else console.log('# build of dist/ failed: the tests that use it build it again and report the error');
 }
 
-const child = spawn(
+/**
+ * Whether this Node has --test-force-exit (Node 22, and 20 from 20.14; Node 21 never had it). --test-timeout cancels
+ * a test that hangs, but not a file whose tests all ended while something it opened (a socket, a timer, a worker)
+ * keeps its process alive: on Node 24 the run then waits for that process for ever. With the flag each file's
+ * process exits once its tests are done.
+ */
+function hasTestForceExit(version: string): boolean {
+  const [major = 0, minor = 0] = version.split('.').map((part) => Number.parseInt(part, 10));
+  return major >= 22 || (major === 20 && minor >= 14);
+}
+
+const started = spawn(
   process.execPath,
   // A hang must end as a failure that names its test, not as a CI run cut off at its limit: no test here needs
   // anywhere near 5 minutes.
-  ['--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000', ...runnerFlags, ...files.map((file) => relative(ROOT, file))],
+  [
+    '--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000',
+    ...(hasTestForceExit(process.versions.node) ? ['--test-force-exit'] : []),
+    ...runnerFlags, ...files.map((file) => relative(ROOT, file)),
+  ],
   { cwd: ROOT, stdio: 'inherit', env: process.env },
 );
-const code = await new Promise<number>((resolve) => child.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
+child = started;
+const code = await new Promise<number>((resolve) => started.on('exit', (exitCode, signal) => resolve(exitCode ?? (signal ? 1 : 0))));
 
-if (startedHere) await stop({ log: (line) => console.log(`# kafka: ${line}`) });
+if (interrupted) await untilHandlerExits();
+if (startedHere) await stop({ log: kafkaLog });
 process.exit(code);

@@ -1,6 +1,8 @@
 /**
  * Starts, stops and reports the local KRaft cluster: one combined broker+controller node, or three. Each node
- * keeps its properties, data, log and PID file under .kafka/node-<id>/; stop only ever signals PIDs we wrote.
+ * keeps its properties, data, log and PID file under .kafka/node-<id>/; stop only ever signals PIDs we wrote, and
+ * only while they still run a Kafka broker (ownership.ts). A node is not started while anything else answers on its
+ * ports, so the tests never run against a broker from elsewhere.
  *
  * `secure` adds two listeners per node beside PLAINTEXT, for the TLS and SASL tests (a test set-up, not a
  * production recipe): SSL with client certificates required, and SASL_SSL with PLAIN, SCRAM-SHA-256,
@@ -11,7 +13,6 @@
  * The properties are rewritten at every start, so one formatted cluster starts either way.
  */
 import { spawn, execFile } from 'node:child_process';
-import { connect } from 'node:net';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -23,6 +24,7 @@ import {
 import { ensureInstalled } from './install.js';
 import { newClusterId, storageFormatArgs, type TransactionVersion } from './format-args.js';
 import { memoryPlaceProblem, memoryRoot, nodeLogDir, type LogDirPlace } from './log-dirs.js';
+import { accepts, firstAcceptingPort, isBrokerProcess, portHeldMessage } from './ownership.js';
 import { brokerAnswers } from './probe.js';
 import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
@@ -58,15 +60,6 @@ const logFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.log');
 const MEMORY_ROOT = memoryRoot(ROOT);
 const logDirOf = (layout: Layout, nodeId: number): string => nodeLogDir(layout.logDirs ?? 'disk', nodeId, nodeDir(nodeId), MEMORY_ROOT);
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 function readPid(nodeId: number): number | null {
   try {
     const pid = Number.parseInt(readFileSync(pidFile(nodeId), 'utf8'), 10);
@@ -76,10 +69,22 @@ function readPid(nodeId: number): number | null {
   }
 }
 
-/** PID of the node's JVM if we started it and it still runs. */
+/**
+ * PID of the node's JVM if we started it and it still runs. A PID file left behind (a reboot, a killed broker) may
+ * name a process that has nothing to do with Kafka since: only a process running Kafka's broker class counts.
+ */
 export function runningPid(nodeId: number): number | null {
   const pid = readPid(nodeId);
-  return pid !== null && isAlive(pid) ? pid : null;
+  return pid !== null && isBrokerProcess(pid) ? pid : null;
+}
+
+/** Sends `signal` to `pid`; a process that has exited meanwhile (ESRCH) is what stopping wanted anyway. */
+function signalBroker(pid: number, signal: NodeJS.Signals): void {
+  try {
+    process.kill(pid, signal);
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ESRCH') throw error;
+  }
 }
 
 async function readLayout(): Promise<Layout | null> {
@@ -227,13 +232,23 @@ function isSecure(nodeId: number): boolean {
   }
 }
 
-async function startNode(nodeId: number, layout: Layout, secure: boolean, log: (line: string) => void): Promise<void> {
-  if (runningPid(nodeId) !== null) {
+/** The ports node `nodeId` listens on when started this way. */
+function nodePorts(nodeId: number, secure: boolean): number[] {
+  return [brokerPort(nodeId), controllerPort(nodeId), ...(secure ? [sslPort(nodeId), saslSslPort(nodeId)] : [])];
+}
+
+/** Starts the node unless it runs; resolves with the PID of its JVM, started now or earlier. */
+async function startNode(nodeId: number, layout: Layout, secure: boolean, log: (line: string) => void): Promise<number> {
+  const running = runningPid(nodeId);
+  if (running !== null) {
     if (secure && !isSecure(nodeId)) {
       throw new Error(`node ${nodeId} runs without the secure listeners; stop it, then start it with --secure`);
     }
-    return;
+    return running;
   }
+  // Our JVM could not bind a port held by another broker and would exit, while that one answered in its place.
+  const held = await firstAcceptingPort(HOST, nodePorts(nodeId, secure));
+  if (held !== undefined) throw new Error(portHeldMessage(nodeId, HOST, held));
   await writeFile(propertiesFile(nodeId), serverProperties(nodeId, layout.nodes, secure, logDirOf(layout, nodeId)));
   const out = openSync(logFile(nodeId), 'a');
   try {
@@ -246,37 +261,32 @@ async function startNode(nodeId: number, layout: Layout, secure: boolean, log: (
     await writeFile(pidFile(nodeId), `${child.pid}\n`);
     child.unref();
     log(`node ${nodeId} started${secure ? ' with TLS and SASL listeners' : ''} (pid ${child.pid}), log ${logFile(nodeId)}`);
+    return child.pid;
   } finally {
     closeSync(out);
   }
 }
 
-async function waitUntilAnswering(nodeId: number, secure: boolean): Promise<void> {
+/** Resolves once node `nodeId` answers and `pid`, the JVM started for it, still runs. */
+async function waitUntilAnswering(nodeId: number, secure: boolean, pid: number): Promise<void> {
   const deadline = Date.now() + START_TIMEOUT_MS;
   while (Date.now() < deadline) {
     // Every listener opens at once when the broker starts serving; the TCP check on the TLS ports is for certainty.
-    if (await brokerAnswers(HOST, brokerPort(nodeId)) && (!secure || (await accepts(sslPort(nodeId)) && await accepts(saslSslPort(nodeId))))) {
-      return;
+    const answering = await brokerAnswers(HOST, brokerPort(nodeId)) &&
+      (!secure || (await accepts(HOST, sslPort(nodeId)) && await accepts(HOST, saslSslPort(nodeId))));
+    // Checked after the answer, not before: an answer from the ports proves nothing unless our JVM is still there
+    // (one that took the ports after startNode looked would answer while ours exits, unable to bind them).
+    if (runningPid(nodeId) !== pid) {
+      throw new Error(
+        `node ${nodeId} (pid ${pid}) exited while starting` +
+          `${answering ? `, and something else answers at ${HOST}:${brokerPort(nodeId)}: a broker from elsewhere holds its ports` : ''}` +
+          `; last lines of its log:\n${tail(logFile(nodeId), 30)}`,
+      );
     }
-    if (runningPid(nodeId) === null) {
-      throw new Error(`node ${nodeId} exited while starting; last lines of its log:\n${tail(logFile(nodeId), 30)}`);
-    }
+    if (answering) return;
     await sleep(250);
   }
   throw new Error(`node ${nodeId} did not answer within ${START_TIMEOUT_MS} ms; log:\n${tail(logFile(nodeId), 30)}`);
-}
-
-/** True when a TCP connection to the port opens. */
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect({ host: HOST, port });
-    const done = (ok: boolean): void => {
-      socket.destroy();
-      resolve(ok);
-    };
-    socket.once('connect', () => done(true));
-    socket.once('error', () => done(false));
-  });
 }
 
 function tail(path: string, lines: number): string {
@@ -334,8 +344,9 @@ export async function start(options: StartOptions = {}): Promise<string[]> {
     }
   }
   const ids = options.node !== undefined ? [options.node] : Array.from({ length: layout.nodes }, (_, i) => i + 1);
-  for (const id of ids) await startNode(id, layout, secure, log);
-  await Promise.all(ids.map((id) => waitUntilAnswering(id, secure)));
+  const pids: number[] = [];
+  for (const id of ids) pids.push(await startNode(id, layout, secure, log));
+  await Promise.all(ids.map((id, i) => waitUntilAnswering(id, secure, pids[i]!)));
   return ids.map((id) => `${HOST}:${brokerPort(id)}`);
 }
 
@@ -346,7 +357,10 @@ export async function secureAddresses(): Promise<{ ssl: string[]; saslSsl: strin
   return { ssl: ids.map((id) => `${HOST}:${sslPort(id)}`), saslSsl: ids.map((id) => `${HOST}:${saslSslPort(id)}`) };
 }
 
-/** Stops the nodes we started (or one), by PID: SIGTERM, then SIGKILL after 30 s. */
+/**
+ * Stops the nodes we started (or one), by PID: SIGTERM, then SIGKILL after 30 s. A PID that no longer runs a broker
+ * (runningPid) is not signalled, only its file removed: after a reboot it may name any process.
+ */
 export async function stop(options: { node?: number; log?: (line: string) => void } = {}): Promise<void> {
   const log = options.log ?? console.log;
   const ids = options.node !== undefined ? [options.node] : [1, 2, 3];
@@ -354,10 +368,15 @@ export async function stop(options: { node?: number; log?: (line: string) => voi
     ids.map(async (id) => {
       const pid = runningPid(id);
       if (pid !== null) {
-        process.kill(pid, 'SIGTERM');
+        signalBroker(pid, 'SIGTERM');
         const deadline = Date.now() + 30_000;
-        while (isAlive(pid) && Date.now() < deadline) await sleep(100);
-        if (isAlive(pid)) process.kill(pid, 'SIGKILL');
+        while (isBrokerProcess(pid) && Date.now() < deadline) await sleep(100);
+        if (isBrokerProcess(pid)) {
+          signalBroker(pid, 'SIGKILL');
+          // Gone before stop returns, so that a start right after finds its ports free (startNode checks them).
+          const killed = Date.now() + 5_000;
+          while (isBrokerProcess(pid) && Date.now() < killed) await sleep(100);
+        }
         log(`node ${id} stopped (pid ${pid})`);
       }
       await rm(pidFile(id), { force: true });

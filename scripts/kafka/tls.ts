@@ -50,8 +50,12 @@ export async function ensureCertificates(log: (line: string) => void): Promise<v
   log(`making a test CA and certificates under ${TLS_DIR}`);
   await rm(TLS_DIR, { recursive: true, force: true });
   await mkdir(TLS_DIR, { recursive: true });
+  // The CA's extensions stated here, not left to the system's openssl.cnf (where `req -x509` takes them from): under
+  // a minimal or different config the CA had no CA:TRUE at all. Node and the JVM trust such a root anyway, but a
+  // strict verifier (OpenSSL's X509_STRICT) refuses it and every certificate it signed.
   await openssl(['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-    '-keyout', 'ca.key', '-out', 'ca.pem', '-days', DAYS, '-sha256', '-subj', '/CN=ringkafka test CA']);
+    '-keyout', 'ca.key', '-out', 'ca.pem', '-days', DAYS, '-sha256', '-subj', '/CN=ringkafka test CA',
+    '-addext', 'basicConstraints=critical,CA:TRUE', '-addext', 'keyUsage=critical,keyCertSign,cRLSign']);
   await issue('broker', '/CN=localhost', [
     'subjectAltName=IP:127.0.0.1,DNS:localhost',
     'extendedKeyUsage=serverAuth,clientAuth',
