@@ -25,6 +25,7 @@ import type { ControlBlock } from '../shared/control-block.js';
 import { AbortError, BufferTimeoutError, RecordTooLargeError } from '../shared/producer-errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { listenForAbort } from '../shared/abort-listeners.js';
+import { DeadlineHeap } from './deadline-heap.js';
 
 export interface ByteBudgetOptions {
   /** `maxBufferedBytes`: an integer from 1 to 2^31 − 1 (the counter is an Int32 slot). */
@@ -61,14 +62,21 @@ const GRANTED: Promise<void> = Promise.resolve();
 /** What a waiter of wait() is told once granted: nothing beyond its onGranted. */
 const NOTHING = (): void => {};
 
-/** One queued request: a node of a doubly linked list, so a timeout or abort leaves from the middle in O(1). */
+/**
+ * One queued request: a node of a doubly linked list, so a timeout or abort leaves from the middle in O(1); and,
+ * when it has a deadline, an entry of the deadline heap, so the timer finds who timed out without walking the list.
+ */
 class Waiter {
   prev: Waiter | null = null;
   next: Waiter | null = null;
+  /** Its place in the deadline heap; -1 when in none (no deadline, or it left). */
+  heapIndex = -1;
   /** Stops listening to the signal's abort (one shared listener per signal: src/shared/abort-listeners.ts). */
   stopListening: (() => void) | undefined = undefined;
 
   constructor(
+    /** Its place in the FIFO order, for waiters that time out in the same firing. */
+    readonly seq: number,
     readonly bytes: number,
     readonly records: number,
     readonly signal: AbortSignal | undefined,
@@ -92,6 +100,12 @@ export class ByteBudget {
   #head: Waiter | null = null;
   #tail: Waiter | null = null;
   #length = 0;
+  /** Waiters queued so far: the next one's seq. */
+  #enqueued = 0;
+  /** The queued waiters that have a deadline, earliest on top; each leaves it whenever it leaves the queue. */
+  readonly #deadlines = new DeadlineHeap<Waiter>();
+  /** Waiters the expiry timer has compared with the clock (see timeoutChecks). */
+  #timeoutChecks = 0;
   /**
    * One timer for every waiter's timeout, due at the earliest deadline it knew of when armed. A timer per waiter cost
    * each waiting send about 350 of the 1,540 bytes its wait held (its Timeout and closure; measured with
@@ -127,6 +141,14 @@ export class ByteBudget {
 
   get bufferedRecords(): number {
     return this.#records;
+  }
+
+  /**
+   * How many waiters the expiry timer has compared with the clock so far: each one that timed out, plus the one
+   * per firing that had not. For tests: a firing that walked the queue would make it grow with the queue's length.
+   */
+  get timeoutChecks(): number {
+    return this.#timeoutChecks;
   }
 
   /**
@@ -208,11 +230,12 @@ export class ByteBudget {
     resolve: () => void, reject: (error: Error) => void,
   ): void {
     const deadline = timeoutMs <= MAX_TIMER_MS ? Date.now() + Math.max(0, timeoutMs) : Infinity;
-    const waiter = new Waiter(bytes, records, signal, deadline, timeoutMs, onGranted, resolve, reject);
+    const waiter = new Waiter(this.#enqueued++, bytes, records, signal, deadline, timeoutMs, onGranted, resolve, reject);
     if (signal !== undefined) {
       waiter.stopListening = listenForAbort(signal, () => this.#leave(waiter, abortError(signal)));
     }
     this.#append(waiter);
+    if (deadline !== Infinity) this.#deadlines.push(waiter);
     if (deadline < this.#timerAt) this.#armTimer(deadline);
   }
 
@@ -235,6 +258,7 @@ export class ByteBudget {
     let waiter = this.#head;
     this.#head = this.#tail = null;
     this.#length = 0;
+    this.#deadlines.clear();
     this.#control.setWaiters(0);
     this.#disarmTimer();
     while (waiter !== null) {
@@ -333,6 +357,7 @@ export class ByteBudget {
     if (next === null) this.#tail = prev;
     else next.prev = prev;
     waiter.prev = waiter.next = null;
+    this.#deadlines.remove(waiter);
     if (--this.#length === 0) this.#disarmTimer();
   }
 
@@ -351,24 +376,31 @@ export class ByteBudget {
   /**
    * The timer fell due: every waiter whose deadline has passed leaves with BufferTimeoutError, holding nothing, and
    * the queue is re-checked (if the head left, the next may fit); then the timer is armed for the earliest deadline
-   * left. One walk of the queue per firing, and it fires only when some deadline comes (or a waiter it was armed
-   * for was granted before it): at most once per bufferTimeoutMs while sends are granted in time.
+   * left. Only the timed-out waiters are looked at, off the top of the deadline heap, plus the one it stops at: with
+   * deadlines a millisecond apart (a steady stream of sends while the broker is down) the timer fires every
+   * millisecond, and a walk of the queue per firing saturated the main thread. It fires only when some deadline
+   * comes (or a waiter it was armed for was granted before it): at most once per bufferTimeoutMs while sends are
+   * granted in time.
    */
   readonly #expire = (): void => {
     this.#timer = undefined;
     this.#timerAt = Infinity;
     const now = Date.now();
     const expired: Waiter[] = [];
-    for (let waiter = this.#head; waiter !== null; ) {
-      const next = waiter.next;
-      if (waiter.deadline <= now) {
-        this.#unlink(waiter);
-        cleanUp(waiter);
-        expired.push(waiter);
-      }
-      waiter = next;
+    let inOrder = true;
+    for (let top = this.#deadlines.peek(); top !== undefined; top = this.#deadlines.peek()) {
+      this.#timeoutChecks++;
+      if (top.deadline > now) break;
+      if (expired.length > 0 && top.seq < expired[expired.length - 1]!.seq) inOrder = false;
+      this.#unlink(top);
+      cleanUp(top);
+      expired.push(top);
     }
-    // Told after the walk: a waiter's reject may run code that queues again (a stream's next write).
+    // Those timing out together are told in queue order, as the walk did. The heap gives them in deadline order
+    // (queue order among equal deadlines), which differs only after mixed per-call timeouts or a clock set back:
+    // this sort is rare, and only ever over the expired.
+    if (!inOrder) expired.sort((a, b) => a.seq - b.seq);
+    // Told after they all left: a waiter's reject may run code that queues again (a stream's next write).
     if (expired.length > 0) this.#control.setWaiters(this.#length);
     for (const waiter of expired) {
       waiter.reject(new BufferTimeoutError(
@@ -376,8 +408,7 @@ export class ByteBudget {
       ));
     }
     if (expired.length > 0 && this.#head !== null) this.#grant();
-    let earliest = Infinity;
-    for (let waiter = this.#head; waiter !== null; waiter = waiter.next) earliest = Math.min(earliest, waiter.deadline);
+    const earliest = this.#deadlines.peek()?.deadline ?? Infinity;
     if (earliest < this.#timerAt) this.#armTimer(earliest);
   };
 

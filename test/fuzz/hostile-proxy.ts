@@ -18,23 +18,15 @@ import net from 'node:net';
 import { Produce } from '../../src/protocol/apis/produce.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { patchBrokerPorts, produceCounts } from './wire-walk.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const API_VERSIONS = 18;
 const METADATA = 3;
 const PRODUCE = 0;
 const FIRST_FLEXIBLE: Record<number, number> = { 0: 9, 3: 9, 18: 3, 22: 2 };
 
-/** mulberry32: small, fast, and the same sequence on every platform for a seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The proxy's seeded generator (test/helpers/prng.ts), under the name the campaign knows it by. */
+export const prng = mulberry32;
 
 export const MUTATIONS = [
   'flip',

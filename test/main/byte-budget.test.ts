@@ -5,6 +5,7 @@ import { ByteBudget, type ByteBudgetOptions } from '../../src/main/byte-budget.j
 import { ConfigError } from '../../src/shared/errors.js';
 import { ControlSlot, createControlBlock, type ControlBlock } from '../../src/shared/control-block.js';
 import { AbortError, BufferTimeoutError, ProducerClosedError, RecordTooLargeError } from '../../src/shared/producer-errors.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 const FOREVER = { timeoutMs: Infinity };
 
@@ -19,17 +20,6 @@ const settle = (): Promise<void> => new Promise((resolve) => setImmediate(resolv
 /** Records the order in which requests settle: `name` when granted, `name!` when rejected. */
 function track(log: string[], name: string, promise: Promise<void>): Promise<void> {
   return promise.then(() => void log.push(name), () => void log.push(`${name}!`));
-}
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
 }
 
 describe('ByteBudget', () => {

@@ -9,20 +9,10 @@ import { startRingWorker } from './fixtures/start-ring-worker.js';
 import { Gate, startInterleavingWorker } from './fixtures/start-interleaving-worker.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
 import { alive } from './fixtures/alive.js';
+import { mulberry32 } from '../helpers/prng.js';
 
 /** Positions just below both places a 32-bit counter wraps: int32 sign flip (2^31) and uint32 overflow (2^32). */
 const NEAR_WRAPS = [0, 2 ** 31 - 256, 2 ** 32 - 256];
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 function header(buffer: SharedArrayBuffer): Int32Array {
   return new Int32Array(buffer, 0, RING_HEADER_BYTES / 4);
