@@ -13,8 +13,9 @@
  *   npm run bench -- --rate-warmup 2       2 s of warm-up before each fixed-rate run's measured seconds (default 10)
  *
  * Starts the local broker unless KAFKA_BROKERS is set (or --broker kfake), creates a fresh topic per client and
- * scenario, and writes bench/results/latest.json and latest.svg. Peers that cannot run here, or cannot run a
- * scenario, are listed as skipped, with the reason.
+ * scenario, counts at the broker what each client wrote before deleting its topic, and writes
+ * bench/results/latest.json and latest.svg. Peers that cannot run here, or cannot run a scenario, are listed as
+ * skipped, with the reason. Ctrl-C (SIGINT) or SIGTERM stops the running client and the broker the bench started.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -29,14 +30,15 @@ import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, standingOf, ty
 import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
 import { brokerUsPerRecord, processCpuSec } from './lib/broker-cpu.js';
+import { killRunning } from './lib/process-watch.js';
 import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
-import { resolvePlan, runSize, WARMUP_MAX_BYTES, type RunSize } from './lib/run-plan.js';
+import { resolvePlan, rotated, runSize, WARMUP_MAX_BYTES, type RunSize } from './lib/run-plan.js';
 import { BENCH_DIR, prepare, prepareKfake, type SetupStep } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
-import { Topics } from './lib/topics.js';
+import { countMismatch, Topics } from './lib/topics.js';
 
 const SCENARIOS: readonly Scenario[] = [
   { name: '100B-none', valueBytes: 100, compression: 'none' },
@@ -148,6 +150,27 @@ const partitionsOf = (scenario: Scenario): number => scenario.partitions ?? part
 const external = kfakeBroker || Boolean(process.env.KAFKA_BROKERS);
 let kfake: Kfake | undefined;
 let brokers: string[];
+
+/**
+ * Interrupted (Ctrl-C, SIGTERM): Node's default would end the bench at once, running no 'exit' handler, and leave the
+ * client process of the current run producing and the broker the bench started serving. So the client is killed,
+ * kfake told to stop (SIGTERM, which it handles), and the bench exits with 128 + the signal's number, as a shell
+ * reports it (130, 143); exiting runs the 'exit' handler that stops the local Kafka if this bench started it
+ * (useBroker). All of it synchronously: awaiting anything would let the loop below start the next client meanwhile.
+ */
+for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+  process.once(signal, () => {
+    progress.note(`${signal}: stopping the running client${kfake !== undefined ? ' and kfake' : ''}, then exiting`);
+    killRunning();
+    try {
+      if (kfake?.pid !== undefined) process.kill(kfake.pid, 'SIGTERM');
+    } catch {
+      // already gone
+    }
+    process.exit(code);
+  });
+}
+
 if (kfakeBroker) {
   progress.note('building and starting kfake, the in-memory broker…');
   const built = await prepareKfake();
@@ -233,12 +256,13 @@ try {
     progress.note(`broker warm-up, records/s by round: ${brokerWarmup.map((r) => `${r.shape} ${shortNumber(r.recordsPerSec)}`).join(', ')}`);
   }
   for (const scenario of scenarios) {
-    // Repetitions go round all clients in turn, so a burst of noise on the machine hits every client alike.
+    // Repetitions go round all clients in turn, so a burst of noise on the machine hits every client alike, and each
+    // starts one client further on (rotated), so no client always follows the same one.
     const attempts = new Map<string, RunRow[]>();
     const size = sizeOf(scenario);
     const repeats = size.repeats;
     for (let repeat = 1; repeat <= repeats; repeat++) {
-      for (const client of clients) {
+      for (const client of rotated(clients, repeat - 1)) {
         progress.start(`${client.name} ${scenario.name}${repeats > 1 ? ` (${repeat}/${repeats})` : ''}`);
         const ready = readiness.get(setupOf(client, scenario))!;
         const cannot = ready.ready ? cannotRun(client, scenario) : ready.reason;
@@ -259,7 +283,16 @@ try {
         const brokerBefore = processCpuSec(brokerPid);
         const run = await runOne(client, config, size.timeoutMs);
         const brokerUs = brokerUsPerRecord(brokerBefore, processCpuSec(brokerPid), size.records + size.warmupRecords);
-        const row: RunRow = run.row.skipped === undefined && brokerUs !== undefined ? { ...run.row, brokerUsPerRecord: brokerUs } : run.row;
+        let row: RunRow = run.row.skipped === undefined && brokerUs !== undefined ? { ...run.row, brokerUsPerRecord: brokerUs } : run.row;
+        if (row.skipped === undefined) {
+          // Every client counts its own records; the broker's count, taken before the topic goes, is what stands.
+          const sent = { warmupRecords: size.warmupRecords, records: size.records, transactionRecords: scenario.transactionRecords };
+          const mismatch = await topics.recordCount(topic).then(
+            (found) => countMismatch(sent, found),
+            (error: unknown) => `cannot count the records at the broker: ${String(error)}`,
+          );
+          if (mismatch !== undefined) row = skippedRow(client.name, scenario.name, `run failed: ${mismatch}`);
+        }
         attempts.set(client.name, [...(attempts.get(client.name) ?? []), row]);
         if (run.settings.length > 0) settings[client.name] ??= run.settings;
         if (row.skipped !== undefined) progress.note(`${client.name} ${scenario.name}: ${row.skipped}`);

@@ -7,10 +7,10 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { CLASSPATH, ROOT } from '../../scripts/kafka/config.js';
 import { parseReport, type ClientConfig, type ClientReport, type Scenario } from './contract.js';
-import { JAVA_HEAP, javaSettings, parseSummaryLine, producerPerformanceArgs } from './java-perf.js';
+import { JAVA_HEAP, javaSettings, parseSummaryLine, perfFailure, producerPerformanceArgs } from './java-perf.js';
 import { cpuBetween, watch, type WatchedRun } from './process-watch.js';
 import { clientBundle, type NodeDriver } from './client-bundles.js';
-import { BENCH_DIR, FRANZ_GO_BIN, JAVA_TXN_DIR, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
+import { BENCH_DIR, FRANZ_GO_BIN, JAVA_DRIVER_DIR, LIBRDKAFKA_BIN, type SetupStep } from './setup.js';
 
 /** One client × scenario. The field names up to `skipped` are the issue's; the rest are extra context. */
 export interface RunRow {
@@ -85,7 +85,7 @@ export interface RunRow {
 export interface ClientSpec {
   readonly name: string;
   readonly setup: SetupStep;
-  /** The setup a scenario needs when it is not `setup` (Java's transactional driver is compiled apart). */
+  /** The setup a scenario needs when it is not `setup` (Java's own driver is compiled apart from ProducerPerformance). */
   readonly setupFor?: (scenario: Scenario) => SetupStep;
   /** Node clients report event-loop delay. */
   readonly node: boolean;
@@ -203,26 +203,39 @@ export const CLIENTS: readonly ClientSpec[] = [
   {
     name: 'java',
     setup: 'java',
-    setupFor: (scenario) => (scenario.transactionRecords !== undefined ? 'java-txn' : 'java'),
+    // ProducerPerformance only at a fixed rate, where its own throttle paces the sends; everywhere else the bench's
+    // driver, which starts its clock once the warm-up is acknowledged and stops it at the last acknowledgement, as
+    // every other client does (java-perf.ts, bench/peers/java/ProducerPeer.java)
+    setupFor: (scenario) => (byProducerPerformance(scenario) ? 'java' : 'java-driver'),
     node: false,
-    command: (c) => ({ command: 'java', args: c.scenario.transactionRecords !== undefined ? javaTxnArgs(c) : producerPerformanceArgs(c) }),
+    command: (c) => ({ command: 'java', args: byProducerPerformance(c.scenario) ? producerPerformanceArgs(c) : javaDriverArgs(c) }),
     cannot: (scenario) =>
-      scenario.keys !== undefined ? 'ProducerPerformance sends no keys (it has no option for them)' : undefined,
+      scenario.keys === undefined
+        ? undefined
+        : byProducerPerformance(scenario)
+          ? 'ProducerPerformance sends no keys (it has no option for them)'
+          : "the bench's Java driver sends no keys yet",
   },
 ];
 
+/** Java's rows that Kafka's ProducerPerformance runs: the fixed-rate ones. */
+const byProducerPerformance = (scenario: Scenario): boolean => scenario.rate !== undefined;
+
 /**
- * The transactional scenario's Java driver (bench/peers/java/TxnPerf.java): ProducerPerformance can only commit by
- * elapsed time (`--transaction-duration-ms`), not every N records. The same producer settings as ProducerPerformance
- * gets, and a JSON report like the other peers'.
+ * Java's own driver (bench/peers/java/ProducerPeer.java), for the saturation and transactional scenarios: the
+ * producer settings ProducerPerformance gets (javaSettings), as `--property` pairs, and a JSON report like the other
+ * peers'. ProducerPerformance's clock includes unacknowledged warm-up records and its close(), and it can only commit
+ * by elapsed time (`--transaction-duration-ms`), not every N records.
  */
-export function javaTxnArgs(c: ClientConfig): string[] {
+export function javaDriverArgs(c: ClientConfig): string[] {
+  const transactional = c.scenario.transactionRecords !== undefined;
+  const properties = [...javaSettings(c), ...(transactional ? [`transactional.id=${transactionalIdOf(c)}`] : [])];
   return [
-    JAVA_HEAP, '-cp', `${JAVA_TXN_DIR}:${CLASSPATH}`, 'TxnPerf',
+    JAVA_HEAP, '-cp', `${JAVA_DRIVER_DIR}:${CLASSPATH}`, 'ProducerPeer',
     '--brokers', c.brokers.join(','), '--topic', c.topic, '--records', String(c.records), '--warmup', String(c.warmupRecords),
-    '--payload-file', c.payloadFile, '--compression', c.scenario.compression, '--linger-ms', String(c.lingerMs),
-    '--batch-bytes', String(c.batchBytes), '--buffer-bytes', String(c.bufferBytes),
-    '--transaction-records', String(c.scenario.transactionRecords ?? c.records), '--transactional-id', transactionalIdOf(c),
+    '--payload-file', c.payloadFile, '--sample-every', String(c.sampleEvery),
+    ...(transactional ? ['--transaction-records', String(c.scenario.transactionRecords)] : []),
+    ...properties.flatMap((property) => ['--property', property]),
   ];
 }
 
@@ -248,8 +261,8 @@ export async function runOne(spec: ClientSpec, config: ClientConfig, timeoutMs: 
   if (run.timedOut) return { row: skippedRow(spec.name, scenario, `run failed: no result within ${Math.round(timeoutMs / 1000)} s`), settings: [] };
   if (run.code !== 0) return { row: skippedRow(spec.name, scenario, `run failed (exit ${run.code ?? run.signal}): ${firstLine(run.stderr)}`), settings: [] };
   try {
-    // ProducerPerformance prints its own summary; the transactional Java driver prints a report like the others.
-    const summaryLines = spec.name === 'java' && config.scenario.transactionRecords === undefined;
+    // ProducerPerformance prints its own summary; the Java driver prints a report like the others.
+    const summaryLines = spec.name === 'java' && byProducerPerformance(config.scenario);
     return summaryLines ? javaRow(config, run) : reportRow(spec, config, parseReport(run.stdout), run);
   } catch (error) {
     return { row: skippedRow(spec.name, scenario, `run failed: ${String(error)}`), settings: [] };
@@ -314,6 +327,9 @@ function reportRow(spec: ClientSpec, config: ClientConfig, report: ClientReport,
 function javaRow(config: ClientConfig, run: WatchedRun): ClientRun {
   const scenario = config.scenario.name;
   const settings = [...javaSettings(config).filter((s) => !s.startsWith('compression.type=')), 'max.request.size=1048576 (default)', 'partitioner=default (sticky for null keys)', `heap -Xmx512M`];
+  // Its summaries count only the sends that succeeded: fewer than asked, or an exception on stderr, is a failed run.
+  const failure = perfFailure(run.lineTimes.map((l) => l.line), run.stderr, config);
+  if (failure !== undefined) return { row: skippedRow('java', scenario, `run failed: ${failure}`), settings };
   for (const { at, line } of run.lineTimes) {
     const summary = parseSummaryLine(line);
     if (summary === undefined || !summary.steady) continue;

@@ -4,7 +4,7 @@
  * ProducerPerformance) report exact figures for their measured window; for Java the bench reads the window's CPU
  * off these samples (see cpuBetween).
  */
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 
 const SAMPLE_MS = 50;
@@ -37,6 +37,17 @@ export interface WatchOptions {
   readonly timeoutMs: number;
 }
 
+/** The clients watch() started that have not exited yet: what an interrupted bench must not leave running. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Kills (SIGKILL, by its own pid) every client process watch() started that is still running: the bench was
+ * interrupted and will not read its result. Each run's promise then settles as a killed run would.
+ */
+export function killRunning(): void {
+  for (const child of running) child.kill('SIGKILL');
+}
+
 /** Starts `command`, samples it until it exits, and kills it (by its own pid) if it outlives `timeoutMs`. */
 export function watch(command: string, args: readonly string[], options: WatchOptions): Promise<WatchedRun> {
   return new Promise((resolve, reject) => {
@@ -46,6 +57,7 @@ export function watch(command: string, args: readonly string[], options: WatchOp
       child.once('error', reject);
       return;
     }
+    running.add(child);
     let stdout = '';
     let stderr = '';
     let pending = '';
@@ -83,11 +95,13 @@ export function watch(command: string, args: readonly string[], options: WatchOp
     }, options.timeoutMs);
 
     child.once('error', (error) => {
+      running.delete(child);
       clearInterval(sampler);
       clearTimeout(killer);
       reject(error);
     });
     child.once('exit', (code, signal) => {
+      running.delete(child);
       clearInterval(sampler);
       clearTimeout(killer);
       // stdout may still hold data after 'exit'; 'close' follows once the pipes are drained.

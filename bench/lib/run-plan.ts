@@ -158,3 +158,16 @@ export function warmupCalls(warmupRecords: number): WarmupCall[] {
   const first = Math.floor(warmupRecords / 2);
   return [{ from: 0, count: first }, { from: first, count: warmupRecords - first }];
 }
+
+/**
+ * The order in which repetition `repeat` (counting from 0) runs the clients: starting at client `repeat` mod n and
+ * going round, the same for every run of the bench. Within a repetition each client runs after the one before it in
+ * this order, on a broker still busy with that one's topic (its log written back, its deletion) and a machine still
+ * cooling from it; always first or always after the same neighbour would put the same share of that on one client in
+ * every repetition, so the position moves.
+ */
+export function rotated<T>(clients: readonly T[], repeat: number): T[] {
+  if (clients.length === 0) return [];
+  const start = repeat % clients.length;
+  return [...clients.slice(start), ...clients.slice(0, start)];
+}

@@ -30,9 +30,12 @@ export const KFAKE_DIR = join(BENCH_DIR, 'peers', 'kfake');
 export const KFAKE_BIN = join(BIN_DIR, 'kfake');
 export const LIBRDKAFKA_SOURCE = join(BENCH_DIR, 'peers', 'librdkafka', 'producer.c');
 export const LIBRDKAFKA_BIN = join(BIN_DIR, 'librdkafka-peer');
-/** The transactional scenario's Java driver (KafkaProducer directly): its source, and where javac puts its class. */
-export const JAVA_TXN_SOURCE = join(BENCH_DIR, 'peers', 'java', 'TxnPerf.java');
-export const JAVA_TXN_DIR = join(BIN_DIR, 'java');
+/**
+ * The Java driver of the saturation and transactional scenarios (KafkaProducer directly; ProducerPerformance runs the
+ * fixed-rate ones): its source, and where javac puts its class.
+ */
+export const JAVA_DRIVER_SOURCE = join(BENCH_DIR, 'peers', 'java', 'ProducerPeer.java');
+export const JAVA_DRIVER_DIR = join(BIN_DIR, 'java');
 
 interface StepResult {
   readonly ok: boolean;
@@ -212,16 +215,16 @@ async function prepareJava(): Promise<Readiness> {
   return { ready: true };
 }
 
-/** javac of the transactional driver against the broker's jars, unless its class is newer than its source. */
-async function prepareJavaTxn(): Promise<Readiness> {
+/** javac of the Java driver against the broker's jars, unless its class is newer than its source. */
+async function prepareJavaDriver(): Promise<Readiness> {
   const java = await prepare('java');
   if (!java.ready) return java;
   if (!(await onPath('javac'))) {
-    return { ready: false, reason: 'javac is not on PATH: the transactional driver is compiled at bench time; install a JDK 17+ (Debian: apt-get install -y default-jdk-headless) and rerun' };
+    return { ready: false, reason: 'javac is not on PATH: the Java driver (bench/peers/java/ProducerPeer.java) is compiled at bench time; install a JDK 17+ (Debian: apt-get install -y default-jdk-headless) and rerun' };
   }
-  if (newerThanAll(join(JAVA_TXN_DIR, 'TxnPerf.class'), [JAVA_TXN_SOURCE])) return { ready: true };
-  await mkdir(JAVA_TXN_DIR, { recursive: true });
-  const result = await step('javac', ['-cp', join(LIBS_DIR, '*'), '-d', JAVA_TXN_DIR, JAVA_TXN_SOURCE], BENCH_DIR, 120_000);
+  if (newerThanAll(join(JAVA_DRIVER_DIR, 'ProducerPeer.class'), [JAVA_DRIVER_SOURCE])) return { ready: true };
+  await mkdir(JAVA_DRIVER_DIR, { recursive: true });
+  const result = await step('javac', ['-cp', join(LIBS_DIR, '*'), '-d', JAVA_DRIVER_DIR, JAVA_DRIVER_SOURCE], BENCH_DIR, 120_000);
   if (!result.ok) return { ready: false, reason: `javac failed: ${tail(result.output)}` };
   return { ready: true };
 }
@@ -233,7 +236,7 @@ const steps = {
   'franz-go': prepareFranzGo,
   librdkafka: prepareLibrdkafka,
   java: prepareJava,
-  'java-txn': prepareJavaTxn,
+  'java-driver': prepareJavaDriver,
   none: async (): Promise<Readiness> => ({ ready: true }),
 } as const;
 export type SetupStep = keyof typeof steps;

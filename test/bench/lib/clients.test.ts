@@ -83,18 +83,35 @@ describe('a fixed offered rate reaches every peer', () => {
     assert.equal(client('librdkafka').command(paced).args.at(-1), '20000');
   });
 
-  it("Java's ProducerPerformance gets --throughput, -1 without a rate", () => {
-    const at = (config: ClientConfig): string | undefined => {
-      const { args } = client('java').command(config);
-      return args[args.indexOf('--throughput') + 1];
-    };
-    assert.equal(at(paced), '20000');
-    assert.equal(at(base), '-1');
+  it("runs Java's ProducerPerformance at a fixed rate only, with --throughput, and the bench's driver flat out", () => {
+    const java = client('java');
+    const { args } = java.command(paced);
+    assert.ok(args.includes('org.apache.kafka.tools.ProducerPerformance'));
+    assert.equal(args[args.indexOf('--throughput') + 1], '20000');
+    assert.equal(java.setupFor!(paced.scenario), 'java', 'a Java runtime and the tools jar are enough');
+    const flatOut = java.command(base).args;
+    assert.ok(flatOut.includes('ProducerPeer') && !flatOut.includes('--throughput'));
+    assert.equal(java.setupFor!(base.scenario), 'java-driver', 'the driver is compiled first');
+  });
+
+  it("gives Java's driver ProducerPerformance's settings as properties, no transactions and the latency sampling", () => {
+    const { args } = client('java').command({ ...base, tls });
+    const at = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
+    const properties = args.flatMap((arg, i) => (args[i - 1] === '--property' ? [arg] : []));
+    for (const setting of ['acks=all', 'enable.idempotence=true', 'linger.ms=5', 'batch.size=1048576', 'compression.type=lz4', 'buffer.memory=67108864', 'ssl.keystore.location=/w/both.pem']) {
+      assert.ok(properties.includes(setting), setting);
+    }
+    assert.ok(!properties.some((p) => p.startsWith('transactional.id=')));
+    assert.ok(!args.includes('--transaction-records'));
+    assert.equal(at('--sample-every'), '64');
+    assert.equal(at('--records'), '1000');
+    assert.equal(at('--warmup'), '100');
   });
 
   it('Java is skipped for keys, with the reason, and runs the rest', () => {
     const scenario = (extra: Partial<Scenario>): Scenario => ({ name: 's', valueBytes: 100, compression: 'lz4', ...extra });
-    assert.match(client('java').cannot!(scenario({ keys: 1000 }))!, /no keys/);
+    assert.match(client('java').cannot!(scenario({ keys: 1000 }))!, /driver sends no keys/);
+    assert.match(client('java').cannot!(scenario({ keys: 1000, rate: 2000 }))!, /ProducerPerformance sends no keys/);
     assert.equal(client('java').cannot!(scenario({ tls: true })), undefined);
     assert.equal(client('java').cannot!(scenario({ partitions: 1 })), undefined);
   });
@@ -126,14 +143,13 @@ describe('the transactional scenario', () => {
 
   it('runs Java through its own driver, compiled apart, with a count per transaction instead of ProducerPerformance', () => {
     const java = client('java');
-    assert.equal(java.setupFor!(txn.scenario), 'java-txn');
-    assert.equal(java.setupFor!(base.scenario), 'java');
+    assert.equal(java.setupFor!(txn.scenario), 'java-driver');
     const { args } = java.command(txn);
     const at = (flag: string): string | undefined => args[args.indexOf(flag) + 1];
-    assert.ok(args.includes('TxnPerf'));
+    assert.ok(args.includes('ProducerPeer'));
     assert.ok(!args.includes('--throughput'));
     assert.equal(at('--transaction-records'), '10000');
-    assert.equal(at('--transactional-id'), 'bench-x-txn');
+    assert.ok(args.includes('transactional.id=bench-x-txn'));
     assert.equal(at('--records'), '1000');
     assert.equal(at('--warmup'), '100');
   });

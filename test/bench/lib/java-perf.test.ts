@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { parseSummaryLine, producerPerformanceArgs } from '../../../bench/lib/java-perf.js';
+import { parseSummaryLine, perfFailure, producerPerformanceArgs, stderrFailure } from '../../../bench/lib/java-perf.js';
 import type { ClientConfig } from '../../../bench/lib/contract.js';
 
 // Printed by Kafka 4.3.1's ProducerPerformance on this machine (--warmup-records 100000, --num-records 300000).
@@ -59,5 +59,40 @@ describe('ProducerPerformance arguments', () => {
     ]) {
       assert.ok(args.includes(setting), setting);
     }
+  });
+});
+
+describe('a ProducerPerformance run that failed', () => {
+  const asked = { warmupRecords: 100_000, records: 200_000 };
+  // Printed for a record whose send failed (PerfCallback: exception.printStackTrace()); such a record is not counted.
+  const EXPIRED = 'org.apache.kafka.common.errors.TimeoutException: Expiring 12 record(s) for t-3:120001 ms has passed since batch creation';
+  const steady = (records: number): string => STEADY.replace(/^200000 /, `${records} `);
+  const total = (records: number): string => TOTAL.replace(/^300000 /, `${records} `);
+
+  it('is taken as printed when both summaries count every record asked and stderr reports no exception', () => {
+    const stderr = 'WARNING: A terminally deprecated method in java.lang.System has been called\nERROR StatusLogger Log4j2 could not find a logging implementation.\n';
+    assert.equal(perfFailure(['Warmup first 100000 records.', TOTAL, STEADY], stderr, asked), undefined);
+  });
+
+  it('fails when the summaries count fewer records than were sent or measured', () => {
+    assert.match(perfFailure([total(299_988), steady(199_988)], '', asked)!, /acknowledged 299988 of the 300000 records sent/);
+    assert.match(perfFailure([TOTAL, steady(199_988)], '', asked)!, /acknowledged 199988 of the 200000 measured records/);
+  });
+
+  it('fails on an exception on stderr, whatever the counts say', () => {
+    assert.match(perfFailure([TOTAL, STEADY], `${EXPIRED}\n`, asked)!, /a send failed: org\.apache\.kafka\.common\.errors\.TimeoutException: Expiring/);
+    assert.match(perfFailure([TOTAL, STEADY], 'Exception in thread "main" java.lang.OutOfMemoryError: Java heap space\n', asked)!, /OutOfMemoryError/);
+  });
+
+  it('fails without both summary lines', () => {
+    assert.match(perfFailure([TOTAL], '', asked)!, /no steady-state summary line/);
+    assert.match(perfFailure([STEADY], '', asked)!, /no whole-run summary line/);
+  });
+
+  it('tells exceptions from log and JVM lines on stderr', () => {
+    assert.equal(stderrFailure(`\tat x.y(Z.java:1)\n${EXPIRED}\n`), EXPIRED);
+    assert.equal(stderrFailure('java.lang.IllegalStateException\n'), 'java.lang.IllegalStateException');
+    assert.equal(stderrFailure('ERROR StatusLogger No Log4j 2 configuration file found.\n'), undefined);
+    assert.equal(stderrFailure('[2026-12-05 10:00:00,000] WARN [Producer clientId=perf-producer-client] Got error produce response (org.apache.kafka.clients.producer.internals.Sender)\n'), undefined);
   });
 });

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { spawnSync } from 'node:child_process';
-import { cpuBetween, parseSchedstatSec, parseSchedstatWaitSec, parseStatCpu, parseVmHwmMB, readThreadCpu, watch } from '../../../bench/lib/process-watch.js';
+import { cpuBetween, killRunning, parseSchedstatSec, parseSchedstatWaitSec, parseStatCpu, parseVmHwmMB, readThreadCpu, watch } from '../../../bench/lib/process-watch.js';
 
 describe('/proc parsing', () => {
   it('reads utime + stime even when the command name has spaces and parentheses', () => {
@@ -67,6 +67,19 @@ describe('watch', () => {
     const run = await watch(process.execPath, ['-e', 'setTimeout(() => {}, 60_000)'], { cwd: process.cwd(), timeoutMs: 200 });
     assert.equal(run.timedOut, true);
     assert.equal(run.signal, 'SIGKILL');
+  });
+
+  it('kills the children still running when the bench is interrupted, and none that have exited', async () => {
+    const done = await watch(process.execPath, ['-e', ''], { cwd: process.cwd(), timeoutMs: 30_000 });
+    assert.equal(done.code, 0);
+    const started = Date.now();
+    const running = watch(process.execPath, ['-e', 'setTimeout(() => {}, 60_000); console.log("up")'], { cwd: process.cwd(), timeoutMs: 60_000 });
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    killRunning();
+    const run = await running;
+    assert.equal(run.signal, 'SIGKILL');
+    assert.equal(run.timedOut, false);
+    assert.ok(Date.now() - started < 30_000);
   });
 });
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolvePlan, runSize, warmupCalls } from '../../../bench/lib/run-plan.js';
+import { resolvePlan, rotated, runSize, warmupCalls } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
   it('gives the newcomer default without flags: 100,000 records after 300,000 of warm-up, median of 3, rate scenarios once for 10 s after 10 s', () => {
@@ -102,5 +102,22 @@ describe('warmupCalls', () => {
   it('makes one call of a single record and none of an empty warm-up', () => {
     assert.deepEqual(warmupCalls(1), [{ from: 0, count: 1 }]);
     assert.deepEqual(warmupCalls(0), []);
+  });
+});
+
+describe('rotated', () => {
+  it('starts repetition r at client r mod n and goes round, so each client leads once in n repetitions', () => {
+    const clients = ['ringkafka', 'franz-go', 'java'];
+    assert.deepEqual(rotated(clients, 0), ['ringkafka', 'franz-go', 'java']);
+    assert.deepEqual(rotated(clients, 1), ['franz-go', 'java', 'ringkafka']);
+    assert.deepEqual(rotated(clients, 2), ['java', 'ringkafka', 'franz-go']);
+    assert.deepEqual(rotated(clients, 3), clients);
+    assert.deepEqual(rotated(clients, 4), rotated(clients, 1), 'the same order for the same repetition, every run');
+    assert.deepEqual(clients, ['ringkafka', 'franz-go', 'java'], 'the list itself is left as it was');
+  });
+
+  it('leaves one client, or none, as it is', () => {
+    assert.deepEqual(rotated(['ringkafka'], 5), ['ringkafka']);
+    assert.deepEqual(rotated([], 2), []);
   });
 });
