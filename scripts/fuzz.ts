@@ -6,7 +6,7 @@
  */
 import { parseArgs } from 'node:util';
 import { useBroker } from '../test/helpers/broker.js';
-import { describeRun, fuzzRun } from '../test/fuzz/campaign.js';
+import { FuzzSetupError, describeRun, fuzzRun } from '../test/fuzz/campaign.js';
 
 const { values } = parseArgs({
   options: { minutes: { type: 'string', default: '1' }, seed: { type: 'string' }, runs: { type: 'string' } },
@@ -43,9 +43,17 @@ while (runs < maxRuns && Date.now() < until) {
   try {
     run = await fuzzRun({ seed: seed + runs, broker: broker! });
   } catch (error) {
-    // Setting a run up (its topic, the proxy) needs the real broker; one being restarted is not a finding.
+    // Setting a run up (its topic, the proxy) needs the real broker; one being restarted is not a finding. Any
+    // other throw is: it came from the run's own checks or from the producer (counted as a failed run before, as a
+    // setup error, which left the exit status 0).
+    if (!(error instanceof FuzzSetupError)) {
+      runs++;
+      failed++;
+      console.log(`FAILED run ${seed + runs - 1}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
+      continue;
+    }
     setupErrors++;
-    console.error(`run ${seed + runs} not started: ${String(error)}`);
+    console.error(error.message);
     await new Promise((resolve) => setTimeout(resolve, 2000));
     continue;
   }
@@ -63,4 +71,6 @@ console.log(
   `fuzz: runs=${runs} frames=${frames} mutated=${mutated} crashes=${crashes} hangs=${hangs} workerDeaths=${workerDeaths} ` +
     `failedRuns=${failed} setupErrors=${setupErrors} seed=${seed}`,
 );
-process.exit(failed > 0 || crashes > 0 ? 1 : 0);
+// A campaign that ran nothing (the broker away the whole time) found nothing either: that is no pass.
+if (runs === 0) console.error('no run started: is the broker up?');
+process.exit(failed > 0 || crashes > 0 || runs === 0 ? 1 : 0);

@@ -4,9 +4,10 @@
  *  - no worker thread dies ('workerCrash') and nothing throws out of the event loop (the caller listens);
  *  - every send settles, by its deadline (bufferTimeoutMs + deliveryTimeoutMs after the call) plus SLACK_MS;
  *  - flush and close({ timeoutMs }) return on time (plus SLACK_MS);
- *  - no record is reported delivered without a real acknowledgement: its offset lies in a batch the broker
- *    really acknowledged on that partition (the proxy keeps the unmutated answers), and no two records of a
- *    partition are given the same offset.
+ *  - no record is reported delivered without a real acknowledgement: no more records of a partition than the
+ *    broker really acknowledged on it (the proxy keeps the unmutated answers), at offsets that are whole numbers;
+ *  - read back from the broker by Kafka's own console consumer (not through the proxy): every record reported
+ *    delivered is in the topic, and no record failed as 'not-sent' is (the promise a caller resends on).
  * The run is seeded: the same seed picks the same codec, sizes and mutations (frame arrival order, and so which
  * frame meets which mutation, still depends on timing).
  */
@@ -14,6 +15,7 @@ import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
 import type { Compression } from '../../src/main/options.js';
 import { createTopic } from '../helpers/broker.js';
+import { consume } from '../helpers/readback.js';
 import { HostileProxy, prng } from './hostile-proxy.js';
 
 export const CODECS: readonly Compression[] = ['none', 'gzip', 'snappy', 'lz4', 'zstd'];
@@ -22,6 +24,8 @@ const BUFFER_TIMEOUT_MS = 1500;
 const REQUEST_TIMEOUT_MS = 600;
 const DELIVERY_TIMEOUT_MS = 2000;
 const CLOSE_TIMEOUT_MS = 2000;
+/** The read back ends this long after the last record it got (or once it has every record). */
+const READ_IDLE_MS = 3000;
 /** What a settlement may be late by: sweeps, timers and event-loop turns on a busy two-core machine. */
 const SLACK_MS = 1500;
 
@@ -36,6 +40,8 @@ export interface RunResult {
   readonly mutated: number;
   readonly workerDeaths: number;
   readonly hangs: number;
+  /** Records the console consumer read back from the topic. */
+  readonly written: number;
   /** Every check that failed, in words; empty when the run passed. */
   readonly violations: readonly string[];
 }
@@ -57,10 +63,14 @@ export async function fuzzRun({ seed, broker, codec: forced }: RunOptions): Prom
   const rate = pick([0.05, 0.15, 0.3]);
   const workers = 1 + Math.floor(random() * 2);
   const topic = `fuzz-${seed.toString(16)}-${Date.now().toString(36)}`;
-  await createTopic(topic, partitions);
-
   const [host, port] = broker.split(':');
-  const proxy = await HostileProxy.start({ upstreamHost: host!, upstreamPort: Number(port), seed, rate });
+  let proxy: HostileProxy;
+  try {
+    await createTopic(topic, partitions);
+    proxy = await HostileProxy.start({ upstreamHost: host!, upstreamPort: Number(port), seed, rate });
+  } catch (error) {
+    throw new FuzzSetupError(`run ${seed} not started: ${String(error)}`, { cause: error });
+  }
   const violations: string[] = [];
   let workerDeaths = 0;
   let hangs = 0;
@@ -75,6 +85,10 @@ export async function fuzzRun({ seed, broker, codec: forced }: RunOptions): Prom
     connectTimeoutMs: 1000,
     retryBackoffMs: 20,
     retryBackoffMaxMs: 200,
+    // As short as the retries': with the defaults (50 ms doubling to 1 s) a connection cut by a bad answer or two
+    // used up the sends' 1.5 s before the producer connected again, and no run delivered anything.
+    reconnectBackoffMs: 20,
+    reconnectBackoffMaxMs: 200,
   });
   producer.on('workerCrash', (error: unknown, index: number) => {
     workerDeaths++;
@@ -132,7 +146,10 @@ export async function fuzzRun({ seed, broker, codec: forced }: RunOptions): Prom
     delivered++;
     const { partition, offset } = result.value;
     perPartition.set(partition, (perPartition.get(partition) ?? 0) + 1);
-    if (!Number.isSafeInteger(offset) || offset < 0) violations.push(`record ${index} reported at impossible offset ${partition}:${offset}`);
+    if (!Number.isSafeInteger(offset) || offset < 0) {
+      violations.push(`record ${index} reported at impossible offset ${partition}:${offset}`);
+      continue;
+    }
     const acks = proxy.acked.get(partition) ?? [];
     if (!acks.some(({ baseOffset, count }) => baseOffset <= BigInt(offset) && BigInt(offset) < baseOffset + BigInt(count))) misreported++;
   }
@@ -141,7 +158,26 @@ export async function fuzzRun({ seed, broker, codec: forced }: RunOptions): Prom
     if (count > acked) violations.push(`${count} records reported delivered on partition ${partition}, the broker acknowledged ${acked}`);
   }
   for (const error of proxy.errors) violations.push(`proxy: ${error}`);
-  return { seed, codec, records, delivered, misreported, frames: proxy.frames, mutated: proxy.mutated, workerDeaths, hangs, violations };
+
+  // What the broker holds, read by Kafka's console consumer straight from the broker: a record reported delivered
+  // that is missing was lost; a record failed 'not-sent' that is there would be written twice by a caller that
+  // resends it, as the error invites. Idempotence writes each record at most once, so at most `records` are read;
+  // fewer end the read after a short idle wait.
+  const read = await consume([broker], topic, records, READ_IDLE_MS);
+  const inTopic = new Set(read.map((record) => record.value.slice(0, record.value.indexOf('-'))));
+  for (const { index, result } of all ?? []) {
+    const there = inTopic.has(`v${index}`);
+    if (result.status === 'fulfilled' && !there) violations.push(`record ${index} reported delivered is not in the topic`);
+    if (result.status === 'rejected' && (result.reason as { delivery?: string }).delivery === 'not-sent' && there) {
+      violations.push(`record ${index} failed as not-sent is in the topic: ${String(result.reason)}`);
+    }
+  }
+  return { seed, codec, records, delivered, misreported, frames: proxy.frames, mutated: proxy.mutated, workerDeaths, hangs, written: read.length, violations };
+}
+
+/** Setting a run up (its topic, the proxy) failed: the real broker was away, which is not a finding. */
+export class FuzzSetupError extends Error {
+  override readonly name = 'FuzzSetupError';
 }
 
 /** `promise`'s value, or undefined if it has not settled within `ms` (the timer is always cleared). */
@@ -157,6 +193,6 @@ async function withinOr<T>(promise: Promise<T>, ms: number): Promise<T | undefin
 
 /** One line for a run, enough to replay it. */
 export function describeRun(run: RunResult): string {
-  return `seed=${run.seed} codec=${run.codec} records=${run.records} delivered=${run.delivered} misreported=${run.misreported} frames=${run.frames} mutated=${run.mutated}` +
+  return `seed=${run.seed} codec=${run.codec} records=${run.records} delivered=${run.delivered} written=${run.written} misreported=${run.misreported} frames=${run.frames} mutated=${run.mutated}` +
     (run.violations.length === 0 ? ' ok' : `\n  ${run.violations.join('\n  ')}`);
 }

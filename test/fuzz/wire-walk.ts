@@ -40,6 +40,17 @@ class Cursor {
   length(flexible: boolean, classic: 'int16' | 'int32'): number {
     return flexible ? this.uvarint() - 1 : classic === 'int16' ? this.int16() : this.int32();
   }
+
+  /**
+   * Steps over a string or bytes: its length, then that many bytes (none for null, -1). Never written as
+   * `pos += length(...)`: `+=` reads `pos` before `length` moves it past the length field, and every walk then
+   * landed a field or two early (the proxy wrote its port over the host's last byte, so no producer behind it
+   * ever connected).
+   */
+  skipSized(flexible: boolean, classic: 'int16' | 'int32'): void {
+    const length = this.length(flexible, classic);
+    this.pos += Math.max(0, length);
+  }
 }
 
 /**
@@ -53,10 +64,10 @@ export function patchBrokerPorts(frame: Buffer, version: number, flexible: boole
   const count = c.length(flexible, 'int32');
   for (let i = 0; i < count; i++) {
     c.pos += 4; // node_id
-    c.pos += c.length(flexible, 'int16'); // host
+    c.skipSized(flexible, 'int16'); // host
     frame.writeInt32BE(port, c.pos);
     c.pos += 4;
-    c.pos += Math.max(0, c.length(flexible, 'int16')); // rack (-1: null)
+    c.skipSized(flexible, 'int16'); // rack (-1: null)
     if (flexible) c.skipTags();
   }
 }
@@ -68,15 +79,15 @@ export function patchBrokerPorts(frame: Buffer, version: number, flexible: boole
 export function produceCounts(frame: Buffer, version: number): Map<number, number> {
   const flexible = version >= 9;
   const c = new Cursor(frame, 8); // api key, version, correlation id
-  c.pos += Math.max(0, c.int16()); // client_id keeps its int16 length in header v2
+  c.skipSized(false, 'int16'); // client_id keeps its int16 length in header v2
   if (flexible) c.skipTags();
-  c.pos += Math.max(0, c.length(flexible, 'int16')); // transactional_id
+  c.skipSized(flexible, 'int16'); // transactional_id
   c.pos += 2 + 4; // acks, timeout_ms
   const counts = new Map<number, number>();
   const topics = c.length(flexible, 'int32');
   for (let t = 0; t < topics; t++) {
     if (version >= 13) c.pos += 16;
-    else c.pos += Math.max(0, c.length(flexible, 'int16'));
+    else c.skipSized(flexible, 'int16');
     const partitions = c.length(flexible, 'int32');
     for (let p = 0; p < partitions; p++) {
       const index = c.int32();
