@@ -9,15 +9,18 @@
  * What it shows:
  * - Acknowledged (default): the answer waits until every record is acknowledged: 200 with the count, or per-record
  *   failures. `ack=accept`: 202 as soon as the producer took every record (trySend: no waiting, no promise per
- *   record); failures after that are counted in /metrics.
+ *   record); failures after that are counted in /metrics. A request whose first record trySend refuses (its topic's
+ *   metadata not loaded yet, the producer not connected yet, or the buffer full) sends that one record acknowledged,
+ *   then takes the rest as before.
  * - Back-pressure with bounded memory: a request never buffers beyond the producer's byte budget. Acknowledged
  *   requests wait for room at most the producer's `bufferTimeoutMs`, then get 503 with `Retry-After` and the index
- *   from which nothing was sent; `ack=accept` requests get 503 at once, with how many were accepted. Beyond
- *   `maxConcurrentRequests` under way, a request gets 503 with `Retry-After` before its body is read.
+ *   from which nothing was sent; `ack=accept` requests get 503 with how many were accepted: at once when a record
+ *   was taken, after at most `bufferTimeoutMs` when not even the first was. Beyond `maxConcurrentRequests` under
+ *   way, a request gets 503 with `Retry-After` before its body is read.
  * - A client that goes away aborts its sends (AbortSignal): records not yet handed to a worker are never sent.
  * - The whole request is validated before anything is sent: a bad line is a 400 naming it, and nothing goes.
  * - Graceful shutdown (`shutdown`): stop accepting, let requests finish, flush and close the producer, all within
- *   one deadline.
+ *   one deadline; called again, it is the same shutdown.
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -39,7 +42,10 @@ export interface IngestProducer {
    * only by an acknowledged request or `unhealthyForMs`.
    */
   metrics?(): ProducerMetrics;
-  /** A record taken by `trySend` failed; without it such failures are neither counted nor seen by /healthz. */
+  /**
+   * A record taken by `trySend` failed (ringkafka's Producer emits 'deliveryError'); without it such failures are
+   * neither counted nor seen by /healthz.
+   */
   on?(event: 'deliveryError', listener: (error: unknown) => void): unknown;
   /** Removes the listener `on` added, once the service has shut down. */
   off?(event: 'deliveryError', listener: (error: unknown) => void): unknown;
@@ -61,7 +67,10 @@ export interface IngestOptions {
 
 export interface IngestService {
   readonly server: http.Server;
-  /** Stops accepting, waits for open requests, then flushes and closes the producer; all within `deadlineMs`. */
+  /**
+   * Stops accepting, waits for open requests, closes every connection, then flushes and closes the producer; all
+   * within `deadlineMs`. A later call returns the first call's promise (its deadline stands).
+   */
   shutdown(deadlineMs: number): Promise<void>;
 }
 
@@ -169,6 +178,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   let producing = 0;
   let shuttingDown = false;
   let idle: (() => void) | undefined;
+  let stopping: Promise<void> | undefined;
 
   /**
    * A 503 says which limit refused the request (`reason`): the service's own (`max_concurrent_requests`) or the
@@ -184,32 +194,6 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     const records = toRecords(topic, await readBody(req, maxBodyBytes), url.searchParams.get('key'));
     const mode = url.searchParams.get('ack') ?? 'all';
     if (mode !== 'all' && mode !== 'accept') throw new HttpError(400, `ack must be all or accept, got ${JSON.stringify(mode)}`);
-    if (mode === 'accept') {
-      const trySend = producer.trySend?.bind(producer);
-      if (trySend === undefined) throw new HttpError(501, 'this producer cannot take records without waiting: use ack=all');
-      let accepted = 0;
-      let refusal: (Error & { code?: string }) | undefined;
-      try {
-        while (accepted < records.length && trySend(records[accepted]!)) accepted++;
-      } catch (error) {
-        refusal = error as Error & { code?: string };
-      }
-      counts.records += accepted;
-      if (refusal !== undefined) {
-        // A line the producer refuses (too large, invalid) after it took the lines before it: the answer says how many
-        // it took, as the full-buffer answer does. A bare 500 made the client resend the whole body, and the lines
-        // before this one were written twice.
-        const status = REFUSALS.get(refusal.code ?? '') ?? 500;
-        count(status);
-        return answer(res, status, { accepted, total: records.length, error: `line ${accepted + 1}: ${refusal.message}` });
-      }
-      if (accepted < records.length) {
-        count(503, 'buffer_full');
-        return answer(res, 503, { accepted, total: records.length, error: 'the buffer is full: resend from `accepted`' }, { 'retry-after': retryAfter });
-      }
-      count(202);
-      return answer(res, 202, { accepted });
-    }
     // The client going away aborts what has not been handed to a worker yet: it will never read the answer.
     const gone = new AbortController();
     const onClose = (): void => {
@@ -217,54 +201,119 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     };
     res.once('close', onClose);
     try {
-      const results = await producer.sendBatch(records, { signal: gone.signal });
-      if (gone.signal.aborted) {
-        counts.aborted++;
-        return;
-      }
-      const failures: { index: number; error: string; delivery: string }[] = [];
-      let notSentFrom = -1;
-      let onlyNotSent = true;
-      let sentAfter = false;
-      let refused: number | undefined;
-      let cause: unknown;
-      results.forEach((result, index) => {
-        if (result.status === 'fulfilled') {
-          if (notSentFrom >= 0) sentAfter = true;
-          return;
-        }
-        const reason = result.reason as Error & { delivery?: string; code?: string };
-        // The producer refuses such a record before it is sent, and its error carries no `delivery`: it was reported
-        // `unknown`, and the client could not tell that nothing of it was written.
-        const refusal = REFUSALS.get(reason.code ?? '');
-        refused ??= refusal;
-        if (refusal === undefined) cause ??= reason;
-        const delivery = refusal !== undefined ? 'not-sent' : reason.delivery ?? 'unknown';
-        if (delivery !== 'not-sent') onlyNotSent = false;
-        else if (refusal === undefined && notSentFrom < 0) notSentFrom = index;
-        if (failures.length < MAX_REPORTED_FAILURES) failures.push({ index, error: `${reason.code ?? reason.name}: ${reason.message}`, delivery });
-      });
-      const delivered = records.length - results.filter((r) => r.status === 'rejected').length;
-      counts.records += delivered;
-      if (delivered > 0) failing = undefined;
-      else if (cause !== undefined) deliveryFailed(cause);
-      if (failures.length === 0) {
-        count(200);
-        return answer(res, 200, { delivered });
-      }
-      // A refused line fails the same way when resent (413 or 400, as in accept mode, never a 503 to retry), and the
-      // lines after it were sent, so it is no place to resend from. Resending from `notSentFrom` must neither write a
-      // record twice nor leave one out: every record before it was delivered (or refused), none from it on written.
-      // It was the first `not-sent` failure whatever surrounded it: a record delivered after it (or an `unknown` one,
-      // perhaps written) was sent twice, and an `unknown` one before it, perhaps never written, was left out. -1 when
-      // there is no such place.
-      if (!onlyNotSent || sentAfter) notSentFrom = -1;
-      const status = refused ?? (onlyNotSent ? 503 : 502);
-      count(status, status === 503 ? 'buffer_full' : undefined);
-      return answer(res, status, { delivered, notSentFrom, failures }, status === 503 ? { 'retry-after': retryAfter } : {});
+      return await (mode === 'accept' ? accept(res, records, gone.signal) : acknowledged(res, records, gone.signal));
     } finally {
       res.off('close', onClose);
     }
+  }
+
+  async function accept(res: http.ServerResponse, records: ProducerRecord[], signal: AbortSignal): Promise<void> {
+    const trySend = producer.trySend?.bind(producer);
+    if (trySend === undefined) throw new HttpError(501, 'this producer cannot take records without waiting: use ack=all');
+    let accepted = 0;
+    let refusal: (Error & { code?: string }) | undefined;
+    const take = (): void => {
+      try {
+        while (accepted < records.length && trySend(records[accepted]!)) accepted++;
+      } catch (error) {
+        refusal = error as Error & { code?: string };
+      }
+    };
+    take();
+    if (accepted === 0 && refusal === undefined && records.length > 0) {
+      // trySend says no without saying why, and the first record of any request to a topic whose metadata was not
+      // loaded yet was refused so: answered 503 "the buffer is full", counted as buffer_full, though the buffer was
+      // empty. That record goes by an acknowledged send instead, which waits for what it lacks (the connection, the
+      // metadata, room: at most `bufferTimeoutMs` for them), then trySend takes the rest. It counts as accepted only
+      // once acknowledged, so resending from `accepted` after a 503 still writes nothing twice.
+      const [result] = await producer.sendBatch([records[0]!], { signal });
+      if (signal.aborted) {
+        counts.aborted++;
+        return;
+      }
+      if (result!.status === 'fulfilled') {
+        accepted = 1;
+        failing = undefined;
+        take();
+      } else {
+        const reason = result!.reason as Error & { code?: string; delivery?: string };
+        if (REFUSALS.has(reason.code ?? '')) refusal = reason;
+        else {
+          deliveryFailed(reason);
+          if (reason.delivery !== 'not-sent') {
+            // Perhaps written: resending it may write it twice, as an acknowledged request's `unknown` failure says.
+            count(502);
+            return answer(res, 502, { accepted: 0, total: records.length, error: `line 1: ${reason.code ?? reason.name}: ${reason.message}`, delivery: reason.delivery ?? 'unknown' });
+          }
+          // Not sent (no room within `bufferTimeoutMs`, or no connection or metadata within it): the full buffer's answer.
+        }
+      }
+    }
+    counts.records += accepted;
+    if (refusal !== undefined) {
+      // A line the producer refuses (too large, invalid) after it took the lines before it: the answer says how many
+      // it took, as the full-buffer answer does. A bare 500 made the client resend the whole body, and the lines
+      // before this one were written twice.
+      const status = REFUSALS.get(refusal.code ?? '') ?? 500;
+      count(status);
+      return answer(res, status, { accepted, total: records.length, error: `line ${accepted + 1}: ${refusal.message}` });
+    }
+    if (accepted < records.length) {
+      count(503, 'buffer_full');
+      return answer(res, 503, { accepted, total: records.length, error: 'the buffer is full: resend from `accepted`' }, { 'retry-after': retryAfter });
+    }
+    count(202);
+    return answer(res, 202, { accepted });
+  }
+
+  async function acknowledged(res: http.ServerResponse, records: ProducerRecord[], signal: AbortSignal): Promise<void> {
+    const results = await producer.sendBatch(records, { signal });
+    if (signal.aborted) {
+      counts.aborted++;
+      return;
+    }
+    const failures: { index: number; error: string; delivery: string }[] = [];
+    let notSentFrom = -1;
+    let onlyNotSent = true;
+    let sentAfter = false;
+    let refused: number | undefined;
+    let cause: unknown;
+    results.forEach((result, index) => {
+      if (result.status === 'fulfilled') {
+        if (notSentFrom >= 0) sentAfter = true;
+        return;
+      }
+      const reason = result.reason as Error & { delivery?: string; code?: string };
+      // The producer refuses such a record before it is sent, and its error carries no `delivery`: it was reported
+      // `unknown`, and the client could not tell that nothing of it was written.
+      const refusal = REFUSALS.get(reason.code ?? '');
+      refused ??= refusal;
+      if (refusal === undefined) cause ??= reason;
+      const delivery = refusal !== undefined ? 'not-sent' : reason.delivery ?? 'unknown';
+      if (delivery !== 'not-sent') onlyNotSent = false;
+      else if (refusal === undefined && notSentFrom < 0) notSentFrom = index;
+      if (failures.length < MAX_REPORTED_FAILURES) failures.push({ index, error: `${reason.code ?? reason.name}: ${reason.message}`, delivery });
+    });
+    const delivered = records.length - results.filter((r) => r.status === 'rejected').length;
+    counts.records += delivered;
+    if (delivered > 0) failing = undefined;
+    else if (cause !== undefined) deliveryFailed(cause);
+    if (failures.length === 0) {
+      count(200);
+      return answer(res, 200, { delivered });
+    }
+    // Resending from `notSentFrom` must neither write a record twice nor leave one out: every record before it was
+    // delivered (or refused), none from it on written. It was the first `not-sent` failure whatever surrounded it: a
+    // record delivered after it (or an `unknown` one, perhaps written) was sent twice, and an `unknown` one before it,
+    // perhaps never written, was left out. -1 when there is no such place.
+    if (!onlyNotSent || sentAfter) notSentFrom = -1;
+    // A refused line fails the same way when resent: 413 or 400 (as in accept mode, never a 503 to retry), which says
+    // the other lines were sent, so only when refusals are the only failures. With a broker failure besides, it was a
+    // 413 all the same, with no Retry-After, and the client took the failed records for delivered: the broker
+    // failure's answer instead (503 or 502), the refused line among the failures, `not-sent`.
+    const status = cause === undefined && refused !== undefined ? refused : onlyNotSent ? 503 : 502;
+    count(status, status === 503 ? 'buffer_full' : undefined);
+    return answer(res, status, { delivered, notSentFrom, failures }, status === 503 ? { 'retry-after': retryAfter } : {});
   }
 
   function metrics(res: http.ServerResponse): void {
@@ -336,20 +385,35 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     });
   });
 
-  async function shutdown(deadlineMs: number): Promise<void> {
+  /**
+   * Once: SIGTERM then SIGINT each called it, and the second replaced the first's drain, so the first waited out its
+   * whole deadline and then closed the producer with no time left. A later call is the first call's shutdown.
+   */
+  function shutdown(deadlineMs: number): Promise<void> {
+    stopping ??= stop(deadlineMs);
+    return stopping;
+  }
+
+  async function stop(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     shuttingDown = true;
+    // Once the server stops listening and its last connection has ended (or at once, with an error, when it was not
+    // listening).
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-    server.closeIdleConnections();
-    if (open > 0) {
-      const drained = new Promise<void>((resolve) => (idle = resolve));
-      let timer: NodeJS.Timeout | undefined;
-      const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
-      await Promise.race([drained, late]);
-      clearTimeout(timer);
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<void>((resolve) => (timer = setTimeout(resolve, Math.max(0, deadline - Date.now()))));
+    try {
+      if (open > 0) await Promise.race([new Promise<void>((resolve) => (idle = resolve)), late]);
+      // Every connection, whether requests were under way or not. `server.close()` waits for each one, and only idle
+      // keep-alives are cut by it: a load balancer's TCP check, or a client part-way through its headers, held it,
+      // and with no request under way this was never done, so shutdown never returned, the producer was never closed
+      // and records answered 202 but still buffered were lost. With no request under way cutting them loses nothing
+      // (none was read, none will be answered); past the deadline it cuts the requests still under way.
       server.closeAllConnections();
+      await Promise.race([closed, late]);
+    } finally {
+      clearTimeout(timer);
     }
-    await closed;
     try {
       // What was accepted (ack=accept) goes out before the deadline or is reported failed by close.
       await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) });

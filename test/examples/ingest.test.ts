@@ -55,7 +55,8 @@ test('POST NDJSON: 200 once every record is acknowledged, keyed by ?key=, values
 test('ack=accept: 202 as soon as the producer took the records; they still reach the broker', { timeout: 300_000 }, async () => {
   const topic = uniqueTopic('ingest-accept');
   await createTopic(topic, 1);
-  // The topic's metadata is loaded by a first acknowledged request: accept mode never waits, not even for that.
+  // The topic's metadata is loaded by a first acknowledged request, so trySend takes both records below at once (a first
+  // record it refused would be sent acknowledged: test/examples/ingest-shutdown.test.ts).
   assert.equal((await fetch(`${base}/topics/${topic}`, { method: 'POST', body: ndjson({ n: 0 }) })).status, 200);
   const res = await fetch(`${base}/topics/${topic}?ack=accept`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }) });
   assert.equal(res.status, 202);

@@ -1,0 +1,255 @@
+/**
+ * The ingestion service example (examples/ingest) without a real broker: its shutdown (connections that hold no
+ * request, a second call), its answers when a refused line meets broker failures, and ack=accept on a topic whose
+ * metadata is not loaded yet. Stub producers, and for the last one ringkafka's Producer on the in-process fake broker.
+ * No test here is timed: each test's timeout only detects a hang.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { Producer, type ProducerRecord } from '../../src/main/index.js';
+import { createIngestService, type IngestProducer, type IngestService } from '../../examples/ingest/service.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+const MAIN = fileURLToPath(new URL('../../examples/ingest/main.ts', import.meta.url));
+
+async function listen(service: IngestService): Promise<string> {
+  service.server.listen(0, '127.0.0.1');
+  await once(service.server, 'listening');
+  return `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
+}
+
+const ndjson = (...objects: unknown[]): string => objects.map((o) => JSON.stringify(o)).join('\n');
+
+async function until(condition: () => boolean, what: string): Promise<void> {
+  for (let i = 0; !condition(); i++) {
+    if (i === 6000) throw new Error(`gave up waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+const delivered = (): PromiseSettledResult<unknown> => ({ status: 'fulfilled', value: undefined });
+const failed = (code: string, message: string, delivery?: string): PromiseSettledResult<unknown> => ({
+  status: 'rejected',
+  reason: Object.assign(new Error(message), { code }, delivery === undefined ? {} : { delivery }),
+});
+
+/** A stub producer that records its close calls; `sendBatch` answers each record as `outcome` says. */
+function stub(outcome: (record: ProducerRecord) => PromiseSettledResult<unknown> = delivered): IngestProducer & { closes: number[] } {
+  const closes: number[] = [];
+  return {
+    closes,
+    sendBatch: async (records) => records.map(outcome),
+    close: async ({ timeoutMs }) => {
+      closes.push(timeoutMs);
+    },
+  };
+}
+
+test('shutdown with no request under way: a connection without one (a TCP check, half a request line) does not hold it, and the producer is closed', { timeout: 20_000 }, async () => {
+  const producer = stub();
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  const { port } = svc.server.address() as AddressInfo;
+  const connected = new Promise<void>((resolve) => {
+    let n = 0;
+    svc.server.on('connection', () => ++n === 3 && resolve());
+  });
+  // A keep-alive connection whose request was answered, a load balancer's TCP check that sends nothing, and a client
+  // part-way through its request line. Only the first is an idle connection to Node: the other two held
+  // server.close(), and shutdown never got to close the producer.
+  const keepAlive = net.connect(port, '127.0.0.1');
+  const check = net.connect(port, '127.0.0.1');
+  const partial = net.connect(port, '127.0.0.1');
+  const sockets = [keepAlive, check, partial];
+  for (const socket of sockets) socket.on('error', () => undefined);
+  // 'close' alone: a cut connection may end in ECONNRESET, which once() would take for a failure.
+  const ended = sockets.map((socket) => new Promise((resolve) => socket.on('close', resolve)));
+  await connected;
+  let answered = '';
+  keepAlive.on('data', (chunk: Buffer) => (answered += chunk.toString()));
+  keepAlive.write('GET /healthz HTTP/1.1\r\nHost: ingest\r\n\r\n');
+  await until(() => answered.includes('"status":"ok"'), 'the keep-alive request to be answered');
+  partial.write('POST /topics/t HT');
+  try {
+    await svc.shutdown(300);
+    assert.equal(producer.closes.length, 1, 'the producer is closed');
+    assert.ok(producer.closes[0]! <= 300, 'within the deadline');
+    await Promise.all(ended);
+    // Nothing listens any more.
+    await assert.rejects(fetch(`${url}/healthz`));
+  } finally {
+    for (const socket of sockets) socket.destroy();
+  }
+});
+
+test('shutdown called twice (SIGTERM, then SIGINT): both calls end when the drain ends, and the producer is closed once', { timeout: 20_000 }, async () => {
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let calls = 0;
+  const producer = stub();
+  producer.sendBatch = async (records) => {
+    calls++;
+    await held;
+    return records.map(delivered);
+  };
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  try {
+    const underWay = fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) });
+    await until(() => calls === 1, 'the request to be under way');
+    // A deadline far beyond this test's timeout: a call that waited it out, as the first one did (the second
+    // replaced its drain), fails the test.
+    const first = svc.shutdown(60_000);
+    const second = svc.shutdown(60_000);
+    release();
+    const res = await underWay;
+    assert.deepEqual([res.status, await res.json()], [200, { delivered: 1 }], 'the request under way was answered');
+    await Promise.all([first, second]);
+    assert.equal(producer.closes.length, 1, 'the producer is closed once');
+    assert.ok(producer.closes[0]! > 0, 'with the time left before the deadline');
+    assert.equal(second, first, 'the second call is the first shutdown');
+  } finally {
+    release();
+  }
+});
+
+test('acknowledged: a refused line beside broker failures answers as the broker failures do (503 with Retry-After, or 502), not 413', { timeout: 20_000 }, async () => {
+  // Each line's `r`: delivered, refused as too large, or failed at the broker with that `delivery`.
+  const svc = createIngestService(stub((record) => {
+    const { r } = JSON.parse(String(record.value)) as { r: string };
+    if (r === 'ok') return delivered();
+    if (r === 'big') return failed('ERR_RECORD_TOO_LARGE', 'record of 1500010 bytes exceeds maxRequestBytes');
+    return failed('ERR_DELIVERY_TIMEOUT', 'no leader', r);
+  }), { retryAfterSeconds: 2 });
+  const url = await listen(svc);
+  const post = async (...outcomes: string[]): Promise<[number, string | null, { delivered: number; notSentFrom: number; failures: { index: number; delivery: string }[] }]> => {
+    const res = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson(...outcomes.map((r) => ({ r }))) });
+    return [res.status, res.headers.get('retry-after'), (await res.json()) as never];
+  };
+  try {
+    // It was a 413 with no Retry-After, which says the other lines were sent: the third was not.
+    const [status, retryAfter, body] = await post('ok', 'big', 'not-sent');
+    assert.deepEqual([status, retryAfter], [503, '2'], JSON.stringify(body));
+    assert.equal(body.delivered, 1);
+    assert.equal(body.notSentFrom, 2, 'resending from 2 writes nothing twice; the refused line would fail again');
+    assert.deepEqual(body.failures.map((f) => [f.index, f.delivery]), [[1, 'not-sent'], [2, 'not-sent']]);
+    const [unknownStatus, unknownRetry, unknownBody] = await post('big', 'unknown', 'ok');
+    assert.deepEqual([unknownStatus, unknownRetry], [502, null], JSON.stringify(unknownBody));
+    assert.equal(unknownBody.notSentFrom, -1);
+    // Refusals alone are still a 413, with no Retry-After: resending the line fails the same way.
+    const [onlyRefused, onlyRetry, onlyBody] = await post('ok', 'big', 'ok');
+    assert.deepEqual([onlyRefused, onlyRetry], [413, null], JSON.stringify(onlyBody));
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^ingest_requests_total\{code="503",reason="buffer_full"\} 1$/m);
+    assert.match(metrics, /^ingest_requests_total\{code="502"\} 1$/m);
+    assert.match(metrics, /^ingest_requests_total\{code="413"\} 1$/m);
+  } finally {
+    await svc.shutdown(1000);
+  }
+});
+
+test('ack=accept: a first record trySend refuses goes by an acknowledged send, then trySend takes the rest', { timeout: 20_000 }, async () => {
+  // trySend says no until the topic's metadata is loaded, which an acknowledged send does (as ringkafka's does).
+  const loaded = new Set<string>();
+  const sent: string[][] = [];
+  const taken: string[] = [];
+  let outcome = delivered;
+  const producer = stub();
+  producer.sendBatch = async (records) => {
+    sent.push(records.map((r) => String(r.value)));
+    const results = records.map(() => outcome());
+    if (results.every((r) => r.status === 'fulfilled')) for (const r of records) loaded.add(r.topic);
+    return results;
+  };
+  producer.trySend = (record) => {
+    if (!loaded.has(record.topic)) return false;
+    taken.push(String(record.value));
+    return true;
+  };
+  const svc = createIngestService(producer, { retryAfterSeconds: 2 });
+  const url = await listen(svc);
+  const post = async (topic: string, ...ns: number[]): Promise<[number, string | null, unknown]> => {
+    const res = await fetch(`${url}/topics/${topic}?ack=accept`, { method: 'POST', body: ndjson(...ns.map((n) => ({ n }))) });
+    return [res.status, res.headers.get('retry-after'), await res.json()];
+  };
+  try {
+    // It was a 503 "the buffer is full", counted as buffer_full, on the first request to every topic.
+    assert.deepEqual(await post('fresh', 1, 2, 3), [202, null, { accepted: 3 }]);
+    assert.deepEqual(sent, [['{"n":1}']], 'only the first record waited for its acknowledgement');
+    assert.deepEqual(taken, ['{"n":2}', '{"n":3}']);
+    assert.deepEqual(await post('fresh', 4), [202, null, { accepted: 1 }]);
+    assert.equal(sent.length, 1, 'once loaded, trySend takes every record');
+    // No room (or no metadata) within bufferTimeoutMs: the full buffer's answer, nothing taken.
+    outcome = () => failed('ERR_BUFFER_TIMEOUT', 'no buffer space within 2000 ms', 'not-sent');
+    assert.deepEqual(await post('other', 5, 6), [503, '2', { accepted: 0, total: 2, error: 'the buffer is full: resend from `accepted`' }]);
+    // A record the producer refuses: as trySend's refusal, how many were taken and the line.
+    outcome = () => failed('ERR_RECORD_TOO_LARGE', 'record of 1500010 bytes exceeds maxRequestBytes');
+    assert.deepEqual(await post('other', 7), [413, null, { accepted: 0, total: 1, error: 'line 1: record of 1500010 bytes exceeds maxRequestBytes' }]);
+    // Perhaps written: a 502 that says so, never a 503 inviting a resend that might write it twice.
+    outcome = () => failed('ERR_DELIVERY_TIMEOUT', 'no answer', 'unknown');
+    assert.deepEqual(await post('other', 8, 9), [502, null, { accepted: 0, total: 2, error: 'line 1: ERR_DELIVERY_TIMEOUT: no answer', delivery: 'unknown' }]);
+    assert.deepEqual(taken, ['{"n":2}', '{"n":3}', '{"n":4}'], 'nothing of the failed requests was taken after their first record');
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /^ingest_requests_total\{code="202"\} 2$/m);
+    assert.match(metrics, /^ingest_requests_total\{code="503",reason="buffer_full"\} 1$/m);
+    assert.match(metrics, /^ingest_records_total 4$/m);
+  } finally {
+    await svc.shutdown(1000);
+  }
+});
+
+test('ack=accept on ringkafka\'s Producer: the first request to a topic whose metadata is not loaded yet is a 202, not a full buffer', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  try {
+    // Connected first: what trySend lacks is the topic's metadata alone.
+    await producer.connect();
+    const res = await fetch(`${url}/topics/never-sent-to?ack=accept`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }) });
+    assert.deepEqual([res.status, await res.json()], [202, { accepted: 2 }]);
+    assert.doesNotMatch(await (await fetch(`${url}/metrics`)).text(), /buffer_full/);
+  } finally {
+    await svc.shutdown(10_000);
+    await broker.close();
+  }
+});
+
+test('main.ts: SIGTERM then SIGINT is one drain; it ends when the request under way is answered, and the process exits 0', { timeout: 90_000 }, async () => {
+  // A broker that holds every Produce until the test answers it: a request stays under way across both signals.
+  const broker = await FakeBroker.start(1);
+  // A deadline beyond this test's timeout: a drain that waited it out, as the first signal's did, fails the test.
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env: { ...process.env, PORT: '0', KAFKA_BROKERS: broker.address, SHUTDOWN_MS: '120000' } });
+  let out = '';
+  child.stdout.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  child.stderr.on('data', (chunk: Buffer) => (out += chunk.toString()));
+  const exited = once(child, 'exit') as Promise<[number | null, string | null]>;
+  try {
+    await until(() => /listening on \d+/.test(out) || child.exitCode !== null, 'the service to listen');
+    const port = /listening on (\d+)/.exec(out)?.[1];
+    assert.ok(port !== undefined, out);
+    const underWay = fetch(`http://127.0.0.1:${port}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) });
+    const produce = await broker.nextProduce(0);
+    child.kill('SIGTERM');
+    await until(() => /SIGTERM: draining/.test(out), 'SIGTERM to be handled');
+    child.kill('SIGINT');
+    await until(() => /SIGINT/.test(out), 'SIGINT to be handled');
+    broker.answer(produce, 0n);
+    const res = await underWay;
+    assert.deepEqual([res.status, await res.json()], [200, { delivered: 1 }]);
+    const [code] = await exited;
+    assert.equal(code, 0, out);
+    assert.match(out, /SIGTERM: draining within 120000 ms\n/);
+    assert.equal(out.match(/^drained$/gm)?.length, 1, out);
+    assert.doesNotMatch(out, /SIGINT: draining/, 'one drain, not two');
+  } finally {
+    child.kill('SIGKILL');
+    await broker.close();
+  }
+});
