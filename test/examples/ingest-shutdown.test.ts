@@ -10,28 +10,13 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Producer, type ProducerRecord } from '../../src/main/index.js';
-import { createIngestService, type IngestProducer, type IngestService } from '../../examples/ingest/service.js';
+import { createIngestService, type IngestProducer } from '../../examples/ingest/service.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { until } from '../helpers/readback.js';
+import { MAIN, ROOT, listen, ndjson } from './fixtures/ingest-http.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../examples/ingest/main.ts', import.meta.url));
 
-async function listen(service: IngestService): Promise<string> {
-  service.server.listen(0, '127.0.0.1');
-  await once(service.server, 'listening');
-  return `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
-}
-
-const ndjson = (...objects: unknown[]): string => objects.map((o) => JSON.stringify(o)).join('\n');
-
-async function until(condition: () => boolean, what: string): Promise<void> {
-  for (let i = 0; !condition(); i++) {
-    if (i === 6000) throw new Error(`gave up waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 5));
-  }
-}
 
 const delivered = (): PromiseSettledResult<unknown> => ({ status: 'fulfilled', value: undefined });
 const failed = (code: string, message: string, delivery?: string): PromiseSettledResult<unknown> => ({

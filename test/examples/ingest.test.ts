@@ -10,23 +10,13 @@ import { EventEmitter, once } from 'node:events';
 import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
-import { fileURLToPath } from 'node:url';
 import { Producer, type ProducerMetrics, type ProducerRecord } from '../../src/main/index.js';
 import { createIngestService, type IngestService } from '../../examples/ingest/service.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
 import { consume, endOffsets, until } from '../helpers/readback.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { MAIN, ROOT, listen, ndjson } from './fixtures/ingest-http.js';
 
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../examples/ingest/main.ts', import.meta.url));
-
-async function listen(service: IngestService): Promise<string> {
-  service.server.listen(0, '127.0.0.1');
-  await once(service.server, 'listening');
-  return `http://127.0.0.1:${(service.server.address() as AddressInfo).port}`;
-}
-
-const ndjson = (...objects: unknown[]): string => objects.map((o) => JSON.stringify(o)).join('\n');
 
 let brokers: string[];
 let producer: Producer;
