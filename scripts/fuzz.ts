@@ -37,6 +37,8 @@ let hangs = 0;
 let workerDeaths = 0;
 let failed = 0;
 let setupErrors = 0;
+/** Answers mutated over the campaign, by kind: which mutations a campaign really made. */
+const byKind = new Map<string, number>();
 while (runs < maxRuns && Date.now() < until) {
   const crashesBefore = crashes;
   let run;
@@ -58,6 +60,7 @@ while (runs < maxRuns && Date.now() < until) {
     continue;
   }
   runs++;
+  for (const [kind, count] of run.byKind) byKind.set(kind, (byKind.get(kind) ?? 0) + count);
   frames += run.frames;
   mutated += run.mutated;
   hangs += run.hangs;
@@ -71,6 +74,7 @@ console.log(
   `fuzz: runs=${runs} frames=${frames} mutated=${mutated} crashes=${crashes} hangs=${hangs} workerDeaths=${workerDeaths} ` +
     `failedRuns=${failed} setupErrors=${setupErrors} seed=${seed}`,
 );
+console.log(`mutations: ${[...byKind].map(([kind, count]) => `${kind}=${count}`).join(' ')}`);
 // A campaign that ran nothing (the broker away the whole time) found nothing either: that is no pass.
 if (runs === 0) console.error('no run started: is the broker up?');
 process.exit(failed > 0 || crashes > 0 || runs === 0 ? 1 : 0);

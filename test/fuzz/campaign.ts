@@ -42,6 +42,8 @@ export interface RunResult {
   readonly hangs: number;
   /** Records the console consumer read back from the topic. */
   readonly written: number;
+  /** Answers mutated, by kind of mutation. */
+  readonly byKind: ReadonlyMap<string, number>;
   /** Every check that failed, in words; empty when the run passed. */
   readonly violations: readonly string[];
 }
@@ -172,7 +174,7 @@ export async function fuzzRun({ seed, broker, codec: forced }: RunOptions): Prom
       violations.push(`record ${index} failed as not-sent is in the topic: ${String(result.reason)}`);
     }
   }
-  return { seed, codec, records, delivered, misreported, frames: proxy.frames, mutated: proxy.mutated, workerDeaths, hangs, written: read.length, violations };
+  return { seed, codec, records, delivered, misreported, frames: proxy.frames, mutated: proxy.mutated, workerDeaths, hangs, written: read.length, byKind: proxy.byKind, violations };
 }
 
 /** Setting a run up (its topic, the proxy) failed: the real broker was away, which is not a finding. */

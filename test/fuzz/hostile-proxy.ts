@@ -35,6 +35,7 @@ export const MUTATIONS = [
   'truncateAndClose',
   'hugeSize',
   'negativeSize',
+  'nearSize',
   'wrongCorrelation',
   'duplicate',
   'reorder',
@@ -221,6 +222,15 @@ export class HostileProxy {
       case 'negativeSize': {
         const bad = Buffer.from(frame);
         bad.writeInt32BE(-1 - Math.floor(random() * 1000), 0);
+        out.write(bad);
+        return;
+      }
+      case 'nearSize': {
+        // A size a little off: the frame swallows the start of the next answer, or leaves its own tail to be read
+        // as the next frame's size (pipelined answers), where a huge or negative size is refused at once.
+        const bad = Buffer.from(frame);
+        const delta = (1 + Math.floor(random() * 64)) * (random() < 0.5 ? -1 : 1);
+        bad.writeInt32BE(Math.max(0, frame.length - 4 + delta), 0);
         out.write(bad);
         return;
       }
