@@ -118,7 +118,9 @@ export class AdmissionQueue<Waiting extends Admission> {
       this.#queue[this.#head++] = undefined;
       const next = this.#queue[this.#head];
       if (next?.settled === true) this.#settledBehind--; // the loop passes it now
-      if (this.#head > COMPACT_AT && this.#head * 2 > this.#queue.length) this.#compact();
+      // Not once the loop has passed the last send: compacting an empty queue kept one empty slot, which the loop
+      // then read as a send (a TypeError out of the loop, and the topic's later sends queued behind it for ever).
+      if (this.#head < this.#queue.length && this.#head > COMPACT_AT && this.#head * 2 > this.#queue.length) this.#compact();
     }
     this.#queue = [];
     this.#head = 0;

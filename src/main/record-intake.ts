@@ -199,7 +199,7 @@ export class RecordIntake {
       return false;
     }
     // Refused as bad input still, but a partition added to the topic since the last refresh is seen by a later call.
-    if (askedBeyond(prepared.partition, topic)) void this.#registry.refreshUnlessFresh();
+    if (askedBeyond(prepared.partition, topic)) void this.#registry.refreshedSince(now);
     const partition = this.#partition(prepared, topic);
     if (!this.#budget.tryAcquire(prepared.size)) return false;
     this.#deliveries.accept(prepared, topic, partition, this.#sweep.beginSend(), settler, 0, undefined, now);
@@ -262,7 +262,7 @@ export class RecordIntake {
   /** A send that waits for the connection, its topic's metadata or its partition's place in the transaction. */
   #queue(prepared: PreparedRecord, seq: number, settler: Settler, position: number, signal: AbortSignal | undefined, now: number): void {
     const deadline = now + this.#options.bufferTimeoutMs;
-    this.#waiting.push({ prepared, seq, settler, position, signal, deadline, settled: false, stopListening: undefined });
+    this.#waiting.push({ prepared, seq, settler, position, signal, deadline, calledAt: now, settled: false, stopListening: undefined });
   }
 
   /** A waiting send was admitted, its topic and partition known: accepted now, or it waits for buffer space. */

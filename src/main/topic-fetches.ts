@@ -156,7 +156,9 @@ export class TopicFetches {
     const remaining = deadline - Date.now();
     if (remaining <= 0) return false;
     const closing = this.#source.closing;
-    await pause(Math.min(ms, remaining), closing, closingError).catch(() => undefined);
+    // Unref'd: a caller that waits holds a timer of its own (wait), and one that only prefetched (a trySend loop
+    // that stopped) must not keep an idle process alive until the fetch's deadline.
+    await pause(Math.min(ms, remaining), closing, closingError, false).catch(() => undefined);
     return !closing.aborted && (ms < remaining || loading.deadline !== deadline);
   }
 }

@@ -22,6 +22,7 @@ import { ErrorCode } from '../protocol/error-codes.js';
 import type { ReconnectSettings } from '../shared/backoff.js';
 import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../shared/errors.js';
+import { pause } from '../shared/pause.js';
 import { untilAborted } from '../shared/until-aborted.js';
 import { AbortError } from '../shared/producer-errors.js';
 import type { BrokerAddress } from './options.js';
@@ -95,7 +96,7 @@ export class TopicRegistry {
   readonly #pacing: ReconnectPacing;
   /** The refresh of every known topic under way; callers share it. */
   #refreshing: Promise<void> | undefined;
-  /** When the last refresh began (epoch ms), for refreshUnlessFresh. */
+  /** When the last refresh began (epoch ms), for refreshedSince. */
   #lastRefreshAt = 0;
   /** Fires the next refresh; unref'd (it keeps no process alive) and cleared on close. */
   #refreshTimer: NodeJS.Timeout | undefined;
@@ -279,13 +280,22 @@ export class TopicRegistry {
   }
 
   /**
-   * Refreshes, unless the last refresh began less than MIN_REFRESH_RETRY_MS ago (one under way is shared): for a
-   * send to a partition the view does not have yet, which a stream of such sends must not turn into a Metadata
-   * request each. Never rejects.
+   * Resolves once a refresh that began at `at` (epoch ms) or later is over: for a send to a partition the view did
+   * not have when the send was made. Refreshes begin at least MIN_REFRESH_RETRY_MS apart, and one serves every send
+   * made before it began: a stream of sends to a partition that does not exist costs a Metadata request per 100 ms,
+   * not one each. Never rejects; ends at close.
    */
-  refreshUnlessFresh(): Promise<void> {
-    if (this.#refreshing === undefined && Date.now() - this.#lastRefreshAt < MIN_REFRESH_RETRY_MS) return Promise.resolve();
-    return this.refresh();
+  async refreshedSince(at: number): Promise<void> {
+    while (!this.#closed) {
+      const running = this.#refreshing;
+      const began = this.#lastRefreshAt;
+      if (running !== undefined) await running;
+      if (began >= at) return; // that refresh, or the last one, began after the send
+      if (running !== undefined) continue; // it began before: the next one
+      const wait = began + MIN_REFRESH_RETRY_MS - Date.now();
+      if (wait > 0) await pause(wait, this.#closing.signal, closingError).catch(() => undefined);
+      if (this.#refreshing === undefined && !this.#closed) void this.refresh(); // begins now, after `at`
+    }
   }
 
   async #refreshKnown(): Promise<void> {
@@ -305,7 +315,10 @@ export class TopicRegistry {
       }
       connection = await this.connection();
       // Not auto-creating: a refresh only observes, it must not bring back a topic someone deleted.
-      this.#apply(await connection.request(Metadata, { topics: names, allowAutoTopicCreation: false }));
+      const doubtful = this.#apply(await connection.request(Metadata, { topics: names, allowAutoTopicCreation: false }));
+      // A topic the answer says does not exist is asked about again once it may count as deleted, not at the max
+      // age: refreshed only every five minutes, a deleted topic was forgotten five to ten minutes after.
+      if (doubtful) next = Math.min(next, DELETED_TOPIC_AFTER_MS);
     } catch (error) {
       // An answer that makes no sense, or a rebootstrap: that connection is not used for the next attempt.
       if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
@@ -315,8 +328,11 @@ export class TopicRegistry {
     }
   }
 
-  /** Applies an answer only once all of it checked out: a bad partition list leaves the previous view whole. */
-  #apply(response: MetadataResponse): void {
+  /**
+   * Applies an answer only once all of it checked out: a bad partition list leaves the previous view whole. True
+   * when it left a known topic that the answer says does not exist (not yet long enough to forget it).
+   */
+  #apply(response: MetadataResponse): boolean {
     checkAnswer(response);
     const changed: TopicInfo[] = [];
     const deleted: TopicInfo[] = [];
@@ -349,6 +365,7 @@ export class TopicRegistry {
     // minutes), filling the buffer the other topics need. Forgotten, its next send waits for its metadata, at most
     // bufferTimeoutMs, as the first send to a topic does (and may create it again where the cluster creates topics).
     for (const info of deleted) this.#forget(info);
+    return response.topics.some((topic) => topic.name !== null && this.#topics.has(topic.name) && topic.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
   }
 
   /** Drops a topic from the view; it keeps its index, for its return (#register). */
@@ -389,9 +406,10 @@ function withLeader(leaders: readonly number[]): number[] {
   return available;
 }
 
-/** Whether two Metadata answers name one topic by the same id (false when either has none: answers before v10). */
+/** Whether two Metadata answers name one topic by the same id (false when either has none: answers before v10, or zero). */
 function sameTopic(a: Uint8Array | null, b: Uint8Array | null | undefined): boolean {
-  return a !== null && b !== null && b !== undefined && Buffer.compare(a, b) === 0;
+  // An all-zero id is none: clusters whose metadata predates topic ids answer it for every topic.
+  return a !== null && b !== null && b !== undefined && a.some((byte) => byte !== 0) && Buffer.compare(a, b) === 0;
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

@@ -34,6 +34,8 @@ export interface WaitingSend extends Admission {
   readonly position: number;
   /** Its bufferTimeoutMs from the call, epoch ms: every wait of this send, buffer space included, ends by then. */
   readonly deadline: number;
+  /** When its call was made, epoch ms: a refresh for its partition must have begun since. */
+  readonly calledAt: number;
 }
 
 /**
@@ -161,13 +163,14 @@ export class WaitingSends {
 
   /**
    * The topic's view, refreshed first when the send asks for a partition beyond its partition count: partitions
-   * added to the topic since the last refresh were refused at once, for up to metadataMaxAgeMs (five minutes). One
-   * refresh, within the send's deadline; a partition still missing after it is refused (context.partition).
+   * added to the topic since the last refresh were refused at once, for up to metadataMaxAgeMs (five minutes). The
+   * view of a refresh begun since the send was made, within its deadline; a partition still missing then is refused
+   * (context.partition).
    */
-  async #withPartition(prepared: PreparedRecord, topic: TopicInfo, deadline: number): Promise<TopicInfo> {
-    if (!askedBeyond(prepared.partition, topic)) return topic;
+  async #withPartition(waiting: WaitingSend, topic: TopicInfo): Promise<TopicInfo> {
+    if (!askedBeyond(waiting.prepared.partition, topic)) return topic;
     const { registry } = this.#context;
-    await untilDeadline(registry.refreshUnlessFresh(), deadline, undefined);
+    await untilDeadline(registry.refreshedSince(waiting.calledAt), waiting.deadline, undefined);
     return registry.get(topic.name) ?? topic;
   }
 
@@ -187,13 +190,14 @@ export class WaitingSends {
       return;
     }
     const { prepared } = waiting;
-    const partition = this.#context.partition(prepared, await this.#withPartition(prepared, topic, waiting.deadline));
+    const view = await this.#withPartition(waiting, topic);
+    const partition = this.#context.partition(prepared, view);
     await transactions?.addPartition(prepared.topic, partition);
     if (waiting.settled) return;
     // Settled from here by the intake (accepted, or by its wait for buffer space), not by the admission queue.
     waiting.settled = true;
     waiting.stopListening?.();
-    this.#context.admitted(waiting, topic, partition);
+    this.#context.admitted(waiting, view, partition);
   }
 }
 

@@ -131,6 +131,25 @@ describe('AdmissionQueue', () => {
     assert.ok(q.slots <= 2 * 1024 + 1, `${q.slots} slots for 1 waiting send`);
   });
 
+  it('drains after passing more sends than it compacts at, whether they came at once or one by one', async () => {
+    // The loop passed its last send just as it had passed 1,025: compacting then kept an empty slot, which the loop
+    // read as a send (a TypeError out of it, and never drained: the topic's later sends waited for ever).
+    const atOnce = queue();
+    for (let i = 0; i < 1025; i++) atOnce.q.push(waiting(`a${i}`));
+    for (let i = 0; i < 1025; i++) await atOnce.next();
+    assert.equal(atOnce.log.at(-1), 'drained');
+    assert.equal(atOnce.q.isEmpty, true);
+    const trickle = queue();
+    trickle.q.push(waiting('first'));
+    for (let i = 0; i < 1100; i++) {
+      trickle.q.push(waiting(`t${i}`));
+      await trickle.next();
+    }
+    await trickle.next();
+    assert.equal(trickle.log.at(-1), 'drained');
+    assert.equal(trickle.q.isEmpty, true);
+  });
+
   it('an admission that fails rejects that send only; the next one is admitted', async () => {
     const { q, log, next, fails } = queue();
     fails.set('a', new Error('no metadata'));

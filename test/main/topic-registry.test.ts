@@ -61,7 +61,13 @@ test('sends queued for a topic that does not exist share one fetch until the las
   try {
     await producer.connect();
     const from = broker.requests.length;
-    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => producer.send({ topic: 'missing', value: `${i}` })));
+    // A few milliseconds apart, so each has its own deadline: the fetch must run until the last.
+    const sends: Promise<unknown>[] = [];
+    for (let i = 0; i < 50; i++) {
+      sends.push(producer.send({ topic: 'missing', value: `${i}` }));
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    const results = await Promise.allSettled(sends);
     for (const result of results) assert.ok(result.status === 'rejected' && result.reason instanceof UnknownTopicError, String(result));
     const metadataRequests = broker.requests.slice(from).filter((request) => request.apiKey === FAKE_API.metadata).length;
     // Each send after the first that gave up started a fetch of its own, whose first request went out at once.
@@ -78,9 +84,8 @@ test('a send to a partition added since the last refresh waits for one refresh a
   try {
     await producer.send({ topic: 'growing', partition: 1, value: 'warm' });
     broker.partitionCount = 4; // an admin added two partitions; the producer's view is five minutes from its refresh
-    // Refused at once before, "must be an integer from 0 to 1", until the next refresh.
-    const added = await producer.send({ topic: 'growing', partition: 3, value: 'new partition' });
-    assert.equal(added.partition, 3);
+    // Refused at once before, "must be an integer from 0 to 1", until the next refresh: by sendBatch first, then
+    // (two more added) by send.
     const results = await producer.sendBatch([
       { topic: 'growing', partition: 2, value: 'from a batch' },
       { topic: 'growing', partition: 9, value: 'no such partition' },
@@ -88,6 +93,9 @@ test('a send to a partition added since the last refresh waits for one refresh a
     assert.deepEqual(results.map((result) => result.status), ['fulfilled', 'rejected']);
     const beyond = results[1] as PromiseRejectedResult;
     assert.match(String(beyond.reason), /record\.partition must be an integer from 0 to 3/);
+    broker.partitionCount = 6;
+    const added = await producer.send({ topic: 'growing', partition: 5, value: 'new partition' });
+    assert.equal(added.partition, 5);
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
@@ -176,12 +184,22 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
 
   it('a topic every refresh for 30 s has said does not exist is forgotten: its next send waits for its metadata', async (t) => {
     t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+    // The refresh timers' delays, as armed (the max age here is an hour; requests time out after 10 s).
+    const armed: number[] = [];
+    const realSetTimeout = globalThis.setTimeout;
+    t.mock.method(globalThis, 'setTimeout', (callback: () => void, ms?: number) => {
+      if ((ms ?? 0) > 10_000) armed.push(ms!);
+      return realSetTimeout(callback, ms);
+    });
     let deleted = false;
     const { registry } = await setup(t, {}, (topic) => deleted && topic === 'doomed');
     const first = await registry.load('doomed', { timeoutMs: 10_000 });
     deleted = true;
+    armed.length = 0;
     await registry.refresh();
     assert.equal(registry.get('doomed'), first, 'one answer may come from a broker catching up: kept');
+    // Not the max age: refreshed only then, a deleted topic was forgotten five to ten minutes after (by default).
+    assert.deepEqual(armed, [30_000], 'asked again once it may count as deleted');
     t.mock.timers.tick(29_999);
     await registry.refresh();
     assert.equal(registry.get('doomed'), first, 'kept for 30 s of such answers');
@@ -208,6 +226,16 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     t.mock.timers.tick(20_000);
     await registry.refresh();
     assert.equal(registry.get('flaky'), first, 'unknown for 20 s only');
+  });
+
+  it('an all-zero topic id is no id: fewer partitions are taken (a cluster whose metadata predates topic ids)', async (t) => {
+    const { broker, registry } = await setup(t, {}, undefined, 13);
+    broker.topicIdByte = 0;
+    broker.partitionCount = 8;
+    await registry.load('no-ids', { timeoutMs: 10_000 });
+    broker.partitionCount = 4; // deleted and created again with fewer: nothing tells it from a lagging answer
+    await registry.refresh();
+    assert.equal(registry.get('no-ids')!.partitionCount, 4);
   });
 
   it('a partition without a leader leaves `available` and comes back with one; an unchanged answer keeps the object', async (t) => {

@@ -9,7 +9,7 @@ const topicInfo = (name: string): TopicInfo => ({ index: 0, name, partitionCount
 
 function send(topic: string, seq: number, deadline = Date.now() + 60_000): WaitingSend {
   const prepared = { topic } as PreparedRecord;
-  return { prepared, seq, settler: { resolve: () => {}, reject: () => {} }, position: 0, signal: undefined, deadline, settled: false, stopListening: undefined };
+  return { prepared, seq, settler: { resolve: () => {}, reject: () => {} }, position: 0, signal: undefined, deadline, calledAt: 0, settled: false, stopListening: undefined };
 }
 
 /** Waiting sends over a registry whose topics the test makes known (`learn`), and a connection it completes. */
