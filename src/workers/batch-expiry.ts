@@ -54,7 +54,7 @@ export class BatchExpiry {
       const sealed = p.sealed;
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
-        if (batch.ambiguous && !batch.inFlight && this.#parts.view.unknownFor(p.topic.name, now) >= DELETED_AFTER_MS) {
+        if (batch.ambiguous && !batch.inFlight && (batch.unsendable || this.#parts.view.unknownFor(p.topic.name, now) >= DELETED_AFTER_MS)) {
           if (now >= batch.deadline) this.#expireAfterLoss(p, batch); // leaves `sealed`
           else {
             if (batch.deadline < next) next = batch.deadline;
@@ -101,11 +101,17 @@ export class BatchExpiry {
    * report can say it was not written, until a broker answers. Its topic's deletion ends that: no leader will come
    * to answer, and the worker asked for metadata ten times a second for as long as it ran, the partition blocked
    * behind the batch (which a topic created again under the name would have taken long after its callers were told
-   * 'unknown'). Failed past its deadline as possibly written, once every answer for DELETED_AFTER_MS has said so.
+   * 'unknown'). Failed past its deadline as possibly written, once every answer for DELETED_AFTER_MS has said so;
+   * or once its last attempt could not be sent at all (batch.unsendable: the broker offers no Produce version this
+   * producer can write), which no retry would change either.
    */
   #expireAfterLoss(p: PartitionState, batch: Batch): void {
     const topic = p.topic.name;
-    const why = `topic ${topic}: ${this.#parts.view.describeTopicError(topic)}, and an earlier attempt of ${topic}-${p.partition} went unanswered`;
+    const unanswered = `an earlier attempt of ${topic}-${p.partition} went unanswered`;
+    // Or the broker offers no Produce version this producer can write (batch.unsendable): no retry will be sent.
+    const why = batch.unsendable
+      ? `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'}), and ${unanswered}`
+      : `topic ${topic}: ${this.#parts.view.describeTopicError(topic)}, and ${unanswered}`;
     this.#parts.outcomes.abandon(p, batch, ClientErrorCode.expiredAfterLoss, why);
   }
 

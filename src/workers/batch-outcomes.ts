@@ -8,6 +8,7 @@ import type { MessagePort } from 'node:worker_threads';
 import { CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, type WorkerStats } from '../shared/worker-stats.js';
 import type { MetadataStale, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
+import { UnsupportedVersionError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { backoffMs } from '../shared/backoff.js';
 import { encodeRecordBatch } from '../protocol/record-batch.js';
@@ -79,6 +80,7 @@ export class BatchOutcomes {
     const p = this.#partitionOf(outgoing);
     const batch = outgoing.batch;
     const epoch = p.epoch;
+    batch.unsendable = false; // sent: the broker takes a version of ours
     const verdict = policy.answered(p, batch, outcome, settings, Date.now(), this.#hooks.closeDeadline());
     this.#reportDecision(p, batch, verdict, epoch, outcome.errorCode);
     if (verdict.action === 'retry') {
@@ -113,6 +115,7 @@ export class BatchOutcomes {
   lost(outgoing: Outgoing, error: Error, written: boolean): void {
     const p = this.#partitionOf(outgoing);
     const refusal = error instanceof AuthenticationError ? error.message : undefined;
+    outgoing.batch.unsendable = error instanceof UnsupportedVersionError;
     const epoch = p.epoch;
     const verdict = policy.lost(p, outgoing.batch, written, refusal, this.#parts.settings);
     this.#reportDecision(p, outgoing.batch, verdict, epoch, -1);

@@ -28,12 +28,18 @@ export interface Batch {
    * have written it, so it is retried until the broker answers and its sequence is never reused.
    */
   ambiguous: boolean;
+  /**
+   * Its last attempt could not be sent: the broker's ApiVersions answer offers no Produce version this producer
+   * can write. An ambiguous batch is retried until a broker answers; one that no connection will carry is given
+   * up past its deadline instead (batch-expiry.ts), or it held its partition, and a transaction's commit, for ever.
+   */
+  unsendable: boolean;
 }
 
 export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
   return {
     recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, inFlight: false, retryAt: 0, deadline,
-    lastError: undefined, ambiguous: false,
+    lastError: undefined, ambiguous: false, unsendable: false,
   };
 }
 

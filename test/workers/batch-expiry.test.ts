@@ -82,6 +82,21 @@ describe('BatchExpiry.expireDue', () => {
     assert.deepEqual(failed, []);
   });
 
+  it('fails past its deadline, as possibly written, an ambiguous batch whose last attempt could not be sent (no usable Produce version)', () => {
+    // Retried until a broker answers, it was never sent again: the partition, and a transaction's commit, waited
+    // for ever on a broker that offers no Produce version this producer can write.
+    const { expiry, failed, seal } = setup();
+    const [stuck, early] = seal(NOW - 10, NOW + 10);
+    for (const batch of [stuck!, early!]) {
+      batch.ambiguous = true;
+      batch.unsendable = true;
+      batch.lastError = 'no common version of Produce';
+    }
+    expiry.expireDue(NOW);
+    assert.deepEqual(failed.map((f) => [f.batch, f.code]), [[stuck, ClientErrorCode.expiredAfterLoss]], 'not before its deadline');
+    assert.match(failed[0]!.message, /its last attempt could not be sent \(no common version of Produce\), and an earlier attempt of t-0 went unanswered/);
+  });
+
   it('keeps an ambiguous batch past its deadline while its topic is known, and one in flight whatever the topic', () => {
     const known = setup();
     const [kept] = known.seal(NOW - 10);

@@ -19,7 +19,8 @@ import { once } from 'node:events';
 import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
 import { DeliveryTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
-import { FakeBroker } from '../helpers/fake-broker.js';
+import { TransactionAbortableError } from '../../src/shared/transaction-errors.js';
+import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
 import { inOneBatch } from '../helpers/in-one-batch.js';
 
 const DUPLICATE_SEQUENCE_NUMBER = 46;
@@ -199,6 +200,47 @@ test('throttle_time_ms (Produce v6+): nothing is sent on the throttled connectio
     broker.reply(next, { partitions: () => ({ baseOffset: 1n }) });
     assert.equal((await second).offset, 1);
     assert.ok(producer.metrics().throttleTimeMs >= throttleMs, 'the throttle time is reported');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('an unanswered batch whose retries the broker\'s ApiVersions leave no Produce version for fails at its deadline, and the commit waiting on it settles', { timeout: 30_000 }, async () => {
+  // Retried until a broker answers (it may have been written), it was never sent again: the worker retried it for
+  // ever, and commitTransaction waited for it for ever.
+  const broker = await FakeBroker.start(1, () => false, { transactions: true });
+  let dropped = false;
+  let downgraded = false;
+  broker.tamper = (apiKey, frame) => {
+    if (apiKey === FAKE_API.produce && !dropped) {
+      dropped = true;
+      return null; // the batch's first attempt goes unanswered
+    }
+    if (apiKey === FAKE_API.apiVersions && dropped && !downgraded) {
+      // The next connection's ApiVersions answer: Produce (key 0, offered as v3 only) at v2 only.
+      const at = frame.indexOf(Buffer.from([0, 0, 0, 3, 0, 3]), 8);
+      assert.ok(at > 0, 'the Produce entry of the ApiVersions answer');
+      const older = Buffer.from(frame);
+      older.writeInt16BE(2, at + 2);
+      older.writeInt16BE(2, at + 4);
+      downgraded = true;
+      return older;
+    }
+    return frame;
+  };
+  broker.on('produce', (seen) => broker.answer(seen, 0n));
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, transactionalId: 'tx-no-version', lingerMs: 0, requestTimeoutMs: 300, bufferTimeoutMs: 700,
+    deliveryTimeoutMs: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 100, reconnectBackoffMs: 10, reconnectBackoffMaxMs: 100,
+  });
+  try {
+    await producer.beginTransaction();
+    const sent = producer.send({ topic: 't', partition: 0, value: 'v' });
+    await assert.rejects(producer.commitTransaction(), (e: Error) => e instanceof TransactionAbortableError && /could not be sent/.test(e.message));
+    await assert.rejects(sent, (e: Error) => e instanceof DeliveryTimeoutError && (e as DeliveryTimeoutError).delivery === 'unknown');
+    assert.ok(downgraded, 'the retry met the older ApiVersions answer');
+    assert.equal(broker.produces.length, 1, 'never sent again');
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
