@@ -5,11 +5,11 @@
  * port is patched in place), so every connection the producer opens — the main thread's and each worker's —
  * goes through it.
  *
- * Mutations: a flipped byte or a few, an int32 somewhere set to a huge or negative value (length and count
- * fields among them), a truncated frame with the connection closed, a huge or negative frame size, a wrong
- * correlation id, a duplicated, reordered or dropped answer, an answer dripped a few bytes at a time, a
- * connection closed mid-frame. Every API the producer uses is mutated: ApiVersions, Metadata, InitProducerId
- * and Produce.
+ * Mutations (frame-mutator.ts, shared with the broker-free transaction fuzz test): a flipped byte or a few, an
+ * int32 somewhere set to a huge or negative value (length and count fields among them), a truncated frame with the
+ * connection closed, a huge or negative frame size, a wrong correlation id, a duplicated, reordered or dropped
+ * answer, an answer dripped a few bytes at a time, a connection closed mid-frame. Every API the producer uses is
+ * mutated: ApiVersions, Metadata, InitProducerId and Produce.
  *
  * The proxy keeps what the broker really said: for each partition the base offsets of the Produce answers that
  * reported success, so a run can check that no record was reported delivered without a real acknowledgement.
@@ -19,6 +19,9 @@ import { Produce } from '../../src/protocol/apis/produce.js';
 import { Reader } from '../../src/protocol/reader.js';
 import { patchBrokerPorts, produceCounts } from './wire-walk.js';
 import { mulberry32 } from '../helpers/prng.js';
+import { FrameOutput, MUTATIONS, mutateFrame, pickMutation, type Mutation } from './frame-mutator.js';
+
+export { MUTATIONS, type Mutation };
 
 const API_VERSIONS = 18;
 const METADATA = 3;
@@ -27,23 +30,6 @@ const FIRST_FLEXIBLE: Record<number, number> = { 0: 9, 3: 9, 18: 3, 22: 2 };
 
 /** The proxy's seeded generator (test/helpers/prng.ts), under the name the campaign knows it by. */
 export const prng = mulberry32;
-
-export const MUTATIONS = [
-  'flip',
-  'flipMany',
-  'int32Field',
-  'truncateAndClose',
-  'hugeSize',
-  'negativeSize',
-  'nearSize',
-  'wrongCorrelation',
-  'duplicate',
-  'reorder',
-  'drop',
-  'drip',
-  'closeMidFrame',
-] as const;
-export type Mutation = (typeof MUTATIONS)[number];
 
 export interface ProxyOptions {
   readonly upstreamHost: string;
@@ -136,7 +122,7 @@ export class HostileProxy {
       }
       upstream.write(chunk);
     });
-    const out = new Output(client, this.#timers);
+    const out = new FrameOutput(client, this.#timers);
     let answers = Buffer.alloc(0);
     upstream.on('data', (chunk: Buffer) => {
       answers = Buffer.concat([answers, chunk]);
@@ -178,177 +164,15 @@ export class HostileProxy {
     }
   }
 
-  #mutate(frame: Buffer, out: Output): void {
+  #mutate(frame: Buffer, out: FrameOutput): void {
     const random = this.#random;
     if (this.#closed || random() >= this.#options.rate) {
       out.write(frame);
       return;
     }
-    const kind = MUTATIONS[Math.floor(random() * MUTATIONS.length)]!;
+    const kind = pickMutation(random);
     this.mutated++;
     this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1);
-    const at = (): number => 4 + Math.floor(random() * (frame.length - 4));
-    switch (kind) {
-      case 'flip': {
-        const bad = Buffer.from(frame);
-        const i = at();
-        bad[i] = bad[i]! ^ (1 << Math.floor(random() * 8));
-        out.write(bad);
-        return;
-      }
-      case 'flipMany': {
-        const bad = Buffer.from(frame);
-        for (let n = 0; n < 8; n++) bad[at()] = Math.floor(random() * 256);
-        out.write(bad);
-        return;
-      }
-      case 'int32Field': {
-        const bad = Buffer.from(frame);
-        const values = [0x7fffffff, -1, -2, 0x80000000 | 0, 922_746_883, 0x0fffffff];
-        if (bad.length >= 8) bad.writeInt32BE(values[Math.floor(random() * values.length)]!, Math.min(bad.length - 4, at()));
-        out.write(bad);
-        return;
-      }
-      case 'truncateAndClose':
-        out.write(frame.subarray(0, 4 + Math.floor(random() * (frame.length - 4))));
-        out.close();
-        return;
-      case 'hugeSize': {
-        const bad = Buffer.from(frame);
-        bad.writeInt32BE(0x7fffffff, 0);
-        out.write(bad);
-        return;
-      }
-      case 'negativeSize': {
-        const bad = Buffer.from(frame);
-        bad.writeInt32BE(-1 - Math.floor(random() * 1000), 0);
-        out.write(bad);
-        return;
-      }
-      case 'nearSize': {
-        // A size a little off: the frame swallows the start of the next answer, or leaves its own tail to be read
-        // as the next frame's size (pipelined answers), where a huge or negative size is refused at once.
-        const bad = Buffer.from(frame);
-        const delta = (1 + Math.floor(random() * 64)) * (random() < 0.5 ? -1 : 1);
-        bad.writeInt32BE(Math.max(0, frame.length - 4 + delta), 0);
-        out.write(bad);
-        return;
-      }
-      case 'wrongCorrelation': {
-        const bad = Buffer.from(frame);
-        bad.writeInt32BE((bad.readInt32BE(4) + 1 + Math.floor(random() * 5)) | 0, 4);
-        out.write(bad);
-        return;
-      }
-      case 'duplicate':
-        out.write(frame);
-        out.write(frame);
-        return;
-      case 'reorder':
-        out.hold(frame);
-        return;
-      case 'drop':
-        return;
-      case 'drip':
-        out.drip(frame, 1 + Math.floor(random() * 7));
-        return;
-      case 'closeMidFrame':
-        out.write(frame.subarray(0, Math.max(1, Math.floor(frame.length / 2))));
-        out.close();
-        return;
-    }
-  }
-}
-
-/**
- * Writes to one client in order, whatever is delayed: a held (reordered) frame goes out after the next one, or
- * on its own a little later; a dripped frame goes out a few bytes per timer tick. Every timer is the proxy's,
- * cleared on close.
- */
-class Output {
-  readonly #socket: net.Socket;
-  readonly #timers: Set<NodeJS.Timeout>;
-  readonly #queue: (Buffer | 'close')[] = [];
-  #held: Buffer | undefined;
-  #heldTimer: NodeJS.Timeout | undefined;
-  #dripping = false;
-  /** A dripped piece went out this tick; the next waits for the timer. */
-  #pacing = false;
-
-  constructor(socket: net.Socket, timers: Set<NodeJS.Timeout>) {
-    this.#socket = socket;
-    this.#timers = timers;
-  }
-
-  write(bytes: Buffer): void {
-    this.#queue.push(bytes);
-    if (this.#held !== undefined) this.#release();
-    this.#flush();
-  }
-
-  close(): void {
-    this.#queue.push('close');
-    this.#flush();
-  }
-
-  hold(frame: Buffer): void {
-    if (this.#held !== undefined) this.#release();
-    this.#held = frame;
-    this.#heldTimer = this.#later(() => this.#release(), 20);
-  }
-
-  drip(frame: Buffer, step: number): void {
-    for (let i = 0; i < frame.length; i += step) this.#queue.push(frame.subarray(i, i + step));
-    this.#dripping = true;
-    this.#flush();
-  }
-
-  #release(): void {
-    const held = this.#held;
-    if (held === undefined) return;
-    this.#held = undefined;
-    if (this.#heldTimer !== undefined) {
-      clearTimeout(this.#heldTimer);
-      this.#timers.delete(this.#heldTimer);
-      this.#heldTimer = undefined;
-    }
-    this.#queue.push(held);
-    this.#flush();
-  }
-
-  #flush(): void {
-    if (this.#dripping && this.#queue.length > 0 && this.#pacing) return;
-    while (this.#queue.length > 0) {
-      if (this.#socket.destroyed) {
-        this.#queue.length = 0;
-        return;
-      }
-      const next = this.#queue.shift()!;
-      if (next === 'close') {
-        this.#socket.destroy();
-        this.#queue.length = 0;
-        return;
-      }
-      this.#socket.write(next);
-      if (this.#dripping) {
-        // One piece per tick while dripping, so the client sees the frame in many reads.
-        this.#pacing = true;
-        this.#later(() => {
-          this.#pacing = false;
-          if (this.#queue.length === 0) this.#dripping = false;
-          this.#flush();
-        }, 1);
-        return;
-      }
-    }
-  }
-
-  #later(fn: () => void, ms: number): NodeJS.Timeout {
-    const timer = setTimeout(() => {
-      this.#timers.delete(timer);
-      fn();
-    }, ms);
-    this.#timers.add(timer);
-    return timer;
+    mutateFrame(kind, frame, random, out);
   }
 }

@@ -11,6 +11,7 @@
  * answers grow log_start_offset at v5 and record_errors, error_message at v8),
  * which it records and never answers unless the test calls `answer()` or `reply()`. A test may set `tamper` to
  * rewrite, drop or delay any answer (a hostile or slow broker), and read `requests` for when each request arrived.
+ * As a transaction coordinator it keeps every EndTxn it was asked for (`endTxns`), with its committed flag.
  */
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
@@ -28,6 +29,17 @@ export interface ProduceSeen {
   readonly recordCounts: ReadonlyMap<string, number>;
   /** The RecordBatch bytes per `${topic}-${partition}`, as sent. */
   readonly batches: ReadonlyMap<string, Buffer>;
+}
+
+/** An EndTxn request as it arrived (v0: transactional id, producer id, epoch, committed). */
+export interface EndTxnSeen {
+  readonly transactionalId: string | null;
+  readonly producerId: bigint;
+  readonly producerEpoch: number;
+  /** true: commit, false: abort. */
+  readonly committed: boolean;
+  /** Date.now() when it arrived. */
+  readonly at: number;
 }
 
 /** A node as Metadata lists it. */
@@ -65,23 +77,33 @@ const INIT_PRODUCER_ID = 22;
 const PRODUCE = 0;
 const FIND_COORDINATOR = 10;
 const ADD_PARTITIONS_TO_TXN = 24;
+const ADD_OFFSETS_TO_TXN = 25;
 const END_TXN = 26;
+const TXN_OFFSET_COMMIT = 28;
 /**
  * Only these, each at one version (Produce: from v3 up to the broker's `produceVersion`), so the producer must use the
  * layouts written below. With `transactions`, also what a transactional producer of protocol v1 needs of its
- * coordinator (this broker): FindCoordinator v1, AddPartitionsToTxn v0 and EndTxn v0.
+ * coordinator (this broker): FindCoordinator v1, AddPartitionsToTxn v0 and EndTxn v0; with `offsets` as well, what
+ * sendOffsets needs of the transaction and group coordinator (this broker too): AddOffsetsToTxn v0 and TxnOffsetCommit v0.
  */
-function ranges(produceVersion: number, transactions: boolean, metadataVersion: number): readonly (readonly [key: number, min: number, max: number])[] {
+function ranges(
+  produceVersion: number, transactions: boolean, metadataVersion: number, offsets = false,
+): readonly (readonly [key: number, min: number, max: number])[] {
   return [
     [PRODUCE, 3, produceVersion],
     [METADATA, metadataVersion, metadataVersion],
     [API_VERSIONS, 0, 4],
     [INIT_PRODUCER_ID, 0, 0],
     ...(transactions ? [[FIND_COORDINATOR, 1, 1], [ADD_PARTITIONS_TO_TXN, 0, 0], [END_TXN, 0, 0]] as const : []),
+    ...(transactions && offsets ? [[ADD_OFFSETS_TO_TXN, 0, 0], [TXN_OFFSET_COMMIT, 0, 0]] as const : []),
   ];
 }
 export const FAKE_PRODUCER_ID = 4242n;
-export const FAKE_API = { produce: PRODUCE, metadata: METADATA, apiVersions: API_VERSIONS, initProducerId: INIT_PRODUCER_ID } as const;
+export const FAKE_API = {
+  produce: PRODUCE, metadata: METADATA, apiVersions: API_VERSIONS, initProducerId: INIT_PRODUCER_ID,
+  findCoordinator: FIND_COORDINATOR, addPartitionsToTxn: ADD_PARTITIONS_TO_TXN, addOffsetsToTxn: ADD_OFFSETS_TO_TXN,
+  endTxn: END_TXN, txnOffsetCommit: TXN_OFFSET_COMMIT,
+} as const;
 const NODE_ID = 1;
 const UNKNOWN_TOPIC_OR_PARTITION = 3;
 
@@ -146,6 +168,8 @@ class In {
     this.pos += n;
     return s;
   }
+  int8(): number { const v = this.b.readInt8(this.pos); this.pos += 1; return v; }
+  int64(): bigint { const v = this.b.readBigInt64BE(this.pos); this.pos += 8; return v; }
   bytes(): Buffer | null {
     const n = this.int32();
     if (n < 0) return null;
@@ -158,12 +182,15 @@ class In {
 /**
  * Rewrites an answer before it is written: `frame` is the whole answer (size prefix included), `nth` counts the
  * answers to `apiKey` so far on this broker (from 0). Return the bytes to write instead (anything: a hostile
- * broker), or null to write nothing now; `write` sends bytes on that connection later (a delayed answer).
+ * broker), or null to write nothing now; `write` sends bytes on that connection later (a delayed answer). `socket` is
+ * that connection, for a tamper that writes on it itself, or closes it.
  */
-export type Tamper = (apiKey: number, frame: Buffer, nth: number, write: (bytes: Buffer) => void) => Buffer | null;
+export type Tamper = (apiKey: number, frame: Buffer, nth: number, write: (bytes: Buffer) => void, socket: net.Socket) => Buffer | null;
 
 export class FakeBroker extends EventEmitter {
   readonly produces: ProduceSeen[] = [];
+  /** Every EndTxn request (transactions), in arrival order: what the producer asked its coordinator to do. */
+  readonly endTxns: EndTxnSeen[] = [];
   /** Every request, in arrival order. */
   readonly requests: RequestSeen[] = [];
   /** The topics each Metadata request asked for, in arrival order. */
@@ -195,6 +222,8 @@ export class FakeBroker extends EventEmitter {
   readonly #autoAck: boolean;
   readonly #produceVersion: number;
   readonly #transactions: boolean;
+  /** AddOffsetsToTxn and TxnOffsetCommit offered (with transactions). */
+  readonly #offsetApis: boolean;
   readonly #metadataVersion: number;
   /** Next offset per `${topic}-${partition}`, for autoAck. */
   readonly #offsets = new Map<string, bigint>();
@@ -202,8 +231,10 @@ export class FakeBroker extends EventEmitter {
 
   private constructor(
     partitions: number, missing: (topic: string) => boolean, autoAck: boolean, produceVersion: number, transactions: boolean, metadataVersion: number,
+    offsets: boolean,
   ) {
     super();
+    this.#offsetApis = offsets;
     this.#metadataVersion = metadataVersion;
     this.partitionCount = partitions;
     this.#missing = missing;
@@ -221,16 +252,18 @@ export class FakeBroker extends EventEmitter {
    * highest Produce version offered: from v6 a throttled client must hold back on its own (KIP-219). With
    * `transactions` it is its own transaction coordinator too, and answers every coordinator request with success.
    * `metadataVersion` is 1 (the default) or 13, the only Metadata version offered: v13 has a top-level error_code
-   * (`metadataError`).
+   * (`metadataError`). `offsets` (with `transactions`) offers AddOffsetsToTxn v0 and TxnOffsetCommit v0 too, for
+   * sendOffsets: this broker is every group's coordinator as well, and accepts every offset.
    */
   static async start(
     partitions = 1, missing: (topic: string) => boolean = () => false,
-    options: { autoAck?: boolean; produceVersion?: number; transactions?: boolean; metadataVersion?: 1 | 13 } = {},
+    options: { autoAck?: boolean; produceVersion?: number; transactions?: boolean; metadataVersion?: 1 | 13; offsets?: boolean } = {},
   ): Promise<FakeBroker> {
     const produceVersion = options.produceVersion ?? 3;
     if (!(produceVersion >= 3 && produceVersion <= 8)) throw new RangeError(`the fake broker speaks Produce v3–v8, not v${produceVersion}`);
     const broker = new FakeBroker(
       partitions, missing, options.autoAck ?? false, produceVersion, options.transactions ?? false, options.metadataVersion ?? 1,
+      options.offsets ?? false,
     );
     broker.#server.listen(0, '127.0.0.1');
     await once(broker.#server, 'listening');
@@ -278,7 +311,7 @@ export class FakeBroker extends EventEmitter {
     const nth = this.#answered.get(apiKey) ?? 0;
     this.#answered.set(apiKey, nth + 1);
     const write = (bytes: Buffer): void => void (socket.destroyed || socket.write(bytes));
-    const bytes = this.tamper === undefined ? frame : this.tamper(apiKey, frame, nth, write);
+    const bytes = this.tamper === undefined ? frame : this.tamper(apiKey, frame, nth, write, socket);
     if (bytes !== null && !socket.destroyed) socket.write(bytes);
     this.emit('answered', apiKey, nth);
   }
@@ -341,7 +374,7 @@ export class FakeBroker extends EventEmitter {
     this.requests.push({ apiKey, socket, at });
     switch (apiKey) {
       case API_VERSIONS:
-        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, ranges(this.#produceVersion, this.#transactions, this.#metadataVersion)));
+        this.#write(socket, apiKey, apiVersionsAnswer(correlationId, version, ranges(this.#produceVersion, this.#transactions, this.#metadataVersion, this.#offsetApis)));
         return;
       case METADATA:
         this.#write(socket, apiKey, version >= 13 ? this.#metadataAnswerV13(correlationId, r) : this.#metadataAnswer(correlationId, r));
@@ -358,8 +391,19 @@ export class FakeBroker extends EventEmitter {
       case ADD_PARTITIONS_TO_TXN:
         this.#write(socket, apiKey, addPartitionsAnswer(correlationId, r));
         return;
-      case END_TXN: // v0: throttle, error
+      case END_TXN: { // v0 request: transactional id, producer id, epoch, committed; answer: throttle, error
+        const transactionalId = r.string();
+        const producerId = r.int64();
+        const producerEpoch = r.int16();
+        this.endTxns.push({ transactionalId, producerId, producerEpoch, committed: r.int8() !== 0, at });
         this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).frame());
+        return;
+      }
+      case ADD_OFFSETS_TO_TXN: // v0: throttle, error
+        this.#write(socket, apiKey, new Out().int32(correlationId).int32(0).int16(0).frame());
+        return;
+      case TXN_OFFSET_COMMIT:
+        this.#write(socket, apiKey, txnOffsetCommitAnswer(correlationId, r));
         return;
       default:
         socket.destroy(new Error(`the fake broker does not speak API ${apiKey}`));
@@ -491,25 +535,50 @@ function produceAnswer(produce: ProduceSeen, script: ProduceScript): Buffer {
   return out.frame();
 }
 
-/** ApiVersions answer: header v0 always; body in the v3+ (compact) layout for v3+ requests, else v1–v2. */
 /** AddPartitionsToTxn v0: every partition asked for is added (request: transactional id, producer id, epoch, topics). */
 function addPartitionsAnswer(correlationId: number, r: In): Buffer {
   r.string(); // transactional_id
   r.int32();
   r.int32(); // producer_id (int64)
   r.int16(); // producer_epoch
-  const out = new Out().int32(correlationId).int32(0);
+  return eachPartitionAccepted(r, new Out().int32(correlationId).int32(0)).frame();
+}
+
+/**
+ * Answers a v0 [topic [partition ...]] request with error 0 for every partition, after `out`'s own fields;
+ * `readRest` reads what each partition has after its index.
+ */
+function eachPartitionAccepted(r: In, out: Out, readRest: () => void = () => undefined): Out {
   const topics = r.int32();
   out.int32(topics);
   for (let t = 0; t < topics; t++) {
     out.string(r.string());
     const partitions = r.int32();
     out.int32(partitions);
-    for (let p = 0; p < partitions; p++) out.int32(r.int32()).int16(0);
+    for (let p = 0; p < partitions; p++) {
+      out.int32(r.int32()).int16(0);
+      readRest();
+    }
   }
-  return out.frame();
+  return out;
 }
 
+/**
+ * TxnOffsetCommit v0: every offset is accepted (request: transactional id, group id, producer id, epoch,
+ * [topic [partition offset metadata]]; answer: throttle, [topic [partition error]]).
+ */
+function txnOffsetCommitAnswer(correlationId: number, r: In): Buffer {
+  r.string(); // transactional_id
+  r.string(); // group_id
+  r.int64(); // producer_id
+  r.int16(); // producer_epoch
+  return eachPartitionAccepted(r, new Out().int32(correlationId).int32(0), () => {
+    r.int64(); // committed_offset
+    r.string(); // committed_metadata
+  }).frame();
+}
+
+/** ApiVersions answer: header v0 always; body in the v3+ (compact) layout for v3+ requests, else v1–v2. */
 function apiVersionsAnswer(correlationId: number, version: number, offered: ReturnType<typeof ranges>): Buffer {
   const out = new Out().int32(correlationId).int16(0);
   if (version >= 3) {
