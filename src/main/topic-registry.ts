@@ -98,6 +98,8 @@ export class TopicRegistry {
   #refreshing: Promise<void> | undefined;
   /** When the last refresh began (epoch ms), for refreshedSince. */
   #lastRefreshAt = 0;
+  /** The refresh refreshedSince's callers wait to begin (#refreshSoon). */
+  #soon: Promise<void> | undefined;
   /** Fires the next refresh; unref'd (it keeps no process alive) and cleared on close. */
   #refreshTimer: NodeJS.Timeout | undefined;
 
@@ -288,14 +290,39 @@ export class TopicRegistry {
   async refreshedSince(at: number): Promise<void> {
     while (!this.#closed) {
       const running = this.#refreshing;
-      const began = this.#lastRefreshAt;
-      if (running !== undefined) await running;
-      if (began >= at) return; // that refresh, or the last one, began after the send
-      if (running !== undefined) continue; // it began before: the next one
-      const wait = began + MIN_REFRESH_RETRY_MS - Date.now();
-      if (wait > 0) await pause(wait, this.#closing.signal, closingError).catch(() => undefined);
-      if (this.#refreshing === undefined && !this.#closed) void this.refresh(); // begins now, after `at`
+      if (running !== undefined) {
+        const began = this.#lastRefreshAt;
+        await running;
+        if (began >= at) return; // it began after the send
+        continue; // it began before: the next one
+      }
+      if (this.#lastRefreshAt >= at) return;
+      await this.#refreshSoon();
     }
+  }
+
+  /**
+   * A refresh begun once MIN_REFRESH_RETRY_MS has passed since the last began, shared by every caller that asks
+   * meanwhile: one timer however many sends (or trySend calls) wait for it.
+   */
+  #refreshSoon(): Promise<void> {
+    if (this.#soon === undefined) {
+      // Let go once over, not from inside: with no pause to wait, the body ran to its first await before `#soon`
+      // was assigned, and a `#soon = undefined` there left the settled promise in place, on which refreshedSince's
+      // loop then spun without end.
+      const soon = this.#refreshAfterFloor();
+      this.#soon = soon;
+      void soon.finally(() => {
+        if (this.#soon === soon) this.#soon = undefined;
+      });
+    }
+    return this.#soon;
+  }
+
+  async #refreshAfterFloor(): Promise<void> {
+    const wait = this.#lastRefreshAt + MIN_REFRESH_RETRY_MS - Date.now();
+    if (wait > 0) await pause(wait, this.#closing.signal, closingError).catch(() => undefined);
+    await this.refresh();
   }
 
   async #refreshKnown(): Promise<void> {

@@ -78,7 +78,7 @@ test('sends queued for a topic that does not exist share one fetch until the las
   }
 });
 
-test('a send to a partition added since the last refresh waits for one refresh and is delivered; one still beyond the count is refused', { timeout: 20_000 }, async () => {
+test('a send to a partition added since the last refresh waits for one refresh and is delivered; one still beyond the count is refused', { timeout: 20_000 }, async (t) => {
   const broker = await FakeBroker.start(2, undefined, { autoAck: true });
   const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0 });
   try {
@@ -96,6 +96,20 @@ test('a send to a partition added since the last refresh waits for one refresh a
     broker.partitionCount = 6;
     const added = await producer.send({ topic: 'growing', partition: 5, value: 'new partition' });
     assert.equal(added.partition, 5);
+    // trySend still refuses such a record at once, and asks for the refresh a later call will see: one for the lot,
+    // not a wait (a timer) per call.
+    broker.partitionCount = 7;
+    let timers = 0;
+    const realSetTimeout = globalThis.setTimeout;
+    t.mock.method(globalThis, 'setTimeout', (callback: () => void, ms?: number) => {
+      timers++;
+      return realSetTimeout(callback, ms);
+    });
+    for (let i = 0; i < 1000; i++) assert.throws(() => producer.trySend({ topic: 'growing', partition: 6, value: `${i}` }), /record\.partition/);
+    t.mock.restoreAll();
+    assert.ok(timers <= 2, `${timers} timers for 1,000 calls`);
+    const later = await producer.send({ topic: 'growing', partition: 6, value: 'seen by a later call' });
+    assert.equal(later.partition, 6);
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
