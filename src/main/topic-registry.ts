@@ -320,9 +320,11 @@ export class TopicRegistry {
   }
 
   async #refreshAfterFloor(): Promise<void> {
-    const wait = this.#lastRefreshAt + MIN_REFRESH_RETRY_MS - Date.now();
+    const last = this.#lastRefreshAt;
+    const wait = last + MIN_REFRESH_RETRY_MS - Date.now();
     if (wait > 0) await pause(wait, this.#closing.signal, closingError).catch(() => undefined);
-    await this.refresh();
+    // One begun meanwhile (the max age, a worker's report) serves the callers; one more now would break the floor.
+    if (this.#lastRefreshAt === last) await this.refresh();
   }
 
   async #refreshKnown(): Promise<void> {

@@ -211,20 +211,21 @@ test('an unanswered batch whose retries the broker\'s ApiVersions leave no Produ
   // ever, and commitTransaction waited for it for ever.
   const broker = await FakeBroker.start(1, () => false, { transactions: true });
   let dropped = false;
-  let downgraded = false;
+  let downgraded = 0;
   broker.tamper = (apiKey, frame) => {
     if (apiKey === FAKE_API.produce && !dropped) {
       dropped = true;
       return null; // the batch's first attempt goes unanswered
     }
-    if (apiKey === FAKE_API.apiVersions && dropped && !downgraded) {
-      // The next connection's ApiVersions answer: Produce (key 0, offered as v3 only) at v2 only.
+    if (apiKey === FAKE_API.apiVersions && dropped) {
+      // Every ApiVersions answer from then on (the worker's next connection among them, whichever of the producer's
+      // connections asks first): Produce (key 0, offered as v3 only) at v2 only.
       const at = frame.indexOf(Buffer.from([0, 0, 0, 3, 0, 3]), 8);
       assert.ok(at > 0, 'the Produce entry of the ApiVersions answer');
       const older = Buffer.from(frame);
       older.writeInt16BE(2, at + 2);
       older.writeInt16BE(2, at + 4);
-      downgraded = true;
+      downgraded++;
       return older;
     }
     return frame;
@@ -239,7 +240,7 @@ test('an unanswered batch whose retries the broker\'s ApiVersions leave no Produ
     const sent = producer.send({ topic: 't', partition: 0, value: 'v' });
     await assert.rejects(producer.commitTransaction(), (e: Error) => e instanceof TransactionAbortableError && /could not be sent/.test(e.message));
     await assert.rejects(sent, (e: Error) => e instanceof DeliveryTimeoutError && (e as DeliveryTimeoutError).delivery === 'unknown');
-    assert.ok(downgraded, 'the retry met the older ApiVersions answer');
+    assert.ok(downgraded > 0, 'the retry met the older ApiVersions answer');
     assert.equal(broker.produces.length, 1, 'never sent again');
   } finally {
     await producer.close({ timeoutMs: 1000 });
