@@ -357,21 +357,19 @@ export class TopicRegistry {
     }
   }
 
-  /**
-   * Applies an answer only once all of it checked out: a bad partition list leaves the previous view whole. True
-   * when it left a known topic that the answer says does not exist (not yet long enough to forget it).
-   */
+  /** Applies a checked answer (a bad one leaves the view whole); true if it kept a topic said not to exist. */
   #apply(response: MetadataResponse): boolean {
     checkAnswer(response);
     const changed: TopicInfo[] = [];
     const deleted: TopicInfo[] = [];
+    let doubtful = false;
     const now = Date.now();
     for (const topic of response.topics) {
       const known = topic.name === null ? undefined : this.#topics.get(topic.name);
       if (known === undefined) continue;
       if (topic.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) {
-        const since = (this.#unknownSince[known.index] ??= now);
-        if (now - since >= DELETED_TOPIC_AFTER_MS) deleted.push(known);
+        if (now - (this.#unknownSince[known.index] ??= now) >= DELETED_TOPIC_AFTER_MS) deleted.push(known);
+        else doubtful = true;
       } else this.#unknownSince[known.index] = undefined;
       if (topic.errorCode !== ErrorCode.NONE) continue;
       const leaders = partitionLeaders(topic);
@@ -394,7 +392,7 @@ export class TopicRegistry {
     // minutes), filling the buffer the other topics need. Forgotten, its next send waits for its metadata, at most
     // bufferTimeoutMs, as the first send to a topic does (and may create it again where the cluster creates topics).
     for (const info of deleted) this.#forget(info);
-    return response.topics.some((topic) => topic.name !== null && this.#topics.has(topic.name) && topic.errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+    return doubtful;
   }
 
   /** Drops a topic from the view; it keeps its index, for its return (#register). */
