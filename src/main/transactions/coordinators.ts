@@ -7,18 +7,19 @@
  * - a retriable code (COORDINATOR_LOAD_IN_PROGRESS, CONCURRENT_TRANSACTIONS while the previous transaction is still
  *   ending, …): ask again.
  * Any other code is the caller's to judge; running out of time is a TransactionRetriableError (the call may be
- * made again).
+ * made again). A FindCoordinator refusal (the id or group not authorised) is the transaction error its code means.
  */
 import type { Connection } from '../../net/connection.js';
 import type { ApiDefinition } from '../../protocol/api.js';
 import { CoordinatorType, FindCoordinator } from '../../protocol/apis/find-coordinator.js';
 import { ErrorCode, errorInfo, transactionErrorCategory } from '../../protocol/error-codes.js';
 import { backoffMs } from '../../shared/backoff.js';
-import { ConnectionError, KafkaProducerError } from '../../shared/errors.js';
+import { ConnectionError, KafkaProducerError, ProtocolError } from '../../shared/errors.js';
 import { AbortError } from '../../shared/producer-errors.js';
 import { TransactionRetriableError } from '../../shared/transaction-errors.js';
 import type { BrokerAddress } from '../options.js';
 import type { TopicRegistry } from '../topic-registry.js';
+import { transactionError } from './transaction-errors.js';
 
 export interface CallOptions<Res> {
   /** Epoch ms after which no new attempt starts. */
@@ -100,7 +101,12 @@ export class Coordinators {
     const answer = await bootstrap.request(FindCoordinator, { keyType: type, key }, { signal: closing });
     if (answer.errorCode !== ErrorCode.NONE) {
       const info = errorInfo(answer.errorCode);
-      throw new CoordinatorError(answer.errorCode, `FindCoordinator for ${key}: ${info.name}${answer.errorMessage ? ` (${answer.errorMessage})` : ''}`);
+      throw new CoordinatorError(answer.errorCode, `FindCoordinator for ${key}: ${info.name}${answer.errorMessage ? ` (${answer.errorMessage})` : ''}`, answer.errorMessage);
+    }
+    // An address no connection can have (a corrupted or half-configured answer): asked again, as a lost answer is.
+    // Passed on, it reached the caller as a ConfigError, an option of theirs said to be wrong.
+    if (answer.host === '' || !Number.isInteger(answer.port) || answer.port < 1 || answer.port > 65535) {
+      throw new ProtocolError(`FindCoordinator for ${key} answered the address ${JSON.stringify(answer.host)}:${answer.port}`, { retriable: true });
     }
     this.#addresses.set(`${type}:${key}`, { host: answer.host, port: answer.port });
     const connection = await this.#registry.connectTo({ host: answer.host, port: answer.port }, closing);
@@ -178,9 +184,17 @@ export class Coordinators {
       } catch (error) {
         // A request handed to the connection may have been written before it failed: its effect is unknown.
         if (requested && options.unanswered !== undefined) options.unanswered.value = true;
-        // Answers that could not be had: a lost connection, a coordinator not found yet. Anything else (a bug, a
-        // refused authentication, an abort) goes to the caller.
-        if (error instanceof AbortError || !(error instanceof KafkaProducerError) || !error.retriable) throw error;
+        // FindCoordinator refused the key (the transactional id or the group not authorised): what that means for
+        // the transaction, as the Java client's FindCoordinatorHandler judges it. Passed on as it was, the producer
+        // was not fatal, and its caller met an error of none of the documented transaction classes.
+        if (error instanceof CoordinatorError && !error.retriable) {
+          throw transactionError(error.errorCode, `FindCoordinator for ${key}`, error.detail, 'coordinator');
+        }
+        // Answers that could not be had: a lost connection, a coordinator not found yet, an answer that could not be
+        // read (its connection is closed, as a lost one's; retried like it). Anything else (a bug, a refused
+        // authentication, an abort) goes to the caller.
+        if (error instanceof AbortError || !(error instanceof KafkaProducerError)) throw error;
+        if (!error.retriable && !(error instanceof ProtocolError)) throw error;
         lastError = error;
         lastCode = error instanceof CoordinatorError ? error.errorCode : ErrorCode.UNKNOWN_SERVER_ERROR;
         this.#forget(type, key);
@@ -203,13 +217,19 @@ export class Coordinators {
   }
 }
 
-/** FindCoordinator answered with an error code (retriable when the coordinator is only not ready yet). */
+/**
+ * FindCoordinator answered with an error code: retriable when the coordinator is only not ready yet; any other code
+ * leaves Coordinators.call as the transaction error it means.
+ */
 class CoordinatorError extends KafkaProducerError {
   readonly errorCode: number;
+  /** The answer's error message, when it had one. */
+  readonly detail: string | null;
 
-  constructor(errorCode: number, message: string) {
+  constructor(errorCode: number, message: string, detail: string | null) {
     super('ERR_BROKER', message, { retriable: retryOf(errorCode) !== 'done' });
     this.errorCode = errorCode;
+    this.detail = detail;
   }
 }
 

@@ -38,7 +38,7 @@ export class ProducerEpoch {
 
   /** Protocol v1: InitProducerId with the current id and epoch (KIP-360) moves to the next epoch. */
   async bump(): Promise<void> {
-    const bumped = await this.#requests.initProducerId(this.ids());
+    const bumped = await this.#status.recordingFatal(this.#requests.initProducerId(this.ids()));
     if (bumped.errorCode !== ErrorCode.NONE) this.#status.judge(bumped.errorCode, 'InitProducerId (epoch bump)');
     this.publish(bumped.producerId, bumped.producerEpoch);
     this.bumpNeeded = false;

@@ -114,7 +114,7 @@ export class TransactionManager {
     if (this.#status.state === 'fatal') throw this.#status.failure!;
     if (this.#status.state !== 'uninitialized') return;
     const { transactionalId, transactionTimeoutMs } = this.#settings;
-    const answer = await this.#requests.initProducerId();
+    const answer = await this.#status.recordingFatal(this.#requests.initProducerId());
     if (answer.errorCode === ErrorCode.INVALID_TRANSACTION_TIMEOUT) {
       throw new ConfigError(`options.transactionTimeoutMs ${transactionTimeoutMs} is more than the broker's transaction.max.timeout.ms allows`);
     }

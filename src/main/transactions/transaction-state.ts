@@ -91,6 +91,10 @@ export class TransactionStatus {
    * caller had cancelled.
    */
   endFailed(commit: boolean, error: unknown, unanswered: boolean): void {
+    if (error instanceof TransactionFatalError) {
+      this.fail(error); // the transactional id refused (FindCoordinator): nothing follows, whatever was sent
+      return;
+    }
     if (!commit) {
       this.toAbortable(error);
       return;
@@ -113,6 +117,19 @@ export class TransactionStatus {
       this.state = 'abortable';
       if (error instanceof TransactionAbortableError) this.failure ??= error;
       else this.toAbortable(error);
+    }
+  }
+
+  /**
+   * `call`'s result; a TransactionFatalError it rejects with (FindCoordinator refused the transactional id) is
+   * recorded first, so that every later call meets it, connect included.
+   */
+  async recordingFatal<T>(call: Promise<T>): Promise<T> {
+    try {
+      return await call;
+    } catch (error) {
+      if (error instanceof TransactionFatalError) this.fail(error);
+      throw error;
     }
   }
 

@@ -9,9 +9,9 @@ import { CoordinatorType } from '../../../src/protocol/apis/find-coordinator.js'
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 import { Coordinators } from '../../../src/main/transactions/coordinators.js';
 import type { TopicRegistry } from '../../../src/main/topic-registry.js';
-import { ConnectionError } from '../../../src/shared/errors.js';
+import { ConnectionError, ProtocolError } from '../../../src/shared/errors.js';
 import { AbortError } from '../../../src/shared/producer-errors.js';
-import { TransactionRetriableError } from '../../../src/shared/transaction-errors.js';
+import { TransactionAbortableError, TransactionFatalError, TransactionRetriableError } from '../../../src/shared/transaction-errors.js';
 
 const FOUND = { errorCode: ErrorCode.NONE, errorMessage: null, nodeId: 1, host: '127.0.0.1', port: 1 };
 const NOT_AVAILABLE = { errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE, errorMessage: null, nodeId: -1, host: '', port: -1 };
@@ -70,6 +70,57 @@ describe('Coordinators.call', () => {
     );
     assert.equal(unanswered.value, false);
     await busy.close();
+  });
+});
+
+describe('Coordinators.call, when FindCoordinator refuses or misleads', () => {
+  const refused = (errorCode: number) => ({ errorCode, errorMessage: 'not allowed', nodeId: -1, host: '', port: -1 });
+
+  it('a transactional id not authorised is fatal, a group not authorised abortable, each naming FindCoordinator', async () => {
+    const noId = coordinatorsWith(() => refused(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED), () => Promise.reject(new Error('never asked')));
+    await assert.rejects(
+      noId.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 1000, errorOf: (r) => r.errorCode }),
+      (error: unknown) => error instanceof TransactionFatalError && error.errorCode === ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED &&
+        /^FindCoordinator for tx: TRANSACTIONAL_ID_AUTHORIZATION_FAILED \(not allowed\)$/.test(error.message),
+    );
+    await noId.close();
+    const noGroup = coordinatorsWith(() => refused(ErrorCode.GROUP_AUTHORIZATION_FAILED), () => Promise.reject(new Error('never asked')));
+    await assert.rejects(
+      noGroup.call(CoordinatorType.GROUP, 'g', EndTxn, endTxn, { deadline: Date.now() + 1000, errorOf: (r) => r.errorCode }),
+      (error: unknown) => error instanceof TransactionAbortableError && error.errorCode === ErrorCode.GROUP_AUTHORIZATION_FAILED,
+    );
+    await noGroup.close();
+  });
+
+  it('an address no connection can have is asked again, never connected to', async () => {
+    const answers = [{ ...FOUND, port: 70_000 }, { ...FOUND, host: '' }, FOUND];
+    const connectedTo: unknown[] = [];
+    const registry = {
+      connection: async () => ({ request: async () => answers.shift() }),
+      connectTo: async (broker: { host: string; port: number }) => {
+        connectedTo.push(`${broker.host}:${broker.port}`);
+        return { isClosed: false, request: async () => ({ errorCode: ErrorCode.NONE }), close: async () => undefined };
+      },
+      reconnectDelay: () => 0,
+      reconnectReason: () => undefined,
+    } as unknown as TopicRegistry;
+    const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+    await coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 1000, errorOf: (r) => r.errorCode });
+    assert.deepEqual(connectedTo, ['127.0.0.1:1']);
+    await coordinators.close();
+  });
+
+  it('an answer that cannot be read is retried on a new connection, and marks the call unanswered', async () => {
+    const answers: (() => Promise<object>)[] = [
+      () => Promise.reject(new ProtocolError('EndTxn response: 3 bytes left over')),
+      async () => ({ errorCode: ErrorCode.NONE, producerId: -1n, producerEpoch: -1 }),
+    ];
+    const coordinators = coordinatorsWith(() => FOUND, () => answers.shift()!());
+    const unanswered = { value: false };
+    const answer = await coordinators.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, { deadline: Date.now() + 1000, errorOf: (r) => r.errorCode, unanswered });
+    assert.equal(answer.errorCode, ErrorCode.NONE);
+    assert.equal(unanswered.value, true, 'the unreadable answer may have been an applied EndTxn');
+    await coordinators.close();
   });
 });
 

@@ -7,7 +7,7 @@ import { describe, it } from 'node:test';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
 import { BrokerError, ConfigError } from '../../../src/shared/errors.js';
 import {
-  ProducerFencedError, TransactionAbortableError, TransactionRetriableError, TransactionStateError,
+  ProducerFencedError, TransactionAbortableError, TransactionFatalError, TransactionRetriableError, TransactionStateError,
 } from '../../../src/shared/transaction-errors.js';
 import { deferred, ScriptedCoordinators, setUp, turns, unanswered } from '../../helpers/scripted-coordinators.js';
 import type { Coordinators } from '../../../src/main/transactions/coordinators.js';
@@ -287,6 +287,44 @@ describe('TransactionManager', () => {
     assert.equal(manager.state, 'fatal');
     await assert.rejects(manager.init(), (e: unknown) => e === first, 'and so does every later one');
     assert.equal(manager.identity.producerId, -1n);
+  });
+
+  it('a transactional id FindCoordinator refused makes the producer fatal, whichever call met it: init, the epoch bump, EndTxn', async () => {
+    const refused = (): TransactionFatalError =>
+      new TransactionFatalError(ErrorCode.TRANSACTIONAL_ID_AUTHORIZATION_FAILED, 'FindCoordinator for tx-1: TRANSACTIONAL_ID_AUTHORIZATION_FAILED');
+    // At connect: the error stays the answer, as a refused InitProducerId's does.
+    const coordinators = new ScriptedCoordinators(2);
+    const atInit = refused();
+    coordinators.script('InitProducerId', atInit);
+    const manager = new TransactionManager({ transactionalId: 'tx-1', transactionTimeoutMs: 60_000, blockMs: 1000 },
+      coordinators as unknown as Coordinators, new ProducerIdentityView(createProducerIdentity()), () => Promise.resolve());
+    await assert.rejects(manager.init(), (e: unknown) => e === atInit);
+    assert.equal(manager.state, 'fatal');
+    await assert.rejects(manager.init(), (e: unknown) => e === atInit, 'connecting again meets it at once');
+    assert.equal(coordinators.calls.length, 1);
+
+    // Protocol v1, bumping the epoch before the next transaction.
+    const v1 = await setUp(1);
+    await v1.manager.begin();
+    v1.manager.workerCrashed(new Error('worker died'));
+    await v1.manager.abort();
+    const atBump = refused();
+    v1.coordinators.script('InitProducerId', atBump);
+    await assert.rejects(v1.manager.begin(), (e: unknown) => e === atBump);
+    assert.equal(v1.manager.state, 'fatal');
+    await assert.rejects(v1.manager.begin(), (e: unknown) => e === atBump);
+
+    // EndTxn, commit and abort alike.
+    for (const commit of [true, false]) {
+      const v2 = await setUp(2);
+      await v2.manager.begin();
+      v2.manager.track(Promise.resolve(), () => undefined); // protocol v2: a send tells the coordinator
+      const atEnd = refused();
+      v2.coordinators.script('EndTxn', atEnd);
+      await assert.rejects(commit ? v2.manager.commit() : v2.manager.abort(), (e: unknown) => e === atEnd);
+      assert.equal(v2.manager.state, 'fatal', commit ? 'commit' : 'abort');
+      await assert.rejects(v2.manager.begin(), (e: unknown) => e === atEnd);
+    }
   });
 
   it('no transaction begins once close has begun, not even one that was bumping its epoch when close came', async () => {
