@@ -5,7 +5,8 @@
  * Why not objects: when the worker is the slower side, a large share of the records of a full buffer pass through
  * here (a third of them in the kfake bench at 100 B, three fifths at 1 KiB), and an object, a Map entry (set, then
  * delete) and an array slot cost about 500 ns per record together, against about 90 ns for this ring (300,000
- * records queued, then written). The ring keeps the largest size it grew to, which maxBufferedRecords bounds.
+ * records queued, then written). The ring keeps the largest size it grew to: at most twice the most records
+ * queued at once, which maxBufferedRecords bounds (taken-back records give their slots up at a resize).
  *
  * Nor is the record object kept: only the fields its ring entry needs (key, value, headers, timestamp, value bytes), and the head
  * record is read through one reused object. A record can wait here for long (the first fill of the buffer at
@@ -55,9 +56,18 @@ export class OverflowQueue {
     return this.#size;
   }
 
+  /** Slots the ring has now (for the tests of its bound). */
+  get capacity(): number {
+    return this.#mask + 1;
+  }
+
   /** Queues the record's fields (the record object is not kept). */
   push(recordId: number, topic: TopicRef, partition: number, record: EntryFields): void {
-    if (this.#tail - this.#head > this.#mask) this.#grow();
+    // Full: taken-back records still hold their slots until the head passes them. While the ring stalls (the worker
+    // takes nothing) and callers abort their sends, every send took a slot and the ring doubled without end, though
+    // few records were queued: copied without them at the same size when they are half of it, it is bounded by
+    // twice the most records ever queued at once.
+    if (this.#tail - this.#head > this.#mask) this.#resize(this.#size * 2 <= this.#mask + 1 ? this.#mask + 1 : (this.#mask + 1) * 2);
     const at = this.#tail & this.#mask;
     this.#ids[at] = recordId;
     this.#partitions[at] = partition;
@@ -152,25 +162,30 @@ export class OverflowQueue {
     this.#fields[f + 2] = undefined;
   }
 
-  /** Doubles the ring, oldest slot first at index 0 of the new arrays (slot sequences are renumbered from 0). */
-  #grow(): void {
-    const capacity = (this.#mask + 1) * 2;
+  /**
+   * Copies the queued records, oldest first from index 0, into arrays of `capacity` slots (slot sequences are
+   * renumbered from 0); the slots of taken-back records are left out.
+   */
+  #resize(capacity: number): void {
     const ids = new Int32Array(capacity);
     const partitions = new Int32Array(capacity);
     const topics = new Array<TopicRef | undefined>(capacity).fill(undefined);
     const fields = new Array<unknown>(capacity * FIELDS).fill(undefined);
     const timestamps = new Float64Array(capacity);
     const valueBytes = new Int32Array(capacity);
-    const count = this.#tail - this.#head;
-    for (let i = 0; i < count; i++) {
-      const from = (this.#head + i) & this.#mask;
+    let count = 0;
+    for (let s = this.#head; s < this.#tail; s++) {
+      const from = s & this.#mask;
+      const topic = this.#topics[from];
+      if (topic === undefined) continue; // taken back (remove) or written
+      const i = count++;
       ids[i] = this.#ids[from]!;
       partitions[i] = this.#partitions[from]!;
-      topics[i] = this.#topics[from];
+      topics[i] = topic;
       for (let k = 0; k < FIELDS; k++) fields[i * FIELDS + k] = this.#fields[from * FIELDS + k];
       timestamps[i] = this.#timestamps[from]!;
       valueBytes[i] = this.#valueBytes[from]!;
-      if (topics[i] !== undefined) this.#slotOf[ids[i]!] = i + 1;
+      this.#slotOf[ids[i]!] = i + 1;
     }
     this.#ids = ids;
     this.#partitions = partitions;

@@ -77,6 +77,22 @@ describe('OverflowQueue', () => {
     assert.deepEqual(drain(queue), expected);
   });
 
+  it('stays at its size while sends are taken back and nothing is written (a stalled ring, callers aborting)', () => {
+    const queue = new OverflowQueue();
+    queue.push(0, topic, 0, record(0)); // the head, never written: the ring stalls behind it
+    for (let id = 1; id <= 100_000; id++) {
+      queue.push(id, topic, id % 3, record(id));
+      if (id % 10 !== 0) assert.equal(queue.remove(id), true); // nine in ten aborted
+    }
+    assert.equal(queue.size, 1 + 10_000);
+    // Twice the 10,001 queued at most; with the taken-back slots kept it doubled to 131,072.
+    assert.ok(queue.capacity <= 32_768, `capacity ${queue.capacity}`);
+    const out = drain(queue);
+    assert.equal(out.length, 10_001);
+    assert.deepEqual(out.slice(0, 3), [[0, 0, 0], [10, 1, 10], [20, 2, 20]]);
+    assert.deepEqual(out.at(-1), [100_000, 100_000 % 3, 100_000 % 256]);
+  });
+
   it('clear hands back the ids still queued, oldest first, and empties the queue', () => {
     const queue = new OverflowQueue();
     for (const id of [4, 5, 6, 7]) queue.push(id, topic, 0, record(id));
