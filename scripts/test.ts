@@ -13,6 +13,7 @@ import { spawn } from 'node:child_process';
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { constants } from 'node:os';
 import { join, relative } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { ROOT } from './kafka/config.js';
 import { runningPid, secureAddresses, start, stop } from './kafka/cluster.js';
 
@@ -99,9 +100,10 @@ const started = spawn(
   [
     // No --test-force-exit: on Node 24 it ended files before all their tests had reported (44 of 1,684 tests went
     // missing from a passing run), and on every line it would let a file that leaks a timer or a socket pass. A file
-    // that keeps its process alive fails on Node 20 and 22 (--test-timeout caps the whole file there); on Node 24 the
-    // CI step's own time limit (.ci/run) ends it.
-    '--import', 'tsx', '--test', '--test-reporter=spec', '--test-timeout=300000',
+    // that keeps its process alive after its last test fails instead, naming what it left running: the leak guard
+    // (test/helpers/leak-guard.ts), without which Node 24's runner waited for it with no limit.
+    '--import', 'tsx', '--import', pathToFileURL(join(ROOT, 'test/helpers/leak-guard.ts')).href,
+    '--test', '--test-reporter=spec', '--test-timeout=300000',
     ...runnerFlags, ...files.map((file) => relative(ROOT, file)),
   ],
   { cwd: ROOT, stdio: 'inherit', env: process.env },
