@@ -10,6 +10,7 @@
  */
 import { ClientErrorCode } from '../shared/completion-entry.js';
 import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
+import { UnsupportedVersionError } from '../shared/errors.js';
 import type { Accumulator } from './accumulator.js';
 import type { Batch } from './batch.js';
 import type { BatchOutcomes } from './batch-outcomes.js';
@@ -54,7 +55,7 @@ export class BatchExpiry {
       const sealed = p.sealed;
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
-        if (batch.ambiguous && !batch.inFlight && (batch.unsendable || this.#parts.view.unknownFor(p.topic.name, now) >= DELETED_AFTER_MS)) {
+        if (batch.ambiguous && !batch.inFlight && (batch.unsendable || this.#versionRefusal(p) !== undefined || this.#parts.view.unknownFor(p.topic.name, now) >= DELETED_AFTER_MS)) {
           if (now >= batch.deadline) this.#expireAfterLoss(p, batch); // leaves `sealed`
           else {
             if (batch.deadline < next) next = batch.deadline;
@@ -108,11 +109,28 @@ export class BatchExpiry {
   #expireAfterLoss(p: PartitionState, batch: Batch): void {
     const topic = p.topic.name;
     const unanswered = `an earlier attempt of ${topic}-${p.partition} went unanswered`;
-    // Or the broker offers no Produce version this producer can write (batch.unsendable): no retry will be sent.
+    // Or the broker offers no Produce version this producer can write (batch.unsendable), or no version of the
+    // handshake's requests (#versionRefusal): no retry will be sent.
+    const refusal = batch.unsendable ? undefined : this.#versionRefusal(p);
     const why = batch.unsendable
       ? `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'}), and ${unanswered}`
-      : `topic ${topic}: ${this.#parts.view.describeTopicError(topic)}, and ${unanswered}`;
+      : refusal !== undefined
+        ? `no connection to its leader could be opened (${refusal.message}), and ${unanswered}`
+        : `topic ${topic}: ${this.#parts.view.describeTopicError(topic)}, and ${unanswered}`;
     this.#parts.outcomes.abandon(p, batch, ClientErrorCode.expiredAfterLoss, why);
+  }
+
+  /**
+   * The partition leader's last connection attempt failed in its handshake with no version this producer speaks
+   * (ApiVersions, SaslHandshake): the same refusal as batch.unsendable's, met before any Produce request could be
+   * made, so it never set that flag, and an ambiguous batch was retried for ever, its partition blocked (and a
+   * transaction's commit unsettled). Undefined otherwise, and once a connection opens.
+   */
+  #versionRefusal(p: PartitionState): UnsupportedVersionError | undefined {
+    const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
+    if (leader < 0) return undefined;
+    const failure = this.#parts.sinkOf(leader)?.connectFailure;
+    return failure instanceof UnsupportedVersionError ? failure : undefined;
   }
 
   /** What held a batch back, as far as the worker can tell: what it waited for, or its last attempt's error. */

@@ -10,6 +10,7 @@ import { newBatch, type Batch } from '../../src/workers/batch.js';
 import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
 import type { TopicLayout } from '../../src/workers/cluster-view.js';
 import type { Sink } from '../../src/workers/sink.js';
+import { ConnectionError, UnsupportedVersionError } from '../../src/shared/errors.js';
 
 const NOW = 1_000_000;
 
@@ -95,6 +96,24 @@ describe('BatchExpiry.expireDue', () => {
     expiry.expireDue(NOW);
     assert.deepEqual(failed.map((f) => [f.batch, f.code]), [[stuck, ClientErrorCode.expiredAfterLoss]], 'not before its deadline');
     assert.match(failed[0]!.message, /its last attempt could not be sent \(no common version of Produce\), and an earlier attempt of t-0 went unanswered/);
+  });
+
+  it('fails past its deadline, as possibly written, an ambiguous batch whose leader refused the handshake\'s versions', () => {
+    const refused = new UnsupportedVersionError('127.0.0.1:9092 supports no ApiVersions version that ringkafka speaks');
+    for (const connectFailure of [refused, new ConnectionError('connect ECONNREFUSED 127.0.0.1:9092')]) {
+      const { expiry, failed, seal } = setup({ sink: { isConnected: false, connectFailure } as unknown as Sink });
+      const [due, later] = seal(NOW - 1, NOW + 50);
+      due!.ambiguous = true;
+      later!.ambiguous = true;
+      const wake = expiry.expireDue(NOW);
+      if (connectFailure === refused) {
+        assert.deepEqual(failed.map((f) => [f.batch, f.code]), [[due, ClientErrorCode.expiredAfterLoss]]);
+        assert.equal(failed[0]!.message, `no connection to its leader could be opened (${refused.message}), and an earlier attempt of t-0 went unanswered`);
+        assert.equal(wake, NOW + 50, 'and wakes for the next one');
+      } else {
+        assert.deepEqual(failed, [], 'a broker out of reach may come back and answer: retried');
+      }
+    }
   });
 
   it('keeps an ambiguous batch past its deadline while its topic is known, and one in flight whatever the topic', () => {

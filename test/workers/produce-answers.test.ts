@@ -206,6 +206,43 @@ test('throttle_time_ms (Produce v6+): nothing is sent on the throttled connectio
   }
 });
 
+test('an unanswered batch whose leader then refuses every ApiVersions version fails at its deadline, and the commit waiting on it settles', { timeout: 30_000 }, async () => {
+  // The handshake's own refusal (no connection opens) left the batch waiting for a connection for ever, as the
+  // refusal of its Produce version once did.
+  const broker = await FakeBroker.start(1, () => false, { transactions: true });
+  let dropped = false;
+  let refused = 0;
+  broker.tamper = (apiKey, frame) => {
+    if (apiKey === FAKE_API.produce && !dropped) {
+      dropped = true;
+      return null; // the batch's first attempt goes unanswered
+    }
+    if (apiKey === FAKE_API.apiVersions && dropped) {
+      const answer = Buffer.from(frame);
+      answer.writeInt16BE(35, 8); // UNSUPPORTED_VERSION, after the size and the correlation id
+      refused++;
+      return answer;
+    }
+    return frame;
+  };
+  broker.on('produce', (seen) => broker.answer(seen, 0n));
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, transactionalId: 'tx-no-handshake', lingerMs: 0, requestTimeoutMs: 300, bufferTimeoutMs: 700,
+    deliveryTimeoutMs: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 100, reconnectBackoffMs: 10, reconnectBackoffMaxMs: 100,
+  });
+  try {
+    await producer.beginTransaction();
+    const sent = producer.send({ topic: 't', partition: 0, value: 'v' });
+    await assert.rejects(producer.commitTransaction(), (e: Error) => e instanceof TransactionAbortableError && /no connection to its leader could be opened/.test(e.message));
+    await assert.rejects(sent, (e: Error) => e instanceof DeliveryTimeoutError && (e as DeliveryTimeoutError).delivery === 'unknown');
+    assert.ok(refused > 0, 'the retry met the refusing ApiVersions answer');
+    assert.equal(broker.produces.length, 1, 'never sent again');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 test('an unanswered batch whose retries the broker\'s ApiVersions leave no Produce version for fails at its deadline, and the commit waiting on it settles', { timeout: 30_000 }, async () => {
   // Retried until a broker answers (it may have been written), it was never sent again: the worker retried it for
   // ever, and commitTransaction waited for it for ever.
