@@ -11,6 +11,9 @@
  * credentials are written into the cluster metadata when storage is formatted (the StorageTool's --add-scram).
  * SCRAM-SHA-512 and OAUTHBEARER sessions on SASL_SSL last REAUTH_MS (5 s), so clients must re-authenticate (KIP-368).
  * The properties are rewritten at every start, so one formatted cluster starts either way.
+ *
+ * One process at a time starts or stops the cluster, under .kafka/start.lock (start-lock.ts says why). Each start
+ * of a node moves its previous log aside to kafka.log.1, so its log holds one JVM's output (log-tail.ts says why).
  */
 import { spawn, execFile } from 'node:child_process';
 import { openSync, closeSync, readFileSync, existsSync } from 'node:fs';
@@ -26,12 +29,28 @@ import { newClusterId, storageFormatArgs, type TransactionVersion } from './form
 import { memoryPlaceProblem, memoryRoot, nodeLogDir, type LogDirPlace } from './log-dirs.js';
 import { accepts, firstAcceptingPort, isBrokerProcess, portHeldMessage } from './ownership.js';
 import { brokerAnswers } from './probe.js';
+import { rotateLog, tail } from './log-tail.js';
+import { withLock, type LockOptions } from './start-lock.js';
 import { KEYSTORE_PASSWORD, TLS_FILES, ensureCertificates } from './tls.js';
 
 const run = promisify(execFile);
 const LAYOUT = join(KAFKA_DIR, 'cluster.json');
 const LOG4J = join(KAFKA_DIR, 'log4j2.properties');
 const START_TIMEOUT_MS = 180_000;
+const LOCK = join(KAFKA_DIR, 'start.lock');
+/**
+ * How long a start or stop waits for another process's to end: a start that takes all of START_TIMEOUT_MS, plus
+ * room for what comes before it (a first install of the jars, certificates, formatting). A holder still busy after
+ * that is taken to hang, and the error names its PID.
+ */
+const LOCK_WAIT_MS = START_TIMEOUT_MS + 120_000;
+
+function lockOptions(log: (line: string) => void): LockOptions {
+  return {
+    maxWaitMs: LOCK_WAIT_MS,
+    onWait: (holder) => log(`waiting for ${holder === null ? 'another process' : `pid ${holder}`}, which holds ${LOCK}`),
+  };
+}
 
 interface Layout {
   readonly nodes: number;
@@ -250,6 +269,8 @@ async function startNode(nodeId: number, layout: Layout, secure: boolean, log: (
   const held = await firstAcceptingPort(HOST, nodePorts(nodeId, secure));
   if (held !== undefined) throw new Error(portHeldMessage(nodeId, HOST, held));
   await writeFile(propertiesFile(nodeId), serverProperties(nodeId, layout.nodes, secure, logDirOf(layout, nodeId)));
+  // A fresh log for each JVM, the previous one kept beside it: appended to at every start, it grew without end.
+  rotateLog(logFile(nodeId));
   const out = openSync(logFile(nodeId), 'a');
   try {
     const child = spawn(
@@ -289,11 +310,6 @@ async function waitUntilAnswering(nodeId: number, secure: boolean, pid: number):
   throw new Error(`node ${nodeId} did not answer within ${START_TIMEOUT_MS} ms; log:\n${tail(logFile(nodeId), 30)}`);
 }
 
-function tail(path: string, lines: number): string {
-  if (!existsSync(path)) return '(no log)';
-  return readFileSync(path, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
-}
-
 export interface StartOptions {
   /** Cluster size: 1 (default) or 3. */
   readonly nodes?: number;
@@ -318,9 +334,16 @@ export interface StartOptions {
   readonly log?: (line: string) => void;
 }
 
-/** Starts the cluster (or one node) and resolves once every started broker answers. A running node is left be. */
+/**
+ * Starts the cluster (or one node) and resolves once every started broker answers. A running node is left be.
+ * Under the start lock: a second process starting at the same time waits, then finds the node running.
+ */
 export async function start(options: StartOptions = {}): Promise<string[]> {
   const log = options.log ?? console.log;
+  return withLock(LOCK, lockOptions(log), () => startLocked(options, log));
+}
+
+async function startLocked(options: StartOptions, log: (line: string) => void): Promise<string[]> {
   // Restarting one node keeps the listeners it had.
   const secure = options.secure ?? (options.node !== undefined && isSecure(options.node));
   await ensureInstalled(log);
@@ -363,7 +386,12 @@ export async function secureAddresses(): Promise<{ ssl: string[]; saslSsl: strin
  */
 export async function stop(options: { node?: number; log?: (line: string) => void } = {}): Promise<void> {
   const log = options.log ?? console.log;
-  const ids = options.node !== undefined ? [options.node] : [1, 2, 3];
+  // Under the start lock too: a start under way in another process would otherwise see its JVM stopped mid-start.
+  await withLock(LOCK, lockOptions(log), () => stopLocked(options.node, log));
+}
+
+async function stopLocked(node: number | undefined, log: (line: string) => void): Promise<void> {
+  const ids = node !== undefined ? [node] : [1, 2, 3];
   await Promise.all(
     ids.map(async (id) => {
       const pid = runningPid(id);
