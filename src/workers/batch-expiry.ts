@@ -11,6 +11,7 @@
 import { ClientErrorCode } from '../shared/completion-entry.js';
 import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
 import { UnsupportedVersionError } from '../shared/errors.js';
+import { ErrorCode } from '../protocol/error-codes.js';
 import type { Accumulator } from './accumulator.js';
 import type { Batch } from './batch.js';
 import type { BatchOutcomes } from './batch-outcomes.js';
@@ -55,8 +56,9 @@ export class BatchExpiry {
       const sealed = p.sealed;
       for (let i = 0; i < sealed.length; ) {
         const batch = sealed[i]!;
-        if (batch.ambiguous && !batch.inFlight && (batch.unsendable || this.#versionRefusal(p) !== undefined || this.#parts.view.unknownFor(p.topic.name, now) >= DELETED_AFTER_MS)) {
-          if (now >= batch.deadline) this.#expireAfterLoss(p, batch); // leaves `sealed`
+        const lost = batch.ambiguous && !batch.inFlight ? this.#lossReason(p, batch, now) : undefined;
+        if (lost !== undefined) {
+          if (now >= batch.deadline) this.#expireAfterLoss(p, batch, lost); // leaves `sealed`
           else {
             if (batch.deadline < next) next = batch.deadline;
             i++;
@@ -99,38 +101,42 @@ export class BatchExpiry {
 
   /**
    * An ambiguous batch (an earlier attempt unanswered: the broker may hold it) is retried past its deadline, as no
-   * report can say it was not written, until a broker answers. Its topic's deletion ends that: no leader will come
-   * to answer, and the worker asked for metadata ten times a second for as long as it ran, the partition blocked
-   * behind the batch (which a topic created again under the name would have taken long after its callers were told
-   * 'unknown'). Failed past its deadline as possibly written, once every answer for DELETED_AFTER_MS has said so;
-   * or once its last attempt could not be sent at all (batch.unsendable: the broker offers no Produce version this
-   * producer can write), which no retry would change either.
+   * report can say it was not written, until a broker answers. It is failed past its deadline as possibly written
+   * when no retry can ever be answered (#lossReason), with `why`.
    */
-  #expireAfterLoss(p: PartitionState, batch: Batch): void {
-    const topic = p.topic.name;
-    const unanswered = `an earlier attempt of ${topic}-${p.partition} went unanswered`;
-    // Or the broker offers no Produce version this producer can write (batch.unsendable), or no version of the
-    // handshake's requests (#versionRefusal): no retry will be sent.
-    const refusal = batch.unsendable ? undefined : this.#versionRefusal(p);
-    const why = batch.unsendable
-      ? `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'}), and ${unanswered}`
-      : refusal !== undefined
-        ? `no connection to its leader could be opened (${refusal.message}), and ${unanswered}`
-        : `topic ${topic}: ${this.#parts.view.describeTopicError(topic)}, and ${unanswered}`;
-    this.#parts.outcomes.abandon(p, batch, ClientErrorCode.expiredAfterLoss, why);
+  #expireAfterLoss(p: PartitionState, batch: Batch, why: string): void {
+    this.#parts.outcomes.abandon(p, batch, ClientErrorCode.expiredAfterLoss, `${why}, and an earlier attempt of ${p.topic.name}-${p.partition} went unanswered`);
   }
 
   /**
-   * The partition leader's last connection attempt failed in its handshake with no version this producer speaks
-   * (ApiVersions, SaslHandshake): the same refusal as batch.unsendable's, met before any Produce request could be
-   * made, so it never set that flag, and an ambiguous batch was retried for ever, its partition blocked (and a
-   * transaction's commit unsettled). Undefined otherwise, and once a connection opens.
+   * Why no retry of an ambiguous batch can ever be answered, or undefined while one may be. Each of these left the
+   * partition blocked behind the batch for as long as the worker ran (and a transaction's commit unsettled), the
+   * worker asking for metadata all the while:
+   * - its last attempt could not be sent (batch.unsendable: the broker offers no Produce version this producer can
+   *   write), or the leader's last connection failed in the handshake with no version this producer speaks
+   *   (ApiVersions, SaslHandshake), before any Produce request could be made;
+   * - every answer for DELETED_AFTER_MS said its topic does not exist (deleted): a topic created again under the
+   *   name would otherwise have taken the batch long after its callers were told 'unknown';
+   * - the topic is refused to this producer (not authorised, or invalid): no leader is named while that holds;
+   * - the topic has no such partition any more (created again with fewer).
    */
-  #versionRefusal(p: PartitionState): UnsupportedVersionError | undefined {
-    const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
-    if (leader < 0) return undefined;
-    const failure = this.#parts.sinkOf(leader)?.connectFailure;
-    return failure instanceof UnsupportedVersionError ? failure : undefined;
+  #lossReason(p: PartitionState, batch: Batch, now: number): string | undefined {
+    if (batch.unsendable) return `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'})`;
+    const { view } = this.#parts;
+    const topic = p.topic.name;
+    const layout = view.topic(topic);
+    const leader = layout?.leaders[p.partition] ?? -1;
+    const failure = leader < 0 ? undefined : this.#parts.sinkOf(leader)?.connectFailure;
+    if (failure instanceof UnsupportedVersionError) return `no connection to its leader could be opened (${failure.message})`;
+    if (view.unknownFor(topic, now) >= DELETED_AFTER_MS) return `topic ${topic}: ${view.describeTopicError(topic)}`;
+    if (layout === undefined) return undefined;
+    if (layout.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED || layout.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) {
+      return `topic ${topic}: ${view.describeTopicError(topic)}`;
+    }
+    if (layout.errorCode === ErrorCode.NONE && p.partition >= layout.leaders.length) {
+      return `topic ${topic} has ${layout.leaders.length} partition(s) now, so no partition ${p.partition}`;
+    }
+    return undefined;
   }
 
   /** What held a batch back, as far as the worker can tell: what it waited for, or its last attempt's error. */

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ClientErrorCode } from '../../src/shared/completion-entry.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { BatchExpiry, DELETED_AFTER_MS } from '../../src/workers/batch-expiry.js';
 import { newBatch, type Batch } from '../../src/workers/batch.js';
 import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
@@ -15,11 +16,11 @@ import { ConnectionError, UnsupportedVersionError } from '../../src/shared/error
 const NOW = 1_000_000;
 
 /** One partition of topic 't' led by broker 1 (or by none), batches sealed with the given deadlines, encoded. */
-function setup({ leader = 1, unknownTopic = false, unknownForMs = DELETED_AFTER_MS, sink = undefined as Sink | undefined } = {}) {
+function setup({ leader = 1, unknownTopic = false, unknownForMs = DELETED_AFTER_MS, sink = undefined as Sink | undefined, layoutChange = {} as Partial<TopicLayout> } = {}) {
   const topic: TopicState = { index: 0, name: 't', partitions: new Map() };
   const p = new PartitionState(topic, 0, 0);
   const failed: { batch: Batch; code: number; message: string }[] = [];
-  const layout: TopicLayout = { name: 't', topicId: new Uint8Array(16), leaders: [leader], leaderEpochs: [0], errorCode: 0 };
+  const layout: TopicLayout = { name: 't', topicId: new Uint8Array(16), leaders: [leader], leaderEpochs: [0], errorCode: 0, ...layoutChange };
   const expiry = new BatchExpiry({
     batches: { sending: [p] },
     view: {
@@ -114,6 +115,28 @@ describe('BatchExpiry.expireDue', () => {
         assert.deepEqual(failed, [], 'a broker out of reach may come back and answer: retried');
       }
     }
+  });
+
+  it('fails past its deadline, as possibly written, an ambiguous batch whose topic is refused or has no such partition any more', () => {
+    const cases: [Partial<TopicLayout>, string][] = [
+      [{ leaders: [], leaderEpochs: [], errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }, 'topic t: UNKNOWN_TOPIC_OR_PARTITION'],
+      [{ leaders: [], leaderEpochs: [], errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION }, 'topic t: UNKNOWN_TOPIC_OR_PARTITION'],
+      // Created again with fewer partitions (the batch is of partition 0 here: none left).
+      [{ leaders: [], leaderEpochs: [], errorCode: ErrorCode.NONE }, 'topic t has 0 partition(s) now, so no partition 0'],
+    ];
+    for (const [layoutChange, why] of cases) {
+      const { expiry, failed, seal } = setup({ layoutChange });
+      const [due, later] = seal(NOW - 1, NOW + 50);
+      due!.ambiguous = true;
+      later!.ambiguous = true;
+      assert.equal(expiry.expireDue(NOW), NOW + 50, why);
+      assert.deepEqual(failed.map((f) => [f.batch, f.code, f.message]), [[due, ClientErrorCode.expiredAfterLoss, `${why}, and an earlier attempt of t-0 went unanswered`]]);
+    }
+    // A leader missing for now (an election) may come back: retried.
+    const { expiry, failed, seal } = setup({ leader: -1 });
+    seal(NOW - 1)[0]!.ambiguous = true;
+    expiry.expireDue(NOW);
+    assert.deepEqual(failed, []);
   });
 
   it('keeps an ambiguous batch past its deadline while its topic is known, and one in flight whatever the topic', () => {
