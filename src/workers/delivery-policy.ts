@@ -123,7 +123,12 @@ export function answered(p: PartitionState, batch: Batch, answer: Answer, settin
     }
   }
   if (code === ErrorCode.MESSAGE_TOO_LARGE && batch.recordIds.length > 1) {
-    takeBackSequences(p, index, batch, settings);
+    // The halves take the whole's numbers, in order (as the Java client's splitAndReenqueue), even for an ambiguous
+    // batch: a size refusal depends only on its bytes and the topic's max.message.bytes, so an earlier unanswered
+    // attempt of these same bytes was refused the same way. Kept back, its numbers left a gap the halves (numbered
+    // after every later batch) and those later batches could never fill: each answered OUT_OF_ORDER_SEQUENCE_NUMBER,
+    // which fails a transactional producer's batches for good.
+    takeBackSequences(p, index, batch, settings, true);
     endRecovery(p);
     return { action: 'split', index };
   }
@@ -231,8 +236,8 @@ function failAt(p: PartitionState, index: number, batch: Batch, errorCode: numbe
  * sequence, and every batch after it gives up its numbers for new ones in order (those still in flight will come
  * back OUT_OF_ORDER_SEQUENCE_NUMBER and be retried). Not for an ambiguous batch: the broker may hold its numbers.
  */
-function takeBackSequences(p: PartitionState, index: number, batch: Batch, settings: PolicySettings): void {
-  if (!settings.idempotent || batch.baseSequence < 0 || batch.ambiguous) return;
+function takeBackSequences(p: PartitionState, index: number, batch: Batch, settings: PolicySettings, evenIfAmbiguous = false): void {
+  if (!settings.idempotent || batch.baseSequence < 0 || (batch.ambiguous && !evenIfAmbiguous)) return;
   p.nextSequence = batch.baseSequence;
   const sealed = p.sealed;
   for (let i = index + 1; i < sealed.length; i++) sealed[i]!.baseSequence = -1;

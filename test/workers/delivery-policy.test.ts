@@ -5,7 +5,7 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { PartitionState, type TopicState } from '../../src/workers/partition-state.js';
-import { newBatch, type Batch } from '../../src/workers/batch.js';
+import { newBatch, splitBatch, type Batch } from '../../src/workers/batch.js';
 import * as policy from '../../src/workers/delivery-policy.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { ClientErrorCode } from '../../src/shared/completion-entry.js';
@@ -350,6 +350,27 @@ describe('delivery policy: definitive failures hand their sequences on', () => {
     p.sealed.splice(0, 1);
     sendAll(p, 1);
     assert.equal(answer(p, b!, error(ErrorCode.MESSAGE_TOO_LARGE)).action, 'fail');
+  });
+
+  test('the halves of a split take the whole\'s numbers, in order, even when an earlier attempt of it went unanswered', () => {
+    // A size refusal says an earlier attempt of the same bytes was refused too. Kept back for an ambiguous batch,
+    // its numbers (0-3) left a gap: the halves were numbered 5 and 7, after b, and every one of them was refused.
+    const settings: policy.PolicySettings = { idempotent: true, acks: -1, transactionalId: 'tx' };
+    const p = partition();
+    const [a, b] = seal(p, 4, 1);
+    sendAll(p, 5, settings);
+    assert.equal(answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER), NOW, settings).action, 'retry');
+    assert.equal(a!.ambiguous, true);
+    assert.equal(answer(p, b!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER), NOW, settings).action, 'retry');
+    sendAll(p, 5, settings);
+    assert.deepEqual(answer(p, a!, error(ErrorCode.MESSAGE_TOO_LARGE), NOW, settings), { action: 'split', index: 0 });
+    const [first, second] = splitBatch(a!);
+    p.sealed.splice(0, 1, first, second); // as the worker does (BatchOutcomes#split)
+    for (const half of [first, second]) half.bytes = Buffer.alloc(70);
+    assert.equal(answer(p, b!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER), NOW, settings).action, 'retry');
+    assert.deepEqual(sendAll(p, 5, settings), [first, second, b]);
+    assert.deepEqual([first.baseSequence, second.baseSequence, b!.baseSequence], [0, 2, 4]);
+    for (const batch of [first, second, b!]) assert.equal(answer(p, batch, ok, NOW, settings).action, 'deliver');
   });
 
   test('abandon (deadline, close, encoding failure) hands the numbers on and ignores a batch in flight', () => {
