@@ -234,7 +234,8 @@ function failAt(p: PartitionState, index: number, batch: Batch, errorCode: numbe
 /**
  * `batch` (at `index`) was definitively not written, so neither was anything after it: the next batch takes its base
  * sequence, and every batch after it gives up its numbers for new ones in order (those still in flight will come
- * back OUT_OF_ORDER_SEQUENCE_NUMBER and be retried). Not for an ambiguous batch: the broker may hold its numbers.
+ * back OUT_OF_ORDER_SEQUENCE_NUMBER and be retried). Not for an ambiguous batch, the broker may hold its numbers,
+ * unless `evenIfAmbiguous` (a size refusal: see the split in `answered`).
  */
 function takeBackSequences(p: PartitionState, index: number, batch: Batch, settings: PolicySettings, evenIfAmbiguous = false): void {
   if (!settings.idempotent || batch.baseSequence < 0 || (batch.ambiguous && !evenIfAmbiguous)) return;
