@@ -101,8 +101,8 @@ const started = spawn(
     // No --test-force-exit: on Node 24 it ended files before all their tests had reported (44 of 1,684 tests went
     // missing from a passing run), and on every line it would let a file that leaks a timer or a socket pass. A file
     // that keeps its process alive after its last test fails instead, naming what it left running: the leak guard
-    // (test/helpers/leak-guard.ts), without which Node 24's runner waited for it with no limit.
-    '--import', 'tsx', '--import', pathToFileURL(join(ROOT, 'test/helpers/leak-guard.ts')).href,
+    // (test/helpers/leak-guard.mjs), without which Node 24's runner waited for it with no limit.
+    '--import', 'tsx', '--import', pathToFileURL(join(ROOT, 'test/helpers/leak-guard.mjs')).href,
     '--test', '--test-reporter=spec', '--test-timeout=300000',
     ...runnerFlags, ...files.map((file) => relative(ROOT, file)),
   ],

@@ -1,5 +1,5 @@
 /**
- * The leak guard (test/helpers/leak-guard.ts) fails a test file whose process outlives its last test, naming what
+ * The leak guard (test/helpers/leak-guard.mjs) fails a test file whose process outlives its last test, naming what
  * keeps it alive, on every Node line (Node 24's runner otherwise waits for it for ever), and leaves a clean file be.
  */
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-const GUARD = fileURLToPath(new URL('./leak-guard.ts', import.meta.url));
+const GUARD = fileURLToPath(new URL('./leak-guard.mjs', import.meta.url));
 
 /** Runs Node's test runner on one file with the guard loaded, as `npm test` does; resolves with its status and output. */
 function runGuarded(file: string): Promise<{ status: number | null; output: string }> {
@@ -40,9 +40,23 @@ describe('the leak guard', () => {
     assert.match(output, /# leak guard: still running 200 ms after its last test; active: .*Timeout/);
   });
 
-  it('leaves a file that lets go of everything passing', async () => {
+  it('leaves a file that lets go of everything passing, worker threads started with its flags included', async () => {
+    // The worker gets the guard among its flags, as the producer's workers do: a TypeScript guard stopped them
+    // from starting on Node 20.
     const file = join(dir, 'clean.test.mjs');
-    await writeFile(file, "import { it } from 'node:test';\nit('passes', async () => { await new Promise((r) => setTimeout(r, 5)); });\n");
+    await writeFile(file, [
+      "import { it } from 'node:test';",
+      "import { Worker } from 'node:worker_threads';",
+      "it('passes', async () => { await new Promise((r) => setTimeout(r, 5)); });",
+      "it('starts a worker', async () => {",
+      '  // Its preloads (the guard among them); the process-wide flags of Node 24\'s test processes are refused in a worker.',
+      "  const execArgv = process.execArgv.flatMap((flag, i, all) => (flag === '--import' ? [flag, all[i + 1]] : []));",
+      "  const worker = new Worker('require(\"node:worker_threads\").parentPort.postMessage(1)', { eval: true, execArgv });",
+      "  await new Promise((resolve, reject) => { worker.once('message', resolve); worker.once('error', reject); });",
+      '  await worker.terminate();',
+      '});',
+      '',
+    ].join('\n'));
     const { status, output } = await runGuarded(file);
     assert.equal(status, 0, output);
     assert.doesNotMatch(output, /leak guard/);
