@@ -10,12 +10,27 @@ import type { ApiDefinition } from '../api.js';
 import { Reader } from '../reader.js';
 import type { Writer } from '../writer.js';
 import { ProtocolError, UnsupportedVersionError } from '../../shared/errors.js';
+import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER, itemBudget, readArray, type ItemBudget } from './fields.js';
 
 const MIN_VERSION = 3;
 const MAX_VERSION = 13;
 const FLEXIBLE_FROM = 9;
 /** From v13 topics are named by id (KIP-516), in the request and in the response. */
 const TOPIC_ID_FROM = 13;
+
+/**
+ * Record errors in one answer, all its partitions together. A broker lists at most one per record it refused, and
+ * a request carries no more records than the producer buffers (maxBufferedRecords, 1,000,000 by default). Each is an
+ * object of about 50 bytes in the heap for 6 on the wire: unbounded, a 100 MiB frame has room for 17 million of
+ * them, some 870 MB; at the cap, about 50 MB.
+ */
+export const MAX_RECORD_ERRORS_PER_ANSWER = 1 << 20;
+
+/**
+ * Node endpoints (v10+), as Metadata's MAX_BROKERS_PER_ANSWER: the leaders named in current_leader fields, brokers
+ * of one cluster. An endpoint is an object of four fields, about 65 bytes of heap from 11 on the wire.
+ */
+export const MAX_NODE_ENDPOINTS_PER_ANSWER = 1 << 16;
 
 /** 0: no response at all (the connection must not wait for one); 1: leader only; -1: all in-sync replicas. */
 export type Acks = 0 | 1 | -1;
@@ -210,12 +225,15 @@ function encodeRequest(writer: Writer, version: number, request: ProduceRequest)
 function decodeResponse(reader: Reader, version: number): ProduceResponse {
   checkVersion(version);
   const flexible = version >= FLEXIBLE_FROM;
-  // Smallest topic: empty name + empty partition array (+ tags); smallest partition: index, error, base offset,
-  // log append time (+ empty arrays and tags). They bound hostile counts.
-  const responses = flexible
-    ? reader.compactArray((r) => readTopic(r, version, true), version >= TOPIC_ID_FROM ? 18 : 3)
-    : reader.array((r) => readTopic(r, version, false), 6);
-  if (responses === null) throw new ProtocolError('Produce response has a null responses array');
+  // Smallest topic: empty name (or id) + empty partition array (+ tags); smallest partition: index, error, base
+  // offset, log append time (+ empty arrays and tags). With the caps below they bound hostile counts.
+  const budgets: Budgets = {
+    partitions: itemBudget('partitions', MAX_PARTITIONS_PER_ANSWER),
+    recordErrors: itemBudget('record errors', MAX_RECORD_ERRORS_PER_ANSWER),
+  };
+  const minTopic = flexible ? (version >= TOPIC_ID_FROM ? 18 : 3) : 6;
+  const readOne = (r: Reader): ProduceTopicResponse => readTopic(r, version, flexible, budgets);
+  const responses = readArray(reader, flexible, readOne, minTopic, 'Produce response topics', MAX_TOPICS_PER_ANSWER);
   const throttleTimeMs = reader.int32();
   let nodeEndpoints: readonly NodeEndpoint[] = [];
   if (flexible) {
@@ -226,7 +244,13 @@ function decodeResponse(reader: Reader, version: number): ProduceResponse {
   return { responses, throttleTimeMs, nodeEndpoints };
 }
 
-function readTopic(reader: Reader, version: number, flexible: boolean): ProduceTopicResponse {
+/** What the arrays of one answer may still hold, all its topics and partitions together. */
+interface Budgets {
+  readonly partitions: ItemBudget;
+  readonly recordErrors: ItemBudget;
+}
+
+function readTopic(reader: Reader, version: number, flexible: boolean, budgets: Budgets): ProduceTopicResponse {
   let name: string | null = null;
   let topicId: Uint8Array | null = null;
   if (version >= TOPIC_ID_FROM) topicId = new Uint8Array(reader.uuid());
@@ -235,15 +259,14 @@ function readTopic(reader: Reader, version: number, flexible: boolean): ProduceT
     if (name === null) throw new ProtocolError('Produce response has a null topic name');
   }
   const minPartition = 22 + (version >= 5 ? 8 : 0) + (flexible ? 3 : version >= 8 ? 6 : 0);
-  const partitionResponses = flexible
-    ? reader.compactArray((r) => readPartition(r, version, true), minPartition)
-    : reader.array((r) => readPartition(r, version, false), minPartition);
-  if (partitionResponses === null) throw new ProtocolError('Produce response has a null partition_responses array');
+  const readOne = (r: Reader): ProducePartitionResponse => readPartition(r, version, flexible, budgets.recordErrors);
+  const what = 'Produce response partition_responses';
+  const partitionResponses = readArray(reader, flexible, readOne, minPartition, what, budgets.partitions);
   if (flexible) reader.taggedFields();
   return { name, topicId, partitionResponses };
 }
 
-function readPartition(reader: Reader, version: number, flexible: boolean): ProducePartitionResponse {
+function readPartition(reader: Reader, version: number, flexible: boolean, budget: ItemBudget): ProducePartitionResponse {
   const index = reader.int32();
   const errorCode = reader.int16();
   const baseOffset = reader.int64();
@@ -252,9 +275,8 @@ function readPartition(reader: Reader, version: number, flexible: boolean): Prod
   let recordErrors: readonly ProduceRecordError[] = [];
   let errorMessage: string | null = null;
   if (version >= 8) {
-    const errors = flexible ? reader.compactArray(readRecordErrorFlexible, 6) : reader.array(readRecordError, 6);
-    if (errors === null) throw new ProtocolError('Produce response has a null record_errors array');
-    recordErrors = errors;
+    const readOne = flexible ? readRecordErrorFlexible : readRecordError;
+    recordErrors = readArray(reader, flexible, readOne, 6, 'Produce response record_errors', budget);
     errorMessage = flexible ? reader.compactString() : reader.string();
   }
   let currentLeader: LeaderIdAndEpoch | null = null;
@@ -286,9 +308,7 @@ function readLeaderIdAndEpoch(reader: Reader): LeaderIdAndEpoch {
 }
 
 function readNodeEndpoints(reader: Reader): NodeEndpoint[] {
-  const endpoints = reader.compactArray(readNodeEndpoint, 11);
-  if (endpoints === null) throw new ProtocolError('Produce response has a null node_endpoints array');
-  return endpoints;
+  return readArray(reader, true, readNodeEndpoint, 11, 'Produce response node_endpoints', MAX_NODE_ENDPOINTS_PER_ANSWER);
 }
 
 function readNodeEndpoint(reader: Reader): NodeEndpoint {

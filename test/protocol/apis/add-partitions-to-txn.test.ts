@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AddPartitionsToTxn } from '../../../src/protocol/apis/add-partitions-to-txn.js';
+import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER } from '../../../src/protocol/apis/fields.js';
 import { Reader } from '../../../src/protocol/reader.js';
+import { Writer } from '../../../src/protocol/writer.js';
 import { ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
 import { type MessageSpec, checkDecoderFuzz, topicPartitionErrorsSpec, checkResponseRoundTrip, decodeAll, encodeWith, hex, schemaDecode, versions } from './wire-schema.js';
 
@@ -85,6 +87,37 @@ describe('AddPartitionsToTxn response', () => {
     ] as const) {
       assert.throws(() => AddPartitionsToTxn.decodeResponse(new Reader(bytes), version), ProtocolError);
     }
+  });
+
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof ProtocolError && pattern.test(e.message);
+  // throttle_time_ms, then `count` empty topics (an empty name and no partitions), built as one fill.
+  const emptyTopics = (version: number, count: number): Uint8Array => {
+    const flexible = version >= 3;
+    const topic = flexible ? hex('01 01 00') : hex('0000 00000000');
+    const w = new Writer().int32(0);
+    if (flexible) w.uvarint(count + 1);
+    else w.int32(count);
+    w.raw(Buffer.alloc(count * topic.length, topic));
+    return (flexible ? w.taggedFields() : w).finish();
+  };
+
+  for (const version of [0, 3]) {
+    it(`v${version}: ${MAX_TOPICS_PER_ANSWER + 1} empty topics are refused at the count, ${MAX_TOPICS_PER_ANSWER} still decode`, () => {
+      const over = emptyTopics(version, MAX_TOPICS_PER_ANSWER + 1);
+      const isCap = refused(/AddPartitionsToTxn response topics: array of 65537 items, more than the 65536/);
+      assert.throws(() => decodeAll(AddPartitionsToTxn, over, version), isCap);
+      assert.equal(decodeAll(AddPartitionsToTxn, emptyTopics(version, MAX_TOPICS_PER_ANSWER), version).topics.length, MAX_TOPICS_PER_ANSWER);
+    });
+  }
+
+  it('v3: the partitions of all topics share one budget; a count past what is left is refused before it is read', () => {
+    // Two partitions in topic a; topic b claims, within the per-array cap, one more than is left.
+    const w = new Writer().int32(0).uvarint(3).compactString('a').uvarint(3);
+    w.int32(0).int16(0).taggedFields().int32(1).int16(0).taggedFields().taggedFields();
+    const left = MAX_PARTITIONS_PER_ANSWER - 2;
+    w.compactString('b').uvarint(left + 1 + 1); // compact count: N + 1
+    const isBudget = refused(/AddPartitionsToTxn response partitions: array of 1048575 items, more than the 1048574 left of the 1048576/);
+    assert.throws(() => AddPartitionsToTxn.decodeResponse(new Reader(w.finish()), 3), isBudget);
   });
 
   for (const version of versions(AddPartitionsToTxn)) {

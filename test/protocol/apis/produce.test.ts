@@ -1,10 +1,17 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import fc from 'fast-check';
-import { Produce, produceRequestSize, type ProduceRequest } from '../../../src/protocol/apis/produce.js';
+import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER } from '../../../src/protocol/apis/fields.js';
+import {
+  MAX_NODE_ENDPOINTS_PER_ANSWER,
+  MAX_RECORD_ERRORS_PER_ANSWER,
+  Produce,
+  produceRequestSize,
+  type ProduceRequest,
+} from '../../../src/protocol/apis/produce.js';
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
-import { UnsupportedVersionError } from '../../../src/shared/errors.js';
+import { ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
 import {
   type MessageSpec,
   checkDecoderFuzz,
@@ -306,4 +313,91 @@ describe('Produce response: every version against the schema, and fuzzed', () =>
     it(`v${version}: garbage and truncation raise only ProtocolError`, () =>
       checkDecoderFuzz(Produce, responseSpec, version));
   }
+});
+
+describe('Produce response: caps on counts no real answer reaches', () => {
+  const refused = (pattern: RegExp) => (e: unknown) => e instanceof ProtocolError && pattern.test(e.message);
+  // The smallest topic of each form: an empty name (v8) or a zero id (v13) and an empty partition array (+ tags).
+  const emptyTopic = { 8: hex('0000 00000000'), 9: hex('01 01 00'), 13: hex(`${'00'.repeat(16)} 01 00`) } as const;
+  // Topics as they are on the wire, built as one fill rather than one Writer call each.
+  const topics = (version: 8 | 9 | 13, count: number): Uint8Array => {
+    const w = version < 9 ? new Writer().int32(count) : new Writer().uvarint(count + 1);
+    w.raw(Buffer.alloc(count * emptyTopic[version].length, emptyTopic[version])).int32(0); // topics, throttle
+    return (version < 9 ? w : w.taggedFields()).finish();
+  };
+
+  for (const version of [8, 9, 13] as const) {
+    it(`v${version}: ${MAX_TOPICS_PER_ANSWER + 1} empty topics are refused at the count, ${MAX_TOPICS_PER_ANSWER} still decode`, () => {
+      const over = topics(version, MAX_TOPICS_PER_ANSWER + 1);
+      const isCap = refused(/Produce response topics: array of 65537 items, more than the 65536/);
+      assert.throws(() => decodeAll(Produce, over, version), isCap);
+      assert.equal(decodeAll(Produce, topics(version, MAX_TOPICS_PER_ANSWER), version).responses.length, MAX_TOPICS_PER_ANSWER);
+    });
+  }
+
+  it('v9: an answer of realistic size (200 topics of 50 partitions, some with record errors) decodes whole', () => {
+    const w = new Writer().uvarint(201);
+    for (let t = 0; t < 200; t++) {
+      w.compactString(`topic-${t}`).uvarint(51);
+      for (let p = 0; p < 50; p++) {
+        w.int32(p).int16(p % 10 === 0 ? 87 : 0).int64(BigInt(p)).int64(-1n).int64(0n);
+        if (p % 10 === 0) w.uvarint(3).int32(0).compactString('no key').taggedFields().int32(4).compactString(null).taggedFields();
+        else w.uvarint(1);
+        w.compactString(null).taggedFields();
+      }
+      w.taggedFields();
+    }
+    const response = decodeAll(Produce, w.int32(0).taggedFields().finish(), 9);
+    assert.equal(response.responses.length, 200);
+    const partitions = response.responses.flatMap((topic) => topic.partitionResponses);
+    assert.equal(partitions.length, 10_000);
+    assert.equal(partitions.reduce((n, p) => n + p.recordErrors.length, 0), 2_000);
+    assert.deepEqual(partitions[10]!.recordErrors, [{ batchIndex: 0, message: 'no key' }, { batchIndex: 4, message: null }]);
+  });
+
+  // A v9 partition up to its record_errors count, and a whole one with no record errors.
+  const partitionHead = (w: Writer, index: number): Writer => w.int32(index).int16(0).int64(0n).int64(-1n).int64(0n);
+  const partition = (w: Writer, index: number): Writer => partitionHead(w, index).uvarint(1).compactString(null).taggedFields();
+
+  it('v9: the partitions of all topics share one budget, and a count past what is left is refused before it is read', () => {
+    // Three partitions in the first topic; the second claims, within the per-array cap, one more than is left.
+    const claim = (count: number): Uint8Array => {
+      const w = new Writer().uvarint(3).compactString('a').uvarint(4);
+      for (let p = 0; p < 3; p++) partition(w, p);
+      return w.taggedFields().compactString('b').uvarint(count + 1).finish();
+    };
+    const left = MAX_PARTITIONS_PER_ANSWER - 3;
+    assert.throws(
+      () => Produce.decodeResponse(new Reader(claim(left + 1)), 9),
+      refused(/Produce response partition_responses: array of 1048574 items, more than the 1048573 left of the 1048576 partitions/),
+    );
+    // Exactly what is left passes the budget; this frame then fails only for want of bytes.
+    assert.throws(() => Produce.decodeResponse(new Reader(claim(left)), 9), refused(/partition_responses: array of 1048573 items cannot fit/));
+  });
+
+  it('v9: record_errors share one budget across partitions and topics', () => {
+    // Two record errors in topic a; topic b's partition claims, within the per-array cap, one more than is left.
+    const w = new Writer().uvarint(3).compactString('a').uvarint(2);
+    partitionHead(w, 0).uvarint(3).int32(0).compactString(null).taggedFields().int32(1).compactString(null).taggedFields();
+    w.compactString(null).taggedFields().taggedFields();
+    const left = MAX_RECORD_ERRORS_PER_ANSWER - 2;
+    partitionHead(w.compactString('b').uvarint(2), 0).uvarint(left + 1 + 1); // compact count: N + 1
+    assert.throws(
+      () => Produce.decodeResponse(new Reader(w.finish()), 9),
+      refused(/Produce response record_errors: array of 1048575 items, more than the 1048574 left of the 1048576 record errors/),
+    );
+  });
+
+  it('v8: one partition claiming more record errors than an answer may hold is refused at the count', () => {
+    const w = new Writer().int32(1).string('t').int32(1).int32(0).int16(87).int64(-1n).int64(-1n).int64(0n);
+    w.int32(MAX_RECORD_ERRORS_PER_ANSWER + 1).string(null).int32(0); // record_errors count, error_message, throttle
+    assert.throws(() => Produce.decodeResponse(new Reader(w.finish()), 8), refused(/Produce response record_errors: array of 1048577 items/));
+  });
+
+  it('v10: node_endpoints past MAX_NODE_ENDPOINTS_PER_ANSWER are refused at the count', () => {
+    const endpoints = new Writer().uvarint(MAX_NODE_ENDPOINTS_PER_ANSWER + 2).finish();
+    const w = new Writer().uvarint(1).int32(0).taggedFields([[0, endpoints]]);
+    const isCap = refused(/Produce response node_endpoints: array of 65537 items, more than the 65536/);
+    assert.throws(() => decodeAll(Produce, w.finish(), 10), isCap);
+  });
 });
