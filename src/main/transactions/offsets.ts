@@ -1,6 +1,7 @@
 /** The consumed offsets a transaction commits with its records (sendOffsets), checked and grouped by topic. */
 import { ConfigError } from '../../shared/errors.js';
 import { MAX_STRING_BYTES } from '../../protocol/writer.js';
+import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER } from '../../protocol/apis/fields.js';
 
 const INT32_MAX = 0x7fffffff;
 
@@ -36,6 +37,11 @@ export interface OffsetTopic {
 /** Checks every field (naming the bad one) and groups the offsets by topic, as TxnOffsetCommit carries them. */
 export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[] {
   if (!Array.isArray(offsets)) throw new ConfigError('sendOffsets: offsets must be an array');
+  // The answer lists every topic and partition of the request, and answers past these caps are refused as corrupt
+  // (fields.ts): a request beyond them would be applied and its answer then refused, its outcome unknown.
+  if (offsets.length > MAX_PARTITIONS_PER_ANSWER) {
+    throw new ConfigError(`sendOffsets: offsets must hold at most ${MAX_PARTITIONS_PER_ANSWER} entries, got ${offsets.length}`);
+  }
   const byTopic = new Map<string, OffsetTopic>();
   offsets.forEach((entry, i) => {
     const { topic, partition, offset, metadata } = entry ?? ({} as OffsetToCommit);
@@ -58,6 +64,9 @@ export function toOffsetTopics(offsets: readonly OffsetToCommit[]): OffsetTopic[
     }
     group.partitions.push({ partition, offset: value, leaderEpoch: -1, metadata: metadata ?? null });
   });
+  if (byTopic.size > MAX_TOPICS_PER_ANSWER) {
+    throw new ConfigError(`sendOffsets: offsets must name at most ${MAX_TOPICS_PER_ANSWER} topics, got ${byTopic.size}`);
+  }
   return [...byTopic.values()];
 }
 

@@ -5,7 +5,8 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { checkOffsetsRequest, toOffsetTopics } from '../../../src/main/transactions/offsets.js';
+import { checkOffsetsRequest, toOffsetTopics, type OffsetToCommit } from '../../../src/main/transactions/offsets.js';
+import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER } from '../../../src/protocol/apis/fields.js';
 import { MAX_STRING_BYTES } from '../../../src/protocol/writer.js';
 import { ConfigError } from '../../../src/shared/errors.js';
 
@@ -33,6 +34,14 @@ describe('checkOffsetsRequest', () => {
 });
 
 describe('toOffsetTopics', () => {
+  it('refuses more topics or entries than an answer may list (it would be refused as corrupt after the commit)', () => {
+    const topics = Array.from({ length: MAX_TOPICS_PER_ANSWER + 1 }, (_, i) => ({ topic: `t${i}`, partition: 0, offset: 1 }));
+    assert.throws(() => toOffsetTopics(topics), (e: unknown) => e instanceof ConfigError && /at most 65536 topics, got 65537/.test(e.message));
+    assert.equal(toOffsetTopics(topics.slice(1)).length, MAX_TOPICS_PER_ANSWER);
+    const entries = new Array<OffsetToCommit>(MAX_PARTITIONS_PER_ANSWER + 1); // sparse: refused before any is read
+    assert.throws(() => toOffsetTopics(entries), (e: unknown) => e instanceof ConfigError && /at most 1048576 entries, got 1048577/.test(e.message));
+  });
+
   it('refuses a topic or metadata over the protocol string limit, and a partition over int32, naming the entry', () => {
     refuses(() => toOffsetTopics([{ topic: tooLong, partition: 0, offset: 1 }]), 'offsets[0].topic');
     refuses(() => toOffsetTopics([{ topic: 't', partition: 0, offset: 1 }, { topic: 't', partition: 1, offset: 1, metadata: tooLongInBytes }]), 'offsets[1].metadata');
