@@ -68,6 +68,6 @@ export function failureFor(completion: Completion, topic: string): Error {
     case ClientErrorCode.authenticationAfterLoss:
       return new AuthenticationError(`${message} (an earlier attempt went unanswered: the broker may have written it)`, {}, 'unknown');
     default:
-      return brokerError(errorCode, message || undefined);
+      return brokerError(errorCode, message || undefined, completion.mayBeWritten === true ? 'unknown' : 'not-sent');
   }
 }

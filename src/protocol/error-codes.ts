@@ -12,7 +12,7 @@
  * producer must treat specially despite their flag (45 OUT_OF_ORDER_SEQUENCE_NUMBER, 46 DUPLICATE_SEQUENCE_NUMBER,
  * 10 MESSAGE_TOO_LARGE splitting) are decided by the sink, not here.
  */
-import { BrokerError } from '../shared/errors.js';
+import { BrokerError, type Delivery } from '../shared/errors.js';
 
 /** Every known error code by its Java name. */
 export const ErrorCode = {
@@ -187,9 +187,9 @@ export function errorInfo(code: number): ErrorInfo {
 }
 
 /** The `BrokerError` for a non-zero code from a response, with the broker's message when it sent one. */
-export function brokerError(code: number, message?: string | null): BrokerError {
+export function brokerError(code: number, message?: string | null, delivery?: Delivery): BrokerError {
   const info = errorInfo(code);
-  return new BrokerError(code, info.name, info.retriable, message);
+  return new BrokerError(code, info.name, info.retriable, message, delivery);
 }
 
 /**

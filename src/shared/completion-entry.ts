@@ -2,14 +2,17 @@
  * What a worker reports to the main thread through its completion ring: one entry per batch (not per record),
  * carrying the ids of the records it settles.
  *
- *   Completion => kind:u8 pad:u8 topicIndex:u16 partition:i32 errorCode:i32 recordCount:u32
+ *   Completion => kind:u8 flags:u8 topicIndex:u16 partition:i32 errorCode:i32 recordCount:u32
  *                 baseOffset:f64 timestamp:f64 logStartOffset:f64 messageLength:u32 recordId:u32{recordCount}
  *                 message:utf8
  *
  * kind: delivered (offsets base..base+n-1; timestamp is the broker's append time for the batch, or -1 for each
  * record's own; logStartOffset is the partition's log start offset in the broker's answer, -1 where it sent none),
  * failed (errorCode is a Kafka error code, or one of ClientErrorCode below, message says more), dropped (records
- * cancelled on the main thread before sealing: their ids come back so the main thread may reuse them).
+ * cancelled on the main thread before sealing: their ids come back so the main thread may reuse them). flags: bit 0
+ * (MAY_BE_WRITTEN) on a failure with a Kafka error code, when an attempt of the batch may have been written (an earlier
+ * one went unanswered, or this one was answered with a code that comes after the append): the record's delivery is
+ * then 'unknown', not 'not-sent'.
  *
  * The per-batch fields live in the entry's fixed part, not beside each record id: one entry settles a whole batch.
  */
@@ -37,8 +40,13 @@ export const ClientErrorCode = {
   expiredAfterLoss: -1010,
 } as const;
 
+/** Bit 0 of a completion's flags: see the file comment. */
+const MAY_BE_WRITTEN = 1;
+
 export interface Completion {
   readonly kind: CompletionKindValue;
+  /** A failure's batch may have been written by an attempt (flags' MAY_BE_WRITTEN); false when left out. */
+  readonly mayBeWritten?: boolean;
   readonly topicIndex: number;
   readonly partition: number;
   readonly errorCode: number;
@@ -52,6 +60,7 @@ export interface Completion {
 /** Byte offsets of a completion entry's fields from the entry's start; the message follows the record ids. */
 const CompletionOffset = {
   kind: 0,
+  flags: 1,
   topicIndex: 2,
   partition: 4,
   errorCode: 8,
@@ -106,7 +115,7 @@ export function writeCompletion(
 ): void {
   const view = new DataView(bytes.buffer, bytes.byteOffset + offset);
   view.setUint8(CompletionOffset.kind, head.kind);
-  view.setUint8(CompletionOffset.kind + 1, 0);
+  view.setUint8(CompletionOffset.flags, head.mayBeWritten === true ? MAY_BE_WRITTEN : 0);
   view.setUint16(CompletionOffset.topicIndex, head.topicIndex, true);
   view.setInt32(CompletionOffset.partition, head.partition, true);
   view.setInt32(CompletionOffset.errorCode, head.errorCode, true);
@@ -129,6 +138,7 @@ export function readCompletion(bytes: Uint8Array, offset: number): Completion {
   const messageStart = idsStart + RECORD_ID_BYTES * recordCount;
   return {
     kind: bytes[offset + CompletionOffset.kind] as CompletionKindValue,
+    mayBeWritten: (bytes[offset + CompletionOffset.flags]! & MAY_BE_WRITTEN) !== 0,
     topicIndex: readU16(bytes, offset + CompletionOffset.topicIndex),
     partition: readI32(bytes, offset + CompletionOffset.partition),
     errorCode: readI32(bytes, offset + CompletionOffset.errorCode),

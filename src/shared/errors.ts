@@ -50,11 +50,20 @@ export class ConfigError extends KafkaProducerError {
 export class BrokerError extends KafkaProducerError {
   readonly errorCode: number;
   readonly errorName: string;
+  /**
+   * For a record's failure: `'not-sent'` when the broker refused every attempt of its batch, `'unknown'` when an
+   * attempt may have been written all the same (an earlier one went unanswered, or this code comes after the
+   * append, as REQUEST_TIMED_OUT does): sending the record again may then write it twice. Undefined when no record
+   * is concerned (a metadata or coordinator answer).
+   */
+  readonly delivery: Delivery | undefined;
 
-  constructor(errorCode: number, errorName: string, retriable: boolean, detail?: string | null) {
-    super('ERR_BROKER', `broker error ${errorCode} ${errorName}${detail ? `: ${detail}` : ''}`, { retriable });
+  constructor(errorCode: number, errorName: string, retriable: boolean, detail?: string | null, delivery?: Delivery) {
+    const maybe = delivery === 'unknown' ? ' (an attempt of its batch may have been written all the same)' : '';
+    super('ERR_BROKER', `broker error ${errorCode} ${errorName}${detail ? `: ${detail}` : ''}${maybe}`, { retriable });
     this.errorCode = errorCode;
     this.errorName = errorName;
+    this.delivery = delivery;
   }
 }
 

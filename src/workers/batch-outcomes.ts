@@ -133,7 +133,12 @@ export class BatchOutcomes {
   /** Tells the main thread that the batch's records failed with `errorCode`. */
   fail(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
     this.#parts.stats.add(WorkerStat.ERRORS);
-    this.#parts.completions.publish(this.#head(p, CompletionKind.failed, errorCode), batch.recordIds, message);
+    const head = this.#head(p, CompletionKind.failed, errorCode);
+    // A broker's refusal of an ambiguous batch says nothing of its earlier attempt: its records may be in the log,
+    // and a caller told 'not-sent' (as every broker error implied) would write them twice by sending them again.
+    // The producer's own codes say their delivery themselves.
+    const mayBeWritten = batch.ambiguous && errorCode >= -1;
+    this.#parts.completions.publish(mayBeWritten ? { ...head, mayBeWritten } : head, batch.recordIds, message);
   }
 
   /** Tells the main thread that records of `p` were dropped before they joined a batch. */

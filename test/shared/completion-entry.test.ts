@@ -10,7 +10,17 @@ describe('completion entry', () => {
     const bytes = new Uint8Array(at + completionSize(ids.length, message));
     const head = { kind: CompletionKind.failed, topicIndex: 65_000, partition: 17, errorCode: -1004, baseOffset: 2 ** 40 + 3, timestamp: -1, logStartOffset: -1 };
     writeCompletion(bytes, at, head, ids, ids.length, message);
-    assert.deepEqual(readCompletion(bytes, at), { ...head, message: 'NOT_LEADER_OR_FOLLOWER: früh', recordIds: Uint32Array.from(ids) });
+    assert.deepEqual(readCompletion(bytes, at), { ...head, mayBeWritten: false, message: 'NOT_LEADER_OR_FOLLOWER: früh', recordIds: Uint32Array.from(ids) });
+  });
+
+  it('carries whether a failed batch may have been written, in its flags', () => {
+    for (const mayBeWritten of [true, false]) {
+      const bytes = new Uint8Array(completionSize(1, null));
+      const head = { kind: CompletionKind.failed, mayBeWritten, topicIndex: 1, partition: 0, errorCode: 29, baseOffset: -1, timestamp: -1, logStartOffset: -1 };
+      writeCompletion(bytes, 0, head, [7], 1, null);
+      assert.equal(readCompletion(bytes, 0).mayBeWritten, mayBeWritten);
+      assert.equal(bytes[1], mayBeWritten ? 1 : 0, 'bit 0 of the byte after the kind');
+    }
   });
 
   it('writes only the first recordCount ids, and no message as an empty one', () => {

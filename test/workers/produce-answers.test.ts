@@ -19,6 +19,7 @@ import { once } from 'node:events';
 import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
 import { DeliveryTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
+import { BrokerError } from '../../src/shared/errors.js';
 import { TransactionAbortableError } from '../../src/shared/transaction-errors.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
 import { inOneBatch } from '../helpers/in-one-batch.js';
@@ -86,6 +87,36 @@ test('a request the broker never answers: the caller gets DeliveryTimeoutError (
     assert.ok(error instanceof DeliveryTimeoutError, `expected DeliveryTimeoutError, got ${String(error)}`);
     assert.equal(error.code, 'ERR_DELIVERY_TIMEOUT');
     assert.equal(error.delivery, 'unknown', 'it was in a request: the broker may have written it');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('a broker error says whether the record may be in the log: unknown after an attempt that went unanswered, not-sent for a refusal alone', { timeout: 30_000 }, async () => {
+  // The retry of a batch whose first attempt got no answer is refused (an ACL revoked meanwhile): the first attempt
+  // may have been written, and a caller told nothing (as every broker error was) could resend it and write it twice.
+  const TOPIC_AUTHORIZATION_FAILED = 29;
+  const broker = await FakeBroker.start(1);
+  let dropped = false;
+  broker.tamper = (apiKey, frame) => {
+    if (apiKey !== FAKE_API.produce || dropped) return frame;
+    dropped = true;
+    return null; // the first attempt goes unanswered
+  };
+  broker.on('produce', (seen) => broker.answer(seen, 0n, TOPIC_AUTHORIZATION_FAILED));
+  const producer = new Producer({
+    brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 300, deliveryTimeoutMs: 5000, retryBackoffMs: 10, retryBackoffMaxMs: 50,
+  });
+  try {
+    const afterLoss = await producer.send({ topic: 't', partition: 0, value: 'v' }).then(() => assert.fail('delivered'), (e: unknown) => e);
+    assert.ok(afterLoss instanceof BrokerError, String(afterLoss));
+    assert.equal(afterLoss.errorCode, TOPIC_AUTHORIZATION_FAILED);
+    assert.equal(afterLoss.delivery, 'unknown');
+    assert.match(afterLoss.message, /may have been written/);
+    const refused = await producer.send({ topic: 't', partition: 0, value: 'w' }).then(() => assert.fail('delivered'), (e: unknown) => e);
+    assert.ok(refused instanceof BrokerError, String(refused));
+    assert.equal(refused.delivery, 'not-sent', 'refused at its only attempt');
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
