@@ -118,7 +118,9 @@ export class WorkerGroup {
       );
     } catch (error) {
       if (this.#pools === pools) this.#pools = [];
-      await Promise.all(pools.map((pool) => pool.destroy().catch(() => undefined))); // the start's error is the one to report
+      // Ended through #ending: a destroy() meanwhile (close giving up on the start) found no pool of this start left
+      // to wait for, and resolved while its threads were still being ended. The start's error is the one to report.
+      await Promise.all(pools.map((pool) => this.#end(pool)));
       throw error;
     }
     // Started while close runs (a connection attempt that outlived close's beginning): the cut-off and a later close's
@@ -208,11 +210,15 @@ export class WorkerGroup {
     await Promise.all([...pools.map((pool) => pool?.destroy()), ...this.#ending]);
   }
 
-  /** Ends a pool the group no longer holds (a crashed worker's: piscina may have started a thread in it again). */
-  #end(pool: ThreadPool | undefined): void {
-    if (pool === undefined) return;
+  /**
+   * Ends a pool the group no longer holds (a crashed worker's: piscina may have started a thread in it again; a failed
+   * start's), so that destroy() waits for it too. Resolves once it is ended, whatever its outcome.
+   */
+  #end(pool: ThreadPool | undefined): Promise<void> {
+    if (pool === undefined) return Promise.resolve();
     const ending = pool.destroy().catch(() => undefined).finally(() => this.#ending.delete(ending));
     this.#ending.add(ending);
+    return ending;
   }
 
   async #identity(): Promise<ProducerIdentity> {

@@ -121,6 +121,23 @@ describe('WorkerGroup', () => {
     assert.equal(group.started, false);
   }));
 
+  it('destroy() waits for the threads of a failed start still being ended (close giving up on the start)', withSetup({ autoStart: false }, async ({ group, pool }) => {
+    let endThreads!: () => void;
+    pool.destroyHeldBy = new Promise<void>((resolve) => (endThreads = resolve));
+    const starting = group.start().catch((error: unknown) => error);
+    await until(() => pool.workers.length === 2, 'both workers asked for');
+    pool.workers[0]!.start();
+    pool.workers[1]!.start(new Error('no thread for you'));
+    await until(() => pool.spawned.every((spawned) => spawned.destroyed), 'the start ends its pools');
+    let destroyed = false;
+    const destroying = group.destroy().then(() => (destroyed = true));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(destroyed, false, 'the threads are still being ended');
+    endThreads();
+    await destroying;
+    assert.match(String(await starting), /no thread for you/);
+  }));
+
   it('the thread of a failed start that dies when its pool is ended is no crash: nothing is replaced, and a later start runs one thread per worker', withSetup({ autoStart: false }, async ({ group, pool, crashes }) => {
     const starting = group.start();
     await until(() => pool.workers.length === 2, 'both workers asked for');
