@@ -19,12 +19,15 @@ const FLEXIBLE_FROM = 9;
 const TOPIC_ID_FROM = 13;
 
 /**
- * Record errors in one answer, all its partitions together. A broker lists at most one per record it refused, and
- * a request carries no more records than the producer buffers (maxBufferedRecords, 1,000,000 by default). Each is an
- * object of about 50 bytes in the heap for 6 on the wire: unbounded, a 100 MiB frame has room for 17 million of
- * them, some 870 MB; at the cap, about 50 MB.
+ * Record errors kept from one answer, all its partitions together; the rest are read past, not refused. A broker
+ * lists one per record it refused (every keyless record sent to a compacted topic), and a request may carry more
+ * records than any cap a hostile count must meet (maxBufferedRecords may be raised to 2^31-1): refused, a true
+ * answer failed its batch as corrupt, and the batch was retried for ever against the same answer. Each kept one is
+ * an object of about 50 bytes in the heap for 6 on the wire (unbounded, a 100 MiB frame has room for 17 million of
+ * them, some 870 MB; kept, at most 3.3 MB); they only give a failure's message detail, which the first 65,536 give as
+ * well as all.
  */
-export const MAX_RECORD_ERRORS_PER_ANSWER = 1 << 20;
+export const MAX_RECORD_ERRORS_KEPT = 1 << 16;
 
 /**
  * Node endpoints (v10+), as Metadata's MAX_BROKERS_PER_ANSWER: the leaders named in current_leader fields, brokers
@@ -229,7 +232,7 @@ function decodeResponse(reader: Reader, version: number): ProduceResponse {
   // offset, log append time (+ empty arrays and tags). With the caps below they bound hostile counts.
   const budgets: Budgets = {
     partitions: itemBudget('partitions', MAX_PARTITIONS_PER_ANSWER),
-    recordErrors: itemBudget('record errors', MAX_RECORD_ERRORS_PER_ANSWER),
+    recordErrorsKept: { left: MAX_RECORD_ERRORS_KEPT },
   };
   const minTopic = flexible ? (version >= TOPIC_ID_FROM ? 18 : 3) : 6;
   const readOne = (r: Reader): ProduceTopicResponse => readTopic(r, version, flexible, budgets);
@@ -247,7 +250,8 @@ function decodeResponse(reader: Reader, version: number): ProduceResponse {
 /** What the arrays of one answer may still hold, all its topics and partitions together. */
 interface Budgets {
   readonly partitions: ItemBudget;
-  readonly recordErrors: ItemBudget;
+  /** How many more record errors this answer keeps (MAX_RECORD_ERRORS_KEPT). */
+  readonly recordErrorsKept: { left: number };
 }
 
 function readTopic(reader: Reader, version: number, flexible: boolean, budgets: Budgets): ProduceTopicResponse {
@@ -259,14 +263,14 @@ function readTopic(reader: Reader, version: number, flexible: boolean, budgets: 
     if (name === null) throw new ProtocolError('Produce response has a null topic name');
   }
   const minPartition = 22 + (version >= 5 ? 8 : 0) + (flexible ? 3 : version >= 8 ? 6 : 0);
-  const readOne = (r: Reader): ProducePartitionResponse => readPartition(r, version, flexible, budgets.recordErrors);
+  const readOne = (r: Reader): ProducePartitionResponse => readPartition(r, version, flexible, budgets.recordErrorsKept);
   const what = 'Produce response partition_responses';
   const partitionResponses = readArray(reader, flexible, readOne, minPartition, what, budgets.partitions);
   if (flexible) reader.taggedFields();
   return { name, topicId, partitionResponses };
 }
 
-function readPartition(reader: Reader, version: number, flexible: boolean, budget: ItemBudget): ProducePartitionResponse {
+function readPartition(reader: Reader, version: number, flexible: boolean, kept: { left: number }): ProducePartitionResponse {
   const index = reader.int32();
   const errorCode = reader.int16();
   const baseOffset = reader.int64();
@@ -275,8 +279,7 @@ function readPartition(reader: Reader, version: number, flexible: boolean, budge
   let recordErrors: readonly ProduceRecordError[] = [];
   let errorMessage: string | null = null;
   if (version >= 8) {
-    const readOne = flexible ? readRecordErrorFlexible : readRecordError;
-    recordErrors = readArray(reader, flexible, readOne, 6, 'Produce response record_errors', budget);
+    recordErrors = readRecordErrors(reader, flexible, kept);
     errorMessage = flexible ? reader.compactString() : reader.string();
   }
   let currentLeader: LeaderIdAndEpoch | null = null;
@@ -286,6 +289,29 @@ function readPartition(reader: Reader, version: number, flexible: boolean, budge
     if (leader !== undefined) currentLeader = readLeaderIdAndEpoch(new Reader(leader));
   }
   return { index, errorCode, baseOffset, logAppendTimeMs, logStartOffset, recordErrors, errorMessage, currentLeader };
+}
+
+/** A partition's record errors: the first `kept.left` of the answer kept, the others read past (MAX_RECORD_ERRORS_KEPT). */
+function readRecordErrors(reader: Reader, flexible: boolean, kept: { left: number }): ProduceRecordError[] {
+  const what = 'Produce response record_errors';
+  const count = flexible ? reader.uvarint() - 1 : reader.int32();
+  if (count === -1) throw new ProtocolError(`${what} is null`);
+  if (count < 0) throw new ProtocolError(`${what}: negative array length ${count}`);
+  // Smallest record error: batch_index and a null message (6 bytes, a tag section in place of one length byte).
+  if (count * 6 > reader.remaining) throw new ProtocolError(`${what}: array of ${count} items cannot fit in ${reader.remaining} remaining bytes`);
+  const errors: ProduceRecordError[] = [];
+  for (let i = 0; i < count; i++) {
+    if (kept.left > 0) {
+      kept.left--;
+      errors.push(flexible ? readRecordErrorFlexible(reader) : readRecordError(reader));
+      continue;
+    }
+    reader.skip(4); // batch_index
+    const length = flexible ? reader.uvarint() - 1 : reader.int16();
+    if (length > 0) reader.skip(length);
+    if (flexible) reader.taggedFields();
+  }
+  return errors;
 }
 
 function readRecordError(reader: Reader): ProduceRecordError {

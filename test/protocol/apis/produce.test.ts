@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER } from '../../../src/protocol/apis/fields.js';
 import {
   MAX_NODE_ENDPOINTS_PER_ANSWER,
-  MAX_RECORD_ERRORS_PER_ANSWER,
+  MAX_RECORD_ERRORS_KEPT,
   Produce,
   produceRequestSize,
   type ProduceRequest,
@@ -375,23 +375,33 @@ describe('Produce response: caps on counts no real answer reaches', () => {
     assert.throws(() => Produce.decodeResponse(new Reader(claim(left)), 9), refused(/partition_responses: array of 1048573 items cannot fit/));
   });
 
-  it('v9: record_errors share one budget across partitions and topics', () => {
-    // Two record errors in topic a; topic b's partition claims, within the per-array cap, one more than is left.
-    const w = new Writer().uvarint(3).compactString('a').uvarint(2);
-    partitionHead(w, 0).uvarint(3).int32(0).compactString(null).taggedFields().int32(1).compactString(null).taggedFields();
-    w.compactString(null).taggedFields().taggedFields();
-    const left = MAX_RECORD_ERRORS_PER_ANSWER - 2;
-    partitionHead(w.compactString('b').uvarint(2), 0).uvarint(left + 1 + 1); // compact count: N + 1
-    assert.throws(
-      () => Produce.decodeResponse(new Reader(w.finish()), 9),
-      refused(/Produce response record_errors: array of 1048575 items, more than the 1048574 left of the 1048576 record errors/),
-    );
+  it('v9 and v8: record errors past MAX_RECORD_ERRORS_KEPT in an answer are read past, not kept, and the answer decodes', () => {
+    // A true answer may list one per record (keyless records to a compacted topic), more than any cap: refused, it
+    // failed its batch as corrupt, and the retry met the same answer for ever.
+    const many = MAX_RECORD_ERRORS_KEPT + 5;
+    const flexible = new Writer().uvarint(3).compactString('a').uvarint(2);
+    partitionHead(flexible, 0).uvarint(3).int32(0).compactString('first').taggedFields().int32(1).compactString(null).taggedFields();
+    flexible.compactString(null).taggedFields().taggedFields().compactString('b').uvarint(2);
+    partitionHead(flexible, 0).uvarint(many + 1);
+    for (let i = 0; i < many; i++) flexible.int32(i).compactString(i % 2 === 0 ? 'no key' : null).taggedFields();
+    flexible.compactString(null).taggedFields().taggedFields();
+    const v9 = decodeAll(Produce, flexible.int32(7).taggedFields().finish(), 9);
+    const [a, b] = v9.responses.map((topic) => topic.partitionResponses[0]!.recordErrors);
+    assert.deepEqual(a, [{ batchIndex: 0, message: 'first' }, { batchIndex: 1, message: null }]);
+    assert.equal(b!.length, MAX_RECORD_ERRORS_KEPT - 2, 'the answer keeps MAX_RECORD_ERRORS_KEPT in all');
+    assert.equal(v9.throttleTimeMs, 7, 'and reads on past the rest');
+
+    const classic = new Writer().int32(1).string('t').int32(1).int32(0).int16(87).int64(-1n).int64(-1n).int64(0n).int32(many);
+    for (let i = 0; i < many; i++) classic.int32(i).string(i % 2 === 0 ? 'no key' : null);
+    const v8 = decodeAll(Produce, classic.string(null).int32(3).finish(), 8);
+    assert.equal(v8.responses[0]!.partitionResponses[0]!.recordErrors.length, MAX_RECORD_ERRORS_KEPT);
+    assert.equal(v8.throttleTimeMs, 3);
   });
 
-  it('v8: one partition claiming more record errors than an answer may hold is refused at the count', () => {
+  it('v8: a record_errors count that cannot fit in the frame is refused at the count', () => {
     const w = new Writer().int32(1).string('t').int32(1).int32(0).int16(87).int64(-1n).int64(-1n).int64(0n);
-    w.int32(MAX_RECORD_ERRORS_PER_ANSWER + 1).string(null).int32(0); // record_errors count, error_message, throttle
-    assert.throws(() => Produce.decodeResponse(new Reader(w.finish()), 8), refused(/Produce response record_errors: array of 1048577 items/));
+    w.int32(1 << 20).string(null).int32(0); // record_errors count, error_message, throttle
+    assert.throws(() => Produce.decodeResponse(new Reader(w.finish()), 8), refused(/Produce response record_errors: array of 1048576 items cannot fit/));
   });
 
   it('v10: node_endpoints past MAX_NODE_ENDPOINTS_PER_ANSWER are refused at the count', () => {
