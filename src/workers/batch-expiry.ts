@@ -58,9 +58,11 @@ export class BatchExpiry {
         const batch = sealed[i]!;
         const lost = batch.ambiguous && !batch.inFlight ? this.#lossReason(p, batch, now) : undefined;
         if (lost !== undefined) {
-          if (now >= batch.deadline) this.#expireAfterLoss(p, batch, lost); // leaves `sealed`
+          // Past its deadline, and once what says so has held for DELETED_AFTER_MS when it is the view's word alone.
+          const at = batch.lostSince < 0 ? batch.deadline : Math.max(batch.deadline, batch.lostSince + DELETED_AFTER_MS);
+          if (now >= at) this.#expireAfterLoss(p, batch, lost); // leaves `sealed`
           else {
-            if (batch.deadline < next) next = batch.deadline;
+            if (at < next) next = at;
             i++;
           }
         } else if (!certainlyUnsent(batch)) i++; // still encoding (bytes undefined): its `encoded` hook pumps
@@ -118,17 +120,34 @@ export class BatchExpiry {
    * - every answer for DELETED_AFTER_MS said its topic does not exist (deleted): a topic created again under the
    *   name would otherwise have taken the batch long after its callers were told 'unknown';
    * - the topic is refused to this producer (not authorised, or invalid): no leader is named while that holds;
-   * - the topic has no such partition any more (created again with fewer).
+   * - the topic has no such partition (created again with fewer).
+   * The last two for DELETED_AFTER_MS in a row (batch.lostSince), as the deletion's.
    */
   #lossReason(p: PartitionState, batch: Batch, now: number): string | undefined {
     if (batch.unsendable) return `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'})`;
     const { view } = this.#parts;
     const topic = p.topic.name;
+    if (view.unknownFor(topic, now) >= DELETED_AFTER_MS) return `topic ${topic}: ${view.describeTopicError(topic)}`;
     const layout = view.topic(topic);
     const leader = layout?.leaders[p.partition] ?? -1;
-    const failure = leader < 0 ? undefined : this.#parts.sinkOf(leader)?.connectFailure;
+    const sink = leader < 0 ? undefined : this.#parts.sinkOf(leader);
+    // Not while a new attempt is under way: the refusal may be an old one of a broker the leadership just moved to.
+    const failure = sink === undefined || sink.isConnecting ? undefined : sink.connectFailure;
     if (failure instanceof UnsupportedVersionError) return `no connection to its leader could be opened (${failure.message})`;
-    if (view.unknownFor(topic, now) >= DELETED_AFTER_MS) return `topic ${topic}: ${view.describeTopicError(topic)}`;
+    // The others are the view's word, which one answer of a lagging broker gives for a moment (one that has not
+    // applied an ACL or a partition increase yet): held since `lostSince`, and only given up once that is
+    // DELETED_AFTER_MS ago (expireDue).
+    const why = this.#topicSaysLost(p);
+    if (why === undefined) batch.lostSince = -1;
+    else if (batch.lostSince < 0) batch.lostSince = now;
+    return why;
+  }
+
+  /** The topic is refused to the producer, or has no such partition, as the worker's metadata says now. */
+  #topicSaysLost(p: PartitionState): string | undefined {
+    const { view } = this.#parts;
+    const topic = p.topic.name;
+    const layout = view.topic(topic);
     if (layout === undefined) return undefined;
     if (layout.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED || layout.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) {
       return `topic ${topic}: ${view.describeTopicError(topic)}`;

@@ -34,12 +34,18 @@ export interface Batch {
    * up past its deadline instead (batch-expiry.ts), or it held its partition, and a transaction's commit, for ever.
    */
   unsendable: boolean;
+  /**
+   * Since when (epoch ms) the worker's metadata has said that no retry of this ambiguous batch can be answered (its
+   * topic refused, or without its partition: batch-expiry.ts); -1 while it does not. One answer of a lagging broker
+   * says so too, for a moment: the batch is given up only once it has held for a while.
+   */
+  lostSince: number;
 }
 
 export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
   return {
     recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, inFlight: false, retryAt: 0, deadline,
-    lastError: undefined, ambiguous: false, unsendable: false,
+    lastError: undefined, ambiguous: false, unsendable: false, lostSince: -1,
   };
 }
 
