@@ -66,6 +66,9 @@ if (!process.env.KAFKA_BROKERS) {
   startedHere = runningPid(1) === null;
   try {
     const addresses = await start({ nodes: 1, secure: true, log: kafkaLog });
+    // A signal during the start: its handler's stop() waits for the start's lock (start-lock.ts), so the start ends
+    // first, and the tests must not begin against a broker the handler is stopping (their runner outlived this run).
+    if (interrupted) await untilHandlerExits();
     process.env.KAFKA_BROKERS = addresses.join(',');
   } catch (error) {
     if (interrupted) await untilHandlerExits();

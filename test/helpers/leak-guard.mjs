@@ -6,6 +6,7 @@
  * Why: Node 24's runner waits for a test file's process to exit, with no limit, so a leaked handle hung the whole run
  * until CI's step limit cut it off with nothing said; Node 20 and 22 failed such a file only once --test-timeout
  * capped it (5 minutes), naming nothing. The timer is unreferenced: a file that lets go of everything exits as before.
+ * It starts before the file's own top-level `after` hooks run (this one is registered first), so their time counts.
  *
  * Plain JavaScript, and inert outside a test file's main thread: the producer's worker threads start with the test
  * process's flags, this preload among them, and on Node 20 a worker's TypeScript loader does not reach the preloads
