@@ -5,8 +5,9 @@
  * Why not objects: when the worker is the slower side, a large share of the records of a full buffer pass through
  * here (a third of them in the kfake bench at 100 B, three fifths at 1 KiB), and an object, a Map entry (set, then
  * delete) and an array slot cost about 500 ns per record together, against about 90 ns for this ring (300,000
- * records queued, then written). The ring keeps the largest size it grew to: at most twice the most records
- * queued at once, which maxBufferedRecords bounds (taken-back records give their slots up at a resize).
+ * records queued, then written). The ring keeps the largest size it grew to: under four times the most records
+ * queued at once (it doubles when more than half of it is queued), which maxBufferedRecords bounds (taken-back
+ * records give their slots up at a resize).
  *
  * Nor is the record object kept: only the fields its ring entry needs (key, value, headers, timestamp, value bytes), and the head
  * record is read through one reused object. A record can wait here for long (the first fill of the buffer at
@@ -65,8 +66,8 @@ export class OverflowQueue {
   push(recordId: number, topic: TopicRef, partition: number, record: EntryFields): void {
     // Full: taken-back records still hold their slots until the head passes them. While the ring stalls (the worker
     // takes nothing) and callers abort their sends, every send took a slot and the ring doubled without end, though
-    // few records were queued: copied without them at the same size when they are half of it, it is bounded by
-    // twice the most records ever queued at once.
+    // few records were queued: copied without them at the same size when they are half of it or more, it stays
+    // under four times the most records ever queued at once.
     if (this.#tail - this.#head > this.#mask) this.#resize(this.#size * 2 <= this.#mask + 1 ? this.#mask + 1 : (this.#mask + 1) * 2);
     const at = this.#tail & this.#mask;
     this.#ids[at] = recordId;

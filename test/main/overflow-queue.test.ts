@@ -85,8 +85,8 @@ describe('OverflowQueue', () => {
       if (id % 10 !== 0) assert.equal(queue.remove(id), true); // nine in ten aborted
     }
     assert.equal(queue.size, 1 + 10_000);
-    // Twice the 10,001 queued at most; with the taken-back slots kept it doubled to 131,072.
-    assert.ok(queue.capacity <= 32_768, `capacity ${queue.capacity}`);
+    // Under four times the 10,001 queued at most; with the taken-back slots kept it doubled to 131,072.
+    assert.ok(queue.capacity < 4 * 10_001, `capacity ${queue.capacity}`);
     const out = drain(queue);
     assert.equal(out.length, 10_001);
     assert.deepEqual(out.slice(0, 3), [[0, 0, 0], [10, 1, 10], [20, 2, 20]]);

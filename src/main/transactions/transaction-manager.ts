@@ -119,7 +119,15 @@ export class TransactionManager {
       throw new ConfigError(`options.transactionTimeoutMs ${transactionTimeoutMs} is more than the broker's transaction.max.timeout.ms allows`);
     }
     if (answer.errorCode !== ErrorCode.NONE) this.#status.judge(answer.errorCode, 'InitProducerId');
-    const connection = await this.#coordinators.connection(CoordinatorType.TRANSACTION, transactionalId);
+    let connection;
+    try {
+      connection = await this.#coordinators.connection(CoordinatorType.TRANSACTION, transactionalId);
+    } catch (error) {
+      // The connection InitProducerId was answered on, gone since (or found again and refused): connecting again
+      // asks afresh. Passed on as it was, it was an error of none of the documented transaction classes.
+      if (error instanceof AbortError) throw error; // the producer is closing
+      throw new TransactionRetriableError(-1, `the transaction coordinator of ${transactionalId} could not be reached after InitProducerId`, { cause: error });
+    }
     this.#protocol = connection.finalizedFeature('transaction.version') >= 2 ? 2 : 1;
     this.#epoch.publish(answer.producerId, answer.producerEpoch);
     this.#status.state = 'ready';

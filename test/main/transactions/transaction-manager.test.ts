@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { ErrorCode } from '../../../src/protocol/error-codes.js';
-import { BrokerError, ConfigError } from '../../../src/shared/errors.js';
+import { BrokerError, ConfigError, ProtocolError } from '../../../src/shared/errors.js';
 import {
   ProducerFencedError, TransactionAbortableError, TransactionFatalError, TransactionRetriableError, TransactionStateError,
 } from '../../../src/shared/transaction-errors.js';
@@ -325,6 +325,19 @@ describe('TransactionManager', () => {
       assert.equal(v2.manager.state, 'fatal', commit ? 'commit' : 'abort');
       await assert.rejects(v2.manager.begin(), (e: unknown) => e === atEnd);
     }
+  });
+
+  it('a coordinator connection lost right after InitProducerId fails connect as retriable; connecting again works', async () => {
+    const coordinators = new ScriptedCoordinators(2);
+    const connection = coordinators.connection.bind(coordinators);
+    coordinators.connection = () => Promise.reject(new ProtocolError('FindCoordinator response: 3 bytes left over'));
+    const manager = new TransactionManager({ transactionalId: 'tx-1', transactionTimeoutMs: 60_000, blockMs: 1000 },
+      coordinators as unknown as Coordinators, new ProducerIdentityView(createProducerIdentity()), () => Promise.resolve());
+    await assert.rejects(manager.init(), (e: unknown) => e instanceof TransactionRetriableError && e.cause instanceof ProtocolError);
+    assert.equal(manager.state, 'uninitialized');
+    coordinators.connection = connection;
+    await manager.init();
+    assert.equal(manager.state, 'ready');
   });
 
   it('no transaction begins once close has begun, not even one that was bumping its epoch when close came', async () => {
