@@ -237,81 +237,62 @@ test('throttle_time_ms (Produce v6+): nothing is sent on the throttled connectio
   }
 });
 
-test('an unanswered batch whose leader then refuses every ApiVersions version fails at its deadline, and the commit waiting on it settles', { timeout: 30_000 }, async () => {
-  // The handshake's own refusal (no connection opens) left the batch waiting for a connection for ever, as the
-  // refusal of its Produce version once did.
+/**
+ * A transaction's record whose batch's first attempt goes unanswered, and every ApiVersions answer after it rewritten
+ * by `rewrite` (the worker's next connection among them, whichever of the producer's connections asks first): the
+ * commit must fail saying `why`, the record `'unknown'`, and no second Produce go out.
+ */
+async function unansweredThenApiVersions(transactionalId: string, rewrite: (frame: Buffer) => Buffer, why: RegExp): Promise<void> {
   const broker = await FakeBroker.start(1, () => false, { transactions: true });
   let dropped = false;
-  let refused = 0;
+  let rewritten = 0;
   broker.tamper = (apiKey, frame) => {
     if (apiKey === FAKE_API.produce && !dropped) {
       dropped = true;
       return null; // the batch's first attempt goes unanswered
     }
-    if (apiKey === FAKE_API.apiVersions && dropped) {
-      const answer = Buffer.from(frame);
-      answer.writeInt16BE(35, 8); // UNSUPPORTED_VERSION, after the size and the correlation id
-      refused++;
-      return answer;
-    }
-    return frame;
+    if (apiKey !== FAKE_API.apiVersions || !dropped) return frame;
+    rewritten++;
+    return rewrite(frame);
   };
   broker.on('produce', (seen) => broker.answer(seen, 0n));
   const producer = new Producer({
-    brokers: [broker.address], workers: 1, transactionalId: 'tx-no-handshake', lingerMs: 0, requestTimeoutMs: 300, bufferTimeoutMs: 700,
+    brokers: [broker.address], workers: 1, transactionalId, lingerMs: 0, requestTimeoutMs: 300, bufferTimeoutMs: 700,
     deliveryTimeoutMs: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 100, reconnectBackoffMs: 10, reconnectBackoffMaxMs: 100,
   });
   try {
     await producer.beginTransaction();
     const sent = producer.send({ topic: 't', partition: 0, value: 'v' });
-    await assert.rejects(producer.commitTransaction(), (e: Error) => e instanceof TransactionAbortableError && /no connection to its leader could be opened/.test(e.message));
+    await assert.rejects(producer.commitTransaction(), (e: Error) => e instanceof TransactionAbortableError && why.test(e.message));
     await assert.rejects(sent, (e: Error) => e instanceof DeliveryTimeoutError && (e as DeliveryTimeoutError).delivery === 'unknown');
-    assert.ok(refused > 0, 'the retry met the refusing ApiVersions answer');
+    assert.ok(rewritten > 0, 'the retry met the rewritten ApiVersions answer');
     assert.equal(broker.produces.length, 1, 'never sent again');
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
   }
+}
+
+test('an unanswered batch whose leader then refuses every ApiVersions version fails at its deadline, and the commit waiting on it settles', { timeout: 30_000 }, async () => {
+  // The handshake's own refusal (no connection opens) left the batch waiting for a connection for ever, as the
+  // refusal of its Produce version once did.
+  await unansweredThenApiVersions('tx-no-handshake', (frame) => {
+    const answer = Buffer.from(frame);
+    answer.writeInt16BE(35, 8); // UNSUPPORTED_VERSION, after the size and the correlation id
+    return answer;
+  }, /no connection to its leader could be opened/);
 });
 
 test('an unanswered batch whose retries the broker\'s ApiVersions leave no Produce version for fails at its deadline, and the commit waiting on it settles', { timeout: 30_000 }, async () => {
   // Retried until a broker answers (it may have been written), it was never sent again: the worker retried it for
   // ever, and commitTransaction waited for it for ever.
-  const broker = await FakeBroker.start(1, () => false, { transactions: true });
-  let dropped = false;
-  let downgraded = 0;
-  broker.tamper = (apiKey, frame) => {
-    if (apiKey === FAKE_API.produce && !dropped) {
-      dropped = true;
-      return null; // the batch's first attempt goes unanswered
-    }
-    if (apiKey === FAKE_API.apiVersions && dropped) {
-      // Every ApiVersions answer from then on (the worker's next connection among them, whichever of the producer's
-      // connections asks first): Produce (key 0, offered as v3 only) at v2 only.
-      const at = frame.indexOf(Buffer.from([0, 0, 0, 3, 0, 3]), 8);
-      assert.ok(at > 0, 'the Produce entry of the ApiVersions answer');
-      const older = Buffer.from(frame);
-      older.writeInt16BE(2, at + 2);
-      older.writeInt16BE(2, at + 4);
-      downgraded++;
-      return older;
-    }
-    return frame;
-  };
-  broker.on('produce', (seen) => broker.answer(seen, 0n));
-  const producer = new Producer({
-    brokers: [broker.address], workers: 1, transactionalId: 'tx-no-version', lingerMs: 0, requestTimeoutMs: 300, bufferTimeoutMs: 700,
-    deliveryTimeoutMs: 1000, retryBackoffMs: 10, retryBackoffMaxMs: 100, reconnectBackoffMs: 10, reconnectBackoffMaxMs: 100,
-  });
-  try {
-    await producer.beginTransaction();
-    const sent = producer.send({ topic: 't', partition: 0, value: 'v' });
-    await assert.rejects(producer.commitTransaction(), (e: Error) => e instanceof TransactionAbortableError && /could not be sent/.test(e.message));
-    await assert.rejects(sent, (e: Error) => e instanceof DeliveryTimeoutError && (e as DeliveryTimeoutError).delivery === 'unknown');
-    assert.ok(downgraded > 0, 'the retry met the older ApiVersions answer');
-    assert.equal(broker.produces.length, 1, 'never sent again');
-  } finally {
-    await producer.close({ timeoutMs: 1000 });
-    await broker.close();
-  }
+  await unansweredThenApiVersions('tx-no-version', (frame) => {
+    // Produce (key 0, offered as v3 only) at v2 only.
+    const at = frame.indexOf(Buffer.from([0, 0, 0, 3, 0, 3]), 8);
+    assert.ok(at > 0, 'the Produce entry of the ApiVersions answer');
+    const older = Buffer.from(frame);
+    older.writeInt16BE(2, at + 2);
+    older.writeInt16BE(2, at + 4);
+    return older;
+  }, /could not be sent/);
 });
