@@ -124,16 +124,11 @@ export class BatchExpiry {
    * The last two for DELETED_AFTER_MS in a row (batch.lostSince), as the deletion's.
    */
   #lossReason(p: PartitionState, batch: Batch, now: number): string | undefined {
-    if (batch.unsendable) return `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'})`;
-    const { view } = this.#parts;
-    const topic = p.topic.name;
-    if (view.unknownFor(topic, now) >= DELETED_AFTER_MS) return `topic ${topic}: ${view.describeTopicError(topic)}`;
-    const layout = view.topic(topic);
-    const leader = layout?.leaders[p.partition] ?? -1;
-    const sink = leader < 0 ? undefined : this.#parts.sinkOf(leader);
-    // Not while a new attempt is under way: the refusal may be an old one of a broker the leadership just moved to.
-    const failure = sink === undefined || sink.isConnecting ? undefined : sink.connectFailure;
-    if (failure instanceof UnsupportedVersionError) return `no connection to its leader could be opened (${failure.message})`;
+    const certain = this.#certainLoss(p, batch, now);
+    if (certain !== undefined) {
+      batch.lostSince = -1; // given up at its deadline, whatever the metadata said before
+      return certain;
+    }
     // The others are the view's word, which one answer of a lagging broker gives for a moment (one that has not
     // applied an ACL or a partition increase yet): held since `lostSince`, and only given up once that is
     // DELETED_AFTER_MS ago (expireDue).
@@ -141,6 +136,18 @@ export class BatchExpiry {
     if (why === undefined) batch.lostSince = -1;
     else if (batch.lostSince < 0) batch.lostSince = now;
     return why;
+  }
+
+  /** The first three reasons of #lossReason's. */
+  #certainLoss(p: PartitionState, batch: Batch, now: number): string | undefined {
+    if (batch.unsendable) return `its last attempt could not be sent (${batch.lastError ?? 'no usable Produce version'})`;
+    const { view } = this.#parts;
+    const topic = p.topic.name;
+    if (view.unknownFor(topic, now) >= DELETED_AFTER_MS) return `topic ${topic}: ${view.describeTopicError(topic)}`;
+    const layout = view.topic(topic);
+    const leader = layout?.leaders[p.partition] ?? -1;
+    const failure = leader < 0 ? undefined : this.#parts.sinkOf(leader)?.connectFailure;
+    return failure instanceof UnsupportedVersionError ? `no connection to its leader could be opened (${failure.message})` : undefined;
   }
 
   /** The topic is refused to the producer, or has no such partition, as the worker's metadata says now. */

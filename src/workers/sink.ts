@@ -124,11 +124,6 @@ export class Sink {
     return this.#view.isConnected(this.nodeId);
   }
 
-  /** Whether an attempt of `connect`'s is under way. */
-  get isConnecting(): boolean {
-    return this.#connecting;
-  }
-
   /** Why the last attempt to connect to this broker failed; undefined once one succeeded, or before any failed. */
   get connectFailure(): Error | undefined {
     return this.#connectFailure;
