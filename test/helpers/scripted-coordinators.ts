@@ -14,12 +14,15 @@ export interface Call {
 
 export type Answer = Record<string, unknown> | Error;
 
-const sentUnanswered = new WeakSet<Error>();
+const sentUnanswered = new WeakSet<object>();
 
-/** A scripted failure of a request that went to the coordinator and got no answer (Coordinators.call's `unanswered`). */
-export function unanswered(error: Error): Error {
-  sentUnanswered.add(error);
-  return error;
+/**
+ * A scripted outcome of a call one request of which went to the coordinator and got no answer (Coordinators.call's
+ * `unanswered`): a failure, or the answer a later attempt got.
+ */
+export function unanswered<T extends object>(outcome: T): T {
+  sentUnanswered.add(outcome);
+  return outcome;
 }
 
 /** A coordinator that answers each API from a queue of scripted answers (default: success) and records every call. */
@@ -42,10 +45,8 @@ export class ScriptedCoordinators {
   ): Promise<unknown> {
     this.calls.push({ api: api.name, request, maxVersion: options.maxVersion });
     const next = this.answers.get(api.name)?.shift();
-    if (next instanceof Error) {
-      if (sentUnanswered.has(next) && options.unanswered !== undefined) options.unanswered.value = true;
-      throw next;
-    }
+    if (next !== undefined && sentUnanswered.has(next) && options.unanswered !== undefined) options.unanswered.value = true;
+    if (next instanceof Error) throw next;
     if (next !== undefined) return next;
     switch (api.name) {
       case 'InitProducerId': return { errorCode: 0, producerId: 42n, producerEpoch: 7 };

@@ -16,7 +16,7 @@ import { CoordinatorType } from '../../protocol/apis/find-coordinator.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import { ConfigError } from '../../shared/errors.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
-import { TransactionRetriableError, TransactionStateError } from '../../shared/transaction-errors.js';
+import { TransactionFatalError, TransactionRetriableError, TransactionStateError } from '../../shared/transaction-errors.js';
 import { AbortError, ProducerClosedError } from '../../shared/producer-errors.js';
 import type { Coordinators } from './coordinators.js';
 import { toOffsetTopics, type OffsetsToCommit, type OffsetTopic } from './offsets.js';
@@ -339,7 +339,14 @@ export class TransactionManager {
       throw error;
     }
     if (answer.errorCode !== ErrorCode.NONE) {
-      const error = transactionError(answer.errorCode, what);
+      const refused = transactionError(answer.errorCode, what);
+      // An attempt of this commit (or of an earlier call's) went out without an answer and may have been applied: a
+      // refusal of a retry does not undo it, so only commit may follow. Taken as the refusal it reads as, it let an
+      // abort be sent after a commit the coordinator may have applied.
+      const mayHaveApplied = commit && (unanswered.value || this.#status.commitMayHaveApplied) && !(refused instanceof TransactionFatalError);
+      const error = mayHaveApplied
+        ? new TransactionRetriableError(refused.errorCode, `${what} went out without an answer and may have been applied, and a retry was refused (${refused.message}): call commitTransaction() again`, { cause: refused })
+        : refused;
       this.#status.endRefused(commit, error);
       if (this.#status.state === 'fatal') this.#sendSignals.release();
       throw error;

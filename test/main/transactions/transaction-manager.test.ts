@@ -157,6 +157,19 @@ describe('TransactionManager', () => {
     assert.deepEqual(ends.map((c) => c.request.committed), [true, true], 'the same EndTxn(commit), twice');
   });
 
+  it('an EndTxn(commit) that went out unanswered and whose retry was refused leaves only commit: no abort is sent', async () => {
+    // The refusal of the retry does not undo the first attempt, which the coordinator may have applied.
+    const { manager, coordinators } = await setUp();
+    coordinators.script('EndTxn', unanswered({ errorCode: ErrorCode.TRANSACTION_ABORTABLE, producerId: -1n, producerEpoch: -1 }));
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    await assert.rejects(manager.commit(), (e: unknown) => e instanceof TransactionRetriableError && /may have been applied/.test(e.message));
+    assert.equal(manager.state, 'committing');
+    await assert.rejects(manager.abort(), /a commit whose outcome is unknown is pending/);
+    await manager.commit();
+    assert.deepEqual(coordinators.calls.filter((c) => c.api === 'EndTxn').map((c) => c.request.committed), [true, true]);
+  });
+
   it('a commit cancelled before its EndTxn went out leaves the transaction open: abort ends it, and close aborts, never commits', async () => {
     for (const notSent of [
       new AbortError('not-sent', 'aborted while waiting to retry'),
