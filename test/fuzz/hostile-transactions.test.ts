@@ -182,6 +182,11 @@ class HostileAnswers {
   readonly #random = new Map<number, () => number>();
   readonly #outputs = new WeakMap<net.Socket, FrameOutput>();
   readonly #timers = new Set<NodeJS.Timeout>();
+  /**
+   * Told of a Produce answer given an error code by a mutation: the request's correlation id, and the partitions
+   * given it (their places in the answer), or 'all'.
+   */
+  onProduceRefused: ((socket: net.Socket, correlationId: number, which: number | 'all') => void) | undefined;
 
   constructor(seed: number, rate: number) {
     this.#seed = seed;
@@ -202,8 +207,10 @@ class HostileAnswers {
         const code = codes[Math.floor(random() * codes.length)]!;
         const bad = Buffer.from(frame);
         // All partitions of the answer, or one of them.
+        let which: number | 'all' = 'all';
         if (random() < 0.5) for (const at of offsets) bad.writeInt16BE(code, at);
-        else bad.writeInt16BE(code, offsets[Math.floor(random() * offsets.length)]!);
+        else bad.writeInt16BE(code, offsets[(which = Math.floor(random() * offsets.length))]!);
+        if (apiKey === FAKE_API.produce) this.onProduceRefused?.(socket, frame.readInt32BE(4), which);
         out.write(bad);
         fate = `error:${errorInfo(code).name}`;
       } else {
@@ -264,14 +271,36 @@ async function runSeed(seed: number): Promise<SeedResult> {
   const nextOffset = new Map<string, bigint>();
   const batchesSeen = new Set<string>();
   const received = new Map<number, number>();
+  /** Per connection and correlation id, the batches of a Produce request in the order its answer lists them. */
+  const requestBatches = new WeakMap<net.Socket, Map<number, { id: string; partition: number; count: number }[]>>();
+  // An answer given an error code by a mutation tells the producer the broker refused the batch, which it stored: the
+  // producer rightly hands its sequence numbers to the next batch (a real broker refuses only what it did not write),
+  // and counted by its numbers that next batch was taken for the stored one whenever both began in the same
+  // millisecond. The model follows what the producer was told: the refused batch is taken back.
+  hostile.onProduceRefused = (socket, correlationId, which) => {
+    const batches = requestBatches.get(socket)?.get(correlationId) ?? [];
+    batches.forEach((batch, place) => {
+      if ((which !== 'all' && which !== place) || !batchesSeen.delete(batch.id)) return;
+      received.set(batch.partition, (received.get(batch.partition) ?? 0) - batch.count);
+    });
+  };
   broker.on('produce', (seen: ProduceSeen) => {
-    for (const [key, batch] of seen.batches) {
-      const partition = Number(key.slice(key.lastIndexOf('-') + 1));
-      const id = `${key}|${batch.readBigInt64BE(43)}|${batch.readInt16BE(51)}|${batch.readInt32BE(53)}|${batch.readBigInt64BE(27)}`;
-      if (batchesSeen.has(id)) continue;
-      batchesSeen.add(id);
-      received.set(partition, (received.get(partition) ?? 0) + (seen.recordCounts.get(key) ?? 0));
+    const inAnswerOrder: { id: string; partition: number; count: number }[] = [];
+    for (const [topic, partitions] of seen.partitions) {
+      for (const partition of partitions) {
+        const key = `${topic}-${partition}`;
+        const batch = seen.batches.get(key)!;
+        const id = `${key}|${batch.readBigInt64BE(43)}|${batch.readInt16BE(51)}|${batch.readInt32BE(53)}|${batch.readBigInt64BE(27)}`;
+        const count = seen.recordCounts.get(key) ?? 0;
+        inAnswerOrder.push({ id, partition, count });
+        if (batchesSeen.has(id)) continue;
+        batchesSeen.add(id);
+        received.set(partition, (received.get(partition) ?? 0) + count);
+      }
     }
+    let byCorrelation = requestBatches.get(seen.socket);
+    if (byCorrelation === undefined) requestBatches.set(seen.socket, (byCorrelation = new Map()));
+    byCorrelation.set(seen.correlationId, inAnswerOrder);
     broker.reply(seen, {
       partitions: (topic, partition) => {
         const key = `${topic}-${partition}`;
