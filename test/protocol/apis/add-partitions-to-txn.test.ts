@@ -5,7 +5,7 @@ import { MAX_PARTITIONS_PER_ANSWER, MAX_TOPICS_PER_ANSWER } from '../../../src/p
 import { Reader } from '../../../src/protocol/reader.js';
 import { Writer } from '../../../src/protocol/writer.js';
 import { ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
-import { type MessageSpec, checkDecoderFuzz, topicPartitionErrorsSpec, checkResponseRoundTrip, decodeAll, encodeWith, hex, schemaDecode, versions } from './wire-schema.js';
+import { type MessageSpec, checkDecoderFuzz, topicPartitionErrorsSpec, checkResponseRoundTrip, decodeAll, emptyTopicsAnswer, encodeWith, hex, schemaDecode, versions } from './wire-schema.js';
 
 // Transcribed from AddPartitionsToTxnRequest.json / AddPartitionsToTxnResponse.json, the client versions 0-3
 // (V3AndBelow* fields; flexible 3+).
@@ -90,16 +90,7 @@ describe('AddPartitionsToTxn response', () => {
   });
 
   const refused = (pattern: RegExp) => (e: unknown) => e instanceof ProtocolError && pattern.test(e.message);
-  // throttle_time_ms, then `count` empty topics (an empty name and no partitions), built as one fill.
-  const emptyTopics = (version: number, count: number): Uint8Array => {
-    const flexible = version >= 3;
-    const topic = flexible ? hex('01 01 00') : hex('0000 00000000');
-    const w = new Writer().int32(0);
-    if (flexible) w.uvarint(count + 1);
-    else w.int32(count);
-    w.raw(Buffer.alloc(count * topic.length, topic));
-    return (flexible ? w.taggedFields() : w).finish();
-  };
+  const emptyTopics = (version: number, count: number): Uint8Array => emptyTopicsAnswer(version >= 3, count);
 
   for (const version of [0, 3]) {
     it(`v${version}: ${MAX_TOPICS_PER_ANSWER + 1} empty topics are refused at the count, ${MAX_TOPICS_PER_ANSWER} still decode`, () => {

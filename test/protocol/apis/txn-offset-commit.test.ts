@@ -2,9 +2,8 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { MAX_TOPICS_PER_ANSWER } from '../../../src/protocol/apis/fields.js';
 import { TxnOffsetCommit } from '../../../src/protocol/apis/txn-offset-commit.js';
-import { Writer } from '../../../src/protocol/writer.js';
 import { ProtocolError, UnsupportedVersionError } from '../../../src/shared/errors.js';
-import { type MessageSpec, checkDecoderFuzz, topicPartitionErrorsSpec, checkResponseRoundTrip, decodeAll, encodeWith, hex, schemaDecode, versions } from './wire-schema.js';
+import { type MessageSpec, checkDecoderFuzz, topicPartitionErrorsSpec, checkResponseRoundTrip, decodeAll, emptyTopicsAnswer, encodeWith, hex, schemaDecode, versions } from './wire-schema.js';
 
 // Transcribed from TxnOffsetCommitRequest.json / TxnOffsetCommitResponse.json (validVersions 0-5, flexible 3+).
 const requestSpec: MessageSpec = {
@@ -106,16 +105,7 @@ describe('TxnOffsetCommit response', () => {
 
   for (const version of [0, 3, 4, 5]) {
     it(`v${version}: ${MAX_TOPICS_PER_ANSWER + 1} empty topics are refused at the count, ${MAX_TOPICS_PER_ANSWER} still decode`, () => {
-      // throttle_time_ms, then `count` empty topics (an empty name and no partitions), built as one fill.
-      const emptyTopics = (count: number): Uint8Array => {
-        const flexible = version >= 3;
-        const topic = flexible ? hex('01 01 00') : hex('0000 00000000');
-        const w = new Writer().int32(0);
-        if (flexible) w.uvarint(count + 1);
-        else w.int32(count);
-        w.raw(Buffer.alloc(count * topic.length, topic));
-        return (flexible ? w.taggedFields() : w).finish();
-      };
+      const emptyTopics = (count: number): Uint8Array => emptyTopicsAnswer(version >= 3, count);
       const isCap = (e: unknown): boolean =>
         e instanceof ProtocolError && /TxnOffsetCommit response topics: array of 65537 items, more than the 65536/.test(e.message);
       assert.throws(() => decodeAll(TxnOffsetCommit, emptyTopics(MAX_TOPICS_PER_ANSWER + 1), version), isCap);

@@ -426,6 +426,19 @@ export function checkDecoderFuzz(api: ApiDefinition<unknown, unknown>, spec: Mes
  * `throttle_time_ms topics:[name partitions:[partition_index error_code]]`: the response of AddPartitionsToTxn
  * v0–v3 (ResultsByTopicV3AndBelow) and of TxnOffsetCommit, field for field.
  */
+/**
+ * A topic-partition-errors answer (AddPartitionsToTxn, TxnOffsetCommit) of throttle_time_ms then `count` empty topics
+ * (an empty name and no partitions), built as one fill: the smallest frame that claims that many topics.
+ */
+export function emptyTopicsAnswer(flexible: boolean, count: number): Uint8Array {
+  const topic = flexible ? hex('01 01 00') : hex('0000 00000000');
+  const w = new Writer().int32(0);
+  if (flexible) w.uvarint(count + 1);
+  else w.int32(count);
+  w.raw(Buffer.alloc(count * topic.length, topic));
+  return (flexible ? w.taggedFields() : w).finish();
+}
+
 export function topicPartitionErrorsSpec(flexibleFrom: number): MessageSpec {
   const partition: FieldSpec[] = [
     { name: 'partitionIndex', type: 'int32', versions: '0+' },
