@@ -60,6 +60,10 @@ export class Instrumentation {
         `ringkafka/kafkajs does not emit ${eventName}: requests are made on worker threads; subscribe to the ringkafka:worker diagnostics channel instead`,
       );
     }
+    // Accepted, it failed only at the first emit, reported as a listener's error, far from the call that was wrong.
+    if (typeof listener !== 'function') {
+      throw new KafkaJSNonRetriableError(`ringkafka/kafkajs: the listener argument of on('${eventName}') must be a function, got ${listener === null ? 'null' : typeof listener}`);
+    }
     // The reporter is user code in the end (the logCreator): should it throw too, the error is dropped, since a
     // report that escaped here would reach connect() or become an unhandled rejection, the harm this guard exists for.
     const report = (error: unknown): void => {

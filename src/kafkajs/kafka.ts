@@ -6,7 +6,29 @@ import { KafkaJSNonRetriableError } from './errors.js';
 import { consoleLogCreator, createLogger, logLevel, type Logger } from './logger.js';
 import { mapProducerConfig } from './options.js';
 import { KafkaJSProducer } from './producer.js';
+import { refuse } from './refuse.js';
 import type { KafkaConfig, ProducerConfig } from './types.js';
+
+const LEVELS: ReadonlySet<unknown> = new Set(Object.values(logLevel));
+
+/** A logCreator that is not a function threw a raw TypeError out of `new Kafka()`. */
+function logCreatorOf(config: KafkaConfig): NonNullable<KafkaConfig['logCreator']> {
+  const creator: unknown = config.logCreator;
+  if (creator === undefined) return consoleLogCreator;
+  if (typeof creator !== 'function') refuse('logCreator', `must be a function, got ${creator === null ? 'null' : typeof creator}`);
+  return config.logCreator!;
+}
+
+/** Any other logLevel ('nothing', 99) failed every level comparison and so turned on every level, DEBUG included. */
+function logLevelOf(config: KafkaConfig): logLevel {
+  const level: unknown = config.logLevel;
+  if (level === undefined) return logLevel.INFO;
+  if (!LEVELS.has(level)) {
+    const got = typeof level === 'string' ? `'${level}'` : String(level);
+    refuse('logLevel', `must be one of logLevel's values (${[...LEVELS].join(', ')}), got ${got}`);
+  }
+  return level as logLevel;
+}
 
 /** `new Kafka(config)`: the entry point of a KafkaJS service. */
 export class Kafka {
@@ -17,7 +39,7 @@ export class Kafka {
     if (typeof config !== 'object' || config === null) throw new KafkaJSNonRetriableError('new Kafka() needs a config object');
     if (config.brokers === undefined) throw new KafkaJSNonRetriableError('Failed to connect: expected brokers array and got nothing');
     this.#config = config;
-    this.#logger = createLogger(config.logCreator ?? consoleLogCreator, config.logLevel ?? logLevel.INFO);
+    this.#logger = createLogger(logCreatorOf(config), logLevelOf(config));
   }
 
   /** A producer; every setting is mapped to ringkafka's or refused by name now (docs/kafkajs.md). */

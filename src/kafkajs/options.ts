@@ -73,10 +73,21 @@ export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig): 
   const extra = config.ringkafka ?? {};
   const base: ProducerOptions = { ...connection, ...producer, ...extra };
   const retryField = config.retry !== undefined ? 'producer config retry' : 'kafka config retry';
-  // KafkaJS refuses this too: an idempotent producer that may not retry loses the records of a transient error.
   const retries = config.retry?.retries ?? client.retry?.retries;
+  const retriesField = config.retry?.retries !== undefined ? 'producer config retry' : 'kafka config retry';
+  // KafkaJS refuses this too: an idempotent producer that may not retry loses the records of a transient error.
   if (producer.idempotent === true && retries !== undefined && retries < 1) {
-    refuse(`${retryField}.retries: ${retries}`, 'an idempotent producer must allow retries to protect against transient errors');
+    refuse(`${retriesField}.retries: ${retries}`, 'an idempotent producer must allow retries to protect against transient errors');
+  }
+  // KafkaJS accepts this, as at-most-once: ringkafka has no retry count (retries become a delivery timeout, see
+  // retry.ts) and would resend, and a resend by a producer that is not idempotent may write the message twice.
+  if (producer.idempotent !== true && retries === 0) {
+    refuse(
+      `${retriesField}.retries: 0`,
+      'cannot be honoured: ringkafka bounds retries by time (deliveryTimeoutMs), not by count, so it cannot promise zero retries, ' +
+        'and a retry by a producer that is not idempotent may write a message twice. Set idempotent: true (its retries never ' +
+        'duplicate; it needs retries above 0) or a retries count above 0',
+    );
   }
   // ringkafka's own options win over what the retry settings imply, as over every mapped setting.
   const options: ProducerOptions = { ...base, ...retryOptions({ ...client.retry, ...config.retry }, retryField, base), ...extra };

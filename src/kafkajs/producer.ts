@@ -28,8 +28,16 @@ export class KafkaJSProducer {
     this.#logger.error(`Failed to execute listener: ${error instanceof Error ? error.message : String(error)}`, { eventName });
   });
   #producer: RingProducer | undefined;
-  #connecting: Promise<void> | undefined;
-  #disconnecting: Promise<void> | undefined;
+  /**
+   * The latest connect() or disconnect() asked for, until it ends. Each runs after the one before it (#inTurn): a
+   * connect() during a close used to see the closing producer and resolve at once, and a disconnect() during a
+   * connect() that followed a close was handed the earlier close, so the new producer was never closed.
+   */
+  #lastCall: LifecycleCall | undefined;
+  /** Settles when the latest call has ended; never rejects. */
+  #calls: Promise<void> = Promise.resolve();
+  /** disconnect() calls not ended yet: sends are refused meanwhile, as KafkaJS refuses them. */
+  #disconnects = 0;
   #transaction: Transaction | undefined;
   /** What a transaction's sends go through: the same calls as the producer's, allowed to join the transaction. */
   readonly #transactionSender = {
@@ -46,11 +54,41 @@ export class KafkaJSProducer {
 
   /**
    * Starts a ringkafka Producer (its workers and, when idempotent, its producer id), waits for a broker to answer,
-   * and emits `producer.connect`; rejects (KafkaJSConnectionError) when no broker can be reached.
+   * and emits `producer.connect`; rejects (KafkaJSConnectionError) when no broker can be reached. After a
+   * disconnect() still under way, it starts once that has ended.
    */
   connect(): Promise<void> {
-    if (this.#producer !== undefined) return Promise.resolve();
-    this.#connecting ??= asKafkaJS(async () => {
+    if (this.#lastCall?.kind === 'connect') return this.#lastCall.done;
+    if (this.#lastCall === undefined && this.#producer !== undefined) return Promise.resolve();
+    return this.#inTurn('connect', () => this.#connect());
+  }
+
+  /**
+   * Waits for every message sent to settle, closes the ringkafka Producer and emits `producer.disconnect`. Every
+   * caller waits for the same close: a second call resolved at once while the first still flushed, and a shutdown
+   * hook that called it again and then exited lost the messages in flight. After a connect() asked for later than
+   * a close under way, it closes the producer that connect() makes.
+   */
+  disconnect(): Promise<void> {
+    if (this.#lastCall?.kind === 'disconnect') return this.#lastCall.done;
+    this.#disconnects++;
+    return this.#inTurn('disconnect', () => this.#disconnect().finally(() => this.#disconnects--));
+  }
+
+  /** Runs `run` once every earlier connect() and disconnect() has ended; a call of the same kind as the latest joins it. */
+  #inTurn(kind: LifecycleCall['kind'], run: () => Promise<void>): Promise<void> {
+    const call: LifecycleCall = { kind, done: Promise.resolve() };
+    // Cleared before anyone awaiting `done` resumes: a connect() retried right after a failed one starts afresh.
+    call.done = this.#calls.then(run).finally(() => {
+      if (this.#lastCall === call) this.#lastCall = undefined;
+    });
+    this.#lastCall = call;
+    this.#calls = call.done.catch(() => {});
+    return call.done;
+  }
+
+  #connect(): Promise<void> {
+    return asKafkaJS(async () => {
       const brokers = typeof this.#brokers === 'function' ? await this.#brokers() : this.#brokers;
       const producer = new RingProducer({ ...this.#mapped.options, brokers } as ProducerOptions);
       this.#report(producer);
@@ -65,26 +103,10 @@ export class KafkaJSProducer {
       }
       this.#producer = producer;
       this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
-    }).finally(() => {
-      this.#connecting = undefined;
     });
-    return this.#connecting;
-  }
-
-  /**
-   * Waits for every message sent to settle, closes the ringkafka Producer and emits `producer.disconnect`. Every
-   * caller waits for the same close: a second call resolved at once while the first still flushed, and a shutdown
-   * hook that called it again and then exited lost the messages in flight.
-   */
-  disconnect(): Promise<void> {
-    this.#disconnecting ??= this.#disconnect().finally(() => {
-      this.#disconnecting = undefined;
-    });
-    return this.#disconnecting;
   }
 
   async #disconnect(): Promise<void> {
-    await this.#connecting?.catch(() => {});
     const producer = this.#producer;
     if (producer === undefined) return;
     this.#producer = undefined;
@@ -178,7 +200,7 @@ export class KafkaJSProducer {
   #connected(): RingProducer {
     // KafkaJS's wording and classes: a send while disconnecting is not retriable (a retry loop would spin until the
     // close ends); one to a producer that is not connected is (connect, then try again).
-    if (this.#disconnecting !== undefined) {
+    if (this.#disconnects > 0) {
       throw new KafkaJSNonRetriableError("The producer is disconnecting; therefore, it can't safely accept messages anymore");
     }
     if (this.#producer === undefined) throw new KafkaJSError('The producer is disconnected');
@@ -203,4 +225,9 @@ export class KafkaJSProducer {
       this.#logger.error('A message sent without a caller failed', { error: toKafkaJSError(error).message });
     });
   }
+}
+
+interface LifecycleCall {
+  readonly kind: 'connect' | 'disconnect';
+  done: Promise<void>;
 }

@@ -14,6 +14,11 @@ const MULTIPLIER = 2;
 const FACTOR = 0.2;
 /** The defaults the timeout sum uses when a setting is left out: ringkafka's, which are what applies then. */
 const DEFAULTS = { lingerMs: 5, requestTimeoutMs: 30_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 };
+/**
+ * KafkaJS's default maxRetryTime, the ceiling once `initialRetryTime` is given without one: ringkafka's 1 s default
+ * cut a KafkaJS first wait of 5 s down to 1 s without a word.
+ */
+const KAFKAJS_MAX_RETRY_TIME = 30_000;
 
 const KNOWN = new Set(['maxRetryTime', 'initialRetryTime', 'factor', 'multiplier', 'retries', 'restartOnFailure']);
 
@@ -28,15 +33,34 @@ export function retryOptions(retry: RetryOptions | undefined, field: string, bas
   if (retry.factor !== undefined && retry.factor !== FACTOR) {
     refuse(`${field}.factor`, `must be ${FACTOR} (ringkafka's jitter is ±20 %), got ${String(retry.factor)}`);
   }
-  const backoff: { retryBackoffMs?: number; retryBackoffMaxMs?: number } = {
-    ...(retry.initialRetryTime !== undefined && { retryBackoffMs: retry.initialRetryTime }),
-    ...(retry.maxRetryTime !== undefined && { retryBackoffMaxMs: retry.maxRetryTime }),
-  };
+  const backoff = backoffOptions(retry, field, base);
   if (retry.retries === undefined) return backoff;
   if (typeof retry.retries !== 'number' || !(retry.retries >= 0)) {
     refuse(`${field}.retries`, `must be a number >= 0, got ${String(retry.retries)}`);
   }
-  return { ...backoff, deliveryTimeoutMs: deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...definedOnly(base), ...backoff }) };
+  // ringkafka's own options (in base only when the caller gave them) win over the mapped backoff, so the sum uses them.
+  return { ...backoff, deliveryTimeoutMs: deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...backoff, ...definedOnly(base) }) };
+}
+
+/**
+ * `initialRetryTime` and `maxRetryTime` → ringkafka's backoff. Without an initialRetryTime ringkafka's pair applies
+ * (100 ms up to 1 s); with one, the ceiling is KafkaJS's. An initialRetryTime above the ceiling is refused: KafkaJS
+ * waits it once and then the ceiling, ringkafka would wait the ceiling from the first retry, so the setting would
+ * quietly not be what happens.
+ */
+function backoffOptions(retry: RetryOptions, field: string, base: ProducerOptions): { retryBackoffMs?: number; retryBackoffMaxMs?: number } {
+  const initial = retry.initialRetryTime;
+  if (initial === undefined) return retry.maxRetryTime === undefined ? {} : { retryBackoffMaxMs: retry.maxRetryTime };
+  const max = retry.maxRetryTime ?? KAFKAJS_MAX_RETRY_TIME;
+  // A ringkafka retryBackoffMaxMs given with it is the caller's choice, with ringkafka's meaning.
+  if (base.retryBackoffMaxMs === undefined && typeof initial === 'number' && typeof max === 'number' && initial > max) {
+    const maxText = retry.maxRetryTime === undefined ? `${max}, KafkaJS's default` : String(max);
+    refuse(
+      `${field}.initialRetryTime (${initial})`,
+      `is above ${field}.maxRetryTime (${maxText}): ringkafka would wait maxRetryTime from the first retry on; raise maxRetryTime to at least initialRetryTime`,
+    );
+  }
+  return { retryBackoffMs: initial, retryBackoffMaxMs: max };
 }
 
 function deliveryTimeoutFor(

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Instrumentation, PRODUCER_EVENTS } from '../../src/kafkajs/events.js';
-import { Kafka, KafkaJSConnectionError, logLevel } from '../../src/kafkajs/index.js';
+import { Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, logLevel } from '../../src/kafkajs/index.js';
 
 test('a listener that throws or rejects is reported; the others still run and emit does not throw', async () => {
   const reported: [string, unknown][] = [];
@@ -48,4 +48,17 @@ test('connect() against a cluster that cannot be reached rejects with KafkaJSCon
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(connected, []);
   await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'v' }] }), /connect/i, 'still not connected');
+});
+
+test('on() with a listener that is not a function is refused at once, naming the argument', () => {
+  // It was accepted, and the first emit reported "listener is not a function" as a listener's failure.
+  const instrumentation = new Instrumentation(() => {});
+  for (const listener of [undefined, null, 'handler', {}]) {
+    assert.throws(
+      () => instrumentation.on(PRODUCER_EVENTS.CONNECT, listener as never),
+      (error: unknown) => error instanceof KafkaJSNonRetriableError && /listener .*must be a function, got /.test(error.message),
+    );
+  }
+  const producer = new Kafka({ brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING }).producer();
+  assert.throws(() => producer.on(producer.events.DISCONNECT, undefined as never), /listener .*must be a function, got undefined/);
 });

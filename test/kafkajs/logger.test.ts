@@ -1,14 +1,14 @@
 /**
  * A logCreator whose log function throws (a log sink that is down) must not break the producer: not connect()
  * when a listener's error is reported through it, not the process when a worker crash is reported on
- * process.nextTick. Its first failure is told once on console.error; later ones are dropped. Uses the in-process
- * fake broker.
+ * process.nextTick. Its first failure is told once on console.error; later ones are dropped. A logCreator or
+ * logLevel that cannot work is refused by `new Kafka()`. Uses the in-process fake broker.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Producer as RingProducer } from '../../src/main/producer.js';
 import { Instrumentation, PRODUCER_EVENTS } from '../../src/kafkajs/events.js';
-import { Kafka, logLevel, type LogEntry } from '../../src/kafkajs/index.js';
+import { Kafka, KafkaJSNonRetriableError, logLevel, type LogEntry } from '../../src/kafkajs/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 /** A logCreator whose function throws for every entry, counting the tries. */
@@ -100,4 +100,24 @@ test('with a throwing logCreator, a throwing connect listener leaves connect() r
   assert.doesNotThrow(() => ring.emit('lateOutcome', { topic: 't', partition: 0 }));
   assert.doesNotThrow(() => ring.emit('deliveryError', new Error('no caller')));
   assert.equal(sink.tries.length, 4, 'each report still reached the sink');
+});
+
+test('new Kafka() refuses a logCreator that is not a function and a logLevel that is not one of logLevel, naming the field', (t) => {
+  const consoleLog = t.mock.method(console, 'log', () => {});
+  const refused = (extra: object, field: RegExp): void => {
+    assert.throws(
+      () => new Kafka({ brokers: ['127.0.0.1:9092'], ...extra } as never),
+      (error: unknown) => error instanceof KafkaJSNonRetriableError && field.test(error.message),
+    );
+  };
+  refused({ logCreator: 'x' }, /logCreator must be a function, got string/); // a raw TypeError before
+  // These turned every level on, debug included.
+  refused({ logLevel: 'nothing' }, /logLevel must be one of logLevel's values \(0, 1, 2, 4, 5\), got 'nothing'/);
+  refused({ logLevel: 99 }, /logLevel must be one of .*got 99/);
+  refused({ logLevel: 3 }, /logLevel must be one of .*got 3/);
+  refused({ logLevel: null }, /logLevel must be one of .*got null/);
+  // Every value of logLevel is accepted, and undefined is KafkaJS's INFO.
+  for (const level of Object.values(logLevel)) new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: level }).logger().debug('d');
+  new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: undefined, logCreator: undefined } as never).logger().debug('not at INFO');
+  assert.equal(consoleLog.mock.callCount(), 1, 'only the DEBUG logger wrote its debug line');
 });

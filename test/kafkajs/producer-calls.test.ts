@@ -24,7 +24,7 @@ async function connected(t: TestContext, produceVersion = 3): Promise<{ broker: 
  * in about a second, rather than at KafkaJS's default delivery bound.
  */
 function unanswered(broker: FakeBroker): KafkaConfig {
-  return { brokers: [broker.address], logLevel: logLevel.NOTHING, requestTimeout: 1_000, retry: { retries: 0 } };
+  return { brokers: [broker.address], logLevel: logLevel.NOTHING, requestTimeout: 1_000, retry: { retries: 1 } };
 }
 
 test('a send with one bad message is refused whole before anything is written, naming the message and its field', async (t) => {
@@ -124,6 +124,55 @@ test('disconnect() called twice: both wait for the same close, which waits for t
   broker.answer(produce, 0n);
   await Promise.all([first, second, sent]);
   assert.deepEqual(order.sort(), ['first', 'second, delivered: true']);
+});
+
+test('connect() during a disconnect(): it waits for that close, then connects a producer that a later disconnect() closes', async (t) => {
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  const producer = new Kafka(unanswered(broker)).producer();
+  const events: string[] = [];
+  producer.on(producer.events.CONNECT, () => events.push('connect'));
+  producer.on(producer.events.DISCONNECT, () => events.push('disconnect'));
+  await producer.connect();
+  const sent = producer.send({ topic: 't', messages: [{ value: 'in flight' }] });
+  const produce = await broker.nextProduce();
+  // The close waits for the message in flight; meanwhile the service connects again, then shuts down.
+  const closing = producer.disconnect();
+  const reconnected = producer.connect();
+  const shutdown = producer.disconnect();
+  assert.notEqual(shutdown, closing, 'the shutdown must not be handed the close that began before the reconnect');
+  broker.answer(produce, 0n);
+  await Promise.all([closing, reconnected, shutdown, sent]);
+  assert.deepEqual(events, ['connect', 'disconnect', 'connect', 'disconnect']);
+  // Closed for good: a send is refused, and no Produce reaches the broker.
+  await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'after' }] }), /disconnected/);
+  assert.equal(broker.produces.length, 1);
+});
+
+test('connect() right after disconnect(): it resolves only once it has connected again, and a send then goes', async (t) => {
+  const broker = await FakeBroker.start(1, undefined, { autoAck: true });
+  t.after(() => broker.close());
+  const producer = new Kafka(unanswered(broker)).producer();
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const closing = producer.disconnect();
+  await producer.connect();
+  await closing;
+  const [written] = await producer.send({ topic: 't', messages: [{ value: 'after reconnect' }] });
+  assert.equal(written!.errorCode, 0);
+});
+
+test('connect() called again as soon as it failed starts afresh: it does not hand back the failed attempt', async (t) => {
+  const broker = await FakeBroker.start(1, undefined, { autoAck: true });
+  t.after(() => broker.close());
+  // The first attempt is given an address where nothing listens, the second the broker's.
+  let attempts = 0;
+  const brokers = async (): Promise<string[]> => (++attempts === 1 ? ['127.0.0.1:1'] : [broker.address]);
+  const producer = new Kafka({ brokers, logLevel: logLevel.NOTHING, connectionTimeout: 200, requestTimeout: 1_000 }).producer();
+  t.after(() => producer.disconnect());
+  const again = await producer.connect().then(() => 'connected at the first attempt', () => producer.connect());
+  assert.equal(again, undefined);
+  assert.equal(attempts, 2);
 });
 
 test('a transactional producer: a plain send is refused, not put in the open transaction; the transaction\'s own sends go', async (t) => {
