@@ -79,6 +79,21 @@ const logFile = (nodeId: number): string => join(nodeDir(nodeId), 'kafka.log');
 const MEMORY_ROOT = memoryRoot(ROOT);
 const logDirOf = (layout: Layout, nodeId: number): string => nodeLogDir(layout.logDirs ?? 'disk', nodeId, nodeDir(nodeId), MEMORY_ROOT);
 
+/**
+ * Where node `nodeId` keeps its partitions' logs, as the formatted cluster says: in memory when formatted with
+ * `--log-dirs memory`, else on disk. For the tests that read a segment with Kafka's own dump tool: they looked on
+ * disk only, and against a cluster in memory skipped that check, saying the broker's files were not on this machine.
+ */
+export function partitionLogDir(nodeId: number): string {
+  let place: LogDirPlace = 'disk';
+  try {
+    place = (JSON.parse(readFileSync(LAYOUT, 'utf8')) as Layout).logDirs ?? 'disk';
+  } catch {
+    // Not formatted yet: the place a fresh cluster gets.
+  }
+  return nodeLogDir(place, nodeId, nodeDir(nodeId), MEMORY_ROOT);
+}
+
 function readPid(nodeId: number): number | null {
   try {
     const pid = Number.parseInt(readFileSync(pidFile(nodeId), 'utf8'), 10);

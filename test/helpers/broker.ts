@@ -8,8 +8,8 @@ import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { join } from 'node:path';
-import { CLASSPATH, KAFKA_DIR, SASL_USER, TOOLS, saslSslPort, sslPort } from '../../scripts/kafka/config.js';
-import { runningPid, start } from '../../scripts/kafka/cluster.js';
+import { CLASSPATH, SASL_USER, TOOLS, saslSslPort, sslPort } from '../../scripts/kafka/config.js';
+import { partitionLogDir, runningPid, start } from '../../scripts/kafka/cluster.js';
 import { TLS_FILES } from '../../scripts/kafka/tls.js';
 
 export { SASL_USER, TOOLS };
@@ -167,6 +167,6 @@ async function withConnection<T>(use: (connection: import('../../src/net/connect
  * files are not here (KAFKA_BROKERS pointing at another cluster): callers then skip that check and say so.
  */
 export function localSegment(topic: string, partition: number): string | null {
-  const path = join(KAFKA_DIR, 'node-1', 'data', `${topic}-${partition}`, '00000000000000000000.log');
+  const path = join(partitionLogDir(1), `${topic}-${partition}`, '00000000000000000000.log');
   return existsSync(path) ? path : null;
 }
