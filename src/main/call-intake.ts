@@ -259,7 +259,8 @@ export class CallIntake {
     const records = this.#slices.take(call);
     records.add(position);
     this.#waiting.push({
-      topic: topicName, records, signal, deadline: now + this.#options.bufferTimeoutMs, settled: false, stopListening: undefined,
+      topic: topicName, records, signal, deadline: now + this.#options.bufferTimeoutMs, calledAt: now, settled: false, stopListening: undefined,
+      asksBeyond: (topic) => asksBeyond(records, topic),
       place: (topic) => this.#placeRun(records, topic, settler, signal, runs),
       fail: (error) => this.#failWaiting(records, settler, error),
     });
@@ -267,18 +268,34 @@ export class CallIntake {
 
   /**
    * A run's topic is known: each of its records is placed in call order, as the call's records are, then those that
-   * had room are handed on. Accepted from now, for the delivery timeout, as an admitted send is.
+   * had room are handed on. Accepted from now, for the delivery timeout, as an admitted send is. A record asking for
+   * a partition beyond `topic` is refused: the view is from a refresh begun since the call (WaitingSends#admit), and
+   * queued again it would wait behind sends called after it.
    */
   #placeRun(records: WaitingSlice, topic: TopicInfo, settler: Settler, signal: AbortSignal | undefined, runs: BudgetRuns<WaitingSlice>): void {
     const call = records.call!;
     const now = Date.now();
     for (let i = 0; i < records.length; i++) {
       const p = records.positionAt(i);
+      if (call.askedPartition(p) >= topic.partitionCount && this.#refusedBeyond(call, p, topic, settler)) continue;
       this.#placeOnTopic(call, p, call.seq(p), topic, signal, settler, now, runs);
     }
     this.#slices.give(records);
     this.#placed.acceptAll(this.#deliveries, settler, signal, now);
     runs.flush();
+  }
+
+  /** Fails a record whose partition `topic` does not have, with the partitioner's refusal (which names the field). */
+  #refusedBeyond(call: CallRecords, position: number, topic: TopicInfo, settler: Settler): boolean {
+    try {
+      this.#partitionAt(call, position, topic);
+      return false;
+    } catch (error) {
+      const seq = call.seq(position);
+      call.forget(position);
+      this.#hooks.fail(seq, settler, position, error as Error);
+      return true;
+    }
   }
 
   /** A call's record that has to wait for the connection, its topic or its partition's transaction: as a send would. */
@@ -309,4 +326,11 @@ export class CallIntake {
     }
     this.#slices.give(slice);
   }
+}
+
+/** Whether a record of `records` asks for a partition beyond `topic`'s view. */
+function asksBeyond(records: WaitingSlice, topic: TopicInfo): boolean {
+  const call = records.call!;
+  for (let i = 0; i < records.length; i++) if (call.askedPartition(records.positionAt(i)) >= topic.partitionCount) return true;
+  return false;
 }

@@ -50,7 +50,14 @@ export interface WaitingRun extends Admission {
   readonly records: WaitingSlice;
   /** As WaitingSend's: the call's bufferTimeoutMs, epoch ms. */
   readonly deadline: number;
-  /** The topic is known: the intake places every record of the run. */
+  /** As WaitingSend's: when the call was made, epoch ms. */
+  readonly calledAt: number;
+  /** Whether a record of the run asks for a partition that `topic`'s view does not have. */
+  asksBeyond(topic: TopicInfo): boolean;
+  /**
+   * The topic is known: the intake places every record of the run. A record asking for a partition beyond `topic`
+   * is refused then, as a waiting send's is: the view is from a refresh begun since the call (#admit).
+   */
   place(topic: TopicInfo): void;
   /** The run failed or was aborted while it waited: every record of it fails with `error`. */
   fail(error: Error): void;
@@ -169,8 +176,13 @@ export class WaitingSends {
    */
   async #withPartition(waiting: WaitingSend, topic: TopicInfo): Promise<TopicInfo> {
     if (!askedBeyond(waiting.prepared.partition, topic)) return topic;
+    return this.#refreshedView(topic, waiting.calledAt, waiting.deadline);
+  }
+
+  /** The topic's view from a refresh begun since `calledAt`, or the latest one once `deadline` passes. */
+  async #refreshedView(topic: TopicInfo, calledAt: number, deadline: number): Promise<TopicInfo> {
     const { registry } = this.#context;
-    await untilDeadline(registry.refreshedSince(waiting.calledAt), waiting.deadline, undefined);
+    await untilDeadline(registry.refreshedSince(calledAt), deadline, undefined);
     return registry.get(topic.name) ?? topic;
   }
 
@@ -182,11 +194,16 @@ export class WaitingSends {
     const topic = registry.get(name) ?? (await this.#load(name, waiting.deadline));
     if (waiting.settled) return; // aborted meanwhile
     if (!('prepared' in waiting)) {
+      // A record asking for a partition the view lacks waits for a refresh, as a waiting send does (#withPartition).
+      // Placed with the old view, it was queued again at the tail of its topic's queue, behind sends called after
+      // it, which then reached its partition first (invariant 1), and with a bufferTimeoutMs counted afresh.
+      const view = waiting.asksBeyond(topic) ? await this.#refreshedView(topic, waiting.calledAt, waiting.deadline) : topic;
+      if (waiting.settled) return; // aborted meanwhile
       // Settled here, as an admitted send is below: from now on its records are the intake's to place (and to fail,
       // whatever the signal does next), and a later record of its call to this topic starts a run of its own.
       waiting.settled = true;
       waiting.stopListening?.();
-      waiting.place(topic);
+      waiting.place(view);
       return;
     }
     const { prepared } = waiting;

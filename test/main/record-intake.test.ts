@@ -276,10 +276,13 @@ function metadataIntake() {
   } as unknown as Deliveries;
   const known = new Map<string, TopicInfo>([['t', { index: 0, name: 't', partitionCount: 2, available: [0, 1] }]]);
   const loads: { resolve: (info: TopicInfo) => void; reject: (error: Error) => void }[] = [];
+  /** Who waits for a refresh begun since their call: every call here is made before the test's next `refresh`. */
+  const refreshWaiters: (() => void)[] = [];
   const registry = {
     get: (name: string) => known.get(name),
     load: () => new Promise<TopicInfo>((resolve, reject) => loads.push({ resolve, reject })),
     prefetch: () => undefined,
+    refreshedSince: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
   } as unknown as TopicRegistry;
   const sends = new SendTracker();
   const intake = new RecordIntake({
@@ -296,8 +299,13 @@ function metadataIntake() {
   const refuse = (error: Error) => {
     for (const load of loads.splice(0)) load.reject(error);
   };
+  /** A metadata refresh ends, its view of 'n' having `partitionCount` partitions. */
+  const refresh = (partitionCount: number) => {
+    known.set('n', { index: 1, name: 'n', partitionCount, available: Array.from({ length: partitionCount }, (_, p) => p) });
+    for (const resolve of refreshWaiters.splice(0)) resolve();
+  };
   const waiting = () => intake.waitingForAdmission;
-  return { intake, budget, handed, rejected, settler, sends, learn, refuse, waiting };
+  return { intake, budget, handed, rejected, settler, sends, learn, refuse, refresh, waiting };
 }
 
 const turns = async (n: number) => {
@@ -320,6 +328,34 @@ test('a sendBatch\'s records to a topic without metadata wait as one run of thei
     assert.deepEqual(handed.slice(1), ['n/0:a', 'n/0:d', 'n/1:c', 'n/0:e'], 'the run grouped by partition, then the send');
     assert.equal(waiting(), 0);
     assert.deepEqual(rejected, []);
+  } finally {
+    intake.stopSweep();
+  }
+});
+
+test('a sendBatch record asking for a partition the view lacks keeps its place in call order while it waits for a refresh', async () => {
+  const { intake, handed, rejected, settler, learn, refresh, waiting } = metadataIntake();
+  try {
+    learn(); // 'n' known, with partitions 0 and 1
+    // A send to partition 2 waits for a refresh; then a sendBatch's records to 'n' wait behind it, as one run; then
+    // a later send to partition 2 waits behind the run.
+    intake.submitOne({ topic: 'n', value: 'A', partition: 2 }, undefined, settler, 0);
+    intake.submitBatch([{ topic: 'n', value: 'X', partition: 2 }, { topic: 'n', value: 'Y', partition: 5 }, { topic: 'n', value: 'W', partition: 0 }], undefined, settler);
+    intake.submitOne({ topic: 'n', value: 'Z', partition: 2 }, undefined, settler, 3);
+    assert.equal(waiting(), 3);
+    // The first refresh still says two partitions: A is refused. The run asks for partition 2 too and waits for a
+    // refresh of its own; placed with this view, X was queued again behind Z and reached partition 2 after it.
+    refresh(2);
+    await turns(3);
+    assert.deepEqual(rejected, ['0: InvalidRecordError undefined']);
+    refresh(3);
+    await turns(3);
+    refresh(3);
+    await turns(3);
+    assert.deepEqual(handed, ['n/2:X', 'n/0:W', 'n/2:Z'], 'X (called before Z) reaches partition 2 first');
+    // Y asks for a partition the refreshed view still lacks: refused, naming the field, as a waiting send is.
+    assert.deepEqual(rejected, ['0: InvalidRecordError undefined', '1: InvalidRecordError undefined']);
+    assert.equal(waiting(), 0);
   } finally {
     intake.stopSweep();
   }
