@@ -140,7 +140,7 @@ export class CallIntake {
           this.#placed.acceptAll(this.#deliveries, settler, signal, now);
           runs.flush();
         },
-      ));
+      ), signal);
     }
   }
 

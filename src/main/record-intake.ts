@@ -173,7 +173,7 @@ export class RecordIntake {
       [this.#prepare(record, signal, settler, position, now)], position,
       (prepared) => this.#place(prepared, signal, settler, position, now),
       (_, error) => settler.reject(position, error),
-    ));
+    ), signal);
   }
 
   /**

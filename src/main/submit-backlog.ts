@@ -7,6 +7,8 @@
  * Order is kept across calls (invariant 1, docs/invariants.md): while anything waits here, every new call, `send`
  * included, queues behind it, so records reach the partitioner, the byte budget and the rings in call order.
  */
+import { listenForAbort } from '../shared/abort-listeners.js';
+import { AbortError } from '../shared/producer-errors.js';
 
 /** A call with records still to submit. */
 export interface PendingSubmission {
@@ -122,6 +124,8 @@ export class SubmitBacklog {
   #queuedCalls = 0;
   #submittedCalls = 0;
   #waiters: { readonly target: number; readonly resolve: () => void }[] = [];
+  /** By waiting call that has a signal: stops listening to it (once the call is fully submitted or failed). */
+  readonly #stopListening = new Map<PendingSubmission, () => void>();
 
   constructor(sliceRecords: number) {
     this.#sliceRecords = sliceRecords;
@@ -136,10 +140,23 @@ export class SubmitBacklog {
     return this.#head === this.#queue.length;
   }
 
-  /** Queues a call behind those already waiting; its records go in later turns. */
-  push(submission: PendingSubmission): void {
+  /**
+   * Queues a call behind those already waiting; its records go in later turns. On `signal`'s abort, the records not
+   * submitted yet fail at once (invariant 5): the signal was looked at only when each record's turn came, so a send
+   * queued behind a sendBatch of 300,000 records was released some 150 turns (0.7 s) after its abort.
+   */
+  push(submission: PendingSubmission, signal?: AbortSignal): void {
     this.#queue.push(submission);
     this.#queuedCalls++;
+    if (signal !== undefined && !signal.aborted) {
+      // In a microtask: an abort from inside the call's own placing (a serializer or partitioner) must not fail the
+      // rest while that placing is under way.
+      const aborted = (): void => queueMicrotask(() => {
+        this.#stopListeningTo(submission);
+        submission.failRest(new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
+      });
+      this.#stopListening.set(submission, listenForAbort(signal, aborted));
+    }
     if (!this.#scheduled) {
       this.#scheduled = true;
       setImmediate(this.#run);
@@ -159,10 +176,17 @@ export class SubmitBacklog {
     this.#queue = [];
     this.#head = 0;
     for (let i = head; i < queue.length; i++) {
+      this.#stopListeningTo(queue[i]!);
       queue[i]!.failRest(error);
       this.#submittedCalls++;
     }
     this.#release();
+  }
+
+  #stopListeningTo(submission: PendingSubmission): void {
+    if (this.#stopListening.size === 0) return;
+    this.#stopListening.get(submission)?.();
+    this.#stopListening.delete(submission);
   }
 
   readonly #run = (): void => {
@@ -172,6 +196,7 @@ export class SubmitBacklog {
       const submission = this.#queue[this.#head]!;
       left -= submission.submitSome(left);
       if (submission.done) {
+        this.#stopListeningTo(submission);
         this.#queue[this.#head++] = undefined;
         this.#submittedCalls++;
       }

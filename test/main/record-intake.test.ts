@@ -107,6 +107,28 @@ test('an abort after a large sendBatch returned fails its records not placed yet
   });
 });
 
+test('an abort releases at once a send queued behind a large sendBatch, and the unplaced records of an aborted sendBatch behind it', { timeout: 60_000 }, async () => {
+  await withProducer(async (producer) => {
+    const ahead = producer.sendBatch(records(6 * SLICE));
+    const controller = new AbortController();
+    const settled: string[] = [];
+    const sent = producer.send({ topic: 't', value: 'behind' }, { signal: controller.signal }).then(
+      () => settled.push('send delivered'),
+      (error: { name: string; delivery?: string }) => settled.push(`send ${error.name} ${error.delivery}`),
+    );
+    const batch = producer.sendBatch(records(SLICE), { signal: controller.signal }).then((results) => {
+      const rejected = results.filter((r) => r.status === 'rejected').length;
+      settled.push(`sendBatch ${rejected} of ${results.length} rejected`);
+    });
+    controller.abort();
+    // Microtasks only: the backlog places its next slice in a later turn (setImmediate), which cannot come between.
+    // The signal was looked at only when the records' turn came, five slices later.
+    for (let i = 0; i < 10; i++) await Promise.resolve();
+    assert.deepEqual(settled.sort(), ['send AbortError not-sent', `sendBatch ${SLICE} of ${SLICE} rejected`]);
+    await Promise.all([ahead, sent, batch]);
+  });
+});
+
 /** A record intake whose delivery settlement notes `partition:value` of every record it is handed, in order. */
 function groupingIntake(maxBytes: number, partitioner?: PartitionerFunction) {
   const budget = new ByteBudget(createControlBlock(), { maxBytes, maxRecords: 1000 });

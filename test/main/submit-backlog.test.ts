@@ -1,5 +1,6 @@
 /** SubmitBacklog: slices per turn of the event loop, call order across calls, whenSubmitted and failAll; pendingRecords and pendingCall. */
 import assert from 'node:assert/strict';
+import { getEventListeners } from 'node:events';
 import { describe, it } from 'node:test';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -31,6 +32,29 @@ describe('SubmitBacklog', () => {
       perTurn.push(log.splice(0));
     }
     assert.deepEqual(perTurn, [['a:0', 'a:1', 'a:2'], ['a:3', 'b:0', 'c:0'], ['c:1']]);
+  });
+
+  it('fails the records a call has not submitted on its signal\'s abort, at once, and stops listening once a call is through', async () => {
+    const backlog = new SubmitBacklog(2);
+    const log: string[] = [];
+    const first = new AbortController();
+    const second = new AbortController();
+    backlog.push(call('a', 4, log), first.signal);
+    backlog.push(call('b', 2, log), second.signal);
+    assert.equal(getEventListeners(first.signal, 'abort').length, 1);
+    await turn();
+    assert.deepEqual(log.splice(0), ['a:0', 'a:1']);
+    first.abort();
+    await Promise.resolve();
+    assert.deepEqual(log.splice(0), ['a!2', 'a!3'], 'failed in the abort\'s microtask, not at their turn');
+    assert.equal(getEventListeners(first.signal, 'abort').length, 0);
+    while (!backlog.isEmpty) await turn();
+    assert.deepEqual(log.splice(0), ['b:0', 'b:1']);
+    // b is through: its signal holds no listener of the backlog's, and an abort now fails nothing.
+    assert.equal(getEventListeners(second.signal, 'abort').length, 0);
+    second.abort();
+    await Promise.resolve();
+    assert.deepEqual(log, []);
   });
 
   it('whenSubmitted waits for the calls queued before it, not for later ones', async () => {
