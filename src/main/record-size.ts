@@ -23,6 +23,11 @@ const HEADER_FRAMING_MAX = 10;
  * Java's estimateSizeInBytesUpperBound does. Counting the bytes alone let a 1 MiB value through that no request of
  * maxRequestBytes can carry, and records of many empty headers (two bytes each on the wire) through at any count:
  * both met MESSAGE_TOO_LARGE at the broker after a linger and a round trip instead of an error at once.
+ *
+ * The bound is the uncompressed batch's, as Java's is. A codec may make a batch of incompressible bytes larger: gzip
+ * and snappy add about 300 bytes per MiB, so with them a record within a few hundred bytes of the limit can still
+ * be refused by a broker whose max.message.bytes is maxRequestBytes (the broker's default is 12 bytes above the
+ * default maxRequestBytes). It then fails with MESSAGE_TOO_LARGE, having been written nowhere.
  */
 export function checkRecordSize(prepared: Pick<PreparedRecord, 'size' | 'headers'>, options: Pick<ResolvedOptions, 'maxBufferedBytes' | 'maxRequestBytes'>): void {
   const size = prepared.size;
