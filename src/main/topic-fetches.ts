@@ -10,7 +10,7 @@
  * 500 sends).
  */
 import type { Connection } from '../net/connection.js';
-import { Metadata, checkAnswer, isRebootstrap, partitionLeaders } from '../protocol/apis/metadata.js';
+import { Metadata, checkAnswer, isRebootstrap, reachableLeaders } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { backoffMs, type BackoffSettings } from '../shared/backoff.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
@@ -124,7 +124,7 @@ export class TopicFetches {
         const response = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: true });
         checkAnswer(response);
         const topic = response.topics.find((t) => t.name === name);
-        const leaders = topic === undefined ? [] : partitionLeaders(topic);
+        const leaders = topic === undefined ? [] : reachableLeaders(topic, response.brokers);
         if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) return source.register(name, leaders, topic.topicId);
         loading.reason = topic === undefined ? 'not in the answer' : whyNotUsable(topic.errorCode);
         loading.errorCode = topic?.errorCode ?? 0;

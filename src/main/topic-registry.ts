@@ -17,7 +17,7 @@ import { connectToAny, openConnection } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
 import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import type { SaslCredentials } from '../net/sasl.js';
-import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
+import { Metadata, checkAnswer, isRebootstrap, reachableLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ReconnectSettings } from '../shared/backoff.js';
 import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
@@ -372,7 +372,7 @@ export class TopicRegistry {
         else doubtful = true;
       } else this.#unknownSince[known.index] = undefined;
       if (topic.errorCode !== ErrorCode.NONE) continue;
-      const leaders = partitionLeaders(topic);
+      const leaders = reachableLeaders(topic, response.brokers);
       if (leaders.length === 0) continue;
       // A topic's partitions are only ever added: fewer under the same id is a broker whose view lags the others'.
       // Taken, keyed records hashed over the lower count (their order broken) and explicit partitions above it were

@@ -267,6 +267,21 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.deepEqual(registry.get('leaders')!.available, [0, 1, 2]);
   });
 
+  it('a partition whose leader the answer\'s broker list does not name is left out of `available`, on first load and on refresh', async (t) => {
+    const { broker, registry } = await setup(t);
+    // Node 7 leads partition 1, and the answer lists node 1 only: no connection to it can be made, as with no leader.
+    broker.partitionCount = 3;
+    broker.leaderOf = (_, partition) => (partition === 1 ? 7 : 1);
+    const loaded = await registry.load('unlisted', { timeoutMs: 10_000 });
+    assert.deepEqual([loaded.partitionCount, loaded.available], [3, [0, 2]]);
+    broker.leaderOf = undefined;
+    await registry.refresh();
+    assert.deepEqual(registry.get('unlisted')!.available, [0, 1, 2]);
+    broker.leaderOf = (_, partition) => (partition === 2 ? 9 : 1);
+    await registry.refresh();
+    assert.deepEqual(registry.get('unlisted')!.available, [0, 1]);
+  });
+
   it('a topic the answer reports with an error keeps its last view', async (t) => {
     let deleted = false;
     const { registry } = await setup(t, {}, () => deleted);

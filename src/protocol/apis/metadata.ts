@@ -247,6 +247,21 @@ export function partitionLeaders(topic: MetadataTopic): number[] {
 }
 
 /**
+ * partitionLeaders, with a leader the answer's broker list does not name taken as none (-1), as Java's client does
+ * (MetadataResponse.partitionMetaLeader): no connection to it can be made. Taken as a leader, the partition stayed
+ * available to the sticky partitioner, and half the keyless records of a two-partition topic waited for a broker
+ * nobody could reach, each refresh rebuilding the same view, until their delivery timeout.
+ */
+export function reachableLeaders(topic: MetadataTopic, brokers: readonly MetadataBroker[]): number[] {
+  const leaders = partitionLeaders(topic);
+  for (let p = 0; p < leaders.length; p++) {
+    const leader = leaders[p]!;
+    if (leader >= 0 && !brokers.some((broker) => broker.nodeId === leader)) leaders[p] = -1;
+  }
+  return leaders;
+}
+
+/**
  * Throws unless the answer may be applied: no top-level error, at least one broker, and every broker possible.
  * - A top-level error (v13+) comes instead of a cluster view: REBOOTSTRAP_REQUIRED (KIP-1102) asks the client to
  *   start again from its bootstrap addresses. Its empty lists, applied, made a worker forget every broker.

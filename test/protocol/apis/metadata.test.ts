@@ -10,7 +10,7 @@ import {
   checkAnswer,
   checkBrokers,
   isRebootstrap,
-  partitionLeaders,
+  partitionLeaders, reachableLeaders,
   type MetadataPartition,
   type MetadataRequest,
   type MetadataTopic,
@@ -282,6 +282,11 @@ describe('Metadata answers checked before anything is sized by them', () => {
   it('gives the leader per partition index, in any listed order, -1 for none', () => {
     assert.deepEqual(partitionLeaders(topic([partition(2, 3), partition(0, -1), partition(1, 5)])), [-1, 5, 3]);
     assert.deepEqual(partitionLeaders(topic([])), []);
+  });
+
+  it('takes a leader the answer\'s broker list does not name as none (reachableLeaders), as Java does', () => {
+    const brokers = [3, 5].map((nodeId) => ({ nodeId, host: 'h', port: 9092, rack: null }));
+    assert.deepEqual(reachableLeaders(topic([partition(2, 3), partition(0, 7), partition(1, 5), partition(3, -1)]), brokers), [-1, 5, 3, -1]);
   });
 
   it('refuses an index outside 0..n-1 (the flipped byte of the issue: 922746883), a repeated index, a leader below -1', () => {
