@@ -5,22 +5,26 @@
 import { BufferTimeoutError } from '../shared/producer-errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 
-/** `promise`, or BufferTimeoutError naming `what` once `deadline` passes. */
-export function withDeadline<T>(promise: Promise<T>, deadline: number, what: string): Promise<T> {
+/**
+ * `promise`, or BufferTimeoutError naming `what` once `deadline` passes, with what `lastFailure` says then (why the
+ * last attempt at it failed) when it says anything.
+ */
+export function withDeadline<T>(promise: Promise<T>, deadline: number, what: string, lastFailure?: () => string | undefined): Promise<T> {
   const wait = deadline - Date.now();
   if (wait > MAX_TIMER_MS) return promise;
   // Past already: no timer. Sends queued behind one that waited out the connection each paid a timer's turn (a
   // millisecond or more), so thousands failed seconds after their deadline, one by one.
-  if (wait <= 0) return Promise.race([promise, Promise.reject(expiredError(what))]);
+  if (wait <= 0) return Promise.race([promise, Promise.reject(expiredError(what, lastFailure))]);
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(expiredError(what)), wait);
+    timer = setTimeout(() => reject(expiredError(what, lastFailure)), wait);
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-function expiredError(what: string): BufferTimeoutError {
-  return new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs`);
+function expiredError(what: string, lastFailure: (() => string | undefined) | undefined): BufferTimeoutError {
+  const failure = lastFailure?.();
+  return new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs${failure === undefined ? '' : `; its last attempt failed: ${failure}`}`);
 }
 
 /** Resolves when `promise` settles, `deadline` passes or `signal` aborts, whichever comes first; never rejects. */

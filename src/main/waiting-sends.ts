@@ -189,7 +189,9 @@ export class WaitingSends {
   async #admit(waiting: Waiting): Promise<void> {
     const { workers, registry, transactions } = this.#context;
     // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
-    if (!workers.started) await withDeadline(this.#context.connect(), waiting.deadline, 'the connection');
+    // Past the deadline the error says why the last attempt failed: only the send at the head when an attempt
+    // failed heard its error, and the sends behind it, waiting out the reconnect backoff, failed without a reason.
+    if (!workers.started) await withDeadline(this.#context.connect(), waiting.deadline, 'the connection', () => this.#context.registry.reconnectReason());
     const name = topicOf(waiting);
     const topic = registry.get(name) ?? (await this.#load(name, waiting.deadline));
     if (waiting.settled) return; // aborted meanwhile

@@ -24,7 +24,10 @@ function waitingSends() {
     get: (name: string) => known.get(name),
     load: (name: string) => new Promise<TopicInfo>((resolve) => loads.set(name, resolve)),
     prefetch: () => undefined,
+    reconnectReason: () => lastFailure.reason,
   } as unknown as TopicRegistry;
+  /** Why the last connection attempt failed, as the registry would say. */
+  const lastFailure: { reason: string | undefined } = { reason: undefined };
   const sends = new WaitingSends({
     workers,
     connect: () => connecting,
@@ -42,7 +45,7 @@ function waitingSends() {
     known.set(name, topicInfo(name));
     loads.get(name)?.(known.get(name)!);
   };
-  return { sends, log, connect, learn };
+  return { sends, log, connect, learn, lastFailure };
 }
 
 const turns = async (n = 5) => {
@@ -133,5 +136,17 @@ describe('WaitingSends', () => {
     for (let i = 0; i < 200 && log.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(log.length, 1);
     assert.match(log[0]!, /^failed 1: .*the connection/);
+  });
+
+  it('a send past its deadline while the connection is retried says why the last attempt failed', async () => {
+    const { sends, log, lastFailure } = waitingSends();
+    // Only the send at the head when an attempt failed heard its error; one behind it, waiting out the reconnect
+    // backoff, failed with "not ready" and no reason.
+    lastFailure.reason = 'connecting to 127.0.0.1:9092 failed: Client network socket disconnected before secure TLS connection was established';
+    sends.push(send('a', 1, Date.now() - 1));
+    await turns();
+    assert.deepEqual(log, [
+      'failed 1: the connection was not ready within bufferTimeoutMs; its last attempt failed: connecting to 127.0.0.1:9092 failed: Client network socket disconnected before secure TLS connection was established',
+    ]);
   });
 });
