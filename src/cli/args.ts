@@ -3,6 +3,7 @@
  * UsageError that names the flag, and numbers read the way people write them on a command line (`1e6`, `100000`).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { checkRecord, InvalidRecordError } from '../main/serialize.js';
 
 /** A mistake on the command line: the message names the flag; the command exits with status 2 after its usage. */
 export class UsageError extends Error {
@@ -58,4 +59,24 @@ export function choiceFlag<T extends string>(values: FlagValues, name: string, c
 export function stringFlag(values: FlagValues, name: string): string | undefined {
   const raw = values[name];
   return typeof raw === 'string' ? raw : undefined;
+}
+
+/**
+ * The required `--topic`, checked by the producer's own rule for a record's topic (checkRecord, which the producer
+ * runs on every record): a name it refuses (`bad topic!`, longer than 249 characters, `.`) was taken, and every
+ * line or record then failed with an InvalidRecordError after the connection, `produce` reading all of its input
+ * to fail it (with `tail -f`, forever) and exiting 1, not 2.
+ */
+export function topicFlag(values: FlagValues): string {
+  const topic = stringFlag(values, 'topic');
+  if (topic === undefined || topic === '') throw new UsageError('--topic is required');
+  try {
+    checkRecord({ topic }, null, 0);
+  } catch (error) {
+    if (!(error instanceof InvalidRecordError)) throw error;
+    // The producer's message shows at most 60 characters of the name: a name too long is told by its length too.
+    const length = topic.length > 60 ? ` (${topic.length} characters)` : '';
+    throw new UsageError(`${error.message.replace(/^record\.topic/, '--topic')}${length}`);
+  }
+  return topic;
 }

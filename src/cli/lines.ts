@@ -8,16 +8,27 @@
  * - A line is held only up to `maxBytes`: a longer one is reported as too long and skipped to its end without being
  *   kept. readline held all of it, so input without a newline (a binary file by mistake) grew one string until the
  *   process failed with a RangeError at 512 MB.
+ *
+ * A line is given as its bytes, not decoded: decoded here, an invalid UTF-8 byte became U+FFFD, and a plain line
+ * went out changed with exit status 0. What a line must be is the command's to check (NDJSON must be UTF-8).
  */
 
 /** A line of the input, numbered from 1, without its end (`\n` or `\r\n`). */
-export type Line =
-  | { readonly number: number; readonly text: string; readonly bytes: number; readonly tooLong: false }
-  | { readonly number: number; readonly text: ''; readonly bytes: number; readonly tooLong: true };
+export interface Line {
+  readonly number: number;
+  /**
+   * The line's bytes (none for a line too long): a view of the input's, not a copy (no allocation per line beyond
+   * the view), so the input's chunks must not be changed once read, as Node's streams never change theirs.
+   */
+  readonly data: Buffer;
+  readonly bytes: number;
+  readonly tooLong: boolean;
+}
 
 const LF = 0x0a;
 const CR = 0x0d;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const NO_BYTES = Buffer.alloc(0);
 
 /** The lines of `input`; the last one is yielded even without a `\n` after it. */
 export async function* readLines(input: AsyncIterable<Buffer | string> | Iterable<Buffer | string>, maxBytes: number): AsyncGenerator<Line> {
@@ -34,7 +45,7 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   const finish = (): Line => {
     number++;
     if (tooLong) {
-      const line: Line = { number, text: '', bytes: endsInCR ? skipped - 1 : skipped, tooLong: true };
+      const line: Line = { number, data: NO_BYTES, bytes: endsInCR ? skipped - 1 : skipped, tooLong: true };
       tooLong = false;
       skipped = 0;
       return line;
@@ -43,8 +54,8 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
     if (bytes.length > 0 && bytes[bytes.length - 1] === CR) bytes = bytes.subarray(0, bytes.length - 1);
     pieces = [];
     held = 0;
-    if (bytes.length > maxBytes) return { number, text: '', bytes: bytes.length, tooLong: true };
-    return { number, text: bytes.toString('utf8'), bytes: bytes.length, tooLong: false };
+    if (bytes.length > maxBytes) return { number, data: NO_BYTES, bytes: bytes.length, tooLong: true };
+    return { number, data: bytes, bytes: bytes.length, tooLong: false };
   };
   /** Adds a piece of the current line, or only counts it once the line is too long to keep. */
   const take = (piece: Buffer): void => {
@@ -91,4 +102,22 @@ export async function* readLines(input: AsyncIterable<Buffer | string> | Iterabl
   // Input that ended within what could have been a mark: those bytes are its only line.
   if (head !== undefined && head.length > 0) take(head);
   if (held > 0 || tooLong) yield finish();
+}
+
+/**
+ * Whether `data` holds nothing but white space, as `String.prototype.trim()` sees it (ASCII's, and Unicode's: U+00A0,
+ * U+3000, U+FEFF…), without decoding a line that starts with anything else: blank lines were found by decoding every
+ * line and trimming it. Only a line whose first other byte may start a Unicode space (0xC2, 0xE1–0xE3, 0xEF) is
+ * decoded.
+ */
+export function isBlank(data: Buffer): boolean {
+  for (let i = 0; i < data.length; i++) {
+    const byte = data[i]!;
+    if (byte === 0x20 || (byte >= 0x09 && byte <= 0x0d)) continue;
+    if (byte === 0xc2 || (byte >= 0xe1 && byte <= 0xe3) || byte === 0xef) {
+      return data.toString('utf8', i).trim() === '';
+    }
+    return false;
+  }
+  return true;
 }

@@ -12,7 +12,7 @@ import { Producer, type ProducerOptions } from '../main/index.js';
 import { resolveOptions, type ResolvedOptions } from '../main/options.js';
 import { checkRecordSize } from '../main/record-size.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
-import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
+import { choiceFlag, numberFlag, parseFlags, stringFlag, topicFlag, UsageError } from './args.js';
 import { connectSaying } from './connect-notice.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
@@ -115,8 +115,7 @@ interface PerfSettings {
 function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
   const values = parseFlags(argv, FLAGS);
   if (values.help === true) return 'help';
-  const topic = stringFlag(values, 'topic');
-  if (topic === undefined || topic === '') throw new UsageError('--topic is required');
+  const topic = topicFlag(values);
   const compression = choiceFlag(values, 'compression', CODEC_NAMES);
   const acks = choiceFlag(values, 'acks', ['all', '1', '0'] as const);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
@@ -144,9 +143,10 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
 }
 
 /**
- * A UsageError when a record of `settings` can never be sent (the producer's own check, its longest key included):
- * --record-size is taken up to 64 MiB, but a record that does not fit a Produce request framed in a batch of its own
- * (maxRequestBytes, 1 MiB) failed every record of the run, after the connection and the topic's metadata.
+ * A UsageError naming the flag at fault when a record of `settings` can never be sent (the producer's own check, its
+ * longest key included): --record-size is taken up to 64 MiB, but a record that does not fit a Produce request framed
+ * in a batch of its own (maxRequestBytes, 1 MiB) failed every record of the run, after the connection and the
+ * topic's metadata.
  */
 function checkSize(settings: PerfSettings, resolved: ResolvedOptions): void {
   const keyBytes = settings.keys > 0 ? Buffer.byteLength(`key-${settings.keys - 1}`) : 0;
@@ -155,6 +155,13 @@ function checkSize(settings: PerfSettings, resolved: ResolvedOptions): void {
   } catch (error) {
     if (!(error instanceof RecordTooLargeError)) throw error;
     const key = keyBytes > 0 ? ` with its key of ${keyBytes} bytes` : '';
+    // The limit exceeded may be one the user set: `--buffer-bytes 10` was reported as "--record-size 100 is too
+    // large", the default size blamed for a flag it was never given. (--batch-bytes is no limit on a record: one
+    // larger than a batch goes in a batch of its own.)
+    const buffer = settings.producer.maxBufferedBytes;
+    if (buffer !== undefined && settings.recordSize + keyBytes > buffer) {
+      throw new UsageError(`--buffer-bytes ${buffer} is too small for a record of --record-size ${settings.recordSize}${key}: ${error.message}`);
+    }
     throw new UsageError(`--record-size ${settings.recordSize} is too large${key}: ${error.message}`);
   }
 }

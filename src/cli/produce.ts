@@ -1,33 +1,36 @@
 /**
- * `ringkafka produce`: one record per line of stdin. `--format lines` sends each line as it is; `--format ndjson`
- * checks each line is JSON and sends it unchanged, keyed by `--key-field` when given. A line that cannot be sent as
- * asked (bad JSON, no key field) is reported with its line number and skipped; the others still go, and the exit
- * status is 1 if anything failed. Blank lines are skipped. Lines go out in groups, each sent at most GROUP_LINGER_MS
- * after its first line arrived; SIGINT or SIGTERM stops reading, and what was read is still sent.
+ * `ringkafka produce`: one record per line of stdin. `--format lines` sends each line's bytes as they are; `--format
+ * ndjson` checks each line is JSON (in UTF-8) and sends it unchanged, keyed by `--key-field` when given. A line that
+ * cannot be sent as asked (bad JSON, no key field) is reported with its line number and skipped; the others still go,
+ * and the exit status is 1 if anything failed. Blank lines are skipped. Lines go out in groups, each sent at most
+ * GROUP_LINGER_MS after its first line arrived; SIGINT or SIGTERM, or an input that fails, stops reading, and what
+ * was read is still sent.
  */
 import { addAbortSignal, Readable } from 'node:stream';
 import { Producer } from '../main/index.js';
 import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
-import { choiceFlag, numberFlag, parseFlags, stringFlag, UsageError } from './args.js';
+import { choiceFlag, numberFlag, parseFlags, stringFlag, topicFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { connectSaying } from './connect-notice.js';
 import { InFlight } from './in-flight.js';
-import { readLines } from './lines.js';
+import { isBlank, readLines } from './lines.js';
 import { isPermanent } from './permanent-failure.js';
 import { Progress } from './progress.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
 
 Sends one record per line of stdin and waits until every one is acknowledged. Lines end at \n (a \r before it is
-dropped); blank lines and a UTF-8 byte order mark at the start are skipped. A line that cannot be sent (bad JSON,
-missing key field, longer than the producer's maxRequestBytes) is reported on stderr with its number; the rest still
-go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading: what was read is still sent, and the
-exit status is 1. A failure every later line would meet too (a topic that does not exist or is not allowed, refused
-credentials) is reported once and stops the reading; the exit status is 1.
+dropped); blank lines and a UTF-8 byte order mark at the start are skipped. A line that cannot be sent (bad JSON or
+not UTF-8 with ndjson, missing key field, longer than the producer's maxRequestBytes) is reported on stderr with its
+number; the rest still go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading:
+what was read is still sent, and the exit status is 1; so does an input that fails (said with the last line read).
+A failure every later line would meet too (a topic that does not exist or is not allowed, refused credentials) is
+reported once and stops the reading; the exit status is 1.
 
   --topic TOPIC             the topic
-  --format F                lines (default): each line is a value; ndjson: each line must be JSON, sent unchanged
+  --format F                lines (default): each line's bytes are a value, sent unchanged (any encoding);
+                            ndjson: each line must be JSON in UTF-8, sent unchanged
   --key-field NAME          ndjson only: the record key is this top-level field of each object (as text)
   --partition N             send every record to partition N (default: murmur2 of the key, sticky without one)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
@@ -61,11 +64,14 @@ const MAX_OUTSTANDING = 8;
 const MAX_REPORTED_ERRORS = 10;
 /** Kafka's partition numbers are int32: a larger --partition (1e20 was taken) failed every line instead. */
 const MAX_PARTITION = 2_147_483_647;
+/** NDJSON's lines are decoded with `fatal`; `ignoreBOM` keeps a byte order mark after line 1 in the line (not JSON). */
+const utf8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
 
 interface OutRecord {
   readonly topic: string;
   readonly key: string | null;
-  readonly value: string;
+  /** The line's bytes as they were read (lines.ts): decoded to a string, an invalid UTF-8 byte went out as U+FFFD. */
+  readonly value: Buffer;
   readonly partition?: number;
 }
 
@@ -80,8 +86,7 @@ export async function runProduce(
     out.write(`${PRODUCE_USAGE}\n`);
     return 0;
   }
-  const topic = stringFlag(values, 'topic');
-  if (topic === undefined || topic === '') throw new UsageError('--topic is required');
+  const topic = topicFlag(values);
   const format = choiceFlag(values, 'format', ['lines', 'ndjson'] as const) ?? 'lines';
   const keyField = stringFlag(values, 'key-field');
   if (keyField !== undefined && format !== 'ndjson') throw new UsageError('--key-field needs --format ndjson');
@@ -112,9 +117,23 @@ export async function runProduce(
   let lastLine = 0;
   /** Set by SIGINT or SIGTERM (not by a permanent failure, which stops the reading too). */
   let interrupted = false;
-  const toRecord = (text: string, line: number): OutRecord | undefined => {
+  /** Set when the input fails (EIO from a terminal, say): the reading ends, what was read is still sent. */
+  let inputFailed = false;
+  /** The record of a line; undefined for a blank line, or a bad one (reported). */
+  const toRecord = (data: Buffer, line: number): OutRecord | undefined => {
     let key: string | null = null;
-    if (format === 'ndjson') {
+    if (format === 'lines') {
+      if (isBlank(data)) return undefined;
+    } else {
+      // Decoded with `fatal`: NDJSON is UTF-8, and an invalid byte became U+FFFD in a record said to be unchanged.
+      let text: string;
+      try {
+        text = utf8.decode(data);
+      } catch {
+        report(line, 'not valid UTF-8');
+        return undefined;
+      }
+      if (text.trim() === '') return undefined;
       let parsed: unknown;
       try {
         parsed = JSON.parse(text);
@@ -133,7 +152,8 @@ export async function runProduce(
         key = typeof field === 'string' ? field : JSON.stringify(field);
       }
     }
-    return { topic, key, value: text, ...(partition !== undefined && { partition }) };
+    // The bytes read, not the text decoded from them: unchanged, and not encoded again by the producer.
+    return { topic, key, value: data, ...(partition !== undefined && { partition }) };
   };
 
   const inFlight = new InFlight(MAX_OUTSTANDING);
@@ -145,7 +165,7 @@ export async function runProduce(
       delivered += ok;
       let deliveredBytes = bytes;
       for (const { index, reason } of failures) {
-        deliveredBytes -= Buffer.byteLength(group[index]!.value);
+        deliveredBytes -= group[index]!.value.length;
         // After a signal, close fails what is left (ProducerClosedError): each line is reported, as it was.
         if (interrupted || !isPermanent(reason)) {
           report(lines[index]!, `${reason.name}: ${reason.message}`);
@@ -189,19 +209,34 @@ export async function runProduce(
   // their own held a stalled broker's records for their whole delivery timeout, past close's, with nothing said.
   // A permanent failure stops the reading through the same controller, without the signal's message.
   const stop = new AbortController();
-  const stopped = new Promise<void>((resolve) => stop.signal.addEventListener('abort', () => resolve(), { once: true }));
+  /** Ends the wait under way in untilStopped (the read loop waits on one call at a time) when the stop comes. */
+  let wake: (() => void) | undefined;
+  stop.signal.addEventListener('abort', () => wake?.(), { once: true });
   const onSignal = (): void => {
     if (stop.signal.aborted) return; // a permanent failure stopped it already: close is not waited for
     interrupted = true;
     stop.abort();
     progress.print(`stopping: the lines read are sent and waited for up to ${CLOSE_TIMEOUT_MS / 1000} s (a second signal quits at once)`);
   };
-  /** Waits for `call`, or for the stop (a signal, a permanent failure): then close (below) settles it. */
+  /**
+   * Waits for `call`, or for the stop (a signal, a permanent failure): then close (below) settles it. Through the
+   * `wake` slot, not a Promise.race against a promise of the stop: that promise never settles in a run that is not
+   * stopped, and each race left a reaction on it for the life of the process (one per group: `tail -f app.log |
+   * ringkafka produce` grew by about 2 GB a day). As InFlight's waits, nothing stays attached once a wait is over.
+   */
   const untilStopped = async (call: Promise<void>): Promise<void> => {
     // After the stop, close settles the call: its records' failures reach the summary through its results; a
     // rejection of the whole call then is not reported (before the stop it still ends the command, as before).
     call.catch(() => undefined);
-    await Promise.race([call, stopped]);
+    if (stop.signal.aborted) return;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        wake = resolve;
+        call.then(resolve, reject);
+      });
+    } finally {
+      wake = undefined;
+    }
   };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
@@ -212,7 +247,13 @@ export async function runProduce(
     // The signal ends the reading (a pending read of stdin would hold the process open); the lines read before it
     // are still sent.
     const lineReader = readLines(stop.signal.aborted ? [] : untilSignal(input, stop.signal), maxLineBytes);
-    for await (const { number: line, text, bytes, tooLong } of ignoreAbort(lineReader, stop.signal)) {
+    const onInputError = (error: unknown): void => {
+      inputFailed = true;
+      progress.print(`input error after line ${lastLine}: ${error instanceof Error ? error.message : String(error)}`);
+    };
+    // An input that fails ends the reading as its end would: the lines read were dropped (the group being collected
+    // never sent), and the command ended with the error alone, no summary.
+    for await (const { number: line, data, bytes, tooLong } of endOfInput(lineReader, stop.signal, onInputError)) {
       // The lines still held from the input's last chunk are not taken: they would only fail the same way.
       if (permanent !== undefined) break;
       lastLine = line;
@@ -227,13 +268,12 @@ export async function runProduce(
         report(line, `longer than maxRequestBytes (${bytes.toLocaleString('en')} bytes, at most ${maxLineBytes.toLocaleString('en')}): not sent`);
         continue;
       }
-      if (text.trim() === '') continue;
-      const record = toRecord(text, line);
+      const record = toRecord(data, line);
       if (record === undefined) continue;
       group.push(record);
       lines.push(line);
-      // The bytes of the value sent (an invalid UTF-8 byte is sent as U+FFFD, three bytes), as failures subtract them.
-      groupBytes += Buffer.byteLength(record.value);
+      // The bytes of the value sent, as failures subtract them.
+      groupBytes += bytes;
       if (group.length >= GROUP_RECORDS) await untilStopped(sendGroup());
       // The timer's call is waited for with every other (settled() below), and its wait for a place by the loop:
       // that wait may reject with another call's failure, which a catch here dropped (the command then said
@@ -262,9 +302,10 @@ export async function runProduce(
     await inFlight.settled().catch(() => undefined);
   }
   if (reported > MAX_REPORTED_ERRORS) err.write(`… and ${reported - MAX_REPORTED_ERRORS} more\n`);
-  const why = interrupted ? ' (interrupted: stopped reading)' : permanent !== undefined ? ` (stopped reading after line ${lastLine})` : '';
+  const why = interrupted ? ' (interrupted: stopped reading)' : permanent !== undefined || inputFailed
+    ? ` (stopped reading after line ${lastLine})` : '';
   err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${why}\n`);
-  return failed > 0 || interrupted || permanent !== undefined ? 1 : 0;
+  return failed > 0 || interrupted || permanent !== undefined || inputFailed ? 1 : 0;
 }
 
 /**
@@ -310,11 +351,15 @@ async function* iterateUntil<T>(iterable: AsyncIterable<T>, signal: AbortSignal)
   }
 }
 
-/** The lines, until `signal` aborts: the abort's destruction of the input ends them, as the input's end would. */
-async function* ignoreAbort<T>(lines: AsyncIterable<T>, signal: AbortSignal): AsyncGenerator<T> {
+/**
+ * The lines, until the input ends, `signal` aborts (the abort's destruction of the input ends them, as the input's
+ * end would), or the input fails: `failed` is told why, and the lines end. Only the input's errors are caught: one
+ * thrown by the loop that reads the lines (a call that failed whole) still ends the command.
+ */
+async function* endOfInput<T>(lines: AsyncIterable<T>, signal: AbortSignal, failed: (error: unknown) => void): AsyncGenerator<T> {
   try {
     yield* lines;
   } catch (error) {
-    if (!signal.aborted) throw error;
+    if (!signal.aborted) failed(error);
   }
 }

@@ -1,7 +1,7 @@
 /** The line reader of `ringkafka produce`: where lines end, what is dropped, and what a too-long line becomes. */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readLines, type Line } from '../../src/cli/lines.js';
+import { isBlank, readLines, type Line } from '../../src/cli/lines.js';
 
 async function linesOf(chunks: (Buffer | string)[], maxBytes = 100): Promise<Line[]> {
   const lines: Line[] = [];
@@ -9,7 +9,7 @@ async function linesOf(chunks: (Buffer | string)[], maxBytes = 100): Promise<Lin
   return lines;
 }
 
-const texts = (lines: Line[]): string[] => lines.map((l) => (l.tooLong ? `<${l.bytes} bytes>` : l.text));
+const texts = (lines: Line[]): string[] => lines.map((l) => (l.tooLong ? `<${l.bytes} bytes>` : l.data.toString()));
 
 test('a line ends at \\n alone: a \\r before it is dropped, a lone \\r is part of the line', async () => {
   assert.deepEqual(texts(await linesOf(['a\r\nb\rc\n\r\nd'])), ['a', 'b\rc', '', 'd']);
@@ -17,7 +17,7 @@ test('a line ends at \\n alone: a \\r before it is dropped, a lone \\r is part o
 
 test('lines are numbered from 1, blank ones included, and the last one needs no \\n', async () => {
   const lines = await linesOf(['x\n\ny']);
-  assert.deepEqual(lines.map((l) => [l.number, l.text]), [[1, 'x'], [2, ''], [3, 'y']]);
+  assert.deepEqual(lines.map((l) => [l.number, l.data.toString()]), [[1, 'x'], [2, ''], [3, 'y']]);
   assert.deepEqual(texts(await linesOf(['x\n'])), ['x'], 'a final \\n ends the last line; no empty line after it');
   assert.deepEqual(texts(await linesOf([])), []);
 });
@@ -34,7 +34,7 @@ test('a byte order mark split over the first chunks is dropped; bytes that only 
   assert.deepEqual(texts(await linesOf([b(0xef), b(0xbb), b(0xbf, 'b')])), ['b']);
   assert.deepEqual(texts(await linesOf([b(0xef, 0xbb), Buffer.alloc(0), b(0xbf)])), [], 'the mark alone is no line');
   const kept = await linesOf([b(0xef), b(0xbb), b('c\n')]);
-  assert.deepEqual(kept.map((l) => [l.text, l.bytes]), [['\uFFFDc', 3]], '0xEF 0xBB then no 0xBF: all three bytes are the line');
+  assert.deepEqual(kept.map((l) => [l.data, l.bytes]), [[b(0xef, 0xbb, 'c'), 3]], '0xEF 0xBB then no 0xBF: all three bytes are the line');
   assert.deepEqual((await linesOf([b(0xef), b('d')])).map((l) => l.bytes), [2]);
   assert.deepEqual((await linesOf([b(0xef, 0xbb)])).map((l) => l.bytes), [2], 'input that ends within a mark keeps its bytes');
 });
@@ -59,4 +59,23 @@ test('a too-long line ended by CRLF is reported with its length without the \\r,
   assert.deepEqual(texts(await linesOf(['y'.repeat(150), '\r', '\nok\r\n'], 100)), ['<150 bytes>', 'ok'], 'the \\r in a chunk of its own');
   assert.deepEqual(texts(await linesOf([`${'y'.repeat(150)}\r`], 100)), ['<150 bytes>'], 'at the end of the input, as a kept line drops it there');
   assert.deepEqual(texts(await linesOf([`${'y'.repeat(150)}\rz\n`], 100)), ['<152 bytes>'], 'a \\r inside the line counts');
+});
+
+test('a line is given as its bytes, invalid UTF-8 included (decoded, each invalid byte became U+FFFD)', async () => {
+  const latin1 = Buffer.from([0x63, 0x61, 0x66, 0xe9]); // "café" in Latin-1
+  const split = Buffer.from('€'); // a character split over chunks stays whole in the bytes
+  const lines = await linesOf([Buffer.concat([latin1, Buffer.from('\r\n'), split.subarray(0, 2)]), Buffer.concat([split.subarray(2), Buffer.from([0xff])])]);
+  assert.deepEqual(lines.map((l) => l.data), [latin1, Buffer.concat([split, Buffer.from([0xff])])]);
+  assert.deepEqual(lines.map((l) => l.bytes), [4, 4]);
+});
+
+test('isBlank: white space as String.trim() sees it, ASCII\'s and Unicode\'s, without decoding other lines', () => {
+  for (const blank of ['', ' ', '\t \r\v\f', '\u00a0', '\u3000 ', '\u2028\u2029', '\ufeff', ' \u1680\u205f']) {
+    assert.equal(isBlank(Buffer.from(blank)), true, JSON.stringify(blank));
+  }
+  for (const text of ['a', ' a', '\u00a0x', '\u00e9', '\u3001', '\u200b', '\u0085']) {
+    assert.equal(isBlank(Buffer.from(text)), false, JSON.stringify(text));
+  }
+  assert.equal(isBlank(Buffer.from([0x20, 0xe3, 0x80])), false, 'a truncated character is no space');
+  assert.equal(isBlank(Buffer.from([0xff])), false);
 });

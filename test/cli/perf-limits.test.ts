@@ -133,3 +133,23 @@ test('a --record-size no Produce request can carry (framed in a batch, over maxR
   assert.equal(calls, 0);
   assert.equal(await perf(['--records', '10', '--record-size', String(fits)]).run, 0);
 });
+
+test('a --buffer-bytes too small for one record is the flag named, not --record-size (which was said to be too large)', async (t) => {
+  let calls = 0;
+  standIn(t, async () => {
+    calls++;
+    return { failures: [] };
+  });
+  await assert.rejects(
+    perf(['--records', '10', '--buffer-bytes', '10']).run,
+    (error: unknown) => error instanceof UsageError &&
+      error.message === '--buffer-bytes 10 is too small for a record of --record-size 100: record of 100 bytes exceeds maxBufferedBytes (10)',
+  );
+  await assert.rejects(
+    perf(['--records', '10', '--keys', '10', '--record-size', '100', '--buffer-bytes', '104']).run,
+    (error: unknown) => error instanceof UsageError &&
+      error.message === '--buffer-bytes 104 is too small for a record of --record-size 100 with its key of 5 bytes: record of 105 bytes exceeds maxBufferedBytes (104)',
+  );
+  assert.equal(calls, 0);
+  assert.equal(await perf(['--records', '10', '--keys', '10', '--record-size', '100', '--buffer-bytes', '105']).run, 0);
+});
