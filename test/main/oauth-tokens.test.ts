@@ -1,14 +1,24 @@
 /**
  * OAuthTokens (src/main/oauth-tokens.ts): a provider that fails at refresh time leaves the current token in use
- * until it expires, and the refresh is tried again. On Node's mock clock: nothing here waits on real time.
+ * until it expires, and the refresh is tried again; a refresh never holds a get() while the current token is good;
+ * close leaves no timer and no get() unsettled. On Node's mock clock, except where the live timers are counted:
+ * nothing here waits on real time.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { OAuthTokens, type LiveToken } from '../../src/main/oauth-tokens.js';
-import { AuthenticationError } from '../../src/shared/producer-errors.js';
+import { AuthenticationError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+};
+
+/** The value get() gives once pending callbacks have run, without moving the clock; 'waiting' if it has not settled. */
+const getNow = async (tokens: OAuthTokens): Promise<string> => {
+  let got = 'waiting';
+  tokens.get().then((token) => (got = token.value), (error: unknown) => (got = `rejected: ${String(error)}`));
+  await settle();
+  return got;
 };
 
 describe('OAuthTokens', () => {
@@ -56,5 +66,114 @@ describe('OAuthTokens', () => {
     } finally {
       tokens.close();
     }
+  });
+
+  it('past the refresh point, get() gives the current token at once while one shared refresh runs behind it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    let calls = 0;
+    let answer: ((token: { value: string; lifetimeMs: number }) => void) | undefined;
+    const tokens = new OAuthTokens(() => {
+      calls++;
+      if (calls === 1) return { value: 'tok1', lifetimeMs: 100_000 };
+      return new Promise((resolve) => (answer = resolve)); // an identity provider that is slow to answer
+    }, 30_000);
+    const handed: string[] = [];
+    tokens.onRefresh((token) => handed.push(token.value));
+    try {
+      await tokens.get();
+      t.mock.timers.tick(85_000); // past the refresh point: the scheduled refresh is waiting on the provider
+      await settle();
+      // The clock does not move: a get() that waited on the provider's timeout could not have settled.
+      const got = await Promise.all([getNow(tokens), getNow(tokens), getNow(tokens)]);
+      assert.deepEqual(got, ['tok1', 'tok1', 'tok1'], 'the current token, good for 15 s more, without waiting');
+      assert.equal(calls, 2, 'one provider call shared by the refresh and every get()');
+      answer?.({ value: 'tok2', lifetimeMs: 100_000 });
+      await settle();
+      assert.deepEqual(handed, ['tok2'], 'the workers are handed what the background refresh brought');
+      assert.equal((await tokens.get()).value, 'tok2');
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('a get() past the refresh point with no refresh timer refreshes behind it, and the workers get the result', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    const DAY = 86_400_000;
+    let calls = 0;
+    // 40 days: the refresh point (32 days) is beyond what a timer can wait, so only get() can start the refresh.
+    const tokens = new OAuthTokens(() => ({ value: `tok${++calls}`, lifetimeMs: 40 * DAY }), 5_000);
+    const handed: string[] = [];
+    tokens.onRefresh((token) => handed.push(token.value));
+    try {
+      await tokens.get();
+      t.mock.timers.tick(33 * DAY);
+      assert.equal((await tokens.get()).value, 'tok1', 'the current token, not the refresh it started');
+      await settle();
+      assert.equal(calls, 2);
+      assert.deepEqual(handed, ['tok2']);
+      assert.equal((await tokens.get()).value, 'tok2');
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('a refresh that timed out is tried again after the backoff, not by every get() before it', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    const DAY = 86_400_000;
+    let calls = 0;
+    const tokens = new OAuthTokens(() => {
+      calls++;
+      if (calls === 2) return new Promise<never>(() => {}); // hangs: the refresh times out
+      return { value: `tok${calls}`, lifetimeMs: 40 * DAY }; // no refresh timer (see above): get() alone refreshes
+    }, 5_000);
+    try {
+      await tokens.get();
+      t.mock.timers.tick(33 * DAY);
+      assert.equal(await getNow(tokens), 'tok1');
+      t.mock.timers.tick(5_000); // the refresh's provider call times out
+      await settle();
+      assert.equal(await getNow(tokens), 'tok1');
+      assert.equal(calls, 2, 'not asked again before the backoff');
+      t.mock.timers.tick(10_000);
+      await settle();
+      assert.equal(calls, 3, 'asked again after the backoff');
+      assert.equal(await getNow(tokens), 'tok3');
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('when the current token has expired, get() waits for the provider, bounded by the timeout', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 1_000_000 });
+    let calls = 0;
+    const tokens = new OAuthTokens(() => (++calls === 1 ? { value: 'tok1', lifetimeMs: 100_000 } : new Promise<never>(() => {})), 5_000);
+    try {
+      await tokens.get();
+      t.mock.timers.tick(100_000); // expired; the refresh (from 80 s) is still waiting on the provider
+      const settled: unknown[] = [];
+      tokens.get().then((token) => settled.push(token), (error: unknown) => settled.push(error));
+      await settle();
+      assert.equal(settled.length, 0, 'no token to give: it waits');
+      t.mock.timers.tick(5_000);
+      await settle();
+      assert.ok(settled[0] instanceof AuthenticationError);
+    } finally {
+      tokens.close();
+    }
+  });
+
+  it('close while the provider hangs: the pending get() is rejected and no timer is left running', async () => {
+    // Real timers here: the count of live (ref'd) timers is what keeps a process alive after close.
+    const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+    const before = timers();
+    const tokens = new OAuthTokens(() => new Promise<never>(() => {}), 10_000);
+    const settled: unknown[] = [];
+    tokens.get().then((token) => settled.push(token), (error: unknown) => settled.push(error));
+    await settle(); // the provider has been called and its timeout started
+    tokens.close();
+    assert.equal(timers(), before, 'the provider timeout does not outlive close');
+    await settle();
+    assert.ok(settled[0] instanceof ProducerClosedError, `the pending get() is settled by close (got ${String(settled[0])})`);
+    await assert.rejects(tokens.get(), ProducerClosedError);
   });
 });
