@@ -1,7 +1,7 @@
 /**
  * Fetches of topics the main thread does not know yet (topic-registry.ts): one fetch per topic at a time, shared by
- * every caller, retried with the retry backoff while the topic is being created or has no leader, and kept going
- * until the latest deadline any caller gave it.
+ * every caller (the fetches of one turn share a request: metadata-batches.ts), retried with the retry backoff while
+ * the topic is being created or has no leader, and kept going until the latest deadline any caller gave it.
  *
  * Callers that will not wait, or not yet, only give a deadline (`prefetch`): trySend, which returns false and is
  * called again, and sends queued behind others of their topic. A trySend loop on a topic that does not exist used
@@ -10,13 +10,14 @@
  * 500 sends).
  */
 import type { Connection } from '../net/connection.js';
-import { Metadata, checkAnswer, isRebootstrap, reachableLeaders } from '../protocol/apis/metadata.js';
+import { checkAnswer, isRebootstrap, reachableLeaders } from '../protocol/apis/metadata.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { backoffMs, type BackoffSettings } from '../shared/backoff.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { pause } from '../shared/pause.js';
 import { AbortError, AuthenticationError, UnknownTopicError } from '../shared/producer-errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
+import { MetadataBatches } from './metadata-batches.js';
 import type { TopicInfo } from './topic-registry.js';
 
 /** What a fetch needs of the registry. */
@@ -49,6 +50,8 @@ interface Loading {
 export class TopicFetches {
   readonly #source: FetchSource;
   readonly #loading = new Map<string, Loading>();
+  /** New topics asked for in the same turn go in one request (metadata-batches.ts). */
+  readonly #batches = new MetadataBatches();
 
   constructor(source: FetchSource) {
     this.#source = source;
@@ -121,9 +124,8 @@ export class TopicFetches {
       let connection: Connection | undefined;
       try {
         connection = await source.connection();
-        const response = await connection.request(Metadata, { topics: [name], allowAutoTopicCreation: true });
+        const { response, topic } = await this.#batches.fetch(connection, name);
         checkAnswer(response);
-        const topic = response.topics.find((t) => t.name === name);
         const leaders = topic === undefined ? [] : reachableLeaders(topic, response.brokers);
         if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) return source.register(name, leaders, topic.topicId);
         loading.reason = topic === undefined ? 'not in the answer' : whyNotUsable(topic.errorCode);

@@ -282,6 +282,21 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     assert.deepEqual(registry.get('unlisted')!.available, [0, 1]);
   });
 
+  it('topics asked for in the same turn are fetched in one Metadata request, each caller getting its own topic', async (t) => {
+    const { broker, registry } = await setup(t, {}, (topic) => topic === 'absent');
+    await registry.load('first', { timeoutMs: 10_000 }); // connected: what follows is the fetches alone
+    const before = broker.metadataTopics.length;
+    const names = Array.from({ length: 300 }, (_, i) => `many-${i}`);
+    const absent = registry.load('absent', { timeoutMs: 500 });
+    const loaded = await Promise.all(names.map((name) => registry.load(name, { timeoutMs: 10_000 })));
+    assert.deepEqual(loaded.map((info) => info.name), names);
+    // One request per topic before: 301 requests, five at a time on the one bootstrap connection.
+    assert.deepEqual([...broker.metadataTopics[before]!].sort(), ['absent', ...names].sort());
+    // A topic the answer says is unknown fails alone, retried on its own until its deadline.
+    await assert.rejects(absent, (error: unknown) => error instanceof UnknownTopicError && error.topic === 'absent');
+    assert.ok(broker.metadataTopics.slice(before + 1).every((asked) => asked.length === 1 && asked[0] === 'absent'));
+  });
+
   it('a topic the answer reports with an error keeps its last view', async (t) => {
     let deleted = false;
     const { registry } = await setup(t, {}, () => deleted);
