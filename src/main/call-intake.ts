@@ -60,6 +60,8 @@ export interface CallIntakeHooks {
   partition(prepared: PreparedRecord, topic: TopicInfo): number;
   /** A record that never reached the delivery table failed. */
   fail(seq: number, settler: Settler, position: number, error: Error): void;
+  /** As `fail`, for a record that has no send sequence yet (refused before it was placed). */
+  reject(settler: Settler, position: number, error: Error): void;
   /**
    * A record waits as a send does, as an object: with transactions, for the connection, its topic or its partition's
    * place in the transaction (waiting-sends.ts says why).
@@ -135,7 +137,7 @@ export class CallIntake {
       this.#backlog.push(pendingCall(
         call, placed,
         (position) => this.#placeAt(call, position, signal, settler, now, runs),
-        (position, error) => settler.reject(position, error),
+        (position, error) => this.#hooks.reject(settler, position, error),
         () => {
           this.#placed.acceptAll(this.#deliveries, settler, signal, now);
           runs.flush();
@@ -155,7 +157,7 @@ export class CallIntake {
         checkRecordSize(checked, this.#options);
         call.set(i, checked);
       } catch (error) {
-        settler.reject(i, error as Error);
+        this.#hooks.reject(settler, i, error as Error);
       }
     }
   }
@@ -181,7 +183,7 @@ export class CallIntake {
     // Placed in a later turn than its call (submit-backlog.ts): the signal may have fired meanwhile.
     if (signal?.aborted) {
       call.forget(position);
-      settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
+      this.#hooks.reject(settler, position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
       return;
     }
     const seq = this.#sweep.beginSend();

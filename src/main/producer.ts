@@ -262,7 +262,8 @@ export class Producer extends EventEmitter {
   /**
    * Accepts the record only if that needs no waiting: the producer is connected, the topic's metadata is known
    * and the buffer has room. Returns false otherwise (starting the connection or the metadata fetch, so a later
-   * call may succeed). Bad input throws; a delivery failure is emitted as 'deliveryError'.
+   * call may succeed). Bad input throws, and so does a call after close (ProducerClosedError, `'not-sent'`); a
+   * delivery failure is emitted as 'deliveryError'.
    */
   trySend(record: ProducerRecord): boolean {
     if (this.#transactions !== undefined) throw new TransactionStateError('trySend() is not available on a transactional producer: send inside transaction()');

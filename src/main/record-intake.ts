@@ -98,6 +98,7 @@ export class RecordIntake {
       closed: () => this.#closed,
       partition: (prepared, topic) => this.#partition(prepared, topic),
       fail: (seq, settler, position, error) => this.#fail(seq, settler, position, error),
+      reject: (settler, position, error) => this.#reject(settler, position, error),
       queue: (prepared, seq, settler, position, signal, now) => this.#queue(prepared, seq, settler, position, signal, now),
     });
   }
@@ -147,7 +148,7 @@ export class RecordIntake {
   submitBatch(records: readonly ProducerRecord[], signal: AbortSignal | undefined, settler: Settler): void {
     if (this.#inPartitioner) {
       const error = sentFromPartitioner();
-      for (let i = 0; i < records.length; i++) settler.reject(i, error);
+      for (let i = 0; i < records.length; i++) this.#reject(settler, i, error);
       return;
     }
     this.#calls.submit(records, signal, settler);
@@ -158,7 +159,7 @@ export class RecordIntake {
    * checked and serialised now either way.
    */
   submitOne(record: ProducerRecord, signal: AbortSignal | undefined, settler: Settler, position: number): void {
-    if (this.#inPartitioner) settler.reject(position, sentFromPartitioner());
+    if (this.#inPartitioner) this.#reject(settler, position, sentFromPartitioner());
     else if (this.#backlog.isEmpty) this.#submit(record, signal, settler, position, Date.now());
     else this.#submitBehind(record, signal, settler, position, Date.now());
   }
@@ -172,7 +173,7 @@ export class RecordIntake {
     this.#backlog.push(pendingRecords(
       [this.#prepare(record, signal, settler, position, now)], position,
       (prepared) => this.#place(prepared, signal, settler, position, now),
-      (_, error) => settler.reject(position, error),
+      (_, error) => this.#reject(settler, position, error),
     ), signal);
   }
 
@@ -183,10 +184,12 @@ export class RecordIntake {
    */
   trySubmit(record: ProducerRecord, settler: Settler): boolean {
     if (this.#inPartitioner) throw sentFromPartitioner();
-    if (this.#closed) return false;
     const now = Date.now();
     const prepared = prepareRecord(record, this.#options.serializer, now);
     checkRecordSize(prepared, this.#options);
+    // Thrown, as every other send rejects after close: false says "a later call may succeed", and a loop retrying
+    // trySend under a close (a SIGTERM handler's) spun on it for ever; bad input was no longer refused either.
+    if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
     if (!this.#workers.started) {
       this.#context.connect().catch(() => undefined);
       return false;
@@ -221,7 +224,7 @@ export class RecordIntake {
       checkRecordSize(prepared, this.#options);
       return prepared;
     } catch (error) {
-      settler.reject(position, error as Error);
+      this.#reject(settler, position, error as Error);
       return undefined;
     }
   }
@@ -230,7 +233,7 @@ export class RecordIntake {
   #place(prepared: PreparedRecord, signal: AbortSignal | undefined, settler: Settler, position: number, now: number): void {
     // Placed in a later turn than its call (submit-backlog.ts): the signal may have fired meanwhile.
     if (signal?.aborted) {
-      settler.reject(position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
+      this.#reject(settler, position, new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
       return;
     }
     const seq = this.#sweep.beginSend();
@@ -300,6 +303,15 @@ export class RecordIntake {
   /** A send that never reached the delivery table failed: it is over for flush, and its caller hears why. */
   #fail(seq: number, settler: Settler, position: number, error: Error): void {
     this.#sends.end(seq);
+    this.#reject(settler, position, error);
+  }
+
+  /**
+   * A record's send is rejected before it reached the delivery table: counted in metrics().recordsFailed, as one
+   * failed in the table is. Uncounted, a buffer-full storm or a misspelt topic failed every send with the counter at 0.
+   */
+  #reject(settler: Settler, position: number, error: Error): void {
+    this.#deliveries.recordsFailed++;
     settler.reject(position, error);
   }
 

@@ -105,11 +105,14 @@ export class RecordWritable extends Writable implements Settler {
   override _destroy(error: Error | null, callback: Callback): void {
     this.#signal?.removeEventListener('abort', this.#onAbort);
     // Records not sealed yet (waiting for buffer space, or buffered) are taken back, never sent; sealed ones go on.
-    this.#stop.abort(error ?? new AbortError('not-sent', 'the stream was destroyed'));
+    const reason = error ?? new AbortError('not-sent', 'the stream was destroyed');
+    this.#stop.abort(reason);
     const waiting = this.#waiting;
     this.#waiting = undefined;
     // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.
-    if (waiting !== undefined) this.#callBack(waiting, error ?? null);
+    // With the reason even when destroy() gave none: its record is taken back, never sent, and a null told a caller
+    // that acknowledges its source from write callbacks that the record was taken (the stream emits no 'error').
+    if (waiting !== undefined) this.#callBack(waiting, reason);
     callback(error);
   }
 

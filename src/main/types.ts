@@ -78,7 +78,10 @@ export interface ProducerMetrics {
   readonly recordsSent: number;
   readonly bytesSent: number;
   readonly batches: number;
-  /** Records whose send was rejected (broker errors, timeouts, aborts, close). */
+  /**
+   * Records whose send was rejected, wherever it failed: broker errors, timeouts (buffer space, metadata, delivery),
+   * aborts, close, unknown topics, and records refused as invalid.
+   */
   readonly recordsFailed: number;
   /** Produce requests sent, and those without an answer yet. */
   readonly requests: number;

@@ -20,7 +20,8 @@ import type { Settler } from '../../src/main/settlers.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
-import { AbortError, BufferTimeoutError } from '../../src/shared/producer-errors.js';
+import { AbortError, BufferTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
+import { InvalidRecordError } from '../../src/main/serialize.js';
 
 const SLICE = 2048;
 const value = Buffer.alloc(100, 'v');
@@ -127,6 +128,49 @@ test('an abort releases at once a send queued behind a large sendBatch, and the 
     assert.deepEqual(settled.sort(), ['send AbortError not-sent', `sendBatch ${SLICE} of ${SLICE} rejected`]);
     await Promise.all([ahead, sent, batch]);
   });
+});
+
+test('trySend after close throws ProducerClosedError, and still refuses bad input first, rather than say false for ever', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1 });
+  try {
+    await producer.connect();
+    await producer.send({ topic: 't', value: 'warm-up' });
+    assert.equal(producer.trySend({ topic: 't', value: 'open' }), true);
+    await producer.close({ timeoutMs: 5000 });
+    // false means "a later call may succeed": a loop retrying it under a close spun for ever, learning nothing.
+    assert.throws(() => producer.trySend({ topic: 't', value: 'closed' }), (error: unknown) =>
+      error instanceof ProducerClosedError && error.delivery === 'not-sent');
+    assert.throws(() => producer.trySend(null as never), InvalidRecordError);
+  } finally {
+    await producer.close({ timeoutMs: 5000 });
+    await broker.close();
+  }
+});
+
+test('metrics().recordsFailed counts sends rejected before they reached the buffer: unknown topic, buffer timeout, abort, invalid', { timeout: 60_000 }, async () => {
+  // A broker that never answers Produce, and knows no topic 'missing'.
+  const broker = await FakeBroker.start(1, (topic) => topic === 'missing');
+  const producer = new Producer({ brokers: [broker.address], workers: 1, maxBufferedBytes: 1500, lingerMs: 0, bufferTimeoutMs: 300 });
+  try {
+    await producer.connect();
+    const held = producer.send({ topic: 't', value: Buffer.alloc(1000) }); // takes the buffer, never answered
+    held.catch(() => undefined);
+    const abort = new AbortController();
+    const outcomes = Promise.allSettled([
+      producer.send({ topic: 'missing', value: 'x' }),
+      producer.send({ topic: 't', value: Buffer.alloc(1000) }, { signal: abort.signal }),
+      producer.send({ topic: 't', value: Buffer.alloc(1000) }),
+      producer.sendBatch([{ topic: 't', value: 42 as never }]).then(([result]) => (result!.status === 'rejected' ? Promise.reject(result!.reason) : result)),
+    ]);
+    abort.abort();
+    const codes = (await outcomes).map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'fulfilled'));
+    assert.deepEqual(codes, ['ERR_UNKNOWN_TOPIC', 'ERR_ABORTED', 'ERR_BUFFER_TIMEOUT', 'ERR_INVALID_RECORD']);
+    assert.equal(producer.metrics().recordsFailed, 4, 'every rejected send counted; before, none of these was');
+  } finally {
+    await producer.close({ timeoutMs: 200 });
+    await broker.close();
+  }
 });
 
 /** A record intake whose delivery settlement notes `partition:value` of every record it is handed, in order. */

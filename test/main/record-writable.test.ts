@@ -111,6 +111,19 @@ test('an abort destroys the stream and releases the records waiting for buffer s
   }
 });
 
+test('destroy() with no error: the write waiting for buffer space hears that its record was taken back, not that it was taken', async () => {
+  const signals: (AbortSignal | undefined)[] = [];
+  const stream = new RecordWritable((_record, signal) => void signals.push(signal), { topic: 't' });
+  const seen: string[] = [];
+  stream.on('error', (error) => seen.push(`error ${error.message}`));
+  assert.equal(stream.write({ value: 'a' }, (error) => seen.push(`a ${error === null || error === undefined ? 'taken' : `${error.name} ${(error as { delivery?: string }).delivery}`}`)), false);
+  stream.destroy();
+  assert.equal(signals[0]?.aborted, true, 'its record is taken back');
+  await new Promise((resolve) => setImmediate(resolve));
+  // A source acknowledged from write callbacks acknowledged a record that was never sent.
+  assert.deepEqual(seen, ['a AbortError not-sent']);
+});
+
 test('callbacks the producer triggers from outside write() run on the next tick, so user code never runs inside its bookkeeping', async () => {
   // A record that waited for buffer space is accepted inside the byte budget's grant. Node runs the write callback and
   // 'drain' synchronously from a callback called outside _write: a listener that threw there made the grant give the
