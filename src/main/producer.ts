@@ -170,7 +170,7 @@ export class Producer extends EventEmitter {
 
   #send(record: ProducerRecord, options: SendOptions): Promise<RecordMetadata> {
     const badOptions = callOptionsError('send', options);
-    if (badOptions !== undefined) return Promise.reject(badOptions);
+    if (badOptions !== undefined) return this.#refused(1, badOptions);
     const settler = new SendSettler();
     const transactions = this.#transactions;
     if (transactions === undefined) {
@@ -180,7 +180,7 @@ export class Producer extends EventEmitter {
     try {
       transactions.checkSend();
     } catch (error) {
-      return Promise.reject(error as Error);
+      return this.#refused(1, error as Error);
     }
     this.#intake.submitOne(record, inTransaction(options.signal, transactions), settler, 0);
     transactions.track(settler.promise, () => undefined);
@@ -209,6 +209,12 @@ export class Producer extends EventEmitter {
     });
   }
 
+  /** A call refused whole (its options, a send outside a transaction): its records count as failed sends. */
+  #refused<T>(records: number, error: Error): Promise<T> {
+    this.#deliveries.recordsFailed += records;
+    return Promise.reject(error);
+  }
+
   /** sendBatch, settled through the settler `settlerFor` makes when given (sendBatchThrough), else through the one `options` asks for. */
   #tracedBatch(records: readonly ProducerRecord[], options: SendBatchOptions, settlerFor: ((count: number) => FailureSettler) | undefined): Promise<SendBatchResult> {
     if (channels.sendBatch.hasSubscribers) {
@@ -222,10 +228,10 @@ export class Producer extends EventEmitter {
     // Rejected, not thrown: reading the length of null threw a TypeError out of the call.
     if (!Array.isArray(records)) return Promise.reject(new InvalidRecordError(`sendBatch records must be an array, got ${describe(records)}`));
     const badOptions = callOptionsError('sendBatch', options);
-    if (badOptions !== undefined) return Promise.reject(badOptions);
+    if (badOptions !== undefined) return this.#refused(records.length, badOptions);
     const results = options.results;
     if (results !== undefined && results !== 'all' && results !== 'failures') {
-      return Promise.reject(new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
+      return this.#refused(records.length, new ConfigError(`sendBatch options.results must be 'all' or 'failures', got ${typeof results === 'string' ? JSON.stringify(results) : String(results)}`));
     }
     const transactions = this.#transactions;
     let signal = options.signal;
@@ -233,7 +239,7 @@ export class Producer extends EventEmitter {
       try {
         transactions.checkSend();
       } catch (error) {
-        return Promise.reject(error as Error);
+        return this.#refused(records.length, error as Error);
       }
       signal = inTransaction(signal, transactions);
     }

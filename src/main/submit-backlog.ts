@@ -148,14 +148,16 @@ export class SubmitBacklog {
   push(submission: PendingSubmission, signal?: AbortSignal): void {
     this.#queue.push(submission);
     this.#queuedCalls++;
-    if (signal !== undefined && !signal.aborted) {
-      // In a microtask: an abort from inside the call's own placing (a serializer or partitioner) must not fail the
-      // rest while that placing is under way.
+    if (signal !== undefined) {
+      // In a microtask: an abort from inside a placing (a custom partitioner's) must not fail a call's records while
+      // that placing is under way. Aborted already (by the call's own serializer, while its records were checked),
+      // the records fail in the next microtask just the same.
       const aborted = (): void => queueMicrotask(() => {
         this.#stopListeningTo(submission);
         submission.failRest(new AbortError('not-sent', 'aborted before send', { cause: signal.reason }));
       });
-      this.#stopListening.set(submission, listenForAbort(signal, aborted));
+      if (signal.aborted) aborted();
+      else this.#stopListening.set(submission, listenForAbort(signal, aborted));
     }
     if (!this.#scheduled) {
       this.#scheduled = true;

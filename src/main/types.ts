@@ -80,7 +80,8 @@ export interface ProducerMetrics {
   readonly batches: number;
   /**
    * Records whose send was rejected, wherever it failed: broker errors, timeouts (buffer space, metadata, delivery),
-   * aborts, close, unknown topics, and records refused as invalid.
+   * aborts, close, unknown topics, invalid records, and calls refused whole (their options, a transactional
+   * producer's send outside a transaction). Not a `trySend` that throws, nor a sendBatch given no array.
    */
   readonly recordsFailed: number;
   /** Produce requests sent, and those without an answer yet. */

@@ -1,7 +1,7 @@
 /**
  * OAuthTokens (src/main/oauth-tokens.ts): a provider that fails at refresh time leaves the current token in use
  * until it expires, and the refresh is tried again; a refresh never holds a get() while the current token is good;
- * close leaves no timer and no get() unsettled. On Node's mock clock, except where the live timers are counted:
+ * close leaves no timer keeping the process alive and no get() unsettled. On Node's mock clock, except where the live timers are counted:
  * nothing here waits on real time.
  */
 import assert from 'node:assert/strict';
@@ -162,8 +162,9 @@ describe('OAuthTokens', () => {
     }
   });
 
-  it('close while the provider hangs: the pending get() is rejected and no timer is left running', async () => {
-    // Real timers here: the count of live (ref'd) timers is what keeps a process alive after close.
+  it('close while the provider hangs: the pending get() is rejected and no timer keeps the process alive', async () => {
+    // Real timers here: the count of live (ref'd) timers is what keeps a process alive after close. (An unref'd timer
+    // is not counted, so this holds by the unref alone; close clears the timer too, which nothing here can observe.)
     const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
     const before = timers();
     const tokens = new OAuthTokens(() => new Promise<never>(() => {}), 10_000);
@@ -171,7 +172,7 @@ describe('OAuthTokens', () => {
     tokens.get().then((token) => settled.push(token), (error: unknown) => settled.push(error));
     await settle(); // the provider has been called and its timeout started
     tokens.close();
-    assert.equal(timers(), before, 'the provider timeout does not outlive close');
+    assert.equal(timers(), before, 'the provider timeout does not keep the process alive after close');
     await settle();
     assert.ok(settled[0] instanceof ProducerClosedError, `the pending get() is settled by close (got ${String(settled[0])})`);
     await assert.rejects(tokens.get(), ProducerClosedError);

@@ -28,7 +28,7 @@ const value = Buffer.alloc(100, 'v');
 const records = (count: number, partition = 0): { topic: string; value: Buffer; partition: number }[] =>
   Array.from({ length: count }, () => ({ topic: 't', value, partition }));
 
-/** Records the producer has taken into its buffer so far, whatever became of them since. */
+/** Records the producer has taken into its buffer so far, whatever became of them since (none of these tests' sends fails before that). */
 function placed(producer: Producer): number {
   const m = producer.metrics();
   return m.bufferedRecords + m.recordsSent + m.recordsFailed;
@@ -167,6 +167,10 @@ test('metrics().recordsFailed counts sends rejected before they reached the buff
     const codes = (await outcomes).map((o) => (o.status === 'rejected' ? (o.reason as { code?: string }).code : 'fulfilled'));
     assert.deepEqual(codes, ['ERR_UNKNOWN_TOPIC', 'ERR_ABORTED', 'ERR_BUFFER_TIMEOUT', 'ERR_INVALID_RECORD']);
     assert.equal(producer.metrics().recordsFailed, 4, 'every rejected send counted; before, none of these was');
+    // Calls refused whole: each of their records counts.
+    await assert.rejects(producer.send({ topic: 't', value: 'x' }, { signal: 'not a signal' as never }));
+    await assert.rejects(producer.sendBatch([{ topic: 't', value: 'a' }, { topic: 't', value: 'b' }], { results: 'some' as never }));
+    assert.equal(producer.metrics().recordsFailed, 7);
   } finally {
     await producer.close({ timeoutMs: 200 });
     await broker.close();

@@ -55,6 +55,10 @@ describe('SubmitBacklog', () => {
     second.abort();
     await Promise.resolve();
     assert.deepEqual(log, []);
+    // A call whose signal aborted before it was queued (its own serializer aborted it): failed all the same.
+    backlog.push(call('c', 2, log), AbortSignal.abort());
+    await Promise.resolve();
+    assert.deepEqual(log, ['c!0', 'c!1']);
   });
 
   it('whenSubmitted waits for the calls queued before it, not for later ones', async () => {
