@@ -1,8 +1,8 @@
 /**
  * OAuthTokens (src/main/oauth-tokens.ts): a provider that fails at refresh time leaves the current token in use
  * until it expires, and the refresh is tried again; a refresh never holds a get() while the current token is good;
- * close leaves no timer keeping the process alive and no get() unsettled. On Node's mock clock, except where the live timers are counted:
- * nothing here waits on real time.
+ * close leaves no timer keeping the process alive and no get() unsettled. On Node's mock clock, except where the
+ * live timers are counted: nothing here waits on real time.
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
