@@ -295,7 +295,7 @@ describe('with the real broker', { timeout: 120_000 }, () => {
     assert.ok(result !== undefined && result.offset === 0, 'the buffered record was delivered on dispose');
     const error = await rejection(escaped.send({ topic, value: 'too late' }), 'a send after dispose');
     assertDelivery(error, ProducerClosedError, 'not-sent', 'send after dispose');
-    assert.equal(escaped.trySend({ topic, value: 'too late' }), false);
+    assert.throws(() => escaped.trySend({ topic, value: 'too late' }), (e: unknown) => e instanceof ProducerClosedError && e.delivery === 'not-sent');
     assert.equal((await endOffsets(brokers, topic)).get(0), 1);
   });
 });
@@ -527,7 +527,7 @@ describe('close without a reachable broker', { timeout: 60_000 }, () => {
       }
       await flushed; // flush ends too: everything before it has a result
       assertDelivery(await rejection(p.send({ topic, value: 'e' }), 'a send after close'), ProducerClosedError, 'not-sent', 'send after close');
-      assert.equal(p.trySend({ topic, value: 'f' }), false);
+      assert.throws(() => p.trySend({ topic, value: 'f' }), (e: unknown) => e instanceof ProducerClosedError && e.delivery === 'not-sent');
       await p.close(); // a second close is harmless
     });
   }
