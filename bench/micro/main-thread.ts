@@ -90,6 +90,13 @@ async function round(producer: Producer, scenario: Scenario): Promise<void> {
   await Promise.all(sends);
 }
 
+/** `--only`: a suite's whole name after `main-thread/` picks it alone (`sendBatch-100B`); else every suite containing it. */
+function matches(name: string, only: string | undefined): boolean {
+  if (only === undefined) return true;
+  const exact = scenarios('').some((s) => s.name === `main-thread/${only}`);
+  return exact ? name === `main-thread/${only}` : name.includes(only);
+}
+
 /** Runs each scenario for `rounds` × `samples` batches and returns the medians. */
 export async function benchMainThread(options: { quick: boolean; workers?: number | undefined; only?: string | undefined }): Promise<MainThreadSuite[]> {
   const broker = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./ack-broker.ts', import.meta.url)), String(PARTITIONS)], {
@@ -102,7 +109,7 @@ export async function benchMainThread(options: { quick: boolean; workers?: numbe
   const rounds = options.quick ? 10 : 30;
   const suites: MainThreadSuite[] = [];
   try {
-    for (const scenario of scenarios(topic).filter((s) => options.only === undefined || s.name.includes(options.only))) {
+    for (const scenario of scenarios(topic).filter((s) => matches(s.name, options.only))) {
       const producer = new Producer({
         brokers: [address], clientId: 'ringkafka-micro', workers: options.workers, maxBufferedBytes: scenario.maxBufferedBytes,
       });
