@@ -3,13 +3,11 @@
  * exist so that a service which calls them learns why at once instead of from a missing method.
  */
 import { KafkaJSNonRetriableError } from './errors.js';
-import { consoleLogCreator, createLogger, logLevel, type Logger } from './logger.js';
+import { checkedLevel, consoleLogCreator, createLogger, logLevel, type Logger } from './logger.js';
 import { mapProducerConfig } from './options.js';
 import { KafkaJSProducer } from './producer.js';
 import { refuse } from './refuse.js';
 import type { KafkaConfig, ProducerConfig } from './types.js';
-
-const LEVELS: ReadonlySet<unknown> = new Set(Object.values(logLevel));
 
 /** A logCreator that is not a function threw a raw TypeError out of `new Kafka()`. */
 function logCreatorOf(config: KafkaConfig): NonNullable<KafkaConfig['logCreator']> {
@@ -19,15 +17,8 @@ function logCreatorOf(config: KafkaConfig): NonNullable<KafkaConfig['logCreator'
   return config.logCreator!;
 }
 
-/** Any other logLevel ('nothing', 99) failed every level comparison and so turned on every level, DEBUG included. */
 function logLevelOf(config: KafkaConfig): logLevel {
-  const level: unknown = config.logLevel;
-  if (level === undefined) return logLevel.INFO;
-  if (!LEVELS.has(level)) {
-    const got = typeof level === 'string' ? `'${level}'` : String(level);
-    refuse('logLevel', `must be one of logLevel's values (${[...LEVELS].join(', ')}), got ${got}`);
-  }
-  return level as logLevel;
+  return config.logLevel === undefined ? logLevel.INFO : checkedLevel(config.logLevel, 'logLevel');
 }
 
 /** `new Kafka(config)`: the entry point of a KafkaJS service. */

@@ -2,6 +2,7 @@
  * KafkaJS's logger: levels, `logCreator`, namespaces. The facade logs what the producer reports outside any call
  * (a crashed worker, a late outcome), so services that route KafkaJS logs somewhere keep seeing those problems.
  */
+import { refuse } from './refuse.js';
 import type { logCreator } from './types.js';
 
 /** KafkaJS's log levels (their numbers are KafkaJS's). */
@@ -35,6 +36,19 @@ export interface Logger {
 }
 
 const LABELS: Readonly<Record<number, string>> = { 1: 'ERROR', 2: 'WARN', 4: 'INFO', 5: 'DEBUG' };
+const LEVELS: ReadonlySet<unknown> = new Set(Object.values(logLevel));
+
+/**
+ * `level`, refused unless it is one of logLevel's values: any other ('nothing', 99) failed every level comparison
+ * and so turned on every level, DEBUG included. `field` names where it was given.
+ */
+export function checkedLevel(level: unknown, field: string): logLevel {
+  if (!LEVELS.has(level)) {
+    const got = typeof level === 'string' ? `'${level}'` : String(level);
+    refuse(field, `must be one of logLevel's values (${[...LEVELS].join(', ')}), got ${got}`);
+  }
+  return level as logLevel;
+}
 
 /** Without a `logCreator`: one JSON line per entry on the console, errors and warnings on stderr. */
 export const consoleLogCreator: logCreator = () => ({ namespace, level, label, log }) => {
@@ -93,9 +107,9 @@ export function createLogger(creator: logCreator, initial: logLevel): Logger {
       warn: at(logLevel.WARN),
       info: at(logLevel.INFO),
       debug: at(logLevel.DEBUG),
-      namespace: (name, level) => make(name, level === undefined ? own : { level }),
+      namespace: (name, level) => make(name, level === undefined ? own : { level: checkedLevel(level, 'logger.namespace(name, logLevel)') }),
       setLogLevel: (level) => {
-        (own ?? shared).level = level;
+        (own ?? shared).level = checkedLevel(level, 'logger.setLogLevel(logLevel)');
       },
     };
   };

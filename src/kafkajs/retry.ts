@@ -35,8 +35,11 @@ export function retryOptions(retry: RetryOptions | undefined, field: string, bas
   }
   const backoff = backoffOptions(retry, field, base);
   if (retry.retries === undefined) return backoff;
-  if (typeof retry.retries !== 'number' || !(retry.retries >= 0)) {
-    refuse(`${field}.retries`, `must be a number >= 0, got ${String(retry.retries)}`);
+  // A count (or Infinity, which KafkaJS takes as "never give up"): 2.5 passed and became the timeout of two and a half
+  // retries, which no KafkaJS setting means.
+  const retries: unknown = retry.retries;
+  if (typeof retries !== 'number' || !(Number.isInteger(retries) || retries === Infinity) || retries < 0) {
+    refuse(`${field}.retries`, `must be an integer >= 0 or Infinity, got ${String(retries)}`);
   }
   // ringkafka's own options (in base only when the caller gave them) win over the mapped backoff, so the sum uses them.
   return { ...backoff, deliveryTimeoutMs: deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...backoff, ...definedOnly(base) }) };

@@ -121,3 +121,21 @@ test('new Kafka() refuses a logCreator that is not a function and a logLevel tha
   new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: undefined, logCreator: undefined } as never).logger().debug('not at INFO');
   assert.equal(consoleLog.mock.callCount(), 1, 'only the DEBUG logger wrote its debug line');
 });
+
+test('setLogLevel and namespace(name, level) refuse a level that is not one of logLevel, and leave the level as it was', () => {
+  const lines: string[] = [];
+  const logger = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.ERROR, logCreator: () => (entry) => void lines.push(entry.log.message) }).logger();
+  const refused = (fn: () => unknown, field: RegExp): void => {
+    assert.throws(fn, (error: unknown) => error instanceof KafkaJSNonRetriableError && field.test(error.message));
+  };
+  // Each turned every level on: 'nothing' and 99 fail every comparison with an entry's level.
+  refused(() => logger.setLogLevel('nothing' as never), /logger\.setLogLevel\(logLevel\) must be one of logLevel's values \(0, 1, 2, 4, 5\), got 'nothing'/);
+  refused(() => logger.setLogLevel(99 as never), /setLogLevel.*got 99/);
+  refused(() => logger.namespace('Producer', 'debug' as never), /logger\.namespace\(name, logLevel\) must be one of .*got 'debug'/);
+  logger.debug('not at ERROR');
+  logger.namespace('Producer').info('nor here');
+  logger.namespace('Producer', logLevel.INFO).info('at INFO');
+  logger.setLogLevel(logLevel.DEBUG);
+  logger.debug('now at DEBUG');
+  assert.deepEqual(lines, ['at INFO', 'now at DEBUG']);
+});

@@ -56,3 +56,14 @@ test('an initialRetryTime above the maxRetryTime is refused, naming both, as rin
   refused(() => mapped({}, { retry: { initialRetryTime: 60_000 } }), /kafka config retry\.initialRetryTime \(60000\)/, /maxRetryTime \(30000, KafkaJS's default\)/);
   assert.equal(mapped({ retry: { initialRetryTime: 1000, maxRetryTime: 1000 } }).options.retryBackoffMaxMs, 1000);
 });
+
+test('retries must be a count: a fraction, a negative or a string is refused, naming retry.retries; Infinity is KafkaJS\'s "never give up"', () => {
+  // 2.5 passed before, and became the delivery timeout of two and a half retries.
+  refused(() => mapped({ idempotent: true, retry: { retries: 2.5 } }), /producer config retry\.retries must be an integer >= 0 or Infinity, got 2\.5/);
+  refused(() => mapped({ retry: { retries: -1 } }), /retry\.retries must be an integer/);
+  refused(() => mapped({ retry: { retries: '3' as never } }), /retry\.retries must be an integer .*got 3/);
+  refused(() => mapped({ retry: { retries: Number.NaN } }), /got NaN/);
+  const three = mapped({ retry: { retries: 3 } }).options.deliveryTimeoutMs!;
+  assert.ok(three > 0);
+  assert.ok(mapped({ retry: { retries: Infinity } }).options.deliveryTimeoutMs! > three);
+});
