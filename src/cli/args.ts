@@ -32,11 +32,17 @@ export interface NumberRule {
   readonly integer?: boolean;
 }
 
+/**
+ * A decimal number, plain or with an exponent. Number() alone also took `0x10`, `0b1` and `0o7`, so `--partition 0x10`
+ * wrote to partition 16; no Kafka tool reads a flag that way.
+ */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
 /** A numeric flag: `1e6` and `1000000` alike; undefined when absent; a UsageError naming the flag when malformed. */
 export function numberFlag(values: FlagValues, name: string, rule: NumberRule = {}): number | undefined {
   const raw = values[name];
   if (raw === undefined) return undefined;
-  const value = typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
+  const value = typeof raw === 'string' && DECIMAL.test(raw.trim()) ? Number(raw) : Number.NaN;
   const { min = -Infinity, max = Infinity, integer = false } = rule;
   if (!Number.isFinite(value) || (integer && !Number.isInteger(value)) || value < min || value > max) {
     const kind = integer ? 'an integer' : 'a number';

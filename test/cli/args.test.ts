@@ -17,6 +17,15 @@ test('a bad number names the flag and the rule', () => {
   assert.throws(() => numberFlag({ records: '' }, 'records'), /--records/);
 });
 
+test('only decimal numbers: 0x10, 0b1, 0o7 and Infinity are refused (Number() read 0x10 as 16)', () => {
+  for (const raw of ['0x10', '0b1', '0o7', 'Infinity', '1_000', '1e', '.']) {
+    assert.throws(() => numberFlag({ partition: raw }, 'partition', { min: 0, integer: true }), (e: Error) => e instanceof UsageError && e.message === `--partition must be an integer ≥ 0, got ${JSON.stringify(raw)}`);
+  }
+  for (const [raw, value] of [[' 16 ', 16], ['+3', 3], ['1.5e3', 1500], ['.5', 0.5], ['5.', 5], ['2E2', 200]] as const) {
+    assert.equal(numberFlag({ n: raw }, 'n'), value);
+  }
+});
+
 test('a choice outside the list names the flag and the choices', () => {
   assert.equal(choiceFlag({ acks: 'all' }, 'acks', ['all', '1', '0']), 'all');
   assert.throws(() => choiceFlag({ acks: '2' }, 'acks', ['all', '1', '0']), /--acks must be one of all, 1, 0, got "2"/);
