@@ -310,18 +310,26 @@ export class Producer extends EventEmitter {
     if (typeof fn !== 'function') throw new ConfigError(`transaction needs a function (tx) => Promise, got ${describe(fn)}`);
     const { signal } = options;
     if (signal?.aborted) throw new AbortError('not-sent', 'transaction aborted before it began', { cause: signal.reason });
-    await this.beginTransaction();
+    await this.beginTransaction({ signal });
     return runTransaction(this, this.#transactions!, fn, signal);
   }
 
-  /** Opens a transaction (connecting first if needed). Sends are refused outside one on a transactional producer. */
-  async beginTransaction(): Promise<void> {
+  /**
+   * Opens a transaction (connecting first if needed). Sends are refused outside one on a transactional producer.
+   * `signal` releases the caller while it connects or waits for the transaction before to end; no transaction opens then.
+   */
+  async beginTransaction(options: SendOptions = {}): Promise<void> {
     const transactions = this.#requireTransactions('beginTransaction');
+    checkCallOptions('beginTransaction', options);
+    const { signal } = options;
+    if (signal?.aborted) throw new AbortError('not-sent', 'beginTransaction aborted before it began', { cause: signal.reason });
     if (this.#intake.closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
-    await this.#connect();
+    // The connection and InitProducerId are retried up to bufferTimeoutMs against a cluster that cannot be reached:
+    // the caller leaves when its signal aborts, and the connecting goes on for the producer's other calls.
+    await untilAborted(this.#connect(), signal, 'beginTransaction was aborted while the producer connected');
     // close() may have begun while this connected: a transaction opened now would outlive the producer.
     if (this.#intake.closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
-    await transactions.begin();
+    await transactions.begin(signal);
   }
 
   /** Commits the open transaction once every record sent in it is acknowledged (workers stop lingering meanwhile). */

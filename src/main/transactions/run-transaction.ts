@@ -25,7 +25,7 @@ export interface TransactionalCalls {
 
 /**
  * Runs `fn` in the transaction just begun: commits when it resolves; when it throws, `signal` aborts or the commit
- * fails, aborts and rethrows — unless a commit may have been applied ('committing': only commitTransaction() again
+ * fails, aborts and rethrows (without waiting for the abort when `signal` aborted) — unless a commit may have been applied ('committing': only commitTransaction() again
  * can end it) or the producer is fatal (then the fatal failure is what the caller hears).
  */
 export async function runTransaction<T>(
@@ -39,7 +39,12 @@ export async function runTransaction<T>(
     result = await untilAborted(Promise.resolve().then(() => fn(tx)), signal, 'the transaction was aborted');
     await producer.commitTransaction({ signal });
   } catch (error) {
-    if (transactions.state === 'open' || transactions.state === 'abortable') await producer.abortTransaction().catch(() => undefined);
+    if (transactions.state === 'open' || transactions.state === 'abortable') {
+      const aborting = producer.abortTransaction().catch(() => undefined);
+      // Aborted by its signal, the caller is released at once (invariant 5): the abort waits for every batch in
+      // flight to be answered, which lasts as long as a broker does not answer. It goes on; the next begin waits for it.
+      if (signal?.aborted !== true) await aborting;
+    }
     if (transactions.state === 'fatal') throw transactions.failure!;
     throw error;
   }

@@ -18,6 +18,7 @@ import { ConfigError } from '../../shared/errors.js';
 import type { ProducerIdentityView } from '../../shared/producer-identity.js';
 import { TransactionFatalError, TransactionRetriableError, TransactionStateError } from '../../shared/transaction-errors.js';
 import { AbortError, ProducerClosedError } from '../../shared/producer-errors.js';
+import { untilAborted } from '../../shared/until-aborted.js';
 import type { Coordinators } from './coordinators.js';
 import { toOffsetTopics, type OffsetsToCommit, type OffsetTopic } from './offsets.js';
 import { OutstandingWork } from './outstanding-work.js';
@@ -133,17 +134,24 @@ export class TransactionManager {
     this.#status.state = 'ready';
   }
 
-  /** Opens a transaction; with protocol v1, first bumps the epoch if an earlier failure left sequences in doubt. */
-  async begin(): Promise<void> {
+  /**
+   * Opens a transaction; with protocol v1, first bumps the epoch if an earlier failure left sequences in doubt. A
+   * commit or abort under way is waited for first (a transaction(fn) whose signal aborted leaves its abort running).
+   * `signal` releases the caller; an epoch bump already sent goes on, and no transaction opens for a caller gone.
+   */
+  async begin(signal?: AbortSignal): Promise<void> {
     const status = this.#status;
+    if (status.state === 'ending' && this.#ending !== undefined) {
+      await untilAborted(this.#ending, signal, 'beginTransaction was aborted while the transaction before it ended');
+    }
     this.#checkBegin();
     if (this.#epoch.bumpNeeded) {
       status.state = 'ending'; // nothing else starts while the epoch moves
-      try {
-        await this.#epoch.bump();
-      } finally {
+      const bump = this.#epoch.bump().finally(() => {
         if (status.state === 'ending') status.state = 'ready';
-      }
+      });
+      this.#ending = bump.catch(() => undefined);
+      await untilAborted(bump, signal, 'beginTransaction was aborted while the producer epoch was bumped');
       this.#checkBegin(); // close() may have begun meanwhile
     }
     status.open();
@@ -218,7 +226,7 @@ export class TransactionManager {
    */
   commit(signal?: AbortSignal): Promise<void> {
     // A refused call is not the ending close waits for: the commit or abort under way still is.
-    const refused = this.#status.refusal('commit', ['open', 'committing']);
+    const refused = this.#closedRefusal('commit', ['open', 'committing']) ?? this.#status.refusal('commit', ['open', 'committing']);
     if (refused !== undefined) return Promise.reject(refused);
     const ending = this.#commit(signal);
     this.#ending = ending.catch(() => undefined);
@@ -258,7 +266,7 @@ export class TransactionManager {
    * already are waited for, then EndTxn(abort) discards what was written.
    */
   abort(signal?: AbortSignal): Promise<void> {
-    const refused = this.#status.refusal('abort', ['open', 'abortable']);
+    const refused = this.#closedRefusal('abort', ['open', 'abortable']) ?? this.#status.refusal('abort', ['open', 'abortable']);
     if (refused !== undefined) return Promise.reject(refused);
     const ending = this.#abort(signal);
     this.#ending = ending.catch(() => undefined);
@@ -284,6 +292,16 @@ export class TransactionManager {
     await this.#end(false, signal);
   }
 
+  /**
+   * Closing, a commit or abort with no transaction left to end is told the producer closed (close() aborted the
+   * transaction), not "no transaction is open": the caller of transaction(fn) whose fn resolved during close heard a
+   * TransactionStateError, which code that handles ProducerClosedError does not recognise.
+   */
+  #closedRefusal(action: string, allowed: readonly TransactionState[]): Error | undefined {
+    if (!this.#closing || allowed.includes(this.#status.state) || this.#status.state === 'fatal') return undefined;
+    return new ProducerClosedError('not-sent', `cannot ${action}: the producer is closing, and close() ends the open transaction with an abort`);
+  }
+
   /** Adds consumed offsets to the open transaction: they commit (or not) with its records. */
   sendOffsets(offsets: OffsetsToCommit, signal?: AbortSignal): Promise<void> {
     this.#status.check('send offsets', ['open']);
@@ -298,7 +316,12 @@ export class TransactionManager {
     const work = this.#sendOffsets(offsets, topics, signal);
     // Commit and abort wait for it like for a send: EndTxn must not overtake the offsets of its transaction.
     this.#outstanding.hold(work.catch(() => undefined));
-    return work;
+    // The caller is released at once when `signal` aborts, also while a request is on the wire (it waited up to
+    // requestTimeoutMs): unlike EndTxn's, no outcome hangs on its answer. The request goes on, EndTxn still waits for
+    // it, and the transaction can only abort now, since whether the offsets were added is not known.
+    return untilAborted(work, signal, `sendOffsets for group ${offsets.groupId} was aborted`).catch((error: unknown) => {
+      throw error instanceof AbortError ? this.#status.fail(offsetsFailure(error, offsets.groupId)) : error;
+    });
   }
 
   async #sendOffsets(offsets: OffsetsToCommit, topics: OffsetTopic[], signal: AbortSignal | undefined): Promise<void> {
