@@ -138,7 +138,10 @@ export interface ProducerOptions {
   readonly reconnectBackoffMs?: number | undefined;
   /** Ceiling of that wait (Java `reconnect.backoff.max.ms`). Default `1000` ms. */
   readonly reconnectBackoffMaxMs?: number | undefined;
-  /** TCP (and TLS) connection setup limit (Java `socket.connection.setup.timeout.ms`). Default `10_000` ms. */
+  /**
+   * Connection setup limit: TCP, TLS, the ApiVersions handshake and SASL together (librdkafka's
+   * `socket.connection.setup.timeout.ms`; Java's covers all but a plaintext ApiVersions). Default `10_000` ms.
+   */
   readonly connectTimeoutMs?: number | undefined;
   /**
    * Age after which known topics' metadata is fetched again even when nothing went wrong (Java

@@ -11,6 +11,7 @@
  * `delivery` says whether the record may still reach the broker; flush and close always end; a crashed worker's
  * records are failed and the worker is replaced.
  */
+import { AddressOrder } from '../net/address-order.js';
 import { EventEmitter } from 'node:events';
 import { ByteBudget } from './byte-budget.js';
 import { Deliveries } from './deliveries.js';
@@ -89,7 +90,8 @@ export class Producer extends EventEmitter {
       const tokens = (this.#tokens = new OAuthTokens(sasl.token, resolved.requestTimeoutMs));
       credentials = { mechanism: 'oauthbearer', extensions: sasl.extensions, token: () => tokens.get() };
     } else credentials = sasl;
-    const registry = (this.#registry = new TopicRegistry({ ...resolved, sasl: credentials }));
+    const bootstrapOrder = new AddressOrder();
+    const registry = (this.#registry = new TopicRegistry({ ...resolved, sasl: credentials, bootstrapOrder }));
     if (transactionalId !== null && identity !== null) {
       const coordinators = (this.#coordinators = new Coordinators(registry, resolved));
       this.#transactions = new TransactionManager(
@@ -106,7 +108,7 @@ export class Producer extends EventEmitter {
       emit: (event, payload) => process.nextTick(() => this.emit(event, payload)),
     }));
     this.#workers = new WorkerGroup({
-      handles, deliveries, registry, options: resolved, tokens: this.#tokens, transactions: this.#transactions,
+      handles, deliveries, registry, options: resolved, tokens: this.#tokens, transactions: this.#transactions, bootstrapOrder,
       launch: { workerCount: resolved.workers, control: control.buffer, recordStates, identity, settings: workerSettings(resolved) },
       emit: (event, error, index) => this.emit(event, error, index),
     });

@@ -12,6 +12,7 @@
  */
 import { setMaxListeners } from 'node:events';
 import type tls from 'node:tls';
+import type { AddressOrder } from '../net/address-order.js';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
@@ -52,6 +53,8 @@ export interface RegistrySettings extends ReconnectSettings {
   readonly tls: tls.ConnectionOptions | null;
   /** OAUTHBEARER's `token` here returns the main thread's cached token (oauth-tokens.ts). */
   readonly sasl: SaslCredentials | null;
+  /** Which bootstrap addresses failed, shared with the workers as they start (address-order.ts). */
+  readonly bootstrapOrder?: AddressOrder | undefined;
 }
 
 /** Topic indexes travel as u16 in ring entries. */
@@ -210,10 +213,8 @@ export class TopicRegistry {
 
   async #connect(): Promise<Connection> {
     const connection = await this.#pacing.attempt(ANY_BOOTSTRAP, [this.#closing.signal], closingError,
-      () => connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth, {
-        signal: this.#closing.signal,
-        stopped: () => this.#closed,
-      }));
+      () => connectToAny(this.#settings.brokers, { ...this.#settings, maxInFlight: 5 }, this.#auth,
+        { signal: this.#closing.signal, stopped: () => this.#closed, order: this.#settings.bootstrapOrder }));
     return connection.unref(); // it keeps no process alive
   }
 

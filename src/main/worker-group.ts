@@ -7,6 +7,7 @@
  * Dependencies go one way: the group calls the settlement (deliveries.ts) and the handles (worker-handle.ts); the
  * settlement calls the handles; the handles call nothing above them.
  */
+import type { AddressOrder } from '../net/address-order.js';
 import { ProducerClosedError, WorkerCrashedError } from '../shared/producer-errors.js';
 import { pause } from '../shared/pause.js';
 import { TransactionFatalError } from '../shared/transaction-errors.js';
@@ -27,6 +28,8 @@ export interface WorkerGroupContext {
   readonly deliveries: Deliveries;
   /** Everything a worker starts with but its producer id (one per start: a replacement gets a fresh one). */
   readonly launch: Omit<WorkerLaunch, 'producerId' | 'producerEpoch'>;
+  /** The main thread's record of bootstrap addresses that failed (address-order.ts). */
+  readonly bootstrapOrder?: AddressOrder | undefined;
   /** OAUTHBEARER only: the token cache the workers draw from. */
   readonly tokens: OAuthTokens | undefined;
   /** For InitProducerId (its connection) when idempotent. */
@@ -237,7 +240,9 @@ export class WorkerGroup {
     // A failed refresh is the registry's to retry; nothing waits on this one.
     const onStale = (): void => void registry.refresh().catch(() => undefined);
     const { launch, transactions } = this.#context;
-    const settings = transactions === undefined ? launch.settings : { ...launch.settings, maxProduceVersion: transactions.maxProduceVersion };
+    // Bootstrap addresses that failed the main thread's attempts go last: each worker would have met them first again.
+    const brokers = this.#context.bootstrapOrder?.sortedAddresses(launch.settings.brokers) ?? launch.settings.brokers;
+    const settings = transactions === undefined ? { ...launch.settings, brokers } : { ...launch.settings, brokers, maxProduceVersion: transactions.maxProduceVersion };
     const running = handle.start(pool, { ...launch, ...identity, settings }, this.#context.tokens, onStale);
     // Only a worker that ran and died is a crash; one that never started is reported through `started`.
     running.done.catch((error: unknown) => running.started.then(() => {

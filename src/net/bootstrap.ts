@@ -8,7 +8,9 @@ import { ConnectionError, KafkaProducerError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import type { AuthGate } from './auth-gate.js';
 import { Connection, type ConnectionOptions } from './connection.js';
+import type { AddressOrder } from './address-order.js';
 import type { SaslCredentials } from './sasl.js';
+import { isBrokerTlsFailure } from './tls-errors.js';
 
 type BrokerAddress = Pick<ConnectionOptions, 'host' | 'port'>;
 
@@ -27,9 +29,9 @@ export interface ClientSettings {
  * without opening a socket; otherwise the outcome is booked in `auth`.
  */
 export async function openConnection(
-  broker: BrokerAddress, settings: ClientSettings, auth: AuthGate, signal?: AbortSignal,
+  broker: BrokerAddress, settings: ClientSettings, auth: AuthGate, signal?: AbortSignal, checkGate = true,
 ): Promise<Connection> {
-  auth.check();
+  if (checkGate) auth.check();
   const { tls, sasl } = settings;
   try {
     const connection = await Connection.connect({
@@ -52,24 +54,30 @@ export async function openConnection(
 }
 
 /**
- * A connection to the first of `brokers` that accepts one, tried in order. Stops early at an authentication failure
- * (the same credentials fail on every broker), when `signal` aborts, or once `stopped()` says the owner is
+ * A connection to the first of `brokers` that accepts one, tried in order, except that addresses whose last attempt
+ * failed come after the others (`order`). Stops early at an authentication failure other than one broker's TLS
+ * failure (the same credentials fail on every broker), when `signal` aborts, or once `stopped()` says the owner is
  * closing. Rejects with the last KafkaProducerError seen, else a ConnectionError carrying the cause.
  */
 export async function connectToAny(
   brokers: readonly BrokerAddress[],
   settings: ClientSettings,
   auth: AuthGate,
-  options: { readonly signal?: AbortSignal | undefined; readonly stopped: () => boolean },
+  options: { readonly signal?: AbortSignal | undefined; readonly stopped: () => boolean; readonly order?: AddressOrder | undefined },
 ): Promise<Connection> {
   let lastError: unknown;
-  for (const broker of brokers) {
+  for (const broker of options.order?.sorted(brokers) ?? brokers) {
     if (options.stopped()) break;
     try {
-      return await openConnection(broker, settings, auth, options.signal);
+      // Past one broker's TLS failure the next broker is tried even though that failure closed the gate: its
+      // certificate is not the next one's. A certificate one broker got wrong kept the producer from every other.
+      const connection = await openConnection(broker, settings, auth, options.signal, !isBrokerTlsFailure(lastError));
+      options.order?.succeeded(broker);
+      return connection;
     } catch (error) {
       lastError = error;
-      if (options.signal?.aborted === true || error instanceof AuthenticationError) break;
+      options.order?.failed(broker);
+      if (options.signal?.aborted === true || (error instanceof AuthenticationError && !isBrokerTlsFailure(error))) break;
     }
   }
   if (lastError instanceof KafkaProducerError) throw lastError;

@@ -18,7 +18,7 @@ export interface ConnectionOptions {
   readonly maxInFlight: number;
   /** Aborts connecting and the handshake; not kept afterwards. */
   readonly signal?: AbortSignal | undefined;
-  /** TCP (and TLS) connection setup limit. Default 10 000 ms (Java's socket.connection.setup.timeout.ms). */
+  /** Setup limit: TCP, TLS, ApiVersions and SASL together. Default 10 000 ms (socket.connection.setup.timeout.ms). */
   readonly connectTimeoutMs?: number | undefined;
   /** Connect with TLS using these options (hostname verification stays on unless they turn it off). */
   readonly tls?: tls.ConnectionOptions | undefined;

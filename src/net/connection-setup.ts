@@ -1,6 +1,7 @@
 /**
  * Setting a connection up, before it is handed out: its socket opened (socket.ts), then the ApiVersions handshake
- * (handshake.ts) and, when configured, SASL authentication (sasl.ts), all under the caller's signal. Kept apart from
+ * (handshake.ts) and, when configured, SASL authentication (sasl.ts), all under the caller's signal and within
+ * connectTimeoutMs from the first byte of the attempt. Kept apart from
  * Connection, which is about requests once it is up, because the rules here are about failing well: an abort fails
  * the whole connection at once, so the handshake's requests reject with that same error and a wait with no request
  * out (the OAUTHBEARER token provider, SCRAM's key derivation) ends too; any failure leaves nothing open; and a plain
@@ -34,39 +35,57 @@ export interface SetupHost {
   fail(reason: KafkaProducerError): void;
 }
 
-/** Opens the socket (TLS: completes the TLS handshake); rejects having destroyed it. */
-export async function openConnectionSocket(options: ConnectionOptions): Promise<net.Socket> {
+/** Opens the socket (TLS: completes the TLS handshake) by `deadline` (a Date.now() time); rejects having destroyed it. */
+export async function openConnectionSocket(options: ConnectionOptions, deadline: number): Promise<net.Socket> {
   const { host, port, signal } = options;
   const address = `${host}:${port}`;
   if (signal?.aborted) throw abortError(`connecting to ${address}`, 'not-sent', signal.reason);
   const socket = openSocket(options);
-  await whenOpen(socket, address, options.tls !== undefined, options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS, signal);
+  await whenOpen(socket, address, options.tls !== undefined, Math.max(1, deadline - Date.now()), signal);
   return socket;
 }
 
-/** The handshake on the open socket; on failure the connection is failed with the error it rejects with. */
-export async function setUp(connection: SetupHost, options: ConnectionOptions): Promise<void> {
+/** When an attempt begun now must be set up by: connectTimeoutMs covers the socket, TLS, ApiVersions and SASL. */
+export function setupDeadline(options: ConnectionOptions): number {
+  return Date.now() + (options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS);
+}
+
+/**
+ * The handshake on the open socket; on failure the connection is failed with the error it rejects with. `deadline`
+ * (a Date.now() time) ends the attempt where it is: the handshake's requests were bounded by requestTimeoutMs each,
+ * so an address that accepted TCP and never answered (a stopped broker behind a load balancer, a port kept by another
+ * service) held a producer's bootstrap for 30 s before the next address was tried, once per thread.
+ * connectTimeoutMs bounds the whole setup, as librdkafka's socket.connection.setup.timeout.ms does.
+ */
+export async function setUp(connection: SetupHost, options: ConnectionOptions, deadline: number): Promise<void> {
   const { host, port, signal } = options;
   const address = `${host}:${port}`;
-  let aborted: KafkaProducerError | undefined;
+  let stopped: KafkaProducerError | undefined;
   const onAbort = (): void => {
-    aborted = abortError(`connecting to ${address}`, 'not-sent', signal?.reason);
-    connection.fail(aborted);
+    stopped = abortError(`connecting to ${address}`, 'not-sent', signal?.reason);
+    connection.fail(stopped);
+  };
+  const step = { name: 'the ApiVersions handshake' };
+  const onDeadline = (): void => {
+    const limit = options.connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+    stopped = new ConnectionError(`${address} accepted the connection but did not complete ${step.name} within connectTimeoutMs (${limit} ms)`);
+    connection.fail(stopped);
   };
   signal?.addEventListener('abort', onAbort, { once: true });
+  const timer = setTimeout(onDeadline, Math.max(0, deadline - Date.now()));
   // Aborted while the socket opened, after whenOpen looked.
   if (signal?.aborted) onAbort();
-  const step = { name: 'the ApiVersions handshake' };
   try {
     await untilAborted(handshake(connection, options, address, step), signal, `connecting to ${address}`);
   } catch (error) {
-    let failure =
-      aborted ?? (error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error }));
+    if (stopped !== undefined) throw stopped;
+    let failure = error instanceof KafkaProducerError ? error : new ConnectionError(`handshake with ${address} failed`, { cause: error });
     const hinted = options.tls === undefined && !connection.answered() ? tlsListenerHint(failure, address) : failure;
     failure = hinted === failure ? during(failure, step.name) : hinted;
     connection.fail(failure);
     throw failure;
   } finally {
+    clearTimeout(timer);
     signal?.removeEventListener('abort', onAbort);
   }
 }

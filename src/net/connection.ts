@@ -22,7 +22,7 @@ import type { FinalizedFeature, VersionRange } from '../protocol/apis/api-versio
 import { ConnectionError, RequestNotSentError, UnsupportedVersionError, type KafkaProducerError } from '../shared/errors.js';
 import { BrokerVersions } from './broker-versions.js';
 import { checkConnectionOptions, type ConnectionOptions, type RequestOptions, type SendOptions } from './connection-options.js';
-import { openConnectionSocket, setUp } from './connection-setup.js';
+import { openConnectionSocket, setUp, setupDeadline } from './connection-setup.js';
 import { Exchange, abortError } from './exchange.js';
 import { InFlight } from './in-flight.js';
 import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
@@ -105,7 +105,8 @@ export class Connection {
    */
   static async connect(options: ConnectionOptions): Promise<Connection> {
     checkConnectionOptions(options);
-    const connection = new Connection(await openConnectionSocket(options), options);
+    const deadline = setupDeadline(options);
+    const connection = new Connection(await openConnectionSocket(options, deadline), options);
     await setUp({
       request: (api, request, version) => connection.request(api, request, { version }),
       learnt: (versions) => (connection.#versions = versions),
@@ -113,7 +114,7 @@ export class Connection {
       ready: () => (connection.#answersAtHandshake = connection.#reader.answers),
       answered: () => connection.#reader.answers > 0,
       fail: (reason) => connection.#fail(reason),
-    }, options);
+    }, options, deadline);
     return connection;
   }
 

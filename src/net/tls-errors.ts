@@ -31,6 +31,18 @@ const CLIENT_REFUSED = /^ERR_SSL_.*ALERT_(CERTIFICATE_REQUIRED|BAD_CERTIFICATE|U
  */
 const HANDSHAKE_REFUSED = /^ERR_SSL_.*ALERT_HANDSHAKE_FAILURE$/;
 
+/**
+ * The AuthenticationErrors made here. A TLS failure is one broker's (its certificate, its TLS settings), unlike a
+ * refused SASL login, which every broker of the cluster refuses alike: connecting to a list of brokers moves on past
+ * it (bootstrap.ts).
+ */
+const brokerTlsFailures = new WeakSet<Error>();
+
+/** Whether `error` is a TLS failure of one broker's connection (tlsFailure made it). */
+export function isBrokerTlsFailure(error: unknown): boolean {
+  return error instanceof Error && brokerTlsFailures.has(error);
+}
+
 /** An AuthenticationError for a TLS verification failure, or undefined for anything else. */
 export function tlsFailure(error: Error, address: string): AuthenticationError | undefined {
   const code = (error as NodeJS.ErrnoException).code ?? '';
@@ -47,7 +59,10 @@ export function tlsFailure(error: Error, address: string): AuthenticationError |
       `tls.ciphers against the broker's ssl.enabled.protocols, ssl.cipher.suites), or it wants a client certificate ` +
       `(tls.cert and tls.key)`;
   }
-  return reason === undefined ? undefined : new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });
+  if (reason === undefined) return undefined;
+  const failure = new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });
+  brokerTlsFailures.add(failure);
+  return failure;
 }
 
 /**

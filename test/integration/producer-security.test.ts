@@ -222,6 +222,23 @@ describe('secured broker', () => {
     }
   });
 
+  test('a bootstrap broker whose certificate is wrong is passed over: the next one connects, and the records are written', async (t) => {
+    // One broker's TLS failure (its certificate) stopped the bootstrap loop as a refused login does, so a producer
+    // listing it first never connected, whatever the brokers after it.
+    if (skip) return t.skip(skip);
+    const tls = await import('node:tls');
+    let handshakes = 0;
+    const server = tls.createServer({ cert: secure!.wrongHostCert, key: secure!.wrongHostKey }, (socket) => socket.destroy());
+    server.on('tlsClientError', () => void handshakes++);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    t.after(() => new Promise((resolve) => server.close(resolve)));
+    const { port } = server.address() as net.AddressInfo;
+    await produceAndReadBack('wrong-first', {
+      brokers: [`127.0.0.1:${port}`, ...secure!.ssl], tls: { ca: secure!.ca, cert: secure!.clientCert, key: secure!.clientKey },
+    });
+    assert.ok(handshakes >= 1, 'the broker with the wrong certificate was tried first');
+  });
+
   test('a TLS listener reached without TLS fails with a ConnectionError that suggests the tls option', async (t) => {
     if (skip) return t.skip(skip);
     const [host, port] = secure!.saslSsl[0]!.split(':');

@@ -314,6 +314,16 @@ describe('Connection', { timeout: 20_000 }, () => {
     await broker.until(() => broker.closedSockets === 1);
   });
 
+  it('fails connect within connectTimeoutMs when ApiVersions gets no answer, however long requestTimeoutMs is, naming the step', async (t) => {
+    // Bounded by requestTimeoutMs alone, a listener that accepted TCP and never answered held the attempt 30 s (the
+    // default) before a bootstrap list moved on to its next address.
+    const broker = await new FakeBroker(() => true).listen();
+    t.after(() => broker.close());
+    const error = await rejects(Connection.connect({ ...BASE, port: broker.port, requestTimeoutMs: 600_000, connectTimeoutMs: 200 }), ConnectionError);
+    assert.match(error.message, /accepted the connection but did not complete the ApiVersions handshake within connectTimeoutMs \(200 ms\)/);
+    await broker.until(() => broker.closedSockets === 1);
+  });
+
   it('fails every pending request with ConnectionError when the broker cuts the connection', async (t) => {
     const { broker, conn } = await setup(
       t,
