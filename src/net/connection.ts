@@ -90,7 +90,7 @@ export class Connection {
       );
     });
     // allowHalfOpen is off, so Node ends our side too; fail now rather than wait for 'close'.
-    socket.on('end', () => this.#fail(new ConnectionError(`connection to ${this.#address} closed by the broker`)));
+    socket.on('end', () => this.#fail(new ConnectionError(`connection to ${this.#address} closed by the broker${this.#saslHint(options)}`)));
     socket.on('close', () => {
       this.#fail(new ConnectionError(`connection to ${this.#address} closed`));
       resolveClosed(this.#failure!);
@@ -155,6 +155,16 @@ export class Connection {
   /** Written requests awaiting their answers (aborted ones included: they hold their slot until answered). */
   get inFlight(): number {
     return this.#inFlight.length;
+  }
+
+  /**
+   * A SASL listener answers ApiVersions before authentication and hangs up at the first other request: without the
+   * sasl option, that was a bare "closed by the broker" after bufferTimeoutMs, with nothing pointing at the option.
+   */
+  #saslHint(options: ConnectionOptions): string {
+    const handshakeDone = this.#answersAtHandshake !== Infinity;
+    if (options.sasl !== undefined || !handshakeDone || this.proven) return '';
+    return ' before answering its first request after the handshake; if it is a SASL_PLAINTEXT or SASL_SSL listener, set the sasl option';
   }
 
   /** Requests and sends waiting for a free slot. */

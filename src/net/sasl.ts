@@ -74,6 +74,12 @@ export async function saslAuthenticate(
       `${address} does not enable SASL mechanism ${mechanism} (it offers ${handshake.mechanisms.join(', ') || 'none'})`,
     );
   }
+  // What a listener without SASL (PLAINTEXT, SSL) answers: said in those words, not as the bare code.
+  if (handshake.errorCode === ErrorCode.ILLEGAL_SASL_STATE) {
+    throw new AuthenticationError(
+      `${address} is not a SASL listener (SaslHandshake answered ILLEGAL_SASL_STATE): leave out the sasl option, or connect to the broker's SASL_PLAINTEXT or SASL_SSL listener`,
+    );
+  }
   if (handshake.errorCode !== 0) {
     throw new AuthenticationError(`SaslHandshake with ${address} failed: ${errorInfo(handshake.errorCode).name}`);
   }

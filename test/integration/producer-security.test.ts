@@ -249,6 +249,27 @@ describe('secured broker', () => {
     assert.match(error.message, /set the tls option/);
   });
 
+  test('a listener of the wrong kind for the sasl option says so: SASL against a PLAINTEXT one, none against SASL_SSL', async (t) => {
+    if (skip) return t.skip(skip);
+    const [host, port] = plain[0]!.split(':');
+    const refused = await Connection.connect({
+      host: host!, port: Number(port), clientId: 'test', requestTimeoutMs: 10_000, maxInFlight: 1, sasl: { mechanism: 'plain', ...SASL_USER },
+    }).then(() => assert.fail('connected'), (e: unknown) => e as KafkaProducerError);
+    // It said "SaslHandshake with … failed: ILLEGAL_SASL_STATE".
+    assert.equal(refused.code, 'ERR_AUTHENTICATION', errorText(refused));
+    assert.match(refused.message, /is not a SASL listener .*leave out the sasl option/);
+
+    // TLS without sasl against SASL_SSL: ApiVersions is answered, then the broker hangs up at the first request.
+    const [secureHost, securePort] = secure!.saslSsl[0]!.split(':');
+    const connection = await Connection.connect({
+      host: secureHost!, port: Number(securePort), clientId: 'test', requestTimeoutMs: 10_000, maxInFlight: 1, tls: { ca: secure!.ca },
+    });
+    const { Metadata } = await import('../../src/protocol/apis/metadata.js');
+    const lost = await connection.request(Metadata, { topics: [], allowAutoTopicCreation: false })
+      .then(() => assert.fail('answered'), (e: unknown) => e as KafkaProducerError);
+    assert.match(lost.message, /closed by the broker before answering its first request after the handshake; if it is a SASL_PLAINTEXT or SASL_SSL listener, set the sasl option/);
+  });
+
   test('no password or token appears in any error, event or metrics() output above', (t) => {
     if (skip) return t.skip(skip);
     assert.ok(emitted.length > 10);
