@@ -9,7 +9,7 @@ import { pause } from '../shared/pause.js';
 import { AuthGate } from '../net/auth-gate.js';
 import { connectToAny, openConnection, type ClientSettings } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
-import { Metadata, checkAnswer, isRebootstrap, partitionLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
+import { Metadata, checkAnswer, isRebootstrap, reachableLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
 import type { ReconnectSettings } from '../shared/backoff.js';
 import { ReconnectPacing } from '../net/reconnect-pacing.js';
@@ -48,6 +48,8 @@ export interface ConnectionSettings extends ClientSettings, ReconnectSettings {
    * (Java's metadata.max.idle.ms), and a record for one asks for it again (`want`). None when left out.
    */
   readonly idleTopics?: (() => Iterable<string>) | undefined;
+  /** The partitions the worker holds sealed batches for: an answer leaving one without a leader is fruitless. */
+  readonly heldPartitions?: (() => Iterable<{ readonly topic: { readonly name: string }; readonly partition: number }>) | undefined;
 }
 
 /**
@@ -76,7 +78,6 @@ function linkKey(nodeId: number): string {
 const MIN_REFRESH_INTERVAL_MS = 100;
 /** The metadata connection's key in its reconnect pacing: one target, whichever broker answers. */
 const METADATA_TARGET = 'metadata';
-
 
 export class ClusterView {
   readonly #bootstrap: readonly Broker[];
@@ -205,9 +206,7 @@ export class ClusterView {
     checkAnswer(response);
     this.#rebootstrap = false;
     const layouts: TopicLayout[] = [];
-    for (const topic of response.topics) {
-      if (topic.name !== null) layouts.push(this.#layout(topic.name, topic));
-    }
+    for (const topic of response.topics) if (topic.name !== null) layouts.push(this.#layout(topic.name, topic, response.brokers));
     for (const broker of response.brokers) this.#learnBroker(broker);
     let changed = false;
     let incomplete = false;
@@ -217,6 +216,8 @@ export class ClusterView {
       incomplete ||= layout.errorCode !== 0 || layout.leaders.includes(-1);
       this.#topics.set(layout.name, layout);
     }
+    // Held batches' partitions too: one beyond its topic's count (re-created smaller) kept the floor at 100 ms.
+    for (const p of this.#settings.heldPartitions?.() ?? []) incomplete ||= !((this.#topics.get(p.topic.name)?.leaders[p.partition] ?? -1) >= 0);
     this.#fruitless = incomplete && !changed ? this.#fruitless + 1 : 0;
     // A node the answer no longer lists left the cluster: it is no longer tried first for the metadata connection
     // (a decommissioned host that accepts and never answers held every reconnect for a request timeout). Unless a
@@ -249,10 +250,11 @@ export class ClusterView {
   /**
    * The layout an answer gives, except that a partition whose leader we know at a newer epoch keeps it: a broker
    * whose metadata lags (or an answer overtaken by a KIP-951 hint) must not send batches back to a former leader.
-   * An answer without epochs (Metadata before v7) is taken as it is, as Java does.
+   * An answer without epochs (Metadata before v7) is taken as it is, as Java does. A leader with no address here is
+   * none (reachableLeaders): taken, it cost a connect error per reconnect backoff and refreshes never backed off.
    */
-  #layout(name: string, topic: MetadataTopic): TopicLayout {
-    const leaders = partitionLeaders(topic);
+  #layout(name: string, topic: MetadataTopic, brokers: MetadataResponse['brokers']): TopicLayout {
+    const leaders = reachableLeaders(topic, brokers);
     const leaderEpochs = new Array<number>(leaders.length).fill(-1);
     for (const { partitionIndex, leaderEpoch } of topic.partitions) leaderEpochs[partitionIndex] = leaderEpoch;
     const topicId = topic.topicId ?? new Uint8Array(16);
@@ -261,8 +263,9 @@ export class ClusterView {
     if (known !== undefined && sameValues(known.topicId, topicId)) {
       const n = Math.min(leaders.length, known.leaders.length);
       for (let p = 0; p < n; p++) {
-        if (leaderEpochs[p]! >= 0 && known.leaderEpochs[p]! > leaderEpochs[p]!) {
-          leaders[p] = known.leaders[p]!;
+        const kept = known.leaders[p]!;
+        if (leaderEpochs[p]! >= 0 && known.leaderEpochs[p]! > leaderEpochs[p]! && (kept < 0 || this.#brokers.has(kept))) {
+          leaders[p] = kept;
           leaderEpochs[p] = known.leaderEpochs[p]!;
         }
       }
@@ -319,8 +322,7 @@ export class ClusterView {
   }
 
   describeTopicError(name: string): string {
-    const code = this.#topics.get(name)?.errorCode ?? 0;
-    return errorInfo(code).name;
+    return errorInfo(this.#topics.get(name)?.errorCode ?? 0).name;
   }
 
   async #anyConnection(): Promise<Connection> {

@@ -139,9 +139,9 @@ export class ProducerWorker {
     if (sasl?.mechanism === 'oauthbearer') credentials = { ...sasl, token: () => this.#tokens.get() };
     else if (sasl !== null) credentials = sasl;
     this.#view = new ClusterView(this.#settings.brokers, {
-      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs,
-      reconnectBackoffMaxMs, metadataMaxAgeMs,
-      idleTopics: () => this.#batches.idleTopics(Date.now(), metadataMaxIdleMs),
+      clientId, requestTimeoutMs, connectTimeoutMs, maxInFlight, retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs, reconnectBackoffMaxMs,
+      metadataMaxAgeMs, idleTopics: () => this.#batches.idleTopics(Date.now(), metadataMaxIdleMs),
+      heldPartitions: () => this.#batches.sending.filter((p) => p.sealed.length > 0),
       // Structured cloning turned Buffers into plain Uint8Arrays; tls.connect takes both.
       tls,
       sasl: credentials,

@@ -372,6 +372,39 @@ describe('ClusterView: a lagging answer', () => {
     assert.equal(view.topic(TOPIC)!.leaders[0], 2, 'the leader known at the newer epoch is kept');
     await view.connection(2); // rejected "not in the metadata" once the lagging answer made the view forget node 2
   });
+
+  it('a leader the answer does not list is none; a leader known at a newer epoch is kept over it only while newer', async (t) => {
+    const { broker, view } = await setup(t);
+    const [host, portText] = broker.address.split(':');
+    const port = Number(portText);
+    let answer = { leaderId: 2, leaderEpoch: 5, listed: [1, 2] };
+    const request = Connection.prototype.request;
+    t.after(() => void (Connection.prototype.request = request));
+    // Metadata at v7+ (leader epochs), which the fake broker does not speak: answered where the view asks.
+    Connection.prototype.request = function (this: Connection, ...args: Parameters<Connection['request']>) {
+      const [api] = args as unknown as [{ name: string }];
+      if (api.name !== 'Metadata') return request.apply(this, args);
+      const { leaderId, leaderEpoch, listed } = answer;
+      const partition = { errorCode: 0, partitionIndex: 0, leaderId, leaderEpoch, replicaNodes: [1, 2, 3], isrNodes: [1, 2, 3], offlineReplicas: [] };
+      return Promise.resolve({
+        throttleTimeMs: 0, brokers: listed.map((nodeId) => ({ nodeId, host: host!, port, rack: null })), clusterId: null, controllerId: 1,
+        errorCode: 0, clusterAuthorizedOperations: -2147483648,
+        topics: [{ errorCode: 0, name: TOPIC, topicId: new Uint8Array(16), isInternal: false, partitions: [partition], topicAuthorizedOperations: -2147483648 }],
+      });
+    } as Connection['request'];
+    const leaders: number[] = [];
+    for (const next of [
+      { leaderId: 2, leaderEpoch: 5, listed: [1, 2] }, // node 2 leads, at an address the answer gives
+      { leaderId: 3, leaderEpoch: 4, listed: [1] }, // a lagging answer naming an unlisted node: node 2 (epoch 5) stays
+      { leaderId: 3, leaderEpoch: 6, listed: [1] }, // newer, but node 3 has no address: no leader, not node 3 nor 2
+    ]) {
+      answer = next;
+      await view.refresh(TOPIC);
+      leaders.push(view.topic(TOPIC)!.leaders[0]!);
+    }
+    // Taken as the leader, node 3 had the worker's batches try "broker 3 is not in the metadata" until they expired.
+    assert.deepEqual(leaders, [2, 2, -1]);
+  });
 });
 
 describe('ClusterView: the KIP-951 leader hint of a Produce answer', () => {
@@ -592,28 +625,64 @@ describe('ClusterView: a refresh refused authentication', () => {
   });
 });
 
+/**
+ * The refresh floors of `view`, asked for before its first refresh: the returned function runs `count` refreshes of
+ * `topic` and gives the waits before each, as asked of setTimeout. Each fires at once so the test takes no time,
+ * and the clock stands still, so each wait is the whole floor.
+ */
+function refreshFloors(t: TestContext, view: ClusterView, topic: string): (count: number) => Promise<number[]> {
+  t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
+  const waits: number[] = [];
+  const realSetTimeout = globalThis.setTimeout;
+  t.mock.method(globalThis, 'setTimeout', (callback: () => void, ms = 0) => {
+    if (ms > 5_000) return realSetTimeout(callback, ms); // the max-age timer
+    waits.push(ms);
+    return realSetTimeout(callback, 0);
+  });
+  return async (count) => {
+    waits.length = 0;
+    for (let i = 0; i < count; i++) await view.refresh(topic);
+    return [...waits];
+  };
+}
+
 describe('ClusterView refresh floor', () => {
+  it('a leader the answer\'s broker list does not name is none: the partition is leaderless and the floor doubles', async (t) => {
+    const broker = await FakeBroker.start(2);
+    t.after(() => broker.close());
+    broker.leaderOf = (_topic, partition) => (partition === 1 ? 3 : 1); // the answer lists node 1 only
+    const view = new ClusterView([broker.address], settings({ retryBackoffMs: 100, retryBackoffMaxMs: 1000 }));
+    t.after(() => view.close());
+    const floors = refreshFloors(t, view, 't');
+    await view.refresh('t');
+    // Taken as the leader, node 3 cost a connect error ("not in the metadata") per reconnect backoff, and every
+    // failure asked for metadata, which came at the 100 ms floor: the partition did not count as leaderless.
+    assert.deepEqual({ leaders: view.topic('t')?.leaders, floors: await floors(4) }, { leaders: [1, -1], floors: [100, 200, 400, 800] });
+  });
+
+  it('doubles while a partition the worker holds batches for is beyond the topic\'s partition count; falls back once none is', async (t) => {
+    // A batch for partition 7 of a topic now of 2 (deleted and created again smaller): every pump finds it without a
+    // leader and asks for metadata, and the answers, each leaving every partition of the topic led, kept the floor at
+    // 100 ms: ten Metadata requests a second until the delivery timeout.
+    const broker = await FakeBroker.start(2);
+    t.after(() => broker.close());
+    let held = [{ topic: { name: 't' }, partition: 7 }];
+    const view = new ClusterView([broker.address], settings({ retryBackoffMs: 100, retryBackoffMaxMs: 1000, heldPartitions: () => held }));
+    t.after(() => view.close());
+    const floors = refreshFloors(t, view, 't');
+    await view.refresh('t');
+    assert.deepEqual(await floors(4), [100, 200, 400, 800]);
+    held = [{ topic: { name: 't' }, partition: 1 }]; // a batch for a partition with a leader: the answer is not fruitless
+    assert.deepEqual(await floors(2), [1000, 100]);
+  });
+
   it('doubles, up to retryBackoffMaxMs, while answers change nothing and a partition stays leaderless; falls back once one changes', async (t) => {
     const broker = await FakeBroker.start(2);
     t.after(() => broker.close());
     broker.leaderOf = (_topic, partition) => (partition === 1 ? -1 : 1);
     const view = new ClusterView([broker.address], settings({ retryBackoffMs: 100, retryBackoffMaxMs: 1000 }));
     t.after(() => view.close());
-    // The waits between refreshes, as asked of setTimeout; each fires at once so the test takes no time, and the
-    // clock stands still, so each wait is the whole floor.
-    t.mock.timers.enable({ apis: ['Date'], now: Date.now() });
-    const waits: number[] = [];
-    const realSetTimeout = globalThis.setTimeout;
-    t.mock.method(globalThis, 'setTimeout', (callback: () => void, ms = 0) => {
-      if (ms > 5_000) return realSetTimeout(callback, ms); // the max-age timer
-      waits.push(ms);
-      return realSetTimeout(callback, 0);
-    });
-    const floors = async (count: number): Promise<number[]> => {
-      waits.length = 0;
-      for (let i = 0; i < count; i++) await view.refresh('t');
-      return [...waits];
-    };
+    const floors = refreshFloors(t, view, 't');
     await view.refresh('t'); // the first answer: new to the view
     // Each later answer leaves partition 1 without a leader and changes nothing: the pump that found it so asked
     // again ten times a second before.
