@@ -20,7 +20,7 @@ import { Progress } from './progress.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
 
-Sends one record per line of stdin and waits until every one is acknowledged. Lines end at \n (a \r before it is
+Sends one record per line of stdin and waits until every one is acknowledged. Lines end at \\n (a \\r before it is
 dropped); blank lines and a UTF-8 byte order mark at the start are skipped. A line that cannot be sent (bad JSON or
 not UTF-8 with ndjson, missing key field, longer than the producer's maxRequestBytes) is reported on stderr with its
 number; the rest still go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading:

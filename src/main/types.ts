@@ -75,8 +75,11 @@ export interface ProducerMetrics {
   readonly bufferedBytes: number;
   readonly bufferedRecords: number;
   readonly waiters: number;
+  /** Records acknowledged by the broker (delivered). */
   readonly recordsSent: number;
+  /** Their key, value and header bytes (not bytes on the wire: no framing, no compression). */
   readonly bytesSent: number;
+  /** Batches acknowledged. */
   readonly batches: number;
   /**
    * Records whose send was rejected, wherever it failed: broker errors, timeouts (buffer space, metadata, delivery),

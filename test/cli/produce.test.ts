@@ -6,7 +6,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
-import { runProduce } from '../../src/cli/produce.js';
+import { PRODUCE_USAGE, runProduce } from '../../src/cli/produce.js';
 import { Producer } from '../../src/main/index.js';
 import { Progress } from '../../src/cli/progress.js';
 import { UsageError } from '../../src/cli/args.js';
@@ -249,4 +249,10 @@ test('--partition above 2^31 - 1 (Kafka\'s partitions are int32: 1e20 was taken,
   assert.deepEqual(values, [], 'nothing was sent');
   assert.equal(await produce('2147483647'), 0);
   assert.deepEqual(values, ['a']);
+});
+
+test('the usage text names the line ends \\n and \\r in words, not as a line break and a carriage return', () => {
+  // A raw \r in the help moved the cursor to the line's start, and the text after it overwrote the text before.
+  assert.equal(PRODUCE_USAGE.includes('\r'), false);
+  assert.match(PRODUCE_USAGE, /Lines end at \\n \(a \\r before it is\ndropped\)/);
 });
