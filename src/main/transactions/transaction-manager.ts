@@ -380,6 +380,11 @@ export class TransactionManager {
     this.#status.ended();
     this.#sendSignals.release();
     // Protocol v1: the bump is made now if it can be; begin() makes it otherwise, before any record of the next one.
-    if (this.#epoch.bumpNeeded) await this.#epoch.bump().catch(() => undefined);
+    // 'ending' meanwhile: a begin called now waits for it; in 'ready' it sent a second InitProducerId at the same epoch.
+    if (this.#epoch.bumpNeeded) {
+      this.#status.state = 'ending';
+      await this.#epoch.bump().catch(() => undefined);
+      if (this.#status.state === 'ending') this.#status.state = 'ready';
+    }
   }
 }

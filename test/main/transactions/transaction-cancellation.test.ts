@@ -132,3 +132,27 @@ describe('transaction cancellation', () => {
     assert.ok(begin.error instanceof AbortError, 'an aborted signal is refused before anything starts');
   });
 });
+
+describe('the epoch bump after an abort (protocol v1)', () => {
+  it('a begin called while the abort bumps the epoch waits for that bump instead of sending a second InitProducerId', async () => {
+    const { manager, coordinators } = await setUp(1);
+    await manager.begin();
+    await manager.addPartition('t', 0);
+    manager.track(Promise.reject(new Error('record failed')), () => undefined);
+    await turns();
+    const bump = deferred<Record<string, unknown>>();
+    coordinators.script('InitProducerId', bump.promise as unknown as Record<string, unknown>);
+    const aborted = manager.abort();
+    await turns();
+    assert.ok(coordinators.calls.some((c) => c.api === 'EndTxn'), 'EndTxn(abort) went out');
+    const begin = watch(manager.begin());
+    await turns();
+    assert.equal(begin.settled, false, 'begin waits for the bump under way');
+    bump.resolve({ errorCode: 0, producerId: 42n, producerEpoch: 8 });
+    await aborted;
+    await turns();
+    assert.equal(begin.error, undefined);
+    assert.equal(manager.state, 'open');
+    assert.equal(coordinators.calls.filter((c) => c.api === 'InitProducerId').length, 2, 'init and one bump');
+  });
+});
