@@ -2,7 +2,8 @@
  * The producer id and epoch of an idempotent producer (InitProducerId with a null transactional id), shared by
  * every worker. A freshly started cluster answers COORDINATOR_LOAD_IN_PROGRESS or COORDINATOR_NOT_AVAILABLE for a
  * while: retriable errors and lost connections are retried with backoff for up to bufferTimeoutMs (Java's
- * max.block.ms), until `stop` aborts (the producer closes).
+ * max.block.ms), until `stop` aborts (the producer closes). `keepAlive: false` for a caller nobody waits on (a
+ * crashed worker's replacement): its waits then keep no idle process alive.
  */
 import { InitProducerId } from '../protocol/apis/init-producer-id.js';
 import { brokerError } from '../protocol/error-codes.js';
@@ -23,6 +24,7 @@ export async function initProducerId(
   registry: TopicRegistry,
   options: Pick<ResolvedOptions, 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>,
   stop: AbortSignal,
+  keepAlive = true,
 ): Promise<ProducerIdentity> {
   const deadline = Date.now() + options.bufferTimeoutMs;
   let failure: KafkaProducerError | undefined;
@@ -33,7 +35,7 @@ export async function initProducerId(
     if (reconnectIn > 0) {
       const gaveUp = (): KafkaProducerError => failure ?? new ConnectionError(`no broker could be reached: ${registry.reconnectReason()}`);
       const remaining = deadline - Date.now();
-      if (remaining > 0) await pause(Math.min(reconnectIn, remaining), stop, gaveUp);
+      if (remaining > 0) await pause(Math.min(reconnectIn, remaining), stop, gaveUp, keepAlive);
       if (reconnectIn >= remaining) throw gaveUp();
     }
     try {
@@ -52,7 +54,7 @@ export async function initProducerId(
     if (!last.retriable || stop.aborted || remaining <= 0) throw last;
     // Cut short by close: a plain timer here outlived a producer closed while its cluster refused InitProducerId (or
     // dropped every connection after its handshake), keeping the process alive for up to retryBackoffMaxMs.
-    await pause(Math.min(wait, remaining), stop, () => last);
+    await pause(Math.min(wait, remaining), stop, () => last, keepAlive);
     if (wait >= remaining) throw last;
   }
 }

@@ -406,6 +406,9 @@ export class Producer extends EventEmitter {
 
   metrics(): ProducerMetrics {
     const stats = this.#workers.stats();
+    const sums = sumWorkerStats(stats);
+    // A close that gave up on unanswered requests ended their threads, whose counters kept them as in flight for good.
+    if (this.#workers.closeOver) sums.requestsInFlight = 0;
     return {
       bufferedBytes: this.#budget.bufferedBytes,
       bufferedRecords: this.#budget.bufferedRecords,
@@ -414,7 +417,7 @@ export class Producer extends EventEmitter {
       bytesSent: this.#deliveries.bytesSent,
       batches: this.#deliveries.batches,
       recordsFailed: this.#deliveries.recordsFailed,
-      ...sumWorkerStats(stats),
+      ...sums,
       workers: stats.length,
     };
   }

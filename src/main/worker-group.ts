@@ -97,6 +97,11 @@ export class WorkerGroup {
   }
 
   /** Counters of the running workers (none before the start). */
+  /** Close is over: the workers were told to stop, or given up on; whatever they had in flight is abandoned. */
+  get closeOver(): boolean {
+    return this.#closeOver;
+  }
+
   stats(): WorkerStats[] {
     return this.started ? this.#context.handles.map((handle) => handle.stats!) : [];
   }
@@ -224,14 +229,15 @@ export class WorkerGroup {
     return ending;
   }
 
-  async #identity(): Promise<ProducerIdentity> {
+  /** `keepAlive`: whether its waits keep the process alive (not for a replacement nobody waits on; see #onCrash). */
+  async #identity(keepAlive = true): Promise<ProducerIdentity> {
     const { options, registry, transactions } = this.#context;
     if (transactions !== undefined) {
       await transactions.init();
       return transactions.identity;
     }
     if (!options.idempotent) return NO_PRODUCER_ID;
-    return initProducerId(registry, options, this.#stopping.signal);
+    return initProducerId(registry, options, this.#stopping.signal, keepAlive);
   }
 
   /** Starts `handle`'s thread; resolves when its loop runs, rejects with WorkerStartError if it never does. */
@@ -278,7 +284,9 @@ export class WorkerGroup {
     const ours = (): boolean => !this.#closed && this.#pools === pools && pools[index] === mine;
     while (ours()) {
       try {
-        const identity = await this.#identity();
+        // Unref'd waits: an idle producer whose worker died while the cluster was out of reach kept its process
+        // alive for up to bufferTimeoutMs (records waiting for the replacement hold the delivery sweep's timer).
+        const identity = await this.#identity(false);
         if (!ours()) return;
         // Made once the identity is in hand: every pool starts a thread, and a loop that cannot get an identity
         // would have started and ended one per attempt.

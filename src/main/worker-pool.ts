@@ -67,6 +67,7 @@ export class WorkerPool {
   #lastError: unknown;
   /** Fails the starts not yet running when a thread dies before it was ready (see the 'error' listener). */
   readonly #bootFailures = new Set<(cause: unknown) => void>();
+  #destroyed: Promise<void> | undefined;
 
   /** Throws WorkerStartError when Node refuses to create the threads. */
   constructor(size: number, options: WorkerPoolOptions = {}) {
@@ -153,8 +154,14 @@ export class WorkerPool {
     return watched;
   }
 
-  async destroy(): Promise<void> {
-    await this.#pool.destroy();
+  /**
+   * Ends every thread; once, however often called (close and a start that failed both end a start's pools). A second
+   * piscina destroy() found no threads and cleared piscina's "destroying" flag while the first still waited for its
+   * threads to exit: piscina then took those exits for crashes and started replacements in the destroyed pool, which
+   * nobody ended (two threads left for good by each producer closed while its workers started).
+   */
+  destroy(): Promise<void> {
+    return (this.#destroyed ??= this.#pool.destroy());
   }
 }
 

@@ -92,3 +92,20 @@ test('a close called after close has ended arms no timer (one kept the process a
   assert.equal(timers(), before);
   await late;
 });
+
+test('a close that gives up on an unanswered request leaves metrics().requestsInFlight at 0', { timeout: 60_000 }, async () => {
+  // The worker counts a request out of flight when its answer or failure comes; the thread was ended first, so the
+  // count stayed at 1 for good.
+  const broker = await FakeBroker.start(1);
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 600_000, deliveryTimeoutMs: 1_200_000 });
+  try {
+    const send = producer.send({ topic: 't', partition: 0, value: 'x' }).catch((error: unknown) => error);
+    await broker.nextProduce(0);
+    assert.equal(producer.metrics().requestsInFlight, 1);
+    await producer.close({ timeoutMs: 100 });
+    assert.ok(await send instanceof ProducerClosedError);
+    assert.equal(producer.metrics().requestsInFlight, 0);
+  } finally {
+    await broker.close();
+  }
+});

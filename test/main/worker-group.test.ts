@@ -13,6 +13,7 @@ import { allocateProducerMemory } from '../../src/main/shared-memory.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { WorkerGroup, type TransactionIdentity } from '../../src/main/worker-group.js';
 import { TransactionFatalError } from '../../src/shared/transaction-errors.js';
+import { ConnectionError } from '../../src/shared/errors.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
 import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
 import { RingReader, RingSlot, RingWriter } from '../../src/shared/ring.js';
@@ -47,7 +48,9 @@ async function turns(count = 5): Promise<void> {
   for (let turn = 0; turn < count; turn++) await new Promise((resolve) => setImmediate(resolve));
 }
 
-function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?: TransactionIdentity; retryBackoffMaxMs?: number } = {}) {
+function setup(options: {
+  autoStart?: boolean; maxBytes?: number; transactions?: TransactionIdentity; retryBackoffMaxMs?: number; idempotentVia?: TopicRegistry;
+} = {}) {
   const memory = allocateProducerMemory(16);
   const budget = new ByteBudget(memory.control, { maxBytes: options.maxBytes ?? 1000, maxRecords: 16 });
   const sends = new SendTracker();
@@ -63,8 +66,13 @@ function setup(options: { autoStart?: boolean; maxBytes?: number; transactions?:
   };
   const group = new WorkerGroup({
     handles, deliveries, launch, tokens: undefined,
-    registry: {} as TopicRegistry, // no producer id without idempotence: never asked
-    options: { idempotent: false, bufferTimeoutMs: 1000, retryBackoffMs: 1, retryBackoffMaxMs: options.retryBackoffMaxMs ?? 1 },
+    // Without idempotence no producer id is asked for, and the registry is never used.
+    registry: options.idempotentVia ?? ({} as TopicRegistry),
+    options: {
+      idempotent: options.idempotentVia !== undefined, bufferTimeoutMs: options.idempotentVia === undefined ? 1000 : 600_000,
+      retryBackoffMs: options.idempotentVia === undefined ? 1 : 30_000,
+      retryBackoffMaxMs: options.retryBackoffMaxMs ?? 1,
+    },
     emit: (_event, error, index) => crashes.push([error, index]),
     pool: () => pool.spawn(),
     transactions: options.transactions,
@@ -257,6 +265,31 @@ describe('WorkerGroup', () => {
     await turns(10);
     assert.equal(pool.workers.length, 3, 'no replacement tried while closing');
   }));
+
+  it('a replacement waiting to retry InitProducerId (the cluster out of reach) keeps no idle process alive', async (t) => {
+    // Its pauses were referenced timers: a producer with nothing to send, whose worker died while the cluster was out
+    // of reach, kept its process alive for up to bufferTimeoutMs.
+    let asked = 0;
+    const unreachable = {
+      reconnectDelay: () => 0,
+      reconnectReason: () => undefined,
+      connection: () => {
+        asked++;
+        return asked === 1
+          ? Promise.resolve({ request: () => Promise.resolve({ errorCode: 0, producerId: 7n, producerEpoch: 0 }) })
+          : Promise.reject(new ConnectionError('no broker could be reached'));
+      },
+    } as unknown as TopicRegistry;
+    await withFakePool(() => setup({ idempotentVia: unreachable, retryBackoffMaxMs: 60_000 }), async ({ group, pool }) => {
+      await startBoth(group, pool);
+      const waits = trackTimers(t, 10_000);
+      pool.workers[0]!.crash(new Error('segfault, say'));
+      await until(() => waits.size === 1, 'the wait before InitProducerId is asked again');
+      for (const timer of waits) assert.equal((timer as NodeJS.Timeout).hasRef(), false, 'the wait keeps the process alive');
+      group.stopReplacing();
+      await until(() => waits.size === 0, 'the wait ended by stopReplacing');
+    })();
+  });
 
   it('a crashed worker\'s records fail, it is reported, and it is replaced on fresh memory; the other worker\'s records live on', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
     await group.start();

@@ -52,3 +52,25 @@ test("a worker thread that runs out of memory: the crash's cause is Node's ERR_W
   assert.equal(crash.cause, 'ERR_WORKER_OUT_OF_MEMORY', crash.message);
   assert.match(crash.message, /worker 0 died: .*memory limit/);
 });
+
+test('destroy() twice, as close and a failed start both end a pool: no thread is left running, none started again', async () => {
+  // A second piscina destroy() found no threads and cleared piscina's "destroying" flag while the first still waited
+  // for its threads to exit; piscina then took those exits for crashes and started replacements in the destroyed
+  // pool, which nobody ended (two threads left by each producer closed while its workers started).
+  const live = new Set<unknown>();
+  const onWorker = (worker: import('node:worker_threads').Worker): void => {
+    live.add(worker);
+    worker.once('exit', () => live.delete(worker));
+  };
+  process.on('worker', onWorker);
+  try {
+    const pool = new WorkerPool(2);
+    for (let i = 0; i < 200 && live.size < 2; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(live.size, 2, 'the pool started its threads');
+    await Promise.all([pool.destroy(), pool.destroy()]);
+    for (let i = 0; i < 80 && live.size > 0; i++) await new Promise((resolve) => setTimeout(resolve, 25));
+    assert.equal(live.size, 0, 'threads left running after the pool was destroyed');
+  } finally {
+    process.off('worker', onWorker);
+  }
+});
