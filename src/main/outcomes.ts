@@ -59,7 +59,9 @@ export function failureFor(completion: Completion, topic: string): Error {
     case ClientErrorCode.closedInFlight:
       return new ProducerClosedError('unknown', message || 'the producer closed before the broker answered');
     case ClientErrorCode.protocol:
-      return new ProtocolError(message);
+      return completion.mayBeWritten === true
+        ? new ProtocolError(`${message} (an earlier attempt of its batch went unanswered: the broker may have written it)`, {}, 'unknown')
+        : new ProtocolError(message, {}, 'not-sent');
     case ClientErrorCode.unknownTopic:
       // Named, as the main thread's UnknownTopicError is: a caller reading `error.topic` found ''.
       return new UnknownTopicError(topic, message);

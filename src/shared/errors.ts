@@ -32,10 +32,21 @@ export class KafkaProducerError extends Error {
   }
 }
 
-/** Bytes from a broker (or anything claiming to be one) that do not follow the Kafka protocol. */
+/**
+ * Bytes from a broker (or anything claiming to be one) that do not follow the Kafka protocol, or a batch the worker
+ * could not encode.
+ */
 export class ProtocolError extends KafkaProducerError {
-  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
+  /**
+   * For a record's failure (its batch could not be encoded): `'not-sent'`, or `'unknown'` when an earlier attempt of
+   * its batch went unanswered. Undefined when no record is concerned (a connection's answer). Without it a caller
+   * that resends only 'not-sent' records could not tell that resending one was safe.
+   */
+  readonly delivery: Delivery | undefined;
+
+  constructor(message: string, options: KafkaProducerErrorOptions = {}, delivery?: Delivery) {
     super('ERR_PROTOCOL', message, options);
+    this.delivery = delivery;
   }
 }
 

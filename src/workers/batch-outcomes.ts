@@ -5,7 +5,7 @@
  * The producer worker (./producer-worker.ts) owns the loop that sends; its sinks report here. Worker thread only.
  */
 import type { MessagePort } from 'node:worker_threads';
-import { CompletionKind } from '../shared/completion-entry.js';
+import { ClientErrorCode, CompletionKind } from '../shared/completion-entry.js';
 import { WorkerStat, type WorkerStats } from '../shared/worker-stats.js';
 import type { MetadataStale, WorkerEvent, WorkerInit } from '../shared/worker-protocol.js';
 import { UnsupportedVersionError } from '../shared/errors.js';
@@ -137,7 +137,7 @@ export class BatchOutcomes {
     // A broker's refusal of an ambiguous batch says nothing of its earlier attempt: its records may be in the log,
     // and a caller told 'not-sent' (as every broker error implied) would write them twice by sending them again.
     // The producer's own codes say their delivery themselves.
-    const mayBeWritten = batch.ambiguous && errorCode >= -1;
+    const mayBeWritten = batch.ambiguous && (errorCode >= -1 || errorCode === ClientErrorCode.protocol);
     this.#parts.completions.publish(mayBeWritten ? { ...head, mayBeWritten } : head, batch.recordIds, message);
   }
 
