@@ -109,6 +109,7 @@ export class Producer extends EventEmitter {
     }));
     this.#workers = new WorkerGroup({
       handles, deliveries, registry, options: resolved, tokens: this.#tokens, transactions: this.#transactions, bootstrapOrder,
+      wakeSettlement: () => control.wakeMain(),
       launch: { workerCount: resolved.workers, control: control.buffer, recordStates, identity, settings: workerSettings(resolved) },
       emit: (event, error, index) => this.emit(event, error, index),
     });

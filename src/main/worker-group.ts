@@ -28,6 +28,8 @@ export interface WorkerGroupContext {
   readonly deliveries: Deliveries;
   /** Everything a worker starts with but its producer id (one per start: a replacement gets a fresh one). */
   readonly launch: Omit<WorkerLaunch, 'producerId' | 'producerEpoch'>;
+  /** Wakes the main thread's completion wait (ControlBlock.wakeMain): a dead worker may have taken its wake-up. */
+  readonly wakeSettlement?: (() => void) | undefined;
   /** The main thread's record of bootstrap addresses that failed (address-order.ts). */
   readonly bootstrapOrder?: AddressOrder | undefined;
   /** OAUTHBEARER only: the token cache the workers draw from. */
@@ -270,6 +272,8 @@ export class WorkerGroup {
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: index, event: 'crash', error });
     this.#context.transactions?.workerCrashed(error);
     this.#failHeld(handle, `worker ${index} crashed: ${String(error)}`, error);
+    // It may have died between taking the main thread's sleep word and notifying it (docs/shared-memory.md).
+    this.#context.wakeSettlement?.();
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
     // transactional producer keeps its one id instead (a new one would fence it): the transaction manager was told
     // of the crash, and moves the epoch on before sequences matter again.

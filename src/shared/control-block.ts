@@ -173,6 +173,15 @@ export class ControlBlock {
   }
 
   /**
+   * Main, after a worker died: wakes its own completion wait. A worker that died between its `swap` (W4) and its
+   * `notify` (W5) left the main thread asleep on a word now 0, which every later worker reads (W3) as "awake, no
+   * notify needed": their completions went unread until close. A spurious wake-up costs one drain and a re-arm.
+   */
+  wakeMain(): void {
+    Atomics.notify(this.#slots, ControlSlot.MAIN_SLEEPING);
+  }
+
+  /**
    * Main: sleeps until a worker signals a completion after `seen` was read from `completionSeq` (M1). Read `seen`
    * BEFORE draining the completion rings (M2); then a completion published during the drain ends the wait at once.
    */

@@ -31,7 +31,8 @@
  * one per turn of the writer's event loop.
  *
  * The wake-up protocols are model-checked with Spin: test/shared/models/ring.pml (data and wake(), the reader's
- * side) and test/shared/models/ring-space.pml (back-pressure, the writer's side). Comments name each model step
+ * side), test/shared/models/ring-space.pml (back-pressure, the writer's side) and
+ * test/shared/models/ring-linger-space.pml (a writer waiting for room kicks its lingering reader). Comments name each model step
  * (`publish`, `sleepy`, …) at the line it stands for.
  *
  * Atomics.waitAsync does not keep Node's event loop alive: a thread that awaits waitForData or waitForSpace must

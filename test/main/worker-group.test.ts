@@ -17,6 +17,7 @@ import { ConnectionError } from '../../src/shared/errors.js';
 import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js';
 import { WorkerCrashedError } from '../../src/shared/producer-errors.js';
 import { RingReader, RingSlot, RingWriter } from '../../src/shared/ring.js';
+import { ControlSlot } from '../../src/shared/control-block.js';
 import { CompletionKind, completionSize, encodeMessage, writeCompletion } from '../../src/shared/completion-entry.js';
 import { ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
@@ -76,6 +77,7 @@ function setup(options: {
     emit: (_event, error, index) => crashes.push([error, index]),
     pool: () => pool.spawn(),
     transactions: options.transactions,
+    wakeSettlement: () => memory.control.wakeMain(),
   });
   /** Accepts a record for `partition` (worker = partition here), as the producer's fast path does. */
   const send = (partition: number): SendSettler => {
@@ -92,7 +94,7 @@ function setup(options: {
     budget.wait(10, 1, 60_000, undefined, () => deliveries.accept(prepared, TOPIC, partition, sends.begin(), settler, 0, undefined, Date.now()), (error) => settler.reject(0, error));
     return settler;
   };
-  return { group, pool, crashes, send, sendWhenRoom, budget, deliveries };
+  return { group, pool, crashes, send, sendWhenRoom, budget, deliveries, control: memory.control };
 }
 
 /** A test body run against a fresh setup, whose ports are closed however it ends. */
@@ -355,6 +357,39 @@ describe('WorkerGroup', () => {
     while (ring.read() >= 0) if (ring.data[ring.offset] === EntryKind.record) entries.push(readU32(ring.data, ring.offset + 4));
     assert.equal(entries.length, 1, 'the granted record waits in the replacement\'s ring');
     assert.equal(settled, false, 'and its caller waits for its outcome');
+  }));
+
+  it('a worker that dies between taking the main thread\'s sleep word and notifying it leaves no other worker\'s completion unread', withSetup({}, async ({ group, pool, send, deliveries, control }) => {
+    // The loss, step by step: the main thread sleeps (MAIN_SLEEPING 1); worker 0 swaps the word to 0 and dies before
+    // its notify; worker 1 then publishes a completion, reads the word as 0 ("awake") and notifies nobody.
+    await group.start();
+    const other = send(1);
+    let settled = false;
+    void other.promise.then(() => (settled = true), () => (settled = true));
+    const stop = new AbortController();
+    const loop = deliveries.settleLoop(control, stop.signal);
+    const slots = new Int32Array(control.buffer);
+    await until(() => slots[ControlSlot.MAIN_SLEEPING] === 1, 'the settle loop asleep');
+    assert.equal(Atomics.compareExchange(slots, ControlSlot.MAIN_SLEEPING, 1, 0), 1); // worker 0's swap (W4)
+    pool.workers[0]!.crash(new Error('killed between its swap and its notify'));
+    await turns(10);
+    // Worker 1 reports its record delivered.
+    const ring = new RingReader(pool.inits[1]!.recordRing);
+    let id = -1;
+    while (id < 0 && ring.read() >= 0) if (ring.data[ring.offset] === EntryKind.record) id = readU32(ring.data, ring.offset + 4);
+    const writer = new RingWriter(pool.inits[1]!.completionRing);
+    const message = encodeMessage('');
+    const at = writer.reserve(completionSize(1, message));
+    writeCompletion(writer.data, at, { kind: CompletionKind.delivered, topicIndex: 0, partition: 1, errorCode: 0, baseOffset: 9, timestamp: -1, logStartOffset: -1 }, [id], 1, message);
+    writer.commit();
+    control.signalCompletion();
+    try {
+      await until(() => settled, 'worker 1\'s record settled by the settle loop');
+      assert.equal((await other.promise).offset, 9);
+    } finally {
+      stop.abort();
+      await loop;
+    }
   }));
 
   it('after stopReplacing a crashed worker\'s records still fail at once, and it is not replaced', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
