@@ -6,7 +6,7 @@
 import { ConfigError } from '../shared/errors.js';
 import { murmur2 } from './murmur2.js';
 import type { PartitionerFunction, PartitionerRecord } from './options.js';
-import { InvalidRecordError, type PreparedRecord } from './serialize.js';
+import { describe, InvalidRecordError, type PreparedRecord } from './serialize.js';
 
 /**
  * Java's keyed partition: `(murmur2(key) & 0x7fffffff) % partitionCount` (Utils.toPositive). The mask is not
@@ -148,9 +148,11 @@ export function choosePartition(
     }
     if (!(Number.isInteger(chosen) && chosen >= 0 && chosen < partitionCount)) {
       const topic = JSON.stringify(record.topic);
+      // Described by type: '1' and 1n both read "got 1", and an async partitioner's answer "got [object Promise]".
+      const thenable = typeof (chosen as { then?: unknown } | null)?.then === 'function';
       throw new ConfigError(
         `options.partitioner must return an integer from 0 to ${partitionCount - 1} for topic ${topic}, ` +
-          `got ${String(chosen)}`,
+          `got ${thenable ? 'a Promise (a partitioner must be synchronous)' : describe(chosen)}`,
       );
     }
     return chosen;

@@ -233,7 +233,7 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
         if (bytes < 0) throw badHeader(`record.headers[${i}][1]`, pair[1]);
         size += bytes;
       }
-    } else if (typeof headersIn === 'object' && !(headersIn instanceof Uint8Array) && !(headersIn instanceof Map)) {
+    } else if (isPlainObject(headersIn)) {
       const object = headersIn as Readonly<Record<string, unknown>>;
       for (const name of Object.keys(object)) {
         const bytes = pushHeader(out, name, object[name]);
@@ -279,6 +279,7 @@ function checkTopic(topic: unknown): asserts topic is string {
  */
 function pushHeader(out: Array<[Uint8Array, Uint8Array | null]>, name: string, valueIn: unknown): number {
   if (valueIn !== null && typeof valueIn !== 'string' && !(valueIn instanceof Uint8Array)) return -1;
+  if (valueIn instanceof Uint8Array) refuseDetached(valueIn, `record.headers[${JSON.stringify(name)}]`);
   let nameBytes = headerNames.get(name);
   if (nameBytes === undefined) {
     if (headerNames.size >= MAX_HEADER_NAMES) headerNames.clear();
@@ -290,6 +291,30 @@ function pushHeader(out: Array<[Uint8Array, Uint8Array | null]>, name: string, v
   return nameBytes.length + (value === null ? 0 : value.length);
 }
 
+/**
+ * Headers given as an object: a plain one only. A fetch `Headers`, a Set or a class instance with getters has no own
+ * enumerable keys, and its headers were dropped without a word.
+ */
+function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+  if (typeof value !== 'object' || value === null) return false;
+  const prototype: unknown = Object.getPrototypeOf(value);
+  return prototype === Object.prototype || prototype === null;
+}
+
+/**
+ * A view of an ArrayBuffer transferred away (to a worker, a port) has length 0, and was sent as an empty value without
+ * a word: refused, naming the field. Only empty views are looked at, and constructing a view of the buffer is what
+ * tells (Node 20 has no ArrayBuffer.prototype.detached).
+ */
+function refuseDetached(bytes: Uint8Array, field: string): void {
+  if (bytes.byteLength !== 0 || bytes.buffer instanceof SharedArrayBuffer) return;
+  try {
+    new Uint8Array(bytes.buffer);
+  } catch {
+    throw new InvalidRecordError(`${field} is a view of a detached ArrayBuffer (transferred to another thread or port): its bytes are gone`);
+  }
+}
+
 function badHeader(field: string, value: unknown): InvalidRecordError {
   return new InvalidRecordError(`${field} must be a Buffer, Uint8Array, string or null, got ${describe(value)}`);
 }
@@ -297,7 +322,10 @@ function badHeader(field: string, value: unknown): InvalidRecordError {
 /** A key: bytes pass through uncopied, strings become UTF-8, null stays null. */
 function toKey(input: unknown): Uint8Array | null {
   if (input === undefined || input === null) return null;
-  if (input instanceof Uint8Array) return input;
+  if (input instanceof Uint8Array) {
+    refuseDetached(input, 'record.key');
+    return input;
+  }
   if (typeof input === 'string') return utf8(input);
   throw new InvalidRecordError(`record.key must be a Buffer, Uint8Array, string or null, got ${describe(input)}`);
 }
@@ -305,7 +333,10 @@ function toKey(input: unknown): Uint8Array | null {
 /** A value without a serializer: as a key (toKey), but a string longer than SHORT_STRING stays a string (textValue). */
 function toValue(input: unknown): EntryValue {
   if (input === undefined || input === null) return null;
-  if (input instanceof Uint8Array) return input;
+  if (input instanceof Uint8Array) {
+    refuseDetached(input, 'record.value');
+    return input;
+  }
   if (typeof input === 'string') return textValue(input);
   throw new InvalidRecordError(
     `record.value must be a Buffer, Uint8Array, string or null (set options.serializer to send other values), got ${describe(input)}`,
@@ -338,7 +369,13 @@ function serialize(input: unknown, serializer: Serializer): EntryValue {
     });
   }
   if (typeof out === 'string') return textValue(out);
-  if (out instanceof Uint8Array) return out;
+  if (out instanceof Uint8Array) {
+    refuseDetached(out, 'record.value (the serializer\'s output)');
+    // Copied: a serializer that writes into one scratch buffer and returns a view of it (a common encoder pattern)
+    // gave every record of a sendBatch the last value, since records are checked before any is written to a ring.
+    // msgpack's output is its own per call.
+    return typeof serializer === 'function' ? new Uint8Array(out) : out;
+  }
   // JSON.stringify gives undefined for functions and symbols; a custom function may return anything.
   const name = typeof serializer === 'string' ? serializer : 'the serializer function';
   throw new InvalidRecordError(

@@ -78,6 +78,17 @@ describe('choosePartition range checks', () => {
     }
   });
 
+  it('what a custom partitioner returned is described by its type: a string, a bigint, a Promise (partitioners are synchronous)', () => {
+    // '1' and 1n both read "got 1", and an async partitioner "got [object Promise]".
+    const cases: [unknown, string][] = [['1', 'got "1"'], [1n, 'got 1n'], [Promise.resolve(1), 'got a Promise (a partitioner must be synchronous)']];
+    for (const [returned, said] of cases) {
+      assert.throws(
+        () => choosePartition(record(undefined), 3, () => returned as number, sticky(0.5)),
+        (e: unknown) => e instanceof ConfigError && e.message === `options.partitioner must return an integer from 0 to 2 for topic "t", ${said}`,
+      );
+    }
+  });
+
   it('a custom partitioner that throws something not an Error fails the record with a ConfigError; an Error passes as it is', () => {
     // A thrown undefined read as "no error" downstream: the send never settled, a writable dropped the record.
     for (const thrown of [undefined, null, 'bad']) {

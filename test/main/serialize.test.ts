@@ -176,7 +176,9 @@ describe('prepareRecord serializers', () => {
 
   it('a function may return bytes or a string', () => {
     const bytes = Uint8Array.of(1, 2, 3);
-    assert.equal(prepareRecord({ topic: 't', value: 1 }, () => bytes, NOW).value, bytes);
+    const value = prepareRecord({ topic: 't', value: 1 }, () => bytes, NOW).value;
+    assert.deepEqual(value, bytes);
+    assert.notEqual(value, bytes, "copied: the serializer's buffer may be written again before the record is placed");
     assert.equal(text(prepareRecord({ topic: 't', value: 5 }, (v) => `n=${String(v)}`, NOW).value), 'n=5');
   });
 
@@ -298,5 +300,55 @@ describe('checkRecord', () => {
 
   it('prepareRecord makes every record an instance of one class (V8 never pretenures those)', () => {
     assert.ok(prepareRecord({ topic: 't', value: 'v' }, null, NOW) instanceof PreparedFields);
+  });
+});
+
+describe('input that was once taken silently', () => {
+  it('a serializer that returns a view of one scratch buffer: each record keeps its own bytes', () => {
+    // Records of a sendBatch are all checked before any reaches a ring: every one carried the last value.
+    const scratch = new Uint8Array(8);
+    const serializer: Serializer = (value) => {
+      const n = (value as { n: number }).n;
+      scratch[0] = n;
+      return scratch.subarray(0, 1);
+    };
+    const first = prepareRecord({ topic: 't', value: { n: 1 } }, serializer, NOW);
+    const second = prepareRecord({ topic: 't', value: { n: 2 } }, serializer, NOW);
+    assert.deepEqual([...(first.value as Uint8Array)], [1]);
+    assert.deepEqual([...(second.value as Uint8Array)], [2]);
+  });
+
+  it('headers that are not a plain object or an array (a fetch Headers, a Set, a class instance) are refused, naming the field', () => {
+    // Object.keys found nothing in them: the record went out without its headers.
+    class Traced {
+      get traceId(): string {
+        return 'abc';
+      }
+    }
+    for (const headers of [new Headers({ a: 'b' }), new Set(['a']), new Traced()]) {
+      assert.throws(
+        () => prepareRecord({ topic: 't', value: 'v', headers } as unknown as ProducerRecord, null, NOW),
+        (e: unknown) => e instanceof InvalidRecordError && /record\.headers must be an object of header values or an array of \[key, value\] pairs/.test(e.message),
+      );
+    }
+    const nullPrototype = Object.assign(Object.create(null) as Record<string, string>, { a: 'b' });
+    assert.equal(prepareRecord({ topic: 't', value: 'v', headers: nullPrototype }, null, NOW).headers.length, 1);
+  });
+
+  it('a key, value or header value whose ArrayBuffer was transferred away is refused, naming the field', () => {
+    // Its length reads 0: it was sent as an empty value.
+    const detached = (): Uint8Array => {
+      const bytes = new Uint8Array(8);
+      structuredClone(bytes.buffer, { transfer: [bytes.buffer] });
+      return bytes;
+    };
+    const refused = (record: ProducerRecord, field: RegExp, serializer: Serializer | null = null): void => {
+      assert.throws(() => prepareRecord(record, serializer, NOW), (e: unknown) => e instanceof InvalidRecordError && field.test(e.message) && /detached ArrayBuffer/.test(e.message));
+    };
+    refused({ topic: 't', key: detached(), value: 'v' }, /^record\.key /);
+    refused({ topic: 't', value: detached() }, /^record\.value /);
+    refused({ topic: 't', value: 'v', headers: { h: detached() } }, /^record\.headers\["h"\] /);
+    refused({ topic: 't', value: { any: 1 } }, /^record\.value \(the serializer's output\)/, () => detached());
+    assert.equal(prepareRecord({ topic: 't', value: new Uint8Array(0) }, null, NOW).value?.length, 0, 'an empty value is still one');
   });
 });
