@@ -25,8 +25,9 @@ export interface TransactionalCalls {
 
 /**
  * Runs `fn` in the transaction just begun: commits when it resolves; when it throws, `signal` aborts or the commit
- * fails, aborts and rethrows (without waiting for the abort when `signal` aborted) — unless a commit may have been applied ('committing': only commitTransaction() again
- * can end it) or the producer is fatal (then the fatal failure is what the caller hears).
+ * fails, aborts and rethrows (without waiting for the abort when `signal` aborted) — unless a commit may have been
+ * applied ('committing': only commitTransaction() again can end it) or the producer is fatal (then the fatal failure
+ * is what the caller hears).
  */
 export async function runTransaction<T>(
   producer: TransactionalCalls, transactions: TransactionManager, fn: (tx: Transaction) => Promise<T>, signal: AbortSignal | undefined,
