@@ -138,10 +138,7 @@ export interface ProducerOptions {
   readonly reconnectBackoffMs?: number | undefined;
   /** Ceiling of that wait (Java `reconnect.backoff.max.ms`). Default `1000` ms. */
   readonly reconnectBackoffMaxMs?: number | undefined;
-  /**
-   * Connection setup limit: TCP, TLS, the ApiVersions handshake and SASL together (librdkafka's
-   * `socket.connection.setup.timeout.ms`; Java's covers all but a plaintext ApiVersions). Default `10_000` ms.
-   */
+  /** Setup limit of a connection: TCP, TLS, ApiVersions and SASL (`socket.connection.setup.timeout.ms`). Default `10_000` ms. */
   readonly connectTimeoutMs?: number | undefined;
   /**
    * Age after which known topics' metadata is fetched again even when nothing went wrong (Java
