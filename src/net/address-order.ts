@@ -14,15 +14,18 @@ export class AddressOrder {
 
   /** `brokers`, those that failed last time after the others (stable: the given order otherwise). */
   sorted<T extends BrokerAddress>(brokers: readonly T[]): T[] {
-    if (this.#failedAt.size === 0) return [...brokers];
-    const failedAt = (broker: T): number => this.#failedAt.get(keyOf(broker)) ?? -1;
-    return [...brokers].sort((a, b) => failedAt(a) - failedAt(b));
+    return this.#sortedBy(brokers, keyOf);
   }
 
   /** The same order for addresses written "host:port" (a worker's settings). */
   sortedAddresses(addresses: readonly string[]): string[] {
-    if (this.#failedAt.size === 0) return [...addresses];
-    return [...addresses].sort((a, b) => (this.#failedAt.get(a) ?? -1) - (this.#failedAt.get(b) ?? -1));
+    return this.#sortedBy(addresses, (address) => address);
+  }
+
+  #sortedBy<T>(items: readonly T[], key: (item: T) => string): T[] {
+    if (this.#failedAt.size === 0) return [...items];
+    const failedAt = (item: T): number => this.#failedAt.get(key(item)) ?? -1;
+    return [...items].sort((a, b) => failedAt(a) - failedAt(b));
   }
 
   failed(broker: BrokerAddress): void {
