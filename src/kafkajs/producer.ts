@@ -7,6 +7,7 @@ import { Producer as RingProducer } from '../main/producer.js';
 import { reachCluster, sendBatchThrough } from '../main/producer-internals.js';
 import type { ProducerOptions } from '../main/options.js';
 import { describe } from '../main/serialize.js';
+import { RejectedWithBatchError } from '../shared/producer-errors.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
 import { KafkaJSError, KafkaJSNonRetriableError } from './errors.js';
 import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js';
@@ -157,8 +158,10 @@ export class KafkaJSProducer {
       const producer = this.#connected();
       let offsets: PartitionOffsets | undefined;
       const { failures } = await sendBatchThrough(producer, records, (count) => (offsets = new PartitionOffsets(count)));
-      // KafkaJS fails the call with its first failed message; failures are in the order of the call.
-      if (failures.length > 0) throw failures[0]!.reason;
+      // KafkaJS fails the call with its first failed message (failures are in the order of the call), whose error
+      // was the batch's: KIP-467 lets the broker name the records at fault, and the call fails with the first of
+      // those, not with a batch-mate the broker refused along with it.
+      if (failures.length > 0) throw (failures.find((f) => !(f.reason instanceof RejectedWithBatchError)) ?? failures[0]!).reason;
       // With acks 0 no broker answers, and KafkaJS answers the call with no entries.
       if (this.#mapped.resolved.acks === 0) return [];
       return toRecordMetadata(offsets!.partitions());

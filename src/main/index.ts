@@ -43,6 +43,7 @@ export {
   AuthenticationError,
   WorkerCrashedError,
   WorkerStartError,
+  RejectedWithBatchError,
 } from '../shared/producer-errors.js';
 export type { Delivery, KafkaProducerErrorOptions } from '../shared/errors.js';
 export {

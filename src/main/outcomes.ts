@@ -7,6 +7,7 @@ import {
   AuthenticationError,
   DeliveryTimeoutError,
   ProducerClosedError,
+  RejectedWithBatchError,
   UnknownTopicError,
 } from '../shared/producer-errors.js';
 import { brokerError } from '../protocol/error-codes.js';
@@ -67,6 +68,10 @@ export function failureFor(completion: Completion, topic: string): Error {
       return new UnknownTopicError(topic, message);
     case ClientErrorCode.authentication:
       return new AuthenticationError(message, {}, 'not-sent');
+    case ClientErrorCode.rejectedWithBatch:
+      return completion.mayBeWritten === true
+        ? new RejectedWithBatchError('unknown', `${message} (an earlier attempt of its batch went unanswered: the broker may have written it)`)
+        : new RejectedWithBatchError('not-sent', message);
     case ClientErrorCode.authenticationAfterLoss:
       return new AuthenticationError(`${message} (an earlier attempt went unanswered: the broker may have written it)`, {}, 'unknown');
     default:

@@ -38,6 +38,11 @@ export const ClientErrorCode = {
   authenticationAfterLoss: -1009,
   /** Past its delivery deadline, an ambiguous batch of a topic deleted since: the broker may have written it. */
   expiredAfterLoss: -1010,
+  /**
+   * The broker refused the batch for other records in it, which it named (KIP-467, src/workers/record-errors.ts):
+   * this one was not written and was not found invalid.
+   */
+  rejectedWithBatch: -1011,
 } as const;
 
 /** Bit 0 of a completion's flags: see the file comment. */

@@ -99,6 +99,21 @@ export class AuthenticationError extends KafkaProducerError {
 }
 
 /**
+ * The broker refused the record's whole batch because of other records in it, which it named (KIP-467): those fail
+ * with its error (a `BrokerError`, INVALID_RECORD or INVALID_TIMESTAMP, the message saying why). The broker wrote none
+ * of the batch, and found nothing wrong with this record: sending it again may succeed. `'unknown'` only when an
+ * earlier attempt of the batch went unanswered, so the broker may hold that attempt.
+ */
+export class RejectedWithBatchError extends KafkaProducerError {
+  readonly delivery: Delivery;
+
+  constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
+    super('ERR_REJECTED_WITH_BATCH', message, { retriable: delivery === 'not-sent', ...options });
+    this.delivery = delivery;
+  }
+}
+
+/**
  * The worker thread that owned the record's partition died. `'not-sent'` records may be sent again safely;
  * `'unknown'` ones were sealed into a batch, which may have been in a request the broker wrote.
  */

@@ -23,6 +23,8 @@ import type { CompletionWriter } from './completion-writer.js';
 import { splitBatch, type Batch } from './batch.js';
 import type { PartitionState } from './partition-state.js';
 import type { Outgoing, PartitionOutcome } from './sink.js';
+import type { ProduceRecordError } from '../protocol/apis/produce.js';
+import { recordFailures } from './record-errors.js';
 import * as policy from './delivery-policy.js';
 
 /** The worker's parts an outcome touches. */
@@ -108,6 +110,8 @@ export class BatchOutcomes {
       stats.add(WorkerStat.RETRIES);
       batch.retryAt = 0;
       this.metadataStale();
+    } else if (verdict.action === 'fail' && outcome.recordErrors.length > 0) {
+      this.#failByRecord(p, batch, verdict.errorCode, verdict.message, outcome.recordErrors);
     } else this.#carryOut(p, batch, verdict);
   }
 
@@ -133,12 +137,28 @@ export class BatchOutcomes {
   /** Tells the main thread that the batch's records failed with `errorCode`. */
   fail(p: PartitionState, batch: Batch, errorCode: number, message: string): void {
     this.#parts.stats.add(WorkerStat.ERRORS);
+    this.#publishFailure(p, batch, errorCode, message, batch.recordIds);
+  }
+
+  /** A refusal that names the records at fault (KIP-467): each group of records gets its own outcome. */
+  #failByRecord(p: PartitionState, batch: Batch, errorCode: number, message: string, recordErrors: readonly ProduceRecordError[]): void {
+    const groups = recordFailures(batch.recordIds, errorCode, message || null, recordErrors);
+    if (groups === undefined) {
+      this.fail(p, batch, errorCode, message);
+      return;
+    }
+    this.#parts.stats.add(WorkerStat.ERRORS);
+    for (const group of groups) this.#publishFailure(p, batch, group.errorCode, group.message, group.recordIds);
+  }
+
+  #publishFailure(p: PartitionState, batch: Batch, errorCode: number, message: string, recordIds: Uint32Array): void {
     const head = this.#head(p, CompletionKind.failed, errorCode);
     // A broker's refusal of an ambiguous batch says nothing of its earlier attempt: its records may be in the log,
     // and a caller told 'not-sent' (as every broker error implied) would write them twice by sending them again.
-    // The producer's own codes say their delivery themselves.
-    const mayBeWritten = batch.ambiguous && (errorCode >= -1 || errorCode === ClientErrorCode.protocol);
-    this.#parts.completions.publish(mayBeWritten ? { ...head, mayBeWritten } : head, batch.recordIds, message);
+    // The producer's own codes say their delivery themselves, but for those that pass a broker's refusal on.
+    const mayBeWritten = batch.ambiguous
+      && (errorCode >= -1 || errorCode === ClientErrorCode.protocol || errorCode === ClientErrorCode.rejectedWithBatch);
+    this.#parts.completions.publish(mayBeWritten ? { ...head, mayBeWritten } : head, recordIds, message);
   }
 
   /** Tells the main thread that records of `p` were dropped before they joined a batch. */

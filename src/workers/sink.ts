@@ -8,7 +8,8 @@
 import { ThrottleDeadline } from './throttle-deadline.js';
 import { BY_REFERENCE_MIN_BYTES } from '../protocol/writer.js';
 import {
-  Produce, type ProducePartitionResponse, type ProduceRequest, type ProduceResponse, type ProduceTopicData, type Acks,
+  Produce, type ProducePartitionResponse, type ProduceRecordError, type ProduceRequest, type ProduceResponse,
+  type ProduceTopicData, type Acks,
 } from '../protocol/apis/produce.js';
 import type { ClusterView } from './cluster-view.js';
 import { ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../shared/errors.js';
@@ -32,6 +33,11 @@ export interface PartitionOutcome {
   /** The partition's log start offset as answered (Produce v5+), -1 when the answer has none. */
   readonly logStartOffset: number;
   readonly errorMessage: string | null;
+  /**
+   * The records of the batch the broker refused by name (KIP-467), by index in the batch; empty when it named none,
+   * or when the answer named more than the decoder keeps (MAX_RECORD_ERRORS_KEPT): the batch then fails as a whole.
+   */
+  readonly recordErrors: readonly ProduceRecordError[];
 }
 
 export interface SinkEvents {
@@ -65,6 +71,11 @@ export interface SinkSettings {
 }
 
 const MAX_OFFSET = BigInt(Number.MAX_SAFE_INTEGER);
+
+/** What acks=0 knows of a batch once written: nothing but that. */
+const ACKS_0_ANSWER: PartitionOutcome = {
+  errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null, recordErrors: [],
+};
 
 /**
  * Why a decoded Produce answer cannot be true, or undefined: a success must carry an offset (0..2^53, so it is
@@ -191,7 +202,7 @@ export class Sink {
       if (this.#settings.acks === 0) {
         // acks=0: the broker sends no response at all; written is all we will ever know.
         await connection.send(Produce, request, { sizeHint, maxVersion });
-        for (const item of outgoing) this.#events.answered(item, { errorCode: 0, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: -1, errorMessage: null });
+        for (const item of outgoing) this.#events.answered(item, ACKS_0_ANSWER);
         return;
       }
       response = await connection.request(Produce, request, { sizeHint, maxVersion });
@@ -255,6 +266,7 @@ export class Sink {
         logAppendTimeMs: Number(p.logAppendTimeMs),
         logStartOffset: Number(p.logStartOffset),
         errorMessage: p.errorMessage,
+        recordErrors: p.recordErrorsCut === 0 ? p.recordErrors : [],
       });
     }
   }

@@ -63,6 +63,10 @@ export interface PartitionAnswer {
   readonly logAppendTimeMs?: bigint;
   /** log_start_offset, sent from Produce v5 on; -1 (unknown) if left out. */
   readonly logStartOffset?: bigint;
+  /** record_errors (KIP-467), sent from Produce v8 on; none if left out. */
+  readonly recordErrors?: readonly { readonly batchIndex: number; readonly message: string | null }[];
+  /** error_message, sent from Produce v8 on; null if left out. */
+  readonly errorMessage?: string | null;
 }
 
 /** A scripted Produce answer: per partition (see PartitionAnswer), and the throttle_time_ms it asks for. */
@@ -525,10 +529,14 @@ function produceAnswer(produce: ProduceSeen, script: ProduceScript): Buffer {
   for (const [topic, partitions] of produce.partitions) {
     out.string(topic).int32(partitions.length);
     for (const index of partitions) {
-      const { errorCode = 0, baseOffset = 0n, logAppendTimeMs = -1n, logStartOffset = -1n } = script.partitions?.(topic, index) ?? {};
+      const answer = script.partitions?.(topic, index) ?? {};
+      const { errorCode = 0, baseOffset = 0n, logAppendTimeMs = -1n, logStartOffset = -1n, recordErrors = [], errorMessage = null } = answer;
       out.int32(index).int16(errorCode).int64(baseOffset).int64(logAppendTimeMs);
       if (produce.version >= 5) out.int64(logStartOffset);
-      if (produce.version >= 8) out.int32(0).string(null); // no record_errors, no error_message
+      if (produce.version < 8) continue;
+      out.int32(recordErrors.length);
+      for (const { batchIndex, message } of recordErrors) out.int32(batchIndex).string(message);
+      out.string(errorMessage);
     }
   }
   out.int32(script.throttleTimeMs ?? 0);

@@ -1,11 +1,12 @@
 /**
  * The facade's calls where ringkafka's own behaviour differs from KafkaJS's, against the in-process fake broker (a
  * record count per Produce request, a coordinator that says yes): a call with one bad message writes nothing, a
- * transactional producer's plain sends stay out of its transactions, and every disconnect() waits for the same close.
+ * batch refused for one message fails the call with that message's error, a transactional producer's plain sends
+ * stay out of its transactions, and every disconnect() waits for the same close.
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, KafkaJSNonRetriableError, logLevel, type KafkaConfig, type Producer } from '../../src/kafkajs/index.js';
+import { Kafka, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel, type KafkaConfig, type Producer } from '../../src/kafkajs/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 /** A fake broker and a facade producer connected to it (see `unanswered`), both ended after the test. */
@@ -55,6 +56,18 @@ test('a falsy timestamp (0, \'\') means now, as KafkaJS writes `timestamp || Dat
   assert.ok(first >= BigInt(before), `first_timestamp ${first} is the time of the send, not ${before} or later`);
   broker.answer(produce, 0n);
   await sent;
+});
+
+test('a batch the broker refuses for one message it names (KIP-467) fails the call with that message\'s error, not its batch-mate\'s', async (t) => {
+  const { broker, producer } = await connected(t, 8);
+  const sent = producer.send({ topic: 'compacted', messages: [{ key: 'a', value: 'a', partition: 0 }, { value: 'b', partition: 0 }] });
+  const produce = await broker.nextProduce();
+  assert.equal(produce.recordCounts.get('compacted-0'), 2, 'one batch');
+  broker.reply(produce, { partitions: () => ({ errorCode: 87, baseOffset: -1n, recordErrors: [{ batchIndex: 1, message: 'no key' }] }) });
+  const error = await sent.then(() => assert.fail('sent'), (e: unknown) => e);
+  assert.ok(error instanceof KafkaJSProtocolError, String(error));
+  assert.equal(error.type, 'INVALID_RECORD');
+  assert.match(error.message, /no key/);
 });
 
 test('each partition\'s logAppendTime is the broker\'s log_append_time_ms for it, as a string; -1 for a CreateTime topic', async (t) => {

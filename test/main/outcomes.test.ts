@@ -5,7 +5,7 @@ import { failureFor, releasedError } from '../../src/main/outcomes.js';
 import { ClientErrorCode, CompletionKind, type Completion } from '../../src/shared/completion-entry.js';
 import { BrokerError, ProtocolError } from '../../src/shared/errors.js';
 import {
-  AbortError, AuthenticationError, DeliveryTimeoutError, ProducerClosedError, UnknownTopicError,
+  AbortError, AuthenticationError, DeliveryTimeoutError, ProducerClosedError, RejectedWithBatchError, UnknownTopicError,
 } from '../../src/shared/producer-errors.js';
 
 const failed = (errorCode: number, message = ''): Completion => ({
@@ -41,6 +41,7 @@ describe('outcomes', () => {
       [ClientErrorCode.unknownTopic, UnknownTopicError, undefined],
       [ClientErrorCode.authentication, AuthenticationError, 'not-sent'],
       [ClientErrorCode.authenticationAfterLoss, AuthenticationError, 'unknown'],
+      [ClientErrorCode.rejectedWithBatch, RejectedWithBatchError, 'not-sent'],
     ];
     for (const [code, type, delivery] of cases) {
       const error = failureFor(failed(code, 'detail'), 'orders');
@@ -50,6 +51,11 @@ describe('outcomes', () => {
     assert.match(failureFor(failed(ClientErrorCode.closedInFlight), 'orders').message, /before the broker answered/, 'a default message');
     // A batch that could not be encoded after an earlier attempt went unanswered may be in the log all the same.
     assert.equal((failureFor({ ...failed(ClientErrorCode.protocol, 'encoding failed'), mayBeWritten: true }, 'orders') as ProtocolError).delivery, 'unknown');
+    // So may a batch-mate of records a broker refused by name (KIP-467), and then it is no safe resend.
+    const mate = failureFor({ ...failed(ClientErrorCode.rejectedWithBatch, 'refused'), mayBeWritten: true }, 'orders') as RejectedWithBatchError;
+    assert.equal(mate.delivery, 'unknown');
+    assert.equal(mate.retriable, false);
+    assert.match(mate.message, /may have written it/);
   });
 
   it('failureFor: a topic the worker found unknown at the delivery deadline is named in the UnknownTopicError', () => {

@@ -10,6 +10,8 @@
  *   up one request timeout after the flush;
  * - a partition the worker's own metadata gives no leader is reported to the main thread, whose partitioner then
  *   avoids it;
+ * - KIP-467 record errors (Produce v8) fail only the records they name with the broker's error; the rest of the
+ *   batch fails RejectedWithBatchError ('not-sent', retriable), and an index outside the batch is ignored;
  * - throttle_time_ms is honoured by the client itself (KIP-219, from Produce v6): nothing is sent on the throttled
  *   connection before the answer's arrival + throttle_time_ms.
  */
@@ -18,7 +20,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { Producer } from '../../src/main/producer.js';
 import type { RecordMetadata } from '../../src/main/types.js';
-import { DeliveryTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
+import { DeliveryTimeoutError, ProducerClosedError, RejectedWithBatchError } from '../../src/shared/producer-errors.js';
 import { BrokerError } from '../../src/shared/errors.js';
 import { TransactionAbortableError } from '../../src/shared/transaction-errors.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
@@ -202,6 +204,38 @@ test('a partition the worker finds without a leader in its own metadata is repor
       clean = results.every((r) => r.status === 'fulfilled' && r.value.partition === 0);
     }
     assert.ok(clean, 'keyless records kept going to the partition without a leader');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
+test('KIP-467 record errors (Produce v8): the records the broker names fail with its error, their batch-mates with RejectedWithBatchError, and a hostile index moves none', { timeout: 30_000 }, async () => {
+  const INVALID_RECORD = 87;
+  const broker = await FakeBroker.start(1, undefined, { produceVersion: 8 });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 60_000, retryBackoffMs: 1, retryBackoffMaxMs: 5 });
+  try {
+    const records = ['a', 'b', 'c', 'd'].map((value) => ({ topic: 'compacted', partition: 0, value }));
+    const settled = inOneBatch(producer, records);
+    const produce = await broker.nextProduce(0);
+    assert.equal(produce.version, 8);
+    assert.equal(produce.recordCounts.get('compacted-0'), 4, 'one batch');
+    const recordErrors = [{ batchIndex: 1, message: 'no key' }, { batchIndex: 9, message: 'past the end' }, { batchIndex: 1, message: 'again' }];
+    broker.reply(produce, { partitions: () => ({ errorCode: INVALID_RECORD, baseOffset: -1n, recordErrors, errorMessage: 'batch refused' }) });
+    const results = await before(settled, broker, 2, 'a refused batch was sent again');
+    const reasons = results.map((r) => (r.status === 'rejected' ? r.reason : assert.fail('delivered')));
+    const bad = reasons[1];
+    assert.ok(bad instanceof BrokerError, String(bad));
+    assert.equal(bad.errorCode, INVALID_RECORD);
+    assert.equal(bad.delivery, 'not-sent');
+    assert.match(bad.message, /INVALID_RECORD: no key/);
+    for (const i of [0, 2, 3]) {
+      const mate = reasons[i];
+      assert.ok(mate instanceof RejectedWithBatchError, `record ${i}: ${String(mate)}`);
+      assert.equal(mate.delivery, 'not-sent');
+      assert.equal(mate.retriable, true);
+      assert.match(mate.message, /another record of it was invalid \(INVALID_RECORD: no key\)/);
+    }
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();

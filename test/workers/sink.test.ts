@@ -35,8 +35,8 @@ async function viewAnswering(t: TestContext, response: ProduceResponse, produceV
 
 function partition(fields: Partial<ProducePartitionResponse>): ProducePartitionResponse {
   return {
-    index: 0, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], errorMessage: null,
-    currentLeader: null, ...fields,
+    index: 0, errorCode: 0, baseOffset: -1n, logAppendTimeMs: -1n, logStartOffset: -1n, recordErrors: [], recordErrorsCut: 0,
+    errorMessage: null, currentLeader: null, ...fields,
   };
 }
 

@@ -24,8 +24,9 @@ const TOPIC_ID_FROM = 13;
  * records than any cap a hostile count must meet (maxBufferedRecords may be raised to 2^31-1): refused, a true
  * answer failed its batch as corrupt, and the batch was retried for ever against the same answer. Each kept one is
  * an object of about 50 bytes in the heap for 6 on the wire (unbounded, a 100 MiB frame has room for 17 million of
- * them, some 870 MB; kept, at most 3.3 MB); they only give a failure's message detail, which the first 65,536 give as
- * well as all.
+ * them, some 870 MB; kept, at most 3.3 MB). They say which records of a refused batch were at fault (KIP-467,
+ * src/workers/record-errors.ts); a partition whose list was cut fails its batch as a whole, since the records past
+ * the cut cannot be told from the sound ones.
  */
 export const MAX_RECORD_ERRORS_KEPT = 1 << 16;
 
@@ -80,8 +81,10 @@ export interface ProducePartitionResponse {
   readonly logAppendTimeMs: bigint;
   /** v5+; -1 before. */
   readonly logStartOffset: bigint;
-  /** v8+; empty before. */
+  /** v8+; empty before. Only the first of the answer's are kept (MAX_RECORD_ERRORS_KEPT): see `recordErrorsCut`. */
   readonly recordErrors: readonly ProduceRecordError[];
+  /** How many record errors of this partition were read past, not kept: 0 when `recordErrors` is the whole list. */
+  readonly recordErrorsCut: number;
   /** v8+; null before. */
   readonly errorMessage: string | null;
   /** v10+ tagged field 0, sent with NOT_LEADER_OR_FOLLOWER (KIP-951); null when absent. */
@@ -277,9 +280,10 @@ function readPartition(reader: Reader, version: number, flexible: boolean, kept:
   const logAppendTimeMs = reader.int64();
   const logStartOffset = version >= 5 ? reader.int64() : -1n;
   let recordErrors: readonly ProduceRecordError[] = [];
+  let recordErrorsCut = 0;
   let errorMessage: string | null = null;
   if (version >= 8) {
-    recordErrors = readRecordErrors(reader, flexible, kept);
+    ({ recordErrors, recordErrorsCut } = readRecordErrors(reader, flexible, kept));
     errorMessage = flexible ? reader.compactString() : reader.string();
   }
   let currentLeader: LeaderIdAndEpoch | null = null;
@@ -288,11 +292,14 @@ function readPartition(reader: Reader, version: number, flexible: boolean, kept:
     const leader = version >= 10 ? tags.get(0) : undefined;
     if (leader !== undefined) currentLeader = readLeaderIdAndEpoch(new Reader(leader));
   }
-  return { index, errorCode, baseOffset, logAppendTimeMs, logStartOffset, recordErrors, errorMessage, currentLeader };
+  return { index, errorCode, baseOffset, logAppendTimeMs, logStartOffset, recordErrors, recordErrorsCut, errorMessage, currentLeader };
 }
 
-/** A partition's record errors: the first `kept.left` of the answer kept, the others read past (MAX_RECORD_ERRORS_KEPT). */
-function readRecordErrors(reader: Reader, flexible: boolean, kept: { left: number }): ProduceRecordError[] {
+/**
+ * A partition's record errors: the first `kept.left` of the answer kept, the others read past and counted in `cut`
+ * (MAX_RECORD_ERRORS_KEPT).
+ */
+function readRecordErrors(reader: Reader, flexible: boolean, kept: { left: number }): { recordErrors: ProduceRecordError[]; recordErrorsCut: number } {
   const what = 'Produce response record_errors';
   const count = flexible ? reader.uvarint() - 1 : reader.int32();
   if (count === -1) throw new ProtocolError(`${what} is null`);
@@ -300,6 +307,7 @@ function readRecordErrors(reader: Reader, flexible: boolean, kept: { left: numbe
   // Smallest record error: batch_index and a null message (6 bytes, a tag section in place of one length byte).
   if (count * 6 > reader.remaining) throw new ProtocolError(`${what}: array of ${count} items cannot fit in ${reader.remaining} remaining bytes`);
   const errors: ProduceRecordError[] = [];
+  let cut = 0;
   for (let i = 0; i < count; i++) {
     if (kept.left > 0) {
       kept.left--;
@@ -310,8 +318,9 @@ function readRecordErrors(reader: Reader, flexible: boolean, kept: { left: numbe
     const length = flexible ? reader.uvarint() - 1 : reader.int16();
     if (length > 0) reader.skip(length);
     if (flexible) reader.taggedFields();
+    cut++;
   }
-  return errors;
+  return { recordErrors: errors, recordErrorsCut: cut };
 }
 
 function readRecordError(reader: Reader): ProduceRecordError {

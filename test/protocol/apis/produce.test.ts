@@ -254,6 +254,7 @@ describe('Produce response: hand-built bodies', () => {
               logAppendTimeMs: -1n,
               logStartOffset: -1n,
               recordErrors: [],
+              recordErrorsCut: 0,
               errorMessage: null,
               currentLeader: null,
             },
@@ -389,12 +390,15 @@ describe('Produce response: caps on counts no real answer reaches', () => {
     const [a, b] = v9.responses.map((topic) => topic.partitionResponses[0]!.recordErrors);
     assert.deepEqual(a, [{ batchIndex: 0, message: 'first' }, { batchIndex: 1, message: null }]);
     assert.equal(b!.length, MAX_RECORD_ERRORS_KEPT - 2, 'the answer keeps MAX_RECORD_ERRORS_KEPT in all');
+    const cut = v9.responses.map((topic) => topic.partitionResponses[0]!.recordErrorsCut);
+    assert.deepEqual(cut, [0, 7], 'and says how many of each partition it read past');
     assert.equal(v9.throttleTimeMs, 7, 'and reads on past the rest');
 
     const classic = new Writer().int32(1).string('t').int32(1).int32(0).int16(87).int64(-1n).int64(-1n).int64(0n).int32(many);
     for (let i = 0; i < many; i++) classic.int32(i).string(i % 2 === 0 ? 'no key' : null);
     const v8 = decodeAll(Produce, classic.string(null).int32(3).finish(), 8);
     assert.equal(v8.responses[0]!.partitionResponses[0]!.recordErrors.length, MAX_RECORD_ERRORS_KEPT);
+    assert.equal(v8.responses[0]!.partitionResponses[0]!.recordErrorsCut, 5);
     assert.equal(v8.throttleTimeMs, 3);
   });
 
