@@ -96,7 +96,7 @@ export class Producer extends EventEmitter {
       const coordinators = (this.#coordinators = new Coordinators(registry, resolved));
       this.#transactions = new TransactionManager(
         { transactionalId, transactionTimeoutMs: resolved.transactionTimeoutMs, blockMs: resolved.bufferTimeoutMs },
-        coordinators, new ProducerIdentityView(identity), () => this.#deliveries.whenEmpty(),
+        coordinators, new ProducerIdentityView(identity), () => this.#sealingUntil(this.#deliveries.whenEmpty()),
       );
     }
     // One handle per worker for the producer's whole life; the settlement and the group both hold them.
@@ -347,13 +347,29 @@ export class Producer extends EventEmitter {
   async abortTransaction(options: SendOptions = {}): Promise<void> {
     const transactions = this.#requireTransactions('abortTransaction');
     checkCallOptions('abortTransaction', options);
-    this.#hurrySends();
+    // No hurry before the abort: its records are cancelled first, and the workers drop those not sealed yet.
     await transactions.abort(options.signal);
   }
 
   /** A flush nobody waits for: the workers send what they hold at once instead of lingering (a transaction ends). */
   #hurrySends(): void {
     this.#flush({}).catch(() => undefined);
+  }
+
+  /**
+   * Resolves with `done`, the workers sealing at once meanwhile, whether or not a send is open: a transaction's end
+   * waits for the workers to report each of its records, and a worker reports one, cancelled or not, only once it
+   * seals its batch. A flush wakes no worker once the abort has released every caller, so an abort (close's too)
+   * waited out lingerMs.
+   */
+  async #sealingUntil(done: Promise<void>): Promise<void> {
+    this.#control.beginFlush();
+    this.#workers.wake();
+    try {
+      await done;
+    } finally {
+      this.#control.endFlush();
+    }
   }
 
   /** Commits consumed offsets with the open transaction (consume-transform-produce, exactly once). */
