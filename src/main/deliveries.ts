@@ -132,8 +132,10 @@ export class Deliveries {
     // a full fence per record (record-states.ts).
     this.#states[id] = RecordState.buffered;
     const watched = signal === undefined || this.#signals.watch(signal, id);
-    handles[worker]!.write(id, topic, partition, prepared);
-    settler.accepted?.(position);
+    // A settler told of the acceptance (a stream's write callback) lets its caller reuse the record's buffers now.
+    const accepted = settler.accepted;
+    handles[worker]!.write(id, topic, partition, prepared, accepted !== undefined);
+    if (accepted !== undefined) settler.accepted!(position);
     // Its signal aborted after the record was checked and placed, before this (a partitioner or serializer of the
     // same sendBatch may abort it): taken back at once, as an abort a moment later would (invariant 5).
     if (!watched) this.release(id, 'abort', signal.reason);

@@ -45,10 +45,13 @@ export class RecordFeed {
     return this.#queue.size;
   }
 
-  /** Writes the record into the ring if it has room and nothing is queued before it, else queues it. */
-  write(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): void {
+  /**
+   * Writes the record into the ring if it has room and nothing is queued before it, else queues it: its bytes as
+   * they are, unless `copyIfQueued` (see `withOwnBytes`).
+   */
+  write(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord, copyIfQueued = false): void {
     if (this.#queue.size === 0 && this.#tryWrite(recordId, topic, partition, record)) return;
-    this.#queue.push(recordId, topic, partition, record);
+    this.#queue.push(recordId, topic, partition, copyIfQueued ? withOwnBytes(record) : record);
     if (!this.#writing) void this.#writeQueue();
   }
 
@@ -157,4 +160,22 @@ export class RecordFeed {
   #emptied(): void {
     for (const resolve of this.#onEmpty.splice(0)) resolve();
   }
+}
+
+/**
+ * The record's fields with copies of its bytes, for a caller told its record was taken as soon as it is accepted (a
+ * stream's write callback), who may then reuse its buffers. Queued by reference, such a record was written into the
+ * ring later with whatever the buffer held by then: a stream source that refilled one Buffer after each callback had
+ * 39 of 150 acknowledged records hold another record's bytes. A `send` or `sendBatch` caller keeps its buffers
+ * unchanged until the call settles (as documented), so its records are queued without a copy.
+ */
+function withOwnBytes(record: EntryFields): EntryFields {
+  const { key, value, headers } = record;
+  return {
+    timestamp: record.timestamp,
+    key: key === null ? null : new Uint8Array(key),
+    value: value === null || typeof value === 'string' ? value : new Uint8Array(value),
+    headers: headers.length === 0 ? headers : headers.map(([name, bytes]) => [new Uint8Array(name), bytes === null ? null : new Uint8Array(bytes)] as const),
+    valueBytes: record.valueBytes,
+  };
 }

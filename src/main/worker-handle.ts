@@ -75,9 +75,9 @@ export class WorkerHandle {
     return running;
   }
 
-  /** Writes a record into the ring, or queues it for ring space (hot path). */
-  write(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord): void {
-    this.#current!.feed.write(recordId, topic, partition, record);
+  /** Writes a record into the ring, or queues it for ring space (hot path; RecordFeed.write). */
+  write(recordId: number, topic: TopicRef, partition: number, record: PreparedRecord, copyIfQueued: boolean): void {
+    this.#current!.feed.write(recordId, topic, partition, record, copyIfQueued);
   }
 
   /** Takes back a record still queued for ring space: true when it was (it never reaches the worker). */

@@ -22,7 +22,7 @@ import { WorkerHandle, type WorkerLaunch } from '../../src/main/worker-handle.js
 import { CompletionKind, completionSize, encodeMessage, writeCompletion, type Completion, type CompletionKindValue } from '../../src/shared/completion-entry.js';
 import { BrokerError } from '../../src/shared/errors.js';
 import { AbortError, DeliveryTimeoutError, ProducerClosedError, WorkerCrashedError } from '../../src/shared/producer-errors.js';
-import { EntryKind, readU32 } from '../../src/shared/record-entry.js';
+import { EntryKind, RECORD_HEADER_BYTES, RecordEntryOffset, readI32, readU32 } from '../../src/shared/record-entry.js';
 import { RecordState, seal } from '../../src/shared/record-states.js';
 import { RingReader, RingWriter } from '../../src/shared/ring.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
@@ -71,6 +71,8 @@ interface Harness {
   readonly late: object[];
   /** Record ids in the worker's record ring, in order (what the worker would read). */
   readRing(worker?: number): number[];
+  /** The same, each with its value's first byte (-1 for an empty or null value). */
+  readFirstBytes(worker?: number): [id: number, byte: number][];
   /** The worker reports one batch. */
   complete(kind: CompletionKindValue, ids: number[], extra?: Partial<Omit<Completion, 'recordIds' | 'kind'>>, worker?: number): void;
 }
@@ -100,12 +102,21 @@ function harness(options: { workers?: number; maxBytes?: number; deliveryTimeout
   return {
     deliveries, budget, sends, pool, late, states: new Uint8Array(memory.recordStates),
     readRing(worker = 0) {
+      return this.readFirstBytes(worker).map(([id]) => id);
+    },
+    readFirstBytes(worker = 0) {
       handles[worker]!.wake(); // commit what is pending
       const reader = readers[worker]!;
-      const ids: number[] = [];
-      while (reader.read() >= 0) if (reader.data[reader.offset] === EntryKind.record) ids.push(readU32(reader.data, reader.offset + 4));
+      const read: [number, number][] = [];
+      while (reader.read() >= 0) {
+        const at = reader.offset;
+        const data = reader.data;
+        if (data[at] !== EntryKind.record) continue;
+        const valueAt = at + RECORD_HEADER_BYTES + Math.max(0, readI32(data, at + RecordEntryOffset.keyLength)) + data[at + RecordEntryOffset.valuePad]!;
+        read.push([readU32(data, at + RecordEntryOffset.recordId), readI32(data, at + RecordEntryOffset.valueLength) > 0 ? data[valueAt]! : -1]);
+      }
       reader.release();
-      return ids;
+      return read;
     },
     complete(kind, ids, extra = {}, worker = 0) {
       const message = encodeMessage(extra.message ?? '');
@@ -189,6 +200,32 @@ describe('Deliveries', () => {
       { offset: 41, logAppendTime: 1_700_000_000_123, logStartOffset: 12 },
       { offset: 42, logAppendTime: -1, logStartOffset: 30 },
     ]);
+  }));
+
+  it('a record whose settler is told of its acceptance (a stream\'s write callback) is queued for ring space with its own bytes', withHarness({ maxBytes: 32 << 20 }, async (h) => {
+    // The stream's source may refill its buffer once the callback came; the third 7 MiB record waits for space in
+    // the 16 MiB ring, and was written with the refilled bytes.
+    const MIB7 = 7 << 20;
+    const values: Uint8Array[] = [];
+    const streamLike: Settler = {
+      accepted: (position) => values[position]!.fill(0xee),
+      resolve() {},
+      reject: () => assert.fail('rejected'),
+    };
+    for (let position = 0; position < 3; position++) {
+      const record = { ...prepared(MIB7), value: new Uint8Array(MIB7).fill(position + 1) };
+      values.push(record.value);
+      assert.ok(h.budget.tryAcquire(MIB7));
+      h.deliveries.accept(record, TOPICS[0]!, 0, h.sends.begin(), streamLike, position, undefined, Date.now());
+    }
+    const read = h.readFirstBytes();
+    assert.equal(read.length, 2, 'the third waits for ring space');
+    for (let turn = 0; turn < 20 && read.length < 3; turn++) {
+      await new Promise((resolve) => setImmediate(resolve));
+      read.push(...h.readFirstBytes());
+    }
+    // The first two were copied into the ring before their callbacks.
+    assert.deepEqual(read.map(([, byte]) => byte), [1, 2, 3], 'the queued record\'s value as it was accepted');
   }));
 
   it('fails a batch with the broker error the worker reported', withHarness({}, async (h) => {

@@ -119,6 +119,39 @@ describe('RecordFeed', () => {
     assert.equal(feed.queued, 0);
   });
 
+  it('copyIfQueued: a queued record keeps the bytes it had when queued; without it, the bytes its buffers hold when written', async () => {
+    // A stream's write callback comes at acceptance, and its source may refill the same buffer then: queued by
+    // reference, the record took the next one's bytes.
+    const ring = createRing({ capacity: 256 });
+    const feed = new RecordFeed(ring);
+    const reader = new RingReader(ring);
+    const filled = (byte: number): PreparedRecord => ({ ...record(60), key: new Uint8Array(3).fill(byte), headers: [[Uint8Array.of(104), new Uint8Array(2).fill(byte)]], value: new Uint8Array(60).fill(byte) });
+    for (let id = 0; id < 3; id++) feed.write(id, TOPIC, 0, record(60));
+    const copied = filled(1);
+    const lent = filled(2);
+    feed.write(3, TOPIC, 0, copied, true);
+    feed.write(4, TOPIC, 0, lent);
+    assert.equal(feed.queued >= 2, true, 'both wait for space');
+    for (const prepared of [copied, lent]) {
+      for (const bytes of [prepared.key!, prepared.value as Uint8Array, prepared.headers[0]![1]!]) bytes.fill(9);
+    }
+    const bytesOf = new Map<number, number[]>();
+    for (let round = 0; round < 20 && bytesOf.size < 5; round++) {
+      await settle();
+      while (reader.read() >= 0) {
+        const at = reader.offset;
+        if (reader.data[at] !== EntryKind.record) continue;
+        const id = readU32(reader.data, at + RecordEntryOffset.recordId);
+        const keyAt = at + RECORD_HEADER_BYTES;
+        const valueAt = keyAt + readI32(reader.data, at + RecordEntryOffset.keyLength) + reader.data[at + RecordEntryOffset.valuePad]!;
+        bytesOf.set(id, [reader.data[keyAt]!, reader.data[valueAt]!]);
+      }
+      reader.release();
+    }
+    assert.deepEqual(bytesOf.get(3), [1, 1], 'copied when queued');
+    assert.deepEqual(bytesOf.get(4), [9, 9], 'lent: written as its buffers are at the time');
+  });
+
   it('a queued record as large as the ring allows is written once the reader frees space (no wait the ring refuses)', async () => {
     const ring = createRing({ capacity: 256 });
     const feed = new RecordFeed(ring);

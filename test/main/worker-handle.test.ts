@@ -72,7 +72,7 @@ describe('WorkerHandle', () => {
       handle.renew();
       handle.start(pool, launch, undefined);
       const init = pool.inits[0]!;
-      handle.write(42, { index: 0, name: 't' }, 3, record);
+      handle.write(42, { index: 0, name: 't' }, 3, record, false);
       handle.wake(); // commits without waiting for the microtask
       const recordReader = new RingReader(init.recordRing);
       const kinds: number[] = [];
@@ -127,7 +127,7 @@ describe('WorkerHandle', () => {
       assert.deepEqual(handle.stopFeed(), []);
       handle.renew();
       handle.start(pool, launch, undefined);
-      handle.write(9, { index: 0, name: 't' }, 0, record);
+      handle.write(9, { index: 0, name: 't' }, 0, record, false);
       handle.wake();
       assert.equal(new RingReader(pool.inits[0]!.recordRing).read(), -1, 'nothing in the dead worker\'s ring');
       assert.ok(new RingReader(pool.inits[1]!.recordRing).read() > 0);
