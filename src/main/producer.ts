@@ -417,7 +417,7 @@ export class Producer extends EventEmitter {
       intake: this.#intake, control: this.#control, deliveries: this.#deliveries, workers: this.#workers, registry: this.#registry,
       transactions: this.#transactions, coordinators: this.#coordinators, tokens: this.#tokens,
       deliveryTimeoutMs: this.#deliveryTimeoutMs, requestTimeoutMs: this.#requestTimeoutMs,
-      flush: () => this.flush(), connecting: () => this.#connecting, stopConnecting: this.#stopConnecting, stopLoop: this.#stopLoop,
+      flush: () => this.#flush({}), connecting: () => this.#connecting, stopConnecting: this.#stopConnecting, stopLoop: this.#stopLoop,
     }, options, limits);
   }
 

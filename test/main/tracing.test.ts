@@ -49,6 +49,8 @@ test('send, sendBatch, flush and close are traced; every batch outcome is publis
       assert.ok(events.includes(`${name}:start`), `${name} started`);
       assert.ok(events.includes(`${name}:asyncEnd`), `${name} ended`);
     }
+    // The flush close makes is its own, not a call of the user's: an APM showed a flush nobody made.
+    assert.equal(events.filter((e) => e === 'flush:start').length, 1, 'one flush traced, the one the test made');
     const sendEnd = seen.find((s) => s.event === 'send:asyncEnd')!.context;
     assert.deepEqual((sendEnd.record as { value: string }).value, 'a');
     assert.deepEqual(sendEnd.result, one);
