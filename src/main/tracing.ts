@@ -9,6 +9,7 @@
  *   tracing:ringkafka:flush      context {}
  *   tracing:ringkafka:close      context {}
  *   ringkafka:batch              { topic, partition, records, baseOffset, error } per batch outcome the main thread reads
+ *                                from a worker (none for records close gave up on, or a crashed worker held)
  *   ringkafka:worker             { worker, event, … }: 'retry' { topic, partition, errorCode (-1: no answer), attempt },
  *                                'throttle' { broker, throttleTimeMs }, 'epoch-bump' { topic, partition, epoch },
  *                                'connect-error' { broker, message } (an attempt to connect failed; no retry),

@@ -92,7 +92,11 @@ export interface ProducerMetrics {
   readonly requestsInFlight: number;
   /** Batches sent again after a retriable error or a lost connection. */
   readonly retries: number;
-  /** Batches that failed for good. */
+  /**
+   * Batches that failed for good, as their workers reported them. Records that close() gave up on, or that a crashed
+   * worker held, fail on the main thread without a batch outcome: they count in `recordsFailed` only (a close that
+   * raced its worker's report counted their batch here or not, from run to run).
+   */
   readonly batchErrors: number;
   /** Total throttle_time_ms brokers asked for (KIP-219). */
   readonly throttleTimeMs: number;
