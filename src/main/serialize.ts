@@ -300,7 +300,7 @@ function pushHeader(out: Array<[Uint8Array, Uint8Array | null]>, name: string, v
  * Headers given as an object: a plain one only. A fetch `Headers`, a Set or a class instance with getters has no own
  * enumerable keys, and its headers were dropped without a word.
  */
-function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
+export function isPlainObject(value: unknown): value is Readonly<Record<string, unknown>> {
   if (typeof value !== 'object' || value === null) return false;
   const prototype: unknown = Object.getPrototypeOf(value);
   return prototype === Object.prototype || prototype === null;
@@ -312,12 +312,27 @@ function isPlainObject(value: unknown): value is Readonly<Record<string, unknown
  * constructing a view of the buffer is what tells (Node 20 has no ArrayBuffer.prototype.detached).
  */
 function refuseDetached(bytes: Uint8Array, field: string): void {
-  if (bytes.buffer instanceof SharedArrayBuffer) return;
-  try {
-    new Uint8Array(bytes.buffer);
-  } catch {
+  if (isDetached(bytes)) {
     throw new InvalidRecordError(`${field} is a view of a detached ArrayBuffer (transferred to another thread or port): its bytes are gone`);
   }
+}
+
+function isDetached(bytes: Uint8Array): boolean {
+  if (bytes.byteLength > 0 || bytes.buffer instanceof SharedArrayBuffer) return false;
+  try {
+    new Uint8Array(bytes.buffer);
+    return false;
+  } catch {
+    return true;
+  }
+}
+
+/**
+ * Whether `pushHeader` takes this header value (a string, null, or bytes not of a detached buffer), for code that
+ * must know without a throw: the OpenTelemetry instrumentation hands headers the producer refuses on unchanged.
+ */
+export function isHeaderValue(value: unknown): boolean {
+  return value === null || typeof value === 'string' || (value instanceof Uint8Array && !isDetached(value));
 }
 
 function badHeader(field: string, value: unknown): InvalidRecordError {

@@ -9,11 +9,13 @@
  * - A PRODUCER span per `send` (`send {topic}`) and per `sendBatch` (`send {topic}`, or `send` across topics, with
  *   `messaging.batch.message_count`), a child of the caller's active span; `messaging.system=kafka`,
  *   `messaging.operation.name=send`, `messaging.operation.type=send`, `messaging.destination.name`, and on success
- *   `messaging.destination.partition.id` and `messaging.kafka.offset` (single sends); on failure `error.type` (the
- *   error's code) and an error status.
+ *   `messaging.destination.partition.id` and `messaging.kafka.offset` (single sends, which also carry
+ *   `messaging.kafka.message.key` for a string key and `messaging.kafka.message.tombstone` for a null value); on
+ *   failure `error.type` (the error's code) and an error status.
  * - Metrics `messaging.client.operation.duration` (seconds, a histogram per call) and `messaging.client.sent.messages`
- *   (a counter per record, with `error.type` on the failed ones). Without a `meterProvider` option they go to the
- *   global meter provider of the moment, so an SDK started after `instrumentRingkafka()` still gets them.
+ *   (a counter per record, with `error.type` on the failed ones, a point per error type). Without a `meterProvider`
+ *   option they go to the global meter provider of the moment, so an SDK started after `instrumentRingkafka()` still
+ *   gets them.
  * - With `injectTraceContext`, each record of a traced call carries the send span's W3C `traceparent` header (and
  *   its `tracestate`, if any), replacing any the record had (a copy of the record gets them; the caller's object is
  *   not changed). Nothing is injected while the span has no valid context (no SDK).
@@ -23,6 +25,7 @@ import {
   type Attributes, type Counter, type Histogram, type MeterProvider, type Span, type TracerProvider,
 } from '@opentelemetry/api';
 import { channels, type SendBatchContext, type SendContext } from '../main/tracing.js';
+import { isHeaderValue, isPlainObject } from '../main/serialize.js';
 import type { ProducerRecord, RecordHeaders } from '../main/types.js';
 
 export interface InstrumentationOptions {
@@ -92,28 +95,44 @@ function traceHeaders(span: Span): Array<[string, string]> {
 /**
  * The record with the trace headers, in a copy, and any trace headers it had dropped: a record forwarded from a
  * consumed message kept its upstream `traceparent` first, and a reader takes the first. A record the producer will
- * refuse (not an object, or headers a string, a Map or bytes) is passed on as it is, for the producer's own error to
- * name the field: spread into an object, a Map of headers lost its entries and a string became one header per
- * character.
+ * refuse for its headers (not an object, or headers that acceptedHeaders does not take) is passed on as it is, for
+ * the producer's own error to name the field: rebuilt into a plain object, a fetch `Headers` or a class instance the
+ * producer refuses was accepted with its own headers gone, and a bad trace header (`{ traceparent: 42 }`) was
+ * stripped and the record sent.
  */
 function withTraceHeaders(record: ProducerRecord, added: ReadonlyArray<[string, string]>): ProducerRecord {
   if (record === null || typeof record !== 'object') return record;
   const headers: unknown = record.headers;
-  if (Array.isArray(headers)) {
-    const kept: unknown[] = [];
-    // An index loop, not filter(): filter skips holes, and a hole the producer refuses would have become valid.
-    for (let i = 0; i < headers.length; i++) {
-      const entry: unknown = headers[i];
-      if (!(Array.isArray(entry) && isTraceHeader(entry[0]))) kept.push(entry);
-    }
-    return copyRecord(record, [...kept, ...added] as RecordHeaders);
-  }
   if (headers == null) return copyRecord(record, Object.fromEntries(added));
-  // The producer's own test (serialize.ts): any other object is an object of header values, class instances too.
-  if (typeof headers !== 'object' || headers instanceof Map || headers instanceof Uint8Array) return record;
-  // Own enumerable keys, as the producer reads them; fromEntries keeps a `__proto__` key a header.
-  const kept = Object.entries(headers).filter(([name]) => !isTraceHeader(name));
-  return copyRecord(record, Object.fromEntries([...kept, ...added]) as RecordHeaders);
+  const entries = acceptedHeaders(headers);
+  if (entries === undefined) return record;
+  const kept = entries.filter(([name]) => !isTraceHeader(name));
+  // fromEntries keeps a `__proto__` key a header (an assignment would set the prototype instead).
+  return copyRecord(record, (Array.isArray(headers) ? [...kept, ...added] : Object.fromEntries([...kept, ...added])) as RecordHeaders);
+}
+
+/**
+ * The headers' entries when the producer's record check (src/main/serialize.ts) accepts them, else undefined: an
+ * array of exactly [string, value] pairs, or a plain object read by its own enumerable keys; each value one the
+ * producer takes (`isHeaderValue`). Anything else is refused there, and must reach it unchanged.
+ */
+function acceptedHeaders(headers: unknown): Array<[string, unknown]> | undefined {
+  const entries: Array<[string, unknown]> = [];
+  if (Array.isArray(headers)) {
+    // An index loop, not for-of or filter(): a hole the producer refuses must not be skipped as if absent.
+    for (let i = 0; i < headers.length; i++) {
+      const pair: unknown = headers[i];
+      if (!Array.isArray(pair) || pair.length !== 2 || typeof pair[0] !== 'string' || !isHeaderValue(pair[1])) return undefined;
+      entries.push([pair[0], pair[1]]);
+    }
+    return entries;
+  }
+  if (!isPlainObject(headers)) return undefined;
+  for (const name of Object.keys(headers)) {
+    if (!isHeaderValue(headers[name])) return undefined;
+    entries.push([name, headers[name]]);
+  }
+  return entries;
 }
 
 /**
@@ -133,6 +152,23 @@ function topicOfRecord(record: unknown): string | undefined {
 }
 
 /**
+ * A single send's `messaging.kafka.message.key` and `messaging.kafka.message.tombstone`, which the messaging
+ * conventions ask for (a batch's span stands for many records, so it has neither). The key is set only when it is a
+ * string: the conventions want a key's canonical string form, and bytes have none (as UTF-8 a binary key would be
+ * mangled, and hex or base64 would be a form of our choosing that no consumer shows). A null or absent value is what
+ * the producer sends as a tombstone (a serializer is not called for it); any other value leaves the attribute out,
+ * which the conventions read as false.
+ */
+function messageAttributes(record: unknown): Attributes {
+  if (record === null || typeof record !== 'object') return {};
+  const { key, value } = record as { key?: unknown; value?: unknown };
+  return {
+    ...(typeof key === 'string' && { 'messaging.kafka.message.key': key }),
+    ...(value == null && { 'messaging.kafka.message.tombstone': true }),
+  };
+}
+
+/**
  * A channel handler that never throws: Node reports a diagnostics_channel subscriber's exception as an uncaught
  * exception, so a fault here (or in the SDK it calls) would end the application's process for a telemetry bug.
  */
@@ -145,6 +181,15 @@ function safely(handler: (message: unknown) => void): (message: unknown) => void
     }
   };
 }
+
+/**
+ * A call's failed records by error type: each type its own counter point. All of a batch's failures counted under
+ * the first one's type said a batch of one refused record and one too large failed twice for the first reason.
+ */
+type Failures = Map<string, number>;
+
+/** Every record of a call failed for one error (a send's, or a call refused or rejected as a whole). */
+const failedAll = (error: unknown, records: number): Failures => new Map(records > 0 ? [[errorType(error), records]] : []);
 
 function errorType(error: unknown): string {
   if (error !== null && typeof error === 'object') {
@@ -195,7 +240,7 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
     return span;
   };
 
-  const finish = (ctx: object, topic: string | undefined, failure: unknown, records: number, failed: number, outcome: Attributes = {}): void => {
+  const finish = (ctx: object, topic: string | undefined, failure: unknown, records: number, failures: Failures, outcome: Attributes = {}): void => {
     const call = calls.get(ctx);
     if (call === undefined) return;
     calls.delete(ctx);
@@ -210,8 +255,12 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
         span.setAttribute('error.type', type);
         span.setStatus({ code: SpanStatusCode.ERROR, message: failure instanceof Error ? failure.message : String(failure) });
         duration.record((performance.now() - started) / 1000, { ...attributes, 'error.type': type });
-        if (failed > 0) sent.add(failed, { ...attributes, 'error.type': type });
       } else duration.record((performance.now() - started) / 1000, attributes);
+      let failed = 0;
+      for (const [type, count] of failures) {
+        sent.add(count, { ...attributes, 'error.type': type });
+        failed += count;
+      }
       if (records - failed > 0) sent.add(records - failed, attributes);
     } finally {
       // A throwing meter or attribute call would otherwise leave the span open, never exported.
@@ -224,7 +273,7 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
   const send = {
     start: safely((message: unknown) => {
       const ctx = message as SendContext;
-      const span = start(ctx, topicOfRecord(ctx.record), {});
+      const span = start(ctx, topicOfRecord(ctx.record), messageAttributes(ctx.record));
       const headers = inject ? traceHeaders(span) : [];
       if (headers.length > 0) ctx.record = withTraceHeaders(ctx.record, headers);
     }),
@@ -235,12 +284,12 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
         outcome['messaging.destination.partition.id'] = String(ctx.result.partition);
         if (ctx.result.offset >= 0) outcome['messaging.kafka.offset'] = ctx.result.offset;
       }
-      finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, ctx.error === undefined ? 0 : 1, outcome);
+      finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, ctx.error === undefined ? new Map() : failedAll(ctx.error, 1), outcome);
     }),
     end: safely((message: unknown) => {
       // `end` with an error is a synchronous throw, which never reaches asyncEnd.
       const ctx = message as SendContext;
-      if (ctx.error !== undefined) finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, 1);
+      if (ctx.error !== undefined) finish(ctx, topicOfRecord(ctx.record), ctx.error, 1, failedAll(ctx.error, 1));
     }),
     asyncStart: ignore,
     error: ignore,
@@ -263,27 +312,28 @@ export function instrumentRingkafka(options: InstrumentationOptions = {}): Instr
     }),
     asyncEnd: safely((message: unknown) => {
       const ctx = message as SendBatchContext;
-      let failed = 0;
-      let failure: unknown = ctx.error;
+      const count = countOf(ctx.records);
+      if (ctx.error !== undefined) return finish(ctx, topicOf(ctx.records), ctx.error, count, failedAll(ctx.error, count));
+      // The span keeps the first failure's type; the counter has each record's.
+      let failure: unknown;
+      const failures: Failures = new Map();
+      const failed = (reason: unknown): void => {
+        failure ??= reason;
+        const type = errorType(reason);
+        failures.set(type, (failures.get(type) ?? 0) + 1);
+      };
       const result = ctx.result;
       if (result !== undefined && !Array.isArray(result)) {
         // results: 'failures'
-        failed = result.failures.length;
-        failure ??= result.failures[0]?.reason;
+        for (const { reason } of result.failures) failed(reason);
       } else {
-        for (const settled of result ?? []) {
-          if (settled.status === 'rejected') {
-            failed++;
-            failure ??= settled.reason;
-          }
-        }
+        for (const settled of result ?? []) if (settled.status === 'rejected') failed(settled.reason);
       }
-      const count = countOf(ctx.records);
-      finish(ctx, topicOf(ctx.records), failure, count, ctx.error === undefined ? failed : count);
+      finish(ctx, topicOf(ctx.records), failure, count, failures);
     }),
     end: safely((message: unknown) => {
       const ctx = message as SendBatchContext;
-      if (ctx.error !== undefined) finish(ctx, topicOf(ctx.records), ctx.error, countOf(ctx.records), countOf(ctx.records));
+      if (ctx.error !== undefined) finish(ctx, topicOf(ctx.records), ctx.error, countOf(ctx.records), failedAll(ctx.error, countOf(ctx.records)));
     }),
     asyncStart: ignore,
     error: ignore,

@@ -152,7 +152,7 @@ test('disable() while a send is under way: its span still ends, and the handlers
   }
 });
 
-test('injectTraceContext adds traceparent to any headers object the producer takes, class instances included', async () => {
+test('injectTraceContext adds traceparent to a plain headers object, and hands a class instance on for the producer to refuse', async () => {
   const { channels } = await import('../../src/main/tracing.js');
   const { instrumentation } = instrumented(true);
   const seen: unknown[] = [];
@@ -164,11 +164,15 @@ test('injectTraceContext adds traceparent to any headers object the producer tak
   }
   try {
     const abort = new AbortController();
-    const sent = producer.send({ topic: 't', value: 'v', headers: new Headers() as unknown as Record<string, string> }, { signal: abort.signal });
+    const sent = producer.send({ topic: 't', value: 'v', headers: { app: 'x' } }, { signal: abort.signal });
     abort.abort();
     await assert.rejects(sent);
     assert.deepEqual({ ...(seen[0] as object) }, { app: 'x', traceparent: (seen[0] as { traceparent: string }).traceparent });
     assert.match((seen[0] as { traceparent: string }).traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    // The producer takes plain objects only: rebuilt as one, a class instance was sent with its own headers lost.
+    const instance = new Headers();
+    await assert.rejects(producer.send({ topic: 't', value: 'v', headers: instance as unknown as Record<string, string> }), /^InvalidRecordError: record\.headers must be/);
+    assert.equal(seen[1], instance, 'handed on as given');
   } finally {
     channels.send.unsubscribe(watch);
     instrumentation.disable();
