@@ -8,13 +8,14 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ProxyTracerProvider, createTraceState, metrics, type MeterProvider as MeterProviderApi } from '@opentelemetry/api';
 import { BasicTracerProvider, InMemorySpanExporter, SamplingDecision, SimpleSpanProcessor, type Sampler } from '@opentelemetry/sdk-trace-base';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader, type Histogram } from '@opentelemetry/sdk-metrics';
+import { MeterProvider, type Histogram } from '@opentelemetry/sdk-metrics';
 import { Producer } from '../../src/main/producer.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
 import { channels } from '../../src/main/tracing.js';
 import type { ProducerRecord } from '../../src/main/types.js';
 import { instrumentRingkafka, type InstrumentationOptions } from '../../src/otel/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { metered } from './fixtures/metered.js';
 
 const refused = { topic: 't', value: 'v', partition: -1 };
 const upstream = '00-11111111111111111111111111111111-2222222222222222-01';
@@ -28,19 +29,6 @@ function traced(options: InstrumentationOptions = {}, sampler?: Sampler) {
   const tracerProvider = new BasicTracerProvider({ spanProcessors: [new SimpleSpanProcessor(spans)], ...(sampler && { sampler }) });
   const instrumentation = instrumentRingkafka({ tracerProvider, meterProvider: new MeterProvider(), ...options });
   return { spans, instrumentation };
-}
-
-/** A meter provider and a way to read its metrics by name. */
-function metered() {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const meterProvider = new MeterProvider({ readers: [reader] });
-  const read = async () => {
-    await reader.forceFlush();
-    const all = exporter.getMetrics().flatMap((m) => m.scopeMetrics).flatMap((s) => s.metrics);
-    return new Map(all.map((m) => [m.descriptor.name, m]));
-  };
-  return { meterProvider, read };
 }
 
 /** The records as the producer is handed them: a subscriber after the instrumentation sees its replacements. */

@@ -6,13 +6,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
-import { AggregationTemporality, InMemoryMetricExporter, MeterProvider, PeriodicExportingMetricReader } from '@opentelemetry/sdk-metrics';
+import { MeterProvider } from '@opentelemetry/sdk-metrics';
 import { Producer } from '../../src/main/producer.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
 import { channels } from '../../src/main/tracing.js';
 import type { ProducerRecord } from '../../src/main/types.js';
 import { instrumentRingkafka, type InstrumentationOptions } from '../../src/otel/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { metered } from './fixtures/metered.js';
 
 const upstream = '00-11111111111111111111111111111111-2222222222222222-01';
 
@@ -96,13 +97,9 @@ test('injectTraceContext still replaces the trace headers of headers the produce
 
 /** A meter provider and the `messaging.client.sent.messages` points, as [error.type or null, count], sorted. */
 function sentCounter() {
-  const exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
-  const reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
-  const meterProvider = new MeterProvider({ readers: [reader] });
+  const { meterProvider, read } = metered();
   const points = async () => {
-    await reader.forceFlush();
-    const all = exporter.getMetrics().flatMap((m) => m.scopeMetrics).flatMap((s) => s.metrics);
-    const sent = all.find((m) => m.descriptor.name === 'messaging.client.sent.messages');
+    const sent = (await read()).get('messaging.client.sent.messages');
     return (sent?.dataPoints ?? []).map((p) => [p.attributes['error.type'] ?? null, p.value]).sort((a, b) => String(a[0]).localeCompare(String(b[0])));
   };
   return { meterProvider, points };
