@@ -2,10 +2,13 @@
 /**
  * The `ringkafka` command (the package's `bin`): `ringkafka perf` measures how fast this machine produces to a
  * cluster, `ringkafka produce` sends stdin's lines. `ringkafka <command> --help` describes each. Exit status: 0 done,
- * 1 some records failed (or interrupted), 2 a usage mistake, named on stderr.
+ * 1 some records failed (or interrupted), 2 a usage mistake, named on stderr. A stdout or stderr that can no longer be
+ * written does not end the run (output.ts): stderr's failure leaves the status as it was, and so does stdout's reader
+ * going away (EPIPE); any other failure to write stdout (a full disk) makes it 1, as the output asked for is lost.
  */
 import { readFileSync } from 'node:fs';
 import { UsageError } from './args.js';
+import { isClosedPipe, Output, type Writer } from './output.js';
 import { PERF_USAGE, runPerf } from './perf.js';
 import { PRODUCE_USAGE, runProduce } from './produce.js';
 
@@ -16,12 +19,23 @@ Commands:
   produce   send stdin's lines (plain or NDJSON) as records
 
 ringkafka <command> --help   the options of a command
-ringkafka --version          the package version`;
+ringkafka --version          the package version
 
-const COMMANDS: Record<string, { readonly run: (argv: readonly string[]) => Promise<number>; readonly usage: string }> = {
-  perf: { run: (argv) => runPerf(argv), usage: PERF_USAGE },
-  produce: { run: (argv) => runProduce(argv), usage: PRODUCE_USAGE },
+Exit status: 0 done, 1 some records failed (or interrupted), 2 a usage mistake. A closed stderr or stdout (| head)
+does not stop a run: nothing more is written to it, and the status is the same; a stdout that fails otherwise (a
+full disk) makes it 1.`;
+
+type Command = (argv: readonly string[], out: Writer, err: Writer) => Promise<number>;
+
+const COMMANDS: Record<string, { readonly run: Command; readonly usage: string }> = {
+  perf: { run: (argv, out, err) => runPerf(argv, out, err), usage: PERF_USAGE },
+  produce: { run: (argv, out, err) => runProduce(argv, process.stdin, out, err), usage: PRODUCE_USAGE },
 };
+
+// Every write of the command goes through these, from the start: a write to a closed pipe raised an 'error' event
+// no one handled, and the process died with the producer not closed (the records read and not yet sent lost).
+const stdout = new Output(process.stdout);
+const stderr = new Output(process.stderr);
 
 /** The package's version: package.json is two folders up from src/cli and three from dist/src/cli. */
 function version(): string {
@@ -36,38 +50,48 @@ function version(): string {
   return 'unknown';
 }
 
-async function main(argv: readonly string[]): Promise<number> {
+async function main(argv: readonly string[], out: Writer, err: Writer): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
     const topic = name === 'help' ? COMMANDS[rest[0] ?? ''] : undefined;
-    process.stdout.write(`${topic?.usage ?? USAGE}\n`);
+    out.write(`${topic?.usage ?? USAGE}\n`);
     return 0;
   }
   if (name === '--version' || name === '-v') {
-    process.stdout.write(`${version()}\n`);
+    out.write(`${version()}\n`);
     return 0;
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    process.stderr.write(`ringkafka: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
+    err.write(`ringkafka: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
     return 2;
   }
   try {
-    return await command.run(rest);
+    return await command.run(rest, out, err);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    process.stderr.write(`ringkafka ${name}: ${error.message}\n\n${command.usage}\n`);
+    err.write(`ringkafka ${name}: ${error.message}\n\n${command.usage}\n`);
     return 2;
   }
 }
 
-main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
+/** The exit status once stdout's writes are done: `code`, or 1 when stdout failed other than by its reader leaving. */
+async function settled(code: number): Promise<number> {
+  await stdout.flushed();
+  const failure = stdout.failure;
+  if (failure === undefined || isClosedPipe(failure)) return code;
+  // A summary lost to a full disk (`perf --json > file`) is not a success a script can take for one.
+  stderr.write(`ringkafka: could not write stdout: ${failure.message}\n`);
+  return Math.max(code, 1);
+}
+
+main(process.argv.slice(2), stdout, stderr).then(
+  async (code) => {
+    process.exitCode = await settled(code);
   },
-  (error: unknown) => {
+  async (error: unknown) => {
     // Not a usage mistake: a configuration the producer refused, an unreachable cluster… named, not a stack dump.
-    process.stderr.write(`ringkafka: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
-    process.exitCode = 1;
+    stderr.write(`ringkafka: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}\n`);
+    process.exitCode = await settled(1);
   },
 );

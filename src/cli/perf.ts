@@ -18,6 +18,7 @@ import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionO
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { InFlight } from './in-flight.js';
 import { isPermanent } from './permanent-failure.js';
+import type { Writer } from './output.js';
 import { Progress } from './progress.js';
 import { AbortError, RecordTooLargeError } from '../shared/producer-errors.js';
 import { setImmediate as nextTurn, setTimeout as delay } from 'node:timers/promises';
@@ -28,7 +29,9 @@ Sends --records records of --record-size bytes and reports records/s, MB/s and l
 p99.9, max), like Kafka's ProducerPerformance. Progress goes to stderr; --json prints the summary as JSON on stdout.
 Ctrl-C stops at once: the records not yet acknowledged are counted as interrupted, and the exit status is 1. The
 run stops early, with status 1, when none of the first group of records is acknowledged, or on a failure every later
-record would meet too (a topic that does not exist or is not allowed, refused credentials).
+record would meet too (a topic that does not exist or is not allowed, refused credentials). A stderr or stdout whose
+reader has gone (| head) is written no more: the run goes on, with the same exit status (1 if stdout fails otherwise:
+a full disk).
 
   --topic TOPIC             the topic (must exist, or the cluster must create topics on first use)
   --records N               records to send (default 1e6; 1e6 and 1000000 alike)
@@ -179,7 +182,7 @@ function randomValues(size: number): Buffer[] {
 /** Waits `ms`, or until `signal` aborts: at --throughput 1 a group waits a second, and Ctrl-C must not. */
 const sleep = (ms: number, signal: AbortSignal): Promise<void> => delay(ms, undefined, { signal }).catch(() => undefined);
 
-export async function runPerf(argv: readonly string[], out: NodeJS.WritableStream = process.stdout, err: NodeJS.WriteStream = process.stderr): Promise<number> {
+export async function runPerf(argv: readonly string[], out: Writer = process.stdout, err: Writer = process.stderr): Promise<number> {
   const settings = settingsFrom(argv);
   if (settings === 'help') {
     out.write(`${PERF_USAGE}\n`);

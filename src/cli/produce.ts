@@ -16,6 +16,7 @@ import { connectSaying } from './connect-notice.js';
 import { InFlight } from './in-flight.js';
 import { isBlank, readLines } from './lines.js';
 import { isPermanent } from './permanent-failure.js';
+import type { Writer } from './output.js';
 import { Progress } from './progress.js';
 
 export const PRODUCE_USAGE = `Usage: ringkafka produce --topic TOPIC [options] < records
@@ -26,7 +27,8 @@ not UTF-8 with ndjson, missing key field, longer than the producer's maxRequestB
 number; the rest still go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading:
 what was read is still sent, and the exit status is 1; so does an input that fails (said with the last line read).
 A failure every later line would meet too (a topic that does not exist or is not allowed, refused credentials) is
-reported once and stops the reading; the exit status is 1.
+reported once and stops the reading; the exit status is 1. A stderr or stdout whose reader has gone (2>&1 | head)
+is written no more: every line is still sent, with the same exit status (1 if stdout fails otherwise: a full disk).
 
   --topic TOPIC             the topic
   --format F                lines (default): each line's bytes are a value, sent unchanged (any encoding);
@@ -78,8 +80,8 @@ interface OutRecord {
 export async function runProduce(
   argv: readonly string[],
   input: NodeJS.ReadableStream = process.stdin,
-  out: NodeJS.WritableStream = process.stdout,
-  err: NodeJS.WriteStream = process.stderr,
+  out: Writer = process.stdout,
+  err: Writer = process.stderr,
 ): Promise<number> {
   const values = parseFlags(argv, FLAGS);
   if (values.help === true) {

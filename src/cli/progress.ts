@@ -3,8 +3,10 @@
  * added every interval, like Kafka's ProducerPerformance: records/s, MB/s and latency since the previous line.
  * Its timer is unref'd and cleared by stop(), so it never holds the process open.
  */
+import type { Writer } from './output.js';
+
 export class Progress {
-  readonly #stream: NodeJS.WriteStream;
+  readonly #stream: Writer;
   readonly #intervalMs: number;
   readonly #tty: boolean;
   #timer: NodeJS.Timeout | undefined;
@@ -17,7 +19,7 @@ export class Progress {
   #latencySum = 0;
   #latencyMax = 0;
 
-  constructor(stream: NodeJS.WriteStream, intervalMs: number | undefined) {
+  constructor(stream: Writer, intervalMs: number | undefined) {
     this.#stream = stream;
     this.#tty = stream.isTTY === true;
     this.#intervalMs = intervalMs ?? (this.#tty ? 1000 : 5000);

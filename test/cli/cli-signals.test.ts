@@ -8,10 +8,7 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import net from 'node:net';
-import { fileURLToPath } from 'node:url';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
+import { MAIN, ROOT } from './fixtures/command.js';
 
 async function silentBroker(): Promise<{ address: string; connected: Promise<unknown>; close: () => void }> {
   const sockets = new Set<net.Socket>();

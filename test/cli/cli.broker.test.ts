@@ -8,18 +8,9 @@ import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker } from '../helpers/broker.js';
 import { consume } from '../helpers/readback.js';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
-const MAIN = fileURLToPath(new URL('../../src/cli/main.ts', import.meta.url));
-
-interface Run {
-  readonly code: number | null;
-  readonly stdout: string;
-  readonly stderr: string;
-}
+import { MAIN, ROOT, type Run } from './fixtures/command.js';
 
 /** The command as a child process whose stdin the caller writes and ends; `run` settles when it exits. */
 function startRingkafka(args: readonly string[], env: NodeJS.ProcessEnv = process.env): { child: ChildProcessWithoutNullStreams; run: Promise<Run> } {
