@@ -11,6 +11,7 @@
  *   npm run bench -- --workers 1,2,4       ringkafka once per worker count (rows `ringkafka (2 workers)` …)
  *   npm run bench -- --broker-warmup 0     no producing to Apache Kafka before the first run (default 30 s)
  *   npm run bench -- --rate-warmup 2       2 s of warm-up before each fixed-rate run's measured seconds (default 10)
+ *   npm run bench -- --call-records 100    the Node drivers' calls of 100 records each instead of ~1 MiB
  *
  * Starts the local broker unless KAFKA_BROKERS is set (or --broker kfake), creates a fresh topic per client and
  * scenario, counts at the broker what each client wrote before deleting its topic, and writes
@@ -26,7 +27,7 @@ import { parseArgs } from 'node:util';
 import { status as localNodes } from '../scripts/kafka/cluster.js';
 import { TLS_DIR, sslPort } from '../scripts/kafka/config.js';
 import { listening, useBroker } from '../test/helpers/broker.js';
-import { CLIENTS, ringkafkaWithWorkers, runOne, skippedRow, slug, standingOf, type ClientSpec, type RunRow } from './lib/clients.js';
+import { CLIENTS, rateTimingOf, ringkafkaWithWorkers, runOne, skippedRow, slug, type ClientSpec, type RunRow } from './lib/clients.js';
 import type { ClientConfig, Scenario, TlsFiles } from './lib/contract.js';
 import { startKfake, type Kfake } from './lib/kfake.js';
 import { brokerUsPerRecord, processCpuSec } from './lib/broker-cpu.js';
@@ -35,6 +36,7 @@ import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
 import { resolvePlan, rotated, runSize, WARMUP_MAX_BYTES, type RunSize } from './lib/run-plan.js';
+import { medianRow, standingLine } from './lib/rows.js';
 import { BENCH_DIR, prepare, prepareKfake, type SetupStep } from './lib/setup.js';
 import { round } from './lib/stats.js';
 import { groupedBarChart, shortNumber } from './lib/svg.js';
@@ -91,6 +93,7 @@ const { values: args } = parseArgs({
     workers: { type: 'string' },
     'tls-dir': { type: 'string' },
     'tls-brokers': { type: 'string' },
+    'call-records': { type: 'string' },
   },
 });
 if (args.broker !== 'kafka' && args.broker !== 'kfake') throw new Error(`--broker must be kafka or kfake, got ${args.broker}`);
@@ -119,29 +122,12 @@ const plan = resolvePlan({ ...args, rateSeconds: args['rate-seconds'], rateWarmu
 const { records, warmupRecords, repeats } = plan;
 const partitions = Number(args.partitions);
 if (!(Number.isInteger(partitions) && partitions > 0)) throw new Error(`--partitions must be a positive integer`);
+const callRecords = args['call-records'] === undefined ? undefined : Number(args['call-records']);
+if (callRecords !== undefined && !(Number.isInteger(callRecords) && callRecords > 0)) throw new Error(`--call-records must be a positive integer`);
 
 const sizeOf = (scenario: Scenario): RunSize => runSize(scenario, plan, SETTINGS.sampleEvery);
 const progress = new Progress(clients.length * scenarios.reduce((sum, s) => sum + sizeOf(s).repeats, 0));
 
-/**
- * The repetition with the median records/s (at a fixed rate, where records/s is the rate: the median p99) stands
- * for the client, with the records/s spread beside it. Failed repetitions are counted and their first reason
- * kept; only when every one failed is the client reported as failed.
- */
-function medianRow(attempts: readonly RunRow[], rate: boolean): RunRow {
-  const rank = (r: RunRow): number => (rate ? -(r.p99Ms ?? Infinity) : r.recordsPerSec!);
-  const ok = attempts.filter((r) => r.recordsPerSec !== null).sort((a, b) => rank(a) - rank(b));
-  const failed = attempts.filter((r) => r.recordsPerSec === null);
-  const median = ok[Math.floor((ok.length - 1) / 2)];
-  if (median === undefined) return failed[0]!;
-  return {
-    ...median,
-    repeats: ok.length,
-    recordsPerSecMin: ok[0]!.recordsPerSec!,
-    recordsPerSecMax: ok.at(-1)!.recordsPerSec!,
-    ...(failed.length > 0 && { failedRepeats: failed.length, failure: failed[0]!.skipped! }),
-  };
-}
 const runId = Date.now().toString(36);
 const topicName = (client: ClientSpec, scenario: Scenario, repeat: number): string =>
   `bench-${runId}-${slug(client.name)}-${scenario.name}-${repeat}`.toLowerCase();
@@ -279,6 +265,7 @@ try {
           records: size.records, warmupRecords: size.warmupRecords, sampleEvery: size.sampleEvery,
           ...(scenario.keys !== undefined && { keysFile: keyFiles.get(scenario.keys)! }),
           ...(tls !== undefined && { tls: tls.files }),
+          ...(callRecords !== undefined && { callRecords }),
         };
         const brokerBefore = processCpuSec(brokerPid);
         const run = await runOne(client, config, size.timeoutMs);
@@ -317,7 +304,7 @@ const machine = describeMachine(
 );
 const headers = [
   'client', 'scenario', 'records/s', 'range', 'MB/s', 'p50 ms', 'p99 ms', 'CPU s/GB', 'CPU µs/rec', 'broker µs/rec', 'main µs/rec',
-  'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms', 'ELD p99 own ms', 'main waited', 'GC max ms', 'note',
+  'workers µs/rec', 'other µs/rec', 'main ELU', 'RSS MiB', 'ELD p99 ms', 'ELD p99 own ms', 'main waited', 'GC max ms', 'note',
 ];
 const note = (r: RunRow): string =>
   (r.skipped !== undefined ? `skipped: ${r.skipped}` : r.failedRepeats !== undefined ? `${r.failedRepeats} repeat(s) failed: ${r.failure}` : '').slice(0, 120);
@@ -340,7 +327,7 @@ function percent(share: number | undefined): string {
 }
 // Rate scenarios get their own table: records/s there is the offered rate met or not, the latency tail is the point.
 const rateHeaders = [
-  'client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'broker µs/rec', 'main ELU', 'RSS MB', 'ELD p99 ms',
+  'client', 'scenario', 'offered/s', 'records/s', 'p50 ms', 'p99 ms', 'p99.9 ms', 'max ms', 'CPU µs/rec', 'broker µs/rec', 'main ELU', 'RSS MiB', 'ELD p99 ms',
   'ELD p99 own ms', 'main waited', 'GC max ms', 'note',
 ];
 const rateCells = rateRows.map((r) => [
@@ -353,7 +340,9 @@ const rateCells = rateRows.map((r) => [
 // not yet collected included) and ArrayBuffers (ringkafka's rings and tables among them; their allocated size, of
 // which only the pages touched are resident), and the rest of the process (Node itself, worker threads' heaps and
 // buffers, code): at least the difference. Saturation scenarios only: at a fixed rate memory is not the point.
-const memoryHeaders = ['client', 'scenario', 'RSS at start', 'peak RSS (sampled)', 'main heap', 'main ArrayBuffers (allocated)', 'rest (at least)', 'peak RSS (VmHWM)'];
+const memoryHeaders = [
+  'client', 'scenario', 'RSS at start MiB', 'peak RSS (sampled) MiB', 'main heap MiB', 'main ArrayBuffers (allocated) MiB', 'rest (at least) MiB', 'peak RSS (VmHWM) MiB',
+];
 const memoryCells = saturationRows
   .filter((r) => r.peakSampleRssMB !== undefined && r.peakHeapMB !== undefined && r.peakArrayBuffersMB !== undefined)
   .map((r) => [
@@ -362,29 +351,18 @@ const memoryCells = saturationRows
   ]);
 const memoryTables = (render: typeof table): string[] => (memoryCells.length > 0 ? ['', render(memoryHeaders, memoryCells)] : []);
 
-/** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside the lowest peer's. */
-const standings = scenarios.map((scenario) => {
-  const inScenario = rows.filter((r) => r.scenario === scenario.name && r.recordsPerSec !== null);
-  const isOurs = (r: RunRow): boolean => standingOf(r.client) === 'ours';
-  const isPeer = (r: RunRow): boolean => standingOf(r.client) === 'peer';
-  if (scenario.rate !== undefined) {
-    const byP99 = (a: RunRow, b: RunRow): number => (a.p99Ms ?? Infinity) - (b.p99Ms ?? Infinity);
-    const ours = inScenario.filter(isOurs).sort(byP99)[0];
-    const best = inScenario.filter(isPeer).sort(byP99)[0];
-    if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
-    return `${scenario.name}: ${ours.client} p99 ${cell(ours.p99Ms)} ms, p99.9 ${cell(ours.p999Ms)} ms; lowest peer p99 ${cell(best.p99Ms)} ms (${best.client})`;
-  }
-  const ours = inScenario.filter(isOurs).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
-  const best = inScenario.filter(isPeer).sort((a, b) => b.recordsPerSec! - a.recordsPerSec!)[0];
-  if (ours === undefined || best === undefined) return `${scenario.name}: no comparison`;
-  return `${scenario.name}: ${ours.client} ${cell(ours.recordsPerSec)} records/s = ${cell((100 * ours.recordsPerSec!) / best.recordsPerSec!)}% of the fastest peer (${best.client}, ${cell(best.recordsPerSec)})`;
-});
+/** Per scenario: ringkafka's records/s as a share of the fastest peer's; at a fixed rate, its p99 beside comparable peers' (rows.ts). */
+const standings = scenarios.map((scenario) => standingLine(scenario, rows, (client) => rateTimingOf(client, SETTINGS.lingerMs)));
+/** What one call of a Node driver carries flat out (harness.ts, callPlan): large calls are the drivers' best case. */
+const callNote = callRecords !== undefined
+  ? `${callRecords.toLocaleString('en-US')} records (--call-records)`
+  : `~1 MiB of records (${[...new Set(scenarios.map((s) => s.valueBytes))].map((v) => `${Math.floor(SETTINGS.chunkBytes / v).toLocaleString('en-US')} of ${v} B`).join(', ')}; --call-records N for others)`;
 
 const config = {
   preset: plan.preset, records, warmupRecords, warmupMaxBytes: WARMUP_MAX_BYTES, partitions, repeats, rateSeconds: plan.rateSeconds, rateWarmupSeconds: plan.rateWarmupSeconds,
   rateRepeats: plan.rateRepeats, scenarios: scenarios.map((s) => s.name), broker: args.broker,
   brokerWarmupSeconds: kfakeBroker ? 0 : plan.brokerWarmupSeconds, brokerWarmup,
-  ...(args.workers !== undefined && { workers: args.workers }), ...SETTINGS,
+  ...(args.workers !== undefined && { workers: args.workers }), ...(callRecords !== undefined && { callRecords }), ...SETTINGS,
 };
 await mkdir(args.out, { recursive: true });
 const runs = rows.map((row) =>
@@ -417,6 +395,7 @@ process.stdout.write(
     `machine: ${machine.cpuModel}, ${machine.cores} cores, ${machine.memoryGB} GB, ${machine.os}`,
     `node ${machine.node}; ${machine.java ?? 'no java'}; ${machine.go ?? 'no go'}; ${machine.kafka}`,
     `${cells.length > 0 ? `median of ${repeats} run(s) per client and scenario (range: slowest–fastest records/s); ${records.toLocaleString('en-US')} measured records per run after ${warmupRecords.toLocaleString('en-US')} warm-up (at most ${WARMUP_MAX_BYTES / 1024 / 1024} MiB of values); ` : ''}${partitions} partitions; acks=all, idempotent${brokerWarmup.length > 0 ? `; the broker warmed up first (${plan.brokerWarmupSeconds} s of producing)` : ''}`,
+    ...(cells.length > 0 ? [`Node drivers flat out: ${callNote} per call of ringkafka's sendBatch, KafkaJS's and @platformatic/kafka's send (at most half a batch per partition for these two)`] : []),
     '',
     ...(cells.length > 0 ? [table(headers, cells)] : []),
     ...(rateCells.length > 0

@@ -12,7 +12,7 @@ import { readPayloads } from '../lib/payload.js';
 import { OwnLoopDelayWatch, threadWaitReader } from '../lib/loop-delay-split.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { ownPeakRssMB, readThreadCpu } from '../lib/process-watch.js';
-import { paced } from '../lib/pacing.js';
+import { eluLessSleep, paced, pacerSleptMs } from '../lib/pacing.js';
 import { percentiles } from '../lib/stats.js';
 import { warmupCalls } from '../lib/run-plan.js';
 
@@ -225,6 +225,8 @@ interface ThreadReading {
   /** Every other thread of the process: tid → its name (/proc comm) and CPU seconds. */
   readonly others: ReadonlyMap<number, { readonly name: string; readonly sec: number }>;
   readonly elu: ReturnType<typeof performance.eventLoopUtilization>;
+  /** The fixed-rate pacer's sleeps so far, ms (pacing.ts): time the loop was held but did no work. */
+  readonly pacerSleptMs: number;
   readonly source: 'schedstat' | 'stat';
 }
 
@@ -258,7 +260,9 @@ class ThreadWatch {
       }
       others.set(tid, { name, sec: cpu.sec });
     }
-    return { main: main.sec, mainWait: main.waitSec, workers, others, elu: performance.eventLoopUtilization(), source: main.source };
+    return {
+      main: main.sec, mainWait: main.waitSec, workers, others, elu: performance.eventLoopUtilization(), pacerSleptMs: pacerSleptMs(), source: main.source,
+    };
   }
 
   /** The CPU by thread since `before`; `totalSec` is the whole process's over the same span. */
@@ -280,7 +284,7 @@ class ThreadWatch {
       otherByName,
       // two clocks (rusage, schedstat) that agree to a few ms: never below zero
       otherCpuSec: Math.max(0, totalSec - named),
-      mainElu: performance.eventLoopUtilization(after.elu, before.elu).utilization,
+      mainElu: eluLessSleep(performance.eventLoopUtilization(after.elu, before.elu), after.pacerSleptMs - before.pacerSleptMs),
       ...(after.mainWait !== undefined && before.mainWait !== undefined && { mainWaitSec: after.mainWait - before.mainWait }),
       source: after.source,
     };
@@ -345,10 +349,23 @@ export function recordsPerCall(chunkBytes: number, valueBytes: number): number {
 }
 
 /**
+ * A Node driver's calls flat out: `callRecords` records each (`--call-records`; not at a fixed rate, where the
+ * records due make a call), else about `defaultBytes` of them, never over `maxBytes` (where a call is the batch,
+ * callBytes); and as many outstanding as hold `bufferBytes`, so smaller calls leave the client as much to buffer
+ * as the native clients' buffers hold.
+ */
+export function callPlan(config: ClientConfig, defaultBytes: number, maxBytes = Infinity): { perCall: number; window: number } {
+  const valueBytes = config.scenario.valueBytes;
+  const asked = config.scenario.rate === undefined ? config.callRecords : undefined;
+  const perCall = Math.min(asked ?? recordsPerCall(defaultBytes, valueBytes), recordsPerCall(maxBytes, valueBytes));
+  return { perCall, window: Math.max(1, Math.floor(config.bufferBytes / (perCall * valueBytes))) };
+}
+
+/**
  * Drives a client whose call is the batch (KafkaJS, @platformatic/kafka): `send(start, end)` sends records
  * start..end-1 in one call and rejects when it failed (`describe` names the failure). Flat out: calls of `perCall`
- * records, up to `window` outstanding, each call's latency its messages'. At a fixed rate: on each tick one call of
- * the records due, at most `window` outstanding, each acknowledged record's latency from its own due time.
+ * records, up to `window` outstanding, each call's latency its messages'. At a fixed rate: on each wake of the pacer
+ * one call of the records due, at most `window` outstanding, each acknowledged record's latency from its own due time.
  */
 export async function produceInCalls(
   config: ClientConfig,

@@ -1,13 +1,13 @@
 /**
  * KafkaJS 2.x in its own process. KafkaJS has no linger and no batch size: a `send` call's messages are the
- * batch, so it gets calls of about `chunkBytes` (one request's worth, as Java's 1 MiB max.request.size) with up
- * to `bufferBytes / chunkBytes` calls outstanding. With idempotence KafkaJS serialises requests per broker behind
- * a lock, so the outstanding calls queue there. KafkaJS ships no LZ4 codec: users register one, and this does the
+ * batch, so it gets calls of about `chunkBytes` (one request's worth, as Java's 1 MiB max.request.size; or of
+ * `callRecords`) with up to `bufferBytes` of them outstanding. With idempotence KafkaJS serialises requests per
+ * broker behind a lock, so the outstanding calls queue there. KafkaJS ships no LZ4 codec: users register one, and this does the
  * same with lz4-napi (the LZ4 frame binding ringkafka uses). Latency is each call's, which is every message's in
  * it (they are handed over together and acknowledged together).
  */
 import { readFileSync } from 'node:fs';
-import { callBytes, produceInCalls, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callBytes, callPlan, produceInCalls, readConfig, runClient, type Driver, type RunOutcome } from './harness.js';
 import { peerVersion, registerKafkaJsLz4, requirePeer, type KafkaJsMessage, type KafkaJsModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -36,19 +36,18 @@ const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 5, ...(
 await producer.connect();
 
 const compression = config.scenario.compression === 'lz4' ? kafkajs.CompressionTypes.LZ4 : kafkajs.CompressionTypes.None;
-const perCall = recordsPerCall(callBytes(config), config.scenario.valueBytes);
-const window = Math.max(1, Math.floor(config.bufferBytes / callBytes(config)));
+const { perCall, window } = callPlan(config, callBytes(config), callBytes(config));
 
 const driver: Driver = {
   settings: [
     facade ? 'ringkafka/kafkajs (KafkaJS API over ringkafka, default ringkafka settings)' : `kafkajs ${peerVersion('kafkajs')}`, 'idempotent=true', 'acks=-1', 'maxInFlightRequests=5 (idempotence serialises per broker)',
-    config.scenario.rate !== undefined ? `one send() call per tick of the messages due at ${config.scenario.rate}/s, up to ${window} outstanding` : `send() calls of ~${callBytes(config)} B of messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    config.scenario.rate !== undefined ? `one send() call per wake of the pacer with the messages due at ${config.scenario.rate}/s, up to ${window} outstanding` : `send() calls of ${perCall} messages, up to ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=DefaultPartitioner (murmur2 for keys, round-robin for null keys)', 'LZ4 codec registered from lz4-napi',
     ...(config.tls !== undefined ? ['ssl: { ca, cert, key } (mutual TLS)'] : []),
   ],
   latencyNote:
     config.scenario.rate !== undefined
-      ? 'each message from its due time to its send() call\'s result, every message (one call per tick of the due messages)'
+      ? 'each message from its due time to its send() call\'s result, every message (one call per wake of the pacer)'
       : 'send() call to its result, every call (each message of a call shares its latency)',
 
   produce(from, count, { values, keys }, latency): Promise<RunOutcome> {

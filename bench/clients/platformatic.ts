@@ -1,7 +1,8 @@
 /**
  * @platformatic/kafka in its own process: 1.x (the last line that runs on Node 20), or 2.x (Node >= 22.22) when
  * argv[3] is `platformatic-2`. Like KafkaJS it has no linger
- * and no batch size on `send`: a call's messages are the batch, so it gets calls of about `chunkBytes`.
+ * and no batch size on `send`: a call's messages are the batch, so it gets calls of about `chunkBytes` (or of
+ * `callRecords`).
  *
  * Calls in flight: with idempotence this client forces one request in flight per connection and advances its
  * partition sequence numbers only when a call's response arrives, so concurrent `send` calls would reuse
@@ -9,7 +10,7 @@
  * that); so does this, unless `RINGKAFKA_BENCH_PLATFORMATIC_WINDOW` says otherwise, for trying it.
  */
 import { readFileSync } from 'node:fs';
-import { callBytes, produceInCalls, readConfig, recordsPerCall, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callBytes, callPlan, produceInCalls, readConfig, runClient, type Driver, type RunOutcome } from './harness.js';
 import { importPeer, peerVersion, type PeerDir, type PlatformaticMessage, type PlatformaticModule } from './peer-modules.js';
 
 const config = readConfig();
@@ -28,19 +29,19 @@ const producer = new Producer({
   }),
 });
 
-const perCall = recordsPerCall(callBytes(config), config.scenario.valueBytes);
+const { perCall } = callPlan(config, callBytes(config), callBytes(config));
 const window = Number(process.env.RINGKAFKA_BENCH_PLATFORMATIC_WINDOW ?? 1);
 
 const driver: Driver = {
   settings: [
     `@platformatic/kafka ${peerVersion('@platformatic/kafka', dir)}`, 'idempotent=true (forces maxInflights=1)', 'acks=-1',
-    config.scenario.rate !== undefined ? `one send() call per tick of the messages due at ${config.scenario.rate}/s, ${window} outstanding` : `send() calls of ~${callBytes(config)} B of messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
+    config.scenario.rate !== undefined ? `one send() call per wake of the pacer with the messages due at ${config.scenario.rate}/s, ${window} outstanding` : `send() calls of ${perCall} messages, ${window} outstanding`, 'no linger, no batch size: the call is the batch',
     'partitioner=default (murmur2 for keys, round-robin for null keys)',
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],
   latencyNote:
     config.scenario.rate !== undefined
-      ? 'each message from its due time to its send() call\'s result, every message (one call per tick of the due messages, one call at a time)'
+      ? 'each message from its due time to its send() call\'s result, every message (one call per wake of the pacer, one call at a time)'
       : 'send() call to its result, every call (each message of a call shares its latency)',
 
   produce(from, count, { values, keys }, latency): Promise<RunOutcome> {

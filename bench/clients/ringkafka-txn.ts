@@ -1,8 +1,9 @@
 /**
  * ringkafka's side of the transactional scenario (`100B-txn`): one `producer.transaction()` per
  * `transactionRecords` records, one after the other (a transactional producer has one transaction open at a time),
- * each handing its records over in sendBatch calls of about `chunkBytes`, all outstanding together. Latency is per
- * transaction, from the call until the commit resolved, as the Java and franz-go drivers time theirs.
+ * each handing its records over in sendBatch calls of about `chunkBytes` (or `callRecords`), all outstanding
+ * together. Latency is per transaction, from the call until the commit resolved, as the Java and franz-go drivers
+ * time theirs.
  *
  * The transaction API is reached through the structural types below, not the package's declarations, so the bench
  * can still run an older build (comparing two builds): one without it is reported as unsupported

@@ -1,16 +1,17 @@
 /**
  * ringkafka in its own process, like every peer, so CPU seconds and peak RSS are its own.
  *
- * Driven as an ingestion service would: records arrive in groups of about `chunkBytes` (one request's worth),
- * each group goes to `sendBatch`, and up to `bufferBytes / chunkBytes` groups are outstanding at once, so the
- * producer's own byte budget is what pushes back, as the native clients' buffers do for them. One record in
- * `sampleEvery` goes through `send` instead, timed from the call to its result.
+ * Driven as an ingestion service would: records arrive in groups of about `chunkBytes` (10,485 records of 100 B:
+ * a large request, the driver's best case; `callRecords` sets another size), each group goes to `sendBatch`, and
+ * groups holding up to `bufferBytes` are outstanding at once, so the producer's own byte budget is what pushes back,
+ * as the native clients' buffers do for them. One record in `sampleEvery` goes through `send` instead, timed from
+ * the call to its result.
  */
 import { readFileSync } from 'node:fs';
 // The compiled package, as users run it (`npm run bench` builds it first); not the TypeScript sources.
 import { Producer, type ProducerOptions } from 'ringkafka';
 import { paced } from '../lib/pacing.js';
-import { inWindows, readConfig, recordsPerCall, reportUnsupported, runClient, type Driver, type RunOutcome } from './harness.js';
+import { callPlan, inWindows, readConfig, reportUnsupported, runClient, type Driver, type RunOutcome } from './harness.js';
 import { produceInTransactions, transactionSupport } from './ringkafka-txn.js';
 
 const config = readConfig();
@@ -39,8 +40,7 @@ const options: ProducerOptions = {
 const producer = new Producer(options);
 await producer.connect();
 
-const perCall = recordsPerCall(config.chunkBytes, config.scenario.valueBytes);
-const window = Math.max(1, Math.floor(config.bufferBytes / config.chunkBytes));
+const { perCall, window } = callPlan(config, config.chunkBytes);
 const topic = config.topic;
 
 const driver: Driver = {
@@ -48,8 +48,8 @@ const driver: Driver = {
     `lingerMs=${config.lingerMs}`, `batchMaxBytes=${config.batchBytes}`, `maxBufferedBytes=${config.bufferBytes}`,
     `maxBufferedRecords=${config.bufferRecords}`, "acks='all'", 'idempotent=true', `workers=${producer.metrics().workers}`,
     perTransaction !== undefined
-      ? `producer.transaction() per ${perTransaction} records, committed, its records in tx.sendBatch calls of ~${config.chunkBytes} B`
-      : config.scenario.rate !== undefined ? `one send() per record, due at ${config.scenario.rate}/s` : `sendBatch calls of ~${config.chunkBytes} B of records with results: 'failures', up to ${window} outstanding`,
+      ? `producer.transaction() per ${perTransaction} records, committed, its records in tx.sendBatch calls of ${perCall} records`
+      : config.scenario.rate !== undefined ? `one send() per record, due at ${config.scenario.rate}/s` : `sendBatch calls of ${perCall} records with results: 'failures', up to ${window} outstanding`,
     "partitioner='default' (murmur2 for keys, uniform sticky for null keys)",
     ...(config.tls !== undefined ? ['tls: { ca, cert, key } (mutual TLS)'] : []),
   ],

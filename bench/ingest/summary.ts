@@ -105,7 +105,7 @@ export function skippedRow(client: string, offered: string, reason: string): Ing
 }
 
 export const HEADERS = [
-  'client', 'load', 'requests/s', 'records/s', 'p50 ms', 'p99 ms', 'ELD p99 ms', 'ELD max ms', 'CPU s', 'CPU µs/rec', 'RSS MB', 'note',
+  'client', 'load', 'requests/s', 'records/s', 'p50 ms', 'p99 ms', 'ELD p99 ms', 'ELD max ms', 'CPU s', 'CPU µs/rec', 'RSS MiB', 'note',
 ] as const;
 
 export function cells(row: IngestRow): string[] {

@@ -96,6 +96,10 @@ export interface ClientSpec {
   readonly workers?: number;
   /** ringkafka itself behind another client's API (the KafkaJS facade): not a peer to compare ringkafka with. */
   readonly ringkafkaInside?: boolean;
+  /** No linger setting: a call goes out at once (KafkaJS, @platformatic/kafka). */
+  readonly noLinger?: boolean;
+  /** At a fixed rate its latency runs from send(), not from each record's due time (ProducerPerformance). */
+  readonly rateLatencyFromSend?: boolean;
 }
 
 /**
@@ -139,6 +143,18 @@ export function standingOf(client: string): 'ours' | 'peer' | 'neither' {
   return CLIENTS.find((c) => c.name === client)?.ringkafkaInside === true ? 'neither' : 'peer';
 }
 
+/** At a fixed rate: how a client's latency is timed, and its linger in ms (null: it has none). */
+export interface RateTiming {
+  readonly fromDueTime: boolean;
+  readonly lingerMs: number | null;
+}
+
+/** RateTiming of a row's client; `lingerMs` is the run's setting, which every client with a linger gets. */
+export function rateTimingOf(client: string, lingerMs: number): RateTiming {
+  const spec = CLIENTS.find((c) => c.name === client);
+  return { fromDueTime: spec?.rateLatencyFromSend !== true, lingerMs: spec?.noLinger === true ? null : lingerMs };
+}
+
 /** The transactional id of a run: its topic is unique per client, scenario and repetition, and so is this. */
 export const transactionalIdOf = (config: ClientConfig): string => `${config.topic}-txn`;
 
@@ -153,7 +169,7 @@ export function slug(name: string): string {
 
 export const CLIENTS: readonly ClientSpec[] = [
   nodeClient('ringkafka', 'ringkafka', 'node-clients'),
-  nodeClient('kafkajs', 'kafkajs', 'node-peers', { cannot: noTransactions('KafkaJS has transactions, not yet driven here') }),
+  nodeClient('kafkajs', 'kafkajs', 'node-peers', { cannot: noTransactions('KafkaJS has transactions, not yet driven here'), noLinger: true }),
   // the KafkaJS driver unchanged over ringkafka/kafkajs; its lz4-napi codec registration needs the peers installed
   nodeClient('kafkajs-facade', 'kafkajs', 'node-peers', {
     cannot: (scenario) => scenario.transactionRecords !== undefined
@@ -163,9 +179,9 @@ export const CLIENTS: readonly ClientSpec[] = [
         : 'the driver asks for its codec per send() call, which the facade refuses unless the producer was set to it',
     ringkafkaInside: true,
   }, ['facade']),
-  nodeClient('platformatic', 'platformatic', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka') }),
+  nodeClient('platformatic', 'platformatic', 'node-peers', { cannot: noTransactions('not yet written for @platformatic/kafka'), noLinger: true }),
   // the same driver over 2.x, its own install; skipped with the reason on a Node older than 2.x needs
-  nodeClient('platformatic-2', 'platformatic', 'platformatic-2', { cannot: noTransactions('not yet written for @platformatic/kafka') }, ['platformatic-2']),
+  nodeClient('platformatic-2', 'platformatic', 'platformatic-2', { cannot: noTransactions('not yet written for @platformatic/kafka'), noLinger: true }, ['platformatic-2']),
   {
     name: 'franz-go',
     setup: 'franz-go',
@@ -209,6 +225,7 @@ export const CLIENTS: readonly ClientSpec[] = [
     setupFor: (scenario) => (byProducerPerformance(scenario) ? 'java' : 'java-driver'),
     node: false,
     command: (c) => ({ command: 'java', args: byProducerPerformance(c.scenario) ? producerPerformanceArgs(c) : javaDriverArgs(c) }),
+    rateLatencyFromSend: true,
     cannot: (scenario) =>
       scenario.keys === undefined
         ? undefined

@@ -49,7 +49,7 @@ export interface ClientConfig {
   readonly records: number;
   /** Sent first to the same topic and not measured: connections, metadata, JIT and pools warm up. */
   readonly warmupRecords: number;
-  /** Values, one per line (uppercase letters, like Kafka's ProducerPerformance); record i uses line i mod n. */
+  /** Values, one per line (JSON-like ASCII text, bench/lib/payload.ts); record i uses line i mod n. */
   readonly payloadFile: string;
   readonly lingerMs: number;
   /** Per-partition batch limit in bytes, where the client has one. */
@@ -62,6 +62,8 @@ export interface ClientConfig {
    * about this many bytes; ringkafka is given them in sendBatch-sized groups of the same size.
    */
   readonly chunkBytes: number;
+  /** `--call-records`: the Node drivers' calls carry this many records instead of about `chunkBytes` of them. */
+  readonly callRecords?: number;
   /** Latency is timed for one record in this many (or one call in this many, for per-call clients); 1 at a fixed rate. */
   readonly sampleEvery: number;
   /** Keyed scenarios: keys, one per line; record i uses line i mod n. */

@@ -126,10 +126,10 @@ export function noGoReason(goMod: string): string {
   return `go is not on PATH: install Go ${version} or later from the Go project's downloads and add its bin directory to PATH (Debian's golang-go works only if it is that new), then rerun`;
 }
 
-/** `go build` of the Go program in `dir` into `bin`, unless `bin` is newer than its main.go, go.mod and go.sum. */
+/** `go build` of the Go program in `dir` into `bin`, unless `bin` is newer than its .go files, go.mod and go.sum. */
 async function buildGo(dir: string, bin: string): Promise<Readiness> {
   if (!(await onPath('go'))) return { ready: false, reason: noGoReason(readFileSync(join(dir, 'go.mod'), 'utf8')) };
-  const inputs = ['main.go', 'go.mod', 'go.sum'].map((name) => join(dir, name));
+  const inputs = [...readdirSync(dir).filter((name) => name.endsWith('.go')), 'go.mod', 'go.sum'].map((name) => join(dir, name));
   if (newerThanAll(bin, inputs)) return { ready: true };
   await mkdir(BIN_DIR, { recursive: true });
   // -mod=mod lets go fetch the modules go.sum pins on a machine that has not got them yet.

@@ -198,9 +198,7 @@ func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, 
 		if rate > 0 {
 			sent = start.Add(time.Duration(float64(i) * 1e9 / rate))
 			// Never early; when a sleep overshoots, the records now due go without one until the loop catches up.
-			if wait := time.Until(sent); wait > 0 {
-				time.Sleep(wait)
-			}
+			sleepUntil(sent)
 		}
 		if sampleEvery > 0 && i%sampleEvery == 0 {
 			client.Produce(ctx, record, func(_ *kgo.Record, err error) {

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { describe, it } from 'node:test';
-import { callBytes, GcWatch, MemoryWatch } from '../../../bench/clients/harness.js';
+import { callBytes, callPlan, GcWatch, MemoryWatch } from '../../../bench/clients/harness.js';
 import { clientBundle } from '../../../bench/lib/client-bundles.js';
 import { CLIENTS, ringkafkaWithWorkers, runOne, slug, standingOf } from '../../../bench/lib/clients.js';
 import type { ClientConfig, Scenario } from '../../../bench/lib/contract.js';
@@ -121,6 +121,29 @@ describe('per-call clients', () => {
   it('keep a call at most half a batch per partition', () => {
     assert.equal(callBytes(base), 1048576);
     assert.equal(callBytes({ ...base, partitions: 1 }), 524288);
+  });
+});
+
+describe('callPlan (--call-records)', () => {
+  it('gives ~1 MiB calls by default, 64 of them outstanding: 64 MiB, as the native clients buffer', () => {
+    assert.deepEqual(callPlan(base, base.chunkBytes), { perCall: 10_485, window: 64 });
+    const kib = { ...base, scenario: { ...base.scenario, valueBytes: 1024 } };
+    assert.deepEqual(callPlan(kib, base.chunkBytes), { perCall: 1024, window: 64 });
+    const onePartition = { ...base, partitions: 1 };
+    assert.deepEqual(callPlan(onePartition, callBytes(onePartition), callBytes(onePartition)), { perCall: 5242, window: 128 });
+  });
+
+  it('takes the asked size, keeping 64 MiB outstanding, but never over the cap of a call that is the batch', () => {
+    const small = { ...base, callRecords: 100 };
+    assert.deepEqual(callPlan(small, base.chunkBytes), { perCall: 100, window: 6710 });
+    const large = { ...base, callRecords: 50_000, partitions: 1 };
+    assert.equal(callPlan(large, base.chunkBytes).perCall, 50_000, 'ringkafka: no cap');
+    assert.equal(callPlan(large, callBytes(large), callBytes(large)).perCall, 5242, 'KafkaJS on one partition: half a batch');
+  });
+
+  it('leaves fixed-rate runs alone: the records due make a call there', () => {
+    const rate = { ...base, callRecords: 100, scenario: { ...base.scenario, rate: 20_000 } };
+    assert.deepEqual(callPlan(rate, callBytes(rate), callBytes(rate)), callPlan(base, callBytes(base), callBytes(base)));
   });
 });
 

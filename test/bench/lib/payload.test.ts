@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
-import { PAYLOAD_VALUES, payloadCount, readPayloads, writePayloadFile } from '../../../bench/lib/payload.js';
+import { compressSync } from 'lz4-napi';
+import { letterValues, PAYLOAD_VALUES, payloadCount, payloadValues, readPayloads, writePayloadFile } from '../../../bench/lib/payload.js';
 import { seededRandom } from '../../../bench/lib/stats.js';
 
 const WINDOW_BYTES = 64 * 1024; // how far back an lz4 match may reach
@@ -46,6 +47,17 @@ function repeatsInWindow(valueCount: number, valueBytes: number, switchBytes: nu
   return repeats / records;
 }
 
+/** lz4 block compression ratio of the first mebibyte of `values` repeated in order (record i takes value i mod n). */
+function lz4Ratio(values: readonly string[]): number {
+  const parts: string[] = [];
+  for (let i = 0, bytes = 0; bytes < 1 << 20; i++) {
+    parts.push(values[i % values.length]!);
+    bytes += values[i % values.length]!.length;
+  }
+  const mebibyte = Buffer.from(parts.join(''), 'latin1').subarray(0, 1 << 20);
+  return mebibyte.length / compressSync(mebibyte).length;
+}
+
 describe('bench payload values', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ringkafka-payload-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -56,9 +68,30 @@ describe('bench payload values', () => {
       assert.equal(payloadCount(valueBytes), expected);
       const values = readPayloads(writePayloadFile(dir, valueBytes));
       assert.equal(values.length, expected, `${valueBytes} B`);
-      assert.ok(values.every((value) => value.length === valueBytes && /^[A-Z]+$/.test(value.toString('latin1'))));
+      // printable ASCII only: no tab or newline, which the payload file and ProducerPerformance split on
+      assert.ok(values.every((value) => value.length === valueBytes && /^[\x20-\x7e]+$/.test(value.toString('latin1'))), `${valueBytes} B`);
       assert.equal(new Set(values.map((value) => value.toString('latin1'))).size, expected, 'all distinct');
     }
+  });
+
+  it('makes JSON-like values of the exact size at any size, the same for a size and seed', () => {
+    for (const valueBytes of [1, 39, 40, 41, 64, 100, 256, 1000, 1024, 4096]) {
+      const values = payloadValues(valueBytes, 200);
+      assert.ok(values.every((value) => value.length === valueBytes && /^[\x20-\x7e]+$/.test(value)), `${valueBytes} B`);
+      assert.deepEqual(payloadValues(valueBytes, 200), values, `${valueBytes} B again`);
+      assert.notDeepEqual(payloadValues(valueBytes, 200, 1), values, `${valueBytes} B, another seed`);
+    }
+    const [first] = payloadValues(100, 1);
+    assert.match(first!, /^\{"id":\d+,"ts":\d+,.*,"note":"[A-Z]+"\}$/);
+  });
+
+  it('compresses with lz4 about as real traffic does: a mebibyte of consecutive values 1.3x to 4x', () => {
+    for (const valueBytes of [100, 1024]) {
+      const ratio = lz4Ratio(payloadValues(valueBytes, payloadCount(valueBytes)));
+      assert.ok(ratio > 1.3 && ratio < 4, `${valueBytes} B: ${ratio.toFixed(2)}x`);
+    }
+    // what it replaced: random letters, which lz4 cannot shrink at all
+    assert.ok(lz4Ratio(letterValues(100)) < 1.01);
   });
 
   it('leaves lz4 under 0.5 % of repeats in a batch, whether a client moves partition every 64 KiB or 1 MiB', () => {
