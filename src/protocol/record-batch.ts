@@ -285,8 +285,10 @@ export function assembleBatch(
   const end = writeSection(section, 0);
   if (end !== sectionSize) throw new Error(`record batch encoder wrote ${end} of ${sectionSize} bytes`);
   // The scratch section goes back only once its codec's output is in the batch: an LZ4 block that did not shrink
-  // is written from it (lz4-frame.ts).
-  const place = (compressed: CompressedSection): Buffer => placeCompressed(header, count, baseTimestamp, maxTimestamp, compressed, buffers);
+  // is written from it (lz4-frame.ts), and so is a section no codec shrank.
+  const place = (compressed: CompressedSection): Buffer => compressed.length < sectionSize
+    ? placeCompressed(header, count, baseTimestamp, maxTimestamp, compressed, buffers)
+    : placeUncompressed(header, count, baseTimestamp, maxTimestamp, section.subarray(0, sectionSize), compressed, buffers);
   // A small section, or any with lz4, is compressed here and now (compression.ts: compressesNow says why); the
   // batch is then ready in this turn, to go out in the same request as its neighbours.
   if (compressesNow(codec, sectionSize)) {
@@ -416,6 +418,28 @@ function placeCompressed(
   compressed.writeTo(out, RECORD_BATCH_OVERHEAD);
   compressed.release();
   return finishBatch(out, header);
+}
+
+/**
+ * A section its codec did not shrink (random or already compressed bytes) goes as it is, the batch saying codec none,
+ * as franz-go and librdkafka send it: gzip grows random data by about 100 bytes a mebibyte and xerial snappy by 4
+ * bytes per 32 KiB block, so a record accepted as fitting maxRequestBytes (its size checked uncompressed) was refused
+ * MESSAGE_TOO_LARGE by the broker after a round trip, and the broker decompressed the others for nothing. A consumer
+ * takes each batch's codec from its attributes; a topic whose compression.type is not `producer` compresses anyway.
+ */
+function placeUncompressed(
+  header: BatchHeader,
+  count: number,
+  baseTimestamp: number,
+  maxTimestamp: number,
+  section: Uint8Array,
+  compressed: CompressedSection,
+  buffers: BatchBufferSource,
+): Buffer {
+  compressed.release();
+  const out = buffers.take(RECORD_BATCH_OVERHEAD + section.length);
+  out.set(section, RECORD_BATCH_OVERHEAD);
+  return frameUncompressedBatch(out, header, count, baseTimestamp, maxTimestamp);
 }
 
 /** Encode an uncompressed batch synchronously. Ignores any `codec` on `header`: the batch says codec none. */

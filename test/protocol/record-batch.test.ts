@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -152,10 +153,11 @@ describe('golden batches', () => {
 });
 
 describe('encodeRecordBatch header fields', () => {
+  // Values every codec shrinks: a section it cannot shrink goes uncompressed (tested below).
   const records: BatchRecord[] = [
-    { key: null, value: utf8('a'), headers: [], timestamp: 5000 },
-    { key: null, value: utf8('b'), headers: [], timestamp: 4000 },
-    { key: null, value: utf8('c'), headers: [], timestamp: 9000 },
+    { key: null, value: utf8('a'.repeat(200)), headers: [], timestamp: 5000 },
+    { key: null, value: utf8('b'.repeat(200)), headers: [], timestamp: 4000 },
+    { key: null, value: utf8('c'.repeat(200)), headers: [], timestamp: 9000 },
   ];
 
   for (const codec of CODECS) {
@@ -258,7 +260,8 @@ describe('round trips', () => {
         assert.equal(decoded.length, 1);
         const b = decoded[0]!;
         assert.ok(b.crcValid);
-        assert.equal(b.codec, header.codec);
+        // Its codec, or none when the codec did not shrink the section (the next test).
+        assert.ok(b.codec === header.codec || b.codec === Codec.none, `codec ${b.codec}`);
         assert.equal(b.transactional, header.transactional === true);
         assert.equal(b.producerId, header.producerId);
         assert.equal(b.producerEpoch, header.producerEpoch);
@@ -271,6 +274,24 @@ describe('round trips', () => {
       }),
       { numRuns: 150 },
     );
+  });
+
+  it('a section its codec does not shrink goes uncompressed, codec none, no larger than uncompressed: a record that fits is not refused by the broker', async () => {
+    // Random bytes: gzip grows them by about 100 bytes a mebibyte, xerial snappy by 4 bytes per 32 KiB block, so a
+    // record checked against maxRequestBytes uncompressed was refused MESSAGE_TOO_LARGE after a round trip.
+    const random: BatchRecord[] = [{ key: null, value: randomBytes(256 * 1024), headers: [], timestamp: 1000 }];
+    const header = { producerId: 5n, producerEpoch: 1, baseSequence: 0, transactional: true };
+    const uncompressed = await encodeRecordBatch(random, { ...header, codec: Codec.none });
+    for (const codec of CODECS) {
+      const batch = await encodeRecordBatch(random, { ...header, codec });
+      const [decoded] = await decodeRecordBatches(batch);
+      const expected = codec === Codec.lz4 ? Codec.lz4 : Codec.none; // lz4 stores a block it cannot shrink, in its frame
+      assert.equal(decoded!.codec, expected, CODEC_NAMES[codec]);
+      if (expected === Codec.none) assert.deepEqual(batch, uncompressed, `${CODEC_NAMES[codec]}: the uncompressed batch, byte for byte`);
+      assert.equal(decoded!.transactional, true);
+      assert.ok(decoded!.crcValid);
+      assert.deepEqual(decoded!.records[0]!.value, random[0]!.value);
+    }
   });
 
   it('uncompressed batches parse with the generic Reader too (cross-check of the hand-written encoder)', () => {

@@ -70,7 +70,9 @@ test('encodeEntries with every codec decodes back to the same records', async ()
       const [a] = await decodeRecordBatches(ours);
       const [b] = await decodeRecordBatches(reference);
       assert.equal(a!.crcValid, true);
-      assert.equal(a!.codec, codec);
+      // A section the codec did not shrink goes uncompressed (record-batch.ts, placeUncompressed), as the reference's.
+      assert.ok(a!.codec === codec || a!.codec === Codec.none, `codec ${a!.codec}`);
+      assert.equal(a!.codec, b!.codec);
       assert.deepEqual(a!.records, b!.records);
     }),
     { numRuns: 100 },
