@@ -247,7 +247,14 @@ export class Accumulator {
         this.sending.push(p);
       }
       const arena = p.arena;
-      let bytes = encodeEntries(arena, offsets, kept, this.batchHeader(), this.#buffers, true);
+      let bytes: Buffer | Promise<Buffer>;
+      try {
+        bytes = encodeEntries(arena, offsets, kept, this.batchHeader(), this.#buffers, true);
+      } catch (error) {
+        // A synchronous failure (a buffer that cannot be had, an encoder's own check) fails the batch as an async
+        // one does: thrown out of here it ended the worker's read loop, its records already claimed and sealed.
+        bytes = Promise.reject(error as Error);
+      }
       if (!(bytes instanceof Promise) && bytes.buffer === arena.buffer) {
         // Written over its own entries, the arena became the batch. One that fills at least half its arena keeps it
         // (the partition takes another); a smaller one is copied into a buffer of its own size and the arena stays,

@@ -18,7 +18,9 @@ const TOPIC = 0;
  * `v` and the record id as its value (padded with dots to `valueBytes`, or with random bytes after the first four);
  * the record states and the ids reported dropped are returned too.
  */
-function accumulator({ codec = Codec.none as number, valueBytes = 0, random = false } = {}): { batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[] } {
+function accumulator({ codec = Codec.none as number, valueBytes = 0, random = false, take = (size: number) => Buffer.allocUnsafe(size) } = {}): {
+  batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[]; failed: string[];
+} {
   const init = {
     settings: { lingerMs: LINGER_MS, batchMaxBytes: 1 << 20, deliveryTimeoutMs: 120_000, idempotent: false, codec, transactionalId: null },
     producerId: -1n,
@@ -26,10 +28,9 @@ function accumulator({ codec = Codec.none as number, valueBytes = 0, random = fa
   } as unknown as WorkerInit;
   const states = new Uint8Array(256).fill(RecordState.buffered);
   const dropped: number[] = [];
-  const batches = new Accumulator(init, states, { dropped: (_, ids) => dropped.push(...ids), encoded: () => {}, failed: () => {} }, {
-    take: (size) => Buffer.allocUnsafe(size),
-    give: () => {},
-  });
+  const failed: string[] = [];
+  const events = { dropped: (_: unknown, ids: number[]) => dropped.push(...ids), encoded: () => {}, failed: (_: unknown, __: unknown, message: string) => failed.push(message) };
+  const batches = new Accumulator(init, states, events, { take, give: () => {} });
   batches.addTopic(TOPIC, 't');
   const ring = new ArrayBuffer(8192);
   const bytes = Buffer.from(ring);
@@ -43,13 +44,33 @@ function accumulator({ codec = Codec.none as number, valueBytes = 0, random = fa
     batches.add(bytes, 0, recordEntrySize(record.key, record.value, record.headers), now);
     batches.copyPending();
   };
-  return { batches, add, states, dropped };
+  return { batches, add, states, dropped, failed };
 }
 
 /** Partitions with a sealed batch, in order. */
 function sealed(batches: Accumulator): number[] {
   return batches.partitions.filter((p) => p.sealed.length > 0).map((p) => p.partition).sort((a, b) => a - b);
 }
+
+describe('Accumulator.seal', () => {
+  it('a batch whose encoding throws at once fails as one that fails later does: the worker reading its ring goes on', async () => {
+    // gzip takes its scratch section synchronously; a take that throws (memory that cannot be had) escaped seal().
+    let refuse = false;
+    const take = (size: number): Buffer => {
+      if (refuse) throw new RangeError('no memory');
+      return Buffer.allocUnsafe(size);
+    };
+    const { batches, add, failed } = accumulator({ codec: Codec.gzip, take });
+    add(0, 1000);
+    refuse = true;
+    assert.doesNotThrow(() => batches.sealDue(true, 1000, () => 1));
+    refuse = false;
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(failed, ['encoding failed: RangeError: no memory']);
+    add(1, 1001); // the accumulator takes records after it
+    assert.equal(batches.hasOpen, true);
+  });
+});
 
 describe('Accumulator.sealDue', () => {
   it('seals nothing before the oldest linger is over', () => {
