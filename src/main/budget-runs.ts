@@ -25,6 +25,8 @@ export interface BudgetRunsOptions<S extends RunSlice> {
   readonly sliceRecords: number;
   /** Epoch ms by which a slice must be granted (the call's bufferTimeoutMs). */
   readonly deadline: number;
+  /** The call's bufferTimeoutMs, which a slice's BufferTimeoutError names whatever of it was left to the slice. */
+  readonly timeoutMs: number;
   readonly signal: AbortSignal | undefined;
   /** An empty slice, for the records that follow a full one. */
   readonly newSlice: () => S;
@@ -74,11 +76,12 @@ export class BudgetRuns<S extends RunSlice> {
     const bytes = this.#bytes;
     this.#slice = undefined;
     this.#bytes = 0;
-    const { budget, deadline, signal, accept, fail } = this.#options;
+    const { budget, deadline, timeoutMs, signal, accept, fail } = this.#options;
     budget
       .acquire(bytes, {
         records: slice.length,
         timeoutMs: Math.max(0, deadline - Date.now()),
+        reportedTimeoutMs: timeoutMs,
         signal,
         onGranted: () => accept(slice, Date.now()),
       })

@@ -52,6 +52,11 @@ export interface AcquireOptions {
    * would find the queue empty and overtake it (send order must be ring order).
    */
   readonly onGranted?: (() => void) | undefined;
+  /**
+   * The wait a BufferTimeoutError names, when it is not `timeoutMs`: a sendBatch's later slices wait only what is
+   * left of the call's bufferTimeoutMs, and one queued after that passed was told "within 0 ms".
+   */
+  readonly reportedTimeoutMs?: number | undefined;
 }
 
 const LIMIT = 2 ** 31 - 1;
@@ -82,6 +87,7 @@ class Waiter {
     readonly signal: AbortSignal | undefined,
     /** Date.now() past which it times out; Infinity for none. */
     readonly deadline: number,
+    /** The wait its BufferTimeoutError names (AcquireOptions.reportedTimeoutMs). */
     readonly timeoutMs: number,
     readonly onGranted: (() => void) | undefined,
     readonly resolve: () => void,
@@ -189,7 +195,7 @@ export class ByteBudget {
     }
 
     return new Promise<void>((resolve, reject) => {
-      this.#enqueue(bytes, records, timeoutMs, signal, options.onGranted, resolve, reject);
+      this.#enqueue(bytes, records, timeoutMs, signal, options.onGranted, resolve, reject, options.reportedTimeoutMs);
     });
   }
 
@@ -227,10 +233,10 @@ export class ByteBudget {
 
   #enqueue(
     bytes: number, records: number, timeoutMs: number, signal: AbortSignal | undefined, onGranted: (() => void) | undefined,
-    resolve: () => void, reject: (error: Error) => void,
+    resolve: () => void, reject: (error: Error) => void, reportedTimeoutMs = timeoutMs,
   ): void {
     const deadline = timeoutMs <= MAX_TIMER_MS ? Date.now() + Math.max(0, timeoutMs) : Infinity;
-    const waiter = new Waiter(this.#enqueued++, bytes, records, signal, deadline, timeoutMs, onGranted, resolve, reject);
+    const waiter = new Waiter(this.#enqueued++, bytes, records, signal, deadline, reportedTimeoutMs, onGranted, resolve, reject);
     if (signal !== undefined) {
       waiter.stopListening = listenForAbort(signal, () => this.#leave(waiter, abortError(signal)));
     }

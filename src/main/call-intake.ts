@@ -122,6 +122,7 @@ export class CallIntake {
       sliceBytes: Math.max(1, Math.min(SLICE_MAX_BYTES, Math.floor(maxBufferedBytes / SLICES_PER_BUDGET))),
       sliceRecords: Math.max(1, Math.min(SLICE_MAX_RECORDS, Math.floor(maxBufferedRecords / SLICES_PER_BUDGET))),
       deadline: now + bufferTimeoutMs,
+      timeoutMs: bufferTimeoutMs,
       signal,
       newSlice: () => this.#slices.take(call),
       accept: (slice, acceptedAt) => this.#acceptGranted(slice, settler, signal, acceptedAt),

@@ -16,6 +16,7 @@ function setup(maxBytes: number, options: { sliceBytes: number; sliceRecords?: n
     sliceBytes: options.sliceBytes,
     sliceRecords: options.sliceRecords ?? 1000,
     deadline: options.deadline ?? Date.now() + 60_000,
+    timeoutMs: 60_000,
     signal: options.signal,
     newSlice: () => [],
     accept: (slice) => accepted.push(...slice),
@@ -100,5 +101,7 @@ describe('BudgetRuns', () => {
     await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(late.failed.length, 1);
     assert.ok(late.failed[0]![1] instanceof BufferTimeoutError);
+    // The call's wait, not what was left of it to this slice (0 ms here): "within 0 ms" read as no wait at all.
+    assert.equal(late.failed[0]![1].message, 'no buffer space for 10 bytes within 60000 ms (maxBufferedBytes 100)');
   });
 });

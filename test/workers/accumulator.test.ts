@@ -18,7 +18,7 @@ const TOPIC = 0;
  * `v` and the record id as its value (padded with dots to `valueBytes`, or with random bytes after the first four);
  * the record states and the ids reported dropped are returned too.
  */
-function accumulator({ codec = Codec.none as number, valueBytes = 0, random = false, take = (size: number) => Buffer.allocUnsafe(size) } = {}): {
+function accumulator({ codec = Codec.none as number, valueBytes = 0, random = false, take = (size: number): Buffer => Buffer.allocUnsafe(size) } = {}): {
   batches: Accumulator; add: (partition: number, now: number) => void; states: Uint8Array; dropped: number[]; failed: string[];
 } {
   const init = {
