@@ -131,7 +131,7 @@ export function choosePartition(
       const topic = JSON.stringify(record.topic);
       throw new InvalidRecordError(
         `record.partition must be an integer from 0 to ${partitionCount - 1} (topic ${topic} has ${partitionCount} ` +
-          `partitions), got ${String(explicit)}`,
+          `partition${partitionCount === 1 ? '' : 's'}), got ${String(explicit)}`,
       );
     }
     return explicit;

@@ -170,7 +170,13 @@ export class BatchExpiry {
     const name = `${p.topic.name}-${p.partition}`;
     const lastAttempt = batch.lastError === undefined ? undefined : `its last attempt (of ${batch.attempts}) failed: ${batch.lastError}`;
     const also = lastAttempt === undefined ? '' : `; ${lastAttempt}`;
-    const leader = this.#parts.view.topic(p.topic.name)?.leaders[p.partition] ?? -1;
+    const layout = this.#parts.view.topic(p.topic.name);
+    // A topic deleted and created again with fewer partitions (or by this producer's own send, with the broker's
+    // default count): "no leader" sent its callers looking for a broker fault.
+    if (layout !== undefined && layout.errorCode === ErrorCode.NONE && p.partition >= layout.leaders.length) {
+      return `topic ${p.topic.name} has ${layout.leaders.length} partition(s) now, so no partition ${p.partition} (deleted and created again?)${also}`;
+    }
+    const leader = layout?.leaders[p.partition] ?? -1;
     if (leader < 0) return `${name} had no leader known to the producer${also}`;
     // In flight, or backing off after an attempt that may have been written: either way unanswered, and ahead.
     let unanswered = 0;

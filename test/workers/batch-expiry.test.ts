@@ -185,6 +185,12 @@ describe('BatchExpiry.expireDue', () => {
     leaderless.seal(NOW);
     leaderless.expiry.expireDue(NOW);
     assert.equal(leaderless.failed[0]!.message, 'not written by any broker: t-0 had no leader known to the producer');
+    // No such partition any more (the topic deleted and created again with fewer): said so, not "no leader".
+    const gone = setup({ layoutChange: { leaders: [], leaderEpochs: [] } });
+    gone.seal(NOW);
+    gone.expiry.expireDue(NOW);
+    assert.equal(gone.failed[0]!.code, ClientErrorCode.deliveryTimeout);
+    assert.equal(gone.failed[0]!.message, 'not written by any broker: topic t has 0 partition(s) now, so no partition 0 (deleted and created again?)');
   });
 
   it('names the connection it waited for, and why the last attempt to open it failed', () => {
