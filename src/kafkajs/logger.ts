@@ -100,7 +100,9 @@ export function createLogger(creator: logCreator, initial: logLevel): Logger {
     const levelOf = (): logLevel => (own ?? shared).level;
     const at = (level: logLevel) => (message: string, extra: object = {}): void => {
       if (level > levelOf()) return;
-      write({ namespace, level, label: LABELS[level]!, log: { ...extra, timestamp: new Date().toISOString(), message } });
+      // As KafkaJS builds it: its `logger` field, and the caller's extra fields over the entry's own (log shippers
+      // route on `log.logger`, and an `extra.timestamp` of the caller's was lost).
+      write({ namespace, level, label: LABELS[level]!, log: { timestamp: new Date().toISOString(), logger: 'kafkajs', message, ...extra } });
     };
     return {
       error: at(logLevel.ERROR),

@@ -9,7 +9,7 @@ import type { ProducerOptions } from '../main/options.js';
 import { describe } from '../main/serialize.js';
 import { RejectedWithBatchError } from '../shared/producer-errors.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
-import { KafkaJSError, KafkaJSNonRetriableError } from './errors.js';
+import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from './errors.js';
 import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js';
 import type { Logger } from './logger.js';
 import type { MappedProducer } from './options.js';
@@ -100,7 +100,11 @@ export class KafkaJSProducer {
         await reachCluster(producer);
       } catch (error) {
         await producer.close().catch(() => {}); // its own failure is the one worth reporting
-        throw error;
+        // KafkaJS's connect() retries a retriable failure (a broker refused, a timeout) and then throws
+        // KafkaJSNumberOfRetriesExceeded, not retriable, wrapping the last one: start-up code that stops on it, or
+        // on `!retriable`, looped for ever on the retriable KafkaJSConnectionError.
+        const mapped = toKafkaJSError(error);
+        throw mapped instanceof KafkaJSError && mapped.retriable ? new KafkaJSNumberOfRetriesExceeded(mapped, { cause: mapped }) : mapped;
       }
       this.#producer = producer;
       this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
@@ -154,7 +158,7 @@ export class KafkaJSProducer {
         );
       }
       checkCallSettings(batch, this.#mapped.resolved);
-      const records = toRecords(batch.topicMessages, this.#mapped.resolved.serializer);
+      const records = toRecords(batch.topicMessages, this.#mapped.resolved.serializer, this.#mapped.resolved);
       const producer = this.#connected();
       let offsets: PartitionOffsets | undefined;
       const { failures } = await sendBatchThrough(producer, records, (count) => (offsets = new PartitionOffsets(count)));

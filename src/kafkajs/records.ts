@@ -10,6 +10,9 @@ import { checkRecord, describe, type ProducerRecord as RingRecord, type RecordHe
 import type { Serializer } from '../main/options.js';
 import { codecName } from './constants.js';
 import { KafkaJSNonRetriableError } from './errors.js';
+import { toKafkaJSError } from './error-mapping.js';
+import { checkRecordSize } from '../main/record-size.js';
+import { RecordTooLargeError } from '../shared/producer-errors.js';
 import type { PartitionOffset } from './partition-offsets.js';
 import { refuse } from './refuse.js';
 import type { IHeaders, Message, ProducerBatch, RecordMetadata, TopicMessages } from './types.js';
@@ -43,7 +46,11 @@ export function checkCallSettings(batch: ProducerBatch, producer: ResolvedOption
  * name Kafka does not allow, a value that is neither a string nor a Buffer, a bad header or timestamp) with its
  * message, which names the field.
  */
-export function toRecords(topicMessages: readonly TopicMessages[] | undefined, serializer: Serializer | null): RingRecord[] {
+export function toRecords(
+  topicMessages: readonly TopicMessages[] | undefined,
+  serializer: Serializer | null,
+  limits: Pick<ResolvedOptions, 'maxBufferedBytes' | 'maxRequestBytes'>,
+): RingRecord[] {
   // Left out, it is none, as KafkaJS's default (`topicMessages = []`) makes it.
   if (topicMessages !== undefined && !Array.isArray(topicMessages)) {
     throw new KafkaJSNonRetriableError(`Invalid topicMessages: an array of { topic, messages } is needed, got ${describe(topicMessages)}`);
@@ -61,11 +68,22 @@ export function toRecords(topicMessages: readonly TopicMessages[] | undefined, s
       }
       if ((message as Message).value === undefined) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}"`);
       const record = toRecord(topic, message as Message);
+      let prepared;
       try {
         // A serializer function of the caller's is not run twice (it may count, or cost): its value is its own to check.
-        checkRecord(typeof serializer === 'function' ? { ...record, value: null } : record, serializer, now);
+        prepared = checkRecord(typeof serializer === 'function' ? { ...record, value: null } : record, serializer, now);
       } catch (error) {
         throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${(error as Error).message}`, { cause: error });
+      }
+      // Too large for a request, it is refused with the call too: the broker refuses KafkaJS's whole batch for it,
+      // and ringkafka, checking it with the others sent, wrote the call's other messages (a resend duplicated them).
+      // Its error is KafkaJS's for it, MESSAGE_TOO_LARGE. A serializer function's value is sized when sent.
+      if (typeof serializer !== 'function') {
+        try {
+          checkRecordSize(prepared, limits);
+        } catch (error) {
+          throw toKafkaJSError(new RecordTooLargeError(`message ${index} for topic "${topic}": ${(error as Error).message}`));
+        }
       }
       records.push(record);
     });

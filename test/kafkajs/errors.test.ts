@@ -21,6 +21,9 @@ import {
 import { checkCallSettings, toRecordMetadata, toRecords } from '../../src/kafkajs/records.js';
 import { mapProducerConfig } from '../../src/kafkajs/options.js';
 
+/** The producer's default limits, against which a call's messages are sized. */
+const LIMITS = { maxBufferedBytes: 64 * 1024 * 1024, maxRequestBytes: 1024 * 1024 };
+
 const cases: Array<[Error, string, boolean]> = [
   [new ConnectionError('closed'), 'KafkaJSConnectionError', true],
   [new RequestTimeoutError('no answer'), 'KafkaJSRequestTimeoutError', true],
@@ -88,17 +91,17 @@ test('per-call acks, compression and timeout must match the producer; left out, 
 });
 
 test('messages become records; each partition written becomes one RecordMetadata with the call\'s first offset', () => {
-  assert.deepEqual(toRecords([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, timestamp: '1700000000000', headers: { a: 'x', b: ['y', Buffer.from('z')], c: undefined } }] }], null), [
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ key: 'k', value: 'v', partition: 1, timestamp: '1700000000000', headers: { a: 'x', b: ['y', Buffer.from('z')], c: undefined } }] }], null, LIMITS), [
     { topic: 't', key: 'k', value: 'v', partition: 1, timestamp: 1_700_000_000_000, headers: [['a', 'x'], ['b', 'y'], ['b', Buffer.from('z')]] },
   ]);
   // Partition 0 is a partition (a message with only a key and a value takes the short way, this one must not).
-  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'v' }, { key: 'k', value: 'w', partition: 0 }, { value: 'x', partition: null, headers: null, timestamp: null } as never] }], null), [
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'v' }, { key: 'k', value: 'w', partition: 0 }, { value: 'x', partition: null, headers: null, timestamp: null } as never] }], null, LIMITS), [
     { topic: 't', key: undefined, value: 'v' },
     { topic: 't', key: 'k', value: 'w', partition: 0 },
     { topic: 't', key: undefined, value: 'x' },
   ]);
-  assert.throws(() => toRecords([{ topic: '', messages: [] }], null), /Invalid topic/);
-  assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }], null), /without value for topic "t"/);
+  assert.throws(() => toRecords([{ topic: '', messages: [] }], null, LIMITS), /Invalid topic/);
+  assert.throws(() => toRecords([{ topic: 't', messages: [{ key: 'k' } as never] }], null, LIMITS), /without value for topic "t"/);
   const metadata = toRecordMetadata([
     { topic: 't', partition: 1, offset: 5, logAppendTime: -1, logStartOffset: -1 },
     { topic: 't', partition: 0, offset: 3, logAppendTime: -1, logStartOffset: 2 },
@@ -157,16 +160,20 @@ test('each error class names itself: a bundle that renames the classes (minified
 });
 
 test('every message of a call is checked before any is sent: a bad one refuses the call, naming its index and field', () => {
-  const bad = (messages: unknown[], topic = 't') => () => toRecords([{ topic, messages: messages as never }], null);
+  const bad = (messages: unknown[], topic = 't') => () => toRecords([{ topic, messages: messages as never }], null, LIMITS);
   assert.throws(bad([{ value: 'a' }, { value: 42 }]), /Invalid message 1 for topic "t": .*value/);
   assert.throws(bad([{ value: 'a' }], 'bad topic!'), /Invalid message 0 for topic "bad topic!": .*topic/);
   assert.throws(bad([{ value: 'a', headers: { h: 7 } }]), /Invalid message 0 for topic "t": .*header/);
   assert.throws(bad([null]), /Invalid message 0 for topic "t": null/);
-  assert.throws(() => toRecords(null as never, null), /Invalid topicMessages/);
-  assert.deepEqual(toRecords(undefined, null), [], 'left out, none (KafkaJS defaults it to [])');
-  assert.throws(() => toRecords([null as never], null), /Invalid topicMessages entry: null/);
+  // Too large for a request: KafkaJS's broker refuses its whole batch, so the call is refused whole, MESSAGE_TOO_LARGE.
+  assert.throws(bad([{ value: 'a' }, { value: Buffer.alloc(1_100_000) }, { value: 'b' }]), (error: unknown) =>
+    error instanceof KafkaJSProtocolError && error.type === 'MESSAGE_TOO_LARGE' && error.retriable === false
+    && /message 1 for topic "t": record of 1100000 bytes/.test(error.message));
+  assert.throws(() => toRecords(null as never, null, LIMITS), /Invalid topicMessages/);
+  assert.deepEqual(toRecords(undefined, null, LIMITS), [], 'left out, none (KafkaJS defaults it to [])');
+  assert.throws(() => toRecords([null as never], null, LIMITS), /Invalid topicMessages entry: null/);
   // A falsy timestamp is "now" (KafkaJS's `timestamp || Date.now()`), not the epoch.
-  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'a', timestamp: '' }, { value: 'b', timestamp: 0 as never }] }], null), [
+  assert.deepEqual(toRecords([{ topic: 't', messages: [{ value: 'a', timestamp: '' }, { value: 'b', timestamp: 0 as never }] }], null, LIMITS), [
     { topic: 't', key: undefined, value: 'a' },
     { topic: 't', key: undefined, value: 'b' },
   ]);

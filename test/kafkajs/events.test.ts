@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Instrumentation, PRODUCER_EVENTS } from '../../src/kafkajs/events.js';
-import { Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, logLevel } from '../../src/kafkajs/index.js';
+import { Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, logLevel } from '../../src/kafkajs/index.js';
 
 test('a listener that throws or rejects is reported; the others still run and emit does not throw', async () => {
   const reported: [string, unknown][] = [];
@@ -38,13 +38,16 @@ test('a listener that throws or rejects is reported; the others still run and em
   }
 });
 
-test('connect() against a cluster that cannot be reached rejects with KafkaJSConnectionError, idempotent or not, and emits nothing', async () => {
+test('connect() against a cluster that cannot be reached rejects with KafkaJSNumberOfRetriesExceeded (caused by a KafkaJSConnectionError), idempotent or not, and emits nothing', async () => {
   // It resolved for a producer that is not idempotent (KafkaJS's default): only the worker threads had started.
   const kafka = new Kafka({ clientId: 'unreachable', brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING });
   const producer = kafka.producer();
   const connected: unknown[] = [];
   producer.on(producer.events.CONNECT, (event) => void connected.push(event));
-  await assert.rejects(producer.connect(), KafkaJSConnectionError);
+  // As KafkaJS's retrier ends: not retriable, the last connection error its cause.
+  await assert.rejects(producer.connect(), (error: unknown) =>
+    error instanceof KafkaJSNumberOfRetriesExceeded && !error.retriable && error.cause instanceof KafkaJSConnectionError
+    && /127\.0\.0\.1:1/.test(error.message));
   await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(connected, []);
   await assert.rejects(producer.send({ topic: 't', messages: [{ value: 'v' }] }), /connect/i, 'still not connected');

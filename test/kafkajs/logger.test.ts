@@ -139,3 +139,15 @@ test('setLogLevel and namespace(name, level) refuse a level that is not one of l
   logger.debug('now at DEBUG');
   assert.deepEqual(lines, ['at INFO', 'now at DEBUG']);
 });
+
+test('a log entry is built as KafkaJS builds it: its logger field, and the caller\'s extra fields over the entry\'s own', () => {
+  const entries: LogEntry[] = [];
+  const logger = new Kafka({ brokers: ['127.0.0.1:9092'], logLevel: logLevel.INFO, logCreator: () => (entry) => void entries.push(entry) }).logger();
+  logger.info('hello', { extra: 1, timestamp: 'the caller\'s' });
+  assert.equal(entries.length, 1);
+  const { log } = entries[0]!;
+  assert.equal(log.logger, 'kafkajs', 'log shippers route on it');
+  assert.equal(log.message, 'hello');
+  assert.equal(log.extra, 1);
+  assert.equal(log.timestamp, 'the caller\'s');
+});

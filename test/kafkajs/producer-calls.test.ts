@@ -38,6 +38,11 @@ test('a send with one bad message is refused whole before anything is written, n
     producer.sendBatch({ topicMessages: [{ topic: 'payments', messages: [{ value: 'p' }] }, { topic: 'bad topic!', messages: [{ value: 'b' }] }] }),
     (error: unknown) => error instanceof KafkaJSNonRetriableError && /topic "bad topic!": .*topic/.test(error.message),
   );
+  // Too large for a request, as KafkaJS's broker refuses its whole batch for it.
+  await assert.rejects(
+    producer.send({ topic: 'orders', messages: [{ value: 'small-1' }, { value: Buffer.alloc(1_100_000) }, { value: 'small-2' }] }),
+    (error: unknown) => error instanceof KafkaJSProtocolError && error.type === 'MESSAGE_TOO_LARGE',
+  );
   // The first Produce the broker sees holds only the call after them: none of their good messages was written.
   const after = producer.send({ topic: 'orders', messages: [{ value: 'after' }] });
   const produce = await broker.nextProduce();
