@@ -1,6 +1,7 @@
 /**
  * Runs the ingestion service: `npx tsx examples/ingest/main.ts` (PORT, default 8080; KAFKA_BROKERS, default
- * 127.0.0.1:9092; SHUTDOWN_MS, default 10000; MAX_CONCURRENT_REQUESTS, default 64; empty is unset). SIGTERM or SIGINT:
+ * 127.0.0.1:9092; SHUTDOWN_MS, default 10000; MAX_CONCURRENT_REQUESTS, default 64;
+ * MAX_LINES_PER_REQUEST, default 100000; empty is unset). SIGTERM or SIGINT:
  * graceful shutdown, then exit 0 (1, with the error on stderr, when the shutdown fails).
  */
 import { once } from 'node:events';
@@ -23,10 +24,11 @@ function fromEnv(name: string, fallback: number, valid: (n: number) => boolean, 
 const port = fromEnv('PORT', 8080, (n) => Number.isInteger(n) && n >= 0 && n <= 65535, 'a port number (0 to 65535)');
 const shutdownMs = fromEnv('SHUTDOWN_MS', 10_000, (n) => Number.isFinite(n) && n >= 0, 'a number of milliseconds, 0 or more');
 const maxConcurrentRequests = fromEnv('MAX_CONCURRENT_REQUESTS', 64, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more');
+const maxLinesPerRequest = fromEnv('MAX_LINES_PER_REQUEST', 100_000, (n) => Number.isInteger(n) && n >= 1, 'a whole number, 1 or more');
 // A request waits at most 2 s for buffer space, then gets 503 with Retry-After.
 const producer = new Producer({ clientId: 'ingest', compression: 'lz4', bufferTimeoutMs: 2_000 });
 await producer.connect();
-const { server, shutdown } = createIngestService(producer, { maxConcurrentRequests });
+const { server, shutdown } = createIngestService(producer, { maxConcurrentRequests, maxLinesPerRequest });
 server.listen(port, '127.0.0.1');
 await once(server, 'listening');
 const address = server.address();

@@ -18,13 +18,15 @@
  *   was taken, after at most `bufferTimeoutMs` when not even the first was. Beyond `maxConcurrentRequests` under
  *   way, a request gets 503 with `Retry-After` before its body is read.
  * - A client that goes away aborts its sends (AbortSignal): records not yet handed to a worker are never sent.
- * - The whole request is validated before anything is sent: a bad line is a 400 naming it, and nothing goes.
+ * - The whole request is validated before anything is sent: a bad line (not JSON, not UTF-8, a key that is neither a
+ *   string nor a safe integer) is a 400 naming it, too many bytes or lines a 413, and nothing goes.
  * - Graceful shutdown (`shutdown`): stop accepting, let requests finish, flush and close the producer, all within
  *   one deadline; called again, it is the same shutdown.
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import type { ProducerMetrics, ProducerRecord, SendOptions } from '../../src/main/index.js';
+import { HttpError, checkLineCount, decodeBody, readBody, toRecords, tooLarge } from './body.js';
 
 /**
  * What the service needs of a producer. ringkafka's Producer is one as it is; the parts other clients lack are
@@ -52,13 +54,22 @@ export interface IngestProducer {
 }
 
 export interface IngestOptions {
-  /** Largest request body accepted (413 beyond). */
+  /**
+   * Largest request body accepted (default 8 MiB; 413 beyond): at once, its body unread, when its Content-Length says
+   * so, before a `100 Continue` when it expects one.
+   */
   readonly maxBodyBytes?: number;
+  /**
+   * Most lines in one request (default 100,000; 413 beyond, nothing sent). Parsing costs memory and event-loop time
+   * per line, not per byte: the body limit alone let one 8 MiB request of 4,000,000 tiny lines hold about 1.7 GB.
+   */
+  readonly maxLinesPerRequest?: number;
   /** Seconds a client is told to wait in Retry-After when the buffer is full. */
   readonly retryAfterSeconds?: number;
   /**
    * Produce requests read or processed at once (default 64); one more is answered 503 with Retry-After at once,
-   * its body unread. Memory stays within the producer's `maxBufferedBytes` plus this many bodies of `maxBodyBytes`.
+   * its body unread. Memory stays within the producer's `maxBufferedBytes` plus this many requests, each at most
+   * `maxBodyBytes` of body and `maxLinesPerRequest` lines of parsed records.
    */
   readonly maxConcurrentRequests?: number;
   /** How long a delivery failure with no record acknowledged since keeps /healthz at 503 (default 30 s). */
@@ -83,52 +94,10 @@ const REFUSALS = new Map([['ERR_RECORD_TOO_LARGE', 413], ['ERR_INVALID_RECORD', 
 /** The event-loop delay histogram's sampling interval: each sample is this interval plus the delay. */
 const DELAY_RESOLUTION_MS = 10;
 
-class HttpError extends Error {
-  constructor(readonly status: number, message: string) {
-    super(message);
-  }
-}
-
 function answer(res: http.ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
   if (res.headersSent || res.destroyed) return;
   res.writeHead(status, { 'content-type': 'application/json', ...headers });
   res.end(`${JSON.stringify(body)}\n`);
-}
-
-async function readBody(req: http.IncomingMessage, limit: number): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > limit) throw new HttpError(413, `the body is over ${limit} bytes`);
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8');
-}
-
-/** NDJSON lines → records, all or nothing: the first bad line is a 400 that names it. */
-function toRecords(topic: string, body: string, keyField: string | null): ProducerRecord[] {
-  const records: ProducerRecord[] = [];
-  const lines = body.split('\n');
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!.trim();
-    if (line === '') continue;
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(line);
-    } catch (error) {
-      throw new HttpError(400, `line ${i + 1}: not JSON (${(error as Error).message})`);
-    }
-    let key: string | null = null;
-    if (keyField !== null) {
-      // Own fields only: `?key=toString` found Object's method, and the record went out with no key.
-      const field = typeof parsed === 'object' && parsed !== null && Object.hasOwn(parsed, keyField) ? (parsed as Record<string, unknown>)[keyField] : undefined;
-      if (field === undefined || field === null) throw new HttpError(400, `line ${i + 1}: no "${keyField}" field for the key`);
-      key = typeof field === 'string' ? field : JSON.stringify(field);
-    }
-    records.push({ topic, key, value: line });
-  }
-  return records;
 }
 
 /** An option's value, or its default: a value that is not a number in range is refused, naming the option. */
@@ -144,6 +113,7 @@ function numberOption(options: IngestOptions, name: keyof IngestOptions, fallbac
 export function createIngestService(producer: IngestProducer, options: IngestOptions = {}): IngestService {
   // Checked at once: `maxConcurrentRequests: 0` answered every request 503, and NaN never limited anything.
   const maxBodyBytes = numberOption(options, 'maxBodyBytes', 8 * 1024 * 1024, 1);
+  const maxLines = numberOption(options, 'maxLinesPerRequest', 100_000, 1);
   const retryAfter = String(numberOption(options, 'retryAfterSeconds', 1, 0));
   const maxConcurrent = numberOption(options, 'maxConcurrentRequests', 64, 1);
   const unhealthyForMs = numberOption(options, 'unhealthyForMs', 30_000, 0);
@@ -189,9 +159,16 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     counts.requests.set(labels, (counts.requests.get(labels) ?? 0) + 1);
   };
 
-  async function produce(req: http.IncomingMessage, res: http.ServerResponse, topic: string, url: URL): Promise<void> {
+  async function produce(req: http.IncomingMessage, res: http.ServerResponse, topic: string, url: URL, continues: boolean): Promise<void> {
     if (!LEGAL_TOPIC.test(topic)) throw new HttpError(400, `topic ${JSON.stringify(topic)} is not a legal Kafka topic name`);
-    const records = toRecords(topic, await readBody(req, maxBodyBytes), url.searchParams.get('key'));
+    // Refused before a byte of the body is read: the limit was found only mid-upload, and the request destroyed then
+    // reset the connection before the 413 was written.
+    if (Number(req.headers['content-length']) > maxBodyBytes) throw tooLarge(maxBodyBytes);
+    // `Expect: 100-continue`: the client sends its body only once told to, after every check above.
+    if (continues) res.writeContinue();
+    const body = await readBody(req, maxBodyBytes);
+    checkLineCount(body, maxLines);
+    const records = toRecords(topic, decodeBody(body), url.searchParams.get('key'));
     const mode = url.searchParams.get('ack') ?? 'all';
     if (mode !== 'all' && mode !== 'accept') throw new HttpError(400, `ack must be all or accept, got ${JSON.stringify(mode)}`);
     // The client going away aborts what has not been handed to a worker yet: it will never read the answer.
@@ -298,7 +275,8 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     counts.records += delivered;
     if (delivered > 0) failing = undefined;
     else if (cause !== undefined) deliveryFailed(cause);
-    if (failures.length === 0) {
+    const failedCount = records.length - delivered;
+    if (failedCount === 0) {
       count(200);
       return answer(res, 200, { delivered });
     }
@@ -313,7 +291,10 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     // failure's answer instead (503 or 502), the refused line among the failures, `not-sent`.
     const status = cause === undefined && refused !== undefined ? refused : onlyNotSent ? 503 : 502;
     count(status, status === 503 ? 'buffer_full' : undefined);
-    return answer(res, status, { delivered, notSentFrom, failures }, status === 503 ? { 'retry-after': retryAfter } : {});
+    // `failedCount` and `truncated`: the list stops at MAX_REPORTED_FAILURES, and a client told to resend the failures
+    // alone could not tell it had not been given all of them.
+    const cut = failedCount > failures.length ? { truncated: true } : {};
+    return answer(res, status, { delivered, notSentFrom, failedCount, failures, ...cut }, status === 503 ? { 'retry-after': retryAfter } : {});
   }
 
   function metrics(res: http.ServerResponse): void {
@@ -339,7 +320,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     res.end(`${lines.join('\n')}\n`);
   }
 
-  const server = http.createServer((req, res) => {
+  function handle(req: http.IncomingMessage, res: http.ServerResponse, continues: boolean): void {
     open++;
     res.once('close', () => {
       if (--open === 0) idle?.();
@@ -356,13 +337,26 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       count(400);
       return answer(res, 400, { error: `not a request target this service reads: ${JSON.stringify(req.url)}` });
     }
-    if (req.method === 'GET' && url.pathname === '/healthz') {
+    // A known path with another method was a 404, as if the path did not exist; HEAD is GET without the body (Node
+    // leaves it out), which a monitor's HEAD /healthz got a 404 for.
+    const allow = topic !== undefined ? 'POST' : url.pathname === '/healthz' || url.pathname === '/metrics' ? 'GET, HEAD' : undefined;
+    if (allow === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });
+    if (!allow.split(', ').includes(req.method ?? '')) {
+      count(405);
+      return answer(res, 405, { error: `${String(req.method)} ${url.pathname}: the method is not one of ${allow}` }, { allow });
+    }
+    if (url.pathname === '/healthz') {
       if (shuttingDown) return answer(res, 503, { status: 'shutting down' });
       const reason = unhealthy();
       return reason === undefined ? answer(res, 200, { status: 'ok' }) : answer(res, 503, { status: 'failing', reason });
     }
-    if (req.method === 'GET' && url.pathname === '/metrics') return metrics(res);
-    if (req.method !== 'POST' || topic === undefined) return answer(res, 404, { error: 'POST /topics/:topic, GET /healthz or GET /metrics' });
+    if (url.pathname === '/metrics') return metrics(res);
+    // A compressed body was parsed as it came: gzip's bytes were a 400 "not JSON" at best. Refused, its body unread.
+    const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+    if (encoding !== undefined && encoding !== '' && encoding !== 'identity') {
+      count(415);
+      return answer(res, 415, { error: `Content-Encoding ${JSON.stringify(encoding)} is not supported: send the body uncompressed` }, { 'accept-encoding': 'identity', connection: 'close' });
+    }
     if (shuttingDown) return answer(res, 503, { error: 'shutting down' }, { 'retry-after': retryAfter, connection: 'close' });
     // Each request under way holds its body until it is answered: without a limit, memory grew with the number of
     // clients, past any bound. Refused before its body is read, and the connection closed rather than drained.
@@ -372,7 +366,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     }
     producing++;
     res.once('close', () => producing--);
-    produce(req, res, topic, url).catch((error: unknown) => {
+    produce(req, res, topic!, url, continues).catch((error: unknown) => {
       // A client that went away mid-upload ends the reading of its body with an error: counted with the other
       // departed clients, not as a 500, which is for the service's own faults; nobody is left to answer.
       if (res.destroyed) {
@@ -381,9 +375,14 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       }
       const status = error instanceof HttpError ? error.status : 500;
       count(status);
-      answer(res, status, { error: error instanceof Error ? error.message : String(error) });
+      answer(res, status, { error: error instanceof Error ? error.message : String(error) }, error instanceof HttpError ? error.headers : {});
     });
-  });
+  }
+
+  const server = http.createServer((req, res) => handle(req, res, false));
+  // Without this listener Node answered `100 Continue` to every request that asked, and an oversized upload was sent
+  // whole before its 413; now the checks come first and `produce` sends the 100 only to a request it will read.
+  server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => handle(req, res, true));
 
   /**
    * Once: SIGTERM then SIGINT each called it, and the second replaced the first's drain, so the first waited out its
