@@ -8,7 +8,7 @@
  * settlement calls the handles; the handles call nothing above them.
  */
 import type { AddressOrder } from '../net/address-order.js';
-import { ProducerClosedError, WorkerCrashedError } from '../shared/producer-errors.js';
+import { ProducerClosedError, WorkerCrashedError, WorkerStartError } from '../shared/producer-errors.js';
 import { pause } from '../shared/pause.js';
 import { TransactionFatalError } from '../shared/transaction-errors.js';
 import { untilDeadline } from './deadlines.js';
@@ -22,6 +22,9 @@ import type { WorkerHandle, WorkerLaunch } from './worker-handle.js';
 import { WorkerPool } from './worker-pool.js';
 import type { WorkerStats } from '../shared/worker-stats.js';
 import { channels } from './tracing.js';
+
+/** The least a replacement is given to start, whatever bufferTimeoutMs says (0 would end every one at once). */
+const MIN_START_WAIT_MS = 10_000;
 
 export interface WorkerGroupContext {
   readonly handles: readonly WorkerHandle[];
@@ -285,12 +288,15 @@ export class WorkerGroup {
     // there", or a retry left from a failed start ended a later start's worker and ran a second thread on its rings.
     const pools = this.#pools;
     let mine = pools[index];
+    // Kept while no thread ran under it: a start that failed sent nothing, so it serves the next attempt (one
+    // InitProducerId per attempt burnt a producer id every retryBackoffMaxMs for as long as the start failed).
+    let identity: ProducerIdentity | undefined;
     const ours = (): boolean => !this.#closed && this.#pools === pools && pools[index] === mine;
     while (ours()) {
       try {
         // Unref'd waits: an idle producer whose worker died while the cluster was out of reach kept its process
         // alive for up to bufferTimeoutMs (records waiting for the replacement hold the delivery sweep's timer).
-        const identity = await this.#identity(false);
+        identity ??= await this.#identity(false);
         if (!ours()) return;
         // Made once the identity is in hand: every pool starts a thread, and a loop that cannot get an identity
         // would have started and ended one per attempt.
@@ -302,7 +308,17 @@ export class WorkerGroup {
         // A close deadline given while the worker was dead reached no thread; the new one keeps it (queued on its
         // port until it runs).
         this.#tellCloseTimes(handle);
-        await running;
+        // Within bufferTimeoutMs (at least MIN_START_WAIT_MS): a thread that neither ran nor failed (a preload or
+        // loader hook that waits for ever) held what was sent to its partitions, ids and bytes, until close, and a
+        // transaction's end waited for those records for ever. Its thread is ended before they fail (ids are reused).
+        const startWaitMs = Math.max(options.bufferTimeoutMs, MIN_START_WAIT_MS);
+        if (!(await startsWithin(running, startWaitMs))) {
+          const stalled = mine;
+          pools[index] = mine = undefined; // its thread's death, once ended, is no crash to handle
+          identity = undefined; // it may have run after all, just now
+          await this.#end(stalled);
+          throw new WorkerStartError(`worker ${index} did not start within ${startWaitMs} ms`);
+        }
         return;
       } catch (startError) {
         // Closing (stopReplacing) still fails what waits here: nothing else would before close's deadline.
@@ -343,4 +359,16 @@ export class WorkerGroup {
     deliveries.failUnqueued(queued, new WorkerCrashedError('not-sent', message, { cause }));
     deliveries.failListed(live, (delivery) => new WorkerCrashedError(delivery, message, { cause }));
   }
+}
+
+/**
+ * Whether `started` resolves within `ms` (false once they pass); rejects as it does. The timer is cleared either way
+ * and keeps no process alive: nobody waits on a replacement.
+ */
+function startsWithin(started: Promise<void>, ms: number): Promise<boolean> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => resolve(false), ms);
+    timer.unref();
+    started.then(() => resolve(true), reject).finally(() => clearTimeout(timer));
+  });
 }

@@ -251,6 +251,62 @@ describe('WorkerGroup', () => {
     await until(() => crashes.length === 1, 'the crash reported once');
   }));
 
+  it('a replacement whose thread neither runs nor fails is given up on after bufferTimeoutMs (at least 10 s): what waits in its ring fails and gives its ids and bytes back, and another is tried', withSetup({ autoStart: false }, async ({ group, pool, send, budget, deliveries }, t) => {
+    // A thread that never runs its task and never dies (a preload that waits for ever) held what was sent to its
+    // partitions, ids and bytes, until close: callers were released at their delivery timeout, but the buffer space
+    // stayed taken and a transaction's end, which waits for every accepted record to be reported, never came.
+    await startBoth(group, pool);
+    t.mock.timers.enable({ apis: ['setTimeout'] });
+    pool.workers[0]!.crash(new Error('segfault, say'));
+    await until(() => pool.workers.length === 3, 'a replacement asked for');
+    const waiting = send(0);
+    const outcome: { error?: unknown } = {};
+    waiting.promise.catch((error: unknown) => (outcome.error = error));
+    t.mock.timers.tick(9_999); // bufferTimeoutMs is 1 s here: the floor of 10 s applies
+    await turns(10);
+    assert.ok(outcome.error === undefined, 'still waiting for the start');
+    t.mock.timers.tick(1);
+    await until(() => outcome.error !== undefined, 'the records waiting for the stalled start failed');
+    const failure = outcome.error as unknown; // set by the callback, which the narrowing above does not see
+    assert.ok(failure instanceof WorkerCrashedError && failure.delivery === 'not-sent', String(failure));
+    assert.match(failure.message, /worker 0 could not be restarted after a crash: WorkerStartError: worker 0 did not start within 10000 ms/);
+    assert.equal(budget.bufferedBytes, 0, 'its bytes are back');
+    assert.equal(deliveries.count, 0, 'its id is free');
+    assert.ok(pool.spawned[2]!.destroyed, 'the stalled thread is ended');
+    t.mock.timers.tick(1); // retryBackoffMaxMs
+    await until(() => pool.workers.length === 4, 'another replacement asked for');
+    pool.workers[3]!.start();
+    await turns(10);
+    const next = send(0);
+    assert.equal(deliveries.count, 1, 'the next replacement takes records');
+    next.promise.catch(() => undefined);
+  }));
+
+  it('a replacement that fails to start is retried under the same producer id: InitProducerId is asked once per crash, not once per attempt', async () => {
+    // A start that failed ran nothing under its id. One InitProducerId per attempt took a new producer id from the
+    // cluster every retryBackoffMaxMs for as long as the start kept failing.
+    let asked = 0;
+    const cluster = {
+      reconnectDelay: () => 0,
+      reconnectReason: () => undefined,
+      connection: () => Promise.resolve({ request: () => Promise.resolve({ errorCode: 0, producerId: BigInt(++asked), producerEpoch: 0 }) }),
+    } as unknown as TopicRegistry;
+    await withFakePool(() => setup({ autoStart: false, idempotentVia: cluster }), async ({ group, pool }) => {
+      await startBoth(group, pool);
+      assert.equal(asked, 1);
+      pool.workers[0]!.crash(new Error('segfault, say'));
+      for (let attempt = 1; attempt <= 3; attempt++) {
+        await until(() => pool.workers.length === 2 + attempt, `replacement attempt ${attempt}`);
+        pool.workers.at(-1)!.start(new Error('preload refused this thread'));
+      }
+      await until(() => pool.workers.length === 6, 'a fourth attempt');
+      assert.equal(asked, 2, 'one InitProducerId for the start and one for the crash');
+      assert.deepEqual(pool.inits.slice(2).map((init) => init.producerId), [2n, 2n, 2n, 2n]);
+      pool.workers[5]!.start();
+      await turns(10);
+    })();
+  });
+
   it('stopReplacing ends the wait before the next replacement, an unreferenced one: no timer of it outlives close or keeps an idle process alive', withSetup({ autoStart: false, retryBackoffMaxMs: 60_000 }, async ({ group, pool }, t) => {
     await startBoth(group, pool);
     pool.workers[0]!.crash(new Error('segfault, say'));
