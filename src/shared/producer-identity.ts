@@ -10,13 +10,18 @@
  * Atomics store/load pair orders everything written before it (docs/shared-memory.md). Stores and loads are atomic
  * all the same, so a reader never sees a torn 64-bit id.
  *
- * A worker compares the epoch it stamped last with the one published: a new epoch (KIP-890's bump at every EndTxn, or
- * an abort's bump with transaction protocol v1) restarts the partition's sequence numbers at 0, the broker's rule.
+ * A worker compares the producer id and epoch it stamped last with those published: a new epoch (KIP-890's bump at
+ * every EndTxn, or an abort's bump with transaction protocol v1) restarts the partition's sequence numbers at 0, the
+ * broker's rule, and so does a new producer id (the coordinator's answer once the epoch runs out), even at an epoch
+ * the partition last used under the old id.
  */
 
 const PRODUCER_ID = 0;
 const EPOCH = 2; // in int32 slots: after the int64 id
 const BYTES = 16;
+
+/** What a worker of a producer without transactions reads instead: no epoch to adopt. */
+export const NOT_TRANSACTIONAL = { producerId: -1n, epoch: -1 } as const;
 
 export function createProducerIdentity(): SharedArrayBuffer {
   const buffer = new SharedArrayBuffer(BYTES);

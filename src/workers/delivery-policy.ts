@@ -186,15 +186,19 @@ export function abandon(p: PartitionState, batch: Batch, settings: PolicySetting
 }
 
 /**
- * A transactional producer's epoch moved on between transactions (published by the main thread): the partition
- * takes it once nothing of it is in flight, and its sequences restart at 0 (the broker's rule for a new epoch).
+ * A transactional producer's id or epoch moved on between transactions (published by the main thread): the partition
+ * takes them once nothing of it is in flight, and its sequences restart at 0 (the broker's rule for a new epoch, and
+ * for a new producer id). Both are compared: when the epoch runs out the coordinator hands out a new producer id at
+ * epoch 0 (KIP-890's EndTxn, or KIP-360's InitProducerId), and a partition idle since the old id held that same epoch
+ * would otherwise keep the old id's sequences.
  * Returns whether it did. Nothing of an earlier transaction is left by then: the main thread ends a transaction only
  * once every one of its records was reported by its worker (src/main/transactions/outstanding-work.ts), so the
  * batches renumbered here are the next transaction's.
  */
-export function adoptEpoch(p: PartitionState, epoch: number): boolean {
-  if (p.epoch === epoch) return true;
+export function adoptEpoch(p: PartitionState, producerId: bigint, epoch: number): boolean {
+  if (p.epoch === epoch && p.producerId === producerId) return true;
   if (p.inFlight > 0) return false;
+  p.producerId = producerId;
   p.epoch = epoch;
   p.nextSequence = 0;
   p.acknowledgedInEpoch = false;

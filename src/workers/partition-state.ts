@@ -105,6 +105,8 @@ export class PartitionState {
    * rule for a new epoch. The broker keeps producer state per partition, so the bump concerns this one only.
    */
   epoch: number;
+  /** A transactional producer's id that `epoch` belongs to, as `adoptEpoch` last took it; -1n until then. */
+  producerId = -1n;
   /** Listed by the accumulator for its next `copyPending`. */
   copyListed = false;
   /** The run of ring entries not copied yet: `data[#pendingFrom, #pendingTo)` goes to `arena[#pendingArenaAt…]`. */

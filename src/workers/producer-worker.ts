@@ -34,7 +34,7 @@ import { BatchExpiry } from './batch-expiry.js';
 import { CloseTimes } from './close-times.js';
 import { MetadataRefresher } from './metadata-refresher.js';
 import { planSleep } from './sleep-plan.js';
-import { ProducerIdentityView } from '../shared/producer-identity.js';
+import { NOT_TRANSACTIONAL, ProducerIdentityView } from '../shared/producer-identity.js';
 
 /**
  * The most ring bytes a lingering worker lets pile up before records wake it. A rate that brings this much within
@@ -294,7 +294,7 @@ export class ProducerWorker {
     let needMetadata = false;
     let leaderless = false;
     const start = this.#rotation++ % Math.max(1, count);
-    const epoch = this.#identity?.epoch;
+    const { epoch, producerId } = this.#identity ?? NOT_TRANSACTIONAL;
     const { requestGatherBytes } = this.#settings;
     for (let progress = true; progress; ) {
       progress = false;
@@ -302,7 +302,7 @@ export class ProducerWorker {
       for (let i = 0; i < count; i++) {
         // Starting at a rotating index, so one busy partition cannot always fill the request first.
         const p = partitions[(start + i) % count]!;
-        if (epoch !== undefined && !policy.adoptEpoch(p, epoch)) continue;
+        if (epoch >= 0 && !policy.adoptEpoch(p, producerId, epoch)) continue;
         const batch = policy.nextToSend(p, this.#window);
         if (batch === undefined) continue;
         if (batch.retryAt > now) {

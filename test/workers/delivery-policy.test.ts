@@ -90,7 +90,7 @@ describe('delivery policy: the first batch of an epoch goes alone', () => {
 
   test('a transactional partition taking a new epoch sends one batch first again', () => {
     const p = partition(0);
-    assert.equal(policy.adoptEpoch(p, 1), true);
+    assert.equal(policy.adoptEpoch(p, 1n, 1), true);
     const [a, b] = seal(p, 1, 1);
     assert.deepEqual(sendAll(p), [a]);
     assert.equal(answer(p, a!).action, 'deliver');
@@ -443,16 +443,36 @@ describe('a transactional producer (its epoch is the coordinator\'s)', () => {
     const [a, b] = seal(p, 2, 2);
     sendAll(p, 1, TRANSACTIONAL);
     assert.equal(p.nextSequence, 2);
-    assert.equal(policy.adoptEpoch(p, 6), false, 'a batch is in flight');
+    assert.equal(policy.adoptEpoch(p, 1n, 6), false, 'a batch is in flight');
     assert.equal(p.epoch, 5);
     assert.equal(answer(p, a!, ok, NOW, TRANSACTIONAL).action, 'deliver');
-    assert.equal(policy.adoptEpoch(p, 6), true);
+    assert.equal(policy.adoptEpoch(p, 1n, 6), true);
     assert.equal(p.epoch, 6);
     assert.equal(p.nextSequence, 0);
     assert.equal(b!.baseSequence, -1, 'the waiting batch takes a new number');
     sendAll(p, 1, TRANSACTIONAL);
     assert.equal(b!.baseSequence, 0);
-    assert.equal(policy.adoptEpoch(p, 6), true, 'the same epoch is a no-op');
+    assert.equal(policy.adoptEpoch(p, 1n, 6), true, 'the same id and epoch is a no-op');
     assert.equal(p.nextSequence, 2);
+  });
+
+  test('adoptEpoch: a new producer id at the epoch the partition last used restarts sequences too (the epoch ran out)', () => {
+    // When the epoch runs out the coordinator hands out a new producer id at epoch 0 (KIP-890's EndTxn, KIP-360's
+    // InitProducerId). A partition idle since the old id, last at the epoch the new id has reached, kept the old
+    // id's sequences and pipelined batches to a broker with no state for the new id.
+    const p = partition(7);
+    assert.equal(policy.adoptEpoch(p, 1000n, 7), true);
+    const [a, b] = seal(p, 3, 2);
+    sendAll(p, 5, TRANSACTIONAL);
+    answer(p, a!, ok, NOW, TRANSACTIONAL);
+    sendAll(p, 5, TRANSACTIONAL);
+    answer(p, b!, ok, NOW, TRANSACTIONAL);
+    assert.equal(p.nextSequence, 5);
+    assert.equal(policy.adoptEpoch(p, 2000n, 7), true);
+    assert.equal(p.nextSequence, 0);
+    const [c, d] = seal(p, 1, 1);
+    assert.deepEqual(sendAll(p, 5, TRANSACTIONAL), [c], 'one batch alone first, as in any new epoch');
+    assert.equal(c!.baseSequence, 0);
+    assert.equal(d!.baseSequence, -1);
   });
 });
