@@ -18,7 +18,7 @@ import { connectToAny, openConnection } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
 import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import type { SaslCredentials } from '../net/sasl.js';
-import { Metadata, checkAnswer, isRebootstrap, reachableLeaders, type MetadataResponse } from '../protocol/apis/metadata.js';
+import { Metadata, checkAnswer, isRebootstrap, reachableLeaders, sameTopic, withLeader, type MetadataResponse } from '../protocol/apis/metadata.js';
 import { ErrorCode } from '../protocol/error-codes.js';
 import type { ReconnectSettings } from '../shared/backoff.js';
 import { DELETED_TOPIC_AFTER_MS } from '../shared/deleted-topic.js';
@@ -99,8 +99,9 @@ export class TopicRegistry {
   readonly #pacing: ReconnectPacing;
   /** The refresh of every known topic under way; callers share it. */
   #refreshing: Promise<void> | undefined;
-  /** When the last refresh began (epoch ms), for refreshedSince. */
+  /** When the last refresh began (epoch ms), for refreshedSince; and the last that got an answer applied. */
   #lastRefreshAt = 0;
+  #lastAnsweredAt = 0;
   /** The refresh refreshedSince's callers wait to begin (#refreshSoon). */
   #soon: Promise<void> | undefined;
   /** Fires the next refresh; unref'd (it keeps no process alive) and cleared on close. */
@@ -286,18 +287,22 @@ export class TopicRegistry {
    * Resolves once a refresh that began at `at` (epoch ms) or later is over: for a send to a partition the view did
    * not have when the send was made. Refreshes begin at least MIN_REFRESH_RETRY_MS apart, and one serves every send
    * made before it began: a stream of sends to a partition that does not exist costs a Metadata request per 100 ms,
-   * not one each. Never rejects; ends at close.
+   * not one each. With `until` (epoch ms), only a refresh that got an answer counts, tried again until then: one
+   * that failed told nothing of the partitions, and a send refused after it was told its topic had only the
+   * partitions the producer knew of. Never rejects; ends at close.
    */
-  async refreshedSince(at: number): Promise<void> {
+  async refreshedSince(at: number, until?: number): Promise<void> {
     while (!this.#closed) {
       const running = this.#refreshing;
       if (running !== undefined) {
         const began = this.#lastRefreshAt;
         await running;
-        if (began >= at) return; // it began after the send
-        continue; // it began before: the next one
+        // It began after the send, and was answered if it must be; else the next one.
+        if (began >= at && (until === undefined || this.#lastAnsweredAt === began)) return;
+        continue;
       }
-      if (this.#lastRefreshAt >= at) return;
+      if ((until === undefined ? this.#lastRefreshAt : this.#lastAnsweredAt) >= at) return;
+      if (until !== undefined && Date.now() >= until) return;
       await this.#refreshSoon();
     }
   }
@@ -329,7 +334,8 @@ export class TopicRegistry {
   }
 
   async #refreshKnown(): Promise<void> {
-    this.#lastRefreshAt = Date.now();
+    const began = Date.now();
+    this.#lastRefreshAt = began;
     clearTimeout(this.#refreshTimer);
     this.#refreshTimer = undefined;
     const { metadataMaxAgeMs, retryBackoffMaxMs } = this.#settings;
@@ -346,6 +352,7 @@ export class TopicRegistry {
       connection = await this.connection();
       // Not auto-creating: a refresh only observes, it must not bring back a topic someone deleted.
       const doubtful = this.#apply(await connection.request(Metadata, { topics: names, allowAutoTopicCreation: false }));
+      this.#lastAnsweredAt = began;
       // A topic the answer says does not exist is asked about again once it may count as deleted, not at the max
       // age: refreshed only every five minutes, a deleted topic was forgotten five to ten minutes after.
       if (doubtful) next = Math.min(next, DELETED_TOPIC_AFTER_MS);
@@ -425,19 +432,6 @@ export class TopicRegistry {
 
 function tooManyTopics(max: number): KafkaProducerError {
   return new KafkaProducerError('ERR_TOO_MANY_TOPICS', `a producer writes to at most ${max} topics`);
-}
-
-/** The partitions that have a leader, in order. */
-function withLeader(leaders: readonly number[]): number[] {
-  const available: number[] = [];
-  for (let p = 0; p < leaders.length; p++) if (leaders[p]! >= 0) available.push(p);
-  return available;
-}
-
-/** Whether two Metadata answers name one topic by the same id (false when either has none: answers before v10, or zero). */
-function sameTopic(a: Uint8Array | null, b: Uint8Array | null | undefined): boolean {
-  // An all-zero id is none: clusters whose metadata predates topic ids answer it for every topic.
-  return a !== null && b !== null && b !== undefined && a.some((byte) => byte !== 0) && Buffer.compare(a, b) === 0;
 }
 
 function sameNumbers(a: readonly number[], b: readonly number[]): boolean {

@@ -182,7 +182,7 @@ export class WaitingSends {
   /** The topic's view from a refresh begun since `calledAt`, or the latest one once `deadline` passes. */
   async #refreshedView(topic: TopicInfo, calledAt: number, deadline: number): Promise<TopicInfo> {
     const { registry } = this.#context;
-    await untilDeadline(registry.refreshedSince(calledAt), deadline, undefined);
+    await untilDeadline(registry.refreshedSince(calledAt, deadline), deadline, undefined);
     return registry.get(topic.name) ?? topic;
   }
 

@@ -116,6 +116,30 @@ test('a send to a partition added since the last refresh waits for one refresh a
   }
 });
 
+test('a send to a partition added since the last refresh is not refused on a refresh that failed: it waits for one that is answered', { timeout: 20_000 }, async () => {
+  const broker = await FakeBroker.start(2, undefined, { autoAck: true });
+  // A short request timeout: the refresh that gets no answer fails in a moment.
+  const producer = new Producer({ brokers: [broker.address], workers: 1, lingerMs: 0, requestTimeoutMs: 1000 });
+  try {
+    await producer.send({ topic: 'growing', partition: 1, value: 'warm' });
+    broker.partitionCount = 4;
+    let silenced = 0;
+    broker.tamper = (apiKey, frame) => {
+      if (apiKey !== FAKE_API.metadata || silenced > 0) return frame;
+      silenced++;
+      return null; // the first refresh gets no answer and times out
+    };
+    // Refused after the failed refresh before, as "must be an integer from 0 to 1": the topic was said to have the
+    // two partitions the producer knew of, when nobody had answered how many it has.
+    const sent = await producer.send({ topic: 'growing', partition: 3, value: 'new partition' });
+    assert.equal(sent.partition, 3);
+    assert.equal(silenced, 1, 'the first refresh went unanswered');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
+
 test('a topic idle for metadataMaxIdleMs leaves every refresh, main thread and worker, and its next record is still delivered', { timeout: 40_000 }, async () => {
   const broker = await FakeBroker.start(1, undefined, { autoAck: true });
   // Refreshes every 300 ms; 5 s, the least metadataMaxIdleMs may be, without a record to 'quiet'.

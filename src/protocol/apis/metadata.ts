@@ -261,6 +261,19 @@ export function reachableLeaders(topic: MetadataTopic, brokers: readonly Metadat
   return leaders;
 }
 
+/** The partitions that have a leader (reachableLeaders), in order. */
+export function withLeader(leaders: readonly number[]): number[] {
+  const available: number[] = [];
+  for (let p = 0; p < leaders.length; p++) if (leaders[p]! >= 0) available.push(p);
+  return available;
+}
+
+/** Whether two Metadata answers name one topic by the same id (false when either has none: answers before v10, or zero). */
+export function sameTopic(a: Uint8Array | null, b: Uint8Array | null | undefined): boolean {
+  // An all-zero id is none: clusters whose metadata predates topic ids answer it for every topic.
+  return a !== null && b !== null && b !== undefined && a.some((byte) => byte !== 0) && Buffer.compare(a, b) === 0;
+}
+
 /**
  * Throws unless the answer may be applied: no top-level error, at least one broker, and every broker possible.
  * - A top-level error (v13+) comes instead of a cluster view: REBOOTSTRAP_REQUIRED (KIP-1102) asks the client to
