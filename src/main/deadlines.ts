@@ -22,7 +22,8 @@ export function withDeadline<T>(promise: Promise<T>, deadline: number, what: str
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
-function expiredError(what: string, lastFailure: (() => string | undefined) | undefined): BufferTimeoutError {
+/** The BufferTimeoutError withDeadline rejects with: `what` was not ready in time, and why its last attempt failed. */
+export function expiredError(what: string, lastFailure: (() => string | undefined) | undefined): BufferTimeoutError {
   const failure = lastFailure?.();
   return new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs${failure === undefined ? '' : `; its last attempt failed: ${failure}`}`);
 }

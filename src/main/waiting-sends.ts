@@ -16,9 +16,10 @@
  * call's columns, which every sendBatch record has until it is placed, and 4 bytes of position (500,000 records of
  * 100 B waiting for the connection, bench/waiting-memory.ts).
  */
-import { UnknownTopicError } from '../shared/producer-errors.js';
+import { KafkaProducerError } from '../shared/errors.js';
+import { BufferTimeoutError, UnknownTopicError } from '../shared/producer-errors.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
-import { untilDeadline, withDeadline } from './deadlines.js';
+import { expiredError, untilDeadline, withDeadline } from './deadlines.js';
 import type { PreparedRecord } from './serialize.js';
 import type { Settler } from './settlers.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
@@ -64,6 +65,9 @@ export interface WaitingRun extends Admission {
 }
 
 type Waiting = WaitingSend | WaitingRun;
+
+/** The pause between connection attempts a waiting send makes after one gave up before the send's deadline. */
+const CONNECT_RETRY_PAUSE_MS = 100;
 
 const topicOf = (waiting: Waiting): string => ('prepared' in waiting ? waiting.prepared.topic : waiting.topic);
 
@@ -186,12 +190,35 @@ export class WaitingSends {
     return registry.get(topic.name) ?? topic;
   }
 
+  /**
+   * The connection, within the send's own deadline. An attempt lasts bufferTimeoutMs from when the send that began
+   * it was made, and one this send joined late gave up before this send's deadline: the send failed with it, with no
+   * `delivery`, a moment after it was made. After such a retriable failure it waits for another attempt, a short
+   * pause apart (an attempt with little time left may give up at once), and past its deadline it fails as a send
+   * that waited out the connection does.
+   */
+  async #connectBy(waiting: Waiting): Promise<void> {
+    const { deadline } = waiting;
+    const lastFailure = (): string | undefined => this.#context.registry.reconnectReason();
+    while (!waiting.settled) {
+      try {
+        await withDeadline(this.#context.connect(), deadline, 'the connection', lastFailure);
+        return;
+      } catch (error) {
+        if (!(error instanceof KafkaProducerError && error.retriable) || error instanceof BufferTimeoutError) throw error;
+        const pauseMs = Math.min(CONNECT_RETRY_PAUSE_MS, deadline - Date.now());
+        if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));
+        if (Date.now() >= deadline) throw expiredError('the connection', lastFailure);
+      }
+    }
+  }
+
   async #admit(waiting: Waiting): Promise<void> {
     const { workers, registry, transactions } = this.#context;
     // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
     // Past the deadline the error says why the last attempt failed: only the send at the head when an attempt
     // failed heard its error, and the sends behind it, waiting out the reconnect backoff, failed without a reason.
-    if (!workers.started) await withDeadline(this.#context.connect(), waiting.deadline, 'the connection', () => this.#context.registry.reconnectReason());
+    if (!workers.started) await this.#connectBy(waiting);
     const name = topicOf(waiting);
     const topic = registry.get(name) ?? (await this.#load(name, waiting.deadline));
     if (waiting.settled) return; // aborted meanwhile

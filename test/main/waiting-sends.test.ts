@@ -4,6 +4,7 @@ import { describe, it } from 'node:test';
 import { WaitingSends, type WaitingSend } from '../../src/main/waiting-sends.js';
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
+import { ConnectionError } from '../../src/shared/errors.js';
 
 const topicInfo = (name: string): TopicInfo => ({ index: 0, name, partitionCount: 1, available: [0] });
 
@@ -136,6 +137,54 @@ describe('WaitingSends', () => {
     for (let i = 0; i < 200 && log.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
     assert.equal(log.length, 1);
     assert.match(log[0]!, /^failed 1: .*the connection/);
+  });
+
+  it('a send that joined a connection attempt which gave up before the send\'s own deadline waits for another attempt', async () => {
+    // An attempt lasts bufferTimeoutMs from when an earlier send began it: a send that joined it near its end failed
+    // with it a moment later, a ConnectionError naming no delivery, where it was promised its own bufferTimeoutMs.
+    const log: string[] = [];
+    const workers = { started: false };
+    const attempts: { resolve: () => void; reject: (error: Error) => void }[] = [];
+    const registry = { get: (name: string) => topicInfo(name), prefetch: () => undefined, reconnectReason: () => undefined } as unknown as TopicRegistry;
+    const sends = new WaitingSends({
+      workers,
+      connect: () => new Promise<void>((resolve, reject) => attempts.push({ resolve, reject })),
+      registry,
+      transactions: undefined,
+      partition: () => 0,
+      admitted: (waiting, topic) => log.push(`admitted ${waiting.seq} to ${topic.name}`),
+      failed: (waiting, error) => log.push(`failed ${waiting.seq}: ${error.message}`),
+    });
+    sends.push(send('a', 1));
+    await turns();
+    assert.equal(attempts.length, 1);
+    attempts[0]!.reject(new ConnectionError('no broker could be reached within bufferTimeoutMs'));
+    // Another attempt after a short pause (an attempt with little time left may give up at once).
+    for (let i = 0; i < 200 && attempts.length < 2; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(log, [], 'the send still waits: its own deadline is a minute away');
+    assert.equal(attempts.length, 2, 'another attempt');
+    workers.started = true;
+    attempts[1]!.resolve();
+    await turns();
+    assert.deepEqual(log, ['admitted 1 to a']);
+  });
+
+  it('a send whose last connection attempt gave up near its deadline fails as one that waited out the connection', async () => {
+    const log: string[] = [];
+    const registry = { get: (name: string) => topicInfo(name), prefetch: () => undefined, reconnectReason: () => 'connecting to 127.0.0.1:1 failed: ECONNREFUSED' } as unknown as TopicRegistry;
+    const sends = new WaitingSends({
+      workers: { started: false },
+      connect: () => Promise.reject(new ConnectionError('no broker could be reached within bufferTimeoutMs')),
+      registry,
+      transactions: undefined,
+      partition: () => 0,
+      admitted: (waiting, topic) => log.push(`admitted ${waiting.seq} to ${topic.name}`),
+      failed: (waiting, error) => log.push(`failed ${waiting.seq}: ${error.name}: ${error.message}`),
+    });
+    sends.push(send('a', 1, Date.now() + 30));
+    for (let i = 0; i < 200 && log.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 5));
+    // Not the attempt's ConnectionError, which names no delivery: the send's own timeout, as 'not-sent'.
+    assert.deepEqual(log, ['failed 1: BufferTimeoutError: the connection was not ready within bufferTimeoutMs; its last attempt failed: connecting to 127.0.0.1:1 failed: ECONNREFUSED']);
   });
 
   it('a send past its deadline while the connection is retried says why the last attempt failed', async () => {
