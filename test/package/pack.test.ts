@@ -1,7 +1,7 @@
 /**
- * The package as users get it: `npm pack`, installed into an empty project, imported with plain ESM and with
- * TypeScript (`moduleResolution: nodenext`) — the types resolve, a send reaches the real broker — and its
- * `ringkafka` command runs. Only what `files` and `exports` publish is used: nothing from this repository's tree.
+ * The package as users get it: `npm pack`, installed into an empty project, imported with plain ESM, required from
+ * CommonJS and with TypeScript (`moduleResolution: nodenext`) — the types resolve, a send reaches the real broker —
+ * and its `ringkafka` command runs. Only what `files` and `exports` publish is used: nothing from this repository's tree.
  */
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -95,6 +95,36 @@ console.log(metadata.offset >= 0 && KafkaProducerError.name === 'KafkaProducerEr
   assert.equal(help.code, 0, help.stderr);
   assert.match(help.stdout, /^Usage: ringkafka perf/);
   assert.deepEqual((await consume(brokers, topic, 2)).map((r) => r.value).sort(), ['from-esm', 'from-ts']);
+});
+
+test('CommonJS require and TypeScript .cts: ringkafka and ringkafka/kafkajs load, types resolve, a send reaches the broker', { timeout: 300_000 }, async () => {
+  // The exports had only an "import" condition: a CommonJS service (as many KafkaJS ones are) type-checked and then
+  // failed at its first line with ERR_PACKAGE_PATH_NOT_EXPORTED. Node loads the ES modules through require() (20.19+).
+  const topic = uniqueTopic('pack-cjs');
+  await createTopic(topic, 1);
+  writeFileSync(join(project, 'send.cts'), `
+import { Producer, KafkaProducerError, type RecordMetadata } from 'ringkafka';
+import { Kafka } from 'ringkafka/kafkajs';
+async function main(): Promise<void> {
+  const producer = new Producer({ brokers: ${JSON.stringify(brokers)} });
+  const metadata: RecordMetadata = await producer.send({ topic: ${JSON.stringify(topic)}, value: 'from-cjs' });
+  await producer.close();
+  const loaded = typeof Kafka === 'function' && KafkaProducerError.name === 'KafkaProducerError';
+  console.log(metadata.offset >= 0 && loaded ? 'ok' : 'bad');
+}
+void main();
+`);
+  writeFileSync(join(project, 'tsconfig.cjs.json'), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
+    files: ['send.cts'],
+  }));
+  const compiled = await run(process.execPath, [TSC, '-p', 'tsconfig.cjs.json'], project);
+  assert.equal(compiled.code, 0, `tsc: ${compiled.stdout}`);
+  assert.match(readFileSync(join(project, 'out', 'send.cjs'), 'utf8'), /require\("ringkafka"\)/, 'compiled to require()');
+  const ran = await run(process.execPath, [join('out', 'send.cjs')], project);
+  assert.equal(ran.code, 0, ran.stderr);
+  assert.equal(ran.stdout.trim(), 'ok');
+  assert.deepEqual((await consume(brokers, topic, 1)).map((r) => r.value), ['from-cjs']);
 });
 
 test('ringkafka/kafkajs: the KafkaJS facade imports from the tarball, types resolve, a send reaches the broker', { timeout: 300_000 }, async () => {
