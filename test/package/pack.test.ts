@@ -33,6 +33,14 @@ function run(file: string, args: readonly string[], cwd: string, env: NodeJS.Pro
   });
 }
 
+/** A tsconfig in the user project that compiles `file` alone, strictly, with `moduleResolution: nodenext`. */
+function writeTsconfig(name: string, file: string): void {
+  writeFileSync(join(project, name), JSON.stringify({
+    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
+    files: [file],
+  }));
+}
+
 let project: string;
 let brokers: string[];
 
@@ -79,10 +87,7 @@ const metadata: RecordMetadata = await producer.send({ topic: ${JSON.stringify(t
 await producer.close();
 console.log(metadata.offset >= 0 && KafkaProducerError.name === 'KafkaProducerError' ? 'ok' : 'bad');
 `);
-  writeFileSync(join(project, 'tsconfig.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
-    files: ['send.mts'],
-  }));
+  writeTsconfig('tsconfig.json', 'send.mts');
   const esm = await run(process.execPath, ['send.mjs'], project);
   assert.equal(esm.code, 0, esm.stderr);
   assert.equal((JSON.parse(esm.stdout) as { topic: string }).topic, topic);
@@ -114,10 +119,7 @@ async function main(): Promise<void> {
 }
 void main();
 `);
-  writeFileSync(join(project, 'tsconfig.cjs.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
-    files: ['send.cts'],
-  }));
+  writeTsconfig('tsconfig.cjs.json', 'send.cts');
   const compiled = await run(process.execPath, [TSC, '-p', 'tsconfig.cjs.json'], project);
   assert.equal(compiled.code, 0, `tsc: ${compiled.stdout}`);
   assert.match(readFileSync(join(project, 'out', 'send.cjs'), 'utf8'), /require\("ringkafka"\)/, 'compiled to require()');
@@ -139,10 +141,7 @@ const result: RecordMetadata[] = await producer.send({ topic: ${JSON.stringify(t
 await producer.disconnect();
 console.log(result[0]?.baseOffset === '0' && new KafkaJSError('x').retriable ? 'ok' : 'bad');
 `);
-  writeFileSync(join(project, 'tsconfig.kafkajs.json'), JSON.stringify({
-    compilerOptions: { module: 'nodenext', moduleResolution: 'nodenext', target: 'es2022', strict: true, skipLibCheck: false, outDir: 'out', types: ['node'], typeRoots: [join(ROOT, 'node_modules/@types')] },
-    files: ['kafkajs.mts'],
-  }));
+  writeTsconfig('tsconfig.kafkajs.json', 'kafkajs.mts');
   const compiled = await run(process.execPath, [TSC, '-p', 'tsconfig.kafkajs.json'], project);
   assert.equal(compiled.code, 0, `tsc: ${compiled.stdout}`);
   const ran = await run(process.execPath, [join('out', 'kafkajs.mjs')], project);
