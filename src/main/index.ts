@@ -23,7 +23,7 @@ export type {
 export { InvalidRecordError } from './serialize.js';
 export type { RecordWritable, WritableOptions, WritableRecord } from './record-writable.js';
 export type { Acks } from './options.js';
-export type { SaslOptions, SaslPasswordOptions, SaslOAuthBearerOptions, OAuthBearerToken } from './security-options.js';
+export type { SaslOptions, SaslPasswordOptions, SaslOAuthBearerOptions, OAuthBearerToken, TlsOptions } from './security-options.js';
 export {
   KafkaProducerError,
   ProtocolError,

@@ -9,7 +9,7 @@ import type tls from 'node:tls';
 import { CODEC_NAMES, type CodecName } from '../shared/codecs.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
-import { resolveSasl, resolveTls, type SaslOptions } from './security-options.js';
+import { resolveSasl, resolveTls, type SaslOptions, type TlsOptions } from './security-options.js';
 
 /** What a custom partitioner sees: the record after serialisation, key and value as bytes. */
 export interface PartitionerRecord {
@@ -162,7 +162,7 @@ export interface ProducerOptions {
    * certificate, `servername`, …). Host names are verified unless `rejectUnauthorized: false`. The options travel
    * to the worker threads, so they must be plain data (no functions). Default: no TLS.
    */
-  readonly tls?: boolean | tls.ConnectionOptions | undefined;
+  readonly tls?: boolean | TlsOptions | undefined;
   /**
    * Authenticate every connection with SASL: `{ mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512',
    * username, password }` or `{ mechanism: 'oauthbearer', token, extensions? }`. Default: no SASL.

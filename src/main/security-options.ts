@@ -30,6 +30,13 @@ export type SaslOptions = SaslPasswordOptions | SaslOAuthBearerOptions;
 
 const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
 
+/**
+ * The `tls` option's object: the `tls.connect` options that are plain data. They travel to the worker threads, where
+ * functions and native handles cannot go, so the members that can only be those are left out of the type (and a
+ * function anywhere is refused at construction).
+ */
+export type TlsOptions = Omit<tls.ConnectionOptions, 'checkServerIdentity' | 'pskCallback' | 'lookup' | 'secureContext' | 'socket'>;
+
 /** `true` → Node's defaults (system CAs, host-name verification); an object → those `tls.connect` options. */
 export function resolveTls(value: unknown): tls.ConnectionOptions | null {
   if (value === undefined || value === false) return null;
@@ -157,7 +164,7 @@ function checkCloneable(value: unknown, path: string): void {
 
 /** The type of a value, never the value itself (it may be a secret). */
 function typeOf(v: unknown): string {
-  if (v === null) return 'null';
+  if (v === null || v === undefined) return String(v);
   if (Array.isArray(v)) return 'an array';
   if (typeof v === 'function') return 'a function';
   if (typeof v === 'object') return `an object${v.constructor?.name && v.constructor !== Object ? ` (${v.constructor.name})` : ''}`;

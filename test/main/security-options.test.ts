@@ -36,6 +36,15 @@ test('bad tls options name their field', () => {
   rejects({ tls: { passphrase: 12 } }, /options\.tls\.passphrase/);
 });
 
+test('the tls option\'s type leaves out what cannot travel to the worker threads (refused at construction too)', () => {
+  // @ts-expect-error: checkServerIdentity is a function, which cannot reach the worker threads
+  const withFunction: ProducerOptions = { tls: { checkServerIdentity: () => undefined } };
+  rejects(withFunction, /options\.tls\.checkServerIdentity cannot be a function/);
+  // A tls.ConnectionOptions value of plain data is taken as it is.
+  const connectOptions: import('node:tls').ConnectionOptions = { servername: 'localhost' };
+  assert.deepEqual(resolveOptions({ tls: connectOptions }, {}).tls, { servername: 'localhost' });
+});
+
 test("tls options Node's TLS refuses are refused at construction, naming the setting, never quoting a key", () => {
   // Each of these passed construction and failed every connection instead: sends then waited for bufferTimeoutMs.
   rejects({ tls: { minVersion: 'TLSv9' } }, /options\.tls is refused by Node's TLS: .*TLSv9/);
@@ -55,7 +64,8 @@ test('sasl: each mechanism with its fields', () => {
 test('bad sasl options name their field and never quote the password', () => {
   rejects({ sasl: 'plain' }, /options\.sasl must be an object/);
   rejects({ sasl: { mechanism: 'GSSAPI', username: 'u', password: SECRET } }, /options\.sasl\.mechanism/);
-  rejects({ sasl: { mechanism: 'plain', password: SECRET } }, /options\.sasl\.username/);
+  rejects({ sasl: { mechanism: 'plain', password: SECRET } }, /options\.sasl\.username must be a non-empty string, got undefined$/);
+  rejects({ sasl: { mechanism: 'plain', username: 'u' } }, /options\.sasl\.password must be a non-empty string, got undefined$/);
   rejects({ sasl: { mechanism: 'scram-sha-256', username: 'u', password: '' } }, /options\.sasl\.password/);
   rejects({ sasl: { mechanism: 'scram-sha-512', username: 'u', password: 42 } }, /options\.sasl\.password/);
   rejects({ sasl: { mechanism: 'plain', username: 'u', password: SECRET, token: () => SECRET } }, /unexpected token/);
