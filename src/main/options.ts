@@ -264,7 +264,7 @@ export function resolveOptions(
   const clientId = o.clientId ?? 'ringkafka';
   if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId) || clientId.length > 32767) {
     throw new ConfigError(
-      `options.clientId must be a non-empty string of letters, digits, '.', '_' or '-', got ${describe(clientId)}`,
+      `options.clientId must be 1 to 32,767 letters, digits, '.', '_' or '-', got ${describe(clientId)}`,
     );
   }
 
@@ -441,10 +441,10 @@ function parseAddress(text: string): BrokerAddress | null {
 }
 
 function describe(value: unknown): string {
-  if (typeof value === 'string') return JSON.stringify(value);
+  // A long string is cut short: a message that quoted a 40,000-character clientId in full said nothing more.
+  if (typeof value === 'string') return value.length <= 64 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 64))}… (${value.length} characters)`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
-  if (value === null) return 'null';
-  if (typeof value === 'object') return 'an object';
+  if (typeof value === 'object') return value === null ? 'null' : 'an object';
   return String(value);
 }

@@ -20,7 +20,8 @@ describe('resolveOptions edges', () => {
 
   it('accepts a clientId of 32767 characters (an int16 string) and rejects one more', () => {
     assert.equal(resolve({ clientId: 'c'.repeat(32767) }).clientId.length, 32767);
-    rejects({ clientId: 'c'.repeat(32768) }, /^options\.clientId must be a non-empty string/);
+    // Named by its length, not quoted in full.
+    rejects({ clientId: 'c'.repeat(32768) }, /^options\.clientId must be 1 to 32,767 letters, digits, '\.', '_' or '-', got "c{64}"… \(32768 characters\)$/);
   });
 
   it("accepts each serializer it names: 'msgpack' and 'json'", () => {

@@ -142,7 +142,7 @@ describe('resolveOptions brokers', () => {
 
 describe('resolveOptions rejects each bad option, naming it', () => {
   const cases: Array<[ProducerOptions | Record<string, unknown>, RegExp]> = [
-    [{ clientId: '' }, /options\.clientId must be a non-empty string of letters, digits, '\.', '_' or '-', got ""/],
+    [{ clientId: '' }, /options\.clientId must be 1 to 32,767 letters, digits, '\.', '_' or '-', got ""/],
     [{ clientId: 'my client' }, /options\.clientId .*got "my client"/],
     [{ clientId: '@scope/pkg' }, /options\.clientId/],
     [{ clientId: 7 }, /options\.clientId .*got 7/],
