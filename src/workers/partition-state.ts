@@ -35,8 +35,11 @@ export const ARENA_HEAD = LZ4_SECTION_AT;
 /** A new partition's arena; it grows by doubling, and a replacement keeps the size reached. */
 const FIRST_ARENA_BYTES = 64 * 1024;
 
-/** The records an open batch lists before its offsets and ids grow (by doubling); an idle partition shrinks back. */
+/** The records an open batch lists before its offsets and ids grow (by doubling); an idle partition lets them go. */
 const FIRST_RECORD_SLOTS = 256;
+/** An idle partition's record lists: none (`releaseArena`). */
+const NO_OFFSETS = new Int32Array(0);
+const NO_RECORD_IDS = new Uint32Array(0);
 
 /**
  * An idle partition's arena once released (`releaseArena`): no memory, so its next record takes a real one. Why:
@@ -158,10 +161,10 @@ export class PartitionState {
     }
     if (offset + length > this.arena.length) this.#growArena(offset + length);
     if (this.count === this.offsets.length) {
-      const offsets = new Int32Array(this.count * 2);
+      const offsets = new Int32Array(Math.max(FIRST_RECORD_SLOTS, this.count * 2));
       offsets.set(this.offsets);
       this.offsets = offsets;
-      const ids = new Uint32Array(this.count * 2);
+      const ids = new Uint32Array(offsets.length);
       ids.set(this.recordIds);
       this.recordIds = ids;
     }
@@ -201,8 +204,8 @@ export class PartitionState {
 
   /**
    * The partition is idle (no open batch): its arena goes back to the buffer pool (kept there within the pool's
-   * idle bound, else left to the collector) and its record lists shrink to their first size; the next record takes
-   * an arena again (`append`). Nothing when a batch is open. Sealed batches never hold the arena (`seal` replaces
+   * idle bound, else left to the collector) and its record lists are let go; the next record takes an arena and
+   * lists again (`append`). Nothing when a batch is open. Sealed batches never hold the arena (`seal` replaces
    * one that became a batch), so no batch is touched.
    */
   releaseArena(): void {
@@ -211,10 +214,10 @@ export class PartitionState {
     this.arena = NO_ARENA;
     this.#arenaByteOffset = NO_ARENA.byteOffset;
     this.#pendingData = undefined;
-    if (this.offsets.length > FIRST_RECORD_SLOTS) {
-      this.offsets = new Int32Array(FIRST_RECORD_SLOTS);
-      this.recordIds = new Uint32Array(FIRST_RECORD_SLOTS);
-    }
+    // Not kept at their first size: 2 KiB per partition ever written to, held for the producer's life (a service
+    // writing to many short-lived topics). The next record lists them again (`append`).
+    this.offsets = NO_OFFSETS;
+    this.recordIds = NO_RECORD_IDS;
   }
 
   /** Whether the partition holds an arena (false once `releaseArena` gave it back, until its next record). */
