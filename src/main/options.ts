@@ -32,8 +32,8 @@ export type Acks = 0 | 1 | -1 | 'all';
 
 export interface ProducerOptions {
   /**
-   * Bootstrap brokers, `'host:port'` each (IPv6 as `'[::1]:9092'`), as an array or one comma-separated string.
-   * Default: the `KAFKA_BROKERS` environment variable, else `'127.0.0.1:9092'`.
+   * Bootstrap brokers, `'host:port'` each (IPv6 as `'[::1]:9092'`), as an array or one comma-separated string (whose
+   * empty entries are skipped). Default: the `KAFKA_BROKERS` environment variable, else `'127.0.0.1:9092'`.
    */
   readonly brokers?: string | readonly string[] | undefined;
   /** Client id sent in every request header (quotas and broker logs use it). Default `'ringkafka'`. */
@@ -406,14 +406,14 @@ function integer(
 function parseBrokers(input: unknown, source: string): BrokerAddress[] {
   const field = source === 'options.brokers' ? source : `brokers (from ${source})`;
   let list: unknown[];
-  if (typeof input === 'string') list = input.split(',');
+  if (typeof input === 'string') list = input.split(',').filter((entry) => entry.trim() !== ''); // 'a:9092,' too, as in Java
   else if (Array.isArray(input)) list = input;
   else {
     throw new ConfigError(
       `${field} must be an array of 'host:port' strings or one comma-separated string, got ${describe(input)}`,
     );
   }
-  if (list.length === 0) throw new ConfigError(`${field} must list at least one 'host:port', got an empty array`);
+  if (list.length === 0) throw new ConfigError(`${field} must list at least one 'host:port', got ${Array.isArray(input) ? 'an empty array' : describe(input)}`);
   return list.map((entry, i) => {
     const at = Array.isArray(input) ? `${field}[${i}]` : field;
     if (typeof entry !== 'string') throw new ConfigError(`${at} must be a 'host:port' string, got ${describe(entry)}`);
@@ -440,8 +440,8 @@ function parseAddress(text: string): BrokerAddress | null {
   return port >= 1 && port <= 65535 ? { host, port } : null;
 }
 
+/** A bad value, for a message; a long string cut short (one that quoted a 40,000-character clientId said no more). */
 function describe(value: unknown): string {
-  // A long string is cut short: a message that quoted a 40,000-character clientId in full said nothing more.
   if (typeof value === 'string') return value.length <= 64 ? JSON.stringify(value) : `${JSON.stringify(value.slice(0, 64))}… (${value.length} characters)`;
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';

@@ -116,6 +116,9 @@ describe('resolveOptions brokers', () => {
   });
 
   it('accepts an array, a comma-separated string and bracketed IPv6', () => {
+    // Empty entries are skipped, as Java skips them: a trailing comma is common in an environment variable.
+    assert.deepEqual(resolveOptions({}, { KAFKA_BROKERS: 'a:1,' }).brokers, [{ host: 'a', port: 1 }]);
+    assert.deepEqual(resolveOptions({ brokers: 'a:1,,b:2' }, NO_ENV).brokers, [{ host: 'a', port: 1 }, { host: 'b', port: 2 }]);
     assert.deepEqual(resolveOptions({ brokers: 'a:1,b:65535' }, NO_ENV).brokers, [
       { host: 'a', port: 1 },
       { host: 'b', port: 65535 },
@@ -124,7 +127,8 @@ describe('resolveOptions brokers', () => {
   });
 
   it('rejects bad addresses, naming the field and the entry', () => {
-    rejects({ brokers: [] }, /options\.brokers must list at least one 'host:port'/);
+    rejects({ brokers: [] }, /options\.brokers must list at least one 'host:port', got an empty array/);
+    rejects({ brokers: ' , ' }, /options\.brokers must list at least one 'host:port', got " , "/);
     rejects({ brokers: 9092 }, /options\.brokers must be an array of 'host:port' strings or one comma-separated string, got 9092/);
     rejects({ brokers: ['a:1', 'b'] }, /options\.brokers\[1\] must be 'host:port' .*got "b"/);
     rejects({ brokers: ['a:0'] }, /options\.brokers\[0\] must be 'host:port' with a port from 1 to 65535/);
@@ -133,7 +137,6 @@ describe('resolveOptions brokers', () => {
     rejects({ brokers: [':9092'] }, /options\.brokers\[0\]/);
     rejects({ brokers: ['::1:9092'] }, /IPv6 as '\[::1\]:9092'/);
     rejects({ brokers: [42] }, /options\.brokers\[0\] must be a 'host:port' string, got 42/);
-    rejects({ brokers: 'a:1,,b:2' }, /options\.brokers must be 'host:port'.*got ""/);
     rejects({}, /brokers \(from the KAFKA_BROKERS environment variable\) must be 'host:port'.*got "nope"/, {
       KAFKA_BROKERS: 'nope',
     });
