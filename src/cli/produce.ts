@@ -7,7 +7,7 @@
  * was read is still sent.
  */
 import { addAbortSignal, Readable } from 'node:stream';
-import { Producer } from '../main/index.js';
+import { InvalidRecordError, Producer } from '../main/index.js';
 import { resolveOptions } from '../main/options.js';
 import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, topicFlag, UsageError } from './args.js';
@@ -26,14 +26,15 @@ dropped); blank lines and a UTF-8 byte order mark at the start are skipped. A li
 not UTF-8 with ndjson, missing key field, longer than the producer's maxRequestBytes) is reported on stderr with its
 number; the rest still go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading:
 what was read is still sent, and the exit status is 1; so does an input that fails (said with the last line read).
-A failure every later line would meet too (a topic that does not exist or is not allowed, refused credentials) is
-reported once and stops the reading; the exit status is 1. A stderr or stdout whose reader has gone (2>&1 | head)
+A failure every later line would meet too (a topic that does not exist or is not allowed, refused credentials, a
+--partition it does not have) is reported once and stops the reading; the exit status is 1. A stderr or stdout whose reader has gone (2>&1 | head)
 is written no more: every line is still sent, with the same exit status (1 if stdout fails otherwise: a full disk).
 
   --topic TOPIC             the topic
   --format F                lines (default): each line's bytes are a value, sent unchanged (any encoding);
                             ndjson: each line must be JSON in UTF-8, sent unchanged
-  --key-field NAME          ndjson only: the record key is this top-level field of each object (as text)
+  --key-field NAME          ndjson only: the record key is this top-level field of each object (as text; a
+                            number must be an integer JSON holds exactly, up to 2^53 - 1, else the line fails)
   --partition N             send every record to partition N (default: murmur2 of the key, sticky without one)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
   --linger-ms MS            producer lingerMs (default the producer's, 5)
@@ -151,6 +152,11 @@ export async function runProduce(
           report(line, `no ${JSON.stringify(keyField)} field for the key (--key-field)`);
           return undefined;
         }
+        // A number JSON cannot hold exactly read as another: two ids past 2^53 became one key, 1e400 the key "null".
+        if (typeof field === 'number' && !Number.isSafeInteger(field)) {
+          report(line, `the ${JSON.stringify(keyField)} field is a number JSON cannot hold exactly (read as ${String(field)}): send it as a string`);
+          return undefined;
+        }
         key = typeof field === 'string' ? field : JSON.stringify(field);
       }
     }
@@ -168,8 +174,10 @@ export async function runProduce(
       let deliveredBytes = bytes;
       for (const { index, reason } of failures) {
         deliveredBytes -= group[index]!.value.length;
-        // After a signal, close fails what is left (ProducerClosedError): each line is reported, as it was.
-        if (interrupted || !isPermanent(reason)) {
+        // After a signal, close fails what is left (ProducerClosedError): each line is reported, as it was. A
+        // --partition the topic does not have is refused for every line alike.
+        const badPartition = partition !== undefined && reason instanceof InvalidRecordError && reason.message.startsWith('record.partition ');
+        if (interrupted || !(isPermanent(reason) || badPartition)) {
           report(lines[index]!, `${reason.name}: ${reason.message}`);
           continue;
         }
@@ -291,6 +299,8 @@ export async function runProduce(
     // The timer may have sent the last group after the last line came: its wait is not left behind.
     if (lingerSend !== undefined) await untilStopped(lingerSend);
     if (group.length > 0) await untilStopped(sendGroup());
+    // The input has ended: what lingers in the producer goes now, not lingerMs later (the command waited it out).
+    producer.flush().catch(() => undefined);
     await untilStopped(inFlight.settled());
   } finally {
     clearTimeout(lingerTimer);

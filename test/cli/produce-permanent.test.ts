@@ -11,6 +11,7 @@ import { runProduce } from '../../src/cli/produce.js';
 import { Producer } from '../../src/main/index.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 import { BrokerError, ConfigError } from '../../src/shared/errors.js';
+import { InvalidRecordError } from '../../src/main/serialize.js';
 import {
   AuthenticationError, BufferTimeoutError, DeliveryTimeoutError, ProducerClosedError, UnknownTopicError,
 } from '../../src/shared/producer-errors.js';
@@ -27,7 +28,7 @@ interface Run {
 }
 
 /** Runs produce over LINES lines; every record of every call fails with `reason`. */
-async function produceFailing(t: TestContext, reason: Error): Promise<Run> {
+async function produceFailing(t: TestContext, reason: Error, flags: readonly string[] = []): Promise<Run> {
   const { connect, sendBatch, close } = Producer.prototype;
   t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
   let calls = 0;
@@ -45,7 +46,7 @@ async function produceFailing(t: TestContext, reason: Error): Promise<Run> {
   const err = new PassThrough();
   let stderr = '';
   err.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-  const run = runProduce(['--topic', 'missing', '--brokers', '127.0.0.1:1'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
+  const run = runProduce(['--topic', 'missing', '--brokers', '127.0.0.1:1', ...flags], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
   input.end(Array.from({ length: LINES }, (_, i) => `line ${i + 1}\n`).join(''));
   const status = await run;
   return { status, stderr, calls, closedWithin };
@@ -74,6 +75,17 @@ for (const [what, reason] of PERMANENT) {
     assert.equal(closedWithin, 0, 'what is still under way fails the same way: close fails it at once');
   });
 }
+
+test('a --partition the topic does not have stops the reading as a permanent failure: every line would be refused alike', async (t) => {
+  // It was reported for ten lines, then "… and 19990 more", and the whole input was read (with tail -f, for ever).
+  const reason = new InvalidRecordError('record.partition must be an integer from 0 to 0 (topic "missing" has 1 partition), got 5');
+  const { status, stderr, calls, closedWithin } = await produceFailing(t, reason, ['--partition', '5']);
+  assert.equal(status, 1);
+  assert.ok(calls <= 8, `${calls} groups sent`);
+  assert.match(stderr, /InvalidRecordError: record\.partition must be .*every later line would fail the same way: stopping/);
+  assert.doesNotMatch(stderr, /… and \d+ more/);
+  assert.equal(closedWithin, 0);
+});
 
 const TRANSIENT: [string, Error][] = [
   ['a full buffer', new BufferTimeoutError('no buffer space within bufferTimeoutMs')],

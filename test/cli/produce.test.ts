@@ -65,6 +65,47 @@ test('--key-field takes a field of the line\'s own: one inherited from Object (c
   assert.match(report, /no "constructor" field for the key/);
 });
 
+test('--key-field refuses a number JSON cannot hold exactly: two ids past 2^53 became one key, 1e400 the key "null"', async (t) => {
+  const { connect, sendBatch, close } = Producer.prototype;
+  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
+  const sent: unknown[] = [];
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.close = async () => undefined;
+  Producer.prototype.sendBatch = (async (records: unknown[]) => {
+    sent.push(...records);
+    return { failures: [] };
+  }) as unknown as typeof Producer.prototype.sendBatch;
+  const input = new PassThrough();
+  const err = new PassThrough();
+  let report = '';
+  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--key-field', 'id', '--format', 'ndjson'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
+  input.end('{"id":12345678901234567891}\n{"id":1e400}\n{"id":9007199254740991}\n{"id":"12345678901234567891"}\n');
+  assert.equal(await run, 1);
+  assert.deepEqual(sent.map((r) => (r as { key: unknown }).key), ['9007199254740991', '12345678901234567891']);
+  assert.match(report, /line 1: the "id" field is a number JSON cannot hold exactly \(read as 12345678901234567000\): send it as a string/);
+  assert.match(report, /line 2: the "id" field is a number JSON cannot hold exactly \(read as Infinity\)/);
+});
+
+test('at the end of the input what lingers in the producer is flushed, not left to wait out lingerMs before close', async (t) => {
+  const { connect, sendBatch, close, flush } = Producer.prototype;
+  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close, flush }));
+  const events: string[] = [];
+  Producer.prototype.connect = async () => undefined;
+  Producer.prototype.close = async () => void events.push('close');
+  Producer.prototype.flush = async () => void events.push('flush');
+  Producer.prototype.sendBatch = (async () => {
+    events.push('sendBatch');
+    await new Promise((resolve) => setImmediate(resolve));
+    return { failures: [] };
+  }) as unknown as typeof Producer.prototype.sendBatch;
+  const input = new PassThrough();
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--linger-ms', '8000'], input, new PassThrough(), new PassThrough() as unknown as NodeJS.WriteStream);
+  input.end('a\n');
+  assert.equal(await run, 0);
+  assert.deepEqual(events, ['sendBatch', 'flush', 'close']);
+});
+
 test('SIGINT while the broker answers nothing: close ends the wait within its timeout, and the summary counts what it failed', { timeout: 20_000 }, async (t) => {
   const { connect, sendBatch, close } = Producer.prototype;
   t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
