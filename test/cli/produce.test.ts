@@ -2,7 +2,7 @@
  * `ringkafka produce` against a stand-in producer (no broker): stdin is read no faster than the producer settles
  * what it was given, groups sent by the linger timer included.
  */
-import { test } from 'node:test';
+import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
 import { EventEmitter } from 'node:events';
 import { PassThrough } from 'node:stream';
@@ -44,45 +44,37 @@ test('groups the linger timer sends count against the limit of calls under way: 
   assert.match(summary, /60 records delivered to t, 0 failed/, 'every line was still sent');
 });
 
-test('--key-field takes a field of the line\'s own: one inherited from Object (constructor) is no key, and the line fails', async (t) => {
+/** `produce --format ndjson --key-field FIELD` over `text` against a stand-in that takes every record. */
+async function produceKeyedBy(t: TestContext, field: string, text: string): Promise<{ status: number; keys: unknown[]; report: string }> {
   const { connect, sendBatch, close } = Producer.prototype;
   t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
-  const sent: unknown[] = [];
+  const keys: unknown[] = [];
   Producer.prototype.connect = async () => undefined;
   Producer.prototype.close = async () => undefined;
-  Producer.prototype.sendBatch = (async (records: unknown[]) => {
-    sent.push(...records);
+  Producer.prototype.sendBatch = (async (records: { key: unknown }[]) => {
+    keys.push(...records.map((record) => record.key));
     return { failures: [] };
   }) as unknown as typeof Producer.prototype.sendBatch;
   const input = new PassThrough();
   const err = new PassThrough();
   let report = '';
   err.on('data', (chunk: Buffer) => (report += chunk.toString()));
-  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--key-field', 'constructor', '--format', 'ndjson'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
-  input.end('{"a":1}\n{"constructor":"own"}\n');
-  await run;
-  assert.deepEqual(sent.map((r) => (r as { key: unknown }).key), ['own'], 'only the line with its own field was sent');
+  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--key-field', field, '--format', 'ndjson'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
+  input.end(text);
+  return { status: await run, keys, report };
+}
+
+test('--key-field takes a field of the line\'s own: one inherited from Object (constructor) is no key, and the line fails', async (t) => {
+  const { keys, report } = await produceKeyedBy(t, 'constructor', '{"a":1}\n{"constructor":"own"}\n');
+  assert.deepEqual(keys, ['own'], 'only the line with its own field was sent');
   assert.match(report, /no "constructor" field for the key/);
 });
 
 test('--key-field refuses a number JSON cannot hold exactly: two ids past 2^53 became one key, 1e400 the key "null"', async (t) => {
-  const { connect, sendBatch, close } = Producer.prototype;
-  t.after(() => Object.assign(Producer.prototype, { connect, sendBatch, close }));
-  const sent: unknown[] = [];
-  Producer.prototype.connect = async () => undefined;
-  Producer.prototype.close = async () => undefined;
-  Producer.prototype.sendBatch = (async (records: unknown[]) => {
-    sent.push(...records);
-    return { failures: [] };
-  }) as unknown as typeof Producer.prototype.sendBatch;
-  const input = new PassThrough();
-  const err = new PassThrough();
-  let report = '';
-  err.on('data', (chunk: Buffer) => (report += chunk.toString()));
-  const run = runProduce(['--topic', 't', '--brokers', '127.0.0.1:1', '--key-field', 'id', '--format', 'ndjson'], input, new PassThrough(), err as unknown as NodeJS.WriteStream);
-  input.end('{"id":12345678901234567891}\n{"id":1e400}\n{"id":9007199254740991}\n{"id":"12345678901234567891"}\n');
-  assert.equal(await run, 1);
-  assert.deepEqual(sent.map((r) => (r as { key: unknown }).key), ['9007199254740991', '12345678901234567891']);
+  const text = '{"id":12345678901234567891}\n{"id":1e400}\n{"id":9007199254740991}\n{"id":"12345678901234567891"}\n';
+  const { status, keys, report } = await produceKeyedBy(t, 'id', text);
+  assert.equal(status, 1);
+  assert.deepEqual(keys, ['9007199254740991', '12345678901234567891']);
   assert.match(report, /line 1: the "id" field is a number JSON cannot hold exactly \(read as 12345678901234567000\): send it as a string/);
   assert.match(report, /line 2: the "id" field is a number JSON cannot hold exactly \(read as Infinity\)/);
 });
