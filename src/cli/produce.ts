@@ -27,8 +27,9 @@ not UTF-8 with ndjson, missing key field, longer than the producer's maxRequestB
 number; the rest still go, and the exit status is 1. Lines are sent as they arrive. SIGINT or SIGTERM stops reading:
 what was read is still sent, and the exit status is 1; so does an input that fails (said with the last line read).
 A failure every later line would meet too (a topic that does not exist or is not allowed, refused credentials, a
---partition it does not have) is reported once and stops the reading; the exit status is 1. A stderr or stdout whose reader has gone (2>&1 | head)
-is written no more: every line is still sent, with the same exit status (1 if stdout fails otherwise: a full disk).
+--partition it does not have) is reported once and stops the reading; the exit status is 1. At the end of the input
+what lingers is sent at once. A stderr or stdout whose reader has gone (2>&1 | head) is written no more: every line
+is still sent, with the same exit status (1 if stdout fails otherwise: a full disk).
 
   --topic TOPIC             the topic
   --format F                lines (default): each line's bytes are a value, sent unchanged (any encoding);

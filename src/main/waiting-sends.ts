@@ -218,7 +218,10 @@ export class WaitingSends {
     // Each waiting send keeps its own bufferTimeoutMs: a failed connection attempt is not retried past it.
     // Past the deadline the error says why the last attempt failed: only the send at the head when an attempt
     // failed heard its error, and the sends behind it, waiting out the reconnect backoff, failed without a reason.
-    if (!workers.started) await this.#connectBy(waiting);
+    if (!workers.started) {
+      await this.#connectBy(waiting);
+      if (waiting.settled) return; // aborted meanwhile
+    }
     const name = topicOf(waiting);
     const topic = registry.get(name) ?? (await this.#load(name, waiting.deadline));
     if (waiting.settled) return; // aborted meanwhile

@@ -295,11 +295,17 @@ describe('WorkerGroup', () => {
       await startBoth(group, pool);
       assert.equal(asked, 1);
       pool.workers[0]!.crash(new Error('segfault, say'));
-      for (let attempt = 1; attempt <= 3; attempt++) {
-        await until(() => pool.workers.length === 2 + attempt, `replacement attempt ${attempt}`);
+      // Each attempt after retryBackoffMaxMs (1 ms here): waited for on timers (a 1 ms timer set after the group's
+      // fires after it), not on a number of turns, which a loaded machine may run before the group's timer is due.
+      const attempt = async (n: number): Promise<void> => {
+        for (let tick = 0; tick < 100 && pool.workers.length < 2 + n; tick++) await new Promise((resolve) => setTimeout(resolve, 1));
+        assert.equal(pool.workers.length, 2 + n, `replacement attempt ${n}`);
+      };
+      for (let n = 1; n <= 3; n++) {
+        await attempt(n);
         pool.workers.at(-1)!.start(new Error('preload refused this thread'));
       }
-      await until(() => pool.workers.length === 6, 'a fourth attempt');
+      await attempt(4);
       assert.equal(asked, 2, 'one InitProducerId for the start and one for the crash');
       assert.deepEqual(pool.inits.slice(2).map((init) => init.producerId), [2n, 2n, 2n, 2n]);
       pool.workers[5]!.start();
