@@ -53,8 +53,13 @@ function version(): string {
 async function main(argv: readonly string[], out: Writer, err: Writer): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
-    const topic = name === 'help' ? COMMANDS[rest[0] ?? ''] : undefined;
-    out.write(`${topic?.usage ?? USAGE}\n`);
+    const asked = name === 'help' ? rest[0] : undefined;
+    // `help nope` printed the general usage with status 0, as if there were such a command.
+    if (asked !== undefined && COMMANDS[asked] === undefined) {
+      err.write(`ringkafka: unknown command ${JSON.stringify(asked)}\n\n${USAGE}\n`);
+      return 2;
+    }
+    out.write(`${asked === undefined ? USAGE : COMMANDS[asked]!.usage}\n`);
     return 0;
   }
   if (name === '--version' || name === '-v') {

@@ -39,7 +39,7 @@ a full disk).
   --keys N                  keys key-0 … key-(N-1) in turn, N at most 10,000,000 (default: no key, sticky partitioning)
   --throughput N            at most N records/s (default: as fast as possible)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
-  --acks A                  all, 1, 0 (default all)
+  --acks A                  all (or -1, Kafka's name for it), 1, 0 (default all)
   --linger-ms MS            producer lingerMs (default the producer's, 5)
   --batch-bytes BYTES       producer batchMaxBytes (default the producer's)
   --buffer-bytes BYTES      producer maxBufferedBytes (default the producer's)
@@ -120,7 +120,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
   if (values.help === true) return 'help';
   const topic = topicFlag(values);
   const compression = choiceFlag(values, 'compression', CODEC_NAMES);
-  const acks = choiceFlag(values, 'acks', ['all', '1', '0'] as const);
+  const acks = choiceFlag(values, 'acks', ['all', '-1', '1', '0'] as const);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
   const batchMaxBytes = numberFlag(values, 'batch-bytes', { min: 1, integer: true });
   const maxBufferedBytes = numberFlag(values, 'buffer-bytes', { min: 1, integer: true });
@@ -136,7 +136,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
     producer: checkedProducerOptions({
       ...connectionOptions(values),
       ...(compression !== undefined && { compression }),
-      ...(acks !== undefined && { acks: acks === 'all' ? 'all' : Number(acks) as 0 | 1, ...(acks !== 'all' && { idempotent: false }) }),
+      ...(acks !== undefined && { acks: acks === 'all' || acks === '-1' ? 'all' : Number(acks) as 0 | 1, ...((acks === '1' || acks === '0') && { idempotent: false }) }),
       ...(lingerMs !== undefined && { lingerMs }),
       ...(batchMaxBytes !== undefined && { batchMaxBytes }),
       ...(maxBufferedBytes !== undefined && { maxBufferedBytes }),

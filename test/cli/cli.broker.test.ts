@@ -117,6 +117,13 @@ test('--help for each command, and usage mistakes exit 2 naming the flag', { tim
   const unknown = await ringkafka(['consume']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "consume"/);
+  const helpFor = await ringkafka(['help', 'produce']);
+  assert.equal(helpFor.code, 0);
+  assert.match(helpFor.stdout, /^Usage: ringkafka produce --topic TOPIC/);
+  // It printed the general usage with status 0, as if there were such a command.
+  const helpUnknown = await ringkafka(['help', 'consume']);
+  assert.equal(helpUnknown.code, 2);
+  assert.match(helpUnknown.stderr, /unknown command "consume"/);
   const missing = await ringkafka(['perf']);
   assert.equal(missing.code, 2);
   assert.match(missing.stderr, /ringkafka perf: --topic is required/);

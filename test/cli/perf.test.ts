@@ -109,3 +109,11 @@ test('Ctrl-C while --throughput paces the next group ends the wait: no group is 
   assert.equal(calls, 1, 'the group due after the signal was not sent');
   assert.equal(summary.records, 1);
 });
+
+test('--acks=-1, Kafka\'s own name for all (its perf tool takes it), is taken: it was refused as not one of all, 1, 0', async (t) => {
+  standIn(t, async () => ({ failures: [] }));
+  const { status, summary } = await perf(['--records', '10', '--acks=-1']);
+  assert.equal(status, 0);
+  assert.equal(summary.records, 10);
+  await assert.rejects(startPerf(['--records', '10', '--acks=2']).run, /--acks must be one of all, -1, 1, 0, got "2"/);
+});
