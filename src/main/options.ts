@@ -11,7 +11,7 @@ import { ConfigError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { resolveSasl, resolveTls, type SaslOptions, type TlsOptions } from './security-options.js';
 
-/** What a custom partitioner sees: the record after serialisation, key and value as bytes. */
+/** What a custom partitioner sees: a frozen copy of the record after serialisation, key and value as bytes. */
 export interface PartitionerRecord {
   readonly topic: string;
   readonly key: Uint8Array | null;

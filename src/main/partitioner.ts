@@ -176,9 +176,20 @@ export function defaultPartition(
   return sticky.partition(topic, partitionCount, size, available);
 }
 
-/** What a partitioner function is given: the record, its value as bytes even where it is still a string (PreparedRecord). */
+/**
+ * What a partitioner function is given: a frozen copy of the record, its value as bytes even where it is still a
+ * string (PreparedRecord), its headers frozen copies too. Shown the record itself, a partitioner that set `key` or
+ * grew `headers` sent what it set, past the size checks and uncounted in the byte budget (the record's size was taken
+ * before): a 3 MiB key went out under maxRequestBytes of 1 MiB, counted as one byte. One object per record, for a
+ * custom partitioner only.
+ */
 function asPartitionerRecord(record: PreparedRecord): PartitionerRecord {
-  const { value } = record;
-  if (typeof value !== 'string') return record as PartitionerRecord;
-  return { topic: record.topic, key: record.key, value: Buffer.from(value, 'utf8'), headers: record.headers, timestamp: record.timestamp };
+  const { value, headers } = record;
+  return Object.freeze({
+    topic: record.topic,
+    key: record.key,
+    value: typeof value === 'string' ? Buffer.from(value, 'utf8') : value,
+    headers: headers.length === 0 ? headers : Object.freeze(headers.map((header) => Object.freeze([header[0], header[1]] as const))),
+    timestamp: record.timestamp,
+  });
 }

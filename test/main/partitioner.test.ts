@@ -118,14 +118,39 @@ describe('choosePartition', () => {
     );
   });
 
+  it('a custom partitioner cannot change the record it is shown: what was checked and counted is what is sent', () => {
+    // Shown the record itself, a partitioner that set `key` (or grew `headers`) sent what it set, past the size checks
+    // and the byte budget: a 3 MiB key went out under maxRequestBytes of 1 MiB, counted as one byte.
+    const record = prepared({ topic: 't', key: 'k', value: Buffer.from('v'), headers: { h: 'x' } });
+    const refused: string[] = [];
+    const attempt = (what: string, change: () => void): void => {
+      try {
+        change();
+      } catch (error) {
+        if (error instanceof TypeError) refused.push(what);
+      }
+    };
+    choosePartition(record, 3, (shown) => {
+      const writable = shown as { -readonly [K in keyof PartitionerRecord]: unknown };
+      attempt('key', () => (writable.key = Buffer.alloc(3 * 1024 * 1024)));
+      attempt('headers', () => (shown.headers as unknown[]).push([Buffer.from('y'), null]));
+      attempt('header value', () => ((shown.headers[0] as unknown as unknown[])[1] = Buffer.alloc(1024)));
+      return 0;
+    }, sticky());
+    assert.deepEqual(refused, ['key', 'headers', 'header value']);
+    assert.deepEqual([Buffer.from(record.key!).toString(), record.headers.length, Buffer.from(record.headers[0]![1]!).toString()], ['k', 1, 'x']);
+  });
+
   it('calls a custom partitioner with the serialised record and the partition count', () => {
     const calls: Array<[PartitionerRecord, number]> = [];
     const record = prepared({ topic: 't', key: 'k', value: 'v' });
     const chosen = choosePartition(record, 5, (r, count) => (calls.push([r, count]), 4), sticky());
     assert.equal(chosen, 4);
     assert.equal(calls.length, 1);
-    assert.equal(calls[0]![0], record);
-    assert.equal(calls[0]![1], 5);
+    const [shown, count] = calls[0]!;
+    assert.deepEqual(shown, { topic: 't', key: record.key, value: new Uint8Array(Buffer.from('v')), headers: [], timestamp: record.timestamp });
+    assert.equal(shown.key, record.key, 'the key\'s bytes, not a copy of them');
+    assert.equal(count, 5);
   });
 
   it('gives a custom partitioner a long string value as its UTF-8 bytes, as PartitionerRecord promises', () => {
@@ -138,7 +163,7 @@ describe('choosePartition', () => {
     assert.ok(seen.value instanceof Uint8Array);
     assert.deepEqual(Buffer.from(seen.value), Buffer.from(value, 'utf8'));
     assert.equal(seen.key, record.key);
-    assert.equal(seen.headers, record.headers);
+    assert.deepEqual(seen.headers, record.headers);
     assert.equal(seen.timestamp, 5);
     assert.equal(seen.topic, 't');
   });
