@@ -54,10 +54,20 @@ function retryOf(code: number): 'refresh-coordinator' | 'retriable' | 'done' {
   return category === 'refresh-coordinator' || category === 'retriable' ? category : 'done';
 }
 
+/**
+ * Group coordinators' connections kept at most (the transaction coordinator's is kept apart): one per consumer group
+ * ever passed to sendOffsets stayed open for the producer's life, 204 sockets to one broker after 200 groups.
+ */
+const MAX_GROUP_CONNECTIONS = 8;
+
 export class Coordinators {
   readonly #registry: TopicRegistry;
   readonly #backoff: Backoff;
   readonly #connections = new Map<string, Promise<Connection>>();
+  /** Calls under way per coordinator id: a connection is only closed to keep the count down while none uses it. */
+  readonly #calls = new Map<string, number>();
+  /** Group coordinator ids, least recently called first. */
+  readonly #groupsByUse = new Set<string>();
   /** Where FindCoordinator last said each coordinator is, for its reconnect backoff. */
   readonly #addresses = new Map<string, BrokerAddress>();
   #closed = false;
@@ -147,6 +157,39 @@ export class Coordinators {
    * error code, if any, is the caller's to judge).
    */
   async call<Req, Res>(type: CoordinatorType, key: string, api: ApiDefinition<Req, Res>, request: Req, options: CallOptions<Res>): Promise<Res> {
+    const id = `${type}:${key}`;
+    this.#calls.set(id, (this.#calls.get(id) ?? 0) + 1);
+    try {
+      return await this.#call(type, key, api, request, options);
+    } finally {
+      const left = this.#calls.get(id)! - 1;
+      if (left > 0) this.#calls.set(id, left);
+      else this.#calls.delete(id);
+      if (type === CoordinatorType.GROUP) this.#keepGroupsDown(id);
+    }
+  }
+
+  /**
+   * The group connections past MAX_GROUP_CONNECTIONS are closed, least recently called first, skipping any a call
+   * is using (none is between getting its connection and sending on it then: that is one synchronous step).
+   */
+  #keepGroupsDown(called: string): void {
+    this.#groupsByUse.delete(called);
+    this.#groupsByUse.add(called);
+    let over = this.#groupsByUse.size - MAX_GROUP_CONNECTIONS;
+    for (const id of this.#groupsByUse) {
+      if (over <= 0) return;
+      if (this.#calls.has(id)) continue;
+      this.#groupsByUse.delete(id);
+      this.#addresses.delete(id);
+      const found = this.#connections.get(id);
+      this.#connections.delete(id);
+      void found?.then((connection) => connection.close()).catch(() => undefined);
+      over--;
+    }
+  }
+
+  async #call<Req, Res>(type: CoordinatorType, key: string, api: ApiDefinition<Req, Res>, request: Req, options: CallOptions<Res>): Promise<Res> {
     const { deadline, signal, errorOf } = options;
     let lastCode: number = ErrorCode.UNKNOWN_SERVER_ERROR;
     let lastError: unknown;

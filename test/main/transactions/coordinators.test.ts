@@ -158,6 +158,44 @@ describe('Coordinators.call, with a coordinator out of reach', () => {
 const untilAbort = (signal: AbortSignal | undefined): Promise<never> =>
   new Promise((_, reject) => signal?.addEventListener('abort', () => reject(new AbortError('not-sent', 'aborted')), { once: true }));
 
+describe('Coordinators: group coordinators\' connections', () => {
+  it('keeps at most 8 open, closing the least recently called first, but never one a call is using', async () => {
+    // One connection per consumer group ever passed to sendOffsets stayed open for the producer's life.
+    const opened: { group: string; closed: boolean; answer: () => void }[] = [];
+    let lookingUp = '';
+    const registry = {
+      connection: async () => ({ request: async (_api: unknown, request: { key: string }) => ((lookingUp = request.key), FOUND) }),
+      connectTo: async () => {
+        const connection = {
+          group: lookingUp, closed: false, answer: () => {},
+          isClosed: false,
+          // The first group's request waits until the test answers it: its call is under way meanwhile.
+          request: () => (connection.group === 'group-0' ? new Promise((resolve) => (connection.answer = () => resolve({ errorCode: 0 }))) : Promise.resolve({ errorCode: 0 })),
+          close: async () => void (connection.closed = true),
+        };
+        opened.push(connection);
+        return connection;
+      },
+      reconnectDelay: () => 0,
+      reconnectReason: () => undefined,
+    } as unknown as TopicRegistry;
+    const coordinators = new Coordinators(registry, { retryBackoffMs: 1, retryBackoffMaxMs: 1 });
+    const call = (group: string) =>
+      coordinators.call(CoordinatorType.GROUP, group, EndTxn, endTxn, { deadline: Date.now() + 60_000, errorOf: (r) => r.errorCode });
+    const first = call('group-0');
+    await new Promise((resolve) => setImmediate(resolve));
+    for (let i = 1; i <= 20; i++) await call(`group-${i}`);
+    const open = opened.filter((c) => !c.closed).map((c) => c.group);
+    assert.deepEqual(open, ['group-0', ...Array.from({ length: 8 }, (_, i) => `group-${13 + i}`)], 'the 8 last called, and the one in use');
+    opened[0]!.answer();
+    await first;
+    // group-0's call ended last but one: it counts as recently used; 13 and 14 are the least recently called now.
+    await call('group-21');
+    assert.deepEqual(opened.filter((c) => !c.closed).map((c) => c.group), ['group-0', ...Array.from({ length: 7 }, (_, i) => `group-${15 + i}`)]);
+    await coordinators.close();
+  });
+});
+
 describe('Coordinators.close', () => {
   it('ends while a lookup waits for the bootstrap connection or for the coordinator\'s, and the caller is told', async () => {
     for (const stuck of ['bootstrap', 'coordinator'] as const) {
