@@ -1,7 +1,7 @@
 /** The errors a caller receives, built from a worker's completion or from why it was released early. */
 import type { Completion } from '../shared/completion-entry.js';
 import { ClientErrorCode } from '../shared/completion-entry.js';
-import { ProtocolError, type Delivery } from '../shared/errors.js';
+import { KafkaProducerError, ProtocolError, type Delivery } from '../shared/errors.js';
 import {
   AbortError,
   AuthenticationError,
@@ -13,6 +13,26 @@ import {
 import { brokerError } from '../protocol/error-codes.js';
 
 export type ReleaseReason = 'abort' | 'timeout' | 'close';
+
+/** One 'not-sent' copy per error, so records that failed together still share one error object. */
+const notSentCopies = new WeakMap<Error, Error>();
+
+/**
+ * The error for a record that never reached the delivery table (refused, or failed while it waited): it never left,
+ * so an error that does not say so (a connection attempt's AuthenticationError, BrokerError, ProtocolError or
+ * WorkerStartError, a transaction's failure, a bad record's) is told as a copy of itself, same class, with
+ * `delivery: 'not-sent'`. The original (connect()'s, the transaction's) is left as it is.
+ */
+export function notSent(error: Error): Error {
+  if (!(error instanceof KafkaProducerError) || (error as { delivery?: Delivery }).delivery !== undefined) return error;
+  let copy = notSentCopies.get(error);
+  if (copy === undefined) {
+    copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error;
+    Object.defineProperty(copy, 'delivery', { value: 'not-sent', enumerable: true });
+    notSentCopies.set(error, copy);
+  }
+  return copy;
+}
 
 export function releasedError(reason: ReleaseReason, delivery: Delivery, cause?: unknown): Error {
   // 'unknown' is decided by the record's state byte: sealed into a batch, which may be in a request or about to be

@@ -35,6 +35,7 @@ import { untilAborted } from '../shared/until-aborted.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, WorkerStartError } from '../shared/producer-errors.js';
 import { ConfigError } from '../shared/errors.js';
+import { notSent } from './outcomes.js';
 import { OAuthTokens } from './oauth-tokens.js';
 import type { SaslCredentials } from '../net/sasl.js';
 import { channels, type SendBatchContext, type SendContext } from './tracing.js';
@@ -215,7 +216,7 @@ export class Producer extends EventEmitter {
   /** A call refused whole (its options, a send outside a transaction): its records count as failed sends. */
   #refused<T>(records: number, error: Error): Promise<T> {
     this.#deliveries.recordsFailed += records;
-    return Promise.reject(error);
+    return Promise.reject(notSent(error));
   }
 
   /** sendBatch, settled through the settler `settlerFor` makes when given (sendBatchThrough), else through the one `options` asks for. */

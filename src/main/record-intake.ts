@@ -26,6 +26,7 @@ import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerGroup } from './worker-group.js';
 import { AbortError, ProducerClosedError } from '../shared/producer-errors.js';
 import { ConfigError } from '../shared/errors.js';
+import { notSent } from './outcomes.js';
 import type { TransactionManager } from './transactions/transaction-manager.js';
 
 /**
@@ -312,7 +313,7 @@ export class RecordIntake {
    */
   #reject(settler: Settler, position: number, error: Error): void {
     this.#deliveries.recordsFailed++;
-    settler.reject(position, error);
+    settler.reject(position, notSent(error));
   }
 
   #partition(prepared: PreparedRecord, topic: TopicInfo): number {

@@ -112,7 +112,12 @@ export class RecordWritable extends Writable implements Settler {
     // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.
     // With the reason even when destroy() gave none: its record is taken back, never sent, and a null told a caller
     // that acknowledges its source from write callbacks that the record was taken (the stream emits no 'error').
-    if (waiting !== undefined) this.#callBack(waiting, reason);
+    if (waiting !== undefined) {
+      const notSent = reason instanceof AbortError && reason.delivery === 'not-sent'
+        ? reason
+        : new AbortError('not-sent', 'the stream was destroyed before this record was accepted', { cause: reason });
+      this.#callBack(waiting, notSent);
+    }
     callback(error);
   }
 

@@ -72,6 +72,11 @@ export class UnknownTopicError extends KafkaProducerError {
    * 17, TOPIC_AUTHORIZATION_FAILED 29, …); 0 when no answer named it.
    */
   readonly errorCode: number;
+  /**
+   * Always `'not-sent'`: the record waited for the topic's metadata, or its batch never left its worker before its
+   * delivery deadline (BatchExpiry, certainlyUnsent).
+   */
+  readonly delivery: Delivery = 'not-sent';
 
   constructor(topic: string, message: string, options: KafkaProducerErrorOptions = {}, errorCode = 0) {
     // Retriable as in Java: the topic may be created (or its metadata may propagate) a moment later. Not when the

@@ -1,9 +1,9 @@
 /** The errors a caller receives: from a worker's failed completion, or from why it was released early. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { failureFor, releasedError } from '../../src/main/outcomes.js';
+import { failureFor, notSent, releasedError } from '../../src/main/outcomes.js';
 import { ClientErrorCode, CompletionKind, type Completion } from '../../src/shared/completion-entry.js';
-import { BrokerError, ProtocolError } from '../../src/shared/errors.js';
+import { BrokerError, ConfigError, ProtocolError } from '../../src/shared/errors.js';
 import {
   AbortError, AuthenticationError, DeliveryTimeoutError, ProducerClosedError, RejectedWithBatchError, UnknownTopicError,
 } from '../../src/shared/producer-errors.js';
@@ -31,6 +31,23 @@ describe('outcomes', () => {
     assert.equal(releasedError('abort', 'not-sent').cause, undefined);
   });
 
+  it('notSent: an error that does not say whether its record was written is told as its copy with delivery \'not-sent\'', () => {
+    // A connection attempt's AuthenticationError or BrokerError, a refused record's InvalidRecordError: a record
+    // failed with one had no `delivery`, so a service could not tell that sending it again was safe.
+    const refused = new BrokerError(31, 'CLUSTER_AUTHORIZATION_FAILED', false);
+    const told = notSent(refused) as BrokerError & { delivery?: string };
+    assert.ok(told instanceof BrokerError);
+    assert.deepEqual([told.delivery, told.message, told.code, told.errorCode, told.retriable], ['not-sent', refused.message, 'ERR_BROKER', 31, false]);
+    assert.equal(told.stack, refused.stack);
+    assert.equal((refused as { delivery?: string }).delivery, undefined, 'the original (connect()\'s own) is left as it is');
+    assert.equal(notSent(refused), told, 'one copy per error: records that failed together share it');
+    const said = new AuthenticationError('refused', {}, 'unknown');
+    assert.equal(notSent(said), said, 'an error that says already is kept');
+    const plain = new TypeError('not ours');
+    assert.equal(notSent(plain), plain);
+    assert.equal((notSent(new ConfigError('bad')) as ConfigError & { delivery?: string }).delivery, 'not-sent');
+  });
+
   it('failureFor: the worker\'s own reasons map to their classes and deliveries', () => {
     const cases: [number, new (...args: never[]) => Error, string | undefined][] = [
       [ClientErrorCode.deliveryTimeout, DeliveryTimeoutError, 'not-sent'],
@@ -38,7 +55,7 @@ describe('outcomes', () => {
       [ClientErrorCode.closed, ProducerClosedError, 'not-sent'],
       [ClientErrorCode.closedInFlight, ProducerClosedError, 'unknown'],
       [ClientErrorCode.protocol, ProtocolError, 'not-sent'], // undefined before: a resend could not tell it was safe
-      [ClientErrorCode.unknownTopic, UnknownTopicError, undefined],
+      [ClientErrorCode.unknownTopic, UnknownTopicError, 'not-sent'], // none before, where 'not-sent' was documented
       [ClientErrorCode.authentication, AuthenticationError, 'not-sent'],
       [ClientErrorCode.authenticationAfterLoss, AuthenticationError, 'unknown'],
       [ClientErrorCode.rejectedWithBatch, RejectedWithBatchError, 'not-sent'],

@@ -19,7 +19,8 @@ import type { PreparedRecord } from '../../src/main/serialize.js';
 import type { Settler } from '../../src/main/settlers.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
-import { FakeBroker } from '../helpers/fake-broker.js';
+import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { BrokerError } from '../../src/shared/errors.js';
 import { AbortError, BufferTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
 
@@ -46,6 +47,34 @@ async function withProducer(fn: (producer: Producer) => Promise<void>): Promise<
     await broker.close();
   }
 }
+
+test('records failed by the connection attempt they waited for say \'not-sent\': the attempt\'s own error named no delivery', { timeout: 30_000 }, async () => {
+  // InitProducerId refused with CLUSTER_AUTHORIZATION_FAILED (not retriable): every waiting record failed with that
+  // BrokerError, `delivery` undefined, where a record's BrokerError is documented to say it.
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  broker.tamper = (apiKey, frame) => {
+    if (apiKey !== FAKE_API.initProducerId) return frame;
+    const out = Buffer.from(frame);
+    out.writeInt16BE(31, 12); // after size, correlation id and throttle time: the error code
+    return out;
+  };
+  const producer = new Producer({ brokers: [broker.address], workers: 1, bufferTimeoutMs: 5000 });
+  try {
+    const [sent, batch, failures] = await Promise.all([
+      producer.send({ topic: 't', value: 'x' }).then(() => undefined, (error: unknown) => error),
+      producer.sendBatch([{ topic: 't', value: 'y' }]),
+      producer.sendBatch([{ topic: 't', value: 'z' }], { results: 'failures' }),
+    ]);
+    const reasons = [sent, (batch[0] as PromiseRejectedResult).reason, failures.failures[0]!.reason];
+    for (const reason of reasons) {
+      assert.ok(reason instanceof BrokerError && reason.errorCode === 31, String(reason));
+      assert.equal((reason as BrokerError & { delivery?: string }).delivery, 'not-sent');
+    }
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+    await broker.close();
+  }
+});
 
 test('a large sendBatch places one slice at once and the next in a later turn; a send after it lands after it', { timeout: 60_000 }, async () => {
   await withProducer(async (producer) => {
@@ -417,14 +446,14 @@ test('a sendBatch record asking for a partition the view lacks keeps its place i
     // refresh of its own; placed with this view, X was queued again behind Z and reached partition 2 after it.
     refresh(2);
     await turns(3);
-    assert.deepEqual(rejected, ['0: InvalidRecordError undefined']);
+    assert.deepEqual(rejected, ['0: InvalidRecordError not-sent']);
     refresh(3);
     await turns(3);
     refresh(3);
     await turns(3);
     assert.deepEqual(handed, ['n/2:X', 'n/0:W', 'n/2:Z'], 'X (called before Z) reaches partition 2 first');
     // Y asks for a partition the refreshed view still lacks: refused, naming the field, as a waiting send is.
-    assert.deepEqual(rejected, ['0: InvalidRecordError undefined', '1: InvalidRecordError undefined']);
+    assert.deepEqual(rejected, ['0: InvalidRecordError not-sent', '1: InvalidRecordError not-sent']);
     assert.equal(waiting(), 0);
   } finally {
     intake.stopSweep();

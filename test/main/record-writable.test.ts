@@ -14,6 +14,7 @@ import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js'
 import { RecordWritable } from '../../src/main/record-writable.js';
 import type { Settler } from '../../src/main/settlers.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
+import { DeliveryTimeoutError } from '../../src/shared/producer-errors.js';
 import type { ProducerRecord } from '../../src/main/types.js';
 import { once } from 'node:events';
 
@@ -122,6 +123,17 @@ test('destroy() with no error: the write waiting for buffer space hears that its
   await new Promise((resolve) => setImmediate(resolve));
   // A source acknowledged from write callbacks acknowledged a record that was never sent.
   assert.deepEqual(seen, ['a AbortError not-sent']);
+});
+
+test('destroyed by another record\'s failure, the write waiting for buffer space hears AbortError \'not-sent\', not that failure', async () => {
+  // It heard the failed record's error: a DeliveryTimeoutError 'unknown' for a record that never left.
+  const stream = new RecordWritable(() => undefined, { topic: 't' });
+  const seen: string[] = [];
+  stream.on('error', (error) => seen.push(`error ${error.name} ${(error as { delivery?: string }).delivery}`));
+  stream.write({ value: 'b' }, (error) => seen.push(`b ${error === null || error === undefined ? 'taken' : `${error.name} ${(error as { delivery?: string }).delivery}`}`));
+  stream.destroy(new DeliveryTimeoutError('unknown', 'no result within deliveryTimeoutMs'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['b AbortError not-sent', 'error DeliveryTimeoutError unknown']);
 });
 
 test('callbacks the producer triggers from outside write() run on the next tick, so user code never runs inside its bookkeeping', async () => {
