@@ -27,7 +27,10 @@ export function notSent(error: Error): Error {
   if (!(error instanceof KafkaProducerError) || (error as { delivery?: Delivery }).delivery !== undefined) return error;
   let copy = notSentCopies.get(error);
   if (copy === undefined) {
-    copy = Object.create(Object.getPrototypeOf(error), Object.getOwnPropertyDescriptors(error)) as Error;
+    // A real error of the same class (its constructor not run again: each takes other arguments), so that
+    // `util.types.isNativeError` and structuredClone treat it as the original, with the original's own fields.
+    copy = Reflect.construct(Error, [error.message], error.constructor) as Error;
+    Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
     Object.defineProperty(copy, 'delivery', { value: 'not-sent', enumerable: true });
     notSentCopies.set(error, copy);
   }

@@ -1,6 +1,7 @@
 /** The errors a caller receives: from a worker's failed completion, or from why it was released early. */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { types } from 'node:util';
 import { failureFor, notSent, releasedError } from '../../src/main/outcomes.js';
 import { ClientErrorCode, CompletionKind, type Completion } from '../../src/shared/completion-entry.js';
 import { BrokerError, ConfigError, ProtocolError } from '../../src/shared/errors.js';
@@ -39,6 +40,8 @@ describe('outcomes', () => {
     assert.ok(told instanceof BrokerError);
     assert.deepEqual([told.delivery, told.message, told.code, told.errorCode, told.retriable], ['not-sent', refused.message, 'ERR_BROKER', 31, false]);
     assert.equal(told.stack, refused.stack);
+    assert.ok(types.isNativeError(told), 'a real error: loggers and structuredClone treat it as one');
+    assert.equal(structuredClone(told).message, refused.message);
     assert.equal((refused as { delivery?: string }).delivery, undefined, 'the original (connect()\'s own) is left as it is');
     assert.equal(notSent(refused), told, 'one copy per error: records that failed together share it');
     const said = new AuthenticationError('refused', {}, 'unknown');
