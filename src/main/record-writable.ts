@@ -110,8 +110,10 @@ export class RecordWritable extends Writable implements Settler {
     const waiting = this.#waiting;
     this.#waiting = undefined;
     // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.
-    // With the reason even when destroy() gave none: its record is taken back, never sent, and a null told a caller
+    // With an error even when destroy() gave none: its record is taken back, never sent, and a null told a caller
     // that acknowledges its source from write callbacks that the record was taken (the stream emits no 'error').
+    // An AbortError 'not-sent' (the reason as its cause), not the reason itself: a failed record's DeliveryTimeoutError
+    // 'unknown' told this one, which never left, that it may have been written.
     if (waiting !== undefined) {
       const notSent = reason instanceof AbortError && reason.delivery === 'not-sent'
         ? reason
