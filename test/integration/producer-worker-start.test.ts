@@ -32,7 +32,7 @@ function runFixture(brokers: readonly string[], topic: string, mode: string): Pr
   });
 }
 
-function report(run: Run): { connect: Record<string, unknown>; send: Record<string, unknown>; sameError: boolean } {
+function report(run: Run): { connect: Record<string, unknown>; send: Record<string, unknown>; sameError: boolean; delivery?: string } {
   const line = run.stdout.split('\n').find((l) => l.startsWith('{'));
   assert.ok(line !== undefined, `the child reported (stdout: ${run.stdout}, stderr: ${run.stderr})`);
   return JSON.parse(line) as ReturnType<typeof report>;
@@ -45,10 +45,11 @@ test('connect() and a waiting send reject with ERR_WORKER_START; nothing is left
   const topic = uniqueTopic('worker-start');
   await createTopic(topic, 1);
   const run = await runFixture(brokers, topic, 'fail');
-  const { connect, send, sameError } = report(run);
+  const { connect, send, sameError, delivery } = report(run);
   assert.deepEqual(connect, expected);
   assert.deepEqual(send, expected);
   assert.ok(sameError, 'the waiting send failed with the start error itself, not an attempt of its own');
+  assert.equal(delivery, 'not-sent', 'the record\'s error says it was not sent');
   // Exit code 0: no unhandled rejection or uncaught exception (either ends the process with 1), and no hang.
   assert.equal(run.code, 0, `the process exited by itself (stderr: ${run.stderr})`);
 });

@@ -167,13 +167,14 @@ test('a record refused after it was accepted destroys the stream; the write stil
   stream.write({ value: 'a' }, (error) => seen.push(`a ${error?.message ?? 'accepted'}`));
   settlers[0]!.accepted!(0);
   await new Promise((resolve) => setImmediate(resolve));
-  stream.write({ value: 'b' }, (error) => seen.push(`b ${error?.message ?? 'accepted'}`));
+  stream.write({ value: 'b' }, (error) => seen.push(`b ${error === null || error === undefined ? 'accepted' : `${error.message} (${(error.cause as Error).message})`}`));
   assert.equal(settlers.length, 2, 'b waits for buffer space');
   // a's broker refusal arrives in the producer's settlement: the stream is destroyed there, with b still waiting.
   settlers[0]!.reject(0, new Error('refused by the broker'));
   assert.equal(seen.length, 1, 'b\'s callback does not run inside reject()');
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual([...seen], ['a accepted', 'b refused by the broker']);
+  // Taken back, never sent: AbortError 'not-sent', with a's refusal as its cause (not a's error itself).
+  assert.deepEqual([...seen], ['a accepted', 'b the stream was destroyed before this record was accepted (refused by the broker)']);
   assert.deepEqual(errors, ['stream refused by the broker']);
 });
 
