@@ -31,6 +31,8 @@ export function notSent(error: Error): Error {
     // `util.types.isNativeError` and structuredClone treat it as the original, with the original's own fields.
     copy = Reflect.construct(Error, [error.message], error.constructor) as Error;
     Object.defineProperties(copy, Object.getOwnPropertyDescriptors(error));
+    // By value: on Node 22+ `stack` is an accessor that reads the stack of the object it is called on (the copy's own).
+    Object.defineProperty(copy, 'stack', { value: error.stack, writable: true, configurable: true, enumerable: false });
     Object.defineProperty(copy, 'delivery', { value: 'not-sent', enumerable: true });
     notSentCopies.set(error, copy);
   }
