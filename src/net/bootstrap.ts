@@ -14,6 +14,19 @@ import { isBrokerTlsFailure } from './tls-errors.js';
 
 type BrokerAddress = Pick<ConnectionOptions, 'host' | 'port'>;
 
+/** A broker by node id and address; bootstrap addresses have ids -1, -2, … (no broker's id is negative). */
+export interface Broker extends BrokerAddress {
+  readonly nodeId: number;
+}
+
+/** The bootstrap addresses ('host:port', checked by the producer's options) as brokers. */
+export function bootstrapBrokers(addresses: readonly string[]): Broker[] {
+  return addresses.map((address, i) => {
+    const colon = address.lastIndexOf(':');
+    return { nodeId: -1 - i, host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
+  });
+}
+
 /** What every connection of a producer is opened with. */
 export interface ClientSettings {
   readonly clientId: string;

@@ -49,10 +49,24 @@ export class BrokerSinks {
   for(nodeId: number): Sink {
     let sink = this.#sinks.get(nodeId);
     if (sink === undefined) {
+      this.#dropDeparted();
       sink = this.#make(nodeId);
       this.#sinks.set(nodeId, sink);
     }
     return sink;
+  }
+
+  /**
+   * Closes and forgets the idle sinks of nodes that left the cluster: a broker replaced under a new node id (or
+   * leadership moved to new brokers) left one sink behind per id the worker ever sent to, kept for its life. Done
+   * when a sink is made, the only way their number grows. A sink with a request in flight stays until it is answered.
+   */
+  #dropDeparted(): void {
+    for (const [nodeId, sink] of this.#sinks) {
+      if (this.#parts.view.hasBroker(nodeId) || !sink.isIdle) continue;
+      sink.close();
+      this.#sinks.delete(nodeId);
+    }
   }
 
   closeAll(): void {

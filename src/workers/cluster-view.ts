@@ -7,7 +7,7 @@
 import { listenForAbort } from '../shared/abort-listeners.js';
 import { pause } from '../shared/pause.js';
 import { AuthGate } from '../net/auth-gate.js';
-import { connectToAny, openConnection, type ClientSettings } from '../net/bootstrap.js';
+import { bootstrapBrokers, connectToAny, openConnection, type Broker, type ClientSettings } from '../net/bootstrap.js';
 import type { Connection } from '../net/connection.js';
 import { Metadata, checkAnswer, isRebootstrap, reachableLeaders, type MetadataResponse, type MetadataTopic } from '../protocol/apis/metadata.js';
 import type { LeaderIdAndEpoch, NodeEndpoint } from '../protocol/apis/produce.js';
@@ -16,12 +16,6 @@ import { ReconnectPacing } from '../net/reconnect-pacing.js';
 import { ConnectionError, ProtocolError } from '../shared/errors.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
-
-export interface Broker {
-  readonly nodeId: number;
-  readonly host: string;
-  readonly port: number;
-}
 
 export interface TopicLayout {
   readonly name: string;
@@ -105,10 +99,7 @@ export class ClusterView {
   readonly #auth: AuthGate;
 
   constructor(bootstrap: readonly string[], settings: ConnectionSettings) {
-    this.#bootstrap = bootstrap.map((address, i) => {
-      const colon = address.lastIndexOf(':');
-      return { nodeId: -1 - i, host: address.slice(0, colon), port: Number(address.slice(colon + 1)) };
-    });
+    this.#bootstrap = bootstrapBrokers(bootstrap);
     this.#settings = settings;
     this.#auth = new AuthGate(settings.retryBackoffMs, settings.retryBackoffMaxMs);
     this.#pacing = new ReconnectPacing(settings);
@@ -357,6 +348,11 @@ export class ClusterView {
   isConnected(nodeId: number): boolean {
     const open = this.#links.get(nodeId)?.connection;
     return open !== undefined && !open.isClosed;
+  }
+
+  /** Whether the cluster has this node now: the last answer listed it, or a partition still names it as leader. */
+  hasBroker(nodeId: number): boolean {
+    return this.#brokers.has(nodeId);
   }
 
   /**

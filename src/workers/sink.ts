@@ -125,6 +125,11 @@ export class Sink {
     return this.#inFlight;
   }
 
+  /** Nothing in flight and no connection attempt under way: closing it now leaves nothing unanswered. */
+  get isIdle(): boolean {
+    return this.#inFlight === 0 && !this.#connecting;
+  }
+
   /** True when a request may be sent now: a free in-flight slot and no throttle deadline ahead. */
   canSend(now: number): boolean {
     return !this.#closed && this.#inFlight < this.#settings.maxInFlight && this.#throttle.isOver(now);

@@ -267,6 +267,7 @@ describe('ClusterView: a leader that moves to another broker', () => {
     broker.listedBrokers = [node(1, broker), node(2, other)];
     broker.leaderOf = () => 2;
     await view.refresh(TOPIC);
+    assert.equal(view.hasBroker(2), true);
     const toNode2 = await view.connection(2);
     // A request in flight on it when node 2 leaves: its answer is held until the test releases it.
     let release: (() => void) | undefined;
@@ -284,6 +285,7 @@ describe('ClusterView: a leader that moves to another broker', () => {
     broker.leaderOf = () => 1;
     await view.refresh(TOPIC);
     assert.deepEqual(view.topic(TOPIC)?.leaders, [1]);
+    assert.deepEqual([view.hasBroker(1), view.hasBroker(2)], [true, false], 'the view still has the node that left');
     assert.equal(toNode2.isClosed, false, 'not closed under the request in flight: it is left to its answer');
     release!();
     await inFlight;
