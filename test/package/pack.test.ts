@@ -6,7 +6,7 @@
 import { before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -67,6 +67,17 @@ test('the tarball holds the built library, its types, the command and the licenc
   assert.match(readFileSync(join(project, 'node_modules/ringkafka/LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
   assert.throws(() => readFileSync(join(project, 'node_modules/ringkafka/src/main/index.ts')), /ENOENT/);
   assert.throws(() => readFileSync(join(project, 'node_modules/ringkafka/test/package/pack.test.ts')), /ENOENT/);
+});
+
+test('every source map carries the TypeScript it maps to, since the sources are not in the tarball', () => {
+  const dist = join(project, 'node_modules/ringkafka/dist');
+  const maps = readdirSync(dist, { recursive: true, encoding: 'utf8' }).filter((name) => name.endsWith('.js.map'));
+  assert.ok(maps.length > 100, `only ${maps.length} source maps`);
+  for (const name of maps) {
+    const map = JSON.parse(readFileSync(join(dist, name), 'utf8')) as { sources: string[]; sourcesContent?: (string | null)[] };
+    assert.equal(map.sourcesContent?.length, map.sources.length, `${name}: no sourcesContent (a debugger or --enable-source-maps finds no source)`);
+    for (const content of map.sourcesContent!) assert.ok(typeof content === 'string' && content.length > 0, `${name}: an empty source`);
+  }
 });
 
 test('ESM import and TypeScript with nodenext: types resolve, a send reaches the broker, the command runs', { timeout: 300_000 }, async () => {
