@@ -17,6 +17,9 @@ const run = promisify(execFile);
 /** The files a client needs, by fixed name (documented in the README). */
 export const TLS_FILES = {
   ca: join(TLS_DIR, 'ca.pem'),
+  /** The broker's certificate (for 127.0.0.1 and localhost) and key, for a test's own TLS front to a fake broker. */
+  brokerCert: join(TLS_DIR, 'broker.pem'),
+  brokerKey: join(TLS_DIR, 'broker.key'),
   clientCert: join(TLS_DIR, 'client.pem'),
   clientKey: join(TLS_DIR, 'client.key'),
   wrongHostCert: join(TLS_DIR, 'wrong-host.pem'),

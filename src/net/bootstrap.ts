@@ -38,13 +38,15 @@ export interface ClientSettings {
 }
 
 /**
- * Opens a connection to one broker. While `auth` holds a recent authentication failure this throws that failure
- * without opening a socket; otherwise the outcome is booked in `auth`.
+ * Opens a connection to one broker. While `auth` holds a recent authentication failure that concerns it (refused
+ * credentials, or a TLS failure at this address) this throws that failure without opening a socket; otherwise the
+ * outcome is booked in `auth`.
  */
 export async function openConnection(
-  broker: BrokerAddress, settings: ClientSettings, auth: AuthGate, signal?: AbortSignal, checkGate = true,
+  broker: BrokerAddress, settings: ClientSettings, auth: AuthGate, signal?: AbortSignal,
 ): Promise<Connection> {
-  if (checkGate) auth.check();
+  const address = `${broker.host}:${broker.port}`;
+  auth.check(address);
   const { tls, sasl } = settings;
   try {
     const connection = await Connection.connect({
@@ -58,10 +60,10 @@ export async function openConnection(
       ...(tls !== null && { tls }),
       ...(sasl !== null && { sasl }),
     });
-    auth.succeeded();
+    auth.succeeded(address);
     return connection;
   } catch (error) {
-    auth.failed(error);
+    auth.failed(error, address);
     throw error;
   }
 }
@@ -82,9 +84,9 @@ export async function connectToAny(
   for (const broker of options.order?.sorted(brokers) ?? brokers) {
     if (options.stopped()) break;
     try {
-      // Past one broker's TLS failure the next broker is tried even though that failure closed the gate: its
-      // certificate is not the next one's. A certificate one broker got wrong kept the producer from every other.
-      const connection = await openConnection(broker, settings, auth, options.signal, !isBrokerTlsFailure(lastError));
+      // Past one broker's TLS failure the next broker is tried: the gate keeps that failure for its address alone (its
+      // certificate is not the next one's). A certificate one broker got wrong kept the producer from every other.
+      const connection = await openConnection(broker, settings, auth, options.signal);
       options.order?.succeeded(broker);
       return connection;
     } catch (error) {

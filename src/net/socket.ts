@@ -60,7 +60,9 @@ export function whenOpen(
     const hint = secure ? `; if ${address} is a PLAINTEXT or SASL_PLAINTEXT listener, leave out the tls option` : '';
     const onError = (error: Error): void => {
       const hangUp = (error as NodeJS.ErrnoException).code === 'ECONNRESET' ? hint : '';
-      settle(tlsFailure(error, address) ?? new ConnectionError(`connecting to ${address} failed: ${error.message}${hangUp}`, { cause: error }));
+      // Set by Node when it refused the broker's certificate (any X509 verification error, the host name check too).
+      const verifyFailed = secure && Boolean((socket as tls.TLSSocket).authorizationError);
+      settle(tlsFailure(error, address, verifyFailed) ?? new ConnectionError(`connecting to ${address} failed: ${error.message}${hangUp}`, { cause: error }));
     };
     const onClose = (): void => settle(new ConnectionError(`connection to ${address} closed while connecting${hint}`));
     const onAbort = (): void => settle(abortError(`connecting to ${address}`, 'not-sent', signal?.reason));

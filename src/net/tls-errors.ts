@@ -1,7 +1,8 @@
 /**
  * TLS failures that retrying cannot fix, told apart from network trouble: the broker's certificate is not signed by
- * a trusted CA, does not cover the host name, has expired, or the broker refused our client certificate (or its
- * absence). Each becomes an AuthenticationError that says which, as Java's SslAuthenticationException does. And the
+ * a trusted CA, does not cover the host name, has expired, failed verification for any other reason (a certificate
+ * made for clients only, a revoked one), or the broker refused our client certificate (or its absence). Each becomes
+ * an AuthenticationError that says which, as Java's SslAuthenticationException does. And the
  * opposite mistake, a TLS listener reached without TLS, told apart from a broker that hung up.
  */
 import { ConnectionError, ProtocolError, type KafkaProducerError } from '../shared/errors.js';
@@ -43,8 +44,12 @@ export function isBrokerTlsFailure(error: unknown): boolean {
   return error instanceof Error && brokerTlsFailures.has(error);
 }
 
-/** An AuthenticationError for a TLS verification failure, or undefined for anything else. */
-export function tlsFailure(error: Error, address: string): AuthenticationError | undefined {
+/**
+ * An AuthenticationError for a TLS verification failure, or undefined for anything else. `verifyFailed`: Node
+ * rejected the broker's certificate (the socket's authorizationError is set), whatever OpenSSL's reason: every
+ * such failure is one retrying cannot fix, as Java's SslAuthenticationException is for any failed handshake.
+ */
+export function tlsFailure(error: Error, address: string, verifyFailed = false): AuthenticationError | undefined {
   const code = (error as NodeJS.ErrnoException).code ?? '';
   let reason: string | undefined;
   if (UNTRUSTED.has(code)) reason = `the broker's certificate is not signed by a trusted CA (${code}); set tls.ca`;
@@ -58,6 +63,8 @@ export function tlsFailure(error: Error, address: string): AuthenticationError |
       `the broker refused the handshake (${code}): no TLS version or cipher suite in common (tls.minVersion, ` +
       `tls.ciphers against the broker's ssl.enabled.protocols, ssl.cipher.suites), or it wants a client certificate ` +
       `(tls.cert and tls.key)`;
+  } else if (verifyFailed) {
+    reason = `the broker's certificate did not verify (${code === '' ? error.message : `${code}: ${error.message}`}); check it and tls.ca`;
   }
   if (reason === undefined) return undefined;
   const failure = new AuthenticationError(`TLS with ${address} failed: ${reason}`, { cause: error });

@@ -357,10 +357,12 @@ export class ClusterView {
 
   /**
    * The authentication failure a new connection attempt would meet at once (its backoff not over, AuthGate), else
-   * undefined. Credentials are the worker's, not a broker's: one broker's refusal holds for every broker.
+   * undefined. Credentials are the worker's, not a broker's: a SASL refusal holds for every broker; a TLS failure only
+   * for the broker whose certificate or settings failed.
    */
-  get authRefusal(): Error | undefined {
-    return this.#auth.refusing;
+  authRefusal(nodeId: number): Error | undefined {
+    const broker = this.#brokers.get(nodeId);
+    return this.#auth.refusing(broker === undefined ? undefined : `${broker.host}:${broker.port}`);
   }
 
   /**

@@ -332,7 +332,7 @@ export class ProducerWorker {
         const sink = this.#sinks.for(leader);
         if (!sink.canSend(now)) continue;
         if (!sink.isConnected) {
-          const refusal = this.#view.authRefusal;
+          const refusal = this.#view.authRefusal(leader);
           if (refusal !== undefined) {
             // Credentials refused, and a new attempt would fail at once the same way: failed now, never sent.
             this.#outcomes.abandon(p, batch, policy.authenticationFailure(batch), refusal.message);

@@ -42,6 +42,9 @@ export interface SecureBroker {
   /** SASL (PLAIN, SCRAM-SHA-256/512, OAUTHBEARER) over TLS. */
   readonly saslSsl: readonly string[];
   readonly ca: string;
+  /** The broker's certificate and key (127.0.0.1, localhost), for a test's own TLS listener. */
+  readonly brokerCert: string;
+  readonly brokerKey: string;
   readonly clientCert: string;
   readonly clientKey: string;
   readonly wrongHostCert: string;
@@ -83,6 +86,8 @@ export async function useSecureBroker(): Promise<SecureBroker | { skip: string }
   return {
     ...chosen,
     ca: read(TLS_FILES.ca),
+    brokerCert: read(TLS_FILES.brokerCert),
+    brokerKey: read(TLS_FILES.brokerKey),
     clientCert: read(TLS_FILES.clientCert),
     clientKey: read(TLS_FILES.clientKey),
     wrongHostCert: read(TLS_FILES.wrongHostCert),

@@ -7,7 +7,7 @@
  */
 import assert from 'node:assert/strict';
 import type net from 'node:net';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import type { ProducerOptions } from '../../src/main/options.js';
 import { Connection } from '../../src/net/connection.js';
@@ -15,6 +15,7 @@ import { KafkaProducerError } from '../../src/shared/errors.js';
 import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker, type SecureBroker } from '../helpers/broker.js';
 import { consume } from '../helpers/readback.js';
 import { countingRelay } from '../helpers/counting-relay.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
 
 const RECORDS = 60;
 const WRONG_PASSWORD = 'not-alice-secret-7f3a';
@@ -78,6 +79,22 @@ async function produceAndReadBack(name: string, options: ProducerOptions): Promi
 }
 
 /** Sends `count` records with a producer that must fail to authenticate; returns the distinct errors. */
+/**
+ * How a connection trusting the test CA fails against a TLS listener that presents `cert` (and ends every
+ * connection it accepts): the listener is closed when the test ends.
+ */
+async function connectPresented(t: TestContext, cert: string, key: string): Promise<KafkaProducerError> {
+  const tls = await import('node:tls');
+  const server = tls.createServer({ cert, key }, (socket) => socket.destroy());
+  server.on('tlsClientError', () => undefined);
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  t.after(() => new Promise((resolve) => server.close(resolve)));
+  const { port } = server.address() as net.AddressInfo;
+  return Connection.connect({
+    host: '127.0.0.1', port, clientId: 'test', requestTimeoutMs: 10_000, maxInFlight: 1, tls: { ca: secure!.ca },
+  }).then(() => assert.fail('connected'), (e: unknown) => e as KafkaProducerError);
+}
+
 async function expectAuthFailure(options: ProducerOptions, count = 20): Promise<KafkaProducerError> {
   const producer = new Producer({ workers: 1, bufferTimeoutMs: 60_000, ...options });
   try {
@@ -206,20 +223,9 @@ describe('secured broker', () => {
 
   test('a certificate for another host name is refused, even from a trusted CA', async (t) => {
     if (skip) return t.skip(skip);
-    const tls = await import('node:tls');
-    const server = tls.createServer({ cert: secure!.wrongHostCert, key: secure!.wrongHostKey }, (socket) => socket.destroy());
-    server.on('tlsClientError', () => undefined);
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    try {
-      const { port } = server.address() as net.AddressInfo;
-      const error = await Connection.connect({
-        host: '127.0.0.1', port, clientId: 'test', requestTimeoutMs: 10_000, maxInFlight: 1, tls: { ca: secure!.ca },
-      }).then(() => assert.fail('connected'), (e: unknown) => e as KafkaProducerError);
-      assert.equal(error.code, 'ERR_AUTHENTICATION');
-      assert.match(error.message, /does not cover the host name/);
-    } finally {
-      await new Promise((resolve) => server.close(resolve));
-    }
+    const error = await connectPresented(t, secure!.wrongHostCert, secure!.wrongHostKey);
+    assert.equal(error.code, 'ERR_AUTHENTICATION');
+    assert.match(error.message, /does not cover the host name/);
   });
 
   test('a bootstrap broker whose certificate is wrong is passed over: the next one connects, and the records are written', async (t) => {
@@ -237,6 +243,41 @@ describe('secured broker', () => {
       brokers: [`127.0.0.1:${port}`, ...secure!.ssl], tls: { ca: secure!.ca, cert: secure!.clientCert, key: secure!.clientKey },
     });
     assert.ok(handshakes >= 1, 'the broker with the wrong certificate was tried first');
+  });
+
+  test('a certificate made for clients only is refused at once as an authentication failure, not retried', async (t) => {
+    // OpenSSL's INVALID_PURPOSE (like a revoked certificate) was not among the codes read as TLS failures: a plain
+    // ConnectionError, retried until the send's buffer timeout.
+    if (skip) return t.skip(skip);
+    const error = await connectPresented(t, secure!.clientCert, secure!.clientKey);
+    assert.equal(error.code, 'ERR_AUTHENTICATION', errorText(error));
+    assert.match(error.message, /the broker's certificate did not verify \(INVALID_PURPOSE: /);
+  });
+
+  test("one broker's certificate failure does not fail sends to another broker", async (t) => {
+    // Node 2's certificate does not cover its address; node 1's is good. The worker's gate held node 2's TLS failure
+    // for every broker: a send to a partition node 1 leads, on a connection not yet open, failed at once with node
+    // 2's error and was never sent. A backoff of 30 s keeps that refusal up for the whole test.
+    if (skip) return t.skip(skip);
+    const fake = await FakeBroker.start(2, () => false, { autoAck: true });
+    t.after(() => fake.close());
+    const good = await countingRelay(fake.address, { tls: { cert: secure!.brokerCert, key: secure!.brokerKey } });
+    const bad = await countingRelay(fake.address, { tls: { cert: secure!.wrongHostCert, key: secure!.wrongHostKey } });
+    t.after(() => Promise.all([good.close(), bad.close()]));
+    const node = (nodeId: number, address: string) => ({ nodeId, host: '127.0.0.1', port: Number(address.split(':')[1]) });
+    fake.listedBrokers = [node(1, good.address), node(2, bad.address)];
+    fake.leaderOf = (_topic, partition) => (partition === 0 ? 2 : 1);
+    const producer = new Producer({
+      brokers: [good.address], tls: { ca: secure!.ca }, workers: 1, lingerMs: 0, retryBackoffMs: 30_000, retryBackoffMaxMs: 30_000,
+    });
+    t.after(() => producer.close({ timeoutMs: 1000 }));
+    const toBad = await producer.send({ topic: 'tls-gate', partition: 0, value: 'to node 2' }).then(() => assert.fail('sent'), (e: unknown) => e as KafkaProducerError);
+    assert.equal(toBad.code, 'ERR_AUTHENTICATION', errorText(toBad));
+    assert.match(toBad.message, new RegExp(`TLS with ${bad.address} failed: the broker's certificate does not cover the host name`));
+    const before = good.connections();
+    const toGood = await producer.send({ topic: 'tls-gate', partition: 1, value: 'to node 1' });
+    assert.equal(toGood.partition, 1);
+    assert.ok(good.connections() > before, 'node 1 was connected to');
   });
 
   test('a TLS listener reached without TLS fails with a ConnectionError that suggests the tls option', async (t) => {

@@ -38,4 +38,15 @@ describe('tlsFailure', () => {
     assert.equal(tlsFailure(failure('ECONNRESET'), 'a:1'), undefined);
     assert.equal(tlsFailure(failure('ERR_SSL_WRONG_VERSION_NUMBER'), 'a:1'), undefined);
   });
+
+  it('any other certificate Node refused (its authorizationError set) is an authentication failure too', () => {
+    // A certificate made for clients only (INVALID_PURPOSE), a revoked one: retried as network trouble until the
+    // send's buffer timeout, where Java fails the handshake at once (SslAuthenticationException).
+    for (const code of ['INVALID_PURPOSE', 'CERT_REVOKED', 'CERT_REJECTED', 'INVALID_CA', 'PATH_LENGTH_EXCEEDED']) {
+      assert.equal(tlsFailure(failure(code), 'a:1'), undefined, `${code} without a refused certificate`);
+      const error = tlsFailure(failure(code), 'a:1', true);
+      assert.ok(error instanceof AuthenticationError, code);
+      assert.match(error.message, new RegExp(`^TLS with a:1 failed: the broker's certificate did not verify \\(${code}: `));
+    }
+  });
 });

@@ -597,7 +597,7 @@ describe('ClusterView: a refresh refused authentication', () => {
     // retryBackoffMs of a minute: the refusal holds for the whole test.
     const view = new ClusterView([`127.0.0.1:${broker.port}`], settings({ sasl: { mechanism: 'plain', username: 'alice', password: 'secret' } }));
     t.after(() => view.close());
-    const refusal = (): Error | undefined => view.authRefusal; // read afresh each time (a getter)
+    const refusal = (): Error | undefined => view.authRefusal(1); // read afresh each time
     assert.equal(refusal(), undefined);
     await assert.rejects(view.refresh('t'), AuthenticationError);
     assert.ok(refusal() instanceof AuthenticationError);
