@@ -57,7 +57,9 @@ export class RecordWritable extends Writable implements Settler {
     this.#submit = submit;
     this.#topic = options.topic;
     this.#signal = options.signal;
-    if (this.#signal?.aborted) queueMicrotask(this.#onAbort);
+    // Destroyed now, as Node's own streams are (addAbortSignal): a write made right after this returned reached the
+    // producer under a live signal, and was accepted before a microtask's destroy took it back.
+    if (this.#signal?.aborted) this.#onAbort();
     else this.#signal?.addEventListener('abort', this.#onAbort, { once: true });
   }
 

@@ -241,7 +241,12 @@ export class WaitingSends {
     const { prepared } = waiting;
     const view = await this.#withPartition(waiting, topic);
     const partition = this.#context.partition(prepared, view);
-    await transactions?.addPartition(prepared.topic, partition);
+    // Within the send's own deadline, as its other waits (bufferTimeoutMs, Java's max.block.ms): the add's coordinator
+    // call waits out requestTimeoutMs on an attempt already sent, and a later add joining it moves its deadline on.
+    // The add goes on for the transaction (commit and abort wait for it).
+    if (transactions !== undefined) {
+      await withDeadline(transactions.addPartition(prepared.topic, partition), waiting.deadline, `the partition's place in the transaction (AddPartitionsToTxn for ${prepared.topic}-${partition})`);
+    }
     if (waiting.settled) return;
     // Settled from here by the intake (accepted, or by its wait for buffer space), not by the admission queue.
     waiting.settled = true;

@@ -125,6 +125,20 @@ test('destroy() with no error: the write waiting for buffer space hears that its
   assert.deepEqual(seen, ['a AbortError not-sent']);
 });
 
+test('a stream made with a signal that has already aborted is destroyed at once: a first write hands nothing to the producer', async () => {
+  // Destroyed a microtask later, the stream took a write made right after it was made: the record went to the
+  // producer under the stream's own signal, not yet aborted, and was accepted (its callback said taken).
+  const submitted: boolean[] = [];
+  const stream = new RecordWritable((_record, signal) => void submitted.push(signal.aborted), { topic: 't', signal: AbortSignal.abort(new Error('shutting down')) });
+  assert.equal(stream.destroyed, true);
+  const seen: string[] = [];
+  stream.on('error', (error) => seen.push(`error ${error.name}`));
+  stream.write({ value: 'a' }, (error) => seen.push(`a ${error === null || error === undefined ? 'taken' : (error as NodeJS.ErrnoException).code}`));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(submitted, [], 'a record reached the producer');
+  assert.deepEqual(seen, ['error AbortError', 'a ERR_STREAM_DESTROYED']);
+});
+
 test('destroyed by another record\'s failure, the write waiting for buffer space hears AbortError \'not-sent\', not that failure', async () => {
   // It heard the failed record's error: a DeliveryTimeoutError 'unknown' for a record that never left.
   const stream = new RecordWritable(() => undefined, { topic: 't' });

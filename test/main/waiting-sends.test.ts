@@ -14,7 +14,7 @@ function send(topic: string, seq: number, deadline = Date.now() + 60_000): Waiti
 }
 
 /** Waiting sends over a registry whose topics the test makes known (`learn`), and a connection it completes. */
-function waitingSends() {
+function waitingSends(transactions?: { addPartition(topic: string, partition: number): Promise<void> }) {
   const log: string[] = [];
   const known = new Map<string, TopicInfo>();
   const loads = new Map<string, (info: TopicInfo) => void>();
@@ -33,7 +33,7 @@ function waitingSends() {
     workers,
     connect: () => connecting,
     registry,
-    transactions: undefined,
+    transactions: transactions as ConstructorParameters<typeof WaitingSends>[0]['transactions'],
     partition: () => 0,
     admitted: (waiting, topic) => log.push(`admitted ${waiting.seq} to ${topic.name}`),
     failed: (waiting, error) => log.push(`failed ${waiting.seq}: ${error.message}`),
@@ -196,6 +196,26 @@ describe('WaitingSends', () => {
     await turns();
     assert.deepEqual(log, [
       'failed 1: the connection was not ready within bufferTimeoutMs; its last attempt failed: connecting to 127.0.0.1:9092 failed: Client network socket disconnected before secure TLS connection was established',
+    ]);
+  });
+
+  it("a send waiting for its partition's place in the transaction fails at its own deadline; the add goes on", { timeout: 30_000 }, async () => {
+    // AddPartitionsToTxn (protocol v1) was awaited with no deadline: its call waits out requestTimeoutMs on an
+    // attempt already sent, and later adds joining it move its deadline on, so the send outlived bufferTimeoutMs.
+    const adds: string[] = [];
+    const { sends, log, connect, learn } = waitingSends({
+      addPartition: (topic, partition) => {
+        adds.push(`${topic}-${partition}`);
+        return new Promise(() => undefined); // the coordinator does not answer
+      },
+    });
+    connect();
+    learn('a');
+    sends.push(send('a', 1, Date.now() + 20));
+    while (log.length === 0) await new Promise((resolve) => setTimeout(resolve, 5));
+    assert.deepEqual(adds, ['a-0']);
+    assert.deepEqual(log, [
+      "failed 1: the partition's place in the transaction (AddPartitionsToTxn for a-0) was not ready within bufferTimeoutMs",
     ]);
   });
 });

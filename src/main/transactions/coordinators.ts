@@ -16,6 +16,7 @@ import { ErrorCode, errorInfo, transactionErrorCategory } from '../../protocol/e
 import { backoffMs } from '../../shared/backoff.js';
 import { ConnectionError, KafkaProducerError, ProtocolError } from '../../shared/errors.js';
 import { AbortError } from '../../shared/producer-errors.js';
+import { untilAborted } from '../../shared/until-aborted.js';
 import { TransactionRetriableError } from '../../shared/transaction-errors.js';
 import type { BrokerAddress } from '../options.js';
 import type { TopicRegistry } from '../topic-registry.js';
@@ -213,7 +214,9 @@ export class Coordinators {
       }
       let requested = false;
       try {
-        const connection = await this.connection(type, key);
+        // The lookup is shared, and goes on for the other callers; this caller leaves it when its signal aborts
+        // (nothing of this call was sent yet: 'not-sent', and `unanswered` stays false).
+        const connection = await untilAborted(this.connection(type, key), signal, `${api.name} aborted while its coordinator was found`);
         // The signal is honoured between attempts, never by dropping a request already sent: an EndTxn the
         // coordinator may have applied must get its answer, or the caller would not know the transaction's fate.
         requested = true;

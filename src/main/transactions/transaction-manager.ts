@@ -268,28 +268,28 @@ export class TransactionManager {
   abort(signal?: AbortSignal): Promise<void> {
     const refused = this.#closedRefusal('abort', ['open', 'abortable']) ?? this.#status.refusal('abort', ['open', 'abortable']);
     if (refused !== undefined) return Promise.reject(refused);
-    const ending = this.#abort(signal);
+    // The abort runs to its end without the caller's signal, which releases only the caller (docs/transactions.md,
+    // 8): its sends are cancelled at once, and it waits for the batches in flight and for EndTxn(abort)'s answer,
+    // each as long as a broker stays silent. Cut short by the signal, EndTxn(abort) was left unanswered and the
+    // transaction's state with it. The next begin waits for the abort (#ending); close stops it with the coordinators.
+    const ending = this.#abort();
     this.#ending = ending.catch(() => undefined);
-    return ending;
+    return untilAborted(ending, signal, 'abortTransaction was aborted; the abort goes on without its caller');
   }
 
-  async #abort(signal: AbortSignal | undefined): Promise<void> {
+  async #abort(): Promise<void> {
     const status = this.#status;
     status.state = 'ending';
     this.#cancel.abort(new TransactionStateError('the transaction was aborted'));
-    try {
-      await this.#outstanding.settled(signal);
-    } catch (error) {
-      if (status.state === 'ending') status.toAbortable(error);
-      throw error;
-    }
+    // Every operation and record of the transaction ends within its own timeout; with no signal this never rejects.
+    await this.#outstanding.settled(undefined);
     if ((status.state as TransactionState) === 'fatal') throw status.failure!;
     if (!this.#touched) {
       status.state = 'ready';
       this.#sendSignals.release();
       return;
     }
-    await this.#end(false, signal);
+    await this.#end(false, undefined);
   }
 
   /**

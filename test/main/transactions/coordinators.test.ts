@@ -61,6 +61,25 @@ describe('Coordinators.call', () => {
     await notFound.close();
   });
 
+  it('releases its caller as the signal aborts while the coordinator is being found: nothing was sent', { timeout: 30_000 }, async () => {
+    // The lookup (FindCoordinator, shared by every caller) was awaited without the signal: a commit whose signal
+    // aborted before its EndTxn went out waited for a coordinator that did not answer, up to requestTimeoutMs.
+    let answerLookup!: (answer: object) => void;
+    const lookup = new Promise<object>((resolve) => (answerLookup = resolve));
+    const silent = coordinatorsWith(() => lookup, () => Promise.reject(new Error('never asked')));
+    const controller = new AbortController();
+    const unanswered = { value: false };
+    const call = silent.call(CoordinatorType.TRANSACTION, 'tx', EndTxn, endTxn, {
+      deadline: Date.now() + 600_000, signal: controller.signal, errorOf: (r) => r.errorCode, unanswered,
+    });
+    for (let i = 0; i < 5; i++) await new Promise((resolve) => setImmediate(resolve));
+    controller.abort(new Error('deadline'));
+    await assert.rejects(call, (error: unknown) => error instanceof AbortError && error.delivery === 'not-sent');
+    assert.equal(unanswered.value, false, 'no request went out');
+    answerLookup(NOT_AVAILABLE); // close waits for the lookup under way
+    await silent.close();
+  });
+
   it('leaves it false when every request was answered, with a code to retry', async () => {
     const busy = coordinatorsWith(() => FOUND, async () => ({ errorCode: ErrorCode.CONCURRENT_TRANSACTIONS, producerId: -1n, producerEpoch: -1 }));
     const unanswered = { value: false };

@@ -103,6 +103,35 @@ describe('transaction cancellation', () => {
     assert.deepEqual(coordinators.calls.map((c) => c.api).slice(-2), ['TxnOffsetCommit', 'EndTxn']);
   });
 
+  it('abortTransaction({ signal }) is released as its signal aborts while EndTxn(abort) is unanswered; the abort goes on and the next begin waits for it', async () => {
+    // The signal went down to EndTxn's call, which honours it only between attempts: the caller waited out the
+    // coordinator's silence (requestTimeoutMs) after its abort.
+    const { manager, coordinators } = await setUp();
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    const answer = deferred<Record<string, unknown>>();
+    coordinators.script('EndTxn', answer.promise as unknown as Record<string, unknown>);
+    const controller = new AbortController();
+    const aborted = watch(manager.abort(controller.signal));
+    await turns();
+    assert.deepEqual(coordinators.calls.filter((c) => c.api === 'EndTxn').map((c) => c.request.committed), [false], 'EndTxn(abort) went out');
+    controller.abort(new Error('deadline'));
+    await turns();
+    assert.equal(aborted.settled, true, 'abortTransaction still pending after its signal aborted');
+    assert.ok(aborted.error instanceof AbortError && aborted.error.delivery === 'not-sent', `got ${String(aborted.error)}`);
+    assert.equal(manager.state, 'ending', 'the abort goes on');
+    await assert.rejects(manager.abort(), /abort/, 'a second abort while the first is under way');
+
+    const next = watch(manager.begin());
+    await turns();
+    assert.equal(next.settled, false, 'the next begin waits for the abort under way');
+    answer.resolve({ errorCode: 0, producerId: -1n, producerEpoch: -1 });
+    await turns();
+    assert.equal(next.error, undefined);
+    assert.equal(manager.state, 'open');
+    assert.equal(coordinators.calls.filter((c) => c.api === 'EndTxn').length, 1, 'one EndTxn(abort)');
+  });
+
   it('a commit or abort after close() aborted the transaction is a ProducerClosedError, not "no transaction is open"', async () => {
     const { manager } = await setUp();
     await manager.begin();
