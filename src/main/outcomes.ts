@@ -99,7 +99,11 @@ export function failureFor(completion: Completion, topic: string): Error {
         : new RejectedWithBatchError('not-sent', message);
     case ClientErrorCode.authenticationAfterLoss:
       return new AuthenticationError(`${message} (an earlier attempt went unanswered: the broker may have written it)`, {}, 'unknown');
-    default:
-      return brokerError(errorCode, message || undefined, completion.mayBeWritten === true ? 'unknown' : 'not-sent');
+    default: {
+      // Named, as every other failure of a batch is (and as Java's TopicAuthorizationException names its topic): a
+      // caller that sent to several partitions could not tell which one the broker refused.
+      const where = `partition ${topic}-${completion.partition}`;
+      return brokerError(errorCode, message ? `${message} (${where})` : where, completion.mayBeWritten === true ? 'unknown' : 'not-sent');
+    }
   }
 }

@@ -52,7 +52,7 @@ export class ScriptedCoordinators {
       case 'InitProducerId': return { errorCode: 0, producerId: 42n, producerEpoch: 7 };
       case 'EndTxn': return { errorCode: 0, producerId: -1n, producerEpoch: -1 };
       case 'TxnOffsetCommit': return { topics: [{ name: 'in', partitions: [{ partition: 0, errorCode: 0 }] }] };
-      case 'AddPartitionsToTxn': return { topics: [{ name: 't', partitions: [{ partition: 0, errorCode: 0 }] }] };
+      case 'AddPartitionsToTxn': return { topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: 0 }] }] };
       default: return { errorCode: 0 };
     }
   }

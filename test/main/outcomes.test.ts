@@ -84,9 +84,14 @@ describe('outcomes', () => {
     assert.equal(error.topic, 'orders');
   });
 
-  it('failureFor: a Kafka error code becomes a BrokerError carrying it', () => {
-    const error = failureFor(failed(6, 'not leader for partition'), 'orders');
+  it('failureFor: a Kafka error code becomes a BrokerError carrying it, naming the topic and partition', () => {
+    // A caller that sent to several partitions (a keyless sendBatch: the partitioner chose) could not tell which one
+    // the broker refused: every other failure of a batch names it.
+    const error = failureFor({ ...failed(6, 'not leader for partition'), partition: 3 }, 'orders');
     assert.ok(error instanceof BrokerError);
     assert.equal(error.errorCode, 6);
+    assert.match(error.message, /: not leader for partition \(partition orders-3\)$/);
+    const bare = failureFor(failed(29), 'secret');
+    assert.match(bare.message, /TOPIC_AUTHORIZATION_FAILED: partition secret-0$/);
   });
 });

@@ -60,27 +60,33 @@ export class PartitionAdds {
     try {
       answer = await this.#coordinators.call(CoordinatorType.TRANSACTION, this.#transactionalId, AddPartitionsToTxn,
         { transactionalId: this.#transactionalId, ...this.#ids(), topics },
-        { deadline: this.#deadline, errorOf: firstError, unanswered });
+        { deadline: this.#deadline, errorOf: (a) => firstError(a).code, unanswered });
     } finally {
       if (unanswered.value) this.#reached();
     }
     // Refused (a topic not writable, say), the add left the coordinator as it was: the broker refuses the whole
     // request, each other partition OPERATION_NOT_ATTEMPTED.
-    const code = firstError(answer);
-    if (code !== ErrorCode.NONE) throw transactionError(code, 'AddPartitionsToTxn');
+    const { code, where } = firstError(answer);
+    if (code !== ErrorCode.NONE) throw transactionError(code, `AddPartitionsToTxn for ${where}`);
     this.#reached();
     for (const { name, partitions: list } of topics) for (const p of list) this.#added.add(`${name}\u0000${p}`);
   }
 }
 
-/** The first real failure: OPERATION_NOT_ATTEMPTED only says another partition of the request failed. */
-function firstError(answer: { readonly topics: ReadonlyArray<{ readonly partitions: ReadonlyArray<{ readonly errorCode: number }> }> }): number {
-  let fallback: number = ErrorCode.NONE;
+/**
+ * The first real failure, and the partition it names (`topic-partition`): OPERATION_NOT_ATTEMPTED only says another
+ * partition of the request failed.
+ */
+function firstError(answer: {
+  readonly topics: ReadonlyArray<{ readonly name: string; readonly partitions: ReadonlyArray<{ readonly partitionIndex: number; readonly errorCode: number }> }>;
+}): { code: number; where: string } {
+  let fallback: { code: number; where: string } = { code: ErrorCode.NONE, where: '' };
   for (const topic of answer.topics) {
     for (const p of topic.partitions) {
       if (p.errorCode === ErrorCode.NONE) continue;
-      if (p.errorCode !== ErrorCode.OPERATION_NOT_ATTEMPTED) return p.errorCode;
-      fallback = p.errorCode;
+      const where = `${topic.name}-${p.partitionIndex}`;
+      if (p.errorCode !== ErrorCode.OPERATION_NOT_ATTEMPTED) return { code: p.errorCode, where };
+      fallback = { code: p.errorCode, where };
     }
   }
   return fallback;

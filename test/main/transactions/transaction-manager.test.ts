@@ -255,8 +255,9 @@ describe('TransactionManager', () => {
       coordinators.script('EndTxn', { errorCode: ErrorCode.INVALID_TXN_STATE, producerId: -1n, producerEpoch: -1 });
       await manager.begin();
       if (refused === 'AddPartitionsToTxn') {
-        coordinators.script('AddPartitionsToTxn', { topics: [{ name: 't', partitions: [{ partition: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }] }] });
-        await assert.rejects(manager.addPartition('t', 0));
+        coordinators.script('AddPartitionsToTxn', { topics: [{ name: 't', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.TOPIC_AUTHORIZATION_FAILED }] }] });
+        // Named: the caller of a keyless send did not choose the partition, and could not tell which was refused.
+        await assert.rejects(manager.addPartition('t', 0), /AddPartitionsToTxn for t-0: TOPIC_AUTHORIZATION_FAILED/);
       } else {
         coordinators.script('AddOffsetsToTxn', { errorCode: ErrorCode.GROUP_AUTHORIZATION_FAILED });
         await assert.rejects(manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 1 }] }));
