@@ -266,7 +266,10 @@ export class Producer extends EventEmitter {
     if (options.topic !== undefined && typeof options.topic !== 'string') {
       throw new ConfigError(`writable options.topic must be a string, got ${describe(options.topic)}`);
     }
-    return new RecordWritable((record, signal, settler, position) => this.#intake.submitOne(record, signal, settler, position), options);
+    return new RecordWritable(
+      (record, signal, settler, position) => this.#intake.submitOne(record, signal, settler, position), options,
+      () => void this.#deliveries.recordsFailed++,
+    );
   }
 
   /**

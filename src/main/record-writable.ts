@@ -37,6 +37,8 @@ type Callback = (error?: Error | null) => void;
 
 export class RecordWritable extends Writable implements Settler {
   readonly #submit: SubmitRecord;
+  /** Told of a record refused before it reached the producer (metrics().recordsFailed counts it, as send's). */
+  readonly #refused: (() => void) | undefined;
   readonly #topic: string | undefined;
   readonly #stop = new AbortController();
   readonly #signal: AbortSignal | undefined;
@@ -51,10 +53,11 @@ export class RecordWritable extends Writable implements Settler {
   /** True while `_write` hands its record to the producer: a callback called then runs when Node defers it to. */
   #inWrite = false;
 
-  constructor(submit: SubmitRecord, options: WritableOptions = {}) {
+  constructor(submit: SubmitRecord, options: WritableOptions = {}, refused?: () => void) {
     // One record at a time: the next write waits in Node's buffer only while the previous one waits for budget.
     super({ objectMode: true, highWaterMark: 1 });
     this.#submit = submit;
+    this.#refused = refused;
     this.#topic = options.topic;
     this.#signal = options.signal;
     // Destroyed now, as Node's own streams are (addAbortSignal): a write made right after this returned reached the
@@ -76,6 +79,7 @@ export class RecordWritable extends Writable implements Settler {
     // piped into the stream lost every line); undefined threw a TypeError and left the stream unable to finish.
     // Arrays (a CSV parser's rows), ArrayBuffers, Maps and Sets are objects with no record fields: the same.
     if (!isRecordObject(record)) {
+      this.#refused?.();
       callback(new InvalidRecordError(`a record written to producer.writable() must be an object { key?, value, headers?, topic?, partition?, timestamp? }, got ${describe(record)}`));
       return;
     }
@@ -84,6 +88,7 @@ export class RecordWritable extends Writable implements Settler {
       full = record.topic === undefined && this.#topic !== undefined ? withTopic(record, this.#topic) : record;
     } catch (error) {
       // A getter that throws: refused like any bad field, before the record takes a position.
+      this.#refused?.();
       callback(new InvalidRecordError(`a record written to producer.writable() could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       return;
     }

@@ -84,7 +84,9 @@ export interface ProducerMetrics {
   /**
    * Records whose send was rejected, wherever it failed: broker errors, timeouts (buffer space, metadata, delivery),
    * aborts, close, unknown topics, invalid records, and calls refused whole (their options, a transactional
-   * producer's send outside a transaction). Not a `trySend` that throws, nor a sendBatch given no array.
+   * producer's send outside a transaction). Not a `trySend` that throws, nor a sendBatch given no array. A record
+   * whose caller was released as `'unknown'` (abort, delivery timeout, close) and that the broker acknowledged later
+   * (a `'lateOutcome'`) counts here and in `recordsSent` both, so the two can add up to more than the records sent.
    */
   readonly recordsFailed: number;
   /** Produce requests sent, and those without an answer yet. */

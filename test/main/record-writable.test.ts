@@ -208,6 +208,20 @@ test('a chunk that is not a record object (a string, a Buffer, a number, undefin
   }
 });
 
+test('a record the stream refuses before it reaches the producer counts in metrics().recordsFailed, as send() counts it', async (t) => {
+  const producer = new Producer({ brokers: ['127.0.0.1:1'] });
+  t.after(() => producer.close({ timeoutMs: 0 }));
+  const stream = producer.writable({ topic: 't' });
+  stream.on('error', () => undefined);
+  const refused = await new Promise<Error | null | undefined>((resolve) => stream.write(42, resolve));
+  assert.ok(refused instanceof InvalidRecordError);
+  const getter = producer.writable({ topic: 't' });
+  getter.on('error', () => undefined);
+  const unreadable = { get value(): string { throw new Error('no value'); } };
+  assert.ok(await new Promise<Error | null | undefined>((resolve) => getter.write(unreadable, resolve)) instanceof InvalidRecordError);
+  assert.equal(producer.metrics().recordsFailed, 2);
+});
+
 test('a record whose fields are getters (a class instance) keeps them when the stream gives it its topic', () => {
   class Reading {
     get key(): string { return 'sensor-1'; }
