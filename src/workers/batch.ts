@@ -40,12 +40,17 @@ export interface Batch {
    * says so too, for a moment: the batch is given up only once it has held for a while.
    */
   lostSince: number;
+  /**
+   * A later batch of the partition was acknowledged in this epoch while this one held its sequence: the broker, which
+   * refuses sequence gaps, wrote this one. A refusal of its sequence then means the broker forgot it, not our state.
+   */
+  overtaken: boolean;
 }
 
 export function newBatch(recordIds: Uint32Array, deadline: number): Batch {
   return {
     recordIds, bytes: undefined, encoding: undefined, baseSequence: -1, attempts: 0, inFlight: false, retryAt: 0, deadline,
-    lastError: undefined, ambiguous: false, unsendable: false, lostSince: -1,
+    lastError: undefined, ambiguous: false, unsendable: false, lostSince: -1, overtaken: false,
   };
 }
 

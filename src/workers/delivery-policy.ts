@@ -104,6 +104,17 @@ export function answered(p: PartitionState, batch: Batch, answer: Answer, settin
   const code = answer.errorCode;
   if (code === ErrorCode.NONE || code === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
     // DUPLICATE_SEQUENCE_NUMBER: the broker already holds this batch (an earlier attempt was written): delivered.
+    // The older batches still unacknowledged hold lower sequences of this epoch: the broker, which refuses gaps,
+    // appended them before this one. They are in the log whatever their own answers said (overtaken), so their
+    // numbers are never handed on, and none of them may be reported as not written (ambiguous).
+    if (batch.baseSequence >= 0) {
+      for (let i = 0; i < index; i++) {
+        const older = p.sealed[i]!;
+        if (older.baseSequence < 0) continue;
+        older.overtaken = true;
+        older.ambiguous = true;
+      }
+    }
     p.sealed.splice(index, 1);
     p.acknowledgedInEpoch = true;
     endRecovery(p);
@@ -115,6 +126,12 @@ export function answered(p: PartitionState, batch: Batch, answer: Answer, settin
       // An older batch failed or is still unanswered: this one could not be appended after a gap. Not a lost state.
       endRecovery(p);
       return RETRY;
+    }
+    if (batch.overtaken) {
+      // A later batch of this epoch was acknowledged, so the broker wrote this one before it; it no longer counts it
+      // among the last 5 batches it deduplicates. Neither a retry nor a new epoch may write it again (Java retries
+      // it, never bumping, as its base is not lastAckedSequence + 1): it fails as possibly written, numbers kept.
+      return failAt(p, index, batch, code, answer.errorMessage ?? '', settings);
     }
     if (!settings.transactionalId && p.epoch < MAX_EPOCH) {
       p.bumpPending = true;
@@ -204,7 +221,10 @@ export function adoptEpoch(p: PartitionState, producerId: bigint, epoch: number)
   p.acknowledgedInEpoch = false;
   p.recovering = false;
   p.bumpPending = false;
-  for (const queued of p.sealed) queued.baseSequence = -1;
+  for (const queued of p.sealed) {
+    queued.baseSequence = -1;
+    queued.overtaken = false;
+  }
   return true;
 }
 
@@ -245,7 +265,10 @@ function takeBackSequences(p: PartitionState, index: number, batch: Batch, setti
   if (!settings.idempotent || batch.baseSequence < 0 || (batch.ambiguous && !evenIfAmbiguous)) return;
   p.nextSequence = batch.baseSequence;
   const sealed = p.sealed;
-  for (let i = index + 1; i < sealed.length; i++) sealed[i]!.baseSequence = -1;
+  for (let i = index + 1; i < sealed.length; i++) {
+    sealed[i]!.baseSequence = -1;
+    sealed[i]!.overtaken = false;
+  }
 }
 
 /** Once nothing of a recovering partition is in flight: a pending epoch bump applies and sending resumes. */
@@ -258,5 +281,8 @@ function endRecovery(p: PartitionState): void {
   p.epoch++;
   p.nextSequence = 0;
   p.acknowledgedInEpoch = false;
-  for (const queued of p.sealed) queued.baseSequence = -1;
+  for (const queued of p.sealed) {
+    queued.baseSequence = -1;
+    queued.overtaken = false;
+  }
 }

@@ -222,6 +222,27 @@ describe('delivery policy: retries', () => {
     assert.deepEqual([a, b, c].map((x) => x!.baseSequence), [0, 2, 4]);
   });
 
+  test('OUT_OF_ORDER_SEQUENCE_NUMBER for the oldest batch that acknowledged later batches overtook: no bump, failed as possibly written', () => {
+    // a is answered REQUEST_TIMED_OUT (written), b..e succeed after it; a's retry is refused before the log (a
+    // leader change) while f behind it is appended: b..f are the broker's last five batches, and a's next retry
+    // gets OUT_OF_ORDER_SEQUENCE_NUMBER. Resent under the next epoch, a would be written twice, after f.
+    const p = partition();
+    const [a, b, c, d, e] = seal(p, 1, 1, 1, 1, 1);
+    sendAll(p);
+    assert.equal(answer(p, a!, error(ErrorCode.REQUEST_TIMED_OUT)).action, 'retry');
+    for (const x of [b, c, d, e]) assert.equal(answer(p, x!).action, 'deliver');
+    const [f] = seal(p, 1);
+    assert.deepEqual(sendAll(p), [a, f]);
+    assert.equal(answer(p, a!, error(ErrorCode.NOT_LEADER_OR_FOLLOWER)).action, 'retry');
+    assert.equal(answer(p, f!).action, 'deliver');
+    sendAll(p);
+    const verdict = answer(p, a!, error(ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER));
+    assert.equal(verdict.action, 'fail');
+    assert.equal(p.epoch, 0);
+    assert.equal(a!.ambiguous, true);
+    assert.equal(p.nextSequence, 6, 'its numbers stay taken');
+  });
+
   test('UNKNOWN_PRODUCER_ID for the oldest batch bumps the epoch too', () => {
     const p = partition();
     const [a] = seal(p, 1);

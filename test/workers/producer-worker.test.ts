@@ -337,6 +337,36 @@ test('pipelining: a batch refused for good in the middle of the window hands its
     await d.result;
   }));
 
+test('pipelining: a batch written but answered REQUEST_TIMED_OUT, then overtaken, is never written again under a new epoch', { timeout: 30_000 }, () =>
+  withPipelinedProducer(async (producer, broker) => {
+    // a is appended but answered REQUEST_TIMED_OUT; b..e are acknowledged after it. a's retry (a duplicate) and f
+    // behind it (appended) are processed, but their answers are lost with the connection: the broker's last five
+    // batches are now b..f, and a's next retry is answered OUT_OF_ORDER_SEQUENCE_NUMBER. Taken for lost broker
+    // state, a was resent under epoch 1 from sequence 0 and written a second time, after f.
+    const a = await sendInFlight(producer, broker, 'a', 1);
+    const later = [];
+    for (const [i, value] of ['b', 'c', 'd', 'e'].entries()) later.push(await sendInFlight(producer, broker, value, 2 + i));
+    assert.deepEqual([a.batch.baseSequence, ...later.map((x) => x.batch.baseSequence)], [1, 2, 3, 4, 5]);
+    broker.answer(a.seen, -1n, 7); // REQUEST_TIMED_OUT
+    later.forEach((x, i) => broker.answer(x.seen, BigInt(11 + i)));
+    await Promise.all(later.map((x) => x.result));
+    const retry = await broker.nextProduce(6);
+    const f = await sendInFlight(producer, broker, 'f', 7);
+    assert.equal(f.batch.baseSequence, 6);
+    retry.socket.destroy(); // both processed, neither answered
+    const next = await broker.nextProduce(8);
+    const resent = (await decodeRecordBatches(next.batches.get('t-0')!))[0]!;
+    assert.deepEqual([Buffer.from(resent.records[0]!.value!).toString(), resent.baseSequence, resent.producerEpoch], ['a', 1, 0]);
+    broker.answer(next, -1n, 45); // OUT_OF_ORDER_SEQUENCE_NUMBER: a is no longer among the broker's last five batches
+    const after = await broker.nextProduce(9);
+    const batch = (await decodeRecordBatches(after.batches.get('t-0')!))[0]!;
+    assert.deepEqual([Buffer.from(batch.records[0]!.value!).toString(), batch.baseSequence, batch.producerEpoch], ['f', 6, 0],
+      'only f is resent (byte for byte); a is not written again');
+    broker.answer(after, 15n);
+    assert.equal((await f.result).offset, 15);
+    await assert.rejects(a.result, (error: Error & { delivery?: string }) => error.delivery === 'unknown', 'a is in the log: never told not-sent');
+  }));
+
 test('maxRequestBytes caps a Produce request: batches sealed together leave at once in several requests, none over the limit', { timeout: 30_000 }, async () => {
   // Java's max.request.size: a broker refuses (and disconnects) a request over its socket.request.max.bytes, and this
   // is how a user keeps under it. Eight batches of ~10 KB, sealed in one turn by a flush, are ready at once.
