@@ -6,7 +6,7 @@
  * node chosen at random; remembering failures instead keeps the order predictable and avoids the bad address at
  * once. A success clears the address's record.
  */
-type BrokerAddress = { readonly host: string; readonly port: number };
+export type BrokerAddress = { readonly host: string; readonly port: number };
 
 export class AddressOrder {
   /** By "host:port": the Date.now() of the last failed attempt, for addresses whose last attempt failed. */
@@ -37,6 +37,7 @@ export class AddressOrder {
   }
 }
 
-function keyOf(broker: BrokerAddress): string {
+/** A broker address as one key, "host:port" (AuthGate keys its TLS failures so too). */
+export function keyOf(broker: BrokerAddress): string {
   return `${broker.host}:${broker.port}`;
 }

@@ -6,6 +6,7 @@
  */
 import { backoffMs } from '../shared/backoff.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
+import { keyOf, type BrokerAddress } from './address-order.js';
 import { isBrokerTlsFailure } from './tls-errors.js';
 
 const MIN_BACKOFF_MS = 100;
@@ -41,39 +42,42 @@ export class AuthGate {
 
   /**
    * The last AuthenticationError while its backoff lasts (a new attempt would fail with it at once), else undefined:
-   * a SASL refusal for any broker; with `address`, that broker's own TLS failure too.
+   * a SASL refusal for any broker; with `broker`, that broker's own TLS failure too.
    */
-  refusing(address?: string): AuthenticationError | undefined {
+  refusing(broker?: BrokerAddress): AuthenticationError | undefined {
     const now = Date.now();
     if (this.#failure !== undefined && now < this.#retryAt) return this.#failure;
-    const broker = address === undefined ? undefined : this.#brokers.get(address);
-    return broker !== undefined && now < broker.retryAt ? broker.failure : undefined;
+    const refusal = broker === undefined ? undefined : this.#brokers.get(keyOf(broker));
+    return refusal !== undefined && now < refusal.retryAt ? refusal.failure : undefined;
   }
 
-  /** Throws the last AuthenticationError (for `address`) while its backoff lasts. */
-  check(address?: string): void {
-    const refusal = this.refusing(address);
+  /** Throws the last AuthenticationError (for `broker`) while its backoff lasts. */
+  check(broker?: BrokerAddress): void {
+    const refusal = this.refusing(broker);
     if (refusal !== undefined) throw refusal;
   }
 
-  /** Records the outcome of an attempt at `address`; only authentication failures close the gate. */
-  failed(error: unknown, address?: string): void {
+  /** Records the outcome of an attempt at `broker`; only authentication failures close the gate. */
+  failed(error: unknown, broker?: BrokerAddress): void {
     if (!(error instanceof AuthenticationError)) return;
-    const delay = (failures: number): number => backoffMs(failures, { retryBackoffMs: this.#baseMs, retryBackoffMaxMs: this.#maxMs });
-    if (isBrokerTlsFailure(error) && address !== undefined) {
-      const known = this.#brokers.get(address);
-      const failures = known?.failures ?? 0;
-      this.#brokers.set(address, { failure: error, failures: failures + 1, retryAt: Date.now() + delay(failures) });
+    if (isBrokerTlsFailure(error) && broker !== undefined) {
+      const key = keyOf(broker);
+      const failures = this.#brokers.get(key)?.failures ?? 0;
+      this.#brokers.set(key, { failure: error, failures: failures + 1, retryAt: Date.now() + this.#backoff(failures) });
       return;
     }
     this.#failure = error;
-    this.#retryAt = Date.now() + delay(this.#failures);
+    this.#retryAt = Date.now() + this.#backoff(this.#failures);
     this.#failures++;
   }
 
-  succeeded(address?: string): void {
+  succeeded(broker?: BrokerAddress): void {
     this.#failure = undefined;
     this.#failures = 0;
-    if (address !== undefined) this.#brokers.delete(address);
+    if (broker !== undefined) this.#brokers.delete(keyOf(broker));
+  }
+
+  #backoff(failures: number): number {
+    return backoffMs(failures, { retryBackoffMs: this.#baseMs, retryBackoffMaxMs: this.#maxMs });
   }
 }

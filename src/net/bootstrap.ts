@@ -45,8 +45,7 @@ export interface ClientSettings {
 export async function openConnection(
   broker: BrokerAddress, settings: ClientSettings, auth: AuthGate, signal?: AbortSignal,
 ): Promise<Connection> {
-  const address = `${broker.host}:${broker.port}`;
-  auth.check(address);
+  auth.check(broker);
   const { tls, sasl } = settings;
   try {
     const connection = await Connection.connect({
@@ -60,10 +59,10 @@ export async function openConnection(
       ...(tls !== null && { tls }),
       ...(sasl !== null && { sasl }),
     });
-    auth.succeeded(address);
+    auth.succeeded(broker);
     return connection;
   } catch (error) {
-    auth.failed(error, address);
+    auth.failed(error, broker);
     throw error;
   }
 }

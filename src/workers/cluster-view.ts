@@ -361,8 +361,7 @@ export class ClusterView {
    * for the broker whose certificate or settings failed.
    */
   authRefusal(nodeId: number): Error | undefined {
-    const broker = this.#brokers.get(nodeId);
-    return this.#auth.refusing(broker === undefined ? undefined : `${broker.host}:${broker.port}`);
+    return this.#auth.refusing(this.#brokers.get(nodeId));
   }
 
   /**
