@@ -1,9 +1,9 @@
 /**
  * Reading a connection's answers: the byte stream cut into frames (frame-decoder.ts), each frame matched by its
  * correlation id to the oldest request in flight (in-flight.ts), then decoded for its caller; an answer to a request
- * whose caller gave up is dropped. Whatever does not fit (a bad frame, one too short for a correlation id, an answer
- * that is not the oldest request's, a body that does not decode) means the stream cannot be trusted: the connection
- * fails, and its owner retries on a fresh one. On the produce path: nothing allocated per answer but its response.
+ * whose caller gave up is dropped, once read for the throttle it may carry (KIP-219, write-queue.ts). Whatever does
+ * not fit (a bad frame, one too short for a correlation id, an answer that is not the oldest request's, a body that
+ * does not decode) means the stream cannot be trusted: the connection fails, and its owner retries on a fresh one. On the produce path: nothing allocated per answer but its response.
  */
 import { KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import type { Exchange } from './exchange.js';
@@ -60,14 +60,17 @@ export class ResponseReader {
       this.#fail(this.#inFlight.mismatch(correlationId));
       return;
     }
-    if (!exchange.released) this.#settle(exchange, frame);
+    // An answer its caller gave up on is dropped undecoded, unless it may carry a throttle: the broker mutes the
+    // connection all the same.
+    if (!exchange.released || mayThrottle(exchange)) this.#settle(exchange, frame);
     this.#writes.pump();
   };
 
   /**
-   * Decodes an answer for its caller. A body that does not decode fails its request with ProtocolError and
-   * closes the connection: the frame boundaries held, but a broker that sends a malformed body cannot be trusted
-   * with the requests behind it, and the caller retries it like a network error, on a fresh connection.
+   * Decodes an answer for its caller (if it still waits) and holds the connection's writes for the throttle it asks
+   * for. A body that does not decode fails its request with ProtocolError and closes the connection: the frame
+   * boundaries held, but a broker that sends a malformed body cannot be trusted with the requests behind it, and
+   * the caller retries it like a network error, on a fresh connection.
    */
   #settle(exchange: Exchange, frame: Buffer): void {
     let response: unknown;
@@ -79,6 +82,24 @@ export class ResponseReader {
       return;
     }
     this.answers++;
+    const throttleMs = clientThrottleMs(exchange, response);
+    if (throttleMs > 0) this.#writes.holdFor(throttleMs);
     exchange.succeed(response);
   }
+}
+
+/**
+ * How long the broker asked this client to send nothing more on the connection (KIP-219): the answer's
+ * throttle_time_ms, when its version is one from which the broker answers at once and then mutes the connection;
+ * 0 before that version, where the broker held the answer back itself and waiting again would double the throttle.
+ */
+function clientThrottleMs(exchange: Exchange, response: unknown): number {
+  if (!mayThrottle(exchange)) return 0;
+  const ms = (response as { readonly throttleTimeMs?: unknown }).throttleTimeMs;
+  return typeof ms === 'number' && ms > 0 ? ms : 0;
+}
+
+function mayThrottle(exchange: Exchange): boolean {
+  const from = exchange.api.clientThrottlesFrom;
+  return from !== undefined && exchange.version >= from;
 }

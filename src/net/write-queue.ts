@@ -1,7 +1,9 @@
 /**
  * The requests of a connection not written yet, and the writing. Frames leave in call order: a request waits in the
- * queue while `maxInFlight` requests await answers or while a re-authentication holds writing (session-renewal.ts),
- * and acks=0 sends, which get no answer and take no slot, wait behind it rather than overtake it. Those sends are
+ * queue while `maxInFlight` requests await answers, while a re-authentication holds writing (session-renewal.ts) or
+ * while the broker throttles the connection (KIP-219: after an answer with throttle_time_ms, of a version from which
+ * the client waits, the broker reads nothing from it until then; Java's NetworkClient does not send to a throttled
+ * node either), and acks=0 sends, which get no answer and take no slot, wait behind it rather than overtake it. Those sends are
  * settled once the socket has flushed them, and are due within the request timeout like a request's answer: a broker
  * that stops reading (its TCP window shut) left them pending, and the sink, which counts them in flight, sent nothing
  * more to it until close (Java's NetworkClient times out a send that has not finished too). On the produce path:
@@ -12,6 +14,7 @@ import { ConnectionError, RequestTimeoutError, type KafkaProducerError } from '.
 import type { Exchange } from './exchange.js';
 import type { InFlight } from './in-flight.js';
 import type { SessionRenewal } from './session-renewal.js';
+import { ThrottleDeadline, unrefClock } from './throttle-deadline.js';
 
 export class WriteQueue {
   readonly #socket: net.Socket;
@@ -31,6 +34,8 @@ export class WriteQueue {
   readonly #fail: (reason: KafkaProducerError) => void;
   /** Armed while acks=0 sends wait to be flushed; fires at (or after) the oldest one's deadline. */
   #flushTimer: NodeJS.Timeout | undefined;
+  /** The broker's throttle (KIP-219): nothing is written while it is waiting; its end writes what queued up. */
+  readonly #throttle = new ThrottleDeadline(() => this.pump(), unrefClock);
 
   constructor(
     socket: net.Socket, address: string, inFlight: InFlight, maxInFlight: number, renewal: SessionRenewal | undefined,
@@ -54,6 +59,7 @@ export class WriteQueue {
   enqueue(exchange: Exchange): void {
     if (
       this.#renewal?.pausing !== true &&
+      !this.#throttle.waiting &&
       this.#queue.length === 0 &&
       (!exchange.expectsResponse || this.#inFlight.length < this.#maxInFlight)
     ) {
@@ -65,12 +71,29 @@ export class WriteQueue {
 
   /** Writes queued exchanges, in order, while slots are free. */
   pump(): void {
-    while (!this.#closed && this.#renewal?.pausing !== true) {
+    while (!this.#closed && this.#renewal?.pausing !== true && !this.#throttle.waiting) {
       const next = this.#queue[0];
       if (next === undefined || (next.expectsResponse && this.#inFlight.length >= this.#maxInFlight)) return;
       this.#queue.shift();
       this.write(next);
     }
+  }
+
+  /**
+   * The broker throttled this connection for `ms` from now (an answer's throttle_time_ms): what is enqueued until
+   * then waits in the queue. A shorter throttle than the one running changes nothing. The hold lasts at most the
+   * request timeout: a broker bounds a request quota's throttle by its quota window (1 s by default), a longer one
+   * comes with a produce quota, which the worker's sink waits out in full on its own, or from a corrupted answer,
+   * which must not silence a connection for days (24 days fit in throttle_time_ms). A broker still muted when the
+   * hold ends reads the request later, or it times out and the connection is replaced.
+   */
+  holdFor(ms: number): void {
+    this.#throttle.extend(Math.min(ms, this.#timeoutMs));
+  }
+
+  /** True while a throttle holds writing. */
+  get throttled(): boolean {
+    return this.#throttle.waiting;
   }
 
   /** Writes `exchange` at once, ahead of the queue (the queue's own writes, and re-authentication's requests). */
@@ -98,6 +121,7 @@ export class WriteQueue {
   /** The connection is down: sends not flushed yet fail with `reason`, queued requests (never sent) with `notSent`. */
   failAll(reason: KafkaProducerError, notSent: KafkaProducerError): void {
     this.#closed = true;
+    this.#throttle.close();
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     for (const exchange of this.#unflushed) exchange.fail(reason);

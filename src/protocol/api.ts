@@ -15,6 +15,13 @@ export interface ApiDefinition<Request, Response> {
   readonly maxVersion: number;
   /** First flexible version (request header v2, response header v1, compact encodings, tagged fields). */
   readonly flexibleFrom: number;
+  /**
+   * From this version on, a throttled answer comes at once and the broker then stops reading the connection for
+   * its `throttleTimeMs`, so the client must send nothing more on it until then (KIP-219; each answer's schema says
+   * "Starting in version N, on quota violation, brokers send out responses before throttling"). Before it, the
+   * broker held the answer back itself. Absent: the answer has no throttle time.
+   */
+  readonly clientThrottlesFrom?: number;
   encodeRequest(writer: Writer, version: number, request: Request): void;
   decodeResponse(reader: Reader, version: number): Response;
 }

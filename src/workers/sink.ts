@@ -3,9 +3,11 @@
  * (exactly one batch per partition, a broker rule), keeps at most `maxInFlight` requests on its connection, and
  * owns that connection's throttle deadline (KIP-219: from Produce v6 the broker answers at once with
  * throttle_time_ms and then mutes the connection, so nothing is sent before now + throttle_time_ms; the deadline
- * never moves backwards, and its timer is cleared on close — invariant 4, docs/invariants.md).
+ * never moves backwards, and its timer is cleared on close — invariant 4, docs/invariants.md). The connection holds
+ * its own writes for the same deadline, whatever the API; the sink's keeps throttled batches in the accumulator,
+ * where they can still grow and expire, rather than queued on a muted connection.
  */
-import { ThrottleDeadline } from './throttle-deadline.js';
+import { ThrottleDeadline } from '../net/throttle-deadline.js';
 import { BY_REFERENCE_MIN_BYTES } from '../protocol/writer.js';
 import {
   Produce, type ProducePartitionResponse, type ProduceRecordError, type ProduceRequest, type ProduceResponse,
@@ -14,9 +16,6 @@ import {
 import type { ClusterView } from './cluster-view.js';
 import { ProtocolError, RequestNotSentError, UnsupportedVersionError } from '../shared/errors.js';
 import type { Batch } from './batch.js';
-
-/** The first Produce version whose throttled answer comes at once, the client waiting instead (KIP-219). */
-const FIRST_CLIENT_THROTTLED_VERSION = 6;
 
 /** A batch on its way, with where it goes. */
 export interface Outgoing {
@@ -231,7 +230,7 @@ export class Sink {
       this.#events.throttled(response.throttleTimeMs);
       // Before v6 the broker has already held its answer back for the throttle time (KIP-219 moved the wait to the
       // client), so waiting again would double it; Java throttles on its side only from v6 as well.
-      if (connection.versionFor(Produce, this.#settings.maxProduceVersion) >= FIRST_CLIENT_THROTTLED_VERSION) this.#throttle.extend(response.throttleTimeMs);
+      if (connection.versionFor(Produce, this.#settings.maxProduceVersion) >= Produce.clientThrottlesFrom!) this.#throttle.extend(response.throttleTimeMs);
     }
     this.#settle(outgoing, response);
   }

@@ -32,6 +32,16 @@ const Echo: ApiDefinition<number, number> = {
   encodeRequest: (writer, _version, value) => void writer.int32(value),
   decodeResponse: (reader) => reader.int32(),
 };
+/**
+ * Echo's key and request; its answer is read as a throttle time, which the client waits out from v1 (KIP-219). The
+ * fake broker echoes the request's value, so the test picks the throttle time.
+ */
+const Throttled: ApiDefinition<number, { throttleTimeMs: number }> = {
+  ...Echo,
+  name: 'Throttled',
+  clientThrottlesFrom: 1,
+  decodeResponse: (reader) => ({ throttleTimeMs: reader.int32() }),
+};
 /** Listed by no fake broker. */
 const Missing: ApiDefinition<number, number> = { ...Echo, key: 1001, name: 'Missing' };
 
@@ -434,6 +444,76 @@ describe('Connection', { timeout: 20_000 }, () => {
     assert.equal(await conn.request(Echo, 8), 8);
     assert.deepEqual(broker.calls.map(value), [-1, 7, 1, 2, -2, 8]);
     assert.equal(new Set(broker.calls.map((r) => r.correlationId)).size, 6);
+  });
+
+  describe('throttling (KIP-219)', () => {
+    const echoAll = (req: Received, b: FakeBroker): void => void (req.apiKey === ECHO_KEY && b.echo(req));
+
+    it('after an answer with a throttle time, from the version the client waits from, holds what follows unsent until close', async (t) => {
+      const { broker, conn } = await setup(t, echoAll);
+      assert.deepEqual(await conn.request(Throttled, 60_000), { throttleTimeMs: 60_000 });
+      const controller = new AbortController();
+      const aborted = conn.request(Echo, 1, { signal: controller.signal });
+      const closedOn = conn.request(Echo, 2);
+      const sent = conn.send(Echo, -3); // acks=0 too: the broker is not reading
+      assert.equal(conn.queued, 3);
+      assert.equal(conn.inFlight, 0);
+      controller.abort();
+      assert.equal((await rejects(aborted, AbortError)).delivery, 'not-sent');
+      const refused = [rejects(closedOn, RequestNotSentError), rejects(sent, RequestNotSentError)];
+      await conn.close();
+      await Promise.all(refused);
+      assert.deepEqual(broker.calls.map(value), [60_000]);
+    });
+
+    it('writes what it held, in order, once the throttle is over', async (t) => {
+      const { broker, conn } = await setup(t, echoAll);
+      await conn.request(Throttled, 1);
+      const held = [conn.request(Echo, 2), conn.request(Echo, 3)];
+      assert.equal(conn.queued, 2);
+      assert.deepEqual(await Promise.all(held), [2, 3]);
+      assert.equal(await conn.request(Echo, 4), 4);
+      assert.deepEqual(broker.calls.map(value), [1, 2, 3, 4]);
+    });
+
+    it('before that version the broker held its answer back itself: nothing waits again', async (t) => {
+      const { conn } = await setup(t, echoAll);
+      await conn.request(Throttled, 60_000, { version: 0 });
+      const next = conn.request(Echo, 5);
+      assert.equal(conn.queued, 0);
+      assert.equal(await next, 5);
+    });
+
+    it('holds at most requestTimeoutMs: a throttle time of 24 days (a corrupted answer) does not silence the connection', async (t) => {
+      const { broker, conn } = await setup(t, echoAll, { requestTimeoutMs: 500 });
+      await conn.request(Throttled, 0x7fffffff);
+      const next = conn.request(Echo, 6);
+      assert.equal(conn.queued, 1);
+      assert.equal(await next, 6);
+      assert.deepEqual(broker.calls.map(value), [0x7fffffff, 6]);
+    });
+
+    it('an answer whose caller gave up still throttles the connection', async (t) => {
+      const held: Received[] = [];
+      const { conn } = await setup(t, (req, b) => {
+        if (req.apiKey !== ECHO_KEY) return;
+        held.push(req);
+        // Both answers in one write: the abandoned throttled one, then one whose caller waits.
+        if (held.length === 2) req.socket.write(Buffer.concat(held.map((r) => b.frame(r, r.body.subarray(0, 4)))));
+      });
+      const controller = new AbortController();
+      const abandoned = conn.request(Throttled, 60_000, { signal: controller.signal });
+      const behind = conn.request(Echo, 7);
+      assert.equal(conn.inFlight, 2);
+      controller.abort();
+      assert.equal((await rejects(abandoned, AbortError)).delivery, 'unknown');
+      assert.equal(await behind, 7);
+      const next = conn.request(Echo, 8);
+      assert.equal(conn.queued, 1, 'held by the abandoned answer\'s throttle');
+      const refused = rejects(next, RequestNotSentError);
+      await conn.close();
+      await refused;
+    });
   });
 
   it('TLS to a listener that hangs up on the ClientHello (a plaintext one) says to leave out the tls option', async (t) => {

@@ -50,6 +50,7 @@ export const AddOffsetsToTxn: ApiDefinition<AddOffsetsToTxnRequest, AddOffsetsTo
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 1,
   encodeRequest,
   decodeResponse,
 };

@@ -64,6 +64,7 @@ export const AddPartitionsToTxn: ApiDefinition<AddPartitionsToTxnRequest, AddPar
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 1,
   encodeRequest,
   decodeResponse,
 };

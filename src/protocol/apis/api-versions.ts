@@ -99,6 +99,7 @@ export const ApiVersions: ApiDefinition<ApiVersionsRequest, ApiVersionsResponse>
   minVersion: 0,
   maxVersion: 4,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 2,
 
   encodeRequest(writer: Writer, version: number, request: ApiVersionsRequest): void {
     if (version < FLEXIBLE_FROM) return;

@@ -176,6 +176,7 @@ export const CreateTopics: ApiDefinition<CreateTopicsRequest, CreateTopicsRespon
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 3,
   encodeRequest,
   decodeResponse,
 };

@@ -115,6 +115,7 @@ export const DeleteTopics: ApiDefinition<DeleteTopicsRequest, DeleteTopicsRespon
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 2,
   encodeRequest,
   decodeResponse,
 };

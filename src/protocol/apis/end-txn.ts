@@ -69,6 +69,7 @@ export const EndTxn: ApiDefinition<EndTxnRequest, EndTxnResponse> = {
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 1,
   encodeRequest,
   decodeResponse,
 };

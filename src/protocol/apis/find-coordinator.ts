@@ -104,6 +104,7 @@ export const FindCoordinator: ApiDefinition<FindCoordinatorRequest, FindCoordina
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 2,
   encodeRequest,
   decodeResponse,
 };

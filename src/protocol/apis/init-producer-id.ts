@@ -71,6 +71,7 @@ export const InitProducerId: ApiDefinition<InitProducerIdRequest, InitProducerId
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 1,
   encodeRequest,
   decodeResponse,
 };

@@ -307,6 +307,7 @@ export const Metadata: ApiDefinition<MetadataRequest, MetadataResponse> = {
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 6,
   encodeRequest,
   decodeResponse,
 };

@@ -362,6 +362,7 @@ export const Produce: ApiDefinition<ProduceRequest, ProduceResponse> = {
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 6,
   encodeRequest,
   decodeResponse,
 };

@@ -106,6 +106,7 @@ export const TxnOffsetCommit: ApiDefinition<TxnOffsetCommitRequest, TxnOffsetCom
   minVersion: MIN_VERSION,
   maxVersion: MAX_VERSION,
   flexibleFrom: FLEXIBLE_FROM,
+  clientThrottlesFrom: 1,
   encodeRequest,
   decodeResponse,
 };
