@@ -219,7 +219,7 @@ export async function runPerf(argv: readonly string[], out: Writer = process.std
     // A signal ends the wait for the connection, and every wait after it: the sends under way are aborted.
     await connectSaying(producer, settings.producer.brokers, resolved.bufferTimeoutMs, stop.signal, (line) => err.write(`${line}\n`));
     started = performance.now();
-    progress.start(() => `${latency.records.toLocaleString('en')} records acknowledged, ${failed} failed`);
+    progress.start(() => `${latency.records.toLocaleString('en')} records acknowledged, ${failed.toLocaleString('en')} failed`);
     while (sent < records && !stop.signal.aborted && stoppedEarly === undefined) {
       if (throughput !== Infinity) {
         const due = started + (sent / throughput) * 1000;
@@ -297,8 +297,8 @@ export async function runPerf(argv: readonly string[], out: Writer = process.std
   };
   if (settings.json) out.write(`${JSON.stringify(summary)}\n`);
   else out.write(`${describe(summary)}\n`);
-  if (firstError !== null) err.write(`${failed} records failed; the first: ${firstError}\n`);
-  if (interrupted > 0) err.write(`${interrupted} records were not acknowledged: interrupted\n`);
+  if (firstError !== null) err.write(`${failed.toLocaleString('en')} records failed; the first: ${firstError}\n`);
+  if (interrupted > 0) err.write(`${interrupted.toLocaleString('en')} records were not acknowledged: interrupted\n`);
   if (stoppedEarly !== undefined) err.write(`stopped after ${sent.toLocaleString('en')} of ${records.toLocaleString('en')} records: ${stoppedEarly}\n`);
   return failed > 0 || stop.signal.aborted || stoppedEarly !== undefined ? 1 : 0;
 }

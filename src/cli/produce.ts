@@ -254,7 +254,7 @@ export async function runProduce(
   try {
     // A signal during the connection (an unreachable cluster is waited for up to bufferTimeoutMs) ends it too.
     await connectSaying(producer, options.brokers, resolved.bufferTimeoutMs, stop.signal, (line) => progress.print(line));
-    progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed} failed`);
+    progress.start(() => `${delivered.toLocaleString('en')} records acknowledged, ${failed.toLocaleString('en')} failed`);
     // The signal ends the reading (a pending read of stdin would hold the process open); the lines read before it
     // are still sent.
     const lineReader = readLines(stop.signal.aborted ? [] : untilSignal(input, stop.signal), maxLineBytes);
@@ -317,7 +317,7 @@ export async function runProduce(
   if (reported > MAX_REPORTED_ERRORS) err.write(`… and ${reported - MAX_REPORTED_ERRORS} more\n`);
   const why = interrupted ? ' (interrupted: stopped reading)' : permanent !== undefined || inputFailed
     ? ` (stopped reading after line ${lastLine})` : '';
-  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed} failed${why}\n`);
+  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed.toLocaleString('en')} failed${why}\n`);
   return failed > 0 || interrupted || permanent !== undefined || inputFailed ? 1 : 0;
 }
 

@@ -101,3 +101,12 @@ test('an input that fails at once: nothing to send, the error and the summary ar
   assert.match(stderr(), /input error after line 0: read EIO/);
   assert.match(stderr(), /0 records delivered to t, 0 failed/);
 });
+
+test('the summary groups the failed count\'s digits as it does the delivered count\'s', async (t) => {
+  const records = delivered(t);
+  const input = Buffer.from(`${'not json\n'.repeat(1_200)}{"ok":1}\n`);
+  const { status, stderr } = await produce(['--format', 'ndjson'], input);
+  assert.equal(status, 1);
+  assert.equal(records.length, 1);
+  assert.match(stderr, /1 records delivered to t, 1,200 failed/);
+});

@@ -71,7 +71,7 @@ for (const [what, reason] of PERMANENT) {
     assert.equal(stderr.split(reason.message).length - 1, 1, `said once:\n${stderr}`);
     assert.match(stderr, new RegExp(`${reason.name}: .*every later line would fail the same way: stopping`));
     assert.doesNotMatch(stderr, /… and \d+ more/);
-    assert.match(stderr, new RegExp(`0 records delivered to missing, ${calls * 1000} failed \\(stopped reading after line ${calls * 1000}\\)`));
+    assert.match(stderr, new RegExp(`0 records delivered to missing, ${(calls * 1000).toLocaleString('en')} failed \\(stopped reading after line ${calls * 1000}\\)`));
     assert.equal(closedWithin, 0, 'what is still under way fails the same way: close fails it at once');
   });
 }
@@ -101,7 +101,7 @@ for (const [what, reason] of TRANSIENT) {
     assert.equal(status, 1);
     assert.equal(calls, LINES / 1000);
     assert.match(stderr, /line 1: /);
-    assert.match(stderr, /0 records delivered to missing, 20000 failed\n$/);
+    assert.match(stderr, /0 records delivered to missing, 20,000 failed\n$/);
     assert.equal(closedWithin, 30_000);
   });
 }
