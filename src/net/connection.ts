@@ -67,7 +67,8 @@ export class Connection {
     this.#renewal = options.sasl === undefined ? undefined : new SessionRenewal({
       address: this.#address,
       isClosed: () => this.isClosed,
-      whenIdle: () => this.#inFlight.whenEmpty(),
+      // The answers are in, and then no throttle holds the connection (one may come with the last answer).
+      whenIdle: () => this.#inFlight.whenEmpty().then(() => this.#writes.whenUnthrottled()),
       requestNow: (api, request, version) => this.#requestNow(api, request, version),
       saslAuthenticateVersion: () => this.versionFor(SaslAuthenticate),
       resume: () => this.#writes.pump(),

@@ -21,7 +21,10 @@ export interface RenewalHost {
   readonly address: string;
   /** True once the connection failed or closed: a renewal under way stops at its next step. */
   isClosed(): boolean;
-  /** Resolves once no request is in flight, or once the connection fails. Called with the queue paused. */
+  /**
+   * Resolves once no request is in flight and no throttle holds the connection (KIP-219), or once the connection
+   * fails. Called with the queue paused.
+   */
   whenIdle(): Promise<void>;
   /** Writes a request at once, ahead of the paused queue. */
   readonly requestNow: Requester;

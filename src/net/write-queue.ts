@@ -14,7 +14,6 @@ import { ConnectionError, RequestTimeoutError, type KafkaProducerError } from '.
 import type { Exchange } from './exchange.js';
 import type { InFlight } from './in-flight.js';
 import type { SessionRenewal } from './session-renewal.js';
-import { ThrottleDeadline, unrefClock } from './throttle-deadline.js';
 
 export class WriteQueue {
   readonly #socket: net.Socket;
@@ -34,8 +33,19 @@ export class WriteQueue {
   readonly #fail: (reason: KafkaProducerError) => void;
   /** Armed while acks=0 sends wait to be flushed; fires at (or after) the oldest one's deadline. */
   #flushTimer: NodeJS.Timeout | undefined;
-  /** The broker's throttle (KIP-219): nothing is written while it is waiting; its end writes what queued up. */
-  readonly #throttle = new ThrottleDeadline(() => this.pump(), unrefClock);
+  /**
+   * performance.now() until which the broker throttles this connection (KIP-219): nothing is written before it; 0
+   * once seen over. Monotonic: a wall clock stepped back must not lengthen the hold past its cap.
+   */
+  #heldUntil = 0;
+  /**
+   * Armed while something waits for the throttle to end (a queued request, a re-authentication), never while
+   * nothing does. Not unref'd: a held request keeps the process alive as one awaiting its answer does (the in-flight
+   * timer), also on an unref'd connection, or the process could exit with its caller's promise never settled.
+   */
+  #holdTimer: NodeJS.Timeout | undefined;
+  /** Re-authentications waiting for the throttle to end before they write (`whenUnthrottled`). */
+  #unthrottled: (() => void)[] = [];
 
   constructor(
     socket: net.Socket, address: string, inFlight: InFlight, maxInFlight: number, renewal: SessionRenewal | undefined,
@@ -59,21 +69,26 @@ export class WriteQueue {
   enqueue(exchange: Exchange): void {
     if (
       this.#renewal?.pausing !== true &&
-      !this.#throttle.waiting &&
       this.#queue.length === 0 &&
-      (!exchange.expectsResponse || this.#inFlight.length < this.#maxInFlight)
+      (!exchange.expectsResponse || this.#inFlight.length < this.#maxInFlight) &&
+      !this.#isHeld()
     ) {
       this.write(exchange);
     } else {
       this.#queue.push(exchange);
+      if (this.#isHeld()) this.#armHoldTimer();
     }
   }
 
   /** Writes queued exchanges, in order, while slots are free. */
   pump(): void {
-    while (!this.#closed && this.#renewal?.pausing !== true && !this.#throttle.waiting) {
+    while (!this.#closed && this.#renewal?.pausing !== true) {
       const next = this.#queue[0];
       if (next === undefined || (next.expectsResponse && this.#inFlight.length >= this.#maxInFlight)) return;
+      if (this.#isHeld()) {
+        this.#armHoldTimer();
+        return;
+      }
       this.#queue.shift();
       this.write(next);
     }
@@ -82,18 +97,29 @@ export class WriteQueue {
   /**
    * The broker throttled this connection for `ms` from now (an answer's throttle_time_ms): what is enqueued until
    * then waits in the queue. A shorter throttle than the one running changes nothing. The hold lasts at most the
-   * request timeout: a broker bounds a request quota's throttle by its quota window (1 s by default), a longer one
-   * comes with a produce quota, which the worker's sink waits out in full on its own, or from a corrupted answer,
-   * which must not silence a connection for days (24 days fit in throttle_time_ms). A broker still muted when the
-   * hold ends reads the request later, or it times out and the connection is replaced.
+   * request timeout: a broker bounds a request quota's throttle by its quota window (1 s by default); a longer one
+   * comes with a produce quota, which the worker's sink waits out in full on its own, with a controller mutation
+   * quota (CreateTopics, DeleteTopics: the producer sends neither), or from a corrupted answer, which must not
+   * silence a connection for days (24 days fit in throttle_time_ms). A broker still muted when the hold ends reads
+   * the request later, or it times out and the connection is replaced.
    */
   holdFor(ms: number): void {
-    this.#throttle.extend(Math.min(ms, this.#timeoutMs));
+    const until = performance.now() + Math.min(ms, this.#timeoutMs);
+    if (until > this.#heldUntil) this.#heldUntil = until; // never earlier: a shorter throttle does not end a longer one
   }
 
-  /** True while a throttle holds writing. */
-  get throttled(): boolean {
-    return this.#throttle.waiting;
+  /**
+   * Resolves once no throttle holds the connection, or once it fails. A re-authentication waits for it before it
+   * writes its SASL requests, which bypass the queue: the broker would not read them, and a throttle longer than
+   * the request timeout timed them out and failed the connection (Java re-authenticates only when it next sends to the
+   * node, which it does not while the node is throttled).
+   */
+  whenUnthrottled(): Promise<void> {
+    if (this.#closed || !this.#isHeld()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.#unthrottled.push(resolve);
+      this.#armHoldTimer();
+    });
   }
 
   /** Writes `exchange` at once, ahead of the queue (the queue's own writes, and re-authentication's requests). */
@@ -121,7 +147,9 @@ export class WriteQueue {
   /** The connection is down: sends not flushed yet fail with `reason`, queued requests (never sent) with `notSent`. */
   failAll(reason: KafkaProducerError, notSent: KafkaProducerError): void {
     this.#closed = true;
-    this.#throttle.close();
+    clearTimeout(this.#holdTimer);
+    this.#holdTimer = undefined;
+    for (const resolve of this.#unthrottled.splice(0)) resolve();
     clearTimeout(this.#flushTimer);
     this.#flushTimer = undefined;
     for (const exchange of this.#unflushed) exchange.fail(reason);
@@ -141,6 +169,31 @@ export class WriteQueue {
     socket.write(chunks[last]!, onFlushed);
     if (last > 0) socket.uncork();
   }
+
+  /** True while the broker throttles the connection; clears the hold once it is over. */
+  #isHeld(): boolean {
+    if (this.#heldUntil === 0) return false;
+    if (performance.now() < this.#heldUntil) return true;
+    this.#heldUntil = 0;
+    return false;
+  }
+
+  #armHoldTimer(): void {
+    if (this.#holdTimer !== undefined) return;
+    this.#holdTimer = setTimeout(this.#onHoldTimer, Math.max(1, Math.ceil(this.#heldUntil - performance.now())));
+  }
+
+  readonly #onHoldTimer = (): void => {
+    this.#holdTimer = undefined;
+    if (this.#closed) return;
+    // Early by performance.now() (timers run on the loop's cached clock), or the hold grew meanwhile: wait the rest.
+    if (this.#isHeld()) {
+      this.#armHoldTimer();
+      return;
+    }
+    for (const resolve of this.#unthrottled.splice(0)) resolve();
+    this.pump();
+  };
 
   #flushed(exchange: Exchange, error: Error | null | undefined): void {
     if (!this.#unflushed.delete(exchange)) return; // already failed with the connection

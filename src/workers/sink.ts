@@ -7,7 +7,7 @@
  * its own writes for the same deadline, whatever the API; the sink's keeps throttled batches in the accumulator,
  * where they can still grow and expire, rather than queued on a muted connection.
  */
-import { ThrottleDeadline } from '../net/throttle-deadline.js';
+import { ThrottleDeadline } from './throttle-deadline.js';
 import { BY_REFERENCE_MIN_BYTES } from '../protocol/writer.js';
 import {
   Produce, type ProducePartitionResponse, type ProduceRecordError, type ProduceRequest, type ProduceResponse,

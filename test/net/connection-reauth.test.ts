@@ -26,6 +26,14 @@ const Echo: ApiDefinition<number, number> = {
   decodeResponse: (reader) => reader.int32(),
 };
 
+/** Echo's answer read as a throttle time the client waits out (KIP-219); the broker echoes the value asked. */
+const ThrottledEcho: ApiDefinition<number, { throttleTimeMs: number }> = {
+  ...Echo,
+  name: 'ThrottledEcho',
+  clientThrottlesFrom: 0,
+  decodeResponse: (reader) => ({ throttleTimeMs: reader.int32() }),
+};
+
 const brokers: FakeSaslBroker[] = [];
 const connections: Connection[] = [];
 after(async () => {
@@ -55,6 +63,24 @@ async function poll(condition: () => boolean, what: string): Promise<void> {
     if (Date.now() > deadline) throw new Error(`still waiting after 10 s for: ${what}`);
     await new Promise((resolve) => setTimeout(resolve, 5));
   }
+}
+
+/**
+ * A session of 300 ms, one re-authentication (the second states no lifetime; `holdHandshake`: the broker keeps its
+ * SaslHandshake answer), and an answer asking for `throttleMs` that arrives once the renewal waits for it.
+ */
+async function throttledDuringRenewal(
+  throttleMs: number,
+  holdHandshake: boolean,
+): Promise<{ broker: FakeSaslBroker; connection: Connection; answered: { throttleTimeMs: number } }> {
+  const { broker, connection } = await setUp((round) => (round === 1 ? { lifetimeMs: 300 } : { lifetimeMs: 0, hold: holdHandshake }));
+  broker.holdEcho = true;
+  const first = connection.request(ThrottledEcho, throttleMs);
+  await until(broker, () => broker.count(ECHO_KEY) === 1, 'the Echo at the broker');
+  await poll(() => connection.reauthenticating, 're-authentication to begin');
+  broker.holdEcho = false;
+  broker.releaseEcho();
+  return { broker, connection, answered: await first };
 }
 
 describe('Connection re-authentication (KIP-368)', () => {
@@ -153,6 +179,27 @@ describe('Connection re-authentication (KIP-368)', () => {
     assert.ok((b as PromiseRejectedResult).reason instanceof ConnectionError);
     await until(broker, () => broker.closedSockets === 1, 'the socket closed');
     assert.equal(broker.count(SASL_HANDSHAKE), 1, 'no re-authentication after close');
+  });
+
+  it('waits for a throttle that came with the last answer before it writes its SaslHandshake (KIP-219), then goes on', async () => {
+    const { broker, connection, answered } = await throttledDuringRenewal(150, false);
+    assert.deepEqual(answered, { throttleTimeMs: 150 });
+    await until(broker, () => broker.count(SASL_HANDSHAKE) === 2, 'the re-authentication SaslHandshake');
+    assert.equal(await connection.request(Echo, 5), 5);
+    assert.equal(connection.reauthentications, 1);
+    await connection.close();
+  });
+
+  it('a re-authentication held by a throttle writes nothing into the muted connection, and close ends its wait', async () => {
+    // The broker holds the re-authentication's SaslHandshake answer: written, it would stay in flight.
+    const { broker, connection } = await throttledDuringRenewal(60_000, true);
+    await new Promise((resolve) => setImmediate(resolve)); // the renewal's steps after the answer have run
+    assert.equal(connection.inFlight, 0, 'no SaslHandshake written while throttled');
+    assert.equal(broker.count(SASL_HANDSHAKE), 1);
+    const waiting = connection.request(Echo, 6).then(() => assert.fail('answered'), (e: unknown) => e);
+    await connection.close();
+    assert.ok((await waiting) instanceof ConnectionError);
+    assert.equal(broker.count(SASL_HANDSHAKE), 1);
   });
 
   it('the re-authentication timer does not keep the process alive', async () => {

@@ -4,6 +4,7 @@
  * connection.broker.test.ts. No test waits on time: each waits for an event (a request seen, a socket closed).
  */
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { EventEmitter, once } from 'node:events';
 import net from 'node:net';
 import { describe, it, type TestContext } from 'node:test';
@@ -491,6 +492,42 @@ describe('Connection', { timeout: 20_000 }, () => {
       assert.equal(conn.queued, 1);
       assert.equal(await next, 6);
       assert.deepEqual(broker.calls.map(value), [0x7fffffff, 6]);
+    });
+
+    it('a held request keeps the process alive until it is written and answered, on an unref\'d connection too', async (t) => {
+      // In a child process of its own, so that nothing else keeps it alive: had the hold's timer been unref'd, the
+      // child would exit (status 13, an unsettled top-level await) with the request never written.
+      const { broker } = await setup(t, echoAll);
+      const connection = new URL('../../src/net/connection.ts', import.meta.url).href;
+      const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', `
+        const { Connection } = await import(${JSON.stringify(connection)});
+        const Echo = { key: ${ECHO_KEY}, name: 'Echo', minVersion: 0, maxVersion: 1, flexibleFrom: 1,
+          encodeRequest: (writer, _version, value) => void writer.int32(value), decodeResponse: (reader) => reader.int32() };
+        const Throttled = { ...Echo, clientThrottlesFrom: 1, decodeResponse: (reader) => ({ throttleTimeMs: reader.int32() }) };
+        const conn = (await Connection.connect({ host: '127.0.0.1', port: ${broker.port}, clientId: 'c', requestTimeoutMs: 10000, maxInFlight: 5 })).unref();
+        await conn.request(Throttled, 200);
+        const held = conn.request(Echo, 7);
+        console.log('queued', conn.queued);
+        console.log('answered', await held);
+        await conn.close();
+      `], { stdio: ['ignore', 'pipe', 'inherit'], timeout: 15_000 });
+      let stdout = '';
+      child.stdout.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk));
+      const [status] = await once(child, 'exit');
+      assert.equal(stdout, 'queued 1\nanswered 7\n');
+      assert.equal(status, 0);
+    });
+
+    it('the hold is measured on a monotonic clock: the wall clock stepped back does not lengthen it', async (t) => {
+      const { broker, conn } = await setup(t, echoAll);
+      await conn.request(Throttled, 50);
+      const wallClock = Date.now;
+      const stepped = wallClock() - 600_000;
+      t.mock.method(Date, 'now', () => stepped); // ten minutes back, and stopped there
+      const held = conn.request(Echo, 9);
+      assert.equal(conn.queued, 1);
+      assert.equal(await held, 9);
+      assert.deepEqual(broker.calls.map(value), [50, 9]);
     });
 
     it('an answer whose caller gave up still throttles the connection', async (t) => {

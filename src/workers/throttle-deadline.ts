@@ -1,9 +1,8 @@
 /**
- * A connection's throttle deadline (KIP-219, invariant 4 in docs/invariants.md): from the version each API names
- * (`clientThrottlesFrom`: Produce v6, Metadata v6, FindCoordinator v2, EndTxn v1, …) the broker answers a throttled
- * request at once with throttle_time_ms and then mutes the connection, so nothing may be sent to it before
- * `now + throttle_time_ms`. Owned by whoever owns the connection's writes (its write queue; a worker's sink for
- * Produce); the deadline never moves backwards; close clears the timer.
+ * A connection's throttle deadline (KIP-219, invariant 4 in docs/invariants.md): from Produce v6 the broker
+ * answers at once with throttle_time_ms and then mutes the connection, so nothing may be sent to it before
+ * `now + throttle_time_ms`. Owned by the one worker that owns the connection; the deadline never moves backwards;
+ * close clears the timer.
  *
  * The deadline is wall-clock time (Date.now(), what the sender compares against), but Node fires timers on the
  * event loop's cached monotonic clock, which may lag the wall clock by the time the current turn has run: a timer
@@ -23,16 +22,6 @@ const systemClock: ThrottleClock = {
   clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
 };
 
-/**
- * The system clock with timers that do not keep the process alive by themselves. A connection's socket decides
- * that, for a request held back by a throttle as for one awaiting its answer: the main thread's metadata connection
- * is unref'd, so an idle producer lets its process exit, throttled or not.
- */
-export const unrefClock: ThrottleClock = {
-  ...systemClock,
-  setTimeout: (callback, ms) => setTimeout(callback, ms).unref(),
-};
-
 export class ThrottleDeadline {
   readonly #onOver: () => void;
   readonly #clock: ThrottleClock;
@@ -44,11 +33,6 @@ export class ThrottleDeadline {
   constructor(onOver: () => void, clock: ThrottleClock = systemClock) {
     this.#onOver = onOver;
     this.#clock = clock;
-  }
-
-  /** True from `extend` until `onOver` is called (or close): the deadline has not been reported over yet. */
-  get waiting(): boolean {
-    return this.#timer !== undefined;
   }
 
   /** True when nothing holds the connection back at `now`. */

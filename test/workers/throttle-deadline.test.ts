@@ -6,7 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { ThrottleDeadline, type ThrottleClock } from '../../src/net/throttle-deadline.js';
+import { ThrottleDeadline, type ThrottleClock } from '../../src/workers/throttle-deadline.js';
 
 class FakeClock implements ThrottleClock {
   time = 1000;
