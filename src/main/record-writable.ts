@@ -5,7 +5,8 @@
  * record, so memory stays within maxBufferedBytes plus one record. `end()`'s callback (and 'finish') come once every
  * record is acknowledged; a failed record destroys the stream with its error, as does the `signal`. Destroying it
  * works like aborting a send's signal for each of its records: those no worker has sealed yet are taken back and
- * never sent; sealed ones go on, unobserved.
+ * never sent; sealed ones go on, unobserved. A stream destroyed because the producer closed takes nothing back:
+ * close() delivers what the stream had accepted, as it does every send made before it.
  *
  * It is its records' settler: the producer reports acceptance, success and failure per position, so there is no
  * promise per record. Those reports come from inside the producer (a byte-budget grant, the settle loop), and Node
@@ -15,7 +16,7 @@
  */
 import { Writable } from 'node:stream';
 import { types } from 'node:util';
-import { AbortError } from '../shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../shared/producer-errors.js';
 import { describe, InvalidRecordError } from './serialize.js';
 import type { Settler } from './settlers.js';
 import type { ProducerRecord, RecordMetadata } from './types.js';
@@ -112,8 +113,11 @@ export class RecordWritable extends Writable implements Settler {
   override _destroy(error: Error | null, callback: Callback): void {
     this.#signal?.removeEventListener('abort', this.#onAbort);
     // Records not sealed yet (waiting for buffer space, or buffered) are taken back, never sent; sealed ones go on.
+    // Except when the producer's close refused a record: the records accepted before it are close()'s to deliver
+    // (it flushes them, or fails them at its deadline). Taken back, the records a pipeline had written when a SIGTERM
+    // handler called close() were lost by a close that promises to deliver every record sent before it.
     const reason = error ?? new AbortError('not-sent', 'the stream was destroyed');
-    this.#stop.abort(reason);
+    if (!(error instanceof ProducerClosedError)) this.#stop.abort(reason);
     const waiting = this.#waiting;
     this.#waiting = undefined;
     // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.

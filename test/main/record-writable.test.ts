@@ -14,7 +14,7 @@ import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js'
 import { RecordWritable } from '../../src/main/record-writable.js';
 import type { Settler } from '../../src/main/settlers.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
-import { DeliveryTimeoutError } from '../../src/shared/producer-errors.js';
+import { DeliveryTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 import type { ProducerRecord } from '../../src/main/types.js';
 import { once } from 'node:events';
 
@@ -110,6 +110,44 @@ test('an abort destroys the stream and releases the records waiting for buffer s
     await producer.close({ timeoutMs: 500 });
     await stalled.close();
   }
+});
+
+test('a write refused because the producer is closing destroys the stream but takes back none of the records it accepted', async () => {
+  const signals: AbortSignal[] = [];
+  const stream = new RecordWritable((_record, signal, settler, position) => {
+    signals.push(signal);
+    if (position === 0) settler.accepted?.(position);
+    else settler.reject(position, new ProducerClosedError('not-sent', 'the producer is closed'));
+  }, { topic: 't' });
+  const errors: Error[] = [];
+  stream.on('error', (error) => errors.push(error));
+  stream.write({ value: 'accepted before close()' });
+  stream.write({ value: 'written after close() began' });
+  await new Promise((resolve) => stream.on('close', resolve)); // events.once would reject on the 'error'
+  assert.ok(errors[0] instanceof ProducerClosedError, String(errors[0]));
+  assert.equal(signals[0]!.aborted, false, 'the accepted record is left to close(), which delivers it');
+});
+
+test('close() while a pipeline writes: the records the stream accepted are delivered, the stream fails with ProducerClosedError', { timeout: 60_000 }, async () => {
+  const brokers = await useBroker();
+  const topic = uniqueTopic('writable-close');
+  await createTopic(topic, 1);
+  // A long linger: the accepted records are still unsealed in their batch when close() begins.
+  const producer = new Producer({ brokers, clientId: 'writable-close-test', lingerMs: 30_000 });
+  await producer.connect();
+  const stream = producer.writable({ topic });
+  const failed = once(stream, 'error').catch((error: unknown) => error);
+  for (let i = 0; i < 100; i++) {
+    await new Promise<void>((resolve, reject) => stream.write({ value: `v${i}` }, (error) => (error ? reject(error) : resolve())));
+  }
+  const closing = producer.close();
+  stream.write({ value: 'after close() began' });
+  const [error] = (await failed) as [Error];
+  await closing;
+  assert.ok(error instanceof ProducerClosedError, String(error));
+  assert.equal(producer.metrics().recordsSent, 100);
+  const read = await consume(brokers, topic, 100);
+  assert.deepEqual(read.map((r) => r.value), Array.from({ length: 100 }, (_, i) => `v${i}`));
 });
 
 test('destroy() with no error: the write waiting for buffer space hears that its record was taken back, not that it was taken', async () => {
