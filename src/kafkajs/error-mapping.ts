@@ -19,6 +19,23 @@ function protocolError(error: Error, type: keyof typeof ErrorCode, retriable: bo
   return new KafkaJSProtocolError(error.message, { type, code: ErrorCode[type], retriable, cause: error });
 }
 
+/**
+ * KafkaJS's connection error names the broker (`host:port`) and the socket's error code (`ECONNREFUSED`), as
+ * KafkaJS's own does: both come from the first error in the cause chain that is not ringkafka's (the socket's).
+ */
+function connectionError(error: ConnectionError): KafkaJSConnectionError {
+  let cause: unknown = error.cause;
+  for (let depth = 0; depth < 4 && cause instanceof Error; depth++, cause = cause.cause) {
+    if (cause instanceof KafkaProducerError) continue; // ringkafka's own codes ('ERR_CONNECTION') are not the socket's
+    const { code, address, port } = cause as Error & { code?: unknown; address?: unknown; port?: unknown };
+    if (typeof code === 'string') {
+      const broker = typeof address === 'string' && typeof port === 'number' ? `${address}:${port}` : undefined;
+      return new KafkaJSConnectionError(error.message, { cause: error, code, ...(broker === undefined ? {} : { broker }) });
+    }
+  }
+  return new KafkaJSConnectionError(error.message, { cause: error });
+}
+
 /** The KafkaJS error for `error`; KafkaJS errors pass through unchanged. */
 export function toKafkaJSError(error: unknown): Error {
   if (error instanceof KafkaJSError) return error;
@@ -31,7 +48,7 @@ export function toKafkaJSError(error: unknown): Error {
   if ((error instanceof TransactionAbortableError || error instanceof TransactionFatalError || error instanceof TransactionRetriableError) && error.errorCode > 0) {
     return new KafkaJSProtocolError(error.message, { type: errorInfo(error.errorCode).name, code: error.errorCode, retriable: error.retriable, cause: error });
   }
-  if (error instanceof ConnectionError) return new KafkaJSConnectionError(error.message, { cause: error });
+  if (error instanceof ConnectionError) return connectionError(error);
   if (error instanceof RequestTimeoutError) return new KafkaJSRequestTimeoutError(error.message, { cause: error });
   // ringkafka retries until the delivery timeout, where KafkaJS counts retries: both mean "retrying gave up".
   if (error instanceof DeliveryTimeoutError) return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: error });
@@ -41,6 +58,11 @@ export function toKafkaJSError(error: unknown): Error {
     // failure as a missing topic never ends.
     if (error.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) return protocolError(error, 'TOPIC_AUTHORIZATION_FAILED', false);
     if (error.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) return protocolError(error, 'INVALID_TOPIC_EXCEPTION', false);
+    // No broker answered (the cluster out of reach): KafkaJS's retrier gives up on the connection error, not
+    // retriable. Reported as a missing topic, code that creates topics or resends on that type acted on an outage.
+    if (error.errorCode === 0 && (error.cause instanceof ConnectionError || error.cause instanceof RequestTimeoutError)) {
+      return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: toKafkaJSError(error.cause) });
+    }
     return protocolError(error, 'UNKNOWN_TOPIC_OR_PARTITION', true);
   }
   if (error instanceof RecordTooLargeError) return protocolError(error, 'MESSAGE_TOO_LARGE', false);

@@ -45,6 +45,12 @@ interface Loading {
   reason: string;
   /** The topic's error code in the last answer (0: none, or no answer named it). */
   errorCode: number;
+  /**
+   * What made the last attempt fail without an answer (a connection refused, a request unanswered), the error
+   * itself: the callers' UnknownTopicError carries it as its cause, so that an outage is not told from a topic a
+   * broker said does not exist by the message's text alone. Cleared by an answer.
+   */
+  failure: Error | undefined;
 }
 
 export class TopicFetches {
@@ -77,7 +83,7 @@ export class TopicFetches {
       };
       const timer = setTimeout(() => {
         done();
-        reject(new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${fetch.reason}`, {}, fetch.errorCode));
+        reject(new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${fetch.reason}`, { cause: fetch.failure }, fetch.errorCode));
       }, Math.max(0, Math.min(options.timeoutMs, MAX_TIMER_MS)));
       function done(): void {
         clearTimeout(timer);
@@ -105,7 +111,7 @@ export class TopicFetches {
       if (running.deadline < deadline) running.deadline = deadline;
       return running;
     }
-    const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet', errorCode: 0 };
+    const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet', errorCode: 0, failure: undefined };
     fetch.promise = this.#fetch(name, fetch).finally(() => this.#loading.delete(name));
     fetch.promise.catch(() => undefined); // every caller observes it through its own race (wait)
     this.#loading.set(name, fetch);
@@ -119,7 +125,10 @@ export class TopicFetches {
       source.checkRoom(name);
       // A new bootstrap connection waits out the reconnect backoff: waited here, it ends by the deadline, and says why.
       const reconnectIn = source.reconnectDelay();
-      if (reconnectIn > 0) loading.reason = `waiting to connect again after: ${source.reconnectReason()}`;
+      if (reconnectIn > 0) {
+        loading.reason = `waiting to connect again after: ${source.reconnectReason()}`;
+        loading.failure = new ConnectionError(loading.reason);
+      }
       if (!(await this.#pauseWithin(loading, reconnectIn))) break;
       let connection: Connection | undefined;
       try {
@@ -130,12 +139,14 @@ export class TopicFetches {
         if (topic !== undefined && topic.errorCode === ErrorCode.NONE && leaders.length > 0) return source.register(name, leaders, topic.topicId);
         loading.reason = topic === undefined ? 'not in the answer' : whyNotUsable(topic.errorCode);
         loading.errorCode = topic?.errorCode ?? 0;
+        loading.failure = undefined;
         // Fatal for this topic: a bad name or no permission will not change by waiting.
         if (topic?.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION || topic?.errorCode === ErrorCode.TOPIC_AUTHORIZATION_FAILED) break;
       } catch (error) {
         if (error instanceof AuthenticationError) throw error; // waiting does not fix credentials
         loading.reason = error instanceof Error ? error.message : String(error);
         loading.errorCode = 0;
+        loading.failure = error instanceof Error ? error : undefined;
         // An answer that makes no sense: that connection is not trusted for the next attempt. Asked to rebootstrap
         // (KIP-1102): this connection is always to a bootstrap address, and the next one is opened afresh.
         if (error instanceof ProtocolError || isRebootstrap(error)) await connection?.close();
@@ -145,7 +156,7 @@ export class TopicFetches {
       // With no pause (retryBackoffMs 0), the deadline is checked here: no request after every caller gave up.
       if (Date.now() >= loading.deadline) break;
     }
-    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`, {}, loading.errorCode);
+    throw new UnknownTopicError(name, `topic ${JSON.stringify(name)} is not available: ${loading.reason}`, { cause: loading.failure }, loading.errorCode);
   }
 
   /**

@@ -6,7 +6,9 @@
  */
 import { test, type TestContext } from 'node:test';
 import assert from 'node:assert/strict';
-import { Kafka, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel, type KafkaConfig, type Producer } from '../../src/kafkajs/index.js';
+import {
+  Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel, type KafkaConfig, type Producer,
+} from '../../src/kafkajs/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 
 /** A fake broker and a facade producer connected to it (see `unanswered`), both ended after the test. */
@@ -238,4 +240,21 @@ test('transaction.isActive() turns false once the producer is fenced; a transact
   await assert.rejects(sent);
   assert.equal(fenced.isActive(), false);
   await assert.rejects(fenced.commit(), (error: unknown) => (error as { type?: string }).type === 'PRODUCER_FENCED');
+});
+
+test('no broker left to answer for a topic\'s metadata: KafkaJSNumberOfRetriesExceeded over a KafkaJSConnectionError naming the broker, not a missing topic', async (t) => {
+  const broker = await FakeBroker.start(1);
+  const producer = new Kafka(unanswered(broker)).producer({ ringkafka: { bufferTimeoutMs: 1_000 } });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const address = broker.address;
+  await broker.close();
+  const error = await producer.send({ topic: 'never-seen', messages: [{ value: 'v' }] }).then(() => assert.fail('sent'), (e: unknown) => e);
+  assert.equal((error as Error).name, 'KafkaJSNumberOfRetriesExceeded', String(error));
+  assert.equal((error as KafkaJSNonRetriableError).retriable, false);
+  assert.equal((error as { type?: string }).type, undefined, 'no Kafka error code: no broker answered');
+  const cause = (error as Error).cause;
+  assert.ok(cause instanceof KafkaJSConnectionError, String(cause));
+  assert.equal(cause.broker, address);
+  assert.equal(cause.code, 'ECONNREFUSED');
 });
