@@ -60,7 +60,11 @@ export class KafkaJSProducer {
    */
   connect(): Promise<void> {
     if (this.#lastCall?.kind === 'connect') return this.#lastCall.done;
-    if (this.#lastCall === undefined && this.#producer !== undefined) return Promise.resolve();
+    if (this.#lastCall === undefined && this.#producer !== undefined) {
+      // Already connected: KafkaJS's connect() still emits the event each time it resolves.
+      this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
+      return Promise.resolve();
+    }
     return this.#inTurn('connect', () => this.#connect());
   }
 
@@ -113,7 +117,11 @@ export class KafkaJSProducer {
 
   async #disconnect(): Promise<void> {
     const producer = this.#producer;
-    if (producer === undefined) return;
+    if (producer === undefined) {
+      // Never connected, or already disconnected: KafkaJS's disconnect() still emits the event.
+      this.#instrumentation.emit(PRODUCER_EVENTS.DISCONNECT);
+      return;
+    }
     this.#producer = undefined;
     this.#transaction = undefined;
     await asKafkaJS(() => producer.close());

@@ -1,11 +1,13 @@
 /**
  * The facade's instrumentation events: a listener's failure is reported, never thrown at the producer or left
- * unhandled; `producer.connect` is emitted only once a broker has answered. No broker is needed.
+ * unhandled; `producer.connect` is emitted only once a broker has answered, and, as KafkaJS emits them, on every
+ * connect() and disconnect() that resolves. No broker is needed but the in-process fake.
  */
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { Instrumentation, PRODUCER_EVENTS } from '../../src/kafkajs/events.js';
 import { Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded, logLevel } from '../../src/kafkajs/index.js';
+import { FakeBroker } from '../helpers/fake-broker.js';
 
 test('a listener that throws or rejects is reported; the others still run and emit does not throw', async () => {
   const reported: [string, unknown][] = [];
@@ -64,4 +66,22 @@ test('on() with a listener that is not a function is refused at once, naming the
   }
   const producer = new Kafka({ brokers: ['127.0.0.1:1'], logLevel: logLevel.NOTHING }).producer();
   assert.throws(() => producer.on(producer.events.DISCONNECT, undefined as never), /listener .*must be a function, got undefined/);
+});
+
+test('every connect() and disconnect() that resolves emits its event, as KafkaJS\'s do: already connected, never connected', async (t) => {
+  const broker = await FakeBroker.start(1);
+  t.after(() => broker.close());
+  const producer = new Kafka({ brokers: [broker.address], logLevel: logLevel.NOTHING }).producer();
+  const heard: string[] = [];
+  producer.on(producer.events.CONNECT, (event) => void heard.push(event.type));
+  producer.on(producer.events.DISCONNECT, (event) => void heard.push(event.type));
+  await producer.disconnect(); // never connected
+  await producer.connect();
+  await producer.connect(); // already connected
+  await producer.disconnect();
+  await producer.disconnect(); // already disconnected
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(heard, [
+    PRODUCER_EVENTS.DISCONNECT, PRODUCER_EVENTS.CONNECT, PRODUCER_EVENTS.CONNECT, PRODUCER_EVENTS.DISCONNECT, PRODUCER_EVENTS.DISCONNECT,
+  ]);
 });
