@@ -9,7 +9,7 @@ import type { ProducerOptions } from '../main/options.js';
 import { describe } from '../main/serialize.js';
 import { RejectedWithBatchError } from '../shared/producer-errors.js';
 import { asKafkaJS, toKafkaJSError } from './error-mapping.js';
-import { KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from './errors.js';
+import { KafkaJSConnectionError, KafkaJSError, KafkaJSNonRetriableError, KafkaJSNumberOfRetriesExceeded } from './errors.js';
 import { Instrumentation, PRODUCER_EVENTS, type InstrumentationEvent, type RemoveInstrumentationEventListener } from './events.js';
 import type { Logger } from './logger.js';
 import type { MappedProducer } from './options.js';
@@ -94,7 +94,7 @@ export class KafkaJSProducer {
 
   #connect(): Promise<void> {
     return asKafkaJS(async () => {
-      const brokers = typeof this.#brokers === 'function' ? await this.#brokers() : this.#brokers;
+      const brokers = await this.#brokerList();
       const producer = new RingProducer({ ...this.#mapped.options, brokers } as ProducerOptions);
       this.#report(producer);
       try {
@@ -113,6 +113,23 @@ export class KafkaJSProducer {
       this.#producer = producer;
       this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
     });
+  }
+
+  /**
+   * The brokers, from the function when `brokers` is one. One that throws fails connect() as KafkaJS's does once its
+   * retries are spent: KafkaJSNumberOfRetriesExceeded over a KafkaJSConnectionError ("config.brokers" threw). It
+   * failed as a KafkaJSNonRetriableError with the function's own message, which start-up code that retries on
+   * connection errors did not recognise.
+   */
+  async #brokerList(): Promise<string[]> {
+    if (typeof this.#brokers !== 'function') return this.#brokers;
+    try {
+      return await this.#brokers();
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      const failed = new KafkaJSConnectionError(`Failed to connect: "config.brokers" threw: ${message}`, { cause: error });
+      throw new KafkaJSNumberOfRetriesExceeded(failed, { cause: failed });
+    }
   }
 
   async #disconnect(): Promise<void> {

@@ -85,3 +85,13 @@ test('every connect() and disconnect() that resolves emits its event, as KafkaJS
     PRODUCER_EVENTS.DISCONNECT, PRODUCER_EVENTS.CONNECT, PRODUCER_EVENTS.CONNECT, PRODUCER_EVENTS.DISCONNECT, PRODUCER_EVENTS.DISCONNECT,
   ]);
 });
+
+test('a brokers function that throws fails connect() as KafkaJS\'s does: KafkaJSNumberOfRetriesExceeded over a KafkaJSConnectionError', async () => {
+  const producer = new Kafka({ brokers: () => { throw new Error('service discovery is down'); }, logLevel: logLevel.NOTHING }).producer();
+  const error = await producer.connect().then(() => assert.fail('connected'), (e: unknown) => e);
+  assert.ok(error instanceof KafkaJSNumberOfRetriesExceeded, String(error));
+  assert.equal(error.retriable, false);
+  assert.ok(error.cause instanceof KafkaJSConnectionError, String(error.cause));
+  assert.equal(error.cause.message, 'Failed to connect: "config.brokers" threw: service discovery is down');
+  assert.equal(error.cause.retriable, true);
+});
