@@ -21,19 +21,20 @@ function protocolError(error: Error, type: keyof typeof ErrorCode, retriable: bo
 
 /**
  * KafkaJS's connection error names the broker (`host:port`) and the socket's error code (`ECONNREFUSED`), as
- * KafkaJS's own does: both come from the first error in the cause chain that is not ringkafka's (the socket's).
+ * KafkaJS's own does: both come from the first error in `error`'s cause chain that is not ringkafka's (the
+ * socket's). Its cause is `reported`: the ringkafka error the caller got.
  */
-function connectionError(error: ConnectionError): KafkaJSConnectionError {
+function connectionError(error: ConnectionError, reported: Error = error): KafkaJSConnectionError {
   let cause: unknown = error.cause;
   for (let depth = 0; depth < 4 && cause instanceof Error; depth++, cause = cause.cause) {
     if (cause instanceof KafkaProducerError) continue; // ringkafka's own codes ('ERR_CONNECTION') are not the socket's
     const { code, address, port } = cause as Error & { code?: unknown; address?: unknown; port?: unknown };
     if (typeof code === 'string') {
       const broker = typeof address === 'string' && typeof port === 'number' ? `${address}:${port}` : undefined;
-      return new KafkaJSConnectionError(error.message, { cause: error, code, ...(broker === undefined ? {} : { broker }) });
+      return new KafkaJSConnectionError(error.message, { cause: reported, code, ...(broker === undefined ? {} : { broker }) });
     }
   }
-  return new KafkaJSConnectionError(error.message, { cause: error });
+  return new KafkaJSConnectionError(error.message, { cause: reported });
 }
 
 /** The KafkaJS error for `error`; KafkaJS errors pass through unchanged. */
@@ -60,8 +61,12 @@ export function toKafkaJSError(error: unknown): Error {
     if (error.errorCode === ErrorCode.INVALID_TOPIC_EXCEPTION) return protocolError(error, 'INVALID_TOPIC_EXCEPTION', false);
     // No broker answered (the cluster out of reach): KafkaJS's retrier gives up on the connection error, not
     // retriable. Reported as a missing topic, code that creates topics or resends on that type acted on an outage.
-    if (error.errorCode === 0 && (error.cause instanceof ConnectionError || error.cause instanceof RequestTimeoutError)) {
-      return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: toKafkaJSError(error.cause) });
+    // The UnknownTopicError stays in the chain, under the KafkaJS error for its cause: its `topic` and `delivery`.
+    if (error.errorCode === 0 && error.cause instanceof ConnectionError) {
+      return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: connectionError(error.cause, error) });
+    }
+    if (error.errorCode === 0 && error.cause instanceof RequestTimeoutError) {
+      return new KafkaJSNumberOfRetriesExceeded(error.message, { cause: new KafkaJSRequestTimeoutError(error.cause.message, { cause: error }) });
     }
     return protocolError(error, 'UNKNOWN_TOPIC_OR_PARTITION', true);
   }

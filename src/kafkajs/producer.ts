@@ -61,9 +61,8 @@ export class KafkaJSProducer {
   connect(): Promise<void> {
     if (this.#lastCall?.kind === 'connect') return this.#lastCall.done;
     if (this.#lastCall === undefined && this.#producer !== undefined) {
-      // Already connected: KafkaJS's connect() still emits the event each time it resolves.
-      this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT);
-      return Promise.resolve();
+      // Already connected: KafkaJS's connect() still emits the event each time it resolves (after it returns).
+      return Promise.resolve().then(() => this.#instrumentation.emit(PRODUCER_EVENTS.CONNECT));
     }
     return this.#inTurn('connect', () => this.#connect());
   }

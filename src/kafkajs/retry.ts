@@ -3,11 +3,6 @@
  * ringkafka, like the Java client, retries until `deliveryTimeoutMs` runs out. `retries: n` therefore becomes the
  * longest time n retries could take under KafkaJS's own schedule: n + 1 requests that each wait out the request
  * timeout, the n backoff waits between them, and one linger before the first.
- *
- * KafkaJS's retrier also bounds a send's metadata requests and a commit's or abort's EndTxn, which ringkafka bounds by
- * `bufferTimeoutMs` (with the wait for buffer space, which KafkaJS does not have): the same sum becomes it when it is
- * shorter than ringkafka's 60 s default. With `retries: 1` and a 1 s request timeout, a send to a topic that does not
- * exist waited 60 s, where KafkaJS gives up in about one.
  */
 import type { ProducerOptions } from '../main/options.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
@@ -19,8 +14,6 @@ const MULTIPLIER = 2;
 const FACTOR = 0.2;
 /** The defaults the timeout sum uses when a setting is left out: ringkafka's, which are what applies then. */
 const DEFAULTS = { lingerMs: 5, requestTimeoutMs: 30_000, retryBackoffMs: 100, retryBackoffMaxMs: 1000 };
-/** ringkafka's default bufferTimeoutMs, which `retries` only ever shortens. */
-const DEFAULT_BUFFER_TIMEOUT_MS = 60_000;
 /**
  * KafkaJS's default maxRetryTime, the ceiling once `initialRetryTime` is given without one: ringkafka's 1 s default
  * cut a KafkaJS first wait of 5 s down to 1 s without a word.
@@ -49,9 +42,7 @@ export function retryOptions(retry: RetryOptions | undefined, field: string, bas
     refuse(`${field}.retries`, `must be an integer >= 0 or Infinity, got ${String(retries)}`);
   }
   // ringkafka's own options (in base only when the caller gave them) win over the mapped backoff, so the sum uses them.
-  const deliveryTimeoutMs = deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...backoff, ...definedOnly(base) });
-  const bufferTimeoutMs = base.bufferTimeoutMs ?? Math.min(DEFAULT_BUFFER_TIMEOUT_MS, deliveryTimeoutMs);
-  return { ...backoff, deliveryTimeoutMs, bufferTimeoutMs };
+  return { ...backoff, deliveryTimeoutMs: deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...backoff, ...definedOnly(base) }) };
 }
 
 /**

@@ -53,6 +53,8 @@ export class RecordWritable extends Writable implements Settler {
   #failure: Error | undefined;
   /** True while `_write` hands its record to the producer: a callback called then runs when Node defers it to. */
   #inWrite = false;
+  /** Set once this stream's producer failed one of its records for closing (ProducerClosedError): see `_destroy`. */
+  #producerClosing = false;
 
   constructor(submit: SubmitRecord, options: WritableOptions = {}, refused?: () => void) {
     // One record at a time: the next write waits in Node's buffer only while the previous one waits for budget.
@@ -117,7 +119,9 @@ export class RecordWritable extends Writable implements Settler {
     // (it flushes them, or fails them at its deadline). Taken back, the records a pipeline had written when a SIGTERM
     // handler called close() were lost by a close that promises to deliver every record sent before it.
     const reason = error ?? new AbortError('not-sent', 'the stream was destroyed');
-    if (!(error instanceof ProducerClosedError)) this.#stop.abort(reason);
+    // Only this producer's refusal counts: another producer's ProducerClosedError passed on by a pipeline is a
+    // destroy like any other.
+    if (!this.#producerClosing) this.#stop.abort(reason);
     const waiting = this.#waiting;
     this.#waiting = undefined;
     // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.
@@ -150,6 +154,7 @@ export class RecordWritable extends Writable implements Settler {
   /** @internal Settler: the record at this position failed. */
   reject(position: number, error: Error): void {
     this.#failure ??= error;
+    if (error instanceof ProducerClosedError) this.#producerClosing = true;
     if (position === this.#waitingPosition && this.#waiting !== undefined) {
       // Refused before it was accepted (bad record, buffer timeout): the write itself fails.
       const callback = this.#waiting;

@@ -10,6 +10,7 @@ import {
   Kafka, KafkaJSConnectionError, KafkaJSNonRetriableError, KafkaJSProtocolError, logLevel, type KafkaConfig, type Producer,
 } from '../../src/kafkajs/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
+import { UnknownTopicError } from '../../src/shared/producer-errors.js';
 
 /** A fake broker and a facade producer connected to it (see `unanswered`), both ended after the test. */
 async function connected(t: TestContext, produceVersion = 3): Promise<{ broker: FakeBroker; producer: Producer }> {
@@ -257,4 +258,6 @@ test('no broker left to answer for a topic\'s metadata: KafkaJSNumberOfRetriesEx
   assert.ok(cause instanceof KafkaJSConnectionError, String(cause));
   assert.equal(cause.broker, address);
   assert.equal(cause.code, 'ECONNREFUSED');
+  assert.ok(cause.cause instanceof UnknownTopicError, 'the ringkafka error stays in the chain, with its topic');
+  assert.equal(cause.cause.topic, 'never-seen');
 });

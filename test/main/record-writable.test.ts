@@ -128,6 +128,18 @@ test('a write refused because the producer is closing destroys the stream but ta
   assert.equal(signals[0]!.aborted, false, 'the accepted record is left to close(), which delivers it');
 });
 
+test('destroyed with another producer\'s ProducerClosedError (a pipeline passing it on), the stream takes its records back as for any error', () => {
+  const signals: AbortSignal[] = [];
+  const stream = new RecordWritable((_record, signal, settler, position) => {
+    signals.push(signal);
+    settler.accepted?.(position);
+  }, { topic: 't' });
+  stream.on('error', () => {});
+  stream.write({ value: 'accepted' });
+  stream.destroy(new ProducerClosedError('not-sent', 'another producer is closed'));
+  assert.equal(signals[0]!.aborted, true);
+});
+
 test('close() while a pipeline writes: the records the stream accepted are delivered, the stream fails with ProducerClosedError', { timeout: 60_000 }, async () => {
   const brokers = await useBroker();
   const topic = uniqueTopic('writable-close');
