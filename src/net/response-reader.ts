@@ -3,7 +3,8 @@
  * correlation id to the oldest request in flight (in-flight.ts), then decoded for its caller; an answer to a request
  * whose caller gave up is dropped, once read for the throttle it may carry (KIP-219, write-queue.ts). Whatever does
  * not fit (a bad frame, one too short for a correlation id, an answer that is not the oldest request's, a body that
- * does not decode) means the stream cannot be trusted: the connection fails, and its owner retries on a fresh one. On the produce path: nothing allocated per answer but its response.
+ * does not decode) means the stream cannot be trusted: the connection fails, and its owner retries on a fresh one.
+ * On the produce path: nothing allocated per answer but its response.
  */
 import { KafkaProducerError, ProtocolError } from '../shared/errors.js';
 import type { Exchange } from './exchange.js';

@@ -3,11 +3,11 @@
  * queue while `maxInFlight` requests await answers, while a re-authentication holds writing (session-renewal.ts) or
  * while the broker throttles the connection (KIP-219: after an answer with throttle_time_ms, of a version from which
  * the client waits, the broker reads nothing from it until then; Java's NetworkClient does not send to a throttled
- * node either), and acks=0 sends, which get no answer and take no slot, wait behind it rather than overtake it. Those sends are
- * settled once the socket has flushed them, and are due within the request timeout like a request's answer: a broker
- * that stops reading (its TCP window shut) left them pending, and the sink, which counts them in flight, sent nothing
- * more to it until close (Java's NetworkClient times out a send that has not finished too). On the produce path:
- * methods only, nothing allocated per request beyond an acks=0 send's flush callback.
+ * node either), and acks=0 sends, which get no answer and take no slot, wait behind it rather than overtake it.
+ * Those sends are settled once the socket has flushed them, and are due within the request timeout like a request's
+ * answer: a broker that stops reading (its TCP window shut) left them pending, and the sink, which counts them in
+ * flight, sent nothing more to it until close (Java's NetworkClient times out a send that has not finished too). On
+ * the produce path: methods only, nothing allocated per request beyond an acks=0 send's flush callback.
  */
 import type net from 'node:net';
 import { ConnectionError, RequestTimeoutError, type KafkaProducerError } from '../shared/errors.js';
@@ -111,8 +111,8 @@ export class WriteQueue {
   /**
    * Resolves once no throttle holds the connection, or once it fails. A re-authentication waits for it before it
    * writes its SASL requests, which bypass the queue: the broker would not read them, and a throttle longer than
-   * the request timeout timed them out and failed the connection (Java re-authenticates only when it next sends to the
-   * node, which it does not while the node is throttled).
+   * the request timeout timed them out and failed the connection (Java re-authenticates only when it next sends to
+   * the node, which it does not while the node is throttled).
    */
   whenUnthrottled(): Promise<void> {
     if (this.#closed || !this.#isHeld()) return Promise.resolve();
@@ -141,6 +141,11 @@ export class WriteQueue {
     const index = this.#queue.indexOf(exchange);
     if (index < 0) return false;
     this.#queue.splice(index, 1);
+    // Nothing left to wait for the throttle: its timer would keep the process alive for no one.
+    if (this.#queue.length === 0 && this.#unthrottled.length === 0) {
+      clearTimeout(this.#holdTimer);
+      this.#holdTimer = undefined;
+    }
     return true;
   }
 

@@ -518,6 +518,19 @@ describe('Connection', { timeout: 20_000 }, () => {
       assert.equal(status, 0);
     });
 
+    it('a held request aborted leaves no timer behind to keep the process alive', async (t) => {
+      const { conn } = await setup(t, echoAll);
+      await conn.request(Throttled, 60_000);
+      const timers = (): number => process.getActiveResourcesInfo().filter((kind) => kind === 'Timeout').length;
+      const before = timers();
+      const controller = new AbortController();
+      const held = conn.request(Echo, 1, { signal: controller.signal });
+      assert.equal(timers(), before + 1, 'the hold\'s timer, while a request waits on it');
+      controller.abort();
+      assert.equal((await rejects(held, AbortError)).delivery, 'not-sent');
+      assert.equal(timers(), before);
+    });
+
     it('the hold is measured on a monotonic clock: the wall clock stepped back does not lengthen it', async (t) => {
       const { broker, conn } = await setup(t, echoAll);
       await conn.request(Throttled, 50);
