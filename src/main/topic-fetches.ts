@@ -127,7 +127,8 @@ export class TopicFetches {
       const reconnectIn = source.reconnectDelay();
       if (reconnectIn > 0) {
         loading.reason = `waiting to connect again after: ${source.reconnectReason()}`;
-        loading.failure = new ConnectionError(loading.reason);
+        // The failed attempt that started the wait stays the cause (its socket's error); else the wait is it.
+        loading.failure ??= new ConnectionError(loading.reason);
       }
       if (!(await this.#pauseWithin(loading, reconnectIn))) break;
       let connection: Connection | undefined;

@@ -469,12 +469,13 @@ describe('Connection', { timeout: 20_000 }, () => {
 
     it('writes what it held, in order, once the throttle is over', async (t) => {
       const { broker, conn } = await setup(t, echoAll);
-      await conn.request(Throttled, 1);
+      // Long enough to outlast the few microtasks between the answer and the next calls, on a loaded machine too.
+      await conn.request(Throttled, 300);
       const held = [conn.request(Echo, 2), conn.request(Echo, 3)];
       assert.equal(conn.queued, 2);
       assert.deepEqual(await Promise.all(held), [2, 3]);
       assert.equal(await conn.request(Echo, 4), 4);
-      assert.deepEqual(broker.calls.map(value), [1, 2, 3, 4]);
+      assert.deepEqual(broker.calls.map(value), [300, 2, 3, 4]);
     });
 
     it('before that version the broker held its answer back itself: nothing waits again', async (t) => {
@@ -505,7 +506,7 @@ describe('Connection', { timeout: 20_000 }, () => {
           encodeRequest: (writer, _version, value) => void writer.int32(value), decodeResponse: (reader) => reader.int32() };
         const Throttled = { ...Echo, clientThrottlesFrom: 1, decodeResponse: (reader) => ({ throttleTimeMs: reader.int32() }) };
         const conn = (await Connection.connect({ host: '127.0.0.1', port: ${broker.port}, clientId: 'c', requestTimeoutMs: 10000, maxInFlight: 5 })).unref();
-        await conn.request(Throttled, 200);
+        await conn.request(Throttled, 500);
         const held = conn.request(Echo, 7);
         console.log('queued', conn.queued);
         console.log('answered', await held);
@@ -533,14 +534,14 @@ describe('Connection', { timeout: 20_000 }, () => {
 
     it('the hold is measured on a monotonic clock: the wall clock stepped back does not lengthen it', async (t) => {
       const { broker, conn } = await setup(t, echoAll);
-      await conn.request(Throttled, 50);
+      await conn.request(Throttled, 300);
       const wallClock = Date.now;
       const stepped = wallClock() - 600_000;
       t.mock.method(Date, 'now', () => stepped); // ten minutes back, and stopped there
       const held = conn.request(Echo, 9);
       assert.equal(conn.queued, 1);
       assert.equal(await held, 9);
-      assert.deepEqual(broker.calls.map(value), [50, 9]);
+      assert.deepEqual(broker.calls.map(value), [300, 9]);
     });
 
     it('an answer whose caller gave up still throttles the connection', async (t) => {
