@@ -100,7 +100,10 @@ export interface ProducerMetrics {
    * raced its worker's report counted their batch here or not, from run to run).
    */
   readonly batchErrors: number;
-  /** Total throttle_time_ms brokers asked for (KIP-219). */
+  /**
+   * Total throttle_time_ms brokers asked for in Produce answers (KIP-219). Every other request is held for its
+   * answer's throttle time too (each connection waits it out), but is not counted here.
+   */
   readonly throttleTimeMs: number;
   /**
    * The workers' failed attempts to connect to a partition leader (refused, timed out, the handshake or
