@@ -67,6 +67,10 @@ export function toRecords(
         throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${describe(message)}`);
       }
       if ((message as Message).value === undefined) throw new KafkaJSNonRetriableError(`Invalid message without value for topic "${topic}"`);
+      const typedArray = typedArrayField(message as Message);
+      if (typedArray !== undefined) {
+        throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${typedArray} must be a Buffer, a string or null, got a Uint8Array that is not a Buffer (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) sends its bytes)`);
+      }
       const record = toRecord(topic, message as Message);
       let prepared;
       try {
@@ -89,6 +93,24 @@ export function toRecords(
     });
   }
   return records;
+}
+
+/**
+ * The first of a message's key, value and header values that is a Uint8Array but not a Buffer, named; undefined when
+ * none is. KafkaJS takes such bytes for text and writes `String(bytes)` ("1,2,3" for the bytes 1, 2, 3), and hashes
+ * a key so. Sent as its bytes here, a key went to another partition than KafkaJS's (and than this layer's own
+ * DefaultPartitioner() answers) under another key, and a value was stored as other bytes: neither is what its
+ * caller's code did under KafkaJS, so such a message is refused, as a number is.
+ */
+function typedArrayField({ key, value, headers }: Message): string | undefined {
+  const isTypedArray = (bytes: unknown): boolean => bytes instanceof Uint8Array && !Buffer.isBuffer(bytes);
+  if (isTypedArray(key)) return 'key';
+  if (isTypedArray(value)) return 'value';
+  if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
+  for (const [name, header] of Object.entries(headers)) {
+    if ((Array.isArray(header) ? header : [header]).some(isTypedArray)) return `header ${JSON.stringify(name)}`;
+  }
+  return undefined;
 }
 
 function toRecord(topic: string, { key, value, partition, headers, timestamp }: Message): RingRecord {

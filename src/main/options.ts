@@ -20,7 +20,11 @@ export interface PartitionerRecord {
   readonly timestamp: number;
 }
 
-/** Returns the partition, an integer from 0 to `partitionCount - 1`, for a record without an explicit partition. */
+/**
+ * Returns the partition, an integer from 0 to `partitionCount - 1`, for a record without an explicit partition. It is
+ * not told which partitions have a leader: a record it sends to one without waits for a leader, up to
+ * `deliveryTimeoutMs`.
+ */
 export type PartitionerFunction = (record: PartitionerRecord, partitionCount: number) => number;
 
 /** Turns any value into the bytes (or a string, sent as UTF-8) that go on the wire. */

@@ -87,7 +87,8 @@ export class StickyPartitioner {
     }
     state.checkedIn = candidates;
     state.bytes += recordBytes;
-    // Java's rule: once a batch worth of bytes went to this partition, the next record picks another.
+    // KIP-794: once a batch worth of bytes went to this partition, the next record picks another (drawn among the
+    // others, where Java's draw may repeat it: docs/kafka-protocol.md "Partitioning").
     if (state.bytes >= this.#batchMaxBytes) state.due = true;
     return current;
   }

@@ -197,7 +197,7 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   }
 
   if (partition !== undefined && !(Number.isInteger(partition) && partition >= 0 && partition <= 0x7fffffff)) {
-    throw new InvalidRecordError(`record.partition must be a non-negative integer, got ${describe(partition)}`);
+    throw new InvalidRecordError(`record.partition must be an integer from 0 to 2147483647, got ${describe(partition)}`);
   }
 
   let timestamp = now;

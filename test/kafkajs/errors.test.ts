@@ -165,6 +165,13 @@ test('every message of a call is checked before any is sent: a bad one refuses t
   assert.throws(bad([{ value: 'a' }], 'bad topic!'), /Invalid message 0 for topic "bad topic!": .*topic/);
   assert.throws(bad([{ value: 'a', headers: { h: 7 } }]), /Invalid message 0 for topic "t": .*header/);
   assert.throws(bad([null]), /Invalid message 0 for topic "t": null/);
+  // Bytes that are not a Buffer: KafkaJS writes (and hashes a key as) their text, "1,2,3"; sent as bytes they went
+  // elsewhere, under another key. Refused, as a number is.
+  const bytes = new Uint8Array([1, 2, 3]);
+  assert.throws(bad([{ value: 'a' }, { key: bytes, value: 'b' }]), /Invalid message 1 for topic "t": key must be a Buffer, a string or null, got a Uint8Array/);
+  assert.throws(bad([{ value: bytes }]), /Invalid message 0 for topic "t": value must be a Buffer/);
+  assert.throws(bad([{ value: 'a', headers: { h: ['x', bytes] } }]), /Invalid message 0 for topic "t": header "h" must be a Buffer/);
+  assert.equal(toRecords([{ topic: 't', messages: [{ key: Buffer.from(bytes), value: Buffer.from(bytes), headers: { h: Buffer.from(bytes) } }] }], null, LIMITS).length, 1);
   // Too large for a request: KafkaJS's broker refuses its whole batch, so the call is refused whole, MESSAGE_TOO_LARGE.
   assert.throws(bad([{ value: 'a' }, { value: Buffer.alloc(1_100_000) }, { value: 'b' }]), (error: unknown) =>
     error instanceof KafkaJSProtocolError && error.type === 'MESSAGE_TOO_LARGE' && error.retriable === false

@@ -261,8 +261,10 @@ describe('prepareRecord rejects bad input, naming the field', () => {
 
   it('partition', () => {
     for (const bad of [-1, 0.5, '1', Number.NaN, 2 ** 31]) {
-      rejects({ topic: 't', partition: bad }, /^record\.partition must be a non-negative integer, got /);
+      rejects({ topic: 't', partition: bad }, /^record\.partition must be an integer from 0 to 2147483647, got /);
     }
+    // Kafka's partitions are int32: the largest is taken.
+    assert.equal(prepareRecord({ topic: 't', partition: 2 ** 31 - 1 }, null, NOW).partition, 2 ** 31 - 1);
   });
 
   it('and a rejected record leaves the next one unaffected', () => {
