@@ -19,7 +19,11 @@ export class InvalidRecordError extends KafkaProducerError {
 
 export type HeaderValue = Uint8Array | string | null;
 
-/** Either an object of header values, or `[key, value]` pairs (keeps order, allows repeated keys). */
+/**
+ * Either an object of header values, sent in the object's property order (JavaScript's: integer-like names such as
+ * `'2'` first, in ascending order, then the others as they were added), or `[key, value]` pairs (sent as given,
+ * repeated keys allowed).
+ */
 export type RecordHeaders =
   | Readonly<Record<string, HeaderValue>>
   | ReadonlyArray<readonly [string, HeaderValue]>;
