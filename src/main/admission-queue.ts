@@ -8,6 +8,7 @@
  */
 import { AbortError } from '../shared/producer-errors.js';
 import { listenForAbort } from '../shared/abort-listeners.js';
+import { withReason } from './deadlines.js';
 
 export interface Admission {
   readonly signal: AbortSignal | undefined;
@@ -24,6 +25,7 @@ export class AdmissionQueue<Waiting extends Admission> {
   readonly #admit: (waiting: Waiting) => Promise<void>;
   readonly #reject: (waiting: Waiting, error: Error) => void;
   readonly #drained: (() => void) | undefined;
+  readonly #why: (() => string | undefined) | undefined;
   /**
    * Sends from `#head` on wait; each slot is emptied once its send is through, since the queue empties only when
    * no send arrives while one is admitted, and an admitted send holds its record (the caller's bytes) and settler.
@@ -37,12 +39,16 @@ export class AdmissionQueue<Waiting extends Admission> {
   /**
    * `admit` takes a waiting send to the point where it is accepted or queued for buffer space; `reject` settles
    * one that failed or aborted. Neither is called for a send already settled. `drained` hears that the queue
-   * emptied: every send pushed so far is through.
+   * emptied: every send pushed so far is through. `why` says what holds the queue up, for an aborted send's error.
    */
-  constructor(admit: (waiting: Waiting) => Promise<void>, reject: (waiting: Waiting, error: Error) => void, drained?: () => void) {
+  constructor(
+    admit: (waiting: Waiting) => Promise<void>, reject: (waiting: Waiting, error: Error) => void, drained?: () => void,
+    why?: () => string | undefined,
+  ) {
     this.#admit = admit;
     this.#reject = reject;
     this.#drained = drained;
+    this.#why = why;
   }
 
   get isEmpty(): boolean {
@@ -67,8 +73,11 @@ export class AdmissionQueue<Waiting extends Admission> {
   push(waiting: Waiting): void {
     const signal = waiting.signal;
     if (signal !== undefined) {
-      waiting.stopListening = listenForAbort(signal, () =>
-        this.#settle(waiting, new AbortError('not-sent', 'aborted while waiting for the connection or topic metadata', { cause: signal.reason })));
+      waiting.stopListening = listenForAbort(signal, () => {
+        // With what held it up: an AbortSignal.timeout's abort said only that the deadline came.
+        const message = withReason('aborted while waiting for the connection or topic metadata', this.#why?.());
+        this.#settle(waiting, new AbortError('not-sent', message, { cause: signal.reason }));
+      });
     }
     this.#queue.push(waiting);
     if (!this.#running) void this.#run();

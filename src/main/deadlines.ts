@@ -24,8 +24,12 @@ export function withDeadline<T>(promise: Promise<T>, deadline: number, what: str
 
 /** The BufferTimeoutError withDeadline rejects with: `what` was not ready in time, and why its last attempt failed. */
 export function expiredError(what: string, lastFailure: (() => string | undefined) | undefined): BufferTimeoutError {
-  const failure = lastFailure?.();
-  return new BufferTimeoutError(`${what} was not ready within bufferTimeoutMs${failure === undefined ? '' : `; its last attempt failed: ${failure}`}`);
+  return new BufferTimeoutError(withReason(`${what} was not ready within bufferTimeoutMs`, lastFailure?.()));
+}
+
+/** `message`, and why the last attempt failed when that is known: a wait that gave up says what it waited through. */
+export function withReason(message: string, lastFailure: string | undefined): string {
+  return lastFailure === undefined ? message : `${message}; its last attempt failed: ${lastFailure}`;
 }
 
 /** Resolves when `promise` settles, `deadline` passes or `signal` aborts, whichever comes first; never rejects. */

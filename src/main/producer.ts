@@ -32,6 +32,7 @@ import { badSignal, callOptionsError, checkCallOptions, closeOptionsError, descr
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilAborted } from '../shared/until-aborted.js';
+import { withReason } from './deadlines.js';
 import { sumWorkerStats } from '../shared/worker-stats.js';
 import { AbortError, AuthenticationError, ProducerClosedError, WorkerStartError } from '../shared/producer-errors.js';
 import { ConfigError } from '../shared/errors.js';
@@ -134,7 +135,10 @@ export class Producer extends EventEmitter {
     const { signal } = options;
     if (signal === undefined) return this.#connect();
     if (signal.aborted) return Promise.reject(new AbortError('not-sent', 'connect aborted', { cause: signal.reason }));
-    return untilAborted(this.#connect(), signal, 'connect aborted; the connection attempt goes on for the sends that wait for it');
+    // With why the attempt has not connected yet: a caller whose deadline aborts it (AbortSignal.timeout) learnt only
+    // that it was aborted, while the producer knew that every attempt was refused.
+    return untilAborted(this.#connect(), signal, () => withReason(
+      'connect aborted; the connection attempt goes on for the sends that wait for it', this.#registry.reconnectReason()));
   }
 
   /** The one connection attempt, shared by every caller and every send that waits for it. */

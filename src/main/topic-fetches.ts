@@ -20,6 +20,13 @@ import { MAX_TIMER_MS } from '../shared/timers.js';
 import { MetadataBatches } from './metadata-batches.js';
 import type { TopicInfo } from './topic-registry.js';
 
+/** A fetch's reason before any attempt failed. */
+const NO_ANSWER_YET = 'no answer yet';
+
+function reasonOf(loading: Loading): string | undefined {
+  return loading.reason === NO_ANSWER_YET ? undefined : loading.reason;
+}
+
 /** What a fetch needs of the registry. */
 export interface FetchSource {
   readonly backoff: BackoffSettings;
@@ -61,6 +68,12 @@ export class TopicFetches {
 
   constructor(source: FetchSource) {
     this.#source = source;
+  }
+
+  /** Why the topic's fetch has no answer yet, once an attempt failed; undefined while none did, or none runs. */
+  reasonFor(name: string): string | undefined {
+    const loading = this.#loading.get(name);
+    return loading === undefined ? undefined : reasonOf(loading);
   }
 
   /** Starts the topic's fetch, or keeps it going until `deadline` (epoch ms): no promise or timer of the caller's. */
@@ -111,7 +124,7 @@ export class TopicFetches {
       if (running.deadline < deadline) running.deadline = deadline;
       return running;
     }
-    const fetch: Loading = { promise: undefined!, deadline, reason: 'no answer yet', errorCode: 0, failure: undefined };
+    const fetch: Loading = { promise: undefined!, deadline, reason: NO_ANSWER_YET, errorCode: 0, failure: undefined };
     fetch.promise = this.#fetch(name, fetch).finally(() => this.#loading.delete(name));
     fetch.promise.catch(() => undefined); // every caller observes it through its own race (wait)
     this.#loading.set(name, fetch);

@@ -207,6 +207,11 @@ export class TopicRegistry {
     return this.#pacing.delay(target === undefined ? ANY_BOOTSTRAP : `${target.host}:${target.port}`);
   }
 
+  /** Why the topic's metadata fetch has no answer yet, once one of its attempts failed (topic-fetches.ts). */
+  fetchReason(name: string): string | undefined {
+    return this.#fetches.reasonFor(name);
+  }
+
   /** Why the last attempt at `target`, or else at the bootstrap brokers, failed, while its backoff counts. */
   reconnectReason(target?: BrokerAddress): string | undefined {
     return this.#pacing.lastFailure(target === undefined ? ANY_BOOTSTRAP : `${target.host}:${target.port}`);

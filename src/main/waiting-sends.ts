@@ -150,9 +150,20 @@ export class WaitingSends {
         this.#queues.delete(topic);
         this.#lastFailure.delete(topic);
       },
+      () => this.#whyWaiting(topic),
     );
     this.#queues.set(topic, queue);
     return queue;
+  }
+
+  /**
+   * Why sends to `topic` still wait, for an aborted send's error: the last failed attempt to connect while the
+   * producer has no connection, else the last failed attempt at the topic's metadata.
+   */
+  #whyWaiting(topic: string): string | undefined {
+    const registry = this.#context.registry;
+    if (!this.#context.workers.started) return registry.reconnectReason();
+    return registry.fetchReason(topic) ?? this.#lastFailure.get(topic)?.message;
   }
 
   /** Every waiting send fails with `error` (a worker failed to start, the credentials, the producer closed). */

@@ -26,9 +26,10 @@ function waitingSends(transactions?: { addPartition(topic: string, partition: nu
     load: (name: string) => new Promise<TopicInfo>((resolve) => loads.set(name, resolve)),
     prefetch: () => undefined,
     reconnectReason: () => lastFailure.reason,
+    fetchReason: () => lastFailure.fetch,
   } as unknown as TopicRegistry;
-  /** Why the last connection attempt failed, as the registry would say. */
-  const lastFailure: { reason: string | undefined } = { reason: undefined };
+  /** Why the last connection attempt failed, and the last metadata attempt, as the registry would say. */
+  const lastFailure: { reason: string | undefined; fetch?: string | undefined } = { reason: undefined };
   const sends = new WaitingSends({
     workers,
     connect: () => connecting,
@@ -196,6 +197,28 @@ describe('WaitingSends', () => {
     await turns();
     assert.deepEqual(log, [
       'failed 1: the connection was not ready within bufferTimeoutMs; its last attempt failed: connecting to 127.0.0.1:9092 failed: Client network socket disconnected before secure TLS connection was established',
+    ]);
+  });
+
+  it('an aborted send says what held it up: the last attempt to connect, or at its topic\'s metadata once connected', async () => {
+    const { sends, log, connect, lastFailure } = waitingSends();
+    const aborted = (seq: number) => {
+      const controller = new AbortController();
+      sends.push({ ...send('a', seq), signal: controller.signal });
+      controller.abort();
+    };
+    aborted(1); // nothing failed yet: nothing to say
+    lastFailure.reason = 'connecting to 127.0.0.1:1 failed: ECONNREFUSED';
+    aborted(2);
+    connect();
+    lastFailure.reason = undefined;
+    lastFailure.fetch = 'UNKNOWN_TOPIC_OR_PARTITION';
+    aborted(3);
+    await turns();
+    assert.deepEqual(log, [
+      'failed 1: aborted while waiting for the connection or topic metadata',
+      'failed 2: aborted while waiting for the connection or topic metadata; its last attempt failed: connecting to 127.0.0.1:1 failed: ECONNREFUSED',
+      'failed 3: aborted while waiting for the connection or topic metadata; its last attempt failed: UNKNOWN_TOPIC_OR_PARTITION',
     ]);
   });
 

@@ -1,0 +1,43 @@
+/**
+ * A cluster that refuses every connection (src/main/producer.ts, src/main/waiting-sends.ts): a caller that stops
+ * waiting with its signal (a deadline of its own, as AbortSignal.timeout gives) learns why the producer has no
+ * connection, not only that the wait was aborted.
+ */
+import assert from 'node:assert/strict';
+import { once } from 'node:events';
+import { createServer } from 'node:net';
+import { test } from 'node:test';
+import { Producer } from '../../src/main/producer.js';
+import { AbortError } from '../../src/shared/producer-errors.js';
+import { ConnectionError } from '../../src/shared/errors.js';
+
+/** An address on 127.0.0.1 where nothing listens: a port the system gave a server that has closed. */
+async function refusingAddress(): Promise<string> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const { port } = server.address() as { port: number };
+  server.close();
+  await once(server, 'close');
+  return `127.0.0.1:${port}`;
+}
+
+test('connect({ signal }) and send({ signal }) aborted after an attempt was refused say why it failed', { timeout: 30_000 }, async () => {
+  const producer = new Producer({ brokers: await refusingAddress(), workers: 1, bufferTimeoutMs: 300 });
+  try {
+    // A first attempt runs to its end, so the producer knows why it could not connect.
+    await assert.rejects(producer.connect(), (error: unknown) => error instanceof ConnectionError && /ECONNREFUSED/.test(error.message));
+    const connecting = new AbortController();
+    const connected = producer.connect({ signal: connecting.signal });
+    connecting.abort();
+    await assert.rejects(connected, (error: unknown) => error instanceof AbortError && error.delivery === 'not-sent'
+      && /^connect aborted; the connection attempt goes on for the sends that wait for it; its last attempt failed: .*ECONNREFUSED/.test(error.message));
+    const sending = new AbortController();
+    const sent = producer.send({ topic: 't', value: 'v' }, { signal: sending.signal });
+    sending.abort();
+    await assert.rejects(sent, (error: unknown) => error instanceof AbortError && error.delivery === 'not-sent'
+      && /^aborted while waiting for the connection or topic metadata; its last attempt failed: .*ECONNREFUSED/.test(error.message));
+  } finally {
+    await producer.close({ timeoutMs: 0 });
+  }
+});
