@@ -142,10 +142,12 @@ export function choosePartition(
     try {
       chosen = partitioner(asPartitionerRecord(record), partitionCount);
     } catch (error) {
-      // A thrown non-Error (undefined, a string) is made an Error: the record's caller must be failed with
-      // something, and `undefined` read as "no error" left a send unsettled for ever and a writable's record dropped.
-      if (error instanceof Error) throw error;
-      throw new ConfigError(`options.partitioner threw ${String(error)} for topic ${JSON.stringify(record.topic)}`, { cause: error });
+      // A ConfigError naming the partitioner, its own error the cause, as a serializer's failure is an
+      // InvalidRecordError: passed on as it was, a RangeError failed the record with no `code`, `retriable` or
+      // `delivery`, where every error a caller gets is a KafkaProducerError. And a thrown non-Error (undefined, a
+      // string) read as "no error" downstream left a send unsettled for ever and a writable's record dropped.
+      const what = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+      throw new ConfigError(`options.partitioner threw ${what} for topic ${JSON.stringify(record.topic)}`, { cause: error });
     }
     if (!(Number.isInteger(chosen) && chosen >= 0 && chosen < partitionCount)) {
       const topic = JSON.stringify(record.topic);

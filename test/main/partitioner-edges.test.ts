@@ -89,7 +89,7 @@ describe('choosePartition range checks', () => {
     }
   });
 
-  it('a custom partitioner that throws something not an Error fails the record with a ConfigError; an Error passes as it is', () => {
+  it('a custom partitioner that throws fails the record with a ConfigError naming it, what it threw the cause', () => {
     // A thrown undefined read as "no error" downstream: the send never settled, a writable dropped the record.
     for (const thrown of [undefined, null, 'bad']) {
       assert.throws(
@@ -97,7 +97,11 @@ describe('choosePartition range checks', () => {
         (e: unknown) => e instanceof ConfigError && e.message.startsWith('options.partitioner threw') && e.cause === thrown,
       );
     }
+    // Its own Error too: passed on as it was, the caller got no code, retriable or delivery.
     const own = new RangeError('mine');
-    assert.throws(() => choosePartition(record(undefined), 3, () => { throw own; }, sticky(0.5)), (e: unknown) => e === own);
+    assert.throws(
+      () => choosePartition(record(undefined), 3, () => { throw own; }, sticky(0.5)),
+      (e: unknown) => e instanceof ConfigError && e.message === 'options.partitioner threw RangeError: mine for topic "t"' && e.cause === own,
+    );
   });
 });
