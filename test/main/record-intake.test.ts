@@ -382,6 +382,8 @@ function metadataIntake() {
     load: () => new Promise<TopicInfo>((resolve, reject) => loads.push({ resolve, reject })),
     prefetch: () => undefined,
     refreshedSince: () => new Promise<void>((resolve) => refreshWaiters.push(resolve)),
+    reconnectReason: () => undefined,
+    fetchReason: () => undefined,
   } as unknown as TopicRegistry;
   const sends = new SendTracker();
   const intake = new RecordIntake({
