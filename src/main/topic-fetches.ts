@@ -196,8 +196,15 @@ export class TopicFetches {
  * name alone, that was "not available: NONE".
  */
 function whyNotUsable(errorCode: number): string {
-  return errorCode === ErrorCode.NONE ? 'the answer lists no partitions for it' : errorInfo(errorCode).name;
+  if (errorCode === ErrorCode.NONE) return 'the answer lists no partitions for it';
+  // The code alone left a caller to guess, after a minute's wait, why a send to a new topic never went.
+  if (errorCode === ErrorCode.UNKNOWN_TOPIC_OR_PARTITION) return `${errorInfo(errorCode).name} (${NOT_CREATED})`;
+  return errorInfo(errorCode).name;
 }
+
+/** Why a broker answers a topic unknown after the producer asked it to create one (Metadata's allowAutoTopicCreation). */
+const NOT_CREATED = 'the topic does not exist and the broker did not create it: auto.create.topics.enable is off, or the ' +
+  'name collides with a topic\'s that differs only in "." and "_", or it is still being created';
 
 function closingError(): ConnectionError {
   return new ConnectionError('the producer is closing');

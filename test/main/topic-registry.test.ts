@@ -390,6 +390,8 @@ describe('TopicRegistry: the metadata view is refreshed', () => {
     await assert.rejects(registry.load('not-allowed', { timeoutMs: 1_000 }), (error: unknown) => {
       assert.ok(error instanceof UnknownTopicError);
       assert.deepEqual([error.errorCode, error.retriable], [ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, true]);
+      // Said in words too: the code alone left a caller to guess why a send to a new topic never went.
+      assert.match(error.message, /"not-allowed" is not available: UNKNOWN_TOPIC_OR_PARTITION \(the topic does not exist and the broker did not create it: auto\.create\.topics\.enable is off, /);
       return true;
     });
   });

@@ -59,12 +59,18 @@ before(async () => {
   assert.equal(install.code, 0, `npm install: ${install.stderr}`);
 }, { timeout: 600_000 });
 
-test('the tarball holds the built library, its types, the command and the licence, and none of the sources or tests', () => {
+test('the tarball holds the built library, its types, the command, the licence, the docs and the changelog, and none of the sources or tests', () => {
   const manifest = JSON.parse(readFileSync(join(project, 'node_modules/ringkafka/package.json'), 'utf8')) as { bin: Record<string, string> };
   assert.equal(manifest.bin.ringkafka, 'dist/src/cli/main.js');
   const listed = readFileSync(join(project, 'node_modules/ringkafka/dist/src/main/index.d.ts'), 'utf8');
   assert.match(listed, /export \{ Producer \}/);
   assert.match(readFileSync(join(project, 'node_modules/ringkafka/LICENSE'), 'utf8'), /Apache License\s+Version 2\.0/);
+  // The README's links to docs/ and the changelog resolve in the installed package too (they are all the reference
+  // there is beyond the type declarations' doc comments).
+  for (const linked of new Set(readFileSync(join(ROOT, 'README.md'), 'utf8').match(/docs\/[\w-]+\.md/g))) {
+    assert.ok(readFileSync(join(project, 'node_modules/ringkafka', linked), 'utf8').length > 0, linked);
+  }
+  assert.match(readFileSync(join(project, 'node_modules/ringkafka/CHANGELOG.md'), 'utf8'), /^# Changelog/);
   assert.throws(() => readFileSync(join(project, 'node_modules/ringkafka/src/main/index.ts')), /ENOENT/);
   assert.throws(() => readFileSync(join(project, 'node_modules/ringkafka/test/package/pack.test.ts')), /ENOENT/);
 });

@@ -9,6 +9,7 @@ import { AddOffsetsToTxn } from '../../protocol/apis/add-offsets-to-txn.js';
 import { EndTxn, type EndTxnResponse } from '../../protocol/apis/end-txn.js';
 import { CoordinatorType } from '../../protocol/apis/find-coordinator.js';
 import { InitProducerId, type InitProducerIdResponse } from '../../protocol/apis/init-producer-id.js';
+import type { TopicPartitionErrorsResponse } from '../../protocol/apis/fields.js';
 import { TxnOffsetCommit } from '../../protocol/apis/txn-offset-commit.js';
 import { ErrorCode } from '../../protocol/error-codes.js';
 import type { Coordinators } from './coordinators.js';
@@ -104,9 +105,18 @@ export class TransactionRequests {
       deadline, signal, errorOf: firstPartitionError,
       ...(protocol === 1 && { maxVersion: V1_MAX_TXN_OFFSET_COMMIT }),
     });
-    const code = firstPartitionError(answer);
-    if (code !== ErrorCode.NONE) throw transactionError(code, `TxnOffsetCommit for group ${offsets.groupId}`);
+    const failed = firstFailedPartition(answer);
+    // Named: a commit of several partitions failed with a code alone, and UNKNOWN_TOPIC_OR_PARTITION after a minute's
+    // retries left its caller to find which of them does not exist.
+    if (failed !== undefined) throw transactionError(failed.errorCode, `TxnOffsetCommit for group ${offsets.groupId}, partition ${failed.topic}-${failed.partition}`);
   }
+}
+
+function firstFailedPartition(answer: TopicPartitionErrorsResponse): { topic: string; partition: number; errorCode: number } | undefined {
+  for (const topic of answer.topics) {
+    for (const p of topic.partitions) if (p.errorCode !== ErrorCode.NONE) return { topic: topic.name, partition: p.partitionIndex, errorCode: p.errorCode };
+  }
+  return undefined;
 }
 
 function firstPartitionError(answer: { readonly topics: ReadonlyArray<{ readonly partitions: ReadonlyArray<{ readonly errorCode: number }> }> }): number {

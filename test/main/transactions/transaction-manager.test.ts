@@ -423,8 +423,10 @@ describe('TransactionManager', () => {
     const commit = coordinators.calls[1]!.request;
     assert.equal(commit.groupId, 'g');
     assert.deepEqual(commit.topics, [{ name: 'in', partitions: [{ partition: 0, offset: 10n, leaderEpoch: -1, metadata: null }] }]);
-    coordinators.script('TxnOffsetCommit', { topics: [{ name: 'in', partitions: [{ partition: 0, errorCode: ErrorCode.ILLEGAL_GENERATION }] }] });
-    await assert.rejects(manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 11 }] }), TransactionAbortableError);
+    coordinators.script('TxnOffsetCommit', { topics: [{ name: 'in', partitions: [{ partitionIndex: 0, errorCode: ErrorCode.NONE }, { partitionIndex: 3, errorCode: ErrorCode.ILLEGAL_GENERATION }] }] });
+    // The failed partition named: with several, the code alone did not say which.
+    await assert.rejects(manager.sendOffsets({ groupId: 'g', offsets: [{ topic: 'in', partition: 0, offset: 11 }, { topic: 'in', partition: 3, offset: 5 }] }), (error: unknown) =>
+      error instanceof TransactionAbortableError && error.message === 'TxnOffsetCommit for group g, partition in-3: ILLEGAL_GENERATION');
     assert.equal(manager.state, 'abortable');
   });
 
