@@ -18,10 +18,11 @@
  */
 import { MessageChannel, type MessagePort } from 'node:worker_threads';
 import { fileURLToPath } from 'node:url';
-import { createRequire } from 'node:module';
+import { existsSync } from 'node:fs';
 import { WorkerCrashedError, WorkerStartError } from '../shared/producer-errors.js';
 import { workerExecArgv } from './worker-exec-argv.js';
 import type { WorkerInit } from '../shared/worker-protocol.js';
+import { BUNDLING_HINT, requireOwn } from '../shared/own-files.js';
 
 type Piscina = import('piscina').Piscina;
 /**
@@ -29,7 +30,7 @@ type Piscina = import('piscina').Piscina;
  * Node parse it for its export names with cjs-module-lexer; required, the process kept 1.5–2 MB less resident
  * (`node`, loading only piscina, two runs each). src/protocol/crc32c.ts does the same in the workers.
  */
-const { Piscina } = createRequire(import.meta.url)('piscina') as typeof import('piscina');
+const { Piscina } = requireOwn<typeof import('piscina')>(import.meta.url, 'piscina');
 
 /** From source (tests, tsx) the entry is a .ts file next to this one's folder; from dist/ it is .js. */
 const FROM_SOURCE = import.meta.url.endsWith('.ts');
@@ -69,13 +70,17 @@ export class WorkerPool {
   readonly #bootFailures = new Set<(cause: unknown) => void>();
   #destroyed: Promise<void> | undefined;
 
-  /** Throws WorkerStartError when Node refuses to create the threads. */
+  /** Throws WorkerStartError when Node refuses to create the threads, or their entry file is not there. */
   constructor(size: number, options: WorkerPoolOptions = {}) {
     const execArgv = [...(options.execArgv ?? workerExecArgv(process.execArgv, { fromSource: FROM_SOURCE }))];
+    const filename = workerEntry();
+    // Missing when ringkafka was bundled into the application's file: each thread failed with "Cannot find module"
+    // and a path beside the bundle, which said nothing of why.
+    if (!existsSync(filename)) throw new WorkerStartError(`the worker threads' entry ${filename} is not there: ${BUNDLING_HINT}`);
     try {
       // piscina creates the `size` threads in its constructor, so Node's refusal of a flag is thrown from here.
       this.#pool = new Piscina({
-        filename: workerEntry(),
+        filename,
         execArgv,
         minThreads: size,
         maxThreads: size,

@@ -11,12 +11,13 @@
 import { createRequire } from 'node:module';
 import { Codec, type CodecValue } from '../shared/codecs.js';
 import { ConfigError } from '../shared/errors.js';
+import { ownUrl } from '../shared/own-files.js';
 
 type Lz4Binding = typeof import('lz4-napi');
 type SnappyBinding = typeof import('snappy');
 type ZstdBinding = typeof import('@mongodb-js/zstd');
 
-const requireBinding = createRequire(import.meta.url);
+const requireBinding = createRequire(ownUrl(import.meta.url));
 
 let lz4: Lz4Binding | undefined;
 let snappy: SnappyBinding | undefined;

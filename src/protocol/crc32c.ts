@@ -6,7 +6,7 @@
  * The table only wins below ~256 bytes, where the native call overhead (~0.2 µs) dominates and the absolute cost
  * is too small to matter, so one implementation is kept.
  */
-import { createRequire } from 'node:module';
+import { requireOwn } from '../shared/own-files.js';
 
 /**
  * Required, not imported: an ES module's `import` of a CommonJS package makes Node parse the package for its export
@@ -14,7 +14,7 @@ import { createRequire } from 'node:module';
  * imported it, 3 MB when it required it; a worker that imported the whole worker entry, 52.8–53.0 MB against 53.7–56.3
  * (`node`, two and five runs each).
  */
-const { crc32c: nativeCrc32c } = createRequire(import.meta.url)('@node-rs/crc32') as typeof import('@node-rs/crc32');
+const { crc32c: nativeCrc32c } = requireOwn<typeof import('@node-rs/crc32')>(import.meta.url, '@node-rs/crc32');
 
 /** CRC-32C of `bytes[start, end)` as an unsigned 32-bit integer. */
 export function crc32c(bytes: Uint8Array, start = 0, end = bytes.length): number {
