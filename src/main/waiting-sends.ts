@@ -163,6 +163,8 @@ export class WaitingSends {
   #whyWaiting(topic: string): string | undefined {
     const registry = this.#context.registry;
     if (!this.#context.workers.started) return registry.reconnectReason();
+    // Known: what holds the queue up is not its metadata (a partition's place in the transaction, say).
+    if (registry.get(topic) !== undefined) return undefined;
     return registry.fetchReason(topic) ?? this.#lastFailure.get(topic)?.message;
   }
 
@@ -176,7 +178,9 @@ export class WaitingSends {
     const failed = this.#lastFailure.get(name);
     if (failed !== undefined && deadline <= Date.now()) throw failed;
     try {
-      return await this.#context.registry.load(name, { timeoutMs: Math.max(0, deadline - Date.now()) });
+      const topic = await this.#context.registry.load(name, { timeoutMs: Math.max(0, deadline - Date.now()) });
+      this.#lastFailure.delete(name); // found since: an aborted send behind must not be told of that failure
+      return topic;
     } catch (error) {
       if (error instanceof UnknownTopicError) this.#lastFailure.set(name, error);
       throw error;

@@ -5,6 +5,8 @@ import { WaitingSends, type WaitingSend } from '../../src/main/waiting-sends.js'
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { ConnectionError } from '../../src/shared/errors.js';
+import { UnknownTopicError } from '../../src/shared/producer-errors.js';
+import { ErrorCode } from '../../src/protocol/error-codes.js';
 
 const topicInfo = (name: string): TopicInfo => ({ index: 0, name, partitionCount: 1, available: [0] });
 
@@ -219,6 +221,44 @@ describe('WaitingSends', () => {
       'failed 1: aborted while waiting for the connection or topic metadata',
       'failed 2: aborted while waiting for the connection or topic metadata; its last attempt failed: connecting to 127.0.0.1:1 failed: ECONNREFUSED',
       'failed 3: aborted while waiting for the connection or topic metadata; its last attempt failed: UNKNOWN_TOPIC_OR_PARTITION',
+    ]);
+  });
+
+  it('an aborted send behind one that waits for the transaction is not told of a metadata failure found since', async () => {
+    const log: string[] = [];
+    const known = new Map<string, TopicInfo>();
+    let loads = 0;
+    const registry = {
+      get: (name: string) => known.get(name),
+      load: async (name: string) => {
+        // The first send's load fails; the second's finds the topic.
+        if (loads++ === 0) throw new UnknownTopicError(name, `topic "${name}" is not available: UNKNOWN_TOPIC_OR_PARTITION`, {}, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION);
+        known.set(name, topicInfo(name));
+        return known.get(name)!;
+      },
+      prefetch: () => undefined,
+      reconnectReason: () => undefined,
+      fetchReason: () => undefined,
+    } as unknown as TopicRegistry;
+    const sends = new WaitingSends({
+      workers: { started: true },
+      connect: () => Promise.resolve(),
+      registry,
+      transactions: { addPartition: () => new Promise<void>(() => undefined) } as never, // the coordinator never answers
+      partition: () => 0,
+      admitted: (waiting) => log.push(`admitted ${waiting.seq}`),
+      failed: (waiting, error) => log.push(`failed ${waiting.seq}: ${error.message}`),
+    });
+    sends.push(send('a', 1));
+    sends.push(send('a', 2));
+    const controller = new AbortController();
+    sends.push({ ...send('a', 3), signal: controller.signal });
+    await turns();
+    controller.abort();
+    assert.deepEqual(log, [
+      'failed 1: topic "a" is not available: UNKNOWN_TOPIC_OR_PARTITION',
+      // Send 2 waits for its partition's place in the transaction, with the topic known: nothing of its metadata to tell.
+      'failed 3: aborted while waiting for the connection or topic metadata',
     ]);
   });
 

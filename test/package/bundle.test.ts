@@ -5,10 +5,10 @@
  * 'filename' must be a file URL … Received undefined", or a worker that never starts. Bundled with esbuild from the
  * built package, as a user's build would.
  */
-import { before, test } from 'node:test';
+import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,19 @@ import { BUNDLING_HINT } from '../../src/shared/own-files.js';
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 let brokers: string[];
+/** The folders the tests made, removed at the end (one is under this repository's node_modules). */
+const made: string[] = [];
+
+/** A new empty folder under `parent`, removed after the tests. */
+function newFolder(parent: string): string {
+  const dir = mkdtempSync(join(parent, 'ringkafka-bundle-'));
+  made.push(dir);
+  return dir;
+}
+
+after(() => {
+  for (const dir of made) rmSync(dir, { recursive: true, force: true });
+});
 
 before(async () => {
   brokers = await useBroker();
@@ -56,13 +69,13 @@ import { Producer } from ${JSON.stringify(join(ROOT, 'dist/src/main/index.js'))}
 }
 
 test('an ES module bundle run where ringkafka\'s dependencies are not found fails at load, saying it was bundled', { timeout: 180_000 }, async () => {
-  const { code, output } = await bundleAndRun(mkdtempSync(join(tmpdir(), 'ringkafka-bundle-')), 'esm');
+  const { code, output } = await bundleAndRun(newFolder(tmpdir()), 'esm');
   assert.notEqual(code, 0);
   assert.ok(output.includes(`ringkafka could not load its dependency piscina; if ringkafka was bundled: ${BUNDLING_HINT}`), output);
 });
 
 test('a CommonJS bundle (no import.meta.url) fails at load, saying it was bundled', { timeout: 180_000 }, async () => {
-  const { code, output } = await bundleAndRun(mkdtempSync(join(tmpdir(), 'ringkafka-bundle-')), 'cjs');
+  const { code, output } = await bundleAndRun(newFolder(tmpdir()), 'cjs');
   assert.notEqual(code, 0);
   assert.ok(output.includes(`ringkafka's modules have no import.meta.url: ${BUNDLING_HINT}`), output);
 });
@@ -70,9 +83,9 @@ test('a CommonJS bundle (no import.meta.url) fails at load, saying it was bundle
 test('an ES module bundle that finds the dependencies has no worker entry: connect fails with WorkerStartError, saying it was bundled', { timeout: 180_000 }, async () => {
   // Under this repository's node_modules, so that piscina and the addons resolve from the bundle as from a project
   // that installed ringkafka; the worker threads' entry is still not beside the bundle.
-  const dir = join(ROOT, 'node_modules/.cache/ringkafka-bundle-test');
-  mkdirSync(dir, { recursive: true });
-  const { code, output } = await bundleAndRun(mkdtempSync(join(dir, 'app-')), 'esm');
+  const cache = join(ROOT, 'node_modules/.cache');
+  mkdirSync(cache, { recursive: true });
+  const { code, output } = await bundleAndRun(newFolder(cache), 'esm');
   assert.equal(code, 0, output);
   assert.match(output, /^WorkerStartError: the worker threads' entry .*workers\/entry\.js is not there: ringkafka starts worker threads/m);
 });

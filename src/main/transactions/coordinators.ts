@@ -29,6 +29,11 @@ export interface CallOptions<Res> {
   readonly signal?: AbortSignal | undefined;
   /** The answer's error code (the first failed partition's, for per-partition answers). */
   readonly errorOf: (response: Res) => number;
+  /**
+   * Where in a failed answer its error is (a partition of a per-partition answer), for the error of a call that gave
+   * up retrying it: a code alone did not say which of a commit's partitions the coordinator does not know.
+   */
+  readonly where?: ((response: Res) => string | undefined) | undefined;
   /** The request version to send, when the caller must cap it (transaction protocol v1). */
   readonly maxVersion?: number | undefined;
   /**
@@ -194,8 +199,9 @@ export class Coordinators {
     const { deadline, signal, errorOf } = options;
     let lastCode: number = ErrorCode.UNKNOWN_SERVER_ERROR;
     let lastError: unknown;
+    let lastWhere: string | undefined;
     const gaveUp = (): TransactionRetriableError => {
-      const reason = lastError instanceof Error ? lastError.message : errorInfo(lastCode).name;
+      const reason = lastError instanceof Error ? lastError.message : `${errorInfo(lastCode).name}${lastWhere === undefined ? '' : ` (${lastWhere})`}`;
       return new TransactionRetriableError(lastCode, `${api.name} for ${key} did not succeed in time: ${reason}`, { cause: lastError });
     };
     for (let attempt = 0; ; attempt++) {
@@ -226,6 +232,7 @@ export class Coordinators {
         if (retry === 'done') return response;
         lastCode = code;
         lastError = undefined;
+        lastWhere = options.where?.(response);
         if (retry === 'refresh-coordinator') this.#forget(type, key);
       } catch (error) {
         // A request handed to the connection may have been written before it failed: its effect is unknown.

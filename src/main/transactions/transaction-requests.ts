@@ -102,12 +102,17 @@ export class TransactionRequests {
       groupInstanceId: offsets.groupInstanceId ?? null,
       topics,
     }, {
-      deadline, signal, errorOf: firstPartitionError,
+      deadline, signal,
+      errorOf: (commit) => firstFailedPartition(commit)?.errorCode ?? ErrorCode.NONE,
+      where: (commit) => {
+        const failed = firstFailedPartition(commit);
+        return failed === undefined ? undefined : `partition ${failed.topic}-${failed.partition}`;
+      },
       ...(protocol === 1 && { maxVersion: V1_MAX_TXN_OFFSET_COMMIT }),
     });
     const failed = firstFailedPartition(answer);
-    // Named: a commit of several partitions failed with a code alone, and UNKNOWN_TOPIC_OR_PARTITION after a minute's
-    // retries left its caller to find which of them does not exist.
+    // Named, as a retried code is when the call gives up (`where`): a commit of several partitions failed with a code
+    // alone, and UNKNOWN_TOPIC_OR_PARTITION after a minute's retries left its caller to find which does not exist.
     if (failed !== undefined) throw transactionError(failed.errorCode, `TxnOffsetCommit for group ${offsets.groupId}, partition ${failed.topic}-${failed.partition}`);
   }
 }
@@ -119,7 +124,3 @@ function firstFailedPartition(answer: TopicPartitionErrorsResponse): { topic: st
   return undefined;
 }
 
-function firstPartitionError(answer: { readonly topics: ReadonlyArray<{ readonly partitions: ReadonlyArray<{ readonly errorCode: number }> }> }): number {
-  for (const topic of answer.topics) for (const p of topic.partitions) if (p.errorCode !== ErrorCode.NONE) return p.errorCode;
-  return ErrorCode.NONE;
-}

@@ -90,6 +90,18 @@ describe('Coordinators.call', () => {
     assert.equal(unanswered.value, false);
     await busy.close();
   });
+
+  it('gives up on a code it retried naming where in the answer it was (`where`), as the last answer said', async () => {
+    // TxnOffsetCommit's UNKNOWN_TOPIC_OR_PARTITION is retried to the deadline: the error then said the code alone,
+    // not which of the commit's partitions the coordinator does not know.
+    const unknown = coordinatorsWith(() => FOUND, async () => ({ errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, producerId: -1n, producerEpoch: -1 }));
+    await assert.rejects(
+      unknown.call(CoordinatorType.GROUP, 'g', EndTxn, endTxn, { deadline: Date.now() + 30, errorOf: (r) => r.errorCode, where: () => 'partition in-3' }),
+      (error: unknown) => error instanceof TransactionRetriableError
+        && error.message === 'EndTxn for g did not succeed in time: UNKNOWN_TOPIC_OR_PARTITION (partition in-3)',
+    );
+    await unknown.close();
+  });
 });
 
 describe('Coordinators.call, when FindCoordinator refuses or misleads', () => {
