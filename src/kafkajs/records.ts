@@ -71,6 +71,12 @@ export function toRecords(
       if (typedArray !== undefined) {
         throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${typedArray} must be a Buffer, a string or null, got a Uint8Array that is not a Buffer (Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength) sends its bytes)`);
       }
+      // Said here in this layer's terms: the producer's own message names `options.serializer`, which a KafkaJS caller
+      // sets as `ringkafka.serializer`, and Uint8Array, which this layer refuses (above).
+      const { value } = message as Message;
+      if (serializer === null && value !== null && typeof value !== 'string' && !Buffer.isBuffer(value)) {
+        throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": value must be a Buffer, a string or null, got ${describe(value)} (KafkaJS writes its text, String(value); set ringkafka.serializer to send other values)`);
+      }
       const record = toRecord(topic, message as Message);
       let prepared;
       try {
