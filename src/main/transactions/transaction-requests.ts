@@ -123,4 +123,3 @@ function firstFailedPartition(answer: TopicPartitionErrorsResponse): { topic: st
   }
   return undefined;
 }
-
