@@ -3,8 +3,9 @@ import { AbortError } from './producer-errors.js';
 
 /**
  * `work`, unless `signal` aborts first: then an AbortError ('not-sent') saying `what` was aborted (a function is
- * asked at the abort, so its message can say how the work stood then); the wait is dropped, the work goes on. The abort listener is always removed, and the work's own failure is always observed
- * (nobody else may be left to: an unhandled rejection ends the process).
+ * asked at the abort, so its message can say how the work stood then); the wait is dropped, the work goes on. The
+ * abort listener is always removed, and the work's own failure is always observed (nobody else may be left to: an
+ * unhandled rejection ends the process).
  */
 export function untilAborted<T>(work: Promise<T>, signal: AbortSignal | undefined, what: string | (() => string)): Promise<T> {
   if (signal === undefined) return work;
