@@ -10,22 +10,9 @@ import { CODEC_NAMES, type CodecName } from '../shared/codecs.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { resolveSasl, resolveTls, type SaslOptions, type TlsOptions } from './security-options.js';
+import type { PartitionerFunction } from './partitioner-function.js';
 
-/** What a custom partitioner sees: a frozen copy of the record after serialisation, key and value as bytes. */
-export interface PartitionerRecord {
-  readonly topic: string;
-  readonly key: Uint8Array | null;
-  readonly value: Uint8Array | null;
-  readonly headers: ReadonlyArray<readonly [Uint8Array, Uint8Array | null]>;
-  readonly timestamp: number;
-}
-
-/**
- * Returns the partition, an integer from 0 to `partitionCount - 1`, for a record without an explicit partition. It is
- * not told which partitions have a leader: a record it sends to one without waits for a leader, up to
- * `deliveryTimeoutMs`.
- */
-export type PartitionerFunction = (record: PartitionerRecord, partitionCount: number) => number;
+export type { PartitionerFunction, PartitionerRecord } from './partitioner-function.js';
 
 /** Turns any value into the bytes (or a string, sent as UTF-8) that go on the wire. */
 export type SerializerFunction = (value: unknown) => Uint8Array | string;

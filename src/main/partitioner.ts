@@ -5,7 +5,7 @@
  */
 import { ConfigError } from '../shared/errors.js';
 import { murmur2 } from './murmur2.js';
-import type { PartitionerFunction, PartitionerRecord } from './options.js';
+import type { PartitionerFunction, PartitionerRecord } from './partitioner-function.js';
 import { describe, InvalidRecordError, type PreparedRecord } from './serialize.js';
 
 /**

@@ -7,7 +7,8 @@
 // and costs the process about 5 MB of resident memory.
 import { Packr } from 'msgpackr/pack';
 import { KafkaProducerError, type KafkaProducerErrorOptions } from '../shared/errors.js';
-import type { PartitionerRecord, Serializer } from './options.js';
+import type { Serializer } from './options.js';
+import type { PartitionerRecord } from './partitioner-function.js';
 import { valueByteLength, type EntryValue } from '../shared/record-entry.js';
 
 /** A record the caller gave us that cannot be sent as it is; the message names the field and what was expected. */
