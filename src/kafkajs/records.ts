@@ -109,7 +109,6 @@ export function toRecords(
  * caller's code did under KafkaJS, so such a message is refused, as a number is.
  */
 function typedArrayField({ key, value, headers }: Message): string | undefined {
-  const isTypedArray = (bytes: unknown): boolean => bytes instanceof Uint8Array && !Buffer.isBuffer(bytes);
   if (isTypedArray(key)) return 'key';
   if (isTypedArray(value)) return 'value';
   if (headers === undefined || headers === null || typeof headers !== 'object') return undefined;
@@ -117,6 +116,11 @@ function typedArrayField({ key, value, headers }: Message): string | undefined {
     if ((Array.isArray(header) ? header : [header]).some(isTypedArray)) return `header ${JSON.stringify(name)}`;
   }
   return undefined;
+}
+
+/** A Uint8Array that is not a Buffer (a module-level function: no closure made per message). */
+function isTypedArray(bytes: unknown): boolean {
+  return bytes instanceof Uint8Array && !Buffer.isBuffer(bytes);
 }
 
 function toRecord(topic: string, { key, value, partition, headers, timestamp }: Message): RingRecord {
