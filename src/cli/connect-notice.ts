@@ -8,14 +8,16 @@
  * failing connection on stderr wherever it goes), and stdout stays the command's output alone for scripts.
  */
 import type { Producer, ProducerOptions } from '../main/index.js';
+import { connectFailure } from '../main/producer-internals.js';
 import { untilAborted } from '../shared/until-aborted.js';
 
 /** How long a connection may take before it is said (a TLS and SASL handshake with a distant cluster included). */
 export const CONNECT_NOTICE_MS = 1000;
 
 /**
- * Connects `producer`; says so through `say` if that takes longer than CONNECT_NOTICE_MS. `signal` ends the wait
- * (AbortError 'interrupted while connecting').
+ * Connects `producer`; says so through `say` if that takes longer than CONNECT_NOTICE_MS, with why the last attempt
+ * failed when one did (a refused or unresolvable address said only "no answer yet", as a silent one does). `signal`
+ * ends the wait (AbortError 'interrupted while connecting'). `why` is the producer's last failure, by default.
  */
 export async function connectSaying(
   producer: Producer,
@@ -23,10 +25,13 @@ export async function connectSaying(
   waitLimitMs: number,
   signal: AbortSignal,
   say: (line: string) => void,
+  why: () => string | undefined = () => connectFailure(producer),
 ): Promise<void> {
   const timer = setTimeout(() => {
     const named = typeof brokers === 'string' ? brokers : (brokers ?? []).join(', ');
-    say(`connecting to ${named}: no answer yet (giving up after ${Math.round(waitLimitMs / 1000)} s; Ctrl-C stops)`);
+    const failure = why();
+    const state = failure === undefined ? 'no answer yet' : `the last attempt failed (${failure}), retrying`;
+    say(`connecting to ${named}: ${state} (giving up after ${Math.round(waitLimitMs / 1000)} s; Ctrl-C stops)`);
   }, CONNECT_NOTICE_MS);
   timer.unref();
   try {

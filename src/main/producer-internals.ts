@@ -1,7 +1,7 @@
 /**
- * What this package's KafkaJS layer (src/kafkajs/) needs of a Producer beyond its public API. Not exported by the
- * package. The Producer's static block, the one place that can reach its private fields, hands these over once
- * through `provideProducerInternals`.
+ * What this package's KafkaJS layer (src/kafkajs/) and CLI (src/cli/) need of a Producer beyond its public API. Not
+ * exported by the package. The Producer's static block, the one place that can reach its private fields, hands these
+ * over once through `provideProducerInternals`.
  */
 import type { Producer } from './producer.js';
 import type { FailureSettler } from './settlers.js';
@@ -15,6 +15,7 @@ export interface ProducerInternals {
     producer: Producer, records: readonly ProducerRecord[], settlerFor: (count: number) => FailureSettler, signal: AbortSignal | undefined,
   ) => Promise<SendBatchFailures>;
   readonly stateOfTransactions: (producer: Producer) => TransactionState | undefined;
+  readonly connectFailure: (producer: Producer) => string | undefined;
 }
 
 let internals: ProducerInternals | undefined;
@@ -61,4 +62,13 @@ export function sendBatchThrough(
  */
 export function transactionStateOf(producer: Producer): TransactionState | undefined {
   return producerInternals().stateOfTransactions(producer);
+}
+
+/**
+ * Why `producer`'s last attempt at the cluster failed, while it waits to try again; undefined before any attempt
+ * failed and once one succeeded. For the CLI, which tells a user waiting for a cluster that refuses them why, not
+ * only that there is no answer yet (src/cli/connect-notice.ts).
+ */
+export function connectFailure(producer: Producer): string | undefined {
+  return producerInternals().connectFailure(producer);
 }

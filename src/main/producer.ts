@@ -214,6 +214,7 @@ export class Producer extends EventEmitter {
       batchThrough: (producer, records, settlerFor, signal) =>
         producer.#tracedBatch(records, { results: 'failures', signal }, settlerFor) as Promise<SendBatchFailures>,
       stateOfTransactions: (producer) => producer.#transactions?.state,
+      connectFailure: (producer) => producer.#registry.reconnectReason(),
     });
   }
 

@@ -8,6 +8,8 @@ import assert from 'node:assert/strict';
 import { PassThrough } from 'node:stream';
 import { runPerf } from '../../src/cli/perf.js';
 import { runProduce } from '../../src/cli/produce.js';
+import { connectSaying } from '../../src/cli/connect-notice.js';
+import type { Producer } from '../../src/main/index.js';
 import { capturedOutput, standInProducer } from './fixtures/stand-in-producer.js';
 
 /** connect() as given; sendBatch delivers everything; close does nothing. */
@@ -50,3 +52,19 @@ for (const [name, command] of Object.entries(COMMANDS)) {
     assert.doesNotMatch(stderr(), /connecting/);
   });
 }
+
+test('a connection whose last attempt failed is said with why, not as "no answer yet"', async (t) => {
+  t.mock.timers.enable({ apis: ['setTimeout'] });
+  const never = { connect: () => new Promise<void>(() => undefined) } as unknown as Producer;
+  const lines: string[] = [];
+  const stop = new AbortController();
+  const connecting = connectSaying(never, ['127.0.0.1:1'], 60_000, stop.signal, (line) => lines.push(line),
+    () => 'connect ECONNREFUSED 127.0.0.1:1');
+  t.mock.timers.tick(1000);
+  assert.deepEqual(lines, [
+    'connecting to 127.0.0.1:1: the last attempt failed (connect ECONNREFUSED 127.0.0.1:1), retrying '
+    + '(giving up after 60 s; Ctrl-C stops)',
+  ]);
+  stop.abort();
+  await assert.rejects(connecting, /interrupted while connecting/);
+});

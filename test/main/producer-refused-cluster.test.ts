@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
+import { connectFailure } from '../../src/main/producer-internals.js';
 import { AbortError } from '../../src/shared/producer-errors.js';
 import { ConnectionError } from '../../src/shared/errors.js';
 
@@ -25,8 +26,11 @@ async function refusingAddress(): Promise<string> {
 test('connect({ signal }) and send({ signal }) aborted after an attempt was refused say why it failed', { timeout: 30_000 }, async () => {
   const producer = new Producer({ brokers: await refusingAddress(), workers: 1, bufferTimeoutMs: 300 });
   try {
+    assert.equal(connectFailure(producer), undefined, 'no attempt has failed yet');
     // A first attempt runs to its end, so the producer knows why it could not connect.
     await assert.rejects(producer.connect(), (error: unknown) => error instanceof ConnectionError && /ECONNREFUSED/.test(error.message));
+    // What the CLI's notice says to a user waiting for the cluster (src/cli/connect-notice.ts).
+    assert.match(connectFailure(producer) ?? '', /ECONNREFUSED/);
     const connecting = new AbortController();
     const connected = producer.connect({ signal: connecting.signal });
     connecting.abort();
