@@ -21,12 +21,14 @@ export function ownUrl(url: string | undefined): string {
 /**
  * Requires `name` from the module at `url` (its `import.meta.url`); a package that cannot be found is said to be
  * ringkafka's dependency, with the bundling hint: a broken install says the same with Node's error as the cause.
+ * The error keeps Node's code, MODULE_NOT_FOUND, which code that loads optional modules tests.
  */
 export function requireOwn<T>(url: string | undefined, name: string): T {
   try {
     return createRequire(ownUrl(url))(name) as T;
   } catch (error) {
     if ((error as { code?: unknown }).code !== 'MODULE_NOT_FOUND') throw error;
-    throw new Error(`ringkafka could not load its dependency ${name}; if ringkafka was bundled: ${BUNDLING_HINT}`, { cause: error });
+    const notFound = new Error(`ringkafka could not load its dependency ${name}; if ringkafka was bundled: ${BUNDLING_HINT}`, { cause: error });
+    throw Object.assign(notFound, { code: 'MODULE_NOT_FOUND' });
   }
 }

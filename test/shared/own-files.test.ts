@@ -9,9 +9,10 @@ test('a module without import.meta.url (a CommonJS bundle) is told it was bundle
   assert.equal(ownUrl(import.meta.url), import.meta.url);
 });
 
-test('a dependency that cannot be found is named, with the bundling hint and Node\'s error as the cause; others load', () => {
+test('a dependency that cannot be found is named, with the bundling hint, Node\'s code and Node\'s error as the cause; others load', () => {
   assert.throws(() => requireOwn(import.meta.url, 'ringkafka-no-such-package'), (error: unknown) =>
     error instanceof Error
+    && (error as { code?: string }).code === 'MODULE_NOT_FOUND'
     && error.message === `ringkafka could not load its dependency ringkafka-no-such-package; if ringkafka was bundled: ${BUNDLING_HINT}`
     && (error.cause as { code?: string }).code === 'MODULE_NOT_FOUND');
   assert.equal(typeof requireOwn<typeof import('piscina')>(import.meta.url, 'piscina').Piscina, 'function');
