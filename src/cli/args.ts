@@ -10,6 +10,17 @@ export class UsageError extends Error {
   override readonly name = 'UsageError';
 }
 
+/**
+ * A usage mistake as stderr says it: the mistake, the command's synopsis (the first line of `usage`) and where its
+ * options are described. The whole help (30 lines and more) after a one-line mistake pushed the mistake off the
+ * screen.
+ */
+export function usageMistake(command: string, mistake: string, usage: string): string {
+  const end = usage.indexOf('\n');
+  const synopsis = end < 0 ? usage : usage.slice(0, end);
+  return `ringkafka ${command}: ${mistake}\n${synopsis}\n'ringkafka ${command} --help' lists the options.\n`;
+}
+
 export type FlagSpec = NonNullable<ParseArgsConfig['options']>;
 
 export type FlagValues = Record<string, string | boolean | undefined>;
@@ -21,8 +32,9 @@ export function parseFlags(argv: readonly string[], flags: FlagSpec): FlagValues
     return values as FlagValues;
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    // parseArgs names the flag in its message ("Unknown option '--x'", "Option '--topic <value>' argument missing").
-    throw new UsageError((error as Error).message);
+    // parseArgs names the flag in its message ("Unknown option '--x'", "Option '--topic <value>' argument missing"),
+    // and ends an unknown option's with advice on positional arguments, which no command here takes.
+    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument[^]*$/, ''));
   }
 }
 

@@ -7,7 +7,7 @@
  * going away (EPIPE); any other failure to write stdout (a full disk) makes it 1, as the output asked for is lost.
  */
 import { readFileSync } from 'node:fs';
-import { UsageError } from './args.js';
+import { UsageError, usageMistake } from './args.js';
 import { isClosedPipe, Output, type Writer } from './output.js';
 import { PERF_USAGE, runPerf } from './perf.js';
 import { PRODUCE_USAGE, runProduce } from './produce.js';
@@ -75,7 +75,7 @@ async function main(argv: readonly string[], out: Writer, err: Writer): Promise<
     return await command.run(rest, out, err);
   } catch (error) {
     if (!(error instanceof UsageError)) throw error;
-    err.write(`ringkafka ${name}: ${error.message}\n\n${command.usage}\n`);
+    err.write(usageMistake(name, error.message, command.usage));
     return 2;
   }
 }

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { choiceFlag, numberFlag, parseFlags, UsageError } from '../../src/cli/args.js';
+import { choiceFlag, numberFlag, parseFlags, UsageError, usageMistake } from '../../src/cli/args.js';
 
 const FLAGS = { records: { type: 'string' }, json: { type: 'boolean' } } as const;
 
@@ -33,7 +33,15 @@ test('a choice outside the list names the flag and the choices', () => {
 
 test('unknown flags, missing values and stray arguments are usage errors naming them', () => {
   assert.deepEqual({ ...parseFlags(['--records', '5', '--json'], FLAGS) }, { records: '5', json: true });
-  assert.throws(() => parseFlags(['--recods', '5'], FLAGS), (e: Error) => e instanceof UsageError && e.message.includes("'--recods'"));
+  // Without Node's advice on positional arguments, which no command takes.
+  assert.throws(() => parseFlags(['--recods', '5'], FLAGS), (e: Error) => e instanceof UsageError && e.message === "Unknown option '--recods'");
   assert.throws(() => parseFlags(['--records'], FLAGS), (e: Error) => e instanceof UsageError && e.message.includes('--records'));
   assert.throws(() => parseFlags(['stray'], FLAGS), /unexpected argument "stray"/);
+});
+
+test('a usage mistake is said with the command\'s synopsis and where its options are, not the whole help', () => {
+  const usage = 'Usage: ringkafka perf --topic TOPIC [options]\n\nSends records.\n\nOptions:\n  --records N  how many\n';
+  assert.equal(usageMistake('perf', '--topic is required', usage),
+    "ringkafka perf: --topic is required\nUsage: ringkafka perf --topic TOPIC [options]\n'ringkafka perf --help' lists the options.\n");
+  assert.equal(usageMistake('perf', 'bad', 'Usage: ringkafka perf'), "ringkafka perf: bad\nUsage: ringkafka perf\n'ringkafka perf --help' lists the options.\n");
 });
