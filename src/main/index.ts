@@ -1,4 +1,7 @@
-/** The public API of ringkafka. Only what is exported here is reachable through the package's `exports` map. */
+/**
+ * The public API of ringkafka (`import … from 'ringkafka'`). The package's `exports` map leads here and to the
+ * optional entry points `ringkafka/otel` and `ringkafka/kafkajs`; nothing else of src/ is reachable through it.
+ */
 export { Producer } from './producer.js';
 export type {
   RecordMetadata,
