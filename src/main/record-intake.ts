@@ -25,6 +25,7 @@ import { checkRecordSize } from './record-size.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
 import type { WorkerGroup } from './worker-group.js';
 import { AbortError, ProducerClosedError } from '../shared/producer-errors.js';
+import { withReason } from './deadlines.js';
 import { ConfigError } from '../shared/errors.js';
 import { notSent } from './outcomes.js';
 import type { TransactionManager } from './transactions/transaction-manager.js';
@@ -137,7 +138,9 @@ export class RecordIntake {
   failPending(): void {
     this.#backlog.failAll(new ProducerClosedError('not-sent', 'the producer closed before the record was submitted'));
     this.#budget.failAll(new ProducerClosedError('not-sent', 'the producer closed while the record waited for buffer space'));
-    this.failWaiting(new ProducerClosedError('not-sent', 'the producer closed while the record waited for its topic'));
+    // As an aborted send is told: what it waited for, and why that has not come (the last failed attempt).
+    this.#waiting.failAll((why) => new ProducerClosedError('not-sent',
+      withReason('the producer closed while the record waited for the connection or topic metadata', why)));
   }
 
   /** Stops the delivery-timeout sweep (close, once nothing is pending any more). */

@@ -67,6 +67,11 @@ export interface CloseOptions {
    * finite number of ms, 0 or more (a ConfigError otherwise, and the producer stays open).
    */
   readonly timeoutMs?: number | undefined;
+  /**
+   * A deadline of the caller's own: once it aborts, close ends as at `timeoutMs` (whichever comes first), failing
+   * what is left with ProducerClosedError, and still resolves. Unlike `flush` and `connect`, which reject with
+   * AbortError when their signal aborts, a close cannot be taken back: the producer is closed either way.
+   */
   readonly signal?: AbortSignal | undefined;
 }
 

@@ -17,9 +17,9 @@
  * 100 B waiting for the connection, bench/waiting-memory.ts).
  */
 import { KafkaProducerError } from '../shared/errors.js';
-import { BufferTimeoutError, UnknownTopicError } from '../shared/producer-errors.js';
+import { BufferTimeoutError, ProducerClosedError, UnknownTopicError } from '../shared/producer-errors.js';
 import { AdmissionQueue, type Admission } from './admission-queue.js';
-import { expiredError, untilDeadline, withDeadline } from './deadlines.js';
+import { expiredError, untilDeadline, withDeadline, withReason } from './deadlines.js';
 import type { PreparedRecord } from './serialize.js';
 import type { Settler } from './settlers.js';
 import type { TopicInfo, TopicRegistry } from './topic-registry.js';
@@ -168,9 +168,12 @@ export class WaitingSends {
     return registry.fetchReason(topic) ?? this.#lastFailure.get(topic)?.message;
   }
 
-  /** Every waiting send fails with `error` (a worker failed to start, the credentials, the producer closed). */
-  failAll(error: Error): void {
-    for (const queue of this.#queues.values()) queue.failAll(error);
+  /**
+   * Every waiting send fails with `error` (a worker failed to start, the credentials), or with the error `error`
+   * makes of why its topic's sends still wait (the producer closed: #whyWaiting, as an aborted send is told).
+   */
+  failAll(error: Error | ((why: string | undefined) => Error)): void {
+    for (const [topic, queue] of this.#queues) queue.failAll(typeof error === 'function' ? error(this.#whyWaiting(topic)) : error);
   }
 
   /** The topic's metadata for a send due by `deadline`; a send already past it fails as the one before it did. */
@@ -220,6 +223,11 @@ export class WaitingSends {
         await withDeadline(this.#context.connect(), deadline, 'the connection', lastFailure);
         return;
       } catch (error) {
+        // The producer began to close while this send waited, and starts no new attempt: the send fails as closed,
+        // with why the attempt it waited for failed, not as a call made after close ("the producer is closed").
+        if (error instanceof ProducerClosedError) {
+          throw new ProducerClosedError('not-sent', withReason('the producer closed while the record waited for the connection', lastFailure()), { cause: error });
+        }
         if (!(error instanceof KafkaProducerError && error.retriable) || error instanceof BufferTimeoutError) throw error;
         const pauseMs = Math.min(CONNECT_RETRY_PAUSE_MS, deadline - Date.now());
         if (pauseMs > 0) await new Promise((resolve) => setTimeout(resolve, pauseMs));

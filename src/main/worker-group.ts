@@ -274,7 +274,8 @@ export class WorkerGroup {
     process.nextTick(() => emit('workerCrash', error, index));
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: index, event: 'crash', error });
     this.#context.transactions?.workerCrashed(error);
-    this.#failHeld(handle, `worker ${index} crashed: ${String(error)}`, error);
+    // The pool's error names the worker already ("worker 0 died: …"): said once, not "worker 0 crashed: WorkerCrashedError: worker 0 died: …".
+    this.#failHeld(handle, error instanceof WorkerCrashedError ? error.message : `worker ${index} crashed: ${String(error)}`, error);
     // It may have died between taking the main thread's sleep word and notifying it (docs/shared-memory.md).
     this.#context.wakeSettlement?.();
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A

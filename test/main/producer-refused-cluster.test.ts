@@ -9,7 +9,7 @@ import { createServer } from 'node:net';
 import { test } from 'node:test';
 import { Producer } from '../../src/main/producer.js';
 import { connectFailure } from '../../src/main/producer-internals.js';
-import { AbortError } from '../../src/shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { ConnectionError } from '../../src/shared/errors.js';
 
 /** An address on 127.0.0.1 where nothing listens: a port the system gave a server that has closed. */
@@ -44,4 +44,16 @@ test('connect({ signal }) and send({ signal }) aborted after an attempt was refu
   } finally {
     await producer.close({ timeoutMs: 0 });
   }
+});
+
+test('close fails a send waiting for a cluster that refuses it as closed, with why the last attempt failed', { timeout: 30_000 }, async () => {
+  const producer = new Producer({ brokers: await refusingAddress(), workers: 1 });
+  const sent = producer.send({ topic: 't', value: 'v' });
+  // Closed once an attempt has failed (loopback refuses at once), while the send still waits (bufferTimeoutMs, 60 s).
+  for (let i = 0; i < 1000 && connectFailure(producer) === undefined; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+  await producer.close({ timeoutMs: 0 });
+  // It said "the producer closed while the record waited for its topic", with no reason, or "the producer is closed",
+  // as to a call made after close.
+  await assert.rejects(sent, (error: unknown) => error instanceof ProducerClosedError && error.delivery === 'not-sent'
+    && /^the producer closed while the record waited for the connection( or topic metadata)?; its last attempt failed: .*ECONNREFUSED/.test(error.message));
 });

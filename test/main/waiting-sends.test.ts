@@ -5,7 +5,7 @@ import { WaitingSends, type WaitingSend } from '../../src/main/waiting-sends.js'
 import type { PreparedRecord } from '../../src/main/serialize.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { ConnectionError } from '../../src/shared/errors.js';
-import { UnknownTopicError } from '../../src/shared/producer-errors.js';
+import { ProducerClosedError, UnknownTopicError } from '../../src/shared/producer-errors.js';
 import { ErrorCode } from '../../src/protocol/error-codes.js';
 
 const topicInfo = (name: string): TopicInfo => ({ index: 0, name, partitionCount: 1, available: [0] });
@@ -16,8 +16,12 @@ function send(topic: string, seq: number, deadline = Date.now() + 60_000): Waiti
 }
 
 /** Waiting sends over a registry whose topics the test makes known (`learn`), and a connection it completes. */
-function waitingSends(transactions?: { addPartition(topic: string, partition: number): Promise<void> }) {
+function waitingSends(
+  transactions?: { addPartition(topic: string, partition: number): Promise<void> },
+  attempt?: () => Promise<void>,
+) {
   const log: string[] = [];
+  const errors: Error[] = [];
   const known = new Map<string, TopicInfo>();
   const loads = new Map<string, (info: TopicInfo) => void>();
   const workers = { started: false };
@@ -34,12 +38,15 @@ function waitingSends(transactions?: { addPartition(topic: string, partition: nu
   const lastFailure: { reason: string | undefined; fetch?: string | undefined } = { reason: undefined };
   const sends = new WaitingSends({
     workers,
-    connect: () => connecting,
+    connect: attempt ?? (() => connecting),
     registry,
     transactions: transactions as ConstructorParameters<typeof WaitingSends>[0]['transactions'],
     partition: () => 0,
     admitted: (waiting, topic) => log.push(`admitted ${waiting.seq} to ${topic.name}`),
-    failed: (waiting, error) => log.push(`failed ${waiting.seq}: ${error.message}`),
+    failed: (waiting, error) => {
+      errors.push(error);
+      log.push(`failed ${waiting.seq}: ${error.message}`);
+    },
   });
   const connect = () => {
     workers.started = true;
@@ -49,7 +56,7 @@ function waitingSends(transactions?: { addPartition(topic: string, partition: nu
     known.set(name, topicInfo(name));
     loads.get(name)?.(known.get(name)!);
   };
-  return { sends, log, connect, learn, lastFailure };
+  return { sends, log, errors, connect, learn, lastFailure };
 }
 
 const turns = async (n = 5) => {
@@ -280,5 +287,34 @@ describe('WaitingSends', () => {
     assert.deepEqual(log, [
       "failed 1: the partition's place in the transaction (AddPartitionsToTxn for a-0) was not ready within bufferTimeoutMs",
     ]);
+  });
+
+  it('a send whose attempt failed while the producer closed fails as closed, with why the attempt failed', async () => {
+    // The attempt the send waited for fails; the producer has begun to close, so the send's next try is refused.
+    const attempts = [
+      new ConnectionError('connecting to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1'),
+      new ProducerClosedError('not-sent', 'the producer is closed'),
+    ];
+    const { sends, errors, lastFailure } = waitingSends(undefined, () => Promise.reject(attempts.shift()));
+    lastFailure.reason = 'connecting to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1';
+    sends.push(send('a', 1));
+    // The send pauses (a real 100 ms timer) between the two attempts.
+    for (let i = 0; i < 500 && errors.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 10));
+    assert.equal(attempts.length, 0, 'both attempts were made');
+    const [error] = errors;
+    assert.ok(error instanceof ProducerClosedError && error.delivery === 'not-sent');
+    // Not "the producer is closed", which is said to a call made after close.
+    assert.equal(error.message, 'the producer closed while the record waited for the connection; its last attempt failed: '
+      + 'connecting to 127.0.0.1:1 failed: connect ECONNREFUSED 127.0.0.1:1');
+  });
+
+  it('close fails the waiting sends with why each topic\'s sends still wait', async () => {
+    const { sends, log, lastFailure } = waitingSends();
+    lastFailure.reason = 'connect ECONNREFUSED 127.0.0.1:1';
+    sends.push(send('a', 1));
+    await turns();
+    sends.failAll((why) => new Error(`closed while waiting; ${why}`));
+    await turns();
+    assert.deepEqual(log, ['failed 1: closed while waiting; connect ECONNREFUSED 127.0.0.1:1']);
   });
 });

@@ -209,7 +209,7 @@ describe('WorkerGroup', () => {
       const held = send(0);
       fatal = true;
       pool.workers[0]!.crash(new Error('crashed after the producer was fenced'));
-      await assert.rejects(held.promise, WorkerCrashedError);
+      await assert.rejects(held.promise, (e: Error) => e instanceof WorkerCrashedError && e.message === 'worker 0 crashed: Error: crashed after the producer was fenced');
       await until(() => crashes.length === 1, 'the crash reported');
       await turns(10);
       assert.equal(pool.spawned.length, 2, 'no pool made (each starts a thread) for a replacement that cannot start');
@@ -354,6 +354,15 @@ describe('WorkerGroup', () => {
       await until(() => waits.size === 0, 'the wait ended by stopReplacing');
     })();
   });
+
+  it('a crash the pool reports as WorkerCrashedError is said once: its message, not wrapped in another', withSetup({}, async ({ group, pool, send }) => {
+    await group.start();
+    const lost = send(0);
+    const error = new WorkerCrashedError('unknown', 'worker 0 died: Error: segfault, say');
+    pool.workers[0]!.crash(error);
+    // It said "worker 0 crashed: WorkerCrashedError: worker 0 died: Error: segfault, say".
+    await assert.rejects(lost.promise, (e: Error) => e instanceof WorkerCrashedError && e.message === 'worker 0 died: Error: segfault, say' && e.cause === error);
+  }));
 
   it('a crashed worker\'s records fail, it is reported, and it is replaced on fresh memory; the other worker\'s records live on', withSetup({}, async ({ group, pool, crashes, send, deliveries }) => {
     await group.start();
