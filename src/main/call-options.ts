@@ -1,9 +1,20 @@
 /**
- * The checks every Producer method makes of its options before anything changes: an object, and a `signal` that is
- * an AbortSignal or absent. A bad one is a ConfigError naming the method.
+ * The checks every Producer method makes of its options before anything changes: an object, of no option the
+ * method does not know, and a `signal` that is an AbortSignal or absent. A bad one is a ConfigError naming the
+ * method.
  */
 import { ConfigError } from '../shared/errors.js';
+import { describeUnknown } from './option-names.js';
 import type { SendOptions } from './types.js';
+
+const SIGNAL_ONLY = ['signal'] as const;
+
+/** The options each method takes; a method not listed takes `signal` alone. */
+const METHOD_OPTIONS: Readonly<Record<string, readonly string[]>> = {
+  sendBatch: ['signal', 'results'],
+  close: ['timeoutMs', 'signal'],
+  writable: ['topic', 'signal'],
+};
 
 function isObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null;
@@ -34,8 +45,18 @@ export function checkCallOptions(method: string, options: unknown): asserts opti
 /** What checkCallOptions would throw, for the methods that reject their promise with it instead; else undefined. */
 export function callOptionsError(method: string, options: unknown): ConfigError | undefined {
   if (!isObject(options)) return new ConfigError(`${method} options must be an object, got ${describe(options)}`);
+  const known = METHOD_OPTIONS[method] ?? SIGNAL_ONLY;
+  // for-in, not Object.keys: no array per call on send's path, and an inherited name is read as an own one is.
+  for (const name in options) if (!known.includes(name)) return unknownOptions(method, options, known);
   if (!isSignal((options as SendOptions).signal)) return badSignal(method);
   return undefined;
+}
+
+function unknownOptions(method: string, options: object, known: readonly string[]): ConfigError {
+  const unknown: string[] = [];
+  for (const name in options) if (!known.includes(name)) unknown.push(name);
+  const expected = known.length === 1 ? `it takes only ${known[0]}` : `it takes ${known.join(', ')}`;
+  return new ConfigError(`${method} options: unknown option${unknown.length > 1 ? 's' : ''} ${describeUnknown(unknown, known)}; ${expected}`);
 }
 
 /**

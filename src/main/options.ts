@@ -10,6 +10,7 @@ import { CODEC_NAMES, type CodecName } from '../shared/codecs.js';
 import { ConfigError } from '../shared/errors.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
 import { resolveSasl, resolveTls, type SaslOptions, type TlsOptions } from './security-options.js';
+import { describeUnknown } from './option-names.js';
 import type { PartitionerFunction } from './partitioner-function.js';
 
 export type { PartitionerFunction, PartitionerRecord } from './partitioner-function.js';
@@ -363,12 +364,8 @@ export function resolveOptions(
 function checkNames(options: object): void {
   const unknown = Object.keys(options).filter((name) => !KNOWN.has(name));
   if (unknown.length === 0) return;
-  const described = unknown.map((name) => {
-    const near = OPTION_NAMES.find((known) => known.toLowerCase() === name.toLowerCase());
-    return near === undefined ? `"${name}"` : `"${name}" (did you mean "${near}"?)`;
-  });
   throw new ConfigError(
-    `unknown option${unknown.length > 1 ? 's' : ''} ${described.join(', ')}; ` +
+    `unknown option${unknown.length > 1 ? 's' : ''} ${describeUnknown(unknown, OPTION_NAMES)}; ` +
       `expected one of ${OPTION_NAMES.join(', ')}`,
   );
 }

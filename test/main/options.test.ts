@@ -197,7 +197,7 @@ describe('resolveOptions rejects each bad option, naming it', () => {
 
   it('rejects unknown option names, suggesting the near miss', () => {
     rejects({ lingerMS: 10 }, /unknown option "lingerMS" \(did you mean "lingerMs"\?\)/);
-    rejects({ linger: 10, batchSize: 1 }, /unknown options "linger", "batchSize"; expected one of brokers, clientId/);
+    rejects({ linger: 10, batchSize: 1 }, /unknown options "linger" \(did you mean "lingerMs"\?\), "batchSize"; expected one of brokers, clientId/);
   });
 
   it('rejects options that are not an object', () => {

@@ -43,6 +43,32 @@ test('a signal option that is not an AbortSignal is a ConfigError naming it, bef
   }
 });
 
+test('an option a method does not take is a ConfigError naming it and the near miss, before any record holds buffer space', async () => {
+  // Ignored, `result: 'failures'` resolved with every result (code reading `.failures` threw), and close({ timeout })
+  // (KafkaJS's spelling) waited with no deadline.
+  const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });
+  try {
+    const named = (message: string) => (e: unknown) => e instanceof ConfigError && e.message === message;
+    await assert.rejects(() => producer.sendBatch([{ topic: 't', value: 'v' }], { result: 'failures' } as SendOptions),
+      named('sendBatch options: unknown option "result" (did you mean "results"?); it takes signal, results'));
+    await assert.rejects(() => producer.send({ topic: 't', value: 'v' }, { acks: 1 } as SendOptions),
+      named('send options: unknown option "acks"; it takes only signal'));
+    await assert.rejects(() => producer.connect({ timeoutMs: 5 } as SendOptions), named('connect options: unknown option "timeoutMs"; it takes only signal'));
+    await assert.rejects(() => producer.flush({ sigal: undefined } as SendOptions),
+      named('flush options: unknown option "sigal" (did you mean "signal"?); it takes only signal'));
+    assert.throws(() => producer.writable({ topics: 't' } as SendOptions), named('writable options: unknown option "topics" (did you mean "topic"?); it takes topic, signal'));
+    // An inherited name counts as an own one does.
+    await assert.rejects(() => producer.send({ topic: 't', value: 'v' }, Object.create({ timeout: 5 }) as SendOptions),
+      named('send options: unknown option "timeout"; it takes only signal'));
+    await assert.rejects(() => producer.close({ timeout: 10 } as CloseOptions),
+      named('close options: unknown option "timeout" (did you mean "timeoutMs"?); it takes timeoutMs, signal'));
+    assert.equal(producer.metrics().bufferedBytes, 0, 'no bytes held');
+    assert.deepEqual(await producer.sendBatch([], { results: 'failures', signal: undefined }), { records: 0, failures: [] }, 'the options it takes are taken');
+  } finally {
+    await producer.close({ timeoutMs: 1000 });
+  }
+});
+
 test('writable refuses options that are not an object, and a topic that is not a string, naming them', async () => {
   // null threw a TypeError from the stream's constructor; a numeric topic failed each record later instead.
   const producer = new Producer({ brokers: ['127.0.0.1:1'], workers: 1 });

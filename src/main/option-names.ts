@@ -1,0 +1,54 @@
+/**
+ * Unknown option names, said with the known name each one most likely meant: the constructor's options
+ * (options.ts) and every method's (call-options.ts) refuse a name they do not know, since a typo would otherwise
+ * keep the default without a word (`sendBatch(records, { result: 'failures' })` resolved with every result, and
+ * code reading `.failures` of it threw; `close({ timeout: 10 })`, KafkaJS's spelling, waited without a deadline).
+ */
+
+/** Edits (insertions, deletions, substitutions) within which a name is taken for a typo of a known one. */
+const MAX_TYPO_EDITS = 2;
+
+/**
+ * The known name `name` most likely meant: the same letters in another case, else the one fewest edits away, at
+ * most MAX_TYPO_EDITS (case aside); undefined when none is that near.
+ */
+export function nearestName(name: string, known: readonly string[]): string | undefined {
+  const lower = name.toLowerCase();
+  let nearest: string | undefined;
+  let fewest = MAX_TYPO_EDITS + 1;
+  for (const candidate of known) {
+    const edits = editDistance(lower, candidate.toLowerCase(), fewest);
+    if (edits < fewest) {
+      nearest = candidate;
+      fewest = edits;
+    }
+  }
+  return nearest;
+}
+
+/** Each unknown name quoted, with the name it most likely meant: `"lingerMS" (did you mean "lingerMs"?)`. */
+export function describeUnknown(unknown: readonly string[], known: readonly string[]): string {
+  return unknown.map((name) => {
+    const near = nearestName(name, known);
+    return near === undefined ? `"${name}"` : `"${name}" (did you mean "${near}"?)`;
+  }).join(', ');
+}
+
+/** Levenshtein distance of `a` and `b`, or `limit` once it is known to be `limit` or more (names are short). */
+function editDistance(a: string, b: string, limit: number): number {
+  if (Math.abs(a.length - b.length) >= limit) return limit;
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    let rowMin = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a[i - 1] === b[j - 1] ? 0 : 1;
+      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      current.push(value);
+      rowMin = Math.min(rowMin, value);
+    }
+    if (rowMin >= limit) return limit;
+    previous = current;
+  }
+  return Math.min(previous[b.length]!, limit);
+}

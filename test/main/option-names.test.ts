@@ -1,0 +1,26 @@
+/** option-names: an unknown option is said with the known name it most likely meant, and only a near one. */
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { describeUnknown, nearestName } from '../../src/main/option-names.js';
+
+const NAMES = ['signal', 'results', 'timeoutMs', 'lingerMs', 'batchMaxBytes'];
+
+test('a name in another case, or one or two edits away, is taken for the known one; a far one for none', () => {
+  assert.equal(nearestName('lingerMS', NAMES), 'lingerMs');
+  assert.equal(nearestName('result', NAMES), 'results');
+  assert.equal(nearestName('timeout', NAMES), 'timeoutMs');
+  assert.equal(nearestName('sigal', NAMES), 'signal');
+  assert.equal(nearestName('singal', NAMES), 'signal', 'a swap is two edits');
+  assert.equal(nearestName('batchSize', NAMES), undefined);
+  assert.equal(nearestName('acks', NAMES), undefined);
+  assert.equal(nearestName('', NAMES), undefined);
+});
+
+test('the nearest of several near names wins', () => {
+  assert.equal(nearestName('topics', ['topic', 'topicss']), 'topic');
+  assert.equal(nearestName('abcd', ['abxy', 'abcx']), 'abcx');
+});
+
+test('each unknown name is quoted, with its near miss when it has one', () => {
+  assert.equal(describeUnknown(['result', 'acks'], NAMES), '"result" (did you mean "results"?), "acks"');
+});
