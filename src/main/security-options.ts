@@ -7,6 +7,7 @@
 import tls from 'node:tls';
 import { ConfigError } from '../shared/errors.js';
 import type { OAuthBearerToken } from '../net/sasl.js';
+import { nearestName } from './option-names.js';
 
 export type { OAuthBearerToken } from '../net/sasl.js';
 
@@ -37,6 +38,22 @@ const MECHANISMS = ['plain', 'scram-sha-256', 'scram-sha-512', 'oauthbearer'];
  */
 export type TlsOptions = Omit<tls.ConnectionOptions, 'checkServerIdentity' | 'pskCallback' | 'lookup' | 'secureContext' | 'socket'>;
 
+/**
+ * The names `tls.connect` and `tls.createSecureContext` take (Node 20 to 24), for telling a typo from an option. A
+ * name not listed is passed on as it is (a later Node's new option, say), unless it is a near miss of a listed one:
+ * `rejectUnauthorised: false`, `CA` or `serverName` were taken, and Node ignored them without a word.
+ */
+const TLS_OPTION_NAMES = [
+  'ALPNCallback', 'ALPNProtocols', 'SNICallback', 'allowHalfOpen', 'allowPartialTrustChain', 'autoSelectFamily',
+  'autoSelectFamilyAttemptTimeout', 'blockList', 'ca', 'cert', 'checkServerIdentity', 'ciphers', 'clientCertEngine',
+  'crl', 'dhparam', 'ecdhCurve', 'enableTrace', 'family', 'fd', 'handshakeTimeout', 'highWaterMark', 'hints',
+  'honorCipherOrder', 'host', 'isServer', 'keepAlive', 'keepAliveInitialDelay', 'key', 'localAddress', 'localPort',
+  'lookup', 'maxVersion', 'minDHSize', 'minVersion', 'noDelay', 'onread', 'passphrase', 'path', 'pfx', 'port',
+  'privateKeyEngine', 'privateKeyIdentifier', 'pskCallback', 'pskIdentityHint', 'readable', 'rejectUnauthorized',
+  'requestCert', 'requestOCSP', 'secureContext', 'secureOptions', 'secureProtocol', 'server', 'servername', 'session',
+  'sessionIdContext', 'sessionTimeout', 'sigalgs', 'signal', 'socket', 'ticketKeys', 'timeout', 'writable',
+];
+
 /** `true` → Node's defaults (system CAs, host-name verification); an object → those `tls.connect` options. */
 export function resolveTls(value: unknown): tls.ConnectionOptions | null {
   if (value === undefined || value === false) return null;
@@ -46,6 +63,11 @@ export function resolveTls(value: unknown): tls.ConnectionOptions | null {
   }
   checkCloneable(value, 'options.tls');
   const o = value as Record<string, unknown>;
+  for (const name of Object.keys(o)) {
+    if (TLS_OPTION_NAMES.includes(name)) continue;
+    const near = nearestName(name, TLS_OPTION_NAMES);
+    if (near !== undefined) throw new ConfigError(`options.tls: unknown option "${name}" (did you mean "${near}"?)`);
+  }
   for (const field of ['ca', 'cert', 'key', 'pfx'] as const) {
     const v = o[field];
     if (v !== undefined && !isPem(v) && !(Array.isArray(v) && v.length > 0 && v.every((item) => isPem(item) || isObject(item)))) {

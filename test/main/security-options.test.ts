@@ -34,6 +34,11 @@ test('bad tls options name their field', () => {
   rejects({ tls: { cert: 'PEM' } }, /options\.tls\.key is missing/);
   rejects({ tls: { key: SECRET } }, /options\.tls\.cert is missing/);
   rejects({ tls: { passphrase: 12 } }, /options\.tls\.passphrase/);
+  // Typos of Node's option names, which Node would ignore without a word; a name far from every one is passed on.
+  rejects({ tls: { rejectUnauthorised: false } }, /^options\.tls: unknown option "rejectUnauthorised" \(did you mean "rejectUnauthorized"\?\)$/);
+  rejects({ tls: { CA: 'PEM' } }, /options\.tls: unknown option "CA" \(did you mean "ca"\?\)/);
+  rejects({ tls: { serverName: 'kafka' } }, /options\.tls: unknown option "serverName" \(did you mean "servername"\?\)/);
+  assert.deepEqual(resolveOptions({ tls: { someFutureNodeOption: 1 } as object }, {}).tls, { someFutureNodeOption: 1 });
 });
 
 test('the tls option\'s type leaves out what cannot travel to the worker threads (refused at construction too)', () => {
