@@ -14,7 +14,7 @@ import { toKafkaJSError } from './error-mapping.js';
 import { checkRecordSize } from '../main/record-size.js';
 import { RecordTooLargeError } from '../shared/producer-errors.js';
 import type { PartitionOffset } from './partition-offsets.js';
-import { refuse } from './refuse.js';
+import { refuse, shown } from './refuse.js';
 import type { IHeaders, Message, ProducerBatch, RecordMetadata, TopicMessages } from './types.js';
 
 /** KafkaJS's code for "no error". */
@@ -24,17 +24,17 @@ const NO_ERROR = 0;
 export function checkCallSettings(batch: ProducerBatch, producer: ResolvedOptions): void {
   const { acks, compression, timeout } = batch;
   if (acks !== undefined && acks !== producer.acks) {
-    refuse(`acks: ${String(acks)}`, `differs from this producer's acks (${producer.acks}); ringkafka fixes acks per producer: set it with kafka.producer({ ringkafka: { acks } })`);
+    refuse(`acks: ${shown(acks)}`, `differs from this producer's acks (${producer.acks}); ringkafka fixes acks per producer: set it with kafka.producer({ ringkafka: { acks } })`);
   }
   if (compression !== undefined) {
     const codec = codecName(compression);
-    if (codec === undefined) refuse(`compression: ${String(compression)}`, 'is not one of the CompressionTypes');
+    if (codec === undefined) refuse(`compression: ${shown(compression)}`, 'is not one of the CompressionTypes');
     if (codec !== producer.compression) {
-      refuse(`compression: ${String(compression)} (${codec})`, `differs from this producer's compression (${producer.compression}); ringkafka fixes the codec per producer: set it with kafka.producer({ ringkafka: { compression: '${codec}' } })`);
+      refuse(`compression: ${shown(compression)} (${codec})`, `differs from this producer's compression (${producer.compression}); ringkafka fixes the codec per producer: set it with kafka.producer({ ringkafka: { compression: '${codec}' } })`);
     }
   }
   if (timeout !== undefined && timeout !== producer.requestTimeoutMs) {
-    refuse(`timeout: ${String(timeout)}`, `differs from this producer's request timeout (${producer.requestTimeoutMs} ms); set requestTimeout in new Kafka() instead`);
+    refuse(`timeout: ${shown(timeout)}`, `differs from this producer's request timeout (${producer.requestTimeoutMs} ms); set requestTimeout in new Kafka() instead`);
   }
 }
 

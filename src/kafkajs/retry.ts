@@ -6,7 +6,7 @@
  */
 import type { ProducerOptions } from '../main/options.js';
 import { MAX_TIMER_MS } from '../shared/timers.js';
-import { refuse } from './refuse.js';
+import { refuse, shown } from './refuse.js';
 import type { RetryOptions } from './types.js';
 
 /** ringkafka's backoff doubles with ±20 % jitter: the KafkaJS settings that say the same are accepted. */
@@ -28,10 +28,10 @@ export function retryOptions(retry: RetryOptions | undefined, field: string, bas
   for (const name of Object.keys(retry)) if (!KNOWN.has(name)) refuse(`${field}.${name}`, 'is not a KafkaJS retry setting');
   if (retry.restartOnFailure !== undefined) refuse(`${field}.restartOnFailure`, 'is a consumer setting; a producer has nothing to restart');
   if (retry.multiplier !== undefined && retry.multiplier !== MULTIPLIER) {
-    refuse(`${field}.multiplier`, `must be ${MULTIPLIER} (ringkafka doubles the wait per retry), got ${String(retry.multiplier)}`);
+    refuse(`${field}.multiplier`, `must be ${MULTIPLIER} (ringkafka doubles the wait per retry), got ${shown(retry.multiplier)}`);
   }
   if (retry.factor !== undefined && retry.factor !== FACTOR) {
-    refuse(`${field}.factor`, `must be ${FACTOR} (ringkafka's jitter is ±20 %), got ${String(retry.factor)}`);
+    refuse(`${field}.factor`, `must be ${FACTOR} (ringkafka's jitter is ±20 %), got ${shown(retry.factor)}`);
   }
   const backoff = backoffOptions(retry, field, base);
   if (retry.retries === undefined) return backoff;
@@ -39,7 +39,7 @@ export function retryOptions(retry: RetryOptions | undefined, field: string, bas
   // retries, which no KafkaJS setting means.
   const retries: unknown = retry.retries;
   if (typeof retries !== 'number' || !(Number.isInteger(retries) || retries === Infinity) || retries < 0) {
-    refuse(`${field}.retries`, `must be an integer >= 0 or Infinity, got ${String(retries)}`);
+    refuse(`${field}.retries`, `must be an integer >= 0 or Infinity, got ${shown(retries)}`);
   }
   // ringkafka's own options (in base only when the caller gave them) win over the mapped backoff, so the sum uses them.
   return { ...backoff, deliveryTimeoutMs: deliveryTimeoutFor(retry.retries, { ...DEFAULTS, ...backoff, ...definedOnly(base) }) };

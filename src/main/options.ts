@@ -434,5 +434,7 @@ function describe(value: unknown): string {
   if (typeof value === 'function') return 'a function';
   if (Array.isArray(value)) return 'an array';
   if (typeof value === 'object') return value === null ? 'null' : 'an object';
+  // With its n: a bigint 5 said as "got 5" read as the very number asked for.
+  if (typeof value === 'bigint') return `${value}n (a bigint)`;
   return String(value);
 }

@@ -85,6 +85,8 @@ test('per-call acks, compression and timeout must match the producer; left out, 
   const refuses = (batch: Parameters<typeof checkCallSettings>[0], field: RegExp): void =>
     assert.throws(() => checkCallSettings(batch, resolved), (e: Error) => e instanceof KafkaJSNonRetriableError && field.test(e.message));
   refuses({ acks: 1 }, /^ringkafka\/kafkajs: acks: 1 differs from this producer's acks \(-1\)/);
+  // A string is quoted: acks '-1' said as "acks: -1 differs from this producer's acks (-1)" contradicted itself.
+  refuses({ acks: '-1' as unknown as number }, /^ringkafka\/kafkajs: acks: "-1" differs from this producer's acks \(-1\)/);
   refuses({ compression: CompressionTypes.LZ4 }, /compression: 3 \(lz4\) differs .* \(gzip\)/);
   refuses({ compression: 9 as CompressionTypes }, /compression: 9 is not one of the CompressionTypes/);
   refuses({ timeout: 1000 }, /timeout: 1000 differs/);

@@ -195,6 +195,10 @@ describe('resolveOptions rejects each bad option, naming it', () => {
     it(JSON.stringify(options), () => rejects(options, pattern));
   }
 
+  it('says a bigint with its n, not as the number it failed to be', () => {
+    rejects({ lingerMs: 5n as unknown as number }, /^options\.lingerMs must be an integer >= 0, got 5n \(a bigint\)$/);
+  });
+
   it('rejects unknown option names, suggesting the near miss', () => {
     rejects({ lingerMS: 10 }, /unknown option "lingerMS" \(did you mean "lingerMs"\?\)/);
     rejects({ linger: 10, batchSize: 1 }, /unknown options "linger" \(did you mean "lingerMs"\?\), "batchSize"; expected one of brokers, clientId/);
