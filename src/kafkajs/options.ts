@@ -32,6 +32,16 @@ const PRODUCER_FIELDS = new Set([
   'transactionTimeout', 'maxInFlightRequests', 'ringkafka',
 ]);
 
+function isPlainObject(value: unknown): value is object {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function describeValue(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'an array';
+  return typeof value === 'string' ? `a string, ${JSON.stringify(value)}` : typeof value;
+}
+
 function checkFields(config: unknown, known: ReadonlySet<string>, where: string): void {
   // A raw TypeError from destructuring null was all a caller got before.
   if (typeof config !== 'object' || config === null || Array.isArray(config)) refuse(where, `must be an object, got ${config === null ? 'null' : typeof config}`);
@@ -68,6 +78,14 @@ function refusedSetting(message: string, extra: object): string {
 export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig): MappedProducer {
   checkFields(client, CLIENT_FIELDS, 'kafka config');
   checkFields(config, PRODUCER_FIELDS, 'producer config');
+  // Spread as they were, a number or a string gave no setting at all (`retry: 5`), or one per character.
+  for (const [value, field] of [[client.retry, 'kafka config retry'], [config.retry, 'producer config retry'], [config.ringkafka, 'producer config ringkafka']] as const) {
+    if (value !== undefined && !isPlainObject(value)) refuse(field, `must be an object, got ${describeValue(value)}`);
+  }
+  // The brokers come from new Kafka({ brokers }) (a list or a function called at each connect()), which replaced these.
+  if (config.ringkafka !== undefined && Object.hasOwn(config.ringkafka, 'brokers')) {
+    refuse('producer config ringkafka.brokers', 'is not taken: the brokers are new Kafka({ brokers })\'s');
+  }
   const connection = clientOptions(client);
   const producer = producerOptions(config);
   const extra = config.ringkafka ?? {};
@@ -108,6 +126,9 @@ function clientOptions(c: KafkaConfig): ProducerOptions {
   if (c.reauthenticationThreshold !== undefined) refuse('reauthenticationThreshold', 'has no ringkafka counterpart: sessions are renewed at 85–95 % of their lifetime, as in the Java client');
   if (c.socketFactory !== undefined) refuse('socketFactory', 'is not supported: connections are made on worker threads, which a function cannot reach');
   if (c.enforceRequestTimeout === false) refuse('enforceRequestTimeout: false', 'is not supported: ringkafka always enforces the request timeout');
+  if (c.enforceRequestTimeout !== undefined && c.enforceRequestTimeout !== true) {
+    refuse('enforceRequestTimeout', `must be a boolean, got ${describeValue(c.enforceRequestTimeout)}`);
+  }
   return {
     ...(c.clientId !== undefined && { clientId: c.clientId }),
     ...(c.ssl !== undefined && { tls: c.ssl }),

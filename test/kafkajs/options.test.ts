@@ -131,3 +131,15 @@ test('a config that is not an object, or a flag that is not a boolean, is refuse
   refused(() => kafka.producer(null as unknown as ProducerConfig), /producer config must be an object, got null/);
   refused(() => mapped({ idempotent: 'true' as unknown as boolean }), /idempotent must be a boolean, got string/);
 });
+
+test('retry and ringkafka must be objects, enforceRequestTimeout a boolean, and ringkafka.brokers is refused: none is dropped', () => {
+  // Spread as they were, `retry: 5` set nothing, `ringkafka: 'abc'` was refused as the unknown options "0", "1", "2",
+  // and `ringkafka: { brokers }` was replaced by new Kafka({ brokers })'s at connect().
+  refused(() => mapped({ retry: 5 as never }), /^ringkafka\/kafkajs: producer config retry must be an object, got number$/);
+  refused(() => mapped({}, { retry: 'fast' as never }), /^ringkafka\/kafkajs: kafka config retry must be an object, got a string, "fast"$/);
+  refused(() => mapped({ ringkafka: 5 as never }), /^ringkafka\/kafkajs: producer config ringkafka must be an object, got number$/);
+  refused(() => mapped({ ringkafka: 'abc' as never }), /producer config ringkafka must be an object, got a string, "abc"$/);
+  refused(() => mapped({ ringkafka: { brokers: ['127.0.0.1:9093'] } }), /^ringkafka\/kafkajs: producer config ringkafka\.brokers is not taken: the brokers are new Kafka\(\{ brokers \}\)'s$/);
+  refused(() => mapped({}, { enforceRequestTimeout: 'false' as never }), /^ringkafka\/kafkajs: enforceRequestTimeout must be a boolean, got a string, "false"$/);
+  assert.ok(mapped({ retry: { retries: 3 }, ringkafka: { lingerMs: 5 } }, { enforceRequestTimeout: true }).options.lingerMs === 5, 'the right shapes are taken');
+});
