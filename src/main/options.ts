@@ -28,9 +28,12 @@ export interface ProducerOptions {
    * empty entries are skipped). Default: the `KAFKA_BROKERS` environment variable, else `'127.0.0.1:9092'`.
    */
   readonly brokers?: string | readonly string[] | undefined;
-  /** Client id sent in every request header (quotas and broker logs use it). Default `'ringkafka'`. */
+  /**
+   * Client id sent in every request header (quotas and broker logs use it): 1 to 32,767 letters, digits, `.`, `_` or
+   * `-` (what a broker's quota configuration and metric names take). Default `'ringkafka'`.
+   */
   readonly clientId?: string | undefined;
-  /** Worker threads that encode, compress and send. Default `min(4, max(1, availableParallelism() - 1))`. */
+  /** Worker threads that encode, compress and send, 1 to 256. Default `min(4, max(1, availableParallelism() - 1))`. */
   readonly workers?: number | undefined;
   /**
    * Acknowledgements the leader waits for before answering: `0` none (no response at all), `1` the leader's
@@ -64,7 +67,8 @@ export interface ProducerOptions {
   readonly lingerMs?: number | undefined;
   /**
    * Uncompressed bytes per partition batch (Java `batch.size`); also how many bytes the sticky partitioner
-   * sends to one partition before switching (KIP-794). Default 1 MiB, or `maxRequestBytes` if that is smaller.
+   * sends to one partition before switching (KIP-794). From 1024 to `maxRequestBytes`. Default 1 MiB, or
+   * `maxRequestBytes` if that is smaller.
    */
   readonly batchMaxBytes?: number | undefined;
   /**
@@ -93,7 +97,10 @@ export interface ProducerOptions {
    * (Java `request.timeout.ms`). Default `30_000` ms.
    */
   readonly requestTimeoutMs?: number | undefined;
-  /** Requests in flight per broker connection (Java `max.in.flight.requests.per.connection`). Default `5`. */
+  /**
+   * Requests in flight per broker connection (Java `max.in.flight.requests.per.connection`), 1 to 1000 (at most 5
+   * with idempotence: the broker's window of duplicates). Default `5`.
+   */
   readonly maxInFlight?: number | undefined;
   /**
    * Where a record without an explicit partition goes. `'default'`: murmur2 of the key, Java-compatible, or the
@@ -113,7 +120,7 @@ export interface ProducerOptions {
    * (its bytes, 61 of batch header, at most 36 of framing and 10 per header) fails at once with RecordTooLargeError,
    * and a Produce request gathers at most this many bytes of batches (one batch always goes).
    * Default: records up to 1 MiB (1_048_576), and requests, when this is not set, up to 16 MiB of batches, well under
-   * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less.
+   * a broker's default `socket.request.max.bytes` (100 MiB). Set it when a broker takes less; 1024 at the least.
    */
   readonly maxRequestBytes?: number | undefined;
   /** First wait before a retry (Java `retry.backoff.ms`); doubles per attempt. Default `100` ms. */
