@@ -49,7 +49,8 @@ export interface ProducerOptions {
   /**
    * Makes the producer transactional (Java `transactional.id`): records are sent inside transactions that commit or
    * abort as a whole (`transaction()`, docs/transactions.md). The same id in a new producer fences this one.
-   * Implies idempotence, so it needs `acks: 'all'` and `maxInFlight <= 5`. Default none.
+   * Implies idempotence, so it needs `acks: 'all'` and `maxInFlight <= 5`. Default none (`null` is none too, as in
+   * Java; every other option refuses `null`).
    */
   readonly transactionalId?: string | undefined;
   /**
@@ -260,7 +261,8 @@ export function resolveOptions(
       ? parseBrokers(env.KAFKA_BROKERS, 'the KAFKA_BROKERS environment variable')
       : parseBrokers(DEFAULT_BROKER, 'default');
 
-  const clientId = o.clientId ?? 'ringkafka';
+  // Not `??`: null is refused as every option's is (a number's, a boolean's), not taken for the default.
+  const clientId = o.clientId === undefined ? 'ringkafka' : o.clientId;
   if (typeof clientId !== 'string' || !CLIENT_ID.test(clientId) || clientId.length > 32767) {
     throw new ConfigError(
       `options.clientId must be 1 to 32,767 letters, digits, '.', '_' or '-', got ${describe(clientId)}`,
@@ -269,13 +271,13 @@ export function resolveOptions(
 
   const workers = integer(o.workers, 'workers', Math.min(4, Math.max(1, availableParallelism() - 1)), 1, 256);
 
-  const acksIn = o.acks ?? 'all';
+  const acksIn = o.acks === undefined ? 'all' : o.acks;
   if (acksIn !== 0 && acksIn !== 1 && acksIn !== -1 && acksIn !== 'all') {
     throw new ConfigError(`options.acks must be 0, 1, 'all' or -1, got ${describe(acksIn)}`);
   }
   const acks = acksIn === 'all' ? -1 : acksIn;
 
-  const compression = o.compression ?? 'none';
+  const compression = o.compression === undefined ? 'none' : o.compression;
   if (typeof compression !== 'string' || !COMPRESSIONS.includes(compression)) {
     const expected = COMPRESSIONS.map((c) => `'${c}'`).join(', ');
     throw new ConfigError(`options.compression must be one of ${expected}, got ${describe(compression)}`);
@@ -343,7 +345,7 @@ export function resolveOptions(
     }
   }
 
-  const partitioner = o.partitioner ?? 'default';
+  const partitioner = o.partitioner === undefined ? 'default' : o.partitioner;
   if (partitioner !== 'default' && typeof partitioner !== 'function') {
     throw new ConfigError(
       `options.partitioner must be 'default' or a function (record, partitionCount) => number, ` +
@@ -351,8 +353,8 @@ export function resolveOptions(
     );
   }
 
-  const serializer = o.serializer ?? null;
-  if (serializer !== null && serializer !== 'msgpack' && serializer !== 'json' && typeof serializer !== 'function') {
+  const serializer = o.serializer === undefined ? null : o.serializer;
+  if (o.serializer === null || (serializer !== null && serializer !== 'msgpack' && serializer !== 'json' && typeof serializer !== 'function')) {
     throw new ConfigError(
       `options.serializer must be 'msgpack', 'json' or a function (value) => Uint8Array | string, ` +
         `got ${describe(serializer)}`,

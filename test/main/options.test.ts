@@ -195,6 +195,17 @@ describe('resolveOptions rejects each bad option, naming it', () => {
     it(JSON.stringify(options), () => rejects(options, pattern));
   }
 
+  it('refuses null as every option does, not as the default for some (transactionalId: null is none, as in Java)', () => {
+    // null was the default for these and an error for numbers, booleans, brokers, tls and sasl.
+    rejects({ clientId: null }, /^options\.clientId must be .*got null$/);
+    rejects({ acks: null }, /^options\.acks must be 0, 1, 'all' or -1, got null$/);
+    rejects({ compression: null }, /^options\.compression must be one of .*got null$/);
+    rejects({ partitioner: null }, /^options\.partitioner must be 'default' or a function .*got null$/);
+    rejects({ serializer: null }, /^options\.serializer must be 'msgpack', 'json' or a function .*got null$/);
+    rejects({ lingerMs: null }, /^options\.lingerMs must be an integer >= 0, got null$/);
+    assert.equal(resolveOptions({ transactionalId: null } as unknown as ProducerOptions, NO_ENV).transactionalId, null);
+  });
+
   it('says a bigint with its n, not as the number it failed to be', () => {
     rejects({ lingerMs: 5n as unknown as number }, /^options\.lingerMs must be an integer >= 0, got 5n \(a bigint\)$/);
   });
