@@ -444,7 +444,7 @@ export class Producer extends EventEmitter {
       batches: this.#deliveries.batches,
       recordsFailed: this.#deliveries.recordsFailed,
       ...sums,
-      workers: stats.length,
+      workers: this.#workers.closeOver ? 0 : stats.length,
     };
   }
 }

@@ -5,7 +5,8 @@
  * object or closure.
  *
  *   tracing:ringkafka:send       context { record }            result: RecordMetadata
- *   tracing:ringkafka:sendBatch  context { records }           result: the settled results, or SendBatchFailures
+ *   tracing:ringkafka:sendBatch  context { records }           result: the settled results, or SendBatchFailures; error:
+ *                                                              the call refused whole
  *   tracing:ringkafka:flush      context {}
  *   tracing:ringkafka:close      context {}
  *   ringkafka:batch              { topic, partition, records, baseOffset, error } per batch outcome the main thread reads

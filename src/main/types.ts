@@ -77,10 +77,23 @@ export interface CloseOptions {
 
 /** A snapshot of what the producer is doing. */
 export interface ProducerMetrics {
+  /**
+   * Bytes (key, value, headers) of the records accepted and not yet reported by their worker: at most
+   * maxBufferedBytes. A record whose caller was released early (abort, delivery timeout) keeps its bytes until its
+   * worker reports it, which may be a linger later (or a round trip, once it is in a batch being sent).
+   */
   readonly bufferedBytes: number;
+  /** The records those bytes are (at most maxBufferedRecords). */
   readonly bufferedRecords: number;
+  /**
+   * Records waiting for buffer space (the byte budget's queue). Not the calls that wait: a sendBatch's records still
+   * being submitted, or records waiting for the connection or their topic's metadata, are not counted.
+   */
   readonly waiters: number;
-  /** Records acknowledged by the broker (delivered). */
+  /**
+   * Records acknowledged by the broker (delivered), a transactional producer's records of aborted transactions
+   * included: the broker holds them, though a read_committed consumer never sees them.
+   */
   readonly recordsSent: number;
   /** Their key, value and header bytes (not bytes on the wire: no framing, no compression). */
   readonly bytesSent: number;
@@ -116,5 +129,6 @@ export interface ProducerMetrics {
    * Such a failure is no retry: nothing was sent, and the batches waiting for that broker stay unsent.
    */
   readonly connectErrors: number;
+  /** Worker threads running: `workers` once connected, 0 before and after close. */
   readonly workers: number;
 }

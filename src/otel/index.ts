@@ -13,9 +13,11 @@
  *   `messaging.kafka.message.key` for a string key and `messaging.kafka.message.tombstone` for a null value); on
  *   failure `error.type` (the error's code) and an error status.
  * - Metrics `messaging.client.operation.duration` (seconds, a histogram per call) and `messaging.client.sent.messages`
- *   (a counter per record, with `error.type` on the failed ones, a point per error type). Without a `meterProvider`
- *   option they go to the global meter provider of the moment, so an SDK started after `instrumentRingkafka()` still
- *   gets them.
+ *   (a counter per record, with `error.type` on the failed ones, a point per error type). A record whose caller was
+ *   released early (an abort, a delivery timeout, close) counts as failed there, as its call saw it, even when the
+ *   broker acknowledged it later (the producer's 'lateOutcome' event; `metrics()` counts it in both). Without a
+ *   `meterProvider` option they go to the global meter provider of the moment, so an SDK started after
+ *   `instrumentRingkafka()` still gets them.
  * - With `injectTraceContext`, each record of a traced call carries the send span's W3C `traceparent` header (and
  *   its `tracestate`, if any), replacing any the record had (a copy of the record gets them; the caller's object is
  *   not changed). Nothing is injected while the span has no valid context (no SDK).

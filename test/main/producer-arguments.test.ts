@@ -122,10 +122,13 @@ test('close with options it cannot use rejects naming them, before anything chan
       );
     }
     assert.equal((await producer.send({ topic: 't', value: 'after' })).topic, 't', 'the producer still takes records');
+    assert.equal(producer.metrics().workers, 1);
   } finally {
     await producer.close({ timeoutMs: 1000 });
     await broker.close();
   }
+  // Its threads have ended: it said 1 after close too.
+  assert.equal(producer.metrics().workers, 0);
 });
 
 test('close with a timeoutMs whose deadline lies beyond 2^53 ms ends: the deadline is capped there', { timeout: 30_000 }, async () => {
