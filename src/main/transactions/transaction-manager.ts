@@ -225,8 +225,10 @@ export class TransactionManager {
    * (state 'committing'), sends the same EndTxn(commit) again.
    */
   commit(signal?: AbortSignal): Promise<void> {
-    // A refused call is not the ending close waits for: the commit or abort under way still is.
-    const refused = this.#closedRefusal('commit', ['open', 'committing']) ?? this.#status.refusal('commit', ['open', 'committing']);
+    // A refused call is not the ending close waits for: the commit or abort under way still is. Once close has begun,
+    // an open transaction is close's to abort: a commit asked for in the same tick as close() went through, and
+    // close, finding it under way, aborted nothing. Only a commit whose outcome is unknown is completed then.
+    const refused = this.#closedRefusal('commit', ['committing']) ?? this.#status.refusal('commit', ['open', 'committing']);
     if (refused !== undefined) return Promise.reject(refused);
     const ending = this.#commit(signal);
     this.#ending = ending.catch(() => undefined);

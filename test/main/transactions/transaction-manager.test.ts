@@ -374,6 +374,19 @@ describe('TransactionManager', () => {
     assert.equal(v1.manager.state, 'ready');
   });
 
+  it('a commit asked for once close has begun is refused: close aborts the open transaction, whatever the tick', async () => {
+    const { manager, coordinators } = await setUp();
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    const closing = manager.closeOpen();
+    // In the same tick as close: it committed, and close, finding a commit under way, aborted nothing.
+    await assert.rejects(manager.commit(), (e: unknown) => e instanceof ProducerClosedError && /cannot commit: the producer is closing/.test(e.message));
+    await closing;
+    const ends = coordinators.calls.filter((c) => c.api === 'EndTxn');
+    assert.equal(ends.length, 1);
+    assert.equal((ends[0]!.request as { committed: boolean }).committed, false, 'aborted, not committed');
+  });
+
   it('ends only once the workers reported every record, not when the callers were answered', async () => {
     const { manager, coordinators, drained } = await setUp();
     const workers = deferred<void>();
