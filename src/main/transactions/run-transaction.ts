@@ -52,11 +52,14 @@ export async function runTransaction<T>(
   return result;
 }
 
-/** The `tx` of the open transaction: its calls are refused once that transaction has ended, even if another is open. */
+/**
+ * The `tx` of the open transaction: its calls are refused once that transaction has ended, whether another is open
+ * or none is (a tx used after its transaction aborted was told "call transaction() or beginTransaction() first").
+ */
 function transactionHandle(producer: TransactionalCalls, transactions: TransactionManager): Transaction {
   const generation = transactions.generation;
   const bound = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
-    transactions.generation === generation
+    transactions.generation === generation && transactions.state !== 'ready'
       ? method(...args)
       : Promise.reject(new TransactionStateError('this transaction has ended; its tx can no longer be used'));
   return {

@@ -44,6 +44,8 @@ export class TransactionManager {
   #protocol: 1 | 2 = 2;
   /** Counts the transactions begun: a Transaction handle works only while its generation is the open one. */
   #generation = 0;
+  /** When the open transaction began, to tell a refused EndTxn that it outlived transactionTimeoutMs. */
+  #openedAt = 0;
   /** Whether the coordinator may know of the open transaction (so EndTxn is needed to end it). */
   #touched = false;
   /** Protocol v1: an AddPartitionsToTxn or AddOffsetsToTxn was accepted, or went out without an answer. */
@@ -155,6 +157,7 @@ export class TransactionManager {
       this.#checkBegin(); // close() may have begun meanwhile
     }
     status.open();
+    this.#openedAt = Date.now();
     this.#generation++;
     this.#touched = false;
     this.#sendSignals.release();
@@ -345,6 +348,18 @@ export class TransactionManager {
     if (this.#status.state === 'open' || this.#status.state === 'abortable') await this.abort(signal);
   }
 
+  /**
+   * Said with a refused EndTxn when the transaction was open longer than transactionTimeoutMs: its coordinator aborts
+   * such a transaction on its own (checking every 10 s by default), and answers the EndTxn that comes after with
+   * INVALID_TXN_STATE or a fenced epoch, which named no timeout.
+   */
+  #overran(): string | undefined {
+    const openMs = Date.now() - this.#openedAt;
+    const { transactionTimeoutMs } = this.#settings;
+    if (openMs <= transactionTimeoutMs) return undefined;
+    return `the transaction was open ${openMs} ms, longer than transactionTimeoutMs (${transactionTimeoutMs} ms), after which its coordinator aborts it`;
+  }
+
   async #end(commit: boolean, signal: AbortSignal | undefined): Promise<void> {
     const what = commit ? 'EndTxn(commit)' : 'EndTxn(abort)';
     let answer;
@@ -364,7 +379,7 @@ export class TransactionManager {
       throw error;
     }
     if (answer.errorCode !== ErrorCode.NONE) {
-      const refused = transactionError(answer.errorCode, what);
+      const refused = transactionError(answer.errorCode, what, this.#overran());
       // An attempt of this commit (or of an earlier call's) went out without an answer and may have been applied: a
       // refusal of a retry does not undo it, so only commit may follow. Taken as the refusal it reads as, it let an
       // abort be sent after a commit the coordinator may have applied.

@@ -7,6 +7,8 @@ import { describe, it } from 'node:test';
 import { firstRejection, runTransaction, type TransactionalCalls } from '../../../src/main/transactions/run-transaction.js';
 import type { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
 import { AbortError } from '../../../src/shared/producer-errors.js';
+import { TransactionStateError } from '../../../src/shared/transaction-errors.js';
+import type { Transaction } from '../../../src/main/transactions/transaction.js';
 import { setUp } from '../../helpers/scripted-coordinators.js';
 
 const value = { topic: 't', partition: 0, offset: 1, timestamp: 1 };
@@ -48,6 +50,20 @@ describe('runTransaction', () => {
     await assert.rejects(runTransaction(calls(manager), manager, fn, controller.signal), (e: unknown) => e instanceof AbortError && e.delivery === 'not-sent');
     assert.equal(ran, false, 'fn ran: its failure would reach nobody (an unhandled rejection ends the process)');
     assert.equal(manager.state, 'ready');
+  });
+
+  it('a tx used after its transaction aborted, before another begins, is told its transaction has ended', async () => {
+    const { manager } = await setUp();
+    await manager.begin();
+    let kept: Transaction | undefined;
+    const failure = new Error('fn failed');
+    await assert.rejects(runTransaction(calls(manager), manager, async (tx) => {
+      kept = tx;
+      throw failure;
+    }, undefined), (e: unknown) => e === failure);
+    assert.equal(manager.state, 'ready', 'aborted, and no transaction open');
+    await assert.rejects(kept!.send({ topic: 't', value: 'late' }), (e: unknown) => e instanceof TransactionStateError
+      && e.message === 'this transaction has ended; its tx can no longer be used');
   });
 });
 

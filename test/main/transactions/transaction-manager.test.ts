@@ -107,6 +107,20 @@ describe('TransactionManager', () => {
     assert.equal(manager.state, 'fatal');
   });
 
+  it('an EndTxn refused after the transaction outlived transactionTimeoutMs says so', async (t) => {
+    const { manager, coordinators } = await setUp(); // transactionTimeoutMs 60,000
+    t.mock.timers.enable({ apis: ['Date'], now: 1_000_000 });
+    coordinators.script('EndTxn', { errorCode: ErrorCode.INVALID_TXN_STATE, producerId: -1n, producerEpoch: -1 });
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    t.mock.timers.tick(61_000);
+    const error = await manager.commit().then(() => undefined, (e: unknown) => e);
+    // It said "EndTxn(commit): INVALID_TXN_STATE", and nothing of the timeout.
+    assert.ok(error instanceof Error);
+    assert.equal(error.message, 'EndTxn(commit): INVALID_TXN_STATE (the transaction was open 61000 ms, longer than transactionTimeoutMs '
+      + '(60000 ms), after which its coordinator aborts it)');
+  });
+
   it('an empty transaction ends without EndTxn (the coordinator never heard of it)', async () => {
     const { manager, coordinators } = await setUp();
     await manager.begin();
