@@ -244,15 +244,15 @@ export class KafkaJSProducer {
    * when the logCreator's function does (logger.ts).
    */
   #report(producer: RingProducer): void {
-    producer.on('workerCrash', (error: unknown, index: number) => {
+    producer.on('workerCrash', (error, index) => {
       this.#logger.error('A ringkafka worker thread crashed and was replaced', { worker: index, error: toKafkaJSError(error).message });
     });
     // A message whose caller the delivery timeout released may be written after all: resending it duplicates it.
-    producer.on('lateOutcome', (outcome: { topic: string; partition: number; error?: unknown }) => {
+    producer.on('lateOutcome', (outcome) => {
       const what = outcome.error === undefined ? 'was written after all' : `failed: ${toKafkaJSError(outcome.error).message}`;
       this.#logger.warn(`A message released early by its timeout ${what}`, { topic: outcome.topic, partition: outcome.partition });
     });
-    producer.on('deliveryError', (error: unknown) => {
+    producer.on('deliveryError', (error) => {
       this.#logger.error('A message sent without a caller failed', { error: toKafkaJSError(error).message });
     });
   }

@@ -12,7 +12,7 @@
  * records are failed and the worker is replaced.
  */
 import { AddressOrder } from '../net/address-order.js';
-import { EventEmitter } from 'node:events';
+import { ProducerEventEmitter } from './producer-events.js';
 import { ByteBudget } from './byte-budget.js';
 import { Deliveries } from './deliveries.js';
 import { BatchSettler, DetachedSettler, FailureSettler, SendSettler } from './settlers.js';
@@ -49,7 +49,7 @@ import { checkOffsetsRequest, type OffsetsToCommit } from './transactions/offset
 import type { Transaction, TransactionOptions } from './transactions/transaction.js';
 import { firstRejection, inTransaction, runTransaction } from './transactions/run-transaction.js';
 
-export class Producer extends EventEmitter {
+export class Producer extends ProducerEventEmitter {
   readonly #control: ControlBlock;
   readonly #budget: ByteBudget;
   readonly #deliveries: Deliveries;

@@ -97,9 +97,14 @@ await producer.close();
 console.log(JSON.stringify(metadata));
 `);
   writeFileSync(join(project, 'send.mts'), `
-import { Producer, KafkaProducerError, type RecordMetadata, type ProducerOptions } from 'ringkafka';
+import { Producer, KafkaProducerError, type LateOutcome, type RecordMetadata, type ProducerOptions } from 'ringkafka';
 const options: ProducerOptions = { brokers: ${JSON.stringify(brokers)}, compression: 'lz4' };
 const producer = new Producer(options);
+// Typed events: each listener's arguments are known, and a misspelt name does not compile.
+producer.on('lateOutcome', (outcome: LateOutcome) => console.error(outcome.topic, outcome.metadata?.offset, outcome.error?.message));
+producer.on('workerCrash', (error, index) => console.error(error, index.toFixed(0)));
+// @ts-expect-error: there is no such event
+producer.on('deliveryErorr', () => undefined);
 const metadata: RecordMetadata = await producer.send({ topic: ${JSON.stringify(topic)}, value: 'from-ts' });
 await producer.close();
 console.log(metadata.offset >= 0 && KafkaProducerError.name === 'KafkaProducerError' ? 'ok' : 'bad');
