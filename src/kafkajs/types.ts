@@ -74,7 +74,7 @@ export interface ProducerConfig {
    * ringkafka's own options, for what KafkaJS sets per call or not at all: `acks`, `compression`, `lingerMs`,
    * `workers`, buffer sizes. They win over the mapped KafkaJS settings. Not a KafkaJS field.
    */
-  ringkafka?: ProducerOptions;
+  ringkafka?: Omit<ProducerOptions, 'brokers'>;
 }
 
 /** Header values: a string or Buffer, or several for a repeated header. */

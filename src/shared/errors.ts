@@ -20,6 +20,12 @@ export class KafkaProducerError extends Error {
   readonly code: string;
   /** True when the same operation may succeed if tried again. */
   readonly retriable: boolean;
+  /**
+   * What became of the record, on the errors that settle one (`'not-sent'` or `'unknown'`, see Delivery); undefined
+   * on the others. Declared here, set by the subclasses, so `error instanceof KafkaProducerError && error.delivery`
+   * reads without a cast.
+   */
+  declare readonly delivery?: Delivery | undefined;
 
   constructor(code: string, message: string, options: KafkaProducerErrorOptions = {}) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
@@ -42,7 +48,7 @@ export class ProtocolError extends KafkaProducerError {
    * its batch went unanswered. Undefined when no record is concerned (a connection's answer). Without it a caller
    * that resends only 'not-sent' records could not tell that resending one was safe.
    */
-  readonly delivery: Delivery | undefined;
+  override readonly delivery: Delivery | undefined;
 
   constructor(message: string, options: KafkaProducerErrorOptions = {}, delivery?: Delivery) {
     super('ERR_PROTOCOL', message, options);
@@ -67,7 +73,7 @@ export class BrokerError extends KafkaProducerError {
    * append, as REQUEST_TIMED_OUT does): sending the record again may then write it twice. Undefined when no record
    * is concerned (a metadata or coordinator answer).
    */
-  readonly delivery: Delivery | undefined;
+  override readonly delivery: Delivery | undefined;
 
   constructor(errorCode: number, errorName: string, retriable: boolean, detail?: string | null, delivery?: Delivery) {
     const maybe = delivery === 'unknown' ? ' (an attempt of its batch may have been written all the same)' : '';

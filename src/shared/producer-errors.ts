@@ -12,7 +12,7 @@ import { KafkaProducerError, type Delivery, type KafkaProducerErrorOptions } fro
 /** `send` waited `bufferTimeoutMs` for buffer space (Java `max.block.ms`) and took no bytes. */
 export class BufferTimeoutError extends KafkaProducerError {
   /** Always `'not-sent'`: the record never got buffer space (or a connection), so resending it cannot duplicate it. */
-  readonly delivery: Delivery = 'not-sent';
+  override readonly delivery: Delivery = 'not-sent';
 
   constructor(message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_BUFFER_TIMEOUT', message, { retriable: true, ...options });
@@ -31,7 +31,7 @@ export class RecordTooLargeError extends KafkaProducerError {
 
 /** The caller's `AbortSignal` fired; `delivery` says whether the record may still reach the broker. */
 export class AbortError extends KafkaProducerError {
-  readonly delivery: Delivery;
+  override readonly delivery: Delivery;
 
   constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_ABORTED', message, { ...options, retriable: false });
@@ -46,7 +46,7 @@ export class AbortError extends KafkaProducerError {
  * `'lateOutcome'` event).
  */
 export class DeliveryTimeoutError extends KafkaProducerError {
-  readonly delivery: Delivery;
+  override readonly delivery: Delivery;
 
   constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_DELIVERY_TIMEOUT', message, { retriable: true, ...options });
@@ -56,7 +56,7 @@ export class DeliveryTimeoutError extends KafkaProducerError {
 
 /** The producer is closing or closed; records it had not sent are failed with `'not-sent'`. */
 export class ProducerClosedError extends KafkaProducerError {
-  readonly delivery: Delivery;
+  override readonly delivery: Delivery;
 
   constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_PRODUCER_CLOSED', message, { ...options, retriable: false });
@@ -76,7 +76,7 @@ export class UnknownTopicError extends KafkaProducerError {
    * Always `'not-sent'`: the record waited for the topic's metadata, or its batch never left its worker before its
    * delivery deadline (BatchExpiry, certainlyUnsent).
    */
-  readonly delivery: Delivery = 'not-sent';
+  override readonly delivery: Delivery = 'not-sent';
 
   constructor(topic: string, message: string, options: KafkaProducerErrorOptions = {}, errorCode = 0) {
     // Retriable as in Java: the topic may be created (or its metadata may propagate) a moment later. Not when the
@@ -95,7 +95,7 @@ export class AuthenticationError extends KafkaProducerError {
    * For a record's failure: `'not-sent'`, or `'unknown'` when an earlier attempt of its batch went unanswered before
    * authentication was refused, so the broker may have written it. Undefined when no record is concerned (connect).
    */
-  readonly delivery: Delivery | undefined;
+  override readonly delivery: Delivery | undefined;
 
   constructor(message: string, options: KafkaProducerErrorOptions = {}, delivery?: Delivery) {
     super('ERR_AUTHENTICATION', message, { ...options, retriable: false });
@@ -110,7 +110,7 @@ export class AuthenticationError extends KafkaProducerError {
  * earlier attempt of the batch went unanswered, so the broker may hold that attempt.
  */
 export class RejectedWithBatchError extends KafkaProducerError {
-  readonly delivery: Delivery;
+  override readonly delivery: Delivery;
 
   constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_REJECTED_WITH_BATCH', message, { retriable: delivery === 'not-sent', ...options });
@@ -123,7 +123,7 @@ export class RejectedWithBatchError extends KafkaProducerError {
  * `'unknown'` ones were sealed into a batch, which may have been in a request the broker wrote.
  */
 export class WorkerCrashedError extends KafkaProducerError {
-  readonly delivery: Delivery;
+  override readonly delivery: Delivery;
 
   constructor(delivery: Delivery, message: string, options: KafkaProducerErrorOptions = {}) {
     super('ERR_WORKER_CRASHED', message, { retriable: delivery === 'not-sent', ...options });

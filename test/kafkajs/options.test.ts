@@ -139,7 +139,7 @@ test('retry and ringkafka must be objects, enforceRequestTimeout a boolean, and 
   refused(() => mapped({}, { retry: 'fast' as never }), /^ringkafka\/kafkajs: kafka config retry must be an object, got a string, "fast"$/);
   refused(() => mapped({ ringkafka: 5 as never }), /^ringkafka\/kafkajs: producer config ringkafka must be an object, got number$/);
   refused(() => mapped({ ringkafka: 'abc' as never }), /producer config ringkafka must be an object, got a string, "abc"$/);
-  refused(() => mapped({ ringkafka: { brokers: ['127.0.0.1:9093'] } }), /^ringkafka\/kafkajs: producer config ringkafka\.brokers is not taken: the brokers are new Kafka\(\{ brokers \}\)'s$/);
+  refused(() => mapped({ ringkafka: { brokers: ['127.0.0.1:9093'] } as never }), /^ringkafka\/kafkajs: producer config ringkafka\.brokers is not taken: the brokers are new Kafka\(\{ brokers \}\)'s$/);
   refused(() => mapped({}, { enforceRequestTimeout: 'false' as never }), /^ringkafka\/kafkajs: enforceRequestTimeout must be a boolean, got a string, "false"$/);
   assert.ok(mapped({ retry: { retries: 3 }, ringkafka: { lingerMs: 5 } }, { enforceRequestTimeout: true }).options.lingerMs === 5, 'the right shapes are taken');
 });
