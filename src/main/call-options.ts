@@ -45,16 +45,17 @@ export function checkCallOptions(method: string, options: unknown): asserts opti
 /** What checkCallOptions would throw, for the methods that reject their promise with it instead; else undefined. */
 export function callOptionsError(method: string, options: unknown): ConfigError | undefined {
   if (!isObject(options)) return new ConfigError(`${method} options must be an object, got ${describe(options)}`);
+  if (options instanceof AbortSignal) return new ConfigError(`${method} options must be an object, got an AbortSignal: pass { signal }`);
   const known = METHOD_OPTIONS[method] ?? SIGNAL_ONLY;
-  // for-in, not Object.keys: no array per call on send's path, and an inherited name is read as an own one is.
-  for (const name in options) if (!known.includes(name)) return unknownOptions(method, options, known);
+  // for-in, not Object.keys: no array per call on send's path. Own names only, as the constructor's check: a name
+  // some library made enumerable on Object.prototype refused every send.
+  for (const name in options) if (!known.includes(name) && Object.hasOwn(options, name)) return unknownOptions(method, options, known);
   if (!isSignal((options as SendOptions).signal)) return badSignal(method);
   return undefined;
 }
 
 function unknownOptions(method: string, options: object, known: readonly string[]): ConfigError {
-  const unknown: string[] = [];
-  for (const name in options) if (!known.includes(name)) unknown.push(name);
+  const unknown = Object.keys(options).filter((name) => !known.includes(name));
   const expected = known.length === 1 ? `it takes only ${known[0]}` : `it takes ${known.join(', ')}`;
   return new ConfigError(`${method} options: unknown option${unknown.length > 1 ? 's' : ''} ${describeUnknown(unknown, known)}; ${expected}`);
 }

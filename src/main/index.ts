@@ -25,7 +25,7 @@ export type {
 } from './types.js';
 export { InvalidRecordError } from './serialize.js';
 export type { RecordWritable, WritableOptions, WritableRecord } from './record-writable.js';
-export type { LateOutcome, ProducerEvents, ProducerEventName } from './producer-events.js';
+export type { LateOutcome, ProducerEvents, ProducerEventName, ProducerListener } from './producer-events.js';
 export type { Acks } from './options.js';
 export type { SaslOptions, SaslPasswordOptions, SaslOAuthBearerOptions, OAuthBearerToken, TlsOptions } from './security-options.js';
 export {

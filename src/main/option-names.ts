@@ -5,17 +5,24 @@
  * code reading `.failures` of it threw; `close({ timeout: 10 })`, KafkaJS's spelling, waited without a deadline).
  */
 
-/** Edits (insertions, deletions, substitutions) within which a name is taken for a typo of a known one. */
-const MAX_TYPO_EDITS = 2;
+/**
+ * Edits (insertions, deletions, substitutions) within which a name is taken for a typo of a known one: none for a
+ * name of up to 3 letters (but its case), one up to 5, two beyond. Two for every name took any two-letter name for
+ * `ca` and `psk` for `pfx`, and refused them as typos of TLS options, though Node may add such an option.
+ */
+function typoEdits(name: string): number {
+  if (name.length <= 3) return 0;
+  return name.length <= 5 ? 1 : 2;
+}
 
 /**
- * The known name `name` most likely meant: the same letters in another case, else the one fewest edits away, at
- * most MAX_TYPO_EDITS (case aside); undefined when none is that near.
+ * The known name `name` most likely meant: the same letters in another case, else the one fewest edits away, within
+ * typoEdits (case aside); undefined when none is that near.
  */
 export function nearestName(name: string, known: readonly string[]): string | undefined {
   const lower = name.toLowerCase();
   let nearest: string | undefined;
-  let fewest = MAX_TYPO_EDITS + 1;
+  let fewest = typoEdits(name) + 1;
   for (const candidate of known) {
     const edits = editDistance(lower, candidate.toLowerCase(), fewest);
     if (edits < fewest) {

@@ -1,8 +1,9 @@
 /**
- * The Producer's events, typed: its `on`, `once` and `off` take only the events it emits, each with its listener's
- * arguments, so a misspelt name or a listener of the wrong shape fails to compile instead of never being called.
- * Overridden methods rather than Node's generic `EventEmitter<T>`, which older `@types/node` versions (still in
- * the supported range of Node 20) do not have.
+ * The Producer's events, typed: its methods that add or remove a listener take only the events it emits, each with
+ * its listener's arguments, so a misspelt name or a listener of the wrong shape fails to compile instead of never
+ * being called. (`emit`, `listeners` and the like keep Node's signatures.) Narrowed signatures rather than Node's
+ * generic `EventEmitter<T>`, which older `@types/node` versions (still in the supported range of Node 20) do not
+ * have.
  */
 import { EventEmitter } from 'node:events';
 import type { RecordMetadata } from './types.js';
@@ -27,23 +28,26 @@ export interface ProducerEvents {
   deliveryError: [error: Error];
   lateOutcome: [outcome: LateOutcome];
   /** A worker thread died: its records failed, and it is replaced unless the producer is closing. */
-  workerCrash: [error: unknown, workerIndex: number];
+  workerCrash: [error: Error, workerIndex: number];
 }
 
 export type ProducerEventName = keyof ProducerEvents;
 
-type Listener = (...args: unknown[]) => void;
+/** A listener of event `E`. */
+export type ProducerListener<E extends ProducerEventName> = (...args: ProducerEvents[E]) => void;
 
-export class ProducerEventEmitter extends EventEmitter {
-  override on<E extends ProducerEventName>(event: E, listener: (...args: ProducerEvents[E]) => void): this {
-    return super.on(event, listener as Listener);
-  }
-
-  override once<E extends ProducerEventName>(event: E, listener: (...args: ProducerEvents[E]) => void): this {
-    return super.once(event, listener as Listener);
-  }
-
-  override off<E extends ProducerEventName>(event: E, listener: (...args: ProducerEvents[E]) => void): this {
-    return super.off(event, listener as Listener);
-  }
+/*
+ * Node's methods, narrowed for the type checker only: this interface merges into the class below, and its signatures
+ * take the place of EventEmitter's there (as overrides would, with no code and no call in between at run time).
+ */
+export interface ProducerEventEmitter {
+  on<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
+  once<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
+  off<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
+  addListener<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
+  removeListener<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
+  prependListener<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
+  prependOnceListener<E extends ProducerEventName>(event: E, listener: ProducerListener<E>): this;
 }
+
+export class ProducerEventEmitter extends EventEmitter {}

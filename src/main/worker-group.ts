@@ -41,7 +41,7 @@ export interface WorkerGroupContext {
   readonly registry: TopicRegistry;
   readonly options: Pick<ResolvedOptions, 'idempotent' | 'bufferTimeoutMs' | 'retryBackoffMs' | 'retryBackoffMaxMs'>;
   /** 'workerCrash', with the error and the worker's index. */
-  emit(event: 'workerCrash', error: unknown, index: number): void;
+  emit(event: 'workerCrash', error: Error, index: number): void;
   /**
    * A transactional producer's transaction state: it obtains the one producer id every worker shares (a
    * replacement worker too: a new id would fence the transaction) and says which Produce versions fit its protocol.
@@ -271,7 +271,9 @@ export class WorkerGroup {
     const { deliveries, emit, options } = this.#context;
     const index = handle.index;
     // Told after the records are failed and in a later tick: a listener that throws must not stop the bookkeeping.
-    process.nextTick(() => emit('workerCrash', error, index));
+    // An Error for the listener, whose type says so (the pool's crashes are WorkerCrashedErrors already).
+    const crash = error instanceof Error ? error : new WorkerCrashedError('unknown', `worker ${index} crashed: ${String(error)}`);
+    process.nextTick(() => emit('workerCrash', crash, index));
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: index, event: 'crash', error });
     this.#context.transactions?.workerCrashed(error);
     // The pool's error names the worker already ("worker 0 died: …"): said once, not "worker 0 crashed: WorkerCrashedError: worker 0 died: …".

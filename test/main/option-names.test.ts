@@ -16,6 +16,14 @@ test('a name in another case, or one or two edits away, is taken for the known o
   assert.equal(nearestName('', NAMES), undefined);
 });
 
+test('a short name is a typo only in another case: two edits took any two-letter name for a known one', () => {
+  const tls = ['ca', 'crl', 'fd', 'key', 'pfx', 'servername'];
+  assert.equal(nearestName('CA', tls), 'ca');
+  for (const name of ['ip', 'id', 'ech', 'psk', 'ttl']) assert.equal(nearestName(name, tls), undefined, name);
+  assert.equal(nearestName('kye', tls), undefined, 'three letters: no edit taken');
+  assert.equal(nearestName('servrname', tls), 'servername');
+});
+
 test('the nearest of several near names wins', () => {
   assert.equal(nearestName('topics', ['topic', 'topicss']), 'topic');
   assert.equal(nearestName('abcd', ['abxy', 'abcx']), 'abcx');

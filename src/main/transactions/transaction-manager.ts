@@ -343,7 +343,12 @@ export class TransactionManager {
    */
   async closeOpen(signal?: AbortSignal): Promise<void> {
     this.#closing = true;
-    await this.#ending;
+    // Until no new ending is under way: an abortTransaction() called in the same tick as close() began its EndTxn
+    // after close looked, and close went on to shut the coordinators down under it.
+    for (let ending = this.#ending; ; ending = this.#ending) {
+      await ending;
+      if (ending === this.#ending) break;
+    }
     if (this.#status.state === 'committing') await this.commit(signal).catch(() => undefined);
     if (this.#status.state === 'open' || this.#status.state === 'abortable') await this.abort(signal);
   }

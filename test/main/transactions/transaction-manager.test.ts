@@ -401,6 +401,24 @@ describe('TransactionManager', () => {
     assert.equal((ends[0]!.request as { committed: boolean }).committed, false, 'aborted, not committed');
   });
 
+  it('close waits for an abort asked for in the same tick: its EndTxn is answered before close goes on', async () => {
+    const { manager, coordinators } = await setUp();
+    await manager.begin();
+    manager.track(Promise.resolve(1), () => undefined);
+    const answer = deferred<Record<string, unknown>>();
+    const original = coordinators.call.bind(coordinators);
+    coordinators.call = async (...args: Parameters<typeof original>) => (args[2].name === 'EndTxn' ? answer.promise : original(...args));
+    let closed = false;
+    const closing = manager.closeOpen().then(() => (closed = true));
+    const aborting = manager.abort();
+    await turns(10);
+    assert.equal(closed, false, 'close went on while the abort\'s EndTxn waited for its answer');
+    answer.resolve({ errorCode: 0, producerId: 42n, producerEpoch: 8 });
+    await aborting;
+    await closing;
+    assert.equal(manager.state, 'ready');
+  });
+
   it('ends only once the workers reported every record, not when the callers were answered', async () => {
     const { manager, coordinators, drained } = await setUp();
     const workers = deferred<void>();
