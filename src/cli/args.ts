@@ -27,7 +27,7 @@ export type FlagValues = Record<string, string | boolean | undefined>;
 
 export function parseFlags(argv: readonly string[], flags: FlagSpec): FlagValues {
   try {
-    const { values, positionals } = parseArgs({ args: [...argv], options: flags, strict: true, allowPositionals: true });
+    const { values, positionals } = parseArgs({ args: withNegativeValues(argv, flags), options: flags, strict: true, allowPositionals: true });
     if (positionals.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(positionals[0])}`);
     return values as FlagValues;
   } catch (error) {
@@ -36,6 +36,24 @@ export function parseFlags(argv: readonly string[], flags: FlagSpec): FlagValues
     // and ends an unknown option's with advice on positional arguments, which no command here takes.
     throw new UsageError((error as Error).message.replace(/\. To specify a positional argument[^]*$/, ''));
   }
+}
+
+/**
+ * `--flag -1` as `--flag=-1` for a flag that takes a value: parseArgs takes a value that starts with '-' for another
+ * flag and refused `--acks -1` as ambiguous, though `--help` offers -1 (and Kafka's own tools take it so).
+ */
+function withNegativeValues(argv: readonly string[], flags: FlagSpec): string[] {
+  const args: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const arg = argv[i]!;
+    const next = argv[i + 1];
+    const takesValue = arg.startsWith('--') && flags[arg.slice(2)]?.type === 'string';
+    if (takesValue && next !== undefined && /^-(\d|\.\d)/.test(next)) {
+      args.push(`${arg}=${next}`);
+      i++;
+    } else args.push(arg);
+  }
+  return args;
 }
 
 export interface NumberRule {

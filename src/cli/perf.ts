@@ -37,7 +37,7 @@ a full disk).
   --records N               records to send (default 1e6; 1e6 and 1000000 alike)
   --record-size BYTES       value size (default 100; framed in a batch, with its key, within 1 MiB)
   --keys N                  keys key-0 … key-(N-1) in turn, N at most 10,000,000 (default: no key, sticky partitioning)
-  --throughput N            at most N records/s (default: as fast as possible)
+  --throughput N            at most N records/s (default, or -1 as Kafka's perf tool takes it: as fast as possible)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
   --acks A                  all (or -1, Kafka's name for it), 1, 0 (default all)
   --linger-ms MS            producer lingerMs (default the producer's, 5)
@@ -130,7 +130,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
     records: numberFlag(values, 'records', { min: 1, max: Number.MAX_SAFE_INTEGER, integer: true }) ?? 1_000_000,
     recordSize: numberFlag(values, 'record-size', { min: 0, max: 64 * 1024 * 1024, integer: true }) ?? 100,
     keys: numberFlag(values, 'keys', { min: 1, max: MAX_KEYS, integer: true }) ?? 0,
-    throughput: numberFlag(values, 'throughput', { min: 1 }) ?? Infinity,
+    throughput: values.throughput === '-1' ? Infinity : (numberFlag(values, 'throughput', { min: 1 }) ?? Infinity),
     json: values.json === true,
     reportIntervalMs: numberFlag(values, 'report-interval-ms', { min: 100, max: MAX_REPORT_INTERVAL_MS, integer: true }),
     producer: checkedProducerOptions({

@@ -317,7 +317,7 @@ export async function runProduce(
   if (reported > MAX_REPORTED_ERRORS) err.write(`… and ${reported - MAX_REPORTED_ERRORS} more\n`);
   const why = interrupted ? ' (interrupted: stopped reading)' : permanent !== undefined || inputFailed
     ? ` (stopped reading after line ${lastLine})` : '';
-  err.write(`${delivered.toLocaleString('en')} records delivered to ${topic}, ${failed.toLocaleString('en')} failed${why}\n`);
+  err.write(`${delivered.toLocaleString('en')} record${delivered === 1 ? '' : 's'} delivered to ${topic}, ${failed.toLocaleString('en')} failed${why}\n`);
   return failed > 0 || interrupted || permanent !== undefined || inputFailed ? 1 : 0;
 }
 

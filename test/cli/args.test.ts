@@ -45,3 +45,13 @@ test('a usage mistake is said with the command\'s synopsis and where its options
     "ringkafka perf: --topic is required\nUsage: ringkafka perf --topic TOPIC [options]\n'ringkafka perf --help' lists the options.\n");
   assert.equal(usageMistake('perf', 'bad', 'Usage: ringkafka perf'), "ringkafka perf: bad\nUsage: ringkafka perf\n'ringkafka perf --help' lists the options.\n");
 });
+
+test('a negative value after its flag is the flag\'s value, as Kafka\'s tools take `--acks -1`', () => {
+  const flags = { acks: { type: 'string' }, json: { type: 'boolean' } } as const;
+  // parseArgs refused it as ambiguous (a value that looks like a flag).
+  assert.deepEqual({ ...parseFlags(['--acks', '-1', '--json'], flags) }, { acks: '-1', json: true });
+  assert.deepEqual({ ...parseFlags(['--acks=-1'], flags) }, { acks: '-1' });
+  // Not for a flag that takes no value, nor for a word: '--acks -x' is still a missing value and an unknown flag.
+  assert.throws(() => parseFlags(['--json', '-1'], flags), UsageError);
+  assert.throws(() => parseFlags(['--acks', '-x'], flags), UsageError);
+});

@@ -117,3 +117,11 @@ test('--acks=-1, Kafka\'s own name for all (its perf tool takes it), is taken: i
   assert.equal(summary.records, 10);
   await assert.rejects(startPerf(['--records', '10', '--acks=2']).run, /--acks must be one of all, -1, 1, 0, got "2"/);
 });
+
+test('--acks -1 and --throughput -1, as Kafka\'s perf tool is given them: taken (the first was refused as ambiguous)', async (t) => {
+  standIn(t, async () => ({ failures: [] }));
+  const { status, summary } = await perf(['--records', '10', '--acks', '-1', '--throughput', '-1']);
+  assert.equal(status, 0);
+  assert.equal(summary.records, 10);
+  await assert.rejects(startPerf(['--records', '10', '--throughput', '-2']).run, /--throughput must be .*got "-2"/);
+});

@@ -49,7 +49,7 @@ test('--format ndjson reports a line that is not valid UTF-8 by its number and s
   assert.equal(status, 1);
   assert.match(stderr, /line 1: not valid UTF-8/);
   assert.deepEqual(records.map((r) => bytesOf(r.value).toString()), ['{"b":"é"}']);
-  assert.match(stderr, /1 records delivered to t, 1 failed/);
+  assert.match(stderr, /^1 record delivered to t, 1 failed/m);
 });
 
 test('--format ndjson still keeps a byte order mark on a later line (not JSON), as before; the first line\'s is dropped', async (t) => {
@@ -108,5 +108,5 @@ test('the summary groups the failed count\'s digits as it does the delivered cou
   const { status, stderr } = await produce(['--format', 'ndjson'], input);
   assert.equal(status, 1);
   assert.equal(records.length, 1);
-  assert.match(stderr, /1 records delivered to t, 1,200 failed/);
+  assert.match(stderr, /1 record delivered to t, 1,200 failed/);
 });
