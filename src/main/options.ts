@@ -52,7 +52,7 @@ export interface ProducerOptions {
    * Implies idempotence, so it needs `acks: 'all'` and `maxInFlight <= 5`. Default none (`null` is none too, as in
    * Java; every other option refuses `null`).
    */
-  readonly transactionalId?: string | undefined;
+  readonly transactionalId?: string | null | undefined;
   /**
    * How long the transaction coordinator lets a transaction stay open before it aborts it (Java
    * `transaction.timeout.ms`); at most the broker's `transaction.max.timeout.ms` (15 minutes by default). Default

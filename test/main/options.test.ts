@@ -203,7 +203,7 @@ describe('resolveOptions rejects each bad option, naming it', () => {
     rejects({ partitioner: null }, /^options\.partitioner must be 'default' or a function .*got null$/);
     rejects({ serializer: null }, /^options\.serializer must be 'msgpack', 'json' or a function .*got null$/);
     rejects({ lingerMs: null }, /^options\.lingerMs must be an integer >= 0, got null$/);
-    assert.equal(resolveOptions({ transactionalId: null } as unknown as ProducerOptions, NO_ENV).transactionalId, null);
+    assert.equal(resolveOptions({ transactionalId: null }, NO_ENV).transactionalId, null);
   });
 
   it('says a bigint with its n, not as the number it failed to be', () => {
