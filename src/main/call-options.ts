@@ -9,6 +9,9 @@ import type { SendOptions } from './types.js';
 
 const SIGNAL_ONLY = ['signal'] as const;
 
+/** A call made without options: nothing to check, and no object made per call (send's path). */
+export const NO_OPTIONS: Readonly<Record<string, never>> = Object.freeze({});
+
 /** The options each method takes; a method not listed takes `signal` alone. */
 const METHOD_OPTIONS: Readonly<Record<string, readonly string[]>> = {
   sendBatch: ['signal', 'results'],
@@ -44,6 +47,7 @@ export function checkCallOptions(method: string, options: unknown): asserts opti
 
 /** What checkCallOptions would throw, for the methods that reject their promise with it instead; else undefined. */
 export function callOptionsError(method: string, options: unknown): ConfigError | undefined {
+  if (options === NO_OPTIONS) return undefined;
   if (!isObject(options)) return new ConfigError(`${method} options must be an object, got ${describe(options)}`);
   if (options instanceof AbortSignal) return new ConfigError(`${method} options must be an object, got an AbortSignal: pass { signal }`);
   const known = METHOD_OPTIONS[method] ?? SIGNAL_ONLY;

@@ -28,7 +28,7 @@ import { allocateProducerMemory } from './shared-memory.js';
 import { closeLimitsFor, hurryClose, shutdownProducer } from './producer-shutdown.js';
 import type { CloseLimits } from './close-limits.js';
 import { provideProducerInternals } from './producer-internals.js';
-import { badSignal, callOptionsError, checkCallOptions, closeOptionsError, describe, isSignal } from './call-options.js';
+import { badSignal, callOptionsError, checkCallOptions, closeOptionsError, describe, isSignal, NO_OPTIONS } from './call-options.js';
 import type { ControlBlock } from '../shared/control-block.js';
 import { workerSettings } from './worker-settings.js';
 import { untilAborted } from '../shared/until-aborted.js';
@@ -167,7 +167,7 @@ export class Producer extends ProducerEventEmitter {
   }
 
   /** Sends one record; resolves with where it landed. */
-  send(record: ProducerRecord, options: SendOptions = {}): Promise<RecordMetadata> {
+  send(record: ProducerRecord, options: SendOptions = NO_OPTIONS): Promise<RecordMetadata> {
     // Checked here, before any closure or context exists: tracing costs nothing while nobody listens.
     if (channels.send.hasSubscribers) {
       const traced: SendContext = { record };
@@ -204,7 +204,7 @@ export class Producer extends ProducerEventEmitter {
   sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions & { readonly results: 'failures' }): Promise<SendBatchFailures>;
   sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions & { readonly results?: 'all' | undefined }): Promise<PromiseSettledResult<RecordMetadata>[]>;
   sendBatch(records: readonly ProducerRecord[], options?: SendBatchOptions): Promise<SendBatchResult>;
-  sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions = {}): Promise<SendBatchResult> {
+  sendBatch(records: readonly ProducerRecord[], options: SendBatchOptions = NO_OPTIONS): Promise<SendBatchResult> {
     return this.#tracedBatch(records, options, undefined);
   }
 
