@@ -43,7 +43,7 @@ test('on a terminal, an error line printed while the progress line is shown is a
   const written = err.written();
   assert.doesNotMatch(written, /failedline/);
   assert.match(written, /\r\x1b\[2Kline 2: not JSON \([^)]*\)\n/, 'the progress line was cleared first');
-  assert.match(written, /\n1 records delivered to t, 1 failed\n$/, 'the summary has a line of its own');
+  assert.match(written, /\n1 record delivered to t, 1 failed\n$/, 'the summary has a line of its own');
 });
 
 test('a group of which nothing was acknowledged does not make the max latency (a missing topic\'s 60 s wait did)', (t: TestContext) => {
