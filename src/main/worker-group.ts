@@ -270,14 +270,16 @@ export class WorkerGroup {
     if (this.#closeOver) return;
     const { deliveries, emit, options } = this.#context;
     const index = handle.index;
+    // The pool's error names the worker already ("worker 0 died: …"): said once, not "worker 0 crashed:
+    // WorkerCrashedError: worker 0 died: …".
+    const message = error instanceof WorkerCrashedError ? error.message : `worker ${index} crashed: ${String(error)}`;
     // Told after the records are failed and in a later tick: a listener that throws must not stop the bookkeeping.
     // An Error for the listener, whose type says so (the pool's crashes are WorkerCrashedErrors already).
-    const crash = error instanceof Error ? error : new WorkerCrashedError('unknown', `worker ${index} crashed: ${String(error)}`);
+    const crash = error instanceof Error ? error : new WorkerCrashedError('unknown', message);
     process.nextTick(() => emit('workerCrash', crash, index));
     if (channels.worker.hasSubscribers) channels.worker.publish({ worker: index, event: 'crash', error });
     this.#context.transactions?.workerCrashed(error);
-    // The pool's error names the worker already ("worker 0 died: …"): said once, not "worker 0 crashed: WorkerCrashedError: worker 0 died: …".
-    this.#failHeld(handle, error instanceof WorkerCrashedError ? error.message : `worker ${index} crashed: ${String(error)}`, error);
+    this.#failHeld(handle, message, error);
     // It may have died between taking the main thread's sleep word and notifying it (docs/shared-memory.md).
     this.#context.wakeSettlement?.();
     // A fresh producer id: the dead worker's sequence numbers died with it, and reusing them would be refused. A
