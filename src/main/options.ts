@@ -353,8 +353,9 @@ export function resolveOptions(
     );
   }
 
-  const serializer = o.serializer === undefined ? null : o.serializer;
-  if (o.serializer === null || (serializer !== null && serializer !== 'msgpack' && serializer !== 'json' && typeof serializer !== 'function')) {
+  // Checked as given (null too, refused, as every option's null is); none is null once resolved.
+  const serializer = o.serializer;
+  if (serializer !== undefined && serializer !== 'msgpack' && serializer !== 'json' && typeof serializer !== 'function') {
     throw new ConfigError(
       `options.serializer must be 'msgpack', 'json' or a function (value) => Uint8Array | string, ` +
         `got ${describe(serializer)}`,
@@ -364,7 +365,7 @@ export function resolveOptions(
   return {
     brokers, clientId, workers, acks, idempotent, transactionalId, transactionTimeoutMs, compression: compression as Compression, lingerMs, batchMaxBytes,
     maxBufferedBytes, maxBufferedRecords, bufferTimeoutMs, deliveryTimeoutMs, requestTimeoutMs, maxInFlight,
-    partitioner, serializer, maxRequestBytes, requestGatherBytes, retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs,
+    partitioner, serializer: serializer ?? null, maxRequestBytes, requestGatherBytes, retryBackoffMs, retryBackoffMaxMs, reconnectBackoffMs,
     reconnectBackoffMaxMs, connectTimeoutMs, metadataMaxAgeMs, metadataMaxIdleMs, tls: resolveTls(o.tls), sasl: resolveSasl(o.sasl),
   };
 }
