@@ -32,7 +32,8 @@ const PRODUCER_FIELDS = new Set([
   'transactionTimeout', 'maxInFlightRequests', 'ringkafka',
 ]);
 
-function isPlainObject(value: unknown): value is object {
+/** An object that is no array: what every KafkaJS configuration object must be. */
+function isConfigObject(value: unknown): value is object {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
 }
 
@@ -44,7 +45,7 @@ function describeValue(value: unknown): string {
 
 function checkFields(config: unknown, known: ReadonlySet<string>, where: string): void {
   // A raw TypeError from destructuring null was all a caller got before.
-  if (typeof config !== 'object' || config === null || Array.isArray(config)) refuse(where, `must be an object, got ${config === null ? 'null' : typeof config}`);
+  if (!isConfigObject(config)) refuse(where, `must be an object, got ${config === null ? 'null' : typeof config}`);
   for (const name of Object.keys(config)) if (!known.has(name)) refuse(`${where}.${name}`, 'is not a KafkaJS setting');
 }
 
@@ -80,7 +81,7 @@ export function mapProducerConfig(client: KafkaConfig, config: ProducerConfig): 
   checkFields(config, PRODUCER_FIELDS, 'producer config');
   // Spread as they were, a number or a string gave no setting at all (`retry: 5`), or one per character.
   for (const [value, field] of [[client.retry, 'kafka config retry'], [config.retry, 'producer config retry'], [config.ringkafka, 'producer config ringkafka']] as const) {
-    if (value !== undefined && !isPlainObject(value)) refuse(field, `must be an object, got ${describeValue(value)}`);
+    if (value !== undefined && !isConfigObject(value)) refuse(field, `must be an object, got ${describeValue(value)}`);
   }
   // The brokers come from new Kafka({ brokers }) (a list or a function called at each connect()), which replaced these.
   if (config.ringkafka !== undefined && Object.hasOwn(config.ringkafka, 'brokers')) {
