@@ -12,6 +12,7 @@
  * A line is given as its bytes, not decoded: decoded here, an invalid UTF-8 byte became U+FFFD, and a plain line
  * went out changed with exit status 0. What a line must be is the command's to check (NDJSON must be UTF-8).
  */
+import { fstatSync } from 'node:fs';
 
 /** A line of the input, numbered from 1, without its end (`\n` or `\r\n`). */
 export interface Line {
@@ -23,6 +24,20 @@ export interface Line {
   readonly data: Buffer;
   readonly bytes: number;
   readonly tooLong: boolean;
+}
+
+/**
+ * Whether `input` reads a directory: `ringkafka produce < dir`. Node gives such a stdin as a stream that ends at
+ * once, with no error, so the command said "0 records delivered" with exit status 0, as for an empty file.
+ */
+export function isDirectoryInput(input: unknown): boolean {
+  const fd = (input as { fd?: unknown } | null)?.fd;
+  if (typeof fd !== 'number') return false;
+  try {
+    return fstatSync(fd).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 const LF = 0x0a;

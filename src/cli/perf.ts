@@ -15,6 +15,7 @@ import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, topicFlag, UsageError } from './args.js';
 import { connectSaying } from './connect-notice.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
+import { DELIVERY_FLAGS, DELIVERY_USAGE, deliveryOptions } from './delivery-flags.js';
 import { LatencyHistogram, type LatencySummary } from './latency-histogram.js';
 import { InFlight } from './in-flight.js';
 import { isPermanent } from './permanent-failure.js';
@@ -39,9 +40,8 @@ a full disk).
   --keys N                  keys key-0 … key-(N-1) in turn, N at most 10,000,000 (default: no key, sticky partitioning)
   --throughput N            at most N records/s (default, or -1 as Kafka's perf tool takes it: as fast as possible)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
-  --acks A                  all (or -1, Kafka's name for it), 1, 0 (default all)
+${DELIVERY_USAGE}
   --linger-ms MS            producer lingerMs (default the producer's, 5)
-  --batch-bytes BYTES       producer batchMaxBytes (default the producer's)
   --buffer-bytes BYTES      producer maxBufferedBytes (default the producer's)
   --workers N               worker threads (default the producer's)
   --report-interval-ms MS   progress every MS, 100 to 2147483647 (default 5000; on a terminal, one line updated every second)
@@ -52,15 +52,14 @@ ${CONNECTION_USAGE}`;
 
 const FLAGS = {
   ...CONNECTION_FLAGS,
+  ...DELIVERY_FLAGS,
   topic: { type: 'string' },
   records: { type: 'string' },
   'record-size': { type: 'string' },
   keys: { type: 'string' },
   throughput: { type: 'string' },
   compression: { type: 'string' },
-  acks: { type: 'string' },
   'linger-ms': { type: 'string' },
-  'batch-bytes': { type: 'string' },
   'buffer-bytes': { type: 'string' },
   workers: { type: 'string' },
   'report-interval-ms': { type: 'string' },
@@ -120,9 +119,7 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
   if (values.help === true) return 'help';
   const topic = topicFlag(values);
   const compression = choiceFlag(values, 'compression', CODEC_NAMES);
-  const acks = choiceFlag(values, 'acks', ['all', '-1', '1', '0'] as const);
   const lingerMs = numberFlag(values, 'linger-ms', { min: 0, integer: true });
-  const batchMaxBytes = numberFlag(values, 'batch-bytes', { min: 1, integer: true });
   const maxBufferedBytes = numberFlag(values, 'buffer-bytes', { min: 1, integer: true });
   const workers = numberFlag(values, 'workers', { min: 1, max: 256, integer: true });
   return {
@@ -136,9 +133,8 @@ function settingsFrom(argv: readonly string[]): PerfSettings | 'help' {
     producer: checkedProducerOptions({
       ...connectionOptions(values),
       ...(compression !== undefined && { compression }),
-      ...(acks !== undefined && { acks: acks === 'all' || acks === '-1' ? 'all' : Number(acks) as 0 | 1, ...((acks === '1' || acks === '0') && { idempotent: false }) }),
+      ...deliveryOptions(values),
       ...(lingerMs !== undefined && { lingerMs }),
-      ...(batchMaxBytes !== undefined && { batchMaxBytes }),
       ...(maxBufferedBytes !== undefined && { maxBufferedBytes }),
       ...(workers !== undefined && { workers }),
     }, process.env, values),

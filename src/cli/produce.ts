@@ -13,8 +13,9 @@ import { CODEC_NAMES } from '../shared/codecs.js';
 import { choiceFlag, numberFlag, parseFlags, stringFlag, topicFlag, UsageError } from './args.js';
 import { CONNECTION_FLAGS, CONNECTION_USAGE, checkedProducerOptions, connectionOptions } from './connection-flags.js';
 import { connectSaying } from './connect-notice.js';
+import { DELIVERY_FLAGS, DELIVERY_USAGE, deliveryOptions } from './delivery-flags.js';
 import { InFlight } from './in-flight.js';
-import { isBlank, readLines } from './lines.js';
+import { isBlank, isDirectoryInput, readLines } from './lines.js';
 import { isPermanent } from './permanent-failure.js';
 import type { Writer } from './output.js';
 import { Progress } from './progress.js';
@@ -38,6 +39,7 @@ is still sent, with the same exit status (1 if stdout fails otherwise: a full di
                             number must be an integer JSON holds exactly, up to 2^53 - 1, else the line fails)
   --partition N             send every record to partition N (default: murmur2 of the key, sticky without one)
   --compression C           none, gzip, snappy, lz4, zstd (default none)
+${DELIVERY_USAGE}
   --linger-ms MS            producer lingerMs (default the producer's, 5)
   -h, --help                this help
 
@@ -48,6 +50,7 @@ const CLOSE_TIMEOUT_MS = 30_000;
 
 const FLAGS = {
   ...CONNECTION_FLAGS,
+  ...DELIVERY_FLAGS,
   topic: { type: 'string' },
   format: { type: 'string' },
   'key-field': { type: 'string' },
@@ -91,6 +94,7 @@ export async function runProduce(
     return 0;
   }
   const topic = topicFlag(values);
+  if (isDirectoryInput(input)) throw new UsageError('stdin is a directory: give the records as a file or through a pipe');
   const format = choiceFlag(values, 'format', ['lines', 'ndjson'] as const) ?? 'lines';
   const keyField = stringFlag(values, 'key-field');
   if (keyField !== undefined && format !== 'ndjson') throw new UsageError('--key-field needs --format ndjson');
@@ -100,6 +104,7 @@ export async function runProduce(
   const options = checkedProducerOptions({
     ...connectionOptions(values),
     ...(compression !== undefined && { compression }),
+    ...deliveryOptions(values),
     ...(lingerMs !== undefined && { lingerMs }),
   }, process.env, values);
   const resolved = resolveOptions(options);

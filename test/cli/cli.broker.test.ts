@@ -9,7 +9,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SASL_USER, createTopic, uniqueTopic, useBroker, useSecureBroker } from '../helpers/broker.js';
-import { consume } from '../helpers/readback.js';
+import { consume, endOffsets } from '../helpers/readback.js';
 import { MAIN, ROOT, type Run } from './fixtures/command.js';
 
 /** The command as a child process whose stdin the caller writes and ends; `run` settles when it exits. */
@@ -68,6 +68,22 @@ test('produce: NDJSON lines keyed by a field, sent unchanged; bad lines are name
   assert.match(run.stderr, /3 records delivered to .*, 2 failed/);
   const read = await consume(brokers, topic, 3);
   assert.deepEqual(read.map((r) => [r.key, r.value]), [['a', '{"id":"a","n":1}'], ['7', '{"id":7,"n":3}'], ['a', '{"id":"a","n":4}']]);
+});
+
+test('produce --batch-bytes and --acks reach the producer: small lines spread over partitions as batches fill', { timeout: 300_000 }, async () => {
+  const topic = uniqueTopic('cli-batch');
+  await createTopic(topic, 3);
+  // 300 lines of 100 B: under the default 1 MiB batch the sticky partitioner keeps them all on one partition; with
+  // 1 KiB batches it moves on every few records (it changes partition as a batch's bytes fill).
+  const stdin = Array.from({ length: 300 }, (_, i) => String(i).padStart(100, 'x')).join('\n');
+  const run = await ringkafka(['produce', '--brokers', brokers.join(','), '--topic', topic, '--batch-bytes', '1024', '--acks', '1'], { stdin });
+  assert.equal(run.code, 0, run.stderr);
+  assert.match(run.stderr, /300 records delivered/);
+  const ends = await endOffsets(brokers, topic);
+  assert.equal([...ends.values()].reduce((a, b) => a + b, 0), 300);
+  assert.ok([...ends.values()].filter((end) => end > 0).length > 1, `more than one partition written: ${JSON.stringify([...ends])}`);
+  const read = await consume(brokers, topic, 300);
+  assert.deepEqual(new Set(read.map((r) => Number(r.value.replace(/^x+/, '')))).size, 300);
 });
 
 test('produce sends lines as they arrive, stdin still open; SIGINT stops reading, what was read is delivered, exit 1', { timeout: 300_000 }, async () => {

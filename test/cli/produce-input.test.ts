@@ -4,8 +4,11 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { closeSync, openSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { PassThrough, Readable } from 'node:stream';
 import { runProduce } from '../../src/cli/produce.js';
+import { UsageError } from '../../src/cli/args.js';
 import type { ProducerRecord } from '../../src/main/index.js';
 import { capturedOutput, standInProducer } from './fixtures/stand-in-producer.js';
 
@@ -109,4 +112,21 @@ test('the summary groups the failed count\'s digits as it does the delivered cou
   assert.equal(status, 1);
   assert.equal(records.length, 1);
   assert.match(stderr, /1 record delivered to t, 1,200 failed/);
+});
+
+test('a directory as stdin (`produce < dir`) is a usage mistake: it read as an empty input, "0 records delivered", status 0', async (t) => {
+  let calls = 0;
+  standInProducer(t, {
+    connect: async () => {
+      calls++;
+    },
+  });
+  // Node gives a directory on fd 0 as a Readable that ends at once, with no error; its fd is the directory's.
+  const fd = openSync(tmpdir(), 'r');
+  t.after(() => closeSync(fd));
+  const stdin = Object.assign(Readable.from([]), { fd });
+  const { out, err } = capturedOutput();
+  await assert.rejects(runProduce(['--topic', 't', '--brokers', '127.0.0.1:1'], stdin, out, err), (error: unknown) =>
+    error instanceof UsageError && /stdin is a directory/.test(error.message));
+  assert.equal(calls, 0, 'nothing connects');
 });
