@@ -3,7 +3,7 @@
  * Producer so it stays about sending: running a function in a transaction (commit, or abort on any failure), the `tx`
  * bound to one transaction, and the signal and failure bookkeeping of a send in a transaction.
  */
-import { AbortError } from '../../shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../../shared/producer-errors.js';
 import { TransactionStateError } from '../../shared/transaction-errors.js';
 import { untilAborted } from '../../shared/until-aborted.js';
 import type { ProducerRecord } from '../serialize.js';
@@ -55,13 +55,16 @@ export async function runTransaction<T>(
 /**
  * The `tx` of the open transaction: its calls are refused once that transaction has ended, whether another is open
  * or none is (a tx used after its transaction aborted was told "call transaction() or beginTransaction() first").
+ * Ended by close(), they are told so as the producer's own calls are, with a ProducerClosedError: code that handles
+ * a closing producer's refusals did not recognise the TransactionStateError they got.
  */
 function transactionHandle(producer: TransactionalCalls, transactions: TransactionManager): Transaction {
   const generation = transactions.generation;
+  const ended = (): Error => transactions.closing
+    ? new ProducerClosedError('not-sent', 'the producer is closing: close() ended this transaction with an abort, and its tx can no longer be used')
+    : new TransactionStateError('this transaction has ended; its tx can no longer be used');
   const bound = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
-    transactions.generation === generation && transactions.state !== 'ready'
-      ? method(...args)
-      : Promise.reject(new TransactionStateError('this transaction has ended; its tx can no longer be used'));
+    transactions.generation === generation && transactions.state !== 'ready' ? method(...args) : Promise.reject(ended());
   return {
     send: bound((record: ProducerRecord, options?: SendOptions) => producer.send(record, options)),
     // The overloads' implementation: the result's form follows options.results, as the producer's own.

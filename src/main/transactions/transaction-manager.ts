@@ -84,6 +84,11 @@ export class TransactionManager {
     return this.#protocol;
   }
 
+  /** close() began: no transaction opens any more, and an open one ends with an abort. */
+  get closing(): boolean {
+    return this.#closing;
+  }
+
   /** The number of the open (or last) transaction. */
   get generation(): number {
     return this.#generation;

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { firstRejection, runTransaction, type TransactionalCalls } from '../../../src/main/transactions/run-transaction.js';
 import type { TransactionManager } from '../../../src/main/transactions/transaction-manager.js';
-import { AbortError } from '../../../src/shared/producer-errors.js';
+import { AbortError, ProducerClosedError } from '../../../src/shared/producer-errors.js';
 import { TransactionStateError } from '../../../src/shared/transaction-errors.js';
 import type { Transaction } from '../../../src/main/transactions/transaction.js';
 import { setUp } from '../../helpers/scripted-coordinators.js';
@@ -65,5 +65,20 @@ describe('runTransaction', () => {
     await assert.rejects(kept!.send({ topic: 't', value: 'late' }), (e: unknown) => e instanceof TransactionStateError
       && e.message === 'this transaction has ended; its tx can no longer be used');
   });
-});
 
+  it('a tx used after close() aborted its transaction is told the producer is closing, as the producer\'s own calls are', async () => {
+    const { manager } = await setUp();
+    await manager.begin();
+    let kept: Transaction | undefined;
+    let closed: Promise<void> | undefined;
+    await runTransaction(calls(manager), manager, async (tx) => {
+      kept = tx;
+      closed = manager.closeOpen();
+      await closed;
+    }, undefined).catch(() => undefined);
+    await closed;
+    assert.equal(manager.state, 'ready', 'close aborted the transaction');
+    await assert.rejects(kept!.send({ topic: 't', value: 'late' }), (e: unknown) => e instanceof ProducerClosedError
+      && e.delivery === 'not-sent' && /close\(\) ended this transaction with an abort/.test(e.message));
+  });
+});
