@@ -3,10 +3,20 @@
  * `write()` returns false exactly when the record it was given has to wait (for buffer space, the connection or its
  * topic's metadata), and 'drain' follows once that record is accepted; the stream itself holds at most that one
  * record, so memory stays within maxBufferedBytes plus one record. `end()`'s callback (and 'finish') come once every
- * record is acknowledged; a failed record destroys the stream with its error, as does the `signal`. Destroying it
- * works like aborting a send's signal for each of its records: those no worker has sealed yet are taken back and
- * never sent; sealed ones go on, unobserved. A stream destroyed because the producer closed takes nothing back:
- * close() delivers what the stream had accepted, as it does every send made before it.
+ * record is acknowledged.
+ *
+ * Failing and cancelling are told apart:
+ * - A failure (one of its records failed, a bad record, a write after end, a pipeline passing on its source's error)
+ *   takes nothing back: the stream hands the producer no more records, and 'error' and 'close' come once every record
+ *   it had taken has settled, delivered or failed. Then nothing of the stream is left in flight when a pipeline hears
+ *   of the failure, and what it had taken is a prefix of what was written. Destroyed at the failure and taking back
+ *   what no worker had sealed, the stream dropped good records whose writes had succeeded (a stray write after end()
+ *   dropped all of them), while the sealed ones went on landing after the pipeline had rejected.
+ * - A cancellation (the `signal`, destroy() with no error or with an AbortError) releases the stream at once, as
+ *   aborting a send does (invariant 5, docs/invariants.md): records no worker has sealed yet are taken back and never
+ *   sent; sealed ones go on, unobserved. An abort also cuts short a failure's wait for its records.
+ * A stream whose producer is closing takes nothing back: close() delivers what the stream had accepted, as it does
+ * every send made before it.
  *
  * It is its records' settler: the producer reports acceptance, success and failure per position, so there is no
  * promise per record. Those reports come from inside the producer (a byte-budget grant, the settle loop), and Node
@@ -43,14 +53,20 @@ export class RecordWritable extends Writable implements Settler {
   readonly #topic: string | undefined;
   readonly #stop = new AbortController();
   readonly #signal: AbortSignal | undefined;
-  readonly #onAbort = (): void => void this.destroy(new AbortError('not-sent', 'the stream was aborted', { cause: this.#signal?.reason }));
+  readonly #onAbort = (): void => this.#abort();
   #written = 0;
   #settled = 0;
   /** The write callback of the record waiting to be accepted, and its position. */
   #waiting: Callback | undefined;
   #waitingPosition = -1;
   #final: Callback | undefined;
+  /** The first failure: the stream hands the producer no more records, and fails once those it took have settled. */
   #failure: Error | undefined;
+  /** A write that came after the failure: never handed to the producer, it fails with the stream. */
+  #held: Callback | undefined;
+  /** Destroyed by a failure: `_destroy`'s callback and error, called once every record the stream took has settled. */
+  #destroyDone: Callback | undefined;
+  #destroyError: Error | null = null;
   /** True while `_write` hands its record to the producer: a callback called then runs when Node defers it to. */
   #inWrite = false;
   /** Set once this stream's producer failed one of its records for closing (ProducerClosedError): see `_destroy`. */
@@ -95,6 +111,10 @@ export class RecordWritable extends Writable implements Settler {
       callback(new InvalidRecordError(`a record written to producer.writable() could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
       return;
     }
+    if (this.#failure !== undefined) {
+      this.#held = callback;
+      return;
+    }
     const position = this.#written++;
     this.#waiting = callback;
     this.#waitingPosition = position;
@@ -113,28 +133,67 @@ export class RecordWritable extends Writable implements Settler {
   }
 
   override _destroy(error: Error | null, callback: Callback): void {
-    this.#signal?.removeEventListener('abort', this.#onAbort);
-    // Records not sealed yet (waiting for buffer space, or buffered) are taken back, never sent; sealed ones go on.
-    // Except when the producer's close refused a record: the records accepted before it are close()'s to deliver
-    // (it flushes them, or fails them at its deadline). Taken back, the records a pipeline had written when a SIGTERM
-    // handler called close() were lost by a close that promises to deliver every record sent before it.
+    const held = this.#held;
+    this.#held = undefined;
+    if (held !== undefined) {
+      this.#callBack(held, new AbortError('not-sent', 'the stream failed before this record was handed to the producer', { cause: error ?? undefined }));
+    }
+    if (error !== null && !isAbortError(error)) {
+      // A failure: nothing is taken back (see the file comment), and the stream closes once its records settle. The
+      // write still waiting for buffer space hears of its record then too, as it is accepted or refused.
+      if (this.#settled === this.#written) this.#closed(callback, error);
+      else {
+        this.#destroyDone = callback;
+        this.#destroyError = error;
+      }
+      return;
+    }
+    // A cancellation: records not sealed yet (waiting for buffer space, or buffered) are taken back, never sent;
+    // sealed ones go on. Except when the producer's close refused a record: the records accepted before it are
+    // close()'s to deliver (it flushes them, or fails them at its deadline). Taken back, the records a pipeline had
+    // written when a SIGTERM handler called close() were lost by a close that promises to deliver every record sent
+    // before it.
     const reason = error ?? new AbortError('not-sent', 'the stream was destroyed');
-    // Only this producer's refusal counts: another producer's ProducerClosedError passed on by a pipeline is a
-    // destroy like any other.
     if (!this.#producerClosing) this.#stop.abort(reason);
     const waiting = this.#waiting;
     this.#waiting = undefined;
-    // Destroyed by a failed record, this runs inside the producer's settlement: the waiting write hears it later.
     // With an error even when destroy() gave none: its record is taken back, never sent, and a null told a caller
     // that acknowledges its source from write callbacks that the record was taken (the stream emits no 'error').
-    // An AbortError 'not-sent' (the reason as its cause), not the reason itself: a failed record's DeliveryTimeoutError
-    // 'unknown' told this one, which never left, that it may have been written.
+    // An AbortError 'not-sent' (the reason as its cause) unless the reason is one already.
     if (waiting !== undefined) {
       const notSent = reason instanceof AbortError && reason.delivery === 'not-sent'
         ? reason
         : new AbortError('not-sent', 'the stream was destroyed before this record was accepted', { cause: reason });
       this.#callBack(waiting, notSent);
     }
+    this.#closed(callback, error);
+  }
+
+  /** The signal aborted: destroys the stream, or ends a failure's wait for its records, taking back what it can. */
+  #abort(): void {
+    const reason = new AbortError('not-sent', 'the stream was aborted', { cause: this.#signal?.reason });
+    const done = this.#destroyDone;
+    if (done === undefined) {
+      this.destroy(reason);
+      return;
+    }
+    this.#destroyDone = undefined;
+    if (!this.#producerClosing) this.#stop.abort(reason);
+    this.#closed(done, this.#destroyError);
+  }
+
+  /** Completes a destruction by a failure that waited for the stream's records; false when none waits. */
+  #completeDestroy(): boolean {
+    const done = this.#destroyDone;
+    if (done === undefined) return false;
+    this.#destroyDone = undefined;
+    this.#closed(done, this.#destroyError);
+    return true;
+  }
+
+  /** The stream's destruction is complete: no more aborts to hear, and Node emits 'error' (if any) and 'close'. */
+  #closed(callback: Callback, error: Error | null): void {
+    this.#signal?.removeEventListener('abort', this.#onAbort);
     callback(error);
   }
 
@@ -156,24 +215,33 @@ export class RecordWritable extends Writable implements Settler {
     this.#failure ??= error;
     if (error instanceof ProducerClosedError) this.#producerClosing = true;
     if (position === this.#waitingPosition && this.#waiting !== undefined) {
-      // Refused before it was accepted (bad record, buffer timeout): the write itself fails.
+      // Refused before it was accepted (bad record, buffer timeout): the write itself fails, and Node destroys the
+      // stream with its error (_destroy then waits for the records taken before it).
       const callback = this.#waiting;
       this.#waiting = undefined;
-      this.#settle();
+      this.#settled++;
       this.#callBack(callback, error);
+      // Destroyed by an earlier failure, the stream waited for this record too.
+      if (this.#settled === this.#written) this.#completeDestroy();
       return;
     }
     this.#settle();
-    if (!this.destroyed) this.destroy(error);
   }
 
   #settle(): void {
     this.#settled++;
-    if (this.#final !== undefined && this.#settled === this.#written) {
+    if (this.#settled !== this.#written) return;
+    // A destruction first: once destroyed after end(), the stream never finishes, and a final callback goes unheard.
+    if (this.#completeDestroy()) return;
+    if (this.#final !== undefined) {
       const final = this.#final;
       this.#final = undefined;
       this.#callBack(final, this.#failure ?? null);
+      return;
     }
+    // The failure's last record settled, the stream idle or its next write held: it fails now (an idle source, a
+    // `tail -f` waiting for input, would otherwise never hear of it).
+    if (this.#failure !== undefined && !this.destroyed) this.destroy(this.#failure);
   }
 
   /** Calls a stream callback now inside `_write` (Node defers what follows it), else on the next tick. */
@@ -196,4 +264,9 @@ function withTopic(record: WritableRecord, topic: string): ProducerRecord {
 function isRecordObject(chunk: unknown): chunk is WritableRecord {
   if (typeof chunk !== 'object' || chunk === null) return false;
   return !(ArrayBuffer.isView(chunk) || types.isAnyArrayBuffer(chunk) || Array.isArray(chunk) || chunk instanceof Map || chunk instanceof Set);
+}
+
+/** A cancellation, not a failure: ringkafka's AbortError, Node's (a pipeline's signal) or a DOMException's. */
+function isAbortError(error: Error): boolean {
+  return error.name === 'AbortError';
 }

@@ -9,14 +9,16 @@ import { pipeline } from 'node:stream/promises';
 import { Producer } from '../../src/main/producer.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { createTopic, uniqueTopic, useBroker } from '../helpers/broker.js';
-import { consume, until } from '../helpers/readback.js';
-import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
+import { consume, endOffsets, until } from '../helpers/readback.js';
 import { RecordWritable } from '../../src/main/record-writable.js';
 import type { Settler } from '../../src/main/settlers.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
 import { DeliveryTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 import type { ProducerRecord } from '../../src/main/types.js';
 import { once } from 'node:events';
+
+/** What a settler is told of a delivered record (the stream reads none of it). */
+const DELIVERED = { topic: 't', partition: 0, offset: 0, timestamp: 0, logAppendTime: -1, logStartOffset: -1 };
 
 test('pipeline into the real broker: every record acknowledged before the pipeline resolves, in order', { timeout: 300_000 }, async () => {
   const brokers = await useBroker();
@@ -72,22 +74,23 @@ test('a million records: the byte budget holds the source back, so live records 
   }
 });
 
-test('a bad record fails the pipeline with the error naming its field; nothing after it is written', { timeout: 60_000 }, async () => {
-  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
-  const producer = new Producer({ brokers: [broker.address], workers: 1 });
+test('a bad record fails the pipeline, naming its field, once the records before it are acknowledged: none dropped, none after it sent', { timeout: 60_000 }, async () => {
+  // With a linger, the good records were still unsealed when the bad one destroyed the stream: taken back, never
+  // sent, though their writes had called back.
+  const brokers = await useBroker();
+  const topic = uniqueTopic('writable-bad');
+  await createTopic(topic, 1);
+  const producer = new Producer({ brokers, clientId: 'writable-bad-test', lingerMs: 200 });
   try {
+    await producer.connect();
     const records = [{ value: 'a' }, { value: 'b' }, { value: 42 }, { value: 'd' }];
-    await assert.rejects(pipeline(Readable.from(records), producer.writable({ topic: 't' })), /record\.value/);
-    await producer.flush();
-    const values: string[] = [];
-    for (const produce of broker.produces) {
-      for (const batch of await decodeRecordBatches(produce.batches.get('t-0')!)) values.push(...batch.records.map((r) => Buffer.from(r.value!).toString()));
-    }
-    // Before it: delivered, or taken back unsealed when the stream was destroyed; never the bad one or any after it.
-    assert.ok(values.every((v) => v === 'a' || v === 'b'), `only records before the bad one reached the broker (${values.join(',')})`);
+    await assert.rejects(pipeline(Readable.from(records), producer.writable({ topic })), /record\.value/);
+    assert.equal(producer.metrics().recordsSent, 2, 'both acknowledged when the pipeline rejected');
+    const read = await consume(brokers, topic, 2);
+    assert.deepEqual(read.map((r) => r.value), ['a', 'b']);
+    assert.deepEqual([...(await endOffsets(brokers, topic)).values()], [2], 'nothing after the bad record');
   } finally {
     await producer.close();
-    await broker.close();
   }
 });
 
@@ -112,32 +115,54 @@ test('an abort destroys the stream and releases the records waiting for buffer s
   }
 });
 
-test('a write refused because the producer is closing destroys the stream but takes back none of the records it accepted', async () => {
+test('a write refused because the producer is closing takes back none of the records the stream accepted; it fails once they settle', async () => {
   const signals: AbortSignal[] = [];
+  const settlers: Settler[] = [];
   const stream = new RecordWritable((_record, signal, settler, position) => {
     signals.push(signal);
+    settlers.push(settler);
     if (position === 0) settler.accepted?.(position);
     else settler.reject(position, new ProducerClosedError('not-sent', 'the producer is closed'));
   }, { topic: 't' });
   const errors: Error[] = [];
   stream.on('error', (error) => errors.push(error));
+  let closed = false;
+  stream.on('close', () => (closed = true));
   stream.write({ value: 'accepted before close()' });
   stream.write({ value: 'written after close() began' });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(signals[0]!.aborted, false, 'the accepted record is left to close(), which delivers it');
+  assert.equal(closed, false, 'the stream closes once the accepted record has settled');
+  settlers[0]!.resolve(0, DELIVERED);
   await new Promise((resolve) => stream.on('close', resolve)); // events.once would reject on the 'error'
   assert.ok(errors[0] instanceof ProducerClosedError, String(errors[0]));
-  assert.equal(signals[0]!.aborted, false, 'the accepted record is left to close(), which delivers it');
 });
 
-test('destroyed with another producer\'s ProducerClosedError (a pipeline passing it on), the stream takes its records back as for any error', () => {
+test('destroyed with an error (a pipeline passing on its source\'s), the stream takes nothing back and closes once its records settle', async () => {
+  // Destroyed at once, taking back what no worker had sealed: of the records a source had written before it failed,
+  // some were dropped and the sealed ones went on landing after the pipeline had rejected.
   const signals: AbortSignal[] = [];
+  const settlers: Settler[] = [];
   const stream = new RecordWritable((_record, signal, settler, position) => {
     signals.push(signal);
+    settlers.push(settler);
     settler.accepted?.(position);
   }, { topic: 't' });
-  stream.on('error', () => {});
-  stream.write({ value: 'accepted' });
+  const seen: string[] = [];
+  stream.on('error', (error) => seen.push(`error ${error.message}`));
+  stream.on('close', () => seen.push('close'));
+  stream.write({ value: 'a' });
+  stream.write({ value: 'b' });
+  await new Promise((resolve) => setImmediate(resolve));
   stream.destroy(new ProducerClosedError('not-sent', 'another producer is closed'));
-  assert.equal(signals[0]!.aborted, true);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([signals[0]!.aborted, seen], [false, []], 'nothing taken back, nothing said yet');
+  settlers[0]!.resolve(0, DELIVERED);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, [], 'b is still in flight');
+  settlers[1]!.reject(1, new Error('refused by the broker'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['error another producer is closed', 'close']);
 });
 
 test('close() while a pipeline writes: the records the stream accepted are delivered, the stream fails with ProducerClosedError', { timeout: 60_000 }, async () => {
@@ -189,15 +214,27 @@ test('a stream made with a signal that has already aborted is destroyed at once:
   assert.deepEqual(seen, ['error AbortError', 'a ERR_STREAM_DESTROYED']);
 });
 
-test('destroyed by another record\'s failure, the write waiting for buffer space hears AbortError \'not-sent\', not that failure', async () => {
-  // It heard the failed record's error: a DeliveryTimeoutError 'unknown' for a record that never left.
-  const stream = new RecordWritable(() => undefined, { topic: 't' });
+test('destroyed with an error while a write waits for buffer space: its record is not taken back, and its callback says how it went', async () => {
+  // It heard AbortError 'not-sent' while its record, never taken back, went on to be accepted and sent.
+  const settlers: Settler[] = [];
+  const signals: AbortSignal[] = [];
+  const stream = new RecordWritable((_record, signal, settler) => {
+    signals.push(signal);
+    settlers.push(settler);
+  }, { topic: 't' });
   const seen: string[] = [];
   stream.on('error', (error) => seen.push(`error ${error.name} ${(error as { delivery?: string }).delivery}`));
+  stream.on('close', () => seen.push('close'));
   stream.write({ value: 'b' }, (error) => seen.push(`b ${error === null || error === undefined ? 'taken' : `${error.name} ${(error as { delivery?: string }).delivery}`}`));
   stream.destroy(new DeliveryTimeoutError('unknown', 'no result within deliveryTimeoutMs'));
   await new Promise((resolve) => setImmediate(resolve));
-  assert.deepEqual(seen, ['b AbortError not-sent', 'error DeliveryTimeoutError unknown']);
+  assert.deepEqual([signals[0]!.aborted, seen], [false, []]);
+  settlers[0]!.accepted!(0);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['b taken']);
+  settlers[0]!.resolve(0, DELIVERED);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['b taken', 'error DeliveryTimeoutError unknown', 'close']);
 });
 
 test('callbacks the producer triggers from outside write() run on the next tick, so user code never runs inside its bookkeeping', async () => {
@@ -222,26 +259,88 @@ test('callbacks the producer triggers from outside write() run on the next tick,
   assert.deepEqual(seen.slice(2), ['b buffer timeout']);
 });
 
-test('a record refused after it was accepted destroys the stream; the write still waiting hears it on the next tick', async () => {
+test('a record refused after it was accepted: the stream takes no more records, and fails once those it took have settled', async () => {
   const settlers: Settler[] = [];
   const stream = new RecordWritable((_record, _signal, settler) => void settlers.push(settler), { topic: 't' });
   const errors: string[] = [];
   stream.on('error', (error) => errors.push(`stream ${error.message}`));
   const seen: string[] = [];
-  stream.write({ value: 'a' }, (error) => seen.push(`a ${error?.message ?? 'accepted'}`));
+  const said = (name: string) => (error: Error | null | undefined): void => void seen.push(`${name} ${error?.message ?? 'accepted'}`);
+  stream.write({ value: 'a' }, said('a'));
   settlers[0]!.accepted!(0);
   await new Promise((resolve) => setImmediate(resolve));
-  stream.write({ value: 'b' }, (error) => seen.push(`b ${error === null || error === undefined ? 'accepted' : `${error.message} (${(error.cause as Error).message})`}`));
+  stream.write({ value: 'b' }, said('b'));
   assert.equal(settlers.length, 2, 'b waits for buffer space');
-  // a's broker refusal arrives in the producer's settlement: the stream is destroyed there, with b still waiting.
+  // a's broker refusal arrives in the producer's settlement, with b still waiting: b is not taken back.
   settlers[0]!.reject(0, new Error('refused by the broker'));
-  assert.equal(seen.length, 1, 'b\'s callback does not run inside reject()');
+  assert.equal(seen.length, 1, 'nothing runs inside reject()');
+  settlers[1]!.accepted!(1);
   await new Promise((resolve) => setImmediate(resolve));
-  // Taken back, never sent: AbortError 'not-sent', with a's refusal as its cause (not a's error itself).
-  assert.deepEqual([...seen], ['a accepted', 'b the stream was destroyed before this record was accepted (refused by the broker)']);
+  assert.deepEqual(seen, ['a accepted', 'b accepted']);
+  // A write after the failure is held, never handed to the producer.
+  stream.write({ value: 'c' }, said('c'));
+  assert.equal(settlers.length, 2, 'c reached the producer');
+  assert.equal(stream.write({ value: 'd' }), false, 'the source is held back');
+  assert.deepEqual(errors, [], 'b is still in flight');
+  settlers[1]!.resolve(1, DELIVERED);
+  await new Promise((resolve) => setImmediate(resolve));
   assert.deepEqual(errors, ['stream refused by the broker']);
+  assert.match(seen[2]!, /^c the stream failed before this record was handed to the producer/);
 });
 
+test('a failure with the source idle: the stream fails once its last record settles, not at its next write', async () => {
+  const settlers: Settler[] = [];
+  const stream = new RecordWritable((_record, _signal, settler, position) => {
+    settlers.push(settler);
+    settler.accepted?.(position);
+  }, { topic: 't' });
+  const failed = once(stream, 'error');
+  stream.write({ value: 'a' });
+  stream.write({ value: 'b' });
+  await new Promise((resolve) => setImmediate(resolve));
+  settlers[0]!.reject(0, new Error('refused by the broker'));
+  settlers[1]!.resolve(1, DELIVERED);
+  const [error] = (await failed) as [Error];
+  assert.equal(error.message, 'refused by the broker');
+});
+
+test('destroyed with an error after end(), its records still in flight: the stream closes once they settle', async () => {
+  const settlers: Settler[] = [];
+  const stream = new RecordWritable((_record, _signal, settler, position) => {
+    settlers.push(settler);
+    settler.accepted?.(position);
+  }, { topic: 't' });
+  const seen: string[] = [];
+  stream.on('error', (error) => seen.push(`error ${error.message}`));
+  stream.on('close', () => seen.push('close'));
+  stream.end({ value: 'a' });
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.destroy(new Error('the source failed'));
+  settlers[0]!.resolve(0, DELIVERED);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['error the source failed', 'close']);
+});
+
+test('an abort cuts short a failure\'s wait for the stream\'s records: what no worker sealed is taken back, and the stream closes', async () => {
+  const signals: AbortSignal[] = [];
+  const abort = new AbortController();
+  const stream = new RecordWritable((_record, signal, settler, position) => {
+    signals.push(signal);
+    settler.accepted?.(position);
+  }, { topic: 't', signal: abort.signal });
+  const seen: string[] = [];
+  stream.on('error', (error) => seen.push(`error ${error.message}`));
+  stream.on('close', () => seen.push('close'));
+  stream.write({ value: 'a' });
+  await new Promise((resolve) => setImmediate(resolve));
+  stream.destroy(new Error('the source failed'));
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual([signals[0]!.aborted, seen], [false, []]);
+  abort.abort();
+  assert.equal(signals[0]!.aborted, true, 'a is taken back');
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.deepEqual(seen, ['error the source failed', 'close']);
+});
 
 test('a chunk that is not a record object (a string, a Buffer, a number, undefined, an array, an ArrayBuffer, a Map) fails the stream, naming what it got', async () => {
   // Spread with the stream's topic, 'hello' became { 0: 'h', …, topic } with no key and no value: an empty record,
