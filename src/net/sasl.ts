@@ -15,6 +15,7 @@ import { SaslAuthenticate } from '../protocol/apis/sasl-authenticate.js';
 import { SaslHandshake } from '../protocol/apis/sasl-handshake.js';
 import { ErrorCode, errorInfo } from '../protocol/error-codes.js';
 import { AuthenticationError } from '../shared/producer-errors.js';
+import { KafkaProducerError } from '../shared/errors.js';
 import { ScramClient } from './scram.js';
 
 /** An OAUTHBEARER token: the compact JWS (or any token the broker validates) and how long it stays valid. */
@@ -130,7 +131,12 @@ async function obtainToken(credentials: SaslCredentials & { mechanism: 'oauthbea
   try {
     return await credentials.token();
   } catch (error) {
-    // The provider's own message may name anything; only its type is reported.
+    // The producer's own token cache (src/main/oauth-tokens.ts, and the worker's end of it) stands between every
+    // connection and the user's provider, and its errors already say what went wrong without quoting the provider
+    // (threw which type, gave no token in time, returned no bearer token): passed on as they are. Wrapped here too,
+    // each one read "the OAUTHBEARER token provider failed (AuthenticationError)" whatever the provider did.
+    if (error instanceof KafkaProducerError) throw error;
+    // Anything else may name anything; only its type is reported.
     throw new AuthenticationError(`the OAUTHBEARER token provider failed (${error instanceof Error ? error.name : typeof error})`);
   }
 }

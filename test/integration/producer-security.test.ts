@@ -196,8 +196,15 @@ describe('secured broker', () => {
         },
       },
     });
-    assert.match(thrown.message, /token provider/);
+    // Says what the provider did (each failure read "…failed (AuthenticationError)"), never what it said.
+    assert.match(thrown.message, /the OAUTHBEARER token provider threw Error/);
     assert.ok(!errorText(thrown).includes(secretToken));
+    const shapeless = await expectAuthFailure({
+      brokers: secure!.saslSsl,
+      tls: { ca: secure!.ca },
+      sasl: { mechanism: 'oauthbearer', token: async () => ({ token: secretToken }) as unknown as { value: string } },
+    });
+    assert.match(shapeless.message, /the OAUTHBEARER token provider returned no \{ value \} with a bearer token in it/);
     const expired = aliceToken(-60);
     const refused = await expectAuthFailure({
       brokers: secure!.saslSsl,
