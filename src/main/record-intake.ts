@@ -195,7 +195,13 @@ export class RecordIntake {
     // trySend under a close (a SIGTERM handler's) spun on it for ever; bad input was no longer refused either.
     if (this.#closed) throw new ProducerClosedError('not-sent', 'the producer is closed');
     if (!this.#workers.started) {
-      this.#context.connect().catch(() => undefined);
+      // The topic's metadata is asked for as soon as the connection is up, so that a call after that may succeed.
+      // Asked for only at the next call, a second false came first: a caller retrying once a second lost a second.
+      const name = prepared.topic;
+      const deadline = now + this.#options.bufferTimeoutMs;
+      this.#context.connect().then(() => {
+        if (!this.#closed) this.#registry.prefetch(name, deadline);
+      }, () => undefined);
       return false;
     }
     if (!this.#backlog.isEmpty || this.#waiting.has(prepared.topic)) return false; // never overtake earlier sends

@@ -20,6 +20,7 @@ import type { Settler } from '../../src/main/settlers.js';
 import type { TopicInfo, TopicRegistry } from '../../src/main/topic-registry.js';
 import { createControlBlock } from '../../src/shared/control-block.js';
 import { FAKE_API, FakeBroker } from '../helpers/fake-broker.js';
+import { until } from '../helpers/readback.js';
 import { BrokerError } from '../../src/shared/errors.js';
 import { AbortError, BufferTimeoutError, ProducerClosedError } from '../../src/shared/producer-errors.js';
 import { InvalidRecordError } from '../../src/main/serialize.js';
@@ -157,6 +158,21 @@ test('an abort releases at once a send queued behind a large sendBatch, and the 
     assert.deepEqual(settled.sort(), ['send AbortError not-sent', `sendBatch ${SLICE} of ${SLICE} rejected`]);
     await Promise.all([ahead, sent, batch]);
   });
+});
+
+test('trySend on a producer not connected yet starts the connection, then its topic\'s metadata without another call', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1 });
+  try {
+    assert.equal(producer.trySend({ topic: 't', value: 'first' }), false);
+    await producer.connect();
+    // The metadata was asked for only by the next call, itself a second false: a caller retrying once a second lost
+    // two seconds and two records where one would do.
+    await until(() => broker.metadataTopics.some((topics) => topics.includes('t')), "t's metadata is asked for");
+  } finally {
+    await producer.close({ timeoutMs: 5000 });
+    await broker.close();
+  }
 });
 
 test('trySend after close throws ProducerClosedError, and still refuses bad input first, rather than say false for ever', { timeout: 60_000 }, async () => {
