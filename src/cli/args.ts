@@ -3,6 +3,7 @@
  * UsageError that names the flag, and numbers read the way people write them on a command line (`1e6`, `100000`).
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { nearestName } from '../main/option-names.js';
 import { checkRecord, InvalidRecordError } from '../main/serialize.js';
 
 /** A mistake on the command line: the message names the flag; the command exits with status 2 after its usage. */
@@ -33,8 +34,12 @@ export function parseFlags(argv: readonly string[], flags: FlagSpec): FlagValues
   } catch (error) {
     if (error instanceof UsageError) throw error;
     // parseArgs names the flag in its message ("Unknown option '--x'", "Option '--topic <value>' argument missing"),
-    // and ends an unknown option's with advice on positional arguments, which no command here takes.
-    throw new UsageError((error as Error).message.replace(/\. To specify a positional argument[^]*$/, ''));
+    // and ends an unknown option's with advice on positional arguments, which no command here takes: an unknown
+    // flag is said with the flag it most likely meant instead.
+    const message = (error as Error).message.replace(/\. To specify a positional argument[^]*$/, '');
+    const unknown = /^Unknown option '--([^'=]+)'/.exec(message)?.[1];
+    const near = unknown === undefined ? undefined : nearestName(unknown, Object.keys(flags));
+    throw new UsageError(near === undefined ? message : `${message} (did you mean --${near}?)`);
   }
 }
 

@@ -7,6 +7,7 @@
  * going away (EPIPE); any other failure to write stdout (a full disk) makes it 1, as the output asked for is lost.
  */
 import { readFileSync } from 'node:fs';
+import { nearestName } from '../main/option-names.js';
 import { UsageError, usageMistake } from './args.js';
 import { isClosedPipe, Output, type Writer } from './output.js';
 import { PERF_USAGE, runPerf } from './perf.js';
@@ -37,6 +38,12 @@ const COMMANDS: Record<string, { readonly run: Command; readonly usage: string }
 const stdout = new Output(process.stdout);
 const stderr = new Output(process.stderr);
 
+/** An unknown command, with the command it most likely meant. */
+function unknownCommand(name: string): string {
+  const near = nearestName(name, Object.keys(COMMANDS));
+  return `unknown command ${JSON.stringify(name)}${near === undefined ? '' : ` (did you mean ${near}?)`}`;
+}
+
 /** The package's version: package.json is two folders up from src/cli and three from dist/src/cli. */
 function version(): string {
   for (const relative of ['../../package.json', '../../../package.json']) {
@@ -52,11 +59,16 @@ function version(): string {
 
 async function main(argv: readonly string[], out: Writer, err: Writer): Promise<number> {
   const [name, ...rest] = argv;
-  if (name === undefined || name === '-h' || name === '--help' || name === 'help') {
+  // No command is a usage mistake (status 2, the usage on stderr), as the usage says; asking for help is not.
+  if (name === undefined) {
+    err.write(`ringkafka: no command given\n\n${USAGE}\n`);
+    return 2;
+  }
+  if (name === '-h' || name === '--help' || name === 'help') {
     const asked = name === 'help' ? rest[0] : undefined;
     // `help nope` printed the general usage with status 0, as if there were such a command.
     if (asked !== undefined && COMMANDS[asked] === undefined) {
-      err.write(`ringkafka: unknown command ${JSON.stringify(asked)}\n\n${USAGE}\n`);
+      err.write(`ringkafka: ${unknownCommand(asked)}\n\n${USAGE}\n`);
       return 2;
     }
     out.write(`${asked === undefined ? USAGE : COMMANDS[asked]!.usage}\n`);
@@ -68,7 +80,7 @@ async function main(argv: readonly string[], out: Writer, err: Writer): Promise<
   }
   const command = COMMANDS[name];
   if (command === undefined) {
-    err.write(`ringkafka: unknown command ${JSON.stringify(name)}\n\n${USAGE}\n`);
+    err.write(`ringkafka: ${unknownCommand(name)}\n\n${USAGE}\n`);
     return 2;
   }
   try {

@@ -7,6 +7,7 @@
 import { resolveOptions, type ProducerOptions, type ResolvedOptions } from '../main/options.js';
 import type { SaslOptions } from '../main/security-options.js';
 import { expiryOf } from '../main/oauth-tokens.js';
+import { nearestName } from '../main/option-names.js';
 import { Partitioners } from './constants.js';
 import { refuse } from './refuse.js';
 import { retryOptions } from './retry.js';
@@ -46,7 +47,11 @@ function describeValue(value: unknown): string {
 function checkFields(config: unknown, known: ReadonlySet<string>, where: string): void {
   // A raw TypeError from destructuring null was all a caller got before.
   if (!isConfigObject(config)) refuse(where, `must be an object, got ${config === null ? 'null' : typeof config}`);
-  for (const name of Object.keys(config)) if (!known.has(name)) refuse(`${where}.${name}`, 'is not a KafkaJS setting');
+  for (const name of Object.keys(config)) {
+    if (known.has(name)) continue;
+    const near = nearestName(name, [...known]);
+    refuse(`${where}.${name}`, `is not a KafkaJS setting${near === undefined ? '' : ` (did you mean ${near}?)`}`);
+  }
 }
 
 /**

@@ -41,20 +41,27 @@ export function describeUnknown(unknown: readonly string[], known: readonly stri
   }).join(', ');
 }
 
-/** Levenshtein distance of `a` and `b`, or `limit` once it is known to be `limit` or more (names are short). */
+/**
+ * Edits between `a` and `b`, a swap of two neighbouring letters counting as one (`topci` for `topic`, the commonest
+ * slip of the fingers, was two edits and too far for a 5-letter name), or `limit` once it is known to be `limit` or
+ * more (names are short).
+ */
 function editDistance(a: string, b: string, limit: number): number {
   if (Math.abs(a.length - b.length) >= limit) return limit;
+  let beforePrevious: number[] = [];
   let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
   for (let i = 1; i <= a.length; i++) {
     const current = [i];
     let rowMin = i;
     for (let j = 1; j <= b.length; j++) {
       const cost = a[i - 1] === b[j - 1] ? 0 : 1;
-      const value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      let value = Math.min(previous[j]! + 1, current[j - 1]! + 1, previous[j - 1]! + cost);
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1]) value = Math.min(value, beforePrevious[j - 2]! + 1);
       current.push(value);
       rowMin = Math.min(rowMin, value);
     }
     if (rowMin >= limit) return limit;
+    beforePrevious = previous;
     previous = current;
   }
   return Math.min(previous[b.length]!, limit);

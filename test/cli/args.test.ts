@@ -34,7 +34,10 @@ test('a choice outside the list names the flag and the choices', () => {
 test('unknown flags, missing values and stray arguments are usage errors naming them', () => {
   assert.deepEqual({ ...parseFlags(['--records', '5', '--json'], FLAGS) }, { records: '5', json: true });
   // Without Node's advice on positional arguments, which no command takes.
-  assert.throws(() => parseFlags(['--recods', '5'], FLAGS), (e: Error) => e instanceof UsageError && e.message === "Unknown option '--recods'");
+  assert.throws(() => parseFlags(['--nothing', '5'], FLAGS), (e: Error) => e instanceof UsageError && e.message === "Unknown option '--nothing'");
+  // With the flag it most likely meant, as the producer's options say theirs.
+  assert.throws(() => parseFlags(['--recods', '5'], FLAGS), (e: Error) => e instanceof UsageError && e.message === "Unknown option '--recods' (did you mean --records?)");
+  assert.throws(() => parseFlags(['--jsno'], FLAGS), (e: Error) => e instanceof UsageError && e.message === "Unknown option '--jsno' (did you mean --json?)");
   assert.throws(() => parseFlags(['--records'], FLAGS), (e: Error) => e instanceof UsageError && e.message.includes('--records'));
   assert.throws(() => parseFlags(['stray'], FLAGS), /unexpected argument "stray"/);
 });

@@ -133,6 +133,13 @@ test('--help for each command, and usage mistakes exit 2 naming the flag', { tim
   const unknown = await ringkafka(['consume']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /unknown command "consume"/);
+  const typo = await ringkafka(['prodcue']);
+  assert.equal(typo.code, 2);
+  assert.match(typo.stderr, /unknown command "prodcue" \(did you mean produce\?\)/);
+  // No command at all printed the usage with status 0, though the usage says a mistake exits 2.
+  const none = await ringkafka([]);
+  assert.equal(none.code, 2);
+  assert.match(none.stderr, /^ringkafka: no command given\n\nUsage: ringkafka <command>/);
   const helpFor = await ringkafka(['help', 'produce']);
   assert.equal(helpFor.code, 0);
   assert.match(helpFor.stdout, /^Usage: ringkafka produce --topic TOPIC/);

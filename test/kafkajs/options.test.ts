@@ -103,8 +103,9 @@ test('each setting that cannot be honoured is refused by name', () => {
   refused(() => mapped({}, { socketFactory: () => null }), /socketFactory/);
   refused(() => mapped({}, { enforceRequestTimeout: false }), /enforceRequestTimeout: false/);
   refused(() => mapped({}, { sasl: { mechanism: 'aws', authorizationIdentity: 'a', accessKeyId: 'b', secretAccessKey: 'c' } }), /sasl.mechanism 'aws'/);
-  refused(() => mapped({ idempotnt: true } as ProducerConfig), /producer config.idempotnt is not a KafkaJS setting/);
-  refused(() => mapped({}, { clientid: 'x' } as Partial<KafkaConfig>), /kafka config.clientid is not a KafkaJS setting/);
+  refused(() => mapped({ idempotnt: true } as ProducerConfig), /producer config.idempotnt is not a KafkaJS setting \(did you mean idempotent\?\)/);
+  refused(() => mapped({}, { clientid: 'x' } as Partial<KafkaConfig>), /kafka config.clientid is not a KafkaJS setting \(did you mean clientId\?\)/);
+  refused(() => mapped({}, { tls: true } as Partial<KafkaConfig>), /kafka config.tls is not a KafkaJS setting$/);
   // ringkafka's own validation, reported as a KafkaJS error that quotes it
   refused(() => mapped({ idempotent: true, ringkafka: { acks: 1 } }), /config is not valid for ringkafka: options.idempotent: true requires options.acks 'all'/);
   refused(() => mapped({}, { clientId: 'has spaces' }), /options.clientId/);

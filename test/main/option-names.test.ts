@@ -10,7 +10,8 @@ test('a name in another case, or one or two edits away, is taken for the known o
   assert.equal(nearestName('result', NAMES), 'results');
   assert.equal(nearestName('timeout', NAMES), 'timeoutMs');
   assert.equal(nearestName('sigal', NAMES), 'signal');
-  assert.equal(nearestName('singal', NAMES), 'signal', 'a swap is two edits');
+  assert.equal(nearestName('singal', NAMES), 'signal');
+  assert.equal(nearestName('lnigerMs', NAMES), 'lingerMs');
   assert.equal(nearestName('batchSize', NAMES), undefined);
   assert.equal(nearestName('acks', NAMES), undefined);
   assert.equal(nearestName('', NAMES), undefined);
@@ -31,4 +32,11 @@ test('the nearest of several near names wins', () => {
 
 test('each unknown name is quoted, with its near miss when it has one', () => {
   assert.equal(describeUnknown(['result', 'acks'], NAMES), '"result" (did you mean "results"?), "acks"');
+});
+
+test('two neighbouring letters swapped are one edit: a 5-letter name with a swap is a near miss', () => {
+  // Counted as two edits, `topci` was too far from `topic` for a 5-letter name, and was said with no suggestion.
+  assert.equal(nearestName('topci', ['topic', 'signal']), 'topic');
+  assert.equal(nearestName('tpoci', ['topic', 'signal']), undefined, 'two swaps are two edits');
+  assert.equal(nearestName('rseults', NAMES), 'results');
 });
