@@ -35,7 +35,7 @@ import { killRunning } from './lib/process-watch.js';
 import { warmBroker, type WarmupRound } from './lib/broker-warmup.js';
 import { writeKeyFile, writePayloadFile } from './lib/payload.js';
 import { cell, describeMachine, markdownTable, Progress, table } from './lib/report.js';
-import { resolvePlan, rotated, runSize, WARMUP_MAX_BYTES, type RunSize } from './lib/run-plan.js';
+import { resolvePlan, runOrder, runSize, WARMUP_MAX_BYTES, type RunSize } from './lib/run-plan.js';
 import { medianRow, standingLine } from './lib/rows.js';
 import { BENCH_DIR, prepare, prepareKfake, type SetupStep } from './lib/setup.js';
 import { round } from './lib/stats.js';
@@ -242,13 +242,13 @@ try {
     progress.note(`broker warm-up, records/s by round: ${brokerWarmup.map((r) => `${r.shape} ${shortNumber(r.recordsPerSec)}`).join(', ')}`);
   }
   for (const scenario of scenarios) {
-    // Repetitions go round all clients in turn, so a burst of noise on the machine hits every client alike, and each
-    // starts one client further on (rotated), so no client always follows the same one.
+    // Repetitions go round all clients in turn, so a burst of noise on the machine hits every client alike, each in
+    // its own order (runOrder), so no client always follows the same one.
     const attempts = new Map<string, RunRow[]>();
     const size = sizeOf(scenario);
     const repeats = size.repeats;
     for (let repeat = 1; repeat <= repeats; repeat++) {
-      for (const client of rotated(clients, repeat - 1)) {
+      for (const client of runOrder(clients, repeat - 1)) {
         progress.start(`${client.name} ${scenario.name}${repeats > 1 ? ` (${repeat}/${repeats})` : ''}`);
         const ready = readiness.get(setupOf(client, scenario))!;
         const cannot = ready.ready ? cannotRun(client, scenario) : ready.reason;

@@ -160,14 +160,25 @@ export function warmupCalls(warmupRecords: number): WarmupCall[] {
 }
 
 /**
- * The order in which repetition `repeat` (counting from 0) runs the clients: starting at client `repeat` mod n and
- * going round, the same for every run of the bench. Within a repetition each client runs after the one before it in
- * this order, on a broker still busy with that one's topic (its log written back, its deletion) and a machine still
- * cooling from it; always first or always after the same neighbour would put the same share of that on one client in
- * every repetition, so the position moves.
+ * The order in which repetition `repeat` (counting from 0) runs the clients. Within a repetition each client runs
+ * after the one before it, on a broker still busy with that one's topic (its log written back, its deletion) and a
+ * machine still cooling from it; always first, or always after the same neighbour, would put the same share of that
+ * on one client in every repetition. So the first repetition keeps the given order, and each later one is its own
+ * shuffle, seeded by its number: the same in every run of the bench, and different from one repetition to the next.
+ * (Rotating the list moved the first place but kept every client's neighbour: librdkafka always ran after franz-go.)
  */
-export function rotated<T>(clients: readonly T[], repeat: number): T[] {
-  if (clients.length === 0) return [];
-  const start = repeat % clients.length;
-  return [...clients.slice(start), ...clients.slice(0, start)];
+export function runOrder<T>(clients: readonly T[], repeat: number): T[] {
+  const order = [...clients];
+  if (repeat === 0) return order;
+  let seed = (repeat * 0x9e3779b1) >>> 0;
+  for (let i = order.length - 1; i > 0; i--) {
+    // xorshift32: a fixed sequence per seed, no Math.random.
+    seed ^= seed << 13;
+    seed ^= seed >>> 17;
+    seed ^= seed << 5;
+    seed >>>= 0;
+    const j = seed % (i + 1);
+    [order[i], order[j]] = [order[j]!, order[i]!];
+  }
+  return order;
 }

@@ -194,13 +194,18 @@ func run(ctx context.Context, client *kgo.Client, values, keys [][]byte, n int, 
 		if keys != nil {
 			record.Key = keys[i%len(keys)]
 		}
-		sent := time.Now()
+		sampled := sampleEvery > 0 && i%sampleEvery == 0
+		var sent time.Time
 		if rate > 0 {
 			sent = start.Add(time.Duration(float64(i) * 1e9 / rate))
 			// Never early; when a sleep overshoots, the records now due go without one until the loop catches up.
 			sleepUntil(sent)
+		} else if sampled {
+			// Only a sampled record reads the clock, as in the other drivers: a time.Now() for every record cost
+			// this loop about 44 ns of its ~0.7 µs per 100 B record.
+			sent = time.Now()
 		}
-		if sampleEvery > 0 && i%sampleEvery == 0 {
+		if sampled {
 			client.Produce(ctx, record, func(_ *kgo.Record, err error) {
 				elapsed := time.Since(sent)
 				mu.Lock()

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { resolvePlan, rotated, runSize, warmupCalls } from '../../../bench/lib/run-plan.js';
+import { resolvePlan, runOrder, runSize, warmupCalls } from '../../../bench/lib/run-plan.js';
 
 describe('resolvePlan', () => {
   it('gives the newcomer default without flags: 100,000 records after 300,000 of warm-up, median of 3, rate scenarios once for 10 s after 10 s', () => {
@@ -105,19 +105,31 @@ describe('warmupCalls', () => {
   });
 });
 
-describe('rotated', () => {
-  it('starts repetition r at client r mod n and goes round, so each client leads once in n repetitions', () => {
-    const clients = ['ringkafka', 'franz-go', 'java'];
-    assert.deepEqual(rotated(clients, 0), ['ringkafka', 'franz-go', 'java']);
-    assert.deepEqual(rotated(clients, 1), ['franz-go', 'java', 'ringkafka']);
-    assert.deepEqual(rotated(clients, 2), ['java', 'ringkafka', 'franz-go']);
-    assert.deepEqual(rotated(clients, 3), clients);
-    assert.deepEqual(rotated(clients, 4), rotated(clients, 1), 'the same order for the same repetition, every run');
-    assert.deepEqual(clients, ['ringkafka', 'franz-go', 'java'], 'the list itself is left as it was');
+describe('runOrder', () => {
+  const clients = ['ringkafka', 'kafkajs', 'platformatic', 'franz-go', 'librdkafka', 'java', 'platformatic-2'];
+
+  it('keeps the given order in the first repetition, and shuffles each later one the same way in every run', () => {
+    assert.deepEqual(runOrder(clients, 0), clients);
+    for (const repeat of [1, 2, 3]) {
+      assert.deepEqual([...runOrder(clients, repeat)].sort(), [...clients].sort(), 'every client once');
+      assert.deepEqual(runOrder(clients, repeat), runOrder(clients, repeat), 'the same order for the same repetition');
+    }
+    assert.notDeepEqual(runOrder(clients, 1), runOrder(clients, 2));
+    assert.deepEqual(clients[0], 'ringkafka', 'the list itself is left as it was');
+  });
+
+  it('gives no client the same neighbour before it in all of the default three repetitions', () => {
+    // Rotated, each repetition kept the circular order: librdkafka ran after franz-go in every one.
+    const before = (order: readonly string[], client: string): string | undefined => order[order.indexOf(client) - 1];
+    const orders = [0, 1, 2].map((repeat) => runOrder(clients, repeat));
+    for (const client of clients) {
+      const neighbours = orders.map((order) => before(order, client));
+      assert.ok(!neighbours.every((n) => n === neighbours[0]), `${client} always after ${String(neighbours[0])}`);
+    }
   });
 
   it('leaves one client, or none, as it is', () => {
-    assert.deepEqual(rotated(['ringkafka'], 5), ['ringkafka']);
-    assert.deepEqual(rotated([], 2), []);
+    assert.deepEqual(runOrder(['ringkafka'], 5), ['ringkafka']);
+    assert.deepEqual(runOrder([], 2), []);
   });
 });
