@@ -227,11 +227,7 @@ export const CLIENTS: readonly ClientSpec[] = [
     command: (c) => ({ command: 'java', args: byProducerPerformance(c.scenario) ? producerPerformanceArgs(c) : javaDriverArgs(c) }),
     rateLatencyFromSend: true,
     cannot: (scenario) =>
-      scenario.keys === undefined
-        ? undefined
-        : byProducerPerformance(scenario)
-          ? 'ProducerPerformance sends no keys (it has no option for them)'
-          : "the bench's Java driver sends no keys yet",
+      scenario.keys !== undefined && byProducerPerformance(scenario) ? 'ProducerPerformance sends no keys (it has no option for them)' : undefined,
   },
 ];
 
@@ -251,6 +247,7 @@ export function javaDriverArgs(c: ClientConfig): string[] {
     JAVA_HEAP, '-cp', `${JAVA_DRIVER_DIR}:${CLASSPATH}`, 'ProducerPeer',
     '--brokers', c.brokers.join(','), '--topic', c.topic, '--records', String(c.records), '--warmup', String(c.warmupRecords),
     '--payload-file', c.payloadFile, '--sample-every', String(c.sampleEvery),
+    ...(c.keysFile !== undefined ? ['--keys-file', c.keysFile] : []),
     ...(transactional ? ['--transaction-records', String(c.scenario.transactionRecords)] : []),
     ...properties.flatMap((property) => ['--property', property]),
   ];

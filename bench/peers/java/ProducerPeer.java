@@ -52,6 +52,8 @@ public final class ProducerPeer {
     List<String> properties = new ArrayList<>();
     Map<String, String> args = flags(argv, properties);
     List<byte[]> values = readValues(args.get("payload-file"));
+    // Absent: no keys (the sticky partitioner); else record i's key is line i mod n, murmur2 choosing its partition.
+    List<byte[]> keys = args.containsKey("keys-file") ? readValues(args.get("keys-file")) : null;
     String topic = args.get("topic");
     int warmup = Integer.parseInt(args.get("warmup"));
     int records = Integer.parseInt(args.get("records"));
@@ -68,7 +70,7 @@ public final class ProducerPeer {
       if (perTransaction != null) producer.initTransactions();
       Outcome warm = perTransaction != null
           ? inTransactions(producer, topic, values, 0, warmup, perTransaction)
-          : send(producer, topic, values, 0, warmup, sampleEvery);
+          : send(producer, topic, values, keys, 0, warmup, sampleEvery);
       // Every warm-up record acknowledged before the clock starts, as the other drivers wait for theirs.
       producer.flush();
       if (warm.errors.get() > 0) throw new IllegalStateException(warm.errors.get() + " warm-up records failed: " + warm.firstError.get());
@@ -77,7 +79,7 @@ public final class ProducerPeer {
       long start = System.nanoTime();
       Outcome measured = perTransaction != null
           ? inTransactions(producer, topic, values, warmup, records, perTransaction)
-          : send(producer, topic, values, warmup, records, sampleEvery);
+          : send(producer, topic, values, keys, warmup, records, sampleEvery);
       producer.flush();
       // The clock stops at the last acknowledgement (a transaction's: when its commit returned), not at flush()'s
       // return; with no record acknowledged the run fails on its errors and the time is flush()'s.
@@ -116,18 +118,21 @@ public final class ProducerPeer {
   }
 
   /**
-   * Sends records from..from+count-1 (record i has value i mod n), each with a callback; the caller flush()es.
+   * Sends records from..from+count-1 (record i has value i mod n, and key i mod the keys' n when there are keys),
+   * each with a callback; the caller flush()es.
    * send() returns at once unless the producer's buffer (buffer.memory) is full, which pushes back as the other
    * clients' buffers do. Latency: one record in sampleEvery, from its send() to its callback.
    */
-  private static Outcome send(KafkaProducer<byte[], byte[]> producer, String topic, List<byte[]> values, int from, int count, int sampleEvery) {
+  private static Outcome send(
+      KafkaProducer<byte[], byte[]> producer, String topic, List<byte[]> values, List<byte[]> keys, int from, int count, int sampleEvery) {
     Outcome outcome = new Outcome();
     for (int i = 0; i < count; i++) {
       byte[] value = values.get((from + i) % values.size());
+      byte[] key = keys == null ? null : keys.get((from + i) % keys.size());
       outcome.bytes += value.length;
       boolean sampled = i % sampleEvery == 0;
       long sent = sampled ? System.nanoTime() : 0;
-      producer.send(new ProducerRecord<>(topic, value), (metadata, error) -> {
+      producer.send(new ProducerRecord<>(topic, key, value), (metadata, error) -> {
         long now = System.nanoTime();
         if (error != null) {
           // also run on this thread, when send() itself fails: only the counters, which are atomic
