@@ -20,7 +20,8 @@ export type TransactionState = 'uninitialized' | 'ready' | 'open' | 'ending' | '
 
 /** Why a call is refused in each state; abortable and fatal ones are told their failure instead. */
 const WHY_REFUSED: Readonly<Record<TransactionState, string>> = {
-  uninitialized: 'the producer is not connected yet',
+  // Said first: a commit before connect() was told only "not connected yet", and after it "no transaction is open".
+  uninitialized: 'no transaction is open, and the producer has not connected yet',
   ready: 'no transaction is open',
   open: 'a transaction is already open',
   ending: 'the transaction is already ending',

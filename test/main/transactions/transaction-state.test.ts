@@ -16,6 +16,13 @@ function opened(): TransactionStatus {
 }
 
 describe('TransactionStatus', () => {
+  it('a commit, abort or offsets before the producer connected is told first that no transaction is open', () => {
+    const status = new TransactionStatus();
+    const refused = status.refusal('commit', ['open', 'committing']);
+    assert.ok(refused instanceof TransactionStateError);
+    assert.equal(refused.message, 'cannot commit: no transaction is open, and the producer has not connected yet');
+  });
+
   it('keeps the first abortable failure, and a fatal one over it', () => {
     const status = opened();
     const first = new TransactionAbortableError(-1, 'first');
