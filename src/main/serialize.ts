@@ -6,17 +6,14 @@
 // msgpackr's packing half: its main entry also loads msgpackr-extract, a native addon that only speeds up unpacking
 // and costs the process about 5 MB of resident memory.
 import { Packr } from 'msgpackr/pack';
-import { KafkaProducerError, type KafkaProducerErrorOptions } from '../shared/errors.js';
 import type { Serializer } from './options.js';
 import type { PartitionerRecord } from './partitioner-function.js';
 import { valueByteLength, type EntryValue } from '../shared/record-entry.js';
+import { describe } from './describe-value.js';
+import { InvalidRecordError, unreadableHeaders, unreadableRecord } from './invalid-record.js';
 
-/** A record the caller gave us that cannot be sent as it is; the message names the field and what was expected. */
-export class InvalidRecordError extends KafkaProducerError {
-  constructor(message: string, options: KafkaProducerErrorOptions = {}) {
-    super('ERR_INVALID_RECORD', message, options);
-  }
-}
+export { describe, InvalidRecordError };
+
 
 export type HeaderValue = Uint8Array | string | null;
 
@@ -192,7 +189,12 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   if (typeof record !== 'object' || record === null) {
     throw new InvalidRecordError(`record must be an object with a topic, got ${describe(record)}`);
   }
-  const { topic, key: keyIn, value: valueIn, headers: headersIn, partition: partitionIn, timestamp: timestampIn } = record;
+  let topic, keyIn, valueIn, headersIn, partitionIn, timestampIn;
+  try {
+    ({ topic, key: keyIn, value: valueIn, headers: headersIn, partition: partitionIn, timestamp: timestampIn } = record);
+  } catch (error) {
+    throw unreadableRecord(record, error);
+  }
   // null is "not set", as for key and value: records parsed from JSON carry `"partition": null`.
   const partition = partitionIn ?? undefined;
 
@@ -227,36 +229,41 @@ export function checkRecord(record: ProducerRecord, serializer: Serializer | nul
   let size = (keyBytes < 0 ? 0 : keyBytes) + (valueBytes < 0 ? 0 : valueBytes);
 
   let headers = EMPTY_HEADERS;
-  if (headersIn !== undefined && headersIn !== null) {
-    const out: Array<[Uint8Array, Uint8Array | null]> = [];
-    if (Array.isArray(headersIn)) {
-      for (let i = 0; i < headersIn.length; i++) {
-        const pair: unknown = headersIn[i];
-        if (!Array.isArray(pair) || pair.length !== 2) {
-          throw new InvalidRecordError(`record.headers[${i}] must be a [key, value] pair, got ${describe(pair)}`);
+  // A header object's getter, or a Proxy's trap, may throw too: said as the record's fields are (unreadableRecord).
+  try {
+    if (headersIn !== undefined && headersIn !== null) {
+      const out: Array<[Uint8Array, Uint8Array | null]> = [];
+      if (Array.isArray(headersIn)) {
+        for (let i = 0; i < headersIn.length; i++) {
+          const pair: unknown = headersIn[i];
+          if (!Array.isArray(pair) || pair.length !== 2) {
+            throw new InvalidRecordError(`record.headers[${i}] must be a [key, value] pair, got ${describe(pair)}`);
+          }
+          const name: unknown = pair[0];
+          if (typeof name !== 'string') {
+            throw new InvalidRecordError(`record.headers[${i}][0] must be a string header key, got ${describe(name)}`);
+          }
+          const bytes = pushHeader(out, name, pair[1]);
+          if (bytes < 0) throw badHeader(`record.headers[${i}][1]`, pair[1]);
+          size += bytes;
         }
-        const name: unknown = pair[0];
-        if (typeof name !== 'string') {
-          throw new InvalidRecordError(`record.headers[${i}][0] must be a string header key, got ${describe(name)}`);
+      } else if (isPlainObject(headersIn)) {
+        const object = headersIn as Readonly<Record<string, unknown>>;
+        for (const name of Object.keys(object)) {
+          const bytes = pushHeader(out, name, object[name]);
+          if (bytes < 0) throw badHeader(`record.headers[${JSON.stringify(name)}]`, object[name]);
+          size += bytes;
         }
-        const bytes = pushHeader(out, name, pair[1]);
-        if (bytes < 0) throw badHeader(`record.headers[${i}][1]`, pair[1]);
-        size += bytes;
+      } else {
+        throw new InvalidRecordError(
+          'record.headers must be an object of header values or an array of [key, value] pairs, ' +
+            `got ${describe(headersIn)}`,
+        );
       }
-    } else if (isPlainObject(headersIn)) {
-      const object = headersIn as Readonly<Record<string, unknown>>;
-      for (const name of Object.keys(object)) {
-        const bytes = pushHeader(out, name, object[name]);
-        if (bytes < 0) throw badHeader(`record.headers[${JSON.stringify(name)}]`, object[name]);
-        size += bytes;
-      }
-    } else {
-      throw new InvalidRecordError(
-        'record.headers must be an object of header values or an array of [key, value] pairs, ' +
-          `got ${describe(headersIn)}`,
-      );
+      if (out.length > 0) headers = out;
     }
-    if (out.length > 0) headers = out;
+  } catch (error) {
+    throw error instanceof InvalidRecordError ? error : unreadableHeaders(error);
   }
 
   const out = checked;
@@ -388,6 +395,8 @@ function serialize(input: unknown, serializer: Serializer): EntryValue {
     });
   }
   if (typeof out === 'string') return textValue(out);
+  // An async serializer's promise is refused below; a rejection of it that nobody handled ended the process.
+  if (typeof (out as { then?: unknown } | null)?.then === 'function') (out as PromiseLike<unknown>).then(undefined, () => undefined);
   if (out instanceof Uint8Array) {
     if (out.byteLength === 0) refuseDetached(out, 'record.value (the serializer\'s output)');
     // Copied: a serializer that writes into one scratch buffer and returns a view of it (a common encoder pattern)
@@ -423,19 +432,4 @@ function utf8(text: string): Uint8Array {
   }
   slabUsed = start + length;
   return slab.subarray(start, slabUsed);
-}
-
-/** A bad value as an error message shows it (also the KafkaJS facade's). */
-export function describe(value: unknown): string {
-  if (typeof value === 'string') {
-    return value.length > 60 ? `${JSON.stringify(value.slice(0, 60))}…` : JSON.stringify(value);
-  }
-  if (value === null) return 'null';
-  if (typeof value === 'function') return 'a function';
-  if (typeof value === 'bigint') return `${value}n`;
-  if (typeof value === 'symbol') return String(value);
-  if (Array.isArray(value)) return `an array of length ${value.length}`;
-  if (value instanceof Date) return Number.isNaN(value.getTime()) ? 'an invalid Date' : 'a Date';
-  if (typeof value === 'object') return `an object (${value.constructor?.name ?? 'null prototype'})`;
-  return String(value);
 }

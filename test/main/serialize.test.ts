@@ -353,4 +353,39 @@ describe('input that was once taken silently', () => {
     refused({ topic: 't', value: { any: 1 } }, /^record\.value \(the serializer's output\)/, () => detached());
     assert.equal(prepareRecord({ topic: 't', value: new Uint8Array(0) }, null, NOW).value?.length, 0, 'an empty value is still one');
   });
+
+  it('a field whose getter or Proxy trap throws is refused, naming the field (the caller\'s own error was passed on)', () => {
+    const cause = new RangeError('no value here');
+    const getter = { topic: 't', get value(): string { throw cause; } };
+    assert.throws(() => prepareRecord(getter as ProducerRecord, null, NOW), (e: unknown) =>
+      e instanceof InvalidRecordError && e.message === 'record.value could not be read: RangeError: no value here' && e.cause === cause);
+    const proxy = new Proxy({ topic: 't', value: 'v' }, {
+      get(target, field) {
+        if (field === 'topic') throw 'a thrown string';
+        return Reflect.get(target, field);
+      },
+    });
+    rejects(proxy, /^record\.topic could not be read: a thrown string$/);
+    rejects({ topic: 't', value: 'v', headers: { get h(): string { throw new TypeError('header broke'); } } }, /^record\.headers could not be read: TypeError: header broke$/);
+    rejects({ topic: 't', value: 'v', headers: [['h', 'ok'], new Proxy(['h', 'v'], { get: () => { throw new Error('pair broke'); } })] }, /^record\.headers could not be read: Error: pair broke$/);
+    // And the record after it is checked as usual.
+    assert.equal(prepareRecord({ topic: 't', value: 'v' }, null, NOW).topic, 't');
+  });
+
+  it('an async serializer is refused for its promise, and a rejection of that promise goes unhandled by no one', async () => {
+    // The promise was dropped: its rejection was unhandled, and Node's default ended the process.
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown): void => void unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    try {
+      rejects({ topic: 't', value: { any: 1 } }, /the serializer function produced an object \(Promise\)/, (async () => {
+        throw new Error('async serializer failed');
+      }) as unknown as Serializer);
+      await new Promise((resolve) => setImmediate(resolve));
+      await new Promise((resolve) => setImmediate(resolve));
+      assert.deepEqual(unhandled, []);
+    } finally {
+      process.off('unhandledRejection', onUnhandled);
+    }
+  });
 });
