@@ -94,7 +94,8 @@ export class KafkaJSProducer {
   #connect(): Promise<void> {
     return asKafkaJS(async () => {
       const brokers = await this.#brokerList();
-      const producer = new RingProducer({ ...this.#mapped.options, brokers } as ProducerOptions);
+      // No serializer: each call's values are serialised by toRecords, before any of the call is sent.
+      const producer = new RingProducer({ ...this.#mapped.options, serializer: undefined, brokers } as ProducerOptions);
       this.#report(producer);
       try {
         await producer.connect();
@@ -159,7 +160,13 @@ export class KafkaJSProducer {
       // A rejection, as every other bad call gets; destructuring it threw a TypeError out of send().
       return Promise.reject(new KafkaJSNonRetriableError(`ringkafka/kafkajs: send() needs a record { topic, messages }, got ${record === null ? 'null' : typeof record}`));
     }
-    const { topic, messages, acks, timeout, compression } = record;
+    let topic, messages, acks, timeout, compression;
+    try {
+      ({ topic, messages, acks, timeout, compression } = record);
+    } catch (error) {
+      // A getter or Proxy trap that throws rejects the call, as every other bad call does; it threw out of send().
+      return Promise.reject(new KafkaJSNonRetriableError(`ringkafka/kafkajs: send()'s record could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+    }
     return this.#sendBatch({
       topicMessages: [{ topic, messages }],
       ...(acks !== undefined && { acks }),

@@ -80,22 +80,22 @@ export function toRecords(
       const record = toRecord(topic, message as Message);
       let prepared;
       try {
-        // A serializer function of the caller's is not run twice (it may count, or cost): its value is its own to check.
-        prepared = checkRecord(typeof serializer === 'function' ? { ...record, value: null } : record, serializer, now);
+        prepared = checkRecord(record, serializer, now);
       } catch (error) {
         throw new KafkaJSNonRetriableError(`Invalid message ${index} for topic "${topic}": ${(error as Error).message}`, { cause: error });
       }
       // Too large for a request, it is refused with the call too: the broker refuses KafkaJS's whole batch for it,
       // and ringkafka, checking it with the others sent, wrote the call's other messages (a resend duplicated them).
-      // Its error is KafkaJS's for it, MESSAGE_TOO_LARGE. A serializer function's value is sized when sent.
-      if (typeof serializer !== 'function') {
-        try {
-          checkRecordSize(prepared, limits);
-        } catch (error) {
-          throw toKafkaJSError(new RecordTooLargeError(`message ${index} for topic "${topic}": ${(error as Error).message}`));
-        }
+      // Its error is KafkaJS's for it, MESSAGE_TOO_LARGE.
+      try {
+        checkRecordSize(prepared, limits);
+      } catch (error) {
+        throw toKafkaJSError(new RecordTooLargeError(`message ${index} for topic "${topic}": ${(error as Error).message}`));
       }
-      records.push(record);
+      // The value as serialised, here and once: the facade's producer has no serializer of its own (producer.ts).
+      // Serialised only when sent, a value a serializer function refused, or made too large, was found with the
+      // call's other messages already written, and a serializer ran twice for every message.
+      records.push(serializer === null ? record : { ...record, value: prepared.value });
     });
   }
   return records;

@@ -11,6 +11,7 @@ import {
 } from '../../src/kafkajs/index.js';
 import { FakeBroker } from '../helpers/fake-broker.js';
 import { UnknownTopicError } from '../../src/shared/producer-errors.js';
+import { decodeRecordBatches } from '../../src/protocol/record-batch-decoder.js';
 
 /** A fake broker and a facade producer connected to it (see `unanswered`), both ended after the test. */
 async function connected(t: TestContext, produceVersion = 3): Promise<{ broker: FakeBroker; producer: Producer }> {
@@ -52,6 +53,42 @@ test('a send with one bad message is refused whole before anything is written, n
   assert.deepEqual([...produce.recordCounts], [['orders-0', 1]]);
   broker.answer(produce, 0n);
   assert.equal((await after)[0]!.baseOffset, '0');
+});
+
+test('with a serializer function each message is serialised once, before anything of the call is written', async (t) => {
+  // Serialised only as the producer sent them, a value the function refused failed with the call's other messages
+  // already written (a resend duplicated them), and the function ran twice for every message.
+  const broker = await FakeBroker.start(1, undefined, { produceVersion: 3 });
+  t.after(() => broker.close());
+  let calls = 0;
+  const serializer = (value: unknown): string => {
+    calls++;
+    if ((value as { bad?: boolean }).bad === true) throw new Error('refused by the serializer');
+    return JSON.stringify(value);
+  };
+  const producer = new Kafka(unanswered(broker)).producer({ ringkafka: { serializer } });
+  await producer.connect();
+  t.after(() => producer.disconnect());
+  const messages = [{ value: { n: 1 } }, { value: { bad: true } }, { value: { n: 3 } }] as never[];
+  await assert.rejects(producer.send({ topic: 'orders', messages }), (error: unknown) =>
+    error instanceof KafkaJSNonRetriableError && /^Invalid message 1 for topic "orders": .*refused by the serializer/.test(error.message));
+  calls = 0;
+  const after = producer.send({ topic: 'orders', messages: [{ value: { n: 4 } as never }] });
+  const produce = await broker.nextProduce();
+  assert.deepEqual([...produce.recordCounts], [['orders-0', 1]], 'nothing of the refused call was written');
+  const [batch] = await decodeRecordBatches(produce.batches.get('orders-0')!);
+  assert.equal(Buffer.from(batch!.records[0]!.value!).toString(), '{"n":4}');
+  broker.answer(produce, 0n);
+  await after;
+  assert.equal(calls, 1, 'once per message');
+});
+
+test('a send() whose record cannot be read (a getter, a Proxy trap throws) rejects; it threw out of send()', async (t) => {
+  const { producer } = await connected(t);
+  const unreadable = new Proxy({}, { get: () => { throw new Error('no fields here'); } });
+  let call: Promise<unknown> | undefined;
+  assert.doesNotThrow(() => (call = producer.send(unreadable as never)));
+  await assert.rejects(call!, (error: unknown) => error instanceof KafkaJSNonRetriableError && /could not be read: no fields here/.test(error.message));
 });
 
 test('a falsy timestamp (0, \'\') means now, as KafkaJS writes `timestamp || Date.now()`, not the epoch', async (t) => {
