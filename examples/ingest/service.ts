@@ -2,7 +2,7 @@
  * An HTTP ingestion service on ringkafka, written as an embedder would: Node's own `http` (no framework, so what is
  * measured is the producer, and nothing here needs a dependency), NDJSON in, Kafka out.
  *
- *   POST /topics/:topic[?key=FIELD][&ack=accept]   one record per NDJSON line, sent unchanged
+ *   POST /topics/:topic[?key=FIELD][&ack=accept]   one record per NDJSON line, sent as it is (trimmed)
  *   GET  /healthz                                  200 while delivering, 503 while deliveries fail or once shutting down
  *   GET  /metrics                                  Prometheus text: producer metrics, requests, event-loop delay
  *
@@ -21,7 +21,9 @@
  * - The whole request is validated before anything is sent: a bad line (not JSON, not UTF-8, a key that is neither a
  *   string nor a safe integer) is a 400 naming it, too many bytes or lines a 413, and nothing goes.
  * - Graceful shutdown (`shutdown`): stop accepting, let requests finish, flush and close the producer, all within
- *   one deadline; called again, it is the same shutdown.
+ *   one deadline; called again, it is the same shutdown. It fails when records answered 202 failed as it closed.
+ * - A topic the cluster does not have is a 404 (no retry can succeed), and a client too slow to send its request a
+ *   408 (`requestTimeoutMs`): neither holds a slot or marks the instance unhealthy.
  */
 import http from 'node:http';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
@@ -74,6 +76,12 @@ export interface IngestOptions {
   readonly maxConcurrentRequests?: number;
   /** How long a delivery failure with no record acknowledged since keeps /healthz at 503 (default 30 s). */
   readonly unhealthyForMs?: number;
+  /**
+   * How long a client has to send its whole request, headers and body (default 30 s; Node answers `408` and closes
+   * the connection after it). Node's own default, 300 s, let 64 clients trickling a byte a second hold every request
+   * slot for five minutes, and every other client got `503`.
+   */
+  readonly requestTimeoutMs?: number;
 }
 
 export interface IngestService {
@@ -89,8 +97,13 @@ const TOPIC_PATH = /^\/topics\/([^/?]+)$/;
 /** Kafka's rule for topic names. */
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const MAX_REPORTED_FAILURES = 100;
-/** The producer's refusals of a record itself, made before anything is sent, and the status each is answered with. */
-const REFUSALS = new Map([['ERR_RECORD_TOO_LARGE', 413], ['ERR_INVALID_RECORD', 400]]);
+/**
+ * The producer's refusals made before anything is sent, and the status each is answered with: of a record itself, and
+ * of its topic, which the cluster does not have (after the producer waited `bufferTimeoutMs` for it). A missing topic
+ * was the full buffer's `503` with `Retry-After`, a retry that could never succeed, and it turned `/healthz` to `503`:
+ * one client posting to a wrong topic took the instance out of its balancer.
+ */
+const REFUSALS = new Map([['ERR_RECORD_TOO_LARGE', 413], ['ERR_INVALID_RECORD', 400], ['ERR_UNKNOWN_TOPIC', 404]]);
 /** The event-loop delay histogram's sampling interval: each sample is this interval plus the delay. */
 const DELAY_RESOLUTION_MS = 10;
 
@@ -117,6 +130,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   const retryAfter = String(numberOption(options, 'retryAfterSeconds', 1, 0));
   const maxConcurrent = numberOption(options, 'maxConcurrentRequests', 64, 1);
   const unhealthyForMs = numberOption(options, 'unhealthyForMs', 30_000, 0);
+  const requestTimeoutMs = numberOption(options, 'requestTimeoutMs', 30_000, 1);
   const delay = monitorEventLoopDelay({ resolution: DELAY_RESOLUTION_MS });
   delay.enable();
   const counts = { requests: new Map<string, number>(), records: 0, lateFailures: 0, aborted: 0 };
@@ -145,6 +159,8 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   };
   producer.on?.('deliveryError', onDeliveryError);
   let open = 0;
+  /** The responses not yet sent, for shutdown to close their connections after them. */
+  const answering = new Set<http.ServerResponse>();
   let producing = 0;
   let shuttingDown = false;
   let idle: (() => void) | undefined;
@@ -322,7 +338,9 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
 
   function handle(req: http.IncomingMessage, res: http.ServerResponse, continues: boolean): void {
     open++;
+    answering.add(res);
     res.once('close', () => {
+      answering.delete(res);
       if (--open === 0) idle?.();
     });
     // A request target that is no URL (`//`) or a topic that is no percent-encoding (`%E0%A4%A`) threw here, outside
@@ -379,7 +397,12 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     });
   }
 
-  const server = http.createServer((req, res) => handle(req, res, false));
+  const server = http.createServer({
+    requestTimeout: requestTimeoutMs,
+    headersTimeout: Math.min(60_000, requestTimeoutMs),
+    // Node looks for requests past their time every this often (30 s by default, which a 30 s limit would double).
+    connectionsCheckingInterval: Math.min(1_000, requestTimeoutMs),
+  }, (req, res) => handle(req, res, false));
   // Without this listener Node answered `100 Continue` to every request that asked, and an oversized upload was sent
   // whole before its 413; now the checks come first and `produce` sends the 100 only to a request it will read.
   server.on('checkContinue', (req: http.IncomingMessage, res: http.ServerResponse) => handle(req, res, true));
@@ -396,6 +419,9 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
   async function stop(deadlineMs: number): Promise<void> {
     const deadline = Date.now() + deadlineMs;
     shuttingDown = true;
+    // The answers still to come close their connections: kept alive, a client's next request on one met the
+    // connection's end (a reset) instead of the `503` a new request gets.
+    for (const res of answering) res.shouldKeepAlive = false;
     // Once the server stops listening and its last connection has ended (or at once, with an error, when it was not
     // listening).
     const closed = new Promise<void>((resolve) => server.close(() => resolve()));
@@ -413,9 +439,14 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
     } finally {
       clearTimeout(timer);
     }
+    const failedBefore = counts.lateFailures;
     try {
       // What was accepted (ack=accept) goes out before the deadline or is reported failed by close.
       await producer.close({ timeoutMs: Math.max(0, deadline - Date.now()) });
+      // Records answered 202 that close failed are lost: said, and the shutdown fails. It said nothing and succeeded,
+      // and the only trace was a counter that ended with the process.
+      const lost = counts.lateFailures - failedBefore;
+      if (lost > 0) throw new Error(`${lost} record${lost === 1 ? '' : 's'} answered 202 (ack=accept) failed as the producer closed: not delivered`);
     } finally {
       // After close, which reports the accepted records it failed through this listener: nothing is left to count.
       // Even when close rejects: the listener and the histogram held on to a service that had shut down.

@@ -238,3 +238,94 @@ test('main.ts: SIGTERM then SIGINT is one drain; it ends when the request under 
     await broker.close();
   }
 });
+
+test('shutdown fails, saying how many, when records answered 202 were failed by the producer\'s close', { timeout: 20_000 }, async () => {
+  // It said "drained" and succeeded, and the only trace of the lost records was a counter that ended with the process.
+  let listener: ((error: unknown) => void) | undefined;
+  const producer: IngestProducer = {
+    ...stub(),
+    trySend: () => true,
+    on: (_event, added) => (listener = added),
+    off: () => (listener = undefined),
+    close: async () => {
+      for (let i = 0; i < 3; i++) listener?.(Object.assign(new Error('the producer closed'), { code: 'ERR_PRODUCER_CLOSED' }));
+    },
+  };
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  const res = await fetch(`${url}/topics/t?ack=accept`, { method: 'POST', body: ndjson({ n: 1 }, { n: 2 }, { n: 3 }) });
+  assert.deepEqual([res.status, await res.json()], [202, { accepted: 3 }]);
+  await assert.rejects(svc.shutdown(5_000), /^Error: 3 records answered 202 \(ack=accept\) failed as the producer closed: not delivered$/);
+  assert.equal(listener, undefined, 'the listener is removed all the same');
+});
+
+test('a topic the cluster does not have: 404 with no Retry-After, counted as such, and /healthz stays 200', { timeout: 60_000 }, async () => {
+  // It was the full buffer's 503 with Retry-After (a retry that could never succeed), counted as buffer_full, and it
+  // turned /healthz to 503: one client posting to a wrong topic took the instance out of its balancer.
+  const broker = await FakeBroker.start(1, (topic) => topic === 'missing', { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, bufferTimeoutMs: 300 });
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  try {
+    await producer.connect();
+    for (const mode of ['all', 'accept']) {
+      const res = await fetch(`${url}/topics/missing?ack=${mode}`, { method: 'POST', body: ndjson({ n: 1 }) });
+      assert.equal(res.status, 404, mode);
+      assert.equal(res.headers.get('retry-after'), null, mode);
+      assert.match(JSON.stringify(await res.json()), /ERR_UNKNOWN_TOPIC|not available/, mode);
+    }
+    assert.equal((await fetch(`${url}/healthz`)).status, 200);
+    const metrics = await (await fetch(`${url}/metrics`)).text();
+    assert.match(metrics, /ingest_requests_total\{code="404"\} 2/);
+    assert.doesNotMatch(metrics, /buffer_full/);
+  } finally {
+    await svc.shutdown(10_000);
+    await broker.close();
+  }
+});
+
+test('a client that sends its body too slowly gets 408 after requestTimeoutMs, and its slot is free again', { timeout: 20_000 }, async () => {
+  // Node's default (300 s) let clients trickling a byte a second hold every slot for five minutes.
+  const svc = createIngestService(stub(), { requestTimeoutMs: 200, maxConcurrentRequests: 1 });
+  const url = await listen(svc);
+  const { port } = svc.server.address() as AddressInfo;
+  try {
+    const slow = net.connect(port, '127.0.0.1');
+    slow.on('error', () => undefined);
+    let answer = '';
+    slow.on('data', (chunk: Buffer) => (answer += chunk.toString()));
+    const ended = new Promise((resolve) => slow.on('close', resolve));
+    slow.write('POST /topics/t HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n{"n":');
+    await ended;
+    assert.match(answer, /^HTTP\/1\.1 408 /);
+    const res = await fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) });
+    assert.equal(res.status, 200, 'the slot is free');
+  } finally {
+    await svc.shutdown(5_000);
+  }
+});
+
+test('an answer sent while shutting down closes its connection: a client\'s next request on it met a reset', { timeout: 20_000 }, async () => {
+  let release: (() => void) | undefined;
+  const held = new Promise<void>((resolve) => (release = resolve));
+  let called: (() => void) | undefined;
+  const underWay = new Promise<void>((resolve) => (called = resolve));
+  const producer: IngestProducer = {
+    ...stub(),
+    sendBatch: async (records) => {
+      called!();
+      await held;
+      return records.map(delivered);
+    },
+  };
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  const answered = fetch(`${url}/topics/t`, { method: 'POST', body: ndjson({ n: 1 }) });
+  await underWay;
+  const stopping = svc.shutdown(5_000);
+  release!();
+  const res = await answered;
+  assert.equal(res.status, 200);
+  assert.equal(res.headers.get('connection'), 'close');
+  await stopping;
+});
