@@ -133,7 +133,8 @@ function toRecord(topic: string, { key, value, partition, headers, timestamp }: 
     ...(partition !== undefined && partition !== null && { partition }),
     ...(headers !== undefined && headers !== null && { headers: toHeaders(headers) }),
     // KafkaJS writes `timestamp || Date.now()`: '' and 0 mean "now" there, not the epoch (which retention deletes).
-    ...(timestamp ? { timestamp: Number(timestamp) } : undefined),
+    // Text that is no number is passed on as it is, for the check to show it: as Number(), it was "got NaN".
+    ...(timestamp ? { timestamp: Number.isNaN(Number(timestamp)) ? (timestamp as unknown as number) : Number(timestamp) } : undefined),
   };
 }
 

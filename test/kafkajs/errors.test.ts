@@ -169,6 +169,7 @@ test('every message of a call is checked before any is sent: a bad one refuses t
   assert.throws(bad([{ value: 'a' }], 'bad topic!'), /Invalid message 0 for topic "bad topic!": .*topic/);
   assert.throws(bad([{ value: 'a', headers: { h: 7 } }]), /Invalid message 0 for topic "t": .*header/);
   assert.throws(bad([null]), /Invalid message 0 for topic "t": null/);
+  assert.throws(bad([{ value: 'a', timestamp: 'yesterday' }]), /Invalid message 0 for topic "t": record\.timestamp .*got "yesterday"$/);
   // Bytes that are not a Buffer: KafkaJS writes (and hashes a key as) their text, "1,2,3"; sent as bytes they went
   // elsewhere, under another key. Refused, as a number is.
   const bytes = new Uint8Array([1, 2, 3]);
