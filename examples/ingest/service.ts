@@ -97,13 +97,21 @@ const TOPIC_PATH = /^\/topics\/([^/?]+)$/;
 /** Kafka's rule for topic names. */
 const LEGAL_TOPIC = /^[a-zA-Z0-9._-]{1,249}$/;
 const MAX_REPORTED_FAILURES = 100;
+/** The producer's refusals of a record itself, made before anything is sent, and the status each is answered with. */
+const REFUSALS = new Map([['ERR_RECORD_TOO_LARGE', 413], ['ERR_INVALID_RECORD', 400]]);
+/** Kafka's error codes for a topic the cluster does not have (UNKNOWN_TOPIC_OR_PARTITION) or cannot (INVALID_TOPIC_EXCEPTION). */
+const NO_SUCH_TOPIC = new Set([3, 17]);
+
 /**
- * The producer's refusals made before anything is sent, and the status each is answered with: of a record itself, and
- * of its topic, which the cluster does not have (after the producer waited `bufferTimeoutMs` for it). A missing topic
- * was the full buffer's `503` with `Retry-After`, a retry that could never succeed, and it turned `/healthz` to `503`:
- * one client posting to a wrong topic took the instance out of its balancer.
+ * The status of a failure that resending cannot cure, made before anything was sent; undefined for any other. A topic
+ * the cluster answered it does not have is a 404: it was the full buffer's 503 with Retry-After, a retry that could
+ * never succeed, and it turned /healthz to 503, so one client's wrong topic took the instance out of its balancer.
+ * Not when no answer named the topic (errorCode 0: the cluster out of reach), which is an outage: 503, and unhealthy.
  */
-const REFUSALS = new Map([['ERR_RECORD_TOO_LARGE', 413], ['ERR_INVALID_RECORD', 400], ['ERR_UNKNOWN_TOPIC', 404]]);
+function refusalStatus(reason: Error & { code?: string; errorCode?: number }): number | undefined {
+  if (reason.code === 'ERR_UNKNOWN_TOPIC') return NO_SUCH_TOPIC.has(reason.errorCode ?? 0) ? 404 : undefined;
+  return REFUSALS.get(reason.code ?? '');
+}
 /** The event-loop delay histogram's sampling interval: each sample is this interval plus the delay. */
 const DELAY_RESOLUTION_MS = 10;
 
@@ -230,7 +238,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
         take();
       } else {
         const reason = result!.reason as Error & { code?: string; delivery?: string };
-        if (REFUSALS.has(reason.code ?? '')) refusal = reason;
+        if (refusalStatus(reason) !== undefined) refusal = reason;
         else {
           deliveryFailed(reason);
           if (reason.delivery !== 'not-sent') {
@@ -247,7 +255,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       // A line the producer refuses (too large, invalid) after it took the lines before it: the answer says how many
       // it took, as the full-buffer answer does. A bare 500 made the client resend the whole body, and the lines
       // before this one were written twice.
-      const status = REFUSALS.get(refusal.code ?? '') ?? 500;
+      const status = refusalStatus(refusal) ?? 500;
       count(status);
       return answer(res, status, { accepted, total: records.length, error: `line ${accepted + 1}: ${refusal.message}` });
     }
@@ -279,7 +287,7 @@ export function createIngestService(producer: IngestProducer, options: IngestOpt
       const reason = result.reason as Error & { delivery?: string; code?: string };
       // The producer refuses such a record before it is sent, and its error carries no `delivery`: it was reported
       // `unknown`, and the client could not tell that nothing of it was written.
-      const refusal = REFUSALS.get(reason.code ?? '');
+      const refusal = refusalStatus(reason);
       refused ??= refusal;
       if (refusal === undefined) cause ??= reason;
       const delivery = refusal !== undefined ? 'not-sent' : reason.delivery ?? 'unknown';

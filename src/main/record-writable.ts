@@ -14,7 +14,8 @@
  *   dropped all of them), while the sealed ones went on landing after the pipeline had rejected.
  * - A cancellation (the `signal`, destroy() with no error or with an AbortError) releases the stream at once, as
  *   aborting a send does (invariant 5, docs/invariants.md): records no worker has sealed yet are taken back and never
- *   sent; sealed ones go on, unobserved. An abort also cuts short a failure's wait for its records.
+ *   sent; sealed ones go on, unobserved. A failure already seen is still what the stream reports. The signal also
+ *   cuts short the wait of a stream a failure has destroyed (a second destroy() is ignored by Node).
  * A stream whose producer is closing takes nothing back: close() delivers what the stream had accepted, as it does
  * every send made before it.
  *
@@ -71,6 +72,8 @@ export class RecordWritable extends Writable implements Settler {
   #inWrite = false;
   /** Set once this stream's producer failed one of its records for closing (ProducerClosedError): see `_destroy`. */
   #producerClosing = false;
+  /** Set by the signal: the destroy it makes is a cancellation, whatever error it reports (see `#abort`). */
+  #aborted: AbortError | undefined;
 
   constructor(submit: SubmitRecord, options: WritableOptions = {}, refused?: () => void) {
     // One record at a time: the next write waits in Node's buffer only while the previous one waits for budget.
@@ -138,7 +141,7 @@ export class RecordWritable extends Writable implements Settler {
     if (held !== undefined) {
       this.#callBack(held, new AbortError('not-sent', 'the stream failed before this record was handed to the producer', { cause: error ?? undefined }));
     }
-    if (error !== null && !isAbortError(error)) {
+    if (error !== null && !isAbortError(error) && this.#aborted === undefined) {
       // A failure: nothing is taken back (see the file comment), and the stream closes once its records settle. The
       // write still waiting for buffer space hears of its record then too, as it is accepted or refused.
       if (this.#settled === this.#written) this.#closed(callback, error);
@@ -153,7 +156,7 @@ export class RecordWritable extends Writable implements Settler {
     // close()'s to deliver (it flushes them, or fails them at its deadline). Taken back, the records a pipeline had
     // written when a SIGTERM handler called close() were lost by a close that promises to deliver every record sent
     // before it.
-    const reason = error ?? new AbortError('not-sent', 'the stream was destroyed');
+    const reason = this.#aborted ?? error ?? new AbortError('not-sent', 'the stream was destroyed');
     if (!this.#producerClosing) this.#stop.abort(reason);
     const waiting = this.#waiting;
     this.#waiting = undefined;
@@ -166,15 +169,21 @@ export class RecordWritable extends Writable implements Settler {
         : new AbortError('not-sent', 'the stream was destroyed before this record was accepted', { cause: reason });
       this.#callBack(waiting, notSent);
     }
-    this.#closed(callback, error);
+    // A record's failure is still what the stream reports: cancelled while it waited for its other records, it said
+    // AbortError 'not-sent', or nothing at all, of a record that may have been written.
+    this.#closed(callback, this.#failure ?? error);
   }
 
-  /** The signal aborted: destroys the stream, or ends a failure's wait for its records, taking back what it can. */
+  /**
+   * The signal aborted: destroys the stream, or ends a failure's wait for its records, taking back what it can. A
+   * failure already seen is what the stream reports; the destroy is a cancellation all the same (`#aborted`).
+   */
   #abort(): void {
     const reason = new AbortError('not-sent', 'the stream was aborted', { cause: this.#signal?.reason });
+    this.#aborted = reason;
     const done = this.#destroyDone;
     if (done === undefined) {
-      this.destroy(reason);
+      this.destroy(this.#failure ?? reason);
       return;
     }
     this.#destroyDone = undefined;

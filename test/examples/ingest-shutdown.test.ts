@@ -284,6 +284,23 @@ test('a topic the cluster does not have: 404 with no Retry-After, counted as suc
   }
 });
 
+test('a topic the cluster cannot be asked about (no broker answers) is an outage: 503 with Retry-After, and /healthz 503, not 404', { timeout: 60_000 }, async () => {
+  const broker = await FakeBroker.start(1, () => false, { autoAck: true });
+  const producer = new Producer({ brokers: [broker.address], workers: 1, bufferTimeoutMs: 300, reconnectBackoffMs: 10 });
+  const svc = createIngestService(producer);
+  const url = await listen(svc);
+  try {
+    await producer.connect();
+    await broker.close();
+    const res = await fetch(`${url}/topics/never-asked?ack=all`, { method: 'POST', body: ndjson({ n: 1 }) });
+    assert.equal(res.status, 503);
+    assert.equal(res.headers.get('retry-after'), '1');
+    assert.equal((await fetch(`${url}/healthz`)).status, 503);
+  } finally {
+    await svc.shutdown(2_000).catch(() => undefined);
+  }
+});
+
 test('a client that sends its body too slowly gets 408 after requestTimeoutMs, and its slot is free again', { timeout: 20_000 }, async () => {
   // Node's default (300 s) let clients trickling a byte a second hold every slot for five minutes.
   const svc = createIngestService(stub(), { requestTimeoutMs: 200, maxConcurrentRequests: 1 });

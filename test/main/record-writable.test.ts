@@ -318,6 +318,25 @@ test('destroyed with an error after end(), its records still in flight: the stre
   assert.deepEqual(seen, ['error the source failed', 'close']);
 });
 
+test('cancelled while a failure waits for the other records (destroy(), or the signal): released at once, reporting that failure', async () => {
+  // It reported nothing (destroy()), or AbortError 'not-sent' (the signal), of a record that may have been written.
+  for (const how of ['destroy', 'signal'] as const) {
+    const abort = new AbortController();
+    const { stream, signals, settlers, seen } = acceptingStream(abort.signal);
+    stream.write({ value: 'a' });
+    stream.write({ value: 'b' });
+    await new Promise((resolve) => setImmediate(resolve));
+    settlers[0]!.reject(0, new Error('a: no answer, may be written'));
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, [], `${how}: b is still in flight`);
+    if (how === 'destroy') stream.destroy();
+    else abort.abort();
+    assert.equal(signals[1]!.aborted, true, `${how}: b is taken back`);
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.deepEqual(seen, ['error a: no answer, may be written', 'close'], how);
+  }
+});
+
 test('an abort cuts short a failure\'s wait for the stream\'s records: what no worker sealed is taken back, and the stream closes', async () => {
   const abort = new AbortController();
   const { stream, signals, seen } = acceptingStream(abort.signal);

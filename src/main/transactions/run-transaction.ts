@@ -55,13 +55,14 @@ export async function runTransaction<T>(
 /**
  * The `tx` of the open transaction: its calls are refused once that transaction has ended, whether another is open
  * or none is (a tx used after its transaction aborted was told "call transaction() or beginTransaction() first").
- * Ended by close(), they are told so as the producer's own calls are, with a ProducerClosedError: code that handles
- * a closing producer's refusals did not recognise the TransactionStateError they got.
+ * Once close() has begun (which aborts a transaction still open), they are told so as the producer's own calls are,
+ * with a ProducerClosedError: code that handles a closing producer's refusals did not recognise the
+ * TransactionStateError they got.
  */
 function transactionHandle(producer: TransactionalCalls, transactions: TransactionManager): Transaction {
   const generation = transactions.generation;
   const ended = (): Error => transactions.closing
-    ? new ProducerClosedError('not-sent', 'the producer is closing: close() ended this transaction with an abort, and its tx can no longer be used')
+    ? new ProducerClosedError('not-sent', 'the producer is closing, and this transaction has ended: its tx can no longer be used')
     : new TransactionStateError('this transaction has ended; its tx can no longer be used');
   const bound = <A extends unknown[], R>(method: (...args: A) => Promise<R>) => (...args: A): Promise<R> =>
     transactions.generation === generation && transactions.state !== 'ready' ? method(...args) : Promise.reject(ended());

@@ -79,6 +79,6 @@ describe('runTransaction', () => {
     await closed;
     assert.equal(manager.state, 'ready', 'close aborted the transaction');
     await assert.rejects(kept!.send({ topic: 't', value: 'late' }), (e: unknown) => e instanceof ProducerClosedError
-      && e.delivery === 'not-sent' && /close\(\) ended this transaction with an abort/.test(e.message));
+      && e.delivery === 'not-sent' && /the producer is closing, and this transaction has ended/.test(e.message));
   });
 });
