@@ -29,6 +29,7 @@ import { Writable } from 'node:stream';
 import { types } from 'node:util';
 import { AbortError, ProducerClosedError } from '../shared/producer-errors.js';
 import { describe, InvalidRecordError } from './serialize.js';
+import { unreadableRecord } from './invalid-record.js';
 import type { Settler } from './settlers.js';
 import type { ProducerRecord, RecordMetadata } from './types.js';
 
@@ -109,9 +110,9 @@ export class RecordWritable extends Writable implements Settler {
     try {
       full = record.topic === undefined && this.#topic !== undefined ? withTopic(record, this.#topic) : record;
     } catch (error) {
-      // A getter that throws: refused like any bad field, before the record takes a position.
+      // A getter that throws: refused as the producer refuses it (naming the field), before it takes a position.
       this.#refused?.();
-      callback(new InvalidRecordError(`a record written to producer.writable() could not be read: ${error instanceof Error ? error.message : String(error)}`, { cause: error }));
+      callback(unreadableRecord(record, error));
       return;
     }
     if (this.#failure !== undefined) {

@@ -401,5 +401,6 @@ test('a record whose getter throws fails the stream with an InvalidRecordError, 
   stream.write(record);
   const [error] = (await failed) as [Error];
   assert.ok(error instanceof InvalidRecordError && /no reading/.test(error.message), String(error));
+  assert.equal(error.message, 'record.value could not be read: Error: no reading', 'named as send() names it');
   assert.ok(stream.destroyed);
 });
